@@ -1,0 +1,171 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Account kinds and ids. Every movement of money is one transfer between two
+// of these; the funding account of a district is the only one allowed to go
+// negative (it stands for the municipal budgets paid into the platform), so
+// the sum of all balances is always zero.
+const (
+	AccountFunding        = "funding"
+	AccountFund           = "fund"
+	AccountVoucherPending = "voucher_pending"
+	AccountVoucher        = "voucher"
+	AccountMerchant       = "merchant"
+)
+
+// Transfer kinds.
+const (
+	TransferFunding    = "funding"
+	TransferAward      = "award"
+	TransferRelease    = "release"
+	TransferRedemption = "redemption"
+	TransferExpiry     = "expiry"
+)
+
+// FundingAccountID is the external source of a district's budgets.
+func FundingAccountID(district string) string { return "funding:" + district }
+
+// FundAccountID holds a fund's unawarded budget.
+func FundAccountID(fundID string) string { return "fund:" + fundID }
+
+// VoucherPendingAccountID holds awarded tranches not yet released.
+func VoucherPendingAccountID(voucherID string) string { return "voucher:" + voucherID + ":pending" }
+
+// VoucherAccountID holds a voucher's spendable balance.
+func VoucherAccountID(voucherID string) string { return "voucher:" + voucherID }
+
+// MerchantAccountID holds what the district owes a merchant for redemptions.
+func MerchantAccountID(merchantID string) string { return "merchant:" + merchantID }
+
+// EnsureAccount creates an account if it does not exist.
+func EnsureAccount(ctx context.Context, tx pgx.Tx, id, district, kind string, allowNegative bool) error {
+	_, err := tx.Exec(ctx, `INSERT INTO accounts (id, district_id, kind, allow_negative)
+		VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`, id, district, kind, allowNegative)
+	return MapError(err)
+}
+
+// TransferInput is one movement between two accounts.
+type TransferInput struct {
+	Key       string // idempotency key: the same key is applied once
+	From, To  string
+	Amount    int64
+	Kind      string
+	FundID    string
+	VoucherID string
+}
+
+// ErrInsufficient is returned when the debited account cannot cover a transfer.
+var ErrInsufficient = Conflict("insufficient_funds", "the account balance cannot cover the amount")
+
+// Transfer applies in exactly once, inside tx. It returns the transfer id and
+// whether this call created it (false: it had already been applied). A
+// replayed key with different accounts or amount is a conflict.
+func Transfer(ctx context.Context, tx pgx.Tx, in TransferInput) (int64, bool, error) {
+	if in.Amount <= 0 {
+		return 0, false, fmt.Errorf("transfer %s: amount must be positive, got %d", in.Key, in.Amount)
+	}
+	var (
+		id                 int64
+		from, to           string
+		amount             int64
+		fundID, voucherArg any
+	)
+	if in.FundID != "" {
+		fundID = in.FundID
+	}
+	if in.VoucherID != "" {
+		voucherArg = in.VoucherID
+	}
+	// Lock both accounts in a fixed order so opposite transfers cannot deadlock.
+	rows, err := tx.Query(ctx, `SELECT id FROM accounts WHERE id = ANY($1) ORDER BY id FOR UPDATE`, []string{in.From, in.To})
+	if err != nil {
+		return 0, false, MapError(err)
+	}
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, false, MapError(err)
+	}
+	if n != 2 {
+		return 0, false, fmt.Errorf("transfer %s: unknown account %s or %s", in.Key, in.From, in.To)
+	}
+	err = tx.QueryRow(ctx, `INSERT INTO transfers (idempotency_key, from_account, to_account, amount_cents, kind, fund_id, voucher_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
+		in.Key, in.From, in.To, in.Amount, in.Kind, fundID, voucherArg).Scan(&id)
+	if err == pgx.ErrNoRows {
+		if err := tx.QueryRow(ctx, `SELECT id, from_account, to_account, amount_cents FROM transfers WHERE idempotency_key = $1`,
+			in.Key).Scan(&id, &from, &to, &amount); err != nil {
+			return 0, false, MapError(err)
+		}
+		if from != in.From || to != in.To || amount != in.Amount {
+			return 0, false, Conflict("idempotency_key_reused", "transfer "+in.Key+" was already applied with other terms")
+		}
+		return id, false, nil
+	}
+	if err != nil {
+		return 0, false, MapError(err)
+	}
+	tag, err := tx.Exec(ctx, `UPDATE accounts SET balance_cents = balance_cents - $2
+		WHERE id = $1 AND (allow_negative OR balance_cents >= $2)`, in.From, in.Amount)
+	if err != nil {
+		return 0, false, MapError(err)
+	}
+	if tag.RowsAffected() != 1 {
+		return 0, false, ErrInsufficient
+	}
+	if _, err := tx.Exec(ctx, `UPDATE accounts SET balance_cents = balance_cents + $2 WHERE id = $1`, in.To, in.Amount); err != nil {
+		return 0, false, MapError(err)
+	}
+	return id, true, nil
+}
+
+// Balance reads an account balance (0 for an account that does not exist).
+func Balance(ctx context.Context, q Querier, id string) (int64, error) {
+	var b int64
+	err := q.QueryRow(ctx, `SELECT balance_cents FROM accounts WHERE id = $1`, id).Scan(&b)
+	if err == pgx.ErrNoRows {
+		return 0, nil
+	}
+	return b, MapError(err)
+}
+
+// Querier is satisfied by pgx.Tx, *pgx.Conn and *pgxpool.Pool.
+type Querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// LedgerCheck verifies the ledger invariants: all balances sum to zero, and
+// every balance equals its credits minus its debits. It returns a
+// description of the first violation, or "" when the books balance.
+func LedgerCheck(ctx context.Context, q Querier) (string, error) {
+	var total int64
+	if err := q.QueryRow(ctx, `SELECT coalesce(sum(balance_cents), 0) FROM accounts`).Scan(&total); err != nil {
+		return "", err
+	}
+	if total != 0 {
+		return fmt.Sprintf("balances sum to %d, not 0", total), nil
+	}
+	var bad string
+	err := q.QueryRow(ctx, `SELECT a.id FROM accounts a
+		WHERE a.balance_cents <> coalesce((SELECT sum(amount_cents) FROM transfers WHERE to_account = a.id), 0)
+		                        - coalesce((SELECT sum(amount_cents) FROM transfers WHERE from_account = a.id), 0)
+		   OR (NOT a.allow_negative AND a.balance_cents < 0)
+		LIMIT 1`).Scan(&bad)
+	if err == pgx.ErrNoRows {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return "account " + bad + " does not match its transfers", nil
+}

@@ -1,0 +1,29 @@
+// Package worker wires every Sportello workflow and activity into a Temporal
+// worker. Tests reuse Register so that they run exactly what production runs.
+package worker
+
+import (
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"sportello/activities"
+	"sportello/internal/store"
+	"sportello/workflows"
+)
+
+// Register registers every workflow and activity on r.
+func Register(r sdkworker.Registry, acts *activities.Cases) {
+	r.RegisterWorkflow(workflows.FoodVoucher)
+	r.RegisterActivity(acts)
+}
+
+// New returns a worker polling taskQueue (workflows.TaskQueue when empty),
+// with everything registered. Call Start/Run and Stop on it.
+func New(c client.Client, st *store.Store, taskQueue string) sdkworker.Worker {
+	if taskQueue == "" {
+		taskQueue = workflows.TaskQueue
+	}
+	w := sdkworker.New(c, taskQueue, sdkworker.Options{})
+	Register(w, &activities.Cases{Store: st})
+	return w
+}

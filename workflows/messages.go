@@ -1,0 +1,142 @@
+package workflows
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Update, query and error names of the case workflow. The API uses them to talk
+// to a running case; they are part of the contract with running workflows, so
+// never rename one.
+const (
+	UpdateClaim       = "claim-task"
+	UpdateRelease     = "release-task"
+	UpdateDecide      = "decide"
+	UpdateProvideInfo = "provide-information"
+	QueryState        = "state"
+)
+
+// Application error types returned by validators and handlers. The API maps
+// them to HTTP statuses.
+const (
+	ErrTypeTaskNotOpen        = "TaskNotOpen"        // 409: the task is closed, decided, or not the current one
+	ErrTypeNotClaimed         = "NotClaimed"         // 409: decision or release by someone who has not claimed the task
+	ErrTypeAlreadyClaimed     = "AlreadyClaimed"     // 409: claim on a task claimed by another worker
+	ErrTypeInvalidDecision    = "InvalidDecision"    // 422: bad outcome, amount or missing reason
+	ErrTypeInsufficientBudget = "InsufficientBudget" // 409: the fund cannot cover the award
+	ErrTypeNotAwaitingInfo    = "NotAwaitingInfo"    // 409: no request for information is pending
+	ErrTypeForbidden          = "Forbidden"          // 403: actor may not do this on this case
+)
+
+// Decision outcomes.
+const (
+	OutcomeApprove     = "approve"
+	OutcomeReject      = "reject"
+	OutcomeRequestInfo = "request_info"
+)
+
+// Case statuses, mirrored in the cases table.
+const (
+	StatusSubmitted     = "submitted"
+	StatusInReview      = "in_review"
+	StatusInfoRequested = "info_requested"
+	StatusApproved      = "approved"
+	StatusRejected      = "rejected"
+	StatusClosed        = "closed"
+)
+
+// Actor is the authenticated person behind an update, as the API saw them.
+type Actor struct {
+	UserID      int64  `json:"user_id"`
+	Username    string `json:"username"`
+	DisplayName string `json:"display_name"`
+	Role        string `json:"role"`
+}
+
+// FoodVoucherInput starts the food-voucher case workflow. The case row already
+// exists in PostgreSQL (the API wrote it before starting the workflow).
+type FoodVoucherInput struct {
+	CaseID string `json:"case_id"`
+}
+
+// FoodVoucherResult is what a finished case reports.
+type FoodVoucherResult struct {
+	Status      string `json:"status"`
+	AwardCents  int64  `json:"award_cents"`
+	VoucherID   string `json:"voucher_id,omitempty"`
+	ReturnedCts int64  `json:"returned_cents"`
+}
+
+// ClaimInput claims the review task for the actor.
+type ClaimInput struct {
+	TaskID string `json:"task_id"`
+	Actor  Actor  `json:"actor"`
+}
+
+// ClaimResult echoes the claim.
+type ClaimResult struct {
+	TaskID    string    `json:"task_id"`
+	ClaimedBy string    `json:"claimed_by"`
+	ClaimedAt time.Time `json:"claimed_at"`
+}
+
+// ReleaseInput gives a claimed task back to the queue.
+type ReleaseInput struct {
+	TaskID string `json:"task_id"`
+	Actor  Actor  `json:"actor"`
+}
+
+// ReleaseResult echoes the release.
+type ReleaseResult struct {
+	TaskID string `json:"task_id"`
+}
+
+// DecideInput is a social worker's decision on the current review task.
+// AmountCents zero on approval means "the fund's rule".
+type DecideInput struct {
+	TaskID      string `json:"task_id"`
+	Actor       Actor  `json:"actor"`
+	Outcome     string `json:"outcome"`
+	AmountCents int64  `json:"amount_cents"`
+	Reason      string `json:"reason"`
+}
+
+// DecideResult reports the decision as applied.
+type DecideResult struct {
+	Outcome     string `json:"outcome"`
+	Status      string `json:"status"`
+	AmountCents int64  `json:"amount_cents,omitempty"`
+	VoucherID   string `json:"voucher_id,omitempty"`
+}
+
+// ProvideInfoInput is the citizen's reply to a request for information. Data
+// is the full application data after the citizen's changes, already validated
+// against the form by the API (nil when nothing changed).
+type ProvideInfoInput struct {
+	Actor   Actor           `json:"actor"`
+	Message string          `json:"message"`
+	Data    json.RawMessage `json:"data,omitempty"`
+}
+
+// ProvideInfoResult reports the case status after the reply.
+type ProvideInfoResult struct {
+	Status string `json:"status"`
+}
+
+// TaskState is the current human task as the workflow knows it.
+type TaskState struct {
+	ID          string    `json:"id"`
+	DueAt       time.Time `json:"due_at"`
+	ClaimedByID int64     `json:"claimed_by_id,omitempty"`
+	ClaimedBy   string    `json:"claimed_by,omitempty"`
+	Escalated   bool      `json:"escalated"`
+}
+
+// StateResult answers QueryState.
+type StateResult struct {
+	Status           string     `json:"status"`
+	Task             *TaskState `json:"task,omitempty"`
+	AwardCents       int64      `json:"award_cents,omitempty"`
+	VoucherID        string     `json:"voucher_id,omitempty"`
+	TranchesReleased int        `json:"tranches_released"`
+}
