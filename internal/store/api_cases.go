@@ -1,0 +1,324 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// NewCase is a validated application the API files.
+type NewCase struct {
+	Prefix         string // case id prefix of the form, e.g. "BS"
+	FormID         string
+	FormVersion    int
+	Data           json.RawMessage
+	Municipality   string // residence municipality as written in the data (id or name)
+	TaxCode        string
+	IdempotencyKey string // "" when the request carried none
+	RequestHash    string
+	Actor          string // username, for the timeline
+	Now            time.Time
+}
+
+// Rule violations CreateCase reports as a *CaseRuleError.
+const (
+	RuleMunicipalityOutsideDistrict = "municipality_outside_district"
+	RuleNoOpenCall                  = "no_open_call"
+)
+
+// CaseRuleError lists the business rules an application breaks; nothing was stored.
+type CaseRuleError struct {
+	Rules []string
+}
+
+func (e *CaseRuleError) Error() string { return "application breaks rules: " + strings.Join(e.Rules, ", ") }
+
+// CreatedCase is the outcome of CreateCase.
+type CreatedCase struct {
+	ID       string
+	Replayed bool // an earlier request with the same idempotency key created it
+}
+
+// CreateCase files an application in one transaction under the citizen's
+// scope: an idempotent replay returns the earlier case, a reused key with
+// another body is a conflict, otherwise the case and its first timeline event
+// are inserted. A second application in progress for the same fund and tax
+// code is a conflict ("application_in_progress").
+func (a API) CreateCase(ctx context.Context, scope Scope, in NewCase) (CreatedCase, error) {
+	var out CreatedCase
+	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
+		out = CreatedCase{}
+		if in.IdempotencyKey != "" {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`,
+				fmt.Sprintf("case:%d:%s", scope.UserID, in.IdempotencyKey)); err != nil {
+				return err
+			}
+			var id, hash string
+			err := tx.QueryRow(ctx, `SELECT id, request_hash FROM cases WHERE applicant_id = $1 AND idempotency_key = $2`,
+				scope.UserID, in.IdempotencyKey).Scan(&id, &hash)
+			switch {
+			case err == nil && hash == in.RequestHash:
+				out = CreatedCase{ID: id, Replayed: true}
+				return nil
+			case err == nil:
+				return Conflict("idempotency_key_reused", "this Idempotency-Key was already used for a different application")
+			case !errors.Is(err, pgx.ErrNoRows):
+				return err
+			}
+		}
+		var rules []string
+		var municipality, district string
+		err := tx.QueryRow(ctx, `SELECT id, district_id FROM municipalities
+			WHERE district_id = $1 AND (id = $2 OR lower(name) = lower($2))
+			ORDER BY id = $2 DESC LIMIT 1`, scope.District, in.Municipality).Scan(&municipality, &district)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return &CaseRuleError{Rules: []string{RuleMunicipalityOutsideDistrict}}
+		}
+		if err != nil {
+			return err
+		}
+		var fundID string
+		err = tx.QueryRow(ctx, `SELECT id FROM funds
+			WHERE form_id = $1 AND municipality_id = $2 AND opens_at <= $3 AND $3 < closes_at
+			ORDER BY opens_at DESC, id LIMIT 1`, in.FormID, municipality, in.Now).Scan(&fundID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			rules = append(rules, RuleNoOpenCall)
+		} else if err != nil {
+			return err
+		}
+		if len(rules) > 0 {
+			return &CaseRuleError{Rules: rules}
+		}
+		var seq int64
+		if err := tx.QueryRow(ctx, `SELECT nextval('case_number_seq')`).Scan(&seq); err != nil {
+			return err
+		}
+		id := fmt.Sprintf("%s-%d-%06d", in.Prefix, in.Now.Year(), seq)
+		var key any
+		if in.IdempotencyKey != "" {
+			key = in.IdempotencyKey
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO cases (id, district_id, municipality_id, applicant_id, tax_code,
+				form_id, form_version, fund_id, data, status, workflow_id, idempotency_key, request_hash, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10, $11, $12, $13, $13)`,
+			id, district, municipality, scope.UserID, strings.ToUpper(in.TaxCode),
+			in.FormID, in.FormVersion, fundID, in.Data, "case:"+id, key, in.RequestHash, in.Now); err != nil {
+			var pg *pgconn.PgError
+			if errors.As(err, &pg) && pg.Code == "23505" && pg.ConstraintName == "cases_one_in_progress" {
+				return Conflict("application_in_progress",
+					"an application for this call and tax code is already in progress; wait for its outcome or reply to its request for information")
+			}
+			return err
+		}
+		detail, _ := json.Marshal(map[string]any{"form": in.FormID, "version": in.FormVersion})
+		if _, err := tx.Exec(ctx, `INSERT INTO case_events (case_id, event_key, at, type, actor, detail)
+			VALUES ($1, $2, $3, 'submitted', $4, $5)`, id, id+":submitted", in.Now, in.Actor, detail); err != nil {
+			return err
+		}
+		out = CreatedCase{ID: id}
+		return nil
+	})
+	var rule *CaseRuleError
+	if errors.As(err, &rule) {
+		return CreatedCase{}, rule
+	}
+	return out, MapError(err)
+}
+
+// CaseVoucher is the voucher of an approved case.
+type CaseVoucher struct {
+	ID     string `json:"id"`
+	Code   string `json:"code"`
+	Status string `json:"status"`
+}
+
+// CaseTask is the current human task of a case (staff only).
+type CaseTask struct {
+	ID        string    `json:"id"`
+	Status    string    `json:"status"`
+	DueAt     time.Time `json:"due_at"`
+	Escalated bool      `json:"escalated"`
+	ClaimedBy string    `json:"claimed_by,omitempty"`
+}
+
+// CaseView is one case in full.
+type CaseView struct {
+	ID             string          `json:"id"`
+	Status         string          `json:"status"`
+	Form           string          `json:"form"`
+	FormVersion    int             `json:"form_version"`
+	District       string          `json:"district"`
+	Municipality   string          `json:"municipality"`
+	FundID         string          `json:"fund_id"`
+	ApplicantID    int64           `json:"-"`
+	TaxCode        string          `json:"tax_code"`
+	Data           json.RawMessage `json:"data"`
+	Precheck       json.RawMessage `json:"precheck"`
+	InfoRequest    *string         `json:"info_request"`
+	AwardCents     *int64          `json:"award_cents"`
+	DecisionReason *string         `json:"decision_reason"`
+	Voucher        *CaseVoucher    `json:"voucher"`
+	Task           *CaseTask       `json:"task"`
+	WorkflowID     string          `json:"workflow_id"`
+	TemporalUIURL  string          `json:"temporal_ui_url,omitempty"`
+	CreatedAt      time.Time       `json:"created_at"`
+	UpdatedAt      time.Time       `json:"updated_at"`
+}
+
+// Case returns one case visible to scope (ErrNotFound otherwise), with its
+// voucher and current task when the scope may see them.
+func (a API) Case(ctx context.Context, scope Scope, id string) (CaseView, error) {
+	var v CaseView
+	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
+		var err error
+		v, err = caseInTx(ctx, tx, id)
+		return err
+	})
+	return v, MapError(err)
+}
+
+func caseInTx(ctx context.Context, tx pgx.Tx, id string) (CaseView, error) {
+	var v CaseView
+	err := tx.QueryRow(ctx, `SELECT id, status, form_id, form_version, district_id, municipality_id, fund_id,
+			applicant_id, tax_code, data, precheck, info_request, award_cents, decision_reason, workflow_id,
+			created_at, updated_at
+		FROM cases WHERE id = $1`, id).Scan(&v.ID, &v.Status, &v.Form, &v.FormVersion, &v.District,
+		&v.Municipality, &v.FundID, &v.ApplicantID, &v.TaxCode, &v.Data, &v.Precheck, &v.InfoRequest,
+		&v.AwardCents, &v.DecisionReason, &v.WorkflowID, &v.CreatedAt, &v.UpdatedAt)
+	if err != nil {
+		return v, err
+	}
+	var cv CaseVoucher
+	err = tx.QueryRow(ctx, `SELECT id::text, code, status FROM vouchers WHERE case_id = $1`, id).
+		Scan(&cv.ID, &cv.Code, &cv.Status)
+	switch {
+	case err == nil:
+		v.Voucher = &cv
+	case !errors.Is(err, pgx.ErrNoRows):
+		return v, err
+	}
+	var ct CaseTask
+	err = tx.QueryRow(ctx, `SELECT t.id::text, t.status, t.due_at, t.escalated_at IS NOT NULL, coalesce(u.username, '')
+		FROM tasks t LEFT JOIN users u ON u.id = t.claimed_by
+		WHERE t.case_id = $1
+		ORDER BY t.status IN ('open', 'claimed') DESC, t.created_at DESC, t.id LIMIT 1`, id).
+		Scan(&ct.ID, &ct.Status, &ct.DueAt, &ct.Escalated, &ct.ClaimedBy)
+	switch {
+	case err == nil:
+		v.Task = &ct
+	case !errors.Is(err, pgx.ErrNoRows):
+		return v, err
+	}
+	return v, nil
+}
+
+// CaseSummary is one row of a case list.
+type CaseSummary struct {
+	ID            string    `json:"id"`
+	Status        string    `json:"status"`
+	Form          string    `json:"form"`
+	Municipality  string    `json:"municipality"`
+	FundID        string    `json:"fund_id"`
+	TaxCode       string    `json:"tax_code"`
+	ApplicantName string    `json:"applicant_name"`
+	AwardCents    *int64    `json:"award_cents"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+// CaseFilter narrows a case list.
+type CaseFilter struct {
+	TaxCode string
+	Status  string
+	Limit   int
+	Offset  int
+}
+
+// applicantNameSQL extracts the applicant's name from application data.
+const applicantNameSQL = `coalesce(nullif(btrim(concat_ws(' ', c.data #>> '{applicant,first_name}', c.data #>> '{applicant,last_name}')), ''),
+	c.data #>> '{applicant,name}', '')`
+
+// Cases lists the cases visible to scope, newest first, and the total count.
+func (a API) Cases(ctx context.Context, scope Scope, f CaseFilter) ([]CaseSummary, int, error) {
+	list := []CaseSummary{}
+	total := 0
+	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT c.id, c.status, c.form_id, c.municipality_id, c.fund_id, c.tax_code,
+				`+applicantNameSQL+`, c.award_cents, c.created_at, c.updated_at, count(*) OVER ()
+			FROM cases c
+			WHERE ($1 = '' OR c.tax_code = upper($1)) AND ($2 = '' OR c.status = $2)
+			ORDER BY c.created_at DESC, c.id DESC
+			LIMIT $3 OFFSET $4`, f.TaxCode, f.Status, f.Limit, f.Offset)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var s CaseSummary
+			if err := rows.Scan(&s.ID, &s.Status, &s.Form, &s.Municipality, &s.FundID, &s.TaxCode,
+				&s.ApplicantName, &s.AwardCents, &s.CreatedAt, &s.UpdatedAt, &total); err != nil {
+				return err
+			}
+			list = append(list, s)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(list) == 0 && f.Offset > 0 {
+			return tx.QueryRow(ctx, `SELECT count(*) FROM cases c
+				WHERE ($1 = '' OR c.tax_code = upper($1)) AND ($2 = '' OR c.status = $2)`, f.TaxCode, f.Status).Scan(&total)
+		}
+		return nil
+	})
+	return list, total, MapError(err)
+}
+
+// CaseEvent is one entry of a case timeline.
+type CaseEvent struct {
+	At     time.Time       `json:"at"`
+	Type   string          `json:"type"`
+	Actor  string          `json:"actor"`
+	Detail json.RawMessage `json:"detail"`
+}
+
+// Timeline returns the events of a case visible to scope, oldest first
+// (ErrNotFound when the case is not visible).
+func (a API) Timeline(ctx context.Context, scope Scope, caseID string) ([]CaseEvent, error) {
+	events := []CaseEvent{}
+	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
+		var one int
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM cases WHERE id = $1`, caseID).Scan(&one); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT at, type, actor, detail FROM case_events WHERE case_id = $1 ORDER BY at, id`, caseID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var e CaseEvent
+			if err := rows.Scan(&e.At, &e.Type, &e.Actor, &e.Detail); err != nil {
+				return err
+			}
+			events = append(events, e)
+		}
+		return rows.Err()
+	})
+	return events, MapError(err)
+}
+
+// CountCases counts the cases visible to scope (tests use it to prove that
+// refused requests stored nothing).
+func (a API) CountCases(ctx context.Context, scope Scope) (int, error) {
+	var n int
+	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT count(*) FROM cases`).Scan(&n)
+	})
+	return n, MapError(err)
+}
