@@ -1,10 +1,282 @@
-// Package activities holds every side effect of Sportello's workflows.
+// Package activities holds every side effect of Sportello's workflows. Each
+// activity is idempotent: retries and replays write each row, event and
+// ledger transfer exactly once.
 package activities
 
-import "sportello/internal/store"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"sportello/internal/store"
+)
+
+// Outcomes and error types shared with the workflows (which import this
+// package, never the other way round).
+const (
+	OutcomeApprove            = "approve"
+	OutcomeReject             = "reject"
+	OutcomeRequestInfo        = "request_info"
+	ErrTypeInsufficientBudget = "InsufficientBudget"
+	ErrTypeInvalidDecision    = "InvalidDecision"
+)
+
+// Actor is who acted, as recorded on the timeline ("" username = system).
+type Actor struct {
+	UserID   int64
+	Username string
+}
+
+// Tranche is one part of an award (alias of the store type, for workflows).
+type Tranche = store.Tranche
 
 // Cases groups the activities of case workflows; its fields are their
 // dependencies. Workflows call its methods through a nil *Cases.
 type Cases struct {
 	Store *store.Store
+}
+
+// LoadCaseInput names the case.
+type LoadCaseInput struct {
+	CaseID string
+}
+
+// LoadCaseResult is the case, its fund and the default award.
+type LoadCaseResult struct {
+	Case              store.CaseInfo
+	DefaultAwardCents int64
+}
+
+// LoadCase reads the case the workflow drives.
+func (a *Cases) LoadCase(ctx context.Context, in LoadCaseInput) (LoadCaseResult, error) {
+	c, err := a.Store.LoadCase(ctx, in.CaseID)
+	if errors.Is(err, store.ErrNotFound) {
+		return LoadCaseResult{}, temporal.NewNonRetryableApplicationError("case "+in.CaseID+" does not exist", "CaseNotFound", err)
+	}
+	if err != nil {
+		return LoadCaseResult{}, err
+	}
+	facts, err := c.Facts()
+	if err != nil {
+		return LoadCaseResult{}, temporal.NewNonRetryableApplicationError("case data unreadable", "BadCaseData", err)
+	}
+	return LoadCaseResult{Case: c, DefaultAwardCents: c.Fund.Rule.Amount(facts.Household.Members, facts.Household.Minors)}, nil
+}
+
+// PrecheckInput names the case and the workflow time.
+type PrecheckInput struct {
+	CaseID string
+	At     time.Time
+}
+
+// PrecheckResult annotates the case; the social worker still decides.
+type PrecheckResult struct {
+	Passed bool
+	Checks []store.Check
+}
+
+// Precheck runs the automatic checks (residence in the district, ISEE under
+// the fund's threshold, no other award from the same fund) and records them.
+func (a *Cases) Precheck(ctx context.Context, in PrecheckInput) (PrecheckResult, error) {
+	c, err := a.Store.LoadCase(ctx, in.CaseID)
+	if err != nil {
+		return PrecheckResult{}, err
+	}
+	facts, err := c.Facts()
+	if err != nil {
+		return PrecheckResult{}, temporal.NewNonRetryableApplicationError("case data unreadable", "BadCaseData", err)
+	}
+	reg, err := a.Store.LoadPrecheckFacts(ctx, c)
+	if err != nil {
+		return PrecheckResult{}, err
+	}
+	res := PrecheckResult{Checks: EvaluatePrecheck(c, facts, reg)}
+	res.Passed = true
+	for _, ch := range res.Checks {
+		if ch.Outcome == "fail" {
+			res.Passed = false
+		}
+	}
+	if err := a.Store.SavePrecheck(ctx, c.ID, res.Checks, res.Passed, in.At); err != nil {
+		return PrecheckResult{}, err
+	}
+	return res, nil
+}
+
+// EvaluatePrecheck is the pure rule set behind Precheck.
+func EvaluatePrecheck(c store.CaseInfo, facts store.ApplicationFacts, reg store.PrecheckFacts) []store.Check {
+	var checks []store.Check
+	switch {
+	case reg.RegistryMunicipality == "" || reg.RegistryDistrict != c.DistrictID:
+		checks = append(checks, store.Check{Name: "residence", Outcome: "fail",
+			Detail: "the tax code is not in the population registry of any municipality of the district"})
+	case reg.RegistryMunicipality != c.MunicipalityID:
+		checks = append(checks, store.Check{Name: "residence", Outcome: "warn",
+			Detail: fmt.Sprintf("registered in %s, but the application declares %s", reg.RegistryMunicipality, c.MunicipalityID)})
+	default:
+		checks = append(checks, store.Check{Name: "residence", Outcome: "pass",
+			Detail: "resident in " + reg.RegistryMunicipality})
+	}
+	iseeCents := int64(facts.ISEEEuro*100 + 0.5)
+	if iseeCents < c.Fund.ISEEThresholdCents {
+		checks = append(checks, store.Check{Name: "isee", Outcome: "pass",
+			Detail: fmt.Sprintf("ISEE %s below the threshold of %s", euro(iseeCents), euro(c.Fund.ISEEThresholdCents))})
+	} else {
+		checks = append(checks, store.Check{Name: "isee", Outcome: "fail",
+			Detail: fmt.Sprintf("ISEE %s is not below the threshold of %s", euro(iseeCents), euro(c.Fund.ISEEThresholdCents))})
+	}
+	if reg.OtherAwards > 0 {
+		checks = append(checks, store.Check{Name: "other_awards", Outcome: "fail",
+			Detail: fmt.Sprintf("%d other award(s) from this fund for the same tax code", reg.OtherAwards)})
+	} else {
+		checks = append(checks, store.Check{Name: "other_awards", Outcome: "pass", Detail: "no other award from this fund"})
+	}
+	return checks
+}
+
+func euro(cents int64) string { return fmt.Sprintf("EUR %d.%02d", cents/100, cents%100) }
+
+// OpenTaskInput opens a review task with its due date.
+type OpenTaskInput struct {
+	TaskID string
+	CaseID string
+	Round  int
+	DueAt  time.Time
+	At     time.Time
+}
+
+// OpenTask puts the review task in the municipality's queue.
+func (a *Cases) OpenTask(ctx context.Context, in OpenTaskInput) error {
+	return a.Store.OpenTask(ctx, store.OpenTaskInput(in))
+}
+
+// TaskActionInput is a claim, release or escalation.
+type TaskActionInput struct {
+	TaskID string
+	CaseID string
+	Actor  Actor
+	Seq    int
+	DueAt  time.Time
+	At     time.Time
+}
+
+func (in TaskActionInput) store() store.TaskActionInput {
+	return store.TaskActionInput{TaskID: in.TaskID, CaseID: in.CaseID, ActorID: in.Actor.UserID, Actor: actorName(in.Actor),
+		At: in.At, Seq: in.Seq}
+}
+
+func actorName(a Actor) string {
+	if a.Username == "" {
+		return "system"
+	}
+	return a.Username
+}
+
+// ClaimTask records a claim in the inbox.
+func (a *Cases) ClaimTask(ctx context.Context, in TaskActionInput) error {
+	return a.Store.ClaimTask(ctx, in.store())
+}
+
+// ReleaseTask records a release in the inbox.
+func (a *Cases) ReleaseTask(ctx context.Context, in TaskActionInput) error {
+	return a.Store.ReleaseTask(ctx, in.store())
+}
+
+// EscalateTask flags an overdue task and records it on the timeline.
+func (a *Cases) EscalateTask(ctx context.Context, in TaskActionInput) error {
+	return a.Store.EscalateTask(ctx, in.store(), in.DueAt)
+}
+
+// DecisionInput is a decision accepted by the workflow.
+type DecisionInput struct {
+	TaskID      string
+	CaseID      string
+	Actor       Actor
+	Outcome     string
+	AmountCents int64
+	Reason      string
+	At          time.Time
+}
+
+// DecisionResult reports the voucher of an approval.
+type DecisionResult struct {
+	VoucherID string
+	ExpiresAt time.Time
+}
+
+// ApplyDecision writes an approval (with its award), a rejection or a request
+// for information. An award the fund cannot cover fails with the
+// non-retryable InsufficientBudget error and changes nothing.
+func (a *Cases) ApplyDecision(ctx context.Context, in DecisionInput) (DecisionResult, error) {
+	d := store.DecisionInput{TaskID: in.TaskID, CaseID: in.CaseID, ActorID: in.Actor.UserID, Actor: actorName(in.Actor),
+		Reason: in.Reason, At: in.At}
+	switch in.Outcome {
+	case OutcomeApprove:
+		res, err := a.Store.Award(ctx, store.AwardInput{DecisionInput: d, AmountCents: in.AmountCents})
+		var ce *store.ConflictError
+		if errors.As(err, &ce) && ce.Code == "insufficient_budget" {
+			return DecisionResult{}, temporal.NewNonRetryableApplicationError(ce.Message, ErrTypeInsufficientBudget, err)
+		}
+		if err != nil {
+			return DecisionResult{}, err
+		}
+		return DecisionResult{VoucherID: res.VoucherID, ExpiresAt: res.ExpiresAt}, nil
+	case OutcomeReject:
+		return DecisionResult{}, a.Store.Reject(ctx, d)
+	case OutcomeRequestInfo:
+		return DecisionResult{}, a.Store.RequestInformation(ctx, d)
+	}
+	return DecisionResult{}, temporal.NewNonRetryableApplicationError("unknown outcome "+in.Outcome, ErrTypeInvalidDecision, nil)
+}
+
+// InformationInput is the citizen's reply to a request for information.
+type InformationInput struct {
+	CaseID  string
+	Round   int
+	Actor   Actor
+	Message string
+	Data    json.RawMessage
+	At      time.Time
+}
+
+// ReceiveInformation stores the reply and the updated data.
+func (a *Cases) ReceiveInformation(ctx context.Context, in InformationInput) error {
+	return a.Store.ReceiveInformation(ctx, store.InformationInput{CaseID: in.CaseID, Round: in.Round, Actor: actorName(in.Actor),
+		Message: in.Message, Data: in.Data, At: in.At})
+}
+
+// TrancheInput releases one tranche.
+type TrancheInput struct {
+	CaseID      string
+	VoucherID   string
+	Index       int
+	AmountCents int64
+	At          time.Time
+}
+
+// ReleaseTranche moves a tranche from pending to spendable.
+func (a *Cases) ReleaseTranche(ctx context.Context, in TrancheInput) error {
+	return a.Store.ReleaseTranche(ctx, store.TrancheInput(in))
+}
+
+// ExpireInput closes the voucher at the fund's end date.
+type ExpireInput struct {
+	CaseID    string
+	VoucherID string
+	At        time.Time
+}
+
+// ExpireResult is what went back to the fund.
+type ExpireResult struct {
+	ReturnedCents int64
+}
+
+// ExpireVoucher returns the unspent balance to the fund and closes the case.
+func (a *Cases) ExpireVoucher(ctx context.Context, in ExpireInput) (ExpireResult, error) {
+	n, err := a.Store.ExpireVoucher(ctx, store.ExpireInput(in))
+	return ExpireResult{ReturnedCents: n}, err
 }

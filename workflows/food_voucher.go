@@ -1,8 +1,401 @@
 package workflows
 
-import "go.temporal.io/sdk/workflow"
+import (
+	"errors"
+	"strings"
+	"time"
 
-// FoodVoucher drives one food-voucher case from submission to the voucher's expiry.
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"sportello/activities"
+	"sportello/internal/calendar"
+)
+
+// acts is how the workflow names its activities: methods on a nil *Cases.
+var acts *activities.Cases
+
+// FoodVoucher drives one food-voucher case: pre-check, review by a social
+// worker of the citizen's municipality (with a due date in working days and
+// escalation when it passes), requests for information, the award from the
+// fund, the release of its tranches, and the voucher's expiry, when what is
+// left goes back to the fund.
 func FoodVoucher(ctx workflow.Context, in FoodVoucherInput) (FoodVoucherResult, error) {
-	return FoodVoucherResult{}, nil
+	s := &foodVoucher{in: in, status: StatusSubmitted}
+	if err := s.setup(ctx); err != nil {
+		return FoodVoucherResult{}, err
+	}
+	return s.run(ctx)
 }
+
+type foodVoucher struct {
+	in           FoodVoucherInput
+	c            activities.LoadCaseResult
+	status       string
+	round        int
+	task         *TaskState
+	actionSeq    int          // numbers claims and releases for their timeline keys
+	deciding     bool         // a decision handler is writing
+	decision     *DecideInput // accepted decision, consumed by run
+	infoReceived bool         // the citizen replied to the last request
+	awardCents   int64
+	voucherID    string
+	released     int
+	returned     int64
+	handlerOpts  workflow.ActivityOptions
+	mainLineOpts workflow.ActivityOptions
+}
+
+func (s *foodVoucher) setup(ctx workflow.Context) error {
+	// Main-line activities retry until the database answers; handlers, which
+	// a person waits on, give up sooner and report the failure.
+	s.mainLineOpts = workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
+	}
+	s.handlerOpts = workflow.ActivityOptions{
+		StartToCloseTimeout: 15 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, MaximumAttempts: 5},
+	}
+	if err := workflow.SetQueryHandler(ctx, QueryState, s.query); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateClaim, s.claim,
+		workflow.UpdateHandlerOptions{Validator: s.validateClaim}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateRelease, s.release,
+		workflow.UpdateHandlerOptions{Validator: s.validateRelease}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateDecide, s.decide,
+		workflow.UpdateHandlerOptions{Validator: s.validateDecide}); err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateProvideInfo, s.provideInfo,
+		workflow.UpdateHandlerOptions{Validator: s.validateProvideInfo})
+}
+
+func (s *foodVoucher) run(ctx workflow.Context) (FoodVoucherResult, error) {
+	mctx := workflow.WithActivityOptions(ctx, s.mainLineOpts)
+	if err := workflow.ExecuteActivity(mctx, acts.LoadCase, activities.LoadCaseInput{CaseID: s.in.CaseID}).Get(ctx, &s.c); err != nil {
+		return FoodVoucherResult{}, err
+	}
+	var pre activities.PrecheckResult
+	if err := workflow.ExecuteActivity(mctx, acts.Precheck,
+		activities.PrecheckInput{CaseID: s.in.CaseID, At: workflow.Now(ctx)}).Get(ctx, &pre); err != nil {
+		return FoodVoucherResult{}, err
+	}
+
+	for {
+		d, err := s.review(ctx, mctx)
+		if err != nil {
+			return FoodVoucherResult{}, err
+		}
+		switch d.Outcome {
+		case OutcomeRequestInfo:
+			// The handler already moved the case; wait for the citizen's reply,
+			// then the case goes back to the queue.
+			if err := workflow.Await(ctx, func() bool { return s.infoReceived }); err != nil {
+				return FoodVoucherResult{}, err
+			}
+			s.infoReceived = false
+			continue
+		case OutcomeReject:
+			return s.finish(ctx)
+		}
+		break
+	}
+
+	if err := s.releaseTranches(ctx, mctx); err != nil {
+		return FoodVoucherResult{}, err
+	}
+	if err := s.expire(ctx, mctx); err != nil {
+		return FoodVoucherResult{}, err
+	}
+	return s.finish(ctx)
+}
+
+// review opens a task in the municipality's queue and waits for a decision,
+// escalating the task when its due date passes first.
+func (s *foodVoucher) review(ctx, mctx workflow.Context) (DecideInput, error) {
+	s.round++
+	var taskID string
+	if err := workflow.SideEffect(ctx, func(workflow.Context) any { return uuid.NewString() }).Get(&taskID); err != nil {
+		return DecideInput{}, err
+	}
+	now := workflow.Now(ctx)
+	due := calendar.AddWorkingDays(now, s.c.Case.Fund.ReviewWorkingDays)
+	if err := workflow.ExecuteActivity(mctx, acts.OpenTask, activities.OpenTaskInput{
+		TaskID: taskID, CaseID: s.in.CaseID, Round: s.round, DueAt: due, At: now,
+	}).Get(ctx, nil); err != nil {
+		return DecideInput{}, err
+	}
+	s.task = &TaskState{ID: taskID, DueAt: due}
+	s.status = StatusInReview
+
+	decided := func() bool { return s.decision != nil }
+	ok, err := workflow.AwaitWithTimeout(ctx, due.Sub(now), decided)
+	if err != nil {
+		return DecideInput{}, err
+	}
+	if !ok {
+		// Overdue: flag it and keep waiting. A timeout is an outcome, not an error.
+		if err := workflow.ExecuteActivity(mctx, acts.EscalateTask, activities.TaskActionInput{
+			TaskID: taskID, CaseID: s.in.CaseID, DueAt: due, At: workflow.Now(ctx),
+		}).Get(ctx, nil); err != nil {
+			return DecideInput{}, err
+		}
+		if s.task != nil {
+			s.task.Escalated = true
+		}
+		if err := workflow.Await(ctx, decided); err != nil {
+			return DecideInput{}, err
+		}
+	}
+	d := *s.decision
+	s.decision = nil
+	return d, nil
+}
+
+func (s *foodVoucher) releaseTranches(ctx, mctx workflow.Context) error {
+	awardedAt := workflow.Now(ctx)
+	expires := s.c.Case.Fund.ExpiresAt
+	tranches := s.c.Case.Fund.Tranches
+	if len(tranches) == 0 {
+		tranches = []activities.Tranche{{Percent: 100}}
+	}
+	var given int64
+	for i, tr := range tranches {
+		amount := s.awardCents * int64(tr.Percent) / 100
+		if i == len(tranches)-1 {
+			amount = s.awardCents - given
+		}
+		given += amount
+		at := awardedAt.Add(time.Duration(tr.AfterDays) * 24 * time.Hour)
+		if !at.Before(expires) {
+			break // past the fund's end: the expiry returns it
+		}
+		if wait := at.Sub(workflow.Now(ctx)); wait > 0 {
+			if err := workflow.Sleep(ctx, wait); err != nil {
+				return err
+			}
+		}
+		if amount <= 0 {
+			continue
+		}
+		if err := workflow.ExecuteActivity(mctx, acts.ReleaseTranche, activities.TrancheInput{
+			CaseID: s.in.CaseID, VoucherID: s.voucherID, Index: i, AmountCents: amount, At: workflow.Now(ctx),
+		}).Get(ctx, nil); err != nil {
+			return err
+		}
+		s.released++
+	}
+	return nil
+}
+
+func (s *foodVoucher) expire(ctx, mctx workflow.Context) error {
+	if wait := s.c.Case.Fund.ExpiresAt.Sub(workflow.Now(ctx)); wait > 0 {
+		if err := workflow.Sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+	var res activities.ExpireResult
+	if err := workflow.ExecuteActivity(mctx, acts.ExpireVoucher, activities.ExpireInput{
+		CaseID: s.in.CaseID, VoucherID: s.voucherID, At: workflow.Now(ctx),
+	}).Get(ctx, &res); err != nil {
+		return err
+	}
+	s.returned = res.ReturnedCents
+	s.status = StatusClosed
+	return nil
+}
+
+func (s *foodVoucher) finish(ctx workflow.Context) (FoodVoucherResult, error) {
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return FoodVoucherResult{}, err
+	}
+	return FoodVoucherResult{Status: s.status, AwardCents: s.awardCents, VoucherID: s.voucherID, ReturnedCts: s.returned}, nil
+}
+
+func (s *foodVoucher) query() (StateResult, error) {
+	r := StateResult{Status: s.status, AwardCents: s.awardCents, VoucherID: s.voucherID, TranchesReleased: s.released}
+	if s.task != nil {
+		t := *s.task
+		r.Task = &t
+	}
+	return r, nil
+}
+
+func isStaff(a Actor) bool { return a.Role == "operator" || a.Role == "supervisor" }
+
+// currentTask checks that taskID is the open review task.
+func (s *foodVoucher) currentTask(taskID string) error {
+	if s.task == nil || s.task.ID != taskID || s.deciding || s.status != StatusInReview {
+		return temporal.NewApplicationError("the task is not open for review", ErrTypeTaskNotOpen)
+	}
+	return nil
+}
+
+func (s *foodVoucher) validateClaim(ctx workflow.Context, in ClaimInput) error {
+	if !isStaff(in.Actor) {
+		return temporal.NewApplicationError("only social workers can claim review tasks", ErrTypeForbidden)
+	}
+	if err := s.currentTask(in.TaskID); err != nil {
+		return err
+	}
+	if s.task.ClaimedByID != 0 && s.task.ClaimedByID != in.Actor.UserID {
+		return temporal.NewApplicationError("the task is already claimed by "+s.task.ClaimedBy, ErrTypeAlreadyClaimed)
+	}
+	return nil
+}
+
+func (s *foodVoucher) claim(ctx workflow.Context, in ClaimInput) (ClaimResult, error) {
+	now := workflow.Now(ctx)
+	if s.task.ClaimedByID == in.Actor.UserID {
+		return ClaimResult{TaskID: in.TaskID, ClaimedBy: in.Actor.Username, ClaimedAt: now}, nil
+	}
+	s.task.ClaimedByID, s.task.ClaimedBy = in.Actor.UserID, in.Actor.Username
+	s.actionSeq++
+	hctx := workflow.WithActivityOptions(ctx, s.handlerOpts)
+	err := workflow.ExecuteActivity(hctx, acts.ClaimTask, activities.TaskActionInput{
+		TaskID: in.TaskID, CaseID: s.in.CaseID, Actor: actor(in.Actor), Seq: s.actionSeq, At: now,
+	}).Get(ctx, nil)
+	if err != nil {
+		if s.task != nil && s.task.ID == in.TaskID {
+			s.task.ClaimedByID, s.task.ClaimedBy = 0, ""
+		}
+		return ClaimResult{}, err
+	}
+	return ClaimResult{TaskID: in.TaskID, ClaimedBy: in.Actor.Username, ClaimedAt: now}, nil
+}
+
+func (s *foodVoucher) validateRelease(ctx workflow.Context, in ReleaseInput) error {
+	if !isStaff(in.Actor) {
+		return temporal.NewApplicationError("only social workers can release review tasks", ErrTypeForbidden)
+	}
+	if err := s.currentTask(in.TaskID); err != nil {
+		return err
+	}
+	if s.task.ClaimedByID == 0 {
+		return temporal.NewApplicationError("the task is not claimed", ErrTypeNotClaimed)
+	}
+	if s.task.ClaimedByID != in.Actor.UserID && in.Actor.Role != "supervisor" {
+		return temporal.NewApplicationError("the task is claimed by "+s.task.ClaimedBy, ErrTypeNotClaimed)
+	}
+	return nil
+}
+
+func (s *foodVoucher) release(ctx workflow.Context, in ReleaseInput) (ReleaseResult, error) {
+	prevID, prev := s.task.ClaimedByID, s.task.ClaimedBy
+	s.task.ClaimedByID, s.task.ClaimedBy = 0, ""
+	s.actionSeq++
+	hctx := workflow.WithActivityOptions(ctx, s.handlerOpts)
+	err := workflow.ExecuteActivity(hctx, acts.ReleaseTask, activities.TaskActionInput{
+		TaskID: in.TaskID, CaseID: s.in.CaseID, Actor: actor(in.Actor), Seq: s.actionSeq, At: workflow.Now(ctx),
+	}).Get(ctx, nil)
+	if err != nil {
+		if s.task != nil && s.task.ID == in.TaskID && s.task.ClaimedByID == 0 {
+			s.task.ClaimedByID, s.task.ClaimedBy = prevID, prev
+		}
+		return ReleaseResult{}, err
+	}
+	return ReleaseResult{TaskID: in.TaskID}, nil
+}
+
+func (s *foodVoucher) validateDecide(ctx workflow.Context, in DecideInput) error {
+	if !isStaff(in.Actor) {
+		return temporal.NewApplicationError("only social workers can decide", ErrTypeForbidden)
+	}
+	if err := s.currentTask(in.TaskID); err != nil {
+		return err
+	}
+	if s.task.ClaimedByID != in.Actor.UserID {
+		if s.task.ClaimedByID == 0 {
+			return temporal.NewApplicationError("claim the task before deciding", ErrTypeNotClaimed)
+		}
+		return temporal.NewApplicationError("the task is claimed by "+s.task.ClaimedBy, ErrTypeNotClaimed)
+	}
+	switch in.Outcome {
+	case OutcomeApprove:
+		if in.AmountCents < 0 {
+			return temporal.NewApplicationError("amount_cents must not be negative", ErrTypeInvalidDecision)
+		}
+		if max := s.c.Case.Fund.Rule.MaxCents; max > 0 && in.AmountCents > max {
+			return temporal.NewApplicationError("amount_cents exceeds the fund's maximum award", ErrTypeInvalidDecision, max)
+		}
+	case OutcomeReject, OutcomeRequestInfo:
+		if strings.TrimSpace(in.Reason) == "" {
+			return temporal.NewApplicationError("a reason is required", ErrTypeInvalidDecision)
+		}
+	default:
+		return temporal.NewApplicationError("outcome must be approve, reject or request_info", ErrTypeInvalidDecision)
+	}
+	return nil
+}
+
+func (s *foodVoucher) decide(ctx workflow.Context, in DecideInput) (DecideResult, error) {
+	s.deciding = true
+	defer func() { s.deciding = false }()
+	if in.Outcome == OutcomeApprove && in.AmountCents == 0 {
+		in.AmountCents = s.c.DefaultAwardCents
+	}
+	hctx := workflow.WithActivityOptions(ctx, s.handlerOpts)
+	var res activities.DecisionResult
+	err := workflow.ExecuteActivity(hctx, acts.ApplyDecision, activities.DecisionInput{
+		TaskID: in.TaskID, CaseID: s.in.CaseID, Actor: actor(in.Actor), Outcome: in.Outcome,
+		AmountCents: in.AmountCents, Reason: strings.TrimSpace(in.Reason), At: workflow.Now(ctx),
+	}).Get(ctx, &res)
+	if err != nil {
+		var ae *temporal.ApplicationError
+		if errors.As(err, &ae) && ae.Type() == ErrTypeInsufficientBudget {
+			return DecideResult{}, temporal.NewApplicationError(ae.Message(), ErrTypeInsufficientBudget)
+		}
+		return DecideResult{}, err
+	}
+	out := DecideResult{Outcome: in.Outcome}
+	switch in.Outcome {
+	case OutcomeApprove:
+		s.status, s.awardCents, s.voucherID = StatusApproved, in.AmountCents, res.VoucherID
+		out.AmountCents, out.VoucherID = in.AmountCents, res.VoucherID
+	case OutcomeReject:
+		s.status = StatusRejected
+	case OutcomeRequestInfo:
+		s.status = StatusInfoRequested
+	}
+	out.Status = s.status
+	s.task = nil
+	s.decision = &in
+	return out, nil
+}
+
+func (s *foodVoucher) validateProvideInfo(ctx workflow.Context, in ProvideInfoInput) error {
+	if s.status != StatusInfoRequested || s.infoReceived {
+		return temporal.NewApplicationError("no request for information is waiting for a reply", ErrTypeNotAwaitingInfo)
+	}
+	if in.Actor.UserID != s.c.Case.ApplicantID {
+		return temporal.NewApplicationError("only the applicant can reply", ErrTypeForbidden)
+	}
+	if strings.TrimSpace(in.Message) == "" {
+		return temporal.NewApplicationError("a message is required", ErrTypeInvalidDecision)
+	}
+	return nil
+}
+
+func (s *foodVoucher) provideInfo(ctx workflow.Context, in ProvideInfoInput) (ProvideInfoResult, error) {
+	s.infoReceived = true
+	hctx := workflow.WithActivityOptions(ctx, s.handlerOpts)
+	err := workflow.ExecuteActivity(hctx, acts.ReceiveInformation, activities.InformationInput{
+		CaseID: s.in.CaseID, Round: s.round, Actor: actor(in.Actor), Message: strings.TrimSpace(in.Message),
+		Data: in.Data, At: workflow.Now(ctx),
+	}).Get(ctx, nil)
+	if err != nil {
+		s.infoReceived = false
+		return ProvideInfoResult{}, err
+	}
+	s.status = StatusSubmitted
+	return ProvideInfoResult{Status: s.status}, nil
+}
+
+func actor(a Actor) activities.Actor { return activities.Actor{UserID: a.UserID, Username: a.Username} }

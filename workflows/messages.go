@@ -3,6 +3,8 @@ package workflows
 import (
 	"encoding/json"
 	"time"
+
+	"sportello/activities"
 )
 
 // Update, query and error names of the case workflow. The API uses them to talk
@@ -19,20 +21,20 @@ const (
 // Application error types returned by validators and handlers. The API maps
 // them to HTTP statuses.
 const (
-	ErrTypeTaskNotOpen        = "TaskNotOpen"        // 409: the task is closed, decided, or not the current one
-	ErrTypeNotClaimed         = "NotClaimed"         // 409: decision or release by someone who has not claimed the task
-	ErrTypeAlreadyClaimed     = "AlreadyClaimed"     // 409: claim on a task claimed by another worker
-	ErrTypeInvalidDecision    = "InvalidDecision"    // 422: bad outcome, amount or missing reason
-	ErrTypeInsufficientBudget = "InsufficientBudget" // 409: the fund cannot cover the award
-	ErrTypeNotAwaitingInfo    = "NotAwaitingInfo"    // 409: no request for information is pending
-	ErrTypeForbidden          = "Forbidden"          // 403: actor may not do this on this case
+	ErrTypeTaskNotOpen        = "TaskNotOpen"                        // 409: the task is closed, decided, or not the current one
+	ErrTypeNotClaimed         = "NotClaimed"                         // 409: decision or release by someone who has not claimed the task
+	ErrTypeAlreadyClaimed     = "AlreadyClaimed"                     // 409: claim on a task claimed by another worker
+	ErrTypeInvalidDecision    = activities.ErrTypeInvalidDecision    // 422: bad outcome, amount or missing reason
+	ErrTypeInsufficientBudget = activities.ErrTypeInsufficientBudget // 409: the fund cannot cover the award
+	ErrTypeNotAwaitingInfo    = "NotAwaitingInfo"                    // 409: no request for information is pending
+	ErrTypeForbidden          = "Forbidden"                          // 403: actor may not do this on this case
 )
 
 // Decision outcomes.
 const (
-	OutcomeApprove     = "approve"
-	OutcomeReject      = "reject"
-	OutcomeRequestInfo = "request_info"
+	OutcomeApprove     = activities.OutcomeApprove
+	OutcomeReject      = activities.OutcomeReject
+	OutcomeRequestInfo = activities.OutcomeRequestInfo
 )
 
 // Case statuses, mirrored in the cases table.

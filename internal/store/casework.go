@@ -1,0 +1,532 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// AwardRule computes a fund's default award from the household.
+type AwardRule struct {
+	BaseCents           int64 `json:"base_cents"`
+	PerExtraMemberCents int64 `json:"per_extra_member_cents"`
+	PerMinorCents       int64 `json:"per_minor_cents"`
+	MaxCents            int64 `json:"max_cents"`
+}
+
+// Amount applies the rule to a household.
+func (r AwardRule) Amount(members, minors int) int64 {
+	if members < 1 {
+		members = 1
+	}
+	if minors < 0 {
+		minors = 0
+	}
+	a := r.BaseCents + int64(members-1)*r.PerExtraMemberCents + int64(minors)*r.PerMinorCents
+	if r.MaxCents > 0 && a > r.MaxCents {
+		a = r.MaxCents
+	}
+	return a
+}
+
+// Tranche is one part of an award, released AfterDays after the award.
+type Tranche struct {
+	Percent   int `json:"percent"`
+	AfterDays int `json:"after_days"`
+}
+
+// FundTerms are the rules of a fund a case workflow needs.
+type FundTerms struct {
+	ID                 string    `json:"id"`
+	Name               string    `json:"name"`
+	ISEEThresholdCents int64     `json:"isee_threshold_cents"`
+	Rule               AwardRule `json:"rule"`
+	Tranches           []Tranche `json:"tranches"`
+	ReviewWorkingDays  int       `json:"review_working_days"`
+	OpensAt            time.Time `json:"opens_at"`
+	ClosesAt           time.Time `json:"closes_at"`
+	ExpiresAt          time.Time `json:"expires_at"`
+}
+
+// CaseInfo is a case as its workflow sees it.
+type CaseInfo struct {
+	ID             string          `json:"id"`
+	DistrictID     string          `json:"district_id"`
+	MunicipalityID string          `json:"municipality_id"`
+	ApplicantID    int64           `json:"applicant_id"`
+	TaxCode        string          `json:"tax_code"`
+	FormID         string          `json:"form_id"`
+	FormVersion    int             `json:"form_version"`
+	Status         string          `json:"status"`
+	Data           json.RawMessage `json:"data"`
+	CreatedAt      time.Time       `json:"created_at"`
+	Fund           FundTerms       `json:"fund"`
+}
+
+// Household is the part of the application data that awards depend on.
+type Household struct {
+	Members int `json:"members"`
+	Minors  int `json:"minors"`
+}
+
+// ApplicationFacts extracts what pre-checks and awards need from form data.
+type ApplicationFacts struct {
+	Household Household `json:"household"`
+	ISEEEuro  float64   `json:"isee_euro"`
+	Residence struct {
+		Municipality string `json:"municipality"`
+	} `json:"residence"`
+}
+
+// Facts parses the case data.
+func (c CaseInfo) Facts() (ApplicationFacts, error) {
+	var f ApplicationFacts
+	err := json.Unmarshal(c.Data, &f)
+	return f, err
+}
+
+// Event is one timeline entry; Key makes writing it idempotent.
+type Event struct {
+	Key    string
+	CaseID string
+	At     time.Time
+	Type   string
+	Actor  string
+	Detail any
+}
+
+// AddEvent records ev once.
+func AddEvent(ctx context.Context, tx pgx.Tx, ev Event) error {
+	detail := ev.Detail
+	if detail == nil {
+		detail = map[string]any{}
+	}
+	b, err := json.Marshal(detail)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO case_events (case_id, event_key, at, type, actor, detail)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_key) DO NOTHING`,
+		ev.CaseID, ev.Key, ev.At, ev.Type, ev.Actor, b)
+	return MapError(err)
+}
+
+// LoadCase reads a case and its fund's terms.
+func (s *Store) LoadCase(ctx context.Context, caseID string) (CaseInfo, error) {
+	var c CaseInfo
+	var rule, tranches []byte
+	err := s.InTx(ctx, System, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT c.id, c.district_id, c.municipality_id, c.applicant_id, c.tax_code, c.form_id,
+				c.form_version, c.status, c.data, c.created_at,
+				f.id, f.name, f.isee_threshold_cents, f.rule, f.tranches, f.review_working_days, f.opens_at, f.closes_at, f.expires_at
+			FROM cases c JOIN funds f ON f.id = c.fund_id WHERE c.id = $1`, caseID).
+			Scan(&c.ID, &c.DistrictID, &c.MunicipalityID, &c.ApplicantID, &c.TaxCode, &c.FormID, &c.FormVersion, &c.Status,
+				&c.Data, &c.CreatedAt, &c.Fund.ID, &c.Fund.Name, &c.Fund.ISEEThresholdCents, &rule, &tranches,
+				&c.Fund.ReviewWorkingDays, &c.Fund.OpensAt, &c.Fund.ClosesAt, &c.Fund.ExpiresAt)
+	})
+	if err != nil {
+		return CaseInfo{}, MapError(err)
+	}
+	if err := json.Unmarshal(rule, &c.Fund.Rule); err != nil {
+		return CaseInfo{}, fmt.Errorf("fund %s rule: %w", c.Fund.ID, err)
+	}
+	if err := json.Unmarshal(tranches, &c.Fund.Tranches); err != nil {
+		return CaseInfo{}, fmt.Errorf("fund %s tranches: %w", c.Fund.ID, err)
+	}
+	return c, nil
+}
+
+// Check is one automatic pre-check result.
+type Check struct {
+	Name    string `json:"name"`
+	Outcome string `json:"outcome"` // pass, warn, fail
+	Detail  string `json:"detail"`
+}
+
+// PrecheckFacts are the registry facts the pre-check needs.
+type PrecheckFacts struct {
+	RegistryMunicipality string // "" when the tax code is not in any registry of the district
+	RegistryDistrict     string
+	OtherAwards          int // vouchers from the same fund for the same tax code, other cases
+}
+
+// LoadPrecheckFacts looks the applicant up in the population registry and the vouchers.
+func (s *Store) LoadPrecheckFacts(ctx context.Context, c CaseInfo) (PrecheckFacts, error) {
+	var f PrecheckFacts
+	err := s.InTx(ctx, System, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `SELECT r.municipality_id, m.district_id FROM residents r
+			JOIN municipalities m ON m.id = r.municipality_id WHERE r.tax_code = $1`, c.TaxCode).
+			Scan(&f.RegistryMunicipality, &f.RegistryDistrict)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		return tx.QueryRow(ctx, `SELECT count(*) FROM vouchers WHERE fund_id = $1 AND tax_code = $2 AND case_id <> $3`,
+			c.Fund.ID, c.TaxCode, c.ID).Scan(&f.OtherAwards)
+	})
+	return f, MapError(err)
+}
+
+// SavePrecheck stores the pre-check annotation on the case.
+func (s *Store) SavePrecheck(ctx context.Context, caseID string, checks []Check, passed bool, at time.Time) error {
+	b, err := json.Marshal(map[string]any{"passed": passed, "checks": checks, "at": at})
+	if err != nil {
+		return err
+	}
+	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE cases SET precheck = $2, updated_at = $3 WHERE id = $1`, caseID, b, at); err != nil {
+			return err
+		}
+		return AddEvent(ctx, tx, Event{Key: caseID + ":precheck", CaseID: caseID, At: at, Type: "precheck", Actor: "system",
+			Detail: map[string]any{"passed": passed, "checks": checks}})
+	}))
+}
+
+// OpenTaskInput creates a review task.
+type OpenTaskInput struct {
+	TaskID string
+	CaseID string
+	Round  int
+	DueAt  time.Time
+	At     time.Time
+}
+
+// OpenTask inserts the review task once and puts the case in review.
+func (s *Store) OpenTask(ctx context.Context, in OpenTaskInput) error {
+	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO tasks (id, case_id, district_id, municipality_id, kind, status, due_at, created_at)
+			SELECT $1, c.id, c.district_id, c.municipality_id, 'review', 'open', $3, $4 FROM cases c WHERE c.id = $2
+			ON CONFLICT (id) DO NOTHING`, in.TaskID, in.CaseID, in.DueAt, in.At)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 1 {
+			if _, err := tx.Exec(ctx, `UPDATE cases SET status = 'in_review', updated_at = $2 WHERE id = $1`, in.CaseID, in.At); err != nil {
+				return err
+			}
+		}
+		return AddEvent(ctx, tx, Event{Key: fmt.Sprintf("%s:task:%d:opened", in.CaseID, in.Round), CaseID: in.CaseID, At: in.At,
+			Type: "task_opened", Actor: "system", Detail: map[string]any{"task_id": in.TaskID, "due_at": in.DueAt}})
+	}))
+}
+
+// TaskActionInput is a claim, release or escalation of a task.
+type TaskActionInput struct {
+	TaskID  string
+	CaseID  string
+	ActorID int64
+	Actor   string
+	At      time.Time
+	Seq     int // distinguishes repeated actions on one task in the timeline keys
+}
+
+// ClaimTask records a claim decided by the workflow.
+func (s *Store) ClaimTask(ctx context.Context, in TaskActionInput) error {
+	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE tasks SET status = 'claimed', claimed_by = $2, claimed_at = $3
+			WHERE id = $1 AND status IN ('open','claimed')`, in.TaskID, in.ActorID, in.At); err != nil {
+			return err
+		}
+		return AddEvent(ctx, tx, Event{Key: fmt.Sprintf("%s:task:%s:claim:%d", in.CaseID, in.TaskID, in.Seq), CaseID: in.CaseID,
+			At: in.At, Type: "task_claimed", Actor: in.Actor, Detail: map[string]any{"task_id": in.TaskID}})
+	}))
+}
+
+// ReleaseTask records a release decided by the workflow.
+func (s *Store) ReleaseTask(ctx context.Context, in TaskActionInput) error {
+	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE tasks SET status = 'open', claimed_by = NULL, claimed_at = NULL
+			WHERE id = $1 AND status = 'claimed'`, in.TaskID); err != nil {
+			return err
+		}
+		return AddEvent(ctx, tx, Event{Key: fmt.Sprintf("%s:task:%s:release:%d", in.CaseID, in.TaskID, in.Seq), CaseID: in.CaseID,
+			At: in.At, Type: "task_released", Actor: in.Actor, Detail: map[string]any{"task_id": in.TaskID}})
+	}))
+}
+
+// EscalateTask flags an overdue task.
+func (s *Store) EscalateTask(ctx context.Context, in TaskActionInput, dueAt time.Time) error {
+	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE tasks SET escalated_at = coalesce(escalated_at, $2) WHERE id = $1`, in.TaskID, in.At); err != nil {
+			return err
+		}
+		return AddEvent(ctx, tx, Event{Key: fmt.Sprintf("%s:task:%s:escalated", in.CaseID, in.TaskID), CaseID: in.CaseID,
+			At: in.At, Type: "task_escalated", Actor: "system",
+			Detail: map[string]any{"task_id": in.TaskID, "due_at": dueAt, "reason": "review not decided by its due date"}})
+	}))
+}
+
+func closeTask(ctx context.Context, tx pgx.Tx, taskID, outcome string, at time.Time) error {
+	_, err := tx.Exec(ctx, `UPDATE tasks SET status = 'done', outcome = $2, completed_at = $3 WHERE id = $1 AND status <> 'done'`,
+		taskID, outcome, at)
+	return err
+}
+
+// DecisionInput is a decision the workflow has accepted.
+type DecisionInput struct {
+	TaskID  string
+	CaseID  string
+	ActorID int64
+	Actor   string
+	Reason  string
+	At      time.Time
+}
+
+// RequestInformation closes the task and waits for the citizen.
+func (s *Store) RequestInformation(ctx context.Context, in DecisionInput) error {
+	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+		if err := closeTask(ctx, tx, in.TaskID, "request_info", in.At); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE cases SET status = 'info_requested', info_request = $2, updated_at = $3 WHERE id = $1`,
+			in.CaseID, in.Reason, in.At); err != nil {
+			return err
+		}
+		return AddEvent(ctx, tx, Event{Key: in.CaseID + ":task:" + in.TaskID + ":decision", CaseID: in.CaseID, At: in.At,
+			Type: "information_requested", Actor: in.Actor, Detail: map[string]any{"task_id": in.TaskID, "reason": in.Reason}})
+	}))
+}
+
+// Reject closes the task and the case.
+func (s *Store) Reject(ctx context.Context, in DecisionInput) error {
+	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+		if err := closeTask(ctx, tx, in.TaskID, "reject", in.At); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE cases SET status = 'rejected', decision_reason = $2, updated_at = $3 WHERE id = $1`,
+			in.CaseID, in.Reason, in.At); err != nil {
+			return err
+		}
+		return AddEvent(ctx, tx, Event{Key: in.CaseID + ":task:" + in.TaskID + ":decision", CaseID: in.CaseID, At: in.At,
+			Type: "rejected", Actor: in.Actor, Detail: map[string]any{"task_id": in.TaskID, "reason": in.Reason}})
+	}))
+}
+
+// InformationInput is the citizen's reply.
+type InformationInput struct {
+	CaseID  string
+	Round   int
+	Actor   string
+	Message string
+	Data    json.RawMessage // replaces the application data when not empty
+	At      time.Time
+}
+
+// ReceiveInformation stores the reply and puts the case back in line.
+func (s *Store) ReceiveInformation(ctx context.Context, in InformationInput) error {
+	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+		if len(in.Data) > 0 {
+			if _, err := tx.Exec(ctx, `UPDATE cases SET data = $2 WHERE id = $1`, in.CaseID, []byte(in.Data)); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE cases SET status = 'submitted', updated_at = $2 WHERE id = $1`, in.CaseID, in.At); err != nil {
+			return err
+		}
+		return AddEvent(ctx, tx, Event{Key: fmt.Sprintf("%s:info:%d", in.CaseID, in.Round), CaseID: in.CaseID, At: in.At,
+			Type: "information_received", Actor: in.Actor,
+			Detail: map[string]any{"message": in.Message, "data_changed": len(in.Data) > 0}})
+	}))
+}
+
+// VoucherIDForCase is the deterministic voucher id of a case's award.
+func VoucherIDForCase(caseID string) string {
+	return uuid.NewSHA1(uuid.NameSpaceURL, []byte("sportello:voucher:"+caseID)).String()
+}
+
+// voucherAlphabet avoids look-alike characters (no I, L, O, U, 0, 1).
+const voucherAlphabet = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
+
+// NewVoucherCode returns an unguessable code of 16 characters (about 78 bits
+// of entropy) grouped by four: XXXX-XXXX-XXXX-XXXX.
+func NewVoucherCode() (string, error) {
+	var b strings.Builder
+	buf := make([]byte, 1)
+	for n := 0; n < 16; {
+		if _, err := rand.Read(buf); err != nil {
+			return "", err
+		}
+		// Rejection sampling keeps the distribution uniform.
+		if int(buf[0]) >= 256-256%len(voucherAlphabet) {
+			continue
+		}
+		if n > 0 && n%4 == 0 {
+			b.WriteByte('-')
+		}
+		b.WriteByte(voucherAlphabet[int(buf[0])%len(voucherAlphabet)])
+		n++
+	}
+	return b.String(), nil
+}
+
+// NormalizeVoucherCode accepts codes typed with spaces, dashes or lower case.
+func NormalizeVoucherCode(s string) string {
+	var raw strings.Builder
+	for _, r := range strings.ToUpper(s) {
+		if r == ' ' || r == '-' || r == '\t' {
+			continue
+		}
+		raw.WriteRune(r)
+	}
+	c := raw.String()
+	if len(c) != 16 {
+		return c
+	}
+	return c[0:4] + "-" + c[4:8] + "-" + c[8:12] + "-" + c[12:16]
+}
+
+// AwardInput is an approval the workflow has accepted.
+type AwardInput struct {
+	DecisionInput
+	AmountCents int64
+}
+
+// AwardResult identifies the voucher an award created.
+type AwardResult struct {
+	VoucherID string
+	Code      string
+	ExpiresAt time.Time
+}
+
+// Award moves the amount from the fund's budget to a new voucher (pending
+// until its tranches are released), closes the task and approves the case,
+// all in one transaction. It is idempotent per case.
+func (s *Store) Award(ctx context.Context, in AwardInput) (AwardResult, error) {
+	var res AwardResult
+	err := s.InTx(ctx, System, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `SELECT id::text, code, expires_at FROM vouchers WHERE case_id = $1`, in.CaseID).
+			Scan(&res.VoucherID, &res.Code, &res.ExpiresAt)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		var district, municipality, fundID, taxCode, status string
+		var holder int64
+		if err := tx.QueryRow(ctx, `SELECT c.district_id, c.municipality_id, c.fund_id, c.tax_code, c.applicant_id, c.status, f.expires_at
+			FROM cases c JOIN funds f ON f.id = c.fund_id WHERE c.id = $1 FOR UPDATE OF c`, in.CaseID).
+			Scan(&district, &municipality, &fundID, &taxCode, &holder, &status, &res.ExpiresAt); err != nil {
+			return err
+		}
+		res.VoucherID = VoucherIDForCase(in.CaseID)
+		if res.Code, err = NewVoucherCode(); err != nil {
+			return err
+		}
+		if err := EnsureAccount(ctx, tx, VoucherPendingAccountID(res.VoucherID), district, AccountVoucherPending, false); err != nil {
+			return err
+		}
+		if err := EnsureAccount(ctx, tx, VoucherAccountID(res.VoucherID), district, AccountVoucher, false); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO vouchers (id, code, case_id, fund_id, district_id, municipality_id, holder_id, tax_code,
+			amount_cents, status, expires_at, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'active',$10,$11)`,
+			res.VoucherID, res.Code, in.CaseID, fundID, district, municipality, holder, taxCode, in.AmountCents, res.ExpiresAt, in.At); err != nil {
+			return err
+		}
+		_, _, err = Transfer(ctx, tx, TransferInput{Key: "award:" + in.CaseID, From: FundAccountID(fundID),
+			To: VoucherPendingAccountID(res.VoucherID), Amount: in.AmountCents, Kind: TransferAward, FundID: fundID, VoucherID: res.VoucherID})
+		if errors.Is(err, ErrInsufficient) {
+			avail, _ := Balance(ctx, tx, FundAccountID(fundID))
+			return Conflict("insufficient_budget", fmt.Sprintf("the fund has %d cents left, the award needs %d", avail, in.AmountCents))
+		}
+		if err != nil {
+			return err
+		}
+		if err := closeTask(ctx, tx, in.TaskID, "approve", in.At); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE cases SET status = 'approved', award_cents = $2, decision_reason = $3, updated_at = $4 WHERE id = $1`,
+			in.CaseID, in.AmountCents, in.Reason, in.At); err != nil {
+			return err
+		}
+		return AddEvent(ctx, tx, Event{Key: in.CaseID + ":task:" + in.TaskID + ":decision", CaseID: in.CaseID, At: in.At,
+			Type: "approved", Actor: in.Actor,
+			Detail: map[string]any{"task_id": in.TaskID, "amount_cents": in.AmountCents, "reason": in.Reason, "voucher_id": res.VoucherID}})
+	})
+	if err != nil {
+		return AwardResult{}, MapError(err)
+	}
+	return res, nil
+}
+
+// TrancheInput releases one tranche of a voucher.
+type TrancheInput struct {
+	CaseID      string
+	VoucherID   string
+	Index       int
+	AmountCents int64
+	At          time.Time
+}
+
+// ReleaseTranche makes a tranche spendable, once.
+func (s *Store) ReleaseTranche(ctx context.Context, in TrancheInput) error {
+	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+		var fundID string
+		if err := tx.QueryRow(ctx, `SELECT fund_id FROM vouchers WHERE id = $1`, in.VoucherID).Scan(&fundID); err != nil {
+			return err
+		}
+		if _, _, err := Transfer(ctx, tx, TransferInput{Key: fmt.Sprintf("release:%s:%d", in.VoucherID, in.Index),
+			From: VoucherPendingAccountID(in.VoucherID), To: VoucherAccountID(in.VoucherID), Amount: in.AmountCents,
+			Kind: TransferRelease, FundID: fundID, VoucherID: in.VoucherID}); err != nil {
+			return err
+		}
+		return AddEvent(ctx, tx, Event{Key: fmt.Sprintf("%s:tranche:%d", in.CaseID, in.Index), CaseID: in.CaseID, At: in.At,
+			Type: "tranche_released", Actor: "system", Detail: map[string]any{"index": in.Index + 1, "amount_cents": in.AmountCents}})
+	}))
+}
+
+// ExpireInput closes a voucher at its fund's end date.
+type ExpireInput struct {
+	CaseID    string
+	VoucherID string
+	At        time.Time
+}
+
+// ExpireVoucher returns the unspent and unreleased balance to the fund,
+// marks the voucher expired and closes the case. It returns the amount returned.
+func (s *Store) ExpireVoucher(ctx context.Context, in ExpireInput) (int64, error) {
+	var returned int64
+	err := s.InTx(ctx, System, func(tx pgx.Tx) error {
+		var fundID string
+		if err := tx.QueryRow(ctx, `SELECT fund_id FROM vouchers WHERE id = $1 FOR UPDATE`, in.VoucherID).Scan(&fundID); err != nil {
+			return err
+		}
+		for _, acc := range []struct{ id, suffix string }{
+			{VoucherAccountID(in.VoucherID), "available"},
+			{VoucherPendingAccountID(in.VoucherID), "pending"},
+		} {
+			bal, err := Balance(ctx, tx, acc.id)
+			if err != nil {
+				return err
+			}
+			if bal == 0 {
+				continue
+			}
+			if _, _, err := Transfer(ctx, tx, TransferInput{Key: "expiry:" + in.VoucherID + ":" + acc.suffix, From: acc.id,
+				To: FundAccountID(fundID), Amount: bal, Kind: TransferExpiry, FundID: fundID, VoucherID: in.VoucherID}); err != nil {
+				return err
+			}
+			returned += bal
+		}
+		if err := tx.QueryRow(ctx, `SELECT coalesce(sum(amount_cents), 0) FROM transfers WHERE voucher_id = $1 AND kind = 'expiry'`,
+			in.VoucherID).Scan(&returned); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE vouchers SET status = 'expired' WHERE id = $1`, in.VoucherID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE cases SET status = 'closed', updated_at = $2 WHERE id = $1`, in.CaseID, in.At); err != nil {
+			return err
+		}
+		return AddEvent(ctx, tx, Event{Key: in.CaseID + ":expired", CaseID: in.CaseID, At: in.At, Type: "voucher_expired",
+			Actor: "system", Detail: map[string]any{"voucher_id": in.VoucherID, "returned_cents": returned}})
+	})
+	return returned, MapError(err)
+}

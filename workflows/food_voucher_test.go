@@ -1,0 +1,369 @@
+package workflows
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/suite"
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"sportello/activities"
+	"sportello/internal/store"
+)
+
+var rome = func() *time.Location {
+	l, err := time.LoadLocation("Europe/Rome")
+	if err != nil {
+		panic(err)
+	}
+	return l
+}()
+
+// Monday 2026-03-02 10:00 in Rome: three working days later is Thursday 10:00.
+var start = time.Date(2026, 3, 2, 10, 0, 0, 0, rome)
+
+var (
+	worker    = Actor{UserID: 10, Username: "operatore.tradate", Role: "operator"}
+	colleague = Actor{UserID: 11, Username: "operatore2.tradate", Role: "operator"}
+	citizen   = Actor{UserID: 1, Username: "cittadino.tradate", Role: "citizen"}
+)
+
+func testCase() activities.LoadCaseResult {
+	return activities.LoadCaseResult{
+		Case: store.CaseInfo{
+			ID: "BS-2026-000001", DistrictID: "tradate", MunicipalityID: "tradate", ApplicantID: citizen.UserID,
+			TaxCode: "RSSMRA80A41L319X", Status: StatusSubmitted, Data: json.RawMessage(`{}`),
+			Fund: store.FundTerms{
+				ID: "buoni-spesa-tradate-2026", ISEEThresholdCents: 1500000,
+				Rule:              store.AwardRule{BaseCents: 15000, PerExtraMemberCents: 10000, PerMinorCents: 5000, MaxCents: 55000},
+				Tranches:          []store.Tranche{{Percent: 50, AfterDays: 0}, {Percent: 50, AfterDays: 14}},
+				ReviewWorkingDays: 3,
+				ExpiresAt:         start.Add(120 * 24 * time.Hour),
+			},
+		},
+		DefaultAwardCents: 30000,
+	}
+}
+
+type caseSuite struct {
+	suite.Suite
+	testsuite.WorkflowTestSuite
+	env      *testsuite.TestWorkflowEnvironment
+	caseRes  activities.LoadCaseResult
+	opened   []activities.OpenTaskInput
+	released []activities.TrancheInput
+}
+
+func TestCaseWorkflow(t *testing.T) { suite.Run(t, new(caseSuite)) }
+
+func (s *caseSuite) SetupTest() {
+	s.SetLogger(tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
+	s.env = s.NewTestWorkflowEnvironment()
+	s.env.SetStartTime(start)
+	s.env.RegisterActivity(&activities.Cases{})
+	s.opened, s.released = nil, nil
+	s.caseRes = testCase()
+	s.env.OnActivity(acts.LoadCase, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, _ activities.LoadCaseInput) (activities.LoadCaseResult, error) {
+			return s.caseRes, nil
+		})
+	s.env.OnActivity(acts.Precheck, mock.Anything, mock.Anything).Return(activities.PrecheckResult{Passed: true}, nil)
+	s.env.OnActivity(acts.OpenTask, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.OpenTaskInput) error {
+		s.opened = append(s.opened, in)
+		return nil
+	})
+	s.env.OnActivity(acts.ClaimTask, mock.Anything, mock.Anything).Return(nil)
+	s.env.OnActivity(acts.ReleaseTask, mock.Anything, mock.Anything).Return(nil)
+	s.env.OnActivity(acts.ReceiveInformation, mock.Anything, mock.Anything).Return(nil)
+	s.env.OnActivity(acts.ReleaseTranche, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.TrancheInput) error {
+		s.released = append(s.released, in)
+		return nil
+	})
+	s.env.OnActivity(acts.ExpireVoucher, mock.Anything, mock.Anything).Return(activities.ExpireResult{ReturnedCents: 1234}, nil)
+}
+
+// currentTaskID reads the open task id through the query, as the API would.
+func (s *caseSuite) currentTaskID() string {
+	v, err := s.env.QueryWorkflow(QueryState)
+	s.Require().NoError(err)
+	var st StateResult
+	s.Require().NoError(v.Get(&st))
+	s.Require().NotNil(st.Task, "no open task (status %s)", st.Status)
+	return st.Task.ID
+}
+
+type updateOutcome struct {
+	rejected error
+	err      error
+	result   any
+}
+
+// update sends an update at delay and records what happened to it.
+func (s *caseSuite) update(delay time.Duration, name string, arg func() any) *updateOutcome {
+	out := &updateOutcome{}
+	s.env.RegisterDelayedCallback(func() {
+		s.env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
+			OnAccept:   func() {},
+			OnReject:   func(err error) { out.rejected = err },
+			OnComplete: func(r any, err error) { out.result, out.err = r, err },
+		}, arg())
+	}, delay)
+	return out
+}
+
+func (s *caseSuite) claimAndDecide(at time.Duration, who Actor, d func(taskID string) DecideInput) (*updateOutcome, *updateOutcome) {
+	var taskID string
+	claim := s.update(at, UpdateClaim, func() any {
+		taskID = s.currentTaskID()
+		return ClaimInput{TaskID: taskID, Actor: who}
+	})
+	decide := s.update(at+time.Minute, UpdateDecide, func() any { return d(taskID) })
+	return claim, decide
+}
+
+func appErrType(err error) string {
+	var ae *temporal.ApplicationError
+	if errors.As(err, &ae) {
+		return ae.Type()
+	}
+	return ""
+}
+
+func (s *caseSuite) result() FoodVoucherResult {
+	s.Require().True(s.env.IsWorkflowCompleted())
+	s.Require().NoError(s.env.GetWorkflowError())
+	var r FoodVoucherResult
+	s.Require().NoError(s.env.GetWorkflowResult(&r))
+	return r
+}
+
+func (s *caseSuite) TestApproveWithDefaultAmountReleasesTranchesAndExpires() {
+	var decision activities.DecisionInput
+	s.env.OnActivity(acts.ApplyDecision, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.DecisionInput) (activities.DecisionResult, error) {
+			decision = in
+			return activities.DecisionResult{VoucherID: "v-1"}, nil
+		})
+	claim, decide := s.claimAndDecide(time.Hour, worker, func(id string) DecideInput {
+		return DecideInput{TaskID: id, Actor: worker, Outcome: OutcomeApprove}
+	})
+	s.env.ExecuteWorkflow(FoodVoucher, FoodVoucherInput{CaseID: "BS-2026-000001"})
+
+	r := s.result()
+	s.NoError(claim.rejected)
+	s.NoError(claim.err)
+	s.NoError(decide.rejected)
+	s.NoError(decide.err)
+	s.Equal(StatusClosed, r.Status)
+	s.EqualValues(30000, r.AwardCents, "zero amount means the fund's rule")
+	s.EqualValues(30000, decision.AmountCents)
+	s.Equal("v-1", r.VoucherID)
+	s.EqualValues(1234, r.ReturnedCts)
+
+	s.Require().Len(s.opened, 1)
+	s.Equal(time.Date(2026, 3, 5, 10, 0, 0, 0, rome), s.opened[0].DueAt.In(rome), "due three working days later")
+
+	s.Require().Len(s.released, 2)
+	s.EqualValues(15000, s.released[0].AmountCents)
+	s.EqualValues(15000, s.released[1].AmountCents)
+	s.Equal(0, s.released[0].Index)
+	s.Equal(14*24*time.Hour, s.released[1].At.Sub(s.released[0].At), "second tranche 14 days after the first")
+	s.env.AssertActivityNotCalled(s.T(), "EscalateTask", mock.Anything, mock.Anything)
+}
+
+func (s *caseSuite) TestOddAmountSplitsWithoutLosingACent() {
+	s.env.OnActivity(acts.ApplyDecision, mock.Anything, mock.Anything).Return(activities.DecisionResult{VoucherID: "v-1"}, nil)
+	s.claimAndDecide(time.Hour, worker, func(id string) DecideInput {
+		return DecideInput{TaskID: id, Actor: worker, Outcome: OutcomeApprove, AmountCents: 33333}
+	})
+	s.env.ExecuteWorkflow(FoodVoucher, FoodVoucherInput{CaseID: "BS-2026-000001"})
+	s.result()
+	s.Require().Len(s.released, 2)
+	s.EqualValues(33333, s.released[0].AmountCents+s.released[1].AmountCents)
+}
+
+func (s *caseSuite) TestReject() {
+	s.env.OnActivity(acts.ApplyDecision, mock.Anything, mock.Anything).Return(activities.DecisionResult{}, nil)
+	_, decide := s.claimAndDecide(time.Hour, worker, func(id string) DecideInput {
+		return DecideInput{TaskID: id, Actor: worker, Outcome: OutcomeReject, Reason: "ISEE above the threshold"}
+	})
+	s.env.ExecuteWorkflow(FoodVoucher, FoodVoucherInput{CaseID: "BS-2026-000001"})
+	r := s.result()
+	s.NoError(decide.err)
+	s.Equal(StatusRejected, r.Status)
+	s.Zero(r.AwardCents)
+	s.Empty(s.released)
+	s.env.AssertActivityNotCalled(s.T(), "ExpireVoucher", mock.Anything, mock.Anything)
+}
+
+func (s *caseSuite) TestRequestInformationThenApprove() {
+	var outcomes []string
+	s.env.OnActivity(acts.ApplyDecision, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.DecisionInput) (activities.DecisionResult, error) {
+			outcomes = append(outcomes, in.Outcome)
+			return activities.DecisionResult{VoucherID: "v-1"}, nil
+		})
+	s.claimAndDecide(time.Hour, worker, func(id string) DecideInput {
+		return DecideInput{TaskID: id, Actor: worker, Outcome: OutcomeRequestInfo, Reason: "Please attach the ISEE certificate"}
+	})
+	early := s.update(2*time.Hour, UpdateDecide, func() any { return DecideInput{TaskID: "x", Actor: worker, Outcome: OutcomeApprove} })
+	stranger := s.update(3*time.Hour, UpdateProvideInfo, func() any {
+		return ProvideInfoInput{Actor: Actor{UserID: 99, Username: "altro", Role: "citizen"}, Message: "hi"}
+	})
+	reply := s.update(4*time.Hour, UpdateProvideInfo, func() any {
+		return ProvideInfoInput{Actor: citizen, Message: "Attached", Data: json.RawMessage(`{"isee_euro":9000}`)}
+	})
+	again := s.update(5*time.Hour, UpdateProvideInfo, func() any { return ProvideInfoInput{Actor: citizen, Message: "again"} })
+	s.claimAndDecide(24*time.Hour, worker, func(id string) DecideInput {
+		return DecideInput{TaskID: id, Actor: worker, Outcome: OutcomeApprove, AmountCents: 20000}
+	})
+	s.env.ExecuteWorkflow(FoodVoucher, FoodVoucherInput{CaseID: "BS-2026-000001"})
+	r := s.result()
+	s.Equal(ErrTypeTaskNotOpen, appErrType(early.rejected), "no task while waiting for the citizen")
+	s.Equal(ErrTypeForbidden, appErrType(stranger.rejected))
+	s.NoError(reply.rejected)
+	s.NoError(reply.err)
+	s.Equal(ErrTypeNotAwaitingInfo, appErrType(again.rejected))
+	s.Equal([]string{OutcomeRequestInfo, OutcomeApprove}, outcomes)
+	s.Len(s.opened, 2, "the case goes back to the queue with a new task")
+	s.NotEqual(s.opened[0].TaskID, s.opened[1].TaskID)
+	s.EqualValues(20000, r.AwardCents)
+}
+
+func (s *caseSuite) TestOverdueTaskIsEscalatedThenDecided() {
+	var escalated []activities.TaskActionInput
+	s.env.OnActivity(acts.EscalateTask, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.TaskActionInput) error {
+		escalated = append(escalated, in)
+		return nil
+	})
+	s.env.OnActivity(acts.ApplyDecision, mock.Anything, mock.Anything).Return(activities.DecisionResult{}, nil)
+	var state StateResult
+	s.env.RegisterDelayedCallback(func() {
+		v, err := s.env.QueryWorkflow(QueryState)
+		s.Require().NoError(err)
+		s.Require().NoError(v.Get(&state))
+	}, 4*24*time.Hour)
+	s.claimAndDecide(6*24*time.Hour, worker, func(id string) DecideInput {
+		return DecideInput{TaskID: id, Actor: worker, Outcome: OutcomeReject, Reason: "late but decided"}
+	})
+	s.env.ExecuteWorkflow(FoodVoucher, FoodVoucherInput{CaseID: "BS-2026-000001"})
+	r := s.result()
+	s.Require().Len(escalated, 1)
+	s.Equal(time.Date(2026, 3, 5, 10, 0, 0, 0, rome), escalated[0].At.In(rome), "escalated exactly at the due date")
+	s.Require().NotNil(state.Task)
+	s.True(state.Task.Escalated)
+	s.Equal(StatusRejected, r.Status)
+}
+
+func (s *caseSuite) TestValidatorsGuardTheTask() {
+	s.env.OnActivity(acts.ApplyDecision, mock.Anything, mock.Anything).Return(activities.DecisionResult{VoucherID: "v"}, nil)
+	var taskID string
+	unclaimed := s.update(time.Hour, UpdateDecide, func() any {
+		taskID = s.currentTaskID()
+		return DecideInput{TaskID: taskID, Actor: worker, Outcome: OutcomeApprove}
+	})
+	byCitizen := s.update(time.Hour+time.Second, UpdateClaim, func() any { return ClaimInput{TaskID: taskID, Actor: citizen} })
+	wrongTask := s.update(time.Hour+2*time.Second, UpdateClaim, func() any { return ClaimInput{TaskID: "nope", Actor: worker} })
+	claim := s.update(2*time.Hour, UpdateClaim, func() any { return ClaimInput{TaskID: taskID, Actor: worker} })
+	reclaim := s.update(2*time.Hour+time.Second, UpdateClaim, func() any { return ClaimInput{TaskID: taskID, Actor: worker} })
+	steal := s.update(3*time.Hour, UpdateClaim, func() any { return ClaimInput{TaskID: taskID, Actor: colleague} })
+	otherDecides := s.update(4*time.Hour, UpdateDecide, func() any {
+		return DecideInput{TaskID: taskID, Actor: colleague, Outcome: OutcomeApprove}
+	})
+	otherReleases := s.update(4*time.Hour+time.Second, UpdateRelease, func() any { return ReleaseInput{TaskID: taskID, Actor: colleague} })
+	tooMuch := s.update(5*time.Hour, UpdateDecide, func() any {
+		return DecideInput{TaskID: taskID, Actor: worker, Outcome: OutcomeApprove, AmountCents: 55001}
+	})
+	noReason := s.update(5*time.Hour+time.Second, UpdateDecide, func() any {
+		return DecideInput{TaskID: taskID, Actor: worker, Outcome: OutcomeReject, Reason: "  "}
+	})
+	badOutcome := s.update(5*time.Hour+2*time.Second, UpdateDecide, func() any {
+		return DecideInput{TaskID: taskID, Actor: worker, Outcome: "maybe"}
+	})
+	release := s.update(6*time.Hour, UpdateRelease, func() any { return ReleaseInput{TaskID: taskID, Actor: worker} })
+	colleagueClaims := s.update(7*time.Hour, UpdateClaim, func() any { return ClaimInput{TaskID: taskID, Actor: colleague} })
+	decide := s.update(8*time.Hour, UpdateDecide, func() any {
+		return DecideInput{TaskID: taskID, Actor: colleague, Outcome: OutcomeApprove, AmountCents: 55000}
+	})
+	twice := s.update(9*time.Hour, UpdateDecide, func() any {
+		return DecideInput{TaskID: taskID, Actor: colleague, Outcome: OutcomeApprove}
+	})
+	s.env.ExecuteWorkflow(FoodVoucher, FoodVoucherInput{CaseID: "BS-2026-000001"})
+	r := s.result()
+
+	s.Equal(ErrTypeNotClaimed, appErrType(unclaimed.rejected))
+	s.Equal(ErrTypeForbidden, appErrType(byCitizen.rejected))
+	s.Equal(ErrTypeTaskNotOpen, appErrType(wrongTask.rejected))
+	s.NoError(claim.rejected)
+	s.NoError(reclaim.rejected, "claiming again is idempotent")
+	s.Equal(ErrTypeAlreadyClaimed, appErrType(steal.rejected))
+	s.Equal(ErrTypeNotClaimed, appErrType(otherDecides.rejected))
+	s.Equal(ErrTypeNotClaimed, appErrType(otherReleases.rejected))
+	s.Equal(ErrTypeInvalidDecision, appErrType(tooMuch.rejected))
+	s.Equal(ErrTypeInvalidDecision, appErrType(noReason.rejected))
+	s.Equal(ErrTypeInvalidDecision, appErrType(badOutcome.rejected))
+	s.NoError(release.rejected)
+	s.NoError(colleagueClaims.rejected)
+	s.NoError(decide.rejected)
+	s.NoError(decide.err)
+	s.Equal(ErrTypeTaskNotOpen, appErrType(twice.rejected), "a task is decided once")
+	s.EqualValues(55000, r.AwardCents)
+	s.env.AssertActivityNumberOfCalls(s.T(), "ApplyDecision", 1)
+	s.env.AssertActivityNumberOfCalls(s.T(), "ClaimTask", 2)
+	s.env.AssertActivityNumberOfCalls(s.T(), "ReleaseTask", 1)
+}
+
+func (s *caseSuite) TestInsufficientBudgetKeepsTheTaskOpen() {
+	calls := 0
+	s.env.OnActivity(acts.ApplyDecision, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.DecisionInput) (activities.DecisionResult, error) {
+			calls++
+			if in.AmountCents > 10000 {
+				return activities.DecisionResult{}, temporal.NewNonRetryableApplicationError(
+					"the fund has 10000 cents left", ErrTypeInsufficientBudget, nil)
+			}
+			return activities.DecisionResult{VoucherID: "v"}, nil
+		})
+	_, big := s.claimAndDecide(time.Hour, worker, func(id string) DecideInput {
+		return DecideInput{TaskID: id, Actor: worker, Outcome: OutcomeApprove, AmountCents: 30000}
+	})
+	var state StateResult
+	s.env.RegisterDelayedCallback(func() {
+		v, err := s.env.QueryWorkflow(QueryState)
+		s.Require().NoError(err)
+		s.Require().NoError(v.Get(&state))
+	}, 2*time.Hour)
+	small := s.update(3*time.Hour, UpdateDecide, func() any {
+		return DecideInput{TaskID: state.Task.ID, Actor: worker, Outcome: OutcomeApprove, AmountCents: 10000}
+	})
+	s.env.ExecuteWorkflow(FoodVoucher, FoodVoucherInput{CaseID: "BS-2026-000001"})
+	r := s.result()
+	s.NoError(big.rejected)
+	s.Equal(ErrTypeInsufficientBudget, appErrType(big.err))
+	s.Equal(StatusInReview, state.Status, "the task stays open")
+	s.Require().NotNil(state.Task)
+	s.Equal(worker.Username, state.Task.ClaimedBy, "and stays claimed")
+	s.NoError(small.err)
+	s.EqualValues(10000, r.AwardCents)
+	s.Equal(2, calls)
+}
+
+func (s *caseSuite) TestTrancheAfterExpiryIsLeftToTheExpiry() {
+	s.caseRes.Case.Fund.ExpiresAt = start.Add(10 * 24 * time.Hour)
+	s.env.OnActivity(acts.ApplyDecision, mock.Anything, mock.Anything).Return(activities.DecisionResult{VoucherID: "v"}, nil)
+	s.claimAndDecide(time.Hour, worker, func(id string) DecideInput {
+		return DecideInput{TaskID: id, Actor: worker, Outcome: OutcomeApprove}
+	})
+	s.env.ExecuteWorkflow(FoodVoucher, FoodVoucherInput{CaseID: "BS-2026-000001"})
+	r := s.result()
+	s.Len(s.released, 1, "the second tranche would fall after the fund's end")
+	s.Equal(StatusClosed, r.Status)
+}
