@@ -1,0 +1,152 @@
+package seed
+
+import "time"
+
+// District is a tenant: an ambito and its municipalities.
+type District struct {
+	ID             string
+	Name           string
+	Municipalities []Municipality
+}
+
+// Municipality is a comune of a district.
+type Municipality struct {
+	ID            string
+	Name          string
+	CadastralCode string // Belfiore code, as in tax codes
+	Residents     int    // approximate
+}
+
+// Merchant is an affiliated shop or pharmacy that accepts food vouchers.
+type Merchant struct {
+	ID           string
+	District     string
+	Municipality string
+	Name         string
+	Kind         string // shop or pharmacy
+	Address      string
+}
+
+// Resident is an entry of the municipal population registry extract.
+type Resident struct {
+	FirstName, LastName string
+	Female              bool
+	Born                time.Time
+	BirthPlace          string // cadastral code of the place of birth
+	Municipality        string // municipality of residence
+}
+
+// TaxCode is the resident's codice fiscale.
+func (r Resident) TaxCode() string {
+	return TaxCode(r.LastName, r.FirstName, r.Female, r.Born, r.BirthPlace)
+}
+
+// DemoUser is an account created in demo mode (password DemoPassword).
+type DemoUser struct {
+	Username     string
+	Role         string // citizen, operator, supervisor, merchant
+	DisplayName  string
+	District     string
+	Municipality string // empty for a district-wide supervisor
+	Merchant     string // merchant id, for role merchant
+	TaxCode      string // citizens only
+	Email        string
+}
+
+// DemoPassword is the password of every demo account.
+const DemoPassword = "demo"
+
+// FoodVoucherForm is the form id of the food-voucher (buoni spesa) funds.
+const FoodVoucherForm = "buoni-spesa"
+
+// Districts returns the seeded districts and municipalities.
+func Districts() []District {
+	return []District{
+		{
+			ID: "tradate", Name: "Ambito di Tradate",
+			Municipalities: []Municipality{
+				{"castelseprio", "Castelseprio", "C208", 1300},
+				{"castiglione-olona", "Castiglione Olona", "C343", 7800},
+				{"gornate-olona", "Gornate Olona", "E102", 2200},
+				{"lonate-ceppino", "Lonate Ceppino", "E659", 5000},
+				{"tradate", "Tradate", "L319", 19000},
+				{"vedano-olona", "Vedano Olona", "L733", 7300},
+				{"venegono-inferiore", "Venegono Inferiore", "L765", 6300},
+				{"venegono-superiore", "Venegono Superiore", "L766", 7200},
+			},
+		},
+		{
+			ID: "alta-padovana", Name: "Ambito Alta Padovana",
+			Municipalities: []Municipality{
+				{"cittadella", "Cittadella", "C743", 20000},
+				{"camposampiero", "Camposampiero", "B563", 12000},
+				{"piazzola-sul-brenta", "Piazzola sul Brenta", "G587", 11000},
+				{"fontaniva", "Fontaniva", "D679", 8000},
+				{"vigonza", "Vigonza", "L892", 23000},
+			},
+		},
+	}
+}
+
+// Merchants returns the affiliated merchants (Tradate district).
+func Merchants() []Merchant {
+	m := func(mun, slug, name, kind, addr string) Merchant {
+		return Merchant{ID: mun + "-" + slug, District: "tradate", Municipality: mun, Name: name, Kind: kind, Address: addr}
+	}
+	return []Merchant{
+		m("castelseprio", "alimentari-del-seprio", "Alimentari del Seprio", "shop", "Via Roma 8, Castelseprio"),
+		m("castelseprio", "farmacia-castelseprio", "Farmacia di Castelseprio", "pharmacy", "Piazza Marconi 2, Castelseprio"),
+		m("castiglione-olona", "farmacia-della-collegiata", "Farmacia della Collegiata", "pharmacy", "Via Cavour 15, Castiglione Olona"),
+		m("castiglione-olona", "panificio-olona", "Panificio Olona", "shop", "Via Mazzini 40, Castiglione Olona"),
+		m("gornate-olona", "market-gornate", "Market Gornate", "shop", "Via Dante 3, Gornate Olona"),
+		m("gornate-olona", "farmacia-gornate", "Farmacia Gornate Olona", "pharmacy", "Via Garibaldi 21, Gornate Olona"),
+		m("lonate-ceppino", "farmacia-ceppino", "Farmacia Ceppino", "pharmacy", "Via Vittorio Veneto 7, Lonate Ceppino"),
+		m("lonate-ceppino", "alimentari-colombo", "Alimentari Colombo", "shop", "Via Matteotti 12, Lonate Ceppino"),
+		m("tradate", "farmacia-comunale", "Farmacia Comunale di Tradate", "pharmacy", "Corso Bernacchi 60, Tradate"),
+		m("tradate", "supermercato-centro", "Supermercato Tradate Centro", "shop", "Via Volta 25, Tradate"),
+		m("tradate", "alimentari-bianchi", "Alimentari Bianchi", "shop", "Via Monte Grappa 4, Tradate"),
+		m("tradate", "macelleria-abbiate", "Macelleria di Abbiate Guazzone", "shop", "Via Gorizia 9, Tradate"),
+		m("vedano-olona", "farmacia-vedano", "Farmacia di Vedano", "pharmacy", "Via Matteotti 2, Vedano Olona"),
+		m("vedano-olona", "frutta-e-verdura-ferrari", "Frutta e Verdura Ferrari", "shop", "Via Roma 31, Vedano Olona"),
+		m("venegono-inferiore", "farmacia-venegono-inferiore", "Farmacia di Venegono Inferiore", "pharmacy", "Via Mauceri 10, Venegono Inferiore"),
+		m("venegono-inferiore", "minimarket-galli", "Minimarket Galli", "shop", "Via Battisti 5, Venegono Inferiore"),
+		m("venegono-superiore", "farmacia-venegono-superiore", "Farmacia di Venegono Superiore", "pharmacy", "Piazza Monte Grappa 1, Venegono Superiore"),
+		m("venegono-superiore", "panetteria-fontana", "Panetteria Fontana", "shop", "Via Rimembranze 14, Venegono Superiore"),
+	}
+}
+
+func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+
+// Residents returns the registry entries of the demo citizens.
+func Residents() []Resident {
+	return []Resident{
+		{FirstName: "Maria", LastName: "Rossi", Female: true, Born: date(1980, 1, 1), BirthPlace: "L319", Municipality: "tradate"},
+		{FirstName: "Giovanni", LastName: "Bianchi", Born: date(1975, 3, 15), BirthPlace: "L733", Municipality: "vedano-olona"},
+		{FirstName: "Luca", LastName: "Colombo", Born: date(1990, 7, 22), BirthPlace: "L319", Municipality: "tradate"},
+		{FirstName: "Giulia", LastName: "Ferrari", Female: true, Born: date(1985, 11, 30), BirthPlace: "C343", Municipality: "castiglione-olona"},
+		{FirstName: "Anna", LastName: "Brambilla", Female: true, Born: date(1958, 6, 9), BirthPlace: "L765", Municipality: "venegono-inferiore"},
+		{FirstName: "Paolo", LastName: "Galli", Born: date(1962, 4, 5), BirthPlace: "C743", Municipality: "cittadella"},
+	}
+}
+
+// DemoUsers returns the accounts created in demo mode.
+func DemoUsers() []DemoUser {
+	res := Residents()
+	maria, giovanni := res[0], res[1]
+	return []DemoUser{
+		{Username: "cittadino.tradate", Role: "citizen", DisplayName: "Maria Rossi", District: "tradate", Municipality: "tradate",
+			TaxCode: maria.TaxCode(), Email: "maria.rossi@example.org"},
+		{Username: "cittadino.vedano", Role: "citizen", DisplayName: "Giovanni Bianchi", District: "tradate", Municipality: "vedano-olona",
+			TaxCode: giovanni.TaxCode(), Email: "giovanni.bianchi@example.org"},
+		{Username: "operatore.tradate", Role: "operator", DisplayName: "Operatore Tradate", District: "tradate", Municipality: "tradate",
+			Email: "operatore.tradate@example.org"},
+		{Username: "operatore.vedano", Role: "operator", DisplayName: "Operatore Vedano Olona", District: "tradate", Municipality: "vedano-olona",
+			Email: "operatore.vedano@example.org"},
+		{Username: "supervisore", Role: "supervisor", DisplayName: "Supervisore Ambito di Tradate", District: "tradate",
+			Email: "ufficio.piano@example.org"},
+		{Username: "esercente.tradate", Role: "merchant", DisplayName: "Farmacia Comunale di Tradate", District: "tradate", Municipality: "tradate",
+			Merchant: "tradate-farmacia-comunale", Email: "farmacia.tradate@example.org"},
+		{Username: "supervisore.padova", Role: "supervisor", DisplayName: "Supervisore Alta Padovana", District: "alta-padovana",
+			Email: "ufficio.piano.padova@example.org"},
+	}
+}
