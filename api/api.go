@@ -1,30 +1,127 @@
-// Package api serves Sportello's HTTP API.
+// Package api serves Sportello's HTTP API: JSON over HTTP, bearer-token
+// sessions, errors mapped in one place (errors.go), reads from PostgreSQL
+// under the caller's row-level-security scope, and case changes sent to the
+// case workflows as Temporal Updates.
 package api
 
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
 
+	"sportello/forms"
 	"sportello/internal/store"
+	"sportello/workflows"
 )
 
 // Deps are what the API needs.
 type Deps struct {
 	Store         *store.Store
 	Temporal      client.Client
+	Forms         *forms.Registry // forms.NewRegistry() when nil
 	Logger        *slog.Logger
 	TaskQueue     string // workflows.TaskQueue when empty
 	TemporalUIURL string // base URL of the Temporal Web UI, for links
-	Namespace     string
+	Namespace     string // "default" when empty
+	SessionTTL    time.Duration
+	// Now is the clock (time.Now when nil); tests may move it.
+	Now func() time.Time
 }
 
+type server struct {
+	Deps
+	log *slog.Logger
+	api store.API
+}
+
+// sessionTTL is the lifetime of a bearer token.
+const sessionTTL = 12 * time.Hour
+
+// updateTimeout bounds a Temporal Update round trip.
+const updateTimeout = 30 * time.Second
+
 // New builds the HTTP handler.
-func New(d Deps) http.Handler {
+func New(d Deps) http.Handler { return newEngine(d) }
+
+func newEngine(d Deps) *gin.Engine {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.TaskQueue == "" {
+		d.TaskQueue = workflows.TaskQueue
+	}
+	if d.Namespace == "" {
+		d.Namespace = "default"
+	}
+	if d.SessionTTL <= 0 {
+		d.SessionTTL = sessionTTL
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Forms == nil {
+		reg, err := forms.NewRegistry()
+		if err != nil {
+			// The schemas are embedded: this is a programming error.
+			panic("api: load forms: " + err.Error())
+		}
+		d.Forms = reg
+	}
+	s := &server{Deps: d, log: d.Logger, api: d.Store.API()}
+
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.HandleMethodNotAllowed = true
+	r.RedirectTrailingSlash = false
+	r.RedirectFixedPath = false
+	r.ContextWithFallback = true
+	r.Use(s.requestID, s.accessLog, s.recoverPanic, securityHeaders, limitBody)
+	r.NoRoute(s.handle(func(c *gin.Context) error { return notFound("route") }))
+	r.NoMethod(s.handle(func(c *gin.Context) error {
+		return newError(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this resource")
+	}))
+
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+
+	v1 := r.Group("/api/v1")
+	v1.GET("/openapi.json", s.openAPI)
+	v1.POST("/session", s.handle(s.login))
+
+	authed := v1.Group("", s.authenticate)
+	authed.DELETE("/session", s.handle(s.logout))
+	authed.GET("/me", s.handle(s.me))
+
+	authed.GET("/forms", s.handle(s.listForms))
+	authed.GET("/forms/:id", s.handle(s.getForm))
+
+	const (
+		citizen    = "citizen"
+		operator   = "operator"
+		supervisor = "supervisor"
+		merchant   = "merchant"
+	)
+	authed.POST("/applications", s.roles(citizen), s.handle(s.createApplication))
+	authed.GET("/applications", s.roles(citizen, operator, supervisor), s.handle(s.listApplications))
+	authed.GET("/applications/:id", s.roles(citizen, operator, supervisor), s.handle(s.getApplication))
+	authed.GET("/applications/:id/timeline", s.roles(citizen, operator, supervisor), s.handle(s.timeline))
+	authed.POST("/applications/:id/information", s.roles(citizen), s.handle(s.provideInformation))
+
+	authed.GET("/tasks", s.roles(operator, supervisor), s.handle(s.listTasks))
+	authed.GET("/tasks/:id", s.roles(operator, supervisor), s.handle(s.getTask))
+	authed.POST("/tasks/:id/claim", s.roles(operator, supervisor), s.handle(s.claimTask))
+	authed.POST("/tasks/:id/release", s.roles(operator, supervisor), s.handle(s.releaseTask))
+	authed.POST("/tasks/:id/decision", s.roles(operator, supervisor), s.handle(s.decideTask))
+
+	authed.GET("/vouchers", s.roles(citizen, operator, supervisor), s.handle(s.listVouchers))
+	authed.GET("/vouchers/:id", s.roles(citizen, operator, supervisor), s.handle(s.getVoucher))
+
+	authed.POST("/redemptions", s.roles(merchant), s.handle(s.redeem))
+	authed.GET("/redemptions", s.roles(merchant), s.handle(s.listRedemptions))
+
+	authed.GET("/funds", s.roles(supervisor, operator), s.handle(s.listFunds))
 	return r
 }

@@ -24,6 +24,9 @@ type NewCase struct {
 	RequestHash    string
 	Actor          string // username, for the timeline
 	Now            time.Time
+	// Rejected says the API already found problems: check the rules so that
+	// every problem is reported at once, but store nothing.
+	Rejected bool
 }
 
 // Rule violations CreateCase reports as a *CaseRuleError.
@@ -37,7 +40,9 @@ type CaseRuleError struct {
 	Rules []string
 }
 
-func (e *CaseRuleError) Error() string { return "application breaks rules: " + strings.Join(e.Rules, ", ") }
+func (e *CaseRuleError) Error() string {
+	return "application breaks rules: " + strings.Join(e.Rules, ", ")
+}
 
 // CreatedCase is the outcome of CreateCase.
 type CreatedCase struct {
@@ -78,6 +83,7 @@ func (a API) CreateCase(ctx context.Context, scope Scope, in NewCase) (CreatedCa
 			WHERE district_id = $1 AND (id = $2 OR lower(name) = lower($2))
 			ORDER BY id = $2 DESC LIMIT 1`, scope.District, in.Municipality).Scan(&municipality, &district)
 		if errors.Is(err, pgx.ErrNoRows) {
+			// Without a municipality of the district there is no call to look for.
 			return &CaseRuleError{Rules: []string{RuleMunicipalityOutsideDistrict}}
 		}
 		if err != nil {
@@ -92,7 +98,7 @@ func (a API) CreateCase(ctx context.Context, scope Scope, in NewCase) (CreatedCa
 		} else if err != nil {
 			return err
 		}
-		if len(rules) > 0 {
+		if len(rules) > 0 || in.Rejected {
 			return &CaseRuleError{Rules: rules}
 		}
 		var seq int64

@@ -1,0 +1,393 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"sportello/forms"
+	"sportello/internal/store"
+	"sportello/workflows"
+)
+
+type applicationRequest struct {
+	Form string          `json:"form"`
+	Data json.RawMessage `json:"data"`
+}
+
+var validIdempotencyKey = regexp.MustCompile(`^[\x21-\x7e]{1,200}$`)
+
+// idempotencyKey reads the optional Idempotency-Key header.
+func idempotencyKey(c *gin.Context) (string, error) {
+	key := strings.TrimSpace(c.GetHeader("Idempotency-Key"))
+	if key == "" {
+		return "", nil
+	}
+	if !validIdempotencyKey.MatchString(key) {
+		return "", invalid(FieldError{Parameter: "Idempotency-Key", Code: "invalid",
+			Message:   "the Idempotency-Key header must be 1 to 200 printable ASCII characters without spaces",
+			MessageIT: "l'intestazione Idempotency-Key deve avere da 1 a 200 caratteri ASCII stampabili senza spazi"})
+	}
+	return key, nil
+}
+
+// dataPointer turns a pointer into the application data into a pointer into
+// the request body.
+func dataPointer(prefix string, problems []forms.FieldError) []FieldError {
+	out := make([]FieldError, 0, len(problems))
+	for _, p := range problems {
+		out = append(out, FieldError{Pointer: prefix + p.Pointer, Code: p.Code, Message: p.Message, MessageIT: p.MessageIT})
+	}
+	return out
+}
+
+func (s *server) createApplication(c *gin.Context) error {
+	ctx := c.Request.Context()
+	user := currentUser(c)
+	key, err := idempotencyKey(c)
+	if err != nil {
+		return err
+	}
+	var req applicationRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	var fields []FieldError
+	req.Form = strings.TrimSpace(req.Form)
+	if req.Form == "" {
+		fields = append(fields, field("/form", "required", "the form id is required", "l'identificativo del modulo è obbligatorio"))
+	}
+	if len(req.Data) == 0 || string(req.Data) == "null" {
+		fields = append(fields, field("/data", "required", "the application data is required", "i dati della domanda sono obbligatori"))
+	} else if !isJSONObject(req.Data) {
+		fields = append(fields, field("/data", "type", "the application data must be a JSON object", "i dati della domanda devono essere un oggetto JSON"))
+	}
+	if len(fields) > 0 {
+		return invalid(fields...)
+	}
+	form, ok := s.Forms.Get(req.Form)
+	if !ok {
+		return invalid(field("/form", "unknown_form", fmt.Sprintf("there is no form %q", req.Form),
+			fmt.Sprintf("il modulo %q non esiste", req.Form)))
+	}
+	now := s.Now()
+	version, problems, err := s.Forms.Validate(form.ID, req.Data, now)
+	if errors.Is(err, forms.ErrUnknownForm) {
+		return invalid(field("/form", "unknown_form", fmt.Sprintf("there is no form %q", req.Form),
+			fmt.Sprintf("il modulo %q non esiste", req.Form)))
+	}
+	if err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		return invalid(dataPointer("/data", problems)...)
+	}
+	canon, err := canonicalJSON(req.Data)
+	if err != nil {
+		return err
+	}
+	hash, err := requestHash(map[string]any{"form": form.ID, "data": json.RawMessage(canon)})
+	if err != nil {
+		return err
+	}
+	taxCode := strings.ToUpper(strings.TrimSpace(stringAt(req.Data, "applicant", "tax_code")))
+	var violations []FieldError
+	if user.TaxCode != "" && !strings.EqualFold(taxCode, user.TaxCode) {
+		violations = append(violations, field("/data/applicant/tax_code", "tax_code_mismatch",
+			"the tax code must be the one of the logged-in citizen",
+			"il codice fiscale deve essere quello del cittadino che ha effettuato l'accesso"))
+	}
+	created, err := s.api.CreateCase(ctx, user.Scope(), store.NewCase{
+		Prefix:         form.CasePrefix,
+		FormID:         form.ID,
+		FormVersion:    version,
+		Data:           canon,
+		Municipality:   stringAt(req.Data, "residence", "municipality"),
+		TaxCode:        taxCode,
+		IdempotencyKey: key,
+		RequestHash:    hash,
+		Actor:          user.Username,
+		Now:            now,
+		Rejected:       len(violations) > 0,
+	})
+	var rules *store.CaseRuleError
+	if errors.As(err, &rules) {
+		for _, r := range rules.Rules {
+			switch r {
+			case store.RuleMunicipalityOutsideDistrict:
+				violations = append(violations, field("/data/residence/municipality", "outside_district",
+					"the municipality is not part of your district",
+					"il comune non fa parte del tuo ambito territoriale"))
+			case store.RuleNoOpenCall:
+				violations = append(violations, field("/data/residence/municipality", "no_open_call",
+					"no open call: this municipality is not accepting applications for this form now",
+					"nessun bando aperto: questo comune non accetta ora domande per questo modulo"))
+			}
+		}
+		return invalid(violations...)
+	}
+	if err != nil {
+		return err
+	}
+	if created.Replayed {
+		c.Header("Idempotent-Replayed", "true")
+	}
+	// Start (or find) the case workflow after the commit. On a replay this
+	// heals a crash between the commit and the first start.
+	if err := s.startCase(ctx, created.ID); err != nil {
+		s.log.ErrorContext(ctx, "start case workflow", "request_id", requestID(c), "case_id", created.ID, "err", err)
+		return &httpError{status: http.StatusServiceUnavailable, code: "workflow_start_failed",
+			message: "the application " + created.ID + " is stored but its processing could not start; " +
+				"resend the same request with the same Idempotency-Key to retry",
+			caseID: created.ID, cause: err}
+	}
+	v, err := s.api.Case(ctx, user.Scope(), created.ID)
+	if err != nil {
+		return err
+	}
+	c.Header("Location", "/api/v1/applications/"+url.PathEscape(v.ID))
+	c.JSON(http.StatusCreated, s.caseJSON(c, v))
+	return nil
+}
+
+// startCase starts the workflow of a stored case; a workflow already
+// running or finished counts as started.
+func (s *server) startCase(ctx context.Context, caseID string) error {
+	if s.Temporal == nil {
+		return errors.New("no Temporal client")
+	}
+	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       workflows.CaseWorkflowID(caseID),
+		TaskQueue:                s.TaskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, workflows.FoodVoucher, workflows.FoodVoucherInput{CaseID: caseID})
+	if err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+		return err
+	}
+	return nil
+}
+
+func isStaff(role string) bool { return role == "operator" || role == "supervisor" }
+
+// caseJSON decorates a case for the caller: staff get a link to the workflow
+// in the Temporal Web UI.
+func (s *server) caseJSON(c *gin.Context, v store.CaseView) store.CaseView {
+	if isStaff(currentUser(c).Role) && s.TemporalUIURL != "" {
+		v.TemporalUIURL = strings.TrimRight(s.TemporalUIURL, "/") + "/namespaces/" + url.PathEscape(s.Namespace) +
+			"/workflows/" + url.PathEscape(v.WorkflowID)
+	}
+	return v
+}
+
+var caseStatuses = []string{
+	workflows.StatusSubmitted, workflows.StatusInReview, workflows.StatusInfoRequested,
+	workflows.StatusApproved, workflows.StatusRejected, workflows.StatusClosed,
+}
+
+// page reads limit and offset (default 50, at most 200).
+func page(c *gin.Context) (limit, offset int, err error) {
+	var fields []FieldError
+	limit, offset = 50, 0
+	if v := c.Query("limit"); v != "" {
+		n, perr := strconv.Atoi(v)
+		if perr != nil || n < 1 {
+			fields = append(fields, param("limit", "invalid", "limit must be a positive integer", "limit deve essere un intero positivo"))
+		} else {
+			limit = min(n, 200)
+		}
+	}
+	if v := c.Query("offset"); v != "" {
+		n, perr := strconv.Atoi(v)
+		if perr != nil || n < 0 {
+			fields = append(fields, param("offset", "invalid", "offset must be a non-negative integer", "offset deve essere un intero non negativo"))
+		} else {
+			offset = n
+		}
+	}
+	if len(fields) > 0 {
+		return 0, 0, invalid(fields...)
+	}
+	return limit, offset, nil
+}
+
+// List is the envelope of every paginated list.
+type List[T any] struct {
+	Items  []T `json:"items"`
+	Total  int `json:"total"`
+	Limit  int `json:"limit"`
+	Offset int `json:"offset"`
+}
+
+func (s *server) listApplications(c *gin.Context) error {
+	limit, offset, err := page(c)
+	if err != nil {
+		return err
+	}
+	f := store.CaseFilter{Limit: limit, Offset: offset,
+		TaxCode: strings.ToUpper(strings.TrimSpace(c.Query("tax_code"))), Status: c.Query("status")}
+	if f.Status != "" && !slices.Contains(caseStatuses, f.Status) {
+		return invalid(param("status", "invalid", "status must be one of "+strings.Join(caseStatuses, ", "),
+			"status deve essere uno tra "+strings.Join(caseStatuses, ", ")))
+	}
+	items, total, err := s.api.Cases(c.Request.Context(), currentUser(c).Scope(), f)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, List[store.CaseSummary]{Items: items, Total: total, Limit: limit, Offset: offset})
+	return nil
+}
+
+func (s *server) getApplication(c *gin.Context) error {
+	v, err := s.api.Case(c.Request.Context(), currentUser(c).Scope(), c.Param("id"))
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("application")
+		}
+		return err
+	}
+	c.JSON(http.StatusOK, s.caseJSON(c, v))
+	return nil
+}
+
+func (s *server) timeline(c *gin.Context) error {
+	events, err := s.api.Timeline(c.Request.Context(), currentUser(c).Scope(), c.Param("id"))
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("application")
+		}
+		return err
+	}
+	c.JSON(http.StatusOK, events)
+	return nil
+}
+
+type informationRequest struct {
+	Data *struct {
+		Message string          `json:"message"`
+		Changes json.RawMessage `json:"changes"`
+	} `json:"data"`
+}
+
+// immutablePaths may not be changed in a reply: they decide who the case
+// belongs to and where it is handled.
+var immutablePaths = [][]string{{"applicant", "tax_code"}, {"residence", "municipality"}}
+
+func (s *server) provideInformation(c *gin.Context) error {
+	ctx := c.Request.Context()
+	user := currentUser(c)
+	var req informationRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if req.Data == nil {
+		return invalid(field("/data", "required", "data with a message is required", "è richiesto data con un messaggio"))
+	}
+	var fields []FieldError
+	msg := strings.TrimSpace(req.Data.Message)
+	switch {
+	case msg == "":
+		fields = append(fields, field("/data/message", "required", "a message is required", "il messaggio è obbligatorio"))
+	case utf8.RuneCountInString(msg) > 4000:
+		fields = append(fields, field("/data/message", "too_long", "the message may be at most 4000 characters",
+			"il messaggio può avere al massimo 4000 caratteri"))
+	}
+	changes := req.Data.Changes
+	if len(changes) > 0 && string(changes) != "null" {
+		if !isJSONObject(changes) {
+			fields = append(fields, field("/data/changes", "type", "changes must be a JSON object", "changes deve essere un oggetto JSON"))
+		} else {
+			for _, p := range immutablePaths {
+				if hasPath(changes, p...) {
+					ptr := "/data/changes/" + strings.Join(p, "/")
+					fields = append(fields, field(ptr, "immutable", "this field cannot be changed in a reply",
+						"questo campo non può essere modificato nella risposta"))
+				}
+			}
+		}
+	} else {
+		changes = nil
+	}
+	if len(fields) > 0 {
+		return invalid(fields...)
+	}
+	v, err := s.api.Case(ctx, user.Scope(), c.Param("id"))
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("application")
+		}
+		return err
+	}
+	if v.ApplicantID != user.ID {
+		return notFound("application")
+	}
+	var merged json.RawMessage
+	if changes != nil {
+		merged, err = mergePatch(v.Data, changes)
+		if err != nil {
+			return err
+		}
+		_, problems, err := s.Forms.Validate(v.Form, merged, s.Now())
+		if err != nil {
+			return err
+		}
+		if len(problems) > 0 {
+			return invalid(dataPointer("/data/changes", problems)...)
+		}
+	}
+	var res workflows.ProvideInfoResult
+	if err := s.update(ctx, v.ID, workflows.UpdateProvideInfo, updateID(c, "info"), &res,
+		workflows.ProvideInfoInput{Actor: actor(user), Message: msg, Data: merged}); err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, res)
+	return nil
+}
+
+// actor is the workflow's view of the caller.
+func actor(u store.UserView) workflows.Actor {
+	return workflows.Actor{UserID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Role: u.Role}
+}
+
+// updateID derives a Temporal update id from the Idempotency-Key header, so
+// that a retried request is applied once ("" lets Temporal pick one).
+func updateID(c *gin.Context, op string) string {
+	key, err := idempotencyKey(c)
+	if err != nil || key == "" {
+		return ""
+	}
+	return op + ":" + strconv.FormatInt(currentUser(c).ID, 10) + ":" + key
+}
+
+// update sends a Temporal Update to a case workflow and waits for its result.
+func (s *server) update(ctx context.Context, caseID, name, id string, result any, arg any) error {
+	if s.Temporal == nil {
+		return errors.New("no Temporal client")
+	}
+	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
+	defer cancel()
+	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		UpdateID:     id,
+		WorkflowID:   workflows.CaseWorkflowID(caseID),
+		UpdateName:   name,
+		Args:         []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return err
+	}
+	return h.Get(ctx, result)
+}
