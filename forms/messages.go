@@ -1,0 +1,466 @@
+package forms
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+)
+
+// Problem codes.
+const (
+	codeJSON          = "json"
+	codeNumber        = "number"
+	codeRequired      = "required"
+	codeType          = "type"
+	codeFormat        = "format"
+	codeTaxCode       = "tax_code"
+	codeEnum          = "enum"
+	codeConst         = "const"
+	codeMinimum       = "minimum"
+	codeMaximum       = "maximum"
+	codeMultipleOf    = "multiple_of"
+	codeMinLength     = "min_length"
+	codeMaxLength     = "max_length"
+	codePattern       = "pattern"
+	codeAdditional    = "additional"
+	codeNotAllowed    = "not_allowed"
+	codeMinItems      = "min_items"
+	codeMaxItems      = "max_items"
+	codeUniqueItems   = "unique_items"
+	codeMinProperties = "min_properties"
+	codeMaxProperties = "max_properties"
+	codeCrossField    = "cross_field"
+	codeInvalid       = "invalid"
+)
+
+// keywordCodes maps JSON Schema keywords to problem codes; keywords not listed
+// give codeInvalid.
+var keywordCodes = map[string]string{
+	"type":             codeType,
+	"format":           codeFormat,
+	"enum":             codeEnum,
+	"const":            codeConst,
+	"minimum":          codeMinimum,
+	"exclusiveMinimum": codeMinimum,
+	"maximum":          codeMaximum,
+	"exclusiveMaximum": codeMaximum,
+	"multipleOf":       codeMultipleOf,
+	"minLength":        codeMinLength,
+	"maxLength":        codeMaxLength,
+	"pattern":          codePattern,
+	"minItems":         codeMinItems,
+	"maxItems":         codeMaxItems,
+	"uniqueItems":      codeUniqueItems,
+	"minProperties":    codeMinProperties,
+	"maxProperties":    codeMaxProperties,
+	"contains":         "contains",
+	"minContains":      "contains",
+	"maxContains":      "contains",
+	"not":              "not",
+	"oneOf":            "one_of",
+	"anyOf":            "any_of",
+}
+
+// mapValidationError flattens a jsonschema validation error tree into one
+// FieldError per problem. schemaDoc is the decoded schema document (to read
+// limits, required lists and custom messages), instance the decoded data.
+func mapValidationError(ve *jsonschema.ValidationError, schemaDoc, instance any) []FieldError {
+	var out []FieldError
+	var walk func(e *jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) == 0 {
+			out = append(out, leafProblems(e, schemaDoc, instance)...)
+			return
+		}
+		// The failed alternatives of anyOf/oneOf are not each a problem to
+		// fix: report the choice itself.
+		if kw := lastToken(e.KeywordLocation); kw == "anyOf" || kw == "oneOf" {
+			node, _ := schemaNode(e, schemaDoc, 1)
+			out = append(out, newProblem(e.InstanceLocation, keywordCodes[kw], kw, node))
+			return
+		}
+		for _, c := range e.Causes {
+			walk(c)
+		}
+	}
+	walk(ve)
+	return tidy(out, instance)
+}
+
+// tidy drops duplicates, and pattern problems on empty strings that already
+// have a min_length problem (one message is enough for an empty field).
+func tidy(in []FieldError, instance any) []FieldError {
+	seen := make(map[FieldError]bool, len(in))
+	minLen := make(map[string]bool)
+	for _, p := range in {
+		if p.Code == codeMinLength {
+			minLen[p.Pointer] = true
+		}
+	}
+	out := in[:0]
+	for _, p := range in {
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		if p.Code == codePattern && minLen[p.Pointer] {
+			if v, ok := lookup(instance, splitPointer(p.Pointer)); ok && v == "" {
+				continue
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func lastToken(ptr string) string {
+	return ptr[strings.LastIndexByte(ptr, '/')+1:]
+}
+
+// schemaNode returns the schema object that holds the failing keyword of e,
+// where the keyword takes the last depth tokens of its location (1 for most
+// keywords, 3 for "dependentRequired/<name>/<index>"). It also returns all the
+// tokens of the keyword location.
+func schemaNode(e *jsonschema.ValidationError, schemaDoc any, depth int) (map[string]any, []string) {
+	loc := e.AbsoluteKeywordLocation
+	frag := ""
+	if i := strings.IndexByte(loc, '#'); i >= 0 {
+		frag = loc[i+1:]
+	}
+	tokens := splitPointer(frag)
+	if len(tokens) < depth {
+		return nil, tokens
+	}
+	v, _ := lookup(schemaDoc, tokens[:len(tokens)-depth])
+	node, _ := v.(map[string]any)
+	return node, tokens
+}
+
+func leafProblems(e *jsonschema.ValidationError, schemaDoc, instance any) []FieldError {
+	ptr := e.InstanceLocation
+	node, tokens := schemaNode(e, schemaDoc, 1)
+	// A false schema: the location is the schema itself, not a keyword. (A
+	// boolean "additionalProperties": false is a keyword failing on the
+	// parent object instead; jsonschema/v5 words the two differently.)
+	if v, ok := lookup(schemaDoc, tokens); ok && v == false && e.Message == "not allowed" {
+		code := codeNotAllowed
+		if n := len(tokens); n >= 1 && (tokens[n-1] == "additionalProperties" || tokens[n-1] == "unevaluatedProperties") {
+			code = codeAdditional
+		}
+		return []FieldError{newProblem(ptr, code, "", nil)}
+	}
+	if n := len(tokens); n >= 3 && (tokens[n-3] == "dependentRequired" || tokens[n-3] == "dependencies") {
+		node, _ = schemaNode(e, schemaDoc, 3)
+		deps, _ := node[tokens[n-3]].(map[string]any)
+		list, _ := deps[tokens[n-2]].([]any)
+		if i, err := strconv.Atoi(tokens[n-1]); err == nil && i >= 0 && i < len(list) {
+			if name, ok := list[i].(string); ok {
+				return []FieldError{newProblem(ptr+"/"+escapePointer(name), codeRequired, "required", propertyNode(node, name))}
+			}
+		}
+		return []FieldError{newProblem(ptr, codeRequired, "required", nil)}
+	}
+	keyword := lastToken(e.KeywordLocation)
+	if len(tokens) > 0 {
+		keyword = tokens[len(tokens)-1]
+	}
+	inst, _ := lookup(instance, splitPointer(ptr))
+	obj, _ := inst.(map[string]any)
+
+	switch keyword {
+	case "required":
+		var out []FieldError
+		req, _ := node["required"].([]any)
+		for _, r := range req {
+			name, _ := r.(string)
+			if _, present := obj[name]; obj != nil && !present {
+				out = append(out, newProblem(ptr+"/"+escapePointer(name), codeRequired, keyword, propertyNode(node, name)))
+			}
+		}
+		if len(out) == 0 {
+			out = append(out, newProblem(ptr, codeRequired, keyword, nil))
+		}
+		return out
+	case "additionalProperties", "unevaluatedProperties":
+		var out []FieldError
+		for _, name := range extraProperties(node, obj) {
+			out = append(out, newProblem(ptr+"/"+escapePointer(name), codeAdditional, keyword, nil))
+		}
+		if len(out) == 0 {
+			out = append(out, newProblem(ptr, codeAdditional, keyword, nil))
+		}
+		return out
+	case "format":
+		if f, _ := node["format"].(string); f == "codice-fiscale" {
+			return []FieldError{newProblem(ptr, codeTaxCode, keyword, node)}
+		}
+	}
+	code, ok := keywordCodes[keyword]
+	if !ok {
+		code = codeInvalid
+	}
+	return []FieldError{newProblem(ptr, code, keyword, node)}
+}
+
+func propertyNode(node map[string]any, name string) map[string]any {
+	props, _ := node["properties"].(map[string]any)
+	p, _ := props[name].(map[string]any)
+	return p
+}
+
+// extraProperties lists, sorted, the members of obj that node neither declares
+// in "properties" nor matches with "patternProperties".
+func extraProperties(node, obj map[string]any) []string {
+	props, _ := node["properties"].(map[string]any)
+	patterns, _ := node["patternProperties"].(map[string]any)
+	var res []*regexp.Regexp
+	for p := range patterns {
+		if re, err := regexp.Compile(p); err == nil {
+			res = append(res, re)
+		}
+	}
+	var extra []string
+next:
+	for name := range obj {
+		if _, ok := props[name]; ok {
+			continue
+		}
+		for _, re := range res {
+			if re.MatchString(name) {
+				continue next
+			}
+		}
+		extra = append(extra, name)
+	}
+	sort.Strings(extra)
+	return extra
+}
+
+// newProblem builds a FieldError; keyword is the failing JSON Schema keyword
+// and node the schema object holding it (both may be empty), used for limits
+// and for "x-errors" overrides.
+func newProblem(ptr, code, keyword string, node map[string]any) FieldError {
+	en, it := describe(code, keyword, node)
+	if custom, ok := customMessage(node, code); ok {
+		en, it = custom[0], custom[1]
+	}
+	return FieldError{Pointer: ptr, Code: code, Message: en, MessageIT: it}
+}
+
+// customMessage reads node["x-errors"][code] = {"en": ..., "it": ...}.
+func customMessage(node map[string]any, code string) ([2]string, bool) {
+	errs, _ := node["x-errors"].(map[string]any)
+	m, _ := errs[code].(map[string]any)
+	en, _ := m["en"].(string)
+	it, _ := m["it"].(string)
+	if en == "" || it == "" {
+		return [2]string{}, false
+	}
+	return [2]string{en, it}, true
+}
+
+// describe returns the English and Italian messages for a problem.
+func describe(code, keyword string, node map[string]any) (en, it string) {
+	switch code {
+	case codeJSON:
+		return "The data is not valid JSON.", "I dati non sono in formato JSON valido."
+	case codeNumber:
+		return "This number is out of range.", "Numero fuori dall'intervallo ammesso."
+	case codeRequired:
+		return "This field is required.", "Campo obbligatorio."
+	case codeType:
+		return typeMessage(node["type"])
+	case codeTaxCode:
+		return "Not a valid Italian tax code (codice fiscale).", "Codice fiscale non valido."
+	case codeFormat:
+		return formatMessage(node["format"])
+	case codeEnum:
+		vals, _ := node["enum"].([]any)
+		list := make([]string, 0, len(vals))
+		for _, v := range vals {
+			list = append(list, display(v))
+		}
+		l := strings.Join(list, ", ")
+		return "Must be one of: " + l + ".", "Deve essere uno tra: " + l + "."
+	case codeConst:
+		if node["const"] == true {
+			return "You must accept this declaration.", "Devi accettare questa dichiarazione."
+		}
+		v := display(node["const"])
+		return "Must be " + v + ".", "Deve essere " + v + "."
+	case codeMinimum:
+		en, it := numberForms(node[keyword])
+		if keyword == "exclusiveMinimum" {
+			return "Must be greater than " + en + ".", "Deve essere maggiore di " + it + "."
+		}
+		return "Must be at least " + en + ".", "Deve essere almeno " + it + "."
+	case codeMaximum:
+		en, it := numberForms(node[keyword])
+		if keyword == "exclusiveMaximum" {
+			return "Must be less than " + en + ".", "Deve essere minore di " + it + "."
+		}
+		return "Must be at most " + en + ".", "Deve essere al massimo " + it + "."
+	case codeMultipleOf:
+		return multipleOfMessage(node["multipleOf"])
+	case codeMinLength:
+		n := intValue(node["minLength"])
+		switch n {
+		case 1:
+			return "This field cannot be empty.", "Il campo non può essere vuoto."
+		}
+		return fmt.Sprintf("Must be at least %d characters long.", n), fmt.Sprintf("Deve contenere almeno %d caratteri.", n)
+	case codeMaxLength:
+		n := intValue(node["maxLength"])
+		return fmt.Sprintf("Must be at most %d characters long.", n), fmt.Sprintf("Può contenere al massimo %d caratteri.", n)
+	case codePattern:
+		return "Not in the expected format.", "Formato non valido."
+	case codeAdditional, codeNotAllowed:
+		return "This field is not allowed.", "Campo non previsto."
+	case codeMinItems:
+		n := intValue(node["minItems"])
+		return fmt.Sprintf("Must contain at least %d items.", n), fmt.Sprintf("Deve contenere almeno %d elementi.", n)
+	case codeMaxItems:
+		n := intValue(node["maxItems"])
+		return fmt.Sprintf("Must contain at most %d items.", n), fmt.Sprintf("Può contenere al massimo %d elementi.", n)
+	case codeUniqueItems:
+		return "Items must not be repeated.", "Gli elementi non devono ripetersi."
+	case codeMinProperties:
+		n := intValue(node["minProperties"])
+		return fmt.Sprintf("Must contain at least %d fields.", n), fmt.Sprintf("Deve contenere almeno %d campi.", n)
+	case codeMaxProperties:
+		n := intValue(node["maxProperties"])
+		return fmt.Sprintf("Must contain at most %d fields.", n), fmt.Sprintf("Può contenere al massimo %d campi.", n)
+	case "one_of", "any_of":
+		return "Does not match any of the allowed choices.", "Non corrisponde a nessuna delle scelte ammesse."
+	}
+	return "Invalid value.", "Valore non valido."
+}
+
+func typeMessage(t any) (en, it string) {
+	var types []string
+	switch t := t.(type) {
+	case string:
+		types = []string{t}
+	case []any:
+		for _, x := range t {
+			if s, ok := x.(string); ok {
+				types = append(types, s)
+			}
+		}
+	}
+	names := map[string][2]string{
+		"string":  {"text", "un testo"},
+		"number":  {"a number", "un numero"},
+		"integer": {"a whole number", "un numero intero"},
+		"boolean": {"true or false", "vero o falso"},
+		"object":  {"a group of fields (an object)", "un gruppo di campi (un oggetto)"},
+		"array":   {"a list", "un elenco"},
+		"null":    {"empty (null)", "vuoto (null)"},
+	}
+	var ens, its []string
+	for _, t := range types {
+		if n, ok := names[t]; ok {
+			ens = append(ens, n[0])
+			its = append(its, n[1])
+		}
+	}
+	if len(ens) == 0 {
+		return "Has the wrong type.", "Tipo di valore non valido."
+	}
+	return "Must be " + strings.Join(ens, " or ") + ".", "Deve essere " + strings.Join(its, " o ") + "."
+}
+
+func formatMessage(f any) (en, it string) {
+	switch f {
+	case "date":
+		return "Must be a valid date in the form YYYY-MM-DD.", "Deve essere una data valida nel formato AAAA-MM-GG."
+	case "date-time":
+		return "Must be a valid date and time.", "Deve essere una data e ora valida."
+	case "time":
+		return "Must be a valid time.", "Deve essere un orario valido."
+	case "email":
+		return "Not a valid e-mail address.", "Indirizzo e-mail non valido."
+	case "uri":
+		return "Not a valid web address.", "Indirizzo web non valido."
+	case "uuid":
+		return "Not a valid identifier.", "Identificativo non valido."
+	}
+	return "Not in the expected format.", "Formato non valido."
+}
+
+func multipleOfMessage(m any) (en, it string) {
+	r := ratValue(m)
+	if r != nil && r.Sign() > 0 {
+		if r.Cmp(big.NewRat(1, 1)) == 0 {
+			return "Must be a whole number.", "Deve essere un numero intero."
+		}
+		// 0.1, 0.01, ...: a limit on decimal places.
+		pow := big.NewRat(1, 1)
+		for k := 1; k <= 9; k++ {
+			pow.Quo(pow, big.NewRat(10, 1))
+			if r.Cmp(pow) == 0 {
+				if k == 1 {
+					return "Use at most 1 decimal place.", "È ammesso al massimo 1 decimale."
+				}
+				return fmt.Sprintf("Use at most %d decimal places.", k), fmt.Sprintf("Sono ammessi al massimo %d decimali.", k)
+			}
+		}
+	}
+	en, it = numberForms(m)
+	return "Must be a multiple of " + en + ".", "Deve essere un multiplo di " + it + "."
+}
+
+func ratValue(v any) *big.Rat {
+	n, ok := v.(json.Number)
+	if !ok {
+		return nil
+	}
+	r, ok := new(big.Rat).SetString(string(n))
+	if !ok {
+		return nil
+	}
+	return r
+}
+
+func intValue(v any) int {
+	if n, ok := v.(json.Number); ok {
+		if i, err := n.Int64(); err == nil {
+			return int(i)
+		}
+	}
+	return 0
+}
+
+// numberForms renders a schema number in English and Italian notation
+// (1000000 and 0.01 / 0,01).
+func numberForms(v any) (en, it string) {
+	r := ratValue(v)
+	if r == nil {
+		s := display(v)
+		return s, s
+	}
+	if r.IsInt() {
+		en = r.Num().String()
+	} else {
+		en = strings.TrimRight(r.FloatString(12), "0")
+	}
+	return en, strings.Replace(en, ".", ",", 1)
+}
+
+// display renders a JSON value for a message: strings bare, others as JSON.
+func display(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
