@@ -178,8 +178,16 @@ func Postgres(t testing.TB) (url string, st *store.Store) {
 		t.Fatalf("testenv: open %s: %v", name, err)
 	}
 	t.Cleanup(st.Close)
+	// Case numbers become workflow ids, and the tests of a process share one
+	// Temporal server: give every database its own range of case numbers.
+	if _, err := st.Pool.Exec(ctx, fmt.Sprintf("ALTER SEQUENCE case_number_seq RESTART WITH %d", caseRange.Add(1)*10000+1)); err != nil {
+		t.Fatalf("testenv: case numbers: %v", err)
+	}
 	return dbURL, st
 }
+
+// caseRange numbers the databases of this test process.
+var caseRange atomic.Int64
 
 func migrateLocked(ctx context.Context, dbURL string) error {
 	conn, err := pg.admin.Acquire(ctx)

@@ -1,0 +1,368 @@
+// Package bench measures the platform on one machine, against a baseline
+// measured in the same run on the same Temporal server (make bench).
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"sportello/api"
+	"sportello/forms"
+	"sportello/internal/auth"
+	"sportello/internal/seed"
+	"sportello/internal/store"
+	"sportello/internal/testenv"
+	"sportello/worker"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// journeyActivities is how many activities a food-voucher journey runs from
+// submission to the first released tranche: LoadCase, Precheck, OpenTask,
+// ClaimTask, ApplyDecision, ReleaseTranche.
+const journeyActivities = 6
+
+// BareWorkflow runs n no-op activities in sequence: the ceiling of the server.
+func BareWorkflow(ctx workflow.Context, n int) error {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 10 * time.Second})
+	for i := 0; i < n; i++ {
+		if err := workflow.ExecuteActivity(ctx, Noop).Get(ctx, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Noop does nothing.
+func Noop(context.Context) error { return nil }
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+type harness struct {
+	b        *testing.B
+	st       *store.Store
+	tc       client.Client
+	srv      *httptest.Server
+	operator string // bearer tokens
+	merchant string
+	citizens []citizen
+	next     atomic.Int64
+}
+
+type citizen struct {
+	token, taxCode string
+}
+
+// taxCode builds a valid codice fiscale for a synthetic citizen number i.
+func taxCode(b *testing.B, i int) string {
+	const letters = "BCDFGHJKLMNPQRSTVWXZ"
+	s := fmt.Sprintf("%c%c%cBNC80A01L319", letters[i%20], letters[(i/20)%20], letters[(i/400)%20])
+	c, err := forms.TaxCodeCheckChar(s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s + string(c)
+}
+
+func (h *harness) session(ctx context.Context, userID int64) string {
+	tok, hash, err := auth.NewToken()
+	if err != nil {
+		h.b.Fatal(err)
+	}
+	if _, err := h.st.Pool.Exec(ctx, `INSERT INTO auth_sessions (token_hash, user_id, expires_at) VALUES ($1, $2, now() + interval '1 day')`,
+		hash, userID); err != nil {
+		h.b.Fatal(err)
+	}
+	return tok
+}
+
+func (h *harness) userID(ctx context.Context, username string) int64 {
+	var id int64
+	if err := h.st.Pool.QueryRow(ctx, `SELECT id FROM users WHERE username = $1`, username).Scan(&id); err != nil {
+		h.b.Fatal(err)
+	}
+	return id
+}
+
+// makeCitizens registers n synthetic citizens of Tradate with sessions.
+func (h *harness) makeCitizens(ctx context.Context, n int) {
+	for i := 0; i < n; i++ {
+		tc := taxCode(h.b, i)
+		var id int64
+		err := h.st.Pool.QueryRow(ctx, `INSERT INTO users (username, password_hash, role, display_name, district_id, municipality_id, tax_code)
+			VALUES ($1, 'x', 'citizen', 'Bench', 'tradate', 'tradate', $2) RETURNING id`, "bench."+tc, tc).Scan(&id)
+		if err != nil {
+			h.b.Fatal(err)
+		}
+		h.citizens = append(h.citizens, citizen{token: h.session(ctx, id), taxCode: tc})
+	}
+}
+
+func (h *harness) do(method, path, token string, body any, headers map[string]string, out any) (int, error) {
+	var rd io.Reader
+	if body != nil {
+		raw, _ := json.Marshal(body)
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, h.srv.URL+path, rd)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		_ = json.Unmarshal(raw, out)
+	}
+	return resp.StatusCode, nil
+}
+
+func applicationFor(c citizen) map[string]any {
+	return map[string]any{"form": "buoni-spesa", "data": map[string]any{
+		"applicant":    map[string]any{"first_name": "Bench", "last_name": "Citizen", "tax_code": c.taxCode, "birth_date": "1980-01-01"},
+		"residence":    map[string]any{"municipality": "tradate", "address": "Via Roma 1"},
+		"household":    map[string]any{"members": 1, "minors": 0},
+		"isee_euro":    5000,
+		"delivery":     "download",
+		"declarations": map[string]any{"truthful": true, "privacy": true},
+	}}
+}
+
+type caseView struct {
+	Status string `json:"status"`
+	Task   *struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+	} `json:"task"`
+	Voucher *struct {
+		ID   string `json:"id"`
+		Code string `json:"code"`
+	} `json:"voucher"`
+}
+
+// journey runs one whole citizen journey over HTTP: apply, pre-check, a
+// scripted social worker claims and approves, the award's first tranche is
+// released, a merchant redeems.
+func (h *harness) journey(c citizen) error {
+	var created struct {
+		ID string `json:"id"`
+	}
+	if code, err := h.do("POST", "/api/v1/applications", c.token, applicationFor(c), nil, &created); err != nil || code != 201 {
+		return fmt.Errorf("apply: %d %v", code, err)
+	}
+	var cv caseView
+	poll := func(ok func() bool) error {
+		for i := 0; i < 2000; i++ {
+			cv = caseView{}
+			if code, err := h.do("GET", "/api/v1/applications/"+created.ID, h.operator, nil, nil, &cv); err != nil || code != 200 {
+				return fmt.Errorf("read case: %d %v", code, err)
+			}
+			if ok() {
+				return nil
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		return fmt.Errorf("case %s stuck in %s", created.ID, cv.Status)
+	}
+	if err := poll(func() bool { return cv.Task != nil && cv.Task.Status == "open" }); err != nil {
+		return err
+	}
+	taskID := cv.Task.ID
+	if code, err := h.do("POST", "/api/v1/tasks/"+taskID+"/claim", h.operator, nil, nil, nil); err != nil || code != 200 {
+		return fmt.Errorf("claim: %d %v", code, err)
+	}
+	if code, err := h.do("POST", "/api/v1/tasks/"+taskID+"/decision", h.operator, map[string]any{"outcome": "approve"}, nil, nil); err != nil || code != 200 {
+		return fmt.Errorf("decide: %d %v", code, err)
+	}
+	if err := poll(func() bool { return cv.Voucher != nil }); err != nil {
+		return err
+	}
+	for i := 0; i < 2000; i++ {
+		code, err := h.do("POST", "/api/v1/redemptions", h.merchant, map[string]any{"code": cv.Voucher.Code, "amount_cents": 1000},
+			map[string]string{"Idempotency-Key": created.ID}, nil)
+		if err != nil {
+			return err
+		}
+		if code == 201 {
+			return nil
+		}
+		if code != 409 { // 409 until the first tranche is released
+			return fmt.Errorf("redeem: %d", code)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return fmt.Errorf("voucher of %s never released", created.ID)
+}
+
+// run executes n jobs with the given concurrency and returns jobs per second.
+func run(n, concurrency int, job func(i int) error) (float64, error) {
+	var wg sync.WaitGroup
+	var firstErr atomic.Value
+	var next atomic.Int64
+	start := time.Now()
+	for w := 0; w < concurrency; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				if err := job(i); err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err, ok := firstErr.Load().(error); ok {
+		return 0, err
+	}
+	return float64(n) / time.Since(start).Seconds(), nil
+}
+
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(p*float64(len(sorted)-1) + 0.5)
+	return sorted[i]
+}
+
+// BenchmarkPlatform prints journeys per second, the bare-workflow baseline
+// with the same number of activities, their ratio (target >= 0.5), and the
+// p50/p99 latency of POST /api/v1/applications under a steady load.
+func BenchmarkPlatform(b *testing.B) {
+	ctx := context.Background()
+	journeys := envInt("BENCH_JOURNEYS", 120)
+	concurrency := envInt("BENCH_CONCURRENCY", 16)
+	rate := envInt("BENCH_RATE", 20)
+	seconds := envInt("BENCH_SECONDS", 10)
+
+	_, st := testenv.Postgres(b)
+	if err := seed.Run(ctx, st, seed.Options{Demo: true, Now: time.Now()}); err != nil {
+		b.Fatal(err)
+	}
+	h := &harness{b: b, st: st, tc: testenv.Temporal(b)}
+	queue := testenv.TaskQueue(b)
+	w := worker.New(h.tc, st, queue)
+	if err := w.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer w.Stop()
+	bareQueue := queue + "-bare"
+	bw := sdkworker.New(h.tc, bareQueue, sdkworker.Options{})
+	bw.RegisterWorkflow(BareWorkflow)
+	bw.RegisterActivity(Noop)
+	if err := bw.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer bw.Stop()
+
+	reg, err := forms.NewRegistry()
+	if err != nil {
+		b.Fatal(err)
+	}
+	h.srv = httptest.NewServer(api.New(api.Deps{Store: st, Temporal: h.tc, Forms: reg, TaskQueue: queue, Namespace: "default",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	defer h.srv.Close()
+	h.operator = h.session(ctx, h.userID(ctx, "operatore.tradate"))
+	h.merchant = h.session(ctx, h.userID(ctx, "esercente.tradate"))
+	latencyRequests := rate * seconds
+	h.makeCitizens(ctx, journeys+latencyRequests)
+
+	for i := 0; i < b.N; i++ {
+		// Baseline: bare workflows with the same number of no-op activities.
+		bare, err := run(journeys, concurrency, func(i int) error {
+			run, err := h.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("bare-%s-%d", queue, i), TaskQueue: bareQueue},
+				BareWorkflow, journeyActivities)
+			if err != nil {
+				return err
+			}
+			return run.Get(ctx, nil)
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		full, err := run(journeys, concurrency, func(i int) error { return h.journey(h.citizens[i]) })
+		if err != nil {
+			b.Fatal(err)
+		}
+
+		// Steady open-loop load on POST /api/v1/applications.
+		lat := make([]time.Duration, latencyRequests)
+		var wg sync.WaitGroup
+		tick := time.NewTicker(time.Second / time.Duration(rate))
+		var failures atomic.Int64
+		for j := 0; j < latencyRequests; j++ {
+			<-tick.C
+			wg.Add(1)
+			go func(j int) {
+				defer wg.Done()
+				c := h.citizens[journeys+j]
+				t0 := time.Now()
+				code, err := h.do("POST", "/api/v1/applications", c.token, applicationFor(c), nil, nil)
+				lat[j] = time.Since(t0)
+				if err != nil || code != 201 {
+					failures.Add(1)
+				}
+			}(j)
+		}
+		wg.Wait()
+		tick.Stop()
+		if f := failures.Load(); f > 0 {
+			b.Fatalf("%d of %d applications failed under load", f, latencyRequests)
+		}
+		sort.Slice(lat, func(a, c int) bool { return lat[a] < lat[c] })
+		p50, p99 := percentile(lat, 0.50), percentile(lat, 0.99)
+
+		ratio := full / bare
+		fmt.Printf("\nSportello benchmark (%d journeys, concurrency %d, same Temporal server and PostgreSQL)\n", journeys, concurrency)
+		fmt.Printf("  bare workflow, %d no-op activities:  %8.1f per second (baseline)\n", journeyActivities, bare)
+		fmt.Printf("  food-voucher journey over HTTP:        %8.1f per second\n", full)
+		fmt.Printf("  ratio journey / baseline:              %8.2f (target >= 0.50)\n", ratio)
+		fmt.Printf("  POST /api/v1/applications at %d/s for %ds: p50 %v, p99 %v\n\n", rate, seconds,
+			p50.Round(100*time.Microsecond), p99.Round(100*time.Microsecond))
+		b.ReportMetric(bare, "bare/s")
+		b.ReportMetric(full, "journeys/s")
+		b.ReportMetric(ratio, "ratio")
+		b.ReportMetric(float64(p50.Microseconds())/1000, "p50-ms")
+		b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
+	}
+	problem, err := store.LedgerCheck(ctx, st.Pool)
+	if err != nil || problem != "" {
+		b.Fatalf("ledger after the benchmark: %q %v", problem, err)
+	}
+}
