@@ -1,0 +1,91 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// config is read from the environment, with defaults that make `sportello
+// dev` work on a fresh clone and `api`/`worker` find the dev stack.
+type config struct {
+	DatabaseURL     string // DATABASE_URL
+	DatabaseURLSet  bool
+	TemporalAddress string // TEMPORAL_ADDRESS
+	TemporalSet     bool
+	Namespace       string // TEMPORAL_NAMESPACE
+	TemporalUIURL   string // SPORTELLO_TEMPORAL_UI_URL
+	TaskQueue       string // SPORTELLO_TASK_QUEUE ("" = workflows.TaskQueue)
+	HTTPAddr        string // SPORTELLO_HTTP_ADDR
+	DataDir         string // SPORTELLO_DATA_DIR
+	TemporalBin     string // SPORTELLO_TEMPORAL_BIN
+	PGPort          int    // SPORTELLO_PG_PORT
+	LogLevel        slog.Level
+	LogFormat       string // SPORTELLO_LOG_FORMAT: text or json
+}
+
+const (
+	devPGPort       = 55432
+	devDatabase     = "sportello"
+	devTemporalPort = 7233
+	devTemporalUI   = 8233
+)
+
+func loadConfig(getenv func(string) string) (config, error) {
+	get := func(key, def string) string {
+		if v := strings.TrimSpace(getenv(key)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := config{
+		DatabaseURL:     get("DATABASE_URL", fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", devPGPort, devDatabase)),
+		DatabaseURLSet:  getenv("DATABASE_URL") != "",
+		TemporalAddress: get("TEMPORAL_ADDRESS", fmt.Sprintf("127.0.0.1:%d", devTemporalPort)),
+		TemporalSet:     getenv("TEMPORAL_ADDRESS") != "",
+		Namespace:       get("TEMPORAL_NAMESPACE", "default"),
+		TemporalUIURL:   get("SPORTELLO_TEMPORAL_UI_URL", fmt.Sprintf("http://127.0.0.1:%d", devTemporalUI)),
+		TaskQueue:       get("SPORTELLO_TASK_QUEUE", ""),
+		HTTPAddr:        get("SPORTELLO_HTTP_ADDR", "127.0.0.1:8080"),
+		DataDir:         get("SPORTELLO_DATA_DIR", ".data"),
+		TemporalBin:     get("SPORTELLO_TEMPORAL_BIN", "bin/temporal"),
+		LogFormat:       get("SPORTELLO_LOG_FORMAT", "text"),
+	}
+	port, err := strconv.Atoi(get("SPORTELLO_PG_PORT", strconv.Itoa(devPGPort)))
+	if err != nil || port <= 0 || port > 65535 {
+		return c, fmt.Errorf("SPORTELLO_PG_PORT: invalid port %q", getenv("SPORTELLO_PG_PORT"))
+	}
+	c.PGPort = port
+	if err := c.LogLevel.UnmarshalText([]byte(get("SPORTELLO_LOG_LEVEL", "info"))); err != nil {
+		return c, fmt.Errorf("SPORTELLO_LOG_LEVEL: %w", err)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return c, fmt.Errorf("SPORTELLO_LOG_FORMAT: %q is neither text nor json", c.LogFormat)
+	}
+	return c, nil
+}
+
+func newLogger(c config) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// envHelp documents the environment for `sportello help`.
+const envHelp = `Environment:
+  DATABASE_URL               PostgreSQL URL (dev: a local cluster in $SPORTELLO_DATA_DIR/postgres when unset)
+  TEMPORAL_ADDRESS           Temporal frontend host:port (dev: a dev server on 127.0.0.1:7233 when unset)
+  TEMPORAL_NAMESPACE         Temporal namespace (default "default")
+  SPORTELLO_HTTP_ADDR        API listen address (default 127.0.0.1:8080)
+  SPORTELLO_TASK_QUEUE       task queue of workflows (default sportello-cases)
+  SPORTELLO_TEMPORAL_UI_URL  Temporal Web UI base URL for links (default http://127.0.0.1:8233)
+  SPORTELLO_DATA_DIR         dev state folder (default .data)
+  SPORTELLO_TEMPORAL_BIN     Temporal CLI used by dev (default bin/temporal)
+  SPORTELLO_PG_PORT          port of the dev PostgreSQL cluster (default 55432)
+  SPORTELLO_LOG_LEVEL        debug, info, warn, error (default info)
+  SPORTELLO_LOG_FORMAT       text or json (default text)
+`

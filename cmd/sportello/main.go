@@ -1,0 +1,225 @@
+// Command sportello runs the Sportello platform: `dev` (the default) brings
+// up everything on one machine; `api`, `worker`, `migrate` and `seed` are the
+// production building blocks.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+
+	"sportello/api"
+	"sportello/internal/seed"
+	"sportello/internal/store"
+	"sportello/worker"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // a second Ctrl-C kills at once
+	}()
+	err := run(ctx, os.Args[1:], os.Getenv)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "sportello:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `Usage: sportello [command] [flags]
+
+Commands:
+  dev           everything on one machine: PostgreSQL, Temporal, migrations,
+                demo data, worker and API (the default)
+  api           serve the HTTP API
+  worker        run the Temporal worker
+  migrate       apply database migrations
+  seed [--demo] load reference data (--demo: also the demo accounts)
+  help          show this help
+
+`
+
+func run(ctx context.Context, args []string, getenv func(string) string) error {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg)
+	cmd := "dev"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "dev":
+		return runDev(ctx, cfg, logger, args)
+	case "api":
+		return runAPI(ctx, cfg, logger, args)
+	case "worker":
+		return runWorker(ctx, cfg, logger, args)
+	case "migrate":
+		return runMigrate(ctx, cfg, logger, args)
+	case "seed":
+		return runSeed(ctx, cfg, logger, args)
+	case "help", "-h", "--help":
+		fmt.Fprint(os.Stdout, usage+envHelp)
+		return nil
+	default:
+		fmt.Fprint(os.Stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+}
+
+func noFlags(name string, args []string) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected arguments %v", name, fs.Args())
+	}
+	return nil
+}
+
+func runMigrate(ctx context.Context, cfg config, logger *slog.Logger, args []string) error {
+	if err := noFlags("migrate", args); err != nil {
+		return err
+	}
+	if err := store.Migrate(ctx, cfg.DatabaseURL); err != nil {
+		return err
+	}
+	logger.Info("database migrated")
+	return nil
+}
+
+func runSeed(ctx context.Context, cfg config, logger *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	demo := fs.Bool("demo", false, "also create the demo accounts (password "+seed.DemoPassword+")")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := seed.Run(ctx, st, seed.Options{Demo: *demo}); err != nil {
+		return err
+	}
+	logger.Info("database seeded", "demo", *demo)
+	return nil
+}
+
+func clientOptions(cfg config, logger *slog.Logger) client.Options {
+	return client.Options{
+		HostPort:  cfg.TemporalAddress,
+		Namespace: cfg.Namespace,
+		Logger:    tlog.NewStructuredLogger(logger.With("component", "temporal")),
+	}
+}
+
+func dialTemporal(ctx context.Context, cfg config, logger *slog.Logger) (client.Client, error) {
+	c, err := client.DialContext(ctx, clientOptions(cfg, logger))
+	if err != nil {
+		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
+	}
+	return c, nil
+}
+
+func runAPI(ctx context.Context, cfg config, logger *slog.Logger, args []string) error {
+	if err := noFlags("api", args); err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	c, err := dialTemporal(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+	}
+	return serveHTTP(ctx, ln, newHandler(cfg, logger, st, c), logger)
+}
+
+func runWorker(ctx context.Context, cfg config, logger *slog.Logger, args []string) error {
+	if err := noFlags("worker", args); err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	c, err := dialTemporal(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	w := worker.New(c, st, cfg.TaskQueue)
+	interrupt := make(chan any)
+	go func() {
+		<-ctx.Done()
+		close(interrupt)
+	}()
+	logger.Info("worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.Namespace)
+	return w.Run(interrupt)
+}
+
+func newHandler(cfg config, logger *slog.Logger, st *store.Store, c client.Client) http.Handler {
+	return api.New(api.Deps{
+		Store:         st,
+		Temporal:      c,
+		Logger:        logger,
+		TaskQueue:     cfg.TaskQueue,
+		TemporalUIURL: cfg.TemporalUIURL,
+		Namespace:     cfg.Namespace,
+	})
+}
+
+// serveHTTP serves h on ln until ctx ends, then shuts down gracefully.
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    1 << 20,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	logger.Info("API listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("http shutdown: %w", err)
+	}
+	logger.Info("API stopped")
+	return nil
+}
