@@ -1,0 +1,71 @@
+# Sportello: `make run` starts everything on this machine, `make test` runs
+# every check. Both install what they need (PostgreSQL via apt when root, the
+# Temporal CLI via `go install`).
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO ?= go
+TEMPORAL_CLI_VERSION := v1.5.1
+GO_FILES_CMD := find . -name '*.go' -not -path './bin/*' -not -path './.data/*' -not -path './node_modules/*' -not -path './.git/*'
+
+.PHONY: help deps build run test clean
+
+help:
+	@echo "make run     start PostgreSQL, Temporal (with Web UI), the worker and the API on this machine"
+	@echo "make test    go vet, gofmt check, and every test with the race detector (real PostgreSQL and Temporal)"
+	@echo "make build   build bin/sportello"
+	@echo "make deps    install PostgreSQL (and a C compiler for -race) with apt-get when missing (root only)"
+	@echo "make bin/temporal   build the Temporal CLI $(TEMPORAL_CLI_VERSION) (dev server + Web UI) into bin/"
+	@echo "make clean CONFIRM=1   remove bin/ and .data/ (all local state)"
+
+# System packages: PostgreSQL server binaries (skipped when tests use an
+# external server) and a C compiler, which the race detector needs.
+deps:
+	@missing=""; \
+	if [ -z "$${SPORTELLO_TEST_DATABASE_URL:-}" ] && ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 \
+	   && ! command -v postgres >/dev/null 2>&1; then missing=" postgresql"; fi; \
+	if ! command -v gcc >/dev/null 2>&1; then missing="$$missing gcc libc6-dev"; fi; \
+	if [ -z "$$missing" ]; then \
+	  echo "deps: system packages present"; \
+	elif [ "$$(id -u)" -eq 0 ]; then \
+	  echo "deps: installing with apt-get:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update; \
+	  apt-get install -y --no-install-recommends $$missing; \
+	else \
+	  echo "deps: missing system packages: $$missing" >&2; \
+	  echo "deps: run 'sudo make deps' (or 'sudo apt-get install -y $$missing');" >&2; \
+	  echo "deps: for PostgreSQL you may instead set SPORTELLO_TEST_DATABASE_URL / DATABASE_URL to an existing server." >&2; \
+	  exit 1; \
+	fi
+
+# The Temporal CLI with its dev server and Web UI, built from Go modules
+# (about 10 minutes the first time, cached by Go afterwards).
+bin/temporal:
+	@echo "building the Temporal CLI $(TEMPORAL_CLI_VERSION) into bin/ (slow the first time)"
+	GOBIN=$(CURDIR)/bin $(GO) install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
+
+build:
+	$(GO) build -o bin/sportello ./cmd/sportello
+
+run: deps bin/temporal build
+	bin/sportello dev
+
+test: export SPORTELLO_TEMPORAL_BIN := $(CURDIR)/bin/temporal
+test: deps bin/temporal
+	$(GO) vet ./...
+	@unformatted="$$(gofmt -l $$($(GO_FILES_CMD)))"; \
+	if [ -n "$$unformatted" ]; then echo "gofmt: these files need formatting (run gofmt -w):" >&2; echo "$$unformatted" >&2; exit 1; fi; \
+	echo "gofmt: ok"
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+clean:
+ifeq ($(CONFIRM),1)
+	rm -rf bin .data
+else
+	@echo "make clean deletes bin/ (the Temporal CLI takes minutes to rebuild) and .data/ (the local database and" >&2
+	@echo "Temporal state). Stop 'sportello dev' first, then run: make clean CONFIRM=1" >&2
+	@exit 1
+endif
