@@ -39,6 +39,7 @@ type foodVoucher struct {
 	deciding     bool         // a decision handler is writing
 	decision     *DecideInput // accepted decision, consumed by run
 	infoReceived bool         // the citizen replied to the last request
+	replying     bool         // a reply handler is writing
 	awardCents   int64
 	voucherID    string
 	released     int
@@ -127,13 +128,15 @@ func (s *foodVoucher) review(ctx, mctx workflow.Context) (DecideInput, error) {
 	}
 	now := workflow.Now(ctx)
 	due := calendar.AddWorkingDays(now, s.c.Case.Fund.ReviewWorkingDays)
+	// The task is claimable from the moment its row can appear in an inbox,
+	// which is before this workflow hears that OpenTask completed.
+	s.task = &TaskState{ID: taskID, DueAt: due}
+	s.status = StatusInReview
 	if err := workflow.ExecuteActivity(mctx, acts.OpenTask, activities.OpenTaskInput{
 		TaskID: taskID, CaseID: s.in.CaseID, Round: s.round, DueAt: due, At: now,
 	}).Get(ctx, nil); err != nil {
 		return DecideInput{}, err
 	}
-	s.task = &TaskState{ID: taskID, DueAt: due}
-	s.status = StatusInReview
 
 	decided := func() bool { return s.decision != nil }
 	ok, err := workflow.AwaitWithTimeout(ctx, due.Sub(now), decided)
@@ -371,7 +374,7 @@ func (s *foodVoucher) decide(ctx workflow.Context, in DecideInput) (DecideResult
 }
 
 func (s *foodVoucher) validateProvideInfo(ctx workflow.Context, in ProvideInfoInput) error {
-	if s.status != StatusInfoRequested || s.infoReceived {
+	if s.status != StatusInfoRequested || s.infoReceived || s.replying {
 		return temporal.NewApplicationError("no request for information is waiting for a reply", ErrTypeNotAwaitingInfo)
 	}
 	if in.Actor.UserID != s.c.Case.ApplicantID {
@@ -384,18 +387,20 @@ func (s *foodVoucher) validateProvideInfo(ctx workflow.Context, in ProvideInfoIn
 }
 
 func (s *foodVoucher) provideInfo(ctx workflow.Context, in ProvideInfoInput) (ProvideInfoResult, error) {
-	s.infoReceived = true
+	s.replying = true
+	defer func() { s.replying = false }()
 	hctx := workflow.WithActivityOptions(ctx, s.handlerOpts)
 	err := workflow.ExecuteActivity(hctx, acts.ReceiveInformation, activities.InformationInput{
 		CaseID: s.in.CaseID, Round: s.round, Actor: actor(in.Actor), Message: strings.TrimSpace(in.Message),
 		Data: in.Data, At: workflow.Now(ctx),
 	}).Get(ctx, nil)
 	if err != nil {
-		s.infoReceived = false
 		return ProvideInfoResult{}, err
 	}
+	// Only now may the main loop open the next task: it sets the status from here on.
 	s.status = StatusSubmitted
-	return ProvideInfoResult{Status: s.status}, nil
+	s.infoReceived = true
+	return ProvideInfoResult{Status: StatusSubmitted}, nil
 }
 
 func actor(a Actor) activities.Actor { return activities.Actor{UserID: a.UserID, Username: a.Username} }

@@ -367,3 +367,20 @@ func (s *caseSuite) TestTrancheAfterExpiryIsLeftToTheExpiry() {
 	s.Len(s.released, 1, "the second tranche would fall after the fund's end")
 	s.Equal(StatusClosed, r.Status)
 }
+
+func (s *caseSuite) TestNewTaskIsClaimableRightAfterTheReply() {
+	s.env.OnActivity(acts.ApplyDecision, mock.Anything, mock.Anything).Return(activities.DecisionResult{VoucherID: "v"}, nil)
+	s.claimAndDecide(time.Hour, worker, func(id string) DecideInput {
+		return DecideInput{TaskID: id, Actor: worker, Outcome: OutcomeRequestInfo, Reason: "missing document"}
+	})
+	s.update(2*time.Hour, UpdateProvideInfo, func() any { return ProvideInfoInput{Actor: citizen, Message: "here"} })
+	claim, decide := s.claimAndDecide(2*time.Hour+time.Second, worker, func(id string) DecideInput {
+		return DecideInput{TaskID: id, Actor: worker, Outcome: OutcomeApprove}
+	})
+	s.env.ExecuteWorkflow(FoodVoucher, FoodVoucherInput{CaseID: "BS-2026-000001"})
+	r := s.result()
+	s.NoError(claim.rejected)
+	s.NoError(decide.rejected)
+	s.Equal(StatusClosed, r.Status)
+	s.env.AssertActivityNotCalled(s.T(), "EscalateTask", mock.Anything, mock.Anything)
+}
