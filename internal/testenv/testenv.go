@@ -29,6 +29,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -97,6 +98,7 @@ func startPostgres() {
 	if u := os.Getenv(EnvDatabaseURL); u != "" {
 		pg.adminURL = u
 	} else {
+		sweepStale("sportello-pg-")
 		dir, err := os.MkdirTemp("", "sportello-pg-")
 		if err != nil {
 			pg.err = err
@@ -285,6 +287,7 @@ func startTemporal() {
 			bin, EnvTemporalBin, EnvTemporalAddress)
 		return
 	}
+	sweepStale("sportello-temporal-")
 	dir, err := os.MkdirTemp("", "sportello-temporal-")
 	if err != nil {
 		tmp.err = err
@@ -396,6 +399,48 @@ func teardown() error {
 		_ = os.RemoveAll(pg.dir)
 	}
 	return errors.Join(errs...)
+}
+
+// staleAfter is how old the folder of a test process that was killed
+// (so Main never cleaned up) must be before another test process deletes it.
+const staleAfter = time.Hour
+
+// sweepStale removes temporary folders left by killed test processes: older
+// than staleAfter and without a live PostgreSQL server inside. (Servers die
+// with their test process; only the folders stay behind.)
+func sweepStale(prefix string) {
+	matches, _ := filepath.Glob(filepath.Join(os.TempDir(), prefix+"*"))
+	for _, dir := range matches {
+		fi, err := os.Stat(dir)
+		if err != nil || !fi.IsDir() || time.Since(fi.ModTime()) < staleAfter {
+			continue
+		}
+		if serverAlive(dir) {
+			continue
+		}
+		_ = os.RemoveAll(dir)
+	}
+}
+
+// serverAlive reports whether a PostgreSQL server runs from a data folder
+// under dir, according to its postmaster.pid.
+func serverAlive(dir string) bool {
+	pidFiles, _ := filepath.Glob(filepath.Join(dir, "*", "postmaster.pid"))
+	for _, f := range pidFiles {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return true // unreadable: assume alive
+		}
+		first, _, _ := strings.Cut(string(data), "\n")
+		pid, err := strconv.Atoi(strings.TrimSpace(first))
+		if err != nil || pid <= 0 {
+			return true
+		}
+		if err := syscall.Kill(pid, 0); err == nil || errors.Is(err, syscall.EPERM) {
+			return true
+		}
+	}
+	return false
 }
 
 // isInterruptExit reports whether err is the dev server exiting because of
