@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +21,7 @@ import (
 	"sportello/internal/store"
 	"sportello/internal/testenv"
 	"sportello/worker"
+	"sportello/workflows"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -57,9 +59,19 @@ func newEnv(t *testing.T) *env {
 	srv := httptest.NewServer(api.New(api.Deps{
 		Store: st, Temporal: c, TaskQueue: tq, Namespace: testenv.Namespace,
 		TemporalUIURL: "http://temporal-ui.test",
+		Logger:        slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}))
 	t.Cleanup(srv.Close)
 	return &env{t: t, st: st, temporal: c, srv: srv, tokens: map[string]string{}}
+}
+
+// testWriter sends log lines to the test log (shown when a test fails).
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
 }
 
 // resp is a decoded response.
@@ -260,7 +272,7 @@ func (e *env) waitTask(user, caseID string) taskView {
 		var l list[taskView]
 		r.json(e.t, &l)
 		for _, tk := range l.Items {
-			if tk.CaseID == caseID {
+			if tk.CaseID == caseID && e.workflowHasTask(caseID, tk.ID) {
 				return tk
 			}
 		}
@@ -268,6 +280,19 @@ func (e *env) waitTask(user, caseID string) taskView {
 	}
 	e.t.Fatalf("no open task for case %s in the inbox of %s\n%s", caseID, user, e.workflowDiagnosis(caseID))
 	return taskView{}
+}
+
+// workflowHasTask reports whether the case workflow has recorded the task:
+// the row is written by an activity a moment before the workflow does.
+func (e *env) workflowHasTask(caseID, taskID string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	v, err := e.temporal.QueryWorkflow(ctx, workflows.CaseWorkflowID(caseID), "", workflows.QueryState)
+	if err != nil {
+		return false
+	}
+	var st workflows.StateResult
+	return v.Get(&st) == nil && st.Task != nil && st.Task.ID == taskID
 }
 
 // workflowDiagnosis describes a case workflow's state and failures, for
