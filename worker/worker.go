@@ -23,7 +23,17 @@ func New(c client.Client, st *store.Store, taskQueue string) sdkworker.Worker {
 	if taskQueue == "" {
 		taskQueue = workflows.TaskQueue
 	}
-	w := sdkworker.New(c, taskQueue, sdkworker.Options{})
+	w := sdkworker.New(c, taskQueue, Options())
 	Register(w, &activities.Cases{Store: st})
 	return w
+}
+
+// Options are the worker settings of every Sportello worker. More pollers
+// than the SDK default keep a two-core machine busy: most of a case's time
+// is spent waiting on the server and PostgreSQL, not computing.
+func Options() sdkworker.Options {
+	return sdkworker.Options{
+		MaxConcurrentWorkflowTaskPollers: 8,
+		MaxConcurrentActivityTaskPollers: 8,
+	}
 }

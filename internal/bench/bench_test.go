@@ -39,6 +39,9 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 // ClaimTask, ApplyDecision, ReleaseTranche.
 const journeyActivities = 6
 
+// pollInterval is how often the scripted people look at their screens.
+const pollInterval = 50 * time.Millisecond
+
 // BareWorkflow runs n no-op activities in sequence: the ceiling of the server.
 func BareWorkflow(ctx workflow.Context, n int) error {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 10 * time.Second})
@@ -182,7 +185,7 @@ func (h *harness) journey(c citizen) error {
 	}
 	var cv caseView
 	poll := func(ok func() bool) error {
-		for i := 0; i < 2000; i++ {
+		for i := 0; i < 1200; i++ {
 			cv = caseView{}
 			if code, err := h.do("GET", "/api/v1/applications/"+created.ID, h.operator, nil, nil, &cv); err != nil || code != 200 {
 				return fmt.Errorf("read case: %d %v", code, err)
@@ -190,7 +193,7 @@ func (h *harness) journey(c citizen) error {
 			if ok() {
 				return nil
 			}
-			time.Sleep(10 * time.Millisecond)
+			time.Sleep(pollInterval)
 		}
 		return fmt.Errorf("case %s stuck in %s", created.ID, cv.Status)
 	}
@@ -207,7 +210,7 @@ func (h *harness) journey(c citizen) error {
 	if err := poll(func() bool { return cv.Voucher != nil }); err != nil {
 		return err
 	}
-	for i := 0; i < 2000; i++ {
+	for i := 0; i < 1200; i++ {
 		code, err := h.do("POST", "/api/v1/redemptions", h.merchant, map[string]any{"code": cv.Voucher.Code, "amount_cents": 1000},
 			map[string]string{"Idempotency-Key": created.ID}, nil)
 		if err != nil {
@@ -219,7 +222,7 @@ func (h *harness) journey(c citizen) error {
 		if code != 409 { // 409 until the first tranche is released
 			return fmt.Errorf("redeem: %d", code)
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(pollInterval)
 	}
 	return fmt.Errorf("voucher of %s never released", created.ID)
 }
@@ -267,7 +270,7 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 func BenchmarkPlatform(b *testing.B) {
 	ctx := context.Background()
 	journeys := envInt("BENCH_JOURNEYS", 120)
-	concurrency := envInt("BENCH_CONCURRENCY", 16)
+	concurrency := envInt("BENCH_CONCURRENCY", 32)
 	rate := envInt("BENCH_RATE", 20)
 	seconds := envInt("BENCH_SECONDS", 10)
 
@@ -283,7 +286,7 @@ func BenchmarkPlatform(b *testing.B) {
 	}
 	defer w.Stop()
 	bareQueue := queue + "-bare"
-	bw := sdkworker.New(h.tc, bareQueue, sdkworker.Options{})
+	bw := sdkworker.New(h.tc, bareQueue, worker.Options())
 	bw.RegisterWorkflow(BareWorkflow)
 	bw.RegisterActivity(Noop)
 	if err := bw.Start(); err != nil {
