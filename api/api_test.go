@@ -382,3 +382,64 @@ func TestReadyz(t *testing.T) {
 		t.Errorf("readyz without Temporal: %d %v", res.StatusCode, body)
 	}
 }
+
+// TestApplicationHealsAfterFailedStart: when Temporal is down the case is
+// stored and the answer is 503 with its id; resending with the same key
+// starts the workflow of that same case.
+func TestApplicationHealsAfterFailedStart(t *testing.T) {
+	e := newEnv(t)
+	lazy, err := client.NewLazyClient(client.Options{HostPort: "127.0.0.1:1", Namespace: testenv.Namespace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lazy.Close()
+	down := httptest.NewServer(api.New(api.Deps{Store: e.st, Temporal: lazy}))
+	defer down.Close()
+
+	key := hdr{"Idempotency-Key": "retry-me"}
+	healthy := e.srv
+	e.srv = down
+	r := e.do("POST", "/api/v1/applications", "cittadino.tradate", application(t, "cittadino.tradate"), key)
+	e.srv = healthy
+	expectStatus(t, r, http.StatusServiceUnavailable)
+	eb := r.errorBody(t)
+	if eb.Code != "workflow_start_failed" || eb.CaseID == "" {
+		t.Fatalf("503 body %s", r.body)
+	}
+
+	c := e.apply("cittadino.tradate", key)
+	if c.ID != eb.CaseID {
+		t.Fatalf("retry gave case %s, want %s", c.ID, eb.CaseID)
+	}
+	e.waitTask("operatore.tradate", c.ID)
+	if n := e.countCases(); n != 1 {
+		t.Fatalf("%d cases, want 1", n)
+	}
+}
+
+// Without an Idempotency-Key the retry is refused as a second application,
+// but names the case in progress and starts its workflow.
+func TestApplicationHealsWithoutKey(t *testing.T) {
+	e := newEnv(t)
+	lazy, err := client.NewLazyClient(client.Options{HostPort: "127.0.0.1:1", Namespace: testenv.Namespace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lazy.Close()
+	down := httptest.NewServer(api.New(api.Deps{Store: e.st, Temporal: lazy}))
+	defer down.Close()
+
+	healthy := e.srv
+	e.srv = down
+	r := e.do("POST", "/api/v1/applications", "cittadino.vedano", application(t, "cittadino.vedano"))
+	e.srv = healthy
+	expectStatus(t, r, http.StatusServiceUnavailable)
+	stored := r.errorBody(t).CaseID
+
+	r = e.do("POST", "/api/v1/applications", "cittadino.vedano", application(t, "cittadino.vedano"))
+	expectStatus(t, r, http.StatusConflict)
+	if eb := r.errorBody(t); eb.Code != "application_in_progress" || eb.CaseID != stored {
+		t.Fatalf("409 body %s, want case %s", r.body, stored)
+	}
+	e.waitTask("operatore.vedano", stored)
+}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
@@ -139,6 +140,16 @@ func (s *server) createApplication(c *gin.Context) error {
 		}
 		return invalid(violations...)
 	}
+	if created.InProgress != "" {
+		// Make sure the case in progress is being processed: this heals a
+		// case whose workflow failed to start when no Idempotency-Key was sent.
+		if serr := s.startCase(ctx, created.InProgress); serr != nil {
+			s.log.WarnContext(ctx, "start case workflow", "request_id", requestID(c), "case_id", created.InProgress, "err", serr)
+		}
+		he := toHTTP(err)
+		he.caseID = created.InProgress
+		return he
+	}
 	if err != nil {
 		return err
 	}
@@ -148,7 +159,6 @@ func (s *server) createApplication(c *gin.Context) error {
 	// Start (or find) the case workflow after the commit. On a replay this
 	// heals a crash between the commit and the first start.
 	if err := s.startCase(ctx, created.ID); err != nil {
-		s.log.ErrorContext(ctx, "start case workflow", "request_id", requestID(c), "case_id", created.ID, "err", err)
 		return &httpError{status: http.StatusServiceUnavailable, code: "workflow_start_failed",
 			message: "the application " + created.ID + " is stored but its processing could not start; " +
 				"resend the same request with the same Idempotency-Key to retry",
@@ -163,12 +173,17 @@ func (s *server) createApplication(c *gin.Context) error {
 	return nil
 }
 
+// startTimeout bounds the start of a case workflow.
+const startTimeout = 15 * time.Second
+
 // startCase starts the workflow of a stored case; a workflow already
 // running or finished counts as started.
 func (s *server) startCase(ctx context.Context, caseID string) error {
 	if s.Temporal == nil {
 		return errors.New("no Temporal client")
 	}
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
 	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       workflows.CaseWorkflowID(caseID),
 		TaskQueue:                s.TaskQueue,

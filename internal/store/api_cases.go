@@ -48,7 +48,13 @@ func (e *CaseRuleError) Error() string {
 type CreatedCase struct {
 	ID       string
 	Replayed bool // an earlier request with the same idempotency key created it
+	// InProgress is the caller's case already in progress for the same call,
+	// set with an "application_in_progress" conflict.
+	InProgress string
 }
+
+var errInProgress = Conflict("application_in_progress",
+	"an application for this call and tax code is already in progress; wait for its outcome or reply to its request for information")
 
 // CreateCase files an application in one transaction under the citizen's
 // scope: an idempotent replay returns the earlier case, a reused key with
@@ -101,6 +107,17 @@ func (a API) CreateCase(ctx context.Context, scope Scope, in NewCase) (CreatedCa
 		if len(rules) > 0 || in.Rejected {
 			return &CaseRuleError{Rules: rules}
 		}
+		var existing string
+		err = tx.QueryRow(ctx, `SELECT id FROM cases
+			WHERE fund_id = $1 AND tax_code = $2 AND status IN ('submitted', 'in_review', 'info_requested')`,
+			fundID, strings.ToUpper(in.TaxCode)).Scan(&existing)
+		if err == nil {
+			out.InProgress = existing
+			return errInProgress
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
 		var seq int64
 		if err := tx.QueryRow(ctx, `SELECT nextval('case_number_seq')`).Scan(&seq); err != nil {
 			return err
@@ -117,8 +134,8 @@ func (a API) CreateCase(ctx context.Context, scope Scope, in NewCase) (CreatedCa
 			in.FormID, in.FormVersion, fundID, in.Data, "case:"+id, key, in.RequestHash, in.Now); err != nil {
 			var pg *pgconn.PgError
 			if errors.As(err, &pg) && pg.Code == "23505" && pg.ConstraintName == "cases_one_in_progress" {
-				return Conflict("application_in_progress",
-					"an application for this call and tax code is already in progress; wait for its outcome or reply to its request for information")
+				// Someone else's case (invisible here) or a concurrent request.
+				return errInProgress
 			}
 			return err
 		}
@@ -134,7 +151,10 @@ func (a API) CreateCase(ctx context.Context, scope Scope, in NewCase) (CreatedCa
 	if errors.As(err, &rule) {
 		return CreatedCase{}, rule
 	}
-	return out, MapError(err)
+	if err != nil {
+		return CreatedCase{InProgress: out.InProgress}, MapError(err)
+	}
+	return out, nil
 }
 
 // CaseVoucher is the voucher of an approved case.
