@@ -84,7 +84,6 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		return nil, fmt.Errorf("pglocal: %w", err)
 	}
 	c := &Cluster{dir: dir, port: opts.Port, logf: logf}
-
 	bin, err := BinDir()
 	if err != nil {
 		return nil, err
@@ -136,16 +135,47 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		return c, nil
 	}
 
-	if err := c.start(ctx, bin, owner, opts); err != nil {
-		return nil, err
-	}
-	if err := c.waitReady(ctx, opts.StartTimeout, c.exited); err != nil {
+	// The port may be taken for a moment by the local end of some outgoing
+	// connection (ports above 32767 are in Linux's ephemeral range): retry a
+	// few times before giving up.
+	const attempts = 5
+	for attempt := 1; ; attempt++ {
+		c := &Cluster{dir: dir, port: opts.Port, logf: logf}
+		if err := c.start(ctx, bin, owner, opts); err != nil {
+			return nil, err
+		}
+		err := c.waitReady(ctx, opts.StartTimeout, c.exited)
+		if err == nil {
+			logf("pglocal: PostgreSQL ready on 127.0.0.1:%d (data in %s)", opts.Port, dir)
+			return c, nil
+		}
 		_ = c.Stop()
-		return nil, fmt.Errorf("pglocal: server in %s did not start: %w\n%s", dir, err, c.logTail(30))
+		tail := c.logTail(30)
+		busy := strings.Contains(lastStart(tail), "Address already in use")
+		if !busy || attempt == attempts || ctx.Err() != nil {
+			hint := ""
+			if busy {
+				hint = fmt.Sprintf("\nport %d on 127.0.0.1 is in use by another program: choose another port", opts.Port)
+			}
+			return nil, fmt.Errorf("pglocal: server in %s did not start: %w%s\n%s", dir, err, hint, tail)
+		}
+		logf("pglocal: port %d is busy, retrying (%d/%d)", opts.Port, attempt, attempts-1)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
 	}
-	logf("pglocal: PostgreSQL ready on 127.0.0.1:%d (data in %s)", opts.Port, dir)
-	return c, nil
 }
+
+// lastStart is the part of a log tail written by the latest start.
+func lastStart(tail string) string {
+	if i := strings.LastIndex(tail, startMarker); i >= 0 {
+		return tail[i:]
+	}
+	return tail
+}
+
+const startMarker = "---- pglocal: starting PostgreSQL"
 
 // Dir is the data folder.
 func (c *Cluster) Dir() string { return c.dir }
@@ -365,7 +395,7 @@ func (c *Cluster) start(ctx context.Context, bin string, o *owner, opts Options)
 			"-c", "full_page_writes=off",
 		)
 	}
-	fmt.Fprintf(f, "---- pglocal: starting PostgreSQL at %s ----\n", time.Now().Format(time.RFC3339))
+	fmt.Fprintf(f, "%s at %s ----\n", startMarker, time.Now().Format(time.RFC3339))
 	cmd := exec.Command(filepath.Join(bin, "postgres"), args...)
 	cmd.Dir = c.dir
 	cmd.Env = childEnv()

@@ -140,6 +140,15 @@ func TestStartFailsOnBusyPort(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
+	go func() { // refuse the protocol at once, like a foreign service would
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			_ = c.Close()
+		}
+	}()
 	port := l.Addr().(*net.TCPAddr).Port
 	_, err = Start(context.Background(), Options{Dir: tempDir(t), Port: port, StartTimeout: 20 * time.Second})
 	if err == nil {
