@@ -10,11 +10,12 @@ GO ?= go
 TEMPORAL_CLI_VERSION := v1.5.1
 GO_FILES_CMD := find . -name '*.go' -not -path './bin/*' -not -path './.data/*' -not -path './node_modules/*' -not -path './.git/*'
 
-.PHONY: help deps build run test clean
+.PHONY: help deps build run test lint bench clean
 
 help:
 	@echo "make run     start PostgreSQL, Temporal (with Web UI), the worker and the API on this machine"
 	@echo "make test    go vet, gofmt check, and every test with the race detector (real PostgreSQL and Temporal)"
+	@echo "make bench   journeys/s against a bare-workflow baseline on the same server, and POST latency"
 	@echo "make build   build bin/sportello"
 	@echo "make deps    install PostgreSQL (and a C compiler for -race) with apt-get when missing (root only)"
 	@echo "make bin/temporal   build the Temporal CLI $(TEMPORAL_CLI_VERSION) (dev server + Web UI) into bin/"
@@ -53,13 +54,27 @@ build:
 run: deps bin/temporal build
 	bin/sportello dev
 
-test: export SPORTELLO_TEMPORAL_BIN := $(CURDIR)/bin/temporal
-test: deps bin/temporal
+WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
+
+# Static checks: go vet, gofmt, and Temporal's workflowcheck, which refuses
+# non-deterministic calls (time.Now, rand, goroutines, map ranges...) in
+# anything reachable from a workflow.
+lint:
 	$(GO) vet ./...
+	$(GO) run $(WORKFLOWCHECK) ./workflows/...
 	@unformatted="$$(gofmt -l $$($(GO_FILES_CMD)))"; \
 	if [ -n "$$unformatted" ]; then echo "gofmt: these files need formatting (run gofmt -w):" >&2; echo "$$unformatted" >&2; exit 1; fi; \
 	echo "gofmt: ok"
+
+test: export SPORTELLO_TEMPORAL_BIN := $(CURDIR)/bin/temporal
+test: deps bin/temporal lint
 	$(GO) test -race -count=1 -timeout 30m ./...
+
+# Figures are ratios against a baseline measured in the same run; tune with
+# BENCH_JOURNEYS, BENCH_CONCURRENCY, BENCH_RATE, BENCH_SECONDS.
+bench: export SPORTELLO_TEMPORAL_BIN := $(CURDIR)/bin/temporal
+bench: deps bin/temporal
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./internal/bench/
 
 clean:
 ifeq ($(CONFIRM),1)

@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"sportello/internal/calendar"
 )
 
 // NewCase is a validated application the API files.
@@ -122,7 +124,7 @@ func (a API) CreateCase(ctx context.Context, scope Scope, in NewCase) (CreatedCa
 		if err := tx.QueryRow(ctx, `SELECT nextval('case_number_seq')`).Scan(&seq); err != nil {
 			return err
 		}
-		id := fmt.Sprintf("%s-%d-%06d", in.Prefix, in.Now.Year(), seq)
+		id := fmt.Sprintf("%s-%d-%06d", in.Prefix, in.Now.In(calendar.Rome()).Year(), seq)
 		var key any
 		if in.IdempotencyKey != "" {
 			key = in.IdempotencyKey
