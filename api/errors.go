@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/api/serviceerror"
@@ -136,7 +135,7 @@ func toHTTP(err error) *httpError {
 		if status, ok := temporalErrorStatus[appErr.Type()]; ok {
 			he := &httpError{status: status, code: temporalErrorCode[appErr.Type()], message: appErr.Message(), cause: err}
 			if appErr.Type() == workflows.ErrTypeInvalidDecision {
-				he.fields = []FieldError{decisionField(appErr.Message())}
+				he.fields = []FieldError{decisionField(appErr)}
 			}
 			return he
 		}
@@ -159,18 +158,14 @@ func toHTTP(err error) *httpError {
 		message: "internal error; the request id identifies it in the logs", cause: err}
 }
 
-// decisionField guesses the field a workflow validator's message is about.
-func decisionField(msg string) FieldError {
-	ptr := ""
-	for _, f := range []struct{ word, ptr string }{
-		{"amount", "/amount_cents"}, {"reason", "/reason"}, {"outcome", "/outcome"}, {"message", "/data/message"},
-	} {
-		if strings.Contains(msg, f.word) {
-			ptr = f.ptr
-			break
-		}
+// decisionField reads the field problem a workflow validator attached to
+// its refusal (workflows.FieldProblem).
+func decisionField(appErr *temporal.ApplicationError) FieldError {
+	var p workflows.FieldProblem
+	if appErr.HasDetails() && appErr.Details(&p) == nil && p.Message != "" {
+		return FieldError{Pointer: p.Pointer, Code: "invalid_decision", Message: p.Message, MessageIT: p.MessageIT}
 	}
-	return FieldError{Pointer: ptr, Code: "invalid_decision", Message: msg, MessageIT: msg}
+	return FieldError{Code: "invalid_decision", Message: appErr.Message(), MessageIT: appErr.Message()}
 }
 
 // fail writes err as a JSON error response.

@@ -2,6 +2,8 @@ package workflows
 
 import (
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -323,17 +325,21 @@ func (s *foodVoucher) validateDecide(ctx workflow.Context, in DecideInput) error
 	switch in.Outcome {
 	case OutcomeApprove:
 		if in.AmountCents < 0 {
-			return temporal.NewApplicationError("amount_cents must not be negative", ErrTypeInvalidDecision)
+			return invalid("/amount_cents", "The amount must not be negative.", "L'importo non può essere negativo.")
 		}
 		if max := s.c.Case.Fund.Rule.MaxCents; max > 0 && in.AmountCents > max {
-			return temporal.NewApplicationError("amount_cents exceeds the fund's maximum award", ErrTypeInvalidDecision, max)
+			e := euros(max)
+			return invalid("/amount_cents", "The fund awards at most EUR "+e+" per household.",
+				"Il fondo assegna al massimo "+e+" euro per nucleo familiare.")
 		}
 	case OutcomeReject, OutcomeRequestInfo:
 		if strings.TrimSpace(in.Reason) == "" {
-			return temporal.NewApplicationError("a reason is required", ErrTypeInvalidDecision)
+			return invalid("/reason", "A reason is required: the citizen will read it.",
+				"Indicare una motivazione: il cittadino la leggerà.")
 		}
 	default:
-		return temporal.NewApplicationError("outcome must be approve, reject or request_info", ErrTypeInvalidDecision)
+		return invalid("/outcome", "The outcome must be approve, reject or request_info.",
+			"L'esito deve essere approve, reject o request_info.")
 	}
 	return nil
 }
@@ -381,7 +387,7 @@ func (s *foodVoucher) validateProvideInfo(ctx workflow.Context, in ProvideInfoIn
 		return temporal.NewApplicationError("only the applicant can reply", ErrTypeForbidden)
 	}
 	if strings.TrimSpace(in.Message) == "" {
-		return temporal.NewApplicationError("a message is required", ErrTypeInvalidDecision)
+		return invalid("/data/message", "A message is required.", "Il messaggio è obbligatorio.")
 	}
 	return nil
 }
@@ -401,6 +407,16 @@ func (s *foodVoucher) provideInfo(ctx workflow.Context, in ProvideInfoInput) (Pr
 	s.status = StatusSubmitted
 	s.infoReceived = true
 	return ProvideInfoResult{Status: StatusSubmitted}, nil
+}
+
+// invalid is a validator's refusal of a field, in English and Italian.
+func invalid(pointer, en, it string) error {
+	return temporal.NewApplicationError(en, ErrTypeInvalidDecision, FieldProblem{Pointer: pointer, Message: en, MessageIT: it})
+}
+
+// euros formats cents as 550,00 (Italian style, the same in both messages).
+func euros(cents int64) string {
+	return strconv.FormatInt(cents/100, 10) + "," + fmt.Sprintf("%02d", cents%100)
 }
 
 func actor(a Actor) activities.Actor { return activities.Actor{UserID: a.UserID, Username: a.Username} }

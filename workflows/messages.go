@@ -142,3 +142,11 @@ type StateResult struct {
 	VoucherID        string     `json:"voucher_id,omitempty"`
 	TranchesReleased int        `json:"tranches_released"`
 }
+
+// FieldProblem travels as the details of an ErrTypeInvalidDecision error, so
+// the API can point at the field and speak both languages.
+type FieldProblem struct {
+	Pointer   string `json:"pointer"`
+	Message   string `json:"message"`
+	MessageIT string `json:"message_it"`
+}

@@ -344,6 +344,19 @@ func TestAwardAboveTheRemainingBudget(t *testing.T) {
 	op := s.login("operatore.tradate")
 	tk := op.taskFor(created.ID)
 	op.mustCall(http.StatusOK, "POST", "/api/v1/tasks/"+tk.ID+"/claim", nil, nil)
+	var tooMuch struct {
+		Error struct {
+			Fields []struct {
+				Pointer   string `json:"pointer"`
+				Message   string `json:"message"`
+				MessageIT string `json:"message_it"`
+			} `json:"fields"`
+		} `json:"error"`
+	}
+	if code := op.call("POST", "/api/v1/tasks/"+tk.ID+"/decision", map[string]any{"outcome": "approve", "amount_cents": 55001}, nil, &tooMuch); code != http.StatusUnprocessableEntity ||
+		len(tooMuch.Error.Fields) != 1 || tooMuch.Error.Fields[0].Pointer != "/amount_cents" || !strings.Contains(tooMuch.Error.Fields[0].MessageIT, "550,00") {
+		t.Fatalf("award above the fund's maximum: %d %+v", code, tooMuch)
+	}
 	var errBody json.RawMessage
 	if code := op.call("POST", "/api/v1/tasks/"+tk.ID+"/decision", map[string]any{"outcome": "approve", "amount_cents": 25000}, nil, &errBody); code != http.StatusConflict {
 		t.Fatalf("award above the budget: %d %s, want 409", code, errBody)
