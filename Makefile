@@ -22,12 +22,14 @@ help:
 	@echo "make clean CONFIRM=1   remove bin/ and .data/ (all local state)"
 
 # System packages: PostgreSQL server binaries (skipped when tests use an
-# external server) and a C compiler, which the race detector needs.
+# external server), a C compiler, which the race detector needs, and headless
+# Chromium for the browser tests ($SPORTELLO_CHROMIUM or /usr/bin/chromium).
 deps:
 	@missing=""; \
 	if [ -z "$${SPORTELLO_TEST_DATABASE_URL:-}" ] && ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 \
 	   && ! command -v postgres >/dev/null 2>&1; then missing=" postgresql"; fi; \
 	if ! command -v gcc >/dev/null 2>&1; then missing="$$missing gcc libc6-dev"; fi; \
+	if [ ! -x "$${SPORTELLO_CHROMIUM:-/usr/bin/chromium}" ]; then missing="$$missing chromium"; fi; \
 	if [ -z "$$missing" ]; then \
 	  echo "deps: system packages present"; \
 	elif [ "$$(id -u)" -eq 0 ]; then \
