@@ -10,14 +10,15 @@ GO ?= go
 TEMPORAL_CLI_VERSION := v1.5.1
 GO_FILES_CMD := find . -name '*.go' -not -path './bin/*' -not -path './.data/*' -not -path './node_modules/*' -not -path './.git/*'
 
-.PHONY: help deps build run test lint bench clean
+.PHONY: help deps assets build run test lint bench clean
 
 help:
 	@echo "make run     start PostgreSQL, Temporal (with Web UI), the worker and the API on this machine"
 	@echo "make test    go vet, gofmt check, and every test with the race detector (real PostgreSQL and Temporal)"
 	@echo "make bench   journeys/s against a bare-workflow baseline on the same server, and POST latency"
-	@echo "make build   build bin/sportello"
-	@echo "make deps    install PostgreSQL (and a C compiler for -race) with apt-get when missing (root only)"
+	@echo "make build   build bin/sportello (after make assets)"
+	@echo "make assets  npm ci in api/web and copy Bootstrap Italia and htmx into api/web/static/vendor"
+	@echo "make deps    install PostgreSQL, a C compiler (for -race) and nodejs/npm with apt-get when missing (root only)"
 	@echo "make bin/temporal   build the Temporal CLI $(TEMPORAL_CLI_VERSION) (dev server + Web UI) into bin/"
 	@echo "make clean CONFIRM=1   remove bin/ and .data/ (all local state)"
 
@@ -29,6 +30,7 @@ deps:
 	if [ -z "$${SPORTELLO_TEST_DATABASE_URL:-}" ] && ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 \
 	   && ! command -v postgres >/dev/null 2>&1; then missing=" postgresql"; fi; \
 	if ! command -v gcc >/dev/null 2>&1; then missing="$$missing gcc libc6-dev"; fi; \
+	if ! command -v npm >/dev/null 2>&1; then missing="$$missing nodejs npm"; fi; \
 	if [ ! -x "$${SPORTELLO_CHROMIUM:-/usr/bin/chromium}" ]; then missing="$$missing chromium"; fi; \
 	if [ -z "$$missing" ]; then \
 	  echo "deps: system packages present"; \
@@ -50,7 +52,27 @@ bin/temporal:
 	@echo "building the Temporal CLI $(TEMPORAL_CLI_VERSION) into bin/ (slow the first time)"
 	GOBIN=$(CURDIR)/bin $(GO) install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
 
-build:
+# Front-end assets from npm (api/web/package-lock.json), copied into the
+# embedded static folder: nothing is loaded from a CDN at run time.
+WEB := api/web
+VENDOR := $(WEB)/static/vendor
+BI_DIST := $(WEB)/node_modules/bootstrap-italia/dist
+
+assets:
+	@if ! command -v npm >/dev/null 2>&1; then echo "assets: npm is missing; run 'make deps' as root (or apt-get install -y nodejs npm)" >&2; exit 1; fi
+	@if [ ! -d $(WEB)/node_modules ] || [ $(WEB)/package-lock.json -nt $(WEB)/node_modules/.package-lock.json ]; then \
+	  echo "assets: npm ci in $(WEB)"; \
+	  (cd $(WEB) && npm ci --no-audit --no-fund); \
+	fi
+	@mkdir -p $(VENDOR)/css $(VENDOR)/js $(VENDOR)/svg
+	@cp -p $(BI_DIST)/css/bootstrap-italia.min.css $(VENDOR)/css/
+	@cp -p $(BI_DIST)/js/bootstrap-italia.bundle.min.js $(VENDOR)/js/
+	@rm -rf $(VENDOR)/fonts && cp -pR $(BI_DIST)/fonts $(VENDOR)/fonts
+	@cp -p $(BI_DIST)/svg/sprites.svg $(VENDOR)/svg/
+	@cp -p $(WEB)/node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/js/
+	@echo "assets: $(VENDOR) is up to date"
+
+build: assets
 	$(GO) build -o bin/sportello ./cmd/sportello
 
 run: deps bin/temporal build
@@ -69,7 +91,7 @@ lint:
 	echo "gofmt: ok"
 
 test: export SPORTELLO_TEMPORAL_BIN := $(CURDIR)/bin/temporal
-test: deps bin/temporal lint
+test: deps assets bin/temporal lint
 	$(GO) test -race -count=1 -timeout 30m ./...
 
 # Figures are ratios against a baseline measured in the same run; tune with

@@ -35,6 +35,8 @@ type server struct {
 	Deps
 	log *slog.Logger
 	api store.API
+	// templates are the web pages, parsed once per language.
+	templates webTemplates
 }
 
 // sessionTTL is the lifetime of a bearer token.
@@ -71,6 +73,12 @@ func newEngine(d Deps) *gin.Engine {
 		d.Forms = reg
 	}
 	s := &server{Deps: d, log: d.Logger, api: d.Store.API()}
+	tmpl, err := parseTemplates(webFS)
+	if err != nil {
+		// The templates are embedded: this is a programming error.
+		panic("api: " + err.Error())
+	}
+	s.templates = tmpl
 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
@@ -79,10 +87,8 @@ func newEngine(d Deps) *gin.Engine {
 	r.RedirectFixedPath = false
 	r.ContextWithFallback = true
 	r.Use(s.requestID, s.accessLog, s.recoverPanic, securityHeaders, limitBody)
-	r.NoRoute(s.handle(func(c *gin.Context) error { return notFound("route") }))
-	r.NoMethod(s.handle(func(c *gin.Context) error {
-		return newError(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this resource")
-	}))
+	r.NoRoute(s.noRoute)
+	r.NoMethod(s.noMethod)
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
@@ -123,5 +129,8 @@ func newEngine(d Deps) *gin.Engine {
 	authed.GET("/redemptions", s.roles(merchant), s.handle(s.listRedemptions))
 
 	authed.GET("/funds", s.roles(supervisor, operator), s.handle(s.listFunds))
+
+	// The web portal: HTML pages on the same engine (web_*.go).
+	s.registerWeb(r)
 	return r
 }

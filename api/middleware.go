@@ -67,6 +67,10 @@ func (s *server) recoverPanic(c *gin.Context) {
 			if rec == http.ErrAbortHandler {
 				panic(rec)
 			}
+			if isPagePath(c.Request.URL.Path) {
+				s.pageFail(c, fmt.Errorf("panic: %v", rec))
+				return
+			}
 			s.fail(c, fmt.Errorf("panic: %v", rec))
 		}
 	}()

@@ -1,0 +1,251 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"sportello/internal/auth"
+	"sportello/internal/store"
+)
+
+// sessionCookie carries the web session: the same kind of token as the
+// API's bearer tokens, stored hashed in auth_sessions. The __Host- prefix
+// makes the browser insist on Secure, Path=/ and no Domain.
+const sessionCookie = "__Host-sportello_session"
+
+// pageHeaders sets the security headers of HTML pages (replacing the JSON
+// API's stricter defaults set by securityHeaders).
+func pageHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "+
+		"img-src 'self' data:; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
+	// Pages show personal data and the user menu: never cache them.
+	h.Set("Cache-Control", "no-store")
+	h.Add("Vary", "Cookie")
+	c.Next()
+}
+
+// crossOrigin refuses state-changing requests that come from another site
+// (net/http's CrossOriginProtection: Sec-Fetch-Site, then Origin vs Host).
+// Safe methods pass.
+func (s *server) crossOrigin() gin.HandlerFunc {
+	cop := http.NewCrossOriginProtection()
+	return func(c *gin.Context) {
+		if err := cop.Check(c.Request); err != nil {
+			s.log.InfoContext(c.Request.Context(), "cross-origin request refused", "request_id", requestID(c),
+				"path", c.Request.URL.Path, "origin", c.GetHeader("Origin"), "sec_fetch_site", c.GetHeader("Sec-Fetch-Site"))
+			s.pageError(c, http.StatusForbidden)
+			return
+		}
+		c.Next()
+	}
+}
+
+// pageSession loads the user of the session cookie, when there is a live
+// one; an unknown or expired cookie is cleared. It never refuses.
+func (s *server) pageSession(c *gin.Context) {
+	token, err := c.Cookie(sessionCookie)
+	if err != nil || token == "" || len(token) > 256 {
+		c.Next()
+		return
+	}
+	hash := auth.TokenHash(token)
+	u, _, err := s.api.SessionUser(c.Request.Context(), hash)
+	switch {
+	case err == nil:
+		c.Set(ctxUser, u)
+		c.Set(ctxToken, hash)
+	case errors.Is(err, store.ErrNotFound):
+		clearSessionCookie(c)
+	default:
+		s.pageFail(c, err)
+		return
+	}
+	c.Next()
+}
+
+// requireLogin sends anonymous visitors to the login page, with a way back.
+func (s *server) requireLogin(c *gin.Context) {
+	if _, ok := c.Get(ctxUser); !ok {
+		s.redirectToLogin(c)
+		return
+	}
+	c.Next()
+}
+
+func (s *server) redirectToLogin(c *gin.Context) {
+	next := "/"
+	if c.Request.Method == http.MethodGet {
+		next = c.Request.URL.RequestURI()
+	}
+	setFlash(c, "info", "login.session_needed")
+	redirect(c, "/login?next="+url.QueryEscape(next))
+}
+
+// pageRoles lets only the listed roles through; others get the 403 page.
+func (s *server) pageRoles(allowed ...string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if !slices.Contains(allowed, currentUser(c).Role) {
+			s.pageError(c, http.StatusForbidden)
+			return
+		}
+		c.Next()
+	}
+}
+
+// safeNext returns next when it is a path on this site, "/" otherwise (no
+// open redirects).
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n\\") {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return "/"
+	}
+	return u.RequestURI()
+}
+
+func setSessionCookie(c *gin.Context, token string, expires time.Time) {
+	http.SetCookie(c.Writer, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", Expires: expires,
+		HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode})
+}
+
+func clearSessionCookie(c *gin.Context) {
+	http.SetCookie(c.Writer, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode})
+}
+
+// loginData is the login page's data.
+type loginData struct {
+	Next     string
+	Username fieldView
+	Password fieldView
+}
+
+func (s *server) loginForm(c *gin.Context, username, next string) loginData {
+	return loginData{
+		Next: next,
+		Username: fieldView{Name: "username", ID: "username", Label: s.t(c, "login.username"), Value: username,
+			Required: true, Autocomplete: "username"},
+		Password: fieldView{Name: "password", ID: "password", Label: s.t(c, "login.password"), Type: "password",
+			Required: true, Autocomplete: "current-password"},
+	}
+}
+
+func (s *server) loginPage(c *gin.Context) {
+	next := safeNext(c.Query("next"))
+	if _, ok := c.Get(ctxUser); ok {
+		redirect(c, next)
+		return
+	}
+	s.render(c, http.StatusOK, "login", view{Title: s.t(c, "login.title"), Data: s.loginForm(c, "", next)})
+}
+
+func (s *server) loginSubmit(c *gin.Context) error {
+	ctx := c.Request.Context()
+	username := strings.TrimSpace(c.PostForm("username"))
+	password := c.PostForm("password")
+	next := safeNext(c.PostForm("next"))
+	d := s.loginForm(c, username, next)
+	switch {
+	case username == "":
+		d.Username.Error = s.t(c, "login.username_req")
+	case len(username) > 200:
+		d.Username.Error = s.t(c, "login.too_long")
+	}
+	switch {
+	case password == "":
+		d.Password.Error = s.t(c, "login.password_req")
+	case len(password) > 1024:
+		d.Password.Error = s.t(c, "login.too_long")
+	}
+	ok := d.Username.Error == "" && d.Password.Error == ""
+	var u store.UserView
+	if ok {
+		var hash string
+		var err error
+		u, hash, err = s.api.UserForLogin(ctx, username)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			auth.CheckPassword(dummyPasswordHash(), password)
+			ok = false
+		case err != nil:
+			return err
+		default:
+			ok = auth.CheckPassword(hash, password)
+		}
+		if !ok {
+			d.Password.Error = s.t(c, "login.bad")
+		}
+	}
+	if !ok {
+		var items []summaryItem
+		for _, f := range []fieldView{d.Username, d.Password} {
+			if f.Error != "" {
+				items = append(items, summaryItem{Href: "#" + f.FieldID(), Text: f.Label + ": " + f.Error})
+			}
+		}
+		s.render(c, http.StatusUnprocessableEntity, "login", view{Title: s.t(c, "login.title"), Data: d, Errors: items})
+		return nil
+	}
+	token, tokenHash, err := auth.NewToken()
+	if err != nil {
+		return err
+	}
+	expires, err := s.api.CreateSession(ctx, u.ID, tokenHash, s.SessionTTL)
+	if err != nil {
+		return err
+	}
+	// A session the browser held before logging in is ended.
+	if old, err := c.Cookie(sessionCookie); err == nil && old != "" && len(old) <= 256 {
+		_ = s.api.DeleteSession(ctx, auth.TokenHash(old))
+	}
+	setSessionCookie(c, token, expires)
+	s.log.InfoContext(ctx, "web login", "request_id", requestID(c), "user_id", u.ID, "role", u.Role)
+	setFlash(c, "success", "login.welcome", u.DisplayName)
+	redirect(c, next)
+	return nil
+}
+
+func (s *server) logoutSubmit(c *gin.Context) error {
+	if hash, ok := c.Get(ctxToken); ok {
+		b, _ := hash.([]byte)
+		if err := s.api.DeleteSession(c.Request.Context(), b); err != nil {
+			return err
+		}
+	}
+	clearSessionCookie(c)
+	setFlash(c, "info", "logout.done")
+	redirect(c, "/")
+	return nil
+}
+
+// setLang stores the language choice and goes back to where the visitor
+// was (?next= or the posted next field, same-site paths only).
+func (s *server) setLang(c *gin.Context) {
+	code := c.Param("code")
+	if !slices.Contains(languages, code) {
+		s.pageError(c, http.StatusNotFound)
+		return
+	}
+	http.SetCookie(c.Writer, &http.Cookie{Name: langCookie, Value: code, Path: "/", MaxAge: 365 * 24 * 3600,
+		HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode})
+	next := c.Query("next")
+	if c.Request.Method == http.MethodPost {
+		next = c.PostForm("next")
+	}
+	redirect(c, safeNext(next))
+}

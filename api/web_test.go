@@ -1,0 +1,217 @@
+package api_test
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"sportello/internal/seed"
+)
+
+// browser is a minimal cookie-keeping page client. It keeps cookies by
+// hand because net/http/cookiejar does not send Secure cookies over the
+// tests' plain-HTTP server, while browsers do on localhost.
+type browser struct {
+	t       *testing.T
+	e       *env
+	cookies map[string]string
+}
+
+func (e *env) browser() *browser {
+	return &browser{t: e.t, e: e, cookies: map[string]string{}}
+}
+
+// page is a fetched HTML page.
+type page struct {
+	status   int
+	header   http.Header
+	body     string
+	location string
+}
+
+func (b *browser) send(method, path string, form url.Values, headers ...hdr) page {
+	b.t.Helper()
+	var rd io.Reader
+	if form != nil {
+		rd = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, b.e.srv.URL+path, rd)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for k, v := range b.cookies {
+		req.AddCookie(&http.Cookie{Name: k, Value: v})
+	}
+	for _, h := range headers {
+		for k, v := range h {
+			req.Header.Set(k, v)
+		}
+	}
+	cl := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := cl.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	for _, ck := range res.Cookies() {
+		if ck.MaxAge < 0 || ck.Value == "" {
+			delete(b.cookies, ck.Name)
+		} else {
+			b.cookies[ck.Name] = ck.Value
+		}
+	}
+	return page{status: res.StatusCode, header: res.Header, body: string(raw), location: res.Header.Get("Location")}
+}
+
+func (b *browser) get(path string, headers ...hdr) page { return b.send("GET", path, nil, headers...) }
+
+func (b *browser) post(path string, form url.Values, headers ...hdr) page {
+	return b.send("POST", path, form, headers...)
+}
+
+// follow GETs the redirect target of p (and of the pages after it).
+func (b *browser) follow(p page) page {
+	b.t.Helper()
+	for i := 0; i < 5 && p.status >= 300 && p.status < 400; i++ {
+		p = b.get(p.location)
+	}
+	return p
+}
+
+// login logs user in through the login page.
+func (b *browser) login(user string) {
+	b.t.Helper()
+	p := b.post("/login", url.Values{"username": {user}, "password": {seed.DemoPassword}, "next": {"/"}})
+	if p.status != http.StatusSeeOther {
+		b.t.Fatalf("login %s: status %d\n%s", user, p.status, p.body)
+	}
+}
+
+func expectPage(t *testing.T, p page, status int, contains ...string) {
+	t.Helper()
+	if p.status != status {
+		t.Fatalf("status %d, want %d\n%s", p.status, status, p.body)
+	}
+	for _, s := range contains {
+		if !strings.Contains(p.body, s) {
+			t.Errorf("page lacks %q\n%s", s, p.body)
+		}
+	}
+}
+
+func TestWebLoginSessionCookie(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+
+	p := b.get("/")
+	expectPage(t, p, http.StatusOK, `<html lang="it">`, "Bandi aperti", `href="/login?next=`)
+	csp := p.header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "script-src 'self'") || strings.Contains(scriptSrc(csp), "unsafe-inline") {
+		t.Errorf("CSP %q", csp)
+	}
+	for k, want := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+		"Referrer-Policy": "same-origin", "Cache-Control": "no-store"} {
+		if got := p.header.Get(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+	if regexp.MustCompile(`<script>|<script [^>]*>[^<]`).MatchString(p.body) || regexp.MustCompile(`\son[a-z]+=`).MatchString(p.body) {
+		t.Errorf("inline script or event handler in the page")
+	}
+
+	// A wrong password is an error next to the field, not a 500.
+	p = b.post("/login", url.Values{"username": {"cittadino.tradate"}, "password": {"nope"}})
+	expectPage(t, p, http.StatusUnprocessableEntity, "Nome utente o password non corretti.", `id="password-error"`,
+		`aria-invalid="true"`, `href="#password"`)
+	if _, ok := b.cookies["__Host-sportello_session"]; ok {
+		t.Fatal("a failed login set a session cookie")
+	}
+
+	// A good one sets a __Host- cookie with the right attributes.
+	res := b.post("/login", url.Values{"username": {"cittadino.tradate"}, "password": {seed.DemoPassword}, "next": {"/me"}})
+	if res.status != http.StatusSeeOther || res.location != "/me" {
+		t.Fatalf("login: %d %q", res.status, res.location)
+	}
+	var sc *http.Cookie
+	for _, ck := range (&http.Response{Header: res.header}).Cookies() {
+		if ck.Name == "__Host-sportello_session" {
+			sc = ck
+		}
+	}
+	if sc == nil || !sc.HttpOnly || !sc.Secure || sc.SameSite != http.SameSiteLaxMode || sc.Path != "/" || sc.Domain != "" {
+		t.Fatalf("session cookie %+v", sc)
+	}
+	p = b.follow(res)
+	expectPage(t, p, http.StatusOK, "Area personale", "Maria Rossi")
+
+	// Wrong role: a 403 page; unknown page: a 404 page, both in HTML.
+	expectPage(t, b.get("/nowhere"), http.StatusNotFound, "Pagina non trovata")
+
+	// Logout ends the session.
+	p = b.post("/logout", url.Values{})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("logout: %d", p.status)
+	}
+	p = b.get("/me")
+	if p.status != http.StatusSeeOther || !strings.HasPrefix(p.location, "/login?next=") {
+		t.Fatalf("after logout /me: %d %q", p.status, p.location)
+	}
+}
+
+// scriptSrc is the script-src directive of a CSP.
+func scriptSrc(csp string) string {
+	for _, d := range strings.Split(csp, ";") {
+		if d = strings.TrimSpace(d); strings.HasPrefix(d, "script-src") {
+			return d
+		}
+	}
+	return ""
+}
+
+func TestWebCrossOriginPostRefused(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.login("cittadino.tradate")
+	for name, h := range map[string]hdr{
+		"sec-fetch-site": {"Sec-Fetch-Site": "cross-site"},
+		"origin":         {"Origin": "https://evil.example"},
+	} {
+		p := b.post("/logout", url.Values{}, h)
+		if p.status != http.StatusForbidden || !strings.Contains(p.body, "Accesso non consentito") {
+			t.Errorf("%s: status %d", name, p.status)
+		}
+	}
+	// The session survived both attempts.
+	expectPage(t, b.get("/me"), http.StatusOK, "Le mie pratiche")
+	// Same-origin posts pass.
+	p := b.post("/logout", url.Values{}, hdr{"Sec-Fetch-Site": "same-origin"})
+	if p.status != http.StatusSeeOther {
+		t.Errorf("same-origin logout: %d", p.status)
+	}
+}
+
+func TestWebLanguageSwitch(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	p := b.get("/lang/en?next=/login")
+	if p.status != http.StatusSeeOther || p.location != "/login" {
+		t.Fatalf("lang: %d %q", p.status, p.location)
+	}
+	p = b.follow(p)
+	expectPage(t, p, http.StatusOK, `<html lang="en">`, "Log in with the credentials", "Username")
+	p = b.get("/lang/en?next=https://evil.example/")
+	if p.location != "/" {
+		t.Errorf("open redirect: %q", p.location)
+	}
+	expectPage(t, b.follow(b.post("/lang/it", url.Values{"next": {"/"}})), http.StatusOK, `<html lang="it">`, "Bandi aperti")
+}
