@@ -2,9 +2,11 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -16,27 +18,38 @@ import (
 
 var taskStatuses = []string{"open", "claimed", "done", "all"}
 
-func (s *server) listTasks(c *gin.Context) error {
-	limit, offset, err := page(c)
-	if err != nil {
-		return err
+// parseTaskFilter checks the status and overdue filters of a task list
+// (query parameters of the JSON API and of the inbox page alike).
+func parseTaskFilter(status, overdue string) (store.TaskFilter, []FieldError) {
+	f := store.TaskFilter{Status: status}
+	if f.Status == "" {
+		f.Status = "all"
 	}
-	f := store.TaskFilter{Status: c.DefaultQuery("status", "all"), Limit: limit, Offset: offset}
 	var fields []FieldError
 	if !slices.Contains(taskStatuses, f.Status) {
 		fields = append(fields, param("status", "invalid", "status must be one of "+strings.Join(taskStatuses, ", "),
 			"status deve essere uno tra "+strings.Join(taskStatuses, ", ")))
 	}
-	switch c.Query("overdue") {
+	switch overdue {
 	case "", "false", "0":
 	case "true", "1":
 		f.Overdue = true
 	default:
 		fields = append(fields, param("overdue", "invalid", "overdue must be true or false", "overdue deve essere true o false"))
 	}
+	return f, fields
+}
+
+func (s *server) listTasks(c *gin.Context) error {
+	limit, offset, err := page(c)
+	if err != nil {
+		return err
+	}
+	f, fields := parseTaskFilter(c.DefaultQuery("status", "all"), c.Query("overdue"))
 	if len(fields) > 0 {
 		return invalid(fields...)
 	}
+	f.Limit, f.Offset = limit, offset
 	items, total, err := s.api.Tasks(c.Request.Context(), currentUser(c).Scope(), f)
 	if err != nil {
 		return err
@@ -48,7 +61,12 @@ func (s *server) listTasks(c *gin.Context) error {
 // visibleTask reads the task under the caller's scope: a task of another
 // municipality is simply not found.
 func (s *server) visibleTask(c *gin.Context) (store.TaskView, error) {
-	t, err := s.api.Task(c.Request.Context(), currentUser(c).Scope(), c.Param("id"))
+	return s.taskFor(c.Request.Context(), currentUser(c), c.Param("id"))
+}
+
+// taskFor reads a task under user's scope (404 "task not found" otherwise).
+func (s *server) taskFor(ctx context.Context, user store.UserView, id string) (store.TaskView, error) {
+	t, err := s.api.Task(ctx, user.Scope(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		return t, notFound("task")
 	}
@@ -79,34 +97,49 @@ func (s *server) claimTask(c *gin.Context) error {
 	if err := emptyBody(c); err != nil {
 		return err
 	}
-	t, err := s.visibleTask(c)
+	res, err := s.claim(c.Request.Context(), currentUser(c), c.Param("id"), updateKey(c))
 	if err != nil {
-		return err
-	}
-	var res workflows.ClaimResult
-	if err := s.update(c.Request.Context(), t.CaseID, workflows.UpdateClaim, updateID(c, "claim:"+t.ID), &res,
-		workflows.ClaimInput{TaskID: t.ID, Actor: actor(currentUser(c))}); err != nil {
 		return err
 	}
 	c.JSON(http.StatusOK, res)
 	return nil
 }
 
+// claim claims a task visible to user for them. key, when not empty, makes a
+// retried claim apply once.
+func (s *server) claim(ctx context.Context, user store.UserView, taskID, key string) (workflows.ClaimResult, error) {
+	var res workflows.ClaimResult
+	t, err := s.taskFor(ctx, user, taskID)
+	if err != nil {
+		return res, err
+	}
+	err = s.update(ctx, t.CaseID, workflows.UpdateClaim, userUpdateID(user, "claim:"+t.ID, key), &res,
+		workflows.ClaimInput{TaskID: t.ID, Actor: actor(user)})
+	return res, err
+}
+
 func (s *server) releaseTask(c *gin.Context) error {
 	if err := emptyBody(c); err != nil {
 		return err
 	}
-	t, err := s.visibleTask(c)
+	res, err := s.release(c.Request.Context(), currentUser(c), c.Param("id"), updateKey(c))
 	if err != nil {
-		return err
-	}
-	var res workflows.ReleaseResult
-	if err := s.update(c.Request.Context(), t.CaseID, workflows.UpdateRelease, updateID(c, "release:"+t.ID), &res,
-		workflows.ReleaseInput{TaskID: t.ID, Actor: actor(currentUser(c))}); err != nil {
 		return err
 	}
 	c.JSON(http.StatusOK, res)
 	return nil
+}
+
+// release gives back a task user has claimed.
+func (s *server) release(ctx context.Context, user store.UserView, taskID, key string) (workflows.ReleaseResult, error) {
+	var res workflows.ReleaseResult
+	t, err := s.taskFor(ctx, user, taskID)
+	if err != nil {
+		return res, err
+	}
+	err = s.update(ctx, t.CaseID, workflows.UpdateRelease, userUpdateID(user, "release:"+t.ID, key), &res,
+		workflows.ReleaseInput{TaskID: t.ID, Actor: actor(user)})
+	return res, err
 }
 
 type decisionRequest struct {
@@ -150,21 +183,50 @@ func (s *server) decideTask(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	if fields := req.validate(); len(fields) > 0 {
-		return invalid(fields...)
-	}
-	t, err := s.visibleTask(c)
+	res, err := s.decide(c.Request.Context(), currentUser(c), c.Param("id"), req, updateKey(c))
 	if err != nil {
-		return err
-	}
-	in := workflows.DecideInput{TaskID: t.ID, Actor: actor(currentUser(c)), Outcome: req.Outcome, Reason: req.Reason}
-	if req.AmountCents != nil {
-		in.AmountCents = *req.AmountCents
-	}
-	var res workflows.DecideResult
-	if err := s.update(c.Request.Context(), t.CaseID, workflows.UpdateDecide, updateID(c, "decide:"+t.ID), &res, in); err != nil {
 		return err
 	}
 	c.JSON(http.StatusOK, res)
 	return nil
+}
+
+// decide checks a decision and sends it to the case workflow of a task
+// visible to user. Field problems are a 422 with pointers /outcome,
+// /amount_cents and /reason, whether found here or by the workflow.
+func (s *server) decide(ctx context.Context, user store.UserView, taskID string, req decisionRequest, key string) (workflows.DecideResult, error) {
+	var res workflows.DecideResult
+	if fields := req.validate(); len(fields) > 0 {
+		return res, invalid(fields...)
+	}
+	t, err := s.taskFor(ctx, user, taskID)
+	if err != nil {
+		return res, err
+	}
+	in := workflows.DecideInput{TaskID: t.ID, Actor: actor(user), Outcome: req.Outcome, Reason: req.Reason}
+	if req.AmountCents != nil {
+		in.AmountCents = *req.AmountCents
+	}
+	err = s.update(ctx, t.CaseID, workflows.UpdateDecide, userUpdateID(user, "decide:"+t.ID, key), &res, in)
+	return res, err
+}
+
+// updateKey is the request's Idempotency-Key when it is valid ("" otherwise),
+// as updateID reads it.
+func updateKey(c *gin.Context) string {
+	key, err := idempotencyKey(c)
+	if err != nil {
+		return ""
+	}
+	return key
+}
+
+// userUpdateID derives a Temporal update id from an idempotency key, so that
+// a retried request is applied once ("" lets Temporal pick one). It is
+// updateID for callers that are not a JSON request (the web pages).
+func userUpdateID(user store.UserView, op, key string) string {
+	if key == "" {
+		return ""
+	}
+	return op + ":" + strconv.FormatInt(user.ID, 10) + ":" + key
 }

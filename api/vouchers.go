@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -45,7 +46,6 @@ type redemptionRequest struct {
 }
 
 func (s *server) redeem(c *gin.Context) error {
-	user := currentUser(c)
 	key, err := idempotencyKey(c)
 	if err != nil {
 		return err
@@ -54,6 +54,23 @@ func (s *server) redeem(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	res, err := s.redeemVoucher(c.Request.Context(), currentUser(c), req, key)
+	if err != nil {
+		return err
+	}
+	if res.Replayed {
+		c.Header("Idempotent-Replayed", "true")
+	}
+	c.JSON(http.StatusCreated, res)
+	return nil
+}
+
+// redeemVoucher spends part of a voucher at the merchant user works for.
+// Field problems are a 422 with pointers /code and /amount_cents; an unknown
+// code is a 404 "voucher_not_found"; a voucher that cannot pay is a 409
+// (insufficient_balance, voucher_expired, not_released). key, when not
+// empty, makes a retried request apply once (res.Replayed).
+func (s *server) redeemVoucher(ctx context.Context, user store.UserView, req redemptionRequest, key string) (store.RedeemResult, error) {
 	code := store.NormalizeVoucherCode(req.Code)
 	var fields []FieldError
 	switch {
@@ -72,13 +89,13 @@ func (s *server) redeem(c *gin.Context) error {
 		fields = append(fields, field("/amount_cents", "maximum", "amount_cents is too large", "amount_cents è troppo grande"))
 	}
 	if len(fields) > 0 {
-		return invalid(fields...)
+		return store.RedeemResult{}, invalid(fields...)
 	}
 	hash, err := requestHash(map[string]any{"code": code, "amount_cents": *req.AmountCents})
 	if err != nil {
-		return err
+		return store.RedeemResult{}, err
 	}
-	res, err := s.Store.Redeem(c.Request.Context(), user.Scope(), store.RedeemInput{
+	res, err := s.Store.Redeem(ctx, user.Scope(), store.RedeemInput{
 		MerchantID:     user.MerchantID,
 		Code:           code,
 		AmountCents:    *req.AmountCents,
@@ -86,16 +103,9 @@ func (s *server) redeem(c *gin.Context) error {
 		RequestHash:    hash,
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		return newError(http.StatusNotFound, "voucher_not_found", "no voucher has this code")
+		return res, newError(http.StatusNotFound, "voucher_not_found", "no voucher has this code")
 	}
-	if err != nil {
-		return err
-	}
-	if res.Replayed {
-		c.Header("Idempotent-Replayed", "true")
-	}
-	c.JSON(http.StatusCreated, res)
-	return nil
+	return res, err
 }
 
 func (s *server) listRedemptions(c *gin.Context) error {
@@ -113,15 +123,20 @@ func (s *server) listRedemptions(c *gin.Context) error {
 }
 
 func (s *server) listFunds(c *gin.Context) error {
-	user := currentUser(c)
-	municipality := ""
-	if user.Role == "operator" {
-		municipality = user.Municipality
-	}
-	items, err := s.api.Funds(c.Request.Context(), user.Scope(), municipality)
+	items, err := s.funds(c.Request.Context(), currentUser(c))
 	if err != nil {
 		return err
 	}
 	c.JSON(http.StatusOK, gin.H{"items": items})
 	return nil
+}
+
+// funds lists the funds user may see: an operator's own municipality, a
+// supervisor's whole district.
+func (s *server) funds(ctx context.Context, user store.UserView) ([]store.FundView, error) {
+	municipality := ""
+	if user.Role == "operator" {
+		municipality = user.Municipality
+	}
+	return s.api.Funds(ctx, user.Scope(), municipality)
 }

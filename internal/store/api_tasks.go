@@ -27,13 +27,24 @@ type TaskView struct {
 	CompletedAt   *time.Time `json:"completed_at,omitempty"`
 }
 
-// TaskFilter narrows a task list. Status is open, claimed, done or all.
+// TaskFilter narrows a task list. Status is open, claimed, active (open or
+// claimed), done or all; Municipality ("" = every one the scope sees)
+// narrows a supervisor's list. Sort is "" (overdue first, then by due date)
+// or "due" (by due date only).
 type TaskFilter struct {
-	Status  string
-	Overdue bool
-	Limit   int
-	Offset  int
+	Status       string
+	Overdue      bool
+	Municipality string
+	Sort         string
+	Limit        int
+	Offset       int
 }
+
+// Task list orders.
+const (
+	taskOrderOverdueFirst = `t.status IN ('open', 'claimed') AND t.due_at < now() DESC, t.due_at, t.id`
+	taskOrderDue          = `t.due_at, t.id`
+)
 
 const taskSelect = `SELECT t.id::text, t.case_id, t.kind, t.municipality_id, t.status, t.due_at,
 		t.status IN ('open', 'claimed') AND t.due_at < now(), t.escalated_at IS NOT NULL,
@@ -51,7 +62,8 @@ func scanTask(row pgx.Row, extra ...any) (TaskView, error) {
 	return t, err
 }
 
-// Tasks lists the tasks visible to scope: overdue first, then by due date.
+// Tasks lists the tasks visible to scope, by default overdue first, then by
+// due date.
 func (a API) Tasks(ctx context.Context, scope Scope, f TaskFilter) ([]TaskView, int, error) {
 	list := []TaskView{}
 	total := 0
@@ -60,15 +72,22 @@ func (a API) Tasks(ctx context.Context, scope Scope, f TaskFilter) ([]TaskView, 
 	case "", "all":
 	case "done":
 		statuses = []string{"done", "cancelled"}
+	case "active":
+		statuses = []string{"open", "claimed"}
 	default:
 		statuses = []string{f.Status}
+	}
+	order := taskOrderOverdueFirst
+	if f.Sort == "due" {
+		order = taskOrderDue
 	}
 	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, taskSelect+`
 			WHERE ($1::text[] IS NULL OR t.status = ANY($1))
 			  AND (NOT $2 OR (t.status IN ('open', 'claimed') AND t.due_at < now()))
-			ORDER BY t.status IN ('open', 'claimed') AND t.due_at < now() DESC, t.due_at, t.id
-			LIMIT $3 OFFSET $4`, statuses, f.Overdue, f.Limit, f.Offset)
+			  AND ($5 = '' OR t.municipality_id = $5)
+			ORDER BY `+order+`
+			LIMIT $3 OFFSET $4`, statuses, f.Overdue, f.Limit, f.Offset, f.Municipality)
 		if err != nil {
 			return err
 		}
@@ -85,7 +104,8 @@ func (a API) Tasks(ctx context.Context, scope Scope, f TaskFilter) ([]TaskView, 
 		}
 		return tx.QueryRow(ctx, `SELECT count(*) FROM tasks t
 			WHERE ($1::text[] IS NULL OR t.status = ANY($1))
-			  AND (NOT $2 OR (t.status IN ('open', 'claimed') AND t.due_at < now()))`, statuses, f.Overdue).Scan(&total)
+			  AND (NOT $2 OR (t.status IN ('open', 'claimed') AND t.due_at < now()))
+			  AND ($3 = '' OR t.municipality_id = $3)`, statuses, f.Overdue, f.Municipality).Scan(&total)
 	})
 	return list, total, MapError(err)
 }
