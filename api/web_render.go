@@ -20,19 +20,19 @@ import (
 // view is what every page template receives. Handlers fill Title and Data;
 // render fills the rest.
 type view struct {
-	Lang      string           // "it" or "en"
-	Title     string           // the page's h1 and <title>, already translated
-	User      *store.UserView  // nil when nobody is logged in
-	Flash     *flashView       // one-shot message from the previous request
-	Path      string           // this page's path and query, for the language switch
-	RequestID string           // shown on error pages
-	Nav       string           // active main-menu entry ("home", "me", "inbox", ...)
-	Crumbs    []crumb          // breadcrumb before the current page (optional)
-	Data      any              // page-specific data
-	Errors    []summaryItem    // the error summary at the top of the page's form
-	Now       time.Time        // the server's clock at render time
-	Status    int              // the HTTP status of the response
-	Meta      map[string]any   // free-form extras for layouts and partials
+	Lang      string          // "it" or "en"
+	Title     string          // the page's h1 and <title>, already translated
+	User      *store.UserView // nil when nobody is logged in
+	Flash     *flashView      // one-shot message from the previous request
+	Path      string          // this page's path and query, for the language switch
+	RequestID string          // shown on error pages
+	Nav       string          // active main-menu entry ("home", "me", "inbox", ...)
+	Crumbs    []crumb         // breadcrumb before the current page (optional)
+	Data      any             // page-specific data
+	Errors    []summaryItem   // the error summary at the top of the page's form
+	Now       time.Time       // the server's clock at render time
+	Status    int             // the HTTP status of the response
+	Meta      map[string]any  // free-form extras for layouts and partials
 }
 
 // crumb is one breadcrumb link.
