@@ -79,32 +79,52 @@ func (s *server) createApplication(c *gin.Context) error {
 	if len(fields) > 0 {
 		return invalid(fields...)
 	}
-	form, ok := s.Forms.Get(req.Form)
+	v, replayed, err := s.submitApplication(ctx, user, req.Form, req.Data, key)
+	if err != nil {
+		return err
+	}
+	if replayed {
+		c.Header("Idempotent-Replayed", "true")
+	}
+	c.Header("Location", "/api/v1/applications/"+url.PathEscape(v.ID))
+	c.JSON(http.StatusCreated, s.caseJSON(c, v))
+	return nil
+}
+
+// submitApplication validates application data against the form and the
+// district's rules and files it for user: the case row first (idemKey, when
+// not empty, makes a retry return the same case: replayed is then true),
+// then its workflow. Problems are a 422 *httpError whose field pointers
+// start with "/data" (or "/form"); a case already in progress is a 409
+// carrying its id. The JSON handler and the application pages share it.
+func (s *server) submitApplication(ctx context.Context, user store.UserView, formID string, data json.RawMessage,
+	idemKey string) (v store.CaseView, replayed bool, err error) {
+	form, ok := s.Forms.Get(formID)
 	if !ok {
-		return invalid(field("/form", "unknown_form", fmt.Sprintf("there is no form %q", req.Form),
-			fmt.Sprintf("il modulo %q non esiste", req.Form)))
+		return store.CaseView{}, false, invalid(field("/form", "unknown_form", fmt.Sprintf("there is no form %q", formID),
+			fmt.Sprintf("il modulo %q non esiste", formID)))
 	}
 	now := s.Now()
-	version, problems, err := s.Forms.Validate(form.ID, req.Data, now)
+	version, problems, err := s.Forms.Validate(form.ID, data, now)
 	if errors.Is(err, forms.ErrUnknownForm) {
-		return invalid(field("/form", "unknown_form", fmt.Sprintf("there is no form %q", req.Form),
-			fmt.Sprintf("il modulo %q non esiste", req.Form)))
+		return store.CaseView{}, false, invalid(field("/form", "unknown_form", fmt.Sprintf("there is no form %q", formID),
+			fmt.Sprintf("il modulo %q non esiste", formID)))
 	}
 	if err != nil {
-		return err
+		return store.CaseView{}, false, err
 	}
 	if len(problems) > 0 {
-		return invalid(dataPointer("/data", problems)...)
+		return store.CaseView{}, false, invalid(dataPointer("/data", problems)...)
 	}
-	canon, err := canonicalJSON(req.Data)
+	canon, err := canonicalJSON(data)
 	if err != nil {
-		return err
+		return store.CaseView{}, false, err
 	}
 	hash, err := requestHash(map[string]any{"form": form.ID, "data": json.RawMessage(canon)})
 	if err != nil {
-		return err
+		return store.CaseView{}, false, err
 	}
-	taxCode := strings.ToUpper(strings.TrimSpace(stringAt(req.Data, "applicant", "tax_code")))
+	taxCode := strings.ToUpper(strings.TrimSpace(stringAt(data, "applicant", "tax_code")))
 	var violations []FieldError
 	if user.TaxCode != "" && !strings.EqualFold(taxCode, user.TaxCode) {
 		violations = append(violations, field("/data/applicant/tax_code", "tax_code_mismatch",
@@ -116,9 +136,9 @@ func (s *server) createApplication(c *gin.Context) error {
 		FormID:         form.ID,
 		FormVersion:    version,
 		Data:           canon,
-		Municipality:   stringAt(req.Data, "residence", "municipality"),
+		Municipality:   stringAt(data, "residence", "municipality"),
 		TaxCode:        taxCode,
-		IdempotencyKey: key,
+		IdempotencyKey: idemKey,
 		RequestHash:    hash,
 		Actor:          user.Username,
 		Now:            now,
@@ -138,39 +158,34 @@ func (s *server) createApplication(c *gin.Context) error {
 					"nessun bando aperto: questo comune non accetta ora domande per questo modulo"))
 			}
 		}
-		return invalid(violations...)
+		return store.CaseView{}, false, invalid(violations...)
 	}
 	if created.InProgress != "" {
 		// Make sure the case in progress is being processed: this heals a
 		// case whose workflow failed to start when no Idempotency-Key was sent.
 		if serr := s.startCase(ctx, created.InProgress); serr != nil {
-			s.log.WarnContext(ctx, "start case workflow", "request_id", requestID(c), "case_id", created.InProgress, "err", serr)
+			s.log.WarnContext(ctx, "start case workflow", "case_id", created.InProgress, "err", serr)
 		}
 		he := toHTTP(err)
 		he.caseID = created.InProgress
-		return he
+		return store.CaseView{}, false, he
 	}
 	if err != nil {
-		return err
-	}
-	if created.Replayed {
-		c.Header("Idempotent-Replayed", "true")
+		return store.CaseView{}, false, err
 	}
 	// Start (or find) the case workflow after the commit. On a replay this
 	// heals a crash between the commit and the first start.
 	if err := s.startCase(ctx, created.ID); err != nil {
-		return &httpError{status: http.StatusServiceUnavailable, code: "workflow_start_failed",
+		return store.CaseView{}, false, &httpError{status: http.StatusServiceUnavailable, code: "workflow_start_failed",
 			message: "the application " + created.ID + " is stored but its processing could not start; " +
 				"resend the same request with the same Idempotency-Key to retry",
 			caseID: created.ID, cause: err}
 	}
-	v, err := s.api.Case(ctx, user.Scope(), created.ID)
+	v, err = s.api.Case(ctx, user.Scope(), created.ID)
 	if err != nil {
-		return err
+		return store.CaseView{}, false, err
 	}
-	c.Header("Location", "/api/v1/applications/"+url.PathEscape(v.ID))
-	c.JSON(http.StatusCreated, s.caseJSON(c, v))
-	return nil
+	return v, created.Replayed, nil
 }
 
 // startTimeout bounds the start of a case workflow.
@@ -339,37 +354,50 @@ func (s *server) provideInformation(c *gin.Context) error {
 	if len(fields) > 0 {
 		return invalid(fields...)
 	}
-	v, err := s.api.Case(ctx, user.Scope(), c.Param("id"))
+	res, err := s.provideInfo(ctx, user, c.Param("id"), msg, changes, updateID(c, "info"))
 	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return notFound("application")
-		}
 		return err
 	}
+	c.JSON(http.StatusOK, res)
+	return nil
+}
+
+// provideInfo sends the applicant's reply to a request for information:
+// msg (already checked), and changes, an optional JSON merge patch of the
+// application data (checked against the form; nil for none). updID makes a
+// retried reply apply once ("" lets Temporal pick an id). Problems with the
+// changes carry pointers under "/data/changes".
+func (s *server) provideInfo(ctx context.Context, user store.UserView, caseID, msg string, changes json.RawMessage,
+	updID string) (res workflows.ProvideInfoResult, err error) {
+	v, err := s.api.Case(ctx, user.Scope(), caseID)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return res, notFound("application")
+		}
+		return res, err
+	}
 	if v.ApplicantID != user.ID {
-		return notFound("application")
+		return res, notFound("application")
 	}
 	var merged json.RawMessage
 	if changes != nil {
 		merged, err = mergePatch(v.Data, changes)
 		if err != nil {
-			return err
+			return res, err
 		}
 		_, problems, err := s.Forms.Validate(v.Form, merged, s.Now())
 		if err != nil {
-			return err
+			return res, err
 		}
 		if len(problems) > 0 {
-			return invalid(dataPointer("/data/changes", problems)...)
+			return res, invalid(dataPointer("/data/changes", problems)...)
 		}
 	}
-	var res workflows.ProvideInfoResult
-	if err := s.update(ctx, v.ID, workflows.UpdateProvideInfo, updateID(c, "info"), &res,
+	if err := s.update(ctx, v.ID, workflows.UpdateProvideInfo, updID, &res,
 		workflows.ProvideInfoInput{Actor: actor(user), Message: msg, Data: merged}); err != nil {
-		return err
+		return res, err
 	}
-	c.JSON(http.StatusOK, res)
-	return nil
+	return res, nil
 }
 
 // actor is the workflow's view of the caller.

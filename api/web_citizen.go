@@ -1,18 +1,98 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
 	"sportello/internal/store"
+	"sportello/internal/voucherpdf"
 )
+
+func init() {
+	addMessages(map[string]msg{
+		"case.title":            {"Pratica %s", "Case %s"},
+		"case.filed_title":      {"Domanda presentata", "Application submitted"},
+		"case.filed_text":       {"La tua domanda è stata registrata con il numero di pratica %s. Conservalo: ti serve per ogni comunicazione con il Comune. Qui sotto puoi seguirne lo stato.", "Your application has been registered with case number %s. Keep it: you need it whenever you contact the municipality. You can follow its status below."},
+		"case.status":           {"Stato", "Status"},
+		"case.form":             {"Domanda", "Application"},
+		"case.filed_on":         {"Presentata il", "Filed on"},
+		"case.municipality":     {"Comune", "Municipality"},
+		"case.award":            {"Importo assegnato", "Amount awarded"},
+		"case.reason":           {"Motivazione", "Reason"},
+		"case.voucher":          {"Il tuo buono", "Your voucher"},
+		"case.voucher_link":     {"Vedi il buono, il saldo e il QR code", "See the voucher, its balance and QR code"},
+		"case.timeline":         {"Cronologia", "Timeline"},
+		"case.info_title":       {"Il Comune ti chiede informazioni", "The municipality asks you for information"},
+		"case.info_intro":       {"Rispondi qui sotto. Se devi correggere dei dati della domanda, scrivilo nel messaggio.", "Reply below. If some data in the application must be corrected, say so in the message."},
+		"case.reply_label":      {"La tua risposta", "Your reply"},
+		"case.reply_hint":       {"Al massimo 4000 caratteri.", "At most 4000 characters."},
+		"case.reply_submit":     {"Invia la risposta", "Send the reply"},
+		"case.reply_required":   {"Scrivi la risposta.", "Write your reply."},
+		"case.reply_too_long":   {"La risposta può avere al massimo 4000 caratteri.", "The reply may be at most 4000 characters."},
+		"case.reply_sent":       {"Risposta inviata: la pratica torna all'operatore.", "Reply sent: the case goes back to the social worker."},
+		"case.reply_not_needed": {"La pratica non attende più una risposta.", "The case is no longer waiting for a reply."},
+		"case.back_me":          {"Torna all'area personale", "Back to your personal area"},
+
+		"event.submitted":             {"Domanda presentata", "Application submitted"},
+		"event.precheck":              {"Verifiche automatiche completate (anagrafe, ISEE)", "Automatic checks done (population registry, ISEE)"},
+		"event.task_opened":           {"Domanda assegnata all'ufficio servizi sociali del Comune", "Application queued at the municipality's social services"},
+		"event.task_claimed":          {"Un operatore ha preso in carico la domanda", "A social worker took up the application"},
+		"event.task_released":         {"La domanda è tornata in coda", "The application went back to the queue"},
+		"event.task_escalated":        {"La domanda è stata segnalata come urgente al responsabile", "The application was flagged as urgent to the manager"},
+		"event.information_requested": {"Il Comune ha chiesto informazioni", "The municipality asked for information"},
+		"event.information_received":  {"Hai inviato le informazioni richieste", "You sent the requested information"},
+		"event.approved":              {"Domanda accolta", "Application approved"},
+		"event.rejected":              {"Domanda respinta", "Application rejected"},
+		"event.tranche_released":      {"Una quota del buono è disponibile", "A part of the voucher is available"},
+		"event.voucher_expired":       {"Il buono è scaduto", "The voucher expired"},
+
+		"voucher.title":      {"Buono %s", "Voucher %s"},
+		"voucher.code":       {"Codice del buono", "Voucher code"},
+		"voucher.code_help":  {"Mostra il codice o il QR code all'esercente.", "Show the code or the QR code to the merchant."},
+		"voucher.qr_alt":     {"QR code del buono %s", "QR code of voucher %s"},
+		"voucher.amount":     {"Importo assegnato", "Amount awarded"},
+		"voucher.available":  {"Disponibile", "Available"},
+		"voucher.pending":    {"In arrivo", "Still to come"},
+		"voucher.redeemed":   {"Speso", "Spent"},
+		"voucher.expires":    {"Scadenza", "Expires"},
+		"voucher.status":     {"Stato", "Status"},
+		"voucher.pdf":        {"Scarica il buono in PDF", "Download the voucher as PDF"},
+		"voucher.pdf_help":   {"Da stampare o mostrare sul telefono.", "To print or show on your phone."},
+		"voucher.movements":  {"Movimenti", "Movements"},
+		"voucher.no_moves":   {"Nessun movimento.", "No movements."},
+		"voucher.when":       {"Data", "Date"},
+		"voucher.what":       {"Descrizione", "Description"},
+		"voucher.effect":     {"Effetto sul disponibile", "Effect on the available balance"},
+		"voucher.case":       {"Pratica", "Case"},
+		"move.award":         {"Importo assegnato (reso disponibile a quote)", "Amount awarded (made available in parts)"},
+		"move.release":       {"Quota resa disponibile", "Part made available"},
+		"move.redemption":    {"Spesa", "Purchase"},
+		"move.redemption_at": {"Spesa presso %s", "Purchase at %s"},
+		"move.expiry":        {"Importo non speso restituito alla scadenza", "Unspent amount returned at expiry"},
+	})
+}
 
 // registerCitizenPages adds the citizen's pages: the application flow, the
 // personal area, the case and voucher pages.
 func (s *server) registerCitizenPages(p *pageRouter) {
 	cz := p.Role(roleCitizen)
 	cz.GET("/me", s.page(s.mePage))
+	cz.GET("/apply/:form", s.page(s.applyPrivacy))
+	cz.GET("/apply/:form/data", s.page(s.applyDataPage))
+	cz.POST("/apply/:form/data", s.page(s.applyDataSubmit))
+	cz.POST("/apply/:form/summary", s.page(s.applySummarySubmit))
+	cz.POST("/cases/:id/reply", s.page(s.caseReplySubmit))
+	cz.GET("/vouchers/:id", s.page(s.voucherPage))
+	cz.GET("/vouchers/:id/qr.png", s.page(s.voucherQR))
+	cz.GET("/vouchers/:id/pdf", s.page(s.voucherPDF))
 }
 
 // meData is the personal area's data.
@@ -36,7 +116,245 @@ func (s *server) mePage(c *gin.Context) error {
 	return nil
 }
 
-// citizenCasePage is /cases/:id for the citizen who filed the case.
+// caseData is the citizen's case page data.
+type caseData struct {
+	Case     store.CaseView
+	FormName string
+	Filed    bool // just filed: show the confirmation
+	Events   []citizenEvent
+	Reply    fieldView
+	Token    string // idempotency token of the reply form
+}
+
+// citizenEvent is a timeline entry in plain language.
+type citizenEvent struct {
+	At     string
+	Text   string
+	Detail string
+}
+
+// ownCase reads a case of the logged-in citizen (404 for anyone else's).
+func (s *server) ownCase(c *gin.Context) (store.CaseView, error) {
+	user := currentUser(c)
+	v, err := s.api.Case(c.Request.Context(), user.Scope(), c.Param("id"))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && v.ApplicantID != user.ID) {
+		return v, notFound("case")
+	}
+	return v, err
+}
+
+// citizenCasePage is /cases/:id for the citizen who filed the case: also
+// the confirmation page after filing (?filed=1).
 func (s *server) citizenCasePage(c *gin.Context) error {
-	return notFound("case")
+	v, err := s.ownCase(c)
+	if err != nil {
+		return err
+	}
+	return s.renderCitizenCase(c, http.StatusOK, v, "", "")
+}
+
+func (s *server) renderCitizenCase(c *gin.Context, status int, v store.CaseView, reply, replyErr string) error {
+	lang := pageLang(c)
+	events, err := s.api.Timeline(c.Request.Context(), currentUser(c).Scope(), v.ID)
+	if err != nil {
+		return err
+	}
+	d := caseData{Case: v, Filed: c.Query("filed") == "1", Token: newFormToken(),
+		Reply: fieldView{Name: "message", ID: "reply-message", Label: s.t(c, "case.reply_label"), Value: reply,
+			Hint: s.t(c, "case.reply_hint"), Error: replyErr, Required: true, Extra: map[string]string{"maxlength": "4000"}}}
+	if f, ok := s.Forms.Get(v.Form); ok {
+		d.FormName = formTitle(f, lang)
+	}
+	for _, e := range events {
+		d.Events = append(d.Events, citizenEvent{At: formatDateTime(lang, e.At), Text: translateEvent(lang, e.Type),
+			Detail: eventDetail(lang, e)})
+	}
+	vw := view{Title: s.t(c, "case.title", v.ID), Nav: "me", Data: d,
+		Crumbs: []crumb{{Href: "/", Text: s.t(c, "nav.home")}, {Href: "/me", Text: s.t(c, "nav.me")}}}
+	if replyErr != "" {
+		vw.Errors = []summaryItem{{Href: "#" + d.Reply.FieldID(), Text: d.Reply.Label + ": " + replyErr}}
+	}
+	s.render(c, status, "case_citizen", vw)
+	return nil
+}
+
+func translateEvent(lang, typ string) string {
+	if hasMessage("event." + typ) {
+		return translate(lang, "event."+typ)
+	}
+	return typ
+}
+
+// eventDetail is the part of an event's detail a citizen should read: the
+// reason of a request or rejection, an amount.
+func eventDetail(lang string, e store.CaseEvent) string {
+	var d struct {
+		Reason      string `json:"reason"`
+		AmountCents *int64 `json:"amount_cents"`
+		Message     string `json:"message"`
+	}
+	_ = json.Unmarshal(e.Detail, &d)
+	switch e.Type {
+	case "information_requested", "rejected":
+		return d.Reason
+	case "approved", "tranche_released":
+		if d.AmountCents != nil {
+			return formatEuro(lang, *d.AmountCents)
+		}
+	}
+	return ""
+}
+
+// caseReplySubmit sends the citizen's reply to a request for information,
+// through the same domain code as the JSON endpoint.
+func (s *server) caseReplySubmit(c *gin.Context) error {
+	v, err := s.ownCase(c)
+	if err != nil {
+		return err
+	}
+	msgText := strings.TrimSpace(c.PostForm("message"))
+	switch {
+	case msgText == "":
+		return s.renderCitizenCase(c, http.StatusUnprocessableEntity, v, msgText, s.t(c, "case.reply_required"))
+	case utf8.RuneCountInString(msgText) > 4000:
+		return s.renderCitizenCase(c, http.StatusUnprocessableEntity, v, msgText, s.t(c, "case.reply_too_long"))
+	}
+	user := currentUser(c)
+	updID := ""
+	if tok := c.PostForm("token"); validFormToken.MatchString(tok) {
+		updID = "info:" + strconv.FormatInt(user.ID, 10) + ":web:" + tok
+	}
+	caseURL := "/cases/" + url.PathEscape(v.ID)
+	_, err = s.provideInfo(c.Request.Context(), user, v.ID, msgText, nil, updID)
+	if err != nil {
+		he := toHTTP(err)
+		if he.status == http.StatusConflict {
+			setFlash(c, "warning", "case.reply_not_needed")
+			redirect(c, caseURL)
+			return nil
+		}
+		if he.status == http.StatusUnprocessableEntity {
+			text := he.message
+			if len(he.fields) > 0 {
+				text = fieldMessage(pageLang(c), he.fields[0].MessageIT, he.fields[0].Message)
+			}
+			return s.renderCitizenCase(c, http.StatusUnprocessableEntity, v, msgText, text)
+		}
+		return err
+	}
+	setFlash(c, "success", "case.reply_sent")
+	redirect(c, caseURL)
+	return nil
+}
+
+// ownVoucher reads a voucher of the logged-in citizen (404 otherwise: the
+// citizen's scope sees only their own vouchers).
+func (s *server) ownVoucher(c *gin.Context) (store.VoucherView, error) {
+	v, err := s.api.Voucher(c.Request.Context(), currentUser(c).Scope(), c.Param("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return v, notFound("voucher")
+	}
+	return v, err
+}
+
+// voucherData is the voucher page's data.
+type voucherData struct {
+	Voucher store.VoucherView
+	Moves   []citizenMove
+	QRURL   string
+	PDFURL  string
+}
+
+// citizenMove is a voucher movement in plain language.
+type citizenMove struct {
+	At     string
+	Text   string
+	Effect string // signed amount on the available balance, "" when none
+}
+
+func (s *server) voucherPage(c *gin.Context) error {
+	v, err := s.ownVoucher(c)
+	if err != nil {
+		return err
+	}
+	lang := pageLang(c)
+	base := "/vouchers/" + url.PathEscape(v.ID)
+	d := voucherData{Voucher: v, QRURL: base + "/qr.png", PDFURL: base + "/pdf"}
+	for _, m := range v.Movements {
+		mv := citizenMove{At: formatDateTime(lang, m.At), Text: translate(lang, "move."+m.Kind)}
+		if !hasMessage("move." + m.Kind) {
+			mv.Text = m.Kind
+		}
+		if m.Kind == "redemption" && m.Merchant != "" {
+			mv.Text = translate(lang, "move.redemption_at", m.Merchant)
+		}
+		switch {
+		case m.AvailableEffectCents > 0:
+			mv.Effect = "+" + formatEuro(lang, m.AvailableEffectCents)
+		case m.AvailableEffectCents < 0:
+			mv.Effect = "−" + formatEuro(lang, -m.AvailableEffectCents)
+		}
+		d.Moves = append(d.Moves, mv)
+	}
+	s.render(c, http.StatusOK, "voucher", view{Title: s.t(c, "voucher.title", v.Code), Nav: "me", Data: d,
+		Crumbs: []crumb{{Href: "/", Text: s.t(c, "nav.home")}, {Href: "/me", Text: s.t(c, "nav.me")}}})
+	return nil
+}
+
+// voucherQR serves the QR code of the voucher's code as a PNG.
+func (s *server) voucherQR(c *gin.Context) error {
+	v, err := s.ownVoucher(c)
+	if err != nil {
+		return err
+	}
+	png, err := voucherpdf.QRPNG(v.Code, 330)
+	if err != nil {
+		return err
+	}
+	c.Header("Cache-Control", "private, no-store")
+	c.Data(http.StatusOK, "image/png", png)
+	return nil
+}
+
+// voucherPDF serves the printable voucher.
+func (s *server) voucherPDF(c *gin.Context) error {
+	v, err := s.ownVoucher(c)
+	if err != nil {
+		return err
+	}
+	user := currentUser(c)
+	pv := voucherpdf.Voucher{
+		Code: v.Code, AmountCents: v.AmountCents, AvailableCents: v.AvailableCents, PendingCents: v.PendingCents,
+		Municipality: municipalityName(v.Municipality), FundName: v.FundID, ExpiresAt: v.ExpiresAt,
+		HolderName: user.DisplayName, Lang: pageLang(c),
+	}
+	// Fund names are public: read them under the system scope, once the
+	// citizen's own scope has shown the voucher.
+	if funds, err := s.api.Funds(c.Request.Context(), store.System, v.Municipality); err == nil {
+		for _, f := range funds {
+			if f.ID == v.FundID {
+				pv.FundName, pv.Municipality = f.Name, f.MunicipalityName
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := voucherpdf.Write(&buf, pv); err != nil {
+		return err
+	}
+	c.Header("Cache-Control", "private, no-store")
+	c.Header("Content-Disposition", `inline; filename="buono-`+strings.ReplaceAll(v.Code, "-", "")+`.pdf"`)
+	c.Data(http.StatusOK, "application/pdf", buf.Bytes())
+	return nil
+}
+
+// municipalityName turns a municipality id into a display name
+// ("vedano-olona" → "Vedano Olona"), when nothing better is known.
+func municipalityName(id string) string {
+	words := strings.Split(id, "-")
+	for i, w := range words {
+		if w != "" {
+			words[i] = strings.ToUpper(w[:1]) + w[1:]
+		}
+	}
+	return strings.Join(words, " ")
 }

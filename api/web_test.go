@@ -1,13 +1,17 @@
 package api_test
 
 import (
+	"encoding/json"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"sportello/forms"
 	"sportello/internal/seed"
 )
 
@@ -214,4 +218,137 @@ func TestWebLanguageSwitch(t *testing.T) {
 		t.Errorf("open redirect: %q", p.location)
 	}
 	expectPage(t, b.follow(b.post("/lang/it", url.Values{"next": {"/"}})), http.StatusOK, `<html lang="it">`, "Bandi aperti")
+}
+
+// applicationForm is the data step's post for a valid application of user.
+func applicationForm(t *testing.T, user string) url.Values {
+	d := dataOf(application(t, user))
+	a := d["applicant"].(map[string]any)
+	r := d["residence"].(map[string]any)
+	return url.Values{
+		"/applicant/first_name":   {a["first_name"].(string)},
+		"/applicant/last_name":    {a["last_name"].(string)},
+		"/applicant/tax_code":     {a["tax_code"].(string)},
+		"/applicant/birth_date":   {a["birth_date"].(string)},
+		"/applicant/email":        {a["email"].(string)},
+		"/residence/municipality": {r["municipality"].(string)},
+		"/residence/address":      {r["address"].(string)},
+		"/household/members":      {"3"},
+		"/household/minors":       {"1"},
+		"/isee_euro":              {"4500,50"},
+		"/delivery":               {"download"},
+		"/declarations/truthful":  {"true"},
+		"/declarations/privacy":   {"true"},
+	}
+}
+
+var hiddenInput = regexp.MustCompile(`<input type="hidden" name="(data|token)" value="([^"]*)">`)
+
+// summaryFields reads the hidden draft and token of the summary page.
+func summaryFields(t *testing.T, body string) url.Values {
+	t.Helper()
+	v := url.Values{}
+	for _, m := range hiddenInput.FindAllStringSubmatch(body, -1) {
+		if !v.Has(m[1]) {
+			v.Set(m[1], html.UnescapeString(m[2]))
+		}
+	}
+	if v.Get("data") == "" || v.Get("token") == "" {
+		t.Fatalf("summary without draft or token:\n%s", body)
+	}
+	return v
+}
+
+func TestWebApplicationInvalidData(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.login("cittadino.tradate")
+
+	expectPage(t, b.get("/apply/buoni-spesa"), http.StatusOK, "Informativa sul trattamento dei dati personali",
+		`href="/apply/buoni-spesa/data"`)
+	expectPage(t, b.get("/apply/buoni-spesa/data"), http.StatusOK, `name="/applicant/first_name"`, `value="Maria"`)
+
+	form := applicationForm(t, "cittadino.tradate")
+	form.Set("/residence/address", "x")
+	// The message the validator gives for this field.
+	d := dataOf(application(t, "cittadino.tradate"))
+	d["residence"].(map[string]any)["address"] = "x"
+	raw, _ := json.Marshal(d)
+	_, problems, err := forms.MustRegistry().Validate("buoni-spesa", raw, time.Now())
+	if err != nil || len(problems) != 1 || problems[0].Pointer != "/residence/address" {
+		t.Fatalf("expected one problem at /residence/address: %v %+v", err, problems)
+	}
+
+	p := b.post("/apply/buoni-spesa/data", form)
+	expectPage(t, p, http.StatusUnprocessableEntity, `id="error-summary"`, `href="#f-residence-address"`,
+		html.EscapeString(problems[0].MessageIT))
+	input := regexp.MustCompile(`<input[^>]*id="f-residence-address"[^>]*>`).FindString(p.body)
+	if !strings.Contains(input, `aria-invalid="true"`) || !strings.Contains(input, `value="x"`) ||
+		!strings.Contains(input, "f-residence-address-error") {
+		t.Errorf("address input: %s", input)
+	}
+	errSpan := regexp.MustCompile(`id="f-residence-address-error"[^>]*>([^<]*)`).FindStringSubmatch(p.body)
+	if errSpan == nil || !strings.Contains(html.UnescapeString(p.body[strings.Index(p.body, `id="f-residence-address-error"`):]), problems[0].MessageIT) {
+		t.Errorf("no error next to the address field")
+	}
+	// A value of the wrong type is an error too, not a 500.
+	form = applicationForm(t, "cittadino.tradate")
+	form.Set("/household/members", "tre")
+	p = b.post("/apply/buoni-spesa/data", form)
+	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, `href="#f-household-members"`) {
+		t.Errorf("wrong type: %d", p.status)
+	}
+	if n := e.countCases(); n != 0 {
+		t.Fatalf("%d cases stored after invalid posts", n)
+	}
+	// In English the labels and messages are English.
+	b.get("/lang/en")
+	p = b.post("/apply/buoni-spesa/data", form)
+	expectPage(t, p, http.StatusUnprocessableEntity, "Members", `lang="en"`)
+}
+
+func TestWebApplicationFlow(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.login("cittadino.tradate")
+
+	p := b.post("/apply/buoni-spesa/data", applicationForm(t, "cittadino.tradate"))
+	expectPage(t, p, http.StatusOK, "Riepilogo", "Via Roma 1", "Scarico online / stampa")
+	fields := summaryFields(t, p.body)
+	if n := e.countCases(); n != 0 {
+		t.Fatalf("the summary stored %d cases", n)
+	}
+
+	// "Edit" goes back to the form with the draft's values.
+	expectPage(t, b.post("/apply/buoni-spesa/data", url.Values{"_edit": {"1"}, "data": {fields.Get("data")}}),
+		http.StatusOK, `value="Via Roma 1"`)
+
+	first := b.post("/apply/buoni-spesa/summary", fields)
+	if first.status != http.StatusSeeOther || !strings.HasPrefix(first.location, "/cases/BS-") {
+		t.Fatalf("file: %d %q\n%s", first.status, first.location, first.body)
+	}
+	// A double submit of the same summary files once.
+	second := b.post("/apply/buoni-spesa/summary", fields)
+	if second.status != http.StatusSeeOther || second.location != first.location {
+		t.Fatalf("second submit: %d %q, want %q", second.status, second.location, first.location)
+	}
+	if n := e.countCases(); n != 1 {
+		t.Fatalf("%d cases filed, want 1", n)
+	}
+	caseURL, _, _ := strings.Cut(first.location, "?")
+	caseID := strings.TrimPrefix(caseURL, "/cases/")
+	expectPage(t, b.get(first.location), http.StatusOK, "Domanda presentata", caseID, "Cronologia")
+	expectPage(t, b.get("/me"), http.StatusOK, caseID)
+
+	// Another citizen cannot see it, nor reply to it.
+	other := e.browser()
+	other.login("cittadino.vedano")
+	expectPage(t, other.get(caseURL), http.StatusNotFound, "Pagina non trovata")
+	expectPage(t, other.post(caseURL+"/reply", url.Values{"message": {"ciao"}}), http.StatusNotFound)
+	// Nor can a merchant (wrong role).
+	m := e.browser()
+	m.login("esercente.tradate")
+	if p := m.get(caseURL); p.status != http.StatusForbidden {
+		t.Errorf("merchant on a case page: %d", p.status)
+	}
 }

@@ -1,0 +1,475 @@
+package api
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"sportello/forms"
+	"sportello/forms/htmlform"
+	"sportello/internal/store"
+)
+
+func init() {
+	addMessages(map[string]msg{
+		"apply.steps":         {"Passaggi della domanda", "Application steps"},
+		"apply.step":          {"Passo %d di %d", "Step %d of %d"},
+		"apply.step1":         {"Informativa privacy", "Privacy notice"},
+		"apply.step2":         {"Dati della domanda", "Application data"},
+		"apply.step3":         {"Riepilogo", "Summary"},
+		"apply.step4":         {"Conferma", "Confirmation"},
+		"apply.privacy_title": {"Informativa sul trattamento dei dati personali", "How your personal data is processed"},
+		"apply.privacy_text1": {"Il titolare del trattamento è il Comune di residenza, che si avvale dell'Ufficio di Piano dell'Ambito. I dati che inserisci servono solo a gestire questa domanda e le verifiche previste (anagrafe, ISEE), ai sensi del Regolamento (UE) 2016/679 (GDPR).", "The controller is your municipality of residence, assisted by the district planning office. The data you enter is used only to handle this application and the required checks (population registry, ISEE), under Regulation (EU) 2016/679 (GDPR)."},
+		"apply.privacy_text2": {"I dati sono conservati per il tempo necessario alla gestione del contributo e ai controlli successivi. Puoi chiedere l'accesso, la rettifica o la limitazione del trattamento scrivendo all'Ufficio di Piano.", "The data is kept for as long as the benefit and the later checks require. You may ask for access, correction or restriction of processing by writing to the district planning office."},
+		"apply.privacy_ack":   {"Proseguendo dichiari di aver letto l'informativa. Nel modulo ti sarà chiesto di confermarlo.", "By continuing you declare that you have read the notice. The form will ask you to confirm it."},
+		"apply.start":         {"Compila la domanda", "Fill in the application"},
+		"apply.data_intro":    {"I campi contrassegnati con * sono obbligatori.", "Fields marked with * are required."},
+		"apply.to_summary":    {"Vai al riepilogo", "Go to the summary"},
+		"apply.summary_intro": {"Controlla i dati. La domanda è presentata solo quando premi \"Invia la domanda\".", "Check the data. The application is filed only when you press \"Submit the application\"."},
+		"apply.edit":          {"Modifica i dati", "Edit the data"},
+		"apply.submit":        {"Invia la domanda", "Submit the application"},
+		"apply.yes":           {"Sì", "Yes"},
+		"apply.no":            {"No", "No"},
+		"apply.empty":         {"non indicato", "not given"},
+		"apply.in_progress":   {"Hai già una domanda in corso per questo bando: la pratica %s.", "You already have an application in progress for this call: case %s."},
+		"apply.bad_draft":     {"I dati della domanda non sono leggibili: compila di nuovo il modulo.", "The application data could not be read: please fill in the form again."},
+		"apply.start_failed":  {"La domanda %s è registrata ma la sua lavorazione non è ancora partita: premi di nuovo \"Invia la domanda\".", "Application %s is stored but its processing has not started yet: press \"Submit the application\" again."},
+	})
+}
+
+// steps of the application flow, for the step indicator.
+var applySteps = []string{"apply.step1", "apply.step2", "apply.step3", "apply.step4"}
+
+// applyData is the data of the three application pages.
+type applyData struct {
+	Form        forms.Form
+	Description string        // the form's description in the page's language
+	FormURL     string        // /apply/<form>
+	FormHTML    template.HTML // the data step's fields (htmlform)
+	Draft       string        // the application data as JSON, carried in a hidden field
+	Token       string        // the idempotency token of the filing (summary)
+	Summary     []summaryGroup
+	Step        int // 1..4
+	Steps       []string
+}
+
+// formTitle is the form's title in lang.
+func formTitle(f forms.Form, lang string) string {
+	if lang == langEN && f.TitleEN != "" {
+		return f.TitleEN
+	}
+	return f.Title
+}
+
+func formDescription(f forms.Form, lang string) string {
+	if lang == langEN && f.DescriptionEN != "" {
+		return f.DescriptionEN
+	}
+	return f.Description
+}
+
+// applyForm reads the :form of the URL (404 page when unknown).
+func (s *server) applyForm(c *gin.Context) (forms.Form, error) {
+	f, ok := s.Forms.Get(c.Param("form"))
+	if !ok {
+		return f, notFound("form")
+	}
+	return f, nil
+}
+
+func (s *server) applyView(c *gin.Context, f forms.Form, step int, d applyData) view {
+	d.Form, d.Step, d.Steps = f, step, applySteps
+	d.FormURL = "/apply/" + url.PathEscape(f.ID)
+	d.Description = formDescription(f, pageLang(c))
+	return view{
+		Title:  formTitle(f, pageLang(c)),
+		Crumbs: []crumb{{Href: "/", Text: s.t(c, "nav.home")}},
+		Data:   d,
+	}
+}
+
+// applyPrivacy is step 1: the privacy notice.
+func (s *server) applyPrivacy(c *gin.Context) error {
+	f, err := s.applyForm(c)
+	if err != nil {
+		return err
+	}
+	s.render(c, http.StatusOK, "apply_privacy", s.applyView(c, f, 1, applyData{}))
+	return nil
+}
+
+// prefill is what the portal already knows about the citizen.
+func prefill(u store.UserView) json.RawMessage {
+	first, last, _ := strings.Cut(u.DisplayName, " ")
+	applicant := map[string]any{"first_name": first, "last_name": last}
+	if u.TaxCode != "" {
+		applicant["tax_code"] = u.TaxCode
+	}
+	if u.Email != "" {
+		applicant["email"] = u.Email
+	}
+	v := map[string]any{"applicant": applicant}
+	if u.Municipality != "" {
+		v["residence"] = map[string]any{"municipality": u.Municipality}
+	}
+	raw, _ := json.Marshal(v)
+	return raw
+}
+
+// applyDataPage is step 2 (GET): the form, prefilled with what the portal
+// knows about the citizen.
+func (s *server) applyDataPage(c *gin.Context) error {
+	f, err := s.applyForm(c)
+	if err != nil {
+		return err
+	}
+	return s.renderDataStep(c, f, http.StatusOK, prefill(currentUser(c)), nil)
+}
+
+// renderDataStep renders the data step with values and problems (pointers
+// relative to the data).
+func (s *server) renderDataStep(c *gin.Context, f forms.Form, status int, values json.RawMessage, problems []forms.FieldError) error {
+	lang := pageLang(c)
+	fragment, err := htmlform.Render(f.Schema, values, problems, lang)
+	if err != nil {
+		return err
+	}
+	v := s.applyView(c, f, 2, applyData{FormHTML: fragment})
+	for _, p := range problems {
+		label := schemaLabel(f.Schema, p.Pointer, lang)
+		href := "#" + htmlform.FieldID(p.Pointer)
+		if p.Pointer == "" {
+			href = "#form-fields"
+		}
+		text := fieldMessage(lang, p.MessageIT, p.Message)
+		if label != "" {
+			text = label + ": " + text
+		}
+		v.Errors = append(v.Errors, summaryItem{Href: href, Text: text})
+	}
+	s.render(c, status, "apply_data", v)
+	return nil
+}
+
+// applyDataSubmit is step 2 (POST): array add/remove and "edit" re-render
+// the form; otherwise the data is validated and either shown again with
+// its errors (422) or summarised (step 3).
+func (s *server) applyDataSubmit(c *gin.Context) error {
+	f, err := s.applyForm(c)
+	if err != nil {
+		return err
+	}
+	if err := c.Request.ParseForm(); err != nil {
+		return newError(http.StatusBadRequest, "form", "could not read the form")
+	}
+	form := c.Request.PostForm
+	if form.Has("_edit") {
+		// Back from the summary: the draft comes back in a hidden field.
+		draft := []byte(form.Get("data"))
+		if !json.Valid(draft) || !isJSONObject(draft) {
+			draft = nil
+		}
+		return s.renderDataStep(c, f, http.StatusOK, draft, nil)
+	}
+	data, problems := htmlform.Parse(f.Schema, form)
+	if changed, isAction := htmlform.ArrayAction(f.Schema, form, data); isAction {
+		// An array item was added or removed: show the form again, unvalidated.
+		return s.renderDataStep(c, f, http.StatusOK, changed, nil)
+	}
+	if len(problems) == 0 {
+		_, problems, err = s.Forms.Validate(f.ID, data, s.Now())
+		if err != nil {
+			return err
+		}
+	}
+	if len(problems) == 0 {
+		problems = s.ownerProblems(currentUser(c), data)
+	}
+	if len(problems) > 0 {
+		return s.renderDataStep(c, f, http.StatusUnprocessableEntity, data, problems)
+	}
+	return s.renderSummary(c, f, data)
+}
+
+// ownerProblems finds, before the summary, what the filing would refuse
+// about the citizen: a tax code other than their own.
+func (s *server) ownerProblems(u store.UserView, data json.RawMessage) []forms.FieldError {
+	taxCode := strings.TrimSpace(stringAt(data, "applicant", "tax_code"))
+	if u.TaxCode != "" && taxCode != "" && !strings.EqualFold(taxCode, u.TaxCode) {
+		return []forms.FieldError{{Pointer: "/applicant/tax_code", Code: "tax_code_mismatch",
+			Message:   "the tax code must be the one of the logged-in citizen",
+			MessageIT: "il codice fiscale deve essere quello del cittadino che ha effettuato l'accesso"}}
+	}
+	return nil
+}
+
+// newFormToken is a random token for hidden form fields that make a post
+// idempotent (the same token filed twice files once).
+func newFormToken() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+var validFormToken = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// renderSummary is step 3: the data as a read-only list, with the draft and
+// a fresh filing token in hidden fields.
+func (s *server) renderSummary(c *gin.Context, f forms.Form, data json.RawMessage) error {
+	lang := pageLang(c)
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, data); err != nil {
+		return err
+	}
+	d := applyData{Draft: compact.String(), Token: newFormToken(), Summary: summarise(f.Schema, data, lang)}
+	s.render(c, http.StatusOK, "apply_summary", s.applyView(c, f, 3, d))
+	return nil
+}
+
+// applySummarySubmit files the application (step 3 POST). The data is
+// validated again; the token makes a double submit file one case.
+func (s *server) applySummarySubmit(c *gin.Context) error {
+	f, err := s.applyForm(c)
+	if err != nil {
+		return err
+	}
+	user := currentUser(c)
+	token := c.PostForm("token")
+	draft := json.RawMessage(c.PostForm("data"))
+	if !validFormToken.MatchString(token) || !json.Valid(draft) || !isJSONObject(draft) {
+		setFlash(c, "danger", "apply.bad_draft")
+		redirect(c, "/apply/"+url.PathEscape(f.ID)+"/data")
+		return nil
+	}
+	v, _, err := s.submitApplication(c.Request.Context(), user, f.ID, draft, "web:"+token)
+	if err == nil {
+		redirect(c, "/cases/"+url.PathEscape(v.ID)+"?filed=1")
+		return nil
+	}
+	var he *httpError
+	if !errors.As(err, &he) {
+		return err
+	}
+	switch {
+	case he.status == http.StatusUnprocessableEntity:
+		// Rules only the filing checks (municipality, open call): back to
+		// the data step with the errors next to the fields.
+		var problems []forms.FieldError
+		for _, fe := range he.fields {
+			ptr, ok := strings.CutPrefix(fe.Pointer, "/data")
+			if !ok {
+				ptr = ""
+			}
+			problems = append(problems, forms.FieldError{Pointer: ptr, Code: fe.Code, Message: fe.Message, MessageIT: fe.MessageIT})
+		}
+		return s.renderDataStep(c, f, http.StatusUnprocessableEntity, draft, problems)
+	case he.code == "application_in_progress" && he.caseID != "":
+		setFlash(c, "warning", "apply.in_progress", he.caseID)
+		redirect(c, "/cases/"+url.PathEscape(he.caseID))
+		return nil
+	case he.code == "workflow_start_failed" && he.caseID != "":
+		s.log.WarnContext(c.Request.Context(), "web filing: workflow start failed", "request_id", requestID(c),
+			"case_id", he.caseID, "err", he.cause)
+		setFlash(c, "warning", "apply.start_failed", he.caseID)
+		redirect(c, "/cases/"+url.PathEscape(he.caseID))
+		return nil
+	}
+	return err
+}
+
+// summaryGroup is a titled group of the summary (a nested object).
+type summaryGroup struct {
+	Title string
+	Items []summaryEntry
+}
+
+// summaryEntry is one answered field.
+type summaryEntry struct {
+	Label, Value string
+}
+
+// applyNode is the part of a JSON Schema node the summary reads.
+type applyNode struct {
+	Title      string                       `json:"title"`
+	TitleEN    string                       `json:"x-title-en"`
+	Type       any                          `json:"type"`
+	Format     string                       `json:"format"`
+	Properties applyProps                   `json:"properties"`
+	Items      *applyNode                   `json:"items"`
+	EnumTitles map[string]map[string]string `json:"x-enum-titles"`
+}
+
+func (n *applyNode) label(lang string) string {
+	if lang == langEN && n.TitleEN != "" {
+		return n.TitleEN
+	}
+	return n.Title
+}
+
+// applyProps keeps the properties of a schema in document order.
+type applyProps struct {
+	names []string
+	nodes map[string]*applyNode
+}
+
+func (p *applyProps) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return fmt.Errorf("properties: want an object")
+	}
+	p.nodes = map[string]*applyNode{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		name, _ := t.(string)
+		var n applyNode
+		if err := dec.Decode(&n); err != nil {
+			return err
+		}
+		p.names = append(p.names, name)
+		p.nodes[name] = &n
+	}
+	_, err := dec.Token()
+	return err
+}
+
+func parseApplyNode(schema json.RawMessage) *applyNode {
+	var n applyNode
+	if err := json.Unmarshal(schema, &n); err != nil {
+		return &applyNode{}
+	}
+	return &n
+}
+
+// schemaLabel is the title of the field at pointer ("" when unknown).
+func schemaLabel(schema json.RawMessage, pointer, lang string) string {
+	n := parseApplyNode(schema)
+	if pointer == "" {
+		return ""
+	}
+	for _, tok := range strings.Split(strings.TrimPrefix(pointer, "/"), "/") {
+		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		switch {
+		case n.Properties.nodes[tok] != nil:
+			n = n.Properties.nodes[tok]
+		case n.Items != nil:
+			n = n.Items
+		default:
+			return ""
+		}
+	}
+	return n.label(lang)
+}
+
+// summarise lists the answered fields of data, grouped by top-level object,
+// with enum and boolean values in words.
+func summarise(schema json.RawMessage, data json.RawMessage, lang string) []summaryGroup {
+	root := parseApplyNode(schema)
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v map[string]any
+	if err := dec.Decode(&v); err != nil {
+		return nil
+	}
+	var groups []summaryGroup
+	loose := summaryGroup{}
+	for _, name := range root.Properties.names {
+		n := root.Properties.nodes[name]
+		val, ok := v[name]
+		if !ok {
+			continue
+		}
+		if obj, isObj := val.(map[string]any); isObj && len(n.Properties.names) > 0 {
+			g := summaryGroup{Title: n.label(lang)}
+			flattenInto(&g, n, obj, "", lang)
+			groups = append(groups, g)
+			continue
+		}
+		loose.Items = append(loose.Items, summaryEntry{Label: n.label(lang), Value: displayValue(n, val, lang)})
+	}
+	if len(loose.Items) > 0 {
+		groups = append(groups, loose)
+	}
+	return groups
+}
+
+func flattenInto(g *summaryGroup, n *applyNode, obj map[string]any, prefix, lang string) {
+	for _, name := range n.Properties.names {
+		child := n.Properties.nodes[name]
+		val, ok := obj[name]
+		if !ok {
+			continue
+		}
+		label := child.label(lang)
+		if prefix != "" {
+			label = prefix + " — " + label
+		}
+		if sub, isObj := val.(map[string]any); isObj {
+			flattenInto(g, child, sub, label, lang)
+			continue
+		}
+		g.Items = append(g.Items, summaryEntry{Label: label, Value: displayValue(child, val, lang)})
+	}
+}
+
+func displayValue(n *applyNode, val any, lang string) string {
+	switch x := val.(type) {
+	case bool:
+		if x {
+			return translate(lang, "apply.yes")
+		}
+		return translate(lang, "apply.no")
+	case string:
+		if t, ok := n.EnumTitles[x]; ok {
+			if s := t[lang]; s != "" {
+				return s
+			}
+			return t["it"]
+		}
+		if x == "" {
+			return translate(lang, "apply.empty")
+		}
+		return x
+	case json.Number:
+		s := x.String()
+		if lang != langEN {
+			s = strings.Replace(s, ".", ",", 1)
+		}
+		return s
+	case []any:
+		parts := make([]string, 0, len(x))
+		for _, item := range x {
+			if n.Items != nil {
+				if obj, isObj := item.(map[string]any); isObj {
+					sub := summaryGroup{}
+					flattenInto(&sub, n.Items, obj, "", lang)
+					var kv []string
+					for _, e := range sub.Items {
+						kv = append(kv, e.Label+": "+e.Value)
+					}
+					parts = append(parts, strings.Join(kv, ", "))
+					continue
+				}
+				parts = append(parts, displayValue(n.Items, item, lang))
+				continue
+			}
+			parts = append(parts, fmt.Sprint(item))
+		}
+		return strings.Join(parts, "; ")
+	case nil:
+		return translate(lang, "apply.empty")
+	}
+	return fmt.Sprint(val)
+}
