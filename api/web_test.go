@@ -352,3 +352,85 @@ func TestWebApplicationFlow(t *testing.T) {
 		t.Errorf("merchant on a case page: %d", p.status)
 	}
 }
+
+func TestWebCaseReplyAndVoucher(t *testing.T) {
+	e := newEnv(t)
+	c := e.apply("cittadino.tradate")
+	tk := e.waitTask("operatore.tradate", c.ID)
+	expectStatus(t, e.do("POST", "/api/v1/tasks/"+tk.ID+"/claim", "operatore.tradate", nil), http.StatusOK)
+	expectStatus(t, e.do("POST", "/api/v1/tasks/"+tk.ID+"/decision", "operatore.tradate",
+		map[string]any{"outcome": "request_info", "reason": "Conferma la composizione del nucleo."}), http.StatusOK)
+
+	b := e.browser()
+	b.login("cittadino.tradate")
+	caseURL := "/cases/" + c.ID
+	p := b.get(caseURL)
+	expectPage(t, p, http.StatusOK, "Integrazione richiesta", "Conferma la composizione del nucleo.", "Invia la risposta",
+		"Il Comune ha chiesto informazioni")
+	token := regexp.MustCompile(`name="token" value="([0-9a-f]{32})"`).FindStringSubmatch(p.body)
+	if token == nil {
+		t.Fatal("reply form without token")
+	}
+	p = b.post(caseURL+"/reply", url.Values{"message": {"  "}, "token": {token[1]}})
+	expectPage(t, p, http.StatusUnprocessableEntity, "Scrivi la risposta.", `aria-invalid="true"`, `href="#reply-message"`)
+	reply := url.Values{"message": {"Siamo in quattro."}, "token": {token[1]}}
+	p = b.post(caseURL+"/reply", reply)
+	if p.status != http.StatusSeeOther || p.location != caseURL {
+		t.Fatalf("reply: %d %q\n%s", p.status, p.location, p.body)
+	}
+	expectPage(t, b.follow(p), http.StatusOK, "Risposta inviata", "Hai inviato le informazioni richieste")
+	// The same form posted again is not a second reply.
+	if p = b.post(caseURL+"/reply", reply); p.status != http.StatusSeeOther {
+		t.Fatalf("repeated reply: %d", p.status)
+	}
+
+	// Second round: approval, then the voucher page.
+	var tk2 taskView
+	deadline := time.Now().Add(30 * time.Second)
+	for tk2.ID == "" || tk2.ID == tk.ID {
+		if time.Now().After(deadline) {
+			t.Fatalf("no second task\n%s", e.workflowDiagnosis(c.ID))
+		}
+		tk2 = e.waitTask("operatore.tradate", c.ID)
+		time.Sleep(50 * time.Millisecond)
+	}
+	expectStatus(t, e.do("POST", "/api/v1/tasks/"+tk2.ID+"/claim", "operatore.tradate", nil), http.StatusOK)
+	r := e.do("POST", "/api/v1/tasks/"+tk2.ID+"/decision", "operatore.tradate", map[string]any{"outcome": "approve"})
+	expectStatus(t, r, http.StatusOK)
+	var dec struct {
+		VoucherID string `json:"voucher_id"`
+	}
+	r.json(t, &dec)
+	var v struct {
+		Code           string `json:"code"`
+		AvailableCents int64  `json:"available_cents"`
+	}
+	for deadline = time.Now().Add(30 * time.Second); v.AvailableCents == 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("voucher never released\n%s", e.workflowDiagnosis(c.ID))
+		}
+		r = e.do("GET", "/api/v1/vouchers/"+dec.VoucherID, "cittadino.tradate", nil)
+		expectStatus(t, r, http.StatusOK)
+		r.json(t, &v)
+	}
+	vURL := "/vouchers/" + dec.VoucherID
+	expectPage(t, b.get(caseURL), http.StatusOK, "Accolta", `href="`+vURL+`"`)
+	expectPage(t, b.get("/me"), http.StatusOK, v.Code)
+	expectPage(t, b.get(vURL), http.StatusOK, v.Code, "Disponibile", "Quota resa disponibile", `src="`+vURL+`/qr.png"`,
+		`href="`+vURL+`/pdf"`)
+	if p := b.get(vURL + "/qr.png"); p.status != http.StatusOK || p.header.Get("Content-Type") != "image/png" ||
+		!strings.HasPrefix(p.body, "\x89PNG") {
+		t.Errorf("qr: %d %s", p.status, p.header.Get("Content-Type"))
+	}
+	if p := b.get(vURL + "/pdf"); p.status != http.StatusOK || p.header.Get("Content-Type") != "application/pdf" ||
+		!strings.HasPrefix(p.body, "%PDF") {
+		t.Errorf("pdf: %d %s", p.status, p.header.Get("Content-Type"))
+	}
+	other := e.browser()
+	other.login("cittadino.vedano")
+	for _, u := range []string{vURL, vURL + "/qr.png", vURL + "/pdf"} {
+		if p := other.get(u); p.status != http.StatusNotFound {
+			t.Errorf("%s as another citizen: %d", u, p.status)
+		}
+	}
+}
