@@ -218,6 +218,18 @@ func TestWebLanguageSwitch(t *testing.T) {
 		t.Errorf("open redirect: %q", p.location)
 	}
 	expectPage(t, b.follow(b.post("/lang/it", url.Values{"next": {"/"}})), http.StatusOK, `<html lang="it">`, "Bandi aperti")
+
+	// The switch in the header leads back to the same page.
+	p = b.get("/login?next=%2Fme")
+	link := regexp.MustCompile(`href="(/lang/en\?next=[^"]*)"`).FindStringSubmatch(p.body)
+	if link == nil {
+		t.Fatal("no language switch in the header")
+	}
+	p = b.get(html.UnescapeString(link[1]))
+	if p.status != http.StatusSeeOther || p.location != "/login?next=%2Fme" {
+		t.Fatalf("switch link %s: %d %q", link[1], p.status, p.location)
+	}
+	expectPage(t, b.follow(p), http.StatusOK, `<html lang="en">`)
 }
 
 // applicationForm is the data step's post for a valid application of user.
