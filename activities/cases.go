@@ -107,38 +107,53 @@ func (a *Cases) Precheck(ctx context.Context, in PrecheckInput) (PrecheckResult,
 	return res, nil
 }
 
-// EvaluatePrecheck is the pure rule set behind Precheck.
+// EvaluatePrecheck is the pure rule set behind Precheck. Each result says
+// why, in English and Italian, for the social worker's page.
 func EvaluatePrecheck(c store.CaseInfo, facts store.ApplicationFacts, reg store.PrecheckFacts) []store.Check {
 	var checks []store.Check
 	switch {
 	case reg.RegistryMunicipality == "" || reg.RegistryDistrict != c.DistrictID:
 		checks = append(checks, store.Check{Name: "residence", Outcome: "fail",
-			Detail: "the tax code is not in the population registry of any municipality of the district"})
+			Detail:   "the tax code is not in the population registry of any municipality of the district",
+			DetailIT: "il codice fiscale non risulta nell'anagrafe di alcun comune dell'ambito"})
 	case reg.RegistryMunicipality != c.MunicipalityID:
 		checks = append(checks, store.Check{Name: "residence", Outcome: "warn",
-			Detail: fmt.Sprintf("registered in %s, but the application declares %s", reg.RegistryMunicipality, c.MunicipalityID)})
+			Detail:   fmt.Sprintf("registered in %s, but the application declares %s", reg.RegistryMunicipality, c.MunicipalityID),
+			DetailIT: fmt.Sprintf("residente in anagrafe a %s, ma la domanda dichiara %s", reg.RegistryMunicipality, c.MunicipalityID)})
 	default:
 		checks = append(checks, store.Check{Name: "residence", Outcome: "pass",
-			Detail: "resident in " + reg.RegistryMunicipality})
+			Detail: "resident in " + reg.RegistryMunicipality, DetailIT: "residente in anagrafe a " + reg.RegistryMunicipality})
 	}
 	iseeCents := int64(facts.ISEEEuro*100 + 0.5)
+	isee, limit := euro(iseeCents), euro(c.Fund.ISEEThresholdCents)
 	if iseeCents < c.Fund.ISEEThresholdCents {
 		checks = append(checks, store.Check{Name: "isee", Outcome: "pass",
-			Detail: fmt.Sprintf("ISEE %s below the threshold of %s", euro(iseeCents), euro(c.Fund.ISEEThresholdCents))})
+			Detail:   fmt.Sprintf("ISEE EUR %s below the threshold of EUR %s", isee, limit),
+			DetailIT: fmt.Sprintf("ISEE di %s euro sotto la soglia di %s euro", isee, limit)})
 	} else {
 		checks = append(checks, store.Check{Name: "isee", Outcome: "fail",
-			Detail: fmt.Sprintf("ISEE %s is not below the threshold of %s", euro(iseeCents), euro(c.Fund.ISEEThresholdCents))})
+			Detail:   fmt.Sprintf("ISEE EUR %s is not below the threshold of EUR %s", isee, limit),
+			DetailIT: fmt.Sprintf("ISEE di %s euro non inferiore alla soglia di %s euro", isee, limit)})
 	}
 	if reg.OtherAwards > 0 {
 		checks = append(checks, store.Check{Name: "other_awards", Outcome: "fail",
-			Detail: fmt.Sprintf("%d other award(s) from this fund for the same tax code", reg.OtherAwards)})
+			Detail:   fmt.Sprintf("%d other award(s) from this fund for the same tax code", reg.OtherAwards),
+			DetailIT: fmt.Sprintf("%d altro/i buono/i dallo stesso fondo per lo stesso codice fiscale", reg.OtherAwards)})
 	} else {
-		checks = append(checks, store.Check{Name: "other_awards", Outcome: "pass", Detail: "no other award from this fund"})
+		checks = append(checks, store.Check{Name: "other_awards", Outcome: "pass",
+			Detail: "no other award from this fund", DetailIT: "nessun altro buono dallo stesso fondo"})
 	}
 	return checks
 }
 
-func euro(cents int64) string { return fmt.Sprintf("EUR %d.%02d", cents/100, cents%100) }
+// euro formats cents the Italian way, the same in both languages: 7.200,00.
+func euro(cents int64) string {
+	whole := fmt.Sprintf("%d", cents/100)
+	for i := len(whole) - 3; i > 0; i -= 3 {
+		whole = whole[:i] + "." + whole[i:]
+	}
+	return fmt.Sprintf("%s,%02d", whole, cents%100)
+}
 
 // OpenTaskInput opens a review task with its due date.
 type OpenTaskInput struct {

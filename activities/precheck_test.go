@@ -36,8 +36,8 @@ func TestEvaluatePrecheck(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got := map[string]string{}
 			for _, ch := range EvaluatePrecheck(c, tc.facts, tc.reg) {
-				if ch.Detail == "" {
-					t.Errorf("check %s has no detail", ch.Name)
+				if ch.Detail == "" || ch.DetailIT == "" {
+					t.Errorf("check %s lacks a detail in English or Italian", ch.Name)
 				}
 				got[ch.Name] = ch.Outcome
 			}
@@ -63,6 +63,14 @@ func TestDefaultAwardRule(t *testing.T) {
 	} {
 		if got := r.Amount(tc.members, tc.minors); got != tc.want {
 			t.Errorf("Amount(%d, %d) = %d, want %d", tc.members, tc.minors, got, tc.want)
+		}
+	}
+}
+
+func TestEuroFormatting(t *testing.T) {
+	for cents, want := range map[int64]string{0: "0,00", 720050: "7.200,50", 1500000: "15.000,00", 123456789: "1.234.567,89"} {
+		if got := euro(cents); got != want {
+			t.Errorf("euro(%d) = %q, want %q", cents, got, want)
 		}
 	}
 }

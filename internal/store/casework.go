@@ -145,9 +145,10 @@ func (s *Store) LoadCase(ctx context.Context, caseID string) (CaseInfo, error) {
 
 // Check is one automatic pre-check result.
 type Check struct {
-	Name    string `json:"name"`
-	Outcome string `json:"outcome"` // pass, warn, fail
-	Detail  string `json:"detail"`
+	Name     string `json:"name"`
+	Outcome  string `json:"outcome"` // pass, warn, fail
+	Detail   string `json:"detail"`
+	DetailIT string `json:"detail_it,omitempty"`
 }
 
 // PrecheckFacts are the registry facts the pre-check needs.
