@@ -140,7 +140,7 @@ func (s *server) applyDataPage(c *gin.Context) error {
 // relative to the data).
 func (s *server) renderDataStep(c *gin.Context, f forms.Form, status int, values json.RawMessage, problems []forms.FieldError) error {
 	lang := pageLang(c)
-	fragment, err := htmlform.Render(f.Schema, values, problems, lang)
+	fragment, err := htmlform.Render(s.withOptions(c.Request.Context(), f.Schema, currentUser(c).District), values, problems, lang)
 	if err != nil {
 		return err
 	}
@@ -231,7 +231,8 @@ func (s *server) renderSummary(c *gin.Context, f forms.Form, data json.RawMessag
 	if err := json.Compact(&compact, data); err != nil {
 		return err
 	}
-	d := applyData{Draft: compact.String(), Token: newFormToken(), Summary: summarise(f.Schema, data, lang)}
+	schema := s.withOptions(c.Request.Context(), f.Schema, currentUser(c).District)
+	d := applyData{Draft: compact.String(), Token: newFormToken(), Summary: summarise(schema, data, lang)}
 	s.render(c, http.StatusOK, "apply_summary", s.applyView(c, f, 3, d))
 	return nil
 }
