@@ -2,8 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -40,14 +38,6 @@ func init() {
 		merchant.GET("/till", s.page(s.tillPage))
 		merchant.POST("/till", s.page(s.tillSubmit))
 	})
-}
-
-// newStaffToken is a random token for the hidden idempotency field of a form:
-// a form posted twice carries the same token and is applied once.
-func newStaffToken() string {
-	var b [18]byte
-	_, _ = rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // postedKey reads the hidden idempotency field ("" when it is missing or
@@ -210,7 +200,7 @@ func (s *server) inboxPage(c *gin.Context) error {
 		r.CanClaim = t.Status == "open"
 		r.CanRelease = t.Status == "claimed" && t.ClaimedBy == user.Username
 		if r.CanClaim || r.CanRelease {
-			r.Key = newStaffToken()
+			r.Key = newFormToken()
 		}
 		d.Rows = append(d.Rows, r)
 	}

@@ -147,10 +147,10 @@ func (s *server) staffCase(c *gin.Context, status int, caseID string, in *decisi
 		if lang == langEN {
 			d.FormTitle = form.TitleEN
 		}
-		d.Data = describeData(form.Schema, v.Data, lang)
+		d.Data = describeData(form.Schema, v.Data, lang, names)
 	} else {
 		d.FormTitle = v.Form
-		d.Data = describeData(nil, v.Data, lang)
+		d.Data = describeData(nil, v.Data, lang, names)
 	}
 	d.Precheck = s.precheckView(c, v.Precheck)
 	for _, e := range events {
@@ -164,7 +164,7 @@ func (s *server) staffCase(c *gin.Context, status int, caseID string, in *decisi
 		tv.CanClaim = tv.Status == "open"
 		tv.CanRelease = tv.Mine
 		if tv.CanClaim || tv.CanRelease {
-			tv.Key = newStaffToken()
+			tv.Key = newFormToken()
 		}
 		d.Task = tv
 		if tv.Mine {
@@ -190,7 +190,7 @@ func (s *server) staffCase(c *gin.Context, status int, caseID string, in *decisi
 // errors when in is not nil.
 func (s *server) decisionForm(c *gin.Context, taskID string, ruleCents int64, in *decisionInput) *decisionView {
 	lang := pageLang(c)
-	d := &decisionView{TaskID: taskID, Key: newStaffToken()}
+	d := &decisionView{TaskID: taskID, Key: newFormToken()}
 	hint := s.t(c, "staff.case.amount_hint_norule")
 	if ruleCents >= 0 {
 		hint = s.t(c, "staff.case.amount_hint", formatEuro(lang, ruleCents))
@@ -453,8 +453,9 @@ func objectKeys(raw json.RawMessage) []string {
 
 // describeData lists application data with the titles of its form schema,
 // in the schema's order; members the schema does not know come last under
-// their own names.
-func describeData(schema, data json.RawMessage, lang string) []dataItem {
+// their own names. A member named "municipality" holding a municipality id
+// shows the municipality's name (names).
+func describeData(schema, data json.RawMessage, lang string, names map[string]string) []dataItem {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var v any
@@ -463,11 +464,11 @@ func describeData(schema, data json.RawMessage, lang string) []dataItem {
 	}
 	var root schemaNode
 	_ = json.Unmarshal(schema, &root)
-	item := describeValue(root, v, lang, 0)
+	item := describeValue(root, v, lang, names, "", 0)
 	return item.Children
 }
 
-func describeValue(n schemaNode, v any, lang string, depth int) dataItem {
+func describeValue(n schemaNode, v any, lang string, names map[string]string, key string, depth int) dataItem {
 	var it dataItem
 	if depth > 8 {
 		return it
@@ -485,7 +486,7 @@ func describeValue(n schemaNode, v any, lang string, depth int) dataItem {
 			seen[k] = true
 			var child schemaNode
 			_ = json.Unmarshal(props[k], &child)
-			ci := describeValue(child, val, lang, depth+1)
+			ci := describeValue(child, val, lang, names, k, depth+1)
 			ci.Label = child.label(lang, k)
 			it.Children = append(it.Children, ci)
 		}
@@ -497,7 +498,7 @@ func describeValue(n schemaNode, v any, lang string, depth int) dataItem {
 		}
 		slices.Sort(rest)
 		for _, k := range rest {
-			ci := describeValue(schemaNode{}, x[k], lang, depth+1)
+			ci := describeValue(schemaNode{}, x[k], lang, names, k, depth+1)
 			ci.Label = k
 			it.Children = append(it.Children, ci)
 		}
@@ -505,7 +506,7 @@ func describeValue(n schemaNode, v any, lang string, depth int) dataItem {
 		var item schemaNode
 		_ = json.Unmarshal(n.Items, &item)
 		for i, e := range x {
-			ci := describeValue(item, e, lang, depth+1)
+			ci := describeValue(item, e, lang, names, key, depth+1)
 			ci.Label = strconv.Itoa(i+1) + "."
 			it.Children = append(it.Children, ci)
 		}
@@ -530,6 +531,8 @@ func describeValue(n schemaNode, v any, lang string, depth int) dataItem {
 			if lang == langEN && t.EN != "" {
 				it.Value = t.EN
 			}
+		} else if name := names[x]; key == "municipality" && name != "" {
+			it.Value = name
 		} else if n.Format == "date" {
 			if d, err := time.ParseInLocation(time.DateOnly, x, calendar.Rome()); err == nil {
 				it.Value = d.Format("02/01/2006")

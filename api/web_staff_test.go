@@ -61,6 +61,18 @@ func TestWebStaffInboxClaimAndDecision(t *testing.T) {
 	p = op.follow(res)
 	expectPage(t, p, http.StatusOK, "Hai preso in carico la pratica "+c.ID, `role="status"`, "operatore.tradate",
 		`action="/tasks/`+tk.ID+`/release"`)
+	// Release and claim again, from the case page this time.
+	p = op.follow(op.post("/tasks/"+tk.ID+"/release", url.Values{"next": {"/inbox"}}))
+	expectPage(t, p, http.StatusOK, "Hai rilasciato la pratica "+c.ID, `action="/tasks/`+tk.ID+`/claim"`)
+	res = op.post("/tasks/"+tk.ID+"/claim", url.Values{"next": {"/cases/" + c.ID}})
+	if res.status != http.StatusSeeOther || res.location != "/cases/"+c.ID {
+		t.Fatalf("claim from the case page: %d %q", res.status, res.location)
+	}
+	// A foreign "next" is not followed.
+	res = op.post("/tasks/"+tk.ID+"/claim", url.Values{"next": {"https://evil.example/"}})
+	if res.location != "/inbox" {
+		t.Errorf("claim went back to %q", res.location)
+	}
 
 	// The supervisor's claim is refused with a flash alert naming the claimer.
 	sup := e.browser()
@@ -78,7 +90,7 @@ func TestWebStaffInboxClaimAndDecision(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	expectPage(t, p, http.StatusOK, "<h1>Pratica "+c.ID+"</h1>", "Codice fiscale", "Nucleo familiare", "Componenti",
+	expectPage(t, p, http.StatusOK, "<h1>Pratica "+c.ID+"</h1>", "Codice fiscale", "Nucleo familiare", "Componenti", "<dd class=\"col-12 col-md-8\">Tradate</dd>",
 		"Scarico online / stampa", "Residenza nell&#39;ambito", "Superato", `aria-label="Superato"`, "Domanda presentata",
 		"Pratica presa in carico", `href="http://temporal-ui.test/namespaces/`, `name="outcome"`, `id="amount"`,
 		`id="reason"`, `action="/tasks/`+tk.ID+`/decision"`, "regola del fondo: € ")

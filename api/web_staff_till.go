@@ -56,7 +56,7 @@ func (s *server) tillForm(c *gin.Context, code, amount string) tillData {
 			Extra: map[string]string{"inputmode": "text", "autocapitalize": "characters", "spellcheck": "false", "maxlength": "64"}},
 		Amount: fieldView{Name: "amount", ID: "amount", Label: s.t(c, "till.amount"), Value: amount, Hint: s.t(c, "till.amount_hint"),
 			Required: true, Autocomplete: "off", Extra: map[string]string{"inputmode": "decimal", "maxlength": "20"}},
-		Key:      newStaffToken(),
+		Key:      newFormToken(),
 		Merchant: currentUser(c).MerchantName,
 	}
 }
@@ -111,7 +111,7 @@ func (s *server) tillSubmit(c *gin.Context) error {
 		case he.status == http.StatusConflict:
 			d.Problem = s.tOr(c, "till.err."+he.code, s.t(c, "till.err.conflict"))
 			// A refused redemption stored nothing: the next try is a new one.
-			d.Key = newStaffToken()
+			d.Key = newFormToken()
 			return s.renderTill(c, http.StatusConflict, d, nil)
 		}
 		return err
