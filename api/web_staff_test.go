@@ -47,6 +47,25 @@ func TestWebStaffInboxClaimAndDecision(t *testing.T) {
 	expectPage(t, op.get("/inbox?status=done&sort=due&overdue=1"), http.StatusOK, "Nessuna pratica corrisponde ai filtri.")
 	expectPage(t, op.get("/inbox?status=bogus&page=-3"), http.StatusOK, c.ID)
 
+	// An overdue task shows a text badge and passes the "overdue only" filter.
+	if _, err := e.st.Pool.Exec(context.Background(), `UPDATE tasks SET due_at = now() - interval '1 hour' WHERE id = $1`, tk.ID); err != nil {
+		t.Fatal(err)
+	}
+	expectPage(t, op.get("/inbox?overdue=1"), http.StatusOK, c.ID, `<span class="badge bg-danger">Scaduta</span>`)
+	// The supervisor sees the whole district and filters by municipality.
+	sv := e.browser()
+	sv.login("supervisore")
+	sp := sv.get("/inbox")
+	expectPage(t, sp, http.StatusOK, c.ID, other.ID, `<select id="f-municipality" name="municipality"`)
+	if i, j := strings.Index(sp.body, c.ID), strings.Index(sp.body, other.ID); i > j {
+		t.Error("the overdue task is not listed first")
+	}
+	sp = sv.get("/inbox?municipality=vedano-olona")
+	expectPage(t, sp, http.StatusOK, other.ID, `<option value="vedano-olona" selected>`)
+	if strings.Contains(sp.body, c.ID) {
+		t.Error("the municipality filter lets another municipality's task through")
+	}
+
 	// A foreign operator gets a 404 on the case page, and on its task.
 	vo := e.browser()
 	vo.login("operatore.vedano")
