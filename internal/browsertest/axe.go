@@ -64,44 +64,54 @@ func axeScript() (string, error) {
 
 // axeRunJS runs axe on the whole document, limited to the WCAG 2.x A/AA tags,
 // and returns the violations as plain data.
-const axeRunJS = `axe.run(document, {runOnly: {type: 'tag', values: %s}, resultTypes: ['violations']}).then(r =>
-	r.violations.map(v => ({id: v.id, impact: v.impact || '', help: v.help, helpUrl: v.helpUrl, tags: v.tags,
+const axeRunJS = `axe.run(document, {runOnly: {type: 'tag', values: %s}, resultTypes: ['violations']}).then(r => ({
+	passes: r.passes.length,
+	violations: r.violations.map(v => ({id: v.id, impact: v.impact || '', help: v.help, helpUrl: v.helpUrl, tags: v.tags,
 		nodes: v.nodes.map(n => ({
 			target: n.target.map(t => typeof t === 'string' ? t : JSON.stringify(t)),
-			html: n.html, failureSummary: n.failureSummary || ''}))})))`
+			html: n.html, failureSummary: n.failureSummary || ''}))}))}))`
 
 // RunAxe injects axe-core into the tab ctx (through the DevTools protocol, so
 // the page's Content-Security-Policy does not apply) and returns the WCAG 2.1
 // A/AA violations of the current document. It waits for the page to settle
 // first.
 func RunAxe(ctx context.Context) ([]Violation, error) {
+	vs, _, err := runAxe(ctx)
+	return vs, err
+}
+
+// runAxe is RunAxe that also counts the rules the document passes.
+func runAxe(ctx context.Context) ([]Violation, int, error) {
 	src, err := axeScript()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	// Let the document (and any htmx swap) finish.
 	if err := pollJS(ctx, settledJS, 30*time.Second); err != nil {
-		return nil, fmt.Errorf("browsertest: page did not settle before axe: %w", err)
+		return nil, 0, fmt.Errorf("browsertest: page did not settle before axe: %w", err)
 	}
 	var present bool
 	if err := chromedp.Run(ctx, chromedp.Evaluate(`typeof window.axe === 'object' && typeof window.axe.run === 'function'`, &present)); err != nil {
-		return nil, fmt.Errorf("browsertest: probing axe: %w", err)
+		return nil, 0, fmt.Errorf("browsertest: probing axe: %w", err)
 	}
 	if !present {
 		if err := chromedp.Run(ctx, chromedp.Evaluate(src, nil)); err != nil {
-			return nil, fmt.Errorf("browsertest: injecting axe-core: %w", err)
+			return nil, 0, fmt.Errorf("browsertest: injecting axe-core: %w", err)
 		}
 	}
 	tags := "['" + strings.Join(AxeTags, "','") + "']"
-	var out []Violation
+	var out struct {
+		Passes     int         `json:"passes"`
+		Violations []Violation `json:"violations"`
+	}
 	err = chromedp.Run(ctx, chromedp.Evaluate(fmt.Sprintf(axeRunJS, tags), &out,
 		func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }))
 	if err != nil {
-		return nil, fmt.Errorf("browsertest: running axe: %w", err)
+		return nil, 0, fmt.Errorf("browsertest: running axe: %w", err)
 	}
-	return out, nil
+	return out.Violations, out.Passes, nil
 }
 
 // FormatViolations renders violations for a test failure: rule, impact, help,
@@ -144,22 +154,24 @@ func Axe(t testing.TB, ctx context.Context) {
 // problems.
 func (p *Page) Axe() {
 	p.t.Helper()
-	vs, err := RunAxe(p.Ctx)
+	vs, passes, err := runAxe(p.Ctx)
 	if err != nil {
 		p.t.Fatalf("browsertest [%s]: %v", p.User, err)
 	}
-	if len(vs) > 0 {
-		p.mu.Lock()
-		p.shots++
-		base := fmt.Sprintf("%02d-%s-axe", p.shots, safeName(p.User))
-		p.mu.Unlock()
-		dir := ArtifactsDir(p.t)
-		saved := ""
-		if path, err := writeScreenshot(p.Ctx, dir, base); err == nil {
-			saved = path
-			_ = os.WriteFile(filepath.Join(dir, base+".html"), []byte("<!-- "+p.URL()+" -->\n"+p.HTML()), 0o644)
-		}
-		p.t.Errorf("accessibility [%s]: %d WCAG 2.1 A/AA violation(s) at %s (screenshot %s):\n%s",
-			p.User, len(vs), p.URL(), saved, FormatViolations(vs))
+	if len(vs) == 0 {
+		p.t.Logf("axe [%s]: %s: no WCAG 2.1 A/AA violation (%d rules passed)", p.User, p.Path(), passes)
+		return
 	}
+	p.mu.Lock()
+	p.shots++
+	base := fmt.Sprintf("%02d-%s-axe", p.shots, safeName(p.User))
+	p.mu.Unlock()
+	dir := ArtifactsDir(p.t)
+	saved := "not saved"
+	if path, err := writeScreenshot(p.Ctx, dir, base); err == nil {
+		saved = path
+		_ = os.WriteFile(filepath.Join(dir, base+".html"), []byte("<!-- "+p.URL()+" -->\n"+p.HTML()), 0o644)
+	}
+	p.t.Errorf("accessibility [%s]: %d WCAG 2.1 A/AA violation(s) at %s (screenshot %s):\n%s",
+		p.User, len(vs), p.URL(), saved, FormatViolations(vs))
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
@@ -71,6 +72,13 @@ func NewPage(t testing.TB, baseURL, user string) *Page {
 		cancel()
 		b.disposeContext(bcID)
 	}
+	if err == nil {
+		// Reduced motion turns off smooth scrolling and transitions (Bootstrap
+		// honours the media feature), so a click lands where the element is
+		// rather than where a scroll animation has not yet brought it.
+		err = p.try(emulation.SetEmulatedMedia().WithFeatures([]*emulation.MediaFeature{
+			{Name: "prefers-reduced-motion", Value: "reduce"}}))
+	}
 	if err != nil {
 		closeAll()
 		t.Fatalf("browsertest: opening a tab for %s: %v", user, err)
@@ -120,7 +128,7 @@ func (p *Page) onEvent(ev any) {
 		return
 	}
 	p.mu.Lock()
-	p.console = append(p.console, line)
+	p.console = append(p.console, clip(line, 500))
 	p.mu.Unlock()
 }
 
@@ -479,15 +487,9 @@ func (p *Page) FillSelector(sel, value string) {
 	switch kind {
 	case "":
 		p.t.Fatalf("browsertest [%s]: nothing matches %s (at %s)", p.User, sel, p.URL())
-	case "checkbox":
-		want := value == "true" || value == "on" || value == "1"
-		var checked bool
-		p.Eval(fmt.Sprintf(`document.querySelector(%s).checked`, jsString(sel)), &checked)
-		if checked != want {
-			p.run("click "+sel, chromedp.Click(sel, chromedp.ByQuery))
-		}
-	case "radio":
-		p.run("choose "+sel, chromedp.Click(sel, chromedp.ByQuery))
+	case "checkbox", "radio":
+		want := kind == "radio" || value == "true" || value == "on" || value == "1"
+		p.setChecked(sel, want)
 	case "select":
 		var ok bool
 		p.Eval(fmt.Sprintf(`(() => {
@@ -510,6 +512,36 @@ func (p *Page) FillSelector(sel, value string) {
 		p.Eval(fmt.Sprintf(`(() => { const e = document.querySelector(%s); e.focus(); e.value = %s;
 			e.dispatchEvent(new Event('input', {bubbles: true})); e.dispatchEvent(new Event('change', {bubbles: true})); return true })()`,
 			jsString(sel), jsString(value)), nil)
+	}
+}
+
+// setChecked clicks a checkbox or radio button into the wanted state the way a
+// person does: on its label (styled controls often hide the input itself
+// off-screen), or on the input when it has no label.
+func (p *Page) setChecked(sel string, want bool) {
+	p.t.Helper()
+	checked := func() bool {
+		var c bool
+		p.Eval(fmt.Sprintf(`document.querySelector(%s).checked`, jsString(sel)), &c)
+		return c
+	}
+	if checked() == want {
+		return
+	}
+	var target string
+	p.Eval(fmt.Sprintf(`(() => {
+		const e = document.querySelector(%s);
+		const l = e.labels && e.labels[0];
+		if (!l) return '';
+		window.__browsertestSeq = (window.__browsertestSeq || 0) + 1;
+		l.setAttribute('data-browsertest', String(window.__browsertestSeq));
+		return '[data-browsertest="' + window.__browsertestSeq + '"]' })()`, jsString(sel)), &target)
+	if target == "" {
+		target = sel
+	}
+	p.run("click "+target, chromedp.Click(target, chromedp.ByQuery))
+	if checked() != want {
+		p.t.Fatalf("browsertest [%s]: clicking %s did not make %s checked=%v (at %s)", p.User, target, sel, want, p.URL())
 	}
 }
 
@@ -564,6 +596,15 @@ func (p *Page) FollowIn(scope, text string) {
 	p.markStale()
 	p.ClickSelector(sel)
 	p.waitSettled("after following " + text)
+}
+
+// ClickAndWait clicks the element matching the CSS selector (a link or a
+// submit button) and waits for the resulting page to settle.
+func (p *Page) ClickAndWait(sel string) {
+	p.t.Helper()
+	p.markStale()
+	p.ClickSelector(sel)
+	p.waitSettled("after clicking " + sel)
 }
 
 // PressEnterIn focuses the control matching sel and presses Enter, waiting for
