@@ -3,53 +3,41 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 )
 
-// withOptions returns the form's schema with the choices that depend on who
-// is filling it in: a property marked "x-options": "district-municipalities"
-// becomes an enum of the municipalities of the user's district, with their
-// names as labels, so pages render a select. Validation keeps using the
-// stored schema; the filing rules check the district again.
+// optionsMarker is how a schema asks for choices that depend on who fills
+// it in: "x-options": "district-municipalities".
+var optionsMarker = regexp.MustCompile(`"x-options"\s*:\s*"district-municipalities"`)
+
+// withOptions returns the form's schema with the municipalities of the
+// user's district as the enum (and labels) of every property carrying the
+// marker, so pages render a select. The schema is patched in place, not
+// re-encoded, because the order of its properties is the order of the form.
+// Validation keeps using the stored schema; the filing rules check the
+// district again.
 func (s *server) withOptions(ctx context.Context, schema json.RawMessage, district string) json.RawMessage {
-	var root any
-	if err := json.Unmarshal(schema, &root); err != nil {
+	if !optionsMarker.Match(schema) {
 		return schema
 	}
 	places, err := s.Store.API().Municipalities(ctx, district)
 	if err != nil || len(places) == 0 {
 		return schema
 	}
-	enum := make([]any, 0, len(places))
-	titles := map[string]any{}
+	enum := make([]string, 0, len(places))
+	titles := make(map[string]map[string]string, len(places))
 	for _, p := range places {
 		enum = append(enum, p.ID)
-		titles[p.ID] = map[string]any{"it": p.Name, "en": p.Name}
+		titles[p.ID] = map[string]string{"it": p.Name, "en": p.Name}
 	}
-	changed := false
-	var walk func(v any)
-	walk = func(v any) {
-		switch n := v.(type) {
-		case map[string]any:
-			if n["x-options"] == "district-municipalities" {
-				n["enum"] = enum
-				n["x-enum-titles"] = titles
-				changed = true
-			}
-			for _, child := range n {
-				walk(child)
-			}
-		case []any:
-			for _, child := range n {
-				walk(child)
-			}
-		}
-	}
-	walk(root)
-	if !changed {
+	e, err1 := json.Marshal(enum)
+	t, err2 := json.Marshal(titles)
+	if err1 != nil || err2 != nil {
 		return schema
 	}
-	out, err := json.Marshal(root)
-	if err != nil {
+	patch := []byte(`"x-options": "district-municipalities", "enum": ` + string(e) + `, "x-enum-titles": ` + string(t))
+	out := optionsMarker.ReplaceAllLiteral(schema, patch)
+	if !json.Valid(out) {
 		return schema
 	}
 	return out

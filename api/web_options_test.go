@@ -24,6 +24,10 @@ func TestWebMunicipalityIsAChoiceOfTheDistrict(t *testing.T) {
 	if regexp.MustCompile(`Cittadella|Camposampiero`).MatchString(sel) {
 		t.Fatalf("another district's municipalities are offered: %s", sel)
 	}
+	// The form keeps the schema's order: residence comes after the applicant.
+	if i, j := regexp.MustCompile(`name="/applicant/first_name"`).FindStringIndex(p.body), sel; i == nil || regexp.MustCompile(`name="/residence/address"`).FindStringIndex(p.body)[0] < i[0] || j == "" {
+		t.Fatalf("fields out of order")
+	}
 	summary := b.post("/apply/buoni-spesa/data", applicationForm(t, "cittadino.tradate"))
 	expectPage(t, summary, http.StatusOK)
 	if !regexp.MustCompile(`<dd>\s*Tradate\s*</dd>`).MatchString(summary.body) {
