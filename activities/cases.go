@@ -21,6 +21,7 @@ const (
 	OutcomeApprove            = "approve"
 	OutcomeReject             = "reject"
 	OutcomeRequestInfo        = "request_info"
+	OutcomeFirstApproval      = "first_approval" // an approval waiting for a second approver
 	ErrTypeInsufficientBudget = "InsufficientBudget"
 	ErrTypeInvalidDecision    = "InvalidDecision"
 )
@@ -37,7 +38,9 @@ type Tranche = store.Tranche
 // Cases groups the activities of case workflows; its fields are their
 // dependencies. Workflows call its methods through a nil *Cases.
 type Cases struct {
-	Store *store.Store
+	Store     *store.Store
+	Mailer    Mailer // nil: notifications are recorded, not sent
+	PortalURL string // base URL of the portal, for links in messages
 }
 
 // LoadCaseInput names the case.
@@ -157,11 +160,13 @@ func euro(cents int64) string {
 
 // OpenTaskInput opens a review task with its due date.
 type OpenTaskInput struct {
-	TaskID string
-	CaseID string
-	Round  int
-	DueAt  time.Time
-	At     time.Time
+	TaskID        string
+	CaseID        string
+	Round         int
+	DueAt         time.Time
+	At            time.Time
+	Kind          string // review (default) or second_approval
+	CandidateRole string // operator (default) or supervisor
 }
 
 // OpenTask puts the review task in the municipality's queue.
@@ -240,6 +245,8 @@ func (a *Cases) ApplyDecision(ctx context.Context, in DecisionInput) (DecisionRe
 			return DecisionResult{}, err
 		}
 		return DecisionResult{VoucherID: res.VoucherID, ExpiresAt: res.ExpiresAt}, nil
+	case OutcomeFirstApproval:
+		return DecisionResult{}, a.Store.FirstApproval(ctx, store.FirstApprovalInput{DecisionInput: d, AmountCents: in.AmountCents})
 	case OutcomeReject:
 		return DecisionResult{}, a.Store.Reject(ctx, d)
 	case OutcomeRequestInfo:
@@ -294,4 +301,21 @@ type ExpireResult struct {
 func (a *Cases) ExpireVoucher(ctx context.Context, in ExpireInput) (ExpireResult, error) {
 	n, err := a.Store.ExpireVoucher(ctx, store.ExpireInput(in))
 	return ExpireResult{ReturnedCents: n}, err
+}
+
+// RemindTask records the reminder at 75% of a task's time.
+func (a *Cases) RemindTask(ctx context.Context, in TaskActionInput) error {
+	return a.Store.RemindTask(ctx, in.store(), in.DueAt)
+}
+
+// WithdrawInput closes a case the citizen did not answer for.
+type WithdrawInput struct {
+	CaseID   string
+	Deadline time.Time
+	At       time.Time
+}
+
+// Withdraw marks the case withdrawn.
+func (a *Cases) Withdraw(ctx context.Context, in WithdrawInput) error {
+	return a.Store.Withdraw(ctx, store.WithdrawInput(in))
 }

@@ -13,6 +13,7 @@ import (
 
 	"sportello/activities"
 	"sportello/internal/calendar"
+	"sportello/internal/store"
 )
 
 // acts is how the workflow names its activities: methods on a nil *Cases.
@@ -32,23 +33,29 @@ func FoodVoucher(ctx workflow.Context, in FoodVoucherInput) (FoodVoucherResult, 
 }
 
 type foodVoucher struct {
-	in           FoodVoucherInput
-	c            activities.LoadCaseResult
-	status       string
-	round        int
-	task         *TaskState
-	actionSeq    int          // numbers claims and releases for their timeline keys
-	deciding     bool         // a decision handler is writing
-	decision     *DecideInput // accepted decision, consumed by run
-	infoReceived bool         // the citizen replied to the last request
-	replying     bool         // a reply handler is writing
-	awardCents   int64
-	voucherID    string
-	released     int
-	returned     int64
-	handlerOpts  workflow.ActivityOptions
-	localOpts    workflow.LocalActivityOptions
-	mainLineOpts workflow.ActivityOptions
+	in            FoodVoucherInput
+	c             activities.LoadCaseResult
+	status        string
+	round         int
+	task          *TaskState
+	actionSeq     int          // numbers claims and releases for their timeline keys
+	deciding      bool         // a decision handler is writing
+	decision      *DecideInput // accepted decision, consumed by run
+	infoReceived  bool         // the citizen replied to the last request
+	replying      bool         // a reply handler is writing
+	awardCents    int64
+	voucherID     string
+	released      int
+	returned      int64
+	v2            bool // casework-2: reminders, reply deadline, four eyes, notifications
+	firstApprover *Actor
+	firstAmount   int64
+	notifySeq     int
+	notifying     int // notifications in flight
+	notifyOpts    workflow.ActivityOptions
+	handlerOpts   workflow.ActivityOptions
+	localOpts     workflow.LocalActivityOptions
+	mainLineOpts  workflow.ActivityOptions
 }
 
 func (s *foodVoucher) setup(ctx workflow.Context) error {
@@ -61,6 +68,11 @@ func (s *foodVoucher) setup(ctx workflow.Context) error {
 	s.handlerOpts = workflow.ActivityOptions{
 		StartToCloseTimeout: 15 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, MaximumAttempts: 5},
+	}
+	// A notification is worth a few minutes of retries, not a stuck case.
+	s.notifyOpts = workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 2 * time.Second, MaximumInterval: time.Minute, MaximumAttempts: 10},
 	}
 	s.localOpts = workflow.LocalActivityOptions{
 		StartToCloseTimeout:    10 * time.Second,
@@ -87,6 +99,7 @@ func (s *foodVoucher) setup(ctx workflow.Context) error {
 }
 
 func (s *foodVoucher) run(ctx workflow.Context) (FoodVoucherResult, error) {
+	s.v2 = workflow.GetVersion(ctx, versionCasework2, workflow.DefaultVersion, 1) == 1
 	mctx := workflow.WithActivityOptions(ctx, s.mainLineOpts)
 	if err := workflow.ExecuteActivity(mctx, acts.LoadCase, activities.LoadCaseInput{CaseID: s.in.CaseID}).Get(ctx, &s.c); err != nil {
 		return FoodVoucherResult{}, err
@@ -97,17 +110,26 @@ func (s *foodVoucher) run(ctx workflow.Context) (FoodVoucherResult, error) {
 		return FoodVoucherResult{}, err
 	}
 
+	kind := TaskReview
 	for {
-		d, err := s.review(ctx, mctx)
+		d, err := s.review(ctx, mctx, kind)
 		if err != nil {
 			return FoodVoucherResult{}, err
 		}
+		kind = TaskReview
 		switch d.Outcome {
+		case OutcomeFirstApproval:
+			kind = TaskSecondApproval
+			continue
 		case OutcomeRequestInfo:
 			// The handler already moved the case; wait for the citizen's reply,
 			// then the case goes back to the queue.
-			if err := workflow.Await(ctx, func() bool { return s.infoReceived }); err != nil {
+			replied, err := s.awaitReply(ctx, mctx)
+			if err != nil {
 				return FoodVoucherResult{}, err
+			}
+			if !replied {
+				return s.finish(ctx)
 			}
 			s.infoReceived = false
 			continue
@@ -128,7 +150,7 @@ func (s *foodVoucher) run(ctx workflow.Context) (FoodVoucherResult, error) {
 
 // review opens a task in the municipality's queue and waits for a decision,
 // escalating the task when its due date passes first.
-func (s *foodVoucher) review(ctx, mctx workflow.Context) (DecideInput, error) {
+func (s *foodVoucher) review(ctx, mctx workflow.Context, kind string) (DecideInput, error) {
 	s.round++
 	var taskID string
 	if err := workflow.SideEffect(ctx, func(workflow.Context) any { return uuid.NewString() }).Get(&taskID); err != nil {
@@ -140,14 +162,42 @@ func (s *foodVoucher) review(ctx, mctx workflow.Context) (DecideInput, error) {
 	// which is before this workflow hears that OpenTask completed.
 	s.task = &TaskState{ID: taskID, DueAt: due}
 	s.status = StatusInReview
-	if err := workflow.ExecuteActivity(mctx, acts.OpenTask, activities.OpenTaskInput{
-		TaskID: taskID, CaseID: s.in.CaseID, Round: s.round, DueAt: due, At: now,
-	}).Get(ctx, nil); err != nil {
+	open := activities.OpenTaskInput{TaskID: taskID, CaseID: s.in.CaseID, Round: s.round, DueAt: due, At: now}
+	if s.v2 {
+		s.task.Kind = kind
+		open.Kind = kind
+		if kind == TaskSecondApproval {
+			open.CandidateRole = "supervisor"
+		}
+	}
+	if err := workflow.ExecuteActivity(mctx, acts.OpenTask, open).Get(ctx, nil); err != nil {
 		return DecideInput{}, err
+	}
+	if s.round == 1 {
+		s.notify(ctx, activities.KindApplicationReceived, store.AudienceApplicant, "", map[string]any{"due_at": due})
+	}
+	if kind == TaskSecondApproval {
+		s.notify(ctx, activities.KindStaffAssigned, store.AudienceSupervisors, taskID, map[string]any{"due_at": due})
 	}
 
 	decided := func() bool { return s.decision != nil }
-	ok, err := workflow.AwaitWithTimeout(ctx, due.Sub(now), decided)
+	if s.v2 {
+		// A reminder when three quarters of the time have passed.
+		remindAt := now.Add(due.Sub(now) * 3 / 4)
+		ok, err := workflow.AwaitWithTimeout(ctx, remindAt.Sub(now), decided)
+		if err != nil {
+			return DecideInput{}, err
+		}
+		if !ok {
+			if err := workflow.ExecuteActivity(mctx, acts.RemindTask, activities.TaskActionInput{
+				TaskID: taskID, CaseID: s.in.CaseID, DueAt: due, At: workflow.Now(ctx),
+			}).Get(ctx, nil); err != nil {
+				return DecideInput{}, err
+			}
+			s.notify(ctx, activities.KindStaffReminder, store.AudienceAssignee, taskID, map[string]any{"due_at": due})
+		}
+	}
+	ok, err := workflow.AwaitWithTimeout(ctx, due.Sub(workflow.Now(ctx)), decided)
 	if err != nil {
 		return DecideInput{}, err
 	}
@@ -161,6 +211,7 @@ func (s *foodVoucher) review(ctx, mctx workflow.Context) (DecideInput, error) {
 		if s.task != nil {
 			s.task.Escalated = true
 		}
+		s.notify(ctx, activities.KindStaffEscalation, store.AudienceSupervisors, taskID, map[string]any{"due_at": due})
 		if err := workflow.Await(ctx, decided); err != nil {
 			return DecideInput{}, err
 		}
@@ -202,11 +253,28 @@ func (s *foodVoucher) releaseTranches(ctx, mctx workflow.Context) error {
 			return err
 		}
 		s.released++
+		kind := activities.KindTrancheReleased
+		if s.released == 1 {
+			kind = activities.KindVoucherReady
+		}
+		s.notify(ctx, kind, store.AudienceApplicant, "", map[string]any{"amount_cents": amount, "tranche": i + 1,
+			"voucher_id": s.voucherID, "expires_at": expires})
 	}
 	return nil
 }
 
 func (s *foodVoucher) expire(ctx, mctx workflow.Context) error {
+	if s.v2 {
+		// A week before the end, a reminder to spend what is left.
+		warnAt := s.c.Case.Fund.ExpiresAt.Add(-expiryWarning)
+		if wait := warnAt.Sub(workflow.Now(ctx)); wait > 0 {
+			if err := workflow.Sleep(ctx, wait); err != nil {
+				return err
+			}
+			s.notify(ctx, activities.KindVoucherExpiring, store.AudienceApplicant, "", map[string]any{
+				"voucher_id": s.voucherID, "expires_at": s.c.Case.Fund.ExpiresAt})
+		}
+	}
 	if wait := s.c.Case.Fund.ExpiresAt.Sub(workflow.Now(ctx)); wait > 0 {
 		if err := workflow.Sleep(ctx, wait); err != nil {
 			return err
@@ -224,7 +292,7 @@ func (s *foodVoucher) expire(ctx, mctx workflow.Context) error {
 }
 
 func (s *foodVoucher) finish(ctx workflow.Context) (FoodVoucherResult, error) {
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && s.notifying == 0 }); err != nil {
 		return FoodVoucherResult{}, err
 	}
 	return FoodVoucherResult{Status: s.status, AwardCents: s.awardCents, VoucherID: s.voucherID, ReturnedCts: s.returned}, nil
@@ -256,8 +324,26 @@ func (s *foodVoucher) validateClaim(ctx workflow.Context, in ClaimInput) error {
 	if err := s.currentTask(in.TaskID); err != nil {
 		return err
 	}
+	if err := s.fourEyes(in.Actor); err != nil {
+		return err
+	}
 	if s.task.ClaimedByID != 0 && s.task.ClaimedByID != in.Actor.UserID {
 		return temporal.NewApplicationError("the task is already claimed by "+s.task.ClaimedBy, ErrTypeAlreadyClaimed)
+	}
+	return nil
+}
+
+// fourEyes refuses a second approval task to anyone but a supervisor who did
+// not give the first approval.
+func (s *foodVoucher) fourEyes(a Actor) error {
+	if s.task == nil || s.task.Kind != TaskSecondApproval {
+		return nil
+	}
+	if a.Role != "supervisor" {
+		return temporal.NewApplicationError("the second approval is for a supervisor", ErrTypeForbidden)
+	}
+	if s.firstApprover != nil && s.firstApprover.UserID == a.UserID {
+		return temporal.NewApplicationError("four eyes: the first approver cannot give the second approval", ErrTypeForbidden)
 	}
 	return nil
 }
@@ -320,6 +406,12 @@ func (s *foodVoucher) validateDecide(ctx workflow.Context, in DecideInput) error
 	if err := s.currentTask(in.TaskID); err != nil {
 		return err
 	}
+	if err := s.fourEyes(in.Actor); err != nil {
+		return err
+	}
+	if s.task.Kind == TaskSecondApproval && in.Outcome == OutcomeRequestInfo {
+		return invalid("/outcome", "A second approval is approve or reject.", "La seconda approvazione può solo approvare o respingere.")
+	}
 	if s.task.ClaimedByID != in.Actor.UserID {
 		if s.task.ClaimedByID == 0 {
 			return temporal.NewApplicationError("claim the task before deciding", ErrTypeNotClaimed)
@@ -353,10 +445,17 @@ func (s *foodVoucher) decide(ctx workflow.Context, in DecideInput) (DecideResult
 	defer func() { s.deciding = false }()
 	if in.Outcome == OutcomeApprove && in.AmountCents == 0 {
 		in.AmountCents = s.c.DefaultAwardCents
+		if s.task.Kind == TaskSecondApproval && s.firstAmount > 0 {
+			in.AmountCents = s.firstAmount
+		}
+	}
+	outcome := in.Outcome
+	if s.v2 && outcome == OutcomeApprove && s.task.Kind != TaskSecondApproval && s.needsSecondApproval(in.AmountCents) {
+		outcome = OutcomeFirstApproval
 	}
 	var res activities.DecisionResult
 	err := s.handlerActivity(ctx, acts.ApplyDecision, activities.DecisionInput{
-		TaskID: in.TaskID, CaseID: s.in.CaseID, Actor: actor(in.Actor), Outcome: in.Outcome,
+		TaskID: in.TaskID, CaseID: s.in.CaseID, Actor: actor(in.Actor), Outcome: outcome,
 		AmountCents: in.AmountCents, Reason: strings.TrimSpace(in.Reason), At: workflow.Now(ctx),
 	}).Get(ctx, &res)
 	if err != nil {
@@ -366,18 +465,28 @@ func (s *foodVoucher) decide(ctx workflow.Context, in DecideInput) (DecideResult
 		}
 		return DecideResult{}, err
 	}
-	out := DecideResult{Outcome: in.Outcome}
-	switch in.Outcome {
+	reason := strings.TrimSpace(in.Reason)
+	out := DecideResult{Outcome: outcome}
+	switch outcome {
+	case OutcomeFirstApproval:
+		first := in.Actor
+		s.firstApprover, s.firstAmount = &first, in.AmountCents
+		out.AmountCents = in.AmountCents
 	case OutcomeApprove:
 		s.status, s.awardCents, s.voucherID = StatusApproved, in.AmountCents, res.VoucherID
 		out.AmountCents, out.VoucherID = in.AmountCents, res.VoucherID
+		s.notify(ctx, activities.KindApproved, store.AudienceApplicant, "", map[string]any{"amount_cents": in.AmountCents, "reason": reason})
 	case OutcomeReject:
 		s.status = StatusRejected
+		s.notify(ctx, activities.KindRejected, store.AudienceApplicant, "", map[string]any{"reason": reason})
 	case OutcomeRequestInfo:
 		s.status = StatusInfoRequested
+		s.notify(ctx, activities.KindInformationRequested, store.AudienceApplicant, "", map[string]any{"reason": reason,
+			"deadline": s.replyDeadline(workflow.Now(ctx))})
 	}
 	out.Status = s.status
 	s.task = nil
+	in.Outcome = outcome
 	s.decision = &in
 	return out, nil
 }
@@ -427,6 +536,77 @@ func (s *foodVoucher) handlerActivity(ctx workflow.Context, activity any, arg an
 		return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, s.handlerOpts), activity, arg)
 	}
 	return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, s.localOpts), activity, arg)
+}
+
+// versionCasework2: reminders at 75% of a task's time, a deadline for
+// replies (then the case is withdrawn), four eyes above the fund's threshold,
+// and notifications. Decided once, at the start of a run.
+const versionCasework2 = "casework-2"
+
+// expiryWarning is how long before a voucher's end its holder is reminded.
+const expiryWarning = 7 * 24 * time.Hour
+
+func (s *foodVoucher) needsSecondApproval(amount int64) bool {
+	limit := s.c.Case.Fund.FourEyesAboveCents
+	return limit != nil && amount > *limit
+}
+
+// replyDeadline is when an unanswered request for information withdraws the case.
+func (s *foodVoucher) replyDeadline(from time.Time) time.Time {
+	days := s.c.Case.Fund.InfoReplyWorkingDays
+	if days <= 0 {
+		days = 10
+	}
+	return calendar.AddWorkingDays(from, days)
+}
+
+// awaitReply waits for the citizen's reply until the deadline; without one
+// the case is withdrawn and the citizen told so. It reports whether a reply came.
+func (s *foodVoucher) awaitReply(ctx, mctx workflow.Context) (bool, error) {
+	if !s.v2 {
+		return true, workflow.Await(ctx, func() bool { return s.infoReceived })
+	}
+	deadline := s.replyDeadline(workflow.Now(ctx))
+	ok, err := workflow.AwaitWithTimeout(ctx, deadline.Sub(workflow.Now(ctx)), func() bool { return s.infoReceived })
+	if err != nil {
+		return false, err
+	}
+	if !ok && s.replying {
+		// A reply accepted just before the deadline is being written: it counts.
+		if err := workflow.Await(ctx, func() bool { return !s.replying }); err != nil {
+			return false, err
+		}
+		ok = s.infoReceived
+	}
+	if ok {
+		return true, nil
+	}
+	s.status = StatusWithdrawn // refuses late replies from here on
+	if err := workflow.ExecuteActivity(mctx, acts.Withdraw, activities.WithdrawInput{
+		CaseID: s.in.CaseID, Deadline: deadline, At: workflow.Now(ctx),
+	}).Get(ctx, nil); err != nil {
+		return false, err
+	}
+	s.notify(ctx, activities.KindWithdrawn, store.AudienceApplicant, "", map[string]any{"deadline": deadline})
+	return false, nil
+}
+
+// notify sends a notification in the background: the case goes on while it
+// is delivered (finish waits for it).
+func (s *foodVoucher) notify(ctx workflow.Context, kind, audience, taskID string, data map[string]any) {
+	if !s.v2 {
+		return
+	}
+	s.notifySeq++
+	in := activities.NotifyInput{Key: fmt.Sprintf("%s:notify:%d:%s", s.in.CaseID, s.notifySeq, kind), CaseID: s.in.CaseID,
+		TaskID: taskID, Kind: kind, Audience: audience, Data: data, At: workflow.Now(ctx)}
+	s.notifying++
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		defer func() { s.notifying-- }()
+		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(gctx, s.notifyOpts), acts.Notify, in).Get(gctx, nil); err != nil {
+			workflow.GetLogger(gctx).Warn("notification not delivered", "key", in.Key, "error", err)
+		}
+	})
 }
 
 // invalid is a validator's refusal of a field, in English and Italian.

@@ -56,10 +56,13 @@ func testCase() activities.LoadCaseResult {
 type caseSuite struct {
 	suite.Suite
 	testsuite.WorkflowTestSuite
-	env      *testsuite.TestWorkflowEnvironment
-	caseRes  activities.LoadCaseResult
-	opened   []activities.OpenTaskInput
-	released []activities.TrancheInput
+	env       *testsuite.TestWorkflowEnvironment
+	caseRes   activities.LoadCaseResult
+	opened    []activities.OpenTaskInput
+	notes     []activities.NotifyInput
+	reminded  []activities.TaskActionInput
+	withdrawn *[]activities.WithdrawInput
+	released  []activities.TrancheInput
 }
 
 func TestCaseWorkflow(t *testing.T) { suite.Run(t, new(caseSuite)) }
@@ -69,7 +72,20 @@ func (s *caseSuite) SetupTest() {
 	s.env = s.NewTestWorkflowEnvironment()
 	s.env.SetStartTime(start)
 	s.env.RegisterActivity(&activities.Cases{})
-	s.opened, s.released = nil, nil
+	s.opened, s.released, s.notes, s.reminded = nil, nil, nil, nil
+	s.env.OnActivity(acts.Notify, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.NotifyInput) error {
+		s.notes = append(s.notes, in)
+		return nil
+	})
+	s.env.OnActivity(acts.RemindTask, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.TaskActionInput) error {
+		s.reminded = append(s.reminded, in)
+		return nil
+	})
+	s.withdrawn = &[]activities.WithdrawInput{}
+	s.env.OnActivity(acts.Withdraw, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.WithdrawInput) error {
+		*s.withdrawn = append(*s.withdrawn, in)
+		return nil
+	})
 	s.caseRes = testCase()
 	s.env.OnActivity(acts.LoadCase, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, _ activities.LoadCaseInput) (activities.LoadCaseResult, error) {
@@ -258,6 +274,10 @@ func (s *caseSuite) TestOverdueTaskIsEscalatedThenDecided() {
 	r := s.result()
 	s.Require().Len(escalated, 1)
 	s.Equal(time.Date(2026, 3, 5, 10, 0, 0, 0, rome), escalated[0].At.In(rome), "escalated exactly at the due date")
+	s.Require().Len(s.reminded, 1)
+	s.WithinDuration(start.Add(72*time.Hour*3/4), s.reminded[0].At, 0, "reminded at 75% of the time")
+	s.Contains(s.kinds(), activities.KindStaffReminder)
+	s.Contains(s.kinds(), activities.KindStaffEscalation)
 	s.Require().NotNil(state.Task)
 	s.True(state.Task.Escalated)
 	s.Equal(StatusRejected, r.Status)
@@ -383,4 +403,126 @@ func (s *caseSuite) TestNewTaskIsClaimableRightAfterTheReply() {
 	s.NoError(decide.rejected)
 	s.Equal(StatusClosed, r.Status)
 	s.env.AssertActivityNotCalled(s.T(), "EscalateTask", mock.Anything, mock.Anything)
+}
+
+func (s *caseSuite) kinds() []string {
+	var k []string
+	for _, n := range s.notes {
+		k = append(k, n.Kind)
+	}
+	return k
+}
+
+func (s *caseSuite) TestCitizenIsToldAtEveryStep() {
+	s.env.OnActivity(acts.ApplyDecision, mock.Anything, mock.Anything).Return(activities.DecisionResult{VoucherID: "v-1"}, nil)
+	s.claimAndDecide(time.Hour, worker, func(id string) DecideInput {
+		return DecideInput{TaskID: id, Actor: worker, Outcome: OutcomeApprove}
+	})
+	s.env.ExecuteWorkflow(FoodVoucher, FoodVoucherInput{CaseID: "BS-2026-000001"})
+	s.result()
+	s.Equal([]string{activities.KindApplicationReceived, activities.KindApproved, activities.KindVoucherReady,
+		activities.KindTrancheReleased, activities.KindVoucherExpiring}, s.kinds())
+	keys := map[string]bool{}
+	for _, n := range s.notes {
+		s.False(keys[n.Key], "notification key %s used twice", n.Key)
+		keys[n.Key] = true
+		s.Equal("applicant", n.Audience)
+	}
+	last := s.notes[len(s.notes)-1]
+	s.WithinDuration(s.caseRes.Case.Fund.ExpiresAt.Add(-7*24*time.Hour), last.At, 0, "expiry warning a week before the end")
+	s.Empty(s.reminded, "decided within the first hour: no reminder")
+}
+
+func (s *caseSuite) TestNoReplyByTheDeadlineWithdrawsTheCase() {
+	withdrawn := s.withdrawn
+	s.env.OnActivity(acts.ApplyDecision, mock.Anything, mock.Anything).Return(activities.DecisionResult{}, nil)
+	s.claimAndDecide(time.Hour, worker, func(id string) DecideInput {
+		return DecideInput{TaskID: id, Actor: worker, Outcome: OutcomeRequestInfo, Reason: "ISEE certificate missing"}
+	})
+	late := s.update(30*24*time.Hour, UpdateProvideInfo, func() any { return ProvideInfoInput{Actor: citizen, Message: "too late"} })
+	s.env.ExecuteWorkflow(FoodVoucher, FoodVoucherInput{CaseID: "BS-2026-000001"})
+	r := s.result()
+	s.Equal(StatusWithdrawn, r.Status)
+	s.Require().Len(*withdrawn, 1)
+	// Requested Monday 2 March 2026 11:01; ten working days later is Monday 16 March.
+	s.Equal(time.Date(2026, 3, 16, 11, 1, 0, 0, rome), (*withdrawn)[0].Deadline.In(rome))
+	s.WithinDuration((*withdrawn)[0].Deadline, (*withdrawn)[0].At, 0)
+	s.Contains(s.kinds(), activities.KindWithdrawn)
+	s.Contains(s.kinds(), activities.KindInformationRequested)
+	_ = late // the workflow has ended by then: the update is never delivered
+}
+
+func (s *caseSuite) TestReplyJustBeforeTheDeadlineCounts() {
+	s.env.OnActivity(acts.ApplyDecision, mock.Anything, mock.Anything).Return(activities.DecisionResult{VoucherID: "v"}, nil)
+	s.claimAndDecide(time.Hour, worker, func(id string) DecideInput {
+		return DecideInput{TaskID: id, Actor: worker, Outcome: OutcomeRequestInfo, Reason: "missing"}
+	})
+	reply := s.update(14*24*time.Hour+time.Hour, UpdateProvideInfo, func() any { return ProvideInfoInput{Actor: citizen, Message: "here"} })
+	s.claimAndDecide(16*24*time.Hour, worker, func(id string) DecideInput {
+		return DecideInput{TaskID: id, Actor: worker, Outcome: OutcomeReject, Reason: "not eligible"}
+	})
+	s.env.ExecuteWorkflow(FoodVoucher, FoodVoucherInput{CaseID: "BS-2026-000001"})
+	r := s.result()
+	s.NoError(reply.rejected)
+	s.Equal(StatusRejected, r.Status)
+	s.env.AssertActivityNotCalled(s.T(), "Withdraw", mock.Anything, mock.Anything)
+}
+
+func (s *caseSuite) TestFourEyesAboveTheThreshold() {
+	limit := int64(40000)
+	s.caseRes.Case.Fund.FourEyesAboveCents = &limit
+	var outcomes []string
+	s.env.OnActivity(acts.ApplyDecision, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.DecisionInput) (activities.DecisionResult, error) {
+			outcomes = append(outcomes, in.Outcome)
+			return activities.DecisionResult{VoucherID: "v"}, nil
+		})
+	supervisor := Actor{UserID: 20, Username: "supervisore", Role: "supervisor"}
+	other := Actor{UserID: 21, Username: "supervisore2", Role: "supervisor"}
+	// A supervisor gives the first approval of EUR 500 on the review task.
+	_, first := s.claimAndDecide(time.Hour, supervisor, func(id string) DecideInput {
+		return DecideInput{TaskID: id, Actor: supervisor, Outcome: OutcomeApprove, AmountCents: 50000}
+	})
+	var second string
+	sameClaims := s.update(2*time.Hour, UpdateClaim, func() any {
+		second = s.currentTaskID()
+		return ClaimInput{TaskID: second, Actor: supervisor}
+	})
+	operatorClaims := s.update(2*time.Hour+time.Second, UpdateClaim, func() any { return ClaimInput{TaskID: second, Actor: worker} })
+	otherClaims := s.update(3*time.Hour, UpdateClaim, func() any { return ClaimInput{TaskID: second, Actor: other} })
+	askInfo := s.update(3*time.Hour+time.Second, UpdateDecide, func() any {
+		return DecideInput{TaskID: second, Actor: other, Outcome: OutcomeRequestInfo, Reason: "?"}
+	})
+	approve := s.update(4*time.Hour, UpdateDecide, func() any {
+		return DecideInput{TaskID: second, Actor: other, Outcome: OutcomeApprove}
+	})
+	s.env.ExecuteWorkflow(FoodVoucher, FoodVoucherInput{CaseID: "BS-2026-000001"})
+	r := s.result()
+	s.NoError(first.err)
+	s.Equal(OutcomeFirstApproval, first.result.(DecideResult).Outcome)
+	s.Equal(ErrTypeForbidden, appErrType(sameClaims.rejected), "the first approver cannot approve twice")
+	s.Equal(ErrTypeForbidden, appErrType(operatorClaims.rejected), "the second approval is for supervisors")
+	s.NoError(otherClaims.rejected)
+	s.Equal(ErrTypeInvalidDecision, appErrType(askInfo.rejected))
+	s.NoError(approve.err)
+	s.Equal([]string{OutcomeFirstApproval, OutcomeApprove}, outcomes)
+	s.EqualValues(50000, r.AwardCents, "the second approver confirms the first amount")
+	s.Require().Len(s.opened, 2)
+	s.Equal(TaskSecondApproval, s.opened[1].Kind)
+	s.Equal("supervisor", s.opened[1].CandidateRole)
+	s.Contains(s.kinds(), activities.KindStaffAssigned)
+}
+
+func (s *caseSuite) TestFourEyesNotNeededAtOrBelowTheThreshold() {
+	limit := int64(40000)
+	s.caseRes.Case.Fund.FourEyesAboveCents = &limit
+	s.env.OnActivity(acts.ApplyDecision, mock.Anything, mock.Anything).Return(activities.DecisionResult{VoucherID: "v"}, nil)
+	_, d := s.claimAndDecide(time.Hour, worker, func(id string) DecideInput {
+		return DecideInput{TaskID: id, Actor: worker, Outcome: OutcomeApprove, AmountCents: 40000}
+	})
+	s.env.ExecuteWorkflow(FoodVoucher, FoodVoucherInput{CaseID: "BS-2026-000001"})
+	r := s.result()
+	s.NoError(d.err)
+	s.EqualValues(40000, r.AwardCents)
+	s.Len(s.opened, 1)
 }

@@ -45,7 +45,18 @@ const (
 	StatusApproved      = "approved"
 	StatusRejected      = "rejected"
 	StatusClosed        = "closed"
+	StatusWithdrawn     = "withdrawn"
 )
+
+// Task kinds.
+const (
+	TaskReview         = "review"
+	TaskSecondApproval = "second_approval"
+)
+
+// OutcomeFirstApproval is what an approval above the fund's four-eyes
+// threshold becomes: it waits for a second approver.
+const OutcomeFirstApproval = activities.OutcomeFirstApproval
 
 // Actor is the authenticated person behind an update, as the API saw them.
 type Actor struct {
@@ -128,6 +139,7 @@ type ProvideInfoResult struct {
 // TaskState is the current human task as the workflow knows it.
 type TaskState struct {
 	ID          string    `json:"id"`
+	Kind        string    `json:"kind,omitempty"`
 	DueAt       time.Time `json:"due_at"`
 	ClaimedByID int64     `json:"claimed_by_id,omitempty"`
 	ClaimedBy   string    `json:"claimed_by,omitempty"`

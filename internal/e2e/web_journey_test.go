@@ -86,11 +86,9 @@ func assertText(t *testing.T, p *browsertest.Page, wants ...string) {
 // assertCleanConsole fails the test (without stopping it) for every uncaught
 // script error, Content-Security-Policy refusal or failed resource the pages
 // reported in the browser console. Not counted: Chromium's own request for
-// /favicon.ico, the 422 answer of a form with errors (the intended status),
-// and the refusal of the one data: font in Bootstrap Italia's stylesheet
-// (VideoJS's icon font, for video players the portal does not have), which
-// the portal's font-src 'self' blocks by design. Lines containing one of
-// expected (error answers the test asked for) are not counted either.
+// /favicon.ico and the 422 answer of a form with errors (the intended
+// status). Lines containing one of expected (error answers the test asked
+// for) are not counted either.
 func assertCleanConsole(t *testing.T, expected []string, pages ...*browsertest.Page) {
 	t.Helper()
 	for _, p := range pages {
@@ -103,8 +101,7 @@ func assertCleanConsole(t *testing.T, expected []string, pages ...*browsertest.P
 			}
 			switch {
 			case strings.Contains(line, "/favicon.ico"),
-				strings.Contains(line, "status of 422"),
-				strings.Contains(line, "Loading the font 'data:application/font-woff;"):
+				strings.Contains(line, "status of 422"):
 			case strings.HasPrefix(line, "exception:"), strings.HasPrefix(line, "console.error"),
 				strings.HasPrefix(line, "log security/"), strings.Contains(line, "Content Security Policy"),
 				strings.HasPrefix(line, "log network/error"):

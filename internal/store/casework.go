@@ -53,6 +53,9 @@ type FundTerms struct {
 	OpensAt            time.Time `json:"opens_at"`
 	ClosesAt           time.Time `json:"closes_at"`
 	ExpiresAt          time.Time `json:"expires_at"`
+	// FourEyesAboveCents: approvals above it need a second approver (nil: never).
+	FourEyesAboveCents   *int64 `json:"four_eyes_above_cents,omitempty"`
+	InfoReplyWorkingDays int    `json:"info_reply_working_days,omitempty"`
 }
 
 // CaseInfo is a case as its workflow sees it.
@@ -125,11 +128,13 @@ func (s *Store) LoadCase(ctx context.Context, caseID string) (CaseInfo, error) {
 	err := s.InTx(ctx, System, func(tx pgx.Tx) error {
 		return tx.QueryRow(ctx, `SELECT c.id, c.district_id, c.municipality_id, c.applicant_id, c.tax_code, c.form_id,
 				c.form_version, c.status, c.data, c.created_at,
-				f.id, f.name, f.isee_threshold_cents, f.rule, f.tranches, f.review_working_days, f.opens_at, f.closes_at, f.expires_at
+				f.id, f.name, f.isee_threshold_cents, f.rule, f.tranches, f.review_working_days, f.opens_at, f.closes_at, f.expires_at,
+				f.four_eyes_above_cents, f.info_reply_working_days
 			FROM cases c JOIN funds f ON f.id = c.fund_id WHERE c.id = $1`, caseID).
 			Scan(&c.ID, &c.DistrictID, &c.MunicipalityID, &c.ApplicantID, &c.TaxCode, &c.FormID, &c.FormVersion, &c.Status,
 				&c.Data, &c.CreatedAt, &c.Fund.ID, &c.Fund.Name, &c.Fund.ISEEThresholdCents, &rule, &tranches,
-				&c.Fund.ReviewWorkingDays, &c.Fund.OpensAt, &c.Fund.ClosesAt, &c.Fund.ExpiresAt)
+				&c.Fund.ReviewWorkingDays, &c.Fund.OpensAt, &c.Fund.ClosesAt, &c.Fund.ExpiresAt,
+				&c.Fund.FourEyesAboveCents, &c.Fund.InfoReplyWorkingDays)
 	})
 	if err != nil {
 		return CaseInfo{}, MapError(err)
@@ -196,14 +201,25 @@ type OpenTaskInput struct {
 	Round  int
 	DueAt  time.Time
 	At     time.Time
+	// Kind is review (default) or second_approval; CandidateRole operator
+	// (default) or supervisor.
+	Kind          string
+	CandidateRole string
 }
 
 // OpenTask inserts the review task once and puts the case in review.
 func (s *Store) OpenTask(ctx context.Context, in OpenTaskInput) error {
 	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `INSERT INTO tasks (id, case_id, district_id, municipality_id, kind, status, due_at, created_at)
-			SELECT $1, c.id, c.district_id, c.municipality_id, 'review', 'open', $3, $4 FROM cases c WHERE c.id = $2
-			ON CONFLICT (id) DO NOTHING`, in.TaskID, in.CaseID, in.DueAt, in.At)
+		kind, role := in.Kind, in.CandidateRole
+		if kind == "" {
+			kind = "review"
+		}
+		if role == "" {
+			role = "operator"
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO tasks (id, case_id, district_id, municipality_id, kind, candidate_role, status, due_at, created_at)
+			SELECT $1, c.id, c.district_id, c.municipality_id, $5, $6, 'open', $3, $4 FROM cases c WHERE c.id = $2
+			ON CONFLICT (id) DO NOTHING`, in.TaskID, in.CaseID, in.DueAt, in.At, kind, role)
 		if err != nil {
 			return err
 		}
@@ -213,7 +229,7 @@ func (s *Store) OpenTask(ctx context.Context, in OpenTaskInput) error {
 			}
 		}
 		return AddEvent(ctx, tx, Event{Key: fmt.Sprintf("%s:task:%d:opened", in.CaseID, in.Round), CaseID: in.CaseID, At: in.At,
-			Type: "task_opened", Actor: "system", Detail: map[string]any{"task_id": in.TaskID, "due_at": in.DueAt}})
+			Type: "task_opened", Actor: "system", Detail: map[string]any{"task_id": in.TaskID, "due_at": in.DueAt, "kind": kind}})
 	}))
 }
 
@@ -254,7 +270,7 @@ func (s *Store) ReleaseTask(ctx context.Context, in TaskActionInput) error {
 // EscalateTask flags an overdue task.
 func (s *Store) EscalateTask(ctx context.Context, in TaskActionInput, dueAt time.Time) error {
 	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE tasks SET escalated_at = coalesce(escalated_at, $2) WHERE id = $1`, in.TaskID, in.At); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE tasks SET escalated_at = coalesce(escalated_at, $2), priority = 'high' WHERE id = $1`, in.TaskID, in.At); err != nil {
 			return err
 		}
 		return AddEvent(ctx, tx, Event{Key: fmt.Sprintf("%s:task:%s:escalated", in.CaseID, in.TaskID), CaseID: in.CaseID,

@@ -1,0 +1,110 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"strconv"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+
+	"sportello/internal/store"
+)
+
+// Notification kinds (templates of internal/notify).
+const (
+	KindApplicationReceived  = "application_received"
+	KindInformationRequested = "information_requested"
+	KindApproved             = "approved"
+	KindRejected             = "rejected"
+	KindVoucherReady         = "voucher_ready"
+	KindTrancheReleased      = "tranche_released"
+	KindVoucherExpiring      = "voucher_expiring"
+	KindWithdrawn            = "withdrawn"
+	KindStaffAssigned        = "staff_assigned"
+	KindStaffReminder        = "staff_reminder"
+	KindStaffEscalation      = "staff_escalation"
+)
+
+// Mailer renders a notification template and delivers it over SMTP. The
+// worker adapts internal/notify to it.
+type Mailer interface {
+	// Send renders kind in lang with data and sends it to one person; key
+	// makes the message recognisable when a retry sends it again.
+	Send(ctx context.Context, to, toName, kind, lang, key string, data map[string]any) (subject string, err error)
+	// Permanent reports an error that retrying will not cure (a refused address).
+	Permanent(err error) bool
+}
+
+// NotifyInput is one notification to an audience of a case.
+type NotifyInput struct {
+	Key      string // unique per notification; the recipient is appended
+	CaseID   string
+	TaskID   string
+	Kind     string
+	Audience string // store.AudienceApplicant, AudienceAssignee, AudienceSupervisors
+	Data     map[string]any
+	At       time.Time
+}
+
+// Notify sends a notification to everyone in the audience, once each. A
+// citizen without an e-mail address is left to the Social Point (a letter or
+// a phone call), which the case timeline asks for. Staff without an address
+// are skipped.
+func (a *Cases) Notify(ctx context.Context, in NotifyInput) error {
+	recipients, err := a.Store.Recipients(ctx, in.CaseID, in.TaskID, in.Audience)
+	if err != nil {
+		return err
+	}
+	var retry error
+	for _, r := range recipients {
+		key := in.Key + ":" + strconv.FormatInt(r.UserID, 10)
+		if r.Email == "" {
+			if in.Audience != store.AudienceApplicant {
+				continue
+			}
+			if _, err := a.Store.BeginNotification(ctx, store.OutboxEntry{Key: key, CaseID: in.CaseID, Kind: in.Kind,
+				Channel: "social_point", Recipient: r.Name, Lang: r.Lang}); err != nil {
+				return err
+			}
+			if err := a.Store.ContactNeeded(ctx, key, in.CaseID, in.Kind, in.At); err != nil {
+				return err
+			}
+			continue
+		}
+		status, err := a.Store.BeginNotification(ctx, store.OutboxEntry{Key: key, CaseID: in.CaseID, Kind: in.Kind,
+			Channel: "email", Recipient: r.Email, Lang: r.Lang})
+		if err != nil {
+			return err
+		}
+		if status == store.NotificationSent || a.Mailer == nil {
+			continue // delivered by an earlier attempt, or no mail server configured: stays pending
+		}
+		data := maps.Clone(in.Data)
+		if data == nil {
+			data = map[string]any{}
+		}
+		data["case_id"] = in.CaseID
+		data["name"] = r.Name
+		data["portal_url"] = a.PortalURL
+		_, sendErr := a.Mailer.Send(ctx, r.Email, r.Name, in.Kind, r.Lang, key, data)
+		switch {
+		case sendErr == nil:
+			if err := a.Store.FinishNotification(ctx, key, store.NotificationSent, nil); err != nil {
+				return err
+			}
+		case a.Mailer.Permanent(sendErr):
+			activity.GetLogger(ctx).Warn("notification refused for good", "key", key, "error", sendErr)
+			if err := a.Store.FinishNotification(ctx, key, store.NotificationFailed, sendErr); err != nil {
+				return err
+			}
+		default:
+			if err := a.Store.FinishNotification(ctx, key, store.NotificationPending, sendErr); err != nil {
+				return err
+			}
+			retry = errors.Join(retry, sendErr)
+		}
+	}
+	return retry // Temporal retries; delivered recipients are skipped next time
+}

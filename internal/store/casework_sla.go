@@ -1,0 +1,184 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// RemindTask records the reminder sent when 75% of a task's time has passed.
+func (s *Store) RemindTask(ctx context.Context, in TaskActionInput, dueAt time.Time) error {
+	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE tasks SET reminded_at = coalesce(reminded_at, $2) WHERE id = $1`, in.TaskID, in.At); err != nil {
+			return err
+		}
+		return AddEvent(ctx, tx, Event{Key: fmt.Sprintf("%s:task:%s:reminder", in.CaseID, in.TaskID), CaseID: in.CaseID,
+			At: in.At, Type: "task_reminder", Actor: "system",
+			Detail: map[string]any{"task_id": in.TaskID, "due_at": dueAt, "reason": "75% of the time for the review has passed"}})
+	}))
+}
+
+// FirstApprovalInput is an approval that needs a second approver.
+type FirstApprovalInput struct {
+	DecisionInput
+	AmountCents int64
+}
+
+// FirstApproval closes the review task with the first approver's decision;
+// the award waits for the second approval.
+func (s *Store) FirstApproval(ctx context.Context, in FirstApprovalInput) error {
+	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+		if err := closeTask(ctx, tx, in.TaskID, "first_approval", in.At); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE cases SET updated_at = $2 WHERE id = $1`, in.CaseID, in.At); err != nil {
+			return err
+		}
+		return AddEvent(ctx, tx, Event{Key: in.CaseID + ":task:" + in.TaskID + ":decision", CaseID: in.CaseID, At: in.At,
+			Type: "first_approval", Actor: in.Actor,
+			Detail: map[string]any{"task_id": in.TaskID, "amount_cents": in.AmountCents, "reason": in.Reason,
+				"next": "a second approval by a supervisor is required"}})
+	}))
+}
+
+// WithdrawInput closes a case whose applicant did not answer in time.
+type WithdrawInput struct {
+	CaseID   string
+	Deadline time.Time
+	At       time.Time
+}
+
+// Withdraw marks the case withdrawn.
+func (s *Store) Withdraw(ctx context.Context, in WithdrawInput) error {
+	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE cases SET status = 'withdrawn', updated_at = $2 WHERE id = $1`, in.CaseID, in.At); err != nil {
+			return err
+		}
+		return AddEvent(ctx, tx, Event{Key: in.CaseID + ":withdrawn", CaseID: in.CaseID, At: in.At, Type: "withdrawn",
+			Actor: "system", Detail: map[string]any{"deadline": in.Deadline,
+				"reason": "no reply to the request for information by the deadline"}})
+	}))
+}
+
+// Recipient is someone a notification goes to.
+type Recipient struct {
+	UserID int64
+	Name   string
+	Email  string // "" when the person has no e-mail address
+	Lang   string
+}
+
+// Audiences of notifications.
+const (
+	AudienceApplicant   = "applicant"
+	AudienceAssignee    = "assignee"    // who claimed the task, or the municipality's operators
+	AudienceSupervisors = "supervisors" // the district's supervisors
+)
+
+// Recipients resolves an audience for a case (and task, for the assignee).
+func (s *Store) Recipients(ctx context.Context, caseID, taskID, audience string) ([]Recipient, error) {
+	var out []Recipient
+	err := s.InTx(ctx, System, func(tx pgx.Tx) error {
+		var rows pgx.Rows
+		var err error
+		switch audience {
+		case AudienceApplicant:
+			// The account's address, else the one given in the application.
+			rows, err = tx.Query(ctx, `SELECT u.id, u.display_name,
+					coalesce(nullif(u.email, ''), nullif(c.data->'applicant'->>'email', ''), '')
+				FROM cases c JOIN users u ON u.id = c.applicant_id WHERE c.id = $1`, caseID)
+		case AudienceAssignee:
+			rows, err = tx.Query(ctx, `SELECT u.id, u.display_name, coalesce(u.email, '') FROM tasks t JOIN users u ON u.id = t.claimed_by
+				WHERE t.id::text = $1
+				UNION ALL
+				SELECT u.id, u.display_name, coalesce(u.email, '') FROM cases c JOIN users u
+				  ON u.role = 'operator' AND u.municipality_id = c.municipality_id
+				WHERE c.id = $2 AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id::text = $1 AND t.claimed_by IS NOT NULL)
+				ORDER BY 1`, taskID, caseID)
+		case AudienceSupervisors:
+			rows, err = tx.Query(ctx, `SELECT u.id, u.display_name, coalesce(u.email, '') FROM cases c JOIN users u
+				ON u.role = 'supervisor' AND u.district_id = c.district_id WHERE c.id = $1 ORDER BY u.id`, caseID)
+		default:
+			return fmt.Errorf("unknown audience %q", audience)
+		}
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			r := Recipient{Lang: "it"}
+			if err := rows.Scan(&r.UserID, &r.Name, &r.Email); err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return rows.Err()
+	})
+	return out, MapError(err)
+}
+
+// Outbox states.
+const (
+	NotificationPending = "pending"
+	NotificationSent    = "sent"
+	NotificationFailed  = "failed"
+)
+
+// OutboxEntry is one notification to one recipient.
+type OutboxEntry struct {
+	Key       string
+	CaseID    string
+	Kind      string
+	Channel   string // email or social_point
+	Recipient string
+	Lang      string
+	Subject   string
+}
+
+// BeginNotification records a notification once and returns its status:
+// "sent" means an earlier attempt already delivered it.
+func (s *Store) BeginNotification(ctx context.Context, e OutboxEntry) (string, error) {
+	var status string
+	err := s.InTx(ctx, System, func(tx pgx.Tx) error {
+		var caseID any
+		if e.CaseID != "" {
+			caseID = e.CaseID
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO notifications (key, case_id, kind, channel, recipient, lang, subject, status)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending') ON CONFLICT (key) DO NOTHING`,
+			e.Key, caseID, e.Kind, e.Channel, e.Recipient, e.Lang, e.Subject); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `UPDATE notifications SET attempts = attempts + 1 WHERE key = $1 RETURNING status`, e.Key).Scan(&status)
+	})
+	return status, MapError(err)
+}
+
+// FinishNotification records the outcome of a delivery attempt.
+func (s *Store) FinishNotification(ctx context.Context, key, status string, cause error) error {
+	var msg any
+	if cause != nil {
+		msg = cause.Error()
+	}
+	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE notifications SET status = $2, last_error = $3,
+			sent_at = CASE WHEN $2 = 'sent' THEN now() ELSE sent_at END WHERE key = $1`, key, status, msg)
+		return err
+	}))
+}
+
+// ContactNeeded puts on the case timeline that the Social Point must reach a
+// citizen who has no e-mail address (letter or phone call).
+func (s *Store) ContactNeeded(ctx context.Context, key, caseID, kind string, at time.Time) error {
+	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+		return AddEvent(ctx, tx, Event{Key: key + ":contact", CaseID: caseID, At: at, Type: "contact_needed", Actor: "system",
+			Detail: map[string]any{"notification": kind,
+				"reason": "the citizen has no e-mail address: the Social Point sends a letter or phones"}})
+	}))
+}
+
+// ErrNoRecipient is returned when an audience resolves to nobody.
+var ErrNoRecipient = errors.New("no recipient")
