@@ -59,6 +59,7 @@ type checkView struct {
 	OutcomeText string
 	Icon        string // sprite id
 	Detail      string
+	DetailEN    bool // English text shown on an Italian page (marked lang="en")
 }
 
 type eventView struct {
@@ -314,6 +315,11 @@ func (s *server) precheckView(c *gin.Context, raw json.RawMessage) *precheckView
 	out := &precheckView{Passed: p.Passed, At: romeDateTime(p.At), AtISO: htmlTime(p.At)}
 	for _, ch := range p.Checks {
 		cv := checkView{Label: s.tOr(c, "staff.check."+ch.Name, ch.Name), Outcome: ch.Outcome, Detail: ch.Detail}
+		if pageLang(c) == "it" && ch.DetailIT != "" {
+			cv.Detail = ch.DetailIT // cases checked before the Italian text existed keep the English one
+		} else if pageLang(c) == "it" {
+			cv.DetailEN = true
+		}
 		switch ch.Outcome {
 		case "pass":
 			cv.Icon = "it-check-circle"
