@@ -24,6 +24,12 @@ type config struct {
 	PGPort          int    // SPORTELLO_PG_PORT
 	LogLevel        slog.Level
 	LogFormat       string // SPORTELLO_LOG_FORMAT: text or json
+	// Mail (dev): the local catcher listens on SMTPAddr and shows its inbox
+	// on MailcatcherHTTP, unless SMTPHost points to another server.
+	SMTPHost        string // SPORTELLO_SMTP_HOST as given ("" = the local catcher)
+	SMTPAddr        string // SPORTELLO_SMTP_ADDR, default 127.0.0.1:$SPORTELLO_SMTP_PORT (1025)
+	MailcatcherHTTP string // SPORTELLO_MAILCATCHER_HTTP, default 127.0.0.1:8025
+	MailURL         string // set by dev: the web inbox, when the catcher runs
 }
 
 const (
@@ -31,6 +37,8 @@ const (
 	devDatabase     = "sportello"
 	devTemporalPort = 7233
 	devTemporalUI   = 8233
+	devSMTPPort     = 1025
+	devMailcatcher  = "127.0.0.1:8025"
 )
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -52,6 +60,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		DataDir:         get("SPORTELLO_DATA_DIR", ".data"),
 		TemporalBin:     get("SPORTELLO_TEMPORAL_BIN", "bin/temporal"),
 		LogFormat:       get("SPORTELLO_LOG_FORMAT", "text"),
+		SMTPHost:        get("SPORTELLO_SMTP_HOST", ""),
+		SMTPAddr:        get("SPORTELLO_SMTP_ADDR", "127.0.0.1:"+get("SPORTELLO_SMTP_PORT", strconv.Itoa(devSMTPPort))),
+		MailcatcherHTTP: get("SPORTELLO_MAILCATCHER_HTTP", devMailcatcher),
 	}
 	port, err := strconv.Atoi(get("SPORTELLO_PG_PORT", strconv.Itoa(devPGPort)))
 	if err != nil || port <= 0 || port > 65535 {
@@ -86,6 +97,10 @@ const envHelp = `Environment:
   SPORTELLO_DATA_DIR         dev state folder (default .data)
   SPORTELLO_TEMPORAL_BIN     Temporal CLI used by dev (default bin/temporal)
   SPORTELLO_PG_PORT          port of the dev PostgreSQL cluster (default 55432)
+  SPORTELLO_SMTP_HOST        SMTP server of notifications (default 127.0.0.1: dev's mail catcher; another host: no catcher)
+  SPORTELLO_SMTP_PORT        SMTP port (default 1025); also _FROM, _FROM_NAME, _USERNAME, _PASSWORD, _TLS (none|starttls|tls)
+  SPORTELLO_SMTP_ADDR        dev: address of the mail catcher (default 127.0.0.1:$SPORTELLO_SMTP_PORT)
+  SPORTELLO_MAILCATCHER_HTTP dev: web inbox of the mail catcher (default 127.0.0.1:8025)
   SPORTELLO_LOG_LEVEL        debug, info, warn, error (default info)
   SPORTELLO_LOG_FORMAT       text or json (default text)
 `

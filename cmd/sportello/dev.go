@@ -42,6 +42,15 @@ func runDev(ctx context.Context, cfg config, logger *slog.Logger, args []string)
 	defer unlock()
 	started := time.Now()
 
+	// (a0) The mail catcher: notifications go to a local inbox.
+	if mc := startMailCatcher(ctx, &cfg, dataDir, logger); mc != nil {
+		defer func() {
+			if err := mc.Stop(); err != nil {
+				logger.Error("stop mail catcher", "err", err)
+			}
+		}()
+	}
+
 	// (a) PostgreSQL.
 	if !cfg.DatabaseURLSet {
 		cluster, err := pglocal.Start(ctx, pglocal.Options{
@@ -131,6 +140,36 @@ func runDev(ctx context.Context, cfg config, logger *slog.Logger, args []string)
 	return err
 }
 
+// startMailCatcher starts the local SMTP catcher and its web inbox unless
+// SPORTELLO_SMTP_HOST names another server. A busy port is not fatal: the
+// stack runs, and the banner says the catcher is off.
+func startMailCatcher(ctx context.Context, cfg *config, dataDir string, logger *slog.Logger) *devstack.MailCatcher {
+	if !localSMTPHost(cfg.SMTPHost) {
+		logger.Info("mail catcher not started: notifications go to SPORTELLO_SMTP_HOST", "host", cfg.SMTPHost)
+		return nil
+	}
+	mc, err := devstack.StartMailCatcher(ctx, devstack.MailOptions{
+		SMTPAddr: cfg.SMTPAddr,
+		HTTPAddr: cfg.MailcatcherHTTP,
+		Dir:      filepath.Join(dataDir, "mail"),
+		Logger:   logger,
+	})
+	if err != nil {
+		logger.Warn("mail catcher not started (set SPORTELLO_SMTP_ADDR and SPORTELLO_MAILCATCHER_HTTP to free ports)", "err", err)
+		return nil
+	}
+	cfg.MailURL = mc.URL()
+	return mc
+}
+
+func localSMTPHost(host string) bool {
+	if host == "" || host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // lockDataDir makes sure one `dev` at a time uses dataDir: a second one
 // waits (up to 60s) for a previous one that is still shutting down.
 func lockDataDir(ctx context.Context, dataDir string, logger *slog.Logger) (func(), error) {
@@ -174,6 +213,14 @@ func printBanner(out io.Writer, cfg config, addr, dataDir string, took time.Dura
 	fmt.Fprintf(tw, "  OpenAPI\t%s/api/v1/openapi.json\n", base)
 	fmt.Fprintf(tw, "  Temporal Web UI\t%s/namespaces/%s/workflows\n", cfg.TemporalUIURL, cfg.Namespace)
 	fmt.Fprintf(tw, "  Temporal\t%s (namespace %s)\n", cfg.TemporalAddress, cfg.Namespace)
+	switch {
+	case cfg.MailURL != "":
+		fmt.Fprintf(tw, "  Posta (mail catcher)\t%s\n", cfg.MailURL)
+	case !localSMTPHost(cfg.SMTPHost):
+		fmt.Fprintf(tw, "  Posta (mail catcher)\toff: mail goes to %s\n", cfg.SMTPHost)
+	default:
+		fmt.Fprintf(tw, "  Posta (mail catcher)\tnot running (see the log)\n")
+	}
 	fmt.Fprintf(tw, "  Database\t%s\n", redactURL(cfg.DatabaseURL))
 	fmt.Fprintf(tw, "  Data folder\t%s\n", dataDir)
 	_ = tw.Flush()
