@@ -258,6 +258,8 @@ func (s *server) decisionSubmit(c *gin.Context) error {
 			switch res.Outcome {
 			case workflows.OutcomeApprove:
 				setFlash(c, "success", "staff.case.done.approve", t.CaseID, formatEuro(lang, res.AmountCents))
+			case workflows.OutcomeFirstApproval:
+				setFlash(c, "success", "staff.case.done.first_approval", t.CaseID, formatEuro(lang, res.AmountCents))
 			case workflows.OutcomeReject:
 				setFlash(c, "success", "staff.case.done.reject", t.CaseID)
 			default:

@@ -118,6 +118,8 @@ var staffMessages = map[string]msg{
 	"staff.case.reason_hint":          {"Obbligatoria per respingere o chiedere integrazioni: il cittadino la leggerà.", "Required to reject or to ask for information: the citizen will read it."},
 	"staff.case.submit":               {"Registra la decisione", "Record the decision"},
 	"staff.case.done.approve":         {"Pratica %s accolta: assegnati %s. Il buono è stato emesso.", "Case %s approved: %s awarded. The voucher has been issued."},
+	"inbox.second_approval":           {"Seconda approvazione", "Second approval"},
+	"staff.case.done.first_approval":  {"Prima approvazione registrata per la pratica %s (%s): per l'importo serve la seconda approvazione di un supervisore diverso.", "First approval recorded for case %s (%s): the amount needs a second approval by a different supervisor."},
 	"staff.case.done.reject":          {"Pratica %s respinta. Il cittadino riceverà la motivazione.", "Case %s rejected. The citizen will get the reason."},
 	"staff.case.done.request_info":    {"Richiesta di integrazioni inviata per la pratica %s.", "Request for information sent for case %s."},
 

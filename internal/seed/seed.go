@@ -32,19 +32,23 @@ type Options struct {
 
 // Fund parameters of the food-voucher funds.
 const (
-	EuroPerResident     = 3
-	MinBudgetCents      = 5_000_00
-	ISEEThresholdCents  = 15_000_00
-	ReviewWorkingDays   = 3
-	FundOpenDays        = 60
-	FundExpiryDays      = 120
-	foodVoucherRule     = `{"base_cents":15000,"per_extra_member_cents":10000,"per_minor_cents":5000,"max_cents":55000}`
-	foodVoucherTranches = `[{"percent":50,"after_days":0},{"percent":50,"after_days":14}]`
-	budgetRoundingCents = 1_000_00
-	fundingKeyPrefix    = "funding:"
-	fundIDPrefix        = "buoni-spesa-"
-	fundNamePrefix      = "Buoni spesa "
-	europeRomeName      = "Europe/Rome"
+	EuroPerResident    = 3
+	MinBudgetCents     = 5_000_00
+	ISEEThresholdCents = 15_000_00
+	ReviewWorkingDays  = 3
+	// FourEyesAboveCents: awards above EUR 500 need a second approver.
+	FourEyesAboveCents = 500_00
+	// InfoReplyWorkingDays a citizen has to answer a request for information.
+	InfoReplyWorkingDays = 10
+	FundOpenDays         = 60
+	FundExpiryDays       = 120
+	foodVoucherRule      = `{"base_cents":15000,"per_extra_member_cents":10000,"per_minor_cents":5000,"max_cents":55000}`
+	foodVoucherTranches  = `[{"percent":50,"after_days":0},{"percent":50,"after_days":14}]`
+	budgetRoundingCents  = 1_000_00
+	fundingKeyPrefix     = "funding:"
+	fundIDPrefix         = "buoni-spesa-"
+	fundNamePrefix       = "Buoni spesa "
+	europeRomeName       = "Europe/Rome"
 )
 
 // FundID is the id of a municipality's food-voucher fund for a year.
@@ -162,12 +166,13 @@ func ensureFund(ctx context.Context, tx pgx.Tx, d District, m Municipality, open
 	id := FundID(m.ID, opens.Year())
 	var created string
 	err := tx.QueryRow(ctx, `INSERT INTO funds (id, district_id, municipality_id, form_id, name, isee_threshold_cents,
-			rule, tranches, review_working_days, opens_at, closes_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12)
+			rule, tranches, review_working_days, opens_at, closes_at, expires_at, four_eyes_above_cents, info_reply_working_days)
+		VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12, $13, $14)
 		ON CONFLICT (id) DO NOTHING RETURNING id`,
 		id, d.ID, m.ID, FoodVoucherForm, fmt.Sprintf("%s%d - %s", fundNamePrefix, opens.Year(), m.Name),
 		int64(ISEEThresholdCents), foodVoucherRule, foodVoucherTranches, ReviewWorkingDays,
-		opens, opens.AddDate(0, 0, FundOpenDays), opens.AddDate(0, 0, FundExpiryDays)).Scan(&created)
+		opens, opens.AddDate(0, 0, FundOpenDays), opens.AddDate(0, 0, FundExpiryDays),
+		int64(FourEyesAboveCents), InfoReplyWorkingDays).Scan(&created)
 	if err == pgx.ErrNoRows {
 		return nil // already there: never reopened or refunded
 	}
