@@ -57,6 +57,15 @@ func (a *Cases) Notify(ctx context.Context, in NotifyInput) error {
 	if err != nil {
 		return err
 	}
+	facts, err := a.Store.NotificationFacts(ctx, in.CaseID)
+	if err != nil {
+		return err
+	}
+	// What the workflow knows wins over the database's facts.
+	maps.Copy(facts, in.Data)
+	if in.Kind == KindInformationRequested {
+		facts["question"], facts["reply_by"] = in.Data["reason"], in.Data["deadline"]
+	}
 	var retry error
 	for _, r := range recipients {
 		key := in.Key + ":" + strconv.FormatInt(r.UserID, 10)
@@ -81,13 +90,10 @@ func (a *Cases) Notify(ctx context.Context, in NotifyInput) error {
 		if status == store.NotificationSent || a.Mailer == nil {
 			continue // delivered by an earlier attempt, or no mail server configured: stays pending
 		}
-		data := maps.Clone(in.Data)
-		if data == nil {
-			data = map[string]any{}
-		}
-		data["case_id"] = in.CaseID
+		data := maps.Clone(facts)
 		data["name"] = r.Name
 		data["portal_url"] = a.PortalURL
+		data["path"] = "/cases/" + in.CaseID // the case page, for the citizen and for staff alike
 		_, sendErr := a.Mailer.Send(ctx, r.Email, r.Name, in.Kind, r.Lang, key, data)
 		switch {
 		case sendErr == nil:

@@ -18,13 +18,26 @@ func Register(r sdkworker.Registry, acts *activities.Cases) {
 }
 
 // New returns a worker polling taskQueue (workflows.TaskQueue when empty),
-// with everything registered. Call Start/Run and Stop on it.
+// with everything registered, that records notifications without sending
+// them. Call Start/Run and Stop on it.
 func New(c client.Client, st *store.Store, taskQueue string) sdkworker.Worker {
-	if taskQueue == "" {
-		taskQueue = workflows.TaskQueue
+	return NewWith(c, st, Config{TaskQueue: taskQueue})
+}
+
+// Config is what a worker's activities need besides the database.
+type Config struct {
+	TaskQueue string            // workflows.TaskQueue when empty
+	Mailer    activities.Mailer // nil: notifications stay in the outbox
+	PortalURL string            // base URL of the web portal, for links in messages
+}
+
+// NewWith returns a worker with the given configuration.
+func NewWith(c client.Client, st *store.Store, cfg Config) sdkworker.Worker {
+	if cfg.TaskQueue == "" {
+		cfg.TaskQueue = workflows.TaskQueue
 	}
-	w := sdkworker.New(c, taskQueue, Options())
-	Register(w, &activities.Cases{Store: st})
+	w := sdkworker.New(c, cfg.TaskQueue, Options())
+	Register(w, &activities.Cases{Store: st, Mailer: cfg.Mailer, PortalURL: cfg.PortalURL})
 	return w
 }
 

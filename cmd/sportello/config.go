@@ -1,6 +1,8 @@
 package main
 
 import (
+	"sportello/internal/notify"
+
 	"fmt"
 	"log/slog"
 	"os"
@@ -26,10 +28,12 @@ type config struct {
 	LogFormat       string // SPORTELLO_LOG_FORMAT: text or json
 	// Mail (dev): the local catcher listens on SMTPAddr and shows its inbox
 	// on MailcatcherHTTP, unless SMTPHost points to another server.
-	SMTPHost        string // SPORTELLO_SMTP_HOST as given ("" = the local catcher)
-	SMTPAddr        string // SPORTELLO_SMTP_ADDR, default 127.0.0.1:$SPORTELLO_SMTP_PORT (1025)
-	MailcatcherHTTP string // SPORTELLO_MAILCATCHER_HTTP, default 127.0.0.1:8025
-	MailURL         string // set by dev: the web inbox, when the catcher runs
+	SMTPHost        string        // SPORTELLO_SMTP_HOST as given ("" = the local catcher)
+	SMTPAddr        string        // SPORTELLO_SMTP_ADDR, default 127.0.0.1:$SPORTELLO_SMTP_PORT (1025)
+	MailcatcherHTTP string        // SPORTELLO_MAILCATCHER_HTTP, default 127.0.0.1:8025
+	MailURL         string        // set by dev: the web inbox, when the catcher runs
+	SMTP            notify.Config // the mail server notifications go to (SPORTELLO_SMTP_*)
+	PublicURL       string        // SPORTELLO_PUBLIC_URL: the portal's address in e-mails (default http://$SPORTELLO_HTTP_ADDR)
 }
 
 const (
@@ -63,6 +67,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		SMTPHost:        get("SPORTELLO_SMTP_HOST", ""),
 		SMTPAddr:        get("SPORTELLO_SMTP_ADDR", "127.0.0.1:"+get("SPORTELLO_SMTP_PORT", strconv.Itoa(devSMTPPort))),
 		MailcatcherHTTP: get("SPORTELLO_MAILCATCHER_HTTP", devMailcatcher),
+		SMTP:            notify.ConfigFromEnv(getenv),
 	}
 	port, err := strconv.Atoi(get("SPORTELLO_PG_PORT", strconv.Itoa(devPGPort)))
 	if err != nil || port <= 0 || port > 65535 {
@@ -75,6 +80,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return c, fmt.Errorf("SPORTELLO_LOG_FORMAT: %q is neither text nor json", c.LogFormat)
 	}
+	c.PublicURL = strings.TrimRight(get("SPORTELLO_PUBLIC_URL", "http://"+c.HTTPAddr), "/")
 	return c, nil
 }
 

@@ -19,7 +19,6 @@ import (
 	"sportello/internal/pglocal"
 	"sportello/internal/seed"
 	"sportello/internal/store"
-	"sportello/worker"
 )
 
 // runDev runs the whole platform on one machine. State lives in
@@ -123,7 +122,10 @@ func runDev(ctx context.Context, cfg config, logger *slog.Logger, args []string)
 		return fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
 	}
 	defer c.Close()
-	w := worker.New(c, st, cfg.TaskQueue)
+	w, err := newWorker(c, st, cfg)
+	if err != nil {
+		return err
+	}
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -4,6 +4,8 @@
 package main
 
 import (
+	sdkworker "go.temporal.io/sdk/worker"
+
 	"context"
 	"errors"
 	"flag"
@@ -175,7 +177,10 @@ func runWorker(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 		return err
 	}
 	defer c.Close()
-	w := worker.New(c, st, cfg.TaskQueue)
+	w, err := newWorker(c, st, cfg)
+	if err != nil {
+		return err
+	}
 	interrupt := make(chan any)
 	go func() {
 		<-ctx.Done()
@@ -222,4 +227,14 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slo
 	}
 	logger.Info("API stopped")
 	return nil
+}
+
+// newWorker is the worker of the platform, sending notifications to the
+// configured mail server.
+func newWorker(c client.Client, st *store.Store, cfg config) (sdkworker.Worker, error) {
+	m, err := worker.NewMailer(cfg.SMTP)
+	if err != nil {
+		return nil, fmt.Errorf("mail: %w", err)
+	}
+	return worker.NewWith(c, st, worker.Config{TaskQueue: cfg.TaskQueue, Mailer: m, PortalURL: cfg.PublicURL}), nil
 }

@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 
+	"sportello/activities"
 	"sportello/api"
 	"sportello/forms"
 	"sportello/internal/seed"
@@ -35,15 +36,18 @@ type stack struct {
 	taskQueue string
 	srv       *httptest.Server
 	worker    sdkworker.Worker
+	mailer    activities.Mailer // nil: notifications stay in the outbox
 }
 
-func newStack(t *testing.T) *stack {
+func newStack(t *testing.T) *stack { return newStackWith(t, nil) }
+
+func newStackWith(t *testing.T, mailer activities.Mailer) *stack {
 	t.Helper()
 	_, st := testenv.Postgres(t)
 	if err := seed.Run(context.Background(), st, seed.Options{Demo: true, Now: time.Now()}); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
-	s := &stack{t: t, st: st, tc: testenv.Temporal(t), taskQueue: testenv.TaskQueue(t)}
+	s := &stack{t: t, st: st, tc: testenv.Temporal(t), taskQueue: testenv.TaskQueue(t), mailer: mailer}
 	s.startWorker()
 	reg, err := forms.NewRegistry()
 	if err != nil {
@@ -63,7 +67,7 @@ func newStack(t *testing.T) *stack {
 }
 
 func (s *stack) startWorker() {
-	s.worker = worker.New(s.tc, s.st, s.taskQueue)
+	s.worker = worker.NewWith(s.tc, s.st, worker.Config{TaskQueue: s.taskQueue, Mailer: s.mailer, PortalURL: "http://portal.test"})
 	if err := s.worker.Start(); err != nil {
 		s.t.Fatalf("worker: %v", err)
 	}

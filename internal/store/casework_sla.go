@@ -182,3 +182,37 @@ func (s *Store) ContactNeeded(ctx context.Context, key, caseID, kind string, at 
 
 // ErrNoRecipient is returned when an audience resolves to nobody.
 var ErrNoRecipient = errors.New("no recipient")
+
+// NotificationFacts are what message templates say about a case: its
+// number, the benefit, when it was filed, the municipality, the applicant
+// and, once there is a voucher, its spendable balance and expiry.
+func (s *Store) NotificationFacts(ctx context.Context, caseID string) (map[string]any, error) {
+	facts := map[string]any{"case_number": caseID}
+	err := s.InTx(ctx, System, func(tx pgx.Tx) error {
+		var benefit, municipality, applicant string
+		var submitted time.Time
+		if err := tx.QueryRow(ctx, `SELECT f.name, m.name, c.created_at,
+				trim(coalesce(c.data->'applicant'->>'first_name', '') || ' ' || coalesce(c.data->'applicant'->>'last_name', ''))
+			FROM cases c JOIN funds f ON f.id = c.fund_id JOIN municipalities m ON m.id = c.municipality_id
+			WHERE c.id = $1`, caseID).Scan(&benefit, &municipality, &submitted, &applicant); err != nil {
+			return err
+		}
+		facts["benefit"], facts["municipality"], facts["submitted_at"], facts["applicant"] = benefit, municipality, submitted, applicant
+		var voucherID string
+		var expires time.Time
+		err := tx.QueryRow(ctx, `SELECT id::text, expires_at FROM vouchers WHERE case_id = $1`, caseID).Scan(&voucherID, &expires)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		available, err := Balance(ctx, tx, VoucherAccountID(voucherID))
+		if err != nil {
+			return err
+		}
+		facts["available_cents"], facts["expires_at"], facts["voucher_id"] = available, expires, voucherID
+		return nil
+	})
+	return facts, MapError(err)
+}

@@ -1,0 +1,82 @@
+package e2e
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"sportello/internal/mailcatcher"
+	"sportello/internal/notify"
+	"sportello/worker"
+)
+
+// TestCitizenGetsEmailsOverSMTP: the citizen's receipt and the decision reach
+// a real SMTP server (the platform's mail catcher on loopback), in Italian,
+// once each; the outbox records them as sent.
+func TestCitizenGetsEmailsOverSMTP(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	catcher, err := mailcatcher.Start(ctx, "127.0.0.1:0", mailcatcher.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer catcher.Close()
+	host, port, _ := net.SplitHostPort(catcher.Addr())
+	p, _ := strconv.Atoi(port)
+	m, err := worker.NewMailer(notify.Config{Host: host, Port: p, From: "sportello@ambito-tradate.example", TLS: "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newStackWith(t, m)
+
+	citizen := s.login("cittadino.tradate")
+	var created struct {
+		ID string `json:"id"`
+	}
+	citizen.mustCall(http.StatusCreated, "POST", "/api/v1/applications", application(s.citizenTaxCode(), "tradate", 1, 0, 3000), &created)
+
+	wait := func(what string, match func(mailcatcher.Captured) bool) mailcatcher.Captured {
+		t.Helper()
+		wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		defer cancel()
+		msg, err := catcher.WaitFor(wctx, match)
+		if err != nil {
+			t.Fatalf("no e-mail %s: %v (got %d messages)", what, err, len(catcher.Messages()))
+		}
+		return msg
+	}
+	receipt := wait("of receipt", func(c mailcatcher.Captured) bool {
+		return strings.Contains(c.Subject, created.ID) && len(c.To) == 1 && c.To[0] == "maria.rossi@example.org"
+	})
+	if !strings.Contains(receipt.Text, created.ID) || !strings.Contains(receipt.Text, "http://portal.test/cases/"+created.ID) {
+		t.Fatalf("receipt text lacks the case number or its link:\n%s", receipt.Text)
+	}
+
+	op := s.login("operatore.tradate")
+	tk := op.taskFor(created.ID)
+	op.mustCall(http.StatusOK, "POST", "/api/v1/tasks/"+tk.ID+"/claim", nil, nil)
+	op.mustCall(http.StatusOK, "POST", "/api/v1/tasks/"+tk.ID+"/decision", map[string]any{"outcome": "approve"}, nil)
+	approved := wait("of approval", func(c mailcatcher.Captured) bool {
+		return c.ID != receipt.ID && strings.Contains(c.Text, "150,00 €") && strings.Contains(c.Subject, created.ID)
+	})
+	if approved.MessageID == "" || approved.MessageID == receipt.MessageID {
+		t.Fatalf("message ids: %q %q", receipt.MessageID, approved.MessageID)
+	}
+	eventually(t, "the outbox to record the deliveries", func() bool {
+		return s.count(`SELECT count(*) FROM notifications WHERE case_id = $1 AND status = 'sent' AND channel = 'email'`, created.ID) >= 3
+	})
+	// Each notification went out once, whatever the retries.
+	seen := map[string]int{}
+	for _, c := range catcher.Messages() {
+		seen[c.MessageID]++
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Fatalf("message %s delivered %d times", id, n)
+		}
+	}
+}
