@@ -319,3 +319,22 @@ type WithdrawInput struct {
 func (a *Cases) Withdraw(ctx context.Context, in WithdrawInput) error {
 	return a.Store.Withdraw(ctx, store.WithdrawInput(in))
 }
+
+// AssignInput is a supervisor's assignment of a task.
+type AssignInput struct {
+	TaskID   string
+	CaseID   string
+	Actor    Actor
+	Assignee Actor
+	Previous string // username of whoever had it, "" if nobody
+	Reason   string
+	Seq      int
+	At       time.Time
+}
+
+// AssignTask records the assignment in the inbox and on the timeline.
+func (a *Cases) AssignTask(ctx context.Context, in AssignInput) error {
+	return a.Store.AssignTask(ctx, store.AssignInput{TaskID: in.TaskID, CaseID: in.CaseID, ActorID: in.Actor.UserID,
+		Actor: actorName(in.Actor), AssigneeID: in.Assignee.UserID, Assignee: in.Assignee.Username, Previous: in.Previous,
+		Reason: in.Reason, Seq: in.Seq, At: in.At})
+}

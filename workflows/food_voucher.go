@@ -86,6 +86,10 @@ func (s *foodVoucher) setup(ctx workflow.Context) error {
 		workflow.UpdateHandlerOptions{Validator: s.validateClaim}); err != nil {
 		return err
 	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateAssign, s.assign,
+		workflow.UpdateHandlerOptions{Validator: s.validateAssign}); err != nil {
+		return err
+	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateRelease, s.release,
 		workflow.UpdateHandlerOptions{Validator: s.validateRelease}); err != nil {
 		return err
@@ -365,6 +369,50 @@ func (s *foodVoucher) claim(ctx workflow.Context, in ClaimInput) (ClaimResult, e
 		return ClaimResult{}, err
 	}
 	return ClaimResult{TaskID: in.TaskID, ClaimedBy: in.Actor.Username, ClaimedAt: now}, nil
+}
+
+func (s *foodVoucher) validateAssign(ctx workflow.Context, in AssignInput) error {
+	if in.Actor.Role != "supervisor" {
+		return temporal.NewApplicationError("only a supervisor assigns tasks", ErrTypeForbidden)
+	}
+	if err := s.currentTask(in.TaskID); err != nil {
+		return err
+	}
+	if !isStaff(in.Assignee) || in.Assignee.UserID == 0 {
+		return invalid("/assignee", "Tasks are assigned to social workers or supervisors.",
+			"Le pratiche si assegnano a operatori o supervisori.")
+	}
+	if err := s.fourEyes(in.Assignee); err != nil {
+		return invalid("/assignee", "The second approval goes to a supervisor other than the first approver.",
+			"La seconda approvazione va a un supervisore diverso da chi ha dato la prima.")
+	}
+	if s.task.ClaimedByID == in.Assignee.UserID {
+		return temporal.NewApplicationError("the task is already with "+in.Assignee.Username, ErrTypeAlreadyClaimed)
+	}
+	if s.task.ClaimedByID != 0 && strings.TrimSpace(in.Reason) == "" {
+		return invalid("/reason", "Taking a task from "+s.task.ClaimedBy+" needs a reason.",
+			"Per togliere la pratica a "+s.task.ClaimedBy+" serve una motivazione.")
+	}
+	return nil
+}
+
+// assign gives the task to the assignee, as if they had claimed it.
+func (s *foodVoucher) assign(ctx workflow.Context, in AssignInput) (AssignResult, error) {
+	prevID, prev := s.task.ClaimedByID, s.task.ClaimedBy
+	s.task.ClaimedByID, s.task.ClaimedBy = in.Assignee.UserID, in.Assignee.Username
+	s.actionSeq++
+	err := s.handlerActivity(ctx, acts.AssignTask, activities.AssignInput{
+		TaskID: in.TaskID, CaseID: s.in.CaseID, Actor: actor(in.Actor), Assignee: actor(in.Assignee), Previous: prev,
+		Reason: strings.TrimSpace(in.Reason), Seq: s.actionSeq, At: workflow.Now(ctx),
+	}).Get(ctx, nil)
+	if err != nil {
+		if s.task != nil && s.task.ID == in.TaskID {
+			s.task.ClaimedByID, s.task.ClaimedBy = prevID, prev
+		}
+		return AssignResult{}, err
+	}
+	s.notify(ctx, activities.KindStaffAssigned, store.AudienceAssignee, in.TaskID, map[string]any{"due_at": s.task.DueAt})
+	return AssignResult{TaskID: in.TaskID, AssignedTo: in.Assignee.Username, Previous: prev}, nil
 }
 
 func (s *foodVoucher) validateRelease(ctx workflow.Context, in ReleaseInput) error {

@@ -526,3 +526,49 @@ func (s *caseSuite) TestFourEyesNotNeededAtOrBelowTheThreshold() {
 	s.EqualValues(40000, r.AwardCents)
 	s.Len(s.opened, 1)
 }
+
+func (s *caseSuite) TestSupervisorAssignsAndReassigns() {
+	var assigned []activities.AssignInput
+	s.env.OnActivity(acts.AssignTask, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.AssignInput) error {
+		assigned = append(assigned, in)
+		return nil
+	})
+	s.env.OnActivity(acts.ApplyDecision, mock.Anything, mock.Anything).Return(activities.DecisionResult{VoucherID: "v"}, nil)
+	supervisor := Actor{UserID: 20, Username: "supervisore", Role: "supervisor"}
+	var taskID string
+	byOperator := s.update(time.Hour, UpdateAssign, func() any {
+		taskID = s.currentTaskID()
+		return AssignInput{TaskID: taskID, Actor: worker, Assignee: colleague}
+	})
+	toCitizen := s.update(time.Hour+time.Second, UpdateAssign, func() any {
+		return AssignInput{TaskID: taskID, Actor: supervisor, Assignee: citizen}
+	})
+	first := s.update(2*time.Hour, UpdateAssign, func() any { return AssignInput{TaskID: taskID, Actor: supervisor, Assignee: worker} })
+	noReason := s.update(3*time.Hour, UpdateAssign, func() any { return AssignInput{TaskID: taskID, Actor: supervisor, Assignee: colleague} })
+	again := s.update(3*time.Hour+time.Second, UpdateAssign, func() any {
+		return AssignInput{TaskID: taskID, Actor: supervisor, Assignee: worker, Reason: "x"}
+	})
+	reassign := s.update(4*time.Hour, UpdateAssign, func() any {
+		return AssignInput{TaskID: taskID, Actor: supervisor, Assignee: colleague, Reason: "Operatore in ferie"}
+	})
+	oldOwner := s.update(5*time.Hour, UpdateDecide, func() any {
+		return DecideInput{TaskID: taskID, Actor: worker, Outcome: OutcomeApprove}
+	})
+	newOwner := s.update(5*time.Hour+time.Second, UpdateDecide, func() any {
+		return DecideInput{TaskID: taskID, Actor: colleague, Outcome: OutcomeApprove}
+	})
+	s.env.ExecuteWorkflow(FoodVoucher, FoodVoucherInput{CaseID: "BS-2026-000001"})
+	s.result()
+	s.Equal(ErrTypeForbidden, appErrType(byOperator.rejected))
+	s.Equal(ErrTypeInvalidDecision, appErrType(toCitizen.rejected))
+	s.NoError(first.rejected)
+	s.Equal(ErrTypeInvalidDecision, appErrType(noReason.rejected), "taking a task from someone needs a reason")
+	s.Equal(ErrTypeAlreadyClaimed, appErrType(again.rejected))
+	s.NoError(reassign.rejected)
+	s.Equal(ErrTypeNotClaimed, appErrType(oldOwner.rejected))
+	s.NoError(newOwner.rejected)
+	s.Require().Len(assigned, 2)
+	s.Equal("operatore.tradate", assigned[1].Previous)
+	s.Equal("Operatore in ferie", assigned[1].Reason)
+	s.Contains(s.kinds(), activities.KindStaffAssigned)
+}

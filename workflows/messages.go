@@ -15,6 +15,7 @@ const (
 	UpdateRelease     = "release-task"
 	UpdateDecide      = "decide"
 	UpdateProvideInfo = "provide-information"
+	UpdateAssign      = "assign-task"
 	QueryState        = "state"
 )
 
@@ -91,6 +92,22 @@ type ClaimResult struct {
 	TaskID    string    `json:"task_id"`
 	ClaimedBy string    `json:"claimed_by"`
 	ClaimedAt time.Time `json:"claimed_at"`
+}
+
+// AssignInput is a supervisor giving the task to someone (or taking it from
+// one worker to give it to another), with a reason.
+type AssignInput struct {
+	TaskID   string `json:"task_id"`
+	Actor    Actor  `json:"actor"`
+	Assignee Actor  `json:"assignee"`
+	Reason   string `json:"reason"`
+}
+
+// AssignResult echoes the assignment.
+type AssignResult struct {
+	TaskID     string `json:"task_id"`
+	AssignedTo string `json:"assigned_to"`
+	Previous   string `json:"previous,omitempty"`
 }
 
 // ReleaseInput gives a claimed task back to the queue.

@@ -216,3 +216,33 @@ func (s *Store) NotificationFacts(ctx context.Context, caseID string) (map[strin
 	})
 	return facts, MapError(err)
 }
+
+// AssignInput is an assignment decided by the workflow.
+type AssignInput struct {
+	TaskID     string
+	CaseID     string
+	ActorID    int64
+	Actor      string
+	AssigneeID int64
+	Assignee   string
+	Previous   string
+	Reason     string
+	Seq        int
+	At         time.Time
+}
+
+// AssignTask gives the task to the assignee, recorded with who and why.
+func (s *Store) AssignTask(ctx context.Context, in AssignInput) error {
+	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE tasks SET status = 'claimed', claimed_by = $2, claimed_at = $3
+			WHERE id = $1 AND status IN ('open','claimed')`, in.TaskID, in.AssigneeID, in.At); err != nil {
+			return err
+		}
+		detail := map[string]any{"task_id": in.TaskID, "assignee": in.Assignee, "reason": in.Reason}
+		if in.Previous != "" {
+			detail["previous"] = in.Previous
+		}
+		return AddEvent(ctx, tx, Event{Key: fmt.Sprintf("%s:task:%s:assign:%d", in.CaseID, in.TaskID, in.Seq), CaseID: in.CaseID,
+			At: in.At, Type: "task_assigned", Actor: in.Actor, Detail: detail})
+	}))
+}
