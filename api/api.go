@@ -130,6 +130,8 @@ func newEngine(d Deps) *gin.Engine {
 
 	authed.GET("/funds", s.roles(supervisor, operator), s.handle(s.listFunds))
 
+	authed.GET("/audit", s.roles(supervisor), s.handle(s.auditLog))
+
 	// The web portal: HTML pages on the same engine (web_*.go).
 	s.registerWeb(r)
 	return r

@@ -277,6 +277,12 @@ func (s *server) listApplications(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	if f.TaxCode != "" {
+		if err := s.auditRead(c.Request.Context(), currentUser(c), store.AuditSearch, "", "",
+			map[string]any{"tax_code": f.TaxCode, "status": f.Status, "results": total}); err != nil {
+			return err
+		}
+	}
 	c.JSON(http.StatusOK, List[store.CaseSummary]{Items: items, Total: total, Limit: limit, Offset: offset})
 	return nil
 }
@@ -289,6 +295,9 @@ func (s *server) getApplication(c *gin.Context) error {
 		}
 		return err
 	}
+	if err := s.auditRead(c.Request.Context(), currentUser(c), store.AuditReadCase, v.ID, v.Municipality, nil); err != nil {
+		return err
+	}
 	c.JSON(http.StatusOK, s.caseJSON(c, v))
 	return nil
 }
@@ -299,6 +308,9 @@ func (s *server) timeline(c *gin.Context) error {
 		if errors.Is(err, store.ErrNotFound) {
 			return notFound("application")
 		}
+		return err
+	}
+	if err := s.auditRead(c.Request.Context(), currentUser(c), store.AuditReadTimeline, c.Param("id"), "", nil); err != nil {
 		return err
 	}
 	c.JSON(http.StatusOK, events)

@@ -34,6 +34,7 @@ func (s *server) requestID(c *gin.Context) {
 		id = hex.EncodeToString(b[:])
 	}
 	c.Set(ctxRequestID, id)
+	c.Request = c.Request.WithContext(withRequestID(c.Request.Context(), id))
 	c.Header("X-Request-ID", id)
 	c.Next()
 }

@@ -78,6 +78,10 @@ func (s *server) getTask(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.auditRead(c.Request.Context(), currentUser(c), store.AuditReadTask, t.CaseID, t.Municipality,
+		map[string]string{"task_id": t.ID}); err != nil {
+		return err
+	}
 	c.JSON(http.StatusOK, t)
 	return nil
 }
@@ -113,8 +117,10 @@ func (s *server) claim(ctx context.Context, user store.UserView, taskID, key str
 	if err != nil {
 		return res, err
 	}
-	err = s.update(ctx, t.CaseID, workflows.UpdateClaim, userUpdateID(user, "claim:"+t.ID, key), &res,
-		workflows.ClaimInput{TaskID: t.ID, Actor: actor(user)})
+	err = s.audited(ctx, user, taskAudit(store.AuditClaim, t, "", nil), func() error {
+		return s.update(ctx, t.CaseID, workflows.UpdateClaim, userUpdateID(user, "claim:"+t.ID, key), &res,
+			workflows.ClaimInput{TaskID: t.ID, Actor: actor(user)})
+	})
 	return res, err
 }
 
@@ -137,8 +143,10 @@ func (s *server) release(ctx context.Context, user store.UserView, taskID, key s
 	if err != nil {
 		return res, err
 	}
-	err = s.update(ctx, t.CaseID, workflows.UpdateRelease, userUpdateID(user, "release:"+t.ID, key), &res,
-		workflows.ReleaseInput{TaskID: t.ID, Actor: actor(user)})
+	err = s.audited(ctx, user, taskAudit(store.AuditRelease, t, "", nil), func() error {
+		return s.update(ctx, t.CaseID, workflows.UpdateRelease, userUpdateID(user, "release:"+t.ID, key), &res,
+			workflows.ReleaseInput{TaskID: t.ID, Actor: actor(user)})
+	})
 	return res, err
 }
 
@@ -207,7 +215,13 @@ func (s *server) decide(ctx context.Context, user store.UserView, taskID string,
 	if req.AmountCents != nil {
 		in.AmountCents = *req.AmountCents
 	}
-	err = s.update(ctx, t.CaseID, workflows.UpdateDecide, userUpdateID(user, "decide:"+t.ID, key), &res, in)
+	detail := map[string]any{"outcome": req.Outcome}
+	if req.AmountCents != nil {
+		detail["amount_cents"] = *req.AmountCents
+	}
+	err = s.audited(ctx, user, taskAudit(store.AuditDecide, t, req.Reason, detail), func() error {
+		return s.update(ctx, t.CaseID, workflows.UpdateDecide, userUpdateID(user, "decide:"+t.ID, key), &res, in)
+	})
 	return res, err
 }
 

@@ -36,6 +36,10 @@ func (s *server) getVoucher(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.auditRead(c.Request.Context(), currentUser(c), store.AuditReadVoucher, v.CaseID, v.Municipality,
+		map[string]string{"voucher_id": v.ID}); err != nil {
+		return err
+	}
 	c.JSON(http.StatusOK, v)
 	return nil
 }
@@ -95,12 +99,19 @@ func (s *server) redeemVoucher(ctx context.Context, user store.UserView, req red
 	if err != nil {
 		return store.RedeemResult{}, err
 	}
-	res, err := s.Store.Redeem(ctx, user.Scope(), store.RedeemInput{
-		MerchantID:     user.MerchantID,
-		Code:           code,
-		AmountCents:    *req.AmountCents,
-		IdempotencyKey: key,
-		RequestHash:    hash,
+	// The trail names the merchant and the amount, never the voucher or its case.
+	var res store.RedeemResult
+	err = s.audited(ctx, user, store.AuditEntry{Action: store.AuditRedeem,
+		Detail: auditDetail(map[string]any{"merchant_id": user.MerchantID, "amount_cents": *req.AmountCents})}, func() error {
+		var err error
+		res, err = s.Store.Redeem(ctx, user.Scope(), store.RedeemInput{
+			MerchantID:     user.MerchantID,
+			Code:           code,
+			AmountCents:    *req.AmountCents,
+			IdempotencyKey: key,
+			RequestHash:    hash,
+		})
+		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return res, newError(http.StatusNotFound, "voucher_not_found", "no voucher has this code")

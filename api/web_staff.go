@@ -315,13 +315,19 @@ func (s *server) searchPage(c *gin.Context) error {
 		upper := strings.ToUpper(q)
 		// A case number goes straight to the case.
 		if v, err := s.api.Case(ctx, user.Scope(), upper); err == nil {
+			if err := s.auditRead(ctx, user, store.AuditSearch, v.ID, v.Municipality, map[string]string{"q": upper}); err != nil {
+				return err
+			}
 			redirect(c, "/cases/"+url.PathEscape(v.ID))
 			return nil
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		items, _, err := s.api.Cases(ctx, user.Scope(), store.CaseFilter{TaxCode: upper, Limit: 100})
+		items, total, err := s.api.Cases(ctx, user.Scope(), store.CaseFilter{TaxCode: upper, Limit: 100})
 		if err != nil {
+			return err
+		}
+		if err := s.auditRead(ctx, user, store.AuditSearch, "", "", map[string]any{"q": upper, "results": total}); err != nil {
 			return err
 		}
 		names, _, err := s.municipalityNames(ctx, user)

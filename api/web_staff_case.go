@@ -117,6 +117,9 @@ func (s *server) staffCase(c *gin.Context, status int, caseID string, in *decisi
 	if err != nil {
 		return err
 	}
+	if err := s.auditRead(ctx, user, store.AuditReadCase, v.ID, v.Municipality, map[string]string{"view": "page"}); err != nil {
+		return err
+	}
 	// The fund's terms (name, award rule): the case is visible to the
 	// user, read above under their scope.
 	info, err := s.Store.LoadCase(ctx, v.ID)
