@@ -120,6 +120,7 @@ func newEngine(d Deps) *gin.Engine {
 	authed.GET("/tasks/:id", s.roles(operator, supervisor), s.handle(s.getTask))
 	authed.POST("/tasks/:id/claim", s.roles(operator, supervisor), s.handle(s.claimTask))
 	authed.POST("/tasks/:id/release", s.roles(operator, supervisor), s.handle(s.releaseTask))
+	authed.POST("/tasks/:id/assign", s.roles(supervisor), s.handle(s.assignTask))
 	authed.POST("/tasks/:id/decision", s.roles(operator, supervisor), s.handle(s.decideTask))
 
 	authed.GET("/vouchers", s.roles(citizen, operator, supervisor), s.handle(s.listVouchers))

@@ -48,6 +48,7 @@ type foodVoucher struct {
 	released      int
 	returned      int64
 	v2            bool // casework-2: reminders, reply deadline, four eyes, notifications
+	office        bool // office-calendar: due dates on the municipality office calendar
 	firstApprover *Actor
 	firstAmount   int64
 	notifySeq     int
@@ -104,6 +105,7 @@ func (s *foodVoucher) setup(ctx workflow.Context) error {
 
 func (s *foodVoucher) run(ctx workflow.Context) (FoodVoucherResult, error) {
 	s.v2 = workflow.GetVersion(ctx, versionCasework2, workflow.DefaultVersion, 1) == 1
+	s.office = workflow.GetVersion(ctx, versionOfficeCalendar, workflow.DefaultVersion, 1) == 1
 	mctx := workflow.WithActivityOptions(ctx, s.mainLineOpts)
 	if err := workflow.ExecuteActivity(mctx, acts.LoadCase, activities.LoadCaseInput{CaseID: s.in.CaseID}).Get(ctx, &s.c); err != nil {
 		return FoodVoucherResult{}, err
@@ -161,7 +163,7 @@ func (s *foodVoucher) review(ctx, mctx workflow.Context, kind string) (DecideInp
 		return DecideInput{}, err
 	}
 	now := workflow.Now(ctx)
-	due := calendar.AddWorkingDays(now, s.c.Case.Fund.ReviewWorkingDays)
+	due := s.addWorkingDays(now, s.c.Case.Fund.ReviewWorkingDays)
 	// The task is claimable from the moment its row can appear in an inbox,
 	// which is before this workflow hears that OpenTask completed.
 	s.task = &TaskState{ID: taskID, DueAt: due}
@@ -591,6 +593,9 @@ func (s *foodVoucher) handlerActivity(ctx workflow.Context, activity any, arg an
 // and notifications. Decided once, at the start of a run.
 const versionCasework2 = "casework-2"
 
+// versionOfficeCalendar: due dates follow the municipality's office calendar.
+const versionOfficeCalendar = "office-calendar"
+
 // expiryWarning is how long before a voucher's end its holder is reminded.
 const expiryWarning = 7 * 24 * time.Hour
 
@@ -605,7 +610,17 @@ func (s *foodVoucher) replyDeadline(from time.Time) time.Time {
 	if days <= 0 {
 		days = 10
 	}
-	return calendar.AddWorkingDays(from, days)
+	return s.addWorkingDays(from, days)
+}
+
+// addWorkingDays is the due date n working days after from: on the
+// municipality's office calendar (patron's day, opening hours) since
+// office-calendar, on the national calendar before.
+func (s *foodVoucher) addWorkingDays(from time.Time, n int) time.Time {
+	if s.office {
+		return s.c.Case.Office.Due(from, n)
+	}
+	return calendar.AddWorkingDays(from, n)
 }
 
 // awaitReply waits for the citizen's reply until the deadline; without one

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"sportello/activities"
+	"sportello/internal/calendar"
 	"sportello/internal/store"
 )
 
@@ -571,4 +572,19 @@ func (s *caseSuite) TestSupervisorAssignsAndReassigns() {
 	s.Equal("operatore.tradate", assigned[1].Previous)
 	s.Equal("Operatore in ferie", assigned[1].Reason)
 	s.Contains(s.kinds(), activities.KindStaffAssigned)
+}
+
+func (s *caseSuite) TestDueDateFollowsTheOfficeCalendar() {
+	// Tradate's office opens at 8:30; its (configured) patron day falls on Wednesday 4 March.
+	s.caseRes.Case.Office = calendar.Office{PatronMonth: time.March, PatronDay: 4, Opens: 8*time.Hour + 30*time.Minute, Closes: 17 * time.Hour}
+	s.env.SetStartTime(time.Date(2026, 3, 2, 7, 15, 0, 0, rome)) // Monday, before the office opens
+	s.env.OnActivity(acts.ApplyDecision, mock.Anything, mock.Anything).Return(activities.DecisionResult{}, nil)
+	s.claimAndDecide(time.Hour, worker, func(id string) DecideInput {
+		return DecideInput{TaskID: id, Actor: worker, Outcome: OutcomeReject, Reason: "no"}
+	})
+	s.env.ExecuteWorkflow(FoodVoucher, FoodVoucherInput{CaseID: "BS-2026-000001"})
+	s.result()
+	s.Require().Len(s.opened, 1)
+	// From Monday's opening: Tuesday, (Wednesday is the patron's day) Thursday, Friday.
+	s.WithinDuration(time.Date(2026, 3, 6, 8, 30, 0, 0, rome), s.opened[0].DueAt, 0)
 }

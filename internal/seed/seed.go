@@ -144,8 +144,10 @@ func upsertDistrict(ctx context.Context, tx pgx.Tx, d District) error {
 		return fmt.Errorf("seed: district %s: %w", d.ID, err)
 	}
 	for _, m := range d.Municipalities {
-		if _, err := tx.Exec(ctx, `INSERT INTO municipalities (id, district_id, name, cadastral_code, residents)
-			VALUES ($1, $2, $3, $4, $5)
+		// New municipalities get default office hours for due dates; patron-saint
+		// days are left to each municipality to configure (set by local custom).
+		if _, err := tx.Exec(ctx, `INSERT INTO municipalities (id, district_id, name, cadastral_code, residents, office_opens, office_closes)
+			VALUES ($1, $2, $3, $4, $5, '08:30', '17:00')
 			ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, cadastral_code = EXCLUDED.cadastral_code,
 				residents = EXCLUDED.residents
 			WHERE (municipalities.name, municipalities.cadastral_code, municipalities.residents)

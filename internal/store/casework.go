@@ -11,6 +11,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"sportello/internal/calendar"
 )
 
 // AwardRule computes a fund's default award from the household.
@@ -71,6 +73,8 @@ type CaseInfo struct {
 	Data           json.RawMessage `json:"data"`
 	CreatedAt      time.Time       `json:"created_at"`
 	Fund           FundTerms       `json:"fund"`
+	// Office is the municipality's business calendar for due dates.
+	Office calendar.Office `json:"office"`
 }
 
 // Household is the part of the application data that awards depend on.
@@ -125,20 +129,28 @@ func AddEvent(ctx context.Context, tx pgx.Tx, ev Event) error {
 func (s *Store) LoadCase(ctx context.Context, caseID string) (CaseInfo, error) {
 	var c CaseInfo
 	var rule, tranches []byte
+	var patronMonth int
+	var opens, closes int64
 	err := s.InTx(ctx, System, func(tx pgx.Tx) error {
 		return tx.QueryRow(ctx, `SELECT c.id, c.district_id, c.municipality_id, c.applicant_id, c.tax_code, c.form_id,
 				c.form_version, c.status, c.data, c.created_at,
 				f.id, f.name, f.isee_threshold_cents, f.rule, f.tranches, f.review_working_days, f.opens_at, f.closes_at, f.expires_at,
-				f.four_eyes_above_cents, f.info_reply_working_days
-			FROM cases c JOIN funds f ON f.id = c.fund_id WHERE c.id = $1`, caseID).
+				f.four_eyes_above_cents, f.info_reply_working_days,
+				coalesce(m.patron_month, 0), coalesce(m.patron_day, 0),
+				coalesce(extract(epoch FROM m.office_opens)::bigint, 0), coalesce(extract(epoch FROM m.office_closes)::bigint, 0)
+			FROM cases c JOIN funds f ON f.id = c.fund_id JOIN municipalities m ON m.id = c.municipality_id
+			WHERE c.id = $1`, caseID).
 			Scan(&c.ID, &c.DistrictID, &c.MunicipalityID, &c.ApplicantID, &c.TaxCode, &c.FormID, &c.FormVersion, &c.Status,
 				&c.Data, &c.CreatedAt, &c.Fund.ID, &c.Fund.Name, &c.Fund.ISEEThresholdCents, &rule, &tranches,
 				&c.Fund.ReviewWorkingDays, &c.Fund.OpensAt, &c.Fund.ClosesAt, &c.Fund.ExpiresAt,
-				&c.Fund.FourEyesAboveCents, &c.Fund.InfoReplyWorkingDays)
+				&c.Fund.FourEyesAboveCents, &c.Fund.InfoReplyWorkingDays,
+				&patronMonth, &c.Office.PatronDay, &opens, &closes)
 	})
 	if err != nil {
 		return CaseInfo{}, MapError(err)
 	}
+	c.Office.PatronMonth = time.Month(patronMonth)
+	c.Office.Opens, c.Office.Closes = time.Duration(opens)*time.Second, time.Duration(closes)*time.Second
 	if err := json.Unmarshal(rule, &c.Fund.Rule); err != nil {
 		return CaseInfo{}, fmt.Errorf("fund %s rule: %w", c.Fund.ID, err)
 	}

@@ -1,0 +1,31 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func TestLoadCaseCarriesTheOfficeCalendar(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	c, err := f.st.LoadCase(ctx, f.caseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Office.Opens != 8*time.Hour+30*time.Minute || c.Office.Closes != 17*time.Hour || c.Office.PatronDay != 0 {
+		t.Fatalf("seeded office calendar: %+v", c.Office)
+	}
+	if _, err := f.st.Pool.Exec(ctx, `UPDATE municipalities SET patron_saint = 'Santo Stefano', patron_month = 12, patron_day = 26 WHERE id = 'tradate'`); err != nil {
+		t.Fatal(err)
+	}
+	if c, err = f.st.LoadCase(ctx, f.caseID); err != nil {
+		t.Fatal(err)
+	}
+	if c.Office.PatronMonth != time.December || c.Office.PatronDay != 26 {
+		t.Fatalf("configured patron day not loaded: %+v", c.Office)
+	}
+	if _, err := f.st.Pool.Exec(ctx, `UPDATE municipalities SET patron_day = NULL WHERE id = 'tradate'`); err == nil {
+		t.Fatal("a patron month without a day was accepted")
+	}
+}
