@@ -210,7 +210,8 @@ func printBanner(out io.Writer, cfg config, addr, dataDir string, took time.Dura
 	base := "http://" + addr
 	fmt.Fprintf(out, "\nSportello is running (started in %s). Press Ctrl-C to stop.\n\n", took.Round(100*time.Millisecond))
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "  API\t%s\n", base)
+	fmt.Fprintf(tw, "  Portale web\t%s\n", base)
+	fmt.Fprintf(tw, "  API\t%s/api/v1\n", base)
 	fmt.Fprintf(tw, "  Health\t%s/healthz\n", base)
 	fmt.Fprintf(tw, "  OpenAPI\t%s/api/v1/openapi.json\n", base)
 	fmt.Fprintf(tw, "  Temporal Web UI\t%s/namespaces/%s/workflows\n", cfg.TemporalUIURL, cfg.Namespace)

@@ -30,7 +30,8 @@ func TestMailConfigAndBanner(t *testing.T) {
 	c.MailURL = "http://127.0.0.1:8025"
 	var out bytes.Buffer
 	printBanner(&out, c, "127.0.0.1:8080", "/tmp/data", time.Second)
-	if !strings.Contains(out.String(), "  Posta (mail catcher)  http://127.0.0.1:8025\n") {
+	if !strings.Contains(out.String(), "  Posta (mail catcher)  http://127.0.0.1:8025\n") ||
+		!strings.Contains(out.String(), "  Portale web           http://127.0.0.1:8080\n") {
 		t.Errorf("banner:\n%s", out.String())
 	}
 	c.MailURL, c.SMTPHost = "", "smtp.example.org"
