@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -64,6 +65,7 @@ type caseSuite struct {
 	reminded  []activities.TaskActionInput
 	withdrawn *[]activities.WithdrawInput
 	released  []activities.TrancheInput
+	lock      sync.Mutex // mocks run on the test environment's activity goroutines
 }
 
 func TestCaseWorkflow(t *testing.T) { suite.Run(t, new(caseSuite)) }
@@ -75,15 +77,21 @@ func (s *caseSuite) SetupTest() {
 	s.env.RegisterActivity(&activities.Cases{})
 	s.opened, s.released, s.notes, s.reminded = nil, nil, nil, nil
 	s.env.OnActivity(acts.Notify, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.NotifyInput) error {
+		s.lock.Lock()
+		defer s.lock.Unlock()
 		s.notes = append(s.notes, in)
 		return nil
 	})
 	s.env.OnActivity(acts.RemindTask, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.TaskActionInput) error {
+		s.lock.Lock()
+		defer s.lock.Unlock()
 		s.reminded = append(s.reminded, in)
 		return nil
 	})
 	s.withdrawn = &[]activities.WithdrawInput{}
 	s.env.OnActivity(acts.Withdraw, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.WithdrawInput) error {
+		s.lock.Lock()
+		defer s.lock.Unlock()
 		*s.withdrawn = append(*s.withdrawn, in)
 		return nil
 	})
@@ -94,6 +102,8 @@ func (s *caseSuite) SetupTest() {
 		})
 	s.env.OnActivity(acts.Precheck, mock.Anything, mock.Anything).Return(activities.PrecheckResult{Passed: true}, nil)
 	s.env.OnActivity(acts.OpenTask, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.OpenTaskInput) error {
+		s.lock.Lock()
+		defer s.lock.Unlock()
 		s.opened = append(s.opened, in)
 		return nil
 	})
@@ -101,6 +111,8 @@ func (s *caseSuite) SetupTest() {
 	s.env.OnActivity(acts.ReleaseTask, mock.Anything, mock.Anything).Return(nil)
 	s.env.OnActivity(acts.ReceiveInformation, mock.Anything, mock.Anything).Return(nil)
 	s.env.OnActivity(acts.ReleaseTranche, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.TrancheInput) error {
+		s.lock.Lock()
+		defer s.lock.Unlock()
 		s.released = append(s.released, in)
 		return nil
 	})
@@ -407,6 +419,8 @@ func (s *caseSuite) TestNewTaskIsClaimableRightAfterTheReply() {
 }
 
 func (s *caseSuite) kinds() []string {
+	s.lock.Lock()
+	defer s.lock.Unlock()
 	var k []string
 	for _, n := range s.notes {
 		k = append(k, n.Kind)
