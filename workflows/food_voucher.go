@@ -33,30 +33,32 @@ func FoodVoucher(ctx workflow.Context, in FoodVoucherInput) (FoodVoucherResult, 
 }
 
 type foodVoucher struct {
-	in            FoodVoucherInput
-	c             activities.LoadCaseResult
-	status        string
-	round         int
-	task          *TaskState
-	actionSeq     int          // numbers claims and releases for their timeline keys
-	deciding      bool         // a decision handler is writing
-	decision      *DecideInput // accepted decision, consumed by run
-	infoReceived  bool         // the citizen replied to the last request
-	replying      bool         // a reply handler is writing
-	awardCents    int64
-	voucherID     string
-	released      int
-	returned      int64
-	v2            bool // casework-2: reminders, reply deadline, four eyes, notifications
-	office        bool // office-calendar: due dates on the municipality office calendar
-	firstApprover *Actor
-	firstAmount   int64
-	notifySeq     int
-	notifying     int // notifications in flight
-	notifyOpts    workflow.ActivityOptions
-	handlerOpts   workflow.ActivityOptions
-	localOpts     workflow.LocalActivityOptions
-	mainLineOpts  workflow.ActivityOptions
+	in              FoodVoucherInput
+	c               activities.LoadCaseResult
+	status          string
+	round           int
+	task            *TaskState
+	actionSeq       int          // numbers claims and releases for their timeline keys
+	deciding        bool         // a decision handler is writing
+	decision        *DecideInput // accepted decision, consumed by run
+	infoReceived    bool         // the citizen replied to the last request
+	replying        bool         // a reply handler is writing
+	awardCents      int64
+	voucherID       string
+	released        int
+	returned        int64
+	v2              bool // casework-2: reminders, reply deadline, four eyes, notifications
+	office          bool // office-calendar: due dates on the municipality office calendar
+	localNotify     bool // local-notify: notifications run as local activities
+	firstApprover   *Actor
+	firstAmount     int64
+	notifySeq       int
+	notifying       int // notifications in flight
+	notifyOpts      workflow.ActivityOptions
+	notifyLocalOpts workflow.LocalActivityOptions
+	handlerOpts     workflow.ActivityOptions
+	localOpts       workflow.LocalActivityOptions
+	mainLineOpts    workflow.ActivityOptions
 }
 
 func (s *foodVoucher) setup(ctx workflow.Context) error {
@@ -74,6 +76,11 @@ func (s *foodVoucher) setup(ctx workflow.Context) error {
 	s.notifyOpts = workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 2 * time.Second, MaximumInterval: time.Minute, MaximumAttempts: 10},
+	}
+	s.notifyLocalOpts = workflow.LocalActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: 15 * time.Minute,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 2 * time.Second, MaximumInterval: time.Minute, MaximumAttempts: 10},
 	}
 	s.localOpts = workflow.LocalActivityOptions{
 		StartToCloseTimeout:    10 * time.Second,
@@ -106,6 +113,7 @@ func (s *foodVoucher) setup(ctx workflow.Context) error {
 func (s *foodVoucher) run(ctx workflow.Context) (FoodVoucherResult, error) {
 	s.v2 = workflow.GetVersion(ctx, versionCasework2, workflow.DefaultVersion, 1) == 1
 	s.office = workflow.GetVersion(ctx, versionOfficeCalendar, workflow.DefaultVersion, 1) == 1
+	s.localNotify = workflow.GetVersion(ctx, versionLocalNotify, workflow.DefaultVersion, 1) == 1
 	mctx := workflow.WithActivityOptions(ctx, s.mainLineOpts)
 	if err := workflow.ExecuteActivity(mctx, acts.LoadCase, activities.LoadCaseInput{CaseID: s.in.CaseID}).Get(ctx, &s.c); err != nil {
 		return FoodVoucherResult{}, err
@@ -596,6 +604,10 @@ const versionCasework2 = "casework-2"
 // versionOfficeCalendar: due dates follow the municipality's office calendar.
 const versionOfficeCalendar = "office-calendar"
 
+// versionLocalNotify: notifications (a few short writes and one SMTP
+// exchange) run as local activities, sparing the task queue a round trip each.
+const versionLocalNotify = "local-notify"
+
 // expiryWarning is how long before a voucher's end its holder is reminded.
 const expiryWarning = 7 * 24 * time.Hour
 
@@ -666,7 +678,13 @@ func (s *foodVoucher) notify(ctx workflow.Context, kind, audience, taskID string
 	s.notifying++
 	workflow.Go(ctx, func(gctx workflow.Context) {
 		defer func() { s.notifying-- }()
-		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(gctx, s.notifyOpts), acts.Notify, in).Get(gctx, nil); err != nil {
+		var f workflow.Future
+		if s.localNotify {
+			f = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(gctx, s.notifyLocalOpts), acts.Notify, in)
+		} else {
+			f = workflow.ExecuteActivity(workflow.WithActivityOptions(gctx, s.notifyOpts), acts.Notify, in)
+		}
+		if err := f.Get(gctx, nil); err != nil {
 			workflow.GetLogger(gctx).Warn("notification not delivered", "key", in.Key, "error", err)
 		}
 	})

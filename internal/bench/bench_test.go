@@ -187,7 +187,9 @@ func (h *harness) journey(c citizen) error {
 	poll := func(ok func() bool) error {
 		for i := 0; i < 1200; i++ {
 			cv = caseView{}
-			if code, err := h.do("GET", "/api/v1/applications/"+created.ID, h.operator, nil, nil, &cv); err != nil || code != 200 {
+			// The citizen watches the case (the worker's reads are audited, and a
+			// person does not re-read a case twenty times a second).
+			if code, err := h.do("GET", "/api/v1/applications/"+created.ID, c.token, nil, nil, &cv); err != nil || code != 200 {
 				return fmt.Errorf("read case: %d %v", code, err)
 			}
 			if ok() {
@@ -195,12 +197,19 @@ func (h *harness) journey(c citizen) error {
 			}
 			time.Sleep(pollInterval)
 		}
-		return fmt.Errorf("case %s stuck in %s", created.ID, cv.Status)
+		var tl json.RawMessage
+		_, _ = h.do("GET", "/api/v1/applications/"+created.ID+"/timeline", c.token, nil, nil, &tl)
+		return fmt.Errorf("case %s stuck in %s: %+v %s", created.ID, cv.Status, cv, tl)
 	}
-	if err := poll(func() bool { return cv.Task != nil && cv.Task.Status == "open" }); err != nil {
+	if err := poll(func() bool { return cv.Status == "in_review" }); err != nil {
 		return err
 	}
-	taskID := cv.Task.ID
+	// The social worker opens the case once (an audited read) and takes the task.
+	var staffView caseView
+	if code, err := h.do("GET", "/api/v1/applications/"+created.ID, h.operator, nil, nil, &staffView); err != nil || code != 200 || staffView.Task == nil {
+		return fmt.Errorf("worker reads case %s: %d %v", created.ID, code, err)
+	}
+	taskID := staffView.Task.ID
 	if code, err := h.do("POST", "/api/v1/tasks/"+taskID+"/claim", h.operator, nil, nil, nil); err != nil || code != 200 {
 		return fmt.Errorf("claim: %d %v", code, err)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 func TestLoadCaseCarriesTheOfficeCalendar(t *testing.T) {
@@ -27,5 +29,24 @@ func TestLoadCaseCarriesTheOfficeCalendar(t *testing.T) {
 	}
 	if _, err := f.st.Pool.Exec(ctx, `UPDATE municipalities SET patron_day = NULL WHERE id = 'tradate'`); err == nil {
 		t.Fatal("a patron month without a day was accepted")
+	}
+}
+
+// Every scoped transaction runs as the unprivileged application role, so
+// row-level security applies even when the pool connects as a superuser.
+func TestScopedTransactionsRunAsTheAppRole(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	var who string
+	if err := f.st.InTx(ctx, f.merchantScope(), func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT current_user`).Scan(&who)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if who != "sportello_app" {
+		t.Fatalf("scoped transaction runs as %q", who)
+	}
+	if err := f.st.Pool.QueryRow(ctx, `SELECT current_user`).Scan(&who); err != nil || who == "sportello_app" {
+		t.Fatalf("the role leaked out of the transaction: %q %v", who, err)
 	}
 }

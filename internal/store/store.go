@@ -106,15 +106,15 @@ func Migrate(ctx context.Context, url string) error {
 // connects as the table owner or a superuser.
 func (s *Store) InTx(ctx context.Context, scope Scope, fn func(pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		// One round trip: the scope settings and the role (set_config('role')
+		// is SET LOCAL ROLE), applied left to right before anything else runs.
 		if _, err := tx.Exec(ctx, `SELECT set_config('sportello.scope', $1, true),
 			set_config('sportello.district', $2, true),
 			set_config('sportello.municipality', $3, true),
-			set_config('sportello.user', $4, true)`,
+			set_config('sportello.user', $4, true),
+			set_config('role', 'sportello_app', true)`,
 			scope.Kind, scope.District, scope.Municipality, userSetting(scope.UserID)); err != nil {
 			return fmt.Errorf("set scope: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `SET LOCAL ROLE sportello_app`); err != nil {
-			return fmt.Errorf("set role: %w", err)
 		}
 		return fn(tx)
 	})
