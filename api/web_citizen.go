@@ -62,7 +62,7 @@ func init() {
 		"voucher.available":  {"Disponibile", "Available"},
 		"voucher.pending":    {"In arrivo", "Still to come"},
 		"voucher.redeemed":   {"Speso", "Spent"},
-		"voucher.expires":    {"Scadenza", "Expires"},
+		"voucher.expires":    {"Valido fino al", "Valid through"},
 		"voucher.status":     {"Stato", "Status"},
 		"voucher.pdf":        {"Scarica il buono in PDF", "Download the voucher as PDF"},
 		"voucher.pdf_help":   {"Da stampare o mostrare sul telefono.", "To print or show on your phone."},

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"sportello/internal/calendar"
+
 	"bytes"
 	"errors"
 	"fmt"
@@ -153,7 +155,16 @@ func templateFuncs(lang string) template.FuncMap {
 			}
 			return fmt.Sprint(v)
 		},
-		"date":     func(t time.Time) string { return formatDate(lang, t) },
+		"date": func(t time.Time) string { return formatDate(lang, t) },
+		// lastDay is the last day something ending at t can be used: the day
+		// before when it ends at midnight (Rome time), else t's own day.
+		"lastDay": func(t time.Time) string {
+			r := t.In(calendar.Rome())
+			if r.Hour() == 0 && r.Minute() == 0 && r.Second() == 0 {
+				r = r.AddDate(0, 0, -1)
+			}
+			return formatDate(lang, r)
+		},
 		"datetime": func(t time.Time) string { return formatDateTime(lang, t) },
 		// deref reads an optional string or number ("" for nil).
 		"deref": func(v any) any {

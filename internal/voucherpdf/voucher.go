@@ -408,7 +408,17 @@ func layout(v Voucher, n int) ([]byte, box) {
 	if isEN {
 		when = date + " " + en.at + " " + clock
 	}
-	row(label(it.expires, en.expires, isEN), when, helveticaBold, 14, ink)
+	expiresLabel := label(it.expires, en.expires, isEN)
+	if clock == "00:00" {
+		// A voucher that ends at midnight is valid through the day before:
+		// say that, rather than a date a citizen would take as still good.
+		last := v.ExpiresAt.In(calendar.Rome()).AddDate(0, 0, -1).Format("02/01/2006")
+		expiresLabel, when = label("Valido fino al", "Valid through", isEN), last+" (incluso)"
+		if isEN {
+			when = last + " (incluso / inclusive)"
+		}
+	}
+	row(expiresLabel, when, helveticaBold, 14, ink)
 	holder := strings.TrimSpace(v.HolderName)
 	if holder == "" {
 		holder = "-"

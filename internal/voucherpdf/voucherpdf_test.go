@@ -1,6 +1,8 @@
 package voucherpdf
 
 import (
+	"sportello/internal/calendar"
+
 	"bytes"
 	"compress/zlib"
 	"errors"
@@ -317,7 +319,7 @@ func TestTextInContent(t *testing.T) {
 		"QWYZ-25YQ-JRGK-DKT5",
 		"550,00 \x80",
 		"275,00 \x80",
-		"31/12/2026",
+		"Valido fino al", "30/12/2026 (incluso)",
 		"Mario Rossi",
 		"COMUNE DI TRADATE",
 		"Buoni spesa 2026 - Tradate",
@@ -347,7 +349,7 @@ func TestEnglishAddsEnglish(t *testing.T) {
 	v.Lang = "en"
 	v.PendingCents = 0
 	shown := shownStrings(t, parse(t, render(t, v)).content(t))
-	for _, want := range []string{"Come si usa", "How to use it", "Importo assegnato / Amount awarded", "This voucher is personal", "31/12/2026 at 00:00"} {
+	for _, want := range []string{"Come si usa", "How to use it", "Importo assegnato / Amount awarded", "This voucher is personal", "Valid through", "30/12/2026 (incluso / inclusive)"} {
 		if !contains(shown, want) {
 			t.Errorf("content lacks %q", want)
 		}
@@ -656,7 +658,7 @@ func TestPoppler(t *testing.T) {
 			if err != nil {
 				t.Fatalf("pdftotext: %v\n%s", err, out)
 			}
-			for _, want := range []string{"QWYZ-25YQ-JRGK-DKT5", "550,00 €", "275,00 €", "31/12/2026", "Niccolò Perù", "Il buono è personale", "COMUNE DI TRADATE"} {
+			for _, want := range []string{"QWYZ-25YQ-JRGK-DKT5", "550,00 €", "275,00 €", "Valido fino al", "30/12/2026 (incluso", "Niccolò Perù", "Il buono è personale", "COMUNE DI TRADATE"} {
 				if !bytes.Contains(out, []byte(want)) {
 					t.Errorf("pdftotext lacks %q:\n%s", want, out)
 				}
@@ -708,5 +710,16 @@ func TestPoppler(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// An expiry during the day keeps its time; one at midnight is shown as the
+// last valid day, which is what a citizen needs to know.
+func TestExpiryWording(t *testing.T) {
+	v := sample()
+	v.ExpiresAt = time.Date(2026, 12, 31, 12, 0, 0, 0, calendar.Rome())
+	shown := shownStrings(t, parse(t, render(t, v)).content(t))
+	if !contains(shown, "31/12/2026 alle ore 12:00") || contains(shown, "Valido fino al") {
+		t.Errorf("midday expiry: %q", shown)
 	}
 }
