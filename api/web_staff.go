@@ -32,6 +32,7 @@ func init() {
 		staff.POST("/tasks/:id/claim", s.page(s.claimSubmit))
 		staff.POST("/tasks/:id/release", s.page(s.releaseSubmit))
 		staff.POST("/tasks/:id/decision", s.page(s.decisionSubmit))
+		p.Role(roleSupervisor).POST("/tasks/:id/assign", s.page(s.assignSubmit))
 		staff.GET("/search", s.page(s.searchPage))
 		staff.GET("/funds", s.page(s.fundsPage))
 		merchant := p.Role(roleMerchant)
@@ -222,6 +223,28 @@ func backTo(c *gin.Context) string {
 
 func (s *server) claimSubmit(c *gin.Context) error {
 	return s.taskAction(c, "claim")
+}
+
+// assignSubmit gives the task to someone (supervisors), back to the case
+// page with a flash message; a refusal or a missing reason is a flash alert.
+func (s *server) assignSubmit(c *gin.Context) error {
+	ctx := c.Request.Context()
+	user := currentUser(c)
+	t, err := s.taskFor(ctx, user, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	res, err := s.assign(ctx, user, t.ID, assignRequest{Assignee: c.PostForm("assignee"), Reason: c.PostForm("reason")}, postedKey(c))
+	switch he := toHTTP(err); {
+	case err == nil:
+		setFlash(c, "success", "task.assigned", t.CaseID, res.AssignedTo)
+	case he.status == http.StatusUnprocessableEntity && len(he.fields) > 0:
+		setFlash(c, "danger", "task.err.assign", t.CaseID, fieldMessage(pageLang(c), he.fields[0].MessageIT, he.fields[0].Message))
+	case !s.flashRefusal(c, err, t):
+		return err
+	}
+	redirect(c, "/cases/"+t.CaseID)
+	return nil
 }
 
 func (s *server) releaseSubmit(c *gin.Context) error {

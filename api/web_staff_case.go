@@ -78,6 +78,9 @@ type caseTaskView struct {
 	CanRelease  bool
 	Mine        bool
 	Key         string
+	// Assignees: whom a supervisor may give the task to (empty for operators).
+	Assignees []staffOption
+	AssignKey string
 }
 
 // decisionView is the decision form: the values typed and their errors.
@@ -169,6 +172,19 @@ func (s *server) staffCase(c *gin.Context, status int, caseID string, in *decisi
 		tv.CanRelease = tv.Mine
 		if tv.CanClaim || tv.CanRelease {
 			tv.Key = newFormToken()
+		}
+		if active && user.Role == roleSupervisor {
+			people, aerr := s.Store.API().Assignees(c.Request.Context(), user.District, v.Municipality)
+			if aerr != nil {
+				return aerr
+			}
+			for _, p := range people {
+				if p.Username == tv.ClaimedBy {
+					continue
+				}
+				tv.Assignees = append(tv.Assignees, staffOption{Value: p.Username, Label: p.DisplayName + " (" + p.Username + ")"})
+			}
+			tv.AssignKey = newFormToken()
 		}
 		d.Task = tv
 		if tv.Mine {
