@@ -9,22 +9,23 @@ import (
 
 	"go.temporal.io/sdk/activity"
 
+	"sportello/internal/notify"
 	"sportello/internal/store"
 )
 
-// Notification kinds (templates of internal/notify).
+// Notification kinds: the templates of internal/notify.
 const (
-	KindApplicationReceived  = "application_received"
-	KindInformationRequested = "information_requested"
-	KindApproved             = "approved"
-	KindRejected             = "rejected"
-	KindVoucherReady         = "voucher_ready"
-	KindTrancheReleased      = "tranche_released"
-	KindVoucherExpiring      = "voucher_expiring"
-	KindWithdrawn            = "withdrawn"
-	KindStaffAssigned        = "staff_assigned"
-	KindStaffReminder        = "staff_reminder"
-	KindStaffEscalation      = "staff_escalation"
+	KindApplicationReceived  = notify.KindApplicationReceived
+	KindInformationRequested = notify.KindInformationRequested
+	KindApproved             = notify.KindApproved
+	KindRejected             = notify.KindRejected
+	KindVoucherReady         = notify.KindVoucherReady
+	KindTrancheReleased      = notify.KindTrancheReleased
+	KindVoucherExpiring      = notify.KindVoucherExpiring
+	KindWithdrawn            = notify.KindWithdrawn
+	KindStaffAssigned        = notify.KindStaffAssigned
+	KindStaffReminder        = notify.KindStaffReminder
+	KindStaffEscalation      = notify.KindStaffEscalation
 )
 
 // Mailer renders a notification template and delivers it over SMTP. The

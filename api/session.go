@@ -1,6 +1,8 @@
 package api
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -63,28 +65,44 @@ func (s *server) login(c *gin.Context) error {
 		return invalid(fields...)
 	}
 	ctx := c.Request.Context()
-	u, hash, err := s.api.UserForLogin(ctx, req.Username)
-	if err != nil && toHTTP(err).status != http.StatusNotFound {
-		return err
-	}
-	if err != nil {
-		auth.CheckPassword(dummyPasswordHash(), req.Password)
-		return errBadCredentials
-	}
-	if !auth.CheckPassword(hash, req.Password) {
-		return errBadCredentials
-	}
-	token, tokenHash, err := auth.NewToken()
+	u, ok, err := s.checkCredentials(ctx, req.Username, req.Password)
 	if err != nil {
 		return err
 	}
-	expires, err := s.api.CreateSession(ctx, u.ID, tokenHash, s.SessionTTL)
+	if !ok {
+		return errBadCredentials
+	}
+	token, expires, err := s.newSession(ctx, u)
 	if err != nil {
 		return err
 	}
 	s.log.InfoContext(ctx, "login", "request_id", requestID(c), "user_id", u.ID, "role", u.Role)
 	c.JSON(http.StatusOK, LoginResponse{Token: token, TokenType: "Bearer", ExpiresAt: expires, User: u})
 	return nil
+}
+
+// checkCredentials reports whether password is username's. An unknown user
+// costs the same hash computation as a known one, so timing tells nothing.
+func (s *server) checkCredentials(ctx context.Context, username, password string) (store.UserView, bool, error) {
+	u, hash, err := s.api.UserForLogin(ctx, username)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		auth.CheckPassword(dummyPasswordHash(), password)
+		return store.UserView{}, false, nil
+	case err != nil:
+		return store.UserView{}, false, err
+	}
+	return u, auth.CheckPassword(hash, password), nil
+}
+
+// newSession stores a fresh session for u and returns its bearer token.
+func (s *server) newSession(ctx context.Context, u store.UserView) (token string, expires time.Time, err error) {
+	token, tokenHash, err := auth.NewToken()
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	expires, err = s.api.CreateSession(ctx, u.ID, tokenHash, s.SessionTTL)
+	return token, expires, err
 }
 
 var errBadCredentials = newError(http.StatusUnauthorized, "invalid_credentials", "wrong username or password")

@@ -175,17 +175,9 @@ func (s *server) loginSubmit(c *gin.Context) error {
 	ok := d.Username.Error == "" && d.Password.Error == ""
 	var u store.UserView
 	if ok {
-		var hash string
 		var err error
-		u, hash, err = s.api.UserForLogin(ctx, username)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			auth.CheckPassword(dummyPasswordHash(), password)
-			ok = false
-		case err != nil:
+		if u, ok, err = s.checkCredentials(ctx, username, password); err != nil {
 			return err
-		default:
-			ok = auth.CheckPassword(hash, password)
 		}
 		if !ok {
 			d.Password.Error = s.t(c, "login.bad")
@@ -201,11 +193,7 @@ func (s *server) loginSubmit(c *gin.Context) error {
 		s.render(c, http.StatusUnprocessableEntity, "login", view{Title: s.t(c, "login.title"), Data: d, Errors: items})
 		return nil
 	}
-	token, tokenHash, err := auth.NewToken()
-	if err != nil {
-		return err
-	}
-	expires, err := s.api.CreateSession(ctx, u.ID, tokenHash, s.SessionTTL)
+	token, expires, err := s.newSession(ctx, u)
 	if err != nil {
 		return err
 	}

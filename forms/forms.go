@@ -348,7 +348,7 @@ func checkNumbers(v any, ptr string) []FieldError {
 	case map[string]any:
 		var out []FieldError
 		for k, item := range v {
-			out = append(out, checkNumbers(item, ptr+"/"+escapePointer(k))...)
+			out = append(out, checkNumbers(item, ptr+"/"+EscapePointerToken(k))...)
 		}
 		return out
 	case []any:
@@ -386,8 +386,8 @@ func sortProblems(p []FieldError) {
 	})
 }
 
-// escapePointer escapes one JSON pointer reference token (RFC 6901).
-func escapePointer(s string) string {
+// EscapePointerToken escapes one JSON pointer reference token (RFC 6901).
+func EscapePointerToken(s string) string {
 	s = strings.ReplaceAll(s, "~", "~0")
 	return strings.ReplaceAll(s, "/", "~1")
 }
@@ -397,8 +397,8 @@ func unescapePointer(s string) string {
 	return strings.ReplaceAll(s, "~0", "~")
 }
 
-// splitPointer splits a JSON pointer into unescaped tokens; "" gives none.
-func splitPointer(p string) []string {
+// SplitPointer splits a JSON pointer into unescaped tokens; "" gives none.
+func SplitPointer(p string) []string {
 	if p == "" {
 		return nil
 	}

@@ -110,7 +110,7 @@ func tidy(in []FieldError, instance any) []FieldError {
 		}
 		seen[p] = true
 		if p.Code == codePattern && minLen[p.Pointer] {
-			if v, ok := lookup(instance, splitPointer(p.Pointer)); ok && v == "" {
+			if v, ok := lookup(instance, SplitPointer(p.Pointer)); ok && v == "" {
 				continue
 			}
 		}
@@ -133,7 +133,7 @@ func schemaNode(e *jsonschema.ValidationError, schemaDoc any, depth int) (map[st
 	if i := strings.IndexByte(loc, '#'); i >= 0 {
 		frag = loc[i+1:]
 	}
-	tokens := splitPointer(frag)
+	tokens := SplitPointer(frag)
 	if len(tokens) < depth {
 		return nil, tokens
 	}
@@ -161,7 +161,7 @@ func leafProblems(e *jsonschema.ValidationError, schemaDoc, instance any) []Fiel
 		list, _ := deps[tokens[n-2]].([]any)
 		if i, err := strconv.Atoi(tokens[n-1]); err == nil && i >= 0 && i < len(list) {
 			if name, ok := list[i].(string); ok {
-				return []FieldError{newProblem(ptr+"/"+escapePointer(name), codeRequired, "required", propertyNode(node, name))}
+				return []FieldError{newProblem(ptr+"/"+EscapePointerToken(name), codeRequired, "required", propertyNode(node, name))}
 			}
 		}
 		return []FieldError{newProblem(ptr, codeRequired, "required", nil)}
@@ -170,7 +170,7 @@ func leafProblems(e *jsonschema.ValidationError, schemaDoc, instance any) []Fiel
 	if len(tokens) > 0 {
 		keyword = tokens[len(tokens)-1]
 	}
-	inst, _ := lookup(instance, splitPointer(ptr))
+	inst, _ := lookup(instance, SplitPointer(ptr))
 	obj, _ := inst.(map[string]any)
 
 	switch keyword {
@@ -180,7 +180,7 @@ func leafProblems(e *jsonschema.ValidationError, schemaDoc, instance any) []Fiel
 		for _, r := range req {
 			name, _ := r.(string)
 			if _, present := obj[name]; obj != nil && !present {
-				out = append(out, newProblem(ptr+"/"+escapePointer(name), codeRequired, keyword, propertyNode(node, name)))
+				out = append(out, newProblem(ptr+"/"+EscapePointerToken(name), codeRequired, keyword, propertyNode(node, name)))
 			}
 		}
 		if len(out) == 0 {
@@ -190,7 +190,7 @@ func leafProblems(e *jsonschema.ValidationError, schemaDoc, instance any) []Fiel
 	case "additionalProperties", "unevaluatedProperties":
 		var out []FieldError
 		for _, name := range extraProperties(node, obj) {
-			out = append(out, newProblem(ptr+"/"+escapePointer(name), codeAdditional, keyword, nil))
+			out = append(out, newProblem(ptr+"/"+EscapePointerToken(name), codeAdditional, keyword, nil))
 		}
 		if len(out) == 0 {
 			out = append(out, newProblem(ptr, codeAdditional, keyword, nil))

@@ -1,6 +1,8 @@
 package htmlform
 
 import (
+	"sportello/forms"
+
 	"encoding/json"
 	"net/url"
 )
@@ -35,9 +37,9 @@ func ArrayAction(schema json.RawMessage, form url.Values, data json.RawMessage) 
 	}
 	var changed bool
 	if add {
-		doc, changed = addItem(root, doc, splitPointer(addPtr))
+		doc, changed = addItem(root, doc, forms.SplitPointer(addPtr))
 	} else {
-		doc, changed = removeItem(root, doc, splitPointer(removePtr))
+		doc, changed = removeItem(root, doc, forms.SplitPointer(removePtr))
 	}
 	if !changed {
 		return data, true

@@ -291,7 +291,7 @@ func leafPointers(t testing.TB, schema json.RawMessage) map[string]*node {
 	walk = func(n *node, ptr string) {
 		if n.kind() == "object" {
 			for _, p := range n.Properties {
-				walk(p.Node, ptr+"/"+escapeToken(p.Name))
+				walk(p.Node, ptr+"/"+forms.EscapePointerToken(p.Name))
 			}
 			return
 		}

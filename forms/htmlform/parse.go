@@ -76,7 +76,7 @@ func (p *parser) value(n *node, ptr string, required bool) (any, bool) {
 			if prop.Node.skip() {
 				continue
 			}
-			if v, ok := p.value(prop.Node, ptr+"/"+escapeToken(prop.Name), n.isRequired(prop.Name)); ok {
+			if v, ok := p.value(prop.Node, ptr+"/"+forms.EscapePointerToken(prop.Name), n.isRequired(prop.Name)); ok {
 				obj[prop.Name] = v
 			}
 		}

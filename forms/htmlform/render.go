@@ -206,7 +206,7 @@ func (b *builder) build(n *node, ptr string, required, inArray bool, itemLabel s
 	}
 	b.byPtr[ptr] = v
 	b.order = append(b.order, v)
-	value, _ := lookup(b.data, splitPointer(ptr))
+	value, _ := lookup(b.data, forms.SplitPointer(ptr))
 
 	switch kind := n.kind(); {
 	case kind == "object" && len(n.Enum) == 0:
@@ -217,7 +217,7 @@ func (b *builder) build(n *node, ptr string, required, inArray bool, itemLabel s
 			if p.Node.skip() {
 				continue
 			}
-			v.Children = append(v.Children, b.build(p.Node, ptr+"/"+escapeToken(p.Name), n.isRequired(p.Name), inArray, ""))
+			v.Children = append(v.Children, b.build(p.Node, ptr+"/"+forms.EscapePointerToken(p.Name), n.isRequired(p.Name), inArray, ""))
 		}
 	case kind == "array" && len(n.Enum) == 0:
 		b.buildArray(v, n, value)
@@ -397,7 +397,11 @@ func joinSentences(a, b string) string {
 }
 
 func lastToken(ptr string) string {
-	return unescapeToken(ptr[strings.LastIndexByte(ptr, '/')+1:])
+	tokens := forms.SplitPointer(ptr)
+	if len(tokens) == 0 {
+		return ""
+	}
+	return tokens[len(tokens)-1]
 }
 
 // scalarString writes a JSON value for an input: strings as they are, other

@@ -1,6 +1,8 @@
 package htmlform
 
 import (
+	"sportello/forms"
+
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -139,7 +141,7 @@ func resolveRefs(n *node, doc any, depth int) error {
 		if !strings.HasPrefix(n.Ref, "#") {
 			return fmt.Errorf("htmlform: only local \"$ref\"s are supported, not %q", n.Ref)
 		}
-		target, ok := lookup(doc, splitPointer(strings.TrimPrefix(n.Ref, "#")))
+		target, ok := lookup(doc, forms.SplitPointer(strings.TrimPrefix(n.Ref, "#")))
 		if !ok {
 			return fmt.Errorf("htmlform: \"$ref\" %q points nowhere", n.Ref)
 		}
@@ -276,30 +278,6 @@ func enumString(raw json.RawMessage) string {
 		return string(raw)
 	}
 	return buf.String()
-}
-
-// JSON pointers (RFC 6901).
-
-func escapeToken(s string) string {
-	s = strings.ReplaceAll(s, "~", "~0")
-	return strings.ReplaceAll(s, "/", "~1")
-}
-
-func unescapeToken(s string) string {
-	s = strings.ReplaceAll(s, "~1", "/")
-	return strings.ReplaceAll(s, "~0", "~")
-}
-
-// splitPointer splits a JSON pointer into unescaped tokens; "" gives none.
-func splitPointer(p string) []string {
-	if p == "" {
-		return nil
-	}
-	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
-	for i, s := range parts {
-		parts[i] = unescapeToken(s)
-	}
-	return parts
 }
 
 // index parses an array index token: decimal digits without leading zeros.

@@ -13,6 +13,8 @@
 package browsertest
 
 import (
+	"sportello/internal/testenv"
+
 	"context"
 	"errors"
 	"fmt"
@@ -198,21 +200,5 @@ func processAlive(pid int) bool {
 	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
-// moduleRoot is the folder holding go.mod, above the working directory (go test
-// runs in the package's folder).
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("browsertest: go.mod not found above the working directory")
-		}
-		dir = parent
-	}
-}
+// moduleRoot is the folder holding go.mod.
+func moduleRoot() (string, error) { return testenv.ModuleRoot() }

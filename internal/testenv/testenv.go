@@ -244,14 +244,16 @@ func TemporalBin() (string, error) {
 	if p := os.Getenv(EnvTemporalBin); p != "" {
 		return p, nil
 	}
-	root, err := moduleRoot()
+	root, err := ModuleRoot()
 	if err != nil {
 		return "", err
 	}
 	return filepath.Join(root, "bin", "temporal"), nil
 }
 
-func moduleRoot() (string, error) {
+// ModuleRoot is the folder holding go.mod, above the working directory (go
+// test runs in the package's folder).
+func ModuleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
