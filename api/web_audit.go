@@ -216,3 +216,6 @@ var auditMessages = map[string]msg{
 	"audit.detail.view":            {"vista", "view"},
 	"audit.detail.error":           {"errore", "error"},
 }
+
+// Pager is the catalogue prefix of the list's page links (part_pager.html).
+func (auditData) Pager() string { return "audit" }

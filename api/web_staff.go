@@ -495,3 +495,6 @@ func euroInputValue(lang string, cents int64) string {
 	}
 	return fmt.Sprintf("%d,%02d", cents/100, cents%100)
 }
+
+// Pager is the catalogue prefix of the list's page links (part_pager.html).
+func (inboxData) Pager() string { return "inbox" }
