@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"strconv"
 	"time"
@@ -50,9 +51,11 @@ type NotifyInput struct {
 }
 
 // Notify sends a notification to everyone in the audience, once each. A
-// citizen without an e-mail address is left to the Social Point (a letter or
-// a phone call), which the case timeline asks for. Staff without an address
-// are skipped.
+// citizen without an e-mail address is left to the Social Point: a contact
+// task (a phone call or a letter, and for a voucher ready the home delivery
+// of the printed voucher when the citizen asked for it) that the case
+// timeline mentions; the outbox row is then handed over ("sent"). Staff
+// without an address are skipped.
 func (a *Cases) Notify(ctx context.Context, in NotifyInput) error {
 	recipients, err := a.Store.Recipients(ctx, in.CaseID, in.TaskID, in.Audience)
 	if err != nil {
@@ -78,7 +81,12 @@ func (a *Cases) Notify(ctx context.Context, in NotifyInput) error {
 				Channel: "social_point", Recipient: r.Name, Lang: r.Lang}); err != nil {
 				return err
 			}
-			if err := a.Store.ContactNeeded(ctx, key, in.CaseID, in.Kind, in.At); err != nil {
+			if _, err := a.Store.OpenContactTask(ctx, store.ContactTaskInput{Key: key, CaseID: in.CaseID, Kind: in.Kind,
+				CitizenID: r.UserID, MessageIT: contactMessage(in.Kind, facts, r.Name, a.PortalURL), At: in.At},
+				KindVoucherReady); err != nil {
+				return err
+			}
+			if err := a.Store.FinishNotification(ctx, key, store.NotificationSent, nil); err != nil {
 				return err
 			}
 			continue
@@ -114,4 +122,17 @@ func (a *Cases) Notify(ctx context.Context, in NotifyInput) error {
 		}
 	}
 	return retry // Temporal retries; delivered recipients are skipped next time
+}
+
+// contactMessage is what the Social Point tells the citizen: the Italian
+// e-mail the citizen would have received (subject and text), or a short
+// note when the template cannot be rendered.
+func contactMessage(kind string, facts map[string]any, name, portalURL string) string {
+	data := maps.Clone(facts)
+	data["name"], data["portal_url"] = name, portalURL
+	msg, err := notify.Render(kind, "it", notify.IntegerCents(data))
+	if err != nil {
+		return "Comunicazione \"" + kind + "\" relativa alla pratica " + fmt.Sprint(facts["case_number"]) + "."
+	}
+	return msg.Subject + "\n\n" + msg.Text
 }

@@ -133,6 +133,15 @@ func newEngine(d Deps) *gin.Engine {
 
 	authed.GET("/audit", s.roles(supervisor), s.handle(s.auditLog))
 
+	// The Social Point's desk (desk.go).
+	v1.POST("/activation", s.handle(s.activateAccount))
+	authed.POST("/citizens", s.roles(operator), s.handle(s.createCitizen))
+	authed.GET("/citizens/:id", s.roles(operator), s.handle(s.getCitizen))
+	authed.POST("/citizens/:id/activation-code", s.roles(operator), s.handle(s.reissueCitizenCode))
+	authed.POST("/citizens/:id/applications", s.roles(operator), s.handle(s.createApplicationOnBehalf))
+	authed.GET("/contact-tasks", s.roles(operator, supervisor), s.handle(s.listContactTasks))
+	authed.POST("/contact-tasks/:id/outcome", s.roles(operator, supervisor), s.handle(s.recordContactOutcome))
+
 	// The web portal: HTML pages on the same engine (web_*.go).
 	s.registerWeb(r)
 	return r

@@ -55,6 +55,20 @@ func dataPointer(prefix string, problems []forms.FieldError) []FieldError {
 	return out
 }
 
+// applicationFields checks the form id and the data of an application request.
+func applicationFields(form string, data json.RawMessage) []FieldError {
+	var fields []FieldError
+	if form == "" {
+		fields = append(fields, field("/form", "required", "the form id is required", "l'identificativo del modulo è obbligatorio"))
+	}
+	if len(data) == 0 || string(data) == "null" {
+		fields = append(fields, field("/data", "required", "the application data is required", "i dati della domanda sono obbligatori"))
+	} else if !isJSONObject(data) {
+		fields = append(fields, field("/data", "type", "the application data must be a JSON object", "i dati della domanda devono essere un oggetto JSON"))
+	}
+	return fields
+}
+
 func (s *server) createApplication(c *gin.Context) error {
 	ctx := c.Request.Context()
 	user := currentUser(c)
@@ -66,20 +80,11 @@ func (s *server) createApplication(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	var fields []FieldError
 	req.Form = strings.TrimSpace(req.Form)
-	if req.Form == "" {
-		fields = append(fields, field("/form", "required", "the form id is required", "l'identificativo del modulo è obbligatorio"))
-	}
-	if len(req.Data) == 0 || string(req.Data) == "null" {
-		fields = append(fields, field("/data", "required", "the application data is required", "i dati della domanda sono obbligatori"))
-	} else if !isJSONObject(req.Data) {
-		fields = append(fields, field("/data", "type", "the application data must be a JSON object", "i dati della domanda devono essere un oggetto JSON"))
-	}
-	if len(fields) > 0 {
+	if fields := applicationFields(req.Form, req.Data); len(fields) > 0 {
 		return invalid(fields...)
 	}
-	v, replayed, err := s.submitApplication(ctx, user, req.Form, req.Data, key)
+	v, replayed, err := s.submitApplication(ctx, user, req.Form, req.Data, key, nil)
 	if err != nil {
 		return err
 	}
@@ -97,8 +102,17 @@ func (s *server) createApplication(c *gin.Context) error {
 // then its workflow. Problems are a 422 *httpError whose field pointers
 // start with "/data" (or "/form"); a case already in progress is a 409
 // carrying its id. The JSON handler and the application pages share it.
+//
+// onBehalf, when not nil, is the citizen a Social Point operator (user)
+// files for: the case is the citizen's (filed under their scope, so they see
+// it in their area), the timeline names the operator, and the filing is in
+// the audit trail with acting_for set to the citizen's tax code.
 func (s *server) submitApplication(ctx context.Context, user store.UserView, formID string, data json.RawMessage,
-	idemKey string) (v store.CaseView, replayed bool, err error) {
+	idemKey string, onBehalf *store.DeskCitizen) (v store.CaseView, replayed bool, err error) {
+	applicant := user
+	if onBehalf != nil {
+		applicant = onBehalf.UserView()
+	}
 	form, ok := s.Forms.Get(formID)
 	if !ok {
 		return store.CaseView{}, false, invalid(field("/form", "unknown_form", fmt.Sprintf("there is no form %q", formID),
@@ -126,12 +140,20 @@ func (s *server) submitApplication(ctx context.Context, user store.UserView, for
 	}
 	taxCode := strings.ToUpper(strings.TrimSpace(stringAt(data, "applicant", "tax_code")))
 	var violations []FieldError
-	if user.TaxCode != "" && !strings.EqualFold(taxCode, user.TaxCode) {
+	if applicant.TaxCode != "" && !strings.EqualFold(taxCode, applicant.TaxCode) {
 		violations = append(violations, field("/data/applicant/tax_code", "tax_code_mismatch",
 			"the tax code must be the one of the logged-in citizen",
 			"il codice fiscale deve essere quello del cittadino che ha effettuato l'accesso"))
 	}
-	created, err := s.api.CreateCase(ctx, user.Scope(), store.NewCase{
+	var filedBy *store.FiledBy
+	if onBehalf != nil && len(violations) == 0 {
+		filedBy = &store.FiledBy{Username: user.Username, Name: user.DisplayName, ForTaxCode: onBehalf.TaxCode,
+			ForName: onBehalf.DisplayName}
+		if err := s.audit(ctx, user, onBehalfAudit(auditFileOnBehalf, user, onBehalf, "", map[string]any{"form": form.ID})); err != nil {
+			return store.CaseView{}, false, err
+		}
+	}
+	created, err := s.api.CreateCase(ctx, applicant.Scope(), store.NewCase{
 		Prefix:         form.CasePrefix,
 		FormID:         form.ID,
 		FormVersion:    version,
@@ -141,9 +163,13 @@ func (s *server) submitApplication(ctx context.Context, user store.UserView, for
 		IdempotencyKey: idemKey,
 		RequestHash:    hash,
 		Actor:          user.Username,
+		FiledBy:        filedBy,
 		Now:            now,
 		Rejected:       len(violations) > 0,
 	})
+	if filedBy != nil && err != nil {
+		s.auditRefused(ctx, user, onBehalfAudit(auditFileOnBehalf, user, onBehalf, "", map[string]any{"form": form.ID}), err)
+	}
 	var rules *store.CaseRuleError
 	if errors.As(err, &rules) {
 		for _, r := range rules.Rules {
@@ -173,6 +199,12 @@ func (s *server) submitApplication(ctx context.Context, user store.UserView, for
 	if err != nil {
 		return store.CaseView{}, false, err
 	}
+	if filedBy != nil {
+		if err := s.audit(ctx, user, onBehalfAudit(auditFiledOnBehalf, user, onBehalf, created.ID,
+			map[string]any{"form": form.ID, "replayed": created.Replayed})); err != nil {
+			return store.CaseView{}, false, err
+		}
+	}
 	// Start (or find) the case workflow after the commit. On a replay this
 	// heals a crash between the commit and the first start.
 	if err := s.startCase(ctx, created.ID); err != nil {
@@ -181,7 +213,7 @@ func (s *server) submitApplication(ctx context.Context, user store.UserView, for
 				"resend the same request with the same Idempotency-Key to retry",
 			caseID: created.ID, cause: err}
 	}
-	v, err = s.api.Case(ctx, user.Scope(), created.ID)
+	v, err = s.api.Case(ctx, applicant.Scope(), created.ID)
 	if err != nil {
 		return store.CaseView{}, false, err
 	}

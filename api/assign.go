@@ -42,7 +42,7 @@ func (s *server) assign(ctx context.Context, user store.UserView, taskID string,
 	if len(req.Reason) > 2000 {
 		return res, invalid(field("/reason", "max_length", "At most 2000 characters.", "Al massimo 2000 caratteri."))
 	}
-	t, err := s.taskFor(ctx, user, taskID)
+	t, err := s.reviewTaskFor(ctx, user, taskID)
 	if err != nil {
 		return res, err
 	}

@@ -113,7 +113,7 @@ func (s *server) claimTask(c *gin.Context) error {
 // retried claim apply once.
 func (s *server) claim(ctx context.Context, user store.UserView, taskID, key string) (workflows.ClaimResult, error) {
 	var res workflows.ClaimResult
-	t, err := s.taskFor(ctx, user, taskID)
+	t, err := s.reviewTaskFor(ctx, user, taskID)
 	if err != nil {
 		return res, err
 	}
@@ -139,7 +139,7 @@ func (s *server) releaseTask(c *gin.Context) error {
 // release gives back a task user has claimed.
 func (s *server) release(ctx context.Context, user store.UserView, taskID, key string) (workflows.ReleaseResult, error) {
 	var res workflows.ReleaseResult
-	t, err := s.taskFor(ctx, user, taskID)
+	t, err := s.reviewTaskFor(ctx, user, taskID)
 	if err != nil {
 		return res, err
 	}
@@ -207,7 +207,7 @@ func (s *server) decide(ctx context.Context, user store.UserView, taskID string,
 	if fields := req.validate(); len(fields) > 0 {
 		return res, invalid(fields...)
 	}
-	t, err := s.taskFor(ctx, user, taskID)
+	t, err := s.reviewTaskFor(ctx, user, taskID)
 	if err != nil {
 		return res, err
 	}

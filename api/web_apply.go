@@ -61,6 +61,10 @@ type applyData struct {
 	Summary     []summaryGroup
 	Step        int // 1..4
 	Steps       []string
+	// OnBehalf is the citizen a Social Point operator files for (nil: the
+	// citizen files for themselves).
+	OnBehalf *store.DeskCitizen
+	Consent  string // the error next to the operator's consent confirmation
 }
 
 // formTitle is the form's title in lang.
@@ -89,7 +93,8 @@ func (s *server) applyForm(c *gin.Context) (forms.Form, error) {
 
 func (s *server) applyView(c *gin.Context, f forms.Form, step int, d applyData) view {
 	d.Form, d.Step, d.Steps = f, step, applySteps
-	d.FormURL = "/apply/" + url.PathEscape(f.ID)
+	d.FormURL = applyBase(c) + url.PathEscape(f.ID)
+	d.OnBehalf = onBehalfOf(c)
 	d.Description = formDescription(f, pageLang(c))
 	return view{
 		Title:  formTitle(f, pageLang(c)),
@@ -133,7 +138,7 @@ func (s *server) applyDataPage(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.renderDataStep(c, f, http.StatusOK, prefill(currentUser(c)), nil)
+	return s.renderDataStep(c, f, http.StatusOK, applyPrefill(c), nil)
 }
 
 // renderDataStep renders the data step with values and problems (pointers
@@ -193,7 +198,7 @@ func (s *server) applyDataSubmit(c *gin.Context) error {
 		}
 	}
 	if len(problems) == 0 {
-		problems = s.ownerProblems(currentUser(c), data)
+		problems = s.ownerProblems(applicantOf(c), data)
 	}
 	if len(problems) > 0 {
 		return s.renderDataStep(c, f, http.StatusUnprocessableEntity, data, problems)
@@ -226,14 +231,24 @@ var validFormToken = regexp.MustCompile(`^[0-9a-f]{32}$`)
 // renderSummary is step 3: the data as a read-only list, with the draft and
 // a fresh filing token in hidden fields.
 func (s *server) renderSummary(c *gin.Context, f forms.Form, data json.RawMessage) error {
+	return s.renderSummaryStatus(c, f, data, http.StatusOK, "")
+}
+
+// renderSummaryStatus renders the summary with status and, for a filing on
+// behalf, the error of the consent confirmation.
+func (s *server) renderSummaryStatus(c *gin.Context, f forms.Form, data json.RawMessage, status int, consentErr string) error {
 	lang := pageLang(c)
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, data); err != nil {
 		return err
 	}
 	schema := s.withOptions(c.Request.Context(), f.Schema, currentUser(c).District)
-	d := applyData{Draft: compact.String(), Token: newFormToken(), Summary: summarise(schema, data, lang)}
-	s.render(c, http.StatusOK, "apply_summary", s.applyView(c, f, 3, d))
+	d := applyData{Draft: compact.String(), Token: newFormToken(), Summary: summarise(schema, data, lang), Consent: consentErr}
+	v := s.applyView(c, f, 3, d)
+	if consentErr != "" {
+		v.Errors = []summaryItem{{Href: "#consent", Text: consentErr}}
+	}
+	s.render(c, status, "apply_summary", v)
 	return nil
 }
 
@@ -249,11 +264,20 @@ func (s *server) applySummarySubmit(c *gin.Context) error {
 	draft := json.RawMessage(c.PostForm("data"))
 	if !validFormToken.MatchString(token) || !json.Valid(draft) || !isJSONObject(draft) {
 		setFlash(c, "danger", "apply.bad_draft")
-		redirect(c, "/apply/"+url.PathEscape(f.ID)+"/data")
+		redirect(c, applyBase(c)+url.PathEscape(f.ID)+"/data")
 		return nil
 	}
-	v, _, err := s.submitApplication(c.Request.Context(), user, f.ID, draft, "web:"+token)
+	onBehalf := onBehalfOf(c)
+	if onBehalf != nil && c.PostForm("consent") != "1" {
+		return s.renderSummaryStatus(c, f, draft, http.StatusUnprocessableEntity, s.t(c, "desk.consent_required"))
+	}
+	v, _, err := s.submitApplication(c.Request.Context(), user, f.ID, draft, "web:"+token, onBehalf)
 	if err == nil {
+		if onBehalf != nil {
+			setFlash(c, "success", "desk.filed", v.ID, onBehalf.DisplayName)
+			redirect(c, deskCitizenURL(onBehalf.ID))
+			return nil
+		}
 		redirect(c, "/cases/"+url.PathEscape(v.ID)+"?filed=1")
 		return nil
 	}
@@ -276,13 +300,13 @@ func (s *server) applySummarySubmit(c *gin.Context) error {
 		return s.renderDataStep(c, f, http.StatusUnprocessableEntity, draft, problems)
 	case he.code == "application_in_progress" && he.caseID != "":
 		setFlash(c, "warning", "apply.in_progress", he.caseID)
-		redirect(c, "/cases/"+url.PathEscape(he.caseID))
+		redirect(c, caseOrCitizenURL(c, he.caseID))
 		return nil
 	case he.code == "workflow_start_failed" && he.caseID != "":
 		s.log.WarnContext(c.Request.Context(), "web filing: workflow start failed", "request_id", requestID(c),
 			"case_id", he.caseID, "err", he.cause)
 		setFlash(c, "warning", "apply.start_failed", he.caseID)
-		redirect(c, "/cases/"+url.PathEscape(he.caseID))
+		redirect(c, caseOrCitizenURL(c, he.caseID))
 		return nil
 	}
 	return err

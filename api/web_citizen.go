@@ -192,9 +192,15 @@ func eventDetail(lang string, e store.CaseEvent) string {
 		Reason      string `json:"reason"`
 		AmountCents *int64 `json:"amount_cents"`
 		Message     string `json:"message"`
+		FiledByName string `json:"filed_by_name"`
+		ForName     string `json:"on_behalf_of_name"`
 	}
 	_ = json.Unmarshal(e.Detail, &d)
 	switch e.Type {
+	case "submitted":
+		if d.FiledByName != "" {
+			return translate(lang, "desk.event.on_behalf", d.FiledByName, d.ForName)
+		}
 	case "information_requested", "rejected":
 		return d.Reason
 	case "approved", "tranche_released":

@@ -381,6 +381,8 @@ func (s *server) eventView(c *gin.Context, e store.CaseEvent) eventView {
 		Form          string     `json:"form"`
 		Version       int        `json:"version"`
 		DataChanged   bool       `json:"data_changed"`
+		FiledByName   string     `json:"filed_by_name"`
+		ForName       string     `json:"on_behalf_of_name"`
 	}
 	_ = json.Unmarshal(e.Detail, &d)
 	var parts []string
@@ -388,6 +390,9 @@ func (s *server) eventView(c *gin.Context, e store.CaseEvent) eventView {
 	case "submitted":
 		if d.Form != "" {
 			parts = append(parts, s.t(c, "staff.event.form", d.Form, d.Version))
+		}
+		if d.FiledByName != "" {
+			parts = append(parts, s.t(c, "desk.event.on_behalf", d.FiledByName, d.ForName))
 		}
 	case "precheck":
 		if d.Passed != nil && *d.Passed {

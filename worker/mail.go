@@ -3,8 +3,6 @@ package worker
 import (
 	"context"
 	"errors"
-	"math"
-	"strings"
 
 	"sportello/activities"
 	"sportello/internal/notify"
@@ -23,7 +21,7 @@ func NewMailer(cfg notify.Config) (activities.Mailer, error) {
 }
 
 func (a mailer) Send(ctx context.Context, to, toName, kind, lang, key string, data map[string]any) (string, error) {
-	msg, err := notify.Render(kind, lang, centsAsIntegers(data))
+	msg, err := notify.Render(kind, lang, notify.IntegerCents(data))
 	if err != nil {
 		// A template that cannot render will not render on a retry either.
 		return "", errors.Join(notify.ErrPermanent, err)
@@ -33,16 +31,3 @@ func (a mailer) Send(ctx context.Context, to, toName, kind, lang, key string, da
 }
 
 func (a mailer) Permanent(err error) bool { return errors.Is(err, notify.ErrPermanent) }
-
-// centsAsIntegers turns amounts that crossed a JSON payload (and so became
-// float64) back into integer cents.
-func centsAsIntegers(data map[string]any) map[string]any {
-	out := make(map[string]any, len(data))
-	for k, v := range data {
-		if f, ok := v.(float64); ok && strings.HasSuffix(k, "_cents") && f == math.Trunc(f) {
-			v = int64(f)
-		}
-		out[k] = v
-	}
-	return out
-}

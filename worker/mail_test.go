@@ -9,7 +9,7 @@ import (
 
 // Amounts arrive from workflow payloads as float64; the templates take them.
 func TestCentsSurviveTheTripThroughJSON(t *testing.T) {
-	data := centsAsIntegers(map[string]any{"amount_cents": float64(15000), "name": "Maria", "case_number": "BS-1",
+	data := notify.IntegerCents(map[string]any{"amount_cents": float64(15000), "name": "Maria", "case_number": "BS-1",
 		"portal_url": "http://x", "path": "/cases/BS-1", "ratio": 0.5})
 	if _, ok := data["amount_cents"].(int64); !ok {
 		t.Fatalf("amount_cents is %T", data["amount_cents"])

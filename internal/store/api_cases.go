@@ -25,10 +25,19 @@ type NewCase struct {
 	IdempotencyKey string // "" when the request carried none
 	RequestHash    string
 	Actor          string // username, for the timeline
-	Now            time.Time
+	// FiledBy, when set, is the staff member who files on the applicant's
+	// behalf (the scope is then the applicant's): the timeline names both.
+	FiledBy *FiledBy
+	Now     time.Time
 	// Rejected says the API already found problems: check the rules so that
 	// every problem is reported at once, but store nothing.
 	Rejected bool
+}
+
+// FiledBy is a staff member filing for a citizen (Social Point).
+type FiledBy struct {
+	Username, Name      string
+	ForTaxCode, ForName string
 }
 
 // Rule violations CreateCase reports as a *CaseRuleError.
@@ -141,7 +150,12 @@ func (a API) CreateCase(ctx context.Context, scope Scope, in NewCase) (CreatedCa
 			}
 			return err
 		}
-		detail, _ := json.Marshal(map[string]any{"form": in.FormID, "version": in.FormVersion})
+		submitted := map[string]any{"form": in.FormID, "version": in.FormVersion}
+		if in.FiledBy != nil {
+			submitted["filed_by"], submitted["filed_by_name"] = in.FiledBy.Username, in.FiledBy.Name
+			submitted["on_behalf_of"], submitted["on_behalf_of_name"] = in.FiledBy.ForTaxCode, in.FiledBy.ForName
+		}
+		detail, _ := json.Marshal(submitted)
 		if _, err := tx.Exec(ctx, `INSERT INTO case_events (case_id, event_key, at, type, actor, detail)
 			VALUES ($1, $2, $3, 'submitted', $4, $5)`, id, id+":submitted", in.Now, in.Actor, detail); err != nil {
 			return err
@@ -234,7 +248,7 @@ func caseInTx(ctx context.Context, tx pgx.Tx, id string) (CaseView, error) {
 	var ct CaseTask
 	err = tx.QueryRow(ctx, `SELECT t.id::text, t.status, t.due_at, t.escalated_at IS NOT NULL, coalesce(u.username, '')
 		FROM tasks t LEFT JOIN users u ON u.id = t.claimed_by
-		WHERE t.case_id = $1
+		WHERE t.case_id = $1 AND t.kind <> 'contact'
 		ORDER BY t.status IN ('open', 'claimed') DESC, t.created_at DESC, t.id LIMIT 1`, id).
 		Scan(&ct.ID, &ct.Status, &ct.DueAt, &ct.Escalated, &ct.ClaimedBy)
 	switch {

@@ -97,7 +97,8 @@ func (a API) Tasks(ctx context.Context, scope Scope, f TaskFilter) ([]TaskView, 
 	if f.Municipality != "" {
 		where += ` AND t.municipality_id = @municipality`
 	}
-	where += tenantTaskSQL(scope)
+	// Contact tasks have their own list (ContactTasks): nobody reviews them.
+	where += ` AND t.kind <> 'contact'` + tenantTaskSQL(scope)
 	order := taskOrderOverdueFirst
 	if f.Sort == "due" || activeOnly {
 		order = taskOrderDue

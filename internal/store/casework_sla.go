@@ -170,16 +170,6 @@ func (s *Store) FinishNotification(ctx context.Context, key, status string, caus
 	}))
 }
 
-// ContactNeeded puts on the case timeline that the Social Point must reach a
-// citizen who has no e-mail address (letter or phone call).
-func (s *Store) ContactNeeded(ctx context.Context, key, caseID, kind string, at time.Time) error {
-	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
-		return AddEvent(ctx, tx, Event{Key: key + ":contact", CaseID: caseID, At: at, Type: "contact_needed", Actor: "system",
-			Detail: map[string]any{"notification": kind,
-				"reason": "the citizen has no e-mail address: the Social Point sends a letter or phones"}})
-	}))
-}
-
 // ErrNoRecipient is returned when an audience resolves to nobody.
 var ErrNoRecipient = errors.New("no recipient")
 

@@ -1,0 +1,409 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"sportello/internal/store"
+)
+
+// The Social Point's pages (desk.go has the domain methods):
+//
+//	/desk                                   citizens registered at the desk, search
+//	/desk/register                          "Registra un cittadino" → the hand-over sheet
+//	/desk/citizens/:citizen                 the citizen's page: status, new code, cases, apply on behalf
+//	/desk/citizens/:citizen/apply/:form...  the citizens' application pages, on behalf
+//	/desk/contacts                          "Contatti da fare", record an outcome
+//	/attiva                                 the citizen activates the account (public)
+
+func init() {
+	registerPages(func(s *server, p *pageRouter) {
+		op := p.Role(roleOperator)
+		op.GET("/desk", s.page(s.deskHomePage))
+		op.GET("/desk/register", s.page(s.deskRegisterPage))
+		op.POST("/desk/register", s.page(s.deskRegisterSubmit))
+		cit := op.Group("/desk/citizens/:citizen", s.withDeskCitizen)
+		cit.GET("", s.page(s.deskCitizenPage))
+		cit.POST("/code", s.page(s.deskReissueSubmit))
+		cit.GET("/apply/:form", s.page(s.applyPrivacy))
+		cit.GET("/apply/:form/data", s.page(s.applyDataPage))
+		cit.POST("/apply/:form/data", s.page(s.applyDataSubmit))
+		cit.POST("/apply/:form/summary", s.page(s.applySummarySubmit))
+
+		staff := p.Role(roleOperator, roleSupervisor)
+		staff.GET("/desk/contacts", s.page(s.contactsPage))
+		staff.POST("/desk/contacts/:id/outcome", s.page(s.contactOutcomeSubmit))
+
+		p.Public.GET("/attiva", s.page(s.activatePage))
+		p.Public.POST("/attiva", s.page(s.activateSubmit))
+	})
+}
+
+const ctxDeskCitizen = "sportello.desk_citizen"
+
+// withDeskCitizen loads the :citizen of the URL (404 page when not of the
+// operator's district); the read is audited with acting_for.
+func (s *server) withDeskCitizen(c *gin.Context) {
+	d, err := s.deskCitizen(c.Request.Context(), currentUser(c), c.Param("citizen"))
+	if err != nil {
+		s.pageFail(c, err)
+		c.Abort()
+		return
+	}
+	c.Set(ctxDeskCitizen, &d)
+	c.Next()
+}
+
+// onBehalfOf is the citizen an operator acts for on this page (nil: none).
+func onBehalfOf(c *gin.Context) *store.DeskCitizen {
+	v, ok := c.Get(ctxDeskCitizen)
+	if !ok {
+		return nil
+	}
+	d, _ := v.(*store.DeskCitizen)
+	return d
+}
+
+// applicantOf is who an application page files for.
+func applicantOf(c *gin.Context) store.UserView {
+	if d := onBehalfOf(c); d != nil {
+		return d.UserView()
+	}
+	return currentUser(c)
+}
+
+// applyBase is the prefix of the application pages: /apply/ for citizens,
+// the citizen's desk URL for an operator filing on behalf.
+func applyBase(c *gin.Context) string {
+	if d := onBehalfOf(c); d != nil {
+		return deskCitizenURL(d.ID) + "/apply/"
+	}
+	return "/apply/"
+}
+
+// applyPrefill is the data step's first values: what the portal knows
+// about the applicant (and, at the desk, their phone and delivery wish).
+func applyPrefill(c *gin.Context) []byte {
+	d := onBehalfOf(c)
+	if d == nil {
+		return prefill(currentUser(c))
+	}
+	// The names as in the registry, which the form wants separately.
+	u := d.UserView()
+	if d.FirstName != "" {
+		u.DisplayName = d.FirstName + " " + d.LastName
+	}
+	raw := prefill(u)
+	extra := map[string]any{}
+	if d.Phone != "" {
+		extra["applicant"] = map[string]any{"phone": d.Phone}
+	}
+	if d.HomeDelivery {
+		extra["delivery"] = "home"
+	}
+	if len(extra) == 0 {
+		return raw
+	}
+	patch, err := json.Marshal(extra)
+	if err != nil {
+		return raw
+	}
+	merged, err := mergePatch(raw, patch)
+	if err != nil {
+		return raw
+	}
+	return merged
+}
+
+func deskCitizenURL(id int64) string { return "/desk/citizens/" + strconv.FormatInt(id, 10) }
+
+// caseOrCitizenURL is where to go after a filing was refused for a case in
+// progress: the case, or at the desk the citizen's page.
+func caseOrCitizenURL(c *gin.Context, caseID string) string {
+	if d := onBehalfOf(c); d != nil {
+		return deskCitizenURL(d.ID)
+	}
+	return "/cases/" + url.PathEscape(caseID)
+}
+
+// ---- /desk ----
+
+type deskHomeData struct {
+	Query    string
+	Citizens []store.DeskCitizen
+}
+
+func (s *server) deskHomePage(c *gin.Context) error {
+	ctx, user := c.Request.Context(), currentUser(c)
+	q := strings.TrimSpace(c.Query("q"))
+	if len(q) > 100 {
+		q = q[:100]
+	}
+	list, err := s.api.DeskCitizens(ctx, user.Scope(), q, 50)
+	if err != nil {
+		return err
+	}
+	if q != "" {
+		if err := s.audit(ctx, user, store.AuditEntry{Action: store.AuditSearch, Municipality: user.Municipality,
+			Detail: auditDetail(map[string]any{"citizen_query": q, "results": len(list)})}); err != nil {
+			return err
+		}
+	}
+	s.render(c, http.StatusOK, "desk_home", view{Title: s.t(c, "desk.title"), Nav: "desk",
+		Data: deskHomeData{Query: q, Citizens: list}})
+	return nil
+}
+
+// ---- registration ----
+
+type deskRegisterData struct {
+	Fields       []fieldView
+	HomeDelivery bool
+}
+
+// registerFields are the registration form's fields with values and errors.
+func (s *server) registerFields(c *gin.Context, req citizenRequest, errs map[string]string) []fieldView {
+	f := func(name, label, hint, value, typ, auto string, required bool) fieldView {
+		return fieldView{Name: name, Label: s.t(c, label), Hint: hint, Value: value, Type: typ, Autocomplete: auto,
+			Required: required, Error: errs["/"+name]}
+	}
+	return []fieldView{
+		f("tax_code", "desk.f.tax_code", s.t(c, "desk.f.tax_code_hint"), req.TaxCode, "text", "off", true),
+		f("first_name", "desk.f.first_name", "", req.FirstName, "text", "off", true),
+		f("last_name", "desk.f.last_name", "", req.LastName, "text", "off", true),
+		f("email", "desk.f.email", s.t(c, "desk.f.email_hint"), req.Email, "email", "off", false),
+		f("phone", "desk.f.phone", s.t(c, "desk.f.phone_hint"), req.Phone, "tel", "off", false),
+		f("address", "desk.f.address", s.t(c, "desk.f.address_hint"), req.Address, "text", "off", true),
+	}
+}
+
+func (s *server) renderRegister(c *gin.Context, status int, req citizenRequest, fields []FieldError) {
+	errs := map[string]string{}
+	v := view{Title: s.t(c, "desk.register"), Nav: "desk", Crumbs: []crumb{{Href: "/desk", Text: s.t(c, "desk.title")}}}
+	for _, fe := range fields {
+		msg := fieldMessage(pageLang(c), fe.MessageIT, fe.Message)
+		errs[fe.Pointer] = msg
+		id := "f-" + strings.ReplaceAll(strings.TrimPrefix(fe.Pointer, "/"), "_", "-")
+		v.Errors = append(v.Errors, summaryItem{Href: "#" + id, Text: s.t(c, "desk.f."+strings.TrimPrefix(fe.Pointer, "/")) + ": " + msg})
+	}
+	v.Data = deskRegisterData{Fields: s.registerFields(c, req, errs), HomeDelivery: req.HomeDelivery}
+	s.render(c, status, "desk_register", v)
+}
+
+func (s *server) deskRegisterPage(c *gin.Context) error {
+	s.renderRegister(c, http.StatusOK, citizenRequest{}, nil)
+	return nil
+}
+
+func (s *server) deskRegisterSubmit(c *gin.Context) error {
+	req := citizenRequest{TaxCode: c.PostForm("tax_code"), FirstName: c.PostForm("first_name"),
+		LastName: c.PostForm("last_name"), Email: c.PostForm("email"), Phone: c.PostForm("phone"),
+		Address: c.PostForm("address"), HomeDelivery: c.PostForm("home_delivery") == "1"}
+	out, err := s.registerCitizen(c.Request.Context(), currentUser(c), req)
+	var he *httpError
+	if errors.As(err, &he) && he.status == http.StatusUnprocessableEntity {
+		s.renderRegister(c, he.status, req, he.fields)
+		return nil
+	}
+	if errors.As(err, &he) && he.code == "citizen_exists" {
+		s.renderRegister(c, http.StatusConflict, req, []FieldError{field("/tax_code", "citizen_exists",
+			"a citizen with this tax code is already registered: search for them on the Social Point page",
+			"un cittadino con questo codice fiscale è già registrato: cercalo nella pagina del Social Point")})
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	s.renderSheet(c, out.Citizen, out.Activation)
+	return nil
+}
+
+// sheetData is the printable hand-over sheet.
+type sheetData struct {
+	Citizen      store.DeskCitizen
+	Code         string
+	ExpiresIT    string
+	ExpiresEN    string
+	ActivateURL  string
+	CitizenURL   string
+	MinPassword  int
+	MaxFailures  int
+	PortalOrigin string
+}
+
+// renderSheet shows the activation code once, on a sheet to print and hand over.
+func (s *server) renderSheet(c *gin.Context, d store.DeskCitizen, code store.IssuedCode) {
+	scheme := "https"
+	if c.Request.TLS == nil && strings.HasPrefix(c.Request.Host, "127.0.0.1") {
+		scheme = "http"
+	}
+	origin := scheme + "://" + c.Request.Host
+	s.render(c, http.StatusOK, "desk_sheet", view{Title: s.t(c, "desk.sheet_title"), Nav: "desk",
+		Crumbs: []crumb{{Href: "/desk", Text: s.t(c, "desk.title")}},
+		Data: sheetData{Citizen: d, Code: code.Code, ExpiresIT: formatDate("it", code.ExpiresAt),
+			ExpiresEN: formatDate(langEN, code.ExpiresAt), ActivateURL: origin + "/attiva", CitizenURL: deskCitizenURL(d.ID),
+			MinPassword: 10, MaxFailures: store.ActivationMaxFailures, PortalOrigin: origin}})
+}
+
+// ---- the citizen's page ----
+
+type deskCitizenData struct {
+	Citizen     store.DeskCitizen
+	CodeExpires string
+	Cases       []store.CaseSummary
+	Calls       []callView
+}
+
+func (s *server) deskCitizenPage(c *gin.Context) error {
+	d := onBehalfOf(c)
+	ctx, user := c.Request.Context(), currentUser(c)
+	cases, _, err := s.api.Cases(ctx, user.Scope(), store.CaseFilter{TaxCode: d.TaxCode, Limit: 50})
+	if err != nil {
+		return err
+	}
+	data := deskCitizenData{Citizen: *d, Cases: cases}
+	if d.CodeExpiresAt != nil {
+		data.CodeExpires = formatDate(pageLang(c), *d.CodeExpiresAt)
+	}
+	for _, f := range s.Forms.List() {
+		data.Calls = append(data.Calls, callView{ID: f.ID, Title: formTitle(f, pageLang(c))})
+	}
+	s.render(c, http.StatusOK, "desk_citizen", view{Title: d.DisplayName, Nav: "desk",
+		Crumbs: []crumb{{Href: "/desk", Text: s.t(c, "desk.title")}}, Data: data})
+	return nil
+}
+
+func (s *server) deskReissueSubmit(c *gin.Context) error {
+	d := onBehalfOf(c)
+	code, err := s.reissueCode(c.Request.Context(), currentUser(c), d)
+	if err != nil {
+		return err
+	}
+	s.renderSheet(c, *d, code)
+	return nil
+}
+
+// ---- contacts ----
+
+type contactsData struct {
+	Status   string
+	Overdue  bool
+	Items    []contactView
+	Total    int
+	Outcomes []string
+}
+
+type contactView struct {
+	store.ContactTaskView
+	Due      string
+	DueISO   string
+	KindText string
+	Done     string
+}
+
+func (s *server) contactsPage(c *gin.Context) error {
+	f := store.ContactFilter{Status: c.DefaultQuery("status", "active"), Overdue: c.Query("overdue") == "1", Limit: 100}
+	if !slices.Contains(contactStatuses, f.Status) {
+		f.Status = "active"
+	}
+	return s.renderContacts(c, http.StatusOK, f)
+}
+
+func (s *server) renderContacts(c *gin.Context, status int, f store.ContactFilter) error {
+	items, total, err := s.api.ContactTasks(c.Request.Context(), currentUser(c).Scope(), f)
+	if err != nil {
+		return err
+	}
+	d := contactsData{Status: f.Status, Overdue: f.Overdue, Total: total, Outcomes: store.ContactOutcomes}
+	for _, t := range items {
+		cv := contactView{ContactTaskView: t, Due: romeDateTime(t.DueAt), DueISO: htmlTime(t.DueAt),
+			KindText: s.tOr(c, "desk.kind."+t.NotificationKind, t.NotificationKind)}
+		if t.Outcome != nil {
+			cv.Done = s.tOr(c, "desk.outcome."+*t.Outcome, *t.Outcome)
+		}
+		d.Items = append(d.Items, cv)
+	}
+	s.render(c, status, "desk_contacts", view{Title: s.t(c, "desk.contacts"), Nav: "contacts", Data: d})
+	return nil
+}
+
+func (s *server) contactOutcomeSubmit(c *gin.Context) error {
+	req := contactOutcomeRequest{Outcome: c.PostForm("outcome"), Note: c.PostForm("note")}
+	_, err := s.recordContact(c.Request.Context(), currentUser(c), c.Param("id"), req)
+	var he *httpError
+	switch {
+	case err == nil:
+		setFlash(c, "success", "desk.outcome_saved")
+	case errors.As(err, &he) && he.status == http.StatusUnprocessableEntity:
+		setFlash(c, "danger", "desk.outcome_invalid")
+	case errors.As(err, &he) && he.code == "task_not_open":
+		setFlash(c, "warning", "desk.outcome_closed")
+	default:
+		return err
+	}
+	redirect(c, "/desk/contacts")
+	return nil
+}
+
+// ---- activation ----
+
+type activateData struct {
+	Username, Code, Password, Confirm fieldView
+}
+
+func (s *server) renderActivate(c *gin.Context, status int, username, code string, errs map[string]string) {
+	d := activateData{
+		Username: fieldView{Name: "username", ID: "username", Label: s.t(c, "login.username"), Value: username,
+			Required: true, Autocomplete: "username", Error: errs["/username"]},
+		Code: fieldView{Name: "code", ID: "code", Label: s.t(c, "activate.code"), Value: code, Required: true,
+			Autocomplete: "one-time-code", Hint: s.t(c, "activate.code_hint"), Error: errs["/code"]},
+		Password: fieldView{Name: "password", ID: "password", Label: s.t(c, "activate.password"), Type: "password",
+			Required: true, Autocomplete: "new-password", Hint: s.t(c, "activate.password_hint"), Error: errs["/password"]},
+		Confirm: fieldView{Name: "confirm", ID: "confirm", Label: s.t(c, "activate.confirm"), Type: "password",
+			Required: true, Autocomplete: "new-password", Error: errs["/confirm"]},
+	}
+	v := view{Title: s.t(c, "activate.title"), Data: d}
+	for _, k := range []string{"/username", "/code", "/password", "/confirm"} {
+		if errs[k] != "" {
+			v.Errors = append(v.Errors, summaryItem{Href: "#" + strings.TrimPrefix(k, "/"), Text: errs[k]})
+		}
+	}
+	s.render(c, status, "activate", v)
+}
+
+func (s *server) activatePage(c *gin.Context) error {
+	s.renderActivate(c, http.StatusOK, c.Query("username"), "", nil)
+	return nil
+}
+
+func (s *server) activateSubmit(c *gin.Context) error {
+	req := activationRequest{Username: c.PostForm("username"), Code: c.PostForm("code"), Password: c.PostForm("password")}
+	errs := map[string]string{}
+	if req.Password != c.PostForm("confirm") {
+		errs["/confirm"] = s.t(c, "activate.mismatch")
+		s.renderActivate(c, http.StatusUnprocessableEntity, req.Username, req.Code, errs)
+		return nil
+	}
+	u, err := s.activate(c.Request.Context(), req)
+	var he *httpError
+	if errors.As(err, &he) && he.status == http.StatusUnprocessableEntity {
+		for _, fe := range he.fields {
+			errs[fe.Pointer] = fieldMessage(pageLang(c), fe.MessageIT, fe.Message)
+		}
+		s.renderActivate(c, he.status, req.Username, req.Code, errs)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	setFlash(c, "success", "activate.done", u.Username)
+	redirect(c, "/login?next=%2Fme")
+	return nil
+}
