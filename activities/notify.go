@@ -129,7 +129,11 @@ func (a *Cases) Notify(ctx context.Context, in NotifyInput) error {
 // note when the template cannot be rendered.
 func contactMessage(kind string, facts map[string]any, name, portalURL string) string {
 	data := maps.Clone(facts)
+	if portalURL == "" {
+		portalURL = "/" // no public address configured: the text still reads
+	}
 	data["name"], data["portal_url"] = name, portalURL
+	data["path"] = "/cases/" + fmt.Sprint(facts["case_number"])
 	msg, err := notify.Render(kind, "it", notify.IntegerCents(data))
 	if err != nil {
 		return "Comunicazione \"" + kind + "\" relativa alla pratica " + fmt.Sprint(facts["case_number"]) + "."
