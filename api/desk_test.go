@@ -163,8 +163,8 @@ func TestDeskRegisterActivateLogin(t *testing.T) {
 	if _, status := e.loginAs(reg.Citizen.Username, "nuova password sicura"); status != http.StatusOK {
 		t.Fatalf("login with the new password: %d", status)
 	}
-	// Another district cannot read the citizen.
-	expectStatus(t, e.do("GET", path, "operatore.vedano", nil), http.StatusOK) // same district: the Social Point serves it
+	// Every Social Point of the district serves the citizen; citizens do not read the desk.
+	expectStatus(t, e.do("GET", path, "operatore.vedano", nil), http.StatusOK)
 	expectStatus(t, e.do("GET", path, "cittadino.tradate", nil), http.StatusForbidden)
 
 	rows := e.auditByActor("operatore.tradate")
