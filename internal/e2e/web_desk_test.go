@@ -79,6 +79,7 @@ func TestWebDeskRegisterFileActivateAndContact(t *testing.T) {
 	// The citizen's page, then the application on their behalf.
 	op.Follow("Vai alla pagina del cittadino")
 	assertTitle(t, op, "Luca Colombo")
+	citizenPage := op.Path()
 	assertText(t, op, "In attesa di attivazione", "Codice di attivazione valido fino al")
 	op.Axe()
 	op.Follow("Domanda: ")
@@ -179,5 +180,19 @@ func TestWebDeskRegisterFileActivateAndContact(t *testing.T) {
 	if n := s.count(`SELECT count(*) FROM case_events WHERE case_id = $1 AND type = 'contact_phoned'`, caseID); n != 1 {
 		t.Fatalf("contact_phoned events: %d", n)
 	}
-	assertCleanConsole(t, []string{"status of 422"}, op, cz)
+
+	// The desk's pages on a phone: no sideways scrolling.
+	phone := browsertest.NewPage(t, s.srv.URL, "telefono")
+	phone.Phone()
+	webLogin(t, phone, "operatore.tradate")
+	for _, path := range []string{"/desk", "/desk/register", citizenPage, "/desk/contacts?status=done", "/attiva"} {
+		phone.Navigate(path)
+		var wide bool
+		phone.Eval(`document.documentElement.scrollWidth > window.innerWidth + 1`, &wide)
+		if wide {
+			t.Errorf("%s scrolls sideways on a phone", path)
+		}
+		phone.Axe()
+	}
+	assertCleanConsole(t, []string{"status of 422"}, op, cz, phone)
 }
