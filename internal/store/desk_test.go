@@ -191,6 +191,29 @@ func TestContactTasksOncePerNotificationAndOutcomes(t *testing.T) {
 		t.Fatalf("voucher contact: %v %v", created, err)
 	}
 
+	// Without a phone number: a letter.
+	noPhone := f.newCase(t, "RSSMRA80A41L319Y")
+	letter := store.ContactTaskInput{Key: noPhone + ":notify:received:1", CaseID: noPhone, Kind: "application_received",
+		CitizenID: f.citizen, MessageIT: "Domanda ricevuta", At: at}
+	if _, err := f.st.OpenContactTask(ctx, letter, "voucher_ready"); err != nil {
+		t.Fatal(err)
+	}
+	if l, _, err := api.ContactTasks(ctx, op, store.ContactFilter{}); err != nil || len(l) != 3 {
+		t.Fatalf("contacts: %v %+v", err, l)
+	} else {
+		for _, c := range l {
+			if c.CaseID == noPhone && (c.Channel != store.ContactByLetter || c.Phone != "") {
+				t.Fatalf("no phone: %+v", c)
+			}
+		}
+	}
+	if err := f.st.InTx(ctx, store.System, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE tasks SET status = 'cancelled' WHERE case_id = $1`, noPhone)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+
 	list, total, err := api.ContactTasks(ctx, op, store.ContactFilter{})
 	if err != nil || total != 2 || len(list) != 2 {
 		t.Fatalf("contacts: %d %v %+v", total, err, list)
