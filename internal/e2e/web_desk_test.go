@@ -194,5 +194,10 @@ func TestWebDeskRegisterFileActivateAndContact(t *testing.T) {
 		}
 		phone.Axe()
 	}
+	// English second.
+	phone.Navigate("/lang/en?next=%2Fdesk%2Fcontacts%3Fstatus%3Ddone")
+	assertTitle(t, phone, "Contacts to make")
+	assertText(t, phone, "Outcome: Citizen told by phone")
+	phone.Axe()
 	assertCleanConsole(t, []string{"status of 422"}, op, cz, phone)
 }
