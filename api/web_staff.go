@@ -108,6 +108,7 @@ type inboxData struct {
 	PrevURL, NextURL           string
 	Back                       string // this inbox URL, where claim and release come back
 	Caption                    string
+	Bulk                       *inboxBulk // the bulk actions panel (web_bulk.go)
 }
 
 type inboxRow struct {
@@ -117,6 +118,7 @@ type inboxRow struct {
 	CanClaim         bool
 	CanRelease       bool
 	Key              string
+	Selected         bool // checked for the bulk actions
 }
 
 func pickValue(v string, allowed []string) string {
@@ -205,7 +207,8 @@ func (s *server) inboxPage(c *gin.Context) error {
 		}
 		d.Rows = append(d.Rows, r)
 	}
-	s.render(c, http.StatusOK, "staff_inbox", view{Title: s.t(c, "inbox.title"), Nav: "inbox", Data: d})
+	status, errs := s.withBulk(c, &d)
+	s.render(c, status, "staff_inbox", view{Title: s.t(c, "inbox.title"), Nav: "inbox", Data: d, Errors: errs})
 	return nil
 }
 
