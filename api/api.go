@@ -133,6 +133,8 @@ func newEngine(d Deps) *gin.Engine {
 	authed.GET("/funds", s.roles(supervisor, operator), s.handle(s.listFunds))
 
 	authed.GET("/audit", s.roles(supervisor), s.handle(s.auditLog))
+	authed.GET("/municipalities/:id/calendar", s.roles(supervisor), s.handle(s.getOfficeCalendar))
+	authed.PUT("/municipalities/:id/calendar", s.roles(supervisor), s.handle(s.putOfficeCalendar))
 
 	// The web portal: HTML pages on the same engine (web_*.go).
 	s.registerWeb(r)
