@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -72,10 +71,10 @@ func (req officeCalendarRequest) validate(municipality string) (store.OfficeCale
 	case *o.PatronDay < 1 || *o.PatronDay > 31:
 		fields = append(fields, field("/patron_day", "range", "The day is a number from 1 to 31.", "Il giorno è un numero da 1 a 31."))
 	case monthOK && o.PatronMonth != nil && *o.PatronDay > daysIn(*o.PatronMonth):
-		m := "calendar.month." + strconv.Itoa(*o.PatronMonth)
+		it := monthName(langIT, *o.PatronMonth)
 		fields = append(fields, field("/patron_day", "no_such_date",
-			fmt.Sprintf("%s has %d days.", translate(langEN, m), daysIn(*o.PatronMonth)),
-			fmt.Sprintf("%s ha %d giorni.", strings.ToUpper(translate(langIT, m)[:1])+translate(langIT, m)[1:], daysIn(*o.PatronMonth))))
+			fmt.Sprintf("%s has %d days.", monthName(langEN, *o.PatronMonth), daysIn(*o.PatronMonth)),
+			fmt.Sprintf("%s ha %d giorni.", strings.ToUpper(it[:1])+it[1:], daysIn(*o.PatronMonth))))
 	}
 	if (o.PatronDay == nil) != (o.PatronMonth == nil) {
 		ptr := "/patron_month"

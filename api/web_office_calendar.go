@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -40,7 +41,7 @@ func (s *server) officeCalendarsPage(c *gin.Context) error {
 	for _, o := range cals {
 		r := officeCalendarRow{OfficeCalendar: o, Patron: s.t(c, "calendar.not_set"), Hours: s.t(c, "calendar.all_day")}
 		if o.PatronSaint != nil && o.PatronDay != nil && o.PatronMonth != nil {
-			r.Patron = s.t(c, "calendar.patron_on", *o.PatronSaint, *o.PatronDay, s.t(c, "calendar.month."+strconv.Itoa(*o.PatronMonth)))
+			r.Patron = s.t(c, "calendar.patron_on", *o.PatronSaint, *o.PatronDay, monthName(pageLang(c), *o.PatronMonth))
 		}
 		if o.OfficeOpens != nil && o.OfficeCloses != nil {
 			r.Hours = s.t(c, "calendar.hours_value", *o.OfficeOpens, *o.OfficeCloses)
@@ -81,9 +82,17 @@ func (s *server) officeCalendarForm(c *gin.Context, o store.OfficeCalendar, v ca
 	f.Months = append(f.Months, staffOption{Value: "", Label: s.t(c, "calendar.no_month"), Selected: v.month == ""})
 	for m := 1; m <= 12; m++ {
 		k := strconv.Itoa(m)
-		f.Months = append(f.Months, staffOption{Value: k, Label: s.t(c, "calendar.month."+k), Selected: v.month == k})
+		f.Months = append(f.Months, staffOption{Value: k, Label: monthName(pageLang(c), m), Selected: v.month == k})
 	}
 	return f
+}
+
+// monthName is the name of month (1-12) in lang, lower case in Italian.
+func monthName(lang string, month int) string {
+	if lang == langEN {
+		return time.Month(month).String()
+	}
+	return monthsIT[month-1]
 }
 
 func str(p *string) string {
@@ -222,17 +231,5 @@ var officeCalendarMessages = map[string]msg{
 	"calendar.field.patron_month":  {"Mese", "Month"},
 	"calendar.field.office_opens":  {"Apertura", "Opens"},
 	"calendar.field.office_closes": {"Chiusura", "Closes"},
-	"calendar.month.1":             {"gennaio", "January"},
-	"calendar.month.2":             {"febbraio", "February"},
-	"calendar.month.3":             {"marzo", "March"},
-	"calendar.month.4":             {"aprile", "April"},
-	"calendar.month.5":             {"maggio", "May"},
-	"calendar.month.6":             {"giugno", "June"},
-	"calendar.month.7":             {"luglio", "July"},
-	"calendar.month.8":             {"agosto", "August"},
-	"calendar.month.9":             {"settembre", "September"},
-	"calendar.month.10":            {"ottobre", "October"},
-	"calendar.month.11":            {"novembre", "November"},
-	"calendar.month.12":            {"dicembre", "December"},
 	"audit.action.office_calendar": {"Modifica calendario uffici", "Office calendar change"},
 }

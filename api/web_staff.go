@@ -313,7 +313,8 @@ type searchData struct {
 	Field   fieldView
 	Results []store.CaseSummary
 	Rows    []searchRow
-	Done    bool // a search was made
+	Done    bool   // a search was made
+	Shown   string // "the newest N of M are shown", when not all are
 }
 
 type searchRow struct {
@@ -353,7 +354,7 @@ func (s *server) searchPage(c *gin.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := s.auditRead(ctx, user, store.AuditSearch, "", "", map[string]any{"q": upper, "results": total}); err != nil {
+		if err := s.auditRead(ctx, user, store.AuditSearch, "", "", map[string]any{"q": upper, "results": total.N, "more": total.More}); err != nil {
 			return err
 		}
 		names, _, err := s.municipalityNames(ctx, user)
@@ -367,6 +368,9 @@ func (s *server) searchPage(c *gin.Context) error {
 				r.MunicipalityName = it.Municipality
 			}
 			d.Rows = append(d.Rows, r)
+		}
+		if total.More || total.N > len(d.Rows) {
+			d.Shown = s.t(c, "search.shown", len(d.Rows), countText(pageLang(c), total))
 		}
 	}
 	v := view{Title: s.t(c, "search.title"), Nav: "search", Data: d}
