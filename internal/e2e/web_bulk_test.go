@@ -14,7 +14,7 @@ import (
 // with the header checkbox and approves them at once: a small award is
 // approved, one above the fund's threshold becomes a first approval, one
 // claimed by a colleague is refused with its reason and stays selected; axe
-// finds no WCAG 2.1 A/AA violation before or after.
+// finds no WCAG 2.1 A/AA violation before or after, nor on a phone.
 func TestWebInboxBulkApprove(t *testing.T) {
 	s := newStack(t)
 	var small, big, taken struct {
@@ -86,4 +86,14 @@ func TestWebInboxBulkApprove(t *testing.T) {
 	if n := s.count(`SELECT count(*) FROM audit_log WHERE actor_username = 'supervisore' AND action = 'decide'`); n != 3 {
 		t.Fatalf("%d decide audit rows, want one per item (3)", n)
 	}
+
+	// On a phone: the inbox with its bulk form does not scroll sideways.
+	p.Phone()
+	p.Navigate("/inbox")
+	var wide bool
+	p.Eval(`document.documentElement.scrollWidth > window.innerWidth + 1`, &wide)
+	if wide {
+		t.Fatal("the inbox scrolls sideways on a phone")
+	}
+	p.Axe()
 }
