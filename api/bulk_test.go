@@ -1,9 +1,12 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -330,5 +333,73 @@ func TestBulkValidation(t *testing.T) {
 	expectStatus(t, e.do("POST", "/api/v1/tasks/bulk", "cittadino.tradate", map[string]any{"action": "approve", "task_ids": []string{id}}), http.StatusForbidden)
 	if n := e.count(`SELECT count(*) FROM audit_log WHERE action LIKE 'decide%' OR action LIKE 'claim%' OR action LIKE 'assign%'`); n != 0 {
 		t.Fatalf("%d audit rows of actions for refused requests", n)
+	}
+}
+
+// TestBulkApproveTwiceAtOnce: the same bulk approval sent twice at the same
+// moment (a double click) decides each task once: every task is done in
+// exactly one of the two answers, and each case has one voucher.
+func TestBulkApproveTwiceAtOnce(t *testing.T) {
+	e := newEnv(t)
+	var ids, cases []string
+	for i := 41; i <= 43; i++ {
+		c := e.newApplicant(i, "tradate", 1, 0)
+		cases = append(cases, c)
+		ids = append(ids, e.waitTask("operatore.tradate", c).ID)
+	}
+	raw, err := json.Marshal(map[string]any{"action": "approve", "task_ids": ids})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := e.token("operatore.tradate")
+	results := make([]api.BulkResult, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for k := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, err := http.NewRequest("POST", e.srv.URL+"/api/v1/tasks/bulk", bytes.NewReader(raw))
+			if err != nil {
+				errs[k] = err
+				return
+			}
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Content-Type", "application/json")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				errs[k] = err
+				return
+			}
+			defer res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				errs[k] = fmt.Errorf("status %d", res.StatusCode)
+				return
+			}
+			errs[k] = json.NewDecoder(res.Body).Decode(&results[k])
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range ids {
+		done := 0
+		for _, r := range results {
+			if r.Items[i].Status == "done" {
+				done++
+			}
+		}
+		if done != 1 {
+			t.Fatalf("task %d was approved in %d answers: %+v / %+v", i, done, results[0].Items[i], results[1].Items[i])
+		}
+	}
+	if n := e.count(`SELECT count(*) FROM vouchers v JOIN cases c ON c.id = v.case_id WHERE c.id = ANY($1)`, cases); n != len(cases) {
+		t.Fatalf("%d vouchers for %d cases", n, len(cases))
+	}
+	if n := e.count(`SELECT count(*) FROM case_events WHERE type = 'approved' AND case_id = ANY($1)`, cases); n != len(cases) {
+		t.Fatalf("%d approvals on the timelines for %d cases", n, len(cases))
 	}
 }
