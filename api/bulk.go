@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -137,23 +138,36 @@ func (s *server) bulk(ctx context.Context, user store.UserView, req bulkRequest,
 	if fields := req.validate(); len(fields) > 0 {
 		return BulkResult{}, invalid(fields...)
 	}
-	out := BulkResult{Action: req.Action, Items: make([]BulkItem, 0, len(req.TaskIDs))}
-	for _, id := range req.TaskIDs {
-		var it BulkItem
-		if req.Action == bulkApprove {
-			it = s.bulkApproveOne(ctx, user, id, req.decision(), key)
-		} else {
-			it = s.bulkAssignOne(ctx, user, id, assignRequest{Assignee: req.Assignee, Reason: req.Reason}, key)
-		}
+	out := BulkResult{Action: req.Action, Items: make([]BulkItem, len(req.TaskIDs))}
+	// The items are different tasks, so different cases (a case has one
+	// open task): they go a few at a time, each in order claim then decide.
+	sem := make(chan struct{}, bulkParallel)
+	var wg sync.WaitGroup
+	for i, id := range req.TaskIDs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if req.Action == bulkApprove {
+				out.Items[i] = s.bulkApproveOne(ctx, user, id, req.decision(), key)
+			} else {
+				out.Items[i] = s.bulkAssignOne(ctx, user, id, assignRequest{Assignee: req.Assignee, Reason: req.Reason}, key)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, it := range out.Items {
 		if it.Status == bulkDone {
 			out.Done++
 		} else {
 			out.Refused++
 		}
-		out.Items = append(out.Items, it)
 	}
 	return out, nil
 }
+
+// bulkParallel is how many items of a bulk request are worked on at once.
+const bulkParallel = 4
 
 // bulkApproveOne claims the task for user when it is open and nobody has it,
 // then approves it. A claim made here is given back when the approval is
