@@ -122,6 +122,7 @@ func newEngine(d Deps) *gin.Engine {
 	authed.POST("/tasks/:id/release", s.roles(operator, supervisor), s.handle(s.releaseTask))
 	authed.POST("/tasks/:id/assign", s.roles(supervisor), s.handle(s.assignTask))
 	authed.POST("/tasks/:id/decision", s.roles(operator, supervisor), s.handle(s.decideTask))
+	authed.POST("/tasks/bulk", s.roles(operator, supervisor), s.handle(s.bulkTasks))
 
 	authed.GET("/vouchers", s.roles(citizen, operator, supervisor), s.handle(s.listVouchers))
 	authed.GET("/vouchers/:id", s.roles(citizen, operator, supervisor), s.handle(s.getVoucher))
@@ -132,6 +133,8 @@ func newEngine(d Deps) *gin.Engine {
 	authed.GET("/funds", s.roles(supervisor, operator), s.handle(s.listFunds))
 
 	authed.GET("/audit", s.roles(supervisor), s.handle(s.auditLog))
+	authed.GET("/municipalities/:id/calendar", s.roles(supervisor), s.handle(s.getOfficeCalendar))
+	authed.PUT("/municipalities/:id/calendar", s.roles(supervisor), s.handle(s.putOfficeCalendar))
 
 	// The Social Point's desk (desk.go).
 	v1.POST("/activation", s.handle(s.activateAccount))

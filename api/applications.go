@@ -288,10 +288,13 @@ func page(c *gin.Context) (limit, offset int, err error) {
 
 // List is the envelope of every paginated list.
 type List[T any] struct {
-	Items  []T `json:"items"`
-	Total  int `json:"total"`
-	Limit  int `json:"limit"`
-	Offset int `json:"offset"`
+	Items []T `json:"items"`
+	Total int `json:"total"`
+	// TotalCapped says that Total is a lower bound: there are more items
+	// than that (case lists count up to a cap).
+	TotalCapped bool `json:"total_capped,omitempty"`
+	Limit       int  `json:"limit"`
+	Offset      int  `json:"offset"`
 }
 
 func (s *server) listApplications(c *gin.Context) error {
@@ -311,11 +314,11 @@ func (s *server) listApplications(c *gin.Context) error {
 	}
 	if f.TaxCode != "" {
 		if err := s.auditRead(c.Request.Context(), currentUser(c), store.AuditSearch, "", "",
-			map[string]any{"tax_code": f.TaxCode, "status": f.Status, "results": total}); err != nil {
+			map[string]any{"tax_code": f.TaxCode, "status": f.Status, "results": total.N, "more": total.More}); err != nil {
 			return err
 		}
 	}
-	c.JSON(http.StatusOK, List[store.CaseSummary]{Items: items, Total: total, Limit: limit, Offset: offset})
+	c.JSON(http.StatusOK, List[store.CaseSummary]{Items: items, Total: total.N, TotalCapped: total.More, Limit: limit, Offset: offset})
 	return nil
 }
 

@@ -31,16 +31,24 @@ func (s *server) assignTask(c *gin.Context) error {
 	return nil
 }
 
+// validate trims the request and checks what does not depend on the task.
+func (req *assignRequest) validate() []FieldError {
+	req.Assignee, req.Reason = strings.TrimSpace(req.Assignee), strings.TrimSpace(req.Reason)
+	if req.Assignee == "" {
+		return []FieldError{field("/assignee", "required", "Name the person to assign the task to.", "Indicare a chi assegnare la pratica.")}
+	}
+	if len(req.Reason) > 2000 {
+		return []FieldError{field("/reason", "max_length", "At most 2000 characters.", "Al massimo 2000 caratteri.")}
+	}
+	return nil
+}
+
 // assign gives a task to a staff member of its municipality (supervisors
 // only), with a reason when it is taken from someone.
 func (s *server) assign(ctx context.Context, user store.UserView, taskID string, req assignRequest, key string) (workflows.AssignResult, error) {
 	var res workflows.AssignResult
-	req.Assignee, req.Reason = strings.TrimSpace(req.Assignee), strings.TrimSpace(req.Reason)
-	if req.Assignee == "" {
-		return res, invalid(field("/assignee", "required", "Name the person to assign the task to.", "Indicare a chi assegnare la pratica."))
-	}
-	if len(req.Reason) > 2000 {
-		return res, invalid(field("/reason", "max_length", "At most 2000 characters.", "Al massimo 2000 caratteri."))
+	if fields := req.validate(); len(fields) > 0 {
+		return res, invalid(fields...)
 	}
 	t, err := s.reviewTaskFor(ctx, user, taskID)
 	if err != nil {

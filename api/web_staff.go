@@ -108,6 +108,7 @@ type inboxData struct {
 	PrevURL, NextURL           string
 	Back                       string // this inbox URL, where claim and release come back
 	Caption                    string
+	Bulk                       *inboxBulk // the bulk actions panel (web_bulk.go)
 }
 
 type inboxRow struct {
@@ -117,6 +118,7 @@ type inboxRow struct {
 	CanClaim         bool
 	CanRelease       bool
 	Key              string
+	Selected         bool // checked for the bulk actions
 }
 
 func pickValue(v string, allowed []string) string {
@@ -205,7 +207,8 @@ func (s *server) inboxPage(c *gin.Context) error {
 		}
 		d.Rows = append(d.Rows, r)
 	}
-	s.render(c, http.StatusOK, "staff_inbox", view{Title: s.t(c, "inbox.title"), Nav: "inbox", Data: d})
+	status, errs := s.withBulk(c, &d)
+	s.render(c, status, "staff_inbox", view{Title: s.t(c, "inbox.title"), Nav: "inbox", Data: d, Errors: errs})
 	return nil
 }
 
@@ -310,7 +313,8 @@ type searchData struct {
 	Field   fieldView
 	Results []store.CaseSummary
 	Rows    []searchRow
-	Done    bool // a search was made
+	Done    bool   // a search was made
+	Shown   string // "the newest N of M are shown", when not all are
 }
 
 type searchRow struct {
@@ -350,7 +354,7 @@ func (s *server) searchPage(c *gin.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := s.auditRead(ctx, user, store.AuditSearch, "", "", map[string]any{"q": upper, "results": total}); err != nil {
+		if err := s.auditRead(ctx, user, store.AuditSearch, "", "", map[string]any{"q": upper, "results": total.N, "more": total.More}); err != nil {
 			return err
 		}
 		names, _, err := s.municipalityNames(ctx, user)
@@ -364,6 +368,9 @@ func (s *server) searchPage(c *gin.Context) error {
 				r.MunicipalityName = it.Municipality
 			}
 			d.Rows = append(d.Rows, r)
+		}
+		if total.More || total.N > len(d.Rows) {
+			d.Shown = s.t(c, "search.shown", len(d.Rows), countText(pageLang(c), total))
 		}
 	}
 	v := view{Title: s.t(c, "search.title"), Nav: "search", Data: d}

@@ -50,6 +50,7 @@ type foodVoucher struct {
 	v2              bool // casework-2: reminders, reply deadline, four eyes, notifications
 	office          bool // office-calendar: due dates on the municipality office calendar
 	localNotify     bool // local-notify: notifications run as local activities
+	officePerTask   bool // office-per-task: each new task reads the office calendar as it is then
 	firstApprover   *Actor
 	firstAmount     int64
 	notifySeq       int
@@ -114,6 +115,7 @@ func (s *foodVoucher) run(ctx workflow.Context) (FoodVoucherResult, error) {
 	s.v2 = workflow.GetVersion(ctx, versionCasework2, workflow.DefaultVersion, 1) == 1
 	s.office = workflow.GetVersion(ctx, versionOfficeCalendar, workflow.DefaultVersion, 1) == 1
 	s.localNotify = workflow.GetVersion(ctx, versionLocalNotify, workflow.DefaultVersion, 1) == 1
+	s.officePerTask = workflow.GetVersion(ctx, versionOfficePerTask, workflow.DefaultVersion, 1) == 1
 	mctx := workflow.WithActivityOptions(ctx, s.mainLineOpts)
 	if err := workflow.ExecuteActivity(mctx, acts.LoadCase, activities.LoadCaseInput{CaseID: s.in.CaseID}).Get(ctx, &s.c); err != nil {
 		return FoodVoucherResult{}, err
@@ -166,6 +168,15 @@ func (s *foodVoucher) run(ctx workflow.Context) (FoodVoucherResult, error) {
 // escalating the task when its due date passes first.
 func (s *foodVoucher) review(ctx, mctx workflow.Context, kind string) (DecideInput, error) {
 	s.round++
+	if s.officePerTask && s.round > 1 {
+		// A supervisor may have changed the office calendar since the case
+		// started: the new task's due date follows it as it is now.
+		var fresh activities.LoadCaseResult
+		if err := workflow.ExecuteActivity(mctx, acts.LoadCase, activities.LoadCaseInput{CaseID: s.in.CaseID}).Get(ctx, &fresh); err != nil {
+			return DecideInput{}, err
+		}
+		s.c.Case.Office = fresh.Case.Office
+	}
 	var taskID string
 	if err := workflow.SideEffect(ctx, func(workflow.Context) any { return uuid.NewString() }).Get(&taskID); err != nil {
 		return DecideInput{}, err
@@ -603,6 +614,11 @@ const versionCasework2 = "casework-2"
 
 // versionOfficeCalendar: due dates follow the municipality's office calendar.
 const versionOfficeCalendar = "office-calendar"
+
+// versionOfficePerTask: a task opened after the first (a second approval,
+// a review after the citizen's reply) reads the municipality's office
+// calendar again, so that its due date follows the calendar as it is then.
+const versionOfficePerTask = "office-per-task"
 
 // versionLocalNotify: notifications (a few short writes and one SMTP
 // exchange) run as local activities, sparing the task queue a round trip each.

@@ -602,3 +602,41 @@ func (s *caseSuite) TestDueDateFollowsTheOfficeCalendar() {
 	// From Monday's opening: Tuesday, (Wednesday is the patron's day) Thursday, Friday.
 	s.WithinDuration(time.Date(2026, 3, 6, 8, 30, 0, 0, rome), s.opened[0].DueAt, 0)
 }
+
+func (s *caseSuite) TestSecondTaskFollowsTheOfficeCalendarAsItIsThen() {
+	limit := int64(40000)
+	s.caseRes.Case.Fund.FourEyesAboveCents = &limit
+	hours := calendar.Office{Opens: 8*time.Hour + 30*time.Minute, Closes: 17 * time.Hour}
+	s.caseRes.Case.Office = hours
+	s.env.OnActivity(acts.ApplyDecision, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.DecisionInput) (activities.DecisionResult, error) {
+			if in.Outcome == OutcomeFirstApproval {
+				// Meanwhile a supervisor sets the patron's day on Wednesday 4 March.
+				s.lock.Lock()
+				s.caseRes.Case.Office.PatronMonth, s.caseRes.Case.Office.PatronDay = time.March, 4
+				s.lock.Unlock()
+			}
+			return activities.DecisionResult{VoucherID: "v"}, nil
+		})
+	s.env.OnActivity(acts.LoadCase, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, _ activities.LoadCaseInput) (activities.LoadCaseResult, error) {
+			s.lock.Lock()
+			defer s.lock.Unlock()
+			return s.caseRes, nil
+		})
+	supervisor := Actor{UserID: 20, Username: "supervisore", Role: "supervisor"}
+	other := Actor{UserID: 21, Username: "supervisore2", Role: "supervisor"}
+	s.claimAndDecide(time.Hour, supervisor, func(id string) DecideInput {
+		return DecideInput{TaskID: id, Actor: supervisor, Outcome: OutcomeApprove, AmountCents: 50000}
+	})
+	s.claimAndDecide(3*time.Hour, other, func(id string) DecideInput {
+		return DecideInput{TaskID: id, Actor: other, Outcome: OutcomeApprove}
+	})
+	s.env.ExecuteWorkflow(FoodVoucher, FoodVoucherInput{CaseID: "BS-2026-000001"})
+	s.result()
+	s.Require().Len(s.opened, 2)
+	// Opened Monday 2 March at 10:00 on the old calendar: Tuesday, Wednesday, Thursday.
+	s.WithinDuration(time.Date(2026, 3, 5, 10, 0, 0, 0, rome), s.opened[0].DueAt, 0)
+	// Opened at 11:01 (the first decision) after the change: Tuesday, (Wednesday is the patron's day) Thursday, Friday.
+	s.WithinDuration(time.Date(2026, 3, 6, 11, 1, 0, 0, rome), s.opened[1].DueAt, 0)
+}

@@ -359,6 +359,36 @@ func BenchmarkScale(b *testing.B) {
 			return get("/api/v1/applications/"+randomCase()+"/timeline", supervisorToken)
 		})
 
+		// The case list (GET /api/v1/applications, the search pages): the
+		// first page of 50, newest first, with its count bounded by
+		// store.CaseCountCap.
+		caseListBase := measure(b, "case list baseline", warm, requests, func(int) error {
+			var ids []string
+			rows, err := st.Pool.Query(ctx, `SELECT id FROM cases WHERE district_id = $1 AND municipality_id = $2
+				ORDER BY created_at DESC, id DESC LIMIT 50`, "tradate", "tradate")
+			if err == nil {
+				ids, err = pgx.CollectRows(rows, pgx.RowTo[string])
+			}
+			if err == nil && len(ids) != min(n, 50) {
+				err = fmt.Errorf("baseline case list has %d rows", len(ids))
+			}
+			return err
+		})
+		caseList := func(u store.UserView) func(int) error {
+			return func(int) error {
+				items, total, err := a.Cases(ctx, u.Scope(), store.CaseFilter{Limit: 50})
+				if err == nil && (len(items) != 50 || total.N < 50) {
+					err = fmt.Errorf("case list has %d items of %+v", len(items), total)
+				}
+				return err
+			}
+		}
+		caseListOperator := measure(b, "case list operator", warm, requests, caseList(operator))
+		caseListSupervisor := measure(b, "case list supervisor", warm, requests, caseList(supervisor))
+		caseListHTTP := measure(b, "case list HTTP", warm, requests, func(int) error {
+			return get("/api/v1/applications?limit=50", supervisorToken)
+		})
+
 		ms := func(d time.Duration) string { return fmt.Sprintf("%7.2f ms", float64(d.Microseconds())/1000) }
 		verdict := func(t timing) string {
 			if t.p99 < scaleTarget {
@@ -380,6 +410,10 @@ func BenchmarkScale(b *testing.B) {
 			{"timeline baseline: bare indexed SELECT, no RLS", timelineBase, timelineBase},
 			{"timeline: store.Timeline as supervisore", timelineStore, timelineBase},
 			{"timeline: GET /api/v1/applications/:id/timeline", timelineHTTP, timelineBase},
+			{"case list baseline: bare indexed SELECT, no RLS", caseListBase, caseListBase},
+			{"case list: store.Cases as operatore.tradate", caseListOperator, caseListBase},
+			{"case list: store.Cases as supervisore", caseListSupervisor, caseListBase},
+			{"case list: GET /api/v1/applications (supervisore)", caseListHTTP, caseListBase},
 		} {
 			v := verdict(row.t)
 			if row.t == row.base {
@@ -392,5 +426,6 @@ func BenchmarkScale(b *testing.B) {
 		b.ReportMetric(load.Seconds(), "load-s")
 		b.ReportMetric(float64(inboxHTTP.p99.Microseconds())/1000, "inbox-p99-ms")
 		b.ReportMetric(float64(timelineHTTP.p99.Microseconds())/1000, "timeline-p99-ms")
+		b.ReportMetric(float64(caseListHTTP.p99.Microseconds())/1000, "caselist-p99-ms")
 	}
 }

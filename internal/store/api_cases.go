@@ -280,23 +280,80 @@ type CaseFilter struct {
 	Status  string
 	Limit   int
 	Offset  int
+	// CountCap bounds the count of the list (CaseCountCap when 0).
+	CountCap int
 }
 
 // applicantNameSQL extracts the applicant's name from application data.
 const applicantNameSQL = `coalesce(nullif(btrim(concat_ws(' ', c.data #>> '{applicant,first_name}', c.data #>> '{applicant,last_name}')), ''),
 	c.data #>> '{applicant,name}', '')`
 
-// Cases lists the cases visible to scope, newest first, and the total count.
-func (a API) Cases(ctx context.Context, scope Scope, f CaseFilter) ([]CaseSummary, int, error) {
+// Count is the size of a list: exact, or at least N when More is set
+// (shown as "more than N").
+type Count struct {
+	N    int  `json:"n"`
+	More bool `json:"more"`
+}
+
+// CaseCountCap is how many cases a case list counts at most (by default):
+// beyond it the list says "more than CaseCountCap". Counting every visible
+// case on each request costs a scan of the whole district, and each row
+// counted costs a row-level-security check.
+const CaseCountCap = 1_000
+
+// Cases lists the cases visible to scope, newest first, with their count:
+// exact when the page is the last one or the list has at most the cap
+// (f.CountCap, CaseCountCap when 0) of cases, else a lower bound (Count.More)
+// that is never less than the cases up to the end of this page, so that a
+// full page always has a next one.
+//
+// Row-level security decides what is visible; for staff the query also
+// names the scope's district (and municipality) as column predicates, which
+// select the same rows and let the tenant index (district, municipality,
+// created_at) apply (see tenantTaskSQL); a supervisor's page merges the
+// newest cases of each municipality of the district.
+func (a API) Cases(ctx context.Context, scope Scope, f CaseFilter) ([]CaseSummary, Count, error) {
 	list := []CaseSummary{}
-	total := 0
+	var total Count
+	args := pgx.NamedArgs{"tax_code": strings.ToUpper(f.TaxCode), "status": f.Status,
+		"scope_district": scope.District, "scope_municipality": scope.Municipality}
+	var where string
+	if f.TaxCode != "" {
+		where += ` AND c.tax_code = @tax_code`
+	}
+	if f.Status != "" {
+		where += ` AND c.status = @status`
+	}
+	switch scope.Kind {
+	case "operator":
+		where += ` AND c.district_id = @scope_district AND c.municipality_id = @scope_municipality`
+	case "supervisor":
+		where += ` AND c.district_id = @scope_district`
+	}
+	capN := f.CountCap
+	if capN <= 0 {
+		capN = CaseCountCap
+	}
 	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
+		pageArgs := pgx.NamedArgs{"limit": f.Limit, "offset": f.Offset}
+		for k, v := range args {
+			pageArgs[k] = v
+		}
+		from := `cases c WHERE true` + where
+		if scope.Kind == "supervisor" {
+			// Newest first across the district: the newest rows of each
+			// municipality (the tenant index walked in order), merged.
+			pageArgs["depth"] = f.Offset + f.Limit
+			from = `municipalities m CROSS JOIN LATERAL (SELECT c.* FROM cases c
+					WHERE c.municipality_id = m.id` + where + `
+					ORDER BY c.created_at DESC, c.id DESC LIMIT @depth) c
+				WHERE m.district_id = @scope_district`
+		}
 		rows, err := tx.Query(ctx, `SELECT c.id, c.status, c.form_id, c.municipality_id, c.fund_id, c.tax_code,
-				`+applicantNameSQL+`, c.award_cents, c.created_at, c.updated_at, count(*) OVER ()
-			FROM cases c
-			WHERE ($1 = '' OR c.tax_code = upper($1)) AND ($2 = '' OR c.status = $2)
+				`+applicantNameSQL+`, c.award_cents, c.created_at, c.updated_at
+			FROM `+from+`
 			ORDER BY c.created_at DESC, c.id DESC
-			LIMIT $3 OFFSET $4`, f.TaxCode, f.Status, f.Limit, f.Offset)
+			LIMIT @limit OFFSET @offset`, pageArgs)
 		if err != nil {
 			return err
 		}
@@ -304,7 +361,7 @@ func (a API) Cases(ctx context.Context, scope Scope, f CaseFilter) ([]CaseSummar
 		for rows.Next() {
 			var s CaseSummary
 			if err := rows.Scan(&s.ID, &s.Status, &s.Form, &s.Municipality, &s.FundID, &s.TaxCode,
-				&s.ApplicantName, &s.AwardCents, &s.CreatedAt, &s.UpdatedAt, &total); err != nil {
+				&s.ApplicantName, &s.AwardCents, &s.CreatedAt, &s.UpdatedAt); err != nil {
 				return err
 			}
 			list = append(list, s)
@@ -312,9 +369,22 @@ func (a API) Cases(ctx context.Context, scope Scope, f CaseFilter) ([]CaseSummar
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		if len(list) == 0 && f.Offset > 0 {
-			return tx.QueryRow(ctx, `SELECT count(*) FROM cases c
-				WHERE ($1 = '' OR c.tax_code = upper($1)) AND ($2 = '' OR c.status = $2)`, f.TaxCode, f.Status).Scan(&total)
+		// A page that is not full ends the list: its total needs no count.
+		if f.Limit > 0 && (len(list) > 0 && len(list) < f.Limit || len(list) == 0 && f.Offset == 0) {
+			total = Count{N: f.Offset + len(list)}
+			return nil
+		}
+		// Count no further than the cap, or than the end of this page.
+		bound := max(capN, f.Offset+f.Limit)
+		args["bound"] = bound + 1
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM cases c WHERE true`+where+` LIMIT @bound) AS visible`,
+			args).Scan(&n); err != nil {
+			return err
+		}
+		total = Count{N: n}
+		if n > bound {
+			total = Count{N: bound, More: true}
 		}
 		return nil
 	})

@@ -1,0 +1,235 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"sportello/internal/store"
+)
+
+// The supervisors' "Calendario degli uffici": the district's municipalities
+// with their patron saint's day and office hours (/calendar), each editable
+// on its own page (/calendar/:id) through setOfficeCalendar, like
+// PUT /api/v1/municipalities/{id}/calendar.
+
+func init() {
+	addMessages(officeCalendarMessages)
+	registerPages(func(s *server, p *pageRouter) {
+		sup := p.Role(roleSupervisor)
+		sup.GET("/calendar", s.page(s.officeCalendarsPage))
+		sup.GET("/calendar/:id", s.page(s.officeCalendarEditPage))
+		sup.POST("/calendar/:id", s.page(s.officeCalendarSubmit))
+	})
+}
+
+type officeCalendarRow struct {
+	store.OfficeCalendar
+	Patron, Hours string
+}
+
+func (s *server) officeCalendarsPage(c *gin.Context) error {
+	cals, err := s.api.OfficeCalendars(c.Request.Context(), currentUser(c).Scope())
+	if err != nil {
+		return err
+	}
+	rows := make([]officeCalendarRow, 0, len(cals))
+	for _, o := range cals {
+		r := officeCalendarRow{OfficeCalendar: o, Patron: s.t(c, "calendar.not_set"), Hours: s.t(c, "calendar.all_day")}
+		if o.PatronSaint != nil && o.PatronDay != nil && o.PatronMonth != nil {
+			r.Patron = s.t(c, "calendar.patron_on", *o.PatronSaint, *o.PatronDay, monthName(pageLang(c), *o.PatronMonth))
+		}
+		if o.OfficeOpens != nil && o.OfficeCloses != nil {
+			r.Hours = s.t(c, "calendar.hours_value", *o.OfficeOpens, *o.OfficeCloses)
+		}
+		rows = append(rows, r)
+	}
+	s.render(c, http.StatusOK, "office_calendar", view{Title: s.t(c, "calendar.title"), Nav: "calendar", Data: rows})
+	return nil
+}
+
+type officeCalendarForm struct {
+	Municipality, Name string
+	Saint, Day         fieldView
+	Opens, Closes      fieldView
+	Month              string
+	MonthError         string
+	Months             []staffOption
+}
+
+// calendarFormValues are the posted (or stored) values of the edit form.
+type calendarFormValues struct {
+	saint, day, month, opens, closes string
+}
+
+func (s *server) officeCalendarForm(c *gin.Context, o store.OfficeCalendar, v calendarFormValues, errs map[string]string) officeCalendarForm {
+	f := officeCalendarForm{Municipality: o.Municipality, Name: o.Name, Month: v.month, MonthError: errs["/patron_month"],
+		Saint: fieldView{Name: "patron_saint", ID: "patron-saint", Label: s.t(c, "calendar.saint"), Value: v.saint,
+			Hint: s.t(c, "calendar.saint_hint"), Error: errs["/patron_saint"], Autocomplete: "off",
+			Extra: map[string]string{"maxlength": "100"}},
+		Day: fieldView{Name: "patron_day", ID: "patron-day", Label: s.t(c, "calendar.day"), Value: v.day,
+			Error: errs["/patron_day"], Autocomplete: "off",
+			Extra: map[string]string{"inputmode": "numeric", "maxlength": "2", "pattern": "[0-9]*"}},
+		Opens: fieldView{Name: "office_opens", ID: "office-opens", Label: s.t(c, "calendar.opens"), Type: "time", Value: v.opens,
+			Hint: s.t(c, "calendar.hours_hint"), Error: errs["/office_opens"]},
+		Closes: fieldView{Name: "office_closes", ID: "office-closes", Label: s.t(c, "calendar.closes"), Type: "time", Value: v.closes,
+			Error: errs["/office_closes"]},
+	}
+	f.Months = append(f.Months, staffOption{Value: "", Label: s.t(c, "calendar.no_month"), Selected: v.month == ""})
+	for m := 1; m <= 12; m++ {
+		k := strconv.Itoa(m)
+		f.Months = append(f.Months, staffOption{Value: k, Label: monthName(pageLang(c), m), Selected: v.month == k})
+	}
+	return f
+}
+
+// monthName is the name of month (1-12) in lang, lower case in Italian.
+func monthName(lang string, month int) string {
+	if lang == langEN {
+		return time.Month(month).String()
+	}
+	return monthsIT[month-1]
+}
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func num(p *int) string {
+	if p == nil {
+		return ""
+	}
+	return strconv.Itoa(*p)
+}
+
+func (s *server) officeCalendarEditPage(c *gin.Context) error {
+	o, err := s.api.OfficeCalendarOf(c.Request.Context(), currentUser(c).Scope(), c.Param("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		s.pageError(c, http.StatusNotFound)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	v := calendarFormValues{saint: str(o.PatronSaint), day: num(o.PatronDay), month: num(o.PatronMonth),
+		opens: str(o.OfficeOpens), closes: str(o.OfficeCloses)}
+	s.renderCalendarForm(c, http.StatusOK, o, v, nil, nil)
+	return nil
+}
+
+func (s *server) renderCalendarForm(c *gin.Context, status int, o store.OfficeCalendar, v calendarFormValues,
+	errs map[string]string, summary []summaryItem) {
+	s.render(c, status, "office_calendar_edit", view{Title: s.t(c, "calendar.edit_title", o.Name), Nav: "calendar",
+		Crumbs: []crumb{{Href: "/calendar", Text: s.t(c, "calendar.title")}},
+		Data:   s.officeCalendarForm(c, o, v, errs), Errors: summary})
+}
+
+// calendarFieldIDs maps request pointers to the form's element ids.
+var calendarFieldIDs = map[string]string{
+	"/patron_saint": "patron-saint", "/patron_day": "patron-day", "/patron_month": "patron-month",
+	"/office_opens": "office-opens", "/office_closes": "office-closes",
+}
+
+func (s *server) officeCalendarSubmit(c *gin.Context) error {
+	ctx := c.Request.Context()
+	user := currentUser(c)
+	o, err := s.api.OfficeCalendarOf(ctx, user.Scope(), c.Param("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		s.pageError(c, http.StatusNotFound)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	v := calendarFormValues{saint: strings.TrimSpace(c.PostForm("patron_saint")), day: strings.TrimSpace(c.PostForm("patron_day")),
+		month: strings.TrimSpace(c.PostForm("patron_month")), opens: strings.TrimSpace(c.PostForm("office_opens")),
+		closes: strings.TrimSpace(c.PostForm("office_closes"))}
+	req := officeCalendarRequest{PatronSaint: &v.saint, OfficeOpens: &v.opens, OfficeCloses: &v.closes}
+	errs := map[string]string{}
+	for _, p := range []struct {
+		text, ptr string
+		dst       **int
+	}{{v.day, "/patron_day", &req.PatronDay}, {v.month, "/patron_month", &req.PatronMonth}} {
+		if p.text == "" {
+			continue
+		}
+		n, perr := strconv.Atoi(p.text)
+		if perr != nil {
+			errs[p.ptr] = s.t(c, "calendar.not_a_number")
+			continue
+		}
+		*p.dst = &n
+	}
+	if len(errs) == 0 {
+		_, err = s.setOfficeCalendar(ctx, user, o.Municipality, req)
+		he := toHTTP(err)
+		switch {
+		case err == nil:
+			setFlash(c, "success", "calendar.saved", o.Name)
+			redirect(c, "/calendar")
+			return nil
+		case he.status == http.StatusUnprocessableEntity && len(he.fields) > 0:
+			for _, f := range he.fields {
+				if _, dup := errs[f.Pointer]; !dup {
+					errs[f.Pointer] = fieldMessage(pageLang(c), f.MessageIT, f.Message)
+				}
+			}
+		default:
+			return err
+		}
+	}
+	var summary []summaryItem
+	for _, ptr := range []string{"/patron_saint", "/patron_day", "/patron_month", "/office_opens", "/office_closes"} {
+		if msg, ok := errs[ptr]; ok {
+			summary = append(summary, summaryItem{Href: "#" + calendarFieldIDs[ptr], Text: s.t(c, "calendar.field"+strings.ReplaceAll(ptr, "/", ".")) + ": " + msg})
+		}
+	}
+	s.renderCalendarForm(c, http.StatusUnprocessableEntity, o, v, errs, summary)
+	return nil
+}
+
+var officeCalendarMessages = map[string]msg{
+	"nav.calendar":                 {"Calendario uffici", "Office calendar"},
+	"calendar.title":               {"Calendario degli uffici", "Office calendar"},
+	"calendar.intro":               {"Per ogni comune dell'ambito: la festa del santo patrono (giorno di chiusura degli uffici) e l'orario di apertura. Le scadenze delle nuove pratiche li seguono; le scadenze già fissate non cambiano.", "For each municipality of the district: the patron saint's day (the offices are closed) and the opening hours. Due dates of new cases follow them; due dates already set do not change."},
+	"calendar.help":                {"Le feste patronali non sono precaricate: inseriscile secondo la delibera o la consuetudine di ciascun comune. Senza orario l'ufficio conta come aperto tutto il giorno.", "Patron saints' days are not preloaded: enter them as each municipality's resolution or custom sets them. Without hours the office counts as open all day."},
+	"calendar.caption":             {"Calendario degli uffici dei comuni dell'ambito", "Office calendar of the district's municipalities"},
+	"calendar.col.name":            {"Comune", "Municipality"},
+	"calendar.col.patron":          {"Santo patrono", "Patron saint"},
+	"calendar.col.hours":           {"Orario degli uffici", "Office hours"},
+	"calendar.col.edit":            {"Modifica", "Edit"},
+	"calendar.edit":                {"Modifica", "Edit"},
+	"calendar.edit_for":            {"Modifica il calendario di %s", "Edit the calendar of %s"},
+	"calendar.not_set":             {"Non indicato", "Not set"},
+	"calendar.all_day":             {"Tutto il giorno", "All day"},
+	"calendar.patron_on":           {"%s, %d %s", "%s, %d %s"},
+	"calendar.hours_value":         {"dalle %s alle %s, dal lunedì al venerdì", "%s to %s, Monday to Friday"},
+	"calendar.edit_title":          {"Calendario degli uffici di %s", "Office calendar of %s"},
+	"calendar.patron":              {"Festa patronale", "Patron saint's day"},
+	"calendar.saint":               {"Santo patrono", "Patron saint"},
+	"calendar.saint_hint":          {"Ad esempio: Santo Stefano. Lascia vuoti nome, giorno e mese se il comune non chiude gli uffici per la festa.", "For example: Santo Stefano. Leave name, day and month empty if the municipality does not close its offices for the feast."},
+	"calendar.day":                 {"Giorno", "Day"},
+	"calendar.month":               {"Mese", "Month"},
+	"calendar.no_month":            {"—", "—"},
+	"calendar.hours":               {"Orario di apertura (dal lunedì al venerdì)", "Opening hours (Monday to Friday)"},
+	"calendar.hours_hint":          {"Ora italiana, ad esempio 08:30. Lascia vuoti entrambi per un ufficio aperto tutto il giorno.", "Italian time, for example 08:30. Leave both empty for an office open all day."},
+	"calendar.opens":               {"Apertura", "Opens"},
+	"calendar.closes":              {"Chiusura", "Closes"},
+	"calendar.save":                {"Salva", "Save"},
+	"calendar.cancel":              {"Annulla", "Cancel"},
+	"calendar.saved":               {"Calendario degli uffici di %s salvato.", "Office calendar of %s saved."},
+	"calendar.not_a_number":        {"Scrivi un numero.", "Enter a number."},
+	"calendar.field.patron_saint":  {"Santo patrono", "Patron saint"},
+	"calendar.field.patron_day":    {"Giorno", "Day"},
+	"calendar.field.patron_month":  {"Mese", "Month"},
+	"calendar.field.office_opens":  {"Apertura", "Opens"},
+	"calendar.field.office_closes": {"Chiusura", "Closes"},
+	"audit.action.office_calendar": {"Modifica calendario uffici", "Office calendar change"},
+}
