@@ -46,7 +46,9 @@ func (s *delegationSuite) SetupTest() {
 		Username: worker.Username, DelegateID: colleague.UserID, Delegate: colleague.Username,
 		StartsAt: absenceStart, EndsAt: absenceEnd, Reason: "ferie", Status: store.AbsenceScheduled}}
 	s.env.OnActivity(dacts.LoadAbsence, mock.Anything, mock.Anything).Return(
-		func(context.Context, activities.AbsenceInput) (activities.AbsenceResult, error) { return s.absence, nil })
+		func(context.Context, activities.AbsenceInput) (activities.AbsenceResult, error) {
+			return s.absence, nil
+		})
 	s.env.OnActivity(dacts.HandOver, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.AbsenceInput) (activities.HandoverResult, error) {
 			s.lock.Lock()

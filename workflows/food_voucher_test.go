@@ -67,7 +67,7 @@ type caseSuite struct {
 	released  []activities.TrancheInput
 	picks     []activities.PickAssigneeInput
 	pick      activities.PickAssigneeResult // who automatic assignment chooses (nobody by default)
-	lock      sync.Mutex // mocks run on the test environment's activity goroutines
+	lock      sync.Mutex                    // mocks run on the test environment's activity goroutines
 }
 
 func TestCaseWorkflow(t *testing.T) { suite.Run(t, new(caseSuite)) }
