@@ -133,6 +133,10 @@ func newEngine(d Deps) *gin.Engine {
 
 	authed.GET("/audit", s.roles(supervisor), s.handle(s.auditLog))
 
+	authed.GET("/absences", s.roles(operator, supervisor), s.handle(s.listAbsences))
+	authed.POST("/absences", s.roles(operator, supervisor), s.handle(s.createAbsence))
+	authed.POST("/absences/:id/cancel", s.roles(operator, supervisor), s.handle(s.cancelAbsence))
+
 	// The web portal: HTML pages on the same engine (web_*.go).
 	s.registerWeb(r)
 	return r
