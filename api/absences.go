@@ -158,6 +158,9 @@ func (s *server) cancelAbsenceFor(ctx context.Context, user store.UserView, id s
 	if user.Role != "supervisor" && a.UserID != user.ID {
 		return res, newError(http.StatusForbidden, "forbidden", "only the absent person or a supervisor cancels an absence")
 	}
+	if a.Status == store.AbsenceCancelled || a.Status == store.AbsenceEnded {
+		return res, errAbsenceOver
+	}
 	if s.Temporal == nil {
 		return res, errors.New("no Temporal client")
 	}
@@ -174,10 +177,12 @@ func (s *server) cancelAbsenceFor(ctx context.Context, user store.UserView, id s
 	var appErr *temporal.ApplicationError
 	var nf *serviceerror.NotFound
 	if errors.As(err, &appErr) && appErr.Type() == workflows.ErrTypeAbsenceOver || errors.As(err, &nf) {
-		return res, newError(http.StatusConflict, "absence_over", "the absence is over or already cancelled")
+		return res, errAbsenceOver
 	}
 	return res, err
 }
+
+var errAbsenceOver = newError(http.StatusConflict, "absence_over", "the absence is over or already cancelled")
 
 // refuseAbsent is the 422 for giving a task to someone out of office: it
 // names their delegate.

@@ -57,7 +57,7 @@ CREATE TABLE absence_handovers (
   task_id      uuid NOT NULL REFERENCES tasks(id),
   case_id      text NOT NULL REFERENCES cases(id),
   handed_at    timestamptz NOT NULL,
-  state        text NOT NULL DEFAULT 'handed' CHECK (state IN ('handed','returned','kept')),
+  state        text NOT NULL DEFAULT 'planned' CHECK (state IN ('planned','handed','skipped','returned','kept')),
   settled_at   timestamptz,
   PRIMARY KEY (absence_id, task_id)
 );
