@@ -117,3 +117,27 @@ func teamTaskSQL(team string) string {
 	}
 	return ` AND t.team_id = @team`
 }
+
+// Staff lists the district's operators and supervisors, supervisors
+// first, then by municipality and name.
+func (a API) Staff(ctx context.Context, district string) ([]UserView, error) {
+	var out []UserView
+	err := a.s.InTx(ctx, System, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT `+userColumns+` FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id
+			WHERE u.district_id = $1 AND u.role IN ('operator', 'supervisor')
+			ORDER BY u.role DESC, u.municipality_id NULLS FIRST, u.display_name`, district)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			u, err := scanUser(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, u)
+		}
+		return rows.Err()
+	})
+	return out, MapError(err)
+}
