@@ -86,21 +86,11 @@ func (a *Delegations) HandOver(ctx context.Context, in AbsenceInput) (HandoverRe
 	if err != nil {
 		return res, err
 	}
-	reason := store.DelegationReason(abs, false)
+	m := move{abs: abs, step: "handover", from: store.HandoverPlanned, to: store.HandoverHanded, refused: store.HandoverSkipped,
+		action: "delegate_task", assignee: Actor{UserID: abs.DelegateID, Username: abs.Delegate}, role: abs.DelegateRole,
+		reason: store.DelegationReason(abs, false), at: in.At}
 	for _, t := range tasks {
-		err := a.Assigner.Assign(ctx, CaseAssignment{CaseID: t.CaseID, UpdateID: "absence:" + abs.ID + ":handover:" + t.TaskID,
-			TaskID: t.TaskID, Assignee: Actor{UserID: abs.DelegateID, Username: abs.Delegate}, Role: abs.DelegateRole, Reason: reason})
-		to, action := store.HandoverHanded, "delegate_task"
-		switch {
-		case errors.Is(err, ErrAssignRefused):
-			to, action = store.HandoverSkipped, ""
-			res.Kept++
-		case err != nil:
-			return res, err
-		default:
-			res.Moved++
-		}
-		if err := a.Store.SettleHandover(ctx, abs.ID, t, store.HandoverPlanned, to, action, reason, in.At); err != nil {
+		if err := a.move(ctx, m, t, &res); err != nil {
 			return res, err
 		}
 	}
@@ -127,27 +117,17 @@ func (a *Delegations) HandBack(ctx context.Context, in HandBackInput) (HandoverR
 	if err != nil {
 		return res, err
 	}
-	reason := store.DelegationReason(abs, true)
 	for _, t := range kept {
 		if err := a.Store.SettleHandover(ctx, abs.ID, t, store.HandoverHanded, store.HandoverKept, "", "", in.At); err != nil {
 			return res, err
 		}
 		res.Kept++
 	}
+	m := move{abs: abs, step: "handback", from: store.HandoverHanded, to: store.HandoverReturned, refused: store.HandoverKept,
+		action: "return_task", assignee: Actor{UserID: abs.UserID, Username: abs.Username}, role: abs.Role,
+		reason: store.DelegationReason(abs, true), at: in.At}
 	for _, t := range back {
-		err := a.Assigner.Assign(ctx, CaseAssignment{CaseID: t.CaseID, UpdateID: "absence:" + abs.ID + ":handback:" + t.TaskID,
-			TaskID: t.TaskID, Assignee: Actor{UserID: abs.UserID, Username: abs.Username}, Role: abs.Role, Reason: reason})
-		to, action := store.HandoverReturned, "return_task"
-		switch {
-		case errors.Is(err, ErrAssignRefused):
-			to, action = store.HandoverKept, ""
-			res.Kept++
-		case err != nil:
-			return res, err
-		default:
-			res.Moved++
-		}
-		if err := a.Store.SettleHandover(ctx, abs.ID, t, store.HandoverHanded, to, action, reason, in.At); err != nil {
+		if err := a.move(ctx, m, t, &res); err != nil {
 			return res, err
 		}
 	}
@@ -155,6 +135,36 @@ func (a *Delegations) HandBack(ctx context.Context, in HandBackInput) (HandoverR
 		err = a.Store.SetAbsenceStatus(ctx, abs.ID, store.AbsenceEnded, []string{store.AbsenceScheduled, store.AbsenceActive}, 0, in.At)
 	}
 	return res, err
+}
+
+// move is one direction of a delegation: the handover to the delegate or
+// the hand-back to the absent person.
+type move struct {
+	abs               store.AbsenceView
+	step              string // handover or handback, in the update ids
+	from, to, refused string // handover states
+	action            string // audit action
+	assignee          Actor
+	role, reason      string
+	at                time.Time
+}
+
+// move gives one task to m.assignee through its case, then records the
+// handover's new state (and, when it moved, the audit row), counting it in res.
+func (a *Delegations) move(ctx context.Context, m move, t store.TaskRef, res *HandoverResult) error {
+	err := a.Assigner.Assign(ctx, CaseAssignment{CaseID: t.CaseID, UpdateID: "absence:" + m.abs.ID + ":" + m.step + ":" + t.TaskID,
+		TaskID: t.TaskID, Assignee: m.assignee, Role: m.role, Reason: m.reason})
+	to, action := m.to, m.action
+	switch {
+	case errors.Is(err, ErrAssignRefused):
+		to, action = m.refused, ""
+		res.Kept++
+	case err != nil:
+		return err
+	default:
+		res.Moved++
+	}
+	return a.Store.SettleHandover(ctx, m.abs.ID, t, m.from, to, action, m.reason, m.at)
 }
 
 // CancelAbsenceInput is a cancellation by a staff member.

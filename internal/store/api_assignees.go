@@ -24,23 +24,6 @@ func (a API) Assignee(ctx context.Context, username, district, municipality stri
 // Assignees lists who may be given a task of the municipality: its
 // operators, then the district's supervisors, by name.
 func (a API) Assignees(ctx context.Context, district, municipality string) ([]UserView, error) {
-	var out []UserView
-	err := a.s.InTx(ctx, System, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT `+userColumns+` FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id
-			WHERE u.district_id = $1 AND (u.role = 'supervisor' OR (u.role = 'operator' AND u.municipality_id = $2))
-			ORDER BY u.role, u.display_name`, district, municipality)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			u, err := scanUser(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, u)
-		}
-		return rows.Err()
-	})
-	return out, MapError(err)
+	return a.users(ctx, `WHERE u.district_id = $1 AND (u.role = 'supervisor' OR (u.role = 'operator' AND u.municipality_id = $2))
+		ORDER BY u.role, u.display_name`, district, municipality)
 }

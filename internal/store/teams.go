@@ -121,11 +121,15 @@ func teamTaskSQL(team string) string {
 // Staff lists the district's operators and supervisors, supervisors
 // first, then by municipality and name.
 func (a API) Staff(ctx context.Context, district string) ([]UserView, error) {
+	return a.users(ctx, `WHERE u.district_id = $1 AND u.role IN ('operator', 'supervisor')
+		ORDER BY u.role DESC, u.municipality_id NULLS FIRST, u.display_name`, district)
+}
+
+// users lists the users a query's where clause (on users u) selects.
+func (a API) users(ctx context.Context, where string, args ...any) ([]UserView, error) {
 	var out []UserView
 	err := a.s.InTx(ctx, System, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT `+userColumns+` FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id
-			WHERE u.district_id = $1 AND u.role IN ('operator', 'supervisor')
-			ORDER BY u.role DESC, u.municipality_id NULLS FIRST, u.display_name`, district)
+		rows, err := tx.Query(ctx, `SELECT `+userColumns+` FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id `+where, args...)
 		if err != nil {
 			return err
 		}
