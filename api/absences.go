@@ -107,7 +107,20 @@ func (s *server) recordAbsence(ctx context.Context, user store.UserView, req abs
 	if len(fields) > 0 {
 		return store.AbsenceView{}, invalid(fields...)
 	}
-	v, err := s.api.CreateAbsence(ctx, user, in, func(ctx context.Context, a store.AbsenceView) error {
+	var v store.AbsenceView
+	entry := store.AuditEntry{Action: "record_absence", Reason: in.Reason, Detail: auditDetail(map[string]any{
+		"user": in.User, "delegate": in.Delegate, "starts_at": in.StartsAt, "ends_at": in.EndsAt})}
+	err := s.audited(ctx, user, entry, func() error {
+		var err error
+		v, err = s.insertAbsence(ctx, user, in)
+		return err
+	})
+	return v, storeInvalid(err)
+}
+
+// insertAbsence records the absence and starts its workflow in one step.
+func (s *server) insertAbsence(ctx context.Context, user store.UserView, in store.NewAbsence) (store.AbsenceView, error) {
+	return s.api.CreateAbsence(ctx, user, in, func(ctx context.Context, a store.AbsenceView) error {
 		if s.Temporal == nil {
 			return errors.New("no Temporal client")
 		}
@@ -120,7 +133,6 @@ func (s *server) recordAbsence(ctx context.Context, user store.UserView, req abs
 		}, workflows.Delegation, workflows.DelegationInput{AbsenceID: a.ID})
 		return err
 	})
-	return v, storeInvalid(err)
 }
 
 // storeInvalid turns a store.InvalidError into a 422 on its field.
@@ -164,16 +176,20 @@ func (s *server) cancelAbsenceFor(ctx context.Context, user store.UserView, id s
 	if s.Temporal == nil {
 		return res, errors.New("no Temporal client")
 	}
-	uctx, cancel := context.WithTimeout(ctx, updateTimeout)
-	defer cancel()
-	h, err := s.Temporal.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{
-		WorkflowID: workflows.AbsenceWorkflowID(a.ID), UpdateName: workflows.UpdateCancelAbsence,
-		UpdateID: "cancel:" + a.ID, Args: []any{workflows.CancelAbsenceInput{Actor: actor(user)}},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
+	entry := store.AuditEntry{Action: "cancel_absence", Detail: auditDetail(map[string]any{"absence_id": a.ID, "user": a.Username})}
+	err = s.audited(ctx, user, entry, func() error {
+		uctx, cancel := context.WithTimeout(ctx, updateTimeout)
+		defer cancel()
+		h, err := s.Temporal.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{
+			WorkflowID: workflows.AbsenceWorkflowID(a.ID), UpdateName: workflows.UpdateCancelAbsence,
+			UpdateID: "cancel:" + a.ID, Args: []any{workflows.CancelAbsenceInput{Actor: actor(user)}},
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		})
+		if err == nil {
+			err = h.Get(uctx, &res)
+		}
+		return err
 	})
-	if err == nil {
-		err = h.Get(uctx, &res)
-	}
 	var appErr *temporal.ApplicationError
 	var nf *serviceerror.NotFound
 	if errors.As(err, &appErr) && appErr.Type() == workflows.ErrTypeAbsenceOver || errors.As(err, &nf) {
