@@ -9,9 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/client"
+
 	"sportello/internal/auth"
 	"sportello/internal/calendar"
 	"sportello/internal/seed"
+	"sportello/internal/store"
+	"sportello/workflows"
 )
 
 // newCitizen adds a citizen of Tradate (password demo) and logs them in.
@@ -226,4 +230,49 @@ func (s *stack) recordHistoryAs(t *testing.T, workflowID, name string) {
 	if err := writeHistory(context.Background(), s.tc, workflowID, dir+"/"+name+".json"); err != nil {
 		t.Fatalf("record history: %v", err)
 	}
+}
+
+// TestAbsenceRunsToItsEnd: an absence of a few seconds (recorded through
+// the store, since the API takes whole days) waits for its start, hands the
+// claimed task over, and at its end hands it back and is marked ended.
+func TestAbsenceRunsToItsEnd(t *testing.T) {
+	s := newStack(t)
+	op := s.login("operatore.tradate")
+	caseID := apply(s.login("cittadino.tradate"), s.citizenTaxCode())
+	tk := op.taskFor(caseID)
+	op.mustCall(http.StatusOK, "POST", "/api/v1/tasks/"+tk.ID+"/claim", nil, nil)
+
+	ctx := context.Background()
+	sup, _, err := s.st.API().UserForLogin(ctx, "supervisore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	abs, err := s.st.API().CreateAbsence(ctx, sup, store.NewAbsence{User: "operatore.tradate", Delegate: "operatrice.tradate",
+		StartsAt: now.Add(2 * time.Second), EndsAt: now.Add(6 * time.Second), Reason: "visita medica", RecordedAt: now},
+		func(ctx context.Context, a store.AbsenceView) error {
+			_, err := s.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.AbsenceWorkflowID(a.ID), TaskQueue: s.taskQueue},
+				workflows.Delegation, workflows.DelegationInput{AbsenceID: a.ID})
+			return err
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.taskOf(t, caseID, "operatrice.tradate"); got != tk.ID {
+		t.Fatalf("handed over %s, want %s", got, tk.ID)
+	}
+	var res workflows.DelegationResult
+	if err := s.tc.GetWorkflow(ctx, workflows.AbsenceWorkflowID(abs.ID), "").Get(ctx, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res != (workflows.DelegationResult{Status: "ended", Handed: 1, Returned: 1}) {
+		t.Fatalf("result %+v", res)
+	}
+	if got := s.taskOf(t, caseID, "operatore.tradate"); got != tk.ID {
+		t.Fatalf("handed back %s, want %s", got, tk.ID)
+	}
+	if n := s.count(`SELECT count(*) FROM absences WHERE id = $1 AND status = 'ended'`, abs.ID); n != 1 {
+		t.Fatal("the absence is not marked ended")
+	}
+	s.recordHistoryAs(t, workflows.AbsenceWorkflowID(abs.ID), "delegation/v1-ended")
 }
