@@ -174,6 +174,7 @@ var absenceMessages = map[string]msg{
 	"absences.form":                 {"Registra un'assenza", "Record an absence"},
 	"absences.user":                 {"Persona assente", "Absent person"},
 	"absences.delegate":             {"Delegato", "Delegate"},
+	"absences.choose":               {"— scegli —", "— choose —"},
 	"absences.delegate_hint":        {"Un collega dello stesso comune o un supervisore dell'ambito.", "A colleague of the same municipality or a supervisor of the district."},
 	"absences.from":                 {"Dal giorno", "From"},
 	"absences.to":                   {"Al giorno (compreso)", "To (inclusive)"},
