@@ -145,6 +145,10 @@ func newEngine(d Deps) *gin.Engine {
 	authed.GET("/contact-tasks", s.roles(operator, supervisor), s.handle(s.listContactTasks))
 	authed.POST("/contact-tasks/:id/outcome", s.roles(operator, supervisor), s.handle(s.recordContactOutcome))
 
+	authed.GET("/absences", s.roles(operator, supervisor), s.handle(s.listAbsences))
+	authed.POST("/absences", s.roles(operator, supervisor), s.handle(s.createAbsence))
+	authed.POST("/absences/:id/cancel", s.roles(operator, supervisor), s.handle(s.cancelAbsence))
+
 	// The web portal: HTML pages on the same engine (web_*.go).
 	s.registerWeb(r)
 	return r

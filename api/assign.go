@@ -63,6 +63,9 @@ func (s *server) assign(ctx context.Context, user store.UserView, taskID string,
 	if err != nil {
 		return res, err
 	}
+	if err := s.refuseAbsent(ctx, who); err != nil {
+		return res, err
+	}
 	err = s.audited(ctx, user, taskAudit("assign", t, req.Reason, map[string]any{"assignee": who.Username}), func() error {
 		return s.update(ctx, t.CaseID, workflows.UpdateAssign, userUpdateID(user, "assign:"+t.ID+":"+who.Username, key), &res,
 			workflows.AssignInput{TaskID: t.ID, Actor: actor(user), Assignee: actor(who), Reason: req.Reason})

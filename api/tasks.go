@@ -46,6 +46,8 @@ func (s *server) listTasks(c *gin.Context) error {
 		return err
 	}
 	f, fields := parseTaskFilter(c.DefaultQuery("status", "all"), c.Query("overdue"))
+	team, teamFields := s.teamFilter(c.Request.Context(), currentUser(c), c.Query("team"))
+	f.Team, fields = team, append(fields, teamFields...)
 	if len(fields) > 0 {
 		return invalid(fields...)
 	}

@@ -103,6 +103,8 @@ type inboxData struct {
 	Overdue                    bool
 	Statuses, Sorts            []staffOption
 	Municipalities             []staffOption // supervisors only
+	Team                       string
+	Teams                      []staffOption
 	Rows                       []inboxRow
 	Total, Page, Pages         int
 	PrevURL, NextURL           string
@@ -164,7 +166,10 @@ func (s *server) inboxPage(c *gin.Context) error {
 	for _, so := range inboxSorts {
 		d.Sorts = append(d.Sorts, staffOption{Value: so, Label: s.t(c, "inbox.sort."+so), Selected: so == d.Sort})
 	}
-	f := store.TaskFilter{Status: d.Status, Overdue: d.Overdue, Municipality: d.Municipality,
+	if d.Team, d.Teams, err = s.inboxTeams(c, user); err != nil {
+		return err
+	}
+	f := store.TaskFilter{Status: d.Status, Overdue: d.Overdue, Municipality: d.Municipality, Team: d.Team,
 		Limit: inboxPageSize, Offset: (pageNo - 1) * inboxPageSize}
 	if d.Sort == "due" {
 		f.Sort = "due"
@@ -183,6 +188,9 @@ func (s *server) inboxPage(c *gin.Context) error {
 	}
 	if d.Municipality != "" {
 		q.Set("municipality", d.Municipality)
+	}
+	if d.Team != "" {
+		q.Set("team", d.Team)
 	}
 	at := func(n int) string {
 		q.Set("page", strconv.Itoa(n))

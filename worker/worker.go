@@ -12,9 +12,11 @@ import (
 )
 
 // Register registers every workflow and activity on r.
-func Register(r sdkworker.Registry, acts *activities.Cases) {
+func Register(r sdkworker.Registry, acts *activities.Cases, delegations *activities.Delegations) {
 	r.RegisterWorkflow(workflows.FoodVoucher)
 	r.RegisterActivity(acts)
+	r.RegisterWorkflow(workflows.Delegation)
+	r.RegisterActivity(delegations)
 }
 
 // New returns a worker polling taskQueue (workflows.TaskQueue when empty),
@@ -37,7 +39,8 @@ func NewWith(c client.Client, st *store.Store, cfg Config) sdkworker.Worker {
 		cfg.TaskQueue = workflows.TaskQueue
 	}
 	w := sdkworker.New(c, cfg.TaskQueue, Options())
-	Register(w, &activities.Cases{Store: st, Mailer: cfg.Mailer, PortalURL: cfg.PortalURL})
+	Register(w, &activities.Cases{Store: st, Mailer: cfg.Mailer, PortalURL: cfg.PortalURL},
+		&activities.Delegations{Store: st, Assigner: caseAssigner{c: c}})
 	return w
 }
 

@@ -51,6 +51,7 @@ type foodVoucher struct {
 	office          bool // office-calendar: due dates on the municipality office calendar
 	localNotify     bool // local-notify: notifications run as local activities
 	officePerTask   bool // office-per-task: each new task reads the office calendar as it is then
+	autoAssign      bool // auto-assign: a new task may go to the least loaded candidate
 	firstApprover   *Actor
 	firstAmount     int64
 	notifySeq       int
@@ -116,6 +117,7 @@ func (s *foodVoucher) run(ctx workflow.Context) (FoodVoucherResult, error) {
 	s.office = workflow.GetVersion(ctx, versionOfficeCalendar, workflow.DefaultVersion, 1) == 1
 	s.localNotify = workflow.GetVersion(ctx, versionLocalNotify, workflow.DefaultVersion, 1) == 1
 	s.officePerTask = workflow.GetVersion(ctx, versionOfficePerTask, workflow.DefaultVersion, 1) == 1
+	s.autoAssign = workflow.GetVersion(ctx, versionAutoAssign, workflow.DefaultVersion, 1) == 1
 	mctx := workflow.WithActivityOptions(ctx, s.mainLineOpts)
 	if err := workflow.ExecuteActivity(mctx, acts.LoadCase, activities.LoadCaseInput{CaseID: s.in.CaseID}).Get(ctx, &s.c); err != nil {
 		return FoodVoucherResult{}, err
@@ -203,6 +205,11 @@ func (s *foodVoucher) review(ctx, mctx workflow.Context, kind string) (DecideInp
 	}
 	if kind == TaskSecondApproval {
 		s.notify(ctx, activities.KindStaffAssigned, store.AudienceSupervisors, taskID, map[string]any{"due_at": due})
+	}
+	if s.autoAssign {
+		if err := s.assignLeastLoaded(ctx, mctx, taskID); err != nil {
+			return DecideInput{}, err
+		}
 	}
 
 	decided := func() bool { return s.decision != nil }
@@ -393,7 +400,7 @@ func (s *foodVoucher) claim(ctx workflow.Context, in ClaimInput) (ClaimResult, e
 }
 
 func (s *foodVoucher) validateAssign(ctx workflow.Context, in AssignInput) error {
-	if in.Actor.Role != "supervisor" {
+	if in.Actor.Role != "supervisor" && in.Actor.Role != RoleSystem {
 		return temporal.NewApplicationError("only a supervisor assigns tasks", ErrTypeForbidden)
 	}
 	if err := s.currentTask(in.TaskID); err != nil {

@@ -65,7 +65,9 @@ type caseSuite struct {
 	reminded  []activities.TaskActionInput
 	withdrawn *[]activities.WithdrawInput
 	released  []activities.TrancheInput
-	lock      sync.Mutex // mocks run on the test environment's activity goroutines
+	picks     []activities.PickAssigneeInput
+	pick      activities.PickAssigneeResult // who automatic assignment chooses (nobody by default)
+	lock      sync.Mutex                    // mocks run on the test environment's activity goroutines
 }
 
 func TestCaseWorkflow(t *testing.T) { suite.Run(t, new(caseSuite)) }
@@ -108,6 +110,14 @@ func (s *caseSuite) SetupTest() {
 		return nil
 	})
 	s.env.OnActivity(acts.ClaimTask, mock.Anything, mock.Anything).Return(nil)
+	s.picks, s.pick = nil, activities.PickAssigneeResult{}
+	s.env.OnActivity(acts.PickAssignee, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.PickAssigneeInput) (activities.PickAssigneeResult, error) {
+			s.lock.Lock()
+			defer s.lock.Unlock()
+			s.picks = append(s.picks, in)
+			return s.pick, nil
+		})
 	s.env.OnActivity(acts.ReleaseTask, mock.Anything, mock.Anything).Return(nil)
 	s.env.OnActivity(acts.ReceiveInformation, mock.Anything, mock.Anything).Return(nil)
 	s.env.OnActivity(acts.ReleaseTranche, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.TrancheInput) error {

@@ -20,18 +20,23 @@ import (
 // against the current workflow code: a change to running workflow logic that
 // is not behind workflow.GetVersion fails here.
 func TestReplayCommittedHistories(t *testing.T) {
-	files, err := filepath.Glob("testdata/histories/*.json")
+	replayHistories(t, "testdata/histories/*.json", workflows.FoodVoucher)
+}
+
+// replayHistories replays every history matching glob against workflow.
+func replayHistories(t *testing.T, glob string, workflow any) {
+	files, err := filepath.Glob(glob)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(files) == 0 {
-		t.Fatal("no committed histories in testdata/histories")
+		t.Fatal("no committed histories match " + glob)
 	}
 	logger := tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
-			r.RegisterWorkflow(workflows.FoodVoucher)
+			r.RegisterWorkflow(workflow)
 			if err := r.ReplayWorkflowHistoryFromJSONFile(logger, f); err != nil {
 				t.Fatalf("replay %s: %v", f, err)
 			}
@@ -70,7 +75,7 @@ func versionsIn(t *testing.T, path string) map[string]bool {
 // branch) and one recorded after it (the new branch).
 func TestHistoriesCoverEveryVersionBranch(t *testing.T) {
 	files, _ := filepath.Glob("testdata/histories/*.json")
-	for _, change := range []string{"local-handler-writes", "casework-2", "office-calendar", "local-notify", "office-per-task"} {
+	for _, change := range []string{"local-handler-writes", "casework-2", "office-calendar", "local-notify", "office-per-task", "auto-assign"} {
 		with, without := 0, 0
 		for _, f := range files {
 			if versionsIn(t, f)[change] {

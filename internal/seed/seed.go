@@ -132,6 +132,9 @@ func Run(ctx context.Context, st *store.Store, opts Options) error {
 					return err
 				}
 			}
+			if err := seedTeams(ctx, tx); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

@@ -25,5 +25,5 @@ func (a API) Assignee(ctx context.Context, username, district, municipality stri
 // operators, then the district's supervisors, by name.
 func (a API) Assignees(ctx context.Context, district, municipality string) ([]UserView, error) {
 	return a.users(ctx, `WHERE u.district_id = $1 AND (u.role = 'supervisor' OR (u.role = 'operator' AND u.municipality_id = $2))
-			ORDER BY u.role, u.display_name`, district, municipality)
+		ORDER BY u.role, u.display_name`, district, municipality)
 }

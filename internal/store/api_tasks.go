@@ -25,6 +25,8 @@ type TaskView struct {
 	CaseStatus    string     `json:"case_status"`
 	CreatedAt     time.Time  `json:"created_at"`
 	CompletedAt   *time.Time `json:"completed_at,omitempty"`
+	Team          string     `json:"team,omitempty"`      // id of the candidate group, "" for the municipality's queue
+	TeamName      string     `json:"team_name,omitempty"` // its name
 }
 
 // TaskFilter narrows a task list. Status is open, claimed, active (open or
@@ -38,6 +40,9 @@ type TaskFilter struct {
 	Sort         string
 	Limit        int
 	Offset       int
+
+	// Team is "" (every task), TeamMine (the teams of the scope's user) or a team id.
+	Team string
 }
 
 // Task list orders.
@@ -48,16 +53,18 @@ const (
 
 const taskSelect = `SELECT t.id::text, t.case_id, t.kind, t.municipality_id, t.status, t.due_at,
 		t.status IN ('open', 'claimed') AND t.due_at < now(), t.escalated_at IS NOT NULL,
-		coalesce(u.username, ''), t.claimed_at, t.outcome, ` + applicantNameSQL + `, c.status, t.created_at, t.completed_at
+		coalesce(u.username, ''), t.claimed_at, t.outcome, ` + applicantNameSQL + `, c.status, t.created_at, t.completed_at,
+		coalesce(t.team_id, ''), coalesce(tm.name, '')
 	FROM tasks t
 	JOIN cases c ON c.id = t.case_id
-	LEFT JOIN users u ON u.id = t.claimed_by`
+	LEFT JOIN users u ON u.id = t.claimed_by
+	LEFT JOIN teams tm ON tm.id = t.team_id`
 
 func scanTask(row pgx.Row, extra ...any) (TaskView, error) {
 	var t TaskView
 	dest := append([]any{&t.ID, &t.CaseID, &t.Kind, &t.Municipality, &t.Status, &t.DueAt, &t.Overdue,
 		&t.Escalated, &t.ClaimedBy, &t.ClaimedAt, &t.Outcome, &t.ApplicantName, &t.CaseStatus,
-		&t.CreatedAt, &t.CompletedAt}, extra...)
+		&t.CreatedAt, &t.CompletedAt, &t.Team, &t.TeamName}, extra...)
 	err := row.Scan(dest...)
 	return t, err
 }
@@ -74,7 +81,7 @@ func (a API) Tasks(ctx context.Context, scope Scope, f TaskFilter) ([]TaskView, 
 	list := []TaskView{}
 	total := 0
 	args := pgx.NamedArgs{"status": f.Status, "municipality": f.Municipality,
-		"scope_district": scope.District, "scope_municipality": scope.Municipality}
+		"scope_district": scope.District, "scope_municipality": scope.Municipality, "team": f.Team, "user": scope.UserID}
 	// activeOnly: every row listed is open or claimed, or none is; then
 	// "overdue first, then by due date" is simply the due-date order, since a
 	// task is overdue exactly when its due date has passed.
@@ -98,7 +105,7 @@ func (a API) Tasks(ctx context.Context, scope Scope, f TaskFilter) ([]TaskView, 
 		where += ` AND t.municipality_id = @municipality`
 	}
 	// Contact tasks have their own list (ContactTasks): nobody reviews them.
-	where += ` AND t.kind <> 'contact'` + tenantTaskSQL(scope)
+	where += ` AND t.kind <> 'contact'` + teamTaskSQL(f.Team) + tenantTaskSQL(scope)
 	order := taskOrderOverdueFirst
 	if f.Sort == "due" || activeOnly {
 		order = taskOrderDue

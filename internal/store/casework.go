@@ -229,8 +229,10 @@ func (s *Store) OpenTask(ctx context.Context, in OpenTaskInput) error {
 		if role == "" {
 			role = "operator"
 		}
-		tag, err := tx.Exec(ctx, `INSERT INTO tasks (id, case_id, district_id, municipality_id, kind, candidate_role, status, due_at, created_at)
-			SELECT $1, c.id, c.district_id, c.municipality_id, $5, $6, 'open', $3, $4 FROM cases c WHERE c.id = $2
+		// The task joins the candidate group (team) that reviews its fund, if any.
+		tag, err := tx.Exec(ctx, `INSERT INTO tasks (id, case_id, district_id, municipality_id, kind, candidate_role, status, due_at, created_at, team_id)
+			SELECT $1, c.id, c.district_id, c.municipality_id, $5, $6, 'open', $3, $4, f.team_id
+			FROM cases c JOIN funds f ON f.id = c.fund_id WHERE c.id = $2
 			ON CONFLICT (id) DO NOTHING`, in.TaskID, in.CaseID, in.DueAt, in.At, kind, role)
 		if err != nil {
 			return err

@@ -1,0 +1,210 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"sportello/internal/calendar"
+	"sportello/internal/store"
+)
+
+// The "Assenze e deleghe" page of the staff: the current and future
+// absences of the municipality (supervisors: of the district), a form to
+// record one with its delegate, and cancellation. The same methods as the
+// JSON API (recordAbsence, cancelAbsenceFor) do the work.
+
+func init() {
+	addMessages(absenceMessages)
+	registerPages(func(s *server, p *pageRouter) {
+		staff := p.Role(roleOperator, roleSupervisor)
+		staff.GET("/absences", s.page(s.absencesPage))
+		staff.POST("/absences", s.page(s.absenceSubmit))
+		staff.POST("/absences/:id/cancel", s.page(s.absenceCancelSubmit))
+	})
+}
+
+type absencesData struct {
+	Supervisor        bool
+	Users, Delegates  []staffOption
+	UserErr, DelegErr string
+	From, To, Reason  fieldView
+	Rows              []absenceRow
+	Caption           string
+}
+
+type absenceRow struct {
+	store.AbsenceView
+	FromText, ToText string
+	StatusText       string
+	CanCancel        bool
+}
+
+func (s *server) absencesPage(c *gin.Context) error {
+	return s.renderAbsences(c, http.StatusOK, absenceRequest{}, nil)
+}
+
+// renderAbsences shows the page with the form filled from req and the
+// problems of a refused submission next to their fields.
+func (s *server) renderAbsences(c *gin.Context, status int, req absenceRequest, problems []FieldError) error {
+	ctx := c.Request.Context()
+	user := currentUser(c)
+	d := absencesData{Supervisor: user.Role == roleSupervisor}
+	var candidates []store.UserView
+	var err error
+	if d.Supervisor {
+		candidates, err = s.api.DistrictStaff(ctx, user.District)
+	} else {
+		candidates, err = s.api.Assignees(ctx, user.District, user.Municipality)
+	}
+	if err != nil {
+		return err
+	}
+	if req.User == "" {
+		req.User = user.Username
+	}
+	names, _, err := s.municipalityNames(ctx, user)
+	if err != nil {
+		return err
+	}
+	label := func(u store.UserView) string {
+		if u.Role == roleSupervisor {
+			return u.DisplayName + " — " + s.t(c, "absences.supervisor")
+		}
+		return u.DisplayName + " — " + names[u.Municipality]
+	}
+	for _, u := range candidates {
+		if d.Supervisor {
+			d.Users = append(d.Users, staffOption{Value: u.Username, Label: label(u), Selected: u.Username == req.User})
+		}
+		if u.Username != user.Username || d.Supervisor {
+			d.Delegates = append(d.Delegates, staffOption{Value: u.Username, Label: label(u), Selected: u.Username == req.Delegate})
+		}
+	}
+	today := time.Now().In(calendar.Rome()).Format(dateLayout)
+	d.From = fieldView{Name: "from", ID: "from", Type: "date", Label: s.t(c, "absences.from"), Value: req.From, Required: true,
+		Extra: map[string]string{"min": today}}
+	d.To = fieldView{Name: "to", ID: "to", Type: "date", Label: s.t(c, "absences.to"), Value: req.To, Required: true,
+		Hint: s.t(c, "absences.to_hint"), Extra: map[string]string{"min": today}}
+	d.Reason = fieldView{Name: "reason", ID: "reason", Label: s.t(c, "absences.reason"), Value: req.Reason, Required: true,
+		Hint: s.t(c, "absences.reason_hint"), Extra: map[string]string{"maxlength": "500"}}
+	v := view{Title: s.t(c, "absences.title"), Nav: "absences", Data: &d}
+	for _, p := range problems {
+		msg := fieldMessage(pageLang(c), p.MessageIT, p.Message)
+		href, label := "#delegate", s.t(c, "absences.delegate")
+		switch p.Pointer {
+		case "/user":
+			d.UserErr, href, label = msg, "#user", s.t(c, "absences.user")
+		case "/delegate":
+			d.DelegErr = msg
+		case "/from":
+			d.From.Error, href, label = msg, "#from", d.From.Label
+		case "/to":
+			d.To.Error, href, label = msg, "#to", d.To.Label
+		case "/reason":
+			d.Reason.Error, href, label = msg, "#reason", d.Reason.Label
+		default:
+			href, label = "#absence-form-title", s.t(c, "absences.form")
+		}
+		v.Errors = append(v.Errors, summaryItem{Href: href, Text: label + ": " + msg})
+	}
+	list, err := s.api.Absences(ctx, user.Scope(), s.Now())
+	if err != nil {
+		return err
+	}
+	for _, a := range list {
+		d.Rows = append(d.Rows, absenceRow{AbsenceView: a,
+			FromText:   a.StartsAt.In(calendar.Rome()).Format("02/01/2006"),
+			ToText:     a.EndsAt.In(calendar.Rome()).Add(-time.Minute).Format("02/01/2006"),
+			StatusText: s.t(c, "absences.status."+a.Status),
+			CanCancel:  d.Supervisor || a.UserID == user.ID})
+	}
+	d.Caption = s.t(c, "absences.caption_municipality")
+	if d.Supervisor {
+		d.Caption = s.t(c, "absences.caption_district")
+	}
+	s.render(c, status, "absences", v)
+	return nil
+}
+
+func (s *server) absenceSubmit(c *gin.Context) error {
+	req := absenceRequest{User: c.PostForm("user"), Delegate: c.PostForm("delegate"), From: c.PostForm("from"),
+		To: c.PostForm("to"), Reason: c.PostForm("reason")}
+	user := currentUser(c)
+	if user.Role != roleSupervisor {
+		req.User = user.Username
+	}
+	a, err := s.recordAbsence(c.Request.Context(), user, req)
+	he := toHTTP(err)
+	switch {
+	case err == nil:
+		setFlash(c, "success", "absences.recorded", a.DisplayName, a.DelegateName)
+		redirect(c, "/absences")
+		return nil
+	case he.status == http.StatusUnprocessableEntity:
+		return s.renderAbsences(c, http.StatusUnprocessableEntity, req, he.fields)
+	case he.status == http.StatusConflict:
+		return s.renderAbsences(c, http.StatusConflict, req, []FieldError{field("", he.code,
+			"There is already an absence in this period.", "Esiste già un'assenza in questo periodo.")})
+	}
+	return err
+}
+
+func (s *server) absenceCancelSubmit(c *gin.Context) error {
+	_, err := s.cancelAbsenceFor(c.Request.Context(), currentUser(c), c.Param("id"))
+	he := toHTTP(err)
+	switch {
+	case err == nil:
+		setFlash(c, "success", "absences.cancelled")
+	case he.status == http.StatusConflict || he.status == http.StatusForbidden:
+		setFlash(c, "danger", "absences.err.cancel")
+	default:
+		return err
+	}
+	redirect(c, "/absences")
+	return nil
+}
+
+var absenceMessages = map[string]msg{
+	"nav.absences":   {"Assenze e deleghe", "Absences and delegation"},
+	"absences.title": {"Assenze e deleghe", "Absences and delegation"},
+	"absences.intro": {"Durante un'assenza le pratiche prese in carico passano al delegato, l'assegnazione automatica salta la persona assente e al rientro tornano le pratiche che il delegato non ha ancora deciso.",
+		"During an absence the claimed tasks go to the delegate, automatic assignment skips the absent person, and on their return the tasks the delegate has not decided go back."},
+	"absences.form":                 {"Registra un'assenza", "Record an absence"},
+	"absences.user":                 {"Persona assente", "Absent person"},
+	"absences.delegate":             {"Delegato", "Delegate"},
+	"absences.choose":               {"— scegli —", "— choose —"},
+	"absences.delegate_hint":        {"Un collega dello stesso comune o un supervisore dell'ambito.", "A colleague of the same municipality or a supervisor of the district."},
+	"absences.from":                 {"Dal giorno", "From"},
+	"absences.to":                   {"Al giorno (compreso)", "To (inclusive)"},
+	"absences.to_hint":              {"L'ultimo giorno di assenza.", "The last day of the absence."},
+	"absences.reason":               {"Motivo", "Reason"},
+	"absences.reason_hint":          {"Ad esempio ferie, formazione, malattia.", "For example holiday, training, sick leave."},
+	"absences.submit":               {"Registra l'assenza", "Record the absence"},
+	"absences.supervisor":           {"supervisore", "supervisor"},
+	"absences.list":                 {"Assenze in corso e programmate", "Current and planned absences"},
+	"absences.caption_municipality": {"Assenze in corso e programmate nel comune", "Current and planned absences in the municipality"},
+	"absences.caption_district":     {"Assenze in corso e programmate nell'ambito", "Current and planned absences in the district"},
+	"absences.none":                 {"Nessuna assenza in corso o programmata.", "No current or planned absence."},
+	"absences.col.person":           {"Persona", "Person"},
+	"absences.col.delegate":         {"Delegato", "Delegate"},
+	"absences.col.from":             {"Dal", "From"},
+	"absences.col.to":               {"Al", "To"},
+	"absences.col.reason":           {"Motivo", "Reason"},
+	"absences.col.status":           {"Stato", "Status"},
+	"absences.col.actions":          {"Azioni", "Actions"},
+	"absences.cancel":               {"Annulla", "Cancel"},
+	"absences.status.scheduled":     {"Programmata", "Planned"},
+	"absences.status.active":        {"In corso", "In progress"},
+	"absences.status.ended":         {"Conclusa", "Ended"},
+	"absences.status.cancelled":     {"Annullata", "Cancelled"},
+	"absences.recorded":             {"Assenza di %s registrata: delegato %s.", "Absence of %s recorded: delegate %s."},
+	"absences.cancelled":            {"Assenza annullata.", "Absence cancelled."},
+	"absences.err.cancel":           {"L'assenza non può essere annullata: è già conclusa o annullata, oppure non è tua.", "The absence cannot be cancelled: it is over or cancelled already, or it is not yours."},
+	"inbox.team":                    {"Squadra", "Team"},
+	"inbox.team.all":                {"Tutte le pratiche", "All cases"},
+	"inbox.team.mine":               {"Le mie squadre", "My teams"},
+	"inbox.col.team":                {"Squadra", "Team"},
+	"inbox.no_team":                 {"Coda del comune", "Municipality queue"},
+}
