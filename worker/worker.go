@@ -15,6 +15,8 @@ import (
 func Register(r sdkworker.Registry, acts *activities.Cases) {
 	r.RegisterWorkflow(workflows.FoodVoucher)
 	r.RegisterActivity(acts)
+	r.RegisterWorkflow(workflows.Appointment)
+	r.RegisterActivity(&activities.Appointments{Store: acts.Store, Mailer: acts.Mailer, PortalURL: acts.PortalURL})
 }
 
 // New returns a worker polling taskQueue (workflows.TaskQueue when empty),
