@@ -32,7 +32,9 @@ const (
 
 // AppointmentWorkflowID is the workflow id of an appointment: one
 // appointment, one workflow.
-func AppointmentWorkflowID(appointmentID string) string { return store.AppointmentWorkflowID(appointmentID) }
+func AppointmentWorkflowID(appointmentID string) string {
+	return store.AppointmentWorkflowID(appointmentID)
+}
 
 // AppointmentInput starts the workflow of a booking the API already wrote.
 type AppointmentInput struct {

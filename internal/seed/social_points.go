@@ -32,7 +32,7 @@ func SocialPoints() []store.SocialPoint {
 			}},
 		{ID: "sp-venegono-superiore", District: "tradate", Municipality: "venegono-superiore", Name: "Social Point di Venegono Superiore",
 			Address: "Piazza Giovanni XXIII 1, 21040 Venegono Superiore (VA)", Phone: "0331 828411",
-			Email: "socialpoint@comune.venegono-superiore.example",
+			Email:       "socialpoint@comune.venegono-superiore.example",
 			SlotMinutes: 30, Hours: []store.OpeningHours{
 				h(1, "14:30", "17:30"),
 				h(3, "09:00", "12:00"), h(3, "14:30", "16:30"),
