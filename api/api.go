@@ -133,6 +133,8 @@ func newEngine(d Deps) *gin.Engine {
 
 	authed.GET("/audit", s.roles(supervisor), s.handle(s.auditLog))
 
+	s.registerSocialPointsAPI(v1, authed)
+
 	// The web portal: HTML pages on the same engine (web_*.go).
 	s.registerWeb(r)
 	return r
