@@ -374,7 +374,7 @@ func (s *server) cancelAppointmentJSON(c *gin.Context) error {
 }
 
 type attendanceRequest struct {
-	Attended *bool                  `json:"attended"`
+	Attended *bool                   `json:"attended"`
 	Plan     *workflows.PersonalPlan `json:"plan"`
 }
 
