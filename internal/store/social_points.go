@@ -309,7 +309,7 @@ func (a API) BookAppointment(ctx context.Context, scope Scope, in BookInput) (Ap
 	replayed := false
 	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
 		// One booking at a time per citizen: the limit is counted, not raced.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('appointments:' || $1::text, 0))`,
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('appointments:' || $1::bigint, 0))`,
 			in.CitizenID); err != nil {
 			return err
 		}
