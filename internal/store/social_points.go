@@ -94,25 +94,14 @@ func scanHours(rows pgx.Rows, byPoint map[string]*SocialPoint) error {
 	for rows.Next() {
 		var id string
 		var h OpeningHours
-		var opens, closes time.Time
-		if err := rows.Scan(&id, &h.Weekday, &opens, &closes); err != nil {
+		if err := rows.Scan(&id, &h.Weekday, &h.Opens, &h.Closes); err != nil {
 			return err
 		}
-		h.Opens, h.Closes = clockOf(opens), clockOf(closes)
 		if p := byPoint[id]; p != nil {
 			p.Hours = append(p.Hours, h)
 		}
 	}
 	return rows.Err()
-}
-
-// clockOf formats a time-of-day column; 24:00 reads back as midnight of
-// the next day.
-func clockOf(t time.Time) string {
-	if t.Day() > 1 || t.Year() > 1 || t.Month() > 1 {
-		return "24:00"
-	}
-	return t.Format("15:04")
 }
 
 // SocialPoints lists the points of a district ("" = every district), by
@@ -147,7 +136,7 @@ func (a API) SocialPoints(ctx context.Context, scope Scope, district string) ([]
 			byPoint[out[i].ID] = &out[i]
 			ids = append(ids, out[i].ID)
 		}
-		hours, err := tx.Query(ctx, `SELECT point_id, weekday, opens, closes FROM social_point_hours
+		hours, err := tx.Query(ctx, `SELECT point_id, weekday, to_char(opens, 'HH24:MI'), to_char(closes, 'HH24:MI') FROM social_point_hours
 			WHERE point_id = ANY($1) ORDER BY point_id, weekday, opens`, ids)
 		if err != nil {
 			return err
@@ -169,7 +158,7 @@ func (a API) SocialPoint(ctx context.Context, scope Scope, id string) (SocialPoi
 			return err
 		}
 		p.Hours = []OpeningHours{}
-		rows, err := tx.Query(ctx, `SELECT point_id, weekday, opens, closes FROM social_point_hours
+		rows, err := tx.Query(ctx, `SELECT point_id, weekday, to_char(opens, 'HH24:MI'), to_char(closes, 'HH24:MI') FROM social_point_hours
 			WHERE point_id = $1 ORDER BY weekday, opens`, id)
 		if err != nil {
 			return err

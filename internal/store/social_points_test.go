@@ -39,13 +39,13 @@ func TestSocialPointsArePublicWithTheirHours(t *testing.T) {
 			tradate = p
 		}
 	}
-	monday := 0
+	var monday []string
 	for _, h := range tradate.Hours {
 		if h.Weekday == 1 {
-			monday++
+			monday = append(monday, h.Opens+"-"+h.Closes)
 		}
 	}
-	if monday != 2 || tradate.Phone == "" || tradate.MunicipalityName != "Tradate" {
+	if len(monday) != 2 || monday[0] != "09:00-12:30" || monday[1] != "14:00-17:00" || tradate.Phone == "" || tradate.MunicipalityName != "Tradate" {
 		t.Fatalf("sp-tradate: %+v", tradate)
 	}
 	// Only the point's own staff (or the system) may change it.
