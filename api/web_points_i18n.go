@@ -20,7 +20,7 @@ var pointsMessages = map[string]msg{
 	"points.address": {"Indirizzo", "Address"},
 	"points.phone":   {"Telefono", "Phone"},
 	"points.email":   {"E-mail", "E-mail"},
-	"points.hours":   {"Orari di apertura del Social Point %s", "Opening hours of %s"},
+	"points.hours":   {"Orari di apertura – %s", "Opening hours – %s"},
 	"points.day":     {"Giorno", "Day"},
 	"points.time":    {"Orario", "Hours"},
 	"points.closed":  {"Chiuso nei festivi nazionali.", "Closed on national holidays."},

@@ -32,6 +32,10 @@ func TestWebAppointmentBookCancelAndPlan(t *testing.T) {
 	assertText(t, anon, "Social Point di Vedano Olona", "Social Point di Venegono Superiore", "Piazza Mazzini 6",
 		"09:00–12:30 e 14:00–17:00", "Accedi per prenotare un appuntamento a Social Point di Tradate")
 	anon.Axe()
+	anon.Navigate("/lang/en?next=/social-points")
+	assertTitle(t, anon, "Social Points: listening desks")
+	assertText(t, anon, "Monday", "09:00–12:30 and 14:00–17:00", "Closed on national holidays.")
+	anon.Axe()
 
 	cz := browsertest.NewPage(t, s.srv.URL, "cittadino.tradate")
 	cz.Phone()
