@@ -39,13 +39,20 @@ type AppointmentActionInput struct {
 	At            time.Time
 }
 
+// RecordBookingResult is the booking's status when the workflow took it in
+// hand: "cancelled" when the API gave up on starting the workflow.
+type RecordBookingResult struct {
+	Status string
+}
+
 // RecordBooking takes the booking in hand (the API wrote its row).
-func (a *Appointments) RecordBooking(ctx context.Context, in AppointmentActionInput) error {
-	_, err := a.Store.ConfirmAppointment(ctx, in.AppointmentID, in.At)
+func (a *Appointments) RecordBooking(ctx context.Context, in AppointmentActionInput) (RecordBookingResult, error) {
+	v, err := a.Store.ConfirmAppointment(ctx, in.AppointmentID, in.At)
 	if errors.Is(err, store.ErrNotFound) {
-		return temporal.NewNonRetryableApplicationError("appointment "+in.AppointmentID+" does not exist", "AppointmentNotFound", err)
+		return RecordBookingResult{}, temporal.NewNonRetryableApplicationError("appointment "+in.AppointmentID+" does not exist",
+			"AppointmentNotFound", err)
 	}
-	return err
+	return RecordBookingResult{Status: v.Status}, err
 }
 
 // RemindAppointment records the reminder of the day before.

@@ -193,6 +193,12 @@ func (s *server) book(ctx context.Context, user store.UserView, req bookingReque
 		return v, false, err
 	}
 	if err := s.startAppointment(ctx, v); err != nil {
+		// Free the slot: a workflow that did start after all finds the
+		// booking withdrawn and ends without a word to the citizen.
+		if cerr := s.Store.CloseAppointment(context.WithoutCancel(ctx), store.CloseAppointmentInput{ID: v.ID,
+			Status: store.AppointmentCancelled, By: "system", Reason: "the booking could not be confirmed", At: s.Now()}); cerr != nil {
+			s.log.WarnContext(ctx, "withdraw unstarted booking", "appointment_id", v.ID, "err", cerr)
+		}
 		return v, false, err
 	}
 	return v, replayed, nil

@@ -84,9 +84,15 @@ func (s *appointment) setup(ctx workflow.Context) error {
 
 func (s *appointment) run(ctx workflow.Context) (AppointmentResult, error) {
 	mctx := workflow.WithActivityOptions(ctx, s.mainOpts)
+	var rec activities.RecordBookingResult
 	if err := workflow.ExecuteActivity(mctx, apptActs.RecordBooking, activities.AppointmentActionInput{
-		AppointmentID: s.in.AppointmentID, At: workflow.Now(ctx)}).Get(ctx, nil); err != nil {
+		AppointmentID: s.in.AppointmentID, At: workflow.Now(ctx)}).Get(ctx, &rec); err != nil {
 		return AppointmentResult{}, err
+	}
+	if rec.Status != AppointmentBooked {
+		// The API withdrew a booking whose start it could not confirm: nothing to do.
+		s.status = rec.Status
+		return AppointmentResult{Status: s.status}, nil
 	}
 	s.notify(ctx, activities.KindAppointmentBooked, nil)
 

@@ -30,6 +30,8 @@ type appointmentSuite struct {
 	reminded []activities.AppointmentActionInput
 	closed   []activities.CloseAppointmentInput
 	notes    []activities.AppointmentNotifyInput
+	// bookedStatus is what RecordBooking finds in the database.
+	bookedStatus string
 }
 
 func TestAppointmentWorkflow(t *testing.T) { suite.Run(t, new(appointmentSuite)) }
@@ -40,16 +42,21 @@ func (s *appointmentSuite) SetupTest() {
 	s.env.SetStartTime(start)
 	s.env.RegisterActivity(&activities.Appointments{})
 	s.booked, s.reminded, s.closed, s.notes = nil, nil, nil, nil
-	record := func(dst *[]activities.AppointmentActionInput) func(context.Context, activities.AppointmentActionInput) error {
-		return func(_ context.Context, in activities.AppointmentActionInput) error {
+	s.bookedStatus = AppointmentBooked
+	s.env.OnActivity(apptActs.RecordBooking, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.AppointmentActionInput) (activities.RecordBookingResult, error) {
 			s.lock.Lock()
 			defer s.lock.Unlock()
-			*dst = append(*dst, in)
+			s.booked = append(s.booked, in)
+			return activities.RecordBookingResult{Status: s.bookedStatus}, nil
+		})
+	s.env.OnActivity(apptActs.RemindAppointment, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.AppointmentActionInput) error {
+			s.lock.Lock()
+			defer s.lock.Unlock()
+			s.reminded = append(s.reminded, in)
 			return nil
-		}
-	}
-	s.env.OnActivity(apptActs.RecordBooking, mock.Anything, mock.Anything).Return(record(&s.booked))
-	s.env.OnActivity(apptActs.RemindAppointment, mock.Anything, mock.Anything).Return(record(&s.reminded))
+		})
 	s.env.OnActivity(apptActs.CloseAppointment, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.CloseAppointmentInput) error {
 			s.lock.Lock()
@@ -195,6 +202,17 @@ func (s *appointmentSuite) TestValidators() {
 	s.Equal(ErrTypeAppointmentClosed, appErrType(twice.rejected))
 	s.Equal(AppointmentAttended, res.Status)
 	s.Len(s.closed, 1)
+}
+
+// A booking the API withdrew (its workflow start was not confirmed) ends
+// the workflow at once: no confirmation, no reminder, nothing closed.
+func (s *appointmentSuite) TestWithdrawnBookingEndsQuietly() {
+	s.bookedStatus = AppointmentCancelled
+	res := s.run(apptStart)
+	s.Equal(AppointmentResult{Status: AppointmentCancelled}, res)
+	s.Empty(s.notes)
+	s.Empty(s.reminded)
+	s.Empty(s.closed)
 }
 
 func TestNoShowDeadlineSkipsHolidaysAndWeekends(t *testing.T) {
