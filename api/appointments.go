@@ -175,6 +175,10 @@ func (s *server) book(ctx context.Context, user store.UserView, req bookingReque
 	if err != nil {
 		return store.AppointmentView{}, false, err
 	}
+	if p.District != user.District {
+		return store.AppointmentView{}, false, invalid(field("/point_id", "other_district",
+			"this Social Point serves another district", "questo Social Point serve un altro ambito"))
+	}
 	var slot *store.Slot
 	for _, sl := range p.Slots(s.Now(), bookingDays) {
 		if sl.StartsAt.Equal(startsAt) {

@@ -162,6 +162,21 @@ func TestAppointmentRulesOverHTTP(t *testing.T) {
 		}
 	}
 
+	// A citizen of another district books at their own district's points.
+	hash, err := auth.HashPassword("demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.st.Pool.Exec(context.Background(), `INSERT INTO users (username, password_hash, role, display_name, district_id,
+		municipality_id) VALUES ('cittadino.padova', $1, 'citizen', 'Paolo Galli', 'alta-padovana', 'cittadella')`, hash); err != nil {
+		t.Fatal(err)
+	}
+	e = errorJSON{}
+	if c := s.login("cittadino.padova").call("POST", "/api/v1/appointments", map[string]any{"point_id": "sp-tradate",
+		"starts_at": slots[4].StartsAt.Format(time.RFC3339)}, nil, &e); c != http.StatusUnprocessableEntity || e.Error.Fields[0].Pointer != "/point_id" {
+		t.Fatalf("booking in another district: %d %+v", c, e)
+	}
+
 	// Tenancy: another municipality's operator does not find it.
 	vedano := s.login("operatore.vedano")
 	if c := vedano.call("GET", "/api/v1/appointments/"+booked[0].ID, nil, nil, nil); c != http.StatusNotFound {

@@ -61,6 +61,11 @@ func TestWebAppointmentBookCancelAndPlan(t *testing.T) {
 	assertText(t, cz, "Appuntamento prenotato", "Affitto arretrato", "Prenotato")
 	cz.Axe()
 	noSidewaysScroll(t, cz)
+	cz.Submit("Annulla l'appuntamento") // no reason
+	if !cz.Has(`#reason[aria-invalid="true"]`) || cz.Text("#appointment-status") != "Prenotato" {
+		t.Fatalf("no field error for the missing reason:\n%s", cz.MainText())
+	}
+	cz.Axe()
 	cz.Fill("Motivo", "Non posso venire")
 	cz.Submit("Annulla l'appuntamento")
 	assertText(t, cz, "Appuntamento annullato.", "Non posso venire")
