@@ -17,6 +17,8 @@ func Register(r sdkworker.Registry, acts *activities.Cases, delegations *activit
 	r.RegisterActivity(acts)
 	r.RegisterWorkflow(workflows.Delegation)
 	r.RegisterActivity(delegations)
+	r.RegisterWorkflow(workflows.Appointment)
+	r.RegisterActivity(&activities.Appointments{Store: acts.Store, Mailer: acts.Mailer, PortalURL: acts.PortalURL})
 }
 
 // New returns a worker polling taskQueue (workflows.TaskQueue when empty),

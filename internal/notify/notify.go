@@ -98,11 +98,11 @@ func mustCompile() map[string]map[string]kindTemplates {
 	for _, lang := range Languages {
 		funcs := templateFuncs(lang)
 		textBase := texttemplate.Must(texttemplate.New(lang+".txt").Funcs(funcs).Option("missingkey=error").
-			ParseFS(templateFS, "templates/"+lang+".txt"))
+			ParseFS(templateFS, "templates/"+lang+".txt", "templates/*."+lang+".txt"))
 		htmlBase := htmltemplate.Must(htmltemplate.New(lang+".html").Funcs(funcs).Option("missingkey=error").
-			ParseFS(templateFS, "templates/"+lang+".html"))
+			ParseFS(templateFS, "templates/"+lang+".html", "templates/*."+lang+".html"))
 		out[lang] = map[string]kindTemplates{}
-		for _, kind := range Kinds {
+		for _, kind := range append(Kinds[:len(Kinds):len(Kinds)], AppointmentKinds...) {
 			for _, name := range []string{kind + ".subject", kind + ".text"} {
 				if textBase.Lookup(name) == nil {
 					panic(fmt.Sprintf("notify: template %s missing in %s.txt", name, lang))

@@ -1,0 +1,123 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"strconv"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"sportello/internal/notify"
+	"sportello/internal/store"
+)
+
+// Notification kinds of appointments.
+const (
+	KindAppointmentBooked    = notify.KindAppointmentBooked
+	KindAppointmentReminder  = notify.KindAppointmentReminder
+	KindAppointmentCancelled = notify.KindAppointmentCancelled
+)
+
+// ErrTypeAppointmentClosed is a close of an appointment already closed
+// another way (shared with the workflow).
+const ErrTypeAppointmentClosed = "AppointmentClosed"
+
+// Appointments groups the activities of the appointment workflow. Its
+// method names differ from those of Cases: both register on one worker.
+type Appointments struct {
+	Store     *store.Store
+	Mailer    Mailer // nil: notifications are recorded, not sent
+	PortalURL string
+}
+
+// AppointmentActionInput names the appointment and the workflow time.
+type AppointmentActionInput struct {
+	AppointmentID string
+	At            time.Time
+}
+
+// RecordBookingResult is the booking's status when the workflow took it in
+// hand: "cancelled" when the API gave up on starting the workflow.
+type RecordBookingResult struct {
+	Status string
+}
+
+// RecordBooking takes the booking in hand (the API wrote its row).
+func (a *Appointments) RecordBooking(ctx context.Context, in AppointmentActionInput) (RecordBookingResult, error) {
+	v, err := a.Store.ConfirmAppointment(ctx, in.AppointmentID, in.At)
+	if errors.Is(err, store.ErrNotFound) {
+		return RecordBookingResult{}, temporal.NewNonRetryableApplicationError("appointment "+in.AppointmentID+" does not exist",
+			"AppointmentNotFound", err)
+	}
+	return RecordBookingResult{Status: v.Status}, err
+}
+
+// RemindAppointment records the reminder of the day before.
+func (a *Appointments) RemindAppointment(ctx context.Context, in AppointmentActionInput) error {
+	return a.Store.MarkAppointmentReminded(ctx, in.AppointmentID, in.At)
+}
+
+// CloseAppointmentInput is the final status of an appointment.
+type CloseAppointmentInput = store.CloseAppointmentInput
+
+// CloseAppointment writes the final status (cancelled, attended, not
+// attended, no-show) once.
+func (a *Appointments) CloseAppointment(ctx context.Context, in CloseAppointmentInput) error {
+	err := a.Store.CloseAppointment(ctx, in)
+	var conflict *store.ConflictError
+	if errors.As(err, &conflict) {
+		return temporal.NewNonRetryableApplicationError(conflict.Message, ErrTypeAppointmentClosed, err)
+	}
+	return err
+}
+
+// AppointmentNotifyInput is one message to the citizen of an appointment.
+type AppointmentNotifyInput struct {
+	Key           string // unique per notification; the recipient is appended
+	AppointmentID string
+	Kind          string
+	Data          map[string]any
+	At            time.Time
+}
+
+// NotifyAppointment tells the citizen about their appointment, once. A
+// citizen without an e-mail address is left to the Social Point (a phone
+// call or a letter), as for cases: the outbox records it on the
+// social_point channel, and the agenda shows who has no address.
+func (a *Appointments) NotifyAppointment(ctx context.Context, in AppointmentNotifyInput) error {
+	v, err := a.Store.API().Appointment(ctx, store.System, in.AppointmentID)
+	if err != nil {
+		return err
+	}
+	key := in.Key + ":" + strconv.FormatInt(v.CitizenID, 10)
+	entry := store.OutboxEntry{Key: key, Kind: in.Kind, Channel: "email", Recipient: v.CitizenEmail, Lang: "it"}
+	if v.CitizenEmail == "" {
+		entry.Channel, entry.Recipient = "social_point", v.CitizenName
+		_, err := a.Store.BeginNotification(ctx, entry)
+		return err
+	}
+	status, err := a.Store.BeginNotification(ctx, entry)
+	if err != nil || status == store.NotificationSent || a.Mailer == nil {
+		return err
+	}
+	data := map[string]any{
+		"name": v.CitizenName, "portal_url": a.PortalURL, "path": "/appointments/" + v.ID,
+		"point_name": v.PointName, "point_address": v.PointAddress, "starts_at": v.StartsAt, "topic": v.Topic,
+	}
+	maps.Copy(data, in.Data)
+	_, sendErr := a.Mailer.Send(ctx, v.CitizenEmail, v.CitizenName, in.Kind, entry.Lang, key, data)
+	switch {
+	case sendErr == nil:
+		return a.Store.FinishNotification(ctx, key, store.NotificationSent, nil)
+	case a.Mailer.Permanent(sendErr):
+		activity.GetLogger(ctx).Warn("appointment notification refused for good", "key", key, "error", sendErr)
+		return a.Store.FinishNotification(ctx, key, store.NotificationFailed, sendErr)
+	}
+	if err := a.Store.FinishNotification(ctx, key, store.NotificationPending, sendErr); err != nil {
+		return err
+	}
+	return sendErr // Temporal retries
+}
