@@ -3,7 +3,7 @@ package api
 // Messages of the Social Point's pages (web_desk.go), Italian first.
 func init() {
 	addMessages(map[string]msg{
-		"nav.desk":                           {"Social Point", "Social Point"},
+		"nav.desk":                           {"Sportello cittadini", "Citizen desk"},
 		"nav.contacts":                       {"Contatti da fare", "Contacts to make"},
 		"desk.title":                         {"Social Point", "Social Point"},
 		"desk.intro":                         {"Registra i cittadini che non possono farlo da soli, presenta domande per loro conto e consegna le credenziali su un foglio stampato.", "Register citizens who cannot do it alone, file applications on their behalf and hand over their credentials on a printed sheet."},

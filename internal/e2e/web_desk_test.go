@@ -25,7 +25,7 @@ func TestWebDeskRegisterFileActivateAndContact(t *testing.T) {
 
 	op := browsertest.NewPage(t, s.srv.URL, "operatore")
 	webLogin(t, op, "operatore.tradate")
-	op.FollowIn("nav", "Social Point")
+	op.FollowIn("nav", "Sportello cittadini")
 	assertPath(t, op, "/desk")
 	assertTitle(t, op, "Social Point")
 	op.Axe()
