@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,9 +17,7 @@ import (
 
 	"sportello/internal/auth"
 	"sportello/internal/mailcatcher"
-	"sportello/internal/notify"
 	"sportello/internal/store"
-	"sportello/worker"
 	"sportello/workflows"
 )
 
@@ -297,36 +294,13 @@ func (s *stack) recordAppointmentHistory(t *testing.T, id, name string) {
 // server; the cancellation too. The appointment starts 24 hours and a few
 // seconds after booking, so the reminder's timer fires during the test.
 func TestAppointmentReminderEmailOverSMTP(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	catcher, err := mailcatcher.Start(ctx, "127.0.0.1:0", mailcatcher.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer catcher.Close()
-	host, port, _ := net.SplitHostPort(catcher.Addr())
-	p, _ := strconv.Atoi(port)
-	m, err := worker.NewMailer(notify.Config{Host: host, Port: p, From: "sportello@ambito-tradate.example", TLS: "none"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := newStackWith(t, m)
+	s, inbox := newMailStack(t)
 	id := s.bookDirect("cittadino.tradate", "sp-tradate", time.Now().Add(workflows.ReminderLead+4*time.Second), "affitto")
-	wait := func(what string, match func(mailcatcher.Captured) bool) mailcatcher.Captured {
-		t.Helper()
-		wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-		defer cancel()
-		msg, err := catcher.WaitFor(wctx, match)
-		if err != nil {
-			t.Fatalf("no e-mail %s: %v (got %d messages)", what, err, len(catcher.Messages()))
-		}
-		return msg
-	}
 	toMaria := func(c mailcatcher.Captured) bool { return len(c.To) == 1 && c.To[0] == "maria.rossi@example.org" }
-	confirm := wait("of confirmation", func(c mailcatcher.Captured) bool {
+	confirm := inbox.wait("of confirmation", func(c mailcatcher.Captured) bool {
 		return toMaria(c) && strings.HasPrefix(c.Subject, "Appuntamento confermato")
 	})
-	reminder := wait("of reminder", func(c mailcatcher.Captured) bool {
+	reminder := inbox.wait("of reminder", func(c mailcatcher.Captured) bool {
 		return toMaria(c) && strings.HasPrefix(c.Subject, "Promemoria: appuntamento domani al Social Point di Tradate")
 	})
 	if !strings.Contains(reminder.Text, "Piazza Mazzini 6") || !strings.Contains(reminder.Text, "http://portal.test/appointments/"+id) {
@@ -340,7 +314,7 @@ func TestAppointmentReminderEmailOverSMTP(t *testing.T) {
 	})
 	s.login("cittadino.tradate").mustCall(http.StatusOK, "POST", "/api/v1/appointments/"+id+"/cancel",
 		map[string]any{"reason": "sto meglio"}, nil)
-	cancelled := wait("of cancellation", func(c mailcatcher.Captured) bool {
+	cancelled := inbox.wait("of cancellation", func(c mailcatcher.Captured) bool {
 		return toMaria(c) && strings.HasPrefix(c.Subject, "Appuntamento annullato")
 	})
 	if !strings.Contains(cancelled.Text, "sto meglio") {

@@ -1,37 +1,18 @@
 package e2e
 
 import (
-	"context"
-	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"sportello/internal/mailcatcher"
-	"sportello/internal/notify"
-	"sportello/worker"
 )
 
 // TestCitizenGetsEmailsOverSMTP: the citizen's receipt and the decision reach
 // a real SMTP server (the platform's mail catcher on loopback), in Italian,
 // once each; the outbox records them as sent.
 func TestCitizenGetsEmailsOverSMTP(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	catcher, err := mailcatcher.Start(ctx, "127.0.0.1:0", mailcatcher.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer catcher.Close()
-	host, port, _ := net.SplitHostPort(catcher.Addr())
-	p, _ := strconv.Atoi(port)
-	m, err := worker.NewMailer(notify.Config{Host: host, Port: p, From: "sportello@ambito-tradate.example", TLS: "none"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := newStackWith(t, m)
+	s, inbox := newMailStack(t)
 
 	citizen := s.login("cittadino.tradate")
 	var created struct {
@@ -39,17 +20,7 @@ func TestCitizenGetsEmailsOverSMTP(t *testing.T) {
 	}
 	citizen.mustCall(http.StatusCreated, "POST", "/api/v1/applications", application(s.citizenTaxCode(), "tradate", 1, 0, 3000), &created)
 
-	wait := func(what string, match func(mailcatcher.Captured) bool) mailcatcher.Captured {
-		t.Helper()
-		wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-		defer cancel()
-		msg, err := catcher.WaitFor(wctx, match)
-		if err != nil {
-			t.Fatalf("no e-mail %s: %v (got %d messages)", what, err, len(catcher.Messages()))
-		}
-		return msg
-	}
-	receipt := wait("of receipt", func(c mailcatcher.Captured) bool {
+	receipt := inbox.wait("of receipt", func(c mailcatcher.Captured) bool {
 		return strings.Contains(c.Subject, created.ID) && len(c.To) == 1 && c.To[0] == "maria.rossi@example.org"
 	})
 	if !strings.Contains(receipt.Text, created.ID) || !strings.Contains(receipt.Text, "http://portal.test/cases/"+created.ID) {
@@ -60,7 +31,7 @@ func TestCitizenGetsEmailsOverSMTP(t *testing.T) {
 	tk := op.taskFor(created.ID)
 	op.mustCall(http.StatusOK, "POST", "/api/v1/tasks/"+tk.ID+"/claim", nil, nil)
 	op.mustCall(http.StatusOK, "POST", "/api/v1/tasks/"+tk.ID+"/decision", map[string]any{"outcome": "approve"}, nil)
-	approved := wait("of approval", func(c mailcatcher.Captured) bool {
+	approved := inbox.wait("of approval", func(c mailcatcher.Captured) bool {
 		return c.ID != receipt.ID && strings.Contains(c.Text, "150,00 €") && strings.Contains(c.Subject, created.ID)
 	})
 	if approved.MessageID == "" || approved.MessageID == receipt.MessageID {
@@ -71,7 +42,7 @@ func TestCitizenGetsEmailsOverSMTP(t *testing.T) {
 	})
 	// Each notification went out once, whatever the retries.
 	seen := map[string]int{}
-	for _, c := range catcher.Messages() {
+	for _, c := range inbox.catcher.Messages() {
 		seen[c.MessageID]++
 	}
 	for id, n := range seen {
