@@ -142,6 +142,10 @@ func DemoUsers() []DemoUser {
 			Email: "operatore.tradate@example.org"},
 		{Username: "operatore.vedano", Role: "operator", DisplayName: "Operatore Vedano Olona", District: "tradate", Municipality: "vedano-olona",
 			Email: "operatore.vedano@example.org"},
+		// A second social worker in Tradate, in the Tradate review team: tasks
+		// are shared, and handed over during an absence.
+		{Username: "operatrice.tradate", Role: "operator", DisplayName: "Giulia Verdi (Tradate)", District: "tradate",
+			Municipality: "tradate", Email: "operatrice.tradate@example.org"},
 		{Username: "supervisore", Role: "supervisor", DisplayName: "Supervisore Ambito di Tradate", District: "tradate",
 			Email: "ufficio.piano@example.org"},
 		{Username: "esercente.tradate", Role: "merchant", DisplayName: "Farmacia Comunale di Tradate", District: "tradate", Municipality: "tradate",

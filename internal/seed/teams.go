@@ -5,8 +5,6 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-
-	"sportello/internal/auth"
 )
 
 // Team is a demo candidate group: who reviews the food-voucher funds of a
@@ -19,16 +17,6 @@ type Team struct {
 	Members      []string // usernames
 }
 
-// TeamUsers are the demo accounts the teams need besides DemoUsers: a
-// second social worker in Tradate, so that tasks can be shared and handed
-// over during an absence.
-func TeamUsers() []DemoUser {
-	return []DemoUser{
-		{Username: "operatrice.tradate", Role: "operator", DisplayName: "Giulia Verdi (Tradate)", District: "tradate",
-			Municipality: "tradate", Email: "operatrice.tradate@example.org"},
-	}
-}
-
 // Teams returns the demo teams of the Tradate district.
 func Teams() []Team {
 	return []Team{
@@ -39,27 +27,10 @@ func Teams() []Team {
 	}
 }
 
-// seedTeams creates the demo teams, their members and the extra accounts,
-// and makes each team the reviewer of its municipality's food-voucher funds
+// seedTeams creates the demo teams and their members, and makes each team
+// the reviewer of its municipality's food-voucher funds
 // (where no team is configured yet). Automatic assignment stays off.
 func seedTeams(ctx context.Context, tx pgx.Tx) error {
-	for _, u := range TeamUsers() {
-		var exists bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE username = $1)`, u.Username).Scan(&exists); err != nil {
-			return fmt.Errorf("seed: look up user %s: %w", u.Username, err)
-		}
-		hash := ""
-		if !exists {
-			h, err := auth.HashPassword(DemoPassword)
-			if err != nil {
-				return fmt.Errorf("seed: hash password: %w", err)
-			}
-			hash = h
-		}
-		if err := upsertUser(ctx, tx, u, hash); err != nil {
-			return err
-		}
-	}
 	for _, t := range Teams() {
 		if _, err := tx.Exec(ctx, `INSERT INTO teams (id, district_id, municipality_id, name) VALUES ($1, $2, nullif($3, ''), $4)
 			ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name WHERE teams.name IS DISTINCT FROM EXCLUDED.name`,
