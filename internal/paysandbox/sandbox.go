@@ -656,10 +656,11 @@ func (s *Server) postFault(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusBadRequest, "bad_json", err.Error())
 		return
 	}
-	if err := s.Inject(f); err != nil {
+	if err := f.normalize(); err != nil {
 		writeJSON(w, http.StatusUnprocessableEntity, apiError{Code: "validation_failed", Message: err.Error()})
 		return
 	}
+	_ = s.Inject(f)
 	writeJSON(w, http.StatusCreated, f)
 }
 
