@@ -82,6 +82,11 @@ func New(cfg Config) (*Client, error) {
 	}
 	rc := retryablehttp.NewClient()
 	rc.HTTPClient.Timeout = cfg.AttemptTimeout
+	if t, ok := rc.HTTPClient.Transport.(*http.Transport); ok {
+		// Activities call concurrently: keep enough idle connections to the
+		// provider (the pooled default keeps GOMAXPROCS+1).
+		t.MaxIdleConnsPerHost = 32
+	}
 	rc.RetryMax = cfg.RetryMax
 	rc.RetryWaitMin, rc.RetryWaitMax = cfg.RetryWaitMin, cfg.RetryWaitMax
 	rc.CheckRetry = checkRetry
