@@ -5,6 +5,7 @@ import (
 
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -34,6 +35,9 @@ type config struct {
 	MailURL         string        // set by dev: the web inbox, when the catcher runs
 	SMTP            notify.Config // the mail server notifications go to (SPORTELLO_SMTP_*)
 	PublicURL       string        // SPORTELLO_PUBLIC_URL: the portal's address in e-mails (default http://$SPORTELLO_HTTP_ADDR)
+	PaymentsURL     string        // SPORTELLO_PAYMENTS_URL: the payment provider (default: dev's sandbox, http://127.0.0.1:8090)
+	PaymentsSecret  string        // SPORTELLO_PAYMENTS_SECRET: the provider's callback signing secret
+	PaySandboxURL   string        // set by dev: the sandbox provider, when it runs
 }
 
 const (
@@ -43,6 +47,8 @@ const (
 	devTemporalUI   = 8233
 	devSMTPPort     = 1025
 	devMailcatcher  = "127.0.0.1:8025"
+	devPaymentsURL  = "http://127.0.0.1:8090"
+	devPaySecret    = "sportello-dev-sandbox-secret" // the sandbox's; set a real one in production
 )
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -68,6 +74,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 		SMTPAddr:        get("SPORTELLO_SMTP_ADDR", "127.0.0.1:"+get("SPORTELLO_SMTP_PORT", strconv.Itoa(devSMTPPort))),
 		MailcatcherHTTP: get("SPORTELLO_MAILCATCHER_HTTP", devMailcatcher),
 		SMTP:            notify.ConfigFromEnv(getenv),
+		PaymentsURL:     strings.TrimRight(get("SPORTELLO_PAYMENTS_URL", devPaymentsURL), "/"),
+		PaymentsSecret:  get("SPORTELLO_PAYMENTS_SECRET", devPaySecret),
+	}
+	if u, err := url.Parse(c.PaymentsURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return c, fmt.Errorf("SPORTELLO_PAYMENTS_URL: %q is not an http(s) URL", c.PaymentsURL)
 	}
 	port, err := strconv.Atoi(get("SPORTELLO_PG_PORT", strconv.Itoa(devPGPort)))
 	if err != nil || port <= 0 || port > 65535 {
@@ -107,6 +118,8 @@ const envHelp = `Environment:
   SPORTELLO_SMTP_PORT        SMTP port (default 1025); also _FROM, _FROM_NAME, _USERNAME, _PASSWORD, _TLS (none|starttls|tls)
   SPORTELLO_SMTP_ADDR        dev: address of the mail catcher (default 127.0.0.1:$SPORTELLO_SMTP_PORT)
   SPORTELLO_MAILCATCHER_HTTP dev: web inbox of the mail catcher (default 127.0.0.1:8025)
+  SPORTELLO_PAYMENTS_URL     payment provider (default http://127.0.0.1:8090: dev's sandbox, started when loopback)
+  SPORTELLO_PAYMENTS_SECRET  callback signing secret shared with the provider (default: the sandbox's dev secret)
   SPORTELLO_LOG_LEVEL        debug, info, warn, error (default info)
   SPORTELLO_LOG_FORMAT       text or json (default text)
 `

@@ -50,6 +50,11 @@ func runDev(ctx context.Context, cfg config, logger *slog.Logger, args []string)
 		}()
 	}
 
+	// (a1) The sandbox payment provider.
+	if stop := startPaySandbox(ctx, &cfg, logger); stop != nil {
+		defer stop()
+	}
+
 	// (a) PostgreSQL.
 	if !cfg.DatabaseURLSet {
 		cluster, err := pglocal.Start(ctx, pglocal.Options{
@@ -224,6 +229,7 @@ func printBanner(out io.Writer, cfg config, addr, dataDir string, took time.Dura
 	default:
 		fmt.Fprintf(tw, "  Posta (mail catcher)\tnot running (see the log)\n")
 	}
+	fmt.Fprintf(tw, "  Pagamenti (sandbox)\t%s\n", paySandboxBanner(cfg))
 	fmt.Fprintf(tw, "  Database\t%s\n", redactURL(cfg.DatabaseURL))
 	fmt.Fprintf(tw, "  Data folder\t%s\n", dataDir)
 	_ = tw.Flush()

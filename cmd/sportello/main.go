@@ -51,6 +51,7 @@ Commands:
   worker        run the Temporal worker
   migrate       apply database migrations
   seed [--demo] load reference data (--demo: also the demo accounts)
+  paysandbox    serve the sandbox payment provider on $SPORTELLO_PAYMENTS_URL
   help          show this help
 
 `
@@ -76,6 +77,8 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		return runMigrate(ctx, cfg, logger, args)
 	case "seed":
 		return runSeed(ctx, cfg, logger, args)
+	case "paysandbox":
+		return runPaySandbox(ctx, cfg, logger, args)
 	case "help", "-h", "--help":
 		fmt.Fprint(os.Stdout, usage+envHelp)
 		return nil
