@@ -252,6 +252,13 @@ const (
 func (s *Store) PlanHandover(ctx context.Context, absenceID string, at time.Time) ([]TaskRef, error) {
 	var out []TaskRef
 	err := s.InTx(ctx, System, func(tx pgx.Tx) error {
+		// Claims by the absent person wait for this plan, then see the
+		// absence active and are refused (refuseAbsentClaim): no claim
+		// slips between the plan and the start of the absence.
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM users u JOIN absences a ON a.user_id = u.id WHERE a.id = $1 FOR UPDATE OF u`,
+			absenceID); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `INSERT INTO absence_handovers (absence_id, task_id, case_id, handed_at, state)
 			SELECT a.id, t.id, t.case_id, $2, 'planned' FROM absences a JOIN tasks t ON t.claimed_by = a.user_id AND t.status = 'claimed'
 			WHERE a.id = $1 ON CONFLICT DO NOTHING`, absenceID, at); err != nil {
