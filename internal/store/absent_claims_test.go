@@ -76,4 +76,3 @@ func TestAbsentPersonCannotClaim(t *testing.T) {
 		t.Fatalf("claim after the cancellation: %v", err)
 	}
 }
-
