@@ -196,9 +196,18 @@ func actorName(a Actor) string {
 	return a.Username
 }
 
-// ClaimTask records a claim in the inbox.
+// ErrTypeOutOfOffice refuses a claim by someone out of office (409).
+const ErrTypeOutOfOffice = "OutOfOffice"
+
+// ClaimTask records a claim in the inbox; a claimant out of office is
+// refused for good (non-retryable ErrTypeOutOfOffice).
 func (a *Cases) ClaimTask(ctx context.Context, in TaskActionInput) error {
-	return a.Store.ClaimTask(ctx, in.store())
+	err := a.Store.ClaimTask(ctx, in.store())
+	var ce *store.ConflictError
+	if errors.As(err, &ce) && ce.Code == store.CodeOutOfOffice {
+		return temporal.NewNonRetryableApplicationError(ce.Message, ErrTypeOutOfOffice, nil)
+	}
+	return err
 }
 
 // ReleaseTask records a release in the inbox.

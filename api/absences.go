@@ -213,6 +213,17 @@ func (s *server) refuseAbsent(ctx context.Context, who store.UserView) error {
 		who.Username+" è assente fino al "+until+": il suo delegato è "+a.Delegate+"."))
 }
 
+// refuseOutOfOffice is the 409 for a claim by someone out of office: while
+// they are away their tasks go to their delegate (the case's claim path
+// refuses them too, under a lock shared with the delegation's handover).
+func (s *server) refuseOutOfOffice(ctx context.Context, user store.UserView) error {
+	a, away, err := s.api.AbsenceAt(ctx, user.ID, s.Now())
+	if err != nil || !away {
+		return err
+	}
+	return newError(http.StatusConflict, store.CodeOutOfOffice, store.OutOfOfficeMessage(a.EndsAt, a.Delegate))
+}
+
 // teamFilter checks the team filter of a task list: "", "mine" or the id
 // of a team of the caller's district.
 func (s *server) teamFilter(ctx context.Context, user store.UserView, team string) (string, []FieldError) {

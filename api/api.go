@@ -149,6 +149,15 @@ func newEngine(d Deps) *gin.Engine {
 	authed.POST("/absences", s.roles(operator, supervisor), s.handle(s.createAbsence))
 	authed.POST("/absences/:id/cancel", s.roles(operator, supervisor), s.handle(s.cancelAbsence))
 
+	authed.GET("/teams", s.roles(supervisor), s.handle(s.listTeams))
+	authed.POST("/teams", s.roles(supervisor), s.handle(s.postTeam))
+	authed.GET("/teams/:id", s.roles(supervisor), s.handle(s.getTeam))
+	authed.PATCH("/teams/:id", s.roles(supervisor), s.handle(s.patchTeam))
+	authed.POST("/teams/:id/members", s.roles(supervisor), s.handle(s.postTeamMember))
+	authed.DELETE("/teams/:id/members/:username", s.roles(supervisor), s.handle(s.deleteTeamMember))
+	authed.GET("/fund-reviews", s.roles(supervisor), s.handle(s.listFundReviews))
+	authed.PUT("/funds/:id/review", s.roles(supervisor), s.handle(s.putFundReview))
+
 	s.registerSocialPointsAPI(v1, authed)
 
 	// The web portal: HTML pages on the same engine (web_*.go).

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
+	"go.temporal.io/sdk/temporal"
 
 	"sportello/internal/store"
 	"sportello/workflows"
@@ -245,11 +247,11 @@ func refusedItem(it BulkItem, err error, holder string) BulkItem {
 	case he.code == "not_found":
 		it.Message, it.MessageIT = "The task does not exist or is not visible to you.",
 			"La pratica non esiste o non è visibile con il tuo profilo."
-	case he.code == "forbidden" && strings.Contains(he.message, "four eyes"):
+	case he.code == "forbidden" && forbiddenReason(err) == workflows.ReasonFourEyes:
 		it.Code = "four_eyes"
 		it.Message, it.MessageIT = "Four eyes: whoever gave the first approval cannot give the second.",
 			"Quattro occhi: chi ha dato la prima approvazione non può dare la seconda."
-	case he.code == "forbidden" && strings.Contains(he.message, "second approval"):
+	case he.code == "forbidden" && forbiddenReason(err) == workflows.ReasonSupervisorOnly:
 		it.Message, it.MessageIT = "The second approval is for a supervisor.",
 			"La seconda approvazione spetta a un supervisore."
 	case he.code == "task_already_claimed" && holder != "":
@@ -266,4 +268,15 @@ func refusedItem(it BulkItem, err error, holder string) BulkItem {
 		it.Message, it.MessageIT = translate(langEN, "task.err.conflict", caseRef), translate(langIT, "task.err.conflict", caseRef)
 	}
 	return it
+}
+
+// forbiddenReason is the reason code a case workflow attached to a
+// Forbidden refusal (workflows.ForbiddenReason), "" when there is none.
+func forbiddenReason(err error) string {
+	var appErr *temporal.ApplicationError
+	var r workflows.ForbiddenReason
+	if errors.As(err, &appErr) && appErr.Type() == workflows.ErrTypeForbidden && appErr.HasDetails() && appErr.Details(&r) == nil {
+		return r.Code
+	}
+	return ""
 }

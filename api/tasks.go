@@ -120,6 +120,9 @@ func (s *server) claim(ctx context.Context, user store.UserView, taskID, key str
 		return res, err
 	}
 	err = s.audited(ctx, user, taskAudit(store.AuditClaim, t, "", nil), func() error {
+		if err := s.refuseOutOfOffice(ctx, user); err != nil {
+			return err
+		}
 		return s.update(ctx, t.CaseID, workflows.UpdateClaim, userUpdateID(user, "claim:"+t.ID, key), &res,
 			workflows.ClaimInput{TaskID: t.ID, Actor: actor(user)})
 	})

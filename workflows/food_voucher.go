@@ -372,10 +372,12 @@ func (s *foodVoucher) fourEyes(a Actor) error {
 		return nil
 	}
 	if a.Role != "supervisor" {
-		return temporal.NewApplicationError("the second approval is for a supervisor", ErrTypeForbidden)
+		return temporal.NewApplicationError("the second approval is for a supervisor", ErrTypeForbidden,
+			ForbiddenReason{Code: ReasonSupervisorOnly})
 	}
 	if s.firstApprover != nil && s.firstApprover.UserID == a.UserID {
-		return temporal.NewApplicationError("four eyes: the first approver cannot give the second approval", ErrTypeForbidden)
+		return temporal.NewApplicationError("four eyes: the first approver cannot give the second approval", ErrTypeForbidden,
+			ForbiddenReason{Code: ReasonFourEyes})
 	}
 	return nil
 }

@@ -176,6 +176,16 @@ func appErrType(err error) string {
 	return ""
 }
 
+// forbiddenReason is the ForbiddenReason code a refusal carries ("" none).
+func forbiddenReason(err error) string {
+	var ae *temporal.ApplicationError
+	var r ForbiddenReason
+	if errors.As(err, &ae) && ae.HasDetails() && ae.Details(&r) == nil {
+		return r.Code
+	}
+	return ""
+}
+
 func (s *caseSuite) result() FoodVoucherResult {
 	s.Require().True(s.env.IsWorkflowCompleted())
 	s.Require().NoError(s.env.GetWorkflowError())
@@ -527,6 +537,8 @@ func (s *caseSuite) TestFourEyesAboveTheThreshold() {
 	s.Equal(OutcomeFirstApproval, first.result.(DecideResult).Outcome)
 	s.Equal(ErrTypeForbidden, appErrType(sameClaims.rejected), "the first approver cannot approve twice")
 	s.Equal(ErrTypeForbidden, appErrType(operatorClaims.rejected), "the second approval is for supervisors")
+	s.Equal(ReasonFourEyes, forbiddenReason(sameClaims.rejected))
+	s.Equal(ReasonSupervisorOnly, forbiddenReason(operatorClaims.rejected))
 	s.NoError(otherClaims.rejected)
 	s.Equal(ErrTypeInvalidDecision, appErrType(askInfo.rejected))
 	s.NoError(approve.err)

@@ -172,6 +172,20 @@ type StateResult struct {
 	TranchesReleased int        `json:"tranches_released"`
 }
 
+// ForbiddenReason travels as the details of some ErrTypeForbidden refusals,
+// so that callers tell them apart without reading the English message. The
+// details of a validator's refusal are not part of the workflow's history
+// (a rejected update records nothing), so adding them changes no logic.
+type ForbiddenReason struct {
+	Code string `json:"code"`
+}
+
+// Codes of ForbiddenReason.
+const (
+	ReasonFourEyes       = "four_eyes"       // the first approver may not give the second approval
+	ReasonSupervisorOnly = "supervisor_only" // the second approval is for a supervisor
+)
+
 // FieldProblem travels as the details of an ErrTypeInvalidDecision error, so
 // the API can point at the field and speak both languages.
 type FieldProblem struct {

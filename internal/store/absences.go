@@ -137,6 +137,19 @@ func (a API) CreateAbsence(ctx context.Context, by UserView, in NewAbsence, star
 			return invalidField("/delegate", "delegate_absent", delegate.Username+" is also out of office in this period: choose another delegate.",
 				delegate.Username+" è assente anche in questo periodo: scegliere un altro delegato.")
 		}
+		// Nobody is away while delegated: the delegation would hand them tasks.
+		var delegateOf string
+		err = tx.QueryRow(ctx, `SELECT u.username FROM absences a JOIN users u ON u.id = a.user_id WHERE a.delegate_id = $1
+			AND a.status IN ('scheduled', 'active') AND a.starts_at < $3 AND $2 < a.ends_at ORDER BY a.starts_at LIMIT 1`,
+			absent.ID, in.StartsAt, in.EndsAt).Scan(&delegateOf)
+		if err == nil {
+			return invalidField("/from", "delegate_in_period", absent.Username+" is the delegate of "+delegateOf+
+				" in this period: change that absence's delegate first.",
+				absent.Username+" è il delegato di "+delegateOf+" in questo periodo: cambiare prima il delegato di quell'assenza.")
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
 		id := uuid.NewString()
 		var municipality any
 		if absent.Role == "operator" {
@@ -252,6 +265,13 @@ const (
 func (s *Store) PlanHandover(ctx context.Context, absenceID string, at time.Time) ([]TaskRef, error) {
 	var out []TaskRef
 	err := s.InTx(ctx, System, func(tx pgx.Tx) error {
+		// Claims by the absent person wait for this plan, then see the
+		// absence active and are refused (refuseAbsentClaim): no claim
+		// slips between the plan and the start of the absence.
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM users u JOIN absences a ON a.user_id = u.id WHERE a.id = $1 FOR UPDATE OF u`,
+			absenceID); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `INSERT INTO absence_handovers (absence_id, task_id, case_id, handed_at, state)
 			SELECT a.id, t.id, t.case_id, $2, 'planned' FROM absences a JOIN tasks t ON t.claimed_by = a.user_id AND t.status = 'claimed'
 			WHERE a.id = $1 ON CONFLICT DO NOTHING`, absenceID, at); err != nil {

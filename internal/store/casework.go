@@ -257,9 +257,14 @@ type TaskActionInput struct {
 	Seq     int // distinguishes repeated actions on one task in the timeline keys
 }
 
-// ClaimTask records a claim decided by the workflow.
+// ClaimTask records a claim decided by the workflow. A claim by someone
+// out of office is refused (ConflictError "out_of_office", see
+// refuseAbsentClaim): their tasks go to their delegate.
 func (s *Store) ClaimTask(ctx context.Context, in TaskActionInput) error {
 	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+		if err := refuseAbsentClaim(ctx, tx, in.ActorID, in.At); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `UPDATE tasks SET status = 'claimed', claimed_by = $2, claimed_at = $3
 			WHERE id = $1 AND status IN ('open','claimed')`, in.TaskID, in.ActorID, in.At); err != nil {
 			return err

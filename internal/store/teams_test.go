@@ -183,6 +183,10 @@ func TestAbsenceRules(t *testing.T) {
 	if got := field(create(sup, "operatrice.tradate", "operatore.tradate", now.Add(2*day), now.Add(5*day))); got != "/delegate delegate_absent" {
 		t.Errorf("absent delegate: %s", got)
 	}
+	f.exec(t, `INSERT INTO users (username, password_hash, role, display_name, district_id) VALUES ('supervisore.altro', 'x', 'supervisor', 'Altro', 'tradate')`)
+	if got := field(create(sup, "supervisore", "supervisore.altro", now.Add(2*day), now.Add(5*day))); got != "/from delegate_in_period" {
+		t.Errorf("the delegate of an absence going away in its period: %s", got)
+	}
 	// The workflow cannot start: nothing is recorded.
 	_, err := api.CreateAbsence(ctx, sup, store.NewAbsence{User: "operatrice.tradate", Delegate: "supervisore", StartsAt: now,
 		EndsAt: now.Add(day), Reason: "x", RecordedAt: now}, func(context.Context, store.AbsenceView) error { return errors.New("no Temporal") })
