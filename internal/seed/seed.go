@@ -139,6 +139,9 @@ func Run(ctx context.Context, st *store.Store, opts Options) error {
 				return err
 			}
 		}
+		if err := seedCatalogue(ctx, tx, opens, opts.Demo); err != nil {
+			return err
+		}
 		return nil
 	})
 }
