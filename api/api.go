@@ -150,6 +150,7 @@ func newEngine(d Deps) *gin.Engine {
 	authed.POST("/absences/:id/cancel", s.roles(operator, supervisor), s.handle(s.cancelAbsence))
 
 	s.registerSocialPointsAPI(v1, authed)
+	s.registerCatalogueAPI(v1, authed)
 
 	// The web portal: HTML pages on the same engine (web_*.go).
 	s.registerWeb(r)

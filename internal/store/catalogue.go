@@ -190,7 +190,7 @@ func scanService(row pgx.Row, extra ...any) (Service, error) {
 // Services lists a page of the catalogue and the number of matches. With a
 // query, the best matches come first; otherwise by name.
 func (a API) Services(ctx context.Context, scope Scope, f ServiceFilter) ([]Service, int, error) {
-	if f.Limit <= 0 || f.Limit > 100 {
+	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 20
 	}
 	out := []Service{}
