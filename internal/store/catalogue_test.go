@@ -296,3 +296,35 @@ func TestCitizenISEEFromApplicationOrProfile(t *testing.T) {
 		t.Fatalf("vedano after applying: %+v %v %v", got, ok, err)
 	}
 }
+
+func TestCatalogueSeedIsIdempotentAndKeepsCooperativeEdits(t *testing.T) {
+	st := seededStore(t)
+	ctx := context.Background()
+	coop := userScope(t, st, "coop.baobab")
+	if coop.Kind != "cooperative" {
+		t.Fatalf("coop.baobab scope %+v", coop)
+	}
+	if id, err := st.API().UserCooperative(ctx, coop.UserID); err != nil || id != "baobab" {
+		t.Fatalf("coop.baobab's cooperative %q %v", id, err)
+	}
+	s := serviceByName(t, st, "Centro estivo")
+	in := store.ServiceInput{Category: s.Category, Name: s.Name, Description: s.Description, Unit: s.Unit, PriceCents: 9900,
+		Capacity: s.Capacity, CapacityPeriod: s.CapacityPeriod, Municipalities: s.Municipalities, Bands: s.Bands}
+	if _, err := st.API().SaveService(ctx, coop, "baobab", s.ID, in); err != nil {
+		t.Fatal(err)
+	}
+	var before int
+	if err := st.Pool.QueryRow(ctx, `SELECT count(*) FROM services`).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	if err := seed.Run(ctx, st, seed.Options{Demo: true}); err != nil {
+		t.Fatal(err)
+	}
+	var after int
+	if err := st.Pool.QueryRow(ctx, `SELECT count(*) FROM services`).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if got := serviceByName(t, st, "Centro estivo"); before != after || before != len(seed.CatalogueServices()) || got.PriceCents != 9900 {
+		t.Fatalf("services %d → %d (seed has %d); edited price %d", before, after, len(seed.CatalogueServices()), got.PriceCents)
+	}
+}
