@@ -161,12 +161,12 @@ CREATE POLICY service_price_bands_write ON service_price_bands FOR ALL
 DROP TABLE service_price_bands, service_municipalities;
 DROP FUNCTION service_writable;
 DROP TABLE services;
+DELETE FROM users WHERE role = 'cooperative';
 ALTER TABLE users DROP CONSTRAINT users_cooperative_check;
 ALTER TABLE users DROP COLUMN cooperative_id;
-DROP FUNCTION sportello_cooperative, cooperative_public, catalogue_query;
 DROP TABLE cooperatives;
+DROP FUNCTION sportello_cooperative, cooperative_public, catalogue_query;
 ALTER TABLE users DROP COLUMN isee_euro;
-DELETE FROM users WHERE role = 'cooperative';
 ALTER TABLE users DROP CONSTRAINT users_role_check;
 ALTER TABLE users ADD CONSTRAINT users_role_check
   CHECK (role IN ('citizen', 'operator', 'supervisor', 'merchant'));
