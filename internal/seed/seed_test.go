@@ -136,7 +136,7 @@ func TestRunIsIdempotent(t *testing.T) {
 	if first.counts["districts"] != 2 || first.counts["municipalities"] != wantMunicipalities || first.counts["funds"] != wantFunds {
 		t.Errorf("counts = %v", first.counts)
 	}
-	if first.counts["merchants"] != len(Merchants()) || first.counts["users"] != len(DemoUsers())+len(TeamUsers()) ||
+	if first.counts["merchants"] != len(Merchants()) || first.counts["users"] != len(DemoUsers())+len(TeamUsers())+1 || // +1: CooperativeUser
 		first.counts["residents"] != len(Residents()) || first.counts["transfers"] != wantFunds {
 		t.Errorf("counts = %v", first.counts)
 	}
