@@ -159,6 +159,7 @@ func newEngine(d Deps) *gin.Engine {
 	authed.PUT("/funds/:id/review", s.roles(supervisor), s.handle(s.putFundReview))
 
 	s.registerSocialPointsAPI(v1, authed)
+	s.registerCatalogueAPI(v1, authed)
 
 	// The web portal: HTML pages on the same engine (web_*.go).
 	s.registerWeb(r)

@@ -44,11 +44,12 @@ func (r Resident) TaxCode() string {
 // DemoUser is an account created in demo mode (password DemoPassword).
 type DemoUser struct {
 	Username     string
-	Role         string // citizen, operator, supervisor, merchant
+	Role         string // citizen, operator, supervisor, merchant, cooperative
 	DisplayName  string
 	District     string
 	Municipality string // empty for a district-wide supervisor
 	Merchant     string // merchant id, for role merchant
+	Cooperative  string // cooperative id, for role cooperative
 	TaxCode      string // citizens only
 	Email        string
 }
@@ -152,5 +153,8 @@ func DemoUsers() []DemoUser {
 			Merchant: "tradate-farmacia-comunale", Email: "farmacia.tradate@example.org"},
 		{Username: "supervisore.padova", Role: "supervisor", DisplayName: "Supervisore Alta Padovana", District: "alta-padovana",
 			Email: "ufficio.piano.padova@example.org"},
+		// Baobab's catalogue manager (issue 5).
+		{Username: "coop.baobab", Role: "cooperative", DisplayName: "Cooperativa Baobab (catalogo)", District: "tradate",
+			Cooperative: "baobab", Email: "catalogo@baobab.example.org"},
 	}
 }

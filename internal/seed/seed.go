@@ -129,6 +129,9 @@ func Run(ctx context.Context, st *store.Store, opts Options) error {
 				return fmt.Errorf("seed: resident %s %s: %w", r.FirstName, r.LastName, err)
 			}
 		}
+		if err := seedCatalogue(ctx, tx, opens); err != nil {
+			return err
+		}
 		if opts.Demo {
 			for _, u := range DemoUsers() {
 				if err := upsertUser(ctx, tx, u, hashes[u.Username]); err != nil {
@@ -136,6 +139,9 @@ func Run(ctx context.Context, st *store.Store, opts Options) error {
 				}
 			}
 			if err := seedTeams(ctx, tx); err != nil {
+				return err
+			}
+			if err := seedDemoProfiles(ctx, tx); err != nil {
 				return err
 			}
 		}
@@ -229,12 +235,12 @@ func upsertUser(ctx context.Context, tx pgx.Tx, u DemoUser, hash string) error {
 		return s
 	}
 	args := []any{u.Username, u.Role, u.DisplayName, u.District, nullable(u.Municipality), nullable(u.Merchant),
-		nullable(u.TaxCode), nullable(u.Email)}
+		nullable(u.TaxCode), nullable(u.Email), nullable(u.Cooperative)}
 	tag, err := tx.Exec(ctx, `UPDATE users SET role = $2, display_name = $3, district_id = $4, municipality_id = $5,
-			merchant_id = $6, tax_code = $7, email = $8
+			merchant_id = $6, tax_code = $7, email = $8, cooperative_id = $9
 		WHERE username = $1
-		  AND (role, display_name, district_id, municipality_id, merchant_id, tax_code, email)
-		      IS DISTINCT FROM ($2, $3, $4, $5, $6, $7, $8)`, args...)
+		  AND (role, display_name, district_id, municipality_id, merchant_id, tax_code, email, cooperative_id)
+		      IS DISTINCT FROM ($2, $3, $4, $5, $6, $7, $8, $9)`, args...)
 	if err != nil {
 		return fmt.Errorf("seed: user %s: %w", u.Username, err)
 	}
@@ -242,8 +248,8 @@ func upsertUser(ctx context.Context, tx pgx.Tx, u DemoUser, hash string) error {
 		return nil // updated, or present and unchanged
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO users (username, role, display_name, district_id, municipality_id, merchant_id,
-			tax_code, email, password_hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (username) DO NOTHING`,
+			tax_code, email, cooperative_id, password_hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (username) DO NOTHING`,
 		append(args, hash)...); err != nil {
 		return fmt.Errorf("seed: user %s: %w", u.Username, err)
 	}

@@ -1,0 +1,91 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+	"time"
+
+	"sportello/api"
+	"sportello/internal/seed"
+	"sportello/internal/store"
+	"sportello/internal/testenv"
+)
+
+// catalogueQueries are the searches the benchmark cycles through.
+var catalogueQueries = []string{"anziani", "assistenza domiciliare", "doposcuola", "laboratorio ragazzi", "giardino", "psicologico"}
+
+// BenchmarkCatalogue measures a catalogue search (Italian full text,
+// visibility of the cooperative, paging and the count) through the store
+// and through GET /api/v1/services as a visitor, against a bare indexed
+// full-text SELECT on the same table in the same run. BENCH_SERVICES
+// services are generated (default 20,000) besides the seeded ones.
+func BenchmarkCatalogue(b *testing.B) {
+	ctx := context.Background()
+	n := envInt("BENCH_SERVICES", 20_000)
+	requests := envInt("BENCH_CATALOGUE_REQUESTS", 1000)
+	_, st := testenv.Postgres(b)
+	if err := seed.Run(ctx, st, seed.Options{Demo: true, Now: time.Now()}); err != nil {
+		b.Fatal(err)
+	}
+	// Copies of the seeded services, spread over the cooperatives, half published.
+	if _, err := st.Pool.Exec(ctx, `INSERT INTO services (cooperative_id, district_id, category, name, description, unit,
+			price_cents, capacity, capacity_period, published)
+		SELECT s.cooperative_id, s.district_id, s.category, s.name || ' ' || g, s.description, s.unit,
+			s.price_cents + g % 500, s.capacity, s.capacity_period, g % 2 = 0
+		FROM generate_series(1, $1::int / 22) g, services s`, n); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := st.Pool.Exec(ctx, `INSERT INTO service_municipalities (service_id, municipality_id)
+		SELECT id, 'tradate' FROM services ON CONFLICT DO NOTHING`); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := st.Pool.Exec(ctx, `ANALYZE services, service_municipalities, cooperatives`); err != nil {
+		b.Fatal(err)
+	}
+	var total int
+	if err := st.Pool.QueryRow(ctx, `SELECT count(*) FROM services`).Scan(&total); err != nil {
+		b.Fatal(err)
+	}
+	fmt.Printf("\nSportello catalogue benchmark: %d services, %d searches each\n", total, requests)
+	srv := httptest.NewServer(api.New(api.Deps{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	defer srv.Close()
+
+	q := func(i int) string { return catalogueQueries[i%len(catalogueQueries)] }
+	warm := requests / 10
+	results := []timing{
+		measure(b, "bare indexed SELECT (search @@ to_tsquery, LIMIT 20)", warm, requests, func(i int) error {
+			rows, err := st.Pool.Query(ctx, `SELECT id, name FROM services WHERE search @@ plainto_tsquery('italian', $1) LIMIT 20`, q(i))
+			if err != nil {
+				return err
+			}
+			rows.Close()
+			return rows.Err()
+		}),
+		measure(b, "store: public catalogue search, page of 20 with count", warm, requests, func(i int) error {
+			_, _, err := st.API().Services(ctx, store.Scope{Kind: "anonymous"},
+				store.ServiceFilter{District: "tradate", Query: q(i), PublicOnly: true, Limit: 20})
+			return err
+		}),
+		measure(b, "GET /api/v1/services?q=... (visitor)", warm, requests, func(i int) error {
+			res, err := http.Get(srv.URL + "/api/v1/services?limit=20&q=" + url.QueryEscape(q(i)))
+			if err != nil {
+				return err
+			}
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				return fmt.Errorf("status %d", res.StatusCode)
+			}
+			return nil
+		}),
+	}
+	for _, r := range results {
+		fmt.Printf("  %-58s p50 %8.2f ms  p99 %8.2f ms\n", r.name, float64(r.p50.Microseconds())/1000, float64(r.p99.Microseconds())/1000)
+	}
+}

@@ -1,0 +1,523 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// The cooperatives' catalogue (issue 5): cooperatives, their services, the
+// municipalities a service is offered in and its prices by ISEE band.
+// Row-level security (migration 009) decides who sees what; these queries
+// only add the filters the caller asked for.
+
+// Service categories (the five areas of the district's marketplace).
+var ServiceCategories = []string{"youcare", "childcare", "silvercare", "familycare", "housepetcare"}
+
+// ServiceUnits are the units a price can be given per.
+var ServiceUnits = []string{"hour", "session", "day", "week", "month", "visit"}
+
+// CapacityPeriods are the periods a capacity is counted over.
+var CapacityPeriods = []string{"week", "month"}
+
+// Cooperative is an accredited social cooperative of a district.
+type Cooperative struct {
+	ID                   string     `json:"id"`
+	District             string     `json:"district"`
+	Name                 string     `json:"name"`
+	Description          string     `json:"description"`
+	Address              string     `json:"address"`
+	Phone                string     `json:"phone"`
+	Email                string     `json:"email"`
+	Website              string     `json:"website"`
+	AccreditationStatus  string     `json:"accreditation_status"` // accredited, suspended, expired
+	AccreditedFrom       time.Time  `json:"accredited_from"`
+	AccreditedUntil      time.Time  `json:"accredited_until"`
+	Certification        string     `json:"certification"`
+	CertificationExpires *time.Time `json:"certification_expires,omitempty"`
+	// Public is true when citizens see the cooperative today; otherwise
+	// HiddenReason says why (only staff and the cooperative itself read it).
+	Public       bool   `json:"public"`
+	HiddenReason string `json:"hidden_reason,omitempty"` // suspended, accreditation_expired, no_certification, certification_expired
+	Services     int    `json:"services"`                // published services visible to the caller
+}
+
+// PriceBand is one ISEE band of a service's prices in a municipality: up to
+// MaxISEEEuro inclusive (nil: above the other bands), either a price or a
+// percentage of the list price.
+type PriceBand struct {
+	MaxISEEEuro *int   `json:"max_isee_euro"`
+	PriceCents  *int64 `json:"price_cents,omitempty"`
+	Percent     *int   `json:"percent,omitempty"`
+}
+
+// Cents is the band's price for a list price.
+func (b PriceBand) Cents(list int64) int64 {
+	if b.PriceCents != nil {
+		return *b.PriceCents
+	}
+	if b.Percent != nil {
+		// Rounded half up to the cent.
+		return (list*int64(*b.Percent) + 50) / 100
+	}
+	return list
+}
+
+// Service is one entry of the catalogue.
+type Service struct {
+	ID              int64                  `json:"id"`
+	CooperativeID   string                 `json:"cooperative_id"`
+	CooperativeName string                 `json:"cooperative_name"`
+	District        string                 `json:"district"`
+	Category        string                 `json:"category"`
+	Name            string                 `json:"name"`
+	Description     string                 `json:"description"`
+	Unit            string                 `json:"unit"`
+	PriceCents      int64                  `json:"price_cents"`
+	Capacity        int                    `json:"capacity"`
+	CapacityPeriod  string                 `json:"capacity_period"`
+	Published       bool                   `json:"published"`
+	Municipalities  []string               `json:"municipalities"`
+	Bands           map[string][]PriceBand `json:"price_bands"`
+	UpdatedAt       time.Time              `json:"updated_at"`
+}
+
+// ServiceInput is what a cooperative writes for a service.
+type ServiceInput struct {
+	Category       string
+	Name           string
+	Description    string
+	Unit           string
+	PriceCents     int64
+	Capacity       int
+	CapacityPeriod string
+	Municipalities []string
+	Bands          map[string][]PriceBand
+}
+
+// ServiceFilter narrows a catalogue listing. Empty fields do not filter.
+type ServiceFilter struct {
+	District      string
+	Category      string
+	Municipality  string
+	Cooperative   string
+	Query         string // full text, Italian
+	MaxPriceCents int64  // list price; 0 = no limit
+	// PublicOnly keeps only published services of cooperatives citizens see
+	// (the public catalogue, whoever browses it).
+	PublicOnly bool
+	Limit      int
+	Offset     int
+}
+
+const cooperativeColumns = `c.id, c.district_id, c.name, c.description, c.address, c.phone, c.email, c.website,
+	c.accreditation_status, c.accredited_from, c.accredited_until, c.certification, c.certification_expires,
+	cooperative_public(c.accreditation_status, c.accredited_until, c.certification_expires),
+	CASE WHEN c.accreditation_status = 'suspended' THEN 'suspended'
+	     WHEN c.accreditation_status = 'expired' OR c.accredited_until < current_date THEN 'accreditation_expired'
+	     WHEN c.certification_expires IS NULL THEN 'no_certification'
+	     WHEN c.certification_expires < current_date THEN 'certification_expired'
+	     ELSE '' END,
+	(SELECT count(*) FROM services s WHERE s.cooperative_id = c.id AND s.published)`
+
+func scanCooperative(row pgx.Row) (Cooperative, error) {
+	var c Cooperative
+	err := row.Scan(&c.ID, &c.District, &c.Name, &c.Description, &c.Address, &c.Phone, &c.Email, &c.Website,
+		&c.AccreditationStatus, &c.AccreditedFrom, &c.AccreditedUntil, &c.Certification, &c.CertificationExpires,
+		&c.Public, &c.HiddenReason, &c.Services)
+	return c, err
+}
+
+// Cooperatives lists the cooperatives the scope sees, of district (” = all),
+// by name. publicOnly keeps those citizens see.
+func (a API) Cooperatives(ctx context.Context, scope Scope, district string, publicOnly bool) ([]Cooperative, error) {
+	out := []Cooperative{}
+	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT `+cooperativeColumns+` FROM cooperatives c
+			WHERE ($1 = '' OR c.district_id = $1)
+			  AND (NOT $2 OR cooperative_public(c.accreditation_status, c.accredited_until, c.certification_expires))
+			ORDER BY c.name`, district, publicOnly)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			c, err := scanCooperative(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, c)
+		}
+		return rows.Err()
+	})
+	return out, MapError(err)
+}
+
+// Cooperative reads one cooperative (ErrNotFound when the scope does not see it).
+func (a API) Cooperative(ctx context.Context, scope Scope, id string) (Cooperative, error) {
+	var c Cooperative
+	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
+		var err error
+		c, err = scanCooperative(tx.QueryRow(ctx, `SELECT `+cooperativeColumns+` FROM cooperatives c WHERE c.id = $1`, id))
+		return err
+	})
+	return c, MapError(err)
+}
+
+// UserCooperative is the cooperative of a cooperative user (ErrNotFound for
+// other users).
+func (a API) UserCooperative(ctx context.Context, userID int64) (string, error) {
+	var id string
+	err := a.s.InTx(ctx, System, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT cooperative_id FROM users WHERE id = $1 AND role = 'cooperative'`, userID).Scan(&id)
+	})
+	return id, MapError(err)
+}
+
+const serviceColumns = `s.id, s.cooperative_id, c.name, s.district_id, s.category, s.name, s.description, s.unit,
+	s.price_cents, s.capacity, s.capacity_period, s.published, s.updated_at`
+
+func scanService(row pgx.Row, extra ...any) (Service, error) {
+	var s Service
+	err := row.Scan(append([]any{&s.ID, &s.CooperativeID, &s.CooperativeName, &s.District, &s.Category, &s.Name,
+		&s.Description, &s.Unit, &s.PriceCents, &s.Capacity, &s.CapacityPeriod, &s.Published, &s.UpdatedAt}, extra...)...)
+	return s, err
+}
+
+// Services lists a page of the catalogue and the number of matches. With a
+// query, the best matches come first; otherwise by name.
+func (a API) Services(ctx context.Context, scope Scope, f ServiceFilter) ([]Service, int, error) {
+	if f.Limit <= 0 || f.Limit > 200 {
+		f.Limit = 20
+	}
+	out := []Service{}
+	total := 0
+	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `WITH q AS (SELECT catalogue_query($6) AS q)
+			SELECT `+serviceColumns+`, count(*) OVER ()
+			FROM services s JOIN cooperatives c ON c.id = s.cooperative_id, q
+			WHERE ($1 = '' OR s.district_id = $1)
+			  AND ($2 = '' OR s.category = $2)
+			  AND ($3 = '' OR EXISTS (SELECT 1 FROM service_municipalities sm WHERE sm.service_id = s.id AND sm.municipality_id = $3))
+			  AND ($4 = '' OR s.cooperative_id = $4)
+			  AND ($5 = 0 OR s.price_cents <= $5)
+			  AND ($6 = '' OR s.search @@ q.q)
+			  AND (NOT $7 OR (s.published AND cooperative_public(c.accreditation_status, c.accredited_until, c.certification_expires)))
+			ORDER BY CASE WHEN q.q IS NULL THEN 0 ELSE ts_rank(s.search, q.q) END DESC, s.name, s.id
+			LIMIT $8 OFFSET $9`,
+			f.District, f.Category, f.Municipality, f.Cooperative, f.MaxPriceCents, f.Query, f.PublicOnly, f.Limit, f.Offset)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			s, err := scanService(rows, &total)
+			if err != nil {
+				return err
+			}
+			out = append(out, s)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return loadServiceDetails(ctx, tx, out)
+	})
+	return out, total, MapError(err)
+}
+
+// loadServiceDetails fills the municipalities and price bands of services.
+func loadServiceDetails(ctx context.Context, tx pgx.Tx, services []Service) error {
+	if len(services) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(services))
+	idx := map[int64]int{}
+	for i := range services {
+		ids[i] = services[i].ID
+		idx[services[i].ID] = i
+		services[i].Municipalities = []string{}
+		services[i].Bands = map[string][]PriceBand{}
+	}
+	rows, err := tx.Query(ctx, `SELECT service_id, municipality_id FROM service_municipalities
+		WHERE service_id = ANY($1) ORDER BY service_id, municipality_id`, ids)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id int64
+		var m string
+		if err := rows.Scan(&id, &m); err != nil {
+			rows.Close()
+			return err
+		}
+		services[idx[id]].Municipalities = append(services[idx[id]].Municipalities, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows, err = tx.Query(ctx, `SELECT service_id, municipality_id, max_isee_euro, price_cents, percent
+		FROM service_price_bands WHERE service_id = ANY($1) ORDER BY service_id, municipality_id, position`, ids)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id  int64
+			m   string
+			b   PriceBand
+			pct *int16
+		)
+		if err := rows.Scan(&id, &m, &b.MaxISEEEuro, &b.PriceCents, &pct); err != nil {
+			return err
+		}
+		if pct != nil {
+			p := int(*pct)
+			b.Percent = &p
+		}
+		s := &services[idx[id]]
+		s.Bands[m] = append(s.Bands[m], b)
+	}
+	return rows.Err()
+}
+
+// Service reads one service (ErrNotFound when the scope does not see it).
+func (a API) Service(ctx context.Context, scope Scope, id int64) (Service, error) {
+	var s Service
+	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
+		var err error
+		s, err = readService(ctx, tx, id)
+		return err
+	})
+	return s, MapError(err)
+}
+
+func readService(ctx context.Context, tx pgx.Tx, id int64) (Service, error) {
+	s, err := scanService(tx.QueryRow(ctx, `SELECT `+serviceColumns+`
+		FROM services s JOIN cooperatives c ON c.id = s.cooperative_id WHERE s.id = $1`, id))
+	if err != nil {
+		return s, err
+	}
+	list := []Service{s}
+	if err := loadServiceDetails(ctx, tx, list); err != nil {
+		return s, err
+	}
+	return list[0], nil
+}
+
+// DistrictMunicipalities are the ids of a district's municipalities.
+func (a API) DistrictMunicipalities(ctx context.Context, district string) ([]string, error) {
+	var out []string
+	err := a.s.InTx(ctx, System, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id FROM municipalities WHERE district_id = $1 ORDER BY name`, district)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	})
+	return out, MapError(err)
+}
+
+// SaveService creates (id 0) or updates a service of cooperative, writing
+// its municipalities and bands. A service the scope may not write is
+// ErrNotFound. A new service starts unpublished.
+func (a API) SaveService(ctx context.Context, scope Scope, cooperative string, id int64, in ServiceInput) (Service, error) {
+	var s Service
+	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
+		var err error
+		if id == 0 {
+			err = tx.QueryRow(ctx, `INSERT INTO services (cooperative_id, district_id, category, name, description, unit,
+					price_cents, capacity, capacity_period)
+				SELECT c.id, c.district_id, $2, $3, $4, $5, $6, $7, $8 FROM cooperatives c WHERE c.id = $1
+				RETURNING id`, cooperative, in.Category, in.Name, in.Description, in.Unit, in.PriceCents,
+				in.Capacity, in.CapacityPeriod).Scan(&id)
+		} else {
+			err = tx.QueryRow(ctx, `UPDATE services SET category = $3, name = $4, description = $5, unit = $6,
+					price_cents = $7, capacity = $8, capacity_period = $9, updated_at = now()
+				WHERE id = $1 AND cooperative_id = $2 RETURNING id`, id, cooperative, in.Category, in.Name,
+				in.Description, in.Unit, in.PriceCents, in.Capacity, in.CapacityPeriod).Scan(&id)
+		}
+		if err != nil {
+			return err
+		}
+		if err := writeServiceDetails(ctx, tx, id, in); err != nil {
+			return err
+		}
+		s, err = readService(ctx, tx, id)
+		return err
+	})
+	return s, MapError(err)
+}
+
+func writeServiceDetails(ctx context.Context, tx pgx.Tx, id int64, in ServiceInput) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM service_price_bands WHERE service_id = $1`, id); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM service_municipalities WHERE service_id = $1`, id); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO service_municipalities (service_id, municipality_id)
+		SELECT $1, unnest($2::text[])`, id, in.Municipalities); err != nil {
+		return err
+	}
+	ms := make([]string, 0, len(in.Bands))
+	for m := range in.Bands {
+		ms = append(ms, m)
+	}
+	sort.Strings(ms)
+	for _, m := range ms {
+		for pos, b := range in.Bands[m] {
+			if _, err := tx.Exec(ctx, `INSERT INTO service_price_bands (service_id, municipality_id, position,
+					max_isee_euro, price_cents, percent) VALUES ($1, $2, $3, $4, $5, $6)`,
+				id, m, pos, b.MaxISEEEuro, b.PriceCents, b.Percent); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// PublishService publishes or withdraws a service of cooperative.
+func (a API) PublishService(ctx context.Context, scope Scope, cooperative string, id int64, published bool) (Service, error) {
+	var s Service
+	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `UPDATE services SET published = $3, updated_at = now()
+			WHERE id = $1 AND cooperative_id = $2 RETURNING id`, id, cooperative, published).Scan(&id); err != nil {
+			return err
+		}
+		var err error
+		s, err = readService(ctx, tx, id)
+		return err
+	})
+	return s, MapError(err)
+}
+
+// CitizenISEE is the ISEE the catalogue uses for a citizen's prices.
+type CitizenISEE struct {
+	Euro   int    `json:"euro"`
+	Source string `json:"source"` // application, profile
+	CaseID string `json:"case_id,omitempty"`
+}
+
+// CitizenISEE returns the ISEE declared on the citizen's latest application
+// that states one, else the one declared in their profile; ok is false when
+// neither is known.
+func (a API) CitizenISEE(ctx context.Context, scope Scope, userID int64) (CitizenISEE, bool, error) {
+	var (
+		out CitizenISEE
+		ok  bool
+	)
+	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
+		var euro *float64
+		err := tx.QueryRow(ctx, `SELECT id, (data->>'isee_euro')::numeric FROM cases
+			WHERE applicant_id = $1 AND jsonb_typeof(data->'isee_euro') = 'number'
+			ORDER BY created_at DESC, id DESC LIMIT 1`, userID).Scan(&out.CaseID, &euro)
+		if err == nil && euro != nil {
+			out.Euro, out.Source, ok = int(*euro), "application", true
+			return nil
+		}
+		if err != nil && err != pgx.ErrNoRows {
+			return err
+		}
+		out.CaseID = ""
+		var profile *int
+		if err := tx.QueryRow(ctx, `SELECT isee_euro FROM users WHERE id = $1`, userID).Scan(&profile); err != nil {
+			return err
+		}
+		if profile != nil {
+			out.Euro, out.Source, ok = *profile, "profile", true
+		}
+		return nil
+	})
+	return out, ok, MapError(err)
+}
+
+// PriceQuote is the price of a service for a caller, with how it was derived.
+type PriceQuote struct {
+	Cents int64 `json:"price_cents"`
+	// Basis: list (no ISEE known, or no bands where the caller lives), band,
+	// not_served (the service is not offered in the caller's municipality:
+	// list price).
+	Basis        string     `json:"basis"`
+	Municipality string     `json:"municipality,omitempty"`
+	ISEEEuro     *int       `json:"isee_euro,omitempty"`
+	Band         *PriceBand `json:"band,omitempty"`
+	// LowerEuro is the band's lower bound (exclusive), nil for the first band.
+	LowerEuro *int `json:"band_above_euro,omitempty"`
+}
+
+// Quote derives the price of s for someone living in municipality with
+// ISEE isee (nil: unknown). Bands are taken in order; the first whose upper
+// bound is at or above the ISEE applies (bounds are inclusive).
+func (s Service) Quote(municipality string, isee *int) PriceQuote {
+	q := PriceQuote{Cents: s.PriceCents, Basis: "list", Municipality: municipality, ISEEEuro: isee}
+	if municipality == "" {
+		q.Municipality = ""
+		return q
+	}
+	served := false
+	for _, m := range s.Municipalities {
+		if m == municipality {
+			served = true
+		}
+	}
+	if !served {
+		q.Basis = "not_served"
+		return q
+	}
+	if isee == nil {
+		return q
+	}
+	var lower *int
+	for _, b := range s.Bands[municipality] {
+		if b.MaxISEEEuro == nil || *isee <= *b.MaxISEEEuro {
+			band := b
+			q.Cents, q.Basis, q.Band, q.LowerEuro = b.Cents(s.PriceCents), "band", &band, lower
+			return q
+		}
+		lower = b.MaxISEEEuro
+	}
+	return q
+}
+
+// UpsertCooperative writes a cooperative (seed data; system scope).
+func UpsertCooperative(ctx context.Context, tx pgx.Tx, c Cooperative) error {
+	_, err := tx.Exec(ctx, `INSERT INTO cooperatives (id, district_id, name, description, address, phone, email, website,
+			accreditation_status, accredited_from, accredited_until, certification, certification_expires)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+		ON CONFLICT (id) DO UPDATE SET district_id = EXCLUDED.district_id, name = EXCLUDED.name,
+			description = EXCLUDED.description, address = EXCLUDED.address, phone = EXCLUDED.phone,
+			email = EXCLUDED.email, website = EXCLUDED.website, accreditation_status = EXCLUDED.accreditation_status,
+			accredited_from = EXCLUDED.accredited_from, accredited_until = EXCLUDED.accredited_until,
+			certification = EXCLUDED.certification, certification_expires = EXCLUDED.certification_expires`,
+		c.ID, c.District, c.Name, c.Description, c.Address, c.Phone, c.Email, c.Website, c.AccreditationStatus,
+		c.AccreditedFrom, c.AccreditedUntil, c.Certification, c.CertificationExpires)
+	if err != nil {
+		return fmt.Errorf("cooperative %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// EnsureService creates a seed service of cooperative when no service of
+// that name exists (an existing one, perhaps edited by its cooperative, is
+// left alone).
+func EnsureService(ctx context.Context, tx pgx.Tx, cooperative string, in ServiceInput, published bool) error {
+	var id int64
+	err := tx.QueryRow(ctx, `INSERT INTO services (cooperative_id, district_id, category, name, description, unit,
+			price_cents, capacity, capacity_period, published)
+		SELECT c.id, c.district_id, $2, $3, $4, $5, $6, $7, $8, $9 FROM cooperatives c WHERE c.id = $1
+		ON CONFLICT (cooperative_id, name) DO NOTHING RETURNING id`, cooperative, in.Category, in.Name,
+		in.Description, in.Unit, in.PriceCents, in.Capacity, in.CapacityPeriod, published).Scan(&id)
+	if err == pgx.ErrNoRows {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("service %s/%s: %w", cooperative, in.Name, err)
+	}
+	return writeServiceDetails(ctx, tx, id, in)
+}
