@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"sportello/internal/store"
@@ -51,10 +52,24 @@ type AbsenceResult struct {
 	Absence store.AbsenceView
 }
 
-// LoadAbsence reads the absence the workflow keeps.
+// absenceCommitAttempts is how many attempts LoadAbsence makes before it
+// concludes that an absence it cannot see was never recorded.
+const absenceCommitAttempts = 4
+
+// errAbsenceNotCommitted asks for a retry: the absence may not be committed yet.
+var errAbsenceNotCommitted = errors.New("absence not found (yet): its transaction may still be open")
+
+// LoadAbsence reads the absence the workflow keeps. The absence's row and
+// the start of its workflow are written in one transaction that commits
+// after the start, so the first attempts may run before the commit: a
+// missing absence is retried (1 s, 2 s, 4 s with the workflow's retry
+// policy) before it counts as never recorded.
 func (a *Delegations) LoadAbsence(ctx context.Context, in AbsenceInput) (AbsenceResult, error) {
 	v, err := a.Store.LoadAbsence(ctx, in.AbsenceID)
 	if errors.Is(err, store.ErrNotFound) {
+		if activity.GetInfo(ctx).Attempt < absenceCommitAttempts {
+			return AbsenceResult{}, errAbsenceNotCommitted
+		}
 		return AbsenceResult{}, nil
 	}
 	if err != nil {
