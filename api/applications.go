@@ -226,17 +226,23 @@ const startTimeout = 15 * time.Second
 // startCase starts the workflow of a stored case; a workflow already
 // running or finished counts as started.
 func (s *server) startCase(ctx context.Context, caseID string) error {
+	return s.startOnce(ctx, workflows.CaseWorkflowID(caseID), workflows.FoodVoucher, workflows.FoodVoucherInput{CaseID: caseID})
+}
+
+// startOnce starts workflow wf with id, once whatever the retries: a
+// workflow already running or finished under that id counts as started.
+func (s *server) startOnce(ctx context.Context, id string, wf, input any) error {
 	if s.Temporal == nil {
 		return errors.New("no Temporal client")
 	}
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
 	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       workflows.CaseWorkflowID(caseID),
+		ID:                       id,
 		TaskQueue:                s.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-	}, workflows.FoodVoucher, workflows.FoodVoucherInput{CaseID: caseID})
+	}, wf, input)
 	if err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
 		return err
 	}

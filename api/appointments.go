@@ -11,10 +11,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"sportello/internal/calendar"
 	"sportello/internal/store"
@@ -210,22 +208,8 @@ func (s *server) book(ctx context.Context, user store.UserView, req bookingReque
 
 // startAppointment starts the workflow of a booking (once, whatever the retries).
 func (s *server) startAppointment(ctx context.Context, v store.AppointmentView) error {
-	if s.Temporal == nil {
-		return errors.New("no Temporal client")
-	}
-	ctx, cancel := context.WithTimeout(ctx, startTimeout)
-	defer cancel()
-	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       workflows.AppointmentWorkflowID(v.ID),
-		TaskQueue:                s.TaskQueue,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-	}, workflows.Appointment, workflows.AppointmentInput{AppointmentID: v.ID, PointID: v.PointID, CitizenID: v.CitizenID,
-		StartsAt: v.StartsAt, EndsAt: v.EndsAt})
-	if err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
-		return err
-	}
-	return nil
+	return s.startOnce(ctx, workflows.AppointmentWorkflowID(v.ID), workflows.Appointment, workflows.AppointmentInput{
+		AppointmentID: v.ID, PointID: v.PointID, CitizenID: v.CitizenID, StartsAt: v.StartsAt, EndsAt: v.EndsAt})
 }
 
 // agendaFilter reads from/to (YYYY-MM-DD, Rome days; default: today and
