@@ -17,6 +17,13 @@ const (
 	AccountVoucherPending = "voucher_pending"
 	AccountVoucher        = "voucher"
 	AccountMerchant       = "merchant"
+	// Marketplace accounts (migration 010).
+	AccountBookingVoucher    = "booking_voucher"    // a booking's voucher part, held until delivery
+	AccountBookingOnline     = "booking_online"     // a booking's online payment, held until delivery
+	AccountPayments          = "payments"           // external: citizens' money through the payment provider
+	AccountCooperative       = "cooperative"        // owed to a cooperative for voucher-funded delivered sessions
+	AccountCooperativeOnline = "cooperative_online" // earned by a cooperative from online payments
+	AccountPayout            = "payout"             // what the district has paid out to cooperatives and merchants
 )
 
 // Transfer kinds.
@@ -26,6 +33,13 @@ const (
 	TransferRelease    = "release"
 	TransferRedemption = "redemption"
 	TransferExpiry     = "expiry"
+	TransferHold       = "hold"    // voucher -> booking voucher part, at checkout
+	TransferVoid       = "void"    // booking voucher part -> voucher, on cancellation
+	TransferPayment    = "payment" // payments -> booking online part, when the provider confirms
+	TransferPost       = "post"    // booking voucher part -> cooperative, per confirmed session
+	TransferSettle     = "settle"  // booking online part -> cooperative online, per confirmed session
+	TransferRefund     = "refund"  // booking online part -> payments, on cancellation
+	TransferPayout     = "payout"  // cooperative or merchant -> payout, when an invoice is paid
 )
 
 // FundingAccountID is the external source of a district's budgets.
@@ -43,6 +57,28 @@ func VoucherAccountID(voucherID string) string { return "voucher:" + voucherID }
 // MerchantAccountID holds what the district owes a merchant for redemptions.
 func MerchantAccountID(merchantID string) string { return "merchant:" + merchantID }
 
+// BookingVoucherAccountID holds the voucher part of a booking until delivery.
+func BookingVoucherAccountID(bookingID string) string { return "booking:" + bookingID + ":voucher" }
+
+// BookingOnlineAccountID holds the online part of a booking until delivery.
+func BookingOnlineAccountID(bookingID string) string { return "booking:" + bookingID + ":online" }
+
+// PaymentsAccountID is the external source of a district's online payments
+// (it goes negative by what citizens have paid and not been refunded).
+func PaymentsAccountID(district string) string { return "payments:" + district }
+
+// CooperativeAccountID holds what the district owes a cooperative for
+// delivered voucher-funded sessions, until the invoice is paid.
+func CooperativeAccountID(cooperativeID string) string { return "cooperative:" + cooperativeID }
+
+// CooperativeOnlineAccountID holds what a cooperative earned from online payments.
+func CooperativeOnlineAccountID(cooperativeID string) string {
+	return "cooperative:" + cooperativeID + ":online"
+}
+
+// PayoutAccountID holds what a district has paid out on invoices and reimbursements.
+func PayoutAccountID(district string) string { return "payout:" + district }
+
 // EnsureAccount creates an account if it does not exist.
 func EnsureAccount(ctx context.Context, tx pgx.Tx, id, district, kind string, allowNegative bool) error {
 	_, err := tx.Exec(ctx, `INSERT INTO accounts (id, district_id, kind, allow_negative)
@@ -58,6 +94,7 @@ type TransferInput struct {
 	Kind      string
 	FundID    string
 	VoucherID string
+	BookingID string
 }
 
 // ErrInsufficient is returned when the debited account cannot cover a transfer.
@@ -75,12 +112,16 @@ func Transfer(ctx context.Context, tx pgx.Tx, in TransferInput) (int64, bool, er
 		from, to           string
 		amount             int64
 		fundID, voucherArg any
+		bookingArg         any
 	)
 	if in.FundID != "" {
 		fundID = in.FundID
 	}
 	if in.VoucherID != "" {
 		voucherArg = in.VoucherID
+	}
+	if in.BookingID != "" {
+		bookingArg = in.BookingID
 	}
 	// Lock both accounts in a fixed order so opposite transfers cannot deadlock.
 	rows, err := tx.Query(ctx, `SELECT id FROM accounts WHERE id = ANY($1) ORDER BY id FOR UPDATE`, []string{in.From, in.To})
@@ -98,9 +139,9 @@ func Transfer(ctx context.Context, tx pgx.Tx, in TransferInput) (int64, bool, er
 	if n != 2 {
 		return 0, false, fmt.Errorf("transfer %s: unknown account %s or %s", in.Key, in.From, in.To)
 	}
-	err = tx.QueryRow(ctx, `INSERT INTO transfers (idempotency_key, from_account, to_account, amount_cents, kind, fund_id, voucher_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
-		in.Key, in.From, in.To, in.Amount, in.Kind, fundID, voucherArg).Scan(&id)
+	err = tx.QueryRow(ctx, `INSERT INTO transfers (idempotency_key, from_account, to_account, amount_cents, kind, fund_id, voucher_id, booking_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
+		in.Key, in.From, in.To, in.Amount, in.Kind, fundID, voucherArg, bookingArg).Scan(&id)
 	if err == pgx.ErrNoRows {
 		if err := tx.QueryRow(ctx, `SELECT id, from_account, to_account, amount_cents FROM transfers WHERE idempotency_key = $1`,
 			in.Key).Scan(&id, &from, &to, &amount); err != nil {

@@ -1,0 +1,90 @@
+package workflows
+
+import "time"
+
+// The contract of the Booking workflow (the saga of one marketplace booking:
+// payment, offer to cooperatives, sessions, delivery, confirmation). The API
+// writes the booking row, its sessions and the voucher hold in one
+// transaction at checkout, then starts the workflow with BookingInput under
+// BookingWorkflowID. Names below are part of the contract with running
+// workflows: never rename one.
+const (
+	// SignalBookingPayment carries a payment provider's event (the callback
+	// handler verifies it and signals; the same event may arrive twice).
+	SignalBookingPayment = "payment"
+
+	UpdateBookingRespond         = "respond"          // the cooperative confirms (with session dates) or declines
+	UpdateBookingRecordDelivery  = "record-delivery"  // the cooperative records a delivered session
+	UpdateBookingConfirmDelivery = "confirm-delivery" // the citizen confirms delivered sessions
+	UpdateBookingCancel          = "cancel-booking"   // the citizen (or staff) cancels what is not delivered
+
+	QueryBookingState = "booking-state"
+)
+
+// Booking statuses, mirrored in bookings.status.
+const (
+	BookingAwaitingPayment = "awaiting_payment"
+	BookingRequested       = "requested"
+	BookingConfirmed       = "confirmed"
+	BookingDelivered       = "delivered" // every session delivered, some not confirmed yet
+	BookingCompleted       = "completed"
+	BookingCancelled       = "cancelled"
+)
+
+// Application error types of the booking workflow; the API maps them to 409
+// (state) or 422 (input) with a clear message.
+const (
+	ErrTypeBookingClosed      = "BookingClosed"      // 409: completed or cancelled
+	ErrTypeBookingNotYours    = "BookingNotYours"    // 409: the cooperative does not hold the request
+	ErrTypeBookingWrongState  = "BookingWrongState"  // 409: e.g. delivery before confirmation
+	ErrTypeBookingInvalidData = "BookingInvalidData" // 422: e.g. session dates missing or in the past
+)
+
+// BookingWorkflowID is the workflow id of a booking: one booking, one workflow.
+func BookingWorkflowID(bookingID string) string { return "booking:" + bookingID }
+
+// BookingInput starts the saga of a booking the API already wrote.
+type BookingInput struct {
+	BookingID   string `json:"booking_id"`
+	DistrictID  string `json:"district_id"`
+	CitizenID   int64  `json:"citizen_id"`
+	OnlineCents int64  `json:"online_cents"` // > 0: wait for the online payment first
+}
+
+// BookingPayment is a payment provider event about the booking's payment.
+type BookingPayment struct {
+	EventID   string `json:"event_id"`
+	PaymentID string `json:"payment_id"`
+	Status    string `json:"status"` // the provider's status: succeeded, failed, canceled...
+	Amount    int64  `json:"amount_cents"`
+}
+
+// BookingRespondInput is a cooperative's answer to a booking request.
+type BookingRespondInput struct {
+	Actor         Actor       `json:"actor"`
+	CooperativeID string      `json:"cooperative_id"`
+	Accept        bool        `json:"accept"`
+	Reason        string      `json:"reason,omitempty"`   // when declining
+	Sessions      []time.Time `json:"sessions,omitempty"` // when accepting: one date per unit booked
+}
+
+// BookingDeliveryInput is a cooperative's record of one delivered session.
+type BookingDeliveryInput struct {
+	Actor         Actor     `json:"actor"`
+	CooperativeID string    `json:"cooperative_id"`
+	Seq           int       `json:"seq"`
+	DeliveredAt   time.Time `json:"delivered_at"`
+	Note          string    `json:"note,omitempty"`
+}
+
+// BookingConfirmInput is the citizen confirming delivered sessions.
+type BookingConfirmInput struct {
+	Actor Actor `json:"actor"`
+	Seqs  []int `json:"seqs"`
+}
+
+// BookingCancelInput cancels every session not delivered yet.
+type BookingCancelInput struct {
+	Actor  Actor  `json:"actor"`
+	Reason string `json:"reason"`
+}
