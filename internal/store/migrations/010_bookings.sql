@@ -57,6 +57,7 @@ CREATE TABLE bookings (
   -- when a request is declined and offered to the next cooperative).
   service_id        bigint NOT NULL REFERENCES services(id),
   cooperative_id    text NOT NULL REFERENCES cooperatives(id),
+  service_name      text NOT NULL,                      -- as it was when booked or offered (services can be unpublished later)
   category          text NOT NULL,
   unit              text NOT NULL,
   quantity          integer NOT NULL CHECK (quantity BETWEEN 1 AND 100),

@@ -1,0 +1,156 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// BookingView is one marketplace booking as the citizen, the cooperative
+// and staff read it (row-level security decides who may).
+type BookingView struct {
+	ID               string           `json:"id"`
+	Number           int64            `json:"number"`
+	DistrictID       string           `json:"district_id"`
+	MunicipalityID   string           `json:"municipality_id"`
+	CitizenID        int64            `json:"citizen_id"`
+	ServiceID        int64            `json:"service_id"`
+	ServiceName      string           `json:"service_name"`
+	CooperativeID    string           `json:"cooperative_id"`
+	CooperativeName  string           `json:"cooperative_name"`
+	Category         string           `json:"category"`
+	Unit             string           `json:"unit"`
+	Quantity         int              `json:"quantity"`
+	UnitPriceCents   int64            `json:"unit_price_cents"`
+	TotalCents       int64            `json:"total_cents"`
+	PriceBasis       string           `json:"price_basis"`
+	VoucherID        string           `json:"voucher_id,omitempty"`
+	VoucherCents     int64            `json:"voucher_cents"`
+	OnlineCents      int64            `json:"online_cents"`
+	PaymentID        string           `json:"payment_id,omitempty"`
+	PaymentURL       string           `json:"payment_url,omitempty"`
+	PaymentStatus    string           `json:"payment_status"`
+	Status           string           `json:"status"`
+	CancelReason     string           `json:"cancel_reason,omitempty"`
+	Notes            string           `json:"notes,omitempty"`
+	WorkflowID       string           `json:"-"`
+	CreatedAt        time.Time        `json:"created_at"`
+	UpdatedAt        time.Time        `json:"updated_at"`
+	Sessions         []BookingSession `json:"sessions"`
+	Offers           []BookingOffer   `json:"offers"`
+	VoucherHeldCents int64            `json:"voucher_held_cents"` // still held in booking:<id>:voucher
+	OnlineHeldCents  int64            `json:"online_held_cents"`  // still held in booking:<id>:online
+}
+
+// BookingSession is one unit of a booking.
+type BookingSession struct {
+	ID            int64      `json:"id"`
+	Seq           int        `json:"seq"`
+	VoucherCents  int64      `json:"voucher_cents"`
+	OnlineCents   int64      `json:"online_cents"`
+	ScheduledAt   *time.Time `json:"scheduled_at,omitempty"`
+	Status        string     `json:"status"`
+	CooperativeID string     `json:"cooperative_id,omitempty"`
+	DeliveredAt   *time.Time `json:"delivered_at,omitempty"`
+	DeliveryNote  string     `json:"delivery_note,omitempty"`
+	ConfirmedAt   *time.Time `json:"confirmed_at,omitempty"`
+	ConfirmedBy   string     `json:"confirmed_by,omitempty"`
+}
+
+// BookingOffer is one offer of the booking to a cooperative.
+type BookingOffer struct {
+	Attempt         int        `json:"attempt"`
+	CooperativeID   string     `json:"cooperative_id"`
+	CooperativeName string     `json:"cooperative_name"`
+	ServiceID       int64      `json:"service_id"`
+	OfferedAt       time.Time  `json:"offered_at"`
+	RespondBy       time.Time  `json:"respond_by"`
+	Outcome         string     `json:"outcome"`
+	Reason          string     `json:"reason,omitempty"`
+	RespondedAt     *time.Time `json:"responded_at,omitempty"`
+}
+
+// bookingColumns are the columns scanBooking reads, from bookings b joined
+// to cooperatives c.
+const bookingColumns = `b.id::text, b.number, b.district_id, b.municipality_id, b.citizen_id,
+	b.service_id, b.service_name, b.cooperative_id, coalesce(c.name, b.cooperative_id), b.category, b.unit, b.quantity,
+	b.unit_price_cents, b.total_cents, b.price_basis, coalesce(b.voucher_id::text, ''),
+	b.voucher_cents, b.online_cents, coalesce(b.payment_id, ''), coalesce(b.payment_url, ''),
+	b.payment_status, b.status, coalesce(b.cancel_reason, ''), b.notes, b.workflow_id,
+	b.created_at, b.updated_at`
+
+// bookingFrom is the FROM clause matching bookingColumns. The cooperative is
+// joined loosely: one no longer public stays named by its id for citizens.
+const bookingFrom = ` FROM bookings b LEFT JOIN cooperatives c ON c.id = b.cooperative_id`
+
+func scanBooking(row pgx.Row) (BookingView, error) {
+	var b BookingView
+	err := row.Scan(&b.ID, &b.Number, &b.DistrictID, &b.MunicipalityID, &b.CitizenID,
+		&b.ServiceID, &b.ServiceName, &b.CooperativeID, &b.CooperativeName, &b.Category, &b.Unit, &b.Quantity,
+		&b.UnitPriceCents, &b.TotalCents, &b.PriceBasis, &b.VoucherID,
+		&b.VoucherCents, &b.OnlineCents, &b.PaymentID, &b.PaymentURL,
+		&b.PaymentStatus, &b.Status, &b.CancelReason, &b.Notes, &b.WorkflowID,
+		&b.CreatedAt, &b.UpdatedAt)
+	return b, err
+}
+
+// Booking reads one booking with its sessions, offers and held balances.
+// Not visible to scope: ErrNotFound.
+func (a API) Booking(ctx context.Context, scope Scope, id string) (BookingView, error) {
+	var b BookingView
+	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
+		var err error
+		b, err = BookingTx(ctx, tx, id)
+		return err
+	})
+	return b, MapError(err)
+}
+
+// BookingTx reads one booking inside tx (see Booking).
+func BookingTx(ctx context.Context, tx pgx.Tx, id string) (BookingView, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return BookingView{}, pgx.ErrNoRows
+	}
+	b, err := scanBooking(tx.QueryRow(ctx, `SELECT `+bookingColumns+bookingFrom+` WHERE b.id = $1`, id))
+	if err != nil {
+		return b, err
+	}
+	rows, err := tx.Query(ctx, `SELECT id, seq, voucher_cents, online_cents, scheduled_at, status,
+		coalesce(cooperative_id, ''), delivered_at, delivery_note, confirmed_at, coalesce(confirmed_by, '')
+		FROM booking_sessions WHERE booking_id = $1 ORDER BY seq`, id)
+	if err != nil {
+		return b, err
+	}
+	b.Sessions, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (BookingSession, error) {
+		var s BookingSession
+		err := r.Scan(&s.ID, &s.Seq, &s.VoucherCents, &s.OnlineCents, &s.ScheduledAt, &s.Status,
+			&s.CooperativeID, &s.DeliveredAt, &s.DeliveryNote, &s.ConfirmedAt, &s.ConfirmedBy)
+		return s, err
+	})
+	if err != nil {
+		return b, err
+	}
+	rows, err = tx.Query(ctx, `SELECT o.attempt, o.cooperative_id, coalesce(c.name, o.cooperative_id), o.service_id, o.offered_at, o.respond_by,
+		o.outcome, o.reason, o.responded_at
+		FROM booking_offers o LEFT JOIN cooperatives c ON c.id = o.cooperative_id
+		WHERE o.booking_id = $1 ORDER BY o.attempt`, id)
+	if err != nil {
+		return b, err
+	}
+	b.Offers, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (BookingOffer, error) {
+		var o BookingOffer
+		err := r.Scan(&o.Attempt, &o.CooperativeID, &o.CooperativeName, &o.ServiceID, &o.OfferedAt, &o.RespondBy,
+			&o.Outcome, &o.Reason, &o.RespondedAt)
+		return o, err
+	})
+	if err != nil {
+		return b, err
+	}
+	err = tx.QueryRow(ctx, `SELECT
+		coalesce((SELECT balance_cents FROM accounts WHERE id = $1), 0),
+		coalesce((SELECT balance_cents FROM accounts WHERE id = $2), 0)`,
+		BookingVoucherAccountID(id), BookingOnlineAccountID(id)).Scan(&b.VoucherHeldCents, &b.OnlineHeldCents)
+	return b, err
+}
