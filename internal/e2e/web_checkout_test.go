@@ -22,7 +22,7 @@ import (
 // payment is ready (the saga's part, done here by hand) the page moves by
 // itself to the provider's hosted page; paying there brings the citizen
 // back to the outcome page. The bookings list and detail show the money.
-// axe checks every page; the checkout also on a phone.
+// axe checks every page, all at a phone's width.
 func TestWebCartCheckoutSplit(t *testing.T) {
 	s := newStack(t)
 	ctx := context.Background()
@@ -30,6 +30,7 @@ func TestWebCartCheckoutSplit(t *testing.T) {
 
 	cz := browsertest.NewPage(t, s.srv.URL, "cittadino.tradate")
 	webLogin(t, cz, "cittadino.tradate")
+	cz.Phone()
 	cz.Navigate("/services?q=doposcuola")
 	cz.Follow("Doposcuola e aiuto compiti")
 	assertTitle(t, cz, "Doposcuola e aiuto compiti")
@@ -39,6 +40,7 @@ func TestWebCartCheckoutSplit(t *testing.T) {
 	assertTitle(t, cz, "Carrello")
 	assertText(t, cz, "«Doposcuola e aiuto compiti» è nel carrello.", "Rimuovi dal carrello")
 	cz.Axe()
+	noSidewaysScroll(t, cz)
 	cz.Fill("Quantità", "0")
 	cz.Submit("Aggiorna la quantità")
 	if !cz.Has("#error-summary") || !cz.Has(`input[name="quantity"][aria-invalid="true"]`) {
@@ -49,7 +51,6 @@ func TestWebCartCheckoutSplit(t *testing.T) {
 	cz.Submit("Aggiorna la quantità")
 	assertText(t, cz, "Quantità aggiornata.")
 
-	cz.Phone()
 	cz.Follow("Prenota e paga")
 	assertTitle(t, cz, "Prenota «Doposcuola e aiuto compiti»")
 	total := cz.Text("#checkout-total")
