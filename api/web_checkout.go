@@ -326,9 +326,11 @@ func (s *server) refilledCheckout(c *gin.Context, req checkoutRequest, key, part
 // payPath is the page that waits for the booking's payment.
 func payPath(id string) string { return "/bookings/" + url.PathEscape(id) + "/pay" }
 
-// awaitingPayment says whether the citizen still has to pay b online.
+// awaitingPayment says whether the citizen still has to pay b online (a
+// payment that failed is the workflow's to follow up, not the pay page's).
 func awaitingPayment(b store.BookingView) bool {
-	return b.OnlineCents > 0 && b.Status == workflows.BookingAwaitingPayment && b.PaymentStatus != "paid"
+	return b.OnlineCents > 0 && b.Status == workflows.BookingAwaitingPayment &&
+		(b.PaymentStatus == "none" || b.PaymentStatus == "pending")
 }
 
 // payPage waits for the payment the workflow creates: it refreshes itself
