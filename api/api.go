@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"sportello/forms"
+	"sportello/internal/payments"
 	"sportello/internal/store"
 	"sportello/workflows"
 )
@@ -29,6 +30,10 @@ type Deps struct {
 	SessionTTL    time.Duration
 	// Now is the clock (time.Now when nil); tests may move it.
 	Now func() time.Time
+	// Payments is the payment provider's client (late refunds); nil: none.
+	Payments *payments.Client
+	// PaymentsSecret verifies the provider's signed callbacks.
+	PaymentsSecret string
 }
 
 type server struct {
@@ -160,6 +165,7 @@ func newEngine(d Deps) *gin.Engine {
 
 	s.registerSocialPointsAPI(v1, authed)
 	s.registerCatalogueAPI(v1, authed)
+	s.registerCheckoutAPI(v1, authed)
 
 	// The web portal: HTML pages on the same engine (web_*.go).
 	s.registerWeb(r)

@@ -129,6 +129,10 @@ func toHTTP(err error) *httpError {
 	if errors.Is(err, store.ErrNotFound) {
 		return &httpError{status: http.StatusNotFound, code: "not_found", message: "not found", cause: err}
 	}
+	var problem *store.FieldProblem
+	if errors.As(err, &problem) {
+		return invalid(field(problem.Pointer, problem.Code, problem.Message, problem.MessageIT))
+	}
 	var conflict *store.ConflictError
 	if errors.As(err, &conflict) {
 		return &httpError{status: http.StatusConflict, code: conflict.Code, message: conflict.Message, cause: err}

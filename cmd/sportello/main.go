@@ -23,6 +23,7 @@ import (
 	tlog "go.temporal.io/sdk/log"
 
 	"sportello/api"
+	"sportello/internal/payments"
 	"sportello/internal/seed"
 	"sportello/internal/store"
 	"sportello/worker"
@@ -194,13 +195,20 @@ func runWorker(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 }
 
 func newHandler(cfg config, logger *slog.Logger, st *store.Store, c client.Client) http.Handler {
+	// The URL was checked with the configuration: New cannot fail on it.
+	pay, err := payments.New(payments.Config{BaseURL: cfg.PaymentsURL, Secret: cfg.PaymentsSecret, Logger: logger})
+	if err != nil {
+		logger.Error("payments client", "err", err)
+	}
 	return api.New(api.Deps{
-		Store:         st,
-		Temporal:      c,
-		Logger:        logger,
-		TaskQueue:     cfg.TaskQueue,
-		TemporalUIURL: cfg.TemporalUIURL,
-		Namespace:     cfg.Namespace,
+		Store:          st,
+		Temporal:       c,
+		Logger:         logger,
+		TaskQueue:      cfg.TaskQueue,
+		TemporalUIURL:  cfg.TemporalUIURL,
+		Namespace:      cfg.Namespace,
+		Payments:       pay,
+		PaymentsSecret: cfg.PaymentsSecret,
 	})
 }
 

@@ -170,8 +170,22 @@ CREATE POLICY booking_sessions_insert ON booking_sessions FOR INSERT
 CREATE POLICY booking_sessions_update ON booking_sessions FOR UPDATE
   USING ((SELECT sportello_scope()) = 'system') WITH CHECK ((SELECT sportello_scope()) = 'system');
 
+-- The cart tells a withdrawn service from an id that never existed, and
+-- names a withdrawn service still in the caller's cart (row-level security
+-- hides both from citizens otherwise).
+CREATE FUNCTION service_exists(service bigint) RETURNS boolean
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+  SELECT EXISTS (SELECT 1 FROM services WHERE id = service)
+$$;
+CREATE FUNCTION cart_service_name(service bigint) RETURNS text
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+  SELECT s.name FROM services s JOIN cart_items ci ON ci.service_id = s.id
+  WHERE s.id = service AND ci.user_id = sportello_user()
+$$;
+
 ---- create above / drop below ----
 
+DROP FUNCTION cart_service_name, service_exists;
 DROP TABLE booking_sessions, booking_offers, bookings, cart_items;
 DROP FUNCTION booking_visible;
 DROP SEQUENCE booking_number_seq;

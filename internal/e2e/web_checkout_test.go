@@ -1,0 +1,135 @@
+package e2e
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"sportello/internal/bookingtest"
+	"sportello/internal/browsertest"
+	"sportello/internal/payments"
+	"sportello/internal/paysandbox"
+	"sportello/internal/store"
+	"sportello/workflows"
+)
+
+// In the browser: a citizen with a service voucher adds a service to the
+// cart from its page, changes the quantity (a wrong one refused at the
+// field), checks out with a split payment (a voucher part above the
+// balance refused first) and lands on the pay page, which waits. When the
+// payment is ready (the saga's part, done here by hand) the page moves by
+// itself to the provider's hosted page; paying there brings the citizen
+// back to the outcome page. The bookings list and detail show the money.
+// axe checks every page, all at a phone's width.
+func TestWebCartCheckoutSplit(t *testing.T) {
+	s := newStack(t)
+	ctx := context.Background()
+	bookingtest.ServiceVoucher(t, s.st, bookingtest.VoucherSpec{Username: "cittadino.tradate", Cents: 2500})
+
+	cz := browsertest.NewPage(t, s.srv.URL, "cittadino.tradate")
+	webLogin(t, cz, "cittadino.tradate")
+	cz.Phone()
+	cz.Navigate("/services?q=doposcuola")
+	cz.Follow("Doposcuola e aiuto compiti")
+	assertTitle(t, cz, "Doposcuola e aiuto compiti")
+	cz.Axe()
+	cz.Fill("Quantità (incontro)", "2")
+	cz.Submit("Aggiungi al carrello")
+	assertTitle(t, cz, "Carrello")
+	assertText(t, cz, "«Doposcuola e aiuto compiti» è nel carrello.", "Rimuovi dal carrello")
+	cz.Axe()
+	noSidewaysScroll(t, cz)
+	cz.Fill("Quantità", "0")
+	cz.Submit("Aggiorna la quantità")
+	if !cz.Has("#error-summary") || !cz.Has(`input[name="quantity"][aria-invalid="true"]`) {
+		t.Fatalf("quantity 0 accepted:\n%s", cz.MainText())
+	}
+	cz.Axe()
+	cz.Fill("Quantità", "3")
+	cz.Submit("Aggiorna la quantità")
+	assertText(t, cz, "Quantità aggiornata.")
+
+	cz.Follow("Prenota e paga")
+	assertTitle(t, cz, "Prenota «Doposcuola e aiuto compiti»")
+	total := cz.Text("#checkout-total")
+	assertText(t, cz, "Come vuoi pagare?", "Buono servizi di prova", "disponibili € 25,00")
+	cz.Axe()
+	noSidewaysScroll(t, cz)
+	cz.FillSelector("#pay-split", "")
+	cz.Fill("Parte pagata con il buono (€, solo pagamento misto)", "30,00")
+	cz.Submit("Conferma la prenotazione")
+	if !cz.Has("#checkout-problem") || !strings.Contains(cz.Text("#checkout-problem"), "credito sufficiente") {
+		t.Fatalf("voucher part above the balance:\n%s", cz.MainText())
+	}
+	cz.Axe()
+	cz.FillSelector("#pay-split", "")
+	cz.Fill("Parte pagata con il buono (€, solo pagamento misto)", "10,00")
+	cz.Submit("Conferma la prenotazione")
+	assertTitle(t, cz, "Pagamento della prenotazione")
+	assertText(t, cz, "Da pagare online", "Stiamo preparando il pagamento")
+	cz.Axe()
+	noSidewaysScroll(t, cz)
+	id := strings.TrimSuffix(strings.TrimPrefix(cz.Path(), "/bookings/"), "/pay")
+	b, err := s.st.API().Booking(ctx, store.System, id)
+	if err != nil {
+		t.Fatalf("booking %s: %v", id, err)
+	}
+	if b.VoucherCents != 1000 || b.OnlineCents != b.TotalCents-1000 || b.Quantity != 3 || b.Status != workflows.BookingAwaitingPayment {
+		t.Fatalf("booking %+v (total shown %s)", b, total)
+	}
+
+	// The saga's part, by hand: a payment on the sandbox provider, its page
+	// stored on the booking. The waiting page moves there by itself.
+	sb, err := paysandbox.New(paysandbox.Options{Secret: "e2e-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	provider := httptest.NewServer(sb)
+	t.Cleanup(func() { provider.Close(); sb.Close() })
+	pc, err := payments.New(payments.Config{BaseURL: provider.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := pc.CreateIntent(ctx, "intent:"+id, payments.IntentRequest{AmountCents: b.OnlineCents, Description: b.ServiceName,
+		MerchantReference: id, ReturnURL: s.srv.URL + workflows.BookingPaymentReturnPath(id),
+		CallbackURL: s.srv.URL + workflows.PaymentsCallbackPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.st.Pool.Exec(ctx, `UPDATE bookings SET payment_id = $2, payment_url = $3, payment_status = 'pending' WHERE id = $1`,
+		id, p.ID, p.CheckoutURL); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.HasPrefix(cz.URL(), provider.URL) {
+		if time.Now().After(deadline) {
+			t.Fatalf("still at %s: the pay page did not move to the provider", cz.URL())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	cz.WaitVisible("button.pay")
+	cz.Submit("Pay")
+	assertTitle(t, cz, "Pagamento")
+	if !strings.Contains(cz.Path(), "/return") {
+		t.Fatalf("back at %s", cz.URL())
+	}
+	assertText(t, cz, "Pagamento ricevuto", "Doposcuola e aiuto compiti")
+	cz.Axe()
+
+	cz.Navigate("/bookings")
+	assertTitle(t, cz, "Le mie prenotazioni")
+	cz.Axe()
+	noSidewaysScroll(t, cz)
+	cz.Follow("n. ")
+	assertTitle(t, cz, "Prenotazione n.")
+	assertText(t, cz, "Parte con il buono", "€ 10,00", "ancora accantonati", "Incontri", "da fissare", "Annulla la prenotazione")
+	cz.Axe()
+	noSidewaysScroll(t, cz)
+
+	cz.Navigate("/lang/en?next=/cart")
+	assertTitle(t, cz, "Cart")
+	assertText(t, cz, "Your cart is empty.")
+	cz.Axe()
+}

@@ -1,0 +1,481 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// The citizen's side of the marketplace (issue 5): the cart, the service
+// vouchers a service can be paid with, and the checkout that writes a
+// booking, its sessions and the voucher hold in one transaction.
+
+// MaxCartQuantity is the most units of one service a cart item (and a
+// booking) may hold (cart_items and bookings check the same bound).
+const MaxCartQuantity = 100
+
+// FieldProblem is a refusal about one field of the citizen's request (the
+// API answers 422 with it).
+type FieldProblem struct {
+	Pointer   string // JSON pointer into the request body
+	Code      string
+	Message   string
+	MessageIT string
+}
+
+func (e *FieldProblem) Error() string { return e.Pointer + ": " + e.Code + ": " + e.Message }
+
+func fieldProblem(pointer, code, en, it string) error {
+	return &FieldProblem{Pointer: pointer, Code: code, Message: en, MessageIT: it}
+}
+
+// CartItem is one service in a citizen's cart.
+type CartItem struct {
+	ServiceID int64     `json:"service_id"`
+	Quantity  int       `json:"quantity"`
+	AddedAt   time.Time `json:"added_at"`
+	// Service is the service as the citizen sees it now; Available is false
+	// when it was withdrawn (or its cooperative is no longer public) since.
+	Service   Service `json:"service"`
+	Available bool    `json:"available"`
+}
+
+// bookableService reads a service for the citizen of scope and checks that
+// it can be booked: published by a public cooperative (else a 409) and
+// offered in the citizen's municipality (else a 422 on /service_id).
+func bookableService(ctx context.Context, tx pgx.Tx, scope Scope, id int64) (Service, error) {
+	sv, err := readService(ctx, tx, id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// Row-level security hides withdrawn services and cooperatives that
+		// are not public; tell them apart from ids that never existed.
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT service_exists($1)`, id).Scan(&exists); err != nil {
+			return sv, err
+		}
+		if exists {
+			return sv, Conflict("service_unavailable", "the service is not offered at the moment")
+		}
+		return sv, fieldProblem("/service_id", "unknown", "there is no such service", "questo servizio non esiste")
+	}
+	if err != nil {
+		return sv, err
+	}
+	if !sv.Published {
+		// A cooperative's own or staff scope sees unpublished services too.
+		return sv, Conflict("service_unavailable", "the service is not offered at the moment")
+	}
+	if !slices.Contains(sv.Municipalities, scope.Municipality) {
+		return sv, fieldProblem("/service_id", "not_served", "the service is not offered in your municipality",
+			"il servizio non è offerto nel tuo comune")
+	}
+	return sv, nil
+}
+
+// mapProblem keeps a *FieldProblem and maps other errors with MapError.
+func mapProblem(err error) error {
+	var fp *FieldProblem
+	if errors.As(err, &fp) {
+		return err
+	}
+	return MapError(err)
+}
+
+func quantityProblem() error {
+	return fieldProblem("/quantity", "out_of_range", fmt.Sprintf("the quantity must be between 1 and %d", MaxCartQuantity),
+		fmt.Sprintf("la quantità deve essere tra 1 e %d", MaxCartQuantity))
+}
+
+// AddToCart adds quantity units of a service to the cart of the citizen of
+// scope (to those already there). A withdrawn service is a 409 conflict;
+// an unknown one, one not offered in the citizen's municipality or a total
+// quantity out of 1..MaxCartQuantity a *FieldProblem.
+func (a API) AddToCart(ctx context.Context, scope Scope, serviceID int64, quantity int) (CartItem, error) {
+	return a.writeCart(ctx, scope, serviceID, quantity, true)
+}
+
+// SetCartQuantity sets the quantity of a service in the cart (adding it
+// when it is not there yet), with AddToCart's checks.
+func (a API) SetCartQuantity(ctx context.Context, scope Scope, serviceID int64, quantity int) (CartItem, error) {
+	return a.writeCart(ctx, scope, serviceID, quantity, false)
+}
+
+func (a API) writeCart(ctx context.Context, scope Scope, serviceID int64, quantity int, add bool) (CartItem, error) {
+	if quantity < 1 || quantity > MaxCartQuantity {
+		return CartItem{}, quantityProblem()
+	}
+	var item CartItem
+	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
+		sv, err := bookableService(ctx, tx, scope, serviceID)
+		if err != nil {
+			return err
+		}
+		err = tx.QueryRow(ctx, `INSERT INTO cart_items AS ci (user_id, service_id, quantity) VALUES ($1, $2, $3)
+			ON CONFLICT (user_id, service_id) DO UPDATE
+			SET quantity = CASE WHEN $4 THEN ci.quantity + EXCLUDED.quantity ELSE EXCLUDED.quantity END
+			RETURNING quantity, added_at`, scope.UserID, serviceID, quantity, add).Scan(&item.Quantity, &item.AddedAt)
+		var pg interface{ SQLState() string }
+		if errors.As(err, &pg) && pg.SQLState() == "23514" {
+			return quantityProblem()
+		}
+		if err != nil {
+			return err
+		}
+		item.ServiceID, item.Service, item.Available = serviceID, sv, true
+		return nil
+	})
+	if err != nil {
+		return CartItem{}, mapProblem(err)
+	}
+	return item, nil
+}
+
+// RemoveFromCart removes a service from the cart (ErrNotFound when it is
+// not there).
+func (a API) RemoveFromCart(ctx context.Context, scope Scope, serviceID int64) error {
+	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM cart_items WHERE user_id = $1 AND service_id = $2`, scope.UserID, serviceID)
+		if err == nil && tag.RowsAffected() == 0 {
+			return pgx.ErrNoRows
+		}
+		return err
+	})
+	return MapError(err)
+}
+
+// Cart lists the cart of the citizen of scope, oldest first.
+func (a API) Cart(ctx context.Context, scope Scope) ([]CartItem, error) {
+	items := []CartItem{}
+	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT service_id, quantity, added_at FROM cart_items
+			WHERE user_id = $1 ORDER BY added_at, service_id`, scope.UserID)
+		if err != nil {
+			return err
+		}
+		items, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (CartItem, error) {
+			var it CartItem
+			err := r.Scan(&it.ServiceID, &it.Quantity, &it.AddedAt)
+			return it, err
+		})
+		if err != nil {
+			return err
+		}
+		for i := range items {
+			sv, err := bookableService(ctx, tx, scope, items[i].ServiceID)
+			var fp *FieldProblem
+			var ce *ConflictError
+			switch {
+			case err == nil:
+				items[i].Service, items[i].Available = sv, true
+			case errors.As(err, &fp), errors.As(err, &ce):
+				// Withdrawn or no longer offered here: the name as last known.
+				if err := tx.QueryRow(ctx, `SELECT coalesce(cart_service_name($1), '')`, items[i].ServiceID).Scan(&items[i].Service.Name); err != nil {
+					return err
+				}
+				items[i].Service.ID = items[i].ServiceID
+			default:
+				return err
+			}
+		}
+		return nil
+	})
+	return items, MapError(err)
+}
+
+// ServiceVoucher is a citizen's service voucher that can pay for a service.
+type ServiceVoucher struct {
+	ID             string    `json:"id"`
+	Code           string    `json:"code"`
+	FundID         string    `json:"fund_id"`
+	FundName       string    `json:"fund_name"`
+	Categories     []string  `json:"categories"`
+	AvailableCents int64     `json:"available_cents"`
+	ExpiresAt      time.Time `json:"expires_at"`
+}
+
+// eligibleVoucher is the condition on vouchers v joined to funds f for a
+// service of category $2 booked by a citizen living in municipality $3.
+const eligibleVoucher = `v.status = 'active' AND v.expires_at > now() AND f.kind = 'service'
+	AND $2 = ANY(f.service_categories) AND v.municipality_id = $3`
+
+// ServiceVouchers lists the active, unexpired service vouchers of the
+// citizen of scope that can pay for a service of category in their
+// municipality, with their available balance (largest first).
+func (a API) ServiceVouchers(ctx context.Context, scope Scope, category string) ([]ServiceVoucher, error) {
+	out := []ServiceVoucher{}
+	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT v.id::text, v.code, f.id, f.name, f.service_categories,
+				coalesce(acc.balance_cents, 0), v.expires_at
+			FROM vouchers v JOIN funds f ON f.id = v.fund_id
+			LEFT JOIN accounts acc ON acc.id = 'voucher:' || v.id::text
+			WHERE v.holder_id = $1 AND `+eligibleVoucher+`
+			ORDER BY coalesce(acc.balance_cents, 0) DESC, v.expires_at, v.id`, scope.UserID, category, scope.Municipality)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (ServiceVoucher, error) {
+			var v ServiceVoucher
+			err := r.Scan(&v.ID, &v.Code, &v.FundID, &v.FundName, &v.Categories, &v.AvailableCents, &v.ExpiresAt)
+			return v, err
+		})
+		return err
+	})
+	return out, MapError(err)
+}
+
+// Payment modes of a checkout.
+const (
+	PayVoucher = "voucher" // the whole total from a service voucher
+	PayOnline  = "online"  // the whole total online
+	PaySplit   = "split"   // VoucherCents from the voucher, the rest online
+)
+
+// CheckoutInput books one cart item of the citizen of the scope.
+type CheckoutInput struct {
+	BookingID    string // a new uuid, used unless the key was seen before
+	ServiceID    int64
+	ISEEEuro     *int   // the citizen's ISEE for the band price (nil: unknown, list price)
+	Mode         string // PayVoucher, PayOnline or PaySplit
+	VoucherID    string // PayVoucher and PaySplit
+	VoucherCents int64  // PaySplit: 0 < VoucherCents < total
+	// IdempotencyKey, when not empty, makes a retried checkout return the
+	// booking the first one created; RequestHash tells a reuse of the key
+	// for another request (a conflict).
+	IdempotencyKey string
+	RequestHash    string
+	// WorkflowID names the booking's workflow from its id.
+	WorkflowID func(bookingID string) string
+}
+
+// CheckoutResult is the booking a checkout wrote (or found, Replayed).
+type CheckoutResult struct {
+	Booking  BookingView
+	Replayed bool
+}
+
+// SplitSessions spreads the voucher part of a booking over its quantity
+// sessions of unit cents each: the first voucher%quantity sessions take one
+// cent more; each session's online part is the rest of its unit price. The
+// parts sum exactly to voucher and quantity*unit-voucher.
+func SplitSessions(quantity int, unit, voucher int64) (voucherParts, onlineParts []int64) {
+	if quantity <= 0 {
+		return nil, nil
+	}
+	n := int64(quantity)
+	base, extra := voucher/n, voucher%n
+	voucherParts, onlineParts = make([]int64, quantity), make([]int64, quantity)
+	for i := range quantity {
+		v := base
+		if int64(i) < extra {
+			v++
+		}
+		voucherParts[i], onlineParts[i] = v, unit-v
+	}
+	return voucherParts, onlineParts
+}
+
+// Checkout books the cart item of service for the citizen of scope, in one
+// transaction: it prices the item for the citizen's ISEE band, locks and
+// checks the voucher (when one pays), writes the booking and one session
+// per unit with their voucher and online shares, opens the booking's
+// accounts, holds the voucher part (voucher:<v> -> booking:<b>:voucher) and
+// removes the item from the cart. Concurrent checkouts on one voucher are
+// serialised on its row, so they can never overspend it.
+//
+// Refusals: *FieldProblem (422) for the request's fields; ConflictError
+// (409) for an item no longer in the cart, a withdrawn service, an expired
+// voucher, an insufficient balance, or a key reused for another request.
+func (a API) Checkout(ctx context.Context, scope Scope, in CheckoutInput) (CheckoutResult, error) {
+	var res CheckoutResult
+	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
+		if in.IdempotencyKey != "" {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`,
+				fmt.Sprintf("checkout:%d:%s", scope.UserID, in.IdempotencyKey)); err != nil {
+				return err
+			}
+			var id, hash string
+			err := tx.QueryRow(ctx, `SELECT id::text, request_hash FROM bookings WHERE citizen_id = $1 AND idempotency_key = $2`,
+				scope.UserID, in.IdempotencyKey).Scan(&id, &hash)
+			if err == nil {
+				if hash != in.RequestHash {
+					return Conflict("idempotency_key_reused", "this Idempotency-Key was already used for a different checkout")
+				}
+				res.Replayed = true
+				res.Booking, err = BookingTx(ctx, tx, id)
+				return err
+			}
+			if !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
+		}
+		var quantity int
+		err := tx.QueryRow(ctx, `SELECT quantity FROM cart_items WHERE user_id = $1 AND service_id = $2 FOR UPDATE`,
+			scope.UserID, in.ServiceID).Scan(&quantity)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return Conflict("not_in_cart", "the service is not in your cart (already booked, or removed)")
+		}
+		if err != nil {
+			return err
+		}
+		sv, err := bookableService(ctx, tx, scope, in.ServiceID)
+		if err != nil {
+			return err
+		}
+		quote := sv.Quote(scope.Municipality, in.ISEEEuro)
+		basis, err := json.Marshal(quote)
+		if err != nil {
+			return err
+		}
+		total := quote.Cents * int64(quantity)
+		voucherCents, onlineCents, err := paymentParts(in, total)
+		if err != nil {
+			return err
+		}
+		var voucherArg any
+		if voucherCents > 0 {
+			if err := holdable(ctx, tx, scope, in.VoucherID, sv.Category, voucherCents); err != nil {
+				return err
+			}
+			voucherArg = in.VoucherID
+		}
+		status := "requested"
+		if onlineCents > 0 {
+			status = "awaiting_payment"
+		}
+		var key any
+		if in.IdempotencyKey != "" {
+			key = in.IdempotencyKey
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO bookings (id, district_id, municipality_id, citizen_id, service_id, cooperative_id,
+				service_name, category, unit, quantity, unit_price_cents, total_cents, price_basis, voucher_id, voucher_cents,
+				online_cents, status, workflow_id, idempotency_key, request_hash)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+			in.BookingID, scope.District, scope.Municipality, scope.UserID, sv.ID, sv.CooperativeID, sv.Name, sv.Category,
+			sv.Unit, quantity, quote.Cents, total, string(basis), voucherArg, voucherCents, onlineCents, status,
+			in.WorkflowID(in.BookingID), key, in.RequestHash); err != nil {
+			return err
+		}
+		vParts, oParts := SplitSessions(quantity, quote.Cents, voucherCents)
+		if _, err := tx.Exec(ctx, `INSERT INTO booking_sessions (booking_id, seq, voucher_cents, online_cents)
+			SELECT $1, s.seq, s.v, s.o FROM unnest($2::bigint[], $3::bigint[]) WITH ORDINALITY AS s(v, o, seq)`,
+			in.BookingID, vParts, oParts); err != nil {
+			return err
+		}
+		if err := openBookingAccounts(ctx, tx, in.BookingID, sv.District, sv.CooperativeID); err != nil {
+			return err
+		}
+		if voucherCents > 0 {
+			if _, _, err := Transfer(ctx, tx, TransferInput{Key: "hold:" + in.BookingID, From: VoucherAccountID(in.VoucherID),
+				To: BookingVoucherAccountID(in.BookingID), Amount: voucherCents, Kind: TransferHold, VoucherID: in.VoucherID,
+				BookingID: in.BookingID}); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM cart_items WHERE user_id = $1 AND service_id = $2`, scope.UserID, in.ServiceID); err != nil {
+			return err
+		}
+		res.Booking, err = BookingTx(ctx, tx, in.BookingID)
+		return err
+	})
+	if err != nil {
+		return CheckoutResult{}, mapProblem(err)
+	}
+	return res, nil
+}
+
+// paymentParts splits total between the voucher and online as in asks.
+func paymentParts(in CheckoutInput, total int64) (voucher, online int64, err error) {
+	switch in.Mode {
+	case PayOnline:
+		return 0, total, nil
+	case PayVoucher:
+		if in.VoucherID == "" && total > 0 {
+			return 0, 0, fieldProblem("/voucher_id", "required", "choose the voucher to pay with", "scegliere il buono con cui pagare")
+		}
+		return total, 0, nil
+	case PaySplit:
+		if in.VoucherID == "" {
+			return 0, 0, fieldProblem("/voucher_id", "required", "choose the voucher to pay with", "scegliere il buono con cui pagare")
+		}
+		if in.VoucherCents <= 0 || in.VoucherCents >= total {
+			return 0, 0, fieldProblem("/voucher_cents", "out_of_range",
+				fmt.Sprintf("the voucher part must be more than 0 and less than the total (%d cents)", total),
+				fmt.Sprintf("la parte pagata con il buono deve essere maggiore di 0 e minore del totale (%d centesimi)", total))
+		}
+		return in.VoucherCents, total - in.VoucherCents, nil
+	}
+	return 0, 0, fieldProblem("/payment", "invalid", "payment must be voucher, online or split",
+		"payment deve essere voucher, online o split")
+}
+
+// holdable locks the voucher row and checks that it may pay cents for a
+// service of category booked by the citizen of scope.
+func holdable(ctx context.Context, tx pgx.Tx, scope Scope, voucherID, category string, cents int64) error {
+	var (
+		holder             int64
+		status, mun, kind  string
+		expiresAt, now     time.Time
+		categories         []string
+		fundDistrict, fund string
+	)
+	if _, err := uuid.Parse(voucherID); err != nil {
+		return fieldProblem("/voucher_id", "unknown", "this is not one of your vouchers", "questo non è uno dei tuoi buoni")
+	}
+	// Row-level security shows a citizen their own vouchers only.
+	err := tx.QueryRow(ctx, `SELECT v.holder_id, v.status, v.municipality_id, v.expires_at, f.kind, f.service_categories,
+			f.district_id, f.id, now()
+		FROM vouchers v JOIN funds f ON f.id = v.fund_id WHERE v.id = $1 FOR UPDATE OF v`, voucherID).
+		Scan(&holder, &status, &mun, &expiresAt, &kind, &categories, &fundDistrict, &fund, &now)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && holder != scope.UserID) {
+		return fieldProblem("/voucher_id", "unknown", "this is not one of your vouchers", "questo non è uno dei tuoi buoni")
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case kind != "service":
+		return fieldProblem("/voucher_id", "not_a_service_voucher", "this voucher cannot pay for services (it is spent at shops)",
+			"questo buono non può pagare servizi (si spende nei negozi)")
+	case !slices.Contains(categories, category):
+		return fieldProblem("/voucher_id", "wrong_category", "this voucher cannot pay for services of this category",
+			"questo buono non può pagare servizi di questa categoria")
+	case mun != scope.Municipality:
+		return fieldProblem("/voucher_id", "other_municipality", "this voucher was awarded by another municipality",
+			"questo buono è stato assegnato da un altro comune")
+	case status != "active" || !now.Before(expiresAt):
+		return Conflict("voucher_expired", "the voucher has expired")
+	}
+	available, err := Balance(ctx, tx, VoucherAccountID(voucherID))
+	if err != nil {
+		return err
+	}
+	if available < cents {
+		return Conflict("insufficient_balance", fmt.Sprintf("the voucher has %d cents available, the voucher part is %d", available, cents))
+	}
+	return nil
+}
+
+// openBookingAccounts opens the accounts a booking's money can move
+// through (see ledger.go).
+func openBookingAccounts(ctx context.Context, tx pgx.Tx, bookingID, district, cooperative string) error {
+	for _, acc := range []struct {
+		id, kind string
+		negative bool
+	}{
+		{BookingVoucherAccountID(bookingID), AccountBookingVoucher, false},
+		{BookingOnlineAccountID(bookingID), AccountBookingOnline, false},
+		{PaymentsAccountID(district), AccountPayments, true},
+		{CooperativeAccountID(cooperative), AccountCooperative, false},
+		{CooperativeOnlineAccountID(cooperative), AccountCooperativeOnline, false},
+	} {
+		if err := EnsureAccount(ctx, tx, acc.id, district, acc.kind, acc.negative); err != nil {
+			return err
+		}
+	}
+	return nil
+}
