@@ -316,7 +316,7 @@ func TestAwardAboveTheRemainingBudget(t *testing.T) {
 	s := newStack(t)
 	ctx := context.Background()
 	fundID := ""
-	if err := s.st.Pool.QueryRow(ctx, `SELECT id FROM funds WHERE municipality_id = 'tradate'`).Scan(&fundID); err != nil {
+	if err := s.st.Pool.QueryRow(ctx, `SELECT id FROM funds WHERE municipality_id = 'tradate' AND kind = 'food'`).Scan(&fundID); err != nil {
 		t.Fatal(err)
 	}
 	// Leave EUR 100 in the fund: the rest goes back to the municipality.
