@@ -119,14 +119,21 @@ func TestServiceVoucherJourney(t *testing.T) {
 	p = cz.get("/vouchers/" + v.ID)
 	expectPage(t, p, http.StatusOK, "Buono servizi", "Cosa puoi pagare con questo buono",
 		`href="/services?category=childcare"`, `href="/services?category=silvercare"`, `href="/services?category=familycare"`)
-	if strings.Contains(p.body, "Mostra il codice o il QR code all&#39;esercente") {
-		t.Error("the service voucher page tells the citizen to show it to a merchant")
+	if strings.Contains(p.body, "Mostra il codice o il QR code all&#39;esercente") || strings.Contains(p.body, "/pdf") {
+		t.Error("the service voucher page tells the citizen to show it to a merchant, or offers the shop's PDF")
+	}
+	if st := cz.get("/vouchers/" + v.ID + "/pdf").status; st != http.StatusNotFound {
+		t.Errorf("service voucher PDF: %d, want 404", st)
 	}
 	expectPage(t, cz.get("/me"), http.StatusOK, "Buono servizi")
 
-	// Funds pages and JSON show kind and categories.
+	// The social worker reads the application with its own labels.
 	op := e.browser()
 	op.login("operatore.tradate")
+	expectPage(t, op.get("/cases/"+c.ID), http.StatusOK, "Descrizione del bisogno", "Assistenza agli anziani (SilverCare)",
+		"Anziani (65 anni e più)")
+
+	// Funds pages and JSON show kind and categories.
 	p = op.get("/funds")
 	expectPage(t, p, http.StatusOK, "Buono servizi: catalogo", "SilverCare", "Buoni spesa: esercizi convenzionati")
 	var funds list[struct {

@@ -336,11 +336,15 @@ func (s *server) voucherQR(c *gin.Context) error {
 	return nil
 }
 
-// voucherPDF serves the printable voucher.
+// voucherPDF serves the printable voucher (food vouchers: a service
+// voucher is spent in the catalogue, not shown at a shop).
 func (s *server) voucherPDF(c *gin.Context) error {
 	v, err := s.ownVoucher(c)
 	if err != nil {
 		return err
+	}
+	if v.Kind == store.FundKindService {
+		return notFound("voucher")
 	}
 	user := currentUser(c)
 	pv := voucherpdf.Voucher{
