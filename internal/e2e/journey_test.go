@@ -220,7 +220,7 @@ func TestFoodVoucherJourney(t *testing.T) {
 	}
 	var tradate *fund
 	for _, f := range listOf[fund](t, funds) {
-		if strings.Contains(f.ID, "tradate") {
+		if strings.HasPrefix(f.ID, "buoni-spesa-tradate") { // not the service-voucher fund
 			f := f
 			tradate = &f
 		}

@@ -115,5 +115,13 @@ func TestWebServiceVoucher(t *testing.T) {
 	}
 	assertText(t, p, "SilverCare")
 	p.Axe()
+
+	// English second: the personal area and the voucher.
+	p.Navigate("/lang/en?next=/me")
+	assertText(t, p, "Your ISEE", "Service voucher", "from your profile")
+	p.Axe()
+	p.ClickAndWait(`main a[href^="/vouchers/"]`)
+	assertText(t, p, "Kind of voucher", "What this voucher pays for", "See the services: SilverCare")
+	p.Axe()
 	assertCleanConsole(t, nil, p)
 }
