@@ -166,6 +166,7 @@ func newEngine(d Deps) *gin.Engine {
 	s.registerSocialPointsAPI(v1, authed)
 	s.registerCatalogueAPI(v1, authed)
 	s.registerCheckoutAPI(v1, authed)
+	s.registerServiceVoucherAPI(authed)
 
 	// The web portal: HTML pages on the same engine (web_*.go).
 	s.registerWeb(r)

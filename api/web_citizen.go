@@ -99,9 +99,14 @@ func (s *server) registerCitizenPages(p *pageRouter) {
 type meData struct {
 	Cases    []store.CaseSummary
 	Vouchers []store.VoucherView
+	ISEE     iseeSection
 }
 
-func (s *server) mePage(c *gin.Context) error {
+func (s *server) mePage(c *gin.Context) error { return s.renderMe(c, http.StatusOK, nil, "") }
+
+// renderMe renders the personal area; typedISEE and iseeErr are the ISEE
+// form's value and problem after a refused submission (nil, "" otherwise).
+func (s *server) renderMe(c *gin.Context, status int, typedISEE *string, iseeErr string) error {
 	ctx := c.Request.Context()
 	scope := currentUser(c).Scope()
 	cases, _, err := s.api.Cases(ctx, scope, store.CaseFilter{Limit: 200})
@@ -112,7 +117,15 @@ func (s *server) mePage(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	s.render(c, http.StatusOK, "me", view{Title: s.t(c, "me.title"), Nav: "me", Data: meData{Cases: cases, Vouchers: vouchers}})
+	isee, err := s.iseeSectionFor(c, typedISEE, iseeErr)
+	if err != nil {
+		return err
+	}
+	v := view{Title: s.t(c, "me.title"), Nav: "me", Data: meData{Cases: cases, Vouchers: vouchers, ISEE: isee}}
+	if iseeErr != "" {
+		v.Errors = []summaryItem{{Href: "#" + isee.Field.FieldID(), Text: isee.Field.Label + ": " + iseeErr}}
+	}
+	s.render(c, status, "me", v)
 	return nil
 }
 
@@ -265,10 +278,11 @@ func (s *server) ownVoucher(c *gin.Context) (store.VoucherView, error) {
 
 // voucherData is the voucher page's data.
 type voucherData struct {
-	Voucher store.VoucherView
-	Moves   []citizenMove
-	QRURL   string
-	PDFURL  string
+	Voucher    store.VoucherView
+	Moves      []citizenMove
+	QRURL      string
+	PDFURL     string
+	Categories []crumb // a service voucher's categories, linked to the catalogue
 }
 
 // citizenMove is a voucher movement in plain language.
@@ -285,7 +299,7 @@ func (s *server) voucherPage(c *gin.Context) error {
 	}
 	lang := pageLang(c)
 	base := "/vouchers/" + url.PathEscape(v.ID)
-	d := voucherData{Voucher: v, QRURL: base + "/qr.png", PDFURL: base + "/pdf"}
+	d := voucherData{Voucher: v, QRURL: base + "/qr.png", PDFURL: base + "/pdf", Categories: s.serviceCategoryLinks(c, v)}
 	for _, m := range v.Movements {
 		mv := citizenMove{At: formatDateTime(lang, m.At), Text: translate(lang, "move."+m.Kind)}
 		if !hasMessage("move." + m.Kind) {
@@ -322,11 +336,15 @@ func (s *server) voucherQR(c *gin.Context) error {
 	return nil
 }
 
-// voucherPDF serves the printable voucher.
+// voucherPDF serves the printable voucher (food vouchers: a service
+// voucher is spent in the catalogue, not shown at a shop).
 func (s *server) voucherPDF(c *gin.Context) error {
 	v, err := s.ownVoucher(c)
 	if err != nil {
 		return err
+	}
+	if v.Kind == store.FundKindService {
+		return notFound("voucher")
 	}
 	user := currentUser(c)
 	pv := voucherpdf.Voucher{

@@ -242,14 +242,19 @@ func TestWebStaffTillSearchFunds(t *testing.T) {
 	r = e.do("GET", "/api/v1/funds", "operatore.tradate", nil)
 	var funds struct {
 		Items []struct {
+			Kind                                      string
 			BudgetCents, AwardedCents, AvailableCents int64
 		} `json:"items"`
 	}
 	r.json(t, &funds)
-	if len(funds.Items) != 1 {
+	if len(funds.Items) != 2 { // food and service
 		t.Fatalf("funds %s", r.body)
 	}
-	for _, cents := range []int64{funds.Items[0].BudgetCents, funds.Items[0].AwardedCents, funds.Items[0].AvailableCents} {
+	food := funds.Items[0]
+	if food.Kind != "food" {
+		food = funds.Items[1]
+	}
+	for _, cents := range []int64{food.BudgetCents, food.AwardedCents, food.AvailableCents} {
 		if !strings.Contains(p.body, euroIT(cents)) {
 			t.Errorf("funds page lacks %s", euroIT(cents))
 		}

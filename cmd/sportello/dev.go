@@ -115,7 +115,7 @@ func runDev(ctx context.Context, cfg config, logger *slog.Logger, args []string)
 		return err
 	}
 	defer st.Close()
-	if err := seed.Run(ctx, st, seed.Options{Demo: true}); err != nil {
+	if err := seed.Run(ctx, st, seed.Options{Demo: true, DemoVouchers: true}); err != nil {
 		return err
 	}
 

@@ -123,7 +123,7 @@ func runSeed(ctx context.Context, cfg config, logger *slog.Logger, args []string
 		return err
 	}
 	defer st.Close()
-	if err := seed.Run(ctx, st, seed.Options{Demo: *demo}); err != nil {
+	if err := seed.Run(ctx, st, seed.Options{Demo: *demo, DemoVouchers: *demo}); err != nil {
 		return err
 	}
 	logger.Info("database seeded", "demo", *demo)

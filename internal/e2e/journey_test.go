@@ -220,7 +220,7 @@ func TestFoodVoucherJourney(t *testing.T) {
 	}
 	var tradate *fund
 	for _, f := range listOf[fund](t, funds) {
-		if strings.Contains(f.ID, "tradate") {
+		if strings.HasPrefix(f.ID, "buoni-spesa-tradate") { // not the service-voucher fund
 			f := f
 			tradate = &f
 		}
@@ -316,7 +316,7 @@ func TestAwardAboveTheRemainingBudget(t *testing.T) {
 	s := newStack(t)
 	ctx := context.Background()
 	fundID := ""
-	if err := s.st.Pool.QueryRow(ctx, `SELECT id FROM funds WHERE municipality_id = 'tradate'`).Scan(&fundID); err != nil {
+	if err := s.st.Pool.QueryRow(ctx, `SELECT id FROM funds WHERE municipality_id = 'tradate' AND kind = 'food'`).Scan(&fundID); err != nil {
 		t.Fatal(err)
 	}
 	// Leave EUR 100 in the fund: the rest goes back to the municipality.

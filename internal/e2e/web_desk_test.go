@@ -82,7 +82,7 @@ func TestWebDeskRegisterFileActivateAndContact(t *testing.T) {
 	citizenPage := op.Path()
 	assertText(t, op, "In attesa di attivazione", "Codice di attivazione valido fino al")
 	op.Axe()
-	op.Follow("Domanda: ")
+	op.Follow("Domanda: Domanda di buoni spesa")
 	assertStep(t, op, 1, "Informativa")
 	assertText(t, op, "per conto di Luca Colombo", "consenso")
 	op.Axe()

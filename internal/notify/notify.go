@@ -15,7 +15,8 @@
 //	KindInformationRequested  question, reply_by
 //	KindApproved              amount_cents
 //	KindRejected              reason
-//	KindVoucherReady          amount_cents, expires_at
+//	KindVoucherReady          amount_cents, expires_at; fund_kind (optional:
+//	                          food, the default, or service)
 //	KindTrancheReleased       amount_cents, available_cents, expires_at
 //	KindVoucherExpiring       available_cents, expires_at
 //	KindWithdrawn             (nothing more)
@@ -165,6 +166,9 @@ func Render(kind, lang string, data map[string]any) (Message, error) {
 		path = "/" + path
 	}
 	d["link"] = strings.TrimRight(portal, "/") + path
+	if _, ok := d["fund_kind"]; !ok {
+		d["fund_kind"] = "food"
+	}
 	d["lang"] = lang
 	d["staff"] = isStaffKind(kind)
 

@@ -28,6 +28,9 @@ type Options struct {
 	// Now dates the funds (zero: the current time). Funds open at the start
 	// of Now's day in Europe/Rome.
 	Now time.Time
+	// DemoVouchers (with Demo) also gives cittadino.tradate an active
+	// service voucher (service_funds.go), after the rest is committed.
+	DemoVouchers bool
 }
 
 // Fund parameters of the food-voucher funds.
@@ -99,13 +102,16 @@ func Run(ctx context.Context, st *store.Store, opts Options) error {
 		}
 	}
 
-	return st.InTx(ctx, store.System, func(tx pgx.Tx) error {
+	err = st.InTx(ctx, store.System, func(tx pgx.Tx) error {
 		for _, d := range Districts() {
 			if err := upsertDistrict(ctx, tx, d); err != nil {
 				return err
 			}
 			for _, m := range d.Municipalities {
 				if err := ensureFund(ctx, tx, d, m, opens); err != nil {
+					return err
+				}
+				if err := ensureServiceFund(ctx, tx, d, m, opens); err != nil {
 					return err
 				}
 			}
@@ -147,6 +153,10 @@ func Run(ctx context.Context, st *store.Store, opts Options) error {
 		}
 		return nil
 	})
+	if err != nil || !opts.Demo || !opts.DemoVouchers {
+		return err
+	}
+	return seedDemoServiceVoucher(ctx, st, now)
 }
 
 func upsertDistrict(ctx context.Context, tx pgx.Tx, d District) error {

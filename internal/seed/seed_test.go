@@ -131,7 +131,7 @@ func TestRunIsIdempotent(t *testing.T) {
 	wantMunicipalities, wantFunds := 0, 0
 	for _, d := range Districts() {
 		wantMunicipalities += len(d.Municipalities)
-		wantFunds += len(d.Municipalities)
+		wantFunds += 2 * len(d.Municipalities) // a food and a service fund each
 	}
 	if first.counts["districts"] != 2 || first.counts["municipalities"] != wantMunicipalities || first.counts["funds"] != wantFunds {
 		t.Errorf("counts = %v", first.counts)
@@ -156,6 +156,14 @@ func TestRunIsIdempotent(t *testing.T) {
 				t.Errorf("fund %s holds %d, want %d", id, b, want)
 			}
 			total += b
+			sb, err := store.Balance(ctx, st.Pool, store.FundAccountID(ServiceFundID(m.ID, 2026)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := ServiceBudgetCents(m.Residents); sb != want {
+				t.Errorf("service fund of %s holds %d, want %d", m.ID, sb, want)
+			}
+			total += sb
 		}
 		if b, _ := store.Balance(ctx, st.Pool, store.FundingAccountID(d.ID)); b != -total {
 			t.Errorf("funding account of %s = %d, want %d", d.ID, b, -total)

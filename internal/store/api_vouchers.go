@@ -22,6 +22,8 @@ type VoucherView struct {
 	Status         string            `json:"status"`
 	ExpiresAt      time.Time         `json:"expires_at"`
 	CreatedAt      time.Time         `json:"created_at"`
+	Kind           string            `json:"kind"`       // its fund's: food (merchants) or service (catalogue)
+	Categories     []string          `json:"categories"` // service: the catalogue categories it pays for
 	Movements      []VoucherMovement `json:"movements,omitempty"`
 }
 
@@ -48,15 +50,17 @@ const voucherSelect = `SELECT v.id::text, v.code, v.case_id, v.fund_id, v.munici
 		coalesce(av.balance_cents, 0), coalesce(pe.balance_cents, 0),
 		coalesce((SELECT sum(t.amount_cents) FROM transfers t
 			WHERE t.from_account = 'voucher:' || v.id::text AND t.kind = 'redemption'), 0)::bigint,
-		v.status, v.expires_at, v.created_at
+		v.status, v.expires_at, v.created_at, f.kind, f.service_categories
 	FROM vouchers v
+	JOIN funds f ON f.id = v.fund_id
 	LEFT JOIN accounts av ON av.id = 'voucher:' || v.id::text
 	LEFT JOIN accounts pe ON pe.id = 'voucher:' || v.id::text || ':pending'`
 
 func scanVoucher(row pgx.Row, extra ...any) (VoucherView, error) {
 	var v VoucherView
 	dest := append([]any{&v.ID, &v.Code, &v.CaseID, &v.FundID, &v.Municipality, &v.AmountCents,
-		&v.AvailableCents, &v.PendingCents, &v.RedeemedCents, &v.Status, &v.ExpiresAt, &v.CreatedAt}, extra...)
+		&v.AvailableCents, &v.PendingCents, &v.RedeemedCents, &v.Status, &v.ExpiresAt, &v.CreatedAt,
+		&v.Kind, &v.Categories}, extra...)
 	err := row.Scan(dest...)
 	return v, err
 }
@@ -194,6 +198,8 @@ type FundView struct {
 	ID                 string    `json:"id"`
 	Name               string    `json:"name"`
 	Form               string    `json:"form"`
+	Kind               string    `json:"kind"`
+	Categories         []string  `json:"categories"`
 	Municipality       string    `json:"municipality"`
 	MunicipalityName   string    `json:"municipality_name"`
 	OpensAt            time.Time `json:"opens_at"`
@@ -212,7 +218,7 @@ type FundView struct {
 func (a API) Funds(ctx context.Context, scope Scope, municipality string) ([]FundView, error) {
 	list := []FundView{}
 	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT f.id, f.name, f.form_id, f.municipality_id, mu.name,
+		rows, err := tx.Query(ctx, `SELECT f.id, f.name, f.form_id, f.kind, f.service_categories, f.municipality_id, mu.name,
 				f.opens_at, f.closes_at, f.expires_at, f.isee_threshold_cents,
 				coalesce((SELECT sum(amount_cents) FROM transfers WHERE to_account = 'fund:' || f.id AND kind = 'funding'), 0)::bigint,
 				coalesce((SELECT sum(amount_cents) FROM transfers WHERE from_account = 'fund:' || f.id AND kind = 'award'), 0)::bigint,
@@ -229,7 +235,7 @@ func (a API) Funds(ctx context.Context, scope Scope, municipality string) ([]Fun
 		defer rows.Close()
 		for rows.Next() {
 			var f FundView
-			if err := rows.Scan(&f.ID, &f.Name, &f.Form, &f.Municipality, &f.MunicipalityName,
+			if err := rows.Scan(&f.ID, &f.Name, &f.Form, &f.Kind, &f.Categories, &f.Municipality, &f.MunicipalityName,
 				&f.OpensAt, &f.ClosesAt, &f.ExpiresAt, &f.IseeThresholdCents,
 				&f.BudgetCents, &f.AwardedCents, &f.ReleasedCents, &f.RedeemedCents, &f.ReturnedCents,
 				&f.AvailableCents); err != nil {

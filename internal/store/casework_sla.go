@@ -179,15 +179,16 @@ var ErrNoRecipient = errors.New("no recipient")
 func (s *Store) NotificationFacts(ctx context.Context, caseID string) (map[string]any, error) {
 	facts := map[string]any{"case_number": caseID}
 	err := s.InTx(ctx, System, func(tx pgx.Tx) error {
-		var benefit, municipality, applicant string
+		var benefit, municipality, applicant, kind string
 		var submitted time.Time
 		if err := tx.QueryRow(ctx, `SELECT f.name, m.name, c.created_at,
-				trim(coalesce(c.data->'applicant'->>'first_name', '') || ' ' || coalesce(c.data->'applicant'->>'last_name', ''))
+				trim(coalesce(c.data->'applicant'->>'first_name', '') || ' ' || coalesce(c.data->'applicant'->>'last_name', '')), f.kind
 			FROM cases c JOIN funds f ON f.id = c.fund_id JOIN municipalities m ON m.id = c.municipality_id
-			WHERE c.id = $1`, caseID).Scan(&benefit, &municipality, &submitted, &applicant); err != nil {
+			WHERE c.id = $1`, caseID).Scan(&benefit, &municipality, &submitted, &applicant, &kind); err != nil {
 			return err
 		}
 		facts["benefit"], facts["municipality"], facts["submitted_at"], facts["applicant"] = benefit, municipality, submitted, applicant
+		facts["fund_kind"] = kind
 		var voucherID string
 		var expires time.Time
 		err := tx.QueryRow(ctx, `SELECT id::text, expires_at FROM vouchers WHERE case_id = $1`, caseID).Scan(&voucherID, &expires)

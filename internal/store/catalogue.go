@@ -406,8 +406,9 @@ type CitizenISEE struct {
 	CaseID string `json:"case_id,omitempty"`
 }
 
-// CitizenISEE returns the ISEE declared on the citizen's latest application
-// that states one, else the one declared in their profile; ok is false when
+// CitizenISEE returns the citizen's newest ISEE declaration: the one in
+// their profile when they updated it after their latest application that
+// states one, else that application's, else the profile's; ok is false when
 // neither is known.
 func (a API) CitizenISEE(ctx context.Context, scope Scope, userID int64) (CitizenISEE, bool, error) {
 	var (
@@ -415,22 +416,27 @@ func (a API) CitizenISEE(ctx context.Context, scope Scope, userID int64) (Citize
 		ok  bool
 	)
 	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
-		var euro *float64
-		err := tx.QueryRow(ctx, `SELECT id, (data->>'isee_euro')::numeric FROM cases
+		var (
+			euro      *float64
+			filedAt   time.Time
+			profile   *int
+			profileAt *time.Time
+		)
+		err := tx.QueryRow(ctx, `SELECT id, (data->>'isee_euro')::numeric, created_at FROM cases
 			WHERE applicant_id = $1 AND jsonb_typeof(data->'isee_euro') = 'number'
-			ORDER BY created_at DESC, id DESC LIMIT 1`, userID).Scan(&out.CaseID, &euro)
-		if err == nil && euro != nil {
-			out.Euro, out.Source, ok = int(*euro), "application", true
-			return nil
-		}
+			ORDER BY created_at DESC, id DESC LIMIT 1`, userID).Scan(&out.CaseID, &euro, &filedAt)
 		if err != nil && err != pgx.ErrNoRows {
 			return err
 		}
-		out.CaseID = ""
-		var profile *int
-		if err := tx.QueryRow(ctx, `SELECT isee_euro FROM users WHERE id = $1`, userID).Scan(&profile); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT isee_euro, isee_updated_at FROM users WHERE id = $1`, userID).Scan(&profile, &profileAt); err != nil {
 			return err
 		}
+		newerProfile := profile != nil && profileAt != nil && !profileAt.Before(filedAt)
+		if euro != nil && !newerProfile {
+			out.Euro, out.Source, ok = int(*euro), "application", true
+			return nil
+		}
+		out.CaseID = ""
 		if profile != nil {
 			out.Euro, out.Source, ok = *profile, "profile", true
 		}

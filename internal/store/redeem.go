@@ -54,13 +54,18 @@ func (s *Store) Redeem(ctx context.Context, scope Scope, in RedeemInput) (Redeem
 			}
 		}
 		var (
-			voucherID, fundID, status string
-			expiresAt                 time.Time
+			voucherID, fundID, status, kind, categories string
+			expiresAt                                   time.Time
 		)
-		err := tx.QueryRow(ctx, `SELECT id::text, fund_id, status, expires_at FROM vouchers WHERE code = $1 FOR UPDATE`, NormalizeVoucherCode(in.Code)).
-			Scan(&voucherID, &fundID, &status, &expiresAt)
+		err := tx.QueryRow(ctx, `SELECT v.id::text, v.fund_id, v.status, v.expires_at, f.kind, array_to_string(f.service_categories, ', ')
+			FROM vouchers v JOIN funds f ON f.id = v.fund_id WHERE v.code = $1 FOR UPDATE OF v`, NormalizeVoucherCode(in.Code)).
+			Scan(&voucherID, &fundID, &status, &expiresAt, &kind, &categories)
 		if err != nil {
 			return err
+		}
+		if kind == FundKindService {
+			return Conflict(ErrCodeServiceVoucher, "this is a service voucher: it pays only for services of the catalogue ("+
+				categories+"), not at shops")
 		}
 		var now time.Time
 		if err := tx.QueryRow(ctx, `SELECT now()`).Scan(&now); err != nil {

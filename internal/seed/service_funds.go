@@ -1,0 +1,168 @@
+package seed
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"sportello/forms"
+	"sportello/internal/store"
+)
+
+// Service-voucher funds (issue 5): one per municipality, for the
+// "buono-servizi" form, paying for services of the catalogue in the
+// categories of social care a municipal welfare office funds: childcare,
+// care for the elderly and family support. YouCare (sport, culture, free
+// time) and House&PetCare (chores, pets) are left to the citizen's own money
+// or a company's welfare plan.
+const (
+	ServiceEuroPerResident    = 2
+	ServiceISEEThresholdCents = 20_000_00
+	// A household gets EUR 300, EUR 50 more per other member and per minor,
+	// at most EUR 600, released at once; the voucher lasts a year.
+	serviceVoucherRule     = `{"base_cents":30000,"per_extra_member_cents":5000,"per_minor_cents":5000,"max_cents":60000}`
+	serviceVoucherTranches = `[{"percent":100,"after_days":0}]`
+	ServiceFundExpiryDays  = 365
+	serviceFundIDPrefix    = "buono-servizi-"
+	serviceFundNamePrefix  = "Buono servizi "
+)
+
+// ServiceFundCategories are the catalogue categories service vouchers pay for.
+func ServiceFundCategories() []string { return []string{"childcare", "silvercare", "familycare"} }
+
+// ServiceFundID is the id of a municipality's service-voucher fund for a year.
+func ServiceFundID(municipality string, year int) string {
+	return fmt.Sprintf("%s%s-%d", serviceFundIDPrefix, municipality, year)
+}
+
+// ServiceBudgetCents is a municipality's service-voucher budget: two thirds
+// of its food budget (about EUR 2 per resident instead of 3), at least
+// EUR 5,000.
+func ServiceBudgetCents(residents int) int64 {
+	return max(BudgetCents(residents)*ServiceEuroPerResident/EuroPerResident, MinBudgetCents)
+}
+
+// ensureServiceFund creates a municipality's service-voucher fund for the
+// year of opens and funds it from the district's funding account, as
+// ensureFund does for food. A fund already present is left as it is.
+func ensureServiceFund(ctx context.Context, tx pgx.Tx, d District, m Municipality, opens time.Time) error {
+	id := ServiceFundID(m.ID, opens.Year())
+	var created string
+	err := tx.QueryRow(ctx, `INSERT INTO funds (id, district_id, municipality_id, form_id, kind, service_categories, name,
+			isee_threshold_cents, rule, tranches, review_working_days, opens_at, closes_at, expires_at,
+			four_eyes_above_cents, info_reply_working_days)
+		VALUES ($1, $2, $3, $4, 'service', $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $14, $15)
+		ON CONFLICT (id) DO NOTHING RETURNING id`,
+		id, d.ID, m.ID, forms.ServiceVoucherForm, ServiceFundCategories(),
+		fmt.Sprintf("%s%d - %s", serviceFundNamePrefix, opens.Year(), m.Name),
+		int64(ServiceISEEThresholdCents), serviceVoucherRule, serviceVoucherTranches, ReviewWorkingDays,
+		opens, opens.AddDate(0, 0, FundOpenDays), opens.AddDate(0, 0, ServiceFundExpiryDays),
+		int64(FourEyesAboveCents), InfoReplyWorkingDays).Scan(&created)
+	if err == pgx.ErrNoRows {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("seed: fund %s: %w", id, err)
+	}
+	if err := store.EnsureAccount(ctx, tx, store.FundAccountID(id), d.ID, store.AccountFund, false); err != nil {
+		return fmt.Errorf("seed: account of fund %s: %w", id, err)
+	}
+	if _, _, err := store.Transfer(ctx, tx, store.TransferInput{Key: fundingKeyPrefix + id,
+		From: store.FundingAccountID(d.ID), To: store.FundAccountID(id), Amount: ServiceBudgetCents(m.Residents),
+		Kind: store.TransferFunding, FundID: id}); err != nil {
+		return fmt.Errorf("seed: fund %s: %w", id, err)
+	}
+	return nil
+}
+
+// The demo service voucher of cittadino.tradate.
+const (
+	DemoServiceVoucherHolder = "cittadino.tradate"
+	DemoServiceVoucherCents  = 300_00
+	DemoServiceVoucherISEE   = 8500
+	demoServiceVoucherKey    = "seed:demo-service-voucher"
+	demoServiceVoucherActor  = "operatore.tradate"
+)
+
+// seedDemoServiceVoucher gives cittadino.tradate an active service voucher
+// through the path a real one takes: the application (store.CreateCase, as
+// the citizen), its review task, the award from the municipality's service
+// fund and the release of its single tranche, each an idempotent store
+// step (idempotency key, deterministic task id, award per case, transfer
+// keys), so the ledger stays balanced and a second run adds nothing. No
+// case workflow runs for it: the voucher stays active until the demo data
+// is reset.
+func seedDemoServiceVoucher(ctx context.Context, st *store.Store, now time.Time) error {
+	var (
+		u     DemoUser
+		found bool
+	)
+	for _, du := range DemoUsers() {
+		if du.Username == DemoServiceVoucherHolder {
+			u, found = du, true
+		}
+	}
+	var birth time.Time
+	for _, r := range Residents() {
+		if r.TaxCode() == u.TaxCode {
+			birth = r.Born
+		}
+	}
+	var citizenID, operatorID int64
+	err := st.Pool.QueryRow(ctx, `SELECT (SELECT id FROM users WHERE username = $1), (SELECT id FROM users WHERE username = $2)`,
+		u.Username, demoServiceVoucherActor).Scan(&citizenID, &operatorID)
+	if !found || err != nil {
+		return fmt.Errorf("seed: demo service voucher: holder %q: %v", DemoServiceVoucherHolder, err)
+	}
+	first, last := splitName(u.DisplayName)
+	data, err := json.Marshal(map[string]any{
+		"applicant": map[string]any{"first_name": first, "last_name": last, "tax_code": u.TaxCode,
+			"birth_date": birth.Format(time.DateOnly), "email": u.Email},
+		"residence": map[string]any{"municipality": u.Municipality, "address": "Via Roma 1"},
+		"household": map[string]any{"members": 2, "minors": 0, "elderly": 1, "disabled": 0},
+		"isee_euro": DemoServiceVoucherISEE,
+		"support": map[string]any{"childcare": false, "silvercare": true, "familycare": true,
+			"situation": "Vivo con mia madre di 82 anni, non più autosufficiente: servono assistenza a domicilio e un aiuto per me che la accudisco."},
+		"declarations": map[string]any{"truthful": true, "no_double_funding": true, "share_with_provider": true, "privacy": true},
+	})
+	if err != nil {
+		return err
+	}
+	citizen := store.Scope{Kind: "citizen", District: u.District, Municipality: u.Municipality, UserID: citizenID}
+	created, err := st.API().CreateCase(ctx, citizen, store.NewCase{Prefix: "BSV", FormID: forms.ServiceVoucherForm,
+		FormVersion: 1, Data: data, Municipality: u.Municipality, TaxCode: u.TaxCode, IdempotencyKey: demoServiceVoucherKey,
+		RequestHash: demoServiceVoucherKey, Actor: u.Username, Now: now})
+	if err != nil {
+		return fmt.Errorf("seed: demo service voucher: application: %w", err)
+	}
+	taskID := uuid.NewSHA1(uuid.NameSpaceURL, []byte("sportello:seed-task:"+created.ID)).String()
+	if err := st.OpenTask(ctx, store.OpenTaskInput{TaskID: taskID, CaseID: created.ID, Round: 1,
+		DueAt: now.AddDate(0, 0, ReviewWorkingDays), At: now}); err != nil {
+		return fmt.Errorf("seed: demo service voucher: task: %w", err)
+	}
+	award, err := st.Award(ctx, store.AwardInput{AmountCents: DemoServiceVoucherCents, DecisionInput: store.DecisionInput{
+		TaskID: taskID, CaseID: created.ID, ActorID: operatorID, Actor: demoServiceVoucherActor,
+		Reason: "Dati di dimostrazione / demo data", At: now}})
+	if err != nil {
+		return fmt.Errorf("seed: demo service voucher: award: %w", err)
+	}
+	if err := st.ReleaseTranche(ctx, store.TrancheInput{CaseID: created.ID, VoucherID: award.VoucherID,
+		AmountCents: DemoServiceVoucherCents, At: now}); err != nil {
+		return fmt.Errorf("seed: demo service voucher: release: %w", err)
+	}
+	return nil
+}
+
+// splitName splits "Maria Rossi" into first and last name.
+func splitName(display string) (string, string) {
+	for i := range display {
+		if display[i] == ' ' {
+			return display[:i], display[i+1:]
+		}
+	}
+	return display, ""
+}
