@@ -188,8 +188,8 @@ func unbilled(ctx context.Context, tx pgx.Tx, in PrepareInvoiceInput) ([]Invoice
 	)
 	if in.Kind == InvoiceCooperative {
 		rows, err = tx.Query(ctx, `SELECT s.id::text, s.voucher_cents, s.confirmed_at,
-				format('Prenotazione n. %s, %s: unità %s di %s', b.number, sv.name, s.seq, b.quantity)
-			FROM booking_sessions s JOIN bookings b ON b.id = s.booking_id JOIN services sv ON sv.id = b.service_id
+				format('Prenotazione n. %s, %s: unità %s di %s', b.number, b.service_name, s.seq, b.quantity)
+			FROM booking_sessions s JOIN bookings b ON b.id = s.booking_id
 			WHERE s.cooperative_id = $1 AND b.municipality_id = $2 AND s.status = 'confirmed' AND s.voucher_cents > 0
 			  AND s.confirmed_at < $3 AND NOT EXISTS (SELECT 1 FROM invoice_lines l WHERE l.session_id = s.id)
 			ORDER BY s.confirmed_at, s.id`, in.PayeeID, in.Municipality, in.PeriodEnd)
