@@ -31,7 +31,9 @@ var BillingSchedule = client.ScheduleSpec{
 // cooperative and municipality it serves and per merchant, each starting
 // the Billing workflow monthly. Running it again changes nothing but the
 // spec and the action, which it sets to the current ones. It returns the
-// number of schedules.
+// number of schedules. Runs of one schedule may overlap: each bills its own
+// month, and a merchant's run waiting for last month's declaration must not
+// hold up this month's.
 func EnsureBillingSchedules(ctx context.Context, c client.Client, st *store.Store, taskQueue string, pollInterval time.Duration) (int, error) {
 	if taskQueue == "" {
 		taskQueue = workflows.TaskQueue
@@ -51,7 +53,7 @@ func EnsureBillingSchedules(ctx context.Context, c client.Client, st *store.Stor
 		}
 		spec := BillingSchedule
 		_, err := sc.Create(ctx, client.ScheduleOptions{ID: id, Spec: spec, Action: action,
-			Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP, CatchupWindow: 7 * 24 * time.Hour,
+			Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL, CatchupWindow: 7 * 24 * time.Hour,
 			Note: "Sportello billing (issue 5)"})
 		if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
 			err = sc.GetHandle(ctx, id).Update(ctx, client.ScheduleUpdateOptions{
