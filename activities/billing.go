@@ -33,7 +33,7 @@ type Billing struct {
 type PrepareInvoiceInput struct {
 	Kind         string // store.InvoiceCooperative or store.InvoiceMerchant
 	PayeeID      string
-	Municipality string // cooperatives only
+	Municipality string
 	AsOf         time.Time
 	WorkflowID   string
 }

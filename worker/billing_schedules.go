@@ -28,7 +28,8 @@ var BillingSchedule = client.ScheduleSpec{
 }
 
 // EnsureBillingSchedules creates or updates one Temporal Schedule per
-// cooperative and municipality it serves and per merchant, each starting
+// cooperative and municipality it serves and per merchant and municipality
+// of its district, each starting
 // the Billing workflow monthly. Running it again changes nothing but the
 // spec and the action, which it sets to the current ones. It returns the
 // number of schedules. Runs of one schedule may overlap: each bills its own

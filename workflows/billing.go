@@ -18,20 +18,17 @@ var billingActs *activities.Billing
 // PollInterval, so a lost signal only delays it).
 const SignalDeclared = "declared"
 
-// BillingScheduleID is the id of the monthly schedule of a payee:
-// "billing:cooperative:<c>:<municipality>" or "billing:merchant:<m>".
+// BillingScheduleID is the id of the monthly schedule of a payee and a
+// municipality: "billing:cooperative:<c>:<m>" or "billing:merchant:<m>:<m>".
 func BillingScheduleID(kind, payee, municipality string) string {
-	if kind == store.InvoiceMerchant {
-		return "billing:merchant:" + payee
-	}
-	return "billing:cooperative:" + payee + ":" + municipality
+	return "billing:" + kind + ":" + payee + ":" + municipality
 }
 
 // BillingInput is one payee's monthly billing run.
 type BillingInput struct {
 	Kind         string // store.InvoiceCooperative or store.InvoiceMerchant
 	PayeeID      string // cooperative or merchant
-	Municipality string // cooperatives: the municipality billed
+	Municipality string // the municipality billed (a merchant's claim: whose vouchers it redeemed)
 	// PollInterval is how often the run checks for the merchant's declaration
 	// and for the payment (default 6h).
 	PollInterval time.Duration

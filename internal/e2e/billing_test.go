@@ -101,15 +101,19 @@ func TestBillingExactlyOnceThroughAccountingFailures(t *testing.T) {
 	coop := workflows.BillingInput{Kind: store.InvoiceCooperative, PayeeID: "baobab", Municipality: "tradate"}
 	r1 := s.startBilling("billing-test-coop-1", coop)
 	r2 := s.startBilling("billing-test-coop-2", coop)
-	merchantRun := s.startBilling("billing-test-merchant", workflows.BillingInput{Kind: store.InvoiceMerchant, PayeeID: f.merchant})
+	merchantRun := s.startBilling("billing-test-merchant", workflows.BillingInput{Kind: store.InvoiceMerchant, PayeeID: f.merchant, Municipality: "tradate"})
 	empty := s.startBilling("billing-test-empty", workflows.BillingInput{Kind: store.InvoiceCooperative, PayeeID: "baobab", Municipality: "vedano-olona"})
+	// The redeemed vouchers are Tradate's: Vedano Olona owes the pharmacy nothing.
+	otherTown := s.startBilling("billing-test-merchant-vedano", workflows.BillingInput{Kind: store.InvoiceMerchant, PayeeID: f.merchant, Municipality: "vedano-olona"})
 
 	res1, res2 := billingResult(t, r1), billingResult(t, r2)
 	if res1.Status != store.InvoicePaid || res2.Status != store.InvoicePaid || res1.InvoiceID != res2.InvoiceID {
 		t.Fatalf("two runs at once: %+v and %+v", res1, res2)
 	}
-	if e := billingResult(t, empty); !e.Empty || e.InvoiceID != "" {
-		t.Fatalf("a month with nothing to bill: %+v", e)
+	for _, run := range []client.WorkflowRun{empty, otherTown} {
+		if e := billingResult(t, run); !e.Empty || e.InvoiceID != "" {
+			t.Fatalf("%s: a month with nothing to bill: %+v", run.GetID(), e)
+		}
 	}
 
 	// The merchant's claim waits for the declaration, signed over HTTP.

@@ -26,7 +26,7 @@ func TestWebInvoices(t *testing.T) {
 	f.confirm(b, ss[1], lastMonth(18))
 	f.redeem(2200, lastMonth(7))
 	coopRun := s.startBilling("web-billing-coop", workflows.BillingInput{Kind: store.InvoiceCooperative, PayeeID: "baobab", Municipality: "tradate"})
-	merchantRun := s.startBilling("web-billing-merchant", workflows.BillingInput{Kind: store.InvoiceMerchant, PayeeID: f.merchant})
+	merchantRun := s.startBilling("web-billing-merchant", workflows.BillingInput{Kind: store.InvoiceMerchant, PayeeID: f.merchant, Municipality: "tradate"})
 
 	var inv, claim store.InvoiceView
 	eventually(t, "the invoice sent and the claim made", func() bool {

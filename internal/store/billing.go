@@ -68,7 +68,7 @@ type InvoiceView struct {
 type PrepareInvoiceInput struct {
 	Kind         string    // InvoiceCooperative or InvoiceMerchant
 	PayeeID      string    // cooperative or merchant id
-	Municipality string    // the municipality billed (cooperatives; a merchant's is its own)
+	Municipality string    // the municipality billed: where the sessions were, whose vouchers were redeemed
 	Period       time.Time // first day of the month billed, Europe/Rome
 	PeriodEnd    time.Time // first instant after the month
 	WorkflowID   string
@@ -111,13 +111,15 @@ func (s *Store) PrepareInvoice(ctx context.Context, in PrepareInvoiceInput) (Pre
 				WHERE kind = 'cooperative' AND cooperative_id = $1 AND municipality_id = $2 AND period = $3`,
 				in.PayeeID, in.Municipality, in.Period)
 		case InvoiceMerchant:
-			if err := tx.QueryRow(ctx, `SELECT me.district_id, me.municipality_id, me.name, m.name FROM merchants me
-				JOIN municipalities m ON m.id = me.municipality_id WHERE me.id = $1`, in.PayeeID).
-				Scan(&d.District, &d.Municipality, &d.PayeeName, &d.MunicipalityName); err != nil {
+			d.Municipality = in.Municipality
+			if err := tx.QueryRow(ctx, `SELECT me.district_id, me.name, m.name FROM merchants me, municipalities m
+				WHERE me.id = $1 AND m.id = $2 AND m.district_id = me.district_id`, in.PayeeID, in.Municipality).
+				Scan(&d.District, &d.PayeeName, &d.MunicipalityName); err != nil {
 				return MapError(err)
 			}
 			existing = tx.QueryRow(ctx, `SELECT id::text, number, status, total_cents, line_count FROM invoices
-				WHERE kind = 'merchant' AND merchant_id = $1 AND period = $2`, in.PayeeID, in.Period)
+				WHERE kind = 'merchant' AND merchant_id = $1 AND municipality_id = $2 AND period = $3`,
+				in.PayeeID, in.Municipality, in.Period)
 		default:
 			return fmt.Errorf("prepare invoice: unknown kind %q", in.Kind)
 		}
@@ -195,10 +197,10 @@ func unbilled(ctx context.Context, tx pgx.Tx, in PrepareInvoiceInput) ([]Invoice
 			ORDER BY s.confirmed_at, s.id`, in.PayeeID, in.Municipality, in.PeriodEnd)
 	} else {
 		rows, err = tx.Query(ctx, `SELECT r.id::text, r.amount_cents, r.created_at, 'Buono spesa riscattato'
-			FROM redemptions r
-			WHERE r.merchant_id = $1 AND r.created_at < $2
+			FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id
+			WHERE r.merchant_id = $1 AND v.municipality_id = $2 AND r.created_at < $3
 			  AND NOT EXISTS (SELECT 1 FROM invoice_lines l WHERE l.redemption_id = r.id)
-			ORDER BY r.created_at, r.id`, in.PayeeID, in.PeriodEnd)
+			ORDER BY r.created_at, r.id`, in.PayeeID, in.Municipality, in.PeriodEnd)
 	}
 	if err != nil {
 		return nil, nil, err
@@ -420,18 +422,19 @@ func (a API) Invoice(ctx context.Context, scope Scope, id string) (InvoiceView, 
 type BillingPayee struct {
 	Kind         string
 	PayeeID      string
-	Municipality string // cooperatives: the municipality billed
+	Municipality string // the municipality billed
 }
 
 // BillingPayees lists every cooperative with each municipality its services
-// are offered in, and every merchant.
+// are offered in, and every merchant with each municipality of its district
+// (whose vouchers it may redeem).
 func (s *Store) BillingPayees(ctx context.Context) ([]BillingPayee, error) {
 	var out []BillingPayee
 	err := s.InTx(ctx, System, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT 'cooperative', s.cooperative_id, sm.municipality_id
 			FROM services s JOIN service_municipalities sm ON sm.service_id = s.id
 			GROUP BY s.cooperative_id, sm.municipality_id
-			UNION ALL SELECT 'merchant', id, '' FROM merchants
+			UNION ALL SELECT 'merchant', me.id, m.id FROM merchants me JOIN municipalities m ON m.district_id = me.district_id
 			ORDER BY 1, 2, 3`)
 		if err != nil {
 			return err

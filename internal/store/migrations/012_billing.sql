@@ -10,7 +10,8 @@
 -- One to one, enforced here:
 --   * a session or a redemption is on at most one line (UNIQUE);
 --   * a cooperative has one invoice per municipality and month, a merchant
---     one claim per month (partial unique indexes);
+--     one claim per municipality and month (the municipality whose vouchers
+--     it redeemed pays for them; partial unique indexes);
 --   * an invoice is paid once: one payout transfer (UNIQUE, its ledger key
 --     is derived from the invoice id) and one payment reference.
 -- A merchant's claim waits for the merchant's self-declaration (no receipts
@@ -50,7 +51,7 @@ CREATE TABLE invoices (
   CHECK (status <> 'paid' OR (paid_at IS NOT NULL AND payout_transfer_id IS NOT NULL AND payment_ref IS NOT NULL))
 );
 CREATE UNIQUE INDEX invoices_cooperative_month ON invoices (cooperative_id, municipality_id, period) WHERE kind = 'cooperative';
-CREATE UNIQUE INDEX invoices_merchant_month ON invoices (merchant_id, period) WHERE kind = 'merchant';
+CREATE UNIQUE INDEX invoices_merchant_month ON invoices (merchant_id, municipality_id, period) WHERE kind = 'merchant';
 CREATE INDEX invoices_tenant ON invoices (district_id, period DESC, number DESC);
 
 CREATE TABLE invoice_lines (
