@@ -69,7 +69,7 @@ func TestDevStartsAccounting(t *testing.T) {
 	}
 	var out bytes.Buffer
 	printBanner(&out, c, "127.0.0.1:8080", "/tmp/data", time.Second)
-	if !bannerHas(out.String(), "Contabilità (sandbox)", "http://"+addr) {
+	if !bannerHas(out.String(), "Ragioneria (sandbox)", "http://"+addr) {
 		t.Fatalf("banner:\n%s", out.String())
 	}
 	stop()

@@ -241,7 +241,7 @@ func printBanner(out io.Writer, cfg config, addr, dataDir string, took time.Dura
 		fmt.Fprintf(tw, "  Posta (mail catcher)\tnot running (see the log)\n")
 	}
 	fmt.Fprintf(tw, "  Pagamenti (sandbox)\t%s\n", paySandboxBanner(cfg))
-	fmt.Fprintf(tw, "  Contabilità (sandbox)\t%s\n", accountingBanner(cfg))
+	fmt.Fprintf(tw, "  Ragioneria (sandbox)\t%s\n", accountingBanner(cfg))
 	fmt.Fprintf(tw, "  Database\t%s\n", redactURL(cfg.DatabaseURL))
 	fmt.Fprintf(tw, "  Data folder\t%s\n", dataDir)
 	_ = tw.Flush()

@@ -107,7 +107,7 @@ func servePaySandbox(ctx context.Context, ln net.Listener, sb sandboxServer, log
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	logger.Info("sandbox payment provider listening", "addr", ln.Addr().String())
+	logger.Info("sandbox listening", "addr", ln.Addr().String())
 	select {
 	case err := <-errc:
 		return fmt.Errorf("paysandbox: %w", err)
