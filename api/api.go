@@ -167,6 +167,7 @@ func newEngine(d Deps) *gin.Engine {
 	s.registerCatalogueAPI(v1, authed)
 	s.registerCheckoutAPI(v1, authed)
 	s.registerServiceVoucherAPI(authed)
+	s.registerBillingAPI(authed)
 
 	// The web portal: HTML pages on the same engine (web_*.go).
 	s.registerWeb(r)

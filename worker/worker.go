@@ -7,18 +7,26 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"sportello/activities"
+	"sportello/internal/accounting"
 	"sportello/internal/store"
 	"sportello/workflows"
 )
 
-// Register registers every workflow and activity on r.
-func Register(r sdkworker.Registry, acts *activities.Cases, delegations *activities.Delegations) {
+// Register registers every workflow and activity on r. billing, when
+// given, are the billing activities with their accounting client (default:
+// the database only, so invoices cannot be sent).
+func Register(r sdkworker.Registry, acts *activities.Cases, delegations *activities.Delegations, billing ...*activities.Billing) {
 	r.RegisterWorkflow(workflows.FoodVoucher)
 	r.RegisterActivity(acts)
 	r.RegisterWorkflow(workflows.Delegation)
 	r.RegisterActivity(delegations)
 	r.RegisterWorkflow(workflows.Appointment)
 	r.RegisterActivity(&activities.Appointments{Store: acts.Store, Mailer: acts.Mailer, PortalURL: acts.PortalURL})
+	r.RegisterWorkflow(workflows.Billing)
+	if len(billing) == 0 {
+		billing = append(billing, &activities.Billing{Store: acts.Store})
+	}
+	r.RegisterActivity(billing[0])
 }
 
 // New returns a worker polling taskQueue (workflows.TaskQueue when empty),
@@ -33,6 +41,9 @@ type Config struct {
 	TaskQueue string            // workflows.TaskQueue when empty
 	Mailer    activities.Mailer // nil: notifications stay in the outbox
 	PortalURL string            // base URL of the web portal, for links in messages
+	// Accounting is the municipality's accounting system (billing); nil:
+	// invoices are made but not sent.
+	Accounting *accounting.Client
 }
 
 // NewWith returns a worker with the given configuration.
@@ -42,7 +53,8 @@ func NewWith(c client.Client, st *store.Store, cfg Config) sdkworker.Worker {
 	}
 	w := sdkworker.New(c, cfg.TaskQueue, Options())
 	Register(w, &activities.Cases{Store: st, Mailer: cfg.Mailer, PortalURL: cfg.PortalURL},
-		&activities.Delegations{Store: st, Assigner: caseAssigner{c: c}})
+		&activities.Delegations{Store: st, Assigner: caseAssigner{c: c}},
+		&activities.Billing{Store: st, Accounting: cfg.Accounting})
 	return w
 }
 

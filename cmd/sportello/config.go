@@ -29,15 +29,16 @@ type config struct {
 	LogFormat       string // SPORTELLO_LOG_FORMAT: text or json
 	// Mail (dev): the local catcher listens on SMTPAddr and shows its inbox
 	// on MailcatcherHTTP, unless SMTPHost points to another server.
-	SMTPHost        string        // SPORTELLO_SMTP_HOST as given ("" = the local catcher)
-	SMTPAddr        string        // SPORTELLO_SMTP_ADDR, default 127.0.0.1:$SPORTELLO_SMTP_PORT (1025)
-	MailcatcherHTTP string        // SPORTELLO_MAILCATCHER_HTTP, default 127.0.0.1:8025
-	MailURL         string        // set by dev: the web inbox, when the catcher runs
-	SMTP            notify.Config // the mail server notifications go to (SPORTELLO_SMTP_*)
-	PublicURL       string        // SPORTELLO_PUBLIC_URL: the portal's address in e-mails (default http://$SPORTELLO_HTTP_ADDR)
-	PaymentsURL     string        // SPORTELLO_PAYMENTS_URL: the payment provider (default: dev's sandbox, http://127.0.0.1:8090)
-	PaymentsSecret  string        // SPORTELLO_PAYMENTS_SECRET: the provider's callback signing secret
-	PaySandboxURL   string        // set by dev: the sandbox provider, when it runs
+	SMTPHost        string           // SPORTELLO_SMTP_HOST as given ("" = the local catcher)
+	SMTPAddr        string           // SPORTELLO_SMTP_ADDR, default 127.0.0.1:$SPORTELLO_SMTP_PORT (1025)
+	MailcatcherHTTP string           // SPORTELLO_MAILCATCHER_HTTP, default 127.0.0.1:8025
+	MailURL         string           // set by dev: the web inbox, when the catcher runs
+	SMTP            notify.Config    // the mail server notifications go to (SPORTELLO_SMTP_*)
+	PublicURL       string           // SPORTELLO_PUBLIC_URL: the portal's address in e-mails (default http://$SPORTELLO_HTTP_ADDR)
+	PaymentsURL     string           // SPORTELLO_PAYMENTS_URL: the payment provider (default: dev's sandbox, http://127.0.0.1:8090)
+	PaymentsSecret  string           // SPORTELLO_PAYMENTS_SECRET: the provider's callback signing secret
+	PaySandboxURL   string           // set by dev: the sandbox provider, when it runs
+	Accounting      accountingConfig // SPORTELLO_ACCOUNTING_*, SPORTELLO_BILLING_POLL (accounting.go)
 }
 
 const (
@@ -91,6 +92,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return c, fmt.Errorf("SPORTELLO_LOG_FORMAT: %q is neither text nor json", c.LogFormat)
 	}
+	if c.Accounting, err = loadAccountingConfig(getenv); err != nil {
+		return c, err
+	}
 	c.PublicURL = strings.TrimRight(get("SPORTELLO_PUBLIC_URL", "http://"+c.HTTPAddr), "/")
 	return c, nil
 }
@@ -120,6 +124,9 @@ const envHelp = `Environment:
   SPORTELLO_MAILCATCHER_HTTP dev: web inbox of the mail catcher (default 127.0.0.1:8025)
   SPORTELLO_PAYMENTS_URL     payment provider (default http://127.0.0.1:8090: dev's sandbox, started when loopback)
   SPORTELLO_PAYMENTS_SECRET  callback signing secret shared with the provider (default: the sandbox's dev secret)
+  SPORTELLO_ACCOUNTING_URL   accounting system of billing (default http://127.0.0.1:8091: dev's sandbox, started when loopback)
+  SPORTELLO_ACCOUNTING_PAY_AFTER  the sandbox pays an invoice this long after receiving it (default 2m)
+  SPORTELLO_BILLING_POLL     how often billing runs check payments and declarations (default 1m)
   SPORTELLO_LOG_LEVEL        debug, info, warn, error (default info)
   SPORTELLO_LOG_FORMAT       text or json (default text)
 `

@@ -19,6 +19,7 @@ import (
 	"sportello/internal/pglocal"
 	"sportello/internal/seed"
 	"sportello/internal/store"
+	"sportello/worker"
 )
 
 // runDev runs the whole platform on one machine. State lives in
@@ -52,6 +53,11 @@ func runDev(ctx context.Context, cfg config, logger *slog.Logger, args []string)
 
 	// (a1) The sandbox payment provider.
 	if stop := startPaySandbox(ctx, &cfg, logger); stop != nil {
+		defer stop()
+	}
+
+	// (a2) The sandbox accounting system (billing).
+	if stop := startAccounting(ctx, &cfg, logger); stop != nil {
 		defer stop()
 	}
 
@@ -135,6 +141,11 @@ func runDev(ctx context.Context, cfg config, logger *slog.Logger, args []string)
 		return fmt.Errorf("start worker: %w", err)
 	}
 	defer w.Stop()
+	if n, err := worker.EnsureBillingSchedules(ctx, c, st, cfg.TaskQueue, cfg.Accounting.Poll); err != nil {
+		logger.Error("billing schedules", "err", err)
+	} else {
+		logger.Info("billing schedules in place", "count", n)
+	}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
@@ -230,6 +241,7 @@ func printBanner(out io.Writer, cfg config, addr, dataDir string, took time.Dura
 		fmt.Fprintf(tw, "  Posta (mail catcher)\tnot running (see the log)\n")
 	}
 	fmt.Fprintf(tw, "  Pagamenti (sandbox)\t%s\n", paySandboxBanner(cfg))
+	fmt.Fprintf(tw, "  Ragioneria (sandbox)\t%s\n", accountingBanner(cfg))
 	fmt.Fprintf(tw, "  Database\t%s\n", redactURL(cfg.DatabaseURL))
 	fmt.Fprintf(tw, "  Data folder\t%s\n", dataDir)
 	_ = tw.Flush()

@@ -53,6 +53,7 @@ Commands:
   migrate       apply database migrations
   seed [--demo] load reference data (--demo: also the demo accounts)
   paysandbox    serve the sandbox payment provider on $SPORTELLO_PAYMENTS_URL
+  accounting    serve the sandbox accounting system on $SPORTELLO_ACCOUNTING_URL
   help          show this help
 
 `
@@ -80,6 +81,8 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		return runSeed(ctx, cfg, logger, args)
 	case "paysandbox":
 		return runPaySandbox(ctx, cfg, logger, args)
+	case "accounting":
+		return runAccounting(ctx, cfg, logger, args)
 	case "help", "-h", "--help":
 		fmt.Fprint(os.Stdout, usage+envHelp)
 		return nil
@@ -190,6 +193,11 @@ func runWorker(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 		<-ctx.Done()
 		close(interrupt)
 	}()
+	if n, err := worker.EnsureBillingSchedules(ctx, c, st, cfg.TaskQueue, cfg.Accounting.Poll); err != nil {
+		logger.Error("billing schedules", "err", err)
+	} else {
+		logger.Info("billing schedules in place", "count", n)
+	}
 	logger.Info("worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.Namespace)
 	return w.Run(interrupt)
 }
@@ -247,5 +255,9 @@ func newWorker(c client.Client, st *store.Store, cfg config) (sdkworker.Worker, 
 	if err != nil {
 		return nil, fmt.Errorf("mail: %w", err)
 	}
-	return worker.NewWith(c, st, worker.Config{TaskQueue: cfg.TaskQueue, Mailer: m, PortalURL: cfg.PublicURL}), nil
+	acc, err := accountingClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return worker.NewWith(c, st, worker.Config{TaskQueue: cfg.TaskQueue, Mailer: m, PortalURL: cfg.PublicURL, Accounting: acc}), nil
 }

@@ -72,14 +72,18 @@ func startPaySandbox(ctx context.Context, cfg *config, logger *slog.Logger) func
 
 // paySandboxAddr is the listen address for the sandbox: the URL's host and
 // port, which must be on loopback (the sandbox is never a public server).
-func paySandboxAddr(raw string) (string, error) {
+func paySandboxAddr(raw string) (string, error) { return loopbackAddr("SPORTELLO_PAYMENTS_URL", raw) }
+
+// loopbackAddr is the host and port of a sandbox's URL (env names the
+// variable it comes from), refused when not a plain http URL on loopback.
+func loopbackAddr(env, raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme != "http" {
-		return "", fmt.Errorf("SPORTELLO_PAYMENTS_URL %q is not a plain http URL", raw)
+		return "", fmt.Errorf("%s %q is not a plain http URL", env, raw)
 	}
 	host, port := u.Hostname(), u.Port()
 	if ip := net.ParseIP(host); (ip == nil || !ip.IsLoopback()) && host != "localhost" {
-		return "", fmt.Errorf("SPORTELLO_PAYMENTS_URL %q is not on loopback: another provider", raw)
+		return "", fmt.Errorf("%s %q is not on loopback: another provider", env, raw)
 	}
 	if port == "" {
 		port = "80"
@@ -87,16 +91,23 @@ func paySandboxAddr(raw string) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
+// sandboxServer is a local sandbox (payments, accounting): a handler that
+// Close stops (hanging requests, pending callbacks).
+type sandboxServer interface {
+	http.Handler
+	Close()
+}
+
 // servePaySandbox serves sb on ln until ctx ends, then stops it (hanging
-// requests and pending callbacks first). No write timeout: the sandbox's
+// requests and pending callbacks first). No write timeout: the sandboxes'
 // "late" and "hang" faults answer late on purpose.
-func servePaySandbox(ctx context.Context, ln net.Listener, sb *paysandbox.Server, logger *slog.Logger) error {
+func servePaySandbox(ctx context.Context, ln net.Listener, sb sandboxServer, logger *slog.Logger) error {
 	defer sb.Close()
 	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	logger.Info("sandbox payment provider listening", "addr", ln.Addr().String())
+	logger.Info("sandbox listening", "addr", ln.Addr().String())
 	select {
 	case err := <-errc:
 		return fmt.Errorf("paysandbox: %w", err)

@@ -1,0 +1,210 @@
+package activities
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"sportello/internal/accounting"
+	"sportello/internal/calendar"
+	"sportello/internal/store"
+	"sportello/internal/voucherpdf"
+)
+
+// Error types of the billing activities (non-retryable: retrying the same
+// call cannot help).
+const (
+	ErrTypeAccountingRejected = "AccountingRejected"
+	ErrTypeInvoiceState       = "InvoiceState"
+)
+
+// Billing groups the activities of the billing workflow: the database and
+// the municipality's accounting system.
+type Billing struct {
+	Store      *store.Store
+	Accounting *accounting.Client // nil: invoices cannot be sent (the activity fails and is retried)
+}
+
+// PrepareInvoiceInput names the payee; the month billed is the one before AsOf.
+type PrepareInvoiceInput struct {
+	Kind         string // store.InvoiceCooperative or store.InvoiceMerchant
+	PayeeID      string
+	Municipality string
+	AsOf         time.Time
+	WorkflowID   string
+}
+
+// BilledMonth is the month before t in Italian time: its first day and the
+// first instant after it.
+func BilledMonth(t time.Time) (time.Time, time.Time) {
+	t = t.In(calendar.Rome())
+	end := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, calendar.Rome())
+	return end.AddDate(0, -1, 0), end
+}
+
+// PrepareInvoice makes (once) the payee's invoice for the month before AsOf.
+func (a *Billing) PrepareInvoice(ctx context.Context, in PrepareInvoiceInput) (store.PreparedInvoice, error) {
+	from, end := BilledMonth(in.AsOf)
+	res, err := a.Store.PrepareInvoice(ctx, store.PrepareInvoiceInput{Kind: in.Kind, PayeeID: in.PayeeID,
+		Municipality: in.Municipality, Period: from, PeriodEnd: end, WorkflowID: in.WorkflowID})
+	if errors.Is(err, store.ErrNotFound) {
+		return res, temporal.NewNonRetryableApplicationError("no such payee "+in.PayeeID, ErrTypeInvoiceState, err)
+	}
+	return res, err
+}
+
+// InvoiceInput names an invoice.
+type InvoiceInput struct {
+	InvoiceID string
+}
+
+// InvoiceStatusResult is an invoice's status in the database.
+type InvoiceStatusResult struct {
+	Status       string
+	AccountingID string
+}
+
+// InvoiceStatus reads an invoice's status (a claim waiting for its declaration).
+func (a *Billing) InvoiceStatus(ctx context.Context, in InvoiceInput) (InvoiceStatusResult, error) {
+	v, err := a.Store.InvoiceByID(ctx, in.InvoiceID)
+	if err != nil {
+		return InvoiceStatusResult{}, err
+	}
+	return InvoiceStatusResult{Status: v.Status, AccountingID: v.AccountingID}, nil
+}
+
+// SendInvoiceResult is the accounting system's id of the invoice.
+type SendInvoiceResult struct {
+	AccountingID string
+}
+
+// SendInvoice sends a ready invoice with its PDF to the accounting system
+// (idempotency key "invoice:<id>", the same on every attempt) and records
+// it as sent. An invoice already sent returns its accounting id.
+func (a *Billing) SendInvoice(ctx context.Context, in InvoiceInput) (SendInvoiceResult, error) {
+	v, err := a.Store.InvoiceByID(ctx, in.InvoiceID)
+	if err != nil {
+		return SendInvoiceResult{}, err
+	}
+	switch v.Status {
+	case store.InvoiceSent, store.InvoicePaid:
+		return SendInvoiceResult{AccountingID: v.AccountingID}, nil
+	case store.InvoiceReady:
+	default:
+		return SendInvoiceResult{}, temporal.NewNonRetryableApplicationError("invoice "+v.ID+" is "+v.Status, ErrTypeInvoiceState, nil)
+	}
+	if a.Accounting == nil {
+		return SendInvoiceResult{}, errors.New("no accounting system configured")
+	}
+	pdf, err := InvoicePDF(v)
+	if err != nil {
+		return SendInvoiceResult{}, temporal.NewNonRetryableApplicationError("render invoice PDF", ErrTypeInvoiceState, err)
+	}
+	sub := accounting.Submission{Reference: v.ID, Number: v.Number, Kind: v.Kind, District: v.District,
+		Municipality: v.Municipality, PayeeID: v.PayeeID, PayeeName: v.PayeeName, Period: v.Period,
+		TotalCents: v.TotalCents, Declaration: v.Declaration, Lines: v.Lines, PDF: pdf}
+	rec, err := a.Accounting.Submit(ctx, "invoice:"+v.ID, sub)
+	if accounting.IsPermanent(err) {
+		return SendInvoiceResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeAccountingRejected, err)
+	}
+	if err != nil {
+		activity.GetLogger(ctx).Warn("accounting system not reachable, will retry", "invoice", v.ID, "err", err)
+		return SendInvoiceResult{}, err
+	}
+	if err := a.Store.MarkInvoiceSent(ctx, v.ID, rec.ID); err != nil {
+		return SendInvoiceResult{}, err
+	}
+	return SendInvoiceResult{AccountingID: rec.ID}, nil
+}
+
+// CheckPaymentInput names a sent invoice.
+type CheckPaymentInput struct {
+	InvoiceID    string
+	AccountingID string
+}
+
+// CheckPaymentResult says whether the municipality has paid.
+type CheckPaymentResult struct {
+	Paid       bool
+	PaymentRef string
+	PaidAt     time.Time
+}
+
+// CheckPayment reads the invoice's status in the accounting system.
+func (a *Billing) CheckPayment(ctx context.Context, in CheckPaymentInput) (CheckPaymentResult, error) {
+	if a.Accounting == nil {
+		return CheckPaymentResult{}, errors.New("no accounting system configured")
+	}
+	rec, err := a.Accounting.Invoice(ctx, in.AccountingID)
+	if accounting.IsPermanent(err) {
+		return CheckPaymentResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeAccountingRejected, err)
+	}
+	if err != nil {
+		return CheckPaymentResult{}, err
+	}
+	if rec.Status != accounting.StatusPaid || rec.PaidAt == nil || rec.PaymentRef == "" {
+		return CheckPaymentResult{}, nil
+	}
+	return CheckPaymentResult{Paid: true, PaymentRef: rec.PaymentRef, PaidAt: *rec.PaidAt}, nil
+}
+
+// ReconcileInput is a payment to record.
+type ReconcileInput struct {
+	InvoiceID  string
+	PaymentRef string
+	PaidAt     time.Time
+}
+
+// ReconcileResult is the payout transfer.
+type ReconcileResult struct {
+	TransferID int64
+}
+
+// ReconcileInvoice records the payment once: payout transfer and paid status.
+func (a *Billing) ReconcileInvoice(ctx context.Context, in ReconcileInput) (ReconcileResult, error) {
+	id, err := a.Store.ReconcileInvoice(ctx, in.InvoiceID, in.PaymentRef, in.PaidAt)
+	var ce *store.ConflictError
+	if errors.As(err, &ce) && ce.Code != "retry" && !errors.Is(err, store.ErrInsufficient) {
+		return ReconcileResult{}, temporal.NewNonRetryableApplicationError(ce.Message, ErrTypeInvoiceState, err)
+	}
+	return ReconcileResult{TransferID: id}, err
+}
+
+// Declaration statements a merchant signs before its claim is sent (Italian,
+// English), by store.DeclarationItems key.
+var Declaration = map[string][2]string{
+	"essentials_only": {"I buoni spesa sono stati accettati solo per beni di prima necessità (alimentari, igiene, farmaci da banco).",
+		"The food vouchers were accepted only for essentials (food, hygiene, over-the-counter medicines)."},
+	"no_alcohol_tobacco": {"Nessun buono è stato usato per alcolici, tabacchi, giochi o lotterie.",
+		"No voucher was used for alcohol, tobacco, gambling or lotteries."},
+	"no_cash_or_change": {"Non è stato dato resto in denaro né credito su altri acquisti.",
+		"No change was given in cash and no credit on other purchases."},
+	"redemptions_genuine": {"Ogni riscatto elencato corrisponde a un acquisto reale; non conserviamo né inviamo gli scontrini con il dettaglio degli acquisti.",
+		"Every redemption listed is a real purchase; we neither keep nor send receipts detailing what was bought."},
+}
+
+// InvoicePDF renders an invoice or claim (deterministic: the same invoice
+// gives the same bytes, so what is downloaded is what was sent).
+func InvoicePDF(v store.InvoiceView) ([]byte, error) {
+	inv := voucherpdf.Invoice{Title: "Fattura", Number: v.Number, PayeeName: v.PayeeName, PayeeID: v.PayeeID,
+		Municipality: v.MunicipalityName, Period: v.Period, IssuedAt: v.IssuedAt, TotalCents: v.TotalCents,
+		DeclaredAt: v.DeclaredAt}
+	if v.Kind == store.InvoiceMerchant {
+		inv.Title = "Richiesta di rimborso buoni spesa"
+		for _, k := range store.DeclarationItems {
+			if v.Declaration[k] {
+				inv.Declaration = append(inv.Declaration, Declaration[k][0])
+			}
+		}
+	}
+	for _, l := range v.Lines {
+		inv.Lines = append(inv.Lines, voucherpdf.InvoiceLine{Date: l.Date, Description: l.Description, AmountCents: l.AmountCents})
+	}
+	var b bytes.Buffer
+	err := voucherpdf.WriteInvoice(&b, inv)
+	return b.Bytes(), err
+}

@@ -1,0 +1,142 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"sportello/activities"
+	"sportello/internal/store"
+)
+
+// billingActs is how the billing workflow names its activities.
+var billingActs *activities.Billing
+
+// SignalDeclared tells a billing run that the merchant signed the
+// self-declaration of its claim (the run also checks by itself every
+// PollInterval, so a lost signal only delays it).
+const SignalDeclared = "declared"
+
+// BillingScheduleID is the id of the monthly schedule of a payee and a
+// municipality: "billing:cooperative:<c>:<m>" or "billing:merchant:<m>:<m>".
+func BillingScheduleID(kind, payee, municipality string) string {
+	return "billing:" + kind + ":" + payee + ":" + municipality
+}
+
+// BillingInput is one payee's monthly billing run.
+type BillingInput struct {
+	Kind         string // store.InvoiceCooperative or store.InvoiceMerchant
+	PayeeID      string // cooperative or merchant
+	Municipality string // the municipality billed (a merchant's claim: whose vouchers it redeemed)
+	// PollInterval is how often the run checks for the merchant's declaration
+	// and for the payment (default 6h).
+	PollInterval time.Duration
+	// InvoiceID resumes a run after continue-as-new (the invoice is made).
+	InvoiceID string
+}
+
+// BillingResult is the run's outcome.
+type BillingResult struct {
+	InvoiceID  string
+	Status     string // paid, or empty when there was nothing to bill
+	Empty      bool
+	TransferID int64
+}
+
+// Billing bills one payee for the month before it runs: it makes the
+// invoice (or the merchant's reimbursement claim) of the confirmed
+// voucher-funded sessions or the redemptions not billed yet, waits for the
+// merchant's self-declaration, sends it with its PDF to the municipality's
+// accounting system (retried through its failures), polls until it is paid
+// and reconciles the payment: one payout transfer, invoice paid. Every
+// step is idempotent, so a repeated run bills and pays nothing twice; a
+// month with nothing to bill sends nothing.
+func Billing(ctx workflow.Context, in BillingInput) (BillingResult, error) {
+	if in.PollInterval <= 0 {
+		in.PollInterval = 6 * time.Hour
+	}
+	local := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
+	})
+	remote := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Minute,
+			NonRetryableErrorTypes: []string{activities.ErrTypeAccountingRejected, activities.ErrTypeInvoiceState}},
+	})
+	res := BillingResult{InvoiceID: in.InvoiceID}
+	status := ""
+	if in.InvoiceID == "" {
+		var prep store.PreparedInvoice
+		if err := workflow.ExecuteActivity(local, billingActs.PrepareInvoice, activities.PrepareInvoiceInput{
+			Kind: in.Kind, PayeeID: in.PayeeID, Municipality: in.Municipality,
+			AsOf: workflow.Now(ctx), WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
+		}).Get(ctx, &prep); err != nil {
+			return res, err
+		}
+		if prep.Empty {
+			res.Empty = true
+			return res, nil
+		}
+		res.InvoiceID, status = prep.ID, prep.Status
+	} else {
+		var st activities.InvoiceStatusResult
+		if err := workflow.ExecuteActivity(local, billingActs.InvoiceStatus, activities.InvoiceInput{InvoiceID: in.InvoiceID}).Get(ctx, &st); err != nil {
+			return res, err
+		}
+		status = st.Status
+	}
+	if status == store.InvoicePaid {
+		res.Status = status
+		return res, nil
+	}
+
+	// A merchant's claim waits for the self-declaration.
+	declared := workflow.GetSignalChannel(ctx, SignalDeclared)
+	for status == store.InvoiceAwaitingDeclaration {
+		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			in.InvoiceID = res.InvoiceID
+			return res, workflow.NewContinueAsNewError(ctx, Billing, in)
+		}
+		timerCtx, cancel := workflow.WithCancel(ctx)
+		sel := workflow.NewSelector(ctx)
+		sel.AddReceive(declared, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
+		sel.AddFuture(workflow.NewTimer(timerCtx, in.PollInterval), func(workflow.Future) {})
+		sel.Select(ctx)
+		cancel()
+		var st activities.InvoiceStatusResult
+		if err := workflow.ExecuteActivity(local, billingActs.InvoiceStatus, activities.InvoiceInput{InvoiceID: res.InvoiceID}).Get(ctx, &st); err != nil {
+			return res, err
+		}
+		status = st.Status
+	}
+
+	var sent activities.SendInvoiceResult
+	if err := workflow.ExecuteActivity(remote, billingActs.SendInvoice, activities.InvoiceInput{InvoiceID: res.InvoiceID}).Get(ctx, &sent); err != nil {
+		return res, err
+	}
+	for {
+		var pay activities.CheckPaymentResult
+		if err := workflow.ExecuteActivity(remote, billingActs.CheckPayment, activities.CheckPaymentInput{
+			InvoiceID: res.InvoiceID, AccountingID: sent.AccountingID}).Get(ctx, &pay); err != nil {
+			return res, err
+		}
+		if pay.Paid {
+			var rec activities.ReconcileResult
+			if err := workflow.ExecuteActivity(local, billingActs.ReconcileInvoice, activities.ReconcileInput{
+				InvoiceID: res.InvoiceID, PaymentRef: pay.PaymentRef, PaidAt: pay.PaidAt}).Get(ctx, &rec); err != nil {
+				return res, err
+			}
+			res.Status, res.TransferID = store.InvoicePaid, rec.TransferID
+			return res, nil
+		}
+		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			in.InvoiceID = res.InvoiceID
+			return res, workflow.NewContinueAsNewError(ctx, Billing, in)
+		}
+		if err := workflow.Sleep(ctx, in.PollInterval); err != nil {
+			return res, err
+		}
+	}
+}
