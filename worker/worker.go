@@ -7,6 +7,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"sportello/activities"
+	"sportello/internal/payments"
 	"sportello/internal/store"
 	"sportello/workflows"
 )
@@ -21,6 +22,13 @@ func Register(r sdkworker.Registry, acts *activities.Cases, delegations *activit
 	r.RegisterActivity(&activities.Appointments{Store: acts.Store, Mailer: acts.Mailer, PortalURL: acts.PortalURL})
 }
 
+// RegisterBookings registers the Booking workflow and its activities (they
+// need the payment provider's client, which Register's callers lack).
+func RegisterBookings(r sdkworker.Registry, acts *activities.Bookings) {
+	r.RegisterWorkflow(workflows.Booking)
+	r.RegisterActivity(acts)
+}
+
 // New returns a worker polling taskQueue (workflows.TaskQueue when empty),
 // with everything registered, that records notifications without sending
 // them. Call Start/Run and Stop on it.
@@ -33,6 +41,7 @@ type Config struct {
 	TaskQueue string            // workflows.TaskQueue when empty
 	Mailer    activities.Mailer // nil: notifications stay in the outbox
 	PortalURL string            // base URL of the web portal, for links in messages
+	Payments  *payments.Client  // the payment provider of bookings (nil: online payments fail)
 }
 
 // NewWith returns a worker with the given configuration.
@@ -43,6 +52,7 @@ func NewWith(c client.Client, st *store.Store, cfg Config) sdkworker.Worker {
 	w := sdkworker.New(c, cfg.TaskQueue, Options())
 	Register(w, &activities.Cases{Store: st, Mailer: cfg.Mailer, PortalURL: cfg.PortalURL},
 		&activities.Delegations{Store: st, Assigner: caseAssigner{c: c}})
+	RegisterBookings(w, &activities.Bookings{Store: st, Payments: cfg.Payments, Mailer: cfg.Mailer, PortalURL: cfg.PortalURL})
 	return w
 }
 

@@ -23,6 +23,7 @@ import (
 	tlog "go.temporal.io/sdk/log"
 
 	"sportello/api"
+	"sportello/internal/payments"
 	"sportello/internal/seed"
 	"sportello/internal/store"
 	"sportello/worker"
@@ -239,5 +240,9 @@ func newWorker(c client.Client, st *store.Store, cfg config) (sdkworker.Worker, 
 	if err != nil {
 		return nil, fmt.Errorf("mail: %w", err)
 	}
-	return worker.NewWith(c, st, worker.Config{TaskQueue: cfg.TaskQueue, Mailer: m, PortalURL: cfg.PublicURL}), nil
+	pay, err := payments.New(payments.Config{BaseURL: cfg.PaymentsURL, Secret: cfg.PaymentsSecret})
+	if err != nil {
+		return nil, fmt.Errorf("payments: %w", err)
+	}
+	return worker.NewWith(c, st, worker.Config{TaskQueue: cfg.TaskQueue, Mailer: m, PortalURL: cfg.PublicURL, Payments: pay}), nil
 }
