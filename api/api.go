@@ -160,6 +160,7 @@ func newEngine(d Deps) *gin.Engine {
 
 	s.registerSocialPointsAPI(v1, authed)
 	s.registerCatalogueAPI(v1, authed)
+	s.registerCoopBookingsAPI(authed)
 
 	// The web portal: HTML pages on the same engine (web_*.go).
 	s.registerWeb(r)

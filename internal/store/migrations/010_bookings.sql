@@ -170,7 +170,29 @@ CREATE POLICY booking_sessions_insert ON booking_sessions FOR INSERT
 CREATE POLICY booking_sessions_update ON booking_sessions FOR UPDATE
   USING ((SELECT sportello_scope()) = 'system') WITH CHECK ((SELECT sportello_scope()) = 'system');
 
+-- Cooperative users' reads and actions on bookings are audited like staff's
+-- and merchants' (rows about themselves in their district, never naming a case).
+DROP POLICY audit_log_insert ON audit_log;
+CREATE POLICY audit_log_insert ON audit_log FOR INSERT WITH CHECK (
+  (SELECT sportello_scope()) = 'system'
+  OR ((SELECT sportello_scope()) IN ('operator', 'supervisor', 'merchant', 'cooperative')
+      AND district_id = (SELECT sportello_district())
+      AND actor_id IS NOT NULL AND actor_id = (SELECT sportello_user())
+      AND actor_role = (SELECT sportello_scope())
+      AND ((SELECT sportello_scope()) <> 'operator' OR municipality_id = (SELECT sportello_municipality()))
+      AND ((SELECT sportello_scope()) NOT IN ('merchant', 'cooperative') OR case_id IS NULL)));
+
 ---- create above / drop below ----
+
+DROP POLICY audit_log_insert ON audit_log;
+CREATE POLICY audit_log_insert ON audit_log FOR INSERT WITH CHECK (
+  (SELECT sportello_scope()) = 'system'
+  OR ((SELECT sportello_scope()) IN ('operator', 'supervisor', 'merchant')
+      AND district_id = (SELECT sportello_district())
+      AND actor_id IS NOT NULL AND actor_id = (SELECT sportello_user())
+      AND actor_role = (SELECT sportello_scope())
+      AND ((SELECT sportello_scope()) <> 'operator' OR municipality_id = (SELECT sportello_municipality()))
+      AND ((SELECT sportello_scope()) <> 'merchant' OR case_id IS NULL)));
 
 DROP TABLE booking_sessions, booking_offers, bookings, cart_items;
 DROP FUNCTION booking_visible;
