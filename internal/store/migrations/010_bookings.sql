@@ -146,6 +146,20 @@ CREATE FUNCTION booking_visible(b_id uuid, d text, m text, citizen bigint, coop 
         OR EXISTS (SELECT 1 FROM booking_offers o WHERE o.booking_id = b_id AND o.cooperative_id = sportello_cooperative())))
 $$;
 
+-- Was the booking offered to the acting cooperative? Read past row-level
+-- security (as the tables' owner): booking_visible asking booking_offers,
+-- whose policy asks bookings, would otherwise recurse without end for a
+-- cooperative that was offered a booking it does not hold.
+CREATE FUNCTION booking_offered_to_me(b_id uuid) RETURNS boolean
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+  SELECT EXISTS (SELECT 1 FROM booking_offers o WHERE o.booking_id = b_id AND o.cooperative_id = sportello_cooperative())
+$$;
+CREATE OR REPLACE FUNCTION booking_visible(b_id uuid, d text, m text, citizen bigint, coop text) RETURNS boolean
+  LANGUAGE sql STABLE AS $$
+  SELECT sportello_visible(d, m, citizen)
+    OR (sportello_scope() = 'cooperative' AND (coop = sportello_cooperative() OR booking_offered_to_me(b_id)))
+$$;
+
 ALTER TABLE bookings ENABLE ROW LEVEL SECURITY;
 CREATE POLICY bookings_read ON bookings FOR SELECT
   USING (booking_visible(id, district_id, municipality_id, citizen_id, cooperative_id));
@@ -196,6 +210,7 @@ CREATE POLICY audit_log_insert ON audit_log FOR INSERT WITH CHECK (
 
 DROP TABLE booking_sessions, booking_offers, bookings, cart_items;
 DROP FUNCTION booking_visible;
+DROP FUNCTION booking_offered_to_me;
 DROP SEQUENCE booking_number_seq;
 ALTER TABLE districts DROP COLUMN delivery_autoconfirm_days;
 ALTER TABLE cooperatives DROP COLUMN response_hours;
