@@ -470,5 +470,6 @@ func TestBookingDeclinedGoesToEquivalentCooperative(t *testing.T) {
 	if res := s.waitBooking(t, b.ID); res.Status != workflows.BookingCancelled {
 		t.Fatalf("booking ended %s", res.Status)
 	}
+	s.recordBookingHistory(t, b.ID, "declined-reoffered-cancelled")
 	s.assertBooksBalance()
 }
