@@ -110,6 +110,7 @@ type booking struct {
 	events     map[string]bool // payment events applied (looked up, never iterated)
 	offer      *BookingOfferState
 	accepted   bool
+	offering   bool   // an offer is being written (answers wait for it)
 	prevCoop   string // the cooperative of the offer just closed, and why
 	prevReason string
 	sessions   []BookingSessionState
@@ -338,8 +339,11 @@ func (s *booking) offers(ctx workflow.Context) error {
 				stop = true
 				return nil
 			}
-			if err := workflow.ExecuteActivity(s.act(ctx), bookActs.OfferBooking, store.OfferInput{BookingID: s.in.BookingID,
-				Attempt: attempt, At: workflow.Now(ctx)}).Get(ctx, &offer); err != nil {
+			s.offering = true
+			err := workflow.ExecuteActivity(s.act(ctx), bookActs.OfferBooking, store.OfferInput{BookingID: s.in.BookingID,
+				Attempt: attempt, At: workflow.Now(ctx)}).Get(ctx, &offer)
+			s.offering = false
+			if err != nil {
 				return err
 			}
 			if !offer.Found {
@@ -393,16 +397,18 @@ func (s *booking) validateRespond(ctx workflow.Context, in BookingRespondInput) 
 	if err := s.notClosed(); err != nil {
 		return err
 	}
-	if s.offer == nil || !s.offer.Open {
-		return temporal.NewApplicationError("the booking is not waiting for a cooperative's answer", ErrTypeBookingWrongState)
+	if in.Actor.Role != "cooperative" {
+		return temporal.NewApplicationError("only a cooperative answers a booking request", ErrTypeBookingNotYours)
 	}
-	if in.Actor.Role != "cooperative" || in.CooperativeID != s.offer.CooperativeID {
-		return temporal.NewApplicationError("the request is not pending on this cooperative", ErrTypeBookingNotYours)
+	// The offer row is visible in the cooperative's inbox as soon as it is
+	// written, a moment before the workflow learns it: an answer arriving
+	// then is accepted here and checked by the handler once it is known.
+	if !s.offering {
+		if err := s.offerPendingOn(ctx, in.CooperativeID); err != nil {
+			return err
+		}
 	}
 	now := workflow.Now(ctx)
-	if !now.Before(s.offer.RespondBy) {
-		return temporal.NewApplicationError("the time to answer this request has run out", ErrTypeBookingWrongState)
-	}
 	if !in.Accept {
 		reason := strings.TrimSpace(in.Reason)
 		if reason == "" {
@@ -427,10 +433,24 @@ func (s *booking) validateRespond(ctx workflow.Context, in BookingRespondInput) 
 	return nil
 }
 
+// offerPendingOn checks that an offer is open on cooperative and not expired.
+func (s *booking) offerPendingOn(ctx workflow.Context, cooperative string) error {
+	if s.offer == nil || !s.offer.Open {
+		return temporal.NewApplicationError("the booking is not waiting for a cooperative's answer", ErrTypeBookingWrongState)
+	}
+	if cooperative != s.offer.CooperativeID {
+		return temporal.NewApplicationError("the request is not pending on this cooperative", ErrTypeBookingNotYours)
+	}
+	if !workflow.Now(ctx).Before(s.offer.RespondBy) {
+		return temporal.NewApplicationError("the time to answer this request has run out", ErrTypeBookingWrongState)
+	}
+	return nil
+}
+
 func (s *booking) respond(ctx workflow.Context, in BookingRespondInput) (BookingUpdateResult, error) {
 	err := s.locked(ctx, func() error {
-		if s.offer == nil || !s.offer.Open || s.offer.CooperativeID != in.CooperativeID {
-			return temporal.NewApplicationError("the request is no longer pending on this cooperative", ErrTypeBookingWrongState)
+		if err := s.offerPendingOn(ctx, in.CooperativeID); err != nil {
+			return err
 		}
 		if !in.Accept {
 			return s.closeOffer(ctx, store.OfferDeclined, strings.TrimSpace(in.Reason), in.Actor.UserID)

@@ -14,12 +14,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"sportello/api"
+	"sportello/internal/bookingtest"
 	"sportello/internal/payments"
 	"sportello/internal/paysandbox"
 	"sportello/internal/store"
@@ -81,105 +81,21 @@ func newSagaStack(t *testing.T) *sagaStack {
 	return s
 }
 
-// booked is a booking written as checkout writes it.
-type booked struct {
-	ID, VoucherID      string
-	Voucher, Online    int64
-	VoucherAccountOpen int64 // the voucher's balance before the hold
-}
-
-// checkout writes what the citizen's checkout writes (a voucher of
-// cittadino.tradate with credit, the booking of Baobab's after-school
-// service, its sessions with their fixed shares and the voucher hold, in one
-// transaction) and starts the booking's workflow.
-func (s *sagaStack) checkout(t *testing.T, quantity int, voucher int64) booked {
+// checkout writes a booking as the citizen's checkout does (quantity
+// sessions of Baobab's after-school service, voucher cents by voucher, the
+// rest online; see bookingtest) and starts the booking's workflow.
+func (s *sagaStack) checkout(t *testing.T, quantity int, voucher int64) bookingtest.Booking {
 	t.Helper()
 	ctx := context.Background()
-	var (
-		citizen              int64
-		fundID, taxCode      string
-		serviceID, unitPrice int64
-		name, category, unit string
-	)
-	err := s.st.InTx(ctx, store.System, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `SELECT id, tax_code FROM users WHERE username = 'cittadino.tradate'`).Scan(&citizen, &taxCode); err != nil {
-			return err
-		}
-		if err := tx.QueryRow(ctx, `SELECT id FROM funds WHERE municipality_id = 'tradate' AND form_id = 'buoni-spesa'`).Scan(&fundID); err != nil {
-			return err
-		}
-		return tx.QueryRow(ctx, `SELECT id, price_cents, name, category, unit FROM services
-			WHERE cooperative_id = 'baobab' AND name = 'Doposcuola e aiuto compiti'`).Scan(&serviceID, &unitPrice, &name, &category, &unit)
-	})
+	b, err := bookingtest.Checkout(ctx, s.st, quantity, voucher)
 	if err != nil {
-		t.Fatal(err)
-	}
-	total := unitPrice * int64(quantity)
-	b := booked{ID: uuid.NewString(), Voucher: voucher, Online: total - voucher}
-	if b.Online < 0 {
-		t.Fatalf("voucher part %d above the total %d", voucher, total)
-	}
-	// A voucher with credit: an awarded, released case of the citizen.
-	caseID := "BS-SAGA-" + strings.ToUpper(b.ID[:8])
-	if err := s.st.InTx(ctx, store.System, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO cases (id, district_id, municipality_id, applicant_id, tax_code, form_id,
-			form_version, fund_id, data, status, workflow_id, request_hash)
-			VALUES ($1, 'tradate', 'tradate', $2, $3, 'buoni-spesa', 1, $4, '{}', 'in_review', 'case:'||$1, 'h')`,
-			caseID, citizen, taxCode, fundID)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	credit := voucher + 10_000
-	aw, err := s.st.Award(ctx, store.AwardInput{DecisionInput: store.DecisionInput{TaskID: uuid.Nil.String(), CaseID: caseID,
-		Actor: "operatore.tradate", At: time.Now()}, AmountCents: credit})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.st.ReleaseTranche(ctx, store.TrancheInput{CaseID: caseID, VoucherID: aw.VoucherID, Index: 0, AmountCents: credit, At: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	b.VoucherID, b.VoucherAccountOpen = aw.VoucherID, credit
-	err = s.st.InTx(ctx, store.System, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO bookings (id, district_id, municipality_id, citizen_id, service_id, cooperative_id,
-				service_name, category, unit, quantity, unit_price_cents, total_cents, voucher_id, voucher_cents, online_cents, status, workflow_id)
-			VALUES ($1, 'tradate', 'tradate', $2, $3, 'baobab', $4, $5, $6, $7, $8, $9, $10, $11, $12, 'awaiting_payment', $13)`,
-			b.ID, citizen, serviceID, name, category, unit, quantity, unitPrice, total, b.VoucherID, voucher, b.Online,
-			workflows.BookingWorkflowID(b.ID)); err != nil {
-			return err
-		}
-		for seq := 1; seq <= quantity; seq++ {
-			v, o := share(voucher, quantity, seq), share(b.Online, quantity, seq)
-			if _, err := tx.Exec(ctx, `INSERT INTO booking_sessions (booking_id, seq, voucher_cents, online_cents) VALUES ($1, $2, $3, $4)`,
-				b.ID, seq, v, o); err != nil {
-				return err
-			}
-		}
-		if err := store.EnsureAccount(ctx, tx, store.BookingVoucherAccountID(b.ID), "tradate", store.AccountBookingVoucher, false); err != nil {
-			return err
-		}
-		_, _, err := store.Transfer(ctx, tx, store.TransferInput{Key: "booking:" + b.ID + ":hold", From: store.VoucherAccountID(b.VoucherID),
-			To: store.BookingVoucherAccountID(b.ID), Amount: voucher, Kind: store.TransferHold, VoucherID: b.VoucherID, BookingID: b.ID})
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("checkout: %v", err)
 	}
 	if _, err := s.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.BookingWorkflowID(b.ID), TaskQueue: s.taskQueue},
-		workflows.Booking, workflows.BookingInput{BookingID: b.ID, DistrictID: "tradate", CitizenID: citizen, OnlineCents: b.Online}); err != nil {
+		workflows.Booking, workflows.BookingInput{BookingID: b.ID, DistrictID: "tradate", CitizenID: b.CitizenID, OnlineCents: b.Online}); err != nil {
 		t.Fatal(err)
 	}
 	return b
-}
-
-// share is session seq's part of amount over n sessions (the remainder on
-// the first).
-func share(amount int64, n, seq int) int64 {
-	part := amount / int64(n)
-	if seq == 1 {
-		part += amount - part*int64(n)
-	}
-	return part
 }
 
 // payOnline waits for the booking's payment page and pays on it as a
@@ -380,8 +296,8 @@ func TestBookingCancelledRefundedOnce(t *testing.T) {
 	if len(refunds) != 1 || refunds[0].AmountCents != b.Online {
 		t.Fatalf("provider refunds %+v, want one of %d", refunds, b.Online)
 	}
-	if got := balanceOf(t, s.st, store.VoucherAccountID(b.VoucherID)); got != b.VoucherAccountOpen {
-		t.Errorf("voucher balance %d, want %d back", got, b.VoucherAccountOpen)
+	if got := balanceOf(t, s.st, store.VoucherAccountID(b.VoucherID)); got != b.VoucherCredit {
+		t.Errorf("voucher balance %d, want %d back", got, b.VoucherCredit)
 	}
 	for _, acc := range []string{store.BookingVoucherAccountID(b.ID), store.BookingOnlineAccountID(b.ID), store.CooperativeAccountID("baobab")} {
 		if got := balanceOf(t, s.st, acc); got != 0 {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"sportello/internal/bookingtest"
 	"sportello/internal/browsertest"
 	"sportello/internal/calendar"
 )
@@ -18,9 +19,8 @@ import (
 // Italian and English.
 func TestWebCoopBookings(t *testing.T) {
 	s := newSagaStack(t)
-	var price int64
-	if err := s.st.Pool.QueryRow(context.Background(), `SELECT price_cents FROM services WHERE cooperative_id = 'baobab'
-		AND name = 'Doposcuola e aiuto compiti'`).Scan(&price); err != nil {
+	price, err := bookingtest.UnitPrice(context.Background(), s.st)
+	if err != nil {
 		t.Fatal(err)
 	}
 	b := s.checkout(t, 2, 2*price) // all by voucher: no payment to wait for

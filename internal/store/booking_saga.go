@@ -282,6 +282,14 @@ func nextEquivalentService(ctx context.Context, tx pgx.Tx, b BookingView) (Servi
 	return ok[0].sv, true, nil
 }
 
+// userRef is a user id for a nullable reference (0: NULL).
+func userRef(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
 // CloseOfferInput ends a pending offer.
 type CloseOfferInput struct {
 	BookingID string
@@ -294,13 +302,9 @@ type CloseOfferInput struct {
 
 // CloseOffer ends a pending offer; an offer already closed is left as it is.
 func (s *Store) CloseOffer(ctx context.Context, in CloseOfferInput) error {
-	var by any
-	if in.By != 0 {
-		by = in.By
-	}
 	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `UPDATE booking_offers SET outcome = $3, reason = $4, responded_by = $5, responded_at = $6
-			WHERE booking_id = $1 AND attempt = $2 AND outcome = 'pending'`, in.BookingID, in.Attempt, in.Outcome, in.Reason, by, in.At)
+			WHERE booking_id = $1 AND attempt = $2 AND outcome = 'pending'`, in.BookingID, in.Attempt, in.Outcome, in.Reason, userRef(in.By), in.At)
 		return err
 	}))
 }
@@ -319,7 +323,7 @@ type AcceptOfferInput struct {
 func (s *Store) AcceptOffer(ctx context.Context, in AcceptOfferInput) error {
 	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE booking_offers SET outcome = 'confirmed', responded_by = $3, responded_at = $4
-			WHERE booking_id = $1 AND attempt = $2 AND outcome = 'pending'`, in.BookingID, in.Attempt, in.By, in.At)
+			WHERE booking_id = $1 AND attempt = $2 AND outcome = 'pending'`, in.BookingID, in.Attempt, userRef(in.By), in.At)
 		if err != nil || tag.RowsAffected() == 0 {
 			return err // already confirmed by an earlier attempt of this activity
 		}
@@ -360,13 +364,9 @@ type DeliveryInput struct {
 // is left as it is).
 func (s *Store) RecordSessionDelivery(ctx context.Context, in DeliveryInput) error {
 	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
-		var by any
-		if in.By != 0 {
-			by = in.By
-		}
 		tag, err := tx.Exec(ctx, `UPDATE booking_sessions SET status = 'delivered', cooperative_id = $3, delivered_by = $4,
 				delivered_at = $5, delivery_note = $6
-			WHERE booking_id = $1 AND seq = $2 AND status = 'planned'`, in.BookingID, in.Seq, in.CooperativeID, by, in.DeliveredAt, in.Note)
+			WHERE booking_id = $1 AND seq = $2 AND status = 'planned'`, in.BookingID, in.Seq, in.CooperativeID, userRef(in.By), in.DeliveredAt, in.Note)
 		if err != nil || tag.RowsAffected() == 0 {
 			return err
 		}
