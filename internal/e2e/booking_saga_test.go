@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
@@ -347,6 +348,26 @@ func TestBookingDeclinedGoesToEquivalentCooperative(t *testing.T) {
 	eventually(t, "the offer to Baobab", func() bool {
 		return s.count(`SELECT count(*) FROM booking_offers WHERE booking_id = $1 AND outcome = 'pending'`, b.ID) == 1
 	})
+	citizen := s.login("cittadino.tradate")
+	for _, c := range []struct {
+		who          *session
+		method, path string
+		body         any
+		want         int
+	}{
+		{citizen, "GET", "/api/v1/coop/bookings", nil, http.StatusForbidden},
+		{coop, "GET", "/api/v1/coop/bookings?view=all", nil, http.StatusUnprocessableEntity},
+		{coop, "GET", "/api/v1/coop/bookings/" + uuid.NewString(), nil, http.StatusNotFound},
+		{coop, "GET", "/api/v1/coop/bookings/not-a-uuid", nil, http.StatusNotFound},
+		{coop, "POST", "/api/v1/coop/bookings/" + b.ID + "/deliveries", map[string]any{"seq": 1}, http.StatusUnprocessableEntity},
+		{coop, "POST", "/api/v1/coop/bookings/" + b.ID + "/deliveries", map[string]any{"seq": 1, "delivered_at": time.Now()}, http.StatusConflict},
+		{coop, "POST", "/api/v1/coop/bookings/" + b.ID + "/respond", map[string]any{"accept": true,
+			"sessions": []time.Time{time.Now().Add(-time.Hour)}}, http.StatusUnprocessableEntity},
+	} {
+		if code := c.who.call(c.method, c.path, c.body, nil, nil); code != c.want {
+			t.Errorf("%s %s: %d, want %d", c.method, c.path, code, c.want)
+		}
+	}
 	var refused api.ErrorBody
 	if code := coop.call("POST", "/api/v1/coop/bookings/"+b.ID+"/respond", map[string]any{"accept": false}, nil, &refused); code != http.StatusUnprocessableEntity ||
 		len(refused.Error.Fields) != 1 || refused.Error.Fields[0].Pointer != "/reason" {
