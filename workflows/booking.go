@@ -105,6 +105,7 @@ type booking struct {
 	status     string
 	paymentID  string
 	paymentURL string
+	online     int64 // the online part, to be paid first
 	paid       bool
 	payFailed  bool
 	events     map[string]bool // payment events applied (looked up, never iterated)
@@ -191,7 +192,8 @@ func (s *booking) run(ctx workflow.Context) (BookingResult, error) {
 	if err := workflow.ExecuteActivity(s.act(ctx), bookActs.LoadBooking, s.ref(ctx)).Get(ctx, &facts); err != nil {
 		return BookingResult{}, err
 	}
-	s.status, s.autoDays = facts.Status, max(facts.AutoconfirmDays, 1)
+	// The booking as written wins over the start input.
+	s.status, s.autoDays, s.online = facts.Status, max(facts.AutoconfirmDays, 1), facts.OnlineCents
 	for _, x := range facts.Sessions {
 		s.sessions = append(s.sessions, BookingSessionState{Seq: x.Seq, Status: x.Status, VoucherCents: x.VoucherCents,
 			OnlineCents: x.OnlineCents, ScheduledAt: x.ScheduledAt, DeliveredAt: x.DeliveredAt})
@@ -200,7 +202,7 @@ func (s *booking) run(ctx workflow.Context) (BookingResult, error) {
 		return BookingResult{Status: s.status}, nil // the API gave up on this booking
 	}
 	proceed := true
-	if s.in.OnlineCents > 0 {
+	if s.online > 0 {
 		var err error
 		if proceed, err = s.payment(ctx); err != nil {
 			return BookingResult{}, err
@@ -258,7 +260,7 @@ func (s *booking) payment(ctx workflow.Context) (bool, error) {
 		qopts.RetryPolicy = &temporal.RetryPolicy{InitialInterval: time.Second, MaximumAttempts: 3}
 		qerr := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, qopts), bookActs.PaymentStatus,
 			activities.PaymentStatusInput{PaymentID: s.paymentID}).Get(ctx, &st)
-		if qerr == nil && oneOf(st.Status, paymentPaidStatuses) && st.CapturedCents == s.in.OnlineCents {
+		if qerr == nil && oneOf(st.Status, paymentPaidStatuses) && st.CapturedCents == s.online {
 			return s.recordPayment(ctx, st.CapturedCents)
 		}
 		return s.cancelUnpaid(ctx, BookingReasonNotPaid)

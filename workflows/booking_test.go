@@ -64,7 +64,8 @@ func (s *bookingSuite) SetupTest() {
 
 	s.env.OnActivity(bookActs.LoadBooking, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.BookingRef) (activities.BookingFactsResult, error) {
-			res := activities.BookingFactsResult{Status: BookingAwaitingPayment, CooperativeID: "baobab", AutoconfirmDays: 7}
+			res := activities.BookingFactsResult{Status: BookingAwaitingPayment, CooperativeID: "baobab", AutoconfirmDays: 7,
+				OnlineCents: s.online * int64(s.sessions)}
 			for i := 1; i <= s.sessions; i++ {
 				res.Sessions = append(res.Sessions, store.BookingSession{Seq: i, Status: store.SessionPlanned,
 					VoucherCents: s.voucher, OnlineCents: s.online})
