@@ -52,8 +52,8 @@ func (s *server) registerCoopBookingsAPI(authed *gin.RouterGroup) {
 	coop := authed.Group("/coop", s.roles(roleCooperative))
 	coop.GET("/bookings", s.handle(s.listCoopBookings))
 	coop.GET("/bookings/:id", s.handle(s.getCoopBooking))
-	coop.POST("/bookings/:id/respond", s.handle(s.respondBookingJSON))
-	coop.POST("/bookings/:id/deliveries", s.handle(s.recordDeliveryJSON))
+	coop.POST("/bookings/:id/respond", s.handle(jsonAction(s.respondBooking)))
+	coop.POST("/bookings/:id/deliveries", s.handle(jsonAction(s.recordDelivery)))
 	coop.GET("/deliveries", s.handle(s.listCoopDeliveries))
 }
 
@@ -140,17 +140,7 @@ func bookingAudit(action string, b store.BookingView, reason string, detail map[
 // field problem is a 422 at that field; a finished workflow is a 409.
 func (s *server) bookingUpdate(ctx context.Context, b store.BookingView, name, id string, arg any) (workflows.BookingUpdateResult, error) {
 	var res workflows.BookingUpdateResult
-	if s.Temporal == nil {
-		return res, errors.New("no Temporal client")
-	}
-	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
-	defer cancel()
-	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{UpdateID: id,
-		WorkflowID: workflows.BookingWorkflowID(b.ID), UpdateName: name, Args: []any{arg},
-		WaitForStage: client.WorkflowUpdateStageCompleted})
-	if err == nil {
-		err = h.Get(ctx, &res)
-	}
+	err := s.updateWorkflow(ctx, workflows.BookingWorkflowID(b.ID), name, id, arg, &res)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		return res, &httpError{status: http.StatusConflict, code: "booking_closed",
@@ -211,19 +201,6 @@ func (s *server) respondBooking(ctx context.Context, user store.UserView, id str
 	return res, err
 }
 
-func (s *server) respondBookingJSON(c *gin.Context) error {
-	var req respondRequest
-	if err := decodeJSON(c, &req); err != nil {
-		return err
-	}
-	res, err := s.respondBooking(c.Request.Context(), currentUser(c), c.Param("id"), req, updateKey(c))
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, res)
-	return nil
-}
-
 // deliveryRequest records one delivered session.
 type deliveryRequest struct {
 	Seq         int        `json:"seq"`
@@ -267,15 +244,36 @@ func (s *server) recordDelivery(ctx context.Context, user store.UserView, id str
 	return res, err
 }
 
-func (s *server) recordDeliveryJSON(c *gin.Context) error {
-	var req deliveryRequest
-	if err := decodeJSON(c, &req); err != nil {
-		return err
+// jsonAction adapts a domain action on the resource :id to a JSON handler:
+// the body decoded into its request, the Idempotency-Key as the update key,
+// its result as 200.
+func jsonAction[Req, Res any](do func(ctx context.Context, user store.UserView, id string, req Req, key string) (Res, error)) func(*gin.Context) error {
+	return func(c *gin.Context) error {
+		var req Req
+		if err := decodeJSON(c, &req); err != nil {
+			return err
+		}
+		res, err := do(c.Request.Context(), currentUser(c), c.Param("id"), req, updateKey(c))
+		if err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, res)
+		return nil
 	}
-	res, err := s.recordDelivery(c.Request.Context(), currentUser(c), c.Param("id"), req, updateKey(c))
+}
+
+// updateWorkflow sends an update to a workflow and waits for its result
+// (within updateTimeout).
+func (s *server) updateWorkflow(ctx context.Context, workflowID, name, id string, arg, out any) error {
+	if s.Temporal == nil {
+		return errors.New("no Temporal client")
+	}
+	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
+	defer cancel()
+	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{UpdateID: id, WorkflowID: workflowID,
+		UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted})
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, res)
-	return nil
+	return h.Get(ctx, out)
 }
