@@ -92,31 +92,43 @@ func (a *Appointments) NotifyAppointment(ctx context.Context, in AppointmentNoti
 	if err != nil {
 		return err
 	}
-	key := in.Key + ":" + strconv.FormatInt(v.CitizenID, 10)
-	entry := store.OutboxEntry{Key: key, Kind: in.Kind, Channel: "email", Recipient: v.CitizenEmail, Lang: "it"}
-	if v.CitizenEmail == "" {
-		entry.Channel, entry.Recipient = "social_point", v.CitizenName
-		_, err := a.Store.BeginNotification(ctx, entry)
-		return err
-	}
-	status, err := a.Store.BeginNotification(ctx, entry)
-	if err != nil || status == store.NotificationSent || a.Mailer == nil {
-		return err
-	}
 	data := map[string]any{
 		"name": v.CitizenName, "portal_url": a.PortalURL, "path": "/appointments/" + v.ID,
 		"point_name": v.PointName, "point_address": v.PointAddress, "starts_at": v.StartsAt, "topic": v.Topic,
 	}
 	maps.Copy(data, in.Data)
-	_, sendErr := a.Mailer.Send(ctx, v.CitizenEmail, v.CitizenName, in.Kind, entry.Lang, key, data)
+	return notifyCitizen(ctx, a.Store, a.Mailer, in.Key+":"+strconv.FormatInt(v.CitizenID, 10), in.Kind, v.CitizenEmail, v.CitizenName, data)
+}
+
+// notifyCitizen tells a citizen once under key: by e-mail, or, without an
+// address, recorded on the social_point channel for the Social Point.
+func notifyCitizen(ctx context.Context, st *store.Store, mailer Mailer, key, kind, email, name string, data map[string]any) error {
+	entry := store.OutboxEntry{Key: key, Kind: kind, Channel: "email", Recipient: email, Lang: "it"}
+	if email == "" {
+		entry.Channel, entry.Recipient = "social_point", name
+		_, err := st.BeginNotification(ctx, entry)
+		return err
+	}
+	return sendOnce(ctx, st, mailer, entry, name, data)
+}
+
+// sendOnce delivers one outbox entry by e-mail, once: an entry already sent
+// is skipped, a refused address is recorded as failed, any other failure
+// stays pending and is returned so that Temporal retries.
+func sendOnce(ctx context.Context, st *store.Store, mailer Mailer, entry store.OutboxEntry, name string, data map[string]any) error {
+	status, err := st.BeginNotification(ctx, entry)
+	if err != nil || status == store.NotificationSent || mailer == nil {
+		return err
+	}
+	_, sendErr := mailer.Send(ctx, entry.Recipient, name, entry.Kind, entry.Lang, entry.Key, data)
 	switch {
 	case sendErr == nil:
-		return a.Store.FinishNotification(ctx, key, store.NotificationSent, nil)
-	case a.Mailer.Permanent(sendErr):
-		activity.GetLogger(ctx).Warn("appointment notification refused for good", "key", key, "error", sendErr)
-		return a.Store.FinishNotification(ctx, key, store.NotificationFailed, sendErr)
+		return st.FinishNotification(ctx, entry.Key, store.NotificationSent, nil)
+	case mailer.Permanent(sendErr):
+		activity.GetLogger(ctx).Warn("notification refused for good", "key", entry.Key, "kind", entry.Kind, "error", sendErr)
+		return st.FinishNotification(ctx, entry.Key, store.NotificationFailed, sendErr)
 	}
-	if err := a.Store.FinishNotification(ctx, key, store.NotificationPending, sendErr); err != nil {
+	if err := st.FinishNotification(ctx, entry.Key, store.NotificationPending, sendErr); err != nil {
 		return err
 	}
 	return sendErr // Temporal retries

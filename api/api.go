@@ -168,6 +168,7 @@ func newEngine(d Deps) *gin.Engine {
 	s.registerCheckoutAPI(v1, authed)
 	s.registerServiceVoucherAPI(authed)
 	s.registerBillingAPI(authed)
+	s.registerCoopBookingsAPI(authed)
 
 	// The web portal: HTML pages on the same engine (web_*.go).
 	s.registerWeb(r)

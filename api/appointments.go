@@ -12,7 +12,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
 
 	"sportello/internal/calendar"
 	"sportello/internal/store"
@@ -300,17 +299,7 @@ func (s *server) getAppointment(c *gin.Context) error {
 // finished workflow is a 409.
 func (s *server) appointmentUpdate(ctx context.Context, v store.AppointmentView, name, id string, arg any) (workflows.AppointmentUpdateResult, error) {
 	var res workflows.AppointmentUpdateResult
-	if s.Temporal == nil {
-		return res, errors.New("no Temporal client")
-	}
-	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
-	defer cancel()
-	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{UpdateID: id,
-		WorkflowID: workflows.AppointmentWorkflowID(v.ID), UpdateName: name, Args: []any{arg},
-		WaitForStage: client.WorkflowUpdateStageCompleted})
-	if err == nil {
-		err = h.Get(ctx, &res)
-	}
+	err := s.updateWorkflow(ctx, workflows.AppointmentWorkflowID(v.ID), name, id, arg, &res)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		return res, &httpError{status: http.StatusConflict, code: "appointment_closed",

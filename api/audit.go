@@ -35,7 +35,7 @@ func requestIDFrom(ctx context.Context) string {
 
 // audited tells whether user's reads and actions are recorded.
 func audited(user store.UserView) bool {
-	return user.ID != 0 && (isStaff(user.Role) || user.Role == roleMerchant)
+	return user.ID != 0 && (isStaff(user.Role) || user.Role == roleMerchant || user.Role == roleCooperative)
 }
 
 // audit records e for user (actor, request id filled in here). It does

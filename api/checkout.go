@@ -12,9 +12,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"sportello/internal/store"
 	"sportello/workflows"
@@ -288,35 +285,6 @@ func (s *server) getBooking(c *gin.Context) error {
 	return nil
 }
 
-// bookingUpdate sends an update to the booking's workflow and waits for it;
-// a workflow that has ended is a 409, a refusal of the workflow is mapped
-// like the other workflows' (422s carry a field).
-func (s *server) bookingUpdate(ctx context.Context, b store.BookingView, name, id string, arg any) error {
-	if s.Temporal == nil {
-		return errors.New("no Temporal client")
-	}
-	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
-	defer cancel()
-	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{UpdateID: id, WorkflowID: b.WorkflowID,
-		UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted})
-	if err == nil {
-		err = h.Get(ctx, nil)
-	}
-	var nf *serviceerror.NotFound
-	if errors.As(err, &nf) {
-		return &httpError{status: http.StatusConflict, code: "booking_closed",
-			message: "the booking is " + strings.ReplaceAll(b.Status, "_", " ") + " and takes no more changes", cause: err}
-	}
-	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) && appErr.Type() == workflows.ErrTypeBookingInvalidData {
-		he := toHTTP(err)
-		he.fields = []FieldError{decisionField(appErr)}
-		he.fields[0].Code = "booking_invalid_data"
-		return he
-	}
-	return err
-}
-
 type bookingCancelRequest struct {
 	Reason string `json:"reason"`
 }
@@ -332,7 +300,7 @@ func (s *server) cancelBooking(ctx context.Context, user store.UserView, id stri
 	if err != nil {
 		return b, err
 	}
-	if err := s.bookingUpdate(ctx, b, workflows.UpdateBookingCancel, userUpdateID(user, "cancel-booking:"+b.ID, key),
+	if _, err := s.bookingUpdate(ctx, b, workflows.UpdateBookingCancel, userUpdateID(user, "cancel-booking:"+b.ID, key),
 		workflows.BookingCancelInput{Actor: actor(user), Reason: req.Reason}); err != nil {
 		return b, err
 	}
@@ -364,7 +332,7 @@ func (s *server) confirmDelivery(ctx context.Context, user store.UserView, id st
 	if len(fields) > 0 {
 		return b, invalid(fields...)
 	}
-	if err := s.bookingUpdate(ctx, b, workflows.UpdateBookingConfirmDelivery, userUpdateID(user, "confirm-delivery:"+b.ID, key),
+	if _, err := s.bookingUpdate(ctx, b, workflows.UpdateBookingConfirmDelivery, userUpdateID(user, "confirm-delivery:"+b.ID, key),
 		workflows.BookingConfirmInput{Actor: actor(user), Seqs: req.Seqs}); err != nil {
 		return b, err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"sportello/activities"
 	"sportello/internal/accounting"
+	"sportello/internal/payments"
 	"sportello/internal/store"
 	"sportello/workflows"
 )
@@ -29,6 +30,13 @@ func Register(r sdkworker.Registry, acts *activities.Cases, delegations *activit
 	r.RegisterActivity(billing[0])
 }
 
+// RegisterBookings registers the Booking workflow and its activities (they
+// need the payment provider's client, which Register's callers lack).
+func RegisterBookings(r sdkworker.Registry, acts *activities.Bookings) {
+	r.RegisterWorkflow(workflows.Booking)
+	r.RegisterActivity(acts)
+}
+
 // New returns a worker polling taskQueue (workflows.TaskQueue when empty),
 // with everything registered, that records notifications without sending
 // them. Call Start/Run and Stop on it.
@@ -44,6 +52,7 @@ type Config struct {
 	// Accounting is the municipality's accounting system (billing); nil:
 	// invoices are made but not sent.
 	Accounting *accounting.Client
+	Payments   *payments.Client // the payment provider of bookings (nil: online payments fail)
 }
 
 // NewWith returns a worker with the given configuration.
@@ -55,6 +64,7 @@ func NewWith(c client.Client, st *store.Store, cfg Config) sdkworker.Worker {
 	Register(w, &activities.Cases{Store: st, Mailer: cfg.Mailer, PortalURL: cfg.PortalURL},
 		&activities.Delegations{Store: st, Assigner: caseAssigner{c: c}},
 		&activities.Billing{Store: st, Accounting: cfg.Accounting})
+	RegisterBookings(w, &activities.Bookings{Store: st, Payments: cfg.Payments, Mailer: cfg.Mailer, PortalURL: cfg.PortalURL})
 	return w
 }
 

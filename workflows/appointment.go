@@ -274,12 +274,19 @@ func (s *appointment) notify(ctx workflow.Context, kind string, data map[string]
 	s.notifySeq++
 	in := activities.AppointmentNotifyInput{Key: fmt.Sprintf("%s:notify:%d:%s", AppointmentWorkflowID(s.in.AppointmentID),
 		s.notifySeq, kind), AppointmentID: s.in.AppointmentID, Kind: kind, Data: data, At: workflow.Now(ctx)}
-	s.notifying++
+	notifyInBackground(ctx, s.notifyOpt, &s.notifying, in.Key, apptActs.NotifyAppointment, in)
+}
+
+// notifyInBackground runs a notification's local activity in a workflow
+// goroutine, counting it in *running until it is handled; a notification
+// that cannot be delivered is logged, never an error of the workflow.
+func notifyInBackground(ctx workflow.Context, opts workflow.LocalActivityOptions, running *int, key string, act, in any) {
+	*running++
 	workflow.Go(ctx, func(gctx workflow.Context) {
-		defer func() { s.notifying-- }()
-		f := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(gctx, s.notifyOpt), apptActs.NotifyAppointment, in)
+		defer func() { *running-- }()
+		f := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(gctx, opts), act, in)
 		if err := f.Get(gctx, nil); err != nil {
-			workflow.GetLogger(gctx).Warn("appointment notification not delivered", "key", in.Key, "error", err)
+			workflow.GetLogger(gctx).Warn("notification not delivered", "key", key, "error", err)
 		}
 	})
 }

@@ -1,6 +1,6 @@
 package workflows
 
-import "net/url"
+import "sportello/internal/store"
 
 // Where the payment provider sends the citizen and its events for a
 // booking (the API serves both; the saga puts them in the payment intent it
@@ -11,11 +11,11 @@ const (
 	BookingWorkflowName = "Booking"
 
 	// PaymentsCallbackPath receives the provider's signed events (POST).
-	PaymentsCallbackPath = "/api/v1/payments/callback"
+	PaymentsCallbackPath = store.PaymentsCallbackPath
 )
 
 // BookingPaymentReturnPath is the page the provider sends the citizen back
 // to after paying (or giving up), relative to the portal's URL.
 func BookingPaymentReturnPath(bookingID string) string {
-	return "/bookings/" + url.PathEscape(bookingID) + "/return"
+	return store.BookingPaymentReturnPath(bookingID)
 }

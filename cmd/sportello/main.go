@@ -259,5 +259,9 @@ func newWorker(c client.Client, st *store.Store, cfg config) (sdkworker.Worker, 
 	if err != nil {
 		return nil, err
 	}
-	return worker.NewWith(c, st, worker.Config{TaskQueue: cfg.TaskQueue, Mailer: m, PortalURL: cfg.PublicURL, Accounting: acc}), nil
+	pay, err := payments.New(payments.Config{BaseURL: cfg.PaymentsURL, Secret: cfg.PaymentsSecret})
+	if err != nil {
+		return nil, fmt.Errorf("payments: %w", err)
+	}
+	return worker.NewWith(c, st, worker.Config{TaskQueue: cfg.TaskQueue, Mailer: m, PortalURL: cfg.PublicURL, Accounting: acc, Payments: pay}), nil
 }

@@ -416,33 +416,42 @@ func (a API) CitizenISEE(ctx context.Context, scope Scope, userID int64) (Citize
 		ok  bool
 	)
 	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
-		var (
-			euro      *float64
-			filedAt   time.Time
-			profile   *int
-			profileAt *time.Time
-		)
-		err := tx.QueryRow(ctx, `SELECT id, (data->>'isee_euro')::numeric, created_at FROM cases
-			WHERE applicant_id = $1 AND jsonb_typeof(data->'isee_euro') = 'number'
-			ORDER BY created_at DESC, id DESC LIMIT 1`, userID).Scan(&out.CaseID, &euro, &filedAt)
-		if err != nil && err != pgx.ErrNoRows {
-			return err
-		}
-		if err := tx.QueryRow(ctx, `SELECT isee_euro, isee_updated_at FROM users WHERE id = $1`, userID).Scan(&profile, &profileAt); err != nil {
-			return err
-		}
-		newerProfile := profile != nil && profileAt != nil && !profileAt.Before(filedAt)
-		if euro != nil && !newerProfile {
-			out.Euro, out.Source, ok = int(*euro), "application", true
-			return nil
-		}
-		out.CaseID = ""
-		if profile != nil {
-			out.Euro, out.Source, ok = *profile, "profile", true
-		}
-		return nil
+		var err error
+		out, ok, err = citizenISEETx(ctx, tx, userID)
+		return err
 	})
 	return out, ok, MapError(err)
+}
+
+// citizenISEETx reads a citizen's ISEE inside tx (see CitizenISEE).
+func citizenISEETx(ctx context.Context, tx pgx.Tx, userID int64) (CitizenISEE, bool, error) {
+	var out CitizenISEE
+	var (
+		euro      *float64
+		filedAt   time.Time
+		profile   *int
+		profileAt *time.Time
+	)
+	err := tx.QueryRow(ctx, `SELECT id, (data->>'isee_euro')::numeric, created_at FROM cases
+		WHERE applicant_id = $1 AND jsonb_typeof(data->'isee_euro') = 'number'
+		ORDER BY created_at DESC, id DESC LIMIT 1`, userID).Scan(&out.CaseID, &euro, &filedAt)
+	if err != nil && err != pgx.ErrNoRows {
+		return out, false, err
+	}
+	if err := tx.QueryRow(ctx, `SELECT isee_euro, isee_updated_at FROM users WHERE id = $1`, userID).Scan(&profile, &profileAt); err != nil {
+		return out, false, err
+	}
+	newerProfile := profile != nil && profileAt != nil && !profileAt.Before(filedAt)
+	if euro != nil && !newerProfile {
+		out.Euro, out.Source = int(*euro), "application"
+		return out, true, nil
+	}
+	out.CaseID = ""
+	if profile != nil {
+		out.Euro, out.Source = *profile, "profile"
+		return out, true, nil
+	}
+	return out, false, nil
 }
 
 // PriceQuote is the price of a service for a caller, with how it was derived.

@@ -146,6 +146,20 @@ CREATE FUNCTION booking_visible(b_id uuid, d text, m text, citizen bigint, coop 
         OR EXISTS (SELECT 1 FROM booking_offers o WHERE o.booking_id = b_id AND o.cooperative_id = sportello_cooperative())))
 $$;
 
+-- Was the booking offered to the acting cooperative? Read past row-level
+-- security (as the tables' owner): booking_visible asking booking_offers,
+-- whose policy asks bookings, would otherwise recurse without end for a
+-- cooperative that was offered a booking it does not hold.
+CREATE FUNCTION booking_offered_to_me(b_id uuid) RETURNS boolean
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+  SELECT EXISTS (SELECT 1 FROM booking_offers o WHERE o.booking_id = b_id AND o.cooperative_id = sportello_cooperative())
+$$;
+CREATE OR REPLACE FUNCTION booking_visible(b_id uuid, d text, m text, citizen bigint, coop text) RETURNS boolean
+  LANGUAGE sql STABLE AS $$
+  SELECT sportello_visible(d, m, citizen)
+    OR (sportello_scope() = 'cooperative' AND (coop = sportello_cooperative() OR booking_offered_to_me(b_id)))
+$$;
+
 ALTER TABLE bookings ENABLE ROW LEVEL SECURITY;
 CREATE POLICY bookings_read ON bookings FOR SELECT
   USING (booking_visible(id, district_id, municipality_id, citizen_id, cooperative_id));
@@ -183,11 +197,35 @@ CREATE FUNCTION cart_service_name(service bigint) RETURNS text
   WHERE s.id = service AND ci.user_id = sportello_user()
 $$;
 
+-- Cooperative users' reads and actions on bookings are audited like staff's
+-- and merchants' (rows about themselves in their district, never naming a case).
+DROP POLICY audit_log_insert ON audit_log;
+CREATE POLICY audit_log_insert ON audit_log FOR INSERT WITH CHECK (
+  (SELECT sportello_scope()) = 'system'
+  OR ((SELECT sportello_scope()) IN ('operator', 'supervisor', 'merchant', 'cooperative')
+      AND district_id = (SELECT sportello_district())
+      AND actor_id IS NOT NULL AND actor_id = (SELECT sportello_user())
+      AND actor_role = (SELECT sportello_scope())
+      AND ((SELECT sportello_scope()) <> 'operator' OR municipality_id = (SELECT sportello_municipality()))
+      AND ((SELECT sportello_scope()) NOT IN ('merchant', 'cooperative') OR case_id IS NULL)));
+
 ---- create above / drop below ----
 
 DROP FUNCTION cart_service_name, service_exists;
+
+DROP POLICY audit_log_insert ON audit_log;
+CREATE POLICY audit_log_insert ON audit_log FOR INSERT WITH CHECK (
+  (SELECT sportello_scope()) = 'system'
+  OR ((SELECT sportello_scope()) IN ('operator', 'supervisor', 'merchant')
+      AND district_id = (SELECT sportello_district())
+      AND actor_id IS NOT NULL AND actor_id = (SELECT sportello_user())
+      AND actor_role = (SELECT sportello_scope())
+      AND ((SELECT sportello_scope()) <> 'operator' OR municipality_id = (SELECT sportello_municipality()))
+      AND ((SELECT sportello_scope()) <> 'merchant' OR case_id IS NULL)));
+
 DROP TABLE booking_sessions, booking_offers, bookings, cart_items;
 DROP FUNCTION booking_visible;
+DROP FUNCTION booking_offered_to_me;
 DROP SEQUENCE booking_number_seq;
 ALTER TABLE districts DROP COLUMN delivery_autoconfirm_days;
 ALTER TABLE cooperatives DROP COLUMN response_hours;

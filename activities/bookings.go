@@ -1,0 +1,267 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"sportello/internal/notify"
+	"sportello/internal/payments"
+	"sportello/internal/store"
+)
+
+// Notification kinds of bookings.
+const (
+	KindBookingConfirmed = notify.KindBookingConfirmed
+	KindBookingReoffered = notify.KindBookingReoffered
+	KindBookingCancelled = notify.KindBookingCancelled
+)
+
+// Application error types of the booking activities.
+const (
+	ErrTypeBookingNotFound   = "BookingNotFound"
+	ErrTypePaymentsDisabled  = "PaymentsDisabled"
+	ErrTypePaymentRefused    = "PaymentRefused"
+	ErrTypeBookingLedger     = "BookingLedger"
+	ErrTypeBookingPaymentBad = "BookingPaymentMismatch"
+)
+
+// Bookings groups the activities of the Booking workflow: the database
+// writes of each step, the payment provider's calls and the citizen's
+// notifications. Every one is idempotent under retries.
+type Bookings struct {
+	Store       *store.Store
+	Payments    *payments.Client // nil: bookings with an online part cannot be paid
+	Mailer      Mailer           // nil: notifications are recorded, not sent
+	PortalURL   string           // the portal's base URL (return page of payments, links in e-mails)
+	CallbackURL string           // where the provider posts payment events ("" = PortalURL + store.PaymentsCallbackPath)
+}
+
+// BookingRef names a booking and the workflow time.
+type BookingRef struct {
+	BookingID string
+	At        time.Time
+}
+
+// BookingFactsResult is what the workflow learns about its booking at start.
+type BookingFactsResult struct {
+	Status          string
+	CooperativeID   string
+	OnlineCents     int64
+	PaymentStatus   string
+	Sessions        []store.BookingSession
+	AutoconfirmDays int
+}
+
+func notFoundBooking(id string, err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return temporal.NewNonRetryableApplicationError("booking "+id+" does not exist", ErrTypeBookingNotFound, err)
+	}
+	return err
+}
+
+// LoadBooking reads the booking the API wrote at checkout.
+func (a *Bookings) LoadBooking(ctx context.Context, in BookingRef) (BookingFactsResult, error) {
+	f, err := a.Store.BookingFacts(ctx, in.BookingID)
+	if err != nil {
+		return BookingFactsResult{}, notFoundBooking(in.BookingID, err)
+	}
+	return BookingFactsResult{Status: f.Booking.Status, CooperativeID: f.Booking.CooperativeID, OnlineCents: f.Booking.OnlineCents,
+		PaymentStatus: f.Booking.PaymentStatus, Sessions: f.Booking.Sessions, AutoconfirmDays: f.AutoconfirmDays}, nil
+}
+
+// PaymentIntentResult is the provider's payment of a booking.
+type PaymentIntentResult struct {
+	PaymentID  string
+	PaymentURL string
+}
+
+// IntentKey is the idempotency key of a booking's payment intent.
+func IntentKey(bookingID string) string { return "booking:" + bookingID + ":intent" }
+
+// CreatePaymentIntent asks the provider for the booking's payment (the same
+// key on every attempt: one intent whatever the retries) and stores its id
+// and checkout URL on the booking. A provider that is down is retried by
+// Temporal; a refusal (4xx) is final.
+func (a *Bookings) CreatePaymentIntent(ctx context.Context, in BookingRef) (PaymentIntentResult, error) {
+	if a.Payments == nil {
+		return PaymentIntentResult{}, temporal.NewNonRetryableApplicationError("no payment provider configured", ErrTypePaymentsDisabled, nil)
+	}
+	b, err := a.Store.API().Booking(ctx, store.System, in.BookingID)
+	if err != nil {
+		return PaymentIntentResult{}, notFoundBooking(in.BookingID, err)
+	}
+	portal := strings.TrimRight(a.PortalURL, "/")
+	callback := a.CallbackURL
+	if callback == "" {
+		callback = portal + store.PaymentsCallbackPath
+	}
+	p, err := a.Payments.CreateIntent(ctx, IntentKey(b.ID), payments.IntentRequest{
+		AmountCents:       b.OnlineCents,
+		Description:       fmt.Sprintf("Prenotazione n. %d – %s", b.Number, b.ServiceName),
+		MerchantReference: b.ID,
+		ReturnURL:         portal + store.BookingPaymentReturnPath(b.ID),
+		CallbackURL:       callback,
+	})
+	if err != nil {
+		if !payments.IsRetryable(err) {
+			return PaymentIntentResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypePaymentRefused, err)
+		}
+		return PaymentIntentResult{}, err
+	}
+	if err := a.Store.SetBookingPayment(ctx, b.ID, p.ID, p.CheckoutURL); err != nil {
+		return PaymentIntentResult{}, err
+	}
+	return PaymentIntentResult{PaymentID: p.ID, PaymentURL: p.CheckoutURL}, nil
+}
+
+// PaymentStatusInput asks the provider about a payment.
+type PaymentStatusInput struct {
+	PaymentID string
+}
+
+// PaymentStatusResult is the provider's view of a payment.
+type PaymentStatusResult struct {
+	Status        string
+	CapturedCents int64
+}
+
+// PaymentStatus reads a payment at the provider (when no callback came).
+func (a *Bookings) PaymentStatus(ctx context.Context, in PaymentStatusInput) (PaymentStatusResult, error) {
+	if a.Payments == nil {
+		return PaymentStatusResult{}, temporal.NewNonRetryableApplicationError("no payment provider configured", ErrTypePaymentsDisabled, nil)
+	}
+	p, err := a.Payments.Payment(ctx, in.PaymentID)
+	if err != nil {
+		if !payments.IsRetryable(err) {
+			return PaymentStatusResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypePaymentRefused, err)
+		}
+		return PaymentStatusResult{}, err
+	}
+	return PaymentStatusResult{Status: p.Status, CapturedCents: p.CapturedCents}, nil
+}
+
+// RecordPaymentInput is a captured payment of a booking.
+type RecordPaymentInput struct {
+	BookingID   string
+	PaymentID   string
+	AmountCents int64
+}
+
+// RecordPayment books the captured payment into the booking's online
+// account, once (key booking:<id>:payment).
+func (a *Bookings) RecordPayment(ctx context.Context, in RecordPaymentInput) error {
+	err := a.Store.RecordBookingPayment(ctx, in.BookingID, in.PaymentID, in.AmountCents)
+	var conflict *store.ConflictError
+	if errors.As(err, &conflict) {
+		return temporal.NewNonRetryableApplicationError(conflict.Message, ErrTypeBookingPaymentBad, err)
+	}
+	return err
+}
+
+// MarkPaymentFailed records a failed or abandoned payment.
+func (a *Bookings) MarkPaymentFailed(ctx context.Context, in BookingRef) error {
+	return a.Store.MarkBookingPaymentFailed(ctx, in.BookingID)
+}
+
+// MarkRequested moves a booking paid entirely by voucher to requested.
+func (a *Bookings) MarkRequested(ctx context.Context, in BookingRef) error {
+	return a.Store.MarkBookingRequested(ctx, in.BookingID)
+}
+
+// OfferBooking writes the attempt-th offer of the booking (see store.OfferBooking).
+func (a *Bookings) OfferBooking(ctx context.Context, in store.OfferInput) (store.Offer, error) {
+	return a.Store.OfferBooking(ctx, in)
+}
+
+// CloseOffer ends a pending offer as declined, expired or withdrawn.
+func (a *Bookings) CloseOffer(ctx context.Context, in store.CloseOfferInput) error {
+	return a.Store.CloseOffer(ctx, in)
+}
+
+// AcceptOffer confirms the offer with the sessions' dates.
+func (a *Bookings) AcceptOffer(ctx context.Context, in store.AcceptOfferInput) error {
+	return a.Store.AcceptOffer(ctx, in)
+}
+
+// RecordDelivery marks a session delivered.
+func (a *Bookings) RecordDelivery(ctx context.Context, in store.DeliveryInput) error {
+	return a.Store.RecordSessionDelivery(ctx, in)
+}
+
+// ledgerError makes a ledger refusal final: retrying moves no money.
+func ledgerError(err error) error {
+	var conflict *store.ConflictError
+	if errors.As(err, &conflict) {
+		return temporal.NewNonRetryableApplicationError(conflict.Message, ErrTypeBookingLedger, err)
+	}
+	return err
+}
+
+// ConfirmSessions confirms delivered sessions and posts/settles their money.
+func (a *Bookings) ConfirmSessions(ctx context.Context, in store.ConfirmSessionsInput) error {
+	return ledgerError(a.Store.ConfirmSessions(ctx, in))
+}
+
+// CancelSessions cancels planned sessions and voids their voucher shares.
+func (a *Bookings) CancelSessions(ctx context.Context, in store.CancelSessionsInput) error {
+	return ledgerError(a.Store.CancelSessions(ctx, in))
+}
+
+// RefundInput refunds the online shares of cancelled sessions.
+type RefundInput struct {
+	BookingID   string
+	PaymentID   string
+	Key         string // the provider's idempotency key: one refund per cancellation
+	Seqs        []int
+	AmountCents int64
+	Reason      string
+}
+
+// RefundSessions refunds the online shares of cancelled sessions at the
+// provider (same key on every attempt: refunded once) and then books the
+// refund, once per session.
+func (a *Bookings) RefundSessions(ctx context.Context, in RefundInput) error {
+	if in.AmountCents > 0 {
+		if a.Payments == nil {
+			return temporal.NewNonRetryableApplicationError("no payment provider configured", ErrTypePaymentsDisabled, nil)
+		}
+		if _, err := a.Payments.Refund(ctx, in.Key, in.PaymentID, in.AmountCents, in.Reason); err != nil {
+			if !payments.IsRetryable(err) {
+				return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypePaymentRefused, err)
+			}
+			return err
+		}
+	}
+	return ledgerError(a.Store.RecordBookingRefund(ctx, in.BookingID, in.Seqs))
+}
+
+// BookingNotifyInput is one message to the citizen of a booking.
+type BookingNotifyInput struct {
+	Key       string // unique per notification; the recipient is appended
+	BookingID string
+	CitizenID int64
+	Kind      string
+	Data      map[string]any
+}
+
+// NotifyBooking tells the citizen about their booking, once. A citizen
+// without an e-mail address is recorded on the social_point channel, as for
+// appointments.
+func (a *Bookings) NotifyBooking(ctx context.Context, in BookingNotifyInput) error {
+	n, err := a.Store.BookingNoticeFacts(ctx, in.BookingID)
+	if err != nil {
+		return notFoundBooking(in.BookingID, err)
+	}
+	data := map[string]any{"name": n.Name, "portal_url": a.PortalURL, "path": "/bookings/" + in.BookingID,
+		"number": n.Number, "service_name": n.ServiceName, "cooperative": n.Cooperative, "reason": "",
+		"previous": "", "refund_cents": int64(0), "voucher_cents": int64(0)}
+	maps.Copy(data, in.Data)
+	return notifyCitizen(ctx, a.Store, a.Mailer, in.Key+":"+strconv.FormatInt(in.CitizenID, 10), in.Kind, n.Email, n.Name, data)
+}

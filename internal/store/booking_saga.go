@@ -1,0 +1,536 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// The writes of the Booking workflow's activities (issue 5, the saga). They
+// run under the system scope and are idempotent: a retried activity finds
+// its work done and changes nothing, and every movement of money is a
+// transfer with a key derived from the booking, the session and the kind,
+// so nothing is held, posted, voided or refunded twice.
+
+// Payment statuses of a booking (bookings.payment_status).
+const (
+	PaymentNone              = "none"
+	PaymentPending           = "pending"
+	PaymentPaid              = "paid"
+	PaymentFailed            = "failed"
+	PaymentRefunded          = "refunded"
+	PaymentPartiallyRefunded = "partially_refunded"
+)
+
+// Session statuses (booking_sessions.status).
+const (
+	SessionPlanned   = "planned"
+	SessionDelivered = "delivered"
+	SessionConfirmed = "confirmed"
+	SessionCancelled = "cancelled"
+)
+
+// Offer outcomes (booking_offers.outcome).
+const (
+	OfferPending   = "pending"
+	OfferConfirmed = "confirmed"
+	OfferDeclined  = "declined"
+	OfferExpired   = "expired"
+	OfferWithdrawn = "withdrawn"
+)
+
+// BookingFacts is what the saga needs to know about a booking when it starts.
+type BookingFacts struct {
+	Booking         BookingView
+	AutoconfirmDays int
+}
+
+// BookingFacts reads a booking with its district's auto-confirmation delay.
+func (s *Store) BookingFacts(ctx context.Context, id string) (BookingFacts, error) {
+	var f BookingFacts
+	err := s.InTx(ctx, System, func(tx pgx.Tx) error {
+		var err error
+		if f.Booking, err = BookingTx(ctx, tx, id); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `SELECT delivery_autoconfirm_days FROM districts WHERE id = $1`, f.Booking.DistrictID).
+			Scan(&f.AutoconfirmDays)
+	})
+	return f, MapError(err)
+}
+
+// SetBookingPayment records the provider's payment of a booking (once: a
+// booking has one payment).
+func (s *Store) SetBookingPayment(ctx context.Context, id, paymentID, paymentURL string) error {
+	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE bookings SET payment_id = $2, payment_url = $3,
+				payment_status = CASE WHEN payment_status = 'none' THEN 'pending' ELSE payment_status END, updated_at = now()
+			WHERE id = $1 AND (payment_id IS NULL OR payment_id = $2)`, id, paymentID, paymentURL)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() != 1 {
+			return Conflict("payment_mismatch", "booking "+id+" has another payment or does not exist")
+		}
+		return nil
+	}))
+}
+
+// bookingTransfer moves a booking's money, creating the accounts it needs.
+func bookingTransfer(ctx context.Context, tx pgx.Tx, district, bookingID string, in TransferInput) error {
+	kinds := map[string]struct {
+		kind     string
+		negative bool
+	}{}
+	add := func(id, kind string, negative bool) {
+		kinds[id] = struct {
+			kind     string
+			negative bool
+		}{kind, negative}
+	}
+	add(BookingVoucherAccountID(bookingID), AccountBookingVoucher, false)
+	add(BookingOnlineAccountID(bookingID), AccountBookingOnline, false)
+	add(PaymentsAccountID(district), AccountPayments, true)
+	for _, id := range []string{in.From, in.To} {
+		k, ok := kinds[id]
+		switch {
+		case ok:
+			if err := EnsureAccount(ctx, tx, id, district, k.kind, k.negative); err != nil {
+				return err
+			}
+		case strings.HasSuffix(id, ":online") && strings.HasPrefix(id, "cooperative:"):
+			if err := EnsureAccount(ctx, tx, id, district, AccountCooperativeOnline, false); err != nil {
+				return err
+			}
+		case strings.HasPrefix(id, "cooperative:"):
+			if err := EnsureAccount(ctx, tx, id, district, AccountCooperative, false); err != nil {
+				return err
+			}
+		}
+	}
+	in.BookingID = bookingID
+	_, _, err := Transfer(ctx, tx, in)
+	return err
+}
+
+// RecordBookingPayment books the online payment of a booking into its
+// online account (once) and moves an awaiting booking to requested.
+func (s *Store) RecordBookingPayment(ctx context.Context, id, paymentID string, amount int64) error {
+	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+		var district string
+		var online int64
+		var current *string
+		if err := tx.QueryRow(ctx, `SELECT district_id, online_cents, payment_id FROM bookings WHERE id = $1 FOR UPDATE`, id).
+			Scan(&district, &online, &current); err != nil {
+			return err
+		}
+		if current != nil && *current != paymentID {
+			return Conflict("payment_mismatch", "the payment is not this booking's")
+		}
+		if amount != online {
+			return Conflict("payment_amount", fmt.Sprintf("paid %d cents, the booking's online part is %d", amount, online))
+		}
+		if err := bookingTransfer(ctx, tx, district, id, TransferInput{Key: "booking:" + id + ":payment",
+			From: PaymentsAccountID(district), To: BookingOnlineAccountID(id), Amount: amount, Kind: TransferPayment}); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE bookings SET payment_id = $2, payment_status = 'paid',
+				status = CASE WHEN status = 'awaiting_payment' THEN 'requested' ELSE status END, updated_at = now()
+			WHERE id = $1 AND payment_status IN ('none','pending','failed')`, id, paymentID)
+		return err
+	}))
+}
+
+// MarkBookingPaymentFailed records a failed or abandoned payment.
+func (s *Store) MarkBookingPaymentFailed(ctx context.Context, id string) error {
+	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE bookings SET payment_status = 'failed', updated_at = now()
+			WHERE id = $1 AND payment_status IN ('none','pending')`, id)
+		return err
+	}))
+}
+
+// MarkBookingRequested moves a booking without an online part to requested.
+func (s *Store) MarkBookingRequested(ctx context.Context, id string) error {
+	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE bookings SET status = 'requested', updated_at = now()
+			WHERE id = $1 AND status = 'awaiting_payment'`, id)
+		return err
+	}))
+}
+
+// OfferInput asks for the offer number Attempt of a booking.
+type OfferInput struct {
+	BookingID string
+	Attempt   int
+	At        time.Time
+}
+
+// Offer is one offer of a booking (Found false: no cooperative is left).
+type Offer struct {
+	Found           bool      `json:"found"`
+	Attempt         int       `json:"attempt"`
+	CooperativeID   string    `json:"cooperative_id"`
+	CooperativeName string    `json:"cooperative_name"`
+	ServiceID       int64     `json:"service_id"`
+	ServiceName     string    `json:"service_name"`
+	RespondBy       time.Time `json:"respond_by"`
+}
+
+// OfferBooking offers the booking for the attempt-th time: the first offer
+// goes to the cooperative booked; later ones to the next accredited
+// cooperative with an equivalent service (same category and unit, published,
+// serving the citizen's municipality, at a price for the citizen's ISEE band
+// not above the booked unit price, not offered before), cheapest first. The
+// booking then names that service and cooperative. The offer row is written
+// once: a retry returns it.
+func (s *Store) OfferBooking(ctx context.Context, in OfferInput) (Offer, error) {
+	out := Offer{Attempt: in.Attempt}
+	err := s.InTx(ctx, System, func(tx pgx.Tx) error {
+		b, err := scanBooking(tx.QueryRow(ctx, `SELECT `+bookingColumns+bookingFrom+` WHERE b.id = $1 FOR UPDATE OF b`, in.BookingID))
+		if err != nil {
+			return err
+		}
+		err = tx.QueryRow(ctx, `SELECT o.cooperative_id, coalesce(c.name, o.cooperative_id), o.service_id, o.respond_by
+			FROM booking_offers o LEFT JOIN cooperatives c ON c.id = o.cooperative_id
+			WHERE o.booking_id = $1 AND o.attempt = $2`, in.BookingID, in.Attempt).
+			Scan(&out.CooperativeID, &out.CooperativeName, &out.ServiceID, &out.RespondBy)
+		if err == nil {
+			out.Found, out.ServiceName = true, b.ServiceName
+			return nil
+		}
+		if err != pgx.ErrNoRows {
+			return err
+		}
+		var sv Service
+		if in.Attempt == 1 {
+			sv = Service{ID: b.ServiceID, CooperativeID: b.CooperativeID, Name: b.ServiceName}
+		} else {
+			var ok bool
+			if sv, ok, err = nextEquivalentService(ctx, tx, b); err != nil || !ok {
+				return err
+			}
+		}
+		var hours int
+		if err := tx.QueryRow(ctx, `SELECT name, response_hours FROM cooperatives WHERE id = $1`, sv.CooperativeID).
+			Scan(&out.CooperativeName, &hours); err != nil {
+			return err
+		}
+		out.Found, out.CooperativeID, out.ServiceID, out.ServiceName = true, sv.CooperativeID, sv.ID, sv.Name
+		out.RespondBy = in.At.Add(time.Duration(hours) * time.Hour)
+		if _, err := tx.Exec(ctx, `INSERT INTO booking_offers (booking_id, attempt, cooperative_id, service_id, offered_at, respond_by)
+			VALUES ($1, $2, $3, $4, $5, $6)`, in.BookingID, in.Attempt, sv.CooperativeID, sv.ID, in.At, out.RespondBy); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE bookings SET service_id = $2, cooperative_id = $3, service_name = $4,
+				status = CASE WHEN status = 'awaiting_payment' THEN 'requested' ELSE status END, updated_at = now()
+			WHERE id = $1`, in.BookingID, sv.ID, sv.CooperativeID, sv.Name)
+		return err
+	})
+	return out, MapError(err)
+}
+
+// nextEquivalentService finds the service the booking is offered to next.
+func nextEquivalentService(ctx context.Context, tx pgx.Tx, b BookingView) (Service, bool, error) {
+	rows, err := tx.Query(ctx, `SELECT `+serviceColumns+` FROM services s JOIN cooperatives c ON c.id = s.cooperative_id
+		WHERE s.district_id = $1 AND s.category = $2 AND s.unit = $3 AND s.published
+		  AND cooperative_public(c.accreditation_status, c.accredited_until, c.certification_expires)
+		  AND EXISTS (SELECT 1 FROM service_municipalities m WHERE m.service_id = s.id AND m.municipality_id = $4)
+		  AND NOT EXISTS (SELECT 1 FROM booking_offers o WHERE o.booking_id = $5 AND o.cooperative_id = s.cooperative_id)
+		ORDER BY s.price_cents, s.id`, b.DistrictID, b.Category, b.Unit, b.MunicipalityID, b.ID)
+	if err != nil {
+		return Service{}, false, err
+	}
+	candidates, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Service, error) { return scanService(r) })
+	if err != nil || len(candidates) == 0 {
+		return Service{}, false, err
+	}
+	if err := loadServiceDetails(ctx, tx, candidates); err != nil {
+		return Service{}, false, err
+	}
+	ci, known, err := citizenISEETx(ctx, tx, b.CitizenID)
+	if err != nil {
+		return Service{}, false, err
+	}
+	var isee *int
+	if known {
+		isee = &ci.Euro
+	}
+	type priced struct {
+		sv    Service
+		cents int64
+	}
+	var ok []priced
+	for _, sv := range candidates {
+		if q := sv.Quote(b.MunicipalityID, isee); q.Cents <= b.UnitPriceCents {
+			ok = append(ok, priced{sv, q.Cents})
+		}
+	}
+	if len(ok) == 0 {
+		return Service{}, false, nil
+	}
+	slices.SortStableFunc(ok, func(x, y priced) int {
+		if x.cents != y.cents {
+			return int(min(max(x.cents-y.cents, -1), 1))
+		}
+		return int(min(max(x.sv.ID-y.sv.ID, -1), 1))
+	})
+	return ok[0].sv, true, nil
+}
+
+// userRef is a user id for a nullable reference (0: NULL).
+func userRef(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// CloseOfferInput ends a pending offer.
+type CloseOfferInput struct {
+	BookingID string
+	Attempt   int
+	Outcome   string // OfferDeclined, OfferExpired, OfferWithdrawn
+	Reason    string
+	By        int64 // the cooperative user who declined (0: nobody)
+	At        time.Time
+}
+
+// CloseOffer ends a pending offer; an offer already closed is left as it is.
+func (s *Store) CloseOffer(ctx context.Context, in CloseOfferInput) error {
+	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE booking_offers SET outcome = $3, reason = $4, responded_by = $5, responded_at = $6
+			WHERE booking_id = $1 AND attempt = $2 AND outcome = 'pending'`, in.BookingID, in.Attempt, in.Outcome, in.Reason, userRef(in.By), in.At)
+		return err
+	}))
+}
+
+// AcceptOfferInput is a cooperative's confirmation with one date per session.
+type AcceptOfferInput struct {
+	BookingID string
+	Attempt   int
+	By        int64
+	Dates     []time.Time // Dates[i] is session i+1's
+	At        time.Time
+}
+
+// AcceptOffer confirms the offer, schedules the sessions and confirms the
+// booking (once).
+func (s *Store) AcceptOffer(ctx context.Context, in AcceptOfferInput) error {
+	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE booking_offers SET outcome = 'confirmed', responded_by = $3, responded_at = $4
+			WHERE booking_id = $1 AND attempt = $2 AND outcome = 'pending'`, in.BookingID, in.Attempt, userRef(in.By), in.At)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err // already confirmed by an earlier attempt of this activity
+		}
+		for i, d := range in.Dates {
+			if _, err := tx.Exec(ctx, `UPDATE booking_sessions SET scheduled_at = $3
+				WHERE booking_id = $1 AND seq = $2 AND status = 'planned'`, in.BookingID, i+1, d); err != nil {
+				return err
+			}
+		}
+		_, err = tx.Exec(ctx, `UPDATE bookings SET status = 'confirmed', updated_at = now()
+			WHERE id = $1 AND status = 'requested'`, in.BookingID)
+		return err
+	}))
+}
+
+// refreshBookingStatus derives a confirmed booking's status from its sessions.
+func refreshBookingStatus(ctx context.Context, tx pgx.Tx, id string) error {
+	_, err := tx.Exec(ctx, `UPDATE bookings b SET status = CASE
+			WHEN NOT EXISTS (SELECT 1 FROM booking_sessions s WHERE s.booking_id = b.id AND s.status <> 'cancelled') THEN 'cancelled'
+			WHEN NOT EXISTS (SELECT 1 FROM booking_sessions s WHERE s.booking_id = b.id AND s.status IN ('planned','delivered')) THEN 'completed'
+			WHEN NOT EXISTS (SELECT 1 FROM booking_sessions s WHERE s.booking_id = b.id AND s.status = 'planned') THEN 'delivered'
+			ELSE b.status END, updated_at = now()
+		WHERE b.id = $1`, id)
+	return err
+}
+
+// DeliveryInput records one delivered session.
+type DeliveryInput struct {
+	BookingID     string
+	Seq           int
+	CooperativeID string
+	By            int64
+	DeliveredAt   time.Time
+	Note          string
+}
+
+// RecordSessionDelivery marks a planned session delivered (a delivered one
+// is left as it is).
+func (s *Store) RecordSessionDelivery(ctx context.Context, in DeliveryInput) error {
+	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE booking_sessions SET status = 'delivered', cooperative_id = $3, delivered_by = $4,
+				delivered_at = $5, delivery_note = $6
+			WHERE booking_id = $1 AND seq = $2 AND status = 'planned'`, in.BookingID, in.Seq, in.CooperativeID, userRef(in.By), in.DeliveredAt, in.Note)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		return refreshBookingStatus(ctx, tx, in.BookingID)
+	}))
+}
+
+// ConfirmSessionsInput confirms delivered sessions (by the citizen or automatically).
+type ConfirmSessionsInput struct {
+	BookingID string
+	Seqs      []int
+	By        string // citizen, auto
+	At        time.Time
+}
+
+// ConfirmSessions confirms delivered sessions and moves each one's money to
+// the cooperative that delivered it: the voucher share (post) and the online
+// share (settle), each under a key of its own session.
+func (s *Store) ConfirmSessions(ctx context.Context, in ConfirmSessionsInput) error {
+	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+		var district string
+		if err := tx.QueryRow(ctx, `SELECT district_id FROM bookings WHERE id = $1 FOR UPDATE`, in.BookingID).Scan(&district); err != nil {
+			return err
+		}
+		for _, seq := range in.Seqs {
+			var voucher, online int64
+			var coop, status string
+			err := tx.QueryRow(ctx, `SELECT voucher_cents, online_cents, coalesce(cooperative_id, ''), status FROM booking_sessions
+				WHERE booking_id = $1 AND seq = $2`, in.BookingID, seq).Scan(&voucher, &online, &coop, &status)
+			if err != nil {
+				return err
+			}
+			if status != SessionDelivered && status != SessionConfirmed {
+				return Conflict("session_not_delivered", fmt.Sprintf("session %d is %s", seq, status))
+			}
+			key := fmt.Sprintf("booking:%s:session:%d:", in.BookingID, seq)
+			if voucher > 0 {
+				if err := bookingTransfer(ctx, tx, district, in.BookingID, TransferInput{Key: key + "post",
+					From: BookingVoucherAccountID(in.BookingID), To: CooperativeAccountID(coop), Amount: voucher, Kind: TransferPost}); err != nil {
+					return err
+				}
+			}
+			if online > 0 {
+				if err := bookingTransfer(ctx, tx, district, in.BookingID, TransferInput{Key: key + "settle",
+					From: BookingOnlineAccountID(in.BookingID), To: CooperativeOnlineAccountID(coop), Amount: online, Kind: TransferSettle}); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.Exec(ctx, `UPDATE booking_sessions SET status = 'confirmed', confirmed_at = $3, confirmed_by = $4
+				WHERE booking_id = $1 AND seq = $2 AND status = 'delivered'`, in.BookingID, seq, in.At, in.By); err != nil {
+				return err
+			}
+		}
+		return refreshBookingStatus(ctx, tx, in.BookingID)
+	}))
+}
+
+// CancelSessionsInput cancels planned sessions.
+type CancelSessionsInput struct {
+	BookingID string
+	Seqs      []int
+	Reason    string
+	// Withdraw closes a pending offer as withdrawn (the booking is cancelled
+	// while a cooperative is still deciding).
+	Withdraw bool
+	At       time.Time
+}
+
+// CancelSessions cancels planned sessions and gives each one's voucher share
+// back to the voucher (void). A session delivered or confirmed meanwhile is
+// left alone; the booking keeps the first cancellation's reason.
+func (s *Store) CancelSessions(ctx context.Context, in CancelSessionsInput) error {
+	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+		var district, voucherID string
+		if err := tx.QueryRow(ctx, `SELECT district_id, coalesce(voucher_id::text, '') FROM bookings WHERE id = $1 FOR UPDATE`,
+			in.BookingID).Scan(&district, &voucherID); err != nil {
+			return err
+		}
+		for _, seq := range in.Seqs {
+			var voucher int64
+			var status string
+			if err := tx.QueryRow(ctx, `SELECT voucher_cents, status FROM booking_sessions WHERE booking_id = $1 AND seq = $2`,
+				in.BookingID, seq).Scan(&voucher, &status); err != nil {
+				return err
+			}
+			if status != SessionPlanned && status != SessionCancelled {
+				continue
+			}
+			if voucher > 0 && voucherID != "" {
+				if err := bookingTransfer(ctx, tx, district, in.BookingID, TransferInput{Key: fmt.Sprintf("booking:%s:session:%d:void", in.BookingID, seq),
+					From: BookingVoucherAccountID(in.BookingID), To: VoucherAccountID(voucherID), Amount: voucher, Kind: TransferVoid,
+					VoucherID: voucherID}); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.Exec(ctx, `UPDATE booking_sessions SET status = 'cancelled' WHERE booking_id = $1 AND seq = $2 AND status = 'planned'`,
+				in.BookingID, seq); err != nil {
+				return err
+			}
+		}
+		if in.Withdraw {
+			if _, err := tx.Exec(ctx, `UPDATE booking_offers SET outcome = 'withdrawn', reason = $2, responded_at = $3
+				WHERE booking_id = $1 AND outcome = 'pending'`, in.BookingID, in.Reason, in.At); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE bookings SET cancel_reason = coalesce(cancel_reason, $2) WHERE id = $1`,
+			in.BookingID, in.Reason); err != nil {
+			return err
+		}
+		return refreshBookingStatus(ctx, tx, in.BookingID)
+	}))
+}
+
+// RecordBookingRefund books, once per session, the refund of the online
+// shares of cancelled sessions (the provider has refunded them) and updates
+// the payment's status.
+func (s *Store) RecordBookingRefund(ctx context.Context, bookingID string, seqs []int) error {
+	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+		var district string
+		if err := tx.QueryRow(ctx, `SELECT district_id FROM bookings WHERE id = $1 FOR UPDATE`, bookingID).Scan(&district); err != nil {
+			return err
+		}
+		for _, seq := range seqs {
+			var online int64
+			var status string
+			if err := tx.QueryRow(ctx, `SELECT online_cents, status FROM booking_sessions WHERE booking_id = $1 AND seq = $2`,
+				bookingID, seq).Scan(&online, &status); err != nil {
+				return err
+			}
+			if status != SessionCancelled {
+				return Conflict("session_not_cancelled", fmt.Sprintf("session %d is %s", seq, status))
+			}
+			if online > 0 {
+				if err := bookingTransfer(ctx, tx, district, bookingID, TransferInput{Key: fmt.Sprintf("booking:%s:session:%d:refund", bookingID, seq),
+					From: BookingOnlineAccountID(bookingID), To: PaymentsAccountID(district), Amount: online, Kind: TransferRefund}); err != nil {
+					return err
+				}
+			}
+		}
+		_, err := tx.Exec(ctx, `UPDATE bookings b SET payment_status = CASE
+				WHEN NOT EXISTS (SELECT 1 FROM booking_sessions s WHERE s.booking_id = b.id AND s.status <> 'cancelled' AND s.online_cents > 0)
+				THEN 'refunded' ELSE 'partially_refunded' END, updated_at = now()
+			WHERE b.id = $1 AND b.payment_status IN ('paid','partially_refunded')`, bookingID)
+		return err
+	}))
+}
+
+// BookingNotice is what a notification about a booking needs.
+type BookingNotice struct {
+	Number      int64
+	ServiceName string
+	Cooperative string
+	Name        string
+	Email       string
+}
+
+// BookingNoticeFacts reads the citizen and the booking's names.
+func (s *Store) BookingNoticeFacts(ctx context.Context, id string) (BookingNotice, error) {
+	var n BookingNotice
+	err := s.InTx(ctx, System, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT b.number, b.service_name, coalesce(c.name, b.cooperative_id), u.display_name, coalesce(u.email, '')
+			FROM bookings b JOIN users u ON u.id = b.citizen_id LEFT JOIN cooperatives c ON c.id = b.cooperative_id
+			WHERE b.id = $1`, id).Scan(&n.Number, &n.ServiceName, &n.Cooperative, &n.Name, &n.Email)
+	})
+	return n, MapError(err)
+}

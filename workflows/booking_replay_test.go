@@ -1,0 +1,22 @@
+package workflows_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"sportello/workflows"
+)
+
+// TestReplayBookingHistories replays the booking workflow's histories
+// recorded from real runs (internal/e2e, TestBooking*, with
+// SPORTELLO_RECORD_HISTORIES=<abs path>/workflows/testdata/histories): a
+// split booking paid, accepted, delivered and confirmed; a paid booking
+// cancelled and refunded with the provider failing first; a decline that
+// goes to another cooperative, then a cancellation.
+func TestReplayBookingHistories(t *testing.T) {
+	const glob = "testdata/histories/booking/*.json"
+	if files, _ := filepath.Glob(glob); len(files) < 3 {
+		t.Fatalf("%d booking histories, want the three journeys", len(files))
+	}
+	replayHistories(t, glob, workflows.Booking)
+}
