@@ -25,6 +25,18 @@ func billingStack(t *testing.T, opts accounting.Options) (*stack, *accounting.Se
 	t.Helper()
 	s := newStack(t)
 	s.stopWorker()
+	acc, cl := sandboxAccounting(t, opts)
+	s.worker = worker.NewWith(s.tc, s.st, worker.Config{TaskQueue: s.taskQueue, Accounting: cl})
+	if err := s.worker.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return s, acc
+}
+
+// sandboxAccounting runs a sandbox accounting system on loopback until the
+// test ends and returns it with a client of it.
+func sandboxAccounting(t *testing.T, opts accounting.Options) (*accounting.Server, *accounting.Client) {
+	t.Helper()
 	acc := accounting.New(opts)
 	hs := httptest.NewServer(acc)
 	t.Cleanup(func() { acc.Close(); hs.Close() })
@@ -32,11 +44,7 @@ func billingStack(t *testing.T, opts accounting.Options) (*stack, *accounting.Se
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.worker = worker.NewWith(s.tc, s.st, worker.Config{TaskQueue: s.taskQueue, Accounting: cl})
-	if err := s.worker.Start(); err != nil {
-		t.Fatal(err)
-	}
-	return s, acc
+	return acc, cl
 }
 
 func (s *stack) startBilling(id string, in workflows.BillingInput) client.WorkflowRun {

@@ -45,11 +45,7 @@ func newSagaStack(t *testing.T) *sagaStack {
 	t.Helper()
 	s := &sagaStack{stack: newStack(t)}
 	s.stopWorker()
-	sb, err := paysandbox.New(paysandbox.Options{Secret: sagaSecret, CallbackBackoff: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.sb, s.provider = sb, httptest.NewServer(sb)
+	s.startProvider(sagaSecret)
 	mux := http.NewServeMux()
 	mux.Handle(workflows.PaymentsCallbackPath, payments.CallbackHandler(sagaSecret, 0, nil, func(ctx context.Context, ev payments.Event) error {
 		if ev.Type == payments.EventRefunded {
@@ -75,11 +71,24 @@ func newSagaStack(t *testing.T) *sagaStack {
 	}
 	t.Cleanup(func() {
 		s.stopWorker()
-		s.provider.Close()
-		sb.Close()
 		s.portal.Close()
 	})
 	return s
+}
+
+// startProvider runs the sandbox payment provider, signing its callbacks
+// with secret, until the test ends.
+func (s *sagaStack) startProvider(secret string) {
+	s.t.Helper()
+	sb, err := paysandbox.New(paysandbox.Options{Secret: secret, CallbackBackoff: 20 * time.Millisecond})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.sb, s.provider = sb, httptest.NewServer(sb)
+	s.t.Cleanup(func() {
+		s.provider.Close()
+		sb.Close()
+	})
 }
 
 // checkout writes a booking as the citizen's checkout does (quantity

@@ -49,21 +49,27 @@ func newStackWith(t *testing.T, mailer activities.Mailer) *stack {
 	}
 	s := &stack{t: t, st: st, tc: testenv.Temporal(t), taskQueue: testenv.TaskQueue(t), mailer: mailer}
 	s.startWorker()
-	reg, err := forms.NewRegistry()
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	}
-	s.srv = httptest.NewServer(api.New(api.Deps{Store: st, Temporal: s.tc, Forms: reg, Logger: logger, TaskQueue: s.taskQueue,
-		Namespace: "default", TemporalUIURL: "http://127.0.0.1:8233"}))
+	s.srv = httptest.NewServer(api.New(s.apiDeps()))
 	t.Cleanup(func() {
 		s.srv.Close()
 		s.stopWorker()
 	})
 	return s
+}
+
+// apiDeps is the API's wiring in the e2e stacks (no payment provider).
+func (s *stack) apiDeps() api.Deps {
+	s.t.Helper()
+	reg, err := forms.NewRegistry()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	return api.Deps{Store: s.st, Temporal: s.tc, Forms: reg, Logger: logger, TaskQueue: s.taskQueue,
+		Namespace: "default", TemporalUIURL: "http://127.0.0.1:8233"}
 }
 
 func (s *stack) startWorker() {
