@@ -2,15 +2,12 @@ package e2e
 
 import (
 	"context"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"sportello/internal/bookingtest"
 	"sportello/internal/browsertest"
-	"sportello/internal/payments"
-	"sportello/internal/paysandbox"
 	"sportello/internal/store"
 	"sportello/workflows"
 )
@@ -19,12 +16,12 @@ import (
 // cart from its page, changes the quantity (a wrong one refused at the
 // field), checks out with a split payment (a voucher part above the
 // balance refused first) and lands on the pay page, which waits. When the
-// payment is ready (the saga's part, done here by hand) the page moves by
-// itself to the provider's hosted page; paying there brings the citizen
+// payment is ready (the Booking workflow creates it at the sandbox
+// provider) the page moves by itself to the provider's hosted page; paying there brings the citizen
 // back to the outcome page. The bookings list and detail show the money.
 // axe checks every page, all at a phone's width.
 func TestWebCartCheckoutSplit(t *testing.T) {
-	s := newStack(t)
+	s, _ := newMarketplaceStack(t)
 	ctx := context.Background()
 	bookingtest.ServiceVoucher(t, s.st, bookingtest.VoucherSpec{Username: "cittadino.tradate", Cents: 2500})
 
@@ -80,28 +77,9 @@ func TestWebCartCheckoutSplit(t *testing.T) {
 		t.Fatalf("booking %+v (total shown %s)", b, total)
 	}
 
-	// The saga's part, by hand: a payment on the sandbox provider, its page
-	// stored on the booking. The waiting page moves there by itself.
-	sb, err := paysandbox.New(paysandbox.Options{Secret: "e2e-secret"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	provider := httptest.NewServer(sb)
-	t.Cleanup(func() { provider.Close(); sb.Close() })
-	pc, err := payments.New(payments.Config{BaseURL: provider.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := pc.CreateIntent(ctx, "intent:"+id, payments.IntentRequest{AmountCents: b.OnlineCents, Description: b.ServiceName,
-		MerchantReference: id, ReturnURL: s.srv.URL + workflows.BookingPaymentReturnPath(id),
-		CallbackURL: s.srv.URL + workflows.PaymentsCallbackPath})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.st.Pool.Exec(ctx, `UPDATE bookings SET payment_id = $2, payment_url = $3, payment_status = 'pending' WHERE id = $1`,
-		id, p.ID, p.CheckoutURL); err != nil {
-		t.Fatal(err)
-	}
+	// The Booking workflow creates the payment at the provider; the waiting
+	// page moves there by itself.
+	provider := s.provider
 	deadline := time.Now().Add(20 * time.Second)
 	for !strings.HasPrefix(cz.URL(), provider.URL) {
 		if time.Now().After(deadline) {
