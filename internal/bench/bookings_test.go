@@ -31,9 +31,10 @@ type sagaSegment struct {
 // each running that segment's no-op activities (after the first segment,
 // as the saga's answers wait for the offer), and it ends after the last.
 func BareBooking(ctx workflow.Context, shape []sagaSegment) error {
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 10 * time.Second})
-	ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
 	run := func(ctx workflow.Context, seg sagaSegment) error {
+		// An update handler gets its own context: the options are set here.
+		ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 10 * time.Second})
+		ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
 		for range seg.Activities {
 			if err := workflow.ExecuteActivity(ctx, Noop).Get(ctx, nil); err != nil {
 				return err
