@@ -52,22 +52,29 @@ func EnsureBillingSchedules(ctx context.Context, c client.Client, st *store.Stor
 			Args:      []any{workflows.BillingInput{Kind: p.Kind, PayeeID: p.PayeeID, Municipality: p.Municipality, PollInterval: pollInterval}},
 			TaskQueue: taskQueue,
 		}
-		spec := BillingSchedule
-		_, err := sc.Create(ctx, client.ScheduleOptions{ID: id, Spec: spec, Action: action,
+		if err := ensureSchedule(ctx, sc, client.ScheduleOptions{ID: id, Spec: BillingSchedule, Action: action,
 			Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL, CatchupWindow: 7 * 24 * time.Hour,
-			Note: "Sportello billing (issue 5)"})
-		if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-			err = sc.GetHandle(ctx, id).Update(ctx, client.ScheduleUpdateOptions{
-				DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
-					s := in.Description.Schedule
-					s.Spec, s.Action = &spec, action
-					return &client.ScheduleUpdate{Schedule: &s}, nil
-				},
-			})
-		}
-		if err != nil {
+			Note: "Sportello monthly billing"}); err != nil {
 			return 0, fmt.Errorf("billing schedule %s: %w", id, err)
 		}
 	}
 	return len(payees), nil
+}
+
+// ensureSchedule creates the schedule of opts, or, when it exists already
+// (another worker made it, or an earlier start), sets its spec and action
+// to the current ones: running it again changes nothing else.
+func ensureSchedule(ctx context.Context, sc client.ScheduleClient, opts client.ScheduleOptions) error {
+	_, err := sc.Create(ctx, opts)
+	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		return err
+	}
+	spec, action := opts.Spec, opts.Action
+	return sc.GetHandle(ctx, opts.ID).Update(ctx, client.ScheduleUpdateOptions{
+		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
+			s := in.Description.Schedule
+			s.Spec, s.Action = &spec, action
+			return &client.ScheduleUpdate{Schedule: &s}, nil
+		},
+	})
 }

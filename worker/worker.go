@@ -28,6 +28,8 @@ func Register(r sdkworker.Registry, acts *activities.Cases, delegations *activit
 		billing = append(billing, &activities.Billing{Store: acts.Store})
 	}
 	r.RegisterActivity(billing[0])
+	r.RegisterWorkflow(workflows.LedgerVerify)
+	r.RegisterActivity(&activities.Ledger{Store: acts.Store})
 }
 
 // RegisterBookings registers the Booking workflow and its activities (they

@@ -146,6 +146,9 @@ func runDev(ctx context.Context, cfg config, logger *slog.Logger, args []string)
 	} else {
 		logger.Info("billing schedules in place", "count", n)
 	}
+	if err := worker.EnsureLedgerSchedule(ctx, c, cfg.TaskQueue); err != nil {
+		logger.Error("ledger schedule", "err", err)
+	}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)

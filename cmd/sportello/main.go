@@ -52,6 +52,8 @@ Commands:
   worker        run the Temporal worker
   migrate       apply database migrations
   seed [--demo] load reference data (--demo: also the demo accounts)
+  verify        check the ledger: every account against its transfers and the
+                money invariants (exit status 1 when one is broken)
   paysandbox    serve the sandbox payment provider on $SPORTELLO_PAYMENTS_URL
   accounting    serve the sandbox accounting system on $SPORTELLO_ACCOUNTING_URL
   help          show this help
@@ -79,6 +81,8 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		return runMigrate(ctx, cfg, logger, args)
 	case "seed":
 		return runSeed(ctx, cfg, logger, args)
+	case "verify":
+		return runVerify(ctx, cfg, os.Stdout, args)
 	case "paysandbox":
 		return runPaySandbox(ctx, cfg, logger, args)
 	case "accounting":
@@ -197,6 +201,9 @@ func runWorker(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 		logger.Error("billing schedules", "err", err)
 	} else {
 		logger.Info("billing schedules in place", "count", n)
+	}
+	if err := worker.EnsureLedgerSchedule(ctx, c, cfg.TaskQueue); err != nil {
+		logger.Error("ledger schedule", "err", err)
 	}
 	logger.Info("worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.Namespace)
 	return w.Run(interrupt)

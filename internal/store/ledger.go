@@ -185,28 +185,13 @@ type Querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-// LedgerCheck verifies the ledger invariants: all balances sum to zero, and
-// every balance equals its credits minus its debits. It returns a
-// description of the first violation, or "" when the books balance.
+// LedgerCheck runs every ledger invariant (VerifyLedger, with the default
+// grace period for refunds under way) and describes the first violation, or
+// returns "" when the books balance.
 func LedgerCheck(ctx context.Context, q Querier) (string, error) {
-	var total int64
-	if err := q.QueryRow(ctx, `SELECT coalesce(sum(balance_cents), 0) FROM accounts`).Scan(&total); err != nil {
-		return "", err
-	}
-	if total != 0 {
-		return fmt.Sprintf("balances sum to %d, not 0", total), nil
-	}
-	var bad string
-	err := q.QueryRow(ctx, `SELECT a.id FROM accounts a
-		WHERE a.balance_cents <> coalesce((SELECT sum(amount_cents) FROM transfers WHERE to_account = a.id), 0)
-		                        - coalesce((SELECT sum(amount_cents) FROM transfers WHERE from_account = a.id), 0)
-		   OR (NOT a.allow_negative AND a.balance_cents < 0)
-		LIMIT 1`).Scan(&bad)
-	if err == pgx.ErrNoRows {
-		return "", nil
-	}
+	r, err := VerifyLedger(ctx, q, VerifyOptions{Grace: DefaultVerifyGrace})
 	if err != nil {
 		return "", err
 	}
-	return "account " + bad + " does not match its transfers", nil
+	return r.FirstProblem(), nil
 }
