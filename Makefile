@@ -10,12 +10,13 @@ GO ?= go
 TEMPORAL_CLI_VERSION := v1.5.1
 GO_FILES_CMD := find . -name '*.go' -not -path './bin/*' -not -path './.data/*' -not -path './node_modules/*' -not -path './.git/*'
 
-.PHONY: help deps assets build run test lint bench clean
+.PHONY: help deps assets build run test lint bench bench-smoke clean
 
 help:
 	@echo "make run     start PostgreSQL, Temporal (with Web UI), the worker and the API on this machine"
 	@echo "make test    go vet, gofmt check, and every test with the race detector (real PostgreSQL and Temporal)"
-	@echo "make bench   journeys/s against a bare-workflow baseline on the same server, and POST latency"
+	@echo "make bench   journeys/s against a bare-workflow baseline on the same server, POST latency, the surge"
+	@echo "make bench-smoke   every benchmark once at a tiny size (part of make test)"
 	@echo "make build   build bin/sportello (after make assets)"
 	@echo "make assets  npm ci in api/web and copy Bootstrap Italia and htmx into api/web/static/vendor"
 	@echo "make deps    install PostgreSQL, a C compiler (for -race) and nodejs/npm with apt-get when missing (root only)"
@@ -93,12 +94,22 @@ lint:
 test: export SPORTELLO_TEMPORAL_BIN := $(CURDIR)/bin/temporal
 test: deps assets bin/temporal lint
 	$(GO) test -race -count=1 -timeout 30m ./...
+	$(MAKE) --no-print-directory bench-smoke
 
 # Figures are ratios against a baseline measured in the same run; tune with
 # BENCH_JOURNEYS, BENCH_CONCURRENCY, BENCH_RATE, BENCH_SECONDS.
 bench: export SPORTELLO_TEMPORAL_BIN := $(CURDIR)/bin/temporal
 bench: deps bin/temporal
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./internal/bench/
+
+# Every benchmark once at a tiny size, so that none can rot unseen (part of
+# make test; the figures come from make bench).
+BENCH_TINY := BENCH_JOURNEYS=4 BENCH_CONCURRENCY=2 BENCH_RATE=5 BENCH_SECONDS=1 BENCH_BOOKINGS=2 \
+  BENCH_SERVICES=50 BENCH_CATALOGUE_REQUESTS=20 BENCH_PAYMENTS=20 BENCH_PAYMENTS_CONCURRENCY=2 \
+  BENCH_CASES=2000 BENCH_SCALE_REQUESTS=20 BENCH_SURGE=16 BENCH_SURGE_CONCURRENCY=4
+bench-smoke: export SPORTELLO_TEMPORAL_BIN := $(CURDIR)/bin/temporal
+bench-smoke: bin/temporal
+	$(BENCH_TINY) $(GO) test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 20m ./internal/bench/
 
 clean:
 ifeq ($(CONFIRM),1)
