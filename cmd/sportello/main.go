@@ -68,6 +68,9 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
 	}
+	if err := requireProduction(cmd, getenv); err != nil {
+		return err
+	}
 	switch cmd {
 	case "dev":
 		return runDev(ctx, cfg, logger, args)
