@@ -162,6 +162,7 @@ func newEngine(d Deps) *gin.Engine {
 	authed.DELETE("/teams/:id/members/:username", s.roles(supervisor), s.handle(s.deleteTeamMember))
 	authed.GET("/fund-reviews", s.roles(supervisor), s.handle(s.listFundReviews))
 	authed.PUT("/funds/:id/review", s.roles(supervisor), s.handle(s.putFundReview))
+	authed.GET("/incidents", s.roles(supervisor), s.handle(s.listIncidents))
 
 	s.registerSocialPointsAPI(v1, authed)
 	s.registerCatalogueAPI(v1, authed)
