@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"go.temporal.io/api/serviceerror"
 
+	"sportello/activities"
 	"sportello/internal/payments"
 	"sportello/internal/store"
 	"sportello/workflows"
@@ -112,7 +113,7 @@ func (s *server) confirmPayment(ctx context.Context, ev payments.Event, b store.
 	case p.Status != want:
 		return p, refuse(p, "the provider says the payment is "+p.Status)
 	case p.Status == payments.StatusCaptured && p.CapturedCents != b.OnlineCents:
-		if _, err := s.Store.RecordIncident(ctx, store.IncidentInput{Key: "booking-payment-mismatch:" + p.ID, BookingID: b.ID,
+		if err := s.reportIncident(ctx, store.IncidentInput{Key: "booking-payment-mismatch:" + p.ID, BookingID: b.ID,
 			Kind: store.IncidentPaymentMismatch, AmountCents: p.CapturedCents,
 			Details: fmt.Sprintf("payment %s captured %d cents, the booking's online part is %d cents", p.ID, p.CapturedCents, b.OnlineCents)}); err != nil {
 			return p, err
@@ -143,7 +144,7 @@ func (s *server) refundLatePayment(ctx context.Context, b store.BookingView, p p
 		_, err := s.Payments.Refund(ctx, key, p.ID, p.CapturedCents,
 			fmt.Sprintf("booking %d was closed before the payment arrived", b.Number))
 		if err != nil && !payments.IsRetryable(err) {
-			if _, ierr := s.Store.RecordIncident(ctx, store.IncidentInput{Key: key, BookingID: b.ID, Kind: store.IncidentRefundFailed,
+			if ierr := s.reportIncident(ctx, store.IncidentInput{Key: key, BookingID: b.ID, Kind: store.IncidentRefundFailed,
 				AmountCents: p.CapturedCents, Details: fmt.Sprintf("late refund %s of payment %s: %v", key, p.ID, err)}); ierr != nil {
 				return ierr
 			}
@@ -159,4 +160,12 @@ func (s *server) refundLatePayment(ctx context.Context, b store.BookingView, p p
 	}
 	s.log.InfoContext(ctx, "late payment refunded", "booking_id", b.ID, "payment_id", p.ID, "cents", p.CapturedCents)
 	return nil
+}
+
+// reportIncident records an incident once per key and e-mails the district's
+// supervisors once each, as the worker's activities do; a transient mail
+// failure is an error (the provider redelivers the event, nothing is done
+// twice).
+func (s *server) reportIncident(ctx context.Context, in store.IncidentInput) error {
+	return activities.ReportIncident(ctx, s.Store, s.Mailer, s.PortalURL, in)
 }

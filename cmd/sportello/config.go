@@ -111,8 +111,10 @@ type productionSetting struct {
 // productionSettings lists, per production command, what it cannot start
 // without. Only `dev` (and the sandboxes' own commands) use the defaults.
 //   - api: the database and Temporal it serves from, the payment provider
-//     it confirms callbacks with, and the secret that signs them (a fallback
-//     to the public sandbox secret lets anyone sign a payment.captured).
+//     it confirms callbacks with, the secret that signs them (a fallback to
+//     the public sandbox secret lets anyone sign a payment.captured), and the
+//     SMTP server and public URL of the incident e-mails its callback path
+//     sends (a late refund the provider refuses).
 //   - worker: the database and Temporal, the payment provider (intents,
 //     confirmations, refunds), the accounting system (invoices), the portal's
 //     public address (payment return and callback URLs, links in e-mails) and
@@ -124,6 +126,8 @@ var productionSettings = map[string][]productionSetting{
 		{"TEMPORAL_ADDRESS", "the Temporal frontend"},
 		{"SPORTELLO_PAYMENTS_URL", "the payment provider"},
 		{"SPORTELLO_PAYMENTS_SECRET", "the payment provider's callback signing secret"},
+		{"SPORTELLO_PUBLIC_URL", "the portal's public address (links in incident e-mails)"},
+		{"SPORTELLO_SMTP_HOST", "the SMTP server of incident e-mails"},
 	},
 	"worker": {
 		{"DATABASE_URL", "the PostgreSQL server"},
@@ -182,8 +186,8 @@ const envHelp = `Environment:
   SPORTELLO_DATA_DIR         dev state folder (default .data)
   SPORTELLO_TEMPORAL_BIN     Temporal CLI used by dev (default bin/temporal)
   SPORTELLO_PG_PORT          port of the dev PostgreSQL cluster (default 55432)
-  SPORTELLO_PUBLIC_URL     * worker: the portal's public address (default http://$SPORTELLO_HTTP_ADDR)
-  SPORTELLO_SMTP_HOST      * worker: SMTP server of notifications (default 127.0.0.1: dev's mail catcher; another host: no catcher)
+  SPORTELLO_PUBLIC_URL     * api, worker: the portal's public address (default http://$SPORTELLO_HTTP_ADDR)
+  SPORTELLO_SMTP_HOST      * api, worker: SMTP server of notifications (default 127.0.0.1: dev's mail catcher; another host: no catcher)
   SPORTELLO_SMTP_PORT        SMTP port (default 1025); also _FROM, _FROM_NAME, _USERNAME, _PASSWORD, _TLS (none|starttls|tls)
   SPORTELLO_SMTP_ADDR        dev: address of the mail catcher (default 127.0.0.1:$SPORTELLO_SMTP_PORT)
   SPORTELLO_MAILCATCHER_HTTP dev: web inbox of the mail catcher (default 127.0.0.1:8025)

@@ -211,6 +211,12 @@ func newHandler(cfg config, logger *slog.Logger, st *store.Store, c client.Clien
 	if err != nil {
 		logger.Error("payments client", "err", err)
 	}
+	// The SMTP configuration was checked at start-up (requireProduction);
+	// a mailer that cannot be made leaves incident e-mails in the outbox.
+	m, err := worker.NewMailer(cfg.SMTP)
+	if err != nil {
+		logger.Error("incident mailer", "err", err)
+	}
 	return api.New(api.Deps{
 		Store:          st,
 		Temporal:       c,
@@ -220,6 +226,8 @@ func newHandler(cfg config, logger *slog.Logger, st *store.Store, c client.Clien
 		Namespace:      cfg.Namespace,
 		Payments:       pay,
 		PaymentsSecret: cfg.PaymentsSecret,
+		Mailer:         m,
+		PortalURL:      cfg.PublicURL,
 	})
 }
 

@@ -85,7 +85,7 @@ func productionEnv() map[string]string {
 func TestProductionCommandsRequireTheirSettings(t *testing.T) {
 	ctx := context.Background()
 	want := map[string][]string{
-		"api":    {"DATABASE_URL", "TEMPORAL_ADDRESS", "SPORTELLO_PAYMENTS_URL", "SPORTELLO_PAYMENTS_SECRET"},
+		"api":    {"DATABASE_URL", "TEMPORAL_ADDRESS", "SPORTELLO_PAYMENTS_URL", "SPORTELLO_PAYMENTS_SECRET", "SPORTELLO_PUBLIC_URL", "SPORTELLO_SMTP_HOST"},
 		"worker": {"DATABASE_URL", "TEMPORAL_ADDRESS", "SPORTELLO_PAYMENTS_URL", "SPORTELLO_ACCOUNTING_URL", "SPORTELLO_PUBLIC_URL", "SPORTELLO_SMTP_HOST"},
 	}
 	for cmd, vars := range want {

@@ -48,7 +48,7 @@ func newTrustStack(t *testing.T) *trustStack {
 	}
 	s.pay = pay
 	d := s.apiDeps()
-	d.Payments, d.PaymentsSecret = pay, trustSecret
+	d.Payments, d.PaymentsSecret, d.Mailer, d.PortalURL = pay, trustSecret, st.mailer, "http://portal.test"
 	s.srv.Close()
 	s.srv = httptest.NewServer(api.New(d))
 	s.portal = s.srv
@@ -217,6 +217,12 @@ func TestPaymentAmountMismatchRefused(t *testing.T) {
 	eventually(t, "the mismatch incident", func() bool {
 		return s.count(`SELECT count(*) FROM incidents WHERE booking_id = $1 AND kind = 'payment_mismatch' AND amount_cents = $2`, b.ID, b.Online+100) == 1
 	})
+	mail := s.inbox.wait("to the supervisor about the payment", func(m mailcatcher.Captured) bool {
+		return slices.Contains(m.To, "ufficio.piano@example.org") && strings.Contains(m.Subject, "pagamento non conforme")
+	})
+	if !strings.Contains(mail.Text, "http://portal.test/incidents") {
+		t.Errorf("incident e-mail without the link to the incidents page:\n%s", mail.Text)
+	}
 	captured := other
 	captured.Status, captured.CapturedCents = payments.StatusCaptured, b.Online+100
 	if code := s.callback(t, payments.Event{ID: "evt_other_amount", Type: payments.EventCaptured, CreatedAt: time.Now(), Payment: captured}); code != http.StatusConflict {
@@ -251,6 +257,9 @@ func TestPaymentAmountMismatchRefused(t *testing.T) {
 	eventually(t, "the payment booked", func() bool { return s.bookingStatus(b.ID) == workflows.BookingRequested })
 	if n := s.count(`SELECT count(*) FROM incidents WHERE booking_id = $1`, b.ID); n != 1 {
 		t.Fatalf("%d incidents, want the one mismatch", n)
+	}
+	if n := s.count(`SELECT count(*) FROM notifications WHERE kind = 'staff_incident' AND status = 'sent'`); n != 1 {
+		t.Fatalf("%d incident e-mails sent, want 1 (the provider redelivered the refused event)", n)
 	}
 	s.assertBooksBalance()
 }
