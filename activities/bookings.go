@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"sportello/internal/notify"
@@ -30,7 +31,17 @@ const (
 	ErrTypePaymentRefused    = "PaymentRefused"
 	ErrTypeBookingLedger     = "BookingLedger"
 	ErrTypeBookingPaymentBad = "BookingPaymentMismatch"
+	// ErrTypePaymentUnconfirmed: the provider does not confirm the payment
+	// claimed (not captured, another booking's, another amount).
+	ErrTypePaymentUnconfirmed = "PaymentUnconfirmed"
 )
+
+// RefundIncidentAttempts is the attempt of RefundSessions from which a
+// refund still failing for a retryable reason is reported as an incident
+// (it keeps being retried; the incident is resolved if it goes through).
+// With the saga's refund retry policy (2s doubling up to 5 minutes) that is
+// after about ten minutes of failures.
+const RefundIncidentAttempts = 10
 
 // Bookings groups the activities of the Booking workflow: the database
 // writes of each step, the payment provider's calls and the citizen's
@@ -155,14 +166,97 @@ type RecordPaymentInput struct {
 }
 
 // RecordPayment books the captured payment into the booking's online
-// account, once (key booking:<id>:payment).
+// account, once (key booking:<id>:payment), after confirming it with the
+// provider: the payment must be captured, carry the booking as merchant
+// reference, and its captured amount must be the booking's online part (and
+// the amount claimed). Otherwise nothing is booked and the error is final;
+// a captured payment of another amount is also reported to the district's
+// supervisors as an incident (real money the booking cannot take).
 func (a *Bookings) RecordPayment(ctx context.Context, in RecordPaymentInput) error {
+	if err := a.confirmPayment(ctx, in); err != nil {
+		return err
+	}
 	err := a.Store.RecordBookingPayment(ctx, in.BookingID, in.PaymentID, in.AmountCents)
 	var conflict *store.ConflictError
 	if errors.As(err, &conflict) {
 		return temporal.NewNonRetryableApplicationError(conflict.Message, ErrTypeBookingPaymentBad, err)
 	}
 	return err
+}
+
+// confirmPayment reads the payment at the provider and checks it against
+// the booking (see RecordPayment).
+func (a *Bookings) confirmPayment(ctx context.Context, in RecordPaymentInput) error {
+	if a.Payments == nil {
+		return temporal.NewNonRetryableApplicationError("no payment provider configured", ErrTypePaymentsDisabled, nil)
+	}
+	f, err := a.Store.BookingFacts(ctx, in.BookingID)
+	if err != nil {
+		return notFoundBooking(in.BookingID, err)
+	}
+	p, err := a.Payments.Payment(ctx, in.PaymentID)
+	if err != nil {
+		if !payments.IsRetryable(err) {
+			return temporal.NewNonRetryableApplicationError("payment not confirmed by the provider: "+err.Error(), ErrTypePaymentUnconfirmed, err)
+		}
+		return err
+	}
+	refuse := func(why string) error {
+		activity.GetLogger(ctx).Warn("payment claim not confirmed by the provider", "booking", in.BookingID, "payment", in.PaymentID,
+			"reason", why, "provider_status", p.Status, "captured_cents", p.CapturedCents, "claimed_cents", in.AmountCents)
+		return temporal.NewNonRetryableApplicationError("payment not confirmed by the provider: "+why, ErrTypePaymentUnconfirmed, nil)
+	}
+	switch {
+	case p.MerchantReference != in.BookingID:
+		return refuse("the payment is another booking's")
+	case p.Status != payments.StatusCaptured:
+		return refuse("the payment is " + p.Status + ", not captured")
+	case p.CapturedCents != f.Booking.OnlineCents:
+		if err := a.reportIncident(ctx, store.IncidentInput{Key: "booking-payment-mismatch:" + p.ID, BookingID: in.BookingID,
+			Kind: store.IncidentPaymentMismatch, AmountCents: p.CapturedCents,
+			Details: fmt.Sprintf("payment %s captured %d cents, the booking's online part is %d cents", p.ID, p.CapturedCents, f.Booking.OnlineCents)}); err != nil {
+			return err
+		}
+		return refuse(fmt.Sprintf("captured %d cents, the booking's online part is %d", p.CapturedCents, f.Booking.OnlineCents))
+	case in.AmountCents != p.CapturedCents:
+		return refuse(fmt.Sprintf("%d cents claimed, %d captured", in.AmountCents, p.CapturedCents))
+	}
+	return nil
+}
+
+// reportIncident records the incident once (per key) and e-mails the
+// district's supervisors about it, once each; a supervisor without an
+// address sees it on the incidents page only. A transient mail failure is
+// returned so that Temporal retries (the incident is not recorded twice).
+func (a *Bookings) reportIncident(ctx context.Context, in store.IncidentInput) error {
+	return ReportIncident(ctx, a.Store, a.Mailer, a.PortalURL, in)
+}
+
+// ReportIncident records an incident and tells the district's supervisors
+// by e-mail when mailer is not nil (see Bookings.reportIncident).
+func ReportIncident(ctx context.Context, st *store.Store, mailer Mailer, portalURL string, in store.IncidentInput) error {
+	x, err := st.RecordIncident(ctx, in)
+	if err != nil {
+		return err
+	}
+	recipients, err := st.IncidentRecipients(ctx, x.DistrictID)
+	if err != nil {
+		return err
+	}
+	var retry error
+	for _, r := range recipients {
+		if r.Email == "" {
+			continue
+		}
+		data := map[string]any{"name": r.Name, "portal_url": portalURL, "path": "/incidents", "incident_kind": x.Kind,
+			"number": x.BookingNumber, "municipality": x.MunicipalityName, "amount_cents": x.AmountCents, "details": x.Details}
+		entry := store.OutboxEntry{Key: "incident:" + x.ID + ":" + strconv.FormatInt(r.UserID, 10), Kind: notify.KindStaffIncident,
+			Channel: "email", Recipient: r.Email, Lang: r.Lang}
+		if err := sendOnce(ctx, st, mailer, entry, r.Name, data); err != nil {
+			retry = err
+		}
+	}
+	return retry
 }
 
 // MarkPaymentFailed records a failed or abandoned payment.
@@ -226,17 +320,40 @@ type RefundInput struct {
 
 // RefundSessions refunds the online shares of cancelled sessions at the
 // provider (same key on every attempt: refunded once) and then books the
-// refund, once per session.
+// refund, once per session. A refund that cannot be made is never silent:
+// a permanent refusal of the provider is recorded as an incident for the
+// district's supervisors (and e-mailed to them) before the activity fails
+// for good; a retryable failure keeps being retried by Temporal (the refund
+// policy has no attempt limit) and, from RefundIncidentAttempts on, is an
+// incident too, resolved when the refund finally goes through. One incident
+// per refund key.
 func (a *Bookings) RefundSessions(ctx context.Context, in RefundInput) error {
 	if in.AmountCents > 0 {
 		if a.Payments == nil {
 			return temporal.NewNonRetryableApplicationError("no payment provider configured", ErrTypePaymentsDisabled, nil)
 		}
+		attempt := activity.GetInfo(ctx).Attempt
 		if _, err := a.Payments.Refund(ctx, in.Key, in.PaymentID, in.AmountCents, in.Reason); err != nil {
+			incident := store.IncidentInput{Key: in.Key, BookingID: in.BookingID, Kind: store.IncidentRefundFailed,
+				AmountCents: in.AmountCents, Details: fmt.Sprintf("refund %s of payment %s: %v", in.Key, in.PaymentID, err)}
 			if !payments.IsRetryable(err) {
+				if ierr := a.reportIncident(ctx, incident); ierr != nil {
+					return ierr // retried: the provider answers the same key the same way
+				}
 				return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypePaymentRefused, err)
 			}
+			if attempt >= RefundIncidentAttempts {
+				incident.Details = fmt.Sprintf("still failing after %d attempts (retried): %s", attempt, incident.Details)
+				if ierr := a.reportIncident(ctx, incident); ierr != nil {
+					activity.GetLogger(ctx).Error("refund incident not recorded", "key", in.Key, "error", ierr)
+				}
+			}
 			return err
+		}
+		if attempt >= RefundIncidentAttempts {
+			if err := a.Store.ResolveIncident(ctx, in.Key); err != nil {
+				return err
+			}
 		}
 	}
 	return ledgerError(a.Store.RecordBookingRefund(ctx, in.BookingID, in.Seqs))

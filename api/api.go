@@ -7,6 +7,7 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"sportello/activities"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -34,6 +35,13 @@ type Deps struct {
 	Payments *payments.Client
 	// PaymentsSecret verifies the provider's signed callbacks.
 	PaymentsSecret string
+	// Mailer sends the incident e-mails of the payment callback (a late
+	// refund the provider refuses, a payment of another amount) to the
+	// district's supervisors; nil: they stay in the outbox, the incident is
+	// still recorded. PortalURL is the portal's public address for their
+	// links.
+	Mailer    activities.Mailer
+	PortalURL string
 }
 
 type server struct {
@@ -162,6 +170,7 @@ func newEngine(d Deps) *gin.Engine {
 	authed.DELETE("/teams/:id/members/:username", s.roles(supervisor), s.handle(s.deleteTeamMember))
 	authed.GET("/fund-reviews", s.roles(supervisor), s.handle(s.listFundReviews))
 	authed.PUT("/funds/:id/review", s.roles(supervisor), s.handle(s.putFundReview))
+	authed.GET("/incidents", s.roles(supervisor), s.handle(s.listIncidents))
 
 	s.registerSocialPointsAPI(v1, authed)
 	s.registerCatalogueAPI(v1, authed)

@@ -99,6 +99,73 @@ func loadConfig(getenv func(string) string) (config, error) {
 	return c, nil
 }
 
+// productionSetting is an environment variable that `api` or `worker` must
+// be given: its default points at a local development sandbox (or, for the
+// callback secret, is public), which in production would silently send
+// money, invoices or mail nowhere or let anyone forge payment callbacks.
+type productionSetting struct {
+	env  string
+	what string
+}
+
+// productionSettings lists, per production command, what it cannot start
+// without. Only `dev` (and the sandboxes' own commands) use the defaults.
+//   - api: the database and Temporal it serves from, the payment provider
+//     it confirms callbacks with, the secret that signs them (a fallback to
+//     the public sandbox secret lets anyone sign a payment.captured), and the
+//     SMTP server and public URL of the incident e-mails its callback path
+//     sends (a late refund the provider refuses).
+//   - worker: the database and Temporal, the payment provider (intents,
+//     confirmations, refunds), the accounting system (invoices), the portal's
+//     public address (payment return and callback URLs, links in e-mails) and
+//     the SMTP server (notifications, incidents). It verifies no callback, so
+//     it is not given the callback secret.
+var productionSettings = map[string][]productionSetting{
+	"api": {
+		{"DATABASE_URL", "the PostgreSQL server"},
+		{"TEMPORAL_ADDRESS", "the Temporal frontend"},
+		{"SPORTELLO_PAYMENTS_URL", "the payment provider"},
+		{"SPORTELLO_PAYMENTS_SECRET", "the payment provider's callback signing secret"},
+		{"SPORTELLO_PUBLIC_URL", "the portal's public address (links in incident e-mails)"},
+		{"SPORTELLO_SMTP_HOST", "the SMTP server of incident e-mails"},
+	},
+	"worker": {
+		{"DATABASE_URL", "the PostgreSQL server"},
+		{"TEMPORAL_ADDRESS", "the Temporal frontend"},
+		{"SPORTELLO_PAYMENTS_URL", "the payment provider"},
+		{"SPORTELLO_ACCOUNTING_URL", "the municipalities' accounting system"},
+		{"SPORTELLO_PUBLIC_URL", "the portal's public address (payment callbacks, links in e-mails)"},
+		{"SPORTELLO_SMTP_HOST", "the SMTP server of notifications"},
+	},
+}
+
+// minPaySecret is the shortest callback secret api accepts (providers'
+// signing secrets are far longer; "CHANGE-ME" is not one).
+const minPaySecret = 16
+
+// requireProduction refuses to start a production command (api, worker)
+// without its settings: the error names every missing one. The public
+// development secret of the sandbox counts as missing.
+func requireProduction(cmd string, getenv func(string) string) error {
+	var missing []string
+	for _, s := range productionSettings[cmd] {
+		v := strings.TrimSpace(getenv(s.env))
+		switch {
+		case v == "":
+			missing = append(missing, s.env+" ("+s.what+")")
+		case s.env == "SPORTELLO_PAYMENTS_SECRET" && v == devPaySecret:
+			missing = append(missing, s.env+" (set to the public development secret of the sandbox: use the provider's real secret)")
+		case s.env == "SPORTELLO_PAYMENTS_SECRET" && len(v) < minPaySecret:
+			missing = append(missing, fmt.Sprintf("%s (shorter than %d characters: a placeholder, not the provider's secret)", s.env, minPaySecret))
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s: refusing to start without production settings (development defaults apply only under `sportello dev`): %s",
+		cmd, strings.Join(missing, "; "))
+}
+
 func newLogger(c config) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: c.LogLevel}
 	if c.LogFormat == "json" {
@@ -109,8 +176,9 @@ func newLogger(c config) *slog.Logger {
 
 // envHelp documents the environment for `sportello help`.
 const envHelp = `Environment:
-  DATABASE_URL               PostgreSQL URL (dev: a local cluster in $SPORTELLO_DATA_DIR/postgres when unset)
-  TEMPORAL_ADDRESS           Temporal frontend host:port (dev: a dev server on 127.0.0.1:7233 when unset)
+  (*: required by api, worker or both: they refuse to start without it; the defaults are dev's)
+  DATABASE_URL             * PostgreSQL URL (dev: a local cluster in $SPORTELLO_DATA_DIR/postgres when unset)
+  TEMPORAL_ADDRESS         * Temporal frontend host:port (dev: a dev server on 127.0.0.1:7233 when unset)
   TEMPORAL_NAMESPACE         Temporal namespace (default "default")
   SPORTELLO_HTTP_ADDR        API listen address (default 127.0.0.1:8080)
   SPORTELLO_TASK_QUEUE       task queue of workflows (default sportello-cases)
@@ -118,13 +186,14 @@ const envHelp = `Environment:
   SPORTELLO_DATA_DIR         dev state folder (default .data)
   SPORTELLO_TEMPORAL_BIN     Temporal CLI used by dev (default bin/temporal)
   SPORTELLO_PG_PORT          port of the dev PostgreSQL cluster (default 55432)
-  SPORTELLO_SMTP_HOST        SMTP server of notifications (default 127.0.0.1: dev's mail catcher; another host: no catcher)
+  SPORTELLO_PUBLIC_URL     * api, worker: the portal's public address (default http://$SPORTELLO_HTTP_ADDR)
+  SPORTELLO_SMTP_HOST      * api, worker: SMTP server of notifications (default 127.0.0.1: dev's mail catcher; another host: no catcher)
   SPORTELLO_SMTP_PORT        SMTP port (default 1025); also _FROM, _FROM_NAME, _USERNAME, _PASSWORD, _TLS (none|starttls|tls)
   SPORTELLO_SMTP_ADDR        dev: address of the mail catcher (default 127.0.0.1:$SPORTELLO_SMTP_PORT)
   SPORTELLO_MAILCATCHER_HTTP dev: web inbox of the mail catcher (default 127.0.0.1:8025)
-  SPORTELLO_PAYMENTS_URL     payment provider (default http://127.0.0.1:8090: dev's sandbox, started when loopback)
-  SPORTELLO_PAYMENTS_SECRET  callback signing secret shared with the provider (default: the sandbox's dev secret)
-  SPORTELLO_ACCOUNTING_URL   accounting system of billing (default http://127.0.0.1:8091: dev's sandbox, started when loopback)
+  SPORTELLO_PAYMENTS_URL   * payment provider (default http://127.0.0.1:8090: dev's sandbox, started when loopback)
+  SPORTELLO_PAYMENTS_SECRET* api: callback signing secret shared with the provider (dev: the sandbox's public secret, refused by api)
+  SPORTELLO_ACCOUNTING_URL * worker: accounting system of billing (default http://127.0.0.1:8091: dev's sandbox, started when loopback)
   SPORTELLO_ACCOUNTING_PAY_AFTER  the sandbox pays an invoice this long after receiving it (default 2m)
   SPORTELLO_BILLING_POLL     how often billing runs check payments and declarations (default 1m)
   SPORTELLO_LOG_LEVEL        debug, info, warn, error (default info)

@@ -70,6 +70,9 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
 	}
+	if err := requireProduction(cmd, getenv); err != nil {
+		return err
+	}
 	switch cmd {
 	case "dev":
 		return runDev(ctx, cfg, logger, args)
@@ -215,6 +218,12 @@ func newHandler(cfg config, logger *slog.Logger, st *store.Store, c client.Clien
 	if err != nil {
 		logger.Error("payments client", "err", err)
 	}
+	// The SMTP configuration was checked at start-up (requireProduction);
+	// a mailer that cannot be made leaves incident e-mails in the outbox.
+	m, err := worker.NewMailer(cfg.SMTP)
+	if err != nil {
+		logger.Error("incident mailer", "err", err)
+	}
 	return api.New(api.Deps{
 		Store:          st,
 		Temporal:       c,
@@ -224,6 +233,8 @@ func newHandler(cfg config, logger *slog.Logger, st *store.Store, c client.Clien
 		Namespace:      cfg.Namespace,
 		Payments:       pay,
 		PaymentsSecret: cfg.PaymentsSecret,
+		Mailer:         m,
+		PortalURL:      cfg.PublicURL,
 	})
 }
 

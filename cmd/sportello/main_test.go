@@ -62,3 +62,69 @@ func TestRunRejectsUnknownCommandAndArguments(t *testing.T) {
 		t.Errorf("help: %v", err)
 	}
 }
+
+// productionEnv is a complete production environment whose servers are
+// unreachable (port 1 on loopback): a command that accepts it goes on to
+// connect and fails there, not on its configuration.
+func productionEnv() map[string]string {
+	return map[string]string{
+		"DATABASE_URL":              "postgres://sportello@127.0.0.1:1/sportello?sslmode=disable&connect_timeout=2",
+		"TEMPORAL_ADDRESS":          "127.0.0.1:1",
+		"SPORTELLO_PAYMENTS_URL":    "https://psp.example.org",
+		"SPORTELLO_PAYMENTS_SECRET": "whsec_real-provider-secret",
+		"SPORTELLO_ACCOUNTING_URL":  "https://ragioneria.example.org/api",
+		"SPORTELLO_PUBLIC_URL":      "https://sportello.example.org",
+		"SPORTELLO_SMTP_HOST":       "smtp.example.org",
+	}
+}
+
+// api and worker refuse to start on development defaults: the error names
+// every missing setting (and the sandbox's public secret counts as
+// missing); with the settings given they get past the check; dev and the
+// sandboxes' commands still run on their defaults.
+func TestProductionCommandsRequireTheirSettings(t *testing.T) {
+	ctx := context.Background()
+	want := map[string][]string{
+		"api":    {"DATABASE_URL", "TEMPORAL_ADDRESS", "SPORTELLO_PAYMENTS_URL", "SPORTELLO_PAYMENTS_SECRET", "SPORTELLO_PUBLIC_URL", "SPORTELLO_SMTP_HOST"},
+		"worker": {"DATABASE_URL", "TEMPORAL_ADDRESS", "SPORTELLO_PAYMENTS_URL", "SPORTELLO_ACCOUNTING_URL", "SPORTELLO_PUBLIC_URL", "SPORTELLO_SMTP_HOST"},
+	}
+	for cmd, vars := range want {
+		err := run(ctx, []string{cmd}, envOf(nil))
+		if err == nil || !strings.Contains(err.Error(), "refusing to start") {
+			t.Fatalf("%s with no environment: %v", cmd, err)
+		}
+		for _, v := range vars {
+			if !strings.Contains(err.Error(), v+" (") {
+				t.Errorf("%s: the error does not name %s: %v", cmd, v, err)
+			}
+			env := productionEnv()
+			delete(env, v)
+			err := run(ctx, []string{cmd}, envOf(env))
+			if err == nil || !strings.Contains(err.Error(), "refusing to start") || !strings.Contains(err.Error(), v+" (") {
+				t.Errorf("%s without %s: %v", cmd, v, err)
+			}
+		}
+		for _, secret := range []string{devPaySecret, "CHANGE-ME"} {
+			env := productionEnv()
+			env["SPORTELLO_PAYMENTS_SECRET"] = secret
+			if err := run(ctx, []string{cmd}, envOf(env)); cmd == "api" && (err == nil || !strings.Contains(err.Error(), "SPORTELLO_PAYMENTS_SECRET")) {
+				t.Errorf("api with the secret %q: %v", secret, err)
+			} else if cmd == "worker" && err != nil && strings.Contains(err.Error(), "refusing to start") {
+				t.Errorf("worker refused over the callback secret it does not use: %v", err)
+			}
+		}
+		// Everything given: past the check, failing on the unreachable database.
+		if err := run(ctx, []string{cmd}, envOf(productionEnv())); err == nil || strings.Contains(err.Error(), "refusing to start") {
+			t.Errorf("%s with a production environment: %v", cmd, err)
+		}
+	}
+	for _, cmd := range []string{"dev", "migrate", "paysandbox", "accounting"} {
+		if err := requireProduction(cmd, envOf(nil)); err != nil {
+			t.Errorf("%s requires production settings: %v", cmd, err)
+		}
+	}
+	// dev takes its defaults: it gets past the configuration to its flags.
+	if err := run(ctx, []string{"dev", "--no-such-flag"}, envOf(nil)); err == nil || strings.Contains(err.Error(), "refusing") {
+		t.Errorf("dev with defaults: %v", err)
+	}
+}

@@ -27,6 +27,12 @@ var (
 	ErrBadSignature = errors.New("payments: callback signature does not match")
 	ErrStale        = errors.New("payments: callback timestamp outside the tolerance")
 	ErrNoSignature  = errors.New("payments: callback signature missing or malformed")
+	// ErrUnconfirmed is what a callback's handler returns (wrapped) when the
+	// provider, asked directly, does not confirm what the event claims:
+	// CallbackHandler answers 409, nothing was done. A genuine event that
+	// the provider's API cannot confirm yet is redelivered by the provider
+	// (it retries every non-2xx answer); a forged one is refused.
+	ErrUnconfirmed = errors.New("payments: event not confirmed by the provider")
 )
 
 // Event is a callback from the provider. The same event (same ID) may
@@ -95,8 +101,9 @@ func Verify(secret, header string, body []byte, now time.Time, tolerance time.Du
 // CallbackHandler returns an http.Handler for the provider's callbacks. It
 // verifies each one (DefaultTolerance when tolerance is 0), decodes the
 // Event and calls handle. Answers: 204 when handle returns nil (the
-// provider stops retrying), 400 for a bad or stale signature or body, 500
-// when handle fails (the provider retries later). handle must be
+// provider stops retrying), 400 for a bad or stale signature or body, 409
+// when handle returns ErrUnconfirmed (the claim was refused), 500 when
+// handle fails otherwise (the provider retries later). handle must be
 // idempotent: events may come twice, concurrently too.
 func CallbackHandler(secret string, tolerance time.Duration, logger *slog.Logger, handle func(context.Context, Event) error) http.Handler {
 	if tolerance <= 0 {
@@ -126,7 +133,11 @@ func CallbackHandler(secret string, tolerance time.Duration, logger *slog.Logger
 			http.Error(w, "invalid event", http.StatusBadRequest)
 			return
 		}
-		if err := handle(r.Context(), ev); err != nil {
+		if err := handle(r.Context(), ev); errors.Is(err, ErrUnconfirmed) {
+			logger.Warn("payments: callback refused", "event", ev.ID, "type", ev.Type, "payment_id", ev.Payment.ID, "err", err)
+			http.Error(w, "event not confirmed by the provider", http.StatusConflict)
+			return
+		} else if err != nil {
 			logger.Error("payments: callback handling failed", "event", ev.ID, "type", ev.Type, "err", err)
 			http.Error(w, "not handled, retry later", http.StatusInternalServerError)
 			return
