@@ -34,6 +34,12 @@ type Deps struct {
 	Payments *payments.Client
 	// PaymentsSecret verifies the provider's signed callbacks.
 	PaymentsSecret string
+	// Mailer sends the account notices the API owns (a recovery's code, a
+	// changed password); nil: a recovery by e-mail is refused with 503.
+	Mailer AccountMailer
+	// PublicURL is the portal's origin for links in e-mails (the request's
+	// when empty).
+	PublicURL string
 }
 
 type server struct {
@@ -149,6 +155,7 @@ func newEngine(d Deps) *gin.Engine {
 	authed.POST("/citizens/:id/applications", s.roles(operator), s.handle(s.createApplicationOnBehalf))
 	authed.GET("/contact-tasks", s.roles(operator, supervisor), s.handle(s.listContactTasks))
 	authed.POST("/contact-tasks/:id/outcome", s.roles(operator, supervisor), s.handle(s.recordContactOutcome))
+	s.registerDeskTrustAPI(authed)
 
 	authed.GET("/absences", s.roles(operator, supervisor), s.handle(s.listAbsences))
 	authed.POST("/absences", s.roles(operator, supervisor), s.handle(s.createAbsence))

@@ -23,6 +23,7 @@ import (
 	tlog "go.temporal.io/sdk/log"
 
 	"sportello/api"
+	"sportello/internal/notify"
 	"sportello/internal/payments"
 	"sportello/internal/seed"
 	"sportello/internal/store"
@@ -208,6 +209,14 @@ func newHandler(cfg config, logger *slog.Logger, st *store.Store, c client.Clien
 	if err != nil {
 		logger.Error("payments client", "err", err)
 	}
+	// The account notices (a recovery's code, a changed password) go to the
+	// same mail server as the worker's notifications.
+	var mailer api.AccountMailer
+	if m, err := notify.NewMailer(cfg.SMTP); err != nil {
+		logger.Error("mail", "err", err)
+	} else {
+		mailer = m
+	}
 	return api.New(api.Deps{
 		Store:          st,
 		Temporal:       c,
@@ -217,6 +226,8 @@ func newHandler(cfg config, logger *slog.Logger, st *store.Store, c client.Clien
 		Namespace:      cfg.Namespace,
 		Payments:       pay,
 		PaymentsSecret: cfg.PaymentsSecret,
+		Mailer:         mailer,
+		PublicURL:      cfg.PublicURL,
 	})
 }
 
