@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -103,10 +104,10 @@ func (s *server) setDeskSharing(ctx context.Context, user store.UserView, shared
 // with acting_for; an approval returns the code, shown once.
 func (s *server) decideRecovery(ctx context.Context, user store.UserView, id string, approve bool) (store.Recovery, *store.RecoveryCode, error) {
 	r, err := s.api.Recovery(ctx, user.Scope(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return r, nil, notFound("recovery")
+	}
 	if err != nil {
-		if err == store.ErrNotFound {
-			return r, nil, notFound("recovery")
-		}
 		return r, nil, err
 	}
 	e := store.AuditEntry{Action: auditDecideRecovery, Municipality: r.Municipality, ActingFor: r.TaxCode,
@@ -266,7 +267,7 @@ func (s *server) recoveriesPage(c *gin.Context) error {
 
 func (s *server) recoveryDecisionSubmit(c *gin.Context) error {
 	approve := c.PostForm("decision") == "approve"
-	r, code, err := s.decideRecovery(c.Request.Context(), currentUser(c), c.Param("id"), approve)
+	_, code, err := s.decideRecovery(c.Request.Context(), currentUser(c), c.Param("id"), approve)
 	if err != nil {
 		return err
 	}
@@ -274,7 +275,6 @@ func (s *server) recoveryDecisionSubmit(c *gin.Context) error {
 		redirect(c, "/desk/recoveries")
 		return nil
 	}
-	_ = r
 	s.renderSheet(c, code.Citizen, code.Code)
 	return nil
 }
