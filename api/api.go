@@ -42,6 +42,10 @@ type Deps struct {
 	// links.
 	Mailer    activities.Mailer
 	PortalURL string
+	// AccountMailer sends the account notices the API owns (a recovery's
+	// code, a changed password); nil: a recovery by e-mail is refused with
+	// 503. Links in them point at PortalURL (the request's origin when empty).
+	AccountMailer AccountMailer
 }
 
 type server struct {
@@ -157,6 +161,7 @@ func newEngine(d Deps) *gin.Engine {
 	authed.POST("/citizens/:id/applications", s.roles(operator), s.handle(s.createApplicationOnBehalf))
 	authed.GET("/contact-tasks", s.roles(operator, supervisor), s.handle(s.listContactTasks))
 	authed.POST("/contact-tasks/:id/outcome", s.roles(operator, supervisor), s.handle(s.recordContactOutcome))
+	s.registerDeskTrustAPI(authed)
 
 	authed.GET("/absences", s.roles(operator, supervisor), s.handle(s.listAbsences))
 	authed.POST("/absences", s.roles(operator, supervisor), s.handle(s.createAbsence))

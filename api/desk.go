@@ -34,6 +34,9 @@ const (
 	auditFileOnBehalf    = "file_on_behalf"
 	auditFiledOnBehalf   = "filed_on_behalf"
 	auditRecordContact   = "record_contact"
+	auditRequestRecovery = "request_account_recovery"
+	auditDecideRecovery  = "decide_account_recovery"
+	auditDeskSharing     = "set_desk_sharing"
 )
 
 // onBehalfAudit is the audit row of something user does for citizen d. The
@@ -43,7 +46,12 @@ func onBehalfAudit(action string, user store.UserView, d *store.DeskCitizen, cas
 	if detail == nil {
 		detail = map[string]any{}
 	}
-	detail["citizen_id"] = d.ID
+	detail["citizen_id"] = d.PublicID
+	if d.Municipality != user.Municipality {
+		// Only the district's shared desk lets this happen: say so.
+		detail["shared_desk"] = true
+		detail["citizen_municipality"] = d.Municipality
+	}
 	return store.AuditEntry{Action: action, CaseID: caseID, Municipality: user.Municipality, ActingFor: d.TaxCode,
 		Detail: auditDetail(detail)}
 }
@@ -147,19 +155,22 @@ func (s *server) registerCitizen(ctx context.Context, user store.UserView, req c
 				"this tax code is not in the population registry of a municipality of your district",
 				"questo codice fiscale non risulta nell'anagrafe di un comune del tuo ambito"))
 		}
+		if errors.Is(err, store.ErrNotServed) {
+			return invalid(field("/tax_code", "not_served",
+				"this person lives in a municipality your Social Point does not serve: they register at the Social Point of their municipality",
+				"questa persona risiede in un comune che il tuo Social Point non serve: si registra al Social Point del suo comune"))
+		}
 		return err
 	})
 	return out, err
 }
 
-// deskCitizen reads a citizen of user's district for the desk, audited as
-// a read with acting_for (404 when there is none).
+// deskCitizen reads, by their public id, a citizen user serves at the desk
+// (of the operator's municipality, or of the district when the district
+// shares its desk), audited as a read with acting_for (404 when there is
+// none, and for anything that is not a public id).
 func (s *server) deskCitizen(ctx context.Context, user store.UserView, rawID string) (store.DeskCitizen, error) {
-	id, err := strconv.ParseInt(rawID, 10, 64)
-	if err != nil || id <= 0 {
-		return store.DeskCitizen{}, notFound("citizen")
-	}
-	d, err := s.api.DeskCitizen(ctx, user.Scope(), id)
+	d, err := s.api.DeskCitizenByPublicID(ctx, user.Scope(), rawID)
 	if errors.Is(err, store.ErrNotFound) {
 		return d, notFound("citizen")
 	}
@@ -169,15 +180,40 @@ func (s *server) deskCitizen(ctx context.Context, user store.UserView, rawID str
 	return d, s.audit(ctx, user, onBehalfAudit(auditReadCitizen, user, &d, "", nil))
 }
 
-// reissueCode revokes a citizen's activation code and issues a new one.
-func (s *server) reissueCode(ctx context.Context, user store.UserView, d *store.DeskCitizen) (store.IssuedCode, error) {
-	var code store.IssuedCode
-	err := s.audited(ctx, user, onBehalfAudit(auditReissueCode, user, d, "", nil), func() error {
-		var err error
-		code, err = s.api.ReissueActivationCode(ctx, user.Scope(), d.ID, s.Now())
+// deskCode is what a request for a new code gives the desk: the code of an
+// account waiting for activation, or the recovery of an active account,
+// whose code goes to the citizen's e-mail or waits for a supervisor, never
+// to the desk.
+type deskCode struct {
+	Code     *store.IssuedCode
+	Recovery *store.Recovery
+}
+
+// reissueCode issues a new activation code for a citizen waiting for
+// activation, or asks the recovery of an active account (see deskCode).
+func (s *server) reissueCode(ctx context.Context, user store.UserView, d *store.DeskCitizen, origin string) (deskCode, error) {
+	var out deskCode
+	if d.Status != store.UserActive {
+		err := s.audited(ctx, user, onBehalfAudit(auditReissueCode, user, d, "", nil), func() error {
+			code, err := s.api.ReissueActivationCode(ctx, user.Scope(), d.ID, s.Now())
+			out.Code = &code
+			return err
+		})
+		return out, err
+	}
+	channel := store.RecoveryChannelEmail
+	if d.Email == "" {
+		channel = store.RecoveryChannelApproval
+	}
+	e := onBehalfAudit(auditRequestRecovery, user, d, "", map[string]any{"channel": channel})
+	err := s.audited(ctx, user, e, func() error {
+		r, err := s.api.RequestRecovery(ctx, user.Scope(), d.ID, s.Now(), func(rc store.RecoveryCode) error {
+			return s.sendRecoveryCode(ctx, rc, origin)
+		})
+		out.Recovery = &r
 		return err
 	})
-	return code, err
+	return out, err
 }
 
 // activationRequest is the body of POST /api/v1/activation and the /attiva page.
@@ -209,6 +245,9 @@ func (s *server) activate(ctx context.Context, req activationRequest) (store.Use
 		return store.UserView{}, err
 	}
 	u, err := s.api.Activate(ctx, req.Username, req.Code, hash, s.Now())
+	if err == nil {
+		s.tellPasswordChanged(ctx, u)
+	}
 	var wrong *store.ActivationWrongError
 	switch {
 	case errors.As(err, &wrong):
@@ -289,7 +328,7 @@ func (s *server) createCitizen(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Header("Location", "/api/v1/citizens/"+strconv.FormatInt(out.Citizen.ID, 10))
+	c.Header("Location", "/api/v1/citizens/"+out.Citizen.PublicID)
 	c.JSON(http.StatusCreated, out)
 	return nil
 }
@@ -312,11 +351,17 @@ func (s *server) reissueCitizenCode(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	code, err := s.reissueCode(ctx, user, &d)
+	out, err := s.reissueCode(ctx, user, &d, s.portalOrigin(c))
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusCreated, code)
+	if out.Recovery != nil {
+		// An active account: the code went to the citizen (or waits for a
+		// supervisor); the desk gets the recovery, never the code.
+		c.JSON(http.StatusAccepted, out.Recovery)
+		return nil
+	}
+	c.JSON(http.StatusCreated, out.Code)
 	return nil
 }
 

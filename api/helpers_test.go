@@ -34,6 +34,8 @@ type env struct {
 	temporal client.Client
 	srv      *httptest.Server
 	tokens   map[string]string
+	// mail holds the account notices the API sent (desk_trust.go).
+	mail *mailbox
 }
 
 func newEnv(t *testing.T) *env {
@@ -56,13 +58,14 @@ func newEnv(t *testing.T) *env {
 		t.Fatalf("start worker: %v", err)
 	}
 	t.Cleanup(w.Stop)
+	mail := &mailbox{}
 	srv := httptest.NewServer(api.New(api.Deps{
-		Store: st, Temporal: c, TaskQueue: tq, Namespace: testenv.Namespace,
+		Store: st, Temporal: c, TaskQueue: tq, Namespace: testenv.Namespace, AccountMailer: mail,
 		TemporalUIURL: "http://temporal-ui.test",
 		Logger:        slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}))
 	t.Cleanup(srv.Close)
-	return &env{t: t, st: st, temporal: c, srv: srv, tokens: map[string]string{}}
+	return &env{t: t, st: st, temporal: c, srv: srv, tokens: map[string]string{}, mail: mail}
 }
 
 // testWriter sends log lines to the test log (shown when a test fails).

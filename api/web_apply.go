@@ -275,7 +275,7 @@ func (s *server) applySummarySubmit(c *gin.Context) error {
 	if err == nil {
 		if onBehalf != nil {
 			setFlash(c, "success", "desk.filed", v.ID, onBehalf.DisplayName)
-			redirect(c, deskCitizenURL(onBehalf.ID))
+			redirect(c, deskCitizenURL(onBehalf.PublicID))
 			return nil
 		}
 		redirect(c, "/cases/"+url.PathEscape(v.ID)+"?filed=1")

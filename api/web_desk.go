@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -83,7 +82,7 @@ func applicantOf(c *gin.Context) store.UserView {
 // the citizen's desk URL for an operator filing on behalf.
 func applyBase(c *gin.Context) string {
 	if d := onBehalfOf(c); d != nil {
-		return deskCitizenURL(d.ID) + "/apply/"
+		return deskCitizenURL(d.PublicID) + "/apply/"
 	}
 	return "/apply/"
 }
@@ -122,13 +121,13 @@ func applyPrefill(c *gin.Context) []byte {
 	return merged
 }
 
-func deskCitizenURL(id int64) string { return "/desk/citizens/" + strconv.FormatInt(id, 10) }
+func deskCitizenURL(publicID string) string { return "/desk/citizens/" + publicID }
 
 // caseOrCitizenURL is where to go after a filing was refused for a case in
 // progress: the case, or at the desk the citizen's page.
 func caseOrCitizenURL(c *gin.Context, caseID string) string {
 	if d := onBehalfOf(c); d != nil {
-		return deskCitizenURL(d.ID)
+		return deskCitizenURL(d.PublicID)
 	}
 	return "/cases/" + url.PathEscape(caseID)
 }
@@ -248,7 +247,7 @@ func (s *server) renderSheet(c *gin.Context, d store.DeskCitizen, code store.Iss
 	s.render(c, http.StatusOK, "desk_sheet", view{Title: s.t(c, "desk.sheet_title"), Nav: "desk",
 		Crumbs: []crumb{{Href: "/desk", Text: s.t(c, "desk.title")}},
 		Data: sheetData{Citizen: d, Code: code.Code, ExpiresIT: formatDate("it", code.ExpiresAt),
-			ExpiresEN: formatDate(langEN, code.ExpiresAt), ActivateURL: origin + "/attiva", CitizenURL: deskCitizenURL(d.ID),
+			ExpiresEN: formatDate(langEN, code.ExpiresAt), ActivateURL: origin + "/attiva", CitizenURL: deskCitizenURL(d.PublicID),
 			MinPassword: 10, MaxFailures: store.ActivationMaxFailures, PortalOrigin: origin}})
 }
 
@@ -282,12 +281,23 @@ func (s *server) deskCitizenPage(c *gin.Context) error {
 
 func (s *server) deskReissueSubmit(c *gin.Context) error {
 	d := onBehalfOf(c)
-	code, err := s.reissueCode(c.Request.Context(), currentUser(c), d)
+	out, err := s.reissueCode(c.Request.Context(), currentUser(c), d, s.portalOrigin(c))
 	if err != nil {
 		return err
 	}
-	s.renderSheet(c, *d, code)
+	if out.Recovery != nil {
+		// An active account: no code for the desk (see deskCode).
+		s.render(c, http.StatusAccepted, "desk_recovery", view{Title: s.t(c, "desk.recovery_title"), Nav: "desk",
+			Crumbs: []crumb{{Href: "/desk", Text: s.t(c, "desk.title")}}, Data: deskRecoveryData{Citizen: *d, Recovery: *out.Recovery}})
+		return nil
+	}
+	s.renderSheet(c, *d, *out.Code)
 	return nil
+}
+
+type deskRecoveryData struct {
+	Citizen  store.DeskCitizen
+	Recovery store.Recovery
 }
 
 // ---- contacts ----

@@ -23,6 +23,7 @@ import (
 	tlog "go.temporal.io/sdk/log"
 
 	"sportello/api"
+	"sportello/internal/notify"
 	"sportello/internal/payments"
 	"sportello/internal/seed"
 	"sportello/internal/store"
@@ -219,10 +220,19 @@ func newHandler(cfg config, logger *slog.Logger, st *store.Store, c client.Clien
 		logger.Error("payments client", "err", err)
 	}
 	// The SMTP configuration was checked at start-up (requireProduction);
-	// a mailer that cannot be made leaves incident e-mails in the outbox.
+	// a mailer that cannot be made leaves incident e-mails in the outbox and
+	// refuses recoveries by e-mail. Incident e-mails and the account notices
+	// (a recovery's code, a changed password) go to the same mail server as
+	// the worker's notifications.
 	m, err := worker.NewMailer(cfg.SMTP)
 	if err != nil {
 		logger.Error("incident mailer", "err", err)
+	}
+	var accountMailer api.AccountMailer
+	if am, err := notify.NewMailer(cfg.SMTP); err != nil {
+		logger.Error("account mailer", "err", err)
+	} else {
+		accountMailer = am
 	}
 	return api.New(api.Deps{
 		Store:          st,
@@ -234,6 +244,7 @@ func newHandler(cfg config, logger *slog.Logger, st *store.Store, c client.Clien
 		Payments:       pay,
 		PaymentsSecret: cfg.PaymentsSecret,
 		Mailer:         m,
+		AccountMailer:  accountMailer,
 		PortalURL:      cfg.PublicURL,
 	})
 }

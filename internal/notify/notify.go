@@ -104,7 +104,7 @@ func mustCompile() map[string]map[string]kindTemplates {
 		htmlBase := htmltemplate.Must(htmltemplate.New(lang+".html").Funcs(funcs).Option("missingkey=error").
 			ParseFS(templateFS, "templates/"+lang+".html", "templates/*."+lang+".html"))
 		out[lang] = map[string]kindTemplates{}
-		for _, kind := range slices.Concat(Kinds, AppointmentKinds, BookingKinds, IncidentKinds) {
+		for _, kind := range slices.Concat(Kinds, AppointmentKinds, BookingKinds, IncidentKinds, AccountKinds) {
 			for _, name := range []string{kind + ".subject", kind + ".text"} {
 				if textBase.Lookup(name) == nil {
 					panic(fmt.Sprintf("notify: template %s missing in %s.txt", name, lang))

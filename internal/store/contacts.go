@@ -119,7 +119,8 @@ type ContactTaskView struct {
 	Address          string     `json:"address,omitempty"`
 	HomeDelivery     bool       `json:"home_delivery"`
 	MessageIT        string     `json:"message_it"`
-	CitizenID        int64      `json:"citizen_id"`
+	CitizenID        int64      `json:"-"`
+	CitizenPublicID  string     `json:"citizen_id"` // the citizen's public id
 	CitizenName      string     `json:"citizen_name"`
 	CitizenTaxCode   string     `json:"citizen_tax_code"`
 	DueAt            time.Time  `json:"due_at"`
@@ -133,7 +134,7 @@ type ContactTaskView struct {
 }
 
 const contactSelect = `SELECT t.id::text, t.case_id, t.municipality_id, t.status, ct.notification_kind, ct.channel, ct.phone,
-		ct.address, ct.home_delivery, ct.message_it, ct.citizen_id, u.display_name, coalesce(u.tax_code, ''), t.due_at,
+		ct.address, ct.home_delivery, ct.message_it, ct.citizen_id, u.public_id::text, u.display_name, coalesce(u.tax_code, ''), t.due_at,
 		t.status IN ('open', 'claimed') AND t.due_at < now(), ct.attempts, coalesce(ct.last_outcome, ''), ct.last_note,
 		t.outcome, t.created_at, t.completed_at
 	FROM tasks t
@@ -143,7 +144,7 @@ const contactSelect = `SELECT t.id::text, t.case_id, t.municipality_id, t.status
 func scanContact(row pgx.Row) (ContactTaskView, error) {
 	var v ContactTaskView
 	err := row.Scan(&v.ID, &v.CaseID, &v.Municipality, &v.Status, &v.NotificationKind, &v.Channel, &v.Phone,
-		&v.Address, &v.HomeDelivery, &v.MessageIT, &v.CitizenID, &v.CitizenName, &v.CitizenTaxCode, &v.DueAt,
+		&v.Address, &v.HomeDelivery, &v.MessageIT, &v.CitizenID, &v.CitizenPublicID, &v.CitizenName, &v.CitizenTaxCode, &v.DueAt,
 		&v.Overdue, &v.Attempts, &v.LastOutcome, &v.LastNote, &v.Outcome, &v.CreatedAt, &v.CompletedAt)
 	return v, err
 }

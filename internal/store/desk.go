@@ -103,7 +103,9 @@ type NewCitizen struct {
 
 // DeskCitizen is a citizen as the Social Point sees them.
 type DeskCitizen struct {
-	ID           int64      `json:"id"`
+	ID int64 `json:"-"`
+	// PublicID is the opaque id of the citizen in URLs and JSON.
+	PublicID     string     `json:"id"`
 	Username     string     `json:"username"`
 	DisplayName  string     `json:"display_name"`
 	FirstName    string     `json:"first_name"`
@@ -162,7 +164,7 @@ func usernameBase(first, last string) string {
 	return base
 }
 
-const deskCitizenSelect = `SELECT u.id, u.username, u.display_name, coalesce(r.first_name, ''), coalesce(r.last_name, ''),
+const deskCitizenSelect = `SELECT u.id, u.public_id::text, u.username, u.display_name, coalesce(r.first_name, ''), coalesce(r.last_name, ''),
 		coalesce(u.tax_code, ''), u.district_id, coalesce(u.municipality_id, ''), coalesce(u.email, ''), coalesce(u.phone, ''),
 		coalesce(u.postal_address, ''), u.home_delivery, u.status, coalesce(o.username, ''), u.registered_at,
 		a.expires_at, a.locked_at IS NOT NULL
@@ -174,7 +176,7 @@ const deskCitizenSelect = `SELECT u.id, u.username, u.display_name, coalesce(r.f
 func scanDeskCitizen(row pgx.Row) (DeskCitizen, error) {
 	var d DeskCitizen
 	var locked *bool
-	err := row.Scan(&d.ID, &d.Username, &d.DisplayName, &d.FirstName, &d.LastName, &d.TaxCode, &d.District,
+	err := row.Scan(&d.ID, &d.PublicID, &d.Username, &d.DisplayName, &d.FirstName, &d.LastName, &d.TaxCode, &d.District,
 		&d.Municipality, &d.Email, &d.Phone, &d.Address, &d.HomeDelivery, &d.Status, &d.RegisteredBy,
 		&d.RegisteredAt, &d.CodeExpiresAt, &locked)
 	d.CodeLocked = locked != nil && *locked
@@ -183,6 +185,11 @@ func scanDeskCitizen(row pgx.Row) (DeskCitizen, error) {
 
 // issueCode revokes the user's live code and stores a new one.
 func issueCode(ctx context.Context, tx pgx.Tx, userID, issuedBy int64, now time.Time) (IssuedCode, error) {
+	return issueCodeTTL(ctx, tx, userID, issuedBy, now, ActivationCodeTTL)
+}
+
+// issueCodeTTL is issueCode with a code valid for ttl.
+func issueCodeTTL(ctx context.Context, tx pgx.Tx, userID, issuedBy int64, now time.Time, ttl time.Duration) (IssuedCode, error) {
 	code, err := NewActivationCode()
 	if err != nil {
 		return IssuedCode{}, err
@@ -191,7 +198,7 @@ func issueCode(ctx context.Context, tx pgx.Tx, userID, issuedBy int64, now time.
 		WHERE user_id = $1 AND used_at IS NULL AND revoked_at IS NULL`, userID, now); err != nil {
 		return IssuedCode{}, err
 	}
-	out := IssuedCode{Code: code, ExpiresAt: now.Add(ActivationCodeTTL)}
+	out := IssuedCode{Code: code, ExpiresAt: now.Add(ttl)}
 	_, err = tx.Exec(ctx, `INSERT INTO activation_codes (user_id, code_hash, issued_by, issued_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5)`, userID, activationHash(userID, code), issuedBy, now, out.ExpiresAt)
 	return out, err
@@ -208,13 +215,18 @@ func (a API) RegisterCitizen(ctx context.Context, scope Scope, in NewCitizen) (D
 	taxCode := strings.ToUpper(strings.TrimSpace(in.TaxCode))
 	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
 		var municipality string
-		err := tx.QueryRow(ctx, `SELECT r.municipality_id FROM residents r JOIN municipalities m ON m.id = r.municipality_id
-			WHERE r.tax_code = $1 AND m.district_id = $2`, taxCode, scope.District).Scan(&municipality)
+		var served bool
+		err := tx.QueryRow(ctx, `SELECT r.municipality_id, sportello_desk_serves(m.district_id, r.municipality_id)
+			FROM residents r JOIN municipalities m ON m.id = r.municipality_id
+			WHERE r.tax_code = $1 AND m.district_id = $2`, taxCode, scope.District).Scan(&municipality, &served)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrNotResident
 		}
 		if err != nil {
 			return err
+		}
+		if !served {
+			return ErrNotServed
 		}
 		var exists bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE role = 'citizen' AND tax_code = $1)`,
@@ -268,21 +280,26 @@ func (a API) RegisterCitizen(ctx context.Context, scope Scope, in NewCitizen) (D
 		out, err = scanDeskCitizen(tx.QueryRow(ctx, deskCitizenSelect+` WHERE u.id = $1`, id))
 		return err
 	})
-	if errors.Is(err, ErrNotResident) {
-		return out, code, ErrNotResident
+	if errors.Is(err, ErrNotResident) || errors.Is(err, ErrNotServed) {
+		return out, code, err
 	}
 	return out, code, MapError(err)
 }
 
 var errCitizenExists = Conflict("citizen_exists", "a citizen with this tax code is already registered")
 
-// DeskCitizen returns a citizen of scope's district (ErrNotFound otherwise):
-// the Social Point of the district acts for them.
+// deskServed is the condition on u (users) of a citizen the scope serves at
+// the desk: the database decides (sportello_desk_serves, migration 014).
+const deskServed = ` AND u.role = 'citizen' AND sportello_desk_serves(u.district_id, u.municipality_id)`
+
+// DeskCitizen returns a citizen that scope serves at the desk: of the
+// operator's municipality, or of the district when the district shares its
+// desk (ErrNotFound otherwise).
 func (a API) DeskCitizen(ctx context.Context, scope Scope, id int64) (DeskCitizen, error) {
 	var out DeskCitizen
 	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
 		var err error
-		out, err = scanDeskCitizen(tx.QueryRow(ctx, deskCitizenSelect+` WHERE u.id = $1 AND u.role = 'citizen' AND u.district_id = $2`,
+		out, err = scanDeskCitizen(tx.QueryRow(ctx, deskCitizenSelect+` WHERE u.id = $1 AND u.district_id = $2`+deskServed,
 			id, scope.District))
 		return err
 	})
@@ -295,7 +312,7 @@ func (a API) DeskCitizens(ctx context.Context, scope Scope, query string, limit 
 	list := []DeskCitizen{}
 	q := strings.TrimSpace(query)
 	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, deskCitizenSelect+` WHERE u.role = 'citizen' AND u.district_id = $1
+		rows, err := tx.Query(ctx, deskCitizenSelect+` WHERE u.district_id = $1`+deskServed+`
 			AND ($2 = '' AND u.registered_by IS NOT NULL
 			     OR $2 <> '' AND (u.tax_code = upper($2) OR lower(u.display_name) LIKE lower($2) || '%' OR u.username = lower($2)))
 			ORDER BY u.registered_at DESC NULLS LAST, u.id DESC LIMIT $3`, scope.District, q, limit)
@@ -315,16 +332,20 @@ func (a API) DeskCitizens(ctx context.Context, scope Scope, query string, limit 
 	return list, MapError(err)
 }
 
-// ReissueActivationCode revokes the live code of a citizen of scope's
-// district and issues a new one (also for an active account: the citizen
-// then chooses a new password with it).
+// ReissueActivationCode revokes the live code of a citizen waiting for
+// activation that scope serves and issues a new one. An active account is a
+// conflict "account_active": a new code for it is a recovery
+// (RequestRecovery), never handed to the desk.
 func (a API) ReissueActivationCode(ctx context.Context, scope Scope, citizenID int64, now time.Time) (IssuedCode, error) {
 	var code IssuedCode
 	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
-		var one int
-		if err := tx.QueryRow(ctx, `SELECT 1 FROM users WHERE id = $1 AND role = 'citizen' AND district_id = $2 FOR UPDATE`,
-			citizenID, scope.District).Scan(&one); err != nil {
+		var status string
+		if err := tx.QueryRow(ctx, `SELECT u.status FROM users u WHERE u.id = $1 AND u.district_id = $2`+deskServed+` FOR UPDATE`,
+			citizenID, scope.District).Scan(&status); err != nil {
 			return err
+		}
+		if status != UserPendingActivation {
+			return ErrAccountActive
 		}
 		var err error
 		code, err = issueCode(ctx, tx, citizenID, scope.UserID, now)
@@ -397,6 +418,11 @@ func (a API) Activate(ctx context.Context, username, code, passwordHash string, 
 		}
 		if _, err := tx.Exec(ctx, `UPDATE users SET password_hash = $2, status = 'active' WHERE id = $1`,
 			userID, passwordHash); err != nil {
+			return err
+		}
+		// A new password ends every session of the account (API tokens and
+		// web sessions alike live in auth_sessions).
+		if err := endSessions(ctx, tx, userID); err != nil {
 			return err
 		}
 		u, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id

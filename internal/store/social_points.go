@@ -66,7 +66,8 @@ type AppointmentView struct {
 	PointAddress     string        `json:"point_address"`
 	Municipality     string        `json:"municipality"`
 	MunicipalityName string        `json:"municipality_name"`
-	CitizenID        int64         `json:"citizen_id"`
+	CitizenID        int64         `json:"-"`
+	CitizenPublicID  string        `json:"citizen_id"` // the citizen's public id
 	CitizenName      string        `json:"citizen_name"`
 	CitizenEmail     string        `json:"-"`
 	StartsAt         time.Time     `json:"starts_at"`
@@ -345,7 +346,7 @@ func (a API) BookAppointment(ctx context.Context, scope Scope, in BookInput) (Ap
 	return v, replayed, MapError(err)
 }
 
-const appointmentSelect = `SELECT a.id::text, a.point_id, p.name, p.address, a.municipality_id, m.name, a.citizen_id,
+const appointmentSelect = `SELECT a.id::text, a.point_id, p.name, p.address, a.municipality_id, m.name, a.citizen_id, u.public_id::text,
 		u.display_name, coalesce(u.email, ''), a.starts_at, a.ends_at, a.topic, a.status, a.workflow_id, a.confirmed_at,
 		a.reminded_at, a.closed_at, coalesce(a.closed_by, ''), coalesce(a.cancel_reason, ''), a.plan, a.created_at
 	FROM appointments a
@@ -357,7 +358,7 @@ func scanAppointment(row pgx.Row) (AppointmentView, error) {
 	var v AppointmentView
 	var plan []byte
 	err := row.Scan(&v.ID, &v.PointID, &v.PointName, &v.PointAddress, &v.Municipality, &v.MunicipalityName,
-		&v.CitizenID, &v.CitizenName, &v.CitizenEmail, &v.StartsAt, &v.EndsAt, &v.Topic, &v.Status, &v.WorkflowID,
+		&v.CitizenID, &v.CitizenPublicID, &v.CitizenName, &v.CitizenEmail, &v.StartsAt, &v.EndsAt, &v.Topic, &v.Status, &v.WorkflowID,
 		&v.ConfirmedAt, &v.RemindedAt, &v.ClosedAt, &v.ClosedBy, &v.CancelReason, &plan, &v.CreatedAt)
 	if err != nil {
 		return v, err
