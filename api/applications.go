@@ -266,26 +266,9 @@ var caseStatuses = []string{
 	workflows.StatusApproved, workflows.StatusRejected, workflows.StatusClosed,
 }
 
-// page reads limit and offset (default 50, at most 200).
+// page reads limit and offset (default 50, at most 200; pageWindow).
 func page(c *gin.Context) (limit, offset int, err error) {
-	var fields []FieldError
-	limit, offset = 50, 0
-	if v := c.Query("limit"); v != "" {
-		n, perr := strconv.Atoi(v)
-		if perr != nil || n < 1 {
-			fields = append(fields, param("limit", "invalid", "limit must be a positive integer", "limit deve essere un intero positivo"))
-		} else {
-			limit = min(n, 200)
-		}
-	}
-	if v := c.Query("offset"); v != "" {
-		n, perr := strconv.Atoi(v)
-		if perr != nil || n < 0 {
-			fields = append(fields, param("offset", "invalid", "offset must be a non-negative integer", "offset deve essere un intero non negativo"))
-		} else {
-			offset = n
-		}
-	}
+	limit, offset, fields := pageWindow(c, 50, 200, true)
 	if len(fields) > 0 {
 		return 0, 0, invalid(fields...)
 	}
