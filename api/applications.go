@@ -178,6 +178,12 @@ func (s *server) submitApplication(ctx context.Context, user store.UserView, for
 				violations = append(violations, field("/data/residence/municipality", "outside_district",
 					"the municipality is not part of your district",
 					"il comune non fa parte del tuo ambito territoriale"))
+			case store.RuleResidenceNotRegistry:
+				violations = append(violations, field("/data/residence/municipality", "residence_not_registry",
+					fmt.Sprintf("the population registry records the applicant as resident in %s: an application goes to the municipality of residence; choose %s or, if the registry is wrong, contact the municipal registry office",
+						rules.RegistryMunicipality, rules.RegistryMunicipality),
+					fmt.Sprintf("secondo l'anagrafe il richiedente risiede a %s: la domanda va presentata al comune di residenza; scegli %s o, se l'anagrafe è sbagliata, rivolgiti all'ufficio anagrafe del comune",
+						rules.RegistryMunicipality, rules.RegistryMunicipality)))
 			case store.RuleNoOpenCall:
 				violations = append(violations, field("/data/residence/municipality", "no_open_call",
 					"no open call: this municipality is not accepting applications for this form now",
