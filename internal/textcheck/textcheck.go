@@ -100,7 +100,7 @@ func Neutralize(s string) string {
 			b.WriteRune(r)
 		case isLineBreak(r):
 			b.WriteRune(r)
-		case unicode.IsControl(r), IsBidiControl(r):
+		case unicode.IsControl(r), IsBidiControl(r), r == '\uFEFF':
 			b.WriteRune(utf8.RuneError)
 		default:
 			b.WriteRune(r)
