@@ -25,7 +25,7 @@ func pageWindow(c *gin.Context, defLimit, maxLimit int, capLimit bool) (limit, o
 		case err == nil && n > maxLimit && capLimit:
 			limit = maxLimit
 		default:
-			fields = append(fields, param("limit", "range",
+			fields = append(fields, param("limit", "invalid",
 				"limit must be a whole number from 1 to "+strconv.Itoa(maxLimit),
 				"limit deve essere un numero intero da 1 a "+strconv.Itoa(maxLimit)))
 		}
@@ -33,7 +33,7 @@ func pageWindow(c *gin.Context, defLimit, maxLimit int, capLimit bool) (limit, o
 	if v := c.Query("offset"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > maxOffset {
-			fields = append(fields, param("offset", "range",
+			fields = append(fields, param("offset", "invalid",
 				"offset must be a whole number from 0 to "+strconv.Itoa(maxOffset),
 				"offset deve essere un numero intero da 0 a "+strconv.Itoa(maxOffset)))
 		} else {
@@ -67,6 +67,6 @@ func isOutOfRange(err error) bool {
 
 func pageTooFar(size int) error {
 	last := strconv.Itoa(maxOffset/size + 1)
-	return invalid(param("page", "range", "page must be a whole number from 1 to "+last,
+	return invalid(param("page", "invalid", "page must be a whole number from 1 to "+last,
 		"page deve essere un numero intero da 1 a "+last))
 }
