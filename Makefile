@@ -10,11 +10,12 @@ GO ?= go
 TEMPORAL_CLI_VERSION := v1.5.1
 GO_FILES_CMD := find . -name '*.go' -not -path './bin/*' -not -path './.data/*' -not -path './node_modules/*' -not -path './.git/*'
 
-.PHONY: help deps assets build run test lint bench bench-smoke clean
+.PHONY: help deps assets build run test lint fuzz bench bench-smoke clean
 
 help:
 	@echo "make run     start PostgreSQL, Temporal (with Web UI), the worker and the API on this machine"
 	@echo "make test    go vet, gofmt check, and every test with the race detector (real PostgreSQL and Temporal)"
+	@echo "make fuzz    the Go fuzz targets (forms, codice fiscale, JSON decoding, money), FUZZTIME each (default 10s)"
 	@echo "make bench   journeys/s against a bare-workflow baseline on the same server, POST latency, the surge"
 	@echo "make bench-smoke   every benchmark once at a tiny size (part of make test)"
 	@echo "make build   build bin/sportello (after make assets)"
@@ -92,9 +93,24 @@ lint:
 	echo "gofmt: ok"
 
 test: export SPORTELLO_TEMPORAL_BIN := $(CURDIR)/bin/temporal
-test: deps assets bin/temporal lint
+test: deps assets bin/temporal lint fuzz
 	$(GO) test -race -count=1 -timeout 30m ./...
 	$(MAKE) --no-print-directory bench-smoke
+
+# Go native fuzz targets, package:target. Their committed seed corpora
+# (testdata/fuzz/<target>/) run as ordinary tests in every go test; here each
+# target is also fuzzed for FUZZTIME. A failure is saved under testdata/fuzz:
+# commit it with the fix.
+FUZZTIME ?= 10s
+FUZZ_TARGETS := ./forms:FuzzValidate ./forms:FuzzTaxCode ./forms/htmlform:FuzzParseNumber \
+	./api:FuzzDecodeJSON ./api:FuzzParseEuroInput ./api:FuzzParseISEE ./internal/textcheck:FuzzNeutralize
+
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+	  pkg="$${t%%:*}"; name="$${t##*:}"; \
+	  echo "fuzz: $$name ($$pkg) for $(FUZZTIME)"; \
+	  $(GO) test -run "^$$name\$$" -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+	done
 
 # Figures are ratios against a baseline measured in the same run; tune with
 # BENCH_JOURNEYS, BENCH_CONCURRENCY, BENCH_RATE, BENCH_SECONDS.

@@ -103,7 +103,7 @@ func newEngine(d Deps) *gin.Engine {
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
 	r.ContextWithFallback = true
-	r.Use(s.requestID, s.accessLog, s.recoverPanic, securityHeaders, limitBody)
+	r.Use(s.requestID, s.accessLog, s.recoverPanic, securityHeaders, limitBody, s.inputHygiene)
 	r.NoRoute(s.noRoute)
 	r.NoMethod(s.noMethod)
 

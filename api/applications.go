@@ -178,6 +178,12 @@ func (s *server) submitApplication(ctx context.Context, user store.UserView, for
 				violations = append(violations, field("/data/residence/municipality", "outside_district",
 					"the municipality is not part of your district",
 					"il comune non fa parte del tuo ambito territoriale"))
+			case store.RuleResidenceNotRegistry:
+				violations = append(violations, field("/data/residence/municipality", "residence_not_registry",
+					fmt.Sprintf("the population registry records the applicant as resident in %s: an application goes to the municipality of residence; choose %s or, if the registry is wrong, contact the municipal registry office",
+						rules.RegistryMunicipality, rules.RegistryMunicipality),
+					fmt.Sprintf("secondo l'anagrafe il richiedente risiede a %s: la domanda va presentata al comune di residenza; scegli %s o, se l'anagrafe è sbagliata, rivolgiti all'ufficio anagrafe del comune",
+						rules.RegistryMunicipality, rules.RegistryMunicipality)))
 			case store.RuleNoOpenCall:
 				violations = append(violations, field("/data/residence/municipality", "no_open_call",
 					"no open call: this municipality is not accepting applications for this form now",
@@ -266,26 +272,9 @@ var caseStatuses = []string{
 	workflows.StatusApproved, workflows.StatusRejected, workflows.StatusClosed,
 }
 
-// page reads limit and offset (default 50, at most 200).
+// page reads limit and offset (default 50, at most 200; pageWindow).
 func page(c *gin.Context) (limit, offset int, err error) {
-	var fields []FieldError
-	limit, offset = 50, 0
-	if v := c.Query("limit"); v != "" {
-		n, perr := strconv.Atoi(v)
-		if perr != nil || n < 1 {
-			fields = append(fields, param("limit", "invalid", "limit must be a positive integer", "limit deve essere un intero positivo"))
-		} else {
-			limit = min(n, 200)
-		}
-	}
-	if v := c.Query("offset"); v != "" {
-		n, perr := strconv.Atoi(v)
-		if perr != nil || n < 0 {
-			fields = append(fields, param("offset", "invalid", "offset must be a non-negative integer", "offset deve essere un intero non negativo"))
-		} else {
-			offset = n
-		}
-	}
+	limit, offset, fields := pageWindow(c, 50, 200, true)
 	if len(fields) > 0 {
 		return 0, 0, invalid(fields...)
 	}

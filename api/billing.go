@@ -41,21 +41,9 @@ func invoiceFilter(c *gin.Context) (store.InvoiceFilter, []FieldError) {
 		fe = append(fe, param("status", "invalid", "status is awaiting_declaration, ready, sent or paid",
 			"status è awaiting_declaration, ready, sent o paid"))
 	}
-	for _, p := range []struct {
-		name     string
-		dst      *int
-		min, max int
-	}{{"limit", &f.Limit, 1, 100}, {"offset", &f.Offset, 0, 1_000_000}} {
-		if v := c.Query(p.name); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < p.min || n > p.max {
-				fe = append(fe, param(p.name, "range", p.name+" must be a whole number from "+strconv.Itoa(p.min)+" to "+strconv.Itoa(p.max),
-					p.name+" deve essere un numero intero da "+strconv.Itoa(p.min)+" a "+strconv.Itoa(p.max)))
-				continue
-			}
-			*p.dst = n
-		}
-	}
+	limit, offset, pfe := pageWindow(c, 0, 100, false)
+	f.Limit, f.Offset = limit, offset
+	fe = append(fe, pfe...)
 	return f, fe
 }
 

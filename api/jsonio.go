@@ -11,8 +11,12 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+
+	"sportello/forms"
+	"sportello/internal/textcheck"
 )
 
 // maxBody is the largest request body the API reads.
@@ -49,6 +53,9 @@ func decodeBytes(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return newError(http.StatusUnprocessableEntity, "json", "the request body is empty; a JSON object is expected")
 	}
+	if err := checkJSONText(body); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -56,6 +63,165 @@ func decodeBytes(body []byte, v any) error {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return newError(http.StatusUnprocessableEntity, "json", "the request body holds more than one JSON value")
+	}
+	return nil
+}
+
+// maxJSONDepth bounds the nesting of a request body.
+const maxJSONDepth = 32
+
+// maxJSONProblems bounds the field errors reported for one body.
+const maxJSONProblems = 20
+
+// jsonFrame is an object or array being walked by checkJSONText.
+type jsonFrame struct {
+	array   bool
+	index   int
+	key     string
+	wantKey bool
+}
+
+// checkJSONText is the input hygiene of every JSON body, before it is
+// decoded: each string (member names and values, at any depth, including
+// the application data of forms) must be valid UTF-8 without NUL, control
+// or bidirectional-control characters (tab and line breaks are allowed in
+// values, not in member names), and objects and arrays may nest at most
+// maxJSONDepth levels. Problems are 422s pointing at the string; malformed
+// JSON is left to the decoder's own message.
+func checkJSONText(body []byte) error {
+	if plainJSON(body) {
+		return checkDepth(body)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var stack []jsonFrame
+	var fields []FieldError
+	pointer := func() string {
+		var b strings.Builder
+		for _, f := range stack {
+			b.WriteByte('/')
+			if f.array {
+				b.WriteString(strconv.Itoa(f.index))
+			} else {
+				b.WriteString(forms.EscapePointerToken(f.key))
+			}
+		}
+		return b.String()
+	}
+	report := func(ptr, code string) {
+		if len(fields) < maxJSONProblems {
+			en, it := textcheck.Messages(code)
+			fields = append(fields, field(ptr, code, en, it))
+		}
+	}
+	// advance moves the enclosing container past a complete value.
+	advance := func() {
+		if n := len(stack); n > 0 {
+			if stack[n-1].array {
+				stack[n-1].index++
+			} else {
+				stack[n-1].wantKey = true
+			}
+		}
+	}
+	for {
+		start := dec.InputOffset()
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			break // the decoder reports malformed JSON
+		}
+		raw := body[start:dec.InputOffset()]
+		if n := len(stack); n > 0 && !stack[n-1].array && stack[n-1].wantKey {
+			key, ok := tok.(string)
+			if !ok { // '}'
+				stack = stack[:n-1]
+				advance()
+				continue
+			}
+			stack[n-1].key, stack[n-1].wantKey = key, false
+			code := ""
+			if !utf8.Valid(raw) {
+				code = textcheck.CodeInvalidUTF8
+			} else {
+				code = textcheck.Check(key, false)
+			}
+			if code != "" {
+				report(pointer(), code)
+			}
+			continue
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{', '[':
+				if len(stack) >= maxJSONDepth {
+					return invalid(field(pointer(), "depth",
+						fmt.Sprintf("the JSON nests more than %d levels deep", maxJSONDepth),
+						fmt.Sprintf("il JSON ha più di %d livelli annidati", maxJSONDepth)))
+				}
+				stack = append(stack, jsonFrame{array: t == '[', wantKey: t == '{'})
+			case ']':
+				stack = stack[:len(stack)-1]
+				advance()
+			}
+		case string:
+			code := ""
+			if !utf8.Valid(raw) {
+				code = textcheck.CodeInvalidUTF8
+			} else {
+				code = textcheck.Check(t, true)
+			}
+			if code != "" {
+				report(pointer(), code)
+			}
+			advance()
+		default:
+			advance()
+		}
+		if len(stack) == 0 {
+			break
+		}
+	}
+	if len(fields) > 0 {
+		return invalid(fields...)
+	}
+	return nil
+}
+
+// plainJSON reports a body of printable ASCII without escapes: its strings
+// need no check (raw control characters inside a string are a syntax error).
+func plainJSON(body []byte) bool {
+	for _, b := range body {
+		if b >= 0x7f || b == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// checkDepth refuses a plain body that nests deeper than maxJSONDepth.
+func checkDepth(body []byte) error {
+	depth, inString := 0, false
+	for i := 0; i < len(body); i++ {
+		switch b := body[i]; {
+		case inString:
+			if b == '"' {
+				inString = false
+			}
+		case b == '"':
+			inString = true
+		case b == '{' || b == '[':
+			if depth++; depth > maxJSONDepth {
+				return invalid(field("", "depth",
+					fmt.Sprintf("the JSON nests more than %d levels deep", maxJSONDepth),
+					fmt.Sprintf("il JSON ha più di %d livelli annidati", maxJSONDepth)))
+			}
+		case b == '}' || b == ']':
+			depth--
+		}
 	}
 	return nil
 }

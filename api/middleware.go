@@ -3,8 +3,10 @@ package api
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -14,6 +16,7 @@ import (
 
 	"sportello/internal/auth"
 	"sportello/internal/store"
+	"sportello/internal/textcheck"
 )
 
 const (
@@ -140,4 +143,140 @@ func currentUser(c *gin.Context) store.UserView {
 	u, _ := c.Get(ctxUser)
 	v, _ := u.(store.UserView)
 	return v
+}
+
+// inputHygiene refuses, before any handler runs, a path or query string that
+// is not clean text (textcheck): NUL, other control characters (tab and line
+// breaks too), bidirectional controls, invalid UTF-8. A bad path segment is
+// a 404 (no such resource can exist); a bad or malformed query is a 422
+// naming the parameter. JSON bodies are checked by the one JSON decoder
+// (checkJSONText) and web form posts by formHygiene.
+func (s *server) inputHygiene(c *gin.Context) {
+	if textcheck.Check(c.Request.URL.Path, false) != "" {
+		if isPagePath(c.Request.URL.Path) {
+			setPageHeaders(c.Writer.Header())
+			s.pageError(c, http.StatusNotFound)
+			return
+		}
+		s.fail(c, notFound("resource"))
+		return
+	}
+	if fields := queryProblems(c.Request.URL.RawQuery); len(fields) > 0 {
+		if isPagePath(c.Request.URL.Path) {
+			setPageHeaders(c.Writer.Header())
+			s.pageInvalid(c, fields)
+			return
+		}
+		s.fail(c, invalid(fields...))
+		return
+	}
+	c.Next()
+}
+
+// queryProblems checks every name and value of a raw query string.
+func queryProblems(raw string) []FieldError {
+	if raw == "" {
+		return nil
+	}
+	var fields []FieldError
+	for raw != "" && len(fields) < maxJSONProblems {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		key, kerr := url.QueryUnescape(k)
+		val, verr := url.QueryUnescape(v)
+		name := key
+		if kerr != nil || textcheck.Check(key, false) != "" {
+			name = "?"
+		}
+		switch {
+		case kerr != nil || verr != nil || strings.Contains(pair, ";"):
+			fields = append(fields, param(name, "malformed", "the query string is malformed (a bad %-escape or a semicolon)",
+				"la query string non è ben formata (un escape % errato o un punto e virgola)"))
+		case textcheck.Check(key, false) != "":
+			en, it := textcheck.Messages(textcheck.Check(key, false))
+			fields = append(fields, param(name, textcheck.Check(key, false), "parameter name: "+en, "nome del parametro: "+it))
+		case textcheck.Check(val, false) != "":
+			code := textcheck.Check(val, false)
+			en, it := textcheck.Messages(code)
+			fields = append(fields, param(name, code, en, it))
+		}
+	}
+	return fields
+}
+
+// formHygiene checks every field of a web form post like checkJSONText
+// checks JSON: names single-line, values free text (tab and line breaks
+// allowed), no NUL, control or bidi characters, valid UTF-8. A problem is a
+// 422 page naming the fields.
+func (s *server) formHygiene(c *gin.Context) {
+	switch c.Request.Method {
+	case http.MethodPost, http.MethodPut, http.MethodPatch:
+	default:
+		c.Next()
+		return
+	}
+	ct := c.ContentType()
+	if ct != "application/x-www-form-urlencoded" && ct != "multipart/form-data" {
+		c.Next()
+		return
+	}
+	var err error
+	if ct == "multipart/form-data" {
+		err = c.Request.ParseMultipartForm(maxBody)
+	} else {
+		err = c.Request.ParseForm()
+	}
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if !errors.As(err, &tooBig) {
+			err = &httpError{status: http.StatusBadRequest, code: "body", message: "could not read the form", cause: err}
+		}
+		s.pageFail(c, err)
+		return
+	}
+	var fields []FieldError
+	for _, form := range []url.Values{c.Request.PostForm, c.Request.Form} {
+		for k, vs := range form {
+			if code := textcheck.Check(k, false); code != "" {
+				en, it := textcheck.Messages(code)
+				fields = append(fields, param("?", code, en, it))
+				continue
+			}
+			for _, v := range vs {
+				if code := textcheck.Check(v, true); code != "" {
+					en, it := textcheck.Messages(code)
+					fields = append(fields, param(k, code, en, it))
+					break
+				}
+			}
+		}
+		if len(fields) > 0 {
+			break
+		}
+	}
+	if len(fields) > 0 {
+		slices.SortFunc(fields, func(a, b FieldError) int { return strings.Compare(a.Parameter, b.Parameter) })
+		s.pageInvalid(c, fields)
+		return
+	}
+	c.Next()
+}
+
+// pageInvalid renders the 422 page listing the refused fields (Italian
+// first, like every page) and aborts the chain.
+func (s *server) pageInvalid(c *gin.Context, fields []FieldError) {
+	lang := pageLang(c)
+	items := make([]string, 0, len(fields))
+	for _, f := range fields {
+		items = append(items, f.Parameter+": "+fieldMessage(lang, f.MessageIT, f.Message))
+	}
+	s.render(c, http.StatusUnprocessableEntity, "error", view{
+		Title: s.t(c, "error.title.422"),
+		Data:  map[string]any{"Text": s.t(c, "error.text.422_text"), "Status": http.StatusUnprocessableEntity, "Fields": items},
+	})
+	c.Abort()
 }

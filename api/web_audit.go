@@ -71,8 +71,10 @@ func (s *server) auditPage(c *gin.Context) error {
 		s.render(c, http.StatusUnprocessableEntity, "audit", v)
 		return nil
 	}
-	pageNo, _ := strconv.Atoi(c.Query("page"))
-	pageNo = max(pageNo, 1)
+	pageNo, err := pageNumber(c, auditPageSize)
+	if err != nil {
+		return err
+	}
 	f.Limit, f.Offset = auditPageSize, (pageNo-1)*auditPageSize
 	items, total, err := s.api.AuditLog(ctx, user.Scope(), f)
 	if err != nil {

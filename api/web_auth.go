@@ -22,7 +22,12 @@ const sessionCookie = "__Host-sportello_session"
 // pageHeaders sets the security headers of HTML pages (replacing the JSON
 // API's stricter defaults set by securityHeaders).
 func pageHeaders(c *gin.Context) {
-	h := c.Writer.Header()
+	setPageHeaders(c.Writer.Header())
+	c.Next()
+}
+
+// setPageHeaders sets the headers of pageHeaders on h.
+func setPageHeaders(h http.Header) {
 	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "+
 		"img-src 'self' data:; font-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -33,7 +38,6 @@ func pageHeaders(c *gin.Context) {
 	// Pages show personal data and the user menu: never cache them.
 	h.Set("Cache-Control", "no-store")
 	h.Add("Vary", "Cookie")
-	c.Next()
 }
 
 // crossOrigin refuses state-changing requests that come from another site

@@ -117,6 +117,10 @@ var catalogue = map[string]msg{
 	"error.request_id": {"Codice della richiesta: %s", "Request code: %s"},
 	"error.home":       {"Torna alla home", "Back to the home page"},
 
+	// A 422 page of the input rules (inputHygiene, formHygiene), before the list of fields.
+	"error.text.422_text": {"Il testo inviato contiene caratteri non ammessi (caratteri di controllo come NUL, caratteri invisibili che cambiano la direzione di scrittura, o byte non UTF-8). Correggi questi campi e riprova:",
+		"The text sent holds characters that are not allowed (control characters such as NUL, invisible characters that change the direction of writing, or bytes that are not UTF-8). Correct these fields and try again:"},
+
 	"me.title":        {"Area personale", "Personal area"},
 	"me.cases":        {"Le mie pratiche", "My cases"},
 	"me.no_cases":     {"Non hai ancora presentato domande.", "You have not applied yet."},

@@ -17,6 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"sportello/internal/store"
+	"sportello/internal/textcheck"
 )
 
 // view is what every page template receives. Handlers fill Title and Data;
@@ -241,7 +242,10 @@ func (s *server) render(c *gin.Context, status int, name string, v view) {
 		// A boosted navigation that followed a redirect: show the final URL.
 		c.Header("HX-Push-Url", v.Path)
 	}
-	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+	// Text stored before the input rules (textcheck) may hold bidirectional
+	// or control characters, e.g. a name with U+202E that shows reversed: the
+	// page shows them as U+FFFD instead. The templates hold none.
+	c.Data(status, "text/html; charset=utf-8", []byte(textcheck.Neutralize(buf.String())))
 }
 
 // pageError renders the error page for status (403, 404, 500, ...) and

@@ -54,7 +54,7 @@ func (s *server) registerWeb(r *gin.Engine) {
 	r.GET("/static/*filepath", serveStatic())
 	r.HEAD("/static/*filepath", serveStatic())
 
-	pub := r.Group("", pageHeaders, s.crossOrigin(), s.pageSession)
+	pub := r.Group("", pageHeaders, s.crossOrigin(), s.pageSession, s.formHygiene)
 	p := &pageRouter{s: s, Public: pub, Authed: pub.Group("", s.requireLogin)}
 
 	pub.GET("/", s.page(s.homePage))

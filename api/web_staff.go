@@ -140,9 +140,9 @@ func (s *server) inboxPage(c *gin.Context) error {
 		Sort:    pickValue(c.Query("sort"), inboxSorts),
 		Overdue: c.Query("overdue") == "1" || c.Query("overdue") == "true" || c.Query("overdue") == "on",
 	}
-	pageNo, _ := strconv.Atoi(c.Query("page"))
-	if pageNo < 1 {
-		pageNo = 1
+	pageNo, err := pageNumber(c, inboxPageSize)
+	if err != nil {
+		return err
 	}
 	names, opts, err := s.municipalityNames(ctx, user)
 	if err != nil {

@@ -30,8 +30,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"sportello/internal/textcheck"
 )
 
 //go:embed schemas
@@ -315,6 +318,16 @@ func (r *Registry) Validate(id string, data []byte, now time.Time) (version int,
 	if err != nil {
 		return version, []FieldError{newProblem("", codeJSON, "", nil)}, nil
 	}
+	if !utf8.Valid(data) {
+		en, it := textcheck.Messages(textcheck.CodeInvalidUTF8)
+		return version, []FieldError{{Pointer: "", Code: textcheck.CodeInvalidUTF8, Message: en, MessageIT: it}}, nil
+	}
+	if problems := checkText(v, ""); len(problems) > 0 {
+		// The same input hygiene as the API's (textcheck): no NUL, control
+		// or bidi characters in any name or text of the application.
+		sortProblems(problems)
+		return version, problems, nil
+	}
 	if problems := checkNumbers(v, ""); len(problems) > 0 {
 		// The validator cannot handle numbers such as 1e999999999: report them
 		// and stop here.
@@ -335,6 +348,39 @@ func (r *Registry) Validate(id string, data []byte, now time.Time) (version int,
 		sortProblems(problems)
 	}
 	return version, problems, nil
+}
+
+// checkText reports member names and strings that are not clean text
+// (textcheck): values may hold tab and line breaks, names may not.
+func checkText(v any, ptr string) []FieldError {
+	problem := func(ptr, code string) FieldError {
+		en, it := textcheck.Messages(code)
+		return FieldError{Pointer: ptr, Code: code, Message: en, MessageIT: it}
+	}
+	switch v := v.(type) {
+	case string:
+		if code := textcheck.Check(v, true); code != "" {
+			return []FieldError{problem(ptr, code)}
+		}
+	case map[string]any:
+		var out []FieldError
+		for k, item := range v {
+			p := ptr + "/" + EscapePointerToken(k)
+			if code := textcheck.Check(k, false); code != "" {
+				out = append(out, problem(p, code))
+				continue
+			}
+			out = append(out, checkText(item, p)...)
+		}
+		return out
+	case []any:
+		var out []FieldError
+		for i, item := range v {
+			out = append(out, checkText(item, ptr+"/"+strconv.Itoa(i))...)
+		}
+		return out
+	}
+	return nil
 }
 
 // checkNumbers reports numbers the validator cannot represent: very long

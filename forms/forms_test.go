@@ -708,6 +708,12 @@ func FuzzValidate(f *testing.F) {
 	f.Add([]byte(`{"a~b/c":{"":{}}}`))
 	f.Add([]byte(``))
 	f.Add([]byte("\x00\xff{"))
+	// Input hygiene (textcheck): NUL, bidi, invalid UTF-8 in a valid application.
+	for _, bad := range []string{"Maria\x00", "Maria\u202e", "Maria\xff", "Ma\nria"} {
+		app := validApplication(f)
+		app["applicant"].(map[string]any)["first_name"] = bad
+		f.Add(mustJSON(f, app))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		version, problems, err := testRegistry.Validate("buoni-spesa", data, testNow)
 		if err != nil {
@@ -723,6 +729,9 @@ func FuzzValidate(f *testing.F) {
 			if i > 0 && (problems[i-1].Pointer > p.Pointer || problems[i-1].Pointer == p.Pointer && problems[i-1].Code > p.Code) {
 				t.Fatalf("problems not sorted: %v", problems)
 			}
+		}
+		if len(problems) == 0 {
+			acceptedTextIsClean(t, data)
 		}
 	})
 }

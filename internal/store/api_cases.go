@@ -44,11 +44,17 @@ type FiledBy struct {
 const (
 	RuleMunicipalityOutsideDistrict = "municipality_outside_district"
 	RuleNoOpenCall                  = "no_open_call"
+	// RuleResidenceNotRegistry: the population registry records the
+	// applicant in another municipality than the one the form declares.
+	RuleResidenceNotRegistry = "residence_not_registry"
 )
 
 // CaseRuleError lists the business rules an application breaks; nothing was stored.
 type CaseRuleError struct {
 	Rules []string
+	// RegistryMunicipality is the name of the applicant's municipality in
+	// the population registry, with RuleResidenceNotRegistry.
+	RegistryMunicipality string
 }
 
 func (e *CaseRuleError) Error() string {
@@ -106,6 +112,23 @@ func (a API) CreateCase(ctx context.Context, scope Scope, in NewCase) (CreatedCa
 		if err != nil {
 			return err
 		}
+		// The population registry decides the municipality, and so the fund:
+		// a form that declares another residence is refused. (Checked only
+		// for the applicant's own tax code: with in.Rejected the tax code may
+		// be someone else's, whose residence must not be told.) A tax code
+		// not in the registry is filed where it says; its pre-check fails the
+		// residence and a social worker decides.
+		var registryID, registryName string
+		if !in.Rejected {
+			err = tx.QueryRow(ctx, `SELECT m.id, m.name FROM residents r JOIN municipalities m ON m.id = r.municipality_id
+				WHERE r.tax_code = $1`, strings.ToUpper(strings.TrimSpace(in.TaxCode))).Scan(&registryID, &registryName)
+			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
+			if registryID != "" && registryID != municipality {
+				rules = append(rules, RuleResidenceNotRegistry)
+			}
+		}
 		var fundID string
 		err = tx.QueryRow(ctx, `SELECT id FROM funds
 			WHERE form_id = $1 AND municipality_id = $2 AND opens_at <= $3 AND $3 < closes_at
@@ -116,7 +139,7 @@ func (a API) CreateCase(ctx context.Context, scope Scope, in NewCase) (CreatedCa
 			return err
 		}
 		if len(rules) > 0 || in.Rejected {
-			return &CaseRuleError{Rules: rules}
+			return &CaseRuleError{Rules: rules, RegistryMunicipality: registryName}
 		}
 		var existing string
 		err = tx.QueryRow(ctx, `SELECT id FROM cases

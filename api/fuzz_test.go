@@ -1,0 +1,106 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"sportello/internal/store"
+	"sportello/internal/textcheck"
+)
+
+// FuzzDecodeJSON: the one JSON decoder of the API never panics; it answers
+// nil or a 422 (or 413) that carries English and Italian messages, and what
+// it accepts holds only clean text. Seeds: testdata/fuzz/FuzzDecodeJSON.
+func FuzzDecodeJSON(f *testing.F) {
+	f.Add([]byte(`{"form":"buoni-spesa","data":{"applicant":{"first_name":"Maria"},"n":[1,2.5,-3e2,true,null]}}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var app applicationRequest
+		err := decodeBytes(body, &app)
+		if err != nil {
+			he := toHTTP(err)
+			if he.status != http.StatusUnprocessableEntity && he.status != http.StatusRequestEntityTooLarge {
+				t.Fatalf("decodeBytes(%q): status %d: %v", body, he.status, err)
+			}
+			for _, fe := range he.fields {
+				if fe.Message == "" || fe.MessageIT == "" || fe.Code == "" {
+					t.Fatalf("decodeBytes(%q): incomplete field error %+v", body, fe)
+				}
+			}
+			return
+		}
+		if !utf8.Valid(body) {
+			t.Fatalf("decodeBytes accepted invalid UTF-8: %q", body)
+		}
+		if code := textcheck.Check(app.Form, true); code != "" {
+			t.Fatalf("decodeBytes(%q) accepted form %q (%s)", body, app.Form, code)
+		}
+		if len(app.Data) > 0 {
+			if err := checkJSONText(app.Data); err != nil {
+				t.Fatalf("decodeBytes(%q) accepted data that the check refuses: %v", body, err)
+			}
+			if !json.Valid(app.Data) {
+				t.Fatalf("decodeBytes(%q) accepted data that is not JSON", body)
+			}
+		}
+		var red redemptionRequest
+		if err := decodeBytes(body, &red); err == nil && textcheck.Check(red.Code, true) != "" {
+			t.Fatalf("decodeBytes(%q) accepted the code %q", body, red.Code)
+		}
+	})
+}
+
+// FuzzParseEuroInput: amounts typed by staff and merchants never panic,
+// are never negative, and an amount shown back the Italian or the English
+// way reads as the same cents. Seeds: testdata/fuzz/FuzzParseEuroInput.
+func FuzzParseEuroInput(f *testing.F) {
+	f.Add("1.234,50")
+	f.Fuzz(func(t *testing.T, s string) {
+		cents, ok := parseEuroInput(s)
+		if !ok {
+			return
+		}
+		if cents < 0 {
+			t.Fatalf("parseEuroInput(%q) = %d", s, cents)
+		}
+		for _, shown := range []string{
+			fmt.Sprintf("%d,%02d", cents/100, cents%100),
+			fmt.Sprintf("€ %d.%02d", cents/100, cents%100),
+			formatEuro(langIT, cents),
+		} {
+			if again, ok := parseEuroInput(shown); !ok || again != cents {
+				t.Fatalf("parseEuroInput(%q) = %d, shown as %q reads %d %v", s, cents, shown, again, ok)
+			}
+		}
+	})
+}
+
+// FuzzParseISEE: the ISEE of a request (JSON) never panics and is either
+// refused with a 422, cleared (null) or a whole number of euro from 0 to
+// store.MaxISEEEuro. Seeds: testdata/fuzz/FuzzParseISEE.
+func FuzzParseISEE(f *testing.F) {
+	f.Add([]byte(`8500.50`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		euro, err := parseISEE(raw)
+		if err != nil {
+			var he *httpError
+			if !errors.As(err, &he) || he.status != http.StatusUnprocessableEntity {
+				t.Fatalf("parseISEE(%q): %v", raw, err)
+			}
+			return
+		}
+		if euro == nil {
+			if strings.TrimSpace(string(raw)) != "null" {
+				t.Fatalf("parseISEE(%q) cleared the ISEE", raw)
+			}
+			return
+		}
+		if *euro < 0 || *euro > store.MaxISEEEuro {
+			t.Fatalf("parseISEE(%q) = %d", raw, *euro)
+		}
+	})
+}
