@@ -7,12 +7,14 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
 
 	"sportello/forms"
+	"sportello/internal/auth"
 	"sportello/internal/payments"
 	"sportello/internal/store"
 	"sportello/workflows"
@@ -34,6 +36,19 @@ type Deps struct {
 	Payments *payments.Client
 	// PaymentsSecret verifies the provider's signed callbacks.
 	PaymentsSecret string
+	// PasswordHashing bounds concurrent password hashes (about 19 MiB each);
+	// nil: auth.NewLimiter with the default size (GOMAXPROCS).
+	PasswordHashing *auth.Limiter
+	// TrustedProxies are the addresses or CIDRs of the reverse proxies whose
+	// X-Forwarded-For names the client (login throttling per address); none
+	// when empty: the client is the connection's peer.
+	TrustedProxies []string
+	// PublicURL is the portal's public address: when it is https, every
+	// response carries Strict-Transport-Security (TLS ends at a proxy).
+	PublicURL string
+	// StaffIdleTimeout ends a staff session after this long without a
+	// request (staffIdleTimeout when zero); citizens have none.
+	StaffIdleTimeout time.Duration
 }
 
 type server struct {
@@ -42,6 +57,10 @@ type server struct {
 	api store.API
 	// templates are the web pages, parsed once per language.
 	templates webTemplates
+	// hashing bounds concurrent password hashes.
+	hashing *auth.Limiter
+	// hsts: every response carries Strict-Transport-Security.
+	hsts bool
 }
 
 // sessionTTL is the lifetime of a bearer token.
@@ -77,7 +96,14 @@ func newEngine(d Deps) *gin.Engine {
 		}
 		d.Forms = reg
 	}
-	s := &server{Deps: d, log: d.Logger, api: d.Store.API()}
+	if d.PasswordHashing == nil {
+		d.PasswordHashing = auth.NewLimiter(0, 0, 0)
+	}
+	if d.StaffIdleTimeout <= 0 {
+		d.StaffIdleTimeout = staffIdleTimeout
+	}
+	s := &server{Deps: d, log: d.Logger, api: d.Store.API(), hashing: d.PasswordHashing,
+		hsts: strings.HasPrefix(strings.ToLower(d.PublicURL), "https://")}
 	tmpl, err := parseTemplates(webFS)
 	if err != nil {
 		// The templates are embedded: this is a programming error.
@@ -91,7 +117,11 @@ func newEngine(d Deps) *gin.Engine {
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
 	r.ContextWithFallback = true
-	r.Use(s.requestID, s.accessLog, s.recoverPanic, securityHeaders, limitBody)
+	// X-Forwarded-For is believed only from the configured proxies.
+	if err := r.SetTrustedProxies(d.TrustedProxies); err != nil {
+		panic("api: trusted proxies: " + err.Error())
+	}
+	r.Use(s.requestID, s.accessLog, s.recoverPanic, s.securityHeaders, limitBody)
 	r.NoRoute(s.noRoute)
 	r.NoMethod(s.noMethod)
 

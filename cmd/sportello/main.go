@@ -23,6 +23,7 @@ import (
 	tlog "go.temporal.io/sdk/log"
 
 	"sportello/api"
+	"sportello/internal/auth"
 	"sportello/internal/payments"
 	"sportello/internal/seed"
 	"sportello/internal/store"
@@ -209,14 +210,18 @@ func newHandler(cfg config, logger *slog.Logger, st *store.Store, c client.Clien
 		logger.Error("payments client", "err", err)
 	}
 	return api.New(api.Deps{
-		Store:          st,
-		Temporal:       c,
-		Logger:         logger,
-		TaskQueue:      cfg.TaskQueue,
-		TemporalUIURL:  cfg.TemporalUIURL,
-		Namespace:      cfg.Namespace,
-		Payments:       pay,
-		PaymentsSecret: cfg.PaymentsSecret,
+		Store:            st,
+		Temporal:         c,
+		Logger:           logger,
+		TaskQueue:        cfg.TaskQueue,
+		TemporalUIURL:    cfg.TemporalUIURL,
+		Namespace:        cfg.Namespace,
+		Payments:         pay,
+		PaymentsSecret:   cfg.PaymentsSecret,
+		PasswordHashing:  auth.NewLimiter(cfg.HashConcurrency, 0, 0),
+		TrustedProxies:   cfg.TrustedProxies,
+		PublicURL:        cfg.PublicURL,
+		StaffIdleTimeout: cfg.StaffIdleTimeout,
 	})
 }
 

@@ -101,7 +101,7 @@ func (a API) Audit(ctx context.Context, scope Scope, e AuditEntry) error {
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO audit_log (district_id, municipality_id, case_id, actor_id,
 			actor_username, actor_role, acting_for, action, reason, detail, request_id)
-			VALUES ($1, nullif($2, ''), nullif($3, ''), nullif($4, 0::bigint), $5, $6, nullif($7, ''), $8, $9, $10, $11)`,
+			VALUES (nullif($1, ''), nullif($2, ''), nullif($3, ''), nullif($4, 0::bigint), $5, $6, nullif($7, ''), $8, $9, $10, $11)`,
 			district, municipality, e.CaseID, e.ActorID, e.ActorUsername, e.ActorRole, e.ActingFor,
 			e.Action, e.Reason, detail, e.RequestID)
 		return err
