@@ -149,8 +149,12 @@ func (s *server) submitApplication(ctx context.Context, user store.UserView, for
 	if onBehalf != nil && len(violations) == 0 {
 		filedBy = &store.FiledBy{Username: user.Username, Name: user.DisplayName, ForTaxCode: onBehalf.TaxCode,
 			ForName: onBehalf.DisplayName}
-		// A filing is recorded once done (auditFiledOnBehalf below); a
-		// refusal is recorded with the code of the answer it got.
+		// A filing is recorded once done (auditFiledOnBehalf below), and
+		// attempted only when that row can be written; a refusal is
+		// recorded with the code of the answer it got.
+		if err := s.auditWritable(ctx, user, onBehalfAudit(auditFiledOnBehalf, user, onBehalf, "", nil)); err != nil {
+			return store.CaseView{}, false, err
+		}
 		defer func() {
 			s.auditRefused(ctx, user, onBehalfAudit(auditFileOnBehalf, user, onBehalf, "", map[string]any{"form": form.ID}), err)
 		}()

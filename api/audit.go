@@ -17,7 +17,8 @@ import (
 // after the data is read and before it is sent: a read row that cannot be
 // written stops the request with 503 audit_unavailable, so personal data is
 // never shown without its row. Actions are recorded once, after they
-// happen, with their outcome (s.audited): "<action>" when done,
+// happen, with their outcome (s.audited, which first checks with a
+// rolled-back insert that the row can be written): "<action>" when done,
 // "<action>_refused" with the refusal's code (a 422's field codes too) when
 // refused. A done action whose row cannot be written is logged as an error
 // with the row's content (the action cannot be undone, and answering 503
@@ -53,6 +54,21 @@ func (s *server) audit(ctx context.Context, user store.UserView, e store.AuditEn
 	if err := s.api.Audit(ctx, user.Scope(), e); err != nil {
 		return &httpError{status: http.StatusServiceUnavailable, code: "audit_unavailable",
 			message: "the audit trail cannot be written now, so nothing was shown or changed; try again", cause: err}
+	}
+	return nil
+}
+
+// auditWritable checks, writing nothing, that user's row e could be
+// written now (a failure is a 503 "audit_unavailable"); nothing for citizens.
+func (s *server) auditWritable(ctx context.Context, user store.UserView, e store.AuditEntry) error {
+	if !audited(user) {
+		return nil
+	}
+	e.ActorID, e.ActorUsername, e.ActorRole = user.ID, user.Username, user.Role
+	e.RequestID = requestIDFrom(ctx)
+	if err := s.api.AuditWritable(ctx, user.Scope(), e); err != nil {
+		return &httpError{status: http.StatusServiceUnavailable, code: "audit_unavailable",
+			message: "the audit trail cannot be written now, so nothing was changed; try again", cause: err}
 	}
 	return nil
 }
@@ -162,8 +178,13 @@ func parseAuditFilter(caseID, actor string) (store.AuditFilter, []FieldError) {
 }
 
 // audited does the action e, then records it with its outcome (done or
-// refused, with the refusal's code).
+// refused, with the refusal's code). The action is attempted only when its
+// row can be written (a rolled-back trial insert; 503 audit_unavailable
+// otherwise, nothing done).
 func (s *server) audited(ctx context.Context, user store.UserView, e store.AuditEntry, do func() error) error {
+	if err := s.auditWritable(ctx, user, e); err != nil {
+		return err
+	}
 	err := do()
 	s.auditOutcome(ctx, user, e, err)
 	return err
