@@ -8,12 +8,14 @@ import (
 	"log/slog"
 	"net/http"
 	"sportello/activities"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
 
 	"sportello/forms"
+	"sportello/internal/auth"
 	"sportello/internal/payments"
 	"sportello/internal/store"
 	"sportello/workflows"
@@ -39,13 +41,24 @@ type Deps struct {
 	// refund the provider refuses, a payment of another amount) to the
 	// district's supervisors; nil: they stay in the outbox, the incident is
 	// still recorded. PortalURL is the portal's public address for their
-	// links.
+	// links; when it is https, every response carries
+	// Strict-Transport-Security (TLS ends at a proxy).
 	Mailer    activities.Mailer
 	PortalURL string
 	// AccountMailer sends the account notices the API owns (a recovery's
 	// code, a changed password); nil: a recovery by e-mail is refused with
 	// 503. Links in them point at PortalURL (the request's origin when empty).
 	AccountMailer AccountMailer
+	// PasswordHashing bounds concurrent password hashes (about 19 MiB each);
+	// nil: auth.NewLimiter with the default size (GOMAXPROCS).
+	PasswordHashing *auth.Limiter
+	// TrustedProxies are the addresses or CIDRs of the reverse proxies whose
+	// X-Forwarded-For names the client (login throttling per address); none
+	// when empty: the client is the connection's peer.
+	TrustedProxies []string
+	// StaffIdleTimeout ends a staff session after this long without a
+	// request (staffIdleTimeout when zero); citizens have none.
+	StaffIdleTimeout time.Duration
 }
 
 type server struct {
@@ -54,6 +67,10 @@ type server struct {
 	api store.API
 	// templates are the web pages, parsed once per language.
 	templates webTemplates
+	// hashing bounds concurrent password hashes.
+	hashing *auth.Limiter
+	// hsts: every response carries Strict-Transport-Security.
+	hsts bool
 }
 
 // sessionTTL is the lifetime of a bearer token.
@@ -89,7 +106,14 @@ func newEngine(d Deps) *gin.Engine {
 		}
 		d.Forms = reg
 	}
-	s := &server{Deps: d, log: d.Logger, api: d.Store.API()}
+	if d.PasswordHashing == nil {
+		d.PasswordHashing = auth.NewLimiter(0, 0, 0)
+	}
+	if d.StaffIdleTimeout <= 0 {
+		d.StaffIdleTimeout = staffIdleTimeout
+	}
+	s := &server{Deps: d, log: d.Logger, api: d.Store.API(), hashing: d.PasswordHashing,
+		hsts: strings.HasPrefix(strings.ToLower(d.PortalURL), "https://")}
 	tmpl, err := parseTemplates(webFS)
 	if err != nil {
 		// The templates are embedded: this is a programming error.
@@ -103,7 +127,11 @@ func newEngine(d Deps) *gin.Engine {
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
 	r.ContextWithFallback = true
-	r.Use(s.requestID, s.accessLog, s.recoverPanic, securityHeaders, limitBody, s.inputHygiene)
+	// X-Forwarded-For is believed only from the configured proxies.
+	if err := r.SetTrustedProxies(d.TrustedProxies); err != nil {
+		panic("api: trusted proxies: " + err.Error())
+	}
+	r.Use(s.requestID, s.accessLog, s.recoverPanic, s.securityHeaders, limitBody, s.inputHygiene)
 	r.NoRoute(s.noRoute)
 	r.NoMethod(s.noMethod)
 

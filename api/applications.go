@@ -149,9 +149,15 @@ func (s *server) submitApplication(ctx context.Context, user store.UserView, for
 	if onBehalf != nil && len(violations) == 0 {
 		filedBy = &store.FiledBy{Username: user.Username, Name: user.DisplayName, ForTaxCode: onBehalf.TaxCode,
 			ForName: onBehalf.DisplayName}
-		if err := s.audit(ctx, user, onBehalfAudit(auditFileOnBehalf, user, onBehalf, "", map[string]any{"form": form.ID})); err != nil {
+		// A filing is recorded once done (auditFiledOnBehalf below), and
+		// attempted only when that row can be written; a refusal is
+		// recorded with the code of the answer it got.
+		if err := s.auditWritable(ctx, user, onBehalfAudit(auditFiledOnBehalf, user, onBehalf, "", nil)); err != nil {
 			return store.CaseView{}, false, err
 		}
+		defer func() {
+			s.auditRefused(ctx, user, onBehalfAudit(auditFileOnBehalf, user, onBehalf, "", map[string]any{"form": form.ID}), err)
+		}()
 	}
 	created, err := s.api.CreateCase(ctx, applicant.Scope(), store.NewCase{
 		Prefix:         form.CasePrefix,
@@ -167,9 +173,6 @@ func (s *server) submitApplication(ctx context.Context, user store.UserView, for
 		Now:            now,
 		Rejected:       len(violations) > 0,
 	})
-	if filedBy != nil && err != nil {
-		s.auditRefused(ctx, user, onBehalfAudit(auditFileOnBehalf, user, onBehalf, "", map[string]any{"form": form.ID}), err)
-	}
 	var rules *store.CaseRuleError
 	if errors.As(err, &rules) {
 		for _, r := range rules.Rules {

@@ -14,11 +14,16 @@ import (
 // The audit trail (issue 4): every staff read of a case and every staff or
 // merchant action is one row of audit_log, written through s.audit from the
 // domain methods the JSON handlers and the pages share. Reads are recorded
-// after the data is read and before it is sent; actions before they are
-// attempted (a refusal adds a "<action>_refused" row). A row that cannot be
-// written stops the request with 503 audit_unavailable: personal data is
-// never shown, and nothing is done, without its audit row. Citizens reading
-// their own cases are not audited.
+// after the data is read and before it is sent: a read row that cannot be
+// written stops the request with 503 audit_unavailable, so personal data is
+// never shown without its row. Actions are recorded once, after they
+// happen, with their outcome (s.audited, which first checks with a
+// rolled-back insert that the row can be written): "<action>" when done,
+// "<action>_refused" with the refusal's code (a 422's field codes too) when
+// refused. A done action whose row cannot be written is logged as an error
+// with the row's content (the action cannot be undone, and answering 503
+// would invite a second one). Citizens reading their own cases are not
+// audited.
 
 type requestIDKey struct{}
 
@@ -53,6 +58,21 @@ func (s *server) audit(ctx context.Context, user store.UserView, e store.AuditEn
 	return nil
 }
 
+// auditWritable checks, writing nothing, that user's row e could be
+// written now (a failure is a 503 "audit_unavailable"); nothing for citizens.
+func (s *server) auditWritable(ctx context.Context, user store.UserView, e store.AuditEntry) error {
+	if !audited(user) {
+		return nil
+	}
+	e.ActorID, e.ActorUsername, e.ActorRole = user.ID, user.Username, user.Role
+	e.RequestID = requestIDFrom(ctx)
+	if err := s.api.AuditWritable(ctx, user.Scope(), e); err != nil {
+		return &httpError{status: http.StatusServiceUnavailable, code: "audit_unavailable",
+			message: "the audit trail cannot be written now, so nothing was changed; try again", cause: err}
+	}
+	return nil
+}
+
 // auditRead records a staff read of personal data of case caseID.
 func (s *server) auditRead(ctx context.Context, user store.UserView, action, caseID, municipality string, detail any) error {
 	if !isStaff(user.Role) {
@@ -62,9 +82,9 @@ func (s *server) auditRead(ctx context.Context, user store.UserView, action, cas
 		Detail: auditDetail(detail)})
 }
 
-// auditRefused records, on a best-effort basis, that an action recorded
-// before its attempt was refused: the refusal changed nothing, so a failure
-// here is only logged.
+// auditRefused records, on a best-effort basis, that an action was
+// refused, with the refusal's code (and the codes of a 422's fields): the
+// refusal changed nothing, so a failure here is only logged.
 func (s *server) auditRefused(ctx context.Context, user store.UserView, e store.AuditEntry, cause error) {
 	if cause == nil || !audited(user) {
 		return
@@ -76,11 +96,34 @@ func (s *server) auditRefused(ctx context.Context, user store.UserView, e store.
 	if d == nil {
 		d = map[string]any{}
 	}
-	d["error"] = toHTTP(cause).code
+	he := toHTTP(cause)
+	d["error"] = he.code
+	if len(he.fields) > 0 {
+		codes := make([]string, len(he.fields))
+		for i, f := range he.fields {
+			codes[i] = f.Code
+		}
+		d["fields"] = strings.Join(codes, ", ")
+	}
 	e.Action += store.AuditRefusedSuffix
 	e.Detail = auditDetail(d)
 	if err := s.audit(ctx, user, e); err != nil {
 		s.log.WarnContext(ctx, "audit refusal", "action", e.Action, "case_id", e.CaseID, "err", err)
+	}
+}
+
+// auditOutcome records an action that has been tried: e when it was done
+// (err nil), its refusal otherwise. A done action's row that cannot be
+// written is logged with its content, as an error.
+func (s *server) auditOutcome(ctx context.Context, user store.UserView, e store.AuditEntry, err error) {
+	if err != nil {
+		s.auditRefused(ctx, user, e, err)
+		return
+	}
+	if aerr := s.audit(ctx, user, e); aerr != nil {
+		s.log.ErrorContext(ctx, "audit row of a done action lost", "request_id", requestIDFrom(ctx),
+			"actor", user.Username, "action", e.Action, "case_id", e.CaseID, "acting_for", e.ActingFor,
+			"reason", e.Reason, "detail", string(e.Detail), "err", aerr)
 	}
 }
 
@@ -134,13 +177,16 @@ func parseAuditFilter(caseID, actor string) (store.AuditFilter, []FieldError) {
 	return f, fields
 }
 
-// audited records the action e, then does it; a refusal is recorded too.
+// audited does the action e, then records it with its outcome (done or
+// refused, with the refusal's code). The action is attempted only when its
+// row can be written (a rolled-back trial insert; 503 audit_unavailable
+// otherwise, nothing done).
 func (s *server) audited(ctx context.Context, user store.UserView, e store.AuditEntry, do func() error) error {
-	if err := s.audit(ctx, user, e); err != nil {
+	if err := s.auditWritable(ctx, user, e); err != nil {
 		return err
 	}
 	err := do()
-	s.auditRefused(ctx, user, e, err)
+	s.auditOutcome(ctx, user, e, err)
 	return err
 }
 

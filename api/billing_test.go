@@ -159,7 +159,7 @@ func TestClaimDeclaration(t *testing.T) {
 	}
 	expectStatus(t, e.do("POST", path, "esercente.tradate", all), http.StatusConflict)
 	var rows int
-	if err := e.st.Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action = 'declare_claim' AND actor_username = 'esercente.tradate'`).Scan(&rows); err != nil || rows < 2 {
+	if err := e.st.Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action IN ('declare_claim', 'declare_claim_refused') AND actor_username = 'esercente.tradate'`).Scan(&rows); err != nil || rows < 2 {
 		t.Fatalf("declaration audit rows: %d %v", rows, err)
 	}
 }

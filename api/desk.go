@@ -223,9 +223,14 @@ type activationRequest struct {
 	Password string `json:"password"`
 }
 
-// activate checks an activation request and activates the account.
-// Problems are a 422 with pointers /username, /code, /password.
-func (s *server) activate(ctx context.Context, req activationRequest) (store.UserView, error) {
+// activate checks an activation request from addr and activates the
+// account. Problems are a 422 with pointers /username, /code, /password.
+// A code that does not work gets one answer whatever the reason (unknown
+// username, wrong, used or expired code), so the answer tells nobody which
+// usernames wait for activation; wrong attempts are throttled per username
+// and per client address (429 with Retry-After) instead of locking the
+// code, so a stranger cannot lock the citizen out.
+func (s *server) activate(ctx context.Context, req activationRequest, addr string) (store.UserView, error) {
 	req.Username = strings.ToLower(strings.TrimSpace(req.Username))
 	var fields []FieldError
 	if req.Username == "" || len(req.Username) > 200 {
@@ -240,35 +245,32 @@ func (s *server) activate(ctx context.Context, req activationRequest) (store.Use
 	if len(fields) > 0 {
 		return store.UserView{}, invalid(fields...)
 	}
-	hash, err := auth.HashPassword(req.Password)
+	account, address := throttleKeys(store.ThrottleActivationAccount, store.ThrottleActivationAddress, req.Username, addr)
+	if err := s.throttled(ctx, auditActivationThrottled, req.Username, addr, account, address); err != nil {
+		return store.UserView{}, err
+	}
+	hash, err := s.hashing.HashPassword(ctx, req.Password)
 	if err != nil {
+		// Not an attempt at all (busy, gone): its charge is taken back.
+		if rerr := s.api.ThrottleSucceeded(context.WithoutCancel(ctx), nil, []store.ThrottleKey{account, address}); rerr != nil {
+			s.log.WarnContext(ctx, "throttle refund", "err", rerr)
+		}
 		return store.UserView{}, err
 	}
 	u, err := s.api.Activate(ctx, req.Username, req.Code, hash, s.Now())
 	if err == nil {
 		s.tellPasswordChanged(ctx, u)
 	}
-	var wrong *store.ActivationWrongError
-	switch {
-	case errors.As(err, &wrong):
-		return u, invalid(field("/code", "wrong_code",
-			"wrong username or activation code; attempts left before the code is locked: "+strconv.Itoa(wrong.Remaining),
-			"nome utente o codice di attivazione errati; tentativi rimasti prima del blocco del codice: "+strconv.Itoa(wrong.Remaining)))
-	case errors.Is(err, store.ErrActivationLocked):
-		return u, invalid(field("/code", "code_locked",
-			"this code is locked after too many wrong attempts: ask your Social Point for a new one",
-			"il codice è bloccato dopo troppi tentativi errati: chiedi un nuovo codice al Social Point"))
-	case errors.Is(err, store.ErrActivationExpired):
-		return u, invalid(field("/code", "code_expired", "this code has expired: ask your Social Point for a new one",
-			"il codice è scaduto: chiedi un nuovo codice al Social Point"))
-	case errors.Is(err, store.ErrActivationUsed):
-		return u, invalid(field("/code", "code_used", "this code has already been used: log in with your password",
-			"il codice è già stato usato: accedi con la tua password"))
-	case errors.Is(err, store.ErrActivationInvalid):
-		return u, invalid(field("/code", "invalid_code", "wrong username or activation code",
-			"nome utente o codice di attivazione errati"))
+	if errors.Is(err, store.ErrActivationInvalid) || errors.Is(err, store.ErrActivationUsed) ||
+		errors.Is(err, store.ErrActivationExpired) {
+		return u, invalid(field("/code", "invalid_code",
+			"wrong username or activation code, or the code is no longer valid: check them, or ask your Social Point for a new code",
+			"nome utente o codice di attivazione errati, oppure il codice non è più valido: controllali, o chiedi un nuovo codice al Social Point"))
 	}
-	return u, err
+	if err != nil {
+		return u, err
+	}
+	return u, s.api.ThrottleSucceeded(ctx, []store.ThrottleKey{account}, []store.ThrottleKey{address})
 }
 
 // contactOutcomeRequest is the body of POST /api/v1/contact-tasks/{id}/outcome.
@@ -415,7 +417,7 @@ func (s *server) activateAccount(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	u, err := s.activate(c.Request.Context(), req)
+	u, err := s.activate(c.Request.Context(), req, c.ClientIP())
 	if err != nil {
 		return err
 	}

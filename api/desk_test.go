@@ -136,7 +136,7 @@ func TestDeskRegisterActivateLogin(t *testing.T) {
 	}
 	r = act("AAAA-BBBB-CCCC", password)
 	expectStatus(t, r, http.StatusUnprocessableEntity)
-	if fieldCodes(t, r)["/code"] != "wrong_code" || !strings.Contains(string(r.body), "4") {
+	if fieldCodes(t, r)["/code"] != "invalid_code" {
 		t.Fatalf("wrong code: %s", r.body)
 	}
 	expectStatus(t, act(reg.Activation.Code, password), http.StatusOK)
@@ -146,7 +146,7 @@ func TestDeskRegisterActivateLogin(t *testing.T) {
 	}
 	r = act(reg.Activation.Code, "un'altra password ancora")
 	expectStatus(t, r, http.StatusUnprocessableEntity)
-	if fieldCodes(t, r)["/code"] != "code_used" {
+	if fieldCodes(t, r)["/code"] != "invalid_code" {
 		t.Fatalf("second use: %s", r.body)
 	}
 
@@ -244,6 +244,30 @@ func TestDeskFilesOnBehalfAndContactsTheCitizenWithoutEmail(t *testing.T) {
 	if fieldCodes(t, r)["/data/applicant/tax_code"] != "tax_code_mismatch" {
 		t.Fatalf("someone else's tax code: %s", r.body)
 	}
+	// A filing refused by the district's rules is audited once, as refused,
+	// with the code of the answer (not "internal").
+	outside := map[string]any{}
+	for k, v := range app {
+		outside[k] = v
+	}
+	outsideData := map[string]any{}
+	for k, v := range app["data"].(map[string]any) {
+		outsideData[k] = v
+	}
+	outsideData["residence"] = map[string]any{"municipality": "cittadella", "address": "Via Roma 1"}
+	outside["data"] = outsideData
+	r = e.do("POST", path, "operatore.tradate", outside)
+	expectStatus(t, r, http.StatusUnprocessableEntity)
+	if fieldCodes(t, r)["/data/residence/municipality"] != "outside_district" {
+		t.Fatalf("outside the district: %s", r.body)
+	}
+	if n := e.count(`SELECT count(*) FROM audit_log WHERE action = 'file_on_behalf_refused'
+		AND detail->>'error' = 'validation' AND detail->>'fields' = 'outside_district'`); n != 1 {
+		t.Fatalf("%d file_on_behalf_refused rows with the validation codes, want 1: %v", n, e.auditByActor("operatore.tradate"))
+	}
+	if n := e.count(`SELECT count(*) FROM audit_log WHERE action = 'file_on_behalf'`); n != 0 {
+		t.Fatalf("%d file_on_behalf rows written before the attempt", n)
+	}
 	before := e.countCases()
 	r = e.do("POST", path, "operatore.tradate", app, hdr{"Idempotency-Key": "desk-1"})
 	expectStatus(t, r, http.StatusCreated)
@@ -283,7 +307,7 @@ func TestDeskFilesOnBehalfAndContactsTheCitizenWithoutEmail(t *testing.T) {
 		t.Fatalf("timeline %+v", events)
 	}
 	rows := e.auditByActor("operatore.tradate")
-	if !findAudit(rows, "filed_on_behalf", tc, c.ID) || !findAudit(rows, "file_on_behalf", tc, "") {
+	if !findAudit(rows, "filed_on_behalf", tc, c.ID) || findAudit(rows, "file_on_behalf", tc, "") {
 		t.Fatalf("no audit rows of the filing for %s: %v", tc, rows)
 	}
 

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/temporal"
 
 	"sportello/activities"
+	"sportello/internal/auth"
 	"sportello/internal/store"
 	"sportello/workflows"
 )
@@ -46,6 +49,8 @@ type httpError struct {
 	fields  []FieldError
 	caseID  string
 	cause   error
+	// retryAfter, when positive, is sent as Retry-After (whole seconds).
+	retryAfter time.Duration
 }
 
 func (e *httpError) Error() string {
@@ -147,6 +152,9 @@ func toHTTP(err error) *httpError {
 			return he
 		}
 	}
+	if errors.Is(err, auth.ErrBusy) {
+		return errBusy(err)
+	}
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		// An update to a workflow that has finished (or never started).
@@ -188,6 +196,9 @@ func (s *server) fail(c *gin.Context, err error) {
 	if he.status == http.StatusUnauthorized {
 		c.Header("WWW-Authenticate", `Bearer realm="sportello"`)
 	}
+	if he.retryAfter > 0 {
+		c.Header("Retry-After", retryAfterSeconds(he.retryAfter))
+	}
 	c.AbortWithStatusJSON(he.status, ErrorBody{Error: ErrorDetail{
 		Code: he.code, Message: he.message, Fields: he.fields, CaseID: he.caseID, RequestID: requestID(c),
 	}})
@@ -201,4 +212,26 @@ func (s *server) handle(f func(c *gin.Context) error) gin.HandlerFunc {
 			s.fail(c, err)
 		}
 	}
+}
+
+// retryAfterSeconds is d as a Retry-After value: whole seconds, at least 1.
+func retryAfterSeconds(d time.Duration) string {
+	return strconv.FormatInt(max(1, int64((d+time.Second-1)/time.Second)), 10)
+}
+
+// busyRetryAfter is what a caller refused for lack of password-check
+// capacity is told to wait.
+const busyRetryAfter = 2 * time.Second
+
+// errBusy: too many password checks at once (auth.ErrBusy); try again soon.
+func errBusy(cause error) *httpError {
+	return &httpError{status: http.StatusServiceUnavailable, code: "busy",
+		message: "too many logins at this moment; try again in a few seconds", cause: cause, retryAfter: busyRetryAfter}
+}
+
+// errThrottled is the answer to an attempt made while its account or
+// client address is blocked after too many failures.
+func errThrottled(wait time.Duration) *httpError {
+	return &httpError{status: http.StatusTooManyRequests, code: "too_many_attempts",
+		message: "too many failed attempts: try again in " + retryAfterSeconds(wait) + " seconds", retryAfter: wait}
 }

@@ -38,7 +38,10 @@ type env struct {
 	mail *mailbox
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { t.Helper(); return newEnvWith(t) }
+
+// newEnvWith is newEnv with the API's dependencies adjusted by opts.
+func newEnvWith(t *testing.T, opts ...func(*api.Deps)) *env {
 	t.Helper()
 	_, st := testenv.Postgres(t)
 	ctx := context.Background()
@@ -59,11 +62,15 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(w.Stop)
 	mail := &mailbox{}
-	srv := httptest.NewServer(api.New(api.Deps{
+	deps := api.Deps{
 		Store: st, Temporal: c, TaskQueue: tq, Namespace: testenv.Namespace, AccountMailer: mail,
 		TemporalUIURL: "http://temporal-ui.test",
 		Logger:        slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	}))
+	}
+	for _, o := range opts {
+		o(&deps)
+	}
+	srv := httptest.NewServer(api.New(deps))
 	t.Cleanup(srv.Close)
 	return &env{t: t, st: st, temporal: c, srv: srv, tokens: map[string]string{}, mail: mail}
 }

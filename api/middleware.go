@@ -81,9 +81,17 @@ func (s *server) recoverPanic(c *gin.Context) {
 	c.Next()
 }
 
-// securityHeaders sets the headers every response carries.
-func securityHeaders(c *gin.Context) {
+// hstsValue keeps browsers on https for a year once they have seen it.
+const hstsValue = "max-age=31536000; includeSubDomains"
+
+// securityHeaders sets the headers every response carries; over TLS (the
+// request's own, or the configured https public address behind a proxy
+// that ends TLS) Strict-Transport-Security too.
+func (s *server) securityHeaders(c *gin.Context) {
 	h := c.Writer.Header()
+	if s.hsts || c.Request.TLS != nil {
+		h.Set("Strict-Transport-Security", hstsValue)
+	}
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
@@ -113,7 +121,14 @@ func (s *server) authenticate(c *gin.Context) {
 		return
 	}
 	hash := auth.TokenHash(token)
-	u, _, err := s.api.SessionUser(c.Request.Context(), hash)
+	u, times, err := s.api.SessionUser(c.Request.Context(), hash)
+	if err == nil {
+		var ended bool
+		if ended, err = s.sessionIdle(c, u, hash, times); err == nil && ended {
+			s.fail(c, errSessionIdle)
+			return
+		}
+	}
 	if err != nil {
 		if he := toHTTP(err); he.status == http.StatusNotFound {
 			s.fail(c, newError(http.StatusUnauthorized, "unauthenticated", "the session is unknown or has expired; log in again"))

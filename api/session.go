@@ -65,12 +65,9 @@ func (s *server) login(c *gin.Context) error {
 		return invalid(fields...)
 	}
 	ctx := c.Request.Context()
-	u, ok, err := s.checkCredentials(ctx, req.Username, req.Password)
+	u, err := s.passwordLogin(ctx, req.Username, req.Password, c.ClientIP())
 	if err != nil {
 		return err
-	}
-	if !ok {
-		return errBadCredentials
 	}
 	token, expires, err := s.newSession(ctx, u)
 	if err != nil {
@@ -81,18 +78,25 @@ func (s *server) login(c *gin.Context) error {
 	return nil
 }
 
-// checkCredentials reports whether password is username's. An unknown user
-// costs the same hash computation as a known one, so timing tells nothing.
+// checkCredentials reports whether password is username's, the hash run
+// within s.hashing. An unknown user, or one who cannot log in (waiting for
+// activation: no usable hash), costs the same hash computation as a known
+// one and gets the same answer, so neither the answer nor its timing tells
+// which accounts exist.
 func (s *server) checkCredentials(ctx context.Context, username, password string) (store.UserView, bool, error) {
 	u, hash, err := s.api.UserForLogin(ctx, username)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
-		auth.CheckPassword(dummyPasswordHash(), password)
-		return store.UserView{}, false, nil
+	case errors.Is(err, store.ErrNotFound), err == nil && hash == "":
+		_, err := s.hashing.CheckPassword(ctx, dummyPasswordHash(), password)
+		return store.UserView{}, false, err
 	case err != nil:
 		return store.UserView{}, false, err
 	}
-	return u, auth.CheckPassword(hash, password), nil
+	ok, err := s.hashing.CheckPassword(ctx, hash, password)
+	if err != nil || !ok {
+		return store.UserView{}, false, err
+	}
+	return u, true, nil
 }
 
 // newSession stores a fresh session for u and returns its bearer token.
@@ -101,8 +105,11 @@ func (s *server) newSession(ctx context.Context, u store.UserView) (token string
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	expires, err = s.api.CreateSession(ctx, u.ID, tokenHash, s.SessionTTL)
-	return token, expires, err
+	if expires, err = s.api.CreateSession(ctx, u.ID, tokenHash, s.SessionTTL); err != nil {
+		return "", time.Time{}, err
+	}
+	// The idle timeout counts from now on the API's clock.
+	return token, expires, s.api.TouchSession(ctx, tokenHash, s.Now())
 }
 
 var errBadCredentials = newError(http.StatusUnauthorized, "invalid_credentials", "wrong username or password")

@@ -65,7 +65,16 @@ func (s *server) pageSession(c *gin.Context) {
 		return
 	}
 	hash := auth.TokenHash(token)
-	u, _, err := s.api.SessionUser(c.Request.Context(), hash)
+	u, times, err := s.api.SessionUser(c.Request.Context(), hash)
+	if err == nil {
+		var ended bool
+		if ended, err = s.sessionIdle(c, u, hash, times); err == nil && ended {
+			clearSessionCookie(c)
+			setFlash(c, "info", "login.session_idle")
+			c.Next()
+			return
+		}
+	}
 	switch {
 	case err == nil:
 		c.Set(ctxUser, u)
@@ -177,15 +186,27 @@ func (s *server) loginSubmit(c *gin.Context) error {
 		d.Password.Error = s.t(c, "login.too_long")
 	}
 	ok := d.Username.Error == "" && d.Password.Error == ""
+	status := http.StatusUnprocessableEntity
 	var u store.UserView
 	if ok {
 		var err error
-		if u, ok, err = s.checkCredentials(ctx, username, password); err != nil {
+		u, err = s.passwordLogin(ctx, username, password, c.ClientIP())
+		switch he := toHTTP(err); {
+		case err == nil:
+		case errors.Is(err, errBadCredentials):
+			d.Password.Error = s.t(c, "login.bad")
+		case he.status == http.StatusTooManyRequests || he.status == http.StatusServiceUnavailable && he.code == "busy":
+			status = he.status
+			c.Header("Retry-After", retryAfterSeconds(he.retryAfter))
+			if he.status == http.StatusTooManyRequests {
+				d.Password.Error = s.t(c, "login.throttled", retryAfterSeconds(he.retryAfter))
+			} else {
+				d.Password.Error = s.t(c, "login.busy")
+			}
+		default:
 			return err
 		}
-		if !ok {
-			d.Password.Error = s.t(c, "login.bad")
-		}
+		ok = err == nil
 	}
 	if !ok {
 		var items []summaryItem
@@ -194,7 +215,7 @@ func (s *server) loginSubmit(c *gin.Context) error {
 				items = append(items, summaryItem{Href: "#" + f.FieldID(), Text: f.Label + ": " + f.Error})
 			}
 		}
-		s.render(c, http.StatusUnprocessableEntity, "login", view{Title: s.t(c, "login.title"), Data: d, Errors: items})
+		s.render(c, status, "login", view{Title: s.t(c, "login.title"), Data: d, Errors: items})
 		return nil
 	}
 	token, expires, err := s.newSession(ctx, u)

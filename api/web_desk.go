@@ -233,7 +233,6 @@ type sheetData struct {
 	ActivateURL  string
 	CitizenURL   string
 	MinPassword  int
-	MaxFailures  int
 	PortalOrigin string
 }
 
@@ -248,7 +247,7 @@ func (s *server) renderSheet(c *gin.Context, d store.DeskCitizen, code store.Iss
 		Crumbs: []crumb{{Href: "/desk", Text: s.t(c, "desk.title")}},
 		Data: sheetData{Citizen: d, Code: code.Code, ExpiresIT: formatDate("it", code.ExpiresAt),
 			ExpiresEN: formatDate(langEN, code.ExpiresAt), ActivateURL: origin + "/attiva", CitizenURL: deskCitizenURL(d.PublicID),
-			MinPassword: 10, MaxFailures: store.ActivationMaxFailures, PortalOrigin: origin}})
+			MinPassword: 10, PortalOrigin: origin}})
 }
 
 // ---- the citizen's page ----
@@ -401,11 +400,20 @@ func (s *server) activateSubmit(c *gin.Context) error {
 		s.renderActivate(c, http.StatusUnprocessableEntity, req.Username, req.Code, errs)
 		return nil
 	}
-	u, err := s.activate(c.Request.Context(), req)
+	u, err := s.activate(c.Request.Context(), req, c.ClientIP())
 	var he *httpError
 	if errors.As(err, &he) && he.status == http.StatusUnprocessableEntity {
 		for _, fe := range he.fields {
 			errs[fe.Pointer] = fieldMessage(pageLang(c), fe.MessageIT, fe.Message)
+		}
+		s.renderActivate(c, he.status, req.Username, req.Code, errs)
+		return nil
+	}
+	if he := toHTTP(err); err != nil && (he.status == http.StatusTooManyRequests || he.code == "busy") {
+		c.Header("Retry-After", retryAfterSeconds(he.retryAfter))
+		errs["/code"] = s.t(c, "login.busy")
+		if he.status == http.StatusTooManyRequests {
+			errs["/code"] = s.t(c, "login.throttled", retryAfterSeconds(he.retryAfter))
 		}
 		s.renderActivate(c, he.status, req.Username, req.Code, errs)
 		return nil

@@ -87,6 +87,9 @@ var catalogue = map[string]msg{
 	"login.demo":           {"Account dimostrativi: cittadino.tradate, operatore.tradate, supervisore, esercente.tradate (password: demo).", "Demo accounts: cittadino.tradate, operatore.tradate, supervisore, esercente.tradate (password: demo)."},
 	"login.welcome":        {"Accesso effettuato. Benvenuto, %s.", "Logged in. Welcome, %s."},
 	"login.session_needed": {"Accedi per continuare.", "Log in to continue."},
+	"login.session_idle":   {"La sessione è scaduta per inattività: accedi di nuovo.", "Your session ended after a time without activity: log in again."},
+	"login.throttled":      {"Troppi tentativi non riusciti: riprova tra %s secondi.", "Too many failed attempts: try again in %s seconds."},
+	"login.busy":           {"Troppi accessi in questo momento: riprova tra qualche secondo.", "Too many logins at this moment: try again in a few seconds."},
 
 	"form.errors_title": {"Il modulo contiene errori", "The form has errors"},
 	"form.errors_count": {"Correggi i %d errori indicati:", "Please fix the %d problems below:"},

@@ -5,10 +5,12 @@ import (
 
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // config is read from the environment, with defaults that make `sportello
@@ -39,6 +41,10 @@ type config struct {
 	PaymentsSecret  string           // SPORTELLO_PAYMENTS_SECRET: the provider's callback signing secret
 	PaySandboxURL   string           // set by dev: the sandbox provider, when it runs
 	Accounting      accountingConfig // SPORTELLO_ACCOUNTING_*, SPORTELLO_BILLING_POLL (accounting.go)
+	// The door (issue 10).
+	TrustedProxies   []string      // SPORTELLO_TRUSTED_PROXIES: comma-separated IPs/CIDRs whose X-Forwarded-For is believed
+	HashConcurrency  int           // SPORTELLO_PASSWORD_HASH_CONCURRENCY: password hashes at once (0 = GOMAXPROCS)
+	StaffIdleTimeout time.Duration // SPORTELLO_STAFF_IDLE_TIMEOUT: staff sessions end after this long unused (default 30m)
 }
 
 const (
@@ -96,6 +102,21 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, err
 	}
 	c.PublicURL = strings.TrimRight(get("SPORTELLO_PUBLIC_URL", "http://"+c.HTTPAddr), "/")
+	for _, p := range strings.Split(get("SPORTELLO_TRUSTED_PROXIES", ""), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			return c, fmt.Errorf("SPORTELLO_TRUSTED_PROXIES: %q is neither an IP address nor a CIDR", p)
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p)
+	}
+	if c.HashConcurrency, err = strconv.Atoi(get("SPORTELLO_PASSWORD_HASH_CONCURRENCY", "0")); err != nil || c.HashConcurrency < 0 {
+		return c, fmt.Errorf("SPORTELLO_PASSWORD_HASH_CONCURRENCY: %q is not a number of hashes", getenv("SPORTELLO_PASSWORD_HASH_CONCURRENCY"))
+	}
+	if c.StaffIdleTimeout, err = time.ParseDuration(get("SPORTELLO_STAFF_IDLE_TIMEOUT", "30m")); err != nil || c.StaffIdleTimeout <= 0 {
+		return c, fmt.Errorf("SPORTELLO_STAFF_IDLE_TIMEOUT: %q is not a positive duration", getenv("SPORTELLO_STAFF_IDLE_TIMEOUT"))
+	}
 	return c, nil
 }
 
@@ -196,6 +217,10 @@ const envHelp = `Environment:
   SPORTELLO_ACCOUNTING_URL * worker: accounting system of billing (default http://127.0.0.1:8091: dev's sandbox, started when loopback)
   SPORTELLO_ACCOUNTING_PAY_AFTER  the sandbox pays an invoice this long after receiving it (default 2m)
   SPORTELLO_BILLING_POLL     how often billing runs check payments and declarations (default 1m)
+  SPORTELLO_PUBLIC_URL       the portal's public address (https: responses carry Strict-Transport-Security)
+  SPORTELLO_TRUSTED_PROXIES  reverse proxies (IPs/CIDRs, comma-separated) whose X-Forwarded-For names the client (default none)
+  SPORTELLO_PASSWORD_HASH_CONCURRENCY  password hashes at once, about 19 MiB each (default GOMAXPROCS)
+  SPORTELLO_STAFF_IDLE_TIMEOUT  staff sessions end after this long without a request (default 30m)
   SPORTELLO_LOG_LEVEL        debug, info, warn, error (default info)
   SPORTELLO_LOG_FORMAT       text or json (default text)
 `

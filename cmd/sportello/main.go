@@ -23,6 +23,7 @@ import (
 	tlog "go.temporal.io/sdk/log"
 
 	"sportello/api"
+	"sportello/internal/auth"
 	"sportello/internal/notify"
 	"sportello/internal/payments"
 	"sportello/internal/seed"
@@ -235,17 +236,20 @@ func newHandler(cfg config, logger *slog.Logger, st *store.Store, c client.Clien
 		accountMailer = am
 	}
 	return api.New(api.Deps{
-		Store:          st,
-		Temporal:       c,
-		Logger:         logger,
-		TaskQueue:      cfg.TaskQueue,
-		TemporalUIURL:  cfg.TemporalUIURL,
-		Namespace:      cfg.Namespace,
-		Payments:       pay,
-		PaymentsSecret: cfg.PaymentsSecret,
-		Mailer:         m,
-		AccountMailer:  accountMailer,
-		PortalURL:      cfg.PublicURL,
+		Store:            st,
+		Temporal:         c,
+		Logger:           logger,
+		TaskQueue:        cfg.TaskQueue,
+		TemporalUIURL:    cfg.TemporalUIURL,
+		Namespace:        cfg.Namespace,
+		Payments:         pay,
+		PaymentsSecret:   cfg.PaymentsSecret,
+		Mailer:           m,
+		AccountMailer:    accountMailer,
+		PortalURL:        cfg.PublicURL,
+		PasswordHashing:  auth.NewLimiter(cfg.HashConcurrency, 0, 0),
+		TrustedProxies:   cfg.TrustedProxies,
+		StaffIdleTimeout: cfg.StaffIdleTimeout,
 	})
 }
 

@@ -83,8 +83,12 @@ func TestWebInboxBulkApprove(t *testing.T) {
 	if n := s.count(`SELECT count(*) FROM case_events WHERE case_id = $1 AND type = 'first_approval'`, big.ID); n != 1 {
 		t.Fatalf("%d first approvals of the large award", n)
 	}
-	if n := s.count(`SELECT count(*) FROM audit_log WHERE actor_username = 'supervisore' AND action = 'decide'`); n != 3 {
-		t.Fatalf("%d decide audit rows, want one per item (3)", n)
+	// One audit row per item, after it: two decisions, one refusal.
+	if n := s.count(`SELECT count(*) FROM audit_log WHERE actor_username = 'supervisore' AND action = 'decide'`); n != 2 {
+		t.Fatalf("%d decide audit rows, want one per decided item (2)", n)
+	}
+	if n := s.count(`SELECT count(*) FROM audit_log WHERE actor_username = 'supervisore' AND action = 'decide_refused'`); n != 1 {
+		t.Fatalf("%d decide_refused audit rows, want 1", n)
 	}
 
 	// On a phone: the inbox with its bulk form does not scroll sideways.

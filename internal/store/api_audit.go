@@ -63,6 +63,20 @@ var ErrAuditUnavailable = errors.New("audit trail unavailable")
 // Row-level security lets staff and merchants write rows about themselves
 // only. Every failure wraps ErrAuditUnavailable.
 func (a API) Audit(ctx context.Context, scope Scope, e AuditEntry) error {
+	return a.appendAudit(ctx, scope, e, false)
+}
+
+// AuditWritable checks that e could be appended now: the same insert, rolled
+// back. An action is attempted only when its row can be written after it.
+// Every failure wraps ErrAuditUnavailable.
+func (a API) AuditWritable(ctx context.Context, scope Scope, e AuditEntry) error {
+	return a.appendAudit(ctx, scope, e, true)
+}
+
+// errAuditDryRun rolls back AuditWritable's insert.
+var errAuditDryRun = errors.New("audit: dry run")
+
+func (a API) appendAudit(ctx context.Context, scope Scope, e AuditEntry, dryRun bool) error {
 	if e.ActorID == 0 {
 		e.ActorID = scope.UserID
 	}
@@ -101,11 +115,17 @@ func (a API) Audit(ctx context.Context, scope Scope, e AuditEntry) error {
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO audit_log (district_id, municipality_id, case_id, actor_id,
 			actor_username, actor_role, acting_for, action, reason, detail, request_id)
-			VALUES ($1, nullif($2, ''), nullif($3, ''), nullif($4, 0::bigint), $5, $6, nullif($7, ''), $8, $9, $10, $11)`,
+			VALUES (nullif($1, ''), nullif($2, ''), nullif($3, ''), nullif($4, 0::bigint), $5, $6, nullif($7, ''), $8, $9, $10, $11)`,
 			district, municipality, e.CaseID, e.ActorID, e.ActorUsername, e.ActorRole, e.ActingFor,
 			e.Action, e.Reason, detail, e.RequestID)
+		if err == nil && dryRun {
+			return errAuditDryRun
+		}
 		return err
 	})
+	if errors.Is(err, errAuditDryRun) {
+		return nil
+	}
 	if err != nil {
 		return errors.Join(ErrAuditUnavailable, err)
 	}

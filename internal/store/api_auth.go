@@ -47,7 +47,9 @@ func scanUser(row pgx.Row, extra ...any) (UserView, error) {
 }
 
 // UserForLogin returns the user with username and their password hash
-// (ErrNotFound when there is none). It runs under the system scope.
+// (ErrNotFound when there is none). An account that is not active (waiting
+// for activation) has no usable hash: "" is returned for it. It runs under
+// the system scope.
 func (a API) UserForLogin(ctx context.Context, username string) (UserView, string, error) {
 	var (
 		u    UserView
@@ -55,7 +57,8 @@ func (a API) UserForLogin(ctx context.Context, username string) (UserView, strin
 	)
 	err := a.s.InTx(ctx, System, func(tx pgx.Tx) error {
 		var err error
-		u, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+`, u.password_hash
+		u, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+`,
+			CASE WHEN u.status = 'active' THEN u.password_hash ELSE '' END
 			FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id
 			WHERE u.username = $1`, username), &hash)
 		return err
@@ -78,22 +81,38 @@ func (a API) CreateSession(ctx context.Context, userID int64, tokenHash []byte, 
 	return expires, MapError(err)
 }
 
+// SessionTimes are the times of a live session.
+type SessionTimes struct {
+	Expires  time.Time // the absolute end
+	LastSeen time.Time // the last request noted by TouchSession (or the login)
+}
+
 // SessionUser returns the user of a live session (ErrNotFound when the token
 // is unknown or expired).
-func (a API) SessionUser(ctx context.Context, tokenHash []byte) (UserView, time.Time, error) {
+func (a API) SessionUser(ctx context.Context, tokenHash []byte) (UserView, SessionTimes, error) {
 	var (
-		u       UserView
-		expires time.Time
+		u UserView
+		t SessionTimes
 	)
 	err := a.s.InTx(ctx, System, func(tx pgx.Tx) error {
 		var err error
-		u, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+`, s.expires_at
+		u, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+`, s.expires_at, s.last_seen_at
 			FROM auth_sessions s JOIN users u ON u.id = s.user_id
 			LEFT JOIN merchants m ON m.id = u.merchant_id
-			WHERE s.token_hash = $1 AND s.expires_at > now()`, tokenHash), &expires)
+			WHERE s.token_hash = $1 AND s.expires_at > now()`, tokenHash), &t.Expires, &t.LastSeen)
 		return err
 	})
-	return u, expires, MapError(err)
+	return u, t, MapError(err)
+}
+
+// TouchSession notes a request on a session at now (only moving forward).
+func (a API) TouchSession(ctx context.Context, tokenHash []byte, now time.Time) error {
+	err := a.s.InTx(ctx, System, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE auth_sessions SET last_seen_at = $2 WHERE token_hash = $1 AND last_seen_at < $2`,
+			tokenHash, now)
+		return err
+	})
+	return MapError(err)
 }
 
 // DeleteSession ends a session; deleting an unknown one is not an error.

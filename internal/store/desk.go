@@ -27,7 +27,6 @@ const (
 // Activation code rules.
 const (
 	ActivationCodeTTL      = 30 * 24 * time.Hour
-	ActivationMaxFailures  = 5
 	activationCodeAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789" // no 0/O, 1/I
 	activationCodeLen      = 12                                 // about 60 bits
 )
@@ -37,20 +36,9 @@ var (
 	ErrActivationInvalid = errors.New("activation: wrong username or code")
 	ErrActivationUsed    = errors.New("activation: code already used")
 	ErrActivationExpired = errors.New("activation: code expired")
-	ErrActivationLocked  = errors.New("activation: code locked after too many wrong attempts")
 	// ErrNotResident: the tax code is not in the registry of a municipality of the district.
 	ErrNotResident = errors.New("not a resident of the district")
 )
-
-// ActivationWrongError is a wrong code: Remaining attempts before the lock.
-type ActivationWrongError struct{ Remaining int }
-
-func (e *ActivationWrongError) Error() string {
-	return fmt.Sprintf("activation: wrong code, %d attempts left", e.Remaining)
-}
-
-// Is makes a wrong code an ErrActivationInvalid too.
-func (e *ActivationWrongError) Is(target error) bool { return target == ErrActivationInvalid }
 
 // NewActivationCode returns a random code, grouped for reading aloud
 // ("ABCD-EFGH-JKLM").
@@ -356,9 +344,8 @@ func (a API) ReissueActivationCode(ctx context.Context, scope Scope, citizenID i
 
 // Activate checks username's live activation code and, when it is right,
 // sets the password hash, activates the account and uses the code up. A
-// wrong code counts as a failure (an *ActivationWrongError); after
-// ActivationMaxFailures the code is locked. The returned user is the
-// activated one.
+// wrong code is ErrActivationInvalid and changes nothing (the caller
+// throttles attempts). The returned user is the activated one.
 func (a API) Activate(ctx context.Context, username, code, passwordHash string, now time.Time) (UserView, error) {
 	var u UserView
 	var outcome error
@@ -367,12 +354,10 @@ func (a API) Activate(ctx context.Context, username, code, passwordHash string, 
 		var userID, codeID int64
 		var hash []byte
 		var expires time.Time
-		var failures int
-		var locked bool
-		err := tx.QueryRow(ctx, `SELECT u.id, a.id, a.code_hash, a.expires_at, a.failures, a.locked_at IS NOT NULL
+		err := tx.QueryRow(ctx, `SELECT u.id, a.id, a.code_hash, a.expires_at
 			FROM users u JOIN activation_codes a ON a.user_id = u.id AND a.used_at IS NULL AND a.revoked_at IS NULL
 			WHERE u.username = $1 AND u.role = 'citizen' FOR UPDATE OF a`, strings.TrimSpace(username)).
-			Scan(&userID, &codeID, &hash, &expires, &failures, &locked)
+			Scan(&userID, &codeID, &hash, &expires)
 		if errors.Is(err, pgx.ErrNoRows) {
 			// No live code: used already (the last code was) or never issued.
 			var used bool
@@ -391,26 +376,14 @@ func (a API) Activate(ctx context.Context, username, code, passwordHash string, 
 		if err != nil {
 			return err
 		}
-		switch {
-		case locked || failures >= ActivationMaxFailures:
-			outcome = ErrActivationLocked
-			return nil
-		case !now.Before(expires):
+		if !now.Before(expires) {
 			outcome = ErrActivationExpired
 			return nil
 		}
+		// A wrong code locks nothing (a stranger could lock the citizen
+		// out): the API throttles attempts per username and address.
 		if subtle.ConstantTimeCompare(hash, activationHash(userID, code)) != 1 {
-			failures++
-			if _, err := tx.Exec(ctx, `UPDATE activation_codes SET failures = $2::int,
-				locked_at = CASE WHEN $2::int >= $3::int THEN $4::timestamptz END WHERE id = $1`,
-				codeID, failures, ActivationMaxFailures, now); err != nil {
-				return err
-			}
-			if failures >= ActivationMaxFailures {
-				outcome = ErrActivationLocked
-			} else {
-				outcome = &ActivationWrongError{Remaining: ActivationMaxFailures - failures}
-			}
+			outcome = ErrActivationInvalid
 			return nil
 		}
 		if _, err := tx.Exec(ctx, `UPDATE activation_codes SET used_at = $2 WHERE id = $1`, codeID, now); err != nil {
