@@ -281,6 +281,50 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	return sorted[i]
 }
 
+// benchStack is what every benchmark stands on: a seeded database, the
+// production worker on its own task queue and, on another, a worker of a
+// bare workflow of no-op activities (the baseline), on the shared Temporal
+// server. Everything stops when the benchmark ends.
+type benchStack struct {
+	st               *store.Store
+	tc               client.Client
+	queue, bareQueue string
+}
+
+func newBenchStack(b *testing.B, bareSuffix string, bare any) *benchStack {
+	_, st := testenv.Postgres(b)
+	if err := seed.Run(context.Background(), st, seed.Options{Demo: true, Now: time.Now()}); err != nil {
+		b.Fatal(err)
+	}
+	bs := &benchStack{st: st, tc: testenv.Temporal(b), queue: testenv.TaskQueue(b)}
+	bs.bareQueue = bs.queue + bareSuffix
+	w := worker.New(bs.tc, st, bs.queue)
+	if err := w.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(w.Stop)
+	bw := sdkworker.New(bs.tc, bs.bareQueue, worker.Options())
+	bw.RegisterWorkflow(bare)
+	bw.RegisterActivity(Noop)
+	if err := bw.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(bw.Stop)
+	return bs
+}
+
+// apiServer serves the production API over loopback until the benchmark ends.
+func (bs *benchStack) apiServer(b *testing.B) *httptest.Server {
+	reg, err := forms.NewRegistry()
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(api.New(api.Deps{Store: bs.st, Temporal: bs.tc, Forms: reg, TaskQueue: bs.queue, Namespace: "default",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	b.Cleanup(srv.Close)
+	return srv
+}
+
 // BenchmarkPlatform prints journeys per second, the bare-workflow baseline
 // with the same number of activities, their ratio (target >= 0.5), and the
 // p50/p99 latency of POST /api/v1/applications under a steady load.
@@ -291,33 +335,9 @@ func BenchmarkPlatform(b *testing.B) {
 	rate := envInt("BENCH_RATE", 20)
 	seconds := envInt("BENCH_SECONDS", 10)
 
-	_, st := testenv.Postgres(b)
-	if err := seed.Run(ctx, st, seed.Options{Demo: true, Now: time.Now()}); err != nil {
-		b.Fatal(err)
-	}
-	h := &harness{b: b, st: st, tc: testenv.Temporal(b)}
-	queue := testenv.TaskQueue(b)
-	w := worker.New(h.tc, st, queue)
-	if err := w.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer w.Stop()
-	bareQueue := queue + "-bare"
-	bw := sdkworker.New(h.tc, bareQueue, worker.Options())
-	bw.RegisterWorkflow(BareWorkflow)
-	bw.RegisterActivity(Noop)
-	if err := bw.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer bw.Stop()
-
-	reg, err := forms.NewRegistry()
-	if err != nil {
-		b.Fatal(err)
-	}
-	h.srv = httptest.NewServer(api.New(api.Deps{Store: st, Temporal: h.tc, Forms: reg, TaskQueue: queue, Namespace: "default",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
-	defer h.srv.Close()
+	bs := newBenchStack(b, "-bare", BareWorkflow)
+	st, queue, bareQueue := bs.st, bs.queue, bs.bareQueue
+	h := &harness{b: b, st: st, tc: bs.tc, srv: bs.apiServer(b)}
 	h.operator = h.session(ctx, h.userID(ctx, "operatore.tradate"))
 	h.merchant = h.session(ctx, h.userID(ctx, "esercente.tradate"))
 	latencyRequests := rate * seconds

@@ -9,14 +9,10 @@ import (
 	"github.com/google/uuid"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"sportello/internal/bookingtest"
-	"sportello/internal/seed"
 	"sportello/internal/store"
-	"sportello/internal/testenv"
-	"sportello/worker"
 	"sportello/workflows"
 )
 
@@ -173,25 +169,8 @@ func BenchmarkBookings(b *testing.B) {
 	ctx := context.Background()
 	n := envInt("BENCH_BOOKINGS", 60)
 	concurrency := envInt("BENCH_CONCURRENCY", 16)
-	_, st := testenv.Postgres(b)
-	if err := seed.Run(ctx, st, seed.Options{Demo: true, Now: time.Now()}); err != nil {
-		b.Fatal(err)
-	}
-	tc := testenv.Temporal(b)
-	queue := testenv.TaskQueue(b)
-	w := worker.New(tc, st, queue)
-	if err := w.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer w.Stop()
-	bareQueue := queue + "-bare-booking"
-	bw := sdkworker.New(tc, bareQueue, worker.Options())
-	bw.RegisterWorkflow(BareBooking)
-	bw.RegisterActivity(Noop)
-	if err := bw.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer bw.Stop()
+	bs := newBenchStack(b, "-bare-booking", BareBooking)
+	st, tc, queue, bareQueue := bs.st, bs.tc, bs.queue, bs.bareQueue
 
 	bb := &bookingBench{st: st, tc: tc, queue: queue, serviceID: bookingtest.ServiceID(b, st, bookingtest.Service),
 		coopUser: bookingtest.User(b, st, "coop.baobab").ID}

@@ -3,9 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -13,15 +10,10 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
-	sdkworker "go.temporal.io/sdk/worker"
 
-	"sportello/api"
 	"sportello/forms"
 	"sportello/internal/auth"
-	"sportello/internal/seed"
 	"sportello/internal/store"
-	"sportello/internal/testenv"
-	"sportello/worker"
 )
 
 // surgeQueueActivities is how many activities a food-voucher case runs
@@ -112,33 +104,9 @@ func BenchmarkSurge(b *testing.B) {
 	n := envInt("BENCH_SURGE", 10_000)
 	concurrency := envInt("BENCH_SURGE_CONCURRENCY", 64)
 
-	_, st := testenv.Postgres(b)
-	if err := seed.Run(ctx, st, seed.Options{Demo: true, Now: time.Now()}); err != nil {
-		b.Fatal(err)
-	}
-	tc := testenv.Temporal(b)
-	queue := testenv.TaskQueue(b)
-	w := worker.New(tc, st, queue)
-	if err := w.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer w.Stop()
-	bareQueue := queue + "-bare"
-	bw := sdkworker.New(tc, bareQueue, worker.Options())
-	bw.RegisterWorkflow(BareWorkflow)
-	bw.RegisterActivity(Noop)
-	if err := bw.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer bw.Stop()
-	reg, err := forms.NewRegistry()
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := httptest.NewServer(api.New(api.Deps{Store: st, Temporal: tc, Forms: reg, TaskQueue: queue, Namespace: "default",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
-	defer srv.Close()
-	h := &harness{b: b, st: st, tc: tc, srv: srv}
+	bs := newBenchStack(b, "-bare", BareWorkflow)
+	st, tc, queue, bareQueue := bs.st, bs.tc, bs.queue, bs.bareQueue
+	h := &harness{b: b, st: st, tc: tc, srv: bs.apiServer(b)}
 	residents := makeSurgeResidents(ctx, b, st, n)
 
 	for iter := 0; iter < b.N; iter++ {
