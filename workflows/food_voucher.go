@@ -47,11 +47,13 @@ type foodVoucher struct {
 	voucherID       string
 	released        int
 	returned        int64
-	v2              bool // casework-2: reminders, reply deadline, four eyes, notifications
-	office          bool // office-calendar: due dates on the municipality office calendar
-	localNotify     bool // local-notify: notifications run as local activities
-	officePerTask   bool // office-per-task: each new task reads the office calendar as it is then
-	autoAssign      bool // auto-assign: a new task may go to the least loaded candidate
+	v2              bool                       // casework-2: reminders, reply deadline, four eyes, notifications
+	office          bool                       // office-calendar: due dates on the municipality office calendar
+	localNotify     bool                       // local-notify: notifications run as local activities
+	officePerTask   bool                       // office-per-task: each new task reads the office calendar as it is then
+	autoAssign      bool                       // auto-assign: a new task may go to the least loaded candidate
+	orderedNotify   bool                       // ordered-notify: messages to one audience go out in the order the journey made them
+	notifyLast      map[string]workflow.Future // ordered-notify: the last notification per audience (looked up, never iterated)
 	firstApprover   *Actor
 	firstAmount     int64
 	notifySeq       int
@@ -118,6 +120,7 @@ func (s *foodVoucher) run(ctx workflow.Context) (FoodVoucherResult, error) {
 	s.localNotify = workflow.GetVersion(ctx, versionLocalNotify, workflow.DefaultVersion, 1) == 1
 	s.officePerTask = workflow.GetVersion(ctx, versionOfficePerTask, workflow.DefaultVersion, 1) == 1
 	s.autoAssign = workflow.GetVersion(ctx, versionAutoAssign, workflow.DefaultVersion, 1) == 1
+	s.orderedNotify = workflow.GetVersion(ctx, versionOrderedNotify, workflow.DefaultVersion, 1) == 1
 	mctx := workflow.WithActivityOptions(ctx, s.mainLineOpts)
 	if err := workflow.ExecuteActivity(mctx, acts.LoadCase, activities.LoadCaseInput{CaseID: s.in.CaseID}).Get(ctx, &s.c); err != nil {
 		return FoodVoucherResult{}, err
@@ -633,6 +636,11 @@ const versionOfficePerTask = "office-per-task"
 // exchange) run as local activities, sparing the task queue a round trip each.
 const versionLocalNotify = "local-notify"
 
+// versionOrderedNotify: notifications still go out in the background, but
+// each waits for the previous one to the same audience, so a citizen is
+// never told "your voucher is ready" before "your application is approved".
+const versionOrderedNotify = "ordered-notify"
+
 // expiryWarning is how long before a voucher's end its holder is reminded.
 const expiryWarning = 7 * 24 * time.Hour
 
@@ -701,8 +709,27 @@ func (s *foodVoucher) notify(ctx workflow.Context, kind, audience, taskID string
 	in := activities.NotifyInput{Key: fmt.Sprintf("%s:notify:%d:%s", s.in.CaseID, s.notifySeq, kind), CaseID: s.in.CaseID,
 		TaskID: taskID, Kind: kind, Audience: audience, Data: data, At: workflow.Now(ctx)}
 	s.notifying++
+	var prev workflow.Future
+	var done workflow.Settable
+	if s.orderedNotify {
+		if s.notifyLast == nil {
+			s.notifyLast = map[string]workflow.Future{}
+		}
+		prev = s.notifyLast[audience]
+		var f workflow.Future
+		f, done = workflow.NewFuture(ctx)
+		s.notifyLast[audience] = f
+	}
 	workflow.Go(ctx, func(gctx workflow.Context) {
-		defer func() { s.notifying-- }()
+		defer func() {
+			s.notifying--
+			if done != nil {
+				done.Set(nil, nil)
+			}
+		}()
+		if prev != nil {
+			_ = prev.Get(gctx, nil) // delivered or given up: either way, this one's turn
+		}
 		var f workflow.Future
 		if s.localNotify {
 			f = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(gctx, s.notifyLocalOpts), acts.Notify, in)

@@ -75,7 +75,7 @@ func versionsIn(t *testing.T, path string) map[string]bool {
 // branch) and one recorded after it (the new branch).
 func TestHistoriesCoverEveryVersionBranch(t *testing.T) {
 	files, _ := filepath.Glob("testdata/histories/*.json")
-	for _, change := range []string{"local-handler-writes", "casework-2", "office-calendar", "local-notify", "office-per-task", "auto-assign"} {
+	for _, change := range []string{"local-handler-writes", "casework-2", "office-calendar", "local-notify", "office-per-task", "auto-assign", "ordered-notify"} {
 		with, without := 0, 0
 		for _, f := range files {
 			if versionsIn(t, f)[change] {
