@@ -107,15 +107,8 @@ func (s *Store) Recipients(ctx context.Context, caseID, taskID, audience string)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			r := Recipient{Lang: "it"}
-			if err := rows.Scan(&r.UserID, &r.Name, &r.Email); err != nil {
-				return err
-			}
-			out = append(out, r)
-		}
-		return rows.Err()
+		out, err = scanRecipients(rows)
+		return err
 	})
 	return out, MapError(err)
 }
@@ -236,4 +229,19 @@ func (s *Store) AssignTask(ctx context.Context, in AssignInput) error {
 		return AddEvent(ctx, tx, Event{Key: fmt.Sprintf("%s:task:%s:assign:%d", in.CaseID, in.TaskID, in.Seq), CaseID: in.CaseID,
 			At: in.At, Type: "task_assigned", Actor: in.Actor, Detail: detail})
 	}))
+}
+
+// scanRecipients reads rows of (id, display name, e-mail) as recipients,
+// in Italian, and closes them.
+func scanRecipients(rows pgx.Rows) ([]Recipient, error) {
+	defer rows.Close()
+	var out []Recipient
+	for rows.Next() {
+		r := Recipient{Lang: "it"}
+		if err := rows.Scan(&r.UserID, &r.Name, &r.Email); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }

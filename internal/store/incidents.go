@@ -96,15 +96,8 @@ func (s *Store) IncidentRecipients(ctx context.Context, districtID string) ([]Re
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			r := Recipient{Lang: "it"}
-			if err := rows.Scan(&r.UserID, &r.Name, &r.Email); err != nil {
-				return err
-			}
-			out = append(out, r)
-		}
-		return rows.Err()
+		out, err = scanRecipients(rows)
+		return err
 	})
 	return out, MapError(err)
 }
