@@ -135,82 +135,8 @@ func newEngine(d Deps) *gin.Engine {
 	r.NoRoute(s.noRoute)
 	r.NoMethod(s.noMethod)
 
-	r.GET("/healthz", s.healthz)
-	r.GET("/readyz", s.readyz)
-
-	v1 := r.Group("/api/v1")
-	v1.GET("/openapi.json", s.openAPI)
-	v1.POST("/session", s.handle(s.login))
-
-	authed := v1.Group("", s.authenticate)
-	authed.DELETE("/session", s.handle(s.logout))
-	authed.GET("/me", s.handle(s.me))
-
-	authed.GET("/forms", s.handle(s.listForms))
-	authed.GET("/forms/:id", s.handle(s.getForm))
-
-	const (
-		citizen    = "citizen"
-		operator   = "operator"
-		supervisor = "supervisor"
-		merchant   = "merchant"
-	)
-	authed.POST("/applications", s.roles(citizen), s.handle(s.createApplication))
-	authed.GET("/applications", s.roles(citizen, operator, supervisor), s.handle(s.listApplications))
-	authed.GET("/applications/:id", s.roles(citizen, operator, supervisor), s.handle(s.getApplication))
-	authed.GET("/applications/:id/timeline", s.roles(citizen, operator, supervisor), s.handle(s.timeline))
-	authed.POST("/applications/:id/information", s.roles(citizen), s.handle(s.provideInformation))
-
-	authed.GET("/tasks", s.roles(operator, supervisor), s.handle(s.listTasks))
-	authed.GET("/tasks/:id", s.roles(operator, supervisor), s.handle(s.getTask))
-	authed.POST("/tasks/:id/claim", s.roles(operator, supervisor), s.handle(s.claimTask))
-	authed.POST("/tasks/:id/release", s.roles(operator, supervisor), s.handle(s.releaseTask))
-	authed.POST("/tasks/:id/assign", s.roles(supervisor), s.handle(s.assignTask))
-	authed.POST("/tasks/:id/decision", s.roles(operator, supervisor), s.handle(s.decideTask))
-	authed.POST("/tasks/bulk", s.roles(operator, supervisor), s.handle(s.bulkTasks))
-
-	authed.GET("/vouchers", s.roles(citizen, operator, supervisor), s.handle(s.listVouchers))
-	authed.GET("/vouchers/:id", s.roles(citizen, operator, supervisor), s.handle(s.getVoucher))
-
-	authed.POST("/redemptions", s.roles(merchant), s.handle(s.redeem))
-	authed.GET("/redemptions", s.roles(merchant), s.handle(s.listRedemptions))
-
-	authed.GET("/funds", s.roles(supervisor, operator), s.handle(s.listFunds))
-
-	authed.GET("/audit", s.roles(supervisor), s.handle(s.auditLog))
-	authed.GET("/municipalities/:id/calendar", s.roles(supervisor), s.handle(s.getOfficeCalendar))
-	authed.PUT("/municipalities/:id/calendar", s.roles(supervisor), s.handle(s.putOfficeCalendar))
-
-	// The Social Point's desk (desk.go).
-	v1.POST("/activation", s.handle(s.activateAccount))
-	authed.POST("/citizens", s.roles(operator), s.handle(s.createCitizen))
-	authed.GET("/citizens/:id", s.roles(operator), s.handle(s.getCitizen))
-	authed.POST("/citizens/:id/activation-code", s.roles(operator), s.handle(s.reissueCitizenCode))
-	authed.POST("/citizens/:id/applications", s.roles(operator), s.handle(s.createApplicationOnBehalf))
-	authed.GET("/contact-tasks", s.roles(operator, supervisor), s.handle(s.listContactTasks))
-	authed.POST("/contact-tasks/:id/outcome", s.roles(operator, supervisor), s.handle(s.recordContactOutcome))
-	s.registerDeskTrustAPI(authed)
-
-	authed.GET("/absences", s.roles(operator, supervisor), s.handle(s.listAbsences))
-	authed.POST("/absences", s.roles(operator, supervisor), s.handle(s.createAbsence))
-	authed.POST("/absences/:id/cancel", s.roles(operator, supervisor), s.handle(s.cancelAbsence))
-
-	authed.GET("/teams", s.roles(supervisor), s.handle(s.listTeams))
-	authed.POST("/teams", s.roles(supervisor), s.handle(s.postTeam))
-	authed.GET("/teams/:id", s.roles(supervisor), s.handle(s.getTeam))
-	authed.PATCH("/teams/:id", s.roles(supervisor), s.handle(s.patchTeam))
-	authed.POST("/teams/:id/members", s.roles(supervisor), s.handle(s.postTeamMember))
-	authed.DELETE("/teams/:id/members/:username", s.roles(supervisor), s.handle(s.deleteTeamMember))
-	authed.GET("/fund-reviews", s.roles(supervisor), s.handle(s.listFundReviews))
-	authed.PUT("/funds/:id/review", s.roles(supervisor), s.handle(s.putFundReview))
-	authed.GET("/incidents", s.roles(supervisor), s.handle(s.listIncidents))
-
-	s.registerSocialPointsAPI(v1, authed)
-	s.registerCatalogueAPI(v1, authed)
-	s.registerCheckoutAPI(v1, authed)
-	s.registerServiceVoucherAPI(authed)
-	s.registerBillingAPI(authed)
-	s.registerCoopBookingsAPI(authed)
+	// The JSON API: every route and its policy are in routes.go.
+	s.mountAPI(r)
 
 	// The web portal: HTML pages on the same engine (web_*.go).
 	s.registerWeb(r)

@@ -38,30 +38,6 @@ const bookingDays = 28
 // maxTopic bounds what a citizen writes about the appointment.
 const maxTopic = 1000
 
-func init() {
-	for typ, status := range map[string]int{
-		workflows.ErrTypeAppointmentClosed:  http.StatusConflict,
-		workflows.ErrTypeAppointmentStarted: http.StatusConflict,
-		workflows.ErrTypeAppointmentNotYet:  http.StatusConflict,
-	} {
-		temporalErrorStatus[typ] = status
-	}
-	temporalErrorCode[workflows.ErrTypeAppointmentClosed] = "appointment_closed"
-	temporalErrorCode[workflows.ErrTypeAppointmentStarted] = "appointment_started"
-	temporalErrorCode[workflows.ErrTypeAppointmentNotYet] = "appointment_not_yet"
-}
-
-// registerSocialPointsAPI adds the JSON routes of this file.
-func (s *server) registerSocialPointsAPI(v1, authed *gin.RouterGroup) {
-	v1.GET("/social-points", s.handle(s.listSocialPoints))
-	v1.GET("/social-points/:id/slots", s.handle(s.listSlots))
-	authed.POST("/appointments", s.roles(roleCitizen), s.handle(s.createAppointment))
-	authed.GET("/appointments", s.roles(roleCitizen, roleOperator, roleSupervisor), s.handle(s.listAppointments))
-	authed.GET("/appointments/:id", s.roles(roleCitizen, roleOperator, roleSupervisor), s.handle(s.getAppointment))
-	authed.POST("/appointments/:id/cancel", s.roles(roleCitizen, roleOperator, roleSupervisor), s.handle(s.cancelAppointmentJSON))
-	authed.POST("/appointments/:id/attendance", s.roles(roleOperator, roleSupervisor), s.handle(s.recordAttendanceJSON))
-}
-
 var anonymous = store.Scope{Kind: "anonymous"}
 
 func (s *server) listSocialPoints(c *gin.Context) error {

@@ -20,14 +20,6 @@ import (
 // supervisors both for their district. Row-level security decides who sees
 // which invoice; a supervisor's reads are audited.
 
-func (s *server) registerBillingAPI(authed *gin.RouterGroup) {
-	readers := authed.Group("", s.roles(roleCooperative, roleMerchant, roleSupervisor))
-	readers.GET("/invoices", s.handle(s.listInvoices))
-	readers.GET("/invoices/:id", s.handle(s.getInvoice))
-	readers.GET("/invoices/:id/pdf", s.handle(s.invoicePDF))
-	authed.POST("/invoices/:id/declaration", s.roles(roleMerchant), s.handle(s.declareClaim))
-}
-
 // invoiceFilter reads the list's query parameters.
 func invoiceFilter(c *gin.Context) (store.InvoiceFilter, []FieldError) {
 	f := store.InvoiceFilter{Kind: strings.TrimSpace(c.Query("kind")), Status: strings.TrimSpace(c.Query("status"))}

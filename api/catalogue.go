@@ -18,21 +18,6 @@ import (
 // cooperatives and the published services (a logged-in citizen with the
 // price of their ISEE band), cooperative users manage their own services.
 
-const roleCooperative = "cooperative"
-
-func (s *server) registerCatalogueAPI(v1, authed *gin.RouterGroup) {
-	opt := v1.Group("", s.optionalAuth)
-	opt.GET("/cooperatives", s.handle(s.listCooperatives))
-	opt.GET("/cooperatives/:id", s.handle(s.getCooperative))
-	opt.GET("/services", s.handle(s.listServices))
-	opt.GET("/services/:id", s.handle(s.getService))
-	coop := authed.Group("", s.roles(roleCooperative))
-	coop.POST("/services", s.handle(s.createService))
-	coop.PUT("/services/:id", s.handle(s.updateService))
-	coop.POST("/services/:id/publish", s.handle(s.publishService(true)))
-	coop.POST("/services/:id/unpublish", s.handle(s.publishService(false)))
-}
-
 // optionalAuth authenticates a request that carries a bearer token and lets
 // the others through as anonymous visitors.
 func (s *server) optionalAuth(c *gin.Context) {

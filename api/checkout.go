@@ -22,35 +22,6 @@ import (
 // transaction (store.Checkout), then starts the booking's workflow; the
 // payment provider's callbacks are signalled to it.
 
-func init() {
-	for typ, st := range map[string]struct {
-		status int
-		code   string
-	}{
-		workflows.ErrTypeBookingClosed:      {http.StatusConflict, "booking_closed"},
-		workflows.ErrTypeBookingNotYours:    {http.StatusConflict, "booking_not_yours"},
-		workflows.ErrTypeBookingWrongState:  {http.StatusConflict, "booking_wrong_state"},
-		workflows.ErrTypeBookingInvalidData: {http.StatusUnprocessableEntity, "booking_invalid_data"},
-	} {
-		temporalErrorStatus[typ] = st.status
-		temporalErrorCode[typ] = st.code
-	}
-}
-
-func (s *server) registerCheckoutAPI(v1, authed *gin.RouterGroup) {
-	cz := authed.Group("", s.roles(roleCitizen))
-	cz.GET("/cart", s.handle(s.getCart))
-	cz.POST("/cart/items", s.handle(s.postCartItem))
-	cz.PUT("/cart/items/:service_id", s.handle(s.putCartItem))
-	cz.DELETE("/cart/items/:service_id", s.handle(s.deleteCartItem))
-	cz.POST("/bookings", s.handle(s.postBooking))
-	cz.GET("/bookings", s.handle(s.listBookings))
-	cz.GET("/bookings/:id", s.handle(s.getBooking))
-	cz.POST("/bookings/:id/cancel", s.handle(s.cancelBookingJSON))
-	cz.POST("/bookings/:id/confirm-delivery", s.handle(s.confirmDeliveryJSON))
-	v1.POST(strings.TrimPrefix(workflows.PaymentsCallbackPath, "/api/v1"), s.paymentsCallback())
-}
-
 // cartLine is a cart item with the citizen's unit price, the total and the
 // vouchers that can pay for it.
 type cartLine struct {

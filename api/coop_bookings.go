@@ -34,29 +34,6 @@ const (
 	auditReadCoopDeliveries = "read_coop_deliveries"
 )
 
-func init() {
-	for typ, status := range map[string]int{
-		workflows.ErrTypeBookingClosed:     http.StatusConflict,
-		workflows.ErrTypeBookingNotYours:   http.StatusConflict,
-		workflows.ErrTypeBookingWrongState: http.StatusConflict,
-	} {
-		temporalErrorStatus[typ] = status
-	}
-	temporalErrorCode[workflows.ErrTypeBookingClosed] = "booking_closed"
-	temporalErrorCode[workflows.ErrTypeBookingNotYours] = "booking_not_yours"
-	temporalErrorCode[workflows.ErrTypeBookingWrongState] = "booking_wrong_state"
-}
-
-// registerCoopBookingsAPI adds the JSON routes of this file.
-func (s *server) registerCoopBookingsAPI(authed *gin.RouterGroup) {
-	coop := authed.Group("/coop", s.roles(roleCooperative))
-	coop.GET("/bookings", s.handle(s.listCoopBookings))
-	coop.GET("/bookings/:id", s.handle(s.getCoopBooking))
-	coop.POST("/bookings/:id/respond", s.handle(jsonAction(s.respondBooking)))
-	coop.POST("/bookings/:id/deliveries", s.handle(jsonAction(s.recordDelivery)))
-	coop.GET("/deliveries", s.handle(s.listCoopDeliveries))
-}
-
 func (s *server) listCoopBookings(c *gin.Context) error {
 	view := c.DefaultQuery("view", store.CoopRequests)
 	if view != store.CoopRequests && view != store.CoopActive {

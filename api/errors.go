@@ -95,28 +95,31 @@ func notFound(what string) *httpError {
 	return newError(http.StatusNotFound, "not_found", what+" not found")
 }
 
-// temporalErrorStatus maps the application error types of the case workflow.
-var temporalErrorStatus = map[string]int{
-	workflows.ErrTypeTaskNotOpen:        http.StatusConflict,
-	workflows.ErrTypeNotClaimed:         http.StatusConflict,
-	workflows.ErrTypeAlreadyClaimed:     http.StatusConflict,
-	workflows.ErrTypeInsufficientBudget: http.StatusConflict,
-	workflows.ErrTypeNotAwaitingInfo:    http.StatusConflict,
-	workflows.ErrTypeInvalidDecision:    http.StatusUnprocessableEntity,
-	workflows.ErrTypeForbidden:          http.StatusForbidden,
-	activities.ErrTypeOutOfOffice:       http.StatusConflict,
-}
-
-// temporalErrorCode is the API code of each workflow error type.
-var temporalErrorCode = map[string]string{
-	workflows.ErrTypeTaskNotOpen:        "task_not_open",
-	workflows.ErrTypeNotClaimed:         "task_not_claimed",
-	workflows.ErrTypeAlreadyClaimed:     "task_already_claimed",
-	workflows.ErrTypeInsufficientBudget: "insufficient_budget",
-	workflows.ErrTypeNotAwaitingInfo:    "not_awaiting_info",
-	workflows.ErrTypeInvalidDecision:    "invalid_decision",
-	workflows.ErrTypeForbidden:          "forbidden",
-	activities.ErrTypeOutOfOffice:       store.CodeOutOfOffice,
+// temporalErrors maps the application error types of the workflows (and of
+// the activities whose refusals reach a caller) to a status and an API code.
+// It is the only such table: a type missing here is a 500.
+var temporalErrors = map[string]struct {
+	status int
+	code   string
+}{
+	// Case workflow (FoodVoucher).
+	workflows.ErrTypeTaskNotOpen:        {http.StatusConflict, "task_not_open"},
+	workflows.ErrTypeNotClaimed:         {http.StatusConflict, "task_not_claimed"},
+	workflows.ErrTypeAlreadyClaimed:     {http.StatusConflict, "task_already_claimed"},
+	workflows.ErrTypeInsufficientBudget: {http.StatusConflict, "insufficient_budget"},
+	workflows.ErrTypeNotAwaitingInfo:    {http.StatusConflict, "not_awaiting_info"},
+	workflows.ErrTypeInvalidDecision:    {http.StatusUnprocessableEntity, "invalid_decision"},
+	workflows.ErrTypeForbidden:          {http.StatusForbidden, "forbidden"},
+	activities.ErrTypeOutOfOffice:       {http.StatusConflict, store.CodeOutOfOffice},
+	// Appointment workflow.
+	workflows.ErrTypeAppointmentClosed:  {http.StatusConflict, "appointment_closed"},
+	workflows.ErrTypeAppointmentStarted: {http.StatusConflict, "appointment_started"},
+	workflows.ErrTypeAppointmentNotYet:  {http.StatusConflict, "appointment_not_yet"},
+	// Booking workflow.
+	workflows.ErrTypeBookingClosed:      {http.StatusConflict, "booking_closed"},
+	workflows.ErrTypeBookingNotYours:    {http.StatusConflict, "booking_not_yours"},
+	workflows.ErrTypeBookingWrongState:  {http.StatusConflict, "booking_wrong_state"},
+	workflows.ErrTypeBookingInvalidData: {http.StatusUnprocessableEntity, "booking_invalid_data"},
 }
 
 // toHTTP maps any error to the response it deserves. This is the one place
@@ -144,8 +147,8 @@ func toHTTP(err error) *httpError {
 	}
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) {
-		if status, ok := temporalErrorStatus[appErr.Type()]; ok {
-			he := &httpError{status: status, code: temporalErrorCode[appErr.Type()], message: appErr.Message(), cause: err}
+		if te, ok := temporalErrors[appErr.Type()]; ok {
+			he := &httpError{status: te.status, code: te.code, message: appErr.Message(), cause: err}
 			if appErr.Type() == workflows.ErrTypeInvalidDecision {
 				he.fields = []FieldError{decisionField(appErr)}
 			}

@@ -116,8 +116,6 @@ func (s *server) sessionIdle(c *gin.Context, u store.UserView, hash []byte, t st
 	return false, nil
 }
 
-func init() { addMessages(doorMessages) }
-
 // doorMessages word the door's audit rows on the supervisors' page.
 var doorMessages = map[string]msg{
 	"audit.action.login_throttled":      {"Accesso bloccato (troppi tentativi)", "Login blocked (too many attempts)"},

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"sportello/internal/contract"
 	"strings"
 	"time"
 
@@ -143,9 +144,9 @@ func (s *server) authenticate(c *gin.Context) {
 }
 
 // roles lets only the listed roles through (403 otherwise).
-func (s *server) roles(allowed ...string) gin.HandlerFunc {
+func (s *server) roles(allowed ...contract.Role) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if !slices.Contains(allowed, currentUser(c).Role) {
+		if !slices.Contains(allowed, contract.Role(currentUser(c).Role)) {
 			s.fail(c, errForbiddenRole)
 			return
 		}

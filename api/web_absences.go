@@ -15,16 +15,6 @@ import (
 // record one with its delegate, and cancellation. The same methods as the
 // JSON API (recordAbsence, cancelAbsenceFor) do the work.
 
-func init() {
-	addMessages(absenceMessages)
-	registerPages(func(s *server, p *pageRouter) {
-		staff := p.Role(roleOperator, roleSupervisor)
-		staff.GET("/absences", s.page(s.absencesPage))
-		staff.POST("/absences", s.page(s.absenceSubmit))
-		staff.POST("/absences/:id/cancel", s.page(s.absenceCancelSubmit))
-	})
-}
-
 type absencesData struct {
 	Supervisor        bool
 	Users, Delegates  []staffOption

@@ -17,13 +17,6 @@ import (
 // The supervisors' page of the audit trail: who read or did what on which
 // case, when and why, filtered by case number and by user.
 
-func init() {
-	addMessages(auditMessages)
-	registerPages(func(s *server, p *pageRouter) {
-		p.Role(roleSupervisor).GET("/audit", s.page(s.auditPage))
-	})
-}
-
 // auditPageSize is the number of audit rows per page.
 const auditPageSize = 50
 

@@ -16,17 +16,6 @@ import (
 // where they sign the self-declaration), and both for supervisors of the
 // district, each with its lines, status and PDF.
 
-func init() {
-	addMessages(billingMessages)
-	registerPages(func(s *server, p *pageRouter) {
-		r := p.Role(roleCooperative, roleMerchant, roleSupervisor)
-		r.GET("/invoices", s.page(s.invoicesPage))
-		r.GET("/invoices/:id", s.page(s.invoicePage))
-		r.GET("/invoices/:id/pdf", s.page(s.invoicePDFPage))
-		p.Role(roleMerchant).POST("/invoices/:id/declaration", s.page(s.declarationSubmit))
-	})
-}
-
 type invoiceRow struct {
 	ID, Kind, Payee, Municipality, Period, Status string
 	Number, TotalCents                            int64

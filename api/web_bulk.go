@@ -16,13 +16,6 @@ import (
 // with a summary ("7 approvate, 2 rifiutate: …") and the refused tasks still
 // selected. The work is done by s.bulk, as for POST /api/v1/tasks/bulk.
 
-func init() {
-	addMessages(bulkMessages)
-	registerPages(func(s *server, p *pageRouter) {
-		p.Role(roleOperator, roleSupervisor).POST("/inbox/bulk", s.page(s.bulkSubmit))
-	})
-}
-
 // bulkCtxKey carries the outcome of a bulk post to the inbox page.
 const bulkCtxKey = "sportello.bulk"
 

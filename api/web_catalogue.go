@@ -19,24 +19,6 @@ import (
 // accreditation and certification expiry for staff; "Il nostro catalogo"
 // (list, create, edit, publish) for cooperative users.
 
-func init() {
-	addMessages(catalogueMessages)
-	registerPages(func(s *server, p *pageRouter) {
-		p.Public.GET("/services", s.page(s.servicesPage))
-		p.Public.GET("/services/:id", s.page(s.servicePage))
-		p.Public.GET("/cooperatives", s.page(s.cooperativesPage))
-		p.Public.GET("/cooperatives/:id", s.page(s.cooperativePage))
-		coop := p.Role(roleCooperative)
-		coop.GET("/our-catalogue", s.page(s.ourCataloguePage))
-		coop.GET("/our-catalogue/new", s.page(s.serviceFormPage))
-		coop.POST("/our-catalogue/new", s.page(s.serviceFormSubmit))
-		coop.GET("/our-catalogue/:id", s.page(s.serviceFormPage))
-		coop.POST("/our-catalogue/:id", s.page(s.serviceFormSubmit))
-		coop.POST("/our-catalogue/:id/publish", s.page(s.servicePublishSubmit(true)))
-		coop.POST("/our-catalogue/:id/unpublish", s.page(s.servicePublishSubmit(false)))
-	})
-}
-
 // defaultDistrict is the district shown to visitors.
 const defaultDistrict = "tradate"
 

@@ -19,26 +19,6 @@ import (
 // the provider sends them back to, and their bookings ("Prenotazioni")
 // with cancellation and delivery confirmation.
 
-func init() {
-	addMessages(checkoutMessages)
-	registerPages(func(s *server, p *pageRouter) {
-		cz := p.Role(roleCitizen)
-		cz.GET("/cart", s.page(s.cartPage))
-		cz.POST("/cart/items", s.page(s.cartAddSubmit))
-		cz.POST("/cart/items/:service_id/quantity", s.page(s.cartQuantitySubmit))
-		cz.POST("/cart/items/:service_id/remove", s.page(s.cartRemoveSubmit))
-		cz.GET("/cart/items/:service_id/checkout", s.page(s.checkoutPage))
-		cz.POST("/cart/items/:service_id/checkout", s.page(s.checkoutSubmit))
-		cz.GET("/bookings", s.page(s.bookingsPage))
-		cz.GET("/bookings/:id", s.page(s.bookingPage))
-		cz.GET("/bookings/:id/pay", s.page(s.payPage))
-		cz.GET("/bookings/:id/pay/status", s.page(s.payStatus))
-		cz.GET("/bookings/:id/return", s.page(s.payReturnPage))
-		cz.POST("/bookings/:id/cancel", s.page(s.bookingCancelSubmit))
-		cz.POST("/bookings/:id/confirm", s.page(s.bookingConfirmSubmit))
-	})
-}
-
 // ---- cart ----
 
 type cartLineView struct {

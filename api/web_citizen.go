@@ -16,83 +16,67 @@ import (
 	"sportello/internal/voucherpdf"
 )
 
-func init() {
-	addMessages(map[string]msg{
-		"case.title":            {"Pratica %s", "Case %s"},
-		"case.filed_title":      {"Domanda presentata", "Application submitted"},
-		"case.filed_text":       {"La tua domanda è stata registrata con il numero di pratica %s. Conservalo: ti serve per ogni comunicazione con il Comune. Qui sotto puoi seguirne lo stato.", "Your application has been registered with case number %s. Keep it: you need it whenever you contact the municipality. You can follow its status below."},
-		"case.status":           {"Stato", "Status"},
-		"case.form":             {"Domanda", "Application"},
-		"case.filed_on":         {"Presentata il", "Filed on"},
-		"case.municipality":     {"Comune", "Municipality"},
-		"case.award":            {"Importo assegnato", "Amount awarded"},
-		"case.reason":           {"Motivazione", "Reason"},
-		"case.voucher":          {"Il tuo buono", "Your voucher"},
-		"case.voucher_link":     {"Vedi il buono, il saldo e il QR code", "See the voucher, its balance and QR code"},
-		"case.timeline":         {"Cronologia", "Timeline"},
-		"case.info_title":       {"Il Comune ti chiede informazioni", "The municipality asks you for information"},
-		"case.info_intro":       {"Rispondi qui sotto. Se devi correggere dei dati della domanda, scrivilo nel messaggio.", "Reply below. If some data in the application must be corrected, say so in the message."},
-		"case.reply_label":      {"La tua risposta", "Your reply"},
-		"case.reply_hint":       {"Al massimo 4000 caratteri.", "At most 4000 characters."},
-		"case.reply_submit":     {"Invia la risposta", "Send the reply"},
-		"case.reply_required":   {"Scrivi la risposta.", "Write your reply."},
-		"case.reply_too_long":   {"La risposta può avere al massimo 4000 caratteri.", "The reply may be at most 4000 characters."},
-		"case.reply_sent":       {"Risposta inviata: la pratica torna all'operatore.", "Reply sent: the case goes back to the social worker."},
-		"case.reply_not_needed": {"La pratica non attende più una risposta.", "The case is no longer waiting for a reply."},
-		"case.back_me":          {"Torna all'area personale", "Back to your personal area"},
+// webCitizenMsgs are the page texts of web_citizen.go.
+var webCitizenMsgs = map[string]msg{
+	"case.title":            {"Pratica %s", "Case %s"},
+	"case.filed_title":      {"Domanda presentata", "Application submitted"},
+	"case.filed_text":       {"La tua domanda è stata registrata con il numero di pratica %s. Conservalo: ti serve per ogni comunicazione con il Comune. Qui sotto puoi seguirne lo stato.", "Your application has been registered with case number %s. Keep it: you need it whenever you contact the municipality. You can follow its status below."},
+	"case.status":           {"Stato", "Status"},
+	"case.form":             {"Domanda", "Application"},
+	"case.filed_on":         {"Presentata il", "Filed on"},
+	"case.municipality":     {"Comune", "Municipality"},
+	"case.award":            {"Importo assegnato", "Amount awarded"},
+	"case.reason":           {"Motivazione", "Reason"},
+	"case.voucher":          {"Il tuo buono", "Your voucher"},
+	"case.voucher_link":     {"Vedi il buono, il saldo e il QR code", "See the voucher, its balance and QR code"},
+	"case.timeline":         {"Cronologia", "Timeline"},
+	"case.info_title":       {"Il Comune ti chiede informazioni", "The municipality asks you for information"},
+	"case.info_intro":       {"Rispondi qui sotto. Se devi correggere dei dati della domanda, scrivilo nel messaggio.", "Reply below. If some data in the application must be corrected, say so in the message."},
+	"case.reply_label":      {"La tua risposta", "Your reply"},
+	"case.reply_hint":       {"Al massimo 4000 caratteri.", "At most 4000 characters."},
+	"case.reply_submit":     {"Invia la risposta", "Send the reply"},
+	"case.reply_required":   {"Scrivi la risposta.", "Write your reply."},
+	"case.reply_too_long":   {"La risposta può avere al massimo 4000 caratteri.", "The reply may be at most 4000 characters."},
+	"case.reply_sent":       {"Risposta inviata: la pratica torna all'operatore.", "Reply sent: the case goes back to the social worker."},
+	"case.reply_not_needed": {"La pratica non attende più una risposta.", "The case is no longer waiting for a reply."},
+	"case.back_me":          {"Torna all'area personale", "Back to your personal area"},
 
-		"event.submitted":             {"Domanda presentata", "Application submitted"},
-		"event.precheck":              {"Verifiche automatiche completate (anagrafe, ISEE)", "Automatic checks done (population registry, ISEE)"},
-		"event.task_opened":           {"Domanda assegnata all'ufficio servizi sociali del Comune", "Application queued at the municipality's social services"},
-		"event.task_claimed":          {"Un operatore ha preso in carico la domanda", "A social worker took up the application"},
-		"event.task_released":         {"La domanda è tornata in coda", "The application went back to the queue"},
-		"event.task_escalated":        {"La domanda è stata segnalata come urgente al responsabile", "The application was flagged as urgent to the manager"},
-		"event.information_requested": {"Il Comune ha chiesto informazioni", "The municipality asked for information"},
-		"event.information_received":  {"Hai inviato le informazioni richieste", "You sent the requested information"},
-		"event.approved":              {"Domanda accolta", "Application approved"},
-		"event.rejected":              {"Domanda respinta", "Application rejected"},
-		"event.tranche_released":      {"Una quota del buono è disponibile", "A part of the voucher is available"},
-		"event.voucher_expired":       {"Il buono è scaduto", "The voucher expired"},
+	"event.submitted":             {"Domanda presentata", "Application submitted"},
+	"event.precheck":              {"Verifiche automatiche completate (anagrafe, ISEE)", "Automatic checks done (population registry, ISEE)"},
+	"event.task_opened":           {"Domanda assegnata all'ufficio servizi sociali del Comune", "Application queued at the municipality's social services"},
+	"event.task_claimed":          {"Un operatore ha preso in carico la domanda", "A social worker took up the application"},
+	"event.task_released":         {"La domanda è tornata in coda", "The application went back to the queue"},
+	"event.task_escalated":        {"La domanda è stata segnalata come urgente al responsabile", "The application was flagged as urgent to the manager"},
+	"event.information_requested": {"Il Comune ha chiesto informazioni", "The municipality asked for information"},
+	"event.information_received":  {"Hai inviato le informazioni richieste", "You sent the requested information"},
+	"event.approved":              {"Domanda accolta", "Application approved"},
+	"event.rejected":              {"Domanda respinta", "Application rejected"},
+	"event.tranche_released":      {"Una quota del buono è disponibile", "A part of the voucher is available"},
+	"event.voucher_expired":       {"Il buono è scaduto", "The voucher expired"},
 
-		"voucher.title":      {"Buono %s", "Voucher %s"},
-		"voucher.code":       {"Codice del buono", "Voucher code"},
-		"voucher.code_help":  {"Mostra il codice o il QR code all'esercente.", "Show the code or the QR code to the merchant."},
-		"voucher.qr_alt":     {"QR code del buono %s", "QR code of voucher %s"},
-		"voucher.amount":     {"Importo assegnato", "Amount awarded"},
-		"voucher.available":  {"Disponibile", "Available"},
-		"voucher.pending":    {"In arrivo", "Still to come"},
-		"voucher.redeemed":   {"Speso", "Spent"},
-		"voucher.expires":    {"Valido fino al", "Valid through"},
-		"voucher.status":     {"Stato", "Status"},
-		"voucher.pdf":        {"Scarica il buono in PDF", "Download the voucher as PDF"},
-		"voucher.pdf_help":   {"Da stampare o mostrare sul telefono.", "To print or show on your phone."},
-		"voucher.movements":  {"Movimenti", "Movements"},
-		"voucher.no_moves":   {"Nessun movimento.", "No movements."},
-		"voucher.when":       {"Data", "Date"},
-		"voucher.what":       {"Descrizione", "Description"},
-		"voucher.effect":     {"Effetto sul disponibile", "Effect on the available balance"},
-		"voucher.case":       {"Pratica", "Case"},
-		"move.award":         {"Importo assegnato (reso disponibile a quote)", "Amount awarded (made available in parts)"},
-		"move.release":       {"Quota resa disponibile", "Part made available"},
-		"move.redemption":    {"Spesa", "Purchase"},
-		"move.redemption_at": {"Spesa presso %s", "Purchase at %s"},
-		"move.expiry":        {"Importo non speso restituito alla scadenza", "Unspent amount returned at expiry"},
-	})
-}
-
-// registerCitizenPages adds the citizen's pages: the application flow, the
-// personal area, the case and voucher pages.
-func (s *server) registerCitizenPages(p *pageRouter) {
-	cz := p.Role(roleCitizen)
-	cz.GET("/me", s.page(s.mePage))
-	cz.GET("/apply/:form", s.page(s.applyPrivacy))
-	cz.GET("/apply/:form/data", s.page(s.applyDataPage))
-	cz.POST("/apply/:form/data", s.page(s.applyDataSubmit))
-	cz.POST("/apply/:form/summary", s.page(s.applySummarySubmit))
-	cz.POST("/cases/:id/reply", s.page(s.caseReplySubmit))
-	cz.GET("/vouchers/:id", s.page(s.voucherPage))
-	cz.GET("/vouchers/:id/qr.png", s.page(s.voucherQR))
-	cz.GET("/vouchers/:id/pdf", s.page(s.voucherPDF))
+	"voucher.title":      {"Buono %s", "Voucher %s"},
+	"voucher.code":       {"Codice del buono", "Voucher code"},
+	"voucher.code_help":  {"Mostra il codice o il QR code all'esercente.", "Show the code or the QR code to the merchant."},
+	"voucher.qr_alt":     {"QR code del buono %s", "QR code of voucher %s"},
+	"voucher.amount":     {"Importo assegnato", "Amount awarded"},
+	"voucher.available":  {"Disponibile", "Available"},
+	"voucher.pending":    {"In arrivo", "Still to come"},
+	"voucher.redeemed":   {"Speso", "Spent"},
+	"voucher.expires":    {"Valido fino al", "Valid through"},
+	"voucher.status":     {"Stato", "Status"},
+	"voucher.pdf":        {"Scarica il buono in PDF", "Download the voucher as PDF"},
+	"voucher.pdf_help":   {"Da stampare o mostrare sul telefono.", "To print or show on your phone."},
+	"voucher.movements":  {"Movimenti", "Movements"},
+	"voucher.no_moves":   {"Nessun movimento.", "No movements."},
+	"voucher.when":       {"Data", "Date"},
+	"voucher.what":       {"Descrizione", "Description"},
+	"voucher.effect":     {"Effetto sul disponibile", "Effect on the available balance"},
+	"voucher.case":       {"Pratica", "Case"},
+	"move.award":         {"Importo assegnato (reso disponibile a quote)", "Amount awarded (made available in parts)"},
+	"move.release":       {"Quota resa disponibile", "Part made available"},
+	"move.redemption":    {"Spesa", "Purchase"},
+	"move.redemption_at": {"Spesa presso %s", "Purchase at %s"},
+	"move.expiry":        {"Importo non speso restituito alla scadenza", "Unspent amount returned at expiry"},
 }
 
 // meData is the personal area's data.

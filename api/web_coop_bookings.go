@@ -20,18 +20,6 @@ import (
 // sessions delivered (/coop/deliveries). The same domain methods as the
 // JSON API (coop_bookings.go) do the work, through the booking's workflow.
 
-func init() {
-	registerPages(func(s *server, p *pageRouter) {
-		coop := p.Role(roleCooperative)
-		coop.GET("/coop/bookings", s.page(s.coopInboxPage))
-		coop.GET("/coop/bookings/:id", s.page(s.coopBookingPage))
-		coop.POST("/coop/bookings/:id/accept", s.page(s.coopAcceptSubmit))
-		coop.POST("/coop/bookings/:id/decline", s.page(s.coopDeclineSubmit))
-		coop.POST("/coop/bookings/:id/deliveries", s.page(s.coopDeliverySubmit))
-		coop.GET("/coop/deliveries", s.page(s.coopDeliveriesPage))
-	})
-}
-
 // datetimeLocal is the value format of <input type="datetime-local">.
 const datetimeLocal = "2006-01-02T15:04"
 

@@ -22,29 +22,6 @@ import (
 //	/desk/contacts                          "Contatti da fare", record an outcome
 //	/attiva                                 the citizen activates the account (public)
 
-func init() {
-	registerPages(func(s *server, p *pageRouter) {
-		op := p.Role(roleOperator)
-		op.GET("/desk", s.page(s.deskHomePage))
-		op.GET("/desk/register", s.page(s.deskRegisterPage))
-		op.POST("/desk/register", s.page(s.deskRegisterSubmit))
-		cit := op.Group("/desk/citizens/:citizen", s.withDeskCitizen)
-		cit.GET("", s.page(s.deskCitizenPage))
-		cit.POST("/code", s.page(s.deskReissueSubmit))
-		cit.GET("/apply/:form", s.page(s.applyPrivacy))
-		cit.GET("/apply/:form/data", s.page(s.applyDataPage))
-		cit.POST("/apply/:form/data", s.page(s.applyDataSubmit))
-		cit.POST("/apply/:form/summary", s.page(s.applySummarySubmit))
-
-		staff := p.Role(roleOperator, roleSupervisor)
-		staff.GET("/desk/contacts", s.page(s.contactsPage))
-		staff.POST("/desk/contacts/:id/outcome", s.page(s.contactOutcomeSubmit))
-
-		p.Public.GET("/attiva", s.page(s.activatePage))
-		p.Public.POST("/attiva", s.page(s.activateSubmit))
-	})
-}
-
 const ctxDeskCitizen = "sportello.desk_citizen"
 
 // withDeskCitizen loads the :citizen of the URL (404 page when not of the

@@ -25,12 +25,19 @@ const langCookie = "lang"
 type msg struct{ it, en string }
 
 // catalogue holds every user-visible string of the pages that does not come
-// from a form schema. Keys are dotted: "<area>.<what>". Values may hold
-// fmt verbs filled from the extra arguments of the template func t.
-//
-// Pages of other areas add their keys with addMessages in an init function
-// of their own file, so that this file does not become a merge hotspot.
-var catalogue = map[string]msg{
+// from a form schema, Italian and English. Keys are dotted:
+// "<area>.<what>". Values may hold fmt verbs filled from the extra arguments
+// of the template func t. It is the common texts below and each area's own
+// list, named here once (no init-time registration).
+var catalogue = mergeMessages(commonMessages,
+	caseCountMsgs, deskTrustMsgs, doorMessages, serviceVouchersMsgs, absenceMessages,
+	webApplyMsgs, auditMessages, billingMessages, bulkMessages, catalogueMessages,
+	checkoutMessages, webCitizenMsgs, webCoopBookingsI18nMsgs, webDeskI18nMsgs,
+	incidentMessages, officeCalendarMessages, pointsMessages, staffMessages, teamAdminMessages)
+
+// commonMessages are the texts shared by every page (layout, errors, home,
+// the citizen's area).
+var commonMessages = map[string]msg{
 	"site.name":       {"Sportello sociale — Ambito di Tradate", "Social desk — Tradate district"},
 	"site.short":      {"Sportello sociale", "Social desk"},
 	"site.tagline":    {"Servizi sociali online dei comuni dell'ambito", "Online social services of the district's municipalities"},
@@ -148,15 +155,19 @@ var catalogue = map[string]msg{
 	"status.expired":        {"Scaduto", "Expired"},
 }
 
-// addMessages adds catalogue entries; a duplicate key is a programming
-// error and panics at start-up.
-func addMessages(m map[string]msg) {
-	for k, v := range m {
-		if _, dup := catalogue[k]; dup {
-			panic("api: duplicate message key " + k)
+// mergeMessages joins the areas' texts into one catalogue; a duplicate key
+// is a programming error and panics at start-up.
+func mergeMessages(areas ...map[string]msg) map[string]msg {
+	all := map[string]msg{}
+	for _, m := range areas {
+		for k, v := range m {
+			if _, dup := all[k]; dup {
+				panic("api: duplicate message key " + k)
+			}
+			all[k] = v
 		}
-		catalogue[k] = v
 	}
+	return all
 }
 
 // translate returns the message key in lang, formatted with args. A

@@ -11,13 +11,6 @@ import (
 // The supervisors' page of open incidents: money the platform could not
 // move as it should (issue 10), the same list as GET /api/v1/incidents.
 
-func init() {
-	addMessages(incidentMessages)
-	registerPages(func(s *server, p *pageRouter) {
-		p.Role(roleSupervisor).GET("/incidents", s.page(s.incidentsPage))
-	})
-}
-
 type incidentsData struct {
 	Rows []store.Incident
 }

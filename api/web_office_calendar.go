@@ -17,16 +17,6 @@ import (
 // on its own page (/calendar/:id) through setOfficeCalendar, like
 // PUT /api/v1/municipalities/{id}/calendar.
 
-func init() {
-	addMessages(officeCalendarMessages)
-	registerPages(func(s *server, p *pageRouter) {
-		sup := p.Role(roleSupervisor)
-		sup.GET("/calendar", s.page(s.officeCalendarsPage))
-		sup.GET("/calendar/:id", s.page(s.officeCalendarEditPage))
-		sup.POST("/calendar/:id", s.page(s.officeCalendarSubmit))
-	})
-}
-
 type officeCalendarRow struct {
 	store.OfficeCalendar
 	Patron, Hours string

@@ -17,23 +17,6 @@ import (
 // slot and "I miei appuntamenti" for citizens, the agenda and the
 // appointment page (attendance and personal plan) for staff.
 
-func init() {
-	addMessages(pointsMessages)
-	registerPages(func(s *server, p *pageRouter) {
-		p.Public.GET("/social-points", s.page(s.pointsPage))
-		cz := p.Role(roleCitizen)
-		cz.GET("/social-points/:id/book", s.page(s.bookPage))
-		cz.POST("/social-points/:id/book", s.page(s.bookSubmit))
-		cz.GET("/appointments", s.page(s.myAppointmentsPage))
-		any := p.Role(roleCitizen, roleOperator, roleSupervisor)
-		any.GET("/appointments/:id", s.page(s.appointmentPage))
-		any.POST("/appointments/:id/cancel", s.page(s.cancelSubmit))
-		staff := p.Role(roleOperator, roleSupervisor)
-		staff.POST("/appointments/:id/attendance", s.page(s.attendanceSubmit))
-		staff.GET("/agenda", s.page(s.agendaPage))
-	})
-}
-
 // weekdayKeys are the catalogue keys of ISO weekdays 1..7.
 var weekdayKeys = [...]string{"", "wd.1", "wd.2", "wd.3", "wd.4", "wd.5", "wd.6", "wd.7"}
 

@@ -23,24 +23,6 @@ import (
 // JSON API (claim, release, decide, redeemVoucher, funds), under the user's
 // row-level-security scope.
 
-func init() {
-	addMessages(staffMessages)
-	staffCasePage = func(s *server, c *gin.Context) error { return s.staffCase(c, http.StatusOK, c.Param("id"), nil) }
-	registerPages(func(s *server, p *pageRouter) {
-		staff := p.Role(roleOperator, roleSupervisor)
-		staff.GET("/inbox", s.page(s.inboxPage))
-		staff.POST("/tasks/:id/claim", s.page(s.claimSubmit))
-		staff.POST("/tasks/:id/release", s.page(s.releaseSubmit))
-		staff.POST("/tasks/:id/decision", s.page(s.decisionSubmit))
-		p.Role(roleSupervisor).POST("/tasks/:id/assign", s.page(s.assignSubmit))
-		staff.GET("/search", s.page(s.searchPage))
-		staff.GET("/funds", s.page(s.fundsPage))
-		merchant := p.Role(roleMerchant)
-		merchant.GET("/till", s.page(s.tillPage))
-		merchant.POST("/till", s.page(s.tillSubmit))
-	})
-}
-
 // postedKey reads the hidden idempotency field ("" when it is missing or
 // not a valid key).
 func postedKey(c *gin.Context) string {

@@ -16,19 +16,6 @@ import (
 // each fund. The same methods as the JSON API do the work (team_admin.go),
 // so every change is audited.
 
-func init() {
-	addMessages(teamAdminMessages)
-	registerPages(func(s *server, p *pageRouter) {
-		sup := p.Role(roleSupervisor)
-		sup.GET("/teams", s.page(s.teamsPage))
-		sup.POST("/teams", s.page(s.teamCreateSubmit))
-		sup.POST("/teams/:id/members", s.page(s.teamMemberAddSubmit))
-		sup.POST("/teams/:id/members/:username/remove", s.page(s.teamMemberRemoveSubmit))
-		sup.POST("/teams/:id/auto-assign", s.page(s.teamAutoAssignSubmit))
-		sup.POST("/fund-reviews/:id", s.page(s.fundReviewSubmit))
-	})
-}
-
 type teamsData struct {
 	Name            fieldView
 	Municipalities  []staffOption

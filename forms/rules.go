@@ -14,7 +14,8 @@ type crossFieldRule func(data any, version int, now time.Time) []FieldError
 
 // crossFieldRules maps form ids to their rules. Read-only after start-up.
 var crossFieldRules = map[string]crossFieldRule{
-	"buoni-spesa": buoniSpesaRules,
+	"buoni-spesa":      buoniSpesaRules,
+	ServiceVoucherForm: buonoServiziRules,
 }
 
 // Adulthood and plausibility limits for applicants.

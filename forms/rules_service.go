@@ -5,8 +5,6 @@ import "time"
 // ServiceVoucherForm is the form id of the service voucher (buono servizi).
 const ServiceVoucherForm = "buono-servizi"
 
-func init() { crossFieldRules[ServiceVoucherForm] = buonoServiziRules }
-
 // buonoServiziRules checks the service-voucher application: the food
 // voucher's rules (an adult applicant, at least one adult in the
 // household), then minors and elderly members that fit in the household,

@@ -1,0 +1,240 @@
+package api
+
+import (
+	"github.com/gin-gonic/gin"
+
+	"sportello/internal/contract"
+)
+
+// This file lists every route of the JSON API with its authorization policy:
+// who may call it and which records it reaches. The router is built from
+// this table and nothing else (mountAPI), and TestAuthorizationMatrix walks
+// every row of openapi.json against it for every role, on records of the
+// caller's own place and of another one; a route without a row fails that
+// test. The web pages have their own list in web_routes.go.
+
+// access is how a route authenticates its caller.
+type access int
+
+const (
+	// open: anyone, no session is read (health, login, activation).
+	open access = iota
+	// optional: anyone; a bearer token, when sent, must be valid and then
+	// narrows or widens what is shown (the public catalogue).
+	optional
+	// session: a valid bearer token of one of the row's roles (401 without
+	// one, 403 for another role).
+	session
+	// provider: the payment provider, proven by the HMAC signature of the
+	// callback (payments.CallbackHandler); no user session.
+	provider
+)
+
+// reach says which records a permitted caller reaches through the route.
+// The store enforces it (row-level security and explicit scope checks); the
+// authorization matrix test proves it on records of two places.
+type reach int
+
+const (
+	// reachNone: the route reads or writes no record of a place by id or
+	// list (forms, the caller's own session or profile, the cart).
+	reachNone reach = iota
+	// reachOwn: the route's {id} names a record of a place; a caller reaches
+	// only their own place's: a citizen their own records, an operator their
+	// municipality's, a supervisor their district's, a cooperative or a
+	// merchant their own. Another place's record is 404 (or 403), never
+	// shown or changed.
+	reachOwn
+	// reachList: the route lists records of places; the list holds only the
+	// caller's own place's records.
+	reachList
+	// reachPublic: the route shows a public catalogue record (cooperatives,
+	// services, Social Points): readable beyond the caller's own place.
+	reachPublic
+)
+
+// apiRoute is one row of the policy table.
+type apiRoute struct {
+	method, path string // path in gin syntax, below /api/v1 unless it starts with "/healthz" or "/readyz"
+	access       access
+	roles        []contract.Role // session routes: the roles allowed (never empty)
+	reach        reach
+	handler      gin.HandlerFunc
+}
+
+// Role sets used by the table.
+var (
+	citizens      = []contract.Role{contract.RoleCitizen}
+	operators     = []contract.Role{contract.RoleOperator}
+	supervisors   = []contract.Role{contract.RoleSupervisor}
+	merchants     = []contract.Role{contract.RoleMerchant}
+	cooperatives  = []contract.Role{contract.RoleCooperative}
+	staff         = []contract.Role{contract.RoleOperator, contract.RoleSupervisor}
+	caseParties   = []contract.Role{contract.RoleCitizen, contract.RoleOperator, contract.RoleSupervisor}
+	invoiceReader = []contract.Role{contract.RoleCooperative, contract.RoleMerchant, contract.RoleSupervisor}
+	everyRole     = []contract.Role{contract.RoleCitizen, contract.RoleOperator, contract.RoleSupervisor,
+		contract.RoleMerchant, contract.RoleCooperative}
+)
+
+// apiRoutes is the policy table of the JSON API.
+func (s *server) apiRoutes() []apiRoute {
+	h := s.handle
+	return []apiRoute{
+		// Health and the API's own description.
+		{"GET", "/healthz", open, nil, reachNone, s.healthz},
+		{"GET", "/readyz", open, nil, reachNone, s.readyz},
+		{"GET", "/openapi.json", open, nil, reachNone, s.openAPI},
+
+		// Sessions and the caller's profile (session.go, service_vouchers.go).
+		{"POST", "/session", open, nil, reachNone, h(s.login)},
+		{"DELETE", "/session", session, everyRole, reachNone, h(s.logout)},
+		{"GET", "/me", session, everyRole, reachNone, h(s.me)},
+		{"GET", "/me/isee", session, citizens, reachNone, h(s.getISEE)},
+		{"PUT", "/me/isee", session, citizens, reachNone, h(s.putISEE)},
+
+		// Forms and applications (forms.go, applications.go).
+		{"GET", "/forms", session, everyRole, reachNone, h(s.listForms)},
+		{"GET", "/forms/:id", session, everyRole, reachNone, h(s.getForm)},
+		{"POST", "/applications", session, citizens, reachNone, h(s.createApplication)},
+		{"GET", "/applications", session, caseParties, reachList, h(s.listApplications)},
+		{"GET", "/applications/:id", session, caseParties, reachOwn, h(s.getApplication)},
+		{"GET", "/applications/:id/timeline", session, caseParties, reachOwn, h(s.timeline)},
+		{"POST", "/applications/:id/information", session, citizens, reachOwn, h(s.provideInformation)},
+
+		// Review tasks (tasks.go, assign.go, bulk.go).
+		{"GET", "/tasks", session, staff, reachList, h(s.listTasks)},
+		{"GET", "/tasks/:id", session, staff, reachOwn, h(s.getTask)},
+		{"POST", "/tasks/:id/claim", session, staff, reachOwn, h(s.claimTask)},
+		{"POST", "/tasks/:id/release", session, staff, reachOwn, h(s.releaseTask)},
+		{"POST", "/tasks/:id/assign", session, supervisors, reachOwn, h(s.assignTask)},
+		{"POST", "/tasks/:id/decision", session, staff, reachOwn, h(s.decideTask)},
+		{"POST", "/tasks/bulk", session, staff, reachNone, h(s.bulkTasks)},
+
+		// Vouchers and redemptions (vouchers.go).
+		{"GET", "/vouchers", session, caseParties, reachList, h(s.listVouchers)},
+		{"GET", "/vouchers/:id", session, caseParties, reachOwn, h(s.getVoucher)},
+		{"POST", "/redemptions", session, merchants, reachNone, h(s.redeem)},
+		{"GET", "/redemptions", session, merchants, reachList, h(s.listRedemptions)},
+
+		// Funds, audit and office calendars (vouchers.go, audit.go, office_calendar.go).
+		{"GET", "/funds", session, staff, reachList, h(s.listFunds)},
+		{"GET", "/audit", session, supervisors, reachList, h(s.auditLog)},
+		{"GET", "/municipalities/:id/calendar", session, supervisors, reachOwn, h(s.getOfficeCalendar)},
+		{"PUT", "/municipalities/:id/calendar", session, supervisors, reachOwn, h(s.putOfficeCalendar)},
+
+		// The Social Point's desk (desk.go, desk_trust.go).
+		{"POST", "/activation", open, nil, reachNone, h(s.activateAccount)},
+		{"POST", "/citizens", session, operators, reachNone, h(s.createCitizen)},
+		{"GET", "/citizens/:id", session, operators, reachOwn, h(s.getCitizen)},
+		{"POST", "/citizens/:id/activation-code", session, operators, reachOwn, h(s.reissueCitizenCode)},
+		{"POST", "/citizens/:id/applications", session, operators, reachOwn, h(s.createApplicationOnBehalf)},
+		{"GET", "/contact-tasks", session, staff, reachList, h(s.listContactTasks)},
+		{"POST", "/contact-tasks/:id/outcome", session, staff, reachOwn, h(s.recordContactOutcome)},
+		{"GET", "/district/desk-sharing", session, supervisors, reachNone, h(s.getDeskSharing)},
+		{"PUT", "/district/desk-sharing", session, supervisors, reachNone, h(s.putDeskSharing)},
+		{"GET", "/recoveries", session, supervisors, reachList, h(s.listRecoveries)},
+		{"POST", "/recoveries/:id/decision", session, supervisors, reachOwn, h(s.postRecoveryDecision)},
+
+		// Absences and teams (absences.go, team_admin.go).
+		{"GET", "/absences", session, staff, reachList, h(s.listAbsences)},
+		{"POST", "/absences", session, staff, reachNone, h(s.createAbsence)},
+		{"POST", "/absences/:id/cancel", session, staff, reachOwn, h(s.cancelAbsence)},
+		{"GET", "/teams", session, supervisors, reachList, h(s.listTeams)},
+		{"POST", "/teams", session, supervisors, reachNone, h(s.postTeam)},
+		{"GET", "/teams/:id", session, supervisors, reachOwn, h(s.getTeam)},
+		{"PATCH", "/teams/:id", session, supervisors, reachOwn, h(s.patchTeam)},
+		{"POST", "/teams/:id/members", session, supervisors, reachOwn, h(s.postTeamMember)},
+		{"DELETE", "/teams/:id/members/:username", session, supervisors, reachOwn, h(s.deleteTeamMember)},
+		{"GET", "/fund-reviews", session, supervisors, reachList, h(s.listFundReviews)},
+		{"PUT", "/funds/:id/review", session, supervisors, reachOwn, h(s.putFundReview)},
+		{"GET", "/incidents", session, supervisors, reachList, h(s.listIncidents)},
+
+		// Social Points and appointments (appointments.go).
+		{"GET", "/social-points", open, nil, reachPublic, h(s.listSocialPoints)},
+		{"GET", "/social-points/:id/slots", open, nil, reachPublic, h(s.listSlots)},
+		{"POST", "/appointments", session, citizens, reachNone, h(s.createAppointment)},
+		{"GET", "/appointments", session, caseParties, reachList, h(s.listAppointments)},
+		{"GET", "/appointments/:id", session, caseParties, reachOwn, h(s.getAppointment)},
+		{"POST", "/appointments/:id/cancel", session, caseParties, reachOwn, h(s.cancelAppointmentJSON)},
+		{"POST", "/appointments/:id/attendance", session, staff, reachOwn, h(s.recordAttendanceJSON)},
+
+		// The catalogue (catalogue.go).
+		{"GET", "/cooperatives", optional, nil, reachPublic, h(s.listCooperatives)},
+		{"GET", "/cooperatives/:id", optional, nil, reachPublic, h(s.getCooperative)},
+		{"GET", "/services", optional, nil, reachPublic, h(s.listServices)},
+		{"GET", "/services/:id", optional, nil, reachPublic, h(s.getService)},
+		{"POST", "/services", session, cooperatives, reachNone, h(s.createService)},
+		{"PUT", "/services/:id", session, cooperatives, reachOwn, h(s.updateService)},
+		{"POST", "/services/:id/publish", session, cooperatives, reachOwn, h(s.publishService(true))},
+		{"POST", "/services/:id/unpublish", session, cooperatives, reachOwn, h(s.publishService(false))},
+
+		// The cart, bookings and payments (checkout.go, payments_callback.go).
+		{"GET", "/cart", session, citizens, reachNone, h(s.getCart)},
+		{"POST", "/cart/items", session, citizens, reachNone, h(s.postCartItem)},
+		{"PUT", "/cart/items/:service_id", session, citizens, reachNone, h(s.putCartItem)},
+		{"DELETE", "/cart/items/:service_id", session, citizens, reachNone, h(s.deleteCartItem)},
+		{"POST", "/bookings", session, citizens, reachNone, h(s.postBooking)},
+		{"GET", "/bookings", session, citizens, reachList, h(s.listBookings)},
+		{"GET", "/bookings/:id", session, citizens, reachOwn, h(s.getBooking)},
+		{"POST", "/bookings/:id/cancel", session, citizens, reachOwn, h(s.cancelBookingJSON)},
+		{"POST", "/bookings/:id/confirm-delivery", session, citizens, reachOwn, h(s.confirmDeliveryJSON)},
+		{"POST", "/payments/callback", provider, nil, reachNone, s.paymentsCallback()},
+
+		// Billing (billing.go).
+		{"GET", "/invoices", session, invoiceReader, reachList, h(s.listInvoices)},
+		{"GET", "/invoices/:id", session, invoiceReader, reachOwn, h(s.getInvoice)},
+		{"GET", "/invoices/:id/pdf", session, invoiceReader, reachOwn, h(s.invoicePDF)},
+		{"POST", "/invoices/:id/declaration", session, merchants, reachOwn, h(s.declareClaim)},
+
+		// The cooperative's bookings (coop_bookings.go).
+		{"GET", "/coop/bookings", session, cooperatives, reachList, h(s.listCoopBookings)},
+		{"GET", "/coop/bookings/:id", session, cooperatives, reachOwn, h(s.getCoopBooking)},
+		{"POST", "/coop/bookings/:id/respond", session, cooperatives, reachOwn, h(jsonAction(s.respondBooking))},
+		{"POST", "/coop/bookings/:id/deliveries", session, cooperatives, reachOwn, h(jsonAction(s.recordDelivery))},
+		{"GET", "/coop/deliveries", session, cooperatives, reachList, h(s.listCoopDeliveries)},
+	}
+}
+
+// apiPrefix is where the JSON API lives; health endpoints sit at the root.
+const apiPrefix = "/api/v1"
+
+// fullPath is the route's path as served.
+func (r apiRoute) fullPath() string {
+	if r.path == "/healthz" || r.path == "/readyz" {
+		return r.path
+	}
+	return apiPrefix + r.path
+}
+
+// mountAPI adds every row of the policy table to the engine, each with the
+// authentication its access needs and, for session routes, its role check.
+func (s *server) mountAPI(e *gin.Engine) {
+	for _, rt := range s.apiRoutes() {
+		var chain []gin.HandlerFunc
+		switch rt.access {
+		case optional:
+			chain = append(chain, s.optionalAuth)
+		case session:
+			if len(rt.roles) == 0 {
+				panic("api: session route without roles: " + rt.method + " " + rt.path)
+			}
+			chain = append(chain, s.authenticate, s.roles(rt.roles...))
+		case open, provider:
+		}
+		chain = append(chain, rt.handler)
+		e.Handle(rt.method, rt.fullPath(), chain...)
+	}
+}
+
+// allows reports whether the row lets role through its role check.
+func (r apiRoute) allows(role contract.Role) bool {
+	if r.access != session {
+		return true
+	}
+	for _, x := range r.roles {
+		if x == role {
+			return true
+		}
+	}
+	return false
+}
