@@ -13,60 +13,44 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/converter"
-	"go.temporal.io/sdk/temporal"
-	sdkworker "go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 
 	"sportello/api"
+	"sportello/internal/accounting"
 	"sportello/internal/bookingtest"
 	"sportello/internal/payments"
 	"sportello/internal/paysandbox"
 	"sportello/internal/seed"
 	"sportello/internal/store"
 	"sportello/internal/testenv"
+	"sportello/worker"
 	"sportello/workflows"
 )
 
 const paySecret = "checkout-test-secret"
 
 // checkoutEnv is an API with a payments client of a sandbox provider on
-// loopback, and (optionally) a stand-in Booking workflow on its queue.
+// loopback and, when asked, the worker as production wires it: the real
+// Booking workflow and its activities, paying through the same sandbox.
 type checkoutEnv struct {
 	*env
 	sb     *paysandbox.Server
 	pay    *payments.Client
 	paySrv *httptest.Server
+	// saga: a worker runs the Booking workflow; without one a started
+	// booking stays at its start (the pay page's waiting state).
+	saga bool
 	// handled counts the callbacks the API answered with 2xx.
 	handled atomic.Int64
 }
 
-// stubBooking stands in for the saga (another branch writes the real one)
-// so that the API's update mapping can be exercised: cancel ends it,
-// confirm-delivery is refused as the saga refuses a session not delivered.
-func stubBooking(ctx workflow.Context, in workflows.BookingInput) error {
-	done := false
-	if err := workflow.SetUpdateHandler(ctx, workflows.UpdateBookingCancel, func(ctx workflow.Context, c workflows.BookingCancelInput) error {
-		done = true
-		return nil
-	}); err != nil {
-		return err
-	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, workflows.UpdateBookingConfirmDelivery,
-		func(ctx workflow.Context, c workflows.BookingConfirmInput) error { return nil },
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, c workflows.BookingConfirmInput) error {
-			return temporal.NewApplicationError(fmt.Sprintf("session %d is not delivered", c.Seqs[0]), workflows.ErrTypeBookingWrongState)
-		}}); err != nil {
-		return err
-	}
-	if err := workflow.Await(ctx, func() bool { return done }); err != nil {
-		return err
-	}
-	return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
-}
-
-func newCheckoutEnv(t *testing.T, withStub bool) *checkoutEnv {
+// newCheckoutEnv starts the API; withWorker also starts the worker of the
+// test's task queue as worker.NewWith wires it (the payment provider's
+// client, the accounting sandbox, the API as the portal the provider calls
+// back and returns the citizen to).
+func newCheckoutEnv(t *testing.T, withWorker bool) *checkoutEnv {
 	t.Helper()
 	_, st := testenv.Postgres(t)
 	ctx := context.Background()
@@ -78,14 +62,6 @@ func newCheckoutEnv(t *testing.T, withStub bool) *checkoutEnv {
 	}
 	c := testenv.Temporal(t)
 	tq := testenv.TaskQueue(t)
-	if withStub {
-		w := sdkworker.New(c, tq, sdkworker.Options{})
-		w.RegisterWorkflowWithOptions(stubBooking, workflow.RegisterOptions{Name: workflows.BookingWorkflowName})
-		if err := w.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(w.Stop)
-	}
 	sb, err := paysandbox.New(paysandbox.Options{Secret: paySecret, CallbackBackoff: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +76,7 @@ func newCheckoutEnv(t *testing.T, withStub bool) *checkoutEnv {
 		Store: st, Temporal: c, TaskQueue: tq, Namespace: testenv.Namespace, Payments: pc, PaymentsSecret: paySecret,
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
-	ce := &checkoutEnv{sb: sb, pay: pc, paySrv: paySrv}
+	ce := &checkoutEnv{sb: sb, pay: pc, paySrv: paySrv, saga: withWorker}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &statusRecorder{ResponseWriter: w}
 		h.ServeHTTP(rec, r)
@@ -109,6 +85,20 @@ func newCheckoutEnv(t *testing.T, withStub bool) *checkoutEnv {
 		}
 	}))
 	t.Cleanup(srv.Close)
+	if withWorker {
+		acc := accounting.New(accounting.Options{})
+		accSrv := httptest.NewServer(acc)
+		t.Cleanup(func() { acc.Close(); accSrv.Close() })
+		accClient, err := accounting.NewClient(accounting.ClientConfig{BaseURL: accSrv.URL, AttemptTimeout: 2 * time.Second, Retries: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := worker.NewWith(c, st, worker.Config{TaskQueue: tq, PortalURL: srv.URL, Accounting: accClient, Payments: pc})
+		if err := w.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(w.Stop) // registered last: stops before the servers close
+	}
 	ce.env = &env{t: t, st: st, temporal: c, srv: srv, tokens: map[string]string{}}
 	return ce
 }
@@ -141,42 +131,84 @@ type bookingOut struct {
 	PriceQuote *store.PriceQuote `json:"price_quote"`
 }
 
+// book checks out as user. With a worker it then waits until the
+// booking's workflow has loaded the booking: before that the saga knows no
+// sessions, and an update would be judged against none.
 func (e *checkoutEnv) book(user, key string, body map[string]any) (resp, bookingOut) {
 	e.t.Helper()
 	r := e.do("POST", "/api/v1/bookings", user, body, hdr{"Idempotency-Key": key})
 	var b bookingOut
 	if r.status == http.StatusCreated {
 		r.json(e.t, &b)
+		if e.saga {
+			waitFor(e.t, "the saga to load booking "+b.ID, func() bool {
+				st, err := e.sagaState(b.ID)
+				return err == nil && len(st.Sessions) == b.Quantity
+			})
+		}
 	}
 	return r, b
 }
 
-// payIntent creates a payment for booking b as the saga does (merchant
-// reference = booking id, callback to the API) and pays it on the hosted
-// page; fault, when not empty, is a callback fault of the sandbox.
-func (e *checkoutEnv) payIntent(b bookingOut, fault string) payments.Payment {
+// sagaState queries the state of a booking's workflow.
+func (e *checkoutEnv) sagaState(bookingID string) (workflows.BookingState, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var st workflows.BookingState
+	v, err := e.temporal.QueryWorkflow(ctx, workflows.BookingWorkflowID(bookingID), "", workflows.QueryBookingState)
+	if err == nil {
+		err = v.Get(&st)
+	}
+	return st, err
+}
+
+// waitOffer waits until the saga has offer number attempt open on
+// cooperative.
+func (e *checkoutEnv) waitOffer(bookingID string, attempt int, cooperative string) {
 	e.t.Helper()
-	if fault != "" {
-		if err := e.sb.Inject(paysandbox.Fault{Kind: fault, Op: "create"}); err != nil {
-			e.t.Fatal(err)
-		}
+	waitFor(e.t, fmt.Sprintf("offer %d of booking %s to %s", attempt, bookingID, cooperative), func() bool {
+		st, err := e.sagaState(bookingID)
+		return err == nil && st.Offer != nil && st.Offer.Open && st.Offer.Attempt == attempt && st.Offer.CooperativeID == cooperative
+	})
+}
+
+// sagaResult waits for a booking's workflow to end and returns its result.
+func (e *checkoutEnv) sagaResult(bookingID string) workflows.BookingResult {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var res workflows.BookingResult
+	if err := e.temporal.GetWorkflow(ctx, workflows.BookingWorkflowID(bookingID), "").Get(ctx, &res); err != nil {
+		e.t.Fatalf("booking workflow %s: %v", bookingID, err)
 	}
-	p, err := e.pay.CreateIntent(context.Background(), "intent:"+b.ID, payments.IntentRequest{AmountCents: b.OnlineCents,
-		Description: b.ServiceName, MerchantReference: b.ID, ReturnURL: e.srv.URL + workflows.BookingPaymentReturnPath(b.ID),
-		CallbackURL: e.srv.URL + workflows.PaymentsCallbackPath})
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	return res
+}
+
+// paymentPage waits for the payment the saga created at the provider for a
+// booking and returns its id and the provider's hosted page.
+func (e *checkoutEnv) paymentPage(bookingID string) (paymentID, page string) {
+	e.t.Helper()
+	waitFor(e.t, "the payment page of "+bookingID, func() bool {
+		v, err := e.st.API().Booking(context.Background(), store.System, bookingID)
+		paymentID, page = v.PaymentID, v.PaymentURL
+		return err == nil && page != "" && paymentID != ""
+	})
+	return paymentID, page
+}
+
+// payOnPage pays on the provider's hosted page as the citizen's browser
+// does; the provider sends the citizen back to the booking's return page.
+func (e *checkoutEnv) payOnPage(bookingID, page string) {
+	e.t.Helper()
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := hc.PostForm(p.CheckoutURL+"/confirm", url.Values{"lang": {"it"}})
+	res, err := hc.PostForm(page+"/confirm", url.Values{"lang": {"it"}})
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	res.Body.Close()
-	if res.StatusCode != http.StatusSeeOther || !strings.Contains(res.Header.Get("Location"), workflows.BookingPaymentReturnPath(b.ID)) {
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), e.srv.URL+workflows.BookingPaymentReturnPath(bookingID)) {
 		e.t.Fatalf("hosted page answered %d, to %s", res.StatusCode, res.Header.Get("Location"))
 	}
-	return p
 }
 
 // signals reads the payment signals in the history of a booking's workflow.
@@ -211,14 +243,16 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// Checkout over HTTP: the cart shows the band price and the eligible
-// voucher; a split checkout is stored once per Idempotency-Key and starts
-// exactly one Booking workflow (also on the replay); the provider's signed
-// callback, delivered twice, is signalled to it twice with the same event;
-// a forged callback is refused; a payment for a booking whose workflow has
-// ended is refunded once and recorded.
+// Checkout over HTTP, on the real saga: the cart shows the band price and
+// the eligible voucher; a split checkout is stored once per Idempotency-Key
+// and starts exactly one Booking workflow (also on the replay), which
+// creates the payment at the provider; the provider's signed callback,
+// delivered twice, is signalled to it twice with the same event and the
+// saga takes the payment once; a forged callback is refused; a payment for
+// a booking whose workflow has ended (cancelled while its payment page was
+// open) is refunded once and recorded.
 func TestCheckoutStartsOneWorkflowAndCallbacksSignalIt(t *testing.T) {
-	e := newCheckoutEnv(t, false)
+	e := newCheckoutEnv(t, true)
 	ctx := context.Background()
 	const cz = "cittadino.tradate"
 	voucher := bookingtest.ServiceVoucher(t, e.st, bookingtest.VoucherSpec{Username: cz, Cents: 3000})
@@ -235,6 +269,10 @@ func TestCheckoutStartsOneWorkflowAndCallbacksSignalIt(t *testing.T) {
 		t.Fatalf("cart %s", r.body)
 	}
 	total := cart.Items[0].TotalCents
+	// The provider will call back twice for the payment the saga creates.
+	if err := e.sb.Inject(paysandbox.Fault{Kind: "duplicate-callback", Op: "create"}); err != nil {
+		t.Fatal(err)
+	}
 	body := map[string]any{"service_id": svc, "payment": "split", "voucher_id": voucher, "voucher_cents": 1000}
 	r, b := e.book(cz, "checkout-1", body)
 	expectStatus(t, r, http.StatusCreated)
@@ -286,13 +324,29 @@ func TestCheckoutStartsOneWorkflowAndCallbacksSignalIt(t *testing.T) {
 		t.Fatalf("key reused: %d %s", r.status, r.body)
 	}
 
-	// The provider's callback, delivered twice, reaches the workflow twice
-	// with one event id (the saga tells repeats apart).
-	p := e.payIntent(b, "duplicate-callback")
+	// The saga creates the payment; the citizen pays on the provider's
+	// page. The provider's callback, delivered twice, reaches the workflow
+	// twice with one event id, and the saga takes the payment once and
+	// offers the booking to the cooperative.
+	paymentID, page := e.paymentPage(b.ID)
+	e.payOnPage(b.ID, page)
 	waitFor(t, "two payment signals", func() bool { return len(signals(t, e, wfID)) >= 2 })
 	sig := signals(t, e, wfID)
-	if len(sig) != 2 || sig[0] != sig[1] || sig[0].PaymentID != p.ID || sig[0].Status != payments.StatusCaptured || sig[0].Amount != total-1000 {
+	if len(sig) != 2 || sig[0] != sig[1] || sig[0].EventID == "" || sig[0].PaymentID != paymentID ||
+		sig[0].Status != payments.StatusCaptured || sig[0].Amount != total-1000 {
 		t.Fatalf("signals %+v", sig)
+	}
+	e.waitOffer(b.ID, 1, "baobab")
+	if st, err := e.sagaState(b.ID); err != nil || !st.Paid || st.PaymentID != paymentID || st.Status != workflows.BookingRequested {
+		t.Fatalf("saga after the payment: %+v %v", st, err)
+	}
+	paid, err := e.st.API().Booking(ctx, store.System, b.ID)
+	if err != nil || paid.Status != workflows.BookingRequested || paid.PaymentStatus != store.PaymentPaid || paid.OnlineHeldCents != total-1000 {
+		t.Fatalf("booking after the payment: %+v %v", paid, err)
+	}
+	var taken int
+	if err := e.st.Pool.QueryRow(ctx, `SELECT count(*) FROM transfers WHERE booking_id = $1 AND kind = 'payment'`, b.ID).Scan(&taken); err != nil || taken != 1 {
+		t.Fatalf("%d payment transfers (%v), want 1 for a callback delivered twice", taken, err)
 	}
 
 	// A forged or unsigned callback is refused.
@@ -313,15 +367,27 @@ func TestCheckoutStartsOneWorkflowAndCallbacksSignalIt(t *testing.T) {
 		t.Fatalf("%d signals after forged callbacks", n)
 	}
 
-	// A payment that arrives after the booking's workflow ended is refunded.
+	// A payment that arrives after the booking's workflow ended is refunded:
+	// the citizen cancels while the payment page is open, the saga ends, and
+	// then the citizen pays on that page.
 	svc2 := bookingtest.ServiceID(t, e.st, "Centro estivo")
 	expectStatus(t, e.do("POST", "/api/v1/cart/items", cz, map[string]any{"service_id": svc2}), http.StatusOK)
-	r, late := e.book(cz, "checkout-2", map[string]any{"service_id": svc2, "payment": "online"})
-	expectStatus(t, r, http.StatusCreated)
-	if err := e.temporal.TerminateWorkflow(ctx, workflows.BookingWorkflowID(late.ID), "", "cancelled for non-payment (test)"); err != nil {
+	if err := e.sb.Inject(paysandbox.Fault{Kind: "duplicate-callback", Op: "create"}); err != nil {
 		t.Fatal(err)
 	}
-	lp := e.payIntent(late, "duplicate-callback")
+	r, late := e.book(cz, "checkout-2", map[string]any{"service_id": svc2, "payment": "online"})
+	expectStatus(t, r, http.StatusCreated)
+	latePayment, latePage := e.paymentPage(late.ID)
+	r = e.do("POST", "/api/v1/bookings/"+late.ID+"/cancel", cz, map[string]any{"reason": "ho cambiato idea"})
+	expectStatus(t, r, http.StatusOK)
+	var lateCancelled bookingOut
+	if r.json(t, &lateCancelled); lateCancelled.Status != workflows.BookingCancelled || lateCancelled.PaymentStatus == store.PaymentPaid {
+		t.Fatalf("after the cancellation: %s", r.body)
+	}
+	if res := e.sagaResult(late.ID); res.Status != workflows.BookingCancelled {
+		t.Fatalf("the late booking's saga ended %s", res.Status)
+	}
+	e.payOnPage(late.ID, latePage)
 	waitFor(t, "the late payment's refund", func() bool {
 		v, err := e.st.API().Booking(ctx, store.System, late.ID)
 		return err == nil && v.PaymentStatus == "refunded"
@@ -329,10 +395,10 @@ func TestCheckoutStartsOneWorkflowAndCallbacksSignalIt(t *testing.T) {
 	// Every delivery handled: the first capture twice, the late capture
 	// twice and its refund's event twice (the sandbox duplicates them all).
 	waitFor(t, "every callback delivery", func() bool { return e.handled.Load() >= 6 })
-	if rf := e.sb.Refunds(lp.ID); len(rf) != 1 || rf[0].AmountCents != late.OnlineCents {
+	if rf := e.sb.Refunds(latePayment); len(rf) != 1 || rf[0].AmountCents != late.OnlineCents {
 		t.Fatalf("refunds %+v", rf)
 	}
-	got, err := e.pay.Payment(ctx, lp.ID)
+	got, err := e.pay.Payment(ctx, latePayment)
 	if err != nil || got.RefundedCents != late.OnlineCents {
 		t.Fatalf("provider payment %+v %v", got, err)
 	}
@@ -348,7 +414,7 @@ func TestCheckoutStartsOneWorkflowAndCallbacksSignalIt(t *testing.T) {
 // Cart and checkout refusals over HTTP: 422 with the field, 409 with the
 // code, never a 500; other roles get 403.
 func TestCartAndCheckoutRefusalsHTTP(t *testing.T) {
-	e := newCheckoutEnv(t, false)
+	e := newCheckoutEnv(t, true)
 	const cz = "cittadino.tradate"
 	svc := bookingtest.ServiceID(t, e.st, "Doposcuola e aiuto compiti")
 	for _, c := range []struct {
@@ -409,18 +475,40 @@ func TestCartAndCheckoutRefusalsHTTP(t *testing.T) {
 	expectStatus(t, e.do("GET", "/api/v1/bookings/nope", cz, nil), 404)
 }
 
-// Cancel and confirm reach the booking's workflow; its refusals map to 409
-// (wrong state, or a workflow that has ended) and bad seqs to 422; another
-// citizen's booking is a 404.
+// Cancel and confirm reach the booking's workflow and its refusals come
+// back mapped: a confirmation of a session not delivered is 409
+// booking_wrong_state; the cooperative's answers the saga refuses are 409
+// booking_wrong_state (a delivery before accepting), 422 at the field (the
+// saga's booking_invalid_data: dates in the past, too few dates) and 409
+// booking_not_yours (an answer after the booking went to another
+// cooperative); cancelling a cancelled booking is 409 booking_closed, both
+// while the saga is still refunding and once it has ended. Bad seqs and
+// reasons are 422 before the workflow; another citizen's booking is a 404.
+// The cancellation withdraws the pending offer, gives the voucher part back
+// and refunds the online part once.
 func TestBookingCancelAndConfirmMapping(t *testing.T) {
 	e := newCheckoutEnv(t, true)
-	const cz = "cittadino.tradate"
+	ctx := context.Background()
+	const cz, coop = "cittadino.tradate", "coop.baobab"
 	voucher := bookingtest.ServiceVoucher(t, e.st, bookingtest.VoucherSpec{Username: cz, Cents: 100_000})
-	svc := bookingtest.ServiceID(t, e.st, "Doposcuola e aiuto compiti")
+	svc := bookingtest.ServiceID(t, e.st, bookingtest.Service)
+	// An equivalent service of another cooperative (same category and unit,
+	// serving Tradate, cheaper): where the saga turns when Baobab declines.
+	var price int64
+	var category, unit string
+	if err := e.st.Pool.QueryRow(ctx, `SELECT price_cents, category, unit FROM services WHERE id = $1`, svc).Scan(&price, &category, &unit); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.InTx(ctx, store.System, func(tx pgx.Tx) error {
+		return store.EnsureService(ctx, tx, "eureka", store.ServiceInput{Category: category, Name: "Doposcuola pomeridiano", Unit: unit,
+			PriceCents: price - 100, Capacity: 10, CapacityPeriod: "week", Municipalities: []string{"tradate"}}, true)
+	}); err != nil {
+		t.Fatal(err)
+	}
 	expectStatus(t, e.do("POST", "/api/v1/cart/items", cz, map[string]any{"service_id": svc, "quantity": 2}), 200)
-	r, b := e.book(cz, "c-1", map[string]any{"service_id": svc, "payment": "voucher", "voucher_id": voucher})
+	r, b := e.book(cz, "c-1", map[string]any{"service_id": svc, "payment": "split", "voucher_id": voucher, "voucher_cents": 1000})
 	expectStatus(t, r, 201)
-	if b.Status != workflows.BookingRequested || b.OnlineCents != 0 {
+	if b.Status != workflows.BookingAwaitingPayment || b.VoucherCents != 1000 || b.OnlineCents <= 0 || len(b.Sessions) != 2 {
 		t.Fatalf("booking %s", r.body)
 	}
 	r = e.do("GET", "/api/v1/bookings", cz, nil)
@@ -436,6 +524,7 @@ func TestBookingCancelAndConfirmMapping(t *testing.T) {
 	expectStatus(t, e.do("GET", "/api/v1/bookings/"+b.ID, "cittadino.vedano", nil), 404)
 	expectStatus(t, e.do("POST", "/api/v1/bookings/"+b.ID+"/cancel", "cittadino.vedano", map[string]any{}), 404)
 
+	// The last one reaches the saga, which has no delivered session 1.
 	for _, c := range []struct {
 		body   any
 		status int
@@ -451,18 +540,84 @@ func TestBookingCancelAndConfirmMapping(t *testing.T) {
 			t.Fatalf("%v: %d %s", c.body, r.status, r.body)
 		}
 	}
+
+	// Paid on the provider's page, the booking is offered to Baobab, whose
+	// answers the saga judges.
+	paymentID, page := e.paymentPage(b.ID)
+	e.payOnPage(b.ID, page)
+	e.waitOffer(b.ID, 1, "baobab")
+	week := time.Now().Add(7 * 24 * time.Hour).Truncate(time.Minute)
+	for _, c := range []struct {
+		path          string
+		body          any
+		status        int
+		code, pointer string
+	}{
+		{"/deliveries", map[string]any{"seq": 1, "delivered_at": time.Now().Add(-time.Minute)}, 409, "booking_wrong_state", ""},
+		{"/respond", map[string]any{"accept": true, "sessions": []time.Time{week}}, 422, "validation", "/sessions"},
+		{"/respond", map[string]any{"accept": true, "sessions": []time.Time{time.Now().Add(-time.Hour), week}}, 422, "validation", "/sessions/0"},
+	} {
+		r := e.do("POST", "/api/v1/coop/bookings/"+b.ID+c.path, coop, c.body)
+		eb := r.errorBody(t)
+		if r.status != c.status || eb.Code != c.code || (c.pointer != "" && (len(eb.Fields) != 1 || eb.Fields[0].Pointer != c.pointer)) {
+			t.Fatalf("%s %v: %d %s", c.path, c.body, r.status, r.body)
+		}
+	}
+	expectStatus(t, e.do("POST", "/api/v1/coop/bookings/"+b.ID+"/respond", coop, map[string]any{"accept": false, "reason": "Nessun posto"}), 200)
+	e.waitOffer(b.ID, 2, "eureka")
+	r = e.do("POST", "/api/v1/coop/bookings/"+b.ID+"/respond", coop, map[string]any{"accept": true, "sessions": []time.Time{week, week.Add(24 * time.Hour)}})
+	if r.status != 409 || r.errorBody(t).Code != "booking_not_yours" {
+		t.Fatalf("Baobab accepting after declining: %d %s", r.status, r.body)
+	}
+
+	// The citizen cancels while Eureka decides. The provider refuses refunds
+	// for now, so the saga is still running, refunding, when the citizen
+	// cancels again: the saga itself says the booking is closed.
+	if err := e.sb.Inject(paysandbox.Fault{Kind: "fail-503", Op: "refund", Times: 1000}); err != nil {
+		t.Fatal(err)
+	}
 	r = e.do("POST", "/api/v1/bookings/"+b.ID+"/cancel", cz, map[string]any{"reason": "non serve più"}, hdr{"Idempotency-Key": "cancel-1"})
 	expectStatus(t, r, 200)
-	waitFor(t, "the workflow to end", func() bool {
-		d, err := e.temporal.DescribeWorkflowExecution(context.Background(), workflows.BookingWorkflowID(b.ID), "")
-		return err == nil && d.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
-	})
-	r = e.do("POST", "/api/v1/bookings/"+b.ID+"/cancel", cz, map[string]any{"reason": "ancora"})
+	var cancelled bookingOut
+	r.json(t, &cancelled)
+	if cancelled.Status != workflows.BookingCancelled {
+		t.Fatalf("after the cancellation: %s", r.body)
+	}
+	r = e.do("POST", "/api/v1/bookings/"+b.ID+"/cancel", cz, map[string]any{"reason": "ancora"}, hdr{"Idempotency-Key": "cancel-2"})
+	if r.status != 409 || r.errorBody(t).Code != "booking_closed" {
+		t.Fatalf("cancel while refunding: %d %s", r.status, r.body)
+	}
+	d, err := e.temporal.DescribeWorkflowExecution(ctx, workflows.BookingWorkflowID(b.ID), "")
+	if err != nil || d.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		t.Fatalf("the saga should still be refunding: %v %v", d, err)
+	}
+	e.sb.ClearFaults()
+	if res := e.sagaResult(b.ID); res.Status != workflows.BookingCancelled {
+		t.Fatalf("the saga ended %s", res.Status)
+	}
+	r = e.do("POST", "/api/v1/bookings/"+b.ID+"/cancel", cz, map[string]any{"reason": "ancora"}, hdr{"Idempotency-Key": "cancel-3"})
 	if r.status != 409 || r.errorBody(t).Code != "booking_closed" {
 		t.Fatalf("cancel after the end: %d %s", r.status, r.body)
 	}
 	r = e.do("POST", "/api/v1/bookings/"+b.ID+"/cancel", cz, map[string]any{"reason": strings.Repeat("x", 1001)})
 	if r.status != 422 || r.errorBody(t).Fields[0].Pointer != "/reason" {
 		t.Fatalf("long reason: %d %s", r.status, r.body)
+	}
+
+	// The money: the online part refunded once, the voucher part back, the
+	// offer to Eureka withdrawn, the books balanced.
+	if rf := e.sb.Refunds(paymentID); len(rf) != 1 || rf[0].AmountCents != b.OnlineCents {
+		t.Fatalf("provider refunds %+v, want one of %d", rf, b.OnlineCents)
+	}
+	v, err := e.st.API().Booking(ctx, store.System, b.ID)
+	if err != nil || v.Status != workflows.BookingCancelled || v.PaymentStatus != store.PaymentRefunded || v.VoucherHeldCents != 0 ||
+		v.OnlineHeldCents != 0 || len(v.Offers) != 2 || v.Offers[0].Outcome != store.OfferDeclined || v.Offers[1].Outcome != store.OfferWithdrawn {
+		t.Fatalf("booking after the cancellation: %+v %v", v, err)
+	}
+	if bal, err := store.Balance(ctx, e.st.Pool, store.VoucherAccountID(voucher)); err != nil || bal != 100_000 {
+		t.Fatalf("voucher balance %d (%v), want all of it back", bal, err)
+	}
+	if problem, err := store.LedgerCheck(ctx, e.st.Pool); err != nil || problem != "" {
+		t.Fatalf("ledger: %q %v", problem, err)
 	}
 }
