@@ -192,7 +192,7 @@ func TestAuditTrail(t *testing.T) {
 		`<th scope="col">Quando</th>`, `<th scope="row"><time datetime="`, "operatore.tradate", "Operatore sociale",
 		"Consultazione pratica", "Presa in carico (rifiutata)", "Decisione", "Documentazione incompleta",
 		"esito: Respingi", `href="/cases/`+c.ID+`"`, `value="`+c.ID+`"`)
-	expectPage(t, sv.get("/audit?actor=esercente.tradate"), http.StatusOK, "Riscossione buono", "importo: € 5,00")
+	expectPage(t, sv.get("/audit?actor=esercente.tradate"), http.StatusOK, "Riscossione buono", "importo: 5,00 €")
 	expectPage(t, sv.get("/audit?actor=nobody"), http.StatusOK, "Nessuna registrazione corrisponde ai filtri.")
 	expectPage(t, sv.get("/audit?case_id="+strings.Repeat("X", 65)), http.StatusUnprocessableEntity, `aria-invalid="true"`)
 	sv.follow(sv.get("/lang/en?next=/audit"))

@@ -10,12 +10,6 @@ import (
 // Case lists count their cases only up to a cap (store.CaseCountCap):
 // beyond it they say "more than N".
 
-// caseCountMsgs are the page texts of case_count.go.
-var caseCountMsgs = map[string]msg{
-	"count.more_than": {"più di %s", "more than %s"},
-	"search.shown":    {"Sono mostrate le %d più recenti di %s.", "The newest %d of %s are shown."},
-}
-
 // countText is a count as a person reads it: "1.234" or "più di 10.000"
 // ("1,234", "more than 10,000" in English).
 func countText(lang string, n store.Count) string {

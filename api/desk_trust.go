@@ -198,30 +198,6 @@ func (s *server) postRecoveryDecision(c *gin.Context) error {
 
 // ---- pages ----
 
-// deskTrustMsgs are the page texts of desk_trust.go.
-var deskTrustMsgs = map[string]msg{
-	"nav.recoveries":           {"Recuperi account", "Account recoveries"},
-	"rec.title":                {"Recuperi di account e sportello condiviso", "Account recoveries and shared desk"},
-	"rec.intro":                {"Un nuovo codice per un account già attivo è un recupero: il codice va all'e-mail del cittadino; per chi non ha e-mail serve la tua approvazione. Il codice approvato è mostrato una sola volta, da stampare e consegnare al cittadino.", "A new code for an account that is already active is a recovery: the code goes to the citizen's e-mail; a citizen without e-mail needs your approval. An approved code is shown only once, to print and hand to the citizen."},
-	"rec.waiting":              {"In attesa di approvazione", "Waiting for approval"},
-	"rec.none":                 {"Nessun recupero in attesa.", "No recovery waiting."},
-	"rec.col.citizen":          {"Cittadino", "Citizen"},
-	"rec.col.municipality":     {"Comune", "Municipality"},
-	"rec.col.requested":        {"Chiesto da", "Requested by"},
-	"rec.col.when":             {"Quando", "When"},
-	"rec.approve":              {"Approva e mostra il codice", "Approve and show the code"},
-	"rec.refuse":               {"Rifiuta", "Refuse"},
-	"rec.sharing_title":        {"Sportello condiviso dell'ambito", "The district's shared desk"},
-	"rec.sharing_on":           {"Lo sportello è condiviso: gli operatori di ogni comune possono agire per i cittadini di tutto l'ambito (ogni azione fuori dal proprio comune è registrata nel registro delle attività).", "The desk is shared: operators of every municipality may act for citizens of the whole district (every action outside their own municipality is recorded in the audit trail)."},
-	"rec.sharing_off":          {"Lo sportello non è condiviso: ogni operatore agisce solo per i cittadini del proprio comune.", "The desk is not shared: each operator acts only for citizens of their own municipality."},
-	"rec.share":                {"Condividi lo sportello", "Share the desk"},
-	"rec.unshare":              {"Smetti di condividere lo sportello", "Stop sharing the desk"},
-	"desk.recovery_sent":       {"L'account è già attivo: il nuovo codice è stato inviato all'e-mail del cittadino, che lo userà per scegliere una nuova password. Finché non lo usa, la password attuale resta valida.", "The account is already active: the new code was sent to the citizen's e-mail, who will use it to choose a new password. Until then the current password keeps working."},
-	"desk.recovery_waiting":    {"L'account è già attivo e il cittadino non ha un'e-mail: la richiesta attende l'approvazione di un supervisore dell'ambito, che consegnerà il codice.", "The account is already active and the citizen has no e-mail: the request waits for the approval of a supervisor of the district, who will hand over the code."},
-	"desk.recovery_title":      {"Recupero dell'account richiesto", "Account recovery requested"},
-	"desk.recovery_for_active": {"Per un account già attivo il nuovo codice non è mostrato qui: va all'e-mail del cittadino o, senza e-mail, all'approvazione di un supervisore.", "For an account that is already active the new code is not shown here: it goes to the citizen's e-mail or, without e-mail, to a supervisor's approval."},
-}
-
 type recoveriesData struct {
 	Waiting []recoveryView
 	Shared  bool

@@ -115,14 +115,3 @@ func (s *server) sessionIdle(c *gin.Context, u store.UserView, hash []byte, t st
 	}
 	return false, nil
 }
-
-// doorMessages word the door's audit rows on the supervisors' page.
-var doorMessages = map[string]msg{
-	"audit.action.login_throttled":      {"Accesso bloccato (troppi tentativi)", "Login blocked (too many attempts)"},
-	"audit.action.activation_throttled": {"Attivazione bloccata (troppi tentativi)", "Activation blocked (too many attempts)"},
-	"audit.detail.username":             {"nome utente", "username"},
-	"audit.detail.address":              {"indirizzo", "address"},
-	"audit.detail.blocked":              {"blocco", "block"},
-	"audit.detail.retry_after":          {"secondi di attesa", "seconds to wait"},
-	"audit.detail.fields":               {"campi", "fields"},
-}

@@ -21,36 +21,6 @@ import (
 // forms/schemas/buono-servizi; its cases run the same case workflow as food
 // vouchers, and the redemption refusal lives in store.Redeem.
 
-// serviceVouchersMsgs are the page texts of service_vouchers.go.
-var serviceVouchersMsgs = map[string]msg{
-	"me.isee_title":    {"Il tuo ISEE", "Your ISEE"},
-	"me.isee_intro":    {"Il catalogo dei servizi calcola il tuo prezzo in base alla fascia ISEE. Vale la dichiarazione più recente: quella del profilo o quella dell'ultima domanda.", "The service catalogue prices services by your ISEE band. The most recent declaration counts: your profile's or your latest application's."},
-	"me.isee_label":    {"ISEE del nucleo familiare (euro)", "Household ISEE (euro)"},
-	"me.isee_hint":     {"Dall'attestazione INPS in corso di validità, per esempio 8.500 o 8500,00; arrotondato all'euro superiore. Lascia vuoto per toglierlo dal profilo.", "From your current INPS certificate, for example 8,500 or 8500.00; rounded up to the euro. Leave it empty to remove it from your profile."},
-	"me.isee_save":     {"Salva l'ISEE", "Save the ISEE"},
-	"me.isee_saved":    {"ISEE salvato: il catalogo mostra i prezzi della tua fascia.", "ISEE saved: the catalogue shows the prices of your band."},
-	"me.isee_cleared":  {"ISEE tolto dal profilo.", "ISEE removed from your profile."},
-	"me.isee_invalid":  {"Scrivi un importo in euro tra 0 e 1.000.000, con al massimo due decimali (per esempio 8.500 o 8500,00).", "Enter an amount in euro between 0 and 1,000,000, with at most two decimals (for example 8,500 or 8500.00)."},
-	"me.isee_used":     {"ISEE usato per i prezzi del catalogo", "ISEE used for catalogue prices"},
-	"me.isee_none":     {"Nessun ISEE dichiarato: il catalogo mostra i prezzi di listino.", "No ISEE declared: the catalogue shows list prices."},
-	"me.isee_from_app": {"dalla domanda %s", "from application %s"},
-	"me.isee_from_me":  {"dal tuo profilo", "from your profile"},
-	"me.isee_catalog":  {"Vedi i servizi con i tuoi prezzi", "See the services at your prices"},
-	"me.voucher_kind":  {"Tipo", "Kind"},
-
-	"voucher.kind":          {"Tipo di buono", "Kind of voucher"},
-	"vkind.food":            {"Buono spesa", "Food voucher"},
-	"vkind.service":         {"Buono servizi", "Service voucher"},
-	"voucher.service_title": {"Cosa puoi pagare con questo buono", "What this voucher pays for"},
-	"voucher.service_help":  {"Questo buono paga solo i servizi del catalogo delle categorie qui sotto, prenotati dalle cooperative accreditate. Non si usa nei negozi.", "This voucher pays only for catalogue services of the categories below, booked with the accredited cooperatives. It cannot be used at shops."},
-	"voucher.browse":        {"Vedi i servizi: %s", "See the services: %s"},
-
-	"till.err.service_voucher": {"Questo è un buono servizi: si usa solo per i servizi del catalogo, non nei negozi. Non è stato addebitato nulla.", "This is a service voucher: it pays only for catalogue services, not at shops. Nothing was charged."},
-
-	"funds.kind.food":    {"Buoni spesa: esercizi convenzionati", "Food vouchers: affiliated shops"},
-	"funds.kind.service": {"Buono servizi: catalogo", "Service voucher: catalogue"},
-}
-
 // iseeJSON is the citizen's ISEE: the one in the profile and the one the
 // catalogue uses (the newer of the profile's and the latest application's).
 type iseeJSON struct {

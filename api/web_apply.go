@@ -20,32 +20,6 @@ import (
 	"sportello/internal/store"
 )
 
-// webApplyMsgs are the page texts of web_apply.go.
-var webApplyMsgs = map[string]msg{
-	"apply.steps":         {"Passaggi della domanda", "Application steps"},
-	"apply.step":          {"Passo %d di %d", "Step %d of %d"},
-	"apply.step1":         {"Informativa privacy", "Privacy notice"},
-	"apply.step2":         {"Dati della domanda", "Application data"},
-	"apply.step3":         {"Riepilogo", "Summary"},
-	"apply.step4":         {"Conferma", "Confirmation"},
-	"apply.privacy_title": {"Informativa sul trattamento dei dati personali", "How your personal data is processed"},
-	"apply.privacy_text1": {"Il titolare del trattamento è il Comune di residenza, che si avvale dell'Ufficio di Piano dell'Ambito. I dati che inserisci servono solo a gestire questa domanda e le verifiche previste (anagrafe, ISEE), ai sensi del Regolamento (UE) 2016/679 (GDPR).", "The controller is your municipality of residence, assisted by the district planning office. The data you enter is used only to handle this application and the required checks (population registry, ISEE), under Regulation (EU) 2016/679 (GDPR)."},
-	"apply.privacy_text2": {"I dati sono conservati per il tempo necessario alla gestione del contributo e ai controlli successivi. Puoi chiedere l'accesso, la rettifica o la limitazione del trattamento scrivendo all'Ufficio di Piano.", "The data is kept for as long as the benefit and the later checks require. You may ask for access, correction or restriction of processing by writing to the district planning office."},
-	"apply.privacy_ack":   {"Proseguendo dichiari di aver letto l'informativa. Nel modulo ti sarà chiesto di confermarlo.", "By continuing you declare that you have read the notice. The form will ask you to confirm it."},
-	"apply.start":         {"Compila la domanda", "Fill in the application"},
-	"apply.data_intro":    {"I campi contrassegnati con * sono obbligatori.", "Fields marked with * are required."},
-	"apply.to_summary":    {"Vai al riepilogo", "Go to the summary"},
-	"apply.summary_intro": {"Controlla i dati. La domanda è presentata solo quando premi \"Invia la domanda\".", "Check the data. The application is filed only when you press \"Submit the application\"."},
-	"apply.edit":          {"Modifica i dati", "Edit the data"},
-	"apply.submit":        {"Invia la domanda", "Submit the application"},
-	"apply.yes":           {"Sì", "Yes"},
-	"apply.no":            {"No", "No"},
-	"apply.empty":         {"non indicato", "not given"},
-	"apply.in_progress":   {"Hai già una domanda in corso per questo bando: la pratica %s.", "You already have an application in progress for this call: case %s."},
-	"apply.bad_draft":     {"I dati della domanda non sono leggibili: compila di nuovo il modulo.", "The application data could not be read: please fill in the form again."},
-	"apply.start_failed":  {"La domanda %s è registrata ma la sua lavorazione non è ancora partita: premi di nuovo \"Invia la domanda\".", "Application %s is stored but its processing has not started yet: press \"Submit the application\" again."},
-}
-
 // steps of the application flow, for the step indicator.
 var applySteps = []string{"apply.step1", "apply.step2", "apply.step3", "apply.step4"}
 

@@ -199,30 +199,3 @@ func (s *server) withBulk(c *gin.Context, d *inboxData) (int, []summaryItem) {
 	d.Bulk = &panel
 	return post.status, post.errors
 }
-
-var bulkMessages = map[string]msg{
-	"bulk.col":                {"Selezione", "Selection"},
-	"bulk.title":              {"Azioni sulle pratiche selezionate", "Actions on the selected cases"},
-	"bulk.intro":              {"Seleziona le pratiche nella tabella, poi approvale con lo stesso importo o assegnale a un collega. Ogni pratica segue le stesse regole dell'azione singola: quelle non possibili vengono rifiutate una per una, con il motivo.", "Select cases in the table, then approve them with the same amount or assign them to a colleague. Each case follows the same rules as the single action: those not possible are refused one by one, with the reason."},
-	"bulk.select":             {"Seleziona la pratica %s", "Select case %s"},
-	"bulk.select_all":         {"Seleziona tutte le pratiche di questa pagina", "Select every case on this page"},
-	"bulk.amount":             {"Importo in euro (uguale per tutte)", "Amount in euro (the same for all)"},
-	"bulk.amount_hint":        {"Lascia vuoto per l'importo che la regola del fondo dà a ciascuna pratica. Sopra la soglia del fondo l'approvazione è una prima approvazione: decide poi un altro supervisore.", "Leave empty for the amount the fund's rule gives each case. Above the fund's threshold an approval is a first approval: another supervisor then decides."},
-	"bulk.amount_invalid":     {"Scrivi un importo in euro, ad esempio 150 oppure 150,50.", "Enter an amount in euro, for example 150 or 150.50."},
-	"bulk.approve":            {"Approva le selezionate", "Approve the selected"},
-	"bulk.assignee":           {"Assegna a", "Assign to"},
-	"bulk.assignee_none":      {"Scegli un collega", "Choose a colleague"},
-	"bulk.reason":             {"Motivazione (obbligatoria se una pratica è già in carico a qualcuno)", "Reason (required when a case is already with someone)"},
-	"bulk.assign":             {"Assegna le selezionate", "Assign the selected"},
-	"bulk.done.approve.one":   {"%d approvata", "%d approved"},
-	"bulk.done.approve.other": {"%d approvate", "%d approved"},
-	"bulk.done.assign.one":    {"%d assegnata", "%d assigned"},
-	"bulk.done.assign.other":  {"%d assegnate", "%d assigned"},
-	"bulk.refused.one":        {"%d rifiutata", "%d refused"},
-	"bulk.refused.other":      {"%d rifiutate", "%d refused"},
-	"bulk.first_approvals.one": {"(%d è una prima approvazione: serve la seconda di un supervisore)",
-		"(%d is a first approval: a supervisor's second approval is needed)"},
-	"bulk.first_approvals.other": {"(%d sono prime approvazioni: serve la seconda di un supervisore)",
-		"(%d are first approvals: a supervisor's second approval is needed)"},
-	"bulk.refused_kept": {"Le pratiche rifiutate restano selezionate.", "The refused cases stay selected."},
-}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"sportello/internal/i18n"
 	"strconv"
 	"strings"
 	"time"
@@ -30,13 +31,7 @@ func pageDistrict(c *gin.Context) string {
 }
 
 // wholeEuro formats an ISEE (whole euro): "10.000 €" / "€10,000".
-func wholeEuro(lang string, euro int) string {
-	s := strings.TrimSuffix(strings.TrimSuffix(formatEuro(lang, int64(euro)*100), ",00"), ".00")
-	if lang == langIT {
-		return strings.TrimPrefix(s, "€ ") + " €"
-	}
-	return s
-}
+func wholeEuro(lang string, euro int) string { return i18n.WholeEuro(lang, int64(euro)) }
 
 // quoteText explains a caller's price: "Fascia ISEE fino a 10.000 € a
 // Tradate: 50% del prezzo di listino".
@@ -380,7 +375,7 @@ func (s *server) newServiceForm(c *gin.Context, sv store.Service, district []str
 	}
 	if sv.ID != 0 {
 		f.Action = fmt.Sprintf("/our-catalogue/%d", sv.ID)
-		f.Price.Value = strings.TrimPrefix(strings.TrimPrefix(formatEuro(lang, sv.PriceCents), "€ "), "€")
+		f.Price.Value = i18n.Amount(lang, sv.PriceCents)
 		f.Capacity.Value = strconv.Itoa(sv.Capacity)
 	}
 	f.Category = options(store.ServiceCategories, func(v string) string { return s.t(c, "cat.category."+v) }, sv.Category)
@@ -413,7 +408,7 @@ func formatBands(lang string, bands map[string][]store.PriceBand) string {
 			if b.Percent != nil {
 				v = strconv.Itoa(*b.Percent) + "%"
 			} else if b.PriceCents != nil {
-				v = strings.TrimPrefix(strings.TrimPrefix(formatEuro(lang, *b.PriceCents), "€ "), "€")
+				v = i18n.Amount(lang, *b.PriceCents)
 			}
 			parts = append(parts, k+"="+v)
 		}

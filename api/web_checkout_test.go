@@ -30,7 +30,7 @@ func TestWebCheckoutAndPayPageWithoutJS(t *testing.T) {
 		t.Fatalf("add: %d %s", p.status, p.location)
 	}
 	expectPage(t, b.get("/cart"), 200, "Doposcuola e aiuto compiti", "Prenota e paga")
-	expectPage(t, b.get("/cart/items/"+svc+"/checkout"), 200, `value="`+voucher+`"`, "disponibili € 15,00")
+	expectPage(t, b.get("/cart/items/"+svc+"/checkout"), 200, `value="`+voucher+`"`, "disponibili 15,00 €")
 	p = b.post("/cart/items/"+svc+"/checkout", url.Values{"payment": {"split"}, "voucher_id": {voucher}, "voucher_part": {"abc"}, "key": {"form-1"}})
 	expectPage(t, p, 422, `id="voucher-part"`, `aria-invalid="true"`, "error-summary")
 	p = b.post("/cart/items/"+svc+"/checkout", url.Values{"payment": {"split"}, "voucher_id": {voucher}, "voucher_part": {"5,00"}, "key": {"form-1"}})
@@ -63,7 +63,7 @@ func TestWebCheckoutAndPayPageWithoutJS(t *testing.T) {
 	}
 	expectPage(t, b.get("/bookings/"+id+"/return?status=canceled&payment_id=pi_1"), 200, "Pagamento non completato", "Riprova il pagamento")
 	expectPage(t, b.get("/bookings"), 200, "Doposcuola e aiuto compiti", "In attesa di pagamento")
-	expectPage(t, b.get("/bookings/"+id), 200, "€ 5,00", "Vai al pagamento", "Annulla la prenotazione")
+	expectPage(t, b.get("/bookings/"+id), 200, "5,00 €", "Vai al pagamento", "Annulla la prenotazione")
 
 	other := e.browser()
 	other.login("cittadino.vedano")

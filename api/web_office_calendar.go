@@ -3,9 +3,9 @@ package api
 import (
 	"errors"
 	"net/http"
+	"sportello/internal/i18n"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -78,12 +78,7 @@ func (s *server) officeCalendarForm(c *gin.Context, o store.OfficeCalendar, v ca
 }
 
 // monthName is the name of month (1-12) in lang, lower case in Italian.
-func monthName(lang string, month int) string {
-	if lang == langEN {
-		return time.Month(month).String()
-	}
-	return monthsIT[month-1]
-}
+func monthName(lang string, month int) string { return i18n.Month(lang, month) }
 
 func str(p *string) string {
 	if p == nil {
@@ -183,43 +178,4 @@ func (s *server) officeCalendarSubmit(c *gin.Context) error {
 	}
 	s.renderCalendarForm(c, http.StatusUnprocessableEntity, o, v, errs, summary)
 	return nil
-}
-
-var officeCalendarMessages = map[string]msg{
-	"nav.calendar":                 {"Calendario uffici", "Office calendar"},
-	"calendar.title":               {"Calendario degli uffici", "Office calendar"},
-	"calendar.intro":               {"Per ogni comune dell'ambito: la festa del santo patrono (giorno di chiusura degli uffici) e l'orario di apertura. Le scadenze delle nuove pratiche li seguono; le scadenze già fissate non cambiano.", "For each municipality of the district: the patron saint's day (the offices are closed) and the opening hours. Due dates of new cases follow them; due dates already set do not change."},
-	"calendar.help":                {"Le feste patronali non sono precaricate: inseriscile secondo la delibera o la consuetudine di ciascun comune. Senza orario l'ufficio conta come aperto tutto il giorno.", "Patron saints' days are not preloaded: enter them as each municipality's resolution or custom sets them. Without hours the office counts as open all day."},
-	"calendar.caption":             {"Calendario degli uffici dei comuni dell'ambito", "Office calendar of the district's municipalities"},
-	"calendar.col.name":            {"Comune", "Municipality"},
-	"calendar.col.patron":          {"Santo patrono", "Patron saint"},
-	"calendar.col.hours":           {"Orario degli uffici", "Office hours"},
-	"calendar.col.edit":            {"Modifica", "Edit"},
-	"calendar.edit":                {"Modifica", "Edit"},
-	"calendar.edit_for":            {"Modifica il calendario di %s", "Edit the calendar of %s"},
-	"calendar.not_set":             {"Non indicato", "Not set"},
-	"calendar.all_day":             {"Tutto il giorno", "All day"},
-	"calendar.patron_on":           {"%s, %d %s", "%s, %d %s"},
-	"calendar.hours_value":         {"dalle %s alle %s, dal lunedì al venerdì", "%s to %s, Monday to Friday"},
-	"calendar.edit_title":          {"Calendario degli uffici di %s", "Office calendar of %s"},
-	"calendar.patron":              {"Festa patronale", "Patron saint's day"},
-	"calendar.saint":               {"Santo patrono", "Patron saint"},
-	"calendar.saint_hint":          {"Ad esempio: Santo Stefano. Lascia vuoti nome, giorno e mese se il comune non chiude gli uffici per la festa.", "For example: Santo Stefano. Leave name, day and month empty if the municipality does not close its offices for the feast."},
-	"calendar.day":                 {"Giorno", "Day"},
-	"calendar.month":               {"Mese", "Month"},
-	"calendar.no_month":            {"—", "—"},
-	"calendar.hours":               {"Orario di apertura (dal lunedì al venerdì)", "Opening hours (Monday to Friday)"},
-	"calendar.hours_hint":          {"Ora italiana, ad esempio 08:30. Lascia vuoti entrambi per un ufficio aperto tutto il giorno.", "Italian time, for example 08:30. Leave both empty for an office open all day."},
-	"calendar.opens":               {"Apertura", "Opens"},
-	"calendar.closes":              {"Chiusura", "Closes"},
-	"calendar.save":                {"Salva", "Save"},
-	"calendar.cancel":              {"Annulla", "Cancel"},
-	"calendar.saved":               {"Calendario degli uffici di %s salvato.", "Office calendar of %s saved."},
-	"calendar.not_a_number":        {"Scrivi un numero.", "Enter a number."},
-	"calendar.field.patron_saint":  {"Santo patrono", "Patron saint"},
-	"calendar.field.patron_day":    {"Giorno", "Day"},
-	"calendar.field.patron_month":  {"Mese", "Month"},
-	"calendar.field.office_opens":  {"Apertura", "Opens"},
-	"calendar.field.office_closes": {"Chiusura", "Closes"},
-	"audit.action.office_calendar": {"Modifica calendario uffici", "Office calendar change"},
 }

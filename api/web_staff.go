@@ -3,10 +3,10 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
+	"sportello/internal/i18n"
 	"strconv"
 	"strings"
 	"time"
@@ -486,12 +486,7 @@ func groupedDigits(s string, sep byte) bool {
 
 // euroInputValue formats cents for an input field in the language's style
 // ("12,50" or "12.50"), without the currency sign.
-func euroInputValue(lang string, cents int64) string {
-	if lang == langEN {
-		return fmt.Sprintf("%d.%02d", cents/100, cents%100)
-	}
-	return fmt.Sprintf("%d,%02d", cents/100, cents%100)
-}
+func euroInputValue(lang string, cents int64) string { return i18n.MoneyInput(lang, cents) }
 
 // Pager is the catalogue prefix of the list's page links (part_pager.html).
 func (inboxData) Pager() string { return "inbox" }

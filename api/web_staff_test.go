@@ -145,7 +145,7 @@ func TestWebStaffInboxClaimAndDecision(t *testing.T) {
 		t.Errorf("voucher %d cents, case %s", amount, status)
 	}
 	p = op.follow(res)
-	expectPage(t, p, http.StatusOK, "Pratica "+c.ID+" accolta: assegnati € 250,50", "Domanda accolta", "Importo € 250,50.")
+	expectPage(t, p, http.StatusOK, "Pratica "+c.ID+" accolta: assegnati 250,50 €", "Domanda accolta", "Importo 250,50 €.")
 	// The same form posted again (double click) is applied once.
 	res = op.post("/tasks/"+tk.ID+"/decision", url.Values{"outcome": {"approve"}, "amount": {"250,50"}, "key": {key}})
 	if res.status != http.StatusSeeOther {
@@ -207,7 +207,7 @@ func TestWebStaffTillSearchFunds(t *testing.T) {
 	first := m.post("/till", form)
 	second := m.post("/till", form)
 	remaining := euroIT(v.AvailableCents - 1250)
-	expectPage(t, first, http.StatusOK, "Ricevuta", "Incasso registrato.", "€ 12,50", remaining, "Farmacia Comunale di Tradate")
+	expectPage(t, first, http.StatusOK, "Ricevuta", "Incasso registrato.", "12,50 €", remaining, "Farmacia Comunale di Tradate")
 	expectPage(t, second, http.StatusOK, "Ricevuta", remaining, "già stato registrato")
 	num := regexp.MustCompile(`Numero ricevuta</dt><dd[^>]*>([^<]+)<`).FindStringSubmatch(first.body)
 	if num == nil || !strings.Contains(second.body, num[1]) {
@@ -238,7 +238,7 @@ func TestWebStaffTillSearchFunds(t *testing.T) {
 	op.login("operatore.tradate")
 	p = op.get("/funds")
 	expectPage(t, p, http.StatusOK, "<h1>Fondi</h1>", "<caption>Fondi del comune di Tradate</caption>", "Dotazione",
-		"Disponibile", "€ 12,50", `<th scope="row">`)
+		"Disponibile", "12,50 €", `<th scope="row">`)
 	r = e.do("GET", "/api/v1/funds", "operatore.tradate", nil)
 	var funds struct {
 		Items []struct {
@@ -284,7 +284,7 @@ func TestWebStaffTillSearchFunds(t *testing.T) {
 	expectPage(t, pd.get("/cases/"+c.ID), http.StatusNotFound)
 }
 
-// euroIT formats cents as the Italian pages do: "€ 1.234,50".
+// euroIT formats cents as the Italian pages do: "1.234,50 €".
 func euroIT(cents int64) string {
 	s := strconv.FormatInt(cents/100, 10)
 	var b strings.Builder
@@ -294,5 +294,5 @@ func euroIT(cents int64) string {
 		}
 		b.WriteRune(r)
 	}
-	return fmt.Sprintf("€ %s,%02d", b.String(), cents%100)
+	return fmt.Sprintf("%s,%02d €", b.String(), cents%100)
 }

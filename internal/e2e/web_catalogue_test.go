@@ -46,7 +46,7 @@ func TestWebCatalogue(t *testing.T) {
 	cz.Phone()
 	webLogin(t, cz, "cittadino.vedano")
 	cz.Navigate("/services?q=doposcuola")
-	assertText(t, cz, "ISEE di 18.500 € dichiarato nel tuo profilo", "Il tuo prezzo: € 13,50 per incontro",
+	assertText(t, cz, "ISEE di 18.500 € dichiarato nel tuo profilo", "Il tuo prezzo: 13,50 € per incontro",
 		"Fascia ISEE fino a 20.000 € a Vedano Olona: 75% del prezzo di listino")
 	cz.Axe()
 	noSidewaysScroll(t, cz)
@@ -74,7 +74,7 @@ func TestWebCatalogue(t *testing.T) {
 	co.Axe()
 	co.Fill("Prezzo di listino per unità (€)", "19,50")
 	co.Submit("Salva")
-	assertText(t, co, "«Doposcuola e aiuto compiti» è stato salvato.", "€ 19,50 per incontro")
+	assertText(t, co, "«Doposcuola e aiuto compiti» è stato salvato.", "19,50 € per incontro")
 	co.Submit("Ritira Doposcuola e aiuto compiti")
 	assertText(t, co, "«Doposcuola e aiuto compiti» è stato ritirato.", "Non pubblicato")
 	co.Axe()
@@ -83,7 +83,7 @@ func TestWebCatalogue(t *testing.T) {
 	co.Submit("Pubblica Doposcuola e aiuto compiti")
 	assertText(t, co, "«Doposcuola e aiuto compiti» è pubblicato.")
 	anon.Navigate("/services?q=doposcuola")
-	assertText(t, anon, "€ 19,50 per incontro")
+	assertText(t, anon, "19,50 € per incontro")
 
 	sup := browsertest.NewPage(t, s.srv.URL, "supervisore")
 	webLogin(t, sup, "supervisore")

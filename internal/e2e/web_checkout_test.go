@@ -51,7 +51,7 @@ func TestWebCartCheckoutSplit(t *testing.T) {
 	cz.Follow("Prenota e paga")
 	assertTitle(t, cz, "Prenota «Doposcuola e aiuto compiti»")
 	total := cz.Text("#checkout-total")
-	assertText(t, cz, "Come vuoi pagare?", "Buono servizi di prova", "disponibili € 25,00")
+	assertText(t, cz, "Come vuoi pagare?", "Buono servizi di prova", "disponibili 25,00 €")
 	cz.Axe()
 	noSidewaysScroll(t, cz)
 	cz.FillSelector("#pay-split", "")
@@ -102,7 +102,7 @@ func TestWebCartCheckoutSplit(t *testing.T) {
 	noSidewaysScroll(t, cz)
 	cz.Follow("n. ")
 	assertTitle(t, cz, "Prenotazione n.")
-	assertText(t, cz, "Parte con il buono", "€ 10,00", "ancora accantonati", "Incontri", "da fissare", "Annulla la prenotazione")
+	assertText(t, cz, "Parte con il buono", "10,00 €", "ancora accantonati", "Incontri", "da fissare", "Annulla la prenotazione")
 	cz.Axe()
 	noSidewaysScroll(t, cz)
 

@@ -36,6 +36,7 @@ import (
 	htmltemplate "html/template"
 	"maps"
 	"slices"
+	"sportello/internal/i18n"
 	"strings"
 	texttemplate "text/template"
 	"time"
@@ -235,34 +236,7 @@ func FormatEuro(lang string, v any) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	neg := cents < 0
-	if neg {
-		cents = -cents
-	}
-	whole, frac := cents/100, cents%100
-	digits := fmt.Sprintf("%d", whole)
-	sep, dec := ".", ","
-	if lang == "en" {
-		sep, dec = ",", "."
-	}
-	var b strings.Builder
-	if neg {
-		b.WriteString("-")
-	}
-	if lang == "en" {
-		b.WriteString("€")
-	}
-	for i, r := range digits {
-		if i > 0 && (len(digits)-i)%3 == 0 {
-			b.WriteString(sep)
-		}
-		b.WriteRune(r)
-	}
-	fmt.Fprintf(&b, "%s%02d", dec, frac)
-	if lang != "en" {
-		b.WriteString(" €")
-	}
-	return b.String(), nil
+	return i18n.Money(lang, cents), nil
 }
 
 func toCents(v any) (int64, error) {

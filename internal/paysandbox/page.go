@@ -2,10 +2,10 @@ package paysandbox
 
 import (
 	"errors"
-	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
+	"sportello/internal/i18n"
 	"strings"
 )
 
@@ -92,21 +92,7 @@ func pageLang(r *http.Request) pageText {
 
 // formatEuro writes cents the Italian way for Italian ("€ 1.234,50") and
 // the English way otherwise ("€1,234.50").
-func formatEuro(cents int64, lang string) string {
-	whole, frac := cents/100, cents%100
-	s := fmt.Sprint(whole)
-	sep, dec := ",", "."
-	if lang == "it" {
-		sep, dec = ".", ","
-	}
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + sep + s[i:]
-	}
-	if lang == "it" {
-		return fmt.Sprintf("€ %s%s%02d", s, dec, frac)
-	}
-	return fmt.Sprintf("€%s%s%02d", s, dec, frac)
-}
+func formatEuro(cents int64, lang string) string { return i18n.Money(lang, cents) }
 
 func returnURL(p Payment) string {
 	u, err := url.Parse(p.ReturnURL)

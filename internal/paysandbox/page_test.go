@@ -68,7 +68,7 @@ func TestHostedPageInBrowser(t *testing.T) {
 	page := browsertest.NewPage(t, provider.URL, "payer")
 	page.Phone()
 	page.Navigate(p.CheckoutURL + "?lang=it") // the browser asks for English
-	if txt := page.MainText(); !strings.Contains(txt, "€ 1.234,56") || !strings.Contains(txt, "ordine-42") {
+	if txt := page.MainText(); !strings.Contains(txt, "1.234,56 €") || !strings.Contains(txt, "ordine-42") {
 		t.Fatalf("Italian page shows:\n%s", txt)
 	}
 	page.Axe()

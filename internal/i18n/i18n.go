@@ -1,0 +1,205 @@
+// Package i18n is the one place where texts shown to people are chosen and
+// numbers, money and dates are written for them, in Italian (first, the
+// default) and English.
+//
+// Texts live in message files, one per language (messages/it.json,
+// messages/en.json), loaded into a go-i18n bundle; a message id is dotted,
+// "<area>.<what>", and a text may hold fmt verbs filled from T's extra
+// arguments. Both files must hold the same ids (TestCatalogueComplete), so
+// an English page never falls back to Italian unseen. Numbers and money are
+// formatted with golang.org/x/text (grouping and decimal separators of the
+// language); month names come from the message files.
+package i18n
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"sort"
+	"time"
+
+	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+	"golang.org/x/text/number"
+)
+
+// The languages: Italian first (the default), English second.
+const (
+	IT = "it"
+	EN = "en"
+)
+
+// Languages are the supported languages, the default first.
+var Languages = []string{IT, EN}
+
+//go:embed messages/*.json
+var files embed.FS
+
+// catalogue is the bundle and a localizer per language, loaded once.
+type catalogue struct {
+	bundle     *goi18n.Bundle
+	localizers map[string]*goi18n.Localizer
+	ids        map[string]map[string]bool // language -> ids present
+	printers   map[string]*message.Printer
+}
+
+var cat = load()
+
+// load reads the embedded message files; a broken file is a programming
+// error (they are embedded) and panics at start-up.
+func load() *catalogue {
+	c := &catalogue{bundle: goi18n.NewBundle(language.Italian), localizers: map[string]*goi18n.Localizer{},
+		ids: map[string]map[string]bool{}, printers: map[string]*message.Printer{}}
+	c.bundle.RegisterUnmarshalFunc("json", json.Unmarshal)
+	for _, lang := range Languages {
+		name := "messages/" + lang + ".json"
+		raw, err := fs.ReadFile(files, name)
+		if err != nil {
+			panic("i18n: " + err.Error())
+		}
+		if _, err := c.bundle.ParseMessageFileBytes(raw, name); err != nil {
+			panic("i18n: " + name + ": " + err.Error())
+		}
+		var flat map[string]string
+		if err := json.Unmarshal(raw, &flat); err != nil {
+			panic("i18n: " + name + ": every message is one string: " + err.Error())
+		}
+		c.ids[lang] = map[string]bool{}
+		for id := range flat {
+			c.ids[lang][id] = true
+		}
+		c.localizers[lang] = goi18n.NewLocalizer(c.bundle, lang)
+		c.printers[lang] = message.NewPrinter(language.Make(lang))
+	}
+	return c
+}
+
+// Lang returns a supported language for s (Italian for anything else).
+func Lang(s string) string {
+	if s == EN {
+		return EN
+	}
+	return IT
+}
+
+// T returns message id in lang, formatted with args (fmt verbs). A missing
+// id is shown as the id itself, so that it is easy to spot; the tests make
+// sure none is missing.
+func T(lang, id string, args ...any) string {
+	lang = Lang(lang)
+	if !cat.ids[lang][id] {
+		return id
+	}
+	s, err := cat.localizers[lang].Localize(&goi18n.LocalizeConfig{MessageID: id})
+	if err != nil {
+		return id
+	}
+	if len(args) > 0 {
+		return fmt.Sprintf(s, args...)
+	}
+	return s
+}
+
+// Has reports whether id has a text in every language.
+func Has(id string) bool {
+	for _, lang := range Languages {
+		if !cat.ids[lang][id] {
+			return false
+		}
+	}
+	return true
+}
+
+// IDs returns the message ids of lang, sorted.
+func IDs(lang string) []string {
+	out := make([]string, 0, len(cat.ids[lang]))
+	for id := range cat.ids[Lang(lang)] {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Number writes n with the language's digit grouping: 1.234 / 1,234.
+func Number(lang string, n int64) string {
+	return cat.printers[Lang(lang)].Sprint(number.Decimal(n))
+}
+
+// Money writes cents as euro in the language's conventions (CLDR):
+// "1.234,50 €" in Italian, "€1,234.50" in English. It is the one money
+// formatter of the platform: pages, e-mails, PDFs.
+func Money(lang string, cents int64) string {
+	sign := ""
+	if cents < 0 {
+		sign, cents = "-", -cents
+	}
+	if Lang(lang) == EN {
+		return sign + "€" + Amount(lang, cents)
+	}
+	return sign + Amount(lang, cents) + " €"
+}
+
+// Amount writes cents as a euro amount without the symbol, grouped:
+// "1.234,50" / "1,234.50".
+func Amount(lang string, cents int64) string {
+	lang = Lang(lang)
+	sign := ""
+	if cents < 0 {
+		sign, cents = "-", -cents
+	}
+	// Whole euros and cents apart, so that no float rounding is involved.
+	whole := cat.printers[lang].Sprint(number.Decimal(cents / 100))
+	dec := ","
+	if lang == EN {
+		dec = "."
+	}
+	return fmt.Sprintf("%s%s%s%02d", sign, whole, dec, cents%100)
+}
+
+// WholeEuro writes an amount in whole euro (an ISEE): "10.000 €" / "€10,000".
+func WholeEuro(lang string, euro int64) string {
+	lang = Lang(lang)
+	n := Number(lang, euro)
+	if lang == EN {
+		return "€" + n
+	}
+	return n + " €"
+}
+
+// MoneyInput writes cents as a form field's value, without symbol or
+// grouping: "1234,50" in Italian, "1234.50" in English.
+func MoneyInput(lang string, cents int64) string {
+	sign := ""
+	if cents < 0 {
+		sign, cents = "-", -cents
+	}
+	sep := ","
+	if Lang(lang) == EN {
+		sep = "."
+	}
+	return fmt.Sprintf("%s%d%s%02d", sign, cents/100, sep, cents%100)
+}
+
+// Date writes a day in loc: "3 marzo 2026" / "3 March 2026"; "" for the
+// zero time.
+func Date(lang string, t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return ""
+	}
+	t = t.In(loc)
+	return fmt.Sprintf("%d %s %d", t.Day(), Month(lang, int(t.Month())), t.Year())
+}
+
+// Month is the name of month (1-12) in lang, lower case in Italian.
+func Month(lang string, month int) string { return T(lang, fmt.Sprintf("month.%d", month)) }
+
+// DateTime writes an instant in loc with hours and minutes:
+// "3 marzo 2026, ore 09:30" / "3 March 2026, 09:30".
+func DateTime(lang string, t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return ""
+	}
+	return T(lang, "time.date_at", Date(lang, t, loc), t.In(loc).Format("15:04"))
+}

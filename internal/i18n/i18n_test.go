@@ -1,0 +1,152 @@
+package i18n
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestCatalogueComplete: both languages hold the same ids, no text is
+// empty, and a text's fmt verbs are the same in both (the same arguments
+// fill them).
+func TestCatalogueComplete(t *testing.T) {
+	it := IDs(IT)
+	if len(it) < 1000 || len(IDs(EN)) != len(it) {
+		t.Fatalf("%d Italian and %d English messages: are the message files loaded?", len(it), len(IDs(EN)))
+	}
+	for _, pair := range [][2]string{{IT, EN}, {EN, IT}} {
+		for _, id := range IDs(pair[0]) {
+			if !cat.ids[pair[1]][id] {
+				t.Errorf("%s has no %s text (it is in %s)", id, pair[1], pair[0])
+			}
+		}
+	}
+	verbs := regexp.MustCompile(`%[-+# 0-9.]*[a-zA-Z%]`)
+	for _, id := range it {
+		i, e := T(IT, id), T(EN, id)
+		if strings.TrimSpace(i) == "" || strings.TrimSpace(e) == "" {
+			t.Errorf("%s: empty text (it %q, en %q)", id, i, e)
+		}
+		if vi, ve := verbs.FindAllString(i, -1), verbs.FindAllString(e, -1); strings.Join(vi, " ") != strings.Join(ve, " ") {
+			t.Errorf("%s: Italian verbs %v, English %v", id, vi, ve)
+		}
+	}
+}
+
+// usedID finds the message ids named in code and templates: a literal
+// passed to the portal's translation helpers (s.t, translate, i18n.T,
+// setFlash) and the template function t.
+// A literal followed by + is the prefix of ids made at run time
+// ("cat.unit." + unit): some id must start with it.
+var usedID = []*regexp.Regexp{
+	regexp.MustCompile(`\b(?:s\.t|translate|i18n\.T)\([^"()]*"([a-z][a-z0-9_]*\.[a-z0-9_.]+)"(\s*\+)?`),
+	regexp.MustCompile(`setFlash\(c, "[a-z]+", "([a-z][a-z0-9_]*\.[a-z0-9_.]+)"(\s*\+)?`),
+	regexp.MustCompile(`[({]\s*t\s+"([a-z][a-z0-9_]*\.[a-z0-9_.]+)"()`),
+}
+
+// hasPrefix reports whether some id of every language starts with p.
+func hasPrefix(p string) bool {
+	for _, lang := range Languages {
+		found := false
+		for id := range cat.ids[lang] {
+			if strings.HasPrefix(id, p) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// TestEveryUsedMessageExists walks the repository's Go code and templates
+// and fails on an id that has no text in one of the languages.
+func TestEveryUsedMessageExists(t *testing.T) {
+	root := filepath.Join("..", "..")
+	seen := 0
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			switch d.Name() {
+			case "node_modules", ".git", ".data", "bin", "testdata":
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(path, "_test.go") || !(strings.HasSuffix(path, ".go") || strings.HasSuffix(path, ".html")) {
+			return nil
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, re := range usedID {
+			for _, m := range re.FindAllStringSubmatch(string(raw), -1) {
+				seen++
+				if m[2] != "" {
+					if !hasPrefix(m[1]) {
+						t.Errorf("%s makes message ids from %q, and none starts so", path, m[1])
+					}
+					continue
+				}
+				if !Has(m[1]) {
+					t.Errorf("%s uses message %q, missing in a language", path, m[1])
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen < 500 {
+		t.Errorf("only %d message uses found: has the code moved?", seen)
+	}
+	t.Logf("%d message uses checked", seen)
+}
+
+func TestMoneyAndDates(t *testing.T) {
+	for _, c := range []struct {
+		lang  string
+		cents int64
+		want  string
+	}{
+		{IT, 123450, "1.234,50 €"}, {EN, 123450, "€1,234.50"}, {IT, 5, "0,05 €"}, {EN, -1234567, "-€12,345.67"},
+		{IT, 100000000, "1.000.000,00 €"}, {IT, -250, "-2,50 €"},
+	} {
+		if got := Money(c.lang, c.cents); got != c.want {
+			t.Errorf("Money(%s, %d) = %q, want %q", c.lang, c.cents, got, c.want)
+		}
+	}
+	if got := WholeEuro(IT, 10000); got != "10.000 €" {
+		t.Errorf("WholeEuro it: %q", got)
+	}
+	if got := WholeEuro(EN, 10000); got != "€10,000" {
+		t.Errorf("WholeEuro en: %q", got)
+	}
+	if got := MoneyInput(IT, 123450); got != "1234,50" {
+		t.Errorf("MoneyInput it: %q", got)
+	}
+	rome, err := time.LoadLocation("Europe/Rome")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 2, 23, 30, 0, 0, time.UTC) // 3 March in Rome
+	if got := DateTime(IT, at, rome); got != "3 marzo 2026, ore 00:30" {
+		t.Errorf("DateTime it: %q", got)
+	}
+	if got := Date(EN, at, rome); got != "3 March 2026" {
+		t.Errorf("Date en: %q", got)
+	}
+	if got := T(EN, "no.such.id"); got != "no.such.id" {
+		t.Errorf("a missing id shows itself, got %q", got)
+	}
+}
