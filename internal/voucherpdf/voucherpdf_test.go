@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -172,6 +173,29 @@ func TestNamesAsWritten(t *testing.T) {
 	v.HolderName = "Nicco\u0300lo 山田"
 	if text := pdfText(t, render(t, v)); !strings.Contains(text, "Niccòlo ??") {
 		t.Errorf("holder not shown as %q:\n%s", "Niccòlo ??", text)
+	}
+}
+
+// The web server renders vouchers for many citizens at once.
+func TestConcurrentRenders(t *testing.T) {
+	v := sample()
+	v.HolderName = "Ștefan Łukasz 山田"
+	want := render(t, v)
+	var wg sync.WaitGroup
+	got := make([][]byte, 4)
+	errs := make([]error, len(got))
+	for i := range got {
+		wg.Go(func() {
+			var b bytes.Buffer
+			errs[i] = Write(&b, v)
+			got[i] = b.Bytes()
+		})
+	}
+	wg.Wait()
+	for i := range got {
+		if errs[i] != nil || !bytes.Equal(got[i], want) {
+			t.Errorf("render %d at the same time: %v, %d bytes, want %d", i, errs[i], len(got[i]), len(want))
+		}
 	}
 }
 
