@@ -20,13 +20,14 @@ help:
 	@echo "make bench-smoke   every benchmark once at a tiny size (part of make test)"
 	@echo "make build   build bin/sportello (after make assets)"
 	@echo "make assets  npm ci in api/web and copy Bootstrap Italia and htmx into api/web/static/vendor"
-	@echo "make deps    install PostgreSQL, a C compiler (for -race) and nodejs/npm with apt-get when missing (root only)"
+	@echo "make deps    install PostgreSQL, a C compiler (for -race), nodejs/npm, chromium and poppler-utils with apt-get when missing (root only)"
 	@echo "make bin/temporal   build the Temporal CLI $(TEMPORAL_CLI_VERSION) (dev server + Web UI) into bin/"
 	@echo "make clean CONFIRM=1   remove bin/ and .data/ (all local state)"
 
 # System packages: PostgreSQL server binaries (skipped when tests use an
-# external server), a C compiler, which the race detector needs, and headless
-# Chromium for the browser tests ($SPORTELLO_CHROMIUM or /usr/bin/chromium).
+# external server), a C compiler, which the race detector needs, headless
+# Chromium for the browser tests ($SPORTELLO_CHROMIUM or /usr/bin/chromium)
+# and poppler-utils (pdfinfo, pdftotext, pdffonts, pdftoppm) for the PDF tests.
 deps:
 	@missing=""; \
 	if [ -z "$${SPORTELLO_TEST_DATABASE_URL:-}" ] && ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 \
@@ -34,6 +35,9 @@ deps:
 	if ! command -v gcc >/dev/null 2>&1; then missing="$$missing gcc libc6-dev"; fi; \
 	if ! command -v npm >/dev/null 2>&1; then missing="$$missing nodejs npm"; fi; \
 	if [ ! -x "$${SPORTELLO_CHROMIUM:-/usr/bin/chromium}" ]; then missing="$$missing chromium"; fi; \
+	for p in pdfinfo pdftotext pdffonts pdftoppm; do \
+	  if ! command -v $$p >/dev/null 2>&1; then missing="$$missing poppler-utils"; break; fi; \
+	done; \
 	if [ -z "$$missing" ]; then \
 	  echo "deps: system packages present"; \
 	elif [ "$$(id -u)" -eq 0 ]; then \

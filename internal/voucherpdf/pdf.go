@@ -2,184 +2,244 @@ package voucherpdf
 
 import (
 	"bytes"
-	"compress/zlib"
-	"crypto/sha256"
+	_ "embed"
 	"fmt"
-	"strconv"
+	"io"
 	"strings"
-	"unicode/utf16"
+	"sync"
+	"time"
+	"unicode"
+
+	"codeberg.org/go-pdf/fpdf"
+	"golang.org/x/image/font/sfnt"
+	"golang.org/x/text/unicode/norm"
 )
 
-// This file is a deliberately small PDF 1.4 writer: numbered indirect objects,
-// Flate-compressed streams, a classic cross-reference table and the 14
-// standard Type 1 fonts with WinAnsiEncoding, so nothing has to be embedded.
+// The documents are drawn with codeberg.org/go-pdf/fpdf. Text is set in
+// DejaVu Sans, embedded here and subset by fpdf into each PDF, so names in
+// any Latin, Greek or Cyrillic script print as written (Romanian ș and ț,
+// Polish ł, Albanian ë, Ukrainian names...); the voucher code is set in the
+// standard Courier-Bold, which needs no embedding. fonts/LICENSE holds the
+// fonts' licence.
 
-// document collects the bodies of indirect objects; object n is objs[n-1].
-type document struct {
-	objs [][]byte
-}
+var (
+	//go:embed fonts/DejaVuSans.ttf
+	sansTTF []byte
+	//go:embed fonts/DejaVuSans-Bold.ttf
+	sansBoldTTF []byte
+)
 
-// add appends an object body and returns its object number.
-func (d *document) add(body []byte) int {
-	d.objs = append(d.objs, body)
-	return len(d.objs)
-}
+// font is one of the three faces the documents use.
+type font int
 
-// reserve allocates an object number to be filled in later with set.
-func (d *document) reserve() int { return d.add(nil) }
+const (
+	sans     font = iota // DejaVu Sans
+	sansBold             // DejaVu Sans Bold
+	mono                 // Courier-Bold, for the voucher code
+)
 
-func (d *document) set(n int, body []byte) { d.objs[n-1] = body }
-
-// stream builds a stream object body compressed with FlateDecode (zlib).
-func stream(dict string, data []byte) ([]byte, error) {
-	var z bytes.Buffer
-	zw, err := zlib.NewWriterLevel(&z, zlib.BestCompression)
-	if err != nil {
-		return nil, err
+// covered reports which characters DejaVu Sans (regular and bold) can draw;
+// anything else is printed as '?' rather than as an empty box.
+var covered = sync.OnceValue(func() func(rune) bool {
+	var faces []*sfnt.Font
+	for _, ttf := range [][]byte{sansTTF, sansBoldTTF} {
+		f, err := sfnt.Parse(ttf)
+		if err != nil {
+			panic("voucherpdf: embedded font: " + err.Error())
+		}
+		faces = append(faces, f)
 	}
-	if _, err := zw.Write(data); err != nil {
-		return nil, err
+	var mu sync.Mutex
+	var buf sfnt.Buffer
+	return func(r rune) bool {
+		if r > 0xFFFF { // fpdf's UTF-8 fonts cover the Basic Multilingual Plane
+			return false
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, f := range faces {
+			if i, err := f.GlyphIndex(&buf, r); err != nil || i == 0 {
+				return false
+			}
+		}
+		return true
 	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "<< %s /Filter /FlateDecode /Length %d >>\nstream\n", dict, z.Len())
-	b.Write(z.Bytes())
-	b.WriteString("\nendstream")
-	return b.Bytes(), nil
-}
+})
 
-// bytes serialises the document: header, objects, xref table and trailer.
-// root and info are object numbers of the catalogue and the Info dictionary.
-func (d *document) bytes(root, info int) []byte {
-	var b bytes.Buffer
-	// The second line holds bytes above 127 so that transfer tools treat the
-	// file as binary (PDF 1.4, section 3.4.1).
-	b.WriteString("%PDF-1.4\n%\xE2\xE3\xCF\xD3\n")
-	offsets := make([]int, len(d.objs))
-	for i, body := range d.objs {
-		offsets[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n", i+1)
-		b.Write(body)
-		b.WriteString("\nendobj\n")
-	}
-	// A document identifier derived from the content keeps the output
-	// deterministic: the same voucher always gives the same bytes.
-	sum := sha256.Sum256(b.Bytes())
-	id := fmt.Sprintf("%X", sum[:16])
-
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n", len(d.objs)+1)
-	// Every entry is exactly 20 bytes, end of line included.
-	b.WriteString("0000000000 65535 f\r\n")
-	for _, off := range offsets {
-		fmt.Fprintf(&b, "%010d 00000 n\r\n", off)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R /ID [<%s> <%s>] >>\nstartxref\n%d\n%%%%EOF\n",
-		len(d.objs)+1, root, info, id, id, xref)
-	return b.Bytes()
-}
-
-// textString encodes s as a PDF text string for the Info dictionary: plain
-// ASCII when possible, otherwise UTF-16BE with a byte order mark, written in
-// hexadecimal so that no escaping is needed.
-func textString(s string) string {
-	ascii := true
+// clean prepares text for the page: composed form (a name typed as "o" plus
+// a combining accent prints as "ò"), line breaks and tabs as spaces, other
+// control and format characters dropped, characters the font lacks as '?'.
+func clean(s string) string {
+	s = norm.NFC.String(s)
+	var b strings.Builder
 	for _, r := range s {
-		if r < 0x20 || r > 0x7E {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
-		return "(" + escape([]byte(s)) + ")"
-	}
-	var b strings.Builder
-	b.WriteString("<FEFF")
-	for _, u := range utf16.Encode([]rune(s)) {
-		fmt.Fprintf(&b, "%04X", u)
-	}
-	b.WriteString(">")
-	return b.String()
-}
-
-// escape returns a byte string ready to go between ( and ) in a PDF literal
-// string: parentheses and backslashes are escaped, control bytes are written
-// as octal escapes, everything else (WinAnsi bytes above 127 included) is
-// written as is.
-func escape(s []byte) string {
-	var b strings.Builder
-	for _, c := range s {
 		switch {
-		case c == '(' || c == ')' || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c < 0x20 || c == 0x7F:
-			fmt.Fprintf(&b, "\\%03o", c)
+		case r == '\t' || r == '\n' || r == '\r':
+			b.WriteByte(' ')
+		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
+		case r < 0x80 || covered()(r):
+			b.WriteRune(r)
 		default:
-			b.WriteByte(c)
+			b.WriteByte('?')
 		}
 	}
 	return b.String()
 }
 
-// num formats a coordinate with at most two decimals and no trailing zeros.
-func num(f float64) string {
-	s := strconv.FormatFloat(f, 'f', 2, 64)
-	s = strings.TrimRight(s, "0")
-	s = strings.TrimSuffix(s, ".")
-	if s == "-0" || s == "" {
-		return "0"
+// A4 in points.
+const (
+	pageW     = 595.28
+	pageH     = 841.89
+	margin    = 48.0
+	footerTop = 52.0 // the rule above the footer
+)
+
+// Colours of the Italian public-administration palette (Bootstrap Italia).
+type rgb [3]int
+
+var (
+	primary   = rgb{0x00, 0x66, 0xCC}
+	primaryBg = rgb{0xE6, 0xF0, 0xFA}
+	ink       = rgb{0x17, 0x32, 0x4D}
+	white     = rgb{0xFF, 0xFF, 0xFF}
+	warning   = rgb{0xA6, 0x63, 0x00}
+	warningBg = rgb{0xFF, 0xF5, 0xE6}
+)
+
+// canvas draws on an fpdf document in points from the bottom left corner
+// of the page, as PDF itself does (fpdf counts from the top).
+type canvas struct {
+	pdf    *fpdf.Fpdf
+	cp1252 func(string) string // for the standard font
+}
+
+// newCanvas starts an A4 document with its metadata; created is its
+// creation date (written in UTC: fpdf writes no time zone).
+func newCanvas(title, subject string, created time.Time) *canvas {
+	pdf := fpdf.New("P", "pt", "A4", "")
+	pdf.SetAutoPageBreak(false, 0)
+	pdf.SetMargins(0, 0, 0)
+	pdf.SetCatalogSort(true) // the same input gives the same bytes
+	created = created.UTC()
+	pdf.SetCreationDate(created)
+	pdf.SetModificationDate(created)
+	pdf.SetProducer("Sportello", true)
+	pdf.SetCreator("Sportello", true)
+	pdf.SetTitle(clean(title), true)
+	pdf.SetSubject(clean(subject), true)
+	pdf.AddUTF8FontFromBytes("DejaVu", "", sansTTF)
+	pdf.AddUTF8FontFromBytes("DejaVu", "B", sansBoldTTF)
+	return &canvas{pdf: pdf, cp1252: pdf.UnicodeTranslatorFromDescriptor("")}
+}
+
+// output writes the document to w, or nothing if drawing failed.
+func (c *canvas) output(w io.Writer) error {
+	var b bytes.Buffer
+	if err := c.pdf.Output(&b); err != nil {
+		return fmt.Errorf("voucherpdf: %w", err)
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// use selects f at size and returns s as the font needs it.
+func (c *canvas) use(f font, size float64, s string) string {
+	switch f {
+	case mono:
+		c.pdf.SetFont("Courier", "B", size)
+		return c.cp1252(s)
+	case sansBold:
+		c.pdf.SetFont("DejaVu", "B", size)
+	default:
+		c.pdf.SetFont("DejaVu", "", size)
 	}
 	return s
 }
 
-// winAnsiHigh maps the characters that Windows-1252 places in 0x80-0x9F.
-var winAnsiHigh = map[rune]byte{
-	'€': 0x80, '‚': 0x82, 'ƒ': 0x83, '„': 0x84, '…': 0x85, '†': 0x86, '‡': 0x87,
-	'ˆ': 0x88, '‰': 0x89, 'Š': 0x8A, '‹': 0x8B, 'Œ': 0x8C, 'Ž': 0x8E,
-	'‘': 0x91, '’': 0x92, '“': 0x93, '”': 0x94, '•': 0x95, '–': 0x96, '—': 0x97,
-	'˜': 0x98, '™': 0x99, 'š': 0x9A, '›': 0x9B, 'œ': 0x9C, 'ž': 0x9E, 'Ÿ': 0x9F,
+// width is the width in points of s set in f at size.
+func (c *canvas) width(f font, size float64, s string) float64 {
+	return c.pdf.GetStringWidth(c.use(f, size, s))
 }
 
-// winAnsiFallback gives an approximation for common characters that
-// Windows-1252 lacks.
-var winAnsiFallback = map[rune]string{
-	'\u2010': "-", '\u2011': "-", '\u2012': "-", '\u2212': "-",
-	'\u2002': " ", '\u2003': " ", '\u2009': " ", '\u202F': " ", '\u200B': "",
-	'\uFEFF': "",
-	'ő':      "o", 'Ő': "O", 'ű': "u", 'Ű': "U", 'ł': "l", 'Ł': "L",
-	'ć': "c", 'Ć': "C", 'č': "c", 'Č': "C", 'ę': "e", 'ą': "a", 'ń': "n", 'ś': "s", 'ź': "z", 'ż': "z",
-	'ř': "r", 'Ř': "R", 'ě': "e", 'ů': "u", 'ğ': "g", 'ş': "s", 'Ş': "S", 'ı': "i", 'İ': "I",
-	'ă': "a", 'Ă': "A", 'ș': "s", 'Ș': "S", 'ț': "t", 'Ț': "T", 'đ': "d", 'Đ': "D",
+func (c *canvas) fill(col rgb) { c.pdf.SetFillColor(col[0], col[1], col[2]) }
+
+func (c *canvas) stroke(col rgb, width float64) {
+	c.pdf.SetDrawColor(col[0], col[1], col[2])
+	c.pdf.SetLineWidth(width)
 }
 
-// winAnsi converts UTF-8 text to Windows-1252 (the WinAnsiEncoding of the
-// standard fonts). Line breaks and tabs become spaces, other control
-// characters are dropped and characters outside the code page become an
-// ASCII approximation or '?'.
-func winAnsi(s string) []byte {
-	out := make([]byte, 0, len(s))
-	for _, r := range s {
-		switch {
-		case r == '\t' || r == '\n' || r == '\r':
-			out = append(out, ' ')
-		case r < 0x20 || r == 0x7F || (r >= 0x80 && r < 0xA0):
-			// control characters: nothing to print
-		case r < 0x80:
-			out = append(out, byte(r))
-		case r <= 0xFF:
-			out = append(out, byte(r))
-		default:
-			if c, ok := winAnsiHigh[r]; ok {
-				out = append(out, c)
-			} else if f, ok := winAnsiFallback[r]; ok {
-				out = append(out, f...)
-			} else {
-				out = append(out, '?')
-			}
+// rect draws a rectangle whose bottom left corner is x, y; op is "F" to
+// fill or "D" to stroke.
+func (c *canvas) rect(x, y, w, h float64, op string) {
+	c.pdf.Rect(x, pageH-y-h, w, h, op)
+}
+
+func (c *canvas) line(x1, y1, x2, y2 float64) {
+	c.pdf.Line(x1, pageH-y1, x2, pageH-y2)
+}
+
+// text draws s with its baseline starting at x, y.
+func (c *canvas) text(f font, size, x, y float64, col rgb, s string) {
+	if s = clean(s); s == "" {
+		return
+	}
+	s = c.use(f, size, s)
+	c.pdf.SetTextColor(col[0], col[1], col[2])
+	c.pdf.Text(x, pageH-y, s)
+}
+
+// centred draws s centred on x.
+func (c *canvas) centred(f font, size, x, y float64, col rgb, s string) {
+	c.text(f, size, x-c.width(f, size, s)/2, y, col, s)
+}
+
+// right draws s ending at x.
+func (c *canvas) right(f font, size, x, y float64, col rgb, s string) {
+	c.text(f, size, x-c.width(f, size, s), y, col, s)
+}
+
+// fit returns s, cleaned, and the largest size from max down to min at
+// which it fits width; at min size it cuts s and ends it with an ellipsis.
+func (c *canvas) fit(f font, max, min, width float64, s string) (string, float64) {
+	s = clean(s)
+	for size := max; size >= min; size -= 0.5 {
+		if c.width(f, size, s) <= width {
+			return s, size
 		}
 	}
-	return out
+	r := []rune(s)
+	for len(r) > 0 && c.width(f, min, string(r)+"…") > width {
+		r = r[:len(r)-1]
+	}
+	return string(r) + "…", min
+}
+
+// wrap breaks s into lines no wider than width; a word wider than a line
+// is cut.
+func (c *canvas) wrap(f font, size, width float64, s string) []string {
+	var lines []string
+	cur := ""
+	for _, word := range strings.Fields(clean(s)) {
+		try := word
+		if cur != "" {
+			try = cur + " " + word
+		}
+		if cur != "" && c.width(f, size, try) > width {
+			lines = append(lines, cur)
+			try = word
+		}
+		for r := []rune(try); len(r) > 1 && c.width(f, size, try) > width; r = []rune(try) {
+			cut := len(r) - 1
+			for cut > 1 && c.width(f, size, string(r[:cut])) > width {
+				cut--
+			}
+			lines = append(lines, string(r[:cut]))
+			try = string(r[cut:])
+		}
+		cur = try
+	}
+	if cur != "" {
+		lines = append(lines, cur)
+	}
+	return lines
 }

@@ -3,9 +3,8 @@
 // clear, a QR code of the code, the amounts, the expiry, the holder's name and
 // short instructions, plus the QR code alone as a PNG for the web page.
 //
-// The PDF is written by hand (PDF 1.4, standard Type 1 fonts with
-// WinAnsiEncoding, the QR code drawn as filled squares), so it needs no font
-// files and no network at run time.
+// The PDFs are drawn with codeberg.org/go-pdf/fpdf and an embedded font
+// (pdf.go), so they need no font files and no network at run time.
 package voucherpdf
 
 import (
@@ -37,26 +36,6 @@ type Voucher struct {
 	Lang           string // "it" (default) or "en"
 }
 
-// A4 in points.
-const (
-	pageW     = 595.28
-	pageH     = 841.89
-	margin    = 48.0
-	footerTop = 52.0 // the rule above the footer
-)
-
-// Colours of the Italian public-administration palette (Bootstrap Italia).
-type rgb [3]float64
-
-var (
-	primary   = rgb{0, 0.4, 0.8}         // #0066CC
-	primaryBg = rgb{0.902, 0.941, 0.980} // #E6F0FA
-	ink       = rgb{0.090, 0.196, 0.302} // #17324D
-	white     = rgb{1, 1, 1}             // #FFFFFF
-	warning   = rgb{0.651, 0.388, 0}     // #A66300
-	warningBg = rgb{1, 0.961, 0.902}     // #FFF5E6
-)
-
 // Write renders v as a one-page A4 PDF and writes it to w. Nothing is written
 // when v cannot be rendered (no code, or a code too long for a QR code).
 func Write(w io.Writer, v Voucher) error {
@@ -70,37 +49,14 @@ func Write(w io.Writer, v Voucher) error {
 	qr.DisableBorder = true // the quiet zone is left white by the layout
 	modules := qr.Bitmap()
 
-	var d document
-	catalog := d.reserve()
-	pages := d.reserve()
-	page := d.reserve()
-	fonts := make([]int, 3)
-	for i, f := range []font{helvetica, helveticaBold, courierBold} {
-		fonts[i] = d.add([]byte(fmt.Sprintf("<< /Type /Font /Subtype /Type1 /BaseFont /%s /Encoding /WinAnsiEncoding >>", f.baseFont())))
-	}
-	qrBody, err := stream(fmt.Sprintf("/Type /XObject /Subtype /Form /BBox [0 0 %d %d] /Resources << >>", len(modules), len(modules)), qrContent(modules))
-	if err != nil {
-		return err
-	}
-	qrObj := d.add(qrBody)
-	drawing, _ := layout(v, len(modules))
-	contentBody, err := stream("", drawing)
-	if err != nil {
-		return err
-	}
-	content := d.add(contentBody)
-	info := d.add([]byte(fmt.Sprintf("<< /Title %s /Subject %s /Producer (Sportello) /Creator (Sportello) >>",
-		textString(title(v)), textString(strings.TrimSpace(v.FundName)))))
-
-	d.set(catalog, []byte(fmt.Sprintf("<< /Type /Catalog /Pages %d 0 R >>", pages)))
-	d.set(pages, []byte(fmt.Sprintf("<< /Type /Pages /Kids [%d 0 R] /Count 1 >>", page)))
-	d.set(page, []byte(fmt.Sprintf("<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %s %s] "+
-		"/Resources << /Font << /F1 %d 0 R /F2 %d 0 R /F3 %d 0 R >> /XObject << /QR %d 0 R >> /ProcSet [/PDF /Text] >> "+
-		"/Contents %d 0 R >>", pages, num(pageW), num(pageH), fonts[0], fonts[1], fonts[2], qrObj, content)))
-
-	_, err = w.Write(d.bytes(catalog, info))
-	return err
+	c := newCanvas(title(v), strings.TrimSpace(v.FundName), now())
+	c.pdf.AddPage()
+	layout(c, v, modules)
+	return c.output(w)
 }
+
+// now is the clock that dates the voucher's PDF (tests fix it).
+var now = time.Now
 
 // title is the document title shown by PDF viewers.
 func title(v Voucher) string {
@@ -109,23 +65,6 @@ func title(v Voucher) string {
 		t += " - Comune di " + m
 	}
 	return t
-}
-
-// qrContent draws one unit square per dark module, in module units with the
-// origin at the bottom left: the page scales it to the printed size.
-func qrContent(modules [][]bool) []byte {
-	var b bytes.Buffer
-	b.WriteString("0 0 0 rg\n")
-	n := len(modules)
-	for row, line := range modules {
-		for col, dark := range line {
-			if dark {
-				fmt.Fprintf(&b, "%d %d 1 1 re\n", col, n-1-row)
-			}
-		}
-	}
-	b.WriteString("f\n")
-	return b.Bytes()
 }
 
 // QRPNG returns a size×size PNG of the QR code of content, black on white,
@@ -196,87 +135,6 @@ func expiry(t time.Time) (date, clock string) {
 	return t.Format("02/01/2006"), t.Format("15:04")
 }
 
-// canvas accumulates the page content stream.
-type canvas struct {
-	b bytes.Buffer
-}
-
-func (c *canvas) fill(col rgb) {
-	fmt.Fprintf(&c.b, "%s %s %s rg\n", num(col[0]), num(col[1]), num(col[2]))
-}
-
-func (c *canvas) stroke(col rgb, width float64) {
-	fmt.Fprintf(&c.b, "%s %s %s RG %s w\n", num(col[0]), num(col[1]), num(col[2]), num(width))
-}
-
-func (c *canvas) rect(x, y, w, h float64, op string) {
-	fmt.Fprintf(&c.b, "%s %s %s %s re %s\n", num(x), num(y), num(w), num(h), op)
-}
-
-func (c *canvas) line(x1, y1, x2, y2 float64) {
-	fmt.Fprintf(&c.b, "%s %s m %s %s l S\n", num(x1), num(y1), num(x2), num(y2))
-}
-
-// text draws already encoded WinAnsi text with its baseline starting at x, y.
-func (c *canvas) text(f font, size, x, y float64, col rgb, s []byte) {
-	if len(s) == 0 {
-		return
-	}
-	c.fill(col)
-	fmt.Fprintf(&c.b, "BT %s %s Tf %s %s Td (%s) Tj ET\n", f.resource(), num(size), num(x), num(y), escape(s))
-}
-
-// centred draws s centred on x.
-func (c *canvas) centred(f font, size, x, y float64, col rgb, s []byte) {
-	c.text(f, size, x-textWidth(f, size, s)/2, y, col, s)
-}
-
-// fit returns s set at the largest size from max down to min that fits width;
-// at min size it cuts s and ends it with an ellipsis.
-func fit(f font, max, min, width float64, s string) ([]byte, float64) {
-	enc := winAnsi(s)
-	for size := max; size >= min; size -= 0.5 {
-		if textWidth(f, size, enc) <= width {
-			return enc, size
-		}
-	}
-	for len(enc) > 0 && textWidth(f, min, append(enc[:len(enc):len(enc)], 0x85)) > width {
-		enc = enc[:len(enc)-1]
-	}
-	return append(enc, 0x85), min
-}
-
-// wrap breaks s into lines no wider than width.
-func wrap(f font, size, width float64, s string) [][]byte {
-	var lines [][]byte
-	var cur []byte
-	for _, word := range strings.Fields(s) {
-		w := winAnsi(word)
-		try := w
-		if len(cur) > 0 {
-			try = append(append(append([]byte{}, cur...), ' '), w...)
-		}
-		if len(cur) > 0 && textWidth(f, size, try) > width {
-			lines = append(lines, cur)
-			try = w
-		}
-		// a single word wider than the line is cut
-		for textWidth(f, size, try) > width && len(try) > 1 {
-			cut := len(try) - 1
-			for cut > 1 && textWidth(f, size, try[:cut]) > width {
-				cut--
-			}
-			lines = append(lines, try[:cut])
-			try = try[cut:]
-		}
-		cur = try
-	}
-	if len(cur) > 0 {
-		lines = append(lines, cur)
-	}
-	return lines
-}
-
 // texts holds the wording of the voucher in one language.
 type texts struct {
 	title, codeLabel, awarded, available, pending, expires, at, holder, qrCaption string
@@ -337,29 +195,29 @@ func label(it, en string, english bool) string {
 // box is a rectangle on the page, in points from the bottom left corner.
 type box struct{ x, y, w, h float64 }
 
-// layout draws the page; n is the QR code's size in modules. It also returns
-// where the QR code is drawn.
-func layout(v Voucher, n int) ([]byte, box) {
+// layout draws the page around the QR code's modules (quiet zone excluded)
+// and returns where the QR code is drawn.
+func layout(c *canvas, v Voucher, modules [][]bool) box {
 	isEN := strings.EqualFold(strings.TrimSpace(v.Lang), "en")
 	it, en := italian, english
 	if !isEN {
 		en = texts{}
 	}
-	var c canvas
+	n := len(modules)
 	contentW := pageW - 2*margin
 
 	// Header band.
 	c.fill(primary)
-	c.rect(0, pageH-100, pageW, 100, "f")
+	c.rect(0, pageH-100, pageW, 100, "F")
 	if m := strings.TrimSpace(v.Municipality); m != "" {
-		s, size := fit(helveticaBold, 11, 7, contentW, strings.ToUpper("Comune di "+m))
-		c.text(helveticaBold, size, margin, pageH-34, white, s)
+		s, size := c.fit(sansBold, 11, 7, contentW, strings.ToUpper("Comune di "+m))
+		c.text(sansBold, size, margin, pageH-34, white, s)
 	}
-	s, size := fit(helveticaBold, 28, 16, contentW, label(it.title, en.title, isEN))
-	c.text(helveticaBold, size, margin, pageH-66, white, s)
+	s, size := c.fit(sansBold, 28, 16, contentW, label(it.title, en.title, isEN))
+	c.text(sansBold, size, margin, pageH-66, white, s)
 	if f := strings.TrimSpace(v.FundName); f != "" {
-		s, size := fit(helvetica, 12, 7, contentW, f)
-		c.text(helvetica, size, margin, pageH-86, white, s)
+		s, size := c.fit(sans, 12, 7, contentW, f)
+		c.text(sans, size, margin, pageH-86, white, s)
 	}
 
 	// The voucher card: code on top, details on the left, QR on the right.
@@ -367,41 +225,55 @@ func layout(v Voucher, n int) ([]byte, box) {
 	inner := margin + 20
 	innerW := contentW - 40
 	y := cardTop - 26
-	s, size = fit(helveticaBold, 9, 6, innerW, label(it.codeLabel, en.codeLabel, isEN))
-	c.centred(helveticaBold, size, pageW/2, y, ink, s)
+	s, size = c.fit(sansBold, 9, 6, innerW, label(it.codeLabel, en.codeLabel, isEN))
+	c.centred(sansBold, size, pageW/2, y, ink, s)
 	boxH := 48.0
 	boxTop := y - 10
 	c.fill(primaryBg)
-	c.rect(inner, boxTop-boxH, innerW, boxH, "f")
-	code, codeSize := fit(courierBold, 32, 10, innerW-20, strings.TrimSpace(v.Code))
+	c.rect(inner, boxTop-boxH, innerW, boxH, "F")
+	code, codeSize := c.fit(mono, 32, 10, innerW-20, strings.TrimSpace(v.Code))
 	// Courier capitals are about 0.57 em tall: centre them in the box.
-	c.centred(courierBold, codeSize, pageW/2, boxTop-boxH/2-0.57*codeSize/2, ink, code)
+	c.centred(mono, codeSize, pageW/2, boxTop-boxH/2-0.57*codeSize/2, ink, code)
 
 	// The QR code keeps its four-module quiet zone clear of the card border,
-	// the code box, the caption and the details.
+	// the code box, the caption and the details. Each run of dark modules in
+	// a row is one black rectangle.
 	qrSize := 170.0
-	quiet := 4 * qrSize / float64(n)
+	m := qrSize / float64(n)
+	quiet := 4 * m
 	qrX := pageW - margin - quiet - qrSize
 	qrTop := boxTop - boxH - quiet
-	c.b.WriteString("q\n")
-	fmt.Fprintf(&c.b, "%s 0 0 %s %s %s cm\n/QR Do\nQ\n", num(qrSize/float64(n)), num(qrSize/float64(n)), num(qrX), num(qrTop-qrSize))
-	s, size = fit(helvetica, 8.5, 6, qrSize+quiet, label(it.qrCaption, en.qrCaption, isEN))
+	c.fill(rgb{0, 0, 0})
+	for row, line := range modules {
+		for col := 0; col < n; col++ {
+			if !line[col] {
+				continue
+			}
+			end := col
+			for end < n && line[end] {
+				end++
+			}
+			c.rect(qrX+float64(col)*m, qrTop-float64(row+1)*m, float64(end-col)*m, m, "F")
+			col = end
+		}
+	}
+	s, size = c.fit(sans, 8.5, 6, qrSize+quiet, label(it.qrCaption, en.qrCaption, isEN))
 	bottom := qrTop - qrSize - quiet - 7
-	c.centred(helvetica, size, qrX+qrSize/2, bottom, ink, s)
+	c.centred(sans, size, qrX+qrSize/2, bottom, ink, s)
 
 	colW := qrX - quiet - inner
 	row := func(lbl string, value string, valueFont font, valueSize float64, col rgb) {
-		ls, lsize := fit(helvetica, 9.5, 6, colW, lbl)
-		c.text(helvetica, lsize, inner, y, ink, ls)
-		vs, vsize := fit(valueFont, valueSize, 8, colW, value)
+		ls, lsize := c.fit(sans, 9.5, 6, colW, lbl)
+		c.text(sans, lsize, inner, y, ink, ls)
+		vs, vsize := c.fit(valueFont, valueSize, 8, colW, value)
 		c.text(valueFont, vsize, inner, y-valueSize-3, col, vs)
 		y -= valueSize + 26
 	}
 	y = qrTop - 8
-	row(label(it.awarded, en.awarded, isEN), euro(v.AmountCents), helveticaBold, 20, ink)
-	row(label(it.available, en.available, isEN), euro(v.AvailableCents), helveticaBold, 20, primary)
+	row(label(it.awarded, en.awarded, isEN), euro(v.AmountCents), sansBold, 20, ink)
+	row(label(it.available, en.available, isEN), euro(v.AvailableCents), sansBold, 20, primary)
 	if v.PendingCents != 0 {
-		row(label(it.pending, en.pending, isEN), euro(v.PendingCents), helveticaBold, 14, ink)
+		row(label(it.pending, en.pending, isEN), euro(v.PendingCents), sansBold, 14, ink)
 	}
 	date, clock := expiry(v.ExpiresAt)
 	when := date + " " + it.at + " " + clock
@@ -418,29 +290,30 @@ func layout(v Voucher, n int) ([]byte, box) {
 			when = last + " (incluso / inclusive)"
 		}
 	}
-	row(expiresLabel, when, helveticaBold, 14, ink)
+	row(expiresLabel, when, sansBold, 14, ink)
 	holder := strings.TrimSpace(v.HolderName)
 	if holder == "" {
 		holder = "-"
 	}
-	row(label(it.holder, en.holder, isEN), holder, helveticaBold, 14, ink)
+	row(label(it.holder, en.holder, isEN), holder, sansBold, 14, ink)
 	if y+10 < bottom {
 		bottom = y + 10
 	}
 	cardBottom := bottom - 18
 	c.stroke(primary, 1.2)
-	c.rect(margin, cardBottom, contentW, cardTop-cardBottom, "S")
+	c.rect(margin, cardBottom, contentW, cardTop-cardBottom, "D")
 
 	// Instructions, in Italian and, for English readers, in English too,
-	// then the warning that the voucher is personal. The body type shrinks
-	// until both fit above the footer.
-	mark := c.b.Len()
-	for _, body := range []float64{10.5, 10, 9.5, 9, 8.5, 8} {
-		c.b.Truncate(mark)
-		if instructions(&c, cardBottom-30, body, it, en) >= footerTop+12 {
+	// then the warning that the voucher is personal. The body type is the
+	// largest size at which both fit above the footer.
+	body := 8.0
+	for _, b := range []float64{10.5, 10, 9.5, 9, 8.5} {
+		if instructions(c, cardBottom-30, b, it, en, false) >= footerTop+12 {
+			body = b
 			break
 		}
 	}
+	instructions(c, cardBottom-30, body, it, en, true)
 
 	// Footer.
 	c.stroke(ink, 0.5)
@@ -449,27 +322,33 @@ func layout(v Voucher, n int) ([]byte, box) {
 	if m := strings.TrimSpace(v.Municipality); m != "" {
 		foot += " - Comune di " + m
 	}
-	s, size = fit(courierBold, 8, 6, contentW*0.4, strings.TrimSpace(v.Code))
-	codeW := textWidth(courierBold, size, s)
-	c.text(courierBold, size, pageW-margin-codeW, 38, ink, s)
-	s, size = fit(helvetica, 8, 6, contentW-codeW-12, foot)
-	c.text(helvetica, size, margin, 38, ink, s)
-	return c.b.Bytes(), box{qrX, qrTop - qrSize, qrSize, qrSize}
+	s, size = c.fit(mono, 8, 6, contentW*0.4, strings.TrimSpace(v.Code))
+	codeW := c.width(mono, size, s)
+	c.text(mono, size, pageW-margin-codeW, 38, ink, s)
+	s, size = c.fit(sans, 8, 6, contentW-codeW-12, foot)
+	c.text(sans, size, margin, 38, ink, s)
+	return box{qrX, qrTop - qrSize, qrSize, qrSize}
 }
 
-// instructions draws the numbered steps (Italian, then English when en has
-// any) starting with a heading at y, and the personal-voucher warning below
-// them, with body text of the given size. It returns the lowest y it used.
-func instructions(c *canvas, y, body float64, it, en texts) float64 {
+// instructions lays out the numbered steps (Italian, then English when en
+// has any) starting with a heading at y, and the personal-voucher warning
+// below them, with body text of the given size; it draws them only when
+// draw is set. It returns the lowest y it uses.
+func instructions(c *canvas, y, body float64, it, en texts, draw bool) float64 {
 	contentW := pageW - 2*margin
 	lead := body * 1.33
+	text := func(f font, size, x, y float64, col rgb, s string) {
+		if draw {
+			c.text(f, size, x, y, col, s)
+		}
+	}
 	steps := func(t texts) {
-		c.text(helveticaBold, body+2.5, margin, y, ink, winAnsi(t.howTo))
+		text(sansBold, body+2.5, margin, y, ink, t.howTo)
 		y -= body + 9.5
 		for i, step := range t.steps {
-			c.text(helveticaBold, body, margin, y, primary, winAnsi(fmt.Sprintf("%d.", i+1)))
-			for _, l := range wrap(helvetica, body, contentW-18, step) {
-				c.text(helvetica, body, margin+18, y, ink, l)
+			text(sansBold, body, margin, y, primary, fmt.Sprintf("%d.", i+1))
+			for _, l := range c.wrap(sans, body, contentW-18, step) {
+				text(sans, body, margin+18, y, ink, l)
 				y -= lead
 			}
 			y -= body * 0.4
@@ -481,22 +360,24 @@ func instructions(c *canvas, y, body float64, it, en texts) float64 {
 		steps(en)
 	}
 
-	var note [][]byte
+	var note []string
 	for _, t := range []string{it.personal, en.personal} {
 		if t != "" {
-			note = append(note, wrap(helveticaBold, body-0.5, contentW-32, t)...)
+			note = append(note, c.wrap(sansBold, body-0.5, contentW-32, t)...)
 		}
 	}
 	noteLead := (body - 0.5) * 1.3
 	noteH := float64(len(note))*noteLead + 18
 	noteTop := y - body*0.8
-	c.fill(warningBg)
-	c.rect(margin, noteTop-noteH, contentW, noteH, "f")
-	c.fill(warning)
-	c.rect(margin, noteTop-noteH, 5, noteH, "f")
+	if draw {
+		c.fill(warningBg)
+		c.rect(margin, noteTop-noteH, contentW, noteH, "F")
+		c.fill(warning)
+		c.rect(margin, noteTop-noteH, 5, noteH, "F")
+	}
 	ly := noteTop - 9 - (body-0.5)*0.95
 	for _, l := range note {
-		c.text(helveticaBold, body-0.5, margin+18, ly, ink, l)
+		text(sansBold, body-0.5, margin+18, ly, ink, l)
 		ly -= noteLead
 	}
 	return noteTop - noteH

@@ -1,26 +1,33 @@
 package voucherpdf
 
 import (
-	"sportello/internal/calendar"
-
 	"bytes"
-	"compress/zlib"
 	"errors"
 	"image"
 	"image/png"
-	"io"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	qrcode "github.com/skip2/go-qrcode"
+
+	"sportello/internal/calendar"
 )
+
+// downloaded is when the test vouchers are downloaded.
+var downloaded = time.Date(2026, 11, 5, 9, 30, 0, 0, time.UTC)
+
+func TestMain(m *testing.M) {
+	now = func() time.Time { return downloaded }
+	os.Exit(m.Run())
+}
 
 func sample() Voucher {
 	rome, err := time.LoadLocation("Europe/Rome")
@@ -48,298 +55,73 @@ func render(t *testing.T, v Voucher) []byte {
 	return b.Bytes()
 }
 
-// parsed is a PDF read back through its cross-reference table.
-type parsed struct {
-	raw     []byte
-	objects map[int][]byte // object number -> text between "N 0 obj" and "endobj"
-}
-
-var (
-	startxrefRe = regexp.MustCompile(`startxref\n(\d+)\n%%EOF\n$`)
-	xrefEntryRe = regexp.MustCompile(`^(\d{10}) (\d{5}) ([nf])\r\n$`)
-	lengthRe    = regexp.MustCompile(`/Length (\d+)`)
-	sizeRe      = regexp.MustCompile(`trailer\n<< /Size (\d+) /Root (\d+) 0 R /Info (\d+) 0 R`)
-	refRe       = func(key string) *regexp.Regexp { return regexp.MustCompile(key + `\s*(\d+) 0 R`) }
-)
-
-// parse checks the file structure: header, trailer, xref offsets.
-func parse(t *testing.T, pdf []byte) parsed {
-	t.Helper()
-	if !bytes.HasPrefix(pdf, []byte("%PDF-1.4\n")) {
-		t.Fatalf("header: %q", pdf[:min(len(pdf), 20)])
-	}
-	if !bytes.HasSuffix(pdf, []byte("%%EOF\n")) {
-		t.Fatalf("no %%%%EOF at the end")
-	}
-	m := startxrefRe.FindSubmatch(pdf)
-	if m == nil {
-		t.Fatal("no startxref")
-	}
-	xref, _ := strconv.Atoi(string(m[1]))
-	if !bytes.HasPrefix(pdf[xref:], []byte("xref\n0 ")) {
-		t.Fatalf("startxref %d does not point at the xref table: %q", xref, pdf[xref:xref+10])
-	}
-	rest := pdf[xref+len("xref\n"):]
-	nl := bytes.IndexByte(rest, '\n')
-	var first, count int
-	if _, err := fmtSscan(string(rest[:nl]), &first, &count); err != nil || first != 0 {
-		t.Fatalf("xref subsection header %q", rest[:nl])
-	}
-	entries := rest[nl+1:]
-	sm := sizeRe.FindSubmatch(pdf)
-	if sm == nil {
-		t.Fatal("trailer without /Size /Root /Info")
-	}
-	if size, _ := strconv.Atoi(string(sm[1])); size != count {
-		t.Fatalf("/Size %d, xref has %d entries", size, count)
-	}
-	p := parsed{raw: pdf, objects: map[int][]byte{}}
-	for i := range count {
-		e := entries[i*20 : (i+1)*20]
-		em := xrefEntryRe.FindSubmatch(e)
-		if em == nil {
-			t.Fatalf("xref entry %d malformed: %q", i, e)
-		}
-		if i == 0 {
-			if string(em[3]) != "f" || string(em[2]) != "65535" {
-				t.Fatalf("entry 0 must be the free head: %q", e)
-			}
-			continue
-		}
-		off, _ := strconv.Atoi(string(em[1]))
-		head := strconv.Itoa(i) + " 0 obj\n"
-		if !bytes.HasPrefix(pdf[off:], []byte(head)) {
-			t.Fatalf("xref entry %d: offset %d points at %q", i, off, pdf[off:min(len(pdf), off+12)])
-		}
-		body := pdf[off+len(head):]
-		// a stream may contain "endobj" bytes: skip its data by /Length
-		end := 0
-		if k := bytes.Index(body, []byte("stream\n")); k >= 0 && k < bytes.Index(body, []byte("endobj")) {
-			lm := lengthRe.FindSubmatch(body[:k])
-			if lm == nil {
-				t.Fatalf("object %d: stream without /Length", i)
-			}
-			l, _ := strconv.Atoi(string(lm[1]))
-			end = k + len("stream\n") + l
-			if !bytes.HasPrefix(body[end:], []byte("\nendstream\nendobj\n")) {
-				t.Fatalf("object %d: /Length %d does not end at endstream: %q", i, l, body[end:min(len(body), end+20)])
-			}
-		}
-		e2 := bytes.Index(body[end:], []byte("\nendobj\n"))
-		if e2 < 0 {
-			t.Fatalf("object %d without endobj", i)
-		}
-		p.objects[i] = body[:end+e2]
-	}
-	if !bytes.HasPrefix(entries[count*20:], []byte("trailer\n")) {
-		t.Fatalf("trailer does not follow the xref table")
-	}
-	return p
-}
-
-func fmtSscan(s string, a, b *int) (int, error) {
-	f := strings.Fields(s)
-	if len(f) != 2 {
-		return 0, errors.New("want two numbers")
-	}
-	var err1, err2 error
-	*a, err1 = strconv.Atoi(f[0])
-	*b, err2 = strconv.Atoi(f[1])
-	return 2, errors.Join(err1, err2)
-}
-
-// streamData decompresses the stream of object n.
-func (p parsed) streamData(t *testing.T, n int) []byte {
-	t.Helper()
-	obj := p.objects[n]
-	k := bytes.Index(obj, []byte("stream\n"))
-	if k < 0 {
-		t.Fatalf("object %d is not a stream", n)
-	}
-	if !bytes.Contains(obj[:k], []byte("/Filter /FlateDecode")) {
-		return obj[k+len("stream\n"):]
-	}
-	zr, err := zlib.NewReader(bytes.NewReader(obj[k+len("stream\n"):]))
-	if err != nil {
-		t.Fatalf("object %d: %v", n, err)
-	}
-	data, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatalf("object %d: %v", n, err)
-	}
-	return data
-}
-
-// ref returns the object number after key in object n ("/Contents 7 0 R").
-func (p parsed) ref(t *testing.T, n int, key string) int {
-	t.Helper()
-	m := refRe(key).FindSubmatch(p.objects[n])
-	if m == nil {
-		t.Fatalf("object %d has no %s reference: %s", n, key, p.objects[n])
-	}
-	r, _ := strconv.Atoi(string(m[1]))
-	return r
-}
-
-// pageObj follows Root -> Pages -> Kids[0].
-func (p parsed) pageObj(t *testing.T) int {
-	t.Helper()
-	sm := sizeRe.FindSubmatch(p.raw)
-	root, _ := strconv.Atoi(string(sm[2]))
-	pages := p.ref(t, root, "/Pages")
-	if !bytes.Contains(p.objects[pages], []byte("/Count 1")) {
-		t.Fatalf("pages: %s", p.objects[pages])
-	}
-	return p.ref(t, pages, `/Kids \[`)
-}
-
-func (p parsed) content(t *testing.T) []byte {
-	return p.streamData(t, p.ref(t, p.pageObj(t), "/Contents"))
-}
-
-func (p parsed) info(t *testing.T) []byte {
-	sm := sizeRe.FindSubmatch(p.raw)
-	n, _ := strconv.Atoi(string(sm[3]))
-	return p.objects[n]
-}
-
-// shownStrings tokenises a content stream and returns the decoded operand of
-// every Tj, failing on anything that is not well-formed.
-func shownStrings(t *testing.T, cs []byte) [][]byte {
-	t.Helper()
-	var out [][]byte
-	var pending []byte
-	havePending := false
-	for i := 0; i < len(cs); {
-		c := cs[i]
-		switch {
-		case c == ' ' || c == '\n' || c == '\r' || c == '\t':
-			i++
-		case c == '(':
-			if havePending {
-				t.Fatalf("two strings in a row at %d", i)
-			}
-			depth := 1
-			var s []byte
-			i++
-			for depth > 0 {
-				if i >= len(cs) {
-					t.Fatal("unterminated string")
-				}
-				c := cs[i]
-				switch c {
-				case '\\':
-					n := cs[i+1]
-					switch {
-					case n >= '0' && n <= '7':
-						v, _ := strconv.ParseUint(string(cs[i+1:i+4]), 8, 8)
-						s = append(s, byte(v))
-						i += 4
-						continue
-					case n == 'n':
-						s = append(s, '\n')
-					default:
-						s = append(s, n)
-					}
-					i += 2
-					continue
-				case '(':
-					depth++
-				case ')':
-					depth--
-					if depth == 0 {
-						i++
-						continue
-					}
-				}
-				s = append(s, c)
-				i++
-			}
-			pending, havePending = s, true
-		default:
-			j := i
-			for j < len(cs) && !bytes.ContainsRune([]byte(" \n\r\t("), rune(cs[j])) {
-				j++
-			}
-			tok := string(cs[i:j])
-			if havePending {
-				if tok != "Tj" {
-					t.Fatalf("string %q followed by %q, not Tj", pending, tok)
-				}
-				out = append(out, pending)
-				havePending = false
-			} else if tok == "Tj" {
-				t.Fatal("Tj without a string operand")
-			}
-			i = j
+// lacks returns the wanted strings that text does not contain.
+func lacks(text string, want ...string) []string {
+	var missing []string
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			missing = append(missing, w)
 		}
 	}
-	if havePending {
-		t.Fatal("string at the end of the stream")
-	}
-	return out
+	return missing
 }
 
-func contains(shown [][]byte, want string) bool {
-	for _, s := range shown {
-		if bytes.Contains(s, []byte(want)) {
-			return true
-		}
-	}
-	return false
-}
-
-func TestStructureAndXref(t *testing.T) {
+func TestInfoAndDeterminism(t *testing.T) {
 	pdf := render(t, sample())
-	p := parse(t, pdf)
-	if len(p.objects) < 8 {
-		t.Fatalf("only %d objects", len(p.objects))
-	}
-	page := p.objects[p.pageObj(t)]
-	for _, want := range []string{"/MediaBox [0 0 595.28 841.89]", "/F1 ", "/F2 ", "/F3 ", "/QR "} {
-		if !bytes.Contains(page, []byte(want)) {
-			t.Errorf("page lacks %q: %s", want, page)
-		}
-	}
-	for _, f := range []string{"Helvetica", "Helvetica-Bold", "Courier-Bold"} {
-		if !bytes.Contains(pdf, []byte("/BaseFont /"+f+" /Encoding /WinAnsiEncoding")) {
-			t.Errorf("font %s with WinAnsiEncoding missing", f)
+	info := pdfInfo(t, pdf)
+	for _, want := range []string{`Pages:\s+1\n`, `Page size:\s+595.28 x 841.89 pts \(A4\)`, `Producer:\s+Sportello\n`,
+		`Creator:\s+Sportello\n`, `Title:\s+Buono spesa QWYZ-25YQ-JRGK-DKT5 - Comune di Tradate\n`,
+		`Subject:\s+Buoni spesa 2026 - Tradate\n`, `CreationDate:\s+Thu Nov  5 09:30:00 2026 UTC\n`} {
+		if !regexp.MustCompile(want).MatchString(info) {
+			t.Errorf("pdfinfo lacks %q:\n%s", want, info)
 		}
 	}
 	if again := render(t, sample()); !bytes.Equal(pdf, again) {
-		t.Error("output is not deterministic")
+		t.Error("the same voucher downloaded at the same time gave different bytes")
+	}
+	// The fonts are embedded and subset: the whole of DejaVu Sans is
+	// 750 KB, the voucher a few tens.
+	if len(pdf) > 80_000 {
+		t.Errorf("voucher PDF of %d bytes: are the fonts subset?", len(pdf))
+	}
+	fonts := string(run(t, "pdffonts", pdfFile(t, "fonts.pdf", pdf)))
+	for _, line := range strings.Split(strings.TrimSpace(fonts), "\n")[2:] {
+		f := strings.Fields(line)
+		if f[0] != "Courier-Bold" && f[len(f)-5] != "yes" {
+			t.Errorf("font not embedded: %s", line)
+		}
+	}
+	if !strings.Contains(fonts, "dejavu") {
+		t.Errorf("DejaVu Sans not in the PDF:\n%s", fonts)
 	}
 }
 
-func TestTextInContent(t *testing.T) {
-	v := sample()
-	p := parse(t, render(t, v))
-	shown := shownStrings(t, p.content(t))
-	for _, want := range []string{
+func TestItalianVoucherText(t *testing.T) {
+	text := pdfText(t, render(t, sample()))
+	if m := lacks(text,
 		"QWYZ-25YQ-JRGK-DKT5",
-		"550,00 \x80",
-		"275,00 \x80",
+		"550,00 €",
+		"275,00 €",
 		"Valido fino al", "30/12/2026 (incluso)",
 		"Mario Rossi",
 		"COMUNE DI TRADATE",
+		"Buono spesa\n",
 		"Buoni spesa 2026 - Tradate",
+		"CODICE DEL BUONO",
 		"Importo assegnato",
 		"Disponibile ora",
 		"Ancora da accreditare",
-		"personale",
+		"Intestatario",
+		"Codice QR del buono",
 		"Come si usa",
-	} {
-		if !contains(shown, want) {
-			t.Errorf("content lacks %q", want)
-		}
+		"Il buono è personale e non cedibile.",
+		"Sportello sociale - buono spesa - Comune di Tradate",
+	); m != nil {
+		t.Errorf("text lacks %q:\n%s", m, text)
 	}
-	if contains(shown, "How to use it") {
-		t.Error("English instructions in an Italian voucher")
-	}
-	info := p.info(t)
-	for _, want := range []string{"/Producer (Sportello)", "/Title (Buono spesa QWYZ-25YQ-JRGK-DKT5 - Comune di Tradate)"} {
-		if !bytes.Contains(info, []byte(want)) {
-			t.Errorf("Info lacks %q: %s", want, info)
+	for _, english := range []string{"How to use it", "Food voucher", "Amount awarded", "This voucher is personal"} {
+		if strings.Contains(text, english) {
+			t.Errorf("English %q in an Italian voucher", english)
 		}
 	}
 }
@@ -348,88 +130,109 @@ func TestEnglishAddsEnglish(t *testing.T) {
 	v := sample()
 	v.Lang = "en"
 	v.PendingCents = 0
-	shown := shownStrings(t, parse(t, render(t, v)).content(t))
-	for _, want := range []string{"Come si usa", "How to use it", "Importo assegnato / Amount awarded", "This voucher is personal", "Valid through", "30/12/2026 (incluso / inclusive)"} {
-		if !contains(shown, want) {
-			t.Errorf("content lacks %q", want)
-		}
+	text := pdfText(t, render(t, v))
+	if m := lacks(text, "Buono spesa / Food voucher", "CODICE DEL BUONO / VOUCHER CODE", "Come si usa", "How to use it",
+		"Importo assegnato / Amount awarded", "Disponibile ora / Available now", "Intestatario / Holder",
+		"Il buono è personale", "This voucher is personal", "Valido fino al / Valid through",
+		"30/12/2026 (incluso / inclusive)", "Codice QR del buono / Voucher QR code"); m != nil {
+		t.Errorf("text lacks %q:\n%s", m, text)
 	}
-	if contains(shown, "Ancora da accreditare") {
+	if strings.Contains(text, "Ancora da accreditare") {
 		t.Error("pending row shown with nothing pending")
 	}
 }
 
-func TestWinAnsiAccentsAndEuro(t *testing.T) {
+// Residents' names are written as they are: accents, and letters that
+// Windows-1252 lacks (Romanian, Polish, Czech, Albanian, Ukrainian...).
+func TestNamesAsWritten(t *testing.T) {
+	for _, name := range []string{
+		"Niccolò Perù D’Angelo",
+		"Ștefan Țîrcă-Văduva",
+		"Łukasz Wąsowski-Żółć",
+		"Ëndrit Çela",
+		"Jiří Dvořák",
+		"Olena Шевченко",
+		"Ayşe Yılmaz Öztürk",
+	} {
+		v := sample()
+		v.HolderName = name
+		v.Municipality = "Città di Castello"
+		v.FundName = "Buoni spesa “2026” – Città"
+		pdf := render(t, v)
+		text := pdfText(t, pdf)
+		if m := lacks(text, name, "COMUNE DI CITTÀ DI CASTELLO", "Buoni spesa “2026” – Città", "550,00 €", "Il buono è personale", "più volte"); m != nil {
+			t.Errorf("%s: text lacks %q:\n%s", name, m, text)
+		}
+		if info := pdfInfo(t, pdf); !strings.Contains(info, "Comune di Città di Castello") {
+			t.Errorf("title not in Unicode:\n%s", info)
+		}
+	}
+	// A name typed with combining accents prints composed; a script the
+	// font lacks prints as question marks, not as empty boxes.
 	v := sample()
-	v.HolderName = "Niccolò Perù D’Angelo"
-	v.Municipality = "Città di Castello"
-	v.FundName = "Buoni spesa “2026” – Città"
-	p := parse(t, render(t, v))
-	cs := p.content(t)
-	shown := shownStrings(t, cs)
-	for _, want := range []string{
-		"Niccol\xF2 Per\xF9 D\x92Angelo",
-		"COMUNE DI CITT\xC0 DI CASTELLO",
-		"Buoni spesa \x932026\x94 \x96 Citt\xE0",
-		"550,00 \x80",
-		"Il buono \xE8 personale",
-		"pi\xF9 volte",
-	} {
-		if !contains(shown, want) {
-			t.Errorf("content lacks WinAnsi %q", want)
-		}
-	}
-	if bytes.Contains(cs, []byte("ò")) || bytes.Contains(cs, []byte("€")) || bytes.Contains(cs, []byte("è")) {
-		t.Error("UTF-8 bytes left in the content stream")
-	}
-	// The Info dictionary uses UTF-16BE for non-ASCII text.
-	if !bytes.Contains(p.info(t), []byte("/Title <FEFF")) {
-		t.Errorf("non-ASCII title not in UTF-16: %s", p.info(t))
+	v.HolderName = "Nicco\u0300lo 山田"
+	if text := pdfText(t, render(t, v)); !strings.Contains(text, "Niccòlo ??") {
+		t.Errorf("holder not shown as %q:\n%s", "Niccòlo ??", text)
 	}
 }
 
-func TestWinAnsi(t *testing.T) {
+// The web server renders vouchers for many citizens at once.
+func TestConcurrentRenders(t *testing.T) {
+	v := sample()
+	v.HolderName = "Ștefan Łukasz 山田"
+	want := render(t, v)
+	var wg sync.WaitGroup
+	got := make([][]byte, 4)
+	errs := make([]error, len(got))
+	for i := range got {
+		wg.Go(func() {
+			var b bytes.Buffer
+			errs[i] = Write(&b, v)
+			got[i] = b.Bytes()
+		})
+	}
+	wg.Wait()
+	for i := range got {
+		if errs[i] != nil || !bytes.Equal(got[i], want) {
+			t.Errorf("render %d at the same time: %v, %d bytes, want %d", i, errs[i], len(got[i]), len(want))
+		}
+	}
+}
+
+func TestClean(t *testing.T) {
 	for in, want := range map[string]string{
-		"abc":            "abc",
-		"€":              "\x80",
-		"àèéìòù ÀÈÉÌÒÙ":  "\xE0\xE8\xE9\xEC\xF2\xF9 \xC0\xC8\xC9\xCC\xD2\xD9",
-		"a\nb\tc\x00d":   "a b cd",
-		"Łódź":           "L\xF3dz",
-		"日本":             "??",
-		"«ciao» — ‘x’ …": "\xABciao\xBB \x97 \x91x\x92 \x85",
+		"abc":                "abc",
+		"€ àèéìòù ÀÈÉÌÒÙ":    "€ àèéìòù ÀÈÉÌÒÙ",
+		"a\nb\tc\x00d\u200B": "a b cd",
+		"Łódź Ștefan":        "Łódź Ștefan",
+		"Nicco\u0300lo":      "Niccòlo",
+		"日本 😀":               "?? ?",
+		"«ciao» — ‘x’ …":     "«ciao» — ‘x’ …",
 	} {
-		if got := string(winAnsi(in)); got != want {
-			t.Errorf("winAnsi(%q) = %q, want %q", in, got, want)
+		if got := clean(in); got != want {
+			t.Errorf("clean(%q) = %q, want %q", in, got, want)
 		}
-	}
-	if len(latin1Base) != 64 {
-		t.Fatalf("latin1Base has %d entries", len(latin1Base))
 	}
 }
 
-func TestHostileStringsAreEscaped(t *testing.T) {
+func TestHostileStringsAreShownIntact(t *testing.T) {
 	v := sample()
 	v.HolderName = `Evil) Tj ET (x\) \ (y`
 	v.FundName = `) Tj /F1 99 Tf (`
 	v.Municipality = `\(`
 	v.Code = "AB(C)-\\D"
-	p := parse(t, render(t, v))
-	cs := p.content(t)
-	shown := shownStrings(t, cs) // fails on any unbalanced string
-	for _, want := range []string{v.HolderName, v.FundName, `COMUNE DI \(`, v.Code} {
-		if !contains(shown, want) {
-			t.Errorf("%q not shown intact; shown: %q", want, shown)
-		}
+	pdf := render(t, v)
+	text := pdfText(t, pdf)
+	if m := lacks(text, v.HolderName, v.FundName, `COMUNE DI \(`, v.Code); m != nil {
+		t.Errorf("text lacks %q:\n%s", m, text)
 	}
-	if !bytes.Contains(cs, []byte(`(Evil\) Tj ET \(x\\\) \\ \(y)`)) {
-		t.Errorf("holder not escaped as expected")
-	}
-	// The title in Info is escaped too.
-	if !bytes.Contains(p.info(t), []byte(`/Title (Buono spesa AB\(C\)-\\D - Comune di \\\()`)) {
-		t.Errorf("Info title not escaped: %s", p.info(t))
+	if info := pdfInfo(t, pdf); !strings.Contains(info, `Buono spesa AB(C)-\D - Comune di \(`) {
+		t.Errorf("title not intact:\n%s", info)
 	}
 }
 
+// Every word is inside the printable area, nothing runs into the footer
+// and the footer's two texts do not overlap, however long the values.
 func TestLongValuesStayOnThePage(t *testing.T) {
 	v := sample()
 	v.HolderName = strings.Repeat("Maria Giovanna ", 20)
@@ -439,49 +242,32 @@ func TestLongValuesStayOnThePage(t *testing.T) {
 	v.Lang = "en"
 	v.Code = strings.Repeat("LONG-CODE ", 12)
 	v.Municipality = strings.Repeat("San Giovanni ", 10)
-	cs := parse(t, render(t, v)).content(t)
-	shownStrings(t, cs)
-	// every text position is inside the page
-	td := regexp.MustCompile(`/F(\d) ([\d.]+) Tf ([-\d.]+) ([-\d.]+) Td \(((?:[^\\)]|\\.)*)\) Tj`)
-	for _, m := range td.FindAllSubmatch(cs, -1) {
-		size, _ := strconv.ParseFloat(string(m[2]), 64)
-		x, _ := strconv.ParseFloat(string(m[3]), 64)
-		y, _ := strconv.ParseFloat(string(m[4]), 64)
-		f := map[string]font{"1": helvetica, "2": helveticaBold, "3": courierBold}[string(m[1])]
-		w := textWidth(f, size, unescape(m[5]))
-		if x < margin-0.01 || x+w > pageW-margin+0.01 || y < 30 || y > pageH-20 {
-			t.Errorf("text %q at (%v,%v) width %v leaves the printable area", m[5], x, y, w)
+	words := pdfWords(t, render(t, v))
+	rule := pageH - footerTop // the footer rule, from the top
+	var footer []word
+	for _, w := range words {
+		if w.xMin < margin-0.5 || w.xMax > pageW-margin+0.5 || w.yMin < 20 || w.yMax > pageH-30 {
+			t.Errorf("%q at x %.1f-%.1f, y %.1f-%.1f leaves the printable area", w.text, w.xMin, w.xMax, w.yMin, w.yMax)
 		}
-		if y < footerTop+10 && y != 38 {
-			t.Errorf("text %q at (%v,%v) runs into the footer", m[5], x, y)
+		if w.yMax > rule {
+			if w.yMin < rule {
+				t.Errorf("%q at y %.1f-%.1f crosses the footer rule at %.1f", w.text, w.yMin, w.yMax, rule)
+			}
+			footer = append(footer, w)
 		}
 	}
-	// the footer's two texts do not overlap
-	foot := td.FindAllSubmatch(cs, -1)
-	a, b := foot[len(foot)-2], foot[len(foot)-1]
-	ax, _ := strconv.ParseFloat(string(a[3]), 64)
-	as, _ := strconv.ParseFloat(string(a[2]), 64)
-	bx, _ := strconv.ParseFloat(string(b[3]), 64)
-	bs, _ := strconv.ParseFloat(string(b[2]), 64)
-	fa := map[string]font{"1": helvetica, "2": helveticaBold, "3": courierBold}
-	l, lx, ls, rx := b, bx, bs, ax
-	if ax < bx {
-		l, lx, ls, rx = a, ax, as, bx
+	if len(footer) < 2 {
+		t.Fatalf("footer words: %v", footer)
 	}
-	if lx+textWidth(fa[string(l[1])], ls, unescape(l[5])) > rx {
-		t.Errorf("footer texts overlap")
-	}
-}
-
-func unescape(s []byte) []byte {
-	var out []byte
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+1 < len(s) {
-			i++
+	sort.Slice(footer, func(i, j int) bool { return footer[i].xMin < footer[j].xMin })
+	for i := 1; i < len(footer); i++ {
+		if footer[i-1].xMax > footer[i].xMin+0.1 {
+			t.Errorf("footer words overlap: %q and %q", footer[i-1].text, footer[i].text)
 		}
-		out = append(out, s[i])
 	}
-	return out
+	if last := footer[len(footer)-1]; !strings.HasSuffix(last.text, "…") {
+		t.Errorf("the long code in the footer is not cut: %q", last.text)
+	}
 }
 
 func TestEuro(t *testing.T) {
@@ -505,6 +291,21 @@ func TestExpiryInItalianTime(t *testing.T) {
 	d, c := expiry(time.Date(2026, 12, 31, 23, 30, 0, 0, time.UTC))
 	if d != "01/01/2027" || c != "00:30" {
 		t.Fatalf("got %s %s", d, c)
+	}
+}
+
+// An expiry during the day keeps its time; one at midnight is shown as the
+// last valid day, which is what a citizen needs to know.
+func TestExpiryWording(t *testing.T) {
+	v := sample()
+	v.ExpiresAt = time.Date(2026, 12, 31, 12, 0, 0, 0, calendar.Rome())
+	text := pdfText(t, render(t, v))
+	if !strings.Contains(text, "Scadenza") || !strings.Contains(text, "31/12/2026 alle ore 12:00") || strings.Contains(text, "Valido fino al") {
+		t.Errorf("midday expiry:\n%s", text)
+	}
+	v.Lang = "en"
+	if text := pdfText(t, render(t, v)); !strings.Contains(text, "Scadenza / Expires") || !strings.Contains(text, "31/12/2026 at 12:00") {
+		t.Errorf("midday expiry in English:\n%s", text)
 	}
 }
 
@@ -578,97 +379,23 @@ func TestQRPNG(t *testing.T) {
 	}
 }
 
-var moduleRe = regexp.MustCompile(`(?m)^(\d+) (\d+) 1 1 re$`)
-
-func TestQRInPDFMatchesBitmap(t *testing.T) {
-	for _, code := range []string{"QWYZ-25YQ-JRGK-DKT5", "a much longer code, lower case, to force a bigger version 1234567890"} {
+// TestRenderedQR renders the page with pdftoppm and reads the QR code back
+// where the layout puts it, module by module, with its quiet zone white.
+// Set VOUCHERPDF_KEEP to a directory to keep the files for a look.
+func TestRenderedQR(t *testing.T) {
+	for _, tc := range []struct{ lang, code string }{
+		{"it", "QWYZ-25YQ-JRGK-DKT5"},
+		{"en", "QWYZ-25YQ-JRGK-DKT5"},
+		{"it", "a much longer code, lower case, to force a bigger version 1234567890"},
+	} {
 		v := sample()
-		v.Code = code
-		p := parse(t, render(t, v))
-		page := p.pageObj(t)
-		xo := p.ref(t, page, "/QR")
-		mods := bitmap(t, code, false)
-		n := len(mods)
-		if !bytes.Contains(p.objects[xo], []byte("/Subtype /Form /BBox [0 0 "+strconv.Itoa(n)+" "+strconv.Itoa(n)+"]")) {
-			t.Fatalf("QR form: %s", p.objects[xo][:80])
-		}
-		data := p.streamData(t, xo)
-		rects := moduleRe.FindAllSubmatch(data, -1)
-		if got := bytes.Count(data, []byte(" re\n")); got != len(rects) {
-			t.Fatalf("unexpected rectangles in the QR form")
-		}
-		dark := 0
-		for _, line := range mods {
-			for _, d := range line {
-				if d {
-					dark++
-				}
-			}
-		}
-		if len(rects) != dark {
-			t.Fatalf("%q: %d rectangles, %d dark modules", code, len(rects), dark)
-		}
-		for _, m := range rects {
-			x, _ := strconv.Atoi(string(m[1]))
-			y, _ := strconv.Atoi(string(m[2]))
-			if !mods[n-1-y][x] {
-				t.Fatalf("rectangle at (%d,%d) on a light module", x, y)
-			}
-		}
-		if !bytes.Contains(p.content(t), []byte("/QR Do")) {
-			t.Fatal("page does not draw the QR form")
-		}
-	}
-}
-
-// TestPoppler checks the file with real PDF tools when poppler-utils is
-// installed: pdfinfo reads it without complaint, pdftotext finds the text
-// (which proves the WinAnsi encoding) and pdftoppm renders the QR code where
-// the layout puts it, module by module. Set VOUCHERPDF_KEEP to a directory to
-// keep the files for a look.
-func TestPoppler(t *testing.T) {
-	if _, err := exec.LookPath("pdftoppm"); err != nil {
-		t.Skip("pdftoppm not installed (apt-get install poppler-utils)")
-	}
-	dir := t.TempDir()
-	if keep := os.Getenv("VOUCHERPDF_KEEP"); keep != "" {
-		dir = keep
-	}
-	for _, lang := range []string{"it", "en"} {
-		v := sample()
-		v.Lang = lang
+		v.Lang = tc.lang
+		v.Code = tc.code
 		v.HolderName = "Niccolò Perù"
-		pdfPath := filepath.Join(dir, "voucher-"+lang+".pdf")
-		if err := os.WriteFile(pdfPath, render(t, v), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := exec.LookPath("pdfinfo"); err == nil {
-			out, err := exec.Command("pdfinfo", pdfPath).CombinedOutput()
-			if err != nil || bytes.Contains(out, []byte("Error")) {
-				t.Fatalf("pdfinfo: %v\n%s", err, out)
-			}
-			for _, want := range []string{`Pages:\s+1\n`, `Page size:\s+595.28 x 841.89 pts \(A4\)`, `Producer:\s+Sportello\n`, `Title:\s+Buono spesa QWYZ-25YQ-JRGK-DKT5`, `PDF version:\s+1.4`} {
-				if !regexp.MustCompile(want).Match(out) {
-					t.Errorf("pdfinfo lacks %q:\n%s", want, out)
-				}
-			}
-		}
-		if _, err := exec.LookPath("pdftotext"); err == nil {
-			out, err := exec.Command("pdftotext", "-enc", "UTF-8", pdfPath, "-").CombinedOutput()
-			if err != nil {
-				t.Fatalf("pdftotext: %v\n%s", err, out)
-			}
-			for _, want := range []string{"QWYZ-25YQ-JRGK-DKT5", "550,00 €", "275,00 €", "Valido fino al", "30/12/2026 (incluso", "Niccolò Perù", "Il buono è personale", "COMUNE DI TRADATE"} {
-				if !bytes.Contains(out, []byte(want)) {
-					t.Errorf("pdftotext lacks %q:\n%s", want, out)
-				}
-			}
-		}
+		pdfPath := pdfFile(t, "voucher-"+tc.lang+".pdf", render(t, v))
 		const dpi = 144
-		prefix := filepath.Join(dir, "voucher-"+lang)
-		if out, err := exec.Command("pdftoppm", "-r", strconv.Itoa(dpi), "-png", "-singlefile", pdfPath, prefix).CombinedOutput(); err != nil {
-			t.Fatalf("pdftoppm: %v\n%s", err, out)
-		}
+		prefix := filepath.Join(filepath.Dir(pdfPath), "voucher-"+tc.lang)
+		run(t, "pdftoppm", "-r", strconv.Itoa(dpi), "-png", "-singlefile", pdfPath, prefix)
 		f, err := os.Open(prefix + ".png")
 		if err != nil {
 			t.Fatal(err)
@@ -684,16 +411,18 @@ func TestPoppler(t *testing.T) {
 		}
 		mods := bitmap(t, v.Code, false)
 		n := len(mods)
-		_, qr := layout(v, n)
+		c := newCanvas("", "", downloaded)
+		c.pdf.AddPage()
+		qr := layout(c, v, mods)
 		m := qr.w / float64(n)
 		for r := range n {
-			for c := range n {
-				x := (qr.x + (float64(c)+0.5)*m) * k
+			for col := range n {
+				x := (qr.x + (float64(col)+0.5)*m) * k
 				y := (pageH - (qr.y + qr.h - (float64(r)+0.5)*m)) * k
 				cr, cg, cb, _ := img.At(int(x), int(y)).RGBA()
 				dark := (cr+cg+cb)/3 < 0x8000
-				if dark != mods[r][c] {
-					t.Fatalf("%s: rendered module (%d,%d) dark=%v, bitmap %v", lang, r, c, dark, mods[r][c])
+				if dark != mods[r][col] {
+					t.Fatalf("%q: rendered module (%d,%d) dark=%v, bitmap %v", tc.code, r, col, dark, mods[r][col])
 				}
 			}
 		}
@@ -705,21 +434,10 @@ func TestPoppler(t *testing.T) {
 					y := (pageH - (qr.y + qr.h - pt[1]*m)) * k
 					cr, cg, cb, _ := img.At(int(x), int(y)).RGBA()
 					if (cr+cg+cb)/3 < 0xF000 {
-						t.Fatalf("%s: quiet zone not white at module (%v,%v)", lang, pt[1], pt[0])
+						t.Fatalf("%q: quiet zone not white at module (%v,%v)", tc.code, pt[1], pt[0])
 					}
 				}
 			}
 		}
-	}
-}
-
-// An expiry during the day keeps its time; one at midnight is shown as the
-// last valid day, which is what a citizen needs to know.
-func TestExpiryWording(t *testing.T) {
-	v := sample()
-	v.ExpiresAt = time.Date(2026, 12, 31, 12, 0, 0, 0, calendar.Rome())
-	shown := shownStrings(t, parse(t, render(t, v)).content(t))
-	if !contains(shown, "31/12/2026 alle ore 12:00") || contains(shown, "Valido fino al") {
-		t.Errorf("midday expiry: %q", shown)
 	}
 }
