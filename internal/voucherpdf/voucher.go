@@ -15,6 +15,7 @@ import (
 	"image/color"
 	"image/png"
 	"io"
+	"sportello/internal/i18n"
 	"strings"
 	"time"
 
@@ -109,25 +110,7 @@ func QRPNG(content string, size int) ([]byte, error) {
 }
 
 // euro formats cents the Italian way: "1.234,50 €".
-func euro(cents int64) string {
-	sign := ""
-	u := uint64(cents)
-	if cents < 0 {
-		sign = "-"
-		u = -u
-	}
-	units := fmt.Sprintf("%d", u/100)
-	var b strings.Builder
-	b.WriteString(sign)
-	for i, c := range units {
-		if i > 0 && (len(units)-i)%3 == 0 {
-			b.WriteByte('.')
-		}
-		b.WriteRune(c)
-	}
-	fmt.Fprintf(&b, ",%02d €", u%100)
-	return b.String()
-}
+func euro(cents int64) string { return i18n.Money(i18n.IT, cents) }
 
 // expiry formats the expiry instant in Italian time: date and time of day.
 func expiry(t time.Time) (date, clock string) {
