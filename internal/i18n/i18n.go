@@ -131,31 +131,39 @@ func Number(lang string, n int64) string {
 // "1.234,50 €" in Italian, "€1,234.50" in English. It is the one money
 // formatter of the platform: pages, e-mails, PDFs.
 func Money(lang string, cents int64) string {
-	sign := ""
-	if cents < 0 {
-		sign, cents = "-", -cents
-	}
+	sign, abs := magnitude(cents)
 	if Lang(lang) == EN {
-		return sign + "€" + Amount(lang, cents)
+		return sign + "€" + amount(lang, abs)
 	}
-	return sign + Amount(lang, cents) + " €"
+	return sign + amount(lang, abs) + " €"
 }
 
 // Amount writes cents as a euro amount without the symbol, grouped:
 // "1.234,50" / "1,234.50".
 func Amount(lang string, cents int64) string {
-	lang = Lang(lang)
-	sign := ""
+	sign, abs := magnitude(cents)
+	return sign + amount(lang, abs)
+}
+
+// magnitude splits cents into its sign and absolute value (the smallest
+// int64 included).
+func magnitude(cents int64) (string, uint64) {
 	if cents < 0 {
-		sign, cents = "-", -cents
+		return "-", -uint64(cents)
 	}
-	// Whole euros and cents apart, so that no float rounding is involved.
+	return "", uint64(cents)
+}
+
+// amount writes whole euros grouped and the cents apart, so that no float
+// rounding is involved.
+func amount(lang string, cents uint64) string {
+	lang = Lang(lang)
 	whole := cat.printers[lang].Sprint(number.Decimal(cents / 100))
 	dec := ","
 	if lang == EN {
 		dec = "."
 	}
-	return fmt.Sprintf("%s%s%s%02d", sign, whole, dec, cents%100)
+	return fmt.Sprintf("%s%s%02d", whole, dec, cents%100)
 }
 
 // WholeEuro writes an amount in whole euro (an ISEE): "10.000 €" / "€10,000".

@@ -120,7 +120,7 @@ func TestMoneyAndDates(t *testing.T) {
 		want  string
 	}{
 		{IT, 123450, "1.234,50 €"}, {EN, 123450, "€1,234.50"}, {IT, 5, "0,05 €"}, {EN, -1234567, "-€12,345.67"},
-		{IT, 100000000, "1.000.000,00 €"}, {IT, -250, "-2,50 €"},
+		{IT, 100000000, "1.000.000,00 €"}, {IT, -250, "-2,50 €"}, {IT, -9223372036854775808, "-92.233.720.368.547.758,08 €"},
 	} {
 		if got := Money(c.lang, c.cents); got != c.want {
 			t.Errorf("Money(%s, %d) = %q, want %q", c.lang, c.cents, got, c.want)
