@@ -90,23 +90,30 @@ func waitCtx(t *testing.T) context.Context {
 func TestConversationDotStuffingAndRset(t *testing.T) {
 	c := start(t, Options{})
 	cl := dial(t, c.Addr())
-	cl.cmd(503, "MAIL FROM:<a@example.org>") // no EHLO yet
+	// Commands out of order are refused with go-smtp's 502 (the hand-written
+	// server said 503).
+	cl.cmd(502, "MAIL FROM:<a@example.org>") // no EHLO yet
 	ehlo := cl.cmd(250, "EHLO test.local")
 	for _, ext := range []string{"8BITMIME", "SMTPUTF8", "PIPELINING", "SIZE 10485760"} {
 		if !strings.Contains(ehlo, ext) {
 			t.Errorf("EHLO reply %q lacks %s", ehlo, ext)
 		}
 	}
+	if strings.Contains(ehlo, "AUTH") || strings.Contains(ehlo, "STARTTLS") {
+		t.Errorf("EHLO reply %q announces AUTH or STARTTLS", ehlo)
+	}
 	cl.cmd(250, "NOOP")
-	cl.cmd(503, "RCPT TO:<x@example.org>")
-	cl.cmd(503, "DATA")
+	cl.cmd(502, "RCPT TO:<x@example.org>")
+	cl.cmd(502, "DATA")
 
 	// RSET drops a transaction: the recipient given before it is forgotten.
 	cl.cmd(250, "MAIL FROM:<dropped@example.org>")
+	cl.cmd(503, "MAIL FROM:<again@example.org>") // a second sender needs RSET first
+	cl.cmd(502, "DATA")                          // no recipient yet
 	cl.cmd(250, "RCPT TO:<dropped@example.org>")
 	cl.cmd(250, "RSET")
-	cl.cmd(503, "RCPT TO:<x@example.org>")
-	cl.cmd(503, "DATA")
+	cl.cmd(502, "RCPT TO:<x@example.org>")
+	cl.cmd(502, "DATA")
 
 	cl.cmd(250, "MAIL FROM:<sportello@example.org> BODY=8BITMIME SMTPUTF8")
 	cl.cmd(250, "RCPT TO:<maria.rossi@example.org>")
@@ -130,14 +137,14 @@ func TestConversationDotStuffingAndRset(t *testing.T) {
 		}
 	}
 	reply := cl.cmd(250, ".")
-	if !strings.Contains(reply, "queued as") {
-		t.Errorf("DATA reply %q", reply)
-	}
 	cl.cmd(221, "QUIT")
 
 	m, err := c.WaitFor(waitCtx(t), func(m Captured) bool { return m.MessageID == "<k1@sportello.local>" })
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(reply, "queued as "+m.ID) {
+		t.Errorf("DATA reply %q does not name the inbox id %s", reply, m.ID)
 	}
 	if m.From != "sportello@example.org" || strings.Join(m.To, ",") != "maria.rossi@example.org,copia@example.org" {
 		t.Errorf("envelope %q → %q", m.From, m.To)
@@ -170,15 +177,123 @@ func TestMessageOverSizeLimit(t *testing.T) {
 	for i := 0; i < 40; i++ {
 		_ = cl.tp.PrintfLine("%s", strings.Repeat("x", 70))
 	}
-	_ = cl.tp.PrintfLine("%s", strings.Repeat("y", 5000)) // one very long line as well
 	cl.cmd(552, ".")
 	// The connection is still usable and the transaction was reset.
-	cl.cmd(503, "RCPT TO:<b@example.org>")
+	cl.cmd(502, "RCPT TO:<b@example.org>")
 	cl.send("a@example.org", []string{"b@example.org"}, "Subject: small", "", "ok")
 	cl.cmd(221, "QUIT")
+
+	// One line longer than the line limit (the larger of 4096 bytes and the
+	// size limit): the message is refused all the same, then go-smtp ends
+	// the connection, as it cannot tell where that line ends.
+	cl2 := dial(t, c.Addr())
+	cl2.cmd(250, "EHLO test.local")
+	cl2.cmd(250, "MAIL FROM:<a@example.org>")
+	cl2.cmd(250, "RCPT TO:<b@example.org>")
+	cl2.cmd(354, "DATA")
+	_ = cl2.tp.PrintfLine("Subject: long line")
+	_ = cl2.tp.PrintfLine("")
+	// No final dot: the server answers as soon as the line passes the
+	// limit and then closes, so writing more could meet a closed socket.
+	cl2.cmd(552, "%s", strings.Repeat("y", 5000))
+	cl2.expect(500, "after the long line")
+
 	msgs := c.Messages()
 	if len(msgs) != 1 || msgs[0].Subject != "small" {
 		t.Fatalf("messages = %+v", msgs)
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	c := start(t, Options{MaxRecipients: 2})
+	cl := dial(t, c.Addr())
+	cl.cmd(501, "EHLO")
+	cl.cmd(250, "EHLO test.local")
+	cl.cmd(500, "MAIL FROM:<a@example.org> FOO=1")
+	cl.cmd(555, "MAIL FROM:<a@example.org> AUTH=<>")
+	cl.cmd(501, "MAIL FROM:<a@example.org> BODY=9BIT")
+	cl.cmd(501, "MAIL FROM:<a@example.org")
+	cl.cmd(250, "MAIL FROM:<a@example.org> SIZE=100 BODY=7BIT")
+	cl.cmd(501, "RCPT TO:<>")
+	cl.cmd(504, "RCPT TO:<r0@example.org> NOTIFY=NEVER")
+	cl.cmd(250, "RCPT TO:<r1@example.org>")
+	cl.cmd(250, "RCPT TO:<r2@example.org>")
+	cl.cmd(452, "RCPT TO:<r3@example.org>") // MaxRecipients
+	cl.cmd(501, "DATA now")
+	cl.cmd(500, "XYZW")     // unknown command: refused, the session goes on
+	cl.cmd(502, "STARTTLS") // no TLS
+	cl.cmd(252, "VRFY r1@example.org")
+	cl.cmd(250, "RSET")
+	cl.send("a@example.org", []string{"b@example.org"}, "Subject: after refusals", "", "ok")
+	m, err := c.WaitFor(waitCtx(t), func(m Captured) bool { return m.Subject == "after refusals" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(m.To, ",") != "b@example.org" {
+		t.Errorf("envelope recipients %q", m.To)
+	}
+}
+
+func TestChunking(t *testing.T) {
+	c := start(t, Options{MaxMessageBytes: 100})
+	cl := dial(t, c.Addr())
+	cl.cmd(250, "EHLO test.local")
+	cl.cmd(250, "MAIL FROM:<a@example.org>")
+	cl.cmd(250, "RCPT TO:<b@example.org>")
+	body := "Subject: chunked\r\n\r\nuno\r\n"
+	if err := cl.tp.PrintfLine("BDAT %d LAST", len(body)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.tp.W.WriteString(body); err != nil {
+		t.Fatal(err)
+	}
+	_ = cl.tp.W.Flush()
+	reply := cl.expect(250, "BDAT LAST")
+	m, err := c.WaitFor(waitCtx(t), func(m Captured) bool { return m.Subject == "chunked" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Text != "uno\r\n" || !strings.Contains(reply, m.ID) {
+		t.Errorf("text %q, reply %q", m.Text, reply)
+	}
+	// The size limit holds across chunks.
+	cl.cmd(250, "MAIL FROM:<a@example.org>")
+	cl.cmd(250, "RCPT TO:<b@example.org>")
+	big := strings.Repeat("z", 101)
+	_ = cl.tp.PrintfLine("BDAT %d LAST", len(big))
+	_, _ = cl.tp.W.WriteString(big)
+	_ = cl.tp.W.Flush()
+	cl.expect(552, "BDAT over the limit")
+	if n := len(c.Messages()); n != 1 {
+		t.Errorf("%d messages, want 1", n)
+	}
+}
+
+func TestTooManyConnections(t *testing.T) {
+	c := start(t, Options{MaxConns: 1})
+	first := dial(t, c.Addr())
+	first.cmd(250, "EHLO first.local")
+	conn, err := net.DialTimeout("tcp", c.Addr(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	tp := textproto.NewConn(conn)
+	if code, msg, err := tp.ReadResponse(421); err != nil {
+		t.Fatalf("second connection: %d %q %v, want 421", code, msg, err)
+	}
+	// Once the first one has quit and the server has closed it (it leaves
+	// the open set before closing), a new connection is served.
+	first.cmd(221, "QUIT")
+	if _, err := first.tp.ReadLine(); err != io.EOF {
+		t.Fatalf("after QUIT: %v, want EOF", err)
+	}
+	if err := smtp.SendMail(c.Addr(), nil, "a@example.org", []string{"b@example.org"}, []byte("Subject: next\r\n\r\nx\r\n")); err != nil {
+		t.Fatalf("no connection served after the first quit: %v", err)
+	}
+	if len(c.Messages()) != 1 {
+		t.Errorf("%d messages, want 1", len(c.Messages()))
 	}
 }
 
@@ -435,5 +550,14 @@ func TestInboxHTTP(t *testing.T) {
 	}
 	if len(list) != 1 || list[0].Subject != "<script>alert(1)</script> & pratica" || list[0].To[0] != "x@example.org" || list[0].ID != id {
 		t.Errorf("api list %+v", list)
+	}
+}
+
+func TestIdleTimeout(t *testing.T) {
+	c := start(t, Options{IdleTimeout: 200 * time.Millisecond})
+	cl := dial(t, c.Addr())        // the client says nothing after the greeting
+	cl.expect(421, "after idling") // the server speaks first, then closes
+	if _, err := cl.tp.ReadLine(); err != io.EOF {
+		t.Fatalf("after 421: %v, want EOF", err)
 	}
 }

@@ -1,12 +1,13 @@
 // Package mailcatcher is a small SMTP server for development and tests: it
 // accepts every message sent to it on a loopback address, keeps the newest
 // ones in memory (and optionally as .eml files in a folder) and shows them
-// in a web inbox. There is no authentication and no TLS, so it refuses to
-// listen on anything but a loopback address.
+// in a web inbox. The SMTP protocol is github.com/emersion/go-smtp's; this
+// package keeps the inbox, the message parsing and the web view. There is
+// no authentication and no TLS, so it refuses to listen on anything but a
+// loopback address.
 package mailcatcher
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -17,10 +18,11 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/emersion/go-smtp"
 )
 
 // Options configure a Catcher. The zero value is usable.
@@ -30,8 +32,9 @@ type Options struct {
 	Dir string
 	// Logf logs connections errors and received messages (default: silent).
 	Logf func(format string, args ...any)
-	// MaxMessageBytes is the largest message accepted (default 10 MiB):
-	// larger ones are refused with 552.
+	// MaxMessageBytes is the size limit announced with SIZE (default
+	// 10 MiB): messages that reach it are refused with 552 (go-smtp accepts
+	// at most MaxMessageBytes-1 bytes).
 	MaxMessageBytes int
 	// MaxMessages is how many messages are kept in memory (default 500).
 	MaxMessages int
@@ -41,7 +44,8 @@ type Options struct {
 	MaxConns int
 	// Hostname announced in the greeting (default "sportello-mailcatcher").
 	Hostname string
-	// IdleTimeout closes a connection idle for that long (default 5m).
+	// IdleTimeout closes a connection idle for that long (default 5m); the
+	// body of a message after DATA must arrive within it too.
 	IdleTimeout time.Duration
 }
 
@@ -68,8 +72,10 @@ type Captured struct {
 
 // Catcher is a running mail catcher.
 type Catcher struct {
-	opts Options
-	ln   net.Listener
+	opts   Options
+	ln     net.Listener
+	srv    *smtp.Server
+	served chan struct{} // closed when srv.Serve has returned
 
 	mu      sync.Mutex
 	msgs    []Captured // oldest first
@@ -78,7 +84,6 @@ type Catcher struct {
 	conns   map[net.Conn]struct{}
 	closed  bool
 
-	wg        sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
 	stop      chan struct{}
@@ -138,8 +143,14 @@ func Start(ctx context.Context, smtpAddr string, opts Options) (*Catcher, error)
 		return nil, fmt.Errorf("mailcatcher: %s resolved to a non-loopback address", smtpAddr)
 	}
 	c.ln = ln
-	c.wg.Add(1)
-	go c.acceptLoop()
+	c.srv = c.newServer()
+	c.served = make(chan struct{})
+	go func() {
+		defer close(c.served)
+		if err := c.srv.Serve(limitListener{Listener: ln, c: c}); err != nil && !errors.Is(err, net.ErrClosed) {
+			c.opts.Logf("mail catcher: serve: %v", err)
+		}
+	}()
 	go func() {
 		select {
 		case <-ctx.Done():
@@ -166,14 +177,20 @@ func (c *Catcher) Addr() string { return c.ln.Addr().String() }
 func (c *Catcher) Close() error {
 	c.closeOnce.Do(func() {
 		close(c.stop)
-		c.closeErr = c.ln.Close()
 		c.mu.Lock()
 		c.closed = true
+		c.mu.Unlock()
+		// Closing the listener ends Serve, so no session starts after this;
+		// closing the open connections ends the sessions, and Shutdown
+		// waits for them.
+		c.closeErr = c.ln.Close()
+		<-c.served
+		c.mu.Lock()
 		for conn := range c.conns {
 			_ = conn.Close()
 		}
 		c.mu.Unlock()
-		c.wg.Wait()
+		_ = c.srv.Shutdown(context.Background())
 	})
 	return c.closeErr
 }
@@ -333,345 +350,138 @@ func (c *Catcher) load() error {
 	return nil
 }
 
-func (c *Catcher) acceptLoop() {
-	defer c.wg.Done()
-	var delay time.Duration
-	for {
-		conn, err := c.ln.Accept()
-		if err != nil {
-			select {
-			case <-c.stop:
-				return
-			default:
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				time.Sleep(delay)
-				continue
-			}
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			c.opts.Logf("mail catcher: accept: %v", err)
-			time.Sleep(100 * time.Millisecond)
-			continue
-		}
-		delay = 0
-		c.mu.Lock()
-		if c.closed {
-			c.mu.Unlock()
-			_ = conn.Close()
-			return
-		}
-		busy := len(c.conns) >= c.opts.MaxConns
-		if !busy {
-			c.conns[conn] = struct{}{}
-			c.wg.Add(1)
-		}
-		c.mu.Unlock()
-		if busy {
-			_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
-			_, _ = conn.Write([]byte("421 4.3.2 Too many connections, try again later\r\n"))
-			_ = conn.Close()
-			continue
-		}
-		go func() {
-			defer c.wg.Done()
-			defer func() {
-				c.mu.Lock()
-				delete(c.conns, conn)
-				c.mu.Unlock()
-				_ = conn.Close()
-			}()
-			s := &session{c: c, conn: conn, r: bufio.NewReaderSize(conn, 4096), w: bufio.NewWriter(conn)}
-			if err := s.serve(); err != nil && !errors.Is(err, net.ErrClosed) {
-				c.opts.Logf("mail catcher: connection from %s: %v", conn.RemoteAddr(), err)
-			}
-		}()
-	}
-}
+// ---- the SMTP side, on github.com/emersion/go-smtp ----
 
-// ---- one SMTP session ----
-
+// maxCommandLine is the shortest line limit: the limit is the larger of it
+// and MaxMessageBytes (plus CRLF), so that no line of an acceptable message
+// is ever refused, and memory stays bounded.
 const maxCommandLine = 4096
 
-var errLineTooLong = errors.New("line too long")
+// newServer configures the go-smtp server: the protocol (commands, their
+// order, PIPELINING, 8BITMIME, SMTPUTF8, SIZE, CHUNKING, dot-unstuffing,
+// the recipients limit, the idle timeout) is the library's; the session
+// below only hands each message to the inbox.
+func (c *Catcher) newServer() *smtp.Server {
+	opts := c.opts
+	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
+		return &session{c: c}, nil
+	}))
+	srv.Domain = opts.Hostname
+	srv.MaxMessageBytes = int64(opts.MaxMessageBytes)
+	srv.MaxRecipients = opts.MaxRecipients
+	srv.MaxLineLength = max(opts.MaxMessageBytes, maxCommandLine) + 2
+	srv.ReadTimeout = opts.IdleTimeout
+	srv.EnableSMTPUTF8 = true
+	srv.ErrorLog = logfLogger(opts.Logf)
+	return srv
+}
 
+// logfLogger adapts Options.Logf to the logger go-smtp reports to.
+type logfLogger func(format string, args ...any)
+
+func (l logfLogger) Printf(format string, args ...any) { l("mail catcher: "+format, args...) }
+func (l logfLogger) Println(args ...any) {
+	l("mail catcher: %s", strings.TrimSuffix(fmt.Sprintln(args...), "\n"))
+}
+
+// session is one SMTP session: the envelope of the current transaction.
 type session struct {
 	c    *Catcher
-	conn net.Conn
-	r    *bufio.Reader
-	w    *bufio.Writer
-
-	helo string
 	from *string // nil: no MAIL yet
 	rcpt []string
 }
 
-func (s *session) reply(code int, lines ...string) error {
-	for i, l := range lines {
-		sep := " "
-		if i < len(lines)-1 {
-			sep = "-"
-		}
-		fmt.Fprintf(s.w, "%d%s%s\r\n", code, sep, l)
-	}
-	// With PIPELINING, the replies to a batch of commands go out together:
-	// flush unless another complete command is already buffered.
-	if b, _ := s.r.Peek(s.r.Buffered()); bytes.IndexByte(b, '\n') >= 0 {
-		return nil
-	}
-	return s.w.Flush()
-}
-
-func (s *session) flush() error { return s.w.Flush() }
-
-// readLine reads one line (without CRLF or LF). A line longer than limit
-// is consumed entirely and reported as errLineTooLong.
-func (s *session) readLine(limit int) ([]byte, error) {
-	_ = s.conn.SetReadDeadline(time.Now().Add(s.c.opts.IdleTimeout))
-	var line []byte
-	tooLong := false
-	for {
-		chunk, err := s.r.ReadSlice('\n')
-		if !tooLong {
-			line = append(line, chunk...)
-			if len(line) > limit+2 {
-				tooLong, line = true, nil
-			}
-		}
-		if err == bufio.ErrBufferFull {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		break
-	}
-	if tooLong {
-		return nil, errLineTooLong
-	}
-	line = bytes.TrimSuffix(line, []byte("\n"))
-	line = bytes.TrimSuffix(line, []byte("\r"))
-	return line, nil
-}
-
-func (s *session) reset() {
+func (s *session) Reset() {
 	s.from = nil
 	s.rcpt = nil
 }
 
-func (s *session) serve() error {
-	opts := s.c.opts
-	if err := s.reply(220, opts.Hostname+" ESMTP Sportello mail catcher (development only)"); err != nil {
-		return err
-	}
-	for {
-		line, err := s.readLine(maxCommandLine)
-		if errors.Is(err, errLineTooLong) {
-			if err := s.reply(500, "5.5.2 Line too long"); err != nil {
-				return err
-			}
-			continue
-		}
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				_ = s.reply(421, "4.4.2 Idle for too long, closing connection")
-				return nil
-			}
-			if errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
-		}
-		verb, arg, _ := strings.Cut(string(line), " ")
-		verb = strings.ToUpper(verb)
-		arg = strings.TrimSpace(arg)
-		switch verb {
-		case "EHLO", "HELO":
-			if arg == "" {
-				err = s.reply(501, "5.5.4 Syntax: "+verb+" hostname")
-				break
-			}
-			s.helo = arg
-			s.reset()
-			if verb == "HELO" {
-				err = s.reply(250, opts.Hostname+" greets "+arg)
-			} else {
-				err = s.reply(250, opts.Hostname+" greets "+arg, "8BITMIME", "SMTPUTF8", "PIPELINING",
-					"ENHANCEDSTATUSCODES", "SIZE "+strconv.Itoa(opts.MaxMessageBytes))
-			}
-		case "MAIL":
-			err = s.mail(arg)
-		case "RCPT":
-			err = s.rcptTo(arg)
-		case "DATA":
-			err = s.data(arg)
-		case "RSET":
-			s.reset()
-			err = s.reply(250, "2.0.0 Ok")
-		case "NOOP":
-			err = s.reply(250, "2.0.0 Ok")
-		case "QUIT":
-			_ = s.reply(221, "2.0.0 Bye")
-			_ = s.flush()
-			return nil
-		case "VRFY":
-			err = s.reply(252, "2.1.5 Cannot verify, but will accept the message")
-		case "HELP":
-			err = s.reply(214, "2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT")
-		case "STARTTLS", "AUTH", "BDAT", "EXPN", "TURN", "ETRN":
-			err = s.reply(502, "5.5.1 Command not implemented")
-		default:
-			err = s.reply(500, "5.5.2 Command not recognised")
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
+func (s *session) Logout() error { return nil }
 
-// parsePath parses "FROM:<addr> params" or "TO:<addr> params" after the
-// prefix. It returns the address (without brackets) and the parameters.
-func parsePath(arg, prefix string) (addr string, params []string, ok bool) {
-	if len(arg) < len(prefix) || !strings.EqualFold(arg[:len(prefix)], prefix) {
-		return "", nil, false
-	}
-	rest := strings.TrimLeft(arg[len(prefix):], " ")
-	if !strings.HasPrefix(rest, "<") {
-		// Tolerate a bare address, as some clients send one.
-		addr, p, _ := strings.Cut(rest, " ")
-		if addr == "" || strings.ContainsAny(addr, "<>") {
-			return "", nil, false
-		}
-		return addr, strings.Fields(p), true
-	}
-	end := strings.IndexByte(rest, '>')
-	if end < 0 {
-		return "", nil, false
-	}
-	addr = rest[1:end]
-	// A source route (@a,@b:user@host) is ignored, as RFC 5321 allows.
-	if strings.HasPrefix(addr, "@") {
-		if i := strings.IndexByte(addr, ':'); i >= 0 {
-			addr = addr[i+1:]
-		}
-	}
-	if strings.ContainsAny(addr, "<> ") {
-		return "", nil, false
-	}
-	return addr, strings.Fields(rest[end+1:]), true
-}
-
-func (s *session) mail(arg string) error {
-	if s.helo == "" {
-		return s.reply(503, "5.5.1 Say EHLO or HELO first")
-	}
+func (s *session) Mail(from string, opts *smtp.MailOptions) error {
+	// go-smtp lets a second MAIL replace the first; the catcher, as
+	// before, wants a RSET in between.
 	if s.from != nil {
-		return s.reply(503, "5.5.1 Sender already given (RSET first)")
+		return &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "Sender already given (RSET first)"}
 	}
-	addr, params, ok := parsePath(arg, "FROM:")
-	if !ok {
-		return s.reply(501, "5.5.4 Syntax: MAIL FROM:<address>")
+	// AUTH=<mailbox> is the one parameter go-smtp accepts that the catcher
+	// does not announce (it has no AUTH).
+	if opts != nil && opts.Auth != nil {
+		return &smtp.SMTPError{Code: 555, EnhancedCode: smtp.EnhancedCode{5, 5, 4}, Message: "Unsupported parameter AUTH"}
 	}
-	for _, p := range params {
-		k, v, _ := strings.Cut(p, "=")
-		switch strings.ToUpper(k) {
-		case "SIZE":
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || n < 0 {
-				return s.reply(501, "5.5.4 Bad SIZE parameter")
-			}
-			if n > int64(s.c.opts.MaxMessageBytes) {
-				return s.reply(552, "5.3.4 Message size exceeds fixed maximum message size")
-			}
-		case "BODY":
-			if u := strings.ToUpper(v); u != "7BIT" && u != "8BITMIME" {
-				return s.reply(501, "5.5.4 Bad BODY parameter")
-			}
-		case "SMTPUTF8":
-		default:
-			return s.reply(555, "5.5.4 Unsupported parameter "+k)
-		}
-	}
-	s.from = &addr
+	s.from = &from
 	s.rcpt = nil
-	return s.reply(250, "2.1.0 Ok")
+	return nil
 }
 
-func (s *session) rcptTo(arg string) error {
-	if s.from == nil {
-		return s.reply(503, "5.5.1 Need MAIL before RCPT")
-	}
-	addr, params, ok := parsePath(arg, "TO:")
-	if !ok || addr == "" {
-		return s.reply(501, "5.5.4 Syntax: RCPT TO:<address>")
-	}
-	if len(params) > 0 {
-		return s.reply(555, "5.5.4 Unsupported parameter "+params[0])
-	}
-	if len(s.rcpt) >= s.c.opts.MaxRecipients {
-		return s.reply(452, "4.5.3 Too many recipients")
-	}
-	s.rcpt = append(s.rcpt, addr)
-	return s.reply(250, "2.1.5 Ok")
+func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.rcpt = append(s.rcpt, to)
+	return nil
 }
 
-func (s *session) data(arg string) error {
-	if arg != "" {
-		return s.reply(501, "5.5.4 Syntax: DATA")
+func (s *session) Data(r io.Reader) error {
+	if s.from == nil || len(s.rcpt) == 0 { // go-smtp checks this already
+		return &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "Need MAIL and RCPT first"}
 	}
-	if s.from == nil {
-		return s.reply(503, "5.5.1 Need MAIL command")
+	raw, err := io.ReadAll(r)
+	if errors.Is(err, smtp.ErrDataTooLarge) || errors.Is(err, smtp.ErrTooLongLine) {
+		return &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4},
+			Message: fmt.Sprintf("Message too big (limit %d bytes)", s.c.opts.MaxMessageBytes)}
 	}
-	if len(s.rcpt) == 0 {
-		return s.reply(554, "5.5.1 No valid recipients")
-	}
-	if err := s.reply(354, "End data with <CR><LF>.<CR><LF>"); err != nil {
+	if err != nil {
 		return err
 	}
-	if err := s.flush(); err != nil {
-		return err
-	}
-	max := s.c.opts.MaxMessageBytes
-	var buf bytes.Buffer
-	tooBig := false
+	id := s.c.deliver(*s.from, s.rcpt, raw)
+	// A 250 "error" is how go-smtp lets a session word its success reply
+	// (emersion/go-smtp#86): the queue id matches the inbox id and the log.
+	return &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0}, Message: "Ok: queued as " + id}
+}
+
+// limitListener refuses connections beyond MaxConns with 421 (go-smtp has
+// no such limit) and keeps the open ones so that Close can end them.
+type limitListener struct {
+	net.Listener
+	c *Catcher
+}
+
+func (l limitListener) Accept() (net.Conn, error) {
+	c := l.c
 	for {
-		// Lines longer than the SMTP limit are accepted; the size limit
-		// bounds memory.
-		line, err := s.readLine(max + 2)
-		if errors.Is(err, errLineTooLong) {
-			tooBig, err = true, nil
-			buf.Reset()
-			continue
-		}
+		conn, err := l.Listener.Accept()
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if len(line) == 1 && line[0] == '.' {
-			break
+		c.mu.Lock()
+		closed, busy := c.closed, len(c.conns) >= c.opts.MaxConns
+		if !closed && !busy {
+			c.conns[conn] = struct{}{}
 		}
-		if len(line) > 0 && line[0] == '.' {
-			line = line[1:] // dot-unstuffing (RFC 5321 4.5.2)
+		c.mu.Unlock()
+		switch {
+		case closed:
+			_ = conn.Close()
+		case busy:
+			_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
+			_, _ = conn.Write([]byte("421 4.3.2 Too many connections, try again later\r\n"))
+			_ = conn.Close()
+		default:
+			return &trackedConn{Conn: conn, c: c}, nil
 		}
-		if tooBig {
-			continue
-		}
-		if buf.Len()+len(line)+2 > max {
-			tooBig = true
-			buf.Reset()
-			continue
-		}
-		buf.Write(line)
-		buf.WriteString("\r\n")
 	}
-	from, to := *s.from, s.rcpt
-	s.reset()
-	if tooBig {
-		return s.reply(552, fmt.Sprintf("5.3.4 Message too big (limit %d bytes)", max))
-	}
-	id := s.c.deliver(from, to, bytes.Clone(buf.Bytes()))
-	return s.reply(250, "2.0.0 Ok: queued as "+id)
+}
+
+// trackedConn leaves the open set when it is closed.
+type trackedConn struct {
+	net.Conn
+	c    *Catcher
+	once sync.Once
+}
+
+func (t *trackedConn) Close() error {
+	t.once.Do(func() {
+		t.c.mu.Lock()
+		delete(t.c.conns, t.Conn)
+		t.c.mu.Unlock()
+	})
+	return t.Conn.Close()
 }
