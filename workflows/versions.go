@@ -19,7 +19,8 @@
 // within the namespace's retention period either (a query on a closed
 // execution, or a reset, replays its history). So wait at least the longest
 // journey an execution started before the change can still have (for a food
-// voucher, until the end of the last fund open at the time) plus the retention period (30 days in
+// voucher, until the end of the last fund open at the time; for a booking,
+// its last session's confirmation) plus the retention period (30 days in
 // deploy/README.md), then check with a visibility query in every
 // environment that runs the workflow, for example
 //
@@ -110,6 +111,26 @@ const (
 	versionOrderedNotify = "ordered-notify"
 )
 
+// Booking's level, read once at the start of a run.
+//
+// Level 1: booking/booking-1-split-paid-delivered-confirmed.json,
+// booking-1-paid-cancelled-refunded.json,
+// booking-1-declined-reoffered-cancelled.json. No marker (recorded before
+// the level, when the online part came from the start input):
+// booking/split-paid-delivered-confirmed.json, paid-cancelled-refunded.json,
+// declined-reoffered-cancelled.json.
+const versionBooking = "booking"
+
+// The stacked changes of Booking, in the order they were made.
+const (
+	// The online part to be paid is read from the booking as written (the
+	// start input only names it); before, it came from the start input.
+	bookingOnlineFromBooking workflow.Version = 1
+
+	// bookingLevel is the level new executions record: the last change.
+	bookingLevel = bookingOnlineFromBooking
+)
+
 // change is one change id and the versions of it that executions may carry.
 type change struct {
 	workflow string             // the workflow type whose histories record it
@@ -129,4 +150,5 @@ var changes = []change{
 	{"FoodVoucher", versionOfficePerTask, []workflow.Version{workflow.DefaultVersion, 1}},
 	{"FoodVoucher", versionAutoAssign, []workflow.Version{workflow.DefaultVersion, 1}},
 	{"FoodVoucher", versionOrderedNotify, []workflow.Version{workflow.DefaultVersion, 1}},
+	{"Booking", versionBooking, []workflow.Version{workflow.DefaultVersion, bookingLevel}},
 }
