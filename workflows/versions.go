@@ -5,9 +5,10 @@
 // executions running (new, removed or reordered activities, timers, markers,
 // or a different decision taken from the same history) raises that
 // workflow's level by one: add a numbered constant below the last one, raise
-// the level constant, read it in the workflow as `level >= theNewConstant`,
-// say here what changed and which committed history covers it, and record a
-// history on the new level (internal/e2e with SPORTELLO_RECORD_HISTORIES, see
+// the level constant, keep the previous level in the workflow's entry of
+// changes (executions recorded it), read it in the workflow as
+// `level >= theNewConstant`, say here what changed and which committed
+// history covers it, and record a history on the new level (internal/e2e with SPORTELLO_RECORD_HISTORIES, see
 // workflows/replay_test.go). A workflow that has no level yet gets one change
 // id named after it. TestHistoriesCoverEveryBranch fails while a branch
 // listed in changes has no committed history; TestEveryGetVersionIsListed
