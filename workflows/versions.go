@@ -49,7 +49,8 @@ import "go.temporal.io/sdk/workflow"
 //
 // Histories are named after the level they recorded, as TemporalChangeVersion
 // shows it. Level 7: food-voucher-7-approved.json,
-// food-voucher-7-info-then-rejected.json. No marker (the legacy markers
+// food-voucher-7-info-then-rejected.json, food-voucher-7-auto-assigned.json
+// (internal/e2e TestAbsenceHandsTasksOverAndBack). No marker (the legacy markers
 // below): every history v1-* to v7-*.
 const versionFoodVoucher = "food-voucher"
 
