@@ -7,11 +7,6 @@ import (
 	"sportello/internal/store"
 )
 
-// versionAutoAssign: when automatic assignment is on for the fund or the
-// team, a new task goes to the least loaded member of its candidate group,
-// exactly as if a supervisor had assigned it.
-const versionAutoAssign = "auto-assign"
-
 // RoleSystem is the actor role of the platform itself (automatic
 // assignment, delegation while someone is out of office).
 const RoleSystem = "system"

@@ -105,7 +105,8 @@ type booking struct {
 	status     string
 	paymentID  string
 	paymentURL string
-	online     int64 // the online part, to be paid first
+	level      workflow.Version // booking: the stacked changes this execution takes (versions.go)
+	online     int64            // the online part, to be paid first
 	paid       bool
 	payFailed  bool
 	events     map[string]bool // payment events applied (looked up, never iterated)
@@ -188,12 +189,15 @@ func (s *booking) ref(ctx workflow.Context) activities.BookingRef {
 }
 
 func (s *booking) run(ctx workflow.Context) (BookingResult, error) {
+	s.level = workflow.GetVersion(ctx, versionBooking, workflow.DefaultVersion, bookingLevel)
 	var facts activities.BookingFactsResult
 	if err := workflow.ExecuteActivity(s.act(ctx), bookActs.LoadBooking, s.ref(ctx)).Get(ctx, &facts); err != nil {
 		return BookingResult{}, err
 	}
-	// The booking as written wins over the start input.
-	s.status, s.autoDays, s.online = facts.Status, max(facts.AutoconfirmDays, 1), facts.OnlineCents
+	s.status, s.autoDays, s.online = facts.Status, max(facts.AutoconfirmDays, 1), s.in.OnlineCents
+	if s.level >= bookingOnlineFromBooking {
+		s.online = facts.OnlineCents // the booking as written wins over the start input
+	}
 	for _, x := range facts.Sessions {
 		s.sessions = append(s.sessions, BookingSessionState{Seq: x.Seq, Status: x.Status, VoucherCents: x.VoucherCents,
 			OnlineCents: x.OnlineCents, ScheduledAt: x.ScheduledAt, DeliveredAt: x.DeliveredAt})

@@ -12,11 +12,12 @@ import (
 // SPORTELLO_RECORD_HISTORIES=<abs path>/workflows/testdata/histories): a
 // split booking paid, accepted, delivered and confirmed; a paid booking
 // cancelled and refunded with the provider failing first; a decline that
-// goes to another cooperative, then a cancellation.
+// goes to another cooperative, then a cancellation; each recorded before
+// the booking level and again on level 1 (booking-1-*, versions.go).
 func TestReplayBookingHistories(t *testing.T) {
 	const glob = "testdata/histories/booking/*.json"
-	if files, _ := filepath.Glob(glob); len(files) < 3 {
-		t.Fatalf("%d booking histories, want the three journeys", len(files))
+	if files, _ := filepath.Glob(glob); len(files) < 6 {
+		t.Fatalf("%d booking histories, want the three journeys before the level and on level 1", len(files))
 	}
 	replayHistories(t, glob, workflows.Booking)
 }

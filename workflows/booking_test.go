@@ -14,6 +14,7 @@ import (
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"sportello/activities"
 	"sportello/internal/payments"
@@ -412,6 +413,24 @@ func (s *bookingSuite) TestPaymentDeadlineAndFailedPayment() {
 	s.Equal(BookingCancelled, res.Status)
 	s.Empty(s.offers)
 	s.Equal(int64(3000), s.sum(":void"))
+}
+
+// The booking level (versions.go) decides where the online part to pay
+// comes from: on level 1 the booking as written (here 3 x 500, though the
+// start input says nothing online), so the citizen is asked to pay and,
+// not paying, the booking is cancelled before any offer; an execution
+// started before the level (no marker) pays what its start input said,
+// here nothing, and the booking goes straight to the cooperatives.
+func (s *bookingSuite) TestOnlinePartFollowsTheLevel() {
+	s.start(0)
+	s.Equal(1, s.intents)
+	s.Empty(s.offers)
+
+	s.SetupTest()
+	s.env.OnGetVersion(versionBooking, workflow.DefaultVersion, bookingLevel).Return(workflow.DefaultVersion)
+	s.start(0)
+	s.Zero(s.intents)
+	s.NotEmpty(s.offers)
 }
 
 // The validators: who may answer, one future date per session, a reason

@@ -47,6 +47,7 @@ type foodVoucher struct {
 	voucherID       string
 	released        int
 	returned        int64
+	level           workflow.Version           // food-voucher: the stacked changes this execution takes (DefaultVersion: read the legacy markers)
 	v2              bool                       // casework-2: reminders, reply deadline, four eyes, notifications
 	office          bool                       // office-calendar: due dates on the municipality office calendar
 	localNotify     bool                       // local-notify: notifications run as local activities
@@ -115,12 +116,7 @@ func (s *foodVoucher) setup(ctx workflow.Context) error {
 }
 
 func (s *foodVoucher) run(ctx workflow.Context) (FoodVoucherResult, error) {
-	s.v2 = workflow.GetVersion(ctx, versionCasework2, workflow.DefaultVersion, 1) == 1
-	s.office = workflow.GetVersion(ctx, versionOfficeCalendar, workflow.DefaultVersion, 1) == 1
-	s.localNotify = workflow.GetVersion(ctx, versionLocalNotify, workflow.DefaultVersion, 1) == 1
-	s.officePerTask = workflow.GetVersion(ctx, versionOfficePerTask, workflow.DefaultVersion, 1) == 1
-	s.autoAssign = workflow.GetVersion(ctx, versionAutoAssign, workflow.DefaultVersion, 1) == 1
-	s.orderedNotify = workflow.GetVersion(ctx, versionOrderedNotify, workflow.DefaultVersion, 1) == 1
+	s.readLevel(ctx)
 	mctx := workflow.WithActivityOptions(ctx, s.mainLineOpts)
 	if err := workflow.ExecuteActivity(mctx, acts.LoadCase, activities.LoadCaseInput{CaseID: s.in.CaseID}).Get(ctx, &s.c); err != nil {
 		return FoodVoucherResult{}, err
@@ -601,45 +597,41 @@ func (s *foodVoucher) provideInfo(ctx workflow.Context, in ProvideInfoInput) (Pr
 	return ProvideInfoResult{Status: StatusSubmitted}, nil
 }
 
-// Version change ids. Every change to the logic of running workflows goes
-// behind workflow.GetVersion with one of these, and the histories committed
-// under testdata/histories keep replaying.
-const (
-	// versionLocalHandlerWrites: the database writes of update handlers run as
-	// local activities (the person waiting is answered without a round trip
-	// through the task queue); v1 histories ran them as ordinary activities.
-	versionLocalHandlerWrites = "local-handler-writes"
-)
-
 // handlerActivity runs the database write of an update handler.
 func (s *foodVoucher) handlerActivity(ctx workflow.Context, activity any, arg any) workflow.Future {
-	if workflow.GetVersion(ctx, versionLocalHandlerWrites, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	local := s.level >= foodVoucherLocalHandlerWrites
+	if s.level == workflow.DefaultVersion {
+		local = workflow.GetVersion(ctx, versionLocalHandlerWrites, workflow.DefaultVersion, 1) == 1
+	}
+	if !local {
 		return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, s.handlerOpts), activity, arg)
 	}
 	return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, s.localOpts), activity, arg)
 }
 
-// versionCasework2: reminders at 75% of a task's time, a deadline for
-// replies (then the case is withdrawn), four eyes above the fund's threshold,
-// and notifications. Decided once, at the start of a run.
-const versionCasework2 = "casework-2"
-
-// versionOfficeCalendar: due dates follow the municipality's office calendar.
-const versionOfficeCalendar = "office-calendar"
-
-// versionOfficePerTask: a task opened after the first (a second approval,
-// a review after the citizen's reply) reads the municipality's office
-// calendar again, so that its due date follows the calendar as it is then.
-const versionOfficePerTask = "office-per-task"
-
-// versionLocalNotify: notifications (a few short writes and one SMTP
-// exchange) run as local activities, sparing the task queue a round trip each.
-const versionLocalNotify = "local-notify"
-
-// versionOrderedNotify: notifications still go out in the background, but
-// each waits for the previous one to the same audience, so a citizen is
-// never told "your voucher is ready" before "your application is approved".
-const versionOrderedNotify = "ordered-notify"
+// readLevel decides, once at the start of a run, which of the stacked
+// changes (versions.go) this execution takes. A new execution records the
+// level; one started before the level existed has no marker for it and
+// reads the per-change markers its history recorded, in the order it
+// always read them.
+func (s *foodVoucher) readLevel(ctx workflow.Context) {
+	s.level = workflow.GetVersion(ctx, versionFoodVoucher, workflow.DefaultVersion, foodVoucherLevel)
+	if s.level == workflow.DefaultVersion {
+		s.v2 = workflow.GetVersion(ctx, versionCasework2, workflow.DefaultVersion, 1) == 1
+		s.office = workflow.GetVersion(ctx, versionOfficeCalendar, workflow.DefaultVersion, 1) == 1
+		s.localNotify = workflow.GetVersion(ctx, versionLocalNotify, workflow.DefaultVersion, 1) == 1
+		s.officePerTask = workflow.GetVersion(ctx, versionOfficePerTask, workflow.DefaultVersion, 1) == 1
+		s.autoAssign = workflow.GetVersion(ctx, versionAutoAssign, workflow.DefaultVersion, 1) == 1
+		s.orderedNotify = workflow.GetVersion(ctx, versionOrderedNotify, workflow.DefaultVersion, 1) == 1
+		return
+	}
+	s.v2 = s.level >= foodVoucherCasework2
+	s.office = s.level >= foodVoucherOfficeCalendar
+	s.localNotify = s.level >= foodVoucherLocalNotify
+	s.officePerTask = s.level >= foodVoucherOfficePerTask
+	s.autoAssign = s.level >= foodVoucherAutoAssign
+	s.orderedNotify = s.level >= foodVoucherOrderedNotify
+}
 
 // expiryWarning is how long before a voucher's end its holder is reminded.
 const expiryWarning = 7 * 24 * time.Hour

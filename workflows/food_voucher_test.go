@@ -15,6 +15,7 @@ import (
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"sportello/activities"
 	"sportello/internal/calendar"
@@ -226,6 +227,33 @@ func (s *caseSuite) TestApproveWithDefaultAmountReleasesTranchesAndExpires() {
 	s.Equal(0, s.released[0].Index)
 	s.Equal(14*24*time.Hour, s.released[1].At.Sub(s.released[0].At), "second tranche 14 days after the first")
 	s.env.AssertActivityNotCalled(s.T(), "EscalateTask", mock.Anything, mock.Anything)
+}
+
+// A new execution records the FoodVoucher level (versions.go) and takes
+// every stacked change: notifications among them. One without a level
+// marker reads the legacy per-change markers as before: with casework-2
+// not recorded there, the same approval notifies nobody.
+func (s *caseSuite) TestLevelOrLegacyMarkers() {
+	approve := func() {
+		s.env.OnActivity(acts.ApplyDecision, mock.Anything, mock.Anything).Return(activities.DecisionResult{VoucherID: "v-1"}, nil)
+		s.claimAndDecide(time.Hour, worker, func(id string) DecideInput {
+			return DecideInput{TaskID: id, Actor: worker, Outcome: OutcomeApprove}
+		})
+		s.env.ExecuteWorkflow(FoodVoucher, FoodVoucherInput{CaseID: "BS-2026-000001"})
+		s.Equal(StatusClosed, s.result().Status)
+	}
+	approve()
+	s.NotEmpty(s.notes, "the level has notifications on")
+	s.Require().Len(s.opened, 1)
+	s.Equal(TaskReview, s.opened[0].Kind)
+
+	s.SetupTest()
+	s.env.OnGetVersion(versionFoodVoucher, workflow.DefaultVersion, foodVoucherLevel).Return(workflow.DefaultVersion)
+	s.env.OnGetVersion(versionCasework2, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	approve()
+	s.Empty(s.notes, "before casework-2, no notifications")
+	s.Require().Len(s.opened, 1)
+	s.Empty(s.opened[0].Kind)
 }
 
 func (s *caseSuite) TestOddAmountSplitsWithoutLosingACent() {
