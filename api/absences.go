@@ -200,30 +200,6 @@ func (s *server) cancelAbsenceFor(ctx context.Context, user store.UserView, id s
 
 var errAbsenceOver = newError(http.StatusConflict, "absence_over", "the absence is over or already cancelled")
 
-// refuseAbsent is the 422 for giving a task to someone out of office: it
-// names their delegate.
-func (s *server) refuseAbsent(ctx context.Context, who store.UserView) error {
-	a, away, err := s.api.AbsenceAt(ctx, who.ID, s.Now())
-	if err != nil || !away {
-		return err
-	}
-	until := a.EndsAt.In(calendar.Rome()).Add(-time.Minute).Format("02/01/2006")
-	return invalid(field("/assignee", "assignee_absent",
-		who.Username+" is out of office until "+until+": their delegate is "+a.Delegate+".",
-		who.Username+" è assente fino al "+until+": il suo delegato è "+a.Delegate+"."))
-}
-
-// refuseOutOfOffice is the 409 for a claim by someone out of office: while
-// they are away their tasks go to their delegate (the case's claim path
-// refuses them too, under a lock shared with the delegation's handover).
-func (s *server) refuseOutOfOffice(ctx context.Context, user store.UserView) error {
-	a, away, err := s.api.AbsenceAt(ctx, user.ID, s.Now())
-	if err != nil || !away {
-		return err
-	}
-	return newError(http.StatusConflict, store.CodeOutOfOffice, store.OutOfOfficeMessage(a.EndsAt, a.Delegate))
-}
-
 // teamFilter checks the team filter of a task list: "", "mine" or the id
 // of a team of the caller's district.
 func (s *server) teamFilter(ctx context.Context, user store.UserView, team string) (string, []FieldError) {

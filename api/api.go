@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"sportello/activities"
+	"sportello/internal/app"
+	"sportello/internal/app/casework"
 	"strings"
 	"time"
 
@@ -65,6 +67,10 @@ type server struct {
 	Deps
 	log *slog.Logger
 	api store.API
+	// core is what the application services share (internal/app); the
+	// services follow, one per domain.
+	core     *app.Core
+	casework casework.Service
 	// templates are the web pages, parsed once per language.
 	templates webTemplates
 	// hashing bounds concurrent password hashes.
@@ -120,6 +126,9 @@ func newEngine(d Deps) *gin.Engine {
 		panic("api: " + err.Error())
 	}
 	s.templates = tmpl
+	s.core = &app.Core{Store: d.Store, API: s.api, Temporal: d.Temporal, Log: d.Logger, Now: d.Now, TaskQueue: d.TaskQueue,
+		Describe: func(err error) (string, []app.FieldError) { he := toHTTP(err); return he.code, he.fields }}
+	s.casework = casework.New(s.core)
 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()

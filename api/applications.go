@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"sportello/internal/app"
 	"strconv"
 	"strings"
 	"time"
@@ -446,9 +447,7 @@ func (s *server) provideInfo(ctx context.Context, user store.UserView, caseID, m
 }
 
 // actor is the workflow's view of the caller.
-func actor(u store.UserView) workflows.Actor {
-	return workflows.Actor{UserID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Role: u.Role}
-}
+func actor(u store.UserView) workflows.Actor { return app.Actor(u) }
 
 // updateID derives a Temporal update id from the Idempotency-Key header, so
 // that a retried request is applied once ("" lets Temporal pick one).
@@ -462,20 +461,5 @@ func updateID(c *gin.Context, op string) string {
 
 // update sends a Temporal Update to a case workflow and waits for its result.
 func (s *server) update(ctx context.Context, caseID, name, id string, result any, arg any) error {
-	if s.Temporal == nil {
-		return errors.New("no Temporal client")
-	}
-	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
-	defer cancel()
-	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		UpdateID:     id,
-		WorkflowID:   workflows.CaseWorkflowID(caseID),
-		UpdateName:   name,
-		Args:         []any{arg},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err != nil {
-		return err
-	}
-	return h.Get(ctx, result)
+	return s.core.Update(ctx, caseID, name, id, result, arg)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sportello/internal/app"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -125,7 +126,7 @@ func (s *server) bookingUpdate(ctx context.Context, b store.BookingView, name, i
 	}
 	var ae *temporal.ApplicationError
 	if errors.As(err, &ae) && ae.Type() == workflows.ErrTypeBookingInvalidData {
-		f := decisionField(ae)
+		f := app.DecisionField(ae)
 		f.Code = "invalid"
 		return res, &httpError{status: http.StatusUnprocessableEntity, code: "validation", message: f.Message,
 			fields: []FieldError{f}, cause: err}

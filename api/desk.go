@@ -56,20 +56,6 @@ func onBehalfAudit(action string, user store.UserView, d *store.DeskCitizen, cas
 		Detail: auditDetail(detail)}
 }
 
-// errContactTask refuses review actions on a contact task.
-var errContactTask = newError(http.StatusConflict, "contact_task",
-	"this is a Social Point contact task, not a review: record its outcome with POST /api/v1/contact-tasks/{id}/outcome")
-
-// reviewTaskFor is taskFor for the review actions (claim, release, decide,
-// assign): a contact task is refused with 409 contact_task.
-func (s *server) reviewTaskFor(ctx context.Context, user store.UserView, id string) (store.TaskView, error) {
-	t, err := s.taskFor(ctx, user, id)
-	if err == nil && t.Kind == store.TaskKindContact {
-		return t, errContactTask
-	}
-	return t, err
-}
-
 // citizenRequest is the body of POST /api/v1/citizens and the registration page.
 type citizenRequest struct {
 	TaxCode      string `json:"tax_code"`

@@ -1,31 +1,20 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"sportello/internal/app"
 	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/temporal"
 
-	"sportello/activities"
 	"sportello/internal/auth"
-	"sportello/internal/store"
-	"sportello/workflows"
 )
 
-// FieldError is one problem with one field of a request.
-type FieldError struct {
-	Pointer   string `json:"pointer"`             // JSON pointer into the request body
-	Parameter string `json:"parameter,omitempty"` // query parameter or header, when not in the body
-	Code      string `json:"code"`
-	Message   string `json:"message"`
-	MessageIT string `json:"message_it"`
-}
+// FieldError is one problem with one field of a request (app.FieldError).
+type FieldError = app.FieldError
 
 // ErrorBody is the body of every error response.
 type ErrorBody struct {
@@ -78,13 +67,9 @@ func invalid(fields ...FieldError) *httpError {
 	return &httpError{status: http.StatusUnprocessableEntity, code: "validation", message: msg, fields: fields}
 }
 
-func field(pointer, code, en, it string) FieldError {
-	return FieldError{Pointer: pointer, Code: code, Message: en, MessageIT: it}
-}
+func field(pointer, code, en, it string) FieldError { return app.Field(pointer, code, en, it) }
 
-func param(name, code, en, it string) FieldError {
-	return FieldError{Parameter: name, Code: code, Message: en, MessageIT: it}
-}
+func param(name, code, en, it string) FieldError { return app.Param(name, code, en, it) }
 
 var (
 	errUnauthenticated = newError(http.StatusUnauthorized, "unauthenticated", "a valid bearer token is required")
@@ -95,31 +80,17 @@ func notFound(what string) *httpError {
 	return newError(http.StatusNotFound, "not_found", what+" not found")
 }
 
-// temporalErrors maps the application error types of the workflows (and of
-// the activities whose refusals reach a caller) to a status and an API code.
-// It is the only such table: a type missing here is a 500.
-var temporalErrors = map[string]struct {
-	status int
-	code   string
-}{
-	// Case workflow (FoodVoucher).
-	workflows.ErrTypeTaskNotOpen:        {http.StatusConflict, "task_not_open"},
-	workflows.ErrTypeNotClaimed:         {http.StatusConflict, "task_not_claimed"},
-	workflows.ErrTypeAlreadyClaimed:     {http.StatusConflict, "task_already_claimed"},
-	workflows.ErrTypeInsufficientBudget: {http.StatusConflict, "insufficient_budget"},
-	workflows.ErrTypeNotAwaitingInfo:    {http.StatusConflict, "not_awaiting_info"},
-	workflows.ErrTypeInvalidDecision:    {http.StatusUnprocessableEntity, "invalid_decision"},
-	workflows.ErrTypeForbidden:          {http.StatusForbidden, "forbidden"},
-	activities.ErrTypeOutOfOffice:       {http.StatusConflict, store.CodeOutOfOffice},
-	// Appointment workflow.
-	workflows.ErrTypeAppointmentClosed:  {http.StatusConflict, "appointment_closed"},
-	workflows.ErrTypeAppointmentStarted: {http.StatusConflict, "appointment_started"},
-	workflows.ErrTypeAppointmentNotYet:  {http.StatusConflict, "appointment_not_yet"},
-	// Booking workflow.
-	workflows.ErrTypeBookingClosed:      {http.StatusConflict, "booking_closed"},
-	workflows.ErrTypeBookingNotYours:    {http.StatusConflict, "booking_not_yours"},
-	workflows.ErrTypeBookingWrongState:  {http.StatusConflict, "booking_wrong_state"},
-	workflows.ErrTypeBookingInvalidData: {http.StatusUnprocessableEntity, "booking_invalid_data"},
+// statusOf is the HTTP status of each kind of refusal of the application
+// services (internal/app).
+var statusOf = map[app.Kind]int{
+	app.Internal:        http.StatusInternalServerError,
+	app.Invalid:         http.StatusUnprocessableEntity,
+	app.NotFound:        http.StatusNotFound,
+	app.Conflict:        http.StatusConflict,
+	app.Forbidden:       http.StatusForbidden,
+	app.Unauthenticated: http.StatusUnauthorized,
+	app.Unavailable:     http.StatusServiceUnavailable,
+	app.TooMany:         http.StatusTooManyRequests,
 }
 
 // toHTTP maps any error to the response it deserves. This is the one place
@@ -134,56 +105,14 @@ func toHTTP(err error) *httpError {
 		return &httpError{status: http.StatusRequestEntityTooLarge, code: "body_too_large",
 			message: fmt.Sprintf("the request body exceeds %d bytes", tooBig.Limit), cause: err}
 	}
-	if errors.Is(err, store.ErrNotFound) {
-		return &httpError{status: http.StatusNotFound, code: "not_found", message: "not found", cause: err}
-	}
-	var problem *store.FieldProblem
-	if errors.As(err, &problem) {
-		return invalid(field(problem.Pointer, problem.Code, problem.Message, problem.MessageIT))
-	}
-	var conflict *store.ConflictError
-	if errors.As(err, &conflict) {
-		return &httpError{status: http.StatusConflict, code: conflict.Code, message: conflict.Message, cause: err}
-	}
-	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) {
-		if te, ok := temporalErrors[appErr.Type()]; ok {
-			he := &httpError{status: te.status, code: te.code, message: appErr.Message(), cause: err}
-			if appErr.Type() == workflows.ErrTypeInvalidDecision {
-				he.fields = []FieldError{decisionField(appErr)}
-			}
-			return he
-		}
-	}
 	if errors.Is(err, auth.ErrBusy) {
 		return errBusy(err)
 	}
-	var nf *serviceerror.NotFound
-	if errors.As(err, &nf) {
-		// An update to a workflow that has finished (or never started).
-		return &httpError{status: http.StatusConflict, code: "case_not_active",
-			message: "the case is not being processed any more", cause: err}
-	}
-	var (
-		unavailable *serviceerror.Unavailable
-		deadline    *serviceerror.DeadlineExceeded
-	)
-	if errors.As(err, &unavailable) || errors.As(err, &deadline) || errors.Is(err, context.DeadlineExceeded) {
-		return &httpError{status: http.StatusServiceUnavailable, code: "unavailable",
-			message: "a backend service did not answer in time; try again", cause: err}
-	}
-	return &httpError{status: http.StatusInternalServerError, code: "internal",
-		message: "internal error; the request id identifies it in the logs", cause: err}
-}
-
-// decisionField reads the field problem a workflow validator attached to
-// its refusal (workflows.FieldProblem).
-func decisionField(appErr *temporal.ApplicationError) FieldError {
-	var p workflows.FieldProblem
-	if appErr.HasDetails() && appErr.Details(&p) == nil && p.Message != "" {
-		return FieldError{Pointer: p.Pointer, Code: "invalid_decision", Message: p.Message, MessageIT: p.MessageIT}
-	}
-	return FieldError{Code: "invalid_decision", Message: appErr.Message(), MessageIT: appErr.Message()}
+	// Refusals of the application services, of the store and of the
+	// workflows: classified once (app.Classify), given their status here.
+	ae := app.Classify(err)
+	return &httpError{status: statusOf[ae.Kind], code: ae.Code, message: ae.Message, fields: ae.Fields,
+		caseID: ae.CaseID, retryAfter: ae.RetryAfter, cause: err}
 }
 
 // fail writes err as a JSON error response.

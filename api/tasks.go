@@ -2,18 +2,15 @@ package api
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"net/http"
 	"slices"
-	"strconv"
+	"sportello/internal/app"
+	"sportello/internal/app/casework"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
 	"sportello/internal/store"
-	"sportello/workflows"
 )
 
 var taskStatuses = []string{"open", "claimed", "done", "all"}
@@ -63,16 +60,7 @@ func (s *server) listTasks(c *gin.Context) error {
 // visibleTask reads the task under the caller's scope: a task of another
 // municipality is simply not found.
 func (s *server) visibleTask(c *gin.Context) (store.TaskView, error) {
-	return s.taskFor(c.Request.Context(), currentUser(c), c.Param("id"))
-}
-
-// taskFor reads a task under user's scope (404 "task not found" otherwise).
-func (s *server) taskFor(ctx context.Context, user store.UserView, id string) (store.TaskView, error) {
-	t, err := s.api.Task(ctx, user.Scope(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return t, notFound("task")
-	}
-	return t, err
+	return s.casework.Task(c.Request.Context(), currentUser(c), c.Param("id"))
 }
 
 func (s *server) getTask(c *gin.Context) error {
@@ -103,131 +91,37 @@ func (s *server) claimTask(c *gin.Context) error {
 	if err := emptyBody(c); err != nil {
 		return err
 	}
-	res, err := s.claim(c.Request.Context(), currentUser(c), c.Param("id"), updateKey(c))
+	res, err := s.casework.Claim(c.Request.Context(), currentUser(c), c.Param("id"), updateKey(c))
 	if err != nil {
 		return err
 	}
 	c.JSON(http.StatusOK, res)
 	return nil
-}
-
-// claim claims a task visible to user for them. key, when not empty, makes a
-// retried claim apply once.
-func (s *server) claim(ctx context.Context, user store.UserView, taskID, key string) (workflows.ClaimResult, error) {
-	var res workflows.ClaimResult
-	t, err := s.reviewTaskFor(ctx, user, taskID)
-	if err != nil {
-		return res, err
-	}
-	err = s.audited(ctx, user, taskAudit(store.AuditClaim, t, "", nil), func() error {
-		if err := s.refuseOutOfOffice(ctx, user); err != nil {
-			return err
-		}
-		return s.update(ctx, t.CaseID, workflows.UpdateClaim, userUpdateID(user, "claim:"+t.ID, key), &res,
-			workflows.ClaimInput{TaskID: t.ID, Actor: actor(user)})
-	})
-	return res, err
 }
 
 func (s *server) releaseTask(c *gin.Context) error {
 	if err := emptyBody(c); err != nil {
 		return err
 	}
-	res, err := s.release(c.Request.Context(), currentUser(c), c.Param("id"), updateKey(c))
+	res, err := s.casework.Release(c.Request.Context(), currentUser(c), c.Param("id"), updateKey(c))
 	if err != nil {
 		return err
 	}
 	c.JSON(http.StatusOK, res)
 	return nil
-}
-
-// release gives back a task user has claimed.
-func (s *server) release(ctx context.Context, user store.UserView, taskID, key string) (workflows.ReleaseResult, error) {
-	var res workflows.ReleaseResult
-	t, err := s.reviewTaskFor(ctx, user, taskID)
-	if err != nil {
-		return res, err
-	}
-	err = s.audited(ctx, user, taskAudit(store.AuditRelease, t, "", nil), func() error {
-		return s.update(ctx, t.CaseID, workflows.UpdateRelease, userUpdateID(user, "release:"+t.ID, key), &res,
-			workflows.ReleaseInput{TaskID: t.ID, Actor: actor(user)})
-	})
-	return res, err
-}
-
-type decisionRequest struct {
-	Outcome     string `json:"outcome"`
-	AmountCents *int64 `json:"amount_cents"`
-	Reason      string `json:"reason"`
-}
-
-var outcomes = []string{workflows.OutcomeApprove, workflows.OutcomeReject, workflows.OutcomeRequestInfo}
-
-// maxAmountCents bounds every amount the API accepts (one million euro).
-const maxAmountCents = 100_000_000
-
-func (req *decisionRequest) validate() []FieldError {
-	var fields []FieldError
-	if !slices.Contains(outcomes, req.Outcome) {
-		fields = append(fields, field("/outcome", "enum", "outcome must be one of approve, reject, request_info",
-			"outcome deve essere uno tra approve, reject, request_info"))
-	}
-	if req.AmountCents != nil && *req.AmountCents < 0 {
-		fields = append(fields, field("/amount_cents", "minimum", "amount_cents must not be negative",
-			"amount_cents non può essere negativo"))
-	} else if req.AmountCents != nil && *req.AmountCents > maxAmountCents {
-		fields = append(fields, field("/amount_cents", "maximum", "amount_cents is too large",
-			"amount_cents è troppo grande"))
-	}
-	req.Reason = strings.TrimSpace(req.Reason)
-	if req.Reason == "" && (req.Outcome == workflows.OutcomeReject || req.Outcome == workflows.OutcomeRequestInfo) {
-		fields = append(fields, field("/reason", "required", "a reason is required to reject or to request information",
-			"la motivazione è obbligatoria per respingere o per chiedere informazioni"))
-	}
-	if utf8.RuneCountInString(req.Reason) > 2000 {
-		fields = append(fields, field("/reason", "too_long", "the reason may be at most 2000 characters",
-			"la motivazione può avere al massimo 2000 caratteri"))
-	}
-	return fields
 }
 
 func (s *server) decideTask(c *gin.Context) error {
-	var req decisionRequest
-	if err := decodeJSON(c, &req); err != nil {
+	var d casework.Decision
+	if err := decodeJSON(c, &d); err != nil {
 		return err
 	}
-	res, err := s.decide(c.Request.Context(), currentUser(c), c.Param("id"), req, updateKey(c))
+	res, err := s.casework.Decide(c.Request.Context(), currentUser(c), c.Param("id"), d, updateKey(c))
 	if err != nil {
 		return err
 	}
 	c.JSON(http.StatusOK, res)
 	return nil
-}
-
-// decide checks a decision and sends it to the case workflow of a task
-// visible to user. Field problems are a 422 with pointers /outcome,
-// /amount_cents and /reason, whether found here or by the workflow.
-func (s *server) decide(ctx context.Context, user store.UserView, taskID string, req decisionRequest, key string) (workflows.DecideResult, error) {
-	var res workflows.DecideResult
-	if fields := req.validate(); len(fields) > 0 {
-		return res, invalid(fields...)
-	}
-	t, err := s.reviewTaskFor(ctx, user, taskID)
-	if err != nil {
-		return res, err
-	}
-	in := workflows.DecideInput{TaskID: t.ID, Actor: actor(user), Outcome: req.Outcome, Reason: req.Reason}
-	if req.AmountCents != nil {
-		in.AmountCents = *req.AmountCents
-	}
-	detail := map[string]any{"outcome": req.Outcome}
-	if req.AmountCents != nil {
-		detail["amount_cents"] = *req.AmountCents
-	}
-	err = s.audited(ctx, user, taskAudit(store.AuditDecide, t, req.Reason, detail), func() error {
-		return s.update(ctx, t.CaseID, workflows.UpdateDecide, userUpdateID(user, "decide:"+t.ID, key), &res, in)
-	})
-	return res, err
 }
 
 // updateKey is the request's Idempotency-Key when it is valid ("" otherwise),
@@ -240,12 +134,6 @@ func updateKey(c *gin.Context) string {
 	return key
 }
 
-// userUpdateID derives a Temporal update id from an idempotency key, so that
-// a retried request is applied once ("" lets Temporal pick one). It is
-// updateID for callers that are not a JSON request (the web pages).
-func userUpdateID(user store.UserView, op, key string) string {
-	if key == "" {
-		return ""
-	}
-	return op + ":" + strconv.FormatInt(user.ID, 10) + ":" + key
-}
+// userUpdateID derives a Temporal update id from an idempotency key
+// (app.UpdateID).
+func userUpdateID(user store.UserView, op, key string) string { return app.UpdateID(user, op, key) }

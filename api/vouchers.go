@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sportello/internal/app/casework"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -89,7 +90,7 @@ func (s *server) redeemVoucher(ctx context.Context, user store.UserView, req red
 	case *req.AmountCents <= 0:
 		fields = append(fields, field("/amount_cents", "minimum", "amount_cents must be greater than zero",
 			"amount_cents deve essere maggiore di zero"))
-	case *req.AmountCents > maxAmountCents:
+	case *req.AmountCents > casework.MaxAmountCents:
 		fields = append(fields, field("/amount_cents", "maximum", "amount_cents is too large", "amount_cents è troppo grande"))
 	}
 	if len(fields) > 0 {

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"net/url"
+	"sportello/internal/app/casework"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -69,8 +70,8 @@ func (s *server) bulkSubmit(c *gin.Context) error {
 	for _, id := range ids {
 		post.selected[id] = true
 	}
-	req := bulkRequest{Action: c.PostForm("action"), TaskIDs: ids, Assignee: post.panel.Assignee, Reason: post.panel.Reason}
-	if req.Action == bulkApprove && post.panel.Amount != "" {
+	req := casework.BulkRequest{Action: c.PostForm("action"), TaskIDs: ids, Assignee: post.panel.Assignee, Reason: post.panel.Reason}
+	if req.Action == casework.BulkApprove && post.panel.Amount != "" {
 		cents, ok := parseEuroInput(post.panel.Amount)
 		if !ok {
 			post.fail(c, "bulk-amount", s.t(c, "bulk.amount_invalid"))
@@ -78,7 +79,7 @@ func (s *server) bulkSubmit(c *gin.Context) error {
 		req.AmountCents = &cents
 	}
 	if len(post.panel.Errors) == 0 {
-		res, err := s.bulk(ctx, user, req, postedKey(c))
+		res, err := s.casework.Bulk(ctx, user, req, postedKey(c))
 		he := toHTTP(err)
 		switch {
 		case err == nil:
@@ -122,7 +123,7 @@ func (p *bulkPost) summarize(c *gin.Context, res BulkResult) {
 	lang := pageLang(c)
 	first := 0
 	for _, it := range res.Items {
-		if it.Status == bulkDone {
+		if it.Status == casework.BulkDone {
 			delete(p.selected, it.TaskID)
 			if it.Outcome == workflows.OutcomeFirstApproval {
 				first++

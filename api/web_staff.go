@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"sportello/internal/app/casework"
 	"sportello/internal/i18n"
 	"strconv"
 	"strings"
@@ -223,11 +224,11 @@ func (s *server) claimSubmit(c *gin.Context) error {
 func (s *server) assignSubmit(c *gin.Context) error {
 	ctx := c.Request.Context()
 	user := currentUser(c)
-	t, err := s.taskFor(ctx, user, c.Param("id"))
+	t, err := s.casework.Task(ctx, user, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	res, err := s.assign(ctx, user, t.ID, assignRequest{Assignee: c.PostForm("assignee"), Reason: c.PostForm("reason")}, postedKey(c))
+	res, err := s.casework.Assign(ctx, user, t.ID, casework.Assignment{Assignee: c.PostForm("assignee"), Reason: c.PostForm("reason")}, postedKey(c))
 	switch he := toHTTP(err); {
 	case err == nil:
 		setFlash(c, "success", "task.assigned", t.CaseID, res.AssignedTo)
@@ -249,14 +250,14 @@ func (s *server) releaseSubmit(c *gin.Context) error {
 func (s *server) taskAction(c *gin.Context, op string) error {
 	ctx := c.Request.Context()
 	user := currentUser(c)
-	t, err := s.taskFor(ctx, user, c.Param("id"))
+	t, err := s.casework.Task(ctx, user, c.Param("id"))
 	if err != nil {
 		return err
 	}
 	if op == "claim" {
-		_, err = s.claim(ctx, user, t.ID, postedKey(c))
+		_, err = s.casework.Claim(ctx, user, t.ID, postedKey(c))
 	} else {
-		_, err = s.release(ctx, user, t.ID, postedKey(c))
+		_, err = s.casework.Release(ctx, user, t.ID, postedKey(c))
 	}
 	if err != nil {
 		if !s.flashRefusal(c, err, t) {
@@ -281,7 +282,7 @@ func (s *server) flashRefusal(c *gin.Context, err error, t store.TaskView) bool 
 	switch he.code {
 	case "task_already_claimed":
 		by := ""
-		if cur, rerr := s.taskFor(c.Request.Context(), currentUser(c), t.ID); rerr == nil {
+		if cur, rerr := s.casework.Task(c.Request.Context(), currentUser(c), t.ID); rerr == nil {
 			by = cur.ClaimedBy
 		}
 		if by == "" {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"sportello/internal/app/casework"
 	"strconv"
 	"strings"
 	"time"
@@ -256,13 +257,13 @@ func (s *server) decisionSubmit(c *gin.Context) error {
 	ctx := c.Request.Context()
 	user := currentUser(c)
 	lang := pageLang(c)
-	t, err := s.taskFor(ctx, user, c.Param("id"))
+	t, err := s.casework.Task(ctx, user, c.Param("id"))
 	if err != nil {
 		return err
 	}
 	in := &decisionInput{Outcome: c.PostForm("outcome"), Amount: strings.TrimSpace(c.PostForm("amount")),
 		Reason: c.PostForm("reason"), Errors: map[string]string{}}
-	req := decisionRequest{Outcome: in.Outcome, Reason: in.Reason}
+	req := casework.Decision{Outcome: in.Outcome, Reason: in.Reason}
 	if in.Outcome == workflows.OutcomeApprove && in.Amount != "" {
 		cents, ok := parseEuroInput(in.Amount)
 		if !ok {
@@ -272,7 +273,7 @@ func (s *server) decisionSubmit(c *gin.Context) error {
 		}
 	}
 	if len(in.Errors) == 0 {
-		res, err := s.decide(ctx, user, t.ID, req, postedKey(c))
+		res, err := s.casework.Decide(ctx, user, t.ID, req, postedKey(c))
 		if err == nil {
 			switch res.Outcome {
 			case workflows.OutcomeApprove:
@@ -301,7 +302,7 @@ func (s *server) decisionSubmit(c *gin.Context) error {
 		}
 	} else {
 		// Report the other problems of the form at once.
-		for _, f := range req.validate() {
+		for _, f := range req.Validate() {
 			if _, dup := in.Errors[f.Pointer]; !dup {
 				in.Errors[f.Pointer] = s.decisionFieldMessage(c, f)
 			}

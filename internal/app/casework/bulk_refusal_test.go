@@ -1,4 +1,4 @@
-package api
+package casework
 
 import (
 	"errors"
@@ -33,8 +33,8 @@ func TestBulkRefusalReadsTheReasonNotTheText(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			it := refusedItem(BulkItem{TaskID: "t", CaseID: "BS-2026-000001"}, tc.err, "")
-			if it.Status != bulkRefused || it.Code != tc.wantCode {
+			it := RefusedItem(BulkItem{TaskID: "t", CaseID: "BS-2026-000001"}, tc.err, "")
+			if it.Status != BulkRefused || it.Code != tc.wantCode {
 				t.Fatalf("item %+v, want refused %s", it, tc.wantCode)
 			}
 			if tc.wantIT != "" && it.MessageIT != tc.wantIT {

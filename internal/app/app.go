@@ -1,0 +1,243 @@
+// Package app is the kernel of Sportello's application services: the
+// packages below it (internal/app/casework, ...) hold, per domain, the
+// rules of each use case, its authorization decision, its store calls and
+// its Temporal calls, once; the JSON API (api) and the web pages are thin
+// adapters that call them.
+//
+// This package gives them what they share: the domain error (Error, with a
+// Kind the adapters map to a status once, and field problems), the
+// classification of store and Temporal errors into it (Classify), the
+// audit trail (Core.Audited and friends) and the Temporal Update round trip
+// to a case workflow (Core.Update). It knows no HTTP.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"sportello/activities"
+	"sportello/internal/store"
+	"sportello/workflows"
+)
+
+// Kind is the class of a refusal; each adapter maps it once (api: to an
+// HTTP status).
+type Kind uint8
+
+// The kinds of refusal.
+const (
+	Internal        Kind = iota // a fault: logged, the caller is told nothing more
+	Invalid                     // the input has field problems (Fields)
+	NotFound                    // no such record for this caller
+	Conflict                    // the record's state forbids the action now
+	Forbidden                   // the caller may not do this
+	Unauthenticated             // no valid session
+	Unavailable                 // a backend did not answer, or is busy; try again
+	TooMany                     // too many attempts; try again after RetryAfter
+)
+
+// FieldError is one problem with one field of a request.
+type FieldError struct {
+	Pointer   string `json:"pointer"`             // JSON pointer into the request body
+	Parameter string `json:"parameter,omitempty"` // query parameter or header, when not in the body
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	MessageIT string `json:"message_it"`
+}
+
+// Field is a problem of the body field at pointer (English and Italian).
+func Field(pointer, code, en, it string) FieldError {
+	return FieldError{Pointer: pointer, Code: code, Message: en, MessageIT: it}
+}
+
+// Param is a problem of a query parameter or header.
+func Param(name, code, en, it string) FieldError {
+	return FieldError{Parameter: name, Code: code, Message: en, MessageIT: it}
+}
+
+// Error is a refusal of a use case, or a fault.
+type Error struct {
+	Kind    Kind
+	Code    string // stable, machine-readable: "task_not_open", "validation", ...
+	Message string // English, for logs and API clients
+	Fields  []FieldError
+	CaseID  string // the case the refusal is about, when it helps the caller
+	// RetryAfter, when positive, tells when trying again may succeed.
+	RetryAfter time.Duration
+	Cause      error
+}
+
+func (e *Error) Error() string {
+	if e.Cause != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Cause)
+	}
+	return e.Code + ": " + e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Cause }
+
+// Refuse is a refusal of kind with code and message.
+func Refuse(kind Kind, code, message string) *Error {
+	return &Error{Kind: kind, Code: code, Message: message}
+}
+
+// InvalidInput is a refusal for field problems.
+func InvalidInput(fields ...FieldError) *Error {
+	msg := "the request has a problem"
+	if len(fields) > 1 {
+		msg = fmt.Sprintf("the request has %d problems", len(fields))
+	}
+	if len(fields) == 1 {
+		msg = fields[0].Message
+	}
+	return &Error{Kind: Invalid, Code: "validation", Message: msg, Fields: fields}
+}
+
+// Missing is the refusal for a record that does not exist for the caller
+// ("task not found").
+func Missing(what string) *Error {
+	return &Error{Kind: NotFound, Code: "not_found", Message: what + " not found"}
+}
+
+// temporalErrors classifies the application error types of the workflows
+// (and of the activities whose refusals reach a caller). It is the only
+// such table: a type missing here is a fault.
+var temporalErrors = map[string]struct {
+	kind Kind
+	code string
+}{
+	// Case workflow (FoodVoucher).
+	workflows.ErrTypeTaskNotOpen:        {Conflict, "task_not_open"},
+	workflows.ErrTypeNotClaimed:         {Conflict, "task_not_claimed"},
+	workflows.ErrTypeAlreadyClaimed:     {Conflict, "task_already_claimed"},
+	workflows.ErrTypeInsufficientBudget: {Conflict, "insufficient_budget"},
+	workflows.ErrTypeNotAwaitingInfo:    {Conflict, "not_awaiting_info"},
+	workflows.ErrTypeInvalidDecision:    {Invalid, "invalid_decision"},
+	workflows.ErrTypeForbidden:          {Forbidden, "forbidden"},
+	activities.ErrTypeOutOfOffice:       {Conflict, store.CodeOutOfOffice},
+	// Appointment workflow.
+	workflows.ErrTypeAppointmentClosed:  {Conflict, "appointment_closed"},
+	workflows.ErrTypeAppointmentStarted: {Conflict, "appointment_started"},
+	workflows.ErrTypeAppointmentNotYet:  {Conflict, "appointment_not_yet"},
+	// Booking workflow.
+	workflows.ErrTypeBookingClosed:      {Conflict, "booking_closed"},
+	workflows.ErrTypeBookingNotYours:    {Conflict, "booking_not_yours"},
+	workflows.ErrTypeBookingWrongState:  {Conflict, "booking_wrong_state"},
+	workflows.ErrTypeBookingInvalidData: {Invalid, "booking_invalid_data"},
+}
+
+// Classify turns any error into the refusal (or fault) it stands for: an
+// *Error as it is, the store's not-found, field problems and conflicts,
+// the workflows' refusals, Temporal's "workflow not running" and time-outs.
+// Anything else is Internal.
+func Classify(err error) *Error {
+	var ae *Error
+	if errors.As(err, &ae) {
+		return ae
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return &Error{Kind: NotFound, Code: "not_found", Message: "not found", Cause: err}
+	}
+	var problem *store.FieldProblem
+	if errors.As(err, &problem) {
+		e := InvalidInput(Field(problem.Pointer, problem.Code, problem.Message, problem.MessageIT))
+		e.Cause = err
+		return e
+	}
+	var conflict *store.ConflictError
+	if errors.As(err, &conflict) {
+		return &Error{Kind: Conflict, Code: conflict.Code, Message: conflict.Message, Cause: err}
+	}
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		if te, ok := temporalErrors[appErr.Type()]; ok {
+			e := &Error{Kind: te.kind, Code: te.code, Message: appErr.Message(), Cause: err}
+			if appErr.Type() == workflows.ErrTypeInvalidDecision {
+				e.Fields = []FieldError{DecisionField(appErr)}
+			}
+			return e
+		}
+	}
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		// An update to a workflow that has finished (or never started).
+		return &Error{Kind: Conflict, Code: "case_not_active", Message: "the case is not being processed any more", Cause: err}
+	}
+	var (
+		unavailable *serviceerror.Unavailable
+		deadline    *serviceerror.DeadlineExceeded
+	)
+	if errors.As(err, &unavailable) || errors.As(err, &deadline) || errors.Is(err, context.DeadlineExceeded) {
+		return &Error{Kind: Unavailable, Code: "unavailable", Message: "a backend service did not answer in time; try again", Cause: err}
+	}
+	return &Error{Kind: Internal, Code: "internal", Message: "internal error; the request id identifies it in the logs", Cause: err}
+}
+
+// DecisionField reads the field problem a workflow validator attached to
+// its refusal (workflows.FieldProblem).
+func DecisionField(appErr *temporal.ApplicationError) FieldError {
+	var p workflows.FieldProblem
+	if appErr.HasDetails() && appErr.Details(&p) == nil && p.Message != "" {
+		return FieldError{Pointer: p.Pointer, Code: "invalid_decision", Message: p.Message, MessageIT: p.MessageIT}
+	}
+	return FieldError{Code: "invalid_decision", Message: appErr.Message(), MessageIT: appErr.Message()}
+}
+
+// Core is what every application service uses.
+type Core struct {
+	Store     *store.Store
+	API       store.API
+	Temporal  client.Client
+	Log       *slog.Logger
+	Now       func() time.Time
+	TaskQueue string
+	// Describe gives an error's code and field codes for the audit row of a
+	// refused action (Classify's when nil); the API sets it so that its own
+	// refusals (malformed JSON, ...) are recorded with their codes too.
+	Describe func(error) (code string, fields []FieldError)
+}
+
+// updateTimeout bounds a Temporal Update round trip.
+const updateTimeout = 30 * time.Second
+
+// Update sends a Temporal Update to the workflow of case caseID and waits
+// for its result. id, when not empty, makes a retried update apply once.
+func (c *Core) Update(ctx context.Context, caseID, name, id string, result any, arg any) error {
+	if c.Temporal == nil {
+		return errors.New("no Temporal client")
+	}
+	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
+	defer cancel()
+	h, err := c.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		UpdateID:     id,
+		WorkflowID:   workflows.CaseWorkflowID(caseID),
+		UpdateName:   name,
+		Args:         []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return err
+	}
+	return h.Get(ctx, result)
+}
+
+// UpdateID derives a Temporal update id from a caller's idempotency key,
+// so that a retried request is applied once ("" lets Temporal pick one).
+func UpdateID(user store.UserView, op, key string) string {
+	if key == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s:%d:%s", op, user.ID, key)
+}
+
+// Actor is the workflows' view of the caller.
+func Actor(u store.UserView) workflows.Actor {
+	return workflows.Actor{UserID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Role: u.Role}
+}
