@@ -112,7 +112,7 @@ func TestWebStaffInboxClaimAndDecision(t *testing.T) {
 	expectPage(t, p, http.StatusOK, "<h1>Pratica "+c.ID+"</h1>", "Codice fiscale", "Nucleo familiare", "Componenti", "<dd class=\"col-12 col-md-8\">Tradate</dd>",
 		"Scarico online / stampa", "Residenza nell&#39;ambito", "Superato", `aria-label="Superato"`, "residente in anagrafe a tradate", "Domanda presentata",
 		"Pratica presa in carico", `href="http://temporal-ui.test/namespaces/`, `name="outcome"`, `id="amount"`,
-		`id="reason"`, `action="/tasks/`+tk.ID+`/decision"`, "regola del fondo: € ")
+		`id="reason"`, `action="/tasks/`+tk.ID+`/decision"`, "regola del fondo: ", " €. Usa la virgola per i decimali")
 	if n := strings.Count(p.body, "<h1"); n != 1 {
 		t.Errorf("%d h1 on the case page", n)
 	}
