@@ -12,8 +12,8 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/temporal"
 
-	"sportello/activities"
 	"sportello/internal/auth"
+	"sportello/internal/contract"
 	"sportello/internal/store"
 	"sportello/workflows"
 )
@@ -104,7 +104,7 @@ var temporalErrorStatus = map[string]int{
 	workflows.ErrTypeNotAwaitingInfo:    http.StatusConflict,
 	workflows.ErrTypeInvalidDecision:    http.StatusUnprocessableEntity,
 	workflows.ErrTypeForbidden:          http.StatusForbidden,
-	activities.ErrTypeOutOfOffice:       http.StatusConflict,
+	contract.ErrTypeOutOfOffice:         http.StatusConflict,
 }
 
 // temporalErrorCode is the API code of each workflow error type.
@@ -116,7 +116,7 @@ var temporalErrorCode = map[string]string{
 	workflows.ErrTypeNotAwaitingInfo:    "not_awaiting_info",
 	workflows.ErrTypeInvalidDecision:    "invalid_decision",
 	workflows.ErrTypeForbidden:          "forbidden",
-	activities.ErrTypeOutOfOffice:       store.CodeOutOfOffice,
+	contract.ErrTypeOutOfOffice:         store.CodeOutOfOffice,
 }
 
 // toHTTP maps any error to the response it deserves. This is the one place
