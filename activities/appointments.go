@@ -7,10 +7,11 @@ import (
 	"strconv"
 	"time"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"sportello/internal/contract"
 	"sportello/internal/notify"
+	"sportello/internal/outbox"
 	"sportello/internal/store"
 )
 
@@ -20,10 +21,6 @@ const (
 	KindAppointmentReminder  = notify.KindAppointmentReminder
 	KindAppointmentCancelled = notify.KindAppointmentCancelled
 )
-
-// ErrTypeAppointmentClosed is a close of an appointment already closed
-// another way (shared with the workflow).
-const ErrTypeAppointmentClosed = "AppointmentClosed"
 
 // Appointments groups the activities of the appointment workflow. Its
 // method names differ from those of Cases: both register on one worker.
@@ -69,7 +66,7 @@ func (a *Appointments) CloseAppointment(ctx context.Context, in CloseAppointment
 	err := a.Store.CloseAppointment(ctx, in)
 	var conflict *store.ConflictError
 	if errors.As(err, &conflict) {
-		return temporal.NewNonRetryableApplicationError(conflict.Message, ErrTypeAppointmentClosed, err)
+		return temporal.NewNonRetryableApplicationError(conflict.Message, contract.ErrTypeAppointmentClosed, err)
 	}
 	return err
 }
@@ -109,27 +106,5 @@ func notifyCitizen(ctx context.Context, st *store.Store, mailer Mailer, key, kin
 		_, err := st.BeginNotification(ctx, entry)
 		return err
 	}
-	return sendOnce(ctx, st, mailer, entry, name, data)
-}
-
-// sendOnce delivers one outbox entry by e-mail, once: an entry already sent
-// is skipped, a refused address is recorded as failed, any other failure
-// stays pending and is returned so that Temporal retries.
-func sendOnce(ctx context.Context, st *store.Store, mailer Mailer, entry store.OutboxEntry, name string, data map[string]any) error {
-	status, err := st.BeginNotification(ctx, entry)
-	if err != nil || status == store.NotificationSent || mailer == nil {
-		return err
-	}
-	_, sendErr := mailer.Send(ctx, entry.Recipient, name, entry.Kind, entry.Lang, entry.Key, data)
-	switch {
-	case sendErr == nil:
-		return st.FinishNotification(ctx, entry.Key, store.NotificationSent, nil)
-	case mailer.Permanent(sendErr):
-		activity.GetLogger(ctx).Warn("notification refused for good", "key", entry.Key, "kind", entry.Kind, "error", sendErr)
-		return st.FinishNotification(ctx, entry.Key, store.NotificationFailed, sendErr)
-	}
-	if err := st.FinishNotification(ctx, entry.Key, store.NotificationPending, sendErr); err != nil {
-		return err
-	}
-	return sendErr // Temporal retries
+	return outbox.SendOnce(ctx, st, mailer, entry, name, data)
 }

@@ -1,7 +1,6 @@
 package activities
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"time"
@@ -10,16 +9,10 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"sportello/internal/accounting"
+	"sportello/internal/billing"
 	"sportello/internal/calendar"
+	"sportello/internal/contract"
 	"sportello/internal/store"
-	"sportello/internal/voucherpdf"
-)
-
-// Error types of the billing activities (non-retryable: retrying the same
-// call cannot help).
-const (
-	ErrTypeAccountingRejected = "AccountingRejected"
-	ErrTypeInvoiceState       = "InvoiceState"
 )
 
 // Billing groups the activities of the billing workflow: the database and
@@ -52,7 +45,7 @@ func (a *Billing) PrepareInvoice(ctx context.Context, in PrepareInvoiceInput) (s
 	res, err := a.Store.PrepareInvoice(ctx, store.PrepareInvoiceInput{Kind: in.Kind, PayeeID: in.PayeeID,
 		Municipality: in.Municipality, Period: from, PeriodEnd: end, WorkflowID: in.WorkflowID})
 	if errors.Is(err, store.ErrNotFound) {
-		return res, temporal.NewNonRetryableApplicationError("no such payee "+in.PayeeID, ErrTypeInvoiceState, err)
+		return res, temporal.NewNonRetryableApplicationError("no such payee "+in.PayeeID, contract.ErrTypeInvoiceState, err)
 	}
 	return res, err
 }
@@ -95,21 +88,21 @@ func (a *Billing) SendInvoice(ctx context.Context, in InvoiceInput) (SendInvoice
 		return SendInvoiceResult{AccountingID: v.AccountingID}, nil
 	case store.InvoiceReady:
 	default:
-		return SendInvoiceResult{}, temporal.NewNonRetryableApplicationError("invoice "+v.ID+" is "+v.Status, ErrTypeInvoiceState, nil)
+		return SendInvoiceResult{}, temporal.NewNonRetryableApplicationError("invoice "+v.ID+" is "+v.Status, contract.ErrTypeInvoiceState, nil)
 	}
 	if a.Accounting == nil {
 		return SendInvoiceResult{}, errors.New("no accounting system configured")
 	}
-	pdf, err := InvoicePDF(v)
+	pdf, err := billing.InvoicePDF(v)
 	if err != nil {
-		return SendInvoiceResult{}, temporal.NewNonRetryableApplicationError("render invoice PDF", ErrTypeInvoiceState, err)
+		return SendInvoiceResult{}, temporal.NewNonRetryableApplicationError("render invoice PDF", contract.ErrTypeInvoiceState, err)
 	}
 	sub := accounting.Submission{Reference: v.ID, Number: v.Number, Kind: v.Kind, District: v.District,
 		Municipality: v.Municipality, PayeeID: v.PayeeID, PayeeName: v.PayeeName, Period: v.Period,
-		TotalCents: v.TotalCents, Declaration: v.Declaration, Lines: v.Lines, PDF: pdf}
+		TotalCents: v.TotalCents, Declaration: v.Declaration, Lines: accountingLines(v.Lines), PDF: pdf}
 	rec, err := a.Accounting.Submit(ctx, "invoice:"+v.ID, sub)
 	if accounting.IsPermanent(err) {
-		return SendInvoiceResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeAccountingRejected, err)
+		return SendInvoiceResult{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeAccountingRejected, err)
 	}
 	if err != nil {
 		activity.GetLogger(ctx).Warn("accounting system not reachable, will retry", "invoice", v.ID, "err", err)
@@ -119,6 +112,19 @@ func (a *Billing) SendInvoice(ctx context.Context, in InvoiceInput) (SendInvoice
 		return SendInvoiceResult{}, err
 	}
 	return SendInvoiceResult{AccountingID: rec.ID}, nil
+}
+
+// accountingLines turns the invoice's lines into the accounting system's.
+func accountingLines(lines []store.InvoiceLine) []accounting.Line {
+	if lines == nil {
+		return nil
+	}
+	out := make([]accounting.Line, 0, len(lines))
+	for _, l := range lines {
+		out = append(out, accounting.Line{Seq: l.Seq, Description: l.Description, Date: l.Date,
+			AmountCents: l.AmountCents, Reference: l.Reference})
+	}
+	return out
 }
 
 // CheckPaymentInput names a sent invoice.
@@ -141,7 +147,7 @@ func (a *Billing) CheckPayment(ctx context.Context, in CheckPaymentInput) (Check
 	}
 	rec, err := a.Accounting.Invoice(ctx, in.AccountingID)
 	if accounting.IsPermanent(err) {
-		return CheckPaymentResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeAccountingRejected, err)
+		return CheckPaymentResult{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeAccountingRejected, err)
 	}
 	if err != nil {
 		return CheckPaymentResult{}, err
@@ -169,42 +175,7 @@ func (a *Billing) ReconcileInvoice(ctx context.Context, in ReconcileInput) (Reco
 	id, err := a.Store.ReconcileInvoice(ctx, in.InvoiceID, in.PaymentRef, in.PaidAt)
 	var ce *store.ConflictError
 	if errors.As(err, &ce) && ce.Code != "retry" && !errors.Is(err, store.ErrInsufficient) {
-		return ReconcileResult{}, temporal.NewNonRetryableApplicationError(ce.Message, ErrTypeInvoiceState, err)
+		return ReconcileResult{}, temporal.NewNonRetryableApplicationError(ce.Message, contract.ErrTypeInvoiceState, err)
 	}
 	return ReconcileResult{TransferID: id}, err
-}
-
-// Declaration statements a merchant signs before its claim is sent (Italian,
-// English), by store.DeclarationItems key.
-var Declaration = map[string][2]string{
-	"essentials_only": {"I buoni spesa sono stati accettati solo per beni di prima necessità (alimentari, igiene, farmaci da banco).",
-		"The food vouchers were accepted only for essentials (food, hygiene, over-the-counter medicines)."},
-	"no_alcohol_tobacco": {"Nessun buono è stato usato per alcolici, tabacchi, giochi o lotterie.",
-		"No voucher was used for alcohol, tobacco, gambling or lotteries."},
-	"no_cash_or_change": {"Non è stato dato resto in denaro né credito su altri acquisti.",
-		"No change was given in cash and no credit on other purchases."},
-	"redemptions_genuine": {"Ogni riscatto elencato corrisponde a un acquisto reale; non conserviamo né inviamo gli scontrini con il dettaglio degli acquisti.",
-		"Every redemption listed is a real purchase; we neither keep nor send receipts detailing what was bought."},
-}
-
-// InvoicePDF renders an invoice or claim (deterministic: the same invoice
-// gives the same bytes, so what is downloaded is what was sent).
-func InvoicePDF(v store.InvoiceView) ([]byte, error) {
-	inv := voucherpdf.Invoice{Title: "Fattura", Number: v.Number, PayeeName: v.PayeeName, PayeeID: v.PayeeID,
-		Municipality: v.MunicipalityName, Period: v.Period, IssuedAt: v.IssuedAt, TotalCents: v.TotalCents,
-		DeclaredAt: v.DeclaredAt}
-	if v.Kind == store.InvoiceMerchant {
-		inv.Title = "Richiesta di rimborso buoni spesa"
-		for _, k := range store.DeclarationItems {
-			if v.Declaration[k] {
-				inv.Declaration = append(inv.Declaration, Declaration[k][0])
-			}
-		}
-	}
-	for _, l := range v.Lines {
-		inv.Lines = append(inv.Lines, voucherpdf.InvoiceLine{Date: l.Date, Description: l.Description, AmountCents: l.AmountCents})
-	}
-	var b bytes.Buffer
-	err := voucherpdf.WriteInvoice(&b, inv)
-	return b.Bytes(), err
 }

@@ -12,6 +12,8 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"sportello/internal/contract"
+	"sportello/internal/incident"
 	"sportello/internal/notify"
 	"sportello/internal/payments"
 	"sportello/internal/store"
@@ -22,18 +24,6 @@ const (
 	KindBookingConfirmed = notify.KindBookingConfirmed
 	KindBookingReoffered = notify.KindBookingReoffered
 	KindBookingCancelled = notify.KindBookingCancelled
-)
-
-// Application error types of the booking activities.
-const (
-	ErrTypeBookingNotFound   = "BookingNotFound"
-	ErrTypePaymentsDisabled  = "PaymentsDisabled"
-	ErrTypePaymentRefused    = "PaymentRefused"
-	ErrTypeBookingLedger     = "BookingLedger"
-	ErrTypeBookingPaymentBad = "BookingPaymentMismatch"
-	// ErrTypePaymentUnconfirmed: the provider does not confirm the payment
-	// claimed (not captured, another booking's, another amount).
-	ErrTypePaymentUnconfirmed = "PaymentUnconfirmed"
 )
 
 // RefundIncidentAttempts is the attempt of RefundSessions from which a
@@ -51,7 +41,7 @@ type Bookings struct {
 	Payments    *payments.Client // nil: bookings with an online part cannot be paid
 	Mailer      Mailer           // nil: notifications are recorded, not sent
 	PortalURL   string           // the portal's base URL (return page of payments, links in e-mails)
-	CallbackURL string           // where the provider posts payment events ("" = PortalURL + store.PaymentsCallbackPath)
+	CallbackURL string           // where the provider posts payment events ("" = PortalURL + contract.PaymentsCallbackPath)
 }
 
 // BookingRef names a booking and the workflow time.
@@ -72,7 +62,7 @@ type BookingFactsResult struct {
 
 func notFoundBooking(id string, err error) error {
 	if errors.Is(err, store.ErrNotFound) {
-		return temporal.NewNonRetryableApplicationError("booking "+id+" does not exist", ErrTypeBookingNotFound, err)
+		return temporal.NewNonRetryableApplicationError("booking "+id+" does not exist", contract.ErrTypeBookingNotFound, err)
 	}
 	return err
 }
@@ -102,7 +92,7 @@ func IntentKey(bookingID string) string { return "booking:" + bookingID + ":inte
 // Temporal; a refusal (4xx) is final.
 func (a *Bookings) CreatePaymentIntent(ctx context.Context, in BookingRef) (PaymentIntentResult, error) {
 	if a.Payments == nil {
-		return PaymentIntentResult{}, temporal.NewNonRetryableApplicationError("no payment provider configured", ErrTypePaymentsDisabled, nil)
+		return PaymentIntentResult{}, temporal.NewNonRetryableApplicationError("no payment provider configured", contract.ErrTypePaymentsDisabled, nil)
 	}
 	b, err := a.Store.API().Booking(ctx, store.System, in.BookingID)
 	if err != nil {
@@ -111,18 +101,18 @@ func (a *Bookings) CreatePaymentIntent(ctx context.Context, in BookingRef) (Paym
 	portal := strings.TrimRight(a.PortalURL, "/")
 	callback := a.CallbackURL
 	if callback == "" {
-		callback = portal + store.PaymentsCallbackPath
+		callback = portal + contract.PaymentsCallbackPath
 	}
 	p, err := a.Payments.CreateIntent(ctx, IntentKey(b.ID), payments.IntentRequest{
 		AmountCents:       b.OnlineCents,
 		Description:       fmt.Sprintf("Prenotazione n. %d – %s", b.Number, b.ServiceName),
 		MerchantReference: b.ID,
-		ReturnURL:         portal + store.BookingPaymentReturnPath(b.ID),
+		ReturnURL:         portal + contract.BookingPaymentReturnPath(b.ID),
 		CallbackURL:       callback,
 	})
 	if err != nil {
 		if !payments.IsRetryable(err) {
-			return PaymentIntentResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypePaymentRefused, err)
+			return PaymentIntentResult{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypePaymentRefused, err)
 		}
 		return PaymentIntentResult{}, err
 	}
@@ -146,12 +136,12 @@ type PaymentStatusResult struct {
 // PaymentStatus reads a payment at the provider (when no callback came).
 func (a *Bookings) PaymentStatus(ctx context.Context, in PaymentStatusInput) (PaymentStatusResult, error) {
 	if a.Payments == nil {
-		return PaymentStatusResult{}, temporal.NewNonRetryableApplicationError("no payment provider configured", ErrTypePaymentsDisabled, nil)
+		return PaymentStatusResult{}, temporal.NewNonRetryableApplicationError("no payment provider configured", contract.ErrTypePaymentsDisabled, nil)
 	}
 	p, err := a.Payments.Payment(ctx, in.PaymentID)
 	if err != nil {
 		if !payments.IsRetryable(err) {
-			return PaymentStatusResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypePaymentRefused, err)
+			return PaymentStatusResult{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypePaymentRefused, err)
 		}
 		return PaymentStatusResult{}, err
 	}
@@ -179,7 +169,7 @@ func (a *Bookings) RecordPayment(ctx context.Context, in RecordPaymentInput) err
 	err := a.Store.RecordBookingPayment(ctx, in.BookingID, in.PaymentID, in.AmountCents)
 	var conflict *store.ConflictError
 	if errors.As(err, &conflict) {
-		return temporal.NewNonRetryableApplicationError(conflict.Message, ErrTypeBookingPaymentBad, err)
+		return temporal.NewNonRetryableApplicationError(conflict.Message, contract.ErrTypeBookingPaymentBad, err)
 	}
 	return err
 }
@@ -188,7 +178,7 @@ func (a *Bookings) RecordPayment(ctx context.Context, in RecordPaymentInput) err
 // the booking (see RecordPayment).
 func (a *Bookings) confirmPayment(ctx context.Context, in RecordPaymentInput) error {
 	if a.Payments == nil {
-		return temporal.NewNonRetryableApplicationError("no payment provider configured", ErrTypePaymentsDisabled, nil)
+		return temporal.NewNonRetryableApplicationError("no payment provider configured", contract.ErrTypePaymentsDisabled, nil)
 	}
 	f, err := a.Store.BookingFacts(ctx, in.BookingID)
 	if err != nil {
@@ -197,14 +187,14 @@ func (a *Bookings) confirmPayment(ctx context.Context, in RecordPaymentInput) er
 	p, err := a.Payments.Payment(ctx, in.PaymentID)
 	if err != nil {
 		if !payments.IsRetryable(err) {
-			return temporal.NewNonRetryableApplicationError("payment not confirmed by the provider: "+err.Error(), ErrTypePaymentUnconfirmed, err)
+			return temporal.NewNonRetryableApplicationError("payment not confirmed by the provider: "+err.Error(), contract.ErrTypePaymentUnconfirmed, err)
 		}
 		return err
 	}
 	refuse := func(why string) error {
 		activity.GetLogger(ctx).Warn("payment claim not confirmed by the provider", "booking", in.BookingID, "payment", in.PaymentID,
 			"reason", why, "provider_status", p.Status, "captured_cents", p.CapturedCents, "claimed_cents", in.AmountCents)
-		return temporal.NewNonRetryableApplicationError("payment not confirmed by the provider: "+why, ErrTypePaymentUnconfirmed, nil)
+		return temporal.NewNonRetryableApplicationError("payment not confirmed by the provider: "+why, contract.ErrTypePaymentUnconfirmed, nil)
 	}
 	switch {
 	case p.MerchantReference != in.BookingID:
@@ -233,30 +223,10 @@ func (a *Bookings) reportIncident(ctx context.Context, in store.IncidentInput) e
 }
 
 // ReportIncident records an incident and tells the district's supervisors
-// by e-mail when mailer is not nil (see Bookings.reportIncident).
+// by e-mail when mailer is not nil (internal/incident; kept here for the
+// integration tests).
 func ReportIncident(ctx context.Context, st *store.Store, mailer Mailer, portalURL string, in store.IncidentInput) error {
-	x, err := st.RecordIncident(ctx, in)
-	if err != nil {
-		return err
-	}
-	recipients, err := st.IncidentRecipients(ctx, x.DistrictID)
-	if err != nil {
-		return err
-	}
-	var retry error
-	for _, r := range recipients {
-		if r.Email == "" {
-			continue
-		}
-		data := map[string]any{"name": r.Name, "portal_url": portalURL, "path": "/incidents", "incident_kind": x.Kind,
-			"number": x.BookingNumber, "municipality": x.MunicipalityName, "amount_cents": x.AmountCents, "details": x.Details}
-		entry := store.OutboxEntry{Key: "incident:" + x.ID + ":" + strconv.FormatInt(r.UserID, 10), Kind: notify.KindStaffIncident,
-			Channel: "email", Recipient: r.Email, Lang: r.Lang}
-		if err := sendOnce(ctx, st, mailer, entry, r.Name, data); err != nil {
-			retry = err
-		}
-	}
-	return retry
+	return incident.Report(ctx, st, mailer, portalURL, in)
 }
 
 // MarkPaymentFailed records a failed or abandoned payment.
@@ -293,7 +263,7 @@ func (a *Bookings) RecordDelivery(ctx context.Context, in store.DeliveryInput) e
 func ledgerError(err error) error {
 	var conflict *store.ConflictError
 	if errors.As(err, &conflict) {
-		return temporal.NewNonRetryableApplicationError(conflict.Message, ErrTypeBookingLedger, err)
+		return temporal.NewNonRetryableApplicationError(conflict.Message, contract.ErrTypeBookingLedger, err)
 	}
 	return err
 }
@@ -330,7 +300,7 @@ type RefundInput struct {
 func (a *Bookings) RefundSessions(ctx context.Context, in RefundInput) error {
 	if in.AmountCents > 0 {
 		if a.Payments == nil {
-			return temporal.NewNonRetryableApplicationError("no payment provider configured", ErrTypePaymentsDisabled, nil)
+			return temporal.NewNonRetryableApplicationError("no payment provider configured", contract.ErrTypePaymentsDisabled, nil)
 		}
 		attempt := activity.GetInfo(ctx).Attempt
 		if _, err := a.Payments.Refund(ctx, in.Key, in.PaymentID, in.AmountCents, in.Reason); err != nil {
@@ -340,7 +310,7 @@ func (a *Bookings) RefundSessions(ctx context.Context, in RefundInput) error {
 				if ierr := a.reportIncident(ctx, incident); ierr != nil {
 					return ierr // retried: the provider answers the same key the same way
 				}
-				return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypePaymentRefused, err)
+				return temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypePaymentRefused, err)
 			}
 			if attempt >= RefundIncidentAttempts {
 				incident.Details = fmt.Sprintf("still failing after %d attempts (retried): %s", attempt, incident.Details)

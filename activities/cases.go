@@ -12,18 +12,8 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"sportello/internal/contract"
 	"sportello/internal/store"
-)
-
-// Outcomes and error types shared with the workflows (which import this
-// package, never the other way round).
-const (
-	OutcomeApprove            = "approve"
-	OutcomeReject             = "reject"
-	OutcomeRequestInfo        = "request_info"
-	OutcomeFirstApproval      = "first_approval" // an approval waiting for a second approver
-	ErrTypeInsufficientBudget = "InsufficientBudget"
-	ErrTypeInvalidDecision    = "InvalidDecision"
 )
 
 // Actor is who acted, as recorded on the timeline ("" username = system).
@@ -196,16 +186,13 @@ func actorName(a Actor) string {
 	return a.Username
 }
 
-// ErrTypeOutOfOffice refuses a claim by someone out of office (409).
-const ErrTypeOutOfOffice = "OutOfOffice"
-
 // ClaimTask records a claim in the inbox; a claimant out of office is
-// refused for good (non-retryable ErrTypeOutOfOffice).
+// refused for good (non-retryable contract.ErrTypeOutOfOffice).
 func (a *Cases) ClaimTask(ctx context.Context, in TaskActionInput) error {
 	err := a.Store.ClaimTask(ctx, in.store())
 	var ce *store.ConflictError
 	if errors.As(err, &ce) && ce.Code == store.CodeOutOfOffice {
-		return temporal.NewNonRetryableApplicationError(ce.Message, ErrTypeOutOfOffice, nil)
+		return temporal.NewNonRetryableApplicationError(ce.Message, contract.ErrTypeOutOfOffice, nil)
 	}
 	return err
 }
@@ -244,24 +231,24 @@ func (a *Cases) ApplyDecision(ctx context.Context, in DecisionInput) (DecisionRe
 	d := store.DecisionInput{TaskID: in.TaskID, CaseID: in.CaseID, ActorID: in.Actor.UserID, Actor: actorName(in.Actor),
 		Reason: in.Reason, At: in.At}
 	switch in.Outcome {
-	case OutcomeApprove:
+	case contract.OutcomeApprove:
 		res, err := a.Store.Award(ctx, store.AwardInput{DecisionInput: d, AmountCents: in.AmountCents})
 		var ce *store.ConflictError
 		if errors.As(err, &ce) && ce.Code == "insufficient_budget" {
-			return DecisionResult{}, temporal.NewNonRetryableApplicationError(ce.Message, ErrTypeInsufficientBudget, err)
+			return DecisionResult{}, temporal.NewNonRetryableApplicationError(ce.Message, contract.ErrTypeInsufficientBudget, err)
 		}
 		if err != nil {
 			return DecisionResult{}, err
 		}
 		return DecisionResult{VoucherID: res.VoucherID, ExpiresAt: res.ExpiresAt}, nil
-	case OutcomeFirstApproval:
+	case contract.OutcomeFirstApproval:
 		return DecisionResult{}, a.Store.FirstApproval(ctx, store.FirstApprovalInput{DecisionInput: d, AmountCents: in.AmountCents})
-	case OutcomeReject:
+	case contract.OutcomeReject:
 		return DecisionResult{}, a.Store.Reject(ctx, d)
-	case OutcomeRequestInfo:
+	case contract.OutcomeRequestInfo:
 		return DecisionResult{}, a.Store.RequestInformation(ctx, d)
 	}
-	return DecisionResult{}, temporal.NewNonRetryableApplicationError("unknown outcome "+in.Outcome, ErrTypeInvalidDecision, nil)
+	return DecisionResult{}, temporal.NewNonRetryableApplicationError("unknown outcome "+in.Outcome, contract.ErrTypeInvalidDecision, nil)
 }
 
 // InformationInput is the citizen's reply to a request for information.

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"sportello/internal/notify"
+	"sportello/internal/outbox"
 	"sportello/internal/store"
 )
 
@@ -29,15 +30,9 @@ const (
 	KindStaffEscalation      = notify.KindStaffEscalation
 )
 
-// Mailer renders a notification template and delivers it over SMTP. The
-// worker adapts internal/notify to it.
-type Mailer interface {
-	// Send renders kind in lang with data and sends it to one person; key
-	// makes the message recognisable when a retry sends it again.
-	Send(ctx context.Context, to, toName, kind, lang, key string, data map[string]any) (subject string, err error)
-	// Permanent reports an error that retrying will not cure (a refused address).
-	Permanent(err error) bool
-}
+// Mailer renders a notification template and delivers it over SMTP (see
+// internal/outbox). The worker adapts internal/notify to it.
+type Mailer = outbox.Mailer
 
 // NotifyInput is one notification to an audience of a case.
 type NotifyInput struct {

@@ -7,9 +7,9 @@ package api
 import (
 	"log/slog"
 	"net/http"
-	"sportello/activities"
 	"sportello/internal/app"
 	"sportello/internal/app/casework"
+	"sportello/internal/outbox"
 	"strings"
 	"time"
 
@@ -45,7 +45,7 @@ type Deps struct {
 	// still recorded. PortalURL is the portal's public address for their
 	// links; when it is https, every response carries
 	// Strict-Transport-Security (TLS ends at a proxy).
-	Mailer    activities.Mailer
+	Mailer    outbox.Mailer
 	PortalURL string
 	// AccountMailer sends the account notices the API owns (a recovery's
 	// code, a changed password); nil: a recovery by e-mail is refused with

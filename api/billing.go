@@ -10,7 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/api/serviceerror"
 
-	"sportello/activities"
+	"sportello/internal/billing"
 	"sportello/internal/store"
 	"sportello/workflows"
 )
@@ -91,7 +91,7 @@ func (s *server) invoicePDF(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	pdf, err := activities.InvoicePDF(v)
+	pdf, err := billing.InvoicePDF(v)
 	if err != nil {
 		return err
 	}
@@ -114,8 +114,8 @@ func declarationFields(decl map[string]bool) []FieldError {
 	var fe []FieldError
 	for _, k := range store.DeclarationItems {
 		if !decl[k] {
-			fe = append(fe, field("/"+k, "required", "confirm: "+activities.Declaration[k][1],
-				"conferma: "+activities.Declaration[k][0]))
+			fe = append(fe, field("/"+k, "required", "confirm: "+billing.Declaration[k][1],
+				"conferma: "+billing.Declaration[k][0]))
 		}
 	}
 	return fe
@@ -160,7 +160,7 @@ func (s *server) declareClaim(c *gin.Context) error {
 		return err
 	}
 	for k := range decl {
-		if _, ok := activities.Declaration[k]; !ok {
+		if _, ok := billing.Declaration[k]; !ok {
 			return invalid(field("/"+k, "unknown", "not a statement of the declaration", "non è una voce della dichiarazione"))
 		}
 	}

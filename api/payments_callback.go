@@ -10,7 +10,7 @@ import (
 	"github.com/google/uuid"
 	"go.temporal.io/api/serviceerror"
 
-	"sportello/activities"
+	"sportello/internal/incident"
 	"sportello/internal/payments"
 	"sportello/internal/store"
 	"sportello/workflows"
@@ -167,5 +167,5 @@ func (s *server) refundLatePayment(ctx context.Context, b store.BookingView, p p
 // failure is an error (the provider redelivers the event, nothing is done
 // twice).
 func (s *server) reportIncident(ctx context.Context, in store.IncidentInput) error {
-	return activities.ReportIncident(ctx, s.Store, s.Mailer, s.PortalURL, in)
+	return incident.Report(ctx, s.Store, s.Mailer, s.PortalURL, in)
 }

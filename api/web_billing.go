@@ -7,7 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"sportello/activities"
+	"sportello/internal/billing"
 	"sportello/internal/store"
 )
 
@@ -101,9 +101,9 @@ func (s *server) renderInvoice(c *gin.Context, status int, v store.InvoiceView, 
 	var errs []summaryItem
 	for _, k := range store.DeclarationItems {
 		if v.Declaration[k] {
-			d.Declared = append(d.Declared, activities.Declaration[k][idx])
+			d.Declared = append(d.Declared, billing.Declaration[k][idx])
 		}
-		item := declarationItem{Key: k, Text: activities.Declaration[k][idx], Checked: checked[k]}
+		item := declarationItem{Key: k, Text: billing.Declaration[k][idx], Checked: checked[k]}
 		for _, f := range fe {
 			if f.Pointer == "/"+k {
 				item.Error = s.t(c, "inv.decl.required")

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"sportello/internal/contract"
 	"sportello/internal/store"
 	"sportello/workflows"
 )
@@ -45,7 +46,7 @@ func EnsureBillingSchedules(ctx context.Context, c client.Client, st *store.Stor
 	}
 	sc := c.ScheduleClient()
 	for _, p := range payees {
-		id := workflows.BillingScheduleID(p.Kind, p.PayeeID, p.Municipality)
+		id := contract.BillingScheduleID(p.Kind, p.PayeeID, p.Municipality)
 		action := &client.ScheduleWorkflowAction{
 			ID:        "billing-run:" + id[len("billing:"):],
 			Workflow:  workflows.Billing,

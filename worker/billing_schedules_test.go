@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
+	"sportello/internal/contract"
 	"sportello/internal/seed"
 	"sportello/internal/testenv"
 	"sportello/workflows"
@@ -33,7 +34,7 @@ func TestEnsureBillingSchedulesIsIdempotent(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		for _, p := range payees {
-			_ = c.ScheduleClient().GetHandle(ctx, workflows.BillingScheduleID(p.Kind, p.PayeeID, p.Municipality)).Delete(ctx)
+			_ = c.ScheduleClient().GetHandle(ctx, contract.BillingScheduleID(p.Kind, p.PayeeID, p.Municipality)).Delete(ctx)
 		}
 	})
 	n, err := EnsureBillingSchedules(ctx, c, st, tq, time.Hour)
@@ -55,7 +56,7 @@ func TestEnsureBillingSchedulesIsIdempotent(t *testing.T) {
 	if err != nil || again != n {
 		t.Fatalf("second time: %d %v", again, err)
 	}
-	id := workflows.BillingScheduleID("cooperative", "baobab", "tradate")
+	id := contract.BillingScheduleID("cooperative", "baobab", "tradate")
 	d, err := c.ScheduleClient().GetHandle(ctx, id).Describe(ctx)
 	if err != nil {
 		t.Fatalf("describe %s: %v", id, err)

@@ -8,6 +8,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"sportello/internal/contract"
 	"sportello/workflows"
 )
 
@@ -31,7 +32,7 @@ func EnsureLedgerSchedule(ctx context.Context, c client.Client, taskQueue string
 		taskQueue = workflows.TaskQueue
 	}
 	err := ensureSchedule(ctx, c.ScheduleClient(), client.ScheduleOptions{
-		ID:   workflows.LedgerScheduleID,
+		ID:   contract.LedgerScheduleID,
 		Spec: LedgerSchedule,
 		Action: &client.ScheduleWorkflowAction{
 			ID:        "ledger-verify-run",

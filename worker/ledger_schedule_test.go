@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"sportello/internal/contract"
 	"sportello/internal/seed"
 	"sportello/internal/store"
 	"sportello/internal/testenv"
@@ -27,13 +28,13 @@ func TestLedgerScheduleAndCheck(t *testing.T) {
 	}
 	c := testenv.Temporal(t)
 	tq := testenv.TaskQueue(t)
-	t.Cleanup(func() { _ = c.ScheduleClient().GetHandle(ctx, workflows.LedgerScheduleID).Delete(ctx) })
+	t.Cleanup(func() { _ = c.ScheduleClient().GetHandle(ctx, contract.LedgerScheduleID).Delete(ctx) })
 	for i := 0; i < 2; i++ {
 		if err := EnsureLedgerSchedule(ctx, c, tq); err != nil {
 			t.Fatalf("ensure (%d): %v", i+1, err)
 		}
 	}
-	d, err := c.ScheduleClient().GetHandle(ctx, workflows.LedgerScheduleID).Describe(ctx)
+	d, err := c.ScheduleClient().GetHandle(ctx, contract.LedgerScheduleID).Describe(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,8 +79,8 @@ func TestLedgerScheduleAndCheck(t *testing.T) {
 	}
 	_, err = check("ledger-verify-broken")
 	var appErr *temporal.ApplicationError
-	if !errors.As(err, &appErr) || appErr.Type() != workflows.ErrTypeLedgerViolated {
-		t.Fatalf("broken books: %v, want a %s failure", err, workflows.ErrTypeLedgerViolated)
+	if !errors.As(err, &appErr) || appErr.Type() != contract.ErrTypeLedgerViolated {
+		t.Fatalf("broken books: %v, want a %s failure", err, contract.ErrTypeLedgerViolated)
 	}
 	var report store.LedgerReport
 	if err := appErr.Details(&report); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"sportello/activities"
 	"sportello/internal/calendar"
+	"sportello/internal/contract"
 )
 
 // apptActs is how the appointment workflow names its activities: methods
@@ -259,7 +260,7 @@ func (s *appointment) close(ctx workflow.Context, in activities.CloseAppointment
 	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, s.localOpts), apptActs.CloseAppointment, in).Get(ctx, nil)
 	if err != nil {
 		var ae *temporal.ApplicationError
-		if errors.As(err, &ae) && ae.Type() == activities.ErrTypeAppointmentClosed {
+		if errors.As(err, &ae) && ae.Type() == contract.ErrTypeAppointmentClosed {
 			return temporal.NewApplicationError(ae.Message(), ErrTypeAppointmentClosed)
 		}
 		return err

@@ -3,22 +3,23 @@ package workflows
 import (
 	"time"
 
+	"sportello/internal/contract"
 	"sportello/internal/store"
 )
 
 // Update names of the appointment workflow (part of the contract with
 // running workflows: never rename one). Its state answers QueryState.
 const (
-	UpdateRecordAttendance = "record-attendance"
-	UpdateCancel           = "cancel"
+	UpdateRecordAttendance = contract.UpdateRecordAttendance
+	UpdateCancel           = contract.UpdateCancel
 )
 
 // Application error types of the appointment workflow; the API maps them to
 // HTTP statuses (409 for the state errors).
 const (
-	ErrTypeAppointmentClosed  = "AppointmentClosed"  // 409: already cancelled, attended or closed
-	ErrTypeAppointmentStarted = "AppointmentStarted" // 409: too late to cancel
-	ErrTypeAppointmentNotYet  = "AppointmentNotYet"  // 409: attendance before the appointment's day
+	ErrTypeAppointmentClosed  = contract.ErrTypeAppointmentClosed  // 409: already cancelled, attended or closed
+	ErrTypeAppointmentStarted = contract.ErrTypeAppointmentStarted // 409: too late to cancel
+	ErrTypeAppointmentNotYet  = contract.ErrTypeAppointmentNotYet  // 409: attendance before the appointment's day
 )
 
 // Appointment statuses, mirrored in the appointments table.
@@ -33,7 +34,7 @@ const (
 // AppointmentWorkflowID is the workflow id of an appointment: one
 // appointment, one workflow.
 func AppointmentWorkflowID(appointmentID string) string {
-	return store.AppointmentWorkflowID(appointmentID)
+	return contract.AppointmentWorkflowID(appointmentID)
 }
 
 // AppointmentInput starts the workflow of a booking the API already wrote.

@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"sportello/activities"
+	"sportello/internal/contract"
 	"sportello/internal/store"
 )
 
@@ -16,13 +17,7 @@ var billingActs *activities.Billing
 // SignalDeclared tells a billing run that the merchant signed the
 // self-declaration of its claim (the run also checks by itself every
 // PollInterval, so a lost signal only delays it).
-const SignalDeclared = "declared"
-
-// BillingScheduleID is the id of the monthly schedule of a payee and a
-// municipality: "billing:cooperative:<c>:<m>" or "billing:merchant:<m>:<m>".
-func BillingScheduleID(kind, payee, municipality string) string {
-	return "billing:" + kind + ":" + payee + ":" + municipality
-}
+const SignalDeclared = contract.SignalDeclared
 
 // BillingInput is one payee's monthly billing run.
 type BillingInput struct {
@@ -63,7 +58,7 @@ func Billing(ctx workflow.Context, in BillingInput) (BillingResult, error) {
 	remote := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Minute,
-			NonRetryableErrorTypes: []string{activities.ErrTypeAccountingRejected, activities.ErrTypeInvoiceState}},
+			NonRetryableErrorTypes: []string{contract.ErrTypeAccountingRejected, contract.ErrTypeInvoiceState}},
 	})
 	res := BillingResult{InvoiceID: in.InvoiceID}
 	status := ""

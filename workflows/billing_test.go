@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"sportello/activities"
+	"sportello/internal/contract"
 	"sportello/internal/store"
 )
 
@@ -55,7 +56,7 @@ func (s *billingSuite) SetupTest() {
 		func(_ context.Context, in activities.InvoiceInput) (activities.SendInvoiceResult, error) {
 			s.sends++
 			if s.reject {
-				return activities.SendInvoiceResult{}, temporal.NewNonRetryableApplicationError("HTTP 422", activities.ErrTypeAccountingRejected, nil)
+				return activities.SendInvoiceResult{}, temporal.NewNonRetryableApplicationError("HTTP 422", contract.ErrTypeAccountingRejected, nil)
 			}
 			if s.sends <= s.sendFails {
 				return activities.SendInvoiceResult{}, errors.New("accounting: HTTP 503")
@@ -154,7 +155,7 @@ func (s *billingSuite) TestRejectedInvoiceFailsTheRun() {
 	s.Require().Error(err)
 	var ae *temporal.ApplicationError
 	s.Require().True(errors.As(err, &ae))
-	s.Equal(activities.ErrTypeAccountingRejected, ae.Type())
+	s.Equal(contract.ErrTypeAccountingRejected, ae.Type())
 	s.Equal(1, s.sends)
 	s.Empty(s.reconciles)
 }

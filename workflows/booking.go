@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"sportello/activities"
+	"sportello/internal/contract"
 	"sportello/internal/store"
 )
 
@@ -403,7 +404,7 @@ func (s *booking) validateRespond(ctx workflow.Context, in BookingRespondInput) 
 	if err := s.notClosed(); err != nil {
 		return err
 	}
-	if in.Actor.Role != "cooperative" {
+	if in.Actor.Role != string(contract.RoleCooperative) {
 		return temporal.NewApplicationError("only a cooperative answers a booking request", ErrTypeBookingNotYours)
 	}
 	// The offer row is visible in the cooperative's inbox as soon as it is
@@ -544,7 +545,7 @@ func (s *booking) validateDelivery(ctx workflow.Context, in BookingDeliveryInput
 	if err := s.notClosed(); err != nil {
 		return err
 	}
-	if in.Actor.Role != "cooperative" || s.offer == nil || in.CooperativeID != s.offer.CooperativeID {
+	if in.Actor.Role != string(contract.RoleCooperative) || s.offer == nil || in.CooperativeID != s.offer.CooperativeID {
 		return temporal.NewApplicationError("the booking is not held by this cooperative", ErrTypeBookingNotYours)
 	}
 	if !s.accepted {

@@ -1,6 +1,10 @@
 package workflows
 
-import "time"
+import (
+	"time"
+
+	"sportello/internal/contract"
+)
 
 // The contract of the Booking workflow (the saga of one marketplace booking:
 // payment, offer to cooperatives, sessions, delivery, confirmation). The API
@@ -11,14 +15,14 @@ import "time"
 const (
 	// SignalBookingPayment carries a payment provider's event (the callback
 	// handler verifies it and signals; the same event may arrive twice).
-	SignalBookingPayment = "payment"
+	SignalBookingPayment = contract.SignalBookingPayment
 
-	UpdateBookingRespond         = "respond"          // the cooperative confirms (with session dates) or declines
-	UpdateBookingRecordDelivery  = "record-delivery"  // the cooperative records a delivered session
-	UpdateBookingConfirmDelivery = "confirm-delivery" // the citizen confirms delivered sessions
-	UpdateBookingCancel          = "cancel-booking"   // the citizen (or staff) cancels what is not delivered
+	UpdateBookingRespond         = contract.UpdateBookingRespond         // the cooperative confirms (with session dates) or declines
+	UpdateBookingRecordDelivery  = contract.UpdateBookingRecordDelivery  // the cooperative records a delivered session
+	UpdateBookingConfirmDelivery = contract.UpdateBookingConfirmDelivery // the citizen confirms delivered sessions
+	UpdateBookingCancel          = contract.UpdateBookingCancel          // the citizen (or staff) cancels what is not delivered
 
-	QueryBookingState = "booking-state"
+	QueryBookingState = contract.QueryBookingState
 )
 
 // Booking statuses, mirrored in bookings.status.
@@ -34,14 +38,14 @@ const (
 // Application error types of the booking workflow; the API maps them to 409
 // (state) or 422 (input) with a clear message.
 const (
-	ErrTypeBookingClosed      = "BookingClosed"      // 409: completed or cancelled
-	ErrTypeBookingNotYours    = "BookingNotYours"    // 409: the cooperative does not hold the request
-	ErrTypeBookingWrongState  = "BookingWrongState"  // 409: e.g. delivery before confirmation
-	ErrTypeBookingInvalidData = "BookingInvalidData" // 422: e.g. session dates missing or in the past
+	ErrTypeBookingClosed      = contract.ErrTypeBookingClosed      // 409: completed or cancelled
+	ErrTypeBookingNotYours    = contract.ErrTypeBookingNotYours    // 409: the cooperative does not hold the request
+	ErrTypeBookingWrongState  = contract.ErrTypeBookingWrongState  // 409: e.g. delivery before confirmation
+	ErrTypeBookingInvalidData = contract.ErrTypeBookingInvalidData // 422: e.g. session dates missing or in the past
 )
 
 // BookingWorkflowID is the workflow id of a booking: one booking, one workflow.
-func BookingWorkflowID(bookingID string) string { return "booking:" + bookingID }
+func BookingWorkflowID(bookingID string) string { return contract.BookingWorkflowID(bookingID) }
 
 // BookingInput starts the saga of a booking the API already wrote.
 type BookingInput struct {

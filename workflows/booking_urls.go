@@ -1,21 +1,20 @@
 package workflows
 
-import "sportello/internal/store"
+import "sportello/internal/contract"
 
 // Where the payment provider sends the citizen and its events for a
-// booking (the API serves both; the saga puts them in the payment intent it
-// creates with MerchantReference = the booking id).
+// booking (defined in internal/contract; the API serves both).
 const (
 	// BookingWorkflowName is the type name the Booking workflow is
 	// registered under; the API starts it by this name.
-	BookingWorkflowName = "Booking"
+	BookingWorkflowName = contract.BookingWorkflowName
 
 	// PaymentsCallbackPath receives the provider's signed events (POST).
-	PaymentsCallbackPath = store.PaymentsCallbackPath
+	PaymentsCallbackPath = contract.PaymentsCallbackPath
 )
 
 // BookingPaymentReturnPath is the page the provider sends the citizen back
 // to after paying (or giving up), relative to the portal's URL.
 func BookingPaymentReturnPath(bookingID string) string {
-	return store.BookingPaymentReturnPath(bookingID)
+	return contract.BookingPaymentReturnPath(bookingID)
 }

@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"sportello/activities"
+	"sportello/internal/contract"
 	"sportello/internal/store"
 )
 
@@ -16,16 +17,16 @@ var dacts *activities.Delegations
 // Update and query names of the delegation workflow (part of the contract
 // with running workflows: never rename one).
 const (
-	UpdateCancelAbsence = "cancel-absence"
-	QueryAbsence        = "absence"
+	UpdateCancelAbsence = contract.UpdateCancelAbsence
+	QueryAbsence        = contract.QueryAbsence
 )
 
 // ErrTypeAbsenceOver refuses the cancellation of an absence that is over or
 // already cancelled (409).
-const ErrTypeAbsenceOver = "AbsenceOver"
+const ErrTypeAbsenceOver = contract.ErrTypeAbsenceOver
 
 // AbsenceWorkflowID is the workflow id of an absence's delegation.
-func AbsenceWorkflowID(absenceID string) string { return "absence:" + absenceID }
+func AbsenceWorkflowID(absenceID string) string { return contract.AbsenceWorkflowID(absenceID) }
 
 // DelegationInput starts the delegation of an absence already recorded.
 type DelegationInput struct {

@@ -13,6 +13,7 @@ import (
 
 	"sportello/activities"
 	"sportello/internal/calendar"
+	"sportello/internal/contract"
 	"sportello/internal/store"
 )
 
@@ -193,7 +194,7 @@ func (s *foodVoucher) review(ctx, mctx workflow.Context, kind string) (DecideInp
 		s.task.Kind = kind
 		open.Kind = kind
 		if kind == TaskSecondApproval {
-			open.CandidateRole = "supervisor"
+			open.CandidateRole = string(contract.RoleSupervisor)
 		}
 	}
 	if err := workflow.ExecuteActivity(mctx, acts.OpenTask, open).Get(ctx, nil); err != nil {
@@ -338,7 +339,9 @@ func (s *foodVoucher) query() (StateResult, error) {
 	return r, nil
 }
 
-func isStaff(a Actor) bool { return a.Role == "operator" || a.Role == "supervisor" }
+func isStaff(a Actor) bool {
+	return a.Role == string(contract.RoleOperator) || a.Role == string(contract.RoleSupervisor)
+}
 
 // currentTask checks that taskID is the open review task.
 func (s *foodVoucher) currentTask(taskID string) error {
@@ -370,7 +373,7 @@ func (s *foodVoucher) fourEyes(a Actor) error {
 	if s.task == nil || s.task.Kind != TaskSecondApproval {
 		return nil
 	}
-	if a.Role != "supervisor" {
+	if a.Role != string(contract.RoleSupervisor) {
 		return temporal.NewApplicationError("the second approval is for a supervisor", ErrTypeForbidden,
 			ForbiddenReason{Code: ReasonSupervisorOnly})
 	}
@@ -401,7 +404,7 @@ func (s *foodVoucher) claim(ctx workflow.Context, in ClaimInput) (ClaimResult, e
 }
 
 func (s *foodVoucher) validateAssign(ctx workflow.Context, in AssignInput) error {
-	if in.Actor.Role != "supervisor" && in.Actor.Role != RoleSystem {
+	if in.Actor.Role != string(contract.RoleSupervisor) && in.Actor.Role != RoleSystem {
 		return temporal.NewApplicationError("only a supervisor assigns tasks", ErrTypeForbidden)
 	}
 	if err := s.currentTask(in.TaskID); err != nil {
@@ -454,7 +457,7 @@ func (s *foodVoucher) validateRelease(ctx workflow.Context, in ReleaseInput) err
 	if s.task.ClaimedByID == 0 {
 		return temporal.NewApplicationError("the task is not claimed", ErrTypeNotClaimed)
 	}
-	if s.task.ClaimedByID != in.Actor.UserID && in.Actor.Role != "supervisor" {
+	if s.task.ClaimedByID != in.Actor.UserID && in.Actor.Role != string(contract.RoleSupervisor) {
 		return temporal.NewApplicationError("the task is claimed by "+s.task.ClaimedBy, ErrTypeNotClaimed)
 	}
 	return nil

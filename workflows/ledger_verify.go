@@ -7,17 +7,11 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"sportello/activities"
+	"sportello/internal/contract"
 )
 
 // ledgerActs is how the ledger check names its activity.
 var ledgerActs *activities.Ledger
-
-// LedgerScheduleID is the id of the nightly ledger check's schedule.
-const LedgerScheduleID = "ledger-verify"
-
-// ErrTypeLedgerViolated is the failure of a ledger check that found a
-// broken invariant: the run fails, visibly, with the report as details.
-const ErrTypeLedgerViolated = "LedgerViolated"
 
 // LedgerVerifyInput is one run of the ledger check.
 type LedgerVerifyInput struct {
@@ -49,7 +43,7 @@ func LedgerVerify(ctx workflow.Context, in LedgerVerifyInput) (LedgerVerifyResul
 	res := LedgerVerifyResult{Accounts: out.Report.Accounts, Transfers: out.Report.Transfers, Checks: len(out.Report.Checks)}
 	if !out.Report.OK() {
 		return res, temporal.NewNonRetryableApplicationError("ledger check failed: "+out.Report.FirstProblem(),
-			ErrTypeLedgerViolated, nil, out.Report)
+			contract.ErrTypeLedgerViolated, nil, out.Report)
 	}
 	return res, nil
 }

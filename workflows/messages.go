@@ -4,38 +4,38 @@ import (
 	"encoding/json"
 	"time"
 
-	"sportello/activities"
+	"sportello/internal/contract"
 )
 
-// Update, query and error names of the case workflow. The API uses them to talk
-// to a running case; they are part of the contract with running workflows, so
-// never rename one.
+// Update, query and error names of the case workflow (see internal/contract,
+// where they are defined once). The API uses them to talk to a running case;
+// they are part of the contract with running workflows, so never rename one.
 const (
-	UpdateClaim       = "claim-task"
-	UpdateRelease     = "release-task"
-	UpdateDecide      = "decide"
-	UpdateProvideInfo = "provide-information"
-	UpdateAssign      = "assign-task"
-	QueryState        = "state"
+	UpdateClaim       = contract.UpdateClaim
+	UpdateRelease     = contract.UpdateRelease
+	UpdateDecide      = contract.UpdateDecide
+	UpdateProvideInfo = contract.UpdateProvideInfo
+	UpdateAssign      = contract.UpdateAssign
+	QueryState        = contract.QueryState
 )
 
 // Application error types returned by validators and handlers. The API maps
 // them to HTTP statuses.
 const (
-	ErrTypeTaskNotOpen        = "TaskNotOpen"                        // 409: the task is closed, decided, or not the current one
-	ErrTypeNotClaimed         = "NotClaimed"                         // 409: decision or release by someone who has not claimed the task
-	ErrTypeAlreadyClaimed     = "AlreadyClaimed"                     // 409: claim on a task claimed by another worker
-	ErrTypeInvalidDecision    = activities.ErrTypeInvalidDecision    // 422: bad outcome, amount or missing reason
-	ErrTypeInsufficientBudget = activities.ErrTypeInsufficientBudget // 409: the fund cannot cover the award
-	ErrTypeNotAwaitingInfo    = "NotAwaitingInfo"                    // 409: no request for information is pending
-	ErrTypeForbidden          = "Forbidden"                          // 403: actor may not do this on this case
+	ErrTypeTaskNotOpen        = contract.ErrTypeTaskNotOpen
+	ErrTypeNotClaimed         = contract.ErrTypeNotClaimed
+	ErrTypeAlreadyClaimed     = contract.ErrTypeAlreadyClaimed
+	ErrTypeInvalidDecision    = contract.ErrTypeInvalidDecision
+	ErrTypeInsufficientBudget = contract.ErrTypeInsufficientBudget
+	ErrTypeNotAwaitingInfo    = contract.ErrTypeNotAwaitingInfo
+	ErrTypeForbidden          = contract.ErrTypeForbidden
 )
 
 // Decision outcomes.
 const (
-	OutcomeApprove     = activities.OutcomeApprove
-	OutcomeReject      = activities.OutcomeReject
-	OutcomeRequestInfo = activities.OutcomeRequestInfo
+	OutcomeApprove     = contract.OutcomeApprove
+	OutcomeReject      = contract.OutcomeReject
+	OutcomeRequestInfo = contract.OutcomeRequestInfo
 )
 
 // Case statuses, mirrored in the cases table.
@@ -57,7 +57,7 @@ const (
 
 // OutcomeFirstApproval is what an approval above the fund's four-eyes
 // threshold becomes: it waits for a second approver.
-const OutcomeFirstApproval = activities.OutcomeFirstApproval
+const OutcomeFirstApproval = contract.OutcomeFirstApproval
 
 // Actor is the authenticated person behind an update, as the API saw them.
 type Actor struct {

@@ -22,7 +22,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"sportello/activities"
+	"sportello/internal/contract"
 	"sportello/internal/store"
 	"sportello/workflows"
 )
@@ -121,7 +121,7 @@ var temporalErrors = map[string]struct {
 	workflows.ErrTypeNotAwaitingInfo:    {Conflict, "not_awaiting_info"},
 	workflows.ErrTypeInvalidDecision:    {Invalid, "invalid_decision"},
 	workflows.ErrTypeForbidden:          {Forbidden, "forbidden"},
-	activities.ErrTypeOutOfOffice:       {Conflict, store.CodeOutOfOffice},
+	contract.ErrTypeOutOfOffice:         {Conflict, store.CodeOutOfOffice},
 	// Appointment workflow.
 	workflows.ErrTypeAppointmentClosed:  {Conflict, "appointment_closed"},
 	workflows.ErrTypeAppointmentStarted: {Conflict, "appointment_started"},

@@ -1,6 +1,10 @@
 package seed
 
-import "time"
+import (
+	"time"
+
+	"sportello/internal/contract"
+)
 
 // District is a tenant: an ambito and its municipalities.
 type District struct {
@@ -135,26 +139,26 @@ func DemoUsers() []DemoUser {
 	res := Residents()
 	maria, giovanni := res[0], res[1]
 	return []DemoUser{
-		{Username: "cittadino.tradate", Role: "citizen", DisplayName: "Maria Rossi", District: "tradate", Municipality: "tradate",
+		{Username: "cittadino.tradate", Role: string(contract.RoleCitizen), DisplayName: "Maria Rossi", District: "tradate", Municipality: "tradate",
 			TaxCode: maria.TaxCode(), Email: "maria.rossi@example.org"},
-		{Username: "cittadino.vedano", Role: "citizen", DisplayName: "Giovanni Bianchi", District: "tradate", Municipality: "vedano-olona",
+		{Username: "cittadino.vedano", Role: string(contract.RoleCitizen), DisplayName: "Giovanni Bianchi", District: "tradate", Municipality: "vedano-olona",
 			TaxCode: giovanni.TaxCode(), Email: "giovanni.bianchi@example.org"},
-		{Username: "operatore.tradate", Role: "operator", DisplayName: "Operatore Tradate", District: "tradate", Municipality: "tradate",
+		{Username: "operatore.tradate", Role: string(contract.RoleOperator), DisplayName: "Operatore Tradate", District: "tradate", Municipality: "tradate",
 			Email: "operatore.tradate@example.org"},
-		{Username: "operatore.vedano", Role: "operator", DisplayName: "Operatore Vedano Olona", District: "tradate", Municipality: "vedano-olona",
+		{Username: "operatore.vedano", Role: string(contract.RoleOperator), DisplayName: "Operatore Vedano Olona", District: "tradate", Municipality: "vedano-olona",
 			Email: "operatore.vedano@example.org"},
 		// A second social worker in Tradate, in the Tradate review team: tasks
 		// are shared, and handed over during an absence.
-		{Username: "operatrice.tradate", Role: "operator", DisplayName: "Giulia Verdi (Tradate)", District: "tradate",
+		{Username: "operatrice.tradate", Role: string(contract.RoleOperator), DisplayName: "Giulia Verdi (Tradate)", District: "tradate",
 			Municipality: "tradate", Email: "operatrice.tradate@example.org"},
-		{Username: "supervisore", Role: "supervisor", DisplayName: "Supervisore Ambito di Tradate", District: "tradate",
+		{Username: "supervisore", Role: string(contract.RoleSupervisor), DisplayName: "Supervisore Ambito di Tradate", District: "tradate",
 			Email: "ufficio.piano@example.org"},
-		{Username: "esercente.tradate", Role: "merchant", DisplayName: "Farmacia Comunale di Tradate", District: "tradate", Municipality: "tradate",
+		{Username: "esercente.tradate", Role: string(contract.RoleMerchant), DisplayName: "Farmacia Comunale di Tradate", District: "tradate", Municipality: "tradate",
 			Merchant: "tradate-farmacia-comunale", Email: "farmacia.tradate@example.org"},
-		{Username: "supervisore.padova", Role: "supervisor", DisplayName: "Supervisore Alta Padovana", District: "alta-padovana",
+		{Username: "supervisore.padova", Role: string(contract.RoleSupervisor), DisplayName: "Supervisore Alta Padovana", District: "alta-padovana",
 			Email: "ufficio.piano.padova@example.org"},
 		// Baobab's catalogue manager (issue 5).
-		{Username: "coop.baobab", Role: "cooperative", DisplayName: "Cooperativa Baobab (catalogo)", District: "tradate",
+		{Username: "coop.baobab", Role: string(contract.RoleCooperative), DisplayName: "Cooperativa Baobab (catalogo)", District: "tradate",
 			Cooperative: "baobab", Email: "catalogo@baobab.example.org"},
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"sportello/forms"
+	"sportello/internal/contract"
 	"sportello/internal/store"
 )
 
@@ -132,7 +133,7 @@ func seedDemoServiceVoucher(ctx context.Context, st *store.Store, now time.Time)
 	if err != nil {
 		return err
 	}
-	citizen := store.Scope{Kind: "citizen", District: u.District, Municipality: u.Municipality, UserID: citizenID}
+	citizen := store.Scope{Kind: string(contract.RoleCitizen), District: u.District, Municipality: u.Municipality, UserID: citizenID}
 	created, err := st.API().CreateCase(ctx, citizen, store.NewCase{Prefix: "BSV", FormID: forms.ServiceVoucherForm,
 		FormVersion: 1, Data: data, Municipality: u.Municipality, TaxCode: u.TaxCode, IdempotencyKey: demoServiceVoucherKey,
 		RequestHash: demoServiceVoucherKey, Actor: u.Username, Now: now})

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"sportello/internal/calendar"
+	"sportello/internal/contract"
 )
 
 // Absence states, kept by the delegation workflow.
@@ -93,7 +94,7 @@ func (a API) CreateAbsence(ctx context.Context, by UserView, in NewAbsence, star
 		var err error
 		absent, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id
 			WHERE u.username = $1 AND u.district_id = $2 AND u.role IN ('operator', 'supervisor') FOR UPDATE OF u`, in.User, by.District))
-		if errors.Is(err, pgx.ErrNoRows) || err == nil && by.Role == "operator" && absent.ID != by.ID {
+		if errors.Is(err, pgx.ErrNoRows) || err == nil && by.Role == string(contract.RoleOperator) && absent.ID != by.ID {
 			return invalidField("/user", "unknown_user", "Operators record their own absences; supervisors those of the district's staff.",
 				"Gli operatori registrano le proprie assenze; i supervisori quelle del personale dell'ambito.")
 		}
@@ -105,7 +106,7 @@ func (a API) CreateAbsence(ctx context.Context, by UserView, in NewAbsence, star
 			  AND (u.role = 'supervisor' OR ($4 = 'operator' AND u.role = 'operator' AND u.municipality_id = $5))`,
 			in.Delegate, by.District, absent.ID, absent.Role, absent.Municipality))
 		if errors.Is(err, pgx.ErrNoRows) {
-			if absent.Role == "supervisor" {
+			if absent.Role == string(contract.RoleSupervisor) {
 				return invalidField("/delegate", "invalid_delegate", "The delegate of a supervisor is another supervisor of the district.",
 					"Il delegato di un supervisore è un altro supervisore dell'ambito.")
 			}
@@ -152,7 +153,7 @@ func (a API) CreateAbsence(ctx context.Context, by UserView, in NewAbsence, star
 		}
 		id := uuid.NewString()
 		var municipality any
-		if absent.Role == "operator" {
+		if absent.Role == string(contract.RoleOperator) {
 			municipality = absent.Municipality
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO absences (id, district_id, municipality_id, user_id, delegate_id, starts_at, ends_at,

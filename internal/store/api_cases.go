@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"sportello/internal/calendar"
+	"sportello/internal/contract"
 )
 
 // NewCase is a validated application the API files.
@@ -165,7 +166,7 @@ func (a API) CreateCase(ctx context.Context, scope Scope, in NewCase) (CreatedCa
 				form_id, form_version, fund_id, data, status, workflow_id, idempotency_key, request_hash, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10, $11, $12, $13, $13)`,
 			id, district, municipality, scope.UserID, strings.ToUpper(in.TaxCode),
-			in.FormID, in.FormVersion, fundID, in.Data, "case:"+id, key, in.RequestHash, in.Now); err != nil {
+			in.FormID, in.FormVersion, fundID, in.Data, contract.CaseWorkflowID(id), key, in.RequestHash, in.Now); err != nil {
 			var pg *pgconn.PgError
 			if errors.As(err, &pg) && pg.Code == "23505" && pg.ConstraintName == "cases_one_in_progress" {
 				// Someone else's case (invisible here) or a concurrent request.
@@ -348,9 +349,9 @@ func (a API) Cases(ctx context.Context, scope Scope, f CaseFilter) ([]CaseSummar
 		where += ` AND c.status = @status`
 	}
 	switch scope.Kind {
-	case "operator":
+	case string(contract.RoleOperator):
 		where += ` AND c.district_id = @scope_district AND c.municipality_id = @scope_municipality`
-	case "supervisor":
+	case string(contract.RoleSupervisor):
 		where += ` AND c.district_id = @scope_district`
 	}
 	capN := f.CountCap
@@ -363,7 +364,7 @@ func (a API) Cases(ctx context.Context, scope Scope, f CaseFilter) ([]CaseSummar
 			pageArgs[k] = v
 		}
 		from := `cases c WHERE true` + where
-		if scope.Kind == "supervisor" {
+		if scope.Kind == string(contract.RoleSupervisor) {
 			// Newest first across the district: the newest rows of each
 			// municipality (the tenant index walked in order), merged.
 			pageArgs["depth"] = f.Offset + f.Limit

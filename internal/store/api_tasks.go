@@ -6,6 +6,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"sportello/internal/contract"
 )
 
 // TaskView is one task of a worker's inbox.
@@ -149,9 +151,9 @@ func (a API) Tasks(ctx context.Context, scope Scope, f TaskFilter) ([]TaskView, 
 // admits (the policy still applies); for other scopes it adds nothing.
 func tenantTaskSQL(scope Scope) string {
 	switch scope.Kind {
-	case "operator":
+	case string(contract.RoleOperator):
 		return ` AND t.district_id = @scope_district AND t.municipality_id = @scope_municipality`
-	case "supervisor":
+	case string(contract.RoleSupervisor):
 		return ` AND t.district_id = @scope_district`
 	}
 	return ""

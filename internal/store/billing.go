@@ -8,8 +8,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-
-	"sportello/internal/accounting"
 )
 
 // Billing (issue 5, migration 012): cooperatives' monthly invoices to a
@@ -30,8 +28,16 @@ const (
 )
 
 // InvoiceLine is one line: a confirmed session (Reference "session:<id>")
-// or a redemption ("redemption:<id>"), as sent to the accounting system.
-type InvoiceLine = accounting.Line
+// or a redemption ("redemption:<id>"). The billing activity turns it into
+// the accounting system's line; the JSON names are those stored in
+// invoices.data and recorded in billing histories: never rename one.
+type InvoiceLine struct {
+	Seq         int       `json:"seq"`
+	Description string    `json:"description"`
+	Date        time.Time `json:"date"`
+	AmountCents int64     `json:"amount_cents"`
+	Reference   string    `json:"reference"` // the platform's id of the session or redemption
+}
 
 // InvoiceData is the structured invoice: what is stored, rendered as PDF
 // and sent to the accounting system.

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"net/url"
 	"time"
 
 	"github.com/google/uuid"
@@ -154,14 +153,4 @@ func BookingTx(ctx context.Context, tx pgx.Tx, id string) (BookingView, error) {
 		coalesce((SELECT balance_cents FROM accounts WHERE id = $2), 0)`,
 		BookingVoucherAccountID(id), BookingOnlineAccountID(id)).Scan(&b.VoucherHeldCents, &b.OnlineHeldCents)
 	return b, err
-}
-
-// PaymentsCallbackPath is where the API receives the payment provider's
-// signed events (POST); the booking saga names it in the intents it creates.
-const PaymentsCallbackPath = "/api/v1/payments/callback"
-
-// BookingPaymentReturnPath is the page the provider sends the citizen back
-// to after paying (or giving up), relative to the portal's URL.
-func BookingPaymentReturnPath(bookingID string) string {
-	return "/bookings/" + url.PathEscape(bookingID) + "/return"
 }

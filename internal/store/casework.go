@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"sportello/internal/calendar"
+	"sportello/internal/contract"
 )
 
 // AwardRule computes a fund's default award from the household.
@@ -227,7 +228,7 @@ func (s *Store) OpenTask(ctx context.Context, in OpenTaskInput) error {
 			kind = "review"
 		}
 		if role == "" {
-			role = "operator"
+			role = string(contract.RoleOperator)
 		}
 		// The task joins the candidate group (team) that reviews its fund, if any.
 		tag, err := tx.Exec(ctx, `INSERT INTO tasks (id, case_id, district_id, municipality_id, kind, candidate_role, status, due_at, created_at, team_id)

@@ -13,6 +13,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"sportello/internal/contract"
 )
 
 // Registration at the desk (issue 4): an operator of a Social Point
@@ -115,7 +117,7 @@ type DeskCitizen struct {
 
 // UserView is the citizen as a logged-in user (for filing on their behalf).
 func (d DeskCitizen) UserView() UserView {
-	return UserView{ID: d.ID, Username: d.Username, Role: "citizen", DisplayName: d.DisplayName,
+	return UserView{ID: d.ID, Username: d.Username, Role: string(contract.RoleCitizen), DisplayName: d.DisplayName,
 		District: d.District, Municipality: d.Municipality, TaxCode: d.TaxCode, Email: d.Email}
 }
 

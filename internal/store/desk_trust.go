@@ -7,6 +7,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"sportello/internal/contract"
 )
 
 // Trust at the desk (issue 10): who an operator serves, the district's
@@ -111,7 +113,7 @@ func (a API) DeskShared(ctx context.Context, scope Scope) (bool, error) {
 // supervisor's) on or off and returns the previous value.
 func (a API) SetDeskShared(ctx context.Context, scope Scope, shared bool) (bool, error) {
 	var before bool
-	if scope.Kind != "supervisor" && scope.Kind != "system" {
+	if scope.Kind != string(contract.RoleSupervisor) && scope.Kind != "system" {
 		return false, ErrNotFound
 	}
 	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
@@ -236,7 +238,7 @@ func (a API) Recovery(ctx context.Context, scope Scope, id string) (Recovery, er
 func (a API) DecideRecovery(ctx context.Context, scope Scope, id string, approve bool, now time.Time) (Recovery, *RecoveryCode, error) {
 	var out Recovery
 	var code *RecoveryCode
-	if scope.Kind != "supervisor" {
+	if scope.Kind != string(contract.RoleSupervisor) {
 		return out, nil, ErrNotFound
 	}
 	if _, err := uuid.Parse(id); err != nil {

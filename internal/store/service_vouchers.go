@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"sportello/internal/contract"
 )
 
 // Kinds of funds (funds.kind, migration 010): a food fund awards vouchers
@@ -49,7 +51,7 @@ func (a API) ProfileISEE(ctx context.Context, scope Scope, userID int64) (Profil
 // the change is not made without its trail. requestID ties the row to the
 // request. Setting the value already there changes nothing and writes no row.
 func (a API) SetProfileISEE(ctx context.Context, citizen UserView, euro *int, requestID string) (ProfileISEE, error) {
-	if citizen.Role != "citizen" {
+	if citizen.Role != string(contract.RoleCitizen) {
 		return ProfileISEE{}, errors.New("store: only citizens declare an ISEE in their profile")
 	}
 	if euro != nil && (*euro < 0 || *euro > MaxISEEEuro) {

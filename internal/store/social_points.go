@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"sportello/internal/calendar"
+	"sportello/internal/contract"
 )
 
 // Social Points (issue 4): listening desks with weekly opening hours, and
@@ -83,9 +84,6 @@ type AppointmentView struct {
 	Plan             *PersonalPlan `json:"plan,omitempty"`
 	CreatedAt        time.Time     `json:"created_at"`
 }
-
-// AppointmentWorkflowID is the workflow id of an appointment.
-func AppointmentWorkflowID(id string) string { return "appointment:" + id }
 
 // MaxFutureAppointments is how many future bookings a citizen may hold.
 const MaxFutureAppointments = 3
@@ -333,7 +331,7 @@ func (a API) BookAppointment(ctx context.Context, scope Scope, in BookInput) (Ap
 			SELECT $1, p.id, p.district_id, p.municipality_id, $3, $4, $5, $6, 'booked', $7, $8
 			FROM social_points p WHERE p.id = $2
 			ON CONFLICT (point_id, starts_at) WHERE status <> 'cancelled' DO NOTHING`,
-			in.ID, in.PointID, in.CitizenID, in.StartsAt, in.EndsAt, in.Topic, AppointmentWorkflowID(in.ID), key)
+			in.ID, in.PointID, in.CitizenID, in.StartsAt, in.EndsAt, in.Topic, contract.AppointmentWorkflowID(in.ID), key)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,26 @@
+package contract
+
+// Workflow and schedule ids from business keys: one case, booking,
+// appointment or absence, one workflow, whatever the number of clicks or
+// retries that started it.
+
+// CaseWorkflowID is the workflow id of a case.
+func CaseWorkflowID(caseID string) string { return "case:" + caseID }
+
+// BookingWorkflowID is the workflow id of a booking.
+func BookingWorkflowID(bookingID string) string { return "booking:" + bookingID }
+
+// AppointmentWorkflowID is the workflow id of an appointment.
+func AppointmentWorkflowID(appointmentID string) string { return "appointment:" + appointmentID }
+
+// AbsenceWorkflowID is the workflow id of an absence's delegation.
+func AbsenceWorkflowID(absenceID string) string { return "absence:" + absenceID }
+
+// LedgerScheduleID is the id of the nightly ledger check's schedule.
+const LedgerScheduleID = "ledger-verify"
+
+// BillingScheduleID is the id of the monthly schedule of a payee and a
+// municipality: "billing:cooperative:<c>:<m>" or "billing:merchant:<m>:<m>".
+func BillingScheduleID(kind, payee, municipality string) string {
+	return "billing:" + kind + ":" + payee + ":" + municipality
+}
