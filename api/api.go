@@ -1,7 +1,14 @@
-// Package api serves Sportello's HTTP API: JSON over HTTP, bearer-token
-// sessions, errors mapped in one place (errors.go), reads from PostgreSQL
-// under the caller's row-level-security scope, and case changes sent to the
-// case workflows as Temporal Updates.
+// Package api serves Sportello over HTTP: the JSON API (bearer-token
+// sessions, every route and its authorization policy in routes.go, errors
+// mapped in one place in errors.go) and the web portal (web_*.go, its pages
+// listed in web_routes.go). Both are adapters: the use cases, their rules,
+// authorization decisions, store and Temporal calls are in the application
+// services of internal/app.
+//
+// Size: the package is above the size of the others because it still holds
+// both adapters, which share the session, rendering and error mapping, and
+// because some use cases have not yet moved to internal/app. When they
+// have, the pages move to a package of their own.
 package api
 
 import (
