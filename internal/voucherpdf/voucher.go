@@ -125,47 +125,24 @@ type texts struct {
 	steps                                                                         []string
 	personal                                                                      string
 	footer                                                                        string
+	validThrough, inclusive                                                       string
 }
 
-var italian = texts{
-	title:     "Buono spesa",
-	codeLabel: "CODICE DEL BUONO",
-	awarded:   "Importo assegnato",
-	available: "Disponibile ora",
-	pending:   "Ancora da accreditare",
-	expires:   "Scadenza",
-	at:        "alle ore",
-	holder:    "Intestatario",
-	qrCaption: "Codice QR del buono",
-	howTo:     "Come si usa",
-	steps: []string{
-		"Mostra il buono, stampato o sullo schermo del telefono, in un esercizio convenzionato: l’esercente inquadra il codice QR oppure digita il codice.",
-		"Puoi spenderlo in più volte, fino all’importo disponibile ed entro la scadenza. L’esercente non vede il tuo nome.",
-		"Saldo e movimenti aggiornati sono nella tua area personale dello Sportello: gli importi qui sopra sono quelli del momento in cui hai scaricato il buono.",
-	},
-	personal: "Il buono è personale e non cedibile. Non condividere il codice: chi lo conosce può spendere il tuo credito. In caso di smarrimento rivolgiti subito ai servizi sociali del Comune.",
-	footer:   "Sportello sociale - buono spesa",
+// textsIn is the wording of the voucher in lang, from the message files.
+func textsIn(lang string) texts {
+	t := func(id string) string { return i18n.T(lang, "pdf.voucher."+id) }
+	return texts{
+		title: t("title"), codeLabel: t("code_label"), awarded: t("awarded"), available: t("available"),
+		pending: t("pending"), expires: t("expires"), at: t("at"), holder: t("holder"), qrCaption: t("qr_caption"),
+		howTo: t("how_to"), steps: []string{t("step1"), t("step2"), t("step3")}, personal: t("personal"),
+		footer: t("footer"), validThrough: t("valid_through"), inclusive: t("inclusive"),
+	}
 }
 
-var english = texts{
-	title:     "Food voucher",
-	codeLabel: "VOUCHER CODE",
-	awarded:   "Amount awarded",
-	available: "Available now",
-	pending:   "Still to be credited",
-	expires:   "Expires",
-	at:        "at",
-	holder:    "Holder",
-	qrCaption: "Voucher QR code",
-	howTo:     "How to use it",
-	steps: []string{
-		"Show the voucher, printed or on your phone screen, at an affiliated shop: the shopkeeper scans the QR code or types the code.",
-		"You can spend it in several purchases, up to the available amount and before it expires. The shopkeeper does not see your name.",
-		"Your current balance and movements are in your personal area on Sportello: the amounts above are those at the time you downloaded the voucher.",
-	},
-	personal: "This voucher is personal and may not be transferred. Do not share the code: anyone who knows it can spend your credit. If you lose it, contact the municipal social services at once.",
-	footer:   "Sportello - food voucher",
-}
+var (
+	italian = textsIn(i18n.IT)
+	english = textsIn(i18n.EN)
+)
 
 // label joins the Italian and, for English readers, the English wording.
 func label(it, en string, english bool) string {
@@ -193,7 +170,7 @@ func layout(c *canvas, v Voucher, modules [][]bool) box {
 	c.fill(primary)
 	c.rect(0, pageH-100, pageW, 100, "F")
 	if m := strings.TrimSpace(v.Municipality); m != "" {
-		s, size := c.fit(sansBold, 11, 7, contentW, strings.ToUpper("Comune di "+m))
+		s, size := c.fit(sansBold, 11, 7, contentW, strings.ToUpper(i18n.T(i18n.IT, "pdf.voucher.municipality", m)))
 		c.text(sansBold, size, margin, pageH-34, white, s)
 	}
 	s, size := c.fit(sansBold, 28, 16, contentW, label(it.title, en.title, isEN))
@@ -268,9 +245,9 @@ func layout(c *canvas, v Voucher, modules [][]bool) box {
 		// A voucher that ends at midnight is valid through the day before:
 		// say that, rather than a date a citizen would take as still good.
 		last := v.ExpiresAt.In(calendar.Rome()).AddDate(0, 0, -1).Format("02/01/2006")
-		expiresLabel, when = label("Valido fino al", "Valid through", isEN), last+" (incluso)"
+		expiresLabel, when = label(italian.validThrough, english.validThrough, isEN), last+" ("+italian.inclusive+")"
 		if isEN {
-			when = last + " (incluso / inclusive)"
+			when = last + " (" + italian.inclusive + " / " + english.inclusive + ")"
 		}
 	}
 	row(expiresLabel, when, sansBold, 14, ink)
@@ -303,7 +280,7 @@ func layout(c *canvas, v Voucher, modules [][]bool) box {
 	c.line(margin, footerTop, pageW-margin, footerTop)
 	foot := it.footer
 	if m := strings.TrimSpace(v.Municipality); m != "" {
-		foot += " - Comune di " + m
+		foot += " - " + i18n.T(i18n.IT, "pdf.voucher.municipality", m)
 	}
 	s, size = c.fit(mono, 8, 6, contentW*0.4, strings.TrimSpace(v.Code))
 	codeW := c.width(mono, size, s)
