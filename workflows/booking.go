@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"sportello/activities"
+	"sportello/internal/contract"
 	"sportello/internal/store"
 )
 
@@ -319,9 +320,7 @@ func (s *booking) recordPayment(ctx workflow.Context, amount int64) error {
 		return err
 	}
 	s.paid = true
-	if s.status == BookingAwaitingPayment {
-		s.status = BookingRequested
-	}
+	s.status = contract.BookingStatusRequestable(s.status)
 	s.version++
 	return nil
 }
@@ -756,25 +755,18 @@ func (s *booking) seqsWhere(status string) []int {
 	return out
 }
 
-// refreshStatus derives the status of a confirmed booking from its
-// sessions (as store.refreshBookingStatus does in the database).
+// refreshStatus derives the booking's status from its sessions by the rule
+// the store applies in the database (contract.BookingStatusFromSessions).
+// Until a cooperative accepted, only a cancellation of every session
+// changes it.
 func (s *booking) refreshStatus() {
 	s.version++
-	if len(s.seqsWhere(store.SessionCancelled)) == len(s.sessions) {
-		s.status = BookingCancelled
-		return
+	statuses := make([]string, len(s.sessions))
+	for i, x := range s.sessions {
+		statuses[i] = x.Status
 	}
-	if !s.accepted {
-		return
-	}
-	planned, delivered := len(s.seqsWhere(store.SessionPlanned)), len(s.seqsWhere(store.SessionDelivered))
-	switch {
-	case planned == 0 && delivered == 0:
-		s.status = BookingCompleted
-	case planned == 0:
-		s.status = BookingDelivered
-	default:
-		s.status = BookingConfirmed
+	if next := contract.BookingStatusFromSessions(s.status, statuses); s.accepted || next == BookingCancelled {
+		s.status = next
 	}
 }
 

@@ -1,6 +1,10 @@
 package workflows
 
-import "time"
+import (
+	"time"
+
+	"sportello/internal/contract"
+)
 
 // The contract of the Booking workflow (the saga of one marketplace booking:
 // payment, offer to cooperatives, sessions, delivery, confirmation). The API
@@ -21,14 +25,15 @@ const (
 	QueryBookingState = "booking-state"
 )
 
-// Booking statuses, mirrored in bookings.status.
+// Booking statuses, mirrored in bookings.status (internal/contract, with
+// the rules that derive them).
 const (
-	BookingAwaitingPayment = "awaiting_payment"
-	BookingRequested       = "requested"
-	BookingConfirmed       = "confirmed"
-	BookingDelivered       = "delivered" // every session delivered, some not confirmed yet
-	BookingCompleted       = "completed"
-	BookingCancelled       = "cancelled"
+	BookingAwaitingPayment = contract.BookingAwaitingPayment
+	BookingRequested       = contract.BookingRequested
+	BookingConfirmed       = contract.BookingConfirmed
+	BookingDelivered       = contract.BookingDelivered // every session delivered, some not confirmed yet
+	BookingCompleted       = contract.BookingCompleted
+	BookingCancelled       = contract.BookingCancelled
 )
 
 // Application error types of the booking workflow; the API maps them to 409
