@@ -7,8 +7,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"sportello/internal/bookingtest"
+	"sportello/internal/store"
 	"sportello/workflows"
 )
 
@@ -80,31 +82,55 @@ func TestWebCheckoutAndPayPageWithoutJS(t *testing.T) {
 	}
 }
 
-// The booking page's forms reach the workflow: a confirmation the
-// workflow refuses comes back as 409 with the reason on the page, none
-// chosen is a 422 at the field; cancelling redirects with a message.
+// The booking page's forms reach the workflow. The cooperative accepts a
+// two-session booking and records the first session delivered over its API
+// (the saga's own path): a confirmation of the session not delivered is
+// refused by the workflow, 409 with the reason on the page; none chosen is
+// a 422 at the field; confirming the delivered one and cancelling the rest
+// redirect with a message, and the workflow and the database agree that the
+// booking is completed.
 func TestWebBookingCancelAndConfirmForms(t *testing.T) {
 	e := newCheckoutEnv(t, true)
-	const cz = "cittadino.tradate"
+	const cz, coop = "cittadino.tradate", "coop.baobab"
 	voucher := bookingtest.ServiceVoucher(t, e.st, bookingtest.VoucherSpec{Username: cz, Cents: 100_000})
 	svcID := bookingtest.ServiceID(t, e.st, "Centro estivo")
-	expectStatus(t, e.do("POST", "/api/v1/cart/items", cz, map[string]any{"service_id": svcID}), 200)
+	expectStatus(t, e.do("POST", "/api/v1/cart/items", cz, map[string]any{"service_id": svcID, "quantity": 2}), 200)
 	r, bk := e.book(cz, "", map[string]any{"service_id": svcID, "payment": "voucher", "voucher_id": voucher})
 	expectStatus(t, r, 201)
-	// The cooperative delivered the session (the saga's part, by hand).
-	if _, err := e.st.Pool.Exec(context.Background(), `UPDATE booking_sessions SET status = 'delivered', delivered_at = now(),
-		cooperative_id = 'baobab' WHERE booking_id = $1`, bk.ID); err != nil {
-		t.Fatal(err)
-	}
+	e.waitOffer(bk.ID, 1, "baobab")
+	week := time.Now().Add(7 * 24 * time.Hour).Truncate(time.Minute)
+	expectStatus(t, e.do("POST", "/api/v1/coop/bookings/"+bk.ID+"/respond", coop,
+		map[string]any{"accept": true, "sessions": []time.Time{week, week.Add(24 * time.Hour)}}), 200)
+	expectStatus(t, e.do("POST", "/api/v1/coop/bookings/"+bk.ID+"/deliveries", coop,
+		map[string]any{"seq": 1, "delivered_at": time.Now().Add(-time.Minute)}), 200)
+
 	b := e.browser()
 	b.login(cz)
-	expectPage(t, b.get("/bookings/"+bk.ID), 200, `id="seq-1"`, "Conferma l&#39;erogazione")
+	page := b.get("/bookings/" + bk.ID)
+	expectPage(t, page, 200, `id="seq-1"`, "Conferma l&#39;erogazione")
+	if strings.Contains(page.body, `id="seq-2"`) {
+		t.Fatalf("session 2 is not delivered, yet it can be confirmed:\n%s", page.body)
+	}
 	expectPage(t, b.post("/bookings/"+bk.ID+"/confirm", url.Values{"key": {"k1"}}), 422, "error-summary", `id="confirm-error"`)
-	expectPage(t, b.post("/bookings/"+bk.ID+"/confirm", url.Values{"key": {"k2"}, "seq": {"1"}}), 409, `id="booking-problem"`,
+	expectPage(t, b.post("/bookings/"+bk.ID+"/confirm", url.Values{"key": {"k2"}, "seq": {"2"}}), 409, `id="booking-problem"`,
 		"l&#39;operazione non è possibile nello stato attuale della prenotazione")
-	p := b.post("/bookings/"+bk.ID+"/cancel", url.Values{"key": {"k3"}, "reason": {"cambio di programma"}})
+	p := b.post("/bookings/"+bk.ID+"/confirm", url.Values{"key": {"k3"}, "seq": {"1"}})
+	if p.status != http.StatusSeeOther || p.location != "/bookings/"+bk.ID {
+		t.Fatalf("confirm: %d %s\n%s", p.status, p.location, p.body)
+	}
+	expectPage(t, b.get(p.location), 200, "Grazie: erogazione confermata.")
+	p = b.post("/bookings/"+bk.ID+"/cancel", url.Values{"key": {"k4"}, "reason": {"cambio di programma"}})
 	if p.status != http.StatusSeeOther || p.location != "/bookings/"+bk.ID {
 		t.Fatalf("cancel: %d %s\n%s", p.status, p.location, p.body)
 	}
 	expectPage(t, b.get(p.location), 200, "Prenotazione annullata.")
+
+	if res := e.sagaResult(bk.ID); res.Status != workflows.BookingCompleted {
+		t.Fatalf("the saga ended %s, want completed (one session confirmed, one cancelled)", res.Status)
+	}
+	v, err := e.st.API().Booking(context.Background(), store.System, bk.ID)
+	if err != nil || v.Status != workflows.BookingCompleted || len(v.Sessions) != 2 ||
+		v.Sessions[0].Status != store.SessionConfirmed || v.Sessions[1].Status != store.SessionCancelled {
+		t.Fatalf("booking in the database: %+v %v", v, err)
+	}
 }

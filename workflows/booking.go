@@ -107,6 +107,7 @@ type booking struct {
 	paymentID  string
 	paymentURL string
 	level      workflow.Version // booking: the stacked changes this execution takes (versions.go)
+	loaded     bool             // the booking has been read (the run's first activity)
 	online     int64            // the online part, to be paid first
 	paid       bool
 	payFailed  bool
@@ -203,7 +204,15 @@ func (s *booking) run(ctx workflow.Context) (BookingResult, error) {
 		s.sessions = append(s.sessions, BookingSessionState{Seq: x.Seq, Status: x.Status, VoucherCents: x.VoucherCents,
 			OnlineCents: x.OnlineCents, ScheduledAt: x.ScheduledAt, DeliveredAt: x.DeliveredAt})
 	}
+	s.loaded = true
 	if s.status == BookingCancelled || s.status == BookingCompleted {
+		if s.level >= bookingJudgeWhenLoaded {
+			// Updates that waited for the load are answered (the booking
+			// is closed) before the run ends.
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+				return BookingResult{}, err
+			}
+		}
 		return BookingResult{Status: s.status}, nil // the API gave up on this booking
 	}
 	proceed := true
@@ -320,9 +329,7 @@ func (s *booking) recordPayment(ctx workflow.Context, amount int64) error {
 		return err
 	}
 	s.paid = true
-	if s.status == BookingAwaitingPayment {
-		s.status = BookingRequested
-	}
+	s.status = contract.BookingStatusRequestable(s.status)
 	s.version++
 	return nil
 }
@@ -401,7 +408,7 @@ func (s *booking) closeOffer(ctx workflow.Context, outcome, reason string, by in
 }
 
 func (s *booking) validateRespond(ctx workflow.Context, in BookingRespondInput) error {
-	if err := s.notClosed(); err != nil {
+	if err := s.notClosed(); s.judged() && err != nil {
 		return err
 	}
 	if in.Actor.Role != string(contract.RoleCooperative) {
@@ -410,7 +417,7 @@ func (s *booking) validateRespond(ctx workflow.Context, in BookingRespondInput) 
 	// The offer row is visible in the cooperative's inbox as soon as it is
 	// written, a moment before the workflow learns it: an answer arriving
 	// then is accepted here and checked by the handler once it is known.
-	if !s.offering {
+	if s.judged() && !s.offering {
 		if err := s.offerPendingOn(ctx, in.CooperativeID); err != nil {
 			return err
 		}
@@ -427,7 +434,7 @@ func (s *booking) validateRespond(ctx workflow.Context, in BookingRespondInput) 
 		}
 		return nil
 	}
-	if len(in.Sessions) != len(s.sessions) {
+	if s.judged() && len(in.Sessions) != len(s.sessions) {
 		return bookingInvalid("/sessions", fmt.Sprintf("Give one date for each of the %d sessions.", len(s.sessions)),
 			fmt.Sprintf("Indicare una data per ciascuna delle %d sessioni.", len(s.sessions)))
 	}
@@ -455,6 +462,9 @@ func (s *booking) offerPendingOn(ctx workflow.Context, cooperative string) error
 }
 
 func (s *booking) respond(ctx workflow.Context, in BookingRespondInput) (BookingUpdateResult, error) {
+	if err := s.whenLoaded(ctx, func() error { return s.validateRespond(ctx, in) }); err != nil {
+		return BookingUpdateResult{Status: s.status}, err
+	}
 	err := s.locked(ctx, func() error {
 		if err := s.offerPendingOn(ctx, in.CooperativeID); err != nil {
 			return err
@@ -542,22 +552,25 @@ func (s *booking) session(seq int) *BookingSessionState {
 }
 
 func (s *booking) validateDelivery(ctx workflow.Context, in BookingDeliveryInput) error {
-	if err := s.notClosed(); err != nil {
+	judged := s.judged()
+	if err := s.notClosed(); judged && err != nil {
 		return err
 	}
-	if in.Actor.Role != string(contract.RoleCooperative) || s.offer == nil || in.CooperativeID != s.offer.CooperativeID {
+	if in.Actor.Role != string(contract.RoleCooperative) || judged && (s.offer == nil || in.CooperativeID != s.offer.CooperativeID) {
 		return temporal.NewApplicationError("the booking is not held by this cooperative", ErrTypeBookingNotYours)
 	}
-	if !s.accepted {
+	if judged && !s.accepted {
 		return temporal.NewApplicationError("deliveries are recorded once the booking is confirmed", ErrTypeBookingWrongState)
 	}
-	x := s.session(in.Seq)
-	if x == nil {
-		return bookingInvalid("/seq", fmt.Sprintf("The booking has no session %d.", in.Seq),
-			fmt.Sprintf("La prenotazione non ha la sessione %d.", in.Seq))
-	}
-	if x.Status != store.SessionPlanned {
-		return temporal.NewApplicationError(fmt.Sprintf("session %d is %s", in.Seq, x.Status), ErrTypeBookingWrongState)
+	if judged {
+		x := s.session(in.Seq)
+		if x == nil {
+			return bookingInvalid("/seq", fmt.Sprintf("The booking has no session %d.", in.Seq),
+				fmt.Sprintf("La prenotazione non ha la sessione %d.", in.Seq))
+		}
+		if x.Status != store.SessionPlanned {
+			return temporal.NewApplicationError(fmt.Sprintf("session %d is %s", in.Seq, x.Status), ErrTypeBookingWrongState)
+		}
 	}
 	if in.DeliveredAt.IsZero() {
 		return bookingInvalid("/delivered_at", "The delivery date is required.", "Indicare la data della sessione svolta.")
@@ -573,6 +586,9 @@ func (s *booking) validateDelivery(ctx workflow.Context, in BookingDeliveryInput
 }
 
 func (s *booking) recordDelivery(ctx workflow.Context, in BookingDeliveryInput) (BookingUpdateResult, error) {
+	if err := s.whenLoaded(ctx, func() error { return s.validateDelivery(ctx, in) }); err != nil {
+		return BookingUpdateResult{Status: s.status}, err
+	}
 	err := s.locked(ctx, func() error {
 		x := s.session(in.Seq)
 		if x == nil || x.Status != store.SessionPlanned {
@@ -592,7 +608,7 @@ func (s *booking) recordDelivery(ctx workflow.Context, in BookingDeliveryInput) 
 }
 
 func (s *booking) validateConfirm(ctx workflow.Context, in BookingConfirmInput) error {
-	if err := s.notClosed(); err != nil {
+	if err := s.notClosed(); s.judged() && err != nil {
 		return err
 	}
 	if in.Actor.UserID != s.in.CitizenID {
@@ -600,6 +616,9 @@ func (s *booking) validateConfirm(ctx workflow.Context, in BookingConfirmInput) 
 	}
 	if len(in.Seqs) == 0 {
 		return bookingInvalid("/seqs", "Choose at least one session.", "Scegliere almeno una sessione.")
+	}
+	if !s.judged() {
+		return nil
 	}
 	for i, seq := range in.Seqs {
 		x := s.session(seq)
@@ -616,6 +635,9 @@ func (s *booking) validateConfirm(ctx workflow.Context, in BookingConfirmInput) 
 }
 
 func (s *booking) confirmDelivery(ctx workflow.Context, in BookingConfirmInput) (BookingUpdateResult, error) {
+	if err := s.whenLoaded(ctx, func() error { return s.validateConfirm(ctx, in) }); err != nil {
+		return BookingUpdateResult{Status: s.status}, err
+	}
 	err := s.locked(ctx, func() error {
 		var seqs []int
 		for _, seq := range in.Seqs {
@@ -650,10 +672,10 @@ func (s *booking) validateCancel(ctx workflow.Context, in BookingCancelInput) er
 	if in.Actor.UserID != s.in.CitizenID && !isStaff(in.Actor) {
 		return temporal.NewApplicationError("only the citizen or staff can cancel a booking", ErrTypeForbidden)
 	}
-	if err := s.notClosed(); err != nil {
+	if err := s.notClosed(); s.judged() && err != nil {
 		return err
 	}
-	if len(s.seqsWhere(store.SessionPlanned)) == 0 {
+	if s.judged() && len(s.seqsWhere(store.SessionPlanned)) == 0 {
 		return temporal.NewApplicationError("every session has been delivered: nothing is left to cancel", ErrTypeBookingWrongState)
 	}
 	if utf8.RuneCountInString(strings.TrimSpace(in.Reason)) > maxBookingReason {
@@ -664,6 +686,9 @@ func (s *booking) validateCancel(ctx workflow.Context, in BookingCancelInput) er
 }
 
 func (s *booking) cancel(ctx workflow.Context, in BookingCancelInput) (BookingUpdateResult, error) {
+	if err := s.whenLoaded(ctx, func() error { return s.validateCancel(ctx, in) }); err != nil {
+		return BookingUpdateResult{Status: s.status}, err
+	}
 	err := s.locked(ctx, func() error {
 		if len(s.seqsWhere(store.SessionPlanned)) == 0 {
 			return temporal.NewApplicationError("nothing is left to cancel", ErrTypeBookingWrongState)
@@ -757,26 +782,43 @@ func (s *booking) seqsWhere(status string) []int {
 	return out
 }
 
-// refreshStatus derives the status of a confirmed booking from its
-// sessions (as store.refreshBookingStatus does in the database).
+// refreshStatus derives the booking's status from its sessions by the rule
+// the store applies in the database (contract.BookingStatusFromSessions).
+// Until a cooperative accepted, only a cancellation of every session
+// changes it.
 func (s *booking) refreshStatus() {
 	s.version++
-	if len(s.seqsWhere(store.SessionCancelled)) == len(s.sessions) {
-		s.status = BookingCancelled
-		return
+	statuses := make([]string, len(s.sessions))
+	for i, x := range s.sessions {
+		statuses[i] = x.Status
 	}
-	if !s.accepted {
-		return
+	if next := contract.BookingStatusFromSessions(s.status, statuses); s.accepted || next == BookingCancelled {
+		s.status = next
 	}
-	planned, delivered := len(s.seqsWhere(store.SessionPlanned)), len(s.seqsWhere(store.SessionDelivered))
-	switch {
-	case planned == 0 && delivered == 0:
-		s.status = BookingCompleted
-	case planned == 0:
-		s.status = BookingDelivered
-	default:
-		s.status = BookingConfirmed
+}
+
+// judged says whether the update validators judge the booking's state:
+// always below level 2 (bookingJudgeWhenLoaded); from it, once the booking
+// is loaded. Before that a validator checks only the update itself and
+// accepts it, and the handler judges the rest once the booking is known
+// (whenLoaded).
+func (s *booking) judged() bool {
+	return s.level < bookingJudgeWhenLoaded || s.loaded
+}
+
+// whenLoaded starts every update handler. An update its validator accepted
+// before the booking was loaded waits for the load, then is judged by check
+// (the validator, now with the booking's state); any other goes on at once.
+// Validators and handlers run one after the other with nothing in between,
+// so judged() answers here what it answered to the validator.
+func (s *booking) whenLoaded(ctx workflow.Context, check func() error) error {
+	if s.judged() {
+		return nil
 	}
+	if err := workflow.Await(ctx, func() bool { return s.loaded }); err != nil {
+		return err
+	}
+	return check()
 }
 
 func (s *booking) notClosed() error {

@@ -25,14 +25,15 @@ const (
 	QueryBookingState = contract.QueryBookingState
 )
 
-// Booking statuses, mirrored in bookings.status.
+// Booking statuses, mirrored in bookings.status (internal/contract, with
+// the rules that derive them).
 const (
-	BookingAwaitingPayment = "awaiting_payment"
-	BookingRequested       = "requested"
-	BookingConfirmed       = "confirmed"
-	BookingDelivered       = "delivered" // every session delivered, some not confirmed yet
-	BookingCompleted       = "completed"
-	BookingCancelled       = "cancelled"
+	BookingAwaitingPayment = contract.BookingAwaitingPayment
+	BookingRequested       = contract.BookingRequested
+	BookingConfirmed       = contract.BookingConfirmed
+	BookingDelivered       = contract.BookingDelivered // every session delivered, some not confirmed yet
+	BookingCompleted       = contract.BookingCompleted
+	BookingCancelled       = contract.BookingCancelled
 )
 
 // Application error types of the booking workflow; the API maps them to 409

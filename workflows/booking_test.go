@@ -27,7 +27,9 @@ import (
 type bookingSuite struct {
 	suite.Suite
 	testsuite.WorkflowTestSuite
-	env *testsuite.TestWorkflowEnvironment
+	env        *testsuite.TestWorkflowEnvironment
+	load       *testsuite.MockCallWrapper // LoadBooking's mock (a test may delay it)
+	loadStatus string                     // the booking's status as LoadBooking reads it
 
 	lock      sync.Mutex
 	coops     []string // cooperatives willing to take the booking, in order
@@ -62,10 +64,11 @@ func (s *bookingSuite) SetupTest() {
 	s.offers, s.closed, s.refunds, s.notes, s.dupKeys = nil, nil, nil, nil, nil
 	s.transfers, s.failFirst = map[string]int64{}, map[string]int{}
 	s.intents, s.sessions, s.voucher, s.online = 0, 3, 1000, 500
+	s.loadStatus = BookingAwaitingPayment
 
-	s.env.OnActivity(bookActs.LoadBooking, mock.Anything, mock.Anything).Return(
+	s.load = s.env.OnActivity(bookActs.LoadBooking, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.BookingRef) (activities.BookingFactsResult, error) {
-			res := activities.BookingFactsResult{Status: BookingAwaitingPayment, CooperativeID: "baobab", AutoconfirmDays: 7,
+			res := activities.BookingFactsResult{Status: s.loadStatus, CooperativeID: "baobab", AutoconfirmDays: 7,
 				OnlineCents: s.online * int64(s.sessions)}
 			for i := 1; i <= s.sessions; i++ {
 				res.Sessions = append(res.Sessions, store.BookingSession{Seq: i, Status: store.SessionPlanned,
@@ -431,6 +434,50 @@ func (s *bookingSuite) TestOnlinePartFollowsTheLevel() {
 	s.start(0)
 	s.Zero(s.intents)
 	s.NotEmpty(s.offers)
+}
+
+// An update that arrives while the booking is still being loaded (the
+// run's first activity, here taking a minute) is judged once the booking is
+// known: a citizen cancelling moments after the checkout cancels it; a
+// confirmation of a session not yet delivered is refused for that, not
+// because the booking would have no such session; who may cancel is still
+// checked at once. On level 1 the same cancellation was refused, judged
+// against no sessions at all.
+func (s *bookingSuite) TestUpdatesBeforeTheBookingIsLoaded() {
+	s.load.After(time.Minute)
+	cancel := s.update(10*time.Second, UpdateBookingCancel, BookingCancelInput{Actor: bookingOwner, Reason: "Ci ho ripensato"})
+	stranger := s.update(10*time.Second, UpdateBookingCancel, BookingCancelInput{Actor: eurekaActor})
+	res := s.start(1500)
+	s.Equal(BookingCancelled, res.Status)
+	s.NoError(cancel.rejected)
+	s.NoError(cancel.err)
+	s.Equal(ErrTypeForbidden, errType(stranger.rejected), "who may cancel is checked without waiting for the booking")
+	s.Equal(int64(3000), s.sum(":void"), "every session's voucher share goes back")
+	s.Empty(s.offers)
+
+	s.SetupTest()
+	s.load.After(time.Minute)
+	confirm := s.update(10*time.Second, UpdateBookingConfirmDelivery, BookingConfirmInput{Actor: bookingOwner, Seqs: []int{1}})
+	s.start(1500)
+	s.NoError(confirm.rejected)
+	s.Equal(ErrTypeBookingWrongState, errType(confirm.err), "session 1 exists and is planned: %v", confirm.err)
+
+	// A booking found closed ends the run at once, but not before the
+	// update waiting for it has its answer.
+	s.SetupTest()
+	s.loadStatus = BookingCancelled
+	s.load.After(time.Minute)
+	closed := s.update(10*time.Second, UpdateBookingCancel, BookingCancelInput{Actor: bookingOwner})
+	s.Equal(BookingCancelled, s.start(1500).Status)
+	s.NoError(closed.rejected)
+	s.Equal(ErrTypeBookingClosed, errType(closed.err), "%v", closed.err)
+
+	s.SetupTest()
+	s.env.OnGetVersion(versionBooking, workflow.DefaultVersion, bookingLevel).Return(bookingOnlineFromBooking)
+	s.load.After(time.Minute)
+	early := s.update(10*time.Second, UpdateBookingCancel, BookingCancelInput{Actor: bookingOwner, Reason: "Ci ho ripensato"})
+	s.start(1500)
+	s.Equal(ErrTypeBookingWrongState, errType(early.rejected), "level 1 judges against the sessions not loaded yet")
 }
 
 // The validators: who may answer, one future date per session, a reason

@@ -115,7 +115,10 @@ const (
 
 // Booking's level, read once at the start of a run.
 //
-// Level 1: booking/booking-1-split-paid-delivered-confirmed.json,
+// Level 2: booking/booking-2-split-paid-delivered-confirmed.json,
+// booking-2-paid-cancelled-refunded.json,
+// booking-2-declined-reoffered-cancelled.json. Level 1:
+// booking/booking-1-split-paid-delivered-confirmed.json,
 // booking-1-paid-cancelled-refunded.json,
 // booking-1-declined-reoffered-cancelled.json. No marker (recorded before
 // the level, when the online part came from the start input):
@@ -128,9 +131,15 @@ const (
 	// The online part to be paid is read from the booking as written (the
 	// start input only names it); before, it came from the start input.
 	bookingOnlineFromBooking workflow.Version = 1
+	// An update that arrives before the booking is loaded (the run's first
+	// activity) is judged once it is: its validator checks only what does
+	// not depend on the booking's state and its handler waits for the load,
+	// then checks the rest; before, it was judged against no sessions (a
+	// cancel refused with "every session has been delivered").
+	bookingJudgeWhenLoaded workflow.Version = 2
 
 	// bookingLevel is the level new executions record: the last change.
-	bookingLevel = bookingOnlineFromBooking
+	bookingLevel = bookingJudgeWhenLoaded
 )
 
 // change is one change id and the versions of it that executions may carry.
@@ -152,5 +161,5 @@ var changes = []change{
 	{"FoodVoucher", versionOfficePerTask, []workflow.Version{workflow.DefaultVersion, 1}},
 	{"FoodVoucher", versionAutoAssign, []workflow.Version{workflow.DefaultVersion, 1}},
 	{"FoodVoucher", versionOrderedNotify, []workflow.Version{workflow.DefaultVersion, 1}},
-	{"Booking", versionBooking, []workflow.Version{workflow.DefaultVersion, bookingLevel}},
+	{"Booking", versionBooking, []workflow.Version{workflow.DefaultVersion, bookingOnlineFromBooking, bookingLevel}},
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"sportello/internal/contract"
 )
 
 // The writes of the Booking workflow's activities (issue 5, the saga). They
@@ -26,12 +28,12 @@ const (
 	PaymentPartiallyRefunded = "partially_refunded"
 )
 
-// Session statuses (booking_sessions.status).
+// Session statuses (booking_sessions.status), defined in internal/contract.
 const (
-	SessionPlanned   = "planned"
-	SessionDelivered = "delivered"
-	SessionConfirmed = "confirmed"
-	SessionCancelled = "cancelled"
+	SessionPlanned   = contract.SessionPlanned
+	SessionDelivered = contract.SessionDelivered
+	SessionConfirmed = contract.SessionConfirmed
+	SessionCancelled = contract.SessionCancelled
 )
 
 // Offer outcomes (booking_offers.outcome).
@@ -121,11 +123,11 @@ func bookingTransfer(ctx context.Context, tx pgx.Tx, district, bookingID string,
 // online account (once) and moves an awaiting booking to requested.
 func (s *Store) RecordBookingPayment(ctx context.Context, id, paymentID string, amount int64) error {
 	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
-		var district string
+		var district, status string
 		var online int64
 		var current *string
-		if err := tx.QueryRow(ctx, `SELECT district_id, online_cents, payment_id FROM bookings WHERE id = $1 FOR UPDATE`, id).
-			Scan(&district, &online, &current); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT district_id, online_cents, payment_id, status FROM bookings WHERE id = $1 FOR UPDATE`, id).
+			Scan(&district, &online, &current, &status); err != nil {
 			return err
 		}
 		if current != nil && *current != paymentID {
@@ -138,9 +140,8 @@ func (s *Store) RecordBookingPayment(ctx context.Context, id, paymentID string, 
 			From: PaymentsAccountID(district), To: BookingOnlineAccountID(id), Amount: amount, Kind: TransferPayment}); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `UPDATE bookings SET payment_id = $2, payment_status = 'paid',
-				status = CASE WHEN status = 'awaiting_payment' THEN 'requested' ELSE status END, updated_at = now()
-			WHERE id = $1 AND payment_status IN ('none','pending','failed')`, id, paymentID)
+		_, err := tx.Exec(ctx, `UPDATE bookings SET payment_id = $2, payment_status = 'paid', status = $3, updated_at = now()
+			WHERE id = $1 AND payment_status IN ('none','pending','failed')`, id, paymentID, contract.BookingStatusRequestable(status))
 		return err
 	}))
 }
@@ -154,11 +155,21 @@ func (s *Store) MarkBookingPaymentFailed(ctx context.Context, id string) error {
 	}))
 }
 
-// MarkBookingRequested moves a booking without an online part to requested.
+// MarkBookingRequested moves a booking without an online part to requested
+// (contract.BookingStatusRequestable).
 func (s *Store) MarkBookingRequested(ctx context.Context, id string) error {
 	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE bookings SET status = 'requested', updated_at = now()
-			WHERE id = $1 AND status = 'awaiting_payment'`, id)
+		var status string
+		err := tx.QueryRow(ctx, `SELECT status FROM bookings WHERE id = $1 FOR UPDATE`, id).Scan(&status)
+		if err == pgx.ErrNoRows {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if next := contract.BookingStatusRequestable(status); next != status {
+			_, err = tx.Exec(ctx, `UPDATE bookings SET status = $2, updated_at = now() WHERE id = $1`, id, next)
+		}
 		return err
 	}))
 }
@@ -226,9 +237,8 @@ func (s *Store) OfferBooking(ctx context.Context, in OfferInput) (Offer, error) 
 			VALUES ($1, $2, $3, $4, $5, $6)`, in.BookingID, in.Attempt, sv.CooperativeID, sv.ID, in.At, out.RespondBy); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `UPDATE bookings SET service_id = $2, cooperative_id = $3, service_name = $4,
-				status = CASE WHEN status = 'awaiting_payment' THEN 'requested' ELSE status END, updated_at = now()
-			WHERE id = $1`, in.BookingID, sv.ID, sv.CooperativeID, sv.Name)
+		_, err = tx.Exec(ctx, `UPDATE bookings SET service_id = $2, cooperative_id = $3, service_name = $4, status = $5, updated_at = now()
+			WHERE id = $1`, in.BookingID, sv.ID, sv.CooperativeID, sv.Name, contract.BookingStatusRequestable(b.Status))
 		return err
 	})
 	return out, MapError(err)
@@ -339,14 +349,27 @@ func (s *Store) AcceptOffer(ctx context.Context, in AcceptOfferInput) error {
 	}))
 }
 
-// refreshBookingStatus derives a confirmed booking's status from its sessions.
+// refreshBookingStatus derives a booking's status from its sessions
+// (contract.BookingStatusFromSessions, the rule the workflow applies too).
 func refreshBookingStatus(ctx context.Context, tx pgx.Tx, id string) error {
-	_, err := tx.Exec(ctx, `UPDATE bookings b SET status = CASE
-			WHEN NOT EXISTS (SELECT 1 FROM booking_sessions s WHERE s.booking_id = b.id AND s.status <> 'cancelled') THEN 'cancelled'
-			WHEN NOT EXISTS (SELECT 1 FROM booking_sessions s WHERE s.booking_id = b.id AND s.status IN ('planned','delivered')) THEN 'completed'
-			WHEN NOT EXISTS (SELECT 1 FROM booking_sessions s WHERE s.booking_id = b.id AND s.status = 'planned') THEN 'delivered'
-			ELSE b.status END, updated_at = now()
-		WHERE b.id = $1`, id)
+	var current string
+	err := tx.QueryRow(ctx, `SELECT status FROM bookings WHERE id = $1 FOR UPDATE`, id).Scan(&current)
+	if err == pgx.ErrNoRows {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	rows, err := tx.Query(ctx, `SELECT status FROM booking_sessions WHERE booking_id = $1`, id)
+	if err != nil {
+		return err
+	}
+	sessions, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `UPDATE bookings SET status = $2, updated_at = now() WHERE id = $1`,
+		id, contract.BookingStatusFromSessions(current, sessions))
 	return err
 }
 

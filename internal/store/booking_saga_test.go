@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"sportello/internal/bookingtest"
+	"sportello/internal/contract"
 	"sportello/internal/store"
 )
 
@@ -31,11 +32,21 @@ func TestBookingSagaStepsAreIdempotent(t *testing.T) {
 		}
 		assertBooksBalance(t, st)
 	}
+	// status checks the booking's status as the store derived it.
+	status := func(after, want string) {
+		t.Helper()
+		v, err := st.API().Booking(ctx, store.System, b.ID)
+		if err != nil || v.Status != want {
+			t.Errorf("after the %s: status %q (%v), want %q", after, v.Status, err, want)
+		}
+	}
+	status("checkout", contract.BookingAwaitingPayment)
 	twice("payment id", func() error { return st.SetBookingPayment(ctx, b.ID, "pay_1", "http://psp/pay/pay_1") })
 	if err := st.SetBookingPayment(ctx, b.ID, "pay_2", "http://psp/pay/pay_2"); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("a second payment: %v, want a conflict", err)
 	}
 	twice("payment", func() error { return st.RecordBookingPayment(ctx, b.ID, "pay_1", b.Online) })
+	status("payment", contract.BookingRequested)
 	if err := st.RecordBookingPayment(ctx, b.ID, "pay_1", b.Online+1); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("a payment of another amount: %v, want a conflict", err)
 	}
@@ -53,12 +64,15 @@ func TestBookingSagaStepsAreIdempotent(t *testing.T) {
 	twice("accept", func() error {
 		return st.AcceptOffer(ctx, store.AcceptOfferInput{BookingID: b.ID, Attempt: 1, Dates: dates, At: at})
 	})
+	status("accept", contract.BookingConfirmed)
 	twice("delivery", func() error {
 		return st.RecordSessionDelivery(ctx, store.DeliveryInput{BookingID: b.ID, Seq: 1, CooperativeID: "baobab", DeliveredAt: at})
 	})
+	status("delivery", contract.BookingConfirmed)
 	twice("confirmation", func() error {
 		return st.ConfirmSessions(ctx, store.ConfirmSessionsInput{BookingID: b.ID, Seqs: []int{1}, By: "auto", At: at})
 	})
+	status("confirmation", contract.BookingConfirmed)
 	twice("cancellation", func() error {
 		return st.CancelSessions(ctx, store.CancelSessionsInput{BookingID: b.ID, Seqs: []int{2, 3}, Reason: "Trasloco", At: at})
 	})
