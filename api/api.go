@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"sportello/internal/app"
 	"sportello/internal/app/casework"
+	"sportello/internal/app/desk"
 	"sportello/internal/outbox"
 	"strings"
 	"time"
@@ -78,6 +79,7 @@ type server struct {
 	// services follow, one per domain.
 	core     *app.Core
 	casework casework.Service
+	desk     desk.Service
 	// templates are the web pages, parsed once per language.
 	templates webTemplates
 	// hashing bounds concurrent password hashes.
@@ -136,6 +138,7 @@ func newEngine(d Deps) *gin.Engine {
 	s.core = &app.Core{Store: d.Store, API: s.api, Temporal: d.Temporal, Log: d.Logger, Now: d.Now, TaskQueue: d.TaskQueue,
 		Describe: func(err error) (string, []app.FieldError) { he := toHTTP(err); return he.code, he.fields }}
 	s.casework = casework.New(s.core)
+	s.desk = desk.New(s.core, d.AccountMailer)
 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()

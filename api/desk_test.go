@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -120,6 +121,11 @@ func TestDeskRegisterActivateLogin(t *testing.T) {
 	if r.errorBody(t).Code != "citizen_exists" {
 		t.Fatalf("duplicate: %s", r.body)
 	}
+	// The registration page shows its form again, with the problem at the tax code.
+	op := e.browser()
+	op.login("operatore.tradate")
+	expectPage(t, op.post("/desk/register", url.Values{"tax_code": {tc}, "first_name": {"Luca"}, "last_name": {"Colombo"},
+		"address": {"Via Manzoni 3, 21049 Tradate"}}), http.StatusConflict, `name="tax_code"`, "è già registrato")
 
 	// Waiting for activation: no login.
 	if _, status := e.loginAs(reg.Citizen.Username, "!"); status != http.StatusUnauthorized {
@@ -342,6 +348,14 @@ func TestDeskFilesOnBehalfAndContactsTheCitizenWithoutEmail(t *testing.T) {
 	expectStatus(t, r, http.StatusOK)
 	expectStatus(t, e.do("POST", "/api/v1/contact-tasks/"+received.ID+"/outcome", "operatore.tradate",
 		map[string]any{"outcome": "phoned"}), http.StatusConflict)
+	// The contacts page says so, back on the list.
+	op := e.browser()
+	op.login("operatore.tradate")
+	p := op.post("/desk/contacts/"+received.ID+"/outcome", url.Values{"outcome": {"phoned"}})
+	if p.status != http.StatusSeeOther || p.location != "/desk/contacts" {
+		t.Fatalf("recorded again on the page: %d %q\n%s", p.status, p.location, p.body)
+	}
+	expectPage(t, op.follow(p), http.StatusOK, "Questo contatto era già stato registrato.")
 
 	// Approval: the voucher is ready and, as asked, delivered at home.
 	tk := e.waitTask("operatore.tradate", c.ID)

@@ -2,13 +2,12 @@ package api
 
 import (
 	"context"
-	"errors"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/internal/app/desk"
 	"sportello/internal/notify"
 	"sportello/internal/store"
 )
@@ -21,14 +20,14 @@ import (
 //	GET  /api/v1/recoveries                     supervisor: recoveries of the district
 //	POST /api/v1/recoveries/{id}/decision       supervisor: approve (code shown once) or refuse
 //	/desk/recoveries                            the supervisor's page for both
+//
+// The use cases are the desk service's (internal/app/desk); these are its
+// adapters.
 
 // AccountMailer sends the account notices the API owns; *notify.Mailer is one.
 type AccountMailer interface {
 	Send(ctx context.Context, msg notify.Message) error
 }
-
-var errMailUnavailable = newError(http.StatusServiceUnavailable, "mail_unavailable",
-	"the e-mail with the citizen's code cannot be sent now, so nothing was changed; try again later")
 
 // portalOrigin is the portal's origin for links: the configured public URL,
 // or the request's.
@@ -41,26 +40,6 @@ func (s *server) portalOrigin(c *gin.Context) string {
 		scheme = "http"
 	}
 	return scheme + "://" + c.Request.Host
-}
-
-// sendRecoveryCode e-mails a recovery code to its citizen. Any failure is an
-// error: the recovery is then not recorded and no code is live.
-func (s *server) sendRecoveryCode(ctx context.Context, rc store.RecoveryCode, origin string) error {
-	if s.AccountMailer == nil || rc.Citizen.Email == "" {
-		return errMailUnavailable
-	}
-	msg, err := notify.Render(notify.KindAccountRecovery, "it", map[string]any{
-		"name": rc.Citizen.DisplayName, "portal_url": origin, "path": "/attiva", "activate_url": origin + "/attiva",
-		"username": rc.Citizen.Username, "code": rc.Code.Code, "expires_at": rc.Code.ExpiresAt, "requested_at": s.Now()})
-	if err != nil {
-		return err
-	}
-	msg.To, msg.ToName, msg.Key = rc.Citizen.Email, rc.Citizen.DisplayName, "recovery:"+rc.Citizen.PublicID+":"+rc.Code.ExpiresAt.Format("20060102T150405.000")
-	if err := s.AccountMailer.Send(ctx, msg); err != nil {
-		s.log.WarnContext(ctx, "recovery e-mail not sent", "citizen", rc.Citizen.PublicID, "err", err)
-		return errMailUnavailable
-	}
-	return nil
 }
 
 // tellPasswordChanged e-mails the citizen that their password was chosen
@@ -85,87 +64,36 @@ func (s *server) tellPasswordChanged(ctx context.Context, u store.UserView) {
 	}
 }
 
-// deskSharing is the body and answer of /api/v1/district/desk-sharing.
-type deskSharing struct {
-	Shared *bool `json:"shared"`
-}
-
-// setDeskSharing turns the sharing of user's district desk on or off,
-// audited with the previous and the new value.
-func (s *server) setDeskSharing(ctx context.Context, user store.UserView, shared bool) error {
-	e := store.AuditEntry{Action: auditDeskSharing, Detail: auditDetail(map[string]any{"shared": shared})}
-	return s.audited(ctx, user, e, func() error {
-		_, err := s.api.SetDeskShared(ctx, user.Scope(), shared)
-		return err
-	})
-}
-
-// decideRecovery approves or refuses a recovery of user's district, audited
-// with acting_for; an approval returns the code, shown once.
-func (s *server) decideRecovery(ctx context.Context, user store.UserView, id string, approve bool) (store.Recovery, *store.RecoveryCode, error) {
-	r, err := s.api.Recovery(ctx, user.Scope(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return r, nil, notFound("recovery")
-	}
-	if err != nil {
-		return r, nil, err
-	}
-	e := store.AuditEntry{Action: auditDecideRecovery, Municipality: r.Municipality, ActingFor: r.TaxCode,
-		Detail: auditDetail(map[string]any{"recovery_id": r.ID, "citizen_id": r.CitizenID, "approve": approve})}
-	var code *store.RecoveryCode
-	err = s.audited(ctx, user, e, func() error {
-		var err error
-		r, code, err = s.api.DecideRecovery(ctx, user.Scope(), id, approve, s.Now())
-		return err
-	})
-	return r, code, err
-}
-
 // ---- JSON handlers ----
 
 func (s *server) getDeskSharing(c *gin.Context) error {
-	shared, err := s.api.DeskShared(c.Request.Context(), currentUser(c).Scope())
+	shared, err := s.desk.DeskShared(c.Request.Context(), currentUser(c))
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, deskSharing{Shared: &shared})
+	c.JSON(http.StatusOK, desk.Sharing{Shared: &shared})
 	return nil
 }
 
 func (s *server) putDeskSharing(c *gin.Context) error {
-	var req deskSharing
+	var req desk.Sharing
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	if req.Shared == nil {
-		return invalid(field("/shared", "required", "shared (true or false) is required", "shared (true o false) è obbligatorio"))
-	}
-	if err := s.setDeskSharing(c.Request.Context(), currentUser(c), *req.Shared); err != nil {
+	if err := s.desk.SetSharing(c.Request.Context(), currentUser(c), req); err != nil {
 		return err
 	}
 	c.JSON(http.StatusOK, req)
 	return nil
 }
 
-var recoveryStatuses = []string{"", store.RecoverySent, store.RecoveryAwaitingApproval, store.RecoveryApproved, store.RecoveryRefused}
-
 func (s *server) listRecoveries(c *gin.Context) error {
-	status := c.Query("status")
-	if !slices.Contains(recoveryStatuses, status) {
-		return invalid(param("status", "invalid", "status must be one of sent, awaiting_approval, approved, refused",
-			"status deve essere uno tra sent, awaiting_approval, approved, refused"))
-	}
-	list, err := s.api.Recoveries(c.Request.Context(), currentUser(c).Scope(), status, 200)
+	list, err := s.desk.Recoveries(c.Request.Context(), currentUser(c), c.Query("status"))
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, List[store.Recovery]{Items: list, Total: len(list), Limit: 200})
+	c.JSON(http.StatusOK, List[store.Recovery]{Items: list, Total: len(list), Limit: desk.RecoveryLimit})
 	return nil
-}
-
-// recoveryDecision is the body of POST /api/v1/recoveries/{id}/decision.
-type recoveryDecision struct {
-	Approve *bool `json:"approve"`
 }
 
 // decidedRecovery answers a decision: the recovery, and on approval the
@@ -177,14 +105,11 @@ type decidedRecovery struct {
 }
 
 func (s *server) postRecoveryDecision(c *gin.Context) error {
-	var req recoveryDecision
+	var req desk.RecoveryDecision
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	if req.Approve == nil {
-		return invalid(field("/approve", "required", "approve (true or false) is required", "approve (true o false) è obbligatorio"))
-	}
-	r, code, err := s.decideRecovery(c.Request.Context(), currentUser(c), c.Param("id"), *req.Approve)
+	r, code, err := s.desk.DecideRecovery(c.Request.Context(), currentUser(c), c.Param("id"), req)
 	if err != nil {
 		return err
 	}
@@ -210,11 +135,11 @@ type recoveryView struct {
 
 func (s *server) recoveriesPage(c *gin.Context) error {
 	ctx, user := c.Request.Context(), currentUser(c)
-	list, err := s.api.Recoveries(ctx, user.Scope(), store.RecoveryAwaitingApproval, 200)
+	list, err := s.desk.Recoveries(ctx, user, store.RecoveryAwaitingApproval)
 	if err != nil {
 		return err
 	}
-	shared, err := s.api.DeskShared(ctx, user.Scope())
+	shared, err := s.desk.DeskShared(ctx, user)
 	if err != nil {
 		return err
 	}
@@ -228,7 +153,7 @@ func (s *server) recoveriesPage(c *gin.Context) error {
 
 func (s *server) recoveryDecisionSubmit(c *gin.Context) error {
 	approve := c.PostForm("decision") == "approve"
-	_, code, err := s.decideRecovery(c.Request.Context(), currentUser(c), c.Param("id"), approve)
+	_, code, err := s.desk.DecideRecovery(c.Request.Context(), currentUser(c), c.Param("id"), desk.RecoveryDecision{Approve: &approve})
 	if err != nil {
 		return err
 	}
@@ -241,7 +166,8 @@ func (s *server) recoveryDecisionSubmit(c *gin.Context) error {
 }
 
 func (s *server) deskSharingSubmit(c *gin.Context) error {
-	if err := s.setDeskSharing(c.Request.Context(), currentUser(c), c.PostForm("shared") == "true"); err != nil {
+	shared := c.PostForm("shared") == "true"
+	if err := s.desk.SetSharing(c.Request.Context(), currentUser(c), desk.Sharing{Shared: &shared}); err != nil {
 		return err
 	}
 	redirect(c, "/desk/recoveries")

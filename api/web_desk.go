@@ -10,10 +10,12 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/internal/app/desk"
 	"sportello/internal/store"
 )
 
-// The Social Point's pages (desk.go has the domain methods):
+// The Social Point's pages (the use cases are the desk service's,
+// internal/app/desk):
 //
 //	/desk                                   citizens registered at the desk, search
 //	/desk/register                          "Registra un cittadino" → the hand-over sheet
@@ -27,7 +29,7 @@ const ctxDeskCitizen = "sportello.desk_citizen"
 // withDeskCitizen loads the :citizen of the URL (404 page when not of the
 // operator's district); the read is audited with acting_for.
 func (s *server) withDeskCitizen(c *gin.Context) {
-	d, err := s.deskCitizen(c.Request.Context(), currentUser(c), c.Param("citizen"))
+	d, err := s.desk.Citizen(c.Request.Context(), currentUser(c), c.Param("citizen"))
 	if err != nil {
 		s.pageFail(c, err)
 		c.Abort()
@@ -118,19 +120,10 @@ type deskHomeData struct {
 
 func (s *server) deskHomePage(c *gin.Context) error {
 	ctx, user := c.Request.Context(), currentUser(c)
-	q := strings.TrimSpace(c.Query("q"))
-	if len(q) > 100 {
-		q = q[:100]
-	}
-	list, err := s.api.DeskCitizens(ctx, user.Scope(), q, 50)
+	q := desk.SearchQuery(c.Query("q"))
+	list, err := s.desk.Citizens(ctx, user, q)
 	if err != nil {
 		return err
-	}
-	if q != "" {
-		if err := s.audit(ctx, user, store.AuditEntry{Action: store.AuditSearch, Municipality: user.Municipality,
-			Detail: auditDetail(map[string]any{"citizen_query": q, "results": len(list)})}); err != nil {
-			return err
-		}
 	}
 	s.render(c, http.StatusOK, "desk_home", view{Title: s.t(c, "desk.title"), Nav: "desk",
 		Data: deskHomeData{Query: q, Citizens: list}})
@@ -145,7 +138,7 @@ type deskRegisterData struct {
 }
 
 // registerFields are the registration form's fields with values and errors.
-func (s *server) registerFields(c *gin.Context, req citizenRequest, errs map[string]string) []fieldView {
+func (s *server) registerFields(c *gin.Context, req desk.NewCitizen, errs map[string]string) []fieldView {
 	f := func(name, label, hint, value, typ, auto string, required bool) fieldView {
 		return fieldView{Name: name, Label: s.t(c, label), Hint: hint, Value: value, Type: typ, Autocomplete: auto,
 			Required: required, Error: errs["/"+name]}
@@ -160,7 +153,7 @@ func (s *server) registerFields(c *gin.Context, req citizenRequest, errs map[str
 	}
 }
 
-func (s *server) renderRegister(c *gin.Context, status int, req citizenRequest, fields []FieldError) {
+func (s *server) renderRegister(c *gin.Context, status int, req desk.NewCitizen, fields []FieldError) {
 	errs := map[string]string{}
 	v := view{Title: s.t(c, "desk.register"), Nav: "desk", Crumbs: []crumb{{Href: "/desk", Text: s.t(c, "desk.title")}}}
 	for _, fe := range fields {
@@ -174,27 +167,27 @@ func (s *server) renderRegister(c *gin.Context, status int, req citizenRequest, 
 }
 
 func (s *server) deskRegisterPage(c *gin.Context) error {
-	s.renderRegister(c, http.StatusOK, citizenRequest{}, nil)
+	s.renderRegister(c, http.StatusOK, desk.NewCitizen{}, nil)
 	return nil
 }
 
 func (s *server) deskRegisterSubmit(c *gin.Context) error {
-	req := citizenRequest{TaxCode: c.PostForm("tax_code"), FirstName: c.PostForm("first_name"),
+	req := desk.NewCitizen{TaxCode: c.PostForm("tax_code"), FirstName: c.PostForm("first_name"),
 		LastName: c.PostForm("last_name"), Email: c.PostForm("email"), Phone: c.PostForm("phone"),
 		Address: c.PostForm("address"), HomeDelivery: c.PostForm("home_delivery") == "1"}
-	out, err := s.registerCitizen(c.Request.Context(), currentUser(c), req)
-	var he *httpError
-	if errors.As(err, &he) && he.status == http.StatusUnprocessableEntity {
-		s.renderRegister(c, he.status, req, he.fields)
-		return nil
-	}
-	if errors.As(err, &he) && he.code == "citizen_exists" {
-		s.renderRegister(c, http.StatusConflict, req, []FieldError{field("/tax_code", "citizen_exists",
-			"a citizen with this tax code is already registered: search for them on the Social Point page",
-			"un cittadino con questo codice fiscale è già registrato: cercalo nella pagina del Social Point")})
-		return nil
-	}
+	out, err := s.desk.Register(c.Request.Context(), currentUser(c), req)
 	if err != nil {
+		he := toHTTP(err)
+		switch {
+		case he.status == http.StatusUnprocessableEntity:
+			s.renderRegister(c, he.status, req, he.fields)
+			return nil
+		case he.code == "citizen_exists":
+			s.renderRegister(c, http.StatusConflict, req, []FieldError{field("/tax_code", "citizen_exists",
+				"a citizen with this tax code is already registered: search for them on the Social Point page",
+				"un cittadino con questo codice fiscale è già registrato: cercalo nella pagina del Social Point")})
+			return nil
+		}
 		return err
 	}
 	s.renderSheet(c, out.Citizen, out.Activation)
@@ -239,7 +232,7 @@ type deskCitizenData struct {
 func (s *server) deskCitizenPage(c *gin.Context) error {
 	d := onBehalfOf(c)
 	ctx, user := c.Request.Context(), currentUser(c)
-	cases, _, err := s.api.Cases(ctx, user.Scope(), store.CaseFilter{TaxCode: d.TaxCode, Limit: 50})
+	cases, err := s.desk.Cases(ctx, user, d)
 	if err != nil {
 		return err
 	}
@@ -257,12 +250,12 @@ func (s *server) deskCitizenPage(c *gin.Context) error {
 
 func (s *server) deskReissueSubmit(c *gin.Context) error {
 	d := onBehalfOf(c)
-	out, err := s.reissueCode(c.Request.Context(), currentUser(c), d, s.portalOrigin(c))
+	out, err := s.desk.ReissueCode(c.Request.Context(), currentUser(c), d, s.portalOrigin(c))
 	if err != nil {
 		return err
 	}
 	if out.Recovery != nil {
-		// An active account: no code for the desk (see deskCode).
+		// An active account: no code for the desk (see desk.NewCode).
 		s.render(c, http.StatusAccepted, "desk_recovery", view{Title: s.t(c, "desk.recovery_title"), Nav: "desk",
 			Crumbs: []crumb{{Href: "/desk", Text: s.t(c, "desk.title")}}, Data: deskRecoveryData{Citizen: *d, Recovery: *out.Recovery}})
 		return nil
@@ -296,14 +289,14 @@ type contactView struct {
 
 func (s *server) contactsPage(c *gin.Context) error {
 	f := store.ContactFilter{Status: c.DefaultQuery("status", "active"), Overdue: c.Query("overdue") == "1", Limit: 100}
-	if !slices.Contains(contactStatuses, f.Status) {
+	if !slices.Contains(desk.ContactStatuses, f.Status) {
 		f.Status = "active"
 	}
 	return s.renderContacts(c, http.StatusOK, f)
 }
 
 func (s *server) renderContacts(c *gin.Context, status int, f store.ContactFilter) error {
-	items, total, err := s.api.ContactTasks(c.Request.Context(), currentUser(c).Scope(), f)
+	items, total, err := s.desk.ContactTasks(c.Request.Context(), currentUser(c), f)
 	if err != nil {
 		return err
 	}
@@ -321,15 +314,14 @@ func (s *server) renderContacts(c *gin.Context, status int, f store.ContactFilte
 }
 
 func (s *server) contactOutcomeSubmit(c *gin.Context) error {
-	req := contactOutcomeRequest{Outcome: c.PostForm("outcome"), Note: c.PostForm("note")}
-	_, err := s.recordContact(c.Request.Context(), currentUser(c), c.Param("id"), req)
-	var he *httpError
-	switch {
+	req := desk.ContactOutcome{Outcome: c.PostForm("outcome"), Note: c.PostForm("note")}
+	_, err := s.desk.RecordContact(c.Request.Context(), currentUser(c), c.Param("id"), req)
+	switch he := toHTTP(err); {
 	case err == nil:
 		setFlash(c, "success", "desk.outcome_saved")
-	case errors.As(err, &he) && he.status == http.StatusUnprocessableEntity:
+	case he.status == http.StatusUnprocessableEntity:
 		setFlash(c, "danger", "desk.outcome_invalid")
-	case errors.As(err, &he) && he.code == "task_not_open":
+	case he.code == "task_not_open":
 		setFlash(c, "warning", "desk.outcome_closed")
 	default:
 		return err
