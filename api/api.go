@@ -14,10 +14,6 @@ package api
 import (
 	"log/slog"
 	"net/http"
-	"sportello/internal/app"
-	"sportello/internal/app/casework"
-	"sportello/internal/app/desk"
-	"sportello/internal/outbox"
 	"strings"
 	"time"
 
@@ -25,6 +21,10 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"sportello/forms"
+	"sportello/internal/app"
+	"sportello/internal/app/casework"
+	"sportello/internal/app/desk"
+	"sportello/internal/outbox"
 	"sportello/internal/auth"
 	"sportello/internal/payments"
 	"sportello/internal/store"
