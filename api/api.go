@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"sportello/activities"
 	"sportello/internal/app"
+	"sportello/internal/app/applications"
 	"sportello/internal/app/appointments"
 	"sportello/internal/app/casework"
 	"strings"
@@ -73,6 +74,7 @@ type server struct {
 	core     *app.Core
 	casework casework.Service
 	// The citizen's side: applications, vouchers, Social Points.
+	applications applications.Service
 	appointments appointments.Service
 	// templates are the web pages, parsed once per language.
 	templates webTemplates
@@ -132,6 +134,7 @@ func newEngine(d Deps) *gin.Engine {
 	s.core = &app.Core{Store: d.Store, API: s.api, Temporal: d.Temporal, Log: d.Logger, Now: d.Now, TaskQueue: d.TaskQueue,
 		Describe: func(err error) (string, []app.FieldError) { he := toHTTP(err); return he.code, he.fields }}
 	s.casework = casework.New(s.core)
+	s.applications = applications.New(s.core, d.Forms)
 	s.appointments = appointments.New(s.core)
 
 	gin.SetMode(gin.ReleaseMode)
