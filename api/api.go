@@ -12,6 +12,7 @@ import (
 	"sportello/internal/app/applications"
 	"sportello/internal/app/appointments"
 	"sportello/internal/app/casework"
+	"sportello/internal/app/vouchers"
 	"strings"
 	"time"
 
@@ -75,6 +76,7 @@ type server struct {
 	casework casework.Service
 	// The citizen's side: applications, vouchers, Social Points.
 	applications applications.Service
+	vouchers     vouchers.Service
 	appointments appointments.Service
 	// templates are the web pages, parsed once per language.
 	templates webTemplates
@@ -135,6 +137,7 @@ func newEngine(d Deps) *gin.Engine {
 		Describe: func(err error) (string, []app.FieldError) { he := toHTTP(err); return he.code, he.fields }}
 	s.casework = casework.New(s.core)
 	s.applications = applications.New(s.core, d.Forms)
+	s.vouchers = vouchers.New(s.core)
 	s.appointments = appointments.New(s.core)
 
 	gin.SetMode(gin.ReleaseMode)

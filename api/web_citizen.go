@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -34,7 +33,7 @@ func (s *server) renderMe(c *gin.Context, status int, typedISEE *string, iseeErr
 	if err != nil {
 		return err
 	}
-	vouchers, _, err := s.api.Vouchers(ctx, user.Scope(), store.VoucherFilter{Limit: 200})
+	vouchers, _, err := s.vouchers.List(ctx, user, store.VoucherFilter{Limit: 200})
 	if err != nil {
 		return err
 	}
@@ -185,11 +184,7 @@ func (s *server) caseReplySubmit(c *gin.Context) error {
 // ownVoucher reads a voucher of the logged-in citizen (404 otherwise: the
 // citizen's scope sees only their own vouchers).
 func (s *server) ownVoucher(c *gin.Context) (store.VoucherView, error) {
-	v, err := s.api.Voucher(c.Request.Context(), currentUser(c).Scope(), c.Param("id"))
-	if errors.Is(err, store.ErrNotFound) {
-		return v, notFound("voucher")
-	}
-	return v, err
+	return s.vouchers.Own(c.Request.Context(), currentUser(c), c.Param("id"))
 }
 
 // voucherData is the voucher page's data.
@@ -268,14 +263,8 @@ func (s *server) voucherPDF(c *gin.Context) error {
 		Municipality: municipalityName(v.Municipality), FundName: v.FundID, ExpiresAt: v.ExpiresAt,
 		HolderName: user.DisplayName, Lang: pageLang(c),
 	}
-	// Fund names are public: read them under the system scope, once the
-	// citizen's own scope has shown the voucher.
-	if funds, err := s.api.Funds(c.Request.Context(), store.System, v.Municipality); err == nil {
-		for _, f := range funds {
-			if f.ID == v.FundID {
-				pv.FundName, pv.Municipality = f.Name, f.MunicipalityName
-			}
-		}
+	if fund, municipality, ok := s.vouchers.FundNames(c.Request.Context(), v); ok {
+		pv.FundName, pv.Municipality = fund, municipality
 	}
 	var buf bytes.Buffer
 	if err := voucherpdf.Write(&buf, pv); err != nil {
