@@ -22,8 +22,11 @@ import (
 
 	"sportello/forms"
 	"sportello/internal/app"
+	"sportello/internal/app/applications"
+	"sportello/internal/app/appointments"
 	"sportello/internal/app/casework"
 	"sportello/internal/app/desk"
+	"sportello/internal/app/vouchers"
 	"sportello/internal/auth"
 	"sportello/internal/outbox"
 	"sportello/internal/payments"
@@ -80,6 +83,10 @@ type server struct {
 	core     *app.Core
 	casework casework.Service
 	desk     desk.Service
+	// The citizen's side: applications, vouchers, Social Points.
+	applications applications.Service
+	vouchers     vouchers.Service
+	appointments appointments.Service
 	// templates are the web pages, parsed once per language.
 	templates webTemplates
 	// hashing bounds concurrent password hashes.
@@ -139,6 +146,9 @@ func newEngine(d Deps) *gin.Engine {
 		Describe: func(err error) (string, []app.FieldError) { he := toHTTP(err); return he.code, he.fields }}
 	s.casework = casework.New(s.core)
 	s.desk = desk.New(s.core, d.AccountMailer)
+	s.applications = applications.New(s.core, d.Forms)
+	s.vouchers = vouchers.New(s.core)
+	s.appointments = appointments.New(s.core)
 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()

@@ -17,6 +17,7 @@ import (
 
 	"sportello/forms"
 	"sportello/forms/htmlform"
+	"sportello/internal/app"
 	"sportello/internal/store"
 )
 
@@ -165,30 +166,15 @@ func (s *server) applyDataSubmit(c *gin.Context) error {
 		return s.renderDataStep(c, f, http.StatusOK, changed, nil)
 	}
 	if len(problems) == 0 {
-		_, problems, err = s.Forms.Validate(f.ID, data, s.Now())
+		problems, err = s.applications.CheckData(applicantOf(c), f.ID, data)
 		if err != nil {
 			return err
 		}
-	}
-	if len(problems) == 0 {
-		problems = s.ownerProblems(applicantOf(c), data)
 	}
 	if len(problems) > 0 {
 		return s.renderDataStep(c, f, http.StatusUnprocessableEntity, data, problems)
 	}
 	return s.renderSummary(c, f, data)
-}
-
-// ownerProblems finds, before the summary, what the filing would refuse
-// about the citizen: a tax code other than their own.
-func (s *server) ownerProblems(u store.UserView, data json.RawMessage) []forms.FieldError {
-	taxCode := strings.TrimSpace(stringAt(data, "applicant", "tax_code"))
-	if u.TaxCode != "" && taxCode != "" && !strings.EqualFold(taxCode, u.TaxCode) {
-		return []forms.FieldError{{Pointer: "/applicant/tax_code", Code: "tax_code_mismatch",
-			Message:   "the tax code must be the one of the logged-in citizen",
-			MessageIT: "il codice fiscale deve essere quello del cittadino che ha effettuato l'accesso"}}
-	}
-	return nil
 }
 
 // newFormToken is a random token for hidden form fields that make a post
@@ -244,7 +230,7 @@ func (s *server) applySummarySubmit(c *gin.Context) error {
 	if onBehalf != nil && c.PostForm("consent") != "1" {
 		return s.renderSummaryStatus(c, f, draft, http.StatusUnprocessableEntity, s.t(c, "desk.consent_required"))
 	}
-	v, _, err := s.submitApplication(c.Request.Context(), user, f.ID, draft, "web:"+token, onBehalf)
+	v, _, err := s.applications.File(c.Request.Context(), user, f.ID, draft, "web:"+token, onBehalf)
 	if err == nil {
 		if onBehalf != nil {
 			setFlash(c, "success", "desk.filed", v.ID, onBehalf.DisplayName)
@@ -254,10 +240,11 @@ func (s *server) applySummarySubmit(c *gin.Context) error {
 		redirect(c, "/cases/"+url.PathEscape(v.ID)+"?filed=1")
 		return nil
 	}
-	var he *httpError
-	if !errors.As(err, &he) {
+	var refusal *app.Error
+	if !errors.As(err, &refusal) {
 		return err
 	}
+	he := toHTTP(err)
 	switch {
 	case he.status == http.StatusUnprocessableEntity:
 		// Rules only the filing checks (municipality, open call): back to

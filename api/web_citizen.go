@@ -3,15 +3,14 @@ package api
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/internal/app/applications"
 	"sportello/internal/store"
 	"sportello/internal/voucherpdf"
 )
@@ -29,12 +28,12 @@ func (s *server) mePage(c *gin.Context) error { return s.renderMe(c, http.Status
 // form's value and problem after a refused submission (nil, "" otherwise).
 func (s *server) renderMe(c *gin.Context, status int, typedISEE *string, iseeErr string) error {
 	ctx := c.Request.Context()
-	scope := currentUser(c).Scope()
-	cases, _, err := s.api.Cases(ctx, scope, store.CaseFilter{Limit: 200})
+	user := currentUser(c)
+	cases, _, err := s.applications.Cases(ctx, user, store.CaseFilter{Limit: 200})
 	if err != nil {
 		return err
 	}
-	vouchers, _, err := s.api.Vouchers(ctx, scope, store.VoucherFilter{Limit: 200})
+	vouchers, _, err := s.vouchers.List(ctx, user, store.VoucherFilter{Limit: 200})
 	if err != nil {
 		return err
 	}
@@ -69,12 +68,7 @@ type citizenEvent struct {
 
 // ownCase reads a case of the logged-in citizen (404 for anyone else's).
 func (s *server) ownCase(c *gin.Context) (store.CaseView, error) {
-	user := currentUser(c)
-	v, err := s.api.Case(c.Request.Context(), user.Scope(), c.Param("id"))
-	if errors.Is(err, store.ErrNotFound) || (err == nil && v.ApplicantID != user.ID) {
-		return v, notFound("case")
-	}
-	return v, err
+	return s.applications.OwnCase(c.Request.Context(), currentUser(c), c.Param("id"))
 }
 
 // citizenCasePage is /cases/:id for the citizen who filed the case: also
@@ -89,7 +83,7 @@ func (s *server) citizenCasePage(c *gin.Context) error {
 
 func (s *server) renderCitizenCase(c *gin.Context, status int, v store.CaseView, reply, replyErr string) error {
 	lang := pageLang(c)
-	events, err := s.api.Timeline(c.Request.Context(), currentUser(c).Scope(), v.ID)
+	events, err := s.applications.Timeline(c.Request.Context(), currentUser(c), v.ID)
 	if err != nil {
 		return err
 	}
@@ -156,16 +150,16 @@ func (s *server) caseReplySubmit(c *gin.Context) error {
 	switch {
 	case msgText == "":
 		return s.renderCitizenCase(c, http.StatusUnprocessableEntity, v, msgText, s.t(c, "case.reply_required"))
-	case utf8.RuneCountInString(msgText) > 4000:
+	case utf8.RuneCountInString(msgText) > applications.MaxReply:
 		return s.renderCitizenCase(c, http.StatusUnprocessableEntity, v, msgText, s.t(c, "case.reply_too_long"))
 	}
-	user := currentUser(c)
-	updID := ""
+	key := ""
 	if tok := c.PostForm("token"); validFormToken.MatchString(tok) {
-		updID = "info:" + strconv.FormatInt(user.ID, 10) + ":web:" + tok
+		key = "web:" + tok
 	}
 	caseURL := "/cases/" + url.PathEscape(v.ID)
-	_, err = s.provideInfo(c.Request.Context(), user, v.ID, msgText, nil, updID)
+	_, err = s.applications.ProvideInfo(c.Request.Context(), currentUser(c), v.ID,
+		applications.Reply{Data: &applications.ReplyData{Message: msgText}}, key)
 	if err != nil {
 		he := toHTTP(err)
 		if he.status == http.StatusConflict {
@@ -190,11 +184,7 @@ func (s *server) caseReplySubmit(c *gin.Context) error {
 // ownVoucher reads a voucher of the logged-in citizen (404 otherwise: the
 // citizen's scope sees only their own vouchers).
 func (s *server) ownVoucher(c *gin.Context) (store.VoucherView, error) {
-	v, err := s.api.Voucher(c.Request.Context(), currentUser(c).Scope(), c.Param("id"))
-	if errors.Is(err, store.ErrNotFound) {
-		return v, notFound("voucher")
-	}
-	return v, err
+	return s.vouchers.Own(c.Request.Context(), currentUser(c), c.Param("id"))
 }
 
 // voucherData is the voucher page's data.
@@ -273,14 +263,8 @@ func (s *server) voucherPDF(c *gin.Context) error {
 		Municipality: municipalityName(v.Municipality), FundName: v.FundID, ExpiresAt: v.ExpiresAt,
 		HolderName: user.DisplayName, Lang: pageLang(c),
 	}
-	// Fund names are public: read them under the system scope, once the
-	// citizen's own scope has shown the voucher.
-	if funds, err := s.api.Funds(c.Request.Context(), store.System, v.Municipality); err == nil {
-		for _, f := range funds {
-			if f.ID == v.FundID {
-				pv.FundName, pv.Municipality = f.Name, f.MunicipalityName
-			}
-		}
+	if fund, municipality, ok := s.vouchers.FundNames(c.Request.Context(), v); ok {
+		pv.FundName, pv.Municipality = fund, municipality
 	}
 	var buf bytes.Buffer
 	if err := voucherpdf.Write(&buf, pv); err != nil {

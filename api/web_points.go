@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/internal/app/appointments"
 	"sportello/internal/calendar"
 	"sportello/internal/store"
 	"sportello/workflows"
@@ -55,7 +56,7 @@ func (s *server) pointsPage(c *gin.Context) error {
 	if u, ok := c.Get(ctxUser); ok {
 		district = u.(store.UserView).District
 	}
-	points, err := s.api.SocialPoints(c.Request.Context(), anonymous, district)
+	points, err := s.appointments.Points(c.Request.Context(), district)
 	if err != nil {
 		return err
 	}
@@ -111,11 +112,11 @@ func isoWeekday(t time.Time) int {
 }
 
 func (s *server) bookPage(c *gin.Context) error {
-	p, err := s.socialPoint(c.Request.Context(), c.Param("id"))
+	p, err := s.appointments.Point(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		return err
 	}
-	slots, err := s.freeSlots(c.Request.Context(), p)
+	slots, err := s.appointments.FreeSlots(c.Request.Context(), p)
 	if err != nil {
 		return err
 	}
@@ -136,13 +137,13 @@ func (s *server) renderBook(c *gin.Context, status int, d bookData) error {
 
 func (s *server) bookSubmit(c *gin.Context) error {
 	ctx := c.Request.Context()
-	p, err := s.socialPoint(ctx, c.Param("id"))
+	p, err := s.appointments.Point(ctx, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	req := bookingRequest{PointID: p.ID, StartsAt: c.PostForm("starts_at"), Topic: c.PostForm("topic")}
+	req := appointments.Booking{PointID: p.ID, StartsAt: c.PostForm("starts_at"), Topic: c.PostForm("topic")}
 	key := postedKey(c)
-	v, _, err := s.book(ctx, currentUser(c), req, key)
+	v, _, err := s.appointments.Book(ctx, currentUser(c), req, key)
 	if err == nil {
 		setFlash(c, "success", "book.done")
 		redirect(c, "/appointments/"+url.PathEscape(v.ID))
@@ -152,7 +153,7 @@ func (s *server) bookSubmit(c *gin.Context) error {
 	if he.status != http.StatusUnprocessableEntity && he.status != http.StatusConflict {
 		return err
 	}
-	slots, serr := s.freeSlots(ctx, p)
+	slots, serr := s.appointments.FreeSlots(ctx, p)
 	if serr != nil {
 		return serr
 	}
@@ -183,7 +184,7 @@ type myAppointments struct {
 }
 
 func (s *server) myAppointmentsPage(c *gin.Context) error {
-	items, err := s.api.Appointments(c.Request.Context(), currentUser(c).Scope(), store.AppointmentFilter{})
+	items, err := s.appointments.Appointments(c.Request.Context(), currentUser(c), store.AppointmentFilter{})
 	if err != nil {
 		return err
 	}
@@ -220,10 +221,10 @@ func (s *server) appointmentForm(c *gin.Context, a store.AppointmentView) appoin
 	user := currentUser(c)
 	now := s.Now()
 	d := appointmentData{A: a, Staff: isStaff(user.Role), Key: newFormToken(),
-		CanCancel: a.Status == store.AppointmentBooked && now.Before(a.StartsAt),
+		CanCancel: appointments.CanCancel(a, now),
 		Reason: fieldView{Name: "reason", ID: "reason", Label: s.t(c, "appt.reason"), Hint: s.t(c, "appt.reason_hint"),
 			Required: true, Extra: map[string]string{"maxlength": "1000"}}}
-	d.CanRecord = d.Staff && a.Status == store.AppointmentBooked && !now.Before(dayOf(a.StartsAt))
+	d.CanRecord = appointments.CanRecord(user, a, now)
 	for _, f := range []struct{ name, key string }{{"needs", "plan.needs"}, {"services", "plan.services"},
 		{"next_steps", "plan.next_steps"}, {"notes", "plan.notes"}} {
 		d.Plan = append(d.Plan, fieldView{Name: f.name, ID: "plan-" + strings.ReplaceAll(f.name, "_", "-"), Label: s.t(c, f.key),
@@ -233,7 +234,7 @@ func (s *server) appointmentForm(c *gin.Context, a store.AppointmentView) appoin
 }
 
 func (s *server) appointmentPage(c *gin.Context) error {
-	a, err := s.appointmentFor(c.Request.Context(), currentUser(c), c.Param("id"))
+	a, err := s.appointments.Appointment(c.Request.Context(), currentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -269,7 +270,7 @@ func (s *server) appointmentRefused(c *gin.Context, err error, fill func(d *appo
 	if he.status != http.StatusUnprocessableEntity && he.status != http.StatusConflict {
 		return err
 	}
-	a, aerr := s.appointmentFor(c.Request.Context(), currentUser(c), c.Param("id"))
+	a, aerr := s.appointments.Appointment(c.Request.Context(), currentUser(c), c.Param("id"))
 	if aerr != nil {
 		return aerr
 	}
@@ -285,7 +286,7 @@ func (s *server) appointmentRefused(c *gin.Context, err error, fill func(d *appo
 
 func (s *server) cancelSubmit(c *gin.Context) error {
 	reason := c.PostForm("reason")
-	_, err := s.cancelAppointment(c.Request.Context(), currentUser(c), c.Param("id"), cancelRequest{Reason: reason}, postedKey(c))
+	_, err := s.appointments.Cancel(c.Request.Context(), currentUser(c), c.Param("id"), appointments.Cancellation{Reason: reason}, postedKey(c))
 	if err == nil {
 		setFlash(c, "success", "appt.cancelled")
 		redirect(c, "/appointments/"+url.PathEscape(c.Param("id")))
@@ -298,7 +299,7 @@ func (s *server) cancelSubmit(c *gin.Context) error {
 }
 
 func (s *server) attendanceSubmit(c *gin.Context) error {
-	req := attendanceRequest{Plan: &workflows.PersonalPlan{Needs: c.PostForm("needs"), Services: c.PostForm("services"),
+	req := appointments.Attendance{Plan: &workflows.PersonalPlan{Needs: c.PostForm("needs"), Services: c.PostForm("services"),
 		NextSteps: c.PostForm("next_steps"), Notes: c.PostForm("notes")}}
 	choice := c.PostForm("attended")
 	switch choice {
@@ -306,7 +307,7 @@ func (s *server) attendanceSubmit(c *gin.Context) error {
 		b := choice == "yes"
 		req.Attended = &b
 	}
-	_, err := s.recordAttendance(c.Request.Context(), currentUser(c), c.Param("id"), req, postedKey(c))
+	_, err := s.appointments.RecordAttendance(c.Request.Context(), currentUser(c), c.Param("id"), req, postedKey(c))
 	if err == nil {
 		setFlash(c, "success", "appt.recorded")
 		redirect(c, "/appointments/"+url.PathEscape(c.Param("id")))
@@ -356,23 +357,15 @@ func (s *server) agendaPage(c *gin.Context) error {
 	if len(fields) > 0 {
 		return invalid(fields...)
 	}
-	items, err := s.api.Appointments(ctx, user.Scope(), f)
+	items, err := s.appointments.Appointments(ctx, user, f)
 	if err != nil {
 		return err
 	}
-	if err := s.auditAgenda(ctx, user, f, len(items)); err != nil {
-		return err
-	}
-	points, err := s.api.SocialPoints(ctx, anonymous, user.District)
+	points, err := s.appointments.AgendaPoints(ctx, user)
 	if err != nil {
 		return err
 	}
-	d := agendaData{PointID: f.PointID, From: f.From.Format(time.DateOnly), Count: len(items)}
-	for _, p := range points {
-		if user.Role == roleSupervisor || p.Municipality == user.Municipality {
-			d.Points = append(d.Points, p)
-		}
-	}
+	d := agendaData{Points: points, PointID: f.PointID, From: f.From.Format(time.DateOnly), Count: len(items)}
 	lang := pageLang(c)
 	for _, a := range items {
 		r := a.StartsAt.In(calendar.Rome())

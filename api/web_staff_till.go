@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"sportello/internal/app/vouchers"
 )
 
 // The merchant's till: type or scan a voucher code, enter the amount, get a
@@ -77,7 +79,7 @@ func (s *server) tillSubmit(c *gin.Context) error {
 	if key != "" {
 		d.Key = key
 	}
-	req := redemptionRequest{Code: code}
+	req := vouchers.Redemption{Code: code}
 	if amount == "" {
 		d.Amount.Error = s.t(c, "till.amount_required")
 	} else if cents, ok := parseEuroInput(amount); !ok || cents <= 0 {
@@ -91,7 +93,7 @@ func (s *server) tillSubmit(c *gin.Context) error {
 	if d.Code.Error != "" || d.Amount.Error != "" {
 		return s.renderTill(c, http.StatusUnprocessableEntity, d, nil)
 	}
-	res, err := s.redeemVoucher(ctx, user, req, key)
+	res, err := s.vouchers.Redeem(ctx, user, req, key)
 	if err != nil {
 		he := toHTTP(err)
 		switch {
@@ -129,7 +131,7 @@ func (s *server) renderTill(c *gin.Context, status int, d tillData, receipt *rec
 	user := currentUser(c)
 	lang := pageLang(c)
 	d.Receipt = receipt
-	items, _, err := s.api.Redemptions(c.Request.Context(), user.Scope(), user.MerchantID, tillRecent, 0)
+	items, _, err := s.vouchers.Redemptions(c.Request.Context(), user, tillRecent, 0)
 	if err != nil {
 		return err
 	}

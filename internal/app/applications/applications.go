@@ -1,0 +1,448 @@
+// Package applications is the citizen's side of a case: filing an
+// application (checked against its form and the district's rules, the
+// registry check, idempotent, then the case workflow started), filing one
+// on a citizen's behalf at a Social Point desk, reading cases and their
+// timelines (staff reads audited), and the applicant's answer to a request
+// for information.
+//
+// Each use case is here once: the rule, the store calls, the Temporal calls
+// and the audit. The JSON API (api/applications.go, and the desk's
+// POST /api/v1/citizens/{id}/applications) and the pages (the application
+// steps, api/web_apply.go; the citizen's case page and reply,
+// api/web_citizen.go) only decode their input and show the result.
+package applications
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"sportello/forms"
+	"sportello/internal/app"
+	"sportello/internal/store"
+	"sportello/workflows"
+)
+
+// Service does the application use cases.
+type Service struct {
+	*app.Core
+	Forms *forms.Registry
+}
+
+// New returns the application service on core, with the forms of reg.
+func New(core *app.Core, reg *forms.Registry) Service { return Service{Core: core, Forms: reg} }
+
+// Audit actions of a filing on a citizen's behalf (the desk's).
+const (
+	AuditFileOnBehalf  = "file_on_behalf"
+	AuditFiledOnBehalf = "filed_on_behalf"
+)
+
+// Filing is an application: the form's id and the data.
+type Filing struct {
+	Form string          `json:"form"`
+	Data json.RawMessage `json:"data"`
+}
+
+// Validate trims the form id and checks that both are there (pointers
+// /form, /data); the data itself is checked against the form by File.
+func (f *Filing) Validate() []app.FieldError {
+	f.Form = strings.TrimSpace(f.Form)
+	return FilingFields(f.Form, f.Data)
+}
+
+// FilingFields checks the form id and the data of an application request.
+func FilingFields(form string, data json.RawMessage) []app.FieldError {
+	var fields []app.FieldError
+	if form == "" {
+		fields = append(fields, app.Field("/form", "required", "the form id is required", "l'identificativo del modulo è obbligatorio"))
+	}
+	if len(data) == 0 || string(data) == "null" {
+		fields = append(fields, app.Field("/data", "required", "the application data is required", "i dati della domanda sono obbligatori"))
+	} else if !IsJSONObject(data) {
+		fields = append(fields, app.Field("/data", "type", "the application data must be a JSON object", "i dati della domanda devono essere un oggetto JSON"))
+	}
+	return fields
+}
+
+// dataPointer turns problems with the application data into field problems
+// of the request, under prefix.
+func dataPointer(prefix string, problems []forms.FieldError) []app.FieldError {
+	out := make([]app.FieldError, 0, len(problems))
+	for _, p := range problems {
+		out = append(out, app.FieldError{Pointer: prefix + p.Pointer, Code: p.Code, Message: p.Message, MessageIT: p.MessageIT})
+	}
+	return out
+}
+
+func unknownForm(id string) *app.Error {
+	return app.InvalidInput(app.Field("/form", "unknown_form", fmt.Sprintf("there is no form %q", id),
+		fmt.Sprintf("il modulo %q non esiste", id)))
+}
+
+// CheckData checks data against form formID and against who files it
+// (applicant), as the filing will: the problems carry pointers into the
+// data. The application pages show them before the summary.
+func (s Service) CheckData(applicant store.UserView, formID string, data json.RawMessage) ([]forms.FieldError, error) {
+	_, problems, err := s.Forms.Validate(formID, data, s.Now())
+	if err != nil || len(problems) > 0 {
+		return problems, err
+	}
+	return ownerProblems(applicant, data), nil
+}
+
+// ownerProblems finds what the filing would refuse about the citizen: a
+// tax code other than their own.
+func ownerProblems(u store.UserView, data json.RawMessage) []forms.FieldError {
+	taxCode := strings.TrimSpace(stringAt(data, "applicant", "tax_code"))
+	if u.TaxCode != "" && taxCode != "" && !strings.EqualFold(taxCode, u.TaxCode) {
+		return []forms.FieldError{{Pointer: "/applicant/tax_code", Code: "tax_code_mismatch",
+			Message:   "the tax code must be the one of the logged-in citizen",
+			MessageIT: "il codice fiscale deve essere quello del cittadino che ha effettuato l'accesso"}}
+	}
+	return nil
+}
+
+// OnBehalfAudit is the audit row of something user does for citizen d. The
+// row belongs to the operator's own municipality (the desk where it
+// happened), which is also what the audit policy lets an operator write.
+func OnBehalfAudit(action string, user store.UserView, d *store.DeskCitizen, caseID string, detail map[string]any) store.AuditEntry {
+	if detail == nil {
+		detail = map[string]any{}
+	}
+	detail["citizen_id"] = d.PublicID
+	if d.Municipality != user.Municipality {
+		// Only the district's shared desk lets this happen: say so.
+		detail["shared_desk"] = true
+		detail["citizen_municipality"] = d.Municipality
+	}
+	return store.AuditEntry{Action: action, CaseID: caseID, Municipality: user.Municipality, ActingFor: d.TaxCode,
+		Detail: app.AuditDetail(detail)}
+}
+
+// File validates application data against the form and the district's
+// rules and files it for user: the case row first (idemKey, when not
+// empty, makes a retry return the same case: replayed is then true), then
+// its workflow. Problems are Invalid with field pointers under "/data" (or
+// "/form"); a case already in progress is a Conflict carrying its id; a
+// workflow that could not start is Unavailable "workflow_start_failed",
+// carrying the stored case's id. The JSON handlers and the application
+// pages share it.
+//
+// onBehalf, when not nil, is the citizen a Social Point operator (user)
+// files for: the case is the citizen's (filed under their scope, so they see
+// it in their area), the timeline names the operator, and the filing is in
+// the audit trail with acting_for set to the citizen's tax code.
+func (s Service) File(ctx context.Context, user store.UserView, formID string, data json.RawMessage,
+	idemKey string, onBehalf *store.DeskCitizen) (v store.CaseView, replayed bool, err error) {
+	applicant := user
+	if onBehalf != nil {
+		applicant = onBehalf.UserView()
+	}
+	form, ok := s.Forms.Get(formID)
+	if !ok {
+		return store.CaseView{}, false, unknownForm(formID)
+	}
+	now := s.Now()
+	version, problems, err := s.Forms.Validate(form.ID, data, now)
+	if errors.Is(err, forms.ErrUnknownForm) {
+		return store.CaseView{}, false, unknownForm(formID)
+	}
+	if err != nil {
+		return store.CaseView{}, false, err
+	}
+	if len(problems) > 0 {
+		return store.CaseView{}, false, app.InvalidInput(dataPointer("/data", problems)...)
+	}
+	canon, err := CanonicalJSON(data)
+	if err != nil {
+		return store.CaseView{}, false, err
+	}
+	hash, err := RequestHash(map[string]any{"form": form.ID, "data": json.RawMessage(canon)})
+	if err != nil {
+		return store.CaseView{}, false, err
+	}
+	taxCode := strings.ToUpper(strings.TrimSpace(stringAt(data, "applicant", "tax_code")))
+	var violations []app.FieldError
+	if applicant.TaxCode != "" && !strings.EqualFold(taxCode, applicant.TaxCode) {
+		violations = append(violations, app.Field("/data/applicant/tax_code", "tax_code_mismatch",
+			"the tax code must be the one of the logged-in citizen",
+			"il codice fiscale deve essere quello del cittadino che ha effettuato l'accesso"))
+	}
+	var filedBy *store.FiledBy
+	if onBehalf != nil && len(violations) == 0 {
+		filedBy = &store.FiledBy{Username: user.Username, Name: user.DisplayName, ForTaxCode: onBehalf.TaxCode,
+			ForName: onBehalf.DisplayName}
+		// A filing is recorded once done (AuditFiledOnBehalf below), and
+		// attempted only when that row can be written; a refusal is
+		// recorded with the code of the answer it got.
+		if err := s.AuditWritable(ctx, user, OnBehalfAudit(AuditFiledOnBehalf, user, onBehalf, "", nil)); err != nil {
+			return store.CaseView{}, false, err
+		}
+		defer func() {
+			if err != nil {
+				s.AuditOutcome(ctx, user, OnBehalfAudit(AuditFileOnBehalf, user, onBehalf, "", map[string]any{"form": form.ID}), err)
+			}
+		}()
+	}
+	created, err := s.API.CreateCase(ctx, applicant.Scope(), store.NewCase{
+		Prefix:         form.CasePrefix,
+		FormID:         form.ID,
+		FormVersion:    version,
+		Data:           canon,
+		Municipality:   stringAt(data, "residence", "municipality"),
+		TaxCode:        taxCode,
+		IdempotencyKey: idemKey,
+		RequestHash:    hash,
+		Actor:          user.Username,
+		FiledBy:        filedBy,
+		Now:            now,
+		Rejected:       len(violations) > 0,
+	})
+	var rules *store.CaseRuleError
+	if errors.As(err, &rules) {
+		for _, r := range rules.Rules {
+			switch r {
+			case store.RuleMunicipalityOutsideDistrict:
+				violations = append(violations, app.Field("/data/residence/municipality", "outside_district",
+					"the municipality is not part of your district",
+					"il comune non fa parte del tuo ambito territoriale"))
+			case store.RuleResidenceNotRegistry:
+				violations = append(violations, app.Field("/data/residence/municipality", "residence_not_registry",
+					fmt.Sprintf("the population registry records the applicant as resident in %s: an application goes to the municipality of residence; choose %s or, if the registry is wrong, contact the municipal registry office",
+						rules.RegistryMunicipality, rules.RegistryMunicipality),
+					fmt.Sprintf("secondo l'anagrafe il richiedente risiede a %s: la domanda va presentata al comune di residenza; scegli %s o, se l'anagrafe è sbagliata, rivolgiti all'ufficio anagrafe del comune",
+						rules.RegistryMunicipality, rules.RegistryMunicipality)))
+			case store.RuleNoOpenCall:
+				violations = append(violations, app.Field("/data/residence/municipality", "no_open_call",
+					"no open call: this municipality is not accepting applications for this form now",
+					"nessun bando aperto: questo comune non accetta ora domande per questo modulo"))
+			}
+		}
+		return store.CaseView{}, false, app.InvalidInput(violations...)
+	}
+	if created.InProgress != "" {
+		// Make sure the case in progress is being processed: this heals a
+		// case whose workflow failed to start when no Idempotency-Key was sent.
+		if serr := s.startCase(ctx, created.InProgress); serr != nil {
+			s.Log.WarnContext(ctx, "start case workflow", "case_id", created.InProgress, "err", serr)
+		}
+		e := *app.Classify(err)
+		e.CaseID = created.InProgress
+		return store.CaseView{}, false, &e
+	}
+	if err != nil {
+		return store.CaseView{}, false, err
+	}
+	if filedBy != nil {
+		if err := s.Audit(ctx, user, OnBehalfAudit(AuditFiledOnBehalf, user, onBehalf, created.ID,
+			map[string]any{"form": form.ID, "replayed": created.Replayed})); err != nil {
+			return store.CaseView{}, false, err
+		}
+	}
+	// Start (or find) the case workflow after the commit. On a replay this
+	// heals a crash between the commit and the first start.
+	if err := s.startCase(ctx, created.ID); err != nil {
+		return store.CaseView{}, false, &app.Error{Kind: app.Unavailable, Code: "workflow_start_failed",
+			Message: "the application " + created.ID + " is stored but its processing could not start; " +
+				"resend the same request with the same Idempotency-Key to retry",
+			CaseID: created.ID, Cause: err}
+	}
+	v, err = s.API.Case(ctx, applicant.Scope(), created.ID)
+	if err != nil {
+		return store.CaseView{}, false, err
+	}
+	return v, created.Replayed, nil
+}
+
+// startTimeout bounds the start of a case workflow.
+const startTimeout = 15 * time.Second
+
+// startCase starts the workflow of a stored case, once whatever the
+// retries: a workflow already running or finished counts as started.
+func (s Service) startCase(ctx context.Context, caseID string) error {
+	if s.Temporal == nil {
+		return errors.New("no Temporal client")
+	}
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       workflows.CaseWorkflowID(caseID),
+		TaskQueue:                s.TaskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, workflows.FoodVoucher, workflows.FoodVoucherInput{CaseID: caseID})
+	if err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+		return err
+	}
+	return nil
+}
+
+// CaseStatuses are the statuses a case list may be filtered by.
+var CaseStatuses = []string{
+	workflows.StatusSubmitted, workflows.StatusInReview, workflows.StatusInfoRequested,
+	workflows.StatusApproved, workflows.StatusRejected, workflows.StatusClosed,
+}
+
+// Cases lists the cases user sees under f (a citizen: their own); a staff
+// search by tax code is audited.
+func (s Service) Cases(ctx context.Context, user store.UserView, f store.CaseFilter) ([]store.CaseSummary, store.Count, error) {
+	f.TaxCode = strings.ToUpper(strings.TrimSpace(f.TaxCode))
+	if f.Status != "" && !slices.Contains(CaseStatuses, f.Status) {
+		return nil, store.Count{}, app.InvalidInput(app.Param("status", "invalid", "status must be one of "+strings.Join(CaseStatuses, ", "),
+			"status deve essere uno tra "+strings.Join(CaseStatuses, ", ")))
+	}
+	items, total, err := s.API.Cases(ctx, user.Scope(), f)
+	if err != nil {
+		return nil, total, err
+	}
+	if f.TaxCode != "" {
+		if err := s.AuditRead(ctx, user, store.AuditSearch, "", "",
+			map[string]any{"tax_code": f.TaxCode, "status": f.Status, "results": total.N, "more": total.More}); err != nil {
+			return nil, total, err
+		}
+	}
+	return items, total, nil
+}
+
+// Case reads a case user sees (NotFound "application not found"
+// otherwise); a staff read is audited.
+func (s Service) Case(ctx context.Context, user store.UserView, id string) (store.CaseView, error) {
+	v, err := s.API.Case(ctx, user.Scope(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return v, app.Missing("application")
+	}
+	if err != nil {
+		return v, err
+	}
+	if err := s.AuditRead(ctx, user, store.AuditReadCase, v.ID, v.Municipality, nil); err != nil {
+		return v, err
+	}
+	return v, nil
+}
+
+// OwnCase reads a case user filed (NotFound "case not found" for anyone
+// else's): the citizen's case page.
+func (s Service) OwnCase(ctx context.Context, user store.UserView, id string) (store.CaseView, error) {
+	v, err := s.API.Case(ctx, user.Scope(), id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && v.ApplicantID != user.ID) {
+		return v, app.Missing("case")
+	}
+	return v, err
+}
+
+// Timeline reads the events of a case user sees (NotFound "application not
+// found" otherwise); a staff read is audited.
+func (s Service) Timeline(ctx context.Context, user store.UserView, id string) ([]store.CaseEvent, error) {
+	events, err := s.API.Timeline(ctx, user.Scope(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, app.Missing("application")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.AuditRead(ctx, user, store.AuditReadTimeline, id, "", nil); err != nil {
+		return nil, err
+	}
+	return events, nil
+}
+
+// MaxReply bounds the applicant's message in a reply.
+const MaxReply = 4000
+
+// Reply is the applicant's answer to a request for information: a message
+// and, optionally, changes to the application data (a JSON merge patch).
+type Reply struct {
+	Data *ReplyData `json:"data"`
+}
+
+// ReplyData is the content of a reply.
+type ReplyData struct {
+	Message string          `json:"message"`
+	Changes json.RawMessage `json:"changes"`
+}
+
+// immutablePaths may not be changed in a reply: they decide who the case
+// belongs to and where it is handled.
+var immutablePaths = [][]string{{"applicant", "tax_code"}, {"residence", "municipality"}}
+
+// Validate trims the message, drops empty changes and checks what does not
+// depend on the case (pointers /data, /data/message, /data/changes/...).
+func (r *Reply) Validate() []app.FieldError {
+	if r.Data == nil {
+		return []app.FieldError{app.Field("/data", "required", "data with a message is required", "è richiesto data con un messaggio")}
+	}
+	var fields []app.FieldError
+	r.Data.Message = strings.TrimSpace(r.Data.Message)
+	switch msg := r.Data.Message; {
+	case msg == "":
+		fields = append(fields, app.Field("/data/message", "required", "a message is required", "il messaggio è obbligatorio"))
+	case utf8.RuneCountInString(msg) > MaxReply:
+		fields = append(fields, app.Field("/data/message", "too_long", "the message may be at most 4000 characters",
+			"il messaggio può avere al massimo 4000 caratteri"))
+	}
+	changes := r.Data.Changes
+	if len(changes) > 0 && string(changes) != "null" {
+		if !IsJSONObject(changes) {
+			fields = append(fields, app.Field("/data/changes", "type", "changes must be a JSON object", "changes deve essere un oggetto JSON"))
+		} else {
+			for _, p := range immutablePaths {
+				if hasPath(changes, p...) {
+					ptr := "/data/changes/" + strings.Join(p, "/")
+					fields = append(fields, app.Field(ptr, "immutable", "this field cannot be changed in a reply",
+						"questo campo non può essere modificato nella risposta"))
+				}
+			}
+		}
+	} else {
+		r.Data.Changes = nil
+	}
+	return fields
+}
+
+// ProvideInfo sends the applicant's reply to a request for information on
+// case caseID to its workflow: the changes, when any, are merged into the
+// application data and checked against the form (problems carry pointers
+// under "/data/changes"). key, when not empty, makes a retried reply apply
+// once. A case that is not awaiting information is a Conflict.
+func (s Service) ProvideInfo(ctx context.Context, user store.UserView, caseID string, r Reply, key string) (res workflows.ProvideInfoResult, err error) {
+	if fields := r.Validate(); len(fields) > 0 {
+		return res, app.InvalidInput(fields...)
+	}
+	v, err := s.API.Case(ctx, user.Scope(), caseID)
+	if errors.Is(err, store.ErrNotFound) {
+		return res, app.Missing("application")
+	}
+	if err != nil {
+		return res, err
+	}
+	if v.ApplicantID != user.ID {
+		return res, app.Missing("application")
+	}
+	var merged json.RawMessage
+	if r.Data.Changes != nil {
+		merged, err = mergePatch(v.Data, r.Data.Changes)
+		if err != nil {
+			return res, err
+		}
+		_, problems, err := s.Forms.Validate(v.Form, merged, s.Now())
+		if err != nil {
+			return res, err
+		}
+		if len(problems) > 0 {
+			return res, app.InvalidInput(dataPointer("/data/changes", problems)...)
+		}
+	}
+	err = s.Update(ctx, v.ID, workflows.UpdateProvideInfo, app.UpdateID(user, "info", key), &res,
+		workflows.ProvideInfoInput{Actor: app.Actor(user), Message: r.Data.Message, Data: merged})
+	return res, err
+}

@@ -1,0 +1,367 @@
+// Package appointments is the Social Points' booking (issue 4): the points
+// and their free slots (public), a citizen booking, seeing and cancelling
+// their appointments, and the staff's agenda, cancellations and record of
+// the meeting with a personal plan (operators: their municipality's points;
+// supervisors: the district's). Every staff read and action is audited, with
+// the appointment id in the detail.
+//
+// Each use case is here once: the rule, the store calls, the start of the
+// appointment workflow and its Updates (cancel, record attendance). The
+// JSON API (api/appointments.go) and the pages (api/web_points.go) only
+// decode their input and show the result. The workflow
+// (workflows/appointment.go) applies the same rules again against its state.
+package appointments
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"sportello/internal/app"
+	"sportello/internal/calendar"
+	"sportello/internal/contract"
+	"sportello/internal/store"
+	"sportello/workflows"
+)
+
+// Service does the Social Point use cases.
+type Service struct{ *app.Core }
+
+// New returns the Social Point service on core.
+func New(core *app.Core) Service { return Service{core} }
+
+// Audit actions on appointments.
+const (
+	AuditReadAppointment   = "read_appointment"
+	AuditReadAgenda        = "read_agenda"
+	AuditCancelAppointment = "cancel_appointment"
+	AuditRecordAttendance  = "record_attendance"
+)
+
+// BookingDays is how far ahead citizens can book (today included).
+const BookingDays = 28
+
+// MaxTopic bounds what a citizen writes about the appointment.
+const MaxTopic = 1000
+
+// anonymous is the scope of the public reads (points, slots).
+var anonymous = store.Scope{Kind: "anonymous"}
+
+// Points lists the Social Points of district (all when empty).
+func (s Service) Points(ctx context.Context, district string) ([]store.SocialPoint, error) {
+	return s.API.SocialPoints(ctx, anonymous, district)
+}
+
+// Point reads a point (NotFound "social point not found").
+func (s Service) Point(ctx context.Context, id string) (store.SocialPoint, error) {
+	p, err := s.API.SocialPoint(ctx, anonymous, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return p, app.Missing("social point")
+	}
+	return p, err
+}
+
+// FreeSlots are the point's slots from now through BookingDays, less the
+// booked ones.
+func (s Service) FreeSlots(ctx context.Context, p store.SocialPoint) ([]store.Slot, error) {
+	now := s.Now()
+	all := p.Slots(now, BookingDays)
+	if len(all) == 0 {
+		return []store.Slot{}, nil
+	}
+	taken, err := s.API.TakenSlots(ctx, p.ID, all[0].StartsAt, all[len(all)-1].EndsAt)
+	if err != nil {
+		return nil, err
+	}
+	free := make([]store.Slot, 0, len(all))
+	for _, sl := range all {
+		if !taken[sl.StartsAt.UTC()] {
+			free = append(free, sl)
+		}
+	}
+	return free, nil
+}
+
+// Booking is a citizen's request for a slot.
+type Booking struct {
+	PointID  string `json:"point_id"`
+	StartsAt string `json:"starts_at"`
+	Topic    string `json:"topic"`
+}
+
+// Validate trims the booking and checks what does not depend on the point
+// (pointers /point_id, /starts_at, /topic).
+func (b *Booking) Validate() []app.FieldError {
+	var fields []app.FieldError
+	b.PointID, b.Topic = strings.TrimSpace(b.PointID), strings.TrimSpace(b.Topic)
+	if b.PointID == "" {
+		fields = append(fields, app.Field("/point_id", "required", "choose a Social Point", "scegliere un Social Point"))
+	}
+	if _, err := time.Parse(time.RFC3339, strings.TrimSpace(b.StartsAt)); err != nil {
+		fields = append(fields, app.Field("/starts_at", "required", "choose a time slot", "scegliere un orario"))
+	}
+	if utf8.RuneCountInString(b.Topic) > MaxTopic {
+		fields = append(fields, app.Field("/topic", "too_long", "the topic may be at most 1000 characters",
+			"l'argomento può avere al massimo 1000 caratteri"))
+	}
+	return fields
+}
+
+// Book checks a booking against the point's free slots and writes it for
+// user, then starts its workflow. Field problems are Invalid on /point_id,
+// /starts_at or /topic; a slot taken meanwhile or too many future bookings
+// are a Conflict. key, when not empty, makes a retry return the same
+// booking (replayed true).
+func (s Service) Book(ctx context.Context, user store.UserView, b Booking, key string) (v store.AppointmentView, replayed bool, err error) {
+	if fields := b.Validate(); len(fields) > 0 {
+		return v, false, app.InvalidInput(fields...)
+	}
+	startsAt, _ := time.Parse(time.RFC3339, strings.TrimSpace(b.StartsAt))
+	p, err := s.Point(ctx, b.PointID)
+	var ae *app.Error
+	if errors.As(err, &ae) && ae.Kind == app.NotFound {
+		return v, false, app.InvalidInput(app.Field("/point_id", "unknown", "there is no such Social Point",
+			"questo Social Point non esiste"))
+	}
+	if err != nil {
+		return v, false, err
+	}
+	if p.District != user.District {
+		return v, false, app.InvalidInput(app.Field("/point_id", "other_district",
+			"this Social Point serves another district", "questo Social Point serve un altro ambito"))
+	}
+	var slot *store.Slot
+	for _, sl := range p.Slots(s.Now(), BookingDays) {
+		if sl.StartsAt.Equal(startsAt) {
+			slot = &sl
+			break
+		}
+	}
+	if slot == nil {
+		return v, false, app.InvalidInput(app.Field("/starts_at", "not_a_slot",
+			"the point has no bookable slot at that time (past, closed, a holiday or more than 4 weeks ahead)",
+			"a quell'ora il Social Point non ha orari prenotabili (passato, chiuso, festivo o oltre 4 settimane)"))
+	}
+	v, replayed, err = s.API.BookAppointment(ctx, user.Scope(), store.BookInput{ID: uuid.NewString(), PointID: p.ID,
+		CitizenID: user.ID, StartsAt: slot.StartsAt, EndsAt: slot.EndsAt, Topic: b.Topic, IdempotencyKey: key, Now: s.Now()})
+	if err != nil {
+		return v, false, err
+	}
+	if err := s.start(ctx, v); err != nil {
+		// Free the slot: a workflow that did start after all finds the
+		// booking withdrawn and ends without a word to the citizen.
+		if cerr := s.Store.CloseAppointment(context.WithoutCancel(ctx), store.CloseAppointmentInput{ID: v.ID,
+			Status: store.AppointmentCancelled, By: "system", Reason: "the booking could not be confirmed", At: s.Now()}); cerr != nil {
+			s.Log.WarnContext(ctx, "withdraw unstarted booking", "appointment_id", v.ID, "err", cerr)
+		}
+		return v, false, err
+	}
+	return v, replayed, nil
+}
+
+// startTimeout bounds the start of a workflow.
+const startTimeout = 15 * time.Second
+
+// start starts the workflow of a booking, once whatever the retries: a
+// workflow already running or finished under its id counts as started.
+func (s Service) start(ctx context.Context, v store.AppointmentView) error {
+	if s.Temporal == nil {
+		return errors.New("no Temporal client")
+	}
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       workflows.AppointmentWorkflowID(v.ID),
+		TaskQueue:                s.TaskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, workflows.Appointment, workflows.AppointmentInput{
+		AppointmentID: v.ID, PointID: v.PointID, CitizenID: v.CitizenID, StartsAt: v.StartsAt, EndsAt: v.EndsAt})
+	if err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+		return err
+	}
+	return nil
+}
+
+// Appointments lists the appointments user sees under f (a citizen: their
+// own, f empty; staff: the agenda, whose read is audited).
+func (s Service) Appointments(ctx context.Context, user store.UserView, f store.AppointmentFilter) ([]store.AppointmentView, error) {
+	items, err := s.API.Appointments(ctx, user.Scope(), f)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.AuditRead(ctx, user, AuditReadAgenda, "", user.Municipality, map[string]any{
+		"from": f.From.Format(time.DateOnly), "to": f.To.Format(time.DateOnly), "point_id": f.PointID, "count": len(items)}); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+// Appointment reads an appointment visible to user (NotFound otherwise); a
+// staff read is audited.
+func (s Service) Appointment(ctx context.Context, user store.UserView, id string) (store.AppointmentView, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return store.AppointmentView{}, app.Missing("appointment")
+	}
+	v, err := s.API.Appointment(ctx, user.Scope(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return v, app.Missing("appointment")
+	}
+	if err != nil {
+		return v, err
+	}
+	return v, s.AuditRead(ctx, user, AuditReadAppointment, "", v.Municipality, map[string]any{"appointment_id": v.ID})
+}
+
+// DayOf is the start of t's day in Rome (the agenda's days are Rome days).
+func DayOf(t time.Time) time.Time {
+	r := t.In(calendar.Rome())
+	return time.Date(r.Year(), r.Month(), r.Day(), 0, 0, 0, 0, calendar.Rome())
+}
+
+// CanCancel tells whether a is still open to cancellation at now.
+func CanCancel(a store.AppointmentView, now time.Time) bool {
+	return a.Status == store.AppointmentBooked && now.Before(a.StartsAt)
+}
+
+// CanRecord tells whether user may record the meeting of a at now (staff,
+// from the appointment's day on).
+func CanRecord(user store.UserView, a store.AppointmentView, now time.Time) bool {
+	return app.IsStaff(user.Role) && a.Status == store.AppointmentBooked && !now.Before(DayOf(a.StartsAt))
+}
+
+// update sends an update to the appointment's workflow; a finished
+// workflow is a Conflict "appointment_closed".
+func (s Service) update(ctx context.Context, v store.AppointmentView, name, id string, arg any) (workflows.AppointmentUpdateResult, error) {
+	var res workflows.AppointmentUpdateResult
+	err := s.UpdateWorkflow(ctx, workflows.AppointmentWorkflowID(v.ID), name, id, &res, arg)
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		e := app.Refuse(app.Conflict, "appointment_closed", "the appointment is "+strings.ReplaceAll(v.Status, "_", " "))
+		e.Cause = err
+		return res, e
+	}
+	return res, err
+}
+
+// Audit is the audit row of an action on appointment v.
+func Audit(action string, v store.AppointmentView, reason string, detail map[string]any) store.AuditEntry {
+	if detail == nil {
+		detail = map[string]any{}
+	}
+	detail["appointment_id"] = v.ID
+	return store.AuditEntry{Action: action, Municipality: v.Municipality, Reason: reason, Detail: app.AuditDetail(detail)}
+}
+
+// Cancellation is a request to cancel an appointment.
+type Cancellation struct {
+	Reason string `json:"reason"`
+}
+
+// Validate trims the reason and checks it (pointer /reason).
+func (r *Cancellation) Validate() []app.FieldError {
+	r.Reason = strings.TrimSpace(r.Reason)
+	if r.Reason == "" {
+		return []app.FieldError{app.Field("/reason", "required", "a reason is required", "indicare il motivo")}
+	}
+	if utf8.RuneCountInString(r.Reason) > 1000 {
+		return []app.FieldError{app.Field("/reason", "too_long",
+			"the reason may be at most 1000 characters", "il motivo può avere al massimo 1000 caratteri")}
+	}
+	return nil
+}
+
+// Cancel cancels an appointment visible to user, with a reason.
+func (s Service) Cancel(ctx context.Context, user store.UserView, id string, r Cancellation, key string) (workflows.AppointmentUpdateResult, error) {
+	var res workflows.AppointmentUpdateResult
+	if fields := r.Validate(); len(fields) > 0 {
+		return res, app.InvalidInput(fields...)
+	}
+	v, err := s.Appointment(ctx, user, id)
+	if err != nil {
+		return res, err
+	}
+	err = s.Audited(ctx, user, Audit(AuditCancelAppointment, v, r.Reason, nil), func() error {
+		res, err = s.update(ctx, v, workflows.UpdateCancel, app.UpdateID(user, "cancel:"+v.ID, key),
+			workflows.CancelAppointmentInput{Actor: app.Actor(user), Reason: r.Reason})
+		return err
+	})
+	return res, err
+}
+
+// Attendance is the record of a meeting: whether the citizen came, and the
+// personal plan agreed.
+type Attendance struct {
+	Attended *bool                   `json:"attended"`
+	Plan     *workflows.PersonalPlan `json:"plan"`
+}
+
+// planFields are the plan's fields with their pointers.
+func planFields(p *workflows.PersonalPlan) []struct{ Pointer, Value string } {
+	if p == nil {
+		return nil
+	}
+	return []struct{ Pointer, Value string }{
+		{"/plan/needs", p.Needs}, {"/plan/services", p.Services}, {"/plan/next_steps", p.NextSteps}, {"/plan/notes", p.Notes},
+	}
+}
+
+// Validate checks the record (pointers /attended, /plan/...).
+func (a Attendance) Validate() []app.FieldError {
+	var fields []app.FieldError
+	if a.Attended == nil {
+		fields = append(fields, app.Field("/attended", "required", "say whether the citizen came", "indicare se il cittadino si è presentato"))
+	}
+	for _, f := range planFields(a.Plan) {
+		if utf8.RuneCountInString(f.Value) > 4000 {
+			fields = append(fields, app.Field(f.Pointer, "too_long", "at most 4000 characters", "al massimo 4000 caratteri"))
+		}
+	}
+	return fields
+}
+
+// RecordAttendance records the meeting of an appointment visible to user.
+func (s Service) RecordAttendance(ctx context.Context, user store.UserView, id string, a Attendance, key string) (workflows.AppointmentUpdateResult, error) {
+	var res workflows.AppointmentUpdateResult
+	if fields := a.Validate(); len(fields) > 0 {
+		return res, app.InvalidInput(fields...)
+	}
+	v, err := s.Appointment(ctx, user, id)
+	if err != nil {
+		return res, err
+	}
+	detail := map[string]any{"attended": *a.Attended, "plan": a.Plan != nil && !a.Plan.Empty()}
+	err = s.Audited(ctx, user, Audit(AuditRecordAttendance, v, "", detail), func() error {
+		res, err = s.update(ctx, v, workflows.UpdateRecordAttendance, app.UpdateID(user, "attendance:"+v.ID, key),
+			workflows.RecordAttendanceInput{Actor: app.Actor(user), Attended: *a.Attended, Plan: a.Plan})
+		return err
+	})
+	return res, err
+}
+
+// isSupervisor is for the agenda's list of points.
+func isSupervisor(user store.UserView) bool { return user.Role == string(contract.RoleSupervisor) }
+
+// AgendaPoints are the points whose agenda user keeps: a supervisor's
+// district, an operator's municipality.
+func (s Service) AgendaPoints(ctx context.Context, user store.UserView) ([]store.SocialPoint, error) {
+	points, err := s.Points(ctx, user.District)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.SocialPoint
+	for _, p := range points {
+		if isSupervisor(user) || p.Municipality == user.Municipality {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
