@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"sportello/internal/jsonx"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -172,7 +173,7 @@ func (s *server) checkout(ctx context.Context, user store.UserView, req checkout
 	if req.ServiceID <= 0 {
 		return store.CheckoutResult{}, invalid(field("/service_id", "required", "service_id is required", "service_id è obbligatorio"))
 	}
-	hash, err := requestHash(req)
+	hash, err := jsonx.RequestHash(req)
 	if err != nil {
 		return store.CheckoutResult{}, err
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"sportello/internal/jsonx"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -155,7 +156,7 @@ func (s *server) applyDataSubmit(c *gin.Context) error {
 	if form.Has("_edit") {
 		// Back from the summary: the draft comes back in a hidden field.
 		draft := []byte(form.Get("data"))
-		if !json.Valid(draft) || !isJSONObject(draft) {
+		if !json.Valid(draft) || !jsonx.IsJSONObject(draft) {
 			draft = nil
 		}
 		return s.renderDataStep(c, f, http.StatusOK, draft, nil)
@@ -221,7 +222,7 @@ func (s *server) applySummarySubmit(c *gin.Context) error {
 	user := currentUser(c)
 	token := c.PostForm("token")
 	draft := json.RawMessage(c.PostForm("data"))
-	if !validFormToken.MatchString(token) || !json.Valid(draft) || !isJSONObject(draft) {
+	if !validFormToken.MatchString(token) || !json.Valid(draft) || !jsonx.IsJSONObject(draft) {
 		setFlash(c, "danger", "apply.bad_draft")
 		redirect(c, applyBase(c)+url.PathEscape(f.ID)+"/data")
 		return nil

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"sportello/internal/jsonx"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -93,7 +94,7 @@ func applyPrefill(c *gin.Context) []byte {
 	if err != nil {
 		return raw
 	}
-	merged, err := mergePatch(raw, patch)
+	merged, err := jsonx.MergePatch(raw, patch)
 	if err != nil {
 		return raw
 	}

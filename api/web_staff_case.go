@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"sportello/internal/app/casework"
+	"sportello/internal/jsonx"
 	"strconv"
 	"strings"
 	"time"
@@ -149,7 +150,7 @@ func (s *server) staffCase(c *gin.Context, status int, caseID string, in *decisi
 	if v.Voucher != nil {
 		d.VoucherStatus = translate(lang, "status."+v.Voucher.Status)
 	}
-	d.Applicant = strings.TrimSpace(stringAt(v.Data, "applicant", "first_name") + " " + stringAt(v.Data, "applicant", "last_name"))
+	d.Applicant = strings.TrimSpace(jsonx.StringAt(v.Data, "applicant", "first_name") + " " + jsonx.StringAt(v.Data, "applicant", "last_name"))
 	if form, ok := s.Forms.GetVersion(v.Form, v.FormVersion); ok {
 		d.FormTitle = form.Title
 		if lang == langEN {

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sportello/internal/jsonx"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -68,7 +69,7 @@ func FilingFields(form string, data json.RawMessage) []app.FieldError {
 	}
 	if len(data) == 0 || string(data) == "null" {
 		fields = append(fields, app.Field("/data", "required", "the application data is required", "i dati della domanda sono obbligatori"))
-	} else if !IsJSONObject(data) {
+	} else if !jsonx.IsJSONObject(data) {
 		fields = append(fields, app.Field("/data", "type", "the application data must be a JSON object", "i dati della domanda devono essere un oggetto JSON"))
 	}
 	return fields
@@ -103,7 +104,7 @@ func (s Service) CheckData(applicant store.UserView, formID string, data json.Ra
 // ownerProblems finds what the filing would refuse about the citizen: a
 // tax code other than their own.
 func ownerProblems(u store.UserView, data json.RawMessage) []forms.FieldError {
-	taxCode := strings.TrimSpace(stringAt(data, "applicant", "tax_code"))
+	taxCode := strings.TrimSpace(jsonx.StringAt(data, "applicant", "tax_code"))
 	if u.TaxCode != "" && taxCode != "" && !strings.EqualFold(taxCode, u.TaxCode) {
 		return []forms.FieldError{{Pointer: "/applicant/tax_code", Code: "tax_code_mismatch",
 			Message:   "the tax code must be the one of the logged-in citizen",
@@ -163,15 +164,15 @@ func (s Service) File(ctx context.Context, user store.UserView, formID string, d
 	if len(problems) > 0 {
 		return store.CaseView{}, false, app.InvalidInput(dataPointer("/data", problems)...)
 	}
-	canon, err := CanonicalJSON(data)
+	canon, err := jsonx.CanonicalJSON(data)
 	if err != nil {
 		return store.CaseView{}, false, err
 	}
-	hash, err := RequestHash(map[string]any{"form": form.ID, "data": json.RawMessage(canon)})
+	hash, err := jsonx.RequestHash(map[string]any{"form": form.ID, "data": json.RawMessage(canon)})
 	if err != nil {
 		return store.CaseView{}, false, err
 	}
-	taxCode := strings.ToUpper(strings.TrimSpace(stringAt(data, "applicant", "tax_code")))
+	taxCode := strings.ToUpper(strings.TrimSpace(jsonx.StringAt(data, "applicant", "tax_code")))
 	var violations []app.FieldError
 	if applicant.TaxCode != "" && !strings.EqualFold(taxCode, applicant.TaxCode) {
 		violations = append(violations, app.Field("/data/applicant/tax_code", "tax_code_mismatch",
@@ -199,7 +200,7 @@ func (s Service) File(ctx context.Context, user store.UserView, formID string, d
 		FormID:         form.ID,
 		FormVersion:    version,
 		Data:           canon,
-		Municipality:   stringAt(data, "residence", "municipality"),
+		Municipality:   jsonx.StringAt(data, "residence", "municipality"),
 		TaxCode:        taxCode,
 		IdempotencyKey: idemKey,
 		RequestHash:    hash,
@@ -392,11 +393,11 @@ func (r *Reply) Validate() []app.FieldError {
 	}
 	changes := r.Data.Changes
 	if len(changes) > 0 && string(changes) != "null" {
-		if !IsJSONObject(changes) {
+		if !jsonx.IsJSONObject(changes) {
 			fields = append(fields, app.Field("/data/changes", "type", "changes must be a JSON object", "changes deve essere un oggetto JSON"))
 		} else {
 			for _, p := range immutablePaths {
-				if hasPath(changes, p...) {
+				if jsonx.HasPath(changes, p...) {
 					ptr := "/data/changes/" + strings.Join(p, "/")
 					fields = append(fields, app.Field(ptr, "immutable", "this field cannot be changed in a reply",
 						"questo campo non può essere modificato nella risposta"))
@@ -430,7 +431,7 @@ func (s Service) ProvideInfo(ctx context.Context, user store.UserView, caseID st
 	}
 	var merged json.RawMessage
 	if r.Data.Changes != nil {
-		merged, err = mergePatch(v.Data, r.Data.Changes)
+		merged, err = jsonx.MergePatch(v.Data, r.Data.Changes)
 		if err != nil {
 			return res, err
 		}

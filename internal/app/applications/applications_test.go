@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"slices"
+	"sportello/internal/jsonx"
 	"strings"
 	"testing"
 
@@ -69,7 +70,7 @@ func TestFilingValidate(t *testing.T) {
 // order of keys or on white space, and keeps numbers as written, so that a
 // retried filing is recognised whatever re-encoded it.
 func TestRequestHashIsCanonical(t *testing.T) {
-	a, err := RequestHash(map[string]any{"form": "f", "data": json.RawMessage(`{ "b": 1.50, "a": [true, null] }`)})
+	a, err := jsonx.RequestHash(map[string]any{"form": "f", "data": json.RawMessage(`{ "b": 1.50, "a": [true, null] }`)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,10 +13,10 @@ package vouchers
 import (
 	"context"
 	"errors"
+	"sportello/internal/jsonx"
 	"strings"
 
 	"sportello/internal/app"
-	"sportello/internal/app/applications"
 	"sportello/internal/app/casework"
 	"sportello/internal/contract"
 	"sportello/internal/store"
@@ -119,7 +119,7 @@ func (s Service) Redeem(ctx context.Context, user store.UserView, r Redemption, 
 		return store.RedeemResult{}, app.InvalidInput(fields...)
 	}
 	code := store.NormalizeVoucherCode(r.Code)
-	hash, err := applications.RequestHash(map[string]any{"code": code, "amount_cents": *r.AmountCents})
+	hash, err := jsonx.RequestHash(map[string]any{"code": code, "amount_cents": *r.AmountCents})
 	if err != nil {
 		return store.RedeemResult{}, err
 	}

@@ -1,4 +1,7 @@
-package applications
+// Package jsonx holds the JSON helpers shared by the API and the
+// application services: canonical encoding and request hashes (for
+// idempotency keys), merge patches and reading a string at a path.
+package jsonx
 
 import (
 	"bytes"
@@ -44,9 +47,9 @@ func IsJSONObject(raw json.RawMessage) bool {
 	return len(t) > 0 && t[0] == '{'
 }
 
-// mergePatch applies an RFC 7386 JSON merge patch to target: objects merge
+// MergePatch applies an RFC 7386 JSON merge patch to target: objects merge
 // member by member, null removes a member, anything else replaces.
-func mergePatch(target, patch json.RawMessage) (json.RawMessage, error) {
+func MergePatch(target, patch json.RawMessage) (json.RawMessage, error) {
 	var t, p any
 	for _, d := range []struct {
 		raw json.RawMessage
@@ -84,8 +87,8 @@ func mergeValue(target, patch any) any {
 	return out
 }
 
-// stringAt returns the string at a JSON pointer path of raw ("" when absent).
-func stringAt(raw json.RawMessage, path ...string) string {
+// StringAt returns the string at a JSON pointer path of raw ("" when absent).
+func StringAt(raw json.RawMessage, path ...string) string {
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return ""
@@ -101,8 +104,8 @@ func stringAt(raw json.RawMessage, path ...string) string {
 	return s
 }
 
-// hasPath reports whether raw has a member at path.
-func hasPath(raw json.RawMessage, path ...string) bool {
+// HasPath reports whether raw has a member at path.
+func HasPath(raw json.RawMessage, path ...string) bool {
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return false
