@@ -10,6 +10,7 @@ import (
 	"sportello/activities"
 	"sportello/internal/app"
 	"sportello/internal/app/casework"
+	"sportello/internal/app/teams"
 	"strings"
 	"time"
 
@@ -71,6 +72,7 @@ type server struct {
 	// services follow, one per domain.
 	core     *app.Core
 	casework casework.Service
+	teams    teams.Service
 	// templates are the web pages, parsed once per language.
 	templates webTemplates
 	// hashing bounds concurrent password hashes.
@@ -129,6 +131,7 @@ func newEngine(d Deps) *gin.Engine {
 	s.core = &app.Core{Store: d.Store, API: s.api, Temporal: d.Temporal, Log: d.Logger, Now: d.Now, TaskQueue: d.TaskQueue,
 		Describe: func(err error) (string, []app.FieldError) { he := toHTTP(err); return he.code, he.fields }}
 	s.casework = casework.New(s.core)
+	s.teams = teams.New(s.core)
 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
