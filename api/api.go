@@ -26,6 +26,7 @@ import (
 	"sportello/internal/app/appointments"
 	"sportello/internal/app/casework"
 	"sportello/internal/app/desk"
+	"sportello/internal/app/teams"
 	"sportello/internal/app/vouchers"
 	"sportello/internal/auth"
 	"sportello/internal/outbox"
@@ -87,6 +88,7 @@ type server struct {
 	applications applications.Service
 	vouchers     vouchers.Service
 	appointments appointments.Service
+	teams        teams.Service
 	// templates are the web pages, parsed once per language.
 	templates webTemplates
 	// hashing bounds concurrent password hashes.
@@ -149,6 +151,7 @@ func newEngine(d Deps) *gin.Engine {
 	s.applications = applications.New(s.core, d.Forms)
 	s.vouchers = vouchers.New(s.core)
 	s.appointments = appointments.New(s.core)
+	s.teams = teams.New(s.core)
 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()

@@ -1,130 +1,19 @@
 package api
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"net/http"
-	"strings"
-	"time"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
-	"sportello/internal/store"
+	"sportello/internal/app/teams"
 )
 
-// The municipalities' office calendars (issue 4): supervisors set each
-// municipality's patron-saint day and office hours, which due dates of new
-// tasks follow (the case workflow reads them when the case starts). Every
-// change is audited with the values before and after.
-
-// officeCalendarRequest is the body of PUT /api/v1/municipalities/{id}/calendar:
-// the whole calendar (a missing or null member clears it).
-type officeCalendarRequest struct {
-	PatronSaint  *string `json:"patron_saint"`
-	PatronDay    *int    `json:"patron_day"`
-	PatronMonth  *int    `json:"patron_month"`
-	OfficeOpens  *string `json:"office_opens"`
-	OfficeCloses *string `json:"office_closes"`
-}
-
-// daysIn is the number of days of month in a leap year (a patron's day on
-// 29 February comes once every four years).
-func daysIn(month int) int {
-	return time.Date(2024, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day()
-}
-
-// clockTime parses "HH:MM" (24-hour).
-func clockTime(s string) (time.Duration, bool) {
-	t, err := time.Parse("15:04", s)
-	if err != nil || len(s) != 5 {
-		return 0, false
-	}
-	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, true
-}
-
-// validate checks and normalises the request into a calendar for
-// municipality; problems point into the body.
-func (req officeCalendarRequest) validate(municipality string) (store.OfficeCalendar, []FieldError) {
-	o := store.OfficeCalendar{Municipality: municipality}
-	var fields []FieldError
-	trim := func(p *string) *string {
-		if p == nil || strings.TrimSpace(*p) == "" {
-			return nil
-		}
-		v := strings.TrimSpace(*p)
-		return &v
-	}
-	o.PatronSaint, o.OfficeOpens, o.OfficeCloses = trim(req.PatronSaint), trim(req.OfficeOpens), trim(req.OfficeCloses)
-	o.PatronDay, o.PatronMonth = req.PatronDay, req.PatronMonth
-
-	if o.PatronSaint != nil && utf8.RuneCountInString(*o.PatronSaint) > 100 {
-		fields = append(fields, field("/patron_saint", "too_long", "At most 100 characters.", "Al massimo 100 caratteri."))
-	}
-	monthOK := o.PatronMonth == nil || (*o.PatronMonth >= 1 && *o.PatronMonth <= 12)
-	if !monthOK {
-		fields = append(fields, field("/patron_month", "range", "The month is a number from 1 to 12.", "Il mese è un numero da 1 a 12."))
-	}
-	switch {
-	case o.PatronDay == nil:
-	case *o.PatronDay < 1 || *o.PatronDay > 31:
-		fields = append(fields, field("/patron_day", "range", "The day is a number from 1 to 31.", "Il giorno è un numero da 1 a 31."))
-	case monthOK && o.PatronMonth != nil && *o.PatronDay > daysIn(*o.PatronMonth):
-		it := monthName(langIT, *o.PatronMonth)
-		fields = append(fields, field("/patron_day", "no_such_date",
-			fmt.Sprintf("%s has %d days.", monthName(langEN, *o.PatronMonth), daysIn(*o.PatronMonth)),
-			fmt.Sprintf("%s ha %d giorni.", strings.ToUpper(it[:1])+it[1:], daysIn(*o.PatronMonth))))
-	}
-	if (o.PatronDay == nil) != (o.PatronMonth == nil) {
-		ptr := "/patron_month"
-		if o.PatronDay == nil {
-			ptr = "/patron_day"
-		}
-		fields = append(fields, field(ptr, "required", "Give both the day and the month of the patron's day.",
-			"Indicare sia il giorno sia il mese della festa patronale."))
-	}
-	if o.PatronSaint == nil && o.PatronDay != nil {
-		fields = append(fields, field("/patron_saint", "required", "Name the patron saint of this day.",
-			"Indicare il santo patrono di questa festa."))
-	}
-	if o.PatronSaint != nil && o.PatronDay == nil && o.PatronMonth == nil {
-		fields = append(fields, field("/patron_day", "required", "Give the day of the patron's feast.",
-			"Indicare il giorno della festa patronale."))
-	}
-
-	opens, okOpens := time.Duration(0), true
-	if o.OfficeOpens != nil {
-		if opens, okOpens = clockTime(*o.OfficeOpens); !okOpens {
-			fields = append(fields, field("/office_opens", "format", "A time such as 08:30.", "Un orario come 08:30."))
-		}
-	}
-	closes, okCloses := time.Duration(0), true
-	if o.OfficeCloses != nil {
-		if closes, okCloses = clockTime(*o.OfficeCloses); !okCloses {
-			fields = append(fields, field("/office_closes", "format", "A time such as 17:00.", "Un orario come 17:00."))
-		}
-	}
-	switch {
-	case (o.OfficeOpens == nil) != (o.OfficeCloses == nil):
-		ptr := "/office_closes"
-		if o.OfficeOpens == nil {
-			ptr = "/office_opens"
-		}
-		fields = append(fields, field(ptr, "required", "Give both the opening and the closing time (or neither, for an office open all day).",
-			"Indicare sia l'apertura sia la chiusura (o nessuna delle due, per un ufficio aperto tutto il giorno)."))
-	case o.OfficeOpens != nil && okOpens && okCloses && closes <= opens:
-		fields = append(fields, field("/office_closes", "before_opening", "The office must close after it opens.",
-			"L'ufficio deve chiudere dopo l'apertura."))
-	}
-	return o, fields
-}
+// The municipalities' office calendars (issue 4), read and set by
+// supervisors through internal/app/teams, which checks and audits every
+// change.
 
 func (s *server) getOfficeCalendar(c *gin.Context) error {
-	o, err := s.api.OfficeCalendarOf(c.Request.Context(), currentUser(c).Scope(), c.Param("id"))
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("municipality")
-	}
+	o, err := s.teams.OfficeCalendar(c.Request.Context(), currentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -133,45 +22,14 @@ func (s *server) getOfficeCalendar(c *gin.Context) error {
 }
 
 func (s *server) putOfficeCalendar(c *gin.Context) error {
-	var req officeCalendarRequest
+	var req teams.OfficeCalendarRequest
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	o, err := s.setOfficeCalendar(c.Request.Context(), currentUser(c), c.Param("id"), req)
+	o, err := s.teams.SetOfficeCalendar(c.Request.Context(), currentUser(c), c.Param("id"), req)
 	if err != nil {
 		return err
 	}
 	c.JSON(http.StatusOK, o)
 	return nil
-}
-
-// setOfficeCalendar checks and stores a municipality's office calendar for
-// a supervisor, with an audit row holding the values before and after.
-// Problems are a 422 with pointers into the request; a municipality outside
-// the district is a 404.
-func (s *server) setOfficeCalendar(ctx context.Context, user store.UserView, municipality string, req officeCalendarRequest) (store.OfficeCalendar, error) {
-	o, fields := req.validate(municipality)
-	if len(fields) > 0 {
-		return store.OfficeCalendar{}, invalid(fields...)
-	}
-	cur, err := s.api.OfficeCalendarOf(ctx, user.Scope(), municipality)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.OfficeCalendar{}, notFound("municipality")
-	}
-	if err != nil {
-		return store.OfficeCalendar{}, err
-	}
-	o.Name = cur.Name
-	e := store.AuditEntry{Action: store.AuditOfficeCalendar, Municipality: municipality,
-		Detail: auditDetail(map[string]any{"before": cur, "after": o})}
-	var after store.OfficeCalendar
-	err = s.audited(ctx, user, e, func() error {
-		var err error
-		after, err = s.api.SetOfficeCalendar(ctx, user.Scope(), o)
-		return err
-	})
-	if err != nil {
-		return store.OfficeCalendar{}, err
-	}
-	return after, nil
 }

@@ -6,14 +6,15 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/internal/app/teams"
 	"sportello/internal/calendar"
 	"sportello/internal/store"
 )
 
 // The "Assenze e deleghe" page of the staff: the current and future
 // absences of the municipality (supervisors: of the district), a form to
-// record one with its delegate, and cancellation. The same methods as the
-// JSON API (recordAbsence, cancelAbsenceFor) do the work.
+// record one with its delegate, and cancellation. The same service as the
+// JSON API (internal/app/teams: RecordAbsence, CancelAbsence) does the work.
 
 type absencesData struct {
 	Supervisor        bool
@@ -32,12 +33,12 @@ type absenceRow struct {
 }
 
 func (s *server) absencesPage(c *gin.Context) error {
-	return s.renderAbsences(c, http.StatusOK, absenceRequest{}, nil)
+	return s.renderAbsences(c, http.StatusOK, teams.AbsenceRequest{}, nil)
 }
 
 // renderAbsences shows the page with the form filled from req and the
 // problems of a refused submission next to their fields.
-func (s *server) renderAbsences(c *gin.Context, status int, req absenceRequest, problems []FieldError) error {
+func (s *server) renderAbsences(c *gin.Context, status int, req teams.AbsenceRequest, problems []FieldError) error {
 	ctx := c.Request.Context()
 	user := currentUser(c)
 	d := absencesData{Supervisor: user.Role == roleSupervisor}
@@ -72,7 +73,7 @@ func (s *server) renderAbsences(c *gin.Context, status int, req absenceRequest, 
 			d.Delegates = append(d.Delegates, staffOption{Value: u.Username, Label: label(u), Selected: u.Username == req.Delegate})
 		}
 	}
-	today := time.Now().In(calendar.Rome()).Format(dateLayout)
+	today := time.Now().In(calendar.Rome()).Format(teams.DateLayout)
 	d.From = fieldView{Name: "from", ID: "from", Type: "date", Label: s.t(c, "absences.from"), Value: req.From, Required: true,
 		Extra: map[string]string{"min": today}}
 	d.To = fieldView{Name: "to", ID: "to", Type: "date", Label: s.t(c, "absences.to"), Value: req.To, Required: true,
@@ -99,7 +100,7 @@ func (s *server) renderAbsences(c *gin.Context, status int, req absenceRequest, 
 		}
 		v.Errors = append(v.Errors, summaryItem{Href: href, Text: label + ": " + msg})
 	}
-	list, err := s.api.Absences(ctx, user.Scope(), s.Now())
+	list, err := s.teams.Absences(ctx, user)
 	if err != nil {
 		return err
 	}
@@ -119,13 +120,13 @@ func (s *server) renderAbsences(c *gin.Context, status int, req absenceRequest, 
 }
 
 func (s *server) absenceSubmit(c *gin.Context) error {
-	req := absenceRequest{User: c.PostForm("user"), Delegate: c.PostForm("delegate"), From: c.PostForm("from"),
+	req := teams.AbsenceRequest{User: c.PostForm("user"), Delegate: c.PostForm("delegate"), From: c.PostForm("from"),
 		To: c.PostForm("to"), Reason: c.PostForm("reason")}
 	user := currentUser(c)
 	if user.Role != roleSupervisor {
 		req.User = user.Username
 	}
-	a, err := s.recordAbsence(c.Request.Context(), user, req)
+	a, err := s.teams.RecordAbsence(c.Request.Context(), user, req)
 	he := toHTTP(err)
 	switch {
 	case err == nil:
@@ -142,7 +143,7 @@ func (s *server) absenceSubmit(c *gin.Context) error {
 }
 
 func (s *server) absenceCancelSubmit(c *gin.Context) error {
-	_, err := s.cancelAbsenceFor(c.Request.Context(), currentUser(c), c.Param("id"))
+	_, err := s.teams.CancelAbsence(c.Request.Context(), currentUser(c), c.Param("id"))
 	he := toHTTP(err)
 	switch {
 	case err == nil:

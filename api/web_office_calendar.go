@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 	"sportello/internal/i18n"
 	"strconv"
@@ -9,13 +8,14 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/internal/app/teams"
 	"sportello/internal/store"
 )
 
 // The supervisors' "Calendario degli uffici": the district's municipalities
 // with their patron saint's day and office hours (/calendar), each editable
-// on its own page (/calendar/:id) through setOfficeCalendar, like
-// PUT /api/v1/municipalities/{id}/calendar.
+// on its own page (/calendar/:id) through the same service as
+// PUT /api/v1/municipalities/{id}/calendar (internal/app/teams).
 
 type officeCalendarRow struct {
 	store.OfficeCalendar
@@ -23,7 +23,7 @@ type officeCalendarRow struct {
 }
 
 func (s *server) officeCalendarsPage(c *gin.Context) error {
-	cals, err := s.api.OfficeCalendars(c.Request.Context(), currentUser(c).Scope())
+	cals, err := s.teams.OfficeCalendars(c.Request.Context(), currentUser(c))
 	if err != nil {
 		return err
 	}
@@ -95,8 +95,8 @@ func num(p *int) string {
 }
 
 func (s *server) officeCalendarEditPage(c *gin.Context) error {
-	o, err := s.api.OfficeCalendarOf(c.Request.Context(), currentUser(c).Scope(), c.Param("id"))
-	if errors.Is(err, store.ErrNotFound) {
+	o, err := s.teams.OfficeCalendar(c.Request.Context(), currentUser(c), c.Param("id"))
+	if err != nil && toHTTP(err).status == http.StatusNotFound {
 		s.pageError(c, http.StatusNotFound)
 		return nil
 	}
@@ -125,8 +125,8 @@ var calendarFieldIDs = map[string]string{
 func (s *server) officeCalendarSubmit(c *gin.Context) error {
 	ctx := c.Request.Context()
 	user := currentUser(c)
-	o, err := s.api.OfficeCalendarOf(ctx, user.Scope(), c.Param("id"))
-	if errors.Is(err, store.ErrNotFound) {
+	o, err := s.teams.OfficeCalendar(ctx, user, c.Param("id"))
+	if err != nil && toHTTP(err).status == http.StatusNotFound {
 		s.pageError(c, http.StatusNotFound)
 		return nil
 	}
@@ -136,7 +136,7 @@ func (s *server) officeCalendarSubmit(c *gin.Context) error {
 	v := calendarFormValues{saint: strings.TrimSpace(c.PostForm("patron_saint")), day: strings.TrimSpace(c.PostForm("patron_day")),
 		month: strings.TrimSpace(c.PostForm("patron_month")), opens: strings.TrimSpace(c.PostForm("office_opens")),
 		closes: strings.TrimSpace(c.PostForm("office_closes"))}
-	req := officeCalendarRequest{PatronSaint: &v.saint, OfficeOpens: &v.opens, OfficeCloses: &v.closes}
+	req := teams.OfficeCalendarRequest{PatronSaint: &v.saint, OfficeOpens: &v.opens, OfficeCloses: &v.closes}
 	errs := map[string]string{}
 	for _, p := range []struct {
 		text, ptr string
@@ -153,7 +153,7 @@ func (s *server) officeCalendarSubmit(c *gin.Context) error {
 		*p.dst = &n
 	}
 	if len(errs) == 0 {
-		_, err = s.setOfficeCalendar(ctx, user, o.Municipality, req)
+		_, err = s.teams.SetOfficeCalendar(ctx, user, o.Municipality, req)
 		he := toHTTP(err)
 		switch {
 		case err == nil:

@@ -7,14 +7,15 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/internal/app/teams"
 	"sportello/internal/store"
 )
 
 // The supervisors' "Squadre" page (/teams): the district's teams with
 // their members and load, a form to create one, per team the automatic
 // assignment switch and the members (add, remove), and which team reviews
-// each fund. The same methods as the JSON API do the work (team_admin.go),
-// so every change is audited.
+// each fund. The same service as the JSON API does the work
+// (internal/app/teams), so every change is audited.
 
 type teamsData struct {
 	Name            fieldView
@@ -36,15 +37,15 @@ type fundReviewRow struct {
 }
 
 func (s *server) teamsPage(c *gin.Context) error {
-	return s.renderTeams(c, http.StatusOK, newTeamRequest{}, nil)
+	return s.renderTeams(c, http.StatusOK, teams.NewTeam{}, nil)
 }
 
 // renderTeams shows the page with the creation form filled from req and
 // the problems of a refused creation next to their fields.
-func (s *server) renderTeams(c *gin.Context, status int, req newTeamRequest, problems []FieldError) error {
+func (s *server) renderTeams(c *gin.Context, status int, req teams.NewTeam, problems []FieldError) error {
 	ctx := c.Request.Context()
 	user := currentUser(c)
-	teams, err := s.api.TeamDetails(ctx, user.District)
+	list, err := s.teams.Teams(ctx, user)
 	if err != nil {
 		return err
 	}
@@ -56,7 +57,7 @@ func (s *server) renderTeams(c *gin.Context, status int, req newTeamRequest, pro
 	if err != nil {
 		return err
 	}
-	reviews, err := s.api.FundReviews(ctx, user.District)
+	reviews, err := s.teams.FundReviews(ctx, user)
 	if err != nil {
 		return err
 	}
@@ -77,7 +78,7 @@ func (s *server) renderTeams(c *gin.Context, status int, req newTeamRequest, pro
 		d.Name.Error = msg
 		v.Errors = append(v.Errors, summaryItem{Href: "#team-name", Text: d.Name.Label + ": " + msg})
 	}
-	for _, t := range teams {
+	for _, t := range list {
 		card := teamCard{TeamDetail: t, Scope: s.t(c, "teams.whole_district")}
 		if t.Municipality != "" {
 			card.Scope = t.MunicipalityName
@@ -100,7 +101,7 @@ func (s *server) renderTeams(c *gin.Context, status int, req newTeamRequest, pro
 	}
 	for _, f := range reviews {
 		row := fundReviewRow{FundReview: f, Teams: []staffOption{{Value: "", Label: s.t(c, "teams.no_team"), Selected: f.TeamID == ""}}}
-		for _, t := range teams {
+		for _, t := range list {
 			if t.Municipality == "" || t.Municipality == f.Municipality {
 				row.Teams = append(row.Teams, staffOption{Value: t.ID, Label: t.Name, Selected: t.ID == f.TeamID})
 			}
@@ -112,8 +113,8 @@ func (s *server) renderTeams(c *gin.Context, status int, req newTeamRequest, pro
 }
 
 func (s *server) teamCreateSubmit(c *gin.Context) error {
-	req := newTeamRequest{Name: c.PostForm("name"), Municipality: c.PostForm("municipality")}
-	t, err := s.createTeam(c.Request.Context(), currentUser(c), req)
+	req := teams.NewTeam{Name: c.PostForm("name"), Municipality: c.PostForm("municipality")}
+	t, err := s.teams.CreateTeam(c.Request.Context(), currentUser(c), req)
 	he := toHTTP(err)
 	switch {
 	case err == nil:
@@ -160,7 +161,7 @@ func (s *server) teamFlashError(c *gin.Context, err error, id string) error {
 
 func (s *server) teamMemberAddSubmit(c *gin.Context) error {
 	id := c.Param("id")
-	t, err := s.addTeamMember(c.Request.Context(), currentUser(c), id, c.PostForm("username"))
+	t, err := s.teams.AddMember(c.Request.Context(), currentUser(c), id, teams.TeamMember{Username: c.PostForm("username")})
 	if err != nil {
 		return s.teamFlashError(c, err, id)
 	}
@@ -171,7 +172,7 @@ func (s *server) teamMemberAddSubmit(c *gin.Context) error {
 
 func (s *server) teamMemberRemoveSubmit(c *gin.Context) error {
 	id, username := c.Param("id"), c.Param("username")
-	res, err := s.removeTeamMember(c.Request.Context(), currentUser(c), id, username)
+	res, err := s.teams.RemoveMember(c.Request.Context(), currentUser(c), id, username)
 	if err != nil {
 		return s.teamFlashError(c, err, id)
 	}
@@ -183,7 +184,7 @@ func (s *server) teamMemberRemoveSubmit(c *gin.Context) error {
 func (s *server) teamAutoAssignSubmit(c *gin.Context) error {
 	id := c.Param("id")
 	on := c.PostForm("auto_assign") == "on"
-	t, err := s.setTeamAutoAssign(c.Request.Context(), currentUser(c), id, on)
+	t, err := s.teams.SetAutoAssign(c.Request.Context(), currentUser(c), id, teams.TeamPatch{AutoAssign: &on})
 	if err != nil {
 		return s.teamFlashError(c, err, id)
 	}
@@ -199,7 +200,7 @@ func (s *server) teamAutoAssignSubmit(c *gin.Context) error {
 func (s *server) fundReviewSubmit(c *gin.Context) error {
 	team := c.PostForm("team_id")
 	auto := c.PostForm("auto_assign") == "on"
-	f, err := s.setFundReview(c.Request.Context(), currentUser(c), c.Param("id"), fundReviewRequest{TeamID: &team, AutoAssign: &auto})
+	f, err := s.teams.SetFundReview(c.Request.Context(), currentUser(c), c.Param("id"), teams.FundReviewChoice{TeamID: &team, AutoAssign: &auto})
 	if err != nil {
 		return s.teamFlashError(c, err, "")
 	}

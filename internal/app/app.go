@@ -210,27 +210,12 @@ const updateTimeout = 30 * time.Second
 // Update sends a Temporal Update to the workflow of case caseID and waits
 // for its result. id, when not empty, makes a retried update apply once.
 func (c *Core) Update(ctx context.Context, caseID, name, id string, result any, arg any) error {
-	if c.Temporal == nil {
-		return errors.New("no Temporal client")
-	}
-	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
-	defer cancel()
-	h, err := c.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		UpdateID:     id,
-		WorkflowID:   workflows.CaseWorkflowID(caseID),
-		UpdateName:   name,
-		Args:         []any{arg},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err != nil {
-		return err
-	}
-	return h.Get(ctx, result)
+	return c.UpdateWorkflow(ctx, workflows.CaseWorkflowID(caseID), name, id, result, arg)
 }
 
-// UpdateWorkflow sends a Temporal Update to workflow workflowID (any
-// workflow, not only a case's) and waits for its result. id, when not
-// empty, makes a retried update apply once.
+// UpdateWorkflow sends a Temporal Update to workflow workflowID (a case's,
+// an absence's, ...) and waits for its result. id, when not empty, makes a
+// retried update apply once.
 func (c *Core) UpdateWorkflow(ctx context.Context, workflowID, name, id string, result any, arg any) error {
 	if c.Temporal == nil {
 		return errors.New("no Temporal client")
