@@ -3,18 +3,13 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
 	"sportello/internal/app"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"sportello/internal/app/applications"
 	"sportello/internal/store"
@@ -79,27 +74,10 @@ func (s *server) submitApplication(ctx context.Context, user store.UserView, for
 	return s.applications.File(ctx, user, formID, data, idemKey, onBehalf)
 }
 
-// startTimeout bounds the start of a workflow.
-const startTimeout = 15 * time.Second
-
-// startOnce starts workflow wf with id, once whatever the retries: a
-// workflow already running or finished under that id counts as started.
+// startOnce starts workflow wf with id, once whatever the retries
+// (app.Core.StartOnce).
 func (s *server) startOnce(ctx context.Context, id string, wf, input any) error {
-	if s.Temporal == nil {
-		return errors.New("no Temporal client")
-	}
-	ctx, cancel := context.WithTimeout(ctx, startTimeout)
-	defer cancel()
-	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       id,
-		TaskQueue:                s.TaskQueue,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-	}, wf, input)
-	if err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
-		return err
-	}
-	return nil
+	return s.core.StartOnce(ctx, id, wf, input)
 }
 
 func isStaff(role string) bool { return app.IsStaff(role) }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"sportello/internal/app"
 	"strconv"
 	"strings"
 
@@ -30,9 +31,9 @@ const (
 )
 
 // onBehalfAudit is the audit row of something user does for citizen d
-// (desk.OnBehalfAudit).
+// (app.OnBehalfAudit).
 func onBehalfAudit(action string, user store.UserView, d *store.DeskCitizen, caseID string, detail map[string]any) store.AuditEntry {
-	return desk.OnBehalfAudit(action, user, d, caseID, detail)
+	return app.OnBehalfAudit(action, user, d, caseID, detail)
 }
 
 // deskCitizen reads, by their public id, a citizen user serves at the desk,

@@ -55,17 +55,8 @@ func newError(status int, code, message string) *httpError {
 	return &httpError{status: status, code: code, message: message}
 }
 
-// invalid is a 422 with field-level problems.
-func invalid(fields ...FieldError) *httpError {
-	msg := "the request has a problem"
-	if len(fields) > 1 {
-		msg = fmt.Sprintf("the request has %d problems", len(fields))
-	}
-	if len(fields) == 1 {
-		msg = fields[0].Message
-	}
-	return &httpError{status: http.StatusUnprocessableEntity, code: "validation", message: msg, fields: fields}
-}
+// invalid is a 422 with field-level problems (app.InvalidInput).
+func invalid(fields ...FieldError) *httpError { return toHTTP(app.InvalidInput(fields...)) }
 
 func field(pointer, code, en, it string) FieldError { return app.Field(pointer, code, en, it) }
 

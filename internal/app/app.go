@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -233,6 +234,30 @@ func (c *Core) UpdateWorkflow(ctx context.Context, workflowID, name, id string, 
 		return err
 	}
 	return h.Get(ctx, result)
+}
+
+// startTimeout bounds the start of a workflow.
+const startTimeout = 15 * time.Second
+
+// StartOnce starts workflow wf (a function or its registered name) with id
+// on the task queue, once whatever the retries: a workflow already running
+// or finished under that id counts as started.
+func (c *Core) StartOnce(ctx context.Context, id string, wf, input any) error {
+	if c.Temporal == nil {
+		return errors.New("no Temporal client")
+	}
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	_, err := c.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       id,
+		TaskQueue:                c.TaskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, wf, input)
+	if err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+		return err
+	}
+	return nil
 }
 
 // UpdateID derives a Temporal update id from a caller's idempotency key,

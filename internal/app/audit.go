@@ -174,3 +174,20 @@ func TaskAudit(action string, t store.TaskView, reason string, detail map[string
 	return store.AuditEntry{Action: action, CaseID: t.CaseID, Municipality: t.Municipality, Reason: reason,
 		Detail: AuditDetail(detail)}
 }
+
+// OnBehalfAudit is the audit row of something user does at the desk for
+// citizen d: it names the citizen (public id, tax code as acting_for) and,
+// when the district's shared desk lets user act beyond their municipality,
+// says so.
+func OnBehalfAudit(action string, user store.UserView, d *store.DeskCitizen, caseID string, detail map[string]any) store.AuditEntry {
+	if detail == nil {
+		detail = map[string]any{}
+	}
+	detail["citizen_id"] = d.PublicID
+	if d.Municipality != user.Municipality {
+		detail["shared_desk"] = true
+		detail["citizen_municipality"] = d.Municipality
+	}
+	return store.AuditEntry{Action: action, CaseID: caseID, Municipality: user.Municipality, ActingFor: d.TaxCode,
+		Detail: AuditDetail(detail)}
+}

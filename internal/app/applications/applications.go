@@ -20,12 +20,7 @@ import (
 	"slices"
 	"sportello/internal/jsonx"
 	"strings"
-	"time"
 	"unicode/utf8"
-
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"sportello/forms"
 	"sportello/internal/app"
@@ -113,23 +108,6 @@ func ownerProblems(u store.UserView, data json.RawMessage) []forms.FieldError {
 	return nil
 }
 
-// OnBehalfAudit is the audit row of something user does for citizen d. The
-// row belongs to the operator's own municipality (the desk where it
-// happened), which is also what the audit policy lets an operator write.
-func OnBehalfAudit(action string, user store.UserView, d *store.DeskCitizen, caseID string, detail map[string]any) store.AuditEntry {
-	if detail == nil {
-		detail = map[string]any{}
-	}
-	detail["citizen_id"] = d.PublicID
-	if d.Municipality != user.Municipality {
-		// Only the district's shared desk lets this happen: say so.
-		detail["shared_desk"] = true
-		detail["citizen_municipality"] = d.Municipality
-	}
-	return store.AuditEntry{Action: action, CaseID: caseID, Municipality: user.Municipality, ActingFor: d.TaxCode,
-		Detail: app.AuditDetail(detail)}
-}
-
 // File validates application data against the form and the district's
 // rules and files it for user: the case row first (idemKey, when not
 // empty, makes a retry return the same case: replayed is then true), then
@@ -186,12 +164,12 @@ func (s Service) File(ctx context.Context, user store.UserView, formID string, d
 		// A filing is recorded once done (AuditFiledOnBehalf below), and
 		// attempted only when that row can be written; a refusal is
 		// recorded with the code of the answer it got.
-		if err := s.AuditWritable(ctx, user, OnBehalfAudit(AuditFiledOnBehalf, user, onBehalf, "", nil)); err != nil {
+		if err := s.AuditWritable(ctx, user, app.OnBehalfAudit(AuditFiledOnBehalf, user, onBehalf, "", nil)); err != nil {
 			return store.CaseView{}, false, err
 		}
 		defer func() {
 			if err != nil {
-				s.AuditOutcome(ctx, user, OnBehalfAudit(AuditFileOnBehalf, user, onBehalf, "", map[string]any{"form": form.ID}), err)
+				s.AuditOutcome(ctx, user, app.OnBehalfAudit(AuditFileOnBehalf, user, onBehalf, "", map[string]any{"form": form.ID}), err)
 			}
 		}()
 	}
@@ -245,7 +223,7 @@ func (s Service) File(ctx context.Context, user store.UserView, formID string, d
 		return store.CaseView{}, false, err
 	}
 	if filedBy != nil {
-		if err := s.Audit(ctx, user, OnBehalfAudit(AuditFiledOnBehalf, user, onBehalf, created.ID,
+		if err := s.Audit(ctx, user, app.OnBehalfAudit(AuditFiledOnBehalf, user, onBehalf, created.ID,
 			map[string]any{"form": form.ID, "replayed": created.Replayed})); err != nil {
 			return store.CaseView{}, false, err
 		}
@@ -265,27 +243,10 @@ func (s Service) File(ctx context.Context, user store.UserView, formID string, d
 	return v, created.Replayed, nil
 }
 
-// startTimeout bounds the start of a case workflow.
-const startTimeout = 15 * time.Second
-
 // startCase starts the workflow of a stored case, once whatever the
-// retries: a workflow already running or finished counts as started.
+// retries.
 func (s Service) startCase(ctx context.Context, caseID string) error {
-	if s.Temporal == nil {
-		return errors.New("no Temporal client")
-	}
-	ctx, cancel := context.WithTimeout(ctx, startTimeout)
-	defer cancel()
-	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       workflows.CaseWorkflowID(caseID),
-		TaskQueue:                s.TaskQueue,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-	}, workflows.FoodVoucher, workflows.FoodVoucherInput{CaseID: caseID})
-	if err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
-		return err
-	}
-	return nil
+	return s.StartOnce(ctx, workflows.CaseWorkflowID(caseID), workflows.FoodVoucher, workflows.FoodVoucherInput{CaseID: caseID})
 }
 
 // CaseStatuses are the statuses a case list may be filtered by.

@@ -20,10 +20,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"sportello/internal/app"
 	"sportello/internal/calendar"
@@ -167,28 +164,10 @@ func (s Service) Book(ctx context.Context, user store.UserView, b Booking, key s
 	return v, replayed, nil
 }
 
-// startTimeout bounds the start of a workflow.
-const startTimeout = 15 * time.Second
-
-// start starts the workflow of a booking, once whatever the retries: a
-// workflow already running or finished under its id counts as started.
+// start starts the workflow of a booking, once whatever the retries.
 func (s Service) start(ctx context.Context, v store.AppointmentView) error {
-	if s.Temporal == nil {
-		return errors.New("no Temporal client")
-	}
-	ctx, cancel := context.WithTimeout(ctx, startTimeout)
-	defer cancel()
-	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       workflows.AppointmentWorkflowID(v.ID),
-		TaskQueue:                s.TaskQueue,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-	}, workflows.Appointment, workflows.AppointmentInput{
+	return s.StartOnce(ctx, workflows.AppointmentWorkflowID(v.ID), workflows.Appointment, workflows.AppointmentInput{
 		AppointmentID: v.ID, PointID: v.PointID, CitizenID: v.CitizenID, StartsAt: v.StartsAt, EndsAt: v.EndsAt})
-	if err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
-		return err
-	}
-	return nil
 }
 
 // Appointments lists the appointments user sees under f (a citizen: their

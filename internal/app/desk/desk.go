@@ -82,23 +82,6 @@ func staffOnly(user store.UserView) error {
 	return allow(user, contract.RoleOperator, contract.RoleSupervisor)
 }
 
-// OnBehalfAudit is the audit row of something user does for citizen d. The
-// row belongs to the operator's own municipality (the desk where it
-// happened), which is also what the audit policy lets an operator write.
-func OnBehalfAudit(action string, user store.UserView, d *store.DeskCitizen, caseID string, detail map[string]any) store.AuditEntry {
-	if detail == nil {
-		detail = map[string]any{}
-	}
-	detail["citizen_id"] = d.PublicID
-	if d.Municipality != user.Municipality {
-		// Only the district's shared desk lets this happen: say so.
-		detail["shared_desk"] = true
-		detail["citizen_municipality"] = d.Municipality
-	}
-	return store.AuditEntry{Action: action, CaseID: caseID, Municipality: user.Municipality, ActingFor: d.TaxCode,
-		Detail: app.AuditDetail(detail)}
-}
-
 // NewCitizen is a registration at the desk: the body of POST
 // /api/v1/citizens and the registration page's form.
 type NewCitizen struct {
@@ -214,7 +197,7 @@ func (s Service) Citizen(ctx context.Context, user store.UserView, publicID stri
 	if err != nil {
 		return d, err
 	}
-	return d, s.Audit(ctx, user, OnBehalfAudit(AuditReadCitizen, user, &d, "", nil))
+	return d, s.Audit(ctx, user, app.OnBehalfAudit(AuditReadCitizen, user, &d, "", nil))
 }
 
 // MaxQuery bounds a search of the desk's citizens (longer queries are cut);
@@ -283,7 +266,7 @@ func (s Service) ReissueCode(ctx context.Context, user store.UserView, d *store.
 		return out, err
 	}
 	if d.Status != store.UserActive {
-		err := s.Audited(ctx, user, OnBehalfAudit(AuditReissueCode, user, d, "", nil), func() error {
+		err := s.Audited(ctx, user, app.OnBehalfAudit(AuditReissueCode, user, d, "", nil), func() error {
 			code, err := s.API.ReissueActivationCode(ctx, user.Scope(), d.ID, s.Now())
 			out.Code = &code
 			return err
@@ -294,7 +277,7 @@ func (s Service) ReissueCode(ctx context.Context, user store.UserView, d *store.
 	if d.Email == "" {
 		channel = store.RecoveryChannelApproval
 	}
-	e := OnBehalfAudit(AuditRequestRecovery, user, d, "", map[string]any{"channel": channel})
+	e := app.OnBehalfAudit(AuditRequestRecovery, user, d, "", map[string]any{"channel": channel})
 	err := s.Audited(ctx, user, e, func() error {
 		r, err := s.API.RequestRecovery(ctx, user.Scope(), d.ID, s.Now(), func(rc store.RecoveryCode) error {
 			return s.sendRecoveryCode(ctx, rc, origin)
