@@ -10,6 +10,7 @@ import (
 	"sportello/activities"
 	"sportello/internal/app"
 	"sportello/internal/app/casework"
+	"sportello/internal/app/marketplace"
 	"strings"
 	"time"
 
@@ -69,8 +70,9 @@ type server struct {
 	api store.API
 	// core is what the application services share (internal/app); the
 	// services follow, one per domain.
-	core     *app.Core
-	casework casework.Service
+	core        *app.Core
+	casework    casework.Service
+	marketplace marketplace.Service
 	// templates are the web pages, parsed once per language.
 	templates webTemplates
 	// hashing bounds concurrent password hashes.
@@ -129,6 +131,7 @@ func newEngine(d Deps) *gin.Engine {
 	s.core = &app.Core{Store: d.Store, API: s.api, Temporal: d.Temporal, Log: d.Logger, Now: d.Now, TaskQueue: d.TaskQueue,
 		Describe: func(err error) (string, []app.FieldError) { he := toHTTP(err); return he.code, he.fields }}
 	s.casework = casework.New(s.core)
+	s.marketplace = marketplace.New(s.core, d.Payments, d.Mailer, d.PortalURL)
 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()

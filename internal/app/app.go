@@ -228,6 +228,28 @@ func (c *Core) Update(ctx context.Context, caseID, name, id string, result any, 
 	return h.Get(ctx, result)
 }
 
+// UpdateWorkflow sends a Temporal Update to the workflow workflowID that is
+// not a case's (a booking's, ...) and waits for its result. id, when not
+// empty, makes a retried update apply once.
+func (c *Core) UpdateWorkflow(ctx context.Context, workflowID, name, id string, result any, arg any) error {
+	if c.Temporal == nil {
+		return errors.New("no Temporal client")
+	}
+	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
+	defer cancel()
+	h, err := c.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		UpdateID:     id,
+		WorkflowID:   workflowID,
+		UpdateName:   name,
+		Args:         []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return err
+	}
+	return h.Get(ctx, result)
+}
+
 // UpdateID derives a Temporal update id from a caller's idempotency key,
 // so that a retried request is applied once ("" lets Temporal pick one).
 func UpdateID(user store.UserView, op, key string) string {
