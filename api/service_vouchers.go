@@ -29,8 +29,8 @@ func (s *server) getISEE(c *gin.Context) error {
 	return nil
 }
 
-// parseISEE reads the isee_euro of a request (marketplace.ParseISEE), a 422
-// when refused.
+// parseISEE reads the isee_euro of a request (marketplace.ParseISEE) as
+// the API answers it, a 422 when refused (FuzzParseISEE checks both).
 func parseISEE(raw json.RawMessage) (*int, error) {
 	euro, err := marketplace.ParseISEE(raw)
 	if err != nil {
