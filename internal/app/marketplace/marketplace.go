@@ -10,8 +10,8 @@
 // refunded or recorded as an incident).
 //
 // Each use case is here once: the rule, the authorization decision beyond
-// the route gate, the store calls and the Temporal calls, audited where the
-// caller is a cooperative. The JSON API (api/catalogue.go,
+// the route gate, the store calls and the Temporal calls; a cooperative's
+// reads of its bookings and its answers to them are audited. The JSON API (api/catalogue.go,
 // service_vouchers.go, checkout.go, coop_bookings.go, payments_callback.go)
 // and the pages (api/web_catalogue.go, web_checkout.go,
 // web_coop_bookings.go) only decode their input and show the result. The
