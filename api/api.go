@@ -26,6 +26,7 @@ import (
 	"sportello/internal/app/appointments"
 	"sportello/internal/app/casework"
 	"sportello/internal/app/desk"
+	"sportello/internal/app/marketplace"
 	"sportello/internal/app/teams"
 	"sportello/internal/app/vouchers"
 	"sportello/internal/auth"
@@ -81,14 +82,14 @@ type server struct {
 	api store.API
 	// core is what the application services share (internal/app); the
 	// services follow, one per domain.
-	core     *app.Core
-	casework casework.Service
-	desk     desk.Service
-	// The citizen's side: applications, vouchers, Social Points.
+	core         *app.Core
+	casework     casework.Service
+	desk         desk.Service
+	teams        teams.Service
 	applications applications.Service
 	vouchers     vouchers.Service
 	appointments appointments.Service
-	teams        teams.Service
+	marketplace  marketplace.Service
 	// templates are the web pages, parsed once per language.
 	templates webTemplates
 	// hashing bounds concurrent password hashes.
@@ -152,6 +153,7 @@ func newEngine(d Deps) *gin.Engine {
 	s.vouchers = vouchers.New(s.core)
 	s.appointments = appointments.New(s.core)
 	s.teams = teams.New(s.core)
+	s.marketplace = marketplace.New(s.core, d.Payments, d.Mailer, d.PortalURL)
 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,12 +10,14 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/internal/app/marketplace"
 	"sportello/internal/store"
 )
 
 // The cooperatives' catalogue (issue 5) in the JSON API: anyone browses the
 // cooperatives and the published services (a logged-in citizen with the
 // price of their ISEE band), cooperative users manage their own services.
+// The marketplace service (internal/app/marketplace) does the work.
 
 // optionalAuth authenticates a request that carries a bearer token and lets
 // the others through as anonymous visitors.
@@ -28,22 +29,13 @@ func (s *server) optionalAuth(c *gin.Context) {
 	s.authenticate(c)
 }
 
-// callerScope is the scope of the caller, anonymous when not logged in.
-func callerScope(c *gin.Context) (store.UserView, store.Scope) {
-	u := currentUser(c)
-	if u.ID == 0 {
-		return u, anonymous
-	}
-	return u, u.Scope()
-}
-
 func (s *server) listCooperatives(c *gin.Context) error {
-	u, scope := callerScope(c)
+	u := currentUser(c)
 	district := strings.TrimSpace(c.Query("district"))
 	if district == "" {
 		district = u.District
 	}
-	coops, err := s.api.Cooperatives(c.Request.Context(), scope, district, !isStaff(u.Role))
+	coops, err := s.marketplace.Cooperatives(c.Request.Context(), u, district)
 	if err != nil {
 		return err
 	}
@@ -51,17 +43,8 @@ func (s *server) listCooperatives(c *gin.Context) error {
 	return nil
 }
 
-func (s *server) cooperative(c *gin.Context) (store.Cooperative, error) {
-	_, scope := callerScope(c)
-	coop, err := s.api.Cooperative(c.Request.Context(), scope, c.Param("id"))
-	if errors.Is(err, store.ErrNotFound) {
-		return coop, notFound("cooperative")
-	}
-	return coop, err
-}
-
 func (s *server) getCooperative(c *gin.Context) error {
-	coop, err := s.cooperative(c)
+	coop, err := s.marketplace.Cooperative(c.Request.Context(), currentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -69,44 +52,11 @@ func (s *server) getCooperative(c *gin.Context) error {
 	return nil
 }
 
-// pricing is how prices are shown to a caller: a citizen's municipality and
-// ISEE (nil when unknown).
-type pricing struct {
-	Municipality string
-	ISEE         *store.CitizenISEE
-}
-
-func (p pricing) quote(sv store.Service) store.PriceQuote {
-	var isee *int
-	if p.ISEE != nil {
-		v := p.ISEE.Euro
-		isee = &v
-	}
-	return sv.Quote(p.Municipality, isee)
-}
-
-// callerPricing finds the citizen's municipality and ISEE; other callers
-// see list prices.
-func (s *server) callerPricing(ctx context.Context, u store.UserView) (pricing, error) {
-	if u.Role != roleCitizen {
-		return pricing{}, nil
-	}
-	p := pricing{Municipality: u.Municipality}
-	isee, ok, err := s.api.CitizenISEE(ctx, u.Scope(), u.ID)
-	if err != nil {
-		return p, err
-	}
-	if ok {
-		p.ISEE = &isee
-	}
-	return p, nil
-}
+// pricing is how prices are shown to a caller (marketplace.Pricing).
+type pricing = marketplace.Pricing
 
 // serviceJSON is a service with the caller's price.
-type serviceJSON struct {
-	store.Service
-	CallerPrice store.PriceQuote `json:"caller_price"`
-}
+type serviceJSON = marketplace.PricedService
 
 // catalogueFilter reads the filters of a listing (422 on bad values).
 func catalogueFilter(c *gin.Context) (store.ServiceFilter, error) {
@@ -149,22 +99,6 @@ func catalogueFilter(c *gin.Context) (store.ServiceFilter, error) {
 	return f, nil
 }
 
-// publicOnly says whether a listing keeps to the public catalogue: district
-// staff see everything, a cooperative user its own unpublished services.
-func publicOnly(u store.UserView, f store.ServiceFilter, ownCoop string) bool {
-	if isStaff(u.Role) {
-		return false
-	}
-	return !(u.Role == roleCooperative && f.Cooperative != "" && f.Cooperative == ownCoop)
-}
-
-func (s *server) ownCooperative(ctx context.Context, u store.UserView) (string, error) {
-	if u.Role != roleCooperative {
-		return "", nil
-	}
-	return s.api.UserCooperative(ctx, u.ID)
-}
-
 // catalogueList is a page of services with the caller's ISEE (when known).
 type catalogueList struct {
 	List[serviceJSON]
@@ -172,26 +106,11 @@ type catalogueList struct {
 }
 
 func (s *server) catalogue(c *gin.Context, f store.ServiceFilter) (catalogueList, pricing, error) {
-	ctx := c.Request.Context()
-	u, scope := callerScope(c)
-	own, err := s.ownCooperative(ctx, u)
+	items, total, p, err := s.marketplace.Catalogue(c.Request.Context(), currentUser(c), f)
 	if err != nil {
 		return catalogueList{}, pricing{}, err
 	}
-	f.PublicOnly = publicOnly(u, f, own)
-	items, total, err := s.api.Services(ctx, scope, f)
-	if err != nil {
-		return catalogueList{}, pricing{}, err
-	}
-	p, err := s.callerPricing(ctx, u)
-	if err != nil {
-		return catalogueList{}, pricing{}, err
-	}
-	out := catalogueList{List: List[serviceJSON]{Items: make([]serviceJSON, 0, len(items)), Total: total, Limit: f.Limit, Offset: f.Offset}, ISEE: p.ISEE}
-	for _, sv := range items {
-		out.Items = append(out.Items, serviceJSON{Service: sv, CallerPrice: p.quote(sv)})
-	}
-	return out, p, nil
+	return catalogueList{List: List[serviceJSON]{Items: items, Total: total, Limit: f.Limit, Offset: f.Offset}, ISEE: p.ISEE}, p, nil
 }
 
 func (s *server) listServices(c *gin.Context) error {
@@ -207,37 +126,18 @@ func (s *server) listServices(c *gin.Context) error {
 	return nil
 }
 
-func serviceID(c *gin.Context) (int64, error) {
+// serviceID reads the :id of a service route (0, which is no service, when
+// not a number).
+func serviceID(c *gin.Context) int64 {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, notFound("service")
+		return 0
 	}
-	return id, nil
-}
-
-// service reads a service the caller sees, with their price.
-func (s *server) service(c *gin.Context) (serviceJSON, pricing, error) {
-	id, err := serviceID(c)
-	if err != nil {
-		return serviceJSON{}, pricing{}, err
-	}
-	u, scope := callerScope(c)
-	sv, err := s.api.Service(c.Request.Context(), scope, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return serviceJSON{}, pricing{}, notFound("service")
-	}
-	if err != nil {
-		return serviceJSON{}, pricing{}, err
-	}
-	p, err := s.callerPricing(c.Request.Context(), u)
-	if err != nil {
-		return serviceJSON{}, pricing{}, err
-	}
-	return serviceJSON{Service: sv, CallerPrice: p.quote(sv)}, p, nil
+	return id
 }
 
 func (s *server) getService(c *gin.Context) error {
-	sv, _, err := s.service(c)
+	sv, _, err := s.marketplace.ServiceByID(c.Request.Context(), currentUser(c), serviceID(c))
 	if err != nil {
 		return err
 	}
@@ -246,172 +146,14 @@ func (s *server) getService(c *gin.Context) error {
 }
 
 // ServiceBody is the body of POST and PUT /services.
-type ServiceBody struct {
-	Category       string                       `json:"category"`
-	Name           string                       `json:"name"`
-	Description    string                       `json:"description"`
-	Unit           string                       `json:"unit"`
-	PriceCents     *int64                       `json:"price_cents"`
-	Capacity       *int                         `json:"capacity"`
-	CapacityPeriod string                       `json:"capacity_period"`
-	Municipalities []string                     `json:"municipalities"`
-	PriceBands     map[string][]store.PriceBand `json:"price_bands"`
-}
-
-// maxPriceCents bounds a list price (EUR 100,000).
-const maxPriceCents = 10_000_000
-
-func oneOf(ptr, code string, v string, allowed []string, what string) []FieldError {
-	if slices.Contains(allowed, v) {
-		return nil
-	}
-	list := strings.Join(allowed, ", ")
-	return []FieldError{field(ptr, code, fmt.Sprintf("%s must be one of %s", what, list),
-		fmt.Sprintf("il campo %s deve essere uno tra %s", what, list))}
-}
-
-// validateService checks a service body against the district's
-// municipalities and returns the input to store.
-func validateService(b ServiceBody, district []string) (store.ServiceInput, []FieldError) {
-	in := store.ServiceInput{Category: b.Category, Name: strings.TrimSpace(b.Name), Description: strings.TrimSpace(b.Description),
-		Unit: b.Unit, CapacityPeriod: b.CapacityPeriod, Municipalities: b.Municipalities, Bands: b.PriceBands}
-	var fe []FieldError
-	fe = append(fe, oneOf("/category", "unknown_category", b.Category, store.ServiceCategories, "category")...)
-	if n := len([]rune(in.Name)); n < 3 || n > 200 {
-		fe = append(fe, field("/name", "length", "the name must be 3 to 200 characters long", "il nome deve avere da 3 a 200 caratteri"))
-	}
-	if len([]rune(in.Description)) > 5000 {
-		fe = append(fe, field("/description", "too_long", "the description is longer than 5000 characters", "la descrizione supera i 5000 caratteri"))
-	}
-	fe = append(fe, oneOf("/unit", "unknown_unit", b.Unit, store.ServiceUnits, "unit")...)
-	switch {
-	case b.PriceCents == nil:
-		fe = append(fe, field("/price_cents", "required", "the price is required", "il prezzo è obbligatorio"))
-	case *b.PriceCents < 0:
-		fe = append(fe, field("/price_cents", "negative", "the price cannot be negative", "il prezzo non può essere negativo"))
-	case *b.PriceCents > maxPriceCents:
-		fe = append(fe, field("/price_cents", "too_high", "the price is above EUR 100,000", "il prezzo supera 100.000 €"))
-	default:
-		in.PriceCents = *b.PriceCents
-	}
-	if b.Capacity == nil || *b.Capacity < 1 || *b.Capacity > 100_000 {
-		fe = append(fe, field("/capacity", "invalid", "the capacity must be a whole number from 1 to 100,000", "la capacità deve essere un numero intero da 1 a 100.000"))
-	} else {
-		in.Capacity = *b.Capacity
-	}
-	fe = append(fe, oneOf("/capacity_period", "unknown_period", b.CapacityPeriod, store.CapacityPeriods, "capacity_period")...)
-	if len(b.Municipalities) == 0 {
-		fe = append(fe, field("/municipalities", "required", "choose at least one municipality", "scegli almeno un comune"))
-	}
-	seen := map[string]bool{}
-	for i, m := range b.Municipalities {
-		ptr := fmt.Sprintf("/municipalities/%d", i)
-		switch {
-		case !slices.Contains(district, m):
-			fe = append(fe, field(ptr, "outside_district", fmt.Sprintf("%q is not a municipality of the district", m),
-				fmt.Sprintf("%q non è un comune dell'ambito", m)))
-		case seen[m]:
-			fe = append(fe, field(ptr, "duplicate", "this municipality is listed twice", "questo comune è indicato due volte"))
-		}
-		seen[m] = true
-	}
-	if in.Bands == nil {
-		in.Bands = map[string][]store.PriceBand{}
-	}
-	for m, bands := range in.Bands {
-		fe = append(fe, validateBands("/price_bands/"+m, m, bands, seen[m], in.PriceCents)...)
-	}
-	slices.SortFunc(fe, func(a, b FieldError) int { return strings.Compare(a.Pointer, b.Pointer) })
-	return in, fe
-}
-
-// validateBands checks the ISEE bands of one municipality: upper bounds
-// strictly rising, the last one open, each a price (at most the list price)
-// or a percentage, prices never falling as the ISEE rises.
-func validateBands(ptr, m string, bands []store.PriceBand, served bool, list int64) []FieldError {
-	var fe []FieldError
-	if !served {
-		return []FieldError{field(ptr, "not_served", fmt.Sprintf("bands for %q, which the service is not offered in", m),
-			fmt.Sprintf("fasce per %q, dove il servizio non è offerto", m))}
-	}
-	if len(bands) == 0 || len(bands) > 10 {
-		return []FieldError{field(ptr, "count", "give 1 to 10 bands", "indica da 1 a 10 fasce")}
-	}
-	prev, prevCents := -1, int64(-1)
-	for i, b := range bands {
-		bp := fmt.Sprintf("%s/%d", ptr, i)
-		last := i == len(bands)-1
-		switch {
-		case b.MaxISEEEuro == nil && !last:
-			fe = append(fe, field(bp+"/max_isee_euro", "open_not_last", "only the last band can be open-ended", "solo l'ultima fascia può essere senza limite"))
-		case b.MaxISEEEuro != nil && last:
-			fe = append(fe, field(bp+"/max_isee_euro", "last_not_open", "the last band must be open-ended (no max_isee_euro)", "l'ultima fascia deve essere senza limite ISEE"))
-		case b.MaxISEEEuro != nil && *b.MaxISEEEuro <= prev:
-			fe = append(fe, field(bp+"/max_isee_euro", "not_rising", "the ISEE limits must rise from band to band", "i limiti ISEE devono crescere da una fascia alla successiva"))
-		case b.MaxISEEEuro != nil && *b.MaxISEEEuro > 1_000_000:
-			fe = append(fe, field(bp+"/max_isee_euro", "too_high", "the ISEE limit is above EUR 1,000,000", "il limite ISEE supera 1.000.000 €"))
-		}
-		if b.MaxISEEEuro != nil {
-			prev = *b.MaxISEEEuro
-		}
-		switch {
-		case (b.PriceCents == nil) == (b.Percent == nil):
-			fe = append(fe, field(bp, "price_or_percent", "give either price_cents or percent", "indica un prezzo oppure una percentuale"))
-			continue
-		case b.PriceCents != nil && *b.PriceCents < 0:
-			fe = append(fe, field(bp+"/price_cents", "negative", "the price cannot be negative", "il prezzo non può essere negativo"))
-			continue
-		case b.PriceCents != nil && *b.PriceCents > list:
-			fe = append(fe, field(bp+"/price_cents", "above_list", "a band's price cannot exceed the list price", "il prezzo di una fascia non può superare il prezzo di listino"))
-			continue
-		case b.Percent != nil && (*b.Percent < 0 || *b.Percent > 100):
-			fe = append(fe, field(bp+"/percent", "range", "the percentage must be from 0 to 100", "la percentuale deve essere tra 0 e 100"))
-			continue
-		}
-		cents := b.Cents(list)
-		if cents < prevCents {
-			fe = append(fe, field(bp, "inconsistent", "a band with a higher ISEE cannot cost less than the band before",
-				"una fascia con ISEE più alto non può costare meno della precedente"))
-		}
-		prevCents = cents
-	}
-	return fe
-}
-
-// saveService validates the body and writes the service of the caller's
-// cooperative (id 0: a new one).
-func (s *server) saveService(c *gin.Context, id int64, b ServiceBody) (store.Service, error) {
-	ctx := c.Request.Context()
-	u := currentUser(c)
-	coop, err := s.api.UserCooperative(ctx, u.ID)
-	if err != nil {
-		return store.Service{}, err
-	}
-	district, err := s.api.DistrictMunicipalities(ctx, u.District)
-	if err != nil {
-		return store.Service{}, err
-	}
-	in, fe := validateService(b, district)
-	if len(fe) > 0 {
-		return store.Service{}, invalid(fe...)
-	}
-	sv, err := s.api.SaveService(ctx, u.Scope(), coop, id, in)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return sv, notFound("service")
-	case errors.Is(err, store.ErrConflict):
-		return sv, invalid(field("/name", "duplicate", "your cooperative already has a service with this name",
-			"la cooperativa ha già un servizio con questo nome"))
-	}
-	return sv, err
-}
+type ServiceBody = marketplace.ServiceBody
 
 func (s *server) createService(c *gin.Context) error {
 	var b ServiceBody
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	sv, err := s.saveService(c, 0, b)
+	sv, err := s.marketplace.SaveService(c.Request.Context(), currentUser(c), 0, b)
 	if err != nil {
 		return err
 	}
@@ -421,15 +163,15 @@ func (s *server) createService(c *gin.Context) error {
 }
 
 func (s *server) updateService(c *gin.Context) error {
-	id, err := serviceID(c)
-	if err != nil {
-		return err
+	id := serviceID(c)
+	if id == 0 {
+		return notFound("service")
 	}
 	var b ServiceBody
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	sv, err := s.saveService(c, id, b)
+	sv, err := s.marketplace.SaveService(c.Request.Context(), currentUser(c), id, b)
 	if err != nil {
 		return err
 	}
@@ -437,28 +179,9 @@ func (s *server) updateService(c *gin.Context) error {
 	return nil
 }
 
-// setPublished publishes or withdraws a service of the caller's cooperative.
-func (s *server) setPublished(c *gin.Context, published bool) (store.Service, error) {
-	id, err := serviceID(c)
-	if err != nil {
-		return store.Service{}, err
-	}
-	ctx := c.Request.Context()
-	u := currentUser(c)
-	coop, err := s.api.UserCooperative(ctx, u.ID)
-	if err != nil {
-		return store.Service{}, err
-	}
-	sv, err := s.api.PublishService(ctx, u.Scope(), coop, id, published)
-	if errors.Is(err, store.ErrNotFound) {
-		return sv, notFound("service")
-	}
-	return sv, err
-}
-
 func (s *server) publishService(published bool) func(c *gin.Context) error {
 	return func(c *gin.Context) error {
-		sv, err := s.setPublished(c, published)
+		sv, err := s.marketplace.SetPublished(c.Request.Context(), currentUser(c), serviceID(c), published)
 		if err != nil {
 			return err
 		}

@@ -1,69 +1,29 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
-	"sportello/internal/jsonx"
 	"strconv"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 
+	"sportello/internal/app/marketplace"
 	"sportello/internal/store"
-	"sportello/workflows"
 )
 
-// The citizen's cart, checkout and bookings in the JSON API (issue 5). A
-// checkout writes the booking, its sessions and the voucher hold in one
-// transaction (store.Checkout), then starts the booking's workflow; the
-// payment provider's callbacks are signalled to it.
+// The citizen's cart, checkout and bookings in the JSON API (issue 5). The
+// marketplace service (internal/app/marketplace) does the work: a checkout
+// writes the booking, its sessions and the voucher hold in one transaction,
+// then starts the booking's workflow; the payment provider's callbacks are
+// signalled to it (payments_callback.go).
 
 // cartLine is a cart item with the citizen's unit price, the total and the
 // vouchers that can pay for it.
-type cartLine struct {
-	store.CartItem
-	UnitPrice  *store.PriceQuote      `json:"unit_price,omitempty"` // nil when unavailable
-	TotalCents int64                  `json:"total_cents"`
-	Vouchers   []store.ServiceVoucher `json:"vouchers"`
-}
-
-// cartLines reads the citizen's cart with prices and eligible vouchers.
-func (s *server) cartLines(ctx context.Context, u store.UserView) ([]cartLine, pricing, error) {
-	items, err := s.api.Cart(ctx, u.Scope())
-	if err != nil {
-		return nil, pricing{}, err
-	}
-	p, err := s.callerPricing(ctx, u)
-	if err != nil {
-		return nil, p, err
-	}
-	lines := make([]cartLine, 0, len(items))
-	vouchers := map[string][]store.ServiceVoucher{}
-	for _, it := range items {
-		l := cartLine{CartItem: it, Vouchers: []store.ServiceVoucher{}}
-		if it.Available {
-			q := p.quote(it.Service)
-			l.UnitPrice, l.TotalCents = &q, q.Cents*int64(it.Quantity)
-			cat := it.Service.Category
-			if _, ok := vouchers[cat]; !ok {
-				if vouchers[cat], err = s.api.ServiceVouchers(ctx, u.Scope(), cat); err != nil {
-					return nil, p, err
-				}
-			}
-			l.Vouchers = vouchers[cat]
-		}
-		lines = append(lines, l)
-	}
-	return lines, p, nil
-}
+type cartLine = marketplace.CartLine
 
 func (s *server) getCart(c *gin.Context) error {
-	lines, p, err := s.cartLines(c.Request.Context(), currentUser(c))
+	lines, p, err := s.marketplace.Cart(c.Request.Context(), currentUser(c))
 	if err != nil {
 		return err
 	}
@@ -71,24 +31,12 @@ func (s *server) getCart(c *gin.Context) error {
 	return nil
 }
 
-type cartItemRequest struct {
-	ServiceID int64 `json:"service_id"`
-	Quantity  *int  `json:"quantity"`
-}
-
 func (s *server) postCartItem(c *gin.Context) error {
-	var req cartItemRequest
-	if err := decodeJSON(c, &req); err != nil {
+	var in marketplace.CartItemInput
+	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	if req.ServiceID <= 0 {
-		return invalid(field("/service_id", "required", "service_id is required", "service_id è obbligatorio"))
-	}
-	q := 1
-	if req.Quantity != nil {
-		q = *req.Quantity
-	}
-	it, err := s.api.AddToCart(c.Request.Context(), currentUser(c).Scope(), req.ServiceID, q)
+	it, err := s.marketplace.AddCartItem(c.Request.Context(), currentUser(c), in)
 	if err != nil {
 		return err
 	}
@@ -111,16 +59,11 @@ func (s *server) putCartItem(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	var req struct {
-		Quantity *int `json:"quantity"`
-	}
-	if err := decodeJSON(c, &req); err != nil {
+	var in marketplace.CartQuantity
+	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	if req.Quantity == nil {
-		return invalid(field("/quantity", "required", "quantity is required", "la quantità è obbligatoria"))
-	}
-	it, err := s.api.SetCartQuantity(c.Request.Context(), currentUser(c).Scope(), id, *req.Quantity)
+	it, err := s.marketplace.PutCartItem(c.Request.Context(), currentUser(c), id, in)
 	if err != nil {
 		return err
 	}
@@ -133,10 +76,7 @@ func (s *server) deleteCartItem(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.api.RemoveFromCart(c.Request.Context(), currentUser(c).Scope(), id); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return notFound("cart item")
-		}
+	if err := s.marketplace.RemoveFromCart(c.Request.Context(), currentUser(c), id); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)
@@ -144,12 +84,7 @@ func (s *server) deleteCartItem(c *gin.Context) error {
 }
 
 // checkoutRequest books one cart item.
-type checkoutRequest struct {
-	ServiceID    int64  `json:"service_id"`
-	Payment      string `json:"payment"` // voucher, online or split
-	VoucherID    string `json:"voucher_id,omitempty"`
-	VoucherCents int64  `json:"voucher_cents,omitempty"`
-}
+type checkoutRequest = marketplace.CheckoutInput
 
 // bookingJSON is a booking with its price derivation decoded.
 type bookingJSON struct {
@@ -166,41 +101,6 @@ func newBookingJSON(b store.BookingView) bookingJSON {
 	return out
 }
 
-// checkout books a cart item for the citizen user and starts the booking's
-// workflow (on a replay of the key too: that heals a start that failed).
-// The JSON handler and the checkout page share it.
-func (s *server) checkout(ctx context.Context, user store.UserView, req checkoutRequest, key string) (store.CheckoutResult, error) {
-	if req.ServiceID <= 0 {
-		return store.CheckoutResult{}, invalid(field("/service_id", "required", "service_id is required", "service_id è obbligatorio"))
-	}
-	hash, err := jsonx.RequestHash(req)
-	if err != nil {
-		return store.CheckoutResult{}, err
-	}
-	p, err := s.callerPricing(ctx, user)
-	if err != nil {
-		return store.CheckoutResult{}, err
-	}
-	var isee *int
-	if p.ISEE != nil {
-		isee = &p.ISEE.Euro
-	}
-	res, err := s.api.Checkout(ctx, user.Scope(), store.CheckoutInput{BookingID: uuid.NewString(), ServiceID: req.ServiceID,
-		ISEEEuro: isee, Mode: req.Payment, VoucherID: strings.TrimSpace(req.VoucherID), VoucherCents: req.VoucherCents,
-		IdempotencyKey: key, RequestHash: hash, WorkflowID: workflows.BookingWorkflowID})
-	if err != nil {
-		return res, err
-	}
-	b := res.Booking
-	if err := s.startOnce(ctx, b.WorkflowID, workflows.BookingWorkflowName, workflows.BookingInput{
-		BookingID: b.ID, DistrictID: b.DistrictID, CitizenID: b.CitizenID, OnlineCents: b.OnlineCents}); err != nil {
-		return res, &httpError{status: http.StatusServiceUnavailable, code: "workflow_start_failed",
-			message: "the booking " + strconv.FormatInt(b.Number, 10) + " is stored but its processing could not start; " +
-				"resend the same request with the same Idempotency-Key to retry", cause: err}
-	}
-	return res, nil
-}
-
 func (s *server) postBooking(c *gin.Context) error {
 	key, err := idempotencyKey(c)
 	if err != nil {
@@ -210,7 +110,7 @@ func (s *server) postBooking(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	res, err := s.checkout(c.Request.Context(), currentUser(c), req, key)
+	res, err := s.marketplace.Checkout(c.Request.Context(), currentUser(c), req, key)
 	if err != nil {
 		return err
 	}
@@ -227,7 +127,7 @@ func (s *server) listBookings(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	items, total, err := s.api.Bookings(c.Request.Context(), currentUser(c).Scope(), limit, offset)
+	items, total, err := s.marketplace.Bookings(c.Request.Context(), currentUser(c), limit, offset)
 	if err != nil {
 		return err
 	}
@@ -239,17 +139,8 @@ func (s *server) listBookings(c *gin.Context) error {
 	return nil
 }
 
-// bookingFor reads a booking visible to user (404 otherwise).
-func (s *server) bookingFor(ctx context.Context, user store.UserView, id string) (store.BookingView, error) {
-	b, err := s.api.Booking(ctx, user.Scope(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return b, notFound("booking")
-	}
-	return b, err
-}
-
 func (s *server) getBooking(c *gin.Context) error {
-	b, err := s.bookingFor(c.Request.Context(), currentUser(c), c.Param("id"))
+	b, err := s.marketplace.Booking(c.Request.Context(), currentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -257,66 +148,12 @@ func (s *server) getBooking(c *gin.Context) error {
 	return nil
 }
 
-type bookingCancelRequest struct {
-	Reason string `json:"reason"`
-}
-
-// cancelBooking cancels what is not delivered of a booking of user.
-func (s *server) cancelBooking(ctx context.Context, user store.UserView, id string, req bookingCancelRequest, key string) (store.BookingView, error) {
-	req.Reason = strings.TrimSpace(req.Reason)
-	if utf8.RuneCountInString(req.Reason) > 1000 {
-		return store.BookingView{}, invalid(field("/reason", "too_long", "the reason may be at most 1000 characters",
-			"il motivo può avere al massimo 1000 caratteri"))
-	}
-	b, err := s.bookingFor(ctx, user, id)
-	if err != nil {
-		return b, err
-	}
-	if _, err := s.bookingUpdate(ctx, b, workflows.UpdateBookingCancel, userUpdateID(user, "cancel-booking:"+b.ID, key),
-		workflows.BookingCancelInput{Actor: actor(user), Reason: req.Reason}); err != nil {
-		return b, err
-	}
-	return s.bookingFor(ctx, user, id)
-}
-
-type confirmDeliveryRequest struct {
-	Seqs []int `json:"seqs"`
-}
-
-// confirmDelivery confirms delivered sessions of a booking of user.
-func (s *server) confirmDelivery(ctx context.Context, user store.UserView, id string, req confirmDeliveryRequest, key string) (store.BookingView, error) {
-	b, err := s.bookingFor(ctx, user, id)
-	if err != nil {
-		return b, err
-	}
-	if len(req.Seqs) == 0 {
-		return b, invalid(field("/seqs", "required", "choose the sessions to confirm", "scegliere gli incontri da confermare"))
-	}
-	seen := map[int]bool{}
-	var fields []FieldError
-	for i, q := range req.Seqs {
-		if q < 1 || q > len(b.Sessions) || seen[q] {
-			fields = append(fields, field("/seqs/"+strconv.Itoa(i), "invalid",
-				"not a session of this booking (or repeated)", "non è un incontro di questa prenotazione (o è ripetuto)"))
-		}
-		seen[q] = true
-	}
-	if len(fields) > 0 {
-		return b, invalid(fields...)
-	}
-	if _, err := s.bookingUpdate(ctx, b, workflows.UpdateBookingConfirmDelivery, userUpdateID(user, "confirm-delivery:"+b.ID, key),
-		workflows.BookingConfirmInput{Actor: actor(user), Seqs: req.Seqs}); err != nil {
-		return b, err
-	}
-	return s.bookingFor(ctx, user, id)
-}
-
 func (s *server) cancelBookingJSON(c *gin.Context) error {
-	var req bookingCancelRequest
-	if err := decodeJSON(c, &req); err != nil {
+	var in marketplace.CancelInput
+	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	b, err := s.cancelBooking(c.Request.Context(), currentUser(c), c.Param("id"), req, updateKey(c))
+	b, err := s.marketplace.Cancel(c.Request.Context(), currentUser(c), c.Param("id"), in, updateKey(c))
 	if err != nil {
 		return err
 	}
@@ -325,11 +162,11 @@ func (s *server) cancelBookingJSON(c *gin.Context) error {
 }
 
 func (s *server) confirmDeliveryJSON(c *gin.Context) error {
-	var req confirmDeliveryRequest
-	if err := decodeJSON(c, &req); err != nil {
+	var in marketplace.ConfirmInput
+	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	b, err := s.confirmDelivery(c.Request.Context(), currentUser(c), c.Param("id"), req, updateKey(c))
+	b, err := s.marketplace.ConfirmDelivery(c.Request.Context(), currentUser(c), c.Param("id"), in, updateKey(c))
 	if err != nil {
 		return err
 	}

@@ -1,17 +1,15 @@
 package api
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"math/big"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/internal/app/marketplace"
 	"sportello/internal/store"
 )
 
@@ -19,33 +17,11 @@ import (
 // and the personal area), and the wording of service vouchers on the
 // citizen's pages, the till and the funds page. The form itself is
 // forms/schemas/buono-servizi; its cases run the same case workflow as food
-// vouchers, and the redemption refusal lives in store.Redeem.
-
-// iseeJSON is the citizen's ISEE: the one in the profile and the one the
-// catalogue uses (the newer of the profile's and the latest application's).
-type iseeJSON struct {
-	store.ProfileISEE
-	Catalogue *store.CitizenISEE `json:"catalogue"`
-}
-
-func (s *server) iseeOf(ctx context.Context, user store.UserView) (iseeJSON, error) {
-	p, err := s.api.ProfileISEE(ctx, user.Scope(), user.ID)
-	if err != nil {
-		return iseeJSON{}, err
-	}
-	out := iseeJSON{ProfileISEE: p}
-	used, ok, err := s.api.CitizenISEE(ctx, user.Scope(), user.ID)
-	if err != nil {
-		return iseeJSON{}, err
-	}
-	if ok {
-		out.Catalogue = &used
-	}
-	return out, nil
-}
+// vouchers, and the redemption refusal lives in store.Redeem. The ISEE's
+// rules are the marketplace service's (internal/app/marketplace).
 
 func (s *server) getISEE(c *gin.Context) error {
-	v, err := s.iseeOf(c.Request.Context(), currentUser(c))
+	v, err := s.marketplace.ISEE(c.Request.Context(), currentUser(c))
 	if err != nil {
 		return err
 	}
@@ -53,62 +29,22 @@ func (s *server) getISEE(c *gin.Context) error {
 	return nil
 }
 
-var errISEEField = field("/isee_euro", "invalid",
-	"isee_euro must be a number of euro from 0 to 1,000,000 with at most two decimals, or null to remove it",
-	"isee_euro deve essere un importo in euro da 0 a 1.000.000 con al massimo due decimali, o null per toglierlo")
-
-// parseISEE reads the isee_euro of a request: null clears it; a number of
-// euro with at most two decimals is rounded up to the whole euro.
+// parseISEE reads the isee_euro of a request (marketplace.ParseISEE) as
+// the API answers it, a 422 when refused (FuzzParseISEE checks both).
 func parseISEE(raw json.RawMessage) (*int, error) {
-	trimmed := bytes.TrimSpace(raw)
-	if len(trimmed) == 0 {
-		return nil, invalid(field("/isee_euro", "required", "isee_euro is required (null removes it)",
-			"isee_euro è obbligatorio (null lo toglie)"))
+	euro, err := marketplace.ParseISEE(raw)
+	if err != nil {
+		return nil, toHTTP(err)
 	}
-	if string(trimmed) == "null" {
-		return nil, nil
-	}
-	if trimmed[0] == '"' {
-		return nil, invalid(errISEEField) // json.Number would take "8500"
-	}
-	dec := json.NewDecoder(bytes.NewReader(trimmed))
-	dec.UseNumber()
-	var n json.Number
-	if err := dec.Decode(&n); err != nil || len(n) > 30 {
-		return nil, invalid(errISEEField)
-	}
-	r, ok := new(big.Rat).SetString(n.String())
-	if !ok || r.Sign() < 0 || r.Cmp(big.NewRat(store.MaxISEEEuro, 1)) > 0 ||
-		!new(big.Rat).Mul(r, big.NewRat(100, 1)).IsInt() {
-		return nil, invalid(errISEEField)
-	}
-	return iseeEuroUp(new(big.Rat).Mul(r, big.NewRat(100, 1)).Num().Int64()), nil
-}
-
-// iseeEuroUp turns cents into whole euro, rounding up (bands are bounded in
-// whole euro: 10,000.50 is above a band that ends at 10,000).
-func iseeEuroUp(cents int64) *int {
-	e := int((cents + 99) / 100)
-	return &e
+	return euro, nil
 }
 
 func (s *server) putISEE(c *gin.Context) error {
-	var req struct {
-		ISEE json.RawMessage `json:"isee_euro"`
-	}
-	if err := decodeJSON(c, &req); err != nil {
+	var in marketplace.ISEEInput
+	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	euro, err := parseISEE(req.ISEE)
-	if err != nil {
-		return err
-	}
-	user := currentUser(c)
-	ctx := c.Request.Context()
-	if _, err := s.api.SetProfileISEE(ctx, user, euro, requestIDFrom(ctx)); err != nil {
-		return err
-	}
-	v, err := s.iseeOf(ctx, user)
+	v, err := s.marketplace.PutISEE(c.Request.Context(), currentUser(c), in)
 	if err != nil {
 		return err
 	}
@@ -124,7 +60,7 @@ type iseeSection struct {
 
 func (s *server) iseeSectionFor(c *gin.Context, typed *string, problem string) (iseeSection, error) {
 	lang := pageLang(c)
-	v, err := s.iseeOf(c.Request.Context(), currentUser(c))
+	v, err := s.marketplace.ISEE(c.Request.Context(), currentUser(c))
 	if err != nil {
 		return iseeSection{}, err
 	}
@@ -157,10 +93,9 @@ func (s *server) meISEESubmit(c *gin.Context) error {
 		if !ok || cents < 0 || cents > store.MaxISEEEuro*100 {
 			return s.renderMe(c, http.StatusUnprocessableEntity, &typed, s.t(c, "me.isee_invalid"))
 		}
-		euro = iseeEuroUp(cents)
+		euro = marketplace.ISEEEuroUp(cents)
 	}
-	ctx := c.Request.Context()
-	if _, err := s.api.SetProfileISEE(ctx, currentUser(c), euro, requestIDFrom(ctx)); err != nil {
+	if err := s.marketplace.SetISEE(c.Request.Context(), currentUser(c), euro); err != nil {
 		return err
 	}
 	if euro == nil {

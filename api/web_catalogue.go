@@ -157,12 +157,12 @@ func (s *server) servicesPage(c *gin.Context) error {
 	}
 	d.ISEEText = iseeText(lang, currentUser(c), p)
 	d.Categories = options(store.ServiceCategories, func(v string) string { return s.t(c, "cat.category."+v) }, f.Category)
-	muns, err := s.api.DistrictMunicipalities(ctx, f.District)
+	muns, err := s.marketplace.DistrictMunicipalities(ctx, f.District)
 	if err != nil {
 		return err
 	}
 	d.Muns = options(muns, municipalityName, f.Municipality)
-	coops, err := s.api.Cooperatives(ctx, anonymous, f.District, true)
+	coops, err := s.marketplace.Cooperatives(ctx, store.UserView{}, f.District) // the public list
 	if err != nil {
 		return err
 	}
@@ -217,7 +217,7 @@ func (s *server) bandRows(lang string, sv store.Service, mun string, q store.Pri
 }
 
 func (s *server) servicePage(c *gin.Context) error {
-	sv, p, err := s.service(c)
+	sv, p, err := s.marketplace.ServiceByID(c.Request.Context(), currentUser(c), serviceID(c))
 	if err != nil {
 		return err
 	}
@@ -241,8 +241,7 @@ func (s *server) servicePage(c *gin.Context) error {
 		d.BandMun = municipalityName(d.BandMun)
 	}
 	d.CapacityText = s.t(c, "cat.capacity."+sv.CapacityPeriod, sv.Capacity)
-	_, scope := callerScope(c)
-	if d.Coop, err = s.api.Cooperative(c.Request.Context(), scope, sv.CooperativeID); err != nil {
+	if d.Coop, err = s.marketplace.Cooperative(c.Request.Context(), currentUser(c), sv.CooperativeID); err != nil {
 		return err
 	}
 	s.render(c, http.StatusOK, "service", view{Title: sv.Name, Nav: "services",
@@ -273,8 +272,8 @@ func (s *server) coopRow(c *gin.Context, co store.Cooperative, today time.Time) 
 }
 
 func (s *server) cooperativesPage(c *gin.Context) error {
-	u, scope := callerScope(c)
-	coops, err := s.api.Cooperatives(c.Request.Context(), scope, pageDistrict(c), !isStaff(u.Role))
+	u := currentUser(c)
+	coops, err := s.marketplace.Cooperatives(c.Request.Context(), u, pageDistrict(c))
 	if err != nil {
 		return err
 	}
@@ -294,7 +293,7 @@ func (s *server) cooperativesPage(c *gin.Context) error {
 }
 
 func (s *server) cooperativePage(c *gin.Context) error {
-	co, err := s.cooperative(c)
+	co, err := s.marketplace.Cooperative(c.Request.Context(), currentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -326,16 +325,11 @@ func safeWebsite(raw string) string {
 // ---- the cooperative's own catalogue ----
 
 func (s *server) ourCataloguePage(c *gin.Context) error {
-	u := currentUser(c)
-	coopID, err := s.api.UserCooperative(c.Request.Context(), u.ID)
+	co, err := s.marketplace.OwnCooperative(c.Request.Context(), currentUser(c))
 	if err != nil {
 		return err
 	}
-	co, err := s.api.Cooperative(c.Request.Context(), u.Scope(), coopID)
-	if err != nil {
-		return err
-	}
-	list, _, err := s.catalogue(c, store.ServiceFilter{Cooperative: coopID, Limit: 200})
+	list, _, err := s.catalogue(c, store.ServiceFilter{Cooperative: co.ID, Limit: 200})
 	if err != nil {
 		return err
 	}
@@ -467,20 +461,7 @@ func (s *server) ownService(c *gin.Context) (store.Service, error) {
 	if c.Param("id") == "" {
 		return store.Service{}, nil
 	}
-	id, err := serviceID(c)
-	if err != nil {
-		return store.Service{}, err
-	}
-	u := currentUser(c)
-	coopID, err := s.api.UserCooperative(c.Request.Context(), u.ID)
-	if err != nil {
-		return store.Service{}, err
-	}
-	sv, err := s.api.Service(c.Request.Context(), u.Scope(), id)
-	if err != nil || sv.CooperativeID != coopID {
-		return sv, notFound("service")
-	}
-	return sv, nil
+	return s.marketplace.OwnService(c.Request.Context(), currentUser(c), serviceID(c))
 }
 
 func (s *server) renderServiceForm(c *gin.Context, status int, f serviceForm, errs []summaryItem) {
@@ -499,7 +480,7 @@ func (s *server) ownServiceForm(c *gin.Context) (store.Service, []string, error)
 	if err != nil {
 		return sv, nil, err
 	}
-	district, err := s.api.DistrictMunicipalities(c.Request.Context(), currentUser(c).District)
+	district, err := s.marketplace.DistrictMunicipalities(c.Request.Context(), currentUser(c).District)
 	return sv, district, err
 }
 
@@ -548,7 +529,7 @@ func (s *server) serviceFormSubmit(c *gin.Context) error {
 	if len(pre) > 0 {
 		err = invalid(pre...)
 	} else {
-		saved, err = s.saveService(c, sv.ID, b)
+		saved, err = s.marketplace.SaveService(c.Request.Context(), currentUser(c), sv.ID, b)
 	}
 	if err != nil {
 		he := toHTTP(err)
@@ -591,7 +572,7 @@ func (s *server) serviceFormSubmit(c *gin.Context) error {
 
 func (s *server) servicePublishSubmit(published bool) func(c *gin.Context) error {
 	return func(c *gin.Context) error {
-		sv, err := s.setPublished(c, published)
+		sv, err := s.marketplace.SetPublished(c.Request.Context(), currentUser(c), serviceID(c), published)
 		if err != nil {
 			return err
 		}

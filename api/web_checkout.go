@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/internal/app/marketplace"
 	"sportello/internal/store"
 	"sportello/workflows"
 )
@@ -41,7 +41,7 @@ func (s *server) cartLineView(c *gin.Context, l cartLine) cartLineView {
 
 // renderCart renders the cart; bad, when not nil, is a refused quantity.
 func (s *server) renderCart(c *gin.Context, status int, bad *cartLineView) error {
-	lines, _, err := s.cartLines(c.Request.Context(), currentUser(c))
+	lines, _, err := s.marketplace.Cart(c.Request.Context(), currentUser(c))
 	if err != nil {
 		return err
 	}
@@ -81,7 +81,7 @@ func (s *server) cartAddSubmit(c *gin.Context) error {
 	if err != nil {
 		qty = 0
 	}
-	it, err := s.api.AddToCart(c.Request.Context(), currentUser(c).Scope(), id, qty)
+	it, err := s.marketplace.AddToCart(c.Request.Context(), currentUser(c), id, qty)
 	if err != nil {
 		he, msg := refusal(c, err)
 		if he.status >= 500 {
@@ -110,7 +110,7 @@ func (s *server) cartQuantitySubmit(c *gin.Context) error {
 	if perr != nil {
 		qty = 0
 	}
-	if _, err := s.api.SetCartQuantity(c.Request.Context(), currentUser(c).Scope(), id, qty); err != nil {
+	if _, err := s.marketplace.SetCartQuantity(c.Request.Context(), currentUser(c), id, qty); err != nil {
 		he, msg := refusal(c, err)
 		if he.status == http.StatusUnprocessableEntity {
 			bad := &cartLineView{cartLine: cartLine{CartItem: store.CartItem{ServiceID: id}}}
@@ -134,7 +134,7 @@ func (s *server) cartRemoveSubmit(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.api.RemoveFromCart(c.Request.Context(), currentUser(c).Scope(), id); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := s.marketplace.RemoveFromCart(c.Request.Context(), currentUser(c), id); err != nil && toHTTP(err).status != http.StatusNotFound {
 		return err
 	}
 	setFlash(c, "success", "cart.removed")
@@ -165,7 +165,7 @@ func (s *server) checkoutLine(c *gin.Context) (cartLine, error) {
 	if err != nil {
 		return cartLine{}, err
 	}
-	lines, _, err := s.cartLines(c.Request.Context(), currentUser(c))
+	lines, _, err := s.marketplace.Cart(c.Request.Context(), currentUser(c))
 	if err != nil {
 		return cartLine{}, err
 	}
@@ -237,7 +237,7 @@ func (s *server) checkoutSubmit(c *gin.Context) error {
 	}
 	key := postedKey(c)
 	if partErr == "" {
-		res, err := s.checkout(c.Request.Context(), currentUser(c), req, key)
+		res, err := s.marketplace.Checkout(c.Request.Context(), currentUser(c), req, key)
 		if err == nil {
 			b := res.Booking
 			if b.OnlineCents > 0 {
@@ -319,7 +319,7 @@ func awaitingPayment(b store.BookingView) bool {
 // provider only answers the refresh (?go=1) or the poll, never the
 // checkout's form post: the pages' form-action policy would block it.
 func (s *server) payPage(c *gin.Context) error {
-	b, err := s.bookingFor(c.Request.Context(), currentUser(c), c.Param("id"))
+	b, err := s.marketplace.Booking(c.Request.Context(), currentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -342,7 +342,7 @@ func (s *server) payPage(c *gin.Context) error {
 // payStatus answers the pay page's poll: 204 while waiting, else an
 // HX-Redirect to the provider (or to the booking when nothing is due).
 func (s *server) payStatus(c *gin.Context) error {
-	b, err := s.bookingFor(c.Request.Context(), currentUser(c), c.Param("id"))
+	b, err := s.marketplace.Booking(c.Request.Context(), currentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -362,7 +362,7 @@ func (s *server) payStatus(c *gin.Context) error {
 // payReturnPage is where the provider sends the citizen back: the outcome
 // as the provider reported it, and the booking's state as recorded.
 func (s *server) payReturnPage(c *gin.Context) error {
-	b, err := s.bookingFor(c.Request.Context(), currentUser(c), c.Param("id"))
+	b, err := s.marketplace.Booking(c.Request.Context(), currentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -382,7 +382,7 @@ func (s *server) payReturnPage(c *gin.Context) error {
 // ---- bookings ----
 
 func (s *server) bookingsPage(c *gin.Context) error {
-	items, total, err := s.api.Bookings(c.Request.Context(), currentUser(c).Scope(), 200, 0)
+	items, total, err := s.marketplace.Bookings(c.Request.Context(), currentUser(c), 200, 0)
 	if err != nil {
 		return err
 	}
@@ -434,7 +434,7 @@ func (s *server) renderBooking(c *gin.Context, status int, d bookingPageData) er
 }
 
 func (s *server) bookingPage(c *gin.Context) error {
-	b, err := s.bookingFor(c.Request.Context(), currentUser(c), c.Param("id"))
+	b, err := s.marketplace.Booking(c.Request.Context(), currentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -447,7 +447,7 @@ func (s *server) bookingRefused(c *gin.Context, err error, fill func(d *bookingP
 	if he.status != http.StatusUnprocessableEntity && he.status != http.StatusConflict {
 		return err
 	}
-	b, berr := s.bookingFor(c.Request.Context(), currentUser(c), c.Param("id"))
+	b, berr := s.marketplace.Booking(c.Request.Context(), currentUser(c), c.Param("id"))
 	if berr != nil {
 		return berr
 	}
@@ -462,7 +462,7 @@ func (s *server) bookingRefused(c *gin.Context, err error, fill func(d *bookingP
 
 func (s *server) bookingCancelSubmit(c *gin.Context) error {
 	reason := c.PostForm("reason")
-	_, err := s.cancelBooking(c.Request.Context(), currentUser(c), c.Param("id"), bookingCancelRequest{Reason: reason}, postedKey(c))
+	_, err := s.marketplace.Cancel(c.Request.Context(), currentUser(c), c.Param("id"), marketplace.CancelInput{Reason: reason}, postedKey(c))
 	if err == nil {
 		setFlash(c, "success", "bk.cancelled")
 		redirect(c, "/bookings/"+url.PathEscape(c.Param("id")))
@@ -472,13 +472,13 @@ func (s *server) bookingCancelSubmit(c *gin.Context) error {
 }
 
 func (s *server) bookingConfirmSubmit(c *gin.Context) error {
-	var req confirmDeliveryRequest
+	var req marketplace.ConfirmInput
 	for _, v := range c.PostFormArray("seq") {
 		if n, err := strconv.Atoi(v); err == nil {
 			req.Seqs = append(req.Seqs, n)
 		}
 	}
-	_, err := s.confirmDelivery(c.Request.Context(), currentUser(c), c.Param("id"), req, postedKey(c))
+	_, err := s.marketplace.ConfirmDelivery(c.Request.Context(), currentUser(c), c.Param("id"), req, postedKey(c))
 	if err == nil {
 		setFlash(c, "success", "bk.confirmed")
 		redirect(c, "/bookings/"+url.PathEscape(c.Param("id")))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/internal/app/marketplace"
 	"sportello/internal/store"
 )
 
@@ -17,19 +18,20 @@ import (
 // deadline to answer and the bookings in progress (/coop/bookings), one
 // booking with the forms to accept it (one date per session) or decline it
 // and to record each delivered session (/coop/bookings/:id), and the
-// sessions delivered (/coop/deliveries). The same domain methods as the
-// JSON API (coop_bookings.go) do the work, through the booking's workflow.
+// sessions delivered (/coop/deliveries). The marketplace service
+// (internal/app/marketplace) does the work for them and for the JSON API
+// (coop_bookings.go), through the booking's workflow.
 
 // datetimeLocal is the value format of <input type="datetime-local">.
 const datetimeLocal = "2006-01-02T15:04"
 
 func (s *server) coopInboxPage(c *gin.Context) error {
 	ctx, user := c.Request.Context(), currentUser(c)
-	requests, err := s.coopBookings(ctx, user, store.CoopRequests)
+	requests, err := s.marketplace.CoopBookings(ctx, user, store.CoopRequests)
 	if err != nil {
 		return err
 	}
-	active, err := s.coopBookings(ctx, user, store.CoopActive)
+	active, err := s.marketplace.CoopBookings(ctx, user, store.CoopActive)
 	if err != nil {
 		return err
 	}
@@ -39,7 +41,7 @@ func (s *server) coopInboxPage(c *gin.Context) error {
 }
 
 func (s *server) coopDeliveriesPage(c *gin.Context) error {
-	items, err := s.coopDeliveries(c.Request.Context(), currentUser(c))
+	items, err := s.marketplace.CoopDeliveries(c.Request.Context(), currentUser(c))
 	if err != nil {
 		return err
 	}
@@ -115,7 +117,7 @@ func (s *server) coopBookingForm(c *gin.Context, d store.CoopBookingDetail) coop
 }
 
 func (s *server) coopBookingPage(c *gin.Context) error {
-	d, _, err := s.coopBooking(c.Request.Context(), currentUser(c), c.Param("id"))
+	d, err := s.marketplace.CoopBooking(c.Request.Context(), currentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -148,7 +150,7 @@ func (s *server) coopRefused(c *gin.Context, err error, fill func(d *coopBooking
 	if he.status != http.StatusUnprocessableEntity && he.status != http.StatusConflict {
 		return err
 	}
-	det, _, derr := s.coopBooking(c.Request.Context(), currentUser(c), c.Param("id"))
+	det, derr := s.marketplace.CoopBooking(c.Request.Context(), currentUser(c), c.Param("id"))
 	if derr != nil {
 		return derr
 	}
@@ -169,7 +171,7 @@ func (s *server) coopDone(c *gin.Context, key string) {
 
 func (s *server) coopAcceptSubmit(c *gin.Context) error {
 	yes := true
-	req := respondRequest{Accept: &yes}
+	req := marketplace.Response{Accept: &yes}
 	values := map[string]string{}
 	var bad []FieldError
 	for i := 1; ; i++ {
@@ -197,7 +199,7 @@ func (s *server) coopAcceptSubmit(c *gin.Context) error {
 	if len(bad) > 0 {
 		err = invalid(bad...)
 	} else {
-		_, err = s.respondBooking(c.Request.Context(), currentUser(c), c.Param("id"), req, postedKey(c))
+		_, err = s.marketplace.Respond(c.Request.Context(), currentUser(c), c.Param("id"), req, postedKey(c))
 	}
 	if err == nil {
 		s.coopDone(c, "coopbk.accepted")
@@ -209,7 +211,7 @@ func (s *server) coopAcceptSubmit(c *gin.Context) error {
 func (s *server) coopDeclineSubmit(c *gin.Context) error {
 	no := false
 	reason := c.PostForm("reason")
-	_, err := s.respondBooking(c.Request.Context(), currentUser(c), c.Param("id"), respondRequest{Accept: &no, Reason: reason}, postedKey(c))
+	_, err := s.marketplace.Respond(c.Request.Context(), currentUser(c), c.Param("id"), marketplace.Response{Accept: &no, Reason: reason}, postedKey(c))
 	if err == nil {
 		s.coopDone(c, "coopbk.declined")
 		return nil
@@ -222,11 +224,11 @@ func (s *server) coopDeclineSubmit(c *gin.Context) error {
 func (s *server) coopDeliverySubmit(c *gin.Context) error {
 	seq, _ := strconv.Atoi(c.PostForm("seq"))
 	raw, note := strings.TrimSpace(c.PostForm("delivered_at")), c.PostForm("note")
-	req := deliveryRequest{Seq: seq, Note: note}
+	req := marketplace.Delivery{Seq: seq, Note: note}
 	var err error
 	if t, perr := time.ParseInLocation(datetimeLocal, raw, romeLoc()); perr == nil {
 		req.DeliveredAt = &t
-		_, err = s.recordDelivery(c.Request.Context(), currentUser(c), c.Param("id"), req, postedKey(c))
+		_, err = s.marketplace.RecordDelivery(c.Request.Context(), currentUser(c), c.Param("id"), req, postedKey(c))
 	} else {
 		err = invalid(field("/delivered_at", "invalid", "give a date and a time", "indicare data e ora"))
 	}

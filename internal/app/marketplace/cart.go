@@ -1,0 +1,152 @@
+package marketplace
+
+import (
+	"context"
+	"errors"
+	"sportello/internal/jsonx"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"sportello/internal/app"
+	"sportello/internal/store"
+	"sportello/workflows"
+)
+
+// The citizen's cart and checkout (issue 5). A checkout writes the
+// booking, its sessions and the voucher hold in one transaction
+// (store.Checkout), then starts the booking's workflow.
+
+// CartLine is a cart item with the citizen's unit price, the total and the
+// vouchers that can pay for it.
+type CartLine struct {
+	store.CartItem
+	UnitPrice  *store.PriceQuote      `json:"unit_price,omitempty"` // nil when unavailable
+	TotalCents int64                  `json:"total_cents"`
+	Vouchers   []store.ServiceVoucher `json:"vouchers"`
+}
+
+// Cart reads the citizen's cart with prices and eligible vouchers.
+func (s Service) Cart(ctx context.Context, u store.UserView) ([]CartLine, Pricing, error) {
+	items, err := s.API.Cart(ctx, u.Scope())
+	if err != nil {
+		return nil, Pricing{}, err
+	}
+	p, err := s.Pricing(ctx, u)
+	if err != nil {
+		return nil, p, err
+	}
+	lines := make([]CartLine, 0, len(items))
+	vouchers := map[string][]store.ServiceVoucher{}
+	for _, it := range items {
+		l := CartLine{CartItem: it, Vouchers: []store.ServiceVoucher{}}
+		if it.Available {
+			q := p.Quote(it.Service)
+			l.UnitPrice, l.TotalCents = &q, q.Cents*int64(it.Quantity)
+			cat := it.Service.Category
+			if _, ok := vouchers[cat]; !ok {
+				if vouchers[cat], err = s.API.ServiceVouchers(ctx, u.Scope(), cat); err != nil {
+					return nil, p, err
+				}
+			}
+			l.Vouchers = vouchers[cat]
+		}
+		lines = append(lines, l)
+	}
+	return lines, p, nil
+}
+
+// CartItemInput adds a service to the cart (the body of POST /cart/items).
+type CartItemInput struct {
+	ServiceID int64 `json:"service_id"`
+	Quantity  *int  `json:"quantity"`
+}
+
+// AddCartItem adds in.Quantity (1 when not given) of a service to the
+// citizen's cart.
+func (s Service) AddCartItem(ctx context.Context, user store.UserView, in CartItemInput) (store.CartItem, error) {
+	if in.ServiceID <= 0 {
+		return store.CartItem{}, app.InvalidInput(app.Field("/service_id", "required", "service_id is required", "service_id è obbligatorio"))
+	}
+	q := 1
+	if in.Quantity != nil {
+		q = *in.Quantity
+	}
+	return s.AddToCart(ctx, user, in.ServiceID, q)
+}
+
+// AddToCart adds qty of service serviceID to the citizen's cart.
+func (s Service) AddToCart(ctx context.Context, user store.UserView, serviceID int64, qty int) (store.CartItem, error) {
+	return s.API.AddToCart(ctx, user.Scope(), serviceID, qty)
+}
+
+// CartQuantity is the body of PUT /cart/items/{service_id}.
+type CartQuantity struct {
+	Quantity *int `json:"quantity"`
+}
+
+// PutCartItem sets the quantity of a service in the citizen's cart.
+func (s Service) PutCartItem(ctx context.Context, user store.UserView, serviceID int64, in CartQuantity) (store.CartItem, error) {
+	if in.Quantity == nil {
+		return store.CartItem{}, app.InvalidInput(app.Field("/quantity", "required", "quantity is required", "la quantità è obbligatoria"))
+	}
+	return s.SetCartQuantity(ctx, user, serviceID, *in.Quantity)
+}
+
+// SetCartQuantity sets the quantity of a service in the citizen's cart
+// (adding it when it is not there).
+func (s Service) SetCartQuantity(ctx context.Context, user store.UserView, serviceID int64, qty int) (store.CartItem, error) {
+	return s.API.SetCartQuantity(ctx, user.Scope(), serviceID, qty)
+}
+
+// RemoveFromCart takes a service out of the citizen's cart.
+func (s Service) RemoveFromCart(ctx context.Context, user store.UserView, serviceID int64) error {
+	err := s.API.RemoveFromCart(ctx, user.Scope(), serviceID)
+	if errors.Is(err, store.ErrNotFound) {
+		return app.Missing("cart item")
+	}
+	return err
+}
+
+// CheckoutInput books one cart item (the body of POST /bookings).
+type CheckoutInput struct {
+	ServiceID    int64  `json:"service_id"`
+	Payment      string `json:"payment"` // voucher, online or split
+	VoucherID    string `json:"voucher_id,omitempty"`
+	VoucherCents int64  `json:"voucher_cents,omitempty"`
+}
+
+// Checkout books a cart item for the citizen user and starts the booking's
+// workflow (on a replay of key too: that heals a start that failed).
+func (s Service) Checkout(ctx context.Context, user store.UserView, in CheckoutInput, key string) (store.CheckoutResult, error) {
+	if in.ServiceID <= 0 {
+		return store.CheckoutResult{}, app.InvalidInput(app.Field("/service_id", "required", "service_id is required", "service_id è obbligatorio"))
+	}
+	hash, err := jsonx.RequestHash(in)
+	if err != nil {
+		return store.CheckoutResult{}, err
+	}
+	p, err := s.Pricing(ctx, user)
+	if err != nil {
+		return store.CheckoutResult{}, err
+	}
+	var isee *int
+	if p.ISEE != nil {
+		isee = &p.ISEE.Euro
+	}
+	res, err := s.API.Checkout(ctx, user.Scope(), store.CheckoutInput{BookingID: uuid.NewString(), ServiceID: in.ServiceID,
+		ISEEEuro: isee, Mode: in.Payment, VoucherID: strings.TrimSpace(in.VoucherID), VoucherCents: in.VoucherCents,
+		IdempotencyKey: key, RequestHash: hash, WorkflowID: workflows.BookingWorkflowID})
+	if err != nil {
+		return res, err
+	}
+	b := res.Booking
+	if err := s.StartOnce(ctx, b.WorkflowID, workflows.BookingWorkflowName, workflows.BookingInput{
+		BookingID: b.ID, DistrictID: b.DistrictID, CitizenID: b.CitizenID, OnlineCents: b.OnlineCents}); err != nil {
+		return res, &app.Error{Kind: app.Unavailable, Code: "workflow_start_failed",
+			Message: "the booking " + strconv.FormatInt(b.Number, 10) + " is stored but its processing could not start; " +
+				"resend the same request with the same Idempotency-Key to retry", Cause: err}
+	}
+	return res, nil
+}
