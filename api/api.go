@@ -26,6 +26,7 @@ import (
 	"sportello/internal/app/appointments"
 	"sportello/internal/app/casework"
 	"sportello/internal/app/desk"
+	"sportello/internal/app/invoices"
 	"sportello/internal/app/marketplace"
 	"sportello/internal/app/teams"
 	"sportello/internal/app/vouchers"
@@ -90,6 +91,7 @@ type server struct {
 	vouchers     vouchers.Service
 	appointments appointments.Service
 	marketplace  marketplace.Service
+	invoices     invoices.Service
 	// templates are the web pages, parsed once per language.
 	templates webTemplates
 	// hashing bounds concurrent password hashes.
@@ -153,6 +155,7 @@ func newEngine(d Deps) *gin.Engine {
 	s.vouchers = vouchers.New(s.core)
 	s.appointments = appointments.New(s.core)
 	s.teams = teams.New(s.core)
+	s.invoices = invoices.New(s.core)
 	s.marketplace = marketplace.New(s.core, d.Payments, d.Mailer, d.PortalURL)
 
 	gin.SetMode(gin.ReleaseMode)

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"sportello/internal/app"
+	"sportello/internal/app/applications"
 	"strconv"
 	"strings"
 
@@ -26,8 +27,8 @@ import (
 
 // Audit actions of a filing on behalf (the applications record them).
 const (
-	auditFileOnBehalf  = desk.AuditFileOnBehalf
-	auditFiledOnBehalf = desk.AuditFiledOnBehalf
+	auditFileOnBehalf  = applications.AuditFileOnBehalf
+	auditFiledOnBehalf = applications.AuditFiledOnBehalf
 )
 
 // onBehalfAudit is the audit row of something user does for citizen d

@@ -1,13 +1,12 @@
 package api
 
 import (
-	"errors"
 	"net/http"
+	"sportello/internal/app/invoices"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
-	"sportello/internal/billing"
 	"sportello/internal/store"
 )
 
@@ -54,7 +53,7 @@ func invoicesTitle(role string) string {
 
 func (s *server) invoicesPage(c *gin.Context) error {
 	u := currentUser(c)
-	items, total, err := s.api.Invoices(c.Request.Context(), u.Scope(), store.InvoiceFilter{Limit: 100})
+	items, total, err := s.invoices.List(c.Request.Context(), u, store.InvoiceFilter{Limit: 100})
 	if err != nil {
 		return err
 	}
@@ -83,7 +82,7 @@ type invoiceData struct {
 }
 
 func (s *server) invoicePage(c *gin.Context) error {
-	v, err := s.invoice(c, "read_invoice")
+	v, err := s.invoices.Invoice(c.Request.Context(), currentUser(c), c.Param("id"), invoices.AuditReadInvoice)
 	if err != nil {
 		return err
 	}
@@ -92,18 +91,21 @@ func (s *server) invoicePage(c *gin.Context) error {
 
 func (s *server) renderInvoice(c *gin.Context, status int, v store.InvoiceView, checked map[string]bool, fe []FieldError) error {
 	lang := pageLang(c)
-	idx := 0
-	if lang == langEN {
-		idx = 1
+	text := func(k string) string {
+		it, en, _ := invoices.Statement(k)
+		if lang == langEN {
+			return en
+		}
+		return it
 	}
 	d := invoiceData{Inv: v, Period: monthLabel(lang, v.Period),
 		CanDeclare: currentUser(c).Role == roleMerchant && v.Status == store.InvoiceAwaitingDeclaration}
 	var errs []summaryItem
 	for _, k := range store.DeclarationItems {
 		if v.Declaration[k] {
-			d.Declared = append(d.Declared, billing.Declaration[k][idx])
+			d.Declared = append(d.Declared, text(k))
 		}
-		item := declarationItem{Key: k, Text: billing.Declaration[k][idx], Checked: checked[k]}
+		item := declarationItem{Key: k, Text: text(k), Checked: checked[k]}
 		for _, f := range fe {
 			if f.Pointer == "/"+k {
 				item.Error = s.t(c, "inv.decl.required")
@@ -130,20 +132,21 @@ func (s *server) declarationSubmit(c *gin.Context) error {
 	for _, k := range store.DeclarationItems {
 		checked[k] = c.PostForm(k) == "yes"
 	}
-	_, err := s.declare(ctx, u, c.Param("id"), checked)
-	var he *httpError
-	switch {
-	case err == nil:
+	_, err := s.invoices.Declare(ctx, u, c.Param("id"), checked)
+	if err == nil {
 		setFlash(c, "success", "inv.declared")
 		redirect(c, "/invoices/"+c.Param("id"))
 		return nil
-	case errors.As(err, &he) && he.status == http.StatusUnprocessableEntity:
+	}
+	he := toHTTP(err)
+	switch {
+	case he.status == http.StatusUnprocessableEntity:
 		v, rerr := s.api.Invoice(ctx, u.Scope(), c.Param("id"))
 		if rerr != nil {
 			return rerr
 		}
 		return s.renderInvoice(c, http.StatusUnprocessableEntity, v, checked, he.fields)
-	case errors.As(err, &he) && he.status == http.StatusConflict:
+	case he.status == http.StatusConflict:
 		setFlash(c, "danger", "inv.already_declared")
 		redirect(c, "/invoices/"+c.Param("id"))
 		return nil

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"net/url"
+	"sportello/internal/contract"
 	"strconv"
 	"strings"
 
@@ -413,7 +414,7 @@ func (s *server) bookingPageData(c *gin.Context, b store.BookingView) bookingPag
 		d.QuoteText = quoteText(pageLang(c), *q)
 	}
 	for _, ss := range b.Sessions {
-		if ss.Status == "delivered" {
+		if ss.Status == contract.SessionDelivered {
 			d.Delivered = append(d.Delivered, ss)
 		}
 	}

@@ -37,8 +37,6 @@ const (
 	AuditRegisterCitizen = "register_citizen"
 	AuditReissueCode     = "reissue_activation_code"
 	AuditReadCitizen     = "read_citizen"
-	AuditFileOnBehalf    = "file_on_behalf"
-	AuditFiledOnBehalf   = "filed_on_behalf"
 	AuditRecordContact   = "record_contact"
 	AuditRequestRecovery = "request_account_recovery"
 	AuditDecideRecovery  = "decide_account_recovery"
