@@ -123,6 +123,11 @@ func parseNumber(text string, integer bool) (json.Number, numberProblem) {
 	if neg && out != "0" {
 		out = "-" + out
 	}
+	if len(out) > maxNumberLength {
+		// Shown back (formatNumber keeps its length) it could not be typed
+		// again: ",000…1" at the limit gains its leading zero.
+		return "", numberInvalid
+	}
 	return json.Number(out), numberOK
 }
 
