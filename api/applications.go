@@ -6,11 +6,11 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"sportello/internal/app"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/internal/app"
 	"sportello/internal/app/applications"
 	"sportello/internal/store"
 	"sportello/workflows"

@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"sportello/internal/app"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/internal/app"
 	"sportello/internal/store"
 )
 

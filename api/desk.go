@@ -7,13 +7,13 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sportello/internal/app"
-	"sportello/internal/app/applications"
 	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/internal/app"
+	"sportello/internal/app/applications"
 	"sportello/internal/app/desk"
 	"sportello/internal/auth"
 	"sportello/internal/store"

@@ -4,12 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sportello/internal/app"
 	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/internal/app"
 	"sportello/internal/auth"
 )
 

@@ -9,13 +9,13 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"sportello/internal/contract"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"sportello/internal/auth"
+	"sportello/internal/contract"
 	"sportello/internal/store"
 	"sportello/internal/textcheck"
 )

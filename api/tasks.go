@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"net/http"
 	"slices"
-	"sportello/internal/app"
-	"sportello/internal/app/casework"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/internal/app"
+	"sportello/internal/app/casework"
 	"sportello/internal/store"
 )
 

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"sportello/internal/jsonx"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -19,6 +18,7 @@ import (
 	"sportello/forms"
 	"sportello/forms/htmlform"
 	"sportello/internal/app"
+	"sportello/internal/jsonx"
 	"sportello/internal/store"
 )
 

@@ -2,11 +2,11 @@ package api
 
 import (
 	"net/http"
-	"sportello/internal/app/invoices"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/internal/app/invoices"
 	"sportello/internal/store"
 )
 

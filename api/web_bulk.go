@@ -3,11 +3,11 @@ package api
 import (
 	"net/http"
 	"net/url"
-	"sportello/internal/app/casework"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/internal/app/casework"
 	"sportello/workflows"
 )
 

@@ -5,13 +5,13 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sportello/internal/i18n"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/internal/i18n"
 	"sportello/internal/store"
 )
 

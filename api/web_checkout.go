@@ -3,13 +3,13 @@ package api
 import (
 	"net/http"
 	"net/url"
-	"sportello/internal/contract"
 	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"sportello/internal/app/marketplace"
+	"sportello/internal/contract"
 	"sportello/internal/store"
 	"sportello/workflows"
 )

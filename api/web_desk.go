@@ -6,12 +6,12 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sportello/internal/jsonx"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"sportello/internal/app/desk"
+	"sportello/internal/jsonx"
 	"sportello/internal/store"
 )
 

@@ -1,12 +1,12 @@
 package api
 
 import (
-	"sportello/internal/i18n"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"sportello/internal/calendar"
+	"sportello/internal/i18n"
 )
 
 // Languages of the portal: Italian first (the default), English second.

@@ -2,13 +2,13 @@ package api
 
 import (
 	"net/http"
-	"sportello/internal/i18n"
 	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"sportello/internal/app/teams"
+	"sportello/internal/i18n"
 	"sportello/internal/store"
 )
 

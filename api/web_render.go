@@ -1,8 +1,6 @@
 package api
 
 import (
-	"sportello/internal/calendar"
-
 	"bytes"
 	"errors"
 	"fmt"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/internal/calendar"
 	"sportello/internal/store"
 	"sportello/internal/textcheck"
 )

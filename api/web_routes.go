@@ -2,10 +2,11 @@ package api
 
 import (
 	"net/http"
-	"sportello/internal/contract"
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"sportello/internal/contract"
 )
 
 // Roles of the platform's users.

@@ -6,15 +6,15 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sportello/internal/app/casework"
-	"sportello/internal/i18n"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/internal/app/casework"
 	"sportello/internal/calendar"
+	"sportello/internal/i18n"
 	"sportello/internal/store"
 )
 

@@ -6,15 +6,15 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"sportello/internal/app/casework"
-	"sportello/internal/jsonx"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/internal/app/casework"
 	"sportello/internal/calendar"
+	"sportello/internal/jsonx"
 	"sportello/internal/store"
 	"sportello/workflows"
 )

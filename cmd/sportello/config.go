@@ -1,8 +1,6 @@
 package main
 
 import (
-	"sportello/internal/notify"
-
 	"fmt"
 	"log/slog"
 	"net"
@@ -11,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"sportello/internal/notify"
 )
 
 // config is read from the environment, with defaults that make `sportello

@@ -1,10 +1,10 @@
 package htmlform
 
 import (
-	"sportello/forms"
-
 	"encoding/json"
 	"net/url"
+
+	"sportello/forms"
 )
 
 // ArrayAction reports whether the post asked to add or remove an array item

@@ -1,14 +1,14 @@
 package htmlform
 
 import (
-	"sportello/forms"
-
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"sportello/forms"
 )
 
 // node is the part of a JSON Schema (draft 2020-12) the renderer and the

@@ -13,8 +13,6 @@
 package browsertest
 
 import (
-	"sportello/internal/testenv"
-
 	"context"
 	"errors"
 	"fmt"
@@ -29,6 +27,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
+
+	"sportello/internal/testenv"
 )
 
 // Environment variables read by browsertest.

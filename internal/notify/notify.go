@@ -36,12 +36,12 @@ import (
 	htmltemplate "html/template"
 	"maps"
 	"slices"
-	"sportello/internal/i18n"
 	"strings"
 	texttemplate "text/template"
 	"time"
 
 	"sportello/internal/calendar"
+	"sportello/internal/i18n"
 )
 
 // Message is one e-mail to one recipient.

@@ -5,8 +5,9 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"sportello/internal/i18n"
 	"strings"
+
+	"sportello/internal/i18n"
 )
 
 // pageText holds the hosted page's words in one language.

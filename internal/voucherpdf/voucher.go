@@ -15,13 +15,13 @@ import (
 	"image/color"
 	"image/png"
 	"io"
-	"sportello/internal/i18n"
 	"strings"
 	"time"
 
 	qrcode "github.com/skip2/go-qrcode"
 
 	"sportello/internal/calendar"
+	"sportello/internal/i18n"
 )
 
 // Voucher is what the printed voucher shows.

@@ -18,12 +18,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sportello/internal/jsonx"
 	"strings"
 	"unicode/utf8"
 
 	"sportello/forms"
 	"sportello/internal/app"
+	"sportello/internal/jsonx"
 	"sportello/internal/store"
 	"sportello/workflows"
 )

@@ -5,11 +5,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"slices"
-	"sportello/internal/jsonx"
 	"strings"
 	"testing"
 
 	"sportello/internal/app"
+	"sportello/internal/jsonx"
 	"sportello/internal/store"
 )
 

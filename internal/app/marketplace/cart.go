@@ -3,13 +3,13 @@ package marketplace
 import (
 	"context"
 	"errors"
-	"sportello/internal/jsonx"
 	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
 
 	"sportello/internal/app"
+	"sportello/internal/jsonx"
 	"sportello/internal/store"
 	"sportello/workflows"
 )

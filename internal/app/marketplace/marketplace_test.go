@@ -5,10 +5,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"sportello/internal/jsonx"
 	"testing"
 
 	"sportello/internal/app"
+	"sportello/internal/jsonx"
 )
 
 // The fingerprint of a checkout is the one the API stored before the

@@ -13,12 +13,12 @@ package vouchers
 import (
 	"context"
 	"errors"
-	"sportello/internal/jsonx"
 	"strings"
 
 	"sportello/internal/app"
 	"sportello/internal/app/casework"
 	"sportello/internal/contract"
+	"sportello/internal/jsonx"
 	"sportello/internal/store"
 )
 
