@@ -39,10 +39,11 @@ var files embed.FS
 
 // catalogue is the bundle and a localizer per language, loaded once.
 type catalogue struct {
-	bundle     *goi18n.Bundle
-	localizers map[string]*goi18n.Localizer
-	ids        map[string]map[string]bool // language -> ids present
-	printers   map[string]*message.Printer
+	bundle *goi18n.Bundle
+	// texts holds every message resolved once at load (language -> id ->
+	// text): pages ask for hundreds per render, and a message never changes.
+	texts    map[string]map[string]string
+	printers map[string]*message.Printer
 }
 
 var cat = load()
@@ -50,8 +51,8 @@ var cat = load()
 // load reads the embedded message files; a broken file is a programming
 // error (they are embedded) and panics at start-up.
 func load() *catalogue {
-	c := &catalogue{bundle: goi18n.NewBundle(language.Italian), localizers: map[string]*goi18n.Localizer{},
-		ids: map[string]map[string]bool{}, printers: map[string]*message.Printer{}}
+	c := &catalogue{bundle: goi18n.NewBundle(language.Italian),
+		texts: map[string]map[string]string{}, printers: map[string]*message.Printer{}}
 	c.bundle.RegisterUnmarshalFunc("json", json.Unmarshal)
 	for _, lang := range Languages {
 		name := "messages/" + lang + ".json"
@@ -66,11 +67,15 @@ func load() *catalogue {
 		if err := json.Unmarshal(raw, &flat); err != nil {
 			panic("i18n: " + name + ": every message is one string: " + err.Error())
 		}
-		c.ids[lang] = map[string]bool{}
+		loc := goi18n.NewLocalizer(c.bundle, lang)
+		c.texts[lang] = map[string]string{}
 		for id := range flat {
-			c.ids[lang][id] = true
+			text, err := loc.Localize(&goi18n.LocalizeConfig{MessageID: id})
+			if err != nil {
+				panic("i18n: " + name + ": " + id + ": " + err.Error())
+			}
+			c.texts[lang][id] = text
 		}
-		c.localizers[lang] = goi18n.NewLocalizer(c.bundle, lang)
 		c.printers[lang] = message.NewPrinter(language.Make(lang))
 	}
 	return c
@@ -89,11 +94,8 @@ func Lang(s string) string {
 // sure none is missing.
 func T(lang, id string, args ...any) string {
 	lang = Lang(lang)
-	if !cat.ids[lang][id] {
-		return id
-	}
-	s, err := cat.localizers[lang].Localize(&goi18n.LocalizeConfig{MessageID: id})
-	if err != nil {
+	s, ok := cat.texts[lang][id]
+	if !ok {
 		return id
 	}
 	if len(args) > 0 {
@@ -105,7 +107,7 @@ func T(lang, id string, args ...any) string {
 // Has reports whether id has a text in every language.
 func Has(id string) bool {
 	for _, lang := range Languages {
-		if !cat.ids[lang][id] {
+		if _, ok := cat.texts[lang][id]; !ok {
 			return false
 		}
 	}
@@ -114,8 +116,8 @@ func Has(id string) bool {
 
 // IDs returns the message ids of lang, sorted.
 func IDs(lang string) []string {
-	out := make([]string, 0, len(cat.ids[lang]))
-	for id := range cat.ids[Lang(lang)] {
+	out := make([]string, 0, len(cat.texts[Lang(lang)]))
+	for id := range cat.texts[Lang(lang)] {
 		out = append(out, id)
 	}
 	sort.Strings(out)

@@ -20,7 +20,7 @@ func TestCatalogueComplete(t *testing.T) {
 	}
 	for _, pair := range [][2]string{{IT, EN}, {EN, IT}} {
 		for _, id := range IDs(pair[0]) {
-			if !cat.ids[pair[1]][id] {
+			if _, ok := cat.texts[pair[1]][id]; !ok {
 				t.Errorf("%s has no %s text (it is in %s)", id, pair[1], pair[0])
 			}
 		}
@@ -52,7 +52,7 @@ var usedID = []*regexp.Regexp{
 func hasPrefix(p string) bool {
 	for _, lang := range Languages {
 		found := false
-		for id := range cat.ids[lang] {
+		for id := range cat.texts[lang] {
 			if strings.HasPrefix(id, p) {
 				found = true
 				break
