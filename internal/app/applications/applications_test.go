@@ -8,22 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"sportello/internal/app"
+	"sportello/internal/app/apptest"
 	"sportello/internal/jsonx"
 	"sportello/internal/store"
 )
-
-func pointers(t *testing.T, fields []app.FieldError) []string {
-	t.Helper()
-	var out []string
-	for _, f := range fields {
-		if f.Message == "" || f.MessageIT == "" {
-			t.Errorf("%s: a field problem without both texts", f.Pointer)
-		}
-		out = append(out, f.Pointer+" "+f.Code)
-	}
-	return out
-}
 
 // TestReplyValidate: the applicant's reply is checked field by field, with
 // the pointers of the JSON API, before the case is read.
@@ -44,7 +32,7 @@ func TestReplyValidate(t *testing.T) {
 		{"fine", Reply{Data: &ReplyData{Message: " ok ", Changes: json.RawMessage(`{"household":{"members":3}}`)}}, nil},
 	}
 	for _, c := range cases {
-		if got := pointers(t, c.r.Validate()); !slices.Equal(got, c.want) {
+		if got := apptest.Fields(t, c.r.Validate()); !slices.Equal(got, c.want) {
 			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
 		}
 	}
@@ -57,11 +45,11 @@ func TestReplyValidate(t *testing.T) {
 // TestFilingValidate: a filing names its form and carries an object.
 func TestFilingValidate(t *testing.T) {
 	f := Filing{Form: "  ", Data: json.RawMessage("null")}
-	if got, want := pointers(t, f.Validate()), []string{"/form required", "/data required"}; !slices.Equal(got, want) {
+	if got, want := apptest.Fields(t, f.Validate()), []string{"/form required", "/data required"}; !slices.Equal(got, want) {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 	f = Filing{Form: " buoni-spesa ", Data: json.RawMessage(`"x"`)}
-	if got, want := pointers(t, f.Validate()), []string{"/data type"}; !slices.Equal(got, want) || f.Form != "buoni-spesa" {
+	if got, want := apptest.Fields(t, f.Validate()), []string{"/data type"}; !slices.Equal(got, want) || f.Form != "buoni-spesa" {
 		t.Fatalf("got %q (form %q), want %q", got, f.Form, want)
 	}
 }

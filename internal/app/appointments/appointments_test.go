@@ -6,28 +6,16 @@ import (
 	"testing"
 	"time"
 
-	"sportello/internal/app"
+	"sportello/internal/app/apptest"
 	"sportello/internal/store"
 	"sportello/workflows"
 )
-
-func codes(t *testing.T, fields []app.FieldError) []string {
-	t.Helper()
-	var out []string
-	for _, f := range fields {
-		if f.Message == "" || f.MessageIT == "" {
-			t.Errorf("%s: a field problem without both texts", f.Pointer)
-		}
-		out = append(out, f.Pointer+" "+f.Code)
-	}
-	return out
-}
 
 // TestInputsValidate: booking, cancelling and recording a meeting are
 // checked with the pointers of the JSON API before anything is read.
 func TestInputsValidate(t *testing.T) {
 	b := Booking{PointID: "  ", StartsAt: "tomorrow", Topic: strings.Repeat("x", MaxTopic+1)}
-	if got, want := codes(t, b.Validate()), []string{"/point_id required", "/starts_at required", "/topic too_long"}; !slices.Equal(got, want) {
+	if got, want := apptest.Fields(t, b.Validate()), []string{"/point_id required", "/starts_at required", "/topic too_long"}; !slices.Equal(got, want) {
 		t.Errorf("booking: got %q, want %q", got, want)
 	}
 	b = Booking{PointID: " sp-tradate ", StartsAt: " 2026-03-02T09:00:00+01:00 ", Topic: " ISEE "}
@@ -35,15 +23,15 @@ func TestInputsValidate(t *testing.T) {
 		t.Errorf("booking: %+v, %+v", f, b)
 	}
 	c := Cancellation{Reason: "   "}
-	if got := codes(t, c.Validate()); !slices.Equal(got, []string{"/reason required"}) {
+	if got := apptest.Fields(t, c.Validate()); !slices.Equal(got, []string{"/reason required"}) {
 		t.Errorf("cancellation: %q", got)
 	}
 	c = Cancellation{Reason: strings.Repeat("y", 1001)}
-	if got := codes(t, c.Validate()); !slices.Equal(got, []string{"/reason too_long"}) {
+	if got := apptest.Fields(t, c.Validate()); !slices.Equal(got, []string{"/reason too_long"}) {
 		t.Errorf("cancellation: %q", got)
 	}
 	a := Attendance{Plan: &workflows.PersonalPlan{Notes: strings.Repeat("z", 4001)}}
-	if got, want := codes(t, a.Validate()), []string{"/attended required", "/plan/notes too_long"}; !slices.Equal(got, want) {
+	if got, want := apptest.Fields(t, a.Validate()), []string{"/attended required", "/plan/notes too_long"}; !slices.Equal(got, want) {
 		t.Errorf("attendance: got %q, want %q", got, want)
 	}
 }
