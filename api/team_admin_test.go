@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"sportello/api"
+	"sportello/internal/calendar"
 	"sportello/internal/store"
 )
 
@@ -210,7 +211,7 @@ func jsonText(t *testing.T, v any) string {
 // in a bulk approval; their delegate can.
 func TestAbsentPersonClaimRefused(t *testing.T) {
 	e := newEnv(t)
-	today := time.Now().Format("2006-01-02")
+	today := time.Now().In(calendar.Rome()).Format("2006-01-02") // the absence's day is a day in Rome
 	r := e.do("POST", "/api/v1/absences", "operatore.tradate", map[string]any{"delegate": "operatrice.tradate",
 		"from": today, "to": today, "reason": "formazione"})
 	expectStatus(t, r, http.StatusCreated)
