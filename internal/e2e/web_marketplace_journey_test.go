@@ -117,6 +117,17 @@ func TestWebMarketplaceJourney(t *testing.T) {
 	assertText(t, cz, "Baobab", "in attesa di risposta", "pagato")
 	cz.Axe()
 
+	// The booking reads "requested" from the payment on, but the offer the
+	// cooperative's inbox lists is written by the saga's next activity:
+	// wait for it, as Baobab would see it a moment later.
+	deadline = time.Now().Add(60 * time.Second)
+	for s.count(`SELECT count(*) FROM booking_offers WHERE booking_id = $1 AND cooperative_id = 'baobab' AND outcome = 'pending'`, id) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("no pending offer to Baobab a minute after the booking was requested")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
 	// Baobab: the request in the inbox, accepted with a date per session,
 	// both sessions recorded as delivered (now: never in the future).
 	var number int64
