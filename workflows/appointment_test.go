@@ -38,7 +38,7 @@ func TestAppointmentWorkflow(t *testing.T) { suite.Run(t, new(appointmentSuite))
 
 func (s *appointmentSuite) SetupTest() {
 	s.SetLogger(tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))))
-	s.env = s.NewTestWorkflowEnvironment()
+	s.env = newTestEnv(&s.WorkflowTestSuite)
 	s.env.SetStartTime(start)
 	s.env.RegisterActivity(&activities.Appointments{})
 	s.booked, s.reminded, s.closed, s.notes = nil, nil, nil, nil

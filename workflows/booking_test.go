@@ -57,7 +57,7 @@ var (
 
 func (s *bookingSuite) SetupTest() {
 	s.SetLogger(tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))))
-	s.env = s.NewTestWorkflowEnvironment()
+	s.env = newTestEnv(&s.WorkflowTestSuite)
 	s.env.SetStartTime(bookingStart)
 	s.env.RegisterActivity(&activities.Bookings{})
 	s.coops = []string{"baobab", "eureka"}

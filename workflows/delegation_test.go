@@ -38,7 +38,7 @@ var (
 
 func (s *delegationSuite) SetupTest() {
 	s.SetLogger(tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
-	s.env = s.NewTestWorkflowEnvironment()
+	s.env = newTestEnv(&s.WorkflowTestSuite)
 	s.env.SetStartTime(start)
 	s.env.RegisterActivity(&activities.Delegations{})
 	s.handovers, s.handbacks, s.cancels = nil, nil, nil

@@ -75,7 +75,7 @@ func TestCaseWorkflow(t *testing.T) { suite.Run(t, new(caseSuite)) }
 
 func (s *caseSuite) SetupTest() {
 	s.SetLogger(tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
-	s.env = s.NewTestWorkflowEnvironment()
+	s.env = newTestEnv(&s.WorkflowTestSuite)
 	s.env.SetStartTime(start)
 	s.env.RegisterActivity(&activities.Cases{})
 	s.opened, s.released, s.notes, s.reminded = nil, nil, nil, nil
