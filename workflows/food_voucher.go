@@ -658,7 +658,7 @@ func (s *foodVoucher) replyDeadline(from time.Time) time.Time {
 // office-calendar, on the national calendar before.
 func (s *foodVoucher) addWorkingDays(from time.Time, n int) time.Time {
 	if s.office {
-		return s.c.Case.Office.Due(from, n)
+		return calendar.Office(s.c.Case.Office).Due(from, n)
 	}
 	return calendar.AddWorkingDays(from, n)
 }

@@ -18,7 +18,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"sportello/activities"
-	"sportello/internal/calendar"
+	"sportello/internal/contract"
 	"sportello/internal/store"
 )
 
@@ -640,7 +640,7 @@ func (s *caseSuite) TestSupervisorAssignsAndReassigns() {
 
 func (s *caseSuite) TestDueDateFollowsTheOfficeCalendar() {
 	// Tradate's office opens at 8:30; its (configured) patron day falls on Wednesday 4 March.
-	s.caseRes.Case.Office = calendar.Office{PatronMonth: time.March, PatronDay: 4, Opens: 8*time.Hour + 30*time.Minute, Closes: 17 * time.Hour}
+	s.caseRes.Case.Office = contract.Office{PatronMonth: time.March, PatronDay: 4, Opens: 8*time.Hour + 30*time.Minute, Closes: 17 * time.Hour}
 	s.env.SetStartTime(time.Date(2026, 3, 2, 7, 15, 0, 0, rome)) // Monday, before the office opens
 	s.env.OnActivity(acts.ApplyDecision, mock.Anything, mock.Anything).Return(activities.DecisionResult{}, nil)
 	s.claimAndDecide(time.Hour, worker, func(id string) DecideInput {
@@ -656,7 +656,7 @@ func (s *caseSuite) TestDueDateFollowsTheOfficeCalendar() {
 func (s *caseSuite) TestSecondTaskFollowsTheOfficeCalendarAsItIsThen() {
 	limit := int64(40000)
 	s.caseRes.Case.Fund.FourEyesAboveCents = &limit
-	hours := calendar.Office{Opens: 8*time.Hour + 30*time.Minute, Closes: 17 * time.Hour}
+	hours := contract.Office{Opens: 8*time.Hour + 30*time.Minute, Closes: 17 * time.Hour}
 	s.caseRes.Case.Office = hours
 	s.env.OnActivity(acts.ApplyDecision, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.DecisionInput) (activities.DecisionResult, error) {
