@@ -58,7 +58,7 @@ func (a *Appointments) RemindAppointment(ctx context.Context, in AppointmentActi
 }
 
 // CloseAppointmentInput is the final status of an appointment.
-type CloseAppointmentInput = store.CloseAppointmentInput
+type CloseAppointmentInput = contract.CloseAppointmentInput
 
 // CloseAppointment writes the final status (cancelled, attended, not
 // attended, no-show) once.

@@ -24,7 +24,7 @@ type Billing struct {
 
 // PrepareInvoiceInput names the payee; the month billed is the one before AsOf.
 type PrepareInvoiceInput struct {
-	Kind         string // store.InvoiceCooperative or store.InvoiceMerchant
+	Kind         string // contract.InvoiceCooperative or contract.InvoiceMerchant
 	PayeeID      string
 	Municipality string
 	AsOf         time.Time
@@ -40,7 +40,7 @@ func BilledMonth(t time.Time) (time.Time, time.Time) {
 }
 
 // PrepareInvoice makes (once) the payee's invoice for the month before AsOf.
-func (a *Billing) PrepareInvoice(ctx context.Context, in PrepareInvoiceInput) (store.PreparedInvoice, error) {
+func (a *Billing) PrepareInvoice(ctx context.Context, in PrepareInvoiceInput) (contract.PreparedInvoice, error) {
 	from, end := BilledMonth(in.AsOf)
 	res, err := a.Store.PrepareInvoice(ctx, store.PrepareInvoiceInput{Kind: in.Kind, PayeeID: in.PayeeID,
 		Municipality: in.Municipality, Period: from, PeriodEnd: end, WorkflowID: in.WorkflowID})

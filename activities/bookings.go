@@ -56,7 +56,7 @@ type BookingFactsResult struct {
 	CooperativeID   string
 	OnlineCents     int64
 	PaymentStatus   string
-	Sessions        []store.BookingSession
+	Sessions        []contract.BookingSession
 	AutoconfirmDays int
 }
 
@@ -240,22 +240,22 @@ func (a *Bookings) MarkRequested(ctx context.Context, in BookingRef) error {
 }
 
 // OfferBooking writes the attempt-th offer of the booking (see store.OfferBooking).
-func (a *Bookings) OfferBooking(ctx context.Context, in store.OfferInput) (store.Offer, error) {
+func (a *Bookings) OfferBooking(ctx context.Context, in contract.OfferInput) (contract.Offer, error) {
 	return a.Store.OfferBooking(ctx, in)
 }
 
 // CloseOffer ends a pending offer as declined, expired or withdrawn.
-func (a *Bookings) CloseOffer(ctx context.Context, in store.CloseOfferInput) error {
+func (a *Bookings) CloseOffer(ctx context.Context, in contract.CloseOfferInput) error {
 	return a.Store.CloseOffer(ctx, in)
 }
 
 // AcceptOffer confirms the offer with the sessions' dates.
-func (a *Bookings) AcceptOffer(ctx context.Context, in store.AcceptOfferInput) error {
+func (a *Bookings) AcceptOffer(ctx context.Context, in contract.AcceptOfferInput) error {
 	return a.Store.AcceptOffer(ctx, in)
 }
 
 // RecordDelivery marks a session delivered.
-func (a *Bookings) RecordDelivery(ctx context.Context, in store.DeliveryInput) error {
+func (a *Bookings) RecordDelivery(ctx context.Context, in contract.DeliveryInput) error {
 	return a.Store.RecordSessionDelivery(ctx, in)
 }
 
@@ -269,12 +269,12 @@ func ledgerError(err error) error {
 }
 
 // ConfirmSessions confirms delivered sessions and posts/settles their money.
-func (a *Bookings) ConfirmSessions(ctx context.Context, in store.ConfirmSessionsInput) error {
+func (a *Bookings) ConfirmSessions(ctx context.Context, in contract.ConfirmSessionsInput) error {
 	return ledgerError(a.Store.ConfirmSessions(ctx, in))
 }
 
 // CancelSessions cancels planned sessions and voids their voucher shares.
-func (a *Bookings) CancelSessions(ctx context.Context, in store.CancelSessionsInput) error {
+func (a *Bookings) CancelSessions(ctx context.Context, in contract.CancelSessionsInput) error {
 	return ledgerError(a.Store.CancelSessions(ctx, in))
 }
 

@@ -22,8 +22,8 @@ type Actor struct {
 	Username string
 }
 
-// Tranche is one part of an award (alias of the store type, for workflows).
-type Tranche = store.Tranche
+// Tranche is one part of an award (alias of the contract type, for workflows).
+type Tranche = contract.Tranche
 
 // Cases groups the activities of case workflows; its fields are their
 // dependencies. Workflows call its methods through a nil *Cases.
@@ -40,7 +40,7 @@ type LoadCaseInput struct {
 
 // LoadCaseResult is the case, its fund and the default award.
 type LoadCaseResult struct {
-	Case              store.CaseInfo
+	Case              contract.CaseInfo
 	DefaultAwardCents int64
 }
 
@@ -69,7 +69,7 @@ type PrecheckInput struct {
 // PrecheckResult annotates the case; the social worker still decides.
 type PrecheckResult struct {
 	Passed bool
-	Checks []store.Check
+	Checks []contract.Check
 }
 
 // Precheck runs the automatic checks (residence in the district, ISEE under

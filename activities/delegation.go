@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"sportello/internal/contract"
 	"sportello/internal/store"
 )
 
@@ -49,7 +50,7 @@ type AbsenceInput struct {
 // AbsenceResult is the absence (Found false when it was never committed).
 type AbsenceResult struct {
 	Found   bool
-	Absence store.AbsenceView
+	Absence contract.AbsenceView
 }
 
 // absenceCommitAttempts is how many attempts LoadAbsence makes before it

@@ -40,7 +40,7 @@ type NotifyInput struct {
 	CaseID   string
 	TaskID   string
 	Kind     string
-	Audience string // store.AudienceApplicant, AudienceAssignee, AudienceSupervisors
+	Audience string // contract.AudienceApplicant, AudienceAssignee, AudienceSupervisors
 	Data     map[string]any
 	At       time.Time
 }

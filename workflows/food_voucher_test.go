@@ -19,7 +19,6 @@ import (
 
 	"sportello/activities"
 	"sportello/internal/contract"
-	"sportello/internal/store"
 )
 
 var rome = func() *time.Location {
@@ -41,13 +40,13 @@ var (
 
 func testCase() activities.LoadCaseResult {
 	return activities.LoadCaseResult{
-		Case: store.CaseInfo{
+		Case: contract.CaseInfo{
 			ID: "BS-2026-000001", DistrictID: "tradate", MunicipalityID: "tradate", ApplicantID: citizen.UserID,
 			TaxCode: "RSSMRA80A41L319X", Status: StatusSubmitted, Data: json.RawMessage(`{}`),
-			Fund: store.FundTerms{
+			Fund: contract.FundTerms{
 				ID: "buoni-spesa-tradate-2026", ISEEThresholdCents: 1500000,
-				Rule:              store.AwardRule{BaseCents: 15000, PerExtraMemberCents: 10000, PerMinorCents: 5000, MaxCents: 55000},
-				Tranches:          []store.Tranche{{Percent: 50, AfterDays: 0}, {Percent: 50, AfterDays: 14}},
+				Rule:              contract.AwardRule{BaseCents: 15000, PerExtraMemberCents: 10000, PerMinorCents: 5000, MaxCents: 55000},
+				Tranches:          []contract.Tranche{{Percent: 50, AfterDays: 0}, {Percent: 50, AfterDays: 14}},
 				ReviewWorkingDays: 3,
 				ExpiresAt:         start.Add(120 * 24 * time.Hour),
 			},
