@@ -22,9 +22,6 @@ type Actor struct {
 	Username string `json:"Username"`
 }
 
-// Tranche is one part of an award (alias of the contract type, for workflows).
-type Tranche = contract.Tranche
-
 // Cases groups the activities of case workflows; its fields are their
 // dependencies. Workflows call its methods through a nil *Cases.
 type Cases struct {

@@ -257,7 +257,7 @@ func (s *foodVoucher) releaseTranches(ctx, mctx workflow.Context) error {
 	expires := s.c.Case.Fund.ExpiresAt
 	tranches := s.c.Case.Fund.Tranches
 	if len(tranches) == 0 {
-		tranches = []activities.Tranche{{Percent: 100}}
+		tranches = []contract.Tranche{{Percent: 100}}
 	}
 	var given int64
 	for i, tr := range tranches {
