@@ -10,7 +10,7 @@ type LedgerCheckResult struct {
 	Name        string   `json:"name"`
 	Description string   `json:"description"`
 	Violations  int      `json:"violations"`
-	Samples     []string `json:"samples,omitempty"` // up to a few of them
+	Samples     []string `json:"samples,omitempty"` // up to the number the check was asked for
 }
 
 // LedgerReport is the outcome of a whole ledger check.
