@@ -32,14 +32,14 @@ type Appointments struct {
 
 // AppointmentActionInput names the appointment and the workflow time.
 type AppointmentActionInput struct {
-	AppointmentID string
-	At            time.Time
+	AppointmentID string    `json:"AppointmentID"`
+	At            time.Time `json:"At"`
 }
 
 // RecordBookingResult is the booking's status when the workflow took it in
 // hand: "cancelled" when the API gave up on starting the workflow.
 type RecordBookingResult struct {
-	Status string
+	Status string `json:"Status"`
 }
 
 // RecordBooking takes the booking in hand (the API wrote its row).
@@ -58,7 +58,7 @@ func (a *Appointments) RemindAppointment(ctx context.Context, in AppointmentActi
 }
 
 // CloseAppointmentInput is the final status of an appointment.
-type CloseAppointmentInput = store.CloseAppointmentInput
+type CloseAppointmentInput = contract.CloseAppointmentInput
 
 // CloseAppointment writes the final status (cancelled, attended, not
 // attended, no-show) once.
@@ -73,11 +73,11 @@ func (a *Appointments) CloseAppointment(ctx context.Context, in CloseAppointment
 
 // AppointmentNotifyInput is one message to the citizen of an appointment.
 type AppointmentNotifyInput struct {
-	Key           string // unique per notification; the recipient is appended
-	AppointmentID string
-	Kind          string
-	Data          map[string]any
-	At            time.Time
+	Key           string         `json:"Key"` // unique per notification; the recipient is appended
+	AppointmentID string         `json:"AppointmentID"`
+	Kind          string         `json:"Kind"`
+	Data          map[string]any `json:"Data"`
+	At            time.Time      `json:"At"`
 }
 
 // NotifyAppointment tells the citizen about their appointment, once. A

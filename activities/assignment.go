@@ -9,18 +9,18 @@ import (
 
 // PickAssigneeInput asks who should get a task that has just opened.
 type PickAssigneeInput struct {
-	TaskID        string
-	CaseID        string
-	ExcludeUserID int64 // the first approver, for a second approval
-	At            time.Time
+	TaskID        string    `json:"TaskID"`
+	CaseID        string    `json:"CaseID"`
+	ExcludeUserID int64     `json:"ExcludeUserID"` // the first approver, for a second approval
+	At            time.Time `json:"At"`
 }
 
 // PickAssigneeResult is the least loaded candidate (UserID 0: nobody, the
 // task stays in the queue).
 type PickAssigneeResult struct {
-	UserID   int64
-	Username string
-	Role     string
+	UserID   int64  `json:"UserID"`
+	Username string `json:"Username"`
+	Role     string `json:"Role"`
 }
 
 // PickAssignee chooses the least loaded member of the task's candidate

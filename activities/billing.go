@@ -24,11 +24,11 @@ type Billing struct {
 
 // PrepareInvoiceInput names the payee; the month billed is the one before AsOf.
 type PrepareInvoiceInput struct {
-	Kind         string // store.InvoiceCooperative or store.InvoiceMerchant
-	PayeeID      string
-	Municipality string
-	AsOf         time.Time
-	WorkflowID   string
+	Kind         string    `json:"Kind"` // contract.InvoiceCooperative or contract.InvoiceMerchant
+	PayeeID      string    `json:"PayeeID"`
+	Municipality string    `json:"Municipality"`
+	AsOf         time.Time `json:"AsOf"`
+	WorkflowID   string    `json:"WorkflowID"`
 }
 
 // BilledMonth is the month before t in Italian time: its first day and the
@@ -40,7 +40,7 @@ func BilledMonth(t time.Time) (time.Time, time.Time) {
 }
 
 // PrepareInvoice makes (once) the payee's invoice for the month before AsOf.
-func (a *Billing) PrepareInvoice(ctx context.Context, in PrepareInvoiceInput) (store.PreparedInvoice, error) {
+func (a *Billing) PrepareInvoice(ctx context.Context, in PrepareInvoiceInput) (contract.PreparedInvoice, error) {
 	from, end := BilledMonth(in.AsOf)
 	res, err := a.Store.PrepareInvoice(ctx, store.PrepareInvoiceInput{Kind: in.Kind, PayeeID: in.PayeeID,
 		Municipality: in.Municipality, Period: from, PeriodEnd: end, WorkflowID: in.WorkflowID})
@@ -52,13 +52,13 @@ func (a *Billing) PrepareInvoice(ctx context.Context, in PrepareInvoiceInput) (s
 
 // InvoiceInput names an invoice.
 type InvoiceInput struct {
-	InvoiceID string
+	InvoiceID string `json:"InvoiceID"`
 }
 
 // InvoiceStatusResult is an invoice's status in the database.
 type InvoiceStatusResult struct {
-	Status       string
-	AccountingID string
+	Status       string `json:"Status"`
+	AccountingID string `json:"AccountingID"`
 }
 
 // InvoiceStatus reads an invoice's status (a claim waiting for its declaration).
@@ -72,7 +72,7 @@ func (a *Billing) InvoiceStatus(ctx context.Context, in InvoiceInput) (InvoiceSt
 
 // SendInvoiceResult is the accounting system's id of the invoice.
 type SendInvoiceResult struct {
-	AccountingID string
+	AccountingID string `json:"AccountingID"`
 }
 
 // SendInvoice sends a ready invoice with its PDF to the accounting system
@@ -129,15 +129,15 @@ func accountingLines(lines []store.InvoiceLine) []accounting.Line {
 
 // CheckPaymentInput names a sent invoice.
 type CheckPaymentInput struct {
-	InvoiceID    string
-	AccountingID string
+	InvoiceID    string `json:"InvoiceID"`
+	AccountingID string `json:"AccountingID"`
 }
 
 // CheckPaymentResult says whether the municipality has paid.
 type CheckPaymentResult struct {
-	Paid       bool
-	PaymentRef string
-	PaidAt     time.Time
+	Paid       bool      `json:"Paid"`
+	PaymentRef string    `json:"PaymentRef"`
+	PaidAt     time.Time `json:"PaidAt"`
 }
 
 // CheckPayment reads the invoice's status in the accounting system.
@@ -160,14 +160,14 @@ func (a *Billing) CheckPayment(ctx context.Context, in CheckPaymentInput) (Check
 
 // ReconcileInput is a payment to record.
 type ReconcileInput struct {
-	InvoiceID  string
-	PaymentRef string
-	PaidAt     time.Time
+	InvoiceID  string    `json:"InvoiceID"`
+	PaymentRef string    `json:"PaymentRef"`
+	PaidAt     time.Time `json:"PaidAt"`
 }
 
 // ReconcileResult is the payout transfer.
 type ReconcileResult struct {
-	TransferID int64
+	TransferID int64 `json:"TransferID"`
 }
 
 // ReconcileInvoice records the payment once: payout transfer and paid status.

@@ -46,18 +46,18 @@ type Bookings struct {
 
 // BookingRef names a booking and the workflow time.
 type BookingRef struct {
-	BookingID string
-	At        time.Time
+	BookingID string    `json:"BookingID"`
+	At        time.Time `json:"At"`
 }
 
 // BookingFactsResult is what the workflow learns about its booking at start.
 type BookingFactsResult struct {
-	Status          string
-	CooperativeID   string
-	OnlineCents     int64
-	PaymentStatus   string
-	Sessions        []store.BookingSession
-	AutoconfirmDays int
+	Status          string                    `json:"Status"`
+	CooperativeID   string                    `json:"CooperativeID"`
+	OnlineCents     int64                     `json:"OnlineCents"`
+	PaymentStatus   string                    `json:"PaymentStatus"`
+	Sessions        []contract.BookingSession `json:"Sessions"`
+	AutoconfirmDays int                       `json:"AutoconfirmDays"`
 }
 
 func notFoundBooking(id string, err error) error {
@@ -79,8 +79,8 @@ func (a *Bookings) LoadBooking(ctx context.Context, in BookingRef) (BookingFacts
 
 // PaymentIntentResult is the provider's payment of a booking.
 type PaymentIntentResult struct {
-	PaymentID  string
-	PaymentURL string
+	PaymentID  string `json:"PaymentID"`
+	PaymentURL string `json:"PaymentURL"`
 }
 
 // IntentKey is the idempotency key of a booking's payment intent.
@@ -124,13 +124,13 @@ func (a *Bookings) CreatePaymentIntent(ctx context.Context, in BookingRef) (Paym
 
 // PaymentStatusInput asks the provider about a payment.
 type PaymentStatusInput struct {
-	PaymentID string
+	PaymentID string `json:"PaymentID"`
 }
 
 // PaymentStatusResult is the provider's view of a payment.
 type PaymentStatusResult struct {
-	Status        string
-	CapturedCents int64
+	Status        string `json:"Status"`
+	CapturedCents int64  `json:"CapturedCents"`
 }
 
 // PaymentStatus reads a payment at the provider (when no callback came).
@@ -150,9 +150,9 @@ func (a *Bookings) PaymentStatus(ctx context.Context, in PaymentStatusInput) (Pa
 
 // RecordPaymentInput is a captured payment of a booking.
 type RecordPaymentInput struct {
-	BookingID   string
-	PaymentID   string
-	AmountCents int64
+	BookingID   string `json:"BookingID"`
+	PaymentID   string `json:"PaymentID"`
+	AmountCents int64  `json:"AmountCents"`
 }
 
 // RecordPayment books the captured payment into the booking's online
@@ -240,22 +240,22 @@ func (a *Bookings) MarkRequested(ctx context.Context, in BookingRef) error {
 }
 
 // OfferBooking writes the attempt-th offer of the booking (see store.OfferBooking).
-func (a *Bookings) OfferBooking(ctx context.Context, in store.OfferInput) (store.Offer, error) {
+func (a *Bookings) OfferBooking(ctx context.Context, in contract.OfferInput) (contract.Offer, error) {
 	return a.Store.OfferBooking(ctx, in)
 }
 
 // CloseOffer ends a pending offer as declined, expired or withdrawn.
-func (a *Bookings) CloseOffer(ctx context.Context, in store.CloseOfferInput) error {
+func (a *Bookings) CloseOffer(ctx context.Context, in contract.CloseOfferInput) error {
 	return a.Store.CloseOffer(ctx, in)
 }
 
 // AcceptOffer confirms the offer with the sessions' dates.
-func (a *Bookings) AcceptOffer(ctx context.Context, in store.AcceptOfferInput) error {
+func (a *Bookings) AcceptOffer(ctx context.Context, in contract.AcceptOfferInput) error {
 	return a.Store.AcceptOffer(ctx, in)
 }
 
 // RecordDelivery marks a session delivered.
-func (a *Bookings) RecordDelivery(ctx context.Context, in store.DeliveryInput) error {
+func (a *Bookings) RecordDelivery(ctx context.Context, in contract.DeliveryInput) error {
 	return a.Store.RecordSessionDelivery(ctx, in)
 }
 
@@ -269,23 +269,23 @@ func ledgerError(err error) error {
 }
 
 // ConfirmSessions confirms delivered sessions and posts/settles their money.
-func (a *Bookings) ConfirmSessions(ctx context.Context, in store.ConfirmSessionsInput) error {
+func (a *Bookings) ConfirmSessions(ctx context.Context, in contract.ConfirmSessionsInput) error {
 	return ledgerError(a.Store.ConfirmSessions(ctx, in))
 }
 
 // CancelSessions cancels planned sessions and voids their voucher shares.
-func (a *Bookings) CancelSessions(ctx context.Context, in store.CancelSessionsInput) error {
+func (a *Bookings) CancelSessions(ctx context.Context, in contract.CancelSessionsInput) error {
 	return ledgerError(a.Store.CancelSessions(ctx, in))
 }
 
 // RefundInput refunds the online shares of cancelled sessions.
 type RefundInput struct {
-	BookingID   string
-	PaymentID   string
-	Key         string // the provider's idempotency key: one refund per cancellation
-	Seqs        []int
-	AmountCents int64
-	Reason      string
+	BookingID   string `json:"BookingID"`
+	PaymentID   string `json:"PaymentID"`
+	Key         string `json:"Key"` // the provider's idempotency key: one refund per cancellation
+	Seqs        []int  `json:"Seqs"`
+	AmountCents int64  `json:"AmountCents"`
+	Reason      string `json:"Reason"`
 }
 
 // RefundSessions refunds the online shares of cancelled sessions at the
@@ -331,11 +331,11 @@ func (a *Bookings) RefundSessions(ctx context.Context, in RefundInput) error {
 
 // BookingNotifyInput is one message to the citizen of a booking.
 type BookingNotifyInput struct {
-	Key       string // unique per notification; the recipient is appended
-	BookingID string
-	CitizenID int64
-	Kind      string
-	Data      map[string]any
+	Key       string         `json:"Key"` // unique per notification; the recipient is appended
+	BookingID string         `json:"BookingID"`
+	CitizenID int64          `json:"CitizenID"`
+	Kind      string         `json:"Kind"`
+	Data      map[string]any `json:"Data"`
 }
 
 // NotifyBooking tells the citizen about their booking, once. A citizen

@@ -18,12 +18,9 @@ import (
 
 // Actor is who acted, as recorded on the timeline ("" username = system).
 type Actor struct {
-	UserID   int64
-	Username string
+	UserID   int64  `json:"UserID"`
+	Username string `json:"Username"`
 }
-
-// Tranche is one part of an award (alias of the store type, for workflows).
-type Tranche = store.Tranche
 
 // Cases groups the activities of case workflows; its fields are their
 // dependencies. Workflows call its methods through a nil *Cases.
@@ -35,13 +32,13 @@ type Cases struct {
 
 // LoadCaseInput names the case.
 type LoadCaseInput struct {
-	CaseID string
+	CaseID string `json:"CaseID"`
 }
 
 // LoadCaseResult is the case, its fund and the default award.
 type LoadCaseResult struct {
-	Case              store.CaseInfo
-	DefaultAwardCents int64
+	Case              contract.CaseInfo `json:"Case"`
+	DefaultAwardCents int64             `json:"DefaultAwardCents"`
 }
 
 // LoadCase reads the case the workflow drives.
@@ -62,14 +59,14 @@ func (a *Cases) LoadCase(ctx context.Context, in LoadCaseInput) (LoadCaseResult,
 
 // PrecheckInput names the case and the workflow time.
 type PrecheckInput struct {
-	CaseID string
-	At     time.Time
+	CaseID string    `json:"CaseID"`
+	At     time.Time `json:"At"`
 }
 
 // PrecheckResult annotates the case; the social worker still decides.
 type PrecheckResult struct {
-	Passed bool
-	Checks []store.Check
+	Passed bool             `json:"Passed"`
+	Checks []contract.Check `json:"Checks"`
 }
 
 // Precheck runs the automatic checks (residence in the district, ISEE under
@@ -150,13 +147,13 @@ func euro(cents int64) string {
 
 // OpenTaskInput opens a review task with its due date.
 type OpenTaskInput struct {
-	TaskID        string
-	CaseID        string
-	Round         int
-	DueAt         time.Time
-	At            time.Time
-	Kind          string // review (default) or second_approval
-	CandidateRole string // operator (default) or supervisor
+	TaskID        string    `json:"TaskID"`
+	CaseID        string    `json:"CaseID"`
+	Round         int       `json:"Round"`
+	DueAt         time.Time `json:"DueAt"`
+	At            time.Time `json:"At"`
+	Kind          string    `json:"Kind"`          // review (default) or second_approval
+	CandidateRole string    `json:"CandidateRole"` // operator (default) or supervisor
 }
 
 // OpenTask puts the review task in the municipality's queue.
@@ -166,12 +163,12 @@ func (a *Cases) OpenTask(ctx context.Context, in OpenTaskInput) error {
 
 // TaskActionInput is a claim, release or escalation.
 type TaskActionInput struct {
-	TaskID string
-	CaseID string
-	Actor  Actor
-	Seq    int
-	DueAt  time.Time
-	At     time.Time
+	TaskID string    `json:"TaskID"`
+	CaseID string    `json:"CaseID"`
+	Actor  Actor     `json:"Actor"`
+	Seq    int       `json:"Seq"`
+	DueAt  time.Time `json:"DueAt"`
+	At     time.Time `json:"At"`
 }
 
 func (in TaskActionInput) store() store.TaskActionInput {
@@ -209,19 +206,19 @@ func (a *Cases) EscalateTask(ctx context.Context, in TaskActionInput) error {
 
 // DecisionInput is a decision accepted by the workflow.
 type DecisionInput struct {
-	TaskID      string
-	CaseID      string
-	Actor       Actor
-	Outcome     string
-	AmountCents int64
-	Reason      string
-	At          time.Time
+	TaskID      string    `json:"TaskID"`
+	CaseID      string    `json:"CaseID"`
+	Actor       Actor     `json:"Actor"`
+	Outcome     string    `json:"Outcome"`
+	AmountCents int64     `json:"AmountCents"`
+	Reason      string    `json:"Reason"`
+	At          time.Time `json:"At"`
 }
 
 // DecisionResult reports the voucher of an approval.
 type DecisionResult struct {
-	VoucherID string
-	ExpiresAt time.Time
+	VoucherID string    `json:"VoucherID"`
+	ExpiresAt time.Time `json:"ExpiresAt"`
 }
 
 // ApplyDecision writes an approval (with its award), a rejection or a request
@@ -253,12 +250,12 @@ func (a *Cases) ApplyDecision(ctx context.Context, in DecisionInput) (DecisionRe
 
 // InformationInput is the citizen's reply to a request for information.
 type InformationInput struct {
-	CaseID  string
-	Round   int
-	Actor   Actor
-	Message string
-	Data    json.RawMessage
-	At      time.Time
+	CaseID  string          `json:"CaseID"`
+	Round   int             `json:"Round"`
+	Actor   Actor           `json:"Actor"`
+	Message string          `json:"Message"`
+	Data    json.RawMessage `json:"Data"`
+	At      time.Time       `json:"At"`
 }
 
 // ReceiveInformation stores the reply and the updated data.
@@ -269,11 +266,11 @@ func (a *Cases) ReceiveInformation(ctx context.Context, in InformationInput) err
 
 // TrancheInput releases one tranche.
 type TrancheInput struct {
-	CaseID      string
-	VoucherID   string
-	Index       int
-	AmountCents int64
-	At          time.Time
+	CaseID      string    `json:"CaseID"`
+	VoucherID   string    `json:"VoucherID"`
+	Index       int       `json:"Index"`
+	AmountCents int64     `json:"AmountCents"`
+	At          time.Time `json:"At"`
 }
 
 // ReleaseTranche moves a tranche from pending to spendable.
@@ -283,14 +280,14 @@ func (a *Cases) ReleaseTranche(ctx context.Context, in TrancheInput) error {
 
 // ExpireInput closes the voucher at the fund's end date.
 type ExpireInput struct {
-	CaseID    string
-	VoucherID string
-	At        time.Time
+	CaseID    string    `json:"CaseID"`
+	VoucherID string    `json:"VoucherID"`
+	At        time.Time `json:"At"`
 }
 
 // ExpireResult is what went back to the fund.
 type ExpireResult struct {
-	ReturnedCents int64
+	ReturnedCents int64 `json:"ReturnedCents"`
 }
 
 // ExpireVoucher returns the unspent balance to the fund and closes the case.
@@ -306,9 +303,9 @@ func (a *Cases) RemindTask(ctx context.Context, in TaskActionInput) error {
 
 // WithdrawInput closes a case the citizen did not answer for.
 type WithdrawInput struct {
-	CaseID   string
-	Deadline time.Time
-	At       time.Time
+	CaseID   string    `json:"CaseID"`
+	Deadline time.Time `json:"Deadline"`
+	At       time.Time `json:"At"`
 }
 
 // Withdraw marks the case withdrawn.
@@ -318,14 +315,14 @@ func (a *Cases) Withdraw(ctx context.Context, in WithdrawInput) error {
 
 // AssignInput is a supervisor's assignment of a task.
 type AssignInput struct {
-	TaskID   string
-	CaseID   string
-	Actor    Actor
-	Assignee Actor
-	Previous string // username of whoever had it, "" if nobody
-	Reason   string
-	Seq      int
-	At       time.Time
+	TaskID   string    `json:"TaskID"`
+	CaseID   string    `json:"CaseID"`
+	Actor    Actor     `json:"Actor"`
+	Assignee Actor     `json:"Assignee"`
+	Previous string    `json:"Previous"` // username of whoever had it, "" if nobody
+	Reason   string    `json:"Reason"`
+	Seq      int       `json:"Seq"`
+	At       time.Time `json:"At"`
 }
 
 // AssignTask records the assignment in the inbox and on the timeline.

@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"sportello/internal/contract"
 	"sportello/internal/store"
 )
 
@@ -42,14 +43,14 @@ type Delegations struct {
 
 // AbsenceInput names an absence.
 type AbsenceInput struct {
-	AbsenceID string
-	At        time.Time
+	AbsenceID string    `json:"AbsenceID"`
+	At        time.Time `json:"At"`
 }
 
 // AbsenceResult is the absence (Found false when it was never committed).
 type AbsenceResult struct {
-	Found   bool
-	Absence store.AbsenceView
+	Found   bool                 `json:"Found"`
+	Absence contract.AbsenceView `json:"Absence"`
 }
 
 // absenceCommitAttempts is how many attempts LoadAbsence makes before it
@@ -80,8 +81,8 @@ func (a *Delegations) LoadAbsence(ctx context.Context, in AbsenceInput) (Absence
 
 // HandoverResult counts what a handover or a hand-back did.
 type HandoverResult struct {
-	Moved int // handed to the delegate, or given back
-	Kept  int // refused by the case, or decided meanwhile
+	Moved int `json:"Moved"` // handed to the delegate, or given back
+	Kept  int `json:"Kept"`  // refused by the case, or decided meanwhile
 }
 
 // HandOver marks the absence active and gives every task the absent person
@@ -114,9 +115,9 @@ func (a *Delegations) HandOver(ctx context.Context, in AbsenceInput) (HandoverRe
 
 // HandBackInput ends an absence: Status is ended or cancelled.
 type HandBackInput struct {
-	AbsenceID string
-	Status    string
-	At        time.Time
+	AbsenceID string    `json:"AbsenceID"`
+	Status    string    `json:"Status"`
+	At        time.Time `json:"At"`
 }
 
 // HandBack gives the tasks still with the delegate (claimed, not decided)
@@ -184,9 +185,9 @@ func (a *Delegations) move(ctx context.Context, m move, t store.TaskRef, res *Ha
 
 // CancelAbsenceInput is a cancellation by a staff member.
 type CancelAbsenceInput struct {
-	AbsenceID string
-	ByUserID  int64
-	At        time.Time
+	AbsenceID string    `json:"AbsenceID"`
+	ByUserID  int64     `json:"ByUserID"`
+	At        time.Time `json:"At"`
 }
 
 // CancelAbsence marks the absence cancelled.

@@ -7,6 +7,7 @@ import (
 
 	"go.temporal.io/sdk/activity"
 
+	"sportello/internal/contract"
 	"sportello/internal/store"
 )
 
@@ -17,12 +18,12 @@ type Ledger struct {
 
 // LedgerVerifyInput tunes one check.
 type LedgerVerifyInput struct {
-	Grace time.Duration `json:"grace,omitempty"` // 0: store.DefaultVerifyGrace
+	Grace time.Duration `json:"grace,omitempty"` // 0: contract.DefaultVerifyGrace
 }
 
 // LedgerVerifyResult is the check's report.
 type LedgerVerifyResult struct {
-	Report store.LedgerReport `json:"report"`
+	Report contract.LedgerReport `json:"report"`
 }
 
 // VerifyLedger runs store.VerifyLedger in one repeatable-read transaction
@@ -30,7 +31,7 @@ type LedgerVerifyResult struct {
 // at error level.
 func (a *Ledger) VerifyLedger(ctx context.Context, in LedgerVerifyInput) (LedgerVerifyResult, error) {
 	if in.Grace <= 0 {
-		in.Grace = store.DefaultVerifyGrace
+		in.Grace = contract.DefaultVerifyGrace
 	}
 	r, err := a.Store.VerifyLedgerSnapshot(ctx, store.VerifyOptions{Grace: in.Grace})
 	if err != nil {

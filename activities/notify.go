@@ -36,13 +36,13 @@ type Mailer = outbox.Mailer
 
 // NotifyInput is one notification to an audience of a case.
 type NotifyInput struct {
-	Key      string // unique per notification; the recipient is appended
-	CaseID   string
-	TaskID   string
-	Kind     string
-	Audience string // store.AudienceApplicant, AudienceAssignee, AudienceSupervisors
-	Data     map[string]any
-	At       time.Time
+	Key      string         `json:"Key"` // unique per notification; the recipient is appended
+	CaseID   string         `json:"CaseID"`
+	TaskID   string         `json:"TaskID"`
+	Kind     string         `json:"Kind"`
+	Audience string         `json:"Audience"` // contract.AudienceApplicant, AudienceAssignee, AudienceSupervisors
+	Data     map[string]any `json:"Data"`
+	At       time.Time      `json:"At"`
 }
 
 // Notify sends a notification to everyone in the audience, once each. A

@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"sportello/internal/contract"
-	"sportello/internal/store"
 )
 
 // Update names of the appointment workflow (part of the contract with
@@ -24,11 +23,11 @@ const (
 
 // Appointment statuses, mirrored in the appointments table.
 const (
-	AppointmentBooked      = store.AppointmentBooked
-	AppointmentAttended    = store.AppointmentAttended
-	AppointmentNotAttended = store.AppointmentNotAttended
-	AppointmentCancelled   = store.AppointmentCancelled
-	AppointmentNoShow      = store.AppointmentNoShow
+	AppointmentBooked      = contract.AppointmentBooked
+	AppointmentAttended    = contract.AppointmentAttended
+	AppointmentNotAttended = contract.AppointmentNotAttended
+	AppointmentCancelled   = contract.AppointmentCancelled
+	AppointmentNoShow      = contract.AppointmentNoShow
 )
 
 // AppointmentWorkflowID is the workflow id of an appointment: one
@@ -53,7 +52,7 @@ type AppointmentResult struct {
 }
 
 // PersonalPlan is what the operator writes after meeting the citizen.
-type PersonalPlan = store.PersonalPlan
+type PersonalPlan = contract.PersonalPlan
 
 // RecordAttendanceInput is an operator's record of the meeting.
 type RecordAttendanceInput struct {

@@ -4,7 +4,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"sportello/activities"
-	"sportello/internal/store"
+	"sportello/internal/contract"
 )
 
 // RoleSystem is the actor role of the platform itself (automatic
@@ -30,7 +30,7 @@ func (s *foodVoucher) assignLeastLoaded(ctx, mctx workflow.Context, taskID strin
 		return nil
 	}
 	_, err := s.assign(ctx, AssignInput{TaskID: taskID, Actor: systemActor,
-		Assignee: Actor{UserID: pick.UserID, Username: pick.Username, Role: pick.Role}, Reason: store.AutoAssignReason})
+		Assignee: Actor{UserID: pick.UserID, Username: pick.Username, Role: pick.Role}, Reason: contract.AutoAssignReason})
 	if err != nil {
 		// The write failed after its retries: the task stays in the queue.
 		workflow.GetLogger(ctx).Warn("automatic assignment failed", "task", taskID, "error", err)

@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/mock"
 
 	"sportello/activities"
-	"sportello/internal/store"
+	"sportello/internal/contract"
 )
 
 // Automatic assignment picks someone: the task is theirs as if a supervisor
@@ -44,7 +44,7 @@ func (s *caseSuite) TestAutoAssignGivesTheTaskToTheLeastLoaded() {
 	s.NoError(decide.rejected)
 	s.NoError(decide.err)
 	s.Require().Len(assigned, 1)
-	s.Equal(store.AutoAssignReason, assigned[0].Reason)
+	s.Equal(contract.AutoAssignReason, assigned[0].Reason)
 	s.Equal("", assigned[0].Actor.Username, "the system assigns")
 	s.Equal(colleague.Username, assigned[0].Assignee.Username)
 	s.Require().Len(s.picks, 1)

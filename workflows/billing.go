@@ -8,7 +8,6 @@ import (
 
 	"sportello/activities"
 	"sportello/internal/contract"
-	"sportello/internal/store"
 )
 
 // billingActs is how the billing workflow names its activities.
@@ -21,7 +20,7 @@ const SignalDeclared = contract.SignalDeclared
 
 // BillingInput is one payee's monthly billing run.
 type BillingInput struct {
-	Kind         string // store.InvoiceCooperative or store.InvoiceMerchant
+	Kind         string // contract.InvoiceCooperative or contract.InvoiceMerchant
 	PayeeID      string // cooperative or merchant
 	Municipality string // the municipality billed (a merchant's claim: whose vouchers it redeemed)
 	// PollInterval is how often the run checks for the merchant's declaration
@@ -63,7 +62,7 @@ func Billing(ctx workflow.Context, in BillingInput) (BillingResult, error) {
 	res := BillingResult{InvoiceID: in.InvoiceID}
 	status := ""
 	if in.InvoiceID == "" {
-		var prep store.PreparedInvoice
+		var prep contract.PreparedInvoice
 		if err := workflow.ExecuteActivity(local, billingActs.PrepareInvoice, activities.PrepareInvoiceInput{
 			Kind: in.Kind, PayeeID: in.PayeeID, Municipality: in.Municipality,
 			AsOf: workflow.Now(ctx), WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
@@ -82,14 +81,14 @@ func Billing(ctx workflow.Context, in BillingInput) (BillingResult, error) {
 		}
 		status = st.Status
 	}
-	if status == store.InvoicePaid {
+	if status == contract.InvoicePaid {
 		res.Status = status
 		return res, nil
 	}
 
 	// A merchant's claim waits for the self-declaration.
 	declared := workflow.GetSignalChannel(ctx, SignalDeclared)
-	for status == store.InvoiceAwaitingDeclaration {
+	for status == contract.InvoiceAwaitingDeclaration {
 		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
 			in.InvoiceID = res.InvoiceID
 			return res, workflow.NewContinueAsNewError(ctx, Billing, in)
@@ -123,7 +122,7 @@ func Billing(ctx workflow.Context, in BillingInput) (BillingResult, error) {
 				InvoiceID: res.InvoiceID, PaymentRef: pay.PaymentRef, PaidAt: pay.PaidAt}).Get(ctx, &rec); err != nil {
 				return res, err
 			}
-			res.Status, res.TransferID = store.InvoicePaid, rec.TransferID
+			res.Status, res.TransferID = contract.InvoicePaid, rec.TransferID
 			return res, nil
 		}
 		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {

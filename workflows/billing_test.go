@@ -13,7 +13,6 @@ import (
 
 	"sportello/activities"
 	"sportello/internal/contract"
-	"sportello/internal/store"
 )
 
 type billingSuite struct {
@@ -21,7 +20,7 @@ type billingSuite struct {
 	testsuite.WorkflowTestSuite
 	env *testsuite.TestWorkflowEnvironment
 
-	prepared   store.PreparedInvoice
+	prepared   contract.PreparedInvoice
 	statuses   []string // InvoiceStatus answers, in order (the last one repeats)
 	sendFails  int      // SendInvoice fails this many times first (temporary)
 	unpaid     int      // CheckPayment says "not paid" this many times first
@@ -37,10 +36,10 @@ func TestBillingWorkflow(t *testing.T) { suite.Run(t, new(billingSuite)) }
 func (s *billingSuite) SetupTest() {
 	s.env = newTestEnv(&s.WorkflowTestSuite)
 	s.env.RegisterActivity(&activities.Billing{})
-	s.prepared = store.PreparedInvoice{ID: "inv-1", Number: 7, Status: store.InvoiceReady, TotalCents: 5000, Lines: 3}
+	s.prepared = contract.PreparedInvoice{ID: "inv-1", Number: 7, Status: contract.InvoiceReady, TotalCents: 5000, Lines: 3}
 	s.statuses, s.sendFails, s.unpaid, s.sends, s.checks, s.reconciles, s.reject = nil, 0, 0, 0, 0, nil, false
 	s.env.OnActivity(billingActs.PrepareInvoice, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.PrepareInvoiceInput) (store.PreparedInvoice, error) {
+		func(_ context.Context, in activities.PrepareInvoiceInput) (contract.PreparedInvoice, error) {
 			s.asOf = in.AsOf
 			return s.prepared, nil
 		})
@@ -92,7 +91,7 @@ func (s *billingSuite) run(in BillingInput) (BillingResult, error) {
 	return res, nil
 }
 
-var coopRun = BillingInput{Kind: store.InvoiceCooperative, PayeeID: "baobab", Municipality: "tradate", PollInterval: time.Hour}
+var coopRun = BillingInput{Kind: contract.InvoiceCooperative, PayeeID: "baobab", Municipality: "tradate", PollInterval: time.Hour}
 
 // The invoice is sent through two failures of the accounting system, the
 // payment is polled until it arrives, and reconciled once.
@@ -101,7 +100,7 @@ func (s *billingSuite) TestSentThroughFailuresPolledAndReconciled() {
 	start := s.env.Now()
 	res, err := s.run(coopRun)
 	s.Require().NoError(err)
-	s.Equal(BillingResult{InvoiceID: "inv-1", Status: store.InvoicePaid, TransferID: 99}, res)
+	s.Equal(BillingResult{InvoiceID: "inv-1", Status: contract.InvoicePaid, TransferID: 99}, res)
 	s.Equal(3, s.sends, "two failures, then the invoice is sent")
 	s.Equal(4, s.checks, "three polls without payment, then paid")
 	s.Require().Len(s.reconciles, 1)
@@ -112,7 +111,7 @@ func (s *billingSuite) TestSentThroughFailuresPolledAndReconciled() {
 
 // Nothing to bill: nothing is sent.
 func (s *billingSuite) TestEmptyMonthSendsNothing() {
-	s.prepared = store.PreparedInvoice{Empty: true}
+	s.prepared = contract.PreparedInvoice{Empty: true}
 	res, err := s.run(coopRun)
 	s.Require().NoError(err)
 	s.True(res.Empty)
@@ -123,10 +122,10 @@ func (s *billingSuite) TestEmptyMonthSendsNothing() {
 
 // A run of a month already paid (a repeated run) does nothing more.
 func (s *billingSuite) TestAlreadyPaidRunDoesNothing() {
-	s.prepared.Status = store.InvoicePaid
+	s.prepared.Status = contract.InvoicePaid
 	res, err := s.run(coopRun)
 	s.Require().NoError(err)
-	s.Equal(store.InvoicePaid, res.Status)
+	s.Equal(contract.InvoicePaid, res.Status)
 	s.Zero(s.sends)
 	s.Empty(s.reconciles)
 }
@@ -134,15 +133,15 @@ func (s *billingSuite) TestAlreadyPaidRunDoesNothing() {
 // A merchant's claim waits for the declaration: polls find nothing, the
 // signal wakes the run, which sends it only then.
 func (s *billingSuite) TestClaimWaitsForTheDeclaration() {
-	s.prepared.Status = store.InvoiceAwaitingDeclaration
-	s.statuses = []string{store.InvoiceAwaitingDeclaration, store.InvoiceAwaitingDeclaration, store.InvoiceReady}
+	s.prepared.Status = contract.InvoiceAwaitingDeclaration
+	s.statuses = []string{contract.InvoiceAwaitingDeclaration, contract.InvoiceAwaitingDeclaration, contract.InvoiceReady}
 	s.env.RegisterDelayedCallback(func() {
 		s.Zero(s.sends, "nothing is sent before the declaration")
 		s.env.SignalWorkflow(SignalDeclared, nil)
 	}, 90*time.Minute)
-	res, err := s.run(BillingInput{Kind: store.InvoiceMerchant, PayeeID: "farmacia", PollInterval: time.Hour})
+	res, err := s.run(BillingInput{Kind: contract.InvoiceMerchant, PayeeID: "farmacia", PollInterval: time.Hour})
 	s.Require().NoError(err)
-	s.Equal(store.InvoicePaid, res.Status)
+	s.Equal(contract.InvoicePaid, res.Status)
 	s.Equal(1, s.sends)
 	s.Len(s.reconciles, 1)
 }

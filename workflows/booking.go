@@ -12,7 +12,6 @@ import (
 
 	"sportello/activities"
 	"sportello/internal/contract"
-	"sportello/internal/store"
 )
 
 // bookActs is how the booking workflow names its activities: methods on a
@@ -308,7 +307,7 @@ func (s *booking) onPayment(ctx workflow.Context, p BookingPayment) {
 			}
 			if s.status == BookingCancelled {
 				// Paid after the booking was cancelled: give it all back.
-				return s.refund(ctx, s.seqsWhere(store.SessionCancelled), "late payment")
+				return s.refund(ctx, s.seqsWhere(contract.SessionCancelled), "late payment")
 			}
 		case oneOf(p.Status, paymentFailedStatuses):
 			if !s.paid {
@@ -346,7 +345,7 @@ func (s *booking) cancelUnpaid(ctx workflow.Context, reason string) error {
 
 func (s *booking) offers(ctx workflow.Context) error {
 	for attempt := 1; ; attempt++ {
-		var offer store.Offer
+		var offer contract.Offer
 		stop := false
 		err := s.locked(ctx, func() error {
 			if s.status == BookingCancelled {
@@ -354,7 +353,7 @@ func (s *booking) offers(ctx workflow.Context) error {
 				return nil
 			}
 			s.offering = true
-			err := workflow.ExecuteActivity(s.act(ctx), bookActs.OfferBooking, store.OfferInput{BookingID: s.in.BookingID,
+			err := workflow.ExecuteActivity(s.act(ctx), bookActs.OfferBooking, contract.OfferInput{BookingID: s.in.BookingID,
 				Attempt: attempt, At: workflow.Now(ctx)}).Get(ctx, &offer)
 			s.offering = false
 			if err != nil {
@@ -385,7 +384,7 @@ func (s *booking) offers(ctx workflow.Context) error {
 			if !s.offer.Open {
 				return nil
 			}
-			return s.closeOffer(ctx, store.OfferExpired, "", 0)
+			return s.closeOffer(ctx, contract.OfferExpired, "", 0)
 		})
 		if err != nil {
 			return err
@@ -397,7 +396,7 @@ func (s *booking) offers(ctx workflow.Context) error {
 }
 
 func (s *booking) closeOffer(ctx workflow.Context, outcome, reason string, by int64) error {
-	if err := workflow.ExecuteActivity(s.act(ctx), bookActs.CloseOffer, store.CloseOfferInput{BookingID: s.in.BookingID,
+	if err := workflow.ExecuteActivity(s.act(ctx), bookActs.CloseOffer, contract.CloseOfferInput{BookingID: s.in.BookingID,
 		Attempt: s.offer.Attempt, Outcome: outcome, Reason: reason, By: by, At: workflow.Now(ctx)}).Get(ctx, nil); err != nil {
 		return err
 	}
@@ -470,14 +469,14 @@ func (s *booking) respond(ctx workflow.Context, in BookingRespondInput) (Booking
 			return err
 		}
 		if !in.Accept {
-			return s.closeOffer(ctx, store.OfferDeclined, strings.TrimSpace(in.Reason), in.Actor.UserID)
+			return s.closeOffer(ctx, contract.OfferDeclined, strings.TrimSpace(in.Reason), in.Actor.UserID)
 		}
-		if err := workflow.ExecuteActivity(s.act(ctx), bookActs.AcceptOffer, store.AcceptOfferInput{BookingID: s.in.BookingID,
+		if err := workflow.ExecuteActivity(s.act(ctx), bookActs.AcceptOffer, contract.AcceptOfferInput{BookingID: s.in.BookingID,
 			Attempt: s.offer.Attempt, By: in.Actor.UserID, Dates: in.Sessions, At: workflow.Now(ctx)}).Get(ctx, nil); err != nil {
 			return err
 		}
 		for i := range s.sessions {
-			if s.sessions[i].Status == store.SessionPlanned {
+			if s.sessions[i].Status == contract.SessionPlanned {
 				d := in.Sessions[i]
 				s.sessions[i].ScheduledAt = &d
 			}
@@ -509,7 +508,7 @@ func (s *booking) deliveries(ctx workflow.Context) error {
 			now := workflow.Now(ctx)
 			var due []int
 			for _, x := range s.sessions {
-				if x.Status == store.SessionDelivered && x.ConfirmBy != nil && !x.ConfirmBy.After(now) {
+				if x.Status == contract.SessionDelivered && x.ConfirmBy != nil && !x.ConfirmBy.After(now) {
 					due = append(due, x.Seq)
 				}
 			}
@@ -525,7 +524,7 @@ func (s *booking) deliveries(ctx workflow.Context) error {
 // settled: every session confirmed or cancelled.
 func (s *booking) settled() bool {
 	for _, x := range s.sessions {
-		if x.Status == store.SessionPlanned || x.Status == store.SessionDelivered {
+		if x.Status == contract.SessionPlanned || x.Status == contract.SessionDelivered {
 			return false
 		}
 	}
@@ -535,7 +534,7 @@ func (s *booking) settled() bool {
 func (s *booking) nextAutoConfirm() *time.Time {
 	var next *time.Time
 	for _, x := range s.sessions {
-		if x.Status == store.SessionDelivered && x.ConfirmBy != nil && (next == nil || x.ConfirmBy.Before(*next)) {
+		if x.Status == contract.SessionDelivered && x.ConfirmBy != nil && (next == nil || x.ConfirmBy.Before(*next)) {
 			next = x.ConfirmBy
 		}
 	}
@@ -568,7 +567,7 @@ func (s *booking) validateDelivery(ctx workflow.Context, in BookingDeliveryInput
 			return bookingInvalid("/seq", fmt.Sprintf("The booking has no session %d.", in.Seq),
 				fmt.Sprintf("La prenotazione non ha la sessione %d.", in.Seq))
 		}
-		if x.Status != store.SessionPlanned {
+		if x.Status != contract.SessionPlanned {
 			return temporal.NewApplicationError(fmt.Sprintf("session %d is %s", in.Seq, x.Status), ErrTypeBookingWrongState)
 		}
 	}
@@ -591,16 +590,16 @@ func (s *booking) recordDelivery(ctx workflow.Context, in BookingDeliveryInput) 
 	}
 	err := s.locked(ctx, func() error {
 		x := s.session(in.Seq)
-		if x == nil || x.Status != store.SessionPlanned {
+		if x == nil || x.Status != contract.SessionPlanned {
 			return temporal.NewApplicationError(fmt.Sprintf("session %d is no longer planned", in.Seq), ErrTypeBookingWrongState)
 		}
-		if err := workflow.ExecuteActivity(s.act(ctx), bookActs.RecordDelivery, store.DeliveryInput{BookingID: s.in.BookingID,
+		if err := workflow.ExecuteActivity(s.act(ctx), bookActs.RecordDelivery, contract.DeliveryInput{BookingID: s.in.BookingID,
 			Seq: in.Seq, CooperativeID: in.CooperativeID, By: in.Actor.UserID, DeliveredAt: in.DeliveredAt,
 			Note: strings.TrimSpace(in.Note)}).Get(ctx, nil); err != nil {
 			return err
 		}
 		at, by := in.DeliveredAt, workflow.Now(ctx).Add(time.Duration(s.autoDays)*24*time.Hour)
-		x.Status, x.DeliveredAt, x.ConfirmBy = store.SessionDelivered, &at, &by
+		x.Status, x.DeliveredAt, x.ConfirmBy = contract.SessionDelivered, &at, &by
 		s.refreshStatus()
 		return nil
 	})
@@ -626,7 +625,7 @@ func (s *booking) validateConfirm(ctx workflow.Context, in BookingConfirmInput) 
 			return bookingInvalid(fmt.Sprintf("/seqs/%d", i), fmt.Sprintf("The booking has no session %d.", seq),
 				fmt.Sprintf("La prenotazione non ha la sessione %d.", seq))
 		}
-		if x.Status != store.SessionDelivered {
+		if x.Status != contract.SessionDelivered {
 			return temporal.NewApplicationError(fmt.Sprintf("session %d is %s, not waiting for confirmation", seq, x.Status),
 				ErrTypeBookingWrongState)
 		}
@@ -641,7 +640,7 @@ func (s *booking) confirmDelivery(ctx workflow.Context, in BookingConfirmInput) 
 	err := s.locked(ctx, func() error {
 		var seqs []int
 		for _, seq := range in.Seqs {
-			if x := s.session(seq); x != nil && x.Status == store.SessionDelivered {
+			if x := s.session(seq); x != nil && x.Status == contract.SessionDelivered {
 				seqs = append(seqs, seq) // one confirmed automatically meanwhile is left as it is
 			}
 		}
@@ -655,12 +654,12 @@ func (s *booking) confirmSessions(ctx workflow.Context, seqs []int, by string) e
 	if len(seqs) == 0 {
 		return nil
 	}
-	if err := workflow.ExecuteActivity(s.act(ctx), bookActs.ConfirmSessions, store.ConfirmSessionsInput{BookingID: s.in.BookingID,
+	if err := workflow.ExecuteActivity(s.act(ctx), bookActs.ConfirmSessions, contract.ConfirmSessionsInput{BookingID: s.in.BookingID,
 		Seqs: seqs, By: by, At: workflow.Now(ctx)}).Get(ctx, nil); err != nil {
 		return err
 	}
 	for _, seq := range seqs {
-		s.session(seq).Status = store.SessionConfirmed
+		s.session(seq).Status = contract.SessionConfirmed
 	}
 	s.refreshStatus()
 	return nil
@@ -675,7 +674,7 @@ func (s *booking) validateCancel(ctx workflow.Context, in BookingCancelInput) er
 	if err := s.notClosed(); s.judged() && err != nil {
 		return err
 	}
-	if s.judged() && len(s.seqsWhere(store.SessionPlanned)) == 0 {
+	if s.judged() && len(s.seqsWhere(contract.SessionPlanned)) == 0 {
 		return temporal.NewApplicationError("every session has been delivered: nothing is left to cancel", ErrTypeBookingWrongState)
 	}
 	if utf8.RuneCountInString(strings.TrimSpace(in.Reason)) > maxBookingReason {
@@ -690,7 +689,7 @@ func (s *booking) cancel(ctx workflow.Context, in BookingCancelInput) (BookingUp
 		return BookingUpdateResult{Status: s.status}, err
 	}
 	err := s.locked(ctx, func() error {
-		if len(s.seqsWhere(store.SessionPlanned)) == 0 {
+		if len(s.seqsWhere(contract.SessionPlanned)) == 0 {
 			return temporal.NewApplicationError("nothing is left to cancel", ErrTypeBookingWrongState)
 		}
 		withdraw := s.offer != nil && s.offer.Open
@@ -709,18 +708,18 @@ func (s *booking) cancel(ctx workflow.Context, in BookingCancelInput) (BookingUp
 // to the voucher now, their online shares (when paid) are refunded through
 // the provider in the background. The citizen is told.
 func (s *booking) cancelPlanned(ctx workflow.Context, reason string, withdraw bool) error {
-	seqs := s.seqsWhere(store.SessionPlanned)
+	seqs := s.seqsWhere(contract.SessionPlanned)
 	if len(seqs) == 0 {
 		return nil
 	}
-	if err := workflow.ExecuteActivity(s.act(ctx), bookActs.CancelSessions, store.CancelSessionsInput{BookingID: s.in.BookingID,
+	if err := workflow.ExecuteActivity(s.act(ctx), bookActs.CancelSessions, contract.CancelSessionsInput{BookingID: s.in.BookingID,
 		Seqs: seqs, Reason: reason, Withdraw: withdraw, At: workflow.Now(ctx)}).Get(ctx, nil); err != nil {
 		return err
 	}
 	var voucher, online int64
 	for _, seq := range seqs {
 		x := s.session(seq)
-		x.Status = store.SessionCancelled
+		x.Status = contract.SessionCancelled
 		voucher += x.VoucherCents
 		online += x.OnlineCents
 	}

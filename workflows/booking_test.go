@@ -17,8 +17,8 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"sportello/activities"
+	"sportello/internal/contract"
 	"sportello/internal/payments"
-	"sportello/internal/store"
 )
 
 // bookingSuite runs the Booking workflow with activities that keep a small
@@ -33,8 +33,8 @@ type bookingSuite struct {
 
 	lock      sync.Mutex
 	coops     []string // cooperatives willing to take the booking, in order
-	offers    []store.Offer
-	closed    []store.CloseOfferInput
+	offers    []contract.Offer
+	closed    []contract.CloseOfferInput
 	transfers map[string]int64 // idempotency key → amount (a key applied twice is a test failure)
 	dupKeys   []string
 	intents   int // CreatePaymentIntent calls that reached the "provider"
@@ -71,7 +71,7 @@ func (s *bookingSuite) SetupTest() {
 			res := activities.BookingFactsResult{Status: s.loadStatus, CooperativeID: "baobab", AutoconfirmDays: 7,
 				OnlineCents: s.online * int64(s.sessions)}
 			for i := 1; i <= s.sessions; i++ {
-				res.Sessions = append(res.Sessions, store.BookingSession{Seq: i, Status: store.SessionPlanned,
+				res.Sessions = append(res.Sessions, contract.BookingSession{Seq: i, Status: contract.SessionPlanned,
 					VoucherCents: s.voucher, OnlineCents: s.online})
 			}
 			return res, nil
@@ -96,19 +96,19 @@ func (s *bookingSuite) SetupTest() {
 	s.env.OnActivity(bookActs.MarkPaymentFailed, mock.Anything, mock.Anything).Return(nil)
 	s.env.OnActivity(bookActs.MarkRequested, mock.Anything, mock.Anything).Return(nil)
 	s.env.OnActivity(bookActs.OfferBooking, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in store.OfferInput) (store.Offer, error) {
+		func(_ context.Context, in contract.OfferInput) (contract.Offer, error) {
 			s.lock.Lock()
 			defer s.lock.Unlock()
 			if in.Attempt > len(s.coops) {
-				return store.Offer{Attempt: in.Attempt}, nil
+				return contract.Offer{Attempt: in.Attempt}, nil
 			}
-			o := store.Offer{Found: true, Attempt: in.Attempt, CooperativeID: s.coops[in.Attempt-1],
+			o := contract.Offer{Found: true, Attempt: in.Attempt, CooperativeID: s.coops[in.Attempt-1],
 				CooperativeName: s.coops[in.Attempt-1], ServiceID: int64(in.Attempt), RespondBy: in.At.Add(48 * time.Hour)}
 			s.offers = append(s.offers, o)
 			return o, nil
 		})
 	s.env.OnActivity(bookActs.CloseOffer, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in store.CloseOfferInput) error {
+		func(_ context.Context, in contract.CloseOfferInput) error {
 			s.lock.Lock()
 			defer s.lock.Unlock()
 			s.closed = append(s.closed, in)
@@ -117,7 +117,7 @@ func (s *bookingSuite) SetupTest() {
 	s.env.OnActivity(bookActs.AcceptOffer, mock.Anything, mock.Anything).Return(nil)
 	s.env.OnActivity(bookActs.RecordDelivery, mock.Anything, mock.Anything).Return(nil)
 	s.env.OnActivity(bookActs.ConfirmSessions, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in store.ConfirmSessionsInput) error {
+		func(_ context.Context, in contract.ConfirmSessionsInput) error {
 			for _, seq := range in.Seqs {
 				s.transfer(sessionKey(seq, "post"), s.voucher)
 				s.transfer(sessionKey(seq, "settle"), s.online)
@@ -125,7 +125,7 @@ func (s *bookingSuite) SetupTest() {
 			return nil
 		})
 	s.env.OnActivity(bookActs.CancelSessions, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in store.CancelSessionsInput) error {
+		func(_ context.Context, in contract.CancelSessionsInput) error {
 			for _, seq := range in.Seqs {
 				s.transfer(sessionKey(seq, "void"), s.voucher)
 			}
@@ -284,7 +284,7 @@ func (s *bookingSuite) TestDeclineGoesToNextCooperativeThenDeliveredAndConfirmed
 	s.Require().Len(s.offers, 2)
 	s.Equal("eureka", s.offers[1].CooperativeID)
 	s.Require().Len(s.closed, 1)
-	s.Equal(store.OfferDeclined, s.closed[0].Outcome)
+	s.Equal(contract.OfferDeclined, s.closed[0].Outcome)
 	s.Equal("Nessun educatore libero", s.closed[0].Reason)
 	s.Equal(int64(1500), s.transfers["booking:b1:payment"])
 	s.Equal(int64(3000), s.sum(":post"))
@@ -302,8 +302,8 @@ func (s *bookingSuite) TestTimeoutsThenNoneLeftCancelAndRefund() {
 
 	s.Equal(BookingCancelled, res.Status)
 	s.Require().Len(s.closed, 2)
-	s.Equal(store.OfferExpired, s.closed[0].Outcome)
-	s.Equal(store.OfferExpired, s.closed[1].Outcome)
+	s.Equal(contract.OfferExpired, s.closed[0].Outcome)
+	s.Equal(contract.OfferExpired, s.closed[1].Outcome)
 	s.True(bookingStart.Add(48*time.Hour+time.Minute).Equal(s.closed[0].At), "the first offer expires at its respond_by: %v", s.closed[0].At)
 	s.Equal(int64(3000), s.sum(":void"))
 	s.Equal(int64(1500), s.sum(":refund"))

@@ -8,7 +8,6 @@ import (
 
 	"sportello/activities"
 	"sportello/internal/contract"
-	"sportello/internal/store"
 )
 
 // dacts names the delegation activities: methods on a nil *Delegations.
@@ -62,7 +61,7 @@ type AbsenceState struct {
 // gives back what the delegate has not decided. A cancellation before the
 // start ends it at once; during the absence it brings the end forward.
 func Delegation(ctx workflow.Context, in DelegationInput) (DelegationResult, error) {
-	d := &delegation{in: in, status: store.AbsenceScheduled}
+	d := &delegation{in: in, status: contract.AbsenceScheduled}
 	if err := d.setup(ctx); err != nil {
 		return DelegationResult{}, err
 	}
@@ -98,9 +97,9 @@ func (d *delegation) run(ctx workflow.Context) (DelegationResult, error) {
 	if err := workflow.ExecuteActivity(actx, dacts.LoadAbsence, activities.AbsenceInput{AbsenceID: d.in.AbsenceID}).Get(ctx, &loaded); err != nil {
 		return DelegationResult{}, err
 	}
-	if !loaded.Found || loaded.Absence.Status == store.AbsenceCancelled || loaded.Absence.Status == store.AbsenceEnded {
+	if !loaded.Found || loaded.Absence.Status == contract.AbsenceCancelled || loaded.Absence.Status == contract.AbsenceEnded {
 		// Never committed, or over before this run: nothing to keep.
-		d.status = store.AbsenceCancelled
+		d.status = contract.AbsenceCancelled
 		return d.finish(ctx, DelegationResult{Status: d.status})
 	}
 	abs := loaded.Absence
@@ -114,9 +113,9 @@ func (d *delegation) run(ctx workflow.Context) (DelegationResult, error) {
 		return DelegationResult{}, err
 	}
 	if d.cancelled {
-		return d.finish(ctx, DelegationResult{Status: store.AbsenceCancelled})
+		return d.finish(ctx, DelegationResult{Status: contract.AbsenceCancelled})
 	}
-	d.status = store.AbsenceActive
+	d.status = contract.AbsenceActive
 	var over activities.HandoverResult
 	if err := workflow.ExecuteActivity(actx, dacts.HandOver, activities.AbsenceInput{AbsenceID: abs.ID, At: workflow.Now(ctx)}).Get(ctx, &over); err != nil {
 		return DelegationResult{}, err
@@ -130,11 +129,11 @@ func (d *delegation) run(ctx workflow.Context) (DelegationResult, error) {
 	if err := workflow.Await(ctx, func() bool { return !d.cancelling }); err != nil {
 		return DelegationResult{}, err
 	}
-	end := store.AbsenceEnded
+	end := contract.AbsenceEnded
 	if d.cancelled {
-		end = store.AbsenceCancelled
+		end = contract.AbsenceCancelled
 	} else {
-		d.status = store.AbsenceEnded // refuses a late cancellation
+		d.status = contract.AbsenceEnded // refuses a late cancellation
 	}
 	var back activities.HandoverResult
 	if err := workflow.ExecuteActivity(actx, dacts.HandBack, activities.HandBackInput{AbsenceID: abs.ID, Status: end,
@@ -156,7 +155,7 @@ func (d *delegation) validateCancel(ctx workflow.Context, in CancelAbsenceInput)
 	if !isStaff(in.Actor) {
 		return temporal.NewApplicationError("only staff cancel absences", ErrTypeForbidden)
 	}
-	if d.cancelled || d.cancelling || d.status == store.AbsenceEnded || d.status == store.AbsenceCancelled {
+	if d.cancelled || d.cancelling || d.status == contract.AbsenceEnded || d.status == contract.AbsenceCancelled {
 		return temporal.NewApplicationError("the absence is over or already cancelled", ErrTypeAbsenceOver)
 	}
 	return nil
@@ -171,5 +170,5 @@ func (d *delegation) cancel(ctx workflow.Context, in CancelAbsenceInput) (Cancel
 		return CancelAbsenceResult{}, err
 	}
 	d.cancelled = true
-	return CancelAbsenceResult{Status: store.AbsenceCancelled}, nil
+	return CancelAbsenceResult{Status: contract.AbsenceCancelled}, nil
 }

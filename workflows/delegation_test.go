@@ -14,7 +14,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"sportello/activities"
-	"sportello/internal/store"
+	"sportello/internal/contract"
 )
 
 type delegationSuite struct {
@@ -42,9 +42,9 @@ func (s *delegationSuite) SetupTest() {
 	s.env.SetStartTime(start)
 	s.env.RegisterActivity(&activities.Delegations{})
 	s.handovers, s.handbacks, s.cancels = nil, nil, nil
-	s.absence = activities.AbsenceResult{Found: true, Absence: store.AbsenceView{ID: "a-1", UserID: worker.UserID,
+	s.absence = activities.AbsenceResult{Found: true, Absence: contract.AbsenceView{ID: "a-1", UserID: worker.UserID,
 		Username: worker.Username, DelegateID: colleague.UserID, Delegate: colleague.Username,
-		StartsAt: absenceStart, EndsAt: absenceEnd, Reason: "ferie", Status: store.AbsenceScheduled}}
+		StartsAt: absenceStart, EndsAt: absenceEnd, Reason: "ferie", Status: contract.AbsenceScheduled}}
 	s.env.OnActivity(dacts.LoadAbsence, mock.Anything, mock.Anything).Return(
 		func(context.Context, activities.AbsenceInput) (activities.AbsenceResult, error) {
 			return s.absence, nil
@@ -106,13 +106,13 @@ func (s *delegationSuite) TestHandsOverAtTheStartAndBackAtTheEnd() {
 	s.env.RegisterDelayedCallback(func() { during = s.status() }, 2*24*time.Hour)
 	s.env.ExecuteWorkflow(Delegation, DelegationInput{AbsenceID: "a-1"})
 	r := s.result()
-	s.Equal(DelegationResult{Status: store.AbsenceEnded, Handed: 2, Returned: 1}, r)
-	s.Equal(store.AbsenceActive, during)
+	s.Equal(DelegationResult{Status: contract.AbsenceEnded, Handed: 2, Returned: 1}, r)
+	s.Equal(contract.AbsenceActive, during)
 	s.Require().Len(s.handovers, 1)
 	s.True(s.handovers[0].Equal(absenceStart), "handed over at the start, not before: %v", s.handovers[0])
 	s.Require().Len(s.handbacks, 1)
 	s.True(s.handbacks[0].At.Equal(absenceEnd), "handed back at the end: %v", s.handbacks[0].At)
-	s.Equal(store.AbsenceEnded, s.handbacks[0].Status)
+	s.Equal(contract.AbsenceEnded, s.handbacks[0].Status)
 	s.Empty(s.cancels)
 }
 
@@ -131,7 +131,7 @@ func (s *delegationSuite) TestCancelBeforeTheStartHandsNothing() {
 	r := s.result()
 	s.NoError(c.rejected)
 	s.NoError(c.err)
-	s.Equal(store.AbsenceCancelled, r.Status)
+	s.Equal(contract.AbsenceCancelled, r.Status)
 	s.Empty(s.handovers)
 	s.Empty(s.handbacks)
 	s.Require().Len(s.cancels, 1)
@@ -146,17 +146,17 @@ func (s *delegationSuite) TestCancelDuringHandsBackAtOnce() {
 	r := s.result()
 	s.NoError(c.err)
 	s.Equal(ErrTypeAbsenceOver, appErrType(again.rejected))
-	s.Equal(store.AbsenceCancelled, r.Status)
+	s.Equal(contract.AbsenceCancelled, r.Status)
 	s.Len(s.handovers, 1)
 	s.Require().Len(s.handbacks, 1)
 	s.True(s.handbacks[0].At.Equal(start.Add(cancelAt)), "handed back on cancellation: %v", s.handbacks[0].At)
-	s.Equal(store.AbsenceCancelled, s.handbacks[0].Status)
+	s.Equal(contract.AbsenceCancelled, s.handbacks[0].Status)
 }
 
 func (s *delegationSuite) TestCitizensCannotCancel() {
 	c := s.cancelAt(time.Hour, citizen)
 	s.env.ExecuteWorkflow(Delegation, DelegationInput{AbsenceID: "a-1"})
-	s.Equal(store.AbsenceEnded, s.result().Status)
+	s.Equal(contract.AbsenceEnded, s.result().Status)
 	s.Equal(ErrTypeForbidden, appErrType(c.rejected))
 }
 
@@ -164,6 +164,6 @@ func (s *delegationSuite) TestCitizensCannotCancel() {
 func (s *delegationSuite) TestUncommittedAbsenceEndsAtOnce() {
 	s.absence = activities.AbsenceResult{}
 	s.env.ExecuteWorkflow(Delegation, DelegationInput{AbsenceID: "a-1"})
-	s.Equal(store.AbsenceCancelled, s.result().Status)
+	s.Equal(contract.AbsenceCancelled, s.result().Status)
 	s.Empty(s.handovers)
 }

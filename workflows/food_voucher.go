@@ -14,7 +14,6 @@ import (
 	"sportello/activities"
 	"sportello/internal/calendar"
 	"sportello/internal/contract"
-	"sportello/internal/store"
 )
 
 // acts is how the workflow names its activities: methods on a nil *Cases.
@@ -201,10 +200,10 @@ func (s *foodVoucher) review(ctx, mctx workflow.Context, kind string) (DecideInp
 		return DecideInput{}, err
 	}
 	if s.round == 1 {
-		s.notify(ctx, activities.KindApplicationReceived, store.AudienceApplicant, "", map[string]any{"due_at": due})
+		s.notify(ctx, activities.KindApplicationReceived, contract.AudienceApplicant, "", map[string]any{"due_at": due})
 	}
 	if kind == TaskSecondApproval {
-		s.notify(ctx, activities.KindStaffAssigned, store.AudienceSupervisors, taskID, map[string]any{"due_at": due})
+		s.notify(ctx, activities.KindStaffAssigned, contract.AudienceSupervisors, taskID, map[string]any{"due_at": due})
 	}
 	if s.autoAssign {
 		if err := s.assignLeastLoaded(ctx, mctx, taskID); err != nil {
@@ -226,7 +225,7 @@ func (s *foodVoucher) review(ctx, mctx workflow.Context, kind string) (DecideInp
 			}).Get(ctx, nil); err != nil {
 				return DecideInput{}, err
 			}
-			s.notify(ctx, activities.KindStaffReminder, store.AudienceAssignee, taskID, map[string]any{"due_at": due})
+			s.notify(ctx, activities.KindStaffReminder, contract.AudienceAssignee, taskID, map[string]any{"due_at": due})
 		}
 	}
 	ok, err := workflow.AwaitWithTimeout(ctx, due.Sub(workflow.Now(ctx)), decided)
@@ -243,7 +242,7 @@ func (s *foodVoucher) review(ctx, mctx workflow.Context, kind string) (DecideInp
 		if s.task != nil {
 			s.task.Escalated = true
 		}
-		s.notify(ctx, activities.KindStaffEscalation, store.AudienceSupervisors, taskID, map[string]any{"due_at": due})
+		s.notify(ctx, activities.KindStaffEscalation, contract.AudienceSupervisors, taskID, map[string]any{"due_at": due})
 		if err := workflow.Await(ctx, decided); err != nil {
 			return DecideInput{}, err
 		}
@@ -258,7 +257,7 @@ func (s *foodVoucher) releaseTranches(ctx, mctx workflow.Context) error {
 	expires := s.c.Case.Fund.ExpiresAt
 	tranches := s.c.Case.Fund.Tranches
 	if len(tranches) == 0 {
-		tranches = []activities.Tranche{{Percent: 100}}
+		tranches = []contract.Tranche{{Percent: 100}}
 	}
 	var given int64
 	for i, tr := range tranches {
@@ -289,7 +288,7 @@ func (s *foodVoucher) releaseTranches(ctx, mctx workflow.Context) error {
 		if s.released == 1 {
 			kind = activities.KindVoucherReady
 		}
-		s.notify(ctx, kind, store.AudienceApplicant, "", map[string]any{"amount_cents": amount, "tranche": i + 1,
+		s.notify(ctx, kind, contract.AudienceApplicant, "", map[string]any{"amount_cents": amount, "tranche": i + 1,
 			"voucher_id": s.voucherID, "expires_at": expires})
 	}
 	return nil
@@ -303,7 +302,7 @@ func (s *foodVoucher) expire(ctx, mctx workflow.Context) error {
 			if err := workflow.Sleep(ctx, wait); err != nil {
 				return err
 			}
-			s.notify(ctx, activities.KindVoucherExpiring, store.AudienceApplicant, "", map[string]any{
+			s.notify(ctx, activities.KindVoucherExpiring, contract.AudienceApplicant, "", map[string]any{
 				"voucher_id": s.voucherID, "expires_at": s.c.Case.Fund.ExpiresAt})
 		}
 	}
@@ -443,7 +442,7 @@ func (s *foodVoucher) assign(ctx workflow.Context, in AssignInput) (AssignResult
 		}
 		return AssignResult{}, err
 	}
-	s.notify(ctx, activities.KindStaffAssigned, store.AudienceAssignee, in.TaskID, map[string]any{"due_at": s.task.DueAt})
+	s.notify(ctx, activities.KindStaffAssigned, contract.AudienceAssignee, in.TaskID, map[string]any{"due_at": s.task.DueAt})
 	return AssignResult{TaskID: in.TaskID, AssignedTo: in.Assignee.Username, Previous: prev}, nil
 }
 
@@ -555,13 +554,13 @@ func (s *foodVoucher) decide(ctx workflow.Context, in DecideInput) (DecideResult
 	case OutcomeApprove:
 		s.status, s.awardCents, s.voucherID = StatusApproved, in.AmountCents, res.VoucherID
 		out.AmountCents, out.VoucherID = in.AmountCents, res.VoucherID
-		s.notify(ctx, activities.KindApproved, store.AudienceApplicant, "", map[string]any{"amount_cents": in.AmountCents, "reason": reason})
+		s.notify(ctx, activities.KindApproved, contract.AudienceApplicant, "", map[string]any{"amount_cents": in.AmountCents, "reason": reason})
 	case OutcomeReject:
 		s.status = StatusRejected
-		s.notify(ctx, activities.KindRejected, store.AudienceApplicant, "", map[string]any{"reason": reason})
+		s.notify(ctx, activities.KindRejected, contract.AudienceApplicant, "", map[string]any{"reason": reason})
 	case OutcomeRequestInfo:
 		s.status = StatusInfoRequested
-		s.notify(ctx, activities.KindInformationRequested, store.AudienceApplicant, "", map[string]any{"reason": reason,
+		s.notify(ctx, activities.KindInformationRequested, contract.AudienceApplicant, "", map[string]any{"reason": reason,
 			"deadline": s.replyDeadline(workflow.Now(ctx))})
 	}
 	out.Status = s.status
@@ -658,7 +657,7 @@ func (s *foodVoucher) replyDeadline(from time.Time) time.Time {
 // office-calendar, on the national calendar before.
 func (s *foodVoucher) addWorkingDays(from time.Time, n int) time.Time {
 	if s.office {
-		return s.c.Case.Office.Due(from, n)
+		return calendar.Office(s.c.Case.Office).Due(from, n)
 	}
 	return calendar.AddWorkingDays(from, n)
 }
@@ -690,7 +689,7 @@ func (s *foodVoucher) awaitReply(ctx, mctx workflow.Context) (bool, error) {
 	}).Get(ctx, nil); err != nil {
 		return false, err
 	}
-	s.notify(ctx, activities.KindWithdrawn, store.AudienceApplicant, "", map[string]any{"deadline": deadline})
+	s.notify(ctx, activities.KindWithdrawn, contract.AudienceApplicant, "", map[string]any{"deadline": deadline})
 	return false, nil
 }
 

@@ -18,8 +18,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"sportello/activities"
-	"sportello/internal/calendar"
-	"sportello/internal/store"
+	"sportello/internal/contract"
 )
 
 var rome = func() *time.Location {
@@ -41,13 +40,13 @@ var (
 
 func testCase() activities.LoadCaseResult {
 	return activities.LoadCaseResult{
-		Case: store.CaseInfo{
+		Case: contract.CaseInfo{
 			ID: "BS-2026-000001", DistrictID: "tradate", MunicipalityID: "tradate", ApplicantID: citizen.UserID,
 			TaxCode: "RSSMRA80A41L319X", Status: StatusSubmitted, Data: json.RawMessage(`{}`),
-			Fund: store.FundTerms{
+			Fund: contract.FundTerms{
 				ID: "buoni-spesa-tradate-2026", ISEEThresholdCents: 1500000,
-				Rule:              store.AwardRule{BaseCents: 15000, PerExtraMemberCents: 10000, PerMinorCents: 5000, MaxCents: 55000},
-				Tranches:          []store.Tranche{{Percent: 50, AfterDays: 0}, {Percent: 50, AfterDays: 14}},
+				Rule:              contract.AwardRule{BaseCents: 15000, PerExtraMemberCents: 10000, PerMinorCents: 5000, MaxCents: 55000},
+				Tranches:          []contract.Tranche{{Percent: 50, AfterDays: 0}, {Percent: 50, AfterDays: 14}},
 				ReviewWorkingDays: 3,
 				ExpiresAt:         start.Add(120 * 24 * time.Hour),
 			},
@@ -640,7 +639,7 @@ func (s *caseSuite) TestSupervisorAssignsAndReassigns() {
 
 func (s *caseSuite) TestDueDateFollowsTheOfficeCalendar() {
 	// Tradate's office opens at 8:30; its (configured) patron day falls on Wednesday 4 March.
-	s.caseRes.Case.Office = calendar.Office{PatronMonth: time.March, PatronDay: 4, Opens: 8*time.Hour + 30*time.Minute, Closes: 17 * time.Hour}
+	s.caseRes.Case.Office = contract.Office{PatronMonth: time.March, PatronDay: 4, Opens: 8*time.Hour + 30*time.Minute, Closes: 17 * time.Hour}
 	s.env.SetStartTime(time.Date(2026, 3, 2, 7, 15, 0, 0, rome)) // Monday, before the office opens
 	s.env.OnActivity(acts.ApplyDecision, mock.Anything, mock.Anything).Return(activities.DecisionResult{}, nil)
 	s.claimAndDecide(time.Hour, worker, func(id string) DecideInput {
@@ -656,7 +655,7 @@ func (s *caseSuite) TestDueDateFollowsTheOfficeCalendar() {
 func (s *caseSuite) TestSecondTaskFollowsTheOfficeCalendarAsItIsThen() {
 	limit := int64(40000)
 	s.caseRes.Case.Fund.FourEyesAboveCents = &limit
-	hours := calendar.Office{Opens: 8*time.Hour + 30*time.Minute, Closes: 17 * time.Hour}
+	hours := contract.Office{Opens: 8*time.Hour + 30*time.Minute, Closes: 17 * time.Hour}
 	s.caseRes.Case.Office = hours
 	s.env.OnActivity(acts.ApplyDecision, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.DecisionInput) (activities.DecisionResult, error) {

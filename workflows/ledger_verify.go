@@ -16,7 +16,7 @@ var ledgerActs *activities.Ledger
 // LedgerVerifyInput is one run of the ledger check.
 type LedgerVerifyInput struct {
 	// Grace is how long a closed booking may still hold a refund under way
-	// (0: store.DefaultVerifyGrace).
+	// (0: contract.DefaultVerifyGrace).
 	Grace time.Duration `json:"grace,omitempty"`
 }
 
@@ -28,9 +28,9 @@ type LedgerVerifyResult struct {
 }
 
 // LedgerVerify recomputes every account from its transfers and checks the
-// ledger's invariants (store.VerifyLedger). A violation fails the run with
-// the report attached, so it shows as a failed workflow and is logged at
-// error level by the activity.
+// ledger's invariants (the VerifyLedger activity). A violation fails the run
+// with the report (contract.LedgerReport) attached, so it shows as a failed
+// workflow and is logged at error level by the activity.
 func LedgerVerify(ctx workflow.Context, in LedgerVerifyInput) (LedgerVerifyResult, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 10 * time.Minute,

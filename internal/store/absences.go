@@ -13,35 +13,17 @@ import (
 	"sportello/internal/contract"
 )
 
-// Absence states, kept by the delegation workflow.
+// Absence states, kept by the delegation workflow (defined in internal/contract).
 const (
-	AbsenceScheduled = "scheduled"
-	AbsenceActive    = "active"
-	AbsenceEnded     = "ended"
-	AbsenceCancelled = "cancelled"
+	AbsenceScheduled = contract.AbsenceScheduled
+	AbsenceActive    = contract.AbsenceActive
+	AbsenceEnded     = contract.AbsenceEnded
+	AbsenceCancelled = contract.AbsenceCancelled
 )
 
-// AbsenceView is a staff member's absence (out of office) and their delegate.
-type AbsenceView struct {
-	ID           string     `json:"id"`
-	District     string     `json:"district"`
-	Municipality string     `json:"municipality,omitempty"`
-	UserID       int64      `json:"user_id"`
-	Username     string     `json:"username"`
-	DisplayName  string     `json:"display_name"`
-	Role         string     `json:"role"`
-	DelegateID   int64      `json:"delegate_id"`
-	Delegate     string     `json:"delegate"`
-	DelegateName string     `json:"delegate_name"`
-	DelegateRole string     `json:"delegate_role"`
-	StartsAt     time.Time  `json:"starts_at"`
-	EndsAt       time.Time  `json:"ends_at"`
-	Reason       string     `json:"reason"`
-	Status       string     `json:"status"`
-	CreatedBy    string     `json:"created_by"`
-	CreatedAt    time.Time  `json:"created_at"`
-	CancelledAt  *time.Time `json:"cancelled_at,omitempty"`
-}
+// AbsenceView is a staff member's absence (out of office) and their delegate
+// (defined in internal/contract: the delegation workflow loads it).
+type AbsenceView = contract.AbsenceView
 
 const absenceSelect = `SELECT a.id::text, a.district_id, coalesce(a.municipality_id, ''),
 		u.id, u.username, u.display_name, u.role, d.id, d.username, d.display_name, d.role,

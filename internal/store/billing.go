@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"sportello/internal/contract"
 )
 
 // Billing (issue 5, migration 012): cooperatives' monthly invoices to a
@@ -16,15 +18,15 @@ import (
 // kind; every session and redemption is on one line at most, and an invoice
 // is paid once (one payout transfer).
 
-// Invoice kinds and statuses.
+// Invoice kinds and statuses, defined in internal/contract.
 const (
-	InvoiceCooperative = "cooperative"
-	InvoiceMerchant    = "merchant"
+	InvoiceCooperative = contract.InvoiceCooperative
+	InvoiceMerchant    = contract.InvoiceMerchant
 
-	InvoiceAwaitingDeclaration = "awaiting_declaration"
-	InvoiceReady               = "ready"
-	InvoiceSent                = "sent"
-	InvoicePaid                = "paid"
+	InvoiceAwaitingDeclaration = contract.InvoiceAwaitingDeclaration
+	InvoiceReady               = contract.InvoiceReady
+	InvoiceSent                = contract.InvoiceSent
+	InvoicePaid                = contract.InvoicePaid
 )
 
 // InvoiceLine is one line: a confirmed session (Reference "session:<id>")
@@ -80,15 +82,9 @@ type PrepareInvoiceInput struct {
 	WorkflowID   string
 }
 
-// PreparedInvoice is the outcome of PrepareInvoice.
-type PreparedInvoice struct {
-	ID         string `json:"id"`
-	Number     int64  `json:"number"`
-	Status     string `json:"status"`
-	TotalCents int64  `json:"total_cents"`
-	Lines      int    `json:"lines"`
-	Empty      bool   `json:"empty"` // nothing to bill: no invoice was made
-}
+// PreparedInvoice is the outcome of PrepareInvoice (defined in
+// internal/contract: the billing workflow reads it).
+type PreparedInvoice = contract.PreparedInvoice
 
 // PrepareInvoice makes the payee's invoice for the period, once: it takes
 // every confirmed voucher-funded session (cooperatives) or redemption

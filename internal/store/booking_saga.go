@@ -36,13 +36,13 @@ const (
 	SessionCancelled = contract.SessionCancelled
 )
 
-// Offer outcomes (booking_offers.outcome).
+// Offer outcomes (booking_offers.outcome), defined in internal/contract.
 const (
-	OfferPending   = "pending"
-	OfferConfirmed = "confirmed"
-	OfferDeclined  = "declined"
-	OfferExpired   = "expired"
-	OfferWithdrawn = "withdrawn"
+	OfferPending   = contract.OfferPending
+	OfferConfirmed = contract.OfferConfirmed
+	OfferDeclined  = contract.OfferDeclined
+	OfferExpired   = contract.OfferExpired
+	OfferWithdrawn = contract.OfferWithdrawn
 )
 
 // BookingFacts is what the saga needs to know about a booking when it starts.
@@ -174,23 +174,17 @@ func (s *Store) MarkBookingRequested(ctx context.Context, id string) error {
 	}))
 }
 
-// OfferInput asks for the offer number Attempt of a booking.
-type OfferInput struct {
-	BookingID string
-	Attempt   int
-	At        time.Time
-}
-
-// Offer is one offer of a booking (Found false: no cooperative is left).
-type Offer struct {
-	Found           bool      `json:"found"`
-	Attempt         int       `json:"attempt"`
-	CooperativeID   string    `json:"cooperative_id"`
-	CooperativeName string    `json:"cooperative_name"`
-	ServiceID       int64     `json:"service_id"`
-	ServiceName     string    `json:"service_name"`
-	RespondBy       time.Time `json:"respond_by"`
-}
+// The offers of a booking and the inputs of the saga's steps are defined in
+// internal/contract (they travel in the Booking workflow's history).
+type (
+	OfferInput           = contract.OfferInput
+	Offer                = contract.Offer
+	CloseOfferInput      = contract.CloseOfferInput
+	AcceptOfferInput     = contract.AcceptOfferInput
+	DeliveryInput        = contract.DeliveryInput
+	ConfirmSessionsInput = contract.ConfirmSessionsInput
+	CancelSessionsInput  = contract.CancelSessionsInput
+)
 
 // OfferBooking offers the booking for the attempt-th time: the first offer
 // goes to the cooperative booked; later ones to the next accredited
@@ -300,16 +294,6 @@ func userRef(id int64) any {
 	return id
 }
 
-// CloseOfferInput ends a pending offer.
-type CloseOfferInput struct {
-	BookingID string
-	Attempt   int
-	Outcome   string // OfferDeclined, OfferExpired, OfferWithdrawn
-	Reason    string
-	By        int64 // the cooperative user who declined (0: nobody)
-	At        time.Time
-}
-
 // CloseOffer ends a pending offer; an offer already closed is left as it is.
 func (s *Store) CloseOffer(ctx context.Context, in CloseOfferInput) error {
 	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
@@ -317,15 +301,6 @@ func (s *Store) CloseOffer(ctx context.Context, in CloseOfferInput) error {
 			WHERE booking_id = $1 AND attempt = $2 AND outcome = 'pending'`, in.BookingID, in.Attempt, in.Outcome, in.Reason, userRef(in.By), in.At)
 		return err
 	}))
-}
-
-// AcceptOfferInput is a cooperative's confirmation with one date per session.
-type AcceptOfferInput struct {
-	BookingID string
-	Attempt   int
-	By        int64
-	Dates     []time.Time // Dates[i] is session i+1's
-	At        time.Time
 }
 
 // AcceptOffer confirms the offer, schedules the sessions and confirms the
@@ -373,16 +348,6 @@ func refreshBookingStatus(ctx context.Context, tx pgx.Tx, id string) error {
 	return err
 }
 
-// DeliveryInput records one delivered session.
-type DeliveryInput struct {
-	BookingID     string
-	Seq           int
-	CooperativeID string
-	By            int64
-	DeliveredAt   time.Time
-	Note          string
-}
-
 // RecordSessionDelivery marks a planned session delivered (a delivered one
 // is left as it is).
 func (s *Store) RecordSessionDelivery(ctx context.Context, in DeliveryInput) error {
@@ -395,14 +360,6 @@ func (s *Store) RecordSessionDelivery(ctx context.Context, in DeliveryInput) err
 		}
 		return refreshBookingStatus(ctx, tx, in.BookingID)
 	}))
-}
-
-// ConfirmSessionsInput confirms delivered sessions (by the citizen or automatically).
-type ConfirmSessionsInput struct {
-	BookingID string
-	Seqs      []int
-	By        string // citizen, auto
-	At        time.Time
 }
 
 // ConfirmSessions confirms delivered sessions and moves each one's money to
@@ -445,17 +402,6 @@ func (s *Store) ConfirmSessions(ctx context.Context, in ConfirmSessionsInput) er
 		}
 		return refreshBookingStatus(ctx, tx, in.BookingID)
 	}))
-}
-
-// CancelSessionsInput cancels planned sessions.
-type CancelSessionsInput struct {
-	BookingID string
-	Seqs      []int
-	Reason    string
-	// Withdraw closes a pending offer as withdrawn (the booking is cancelled
-	// while a cooperative is still deciding).
-	Withdraw bool
-	At       time.Time
 }
 
 // CancelSessions cancels planned sessions and gives each one's voucher share

@@ -6,6 +6,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"sportello/internal/contract"
 )
 
 // BookingView is one marketplace booking as the citizen, the cooperative
@@ -44,20 +46,9 @@ type BookingView struct {
 	OnlineHeldCents  int64            `json:"online_held_cents"`  // still held in booking:<id>:online
 }
 
-// BookingSession is one unit of a booking.
-type BookingSession struct {
-	ID            int64      `json:"id"`
-	Seq           int        `json:"seq"`
-	VoucherCents  int64      `json:"voucher_cents"`
-	OnlineCents   int64      `json:"online_cents"`
-	ScheduledAt   *time.Time `json:"scheduled_at,omitempty"`
-	Status        string     `json:"status"`
-	CooperativeID string     `json:"cooperative_id,omitempty"`
-	DeliveredAt   *time.Time `json:"delivered_at,omitempty"`
-	DeliveryNote  string     `json:"delivery_note,omitempty"`
-	ConfirmedAt   *time.Time `json:"confirmed_at,omitempty"`
-	ConfirmedBy   string     `json:"confirmed_by,omitempty"`
-}
+// BookingSession is one unit of a booking (defined in internal/contract: the
+// Booking workflow loads the sessions at start).
+type BookingSession = contract.BookingSession
 
 // BookingOffer is one offer of the booking to a cooperative.
 type BookingOffer struct {

@@ -12,93 +12,19 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"sportello/internal/calendar"
 	"sportello/internal/contract"
 )
 
-// AwardRule computes a fund's default award from the household.
-type AwardRule struct {
-	BaseCents           int64 `json:"base_cents"`
-	PerExtraMemberCents int64 `json:"per_extra_member_cents"`
-	PerMinorCents       int64 `json:"per_minor_cents"`
-	MaxCents            int64 `json:"max_cents"`
-}
-
-// Amount applies the rule to a household.
-func (r AwardRule) Amount(members, minors int) int64 {
-	if members < 1 {
-		members = 1
-	}
-	if minors < 0 {
-		minors = 0
-	}
-	a := r.BaseCents + int64(members-1)*r.PerExtraMemberCents + int64(minors)*r.PerMinorCents
-	if r.MaxCents > 0 && a > r.MaxCents {
-		a = r.MaxCents
-	}
-	return a
-}
-
-// Tranche is one part of an award, released AfterDays after the award.
-type Tranche struct {
-	Percent   int `json:"percent"`
-	AfterDays int `json:"after_days"`
-}
-
-// FundTerms are the rules of a fund a case workflow needs.
-type FundTerms struct {
-	ID                 string    `json:"id"`
-	Name               string    `json:"name"`
-	ISEEThresholdCents int64     `json:"isee_threshold_cents"`
-	Rule               AwardRule `json:"rule"`
-	Tranches           []Tranche `json:"tranches"`
-	ReviewWorkingDays  int       `json:"review_working_days"`
-	OpensAt            time.Time `json:"opens_at"`
-	ClosesAt           time.Time `json:"closes_at"`
-	ExpiresAt          time.Time `json:"expires_at"`
-	// FourEyesAboveCents: approvals above it need a second approver (nil: never).
-	FourEyesAboveCents   *int64 `json:"four_eyes_above_cents,omitempty"`
-	InfoReplyWorkingDays int    `json:"info_reply_working_days,omitempty"`
-}
-
-// CaseInfo is a case as its workflow sees it.
-type CaseInfo struct {
-	ID             string          `json:"id"`
-	DistrictID     string          `json:"district_id"`
-	MunicipalityID string          `json:"municipality_id"`
-	ApplicantID    int64           `json:"applicant_id"`
-	TaxCode        string          `json:"tax_code"`
-	FormID         string          `json:"form_id"`
-	FormVersion    int             `json:"form_version"`
-	Status         string          `json:"status"`
-	Data           json.RawMessage `json:"data"`
-	CreatedAt      time.Time       `json:"created_at"`
-	Fund           FundTerms       `json:"fund"`
-	// Office is the municipality's business calendar for due dates.
-	Office calendar.Office `json:"office"`
-}
-
-// Household is the part of the application data that awards depend on.
-type Household struct {
-	Members int `json:"members"`
-	Minors  int `json:"minors"`
-}
-
-// ApplicationFacts extracts what pre-checks and awards need from form data.
-type ApplicationFacts struct {
-	Household Household `json:"household"`
-	ISEEEuro  float64   `json:"isee_euro"`
-	Residence struct {
-		Municipality string `json:"municipality"`
-	} `json:"residence"`
-}
-
-// Facts parses the case data.
-func (c CaseInfo) Facts() (ApplicationFacts, error) {
-	var f ApplicationFacts
-	err := json.Unmarshal(c.Data, &f)
-	return f, err
-}
+// The case as its workflow sees it, defined in internal/contract (it
+// travels in the case workflow's history).
+type (
+	AwardRule        = contract.AwardRule
+	Tranche          = contract.Tranche
+	FundTerms        = contract.FundTerms
+	CaseInfo         = contract.CaseInfo
+	Household        = contract.Household
+	ApplicationFacts = contract.ApplicationFacts
+)
 
 // Event is one timeline entry; Key makes writing it idempotent.
 type Event struct {
@@ -161,13 +87,8 @@ func (s *Store) LoadCase(ctx context.Context, caseID string) (CaseInfo, error) {
 	return c, nil
 }
 
-// Check is one automatic pre-check result.
-type Check struct {
-	Name     string `json:"name"`
-	Outcome  string `json:"outcome"` // pass, warn, fail
-	Detail   string `json:"detail"`
-	DetailIT string `json:"detail_it,omitempty"`
-}
+// Check is one automatic pre-check result (defined in internal/contract).
+type Check = contract.Check
 
 // PrecheckFacts are the registry facts the pre-check needs.
 type PrecheckFacts struct {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"sportello/internal/contract"
 )
 
 // RemindTask records the reminder sent when 75% of a task's time has passed.
@@ -71,11 +73,11 @@ type Recipient struct {
 	Lang   string
 }
 
-// Audiences of notifications.
+// Audiences of notifications, defined in internal/contract.
 const (
-	AudienceApplicant   = "applicant"
-	AudienceAssignee    = "assignee"    // who claimed the task, or the municipality's operators
-	AudienceSupervisors = "supervisors" // the district's supervisors
+	AudienceApplicant   = contract.AudienceApplicant
+	AudienceAssignee    = contract.AudienceAssignee
+	AudienceSupervisors = contract.AudienceSupervisors
 )
 
 // Recipients resolves an audience for a case (and task, for the assignee).

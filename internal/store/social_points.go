@@ -39,25 +39,19 @@ type SocialPoint struct {
 	Hours            []OpeningHours `json:"hours"`
 }
 
-// Appointment statuses, mirrored by the appointment workflow.
+// Appointment statuses, mirrored by the appointment workflow (defined in
+// internal/contract).
 const (
-	AppointmentBooked      = "booked"
-	AppointmentAttended    = "attended"
-	AppointmentNotAttended = "not_attended"
-	AppointmentCancelled   = "cancelled"
-	AppointmentNoShow      = "no_show"
+	AppointmentBooked      = contract.AppointmentBooked
+	AppointmentAttended    = contract.AppointmentAttended
+	AppointmentNotAttended = contract.AppointmentNotAttended
+	AppointmentCancelled   = contract.AppointmentCancelled
+	AppointmentNoShow      = contract.AppointmentNoShow
 )
 
-// PersonalPlan is what an operator writes after meeting a citizen.
-type PersonalPlan struct {
-	Needs     string `json:"needs"`
-	Services  string `json:"services"`
-	NextSteps string `json:"next_steps"`
-	Notes     string `json:"notes"`
-}
-
-// Empty reports a plan with nothing written.
-func (p PersonalPlan) Empty() bool { return p == PersonalPlan{} }
+// PersonalPlan is what an operator writes after meeting a citizen (defined
+// in internal/contract: it travels in the appointment workflow's updates).
+type PersonalPlan = contract.PersonalPlan
 
 // AppointmentView is one appointment as the API shows it.
 type AppointmentView struct {
@@ -467,15 +461,9 @@ func (s *Store) MarkAppointmentReminded(ctx context.Context, id string, at time.
 }
 
 // CloseAppointmentInput closes a booking: cancelled (Reason), attended or
-// not attended (Plan, optional), or no-show.
-type CloseAppointmentInput struct {
-	ID     string
-	Status string
-	By     string // username, "system" for a no-show
-	Reason string
-	Plan   *PersonalPlan
-	At     time.Time
-}
+// not attended (Plan, optional), or no-show (defined in internal/contract:
+// the appointment workflow passes it to its activity).
+type CloseAppointmentInput = contract.CloseAppointmentInput
 
 // CloseAppointment moves a booked appointment to its final status; a retry
 // of the same close changes nothing, a different close of an appointment

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"sportello/internal/contract"
 )
 
 // TeamView is a team (candidate group) as the inbox shows it.
@@ -55,8 +57,9 @@ type PickInput struct {
 	At            time.Time // absences are judged at this time
 }
 
-// AutoAssignReason is the reason recorded for an automatic assignment.
-const AutoAssignReason = "automatic assignment: least loaded"
+// AutoAssignReason is the reason recorded for an automatic assignment
+// (defined in internal/contract).
+const AutoAssignReason = contract.AutoAssignReason
 
 // PickLeastLoaded chooses who gets an open task when automatic assignment
 // is on for its fund or its team: among the task's candidate group (the

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"sportello/internal/contract"
 )
 
 // The ledger check (`sportello verify`, the nightly LedgerVerify schedule
@@ -28,51 +30,18 @@ import (
 // also cheap to run often; each reports how many rows break it and a few of
 // them.
 
-// LedgerCheckResult is the outcome of one invariant.
-type LedgerCheckResult struct {
-	Name        string   `json:"name"`
-	Description string   `json:"description"`
-	Violations  int      `json:"violations"`
-	Samples     []string `json:"samples,omitempty"` // up to VerifyOptions.Samples of them
-}
+// LedgerCheckResult is the outcome of one invariant (defined in
+// internal/contract, with the report the LedgerVerify workflow reads).
+type LedgerCheckResult = contract.LedgerCheckResult
 
-// LedgerReport is the outcome of a whole ledger check.
-type LedgerReport struct {
-	CheckedAt time.Time           `json:"checked_at"`
-	Accounts  int64               `json:"accounts"`
-	Transfers int64               `json:"transfers"`
-	Checks    []LedgerCheckResult `json:"checks"`
-}
-
-// OK reports whether every invariant holds.
-func (r LedgerReport) OK() bool { return r.Violations() == 0 }
-
-// Violations counts the rows that break an invariant, over all checks.
-func (r LedgerReport) Violations() int {
-	n := 0
-	for _, c := range r.Checks {
-		n += c.Violations
-	}
-	return n
-}
-
-// FirstProblem describes the first violation, or "" when the books balance.
-func (r LedgerReport) FirstProblem() string {
-	for _, c := range r.Checks {
-		if c.Violations > 0 {
-			s := c.Name + ": " + c.Description
-			if len(c.Samples) > 0 {
-				s += " (" + c.Samples[0] + ")"
-			}
-			return s
-		}
-	}
-	return ""
-}
+// LedgerReport is the outcome of a whole ledger check (defined in
+// internal/contract).
+type LedgerReport = contract.LedgerReport
 
 // DefaultVerifyGrace is how long a closed booking may hold the money of a
-// refund the saga is still making (the provider may be down for a while).
-const DefaultVerifyGrace = time.Hour
+// refund the saga is still making (the provider may be down for a while);
+// defined in internal/contract.
+const DefaultVerifyGrace = contract.DefaultVerifyGrace
 
 // VerifyOptions tune the ledger check.
 type VerifyOptions struct {

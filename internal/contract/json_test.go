@@ -1,0 +1,231 @@
+package contract
+
+import (
+	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The structs of this package travel through Temporal: in workflow inputs,
+// activity inputs and results, and so in every recorded history. A history
+// is decoded by the JSON names its payloads were written with, so these
+// tests pin them: renaming a field, or dropping its tag (it would then be
+// encoded under its Go name), fails here before it fails a replay.
+
+// travelling lists every struct type of the package with the JSON names a
+// filled value is encoded with. Most of the names were the Go names of
+// untagged fields before the types moved here from the store: they stay.
+var travelling = []struct {
+	value any
+	keys  []string
+}{
+	// The case workflow.
+	{AwardRule{}, []string{"base_cents", "per_extra_member_cents", "per_minor_cents", "max_cents"}},
+	{Tranche{}, []string{"percent", "after_days"}},
+	{FundTerms{}, []string{"id", "name", "isee_threshold_cents", "rule", "tranches", "review_working_days",
+		"opens_at", "closes_at", "expires_at", "four_eyes_above_cents", "info_reply_working_days"}},
+	{Office{}, []string{"patron_month", "patron_day", "opens", "closes"}},
+	{CaseInfo{}, []string{"id", "district_id", "municipality_id", "applicant_id", "tax_code", "form_id",
+		"form_version", "status", "data", "created_at", "fund", "office"}},
+	{Household{}, []string{"members", "minors"}},
+	{ApplicationFacts{}, []string{"household", "isee_euro", "residence"}},
+	{Check{}, []string{"name", "outcome", "detail", "detail_it"}},
+	// The booking saga.
+	{BookingSession{}, []string{"id", "seq", "voucher_cents", "online_cents", "scheduled_at", "status",
+		"cooperative_id", "delivered_at", "delivery_note", "confirmed_at", "confirmed_by"}},
+	{OfferInput{}, []string{"BookingID", "Attempt", "At"}},
+	{Offer{}, []string{"found", "attempt", "cooperative_id", "cooperative_name", "service_id", "service_name", "respond_by"}},
+	{CloseOfferInput{}, []string{"BookingID", "Attempt", "Outcome", "Reason", "By", "At"}},
+	{AcceptOfferInput{}, []string{"BookingID", "Attempt", "By", "Dates", "At"}},
+	{DeliveryInput{}, []string{"BookingID", "Seq", "CooperativeID", "By", "DeliveredAt", "Note"}},
+	{ConfirmSessionsInput{}, []string{"BookingID", "Seqs", "By", "At"}},
+	{CancelSessionsInput{}, []string{"BookingID", "Seqs", "Reason", "Withdraw", "At"}},
+	// The delegation workflow.
+	{AbsenceView{}, []string{"id", "district", "municipality", "user_id", "username", "display_name", "role",
+		"delegate_id", "delegate", "delegate_name", "delegate_role", "starts_at", "ends_at", "reason", "status",
+		"created_by", "created_at", "cancelled_at"}},
+	// Billing.
+	{PreparedInvoice{}, []string{"id", "number", "status", "total_cents", "lines", "empty"}},
+	// Appointments.
+	{PersonalPlan{}, []string{"needs", "services", "next_steps", "notes"}},
+	{CloseAppointmentInput{}, []string{"ID", "Status", "By", "Reason", "Plan", "At"}},
+	// The ledger check.
+	{LedgerCheckResult{}, []string{"name", "description", "violations", "samples"}},
+	{LedgerReport{}, []string{"checked_at", "accounts", "transfers", "checks"}},
+}
+
+func TestJSONNamesArePinned(t *testing.T) {
+	for _, tc := range travelling {
+		typ := reflect.TypeOf(tc.value)
+		t.Run(typ.Name(), func(t *testing.T) {
+			v := reflect.New(typ)
+			fill(v.Elem(), 1)
+			raw, err := json.Marshal(v.Interface())
+			if err != nil {
+				t.Fatalf("marshal: %v", err)
+			}
+			var obj map[string]json.RawMessage
+			if err := json.Unmarshal(raw, &obj); err != nil {
+				t.Fatalf("unmarshal %s: %v", raw, err)
+			}
+			got := make([]string, 0, len(obj))
+			for k := range obj {
+				got = append(got, k)
+			}
+			want := slices.Clone(tc.keys)
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("JSON names of a filled %s:\n got %q\nwant %q\n(a recorded history is decoded by these names: never rename one)",
+					typ, got, want)
+			}
+			// Every field comes back: none is left out of the encoding.
+			back := reflect.New(typ)
+			if err := json.Unmarshal(raw, back.Interface()); err != nil {
+				t.Fatalf("unmarshal %s into %s: %v", raw, typ, err)
+			}
+			if !reflect.DeepEqual(back.Elem().Interface(), v.Elem().Interface()) {
+				t.Errorf("%s does not survive JSON:\n sent %+v\n back %+v", typ, v.Elem().Interface(), back.Elem().Interface())
+			}
+		})
+	}
+}
+
+// TestOfficeDecodesTheCaseHistoriesNames decodes an office calendar as case
+// histories recorded it before it was a type of its own here (it was
+// calendar.Office, whose fields and names contract.Office keeps).
+func TestOfficeDecodesTheCaseHistoriesNames(t *testing.T) {
+	var c CaseInfo
+	raw := `{"id":"BS-2026-000001","office":{"patron_month":3,"patron_day":4,"opens":30600000000000,"closes":61200000000000}}`
+	if err := json.Unmarshal([]byte(raw), &c); err != nil {
+		t.Fatal(err)
+	}
+	want := Office{PatronMonth: time.March, PatronDay: 4, Opens: 8*time.Hour + 30*time.Minute, Closes: 17 * time.Hour}
+	if c.Office != want {
+		t.Errorf("office decoded as %+v, want %+v", c.Office, want)
+	}
+}
+
+// TestEveryTravellingFieldIsTagged walks every struct reachable from the
+// travelling types (nested structs, pointers, slices) and fails on an
+// exported field without a JSON name of its own.
+func TestEveryTravellingFieldIsTagged(t *testing.T) {
+	seen := map[reflect.Type]bool{}
+	var walk func(typ reflect.Type, path string)
+	walk = func(typ reflect.Type, path string) {
+		for typ.Kind() == reflect.Pointer || typ.Kind() == reflect.Slice || typ.Kind() == reflect.Array {
+			typ = typ.Elem()
+		}
+		// time.Time and other types of other packages encode themselves.
+		if typ.Kind() != reflect.Struct || seen[typ] || (typ.PkgPath() != "" && typ.PkgPath() != reflect.TypeFor[Offer]().PkgPath()) {
+			return
+		}
+		seen[typ] = true
+		for f := range typ.Fields() {
+			if !f.IsExported() {
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "" || name == "-" {
+				t.Errorf("%s.%s has no JSON name (tag %q): give it the name it is encoded with today", path, f.Name, f.Tag)
+			}
+			walk(f.Type, path+"."+f.Name)
+		}
+	}
+	for _, tc := range travelling {
+		typ := reflect.TypeOf(tc.value)
+		walk(typ, typ.Name())
+	}
+}
+
+// TestEveryStructIsPinned reads the package's source: a struct type added
+// here travels through Temporal, so it must be in travelling (and so have
+// its names pinned and tagged).
+func TestEveryStructIsPinned(t *testing.T) {
+	listed := map[string]bool{}
+	for _, tc := range travelling {
+		listed[reflect.TypeOf(tc.value).Name()] = true
+	}
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	found := 0
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := parser.ParseFile(fset, name, src, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			spec, ok := n.(*ast.TypeSpec)
+			if !ok {
+				return true
+			}
+			if _, ok := spec.Type.(*ast.StructType); ok && spec.Assign == 0 {
+				found++
+				if !listed[spec.Name.Name] {
+					t.Errorf("%s: struct %s is not in travelling: pin its JSON names", fset.Position(spec.Pos()), spec.Name.Name)
+				}
+			}
+			return true
+		})
+	}
+	if found < len(travelling) {
+		t.Errorf("found %d struct types in the package's source, fewer than the %d listed: is the test run in its folder?", found, len(travelling))
+	}
+}
+
+// fill sets every field of v to a value that is not zero, so that fields
+// with omitempty are encoded too.
+func fill(v reflect.Value, n int) {
+	switch v.Type() {
+	case reflect.TypeFor[time.Time]():
+		v.Set(reflect.ValueOf(time.Date(2026, 3, n, 9, 30, 0, 0, time.UTC)))
+		return
+	case reflect.TypeFor[json.RawMessage]():
+		v.Set(reflect.ValueOf(json.RawMessage(`{"members":2}`)))
+		return
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				fill(v.Field(i), n+i)
+			}
+		}
+	case reflect.Pointer:
+		p := reflect.New(v.Type().Elem())
+		fill(p.Elem(), n)
+		v.Set(p)
+	case reflect.Slice:
+		s := reflect.MakeSlice(v.Type(), 1, 1)
+		fill(s.Index(0), n)
+		v.Set(s)
+	case reflect.String:
+		v.SetString("x")
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		v.SetInt(int64(n))
+	case reflect.Float32, reflect.Float64:
+		v.SetFloat(float64(n) + 0.5)
+	default:
+		panic("fill: no value for " + v.Type().String())
+	}
+}
