@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"sportello/internal/i18n"
 )
 
 // Problem codes.
@@ -96,7 +98,8 @@ func mapValidationError(ve *jsonschema.ValidationError, schemaDoc, instance any)
 // tidy drops duplicates, and pattern problems on empty strings that already
 // have a min_length problem (one message is enough for an empty field).
 func tidy(in []FieldError, instance any) []FieldError {
-	seen := make(map[FieldError]bool, len(in))
+	type key struct{ pointer, code, en string }
+	seen := make(map[key]bool, len(in))
 	minLen := make(map[string]bool)
 	for _, p := range in {
 		if p.Code == codeMinLength {
@@ -105,10 +108,11 @@ func tidy(in []FieldError, instance any) []FieldError {
 	}
 	out := in[:0]
 	for _, p := range in {
-		if seen[p] {
+		k := key{p.Pointer, p.Code, p.In(i18n.EN)}
+		if seen[k] {
 			continue
 		}
-		seen[p] = true
+		seen[k] = true
 		if p.Code == codePattern && minLen[p.Pointer] {
 			if v, ok := lookup(instance, SplitPointer(p.Pointer)); ok && v == "" {
 				continue
@@ -250,7 +254,7 @@ func newProblem(ptr, code, keyword string, node map[string]any) FieldError {
 	if custom, ok := customMessage(node, code); ok {
 		en, it = custom[0], custom[1]
 	}
-	return FieldError{Pointer: ptr, Code: code, Message: en, MessageIT: it}
+	return FieldError{Pointer: ptr, Code: code, Text: i18n.Verbatim(it, en)}
 }
 
 // customMessage reads node["x-errors"][code] = {"en": ..., "it": ...}.

@@ -424,7 +424,7 @@ func scalarString(v any) string {
 // nearest enclosing fieldset (at worst the root).
 func (b *builder) assignProblems(problems []forms.FieldError) {
 	for _, p := range problems {
-		msg := pick(b.lang, p.MessageIT, p.Message)
+		msg := p.In(b.lang)
 		if msg == "" {
 			msg = p.Code
 		}

@@ -19,6 +19,7 @@ import (
 	"sportello/internal/app"
 	"sportello/internal/billing"
 	"sportello/internal/contract"
+	"sportello/internal/i18n"
 	"sportello/internal/store"
 	"sportello/workflows"
 )
@@ -56,13 +57,12 @@ func mayRead(u store.UserView) bool {
 func CheckFilter(f store.InvoiceFilter) []app.FieldError {
 	var fe []app.FieldError
 	if f.Kind != "" && f.Kind != store.InvoiceCooperative && f.Kind != store.InvoiceMerchant {
-		fe = append(fe, app.Param("kind", "invalid", "kind is cooperative or merchant", "kind è cooperative o merchant"))
+		fe = append(fe, app.Param("kind", "invalid", "invoices.err.invalid"))
 	}
 	switch f.Status {
 	case "", store.InvoiceAwaitingDeclaration, store.InvoiceReady, store.InvoiceSent, store.InvoicePaid:
 	default:
-		fe = append(fe, app.Param("status", "invalid", "status is awaiting_declaration, ready, sent or paid",
-			"status è awaiting_declaration, ready, sent o paid"))
+		fe = append(fe, app.Param("status", "invalid", "invoices.err.status_invalid"))
 	}
 	return fe
 }
@@ -136,7 +136,7 @@ func checkDeclaration(decl map[string]bool) []app.FieldError {
 	var fe []app.FieldError
 	for k := range decl {
 		if _, ok := billing.Declaration[k]; !ok {
-			fe = append(fe, app.Field("/"+k, "unknown", "not a statement of the declaration", "non è una voce della dichiarazione"))
+			fe = append(fe, app.Field("/"+k, "unknown", "invoices.err.unknown"))
 		}
 	}
 	if len(fe) > 0 {
@@ -144,8 +144,8 @@ func checkDeclaration(decl map[string]bool) []app.FieldError {
 	}
 	for _, k := range store.DeclarationItems {
 		if !decl[k] {
-			fe = append(fe, app.Field("/"+k, "required", "confirm: "+billing.Declaration[k][1],
-				"conferma: "+billing.Declaration[k][0]))
+			fe = append(fe, app.Field("/"+k, "required", "invoices.err.confirm_declaration",
+				i18n.Texts{IT: billing.Declaration[k][0], EN: billing.Declaration[k][1]}))
 		}
 	}
 	return fe
