@@ -108,10 +108,10 @@ func (a API) CreateAbsence(ctx context.Context, by UserView, in NewAbsence, star
 			in.Delegate, by.District, absent.ID, absent.Role, absent.Municipality))
 		if errors.Is(err, pgx.ErrNoRows) {
 			if absent.Role == string(contract.RoleSupervisor) {
-				return invalidField("/delegate", "invalid_delegate", "absences.err.invalid_delegate")
+				return invalidField("/delegate", "invalid_delegate", "absences.err.delegate_not_supervisor")
 			}
 			return invalidField("/delegate", "invalid_delegate",
-				"absences.err.delegate_invalid_delegate")
+				"absences.err.delegate_not_colleague")
 		}
 		if err != nil {
 			return err

@@ -62,7 +62,7 @@ func bookableService(ctx context.Context, tx pgx.Tx, scope Scope, id int64) (Ser
 		if exists {
 			return sv, Conflict("service_unavailable", "the service is not offered at the moment")
 		}
-		return sv, fieldProblem("/service_id", "unknown", "checkout.err.unknown")
+		return sv, fieldProblem("/service_id", "unknown", "checkout.err.service_unknown")
 	}
 	if err != nil {
 		return sv, err
@@ -394,12 +394,12 @@ func paymentParts(in CheckoutInput, total int64) (voucher, online int64, err err
 		return 0, total, nil
 	case PayVoucher:
 		if in.VoucherID == "" && total > 0 {
-			return 0, 0, fieldProblem("/voucher_id", "required", "checkout.err.required")
+			return 0, 0, fieldProblem("/voucher_id", "required", "checkout.err.voucher_required")
 		}
 		return total, 0, nil
 	case PaySplit:
 		if in.VoucherID == "" {
-			return 0, 0, fieldProblem("/voucher_id", "required", "checkout.err.required")
+			return 0, 0, fieldProblem("/voucher_id", "required", "checkout.err.voucher_required")
 		}
 		if in.VoucherCents <= 0 || in.VoucherCents >= total {
 			return 0, 0, fieldProblem("/voucher_cents", "out_of_range",
@@ -407,7 +407,7 @@ func paymentParts(in CheckoutInput, total int64) (voucher, online int64, err err
 		}
 		return in.VoucherCents, total - in.VoucherCents, nil
 	}
-	return 0, 0, fieldProblem("/payment", "invalid", "checkout.err.invalid")
+	return 0, 0, fieldProblem("/payment", "invalid", "checkout.err.payment_unknown")
 }
 
 // holdable locks the voucher row and checks that it may pay cents for a

@@ -60,12 +60,12 @@ func (f *Filing) Validate() []app.FieldError {
 func FilingFields(form string, data json.RawMessage) []app.FieldError {
 	var fields []app.FieldError
 	if form == "" {
-		fields = append(fields, app.Field("/form", "required", "applications.err.required"))
+		fields = append(fields, app.Field("/form", "required", "applications.err.form_required"))
 	}
 	if len(data) == 0 || string(data) == "null" {
 		fields = append(fields, app.Field("/data", "required", "applications.err.data_required"))
 	} else if !jsonx.IsJSONObject(data) {
-		fields = append(fields, app.Field("/data", "type", "applications.err.type"))
+		fields = append(fields, app.Field("/data", "type", "applications.err.data_not_object"))
 	}
 	return fields
 }
@@ -252,7 +252,7 @@ var CaseStatuses = []string{
 func (s Service) Cases(ctx context.Context, user store.UserView, f store.CaseFilter) ([]store.CaseSummary, store.Count, error) {
 	f.TaxCode = strings.ToUpper(strings.TrimSpace(f.TaxCode))
 	if f.Status != "" && !slices.Contains(CaseStatuses, f.Status) {
-		return nil, store.Count{}, app.InvalidInput(app.Param("status", "invalid", "applications.err.invalid", strings.Join(CaseStatuses, ", ")))
+		return nil, store.Count{}, app.InvalidInput(app.Param("status", "invalid", "applications.err.status_unknown", strings.Join(CaseStatuses, ", ")))
 	}
 	items, total, err := s.API.Cases(ctx, user.Scope(), f)
 	if err != nil {
@@ -350,7 +350,7 @@ func (r *Reply) Validate() []app.FieldError {
 			for _, p := range immutablePaths {
 				if jsonx.HasPath(changes, p...) {
 					ptr := "/data/changes/" + strings.Join(p, "/")
-					fields = append(fields, app.Field(ptr, "immutable", "applications.err.immutable"))
+					fields = append(fields, app.Field(ptr, "immutable", "applications.err.reply_field_immutable"))
 				}
 			}
 		}

@@ -100,13 +100,13 @@ func (b *Booking) Validate() []app.FieldError {
 	var fields []app.FieldError
 	b.PointID, b.Topic = strings.TrimSpace(b.PointID), strings.TrimSpace(b.Topic)
 	if b.PointID == "" {
-		fields = append(fields, app.Field("/point_id", "required", "appointments.err.required"))
+		fields = append(fields, app.Field("/point_id", "required", "appointments.err.point_required"))
 	}
 	if _, err := time.Parse(time.RFC3339, strings.TrimSpace(b.StartsAt)); err != nil {
 		fields = append(fields, app.Field("/starts_at", "required", "appointments.err.starts_at_required"))
 	}
 	if utf8.RuneCountInString(b.Topic) > MaxTopic {
-		fields = append(fields, app.Field("/topic", "too_long", "appointments.err.too_long"))
+		fields = append(fields, app.Field("/topic", "too_long", "appointments.err.topic_too_long"))
 	}
 	return fields
 }
@@ -124,7 +124,7 @@ func (s Service) Book(ctx context.Context, user store.UserView, b Booking, key s
 	p, err := s.Point(ctx, b.PointID)
 	var ae *app.Error
 	if errors.As(err, &ae) && ae.Kind == app.NotFound {
-		return v, false, app.InvalidInput(app.Field("/point_id", "unknown", "appointments.err.unknown"))
+		return v, false, app.InvalidInput(app.Field("/point_id", "unknown", "appointments.err.point_unknown"))
 	}
 	if err != nil {
 		return v, false, err
@@ -246,7 +246,7 @@ type Cancellation struct {
 func (r *Cancellation) Validate() []app.FieldError {
 	r.Reason = strings.TrimSpace(r.Reason)
 	if r.Reason == "" {
-		return []app.FieldError{app.Field("/reason", "required", "appointments.err.required_2")}
+		return []app.FieldError{app.Field("/reason", "required", "appointments.err.reason_required")}
 	}
 	if utf8.RuneCountInString(r.Reason) > 1000 {
 		return []app.FieldError{app.Field("/reason", "too_long",
@@ -298,7 +298,7 @@ func (a Attendance) Validate() []app.FieldError {
 	}
 	for _, f := range planFields(a.Plan) {
 		if utf8.RuneCountInString(f.Value) > 4000 {
-			fields = append(fields, app.Field(f.Pointer, "too_long", "appointments.err.f_pointer_too_long"))
+			fields = append(fields, app.Field(f.Pointer, "too_long", "appointments.err.plan_text_too_long"))
 		}
 	}
 	return fields

@@ -85,7 +85,7 @@ func (req *BulkRequest) Validate() []app.FieldError {
 		fields = append(fields, a.Validate()...)
 		req.Assignee, req.Reason = a.Assignee, a.Reason
 	default:
-		fields = append(fields, app.Field("/action", "enum", "casework.err.enum"))
+		fields = append(fields, app.Field("/action", "enum", "casework.err.bulk_action_unknown"))
 	}
 	switch {
 	case len(req.TaskIDs) == 0:
@@ -98,12 +98,12 @@ func (req *BulkRequest) Validate() []app.FieldError {
 		ptr := fmt.Sprintf("/task_ids/%d", i)
 		u, err := uuid.Parse(strings.TrimSpace(id))
 		if err != nil {
-			fields = append(fields, app.Field(ptr, "format", "casework.err.format"))
+			fields = append(fields, app.Field(ptr, "format", "casework.err.task_id_format"))
 			continue
 		}
 		req.TaskIDs[i] = u.String()
 		if seen[req.TaskIDs[i]] {
-			fields = append(fields, app.Field(ptr, "unique", "casework.err.unique"))
+			fields = append(fields, app.Field(ptr, "unique", "casework.err.task_listed_twice"))
 		}
 		seen[req.TaskIDs[i]] = true
 	}

@@ -108,16 +108,16 @@ func (d *Decision) Validate() []app.FieldError {
 		fields = append(fields, app.Field("/outcome", "enum", "casework.err.outcome_enum"))
 	}
 	if d.AmountCents != nil && *d.AmountCents < 0 {
-		fields = append(fields, app.Field("/amount_cents", "minimum", "casework.err.minimum"))
+		fields = append(fields, app.Field("/amount_cents", "minimum", "casework.err.amount_cents_negative"))
 	} else if d.AmountCents != nil && *d.AmountCents > MaxAmountCents {
-		fields = append(fields, app.Field("/amount_cents", "maximum", "casework.err.maximum"))
+		fields = append(fields, app.Field("/amount_cents", "maximum", "casework.err.amount_too_large"))
 	}
 	d.Reason = strings.TrimSpace(d.Reason)
 	if d.Reason == "" && (d.Outcome == workflows.OutcomeReject || d.Outcome == workflows.OutcomeRequestInfo) {
-		fields = append(fields, app.Field("/reason", "required", "casework.err.required"))
+		fields = append(fields, app.Field("/reason", "required", "casework.err.reason_required"))
 	}
 	if utf8.RuneCountInString(d.Reason) > 2000 {
-		fields = append(fields, app.Field("/reason", "too_long", "casework.err.too_long"))
+		fields = append(fields, app.Field("/reason", "too_long", "casework.err.reason_too_long"))
 	}
 	return fields
 }
@@ -159,7 +159,7 @@ func (a *Assignment) Validate() []app.FieldError {
 		return []app.FieldError{app.Field("/assignee", "required", "casework.err.assignee_required")}
 	}
 	if len(a.Reason) > 2000 {
-		return []app.FieldError{app.Field("/reason", "max_length", "casework.err.max_length")}
+		return []app.FieldError{app.Field("/reason", "max_length", "casework.err.assign_reason_too_long")}
 	}
 	return nil
 }

@@ -40,10 +40,10 @@ func (in *ContactOutcome) Validate() []app.FieldError {
 	in.Note = strings.TrimSpace(in.Note)
 	var fields []app.FieldError
 	if !slices.Contains(store.ContactOutcomes, in.Outcome) {
-		fields = append(fields, app.Field("/outcome", "enum", "desk.err.enum", strings.Join(store.ContactOutcomes, ", ")))
+		fields = append(fields, app.Field("/outcome", "enum", "desk.err.outcome_unknown", strings.Join(store.ContactOutcomes, ", ")))
 	}
 	if utf8.RuneCountInString(in.Note) > 1000 {
-		fields = append(fields, app.Field("/note", "too_long", "desk.err.too_long"))
+		fields = append(fields, app.Field("/note", "too_long", "desk.err.note_too_long"))
 	}
 	return fields
 }

@@ -103,9 +103,9 @@ func (r *NewCitizen) Validate() []app.FieldError {
 	var fields []app.FieldError
 	switch {
 	case r.TaxCode == "":
-		fields = append(fields, app.Field("/tax_code", "required", "desk.err.required"))
+		fields = append(fields, app.Field("/tax_code", "required", "desk.err.tax_code_required"))
 	case !forms.ValidTaxCode(r.TaxCode):
-		fields = append(fields, app.Field("/tax_code", "invalid", "desk.err.invalid"))
+		fields = append(fields, app.Field("/tax_code", "invalid", "desk.err.tax_code_invalid"))
 	}
 	for _, n := range []struct{ ptr, v, required string }{
 		{"/first_name", r.FirstName, "desk.err.first_name_required"},

@@ -57,7 +57,7 @@ func mayRead(u store.UserView) bool {
 func CheckFilter(f store.InvoiceFilter) []app.FieldError {
 	var fe []app.FieldError
 	if f.Kind != "" && f.Kind != store.InvoiceCooperative && f.Kind != store.InvoiceMerchant {
-		fe = append(fe, app.Param("kind", "invalid", "invoices.err.invalid"))
+		fe = append(fe, app.Param("kind", "invalid", "invoices.err.kind_unknown"))
 	}
 	switch f.Status {
 	case "", store.InvoiceAwaitingDeclaration, store.InvoiceReady, store.InvoiceSent, store.InvoicePaid:
@@ -136,7 +136,7 @@ func checkDeclaration(decl map[string]bool) []app.FieldError {
 	var fe []app.FieldError
 	for k := range decl {
 		if _, ok := billing.Declaration[k]; !ok {
-			fe = append(fe, app.Field("/"+k, "unknown", "invoices.err.unknown"))
+			fe = append(fe, app.Field("/"+k, "unknown", "invoices.err.statement_unknown"))
 		}
 	}
 	if len(fe) > 0 {

@@ -61,7 +61,7 @@ type CancelInput struct {
 func (s Service) Cancel(ctx context.Context, user store.UserView, id string, in CancelInput, key string) (store.BookingView, error) {
 	in.Reason = strings.TrimSpace(in.Reason)
 	if utf8.RuneCountInString(in.Reason) > 1000 {
-		return store.BookingView{}, app.InvalidInput(app.Field("/reason", "too_long", "marketplace.err.too_long"))
+		return store.BookingView{}, app.InvalidInput(app.Field("/reason", "too_long", "marketplace.err.reason_too_long"))
 	}
 	b, err := s.Booking(ctx, user, id)
 	if err != nil {
@@ -87,14 +87,14 @@ func (s Service) ConfirmDelivery(ctx context.Context, user store.UserView, id st
 		return b, err
 	}
 	if len(in.Seqs) == 0 {
-		return b, app.InvalidInput(app.Field("/seqs", "required", "marketplace.err.required"))
+		return b, app.InvalidInput(app.Field("/seqs", "required", "marketplace.err.seqs_required"))
 	}
 	seen := map[int]bool{}
 	var fields []app.FieldError
 	for i, q := range in.Seqs {
 		if q < 1 || q > len(b.Sessions) || seen[q] {
 			fields = append(fields, app.Field("/seqs/"+strconv.Itoa(i), "invalid",
-				"marketplace.err.invalid"))
+				"marketplace.err.session_not_in_booking"))
 		}
 		seen[q] = true
 	}
@@ -211,7 +211,7 @@ func (r Response) Validate() []app.FieldError {
 		fields = append(fields, app.Field("/reason", "required", "marketplace.err.reason_required"))
 	}
 	if utf8.RuneCountInString(r.Reason) > 1000 {
-		fields = append(fields, app.Field("/reason", "too_long", "marketplace.err.too_long"))
+		fields = append(fields, app.Field("/reason", "too_long", "marketplace.err.reason_too_long"))
 	}
 	return fields
 }

@@ -234,7 +234,7 @@ func oneOf(ptr, code string, v string, allowed []string, what string) []app.Fiel
 		return nil
 	}
 	list := strings.Join(allowed, ", ")
-	return []app.FieldError{app.Field(ptr, code, "marketplace.err.ptr_one", what, list)}
+	return []app.FieldError{app.Field(ptr, code, "marketplace.err.not_one_of", what, list)}
 }
 
 // Validate checks a service body against the district's municipalities
@@ -245,7 +245,7 @@ func (b ServiceBody) Validate(district []string) (store.ServiceInput, []app.Fiel
 	var fe []app.FieldError
 	fe = append(fe, oneOf("/category", "unknown_category", b.Category, store.ServiceCategories, "category")...)
 	if n := len([]rune(in.Name)); n < 3 || n > 200 {
-		fe = append(fe, app.Field("/name", "length", "marketplace.err.length"))
+		fe = append(fe, app.Field("/name", "length", "marketplace.err.name_length"))
 	}
 	if len([]rune(in.Description)) > 5000 {
 		fe = append(fe, app.Field("/description", "too_long", "marketplace.err.description_too_long"))
@@ -255,9 +255,9 @@ func (b ServiceBody) Validate(district []string) (store.ServiceInput, []app.Fiel
 	case b.PriceCents == nil:
 		fe = append(fe, app.Field("/price_cents", "required", "marketplace.err.price_cents_required"))
 	case *b.PriceCents < 0:
-		fe = append(fe, app.Field("/price_cents", "negative", "marketplace.err.negative"))
+		fe = append(fe, app.Field("/price_cents", "negative", "marketplace.err.price_negative"))
 	case *b.PriceCents > maxPriceCents:
-		fe = append(fe, app.Field("/price_cents", "too_high", "marketplace.err.too_high"))
+		fe = append(fe, app.Field("/price_cents", "too_high", "marketplace.err.price_too_high"))
 	default:
 		in.PriceCents = *b.PriceCents
 	}
@@ -277,7 +277,7 @@ func (b ServiceBody) Validate(district []string) (store.ServiceInput, []app.Fiel
 		case !slices.Contains(district, m):
 			fe = append(fe, app.Field(ptr, "outside_district", "marketplace.err.outside_district", m))
 		case seen[m]:
-			fe = append(fe, app.Field(ptr, "duplicate", "marketplace.err.duplicate"))
+			fe = append(fe, app.Field(ptr, "duplicate", "marketplace.err.municipality_twice"))
 		}
 		seen[m] = true
 	}
@@ -300,7 +300,7 @@ func validateBands(ptr, m string, bands []store.PriceBand, served bool, list int
 		return []app.FieldError{app.Field(ptr, "not_served", "marketplace.err.not_served", m)}
 	}
 	if len(bands) == 0 || len(bands) > 10 {
-		return []app.FieldError{app.Field(ptr, "count", "marketplace.err.count")}
+		return []app.FieldError{app.Field(ptr, "count", "marketplace.err.bands_count")}
 	}
 	prev, prevCents := -1, int64(-1)
 	for i, b := range bands {
@@ -324,18 +324,18 @@ func validateBands(ptr, m string, bands []store.PriceBand, served bool, list int
 			fe = append(fe, app.Field(bp, "price_or_percent", "marketplace.err.price_or_percent"))
 			continue
 		case b.PriceCents != nil && *b.PriceCents < 0:
-			fe = append(fe, app.Field(bp+"/price_cents", "negative", "marketplace.err.negative"))
+			fe = append(fe, app.Field(bp+"/price_cents", "negative", "marketplace.err.price_negative"))
 			continue
 		case b.PriceCents != nil && *b.PriceCents > list:
 			fe = append(fe, app.Field(bp+"/price_cents", "above_list", "marketplace.err.above_list"))
 			continue
 		case b.Percent != nil && (*b.Percent < 0 || *b.Percent > 100):
-			fe = append(fe, app.Field(bp+"/percent", "range", "marketplace.err.range"))
+			fe = append(fe, app.Field(bp+"/percent", "range", "marketplace.err.percent_range"))
 			continue
 		}
 		cents := b.Cents(list)
 		if cents < prevCents {
-			fe = append(fe, app.Field(bp, "inconsistent", "marketplace.err.inconsistent"))
+			fe = append(fe, app.Field(bp, "inconsistent", "marketplace.err.band_cheaper"))
 		}
 		prevCents = cents
 	}

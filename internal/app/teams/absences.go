@@ -51,12 +51,12 @@ func (req *AbsenceRequest) validate(user store.UserView, now time.Time) (store.N
 		req.User = user.Username
 	}
 	if req.Delegate == "" {
-		fields = append(fields, app.Field("/delegate", "required", "teams.err.required"))
+		fields = append(fields, app.Field("/delegate", "required", "teams.err.delegate_required"))
 	}
 	if req.Reason == "" {
 		fields = append(fields, app.Field("/reason", "required", "teams.err.reason_required"))
 	} else if utf8.RuneCountInString(req.Reason) > 500 {
-		fields = append(fields, app.Field("/reason", "max_length", "teams.err.max_length"))
+		fields = append(fields, app.Field("/reason", "max_length", "teams.err.absence_reason_too_long"))
 	}
 	rome := calendar.Rome()
 	from, errFrom := time.ParseInLocation(DateLayout, strings.TrimSpace(req.From), rome)
@@ -74,7 +74,7 @@ func (req *AbsenceRequest) validate(user store.UserView, now time.Time) (store.N
 		case to.Before(from):
 			fields = append(fields, app.Field("/to", "before_from", "teams.err.before_from"))
 		case to.Before(today):
-			fields = append(fields, app.Field("/to", "in_the_past", "teams.err.in_the_past"))
+			fields = append(fields, app.Field("/to", "in_the_past", "teams.err.range_in_the_past"))
 		case from.Before(today):
 			fields = append(fields, app.Field("/from", "in_the_past", "teams.err.from_in_the_past"))
 		}

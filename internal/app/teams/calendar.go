@@ -59,11 +59,11 @@ func (req OfficeCalendarRequest) validate(municipality string) (store.OfficeCale
 	o.PatronDay, o.PatronMonth = req.PatronDay, req.PatronMonth
 
 	if o.PatronSaint != nil && utf8.RuneCountInString(*o.PatronSaint) > 100 {
-		fields = append(fields, app.Field("/patron_saint", "too_long", "teams.err.too_long"))
+		fields = append(fields, app.Field("/patron_saint", "too_long", "teams.err.at_most_100"))
 	}
 	monthOK := o.PatronMonth == nil || (*o.PatronMonth >= 1 && *o.PatronMonth <= 12)
 	if !monthOK {
-		fields = append(fields, app.Field("/patron_month", "range", "teams.err.range"))
+		fields = append(fields, app.Field("/patron_month", "range", "teams.err.month_range"))
 	}
 	switch {
 	case o.PatronDay == nil:
@@ -79,7 +79,7 @@ func (req OfficeCalendarRequest) validate(municipality string) (store.OfficeCale
 		if o.PatronDay == nil {
 			ptr = "/patron_day"
 		}
-		fields = append(fields, app.Field(ptr, "required", "teams.err.ptr_required"))
+		fields = append(fields, app.Field(ptr, "required", "teams.err.patron_day_half"))
 	}
 	if o.PatronSaint == nil && o.PatronDay != nil {
 		fields = append(fields, app.Field("/patron_saint", "required", "teams.err.patron_saint_required"))
@@ -91,7 +91,7 @@ func (req OfficeCalendarRequest) validate(municipality string) (store.OfficeCale
 	opens, okOpens := time.Duration(0), true
 	if o.OfficeOpens != nil {
 		if opens, okOpens = clockTime(*o.OfficeOpens); !okOpens {
-			fields = append(fields, app.Field("/office_opens", "format", "teams.err.format"))
+			fields = append(fields, app.Field("/office_opens", "format", "teams.err.time_format"))
 		}
 	}
 	closes, okCloses := time.Duration(0), true
@@ -106,7 +106,7 @@ func (req OfficeCalendarRequest) validate(municipality string) (store.OfficeCale
 		if o.OfficeOpens == nil {
 			ptr = "/office_opens"
 		}
-		fields = append(fields, app.Field(ptr, "required", "teams.err.ptr_give_both_opening"))
+		fields = append(fields, app.Field(ptr, "required", "teams.err.opening_hours_half"))
 	case o.OfficeOpens != nil && okOpens && okCloses && closes <= opens:
 		fields = append(fields, app.Field("/office_closes", "before_opening", "teams.err.before_opening"))
 	}

@@ -54,7 +54,7 @@ func (t *NewTeam) Validate() []app.FieldError {
 	case n == 0:
 		return []app.FieldError{app.Field("/name", "required", "teams.err.name_required")}
 	case n > 100:
-		return []app.FieldError{app.Field("/name", "too_long", "teams.err.too_long")}
+		return []app.FieldError{app.Field("/name", "too_long", "teams.err.at_most_100")}
 	}
 	return nil
 }
@@ -97,7 +97,7 @@ type FundReviewChoice struct {
 func (f *FundReviewChoice) Validate() []app.FieldError {
 	if f.AutoAssign == nil {
 		return []app.FieldError{app.Field("/auto_assign", "required",
-			"teams.err.auto_assign_say_whether_fund")}
+			"teams.err.fund_auto_assign_required")}
 	}
 	return nil
 }
@@ -288,7 +288,7 @@ func (s Service) TeamFilter(ctx context.Context, user store.UserView, team strin
 			}
 		}
 	}
-	return "", []app.FieldError{app.Param("team", "invalid", "teams.err.invalid")}
+	return "", []app.FieldError{app.Param("team", "invalid", "teams.err.team_unknown")}
 }
 
 // storeInvalid turns the store's field refusal (store.InvalidError) into

@@ -31,7 +31,7 @@ func New(core *app.Core) Service { return Service{core} }
 // List lists the vouchers user sees (a citizen: their own).
 func (s Service) List(ctx context.Context, user store.UserView, f store.VoucherFilter) ([]store.VoucherView, int, error) {
 	if f.Status != "" && f.Status != "active" && f.Status != "expired" {
-		return nil, 0, app.InvalidInput(app.Param("status", "invalid", "vouchers.err.invalid"))
+		return nil, 0, app.InvalidInput(app.Param("status", "invalid", "vouchers.err.status_unknown"))
 	}
 	return s.API.Vouchers(ctx, user.Scope(), f)
 }
@@ -89,7 +89,7 @@ func (r Redemption) Validate() []app.FieldError {
 	var fields []app.FieldError
 	switch {
 	case strings.TrimSpace(r.Code) == "" || code == "":
-		fields = append(fields, app.Field("/code", "required", "vouchers.err.required"))
+		fields = append(fields, app.Field("/code", "required", "vouchers.err.code_required"))
 	case len(code) > 64:
 		fields = append(fields, app.Field("/code", "too_long", "vouchers.err.too_long"))
 	}
@@ -97,9 +97,9 @@ func (r Redemption) Validate() []app.FieldError {
 	case r.AmountCents == nil:
 		fields = append(fields, app.Field("/amount_cents", "required", "vouchers.err.amount_cents_required"))
 	case *r.AmountCents <= 0:
-		fields = append(fields, app.Field("/amount_cents", "minimum", "vouchers.err.minimum"))
+		fields = append(fields, app.Field("/amount_cents", "minimum", "vouchers.err.amount_not_positive"))
 	case *r.AmountCents > casework.MaxAmountCents:
-		fields = append(fields, app.Field("/amount_cents", "maximum", "vouchers.err.maximum"))
+		fields = append(fields, app.Field("/amount_cents", "maximum", "vouchers.err.amount_too_large"))
 	}
 	return fields
 }
