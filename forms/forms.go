@@ -322,8 +322,7 @@ func (r *Registry) Validate(id string, data []byte, now time.Time) (version int,
 		return version, []FieldError{newProblem("", codeJSON, "", nil)}, nil
 	}
 	if !utf8.Valid(data) {
-		en, it := textcheck.Messages(textcheck.CodeInvalidUTF8)
-		return version, []FieldError{{Pointer: "", Code: textcheck.CodeInvalidUTF8, Text: i18n.Verbatim(it, en)}}, nil
+		return version, []FieldError{{Pointer: "", Code: textcheck.CodeInvalidUTF8, Text: textcheck.Text(textcheck.CodeInvalidUTF8)}}, nil
 	}
 	if problems := checkText(v, ""); len(problems) > 0 {
 		// The same input hygiene as the API's (textcheck): no NUL, control
@@ -357,8 +356,7 @@ func (r *Registry) Validate(id string, data []byte, now time.Time) (version int,
 // (textcheck): values may hold tab and line breaks, names may not.
 func checkText(v any, ptr string) []FieldError {
 	problem := func(ptr, code string) FieldError {
-		en, it := textcheck.Messages(code)
-		return FieldError{Pointer: ptr, Code: code, Text: i18n.Verbatim(it, en)}
+		return FieldError{Pointer: ptr, Code: code, Text: textcheck.Text(code)}
 	}
 	switch v := v.(type) {
 	case string:
