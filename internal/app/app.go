@@ -193,18 +193,19 @@ func Classify(err error) *Error {
 // ids (the sentences, "message" and "message_it"): a worker of the
 // previous release still sends it while a deployment rolls out.
 func DecisionField(appErr *temporal.ApplicationError) FieldError {
-	var p struct {
-		workflows.FieldProblem
+	if !appErr.HasDetails() {
+		return FieldError{Code: "invalid_decision", Text: i18n.Verbatim(appErr.Message(), appErr.Message())}
+	}
+	if p := (workflows.FieldProblem{}); appErr.Details(&p) == nil && p.ID != "" {
+		return FieldError{Pointer: p.Pointer, Code: "invalid_decision", Text: i18n.M(p.ID, p.Args...)}
+	}
+	var old struct {
+		Pointer   string `json:"pointer"`
 		Message   string `json:"message"`
 		MessageIT string `json:"message_it"`
 	}
-	if appErr.HasDetails() && appErr.Details(&p) == nil {
-		switch {
-		case p.ID != "":
-			return FieldError{Pointer: p.Pointer, Code: "invalid_decision", Text: i18n.M(p.ID, p.Args...)}
-		case p.Message != "":
-			return FieldError{Pointer: p.Pointer, Code: "invalid_decision", Text: i18n.Verbatim(p.MessageIT, p.Message)}
-		}
+	if appErr.Details(&old) == nil && old.Message != "" {
+		return FieldError{Pointer: old.Pointer, Code: "invalid_decision", Text: i18n.Verbatim(old.MessageIT, old.Message)}
 	}
 	return FieldError{Code: "invalid_decision", Text: i18n.Verbatim(appErr.Message(), appErr.Message())}
 }
