@@ -126,8 +126,8 @@ func FileName(v store.InvoiceView) string {
 // Statement is one statement of the merchant's self-declaration, in
 // Italian and English.
 func Statement(key string) (it, en string, ok bool) {
-	t, ok := billing.Declaration[key]
-	return t[0], t[1], ok
+	t, ok := billing.Statement(key)
+	return t.In(i18n.IT), t.In(i18n.EN), ok
 }
 
 // checkDeclaration refuses statements that are not the declaration's and
@@ -135,7 +135,7 @@ func Statement(key string) (it, en string, ok bool) {
 func checkDeclaration(decl map[string]bool) []app.FieldError {
 	var fe []app.FieldError
 	for k := range decl {
-		if _, ok := billing.Declaration[k]; !ok {
+		if _, ok := billing.Statement(k); !ok {
 			fe = append(fe, app.Field("/"+k, "unknown", "invoices.err.statement_unknown"))
 		}
 	}
@@ -144,8 +144,8 @@ func checkDeclaration(decl map[string]bool) []app.FieldError {
 	}
 	for _, k := range store.DeclarationItems {
 		if !decl[k] {
-			fe = append(fe, app.Field("/"+k, "required", "invoices.err.confirm_declaration",
-				i18n.Texts{IT: billing.Declaration[k][0], EN: billing.Declaration[k][1]}))
+			text, _ := billing.Statement(k)
+			fe = append(fe, app.Field("/"+k, "required", "invoices.err.confirm_declaration", text))
 		}
 	}
 	return fe
