@@ -31,9 +31,9 @@ func idempotencyKey(c *gin.Context) (string, error) {
 		return "", nil
 	}
 	if !validIdempotencyKey.MatchString(key) {
-		return "", invalid(FieldError{Parameter: "Idempotency-Key", Code: "invalid",
-			Message:   "the Idempotency-Key header must be 1 to 200 printable ASCII characters without spaces",
-			MessageIT: "l'intestazione Idempotency-Key deve avere da 1 a 200 caratteri ASCII stampabili senza spazi"})
+		return "", invalid(param("Idempotency-Key", "invalid",
+			"the Idempotency-Key header must be 1 to 200 printable ASCII characters without spaces",
+			"l'intestazione Idempotency-Key deve avere da 1 a 200 caratteri ASCII stampabili senza spazi"))
 	}
 	return key, nil
 }

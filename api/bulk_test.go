@@ -59,11 +59,11 @@ func (e *env) newApplicant(i int, municipality string, members, minors int) stri
 }
 
 // bulk sends a bulk request and decodes the per-item results.
-func (e *env) bulk(user string, body map[string]any, headers ...hdr) api.BulkResult {
+func (e *env) bulk(user string, body map[string]any, headers ...hdr) api.BulkResultBody {
 	e.t.Helper()
 	r := e.do("POST", "/api/v1/tasks/bulk", user, body, headers...)
 	expectStatus(e.t, r, http.StatusOK)
-	var res api.BulkResult
+	var res api.BulkResultBody
 	r.json(e.t, &res)
 	if len(res.Items) != len(body["task_ids"].([]string)) {
 		e.t.Fatalf("%d results for %d tasks: %s", len(res.Items), len(body["task_ids"].([]string)), r.body)
@@ -99,7 +99,7 @@ func (e *env) openTaskOfKind(user, caseID, kind string) taskView {
 	return taskView{}
 }
 
-func expectItem(t *testing.T, it api.BulkItem, status, codeOrOutcome string) {
+func expectItem(t *testing.T, it api.BulkItemBody, status, codeOrOutcome string) {
 	t.Helper()
 	got := it.Outcome
 	if status == "refused" {
@@ -352,7 +352,7 @@ func TestBulkApproveTwiceAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	token := e.token("operatore.tradate")
-	results := make([]api.BulkResult, 2)
+	results := make([]api.BulkResultBody, 2)
 	errs := make([]error, 2)
 	var wg sync.WaitGroup
 	for k := range results {

@@ -11,6 +11,7 @@ import (
 
 	"sportello/internal/app"
 	"sportello/internal/auth"
+	"sportello/internal/i18n"
 )
 
 // FieldError is one problem with one field of a request (app.FieldError).
@@ -23,11 +24,36 @@ type ErrorBody struct {
 
 // ErrorDetail describes an error.
 type ErrorDetail struct {
-	Code      string       `json:"code"`
-	Message   string       `json:"message"`
-	Fields    []FieldError `json:"fields,omitempty"`
-	CaseID    string       `json:"case_id,omitempty"`
-	RequestID string       `json:"request_id,omitempty"`
+	Code      string      `json:"code"`
+	Message   string      `json:"message"`
+	Fields    []FieldBody `json:"fields,omitempty"`
+	CaseID    string      `json:"case_id,omitempty"`
+	RequestID string      `json:"request_id,omitempty"`
+}
+
+// FieldBody is a field problem as the JSON API writes it: what is wrong in
+// English and in Italian (fieldBodies).
+type FieldBody struct {
+	Pointer   string `json:"pointer"`             // JSON pointer into the request body
+	Parameter string `json:"parameter,omitempty"` // query parameter or header, when not in the body
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	MessageIT string `json:"message_it"`
+}
+
+// fieldBodies writes field problems for the JSON API: the one place where
+// their messages (ids of internal/i18n) become the English and Italian
+// texts of a response.
+func fieldBodies(fields []FieldError) []FieldBody {
+	if len(fields) == 0 {
+		return nil
+	}
+	out := make([]FieldBody, len(fields))
+	for i, f := range fields {
+		out[i] = FieldBody{Pointer: f.Pointer, Parameter: f.Parameter, Code: f.Code,
+			Message: f.In(i18n.EN), MessageIT: f.In(i18n.IT)}
+	}
+	return out
 }
 
 // httpError is an error that already knows its HTTP status and body.
@@ -58,9 +84,16 @@ func newError(status int, code, message string) *httpError {
 // invalid is a 422 with field-level problems (app.InvalidInput).
 func invalid(fields ...FieldError) *httpError { return toHTTP(app.InvalidInput(fields...)) }
 
-func field(pointer, code, en, it string) FieldError { return app.Field(pointer, code, en, it) }
+// field is a problem of the body field at pointer, in English and Italian.
+// TODO(restructure): the API's own texts to message ids too (app.Field).
+func field(pointer, code, en, it string) FieldError {
+	return FieldError{Pointer: pointer, Code: code, Text: i18n.Verbatim(it, en)}
+}
 
-func param(name, code, en, it string) FieldError { return app.Param(name, code, en, it) }
+// param is a problem of a query parameter or header (field).
+func param(name, code, en, it string) FieldError {
+	return FieldError{Parameter: name, Code: code, Text: i18n.Verbatim(it, en)}
+}
 
 var (
 	errUnauthenticated = newError(http.StatusUnauthorized, "unauthenticated", "a valid bearer token is required")
@@ -123,7 +156,7 @@ func (s *server) fail(c *gin.Context, err error) {
 		c.Header("Retry-After", retryAfterSeconds(he.retryAfter))
 	}
 	c.AbortWithStatusJSON(he.status, ErrorBody{Error: ErrorDetail{
-		Code: he.code, Message: he.message, Fields: he.fields, CaseID: he.caseID, RequestID: requestID(c),
+		Code: he.code, Message: he.message, Fields: fieldBodies(he.fields), CaseID: he.caseID, RequestID: requestID(c),
 	}})
 }
 

@@ -26,7 +26,7 @@ func FuzzDecodeJSON(f *testing.F) {
 			if he.status != http.StatusUnprocessableEntity && he.status != http.StatusRequestEntityTooLarge {
 				t.Fatalf("decodeBytes(%q): status %d: %v", body, he.status, err)
 			}
-			for _, fe := range he.fields {
+			for _, fe := range fieldBodies(he.fields) {
 				if fe.Message == "" || fe.MessageIT == "" || fe.Code == "" {
 					t.Fatalf("decodeBytes(%q): incomplete field error %+v", body, fe)
 				}

@@ -288,7 +288,7 @@ func (s *server) pageInvalid(c *gin.Context, fields []FieldError) {
 	lang := pageLang(c)
 	items := make([]string, 0, len(fields))
 	for _, f := range fields {
-		items = append(items, f.Parameter+": "+fieldMessage(lang, f.MessageIT, f.Message))
+		items = append(items, f.Parameter+": "+f.In(lang))
 	}
 	s.render(c, http.StatusUnprocessableEntity, "error", view{
 		Title: s.t(c, "error.title.422"),

@@ -82,7 +82,7 @@ func (s *server) renderAbsences(c *gin.Context, status int, req teams.AbsenceReq
 		Hint: s.t(c, "absences.reason_hint"), Extra: map[string]string{"maxlength": "500"}}
 	v := view{Title: s.t(c, "absences.title"), Nav: "absences", Data: &d}
 	for _, p := range problems {
-		msg := fieldMessage(pageLang(c), p.MessageIT, p.Message)
+		msg := p.In(pageLang(c))
 		href, label := "#delegate", s.t(c, "absences.delegate")
 		switch p.Pointer {
 		case "/user":

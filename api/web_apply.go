@@ -131,7 +131,7 @@ func (s *server) renderDataStep(c *gin.Context, f forms.Form, status int, values
 		if p.Pointer == "" {
 			href = "#form-fields"
 		}
-		text := fieldMessage(lang, p.MessageIT, p.Message)
+		text := p.In(lang)
 		if label != "" {
 			text = label + ": " + text
 		}
@@ -256,7 +256,7 @@ func (s *server) applySummarySubmit(c *gin.Context) error {
 			if !ok {
 				ptr = ""
 			}
-			problems = append(problems, forms.FieldError{Pointer: ptr, Code: fe.Code, Message: fe.Message, MessageIT: fe.MessageIT})
+			problems = append(problems, forms.FieldError{Pointer: ptr, Code: fe.Code, Text: fe.Text})
 		}
 		return s.renderDataStep(c, f, http.StatusUnprocessableEntity, draft, problems)
 	case he.code == "application_in_progress" && he.caseID != "":

@@ -52,7 +52,7 @@ func (s *server) auditPage(c *gin.Context) error {
 	v := view{Title: s.t(c, "audit.title"), Nav: "audit", Data: &d}
 	if len(fields) > 0 {
 		for _, fe := range fields {
-			msg := fieldMessage(pageLang(c), fe.MessageIT, fe.Message)
+			msg := fe.In(pageLang(c))
 			if fe.Parameter == "case_id" {
 				d.CaseID.Error = msg
 				v.Errors = append(v.Errors, summaryItem{Href: "#case_id", Text: d.CaseID.Label + ": " + msg})

@@ -90,7 +90,7 @@ func (s *server) bulkSubmit(c *gin.Context) error {
 				if strings.HasPrefix(f.Pointer, "/task_ids/") || id == "" {
 					id = "bulk-form"
 				}
-				post.fail(c, id, fieldMessage(lang, f.MessageIT, f.Message))
+				post.fail(c, id, f.In(lang))
 			}
 		default:
 			return err
@@ -134,7 +134,7 @@ func (p *bulkPost) summarize(c *gin.Context, res BulkResult) {
 		if caseID == "" {
 			caseID = it.TaskID
 		}
-		p.panel.Refused = append(p.panel.Refused, bulkRefusal{CaseID: caseID, Text: fieldMessage(lang, it.MessageIT, it.Message)})
+		p.panel.Refused = append(p.panel.Refused, bulkRefusal{CaseID: caseID, Text: it.Text.In(lang)})
 	}
 	done := translate(lang, plural("bulk.done."+res.Action, res.Done), res.Done)
 	refused := translate(lang, plural("bulk.refused", res.Refused), res.Refused)

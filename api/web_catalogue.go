@@ -538,7 +538,7 @@ func (s *server) serviceFormSubmit(c *gin.Context) error {
 		}
 		var errs []summaryItem
 		for _, fe := range he.fields {
-			msg := fieldMessage(lang, fe.MessageIT, fe.Message)
+			msg := fe.In(lang)
 			id, label := "name", ""
 			switch top := strings.SplitN(strings.TrimPrefix(fe.Pointer, "/"), "/", 2)[0]; top {
 			case "name":

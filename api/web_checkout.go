@@ -67,7 +67,7 @@ func (s *server) cartPage(c *gin.Context) error { return s.renderCart(c, http.St
 func refusal(c *gin.Context, err error) (*httpError, string) {
 	he := toHTTP(err)
 	if len(he.fields) > 0 {
-		return he, fieldMessage(pageLang(c), he.fields[0].MessageIT, he.fields[0].Message)
+		return he, he.fields[0].In(pageLang(c))
 	}
 	key := "bk.err." + he.code
 	if hasMessage(key) {
@@ -263,7 +263,7 @@ func (s *server) checkoutSubmit(c *gin.Context) error {
 			return lerr
 		}
 		for _, f := range he.fields {
-			m := fieldMessage(pageLang(c), f.MessageIT, f.Message)
+			m := f.In(pageLang(c))
 			switch f.Pointer {
 			case "/payment":
 				d.PaymentErr = m

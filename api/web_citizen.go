@@ -170,7 +170,7 @@ func (s *server) caseReplySubmit(c *gin.Context) error {
 		if he.status == http.StatusUnprocessableEntity {
 			text := he.message
 			if len(he.fields) > 0 {
-				text = fieldMessage(pageLang(c), he.fields[0].MessageIT, he.fields[0].Message)
+				text = he.fields[0].In(pageLang(c))
 			}
 			return s.renderCitizenCase(c, http.StatusUnprocessableEntity, v, msgText, text)
 		}

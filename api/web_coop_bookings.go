@@ -156,7 +156,7 @@ func (s *server) coopRefused(c *gin.Context, err error, fill func(d *coopBooking
 	}
 	d := s.coopBookingForm(c, det)
 	for _, f := range he.fields {
-		fill(&d, f, fieldMessage(pageLang(c), f.MessageIT, f.Message))
+		fill(&d, f, f.In(pageLang(c)))
 	}
 	if he.status == http.StatusConflict {
 		d.Problem = s.tOr(c, "coopbk.err."+he.code, he.message)

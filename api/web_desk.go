@@ -158,7 +158,7 @@ func (s *server) renderRegister(c *gin.Context, status int, req desk.NewCitizen,
 	errs := map[string]string{}
 	v := view{Title: s.t(c, "desk.register"), Nav: "desk", Crumbs: []crumb{{Href: "/desk", Text: s.t(c, "desk.title")}}}
 	for _, fe := range fields {
-		msg := fieldMessage(pageLang(c), fe.MessageIT, fe.Message)
+		msg := fe.In(pageLang(c))
 		errs[fe.Pointer] = msg
 		id := "f-" + strings.ReplaceAll(strings.TrimPrefix(fe.Pointer, "/"), "_", "-")
 		v.Errors = append(v.Errors, summaryItem{Href: "#" + id, Text: s.t(c, "desk.f."+strings.TrimPrefix(fe.Pointer, "/")) + ": " + msg})
@@ -374,7 +374,7 @@ func (s *server) activateSubmit(c *gin.Context) error {
 	var he *httpError
 	if errors.As(err, &he) && he.status == http.StatusUnprocessableEntity {
 		for _, fe := range he.fields {
-			errs[fe.Pointer] = fieldMessage(pageLang(c), fe.MessageIT, fe.Message)
+			errs[fe.Pointer] = fe.In(pageLang(c))
 		}
 		s.renderActivate(c, he.status, req.Username, req.Code, errs)
 		return nil

@@ -36,14 +36,6 @@ func pageLang(c *gin.Context) string {
 	return langIT
 }
 
-// fieldMessage is the message of a field problem in lang.
-func fieldMessage(lang string, it, en string) string {
-	if lang == langEN || it == "" {
-		return en
-	}
-	return it
-}
-
 // formatEuro formats cents as euro (i18n.Money).
 func formatEuro(lang string, cents int64) string { return i18n.Money(lang, cents) }
 

@@ -163,7 +163,7 @@ func (s *server) officeCalendarSubmit(c *gin.Context) error {
 		case he.status == http.StatusUnprocessableEntity && len(he.fields) > 0:
 			for _, f := range he.fields {
 				if _, dup := errs[f.Pointer]; !dup {
-					errs[f.Pointer] = fieldMessage(pageLang(c), f.MessageIT, f.Message)
+					errs[f.Pointer] = f.In(pageLang(c))
 				}
 			}
 		default:

@@ -160,7 +160,7 @@ func (s *server) bookSubmit(c *gin.Context) error {
 	d := s.bookForm(c, p, slots, req.StartsAt, req.Topic)
 	lang := pageLang(c)
 	for _, f := range he.fields {
-		msg := fieldMessage(lang, f.MessageIT, f.Message)
+		msg := f.In(lang)
 		switch f.Pointer {
 		case "/topic":
 			d.Topic.Error = msg
@@ -276,7 +276,7 @@ func (s *server) appointmentRefused(c *gin.Context, err error, fill func(d *appo
 	}
 	d := s.appointmentForm(c, a)
 	for _, f := range he.fields {
-		fill(&d, f, fieldMessage(pageLang(c), f.MessageIT, f.Message))
+		fill(&d, f, f.In(pageLang(c)))
 	}
 	if he.status == http.StatusConflict {
 		d.Problem = s.tOr(c, "appt.err."+he.code, he.message)

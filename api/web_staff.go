@@ -233,7 +233,7 @@ func (s *server) assignSubmit(c *gin.Context) error {
 	case err == nil:
 		setFlash(c, "success", "task.assigned", t.CaseID, res.AssignedTo)
 	case he.status == http.StatusUnprocessableEntity && len(he.fields) > 0:
-		setFlash(c, "danger", "task.err.assign", t.CaseID, fieldMessage(pageLang(c), he.fields[0].MessageIT, he.fields[0].Message))
+		setFlash(c, "danger", "task.err.assign", t.CaseID, he.fields[0].In(pageLang(c)))
 	case !s.flashRefusal(c, err, t):
 		return err
 	}

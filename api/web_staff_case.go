@@ -321,7 +321,7 @@ func (s *server) decisionFieldMessage(c *gin.Context, f FieldError) string {
 	case f.Pointer == "/amount_cents" && (f.Code == "minimum" || f.Code == "maximum"):
 		return s.t(c, "staff.case.amount_invalid")
 	}
-	return fieldMessage(pageLang(c), f.MessageIT, f.Message)
+	return f.In(pageLang(c))
 }
 
 // ---- pre-check and timeline ----

@@ -99,7 +99,7 @@ func (s *server) tillSubmit(c *gin.Context) error {
 		switch {
 		case he.status == http.StatusUnprocessableEntity && len(he.fields) > 0:
 			for _, f := range he.fields {
-				msg := fieldMessage(lang, f.MessageIT, f.Message)
+				msg := f.In(lang)
 				if f.Pointer == "/code" {
 					d.Code.Error = msg
 				} else {

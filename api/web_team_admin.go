@@ -69,7 +69,7 @@ func (s *server) renderTeams(c *gin.Context, status int, req teams.NewTeam, prob
 	}
 	v := view{Title: s.t(c, "teams.title"), Nav: "teams", Data: &d}
 	for _, p := range problems {
-		msg := fieldMessage(pageLang(c), p.MessageIT, p.Message)
+		msg := p.In(pageLang(c))
 		if p.Pointer == "/municipality" {
 			d.MunicipalityErr = msg
 			v.Errors = append(v.Errors, summaryItem{Href: "#team-municipality", Text: s.t(c, "teams.municipality") + ": " + msg})
@@ -149,7 +149,7 @@ func (s *server) teamFlashError(c *gin.Context, err error, id string) error {
 		s.pageError(c, http.StatusNotFound)
 		return nil
 	case he.status == http.StatusUnprocessableEntity && len(he.fields) > 0:
-		setFlash(c, "danger", "teams.err.refused", fieldMessage(pageLang(c), he.fields[0].MessageIT, he.fields[0].Message))
+		setFlash(c, "danger", "teams.err.refused", he.fields[0].In(pageLang(c)))
 	case he.status == http.StatusConflict:
 		setFlash(c, "danger", "teams.err."+he.code)
 	default:

@@ -293,14 +293,14 @@ func TestWebApplicationInvalidData(t *testing.T) {
 
 	p := b.post("/apply/buoni-spesa/data", form)
 	expectPage(t, p, http.StatusUnprocessableEntity, `id="error-summary"`, `href="#f-residence-address"`,
-		html.EscapeString(problems[0].MessageIT))
+		html.EscapeString(problems[0].In("it")))
 	input := regexp.MustCompile(`<input[^>]*id="f-residence-address"[^>]*>`).FindString(p.body)
 	if !strings.Contains(input, `aria-invalid="true"`) || !strings.Contains(input, `value="x"`) ||
 		!strings.Contains(input, "f-residence-address-error") {
 		t.Errorf("address input: %s", input)
 	}
 	errSpan := regexp.MustCompile(`id="f-residence-address-error"[^>]*>([^<]*)`).FindStringSubmatch(p.body)
-	if errSpan == nil || !strings.Contains(html.UnescapeString(p.body[strings.Index(p.body, `id="f-residence-address-error"`):]), problems[0].MessageIT) {
+	if errSpan == nil || !strings.Contains(html.UnescapeString(p.body[strings.Index(p.body, `id="f-residence-address-error"`):]), problems[0].In("it")) {
 		t.Errorf("no error next to the address field")
 	}
 	// A value of the wrong type is an error too, not a 500.

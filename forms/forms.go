@@ -34,6 +34,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
+	"sportello/internal/i18n"
 	"sportello/internal/textcheck"
 )
 
@@ -58,11 +59,13 @@ type Form struct {
 
 // FieldError is one problem found in application data.
 type FieldError struct {
-	Pointer   string `json:"pointer"`    // JSON pointer of the offending field ("" for the root)
-	Code      string `json:"code"`       // short machine code, e.g. "required", "tax_code"
-	Message   string `json:"message"`    // English sentence for a human
-	MessageIT string `json:"message_it"` // Italian sentence for a human
+	Pointer string       `json:"pointer"` // JSON pointer of the offending field ("" for the root)
+	Code    string       `json:"code"`    // short machine code, e.g. "required", "tax_code"
+	Text    i18n.Message `json:"text"`    // what is wrong, for a person (In)
 }
+
+// In is what is wrong, in lang.
+func (e FieldError) In(lang string) string { return e.Text.In(lang) }
 
 // Registry holds every compiled form. It is immutable once built and safe for
 // concurrent use.
@@ -319,8 +322,7 @@ func (r *Registry) Validate(id string, data []byte, now time.Time) (version int,
 		return version, []FieldError{newProblem("", codeJSON, "", nil)}, nil
 	}
 	if !utf8.Valid(data) {
-		en, it := textcheck.Messages(textcheck.CodeInvalidUTF8)
-		return version, []FieldError{{Pointer: "", Code: textcheck.CodeInvalidUTF8, Message: en, MessageIT: it}}, nil
+		return version, []FieldError{{Pointer: "", Code: textcheck.CodeInvalidUTF8, Text: textcheck.Text(textcheck.CodeInvalidUTF8)}}, nil
 	}
 	if problems := checkText(v, ""); len(problems) > 0 {
 		// The same input hygiene as the API's (textcheck): no NUL, control
@@ -354,8 +356,7 @@ func (r *Registry) Validate(id string, data []byte, now time.Time) (version int,
 // (textcheck): values may hold tab and line breaks, names may not.
 func checkText(v any, ptr string) []FieldError {
 	problem := func(ptr, code string) FieldError {
-		en, it := textcheck.Messages(code)
-		return FieldError{Pointer: ptr, Code: code, Message: en, MessageIT: it}
+		return FieldError{Pointer: ptr, Code: code, Text: textcheck.Text(code)}
 	}
 	switch v := v.(type) {
 	case string:
@@ -428,7 +429,7 @@ func sortProblems(p []FieldError) {
 		if p[i].Code != p[j].Code {
 			return p[i].Code < p[j].Code
 		}
-		return p[i].Message < p[j].Message
+		return p[i].In(i18n.EN) < p[j].In(i18n.EN)
 	})
 }
 

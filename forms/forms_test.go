@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"sportello/internal/calendar"
+	"sportello/internal/i18n"
 )
 
 // testNow is the reference instant of the tests: Sunday 15 March 2026, 10:00 in Rome.
@@ -103,13 +104,13 @@ func checkProblems(t testing.TB, problems []FieldError) {
 		t.Errorf("problems not sorted by pointer then code: %v", problems)
 	}
 	for _, p := range problems {
-		if p.Code == "" || p.Message == "" || p.MessageIT == "" {
+		if p.Code == "" || p.In("en") == "" || p.In("it") == "" {
 			t.Errorf("incomplete problem %+v", p)
 		}
 		if p.Pointer != "" && !strings.HasPrefix(p.Pointer, "/") {
 			t.Errorf("pointer %q is not a JSON pointer", p.Pointer)
 		}
-		for _, msg := range []string{p.Message, p.MessageIT} {
+		for _, msg := range []string{p.In("en"), p.In("it")} {
 			if !strings.HasSuffix(msg, ".") || strings.ToUpper(msg[:1]) != msg[:1] {
 				t.Errorf("message %q is not a sentence", msg)
 			}
@@ -299,11 +300,11 @@ func TestFieldFailures(t *testing.T) {
 			if got := pointerCodes(problems); !reflect.DeepEqual(got, c.want) {
 				t.Fatalf("problems = %v, want %v\n%+v", got, c.want, problems)
 			}
-			if c.wantEN != "" && problems[0].Message != c.wantEN {
-				t.Errorf("Message = %q, want %q", problems[0].Message, c.wantEN)
+			if c.wantEN != "" && problems[0].In("en") != c.wantEN {
+				t.Errorf("Message = %q, want %q", problems[0].In("en"), c.wantEN)
 			}
-			if c.wantIT != "" && problems[0].MessageIT != c.wantIT {
-				t.Errorf("MessageIT = %q, want %q", problems[0].MessageIT, c.wantIT)
+			if c.wantIT != "" && problems[0].In("it") != c.wantIT {
+				t.Errorf("MessageIT = %q, want %q", problems[0].In("it"), c.wantIT)
 			}
 		})
 	}
@@ -329,8 +330,8 @@ func TestMissingNestedFieldsReportedAtField(t *testing.T) {
 		t.Fatalf("problems = %v\nwant %v", got, want)
 	}
 	for _, p := range problems {
-		if p.Message != "This field is required." || p.MessageIT != "Campo obbligatorio." {
-			t.Errorf("%s: messages %q / %q", p.Pointer, p.Message, p.MessageIT)
+		if p.In("en") != "This field is required." || p.In("it") != "Campo obbligatorio." {
+			t.Errorf("%s: messages %q / %q", p.Pointer, p.In("en"), p.In("it"))
 		}
 	}
 
@@ -358,8 +359,8 @@ func TestExtraProperties(t *testing.T) {
 	if got := pointerCodes(problems); !reflect.DeepEqual(got, want) {
 		t.Fatalf("problems = %v\nwant %v", got, want)
 	}
-	if problems[0].Message != "This field is not allowed." || problems[0].MessageIT != "Campo non previsto." {
-		t.Errorf("messages %q / %q", problems[0].Message, problems[0].MessageIT)
+	if problems[0].In("en") != "This field is not allowed." || problems[0].In("it") != "Campo non previsto." {
+		t.Errorf("messages %q / %q", problems[0].In("en"), problems[0].In("it"))
 	}
 }
 
@@ -463,8 +464,8 @@ func TestCrossFieldHousehold(t *testing.T) {
 			t.Errorf("%d members, %d minors: problems = %v", c.members, c.minors, got)
 			continue
 		}
-		if !strings.Contains(problems[0].Message, "adult") || !strings.Contains(problems[0].MessageIT, "maggiorenne") {
-			t.Errorf("messages %q / %q", problems[0].Message, problems[0].MessageIT)
+		if !strings.Contains(problems[0].In("en"), "adult") || !strings.Contains(problems[0].In("it"), "maggiorenne") {
+			t.Errorf("messages %q / %q", problems[0].In("en"), problems[0].In("it"))
 		}
 	}
 }
@@ -513,8 +514,8 @@ func TestCrossFieldBirthDate(t *testing.T) {
 			t.Errorf("born %s at %s: problems = %v", c.birth, c.now, got)
 			continue
 		}
-		if problems[0].Message != c.en {
-			t.Errorf("born %s: message %q, want %q", c.birth, problems[0].Message, c.en)
+		if problems[0].In("en") != c.en {
+			t.Errorf("born %s: message %q, want %q", c.birth, problems[0].In("en"), c.en)
 		}
 	}
 }
@@ -538,11 +539,11 @@ func TestCrossFieldRulesOnlyAfterSchema(t *testing.T) {
 }
 
 func TestFieldErrorJSON(t *testing.T) {
-	b, err := json.Marshal(FieldError{Pointer: "/a", Code: "required", Message: "m", MessageIT: "i"})
+	b, err := json.Marshal(FieldError{Pointer: "/a", Code: "type", Text: i18n.M("forms.err.not_number")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := string(b); got != `{"pointer":"/a","code":"required","message":"m","message_it":"i"}` {
+	if got := string(b); got != `{"pointer":"/a","code":"type","text":{"id":"forms.err.not_number"}}` {
 		t.Errorf("JSON = %s", got)
 	}
 }
@@ -723,7 +724,7 @@ func FuzzValidate(f *testing.F) {
 			t.Fatalf("version = %d", version)
 		}
 		for i, p := range problems {
-			if p.Code == "" || p.Message == "" || p.MessageIT == "" {
+			if p.Code == "" || p.In("en") == "" || p.In("it") == "" {
 				t.Fatalf("incomplete problem %+v", p)
 			}
 			if i > 0 && (problems[i-1].Pointer > p.Pointer || problems[i-1].Pointer == p.Pointer && problems[i-1].Code > p.Code) {

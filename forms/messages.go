@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"sportello/internal/i18n"
 )
 
 // Problem codes.
@@ -96,7 +98,8 @@ func mapValidationError(ve *jsonschema.ValidationError, schemaDoc, instance any)
 // tidy drops duplicates, and pattern problems on empty strings that already
 // have a min_length problem (one message is enough for an empty field).
 func tidy(in []FieldError, instance any) []FieldError {
-	seen := make(map[FieldError]bool, len(in))
+	type key struct{ pointer, code, en string }
+	seen := make(map[key]bool, len(in))
 	minLen := make(map[string]bool)
 	for _, p := range in {
 		if p.Code == codeMinLength {
@@ -105,10 +108,11 @@ func tidy(in []FieldError, instance any) []FieldError {
 	}
 	out := in[:0]
 	for _, p := range in {
-		if seen[p] {
+		k := key{p.Pointer, p.Code, p.In(i18n.EN)}
+		if seen[k] {
 			continue
 		}
-		seen[p] = true
+		seen[k] = true
 		if p.Code == codePattern && minLen[p.Pointer] {
 			if v, ok := lookup(instance, SplitPointer(p.Pointer)); ok && v == "" {
 				continue
@@ -244,13 +248,13 @@ next:
 
 // newProblem builds a FieldError; keyword is the failing JSON Schema keyword
 // and node the schema object holding it (both may be empty), used for limits
-// and for "x-errors" overrides.
+// and for "x-errors" overrides (the schema's own texts, in both languages).
 func newProblem(ptr, code, keyword string, node map[string]any) FieldError {
-	en, it := describe(code, keyword, node)
+	text := describe(code, keyword, node)
 	if custom, ok := customMessage(node, code); ok {
-		en, it = custom[0], custom[1]
+		text = i18n.Verbatim(custom[1], custom[0])
 	}
-	return FieldError{Pointer: ptr, Code: code, Message: en, MessageIT: it}
+	return FieldError{Pointer: ptr, Code: code, Text: text}
 }
 
 // customMessage reads node["x-errors"][code] = {"en": ..., "it": ...}.
@@ -265,19 +269,19 @@ func customMessage(node map[string]any, code string) ([2]string, bool) {
 	return [2]string{en, it}, true
 }
 
-// describe returns the English and Italian messages for a problem.
-func describe(code, keyword string, node map[string]any) (en, it string) {
+// describe is the message of a problem (ids "forms.err.*").
+func describe(code, keyword string, node map[string]any) i18n.Message {
 	switch code {
 	case codeJSON:
-		return "The data is not valid JSON.", "I dati non sono in formato JSON valido."
+		return i18n.M("forms.err.json")
 	case codeNumber:
-		return "This number is out of range.", "Numero fuori dall'intervallo ammesso."
+		return i18n.M("forms.err.number_range")
 	case codeRequired:
-		return "This field is required.", "Campo obbligatorio."
+		return i18n.M("forms.err.required")
 	case codeType:
 		return typeMessage(node["type"])
 	case codeTaxCode:
-		return "Not a valid Italian tax code (codice fiscale).", "Codice fiscale non valido."
+		return i18n.M("forms.err.tax_code")
 	case codeFormat:
 		return formatMessage(node["format"])
 	case codeEnum:
@@ -286,63 +290,64 @@ func describe(code, keyword string, node map[string]any) (en, it string) {
 		for _, v := range vals {
 			list = append(list, display(v))
 		}
-		l := strings.Join(list, ", ")
-		return "Must be one of: " + l + ".", "Deve essere uno tra: " + l + "."
+		return i18n.M("forms.err.enum", strings.Join(list, ", "))
 	case codeConst:
 		if node["const"] == true {
-			return "You must accept this declaration.", "Devi accettare questa dichiarazione."
+			return i18n.M("forms.err.accept")
 		}
-		v := display(node["const"])
-		return "Must be " + v + ".", "Deve essere " + v + "."
+		return i18n.M("forms.err.const", display(node["const"]))
 	case codeMinimum:
-		en, it := numberForms(node[keyword])
 		if keyword == "exclusiveMinimum" {
-			return "Must be greater than " + en + ".", "Deve essere maggiore di " + it + "."
+			return i18n.M("forms.err.greater_than", numberForms(node[keyword]))
 		}
-		return "Must be at least " + en + ".", "Deve essere almeno " + it + "."
+		return i18n.M("forms.err.minimum", numberForms(node[keyword]))
 	case codeMaximum:
-		en, it := numberForms(node[keyword])
 		if keyword == "exclusiveMaximum" {
-			return "Must be less than " + en + ".", "Deve essere minore di " + it + "."
+			return i18n.M("forms.err.less_than", numberForms(node[keyword]))
 		}
-		return "Must be at most " + en + ".", "Deve essere al massimo " + it + "."
+		return i18n.M("forms.err.maximum", numberForms(node[keyword]))
 	case codeMultipleOf:
 		return multipleOfMessage(node["multipleOf"])
 	case codeMinLength:
 		n := intValue(node["minLength"])
-		switch n {
-		case 1:
-			return "This field cannot be empty.", "Il campo non può essere vuoto."
+		if n == 1 {
+			return i18n.M("forms.err.empty")
 		}
-		return fmt.Sprintf("Must be at least %d characters long.", n), fmt.Sprintf("Deve contenere almeno %d caratteri.", n)
+		return i18n.M("forms.err.min_length", n)
 	case codeMaxLength:
-		n := intValue(node["maxLength"])
-		return fmt.Sprintf("Must be at most %d characters long.", n), fmt.Sprintf("Può contenere al massimo %d caratteri.", n)
+		return i18n.M("forms.err.max_length", intValue(node["maxLength"]))
 	case codePattern:
-		return "Not in the expected format.", "Formato non valido."
+		return i18n.M("forms.err.pattern")
 	case codeAdditional, codeNotAllowed:
-		return "This field is not allowed.", "Campo non previsto."
+		return i18n.M("forms.err.not_allowed")
 	case codeMinItems:
-		n := intValue(node["minItems"])
-		return fmt.Sprintf("Must contain at least %d items.", n), fmt.Sprintf("Deve contenere almeno %d elementi.", n)
+		return i18n.M("forms.err.min_items", intValue(node["minItems"]))
 	case codeMaxItems:
-		n := intValue(node["maxItems"])
-		return fmt.Sprintf("Must contain at most %d items.", n), fmt.Sprintf("Può contenere al massimo %d elementi.", n)
+		return i18n.M("forms.err.max_items", intValue(node["maxItems"]))
 	case codeUniqueItems:
-		return "Items must not be repeated.", "Gli elementi non devono ripetersi."
+		return i18n.M("forms.err.unique_items")
 	case codeMinProperties:
-		n := intValue(node["minProperties"])
-		return fmt.Sprintf("Must contain at least %d fields.", n), fmt.Sprintf("Deve contenere almeno %d campi.", n)
+		return i18n.M("forms.err.min_properties", intValue(node["minProperties"]))
 	case codeMaxProperties:
-		n := intValue(node["maxProperties"])
-		return fmt.Sprintf("Must contain at most %d fields.", n), fmt.Sprintf("Può contenere al massimo %d campi.", n)
+		return i18n.M("forms.err.max_properties", intValue(node["maxProperties"]))
 	case "one_of", "any_of":
-		return "Does not match any of the allowed choices.", "Non corrisponde a nessuna delle scelte ammesse."
+		return i18n.M("forms.err.no_choice")
 	}
-	return "Invalid value.", "Valore non valido."
+	return i18n.M("forms.err.invalid")
 }
 
-func typeMessage(t any) (en, it string) {
+// typeNames are JSON types named in lang ("forms.type.*"), joined by "or".
+type typeNames []string
+
+func (t typeNames) In(lang string) string {
+	names := make([]string, len(t))
+	for i, n := range t {
+		names[i] = i18n.T(lang, "forms.type."+n)
+	}
+	return strings.Join(names, " "+i18n.T(lang, "forms.type.or")+" ")
+}
+
+func typeMessage(t any) i18n.Message {
 	var types []string
 	switch t := t.(type) {
 	case string:
@@ -354,51 +359,32 @@ func typeMessage(t any) (en, it string) {
 			}
 		}
 	}
-	names := map[string][2]string{
-		"string":  {"text", "un testo"},
-		"number":  {"a number", "un numero"},
-		"integer": {"a whole number", "un numero intero"},
-		"boolean": {"true or false", "vero o falso"},
-		"object":  {"a group of fields (an object)", "un gruppo di campi (un oggetto)"},
-		"array":   {"a list", "un elenco"},
-		"null":    {"empty (null)", "vuoto (null)"},
-	}
-	var ens, its []string
+	var known typeNames
 	for _, t := range types {
-		if n, ok := names[t]; ok {
-			ens = append(ens, n[0])
-			its = append(its, n[1])
+		switch t {
+		case "string", "number", "integer", "boolean", "object", "array", "null":
+			known = append(known, t)
 		}
 	}
-	if len(ens) == 0 {
-		return "Has the wrong type.", "Tipo di valore non valido."
+	if len(known) == 0 {
+		return i18n.M("forms.err.wrong_type")
 	}
-	return "Must be " + strings.Join(ens, " or ") + ".", "Deve essere " + strings.Join(its, " o ") + "."
+	return i18n.M("forms.err.type", known)
 }
 
-func formatMessage(f any) (en, it string) {
+func formatMessage(f any) i18n.Message {
 	switch f {
-	case "date":
-		return "Must be a valid date in the form YYYY-MM-DD.", "Deve essere una data valida nel formato AAAA-MM-GG."
-	case "date-time":
-		return "Must be a valid date and time.", "Deve essere una data e ora valida."
-	case "time":
-		return "Must be a valid time.", "Deve essere un orario valido."
-	case "email":
-		return "Not a valid e-mail address.", "Indirizzo e-mail non valido."
-	case "uri":
-		return "Not a valid web address.", "Indirizzo web non valido."
-	case "uuid":
-		return "Not a valid identifier.", "Identificativo non valido."
+	case "date", "date-time", "time", "email", "uri", "uuid":
+		return i18n.M("forms.err.format_" + strings.ReplaceAll(f.(string), "-", "_"))
 	}
-	return "Not in the expected format.", "Formato non valido."
+	return i18n.M("forms.err.pattern")
 }
 
-func multipleOfMessage(m any) (en, it string) {
+func multipleOfMessage(m any) i18n.Message {
 	r := ratValue(m)
 	if r != nil && r.Sign() > 0 {
 		if r.Cmp(big.NewRat(1, 1)) == 0 {
-			return "Must be a whole number.", "Deve essere un numero intero."
+			return i18n.M("forms.err.not_integer")
 		}
 		// 0.1, 0.01, ...: a limit on decimal places.
 		pow := big.NewRat(1, 1)
@@ -406,14 +392,13 @@ func multipleOfMessage(m any) (en, it string) {
 			pow.Quo(pow, big.NewRat(10, 1))
 			if r.Cmp(pow) == 0 {
 				if k == 1 {
-					return "Use at most 1 decimal place.", "È ammesso al massimo 1 decimale."
+					return i18n.M("forms.err.one_decimal")
 				}
-				return fmt.Sprintf("Use at most %d decimal places.", k), fmt.Sprintf("Sono ammessi al massimo %d decimali.", k)
+				return i18n.M("forms.err.decimals", k)
 			}
 		}
 	}
-	en, it = numberForms(m)
-	return "Must be a multiple of " + en + ".", "Deve essere un multiplo di " + it + "."
+	return i18n.M("forms.err.multiple_of", numberForms(m))
 }
 
 func ratValue(v any) *big.Rat {
@@ -439,18 +424,19 @@ func intValue(v any) int {
 
 // numberForms renders a schema number in English and Italian notation
 // (1000000 and 0.01 / 0,01).
-func numberForms(v any) (en, it string) {
+func numberForms(v any) i18n.Texts {
 	r := ratValue(v)
 	if r == nil {
 		s := display(v)
-		return s, s
+		return i18n.Texts{IT: s, EN: s}
 	}
+	var en string
 	if r.IsInt() {
 		en = r.Num().String()
 	} else {
 		en = strings.TrimRight(r.FloatString(12), "0")
 	}
-	return en, strings.Replace(en, ".", ",", 1)
+	return i18n.Texts{IT: strings.Replace(en, ".", ",", 1), EN: en}
 }
 
 // display renders a JSON value for a message: strings bare, others as JSON.

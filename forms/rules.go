@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"sportello/internal/calendar"
+	"sportello/internal/i18n"
 )
 
 // crossFieldRule checks rules spanning several fields of a form. It runs only
@@ -24,8 +25,9 @@ const (
 	oldestAge = 120
 )
 
-func crossField(ptr, en, it string) FieldError {
-	return FieldError{Pointer: ptr, Code: codeCrossField, Message: en, MessageIT: it}
+// crossField is a problem of a rule across fields: message id and args.
+func crossField(ptr, id string, args ...any) FieldError {
+	return FieldError{Pointer: ptr, Code: codeCrossField, Text: i18n.M(id, args...)}
 }
 
 func buoniSpesaRules(data any, _ int, now time.Time) []FieldError {
@@ -37,8 +39,7 @@ func buoniSpesaRules(data any, _ int, now time.Time) []FieldError {
 	minors, okN := int64Value(household["minors"])
 	if okM && okN && minors >= members {
 		out = append(out, crossField("/household/minors",
-			"At least one member of the household must be an adult: minors must be fewer than members.",
-			"Almeno un componente del nucleo deve essere maggiorenne: i minorenni devono essere meno dei componenti."))
+			"forms.err.minors_not_fewer"))
 	}
 
 	applicant, _ := doc["applicant"].(map[string]any)
@@ -58,26 +59,22 @@ func buoniSpesaRules(data any, _ int, now time.Time) []FieldError {
 func checkAdultBirthDate(birth string, now time.Time) (FieldError, bool) {
 	b, err := time.Parse(time.DateOnly, birth)
 	if err != nil {
-		return crossField("", "Must be a valid date in the form YYYY-MM-DD.",
-			"Deve essere una data valida nel formato AAAA-MM-GG."), true
+		return crossField("", "forms.err.birth_date_format"), true
 	}
 	ny, nm, nd := now.In(calendar.Rome()).Date()
 	today := time.Date(ny, nm, nd, 0, 0, 0, 0, time.UTC)
 	if !b.Before(today) {
-		return crossField("", "The date of birth must be in the past.",
-			"La data di nascita deve essere nel passato."), true
+		return crossField("", "forms.err.birth_date_future"), true
 	}
 	age := ny - b.Year()
 	if nm < b.Month() || nm == b.Month() && nd < b.Day() {
 		age--
 	}
 	if age < adultAge {
-		return crossField("", "The applicant must be at least 18 years old.",
-			"Il richiedente deve avere almeno 18 anni."), true
+		return crossField("", "forms.err.applicant_minor"), true
 	}
 	if age > oldestAge {
-		return crossField("", "This date of birth is not plausible.",
-			"Data di nascita non plausibile."), true
+		return crossField("", "forms.err.birth_date_implausible"), true
 	}
 	return FieldError{}, false
 }

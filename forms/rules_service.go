@@ -21,13 +21,11 @@ func buonoServiziRules(data any, version int, now time.Time) []FieldError {
 	disabled, okD := int64Value(household["disabled"])
 	if okM && okN && okE && minors < members && minors+elderly > members {
 		out = append(out, crossField("/household/elderly",
-			"Minors and members aged 65 or older together cannot be more than the members.",
-			"Minorenni e componenti con 65 anni o più, insieme, non possono essere più dei componenti."))
+			"forms.err.minors_elderly_too_many"))
 	}
 	if okM && okD && disabled > members {
 		out = append(out, crossField("/household/disabled",
-			"Members with a disability cannot be more than the members.",
-			"Le persone con disabilità non possono essere più dei componenti."))
+			"forms.err.disabled_too_many"))
 	}
 
 	support, _ := doc["support"].(map[string]any)
@@ -39,8 +37,7 @@ func buonoServiziRules(data any, version int, now time.Time) []FieldError {
 	}
 	if !asked {
 		out = append(out, crossField("/support",
-			"Tick at least one kind of service: childcare, care for the elderly or family support.",
-			"Indica almeno un tipo di servizio: infanzia, assistenza agli anziani o sostegno alla famiglia."))
+			"forms.err.support_none"))
 	}
 	return out
 }

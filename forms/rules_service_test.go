@@ -25,7 +25,7 @@ func serviceProblems(t *testing.T, app map[string]any) []string {
 	}
 	var out []string
 	for _, p := range problems {
-		if p.Message == "" || p.MessageIT == "" {
+		if p.In("en") == "" || p.In("it") == "" {
 			t.Errorf("%s %s: a message is missing in one language", p.Pointer, p.Code)
 		}
 		out = append(out, p.Pointer+" "+p.Code)

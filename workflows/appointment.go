@@ -188,11 +188,10 @@ func (s *appointment) validateCancel(ctx workflow.Context, in CancelAppointmentI
 	}
 	reason := strings.TrimSpace(in.Reason)
 	if reason == "" {
-		return invalid("/reason", "A reason is required.", "Indicare il motivo.")
+		return invalid("/reason", "appointments.err.cancel_reason_required")
 	}
 	if utf8.RuneCountInString(reason) > maxCancelReason {
-		return invalid("/reason", fmt.Sprintf("The reason may be at most %d characters.", maxCancelReason),
-			fmt.Sprintf("Il motivo può avere al massimo %d caratteri.", maxCancelReason))
+		return invalid("/reason", "appointments.err.cancel_reason_too_long", maxCancelReason)
 	}
 	return nil
 }
@@ -226,8 +225,7 @@ func (s *appointment) validateAttendance(ctx workflow.Context, in RecordAttendan
 		{"/plan/next_steps", in.Plan.NextSteps}, {"/plan/notes", in.Plan.Notes},
 	} {
 		if utf8.RuneCountInString(f.value) > maxPlanField {
-			return invalid(f.pointer, fmt.Sprintf("At most %d characters.", maxPlanField),
-				fmt.Sprintf("Al massimo %d caratteri.", maxPlanField))
+			return invalid(f.pointer, "appointments.err.plan_field_too_long", maxPlanField)
 		}
 	}
 	return nil

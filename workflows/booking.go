@@ -425,22 +425,19 @@ func (s *booking) validateRespond(ctx workflow.Context, in BookingRespondInput) 
 	if !in.Accept {
 		reason := strings.TrimSpace(in.Reason)
 		if reason == "" {
-			return bookingInvalid("/reason", "A reason is required to decline.", "Indicare il motivo del rifiuto.")
+			return bookingInvalid("/reason", "booking.err.decline_reason_required")
 		}
 		if utf8.RuneCountInString(reason) > maxBookingReason {
-			return bookingInvalid("/reason", fmt.Sprintf("The reason may be at most %d characters.", maxBookingReason),
-				fmt.Sprintf("Il motivo può avere al massimo %d caratteri.", maxBookingReason))
+			return bookingInvalid("/reason", "booking.err.reason_too_long", maxBookingReason)
 		}
 		return nil
 	}
 	if s.judged() && len(in.Sessions) != len(s.sessions) {
-		return bookingInvalid("/sessions", fmt.Sprintf("Give one date for each of the %d sessions.", len(s.sessions)),
-			fmt.Sprintf("Indicare una data per ciascuna delle %d sessioni.", len(s.sessions)))
+		return bookingInvalid("/sessions", "booking.err.session_dates_count", len(s.sessions))
 	}
 	for i, d := range in.Sessions {
 		if !d.After(now) {
-			return bookingInvalid(fmt.Sprintf("/sessions/%d", i), fmt.Sprintf("Session %d: the date must be in the future.", i+1),
-				fmt.Sprintf("Sessione %d: la data deve essere futura.", i+1))
+			return bookingInvalid(fmt.Sprintf("/sessions/%d", i), "booking.err.session_date_in_past", i+1)
 		}
 	}
 	return nil
@@ -564,22 +561,20 @@ func (s *booking) validateDelivery(ctx workflow.Context, in BookingDeliveryInput
 	if judged {
 		x := s.session(in.Seq)
 		if x == nil {
-			return bookingInvalid("/seq", fmt.Sprintf("The booking has no session %d.", in.Seq),
-				fmt.Sprintf("La prenotazione non ha la sessione %d.", in.Seq))
+			return bookingInvalid("/seq", "booking.err.no_such_session", in.Seq)
 		}
 		if x.Status != contract.SessionPlanned {
 			return temporal.NewApplicationError(fmt.Sprintf("session %d is %s", in.Seq, x.Status), ErrTypeBookingWrongState)
 		}
 	}
 	if in.DeliveredAt.IsZero() {
-		return bookingInvalid("/delivered_at", "The delivery date is required.", "Indicare la data della sessione svolta.")
+		return bookingInvalid("/delivered_at", "booking.err.delivery_date_required")
 	}
 	if in.DeliveredAt.After(workflow.Now(ctx).Add(DeliveryClockSkew)) {
-		return bookingInvalid("/delivered_at", "A delivery cannot be in the future.", "Una sessione non può essere svolta nel futuro.")
+		return bookingInvalid("/delivered_at", "booking.err.delivery_in_future")
 	}
 	if utf8.RuneCountInString(in.Note) > maxDeliveryNote {
-		return bookingInvalid("/note", fmt.Sprintf("The note may be at most %d characters.", maxDeliveryNote),
-			fmt.Sprintf("La nota può avere al massimo %d caratteri.", maxDeliveryNote))
+		return bookingInvalid("/note", "booking.err.note_too_long", maxDeliveryNote)
 	}
 	return nil
 }
@@ -614,7 +609,7 @@ func (s *booking) validateConfirm(ctx workflow.Context, in BookingConfirmInput) 
 		return temporal.NewApplicationError("only the citizen who booked confirms deliveries", ErrTypeBookingNotYours)
 	}
 	if len(in.Seqs) == 0 {
-		return bookingInvalid("/seqs", "Choose at least one session.", "Scegliere almeno una sessione.")
+		return bookingInvalid("/seqs", "booking.err.no_session_chosen")
 	}
 	if !s.judged() {
 		return nil
@@ -622,8 +617,7 @@ func (s *booking) validateConfirm(ctx workflow.Context, in BookingConfirmInput) 
 	for i, seq := range in.Seqs {
 		x := s.session(seq)
 		if x == nil {
-			return bookingInvalid(fmt.Sprintf("/seqs/%d", i), fmt.Sprintf("The booking has no session %d.", seq),
-				fmt.Sprintf("La prenotazione non ha la sessione %d.", seq))
+			return bookingInvalid(fmt.Sprintf("/seqs/%d", i), "booking.err.no_such_session", seq)
 		}
 		if x.Status != contract.SessionDelivered {
 			return temporal.NewApplicationError(fmt.Sprintf("session %d is %s, not waiting for confirmation", seq, x.Status),
@@ -678,8 +672,7 @@ func (s *booking) validateCancel(ctx workflow.Context, in BookingCancelInput) er
 		return temporal.NewApplicationError("every session has been delivered: nothing is left to cancel", ErrTypeBookingWrongState)
 	}
 	if utf8.RuneCountInString(strings.TrimSpace(in.Reason)) > maxBookingReason {
-		return bookingInvalid("/reason", fmt.Sprintf("The reason may be at most %d characters.", maxBookingReason),
-			fmt.Sprintf("Il motivo può avere al massimo %d caratteri.", maxBookingReason))
+		return bookingInvalid("/reason", "booking.err.reason_too_long", maxBookingReason)
 	}
 	return nil
 }
@@ -836,8 +829,9 @@ func (s *booking) notify(ctx workflow.Context, kind string, data map[string]any)
 	notifyInBackground(ctx, s.notifyOpts, &s.pending, in.Key, bookActs.NotifyBooking, in)
 }
 
-func bookingInvalid(pointer, en, it string) error {
-	return temporal.NewApplicationError(en, ErrTypeBookingInvalidData, FieldProblem{Pointer: pointer, Message: en, MessageIT: it})
+// bookingInvalid is a validator's refusal of a field (invalid).
+func bookingInvalid(pointer, id string, args ...any) error {
+	return temporal.NewApplicationError(id, ErrTypeBookingInvalidData, FieldProblem{Pointer: pointer, ID: id, Args: args})
 }
 
 func oneOf(v string, set []string) bool {

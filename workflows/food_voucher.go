@@ -410,19 +410,16 @@ func (s *foodVoucher) validateAssign(ctx workflow.Context, in AssignInput) error
 		return err
 	}
 	if !isStaff(in.Assignee) || in.Assignee.UserID == 0 {
-		return invalid("/assignee", "Tasks are assigned to social workers or supervisors.",
-			"Le pratiche si assegnano a operatori o supervisori.")
+		return invalid("/assignee", "casework.err.assignee_not_staff")
 	}
 	if err := s.fourEyes(in.Assignee); err != nil {
-		return invalid("/assignee", "The second approval goes to a supervisor other than the first approver.",
-			"La seconda approvazione va a un supervisore diverso da chi ha dato la prima.")
+		return invalid("/assignee", "casework.err.second_approver_same")
 	}
 	if s.task.ClaimedByID == in.Assignee.UserID {
 		return temporal.NewApplicationError("the task is already with "+in.Assignee.Username, ErrTypeAlreadyClaimed)
 	}
 	if s.task.ClaimedByID != 0 && strings.TrimSpace(in.Reason) == "" {
-		return invalid("/reason", "Taking a task from "+s.task.ClaimedBy+" needs a reason.",
-			"Per togliere la pratica a "+s.task.ClaimedBy+" serve una motivazione.")
+		return invalid("/reason", "casework.err.take_over_reason_required", s.task.ClaimedBy)
 	}
 	return nil
 }
@@ -489,7 +486,7 @@ func (s *foodVoucher) validateDecide(ctx workflow.Context, in DecideInput) error
 		return err
 	}
 	if s.task.Kind == TaskSecondApproval && in.Outcome == OutcomeRequestInfo {
-		return invalid("/outcome", "A second approval is approve or reject.", "La seconda approvazione può solo approvare o respingere.")
+		return invalid("/outcome", "casework.err.second_approval_outcome")
 	}
 	if s.task.ClaimedByID != in.Actor.UserID {
 		if s.task.ClaimedByID == 0 {
@@ -500,21 +497,18 @@ func (s *foodVoucher) validateDecide(ctx workflow.Context, in DecideInput) error
 	switch in.Outcome {
 	case OutcomeApprove:
 		if in.AmountCents < 0 {
-			return invalid("/amount_cents", "The amount must not be negative.", "L'importo non può essere negativo.")
+			return invalid("/amount_cents", "casework.err.amount_negative")
 		}
 		if max := s.c.Case.Fund.Rule.MaxCents; max > 0 && in.AmountCents > max {
 			e := euros(max)
-			return invalid("/amount_cents", "The fund awards at most EUR "+e+" per household.",
-				"Il fondo assegna al massimo "+e+" euro per nucleo familiare.")
+			return invalid("/amount_cents", "casework.err.amount_above_max", e)
 		}
 	case OutcomeReject, OutcomeRequestInfo:
 		if strings.TrimSpace(in.Reason) == "" {
-			return invalid("/reason", "A reason is required: the citizen will read it.",
-				"Indicare una motivazione: il cittadino la leggerà.")
+			return invalid("/reason", "casework.err.reason_required_for_citizen")
 		}
 	default:
-		return invalid("/outcome", "The outcome must be approve, reject or request_info.",
-			"L'esito deve essere approve, reject o request_info.")
+		return invalid("/outcome", "casework.err.outcome_unknown")
 	}
 	return nil
 }
@@ -578,7 +572,7 @@ func (s *foodVoucher) validateProvideInfo(ctx workflow.Context, in ProvideInfoIn
 		return temporal.NewApplicationError("only the applicant can reply", ErrTypeForbidden)
 	}
 	if strings.TrimSpace(in.Message) == "" {
-		return invalid("/data/message", "A message is required.", "Il messaggio è obbligatorio.")
+		return invalid("/data/message", "casework.err.message_required")
 	}
 	return nil
 }
@@ -736,9 +730,10 @@ func (s *foodVoucher) notify(ctx workflow.Context, kind, audience, taskID string
 	})
 }
 
-// invalid is a validator's refusal of a field, in English and Italian.
-func invalid(pointer, en, it string) error {
-	return temporal.NewApplicationError(en, ErrTypeInvalidDecision, FieldProblem{Pointer: pointer, Message: en, MessageIT: it})
+// invalid is a validator's refusal of a field: message id (internal/i18n)
+// and its arguments; the id is the error's message too, for logs.
+func invalid(pointer, id string, args ...any) error {
+	return temporal.NewApplicationError(id, ErrTypeInvalidDecision, FieldProblem{Pointer: pointer, ID: id, Args: args})
 }
 
 // euros formats cents as 550,00 (Italian style, the same in both messages).

@@ -186,10 +186,15 @@ const (
 	ReasonSupervisorOnly = "supervisor_only" // the second approval is for a supervisor
 )
 
-// FieldProblem travels as the details of an ErrTypeInvalidDecision error, so
-// the API can point at the field and speak both languages.
+// FieldProblem travels as the details of an ErrTypeInvalidDecision (or
+// ErrTypeBookingInvalidData) error, so the API can point at the field: ID
+// is a message id of internal/i18n's message files and Args the arguments
+// of its fmt verbs (the adapters write the text in the reader's language).
+// Workflows write no sentence. Until 2026-12 the problem carried the
+// sentences themselves ({"pointer", "message", "message_it"}); app.Classify
+// still reads that shape.
 type FieldProblem struct {
-	Pointer   string `json:"pointer"`
-	Message   string `json:"message"`
-	MessageIT string `json:"message_it"`
+	Pointer string `json:"pointer"`
+	ID      string `json:"id"`
+	Args    []any  `json:"args,omitempty"`
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"sportello/forms"
+	"sportello/internal/i18n"
 )
 
 // Parse turns posted form values into the JSON data the schema describes.
@@ -37,7 +38,7 @@ func Parse(schema json.RawMessage, form url.Values) (json.RawMessage, []forms.Fi
 	root, err := parseSchema(schema)
 	if err != nil {
 		return json.RawMessage(`{}`), []forms.FieldError{{Pointer: "", Code: "invalid",
-			Message: "The form cannot be read.", MessageIT: "Il modulo non può essere letto."}}
+			Text: i18n.M("forms.err.unreadable")}}
 	}
 	p := &parser{form: form}
 	v, ok := p.value(root, "", true)
@@ -47,7 +48,7 @@ func Parse(schema json.RawMessage, form url.Values) (json.RawMessage, []forms.Fi
 	out, err := json.Marshal(v)
 	if err != nil { // cannot happen: only maps, slices, strings, bools and valid numbers
 		return json.RawMessage(`{}`), append(p.problems, forms.FieldError{Pointer: "", Code: "invalid",
-			Message: "The form cannot be read.", MessageIT: "Il modulo non può essere letto."})
+			Text: i18n.M("forms.err.unreadable")})
 	}
 	return out, p.problems
 }
@@ -147,20 +148,19 @@ func (p *parser) value(n *node, ptr string, required bool) (any, bool) {
 			return false, true
 		}
 		p.problems = append(p.problems, forms.FieldError{Pointer: ptr, Code: "type",
-			Message: "Must be true or false.", MessageIT: "Deve essere vero o falso."})
+			Text: i18n.M("forms.err.not_boolean")})
 		return nil, false
 	}
 	return s, true
 }
 
 func typeProblem(ptr, kind string, problem numberProblem) forms.FieldError {
-	e := forms.FieldError{Pointer: ptr, Code: "type", Message: "Must be a number.", MessageIT: "Deve essere un numero."}
+	e := forms.FieldError{Pointer: ptr, Code: "type", Text: i18n.M("forms.err.not_number")}
 	switch {
 	case problem == numberAmbiguous:
-		e.Message = "Ambiguous number: write it without the thousands separator (for example 7200 or 7200.50)."
-		e.MessageIT = "Numero ambiguo: scrivilo senza separatore delle migliaia (ad esempio 7200 o 7200,50)."
+		e.Text = i18n.M("forms.err.ambiguous_number")
 	case kind == "integer":
-		e.Message, e.MessageIT = "Must be a whole number.", "Deve essere un numero intero."
+		e.Text = i18n.M("forms.err.not_integer")
 	}
 	return e
 }

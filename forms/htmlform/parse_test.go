@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"sportello/forms"
+	"sportello/internal/i18n"
 )
 
 // validPost is what a browser posts for a complete, valid application.
@@ -160,17 +161,16 @@ func TestParseBadNumbers(t *testing.T) {
 	post.Set("/isee_euro", "7.200")
 	data, problems := Parse(schema, post)
 	want := map[string]forms.FieldError{
-		"/household/members": {Pointer: "/household/members", Code: "type", Message: "Must be a whole number.", MessageIT: "Deve essere un numero intero."},
-		"/household/minors":  {Pointer: "/household/minors", Code: "type", Message: "Must be a whole number.", MessageIT: "Deve essere un numero intero."},
+		"/household/members": {Pointer: "/household/members", Code: "type", Text: i18n.M("forms.err.not_integer")},
+		"/household/minors":  {Pointer: "/household/minors", Code: "type", Text: i18n.M("forms.err.not_integer")},
 		"/isee_euro": {Pointer: "/isee_euro", Code: "type",
-			Message:   "Ambiguous number: write it without the thousands separator (for example 7200 or 7200.50).",
-			MessageIT: "Numero ambiguo: scrivilo senza separatore delle migliaia (ad esempio 7200 o 7200,50)."},
+			Text: i18n.M("forms.err.ambiguous_number")},
 	}
 	if len(problems) != len(want) {
 		t.Fatalf("problems %+v", problems)
 	}
 	for _, p := range problems {
-		if p != want[p.Pointer] {
+		if w := want[p.Pointer]; p.Pointer != w.Pointer || p.Code != w.Code || p.Text.ID != w.Text.ID {
 			t.Errorf("problem %+v, want %+v", p, want[p.Pointer])
 		}
 	}
@@ -184,7 +184,7 @@ func TestParseBadNumbers(t *testing.T) {
 	post.Set("/isee_euro", "un milione")
 	_, problems = Parse(schema, post)
 	for _, p := range problems {
-		if p.Pointer == "/isee_euro" && (p.Message != "Must be a number." || p.MessageIT != "Deve essere un numero.") {
+		if p.Pointer == "/isee_euro" && (p.In("en") != "Must be a number." || p.In("it") != "Deve essere un numero.") {
 			t.Errorf("isee problem %+v", p)
 		}
 	}

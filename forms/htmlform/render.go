@@ -46,7 +46,7 @@ import (
 // fields. lang is "it" or "en" (anything but "en" means Italian): labels from
 // "title" (it) / "x-title-en" (en), hints from "description" /
 // "x-description-en", enum labels from "x-enum-titles", error text from
-// MessageIT / Message. A problem whose pointer names no control is shown at
+// the problem's message (In). A problem whose pointer names no control is shown at
 // the top of the nearest enclosing fieldset (the top of the fragment for the
 // root).
 func Render(schema json.RawMessage, values json.RawMessage, problems []forms.FieldError, lang string) (template.HTML, error) {
@@ -424,7 +424,7 @@ func scalarString(v any) string {
 // nearest enclosing fieldset (at worst the root).
 func (b *builder) assignProblems(problems []forms.FieldError) {
 	for _, p := range problems {
-		msg := pick(b.lang, p.MessageIT, p.Message)
+		msg := p.In(b.lang)
 		if msg == "" {
 			msg = p.Code
 		}

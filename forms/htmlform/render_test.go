@@ -9,6 +9,7 @@ import (
 	"golang.org/x/net/html"
 
 	"sportello/forms"
+	"sportello/internal/i18n"
 )
 
 func TestRenderBuoniSpesaEveryFieldLabelled(t *testing.T) {
@@ -227,22 +228,22 @@ func TestRenderFillsValuesBack(t *testing.T) {
 
 func TestRenderProblemsNextToFields(t *testing.T) {
 	problems := []forms.FieldError{
-		{Pointer: "/applicant/tax_code", Code: "tax_code", Message: "Not a valid Italian tax code (codice fiscale).", MessageIT: "Codice fiscale non valido."},
-		{Pointer: "/household/minors", Code: "cross_field", Message: "Minors must be fewer than members.", MessageIT: "I minorenni devono essere meno dei componenti."},
-		{Pointer: "/household/minors", Code: "maximum", Message: "Must be at most 19.", MessageIT: "Deve essere al massimo 19."},
-		{Pointer: "/delivery", Code: "required", Message: "This field is required.", MessageIT: "Campo obbligatorio."},
-		{Pointer: "/declarations/privacy", Code: "const", Message: "You must accept this declaration.", MessageIT: "Devi accettare questa dichiarazione."},
-		{Pointer: "", Code: "json", Message: "The data is not valid JSON.", MessageIT: "I dati non sono in formato JSON valido."},
-		{Pointer: "/applicant/nickname", Code: "additional", Message: "This field is not allowed.", MessageIT: "Campo non previsto."},
-		{Pointer: "/household", Code: "cross_field", Message: "Household problem.", MessageIT: "Problema del nucleo."},
-		{Pointer: "/nowhere/at/all", Code: "invalid", Message: "Stray.", MessageIT: "Vagante."},
+		{Pointer: "/applicant/tax_code", Code: "tax_code", Text: i18n.Verbatim("Codice fiscale non valido.", "Not a valid Italian tax code (codice fiscale).")},
+		{Pointer: "/household/minors", Code: "cross_field", Text: i18n.Verbatim("I minorenni devono essere meno dei componenti.", "Minors must be fewer than members.")},
+		{Pointer: "/household/minors", Code: "maximum", Text: i18n.Verbatim("Deve essere al massimo 19.", "Must be at most 19.")},
+		{Pointer: "/delivery", Code: "required", Text: i18n.Verbatim("Campo obbligatorio.", "This field is required.")},
+		{Pointer: "/declarations/privacy", Code: "const", Text: i18n.Verbatim("Devi accettare questa dichiarazione.", "You must accept this declaration.")},
+		{Pointer: "", Code: "json", Text: i18n.Verbatim("I dati non sono in formato JSON valido.", "The data is not valid JSON.")},
+		{Pointer: "/applicant/nickname", Code: "additional", Text: i18n.Verbatim("Campo non previsto.", "This field is not allowed.")},
+		{Pointer: "/household", Code: "cross_field", Text: i18n.Verbatim("Problema del nucleo.", "Household problem.")},
+		{Pointer: "/nowhere/at/all", Code: "invalid", Text: i18n.Verbatim("Vagante.", "Stray.")},
 	}
 	for _, lang := range []string{"it", "en"} {
 		msg := func(p forms.FieldError) string {
 			if lang == "en" {
-				return p.Message
+				return p.In("en")
 			}
-			return p.MessageIT
+			return p.In("it")
 		}
 		doc := render(t, buoniSpesa(t), nil, problems, lang)
 		checkAccessible(t, doc)
@@ -349,7 +350,7 @@ func TestRenderEscapesHostileValues(t *testing.T) {
 	data["applicant"].(map[string]any)["first_name"] = hostile
 	data["residence"].(map[string]any)["address"] = "</textarea>" + hostile
 	data["delivery"] = hostile
-	problems := []forms.FieldError{{Pointer: "/applicant/first_name", Code: "x", Message: hostile, MessageIT: hostile}}
+	problems := []forms.FieldError{{Pointer: "/applicant/first_name", Code: "x", Text: i18n.Verbatim(hostile, hostile)}}
 	schema := []byte(`{"type":"object","title":"T","properties":{
 		"a\"><script>":{"type":"string","title":"` + strings.ReplaceAll(hostile, `"`, `\"`) + `","description":"<b>hint</b>"},
 		"note":{"type":"string","maxLength":1000,"title":"Note"},
@@ -407,7 +408,7 @@ func TestRenderSelectTextareaAndIDs(t *testing.T) {
 		"skipped":false,
 		"ref":{"$ref":"#/$defs/name","title":"Riferimento"}
 	},"$defs":{"name":{"type":"string","format":"email","title":"ignored"}}}`)
-	doc := render(t, schema, []byte(`{"size":3,"city":"a"}`), []forms.FieldError{{Pointer: "/a/hint", Code: "x", MessageIT: "errore hint"}}, "it")
+	doc := render(t, schema, []byte(`{"size":3,"city":"a"}`), []forms.FieldError{{Pointer: "/a/hint", Code: "x", Text: i18n.Verbatim("errore hint", "")}}, "it")
 	checkAccessible(t, doc)
 	city := byName(doc, "/city")[0]
 	if city.Data != "select" || !hasClass(city, "form-select") {

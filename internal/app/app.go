@@ -24,6 +24,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"sportello/internal/contract"
+	"sportello/internal/i18n"
 	"sportello/internal/store"
 	"sportello/workflows"
 )
@@ -44,23 +45,27 @@ const (
 	TooMany                     // too many attempts; try again after RetryAfter
 )
 
-// FieldError is one problem with one field of a request.
+// FieldError is one problem with one field of a request. Text says what
+// is wrong as a message id of internal/i18n and its arguments: the adapters
+// write it in the reader's language (In), and the JSON API gives both.
 type FieldError struct {
-	Pointer   string `json:"pointer"`             // JSON pointer into the request body
-	Parameter string `json:"parameter,omitempty"` // query parameter or header, when not in the body
-	Code      string `json:"code"`
-	Message   string `json:"message"`
-	MessageIT string `json:"message_it"`
+	Pointer   string       // JSON pointer into the request body
+	Parameter string       // query parameter or header, when not in the body
+	Code      string       // stable, machine-readable
+	Text      i18n.Message // what is wrong, for a person
 }
 
-// Field is a problem of the body field at pointer (English and Italian).
-func Field(pointer, code, en, it string) FieldError {
-	return FieldError{Pointer: pointer, Code: code, Message: en, MessageIT: it}
+// In is what is wrong, in lang.
+func (f FieldError) In(lang string) string { return f.Text.In(lang) }
+
+// Field is a problem of the body field at pointer: message id with args.
+func Field(pointer, code, id string, args ...any) FieldError {
+	return FieldError{Pointer: pointer, Code: code, Text: i18n.M(id, args...)}
 }
 
-// Param is a problem of a query parameter or header.
-func Param(name, code, en, it string) FieldError {
-	return FieldError{Parameter: name, Code: code, Message: en, MessageIT: it}
+// Param is a problem of a query parameter or header: message id with args.
+func Param(name, code, id string, args ...any) FieldError {
+	return FieldError{Parameter: name, Code: code, Text: i18n.M(id, args...)}
 }
 
 // Error is a refusal of a use case, or a fault.
@@ -96,7 +101,7 @@ func InvalidInput(fields ...FieldError) *Error {
 		msg = fmt.Sprintf("the request has %d problems", len(fields))
 	}
 	if len(fields) == 1 {
-		msg = fields[0].Message
+		msg = fields[0].In(i18n.EN)
 	}
 	return &Error{Kind: Invalid, Code: "validation", Message: msg, Fields: fields}
 }
@@ -148,7 +153,7 @@ func Classify(err error) *Error {
 	}
 	var problem *store.FieldProblem
 	if errors.As(err, &problem) {
-		e := InvalidInput(Field(problem.Pointer, problem.Code, problem.Message, problem.MessageIT))
+		e := InvalidInput(FieldError{Pointer: problem.Pointer, Code: problem.Code, Text: problem.Text})
 		e.Cause = err
 		return e
 	}
@@ -162,6 +167,7 @@ func Classify(err error) *Error {
 			e := &Error{Kind: te.kind, Code: te.code, Message: appErr.Message(), Cause: err}
 			if appErr.Type() == workflows.ErrTypeInvalidDecision {
 				e.Fields = []FieldError{DecisionField(appErr)}
+				e.Message = e.Fields[0].In(i18n.EN)
 			}
 			return e
 		}
@@ -182,13 +188,26 @@ func Classify(err error) *Error {
 }
 
 // DecisionField reads the field problem a workflow validator attached to
-// its refusal (workflows.FieldProblem).
+// its refusal (workflows.FieldProblem: a message id and its arguments).
+// It also reads the shape workflows attached before their problems had
+// ids (the sentences, "message" and "message_it"): a worker of the
+// previous release still sends it while a deployment rolls out.
 func DecisionField(appErr *temporal.ApplicationError) FieldError {
-	var p workflows.FieldProblem
-	if appErr.HasDetails() && appErr.Details(&p) == nil && p.Message != "" {
-		return FieldError{Pointer: p.Pointer, Code: "invalid_decision", Message: p.Message, MessageIT: p.MessageIT}
+	if !appErr.HasDetails() {
+		return FieldError{Code: "invalid_decision", Text: i18n.Verbatim(appErr.Message(), appErr.Message())}
 	}
-	return FieldError{Code: "invalid_decision", Message: appErr.Message(), MessageIT: appErr.Message()}
+	if p := (workflows.FieldProblem{}); appErr.Details(&p) == nil && p.ID != "" {
+		return FieldError{Pointer: p.Pointer, Code: "invalid_decision", Text: i18n.M(p.ID, p.Args...)}
+	}
+	var old struct {
+		Pointer   string `json:"pointer"`
+		Message   string `json:"message"`
+		MessageIT string `json:"message_it"`
+	}
+	if appErr.Details(&old) == nil && old.Message != "" {
+		return FieldError{Pointer: old.Pointer, Code: "invalid_decision", Text: i18n.Verbatim(old.MessageIT, old.Message)}
+	}
+	return FieldError{Code: "invalid_decision", Text: i18n.Verbatim(appErr.Message(), appErr.Message())}
 }
 
 // Core is what every application service uses.

@@ -5,22 +5,21 @@ package billing
 
 import (
 	"bytes"
+	"slices"
 
+	"sportello/internal/i18n"
 	"sportello/internal/store"
 	"sportello/internal/voucherpdf"
 )
 
-// Declaration statements a merchant signs before its claim is sent (Italian,
-// English), by store.DeclarationItems key.
-var Declaration = map[string][2]string{
-	"essentials_only": {"I buoni spesa sono stati accettati solo per beni di prima necessità (alimentari, igiene, farmaci da banco).",
-		"The food vouchers were accepted only for essentials (food, hygiene, over-the-counter medicines)."},
-	"no_alcohol_tobacco": {"Nessun buono è stato usato per alcolici, tabacchi, giochi o lotterie.",
-		"No voucher was used for alcohol, tobacco, gambling or lotteries."},
-	"no_cash_or_change": {"Non è stato dato resto in denaro né credito su altri acquisti.",
-		"No change was given in cash and no credit on other purchases."},
-	"redemptions_genuine": {"Ogni riscatto elencato corrisponde a un acquisto reale; non conserviamo né inviamo gli scontrini con il dettaglio degli acquisti.",
-		"Every redemption listed is a real purchase; we neither keep nor send receipts detailing what was bought."},
+// Statement is the statement key (one of store.DeclarationItems) of the
+// declaration a merchant signs before its claim is sent, as the message
+// "inv.decl.statement.<key>"; ok is false for a key that is none of them.
+func Statement(key string) (text i18n.Message, ok bool) {
+	if !slices.Contains(store.DeclarationItems, key) {
+		return i18n.Message{}, false
+	}
+	return i18n.M("inv.decl.statement." + key), true
 }
 
 // InvoicePDF renders an invoice or claim (deterministic: the same invoice
@@ -33,7 +32,8 @@ func InvoicePDF(v store.InvoiceView) ([]byte, error) {
 		inv.Title = "Richiesta di rimborso buoni spesa"
 		for _, k := range store.DeclarationItems {
 			if v.Declaration[k] {
-				inv.Declaration = append(inv.Declaration, Declaration[k][0])
+				text, _ := Statement(k)
+				inv.Declaration = append(inv.Declaration, text.In(i18n.IT))
 			}
 		}
 	}

@@ -6,9 +6,12 @@
 // messages/en.json), loaded into a go-i18n bundle; a message id is dotted,
 // "<area>.<what>", and a text may hold fmt verbs filled from T's extra
 // arguments. Both files must hold the same ids (TestCatalogueComplete), so
-// an English page never falls back to Italian unseen. Numbers and money are
-// formatted with golang.org/x/text (grouping and decimal separators of the
-// language); month names come from the message files.
+// an English page never falls back to Italian unseen. Refusals travel as a
+// Message (an id and its arguments, message.go) from workflows, the store,
+// forms and the application services to the adapters, which write it in
+// the reader's language; their ids are "<area>.err.<what>". Numbers and
+// money are formatted with golang.org/x/text (grouping and decimal
+// separators of the language); month names come from the message files.
 package i18n
 
 import (

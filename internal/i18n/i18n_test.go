@@ -43,9 +43,12 @@ func TestCatalogueComplete(t *testing.T) {
 // A literal followed by + is the prefix of ids made at run time
 // ("cat.unit." + unit): some id must start with it.
 var usedID = []*regexp.Regexp{
-	regexp.MustCompile(`\b(?:s\.t|translate|i18n\.T)\([^"()]*"([a-z][a-z0-9_]*\.[a-z0-9_.]+)"(\s*\+)?`),
+	regexp.MustCompile(`\b(?:s\.t|translate|i18n\.T|i18n\.M)\([^"()]*"([a-z][a-z0-9_]*\.[a-z0-9_.]+)"(\s*\+)?`),
 	regexp.MustCompile(`setFlash\(c, "[a-z]+", "([a-z][a-z0-9_]*\.[a-z0-9_.]+)"(\s*\+)?`),
 	regexp.MustCompile(`[({]\s*t\s+"([a-z][a-z0-9_]*\.[a-z0-9_.]+)"()`),
+	// The ids of refusals (workflows, store, forms, application services:
+	// app.Field, i18n.M, ...) are named "<area>.err.<what>".
+	regexp.MustCompile(`"([a-z][a-z0-9_]*\.err\.[a-z0-9_.]*)"(\s*\+)?`),
 }
 
 // hasPrefix reports whether some id of every language starts with p.

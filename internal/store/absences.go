@@ -11,6 +11,7 @@ import (
 
 	"sportello/internal/calendar"
 	"sportello/internal/contract"
+	"sportello/internal/i18n"
 )
 
 // Absence states, kept by the delegation workflow (defined in internal/contract).
@@ -39,16 +40,17 @@ func scanAbsence(row pgx.Row) (AbsenceView, error) {
 	return v, err
 }
 
-// InvalidError is a request field the store refused, in English and Italian
-// (the API answers 422 with it).
+// InvalidError is a request field the store refused (the API answers 422
+// with it); Text says why, as a message id the adapters translate.
 type InvalidError struct {
-	Pointer, Code, Message, MessageIT string
+	Pointer, Code string
+	Text          i18n.Message
 }
 
-func (e *InvalidError) Error() string { return e.Pointer + ": " + e.Message }
+func (e *InvalidError) Error() string { return e.Pointer + ": " + e.Code + ": " + e.Text.ID }
 
-func invalidField(pointer, code, en, it string) error {
-	return &InvalidError{Pointer: pointer, Code: code, Message: en, MessageIT: it}
+func invalidField(pointer, code, id string, args ...any) error {
+	return &InvalidError{Pointer: pointer, Code: code, Text: i18n.M(id, args...)}
 }
 
 // NewAbsence is an absence to record: [StartsAt, EndsAt).
@@ -77,8 +79,7 @@ func (a API) CreateAbsence(ctx context.Context, by UserView, in NewAbsence, star
 		absent, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id
 			WHERE u.username = $1 AND u.district_id = $2 AND u.role IN ('operator', 'supervisor') FOR UPDATE OF u`, in.User, by.District))
 		if errors.Is(err, pgx.ErrNoRows) || err == nil && by.Role == string(contract.RoleOperator) && absent.ID != by.ID {
-			return invalidField("/user", "unknown_user", "Operators record their own absences; supervisors those of the district's staff.",
-				"Gli operatori registrano le proprie assenze; i supervisori quelle del personale dell'ambito.")
+			return invalidField("/user", "unknown_user", "absences.err.unknown_user")
 		}
 		if err != nil {
 			return err
@@ -89,19 +90,16 @@ func (a API) CreateAbsence(ctx context.Context, by UserView, in NewAbsence, star
 			in.Delegate, by.District, absent.ID, absent.Role, absent.Municipality))
 		if errors.Is(err, pgx.ErrNoRows) {
 			if absent.Role == string(contract.RoleSupervisor) {
-				return invalidField("/delegate", "invalid_delegate", "The delegate of a supervisor is another supervisor of the district.",
-					"Il delegato di un supervisore è un altro supervisore dell'ambito.")
+				return invalidField("/delegate", "invalid_delegate", "absences.err.delegate_not_supervisor")
 			}
 			return invalidField("/delegate", "invalid_delegate",
-				"The delegate is a colleague of the same municipality or a supervisor of the district.",
-				"Il delegato è un collega dello stesso comune o un supervisore dell'ambito.")
+				"absences.err.delegate_not_colleague")
 		}
 		if err != nil {
 			return err
 		}
 		if !in.EndsAt.After(in.RecordedAt) {
-			return invalidField("/to", "in_the_past", "The absence is over already: the range is in the past.",
-				"L'assenza è già terminata: il periodo è nel passato.")
+			return invalidField("/to", "in_the_past", "absences.err.in_the_past")
 		}
 		var overlap bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM absences WHERE user_id = $1 AND status <> 'cancelled'
@@ -117,8 +115,7 @@ func (a API) CreateAbsence(ctx context.Context, by UserView, in NewAbsence, star
 			return err
 		}
 		if delegateAway {
-			return invalidField("/delegate", "delegate_absent", delegate.Username+" is also out of office in this period: choose another delegate.",
-				delegate.Username+" è assente anche in questo periodo: scegliere un altro delegato.")
+			return invalidField("/delegate", "delegate_absent", "absences.err.delegate_absent", delegate.Username)
 		}
 		// Nobody is away while delegated: the delegation would hand them tasks.
 		var delegateOf string
@@ -126,9 +123,7 @@ func (a API) CreateAbsence(ctx context.Context, by UserView, in NewAbsence, star
 			AND a.status IN ('scheduled', 'active') AND a.starts_at < $3 AND $2 < a.ends_at ORDER BY a.starts_at LIMIT 1`,
 			absent.ID, in.StartsAt, in.EndsAt).Scan(&delegateOf)
 		if err == nil {
-			return invalidField("/from", "delegate_in_period", absent.Username+" is the delegate of "+delegateOf+
-				" in this period: change that absence's delegate first.",
-				absent.Username+" è il delegato di "+delegateOf+" in questo periodo: cambiare prima il delegato di quell'assenza.")
+			return invalidField("/from", "delegate_in_period", "absences.err.delegate_in_period", absent.Username, delegateOf)
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return err

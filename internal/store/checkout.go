@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"sportello/internal/i18n"
 )
 
 // The citizen's side of the marketplace (issue 5): the cart, the service
@@ -23,16 +25,15 @@ const MaxCartQuantity = 100
 // FieldProblem is a refusal about one field of the citizen's request (the
 // API answers 422 with it).
 type FieldProblem struct {
-	Pointer   string // JSON pointer into the request body
-	Code      string
-	Message   string
-	MessageIT string
+	Pointer string // JSON pointer into the request body
+	Code    string
+	Text    i18n.Message // why, as a message id the adapters translate
 }
 
-func (e *FieldProblem) Error() string { return e.Pointer + ": " + e.Code + ": " + e.Message }
+func (e *FieldProblem) Error() string { return e.Pointer + ": " + e.Code + ": " + e.Text.ID }
 
-func fieldProblem(pointer, code, en, it string) error {
-	return &FieldProblem{Pointer: pointer, Code: code, Message: en, MessageIT: it}
+func fieldProblem(pointer, code, id string, args ...any) error {
+	return &FieldProblem{Pointer: pointer, Code: code, Text: i18n.M(id, args...)}
 }
 
 // CartItem is one service in a citizen's cart.
@@ -61,7 +62,7 @@ func bookableService(ctx context.Context, tx pgx.Tx, scope Scope, id int64) (Ser
 		if exists {
 			return sv, Conflict("service_unavailable", "the service is not offered at the moment")
 		}
-		return sv, fieldProblem("/service_id", "unknown", "there is no such service", "questo servizio non esiste")
+		return sv, fieldProblem("/service_id", "unknown", "checkout.err.service_unknown")
 	}
 	if err != nil {
 		return sv, err
@@ -71,8 +72,7 @@ func bookableService(ctx context.Context, tx pgx.Tx, scope Scope, id int64) (Ser
 		return sv, Conflict("service_unavailable", "the service is not offered at the moment")
 	}
 	if !slices.Contains(sv.Municipalities, scope.Municipality) {
-		return sv, fieldProblem("/service_id", "not_served", "the service is not offered in your municipality",
-			"il servizio non è offerto nel tuo comune")
+		return sv, fieldProblem("/service_id", "not_served", "checkout.err.not_served")
 	}
 	return sv, nil
 }
@@ -87,8 +87,7 @@ func mapProblem(err error) error {
 }
 
 func quantityProblem() error {
-	return fieldProblem("/quantity", "out_of_range", fmt.Sprintf("the quantity must be between 1 and %d", MaxCartQuantity),
-		fmt.Sprintf("la quantità deve essere tra 1 e %d", MaxCartQuantity))
+	return fieldProblem("/quantity", "out_of_range", "checkout.err.out_of_range", MaxCartQuantity)
 }
 
 // AddToCart adds quantity units of a service to the cart of the citizen of
@@ -395,22 +394,20 @@ func paymentParts(in CheckoutInput, total int64) (voucher, online int64, err err
 		return 0, total, nil
 	case PayVoucher:
 		if in.VoucherID == "" && total > 0 {
-			return 0, 0, fieldProblem("/voucher_id", "required", "choose the voucher to pay with", "scegliere il buono con cui pagare")
+			return 0, 0, fieldProblem("/voucher_id", "required", "checkout.err.voucher_required")
 		}
 		return total, 0, nil
 	case PaySplit:
 		if in.VoucherID == "" {
-			return 0, 0, fieldProblem("/voucher_id", "required", "choose the voucher to pay with", "scegliere il buono con cui pagare")
+			return 0, 0, fieldProblem("/voucher_id", "required", "checkout.err.voucher_required")
 		}
 		if in.VoucherCents <= 0 || in.VoucherCents >= total {
 			return 0, 0, fieldProblem("/voucher_cents", "out_of_range",
-				fmt.Sprintf("the voucher part must be more than 0 and less than the total (%d cents)", total),
-				fmt.Sprintf("la parte pagata con il buono deve essere maggiore di 0 e minore del totale (%d centesimi)", total))
+				"checkout.err.voucher_cents_out_of_range", total)
 		}
 		return in.VoucherCents, total - in.VoucherCents, nil
 	}
-	return 0, 0, fieldProblem("/payment", "invalid", "payment must be voucher, online or split",
-		"payment deve essere voucher, online o split")
+	return 0, 0, fieldProblem("/payment", "invalid", "checkout.err.payment_unknown")
 }
 
 // holdable locks the voucher row and checks that it may pay cents for a
@@ -424,7 +421,7 @@ func holdable(ctx context.Context, tx pgx.Tx, scope Scope, voucherID, category s
 		fundDistrict, fund string
 	)
 	if _, err := uuid.Parse(voucherID); err != nil {
-		return fieldProblem("/voucher_id", "unknown", "this is not one of your vouchers", "questo non è uno dei tuoi buoni")
+		return fieldProblem("/voucher_id", "unknown", "checkout.err.voucher_id_unknown")
 	}
 	// Row-level security shows a citizen their own vouchers only.
 	err := tx.QueryRow(ctx, `SELECT v.holder_id, v.status, v.municipality_id, v.expires_at, f.kind, f.service_categories,
@@ -432,21 +429,18 @@ func holdable(ctx context.Context, tx pgx.Tx, scope Scope, voucherID, category s
 		FROM vouchers v JOIN funds f ON f.id = v.fund_id WHERE v.id = $1 FOR UPDATE OF v`, voucherID).
 		Scan(&holder, &status, &mun, &expiresAt, &kind, &categories, &fundDistrict, &fund, &now)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && holder != scope.UserID) {
-		return fieldProblem("/voucher_id", "unknown", "this is not one of your vouchers", "questo non è uno dei tuoi buoni")
+		return fieldProblem("/voucher_id", "unknown", "checkout.err.voucher_id_unknown")
 	}
 	if err != nil {
 		return err
 	}
 	switch {
 	case kind != "service":
-		return fieldProblem("/voucher_id", "not_a_service_voucher", "this voucher cannot pay for services (it is spent at shops)",
-			"questo buono non può pagare servizi (si spende nei negozi)")
+		return fieldProblem("/voucher_id", "not_a_service_voucher", "checkout.err.not_a_service_voucher")
 	case !slices.Contains(categories, category):
-		return fieldProblem("/voucher_id", "wrong_category", "this voucher cannot pay for services of this category",
-			"questo buono non può pagare servizi di questa categoria")
+		return fieldProblem("/voucher_id", "wrong_category", "checkout.err.wrong_category")
 	case mun != scope.Municipality:
-		return fieldProblem("/voucher_id", "other_municipality", "this voucher was awarded by another municipality",
-			"questo buono è stato assegnato da un altro comune")
+		return fieldProblem("/voucher_id", "other_municipality", "checkout.err.other_municipality")
 	case status != "active" || !now.Before(expiresAt):
 		return Conflict("voucher_expired", "the voucher has expired")
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"sportello/internal/i18n"
 )
 
 // Problem codes, also the "code" of the API's field errors.
@@ -67,18 +69,23 @@ func Check(s string, multiline bool) string {
 	return ""
 }
 
-// Messages are the English and Italian explanations of a problem code.
-func Messages(code string) (en, it string) {
+// Text explains a problem code: a message id of internal/i18n.
+func Text(code string) i18n.Message {
 	switch code {
 	case CodeInvalidUTF8:
-		return "The text is not valid UTF-8.", "Il testo non è in codifica UTF-8 valida."
+		return i18n.M("textcheck.err.invalid_utf8")
 	case CodeBidi:
-		return "The text holds invisible characters that change the direction of writing (U+202A-U+202E, U+2066-U+2069 and the like): remove them.",
-			"Il testo contiene caratteri invisibili che cambiano la direzione di scrittura (U+202A-U+202E, U+2066-U+2069 e simili): toglili."
+		return i18n.M("textcheck.err.bidi")
 	default:
-		return "The text holds control characters (such as NUL) that are not allowed here.",
-			"Il testo contiene caratteri di controllo (come NUL) non ammessi qui."
+		return i18n.M("textcheck.err.control")
 	}
+}
+
+// Messages are the English and Italian explanations of a problem code
+// (Text).
+func Messages(code string) (en, it string) {
+	m := Text(code)
+	return m.In(i18n.EN), m.In(i18n.IT)
 }
 
 // Neutralize makes stored text safe to show: invalid bytes, control

@@ -16,13 +16,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"sportello/forms"
 	"sportello/internal/app"
+	"sportello/internal/i18n"
 	"sportello/internal/jsonx"
 	"sportello/internal/store"
 	"sportello/workflows"
@@ -60,12 +60,12 @@ func (f *Filing) Validate() []app.FieldError {
 func FilingFields(form string, data json.RawMessage) []app.FieldError {
 	var fields []app.FieldError
 	if form == "" {
-		fields = append(fields, app.Field("/form", "required", "the form id is required", "l'identificativo del modulo è obbligatorio"))
+		fields = append(fields, app.Field("/form", "required", "applications.err.form_required"))
 	}
 	if len(data) == 0 || string(data) == "null" {
-		fields = append(fields, app.Field("/data", "required", "the application data is required", "i dati della domanda sono obbligatori"))
+		fields = append(fields, app.Field("/data", "required", "applications.err.data_required"))
 	} else if !jsonx.IsJSONObject(data) {
-		fields = append(fields, app.Field("/data", "type", "the application data must be a JSON object", "i dati della domanda devono essere un oggetto JSON"))
+		fields = append(fields, app.Field("/data", "type", "applications.err.data_not_object"))
 	}
 	return fields
 }
@@ -75,14 +75,13 @@ func FilingFields(form string, data json.RawMessage) []app.FieldError {
 func dataPointer(prefix string, problems []forms.FieldError) []app.FieldError {
 	out := make([]app.FieldError, 0, len(problems))
 	for _, p := range problems {
-		out = append(out, app.FieldError{Pointer: prefix + p.Pointer, Code: p.Code, Message: p.Message, MessageIT: p.MessageIT})
+		out = append(out, app.FieldError{Pointer: prefix + p.Pointer, Code: p.Code, Text: p.Text})
 	}
 	return out
 }
 
 func unknownForm(id string) *app.Error {
-	return app.InvalidInput(app.Field("/form", "unknown_form", fmt.Sprintf("there is no form %q", id),
-		fmt.Sprintf("il modulo %q non esiste", id)))
+	return app.InvalidInput(app.Field("/form", "unknown_form", "applications.err.unknown_form", id))
 }
 
 // CheckData checks data against form formID and against who files it
@@ -102,8 +101,7 @@ func ownerProblems(u store.UserView, data json.RawMessage) []forms.FieldError {
 	taxCode := strings.TrimSpace(jsonx.StringAt(data, "applicant", "tax_code"))
 	if u.TaxCode != "" && taxCode != "" && !strings.EqualFold(taxCode, u.TaxCode) {
 		return []forms.FieldError{{Pointer: "/applicant/tax_code", Code: "tax_code_mismatch",
-			Message:   "the tax code must be the one of the logged-in citizen",
-			MessageIT: "il codice fiscale deve essere quello del cittadino che ha effettuato l'accesso"}}
+			Text: i18n.M("applications.err.tax_code_mismatch")}}
 	}
 	return nil
 }
@@ -154,8 +152,7 @@ func (s Service) File(ctx context.Context, user store.UserView, formID string, d
 	var violations []app.FieldError
 	if applicant.TaxCode != "" && !strings.EqualFold(taxCode, applicant.TaxCode) {
 		violations = append(violations, app.Field("/data/applicant/tax_code", "tax_code_mismatch",
-			"the tax code must be the one of the logged-in citizen",
-			"il codice fiscale deve essere quello del cittadino che ha effettuato l'accesso"))
+			"applications.err.tax_code_mismatch"))
 	}
 	var filedBy *store.FiledBy
 	if onBehalf != nil && len(violations) == 0 {
@@ -193,18 +190,13 @@ func (s Service) File(ctx context.Context, user store.UserView, formID string, d
 			switch r {
 			case store.RuleMunicipalityOutsideDistrict:
 				violations = append(violations, app.Field("/data/residence/municipality", "outside_district",
-					"the municipality is not part of your district",
-					"il comune non fa parte del tuo ambito territoriale"))
+					"applications.err.outside_district"))
 			case store.RuleResidenceNotRegistry:
 				violations = append(violations, app.Field("/data/residence/municipality", "residence_not_registry",
-					fmt.Sprintf("the population registry records the applicant as resident in %s: an application goes to the municipality of residence; choose %s or, if the registry is wrong, contact the municipal registry office",
-						rules.RegistryMunicipality, rules.RegistryMunicipality),
-					fmt.Sprintf("secondo l'anagrafe il richiedente risiede a %s: la domanda va presentata al comune di residenza; scegli %s o, se l'anagrafe è sbagliata, rivolgiti all'ufficio anagrafe del comune",
-						rules.RegistryMunicipality, rules.RegistryMunicipality)))
+					"applications.err.residence_not_registry", rules.RegistryMunicipality, rules.RegistryMunicipality))
 			case store.RuleNoOpenCall:
 				violations = append(violations, app.Field("/data/residence/municipality", "no_open_call",
-					"no open call: this municipality is not accepting applications for this form now",
-					"nessun bando aperto: questo comune non accetta ora domande per questo modulo"))
+					"applications.err.no_open_call"))
 			}
 		}
 		return store.CaseView{}, false, app.InvalidInput(violations...)
@@ -260,8 +252,7 @@ var CaseStatuses = []string{
 func (s Service) Cases(ctx context.Context, user store.UserView, f store.CaseFilter) ([]store.CaseSummary, store.Count, error) {
 	f.TaxCode = strings.ToUpper(strings.TrimSpace(f.TaxCode))
 	if f.Status != "" && !slices.Contains(CaseStatuses, f.Status) {
-		return nil, store.Count{}, app.InvalidInput(app.Param("status", "invalid", "status must be one of "+strings.Join(CaseStatuses, ", "),
-			"status deve essere uno tra "+strings.Join(CaseStatuses, ", ")))
+		return nil, store.Count{}, app.InvalidInput(app.Param("status", "invalid", "applications.err.status_unknown", strings.Join(CaseStatuses, ", ")))
 	}
 	items, total, err := s.API.Cases(ctx, user.Scope(), f)
 	if err != nil {
@@ -341,27 +332,25 @@ var immutablePaths = [][]string{{"applicant", "tax_code"}, {"residence", "munici
 // depend on the case (pointers /data, /data/message, /data/changes/...).
 func (r *Reply) Validate() []app.FieldError {
 	if r.Data == nil {
-		return []app.FieldError{app.Field("/data", "required", "data with a message is required", "è richiesto data con un messaggio")}
+		return []app.FieldError{app.Field("/data", "required", "applications.err.data_with_message")}
 	}
 	var fields []app.FieldError
 	r.Data.Message = strings.TrimSpace(r.Data.Message)
 	switch msg := r.Data.Message; {
 	case msg == "":
-		fields = append(fields, app.Field("/data/message", "required", "a message is required", "il messaggio è obbligatorio"))
+		fields = append(fields, app.Field("/data/message", "required", "applications.err.message_required"))
 	case utf8.RuneCountInString(msg) > MaxReply:
-		fields = append(fields, app.Field("/data/message", "too_long", "the message may be at most 4000 characters",
-			"il messaggio può avere al massimo 4000 caratteri"))
+		fields = append(fields, app.Field("/data/message", "too_long", "applications.err.too_long"))
 	}
 	changes := r.Data.Changes
 	if len(changes) > 0 && string(changes) != "null" {
 		if !jsonx.IsJSONObject(changes) {
-			fields = append(fields, app.Field("/data/changes", "type", "changes must be a JSON object", "changes deve essere un oggetto JSON"))
+			fields = append(fields, app.Field("/data/changes", "type", "applications.err.changes_type"))
 		} else {
 			for _, p := range immutablePaths {
 				if jsonx.HasPath(changes, p...) {
 					ptr := "/data/changes/" + strings.Join(p, "/")
-					fields = append(fields, app.Field(ptr, "immutable", "this field cannot be changed in a reply",
-						"questo campo non può essere modificato nella risposta"))
+					fields = append(fields, app.Field(ptr, "immutable", "applications.err.reply_field_immutable"))
 				}
 			}
 		}

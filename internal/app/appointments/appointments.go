@@ -100,14 +100,13 @@ func (b *Booking) Validate() []app.FieldError {
 	var fields []app.FieldError
 	b.PointID, b.Topic = strings.TrimSpace(b.PointID), strings.TrimSpace(b.Topic)
 	if b.PointID == "" {
-		fields = append(fields, app.Field("/point_id", "required", "choose a Social Point", "scegliere un Social Point"))
+		fields = append(fields, app.Field("/point_id", "required", "appointments.err.point_required"))
 	}
 	if _, err := time.Parse(time.RFC3339, strings.TrimSpace(b.StartsAt)); err != nil {
-		fields = append(fields, app.Field("/starts_at", "required", "choose a time slot", "scegliere un orario"))
+		fields = append(fields, app.Field("/starts_at", "required", "appointments.err.starts_at_required"))
 	}
 	if utf8.RuneCountInString(b.Topic) > MaxTopic {
-		fields = append(fields, app.Field("/topic", "too_long", "the topic may be at most 1000 characters",
-			"l'argomento può avere al massimo 1000 caratteri"))
+		fields = append(fields, app.Field("/topic", "too_long", "appointments.err.topic_too_long"))
 	}
 	return fields
 }
@@ -125,15 +124,14 @@ func (s Service) Book(ctx context.Context, user store.UserView, b Booking, key s
 	p, err := s.Point(ctx, b.PointID)
 	var ae *app.Error
 	if errors.As(err, &ae) && ae.Kind == app.NotFound {
-		return v, false, app.InvalidInput(app.Field("/point_id", "unknown", "there is no such Social Point",
-			"questo Social Point non esiste"))
+		return v, false, app.InvalidInput(app.Field("/point_id", "unknown", "appointments.err.point_unknown"))
 	}
 	if err != nil {
 		return v, false, err
 	}
 	if p.District != user.District {
 		return v, false, app.InvalidInput(app.Field("/point_id", "other_district",
-			"this Social Point serves another district", "questo Social Point serve un altro ambito"))
+			"appointments.err.other_district"))
 	}
 	var slot *store.Slot
 	for _, sl := range p.Slots(s.Now(), BookingDays) {
@@ -144,8 +142,7 @@ func (s Service) Book(ctx context.Context, user store.UserView, b Booking, key s
 	}
 	if slot == nil {
 		return v, false, app.InvalidInput(app.Field("/starts_at", "not_a_slot",
-			"the point has no bookable slot at that time (past, closed, a holiday or more than 4 weeks ahead)",
-			"a quell'ora il Social Point non ha orari prenotabili (passato, chiuso, festivo o oltre 4 settimane)"))
+			"appointments.err.not_a_slot"))
 	}
 	v, replayed, err = s.API.BookAppointment(ctx, user.Scope(), store.BookInput{ID: uuid.NewString(), PointID: p.ID,
 		CitizenID: user.ID, StartsAt: slot.StartsAt, EndsAt: slot.EndsAt, Topic: b.Topic, IdempotencyKey: key, Now: s.Now()})
@@ -249,11 +246,11 @@ type Cancellation struct {
 func (r *Cancellation) Validate() []app.FieldError {
 	r.Reason = strings.TrimSpace(r.Reason)
 	if r.Reason == "" {
-		return []app.FieldError{app.Field("/reason", "required", "a reason is required", "indicare il motivo")}
+		return []app.FieldError{app.Field("/reason", "required", "appointments.err.reason_required")}
 	}
 	if utf8.RuneCountInString(r.Reason) > 1000 {
 		return []app.FieldError{app.Field("/reason", "too_long",
-			"the reason may be at most 1000 characters", "il motivo può avere al massimo 1000 caratteri")}
+			"appointments.err.reason_too_long")}
 	}
 	return nil
 }
@@ -297,11 +294,11 @@ func planFields(p *workflows.PersonalPlan) []struct{ Pointer, Value string } {
 func (a Attendance) Validate() []app.FieldError {
 	var fields []app.FieldError
 	if a.Attended == nil {
-		fields = append(fields, app.Field("/attended", "required", "say whether the citizen came", "indicare se il cittadino si è presentato"))
+		fields = append(fields, app.Field("/attended", "required", "appointments.err.attended_required"))
 	}
 	for _, f := range planFields(a.Plan) {
 		if utf8.RuneCountInString(f.Value) > 4000 {
-			fields = append(fields, app.Field(f.Pointer, "too_long", "at most 4000 characters", "al massimo 4000 caratteri"))
+			fields = append(fields, app.Field(f.Pointer, "too_long", "appointments.err.plan_text_too_long"))
 		}
 	}
 	return fields

@@ -57,10 +57,10 @@ type BulkItem struct {
 	Outcome     string `json:"outcome,omitempty"`
 	AmountCents int64  `json:"amount_cents,omitempty"`
 	AssignedTo  string `json:"assigned_to,omitempty"`
-	// Code, Message and MessageIT say why an item was refused.
-	Code      string `json:"code,omitempty"`
-	Message   string `json:"message,omitempty"`
-	MessageIT string `json:"message_it,omitempty"`
+	// Code and Text say why an item was refused (the adapters write Text
+	// in the reader's language).
+	Code string       `json:"code,omitempty"`
+	Text i18n.Message `json:"-"`
 }
 
 // BulkResult is the outcome of a bulk request.
@@ -85,28 +85,25 @@ func (req *BulkRequest) Validate() []app.FieldError {
 		fields = append(fields, a.Validate()...)
 		req.Assignee, req.Reason = a.Assignee, a.Reason
 	default:
-		fields = append(fields, app.Field("/action", "enum", "action must be assign or approve",
-			"action deve essere assign o approve"))
+		fields = append(fields, app.Field("/action", "enum", "casework.err.bulk_action_unknown"))
 	}
 	switch {
 	case len(req.TaskIDs) == 0:
-		fields = append(fields, app.Field("/task_ids", "min_items", "Select at least one task.",
-			"Selezionare almeno una pratica."))
+		fields = append(fields, app.Field("/task_ids", "min_items", "casework.err.min_items"))
 	case len(req.TaskIDs) > MaxBulkTasks:
-		fields = append(fields, app.Field("/task_ids", "max_items", fmt.Sprintf("At most %d tasks at a time.", MaxBulkTasks),
-			fmt.Sprintf("Al massimo %d pratiche alla volta.", MaxBulkTasks)))
+		fields = append(fields, app.Field("/task_ids", "max_items", "casework.err.max_items", MaxBulkTasks))
 	}
 	seen := map[string]bool{}
 	for i, id := range req.TaskIDs {
 		ptr := fmt.Sprintf("/task_ids/%d", i)
 		u, err := uuid.Parse(strings.TrimSpace(id))
 		if err != nil {
-			fields = append(fields, app.Field(ptr, "format", "Not a task id.", "Non è l'identificativo di una pratica."))
+			fields = append(fields, app.Field(ptr, "format", "casework.err.task_id_format"))
 			continue
 		}
 		req.TaskIDs[i] = u.String()
 		if seen[req.TaskIDs[i]] {
-			fields = append(fields, app.Field(ptr, "unique", "This task is already in the list.", "Questa pratica è già nell'elenco."))
+			fields = append(fields, app.Field(ptr, "unique", "casework.err.task_listed_twice"))
 		}
 		seen[req.TaskIDs[i]] = true
 	}
@@ -220,7 +217,7 @@ func (s Service) claimedBy(ctx context.Context, user store.UserView, id string) 
 	return t.ClaimedBy
 }
 
-// RefusedItem fills it with why err refused it, in English and Italian.
+// RefusedItem fills it with why err refused it (a message id).
 // holder is who had the task, for the "already claimed" message.
 func RefusedItem(it BulkItem, err error, holder string) BulkItem {
 	ae := app.Classify(err)
@@ -229,33 +226,26 @@ func RefusedItem(it BulkItem, err error, holder string) BulkItem {
 	if caseRef == "" {
 		caseRef = it.TaskID
 	}
-	both := func(id string, args ...any) (string, string) {
-		return i18n.T(i18n.EN, id, args...), i18n.T(i18n.IT, id, args...)
-	}
 	switch {
 	case len(ae.Fields) > 0:
-		it.Code, it.Message, it.MessageIT = ae.Fields[0].Code, ae.Fields[0].Message, ae.Fields[0].MessageIT
+		it.Code, it.Text = ae.Fields[0].Code, ae.Fields[0].Text
 	case ae.Code == "not_found":
-		it.Message, it.MessageIT = "The task does not exist or is not visible to you.",
-			"La pratica non esiste o non è visibile con il tuo profilo."
+		it.Text = i18n.M("casework.err.task_not_visible")
 	case ae.Code == "forbidden" && forbiddenReason(err) == workflows.ReasonFourEyes:
 		it.Code = "four_eyes"
-		it.Message, it.MessageIT = "Four eyes: whoever gave the first approval cannot give the second.",
-			"Quattro occhi: chi ha dato la prima approvazione non può dare la seconda."
+		it.Text = i18n.M("casework.err.four_eyes")
 	case ae.Code == "forbidden" && forbiddenReason(err) == workflows.ReasonSupervisorOnly:
-		it.Message, it.MessageIT = "The second approval is for a supervisor.",
-			"La seconda approvazione spetta a un supervisore."
+		it.Text = i18n.M("casework.err.second_approval_supervisor_only")
 	case ae.Code == "task_already_claimed" && holder != "":
-		it.Message, it.MessageIT = both("task.err.already_claimed", caseRef, holder)
+		it.Text = i18n.M("task.err.already_claimed", caseRef, holder)
 	case ae.Code == "task_not_claimed" && holder != "":
-		it.Message, it.MessageIT = "The task is claimed by "+holder+".", "La pratica è in carico a "+holder+"."
+		it.Text = i18n.M("casework.err.claimed_by", holder)
 	case i18n.Has("task.err." + ae.Code):
-		it.Message, it.MessageIT = both("task.err."+ae.Code, caseRef)
+		it.Text = i18n.M("task.err."+ae.Code, caseRef)
 	case ae.Kind == app.Internal || ae.Kind == app.Unavailable:
-		it.Message, it.MessageIT = "A service did not answer in time: check the task, then try again.",
-			"Un servizio non ha risposto in tempo: controllare la pratica e riprovare."
+		it.Text = i18n.M("casework.err.service_timeout")
 	default:
-		it.Message, it.MessageIT = both("task.err.conflict", caseRef)
+		it.Text = i18n.M("task.err.conflict", caseRef)
 	}
 	return it
 }

@@ -37,10 +37,10 @@ func TestBulkRefusalReadsTheReasonNotTheText(t *testing.T) {
 			if it.Status != BulkRefused || it.Code != tc.wantCode {
 				t.Fatalf("item %+v, want refused %s", it, tc.wantCode)
 			}
-			if tc.wantIT != "" && it.MessageIT != tc.wantIT {
-				t.Fatalf("Italian message %q, want %q", it.MessageIT, tc.wantIT)
+			if tc.wantIT != "" && it.Text.In("it") != tc.wantIT {
+				t.Fatalf("Italian message %q, want %q", it.Text.In("it"), tc.wantIT)
 			}
-			if tc.wantIT == "" && (it.MessageIT == "La seconda approvazione spetta a un supervisore." || it.Code == "four_eyes") {
+			if tc.wantIT == "" && (it.Text.In("it") == "La seconda approvazione spetta a un supervisore." || it.Code == "four_eyes") {
 				t.Fatalf("taken for a second-approval refusal by its words: %+v", it)
 			}
 		})

@@ -105,24 +105,19 @@ const MaxAmountCents = 100_000_000
 func (d *Decision) Validate() []app.FieldError {
 	var fields []app.FieldError
 	if !slices.Contains(outcomes, d.Outcome) {
-		fields = append(fields, app.Field("/outcome", "enum", "outcome must be one of approve, reject, request_info",
-			"outcome deve essere uno tra approve, reject, request_info"))
+		fields = append(fields, app.Field("/outcome", "enum", "casework.err.outcome_enum"))
 	}
 	if d.AmountCents != nil && *d.AmountCents < 0 {
-		fields = append(fields, app.Field("/amount_cents", "minimum", "amount_cents must not be negative",
-			"amount_cents non può essere negativo"))
+		fields = append(fields, app.Field("/amount_cents", "minimum", "casework.err.amount_cents_negative"))
 	} else if d.AmountCents != nil && *d.AmountCents > MaxAmountCents {
-		fields = append(fields, app.Field("/amount_cents", "maximum", "amount_cents is too large",
-			"amount_cents è troppo grande"))
+		fields = append(fields, app.Field("/amount_cents", "maximum", "casework.err.amount_too_large"))
 	}
 	d.Reason = strings.TrimSpace(d.Reason)
 	if d.Reason == "" && (d.Outcome == workflows.OutcomeReject || d.Outcome == workflows.OutcomeRequestInfo) {
-		fields = append(fields, app.Field("/reason", "required", "a reason is required to reject or to request information",
-			"la motivazione è obbligatoria per respingere o per chiedere informazioni"))
+		fields = append(fields, app.Field("/reason", "required", "casework.err.reason_required"))
 	}
 	if utf8.RuneCountInString(d.Reason) > 2000 {
-		fields = append(fields, app.Field("/reason", "too_long", "the reason may be at most 2000 characters",
-			"la motivazione può avere al massimo 2000 caratteri"))
+		fields = append(fields, app.Field("/reason", "too_long", "casework.err.reason_too_long"))
 	}
 	return fields
 }
@@ -161,10 +156,10 @@ type Assignment struct {
 func (a *Assignment) Validate() []app.FieldError {
 	a.Assignee, a.Reason = strings.TrimSpace(a.Assignee), strings.TrimSpace(a.Reason)
 	if a.Assignee == "" {
-		return []app.FieldError{app.Field("/assignee", "required", "Name the person to assign the task to.", "Indicare a chi assegnare la pratica.")}
+		return []app.FieldError{app.Field("/assignee", "required", "casework.err.assignee_required")}
 	}
 	if len(a.Reason) > 2000 {
-		return []app.FieldError{app.Field("/reason", "max_length", "At most 2000 characters.", "Al massimo 2000 caratteri.")}
+		return []app.FieldError{app.Field("/reason", "max_length", "casework.err.assign_reason_too_long")}
 	}
 	return nil
 }
@@ -190,8 +185,7 @@ func (s Service) Assign(ctx context.Context, user store.UserView, taskID string,
 	who, err := s.API.Assignee(ctx, a.Assignee, user.District, t.Municipality)
 	if errors.Is(err, store.ErrNotFound) {
 		return res, app.InvalidInput(app.Field("/assignee", "unknown_assignee",
-			"No social worker of the task's municipality or supervisor of the district has this username.",
-			"Nessun operatore del comune della pratica o supervisore dell'ambito ha questo nome utente."))
+			"casework.err.unknown_assignee"))
 	}
 	if err != nil {
 		return res, err
@@ -215,8 +209,7 @@ func (s Service) refuseAbsent(ctx context.Context, who store.UserView) error {
 	}
 	until := a.EndsAt.In(calendar.Rome()).Add(-time.Minute).Format("02/01/2006")
 	return app.InvalidInput(app.Field("/assignee", "assignee_absent",
-		who.Username+" is out of office until "+until+": their delegate is "+a.Delegate+".",
-		who.Username+" è assente fino al "+until+": il suo delegato è "+a.Delegate+"."))
+		"casework.err.assignee_absent", who.Username, until, a.Delegate))
 }
 
 // refuseOutOfOffice refuses a claim by someone out of office: while they

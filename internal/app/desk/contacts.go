@@ -40,12 +40,10 @@ func (in *ContactOutcome) Validate() []app.FieldError {
 	in.Note = strings.TrimSpace(in.Note)
 	var fields []app.FieldError
 	if !slices.Contains(store.ContactOutcomes, in.Outcome) {
-		fields = append(fields, app.Field("/outcome", "enum", "outcome must be one of "+strings.Join(store.ContactOutcomes, ", "),
-			"outcome deve essere uno tra "+strings.Join(store.ContactOutcomes, ", ")))
+		fields = append(fields, app.Field("/outcome", "enum", "desk.err.outcome_unknown", strings.Join(store.ContactOutcomes, ", ")))
 	}
 	if utf8.RuneCountInString(in.Note) > 1000 {
-		fields = append(fields, app.Field("/note", "too_long", "the note may be at most 1000 characters",
-			"la nota può avere al massimo 1000 caratteri"))
+		fields = append(fields, app.Field("/note", "too_long", "desk.err.note_too_long"))
 	}
 	return fields
 }
@@ -76,8 +74,7 @@ func (s Service) RecordContact(ctx context.Context, user store.UserView, taskID 
 		out, err = s.API.RecordContact(ctx, user.Scope(), store.ContactOutcomeInput{TaskID: t.ID, Outcome: in.Outcome,
 			Note: in.Note, Actor: user.Username, At: s.Now()})
 		if errors.Is(err, store.ErrContactNoHomeDeliver) {
-			return app.InvalidInput(app.Field("/outcome", "no_home_delivery", "this contact has no home delivery of a voucher",
-				"questo contatto non prevede la consegna a domicilio di un buono"))
+			return app.InvalidInput(app.Field("/outcome", "no_home_delivery", "desk.err.no_home_delivery"))
 		}
 		return err
 	})

@@ -103,38 +103,34 @@ func (r *NewCitizen) Validate() []app.FieldError {
 	var fields []app.FieldError
 	switch {
 	case r.TaxCode == "":
-		fields = append(fields, app.Field("/tax_code", "required", "the tax code is required", "il codice fiscale è obbligatorio"))
+		fields = append(fields, app.Field("/tax_code", "required", "desk.err.tax_code_required"))
 	case !forms.ValidTaxCode(r.TaxCode):
-		fields = append(fields, app.Field("/tax_code", "invalid", "this is not a valid Italian tax code",
-			"il codice fiscale non è valido"))
+		fields = append(fields, app.Field("/tax_code", "invalid", "desk.err.tax_code_invalid"))
 	}
-	for _, n := range []struct{ ptr, v, en, it string }{
-		{"/first_name", r.FirstName, "the first name is required", "il nome è obbligatorio"},
-		{"/last_name", r.LastName, "the last name is required", "il cognome è obbligatorio"},
+	for _, n := range []struct{ ptr, v, required string }{
+		{"/first_name", r.FirstName, "desk.err.first_name_required"},
+		{"/last_name", r.LastName, "desk.err.last_name_required"},
 	} {
 		switch {
 		case n.v == "":
-			fields = append(fields, app.Field(n.ptr, "required", n.en, n.it))
+			fields = append(fields, app.Field(n.ptr, "required", n.required))
 		case utf8.RuneCountInString(n.v) > 80:
-			fields = append(fields, app.Field(n.ptr, "too_long", "at most 80 characters", "al massimo 80 caratteri"))
+			fields = append(fields, app.Field(n.ptr, "too_long", "desk.err.name_too_long"))
 		}
 	}
 	if r.Email != "" {
 		if a, err := mail.ParseAddress(r.Email); err != nil || a.Address != r.Email || len(r.Email) > 254 {
-			fields = append(fields, app.Field("/email", "invalid", "this is not a valid e-mail address",
-				"l'indirizzo e-mail non è valido"))
+			fields = append(fields, app.Field("/email", "invalid", "desk.err.email_invalid"))
 		}
 	}
 	if r.Phone != "" && (len(r.Phone) < 6 || len(r.Phone) > 20 || !validPhone.MatchString(r.Phone)) {
-		fields = append(fields, app.Field("/phone", "invalid", "not a valid phone number: use digits, an optional leading + and spaces",
-			"numero di telefono non valido: usa cifre, un + iniziale facoltativo e spazi"))
+		fields = append(fields, app.Field("/phone", "invalid", "desk.err.phone_invalid"))
 	}
 	switch {
 	case utf8.RuneCountInString(r.Address) < 3:
-		fields = append(fields, app.Field("/address", "required", "the postal address is required (street, number, town)",
-			"l'indirizzo postale è obbligatorio (via, numero civico, comune)"))
+		fields = append(fields, app.Field("/address", "required", "desk.err.address_required"))
 	case utf8.RuneCountInString(r.Address) > 200:
-		fields = append(fields, app.Field("/address", "too_long", "at most 200 characters", "al massimo 200 caratteri"))
+		fields = append(fields, app.Field("/address", "too_long", "desk.err.address_too_long"))
 	}
 	return fields
 }
@@ -167,13 +163,11 @@ func (s Service) Register(ctx context.Context, user store.UserView, in NewCitize
 			Address: in.Address, HomeDelivery: in.HomeDelivery, Now: s.Now()})
 		if errors.Is(err, store.ErrNotResident) {
 			return app.InvalidInput(app.Field("/tax_code", "not_resident",
-				"this tax code is not in the population registry of a municipality of your district",
-				"questo codice fiscale non risulta nell'anagrafe di un comune del tuo ambito"))
+				"desk.err.not_resident"))
 		}
 		if errors.Is(err, store.ErrNotServed) {
 			return app.InvalidInput(app.Field("/tax_code", "not_served",
-				"this person lives in a municipality your Social Point does not serve: they register at the Social Point of their municipality",
-				"questa persona risiede in un comune che il tuo Social Point non serve: si registra al Social Point del suo comune"))
+				"desk.err.not_served"))
 		}
 		return err
 	})

@@ -94,7 +94,7 @@ func TestNewCitizenValidate(t *testing.T) {
 	got := map[string]string{}
 	for _, f := range in.Validate() {
 		got[f.Pointer] = f.Code
-		if f.Message == "" || f.MessageIT == "" {
+		if f.In("en") == "" || f.In("it") == "" {
 			t.Errorf("%s: a text is missing: %+v", f.Pointer, f)
 		}
 	}

@@ -47,7 +47,7 @@ type Sharing struct {
 // Validate checks that the sharing is said (pointer /shared).
 func (in *Sharing) Validate() []app.FieldError {
 	if in.Shared == nil {
-		return []app.FieldError{app.Field("/shared", "required", "shared (true or false) is required", "shared (true o false) è obbligatorio")}
+		return []app.FieldError{app.Field("/shared", "required", "desk.err.shared_required")}
 	}
 	return nil
 }
@@ -90,8 +90,7 @@ func (s Service) Recoveries(ctx context.Context, user store.UserView, status str
 		return nil, err
 	}
 	if !slices.Contains(RecoveryStatuses, status) {
-		return nil, app.InvalidInput(app.Param("status", "invalid", "status must be one of sent, awaiting_approval, approved, refused",
-			"status deve essere uno tra sent, awaiting_approval, approved, refused"))
+		return nil, app.InvalidInput(app.Param("status", "invalid", "desk.err.status_invalid"))
 	}
 	return s.API.Recoveries(ctx, user.Scope(), status, RecoveryLimit)
 }
@@ -105,7 +104,7 @@ type RecoveryDecision struct {
 // Validate checks that the decision is said (pointer /approve).
 func (in *RecoveryDecision) Validate() []app.FieldError {
 	if in.Approve == nil {
-		return []app.FieldError{app.Field("/approve", "required", "approve (true or false) is required", "approve (true o false) è obbligatorio")}
+		return []app.FieldError{app.Field("/approve", "required", "desk.err.approve_required")}
 	}
 	return nil
 }

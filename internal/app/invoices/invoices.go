@@ -19,6 +19,7 @@ import (
 	"sportello/internal/app"
 	"sportello/internal/billing"
 	"sportello/internal/contract"
+	"sportello/internal/i18n"
 	"sportello/internal/store"
 	"sportello/workflows"
 )
@@ -56,13 +57,12 @@ func mayRead(u store.UserView) bool {
 func CheckFilter(f store.InvoiceFilter) []app.FieldError {
 	var fe []app.FieldError
 	if f.Kind != "" && f.Kind != store.InvoiceCooperative && f.Kind != store.InvoiceMerchant {
-		fe = append(fe, app.Param("kind", "invalid", "kind is cooperative or merchant", "kind è cooperative o merchant"))
+		fe = append(fe, app.Param("kind", "invalid", "invoices.err.kind_unknown"))
 	}
 	switch f.Status {
 	case "", store.InvoiceAwaitingDeclaration, store.InvoiceReady, store.InvoiceSent, store.InvoicePaid:
 	default:
-		fe = append(fe, app.Param("status", "invalid", "status is awaiting_declaration, ready, sent or paid",
-			"status è awaiting_declaration, ready, sent o paid"))
+		fe = append(fe, app.Param("status", "invalid", "invoices.err.status_invalid"))
 	}
 	return fe
 }
@@ -126,8 +126,8 @@ func FileName(v store.InvoiceView) string {
 // Statement is one statement of the merchant's self-declaration, in
 // Italian and English.
 func Statement(key string) (it, en string, ok bool) {
-	t, ok := billing.Declaration[key]
-	return t[0], t[1], ok
+	t, ok := billing.Statement(key)
+	return t.In(i18n.IT), t.In(i18n.EN), ok
 }
 
 // checkDeclaration refuses statements that are not the declaration's and
@@ -135,8 +135,8 @@ func Statement(key string) (it, en string, ok bool) {
 func checkDeclaration(decl map[string]bool) []app.FieldError {
 	var fe []app.FieldError
 	for k := range decl {
-		if _, ok := billing.Declaration[k]; !ok {
-			fe = append(fe, app.Field("/"+k, "unknown", "not a statement of the declaration", "non è una voce della dichiarazione"))
+		if _, ok := billing.Statement(k); !ok {
+			fe = append(fe, app.Field("/"+k, "unknown", "invoices.err.statement_unknown"))
 		}
 	}
 	if len(fe) > 0 {
@@ -144,8 +144,8 @@ func checkDeclaration(decl map[string]bool) []app.FieldError {
 	}
 	for _, k := range store.DeclarationItems {
 		if !decl[k] {
-			fe = append(fe, app.Field("/"+k, "required", "confirm: "+billing.Declaration[k][1],
-				"conferma: "+billing.Declaration[k][0]))
+			text, _ := billing.Statement(k)
+			fe = append(fe, app.Field("/"+k, "required", "invoices.err.confirm_declaration", text))
 		}
 	}
 	return fe

@@ -61,8 +61,7 @@ type CancelInput struct {
 func (s Service) Cancel(ctx context.Context, user store.UserView, id string, in CancelInput, key string) (store.BookingView, error) {
 	in.Reason = strings.TrimSpace(in.Reason)
 	if utf8.RuneCountInString(in.Reason) > 1000 {
-		return store.BookingView{}, app.InvalidInput(app.Field("/reason", "too_long", "the reason may be at most 1000 characters",
-			"il motivo può avere al massimo 1000 caratteri"))
+		return store.BookingView{}, app.InvalidInput(app.Field("/reason", "too_long", "marketplace.err.reason_too_long"))
 	}
 	b, err := s.Booking(ctx, user, id)
 	if err != nil {
@@ -88,14 +87,14 @@ func (s Service) ConfirmDelivery(ctx context.Context, user store.UserView, id st
 		return b, err
 	}
 	if len(in.Seqs) == 0 {
-		return b, app.InvalidInput(app.Field("/seqs", "required", "choose the sessions to confirm", "scegliere gli incontri da confermare"))
+		return b, app.InvalidInput(app.Field("/seqs", "required", "marketplace.err.seqs_required"))
 	}
 	seen := map[int]bool{}
 	var fields []app.FieldError
 	for i, q := range in.Seqs {
 		if q < 1 || q > len(b.Sessions) || seen[q] {
 			fields = append(fields, app.Field("/seqs/"+strconv.Itoa(i), "invalid",
-				"not a session of this booking (or repeated)", "non è un incontro di questa prenotazione (o è ripetuto)"))
+				"marketplace.err.session_not_in_booking"))
 		}
 		seen[q] = true
 	}
@@ -137,7 +136,7 @@ func (s Service) bookingUpdate(ctx context.Context, b store.BookingView, name, i
 // (store.CoopRequests or store.CoopActive), audited.
 func (s Service) CoopBookings(ctx context.Context, user store.UserView, view string) ([]store.CoopBookingItem, error) {
 	if view != store.CoopRequests && view != store.CoopActive {
-		return nil, app.InvalidInput(app.Param("view", "invalid", "view is requests or active", "view vale requests oppure active"))
+		return nil, app.InvalidInput(app.Param("view", "invalid", "marketplace.err.view_invalid"))
 	}
 	items, err := s.API.CoopBookings(ctx, user.Scope(), view)
 	if err != nil {
@@ -205,15 +204,14 @@ func (r Response) Validate() []app.FieldError {
 	var fields []app.FieldError
 	switch {
 	case r.Accept == nil:
-		fields = append(fields, app.Field("/accept", "required", "say whether you accept the booking", "indicare se si accetta la prenotazione"))
+		fields = append(fields, app.Field("/accept", "required", "marketplace.err.accept_required"))
 	case *r.Accept && len(r.Sessions) == 0:
-		fields = append(fields, app.Field("/sessions", "required", "give one date per session", "indicare una data per ogni sessione"))
+		fields = append(fields, app.Field("/sessions", "required", "marketplace.err.sessions_required"))
 	case !*r.Accept && strings.TrimSpace(r.Reason) == "":
-		fields = append(fields, app.Field("/reason", "required", "a reason is required to decline", "indicare il motivo del rifiuto"))
+		fields = append(fields, app.Field("/reason", "required", "marketplace.err.reason_required"))
 	}
 	if utf8.RuneCountInString(r.Reason) > 1000 {
-		fields = append(fields, app.Field("/reason", "too_long", "the reason may be at most 1000 characters",
-			"il motivo può avere al massimo 1000 caratteri"))
+		fields = append(fields, app.Field("/reason", "too_long", "marketplace.err.reason_too_long"))
 	}
 	return fields
 }
@@ -249,13 +247,13 @@ type Delivery struct {
 func (d Delivery) Validate() []app.FieldError {
 	var fields []app.FieldError
 	if d.Seq < 1 {
-		fields = append(fields, app.Field("/seq", "required", "say which session was delivered", "indicare quale sessione è stata svolta"))
+		fields = append(fields, app.Field("/seq", "required", "marketplace.err.seq_required"))
 	}
 	if d.DeliveredAt == nil {
-		fields = append(fields, app.Field("/delivered_at", "required", "the delivery date is required", "indicare la data della sessione svolta"))
+		fields = append(fields, app.Field("/delivered_at", "required", "marketplace.err.delivered_at_required"))
 	}
 	if utf8.RuneCountInString(d.Note) > 2000 {
-		fields = append(fields, app.Field("/note", "too_long", "the note may be at most 2000 characters", "la nota può avere al massimo 2000 caratteri"))
+		fields = append(fields, app.Field("/note", "too_long", "marketplace.err.note_too_long"))
 	}
 	return fields
 }

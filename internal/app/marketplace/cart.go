@@ -67,7 +67,7 @@ type CartItemInput struct {
 // citizen's cart.
 func (s Service) AddCartItem(ctx context.Context, user store.UserView, in CartItemInput) (store.CartItem, error) {
 	if in.ServiceID <= 0 {
-		return store.CartItem{}, app.InvalidInput(app.Field("/service_id", "required", "service_id is required", "service_id è obbligatorio"))
+		return store.CartItem{}, app.InvalidInput(app.Field("/service_id", "required", "marketplace.err.service_id_required"))
 	}
 	q := 1
 	if in.Quantity != nil {
@@ -89,7 +89,7 @@ type CartQuantity struct {
 // PutCartItem sets the quantity of a service in the citizen's cart.
 func (s Service) PutCartItem(ctx context.Context, user store.UserView, serviceID int64, in CartQuantity) (store.CartItem, error) {
 	if in.Quantity == nil {
-		return store.CartItem{}, app.InvalidInput(app.Field("/quantity", "required", "quantity is required", "la quantità è obbligatoria"))
+		return store.CartItem{}, app.InvalidInput(app.Field("/quantity", "required", "marketplace.err.quantity_required"))
 	}
 	return s.SetCartQuantity(ctx, user, serviceID, *in.Quantity)
 }
@@ -121,7 +121,7 @@ type CheckoutInput struct {
 // workflow (on a replay of key too: that heals a start that failed).
 func (s Service) Checkout(ctx context.Context, user store.UserView, in CheckoutInput, key string) (store.CheckoutResult, error) {
 	if in.ServiceID <= 0 {
-		return store.CheckoutResult{}, app.InvalidInput(app.Field("/service_id", "required", "service_id is required", "service_id è obbligatorio"))
+		return store.CheckoutResult{}, app.InvalidInput(app.Field("/service_id", "required", "marketplace.err.service_id_required"))
 	}
 	hash, err := jsonx.RequestHash(in)
 	if err != nil {

@@ -62,16 +62,14 @@ func (s Service) SetISEE(ctx context.Context, user store.UserView, euro *int) er
 }
 
 var errISEEField = app.Field("/isee_euro", "invalid",
-	"isee_euro must be a number of euro from 0 to 1,000,000 with at most two decimals, or null to remove it",
-	"isee_euro deve essere un importo in euro da 0 a 1.000.000 con al massimo due decimali, o null per toglierlo")
+	"marketplace.err.isee_euro_invalid")
 
 // ParseISEE reads the isee_euro of a request: null clears it; a number of
 // euro with at most two decimals is rounded up to the whole euro.
 func ParseISEE(raw json.RawMessage) (*int, error) {
 	trimmed := bytes.TrimSpace(raw)
 	if len(trimmed) == 0 {
-		return nil, app.InvalidInput(app.Field("/isee_euro", "required", "isee_euro is required (null removes it)",
-			"isee_euro è obbligatorio (null lo toglie)"))
+		return nil, app.InvalidInput(app.Field("/isee_euro", "required", "marketplace.err.isee_euro_required"))
 	}
 	if string(trimmed) == "null" {
 		return nil, nil

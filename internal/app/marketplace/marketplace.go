@@ -234,8 +234,7 @@ func oneOf(ptr, code string, v string, allowed []string, what string) []app.Fiel
 		return nil
 	}
 	list := strings.Join(allowed, ", ")
-	return []app.FieldError{app.Field(ptr, code, fmt.Sprintf("%s must be one of %s", what, list),
-		fmt.Sprintf("il campo %s deve essere uno tra %s", what, list))}
+	return []app.FieldError{app.Field(ptr, code, "marketplace.err.not_one_of", what, list)}
 }
 
 // Validate checks a service body against the district's municipalities
@@ -246,40 +245,39 @@ func (b ServiceBody) Validate(district []string) (store.ServiceInput, []app.Fiel
 	var fe []app.FieldError
 	fe = append(fe, oneOf("/category", "unknown_category", b.Category, store.ServiceCategories, "category")...)
 	if n := len([]rune(in.Name)); n < 3 || n > 200 {
-		fe = append(fe, app.Field("/name", "length", "the name must be 3 to 200 characters long", "il nome deve avere da 3 a 200 caratteri"))
+		fe = append(fe, app.Field("/name", "length", "marketplace.err.name_length"))
 	}
 	if len([]rune(in.Description)) > 5000 {
-		fe = append(fe, app.Field("/description", "too_long", "the description is longer than 5000 characters", "la descrizione supera i 5000 caratteri"))
+		fe = append(fe, app.Field("/description", "too_long", "marketplace.err.description_too_long"))
 	}
 	fe = append(fe, oneOf("/unit", "unknown_unit", b.Unit, store.ServiceUnits, "unit")...)
 	switch {
 	case b.PriceCents == nil:
-		fe = append(fe, app.Field("/price_cents", "required", "the price is required", "il prezzo è obbligatorio"))
+		fe = append(fe, app.Field("/price_cents", "required", "marketplace.err.price_cents_required"))
 	case *b.PriceCents < 0:
-		fe = append(fe, app.Field("/price_cents", "negative", "the price cannot be negative", "il prezzo non può essere negativo"))
+		fe = append(fe, app.Field("/price_cents", "negative", "marketplace.err.price_negative"))
 	case *b.PriceCents > maxPriceCents:
-		fe = append(fe, app.Field("/price_cents", "too_high", "the price is above EUR 100,000", "il prezzo supera 100.000 €"))
+		fe = append(fe, app.Field("/price_cents", "too_high", "marketplace.err.price_too_high"))
 	default:
 		in.PriceCents = *b.PriceCents
 	}
 	if b.Capacity == nil || *b.Capacity < 1 || *b.Capacity > 100_000 {
-		fe = append(fe, app.Field("/capacity", "invalid", "the capacity must be a whole number from 1 to 100,000", "la capacità deve essere un numero intero da 1 a 100.000"))
+		fe = append(fe, app.Field("/capacity", "invalid", "marketplace.err.capacity_invalid"))
 	} else {
 		in.Capacity = *b.Capacity
 	}
 	fe = append(fe, oneOf("/capacity_period", "unknown_period", b.CapacityPeriod, store.CapacityPeriods, "capacity_period")...)
 	if len(b.Municipalities) == 0 {
-		fe = append(fe, app.Field("/municipalities", "required", "choose at least one municipality", "scegli almeno un comune"))
+		fe = append(fe, app.Field("/municipalities", "required", "marketplace.err.municipalities_required"))
 	}
 	seen := map[string]bool{}
 	for i, m := range b.Municipalities {
 		ptr := fmt.Sprintf("/municipalities/%d", i)
 		switch {
 		case !slices.Contains(district, m):
-			fe = append(fe, app.Field(ptr, "outside_district", fmt.Sprintf("%q is not a municipality of the district", m),
-				fmt.Sprintf("%q non è un comune dell'ambito", m)))
+			fe = append(fe, app.Field(ptr, "outside_district", "marketplace.err.outside_district", m))
 		case seen[m]:
-			fe = append(fe, app.Field(ptr, "duplicate", "this municipality is listed twice", "questo comune è indicato due volte"))
+			fe = append(fe, app.Field(ptr, "duplicate", "marketplace.err.municipality_twice"))
 		}
 		seen[m] = true
 	}
@@ -299,11 +297,10 @@ func (b ServiceBody) Validate(district []string) (store.ServiceInput, []app.Fiel
 func validateBands(ptr, m string, bands []store.PriceBand, served bool, list int64) []app.FieldError {
 	var fe []app.FieldError
 	if !served {
-		return []app.FieldError{app.Field(ptr, "not_served", fmt.Sprintf("bands for %q, which the service is not offered in", m),
-			fmt.Sprintf("fasce per %q, dove il servizio non è offerto", m))}
+		return []app.FieldError{app.Field(ptr, "not_served", "marketplace.err.not_served", m)}
 	}
 	if len(bands) == 0 || len(bands) > 10 {
-		return []app.FieldError{app.Field(ptr, "count", "give 1 to 10 bands", "indica da 1 a 10 fasce")}
+		return []app.FieldError{app.Field(ptr, "count", "marketplace.err.bands_count")}
 	}
 	prev, prevCents := -1, int64(-1)
 	for i, b := range bands {
@@ -311,35 +308,34 @@ func validateBands(ptr, m string, bands []store.PriceBand, served bool, list int
 		last := i == len(bands)-1
 		switch {
 		case b.MaxISEEEuro == nil && !last:
-			fe = append(fe, app.Field(bp+"/max_isee_euro", "open_not_last", "only the last band can be open-ended", "solo l'ultima fascia può essere senza limite"))
+			fe = append(fe, app.Field(bp+"/max_isee_euro", "open_not_last", "marketplace.err.open_not_last"))
 		case b.MaxISEEEuro != nil && last:
-			fe = append(fe, app.Field(bp+"/max_isee_euro", "last_not_open", "the last band must be open-ended (no max_isee_euro)", "l'ultima fascia deve essere senza limite ISEE"))
+			fe = append(fe, app.Field(bp+"/max_isee_euro", "last_not_open", "marketplace.err.last_not_open"))
 		case b.MaxISEEEuro != nil && *b.MaxISEEEuro <= prev:
-			fe = append(fe, app.Field(bp+"/max_isee_euro", "not_rising", "the ISEE limits must rise from band to band", "i limiti ISEE devono crescere da una fascia alla successiva"))
+			fe = append(fe, app.Field(bp+"/max_isee_euro", "not_rising", "marketplace.err.not_rising"))
 		case b.MaxISEEEuro != nil && *b.MaxISEEEuro > 1_000_000:
-			fe = append(fe, app.Field(bp+"/max_isee_euro", "too_high", "the ISEE limit is above EUR 1,000,000", "il limite ISEE supera 1.000.000 €"))
+			fe = append(fe, app.Field(bp+"/max_isee_euro", "too_high", "marketplace.err.max_isee_euro_too_high"))
 		}
 		if b.MaxISEEEuro != nil {
 			prev = *b.MaxISEEEuro
 		}
 		switch {
 		case (b.PriceCents == nil) == (b.Percent == nil):
-			fe = append(fe, app.Field(bp, "price_or_percent", "give either price_cents or percent", "indica un prezzo oppure una percentuale"))
+			fe = append(fe, app.Field(bp, "price_or_percent", "marketplace.err.price_or_percent"))
 			continue
 		case b.PriceCents != nil && *b.PriceCents < 0:
-			fe = append(fe, app.Field(bp+"/price_cents", "negative", "the price cannot be negative", "il prezzo non può essere negativo"))
+			fe = append(fe, app.Field(bp+"/price_cents", "negative", "marketplace.err.price_negative"))
 			continue
 		case b.PriceCents != nil && *b.PriceCents > list:
-			fe = append(fe, app.Field(bp+"/price_cents", "above_list", "a band's price cannot exceed the list price", "il prezzo di una fascia non può superare il prezzo di listino"))
+			fe = append(fe, app.Field(bp+"/price_cents", "above_list", "marketplace.err.above_list"))
 			continue
 		case b.Percent != nil && (*b.Percent < 0 || *b.Percent > 100):
-			fe = append(fe, app.Field(bp+"/percent", "range", "the percentage must be from 0 to 100", "la percentuale deve essere tra 0 e 100"))
+			fe = append(fe, app.Field(bp+"/percent", "range", "marketplace.err.percent_range"))
 			continue
 		}
 		cents := b.Cents(list)
 		if cents < prevCents {
-			fe = append(fe, app.Field(bp, "inconsistent", "a band with a higher ISEE cannot cost less than the band before",
-				"una fascia con ISEE più alto non può costare meno della precedente"))
+			fe = append(fe, app.Field(bp, "inconsistent", "marketplace.err.band_cheaper"))
 		}
 		prevCents = cents
 	}
@@ -366,8 +362,7 @@ func (s Service) SaveService(ctx context.Context, user store.UserView, id int64,
 	case errors.Is(err, store.ErrNotFound):
 		return sv, app.Missing("service")
 	case errors.Is(err, store.ErrConflict):
-		return sv, app.InvalidInput(app.Field("/name", "duplicate", "your cooperative already has a service with this name",
-			"la cooperativa ha già un servizio con questo nome"))
+		return sv, app.InvalidInput(app.Field("/name", "duplicate", "marketplace.err.name_duplicate"))
 	}
 	return sv, err
 }

@@ -65,7 +65,7 @@ func TestResponseAndDeliveryValidate(t *testing.T) {
 		{Response{Accept: &yes}, "/sessions"},
 		{Response{Accept: &no, Reason: "  "}, "/reason"},
 	} {
-		if f := tc.r.Validate(); len(f) != 1 || f[0].Pointer != tc.want || f[0].MessageIT == "" {
+		if f := tc.r.Validate(); len(f) != 1 || f[0].Pointer != tc.want || f[0].In("it") == "" {
 			t.Errorf("%+v: %v, want one problem at %s", tc.r, f, tc.want)
 		}
 	}

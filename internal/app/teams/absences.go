@@ -51,37 +51,32 @@ func (req *AbsenceRequest) validate(user store.UserView, now time.Time) (store.N
 		req.User = user.Username
 	}
 	if req.Delegate == "" {
-		fields = append(fields, app.Field("/delegate", "required", "Choose a delegate.", "Scegliere un delegato."))
+		fields = append(fields, app.Field("/delegate", "required", "teams.err.delegate_required"))
 	}
 	if req.Reason == "" {
-		fields = append(fields, app.Field("/reason", "required", "Give a reason (e.g. holiday, training).",
-			"Indicare un motivo (ad esempio ferie, formazione)."))
+		fields = append(fields, app.Field("/reason", "required", "teams.err.reason_required"))
 	} else if utf8.RuneCountInString(req.Reason) > 500 {
-		fields = append(fields, app.Field("/reason", "max_length", "At most 500 characters.", "Al massimo 500 caratteri."))
+		fields = append(fields, app.Field("/reason", "max_length", "teams.err.absence_reason_too_long"))
 	}
 	rome := calendar.Rome()
 	from, errFrom := time.ParseInLocation(DateLayout, strings.TrimSpace(req.From), rome)
 	if errFrom != nil {
-		fields = append(fields, app.Field("/from", "invalid_date", "The first day is a date (YYYY-MM-DD).",
-			"Il primo giorno è una data (AAAA-MM-GG)."))
+		fields = append(fields, app.Field("/from", "invalid_date", "teams.err.invalid_date"))
 	}
 	to, errTo := time.ParseInLocation(DateLayout, strings.TrimSpace(req.To), rome)
 	if errTo != nil {
-		fields = append(fields, app.Field("/to", "invalid_date", "The last day is a date (YYYY-MM-DD).",
-			"L'ultimo giorno è una data (AAAA-MM-GG)."))
+		fields = append(fields, app.Field("/to", "invalid_date", "teams.err.to_invalid_date"))
 	}
 	local := now.In(rome)
 	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, rome)
 	if errFrom == nil && errTo == nil {
 		switch {
 		case to.Before(from):
-			fields = append(fields, app.Field("/to", "before_from", "The last day comes on or after the first.",
-				"L'ultimo giorno non può precedere il primo."))
+			fields = append(fields, app.Field("/to", "before_from", "teams.err.before_from"))
 		case to.Before(today):
-			fields = append(fields, app.Field("/to", "in_the_past", "The range is in the past.", "Il periodo è nel passato."))
+			fields = append(fields, app.Field("/to", "in_the_past", "teams.err.range_in_the_past"))
 		case from.Before(today):
-			fields = append(fields, app.Field("/from", "in_the_past", "The absence cannot start before today.",
-				"L'assenza non può iniziare prima di oggi."))
+			fields = append(fields, app.Field("/from", "in_the_past", "teams.err.from_in_the_past"))
 		}
 	}
 	return store.NewAbsence{User: req.User, Delegate: req.Delegate, StartsAt: from, EndsAt: to.AddDate(0, 0, 1),

@@ -3,7 +3,6 @@ package teams
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -60,49 +59,45 @@ func (req OfficeCalendarRequest) validate(municipality string) (store.OfficeCale
 	o.PatronDay, o.PatronMonth = req.PatronDay, req.PatronMonth
 
 	if o.PatronSaint != nil && utf8.RuneCountInString(*o.PatronSaint) > 100 {
-		fields = append(fields, app.Field("/patron_saint", "too_long", "At most 100 characters.", "Al massimo 100 caratteri."))
+		fields = append(fields, app.Field("/patron_saint", "too_long", "teams.err.at_most_100"))
 	}
 	monthOK := o.PatronMonth == nil || (*o.PatronMonth >= 1 && *o.PatronMonth <= 12)
 	if !monthOK {
-		fields = append(fields, app.Field("/patron_month", "range", "The month is a number from 1 to 12.", "Il mese è un numero da 1 a 12."))
+		fields = append(fields, app.Field("/patron_month", "range", "teams.err.month_range"))
 	}
 	switch {
 	case o.PatronDay == nil:
 	case *o.PatronDay < 1 || *o.PatronDay > 31:
-		fields = append(fields, app.Field("/patron_day", "range", "The day is a number from 1 to 31.", "Il giorno è un numero da 1 a 31."))
+		fields = append(fields, app.Field("/patron_day", "range", "teams.err.patron_day_range"))
 	case monthOK && o.PatronMonth != nil && *o.PatronDay > daysIn(*o.PatronMonth):
 		it := i18n.Month(i18n.IT, *o.PatronMonth)
-		fields = append(fields, app.Field("/patron_day", "no_such_date",
-			fmt.Sprintf("%s has %d days.", i18n.Month(i18n.EN, *o.PatronMonth), daysIn(*o.PatronMonth)),
-			fmt.Sprintf("%s ha %d giorni.", strings.ToUpper(it[:1])+it[1:], daysIn(*o.PatronMonth))))
+		month := i18n.Texts{IT: strings.ToUpper(it[:1]) + it[1:], EN: i18n.Month(i18n.EN, *o.PatronMonth)}
+		fields = append(fields, app.Field("/patron_day", "no_such_date", "teams.err.no_such_date", month, daysIn(*o.PatronMonth)))
 	}
 	if (o.PatronDay == nil) != (o.PatronMonth == nil) {
 		ptr := "/patron_month"
 		if o.PatronDay == nil {
 			ptr = "/patron_day"
 		}
-		fields = append(fields, app.Field(ptr, "required", "Give both the day and the month of the patron's day.",
-			"Indicare sia il giorno sia il mese della festa patronale."))
+		fields = append(fields, app.Field(ptr, "required", "teams.err.patron_day_half"))
 	}
 	if o.PatronSaint == nil && o.PatronDay != nil {
-		fields = append(fields, app.Field("/patron_saint", "required", "Name the patron saint of this day.",
-			"Indicare il santo patrono di questa festa."))
+		fields = append(fields, app.Field("/patron_saint", "required", "teams.err.patron_saint_required"))
 	}
 	if o.PatronSaint != nil && o.PatronDay == nil && o.PatronMonth == nil {
-		fields = append(fields, app.Field("/patron_day", "required", "Give the day of the patron's feast.",
-			"Indicare il giorno della festa patronale."))
+		fields = append(fields, app.Field("/patron_day", "required", "teams.err.patron_day_required"))
 	}
 
 	opens, okOpens := time.Duration(0), true
 	if o.OfficeOpens != nil {
 		if opens, okOpens = clockTime(*o.OfficeOpens); !okOpens {
-			fields = append(fields, app.Field("/office_opens", "format", "A time such as 08:30.", "Un orario come 08:30."))
+			fields = append(fields, app.Field("/office_opens", "format", "teams.err.time_format"))
 		}
 	}
 	closes, okCloses := time.Duration(0), true
 	if o.OfficeCloses != nil {
 		if closes, okCloses = clockTime(*o.OfficeCloses); !okCloses {
-			fields = append(fields, app.Field("/office_closes", "format", "A time such as 17:00.", "Un orario come 17:00."))
+			fields = append(fields, app.Field("/office_closes", "format", "teams.err.office_closes_format"))
 		}
 	}
 	switch {
@@ -111,11 +106,9 @@ func (req OfficeCalendarRequest) validate(municipality string) (store.OfficeCale
 		if o.OfficeOpens == nil {
 			ptr = "/office_opens"
 		}
-		fields = append(fields, app.Field(ptr, "required", "Give both the opening and the closing time (or neither, for an office open all day).",
-			"Indicare sia l'apertura sia la chiusura (o nessuna delle due, per un ufficio aperto tutto il giorno)."))
+		fields = append(fields, app.Field(ptr, "required", "teams.err.opening_hours_half"))
 	case o.OfficeOpens != nil && okOpens && okCloses && closes <= opens:
-		fields = append(fields, app.Field("/office_closes", "before_opening", "The office must close after it opens.",
-			"L'ufficio deve chiudere dopo l'apertura."))
+		fields = append(fields, app.Field("/office_closes", "before_opening", "teams.err.before_opening"))
 	}
 	return o, fields
 }

@@ -52,9 +52,9 @@ func (t *NewTeam) Validate() []app.FieldError {
 	t.Name, t.Municipality = store.TrimTeamName(t.Name), strings.TrimSpace(t.Municipality)
 	switch n := utf8.RuneCountInString(t.Name); {
 	case n == 0:
-		return []app.FieldError{app.Field("/name", "required", "Give the team a name.", "Indicare il nome della squadra.")}
+		return []app.FieldError{app.Field("/name", "required", "teams.err.name_required")}
 	case n > 100:
-		return []app.FieldError{app.Field("/name", "too_long", "At most 100 characters.", "Al massimo 100 caratteri.")}
+		return []app.FieldError{app.Field("/name", "too_long", "teams.err.at_most_100")}
 	}
 	return nil
 }
@@ -68,7 +68,7 @@ type TeamMember struct {
 func (m *TeamMember) Validate() []app.FieldError {
 	m.Username = strings.TrimSpace(m.Username)
 	if m.Username == "" {
-		return []app.FieldError{app.Field("/username", "required", "Choose the person to add.", "Scegliere la persona da aggiungere.")}
+		return []app.FieldError{app.Field("/username", "required", "teams.err.username_required")}
 	}
 	return nil
 }
@@ -81,8 +81,7 @@ type TeamPatch struct {
 // Validate checks that the switch is given.
 func (p *TeamPatch) Validate() []app.FieldError {
 	if p.AutoAssign == nil {
-		return []app.FieldError{app.Field("/auto_assign", "required", "Say whether the team's tasks are assigned automatically (true or false).",
-			"Indicare se le pratiche della squadra si assegnano automaticamente (true o false).")}
+		return []app.FieldError{app.Field("/auto_assign", "required", "teams.err.auto_assign_required")}
 	}
 	return nil
 }
@@ -98,8 +97,7 @@ type FundReviewChoice struct {
 func (f *FundReviewChoice) Validate() []app.FieldError {
 	if f.AutoAssign == nil {
 		return []app.FieldError{app.Field("/auto_assign", "required",
-			"Say whether the fund's tasks are assigned automatically (true or false).",
-			"Indicare se le pratiche del fondo si assegnano automaticamente (true o false).")}
+			"teams.err.fund_auto_assign_required")}
 	}
 	return nil
 }
@@ -290,8 +288,7 @@ func (s Service) TeamFilter(ctx context.Context, user store.UserView, team strin
 			}
 		}
 	}
-	return "", []app.FieldError{app.Param("team", "invalid", "team must be mine or the id of a team of the district",
-		"team deve essere mine o l'identificativo di una squadra dell'ambito")}
+	return "", []app.FieldError{app.Param("team", "invalid", "teams.err.team_unknown")}
 }
 
 // storeInvalid turns the store's field refusal (store.InvalidError) into
@@ -300,7 +297,7 @@ func (s Service) TeamFilter(ctx context.Context, user store.UserView, team strin
 func storeInvalid(err error) error {
 	var ie *store.InvalidError
 	if errors.As(err, &ie) {
-		return app.InvalidInput(app.Field(ie.Pointer, ie.Code, ie.Message, ie.MessageIT))
+		return app.InvalidInput(app.FieldError{Pointer: ie.Pointer, Code: ie.Code, Text: ie.Text})
 	}
 	return err
 }

@@ -7,6 +7,7 @@ import (
 
 	"sportello/internal/app"
 	"sportello/internal/calendar"
+	"sportello/internal/i18n"
 	"sportello/internal/store"
 )
 
@@ -16,7 +17,7 @@ func TestOfficeCalendarValidate(t *testing.T) {
 	// A patron's day that does not exist, named in both languages.
 	_, fields := OfficeCalendarRequest{PatronSaint: ptr("San Nessuno"), PatronDay: ptr(30), PatronMonth: ptr(2)}.validate("012")
 	if len(fields) != 1 || fields[0].Pointer != "/patron_day" || fields[0].Code != "no_such_date" ||
-		fields[0].Message != "February has 29 days." || fields[0].MessageIT != "Febbraio ha 29 giorni." {
+		fields[0].In("en") != "February has 29 days." || fields[0].In("it") != "Febbraio ha 29 giorni." {
 		t.Fatalf("30 February: %+v", fields)
 	}
 	// Opening without closing, and blank values cleared.
@@ -68,10 +69,10 @@ func TestAbsenceRequestValidate(t *testing.T) {
 }
 
 func TestStoreInvalidIsAFieldProblem(t *testing.T) {
-	err := storeInvalid(&store.InvalidError{Pointer: "/delegate", Code: "delegate_absent", Message: "away", MessageIT: "assente"})
+	err := storeInvalid(&store.InvalidError{Pointer: "/delegate", Code: "delegate_absent", Text: i18n.Verbatim("assente", "away")})
 	var ae *app.Error
 	if !errors.As(err, &ae) || ae.Kind != app.Invalid || ae.Code != "validation" || len(ae.Fields) != 1 ||
-		ae.Fields[0].Pointer != "/delegate" || ae.Fields[0].Code != "delegate_absent" || ae.Fields[0].MessageIT != "assente" {
+		ae.Fields[0].Pointer != "/delegate" || ae.Fields[0].Code != "delegate_absent" || ae.Fields[0].In("it") != "assente" {
 		t.Fatalf("storeInvalid: %#v", err)
 	}
 	other := errors.New("boom")

@@ -31,8 +31,7 @@ func New(core *app.Core) Service { return Service{core} }
 // List lists the vouchers user sees (a citizen: their own).
 func (s Service) List(ctx context.Context, user store.UserView, f store.VoucherFilter) ([]store.VoucherView, int, error) {
 	if f.Status != "" && f.Status != "active" && f.Status != "expired" {
-		return nil, 0, app.InvalidInput(app.Param("status", "invalid", "status must be active or expired",
-			"status deve essere active o expired"))
+		return nil, 0, app.InvalidInput(app.Param("status", "invalid", "vouchers.err.status_unknown"))
 	}
 	return s.API.Vouchers(ctx, user.Scope(), f)
 }
@@ -90,18 +89,17 @@ func (r Redemption) Validate() []app.FieldError {
 	var fields []app.FieldError
 	switch {
 	case strings.TrimSpace(r.Code) == "" || code == "":
-		fields = append(fields, app.Field("/code", "required", "the voucher code is required", "il codice del buono è obbligatorio"))
+		fields = append(fields, app.Field("/code", "required", "vouchers.err.code_required"))
 	case len(code) > 64:
-		fields = append(fields, app.Field("/code", "too_long", "the voucher code is too long", "il codice del buono è troppo lungo"))
+		fields = append(fields, app.Field("/code", "too_long", "vouchers.err.too_long"))
 	}
 	switch {
 	case r.AmountCents == nil:
-		fields = append(fields, app.Field("/amount_cents", "required", "amount_cents is required", "amount_cents è obbligatorio"))
+		fields = append(fields, app.Field("/amount_cents", "required", "vouchers.err.amount_cents_required"))
 	case *r.AmountCents <= 0:
-		fields = append(fields, app.Field("/amount_cents", "minimum", "amount_cents must be greater than zero",
-			"amount_cents deve essere maggiore di zero"))
+		fields = append(fields, app.Field("/amount_cents", "minimum", "vouchers.err.amount_not_positive"))
 	case *r.AmountCents > casework.MaxAmountCents:
-		fields = append(fields, app.Field("/amount_cents", "maximum", "amount_cents is too large", "amount_cents è troppo grande"))
+		fields = append(fields, app.Field("/amount_cents", "maximum", "vouchers.err.amount_too_large"))
 	}
 	return fields
 }

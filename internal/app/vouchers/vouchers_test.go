@@ -27,7 +27,7 @@ func TestRedemptionValidate(t *testing.T) {
 	for _, c := range cases {
 		var got []string
 		for _, f := range c.r.Validate() {
-			if f.Message == "" || f.MessageIT == "" {
+			if f.In("en") == "" || f.In("it") == "" {
 				t.Errorf("%s: %s without both texts", c.name, f.Pointer)
 			}
 			got = append(got, f.Pointer+" "+f.Code)
