@@ -22,6 +22,7 @@ import (
 
 	"sportello/forms"
 	"sportello/internal/app"
+	"sportello/internal/app/accounts"
 	"sportello/internal/app/applications"
 	"sportello/internal/app/appointments"
 	"sportello/internal/app/casework"
@@ -73,7 +74,7 @@ type Deps struct {
 	// when empty: the client is the connection's peer.
 	TrustedProxies []string
 	// StaffIdleTimeout ends a staff session after this long without a
-	// request (staffIdleTimeout when zero); citizens have none.
+	// request (accounts.DefaultStaffIdleTimeout when zero); citizens have none.
 	StaffIdleTimeout time.Duration
 }
 
@@ -84,6 +85,7 @@ type server struct {
 	// core is what the application services share (internal/app); the
 	// services follow, one per domain.
 	core         *app.Core
+	accounts     accounts.Service
 	casework     casework.Service
 	desk         desk.Service
 	teams        teams.Service
@@ -94,14 +96,9 @@ type server struct {
 	invoices     invoices.Service
 	// templates are the web pages, parsed once per language.
 	templates webTemplates
-	// hashing bounds concurrent password hashes.
-	hashing *auth.Limiter
 	// hsts: every response carries Strict-Transport-Security.
 	hsts bool
 }
-
-// sessionTTL is the lifetime of a bearer token.
-const sessionTTL = 12 * time.Hour
 
 // updateTimeout bounds a Temporal Update round trip.
 const updateTimeout = 30 * time.Second
@@ -119,9 +116,6 @@ func newEngine(d Deps) *gin.Engine {
 	if d.Namespace == "" {
 		d.Namespace = "default"
 	}
-	if d.SessionTTL <= 0 {
-		d.SessionTTL = sessionTTL
-	}
 	if d.Now == nil {
 		d.Now = time.Now
 	}
@@ -133,13 +127,7 @@ func newEngine(d Deps) *gin.Engine {
 		}
 		d.Forms = reg
 	}
-	if d.PasswordHashing == nil {
-		d.PasswordHashing = auth.NewLimiter(0, 0, 0)
-	}
-	if d.StaffIdleTimeout <= 0 {
-		d.StaffIdleTimeout = staffIdleTimeout
-	}
-	s := &server{Deps: d, log: d.Logger, api: d.Store.API(), hashing: d.PasswordHashing,
+	s := &server{Deps: d, log: d.Logger, api: d.Store.API(),
 		hsts: strings.HasPrefix(strings.ToLower(d.PortalURL), "https://")}
 	tmpl, err := parseTemplates(webFS)
 	if err != nil {
@@ -149,6 +137,8 @@ func newEngine(d Deps) *gin.Engine {
 	s.templates = tmpl
 	s.core = &app.Core{Store: d.Store, API: s.api, Temporal: d.Temporal, Log: d.Logger, Now: d.Now, TaskQueue: d.TaskQueue,
 		Describe: func(err error) (string, []app.FieldError) { he := toHTTP(err); return he.code, he.fields }}
+	s.accounts = accounts.New(s.core, accounts.Config{Hashing: d.PasswordHashing, Mail: d.AccountMailer,
+		PortalURL: d.PortalURL, SessionTTL: d.SessionTTL, StaffIdleTimeout: d.StaffIdleTimeout})
 	s.casework = casework.New(s.core)
 	s.desk = desk.New(s.core, d.AccountMailer)
 	s.applications = applications.New(s.core, d.Forms)

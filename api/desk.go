@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -13,9 +12,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"sportello/internal/app"
+	"sportello/internal/app/accounts"
 	"sportello/internal/app/applications"
 	"sportello/internal/app/desk"
-	"sportello/internal/auth"
 	"sportello/internal/store"
 )
 
@@ -41,63 +40,6 @@ func onBehalfAudit(action string, user store.UserView, d *store.DeskCitizen, cas
 // audited (desk.Service.Citizen).
 func (s *server) deskCitizen(ctx context.Context, user store.UserView, rawID string) (store.DeskCitizen, error) {
 	return s.desk.Citizen(ctx, user, rawID)
-}
-
-// activationRequest is the body of POST /api/v1/activation and the /attiva page.
-type activationRequest struct {
-	Username string `json:"username"`
-	Code     string `json:"code"`
-	Password string `json:"password"`
-}
-
-// activate checks an activation request from addr and activates the
-// account. Problems are a 422 with pointers /username, /code, /password.
-// A code that does not work gets one answer whatever the reason (unknown
-// username, wrong, used or expired code), so the answer tells nobody which
-// usernames wait for activation; wrong attempts are throttled per username
-// and per client address (429 with Retry-After) instead of locking the
-// code, so a stranger cannot lock the citizen out.
-func (s *server) activate(ctx context.Context, req activationRequest, addr string) (store.UserView, error) {
-	req.Username = strings.ToLower(strings.TrimSpace(req.Username))
-	var fields []FieldError
-	if req.Username == "" || len(req.Username) > 200 {
-		fields = append(fields, field("/username", "required", "the username is required", "il nome utente è obbligatorio"))
-	}
-	if strings.TrimSpace(req.Code) == "" || len(req.Code) > 64 {
-		fields = append(fields, field("/code", "required", "the activation code is required", "il codice di attivazione è obbligatorio"))
-	}
-	if code, en, it, ok := auth.PasswordProblem(req.Password, req.Username); !ok {
-		fields = append(fields, field("/password", code, en, it))
-	}
-	if len(fields) > 0 {
-		return store.UserView{}, invalid(fields...)
-	}
-	account, address := throttleKeys(store.ThrottleActivationAccount, store.ThrottleActivationAddress, req.Username, addr)
-	if err := s.throttled(ctx, auditActivationThrottled, req.Username, addr, account, address); err != nil {
-		return store.UserView{}, err
-	}
-	hash, err := s.hashing.HashPassword(ctx, req.Password)
-	if err != nil {
-		// Not an attempt at all (busy, gone): its charge is taken back.
-		if rerr := s.api.ThrottleSucceeded(context.WithoutCancel(ctx), nil, []store.ThrottleKey{account, address}); rerr != nil {
-			s.log.WarnContext(ctx, "throttle refund", "err", rerr)
-		}
-		return store.UserView{}, err
-	}
-	u, err := s.api.Activate(ctx, req.Username, req.Code, hash, s.Now())
-	if err == nil {
-		s.tellPasswordChanged(ctx, u)
-	}
-	if errors.Is(err, store.ErrActivationInvalid) || errors.Is(err, store.ErrActivationUsed) ||
-		errors.Is(err, store.ErrActivationExpired) {
-		return u, invalid(field("/code", "invalid_code",
-			"wrong username or activation code, or the code is no longer valid: check them, or ask your Social Point for a new code",
-			"nome utente o codice di attivazione errati, oppure il codice non è più valido: controllali, o chiedi un nuovo codice al Social Point"))
-	}
-	if err != nil {
-		return u, err
-	}
-	return u, s.api.ThrottleSucceeded(ctx, []store.ThrottleKey{account}, []store.ThrottleKey{address})
 }
 
 // ---- JSON handlers ----
@@ -194,11 +136,11 @@ func (s *server) createApplicationOnBehalf(c *gin.Context) error {
 }
 
 func (s *server) activateAccount(c *gin.Context) error {
-	var req activationRequest
+	var req accounts.Activation
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	u, err := s.activate(c.Request.Context(), req, c.ClientIP())
+	u, err := s.accounts.Activate(c.Request.Context(), req, c.ClientIP())
 	if err != nil {
 		return err
 	}

@@ -42,28 +42,6 @@ func (s *server) portalOrigin(c *gin.Context) string {
 	return scheme + "://" + c.Request.Host
 }
 
-// tellPasswordChanged e-mails the citizen that their password was chosen
-// (activation or recovery). The change is made already: a failure is logged.
-func (s *server) tellPasswordChanged(ctx context.Context, u store.UserView) {
-	if u.Email == "" || s.AccountMailer == nil {
-		return
-	}
-	origin := strings.TrimRight(s.PortalURL, "/")
-	if origin == "" {
-		origin = "/"
-	}
-	now := s.Now()
-	msg, err := notify.Render(notify.KindPasswordChanged, "it", map[string]any{"name": u.DisplayName,
-		"portal_url": origin, "path": "/login", "username": u.Username, "changed_at": now})
-	if err == nil {
-		msg.To, msg.ToName, msg.Key = u.Email, u.DisplayName, "password:"+u.Username+":"+now.Format("20060102T150405.000")
-		err = s.AccountMailer.Send(ctx, msg)
-	}
-	if err != nil {
-		s.log.WarnContext(ctx, "password-changed e-mail not sent", "user", u.Username, "err", err)
-	}
-}
-
 // ---- JSON handlers ----
 
 func (s *server) getDeskSharing(c *gin.Context) error {

@@ -151,10 +151,3 @@ func errBusy(cause error) *httpError {
 	return &httpError{status: http.StatusServiceUnavailable, code: "busy",
 		message: "too many logins at this moment; try again in a few seconds", cause: cause, retryAfter: busyRetryAfter}
 }
-
-// errThrottled is the answer to an attempt made while its account or
-// client address is blocked after too many failures.
-func errThrottled(wait time.Duration) *httpError {
-	return &httpError{status: http.StatusTooManyRequests, code: "too_many_attempts",
-		message: "too many failed attempts: try again in " + retryAfterSeconds(wait) + " seconds", retryAfter: wait}
-}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"sportello/internal/auth"
 	"sportello/internal/contract"
 	"sportello/internal/store"
 	"sportello/internal/textcheck"
@@ -121,25 +120,13 @@ func (s *server) authenticate(c *gin.Context) {
 		s.fail(c, errUnauthenticated)
 		return
 	}
-	hash := auth.TokenHash(token)
-	u, times, err := s.api.SessionUser(c.Request.Context(), hash)
-	if err == nil {
-		var ended bool
-		if ended, err = s.sessionIdle(c, u, hash, times); err == nil && ended {
-			s.fail(c, errSessionIdle)
-			return
-		}
-	}
+	sess, err := s.accounts.Resolve(c.Request.Context(), token)
 	if err != nil {
-		if he := toHTTP(err); he.status == http.StatusNotFound {
-			s.fail(c, newError(http.StatusUnauthorized, "unauthenticated", "the session is unknown or has expired; log in again"))
-			return
-		}
 		s.fail(c, err)
 		return
 	}
-	c.Set(ctxUser, u)
-	c.Set(ctxToken, hash)
+	c.Set(ctxUser, sess.User)
+	c.Set(ctxToken, sess.Hash)
 	c.Next()
 }
 

@@ -10,7 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"sportello/internal/auth"
+	"sportello/internal/app/accounts"
 	"sportello/internal/store"
 )
 
@@ -64,22 +64,15 @@ func (s *server) pageSession(c *gin.Context) {
 		c.Next()
 		return
 	}
-	hash := auth.TokenHash(token)
-	u, times, err := s.api.SessionUser(c.Request.Context(), hash)
-	if err == nil {
-		var ended bool
-		if ended, err = s.sessionIdle(c, u, hash, times); err == nil && ended {
-			clearSessionCookie(c)
-			setFlash(c, "info", "login.session_idle")
-			c.Next()
-			return
-		}
-	}
+	sess, err := s.accounts.Resolve(c.Request.Context(), token)
 	switch {
 	case err == nil:
-		c.Set(ctxUser, u)
-		c.Set(ctxToken, hash)
-	case errors.Is(err, store.ErrNotFound):
+		c.Set(ctxUser, sess.User)
+		c.Set(ctxToken, sess.Hash)
+	case errors.Is(err, accounts.ErrSessionIdle):
+		clearSessionCookie(c)
+		setFlash(c, "info", "login.session_idle")
+	case errors.Is(err, accounts.ErrNoSession):
 		clearSessionCookie(c)
 	default:
 		s.pageFail(c, err)
@@ -190,10 +183,10 @@ func (s *server) loginSubmit(c *gin.Context) error {
 	var u store.UserView
 	if ok {
 		var err error
-		u, err = s.passwordLogin(ctx, username, password, c.ClientIP())
+		u, err = s.accounts.Login(ctx, accounts.Credentials{Username: username, Password: password}, c.ClientIP())
 		switch he := toHTTP(err); {
 		case err == nil:
-		case errors.Is(err, errBadCredentials):
+		case errors.Is(err, accounts.ErrBadCredentials):
 			d.Password.Error = s.t(c, "login.bad")
 		case he.status == http.StatusTooManyRequests || he.status == http.StatusServiceUnavailable && he.code == "busy":
 			status = he.status
@@ -218,13 +211,13 @@ func (s *server) loginSubmit(c *gin.Context) error {
 		s.render(c, status, "login", view{Title: s.t(c, "login.title"), Data: d, Errors: items})
 		return nil
 	}
-	token, expires, err := s.newSession(ctx, u)
+	token, expires, err := s.accounts.Start(ctx, u)
 	if err != nil {
 		return err
 	}
 	// A session the browser held before logging in is ended.
 	if old, err := c.Cookie(sessionCookie); err == nil && old != "" && len(old) <= 256 {
-		_ = s.api.DeleteSession(ctx, auth.TokenHash(old))
+		_ = s.accounts.EndToken(ctx, old)
 	}
 	setSessionCookie(c, token, expires)
 	s.log.InfoContext(ctx, "web login", "request_id", requestID(c), "user_id", u.ID, "role", u.Role)
@@ -236,7 +229,7 @@ func (s *server) loginSubmit(c *gin.Context) error {
 func (s *server) logoutSubmit(c *gin.Context) error {
 	if hash, ok := c.Get(ctxToken); ok {
 		b, _ := hash.([]byte)
-		if err := s.api.DeleteSession(c.Request.Context(), b); err != nil {
+		if err := s.accounts.End(c.Request.Context(), b); err != nil {
 			return err
 		}
 	}

@@ -2,7 +2,6 @@ package api
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/internal/app/accounts"
 	"sportello/internal/app/desk"
 	"sportello/internal/jsonx"
 	"sportello/internal/store"
@@ -363,16 +363,15 @@ func (s *server) activatePage(c *gin.Context) error {
 }
 
 func (s *server) activateSubmit(c *gin.Context) error {
-	req := activationRequest{Username: c.PostForm("username"), Code: c.PostForm("code"), Password: c.PostForm("password")}
+	req := accounts.Activation{Username: c.PostForm("username"), Code: c.PostForm("code"), Password: c.PostForm("password")}
 	errs := map[string]string{}
 	if req.Password != c.PostForm("confirm") {
 		errs["/confirm"] = s.t(c, "activate.mismatch")
 		s.renderActivate(c, http.StatusUnprocessableEntity, req.Username, req.Code, errs)
 		return nil
 	}
-	u, err := s.activate(c.Request.Context(), req, c.ClientIP())
-	var he *httpError
-	if errors.As(err, &he) && he.status == http.StatusUnprocessableEntity {
+	u, err := s.accounts.Activate(c.Request.Context(), req, c.ClientIP())
+	if he := toHTTP(err); err != nil && he.status == http.StatusUnprocessableEntity {
 		for _, fe := range he.fields {
 			errs[fe.Pointer] = fieldMessage(pageLang(c), fe.MessageIT, fe.Message)
 		}
