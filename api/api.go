@@ -20,6 +20,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
 
+	"sportello/api/internal/httpx"
 	"sportello/forms"
 	"sportello/internal/app"
 	"sportello/internal/app/accounts"
@@ -136,7 +137,7 @@ func newEngine(d Deps) *gin.Engine {
 	}
 	s.templates = tmpl
 	s.core = &app.Core{Store: d.Store, API: s.api, Temporal: d.Temporal, Log: d.Logger, Now: d.Now, TaskQueue: d.TaskQueue,
-		Describe: func(err error) (string, []app.FieldError) { he := toHTTP(err); return he.code, he.fields }}
+		Describe: func(err error) (string, []app.FieldError) { he := httpx.From(err); return he.Code, he.Fields }}
 	s.accounts = accounts.New(s.core, accounts.Config{Hashing: d.PasswordHashing, Mail: d.AccountMailer,
 		PortalURL: d.PortalURL, SessionTTL: d.SessionTTL, StaffIdleTimeout: d.StaffIdleTimeout})
 	s.casework = casework.New(s.core)

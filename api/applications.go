@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app"
 	"sportello/internal/app/applications"
 	"sportello/internal/store"
@@ -55,7 +56,7 @@ func (s *server) createApplication(c *gin.Context) error {
 	if fields := req.Validate(); len(fields) > 0 {
 		return invalid(fields...)
 	}
-	v, replayed, err := s.submitApplication(c.Request.Context(), currentUser(c), req.Form, req.Data, key, nil)
+	v, replayed, err := s.submitApplication(c.Request.Context(), httpx.CurrentUser(c), req.Form, req.Data, key, nil)
 	if err != nil {
 		return err
 	}
@@ -85,7 +86,7 @@ func isStaff(role string) bool { return app.IsStaff(role) }
 // caseJSON decorates a case for the caller: staff get a link to the workflow
 // in the Temporal Web UI.
 func (s *server) caseJSON(c *gin.Context, v store.CaseView) store.CaseView {
-	if isStaff(currentUser(c).Role) && s.TemporalUIURL != "" {
+	if isStaff(httpx.CurrentUser(c).Role) && s.TemporalUIURL != "" {
 		v.TemporalUIURL = strings.TrimRight(s.TemporalUIURL, "/") + "/namespaces/" + url.PathEscape(s.Namespace) +
 			"/workflows/" + url.PathEscape(v.WorkflowID)
 	}
@@ -94,7 +95,7 @@ func (s *server) caseJSON(c *gin.Context, v store.CaseView) store.CaseView {
 
 // page reads limit and offset (default 50, at most 200; pageWindow).
 func page(c *gin.Context) (limit, offset int, err error) {
-	limit, offset, fields := pageWindow(c, 50, 200, true)
+	limit, offset, fields := httpx.PageWindow(c, 50, 200, true)
 	if len(fields) > 0 {
 		return 0, 0, invalid(fields...)
 	}
@@ -117,7 +118,7 @@ func (s *server) listApplications(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	items, total, err := s.applications.Cases(c.Request.Context(), currentUser(c),
+	items, total, err := s.applications.Cases(c.Request.Context(), httpx.CurrentUser(c),
 		store.CaseFilter{Limit: limit, Offset: offset, TaxCode: c.Query("tax_code"), Status: c.Query("status")})
 	if err != nil {
 		return err
@@ -127,7 +128,7 @@ func (s *server) listApplications(c *gin.Context) error {
 }
 
 func (s *server) getApplication(c *gin.Context) error {
-	v, err := s.applications.Case(c.Request.Context(), currentUser(c), c.Param("id"))
+	v, err := s.applications.Case(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -136,7 +137,7 @@ func (s *server) getApplication(c *gin.Context) error {
 }
 
 func (s *server) timeline(c *gin.Context) error {
-	events, err := s.applications.Timeline(c.Request.Context(), currentUser(c), c.Param("id"))
+	events, err := s.applications.Timeline(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -149,7 +150,7 @@ func (s *server) provideInformation(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	res, err := s.applications.ProvideInfo(c.Request.Context(), currentUser(c), c.Param("id"), req, updateKey(c))
+	res, err := s.applications.ProvideInfo(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), req, updateKey(c))
 	if err != nil {
 		return err
 	}

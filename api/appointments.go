@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app/appointments"
 	"sportello/internal/calendar"
 	"sportello/internal/store"
@@ -49,7 +50,7 @@ func (s *server) createAppointment(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	v, replayed, err := s.appointments.Book(c.Request.Context(), currentUser(c), req, key)
+	v, replayed, err := s.appointments.Book(c.Request.Context(), httpx.CurrentUser(c), req, key)
 	if err != nil {
 		return err
 	}
@@ -94,7 +95,7 @@ func agendaFilter(c *gin.Context, now time.Time) (store.AppointmentFilter, []Fie
 }
 
 func (s *server) listAppointments(c *gin.Context) error {
-	user := currentUser(c)
+	user := httpx.CurrentUser(c)
 	var f store.AppointmentFilter
 	if isStaff(user.Role) {
 		var fields []FieldError
@@ -111,7 +112,7 @@ func (s *server) listAppointments(c *gin.Context) error {
 }
 
 func (s *server) getAppointment(c *gin.Context) error {
-	v, err := s.appointments.Appointment(c.Request.Context(), currentUser(c), c.Param("id"))
+	v, err := s.appointments.Appointment(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -124,7 +125,7 @@ func (s *server) cancelAppointmentJSON(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	res, err := s.appointments.Cancel(c.Request.Context(), currentUser(c), c.Param("id"), req, updateKey(c))
+	res, err := s.appointments.Cancel(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), req, updateKey(c))
 	if err != nil {
 		return err
 	}
@@ -137,7 +138,7 @@ func (s *server) recordAttendanceJSON(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	res, err := s.appointments.RecordAttendance(c.Request.Context(), currentUser(c), c.Param("id"), req, updateKey(c))
+	res, err := s.appointments.RecordAttendance(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), req, updateKey(c))
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app"
 	"sportello/internal/store"
 )
@@ -62,7 +63,7 @@ func (s *server) auditLog(c *gin.Context) error {
 		return invalid(fields...)
 	}
 	f.Limit, f.Offset = limit, offset
-	items, total, err := s.api.AuditLog(c.Request.Context(), currentUser(c).Scope(), f)
+	items, total, err := s.api.AuditLog(c.Request.Context(), httpx.CurrentUser(c).Scope(), f)
 	if err != nil {
 		return err
 	}

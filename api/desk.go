@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app"
 	"sportello/internal/app/accounts"
 	"sportello/internal/app/applications"
@@ -49,7 +50,7 @@ func (s *server) createCitizen(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	out, err := s.desk.Register(c.Request.Context(), currentUser(c), req)
+	out, err := s.desk.Register(c.Request.Context(), httpx.CurrentUser(c), req)
 	if err != nil {
 		return err
 	}
@@ -59,7 +60,7 @@ func (s *server) createCitizen(c *gin.Context) error {
 }
 
 func (s *server) getCitizen(c *gin.Context) error {
-	d, err := s.desk.Citizen(c.Request.Context(), currentUser(c), c.Param("id"))
+	d, err := s.desk.Citizen(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -71,12 +72,12 @@ func (s *server) reissueCitizenCode(c *gin.Context) error {
 	if err := emptyBody(c); err != nil {
 		return err
 	}
-	ctx, user := c.Request.Context(), currentUser(c)
+	ctx, user := c.Request.Context(), httpx.CurrentUser(c)
 	d, err := s.desk.Citizen(ctx, user, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	out, err := s.desk.ReissueCode(ctx, user, &d, s.portalOrigin(c))
+	out, err := s.desk.ReissueCode(ctx, user, &d, httpx.PortalOrigin(c, s.PortalURL))
 	if err != nil {
 		return err
 	}
@@ -98,7 +99,7 @@ type onBehalfRequest struct {
 }
 
 func (s *server) createApplicationOnBehalf(c *gin.Context) error {
-	ctx, user := c.Request.Context(), currentUser(c)
+	ctx, user := c.Request.Context(), httpx.CurrentUser(c)
 	key, err := idempotencyKey(c)
 	if err != nil {
 		return err
@@ -164,7 +165,7 @@ func (s *server) listContactTasks(c *gin.Context) error {
 	if len(fields) > 0 {
 		return invalid(fields...)
 	}
-	items, total, err := s.desk.ContactTasks(c.Request.Context(), currentUser(c), f)
+	items, total, err := s.desk.ContactTasks(c.Request.Context(), httpx.CurrentUser(c), f)
 	if err != nil {
 		return err
 	}
@@ -177,7 +178,7 @@ func (s *server) recordContactOutcome(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	v, err := s.desk.RecordContact(c.Request.Context(), currentUser(c), c.Param("id"), req)
+	v, err := s.desk.RecordContact(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), req)
 	if err != nil {
 		return err
 	}

@@ -3,10 +3,10 @@ package api
 import (
 	"context"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app/desk"
 	"sportello/internal/notify"
 	"sportello/internal/store"
@@ -29,23 +29,10 @@ type AccountMailer interface {
 	Send(ctx context.Context, msg notify.Message) error
 }
 
-// portalOrigin is the portal's origin for links: the configured public URL,
-// or the request's.
-func (s *server) portalOrigin(c *gin.Context) string {
-	if s.PortalURL != "" {
-		return strings.TrimRight(s.PortalURL, "/")
-	}
-	scheme := "https"
-	if c.Request.TLS == nil && strings.HasPrefix(c.Request.Host, "127.0.0.1") {
-		scheme = "http"
-	}
-	return scheme + "://" + c.Request.Host
-}
-
 // ---- JSON handlers ----
 
 func (s *server) getDeskSharing(c *gin.Context) error {
-	shared, err := s.desk.DeskShared(c.Request.Context(), currentUser(c))
+	shared, err := s.desk.DeskShared(c.Request.Context(), httpx.CurrentUser(c))
 	if err != nil {
 		return err
 	}
@@ -58,7 +45,7 @@ func (s *server) putDeskSharing(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	if err := s.desk.SetSharing(c.Request.Context(), currentUser(c), req); err != nil {
+	if err := s.desk.SetSharing(c.Request.Context(), httpx.CurrentUser(c), req); err != nil {
 		return err
 	}
 	c.JSON(http.StatusOK, req)
@@ -66,7 +53,7 @@ func (s *server) putDeskSharing(c *gin.Context) error {
 }
 
 func (s *server) listRecoveries(c *gin.Context) error {
-	list, err := s.desk.Recoveries(c.Request.Context(), currentUser(c), c.Query("status"))
+	list, err := s.desk.Recoveries(c.Request.Context(), httpx.CurrentUser(c), c.Query("status"))
 	if err != nil {
 		return err
 	}
@@ -87,7 +74,7 @@ func (s *server) postRecoveryDecision(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	r, code, err := s.desk.DecideRecovery(c.Request.Context(), currentUser(c), c.Param("id"), req)
+	r, code, err := s.desk.DecideRecovery(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), req)
 	if err != nil {
 		return err
 	}
@@ -112,7 +99,7 @@ type recoveryView struct {
 }
 
 func (s *server) recoveriesPage(c *gin.Context) error {
-	ctx, user := c.Request.Context(), currentUser(c)
+	ctx, user := c.Request.Context(), httpx.CurrentUser(c)
 	list, err := s.desk.Recoveries(ctx, user, store.RecoveryAwaitingApproval)
 	if err != nil {
 		return err
@@ -131,7 +118,7 @@ func (s *server) recoveriesPage(c *gin.Context) error {
 
 func (s *server) recoveryDecisionSubmit(c *gin.Context) error {
 	approve := c.PostForm("decision") == "approve"
-	_, code, err := s.desk.DecideRecovery(c.Request.Context(), currentUser(c), c.Param("id"), desk.RecoveryDecision{Approve: &approve})
+	_, code, err := s.desk.DecideRecovery(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), desk.RecoveryDecision{Approve: &approve})
 	if err != nil {
 		return err
 	}
@@ -145,7 +132,7 @@ func (s *server) recoveryDecisionSubmit(c *gin.Context) error {
 
 func (s *server) deskSharingSubmit(c *gin.Context) error {
 	shared := c.PostForm("shared") == "true"
-	if err := s.desk.SetSharing(c.Request.Context(), currentUser(c), desk.Sharing{Shared: &shared}); err != nil {
+	if err := s.desk.SetSharing(c.Request.Context(), httpx.CurrentUser(c), desk.Sharing{Shared: &shared}); err != nil {
 		return err
 	}
 	redirect(c, "/desk/recoveries")

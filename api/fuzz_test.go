@@ -9,6 +9,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/store"
 	"sportello/internal/textcheck"
 )
@@ -22,11 +23,11 @@ func FuzzDecodeJSON(f *testing.F) {
 		var app applicationRequest
 		err := decodeBytes(body, &app)
 		if err != nil {
-			he := toHTTP(err)
-			if he.status != http.StatusUnprocessableEntity && he.status != http.StatusRequestEntityTooLarge {
-				t.Fatalf("decodeBytes(%q): status %d: %v", body, he.status, err)
+			he := httpx.From(err)
+			if he.Status != http.StatusUnprocessableEntity && he.Status != http.StatusRequestEntityTooLarge {
+				t.Fatalf("decodeBytes(%q): status %d: %v", body, he.Status, err)
 			}
-			for _, fe := range he.fields {
+			for _, fe := range he.Fields {
 				if fe.Message == "" || fe.MessageIT == "" || fe.Code == "" {
 					t.Fatalf("decodeBytes(%q): incomplete field error %+v", body, fe)
 				}
@@ -87,8 +88,8 @@ func FuzzParseISEE(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		euro, err := parseISEE(raw)
 		if err != nil {
-			var he *httpError
-			if !errors.As(err, &he) || he.status != http.StatusUnprocessableEntity {
+			var he *httpx.Error
+			if !errors.As(err, &he) || he.Status != http.StatusUnprocessableEntity {
 				t.Fatalf("parseISEE(%q): %v", raw, err)
 			}
 			return

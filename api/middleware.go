@@ -14,15 +14,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/contract"
-	"sportello/internal/store"
 	"sportello/internal/textcheck"
-)
-
-const (
-	ctxRequestID = "sportello.request_id"
-	ctxUser      = "sportello.user"
-	ctxToken     = "sportello.token_hash"
 )
 
 var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
@@ -36,20 +30,18 @@ func (s *server) requestID(c *gin.Context) {
 		_, _ = rand.Read(b[:])
 		id = hex.EncodeToString(b[:])
 	}
-	c.Set(ctxRequestID, id)
+	httpx.SetRequestID(c, id)
 	c.Request = c.Request.WithContext(withRequestID(c.Request.Context(), id))
 	c.Header("X-Request-ID", id)
 	c.Next()
 }
-
-func requestID(c *gin.Context) string { return c.GetString(ctxRequestID) }
 
 // accessLog writes one structured line per request.
 func (s *server) accessLog(c *gin.Context) {
 	start := time.Now()
 	c.Next()
 	attrs := []any{
-		"request_id", requestID(c),
+		"request_id", httpx.RequestID(c),
 		"method", c.Request.Method,
 		"path", c.Request.URL.Path,
 		"route", c.FullPath(),
@@ -58,8 +50,8 @@ func (s *server) accessLog(c *gin.Context) {
 		"duration_ms", float64(time.Since(start).Microseconds()) / 1000,
 		"remote", c.ClientIP(),
 	}
-	if u, ok := c.Get(ctxUser); ok {
-		attrs = append(attrs, "user_id", u.(store.UserView).ID)
+	if httpx.LoggedIn(c) {
+		attrs = append(attrs, "user_id", httpx.CurrentUser(c).ID)
 	}
 	s.log.InfoContext(c.Request.Context(), "http request", attrs...)
 }
@@ -71,7 +63,7 @@ func (s *server) recoverPanic(c *gin.Context) {
 			if rec == http.ErrAbortHandler {
 				panic(rec)
 			}
-			if isPagePath(c.Request.URL.Path) {
+			if httpx.IsPagePath(c.Request.URL.Path) {
 				s.pageFail(c, fmt.Errorf("panic: %v", rec))
 				return
 			}
@@ -106,7 +98,7 @@ func (s *server) securityHeaders(c *gin.Context) {
 // limitBody caps what a handler can read from the request body.
 func limitBody(c *gin.Context) {
 	if c.Request.Body != nil {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBody)
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, httpx.MaxBody)
 	}
 	c.Next()
 }
@@ -117,7 +109,7 @@ func (s *server) authenticate(c *gin.Context) {
 	scheme, token, ok := strings.Cut(h, " ")
 	token = strings.TrimSpace(token)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || len(token) > 256 {
-		s.fail(c, errUnauthenticated)
+		s.fail(c, httpx.ErrUnauthenticated)
 		return
 	}
 	sess, err := s.accounts.Resolve(c.Request.Context(), token)
@@ -125,27 +117,19 @@ func (s *server) authenticate(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.Set(ctxUser, sess.User)
-	c.Set(ctxToken, sess.Hash)
+	httpx.SetSession(c, sess.User, sess.Hash)
 	c.Next()
 }
 
 // roles lets only the listed roles through (403 otherwise).
 func (s *server) roles(allowed ...contract.Role) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if !slices.Contains(allowed, contract.Role(currentUser(c).Role)) {
-			s.fail(c, errForbiddenRole)
+		if !slices.Contains(allowed, contract.Role(httpx.CurrentUser(c).Role)) {
+			s.fail(c, httpx.ErrForbiddenRole)
 			return
 		}
 		c.Next()
 	}
-}
-
-// currentUser is the authenticated user (zero outside authenticated routes).
-func currentUser(c *gin.Context) store.UserView {
-	u, _ := c.Get(ctxUser)
-	v, _ := u.(store.UserView)
-	return v
 }
 
 // inputHygiene refuses, before any handler runs, a path or query string that
@@ -156,16 +140,16 @@ func currentUser(c *gin.Context) store.UserView {
 // (checkJSONText) and web form posts by formHygiene.
 func (s *server) inputHygiene(c *gin.Context) {
 	if textcheck.Check(c.Request.URL.Path, false) != "" {
-		if isPagePath(c.Request.URL.Path) {
+		if httpx.IsPagePath(c.Request.URL.Path) {
 			setPageHeaders(c.Writer.Header())
 			s.pageError(c, http.StatusNotFound)
 			return
 		}
-		s.fail(c, notFound("resource"))
+		s.fail(c, httpx.NotFound("resource"))
 		return
 	}
 	if fields := queryProblems(c.Request.URL.RawQuery); len(fields) > 0 {
-		if isPagePath(c.Request.URL.Path) {
+		if httpx.IsPagePath(c.Request.URL.Path) {
 			setPageHeaders(c.Writer.Header())
 			s.pageInvalid(c, fields)
 			return
@@ -229,14 +213,14 @@ func (s *server) formHygiene(c *gin.Context) {
 	}
 	var err error
 	if ct == "multipart/form-data" {
-		err = c.Request.ParseMultipartForm(maxBody)
+		err = c.Request.ParseMultipartForm(httpx.MaxBody)
 	} else {
 		err = c.Request.ParseForm()
 	}
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if !errors.As(err, &tooBig) {
-			err = &httpError{status: http.StatusBadRequest, code: "body", message: "could not read the form", cause: err}
+			err = &httpx.Error{Status: http.StatusBadRequest, Code: "body", Message: "could not read the form", Cause: err}
 		}
 		s.pageFail(c, err)
 		return

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app/marketplace"
 	"sportello/internal/store"
 )
@@ -21,7 +22,7 @@ import (
 // rules are the marketplace service's (internal/app/marketplace).
 
 func (s *server) getISEE(c *gin.Context) error {
-	v, err := s.marketplace.ISEE(c.Request.Context(), currentUser(c))
+	v, err := s.marketplace.ISEE(c.Request.Context(), httpx.CurrentUser(c))
 	if err != nil {
 		return err
 	}
@@ -34,7 +35,7 @@ func (s *server) getISEE(c *gin.Context) error {
 func parseISEE(raw json.RawMessage) (*int, error) {
 	euro, err := marketplace.ParseISEE(raw)
 	if err != nil {
-		return nil, toHTTP(err)
+		return nil, httpx.From(err)
 	}
 	return euro, nil
 }
@@ -44,7 +45,7 @@ func (s *server) putISEE(c *gin.Context) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	v, err := s.marketplace.PutISEE(c.Request.Context(), currentUser(c), in)
+	v, err := s.marketplace.PutISEE(c.Request.Context(), httpx.CurrentUser(c), in)
 	if err != nil {
 		return err
 	}
@@ -60,7 +61,7 @@ type iseeSection struct {
 
 func (s *server) iseeSectionFor(c *gin.Context, typed *string, problem string) (iseeSection, error) {
 	lang := pageLang(c)
-	v, err := s.marketplace.ISEE(c.Request.Context(), currentUser(c))
+	v, err := s.marketplace.ISEE(c.Request.Context(), httpx.CurrentUser(c))
 	if err != nil {
 		return iseeSection{}, err
 	}
@@ -95,7 +96,7 @@ func (s *server) meISEESubmit(c *gin.Context) error {
 		}
 		euro = marketplace.ISEEEuroUp(cents)
 	}
-	if err := s.marketplace.SetISEE(c.Request.Context(), currentUser(c), euro); err != nil {
+	if err := s.marketplace.SetISEE(c.Request.Context(), httpx.CurrentUser(c), euro); err != nil {
 		return err
 	}
 	if euro == nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app/accounts"
 	"sportello/internal/store"
 )
@@ -36,15 +37,13 @@ func (s *server) login(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	s.log.InfoContext(ctx, "login", "request_id", requestID(c), "user_id", u.ID, "role", u.Role)
+	s.log.InfoContext(ctx, "login", "request_id", httpx.RequestID(c), "user_id", u.ID, "role", u.Role)
 	c.JSON(http.StatusOK, LoginResponse{Token: token, TokenType: "Bearer", ExpiresAt: expires, User: u})
 	return nil
 }
 
 func (s *server) logout(c *gin.Context) error {
-	hash, _ := c.Get(ctxToken)
-	b, _ := hash.([]byte)
-	if err := s.accounts.End(c.Request.Context(), b); err != nil {
+	if err := s.accounts.End(c.Request.Context(), httpx.SessionHash(c)); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)
@@ -52,6 +51,6 @@ func (s *server) logout(c *gin.Context) error {
 }
 
 func (s *server) me(c *gin.Context) error {
-	c.JSON(http.StatusOK, currentUser(c))
+	c.JSON(http.StatusOK, httpx.CurrentUser(c))
 	return nil
 }

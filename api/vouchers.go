@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app/vouchers"
 	"sportello/internal/store"
 )
@@ -18,7 +19,7 @@ func (s *server) listVouchers(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	items, total, err := s.vouchers.List(c.Request.Context(), currentUser(c),
+	items, total, err := s.vouchers.List(c.Request.Context(), httpx.CurrentUser(c),
 		store.VoucherFilter{Status: c.Query("status"), Limit: limit, Offset: offset})
 	if err != nil {
 		return err
@@ -28,7 +29,7 @@ func (s *server) listVouchers(c *gin.Context) error {
 }
 
 func (s *server) getVoucher(c *gin.Context) error {
-	v, err := s.vouchers.Voucher(c.Request.Context(), currentUser(c), c.Param("id"))
+	v, err := s.vouchers.Voucher(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -48,7 +49,7 @@ func (s *server) redeem(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	res, err := s.vouchers.Redeem(c.Request.Context(), currentUser(c), req, key)
+	res, err := s.vouchers.Redeem(c.Request.Context(), httpx.CurrentUser(c), req, key)
 	if err != nil {
 		return err
 	}
@@ -64,7 +65,7 @@ func (s *server) listRedemptions(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	items, total, err := s.vouchers.Redemptions(c.Request.Context(), currentUser(c), limit, offset)
+	items, total, err := s.vouchers.Redemptions(c.Request.Context(), httpx.CurrentUser(c), limit, offset)
 	if err != nil {
 		return err
 	}
@@ -73,7 +74,7 @@ func (s *server) listRedemptions(c *gin.Context) error {
 }
 
 func (s *server) listFunds(c *gin.Context) error {
-	items, err := s.funds(c.Request.Context(), currentUser(c))
+	items, err := s.funds(c.Request.Context(), httpx.CurrentUser(c))
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app/teams"
 	"sportello/internal/calendar"
 	"sportello/internal/store"
@@ -40,7 +41,7 @@ func (s *server) absencesPage(c *gin.Context) error {
 // problems of a refused submission next to their fields.
 func (s *server) renderAbsences(c *gin.Context, status int, req teams.AbsenceRequest, problems []FieldError) error {
 	ctx := c.Request.Context()
-	user := currentUser(c)
+	user := httpx.CurrentUser(c)
 	d := absencesData{Supervisor: user.Role == roleSupervisor}
 	var candidates []store.UserView
 	var err error
@@ -122,33 +123,33 @@ func (s *server) renderAbsences(c *gin.Context, status int, req teams.AbsenceReq
 func (s *server) absenceSubmit(c *gin.Context) error {
 	req := teams.AbsenceRequest{User: c.PostForm("user"), Delegate: c.PostForm("delegate"), From: c.PostForm("from"),
 		To: c.PostForm("to"), Reason: c.PostForm("reason")}
-	user := currentUser(c)
+	user := httpx.CurrentUser(c)
 	if user.Role != roleSupervisor {
 		req.User = user.Username
 	}
 	a, err := s.teams.RecordAbsence(c.Request.Context(), user, req)
-	he := toHTTP(err)
+	he := httpx.From(err)
 	switch {
 	case err == nil:
 		setFlash(c, "success", "absences.recorded", a.DisplayName, a.DelegateName)
 		redirect(c, "/absences")
 		return nil
-	case he.status == http.StatusUnprocessableEntity:
-		return s.renderAbsences(c, http.StatusUnprocessableEntity, req, he.fields)
-	case he.status == http.StatusConflict:
-		return s.renderAbsences(c, http.StatusConflict, req, []FieldError{field("", he.code,
+	case he.Status == http.StatusUnprocessableEntity:
+		return s.renderAbsences(c, http.StatusUnprocessableEntity, req, he.Fields)
+	case he.Status == http.StatusConflict:
+		return s.renderAbsences(c, http.StatusConflict, req, []FieldError{field("", he.Code,
 			"There is already an absence in this period.", "Esiste già un'assenza in questo periodo.")})
 	}
 	return err
 }
 
 func (s *server) absenceCancelSubmit(c *gin.Context) error {
-	_, err := s.teams.CancelAbsence(c.Request.Context(), currentUser(c), c.Param("id"))
-	he := toHTTP(err)
+	_, err := s.teams.CancelAbsence(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
+	he := httpx.From(err)
 	switch {
 	case err == nil:
 		setFlash(c, "success", "absences.cancelled")
-	case he.status == http.StatusConflict || he.status == http.StatusForbidden:
+	case he.Status == http.StatusConflict || he.Status == http.StatusForbidden:
 		setFlash(c, "danger", "absences.err.cancel")
 	default:
 		return err

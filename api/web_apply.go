@@ -15,6 +15,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/forms"
 	"sportello/forms/htmlform"
 	"sportello/internal/app"
@@ -61,7 +62,7 @@ func formDescription(f forms.Form, lang string) string {
 func (s *server) applyForm(c *gin.Context) (forms.Form, error) {
 	f, ok := s.Forms.Get(c.Param("form"))
 	if !ok {
-		return f, notFound("form")
+		return f, httpx.NotFound("form")
 	}
 	return f, nil
 }
@@ -120,7 +121,7 @@ func (s *server) applyDataPage(c *gin.Context) error {
 // relative to the data).
 func (s *server) renderDataStep(c *gin.Context, f forms.Form, status int, values json.RawMessage, problems []forms.FieldError) error {
 	lang := pageLang(c)
-	fragment, err := htmlform.Render(s.withOptions(c.Request.Context(), f.Schema, currentUser(c).District), values, problems, lang)
+	fragment, err := htmlform.Render(s.withOptions(c.Request.Context(), f.Schema, httpx.CurrentUser(c).District), values, problems, lang)
 	if err != nil {
 		return err
 	}
@@ -150,7 +151,7 @@ func (s *server) applyDataSubmit(c *gin.Context) error {
 		return err
 	}
 	if err := c.Request.ParseForm(); err != nil {
-		return newError(http.StatusBadRequest, "form", "could not read the form")
+		return httpx.New(http.StatusBadRequest, "form", "could not read the form")
 	}
 	form := c.Request.PostForm
 	if form.Has("_edit") {
@@ -202,7 +203,7 @@ func (s *server) renderSummaryStatus(c *gin.Context, f forms.Form, data json.Raw
 	if err := json.Compact(&compact, data); err != nil {
 		return err
 	}
-	schema := s.withOptions(c.Request.Context(), f.Schema, currentUser(c).District)
+	schema := s.withOptions(c.Request.Context(), f.Schema, httpx.CurrentUser(c).District)
 	d := applyData{Draft: compact.String(), Token: newFormToken(), Summary: summarise(schema, data, lang), Consent: consentErr}
 	v := s.applyView(c, f, 3, d)
 	if consentErr != "" {
@@ -219,7 +220,7 @@ func (s *server) applySummarySubmit(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	user := currentUser(c)
+	user := httpx.CurrentUser(c)
 	token := c.PostForm("token")
 	draft := json.RawMessage(c.PostForm("data"))
 	if !validFormToken.MatchString(token) || !json.Valid(draft) || !jsonx.IsJSONObject(draft) {
@@ -245,13 +246,13 @@ func (s *server) applySummarySubmit(c *gin.Context) error {
 	if !errors.As(err, &refusal) {
 		return err
 	}
-	he := toHTTP(err)
+	he := httpx.From(err)
 	switch {
-	case he.status == http.StatusUnprocessableEntity:
+	case he.Status == http.StatusUnprocessableEntity:
 		// Rules only the filing checks (municipality, open call): back to
 		// the data step with the errors next to the fields.
 		var problems []forms.FieldError
-		for _, fe := range he.fields {
+		for _, fe := range he.Fields {
 			ptr, ok := strings.CutPrefix(fe.Pointer, "/data")
 			if !ok {
 				ptr = ""
@@ -259,15 +260,15 @@ func (s *server) applySummarySubmit(c *gin.Context) error {
 			problems = append(problems, forms.FieldError{Pointer: ptr, Code: fe.Code, Message: fe.Message, MessageIT: fe.MessageIT})
 		}
 		return s.renderDataStep(c, f, http.StatusUnprocessableEntity, draft, problems)
-	case he.code == "application_in_progress" && he.caseID != "":
-		setFlash(c, "warning", "apply.in_progress", he.caseID)
-		redirect(c, caseOrCitizenURL(c, he.caseID))
+	case he.Code == "application_in_progress" && he.CaseID != "":
+		setFlash(c, "warning", "apply.in_progress", he.CaseID)
+		redirect(c, caseOrCitizenURL(c, he.CaseID))
 		return nil
-	case he.code == "workflow_start_failed" && he.caseID != "":
-		s.log.WarnContext(c.Request.Context(), "web filing: workflow start failed", "request_id", requestID(c),
-			"case_id", he.caseID, "err", he.cause)
-		setFlash(c, "warning", "apply.start_failed", he.caseID)
-		redirect(c, caseOrCitizenURL(c, he.caseID))
+	case he.Code == "workflow_start_failed" && he.CaseID != "":
+		s.log.WarnContext(c.Request.Context(), "web filing: workflow start failed", "request_id", httpx.RequestID(c),
+			"case_id", he.CaseID, "err", he.Cause)
+		setFlash(c, "warning", "apply.start_failed", he.CaseID)
+		redirect(c, caseOrCitizenURL(c, he.CaseID))
 		return nil
 	}
 	return err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/store"
 )
 
@@ -40,7 +41,7 @@ type auditRow struct {
 
 func (s *server) auditPage(c *gin.Context) error {
 	ctx := c.Request.Context()
-	user := currentUser(c)
+	user := httpx.CurrentUser(c)
 	f, fields := parseAuditFilter(c.Query("case_id"), c.Query("actor"))
 	d := auditData{
 		CaseID: fieldView{Name: "case_id", ID: "case_id", Label: s.t(c, "audit.case"), Value: f.CaseID,
@@ -64,7 +65,7 @@ func (s *server) auditPage(c *gin.Context) error {
 		s.render(c, http.StatusUnprocessableEntity, "audit", v)
 		return nil
 	}
-	pageNo, err := pageNumber(c, auditPageSize)
+	pageNo, err := httpx.PageNumber(c, auditPageSize)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app/accounts"
 	"sportello/internal/store"
 )
@@ -47,7 +48,7 @@ func (s *server) crossOrigin() gin.HandlerFunc {
 	cop := http.NewCrossOriginProtection()
 	return func(c *gin.Context) {
 		if err := cop.Check(c.Request); err != nil {
-			s.log.InfoContext(c.Request.Context(), "cross-origin request refused", "request_id", requestID(c),
+			s.log.InfoContext(c.Request.Context(), "cross-origin request refused", "request_id", httpx.RequestID(c),
 				"path", c.Request.URL.Path, "origin", c.GetHeader("Origin"), "sec_fetch_site", c.GetHeader("Sec-Fetch-Site"))
 			s.pageError(c, http.StatusForbidden)
 			return
@@ -67,8 +68,7 @@ func (s *server) pageSession(c *gin.Context) {
 	sess, err := s.accounts.Resolve(c.Request.Context(), token)
 	switch {
 	case err == nil:
-		c.Set(ctxUser, sess.User)
-		c.Set(ctxToken, sess.Hash)
+		httpx.SetSession(c, sess.User, sess.Hash)
 	case errors.Is(err, accounts.ErrSessionIdle):
 		clearSessionCookie(c)
 		setFlash(c, "info", "login.session_idle")
@@ -83,7 +83,7 @@ func (s *server) pageSession(c *gin.Context) {
 
 // requireLogin sends anonymous visitors to the login page, with a way back.
 func (s *server) requireLogin(c *gin.Context) {
-	if _, ok := c.Get(ctxUser); !ok {
+	if !httpx.LoggedIn(c) {
 		s.redirectToLogin(c)
 		return
 	}
@@ -102,7 +102,7 @@ func (s *server) redirectToLogin(c *gin.Context) {
 // pageRoles lets only the listed roles through; others get the 403 page.
 func (s *server) pageRoles(allowed ...string) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if !slices.Contains(allowed, currentUser(c).Role) {
+		if !slices.Contains(allowed, httpx.CurrentUser(c).Role) {
 			s.pageError(c, http.StatusForbidden)
 			return
 		}
@@ -153,7 +153,7 @@ func (s *server) loginForm(c *gin.Context, username, next string) loginData {
 
 func (s *server) loginPage(c *gin.Context) {
 	next := safeNext(c.Query("next"))
-	if _, ok := c.Get(ctxUser); ok {
+	if httpx.LoggedIn(c) {
 		redirect(c, next)
 		return
 	}
@@ -184,15 +184,15 @@ func (s *server) loginSubmit(c *gin.Context) error {
 	if ok {
 		var err error
 		u, err = s.accounts.Login(ctx, accounts.Credentials{Username: username, Password: password}, c.ClientIP())
-		switch he := toHTTP(err); {
+		switch he := httpx.From(err); {
 		case err == nil:
 		case errors.Is(err, accounts.ErrBadCredentials):
 			d.Password.Error = s.t(c, "login.bad")
-		case he.status == http.StatusTooManyRequests || he.status == http.StatusServiceUnavailable && he.code == "busy":
-			status = he.status
-			c.Header("Retry-After", retryAfterSeconds(he.retryAfter))
-			if he.status == http.StatusTooManyRequests {
-				d.Password.Error = s.t(c, "login.throttled", retryAfterSeconds(he.retryAfter))
+		case he.Status == http.StatusTooManyRequests || he.Status == http.StatusServiceUnavailable && he.Code == "busy":
+			status = he.Status
+			c.Header("Retry-After", httpx.RetryAfterSeconds(he.RetryAfter))
+			if he.Status == http.StatusTooManyRequests {
+				d.Password.Error = s.t(c, "login.throttled", httpx.RetryAfterSeconds(he.RetryAfter))
 			} else {
 				d.Password.Error = s.t(c, "login.busy")
 			}
@@ -220,16 +220,15 @@ func (s *server) loginSubmit(c *gin.Context) error {
 		_ = s.accounts.EndToken(ctx, old)
 	}
 	setSessionCookie(c, token, expires)
-	s.log.InfoContext(ctx, "web login", "request_id", requestID(c), "user_id", u.ID, "role", u.Role)
+	s.log.InfoContext(ctx, "web login", "request_id", httpx.RequestID(c), "user_id", u.ID, "role", u.Role)
 	setFlash(c, "success", "login.welcome", u.DisplayName)
 	redirect(c, next)
 	return nil
 }
 
 func (s *server) logoutSubmit(c *gin.Context) error {
-	if hash, ok := c.Get(ctxToken); ok {
-		b, _ := hash.([]byte)
-		if err := s.accounts.End(c.Request.Context(), b); err != nil {
+	if httpx.LoggedIn(c) {
+		if err := s.accounts.End(c.Request.Context(), httpx.SessionHash(c)); err != nil {
 			return err
 		}
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app/invoices"
 	"sportello/internal/store"
 )
@@ -52,7 +53,7 @@ func invoicesTitle(role string) string {
 }
 
 func (s *server) invoicesPage(c *gin.Context) error {
-	u := currentUser(c)
+	u := httpx.CurrentUser(c)
 	items, total, err := s.invoices.List(c.Request.Context(), u, store.InvoiceFilter{Limit: 100})
 	if err != nil {
 		return err
@@ -82,7 +83,7 @@ type invoiceData struct {
 }
 
 func (s *server) invoicePage(c *gin.Context) error {
-	v, err := s.invoices.Invoice(c.Request.Context(), currentUser(c), c.Param("id"), invoices.AuditReadInvoice)
+	v, err := s.invoices.Invoice(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), invoices.AuditReadInvoice)
 	if err != nil {
 		return err
 	}
@@ -99,7 +100,7 @@ func (s *server) renderInvoice(c *gin.Context, status int, v store.InvoiceView, 
 		return it
 	}
 	d := invoiceData{Inv: v, Period: monthLabel(lang, v.Period),
-		CanDeclare: currentUser(c).Role == roleMerchant && v.Status == store.InvoiceAwaitingDeclaration}
+		CanDeclare: httpx.CurrentUser(c).Role == roleMerchant && v.Status == store.InvoiceAwaitingDeclaration}
 	var errs []summaryItem
 	for _, k := range store.DeclarationItems {
 		if v.Declaration[k] {
@@ -119,7 +120,7 @@ func (s *server) renderInvoice(c *gin.Context, status int, v store.InvoiceView, 
 		title = s.t(c, "inv.claim", v.Number)
 	}
 	s.render(c, status, "invoice", view{Title: title, Nav: "invoices", Data: d, Errors: errs,
-		Crumbs: []crumb{{"/invoices", s.t(c, invoicesTitle(currentUser(c).Role))}}})
+		Crumbs: []crumb{{"/invoices", s.t(c, invoicesTitle(httpx.CurrentUser(c).Role))}}})
 	return nil
 }
 
@@ -127,7 +128,7 @@ func (s *server) invoicePDFPage(c *gin.Context) error { return s.invoicePDF(c) }
 
 func (s *server) declarationSubmit(c *gin.Context) error {
 	ctx := c.Request.Context()
-	u := currentUser(c)
+	u := httpx.CurrentUser(c)
 	checked := map[string]bool{}
 	for _, k := range store.DeclarationItems {
 		checked[k] = c.PostForm(k) == "yes"
@@ -138,15 +139,15 @@ func (s *server) declarationSubmit(c *gin.Context) error {
 		redirect(c, "/invoices/"+c.Param("id"))
 		return nil
 	}
-	he := toHTTP(err)
+	he := httpx.From(err)
 	switch {
-	case he.status == http.StatusUnprocessableEntity:
+	case he.Status == http.StatusUnprocessableEntity:
 		v, rerr := s.api.Invoice(ctx, u.Scope(), c.Param("id"))
 		if rerr != nil {
 			return rerr
 		}
-		return s.renderInvoice(c, http.StatusUnprocessableEntity, v, checked, he.fields)
-	case he.status == http.StatusConflict:
+		return s.renderInvoice(c, http.StatusUnprocessableEntity, v, checked, he.Fields)
+	case he.Status == http.StatusConflict:
 		setFlash(c, "danger", "inv.already_declared")
 		redirect(c, "/invoices/"+c.Param("id"))
 		return nil

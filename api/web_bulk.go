@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app/casework"
 	"sportello/workflows"
 )
@@ -60,7 +61,7 @@ var bulkPageFields = map[string]string{
 
 func (s *server) bulkSubmit(c *gin.Context) error {
 	ctx := c.Request.Context()
-	user := currentUser(c)
+	user := httpx.CurrentUser(c)
 	lang := pageLang(c)
 	ids := c.PostFormArray("task")
 	post := &bulkPost{selected: map[string]bool{}, status: http.StatusOK, panel: inboxBulk{
@@ -80,12 +81,12 @@ func (s *server) bulkSubmit(c *gin.Context) error {
 	}
 	if len(post.panel.Errors) == 0 {
 		res, err := s.casework.Bulk(ctx, user, req, postedKey(c))
-		he := toHTTP(err)
+		he := httpx.From(err)
 		switch {
 		case err == nil:
 			post.summarize(c, res)
-		case he.status == http.StatusUnprocessableEntity && len(he.fields) > 0:
-			for _, f := range he.fields {
+		case he.Status == http.StatusUnprocessableEntity && len(he.Fields) > 0:
+			for _, f := range he.Fields {
 				id := bulkPageFields[f.Pointer]
 				if strings.HasPrefix(f.Pointer, "/task_ids/") || id == "" {
 					id = "bulk-form"
@@ -171,7 +172,7 @@ func plural(key string, n int) string {
 // selection after a bulk post, every row with ?select=all. It returns the
 // page's status and error summary.
 func (s *server) withBulk(c *gin.Context, d *inboxData) (int, []summaryItem) {
-	user := currentUser(c)
+	user := httpx.CurrentUser(c)
 	post, _ := c.Value(bulkCtxKey).(*bulkPost)
 	if post == nil {
 		post = &bulkPost{selected: map[string]bool{}, status: http.StatusOK}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/i18n"
 	"sportello/internal/store"
 )
@@ -24,7 +25,7 @@ import (
 const defaultDistrict = "tradate"
 
 func pageDistrict(c *gin.Context) string {
-	if u := currentUser(c); u.District != "" {
+	if u := httpx.CurrentUser(c); u.District != "" {
 		return u.District
 	}
 	return defaultDistrict
@@ -155,7 +156,7 @@ func (s *server) servicesPage(c *gin.Context) error {
 	if d.Page < d.Pages {
 		d.NextURL = pageURL(d.Page + 1)
 	}
-	d.ISEEText = iseeText(lang, currentUser(c), p)
+	d.ISEEText = iseeText(lang, httpx.CurrentUser(c), p)
 	d.Categories = options(store.ServiceCategories, func(v string) string { return s.t(c, "cat.category."+v) }, f.Category)
 	muns, err := s.marketplace.DistrictMunicipalities(ctx, f.District)
 	if err != nil {
@@ -217,12 +218,12 @@ func (s *server) bandRows(lang string, sv store.Service, mun string, q store.Pri
 }
 
 func (s *server) servicePage(c *gin.Context) error {
-	sv, p, err := s.marketplace.ServiceByID(c.Request.Context(), currentUser(c), serviceID(c))
+	sv, p, err := s.marketplace.ServiceByID(c.Request.Context(), httpx.CurrentUser(c), serviceID(c))
 	if err != nil {
 		return err
 	}
 	lang := pageLang(c)
-	d := serviceData{catalogueCard: s.card(c, sv), ISEEText: iseeText(lang, currentUser(c), p)}
+	d := serviceData{catalogueCard: s.card(c, sv), ISEEText: iseeText(lang, httpx.CurrentUser(c), p)}
 	for _, m := range sv.Municipalities {
 		d.MunNames = append(d.MunNames, municipalityName(m))
 	}
@@ -241,7 +242,7 @@ func (s *server) servicePage(c *gin.Context) error {
 		d.BandMun = municipalityName(d.BandMun)
 	}
 	d.CapacityText = s.t(c, "cat.capacity."+sv.CapacityPeriod, sv.Capacity)
-	if d.Coop, err = s.marketplace.Cooperative(c.Request.Context(), currentUser(c), sv.CooperativeID); err != nil {
+	if d.Coop, err = s.marketplace.Cooperative(c.Request.Context(), httpx.CurrentUser(c), sv.CooperativeID); err != nil {
 		return err
 	}
 	s.render(c, http.StatusOK, "service", view{Title: sv.Name, Nav: "services",
@@ -272,7 +273,7 @@ func (s *server) coopRow(c *gin.Context, co store.Cooperative, today time.Time) 
 }
 
 func (s *server) cooperativesPage(c *gin.Context) error {
-	u := currentUser(c)
+	u := httpx.CurrentUser(c)
 	coops, err := s.marketplace.Cooperatives(c.Request.Context(), u, pageDistrict(c))
 	if err != nil {
 		return err
@@ -293,7 +294,7 @@ func (s *server) cooperativesPage(c *gin.Context) error {
 }
 
 func (s *server) cooperativePage(c *gin.Context) error {
-	co, err := s.marketplace.Cooperative(c.Request.Context(), currentUser(c), c.Param("id"))
+	co, err := s.marketplace.Cooperative(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -325,7 +326,7 @@ func safeWebsite(raw string) string {
 // ---- the cooperative's own catalogue ----
 
 func (s *server) ourCataloguePage(c *gin.Context) error {
-	co, err := s.marketplace.OwnCooperative(c.Request.Context(), currentUser(c))
+	co, err := s.marketplace.OwnCooperative(c.Request.Context(), httpx.CurrentUser(c))
 	if err != nil {
 		return err
 	}
@@ -461,7 +462,7 @@ func (s *server) ownService(c *gin.Context) (store.Service, error) {
 	if c.Param("id") == "" {
 		return store.Service{}, nil
 	}
-	return s.marketplace.OwnService(c.Request.Context(), currentUser(c), serviceID(c))
+	return s.marketplace.OwnService(c.Request.Context(), httpx.CurrentUser(c), serviceID(c))
 }
 
 func (s *server) renderServiceForm(c *gin.Context, status int, f serviceForm, errs []summaryItem) {
@@ -480,7 +481,7 @@ func (s *server) ownServiceForm(c *gin.Context) (store.Service, []string, error)
 	if err != nil {
 		return sv, nil, err
 	}
-	district, err := s.marketplace.DistrictMunicipalities(c.Request.Context(), currentUser(c).District)
+	district, err := s.marketplace.DistrictMunicipalities(c.Request.Context(), httpx.CurrentUser(c).District)
 	return sv, district, err
 }
 
@@ -529,15 +530,15 @@ func (s *server) serviceFormSubmit(c *gin.Context) error {
 	if len(pre) > 0 {
 		err = invalid(pre...)
 	} else {
-		saved, err = s.marketplace.SaveService(c.Request.Context(), currentUser(c), sv.ID, b)
+		saved, err = s.marketplace.SaveService(c.Request.Context(), httpx.CurrentUser(c), sv.ID, b)
 	}
 	if err != nil {
-		he := toHTTP(err)
-		if he.status != http.StatusUnprocessableEntity {
+		he := httpx.From(err)
+		if he.Status != http.StatusUnprocessableEntity {
 			return err
 		}
 		var errs []summaryItem
-		for _, fe := range he.fields {
+		for _, fe := range he.Fields {
 			msg := fieldMessage(lang, fe.MessageIT, fe.Message)
 			id, label := "name", ""
 			switch top := strings.SplitN(strings.TrimPrefix(fe.Pointer, "/"), "/", 2)[0]; top {
@@ -572,7 +573,7 @@ func (s *server) serviceFormSubmit(c *gin.Context) error {
 
 func (s *server) servicePublishSubmit(published bool) func(c *gin.Context) error {
 	return func(c *gin.Context) error {
-		sv, err := s.marketplace.SetPublished(c.Request.Context(), currentUser(c), serviceID(c), published)
+		sv, err := s.marketplace.SetPublished(c.Request.Context(), httpx.CurrentUser(c), serviceID(c), published)
 		if err != nil {
 			return err
 		}

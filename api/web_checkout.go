@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app/marketplace"
 	"sportello/internal/contract"
 	"sportello/internal/store"
@@ -42,7 +43,7 @@ func (s *server) cartLineView(c *gin.Context, l cartLine) cartLineView {
 
 // renderCart renders the cart; bad, when not nil, is a refused quantity.
 func (s *server) renderCart(c *gin.Context, status int, bad *cartLineView) error {
-	lines, _, err := s.marketplace.Cart(c.Request.Context(), currentUser(c))
+	lines, _, err := s.marketplace.Cart(c.Request.Context(), httpx.CurrentUser(c))
 	if err != nil {
 		return err
 	}
@@ -64,16 +65,16 @@ func (s *server) renderCart(c *gin.Context, status int, bad *cartLineView) error
 func (s *server) cartPage(c *gin.Context) error { return s.renderCart(c, http.StatusOK, nil) }
 
 // refusal is the message of a refused request in the page's language.
-func refusal(c *gin.Context, err error) (*httpError, string) {
-	he := toHTTP(err)
-	if len(he.fields) > 0 {
-		return he, fieldMessage(pageLang(c), he.fields[0].MessageIT, he.fields[0].Message)
+func refusal(c *gin.Context, err error) (*httpx.Error, string) {
+	he := httpx.From(err)
+	if len(he.Fields) > 0 {
+		return he, fieldMessage(pageLang(c), he.Fields[0].MessageIT, he.Fields[0].Message)
 	}
-	key := "bk.err." + he.code
+	key := "bk.err." + he.Code
 	if hasMessage(key) {
 		return he, translate(pageLang(c), key)
 	}
-	return he, he.message
+	return he, he.Message
 }
 
 func (s *server) cartAddSubmit(c *gin.Context) error {
@@ -82,10 +83,10 @@ func (s *server) cartAddSubmit(c *gin.Context) error {
 	if err != nil {
 		qty = 0
 	}
-	it, err := s.marketplace.AddToCart(c.Request.Context(), currentUser(c), id, qty)
+	it, err := s.marketplace.AddToCart(c.Request.Context(), httpx.CurrentUser(c), id, qty)
 	if err != nil {
 		he, msg := refusal(c, err)
-		if he.status >= 500 {
+		if he.Status >= 500 {
 			return err
 		}
 		setFlash(c, "danger", "cart.refused", msg)
@@ -111,14 +112,14 @@ func (s *server) cartQuantitySubmit(c *gin.Context) error {
 	if perr != nil {
 		qty = 0
 	}
-	if _, err := s.marketplace.SetCartQuantity(c.Request.Context(), currentUser(c), id, qty); err != nil {
+	if _, err := s.marketplace.SetCartQuantity(c.Request.Context(), httpx.CurrentUser(c), id, qty); err != nil {
 		he, msg := refusal(c, err)
-		if he.status == http.StatusUnprocessableEntity {
+		if he.Status == http.StatusUnprocessableEntity {
 			bad := &cartLineView{cartLine: cartLine{CartItem: store.CartItem{ServiceID: id}}}
 			bad.Qty.Value, bad.Qty.Error = raw, msg
-			return s.renderCart(c, he.status, bad)
+			return s.renderCart(c, he.Status, bad)
 		}
-		if he.status >= 500 {
+		if he.Status >= 500 {
 			return err
 		}
 		setFlash(c, "danger", "cart.refused", msg)
@@ -135,7 +136,7 @@ func (s *server) cartRemoveSubmit(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.marketplace.RemoveFromCart(c.Request.Context(), currentUser(c), id); err != nil && toHTTP(err).status != http.StatusNotFound {
+	if err := s.marketplace.RemoveFromCart(c.Request.Context(), httpx.CurrentUser(c), id); err != nil && httpx.From(err).Status != http.StatusNotFound {
 		return err
 	}
 	setFlash(c, "success", "cart.removed")
@@ -166,7 +167,7 @@ func (s *server) checkoutLine(c *gin.Context) (cartLine, error) {
 	if err != nil {
 		return cartLine{}, err
 	}
-	lines, _, err := s.marketplace.Cart(c.Request.Context(), currentUser(c))
+	lines, _, err := s.marketplace.Cart(c.Request.Context(), httpx.CurrentUser(c))
 	if err != nil {
 		return cartLine{}, err
 	}
@@ -175,7 +176,7 @@ func (s *server) checkoutLine(c *gin.Context) (cartLine, error) {
 			return l, nil
 		}
 	}
-	return cartLine{}, notFound("cart item")
+	return cartLine{}, httpx.NotFound("cart item")
 }
 
 func (s *server) newCheckoutData(c *gin.Context, l cartLine) checkoutData {
@@ -238,7 +239,7 @@ func (s *server) checkoutSubmit(c *gin.Context) error {
 	}
 	key := postedKey(c)
 	if partErr == "" {
-		res, err := s.marketplace.Checkout(c.Request.Context(), currentUser(c), req, key)
+		res, err := s.marketplace.Checkout(c.Request.Context(), httpx.CurrentUser(c), req, key)
 		if err == nil {
 			b := res.Booking
 			if b.OnlineCents > 0 {
@@ -250,10 +251,10 @@ func (s *server) checkoutSubmit(c *gin.Context) error {
 			return nil
 		}
 		he, msg := refusal(c, err)
-		if he.status != http.StatusUnprocessableEntity && he.status != http.StatusConflict {
+		if he.Status != http.StatusUnprocessableEntity && he.Status != http.StatusConflict {
 			return err
 		}
-		if he.code == "not_in_cart" {
+		if he.Code == "not_in_cart" {
 			setFlash(c, "warning", "cart.refused", msg)
 			redirect(c, "/cart")
 			return nil
@@ -262,7 +263,7 @@ func (s *server) checkoutSubmit(c *gin.Context) error {
 		if lerr != nil {
 			return lerr
 		}
-		for _, f := range he.fields {
+		for _, f := range he.Fields {
 			m := fieldMessage(pageLang(c), f.MessageIT, f.Message)
 			switch f.Pointer {
 			case "/payment":
@@ -275,10 +276,10 @@ func (s *server) checkoutSubmit(c *gin.Context) error {
 				d.Problem = m
 			}
 		}
-		if he.status == http.StatusConflict {
+		if he.Status == http.StatusConflict {
 			d.Problem = msg
 		}
-		return s.renderCheckout(c, he.status, d)
+		return s.renderCheckout(c, he.Status, d)
 	}
 	d, err := s.refilledCheckout(c, req, key, part)
 	if err != nil {
@@ -320,7 +321,7 @@ func awaitingPayment(b store.BookingView) bool {
 // provider only answers the refresh (?go=1) or the poll, never the
 // checkout's form post: the pages' form-action policy would block it.
 func (s *server) payPage(c *gin.Context) error {
-	b, err := s.marketplace.Booking(c.Request.Context(), currentUser(c), c.Param("id"))
+	b, err := s.marketplace.Booking(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -343,7 +344,7 @@ func (s *server) payPage(c *gin.Context) error {
 // payStatus answers the pay page's poll: 204 while waiting, else an
 // HX-Redirect to the provider (or to the booking when nothing is due).
 func (s *server) payStatus(c *gin.Context) error {
-	b, err := s.marketplace.Booking(c.Request.Context(), currentUser(c), c.Param("id"))
+	b, err := s.marketplace.Booking(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -363,7 +364,7 @@ func (s *server) payStatus(c *gin.Context) error {
 // payReturnPage is where the provider sends the citizen back: the outcome
 // as the provider reported it, and the booking's state as recorded.
 func (s *server) payReturnPage(c *gin.Context) error {
-	b, err := s.marketplace.Booking(c.Request.Context(), currentUser(c), c.Param("id"))
+	b, err := s.marketplace.Booking(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -383,7 +384,7 @@ func (s *server) payReturnPage(c *gin.Context) error {
 // ---- bookings ----
 
 func (s *server) bookingsPage(c *gin.Context) error {
-	items, total, err := s.marketplace.Bookings(c.Request.Context(), currentUser(c), 200, 0)
+	items, total, err := s.marketplace.Bookings(c.Request.Context(), httpx.CurrentUser(c), 200, 0)
 	if err != nil {
 		return err
 	}
@@ -435,7 +436,7 @@ func (s *server) renderBooking(c *gin.Context, status int, d bookingPageData) er
 }
 
 func (s *server) bookingPage(c *gin.Context) error {
-	b, err := s.marketplace.Booking(c.Request.Context(), currentUser(c), c.Param("id"))
+	b, err := s.marketplace.Booking(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -445,25 +446,25 @@ func (s *server) bookingPage(c *gin.Context) error {
 // bookingRefused re-renders the booking after a refused action.
 func (s *server) bookingRefused(c *gin.Context, err error, fill func(d *bookingPageData, msg string)) error {
 	he, msg := refusal(c, err)
-	if he.status != http.StatusUnprocessableEntity && he.status != http.StatusConflict {
+	if he.Status != http.StatusUnprocessableEntity && he.Status != http.StatusConflict {
 		return err
 	}
-	b, berr := s.marketplace.Booking(c.Request.Context(), currentUser(c), c.Param("id"))
+	b, berr := s.marketplace.Booking(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if berr != nil {
 		return berr
 	}
 	d := s.bookingPageData(c, b)
-	if he.status == http.StatusConflict {
+	if he.Status == http.StatusConflict {
 		d.Problem = msg
 	} else {
 		fill(&d, msg)
 	}
-	return s.renderBooking(c, he.status, d)
+	return s.renderBooking(c, he.Status, d)
 }
 
 func (s *server) bookingCancelSubmit(c *gin.Context) error {
 	reason := c.PostForm("reason")
-	_, err := s.marketplace.Cancel(c.Request.Context(), currentUser(c), c.Param("id"), marketplace.CancelInput{Reason: reason}, postedKey(c))
+	_, err := s.marketplace.Cancel(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), marketplace.CancelInput{Reason: reason}, postedKey(c))
 	if err == nil {
 		setFlash(c, "success", "bk.cancelled")
 		redirect(c, "/bookings/"+url.PathEscape(c.Param("id")))
@@ -479,7 +480,7 @@ func (s *server) bookingConfirmSubmit(c *gin.Context) error {
 			req.Seqs = append(req.Seqs, n)
 		}
 	}
-	_, err := s.marketplace.ConfirmDelivery(c.Request.Context(), currentUser(c), c.Param("id"), req, postedKey(c))
+	_, err := s.marketplace.ConfirmDelivery(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), req, postedKey(c))
 	if err == nil {
 		setFlash(c, "success", "bk.confirmed")
 		redirect(c, "/bookings/"+url.PathEscape(c.Param("id")))

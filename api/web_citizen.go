@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app/applications"
 	"sportello/internal/store"
 	"sportello/internal/voucherpdf"
@@ -28,7 +29,7 @@ func (s *server) mePage(c *gin.Context) error { return s.renderMe(c, http.Status
 // form's value and problem after a refused submission (nil, "" otherwise).
 func (s *server) renderMe(c *gin.Context, status int, typedISEE *string, iseeErr string) error {
 	ctx := c.Request.Context()
-	user := currentUser(c)
+	user := httpx.CurrentUser(c)
 	cases, _, err := s.applications.Cases(ctx, user, store.CaseFilter{Limit: 200})
 	if err != nil {
 		return err
@@ -68,7 +69,7 @@ type citizenEvent struct {
 
 // ownCase reads a case of the logged-in citizen (404 for anyone else's).
 func (s *server) ownCase(c *gin.Context) (store.CaseView, error) {
-	return s.applications.OwnCase(c.Request.Context(), currentUser(c), c.Param("id"))
+	return s.applications.OwnCase(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 }
 
 // citizenCasePage is /cases/:id for the citizen who filed the case: also
@@ -83,7 +84,7 @@ func (s *server) citizenCasePage(c *gin.Context) error {
 
 func (s *server) renderCitizenCase(c *gin.Context, status int, v store.CaseView, reply, replyErr string) error {
 	lang := pageLang(c)
-	events, err := s.applications.Timeline(c.Request.Context(), currentUser(c), v.ID)
+	events, err := s.applications.Timeline(c.Request.Context(), httpx.CurrentUser(c), v.ID)
 	if err != nil {
 		return err
 	}
@@ -158,19 +159,19 @@ func (s *server) caseReplySubmit(c *gin.Context) error {
 		key = "web:" + tok
 	}
 	caseURL := "/cases/" + url.PathEscape(v.ID)
-	_, err = s.applications.ProvideInfo(c.Request.Context(), currentUser(c), v.ID,
+	_, err = s.applications.ProvideInfo(c.Request.Context(), httpx.CurrentUser(c), v.ID,
 		applications.Reply{Data: &applications.ReplyData{Message: msgText}}, key)
 	if err != nil {
-		he := toHTTP(err)
-		if he.status == http.StatusConflict {
+		he := httpx.From(err)
+		if he.Status == http.StatusConflict {
 			setFlash(c, "warning", "case.reply_not_needed")
 			redirect(c, caseURL)
 			return nil
 		}
-		if he.status == http.StatusUnprocessableEntity {
-			text := he.message
-			if len(he.fields) > 0 {
-				text = fieldMessage(pageLang(c), he.fields[0].MessageIT, he.fields[0].Message)
+		if he.Status == http.StatusUnprocessableEntity {
+			text := he.Message
+			if len(he.Fields) > 0 {
+				text = fieldMessage(pageLang(c), he.Fields[0].MessageIT, he.Fields[0].Message)
 			}
 			return s.renderCitizenCase(c, http.StatusUnprocessableEntity, v, msgText, text)
 		}
@@ -184,7 +185,7 @@ func (s *server) caseReplySubmit(c *gin.Context) error {
 // ownVoucher reads a voucher of the logged-in citizen (404 otherwise: the
 // citizen's scope sees only their own vouchers).
 func (s *server) ownVoucher(c *gin.Context) (store.VoucherView, error) {
-	return s.vouchers.Own(c.Request.Context(), currentUser(c), c.Param("id"))
+	return s.vouchers.Own(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 }
 
 // voucherData is the voucher page's data.
@@ -255,9 +256,9 @@ func (s *server) voucherPDF(c *gin.Context) error {
 		return err
 	}
 	if v.Kind == store.FundKindService {
-		return notFound("voucher")
+		return httpx.NotFound("voucher")
 	}
-	user := currentUser(c)
+	user := httpx.CurrentUser(c)
 	pv := voucherpdf.Voucher{
 		Code: v.Code, AmountCents: v.AmountCents, AvailableCents: v.AvailableCents, PendingCents: v.PendingCents,
 		Municipality: municipalityName(v.Municipality), FundName: v.FundID, ExpiresAt: v.ExpiresAt,

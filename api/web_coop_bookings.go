@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app/marketplace"
 	"sportello/internal/store"
 )
@@ -26,7 +27,7 @@ import (
 const datetimeLocal = "2006-01-02T15:04"
 
 func (s *server) coopInboxPage(c *gin.Context) error {
-	ctx, user := c.Request.Context(), currentUser(c)
+	ctx, user := c.Request.Context(), httpx.CurrentUser(c)
 	requests, err := s.marketplace.CoopBookings(ctx, user, store.CoopRequests)
 	if err != nil {
 		return err
@@ -41,7 +42,7 @@ func (s *server) coopInboxPage(c *gin.Context) error {
 }
 
 func (s *server) coopDeliveriesPage(c *gin.Context) error {
-	items, err := s.marketplace.CoopDeliveries(c.Request.Context(), currentUser(c))
+	items, err := s.marketplace.CoopDeliveries(c.Request.Context(), httpx.CurrentUser(c))
 	if err != nil {
 		return err
 	}
@@ -117,7 +118,7 @@ func (s *server) coopBookingForm(c *gin.Context, d store.CoopBookingDetail) coop
 }
 
 func (s *server) coopBookingPage(c *gin.Context) error {
-	d, err := s.marketplace.CoopBooking(c.Request.Context(), currentUser(c), c.Param("id"))
+	d, err := s.marketplace.CoopBooking(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -146,22 +147,22 @@ func (s *server) renderCoopBooking(c *gin.Context, status int, d coopBookingData
 // coopRefused re-renders the booking page after a refused action: field
 // problems next to their fields, state conflicts on top.
 func (s *server) coopRefused(c *gin.Context, err error, fill func(d *coopBookingData, f FieldError, msg string)) error {
-	he := toHTTP(err)
-	if he.status != http.StatusUnprocessableEntity && he.status != http.StatusConflict {
+	he := httpx.From(err)
+	if he.Status != http.StatusUnprocessableEntity && he.Status != http.StatusConflict {
 		return err
 	}
-	det, derr := s.marketplace.CoopBooking(c.Request.Context(), currentUser(c), c.Param("id"))
+	det, derr := s.marketplace.CoopBooking(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if derr != nil {
 		return derr
 	}
 	d := s.coopBookingForm(c, det)
-	for _, f := range he.fields {
+	for _, f := range he.Fields {
 		fill(&d, f, fieldMessage(pageLang(c), f.MessageIT, f.Message))
 	}
-	if he.status == http.StatusConflict {
-		d.Problem = s.tOr(c, "coopbk.err."+he.code, he.message)
+	if he.Status == http.StatusConflict {
+		d.Problem = s.tOr(c, "coopbk.err."+he.Code, he.Message)
 	}
-	return s.renderCoopBooking(c, he.status, d)
+	return s.renderCoopBooking(c, he.Status, d)
 }
 
 func (s *server) coopDone(c *gin.Context, key string) {
@@ -199,7 +200,7 @@ func (s *server) coopAcceptSubmit(c *gin.Context) error {
 	if len(bad) > 0 {
 		err = invalid(bad...)
 	} else {
-		_, err = s.marketplace.Respond(c.Request.Context(), currentUser(c), c.Param("id"), req, postedKey(c))
+		_, err = s.marketplace.Respond(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), req, postedKey(c))
 	}
 	if err == nil {
 		s.coopDone(c, "coopbk.accepted")
@@ -211,7 +212,7 @@ func (s *server) coopAcceptSubmit(c *gin.Context) error {
 func (s *server) coopDeclineSubmit(c *gin.Context) error {
 	no := false
 	reason := c.PostForm("reason")
-	_, err := s.marketplace.Respond(c.Request.Context(), currentUser(c), c.Param("id"), marketplace.Response{Accept: &no, Reason: reason}, postedKey(c))
+	_, err := s.marketplace.Respond(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), marketplace.Response{Accept: &no, Reason: reason}, postedKey(c))
 	if err == nil {
 		s.coopDone(c, "coopbk.declined")
 		return nil
@@ -228,7 +229,7 @@ func (s *server) coopDeliverySubmit(c *gin.Context) error {
 	var err error
 	if t, perr := time.ParseInLocation(datetimeLocal, raw, romeLoc()); perr == nil {
 		req.DeliveredAt = &t
-		_, err = s.marketplace.RecordDelivery(c.Request.Context(), currentUser(c), c.Param("id"), req, postedKey(c))
+		_, err = s.marketplace.RecordDelivery(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), req, postedKey(c))
 	} else {
 		err = invalid(field("/delivered_at", "invalid", "give a date and a time", "indicare data e ora"))
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app/accounts"
 	"sportello/internal/app/desk"
 	"sportello/internal/jsonx"
@@ -30,7 +31,7 @@ const ctxDeskCitizen = "sportello.desk_citizen"
 // withDeskCitizen loads the :citizen of the URL (404 page when not of the
 // operator's district); the read is audited with acting_for.
 func (s *server) withDeskCitizen(c *gin.Context) {
-	d, err := s.desk.Citizen(c.Request.Context(), currentUser(c), c.Param("citizen"))
+	d, err := s.desk.Citizen(c.Request.Context(), httpx.CurrentUser(c), c.Param("citizen"))
 	if err != nil {
 		s.pageFail(c, err)
 		c.Abort()
@@ -55,7 +56,7 @@ func applicantOf(c *gin.Context) store.UserView {
 	if d := onBehalfOf(c); d != nil {
 		return d.UserView()
 	}
-	return currentUser(c)
+	return httpx.CurrentUser(c)
 }
 
 // applyBase is the prefix of the application pages: /apply/ for citizens,
@@ -72,7 +73,7 @@ func applyBase(c *gin.Context) string {
 func applyPrefill(c *gin.Context) []byte {
 	d := onBehalfOf(c)
 	if d == nil {
-		return prefill(currentUser(c))
+		return prefill(httpx.CurrentUser(c))
 	}
 	// The names as in the registry, which the form wants separately.
 	u := d.UserView()
@@ -120,7 +121,7 @@ type deskHomeData struct {
 }
 
 func (s *server) deskHomePage(c *gin.Context) error {
-	ctx, user := c.Request.Context(), currentUser(c)
+	ctx, user := c.Request.Context(), httpx.CurrentUser(c)
 	q := desk.SearchQuery(c.Query("q"))
 	list, err := s.desk.Citizens(ctx, user, q)
 	if err != nil {
@@ -176,14 +177,14 @@ func (s *server) deskRegisterSubmit(c *gin.Context) error {
 	req := desk.NewCitizen{TaxCode: c.PostForm("tax_code"), FirstName: c.PostForm("first_name"),
 		LastName: c.PostForm("last_name"), Email: c.PostForm("email"), Phone: c.PostForm("phone"),
 		Address: c.PostForm("address"), HomeDelivery: c.PostForm("home_delivery") == "1"}
-	out, err := s.desk.Register(c.Request.Context(), currentUser(c), req)
+	out, err := s.desk.Register(c.Request.Context(), httpx.CurrentUser(c), req)
 	if err != nil {
-		he := toHTTP(err)
+		he := httpx.From(err)
 		switch {
-		case he.status == http.StatusUnprocessableEntity:
-			s.renderRegister(c, he.status, req, he.fields)
+		case he.Status == http.StatusUnprocessableEntity:
+			s.renderRegister(c, he.Status, req, he.Fields)
 			return nil
-		case he.code == "citizen_exists":
+		case he.Code == "citizen_exists":
 			s.renderRegister(c, http.StatusConflict, req, []FieldError{field("/tax_code", "citizen_exists",
 				"a citizen with this tax code is already registered: search for them on the Social Point page",
 				"un cittadino con questo codice fiscale è già registrato: cercalo nella pagina del Social Point")})
@@ -232,7 +233,7 @@ type deskCitizenData struct {
 
 func (s *server) deskCitizenPage(c *gin.Context) error {
 	d := onBehalfOf(c)
-	ctx, user := c.Request.Context(), currentUser(c)
+	ctx, user := c.Request.Context(), httpx.CurrentUser(c)
 	cases, err := s.desk.Cases(ctx, user, d)
 	if err != nil {
 		return err
@@ -251,7 +252,7 @@ func (s *server) deskCitizenPage(c *gin.Context) error {
 
 func (s *server) deskReissueSubmit(c *gin.Context) error {
 	d := onBehalfOf(c)
-	out, err := s.desk.ReissueCode(c.Request.Context(), currentUser(c), d, s.portalOrigin(c))
+	out, err := s.desk.ReissueCode(c.Request.Context(), httpx.CurrentUser(c), d, httpx.PortalOrigin(c, s.PortalURL))
 	if err != nil {
 		return err
 	}
@@ -297,7 +298,7 @@ func (s *server) contactsPage(c *gin.Context) error {
 }
 
 func (s *server) renderContacts(c *gin.Context, status int, f store.ContactFilter) error {
-	items, total, err := s.desk.ContactTasks(c.Request.Context(), currentUser(c), f)
+	items, total, err := s.desk.ContactTasks(c.Request.Context(), httpx.CurrentUser(c), f)
 	if err != nil {
 		return err
 	}
@@ -316,13 +317,13 @@ func (s *server) renderContacts(c *gin.Context, status int, f store.ContactFilte
 
 func (s *server) contactOutcomeSubmit(c *gin.Context) error {
 	req := desk.ContactOutcome{Outcome: c.PostForm("outcome"), Note: c.PostForm("note")}
-	_, err := s.desk.RecordContact(c.Request.Context(), currentUser(c), c.Param("id"), req)
-	switch he := toHTTP(err); {
+	_, err := s.desk.RecordContact(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), req)
+	switch he := httpx.From(err); {
 	case err == nil:
 		setFlash(c, "success", "desk.outcome_saved")
-	case he.status == http.StatusUnprocessableEntity:
+	case he.Status == http.StatusUnprocessableEntity:
 		setFlash(c, "danger", "desk.outcome_invalid")
-	case he.code == "task_not_open":
+	case he.Code == "task_not_open":
 		setFlash(c, "warning", "desk.outcome_closed")
 	default:
 		return err
@@ -371,20 +372,20 @@ func (s *server) activateSubmit(c *gin.Context) error {
 		return nil
 	}
 	u, err := s.accounts.Activate(c.Request.Context(), req, c.ClientIP())
-	if he := toHTTP(err); err != nil && he.status == http.StatusUnprocessableEntity {
-		for _, fe := range he.fields {
+	if he := httpx.From(err); err != nil && he.Status == http.StatusUnprocessableEntity {
+		for _, fe := range he.Fields {
 			errs[fe.Pointer] = fieldMessage(pageLang(c), fe.MessageIT, fe.Message)
 		}
-		s.renderActivate(c, he.status, req.Username, req.Code, errs)
+		s.renderActivate(c, he.Status, req.Username, req.Code, errs)
 		return nil
 	}
-	if he := toHTTP(err); err != nil && (he.status == http.StatusTooManyRequests || he.code == "busy") {
-		c.Header("Retry-After", retryAfterSeconds(he.retryAfter))
+	if he := httpx.From(err); err != nil && (he.Status == http.StatusTooManyRequests || he.Code == "busy") {
+		c.Header("Retry-After", httpx.RetryAfterSeconds(he.RetryAfter))
 		errs["/code"] = s.t(c, "login.busy")
-		if he.status == http.StatusTooManyRequests {
-			errs["/code"] = s.t(c, "login.throttled", retryAfterSeconds(he.retryAfter))
+		if he.Status == http.StatusTooManyRequests {
+			errs["/code"] = s.t(c, "login.throttled", httpx.RetryAfterSeconds(he.RetryAfter))
 		}
-		s.renderActivate(c, he.status, req.Username, req.Code, errs)
+		s.renderActivate(c, he.Status, req.Username, req.Code, errs)
 		return nil
 	}
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/store"
 )
 
@@ -16,7 +17,7 @@ type incidentsData struct {
 }
 
 func (s *server) incidentsPage(c *gin.Context) error {
-	items, err := s.api.Incidents(c.Request.Context(), currentUser(c).Scope(), store.IncidentOpen)
+	items, err := s.api.Incidents(c.Request.Context(), httpx.CurrentUser(c).Scope(), store.IncidentOpen)
 	if err != nil {
 		return err
 	}

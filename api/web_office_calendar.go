@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app/teams"
 	"sportello/internal/i18n"
 	"sportello/internal/store"
@@ -23,7 +24,7 @@ type officeCalendarRow struct {
 }
 
 func (s *server) officeCalendarsPage(c *gin.Context) error {
-	cals, err := s.teams.OfficeCalendars(c.Request.Context(), currentUser(c))
+	cals, err := s.teams.OfficeCalendars(c.Request.Context(), httpx.CurrentUser(c))
 	if err != nil {
 		return err
 	}
@@ -95,8 +96,8 @@ func num(p *int) string {
 }
 
 func (s *server) officeCalendarEditPage(c *gin.Context) error {
-	o, err := s.teams.OfficeCalendar(c.Request.Context(), currentUser(c), c.Param("id"))
-	if err != nil && toHTTP(err).status == http.StatusNotFound {
+	o, err := s.teams.OfficeCalendar(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
+	if err != nil && httpx.From(err).Status == http.StatusNotFound {
 		s.pageError(c, http.StatusNotFound)
 		return nil
 	}
@@ -124,9 +125,9 @@ var calendarFieldIDs = map[string]string{
 
 func (s *server) officeCalendarSubmit(c *gin.Context) error {
 	ctx := c.Request.Context()
-	user := currentUser(c)
+	user := httpx.CurrentUser(c)
 	o, err := s.teams.OfficeCalendar(ctx, user, c.Param("id"))
-	if err != nil && toHTTP(err).status == http.StatusNotFound {
+	if err != nil && httpx.From(err).Status == http.StatusNotFound {
 		s.pageError(c, http.StatusNotFound)
 		return nil
 	}
@@ -154,14 +155,14 @@ func (s *server) officeCalendarSubmit(c *gin.Context) error {
 	}
 	if len(errs) == 0 {
 		_, err = s.teams.SetOfficeCalendar(ctx, user, o.Municipality, req)
-		he := toHTTP(err)
+		he := httpx.From(err)
 		switch {
 		case err == nil:
 			setFlash(c, "success", "calendar.saved", o.Name)
 			redirect(c, "/calendar")
 			return nil
-		case he.status == http.StatusUnprocessableEntity && len(he.fields) > 0:
-			for _, f := range he.fields {
+		case he.Status == http.StatusUnprocessableEntity && len(he.Fields) > 0:
+			for _, f := range he.Fields {
 				if _, dup := errs[f.Pointer]; !dup {
 					errs[f.Pointer] = fieldMessage(pageLang(c), f.MessageIT, f.Message)
 				}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app/appointments"
 	"sportello/internal/calendar"
 	"sportello/internal/store"
@@ -53,8 +54,8 @@ func (s *server) pointCards(c *gin.Context, points []store.SocialPoint) []pointC
 
 func (s *server) pointsPage(c *gin.Context) error {
 	district := ""
-	if u, ok := c.Get(ctxUser); ok {
-		district = u.(store.UserView).District
+	if httpx.LoggedIn(c) {
+		district = httpx.CurrentUser(c).District
 	}
 	points, err := s.appointments.Points(c.Request.Context(), district)
 	if err != nil {
@@ -143,14 +144,14 @@ func (s *server) bookSubmit(c *gin.Context) error {
 	}
 	req := appointments.Booking{PointID: p.ID, StartsAt: c.PostForm("starts_at"), Topic: c.PostForm("topic")}
 	key := postedKey(c)
-	v, _, err := s.appointments.Book(ctx, currentUser(c), req, key)
+	v, _, err := s.appointments.Book(ctx, httpx.CurrentUser(c), req, key)
 	if err == nil {
 		setFlash(c, "success", "book.done")
 		redirect(c, "/appointments/"+url.PathEscape(v.ID))
 		return nil
 	}
-	he := toHTTP(err)
-	if he.status != http.StatusUnprocessableEntity && he.status != http.StatusConflict {
+	he := httpx.From(err)
+	if he.Status != http.StatusUnprocessableEntity && he.Status != http.StatusConflict {
 		return err
 	}
 	slots, serr := s.appointments.FreeSlots(ctx, p)
@@ -159,7 +160,7 @@ func (s *server) bookSubmit(c *gin.Context) error {
 	}
 	d := s.bookForm(c, p, slots, req.StartsAt, req.Topic)
 	lang := pageLang(c)
-	for _, f := range he.fields {
+	for _, f := range he.Fields {
 		msg := fieldMessage(lang, f.MessageIT, f.Message)
 		switch f.Pointer {
 		case "/topic":
@@ -168,13 +169,13 @@ func (s *server) bookSubmit(c *gin.Context) error {
 			d.Slot.Error = msg
 		}
 	}
-	if he.status == http.StatusConflict {
-		d.Problem = s.tOr(c, "book.err."+he.code, he.message)
+	if he.Status == http.StatusConflict {
+		d.Problem = s.tOr(c, "book.err."+he.Code, he.Message)
 		// Nothing was stored: the next try is a new booking.
 	} else if key != "" {
 		d.Key = key
 	}
-	return s.renderBook(c, he.status, d)
+	return s.renderBook(c, he.Status, d)
 }
 
 // ---- the citizen's list ----
@@ -184,7 +185,7 @@ type myAppointments struct {
 }
 
 func (s *server) myAppointmentsPage(c *gin.Context) error {
-	items, err := s.appointments.Appointments(c.Request.Context(), currentUser(c), store.AppointmentFilter{})
+	items, err := s.appointments.Appointments(c.Request.Context(), httpx.CurrentUser(c), store.AppointmentFilter{})
 	if err != nil {
 		return err
 	}
@@ -218,7 +219,7 @@ type appointmentData struct {
 }
 
 func (s *server) appointmentForm(c *gin.Context, a store.AppointmentView) appointmentData {
-	user := currentUser(c)
+	user := httpx.CurrentUser(c)
 	now := s.Now()
 	d := appointmentData{A: a, Staff: isStaff(user.Role), Key: newFormToken(),
 		CanCancel: appointments.CanCancel(a, now),
@@ -234,7 +235,7 @@ func (s *server) appointmentForm(c *gin.Context, a store.AppointmentView) appoin
 }
 
 func (s *server) appointmentPage(c *gin.Context) error {
-	a, err := s.appointments.Appointment(c.Request.Context(), currentUser(c), c.Param("id"))
+	a, err := s.appointments.Appointment(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -266,27 +267,27 @@ func (s *server) renderAppointment(c *gin.Context, status int, d appointmentData
 // appointmentRefused re-renders the appointment page after a refused
 // action: field problems next to their fields, state conflicts on top.
 func (s *server) appointmentRefused(c *gin.Context, err error, fill func(d *appointmentData, f FieldError, msg string)) error {
-	he := toHTTP(err)
-	if he.status != http.StatusUnprocessableEntity && he.status != http.StatusConflict {
+	he := httpx.From(err)
+	if he.Status != http.StatusUnprocessableEntity && he.Status != http.StatusConflict {
 		return err
 	}
-	a, aerr := s.appointments.Appointment(c.Request.Context(), currentUser(c), c.Param("id"))
+	a, aerr := s.appointments.Appointment(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if aerr != nil {
 		return aerr
 	}
 	d := s.appointmentForm(c, a)
-	for _, f := range he.fields {
+	for _, f := range he.Fields {
 		fill(&d, f, fieldMessage(pageLang(c), f.MessageIT, f.Message))
 	}
-	if he.status == http.StatusConflict {
-		d.Problem = s.tOr(c, "appt.err."+he.code, he.message)
+	if he.Status == http.StatusConflict {
+		d.Problem = s.tOr(c, "appt.err."+he.Code, he.Message)
 	}
-	return s.renderAppointment(c, he.status, d)
+	return s.renderAppointment(c, he.Status, d)
 }
 
 func (s *server) cancelSubmit(c *gin.Context) error {
 	reason := c.PostForm("reason")
-	_, err := s.appointments.Cancel(c.Request.Context(), currentUser(c), c.Param("id"), appointments.Cancellation{Reason: reason}, postedKey(c))
+	_, err := s.appointments.Cancel(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), appointments.Cancellation{Reason: reason}, postedKey(c))
 	if err == nil {
 		setFlash(c, "success", "appt.cancelled")
 		redirect(c, "/appointments/"+url.PathEscape(c.Param("id")))
@@ -307,7 +308,7 @@ func (s *server) attendanceSubmit(c *gin.Context) error {
 		b := choice == "yes"
 		req.Attended = &b
 	}
-	_, err := s.appointments.RecordAttendance(c.Request.Context(), currentUser(c), c.Param("id"), req, postedKey(c))
+	_, err := s.appointments.RecordAttendance(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), req, postedKey(c))
 	if err == nil {
 		setFlash(c, "success", "appt.recorded")
 		redirect(c, "/appointments/"+url.PathEscape(c.Param("id")))
@@ -352,7 +353,7 @@ type agendaData struct {
 
 func (s *server) agendaPage(c *gin.Context) error {
 	ctx := c.Request.Context()
-	user := currentUser(c)
+	user := httpx.CurrentUser(c)
 	f, fields := agendaFilter(c, s.Now())
 	if len(fields) > 0 {
 		return invalid(fields...)

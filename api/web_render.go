@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/calendar"
 	"sportello/internal/store"
 	"sportello/internal/textcheck"
@@ -215,25 +216,25 @@ func (s *server) render(c *gin.Context, status int, name string, v view) {
 	set := s.templates[lang]
 	t, ok := set[name]
 	if !ok {
-		s.log.ErrorContext(c.Request.Context(), "unknown page template", "template", name, "request_id", requestID(c))
+		s.log.ErrorContext(c.Request.Context(), "unknown page template", "template", name, "request_id", httpx.RequestID(c))
 		c.String(http.StatusInternalServerError, "internal error")
 		return
 	}
 	v.Lang = lang
-	if u, ok := c.Get(ctxUser); ok {
-		uv := u.(store.UserView)
+	if httpx.LoggedIn(c) {
+		uv := httpx.CurrentUser(c)
 		v.User = &uv
 	}
 	if v.Flash == nil {
 		v.Flash = takeFlash(c)
 	}
 	v.Path = c.Request.URL.RequestURI()
-	v.RequestID = requestID(c)
+	v.RequestID = httpx.RequestID(c)
 	v.Now = s.Now()
 	v.Status = status
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
-		s.log.ErrorContext(c.Request.Context(), "render page", "template", name, "request_id", requestID(c), "err", err)
+		s.log.ErrorContext(c.Request.Context(), "render page", "template", name, "request_id", httpx.RequestID(c), "err", err)
 		c.String(http.StatusInternalServerError, "internal error")
 		return
 	}
@@ -267,19 +268,19 @@ func (s *server) pageError(c *gin.Context, status int) {
 // pageFail maps err like the JSON API does and renders the error page; an
 // expired session sends the visitor to the login page.
 func (s *server) pageFail(c *gin.Context, err error) {
-	he := toHTTP(err)
-	if he.status >= 500 {
-		s.log.ErrorContext(c.Request.Context(), "page failed", "request_id", requestID(c),
-			"method", c.Request.Method, "path", c.Request.URL.Path, "status", he.status, "err", err)
-	} else if he.cause != nil {
-		s.log.DebugContext(c.Request.Context(), "page refused", "request_id", requestID(c),
-			"status", he.status, "code", he.code, "err", he.cause)
+	he := httpx.From(err)
+	if he.Status >= 500 {
+		s.log.ErrorContext(c.Request.Context(), "page failed", "request_id", httpx.RequestID(c),
+			"method", c.Request.Method, "path", c.Request.URL.Path, "status", he.Status, "err", err)
+	} else if he.Cause != nil {
+		s.log.DebugContext(c.Request.Context(), "page refused", "request_id", httpx.RequestID(c),
+			"status", he.Status, "code", he.Code, "err", he.Cause)
 	}
-	if he.status == http.StatusUnauthorized {
+	if he.Status == http.StatusUnauthorized {
 		s.redirectToLogin(c)
 		return
 	}
-	s.pageError(c, he.status)
+	s.pageError(c, he.Status)
 }
 
 // page adapts a page handler that returns an error to gin: the error

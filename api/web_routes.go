@@ -2,10 +2,10 @@ package api
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/contract"
 )
 
@@ -33,11 +33,6 @@ type pageRouter struct {
 // the others).
 func (p *pageRouter) Role(roles ...string) *gin.RouterGroup {
 	return p.Authed.Group("", p.s.pageRoles(roles...))
-}
-
-// isPagePath tells HTML pages from the JSON API and health endpoints.
-func isPagePath(p string) bool {
-	return !strings.HasPrefix(p, "/api/") && p != "/healthz" && p != "/readyz"
 }
 
 // registerWeb adds the web portal to the engine: this is the one list of
@@ -188,18 +183,18 @@ func (s *server) registerWeb(r *gin.Engine) {
 // casePage is /cases/:id: the citizen's view for the applicant, the staff's
 // review view for operators and supervisors.
 func (s *server) casePage(c *gin.Context) error {
-	switch currentUser(c).Role {
+	switch httpx.CurrentUser(c).Role {
 	case roleCitizen:
 		return s.citizenCasePage(c)
 	case roleOperator, roleSupervisor:
 		return s.staffCase(c, http.StatusOK, c.Param("id"), nil)
 	}
-	return errForbiddenRole
+	return httpx.ErrForbiddenRole
 }
 
 // notFoundPage and methodNotAllowedPage answer unknown page URLs.
 func (s *server) noRoute(c *gin.Context) {
-	if isPagePath(c.Request.URL.Path) {
+	if httpx.IsPagePath(c.Request.URL.Path) {
 		pageHeaders(c)
 		s.pageSession(c)
 		if c.IsAborted() {
@@ -208,16 +203,16 @@ func (s *server) noRoute(c *gin.Context) {
 		s.pageError(c, http.StatusNotFound)
 		return
 	}
-	s.fail(c, notFound("route"))
+	s.fail(c, httpx.NotFound("route"))
 }
 
 func (s *server) noMethod(c *gin.Context) {
-	if isPagePath(c.Request.URL.Path) {
+	if httpx.IsPagePath(c.Request.URL.Path) {
 		pageHeaders(c)
 		s.pageError(c, http.StatusMethodNotAllowed)
 		return
 	}
-	s.fail(c, newError(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this resource"))
+	s.fail(c, httpx.New(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this resource"))
 }
 
 // homeData is the home page's data.
@@ -241,7 +236,7 @@ func (s *server) homePage(c *gin.Context) error {
 		}
 		d.Calls = append(d.Calls, cv)
 	}
-	switch currentUser(c).Role {
+	switch httpx.CurrentUser(c).Role {
 	case roleOperator:
 		d.Areas = []crumb{{"/inbox", s.t(c, "nav.inbox")}, {"/funds", s.t(c, "nav.funds")}}
 	case roleSupervisor:

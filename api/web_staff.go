@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app/casework"
 	"sportello/internal/calendar"
 	"sportello/internal/i18n"
@@ -117,13 +118,13 @@ func pickValue(v string, allowed []string) string {
 
 func (s *server) inboxPage(c *gin.Context) error {
 	ctx := c.Request.Context()
-	user := currentUser(c)
+	user := httpx.CurrentUser(c)
 	d := inboxData{
 		Status:  pickValue(c.Query("status"), inboxStatuses),
 		Sort:    pickValue(c.Query("sort"), inboxSorts),
 		Overdue: c.Query("overdue") == "1" || c.Query("overdue") == "true" || c.Query("overdue") == "on",
 	}
-	pageNo, err := pageNumber(c, inboxPageSize)
+	pageNo, err := httpx.PageNumber(c, inboxPageSize)
 	if err != nil {
 		return err
 	}
@@ -223,17 +224,17 @@ func (s *server) claimSubmit(c *gin.Context) error {
 // page with a flash message; a refusal or a missing reason is a flash alert.
 func (s *server) assignSubmit(c *gin.Context) error {
 	ctx := c.Request.Context()
-	user := currentUser(c)
+	user := httpx.CurrentUser(c)
 	t, err := s.casework.Task(ctx, user, c.Param("id"))
 	if err != nil {
 		return err
 	}
 	res, err := s.casework.Assign(ctx, user, t.ID, casework.Assignment{Assignee: c.PostForm("assignee"), Reason: c.PostForm("reason")}, postedKey(c))
-	switch he := toHTTP(err); {
+	switch he := httpx.From(err); {
 	case err == nil:
 		setFlash(c, "success", "task.assigned", t.CaseID, res.AssignedTo)
-	case he.status == http.StatusUnprocessableEntity && len(he.fields) > 0:
-		setFlash(c, "danger", "task.err.assign", t.CaseID, fieldMessage(pageLang(c), he.fields[0].MessageIT, he.fields[0].Message))
+	case he.Status == http.StatusUnprocessableEntity && len(he.Fields) > 0:
+		setFlash(c, "danger", "task.err.assign", t.CaseID, fieldMessage(pageLang(c), he.Fields[0].MessageIT, he.Fields[0].Message))
 	case !s.flashRefusal(c, err, t):
 		return err
 	}
@@ -249,7 +250,7 @@ func (s *server) releaseSubmit(c *gin.Context) error {
 // message; a refusal of the workflow (409, 403) is a flash alert too.
 func (s *server) taskAction(c *gin.Context, op string) error {
 	ctx := c.Request.Context()
-	user := currentUser(c)
+	user := httpx.CurrentUser(c)
 	t, err := s.casework.Task(ctx, user, c.Param("id"))
 	if err != nil {
 		return err
@@ -275,14 +276,14 @@ func (s *server) taskAction(c *gin.Context, op string) error {
 // flashRefusal turns a refused task action (409 or 403) into a flash alert
 // and reports whether it did.
 func (s *server) flashRefusal(c *gin.Context, err error, t store.TaskView) bool {
-	he := toHTTP(err)
-	if he.status != http.StatusConflict && he.status != http.StatusForbidden {
+	he := httpx.From(err)
+	if he.Status != http.StatusConflict && he.Status != http.StatusForbidden {
 		return false
 	}
-	switch he.code {
+	switch he.Code {
 	case "task_already_claimed":
 		by := ""
-		if cur, rerr := s.casework.Task(c.Request.Context(), currentUser(c), t.ID); rerr == nil {
+		if cur, rerr := s.casework.Task(c.Request.Context(), httpx.CurrentUser(c), t.ID); rerr == nil {
 			by = cur.ClaimedBy
 		}
 		if by == "" {
@@ -290,7 +291,7 @@ func (s *server) flashRefusal(c *gin.Context, err error, t store.TaskView) bool 
 		}
 		setFlash(c, "danger", "task.err.already_claimed", t.CaseID, by)
 	case "task_not_open", "task_not_claimed", "insufficient_budget", "case_not_active", "forbidden":
-		setFlash(c, "danger", "task.err."+he.code, t.CaseID)
+		setFlash(c, "danger", "task.err."+he.Code, t.CaseID)
 	default:
 		setFlash(c, "danger", "task.err.conflict", t.CaseID)
 	}
@@ -317,7 +318,7 @@ type searchRow struct {
 
 func (s *server) searchPage(c *gin.Context) error {
 	ctx := c.Request.Context()
-	user := currentUser(c)
+	user := httpx.CurrentUser(c)
 	q := strings.TrimSpace(c.Query("q"))
 	d := searchData{Q: q, Field: fieldView{Name: "q", ID: "q", Label: s.t(c, "search.label"), Value: q,
 		Hint: s.t(c, "search.hint"), Autocomplete: "off", Type: "search",
@@ -382,7 +383,7 @@ type fundsData struct {
 }
 
 func (s *server) fundsPage(c *gin.Context) error {
-	user := currentUser(c)
+	user := httpx.CurrentUser(c)
 	funds, err := s.funds(c.Request.Context(), user)
 	if err != nil {
 		return err

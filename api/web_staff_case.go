@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app/casework"
 	"sportello/internal/calendar"
 	"sportello/internal/jsonx"
@@ -108,11 +109,11 @@ var decisionOutcomes = []string{workflows.OutcomeApprove, workflows.OutcomeRejec
 // posted (nil on a plain GET).
 func (s *server) staffCase(c *gin.Context, status int, caseID string, in *decisionInput) error {
 	ctx := c.Request.Context()
-	user := currentUser(c)
+	user := httpx.CurrentUser(c)
 	lang := pageLang(c)
 	v, err := s.api.Case(ctx, user.Scope(), caseID)
 	if errors.Is(err, store.ErrNotFound) {
-		return notFound("case")
+		return httpx.NotFound("case")
 	}
 	if err != nil {
 		return err
@@ -256,7 +257,7 @@ func (d *decisionView) summary() []summaryItem {
 
 func (s *server) decisionSubmit(c *gin.Context) error {
 	ctx := c.Request.Context()
-	user := currentUser(c)
+	user := httpx.CurrentUser(c)
 	lang := pageLang(c)
 	t, err := s.casework.Task(ctx, user, c.Param("id"))
 	if err != nil {
@@ -289,10 +290,10 @@ func (s *server) decisionSubmit(c *gin.Context) error {
 			redirect(c, "/cases/"+t.CaseID)
 			return nil
 		}
-		he := toHTTP(err)
+		he := httpx.From(err)
 		switch {
-		case he.status == http.StatusUnprocessableEntity && len(he.fields) > 0:
-			for _, f := range he.fields {
+		case he.Status == http.StatusUnprocessableEntity && len(he.Fields) > 0:
+			for _, f := range he.Fields {
 				in.Errors[f.Pointer] = s.decisionFieldMessage(c, f)
 			}
 		case s.flashRefusal(c, err, t):

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app/vouchers"
 )
 
@@ -59,7 +60,7 @@ func (s *server) tillForm(c *gin.Context, code, amount string) tillData {
 		Amount: fieldView{Name: "amount", ID: "amount", Label: s.t(c, "till.amount"), Value: amount, Hint: s.t(c, "till.amount_hint"),
 			Required: true, Autocomplete: "off", Extra: map[string]string{"inputmode": "decimal", "maxlength": "20"}},
 		Key:      newFormToken(),
-		Merchant: currentUser(c).MerchantName,
+		Merchant: httpx.CurrentUser(c).MerchantName,
 	}
 }
 
@@ -69,7 +70,7 @@ func (s *server) tillPage(c *gin.Context) error {
 
 func (s *server) tillSubmit(c *gin.Context) error {
 	ctx := c.Request.Context()
-	user := currentUser(c)
+	user := httpx.CurrentUser(c)
 	lang := pageLang(c)
 	code := strings.TrimSpace(c.PostForm("code"))
 	amount := strings.TrimSpace(c.PostForm("amount"))
@@ -95,10 +96,10 @@ func (s *server) tillSubmit(c *gin.Context) error {
 	}
 	res, err := s.vouchers.Redeem(ctx, user, req, key)
 	if err != nil {
-		he := toHTTP(err)
+		he := httpx.From(err)
 		switch {
-		case he.status == http.StatusUnprocessableEntity && len(he.fields) > 0:
-			for _, f := range he.fields {
+		case he.Status == http.StatusUnprocessableEntity && len(he.Fields) > 0:
+			for _, f := range he.Fields {
 				msg := fieldMessage(lang, f.MessageIT, f.Message)
 				if f.Pointer == "/code" {
 					d.Code.Error = msg
@@ -107,11 +108,11 @@ func (s *server) tillSubmit(c *gin.Context) error {
 				}
 			}
 			return s.renderTill(c, http.StatusUnprocessableEntity, d, nil)
-		case he.status == http.StatusNotFound:
+		case he.Status == http.StatusNotFound:
 			d.Code.Error = s.t(c, "till.err.not_found")
 			return s.renderTill(c, http.StatusNotFound, d, nil)
-		case he.status == http.StatusConflict:
-			d.Problem = s.tOr(c, "till.err."+he.code, s.t(c, "till.err.conflict"))
+		case he.Status == http.StatusConflict:
+			d.Problem = s.tOr(c, "till.err."+he.Code, s.t(c, "till.err.conflict"))
 			// A refused redemption stored nothing: the next try is a new one.
 			d.Key = newFormToken()
 			return s.renderTill(c, http.StatusConflict, d, nil)
@@ -128,7 +129,7 @@ func (s *server) tillSubmit(c *gin.Context) error {
 }
 
 func (s *server) renderTill(c *gin.Context, status int, d tillData, receipt *receiptView) error {
-	user := currentUser(c)
+	user := httpx.CurrentUser(c)
 	lang := pageLang(c)
 	d.Receipt = receipt
 	items, _, err := s.vouchers.Redemptions(c.Request.Context(), user, tillRecent, 0)

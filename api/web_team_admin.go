@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app/teams"
 	"sportello/internal/store"
 )
@@ -44,7 +45,7 @@ func (s *server) teamsPage(c *gin.Context) error {
 // the problems of a refused creation next to their fields.
 func (s *server) renderTeams(c *gin.Context, status int, req teams.NewTeam, problems []FieldError) error {
 	ctx := c.Request.Context()
-	user := currentUser(c)
+	user := httpx.CurrentUser(c)
 	list, err := s.teams.Teams(ctx, user)
 	if err != nil {
 		return err
@@ -114,17 +115,17 @@ func (s *server) renderTeams(c *gin.Context, status int, req teams.NewTeam, prob
 
 func (s *server) teamCreateSubmit(c *gin.Context) error {
 	req := teams.NewTeam{Name: c.PostForm("name"), Municipality: c.PostForm("municipality")}
-	t, err := s.teams.CreateTeam(c.Request.Context(), currentUser(c), req)
-	he := toHTTP(err)
+	t, err := s.teams.CreateTeam(c.Request.Context(), httpx.CurrentUser(c), req)
+	he := httpx.From(err)
 	switch {
 	case err == nil:
 		setFlash(c, "success", "teams.created", t.Name)
 		redirect(c, "/teams#team-"+t.ID)
 		return nil
-	case he.status == http.StatusUnprocessableEntity:
-		return s.renderTeams(c, http.StatusUnprocessableEntity, req, he.fields)
-	case he.status == http.StatusConflict:
-		return s.renderTeams(c, http.StatusConflict, req, []FieldError{field("/name", he.code,
+	case he.Status == http.StatusUnprocessableEntity:
+		return s.renderTeams(c, http.StatusUnprocessableEntity, req, he.Fields)
+	case he.Status == http.StatusConflict:
+		return s.renderTeams(c, http.StatusConflict, req, []FieldError{field("/name", he.Code,
 			"The district already has a team with this name.", "L'ambito ha già una squadra con questo nome.")})
 	}
 	return err
@@ -143,15 +144,15 @@ func teamBack(c *gin.Context, id string) {
 // teamFlashError shows a refused change as a flash message next to the
 // team, with the field's message when there is one.
 func (s *server) teamFlashError(c *gin.Context, err error, id string) error {
-	he := toHTTP(err)
+	he := httpx.From(err)
 	switch {
-	case he.status == http.StatusNotFound:
+	case he.Status == http.StatusNotFound:
 		s.pageError(c, http.StatusNotFound)
 		return nil
-	case he.status == http.StatusUnprocessableEntity && len(he.fields) > 0:
-		setFlash(c, "danger", "teams.err.refused", fieldMessage(pageLang(c), he.fields[0].MessageIT, he.fields[0].Message))
-	case he.status == http.StatusConflict:
-		setFlash(c, "danger", "teams.err."+he.code)
+	case he.Status == http.StatusUnprocessableEntity && len(he.Fields) > 0:
+		setFlash(c, "danger", "teams.err.refused", fieldMessage(pageLang(c), he.Fields[0].MessageIT, he.Fields[0].Message))
+	case he.Status == http.StatusConflict:
+		setFlash(c, "danger", "teams.err."+he.Code)
 	default:
 		return err
 	}
@@ -161,7 +162,7 @@ func (s *server) teamFlashError(c *gin.Context, err error, id string) error {
 
 func (s *server) teamMemberAddSubmit(c *gin.Context) error {
 	id := c.Param("id")
-	t, err := s.teams.AddMember(c.Request.Context(), currentUser(c), id, teams.TeamMember{Username: c.PostForm("username")})
+	t, err := s.teams.AddMember(c.Request.Context(), httpx.CurrentUser(c), id, teams.TeamMember{Username: c.PostForm("username")})
 	if err != nil {
 		return s.teamFlashError(c, err, id)
 	}
@@ -172,7 +173,7 @@ func (s *server) teamMemberAddSubmit(c *gin.Context) error {
 
 func (s *server) teamMemberRemoveSubmit(c *gin.Context) error {
 	id, username := c.Param("id"), c.Param("username")
-	res, err := s.teams.RemoveMember(c.Request.Context(), currentUser(c), id, username)
+	res, err := s.teams.RemoveMember(c.Request.Context(), httpx.CurrentUser(c), id, username)
 	if err != nil {
 		return s.teamFlashError(c, err, id)
 	}
@@ -184,7 +185,7 @@ func (s *server) teamMemberRemoveSubmit(c *gin.Context) error {
 func (s *server) teamAutoAssignSubmit(c *gin.Context) error {
 	id := c.Param("id")
 	on := c.PostForm("auto_assign") == "on"
-	t, err := s.teams.SetAutoAssign(c.Request.Context(), currentUser(c), id, teams.TeamPatch{AutoAssign: &on})
+	t, err := s.teams.SetAutoAssign(c.Request.Context(), httpx.CurrentUser(c), id, teams.TeamPatch{AutoAssign: &on})
 	if err != nil {
 		return s.teamFlashError(c, err, id)
 	}
@@ -200,7 +201,7 @@ func (s *server) teamAutoAssignSubmit(c *gin.Context) error {
 func (s *server) fundReviewSubmit(c *gin.Context) error {
 	team := c.PostForm("team_id")
 	auto := c.PostForm("auto_assign") == "on"
-	f, err := s.teams.SetFundReview(c.Request.Context(), currentUser(c), c.Param("id"), teams.FundReviewChoice{TeamID: &team, AutoAssign: &auto})
+	f, err := s.teams.SetFundReview(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), teams.FundReviewChoice{TeamID: &team, AutoAssign: &auto})
 	if err != nil {
 		return s.teamFlashError(c, err, "")
 	}

@@ -1,21 +1,23 @@
-package api
+package httpx
 
 import (
 	"strconv"
 
 	"github.com/gin-gonic/gin"
+
+	"sportello/internal/app"
 )
 
-// maxOffset is the furthest a list may be paged: beyond it the request is a
+// MaxOffset is the furthest a list may be paged: beyond it the request is a
 // 422, so no offset (nor offset + limit) can overflow on its way to SQL.
-const maxOffset = 1_000_000
+const MaxOffset = 1_000_000
 
-// pageWindow is the one place where limit and offset query parameters are
+// PageWindow is the one place where limit and offset query parameters are
 // read and bounds-checked before they reach SQL: limit from 1 to maxLimit
 // (defLimit when absent; above maxLimit it is capped when capLimit is set,
-// refused otherwise) and offset from 0 to maxOffset. Problems are field
+// refused otherwise) and offset from 0 to MaxOffset. Problems are field
 // errors naming the parameter.
-func pageWindow(c *gin.Context, defLimit, maxLimit int, capLimit bool) (limit, offset int, fields []FieldError) {
+func PageWindow(c *gin.Context, defLimit, maxLimit int, capLimit bool) (limit, offset int, fields []FieldError) {
 	limit = defLimit
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -25,17 +27,17 @@ func pageWindow(c *gin.Context, defLimit, maxLimit int, capLimit bool) (limit, o
 		case err == nil && n > maxLimit && capLimit:
 			limit = maxLimit
 		default:
-			fields = append(fields, param("limit", "invalid",
+			fields = append(fields, app.Param("limit", "invalid",
 				"limit must be a whole number from 1 to "+strconv.Itoa(maxLimit),
 				"limit deve essere un numero intero da 1 a "+strconv.Itoa(maxLimit)))
 		}
 	}
 	if v := c.Query("offset"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > maxOffset {
-			fields = append(fields, param("offset", "invalid",
-				"offset must be a whole number from 0 to "+strconv.Itoa(maxOffset),
-				"offset deve essere un numero intero da 0 a "+strconv.Itoa(maxOffset)))
+		if err != nil || n < 0 || n > MaxOffset {
+			fields = append(fields, app.Param("offset", "invalid",
+				"offset must be a whole number from 0 to "+strconv.Itoa(MaxOffset),
+				"offset deve essere un numero intero da 0 a "+strconv.Itoa(MaxOffset)))
 		} else {
 			offset = n
 		}
@@ -43,10 +45,10 @@ func pageWindow(c *gin.Context, defLimit, maxLimit int, capLimit bool) (limit, o
 	return limit, offset, fields
 }
 
-// pageNumber reads the "page" parameter of a web page listing size items a
+// PageNumber reads the "page" parameter of a web page listing size items a
 // page: absent or not a positive number is the first page (links stay
-// forgiving), a page whose offset would pass maxOffset is a 422.
-func pageNumber(c *gin.Context, size int) (int, error) {
+// forgiving), a page whose offset would pass MaxOffset is a 422.
+func PageNumber(c *gin.Context, size int) (int, error) {
 	n, err := strconv.Atoi(c.Query("page"))
 	if err != nil || n < 1 {
 		if err != nil && c.Query("page") != "" && isOutOfRange(err) {
@@ -54,7 +56,7 @@ func pageNumber(c *gin.Context, size int) (int, error) {
 		}
 		return 1, nil
 	}
-	if n > maxOffset/size+1 {
+	if n > MaxOffset/size+1 {
 		return 0, pageTooFar(size)
 	}
 	return n, nil
@@ -66,7 +68,7 @@ func isOutOfRange(err error) bool {
 }
 
 func pageTooFar(size int) error {
-	last := strconv.Itoa(maxOffset/size + 1)
-	return invalid(param("page", "invalid", "page must be a whole number from 1 to "+last,
+	last := strconv.Itoa(MaxOffset/size + 1)
+	return Invalid(app.Param("page", "invalid", "page must be a whole number from 1 to "+last,
 		"page deve essere un numero intero da 1 a "+last))
 }
