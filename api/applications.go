@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -23,15 +22,13 @@ import (
 // applicationRequest is the body of POST /api/v1/applications.
 type applicationRequest = applications.Filing
 
-var validIdempotencyKey = regexp.MustCompile(`^[\x21-\x7e]{1,200}$`)
-
 // idempotencyKey reads the optional Idempotency-Key header.
 func idempotencyKey(c *gin.Context) (string, error) {
 	key := strings.TrimSpace(c.GetHeader("Idempotency-Key"))
 	if key == "" {
 		return "", nil
 	}
-	if !validIdempotencyKey.MatchString(key) {
+	if !httpx.ValidIdempotencyKey.MatchString(key) {
 		return "", invalid(FieldError{Parameter: "Idempotency-Key", Code: "invalid",
 			Message:   "the Idempotency-Key header must be 1 to 200 printable ASCII characters without spaces",
 			MessageIT: "l'intestazione Idempotency-Key deve avere da 1 a 200 caratteri ASCII stampabili senza spazi"})
@@ -83,14 +80,9 @@ func (s *server) startOnce(ctx context.Context, id string, wf, input any) error 
 
 func isStaff(role string) bool { return app.IsStaff(role) }
 
-// caseJSON decorates a case for the caller: staff get a link to the workflow
-// in the Temporal Web UI.
+// caseJSON decorates a case for the caller (httpx.CaseForCaller).
 func (s *server) caseJSON(c *gin.Context, v store.CaseView) store.CaseView {
-	if isStaff(httpx.CurrentUser(c).Role) && s.TemporalUIURL != "" {
-		v.TemporalUIURL = strings.TrimRight(s.TemporalUIURL, "/") + "/namespaces/" + url.PathEscape(s.Namespace) +
-			"/workflows/" + url.PathEscape(v.WorkflowID)
-	}
-	return v
+	return httpx.CaseForCaller(c, v, s.TemporalUIURL, s.Namespace)
 }
 
 // page reads limit and offset (default 50, at most 200; pageWindow).

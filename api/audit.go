@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -58,7 +57,7 @@ func (s *server) auditLog(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	f, fields := parseAuditFilter(c.Query("case_id"), c.Query("actor"))
+	f, fields := httpx.AuditFilter(c.Query("case_id"), c.Query("actor"))
 	if len(fields) > 0 {
 		return invalid(fields...)
 	}
@@ -69,19 +68,4 @@ func (s *server) auditLog(c *gin.Context) error {
 	}
 	c.JSON(http.StatusOK, List[store.AuditEntry]{Items: items, Total: total, Limit: limit, Offset: offset})
 	return nil
-}
-
-// parseAuditFilter checks the filters of the audit views (JSON and page).
-func parseAuditFilter(caseID, actor string) (store.AuditFilter, []FieldError) {
-	f := store.AuditFilter{CaseID: strings.ToUpper(strings.TrimSpace(caseID)), Actor: strings.TrimSpace(actor)}
-	var fields []FieldError
-	if len(f.CaseID) > 64 {
-		fields = append(fields, param("case_id", "too_long", "case_id may be at most 64 characters",
-			"case_id può avere al massimo 64 caratteri"))
-	}
-	if len(f.Actor) > 128 {
-		fields = append(fields, param("actor", "too_long", "actor may be at most 128 characters",
-			"actor può avere al massimo 128 caratteri"))
-	}
-	return f, fields
 }

@@ -127,18 +127,8 @@ func (s *server) listServices(c *gin.Context) error {
 	return nil
 }
 
-// serviceID reads the :id of a service route (0, which is no service, when
-// not a number).
-func serviceID(c *gin.Context) int64 {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0
-	}
-	return id
-}
-
 func (s *server) getService(c *gin.Context) error {
-	sv, _, err := s.marketplace.ServiceByID(c.Request.Context(), httpx.CurrentUser(c), serviceID(c))
+	sv, _, err := s.marketplace.ServiceByID(c.Request.Context(), httpx.CurrentUser(c), httpx.ServiceID(c))
 	if err != nil {
 		return err
 	}
@@ -164,7 +154,7 @@ func (s *server) createService(c *gin.Context) error {
 }
 
 func (s *server) updateService(c *gin.Context) error {
-	id := serviceID(c)
+	id := httpx.ServiceID(c)
 	if id == 0 {
 		return httpx.NotFound("service")
 	}
@@ -182,7 +172,7 @@ func (s *server) updateService(c *gin.Context) error {
 
 func (s *server) publishService(published bool) func(c *gin.Context) error {
 	return func(c *gin.Context) error {
-		sv, err := s.marketplace.SetPublished(c.Request.Context(), httpx.CurrentUser(c), serviceID(c), published)
+		sv, err := s.marketplace.SetPublished(c.Request.Context(), httpx.CurrentUser(c), httpx.ServiceID(c), published)
 		if err != nil {
 			return err
 		}

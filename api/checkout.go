@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -46,17 +45,8 @@ func (s *server) postCartItem(c *gin.Context) error {
 	return nil
 }
 
-// cartServiceID reads the :service_id of a cart route (404 when not a number).
-func cartServiceID(c *gin.Context) (int64, error) {
-	id, err := strconv.ParseInt(c.Param("service_id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, httpx.NotFound("cart item")
-	}
-	return id, nil
-}
-
 func (s *server) putCartItem(c *gin.Context) error {
-	id, err := cartServiceID(c)
+	id, err := httpx.CartServiceID(c)
 	if err != nil {
 		return err
 	}
@@ -73,7 +63,7 @@ func (s *server) putCartItem(c *gin.Context) error {
 }
 
 func (s *server) deleteCartItem(c *gin.Context) error {
-	id, err := cartServiceID(c)
+	id, err := httpx.CartServiceID(c)
 	if err != nil {
 		return err
 	}

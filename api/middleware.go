@@ -3,7 +3,6 @@ package api
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -193,77 +192,4 @@ func queryProblems(raw string) []FieldError {
 		}
 	}
 	return fields
-}
-
-// formHygiene checks every field of a web form post like checkJSONText
-// checks JSON: names single-line, values free text (tab and line breaks
-// allowed), no NUL, control or bidi characters, valid UTF-8. A problem is a
-// 422 page naming the fields.
-func (s *server) formHygiene(c *gin.Context) {
-	switch c.Request.Method {
-	case http.MethodPost, http.MethodPut, http.MethodPatch:
-	default:
-		c.Next()
-		return
-	}
-	ct := c.ContentType()
-	if ct != "application/x-www-form-urlencoded" && ct != "multipart/form-data" {
-		c.Next()
-		return
-	}
-	var err error
-	if ct == "multipart/form-data" {
-		err = c.Request.ParseMultipartForm(httpx.MaxBody)
-	} else {
-		err = c.Request.ParseForm()
-	}
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if !errors.As(err, &tooBig) {
-			err = &httpx.Error{Status: http.StatusBadRequest, Code: "body", Message: "could not read the form", Cause: err}
-		}
-		s.pageFail(c, err)
-		return
-	}
-	var fields []FieldError
-	for _, form := range []url.Values{c.Request.PostForm, c.Request.Form} {
-		for k, vs := range form {
-			if code := textcheck.Check(k, false); code != "" {
-				en, it := textcheck.Messages(code)
-				fields = append(fields, param("?", code, en, it))
-				continue
-			}
-			for _, v := range vs {
-				if code := textcheck.Check(v, true); code != "" {
-					en, it := textcheck.Messages(code)
-					fields = append(fields, param(k, code, en, it))
-					break
-				}
-			}
-		}
-		if len(fields) > 0 {
-			break
-		}
-	}
-	if len(fields) > 0 {
-		slices.SortFunc(fields, func(a, b FieldError) int { return strings.Compare(a.Parameter, b.Parameter) })
-		s.pageInvalid(c, fields)
-		return
-	}
-	c.Next()
-}
-
-// pageInvalid renders the 422 page listing the refused fields (Italian
-// first, like every page) and aborts the chain.
-func (s *server) pageInvalid(c *gin.Context, fields []FieldError) {
-	lang := pageLang(c)
-	items := make([]string, 0, len(fields))
-	for _, f := range fields {
-		items = append(items, f.Parameter+": "+fieldMessage(lang, f.MessageIT, f.Message))
-	}
-	s.render(c, http.StatusUnprocessableEntity, "error", view{
-		Title: s.t(c, "error.title.422"),
-		Data:  map[string]any{"Text": s.t(c, "error.text.422_text"), "Status": http.StatusUnprocessableEntity, "Fields": items},
-	})
-	c.Abort()
 }

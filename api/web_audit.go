@@ -42,7 +42,7 @@ type auditRow struct {
 func (s *server) auditPage(c *gin.Context) error {
 	ctx := c.Request.Context()
 	user := httpx.CurrentUser(c)
-	f, fields := parseAuditFilter(c.Query("case_id"), c.Query("actor"))
+	f, fields := httpx.AuditFilter(c.Query("case_id"), c.Query("actor"))
 	d := auditData{
 		CaseID: fieldView{Name: "case_id", ID: "case_id", Label: s.t(c, "audit.case"), Value: f.CaseID,
 			Hint: s.t(c, "audit.case_hint"), Autocomplete: "off", Extra: map[string]string{"maxlength": "64", "spellcheck": "false"}},

@@ -124,7 +124,16 @@ func (s *server) renderInvoice(c *gin.Context, status int, v store.InvoiceView, 
 	return nil
 }
 
-func (s *server) invoicePDFPage(c *gin.Context) error { return s.invoicePDF(c) }
+func (s *server) invoicePDFPage(c *gin.Context) error {
+	pdf, name, err := s.invoices.PDF(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	c.Header("Cache-Control", "private, no-store")
+	c.Header("Content-Disposition", `inline; filename="`+name+`"`)
+	c.Data(http.StatusOK, "application/pdf", pdf)
+	return nil
+}
 
 func (s *server) declarationSubmit(c *gin.Context) error {
 	ctx := c.Request.Context()

@@ -120,7 +120,7 @@ func (p *bulkPost) fail(c *gin.Context, id, text string) {
 
 // summarize turns the per-item results into the page's summary; the refused
 // tasks stay selected, the done ones are cleared.
-func (p *bulkPost) summarize(c *gin.Context, res BulkResult) {
+func (p *bulkPost) summarize(c *gin.Context, res casework.BulkResult) {
 	lang := pageLang(c)
 	first := 0
 	for _, it := range res.Items {

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"sportello/api/internal/httpx"
+	"sportello/internal/app"
 	"sportello/internal/i18n"
 	"sportello/internal/store"
 )
@@ -136,15 +137,15 @@ func (s *server) servicesPage(c *gin.Context) error {
 		d.Page = n
 	}
 	f.Offset = (d.Page - 1) * servicesPerPage
-	list, p, err := s.catalogue(c, f)
+	items, total, p, err := s.marketplace.Catalogue(c.Request.Context(), httpx.CurrentUser(c), f)
 	if err != nil {
 		return err
 	}
-	for _, sv := range list.Items {
+	for _, sv := range items {
 		d.Cards = append(d.Cards, s.card(c, sv))
 	}
-	d.Total = list.Total
-	d.Pages = max(1, (list.Total+servicesPerPage-1)/servicesPerPage)
+	d.Total = total
+	d.Pages = max(1, (total+servicesPerPage-1)/servicesPerPage)
 	pageURL := func(n int) string {
 		q := c.Request.URL.Query()
 		q.Set("page", strconv.Itoa(n))
@@ -218,7 +219,7 @@ func (s *server) bandRows(lang string, sv store.Service, mun string, q store.Pri
 }
 
 func (s *server) servicePage(c *gin.Context) error {
-	sv, p, err := s.marketplace.ServiceByID(c.Request.Context(), httpx.CurrentUser(c), serviceID(c))
+	sv, p, err := s.marketplace.ServiceByID(c.Request.Context(), httpx.CurrentUser(c), httpx.ServiceID(c))
 	if err != nil {
 		return err
 	}
@@ -285,11 +286,11 @@ func (s *server) cooperativesPage(c *gin.Context) error {
 		rows = append(rows, s.coopRow(c, co, today))
 	}
 	nav := "services"
-	if isStaff(u.Role) {
+	if app.IsStaff(u.Role) {
 		nav = "cooperatives"
 	}
 	s.render(c, http.StatusOK, "cooperatives", view{Title: s.t(c, "cat.coops.title"), Nav: nav,
-		Data: map[string]any{"Rows": rows, "Staff": isStaff(u.Role)}})
+		Data: map[string]any{"Rows": rows, "Staff": app.IsStaff(u.Role)}})
 	return nil
 }
 
@@ -298,12 +299,12 @@ func (s *server) cooperativePage(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	list, _, err := s.catalogue(c, store.ServiceFilter{Cooperative: co.ID, Limit: 200})
+	items, _, _, err := s.marketplace.Catalogue(c.Request.Context(), httpx.CurrentUser(c), store.ServiceFilter{Cooperative: co.ID, Limit: 200})
 	if err != nil {
 		return err
 	}
-	cards := make([]catalogueCard, 0, len(list.Items))
-	for _, sv := range list.Items {
+	cards := make([]catalogueCard, 0, len(items))
+	for _, sv := range items {
 		cards = append(cards, s.card(c, sv))
 	}
 	now := s.Now().UTC()
@@ -330,12 +331,12 @@ func (s *server) ourCataloguePage(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	list, _, err := s.catalogue(c, store.ServiceFilter{Cooperative: co.ID, Limit: 200})
+	items, _, _, err := s.marketplace.Catalogue(c.Request.Context(), httpx.CurrentUser(c), store.ServiceFilter{Cooperative: co.ID, Limit: 200})
 	if err != nil {
 		return err
 	}
-	cards := make([]catalogueCard, 0, len(list.Items))
-	for _, sv := range list.Items {
+	cards := make([]catalogueCard, 0, len(items))
+	for _, sv := range items {
 		cards = append(cards, s.card(c, sv))
 	}
 	s.render(c, http.StatusOK, "our_catalogue", view{Title: s.t(c, "cat.ours.title"), Nav: "our-catalogue",
@@ -462,7 +463,7 @@ func (s *server) ownService(c *gin.Context) (store.Service, error) {
 	if c.Param("id") == "" {
 		return store.Service{}, nil
 	}
-	return s.marketplace.OwnService(c.Request.Context(), httpx.CurrentUser(c), serviceID(c))
+	return s.marketplace.OwnService(c.Request.Context(), httpx.CurrentUser(c), httpx.ServiceID(c))
 }
 
 func (s *server) renderServiceForm(c *gin.Context, status int, f serviceForm, errs []summaryItem) {
@@ -573,7 +574,7 @@ func (s *server) serviceFormSubmit(c *gin.Context) error {
 
 func (s *server) servicePublishSubmit(published bool) func(c *gin.Context) error {
 	return func(c *gin.Context) error {
-		sv, err := s.marketplace.SetPublished(c.Request.Context(), httpx.CurrentUser(c), serviceID(c), published)
+		sv, err := s.marketplace.SetPublished(c.Request.Context(), httpx.CurrentUser(c), httpx.ServiceID(c), published)
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -103,7 +104,7 @@ func (s *server) cartAddSubmit(c *gin.Context) error {
 }
 
 func (s *server) cartQuantitySubmit(c *gin.Context) error {
-	id, err := cartServiceID(c)
+	id, err := httpx.CartServiceID(c)
 	if err != nil {
 		return err
 	}
@@ -132,7 +133,7 @@ func (s *server) cartQuantitySubmit(c *gin.Context) error {
 }
 
 func (s *server) cartRemoveSubmit(c *gin.Context) error {
-	id, err := cartServiceID(c)
+	id, err := httpx.CartServiceID(c)
 	if err != nil {
 		return err
 	}
@@ -163,7 +164,7 @@ type checkoutData struct {
 
 // checkoutLine finds the cart line of :service_id (404 when not in the cart).
 func (s *server) checkoutLine(c *gin.Context) (cartLine, error) {
-	id, err := cartServiceID(c)
+	id, err := httpx.CartServiceID(c)
 	if err != nil {
 		return cartLine{}, err
 	}
@@ -220,7 +221,7 @@ func (s *server) checkoutPage(c *gin.Context) error {
 }
 
 func (s *server) checkoutSubmit(c *gin.Context) error {
-	id, err := cartServiceID(c)
+	id, err := httpx.CartServiceID(c)
 	if err != nil {
 		return err
 	}
@@ -411,8 +412,9 @@ func (s *server) bookingPageData(c *gin.Context, b store.BookingView) bookingPag
 		Reason:    fieldView{Name: "reason", ID: "reason", Label: s.t(c, "bk.cancel.reason"), Extra: map[string]string{"maxlength": "1000"}},
 		CanCancel: b.Status != workflows.BookingCompleted && b.Status != workflows.BookingCancelled,
 		CanPay:    awaitingPayment(b)}
-	if q := newBookingJSON(b).PriceQuote; q != nil {
-		d.QuoteText = quoteText(pageLang(c), *q)
+	var q store.PriceQuote
+	if json.Unmarshal([]byte(b.PriceBasis), &q) == nil {
+		d.QuoteText = quoteText(pageLang(c), q)
 	}
 	for _, ss := range b.Sessions {
 		if ss.Status == contract.SessionDelivered {

@@ -3,8 +3,10 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -12,6 +14,7 @@ import (
 
 	"sportello/api/internal/httpx"
 	"sportello/internal/app/applications"
+	"sportello/internal/app/marketplace"
 	"sportello/internal/store"
 	"sportello/internal/voucherpdf"
 )
@@ -287,4 +290,69 @@ func municipalityName(id string) string {
 		}
 	}
 	return strings.Join(words, " ")
+}
+
+// iseeSection is the ISEE part of the personal area.
+type iseeSection struct {
+	Field fieldView
+	Used  string // "8.500 € (from your profile)"; "" when none is known
+}
+
+func (s *server) iseeSectionFor(c *gin.Context, typed *string, problem string) (iseeSection, error) {
+	lang := pageLang(c)
+	v, err := s.marketplace.ISEE(c.Request.Context(), httpx.CurrentUser(c))
+	if err != nil {
+		return iseeSection{}, err
+	}
+	value := ""
+	if v.Euro != nil {
+		value = strconv.Itoa(*v.Euro)
+	}
+	if typed != nil {
+		value = *typed
+	}
+	d := iseeSection{Field: fieldView{Name: "isee", ID: "isee", Label: s.t(c, "me.isee_label"), Value: value,
+		Hint: s.t(c, "me.isee_hint"), Error: problem, Autocomplete: "off",
+		Extra: map[string]string{"inputmode": "decimal", "maxlength": "20"}}}
+	if u := v.Catalogue; u != nil {
+		from := translate(lang, "me.isee_from_me")
+		if u.Source == "application" {
+			from = translate(lang, "me.isee_from_app", u.CaseID)
+		}
+		d.Used = fmt.Sprintf("%s (%s)", formatEuro(lang, int64(u.Euro)*100), from)
+	}
+	return d, nil
+}
+
+// meISEESubmit saves the ISEE typed on the personal area (empty: removed).
+func (s *server) meISEESubmit(c *gin.Context) error {
+	typed := strings.TrimSpace(c.PostForm("isee"))
+	var euro *int
+	if typed != "" {
+		cents, ok := parseEuroInput(typed)
+		if !ok || cents < 0 || cents > store.MaxISEEEuro*100 {
+			return s.renderMe(c, http.StatusUnprocessableEntity, &typed, s.t(c, "me.isee_invalid"))
+		}
+		euro = marketplace.ISEEEuroUp(cents)
+	}
+	if err := s.marketplace.SetISEE(c.Request.Context(), httpx.CurrentUser(c), euro); err != nil {
+		return err
+	}
+	if euro == nil {
+		setFlash(c, "success", "me.isee_cleared")
+	} else {
+		setFlash(c, "success", "me.isee_saved")
+	}
+	redirect(c, "/me#isee-title")
+	return nil
+}
+
+// serviceCategoryLinks are the catalogue links of a service voucher's
+// categories.
+func (s *server) serviceCategoryLinks(c *gin.Context, v store.VoucherView) []crumb {
+	var out []crumb
+	for _, cat := range v.Categories {
+		out = append(out, crumb{Href: "/services?category=" + cat, Text: s.t(c, "cat.category."+cat)})
+	}
+	return out
 }

@@ -12,6 +12,7 @@ import (
 
 	"sportello/api/internal/httpx"
 	"sportello/internal/app/marketplace"
+	"sportello/internal/calendar"
 	"sportello/internal/store"
 )
 
@@ -92,7 +93,7 @@ func (s *server) coopBookingForm(c *gin.Context, d store.CoopBookingDetail) coop
 	if d.Pending != nil {
 		out.RespondBy = formatDateTime(lang, d.Pending.RespondBy)
 	}
-	now := s.Now().In(romeLoc())
+	now := s.Now().In(calendar.Rome())
 	canDeliver := d.Holder && (d.Status == "confirmed" || d.Status == "delivered")
 	for _, x := range d.Sessions {
 		seq := strconv.Itoa(x.Seq)
@@ -181,7 +182,7 @@ func (s *server) coopAcceptSubmit(c *gin.Context) error {
 			break
 		}
 		values["session-"+strconv.Itoa(i)] = raw
-		t, err := time.ParseInLocation(datetimeLocal, strings.TrimSpace(raw), romeLoc())
+		t, err := time.ParseInLocation(datetimeLocal, strings.TrimSpace(raw), calendar.Rome())
 		if err != nil {
 			bad = append(bad, field(fmt.Sprintf("/sessions/%d", i-1), "invalid", "give a date and a time", "indicare data e ora"))
 		}
@@ -227,7 +228,7 @@ func (s *server) coopDeliverySubmit(c *gin.Context) error {
 	raw, note := strings.TrimSpace(c.PostForm("delivered_at")), c.PostForm("note")
 	req := marketplace.Delivery{Seq: seq, Note: note}
 	var err error
-	if t, perr := time.ParseInLocation(datetimeLocal, raw, romeLoc()); perr == nil {
+	if t, perr := time.ParseInLocation(datetimeLocal, raw, calendar.Rome()); perr == nil {
 		req.DeliveredAt = &t
 		_, err = s.marketplace.RecordDelivery(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), req, postedKey(c))
 	} else {

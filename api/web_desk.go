@@ -395,3 +395,56 @@ func (s *server) activateSubmit(c *gin.Context) error {
 	redirect(c, "/login?next=%2Fme")
 	return nil
 }
+
+// ---- trust at the desk (desk_trust.go) ----
+
+type recoveriesData struct {
+	Waiting []recoveryView
+	Shared  bool
+}
+
+type recoveryView struct {
+	store.Recovery
+	When string
+}
+
+func (s *server) recoveriesPage(c *gin.Context) error {
+	ctx, user := c.Request.Context(), httpx.CurrentUser(c)
+	list, err := s.desk.Recoveries(ctx, user, store.RecoveryAwaitingApproval)
+	if err != nil {
+		return err
+	}
+	shared, err := s.desk.DeskShared(ctx, user)
+	if err != nil {
+		return err
+	}
+	d := recoveriesData{Shared: shared}
+	for _, r := range list {
+		d.Waiting = append(d.Waiting, recoveryView{Recovery: r, When: romeDateTime(r.RequestedAt)})
+	}
+	s.render(c, http.StatusOK, "desk_recoveries", view{Title: s.t(c, "rec.title"), Nav: "recoveries", Data: d})
+	return nil
+}
+
+func (s *server) recoveryDecisionSubmit(c *gin.Context) error {
+	approve := c.PostForm("decision") == "approve"
+	_, code, err := s.desk.DecideRecovery(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), desk.RecoveryDecision{Approve: &approve})
+	if err != nil {
+		return err
+	}
+	if code == nil {
+		redirect(c, "/desk/recoveries")
+		return nil
+	}
+	s.renderSheet(c, code.Citizen, code.Code)
+	return nil
+}
+
+func (s *server) deskSharingSubmit(c *gin.Context) error {
+	shared := c.PostForm("shared") == "true"
+	if err := s.desk.SetSharing(c.Request.Context(), httpx.CurrentUser(c), desk.Sharing{Shared: &shared}); err != nil {
+		return err
+	}
+	redirect(c, "/desk/recoveries")
+	return nil
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"sportello/api/internal/httpx"
+	"sportello/internal/app"
 	"sportello/internal/app/appointments"
 	"sportello/internal/calendar"
 	"sportello/internal/store"
@@ -221,7 +222,7 @@ type appointmentData struct {
 func (s *server) appointmentForm(c *gin.Context, a store.AppointmentView) appointmentData {
 	user := httpx.CurrentUser(c)
 	now := s.Now()
-	d := appointmentData{A: a, Staff: isStaff(user.Role), Key: newFormToken(),
+	d := appointmentData{A: a, Staff: app.IsStaff(user.Role), Key: newFormToken(),
 		CanCancel: appointments.CanCancel(a, now),
 		Reason: fieldView{Name: "reason", ID: "reason", Label: s.t(c, "appt.reason"), Hint: s.t(c, "appt.reason_hint"),
 			Required: true, Extra: map[string]string{"maxlength": "1000"}}}
@@ -354,7 +355,7 @@ type agendaData struct {
 func (s *server) agendaPage(c *gin.Context) error {
 	ctx := c.Request.Context()
 	user := httpx.CurrentUser(c)
-	f, fields := agendaFilter(c, s.Now())
+	f, fields := httpx.AgendaFilter(c, s.Now())
 	if len(fields) > 0 {
 		return invalid(fields...)
 	}

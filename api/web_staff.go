@@ -29,7 +29,7 @@ import (
 // not a valid key).
 func postedKey(c *gin.Context) string {
 	k := strings.TrimSpace(c.PostForm("key"))
-	if !validIdempotencyKey.MatchString(k) {
+	if !httpx.ValidIdempotencyKey.MatchString(k) {
 		return ""
 	}
 	return k
@@ -49,7 +49,7 @@ func htmlTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 // municipalityNames maps the municipality ids the user can see to their
 // names (from the funds, one per municipality and call).
 func (s *server) municipalityNames(ctx context.Context, user store.UserView) (map[string]string, []staffOption, error) {
-	funds, err := s.funds(ctx, user)
+	funds, err := s.vouchers.Funds(ctx, user)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -334,7 +334,7 @@ func (s *server) searchPage(c *gin.Context) error {
 		upper := strings.ToUpper(q)
 		// A case number goes straight to the case.
 		if v, err := s.api.Case(ctx, user.Scope(), upper); err == nil {
-			if err := s.auditRead(ctx, user, store.AuditSearch, v.ID, v.Municipality, map[string]string{"q": upper}); err != nil {
+			if err := s.core.AuditRead(ctx, user, store.AuditSearch, v.ID, v.Municipality, map[string]string{"q": upper}); err != nil {
 				return err
 			}
 			redirect(c, "/cases/"+url.PathEscape(v.ID))
@@ -346,7 +346,7 @@ func (s *server) searchPage(c *gin.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := s.auditRead(ctx, user, store.AuditSearch, "", "", map[string]any{"q": upper, "results": total.N, "more": total.More}); err != nil {
+		if err := s.core.AuditRead(ctx, user, store.AuditSearch, "", "", map[string]any{"q": upper, "results": total.N, "more": total.More}); err != nil {
 			return err
 		}
 		names, _, err := s.municipalityNames(ctx, user)
@@ -384,7 +384,7 @@ type fundsData struct {
 
 func (s *server) fundsPage(c *gin.Context) error {
 	user := httpx.CurrentUser(c)
-	funds, err := s.funds(c.Request.Context(), user)
+	funds, err := s.vouchers.Funds(c.Request.Context(), user)
 	if err != nil {
 		return err
 	}

@@ -118,12 +118,12 @@ func (s *server) staffCase(c *gin.Context, status int, caseID string, in *decisi
 	if err != nil {
 		return err
 	}
-	v = s.caseJSON(c, v)
+	v = httpx.CaseForCaller(c, v, s.TemporalUIURL, s.Namespace)
 	events, err := s.api.Timeline(ctx, user.Scope(), v.ID)
 	if err != nil {
 		return err
 	}
-	if err := s.auditRead(ctx, user, store.AuditReadCase, v.ID, v.Municipality, map[string]string{"view": "page"}); err != nil {
+	if err := s.core.AuditRead(ctx, user, store.AuditReadCase, v.ID, v.Municipality, map[string]string{"view": "page"}); err != nil {
 		return err
 	}
 	// The fund's terms (name, award rule): the case is visible to the
