@@ -1,14 +1,12 @@
-// Package api serves Sportello over HTTP: the JSON API (bearer-token
-// sessions, every route and its authorization policy in routes.go, errors
-// mapped in one place in errors.go) and the web portal (web_*.go, its pages
-// listed in web_routes.go). Both are adapters: the use cases, their rules,
-// authorization decisions, store and Temporal calls are in the application
-// services of internal/app.
-//
-// Size: the package is above the size of the others because it still holds
-// both adapters, which share the session, rendering and error mapping, and
-// because some use cases have not yet moved to internal/app. When they
-// have, the pages move to a package of their own.
+// Package api serves Sportello over HTTP on one gin engine: the JSON API
+// (bearer-token sessions, every route and its authorization policy in
+// routes.go) and the web portal, which is package web (api/web, its pages
+// listed in web/routes.go) and which this package wires. Both are
+// adapters: the use cases, their rules, authorization decisions, store and
+// Temporal calls are in the application services of internal/app; what
+// both adapters share (the error that knows its HTTP status and the one
+// mapping of every error to it, the session and request id in the gin
+// context, paging) is api/internal/httpx.
 package api
 
 import (
@@ -21,6 +19,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"sportello/api/internal/httpx"
+	"sportello/api/web"
 	"sportello/forms"
 	"sportello/internal/app"
 	"sportello/internal/app/accounts"
@@ -95,8 +94,8 @@ type server struct {
 	appointments appointments.Service
 	marketplace  marketplace.Service
 	invoices     invoices.Service
-	// templates are the web pages, parsed once per language.
-	templates webTemplates
+	// site is the web portal (package web).
+	site *web.Site
 	// hsts: every response carries Strict-Transport-Security.
 	hsts bool
 }
@@ -130,12 +129,6 @@ func newEngine(d Deps) *gin.Engine {
 	}
 	s := &server{Deps: d, log: d.Logger, api: d.Store.API(),
 		hsts: strings.HasPrefix(strings.ToLower(d.PortalURL), "https://")}
-	tmpl, err := parseTemplates(webFS)
-	if err != nil {
-		// The templates are embedded: this is a programming error.
-		panic("api: " + err.Error())
-	}
-	s.templates = tmpl
 	s.core = &app.Core{Store: d.Store, API: s.api, Temporal: d.Temporal, Log: d.Logger, Now: d.Now, TaskQueue: d.TaskQueue,
 		Describe: func(err error) (string, []app.FieldError) { he := httpx.From(err); return he.Code, he.Fields }}
 	s.accounts = accounts.New(s.core, accounts.Config{Hashing: d.PasswordHashing, Mail: d.AccountMailer,
@@ -148,6 +141,10 @@ func newEngine(d Deps) *gin.Engine {
 	s.teams = teams.New(s.core)
 	s.invoices = invoices.New(s.core)
 	s.marketplace = marketplace.New(s.core, d.Payments, d.Mailer, d.PortalURL)
+	s.site = web.New(web.Deps{Store: d.Store, Forms: d.Forms, Log: d.Logger, Now: d.Now, PortalURL: d.PortalURL,
+		TemporalUIURL: d.TemporalUIURL, Namespace: d.Namespace, Core: s.core, Accounts: s.accounts,
+		Casework: s.casework, Desk: s.desk, Teams: s.teams, Applications: s.applications, Vouchers: s.vouchers,
+		Appointments: s.appointments, Marketplace: s.marketplace, Invoices: s.invoices})
 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
@@ -166,7 +163,8 @@ func newEngine(d Deps) *gin.Engine {
 	// The JSON API: every route and its policy are in routes.go.
 	s.mountAPI(r)
 
-	// The web portal: HTML pages on the same engine (web_*.go).
-	s.registerWeb(r)
+	// The web portal: HTML pages on the same engine (package web, its
+	// pages listed in web/routes.go).
+	s.site.Mount(r)
 	return r
 }

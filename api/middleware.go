@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"sportello/api/internal/httpx"
+	"sportello/api/web"
 	"sportello/internal/contract"
 	"sportello/internal/textcheck"
 )
@@ -63,7 +64,7 @@ func (s *server) recoverPanic(c *gin.Context) {
 				panic(rec)
 			}
 			if httpx.IsPagePath(c.Request.URL.Path) {
-				s.pageFail(c, fmt.Errorf("panic: %v", rec))
+				s.site.Fail(c, fmt.Errorf("panic: %v", rec))
 				return
 			}
 			s.fail(c, fmt.Errorf("panic: %v", rec))
@@ -140,8 +141,8 @@ func (s *server) roles(allowed ...contract.Role) gin.HandlerFunc {
 func (s *server) inputHygiene(c *gin.Context) {
 	if textcheck.Check(c.Request.URL.Path, false) != "" {
 		if httpx.IsPagePath(c.Request.URL.Path) {
-			setPageHeaders(c.Writer.Header())
-			s.pageError(c, http.StatusNotFound)
+			web.SetHeaders(c.Writer.Header())
+			s.site.Error(c, http.StatusNotFound)
 			return
 		}
 		s.fail(c, httpx.NotFound("resource"))
@@ -149,8 +150,8 @@ func (s *server) inputHygiene(c *gin.Context) {
 	}
 	if fields := queryProblems(c.Request.URL.RawQuery); len(fields) > 0 {
 		if httpx.IsPagePath(c.Request.URL.Path) {
-			setPageHeaders(c.Writer.Header())
-			s.pageInvalid(c, fields)
+			web.SetHeaders(c.Writer.Header())
+			s.site.Invalid(c, fields)
 			return
 		}
 		s.fail(c, invalid(fields...))

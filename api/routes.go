@@ -1,8 +1,11 @@
 package api
 
 import (
+	"net/http"
+
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/contract"
 )
 
@@ -237,4 +240,23 @@ func (r apiRoute) allows(role contract.Role) bool {
 		}
 	}
 	return false
+}
+
+// noRoute answers an unknown URL: the 404 page for a page path, the JSON
+// error otherwise.
+func (s *server) noRoute(c *gin.Context) {
+	if httpx.IsPagePath(c.Request.URL.Path) {
+		s.site.NotFound(c)
+		return
+	}
+	s.fail(c, httpx.NotFound("route"))
+}
+
+// noMethod answers a known URL called with another method.
+func (s *server) noMethod(c *gin.Context) {
+	if httpx.IsPagePath(c.Request.URL.Path) {
+		s.site.MethodNotAllowed(c)
+		return
+	}
+	s.fail(c, httpx.New(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this resource"))
 }

@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"net/http"
@@ -33,13 +33,13 @@ type absenceRow struct {
 	CanCancel        bool
 }
 
-func (s *server) absencesPage(c *gin.Context) error {
+func (s *Site) absencesPage(c *gin.Context) error {
 	return s.renderAbsences(c, http.StatusOK, teams.AbsenceRequest{}, nil)
 }
 
 // renderAbsences shows the page with the form filled from req and the
 // problems of a refused submission next to their fields.
-func (s *server) renderAbsences(c *gin.Context, status int, req teams.AbsenceRequest, problems []FieldError) error {
+func (s *Site) renderAbsences(c *gin.Context, status int, req teams.AbsenceRequest, problems []FieldError) error {
 	ctx := c.Request.Context()
 	user := httpx.CurrentUser(c)
 	d := absencesData{Supervisor: user.Role == roleSupervisor}
@@ -120,7 +120,7 @@ func (s *server) renderAbsences(c *gin.Context, status int, req teams.AbsenceReq
 	return nil
 }
 
-func (s *server) absenceSubmit(c *gin.Context) error {
+func (s *Site) absenceSubmit(c *gin.Context) error {
 	req := teams.AbsenceRequest{User: c.PostForm("user"), Delegate: c.PostForm("delegate"), From: c.PostForm("from"),
 		To: c.PostForm("to"), Reason: c.PostForm("reason")}
 	user := httpx.CurrentUser(c)
@@ -143,7 +143,7 @@ func (s *server) absenceSubmit(c *gin.Context) error {
 	return err
 }
 
-func (s *server) absenceCancelSubmit(c *gin.Context) error {
+func (s *Site) absenceCancelSubmit(c *gin.Context) error {
 	_, err := s.teams.CancelAbsence(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	he := httpx.From(err)
 	switch {

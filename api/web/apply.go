@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"bytes"
@@ -59,7 +59,7 @@ func formDescription(f forms.Form, lang string) string {
 }
 
 // applyForm reads the :form of the URL (404 page when unknown).
-func (s *server) applyForm(c *gin.Context) (forms.Form, error) {
+func (s *Site) applyForm(c *gin.Context) (forms.Form, error) {
 	f, ok := s.Forms.Get(c.Param("form"))
 	if !ok {
 		return f, httpx.NotFound("form")
@@ -67,7 +67,7 @@ func (s *server) applyForm(c *gin.Context) (forms.Form, error) {
 	return f, nil
 }
 
-func (s *server) applyView(c *gin.Context, f forms.Form, step int, d applyData) view {
+func (s *Site) applyView(c *gin.Context, f forms.Form, step int, d applyData) view {
 	d.Form, d.Step, d.Steps = f, step, applySteps
 	d.FormURL = applyBase(c) + url.PathEscape(f.ID)
 	d.OnBehalf = onBehalfOf(c)
@@ -80,7 +80,7 @@ func (s *server) applyView(c *gin.Context, f forms.Form, step int, d applyData) 
 }
 
 // applyPrivacy is step 1: the privacy notice.
-func (s *server) applyPrivacy(c *gin.Context) error {
+func (s *Site) applyPrivacy(c *gin.Context) error {
 	f, err := s.applyForm(c)
 	if err != nil {
 		return err
@@ -109,7 +109,7 @@ func prefill(u store.UserView) json.RawMessage {
 
 // applyDataPage is step 2 (GET): the form, prefilled with what the portal
 // knows about the citizen.
-func (s *server) applyDataPage(c *gin.Context) error {
+func (s *Site) applyDataPage(c *gin.Context) error {
 	f, err := s.applyForm(c)
 	if err != nil {
 		return err
@@ -119,7 +119,7 @@ func (s *server) applyDataPage(c *gin.Context) error {
 
 // renderDataStep renders the data step with values and problems (pointers
 // relative to the data).
-func (s *server) renderDataStep(c *gin.Context, f forms.Form, status int, values json.RawMessage, problems []forms.FieldError) error {
+func (s *Site) renderDataStep(c *gin.Context, f forms.Form, status int, values json.RawMessage, problems []forms.FieldError) error {
 	lang := pageLang(c)
 	fragment, err := htmlform.Render(s.withOptions(c.Request.Context(), f.Schema, httpx.CurrentUser(c).District), values, problems, lang)
 	if err != nil {
@@ -145,7 +145,7 @@ func (s *server) renderDataStep(c *gin.Context, f forms.Form, status int, values
 // applyDataSubmit is step 2 (POST): array add/remove and "edit" re-render
 // the form; otherwise the data is validated and either shown again with
 // its errors (422) or summarised (step 3).
-func (s *server) applyDataSubmit(c *gin.Context) error {
+func (s *Site) applyDataSubmit(c *gin.Context) error {
 	f, err := s.applyForm(c)
 	if err != nil {
 		return err
@@ -191,13 +191,13 @@ var validFormToken = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
 // renderSummary is step 3: the data as a read-only list, with the draft and
 // a fresh filing token in hidden fields.
-func (s *server) renderSummary(c *gin.Context, f forms.Form, data json.RawMessage) error {
+func (s *Site) renderSummary(c *gin.Context, f forms.Form, data json.RawMessage) error {
 	return s.renderSummaryStatus(c, f, data, http.StatusOK, "")
 }
 
 // renderSummaryStatus renders the summary with status and, for a filing on
 // behalf, the error of the consent confirmation.
-func (s *server) renderSummaryStatus(c *gin.Context, f forms.Form, data json.RawMessage, status int, consentErr string) error {
+func (s *Site) renderSummaryStatus(c *gin.Context, f forms.Form, data json.RawMessage, status int, consentErr string) error {
 	lang := pageLang(c)
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, data); err != nil {
@@ -215,7 +215,7 @@ func (s *server) renderSummaryStatus(c *gin.Context, f forms.Form, data json.Raw
 
 // applySummarySubmit files the application (step 3 POST). The data is
 // validated again; the token makes a double submit file one case.
-func (s *server) applySummarySubmit(c *gin.Context) error {
+func (s *Site) applySummarySubmit(c *gin.Context) error {
 	f, err := s.applyForm(c)
 	if err != nil {
 		return err

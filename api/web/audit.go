@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"encoding/json"
@@ -39,7 +39,7 @@ type auditRow struct {
 	Details       string
 }
 
-func (s *server) auditPage(c *gin.Context) error {
+func (s *Site) auditPage(c *gin.Context) error {
 	ctx := c.Request.Context()
 	user := httpx.CurrentUser(c)
 	f, fields := httpx.AuditFilter(c.Query("case_id"), c.Query("actor"))
@@ -116,7 +116,7 @@ func (s *server) auditPage(c *gin.Context) error {
 }
 
 // auditActionText names an action ("decide_refused": "Decisione (rifiutata)").
-func (s *server) auditActionText(c *gin.Context, action string) string {
+func (s *Site) auditActionText(c *gin.Context, action string) string {
 	if base, ok := strings.CutSuffix(action, store.AuditRefusedSuffix); ok {
 		return s.t(c, "audit.refused", s.tOr(c, "audit.action."+base, base))
 	}
@@ -125,7 +125,7 @@ func (s *server) auditActionText(c *gin.Context, action string) string {
 
 // auditDetails words the detail of a row: who it was for, then its members
 // in name order ("esito: approve, importo: € 150,00").
-func (s *server) auditDetails(c *gin.Context, e store.AuditEntry) string {
+func (s *Site) auditDetails(c *gin.Context, e store.AuditEntry) string {
 	var parts []string
 	if e.ActingFor != "" {
 		parts = append(parts, s.t(c, "audit.acting_for", e.ActingFor))

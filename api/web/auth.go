@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"errors"
@@ -45,7 +45,7 @@ func setPageHeaders(h http.Header) {
 // crossOrigin refuses state-changing requests that come from another site
 // (net/http's CrossOriginProtection: Sec-Fetch-Site, then Origin vs Host).
 // Safe methods pass.
-func (s *server) crossOrigin() gin.HandlerFunc {
+func (s *Site) crossOrigin() gin.HandlerFunc {
 	cop := http.NewCrossOriginProtection()
 	return func(c *gin.Context) {
 		if err := cop.Check(c.Request); err != nil {
@@ -60,7 +60,7 @@ func (s *server) crossOrigin() gin.HandlerFunc {
 
 // pageSession loads the user of the session cookie, when there is a live
 // one; an unknown or expired cookie is cleared. It never refuses.
-func (s *server) pageSession(c *gin.Context) {
+func (s *Site) pageSession(c *gin.Context) {
 	token, err := c.Cookie(sessionCookie)
 	if err != nil || token == "" || len(token) > 256 {
 		c.Next()
@@ -83,7 +83,7 @@ func (s *server) pageSession(c *gin.Context) {
 }
 
 // requireLogin sends anonymous visitors to the login page, with a way back.
-func (s *server) requireLogin(c *gin.Context) {
+func (s *Site) requireLogin(c *gin.Context) {
 	if !httpx.LoggedIn(c) {
 		s.redirectToLogin(c)
 		return
@@ -91,7 +91,7 @@ func (s *server) requireLogin(c *gin.Context) {
 	c.Next()
 }
 
-func (s *server) redirectToLogin(c *gin.Context) {
+func (s *Site) redirectToLogin(c *gin.Context) {
 	next := "/"
 	if c.Request.Method == http.MethodGet {
 		next = c.Request.URL.RequestURI()
@@ -101,7 +101,7 @@ func (s *server) redirectToLogin(c *gin.Context) {
 }
 
 // pageRoles lets only the listed roles through; others get the 403 page.
-func (s *server) pageRoles(allowed ...string) gin.HandlerFunc {
+func (s *Site) pageRoles(allowed ...string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if !slices.Contains(allowed, httpx.CurrentUser(c).Role) {
 			s.pageError(c, http.StatusForbidden)
@@ -142,7 +142,7 @@ type loginData struct {
 	Password fieldView
 }
 
-func (s *server) loginForm(c *gin.Context, username, next string) loginData {
+func (s *Site) loginForm(c *gin.Context, username, next string) loginData {
 	return loginData{
 		Next: next,
 		Username: fieldView{Name: "username", ID: "username", Label: s.t(c, "login.username"), Value: username,
@@ -152,7 +152,7 @@ func (s *server) loginForm(c *gin.Context, username, next string) loginData {
 	}
 }
 
-func (s *server) loginPage(c *gin.Context) {
+func (s *Site) loginPage(c *gin.Context) {
 	next := safeNext(c.Query("next"))
 	if httpx.LoggedIn(c) {
 		redirect(c, next)
@@ -161,7 +161,7 @@ func (s *server) loginPage(c *gin.Context) {
 	s.render(c, http.StatusOK, "login", view{Title: s.t(c, "login.title"), Data: s.loginForm(c, "", next)})
 }
 
-func (s *server) loginSubmit(c *gin.Context) error {
+func (s *Site) loginSubmit(c *gin.Context) error {
 	ctx := c.Request.Context()
 	username := strings.TrimSpace(c.PostForm("username"))
 	password := c.PostForm("password")
@@ -227,7 +227,7 @@ func (s *server) loginSubmit(c *gin.Context) error {
 	return nil
 }
 
-func (s *server) logoutSubmit(c *gin.Context) error {
+func (s *Site) logoutSubmit(c *gin.Context) error {
 	if httpx.LoggedIn(c) {
 		if err := s.accounts.End(c.Request.Context(), httpx.SessionHash(c)); err != nil {
 			return err
@@ -241,7 +241,7 @@ func (s *server) logoutSubmit(c *gin.Context) error {
 
 // setLang stores the language choice and goes back to where the visitor
 // was (?next= or the posted next field, same-site paths only).
-func (s *server) setLang(c *gin.Context) {
+func (s *Site) setLang(c *gin.Context) {
 	code := c.Param("code")
 	if !slices.Contains(languages, code) {
 		s.pageError(c, http.StatusNotFound)
@@ -260,7 +260,7 @@ func (s *server) setLang(c *gin.Context) {
 // checks JSON: names single-line, values free text (tab and line breaks
 // allowed), no NUL, control or bidi characters, valid UTF-8. A problem is a
 // 422 page naming the fields.
-func (s *server) formHygiene(c *gin.Context) {
+func (s *Site) formHygiene(c *gin.Context) {
 	switch c.Request.Method {
 	case http.MethodPost, http.MethodPut, http.MethodPatch:
 	default:
@@ -316,7 +316,7 @@ func (s *server) formHygiene(c *gin.Context) {
 
 // pageInvalid renders the 422 page listing the refused fields (Italian
 // first, like every page) and aborts the chain.
-func (s *server) pageInvalid(c *gin.Context, fields []FieldError) {
+func (s *Site) pageInvalid(c *gin.Context, fields []FieldError) {
 	lang := pageLang(c)
 	items := make([]string, 0, len(fields))
 	for _, f := range fields {

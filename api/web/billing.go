@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"net/http"
@@ -52,7 +52,7 @@ func invoicesTitle(role string) string {
 	return "inv.title.supervisor"
 }
 
-func (s *server) invoicesPage(c *gin.Context) error {
+func (s *Site) invoicesPage(c *gin.Context) error {
 	u := httpx.CurrentUser(c)
 	items, total, err := s.invoices.List(c.Request.Context(), u, store.InvoiceFilter{Limit: 100})
 	if err != nil {
@@ -82,7 +82,7 @@ type invoiceData struct {
 	Declared    []string
 }
 
-func (s *server) invoicePage(c *gin.Context) error {
+func (s *Site) invoicePage(c *gin.Context) error {
 	v, err := s.invoices.Invoice(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), invoices.AuditReadInvoice)
 	if err != nil {
 		return err
@@ -90,7 +90,7 @@ func (s *server) invoicePage(c *gin.Context) error {
 	return s.renderInvoice(c, http.StatusOK, v, nil, nil)
 }
 
-func (s *server) renderInvoice(c *gin.Context, status int, v store.InvoiceView, checked map[string]bool, fe []FieldError) error {
+func (s *Site) renderInvoice(c *gin.Context, status int, v store.InvoiceView, checked map[string]bool, fe []FieldError) error {
 	lang := pageLang(c)
 	text := func(k string) string {
 		it, en, _ := invoices.Statement(k)
@@ -124,7 +124,7 @@ func (s *server) renderInvoice(c *gin.Context, status int, v store.InvoiceView, 
 	return nil
 }
 
-func (s *server) invoicePDFPage(c *gin.Context) error {
+func (s *Site) invoicePDFPage(c *gin.Context) error {
 	pdf, name, err := s.invoices.PDF(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil {
 		return err
@@ -135,7 +135,7 @@ func (s *server) invoicePDFPage(c *gin.Context) error {
 	return nil
 }
 
-func (s *server) declarationSubmit(c *gin.Context) error {
+func (s *Site) declarationSubmit(c *gin.Context) error {
 	ctx := c.Request.Context()
 	u := httpx.CurrentUser(c)
 	checked := map[string]bool{}

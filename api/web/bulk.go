@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"net/http"
@@ -59,7 +59,7 @@ var bulkPageFields = map[string]string{
 	"/action":       "bulk-form",
 }
 
-func (s *server) bulkSubmit(c *gin.Context) error {
+func (s *Site) bulkSubmit(c *gin.Context) error {
 	ctx := c.Request.Context()
 	user := httpx.CurrentUser(c)
 	lang := pageLang(c)
@@ -171,7 +171,7 @@ func plural(key string, n int) string {
 // withBulk adds the bulk panel to the inbox data: the refused or posted
 // selection after a bulk post, every row with ?select=all. It returns the
 // page's status and error summary.
-func (s *server) withBulk(c *gin.Context, d *inboxData) (int, []summaryItem) {
+func (s *Site) withBulk(c *gin.Context, d *inboxData) (int, []summaryItem) {
 	user := httpx.CurrentUser(c)
 	post, _ := c.Value(bulkCtxKey).(*bulkPost)
 	if post == nil {

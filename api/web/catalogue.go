@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"fmt"
@@ -87,7 +87,7 @@ type catalogueCard struct {
 	Band      bool
 }
 
-func (s *server) card(c *gin.Context, sv serviceJSON) catalogueCard {
+func (s *Site) card(c *gin.Context, sv serviceJSON) catalogueCard {
 	lang := pageLang(c)
 	return catalogueCard{serviceJSON: sv, Category: s.t(c, "cat.category."+sv.Service.Category),
 		Unit: s.t(c, "cat.unit."+sv.Service.Unit), QuoteText: quoteText(lang, sv.CallerPrice), Band: sv.CallerPrice.Basis == "band"}
@@ -114,7 +114,7 @@ func options(values []string, label func(string) string, selected string) []staf
 
 const servicesPerPage = 12
 
-func (s *server) servicesPage(c *gin.Context) error {
+func (s *Site) servicesPage(c *gin.Context) error {
 	ctx := c.Request.Context()
 	lang := pageLang(c)
 	d := servicesData{Pager: "cat", Page: 1,
@@ -194,7 +194,7 @@ type bandRow struct {
 	Current      bool
 }
 
-func (s *server) bandRows(lang string, sv store.Service, mun string, q store.PriceQuote) []bandRow {
+func (s *Site) bandRows(lang string, sv store.Service, mun string, q store.PriceQuote) []bandRow {
 	var rows []bandRow
 	var lower *int
 	for _, b := range sv.Bands[mun] {
@@ -218,7 +218,7 @@ func (s *server) bandRows(lang string, sv store.Service, mun string, q store.Pri
 	return rows
 }
 
-func (s *server) servicePage(c *gin.Context) error {
+func (s *Site) servicePage(c *gin.Context) error {
 	sv, p, err := s.marketplace.ServiceByID(c.Request.Context(), httpx.CurrentUser(c), httpx.ServiceID(c))
 	if err != nil {
 		return err
@@ -259,7 +259,7 @@ type coopRow struct {
 	ExpiresText string
 }
 
-func (s *server) coopRow(c *gin.Context, co store.Cooperative, today time.Time) coopRow {
+func (s *Site) coopRow(c *gin.Context, co store.Cooperative, today time.Time) coopRow {
 	lang := pageLang(c)
 	r := coopRow{Cooperative: co, StatusText: s.t(c, "cat.acc."+co.AccreditationStatus)}
 	if co.HiddenReason != "" {
@@ -273,7 +273,7 @@ func (s *server) coopRow(c *gin.Context, co store.Cooperative, today time.Time) 
 	return r
 }
 
-func (s *server) cooperativesPage(c *gin.Context) error {
+func (s *Site) cooperativesPage(c *gin.Context) error {
 	u := httpx.CurrentUser(c)
 	coops, err := s.marketplace.Cooperatives(c.Request.Context(), u, pageDistrict(c))
 	if err != nil {
@@ -294,7 +294,7 @@ func (s *server) cooperativesPage(c *gin.Context) error {
 	return nil
 }
 
-func (s *server) cooperativePage(c *gin.Context) error {
+func (s *Site) cooperativePage(c *gin.Context) error {
 	co, err := s.marketplace.Cooperative(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil {
 		return err
@@ -326,7 +326,7 @@ func safeWebsite(raw string) string {
 
 // ---- the cooperative's own catalogue ----
 
-func (s *server) ourCataloguePage(c *gin.Context) error {
+func (s *Site) ourCataloguePage(c *gin.Context) error {
 	co, err := s.marketplace.OwnCooperative(c.Request.Context(), httpx.CurrentUser(c))
 	if err != nil {
 		return err
@@ -356,7 +356,7 @@ type serviceForm struct {
 	Action                   string
 }
 
-func (s *server) newServiceForm(c *gin.Context, sv store.Service, district []string) serviceForm {
+func (s *Site) newServiceForm(c *gin.Context, sv store.Service, district []string) serviceForm {
 	lang := pageLang(c)
 	f := serviceForm{ID: sv.ID, Published: sv.Published, Action: "/our-catalogue/new",
 		Name: fieldView{Name: "name", ID: "name", Label: s.t(c, "cat.form.name"), Value: sv.Name, Required: true, Extra: map[string]string{"maxlength": "200"}},
@@ -459,14 +459,14 @@ func parseBands(text string) (map[string][]store.PriceBand, bool) {
 	return out, true
 }
 
-func (s *server) ownService(c *gin.Context) (store.Service, error) {
+func (s *Site) ownService(c *gin.Context) (store.Service, error) {
 	if c.Param("id") == "" {
 		return store.Service{}, nil
 	}
 	return s.marketplace.OwnService(c.Request.Context(), httpx.CurrentUser(c), httpx.ServiceID(c))
 }
 
-func (s *server) renderServiceForm(c *gin.Context, status int, f serviceForm, errs []summaryItem) {
+func (s *Site) renderServiceForm(c *gin.Context, status int, f serviceForm, errs []summaryItem) {
 	title := s.t(c, "cat.form.new")
 	if f.ID != 0 {
 		title = s.t(c, "cat.form.edit", f.Name.Value)
@@ -477,7 +477,7 @@ func (s *server) renderServiceForm(c *gin.Context, status int, f serviceForm, er
 
 // ownServiceForm reads the caller's service (none for a new one) and the
 // district's municipalities, which the form offers.
-func (s *server) ownServiceForm(c *gin.Context) (store.Service, []string, error) {
+func (s *Site) ownServiceForm(c *gin.Context) (store.Service, []string, error) {
 	sv, err := s.ownService(c)
 	if err != nil {
 		return sv, nil, err
@@ -486,7 +486,7 @@ func (s *server) ownServiceForm(c *gin.Context) (store.Service, []string, error)
 	return sv, district, err
 }
 
-func (s *server) serviceFormPage(c *gin.Context) error {
+func (s *Site) serviceFormPage(c *gin.Context) error {
 	sv, district, err := s.ownServiceForm(c)
 	if err != nil {
 		return err
@@ -495,7 +495,7 @@ func (s *server) serviceFormPage(c *gin.Context) error {
 	return nil
 }
 
-func (s *server) serviceFormSubmit(c *gin.Context) error {
+func (s *Site) serviceFormSubmit(c *gin.Context) error {
 	sv, district, err := s.ownServiceForm(c)
 	if err != nil {
 		return err
@@ -508,7 +508,7 @@ func (s *server) serviceFormSubmit(c *gin.Context) error {
 	f := s.newServiceForm(c, typed, district)
 	f.Price.Value, f.Capacity.Value, f.Bands.Value = c.PostForm("price"), c.PostForm("capacity"), c.PostForm("bands")
 
-	b := ServiceBody{Category: typed.Category, Name: typed.Name, Description: typed.Description, Unit: typed.Unit,
+	b := serviceBody{Category: typed.Category, Name: typed.Name, Description: typed.Description, Unit: typed.Unit,
 		CapacityPeriod: typed.CapacityPeriod, Municipalities: typed.Municipalities}
 	var pre []FieldError
 	if cents, ok := parseEuroInput(f.Price.Value); ok {
@@ -572,7 +572,7 @@ func (s *server) serviceFormSubmit(c *gin.Context) error {
 	return nil
 }
 
-func (s *server) servicePublishSubmit(published bool) func(c *gin.Context) error {
+func (s *Site) servicePublishSubmit(published bool) func(c *gin.Context) error {
 	return func(c *gin.Context) error {
 		sv, err := s.marketplace.SetPublished(c.Request.Context(), httpx.CurrentUser(c), httpx.ServiceID(c), published)
 		if err != nil {

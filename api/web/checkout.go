@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"encoding/json"
@@ -30,7 +30,7 @@ type cartLineView struct {
 	Qty                       fieldView
 }
 
-func (s *server) cartLineView(c *gin.Context, l cartLine) cartLineView {
+func (s *Site) cartLineView(c *gin.Context, l cartLine) cartLineView {
 	lang := pageLang(c)
 	v := cartLineView{cartLine: l, Unit: s.t(c, "cat.unit."+l.Service.Unit), CoopName: l.Service.CooperativeName,
 		Qty: fieldView{Name: "quantity", ID: "qty-" + strconv.FormatInt(l.ServiceID, 10), Label: s.t(c, "cart.quantity"),
@@ -43,7 +43,7 @@ func (s *server) cartLineView(c *gin.Context, l cartLine) cartLineView {
 }
 
 // renderCart renders the cart; bad, when not nil, is a refused quantity.
-func (s *server) renderCart(c *gin.Context, status int, bad *cartLineView) error {
+func (s *Site) renderCart(c *gin.Context, status int, bad *cartLineView) error {
 	lines, _, err := s.marketplace.Cart(c.Request.Context(), httpx.CurrentUser(c))
 	if err != nil {
 		return err
@@ -63,7 +63,7 @@ func (s *server) renderCart(c *gin.Context, status int, bad *cartLineView) error
 	return nil
 }
 
-func (s *server) cartPage(c *gin.Context) error { return s.renderCart(c, http.StatusOK, nil) }
+func (s *Site) cartPage(c *gin.Context) error { return s.renderCart(c, http.StatusOK, nil) }
 
 // refusal is the message of a refused request in the page's language.
 func refusal(c *gin.Context, err error) (*httpx.Error, string) {
@@ -78,7 +78,7 @@ func refusal(c *gin.Context, err error) (*httpx.Error, string) {
 	return he, he.Message
 }
 
-func (s *server) cartAddSubmit(c *gin.Context) error {
+func (s *Site) cartAddSubmit(c *gin.Context) error {
 	id, _ := strconv.ParseInt(c.PostForm("service_id"), 10, 64)
 	qty, err := strconv.Atoi(strings.TrimSpace(c.PostForm("quantity")))
 	if err != nil {
@@ -103,7 +103,7 @@ func (s *server) cartAddSubmit(c *gin.Context) error {
 	return nil
 }
 
-func (s *server) cartQuantitySubmit(c *gin.Context) error {
+func (s *Site) cartQuantitySubmit(c *gin.Context) error {
 	id, err := httpx.CartServiceID(c)
 	if err != nil {
 		return err
@@ -132,7 +132,7 @@ func (s *server) cartQuantitySubmit(c *gin.Context) error {
 	return nil
 }
 
-func (s *server) cartRemoveSubmit(c *gin.Context) error {
+func (s *Site) cartRemoveSubmit(c *gin.Context) error {
 	id, err := httpx.CartServiceID(c)
 	if err != nil {
 		return err
@@ -163,7 +163,7 @@ type checkoutData struct {
 }
 
 // checkoutLine finds the cart line of :service_id (404 when not in the cart).
-func (s *server) checkoutLine(c *gin.Context) (cartLine, error) {
+func (s *Site) checkoutLine(c *gin.Context) (cartLine, error) {
 	id, err := httpx.CartServiceID(c)
 	if err != nil {
 		return cartLine{}, err
@@ -180,7 +180,7 @@ func (s *server) checkoutLine(c *gin.Context) (cartLine, error) {
 	return cartLine{}, httpx.NotFound("cart item")
 }
 
-func (s *server) newCheckoutData(c *gin.Context, l cartLine) checkoutData {
+func (s *Site) newCheckoutData(c *gin.Context, l cartLine) checkoutData {
 	d := checkoutData{Line: s.cartLineView(c, l), Key: newFormToken(), Payment: store.PayOnline,
 		VoucherPart: fieldView{Name: "voucher_part", ID: "voucher-part", Label: s.t(c, "checkout.voucher_part"),
 			Hint: s.t(c, "checkout.voucher_part_hint"), Extra: map[string]string{"inputmode": "decimal"}}}
@@ -196,7 +196,7 @@ func (s *server) newCheckoutData(c *gin.Context, l cartLine) checkoutData {
 	return d
 }
 
-func (s *server) renderCheckout(c *gin.Context, status int, d checkoutData) error {
+func (s *Site) renderCheckout(c *gin.Context, status int, d checkoutData) error {
 	v := view{Title: s.t(c, "checkout.title", d.Line.Service.Name), Nav: "cart",
 		Crumbs: []crumb{{Href: "/cart", Text: s.t(c, "cart.title")}}, Data: d}
 	if d.PaymentErr != "" {
@@ -212,7 +212,7 @@ func (s *server) renderCheckout(c *gin.Context, status int, d checkoutData) erro
 	return nil
 }
 
-func (s *server) checkoutPage(c *gin.Context) error {
+func (s *Site) checkoutPage(c *gin.Context) error {
 	l, err := s.checkoutLine(c)
 	if err != nil {
 		return err
@@ -220,7 +220,7 @@ func (s *server) checkoutPage(c *gin.Context) error {
 	return s.renderCheckout(c, http.StatusOK, s.newCheckoutData(c, l))
 }
 
-func (s *server) checkoutSubmit(c *gin.Context) error {
+func (s *Site) checkoutSubmit(c *gin.Context) error {
 	id, err := httpx.CartServiceID(c)
 	if err != nil {
 		return err
@@ -291,7 +291,7 @@ func (s *server) checkoutSubmit(c *gin.Context) error {
 }
 
 // refilledCheckout is the checkout form again with what the citizen sent.
-func (s *server) refilledCheckout(c *gin.Context, req checkoutRequest, key, part string) (checkoutData, error) {
+func (s *Site) refilledCheckout(c *gin.Context, req checkoutRequest, key, part string) (checkoutData, error) {
 	l, err := s.checkoutLine(c)
 	if err != nil {
 		return checkoutData{}, err
@@ -321,7 +321,7 @@ func awaitingPayment(b store.BookingView) bool {
 // provider's page is known, sends the citizen there. The redirect to the
 // provider only answers the refresh (?go=1) or the poll, never the
 // checkout's form post: the pages' form-action policy would block it.
-func (s *server) payPage(c *gin.Context) error {
+func (s *Site) payPage(c *gin.Context) error {
 	b, err := s.marketplace.Booking(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil {
 		return err
@@ -344,7 +344,7 @@ func (s *server) payPage(c *gin.Context) error {
 
 // payStatus answers the pay page's poll: 204 while waiting, else an
 // HX-Redirect to the provider (or to the booking when nothing is due).
-func (s *server) payStatus(c *gin.Context) error {
+func (s *Site) payStatus(c *gin.Context) error {
 	b, err := s.marketplace.Booking(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil {
 		return err
@@ -364,7 +364,7 @@ func (s *server) payStatus(c *gin.Context) error {
 
 // payReturnPage is where the provider sends the citizen back: the outcome
 // as the provider reported it, and the booking's state as recorded.
-func (s *server) payReturnPage(c *gin.Context) error {
+func (s *Site) payReturnPage(c *gin.Context) error {
 	b, err := s.marketplace.Booking(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil {
 		return err
@@ -384,7 +384,7 @@ func (s *server) payReturnPage(c *gin.Context) error {
 
 // ---- bookings ----
 
-func (s *server) bookingsPage(c *gin.Context) error {
+func (s *Site) bookingsPage(c *gin.Context) error {
 	items, total, err := s.marketplace.Bookings(c.Request.Context(), httpx.CurrentUser(c), 200, 0)
 	if err != nil {
 		return err
@@ -407,7 +407,7 @@ type bookingPageData struct {
 	CanPay     bool
 }
 
-func (s *server) bookingPageData(c *gin.Context, b store.BookingView) bookingPageData {
+func (s *Site) bookingPageData(c *gin.Context, b store.BookingView) bookingPageData {
 	d := bookingPageData{B: b, Unit: s.t(c, "cat.unit."+b.Unit), Key: newFormToken(),
 		Reason:    fieldView{Name: "reason", ID: "reason", Label: s.t(c, "bk.cancel.reason"), Extra: map[string]string{"maxlength": "1000"}},
 		CanCancel: b.Status != workflows.BookingCompleted && b.Status != workflows.BookingCancelled,
@@ -424,7 +424,7 @@ func (s *server) bookingPageData(c *gin.Context, b store.BookingView) bookingPag
 	return d
 }
 
-func (s *server) renderBooking(c *gin.Context, status int, d bookingPageData) error {
+func (s *Site) renderBooking(c *gin.Context, status int, d bookingPageData) error {
 	v := view{Title: s.t(c, "bk.title", d.B.Number), Nav: "bookings",
 		Crumbs: []crumb{{Href: "/bookings", Text: s.t(c, "bk.list.title")}}, Data: d}
 	if d.Reason.Error != "" {
@@ -437,7 +437,7 @@ func (s *server) renderBooking(c *gin.Context, status int, d bookingPageData) er
 	return nil
 }
 
-func (s *server) bookingPage(c *gin.Context) error {
+func (s *Site) bookingPage(c *gin.Context) error {
 	b, err := s.marketplace.Booking(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil {
 		return err
@@ -446,7 +446,7 @@ func (s *server) bookingPage(c *gin.Context) error {
 }
 
 // bookingRefused re-renders the booking after a refused action.
-func (s *server) bookingRefused(c *gin.Context, err error, fill func(d *bookingPageData, msg string)) error {
+func (s *Site) bookingRefused(c *gin.Context, err error, fill func(d *bookingPageData, msg string)) error {
 	he, msg := refusal(c, err)
 	if he.Status != http.StatusUnprocessableEntity && he.Status != http.StatusConflict {
 		return err
@@ -464,7 +464,7 @@ func (s *server) bookingRefused(c *gin.Context, err error, fill func(d *bookingP
 	return s.renderBooking(c, he.Status, d)
 }
 
-func (s *server) bookingCancelSubmit(c *gin.Context) error {
+func (s *Site) bookingCancelSubmit(c *gin.Context) error {
 	reason := c.PostForm("reason")
 	_, err := s.marketplace.Cancel(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), marketplace.CancelInput{Reason: reason}, postedKey(c))
 	if err == nil {
@@ -475,7 +475,7 @@ func (s *server) bookingCancelSubmit(c *gin.Context) error {
 	return s.bookingRefused(c, err, func(d *bookingPageData, msg string) { d.Reason.Value, d.Reason.Error = reason, msg })
 }
 
-func (s *server) bookingConfirmSubmit(c *gin.Context) error {
+func (s *Site) bookingConfirmSubmit(c *gin.Context) error {
 	var req marketplace.ConfirmInput
 	for _, v := range c.PostFormArray("seq") {
 		if n, err := strconv.Atoi(v); err == nil {

@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"bytes"
@@ -26,11 +26,11 @@ type meData struct {
 	ISEE     iseeSection
 }
 
-func (s *server) mePage(c *gin.Context) error { return s.renderMe(c, http.StatusOK, nil, "") }
+func (s *Site) mePage(c *gin.Context) error { return s.renderMe(c, http.StatusOK, nil, "") }
 
 // renderMe renders the personal area; typedISEE and iseeErr are the ISEE
 // form's value and problem after a refused submission (nil, "" otherwise).
-func (s *server) renderMe(c *gin.Context, status int, typedISEE *string, iseeErr string) error {
+func (s *Site) renderMe(c *gin.Context, status int, typedISEE *string, iseeErr string) error {
 	ctx := c.Request.Context()
 	user := httpx.CurrentUser(c)
 	cases, _, err := s.applications.Cases(ctx, user, store.CaseFilter{Limit: 200})
@@ -71,13 +71,13 @@ type citizenEvent struct {
 }
 
 // ownCase reads a case of the logged-in citizen (404 for anyone else's).
-func (s *server) ownCase(c *gin.Context) (store.CaseView, error) {
+func (s *Site) ownCase(c *gin.Context) (store.CaseView, error) {
 	return s.applications.OwnCase(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 }
 
 // citizenCasePage is /cases/:id for the citizen who filed the case: also
 // the confirmation page after filing (?filed=1).
-func (s *server) citizenCasePage(c *gin.Context) error {
+func (s *Site) citizenCasePage(c *gin.Context) error {
 	v, err := s.ownCase(c)
 	if err != nil {
 		return err
@@ -85,7 +85,7 @@ func (s *server) citizenCasePage(c *gin.Context) error {
 	return s.renderCitizenCase(c, http.StatusOK, v, "", "")
 }
 
-func (s *server) renderCitizenCase(c *gin.Context, status int, v store.CaseView, reply, replyErr string) error {
+func (s *Site) renderCitizenCase(c *gin.Context, status int, v store.CaseView, reply, replyErr string) error {
 	lang := pageLang(c)
 	events, err := s.applications.Timeline(c.Request.Context(), httpx.CurrentUser(c), v.ID)
 	if err != nil {
@@ -145,7 +145,7 @@ func eventDetail(lang string, e store.CaseEvent) string {
 
 // caseReplySubmit sends the citizen's reply to a request for information,
 // through the same domain code as the JSON endpoint.
-func (s *server) caseReplySubmit(c *gin.Context) error {
+func (s *Site) caseReplySubmit(c *gin.Context) error {
 	v, err := s.ownCase(c)
 	if err != nil {
 		return err
@@ -187,7 +187,7 @@ func (s *server) caseReplySubmit(c *gin.Context) error {
 
 // ownVoucher reads a voucher of the logged-in citizen (404 otherwise: the
 // citizen's scope sees only their own vouchers).
-func (s *server) ownVoucher(c *gin.Context) (store.VoucherView, error) {
+func (s *Site) ownVoucher(c *gin.Context) (store.VoucherView, error) {
 	return s.vouchers.Own(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 }
 
@@ -207,7 +207,7 @@ type citizenMove struct {
 	Effect string // signed amount on the available balance, "" when none
 }
 
-func (s *server) voucherPage(c *gin.Context) error {
+func (s *Site) voucherPage(c *gin.Context) error {
 	v, err := s.ownVoucher(c)
 	if err != nil {
 		return err
@@ -237,7 +237,7 @@ func (s *server) voucherPage(c *gin.Context) error {
 }
 
 // voucherQR serves the QR code of the voucher's code as a PNG.
-func (s *server) voucherQR(c *gin.Context) error {
+func (s *Site) voucherQR(c *gin.Context) error {
 	v, err := s.ownVoucher(c)
 	if err != nil {
 		return err
@@ -253,7 +253,7 @@ func (s *server) voucherQR(c *gin.Context) error {
 
 // voucherPDF serves the printable voucher (food vouchers: a service
 // voucher is spent in the catalogue, not shown at a shop).
-func (s *server) voucherPDF(c *gin.Context) error {
+func (s *Site) voucherPDF(c *gin.Context) error {
 	v, err := s.ownVoucher(c)
 	if err != nil {
 		return err
@@ -298,7 +298,7 @@ type iseeSection struct {
 	Used  string // "8.500 € (from your profile)"; "" when none is known
 }
 
-func (s *server) iseeSectionFor(c *gin.Context, typed *string, problem string) (iseeSection, error) {
+func (s *Site) iseeSectionFor(c *gin.Context, typed *string, problem string) (iseeSection, error) {
 	lang := pageLang(c)
 	v, err := s.marketplace.ISEE(c.Request.Context(), httpx.CurrentUser(c))
 	if err != nil {
@@ -325,7 +325,7 @@ func (s *server) iseeSectionFor(c *gin.Context, typed *string, problem string) (
 }
 
 // meISEESubmit saves the ISEE typed on the personal area (empty: removed).
-func (s *server) meISEESubmit(c *gin.Context) error {
+func (s *Site) meISEESubmit(c *gin.Context) error {
 	typed := strings.TrimSpace(c.PostForm("isee"))
 	var euro *int
 	if typed != "" {
@@ -349,7 +349,7 @@ func (s *server) meISEESubmit(c *gin.Context) error {
 
 // serviceCategoryLinks are the catalogue links of a service voucher's
 // categories.
-func (s *server) serviceCategoryLinks(c *gin.Context, v store.VoucherView) []crumb {
+func (s *Site) serviceCategoryLinks(c *gin.Context, v store.VoucherView) []crumb {
 	var out []crumb
 	for _, cat := range v.Categories {
 		out = append(out, crumb{Href: "/services?category=" + cat, Text: s.t(c, "cat.category."+cat)})

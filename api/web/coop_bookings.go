@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"fmt"
@@ -27,7 +27,7 @@ import (
 // datetimeLocal is the value format of <input type="datetime-local">.
 const datetimeLocal = "2006-01-02T15:04"
 
-func (s *server) coopInboxPage(c *gin.Context) error {
+func (s *Site) coopInboxPage(c *gin.Context) error {
 	ctx, user := c.Request.Context(), httpx.CurrentUser(c)
 	requests, err := s.marketplace.CoopBookings(ctx, user, store.CoopRequests)
 	if err != nil {
@@ -42,7 +42,7 @@ func (s *server) coopInboxPage(c *gin.Context) error {
 	return nil
 }
 
-func (s *server) coopDeliveriesPage(c *gin.Context) error {
+func (s *Site) coopDeliveriesPage(c *gin.Context) error {
 	items, err := s.marketplace.CoopDeliveries(c.Request.Context(), httpx.CurrentUser(c))
 	if err != nil {
 		return err
@@ -85,7 +85,7 @@ type coopBookingData struct {
 	Anchor       string
 }
 
-func (s *server) coopBookingForm(c *gin.Context, d store.CoopBookingDetail) coopBookingData {
+func (s *Site) coopBookingForm(c *gin.Context, d store.CoopBookingDetail) coopBookingData {
 	lang := pageLang(c)
 	out := coopBookingData{D: d, Municipality: municipalityName(d.MunicipalityID), Key: newFormToken(), CanRespond: d.Pending != nil,
 		Reason: fieldView{Name: "reason", ID: "reason", Label: s.t(c, "coopbk.reason"), Hint: s.t(c, "coopbk.reason_hint"),
@@ -118,7 +118,7 @@ func (s *server) coopBookingForm(c *gin.Context, d store.CoopBookingDetail) coop
 	return out
 }
 
-func (s *server) coopBookingPage(c *gin.Context) error {
+func (s *Site) coopBookingPage(c *gin.Context) error {
 	d, err := s.marketplace.CoopBooking(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil {
 		return err
@@ -126,7 +126,7 @@ func (s *server) coopBookingPage(c *gin.Context) error {
 	return s.renderCoopBooking(c, http.StatusOK, s.coopBookingForm(c, d))
 }
 
-func (s *server) renderCoopBooking(c *gin.Context, status int, d coopBookingData) error {
+func (s *Site) renderCoopBooking(c *gin.Context, status int, d coopBookingData) error {
 	v := view{Title: s.t(c, "coopbk.booking.title", strconv.FormatInt(d.D.Number, 10)), Nav: "coop-bookings", Data: d,
 		Crumbs: []crumb{{"/coop/bookings", s.t(c, "coopbk.inbox.title")}}}
 	for _, f := range append(append([]fieldView{}, d.Dates...), d.Reason) {
@@ -147,7 +147,7 @@ func (s *server) renderCoopBooking(c *gin.Context, status int, d coopBookingData
 
 // coopRefused re-renders the booking page after a refused action: field
 // problems next to their fields, state conflicts on top.
-func (s *server) coopRefused(c *gin.Context, err error, fill func(d *coopBookingData, f FieldError, msg string)) error {
+func (s *Site) coopRefused(c *gin.Context, err error, fill func(d *coopBookingData, f FieldError, msg string)) error {
 	he := httpx.From(err)
 	if he.Status != http.StatusUnprocessableEntity && he.Status != http.StatusConflict {
 		return err
@@ -166,12 +166,12 @@ func (s *server) coopRefused(c *gin.Context, err error, fill func(d *coopBooking
 	return s.renderCoopBooking(c, he.Status, d)
 }
 
-func (s *server) coopDone(c *gin.Context, key string) {
+func (s *Site) coopDone(c *gin.Context, key string) {
 	setFlash(c, "success", key)
 	redirect(c, "/coop/bookings/"+url.PathEscape(c.Param("id")))
 }
 
-func (s *server) coopAcceptSubmit(c *gin.Context) error {
+func (s *Site) coopAcceptSubmit(c *gin.Context) error {
 	yes := true
 	req := marketplace.Response{Accept: &yes}
 	values := map[string]string{}
@@ -210,7 +210,7 @@ func (s *server) coopAcceptSubmit(c *gin.Context) error {
 	return s.coopRefused(c, err, fill)
 }
 
-func (s *server) coopDeclineSubmit(c *gin.Context) error {
+func (s *Site) coopDeclineSubmit(c *gin.Context) error {
 	no := false
 	reason := c.PostForm("reason")
 	_, err := s.marketplace.Respond(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), marketplace.Response{Accept: &no, Reason: reason}, postedKey(c))
@@ -223,7 +223,7 @@ func (s *server) coopDeclineSubmit(c *gin.Context) error {
 	})
 }
 
-func (s *server) coopDeliverySubmit(c *gin.Context) error {
+func (s *Site) coopDeliverySubmit(c *gin.Context) error {
 	seq, _ := strconv.Atoi(c.PostForm("seq"))
 	raw, note := strings.TrimSpace(c.PostForm("delivered_at")), c.PostForm("note")
 	req := marketplace.Delivery{Seq: seq, Note: note}

@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"encoding/json"
@@ -30,7 +30,7 @@ const ctxDeskCitizen = "sportello.desk_citizen"
 
 // withDeskCitizen loads the :citizen of the URL (404 page when not of the
 // operator's district); the read is audited with acting_for.
-func (s *server) withDeskCitizen(c *gin.Context) {
+func (s *Site) withDeskCitizen(c *gin.Context) {
 	d, err := s.desk.Citizen(c.Request.Context(), httpx.CurrentUser(c), c.Param("citizen"))
 	if err != nil {
 		s.pageFail(c, err)
@@ -120,7 +120,7 @@ type deskHomeData struct {
 	Citizens []store.DeskCitizen
 }
 
-func (s *server) deskHomePage(c *gin.Context) error {
+func (s *Site) deskHomePage(c *gin.Context) error {
 	ctx, user := c.Request.Context(), httpx.CurrentUser(c)
 	q := desk.SearchQuery(c.Query("q"))
 	list, err := s.desk.Citizens(ctx, user, q)
@@ -140,7 +140,7 @@ type deskRegisterData struct {
 }
 
 // registerFields are the registration form's fields with values and errors.
-func (s *server) registerFields(c *gin.Context, req desk.NewCitizen, errs map[string]string) []fieldView {
+func (s *Site) registerFields(c *gin.Context, req desk.NewCitizen, errs map[string]string) []fieldView {
 	f := func(name, label, hint, value, typ, auto string, required bool) fieldView {
 		return fieldView{Name: name, Label: s.t(c, label), Hint: hint, Value: value, Type: typ, Autocomplete: auto,
 			Required: required, Error: errs["/"+name]}
@@ -155,7 +155,7 @@ func (s *server) registerFields(c *gin.Context, req desk.NewCitizen, errs map[st
 	}
 }
 
-func (s *server) renderRegister(c *gin.Context, status int, req desk.NewCitizen, fields []FieldError) {
+func (s *Site) renderRegister(c *gin.Context, status int, req desk.NewCitizen, fields []FieldError) {
 	errs := map[string]string{}
 	v := view{Title: s.t(c, "desk.register"), Nav: "desk", Crumbs: []crumb{{Href: "/desk", Text: s.t(c, "desk.title")}}}
 	for _, fe := range fields {
@@ -168,12 +168,12 @@ func (s *server) renderRegister(c *gin.Context, status int, req desk.NewCitizen,
 	s.render(c, status, "desk_register", v)
 }
 
-func (s *server) deskRegisterPage(c *gin.Context) error {
+func (s *Site) deskRegisterPage(c *gin.Context) error {
 	s.renderRegister(c, http.StatusOK, desk.NewCitizen{}, nil)
 	return nil
 }
 
-func (s *server) deskRegisterSubmit(c *gin.Context) error {
+func (s *Site) deskRegisterSubmit(c *gin.Context) error {
 	req := desk.NewCitizen{TaxCode: c.PostForm("tax_code"), FirstName: c.PostForm("first_name"),
 		LastName: c.PostForm("last_name"), Email: c.PostForm("email"), Phone: c.PostForm("phone"),
 		Address: c.PostForm("address"), HomeDelivery: c.PostForm("home_delivery") == "1"}
@@ -209,7 +209,7 @@ type sheetData struct {
 }
 
 // renderSheet shows the activation code once, on a sheet to print and hand over.
-func (s *server) renderSheet(c *gin.Context, d store.DeskCitizen, code store.IssuedCode) {
+func (s *Site) renderSheet(c *gin.Context, d store.DeskCitizen, code store.IssuedCode) {
 	scheme := "https"
 	if c.Request.TLS == nil && strings.HasPrefix(c.Request.Host, "127.0.0.1") {
 		scheme = "http"
@@ -231,7 +231,7 @@ type deskCitizenData struct {
 	Calls       []callView
 }
 
-func (s *server) deskCitizenPage(c *gin.Context) error {
+func (s *Site) deskCitizenPage(c *gin.Context) error {
 	d := onBehalfOf(c)
 	ctx, user := c.Request.Context(), httpx.CurrentUser(c)
 	cases, err := s.desk.Cases(ctx, user, d)
@@ -250,7 +250,7 @@ func (s *server) deskCitizenPage(c *gin.Context) error {
 	return nil
 }
 
-func (s *server) deskReissueSubmit(c *gin.Context) error {
+func (s *Site) deskReissueSubmit(c *gin.Context) error {
 	d := onBehalfOf(c)
 	out, err := s.desk.ReissueCode(c.Request.Context(), httpx.CurrentUser(c), d, httpx.PortalOrigin(c, s.PortalURL))
 	if err != nil {
@@ -289,7 +289,7 @@ type contactView struct {
 	Done     string
 }
 
-func (s *server) contactsPage(c *gin.Context) error {
+func (s *Site) contactsPage(c *gin.Context) error {
 	f := store.ContactFilter{Status: c.DefaultQuery("status", "active"), Overdue: c.Query("overdue") == "1", Limit: 100}
 	if !slices.Contains(desk.ContactStatuses, f.Status) {
 		f.Status = "active"
@@ -297,7 +297,7 @@ func (s *server) contactsPage(c *gin.Context) error {
 	return s.renderContacts(c, http.StatusOK, f)
 }
 
-func (s *server) renderContacts(c *gin.Context, status int, f store.ContactFilter) error {
+func (s *Site) renderContacts(c *gin.Context, status int, f store.ContactFilter) error {
 	items, total, err := s.desk.ContactTasks(c.Request.Context(), httpx.CurrentUser(c), f)
 	if err != nil {
 		return err
@@ -315,7 +315,7 @@ func (s *server) renderContacts(c *gin.Context, status int, f store.ContactFilte
 	return nil
 }
 
-func (s *server) contactOutcomeSubmit(c *gin.Context) error {
+func (s *Site) contactOutcomeSubmit(c *gin.Context) error {
 	req := desk.ContactOutcome{Outcome: c.PostForm("outcome"), Note: c.PostForm("note")}
 	_, err := s.desk.RecordContact(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), req)
 	switch he := httpx.From(err); {
@@ -338,7 +338,7 @@ type activateData struct {
 	Username, Code, Password, Confirm fieldView
 }
 
-func (s *server) renderActivate(c *gin.Context, status int, username, code string, errs map[string]string) {
+func (s *Site) renderActivate(c *gin.Context, status int, username, code string, errs map[string]string) {
 	d := activateData{
 		Username: fieldView{Name: "username", ID: "username", Label: s.t(c, "login.username"), Value: username,
 			Required: true, Autocomplete: "username", Error: errs["/username"]},
@@ -358,12 +358,12 @@ func (s *server) renderActivate(c *gin.Context, status int, username, code strin
 	s.render(c, status, "activate", v)
 }
 
-func (s *server) activatePage(c *gin.Context) error {
+func (s *Site) activatePage(c *gin.Context) error {
 	s.renderActivate(c, http.StatusOK, c.Query("username"), "", nil)
 	return nil
 }
 
-func (s *server) activateSubmit(c *gin.Context) error {
+func (s *Site) activateSubmit(c *gin.Context) error {
 	req := accounts.Activation{Username: c.PostForm("username"), Code: c.PostForm("code"), Password: c.PostForm("password")}
 	errs := map[string]string{}
 	if req.Password != c.PostForm("confirm") {
@@ -408,7 +408,7 @@ type recoveryView struct {
 	When string
 }
 
-func (s *server) recoveriesPage(c *gin.Context) error {
+func (s *Site) recoveriesPage(c *gin.Context) error {
 	ctx, user := c.Request.Context(), httpx.CurrentUser(c)
 	list, err := s.desk.Recoveries(ctx, user, store.RecoveryAwaitingApproval)
 	if err != nil {
@@ -426,7 +426,7 @@ func (s *server) recoveriesPage(c *gin.Context) error {
 	return nil
 }
 
-func (s *server) recoveryDecisionSubmit(c *gin.Context) error {
+func (s *Site) recoveryDecisionSubmit(c *gin.Context) error {
 	approve := c.PostForm("decision") == "approve"
 	_, code, err := s.desk.DecideRecovery(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), desk.RecoveryDecision{Approve: &approve})
 	if err != nil {
@@ -440,7 +440,7 @@ func (s *server) recoveryDecisionSubmit(c *gin.Context) error {
 	return nil
 }
 
-func (s *server) deskSharingSubmit(c *gin.Context) error {
+func (s *Site) deskSharingSubmit(c *gin.Context) error {
 	shared := c.PostForm("shared") == "true"
 	if err := s.desk.SetSharing(c.Request.Context(), httpx.CurrentUser(c), desk.Sharing{Shared: &shared}); err != nil {
 		return err

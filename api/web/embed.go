@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"embed"
@@ -14,14 +14,14 @@ import (
 // is filled by `make assets`; its committed README.txt keeps the embed
 // pattern valid when the assets were never built.
 //
-//go:embed web/templates/*.html web/static
+//go:embed templates/*.html static
 var webFS embed.FS
 
-// staticFS is web/static as the root of the /static/ URL space.
+// staticFS is static as the root of the /static/ URL space.
 var staticFS = func() fs.FS {
-	sub, err := fs.Sub(webFS, "web/static")
+	sub, err := fs.Sub(webFS, "static")
 	if err != nil {
-		panic("api: static files: " + err.Error())
+		panic("web: static files: " + err.Error())
 	}
 	return sub
 }()

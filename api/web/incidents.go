@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"net/http"
@@ -16,7 +16,7 @@ type incidentsData struct {
 	Rows []store.Incident
 }
 
-func (s *server) incidentsPage(c *gin.Context) error {
+func (s *Site) incidentsPage(c *gin.Context) error {
 	items, err := s.api.Incidents(c.Request.Context(), httpx.CurrentUser(c).Scope(), store.IncidentOpen)
 	if err != nil {
 		return err

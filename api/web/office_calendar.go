@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"net/http"
@@ -23,7 +23,7 @@ type officeCalendarRow struct {
 	Patron, Hours string
 }
 
-func (s *server) officeCalendarsPage(c *gin.Context) error {
+func (s *Site) officeCalendarsPage(c *gin.Context) error {
 	cals, err := s.teams.OfficeCalendars(c.Request.Context(), httpx.CurrentUser(c))
 	if err != nil {
 		return err
@@ -57,7 +57,7 @@ type calendarFormValues struct {
 	saint, day, month, opens, closes string
 }
 
-func (s *server) officeCalendarForm(c *gin.Context, o store.OfficeCalendar, v calendarFormValues, errs map[string]string) officeCalendarForm {
+func (s *Site) officeCalendarForm(c *gin.Context, o store.OfficeCalendar, v calendarFormValues, errs map[string]string) officeCalendarForm {
 	f := officeCalendarForm{Municipality: o.Municipality, Name: o.Name, Month: v.month, MonthError: errs["/patron_month"],
 		Saint: fieldView{Name: "patron_saint", ID: "patron-saint", Label: s.t(c, "calendar.saint"), Value: v.saint,
 			Hint: s.t(c, "calendar.saint_hint"), Error: errs["/patron_saint"], Autocomplete: "off",
@@ -95,7 +95,7 @@ func num(p *int) string {
 	return strconv.Itoa(*p)
 }
 
-func (s *server) officeCalendarEditPage(c *gin.Context) error {
+func (s *Site) officeCalendarEditPage(c *gin.Context) error {
 	o, err := s.teams.OfficeCalendar(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil && httpx.From(err).Status == http.StatusNotFound {
 		s.pageError(c, http.StatusNotFound)
@@ -110,7 +110,7 @@ func (s *server) officeCalendarEditPage(c *gin.Context) error {
 	return nil
 }
 
-func (s *server) renderCalendarForm(c *gin.Context, status int, o store.OfficeCalendar, v calendarFormValues,
+func (s *Site) renderCalendarForm(c *gin.Context, status int, o store.OfficeCalendar, v calendarFormValues,
 	errs map[string]string, summary []summaryItem) {
 	s.render(c, status, "office_calendar_edit", view{Title: s.t(c, "calendar.edit_title", o.Name), Nav: "calendar",
 		Crumbs: []crumb{{Href: "/calendar", Text: s.t(c, "calendar.title")}},
@@ -123,7 +123,7 @@ var calendarFieldIDs = map[string]string{
 	"/office_opens": "office-opens", "/office_closes": "office-closes",
 }
 
-func (s *server) officeCalendarSubmit(c *gin.Context) error {
+func (s *Site) officeCalendarSubmit(c *gin.Context) error {
 	ctx := c.Request.Context()
 	user := httpx.CurrentUser(c)
 	o, err := s.teams.OfficeCalendar(ctx, user, c.Param("id"))

@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"context"
@@ -16,7 +16,7 @@ var optionsMarker = regexp.MustCompile(`"x-options"\s*:\s*"district-municipaliti
 // re-encoded, because the order of its properties is the order of the form.
 // Validation keeps using the stored schema; the filing rules check the
 // district again.
-func (s *server) withOptions(ctx context.Context, schema json.RawMessage, district string) json.RawMessage {
+func (s *Site) withOptions(ctx context.Context, schema json.RawMessage, district string) json.RawMessage {
 	if !optionsMarker.Match(schema) {
 		return schema
 	}

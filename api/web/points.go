@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"net/http"
@@ -33,7 +33,7 @@ type pointCard struct {
 	Rows []hoursRow
 }
 
-func (s *server) pointCards(c *gin.Context, points []store.SocialPoint) []pointCard {
+func (s *Site) pointCards(c *gin.Context, points []store.SocialPoint) []pointCard {
 	out := make([]pointCard, 0, len(points))
 	for _, p := range points {
 		card := pointCard{SocialPoint: p}
@@ -53,7 +53,7 @@ func (s *server) pointCards(c *gin.Context, points []store.SocialPoint) []pointC
 	return out
 }
 
-func (s *server) pointsPage(c *gin.Context) error {
+func (s *Site) pointsPage(c *gin.Context) error {
 	district := ""
 	if httpx.LoggedIn(c) {
 		district = httpx.CurrentUser(c).District
@@ -87,7 +87,7 @@ type bookData struct {
 	Problem string
 }
 
-func (s *server) bookForm(c *gin.Context, p store.SocialPoint, slots []store.Slot, chosen, topic string) bookData {
+func (s *Site) bookForm(c *gin.Context, p store.SocialPoint, slots []store.Slot, chosen, topic string) bookData {
 	lang := pageLang(c)
 	d := bookData{Point: s.pointCards(c, []store.SocialPoint{p})[0], Key: newFormToken(),
 		Slot:  fieldView{Name: "starts_at", ID: "slot", Label: s.t(c, "book.slot"), Hint: s.t(c, "book.slot_hint"), Required: true},
@@ -113,7 +113,7 @@ func isoWeekday(t time.Time) int {
 	return 7
 }
 
-func (s *server) bookPage(c *gin.Context) error {
+func (s *Site) bookPage(c *gin.Context) error {
 	p, err := s.appointments.Point(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		return err
@@ -125,7 +125,7 @@ func (s *server) bookPage(c *gin.Context) error {
 	return s.renderBook(c, http.StatusOK, s.bookForm(c, p, slots, "", ""))
 }
 
-func (s *server) renderBook(c *gin.Context, status int, d bookData) error {
+func (s *Site) renderBook(c *gin.Context, status int, d bookData) error {
 	v := view{Title: s.t(c, "book.title", d.Point.Name), Nav: "points", Data: d,
 		Crumbs: []crumb{{"/social-points", s.t(c, "points.title")}}}
 	for _, f := range []fieldView{d.Slot, d.Topic} {
@@ -137,7 +137,7 @@ func (s *server) renderBook(c *gin.Context, status int, d bookData) error {
 	return nil
 }
 
-func (s *server) bookSubmit(c *gin.Context) error {
+func (s *Site) bookSubmit(c *gin.Context) error {
 	ctx := c.Request.Context()
 	p, err := s.appointments.Point(ctx, c.Param("id"))
 	if err != nil {
@@ -185,7 +185,7 @@ type myAppointments struct {
 	Upcoming, Past []store.AppointmentView
 }
 
-func (s *server) myAppointmentsPage(c *gin.Context) error {
+func (s *Site) myAppointmentsPage(c *gin.Context) error {
 	items, err := s.appointments.Appointments(c.Request.Context(), httpx.CurrentUser(c), store.AppointmentFilter{})
 	if err != nil {
 		return err
@@ -219,7 +219,7 @@ type appointmentData struct {
 	FormAnchor string
 }
 
-func (s *server) appointmentForm(c *gin.Context, a store.AppointmentView) appointmentData {
+func (s *Site) appointmentForm(c *gin.Context, a store.AppointmentView) appointmentData {
 	user := httpx.CurrentUser(c)
 	now := s.Now()
 	d := appointmentData{A: a, Staff: app.IsStaff(user.Role), Key: newFormToken(),
@@ -235,7 +235,7 @@ func (s *server) appointmentForm(c *gin.Context, a store.AppointmentView) appoin
 	return d
 }
 
-func (s *server) appointmentPage(c *gin.Context) error {
+func (s *Site) appointmentPage(c *gin.Context) error {
 	a, err := s.appointments.Appointment(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil {
 		return err
@@ -243,7 +243,7 @@ func (s *server) appointmentPage(c *gin.Context) error {
 	return s.renderAppointment(c, http.StatusOK, s.appointmentForm(c, a))
 }
 
-func (s *server) renderAppointment(c *gin.Context, status int, d appointmentData) error {
+func (s *Site) renderAppointment(c *gin.Context, status int, d appointmentData) error {
 	v := view{Title: s.t(c, "appt.title", d.A.PointName), Data: d}
 	if d.Staff {
 		v.Nav, v.Crumbs = "agenda", []crumb{{"/agenda", s.t(c, "agenda.title")}}
@@ -267,7 +267,7 @@ func (s *server) renderAppointment(c *gin.Context, status int, d appointmentData
 
 // appointmentRefused re-renders the appointment page after a refused
 // action: field problems next to their fields, state conflicts on top.
-func (s *server) appointmentRefused(c *gin.Context, err error, fill func(d *appointmentData, f FieldError, msg string)) error {
+func (s *Site) appointmentRefused(c *gin.Context, err error, fill func(d *appointmentData, f FieldError, msg string)) error {
 	he := httpx.From(err)
 	if he.Status != http.StatusUnprocessableEntity && he.Status != http.StatusConflict {
 		return err
@@ -286,7 +286,7 @@ func (s *server) appointmentRefused(c *gin.Context, err error, fill func(d *appo
 	return s.renderAppointment(c, he.Status, d)
 }
 
-func (s *server) cancelSubmit(c *gin.Context) error {
+func (s *Site) cancelSubmit(c *gin.Context) error {
 	reason := c.PostForm("reason")
 	_, err := s.appointments.Cancel(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), appointments.Cancellation{Reason: reason}, postedKey(c))
 	if err == nil {
@@ -300,7 +300,7 @@ func (s *server) cancelSubmit(c *gin.Context) error {
 	})
 }
 
-func (s *server) attendanceSubmit(c *gin.Context) error {
+func (s *Site) attendanceSubmit(c *gin.Context) error {
 	req := appointments.Attendance{Plan: &workflows.PersonalPlan{Needs: c.PostForm("needs"), Services: c.PostForm("services"),
 		NextSteps: c.PostForm("next_steps"), Notes: c.PostForm("notes")}}
 	choice := c.PostForm("attended")
@@ -352,7 +352,7 @@ type agendaData struct {
 	Count   int
 }
 
-func (s *server) agendaPage(c *gin.Context) error {
+func (s *Site) agendaPage(c *gin.Context) error {
 	ctx := c.Request.Context()
 	user := httpx.CurrentUser(c)
 	f, fields := httpx.AgendaFilter(c, s.Now())

@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"bytes"
@@ -85,7 +85,7 @@ type pageSet map[string]*template.Template
 // webTemplates are the templates by language, parsed once.
 type webTemplates map[string]pageSet
 
-const templateDir = "web/templates"
+const templateDir = "templates"
 
 // parseTemplates parses every template twice, once per language, so that
 // the template func t needs no language argument.
@@ -110,7 +110,7 @@ func parseTemplates(fsys fs.FS) (webTemplates, error) {
 	for _, lang := range languages {
 		base, err := template.New("").Funcs(templateFuncs(lang)).ParseFS(fsys, shared...)
 		if err != nil {
-			return nil, fmt.Errorf("api: parse layout: %w", err)
+			return nil, fmt.Errorf("web: parse layout: %w", err)
 		}
 		set := pageSet{}
 		for _, p := range pages {
@@ -119,7 +119,7 @@ func parseTemplates(fsys fs.FS) (webTemplates, error) {
 				return nil, err
 			}
 			if _, err := t.ParseFS(fsys, path.Join(templateDir, p)); err != nil {
-				return nil, fmt.Errorf("api: parse template %s: %w", p, err)
+				return nil, fmt.Errorf("web: parse template %s: %w", p, err)
 			}
 			set[strings.TrimSuffix(p, ".html")] = t
 		}
@@ -205,13 +205,13 @@ func templateFuncs(lang string) template.FuncMap {
 }
 
 // t translates key in the language of the request.
-func (s *server) t(c *gin.Context, key string, args ...any) string {
+func (s *Site) t(c *gin.Context, key string, args ...any) string {
 	return translate(pageLang(c), key, args...)
 }
 
 // render writes a page: the named page template inside the layout, with
 // the language, the user, the flash message and the request path filled in.
-func (s *server) render(c *gin.Context, status int, name string, v view) {
+func (s *Site) render(c *gin.Context, status int, name string, v view) {
 	lang := pageLang(c)
 	set := s.templates[lang]
 	t, ok := set[name]
@@ -250,7 +250,7 @@ func (s *server) render(c *gin.Context, status int, name string, v view) {
 
 // pageError renders the error page for status (403, 404, 500, ...) and
 // aborts the chain.
-func (s *server) pageError(c *gin.Context, status int) {
+func (s *Site) pageError(c *gin.Context, status int) {
 	key := fmt.Sprint(status)
 	if !hasMessage("error.title." + key) {
 		key = "500"
@@ -267,7 +267,7 @@ func (s *server) pageError(c *gin.Context, status int) {
 
 // pageFail maps err like the JSON API does and renders the error page; an
 // expired session sends the visitor to the login page.
-func (s *server) pageFail(c *gin.Context, err error) {
+func (s *Site) pageFail(c *gin.Context, err error) {
 	he := httpx.From(err)
 	if he.Status >= 500 {
 		s.log.ErrorContext(c.Request.Context(), "page failed", "request_id", httpx.RequestID(c),
@@ -285,7 +285,7 @@ func (s *server) pageFail(c *gin.Context, err error) {
 
 // page adapts a page handler that returns an error to gin: the error
 // becomes an error page, mapped like the JSON API's errors.
-func (s *server) page(f func(c *gin.Context) error) gin.HandlerFunc {
+func (s *Site) page(f func(c *gin.Context) error) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if err := f(c); err != nil {
 			s.pageFail(c, err)

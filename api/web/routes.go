@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"net/http"
@@ -22,7 +22,7 @@ const (
 // the web portal, which already carry the page security headers, the
 // session, and cross-origin protection on every state-changing method.
 type pageRouter struct {
-	s *server
+	s *Site
 	// Public routes: anyone; the user is loaded when logged in.
 	Public *gin.RouterGroup
 	// Authed routes: a logged-in user (others go to /login?next=...).
@@ -35,11 +35,11 @@ func (p *pageRouter) Role(roles ...string) *gin.RouterGroup {
 	return p.Authed.Group("", p.s.pageRoles(roles...))
 }
 
-// registerWeb adds the web portal to the engine: this is the one list of
-// its pages, grouped by who may open them. Every group below Public already
+// Mount adds the web portal to the engine: this is the one list of its
+// pages, grouped by who may open them. Every group below Public already
 // requires a login; p.Role narrows it to roles (403 page for the others).
-// The JSON API's routes are in routes.go.
-func (s *server) registerWeb(r *gin.Engine) {
+// The JSON API's routes are in api/routes.go.
+func (s *Site) Mount(r *gin.Engine) {
 	r.GET("/static/*filepath", serveStatic())
 	r.HEAD("/static/*filepath", serveStatic())
 
@@ -61,11 +61,11 @@ func (s *server) registerWeb(r *gin.Engine) {
 	pub.GET("/cooperatives/:id", s.page(s.cooperativePage))
 	pub.GET("/social-points", s.page(s.pointsPage))
 
-	// A case: its citizen, or the staff who may see it (web_citizen.go, web_staff_case.go).
+	// A case: its citizen, or the staff who may see it (citizen.go, staff_case.go).
 	p.Authed.GET("/cases/:id", s.page(s.casePage))
 
 	// Citizens: profile, applications, vouchers, cart, bookings, appointments
-	// (web_citizen.go, web_apply.go, service_vouchers.go, web_checkout.go, web_points.go).
+	// (citizen.go, apply.go, checkout.go, points.go).
 	cz := p.Role(roleCitizen)
 	cz.GET("/me", s.page(s.mePage))
 	cz.POST("/me/isee", s.page(s.meISEESubmit))
@@ -94,14 +94,14 @@ func (s *server) registerWeb(r *gin.Engine) {
 	cz.POST("/social-points/:id/book", s.page(s.bookSubmit))
 	cz.GET("/appointments", s.page(s.myAppointmentsPage))
 
-	// An appointment: its citizen or the staff (web_points.go).
+	// An appointment: its citizen or the staff (points.go).
 	parties := p.Role(roleCitizen, roleOperator, roleSupervisor)
 	parties.GET("/appointments/:id", s.page(s.appointmentPage))
 	parties.POST("/appointments/:id/cancel", s.page(s.cancelSubmit))
 
 	// Staff (operators and supervisors): the inbox and review, search, funds,
-	// absences, contacts, the agenda (web_staff.go, web_bulk.go, web_absences.go,
-	// web_desk.go, web_points.go).
+	// absences, contacts, the agenda (staff.go, bulk.go, absences.go,
+	// desk.go, points.go).
 	staff := p.Role(roleOperator, roleSupervisor)
 	staff.GET("/inbox", s.page(s.inboxPage))
 	staff.POST("/inbox/bulk", s.page(s.bulkSubmit))
@@ -118,7 +118,7 @@ func (s *server) registerWeb(r *gin.Engine) {
 	staff.POST("/appointments/:id/attendance", s.page(s.attendanceSubmit))
 	staff.GET("/agenda", s.page(s.agendaPage))
 
-	// Operators: the Social Point's desk (web_desk.go).
+	// Operators: the Social Point's desk (desk.go).
 	op := p.Role(roleOperator)
 	op.GET("/desk", s.page(s.deskHomePage))
 	op.GET("/desk/register", s.page(s.deskRegisterPage))
@@ -132,8 +132,8 @@ func (s *server) registerWeb(r *gin.Engine) {
 	cit.POST("/apply/:form/summary", s.page(s.applySummarySubmit))
 
 	// Supervisors: assignment, teams, calendars, audit, incidents, recoveries
-	// (web_staff.go, web_team_admin.go, web_office_calendar.go, web_audit.go,
-	// web_incidents.go, desk_trust.go).
+	// (staff.go, team_admin.go, office_calendar.go, audit.go,
+	// incidents.go, desk.go).
 	sup := p.Role(roleSupervisor)
 	sup.POST("/tasks/:id/assign", s.page(s.assignSubmit))
 	sup.GET("/teams", s.page(s.teamsPage))
@@ -151,19 +151,19 @@ func (s *server) registerWeb(r *gin.Engine) {
 	sup.POST("/desk/recoveries/:id/decision", s.page(s.recoveryDecisionSubmit))
 	sup.POST("/desk/sharing", s.page(s.deskSharingSubmit))
 
-	// Merchants: the till (web_staff_till.go).
+	// Merchants: the till (staff_till.go).
 	mer := p.Role(roleMerchant)
 	mer.GET("/till", s.page(s.tillPage))
 	mer.POST("/till", s.page(s.tillSubmit))
 
-	// Invoices: cooperatives, merchants and supervisors (web_billing.go).
+	// Invoices: cooperatives, merchants and supervisors (billing.go).
 	inv := p.Role(roleCooperative, roleMerchant, roleSupervisor)
 	inv.GET("/invoices", s.page(s.invoicesPage))
 	inv.GET("/invoices/:id", s.page(s.invoicePage))
 	inv.GET("/invoices/:id/pdf", s.page(s.invoicePDFPage))
 	mer.POST("/invoices/:id/declaration", s.page(s.declarationSubmit))
 
-	// Cooperatives: their catalogue and bookings (web_catalogue.go, web_coop_bookings.go).
+	// Cooperatives: their catalogue and bookings (catalogue.go, coop_bookings.go).
 	coop := p.Role(roleCooperative)
 	coop.GET("/our-catalogue", s.page(s.ourCataloguePage))
 	coop.GET("/our-catalogue/new", s.page(s.serviceFormPage))
@@ -182,7 +182,7 @@ func (s *server) registerWeb(r *gin.Engine) {
 
 // casePage is /cases/:id: the citizen's view for the applicant, the staff's
 // review view for operators and supervisors.
-func (s *server) casePage(c *gin.Context) error {
+func (s *Site) casePage(c *gin.Context) error {
 	switch httpx.CurrentUser(c).Role {
 	case roleCitizen:
 		return s.citizenCasePage(c)
@@ -192,28 +192,34 @@ func (s *server) casePage(c *gin.Context) error {
 	return httpx.ErrForbiddenRole
 }
 
-// notFoundPage and methodNotAllowedPage answer unknown page URLs.
-func (s *server) noRoute(c *gin.Context) {
-	if httpx.IsPagePath(c.Request.URL.Path) {
-		pageHeaders(c)
-		s.pageSession(c)
-		if c.IsAborted() {
-			return
-		}
-		s.pageError(c, http.StatusNotFound)
+// NotFound answers an unknown page URL: the 404 page, with the user
+// loaded when logged in.
+func (s *Site) NotFound(c *gin.Context) {
+	pageHeaders(c)
+	s.pageSession(c)
+	if c.IsAborted() {
 		return
 	}
-	s.fail(c, httpx.NotFound("route"))
+	s.pageError(c, http.StatusNotFound)
 }
 
-func (s *server) noMethod(c *gin.Context) {
-	if httpx.IsPagePath(c.Request.URL.Path) {
-		pageHeaders(c)
-		s.pageError(c, http.StatusMethodNotAllowed)
-		return
-	}
-	s.fail(c, httpx.New(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this resource"))
+// MethodNotAllowed answers a page URL called with another method.
+func (s *Site) MethodNotAllowed(c *gin.Context) {
+	pageHeaders(c)
+	s.pageError(c, http.StatusMethodNotAllowed)
 }
+
+// Error renders the error page for status and aborts the chain.
+func (s *Site) Error(c *gin.Context, status int) { s.pageError(c, status) }
+
+// Fail maps err (httpx.From) and renders its error page.
+func (s *Site) Fail(c *gin.Context, err error) { s.pageFail(c, err) }
+
+// Invalid renders the 422 page listing fields and aborts the chain.
+func (s *Site) Invalid(c *gin.Context, fields []FieldError) { s.pageInvalid(c, fields) }
+
+// SetHeaders sets the security headers of pages on h.
+func SetHeaders(h http.Header) { setPageHeaders(h) }
 
 // homeData is the home page's data.
 type homeData struct {
@@ -226,7 +232,7 @@ type callView struct {
 	ID, Title, Description string
 }
 
-func (s *server) homePage(c *gin.Context) error {
+func (s *Site) homePage(c *gin.Context) error {
 	lang := pageLang(c)
 	var d homeData
 	for _, f := range s.Forms.List() {

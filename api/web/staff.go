@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"context"
@@ -48,7 +48,7 @@ func htmlTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // municipalityNames maps the municipality ids the user can see to their
 // names (from the funds, one per municipality and call).
-func (s *server) municipalityNames(ctx context.Context, user store.UserView) (map[string]string, []staffOption, error) {
+func (s *Site) municipalityNames(ctx context.Context, user store.UserView) (map[string]string, []staffOption, error) {
 	funds, err := s.vouchers.Funds(ctx, user)
 	if err != nil {
 		return nil, nil, err
@@ -94,7 +94,7 @@ type inboxData struct {
 	PrevURL, NextURL           string
 	Back                       string // this inbox URL, where claim and release come back
 	Caption                    string
-	Bulk                       *inboxBulk // the bulk actions panel (web_bulk.go)
+	Bulk                       *inboxBulk // the bulk actions panel (bulk.go)
 }
 
 type inboxRow struct {
@@ -116,7 +116,7 @@ func pickValue(v string, allowed []string) string {
 	return allowed[0]
 }
 
-func (s *server) inboxPage(c *gin.Context) error {
+func (s *Site) inboxPage(c *gin.Context) error {
 	ctx := c.Request.Context()
 	user := httpx.CurrentUser(c)
 	d := inboxData{
@@ -216,13 +216,13 @@ func backTo(c *gin.Context) string {
 	return next
 }
 
-func (s *server) claimSubmit(c *gin.Context) error {
+func (s *Site) claimSubmit(c *gin.Context) error {
 	return s.taskAction(c, "claim")
 }
 
 // assignSubmit gives the task to someone (supervisors), back to the case
 // page with a flash message; a refusal or a missing reason is a flash alert.
-func (s *server) assignSubmit(c *gin.Context) error {
+func (s *Site) assignSubmit(c *gin.Context) error {
 	ctx := c.Request.Context()
 	user := httpx.CurrentUser(c)
 	t, err := s.casework.Task(ctx, user, c.Param("id"))
@@ -242,13 +242,13 @@ func (s *server) assignSubmit(c *gin.Context) error {
 	return nil
 }
 
-func (s *server) releaseSubmit(c *gin.Context) error {
+func (s *Site) releaseSubmit(c *gin.Context) error {
 	return s.taskAction(c, "release")
 }
 
 // taskAction claims or releases a task and comes back with a flash
 // message; a refusal of the workflow (409, 403) is a flash alert too.
-func (s *server) taskAction(c *gin.Context, op string) error {
+func (s *Site) taskAction(c *gin.Context, op string) error {
 	ctx := c.Request.Context()
 	user := httpx.CurrentUser(c)
 	t, err := s.casework.Task(ctx, user, c.Param("id"))
@@ -275,7 +275,7 @@ func (s *server) taskAction(c *gin.Context, op string) error {
 
 // flashRefusal turns a refused task action (409 or 403) into a flash alert
 // and reports whether it did.
-func (s *server) flashRefusal(c *gin.Context, err error, t store.TaskView) bool {
+func (s *Site) flashRefusal(c *gin.Context, err error, t store.TaskView) bool {
 	he := httpx.From(err)
 	if he.Status != http.StatusConflict && he.Status != http.StatusForbidden {
 		return false
@@ -316,7 +316,7 @@ type searchRow struct {
 	CreatedISO       string
 }
 
-func (s *server) searchPage(c *gin.Context) error {
+func (s *Site) searchPage(c *gin.Context) error {
 	ctx := c.Request.Context()
 	user := httpx.CurrentUser(c)
 	q := strings.TrimSpace(c.Query("q"))
@@ -382,7 +382,7 @@ type fundsData struct {
 	ShowSum bool
 }
 
-func (s *server) fundsPage(c *gin.Context) error {
+func (s *Site) fundsPage(c *gin.Context) error {
 	user := httpx.CurrentUser(c)
 	funds, err := s.vouchers.Funds(c.Request.Context(), user)
 	if err != nil {

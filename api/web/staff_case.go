@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"bytes"
@@ -107,7 +107,7 @@ var decisionOutcomes = []string{workflows.OutcomeApprove, workflows.OutcomeRejec
 
 // staffCase renders the staff view of case caseID; in is the decision just
 // posted (nil on a plain GET).
-func (s *server) staffCase(c *gin.Context, status int, caseID string, in *decisionInput) error {
+func (s *Site) staffCase(c *gin.Context, status int, caseID string, in *decisionInput) error {
 	ctx := c.Request.Context()
 	user := httpx.CurrentUser(c)
 	lang := pageLang(c)
@@ -211,7 +211,7 @@ func (s *server) staffCase(c *gin.Context, status int, caseID string, in *decisi
 
 // decisionForm builds the decision form, with the posted values and their
 // errors when in is not nil.
-func (s *server) decisionForm(c *gin.Context, taskID string, ruleCents int64, in *decisionInput) *decisionView {
+func (s *Site) decisionForm(c *gin.Context, taskID string, ruleCents int64, in *decisionInput) *decisionView {
 	lang := pageLang(c)
 	d := &decisionView{TaskID: taskID, Key: newFormToken()}
 	hint := s.t(c, "staff.case.amount_hint_norule")
@@ -255,7 +255,7 @@ func (d *decisionView) summary() []summaryItem {
 	return out
 }
 
-func (s *server) decisionSubmit(c *gin.Context) error {
+func (s *Site) decisionSubmit(c *gin.Context) error {
 	ctx := c.Request.Context()
 	user := httpx.CurrentUser(c)
 	lang := pageLang(c)
@@ -315,7 +315,7 @@ func (s *server) decisionSubmit(c *gin.Context) error {
 
 // decisionFieldMessage words a field problem of a decision for the page:
 // the API's own checks speak of JSON members, so they get page wording.
-func (s *server) decisionFieldMessage(c *gin.Context, f FieldError) string {
+func (s *Site) decisionFieldMessage(c *gin.Context, f FieldError) string {
 	switch {
 	case f.Pointer == "/outcome":
 		return s.t(c, "staff.case.outcome_required")
@@ -327,7 +327,7 @@ func (s *server) decisionFieldMessage(c *gin.Context, f FieldError) string {
 
 // ---- pre-check and timeline ----
 
-func (s *server) precheckView(c *gin.Context, raw json.RawMessage) *precheckView {
+func (s *Site) precheckView(c *gin.Context, raw json.RawMessage) *precheckView {
 	var p struct {
 		Passed bool          `json:"passed"`
 		At     time.Time     `json:"at"`
@@ -359,14 +359,14 @@ func (s *server) precheckView(c *gin.Context, raw json.RawMessage) *precheckView
 }
 
 // tOr translates key, or returns fallback when the catalogue lacks it.
-func (s *server) tOr(c *gin.Context, key, fallback string) string {
+func (s *Site) tOr(c *gin.Context, key, fallback string) string {
 	if !hasMessage(key) {
 		return fallback
 	}
 	return s.t(c, key)
 }
 
-func (s *server) eventView(c *gin.Context, e store.CaseEvent) eventView {
+func (s *Site) eventView(c *gin.Context, e store.CaseEvent) eventView {
 	lang := pageLang(c)
 	ev := eventView{At: romeDateTime(e.At), AtISO: htmlTime(e.At), Actor: e.Actor,
 		Text: s.tOr(c, "staff.event."+e.Type, e.Type)}

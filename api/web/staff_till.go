@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"net/http"
@@ -52,7 +52,7 @@ func receiptNumber(id string) string {
 	return short
 }
 
-func (s *server) tillForm(c *gin.Context, code, amount string) tillData {
+func (s *Site) tillForm(c *gin.Context, code, amount string) tillData {
 	return tillData{
 		Code: fieldView{Name: "code", ID: "code", Label: s.t(c, "till.code"), Value: code, Hint: s.t(c, "till.code_hint"),
 			Required: true, Autocomplete: "off",
@@ -64,11 +64,11 @@ func (s *server) tillForm(c *gin.Context, code, amount string) tillData {
 	}
 }
 
-func (s *server) tillPage(c *gin.Context) error {
+func (s *Site) tillPage(c *gin.Context) error {
 	return s.renderTill(c, http.StatusOK, s.tillForm(c, "", ""), nil)
 }
 
-func (s *server) tillSubmit(c *gin.Context) error {
+func (s *Site) tillSubmit(c *gin.Context) error {
 	ctx := c.Request.Context()
 	user := httpx.CurrentUser(c)
 	lang := pageLang(c)
@@ -128,7 +128,7 @@ func (s *server) tillSubmit(c *gin.Context) error {
 	})
 }
 
-func (s *server) renderTill(c *gin.Context, status int, d tillData, receipt *receiptView) error {
+func (s *Site) renderTill(c *gin.Context, status int, d tillData, receipt *receiptView) error {
 	user := httpx.CurrentUser(c)
 	lang := pageLang(c)
 	d.Receipt = receipt

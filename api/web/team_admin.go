@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"net/http"
@@ -37,13 +37,13 @@ type fundReviewRow struct {
 	Teams []staffOption
 }
 
-func (s *server) teamsPage(c *gin.Context) error {
+func (s *Site) teamsPage(c *gin.Context) error {
 	return s.renderTeams(c, http.StatusOK, teams.NewTeam{}, nil)
 }
 
 // renderTeams shows the page with the creation form filled from req and
 // the problems of a refused creation next to their fields.
-func (s *server) renderTeams(c *gin.Context, status int, req teams.NewTeam, problems []FieldError) error {
+func (s *Site) renderTeams(c *gin.Context, status int, req teams.NewTeam, problems []FieldError) error {
 	ctx := c.Request.Context()
 	user := httpx.CurrentUser(c)
 	list, err := s.teams.Teams(ctx, user)
@@ -113,7 +113,7 @@ func (s *server) renderTeams(c *gin.Context, status int, req teams.NewTeam, prob
 	return nil
 }
 
-func (s *server) teamCreateSubmit(c *gin.Context) error {
+func (s *Site) teamCreateSubmit(c *gin.Context) error {
 	req := teams.NewTeam{Name: c.PostForm("name"), Municipality: c.PostForm("municipality")}
 	t, err := s.teams.CreateTeam(c.Request.Context(), httpx.CurrentUser(c), req)
 	he := httpx.From(err)
@@ -143,7 +143,7 @@ func teamBack(c *gin.Context, id string) {
 
 // teamFlashError shows a refused change as a flash message next to the
 // team, with the field's message when there is one.
-func (s *server) teamFlashError(c *gin.Context, err error, id string) error {
+func (s *Site) teamFlashError(c *gin.Context, err error, id string) error {
 	he := httpx.From(err)
 	switch {
 	case he.Status == http.StatusNotFound:
@@ -160,7 +160,7 @@ func (s *server) teamFlashError(c *gin.Context, err error, id string) error {
 	return nil
 }
 
-func (s *server) teamMemberAddSubmit(c *gin.Context) error {
+func (s *Site) teamMemberAddSubmit(c *gin.Context) error {
 	id := c.Param("id")
 	t, err := s.teams.AddMember(c.Request.Context(), httpx.CurrentUser(c), id, teams.TeamMember{Username: c.PostForm("username")})
 	if err != nil {
@@ -171,7 +171,7 @@ func (s *server) teamMemberAddSubmit(c *gin.Context) error {
 	return nil
 }
 
-func (s *server) teamMemberRemoveSubmit(c *gin.Context) error {
+func (s *Site) teamMemberRemoveSubmit(c *gin.Context) error {
 	id, username := c.Param("id"), c.Param("username")
 	res, err := s.teams.RemoveMember(c.Request.Context(), httpx.CurrentUser(c), id, username)
 	if err != nil {
@@ -182,7 +182,7 @@ func (s *server) teamMemberRemoveSubmit(c *gin.Context) error {
 	return nil
 }
 
-func (s *server) teamAutoAssignSubmit(c *gin.Context) error {
+func (s *Site) teamAutoAssignSubmit(c *gin.Context) error {
 	id := c.Param("id")
 	on := c.PostForm("auto_assign") == "on"
 	t, err := s.teams.SetAutoAssign(c.Request.Context(), httpx.CurrentUser(c), id, teams.TeamPatch{AutoAssign: &on})
@@ -198,7 +198,7 @@ func (s *server) teamAutoAssignSubmit(c *gin.Context) error {
 	return nil
 }
 
-func (s *server) fundReviewSubmit(c *gin.Context) error {
+func (s *Site) fundReviewSubmit(c *gin.Context) error {
 	team := c.PostForm("team_id")
 	auto := c.PostForm("auto_assign") == "on"
 	f, err := s.teams.SetFundReview(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), teams.FundReviewChoice{TeamID: &team, AutoAssign: &auto})

@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"github.com/gin-gonic/gin"
@@ -8,7 +8,7 @@ import (
 
 // inboxTeams reads the inbox's team filter ("" every task, "mine" the
 // user's teams, or a team of the district) and the choices of its select.
-func (s *server) inboxTeams(c *gin.Context, user store.UserView) (string, []staffOption, error) {
+func (s *Site) inboxTeams(c *gin.Context, user store.UserView) (string, []staffOption, error) {
 	teams, err := s.api.Teams(c.Request.Context(), user.Scope())
 	if err != nil {
 		return "", nil, err
