@@ -72,14 +72,6 @@ func (s *server) submitApplication(ctx context.Context, user store.UserView, for
 	return s.applications.File(ctx, user, formID, data, idemKey, onBehalf)
 }
 
-// startOnce starts workflow wf with id, once whatever the retries
-// (app.Core.StartOnce).
-func (s *server) startOnce(ctx context.Context, id string, wf, input any) error {
-	return s.core.StartOnce(ctx, id, wf, input)
-}
-
-func isStaff(role string) bool { return app.IsStaff(role) }
-
 // caseJSON decorates a case for the caller (httpx.CaseForCaller).
 func (s *server) caseJSON(c *gin.Context, v store.CaseView) store.CaseView {
 	return httpx.CaseForCaller(c, v, s.TemporalUIURL, s.Namespace)

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"sportello/api/internal/httpx"
+	"sportello/internal/app"
 	"sportello/internal/app/appointments"
 	"sportello/internal/store"
 )
@@ -63,7 +64,7 @@ func (s *server) createAppointment(c *gin.Context) error {
 func (s *server) listAppointments(c *gin.Context) error {
 	user := httpx.CurrentUser(c)
 	var f store.AppointmentFilter
-	if isStaff(user.Role) {
+	if app.IsStaff(user.Role) {
 		var fields []FieldError
 		if f, fields = httpx.AgendaFilter(c, s.Now()); len(fields) > 0 {
 			return invalid(fields...)

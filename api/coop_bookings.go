@@ -80,9 +80,3 @@ func jsonAction[Req, Res any](do func(ctx context.Context, user store.UserView, 
 		return nil
 	}
 }
-
-// updateWorkflow sends an update to a workflow that is not a case's and
-// waits for its result (app.Core.UpdateWorkflow); the appointments use it.
-func (s *server) updateWorkflow(ctx context.Context, workflowID, name, id string, arg, out any) error {
-	return s.core.UpdateWorkflow(ctx, workflowID, name, id, out, arg)
-}

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -12,9 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"sportello/api/internal/httpx"
-	"sportello/internal/app"
 	"sportello/internal/app/accounts"
-	"sportello/internal/app/applications"
 	"sportello/internal/app/desk"
 	"sportello/internal/store"
 )
@@ -23,25 +20,7 @@ import (
 // cannot do it alone and hands over a one-time activation code, files
 // applications on the citizen's behalf, and reaches citizens without e-mail
 // through contact tasks. The use cases are the desk service's
-// (internal/app/desk); these are its JSON adapters, web_desk.go its pages.
-
-// Audit actions of a filing on behalf (the applications record them).
-const (
-	auditFileOnBehalf  = applications.AuditFileOnBehalf
-	auditFiledOnBehalf = applications.AuditFiledOnBehalf
-)
-
-// onBehalfAudit is the audit row of something user does for citizen d
-// (app.OnBehalfAudit).
-func onBehalfAudit(action string, user store.UserView, d *store.DeskCitizen, caseID string, detail map[string]any) store.AuditEntry {
-	return app.OnBehalfAudit(action, user, d, caseID, detail)
-}
-
-// deskCitizen reads, by their public id, a citizen user serves at the desk,
-// audited (desk.Service.Citizen).
-func (s *server) deskCitizen(ctx context.Context, user store.UserView, rawID string) (store.DeskCitizen, error) {
-	return s.desk.Citizen(ctx, user, rawID)
-}
+// (internal/app/desk); these are its JSON adapters, web/desk.go its pages.
 
 // ---- JSON handlers ----
 
@@ -117,7 +96,7 @@ func (s *server) createApplicationOnBehalf(c *gin.Context) error {
 	if len(fields) > 0 {
 		return invalid(fields...)
 	}
-	d, err := s.deskCitizen(ctx, user, c.Param("id"))
+	d, err := s.desk.Citizen(ctx, user, c.Param("id"))
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"sportello/api/internal/httpx"
 	"sportello/api/web"
+	"sportello/internal/app"
 	"sportello/internal/contract"
 	"sportello/internal/textcheck"
 )
@@ -31,7 +32,7 @@ func (s *server) requestID(c *gin.Context) {
 		id = hex.EncodeToString(b[:])
 	}
 	httpx.SetRequestID(c, id)
-	c.Request = c.Request.WithContext(withRequestID(c.Request.Context(), id))
+	c.Request = c.Request.WithContext(app.WithRequestID(c.Request.Context(), id))
 	c.Header("X-Request-ID", id)
 	c.Next()
 }

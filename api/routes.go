@@ -14,7 +14,7 @@ import (
 // this table and nothing else (mountAPI), and TestAuthorizationMatrix walks
 // every row of openapi.json against it for every role, on records of the
 // caller's own place and of another one; a route without a row fails that
-// test. The web pages have their own list in web_routes.go.
+// test. The web pages have their own list in web/routes.go.
 
 // access is how a route authenticates its caller.
 type access int

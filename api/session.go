@@ -13,7 +13,7 @@ import (
 
 // The door (issue 10): the use cases are the accounts service's
 // (internal/app/accounts: throttled logins and activations, sessions, the
-// staff idle timeout); these are its JSON adapters, web_auth.go its pages.
+// staff idle timeout); these are its JSON adapters, web/auth.go its pages.
 
 // LoginResponse is the body of a successful login.
 type LoginResponse struct {

@@ -69,7 +69,7 @@ func (s *server) getTask(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.auditRead(c.Request.Context(), httpx.CurrentUser(c), store.AuditReadTask, t.CaseID, t.Municipality,
+	if err := s.core.AuditRead(c.Request.Context(), httpx.CurrentUser(c), store.AuditReadTask, t.CaseID, t.Municipality,
 		map[string]string{"task_id": t.ID}); err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -74,15 +73,10 @@ func (s *server) listRedemptions(c *gin.Context) error {
 }
 
 func (s *server) listFunds(c *gin.Context) error {
-	items, err := s.funds(c.Request.Context(), httpx.CurrentUser(c))
+	items, err := s.vouchers.Funds(c.Request.Context(), httpx.CurrentUser(c))
 	if err != nil {
 		return err
 	}
 	c.JSON(http.StatusOK, gin.H{"items": items})
 	return nil
-}
-
-// funds lists the funds user may see (vouchers.Service.Funds).
-func (s *server) funds(ctx context.Context, user store.UserView) ([]store.FundView, error) {
-	return s.vouchers.Funds(ctx, user)
 }
