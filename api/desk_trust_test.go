@@ -164,7 +164,18 @@ func (e *env) browserAs(user string) *browser {
 	return b
 }
 
-var mailedCode = regexp.MustCompile(`[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}`)
+// mailedCode is an activation code standing alone in a text: not part
+// of a longer run of letters, digits and hyphens such as a UUID, whose
+// groups of digits would otherwise look like one.
+var mailedCode = regexp.MustCompile(`(?:^|[^-0-9A-Za-z])([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})(?:$|[^-0-9A-Za-z])`)
+
+// codeIn is the activation code in text ("" when there is none).
+func codeIn(text string) string {
+	if m := mailedCode.FindStringSubmatch(text); m != nil {
+		return m[1]
+	}
+	return ""
+}
 
 func TestRecoveryOfAnActiveAccountIsConfirmedByTheCitizen(t *testing.T) {
 	e := newEnv(t)
@@ -196,7 +207,7 @@ func TestRecoveryOfAnActiveAccountIsConfirmedByTheCitizen(t *testing.T) {
 	if len(mails) != 1 || !strings.Contains(mails[0].Text, "Se NON è stato lei") {
 		t.Fatalf("recovery e-mails: %+v", mails)
 	}
-	code := mailedCode.FindString(mails[0].Text)
+	code := codeIn(mails[0].Text)
 	if code == "" {
 		t.Fatalf("no code in the e-mail:\n%s", mails[0].Text)
 	}
@@ -275,7 +286,7 @@ func TestRecoveryWithoutEmailIsApprovedByASupervisor(t *testing.T) {
 	// Approved on the page: the hand-over sheet shows the code once.
 	p := sup.post("/desk/recoveries/"+rec.ID+"/decision", url.Values{"decision": {"approve"}})
 	expectPage(t, p, http.StatusOK, reg.Citizen.Username)
-	code := mailedCode.FindString(p.body)
+	code := codeIn(p.body)
 	if code == "" {
 		t.Fatalf("no code on the sheet:\n%s", p.body)
 	}
