@@ -112,7 +112,7 @@ test: deps assets bin/temporal lint fuzz
 # commit it with the fix.
 FUZZTIME ?=
 FUZZ_TARGETS := ./forms:FuzzValidate:300000x ./forms:FuzzTaxCode:300000x ./forms/htmlform:FuzzParseNumber:200000x \
-	./api:FuzzDecodeJSON:10000x ./api:FuzzParseEuroInput:20000x ./api:FuzzParseISEE:20000x \
+	./api:FuzzDecodeJSON:10000x ./api/web:FuzzParseEuroInput:20000x ./api:FuzzParseISEE:20000x \
 	./internal/textcheck:FuzzNeutralize:30000x
 
 fuzz:

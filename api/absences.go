@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app/teams"
 	"sportello/internal/store"
 )
@@ -14,7 +15,7 @@ import (
 // handlers, and the team filter of task lists.
 
 func (s *server) listAbsences(c *gin.Context) error {
-	items, err := s.teams.Absences(c.Request.Context(), currentUser(c))
+	items, err := s.teams.Absences(c.Request.Context(), httpx.CurrentUser(c))
 	if err != nil {
 		return err
 	}
@@ -27,7 +28,7 @@ func (s *server) createAbsence(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	v, err := s.teams.RecordAbsence(c.Request.Context(), currentUser(c), req)
+	v, err := s.teams.RecordAbsence(c.Request.Context(), httpx.CurrentUser(c), req)
 	if err != nil {
 		return err
 	}
@@ -39,7 +40,7 @@ func (s *server) cancelAbsence(c *gin.Context) error {
 	if err := emptyBody(c); err != nil {
 		return err
 	}
-	res, err := s.teams.CancelAbsence(c.Request.Context(), currentUser(c), c.Param("id"))
+	res, err := s.teams.CancelAbsence(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}

@@ -1,14 +1,12 @@
-// Package api serves Sportello over HTTP: the JSON API (bearer-token
-// sessions, every route and its authorization policy in routes.go, errors
-// mapped in one place in errors.go) and the web portal (web_*.go, its pages
-// listed in web_routes.go). Both are adapters: the use cases, their rules,
-// authorization decisions, store and Temporal calls are in the application
-// services of internal/app.
-//
-// Size: the package is above the size of the others because it still holds
-// both adapters, which share the session, rendering and error mapping, and
-// because some use cases have not yet moved to internal/app. When they
-// have, the pages move to a package of their own.
+// Package api serves Sportello over HTTP on one gin engine: the JSON API
+// (bearer-token sessions, every route and its authorization policy in
+// routes.go) and the web portal, which is package web (api/web, its pages
+// listed in web/routes.go) and which this package wires. Both are
+// adapters: the use cases, their rules, authorization decisions, store and
+// Temporal calls are in the application services of internal/app; what
+// both adapters share (the error that knows its HTTP status and the one
+// mapping of every error to it, the session and request id in the gin
+// context, paging) is api/internal/httpx.
 package api
 
 import (
@@ -20,8 +18,11 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
 
+	"sportello/api/internal/httpx"
+	"sportello/api/web"
 	"sportello/forms"
 	"sportello/internal/app"
+	"sportello/internal/app/accounts"
 	"sportello/internal/app/applications"
 	"sportello/internal/app/appointments"
 	"sportello/internal/app/casework"
@@ -73,7 +74,7 @@ type Deps struct {
 	// when empty: the client is the connection's peer.
 	TrustedProxies []string
 	// StaffIdleTimeout ends a staff session after this long without a
-	// request (staffIdleTimeout when zero); citizens have none.
+	// request (accounts.DefaultStaffIdleTimeout when zero); citizens have none.
 	StaffIdleTimeout time.Duration
 }
 
@@ -84,6 +85,7 @@ type server struct {
 	// core is what the application services share (internal/app); the
 	// services follow, one per domain.
 	core         *app.Core
+	accounts     accounts.Service
 	casework     casework.Service
 	desk         desk.Service
 	teams        teams.Service
@@ -92,16 +94,11 @@ type server struct {
 	appointments appointments.Service
 	marketplace  marketplace.Service
 	invoices     invoices.Service
-	// templates are the web pages, parsed once per language.
-	templates webTemplates
-	// hashing bounds concurrent password hashes.
-	hashing *auth.Limiter
+	// site is the web portal (package web).
+	site *web.Site
 	// hsts: every response carries Strict-Transport-Security.
 	hsts bool
 }
-
-// sessionTTL is the lifetime of a bearer token.
-const sessionTTL = 12 * time.Hour
 
 // updateTimeout bounds a Temporal Update round trip.
 const updateTimeout = 30 * time.Second
@@ -119,9 +116,6 @@ func newEngine(d Deps) *gin.Engine {
 	if d.Namespace == "" {
 		d.Namespace = "default"
 	}
-	if d.SessionTTL <= 0 {
-		d.SessionTTL = sessionTTL
-	}
 	if d.Now == nil {
 		d.Now = time.Now
 	}
@@ -133,22 +127,12 @@ func newEngine(d Deps) *gin.Engine {
 		}
 		d.Forms = reg
 	}
-	if d.PasswordHashing == nil {
-		d.PasswordHashing = auth.NewLimiter(0, 0, 0)
-	}
-	if d.StaffIdleTimeout <= 0 {
-		d.StaffIdleTimeout = staffIdleTimeout
-	}
-	s := &server{Deps: d, log: d.Logger, api: d.Store.API(), hashing: d.PasswordHashing,
+	s := &server{Deps: d, log: d.Logger, api: d.Store.API(),
 		hsts: strings.HasPrefix(strings.ToLower(d.PortalURL), "https://")}
-	tmpl, err := parseTemplates(webFS)
-	if err != nil {
-		// The templates are embedded: this is a programming error.
-		panic("api: " + err.Error())
-	}
-	s.templates = tmpl
 	s.core = &app.Core{Store: d.Store, API: s.api, Temporal: d.Temporal, Log: d.Logger, Now: d.Now, TaskQueue: d.TaskQueue,
-		Describe: func(err error) (string, []app.FieldError) { he := toHTTP(err); return he.code, he.fields }}
+		Describe: func(err error) (string, []app.FieldError) { he := httpx.From(err); return he.Code, he.Fields }}
+	s.accounts = accounts.New(s.core, accounts.Config{Hashing: d.PasswordHashing, Mail: d.AccountMailer,
+		PortalURL: d.PortalURL, SessionTTL: d.SessionTTL, StaffIdleTimeout: d.StaffIdleTimeout})
 	s.casework = casework.New(s.core)
 	s.desk = desk.New(s.core, d.AccountMailer)
 	s.applications = applications.New(s.core, d.Forms)
@@ -157,6 +141,10 @@ func newEngine(d Deps) *gin.Engine {
 	s.teams = teams.New(s.core)
 	s.invoices = invoices.New(s.core)
 	s.marketplace = marketplace.New(s.core, d.Payments, d.Mailer, d.PortalURL)
+	s.site = web.New(web.Deps{Store: d.Store, Forms: d.Forms, Log: d.Logger, Now: d.Now, PortalURL: d.PortalURL,
+		TemporalUIURL: d.TemporalUIURL, Namespace: d.Namespace, Core: s.core, Accounts: s.accounts,
+		Casework: s.casework, Desk: s.desk, Teams: s.teams, Applications: s.applications, Vouchers: s.vouchers,
+		Appointments: s.appointments, Marketplace: s.marketplace, Invoices: s.invoices})
 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
@@ -175,7 +163,8 @@ func newEngine(d Deps) *gin.Engine {
 	// The JSON API: every route and its policy are in routes.go.
 	s.mountAPI(r)
 
-	// The web portal: HTML pages on the same engine (web_*.go).
-	s.registerWeb(r)
+	// The web portal: HTML pages on the same engine (package web, its
+	// pages listed in web/routes.go).
+	s.site.Mount(r)
 	return r
 }

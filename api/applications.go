@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app"
 	"sportello/internal/app/applications"
 	"sportello/internal/store"
@@ -22,15 +22,13 @@ import (
 // applicationRequest is the body of POST /api/v1/applications.
 type applicationRequest = applications.Filing
 
-var validIdempotencyKey = regexp.MustCompile(`^[\x21-\x7e]{1,200}$`)
-
 // idempotencyKey reads the optional Idempotency-Key header.
 func idempotencyKey(c *gin.Context) (string, error) {
 	key := strings.TrimSpace(c.GetHeader("Idempotency-Key"))
 	if key == "" {
 		return "", nil
 	}
-	if !validIdempotencyKey.MatchString(key) {
+	if !httpx.ValidIdempotencyKey.MatchString(key) {
 		return "", invalid(param("Idempotency-Key", "invalid",
 			"the Idempotency-Key header must be 1 to 200 printable ASCII characters without spaces",
 			"l'intestazione Idempotency-Key deve avere da 1 a 200 caratteri ASCII stampabili senza spazi"))
@@ -55,7 +53,7 @@ func (s *server) createApplication(c *gin.Context) error {
 	if fields := req.Validate(); len(fields) > 0 {
 		return invalid(fields...)
 	}
-	v, replayed, err := s.submitApplication(c.Request.Context(), currentUser(c), req.Form, req.Data, key, nil)
+	v, replayed, err := s.submitApplication(c.Request.Context(), httpx.CurrentUser(c), req.Form, req.Data, key, nil)
 	if err != nil {
 		return err
 	}
@@ -74,27 +72,14 @@ func (s *server) submitApplication(ctx context.Context, user store.UserView, for
 	return s.applications.File(ctx, user, formID, data, idemKey, onBehalf)
 }
 
-// startOnce starts workflow wf with id, once whatever the retries
-// (app.Core.StartOnce).
-func (s *server) startOnce(ctx context.Context, id string, wf, input any) error {
-	return s.core.StartOnce(ctx, id, wf, input)
-}
-
-func isStaff(role string) bool { return app.IsStaff(role) }
-
-// caseJSON decorates a case for the caller: staff get a link to the workflow
-// in the Temporal Web UI.
+// caseJSON decorates a case for the caller (httpx.CaseForCaller).
 func (s *server) caseJSON(c *gin.Context, v store.CaseView) store.CaseView {
-	if isStaff(currentUser(c).Role) && s.TemporalUIURL != "" {
-		v.TemporalUIURL = strings.TrimRight(s.TemporalUIURL, "/") + "/namespaces/" + url.PathEscape(s.Namespace) +
-			"/workflows/" + url.PathEscape(v.WorkflowID)
-	}
-	return v
+	return httpx.CaseForCaller(c, v, s.TemporalUIURL, s.Namespace)
 }
 
 // page reads limit and offset (default 50, at most 200; pageWindow).
 func page(c *gin.Context) (limit, offset int, err error) {
-	limit, offset, fields := pageWindow(c, 50, 200, true)
+	limit, offset, fields := httpx.PageWindow(c, 50, 200, true)
 	if len(fields) > 0 {
 		return 0, 0, invalid(fields...)
 	}
@@ -117,7 +102,7 @@ func (s *server) listApplications(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	items, total, err := s.applications.Cases(c.Request.Context(), currentUser(c),
+	items, total, err := s.applications.Cases(c.Request.Context(), httpx.CurrentUser(c),
 		store.CaseFilter{Limit: limit, Offset: offset, TaxCode: c.Query("tax_code"), Status: c.Query("status")})
 	if err != nil {
 		return err
@@ -127,7 +112,7 @@ func (s *server) listApplications(c *gin.Context) error {
 }
 
 func (s *server) getApplication(c *gin.Context) error {
-	v, err := s.applications.Case(c.Request.Context(), currentUser(c), c.Param("id"))
+	v, err := s.applications.Case(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -136,7 +121,7 @@ func (s *server) getApplication(c *gin.Context) error {
 }
 
 func (s *server) timeline(c *gin.Context) error {
-	events, err := s.applications.Timeline(c.Request.Context(), currentUser(c), c.Param("id"))
+	events, err := s.applications.Timeline(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -149,7 +134,7 @@ func (s *server) provideInformation(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	res, err := s.applications.ProvideInfo(c.Request.Context(), currentUser(c), c.Param("id"), req, updateKey(c))
+	res, err := s.applications.ProvideInfo(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), req, updateKey(c))
 	if err != nil {
 		return err
 	}

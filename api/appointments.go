@@ -4,12 +4,12 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
+	"sportello/internal/app"
 	"sportello/internal/app/appointments"
-	"sportello/internal/calendar"
 	"sportello/internal/store"
 )
 
@@ -49,7 +49,7 @@ func (s *server) createAppointment(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	v, replayed, err := s.appointments.Book(c.Request.Context(), currentUser(c), req, key)
+	v, replayed, err := s.appointments.Book(c.Request.Context(), httpx.CurrentUser(c), req, key)
 	if err != nil {
 		return err
 	}
@@ -61,44 +61,12 @@ func (s *server) createAppointment(c *gin.Context) error {
 	return nil
 }
 
-// agendaFilter reads from/to (YYYY-MM-DD, Rome days; default: today and
-// the next 6 days), point_id and status.
-func agendaFilter(c *gin.Context, now time.Time) (store.AppointmentFilter, []FieldError) {
-	var fields []FieldError
-	today := dayOf(now)
-	f := store.AppointmentFilter{From: today, To: today.AddDate(0, 0, 7), PointID: strings.TrimSpace(c.Query("point_id"))}
-	for name, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
-		v := strings.TrimSpace(c.Query(name))
-		if v == "" {
-			continue
-		}
-		d, err := time.ParseInLocation(time.DateOnly, v, romeLoc())
-		if err != nil {
-			fields = append(fields, param(name, "invalid", name+" must be a date (YYYY-MM-DD)", name+" deve essere una data (AAAA-MM-GG)"))
-			continue
-		}
-		if name == "to" {
-			d = d.AddDate(0, 0, 1) // inclusive
-		}
-		*dst = d
-	}
-	switch st := c.Query("status"); st {
-	case "", store.AppointmentBooked, store.AppointmentAttended, store.AppointmentNotAttended, store.AppointmentCancelled,
-		store.AppointmentNoShow:
-		f.Status = st
-	default:
-		fields = append(fields, param("status", "invalid", "status must be booked, attended, not_attended, cancelled or no_show",
-			"status deve essere booked, attended, not_attended, cancelled o no_show"))
-	}
-	return f, fields
-}
-
 func (s *server) listAppointments(c *gin.Context) error {
-	user := currentUser(c)
+	user := httpx.CurrentUser(c)
 	var f store.AppointmentFilter
-	if isStaff(user.Role) {
+	if app.IsStaff(user.Role) {
 		var fields []FieldError
-		if f, fields = agendaFilter(c, s.Now()); len(fields) > 0 {
+		if f, fields = httpx.AgendaFilter(c, s.Now()); len(fields) > 0 {
 			return invalid(fields...)
 		}
 	}
@@ -111,7 +79,7 @@ func (s *server) listAppointments(c *gin.Context) error {
 }
 
 func (s *server) getAppointment(c *gin.Context) error {
-	v, err := s.appointments.Appointment(c.Request.Context(), currentUser(c), c.Param("id"))
+	v, err := s.appointments.Appointment(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -124,7 +92,7 @@ func (s *server) cancelAppointmentJSON(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	res, err := s.appointments.Cancel(c.Request.Context(), currentUser(c), c.Param("id"), req, updateKey(c))
+	res, err := s.appointments.Cancel(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), req, updateKey(c))
 	if err != nil {
 		return err
 	}
@@ -137,15 +105,10 @@ func (s *server) recordAttendanceJSON(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	res, err := s.appointments.RecordAttendance(c.Request.Context(), currentUser(c), c.Param("id"), req, updateKey(c))
+	res, err := s.appointments.RecordAttendance(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), req, updateKey(c))
 	if err != nil {
 		return err
 	}
 	c.JSON(http.StatusOK, res)
 	return nil
 }
-
-// romeLoc and dayOf: the agenda's days are Rome days.
-func romeLoc() *time.Location { return calendar.Rome() }
-
-func dayOf(t time.Time) time.Time { return appointments.DayOf(t) }

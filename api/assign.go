@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app/casework"
 )
 
@@ -13,7 +14,7 @@ func (s *server) assignTask(c *gin.Context) error {
 	if err := decodeJSON(c, &a); err != nil {
 		return err
 	}
-	res, err := s.casework.Assign(c.Request.Context(), currentUser(c), c.Param("id"), a, updateKey(c))
+	res, err := s.casework.Assign(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), a, updateKey(c))
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app/invoices"
 	"sportello/internal/store"
 )
@@ -18,7 +19,7 @@ import (
 func invoiceFilter(c *gin.Context) (store.InvoiceFilter, []FieldError) {
 	f := store.InvoiceFilter{Kind: strings.TrimSpace(c.Query("kind")), Status: strings.TrimSpace(c.Query("status"))}
 	fe := invoices.CheckFilter(f)
-	limit, offset, pfe := pageWindow(c, 0, 100, false)
+	limit, offset, pfe := httpx.PageWindow(c, 0, 100, false)
 	f.Limit, f.Offset = limit, offset
 	return f, append(fe, pfe...)
 }
@@ -28,7 +29,7 @@ func (s *server) listInvoices(c *gin.Context) error {
 	if len(fe) > 0 {
 		return invalid(fe...)
 	}
-	items, total, err := s.invoices.List(c.Request.Context(), currentUser(c), f)
+	items, total, err := s.invoices.List(c.Request.Context(), httpx.CurrentUser(c), f)
 	if err != nil {
 		return err
 	}
@@ -37,7 +38,7 @@ func (s *server) listInvoices(c *gin.Context) error {
 }
 
 func (s *server) getInvoice(c *gin.Context) error {
-	v, err := s.invoices.Invoice(c.Request.Context(), currentUser(c), c.Param("id"), invoices.AuditReadInvoice)
+	v, err := s.invoices.Invoice(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), invoices.AuditReadInvoice)
 	if err != nil {
 		return err
 	}
@@ -46,7 +47,7 @@ func (s *server) getInvoice(c *gin.Context) error {
 }
 
 func (s *server) invoicePDF(c *gin.Context) error {
-	pdf, name, err := s.invoices.PDF(c.Request.Context(), currentUser(c), c.Param("id"))
+	pdf, name, err := s.invoices.PDF(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -61,7 +62,7 @@ func (s *server) declareClaim(c *gin.Context) error {
 	if err := decodeJSON(c, &decl); err != nil {
 		return err
 	}
-	v, err := s.invoices.Declare(c.Request.Context(), currentUser(c), c.Param("id"), decl)
+	v, err := s.invoices.Declare(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), decl)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app/casework"
 	"sportello/internal/i18n"
 )
@@ -49,7 +50,7 @@ func (s *server) bulkTasks(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	res, err := s.casework.Bulk(c.Request.Context(), currentUser(c), req, updateKey(c))
+	res, err := s.casework.Bulk(c.Request.Context(), httpx.CurrentUser(c), req, updateKey(c))
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app/marketplace"
 	"sportello/internal/store"
 )
@@ -30,7 +31,7 @@ func (s *server) optionalAuth(c *gin.Context) {
 }
 
 func (s *server) listCooperatives(c *gin.Context) error {
-	u := currentUser(c)
+	u := httpx.CurrentUser(c)
 	district := strings.TrimSpace(c.Query("district"))
 	if district == "" {
 		district = u.District
@@ -44,7 +45,7 @@ func (s *server) listCooperatives(c *gin.Context) error {
 }
 
 func (s *server) getCooperative(c *gin.Context) error {
-	coop, err := s.marketplace.Cooperative(c.Request.Context(), currentUser(c), c.Param("id"))
+	coop, err := s.marketplace.Cooperative(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -87,9 +88,9 @@ func catalogueFilter(c *gin.Context) (store.ServiceFilter, error) {
 	}
 	limit, offset, err := page(c)
 	if err != nil {
-		var he *httpError
+		var he *httpx.Error
 		if errors.As(err, &he) {
-			fields = append(fields, he.fields...)
+			fields = append(fields, he.Fields...)
 		}
 	}
 	if len(fields) > 0 {
@@ -106,7 +107,7 @@ type catalogueList struct {
 }
 
 func (s *server) catalogue(c *gin.Context, f store.ServiceFilter) (catalogueList, pricing, error) {
-	items, total, p, err := s.marketplace.Catalogue(c.Request.Context(), currentUser(c), f)
+	items, total, p, err := s.marketplace.Catalogue(c.Request.Context(), httpx.CurrentUser(c), f)
 	if err != nil {
 		return catalogueList{}, pricing{}, err
 	}
@@ -126,18 +127,8 @@ func (s *server) listServices(c *gin.Context) error {
 	return nil
 }
 
-// serviceID reads the :id of a service route (0, which is no service, when
-// not a number).
-func serviceID(c *gin.Context) int64 {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0
-	}
-	return id
-}
-
 func (s *server) getService(c *gin.Context) error {
-	sv, _, err := s.marketplace.ServiceByID(c.Request.Context(), currentUser(c), serviceID(c))
+	sv, _, err := s.marketplace.ServiceByID(c.Request.Context(), httpx.CurrentUser(c), httpx.ServiceID(c))
 	if err != nil {
 		return err
 	}
@@ -153,7 +144,7 @@ func (s *server) createService(c *gin.Context) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	sv, err := s.marketplace.SaveService(c.Request.Context(), currentUser(c), 0, b)
+	sv, err := s.marketplace.SaveService(c.Request.Context(), httpx.CurrentUser(c), 0, b)
 	if err != nil {
 		return err
 	}
@@ -163,15 +154,15 @@ func (s *server) createService(c *gin.Context) error {
 }
 
 func (s *server) updateService(c *gin.Context) error {
-	id := serviceID(c)
+	id := httpx.ServiceID(c)
 	if id == 0 {
-		return notFound("service")
+		return httpx.NotFound("service")
 	}
 	var b ServiceBody
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	sv, err := s.marketplace.SaveService(c.Request.Context(), currentUser(c), id, b)
+	sv, err := s.marketplace.SaveService(c.Request.Context(), httpx.CurrentUser(c), id, b)
 	if err != nil {
 		return err
 	}
@@ -181,7 +172,7 @@ func (s *server) updateService(c *gin.Context) error {
 
 func (s *server) publishService(published bool) func(c *gin.Context) error {
 	return func(c *gin.Context) error {
-		sv, err := s.marketplace.SetPublished(c.Request.Context(), currentUser(c), serviceID(c), published)
+		sv, err := s.marketplace.SetPublished(c.Request.Context(), httpx.CurrentUser(c), httpx.ServiceID(c), published)
 		if err != nil {
 			return err
 		}

@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app/marketplace"
 	"sportello/internal/store"
 )
@@ -23,7 +23,7 @@ import (
 type cartLine = marketplace.CartLine
 
 func (s *server) getCart(c *gin.Context) error {
-	lines, p, err := s.marketplace.Cart(c.Request.Context(), currentUser(c))
+	lines, p, err := s.marketplace.Cart(c.Request.Context(), httpx.CurrentUser(c))
 	if err != nil {
 		return err
 	}
@@ -36,7 +36,7 @@ func (s *server) postCartItem(c *gin.Context) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	it, err := s.marketplace.AddCartItem(c.Request.Context(), currentUser(c), in)
+	it, err := s.marketplace.AddCartItem(c.Request.Context(), httpx.CurrentUser(c), in)
 	if err != nil {
 		return err
 	}
@@ -45,17 +45,8 @@ func (s *server) postCartItem(c *gin.Context) error {
 	return nil
 }
 
-// cartServiceID reads the :service_id of a cart route (404 when not a number).
-func cartServiceID(c *gin.Context) (int64, error) {
-	id, err := strconv.ParseInt(c.Param("service_id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, notFound("cart item")
-	}
-	return id, nil
-}
-
 func (s *server) putCartItem(c *gin.Context) error {
-	id, err := cartServiceID(c)
+	id, err := httpx.CartServiceID(c)
 	if err != nil {
 		return err
 	}
@@ -63,7 +54,7 @@ func (s *server) putCartItem(c *gin.Context) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	it, err := s.marketplace.PutCartItem(c.Request.Context(), currentUser(c), id, in)
+	it, err := s.marketplace.PutCartItem(c.Request.Context(), httpx.CurrentUser(c), id, in)
 	if err != nil {
 		return err
 	}
@@ -72,11 +63,11 @@ func (s *server) putCartItem(c *gin.Context) error {
 }
 
 func (s *server) deleteCartItem(c *gin.Context) error {
-	id, err := cartServiceID(c)
+	id, err := httpx.CartServiceID(c)
 	if err != nil {
 		return err
 	}
-	if err := s.marketplace.RemoveFromCart(c.Request.Context(), currentUser(c), id); err != nil {
+	if err := s.marketplace.RemoveFromCart(c.Request.Context(), httpx.CurrentUser(c), id); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)
@@ -110,7 +101,7 @@ func (s *server) postBooking(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	res, err := s.marketplace.Checkout(c.Request.Context(), currentUser(c), req, key)
+	res, err := s.marketplace.Checkout(c.Request.Context(), httpx.CurrentUser(c), req, key)
 	if err != nil {
 		return err
 	}
@@ -127,7 +118,7 @@ func (s *server) listBookings(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	items, total, err := s.marketplace.Bookings(c.Request.Context(), currentUser(c), limit, offset)
+	items, total, err := s.marketplace.Bookings(c.Request.Context(), httpx.CurrentUser(c), limit, offset)
 	if err != nil {
 		return err
 	}
@@ -140,7 +131,7 @@ func (s *server) listBookings(c *gin.Context) error {
 }
 
 func (s *server) getBooking(c *gin.Context) error {
-	b, err := s.marketplace.Booking(c.Request.Context(), currentUser(c), c.Param("id"))
+	b, err := s.marketplace.Booking(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -153,7 +144,7 @@ func (s *server) cancelBookingJSON(c *gin.Context) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	b, err := s.marketplace.Cancel(c.Request.Context(), currentUser(c), c.Param("id"), in, updateKey(c))
+	b, err := s.marketplace.Cancel(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), in, updateKey(c))
 	if err != nil {
 		return err
 	}
@@ -166,7 +157,7 @@ func (s *server) confirmDeliveryJSON(c *gin.Context) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	b, err := s.marketplace.ConfirmDelivery(c.Request.Context(), currentUser(c), c.Param("id"), in, updateKey(c))
+	b, err := s.marketplace.ConfirmDelivery(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), in, updateKey(c))
 	if err != nil {
 		return err
 	}

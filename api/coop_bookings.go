@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app/marketplace"
 	"sportello/internal/store"
 	"sportello/workflows"
@@ -19,7 +20,7 @@ import (
 // workflow, audited.
 
 func (s *server) listCoopBookings(c *gin.Context) error {
-	items, err := s.marketplace.CoopBookings(c.Request.Context(), currentUser(c), c.DefaultQuery("view", store.CoopRequests))
+	items, err := s.marketplace.CoopBookings(c.Request.Context(), httpx.CurrentUser(c), c.DefaultQuery("view", store.CoopRequests))
 	if err != nil {
 		return err
 	}
@@ -28,7 +29,7 @@ func (s *server) listCoopBookings(c *gin.Context) error {
 }
 
 func (s *server) listCoopDeliveries(c *gin.Context) error {
-	items, err := s.marketplace.CoopDeliveries(c.Request.Context(), currentUser(c))
+	items, err := s.marketplace.CoopDeliveries(c.Request.Context(), httpx.CurrentUser(c))
 	if err != nil {
 		return err
 	}
@@ -37,7 +38,7 @@ func (s *server) listCoopDeliveries(c *gin.Context) error {
 }
 
 func (s *server) getCoopBooking(c *gin.Context) error {
-	d, err := s.marketplace.CoopBooking(c.Request.Context(), currentUser(c), c.Param("id"))
+	d, err := s.marketplace.CoopBooking(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -71,17 +72,11 @@ func jsonAction[Req, Res any](do func(ctx context.Context, user store.UserView, 
 		if err := decodeJSON(c, &req); err != nil {
 			return err
 		}
-		res, err := do(c.Request.Context(), currentUser(c), c.Param("id"), req, updateKey(c))
+		res, err := do(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), req, updateKey(c))
 		if err != nil {
 			return err
 		}
 		c.JSON(http.StatusOK, res)
 		return nil
 	}
-}
-
-// updateWorkflow sends an update to a workflow that is not a case's and
-// waits for its result (app.Core.UpdateWorkflow); the appointments use it.
-func (s *server) updateWorkflow(ctx context.Context, workflowID, name, id string, arg, out any) error {
-	return s.core.UpdateWorkflow(ctx, workflowID, name, id, out, arg)
 }

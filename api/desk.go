@@ -1,9 +1,7 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -12,10 +10,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"sportello/internal/app"
-	"sportello/internal/app/applications"
+	"sportello/api/internal/httpx"
+	"sportello/internal/app/accounts"
 	"sportello/internal/app/desk"
-	"sportello/internal/auth"
 	"sportello/internal/store"
 )
 
@@ -23,82 +20,7 @@ import (
 // cannot do it alone and hands over a one-time activation code, files
 // applications on the citizen's behalf, and reaches citizens without e-mail
 // through contact tasks. The use cases are the desk service's
-// (internal/app/desk); these are its JSON adapters, web_desk.go its pages.
-
-// Audit actions of a filing on behalf (the applications record them).
-const (
-	auditFileOnBehalf  = applications.AuditFileOnBehalf
-	auditFiledOnBehalf = applications.AuditFiledOnBehalf
-)
-
-// onBehalfAudit is the audit row of something user does for citizen d
-// (app.OnBehalfAudit).
-func onBehalfAudit(action string, user store.UserView, d *store.DeskCitizen, caseID string, detail map[string]any) store.AuditEntry {
-	return app.OnBehalfAudit(action, user, d, caseID, detail)
-}
-
-// deskCitizen reads, by their public id, a citizen user serves at the desk,
-// audited (desk.Service.Citizen).
-func (s *server) deskCitizen(ctx context.Context, user store.UserView, rawID string) (store.DeskCitizen, error) {
-	return s.desk.Citizen(ctx, user, rawID)
-}
-
-// activationRequest is the body of POST /api/v1/activation and the /attiva page.
-type activationRequest struct {
-	Username string `json:"username"`
-	Code     string `json:"code"`
-	Password string `json:"password"`
-}
-
-// activate checks an activation request from addr and activates the
-// account. Problems are a 422 with pointers /username, /code, /password.
-// A code that does not work gets one answer whatever the reason (unknown
-// username, wrong, used or expired code), so the answer tells nobody which
-// usernames wait for activation; wrong attempts are throttled per username
-// and per client address (429 with Retry-After) instead of locking the
-// code, so a stranger cannot lock the citizen out.
-func (s *server) activate(ctx context.Context, req activationRequest, addr string) (store.UserView, error) {
-	req.Username = strings.ToLower(strings.TrimSpace(req.Username))
-	var fields []FieldError
-	if req.Username == "" || len(req.Username) > 200 {
-		fields = append(fields, field("/username", "required", "the username is required", "il nome utente è obbligatorio"))
-	}
-	if strings.TrimSpace(req.Code) == "" || len(req.Code) > 64 {
-		fields = append(fields, field("/code", "required", "the activation code is required", "il codice di attivazione è obbligatorio"))
-	}
-	if code, en, it, ok := auth.PasswordProblem(req.Password, req.Username); !ok {
-		fields = append(fields, field("/password", code, en, it))
-	}
-	if len(fields) > 0 {
-		return store.UserView{}, invalid(fields...)
-	}
-	account, address := throttleKeys(store.ThrottleActivationAccount, store.ThrottleActivationAddress, req.Username, addr)
-	if err := s.throttled(ctx, auditActivationThrottled, req.Username, addr, account, address); err != nil {
-		return store.UserView{}, err
-	}
-	hash, err := s.hashing.HashPassword(ctx, req.Password)
-	if err != nil {
-		// Not an attempt at all (busy, gone): its charge is taken back.
-		if rerr := s.api.ThrottleSucceeded(context.WithoutCancel(ctx), nil, []store.ThrottleKey{account, address}); rerr != nil {
-			s.log.WarnContext(ctx, "throttle refund", "err", rerr)
-		}
-		return store.UserView{}, err
-	}
-	u, err := s.api.Activate(ctx, req.Username, req.Code, hash, s.Now())
-	if err == nil {
-		s.tellPasswordChanged(ctx, u)
-	}
-	if errors.Is(err, store.ErrActivationInvalid) || errors.Is(err, store.ErrActivationUsed) ||
-		errors.Is(err, store.ErrActivationExpired) {
-		return u, invalid(field("/code", "invalid_code",
-			"wrong username or activation code, or the code is no longer valid: check them, or ask your Social Point for a new code",
-			"nome utente o codice di attivazione errati, oppure il codice non è più valido: controllali, o chiedi un nuovo codice al Social Point"))
-	}
-	if err != nil {
-		return u, err
-	}
-	return u, s.api.ThrottleSucceeded(ctx, []store.ThrottleKey{account}, []store.ThrottleKey{address})
-}
+// (internal/app/desk); these are its JSON adapters, web/desk.go its pages.
 
 // ---- JSON handlers ----
 
@@ -107,7 +29,7 @@ func (s *server) createCitizen(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	out, err := s.desk.Register(c.Request.Context(), currentUser(c), req)
+	out, err := s.desk.Register(c.Request.Context(), httpx.CurrentUser(c), req)
 	if err != nil {
 		return err
 	}
@@ -117,7 +39,7 @@ func (s *server) createCitizen(c *gin.Context) error {
 }
 
 func (s *server) getCitizen(c *gin.Context) error {
-	d, err := s.desk.Citizen(c.Request.Context(), currentUser(c), c.Param("id"))
+	d, err := s.desk.Citizen(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -129,12 +51,12 @@ func (s *server) reissueCitizenCode(c *gin.Context) error {
 	if err := emptyBody(c); err != nil {
 		return err
 	}
-	ctx, user := c.Request.Context(), currentUser(c)
+	ctx, user := c.Request.Context(), httpx.CurrentUser(c)
 	d, err := s.desk.Citizen(ctx, user, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	out, err := s.desk.ReissueCode(ctx, user, &d, s.portalOrigin(c))
+	out, err := s.desk.ReissueCode(ctx, user, &d, httpx.PortalOrigin(c, s.PortalURL))
 	if err != nil {
 		return err
 	}
@@ -156,7 +78,7 @@ type onBehalfRequest struct {
 }
 
 func (s *server) createApplicationOnBehalf(c *gin.Context) error {
-	ctx, user := c.Request.Context(), currentUser(c)
+	ctx, user := c.Request.Context(), httpx.CurrentUser(c)
 	key, err := idempotencyKey(c)
 	if err != nil {
 		return err
@@ -174,7 +96,7 @@ func (s *server) createApplicationOnBehalf(c *gin.Context) error {
 	if len(fields) > 0 {
 		return invalid(fields...)
 	}
-	d, err := s.deskCitizen(ctx, user, c.Param("id"))
+	d, err := s.desk.Citizen(ctx, user, c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -194,11 +116,11 @@ func (s *server) createApplicationOnBehalf(c *gin.Context) error {
 }
 
 func (s *server) activateAccount(c *gin.Context) error {
-	var req activationRequest
+	var req accounts.Activation
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	u, err := s.activate(c.Request.Context(), req, c.ClientIP())
+	u, err := s.accounts.Activate(c.Request.Context(), req, c.ClientIP())
 	if err != nil {
 		return err
 	}
@@ -222,7 +144,7 @@ func (s *server) listContactTasks(c *gin.Context) error {
 	if len(fields) > 0 {
 		return invalid(fields...)
 	}
-	items, total, err := s.desk.ContactTasks(c.Request.Context(), currentUser(c), f)
+	items, total, err := s.desk.ContactTasks(c.Request.Context(), httpx.CurrentUser(c), f)
 	if err != nil {
 		return err
 	}
@@ -235,7 +157,7 @@ func (s *server) recordContactOutcome(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	v, err := s.desk.RecordContact(c.Request.Context(), currentUser(c), c.Param("id"), req)
+	v, err := s.desk.RecordContact(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), req)
 	if err != nil {
 		return err
 	}

@@ -3,10 +3,10 @@ package api
 import (
 	"context"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app/desk"
 	"sportello/internal/notify"
 	"sportello/internal/store"
@@ -29,45 +29,10 @@ type AccountMailer interface {
 	Send(ctx context.Context, msg notify.Message) error
 }
 
-// portalOrigin is the portal's origin for links: the configured public URL,
-// or the request's.
-func (s *server) portalOrigin(c *gin.Context) string {
-	if s.PortalURL != "" {
-		return strings.TrimRight(s.PortalURL, "/")
-	}
-	scheme := "https"
-	if c.Request.TLS == nil && strings.HasPrefix(c.Request.Host, "127.0.0.1") {
-		scheme = "http"
-	}
-	return scheme + "://" + c.Request.Host
-}
-
-// tellPasswordChanged e-mails the citizen that their password was chosen
-// (activation or recovery). The change is made already: a failure is logged.
-func (s *server) tellPasswordChanged(ctx context.Context, u store.UserView) {
-	if u.Email == "" || s.AccountMailer == nil {
-		return
-	}
-	origin := strings.TrimRight(s.PortalURL, "/")
-	if origin == "" {
-		origin = "/"
-	}
-	now := s.Now()
-	msg, err := notify.Render(notify.KindPasswordChanged, "it", map[string]any{"name": u.DisplayName,
-		"portal_url": origin, "path": "/login", "username": u.Username, "changed_at": now})
-	if err == nil {
-		msg.To, msg.ToName, msg.Key = u.Email, u.DisplayName, "password:"+u.Username+":"+now.Format("20060102T150405.000")
-		err = s.AccountMailer.Send(ctx, msg)
-	}
-	if err != nil {
-		s.log.WarnContext(ctx, "password-changed e-mail not sent", "user", u.Username, "err", err)
-	}
-}
-
 // ---- JSON handlers ----
 
 func (s *server) getDeskSharing(c *gin.Context) error {
-	shared, err := s.desk.DeskShared(c.Request.Context(), currentUser(c))
+	shared, err := s.desk.DeskShared(c.Request.Context(), httpx.CurrentUser(c))
 	if err != nil {
 		return err
 	}
@@ -80,7 +45,7 @@ func (s *server) putDeskSharing(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	if err := s.desk.SetSharing(c.Request.Context(), currentUser(c), req); err != nil {
+	if err := s.desk.SetSharing(c.Request.Context(), httpx.CurrentUser(c), req); err != nil {
 		return err
 	}
 	c.JSON(http.StatusOK, req)
@@ -88,7 +53,7 @@ func (s *server) putDeskSharing(c *gin.Context) error {
 }
 
 func (s *server) listRecoveries(c *gin.Context) error {
-	list, err := s.desk.Recoveries(c.Request.Context(), currentUser(c), c.Query("status"))
+	list, err := s.desk.Recoveries(c.Request.Context(), httpx.CurrentUser(c), c.Query("status"))
 	if err != nil {
 		return err
 	}
@@ -109,7 +74,7 @@ func (s *server) postRecoveryDecision(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	r, code, err := s.desk.DecideRecovery(c.Request.Context(), currentUser(c), c.Param("id"), req)
+	r, code, err := s.desk.DecideRecovery(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), req)
 	if err != nil {
 		return err
 	}
@@ -118,58 +83,5 @@ func (s *server) postRecoveryDecision(c *gin.Context) error {
 		out.Activation, out.Username = &code.Code, code.Citizen.Username
 	}
 	c.JSON(http.StatusOK, out)
-	return nil
-}
-
-// ---- pages ----
-
-type recoveriesData struct {
-	Waiting []recoveryView
-	Shared  bool
-}
-
-type recoveryView struct {
-	store.Recovery
-	When string
-}
-
-func (s *server) recoveriesPage(c *gin.Context) error {
-	ctx, user := c.Request.Context(), currentUser(c)
-	list, err := s.desk.Recoveries(ctx, user, store.RecoveryAwaitingApproval)
-	if err != nil {
-		return err
-	}
-	shared, err := s.desk.DeskShared(ctx, user)
-	if err != nil {
-		return err
-	}
-	d := recoveriesData{Shared: shared}
-	for _, r := range list {
-		d.Waiting = append(d.Waiting, recoveryView{Recovery: r, When: romeDateTime(r.RequestedAt)})
-	}
-	s.render(c, http.StatusOK, "desk_recoveries", view{Title: s.t(c, "rec.title"), Nav: "recoveries", Data: d})
-	return nil
-}
-
-func (s *server) recoveryDecisionSubmit(c *gin.Context) error {
-	approve := c.PostForm("decision") == "approve"
-	_, code, err := s.desk.DecideRecovery(c.Request.Context(), currentUser(c), c.Param("id"), desk.RecoveryDecision{Approve: &approve})
-	if err != nil {
-		return err
-	}
-	if code == nil {
-		redirect(c, "/desk/recoveries")
-		return nil
-	}
-	s.renderSheet(c, code.Citizen, code.Code)
-	return nil
-}
-
-func (s *server) deskSharingSubmit(c *gin.Context) error {
-	shared := c.PostForm("shared") == "true"
-	if err := s.desk.SetSharing(c.Request.Context(), currentUser(c), desk.Sharing{Shared: &shared}); err != nil {
-		return err
-	}
-	redirect(c, "/desk/recoveries")
 	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"strconv"
 
 	"github.com/gin-gonic/gin"
+
+	"sportello/api/internal/httpx"
 )
 
 // FormSummary describes a form in the catalogue.
@@ -37,7 +39,7 @@ func (s *server) listForms(c *gin.Context) error {
 func (s *server) getForm(c *gin.Context) error {
 	f, ok := s.Forms.Get(c.Param("id"))
 	if !ok {
-		return notFound("form")
+		return httpx.NotFound("form")
 	}
 	c.Header("Form-Version", strconv.Itoa(f.Version))
 	c.Data(http.StatusOK, "application/schema+json", f.Schema)

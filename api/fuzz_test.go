@@ -3,12 +3,12 @@ package api
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/store"
 	"sportello/internal/textcheck"
 )
@@ -22,11 +22,11 @@ func FuzzDecodeJSON(f *testing.F) {
 		var app applicationRequest
 		err := decodeBytes(body, &app)
 		if err != nil {
-			he := toHTTP(err)
-			if he.status != http.StatusUnprocessableEntity && he.status != http.StatusRequestEntityTooLarge {
-				t.Fatalf("decodeBytes(%q): status %d: %v", body, he.status, err)
+			he := httpx.From(err)
+			if he.Status != http.StatusUnprocessableEntity && he.Status != http.StatusRequestEntityTooLarge {
+				t.Fatalf("decodeBytes(%q): status %d: %v", body, he.Status, err)
 			}
-			for _, fe := range fieldBodies(he.fields) {
+			for _, fe := range fieldBodies(he.Fields) {
 				if fe.Message == "" || fe.MessageIT == "" || fe.Code == "" {
 					t.Fatalf("decodeBytes(%q): incomplete field error %+v", body, fe)
 				}
@@ -54,31 +54,6 @@ func FuzzDecodeJSON(f *testing.F) {
 	})
 }
 
-// FuzzParseEuroInput: amounts typed by staff and merchants never panic,
-// are never negative, and an amount shown back the Italian or the English
-// way reads as the same cents. Seeds: testdata/fuzz/FuzzParseEuroInput.
-func FuzzParseEuroInput(f *testing.F) {
-	f.Add("1.234,50")
-	f.Fuzz(func(t *testing.T, s string) {
-		cents, ok := parseEuroInput(s)
-		if !ok {
-			return
-		}
-		if cents < 0 {
-			t.Fatalf("parseEuroInput(%q) = %d", s, cents)
-		}
-		for _, shown := range []string{
-			fmt.Sprintf("%d,%02d", cents/100, cents%100),
-			fmt.Sprintf("€ %d.%02d", cents/100, cents%100),
-			formatEuro(langIT, cents),
-		} {
-			if again, ok := parseEuroInput(shown); !ok || again != cents {
-				t.Fatalf("parseEuroInput(%q) = %d, shown as %q reads %d %v", s, cents, shown, again, ok)
-			}
-		}
-	})
-}
-
 // FuzzParseISEE: the ISEE of a request (JSON) never panics and is either
 // refused with a 422, cleared (null) or a whole number of euro from 0 to
 // store.MaxISEEEuro. Seeds: testdata/fuzz/FuzzParseISEE.
@@ -87,8 +62,8 @@ func FuzzParseISEE(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		euro, err := parseISEE(raw)
 		if err != nil {
-			var he *httpError
-			if !errors.As(err, &he) || he.status != http.StatusUnprocessableEntity {
+			var he *httpx.Error
+			if !errors.As(err, &he) || he.Status != http.StatusUnprocessableEntity {
 				t.Fatalf("parseISEE(%q): %v", raw, err)
 			}
 			return

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/store"
 )
 
@@ -30,7 +31,7 @@ func (s *server) listIncidents(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	items, err := s.api.Incidents(c.Request.Context(), currentUser(c).Scope(), status)
+	items, err := s.api.Incidents(c.Request.Context(), httpx.CurrentUser(c).Scope(), status)
 	if err != nil {
 		return err
 	}

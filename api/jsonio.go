@@ -13,12 +13,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/forms"
 	"sportello/internal/textcheck"
 )
-
-// maxBody is the largest request body the API reads.
-const maxBody = 1 << 20
 
 // decodeJSON reads the request body into v. Malformed JSON is a 422 with code
 // "json"; a value of the wrong type or an unknown member is a 422 with the
@@ -42,14 +40,14 @@ func readBody(c *gin.Context) ([]byte, error) {
 		if errors.As(err, &tooBig) {
 			return nil, err
 		}
-		return nil, &httpError{status: http.StatusBadRequest, code: "body", message: "could not read the request body", cause: err}
+		return nil, &httpx.Error{Status: http.StatusBadRequest, Code: "body", Message: "could not read the request body", Cause: err}
 	}
 	return body, nil
 }
 
 func decodeBytes(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
-		return newError(http.StatusUnprocessableEntity, "json", "the request body is empty; a JSON object is expected")
+		return httpx.New(http.StatusUnprocessableEntity, "json", "the request body is empty; a JSON object is expected")
 	}
 	if err := checkJSONText(body); err != nil {
 		return err
@@ -60,7 +58,7 @@ func decodeBytes(body []byte, v any) error {
 		return jsonError(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return newError(http.StatusUnprocessableEntity, "json", "the request body holds more than one JSON value")
+		return httpx.New(http.StatusUnprocessableEntity, "json", "the request body holds more than one JSON value")
 	}
 	return nil
 }
@@ -231,15 +229,15 @@ func jsonError(err error) error {
 	)
 	switch {
 	case errors.As(err, &syntax):
-		return &httpError{status: http.StatusUnprocessableEntity, code: "json",
-			message: fmt.Sprintf("malformed JSON at byte %d: %s", syntax.Offset, syntax.Error()), cause: err}
+		return &httpx.Error{Status: http.StatusUnprocessableEntity, Code: "json",
+			Message: fmt.Sprintf("malformed JSON at byte %d: %s", syntax.Offset, syntax.Error()), Cause: err}
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return &httpError{status: http.StatusUnprocessableEntity, code: "json", message: "malformed JSON: unexpected end of input", cause: err}
+		return &httpx.Error{Status: http.StatusUnprocessableEntity, Code: "json", Message: "malformed JSON: unexpected end of input", Cause: err}
 	case errors.As(err, &typeError):
 		ptr := "/" + strings.ReplaceAll(typeError.Field, ".", "/")
 		if typeError.Field == "" {
-			return &httpError{status: http.StatusUnprocessableEntity, code: "json",
-				message: "the request body must be a JSON object", cause: err}
+			return &httpx.Error{Status: http.StatusUnprocessableEntity, Code: "json",
+				Message: "the request body must be a JSON object", Cause: err}
 		}
 		return invalid(field(ptr, "type",
 			fmt.Sprintf("must be %s, not %s", jsonKind(typeError.Type.Kind().String()), typeError.Value),
@@ -253,7 +251,7 @@ func jsonError(err error) error {
 	if errors.As(err, &tooBig) {
 		return err
 	}
-	return &httpError{status: http.StatusUnprocessableEntity, code: "json", message: "malformed JSON: " + err.Error(), cause: err}
+	return &httpx.Error{Status: http.StatusUnprocessableEntity, Code: "json", Message: "malformed JSON: " + err.Error(), Cause: err}
 }
 
 func jsonKind(kind string) string {

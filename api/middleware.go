@@ -3,7 +3,6 @@ package api
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -14,16 +13,11 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"sportello/internal/auth"
+	"sportello/api/internal/httpx"
+	"sportello/api/web"
+	"sportello/internal/app"
 	"sportello/internal/contract"
-	"sportello/internal/store"
 	"sportello/internal/textcheck"
-)
-
-const (
-	ctxRequestID = "sportello.request_id"
-	ctxUser      = "sportello.user"
-	ctxToken     = "sportello.token_hash"
 )
 
 var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
@@ -37,20 +31,18 @@ func (s *server) requestID(c *gin.Context) {
 		_, _ = rand.Read(b[:])
 		id = hex.EncodeToString(b[:])
 	}
-	c.Set(ctxRequestID, id)
-	c.Request = c.Request.WithContext(withRequestID(c.Request.Context(), id))
+	httpx.SetRequestID(c, id)
+	c.Request = c.Request.WithContext(app.WithRequestID(c.Request.Context(), id))
 	c.Header("X-Request-ID", id)
 	c.Next()
 }
-
-func requestID(c *gin.Context) string { return c.GetString(ctxRequestID) }
 
 // accessLog writes one structured line per request.
 func (s *server) accessLog(c *gin.Context) {
 	start := time.Now()
 	c.Next()
 	attrs := []any{
-		"request_id", requestID(c),
+		"request_id", httpx.RequestID(c),
 		"method", c.Request.Method,
 		"path", c.Request.URL.Path,
 		"route", c.FullPath(),
@@ -59,8 +51,8 @@ func (s *server) accessLog(c *gin.Context) {
 		"duration_ms", float64(time.Since(start).Microseconds()) / 1000,
 		"remote", c.ClientIP(),
 	}
-	if u, ok := c.Get(ctxUser); ok {
-		attrs = append(attrs, "user_id", u.(store.UserView).ID)
+	if httpx.LoggedIn(c) {
+		attrs = append(attrs, "user_id", httpx.CurrentUser(c).ID)
 	}
 	s.log.InfoContext(c.Request.Context(), "http request", attrs...)
 }
@@ -72,8 +64,8 @@ func (s *server) recoverPanic(c *gin.Context) {
 			if rec == http.ErrAbortHandler {
 				panic(rec)
 			}
-			if isPagePath(c.Request.URL.Path) {
-				s.pageFail(c, fmt.Errorf("panic: %v", rec))
+			if httpx.IsPagePath(c.Request.URL.Path) {
+				s.site.Fail(c, fmt.Errorf("panic: %v", rec))
 				return
 			}
 			s.fail(c, fmt.Errorf("panic: %v", rec))
@@ -107,7 +99,7 @@ func (s *server) securityHeaders(c *gin.Context) {
 // limitBody caps what a handler can read from the request body.
 func limitBody(c *gin.Context) {
 	if c.Request.Body != nil {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBody)
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, httpx.MaxBody)
 	}
 	c.Next()
 }
@@ -118,47 +110,27 @@ func (s *server) authenticate(c *gin.Context) {
 	scheme, token, ok := strings.Cut(h, " ")
 	token = strings.TrimSpace(token)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || len(token) > 256 {
-		s.fail(c, errUnauthenticated)
+		s.fail(c, httpx.ErrUnauthenticated)
 		return
 	}
-	hash := auth.TokenHash(token)
-	u, times, err := s.api.SessionUser(c.Request.Context(), hash)
-	if err == nil {
-		var ended bool
-		if ended, err = s.sessionIdle(c, u, hash, times); err == nil && ended {
-			s.fail(c, errSessionIdle)
-			return
-		}
-	}
+	sess, err := s.accounts.Resolve(c.Request.Context(), token)
 	if err != nil {
-		if he := toHTTP(err); he.status == http.StatusNotFound {
-			s.fail(c, newError(http.StatusUnauthorized, "unauthenticated", "the session is unknown or has expired; log in again"))
-			return
-		}
 		s.fail(c, err)
 		return
 	}
-	c.Set(ctxUser, u)
-	c.Set(ctxToken, hash)
+	httpx.SetSession(c, sess.User, sess.Hash)
 	c.Next()
 }
 
 // roles lets only the listed roles through (403 otherwise).
 func (s *server) roles(allowed ...contract.Role) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if !slices.Contains(allowed, contract.Role(currentUser(c).Role)) {
-			s.fail(c, errForbiddenRole)
+		if !slices.Contains(allowed, contract.Role(httpx.CurrentUser(c).Role)) {
+			s.fail(c, httpx.ErrForbiddenRole)
 			return
 		}
 		c.Next()
 	}
-}
-
-// currentUser is the authenticated user (zero outside authenticated routes).
-func currentUser(c *gin.Context) store.UserView {
-	u, _ := c.Get(ctxUser)
-	v, _ := u.(store.UserView)
-	return v
 }
 
 // inputHygiene refuses, before any handler runs, a path or query string that
@@ -169,18 +141,18 @@ func currentUser(c *gin.Context) store.UserView {
 // (checkJSONText) and web form posts by formHygiene.
 func (s *server) inputHygiene(c *gin.Context) {
 	if textcheck.Check(c.Request.URL.Path, false) != "" {
-		if isPagePath(c.Request.URL.Path) {
-			setPageHeaders(c.Writer.Header())
-			s.pageError(c, http.StatusNotFound)
+		if httpx.IsPagePath(c.Request.URL.Path) {
+			web.SetHeaders(c.Writer.Header())
+			s.site.Error(c, http.StatusNotFound)
 			return
 		}
-		s.fail(c, notFound("resource"))
+		s.fail(c, httpx.NotFound("resource"))
 		return
 	}
 	if fields := queryProblems(c.Request.URL.RawQuery); len(fields) > 0 {
-		if isPagePath(c.Request.URL.Path) {
-			setPageHeaders(c.Writer.Header())
-			s.pageInvalid(c, fields)
+		if httpx.IsPagePath(c.Request.URL.Path) {
+			web.SetHeaders(c.Writer.Header())
+			s.site.Invalid(c, fields)
 			return
 		}
 		s.fail(c, invalid(fields...))
@@ -222,77 +194,4 @@ func queryProblems(raw string) []FieldError {
 		}
 	}
 	return fields
-}
-
-// formHygiene checks every field of a web form post like checkJSONText
-// checks JSON: names single-line, values free text (tab and line breaks
-// allowed), no NUL, control or bidi characters, valid UTF-8. A problem is a
-// 422 page naming the fields.
-func (s *server) formHygiene(c *gin.Context) {
-	switch c.Request.Method {
-	case http.MethodPost, http.MethodPut, http.MethodPatch:
-	default:
-		c.Next()
-		return
-	}
-	ct := c.ContentType()
-	if ct != "application/x-www-form-urlencoded" && ct != "multipart/form-data" {
-		c.Next()
-		return
-	}
-	var err error
-	if ct == "multipart/form-data" {
-		err = c.Request.ParseMultipartForm(maxBody)
-	} else {
-		err = c.Request.ParseForm()
-	}
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if !errors.As(err, &tooBig) {
-			err = &httpError{status: http.StatusBadRequest, code: "body", message: "could not read the form", cause: err}
-		}
-		s.pageFail(c, err)
-		return
-	}
-	var fields []FieldError
-	for _, form := range []url.Values{c.Request.PostForm, c.Request.Form} {
-		for k, vs := range form {
-			if code := textcheck.Check(k, false); code != "" {
-				en, it := textcheck.Messages(code)
-				fields = append(fields, param("?", code, en, it))
-				continue
-			}
-			for _, v := range vs {
-				if code := textcheck.Check(v, true); code != "" {
-					en, it := textcheck.Messages(code)
-					fields = append(fields, param(k, code, en, it))
-					break
-				}
-			}
-		}
-		if len(fields) > 0 {
-			break
-		}
-	}
-	if len(fields) > 0 {
-		slices.SortFunc(fields, func(a, b FieldError) int { return strings.Compare(a.Parameter, b.Parameter) })
-		s.pageInvalid(c, fields)
-		return
-	}
-	c.Next()
-}
-
-// pageInvalid renders the 422 page listing the refused fields (Italian
-// first, like every page) and aborts the chain.
-func (s *server) pageInvalid(c *gin.Context, fields []FieldError) {
-	lang := pageLang(c)
-	items := make([]string, 0, len(fields))
-	for _, f := range fields {
-		items = append(items, f.Parameter+": "+f.In(lang))
-	}
-	s.render(c, http.StatusUnprocessableEntity, "error", view{
-		Title: s.t(c, "error.title.422"),
-		Data:  map[string]any{"Text": s.t(c, "error.text.422_text"), "Status": http.StatusUnprocessableEntity, "Fields": items},
-	})
-	c.Abort()
 }

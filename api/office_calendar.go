@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app/teams"
 )
 
@@ -13,7 +14,7 @@ import (
 // change.
 
 func (s *server) getOfficeCalendar(c *gin.Context) error {
-	o, err := s.teams.OfficeCalendar(c.Request.Context(), currentUser(c), c.Param("id"))
+	o, err := s.teams.OfficeCalendar(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -26,7 +27,7 @@ func (s *server) putOfficeCalendar(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	o, err := s.teams.SetOfficeCalendar(c.Request.Context(), currentUser(c), c.Param("id"), req)
+	o, err := s.teams.SetOfficeCalendar(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), req)
 	if err != nil {
 		return err
 	}

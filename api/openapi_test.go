@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"sportello/api/internal/httpx"
 )
 
 var ginParam = regexp.MustCompile(`:([A-Za-z_]+)`)
@@ -35,7 +37,7 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 	}
 	served := map[string]bool{}
 	for _, r := range newEngine(Deps{}).Routes() {
-		if isPagePath(r.Path) {
+		if httpx.IsPagePath(r.Path) {
 			continue // web pages (web_*.go) are not part of the JSON API
 		}
 		served[r.Method+" "+ginParam.ReplaceAllString(r.Path, "{$1}")] = true

@@ -1,8 +1,11 @@
 package api
 
 import (
+	"net/http"
+
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/contract"
 )
 
@@ -11,7 +14,7 @@ import (
 // this table and nothing else (mountAPI), and TestAuthorizationMatrix walks
 // every row of openapi.json against it for every role, on records of the
 // caller's own place and of another one; a route without a row fails that
-// test. The web pages have their own list in web_routes.go.
+// test. The web pages have their own list in web/routes.go.
 
 // access is how a route authenticates its caller.
 type access int
@@ -237,4 +240,23 @@ func (r apiRoute) allows(role contract.Role) bool {
 		}
 	}
 	return false
+}
+
+// noRoute answers an unknown URL: the 404 page for a page path, the JSON
+// error otherwise.
+func (s *server) noRoute(c *gin.Context) {
+	if httpx.IsPagePath(c.Request.URL.Path) {
+		s.site.NotFound(c)
+		return
+	}
+	s.fail(c, httpx.NotFound("route"))
+}
+
+// noMethod answers a known URL called with another method.
+func (s *server) noMethod(c *gin.Context) {
+	if httpx.IsPagePath(c.Request.URL.Path) {
+		s.site.MethodNotAllowed(c)
+		return
+	}
+	s.fail(c, httpx.New(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this resource"))
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app"
 	"sportello/internal/app/casework"
 	"sportello/internal/store"
@@ -43,13 +44,13 @@ func (s *server) listTasks(c *gin.Context) error {
 		return err
 	}
 	f, fields := parseTaskFilter(c.DefaultQuery("status", "all"), c.Query("overdue"))
-	team, teamFields := s.teamFilter(c.Request.Context(), currentUser(c), c.Query("team"))
+	team, teamFields := s.teamFilter(c.Request.Context(), httpx.CurrentUser(c), c.Query("team"))
 	f.Team, fields = team, append(fields, teamFields...)
 	if len(fields) > 0 {
 		return invalid(fields...)
 	}
 	f.Limit, f.Offset = limit, offset
-	items, total, err := s.api.Tasks(c.Request.Context(), currentUser(c).Scope(), f)
+	items, total, err := s.api.Tasks(c.Request.Context(), httpx.CurrentUser(c).Scope(), f)
 	if err != nil {
 		return err
 	}
@@ -60,7 +61,7 @@ func (s *server) listTasks(c *gin.Context) error {
 // visibleTask reads the task under the caller's scope: a task of another
 // municipality is simply not found.
 func (s *server) visibleTask(c *gin.Context) (store.TaskView, error) {
-	return s.casework.Task(c.Request.Context(), currentUser(c), c.Param("id"))
+	return s.casework.Task(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 }
 
 func (s *server) getTask(c *gin.Context) error {
@@ -68,7 +69,7 @@ func (s *server) getTask(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.auditRead(c.Request.Context(), currentUser(c), store.AuditReadTask, t.CaseID, t.Municipality,
+	if err := s.core.AuditRead(c.Request.Context(), httpx.CurrentUser(c), store.AuditReadTask, t.CaseID, t.Municipality,
 		map[string]string{"task_id": t.ID}); err != nil {
 		return err
 	}
@@ -91,7 +92,7 @@ func (s *server) claimTask(c *gin.Context) error {
 	if err := emptyBody(c); err != nil {
 		return err
 	}
-	res, err := s.casework.Claim(c.Request.Context(), currentUser(c), c.Param("id"), updateKey(c))
+	res, err := s.casework.Claim(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), updateKey(c))
 	if err != nil {
 		return err
 	}
@@ -103,7 +104,7 @@ func (s *server) releaseTask(c *gin.Context) error {
 	if err := emptyBody(c); err != nil {
 		return err
 	}
-	res, err := s.casework.Release(c.Request.Context(), currentUser(c), c.Param("id"), updateKey(c))
+	res, err := s.casework.Release(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), updateKey(c))
 	if err != nil {
 		return err
 	}
@@ -116,7 +117,7 @@ func (s *server) decideTask(c *gin.Context) error {
 	if err := decodeJSON(c, &d); err != nil {
 		return err
 	}
-	res, err := s.casework.Decide(c.Request.Context(), currentUser(c), c.Param("id"), d, updateKey(c))
+	res, err := s.casework.Decide(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), d, updateKey(c))
 	if err != nil {
 		return err
 	}

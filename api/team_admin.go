@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app/teams"
 	"sportello/internal/store"
 )
@@ -19,7 +20,7 @@ import (
 type RemovedMember = teams.RemovedMember
 
 func (s *server) listTeams(c *gin.Context) error {
-	items, err := s.teams.Teams(c.Request.Context(), currentUser(c))
+	items, err := s.teams.Teams(c.Request.Context(), httpx.CurrentUser(c))
 	if err != nil {
 		return err
 	}
@@ -28,7 +29,7 @@ func (s *server) listTeams(c *gin.Context) error {
 }
 
 func (s *server) getTeam(c *gin.Context) error {
-	t, err := s.teams.Team(c.Request.Context(), currentUser(c), c.Param("id"))
+	t, err := s.teams.Team(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -41,7 +42,7 @@ func (s *server) postTeam(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	t, err := s.teams.CreateTeam(c.Request.Context(), currentUser(c), req)
+	t, err := s.teams.CreateTeam(c.Request.Context(), httpx.CurrentUser(c), req)
 	if err != nil {
 		return err
 	}
@@ -54,7 +55,7 @@ func (s *server) patchTeam(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	t, err := s.teams.SetAutoAssign(c.Request.Context(), currentUser(c), c.Param("id"), req)
+	t, err := s.teams.SetAutoAssign(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), req)
 	if err != nil {
 		return err
 	}
@@ -67,7 +68,7 @@ func (s *server) postTeamMember(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	t, err := s.teams.AddMember(c.Request.Context(), currentUser(c), c.Param("id"), req)
+	t, err := s.teams.AddMember(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), req)
 	if err != nil {
 		return err
 	}
@@ -79,7 +80,7 @@ func (s *server) deleteTeamMember(c *gin.Context) error {
 	if err := emptyBody(c); err != nil {
 		return err
 	}
-	res, err := s.teams.RemoveMember(c.Request.Context(), currentUser(c), c.Param("id"), c.Param("username"))
+	res, err := s.teams.RemoveMember(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), c.Param("username"))
 	if err != nil {
 		return err
 	}
@@ -88,7 +89,7 @@ func (s *server) deleteTeamMember(c *gin.Context) error {
 }
 
 func (s *server) listFundReviews(c *gin.Context) error {
-	items, err := s.teams.FundReviews(c.Request.Context(), currentUser(c))
+	items, err := s.teams.FundReviews(c.Request.Context(), httpx.CurrentUser(c))
 	if err != nil {
 		return err
 	}
@@ -101,7 +102,7 @@ func (s *server) putFundReview(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	r, err := s.teams.SetFundReview(c.Request.Context(), currentUser(c), c.Param("id"), req)
+	r, err := s.teams.SetFundReview(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), req)
 	if err != nil {
 		return err
 	}

@@ -1,11 +1,11 @@
 package api
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app/vouchers"
 	"sportello/internal/store"
 )
@@ -18,7 +18,7 @@ func (s *server) listVouchers(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	items, total, err := s.vouchers.List(c.Request.Context(), currentUser(c),
+	items, total, err := s.vouchers.List(c.Request.Context(), httpx.CurrentUser(c),
 		store.VoucherFilter{Status: c.Query("status"), Limit: limit, Offset: offset})
 	if err != nil {
 		return err
@@ -28,7 +28,7 @@ func (s *server) listVouchers(c *gin.Context) error {
 }
 
 func (s *server) getVoucher(c *gin.Context) error {
-	v, err := s.vouchers.Voucher(c.Request.Context(), currentUser(c), c.Param("id"))
+	v, err := s.vouchers.Voucher(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func (s *server) redeem(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	res, err := s.vouchers.Redeem(c.Request.Context(), currentUser(c), req, key)
+	res, err := s.vouchers.Redeem(c.Request.Context(), httpx.CurrentUser(c), req, key)
 	if err != nil {
 		return err
 	}
@@ -64,7 +64,7 @@ func (s *server) listRedemptions(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	items, total, err := s.vouchers.Redemptions(c.Request.Context(), currentUser(c), limit, offset)
+	items, total, err := s.vouchers.Redemptions(c.Request.Context(), httpx.CurrentUser(c), limit, offset)
 	if err != nil {
 		return err
 	}
@@ -73,15 +73,10 @@ func (s *server) listRedemptions(c *gin.Context) error {
 }
 
 func (s *server) listFunds(c *gin.Context) error {
-	items, err := s.funds(c.Request.Context(), currentUser(c))
+	items, err := s.vouchers.Funds(c.Request.Context(), httpx.CurrentUser(c))
 	if err != nil {
 		return err
 	}
 	c.JSON(http.StatusOK, gin.H{"items": items})
 	return nil
-}
-
-// funds lists the funds user may see (vouchers.Service.Funds).
-func (s *server) funds(ctx context.Context, user store.UserView) ([]store.FundView, error) {
-	return s.vouchers.Funds(ctx, user)
 }

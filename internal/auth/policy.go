@@ -3,6 +3,8 @@ package auth
 import (
 	"strings"
 	"unicode/utf8"
+
+	"sportello/internal/i18n"
 )
 
 // Password rules for passwords people choose (activation at the desk):
@@ -13,20 +15,19 @@ const (
 	PasswordMaxBytes = 1024
 )
 
-// PasswordProblem reports what is wrong with a chosen password, in English
-// and Italian; ok is true when there is nothing.
-func PasswordProblem(password, username string) (code, en, it string, ok bool) {
+// PasswordProblem reports what is wrong with a chosen password: its code
+// and the message telling it (internal/i18n); ok is true when there is
+// nothing.
+func PasswordProblem(password, username string) (code string, text i18n.Message, ok bool) {
 	switch {
 	case utf8.RuneCountInString(password) < PasswordMinRunes:
-		return "too_short", "the password must be at least 10 characters long",
-			"la password deve avere almeno 10 caratteri", false
+		return "too_short", i18n.M("auth.err.password_too_short", PasswordMinRunes), false
 	case len(password) > PasswordMaxBytes:
-		return "too_long", "the password is too long", "la password è troppo lunga", false
+		return "too_long", i18n.M("auth.err.password_too_long"), false
 	case strings.TrimSpace(password) == "":
-		return "blank", "the password must not be only spaces", "la password non può essere fatta solo di spazi", false
+		return "blank", i18n.M("auth.err.password_blank"), false
 	case username != "" && strings.Contains(strings.ToLower(password), strings.ToLower(username)):
-		return "contains_username", "the password must not contain the username",
-			"la password non può contenere il nome utente", false
+		return "contains_username", i18n.M("auth.err.password_contains_username"), false
 	}
-	return "", "", "", true
+	return "", i18n.Message{}, true
 }

@@ -1,10 +1,14 @@
 package i18n
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -152,4 +156,93 @@ func TestMoneyAndDates(t *testing.T) {
 	if got := T(EN, "no.such.id"); got != "no.such.id" {
 		t.Errorf("a missing id shows itself, got %q", got)
 	}
+}
+
+// idArgs names the functions that take a message id, and the index of that
+// argument: their signatures take it as a plain string followed by the
+// message's arguments, so a sentence passed where the id belongs compiles
+// (and would be shown as the text of a missing id). This test reads the
+// calls, and a literal there must be an id of the message files.
+var idArgs = map[string]int{"app.Field": 2, "app.Param": 2, "i18n.M": 0, "i18n.T": 1}
+
+// TestMessageIDArguments walks the repository's Go code (go/ast) and fails
+// on a call of idArgs whose id argument is a string literal that is no
+// message id in every language.
+func TestMessageIDArguments(t *testing.T) {
+	root := filepath.Join("..", "..")
+	calls := 0
+	fset := token.NewFileSet()
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			switch d.Name() {
+			case "node_modules", ".git", ".data", "bin", "testdata":
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			return err
+		}
+		// Inside package app (and i18n) the functions are called unqualified.
+		own := map[string]string{"app": "app.", "i18n": "i18n."}[f.Name.Name]
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			var name string
+			switch fn := call.Fun.(type) {
+			case *ast.SelectorExpr:
+				if x, ok := fn.X.(*ast.Ident); ok {
+					name = x.Name + "." + fn.Sel.Name
+				}
+			case *ast.Ident:
+				if own != "" {
+					name = own + fn.Name
+				}
+			}
+			i, ok := idArgs[name]
+			if !ok || len(call.Args) <= i {
+				return true
+			}
+			calls++
+			arg, prefix := call.Args[i], false
+			for {
+				b, ok := arg.(*ast.BinaryExpr)
+				if !ok || b.Op != token.ADD {
+					break
+				}
+				arg, prefix = b.X, true // "area.err." + what: the literal begins some ids
+			}
+			lit, ok := arg.(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				return true // an id held in a variable or made by a function
+			}
+			id, err := strconv.Unquote(lit.Value)
+			switch {
+			case err != nil:
+				t.Errorf("%s: %v", fset.Position(lit.Pos()), err)
+			case prefix && !hasPrefix(id):
+				t.Errorf("%s: %s(…%q + …): no message id of every language begins so", fset.Position(lit.Pos()), name, id)
+			case !prefix && !Has(id):
+				t.Errorf("%s: %s(…%q…): not a message id of every language", fset.Position(lit.Pos()), name, id)
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls < 100 {
+		t.Errorf("only %d calls taking a message id found: has the code moved?", calls)
+	}
+	t.Logf("%d calls taking a message id checked", calls)
 }

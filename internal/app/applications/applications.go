@@ -8,8 +8,8 @@
 // Each use case is here once: the rule, the store calls, the Temporal calls
 // and the audit. The JSON API (api/applications.go, and the desk's
 // POST /api/v1/citizens/{id}/applications) and the pages (the application
-// steps, api/web_apply.go; the citizen's case page and reply,
-// api/web_citizen.go) only decode their input and show the result.
+// steps, api/web/apply.go; the citizen's case page and reply,
+// api/web/citizen.go) only decode their input and show the result.
 package applications
 
 import (

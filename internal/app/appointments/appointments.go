@@ -7,7 +7,7 @@
 //
 // Each use case is here once: the rule, the store calls, the start of the
 // appointment workflow and its Updates (cancel, record attendance). The
-// JSON API (api/appointments.go) and the pages (api/web_points.go) only
+// JSON API (api/appointments.go) and the pages (api/web/points.go) only
 // decode their input and show the result. The workflow
 // (workflows/appointment.go) applies the same rules again against its state.
 package appointments

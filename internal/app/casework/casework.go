@@ -6,7 +6,7 @@
 // Each use case is here once: the rule, the authorization decision, the
 // store reads and the Temporal Update to the case workflow, audited. The
 // JSON API (api/tasks.go, assign.go, bulk.go) and the inbox pages
-// (api/web_staff*.go, web_bulk.go) only decode their input and show the
+// (api/web/staff*.go, bulk.go) only decode their input and show the
 // result. The workflow (workflows/food_voucher.go) applies the same rules
 // again in its update validators, against its own state.
 package casework

@@ -10,7 +10,7 @@
 // role, then the desk's scope: the operator's municipality, or the
 // district when it shares its desk), the store calls and the audit row,
 // with acting_for the citizen. The JSON API (api/desk.go, desk_trust.go)
-// and the desk's pages (api/web_desk.go, desk_trust.go) only decode their
+// and the desk's pages (api/web/desk.go) only decode their
 // input and show the result. Filing an application on a citizen's behalf
 // belongs to the applications; it resolves the citizen with Citizen and
 // records its rows with OnBehalfAudit.

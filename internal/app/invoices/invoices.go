@@ -6,7 +6,7 @@
 //
 // The billing run itself (preparing, sending and reconciling invoices) is
 // the Billing workflow and its activities; this package holds the use
-// cases of people. Its adapters are api/billing.go and api/web_billing.go.
+// cases of people. Its adapters are api/billing.go and api/web/billing.go.
 package invoices
 
 import (

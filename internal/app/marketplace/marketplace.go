@@ -13,8 +13,8 @@
 // the route gate, the store calls and the Temporal calls; a cooperative's
 // reads of its bookings and its answers to them are audited. The JSON API (api/catalogue.go,
 // service_vouchers.go, checkout.go, coop_bookings.go, payments_callback.go)
-// and the pages (api/web_catalogue.go, web_checkout.go,
-// web_coop_bookings.go) only decode their input and show the result. The
+// and the pages (api/web/catalogue.go, checkout.go,
+// coop_bookings.go) only decode their input and show the result. The
 // booking's workflow (workflows/booking.go) checks every answer again in
 // its update validators, against its own state.
 package marketplace

@@ -8,8 +8,8 @@
 // Each use case is here once: the rule, the authorization decision beyond
 // the route gate, the store calls and the Temporal calls, audited with the
 // state before and after. The JSON API (api/absences.go, team_admin.go,
-// office_calendar.go) and the pages (api/web_absences.go,
-// web_team_admin.go, web_office_calendar.go) only decode their input and
+// office_calendar.go) and the pages (api/web/absences.go,
+// team_admin.go, office_calendar.go) only decode their input and
 // show the result.
 package teams
 

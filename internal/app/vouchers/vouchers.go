@@ -5,8 +5,8 @@
 // district).
 //
 // Each use case is here once: the rule, the store calls, the audit. The
-// JSON API (api/vouchers.go) and the pages (the till, api/web_staff_till.go;
-// the citizen's voucher page, api/web_citizen.go) only decode their input
+// JSON API (api/vouchers.go) and the pages (the till, api/web/staff_till.go;
+// the citizen's voucher page, api/web/citizen.go) only decode their input
 // and show the result.
 package vouchers
 

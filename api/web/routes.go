@@ -1,0 +1,255 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"sportello/api/internal/httpx"
+	"sportello/internal/contract"
+)
+
+// Roles of the platform's users.
+const (
+	roleCitizen     = string(contract.RoleCitizen)
+	roleOperator    = string(contract.RoleOperator)
+	roleSupervisor  = string(contract.RoleSupervisor)
+	roleMerchant    = string(contract.RoleMerchant)
+	roleCooperative = string(contract.RoleCooperative)
+)
+
+// pageRouter is handed to the page registrars: it holds the route groups of
+// the web portal, which already carry the page security headers, the
+// session, and cross-origin protection on every state-changing method.
+type pageRouter struct {
+	s *Site
+	// Public routes: anyone; the user is loaded when logged in.
+	Public *gin.RouterGroup
+	// Authed routes: a logged-in user (others go to /login?next=...).
+	Authed *gin.RouterGroup
+}
+
+// Role returns a group of Authed limited to the given roles (403 page for
+// the others).
+func (p *pageRouter) Role(roles ...string) *gin.RouterGroup {
+	return p.Authed.Group("", p.s.pageRoles(roles...))
+}
+
+// Mount adds the web portal to the engine: this is the one list of its
+// pages, grouped by who may open them. Every group below Public already
+// requires a login; p.Role narrows it to roles (403 page for the others).
+// The JSON API's routes are in api/routes.go.
+func (s *Site) Mount(r *gin.Engine) {
+	r.GET("/static/*filepath", serveStatic())
+	r.HEAD("/static/*filepath", serveStatic())
+
+	pub := r.Group("", pageHeaders, s.crossOrigin(), s.pageSession, s.formHygiene)
+	p := &pageRouter{s: s, Public: pub, Authed: pub.Group("", s.requireLogin)}
+
+	// Anyone: home, login, language, account activation, the public catalogue.
+	pub.GET("/", s.page(s.homePage))
+	pub.GET("/login", s.loginPage)
+	pub.POST("/login", s.page(s.loginSubmit))
+	pub.POST("/logout", s.page(s.logoutSubmit))
+	pub.GET("/lang/:code", s.setLang)
+	pub.POST("/lang/:code", s.setLang)
+	pub.GET("/attiva", s.page(s.activatePage))
+	pub.POST("/attiva", s.page(s.activateSubmit))
+	pub.GET("/services", s.page(s.servicesPage))
+	pub.GET("/services/:id", s.page(s.servicePage))
+	pub.GET("/cooperatives", s.page(s.cooperativesPage))
+	pub.GET("/cooperatives/:id", s.page(s.cooperativePage))
+	pub.GET("/social-points", s.page(s.pointsPage))
+
+	// A case: its citizen, or the staff who may see it (citizen.go, staff_case.go).
+	p.Authed.GET("/cases/:id", s.page(s.casePage))
+
+	// Citizens: profile, applications, vouchers, cart, bookings, appointments
+	// (citizen.go, apply.go, checkout.go, points.go).
+	cz := p.Role(roleCitizen)
+	cz.GET("/me", s.page(s.mePage))
+	cz.POST("/me/isee", s.page(s.meISEESubmit))
+	cz.GET("/apply/:form", s.page(s.applyPrivacy))
+	cz.GET("/apply/:form/data", s.page(s.applyDataPage))
+	cz.POST("/apply/:form/data", s.page(s.applyDataSubmit))
+	cz.POST("/apply/:form/summary", s.page(s.applySummarySubmit))
+	cz.POST("/cases/:id/reply", s.page(s.caseReplySubmit))
+	cz.GET("/vouchers/:id", s.page(s.voucherPage))
+	cz.GET("/vouchers/:id/qr.png", s.page(s.voucherQR))
+	cz.GET("/vouchers/:id/pdf", s.page(s.voucherPDF))
+	cz.GET("/cart", s.page(s.cartPage))
+	cz.POST("/cart/items", s.page(s.cartAddSubmit))
+	cz.POST("/cart/items/:service_id/quantity", s.page(s.cartQuantitySubmit))
+	cz.POST("/cart/items/:service_id/remove", s.page(s.cartRemoveSubmit))
+	cz.GET("/cart/items/:service_id/checkout", s.page(s.checkoutPage))
+	cz.POST("/cart/items/:service_id/checkout", s.page(s.checkoutSubmit))
+	cz.GET("/bookings", s.page(s.bookingsPage))
+	cz.GET("/bookings/:id", s.page(s.bookingPage))
+	cz.GET("/bookings/:id/pay", s.page(s.payPage))
+	cz.GET("/bookings/:id/pay/status", s.page(s.payStatus))
+	cz.GET("/bookings/:id/return", s.page(s.payReturnPage))
+	cz.POST("/bookings/:id/cancel", s.page(s.bookingCancelSubmit))
+	cz.POST("/bookings/:id/confirm", s.page(s.bookingConfirmSubmit))
+	cz.GET("/social-points/:id/book", s.page(s.bookPage))
+	cz.POST("/social-points/:id/book", s.page(s.bookSubmit))
+	cz.GET("/appointments", s.page(s.myAppointmentsPage))
+
+	// An appointment: its citizen or the staff (points.go).
+	parties := p.Role(roleCitizen, roleOperator, roleSupervisor)
+	parties.GET("/appointments/:id", s.page(s.appointmentPage))
+	parties.POST("/appointments/:id/cancel", s.page(s.cancelSubmit))
+
+	// Staff (operators and supervisors): the inbox and review, search, funds,
+	// absences, contacts, the agenda (staff.go, bulk.go, absences.go,
+	// desk.go, points.go).
+	staff := p.Role(roleOperator, roleSupervisor)
+	staff.GET("/inbox", s.page(s.inboxPage))
+	staff.POST("/inbox/bulk", s.page(s.bulkSubmit))
+	staff.POST("/tasks/:id/claim", s.page(s.claimSubmit))
+	staff.POST("/tasks/:id/release", s.page(s.releaseSubmit))
+	staff.POST("/tasks/:id/decision", s.page(s.decisionSubmit))
+	staff.GET("/search", s.page(s.searchPage))
+	staff.GET("/funds", s.page(s.fundsPage))
+	staff.GET("/absences", s.page(s.absencesPage))
+	staff.POST("/absences", s.page(s.absenceSubmit))
+	staff.POST("/absences/:id/cancel", s.page(s.absenceCancelSubmit))
+	staff.GET("/desk/contacts", s.page(s.contactsPage))
+	staff.POST("/desk/contacts/:id/outcome", s.page(s.contactOutcomeSubmit))
+	staff.POST("/appointments/:id/attendance", s.page(s.attendanceSubmit))
+	staff.GET("/agenda", s.page(s.agendaPage))
+
+	// Operators: the Social Point's desk (desk.go).
+	op := p.Role(roleOperator)
+	op.GET("/desk", s.page(s.deskHomePage))
+	op.GET("/desk/register", s.page(s.deskRegisterPage))
+	op.POST("/desk/register", s.page(s.deskRegisterSubmit))
+	cit := op.Group("/desk/citizens/:citizen", s.withDeskCitizen)
+	cit.GET("", s.page(s.deskCitizenPage))
+	cit.POST("/code", s.page(s.deskReissueSubmit))
+	cit.GET("/apply/:form", s.page(s.applyPrivacy))
+	cit.GET("/apply/:form/data", s.page(s.applyDataPage))
+	cit.POST("/apply/:form/data", s.page(s.applyDataSubmit))
+	cit.POST("/apply/:form/summary", s.page(s.applySummarySubmit))
+
+	// Supervisors: assignment, teams, calendars, audit, incidents, recoveries
+	// (staff.go, team_admin.go, office_calendar.go, audit.go,
+	// incidents.go, desk.go).
+	sup := p.Role(roleSupervisor)
+	sup.POST("/tasks/:id/assign", s.page(s.assignSubmit))
+	sup.GET("/teams", s.page(s.teamsPage))
+	sup.POST("/teams", s.page(s.teamCreateSubmit))
+	sup.POST("/teams/:id/members", s.page(s.teamMemberAddSubmit))
+	sup.POST("/teams/:id/members/:username/remove", s.page(s.teamMemberRemoveSubmit))
+	sup.POST("/teams/:id/auto-assign", s.page(s.teamAutoAssignSubmit))
+	sup.POST("/fund-reviews/:id", s.page(s.fundReviewSubmit))
+	sup.GET("/calendar", s.page(s.officeCalendarsPage))
+	sup.GET("/calendar/:id", s.page(s.officeCalendarEditPage))
+	sup.POST("/calendar/:id", s.page(s.officeCalendarSubmit))
+	sup.GET("/audit", s.page(s.auditPage))
+	sup.GET("/incidents", s.page(s.incidentsPage))
+	sup.GET("/desk/recoveries", s.page(s.recoveriesPage))
+	sup.POST("/desk/recoveries/:id/decision", s.page(s.recoveryDecisionSubmit))
+	sup.POST("/desk/sharing", s.page(s.deskSharingSubmit))
+
+	// Merchants: the till (staff_till.go).
+	mer := p.Role(roleMerchant)
+	mer.GET("/till", s.page(s.tillPage))
+	mer.POST("/till", s.page(s.tillSubmit))
+
+	// Invoices: cooperatives, merchants and supervisors (billing.go).
+	inv := p.Role(roleCooperative, roleMerchant, roleSupervisor)
+	inv.GET("/invoices", s.page(s.invoicesPage))
+	inv.GET("/invoices/:id", s.page(s.invoicePage))
+	inv.GET("/invoices/:id/pdf", s.page(s.invoicePDFPage))
+	mer.POST("/invoices/:id/declaration", s.page(s.declarationSubmit))
+
+	// Cooperatives: their catalogue and bookings (catalogue.go, coop_bookings.go).
+	coop := p.Role(roleCooperative)
+	coop.GET("/our-catalogue", s.page(s.ourCataloguePage))
+	coop.GET("/our-catalogue/new", s.page(s.serviceFormPage))
+	coop.POST("/our-catalogue/new", s.page(s.serviceFormSubmit))
+	coop.GET("/our-catalogue/:id", s.page(s.serviceFormPage))
+	coop.POST("/our-catalogue/:id", s.page(s.serviceFormSubmit))
+	coop.POST("/our-catalogue/:id/publish", s.page(s.servicePublishSubmit(true)))
+	coop.POST("/our-catalogue/:id/unpublish", s.page(s.servicePublishSubmit(false)))
+	coop.GET("/coop/bookings", s.page(s.coopInboxPage))
+	coop.GET("/coop/bookings/:id", s.page(s.coopBookingPage))
+	coop.POST("/coop/bookings/:id/accept", s.page(s.coopAcceptSubmit))
+	coop.POST("/coop/bookings/:id/decline", s.page(s.coopDeclineSubmit))
+	coop.POST("/coop/bookings/:id/deliveries", s.page(s.coopDeliverySubmit))
+	coop.GET("/coop/deliveries", s.page(s.coopDeliveriesPage))
+}
+
+// casePage is /cases/:id: the citizen's view for the applicant, the staff's
+// review view for operators and supervisors.
+func (s *Site) casePage(c *gin.Context) error {
+	switch httpx.CurrentUser(c).Role {
+	case roleCitizen:
+		return s.citizenCasePage(c)
+	case roleOperator, roleSupervisor:
+		return s.staffCase(c, http.StatusOK, c.Param("id"), nil)
+	}
+	return httpx.ErrForbiddenRole
+}
+
+// NotFound answers an unknown page URL: the 404 page, with the user
+// loaded when logged in.
+func (s *Site) NotFound(c *gin.Context) {
+	pageHeaders(c)
+	s.pageSession(c)
+	if c.IsAborted() {
+		return
+	}
+	s.pageError(c, http.StatusNotFound)
+}
+
+// MethodNotAllowed answers a page URL called with another method.
+func (s *Site) MethodNotAllowed(c *gin.Context) {
+	pageHeaders(c)
+	s.pageError(c, http.StatusMethodNotAllowed)
+}
+
+// Error renders the error page for status and aborts the chain.
+func (s *Site) Error(c *gin.Context, status int) { s.pageError(c, status) }
+
+// Fail maps err (httpx.From) and renders its error page.
+func (s *Site) Fail(c *gin.Context, err error) { s.pageFail(c, err) }
+
+// Invalid renders the 422 page listing fields and aborts the chain.
+func (s *Site) Invalid(c *gin.Context, fields []FieldError) { s.pageInvalid(c, fields) }
+
+// SetHeaders sets the security headers of pages on h.
+func SetHeaders(h http.Header) { setPageHeaders(h) }
+
+// homeData is the home page's data.
+type homeData struct {
+	Calls []callView
+	Areas []crumb // the staff's work areas
+}
+
+// callView is an open call (a form) on the home page.
+type callView struct {
+	ID, Title, Description string
+}
+
+func (s *Site) homePage(c *gin.Context) error {
+	lang := pageLang(c)
+	var d homeData
+	for _, f := range s.Forms.List() {
+		cv := callView{ID: f.ID, Title: f.Title, Description: f.Description}
+		if lang == langEN {
+			cv.Title, cv.Description = f.TitleEN, f.DescriptionEN
+		}
+		d.Calls = append(d.Calls, cv)
+	}
+	switch httpx.CurrentUser(c).Role {
+	case roleOperator:
+		d.Areas = []crumb{{"/inbox", s.t(c, "nav.inbox")}, {"/funds", s.t(c, "nav.funds")}}
+	case roleSupervisor:
+		d.Areas = []crumb{{"/search", s.t(c, "nav.search")}, {"/funds", s.t(c, "nav.funds")}, {"/inbox", s.t(c, "nav.inbox")}}
+	case roleMerchant:
+		d.Areas = []crumb{{"/till", s.t(c, "nav.till")}}
+	}
+	s.render(c, http.StatusOK, "home", view{Title: s.t(c, "home.title"), Nav: "home", Data: d})
+	return nil
+}
