@@ -3,14 +3,12 @@ package workflows
 import (
 	"context"
 	"log/slog"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/suite"
-	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 
 	"sportello/activities"
@@ -37,8 +35,7 @@ type appointmentSuite struct {
 func TestAppointmentWorkflow(t *testing.T) { suite.Run(t, new(appointmentSuite)) }
 
 func (s *appointmentSuite) SetupTest() {
-	s.SetLogger(tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))))
-	s.env = newTestEnv(&s.WorkflowTestSuite)
+	s.env = newTestEnv(&s.WorkflowTestSuite, slog.LevelError)
 	s.env.SetStartTime(start)
 	s.env.RegisterActivity(&activities.Appointments{})
 	s.booked, s.reminded, s.closed, s.notes = nil, nil, nil, nil

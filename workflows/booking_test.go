@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/suite"
-	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
@@ -56,8 +54,7 @@ var (
 )
 
 func (s *bookingSuite) SetupTest() {
-	s.SetLogger(tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))))
-	s.env = newTestEnv(&s.WorkflowTestSuite)
+	s.env = newTestEnv(&s.WorkflowTestSuite, slog.LevelError)
 	s.env.SetStartTime(bookingStart)
 	s.env.RegisterActivity(&activities.Bookings{})
 	s.coops = []string{"baobab", "eureka"}

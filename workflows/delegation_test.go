@@ -3,14 +3,12 @@ package workflows
 import (
 	"context"
 	"log/slog"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/suite"
-	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 
 	"sportello/activities"
@@ -37,8 +35,7 @@ var (
 )
 
 func (s *delegationSuite) SetupTest() {
-	s.SetLogger(tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
-	s.env = newTestEnv(&s.WorkflowTestSuite)
+	s.env = newTestEnv(&s.WorkflowTestSuite, slog.LevelWarn)
 	s.env.SetStartTime(start)
 	s.env.RegisterActivity(&activities.Delegations{})
 	s.handovers, s.handbacks, s.cancels = nil, nil, nil

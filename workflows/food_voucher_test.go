@@ -5,14 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/suite"
-	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
@@ -73,8 +71,7 @@ type caseSuite struct {
 func TestCaseWorkflow(t *testing.T) { suite.Run(t, new(caseSuite)) }
 
 func (s *caseSuite) SetupTest() {
-	s.SetLogger(tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
-	s.env = newTestEnv(&s.WorkflowTestSuite)
+	s.env = newTestEnv(&s.WorkflowTestSuite, slog.LevelWarn)
 	s.env.SetStartTime(start)
 	s.env.RegisterActivity(&activities.Cases{})
 	s.opened, s.released, s.notes, s.reminded = nil, nil, nil, nil

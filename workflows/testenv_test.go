@@ -1,7 +1,11 @@
 package workflows
 
 import (
+	"log/slog"
+	"os"
 	"time"
+
+	tlog "go.temporal.io/sdk/log"
 
 	"go.temporal.io/sdk/testsuite"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -15,7 +19,10 @@ import (
 // busy two-core machine a healthy workflow task can take longer than the
 // defaults, and the suite reported a deadlock that was none. A real hang
 // still fails, after a minute.
-func newTestEnv(s *testsuite.WorkflowTestSuite) *testsuite.TestWorkflowEnvironment {
+//
+// The suite logs at level and above to standard error.
+func newTestEnv(s *testsuite.WorkflowTestSuite, level slog.Level) *testsuite.TestWorkflowEnvironment {
+	s.SetLogger(tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))))
 	env := s.NewTestWorkflowEnvironment()
 	env.SetWorkerOptions(sdkworker.Options{DeadlockDetectionTimeout: time.Minute})
 	env.SetTestTimeout(time.Minute)

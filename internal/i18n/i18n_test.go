@@ -72,12 +72,12 @@ func hasPrefix(p string) bool {
 	return true
 }
 
-// TestEveryUsedMessageExists walks the repository's Go code and templates
-// and fails on an id that has no text in one of the languages.
-func TestEveryUsedMessageExists(t *testing.T) {
-	root := filepath.Join("..", "..")
-	seen := 0
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+// walkCode calls fn with the path of every file of the repository, tests
+// excepted, whose name ends in one of the suffixes; an error fails the
+// test.
+func walkCode(t *testing.T, suffixes []string, fn func(path string) error) {
+	t.Helper()
+	err := filepath.WalkDir(filepath.Join("..", ".."), func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -88,9 +88,26 @@ func TestEveryUsedMessageExists(t *testing.T) {
 			}
 			return nil
 		}
-		if strings.HasSuffix(path, "_test.go") || !(strings.HasSuffix(path, ".go") || strings.HasSuffix(path, ".html")) {
+		if strings.HasSuffix(path, "_test.go") {
 			return nil
 		}
+		for _, suffix := range suffixes {
+			if strings.HasSuffix(path, suffix) {
+				return fn(path)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestEveryUsedMessageExists walks the repository's Go code and templates
+// and fails on an id that has no text in one of the languages.
+func TestEveryUsedMessageExists(t *testing.T) {
+	seen := 0
+	walkCode(t, []string{".go", ".html"}, func(path string) error {
 		raw, err := os.ReadFile(path)
 		if err != nil {
 			return err
@@ -111,9 +128,6 @@ func TestEveryUsedMessageExists(t *testing.T) {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if seen < 500 {
 		t.Errorf("only %d message uses found: has the code moved?", seen)
 	}
@@ -169,23 +183,9 @@ var idArgs = map[string]int{"app.Field": 2, "app.Param": 2, "i18n.M": 0, "i18n.T
 // on a call of idArgs whose id argument is a string literal that is no
 // message id in every language.
 func TestMessageIDArguments(t *testing.T) {
-	root := filepath.Join("..", "..")
 	calls := 0
 	fset := token.NewFileSet()
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			switch d.Name() {
-			case "node_modules", ".git", ".data", "bin", "testdata":
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
+	walkCode(t, []string{".go"}, func(path string) error {
 		f, err := parser.ParseFile(fset, path, nil, 0)
 		if err != nil {
 			return err
@@ -238,9 +238,6 @@ func TestMessageIDArguments(t *testing.T) {
 		})
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if calls < 100 {
 		t.Errorf("only %d calls taking a message id found: has the code moved?", calls)
 	}
