@@ -158,20 +158,28 @@ func dialTemporal(ctx context.Context, cfg config, logger *slog.Logger) (client.
 	return c, nil
 }
 
+// connect opens the database and dials Temporal, the two things the api
+// and the worker need; closeAll closes both.
+func connect(ctx context.Context, cfg config, logger *slog.Logger) (st *store.Store, c client.Client, closeAll func(), err error) {
+	if st, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
+		return nil, nil, nil, err
+	}
+	if c, err = dialTemporal(ctx, cfg, logger); err != nil {
+		st.Close()
+		return nil, nil, nil, err
+	}
+	return st, c, func() { c.Close(); st.Close() }, nil
+}
+
 func runAPI(ctx context.Context, cfg config, logger *slog.Logger, args []string) error {
 	if err := noFlags("api", args); err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.DatabaseURL)
+	st, c, closeAll, err := connect(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	c, err := dialTemporal(ctx, cfg, logger)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
+	defer closeAll()
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
@@ -183,16 +191,11 @@ func runWorker(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 	if err := noFlags("worker", args); err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.DatabaseURL)
+	st, c, closeAll, err := connect(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	c, err := dialTemporal(ctx, cfg, logger)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
+	defer closeAll()
 	w, err := newWorker(c, st, cfg)
 	if err != nil {
 		return err

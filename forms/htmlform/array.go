@@ -86,29 +86,9 @@ func addItem(n *node, doc any, tokens []string) (any, bool) {
 		}
 		return append(items, blank(itemNode)), true
 	}
-	child := n.child(tokens[0])
-	if child == nil {
-		return doc, false
-	}
-	switch c := doc.(type) {
-	case map[string]any:
-		next, changed := addItem(child, c[tokens[0]], tokens[1:])
-		if changed {
-			c[tokens[0]] = next
-		}
-		return c, changed
-	case []any:
-		i, ok := index(tokens[0])
-		if !ok || i >= len(c) {
-			return doc, false
-		}
-		next, changed := addItem(child, c[i], tokens[1:])
-		if changed {
-			c[i] = next
-		}
-		return c, changed
-	case nil:
-		if n.kind() != "object" {
+	if doc == nil {
+		child := n.child(tokens[0])
+		if child == nil || n.kind() != "object" {
 			return doc, false
 		}
 		next, changed := addItem(child, nil, tokens[1:])
@@ -117,7 +97,7 @@ func addItem(n *node, doc any, tokens []string) (any, bool) {
 		}
 		return map[string]any{tokens[0]: next}, true
 	}
-	return doc, false
+	return atChild(n, doc, tokens, addItem)
 }
 
 // removeItem removes the array item at tokens, unless the array would get
@@ -134,13 +114,20 @@ func removeItem(n *node, doc any, tokens []string) (any, bool) {
 		}
 		return append(items[:i:i], items[i+1:]...), true
 	}
+	return atChild(n, doc, tokens, removeItem)
+}
+
+// atChild applies op to the value of doc (an object or an array) under
+// tokens[0], with n's schema there and the rest of tokens, and stores what
+// op changed back into doc.
+func atChild(n *node, doc any, tokens []string, op func(*node, any, []string) (any, bool)) (any, bool) {
 	child := n.child(tokens[0])
 	if child == nil {
 		return doc, false
 	}
 	switch c := doc.(type) {
 	case map[string]any:
-		next, changed := removeItem(child, c[tokens[0]], tokens[1:])
+		next, changed := op(child, c[tokens[0]], tokens[1:])
 		if changed {
 			c[tokens[0]] = next
 		}
@@ -150,7 +137,7 @@ func removeItem(n *node, doc any, tokens []string) (any, bool) {
 		if !ok || i >= len(c) {
 			return doc, false
 		}
-		next, changed := removeItem(child, c[i], tokens[1:])
+		next, changed := op(child, c[i], tokens[1:])
 		if changed {
 			c[i] = next
 		}

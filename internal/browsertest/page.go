@@ -576,10 +576,17 @@ func (p *Page) Submit(text string) {
 // SubmitIn is Submit for a button inside the element matching scope.
 func (p *Page) SubmitIn(scope, text string) {
 	p.t.Helper()
-	sel := p.find("button", text, scope)
+	p.clickFound("button", text, scope, "after pressing "+text)
+}
+
+// clickFound clicks the element of kind whose text is text inside scope
+// and waits for the resulting page to settle (what names the wait).
+func (p *Page) clickFound(kind, text, scope, what string) {
+	p.t.Helper()
+	sel := p.find(kind, text, scope)
 	p.markStale()
 	p.ClickSelector(sel)
-	p.waitSettled("after pressing " + text)
+	p.waitSettled(what)
 }
 
 // Follow clicks the link whose text is text (exact, else containing) and waits
@@ -592,10 +599,7 @@ func (p *Page) Follow(text string) {
 // FollowIn is Follow for a link inside the element matching scope.
 func (p *Page) FollowIn(scope, text string) {
 	p.t.Helper()
-	sel := p.find("link", text, scope)
-	p.markStale()
-	p.ClickSelector(sel)
-	p.waitSettled("after following " + text)
+	p.clickFound("link", text, scope, "after following "+text)
 }
 
 // ClickAndWait clicks the element matching the CSS selector (a link or a
