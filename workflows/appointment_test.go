@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"context"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -35,7 +34,7 @@ type appointmentSuite struct {
 func TestAppointmentWorkflow(t *testing.T) { suite.Run(t, new(appointmentSuite)) }
 
 func (s *appointmentSuite) SetupTest() {
-	s.env = newTestEnv(&s.WorkflowTestSuite, slog.LevelError)
+	s.env = newTestEnv(&s.WorkflowTestSuite, errorsOnly)
 	s.env.SetStartTime(start)
 	s.env.RegisterActivity(&activities.Appointments{})
 	s.booked, s.reminded, s.closed, s.notes = nil, nil, nil, nil

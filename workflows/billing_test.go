@@ -3,7 +3,6 @@ package workflows
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -35,7 +34,7 @@ type billingSuite struct {
 func TestBillingWorkflow(t *testing.T) { suite.Run(t, new(billingSuite)) }
 
 func (s *billingSuite) SetupTest() {
-	s.env = newTestEnv(&s.WorkflowTestSuite, slog.LevelWarn)
+	s.env = newTestEnv(&s.WorkflowTestSuite, warnings)
 	s.env.RegisterActivity(&activities.Billing{})
 	s.prepared = contract.PreparedInvoice{ID: "inv-1", Number: 7, Status: contract.InvoiceReady, TotalCents: 5000, Lines: 3}
 	s.statuses, s.sendFails, s.unpaid, s.sends, s.checks, s.reconciles, s.reject = nil, 0, 0, 0, 0, nil, false

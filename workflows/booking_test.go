@@ -3,7 +3,6 @@ package workflows
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -54,7 +53,7 @@ var (
 )
 
 func (s *bookingSuite) SetupTest() {
-	s.env = newTestEnv(&s.WorkflowTestSuite, slog.LevelError)
+	s.env = newTestEnv(&s.WorkflowTestSuite, errorsOnly)
 	s.env.SetStartTime(bookingStart)
 	s.env.RegisterActivity(&activities.Bookings{})
 	s.coops = []string{"baobab", "eureka"}

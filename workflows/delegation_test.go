@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"context"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -35,7 +34,7 @@ var (
 )
 
 func (s *delegationSuite) SetupTest() {
-	s.env = newTestEnv(&s.WorkflowTestSuite, slog.LevelWarn)
+	s.env = newTestEnv(&s.WorkflowTestSuite, warnings)
 	s.env.SetStartTime(start)
 	s.env.RegisterActivity(&activities.Delegations{})
 	s.handovers, s.handbacks, s.cancels = nil, nil, nil

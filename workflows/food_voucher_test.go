@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -71,7 +70,7 @@ type caseSuite struct {
 func TestCaseWorkflow(t *testing.T) { suite.Run(t, new(caseSuite)) }
 
 func (s *caseSuite) SetupTest() {
-	s.env = newTestEnv(&s.WorkflowTestSuite, slog.LevelWarn)
+	s.env = newTestEnv(&s.WorkflowTestSuite, warnings)
 	s.env.SetStartTime(start)
 	s.env.RegisterActivity(&activities.Cases{})
 	s.opened, s.released, s.notes, s.reminded = nil, nil, nil, nil

@@ -20,7 +20,8 @@ import (
 // defaults, and the suite reported a deadlock that was none. A real hang
 // still fails, after a minute.
 //
-// The suite logs at level and above to standard error.
+// The suite logs at level and above to standard error: warnings or
+// errors only.
 func newTestEnv(s *testsuite.WorkflowTestSuite, level slog.Level) *testsuite.TestWorkflowEnvironment {
 	s.SetLogger(tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))))
 	env := s.NewTestWorkflowEnvironment()
@@ -28,3 +29,9 @@ func newTestEnv(s *testsuite.WorkflowTestSuite, level slog.Level) *testsuite.Tes
 	env.SetTestTimeout(time.Minute)
 	return env
 }
+
+// The levels the suites log at.
+const (
+	warnings   = slog.LevelWarn
+	errorsOnly = slog.LevelError
+)
