@@ -29,9 +29,7 @@ func idempotencyKey(c *gin.Context) (string, error) {
 		return "", nil
 	}
 	if !httpx.ValidIdempotencyKey.MatchString(key) {
-		return "", invalid(param("Idempotency-Key", "invalid",
-			"the Idempotency-Key header must be 1 to 200 printable ASCII characters without spaces",
-			"l'intestazione Idempotency-Key deve avere da 1 a 200 caratteri ASCII stampabili senza spazi"))
+		return "", invalid(app.Param("Idempotency-Key", "invalid", "api.err.idempotency_key"))
 	}
 	return key, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"sportello/api/internal/httpx"
+	"sportello/internal/app"
 	"sportello/internal/app/marketplace"
 	"sportello/internal/store"
 )
@@ -70,21 +71,18 @@ func catalogueFilter(c *gin.Context) (store.ServiceFilter, error) {
 	}
 	var fields []FieldError
 	if f.Category != "" && !slices.Contains(store.ServiceCategories, f.Category) {
-		fields = append(fields, param("category", "unknown_category",
-			"category must be one of "+strings.Join(store.ServiceCategories, ", "),
-			"la categoria deve essere una tra "+strings.Join(store.ServiceCategories, ", ")))
+		fields = append(fields, app.Param("category", "unknown_category", "api.err.category_unknown", strings.Join(store.ServiceCategories, ", ")))
 	}
 	if v := c.Query("max_price_cents"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
-			fields = append(fields, param("max_price_cents", "invalid", "max_price_cents must be a non-negative integer (cents)",
-				"max_price_cents deve essere un intero non negativo (centesimi)"))
+			fields = append(fields, app.Param("max_price_cents", "invalid", "api.err.max_price_invalid"))
 		} else {
 			f.MaxPriceCents = n
 		}
 	}
 	if len(f.Query) > 200 {
-		fields = append(fields, param("q", "too_long", "the search is longer than 200 characters", "la ricerca supera i 200 caratteri"))
+		fields = append(fields, app.Param("q", "too_long", "api.err.search_too_long"))
 	}
 	limit, offset, err := page(c)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"sportello/api/internal/httpx"
+	"sportello/internal/app"
 	"sportello/internal/app/accounts"
 	"sportello/internal/app/desk"
 	"sportello/internal/store"
@@ -90,8 +91,7 @@ func (s *server) createApplicationOnBehalf(c *gin.Context) error {
 	req.Form = strings.TrimSpace(req.Form)
 	fields := applicationFields(req.Form, req.Data)
 	if !req.PrivacyConsentSigned {
-		fields = append(fields, field("/privacy_consent_signed", "required",
-			"confirm that the citizen signed the privacy consent", "conferma che il cittadino ha firmato il consenso privacy"))
+		fields = append(fields, app.Field("/privacy_consent_signed", "required", "api.err.privacy_consent_required"))
 	}
 	if len(fields) > 0 {
 		return invalid(fields...)
@@ -138,8 +138,7 @@ func (s *server) listContactTasks(c *gin.Context) error {
 	tf, fields := parseTaskFilter("all", c.Query("overdue"))
 	f.Overdue = tf.Overdue
 	if !slices.Contains(desk.ContactStatuses, f.Status) {
-		fields = append(fields, param("status", "invalid", "status must be one of active, done, all",
-			"status deve essere uno tra active, done, all"))
+		fields = append(fields, app.Param("status", "invalid", "applications.err.status_unknown", "active, done, all"))
 	}
 	if len(fields) > 0 {
 		return invalid(fields...)

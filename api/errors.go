@@ -54,12 +54,6 @@ func fieldBodies(fields []FieldError) []FieldBody {
 // invalid is a 422 with field-level problems (app.InvalidInput).
 func invalid(fields ...FieldError) *httpx.Error { return httpx.Invalid(fields...) }
 
-// field and param are problems of a body field and of a query parameter or
-// header, in English and Italian (httpx.TextField).
-func field(pointer, code, en, it string) FieldError { return httpx.TextField(pointer, code, en, it) }
-
-func param(name, code, en, it string) FieldError { return httpx.TextParam(name, code, en, it) }
-
 // fail writes err as a JSON error response.
 func (s *server) fail(c *gin.Context, err error) {
 	he := httpx.From(err)

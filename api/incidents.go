@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"sportello/api/internal/httpx"
+	"sportello/internal/app"
 	"sportello/internal/store"
 )
 
@@ -21,7 +22,7 @@ func incidentStatus(c *gin.Context) (string, error) {
 	case "all":
 		return "", nil
 	}
-	return "", invalid(param("status", "invalid", "status is open, resolved or all", "status è open, resolved o all"))
+	return "", invalid(app.Param("status", "invalid", "api.err.incident_status"))
 }
 
 // listIncidents is GET /api/v1/incidents: the incidents of the supervisor's

@@ -15,6 +15,8 @@ import (
 
 	"sportello/api/internal/httpx"
 	"sportello/forms"
+	"sportello/internal/app"
+	"sportello/internal/i18n"
 	"sportello/internal/textcheck"
 )
 
@@ -106,8 +108,7 @@ func checkJSONText(body []byte) error {
 	}
 	report := func(ptr, code string) {
 		if len(fields) < maxJSONProblems {
-			en, it := textcheck.Messages(code)
-			fields = append(fields, field(ptr, code, en, it))
+			fields = append(fields, FieldError{Pointer: ptr, Code: code, Text: textcheck.Text(code)})
 		}
 	}
 	// advance moves the enclosing container past a complete value.
@@ -154,9 +155,7 @@ func checkJSONText(body []byte) error {
 			switch t {
 			case '{', '[':
 				if len(stack) >= maxJSONDepth {
-					return invalid(field(pointer(), "depth",
-						fmt.Sprintf("the JSON nests more than %d levels deep", maxJSONDepth),
-						fmt.Sprintf("il JSON ha più di %d livelli annidati", maxJSONDepth)))
+					return invalid(app.Field(pointer(), "depth", "api.err.json_depth", maxJSONDepth))
 				}
 				stack = append(stack, jsonFrame{array: t == '[', wantKey: t == '{'})
 			case ']':
@@ -211,9 +210,7 @@ func checkDepth(body []byte) error {
 			inString = true
 		case b == '{' || b == '[':
 			if depth++; depth > maxJSONDepth {
-				return invalid(field("", "depth",
-					fmt.Sprintf("the JSON nests more than %d levels deep", maxJSONDepth),
-					fmt.Sprintf("il JSON ha più di %d livelli annidati", maxJSONDepth)))
+				return invalid(app.Field("", "depth", "api.err.json_depth", maxJSONDepth))
 			}
 		case b == '}' || b == ']':
 			depth--
@@ -239,13 +236,10 @@ func jsonError(err error) error {
 			return &httpx.Error{Status: http.StatusUnprocessableEntity, Code: "json",
 				Message: "the request body must be a JSON object", Cause: err}
 		}
-		return invalid(field(ptr, "type",
-			fmt.Sprintf("must be %s, not %s", jsonKind(typeError.Type.Kind().String()), typeError.Value),
-			fmt.Sprintf("deve essere %s, non %s", jsonKindIT(typeError.Type.Kind().String()), typeError.Value)))
+		return invalid(app.Field(ptr, "type", "api.err.json_type", jsonKind(typeError.Type.Kind().String()), typeError.Value))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
-		return invalid(field("/"+name, "unknown_field", "unknown field "+strconv.Quote(name),
-			"campo sconosciuto "+strconv.Quote(name)))
+		return invalid(app.Field("/"+name, "unknown_field", "api.err.unknown_field", name))
 	}
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
@@ -254,36 +248,20 @@ func jsonError(err error) error {
 	return &httpx.Error{Status: http.StatusUnprocessableEntity, Code: "json", Message: "malformed JSON: " + err.Error(), Cause: err}
 }
 
-func jsonKind(kind string) string {
+// jsonKind names the JSON type of a Go kind, in the reader's language.
+func jsonKind(kind string) i18n.Message {
 	switch {
 	case strings.HasPrefix(kind, "int"), strings.HasPrefix(kind, "uint"):
-		return "an integer"
+		return i18n.M("api.err.json_kind.integer")
 	case strings.HasPrefix(kind, "float"):
-		return "a number"
+		return i18n.M("api.err.json_kind.number")
 	case kind == "string":
-		return "a string"
+		return i18n.M("api.err.json_kind.string")
 	case kind == "bool":
-		return "true or false"
+		return i18n.M("api.err.json_kind.bool")
 	case kind == "slice", kind == "array":
-		return "an array"
+		return i18n.M("api.err.json_kind.array")
 	default:
-		return "an object"
-	}
-}
-
-func jsonKindIT(kind string) string {
-	switch {
-	case strings.HasPrefix(kind, "int"), strings.HasPrefix(kind, "uint"):
-		return "un numero intero"
-	case strings.HasPrefix(kind, "float"):
-		return "un numero"
-	case kind == "string":
-		return "un testo"
-	case kind == "bool":
-		return "true o false"
-	case kind == "slice", kind == "array":
-		return "un elenco"
-	default:
-		return "un oggetto"
+		return i18n.M("api.err.json_kind.object")
 	}
 }

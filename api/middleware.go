@@ -182,15 +182,13 @@ func queryProblems(raw string) []FieldError {
 		}
 		switch {
 		case kerr != nil || verr != nil || strings.Contains(pair, ";"):
-			fields = append(fields, param(name, "malformed", "the query string is malformed (a bad %-escape or a semicolon)",
-				"la query string non è ben formata (un escape % errato o un punto e virgola)"))
+			fields = append(fields, app.Param(name, "malformed", "api.err.query_malformed", "%"))
 		case textcheck.Check(key, false) != "":
-			en, it := textcheck.Messages(textcheck.Check(key, false))
-			fields = append(fields, param(name, textcheck.Check(key, false), "parameter name: "+en, "nome del parametro: "+it))
+			code := textcheck.Check(key, false)
+			fields = append(fields, app.Param(name, code, "api.err.parameter_name", textcheck.Text(code)))
 		case textcheck.Check(val, false) != "":
 			code := textcheck.Check(val, false)
-			en, it := textcheck.Messages(code)
-			fields = append(fields, param(name, code, en, it))
+			fields = append(fields, FieldError{Parameter: name, Code: code, Text: textcheck.Text(code)})
 		}
 	}
 	return fields

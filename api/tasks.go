@@ -25,15 +25,14 @@ func parseTaskFilter(status, overdue string) (store.TaskFilter, []FieldError) {
 	}
 	var fields []FieldError
 	if !slices.Contains(taskStatuses, f.Status) {
-		fields = append(fields, param("status", "invalid", "status must be one of "+strings.Join(taskStatuses, ", "),
-			"status deve essere uno tra "+strings.Join(taskStatuses, ", ")))
+		fields = append(fields, app.Param("status", "invalid", "applications.err.status_unknown", strings.Join(taskStatuses, ", ")))
 	}
 	switch overdue {
 	case "", "false", "0":
 	case "true", "1":
 		f.Overdue = true
 	default:
-		fields = append(fields, param("overdue", "invalid", "overdue must be true or false", "overdue deve essere true o false"))
+		fields = append(fields, app.Param("overdue", "invalid", "api.err.overdue_invalid"))
 	}
 	return f, fields
 }

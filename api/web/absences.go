@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"sportello/api/internal/httpx"
+	"sportello/internal/app"
 	"sportello/internal/app/teams"
 	"sportello/internal/calendar"
 	"sportello/internal/store"
@@ -137,8 +138,7 @@ func (s *Site) absenceSubmit(c *gin.Context) error {
 	case he.Status == http.StatusUnprocessableEntity:
 		return s.renderAbsences(c, http.StatusUnprocessableEntity, req, he.Fields)
 	case he.Status == http.StatusConflict:
-		return s.renderAbsences(c, http.StatusConflict, req, []FieldError{field("", he.Code,
-			"There is already an absence in this period.", "Esiste già un'assenza in questo periodo.")})
+		return s.renderAbsences(c, http.StatusConflict, req, []FieldError{app.Field("", he.Code, "web.err.absence_overlap")})
 	}
 	return err
 }

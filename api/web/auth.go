@@ -290,14 +290,12 @@ func (s *Site) formHygiene(c *gin.Context) {
 	for _, form := range []url.Values{c.Request.PostForm, c.Request.Form} {
 		for k, vs := range form {
 			if code := textcheck.Check(k, false); code != "" {
-				en, it := textcheck.Messages(code)
-				fields = append(fields, param("?", code, en, it))
+				fields = append(fields, FieldError{Parameter: "?", Code: code, Text: textcheck.Text(code)})
 				continue
 			}
 			for _, v := range vs {
 				if code := textcheck.Check(v, true); code != "" {
-					en, it := textcheck.Messages(code)
-					fields = append(fields, param(k, code, en, it))
+					fields = append(fields, FieldError{Parameter: k, Code: code, Text: textcheck.Text(code)})
 					break
 				}
 			}

@@ -514,9 +514,9 @@ func (s *Site) serviceFormSubmit(c *gin.Context) error {
 	if cents, ok := parseEuroInput(f.Price.Value); ok {
 		b.PriceCents = &cents
 	} else if strings.HasPrefix(strings.TrimSpace(f.Price.Value), "-") {
-		pre = append(pre, field("/price_cents", "negative", "the price cannot be negative", "il prezzo non può essere negativo"))
+		pre = append(pre, app.Field("/price_cents", "negative", "marketplace.err.price_negative"))
 	} else {
-		pre = append(pre, field("/price_cents", "invalid", "type a price in euro, e.g. 12,50", "scrivi un prezzo in euro, ad esempio 12,50"))
+		pre = append(pre, app.Field("/price_cents", "invalid", "web.err.price_invalid"))
 	}
 	if n, err := strconv.Atoi(strings.TrimSpace(f.Capacity.Value)); err == nil {
 		b.Capacity = &n
@@ -524,8 +524,7 @@ func (s *Site) serviceFormSubmit(c *gin.Context) error {
 	if bands, ok := parseBands(f.Bands.Value); ok {
 		b.PriceBands = bands
 	} else {
-		pre = append(pre, field("/price_bands", "syntax", "write one municipality a line: tradate: 10000=50%; 20000=75%; above=100%",
-			"scrivi un comune per riga: tradate: 10000=50%; 20000=75%; oltre=100%"))
+		pre = append(pre, app.Field("/price_bands", "syntax", "web.err.price_bands_syntax"))
 	}
 	var saved store.Service
 	if len(pre) > 0 {

@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"sportello/api/internal/httpx"
+	"sportello/internal/app"
 	"sportello/internal/app/marketplace"
 	"sportello/internal/calendar"
 	"sportello/internal/store"
@@ -184,7 +185,7 @@ func (s *Site) coopAcceptSubmit(c *gin.Context) error {
 		values["session-"+strconv.Itoa(i)] = raw
 		t, err := time.ParseInLocation(datetimeLocal, strings.TrimSpace(raw), calendar.Rome())
 		if err != nil {
-			bad = append(bad, field(fmt.Sprintf("/sessions/%d", i-1), "invalid", "give a date and a time", "indicare data e ora"))
+			bad = append(bad, app.Field(fmt.Sprintf("/sessions/%d", i-1), "invalid", "web.err.date_time_required"))
 		}
 		req.Sessions = append(req.Sessions, t)
 	}
@@ -232,7 +233,7 @@ func (s *Site) coopDeliverySubmit(c *gin.Context) error {
 		req.DeliveredAt = &t
 		_, err = s.marketplace.RecordDelivery(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), req, postedKey(c))
 	} else {
-		err = invalid(field("/delivered_at", "invalid", "give a date and a time", "indicare data e ora"))
+		err = invalid(app.Field("/delivered_at", "invalid", "web.err.date_time_required"))
 	}
 	if err == nil {
 		s.coopDone(c, "coopbk.delivered")

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"sportello/api/internal/httpx"
+	"sportello/internal/app"
 	"sportello/internal/app/accounts"
 	"sportello/internal/app/desk"
 	"sportello/internal/jsonx"
@@ -185,9 +186,7 @@ func (s *Site) deskRegisterSubmit(c *gin.Context) error {
 			s.renderRegister(c, he.Status, req, he.Fields)
 			return nil
 		case he.Code == "citizen_exists":
-			s.renderRegister(c, http.StatusConflict, req, []FieldError{field("/tax_code", "citizen_exists",
-				"a citizen with this tax code is already registered: search for them on the Social Point page",
-				"un cittadino con questo codice fiscale è già registrato: cercalo nella pagina del Social Point")})
+			s.renderRegister(c, http.StatusConflict, req, []FieldError{app.Field("/tax_code", "citizen_exists", "web.err.citizen_exists")})
 			return nil
 		}
 		return err

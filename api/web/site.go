@@ -100,11 +100,6 @@ func New(d Deps) *Site {
 // FieldError is one problem with one field of a request (app.FieldError).
 type FieldError = app.FieldError
 
-// field and param are problems of a form field and of a query parameter.
-func field(pointer, code, en, it string) FieldError { return httpx.TextField(pointer, code, en, it) }
-
-func param(name, code, en, it string) FieldError { return httpx.TextParam(name, code, en, it) }
-
 // invalid is a 422 with field problems.
 func invalid(fields ...FieldError) error { return httpx.Invalid(fields...) }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"sportello/api/internal/httpx"
+	"sportello/internal/app"
 	"sportello/internal/app/teams"
 	"sportello/internal/store"
 )
@@ -125,8 +126,7 @@ func (s *Site) teamCreateSubmit(c *gin.Context) error {
 	case he.Status == http.StatusUnprocessableEntity:
 		return s.renderTeams(c, http.StatusUnprocessableEntity, req, he.Fields)
 	case he.Status == http.StatusConflict:
-		return s.renderTeams(c, http.StatusConflict, req, []FieldError{field("/name", he.Code,
-			"The district already has a team with this name.", "L'ambito ha già una squadra con questo nome.")})
+		return s.renderTeams(c, http.StatusConflict, req, []FieldError{app.Field("/name", he.Code, "web.err.team_name_taken")})
 	}
 	return err
 }

@@ -81,13 +81,6 @@ func Text(code string) i18n.Message {
 	}
 }
 
-// Messages are the English and Italian explanations of a problem code
-// (Text).
-func Messages(code string) (en, it string) {
-	m := Text(code)
-	return m.In(i18n.EN), m.In(i18n.IT)
-}
-
 // Neutralize makes stored text safe to show: invalid bytes, control
 // characters other than tab and line breaks, and bidirectional controls
 // become U+FFFD, a visible mark that something was there.

@@ -14,7 +14,6 @@ import (
 
 	"sportello/internal/app"
 	"sportello/internal/auth"
-	"sportello/internal/i18n"
 )
 
 // FieldError is one problem with one field of a request (app.FieldError).
@@ -44,18 +43,6 @@ func (e *Error) Unwrap() error { return e.Cause }
 // New is an error with status, code and message.
 func New(status int, code, message string) *Error {
 	return &Error{Status: status, Code: code, Message: message}
-}
-
-// TextField is a problem of the body or form field at pointer whose text
-// the adapter itself gives, in English and Italian (not a message id).
-// TODO(restructure): these texts to message ids too.
-func TextField(pointer, code, en, it string) FieldError {
-	return FieldError{Pointer: pointer, Code: code, Text: i18n.Verbatim(it, en)}
-}
-
-// TextParam is TextField for a query parameter or header.
-func TextParam(name, code, en, it string) FieldError {
-	return FieldError{Parameter: name, Code: code, Text: i18n.Verbatim(it, en)}
 }
 
 // Invalid is a 422 with field-level problems (app.InvalidInput).

@@ -21,9 +21,6 @@ import (
 // JSON API, a hidden field of a page's form).
 var ValidIdempotencyKey = regexp.MustCompile(`^[\x21-\x7e]{1,200}$`)
 
-// param is a problem of a query parameter, in English and Italian.
-func param(name, code, en, it string) FieldError { return TextParam(name, code, en, it) }
-
 // AgendaFilter reads from/to (YYYY-MM-DD, Rome days; default: today and
 // the next 6 days), point_id and status.
 func AgendaFilter(c *gin.Context, now time.Time) (store.AppointmentFilter, []FieldError) {
@@ -37,7 +34,7 @@ func AgendaFilter(c *gin.Context, now time.Time) (store.AppointmentFilter, []Fie
 		}
 		d, err := time.ParseInLocation(time.DateOnly, v, calendar.Rome())
 		if err != nil {
-			fields = append(fields, param(name, "invalid", name+" must be a date (YYYY-MM-DD)", name+" deve essere una data (AAAA-MM-GG)"))
+			fields = append(fields, app.Param(name, "invalid", "httpx.err.date_invalid", name))
 			continue
 		}
 		if name == "to" {
@@ -50,8 +47,7 @@ func AgendaFilter(c *gin.Context, now time.Time) (store.AppointmentFilter, []Fie
 		store.AppointmentNoShow:
 		f.Status = st
 	default:
-		fields = append(fields, param("status", "invalid", "status must be booked, attended, not_attended, cancelled or no_show",
-			"status deve essere booked, attended, not_attended, cancelled o no_show"))
+		fields = append(fields, app.Param("status", "invalid", "httpx.err.agenda_status"))
 	}
 	return f, fields
 }
@@ -61,12 +57,10 @@ func AuditFilter(caseID, actor string) (store.AuditFilter, []FieldError) {
 	f := store.AuditFilter{CaseID: strings.ToUpper(strings.TrimSpace(caseID)), Actor: strings.TrimSpace(actor)}
 	var fields []FieldError
 	if len(f.CaseID) > 64 {
-		fields = append(fields, param("case_id", "too_long", "case_id may be at most 64 characters",
-			"case_id può avere al massimo 64 caratteri"))
+		fields = append(fields, app.Param("case_id", "too_long", "httpx.err.case_id_too_long"))
 	}
 	if len(f.Actor) > 128 {
-		fields = append(fields, param("actor", "too_long", "actor may be at most 128 characters",
-			"actor può avere al massimo 128 caratteri"))
+		fields = append(fields, app.Param("actor", "too_long", "httpx.err.actor_too_long"))
 	}
 	return f, fields
 }
