@@ -65,6 +65,28 @@ func TestRecordedPayloadsKeepTheirNames(t *testing.T) {
 					checked++
 				}
 			}
+			if a := ev.GetMarkerRecordedEventAttributes(); a != nil && a.GetMarkerName() == "LocalActivity" {
+				// A local activity records no input, only its result, under
+				// "result" next to the SDK's own "data" (which names it).
+				var meta struct{ ActivityType string }
+				data := a.GetDetails()["data"].GetPayloads()
+				if len(data) != 1 || json.Unmarshal(data[0].GetData(), &meta) != nil {
+					t.Errorf("%s: event %d: a local activity marker without its data", path, ev.GetEventId())
+					continue
+				}
+				m, ok := acts[meta.ActivityType]
+				if !ok {
+					t.Errorf("%s: event %d runs the local activity %s, which is no activity of the worker", path, ev.GetEventId(), meta.ActivityType)
+					continue
+				}
+				if m.Type.NumOut() < 2 {
+					continue
+				}
+				for _, p := range a.GetDetails()["result"].GetPayloads() {
+					samePayload(t, path, ev.GetEventId(), m.Name+" local result", p.GetData(), m.Type.Out(0))
+					checked++
+				}
+			}
 			if a := ev.GetActivityTaskCompletedEventAttributes(); a != nil {
 				m, ok := scheduled[a.GetScheduledEventId()]
 				if !ok || m.Type.NumOut() < 2 {
