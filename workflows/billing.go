@@ -20,22 +20,22 @@ const SignalDeclared = contract.SignalDeclared
 
 // BillingInput is one payee's monthly billing run.
 type BillingInput struct {
-	Kind         string // contract.InvoiceCooperative or contract.InvoiceMerchant
-	PayeeID      string // cooperative or merchant
-	Municipality string // the municipality billed (a merchant's claim: whose vouchers it redeemed)
+	Kind         string `json:"Kind"`         // contract.InvoiceCooperative or contract.InvoiceMerchant
+	PayeeID      string `json:"PayeeID"`      // cooperative or merchant
+	Municipality string `json:"Municipality"` // the municipality billed (a merchant's claim: whose vouchers it redeemed)
 	// PollInterval is how often the run checks for the merchant's declaration
 	// and for the payment (default 6h).
-	PollInterval time.Duration
+	PollInterval time.Duration `json:"PollInterval"`
 	// InvoiceID resumes a run after continue-as-new (the invoice is made).
-	InvoiceID string
+	InvoiceID string `json:"InvoiceID"`
 }
 
 // BillingResult is the run's outcome.
 type BillingResult struct {
-	InvoiceID  string
-	Status     string // paid, or empty when there was nothing to bill
-	Empty      bool
-	TransferID int64
+	InvoiceID  string `json:"InvoiceID"`
+	Status     string `json:"Status"` // paid, or empty when there was nothing to bill
+	Empty      bool   `json:"Empty"`
+	TransferID int64  `json:"TransferID"`
 }
 
 // Billing bills one payee for the month before it runs: it makes the

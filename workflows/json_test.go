@@ -1,0 +1,428 @@
+package workflows
+
+import (
+	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The inputs and results of the workflows, and the arguments and results of
+// their updates, queries and signals, travel through Temporal: histories
+// record the inputs, results, update arguments and results and signals
+// under these JSON names, and a replay (or a caller decoding a result)
+// reads them by the same names. The untagged fields (BillingInput,
+// BillingResult) got a tag equal to the Go name they were encoded under:
+// never rename one (activities/json_test.go and internal/contract's
+// json_test.go do the same for the types defined there).
+
+// payloads pins the JSON names of a filled value of every struct of this
+// package that travels through Temporal (Actor, TaskState and the booking's
+// offer and sessions travel inside them).
+var payloads = []struct {
+	value any
+	keys  []string
+}{
+	{Actor{}, []string{"user_id", "username", "display_name", "role"}},
+	// FoodVoucher
+	{FoodVoucherInput{}, []string{"case_id"}},
+	{FoodVoucherResult{}, []string{"status", "award_cents", "voucher_id", "returned_cents"}},
+	{ClaimInput{}, []string{"task_id", "actor"}},
+	{ClaimResult{}, []string{"task_id", "claimed_by", "claimed_at"}},
+	{AssignInput{}, []string{"task_id", "actor", "assignee", "reason"}},
+	{AssignResult{}, []string{"task_id", "assigned_to", "previous"}},
+	{ReleaseInput{}, []string{"task_id", "actor"}},
+	{ReleaseResult{}, []string{"task_id"}},
+	{DecideInput{}, []string{"task_id", "actor", "outcome", "amount_cents", "reason"}},
+	{DecideResult{}, []string{"outcome", "status", "amount_cents", "voucher_id"}},
+	{ProvideInfoInput{}, []string{"actor", "message", "data"}},
+	{ProvideInfoResult{}, []string{"status"}},
+	{StateResult{}, []string{"status", "task", "award_cents", "voucher_id", "tranches_released"}},
+	{TaskState{}, []string{"id", "kind", "due_at", "claimed_by_id", "claimed_by", "escalated"}},
+	// Error details of refused or failed updates.
+	{ForbiddenReason{}, []string{"code"}},
+	{FieldProblem{}, []string{"pointer", "id", "args"}},
+	// Appointment
+	{AppointmentInput{}, []string{"appointment_id", "point_id", "citizen_id", "starts_at", "ends_at"}},
+	{AppointmentResult{}, []string{"status", "reminded"}},
+	{RecordAttendanceInput{}, []string{"actor", "attended", "plan"}},
+	{CancelAppointmentInput{}, []string{"actor", "reason"}},
+	{AppointmentUpdateResult{}, []string{"status"}},
+	{AppointmentState{}, []string{"status", "starts_at", "reminded"}},
+	// Booking
+	{BookingInput{}, []string{"booking_id", "district_id", "citizen_id", "online_cents"}},
+	{BookingResult{}, []string{"status"}},
+	{BookingPayment{}, []string{"event_id", "payment_id", "status", "amount_cents"}},
+	{BookingRespondInput{}, []string{"actor", "cooperative_id", "accept", "reason", "sessions"}},
+	{BookingDeliveryInput{}, []string{"actor", "cooperative_id", "seq", "delivered_at", "note"}},
+	{BookingConfirmInput{}, []string{"actor", "seqs"}},
+	{BookingCancelInput{}, []string{"actor", "reason"}},
+	{BookingUpdateResult{}, []string{"status"}},
+	{BookingState{}, []string{"status", "payment_id", "payment_url", "paid", "offer", "sessions"}},
+	{BookingOfferState{}, []string{"attempt", "cooperative_id", "cooperative_name", "service_id", "respond_by", "open"}},
+	{BookingSessionState{}, []string{"seq", "status", "voucher_cents", "online_cents", "scheduled_at", "delivered_at", "confirm_by"}},
+	// Delegation
+	{DelegationInput{}, []string{"absence_id"}},
+	{DelegationResult{}, []string{"status", "handed", "returned"}},
+	{CancelAbsenceInput{}, []string{"actor"}},
+	{CancelAbsenceResult{}, []string{"status"}},
+	{AbsenceState{}, []string{"status", "handed"}},
+	// Billing (encoded under the Go names before it had tags)
+	{BillingInput{}, []string{"Kind", "PayeeID", "Municipality", "PollInterval", "InvoiceID"}},
+	{BillingResult{}, []string{"InvoiceID", "Status", "Empty", "TransferID"}},
+	// LedgerVerify
+	{LedgerVerifyInput{}, []string{"grace"}},
+	{LedgerVerifyResult{}, []string{"accounts", "transfers", "checks"}},
+}
+
+// errorDetails are the structs this package attaches to application errors
+// (a validator's refusal or a handler's failure): they reach the caller
+// through Temporal without appearing in any signature.
+var errorDetails = []any{ForbiddenReason{}, FieldProblem{}}
+
+func TestPayloadNamesArePinned(t *testing.T) {
+	for _, tc := range payloads {
+		typ := reflect.TypeOf(tc.value)
+		t.Run(typ.Name(), func(t *testing.T) {
+			v := reflect.New(typ)
+			fill(v.Elem(), 1)
+			raw, err := json.Marshal(v.Interface())
+			if err != nil {
+				t.Fatalf("marshal: %v", err)
+			}
+			var obj map[string]json.RawMessage
+			if err := json.Unmarshal(raw, &obj); err != nil {
+				t.Fatalf("unmarshal %s: %v", raw, err)
+			}
+			var got []string
+			for k := range obj {
+				got = append(got, k)
+			}
+			want := slices.Clone(tc.keys)
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("JSON names of a filled %s:\n got %q\nwant %q\n(recorded histories are decoded by these names: never rename one)",
+					typ, got, want)
+			}
+		})
+	}
+}
+
+// TestEveryPayloadIsPinnedAndTagged reads the Go files of the package: the
+// exported workflow functions (first parameter a workflow.Context), the
+// update and query handlers (the functions passed to
+// workflow.SetUpdateHandler*/SetQueryHandler, and every method value of the
+// workflow's state taken where they are set: handlers and validators) and
+// the values signals are received into. Each struct of this package they
+// take or return must be in payloads, and every exported field reachable
+// from them (here or in internal/contract) must have a JSON name of its own.
+func TestEveryPayloadIsPinnedAndTagged(t *testing.T) {
+	byName := map[string]reflect.Type{}
+	for _, tc := range payloads {
+		byName[reflect.TypeOf(tc.value).Name()] = reflect.TypeOf(tc.value)
+	}
+	found := travellingTypes(t)
+	if len(found.workflows) < 6 || found.handlers < 28 || found.signals < 1 {
+		t.Errorf("found %d workflows %v, %d handler functions and %d typed signals: the source reading misses some",
+			len(found.workflows), found.workflows, found.handlers, found.signals)
+	}
+
+	local := reflect.TypeFor[Actor]().PkgPath()
+	contractPkg := reflect.TypeFor[PersonalPlan]().PkgPath()
+	seen := map[reflect.Type]bool{}
+	var walk func(typ reflect.Type, path string)
+	walk = func(typ reflect.Type, path string) {
+		for typ.Kind() == reflect.Pointer || typ.Kind() == reflect.Slice || typ.Kind() == reflect.Array || typ.Kind() == reflect.Map {
+			typ = typ.Elem()
+		}
+		if typ.Kind() != reflect.Struct || seen[typ] || (typ.PkgPath() != local && typ.PkgPath() != contractPkg) {
+			return
+		}
+		seen[typ] = true
+		if typ.PkgPath() == local && byName[typ.Name()] != typ {
+			t.Errorf("%s: %s travels through Temporal and is not in payloads: pin its JSON names", path, typ.Name())
+		}
+		for f := range typ.Fields() {
+			if !f.IsExported() {
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "" || name == "-" {
+				t.Errorf("%s: %s.%s has no JSON name (tag %q): give it the name it is encoded with today", path, typ.Name(), f.Name, f.Tag)
+			}
+			walk(f.Type, path+"."+f.Name)
+		}
+	}
+	for name, where := range found.types {
+		typ, ok := byName[name]
+		if !ok {
+			t.Errorf("%s: %s travels through Temporal and is not in payloads: pin its JSON names", where, name)
+			continue
+		}
+		walk(typ, where)
+	}
+	for _, v := range errorDetails {
+		walk(reflect.TypeOf(v), "error details")
+	}
+	for name, typ := range byName {
+		if !seen[typ] {
+			t.Errorf("%s is in payloads but no workflow, handler, signal or error takes or returns it: drop it from the list", name)
+		}
+	}
+}
+
+// travelling is what the Go files of the package say travels.
+type travelling struct {
+	types     map[string]string // struct type name of this package -> where it was seen
+	workflows []string
+	handlers  int
+	signals   int
+}
+
+// travellingTypes reads the non-test Go files of the package.
+func travellingTypes(t *testing.T) travelling {
+	t.Helper()
+	fset := token.NewFileSet()
+	entries, err := os.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []*ast.File
+	structs := map[string]bool{}
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".go") || strings.HasSuffix(e.Name(), "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, e.Name(), nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+		for _, d := range f.Decls {
+			if g, ok := d.(*ast.GenDecl); ok && g.Tok == token.TYPE {
+				for _, s := range g.Specs {
+					ts := s.(*ast.TypeSpec)
+					if _, ok := ts.Type.(*ast.StructType); ok {
+						structs[ts.Name.Name] = true
+					}
+				}
+			}
+		}
+	}
+	// methods[receiver type][method] is the method's declaration.
+	methods := map[string]map[string]*ast.FuncDecl{}
+	for _, f := range files {
+		for _, d := range f.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok || fd.Recv == nil {
+				continue
+			}
+			recv := typeIdents(fd.Recv.List[0].Type)
+			if len(recv) != 1 {
+				continue
+			}
+			if methods[recv[0]] == nil {
+				methods[recv[0]] = map[string]*ast.FuncDecl{}
+			}
+			methods[recv[0]][fd.Name.Name] = fd
+		}
+	}
+
+	out := travelling{types: map[string]string{}}
+	addSig := func(ft *ast.FuncType, where string) {
+		for _, fl := range []*ast.FieldList{ft.Params, ft.Results} {
+			if fl == nil {
+				continue
+			}
+			for _, fld := range fl.List {
+				for _, id := range typeIdents(fld.Type) {
+					if structs[id] {
+						out.types[id] = where
+					}
+				}
+			}
+		}
+	}
+	for _, f := range files {
+		for _, d := range f.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok || fd.Body == nil {
+				continue
+			}
+			if fd.Recv == nil && fd.Name.IsExported() && len(fd.Type.Params.List) > 0 && isSel(fd.Type.Params.List[0].Type, "workflow", "Context") {
+				out.workflows = append(out.workflows, fd.Name.Name)
+				addSig(fd.Type, fd.Name.Name)
+			}
+			var recvName, recvType string
+			if fd.Recv != nil && len(fd.Recv.List[0].Names) == 1 {
+				recvName = fd.Recv.List[0].Names[0].Name
+				if ids := typeIdents(fd.Recv.List[0].Type); len(ids) == 1 {
+					recvType = ids[0]
+				}
+			}
+			setsHandlers := false
+			ast.Inspect(fd.Body, func(n ast.Node) bool {
+				call, ok := n.(*ast.CallExpr)
+				if !ok {
+					return true
+				}
+				switch {
+				case isSel(call.Fun, "workflow", "SetUpdateHandler"), isSel(call.Fun, "workflow", "SetUpdateHandlerWithOptions"),
+					isSel(call.Fun, "workflow", "SetQueryHandler"), isSel(call.Fun, "workflow", "SetQueryHandlerWithOptions"):
+					setsHandlers = true
+					if len(call.Args) > 2 {
+						if lit, ok := call.Args[2].(*ast.FuncLit); ok {
+							out.handlers++
+							addSig(lit.Type, fd.Name.Name+": a handler")
+						}
+					}
+				}
+				if sel, ok := call.Fun.(*ast.SelectorExpr); ok && (sel.Sel.Name == "Receive" || sel.Sel.Name == "ReceiveAsync" || sel.Sel.Name == "ReceiveWithTimeout") {
+					for _, a := range call.Args {
+						u, ok := a.(*ast.UnaryExpr)
+						if !ok || u.Op != token.AND {
+							continue
+						}
+						id, ok := u.X.(*ast.Ident)
+						if !ok {
+							continue
+						}
+						if typ := declaredType(fd.Body, id.Name); typ != nil {
+							out.signals++
+							for _, name := range typeIdents(typ) {
+								if structs[name] {
+									out.types[name] = fd.Name.Name + ": a signal"
+								}
+							}
+						} else {
+							t.Errorf("%s: a signal is received into %s, whose type the test does not find", fd.Name.Name, id.Name)
+						}
+					}
+				}
+				return true
+			})
+			if !setsHandlers || recvName == "" {
+				continue
+			}
+			// Method values of the receiver where handlers are set (methods
+			// referenced, not called): the handlers and their validators.
+			called := map[ast.Expr]bool{}
+			ast.Inspect(fd.Body, func(n ast.Node) bool {
+				if call, ok := n.(*ast.CallExpr); ok {
+					called[call.Fun] = true
+				}
+				return true
+			})
+			ast.Inspect(fd.Body, func(n ast.Node) bool {
+				sel, ok := n.(*ast.SelectorExpr)
+				if !ok || called[sel] {
+					return true
+				}
+				if x, ok := sel.X.(*ast.Ident); ok && x.Name == recvName {
+					if m, ok := methods[recvType][sel.Sel.Name]; ok {
+						out.handlers++
+						addSig(m.Type, recvType+"."+sel.Sel.Name)
+					}
+				}
+				return true
+			})
+		}
+	}
+	return out
+}
+
+// declaredType is the type of the variable name declared with var in body.
+func declaredType(body *ast.BlockStmt, name string) ast.Expr {
+	var typ ast.Expr
+	ast.Inspect(body, func(n ast.Node) bool {
+		if vs, ok := n.(*ast.ValueSpec); ok && vs.Type != nil {
+			for _, id := range vs.Names {
+				if id.Name == name {
+					typ = vs.Type
+				}
+			}
+		}
+		return typ == nil
+	})
+	return typ
+}
+
+// typeIdents are the unqualified type names in a type expression (the
+// element types of pointers, slices, arrays and maps).
+func typeIdents(e ast.Expr) []string {
+	switch e := e.(type) {
+	case *ast.Ident:
+		return []string{e.Name}
+	case *ast.StarExpr:
+		return typeIdents(e.X)
+	case *ast.ArrayType:
+		return typeIdents(e.Elt)
+	case *ast.MapType:
+		return append(typeIdents(e.Key), typeIdents(e.Value)...)
+	}
+	return nil
+}
+
+func isSel(e ast.Expr, pkg, name string) bool {
+	sel, ok := e.(*ast.SelectorExpr)
+	if !ok {
+		return false
+	}
+	x, ok := sel.X.(*ast.Ident)
+	return ok && x.Name == pkg && sel.Sel.Name == name
+}
+
+// fill sets every field of v to a value that is not zero, so that fields
+// with omitempty are encoded too.
+func fill(v reflect.Value, n int) {
+	switch v.Type() {
+	case reflect.TypeFor[time.Time]():
+		v.Set(reflect.ValueOf(time.Date(2026, 3, n, 9, 30, 0, 0, time.UTC)))
+		return
+	case reflect.TypeFor[json.RawMessage]():
+		v.Set(reflect.ValueOf(json.RawMessage(`{"members":2}`)))
+		return
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				fill(v.Field(i), n+i)
+			}
+		}
+	case reflect.Pointer:
+		p := reflect.New(v.Type().Elem())
+		fill(p.Elem(), n)
+		v.Set(p)
+	case reflect.Slice:
+		s := reflect.MakeSlice(v.Type(), 1, 1)
+		fill(s.Index(0), n)
+		v.Set(s)
+	case reflect.Map:
+		m := reflect.MakeMap(v.Type())
+		k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
+		fill(k, n)
+		fill(e, n)
+		m.SetMapIndex(k, e)
+		v.Set(m)
+	case reflect.Interface:
+		v.Set(reflect.ValueOf("x"))
+	case reflect.String:
+		v.SetString("x")
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		v.SetInt(int64(n))
+	case reflect.Float32, reflect.Float64:
+		v.SetFloat(float64(n) + 0.5)
+	default:
+		panic("fill: no value for " + v.Type().String())
+	}
+}
