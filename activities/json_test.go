@@ -2,12 +2,11 @@ package activities
 
 import (
 	"context"
-	"encoding/json"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
-	"time"
+
+	"sportello/internal/contract/jsonpin"
 )
 
 // The inputs and results of the activities travel through Temporal: every
@@ -18,84 +17,54 @@ import (
 
 // payloads pins the JSON names of a filled value of every struct this
 // package passes to or returns from an activity (Actor travels inside them).
-var payloads = []struct {
-	value any
-	keys  []string
-}{
-	{Actor{}, []string{"UserID", "Username"}},
-	{AppointmentActionInput{}, []string{"AppointmentID", "At"}},
-	{RecordBookingResult{}, []string{"Status"}},
-	{AppointmentNotifyInput{}, []string{"Key", "AppointmentID", "Kind", "Data", "At"}},
-	{PickAssigneeInput{}, []string{"TaskID", "CaseID", "ExcludeUserID", "At"}},
-	{PickAssigneeResult{}, []string{"UserID", "Username", "Role"}},
-	{PrepareInvoiceInput{}, []string{"Kind", "PayeeID", "Municipality", "AsOf", "WorkflowID"}},
-	{InvoiceInput{}, []string{"InvoiceID"}},
-	{InvoiceStatusResult{}, []string{"Status", "AccountingID"}},
-	{SendInvoiceResult{}, []string{"AccountingID"}},
-	{CheckPaymentInput{}, []string{"InvoiceID", "AccountingID"}},
-	{CheckPaymentResult{}, []string{"Paid", "PaymentRef", "PaidAt"}},
-	{ReconcileInput{}, []string{"InvoiceID", "PaymentRef", "PaidAt"}},
-	{ReconcileResult{}, []string{"TransferID"}},
-	{BookingRef{}, []string{"BookingID", "At"}},
-	{BookingFactsResult{}, []string{"Status", "CooperativeID", "OnlineCents", "PaymentStatus", "Sessions", "AutoconfirmDays"}},
-	{PaymentIntentResult{}, []string{"PaymentID", "PaymentURL"}},
-	{PaymentStatusInput{}, []string{"PaymentID"}},
-	{PaymentStatusResult{}, []string{"Status", "CapturedCents"}},
-	{RecordPaymentInput{}, []string{"BookingID", "PaymentID", "AmountCents"}},
-	{RefundInput{}, []string{"BookingID", "PaymentID", "Key", "Seqs", "AmountCents", "Reason"}},
-	{BookingNotifyInput{}, []string{"Key", "BookingID", "CitizenID", "Kind", "Data"}},
-	{LoadCaseInput{}, []string{"CaseID"}},
-	{LoadCaseResult{}, []string{"Case", "DefaultAwardCents"}},
-	{PrecheckInput{}, []string{"CaseID", "At"}},
-	{PrecheckResult{}, []string{"Passed", "Checks"}},
-	{OpenTaskInput{}, []string{"TaskID", "CaseID", "Round", "DueAt", "At", "Kind", "CandidateRole"}},
-	{TaskActionInput{}, []string{"TaskID", "CaseID", "Actor", "Seq", "DueAt", "At"}},
-	{DecisionInput{}, []string{"TaskID", "CaseID", "Actor", "Outcome", "AmountCents", "Reason", "At"}},
-	{DecisionResult{}, []string{"VoucherID", "ExpiresAt"}},
-	{InformationInput{}, []string{"CaseID", "Round", "Actor", "Message", "Data", "At"}},
-	{TrancheInput{}, []string{"CaseID", "VoucherID", "Index", "AmountCents", "At"}},
-	{ExpireInput{}, []string{"CaseID", "VoucherID", "At"}},
-	{ExpireResult{}, []string{"ReturnedCents"}},
-	{WithdrawInput{}, []string{"CaseID", "Deadline", "At"}},
-	{AssignInput{}, []string{"TaskID", "CaseID", "Actor", "Assignee", "Previous", "Reason", "Seq", "At"}},
-	{AbsenceInput{}, []string{"AbsenceID", "At"}},
-	{AbsenceResult{}, []string{"Found", "Absence"}},
-	{HandoverResult{}, []string{"Moved", "Kept"}},
-	{HandBackInput{}, []string{"AbsenceID", "Status", "At"}},
-	{CancelAbsenceInput{}, []string{"AbsenceID", "ByUserID", "At"}},
-	{LedgerVerifyInput{}, []string{"grace"}},
-	{LedgerVerifyResult{}, []string{"report"}},
-	{NotifyInput{}, []string{"Key", "CaseID", "TaskID", "Kind", "Audience", "Data", "At"}},
+var payloads = []jsonpin.Pinned{
+	{Value: Actor{}, Keys: []string{"UserID", "Username"}},
+	{Value: AppointmentActionInput{}, Keys: []string{"AppointmentID", "At"}},
+	{Value: RecordBookingResult{}, Keys: []string{"Status"}},
+	{Value: AppointmentNotifyInput{}, Keys: []string{"Key", "AppointmentID", "Kind", "Data", "At"}},
+	{Value: PickAssigneeInput{}, Keys: []string{"TaskID", "CaseID", "ExcludeUserID", "At"}},
+	{Value: PickAssigneeResult{}, Keys: []string{"UserID", "Username", "Role"}},
+	{Value: PrepareInvoiceInput{}, Keys: []string{"Kind", "PayeeID", "Municipality", "AsOf", "WorkflowID"}},
+	{Value: InvoiceInput{}, Keys: []string{"InvoiceID"}},
+	{Value: InvoiceStatusResult{}, Keys: []string{"Status", "AccountingID"}},
+	{Value: SendInvoiceResult{}, Keys: []string{"AccountingID"}},
+	{Value: CheckPaymentInput{}, Keys: []string{"InvoiceID", "AccountingID"}},
+	{Value: CheckPaymentResult{}, Keys: []string{"Paid", "PaymentRef", "PaidAt"}},
+	{Value: ReconcileInput{}, Keys: []string{"InvoiceID", "PaymentRef", "PaidAt"}},
+	{Value: ReconcileResult{}, Keys: []string{"TransferID"}},
+	{Value: BookingRef{}, Keys: []string{"BookingID", "At"}},
+	{Value: BookingFactsResult{}, Keys: []string{"Status", "CooperativeID", "OnlineCents", "PaymentStatus", "Sessions", "AutoconfirmDays"}},
+	{Value: PaymentIntentResult{}, Keys: []string{"PaymentID", "PaymentURL"}},
+	{Value: PaymentStatusInput{}, Keys: []string{"PaymentID"}},
+	{Value: PaymentStatusResult{}, Keys: []string{"Status", "CapturedCents"}},
+	{Value: RecordPaymentInput{}, Keys: []string{"BookingID", "PaymentID", "AmountCents"}},
+	{Value: RefundInput{}, Keys: []string{"BookingID", "PaymentID", "Key", "Seqs", "AmountCents", "Reason"}},
+	{Value: BookingNotifyInput{}, Keys: []string{"Key", "BookingID", "CitizenID", "Kind", "Data"}},
+	{Value: LoadCaseInput{}, Keys: []string{"CaseID"}},
+	{Value: LoadCaseResult{}, Keys: []string{"Case", "DefaultAwardCents"}},
+	{Value: PrecheckInput{}, Keys: []string{"CaseID", "At"}},
+	{Value: PrecheckResult{}, Keys: []string{"Passed", "Checks"}},
+	{Value: OpenTaskInput{}, Keys: []string{"TaskID", "CaseID", "Round", "DueAt", "At", "Kind", "CandidateRole"}},
+	{Value: TaskActionInput{}, Keys: []string{"TaskID", "CaseID", "Actor", "Seq", "DueAt", "At"}},
+	{Value: DecisionInput{}, Keys: []string{"TaskID", "CaseID", "Actor", "Outcome", "AmountCents", "Reason", "At"}},
+	{Value: DecisionResult{}, Keys: []string{"VoucherID", "ExpiresAt"}},
+	{Value: InformationInput{}, Keys: []string{"CaseID", "Round", "Actor", "Message", "Data", "At"}},
+	{Value: TrancheInput{}, Keys: []string{"CaseID", "VoucherID", "Index", "AmountCents", "At"}},
+	{Value: ExpireInput{}, Keys: []string{"CaseID", "VoucherID", "At"}},
+	{Value: ExpireResult{}, Keys: []string{"ReturnedCents"}},
+	{Value: WithdrawInput{}, Keys: []string{"CaseID", "Deadline", "At"}},
+	{Value: AssignInput{}, Keys: []string{"TaskID", "CaseID", "Actor", "Assignee", "Previous", "Reason", "Seq", "At"}},
+	{Value: AbsenceInput{}, Keys: []string{"AbsenceID", "At"}},
+	{Value: AbsenceResult{}, Keys: []string{"Found", "Absence"}},
+	{Value: HandoverResult{}, Keys: []string{"Moved", "Kept"}},
+	{Value: HandBackInput{}, Keys: []string{"AbsenceID", "Status", "At"}},
+	{Value: CancelAbsenceInput{}, Keys: []string{"AbsenceID", "ByUserID", "At"}},
+	{Value: LedgerVerifyInput{}, Keys: []string{"grace"}},
+	{Value: LedgerVerifyResult{}, Keys: []string{"report"}},
+	{Value: NotifyInput{}, Keys: []string{"Key", "CaseID", "TaskID", "Kind", "Audience", "Data", "At"}},
 }
 
-func TestPayloadNamesArePinned(t *testing.T) {
-	for _, tc := range payloads {
-		typ := reflect.TypeOf(tc.value)
-		t.Run(typ.Name(), func(t *testing.T) {
-			v := reflect.New(typ)
-			fill(v.Elem(), 1)
-			raw, err := json.Marshal(v.Interface())
-			if err != nil {
-				t.Fatalf("marshal: %v", err)
-			}
-			var obj map[string]json.RawMessage
-			if err := json.Unmarshal(raw, &obj); err != nil {
-				t.Fatalf("unmarshal %s: %v", raw, err)
-			}
-			var got []string
-			for k := range obj {
-				got = append(got, k)
-			}
-			want := slices.Clone(tc.keys)
-			slices.Sort(got)
-			slices.Sort(want)
-			if !slices.Equal(got, want) {
-				t.Errorf("JSON names of a filled %s:\n got %q\nwant %q\n(recorded histories are decoded by these names: never rename one)",
-					typ, got, want)
-			}
-		})
-	}
-}
+func TestPayloadNamesArePinned(t *testing.T) { jsonpin.Check(t, payloads) }
 
 // TestEveryPayloadIsPinnedAndTagged reads the signatures of every activity
 // (the exported methods of the structs the worker registers): each struct
@@ -105,7 +74,7 @@ func TestPayloadNamesArePinned(t *testing.T) {
 func TestEveryPayloadIsPinnedAndTagged(t *testing.T) {
 	listed := map[reflect.Type]bool{}
 	for _, tc := range payloads {
-		listed[reflect.TypeOf(tc.value)] = true
+		listed[reflect.TypeOf(tc.Value)] = true
 	}
 	local := reflect.TypeFor[Actor]().PkgPath()
 	contractPkg := reflect.TypeFor[CloseAppointmentInput]().PkgPath()
@@ -159,55 +128,5 @@ func TestEveryPayloadIsPinnedAndTagged(t *testing.T) {
 		if !seen[typ] {
 			t.Errorf("%s is in payloads but no activity takes or returns it: drop it from the list", typ.Name())
 		}
-	}
-}
-
-// fill sets every field of v to a value that is not zero, so that fields
-// with omitempty are encoded too.
-func fill(v reflect.Value, n int) {
-	switch v.Type() {
-	case reflect.TypeFor[time.Time]():
-		v.Set(reflect.ValueOf(time.Date(2026, 3, n, 9, 30, 0, 0, time.UTC)))
-		return
-	case reflect.TypeFor[json.RawMessage]():
-		v.Set(reflect.ValueOf(json.RawMessage(`{"members":2}`)))
-		return
-	}
-	switch v.Kind() {
-	case reflect.Struct:
-		for i := range v.NumField() {
-			if v.Type().Field(i).IsExported() {
-				fill(v.Field(i), n+i)
-			}
-		}
-	case reflect.Pointer:
-		p := reflect.New(v.Type().Elem())
-		fill(p.Elem(), n)
-		v.Set(p)
-	case reflect.Slice:
-		s := reflect.MakeSlice(v.Type(), 1, 1)
-		fill(s.Index(0), n)
-		v.Set(s)
-	case reflect.Map:
-		m := reflect.MakeMap(v.Type())
-		k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
-		fill(k, n)
-		if e.Kind() == reflect.Interface {
-			e.Set(reflect.ValueOf("x"))
-		} else {
-			fill(e, n)
-		}
-		m.SetMapIndex(k, e)
-		v.Set(m)
-	case reflect.String:
-		v.SetString("x")
-	case reflect.Bool:
-		v.SetBool(true)
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		v.SetInt(int64(n))
-	case reflect.Float32, reflect.Float64:
-		v.SetFloat(float64(n) + 0.5)
-	default:
-		panic("fill: no value for " + v.Type().String())
 	}
 }

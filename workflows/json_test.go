@@ -1,16 +1,15 @@
 package workflows
 
 import (
-	"encoding/json"
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"os"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
-	"time"
+
+	"sportello/internal/contract/jsonpin"
 )
 
 // The inputs and results of the workflows, and the arguments and results of
@@ -25,60 +24,57 @@ import (
 // payloads pins the JSON names of a filled value of every struct of this
 // package that travels through Temporal (Actor, TaskState and the booking's
 // offer and sessions travel inside them).
-var payloads = []struct {
-	value any
-	keys  []string
-}{
-	{Actor{}, []string{"user_id", "username", "display_name", "role"}},
+var payloads = []jsonpin.Pinned{
+	{Value: Actor{}, Keys: []string{"user_id", "username", "display_name", "role"}},
 	// FoodVoucher
-	{FoodVoucherInput{}, []string{"case_id"}},
-	{FoodVoucherResult{}, []string{"status", "award_cents", "voucher_id", "returned_cents"}},
-	{ClaimInput{}, []string{"task_id", "actor"}},
-	{ClaimResult{}, []string{"task_id", "claimed_by", "claimed_at"}},
-	{AssignInput{}, []string{"task_id", "actor", "assignee", "reason"}},
-	{AssignResult{}, []string{"task_id", "assigned_to", "previous"}},
-	{ReleaseInput{}, []string{"task_id", "actor"}},
-	{ReleaseResult{}, []string{"task_id"}},
-	{DecideInput{}, []string{"task_id", "actor", "outcome", "amount_cents", "reason"}},
-	{DecideResult{}, []string{"outcome", "status", "amount_cents", "voucher_id"}},
-	{ProvideInfoInput{}, []string{"actor", "message", "data"}},
-	{ProvideInfoResult{}, []string{"status"}},
-	{StateResult{}, []string{"status", "task", "award_cents", "voucher_id", "tranches_released"}},
-	{TaskState{}, []string{"id", "kind", "due_at", "claimed_by_id", "claimed_by", "escalated"}},
+	{Value: FoodVoucherInput{}, Keys: []string{"case_id"}},
+	{Value: FoodVoucherResult{}, Keys: []string{"status", "award_cents", "voucher_id", "returned_cents"}},
+	{Value: ClaimInput{}, Keys: []string{"task_id", "actor"}},
+	{Value: ClaimResult{}, Keys: []string{"task_id", "claimed_by", "claimed_at"}},
+	{Value: AssignInput{}, Keys: []string{"task_id", "actor", "assignee", "reason"}},
+	{Value: AssignResult{}, Keys: []string{"task_id", "assigned_to", "previous"}},
+	{Value: ReleaseInput{}, Keys: []string{"task_id", "actor"}},
+	{Value: ReleaseResult{}, Keys: []string{"task_id"}},
+	{Value: DecideInput{}, Keys: []string{"task_id", "actor", "outcome", "amount_cents", "reason"}},
+	{Value: DecideResult{}, Keys: []string{"outcome", "status", "amount_cents", "voucher_id"}},
+	{Value: ProvideInfoInput{}, Keys: []string{"actor", "message", "data"}},
+	{Value: ProvideInfoResult{}, Keys: []string{"status"}},
+	{Value: StateResult{}, Keys: []string{"status", "task", "award_cents", "voucher_id", "tranches_released"}},
+	{Value: TaskState{}, Keys: []string{"id", "kind", "due_at", "claimed_by_id", "claimed_by", "escalated"}},
 	// Error details of refused or failed updates.
-	{ForbiddenReason{}, []string{"code"}},
-	{FieldProblem{}, []string{"pointer", "id", "args"}},
+	{Value: ForbiddenReason{}, Keys: []string{"code"}},
+	{Value: FieldProblem{}, Keys: []string{"pointer", "id", "args"}},
 	// Appointment
-	{AppointmentInput{}, []string{"appointment_id", "point_id", "citizen_id", "starts_at", "ends_at"}},
-	{AppointmentResult{}, []string{"status", "reminded"}},
-	{RecordAttendanceInput{}, []string{"actor", "attended", "plan"}},
-	{CancelAppointmentInput{}, []string{"actor", "reason"}},
-	{AppointmentUpdateResult{}, []string{"status"}},
-	{AppointmentState{}, []string{"status", "starts_at", "reminded"}},
+	{Value: AppointmentInput{}, Keys: []string{"appointment_id", "point_id", "citizen_id", "starts_at", "ends_at"}},
+	{Value: AppointmentResult{}, Keys: []string{"status", "reminded"}},
+	{Value: RecordAttendanceInput{}, Keys: []string{"actor", "attended", "plan"}},
+	{Value: CancelAppointmentInput{}, Keys: []string{"actor", "reason"}},
+	{Value: AppointmentUpdateResult{}, Keys: []string{"status"}},
+	{Value: AppointmentState{}, Keys: []string{"status", "starts_at", "reminded"}},
 	// Booking
-	{BookingInput{}, []string{"booking_id", "district_id", "citizen_id", "online_cents"}},
-	{BookingResult{}, []string{"status"}},
-	{BookingPayment{}, []string{"event_id", "payment_id", "status", "amount_cents"}},
-	{BookingRespondInput{}, []string{"actor", "cooperative_id", "accept", "reason", "sessions"}},
-	{BookingDeliveryInput{}, []string{"actor", "cooperative_id", "seq", "delivered_at", "note"}},
-	{BookingConfirmInput{}, []string{"actor", "seqs"}},
-	{BookingCancelInput{}, []string{"actor", "reason"}},
-	{BookingUpdateResult{}, []string{"status"}},
-	{BookingState{}, []string{"status", "payment_id", "payment_url", "paid", "offer", "sessions"}},
-	{BookingOfferState{}, []string{"attempt", "cooperative_id", "cooperative_name", "service_id", "respond_by", "open"}},
-	{BookingSessionState{}, []string{"seq", "status", "voucher_cents", "online_cents", "scheduled_at", "delivered_at", "confirm_by"}},
+	{Value: BookingInput{}, Keys: []string{"booking_id", "district_id", "citizen_id", "online_cents"}},
+	{Value: BookingResult{}, Keys: []string{"status"}},
+	{Value: BookingPayment{}, Keys: []string{"event_id", "payment_id", "status", "amount_cents"}},
+	{Value: BookingRespondInput{}, Keys: []string{"actor", "cooperative_id", "accept", "reason", "sessions"}},
+	{Value: BookingDeliveryInput{}, Keys: []string{"actor", "cooperative_id", "seq", "delivered_at", "note"}},
+	{Value: BookingConfirmInput{}, Keys: []string{"actor", "seqs"}},
+	{Value: BookingCancelInput{}, Keys: []string{"actor", "reason"}},
+	{Value: BookingUpdateResult{}, Keys: []string{"status"}},
+	{Value: BookingState{}, Keys: []string{"status", "payment_id", "payment_url", "paid", "offer", "sessions"}},
+	{Value: BookingOfferState{}, Keys: []string{"attempt", "cooperative_id", "cooperative_name", "service_id", "respond_by", "open"}},
+	{Value: BookingSessionState{}, Keys: []string{"seq", "status", "voucher_cents", "online_cents", "scheduled_at", "delivered_at", "confirm_by"}},
 	// Delegation
-	{DelegationInput{}, []string{"absence_id"}},
-	{DelegationResult{}, []string{"status", "handed", "returned"}},
-	{CancelAbsenceInput{}, []string{"actor"}},
-	{CancelAbsenceResult{}, []string{"status"}},
-	{AbsenceState{}, []string{"status", "handed"}},
+	{Value: DelegationInput{}, Keys: []string{"absence_id"}},
+	{Value: DelegationResult{}, Keys: []string{"status", "handed", "returned"}},
+	{Value: CancelAbsenceInput{}, Keys: []string{"actor"}},
+	{Value: CancelAbsenceResult{}, Keys: []string{"status"}},
+	{Value: AbsenceState{}, Keys: []string{"status", "handed"}},
 	// Billing (encoded under the Go names before it had tags)
-	{BillingInput{}, []string{"Kind", "PayeeID", "Municipality", "PollInterval", "InvoiceID"}},
-	{BillingResult{}, []string{"InvoiceID", "Status", "Empty", "TransferID"}},
+	{Value: BillingInput{}, Keys: []string{"Kind", "PayeeID", "Municipality", "PollInterval", "InvoiceID"}},
+	{Value: BillingResult{}, Keys: []string{"InvoiceID", "Status", "Empty", "TransferID"}},
 	// LedgerVerify
-	{LedgerVerifyInput{}, []string{"grace"}},
-	{LedgerVerifyResult{}, []string{"accounts", "transfers", "checks"}},
+	{Value: LedgerVerifyInput{}, Keys: []string{"grace"}},
+	{Value: LedgerVerifyResult{}, Keys: []string{"accounts", "transfers", "checks"}},
 }
 
 // errorDetails are the structs this package attaches to application errors
@@ -86,34 +82,7 @@ var payloads = []struct {
 // through Temporal without appearing in any signature.
 var errorDetails = []any{ForbiddenReason{}, FieldProblem{}}
 
-func TestPayloadNamesArePinned(t *testing.T) {
-	for _, tc := range payloads {
-		typ := reflect.TypeOf(tc.value)
-		t.Run(typ.Name(), func(t *testing.T) {
-			v := reflect.New(typ)
-			fill(v.Elem(), 1)
-			raw, err := json.Marshal(v.Interface())
-			if err != nil {
-				t.Fatalf("marshal: %v", err)
-			}
-			var obj map[string]json.RawMessage
-			if err := json.Unmarshal(raw, &obj); err != nil {
-				t.Fatalf("unmarshal %s: %v", raw, err)
-			}
-			var got []string
-			for k := range obj {
-				got = append(got, k)
-			}
-			want := slices.Clone(tc.keys)
-			slices.Sort(got)
-			slices.Sort(want)
-			if !slices.Equal(got, want) {
-				t.Errorf("JSON names of a filled %s:\n got %q\nwant %q\n(recorded histories are decoded by these names: never rename one)",
-					typ, got, want)
-			}
-		})
-	}
-}
+func TestPayloadNamesArePinned(t *testing.T) { jsonpin.Check(t, payloads) }
 
 // TestEveryPayloadIsPinnedAndTagged reads the Go files of the package: the
 // exported workflow functions (first parameter a workflow.Context), the
@@ -126,7 +95,7 @@ func TestPayloadNamesArePinned(t *testing.T) {
 func TestEveryPayloadIsPinnedAndTagged(t *testing.T) {
 	byName := map[string]reflect.Type{}
 	for _, tc := range payloads {
-		byName[reflect.TypeOf(tc.value).Name()] = reflect.TypeOf(tc.value)
+		byName[reflect.TypeOf(tc.Value).Name()] = reflect.TypeOf(tc.Value)
 	}
 	found := travellingTypes(t)
 	if len(found.workflows) < 6 || found.handlers < 28 || found.signals < 1 {
@@ -377,52 +346,4 @@ func isSel(e ast.Expr, pkg, name string) bool {
 	}
 	x, ok := sel.X.(*ast.Ident)
 	return ok && x.Name == pkg && sel.Sel.Name == name
-}
-
-// fill sets every field of v to a value that is not zero, so that fields
-// with omitempty are encoded too.
-func fill(v reflect.Value, n int) {
-	switch v.Type() {
-	case reflect.TypeFor[time.Time]():
-		v.Set(reflect.ValueOf(time.Date(2026, 3, n, 9, 30, 0, 0, time.UTC)))
-		return
-	case reflect.TypeFor[json.RawMessage]():
-		v.Set(reflect.ValueOf(json.RawMessage(`{"members":2}`)))
-		return
-	}
-	switch v.Kind() {
-	case reflect.Struct:
-		for i := range v.NumField() {
-			if v.Type().Field(i).IsExported() {
-				fill(v.Field(i), n+i)
-			}
-		}
-	case reflect.Pointer:
-		p := reflect.New(v.Type().Elem())
-		fill(p.Elem(), n)
-		v.Set(p)
-	case reflect.Slice:
-		s := reflect.MakeSlice(v.Type(), 1, 1)
-		fill(s.Index(0), n)
-		v.Set(s)
-	case reflect.Map:
-		m := reflect.MakeMap(v.Type())
-		k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
-		fill(k, n)
-		fill(e, n)
-		m.SetMapIndex(k, e)
-		v.Set(m)
-	case reflect.Interface:
-		v.Set(reflect.ValueOf("x"))
-	case reflect.String:
-		v.SetString("x")
-	case reflect.Bool:
-		v.SetBool(true)
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		v.SetInt(int64(n))
-	case reflect.Float32, reflect.Float64:
-		v.SetFloat(float64(n) + 0.5)
-	default:
-		panic("fill: no value for " + v.Type().String())
-	}
 }

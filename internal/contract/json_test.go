@@ -8,10 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"sportello/internal/contract/jsonpin"
 )
 
 // The structs of this package travel through Temporal: in workflow inputs,
@@ -23,81 +24,43 @@ import (
 // travelling lists every struct type of the package with the JSON names a
 // filled value is encoded with. Most of the names were the Go names of
 // untagged fields before the types moved here from the store: they stay.
-var travelling = []struct {
-	value any
-	keys  []string
-}{
+var travelling = []jsonpin.Pinned{
 	// The case workflow.
-	{AwardRule{}, []string{"base_cents", "per_extra_member_cents", "per_minor_cents", "max_cents"}},
-	{Tranche{}, []string{"percent", "after_days"}},
-	{FundTerms{}, []string{"id", "name", "isee_threshold_cents", "rule", "tranches", "review_working_days",
+	{Value: AwardRule{}, Keys: []string{"base_cents", "per_extra_member_cents", "per_minor_cents", "max_cents"}},
+	{Value: Tranche{}, Keys: []string{"percent", "after_days"}},
+	{Value: FundTerms{}, Keys: []string{"id", "name", "isee_threshold_cents", "rule", "tranches", "review_working_days",
 		"opens_at", "closes_at", "expires_at", "four_eyes_above_cents", "info_reply_working_days"}},
-	{Office{}, []string{"patron_month", "patron_day", "opens", "closes"}},
-	{CaseInfo{}, []string{"id", "district_id", "municipality_id", "applicant_id", "tax_code", "form_id",
+	{Value: Office{}, Keys: []string{"patron_month", "patron_day", "opens", "closes"}},
+	{Value: CaseInfo{}, Keys: []string{"id", "district_id", "municipality_id", "applicant_id", "tax_code", "form_id",
 		"form_version", "status", "data", "created_at", "fund", "office"}},
-	{Household{}, []string{"members", "minors"}},
-	{ApplicationFacts{}, []string{"household", "isee_euro", "residence"}},
-	{Check{}, []string{"name", "outcome", "detail", "detail_it"}},
+	{Value: Household{}, Keys: []string{"members", "minors"}},
+	{Value: ApplicationFacts{}, Keys: []string{"household", "isee_euro", "residence"}},
+	{Value: Check{}, Keys: []string{"name", "outcome", "detail", "detail_it"}},
 	// The booking saga.
-	{BookingSession{}, []string{"id", "seq", "voucher_cents", "online_cents", "scheduled_at", "status",
+	{Value: BookingSession{}, Keys: []string{"id", "seq", "voucher_cents", "online_cents", "scheduled_at", "status",
 		"cooperative_id", "delivered_at", "delivery_note", "confirmed_at", "confirmed_by"}},
-	{OfferInput{}, []string{"BookingID", "Attempt", "At"}},
-	{Offer{}, []string{"found", "attempt", "cooperative_id", "cooperative_name", "service_id", "service_name", "respond_by"}},
-	{CloseOfferInput{}, []string{"BookingID", "Attempt", "Outcome", "Reason", "By", "At"}},
-	{AcceptOfferInput{}, []string{"BookingID", "Attempt", "By", "Dates", "At"}},
-	{DeliveryInput{}, []string{"BookingID", "Seq", "CooperativeID", "By", "DeliveredAt", "Note"}},
-	{ConfirmSessionsInput{}, []string{"BookingID", "Seqs", "By", "At"}},
-	{CancelSessionsInput{}, []string{"BookingID", "Seqs", "Reason", "Withdraw", "At"}},
+	{Value: OfferInput{}, Keys: []string{"BookingID", "Attempt", "At"}},
+	{Value: Offer{}, Keys: []string{"found", "attempt", "cooperative_id", "cooperative_name", "service_id", "service_name", "respond_by"}},
+	{Value: CloseOfferInput{}, Keys: []string{"BookingID", "Attempt", "Outcome", "Reason", "By", "At"}},
+	{Value: AcceptOfferInput{}, Keys: []string{"BookingID", "Attempt", "By", "Dates", "At"}},
+	{Value: DeliveryInput{}, Keys: []string{"BookingID", "Seq", "CooperativeID", "By", "DeliveredAt", "Note"}},
+	{Value: ConfirmSessionsInput{}, Keys: []string{"BookingID", "Seqs", "By", "At"}},
+	{Value: CancelSessionsInput{}, Keys: []string{"BookingID", "Seqs", "Reason", "Withdraw", "At"}},
 	// The delegation workflow.
-	{AbsenceView{}, []string{"id", "district", "municipality", "user_id", "username", "display_name", "role",
+	{Value: AbsenceView{}, Keys: []string{"id", "district", "municipality", "user_id", "username", "display_name", "role",
 		"delegate_id", "delegate", "delegate_name", "delegate_role", "starts_at", "ends_at", "reason", "status",
 		"created_by", "created_at", "cancelled_at"}},
 	// Billing.
-	{PreparedInvoice{}, []string{"id", "number", "status", "total_cents", "lines", "empty"}},
+	{Value: PreparedInvoice{}, Keys: []string{"id", "number", "status", "total_cents", "lines", "empty"}},
 	// Appointments.
-	{PersonalPlan{}, []string{"needs", "services", "next_steps", "notes"}},
-	{CloseAppointmentInput{}, []string{"ID", "Status", "By", "Reason", "Plan", "At"}},
+	{Value: PersonalPlan{}, Keys: []string{"needs", "services", "next_steps", "notes"}},
+	{Value: CloseAppointmentInput{}, Keys: []string{"ID", "Status", "By", "Reason", "Plan", "At"}},
 	// The ledger check.
-	{LedgerCheckResult{}, []string{"name", "description", "violations", "samples"}},
-	{LedgerReport{}, []string{"checked_at", "accounts", "transfers", "checks"}},
+	{Value: LedgerCheckResult{}, Keys: []string{"name", "description", "violations", "samples"}},
+	{Value: LedgerReport{}, Keys: []string{"checked_at", "accounts", "transfers", "checks"}},
 }
 
-func TestJSONNamesArePinned(t *testing.T) {
-	for _, tc := range travelling {
-		typ := reflect.TypeOf(tc.value)
-		t.Run(typ.Name(), func(t *testing.T) {
-			v := reflect.New(typ)
-			fill(v.Elem(), 1)
-			raw, err := json.Marshal(v.Interface())
-			if err != nil {
-				t.Fatalf("marshal: %v", err)
-			}
-			var obj map[string]json.RawMessage
-			if err := json.Unmarshal(raw, &obj); err != nil {
-				t.Fatalf("unmarshal %s: %v", raw, err)
-			}
-			got := make([]string, 0, len(obj))
-			for k := range obj {
-				got = append(got, k)
-			}
-			want := slices.Clone(tc.keys)
-			slices.Sort(got)
-			slices.Sort(want)
-			if !slices.Equal(got, want) {
-				t.Errorf("JSON names of a filled %s:\n got %q\nwant %q\n(a recorded history is decoded by these names: never rename one)",
-					typ, got, want)
-			}
-			// Every field comes back: none is left out of the encoding.
-			back := reflect.New(typ)
-			if err := json.Unmarshal(raw, back.Interface()); err != nil {
-				t.Fatalf("unmarshal %s into %s: %v", raw, typ, err)
-			}
-			if !reflect.DeepEqual(back.Elem().Interface(), v.Elem().Interface()) {
-				t.Errorf("%s does not survive JSON:\n sent %+v\n back %+v", typ, v.Elem().Interface(), back.Elem().Interface())
-			}
-		})
-	}
-}
+func TestJSONNamesArePinned(t *testing.T) { jsonpin.Check(t, travelling) }
 
 // TestOfficeDecodesTheCaseHistoriesNames decodes an office calendar as case
 // histories recorded it before it was a type of its own here (it was
@@ -141,7 +104,7 @@ func TestEveryTravellingFieldIsTagged(t *testing.T) {
 		}
 	}
 	for _, tc := range travelling {
-		typ := reflect.TypeOf(tc.value)
+		typ := reflect.TypeOf(tc.Value)
 		walk(typ, typ.Name())
 	}
 }
@@ -152,7 +115,7 @@ func TestEveryTravellingFieldIsTagged(t *testing.T) {
 func TestEveryStructIsPinned(t *testing.T) {
 	listed := map[string]bool{}
 	for _, tc := range travelling {
-		listed[reflect.TypeOf(tc.value).Name()] = true
+		listed[reflect.TypeOf(tc.Value).Name()] = true
 	}
 	files, err := filepath.Glob("*.go")
 	if err != nil {
@@ -188,44 +151,5 @@ func TestEveryStructIsPinned(t *testing.T) {
 	}
 	if found < len(travelling) {
 		t.Errorf("found %d struct types in the package's source, fewer than the %d listed: is the test run in its folder?", found, len(travelling))
-	}
-}
-
-// fill sets every field of v to a value that is not zero, so that fields
-// with omitempty are encoded too.
-func fill(v reflect.Value, n int) {
-	switch v.Type() {
-	case reflect.TypeFor[time.Time]():
-		v.Set(reflect.ValueOf(time.Date(2026, 3, n, 9, 30, 0, 0, time.UTC)))
-		return
-	case reflect.TypeFor[json.RawMessage]():
-		v.Set(reflect.ValueOf(json.RawMessage(`{"members":2}`)))
-		return
-	}
-	switch v.Kind() {
-	case reflect.Struct:
-		for i := range v.NumField() {
-			if v.Type().Field(i).IsExported() {
-				fill(v.Field(i), n+i)
-			}
-		}
-	case reflect.Pointer:
-		p := reflect.New(v.Type().Elem())
-		fill(p.Elem(), n)
-		v.Set(p)
-	case reflect.Slice:
-		s := reflect.MakeSlice(v.Type(), 1, 1)
-		fill(s.Index(0), n)
-		v.Set(s)
-	case reflect.String:
-		v.SetString("x")
-	case reflect.Bool:
-		v.SetBool(true)
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		v.SetInt(int64(n))
-	case reflect.Float32, reflect.Float64:
-		v.SetFloat(float64(n) + 0.5)
-	default:
-		panic("fill: no value for " + v.Type().String())
 	}
 }
