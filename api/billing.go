@@ -48,13 +48,7 @@ func (s *server) getInvoice(c *gin.Context) error {
 
 func (s *server) invoicePDF(c *gin.Context) error {
 	pdf, name, err := s.invoices.PDF(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	c.Header("Cache-Control", "private, no-store")
-	c.Header("Content-Disposition", `inline; filename="`+name+`"`)
-	c.Data(http.StatusOK, "application/pdf", pdf)
-	return nil
+	return httpx.PrivateFile(c, "application/pdf", pdf, name, err)
 }
 
 func (s *server) declareClaim(c *gin.Context) error {

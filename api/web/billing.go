@@ -126,13 +126,7 @@ func (s *Site) renderInvoice(c *gin.Context, status int, v store.InvoiceView, ch
 
 func (s *Site) invoicePDFPage(c *gin.Context) error {
 	pdf, name, err := s.invoices.PDF(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	c.Header("Cache-Control", "private, no-store")
-	c.Header("Content-Disposition", `inline; filename="`+name+`"`)
-	c.Data(http.StatusOK, "application/pdf", pdf)
-	return nil
+	return httpx.PrivateFile(c, "application/pdf", pdf, name, err)
 }
 
 func (s *Site) declarationSubmit(c *gin.Context) error {

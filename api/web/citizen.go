@@ -243,12 +243,7 @@ func (s *Site) voucherQR(c *gin.Context) error {
 		return err
 	}
 	png, err := voucherpdf.QRPNG(v.Code, 330)
-	if err != nil {
-		return err
-	}
-	c.Header("Cache-Control", "private, no-store")
-	c.Data(http.StatusOK, "image/png", png)
-	return nil
+	return httpx.PrivateFile(c, "image/png", png, "", err)
 }
 
 // voucherPDF serves the printable voucher (food vouchers: a service
@@ -271,13 +266,8 @@ func (s *Site) voucherPDF(c *gin.Context) error {
 		pv.FundName, pv.Municipality = fund, municipality
 	}
 	var buf bytes.Buffer
-	if err := voucherpdf.Write(&buf, pv); err != nil {
-		return err
-	}
-	c.Header("Cache-Control", "private, no-store")
-	c.Header("Content-Disposition", `inline; filename="buono-`+strings.ReplaceAll(v.Code, "-", "")+`.pdf"`)
-	c.Data(http.StatusOK, "application/pdf", buf.Bytes())
-	return nil
+	err = voucherpdf.Write(&buf, pv)
+	return httpx.PrivateFile(c, "application/pdf", buf.Bytes(), "buono-"+strings.ReplaceAll(v.Code, "-", "")+".pdf", err)
 }
 
 // municipalityName turns a municipality id into a display name
