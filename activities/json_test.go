@@ -3,7 +3,6 @@ package activities
 import (
 	"context"
 	"reflect"
-	"strings"
 	"testing"
 
 	"sportello/internal/contract/jsonpin"
@@ -78,30 +77,11 @@ func TestEveryPayloadIsPinnedAndTagged(t *testing.T) {
 	}
 	local := reflect.TypeFor[Actor]().PkgPath()
 	contractPkg := reflect.TypeFor[CloseAppointmentInput]().PkgPath()
-	seen := map[reflect.Type]bool{}
-	var walk func(typ reflect.Type, path string)
-	walk = func(typ reflect.Type, path string) {
-		for typ.Kind() == reflect.Pointer || typ.Kind() == reflect.Slice || typ.Kind() == reflect.Array {
-			typ = typ.Elem()
-		}
-		if typ.Kind() != reflect.Struct || seen[typ] || (typ.PkgPath() != local && typ.PkgPath() != contractPkg) {
-			return
-		}
-		seen[typ] = true
+	w := jsonpin.Walker{T: t, Pkgs: []string{local, contractPkg}, Visit: func(typ reflect.Type, path string) {
 		if typ.PkgPath() == local && !listed[typ] {
 			t.Errorf("%s: %s travels through Temporal and is not in payloads: pin its JSON names", path, typ.Name())
 		}
-		for f := range typ.Fields() {
-			if !f.IsExported() {
-				continue
-			}
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if name == "" || name == "-" {
-				t.Errorf("%s: %s.%s has no JSON name (tag %q): give it the name it is encoded with today", path, typ.Name(), f.Name, f.Tag)
-			}
-			walk(f.Type, path)
-		}
-	}
+	}}
 	ctxType, errType := reflect.TypeFor[context.Context](), reflect.TypeFor[error]()
 	activities := 0
 	for _, recv := range []any{&Cases{}, &Delegations{}, &Appointments{}, &Billing{}, &Ledger{}, &Bookings{}} {
@@ -111,12 +91,12 @@ func TestEveryPayloadIsPinnedAndTagged(t *testing.T) {
 			name := rt.Elem().Name() + "." + m.Name
 			for p := range m.Type.Ins() {
 				if p != rt && p != ctxType {
-					walk(p, name)
+					w.Walk(p, name)
 				}
 			}
 			for r := range m.Type.Outs() {
 				if r != errType {
-					walk(r, name)
+					w.Walk(r, name)
 				}
 			}
 		}
@@ -125,7 +105,7 @@ func TestEveryPayloadIsPinnedAndTagged(t *testing.T) {
 		t.Errorf("found %d activities: the receivers the worker registers are missing from the test", activities)
 	}
 	for typ := range listed {
-		if !seen[typ] {
+		if !w.Seen[typ] {
 			t.Errorf("%s is in payloads but no activity takes or returns it: drop it from the list", typ.Name())
 		}
 	}

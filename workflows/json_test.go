@@ -105,43 +105,24 @@ func TestEveryPayloadIsPinnedAndTagged(t *testing.T) {
 
 	local := reflect.TypeFor[Actor]().PkgPath()
 	contractPkg := reflect.TypeFor[PersonalPlan]().PkgPath()
-	seen := map[reflect.Type]bool{}
-	var walk func(typ reflect.Type, path string)
-	walk = func(typ reflect.Type, path string) {
-		for typ.Kind() == reflect.Pointer || typ.Kind() == reflect.Slice || typ.Kind() == reflect.Array || typ.Kind() == reflect.Map {
-			typ = typ.Elem()
-		}
-		if typ.Kind() != reflect.Struct || seen[typ] || (typ.PkgPath() != local && typ.PkgPath() != contractPkg) {
-			return
-		}
-		seen[typ] = true
+	w := jsonpin.Walker{T: t, Pkgs: []string{local, contractPkg}, Visit: func(typ reflect.Type, path string) {
 		if typ.PkgPath() == local && byName[typ.Name()] != typ {
 			t.Errorf("%s: %s travels through Temporal and is not in payloads: pin its JSON names", path, typ.Name())
 		}
-		for f := range typ.Fields() {
-			if !f.IsExported() {
-				continue
-			}
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if name == "" || name == "-" {
-				t.Errorf("%s: %s.%s has no JSON name (tag %q): give it the name it is encoded with today", path, typ.Name(), f.Name, f.Tag)
-			}
-			walk(f.Type, path+"."+f.Name)
-		}
-	}
+	}}
 	for name, where := range found.types {
 		typ, ok := byName[name]
 		if !ok {
 			t.Errorf("%s: %s travels through Temporal and is not in payloads: pin its JSON names", where, name)
 			continue
 		}
-		walk(typ, where)
+		w.Walk(typ, where)
 	}
 	for _, v := range errorDetails {
-		walk(reflect.TypeOf(v), "error details")
+		w.Walk(reflect.TypeOf(v), "error details")
 	}
 	for name, typ := range byName {
-		if !seen[typ] {
+		if !w.Seen[typ] {
 			t.Errorf("%s is in payloads but no workflow, handler, signal or error takes or returns it: drop it from the list", name)
 		}
 	}

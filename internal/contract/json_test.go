@@ -81,31 +81,12 @@ func TestOfficeDecodesTheCaseHistoriesNames(t *testing.T) {
 // travelling types (nested structs, pointers, slices) and fails on an
 // exported field without a JSON name of its own.
 func TestEveryTravellingFieldIsTagged(t *testing.T) {
-	seen := map[reflect.Type]bool{}
-	var walk func(typ reflect.Type, path string)
-	walk = func(typ reflect.Type, path string) {
-		for typ.Kind() == reflect.Pointer || typ.Kind() == reflect.Slice || typ.Kind() == reflect.Array {
-			typ = typ.Elem()
-		}
-		// time.Time and other types of other packages encode themselves.
-		if typ.Kind() != reflect.Struct || seen[typ] || (typ.PkgPath() != "" && typ.PkgPath() != reflect.TypeFor[Offer]().PkgPath()) {
-			return
-		}
-		seen[typ] = true
-		for f := range typ.Fields() {
-			if !f.IsExported() {
-				continue
-			}
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if name == "" || name == "-" {
-				t.Errorf("%s.%s has no JSON name (tag %q): give it the name it is encoded with today", path, f.Name, f.Tag)
-			}
-			walk(f.Type, path+"."+f.Name)
-		}
-	}
+	// Structs of other packages (time.Time, …) encode themselves; "" is
+	// the package of unnamed structs.
+	w := jsonpin.Walker{T: t, Pkgs: []string{"", reflect.TypeFor[Offer]().PkgPath()}}
 	for _, tc := range travelling {
 		typ := reflect.TypeOf(tc.Value)
-		walk(typ, typ.Name())
+		w.Walk(typ, typ.Name())
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -105,5 +106,47 @@ func Fill(v reflect.Value, n int) {
 		v.SetFloat(float64(n) + 0.5)
 	default:
 		panic("jsonpin: no value for " + v.Type().String())
+	}
+}
+
+// Walker visits the struct types reachable from a type (through fields,
+// pointers, slices, arrays and maps) that belong to one of Pkgs, once each,
+// and reports every exported field without a JSON name of its own: such a
+// field would be encoded under its Go name, which a rename changes. Types
+// of other packages (time.Time, …) encode themselves and are not entered.
+type Walker struct {
+	T    *testing.T
+	Pkgs []string // package paths whose structs are entered
+	// Visit, when set, is called with each struct type the first time it
+	// is reached, and where it was reached from.
+	Visit func(typ reflect.Type, path string)
+	Seen  map[reflect.Type]bool
+}
+
+// Walk enters typ, reached from path.
+func (w *Walker) Walk(typ reflect.Type, path string) {
+	w.T.Helper()
+	for typ.Kind() == reflect.Pointer || typ.Kind() == reflect.Slice || typ.Kind() == reflect.Array || typ.Kind() == reflect.Map {
+		typ = typ.Elem()
+	}
+	if typ.Kind() != reflect.Struct || w.Seen[typ] || !slices.Contains(w.Pkgs, typ.PkgPath()) {
+		return
+	}
+	if w.Seen == nil {
+		w.Seen = map[reflect.Type]bool{}
+	}
+	w.Seen[typ] = true
+	if w.Visit != nil {
+		w.Visit(typ, path)
+	}
+	for f := range typ.Fields() {
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			w.T.Errorf("%s: %s.%s has no JSON name (tag %q): give it the name it is encoded with today", path, typ.Name(), f.Name, f.Tag)
+		}
+		w.Walk(f.Type, path+"."+f.Name)
 	}
 }
