@@ -118,27 +118,5 @@ func (s *server) getApplication(c *gin.Context) error {
 	return nil
 }
 
-func (s *server) timeline(c *gin.Context) error {
-	events, err := s.applications.Timeline(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, events)
-	return nil
-}
-
-func (s *server) provideInformation(c *gin.Context) error {
-	var req applications.Reply
-	if err := decodeJSON(c, &req); err != nil {
-		return err
-	}
-	res, err := s.applications.ProvideInfo(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), req, updateKey(c))
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, res)
-	return nil
-}
-
 // actor is the workflow's view of the caller.
 func actor(u store.UserView) workflows.Actor { return app.Actor(u) }

@@ -77,38 +77,3 @@ func (s *server) listAppointments(c *gin.Context) error {
 	c.JSON(http.StatusOK, gin.H{"items": items})
 	return nil
 }
-
-func (s *server) getAppointment(c *gin.Context) error {
-	v, err := s.appointments.Appointment(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, v)
-	return nil
-}
-
-func (s *server) cancelAppointmentJSON(c *gin.Context) error {
-	var req appointments.Cancellation
-	if err := decodeJSON(c, &req); err != nil {
-		return err
-	}
-	res, err := s.appointments.Cancel(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), req, updateKey(c))
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, res)
-	return nil
-}
-
-func (s *server) recordAttendanceJSON(c *gin.Context) error {
-	var req appointments.Attendance
-	if err := decodeJSON(c, &req); err != nil {
-		return err
-	}
-	res, err := s.appointments.RecordAttendance(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), req, updateKey(c))
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, res)
-	return nil
-}

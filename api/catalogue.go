@@ -45,15 +45,6 @@ func (s *server) listCooperatives(c *gin.Context) error {
 	return nil
 }
 
-func (s *server) getCooperative(c *gin.Context) error {
-	coop, err := s.marketplace.Cooperative(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, coop)
-	return nil
-}
-
 // pricing is how prices are shown to a caller (marketplace.Pricing).
 type pricing = marketplace.Pricing
 

@@ -37,15 +37,6 @@ func (s *server) listCoopDeliveries(c *gin.Context) error {
 	return nil
 }
 
-func (s *server) getCoopBooking(c *gin.Context) error {
-	d, err := s.marketplace.CoopBooking(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, d)
-	return nil
-}
-
 // respondRequest is a cooperative's answer (marketplace.Response).
 type respondRequest = marketplace.Response
 

@@ -39,15 +39,6 @@ func (s *server) createCitizen(c *gin.Context) error {
 	return nil
 }
 
-func (s *server) getCitizen(c *gin.Context) error {
-	d, err := s.desk.Citizen(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, d)
-	return nil
-}
-
 func (s *server) reissueCitizenCode(c *gin.Context) error {
 	if err := emptyBody(c); err != nil {
 		return err

@@ -13,15 +13,6 @@ import (
 // supervisors through internal/app/teams, which checks and audits every
 // change.
 
-func (s *server) getOfficeCalendar(c *gin.Context) error {
-	o, err := s.teams.OfficeCalendar(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, o)
-	return nil
-}
-
 func (s *server) putOfficeCalendar(c *gin.Context) error {
 	var req teams.OfficeCalendarRequest
 	if err := decodeJSON(c, &req); err != nil {

@@ -101,8 +101,8 @@ func (s *server) apiRoutes() []apiRoute {
 		{"POST", "/applications", session, citizens, reachNone, h(s.createApplication)},
 		{"GET", "/applications", session, caseParties, reachList, h(s.listApplications)},
 		{"GET", "/applications/:id", session, caseParties, reachOwn, h(s.getApplication)},
-		{"GET", "/applications/:id/timeline", session, caseParties, reachOwn, h(s.timeline)},
-		{"POST", "/applications/:id/information", session, citizens, reachOwn, h(s.provideInformation)},
+		{"GET", "/applications/:id/timeline", session, caseParties, reachOwn, h(readByID(s.applications.Timeline))},
+		{"POST", "/applications/:id/information", session, citizens, reachOwn, h(updateByID(s.applications.ProvideInfo))},
 
 		// Review tasks (tasks.go, assign.go, bulk.go).
 		{"GET", "/tasks", session, staff, reachList, h(s.listTasks)},
@@ -115,20 +115,20 @@ func (s *server) apiRoutes() []apiRoute {
 
 		// Vouchers and redemptions (vouchers.go).
 		{"GET", "/vouchers", session, caseParties, reachList, h(s.listVouchers)},
-		{"GET", "/vouchers/:id", session, caseParties, reachOwn, h(s.getVoucher)},
+		{"GET", "/vouchers/:id", session, caseParties, reachOwn, h(readByID(s.vouchers.Voucher))},
 		{"POST", "/redemptions", session, merchants, reachNone, h(s.redeem)},
 		{"GET", "/redemptions", session, merchants, reachList, h(s.listRedemptions)},
 
 		// Funds, audit and office calendars (vouchers.go, audit.go, office_calendar.go).
 		{"GET", "/funds", session, staff, reachList, h(s.listFunds)},
 		{"GET", "/audit", session, supervisors, reachList, h(s.auditLog)},
-		{"GET", "/municipalities/:id/calendar", session, supervisors, reachOwn, h(s.getOfficeCalendar)},
+		{"GET", "/municipalities/:id/calendar", session, supervisors, reachOwn, h(readByID(s.teams.OfficeCalendar))},
 		{"PUT", "/municipalities/:id/calendar", session, supervisors, reachOwn, h(s.putOfficeCalendar)},
 
 		// The Social Point's desk (desk.go, desk_trust.go).
 		{"POST", "/activation", open, nil, reachNone, h(s.activateAccount)},
 		{"POST", "/citizens", session, operators, reachNone, h(s.createCitizen)},
-		{"GET", "/citizens/:id", session, operators, reachOwn, h(s.getCitizen)},
+		{"GET", "/citizens/:id", session, operators, reachOwn, h(readByID(s.desk.Citizen))},
 		{"POST", "/citizens/:id/activation-code", session, operators, reachOwn, h(s.reissueCitizenCode)},
 		{"POST", "/citizens/:id/applications", session, operators, reachOwn, h(s.createApplicationOnBehalf)},
 		{"GET", "/contact-tasks", session, staff, reachList, h(s.listContactTasks)},
@@ -144,7 +144,7 @@ func (s *server) apiRoutes() []apiRoute {
 		{"POST", "/absences/:id/cancel", session, staff, reachOwn, h(s.cancelAbsence)},
 		{"GET", "/teams", session, supervisors, reachList, h(s.listTeams)},
 		{"POST", "/teams", session, supervisors, reachNone, h(s.postTeam)},
-		{"GET", "/teams/:id", session, supervisors, reachOwn, h(s.getTeam)},
+		{"GET", "/teams/:id", session, supervisors, reachOwn, h(readByID(s.teams.Team))},
 		{"PATCH", "/teams/:id", session, supervisors, reachOwn, h(s.patchTeam)},
 		{"POST", "/teams/:id/members", session, supervisors, reachOwn, h(s.postTeamMember)},
 		{"DELETE", "/teams/:id/members/:username", session, supervisors, reachOwn, h(s.deleteTeamMember)},
@@ -157,13 +157,13 @@ func (s *server) apiRoutes() []apiRoute {
 		{"GET", "/social-points/:id/slots", open, nil, reachPublic, h(s.listSlots)},
 		{"POST", "/appointments", session, citizens, reachNone, h(s.createAppointment)},
 		{"GET", "/appointments", session, caseParties, reachList, h(s.listAppointments)},
-		{"GET", "/appointments/:id", session, caseParties, reachOwn, h(s.getAppointment)},
-		{"POST", "/appointments/:id/cancel", session, caseParties, reachOwn, h(s.cancelAppointmentJSON)},
-		{"POST", "/appointments/:id/attendance", session, staff, reachOwn, h(s.recordAttendanceJSON)},
+		{"GET", "/appointments/:id", session, caseParties, reachOwn, h(readByID(s.appointments.Appointment))},
+		{"POST", "/appointments/:id/cancel", session, caseParties, reachOwn, h(updateByID(s.appointments.Cancel))},
+		{"POST", "/appointments/:id/attendance", session, staff, reachOwn, h(updateByID(s.appointments.RecordAttendance))},
 
 		// The catalogue (catalogue.go).
 		{"GET", "/cooperatives", optional, nil, reachPublic, h(s.listCooperatives)},
-		{"GET", "/cooperatives/:id", optional, nil, reachPublic, h(s.getCooperative)},
+		{"GET", "/cooperatives/:id", optional, nil, reachPublic, h(readByID(s.marketplace.Cooperative))},
 		{"GET", "/services", optional, nil, reachPublic, h(s.listServices)},
 		{"GET", "/services/:id", optional, nil, reachPublic, h(s.getService)},
 		{"POST", "/services", session, cooperatives, reachNone, h(s.createService)},
@@ -191,7 +191,7 @@ func (s *server) apiRoutes() []apiRoute {
 
 		// The cooperative's bookings (coop_bookings.go).
 		{"GET", "/coop/bookings", session, cooperatives, reachList, h(s.listCoopBookings)},
-		{"GET", "/coop/bookings/:id", session, cooperatives, reachOwn, h(s.getCoopBooking)},
+		{"GET", "/coop/bookings/:id", session, cooperatives, reachOwn, h(readByID(s.marketplace.CoopBooking))},
 		{"POST", "/coop/bookings/:id/respond", session, cooperatives, reachOwn, h(jsonAction(s.respondBooking))},
 		{"POST", "/coop/bookings/:id/deliveries", session, cooperatives, reachOwn, h(jsonAction(s.recordDelivery))},
 		{"GET", "/coop/deliveries", session, cooperatives, reachList, h(s.listCoopDeliveries)},

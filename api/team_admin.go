@@ -28,15 +28,6 @@ func (s *server) listTeams(c *gin.Context) error {
 	return nil
 }
 
-func (s *server) getTeam(c *gin.Context) error {
-	t, err := s.teams.Team(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, t)
-	return nil
-}
-
 func (s *server) postTeam(c *gin.Context) error {
 	var req teams.NewTeam
 	if err := decodeJSON(c, &req); err != nil {

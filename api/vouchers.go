@@ -27,15 +27,6 @@ func (s *server) listVouchers(c *gin.Context) error {
 	return nil
 }
 
-func (s *server) getVoucher(c *gin.Context) error {
-	v, err := s.vouchers.Voucher(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, v)
-	return nil
-}
-
 // redemptionRequest is the body of POST /api/v1/redemptions.
 type redemptionRequest = vouchers.Redemption
 
