@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -59,16 +58,6 @@ func envInt(name string, def int) int {
 		return v
 	}
 	return def
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // proc is one `sportello` process that the test starts, kills and starts
@@ -278,7 +267,7 @@ func TestJourneysSurviveFaults(t *testing.T) {
 
 	// PostgreSQL, its own cluster (restarted below).
 	pgDir := filepath.Join(dir, "pg")
-	pgOpts := pglocal.Options{Dir: pgDir, Port: freePort(t), Ephemeral: true}
+	pgOpts := pglocal.Options{Dir: pgDir, Port: testenv.FreePort(t), Ephemeral: true}
 	pg, err := pglocal.Start(ctx, pgOpts)
 	if err != nil {
 		t.Fatal(err)
@@ -306,7 +295,7 @@ func TestJourneysSurviveFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	tOpts := devstack.TemporalOptions{Bin: temporalBin, DBFile: filepath.Join(dir, "temporal.db"), LogFile: filepath.Join(dir, "temporal.log"),
-		Port: freePort(t), UIPort: freePort(t)}
+		Port: testenv.FreePort(t), UIPort: testenv.FreePort(t)}
 	ts, err := devstack.StartTemporal(ctx, tOpts)
 	if err != nil {
 		t.Fatal(err)
@@ -319,7 +308,7 @@ func TestJourneysSurviveFaults(t *testing.T) {
 	t.Cleanup(tc.Close)
 
 	// The payment provider's sandbox and the mail catcher: outside parties.
-	apiPort := freePort(t)
+	apiPort := testenv.FreePort(t)
 	apiURL := fmt.Sprintf("http://127.0.0.1:%d", apiPort)
 	sb, err := paysandbox.New(paysandbox.Options{Secret: providerSecret, CallbackBackoff: 50 * time.Millisecond})
 	if err != nil {
@@ -327,9 +316,9 @@ func TestJourneysSurviveFaults(t *testing.T) {
 	}
 	provider := httptest.NewServer(sb)
 	t.Cleanup(func() { provider.Close(); sb.Close() })
-	smtpPort := freePort(t)
+	smtpPort := testenv.FreePort(t)
 	mail, err := devstack.StartMailCatcher(ctx, devstack.MailOptions{SMTPAddr: fmt.Sprintf("127.0.0.1:%d", smtpPort),
-		HTTPAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t))})
+		HTTPAddr: fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,7 +333,7 @@ func TestJourneysSurviveFaults(t *testing.T) {
 		"SPORTELLO_PUBLIC_URL="+apiURL,
 		"SPORTELLO_PAYMENTS_URL="+provider.URL,
 		"SPORTELLO_PAYMENTS_SECRET="+providerSecret,
-		"SPORTELLO_ACCOUNTING_URL="+fmt.Sprintf("http://127.0.0.1:%d", freePort(t)),
+		"SPORTELLO_ACCOUNTING_URL="+fmt.Sprintf("http://127.0.0.1:%d", testenv.FreePort(t)),
 		"SPORTELLO_SMTP_HOST=127.0.0.1",
 		"SPORTELLO_SMTP_PORT="+strconv.Itoa(smtpPort),
 		"SPORTELLO_LOG_LEVEL=warn",

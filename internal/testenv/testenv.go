@@ -21,7 +21,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -107,7 +106,7 @@ func startPostgres() {
 		pg.dir = dir
 		var lastErr error
 		for attempt := 0; attempt < 3; attempt++ {
-			port, err := freePort()
+			port, err := pglocal.FreePort()
 			if err != nil {
 				pg.err = err
 				return
@@ -301,7 +300,7 @@ func startTemporal() {
 		tmp.err = err
 		return
 	}
-	port, err := freePort()
+	port, err := pglocal.FreePort()
 	if err != nil {
 		tmp.err = err
 		return
@@ -502,13 +501,15 @@ func tail(path string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+// FreePort returns a TCP port of 127.0.0.1 that is free at the moment; a
+// failure fails t.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	port, err := pglocal.FreePort()
 	if err != nil {
-		return 0, err
+		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return port
 }
 
 func randomHex(n int) string {
