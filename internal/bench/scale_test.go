@@ -245,8 +245,8 @@ func loadScale(ctx context.Context, b testing.TB, pool *pgxpool.Pool, n int) (ev
 // 10 ms p99 target. It prints; it asserts nothing about time.
 func BenchmarkScale(b *testing.B) {
 	ctx := context.Background()
-	n := envInt("BENCH_CASES", 1_000_000)
-	requests := envInt("BENCH_SCALE_REQUESTS", 2000)
+	n := testenv.EnvInt("BENCH_CASES", 1_000_000)
+	requests := testenv.EnvInt("BENCH_SCALE_REQUESTS", 2000)
 	warm := requests / 10
 
 	_, st := testenv.Postgres(b)

@@ -53,13 +53,6 @@ const (
 	providerSecret  = "faults-provider-secret-not-the-sandbox-default"
 )
 
-func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
-		return v
-	}
-	return def
-}
-
 // proc is one `sportello` process that the test starts, kills and starts
 // again with the same arguments and environment.
 type proc struct {
@@ -239,20 +232,9 @@ func staffToken(ctx context.Context, t *testing.T, st *store.Store, username str
 	return tok
 }
 
-func application(r resident) map[string]any {
-	return map[string]any{"form": "buoni-spesa", "data": map[string]any{
-		"applicant":    map[string]any{"first_name": "Bench", "last_name": "Citizen", "tax_code": r.taxCode, "birth_date": "1980-01-01"},
-		"residence":    map[string]any{"municipality": "tradate", "address": "Via Roma 1"},
-		"household":    map[string]any{"members": 1, "minors": 0},
-		"isee_euro":    5000,
-		"delivery":     "download",
-		"declarations": map[string]any{"truthful": true, "privacy": true},
-	}}
-}
-
 func TestJourneysSurviveFaults(t *testing.T) {
 	ctx := context.Background()
-	journeys, bookings := envInt("FAULTS_JOURNEYS", defaultJourneys), envInt("FAULTS_BOOKINGS", defaultBookings)
+	journeys, bookings := testenv.EnvInt("FAULTS_JOURNEYS", defaultJourneys), testenv.EnvInt("FAULTS_BOOKINGS", defaultBookings)
 	dir := t.TempDir()
 
 	// The production binary, built from this tree.
@@ -555,7 +537,7 @@ func journey(api *apiClient, r resident, operator string, caseID *string) error 
 	var created struct {
 		ID string `json:"id"`
 	}
-	code, err := api.call("POST", "/api/v1/applications", r.token, application(r), map[string]string{"Idempotency-Key": "apply-" + r.taxCode}, &created)
+	code, err := api.call("POST", "/api/v1/applications", r.token, testenv.LoadApplication(r.taxCode), map[string]string{"Idempotency-Key": "apply-" + r.taxCode}, &created)
 	if err != nil || (code != http.StatusCreated && code != http.StatusOK) || created.ID == "" {
 		return fmt.Errorf("apply: %d %v", code, err)
 	}

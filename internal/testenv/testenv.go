@@ -517,3 +517,25 @@ func randomHex(n int) string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// EnvInt is the positive whole number in the environment variable name, def
+// when it is unset or anything else (the sizes of load tests).
+func EnvInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// LoadApplication is a valid food voucher application of a one-person
+// household in Tradate with the tax code taxCode, as the load tests file it.
+func LoadApplication(taxCode string) map[string]any {
+	return map[string]any{"form": "buoni-spesa", "data": map[string]any{
+		"applicant":    map[string]any{"first_name": "Bench", "last_name": "Citizen", "tax_code": taxCode, "birth_date": "1980-01-01"},
+		"residence":    map[string]any{"municipality": "tradate", "address": "Via Roma 1"},
+		"household":    map[string]any{"members": 1, "minors": 0},
+		"isee_euro":    5000,
+		"delivery":     "download",
+		"declarations": map[string]any{"truthful": true, "privacy": true},
+	}}
+}
