@@ -24,9 +24,7 @@ func TestWebAbsences(t *testing.T) {
 	webLogin(t, sup, "supervisore")
 	sup.FollowIn("nav", "Assenze e deleghe")
 	assertPath(t, sup, "/absences")
-	assertTitle(t, sup, "Assenze e deleghe")
-	assertText(t, sup, "Nessuna assenza in corso o programmata.")
-	sup.Axe()
+	assertPage(t, sup, "Assenze e deleghe", "Nessuna assenza in corso o programmata.")
 
 	sup.Fill("Persona assente", "operatore.tradate")
 	sup.Fill("Delegato", "operatrice.tradate")

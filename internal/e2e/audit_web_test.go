@@ -35,7 +35,5 @@ func TestWebAuditLog(t *testing.T) {
 	sup.Fill("Numero pratica", "")
 	sup.Fill("Utente", "operatore.tradate")
 	sup.Submit("Filtra")
-	assertTitle(t, sup, "Registro accessi")
-	assertText(t, sup, "Registrazioni trovate: 1.", "Registro accessi dell'utente operatore.tradate")
-	sup.Axe()
+	assertPage(t, sup, "Registro accessi", "Registrazioni trovate: 1.", "Registro accessi dell'utente operatore.tradate")
 }

@@ -56,9 +56,7 @@ func TestWebInboxBulkApprove(t *testing.T) {
 	p := browsertest.NewPage(t, s.srv.URL, "supervisore")
 	webLogin(t, p, "supervisore")
 	p.Navigate("/inbox")
-	assertTitle(t, p, "Pratiche da lavorare")
-	assertText(t, p, small.ID, big.ID, taken.ID, "Azioni sulle pratiche selezionate")
-	p.Axe()
+	assertPage(t, p, "Pratiche da lavorare", small.ID, big.ID, taken.ID, "Azioni sulle pratiche selezionate")
 
 	rows := p.Count(`input[name="task"]`)
 	if rows != 3 {

@@ -30,13 +30,9 @@ func TestWebCatalogue(t *testing.T) {
 	}
 	anon.Axe()
 	anon.Follow("Centro diurno per anziani")
-	assertTitle(t, anon, "Centro diurno per anziani")
-	assertText(t, anon, "L'Aquilone", "30 posti a settimana", "Lonate Ceppino", "Prezzi per fascia ISEE a")
-	anon.Axe()
+	assertPage(t, anon, "Centro diurno per anziani", "L'Aquilone", "30 posti a settimana", "Lonate Ceppino", "Prezzi per fascia ISEE a")
 	anon.Follow("L'Aquilone")
-	assertTitle(t, anon, "L'Aquilone")
-	assertText(t, anon, "ISO 9001:2015", "Trasporto sociale")
-	anon.Axe()
+	assertPage(t, anon, "L'Aquilone", "ISO 9001:2015", "Trasporto sociale")
 	if st := anon.NavigateStatus("/services?max_price=abc"); st != 422 || !anon.Has(`#max-price[aria-invalid="true"]`) {
 		t.Fatalf("bad price filter: status %d:\n%s", st, anon.MainText())
 	}

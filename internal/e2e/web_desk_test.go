@@ -199,8 +199,6 @@ func TestWebDeskRegisterFileActivateAndContact(t *testing.T) {
 	}
 	// English second.
 	phone.Navigate("/lang/en?next=%2Fdesk%2Fcontacts%3Fstatus%3Ddone")
-	assertTitle(t, phone, "Contacts to make")
-	assertText(t, phone, "Outcome: Citizen told by phone")
-	phone.Axe()
+	assertPage(t, phone, "Contacts to make", "Outcome: Citizen told by phone")
 	assertCleanConsole(t, []string{"status of 422"}, op, cz, phone)
 }

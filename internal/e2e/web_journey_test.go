@@ -55,6 +55,15 @@ func assertTitle(t *testing.T, p *browsertest.Page, want string) {
 	}
 }
 
+// assertPage checks that the page's title is title (see assertTitle) and
+// that it shows wants, then checks its accessibility (Axe).
+func assertPage(t *testing.T, p *browsertest.Page, title string, wants ...string) {
+	t.Helper()
+	assertTitle(t, p, title)
+	assertText(t, p, wants...)
+	p.Axe()
+}
+
 func assertPath(t *testing.T, p *browsertest.Page, want string) {
 	t.Helper()
 	if got := p.Path(); got != want {
@@ -213,9 +222,7 @@ func startApplication(t *testing.T, p *browsertest.Page) {
 	// Step 1: the privacy notice.
 	assertPath(t, p, "/apply/buoni-spesa")
 	assertStep(t, p, 1, "Informativa")
-	assertTitle(t, p, "buoni spesa")
-	assertText(t, p, "Informativa")
-	p.Axe()
+	assertPage(t, p, "buoni spesa", "Informativa")
 	p.Follow("Compila la domanda")
 	// Step 2: the data, in the order of the schema document.
 	assertPath(t, p, "/apply/buoni-spesa/data")

@@ -17,9 +17,7 @@ func TestWebOfficeCalendar(t *testing.T) {
 	webLogin(t, p, "supervisore")
 	p.Follow("Calendario uffici")
 	assertPath(t, p, "/calendar")
-	assertTitle(t, p, "Calendario degli uffici")
-	assertText(t, p, "Le feste patronali non sono precaricate", "Tradate", "dalle 08:30 alle 17:00, dal lunedì al venerdì", "Non indicato")
-	p.Axe()
+	assertPage(t, p, "Calendario degli uffici", "Le feste patronali non sono precaricate", "Tradate", "dalle 08:30 alle 17:00, dal lunedì al venerdì", "Non indicato")
 
 	p.Follow("Modifica — Tradate")
 	assertPath(t, p, "/calendar/tradate")

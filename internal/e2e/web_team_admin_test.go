@@ -69,9 +69,7 @@ func TestWebTeamAdmin(t *testing.T) {
 	p.Screenshot("teams-phone")
 
 	p.Navigate("/lang/en?next=/teams")
-	assertTitle(t, p, "Teams")
-	assertText(t, p, "Who reviews each fund", "Automatic assignment: on", "keeps the tasks they have already claimed")
-	p.Axe()
+	assertPage(t, p, "Teams", "Who reviews each fund", "Automatic assignment: on", "keeps the tasks they have already claimed")
 
 	// One row per action, after it: the duplicate name is a refusal.
 	for action, want := range map[string]int{"team_created": 1, "team_created_refused": 1, "team_member_added": 1, "team_member_removed": 1,
