@@ -20,6 +20,7 @@ import (
 	"sportello/internal/payments"
 	"sportello/internal/paysandbox"
 	"sportello/internal/store"
+	"sportello/internal/testenv"
 	"sportello/worker"
 	"sportello/workflows"
 )
@@ -181,7 +182,7 @@ func TestForgedPaymentCallbackMovesNoMoney(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.paymentRefused(t, b.ID, "not confirmed by the provider", "forged captures")
-	if got := balanceOf(t, s.st, store.BookingOnlineAccountID(b.ID)); got != 0 {
+	if got := testenv.Balance(t, s.st, store.BookingOnlineAccountID(b.ID)); got != 0 {
 		t.Fatalf("the booking holds %d online after forged captures", got)
 	}
 	if got, _ := s.pay.Payment(context.Background(), p.ID); got.Status != payments.StatusPending {

@@ -16,6 +16,7 @@ import (
 	"sportello/internal/calendar"
 	"sportello/internal/payments"
 	"sportello/internal/store"
+	"sportello/internal/testenv"
 	"sportello/worker"
 	"sportello/workflows"
 )
@@ -219,10 +220,10 @@ func TestWebMarketplaceJourney(t *testing.T) {
 	if posted != b.VoucherCents || payouts != 1 || paidOut != b.VoucherCents {
 		t.Errorf("Baobab was owed %d (want the voucher shares %d) and paid out %d times, %d in all", posted, b.VoucherCents, payouts, paidOut)
 	}
-	if got := balanceOf(t, s.st, store.CooperativeAccountID("baobab")); got != 0 {
+	if got := testenv.Balance(t, s.st, store.CooperativeAccountID("baobab")); got != 0 {
 		t.Errorf("Baobab's account holds %d after the payout", got)
 	}
-	if got := balanceOf(t, s.st, store.CooperativeOnlineAccountID("baobab")); got != b.OnlineCents {
+	if got := testenv.Balance(t, s.st, store.CooperativeOnlineAccountID("baobab")); got != b.OnlineCents {
 		t.Errorf("Baobab earned %d online, want %d", got, b.OnlineCents)
 	}
 }

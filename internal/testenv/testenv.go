@@ -539,3 +539,13 @@ func LoadApplication(taxCode string) map[string]any {
 		"declarations": map[string]any{"truthful": true, "privacy": true},
 	}}
 }
+
+// Balance is the ledger balance of account, in cents; a failure fails t.
+func Balance(t testing.TB, st *store.Store, account string) int64 {
+	t.Helper()
+	b, err := store.Balance(context.Background(), st.Pool, account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
