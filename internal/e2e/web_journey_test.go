@@ -212,9 +212,13 @@ func validApplication(taxCode string) map[string]string {
 	}
 }
 
-// startApplication goes from the home page to the data step of the food-voucher call.
-func startApplication(t *testing.T, p *browsertest.Page) {
+// startApplication logs the citizen cittadino.tradate in and goes from the
+// home page to the data step of the food-voucher call; it returns the
+// citizen's page.
+func startApplication(t *testing.T, s *stack) *browsertest.Page {
 	t.Helper()
+	p := browsertest.NewPage(t, s.srv.URL, "cittadino")
+	webLogin(t, p, "cittadino.tradate")
 	p.Navigate("/")
 	assertTitle(t, p, "")
 	p.Axe()
@@ -231,6 +235,7 @@ func startApplication(t *testing.T, p *browsertest.Page) {
 		t.Errorf("the form's fields are not in the schema's order:\ngot:  %q\nwant: %q", got, want)
 	}
 	p.Axe()
+	return p
 }
 
 // TestWebFoodVoucherJourney: the food-voucher journey through the web portal
@@ -242,9 +247,7 @@ func TestWebFoodVoucherJourney(t *testing.T) {
 	tax := s.citizenTaxCode()
 
 	// (a) The citizen applies.
-	citizen := browsertest.NewPage(t, s.srv.URL, "cittadino")
-	webLogin(t, citizen, "cittadino.tradate")
-	startApplication(t, citizen)
+	citizen := startApplication(t, s)
 	fillApplication(citizen, validApplication(tax))
 	citizen.Submit("Vai al riepilogo")
 	// Step 3: the summary repeats what was typed.
@@ -369,9 +372,7 @@ func TestWebFoodVoucherJourney(t *testing.T) {
 func TestWebInvalidApplication(t *testing.T) {
 	s := newStack(t)
 	tax := s.citizenTaxCode()
-	citizen := browsertest.NewPage(t, s.srv.URL, "cittadino")
-	webLogin(t, citizen, "cittadino.tradate")
-	startApplication(t, citizen)
+	citizen := startApplication(t, s)
 
 	firstOrder := fieldOrder(citizen)
 	bad := validApplication(tax)
