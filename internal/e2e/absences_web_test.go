@@ -20,8 +20,7 @@ func TestWebAbsences(t *testing.T) {
 	today := time.Now().In(rome)
 	day := func(d time.Time) string { return d.Format("2006-01-02") }
 
-	sup := browsertest.NewPage(t, s.srv.URL, "supervisore")
-	webLogin(t, sup, "supervisore")
+	sup := loggedIn(t, s.srv.URL, "supervisore", "supervisore")
 	sup.FollowIn("nav", "Assenze e deleghe")
 	assertPath(t, sup, "/absences")
 	assertPage(t, sup, "Assenze e deleghe", "Nessuna assenza in corso o programmata.")

@@ -77,8 +77,7 @@ func TestWebAppointmentBookCancelAndPlan(t *testing.T) {
 	// Today's appointment (written directly: bookable slots may all be on
 	// later days, and the meeting is recorded from its day on).
 	id := s.bookDirect("cittadino.tradate", "sp-tradate", time.Now().Add(time.Minute), "Ricerca di lavoro")
-	op := browsertest.NewPage(t, s.srv.URL, "operatore.tradate")
-	webLogin(t, op, "operatore.tradate")
+	op := loggedIn(t, s.srv.URL, "operatore.tradate", "operatore.tradate")
 	op.Navigate("/agenda")
 	assertPage(t, op, "Agenda appuntamenti", "Maria Rossi", "Ricerca di lavoro")
 	op.ClickAndWait(`a[href="/appointments/` + id + `"]`)

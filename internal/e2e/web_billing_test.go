@@ -65,8 +65,7 @@ func TestWebInvoices(t *testing.T) {
 		t.Fatalf("the cooperative opened a merchant's claim: %d", st)
 	}
 
-	me := browsertest.NewPage(t, s.srv.URL, "esercente.tradate")
-	webLogin(t, me, "esercente.tradate")
+	me := loggedIn(t, s.srv.URL, "esercente.tradate", "esercente.tradate")
 	me.Follow("Fatture e rimborsi")
 	assertPage(t, me, "Rimborsi dei buoni spesa", "In attesa dell'autodichiarazione", "22,00")
 	me.ClickAndWait(fmt.Sprintf(`tr[data-invoice="%d"] a`, claim.Number))
@@ -105,8 +104,7 @@ func TestWebInvoices(t *testing.T) {
 		t.Fatalf("merchant run %+v", res)
 	}
 
-	sup := browsertest.NewPage(t, s.srv.URL, "supervisore")
-	webLogin(t, sup, "supervisore")
+	sup := loggedIn(t, s.srv.URL, "supervisore", "supervisore")
 	sup.Follow("Fatture e rimborsi")
 	assertTitle(t, sup, "Fatture e rimborsi")
 	assertText(t, sup, "Baobab", "Farmacia", "Fattura", "Rimborso")

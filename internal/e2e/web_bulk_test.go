@@ -7,7 +7,6 @@ import (
 
 	"sportello/forms"
 	"sportello/internal/auth"
-	"sportello/internal/browsertest"
 )
 
 // TestWebInboxBulkApprove: a supervisor selects every task on the inbox page
@@ -53,8 +52,7 @@ func TestWebInboxBulkApprove(t *testing.T) {
 	tk := op.taskFor(taken.ID)
 	op.mustCall(http.StatusOK, "POST", "/api/v1/tasks/"+tk.ID+"/claim", nil, nil)
 
-	p := browsertest.NewPage(t, s.srv.URL, "supervisore")
-	webLogin(t, p, "supervisore")
+	p := loggedIn(t, s.srv.URL, "supervisore", "supervisore")
 	p.Navigate("/inbox")
 	assertPage(t, p, "Pratiche da lavorare", small.ID, big.ID, taken.ID, "Azioni sulle pratiche selezionate")
 

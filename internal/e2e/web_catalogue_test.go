@@ -54,8 +54,7 @@ func TestWebCatalogue(t *testing.T) {
 	cz.Axe()
 	noSidewaysScroll(t, cz)
 
-	co := browsertest.NewPage(t, s.srv.URL, "coop.baobab")
-	webLogin(t, co, "coop.baobab")
+	co := loggedIn(t, s.srv.URL, "coop.baobab", "coop.baobab")
 	co.Follow("Il nostro catalogo")
 	assertTitle(t, co, "Il nostro catalogo")
 	co.Axe()
@@ -81,8 +80,7 @@ func TestWebCatalogue(t *testing.T) {
 	anon.Navigate("/services?q=doposcuola")
 	assertText(t, anon, "19,50 € per incontro")
 
-	sup := browsertest.NewPage(t, s.srv.URL, "supervisore")
-	webLogin(t, sup, "supervisore")
+	sup := loggedIn(t, s.srv.URL, "supervisore", "supervisore")
 	sup.Follow("Cooperative")
 	assertTitle(t, sup, "Cooperative sociali accreditate")
 	if got := sup.Text(`tr[data-coop="il-girasole"] .expiring`); got != "⚠ (scade entro 60 giorni)" {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"sportello/internal/bookingtest"
-	"sportello/internal/browsertest"
 	"sportello/internal/store"
 	"sportello/workflows"
 )
@@ -25,8 +24,7 @@ func TestWebCartCheckoutSplit(t *testing.T) {
 	ctx := context.Background()
 	bookingtest.ServiceVoucher(t, s.st, bookingtest.VoucherSpec{Username: "cittadino.tradate", Cents: 2500})
 
-	cz := browsertest.NewPage(t, s.srv.URL, "cittadino.tradate")
-	webLogin(t, cz, "cittadino.tradate")
+	cz := loggedIn(t, s.srv.URL, "cittadino.tradate", "cittadino.tradate")
 	cz.Phone()
 	cz.Navigate("/services?q=doposcuola")
 	cz.Follow("Doposcuola e aiuto compiti")

@@ -23,8 +23,7 @@ func TestWebDeskRegisterFileActivateAndContact(t *testing.T) {
 	s := newStack(t)
 	luca := seed.Residents()[2]
 
-	op := browsertest.NewPage(t, s.srv.URL, "operatore")
-	webLogin(t, op, "operatore.tradate")
+	op := loggedIn(t, s.srv.URL, "operatore", "operatore.tradate")
 	op.FollowIn("nav", "Sportello cittadini")
 	assertPath(t, op, "/desk")
 	assertTitle(t, op, "Social Point")

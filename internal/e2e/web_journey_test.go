@@ -24,6 +24,15 @@ var (
 	voucherCodeRE = regexp.MustCompile(`\b[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}\b`)
 )
 
+// loggedIn opens a browser page (named label in failures) on the portal at
+// url and logs user in.
+func loggedIn(t *testing.T, url, label, user string) *browsertest.Page {
+	t.Helper()
+	p := browsertest.NewPage(t, url, label)
+	webLogin(t, p, user)
+	return p
+}
+
 // webLogin logs user in through /login (checking the login page) and leaves
 // the browser on the page the portal redirects to.
 func webLogin(t *testing.T, p *browsertest.Page, user string) {
@@ -217,8 +226,7 @@ func validApplication(taxCode string) map[string]string {
 // citizen's page.
 func startApplication(t *testing.T, s *stack) *browsertest.Page {
 	t.Helper()
-	p := browsertest.NewPage(t, s.srv.URL, "cittadino")
-	webLogin(t, p, "cittadino.tradate")
+	p := loggedIn(t, s.srv.URL, "cittadino", "cittadino.tradate")
 	p.Navigate("/")
 	assertTitle(t, p, "")
 	p.Axe()
@@ -276,8 +284,7 @@ func TestWebFoodVoucherJourney(t *testing.T) {
 
 	// (b) The social worker, logged in at the same time in another browser
 	// context, finds the case in the inbox, claims it and approves it.
-	worker := browsertest.NewPage(t, s.srv.URL, "operatore")
-	webLogin(t, worker, "operatore.tradate")
+	worker := loggedIn(t, s.srv.URL, "operatore", "operatore.tradate")
 	worker.Navigate("/inbox")
 	assertTitle(t, worker, "")
 	worker.ReloadUntil("case "+caseID+" in the inbox", func() bool {
@@ -332,8 +339,7 @@ func TestWebFoodVoucherJourney(t *testing.T) {
 
 	// (d) The merchant redeems EUR 12.50 at the till: the receipt shows the
 	// remaining balance and nothing about the citizen.
-	merchant := browsertest.NewPage(t, s.srv.URL, "esercente")
-	webLogin(t, merchant, "esercente.tradate")
+	merchant := loggedIn(t, s.srv.URL, "esercente", "esercente.tradate")
 	merchant.Navigate("/till")
 	assertTitle(t, merchant, "")
 	merchant.Axe()

@@ -12,7 +12,6 @@ import (
 	"sportello/api"
 	"sportello/internal/accounting"
 	"sportello/internal/bookingtest"
-	"sportello/internal/browsertest"
 	"sportello/internal/calendar"
 	"sportello/internal/payments"
 	"sportello/internal/store"
@@ -72,8 +71,7 @@ func TestWebMarketplaceJourney(t *testing.T) {
 	bookingtest.ServiceVoucher(t, s.st, bookingtest.VoucherSpec{Username: "cittadino.tradate", Cents: 5000, Categories: []string{category}})
 
 	// The citizen: cart, split checkout, payment on the provider's page.
-	cz := browsertest.NewPage(t, s.srv.URL, "cittadino.tradate")
-	webLogin(t, cz, "cittadino.tradate")
+	cz := loggedIn(t, s.srv.URL, "cittadino.tradate", "cittadino.tradate")
 	cz.Navigate("/services?q=doposcuola")
 	cz.Follow(bookingtest.Service)
 	assertTitle(t, cz, bookingtest.Service)
@@ -136,8 +134,7 @@ func TestWebMarketplaceJourney(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := strconv.FormatInt(number, 10)
-	co := browsertest.NewPage(t, s.srv.URL, "coop.baobab")
-	webLogin(t, co, "coop.baobab")
+	co := loggedIn(t, s.srv.URL, "coop.baobab", "coop.baobab")
 	co.Follow("Prenotazioni")
 	assertPage(t, co, "Prenotazioni ricevute", "Richieste da confermare", bookingtest.Service)
 	co.FollowIn("table.coop-requests", n)

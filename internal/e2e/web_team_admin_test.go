@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"testing"
-
-	"sportello/internal/browsertest"
 )
 
 // TestWebTeamAdmin: the supervisor opens "Squadre" from the menu, sees the
@@ -16,8 +14,7 @@ import (
 // the page does not scroll sideways).
 func TestWebTeamAdmin(t *testing.T) {
 	s := newStack(t)
-	p := browsertest.NewPage(t, s.srv.URL, "supervisore")
-	webLogin(t, p, "supervisore")
+	p := loggedIn(t, s.srv.URL, "supervisore", "supervisore")
 	p.FollowIn("nav", "Squadre")
 	assertPath(t, p, "/teams")
 	assertTitle(t, p, "Squadre")
