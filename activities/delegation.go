@@ -105,10 +105,8 @@ func (a *Delegations) HandOver(ctx context.Context, in AbsenceInput) (HandoverRe
 	m := move{abs: abs, step: "handover", from: store.HandoverPlanned, to: store.HandoverHanded, refused: store.HandoverSkipped,
 		action: "delegate_task", assignee: Actor{UserID: abs.DelegateID, Username: abs.Delegate}, role: abs.DelegateRole,
 		reason: store.DelegationReason(abs, false), at: in.At}
-	for _, t := range tasks {
-		if err := a.move(ctx, m, t, &res); err != nil {
-			return res, err
-		}
+	if err := a.move(ctx, m, tasks, &res); err != nil {
+		return res, err
 	}
 	return res, nil
 }
@@ -142,10 +140,8 @@ func (a *Delegations) HandBack(ctx context.Context, in HandBackInput) (HandoverR
 	m := move{abs: abs, step: "handback", from: store.HandoverHanded, to: store.HandoverReturned, refused: store.HandoverKept,
 		action: "return_task", assignee: Actor{UserID: abs.UserID, Username: abs.Username}, role: abs.Role,
 		reason: store.DelegationReason(abs, true), at: in.At}
-	for _, t := range back {
-		if err := a.move(ctx, m, t, &res); err != nil {
-			return res, err
-		}
+	if err := a.move(ctx, m, back, &res); err != nil {
+		return res, err
 	}
 	if in.Status == store.AbsenceEnded {
 		err = a.Store.SetAbsenceStatus(ctx, abs.ID, store.AbsenceEnded, []string{store.AbsenceScheduled, store.AbsenceActive}, 0, in.At)
@@ -165,22 +161,27 @@ type move struct {
 	at                time.Time
 }
 
-// move gives one task to m.assignee through its case, then records the
+// move gives each task to m.assignee through its case, then records the
 // handover's new state (and, when it moved, the audit row), counting it in res.
-func (a *Delegations) move(ctx context.Context, m move, t store.TaskRef, res *HandoverResult) error {
-	err := a.Assigner.Assign(ctx, CaseAssignment{CaseID: t.CaseID, UpdateID: "absence:" + m.abs.ID + ":" + m.step + ":" + t.TaskID,
-		TaskID: t.TaskID, Assignee: m.assignee, Role: m.role, Reason: m.reason})
-	to, action := m.to, m.action
-	switch {
-	case errors.Is(err, ErrAssignRefused):
-		to, action = m.refused, ""
-		res.Kept++
-	case err != nil:
-		return err
-	default:
-		res.Moved++
+func (a *Delegations) move(ctx context.Context, m move, tasks []store.TaskRef, res *HandoverResult) error {
+	for _, t := range tasks {
+		err := a.Assigner.Assign(ctx, CaseAssignment{CaseID: t.CaseID, UpdateID: "absence:" + m.abs.ID + ":" + m.step + ":" + t.TaskID,
+			TaskID: t.TaskID, Assignee: m.assignee, Role: m.role, Reason: m.reason})
+		to, action := m.to, m.action
+		switch {
+		case errors.Is(err, ErrAssignRefused):
+			to, action = m.refused, ""
+			res.Kept++
+		case err != nil:
+			return err
+		default:
+			res.Moved++
+		}
+		if err := a.Store.SettleHandover(ctx, m.abs.ID, t, m.from, to, action, m.reason, m.at); err != nil {
+			return err
+		}
 	}
-	return a.Store.SettleHandover(ctx, m.abs.ID, t, m.from, to, action, m.reason, m.at)
+	return nil
 }
 
 // CancelAbsenceInput is a cancellation by a staff member.

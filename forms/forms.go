@@ -456,8 +456,18 @@ func SplitPointer(p string) []string {
 	return parts
 }
 
-// lookup resolves pointer tokens in a decoded JSON document.
+// lookup resolves pointer tokens in a decoded JSON document (an array
+// index as strconv.Atoi reads it).
 func lookup(doc any, tokens []string) (any, bool) {
+	return Lookup(doc, tokens, func(tok string) (int, bool) {
+		i, err := strconv.Atoi(tok)
+		return i, err == nil && i >= 0
+	})
+}
+
+// Lookup resolves pointer tokens in a decoded JSON document; index reads
+// an array index token (false: not an index).
+func Lookup(doc any, tokens []string, index func(tok string) (int, bool)) (any, bool) {
 	cur := doc
 	for _, tok := range tokens {
 		switch v := cur.(type) {
@@ -468,8 +478,8 @@ func lookup(doc any, tokens []string) (any, bool) {
 			}
 			cur = next
 		case []any:
-			i, err := strconv.Atoi(tok)
-			if err != nil || i < 0 || i >= len(v) {
+			i, ok := index(tok)
+			if !ok || i >= len(v) {
 				return nil, false
 			}
 			cur = v[i]

@@ -5,7 +5,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"testing"
 	"time"
 
@@ -13,14 +12,11 @@ import (
 )
 
 func TestAccountingConfig(t *testing.T) {
-	c, err := loadConfig(envOf(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustConfig(t, nil)
 	if c.Accounting.URL != "http://127.0.0.1:8091" || c.Accounting.PayAfter != 2*time.Minute || c.Accounting.Poll != time.Minute {
 		t.Fatalf("defaults: %+v", c.Accounting)
 	}
-	c, err = loadConfig(envOf(map[string]string{"SPORTELLO_ACCOUNTING_URL": "https://ragioneria.example/api",
+	c, err := loadConfig(envOf(map[string]string{"SPORTELLO_ACCOUNTING_URL": "https://ragioneria.example/api",
 		"SPORTELLO_ACCOUNTING_PAY_AFTER": "10s", "SPORTELLO_BILLING_POLL": "6h"}))
 	if err != nil || c.Accounting.PayAfter != 10*time.Second || c.Accounting.Poll != 6*time.Hour {
 		t.Fatalf("set: %+v %v", c.Accounting, err)
@@ -40,16 +36,8 @@ func TestAccountingConfig(t *testing.T) {
 // configured loopback port, shows in the banner and stops cleanly; the
 // worker's client reaches it.
 func TestDevStartsAccounting(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	c, err := loadConfig(envOf(map[string]string{"SPORTELLO_ACCOUNTING_URL": "http://" + addr, "SPORTELLO_ACCOUNTING_PAY_AFTER": "0s"}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	addr := freeAddr(t)
+	c := mustConfig(t, map[string]string{"SPORTELLO_ACCOUNTING_URL": "http://" + addr, "SPORTELLO_ACCOUNTING_PAY_AFTER": "0s"})
 	stop := startAccounting(context.Background(), &c, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if stop == nil {
 		t.Fatal("accounting sandbox not started")

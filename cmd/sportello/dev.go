@@ -19,7 +19,6 @@ import (
 	"sportello/internal/pglocal"
 	"sportello/internal/seed"
 	"sportello/internal/store"
-	"sportello/worker"
 )
 
 // runDev runs the whole platform on one machine. State lives in
@@ -141,14 +140,7 @@ func runDev(ctx context.Context, cfg config, logger *slog.Logger, args []string)
 		return fmt.Errorf("start worker: %w", err)
 	}
 	defer w.Stop()
-	if n, err := worker.EnsureBillingSchedules(ctx, c, st, cfg.TaskQueue, cfg.Accounting.Poll); err != nil {
-		logger.Error("billing schedules", "err", err)
-	} else {
-		logger.Info("billing schedules in place", "count", n)
-	}
-	if err := worker.EnsureLedgerSchedule(ctx, c, cfg.TaskQueue); err != nil {
-		logger.Error("ledger schedule", "err", err)
-	}
+	ensureSchedules(ctx, cfg, logger, st, c)
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)

@@ -9,14 +9,11 @@ import (
 // The door's settings: trusted proxies, password-hash concurrency, the
 // staff idle timeout; bad values stop the start.
 func TestDoorConfig(t *testing.T) {
-	c, err := loadConfig(envOf(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustConfig(t, nil)
 	if c.TrustedProxies != nil || c.HashConcurrency != 0 || c.StaffIdleTimeout != 30*time.Minute {
 		t.Fatalf("defaults: %v %d %v", c.TrustedProxies, c.HashConcurrency, c.StaffIdleTimeout)
 	}
-	c, err = loadConfig(envOf(map[string]string{"SPORTELLO_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7",
+	c, err := loadConfig(envOf(map[string]string{"SPORTELLO_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7",
 		"SPORTELLO_PASSWORD_HASH_CONCURRENCY": "4", "SPORTELLO_STAFF_IDLE_TIMEOUT": "15m"}))
 	if err != nil {
 		t.Fatal(err)

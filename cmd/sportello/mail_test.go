@@ -8,10 +8,7 @@ import (
 )
 
 func TestMailConfigAndBanner(t *testing.T) {
-	c, err := loadConfig(envOf(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustConfig(t, nil)
 	if c.SMTPHost != "" || c.SMTPAddr != "127.0.0.1:1025" || c.MailcatcherHTTP != "127.0.0.1:8025" {
 		t.Errorf("mail defaults %q %q %q", c.SMTPHost, c.SMTPAddr, c.MailcatcherHTTP)
 	}

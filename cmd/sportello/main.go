@@ -205,14 +205,7 @@ func runWorker(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 		<-ctx.Done()
 		close(interrupt)
 	}()
-	if n, err := worker.EnsureBillingSchedules(ctx, c, st, cfg.TaskQueue, cfg.Accounting.Poll); err != nil {
-		logger.Error("billing schedules", "err", err)
-	} else {
-		logger.Info("billing schedules in place", "count", n)
-	}
-	if err := worker.EnsureLedgerSchedule(ctx, c, cfg.TaskQueue); err != nil {
-		logger.Error("ledger schedule", "err", err)
-	}
+	ensureSchedules(ctx, cfg, logger, st, c)
 	logger.Info("worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.Namespace)
 	return w.Run(interrupt)
 }
@@ -282,6 +275,20 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slo
 	}
 	logger.Info("API stopped")
 	return nil
+}
+
+// ensureSchedules puts the billing and ledger schedules in place; a failure
+// is logged, not fatal (the worker serves all the same, and the next start
+// tries again).
+func ensureSchedules(ctx context.Context, cfg config, logger *slog.Logger, st *store.Store, c client.Client) {
+	if n, err := worker.EnsureBillingSchedules(ctx, c, st, cfg.TaskQueue, cfg.Accounting.Poll); err != nil {
+		logger.Error("billing schedules", "err", err)
+	} else {
+		logger.Info("billing schedules in place", "count", n)
+	}
+	if err := worker.EnsureLedgerSchedule(ctx, c, cfg.TaskQueue); err != nil {
+		logger.Error("ledger schedule", "err", err)
+	}
 }
 
 // newWorker is the worker of the platform, sending notifications to the

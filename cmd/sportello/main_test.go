@@ -2,20 +2,40 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
+
+	"sportello/internal/pglocal"
 )
 
 func envOf(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
-func TestLoadConfigDefaults(t *testing.T) {
-	c, err := loadConfig(envOf(nil))
+// mustConfig is the configuration of env (see envOf); an error fails t.
+func mustConfig(t *testing.T, env map[string]string) config {
+	t.Helper()
+	c, err := loadConfig(envOf(env))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c
+}
+
+// freeAddr is a loopback address whose port is free at the moment.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	port, err := pglocal.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("127.0.0.1:%d", port)
+}
+
+func TestLoadConfigDefaults(t *testing.T) {
+	c := mustConfig(t, nil)
 	if c.DatabaseURLSet || c.TemporalSet {
 		t.Error("nothing set, yet DatabaseURLSet or TemporalSet")
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -13,14 +12,11 @@ import (
 )
 
 func TestPaymentsConfig(t *testing.T) {
-	c, err := loadConfig(envOf(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustConfig(t, nil)
 	if c.PaymentsURL != "http://127.0.0.1:8090" || c.PaymentsSecret == "" {
 		t.Fatalf("defaults: %q %q", c.PaymentsURL, c.PaymentsSecret)
 	}
-	c, err = loadConfig(envOf(map[string]string{"SPORTELLO_PAYMENTS_URL": "https://psp.example/api/", "SPORTELLO_PAYMENTS_SECRET": "s3"}))
+	c, err := loadConfig(envOf(map[string]string{"SPORTELLO_PAYMENTS_URL": "https://psp.example/api/", "SPORTELLO_PAYMENTS_SECRET": "s3"}))
 	if err != nil || c.PaymentsURL != "https://psp.example/api" || c.PaymentsSecret != "s3" {
 		t.Fatalf("set: %+v %v", c, err)
 	}
@@ -38,16 +34,8 @@ func TestPaymentsConfig(t *testing.T) {
 // TestDevStartsPaySandbox: dev's sandbox serves on the configured loopback
 // port, shows in the banner and stops cleanly.
 func TestDevStartsPaySandbox(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	c, err := loadConfig(envOf(map[string]string{"SPORTELLO_PAYMENTS_URL": "http://" + addr}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	addr := freeAddr(t)
+	c := mustConfig(t, map[string]string{"SPORTELLO_PAYMENTS_URL": "http://" + addr})
 	stop := startPaySandbox(context.Background(), &c, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if stop == nil {
 		t.Fatal("sandbox not started")

@@ -294,28 +294,10 @@ func index(tok string) (int, bool) {
 	return i, err == nil
 }
 
-// lookup resolves pointer tokens in a decoded JSON document.
+// lookup resolves pointer tokens in a decoded JSON document (an array
+// index as index reads it).
 func lookup(doc any, tokens []string) (any, bool) {
-	cur := doc
-	for _, tok := range tokens {
-		switch v := cur.(type) {
-		case map[string]any:
-			next, ok := v[tok]
-			if !ok {
-				return nil, false
-			}
-			cur = next
-		case []any:
-			i, ok := index(tok)
-			if !ok || i >= len(v) {
-				return nil, false
-			}
-			cur = v[i]
-		default:
-			return nil, false
-		}
-	}
-	return cur, true
+	return forms.Lookup(doc, tokens, index)
 }
 
 // decodeData decodes JSON data keeping numbers as json.Number; empty input

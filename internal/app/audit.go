@@ -49,30 +49,29 @@ func Recorded(user store.UserView) bool {
 // Audit records e for user (actor and request id filled in here); nothing
 // for citizens. A failure is Unavailable "audit_unavailable".
 func (c *Core) Audit(ctx context.Context, user store.UserView, e store.AuditEntry) error {
-	if !Recorded(user) {
-		return nil
-	}
-	e.ActorID, e.ActorUsername, e.ActorRole = user.ID, user.Username, user.Role
-	e.RequestID = RequestID(ctx)
-	if err := c.API.Audit(ctx, user.Scope(), e); err != nil {
-		return &Error{Kind: Unavailable, Code: "audit_unavailable",
-			Message: "the audit trail cannot be written now, so nothing was shown or changed; try again", Cause: err}
-	}
-	return nil
+	return auditCall(ctx, user, e, c.API.Audit, "nothing was shown or changed")
 }
 
 // AuditWritable checks, writing nothing, that user's row e could be
 // written now (Unavailable "audit_unavailable" otherwise); nothing for
 // citizens.
 func (c *Core) AuditWritable(ctx context.Context, user store.UserView, e store.AuditEntry) error {
+	return auditCall(ctx, user, e, c.API.AuditWritable, "nothing was changed")
+}
+
+// auditCall fills in e's actor and request id and hands it to call, in
+// user's scope; nothing for citizens. A failure is Unavailable
+// "audit_unavailable", its message saying what was therefore not done.
+func auditCall(ctx context.Context, user store.UserView, e store.AuditEntry,
+	call func(context.Context, store.Scope, store.AuditEntry) error, notDone string) error {
 	if !Recorded(user) {
 		return nil
 	}
 	e.ActorID, e.ActorUsername, e.ActorRole = user.ID, user.Username, user.Role
 	e.RequestID = RequestID(ctx)
-	if err := c.API.AuditWritable(ctx, user.Scope(), e); err != nil {
+	if err := call(ctx, user.Scope(), e); err != nil {
 		return &Error{Kind: Unavailable, Code: "audit_unavailable",
-			Message: "the audit trail cannot be written now, so nothing was changed; try again", Cause: err}
+			Message: "the audit trail cannot be written now, so " + notDone + "; try again", Cause: err}
 	}
 	return nil
 }

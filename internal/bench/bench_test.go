@@ -11,9 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"sort"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -55,13 +53,6 @@ func BareWorkflow(ctx workflow.Context, n int) error {
 
 // Noop does nothing.
 func Noop(context.Context) error { return nil }
-
-func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
-		return v
-	}
-	return def
-}
 
 type harness struct {
 	b        *testing.B
@@ -150,17 +141,6 @@ func (h *harness) do(method, path, token string, body any, headers map[string]st
 	return resp.StatusCode, nil
 }
 
-func applicationFor(c citizen) map[string]any {
-	return map[string]any{"form": "buoni-spesa", "data": map[string]any{
-		"applicant":    map[string]any{"first_name": "Bench", "last_name": "Citizen", "tax_code": c.taxCode, "birth_date": "1980-01-01"},
-		"residence":    map[string]any{"municipality": "tradate", "address": "Via Roma 1"},
-		"household":    map[string]any{"members": 1, "minors": 0},
-		"isee_euro":    5000,
-		"delivery":     "download",
-		"declarations": map[string]any{"truthful": true, "privacy": true},
-	}}
-}
-
 type caseView struct {
 	Status string `json:"status"`
 	Task   *struct {
@@ -180,7 +160,7 @@ func (h *harness) journey(c citizen) error {
 	var created struct {
 		ID string `json:"id"`
 	}
-	if code, err := h.do("POST", "/api/v1/applications", c.token, applicationFor(c), nil, &created); err != nil || code != 201 {
+	if code, err := h.do("POST", "/api/v1/applications", c.token, testenv.LoadApplication(c.taxCode), nil, &created); err != nil || code != 201 {
 		return fmt.Errorf("apply: %d %v", code, err)
 	}
 	var cv caseView
@@ -330,10 +310,10 @@ func (bs *benchStack) apiServer(b *testing.B) *httptest.Server {
 // p50/p99 latency of POST /api/v1/applications under a steady load.
 func BenchmarkPlatform(b *testing.B) {
 	ctx := context.Background()
-	journeys := envInt("BENCH_JOURNEYS", 120)
-	concurrency := envInt("BENCH_CONCURRENCY", 32)
-	rate := envInt("BENCH_RATE", 20)
-	seconds := envInt("BENCH_SECONDS", 10)
+	journeys := testenv.EnvInt("BENCH_JOURNEYS", 120)
+	concurrency := testenv.EnvInt("BENCH_CONCURRENCY", 32)
+	rate := testenv.EnvInt("BENCH_RATE", 20)
+	seconds := testenv.EnvInt("BENCH_SECONDS", 10)
 
 	bs := newBenchStack(b, "-bare", BareWorkflow)
 	st, queue, bareQueue := bs.st, bs.queue, bs.bareQueue
@@ -373,7 +353,7 @@ func BenchmarkPlatform(b *testing.B) {
 				defer wg.Done()
 				c := h.citizens[journeys+j]
 				t0 := time.Now()
-				code, err := h.do("POST", "/api/v1/applications", c.token, applicationFor(c), nil, nil)
+				code, err := h.do("POST", "/api/v1/applications", c.token, testenv.LoadApplication(c.taxCode), nil, nil)
 				lat[j] = time.Since(t0)
 				if err != nil || code != 201 {
 					failures.Add(1)

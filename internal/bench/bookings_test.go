@@ -13,6 +13,7 @@ import (
 
 	"sportello/internal/bookingtest"
 	"sportello/internal/store"
+	"sportello/internal/testenv"
 	"sportello/workflows"
 )
 
@@ -167,8 +168,8 @@ func (bb *bookingBench) book(ctx context.Context, i int) (string, error) {
 // history) on the same Temporal server, and their ratio.
 func BenchmarkBookings(b *testing.B) {
 	ctx := context.Background()
-	n := envInt("BENCH_BOOKINGS", 60)
-	concurrency := envInt("BENCH_CONCURRENCY", 16)
+	n := testenv.EnvInt("BENCH_BOOKINGS", 60)
+	concurrency := testenv.EnvInt("BENCH_CONCURRENCY", 16)
 	bs := newBenchStack(b, "-bare-booking", BareBooking)
 	st, tc, queue, bareQueue := bs.st, bs.tc, bs.queue, bs.bareQueue
 

@@ -27,8 +27,8 @@ var catalogueQueries = []string{"anziani", "assistenza domiciliare", "doposcuola
 // services are generated (default 20,000) besides the seeded ones.
 func BenchmarkCatalogue(b *testing.B) {
 	ctx := context.Background()
-	n := envInt("BENCH_SERVICES", 20_000)
-	requests := envInt("BENCH_CATALOGUE_REQUESTS", 1000)
+	n := testenv.EnvInt("BENCH_SERVICES", 20_000)
+	requests := testenv.EnvInt("BENCH_CATALOGUE_REQUESTS", 1000)
 	_, st := testenv.Postgres(b)
 	if err := seed.Run(ctx, st, seed.Options{Demo: true, Now: time.Now()}); err != nil {
 		b.Fatal(err)

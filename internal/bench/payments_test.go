@@ -15,6 +15,7 @@ import (
 
 	"sportello/internal/payments"
 	"sportello/internal/paysandbox"
+	"sportello/internal/testenv"
 )
 
 // BenchmarkPayments measures payment intents created per second through
@@ -25,8 +26,8 @@ import (
 // run, default 4000) and BENCH_PAYMENTS_CONCURRENCY (default 8). It prints
 // and never asserts on time.
 func BenchmarkPayments(b *testing.B) {
-	n := envInt("BENCH_PAYMENTS", 4000)
-	conc := envInt("BENCH_PAYMENTS_CONCURRENCY", 8)
+	n := testenv.EnvInt("BENCH_PAYMENTS", 4000)
+	conc := testenv.EnvInt("BENCH_PAYMENTS_CONCURRENCY", 8)
 	sb, err := paysandbox.New(paysandbox.Options{Secret: "bench"})
 	if err != nil {
 		b.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"sportello/forms"
 	"sportello/internal/auth"
 	"sportello/internal/store"
+	"sportello/internal/testenv"
 )
 
 // surgeQueueActivities is how many activities a food-voucher case runs
@@ -78,7 +79,7 @@ func makeSurgeResidents(ctx context.Context, tb testing.TB, st *store.Store, n i
 }
 
 func surgeApplication(r surgeResident) map[string]any {
-	app := applicationFor(citizen{token: r.token, taxCode: r.taxCode})
+	app := testenv.LoadApplication(r.taxCode)
 	app["data"].(map[string]any)["residence"] = map[string]any{"municipality": r.municipality, "address": "Via Roma 1"}
 	return app
 }
@@ -101,8 +102,8 @@ func verdict(name string, value float64, unit, target string, ok bool) string {
 // activities) started and finished at the same concurrency.
 func BenchmarkSurge(b *testing.B) {
 	ctx := context.Background()
-	n := envInt("BENCH_SURGE", 10_000)
-	concurrency := envInt("BENCH_SURGE_CONCURRENCY", 64)
+	n := testenv.EnvInt("BENCH_SURGE", 10_000)
+	concurrency := testenv.EnvInt("BENCH_SURGE_CONCURRENCY", 64)
 
 	bs := newBenchStack(b, "-bare", BareWorkflow)
 	st, tc, queue, bareQueue := bs.st, bs.tc, bs.queue, bs.bareQueue

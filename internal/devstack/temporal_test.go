@@ -3,7 +3,6 @@ package devstack
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -13,16 +12,6 @@ import (
 
 	"sportello/internal/testenv"
 )
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // TestTemporalKeepsStateAcrossRestarts starts the dev server on a state
 // file, starts a workflow, restarts the server and finds the workflow again.
@@ -39,8 +28,8 @@ func TestTemporalKeepsStateAcrossRestarts(t *testing.T) {
 		Bin:     bin,
 		DBFile:  filepath.Join(dir, "temporal.db"),
 		LogFile: filepath.Join(dir, "temporal.log"),
-		Port:    freePort(t),
-		UIPort:  freePort(t),
+		Port:    testenv.FreePort(t),
+		UIPort:  testenv.FreePort(t),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

@@ -20,13 +20,10 @@ func TestWebAbsences(t *testing.T) {
 	today := time.Now().In(rome)
 	day := func(d time.Time) string { return d.Format("2006-01-02") }
 
-	sup := browsertest.NewPage(t, s.srv.URL, "supervisore")
-	webLogin(t, sup, "supervisore")
+	sup := loggedIn(t, s.srv.URL, "supervisore", "supervisore")
 	sup.FollowIn("nav", "Assenze e deleghe")
 	assertPath(t, sup, "/absences")
-	assertTitle(t, sup, "Assenze e deleghe")
-	assertText(t, sup, "Nessuna assenza in corso o programmata.")
-	sup.Axe()
+	assertPage(t, sup, "Assenze e deleghe", "Nessuna assenza in corso o programmata.")
 
 	sup.Fill("Persona assente", "operatore.tradate")
 	sup.Fill("Delegato", "operatrice.tradate")

@@ -12,10 +12,7 @@ import (
 func TestSupervisorAssignsAndReassignsOverHTTP(t *testing.T) {
 	s := newStack(t)
 	citizen := s.login("cittadino.tradate")
-	var created struct {
-		ID string `json:"id"`
-	}
-	citizen.mustCall(http.StatusCreated, "POST", "/api/v1/applications", application(s.citizenTaxCode(), "tradate", 1, 0, 3000), &created)
+	created := citizen.apply(application(s.citizenTaxCode(), "tradate", 1, 0, 3000))
 	sup := s.login("supervisore")
 	tk := sup.taskFor(created.ID)
 	op := s.login("operatore.tradate")

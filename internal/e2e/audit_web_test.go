@@ -4,8 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
-
-	"sportello/internal/browsertest"
 )
 
 // TestWebAuditLog: an operator reads a case; the supervisor follows the
@@ -20,8 +18,7 @@ func TestWebAuditLog(t *testing.T) {
 		application(s.citizenTaxCode(), "tradate", 3, 1, 4500), &created)
 	s.login("operatore.tradate").mustCall(http.StatusOK, "GET", "/api/v1/applications/"+created.ID, nil, nil)
 
-	sup := browsertest.NewPage(t, s.srv.URL, "supervisore")
-	webLogin(t, sup, "supervisore")
+	sup := loggedIn(t, s.srv.URL, "supervisore", "supervisore")
 	sup.Navigate("/cases/" + created.ID)
 	assertTitle(t, sup, created.ID)
 	sup.Axe()
@@ -35,7 +32,5 @@ func TestWebAuditLog(t *testing.T) {
 	sup.Fill("Numero pratica", "")
 	sup.Fill("Utente", "operatore.tradate")
 	sup.Submit("Filtra")
-	assertTitle(t, sup, "Registro accessi")
-	assertText(t, sup, "Registrazioni trovate: 1.", "Registro accessi dell'utente operatore.tradate")
-	sup.Axe()
+	assertPage(t, sup, "Registro accessi", "Registrazioni trovate: 1.", "Registro accessi dell'utente operatore.tradate")
 }

@@ -15,6 +15,7 @@ import (
 	"sportello/activities"
 	"sportello/internal/accounting"
 	"sportello/internal/store"
+	"sportello/internal/testenv"
 	"sportello/worker"
 	"sportello/workflows"
 )
@@ -219,7 +220,7 @@ func TestBillingExactlyOnceThroughAccountingFailures(t *testing.T) {
 		store.MerchantAccountID(f.merchant):  0,
 		store.PayoutAccountID("tradate"):     5000 + 4250,
 	} {
-		if got := balance(t, s.st, acct); got != want {
+		if got := testenv.Balance(t, s.st, acct); got != want {
 			t.Errorf("%s: %d, want %d", acct, got, want)
 		}
 	}
@@ -230,13 +231,4 @@ func TestBillingExactlyOnceThroughAccountingFailures(t *testing.T) {
 type FieldErrorJSON struct {
 	Pointer string `json:"pointer"`
 	Code    string `json:"code"`
-}
-
-func balance(t *testing.T, st *store.Store, account string) int64 {
-	t.Helper()
-	b, err := store.Balance(context.Background(), st.Pool, account)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }

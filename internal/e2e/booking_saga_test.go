@@ -24,6 +24,7 @@ import (
 	"sportello/internal/payments"
 	"sportello/internal/paysandbox"
 	"sportello/internal/store"
+	"sportello/internal/testenv"
 	"sportello/worker"
 	"sportello/workflows"
 )
@@ -189,15 +190,6 @@ func (s *sagaStack) recordBookingHistory(t *testing.T, id, name string) {
 	}
 }
 
-func balanceOf(t *testing.T, st *store.Store, account string) int64 {
-	t.Helper()
-	b, err := store.Balance(context.Background(), st.Pool, account)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // A split booking (two sessions, part voucher, part online): paid on the
 // provider's page (its callback delivered twice), accepted by Baobab with a
 // date per session over the cooperative's API, both sessions delivered and
@@ -247,14 +239,14 @@ func TestBookingSplitPaidConfirmedDeliveredConfirmed(t *testing.T) {
 	if n := s.count(`SELECT count(*) FROM transfers WHERE booking_id = $1 AND kind = 'payment'`, b.ID); n != 1 {
 		t.Errorf("%d payment transfers, want 1 (the provider called back twice)", n)
 	}
-	if got := balanceOf(t, s.st, store.CooperativeAccountID("baobab")); got != b.Voucher {
+	if got := testenv.Balance(t, s.st, store.CooperativeAccountID("baobab")); got != b.Voucher {
 		t.Errorf("Baobab is owed %d, want the voucher shares %d", got, b.Voucher)
 	}
-	if got := balanceOf(t, s.st, store.CooperativeOnlineAccountID("baobab")); got != b.Online {
+	if got := testenv.Balance(t, s.st, store.CooperativeOnlineAccountID("baobab")); got != b.Online {
 		t.Errorf("Baobab earned %d online, want %d", got, b.Online)
 	}
 	for _, acc := range []string{store.BookingVoucherAccountID(b.ID), store.BookingOnlineAccountID(b.ID)} {
-		if got := balanceOf(t, s.st, acc); got != 0 {
+		if got := testenv.Balance(t, s.st, acc); got != 0 {
 			t.Errorf("%s holds %d after completion", acc, got)
 		}
 	}
@@ -306,11 +298,11 @@ func TestBookingCancelledRefundedOnce(t *testing.T) {
 	if len(refunds) != 1 || refunds[0].AmountCents != b.Online {
 		t.Fatalf("provider refunds %+v, want one of %d", refunds, b.Online)
 	}
-	if got := balanceOf(t, s.st, store.VoucherAccountID(b.VoucherID)); got != b.VoucherCredit {
+	if got := testenv.Balance(t, s.st, store.VoucherAccountID(b.VoucherID)); got != b.VoucherCredit {
 		t.Errorf("voucher balance %d, want %d back", got, b.VoucherCredit)
 	}
 	for _, acc := range []string{store.BookingVoucherAccountID(b.ID), store.BookingOnlineAccountID(b.ID), store.CooperativeAccountID("baobab")} {
-		if got := balanceOf(t, s.st, acc); got != 0 {
+		if got := testenv.Balance(t, s.st, acc); got != 0 {
 			t.Errorf("%s holds %d", acc, got)
 		}
 	}

@@ -36,10 +36,7 @@ func (s *stack) newCitizen(t *testing.T, first, last string) (*session, string) 
 
 // apply files a food-voucher application for the citizen and returns the case id.
 func apply(c *session, tax string) string {
-	var created struct {
-		ID string `json:"id"`
-	}
-	c.mustCall(http.StatusCreated, "POST", "/api/v1/applications", application(tax, "tradate", 1, 0, 3000), &created)
+	created := c.apply(application(tax, "tradate", 1, 0, 3000))
 	return created.ID
 }
 

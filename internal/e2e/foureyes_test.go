@@ -22,10 +22,7 @@ func TestFourEyesOverHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	citizen := s.login("cittadino.tradate")
-	var created struct {
-		ID string `json:"id"`
-	}
-	citizen.mustCall(http.StatusCreated, "POST", "/api/v1/applications", application(s.citizenTaxCode(), "tradate", 4, 2, 3000), &created)
+	created := citizen.apply(application(s.citizenTaxCode(), "tradate", 4, 2, 3000))
 
 	sup := s.login("supervisore")
 	tk := sup.taskFor(created.ID)

@@ -170,6 +170,20 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// caseRef is the answer to a filed application: the case's id.
+type caseRef struct {
+	ID string `json:"id"`
+}
+
+// apply files application as the session's citizen (201 or the test
+// fails) and returns the new case.
+func (c *session) apply(application map[string]any) caseRef {
+	c.s.t.Helper()
+	var created caseRef
+	c.mustCall(http.StatusCreated, "POST", "/api/v1/applications", application, &created)
+	return created
+}
+
 func application(taxCode, municipality string, members, minors int, isee float64) map[string]any {
 	return map[string]any{
 		"form": "buoni-spesa",

@@ -246,10 +246,7 @@ func TestRequestInformationThenReject(t *testing.T) {
 	if err := s.st.Pool.QueryRow(context.Background(), `SELECT tax_code FROM users WHERE username = 'cittadino.vedano'`).Scan(&tax); err != nil {
 		t.Fatal(err)
 	}
-	var created struct {
-		ID string `json:"id"`
-	}
-	citizen.mustCall(http.StatusCreated, "POST", "/api/v1/applications", application(tax, "vedano-olona", 1, 0, 16000), &created)
+	created := citizen.apply(application(tax, "vedano-olona", 1, 0, 16000))
 	if code := citizen.call("POST", "/api/v1/applications/"+created.ID+"/information",
 		map[string]any{"data": map[string]any{"message": "too early"}}, nil, nil); code != http.StatusConflict {
 		t.Fatalf("reply with no request pending: %d, want 409", code)
@@ -337,10 +334,7 @@ func TestAwardAboveTheRemainingBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	citizen := s.login("cittadino.tradate")
-	var created struct {
-		ID string `json:"id"`
-	}
-	citizen.mustCall(http.StatusCreated, "POST", "/api/v1/applications", application(s.citizenTaxCode(), "tradate", 2, 0, 3000), &created)
+	created := citizen.apply(application(s.citizenTaxCode(), "tradate", 2, 0, 3000))
 	op := s.login("operatore.tradate")
 	tk := op.taskFor(created.ID)
 	op.mustCall(http.StatusOK, "POST", "/api/v1/tasks/"+tk.ID+"/claim", nil, nil)
@@ -379,10 +373,7 @@ func TestAwardAboveTheRemainingBudget(t *testing.T) {
 func TestWorkerReplacedMidJourney(t *testing.T) {
 	s := newStack(t)
 	citizen := s.login("cittadino.tradate")
-	var created struct {
-		ID string `json:"id"`
-	}
-	citizen.mustCall(http.StatusCreated, "POST", "/api/v1/applications", application(s.citizenTaxCode(), "tradate", 1, 0, 5000), &created)
+	created := citizen.apply(application(s.citizenTaxCode(), "tradate", 1, 0, 5000))
 	op := s.login("operatore.tradate")
 	tk := op.taskFor(created.ID)
 	op.mustCall(http.StatusOK, "POST", "/api/v1/tasks/"+tk.ID+"/claim", nil, nil)

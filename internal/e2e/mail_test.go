@@ -15,10 +15,7 @@ func TestCitizenGetsEmailsOverSMTP(t *testing.T) {
 	s, inbox := newMailStack(t)
 
 	citizen := s.login("cittadino.tradate")
-	var created struct {
-		ID string `json:"id"`
-	}
-	citizen.mustCall(http.StatusCreated, "POST", "/api/v1/applications", application(s.citizenTaxCode(), "tradate", 1, 0, 3000), &created)
+	created := citizen.apply(application(s.citizenTaxCode(), "tradate", 1, 0, 3000))
 
 	receipt := inbox.wait("of receipt", func(c mailcatcher.Captured) bool {
 		return strings.Contains(c.Subject, created.ID) && len(c.To) == 1 && c.To[0] == "maria.rossi@example.org"

@@ -20,6 +20,7 @@ import (
 	"sportello/internal/payments"
 	"sportello/internal/paysandbox"
 	"sportello/internal/store"
+	"sportello/internal/testenv"
 	"sportello/worker"
 	"sportello/workflows"
 )
@@ -132,6 +133,25 @@ func (s *trustStack) failedActivities(t *testing.T, workflowID, activityType str
 	return out
 }
 
+// paymentRefused waits for the booking workflow's RecordPayment to be
+// refused, once and for good, with a message containing want, and checks
+// that nothing was booked after what (the booking still awaits its
+// payment, no payment transfer).
+func (s *trustStack) paymentRefused(t *testing.T, bookingID, want, what string) {
+	t.Helper()
+	wfID := workflows.BookingWorkflowID(bookingID)
+	eventually(t, "RecordPayment refused", func() bool { return len(s.failedActivities(t, wfID, "RecordPayment")) > 0 })
+	if msgs := s.failedActivities(t, wfID, "RecordPayment"); len(msgs) != 1 || !strings.Contains(msgs[0], want) {
+		t.Fatalf("RecordPayment failures %q, want one refusal (non-retryable) with %q", msgs, want)
+	}
+	if got := s.bookingStatus(bookingID); got != workflows.BookingAwaitingPayment {
+		t.Fatalf("booking %s after %s, want awaiting_payment", got, what)
+	}
+	if n := s.count(`SELECT count(*) FROM transfers WHERE booking_id = $1 AND kind = 'payment'`, bookingID); n != 0 {
+		t.Fatalf("%d payment transfers after %s", n, what)
+	}
+}
+
 // A correctly signed but false payment.captured (the provider says the
 // payment is pending) is refused by the API (409) and never reaches the
 // booking; the same claim signalled straight to the workflow is refused by
@@ -161,17 +181,8 @@ func TestForgedPaymentCallbackMovesNoMoney(t *testing.T) {
 		EventID: "evt_forged_3", PaymentID: p.ID, Status: payments.StatusCaptured, Amount: b.Online}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "RecordPayment refused", func() bool { return len(s.failedActivities(t, wfID, "RecordPayment")) > 0 })
-	if msgs := s.failedActivities(t, wfID, "RecordPayment"); len(msgs) != 1 || !strings.Contains(msgs[0], "not confirmed by the provider") {
-		t.Fatalf("RecordPayment failures %q, want one refusal (non-retryable)", msgs)
-	}
-	if got := s.bookingStatus(b.ID); got != workflows.BookingAwaitingPayment {
-		t.Fatalf("booking %s after forged captures, want awaiting_payment", got)
-	}
-	if n := s.count(`SELECT count(*) FROM transfers WHERE booking_id = $1 AND kind = 'payment'`, b.ID); n != 0 {
-		t.Fatalf("%d payment transfers after forged captures", n)
-	}
-	if got := balanceOf(t, s.st, store.BookingOnlineAccountID(b.ID)); got != 0 {
+	s.paymentRefused(t, b.ID, "not confirmed by the provider", "forged captures")
+	if got := testenv.Balance(t, s.st, store.BookingOnlineAccountID(b.ID)); got != 0 {
 		t.Fatalf("the booking holds %d online after forged captures", got)
 	}
 	if got, _ := s.pay.Payment(context.Background(), p.ID); got.Status != payments.StatusPending {
@@ -239,16 +250,7 @@ func TestPaymentAmountMismatchRefused(t *testing.T) {
 		EventID: "evt_wrong_amount", PaymentID: p.ID, Status: payments.StatusCaptured, Amount: b.Online - 100}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "RecordPayment refused", func() bool { return len(s.failedActivities(t, wfID, "RecordPayment")) > 0 })
-	if msgs := s.failedActivities(t, wfID, "RecordPayment"); len(msgs) != 1 || !strings.Contains(msgs[0], "claimed") {
-		t.Fatalf("RecordPayment failures %q", msgs)
-	}
-	if got := s.bookingStatus(b.ID); got != workflows.BookingAwaitingPayment {
-		t.Fatalf("booking %s after mismatched amounts, want awaiting_payment", got)
-	}
-	if n := s.count(`SELECT count(*) FROM transfers WHERE booking_id = $1 AND kind = 'payment'`, b.ID); n != 0 {
-		t.Fatalf("%d payment transfers after mismatched amounts", n)
-	}
+	s.paymentRefused(t, b.ID, "claimed", "mismatched amounts")
 	// The provider's own figures, through the API, are booked.
 	confirmed, _ := s.pay.Payment(ctx, p.ID)
 	if code := s.callback(t, payments.Event{ID: "evt_right", Type: payments.EventCaptured, CreatedAt: time.Now(), Payment: confirmed}); code != http.StatusNoContent {

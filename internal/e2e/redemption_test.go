@@ -14,11 +14,8 @@ import (
 func TestFiftyConcurrentRedemptionsOverHTTP(t *testing.T) {
 	s := newStack(t)
 	citizen := s.login("cittadino.tradate")
-	var created struct {
-		ID string `json:"id"`
-	}
 	// 1 member: EUR 150 by the rule; approve EUR 400 explicitly so the first tranche is EUR 200.
-	citizen.mustCall(http.StatusCreated, "POST", "/api/v1/applications", application(s.citizenTaxCode(), "tradate", 1, 0, 4000), &created)
+	created := citizen.apply(application(s.citizenTaxCode(), "tradate", 1, 0, 4000))
 	op := s.login("operatore.tradate")
 	tk := op.taskFor(created.ID)
 	op.mustCall(http.StatusOK, "POST", "/api/v1/tasks/"+tk.ID+"/claim", nil, nil)

@@ -33,9 +33,7 @@ func TestWebAppointmentBookCancelAndPlan(t *testing.T) {
 		"09:00–12:30 e 14:00–17:00", "Accedi per prenotare un appuntamento a Social Point di Tradate")
 	anon.Axe()
 	anon.Navigate("/lang/en?next=/social-points")
-	assertTitle(t, anon, "Social Points: listening desks")
-	assertText(t, anon, "Monday", "09:00–12:30 and 14:00–17:00", "Closed on national holidays.")
-	anon.Axe()
+	assertPage(t, anon, "Social Points: listening desks", "Monday", "09:00–12:30 and 14:00–17:00", "Closed on national holidays.")
 
 	cz := browsertest.NewPage(t, s.srv.URL, "cittadino.tradate")
 	cz.Phone()
@@ -79,12 +77,9 @@ func TestWebAppointmentBookCancelAndPlan(t *testing.T) {
 	// Today's appointment (written directly: bookable slots may all be on
 	// later days, and the meeting is recorded from its day on).
 	id := s.bookDirect("cittadino.tradate", "sp-tradate", time.Now().Add(time.Minute), "Ricerca di lavoro")
-	op := browsertest.NewPage(t, s.srv.URL, "operatore.tradate")
-	webLogin(t, op, "operatore.tradate")
+	op := loggedIn(t, s.srv.URL, "operatore.tradate", "operatore.tradate")
 	op.Navigate("/agenda")
-	assertTitle(t, op, "Agenda appuntamenti")
-	assertText(t, op, "Maria Rossi", "Ricerca di lavoro")
-	op.Axe()
+	assertPage(t, op, "Agenda appuntamenti", "Maria Rossi", "Ricerca di lavoro")
 	op.ClickAndWait(`a[href="/appointments/` + id + `"]`)
 	assertText(t, op, "Maria Rossi", "Esito del colloquio")
 	op.Axe()

@@ -48,9 +48,7 @@ func TestWebInvoices(t *testing.T) {
 	co.Phone()
 	webLogin(t, co, "coop.baobab")
 	co.Follow("Fatture e rimborsi")
-	assertTitle(t, co, "Le nostre fatture")
-	assertText(t, co, "36,00", "Inviata, in attesa di pagamento")
-	co.Axe()
+	assertPage(t, co, "Le nostre fatture", "36,00", "Inviata, in attesa di pagamento")
 	noSidewaysScroll(t, co)
 	co.ClickAndWait(fmt.Sprintf(`tr[data-invoice="%d"] a`, inv.Number))
 	assertTitle(t, co, fmt.Sprintf("Fattura n. %d", inv.Number))
@@ -67,12 +65,9 @@ func TestWebInvoices(t *testing.T) {
 		t.Fatalf("the cooperative opened a merchant's claim: %d", st)
 	}
 
-	me := browsertest.NewPage(t, s.srv.URL, "esercente.tradate")
-	webLogin(t, me, "esercente.tradate")
+	me := loggedIn(t, s.srv.URL, "esercente.tradate", "esercente.tradate")
 	me.Follow("Fatture e rimborsi")
-	assertTitle(t, me, "Rimborsi dei buoni spesa")
-	assertText(t, me, "In attesa dell'autodichiarazione", "22,00")
-	me.Axe()
+	assertPage(t, me, "Rimborsi dei buoni spesa", "In attesa dell'autodichiarazione", "22,00")
 	me.ClickAndWait(fmt.Sprintf(`tr[data-invoice="%d"] a`, claim.Number))
 	assertTitle(t, me, fmt.Sprintf("Richiesta di rimborso n. %d", claim.Number))
 	assertText(t, me, "Autodichiarazione dell'esercente", "Buono spesa riscattato")
@@ -109,8 +104,7 @@ func TestWebInvoices(t *testing.T) {
 		t.Fatalf("merchant run %+v", res)
 	}
 
-	sup := browsertest.NewPage(t, s.srv.URL, "supervisore")
-	webLogin(t, sup, "supervisore")
+	sup := loggedIn(t, s.srv.URL, "supervisore", "supervisore")
 	sup.Follow("Fatture e rimborsi")
 	assertTitle(t, sup, "Fatture e rimborsi")
 	assertText(t, sup, "Baobab", "Farmacia", "Fattura", "Rimborso")
@@ -122,8 +116,6 @@ func TestWebInvoices(t *testing.T) {
 	assertText(t, sup, "Pagata il", "Riferimento del pagamento")
 	sup.Axe()
 	sup.Navigate("/lang/en?next=/invoices")
-	assertTitle(t, sup, "Invoices and reimbursements")
-	assertText(t, sup, "Paid", "Reimbursement")
-	sup.Axe()
+	assertPage(t, sup, "Invoices and reimbursements", "Paid", "Reimbursement")
 	s.assertBooksBalance()
 }

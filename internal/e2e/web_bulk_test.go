@@ -7,7 +7,6 @@ import (
 
 	"sportello/forms"
 	"sportello/internal/auth"
-	"sportello/internal/browsertest"
 )
 
 // TestWebInboxBulkApprove: a supervisor selects every task on the inbox page
@@ -53,12 +52,9 @@ func TestWebInboxBulkApprove(t *testing.T) {
 	tk := op.taskFor(taken.ID)
 	op.mustCall(http.StatusOK, "POST", "/api/v1/tasks/"+tk.ID+"/claim", nil, nil)
 
-	p := browsertest.NewPage(t, s.srv.URL, "supervisore")
-	webLogin(t, p, "supervisore")
+	p := loggedIn(t, s.srv.URL, "supervisore", "supervisore")
 	p.Navigate("/inbox")
-	assertTitle(t, p, "Pratiche da lavorare")
-	assertText(t, p, small.ID, big.ID, taken.ID, "Azioni sulle pratiche selezionate")
-	p.Axe()
+	assertPage(t, p, "Pratiche da lavorare", small.ID, big.ID, taken.ID, "Azioni sulle pratiche selezionate")
 
 	rows := p.Count(`input[name="task"]`)
 	if rows != 3 {

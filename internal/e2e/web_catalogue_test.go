@@ -30,13 +30,9 @@ func TestWebCatalogue(t *testing.T) {
 	}
 	anon.Axe()
 	anon.Follow("Centro diurno per anziani")
-	assertTitle(t, anon, "Centro diurno per anziani")
-	assertText(t, anon, "L'Aquilone", "30 posti a settimana", "Lonate Ceppino", "Prezzi per fascia ISEE a")
-	anon.Axe()
+	assertPage(t, anon, "Centro diurno per anziani", "L'Aquilone", "30 posti a settimana", "Lonate Ceppino", "Prezzi per fascia ISEE a")
 	anon.Follow("L'Aquilone")
-	assertTitle(t, anon, "L'Aquilone")
-	assertText(t, anon, "ISO 9001:2015", "Trasporto sociale")
-	anon.Axe()
+	assertPage(t, anon, "L'Aquilone", "ISO 9001:2015", "Trasporto sociale")
 	if st := anon.NavigateStatus("/services?max_price=abc"); st != 422 || !anon.Has(`#max-price[aria-invalid="true"]`) {
 		t.Fatalf("bad price filter: status %d:\n%s", st, anon.MainText())
 	}
@@ -58,8 +54,7 @@ func TestWebCatalogue(t *testing.T) {
 	cz.Axe()
 	noSidewaysScroll(t, cz)
 
-	co := browsertest.NewPage(t, s.srv.URL, "coop.baobab")
-	webLogin(t, co, "coop.baobab")
+	co := loggedIn(t, s.srv.URL, "coop.baobab", "coop.baobab")
 	co.Follow("Il nostro catalogo")
 	assertTitle(t, co, "Il nostro catalogo")
 	co.Axe()
@@ -85,8 +80,7 @@ func TestWebCatalogue(t *testing.T) {
 	anon.Navigate("/services?q=doposcuola")
 	assertText(t, anon, "19,50 € per incontro")
 
-	sup := browsertest.NewPage(t, s.srv.URL, "supervisore")
-	webLogin(t, sup, "supervisore")
+	sup := loggedIn(t, s.srv.URL, "supervisore", "supervisore")
 	sup.Follow("Cooperative")
 	assertTitle(t, sup, "Cooperative sociali accreditate")
 	if got := sup.Text(`tr[data-coop="il-girasole"] .expiring`); got != "⚠ (scade entro 60 giorni)" {

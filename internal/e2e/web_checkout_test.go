@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"sportello/internal/bookingtest"
-	"sportello/internal/browsertest"
 	"sportello/internal/store"
 	"sportello/workflows"
 )
@@ -25,8 +24,7 @@ func TestWebCartCheckoutSplit(t *testing.T) {
 	ctx := context.Background()
 	bookingtest.ServiceVoucher(t, s.st, bookingtest.VoucherSpec{Username: "cittadino.tradate", Cents: 2500})
 
-	cz := browsertest.NewPage(t, s.srv.URL, "cittadino.tradate")
-	webLogin(t, cz, "cittadino.tradate")
+	cz := loggedIn(t, s.srv.URL, "cittadino.tradate", "cittadino.tradate")
 	cz.Phone()
 	cz.Navigate("/services?q=doposcuola")
 	cz.Follow("Doposcuola e aiuto compiti")
@@ -34,9 +32,7 @@ func TestWebCartCheckoutSplit(t *testing.T) {
 	cz.Axe()
 	cz.Fill("Quantità (incontro)", "2")
 	cz.Submit("Aggiungi al carrello")
-	assertTitle(t, cz, "Carrello")
-	assertText(t, cz, "«Doposcuola e aiuto compiti» è nel carrello.", "Rimuovi dal carrello")
-	cz.Axe()
+	assertPage(t, cz, "Carrello", "«Doposcuola e aiuto compiti» è nel carrello.", "Rimuovi dal carrello")
 	noSidewaysScroll(t, cz)
 	cz.Fill("Quantità", "0")
 	cz.Submit("Aggiorna la quantità")
@@ -64,9 +60,7 @@ func TestWebCartCheckoutSplit(t *testing.T) {
 	cz.FillSelector("#pay-split", "")
 	cz.Fill("Parte pagata con il buono (€, solo pagamento misto)", "10,00")
 	cz.Submit("Conferma la prenotazione")
-	assertTitle(t, cz, "Pagamento della prenotazione")
-	assertText(t, cz, "Da pagare online", "Stiamo preparando il pagamento")
-	cz.Axe()
+	assertPage(t, cz, "Pagamento della prenotazione", "Da pagare online", "Stiamo preparando il pagamento")
 	noSidewaysScroll(t, cz)
 	id := strings.TrimSuffix(strings.TrimPrefix(cz.Path(), "/bookings/"), "/pay")
 	b, err := s.st.API().Booking(ctx, store.System, id)
@@ -101,13 +95,9 @@ func TestWebCartCheckoutSplit(t *testing.T) {
 	cz.Axe()
 	noSidewaysScroll(t, cz)
 	cz.Follow("n. ")
-	assertTitle(t, cz, "Prenotazione n.")
-	assertText(t, cz, "Parte con il buono", "10,00 €", "ancora accantonati", "Incontri", "da fissare", "Annulla la prenotazione")
-	cz.Axe()
+	assertPage(t, cz, "Prenotazione n.", "Parte con il buono", "10,00 €", "ancora accantonati", "Incontri", "da fissare", "Annulla la prenotazione")
 	noSidewaysScroll(t, cz)
 
 	cz.Navigate("/lang/en?next=/cart")
-	assertTitle(t, cz, "Cart")
-	assertText(t, cz, "Your cart is empty.")
-	cz.Axe()
+	assertPage(t, cz, "Cart", "Your cart is empty.")
 }

@@ -46,9 +46,7 @@ func TestWebCoopBookings(t *testing.T) {
 	noSidewaysScroll(t, co)
 
 	co.FollowIn("table.coop-requests", n)
-	assertTitle(t, co, "Prenotazione n. "+n)
-	assertText(t, co, "La richiesta attende la vostra risposta entro il", "Maria Rossi", "Tradate")
-	co.Axe()
+	assertPage(t, co, "Prenotazione n. "+n, "La richiesta attende la vostra risposta entro il", "Maria Rossi", "Tradate")
 	noSidewaysScroll(t, co)
 	co.Submit("Conferma la prenotazione")
 	if !co.Has("#error-summary") || !co.Has(`#session-1[aria-invalid="true"]`) || !co.Has(`#session-2[aria-invalid="true"]`) {
@@ -84,9 +82,7 @@ func TestWebCoopBookings(t *testing.T) {
 	co.Axe()
 
 	co.Follow("Sessioni svolte")
-	assertTitle(t, co, "Sessioni svolte")
-	assertText(t, co, "in attesa di conferma", "Doposcuola e aiuto compiti")
-	co.Axe()
+	assertPage(t, co, "Sessioni svolte", "in attesa di conferma", "Doposcuola e aiuto compiti")
 	co.Navigate("/lang/en?next=/coop/bookings")
 	assertText(t, co, "Bookings in progress", "Doposcuola e aiuto compiti")
 	co.Axe()

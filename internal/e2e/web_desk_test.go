@@ -23,8 +23,7 @@ func TestWebDeskRegisterFileActivateAndContact(t *testing.T) {
 	s := newStack(t)
 	luca := seed.Residents()[2]
 
-	op := browsertest.NewPage(t, s.srv.URL, "operatore")
-	webLogin(t, op, "operatore.tradate")
+	op := loggedIn(t, s.srv.URL, "operatore", "operatore.tradate")
 	op.FollowIn("nav", "Sportello cittadini")
 	assertPath(t, op, "/desk")
 	assertTitle(t, op, "Social Point")
@@ -199,8 +198,6 @@ func TestWebDeskRegisterFileActivateAndContact(t *testing.T) {
 	}
 	// English second.
 	phone.Navigate("/lang/en?next=%2Fdesk%2Fcontacts%3Fstatus%3Ddone")
-	assertTitle(t, phone, "Contacts to make")
-	assertText(t, phone, "Outcome: Citizen told by phone")
-	phone.Axe()
+	assertPage(t, phone, "Contacts to make", "Outcome: Citizen told by phone")
 	assertCleanConsole(t, []string{"status of 422"}, op, cz, phone)
 }

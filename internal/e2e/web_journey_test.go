@@ -24,6 +24,15 @@ var (
 	voucherCodeRE = regexp.MustCompile(`\b[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}\b`)
 )
 
+// loggedIn opens a browser page (named label in failures) on the portal at
+// url and logs user in.
+func loggedIn(t *testing.T, url, label, user string) *browsertest.Page {
+	t.Helper()
+	p := browsertest.NewPage(t, url, label)
+	webLogin(t, p, user)
+	return p
+}
+
 // webLogin logs user in through /login (checking the login page) and leaves
 // the browser on the page the portal redirects to.
 func webLogin(t *testing.T, p *browsertest.Page, user string) {
@@ -53,6 +62,15 @@ func assertTitle(t *testing.T, p *browsertest.Page, want string) {
 	if !strings.Contains(h1[0], want) {
 		t.Fatalf("%s: h1 %q at %s, want it to contain %q", p.User, h1[0], p.URL(), want)
 	}
+}
+
+// assertPage checks that the page's title is title (see assertTitle) and
+// that it shows wants, then checks its accessibility (Axe).
+func assertPage(t *testing.T, p *browsertest.Page, title string, wants ...string) {
+	t.Helper()
+	assertTitle(t, p, title)
+	assertText(t, p, wants...)
+	p.Axe()
 }
 
 func assertPath(t *testing.T, p *browsertest.Page, want string) {
@@ -203,9 +221,12 @@ func validApplication(taxCode string) map[string]string {
 	}
 }
 
-// startApplication goes from the home page to the data step of the food-voucher call.
-func startApplication(t *testing.T, p *browsertest.Page) {
+// startApplication logs the citizen cittadino.tradate in and goes from the
+// home page to the data step of the food-voucher call; it returns the
+// citizen's page.
+func startApplication(t *testing.T, s *stack) *browsertest.Page {
 	t.Helper()
+	p := loggedIn(t, s.srv.URL, "cittadino", "cittadino.tradate")
 	p.Navigate("/")
 	assertTitle(t, p, "")
 	p.Axe()
@@ -213,9 +234,7 @@ func startApplication(t *testing.T, p *browsertest.Page) {
 	// Step 1: the privacy notice.
 	assertPath(t, p, "/apply/buoni-spesa")
 	assertStep(t, p, 1, "Informativa")
-	assertTitle(t, p, "buoni spesa")
-	assertText(t, p, "Informativa")
-	p.Axe()
+	assertPage(t, p, "buoni spesa", "Informativa")
 	p.Follow("Compila la domanda")
 	// Step 2: the data, in the order of the schema document.
 	assertPath(t, p, "/apply/buoni-spesa/data")
@@ -224,6 +243,7 @@ func startApplication(t *testing.T, p *browsertest.Page) {
 		t.Errorf("the form's fields are not in the schema's order:\ngot:  %q\nwant: %q", got, want)
 	}
 	p.Axe()
+	return p
 }
 
 // TestWebFoodVoucherJourney: the food-voucher journey through the web portal
@@ -235,9 +255,7 @@ func TestWebFoodVoucherJourney(t *testing.T) {
 	tax := s.citizenTaxCode()
 
 	// (a) The citizen applies.
-	citizen := browsertest.NewPage(t, s.srv.URL, "cittadino")
-	webLogin(t, citizen, "cittadino.tradate")
-	startApplication(t, citizen)
+	citizen := startApplication(t, s)
 	fillApplication(citizen, validApplication(tax))
 	citizen.Submit("Vai al riepilogo")
 	// Step 3: the summary repeats what was typed.
@@ -266,8 +284,7 @@ func TestWebFoodVoucherJourney(t *testing.T) {
 
 	// (b) The social worker, logged in at the same time in another browser
 	// context, finds the case in the inbox, claims it and approves it.
-	worker := browsertest.NewPage(t, s.srv.URL, "operatore")
-	webLogin(t, worker, "operatore.tradate")
+	worker := loggedIn(t, s.srv.URL, "operatore", "operatore.tradate")
 	worker.Navigate("/inbox")
 	assertTitle(t, worker, "")
 	worker.ReloadUntil("case "+caseID+" in the inbox", func() bool {
@@ -322,8 +339,7 @@ func TestWebFoodVoucherJourney(t *testing.T) {
 
 	// (d) The merchant redeems EUR 12.50 at the till: the receipt shows the
 	// remaining balance and nothing about the citizen.
-	merchant := browsertest.NewPage(t, s.srv.URL, "esercente")
-	webLogin(t, merchant, "esercente.tradate")
+	merchant := loggedIn(t, s.srv.URL, "esercente", "esercente.tradate")
 	merchant.Navigate("/till")
 	assertTitle(t, merchant, "")
 	merchant.Axe()
@@ -362,9 +378,7 @@ func TestWebFoodVoucherJourney(t *testing.T) {
 func TestWebInvalidApplication(t *testing.T) {
 	s := newStack(t)
 	tax := s.citizenTaxCode()
-	citizen := browsertest.NewPage(t, s.srv.URL, "cittadino")
-	webLogin(t, citizen, "cittadino.tradate")
-	startApplication(t, citizen)
+	citizen := startApplication(t, s)
 
 	firstOrder := fieldOrder(citizen)
 	bad := validApplication(tax)

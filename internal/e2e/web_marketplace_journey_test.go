@@ -12,10 +12,10 @@ import (
 	"sportello/api"
 	"sportello/internal/accounting"
 	"sportello/internal/bookingtest"
-	"sportello/internal/browsertest"
 	"sportello/internal/calendar"
 	"sportello/internal/payments"
 	"sportello/internal/store"
+	"sportello/internal/testenv"
 	"sportello/worker"
 	"sportello/workflows"
 )
@@ -71,8 +71,7 @@ func TestWebMarketplaceJourney(t *testing.T) {
 	bookingtest.ServiceVoucher(t, s.st, bookingtest.VoucherSpec{Username: "cittadino.tradate", Cents: 5000, Categories: []string{category}})
 
 	// The citizen: cart, split checkout, payment on the provider's page.
-	cz := browsertest.NewPage(t, s.srv.URL, "cittadino.tradate")
-	webLogin(t, cz, "cittadino.tradate")
+	cz := loggedIn(t, s.srv.URL, "cittadino.tradate", "cittadino.tradate")
 	cz.Navigate("/services?q=doposcuola")
 	cz.Follow(bookingtest.Service)
 	assertTitle(t, cz, bookingtest.Service)
@@ -135,12 +134,9 @@ func TestWebMarketplaceJourney(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := strconv.FormatInt(number, 10)
-	co := browsertest.NewPage(t, s.srv.URL, "coop.baobab")
-	webLogin(t, co, "coop.baobab")
+	co := loggedIn(t, s.srv.URL, "coop.baobab", "coop.baobab")
 	co.Follow("Prenotazioni")
-	assertTitle(t, co, "Prenotazioni ricevute")
-	assertText(t, co, "Richieste da confermare", bookingtest.Service)
-	co.Axe()
+	assertPage(t, co, "Prenotazioni ricevute", "Richieste da confermare", bookingtest.Service)
 	co.FollowIn("table.coop-requests", n)
 	assertTitle(t, co, "Prenotazione n. "+n)
 	week := time.Now().Add(7 * 24 * time.Hour).In(calendar.Rome())
@@ -221,10 +217,10 @@ func TestWebMarketplaceJourney(t *testing.T) {
 	if posted != b.VoucherCents || payouts != 1 || paidOut != b.VoucherCents {
 		t.Errorf("Baobab was owed %d (want the voucher shares %d) and paid out %d times, %d in all", posted, b.VoucherCents, payouts, paidOut)
 	}
-	if got := balanceOf(t, s.st, store.CooperativeAccountID("baobab")); got != 0 {
+	if got := testenv.Balance(t, s.st, store.CooperativeAccountID("baobab")); got != 0 {
 		t.Errorf("Baobab's account holds %d after the payout", got)
 	}
-	if got := balanceOf(t, s.st, store.CooperativeOnlineAccountID("baobab")); got != b.OnlineCents {
+	if got := testenv.Balance(t, s.st, store.CooperativeOnlineAccountID("baobab")); got != b.OnlineCents {
 		t.Errorf("Baobab earned %d online, want %d", got, b.OnlineCents)
 	}
 }

@@ -13,13 +13,10 @@ import (
 // violation on any of the pages, on a phone-sized screen too.
 func TestWebOfficeCalendar(t *testing.T) {
 	s := newStack(t)
-	p := browsertest.NewPage(t, s.srv.URL, "supervisore")
-	webLogin(t, p, "supervisore")
+	p := loggedIn(t, s.srv.URL, "supervisore", "supervisore")
 	p.Follow("Calendario uffici")
 	assertPath(t, p, "/calendar")
-	assertTitle(t, p, "Calendario degli uffici")
-	assertText(t, p, "Le feste patronali non sono precaricate", "Tradate", "dalle 08:30 alle 17:00, dal lunedì al venerdì", "Non indicato")
-	p.Axe()
+	assertPage(t, p, "Calendario degli uffici", "Le feste patronali non sono precaricate", "Tradate", "dalle 08:30 alle 17:00, dal lunedì al venerdì", "Non indicato")
 
 	p.Follow("Modifica — Tradate")
 	assertPath(t, p, "/calendar/tradate")

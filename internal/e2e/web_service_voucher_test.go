@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"sportello/internal/browsertest"
 	"sportello/internal/seed"
 )
 
@@ -22,8 +21,7 @@ func TestWebServiceVoucher(t *testing.T) {
 		t.Fatalf("seed the demo voucher: %v", err)
 	}
 	tax := s.citizenTaxCode()
-	p := browsertest.NewPage(t, s.srv.URL, "cittadino")
-	webLogin(t, p, "cittadino.tradate")
+	p := loggedIn(t, s.srv.URL, "cittadino", "cittadino.tradate")
 
 	// The call is on the home page; privacy notice, then the data step in
 	// the schema's order.

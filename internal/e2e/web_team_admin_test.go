@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"testing"
-
-	"sportello/internal/browsertest"
 )
 
 // TestWebTeamAdmin: the supervisor opens "Squadre" from the menu, sees the
@@ -16,8 +14,7 @@ import (
 // the page does not scroll sideways).
 func TestWebTeamAdmin(t *testing.T) {
 	s := newStack(t)
-	p := browsertest.NewPage(t, s.srv.URL, "supervisore")
-	webLogin(t, p, "supervisore")
+	p := loggedIn(t, s.srv.URL, "supervisore", "supervisore")
 	p.FollowIn("nav", "Squadre")
 	assertPath(t, p, "/teams")
 	assertTitle(t, p, "Squadre")
@@ -69,9 +66,7 @@ func TestWebTeamAdmin(t *testing.T) {
 	p.Screenshot("teams-phone")
 
 	p.Navigate("/lang/en?next=/teams")
-	assertTitle(t, p, "Teams")
-	assertText(t, p, "Who reviews each fund", "Automatic assignment: on", "keeps the tasks they have already claimed")
-	p.Axe()
+	assertPage(t, p, "Teams", "Who reviews each fund", "Automatic assignment: on", "keeps the tasks they have already claimed")
 
 	// One row per action, after it: the duplicate name is a refusal.
 	for action, want := range map[string]int{"team_created": 1, "team_created_refused": 1, "team_member_added": 1, "team_member_removed": 1,

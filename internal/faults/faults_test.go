@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -53,23 +52,6 @@ const (
 	taskQueue       = "faults"
 	providerSecret  = "faults-provider-secret-not-the-sandbox-default"
 )
-
-func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
-		return v
-	}
-	return def
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // proc is one `sportello` process that the test starts, kills and starts
 // again with the same arguments and environment.
@@ -250,20 +232,9 @@ func staffToken(ctx context.Context, t *testing.T, st *store.Store, username str
 	return tok
 }
 
-func application(r resident) map[string]any {
-	return map[string]any{"form": "buoni-spesa", "data": map[string]any{
-		"applicant":    map[string]any{"first_name": "Bench", "last_name": "Citizen", "tax_code": r.taxCode, "birth_date": "1980-01-01"},
-		"residence":    map[string]any{"municipality": "tradate", "address": "Via Roma 1"},
-		"household":    map[string]any{"members": 1, "minors": 0},
-		"isee_euro":    5000,
-		"delivery":     "download",
-		"declarations": map[string]any{"truthful": true, "privacy": true},
-	}}
-}
-
 func TestJourneysSurviveFaults(t *testing.T) {
 	ctx := context.Background()
-	journeys, bookings := envInt("FAULTS_JOURNEYS", defaultJourneys), envInt("FAULTS_BOOKINGS", defaultBookings)
+	journeys, bookings := testenv.EnvInt("FAULTS_JOURNEYS", defaultJourneys), testenv.EnvInt("FAULTS_BOOKINGS", defaultBookings)
 	dir := t.TempDir()
 
 	// The production binary, built from this tree.
@@ -278,7 +249,7 @@ func TestJourneysSurviveFaults(t *testing.T) {
 
 	// PostgreSQL, its own cluster (restarted below).
 	pgDir := filepath.Join(dir, "pg")
-	pgOpts := pglocal.Options{Dir: pgDir, Port: freePort(t), Ephemeral: true}
+	pgOpts := pglocal.Options{Dir: pgDir, Port: testenv.FreePort(t), Ephemeral: true}
 	pg, err := pglocal.Start(ctx, pgOpts)
 	if err != nil {
 		t.Fatal(err)
@@ -306,7 +277,7 @@ func TestJourneysSurviveFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	tOpts := devstack.TemporalOptions{Bin: temporalBin, DBFile: filepath.Join(dir, "temporal.db"), LogFile: filepath.Join(dir, "temporal.log"),
-		Port: freePort(t), UIPort: freePort(t)}
+		Port: testenv.FreePort(t), UIPort: testenv.FreePort(t)}
 	ts, err := devstack.StartTemporal(ctx, tOpts)
 	if err != nil {
 		t.Fatal(err)
@@ -319,7 +290,7 @@ func TestJourneysSurviveFaults(t *testing.T) {
 	t.Cleanup(tc.Close)
 
 	// The payment provider's sandbox and the mail catcher: outside parties.
-	apiPort := freePort(t)
+	apiPort := testenv.FreePort(t)
 	apiURL := fmt.Sprintf("http://127.0.0.1:%d", apiPort)
 	sb, err := paysandbox.New(paysandbox.Options{Secret: providerSecret, CallbackBackoff: 50 * time.Millisecond})
 	if err != nil {
@@ -327,9 +298,9 @@ func TestJourneysSurviveFaults(t *testing.T) {
 	}
 	provider := httptest.NewServer(sb)
 	t.Cleanup(func() { provider.Close(); sb.Close() })
-	smtpPort := freePort(t)
+	smtpPort := testenv.FreePort(t)
 	mail, err := devstack.StartMailCatcher(ctx, devstack.MailOptions{SMTPAddr: fmt.Sprintf("127.0.0.1:%d", smtpPort),
-		HTTPAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t))})
+		HTTPAddr: fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,7 +315,7 @@ func TestJourneysSurviveFaults(t *testing.T) {
 		"SPORTELLO_PUBLIC_URL="+apiURL,
 		"SPORTELLO_PAYMENTS_URL="+provider.URL,
 		"SPORTELLO_PAYMENTS_SECRET="+providerSecret,
-		"SPORTELLO_ACCOUNTING_URL="+fmt.Sprintf("http://127.0.0.1:%d", freePort(t)),
+		"SPORTELLO_ACCOUNTING_URL="+fmt.Sprintf("http://127.0.0.1:%d", testenv.FreePort(t)),
 		"SPORTELLO_SMTP_HOST=127.0.0.1",
 		"SPORTELLO_SMTP_PORT="+strconv.Itoa(smtpPort),
 		"SPORTELLO_LOG_LEVEL=warn",
@@ -566,7 +537,7 @@ func journey(api *apiClient, r resident, operator string, caseID *string) error 
 	var created struct {
 		ID string `json:"id"`
 	}
-	code, err := api.call("POST", "/api/v1/applications", r.token, application(r), map[string]string{"Idempotency-Key": "apply-" + r.taxCode}, &created)
+	code, err := api.call("POST", "/api/v1/applications", r.token, testenv.LoadApplication(r.taxCode), map[string]string{"Idempotency-Key": "apply-" + r.taxCode}, &created)
 	if err != nil || (code != http.StatusCreated && code != http.StatusOK) || created.ID == "" {
 		return fmt.Errorf("apply: %d %v", code, err)
 	}

@@ -154,9 +154,7 @@ func (c *Catcher) Handler() http.Handler {
 		// The message's own HTML, as sent: the sandbox (no scripts, no
 		// same-origin, no forms) and the CSP keep it harmless, whether it
 		// is framed by the message page or opened directly.
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Content-Security-Policy", "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:")
-		w.Header().Set("X-Content-Type-Options", "nosniff")
+		asSent(w, "text/html; charset=utf-8", "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:")
 		w.Header().Set("Referrer-Policy", "no-referrer")
 		w.Header().Set("Cache-Control", "no-store")
 		_, _ = w.Write([]byte(m.HTML))
@@ -166,9 +164,7 @@ func (c *Catcher) Handler() http.Handler {
 		if !ok {
 			return
 		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Header().Set("Content-Security-Policy", "sandbox; default-src 'none'")
-		w.Header().Set("X-Content-Type-Options", "nosniff")
+		asSent(w, "text/plain; charset=utf-8", "sandbox; default-src 'none'")
 		w.Header().Set("Content-Disposition", "inline; filename=\""+url.PathEscape(m.ID)+".eml\"")
 		_, _ = w.Write(m.Raw)
 	})
@@ -195,4 +191,12 @@ func (c *Catcher) Handler() http.Handler {
 		}
 	})
 	return mux
+}
+
+// asSent sets the headers of a message's own content served as it was
+// sent: its type, never sniffed, and a sandboxing content security policy.
+func asSent(w http.ResponseWriter, contentType, csp string) {
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Security-Policy", csp)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 }

@@ -35,15 +35,24 @@ type client struct {
 
 func dial(t *testing.T, addr string) *client {
 	t.Helper()
+	_, tp := connect(t, addr, 30*time.Second)
+	c := &client{t: t, tp: tp}
+	c.expect(220, "")
+	return c
+}
+
+// connect opens a connection to addr that gives up after limit, closed
+// when t ends: the connection itself, and its reader of replies.
+func connect(t *testing.T, addr string, limit time.Duration) (net.Conn, *textproto.Conn) {
+	t.Helper()
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
-	c := &client{t: t, tp: textproto.NewConn(conn)}
-	t.Cleanup(func() { _ = c.tp.Close() })
-	c.expect(220, "")
-	return c
+	_ = conn.SetDeadline(time.Now().Add(limit))
+	tp := textproto.NewConn(conn)
+	t.Cleanup(func() { _ = tp.Close() })
+	return conn, tp
 }
 
 // cmd sends one command and checks the reply code; it returns the reply.
@@ -273,13 +282,7 @@ func TestTooManyConnections(t *testing.T) {
 	c := start(t, Options{MaxConns: 1})
 	first := dial(t, c.Addr())
 	first.cmd(250, "EHLO first.local")
-	conn, err := net.DialTimeout("tcp", c.Addr(), 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-	tp := textproto.NewConn(conn)
+	_, tp := connect(t, c.Addr(), 10*time.Second)
 	if code, msg, err := tp.ReadResponse(421); err != nil {
 		t.Fatalf("second connection: %d %q %v, want 421", code, msg, err)
 	}
@@ -350,13 +353,7 @@ func TestTwoConcurrentClients(t *testing.T) {
 
 func TestPipelining(t *testing.T) {
 	c := start(t, Options{})
-	conn, err := net.Dial("tcp", c.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-	tp := textproto.NewConn(conn)
+	conn, tp := connect(t, c.Addr(), 10*time.Second)
 	if _, _, err := tp.ReadResponse(220); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -535,4 +536,15 @@ func makeTraversable(dir string, logf func(string, ...any)) error {
 			return nil
 		}
 	}
+}
+
+// FreePort returns a TCP port of 127.0.0.1 that is free at the moment (for
+// Options.Port, and for the other servers of a test or dev stack).
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -14,12 +14,11 @@ import (
 
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return port
 }
 
 // tempDir is under /tmp rather than t.TempDir: when the tests run as root the
@@ -34,7 +33,9 @@ func tempDir(t *testing.T) string {
 	return filepath.Join(dir, "data")
 }
 
-func query(t *testing.T, url, sql string, args ...any) int {
+// onConn runs fn on a connection of its own to the database at url; a
+// failure fails t, naming sql.
+func onConn(t *testing.T, url, sql string, fn func(context.Context, *pgx.Conn) error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -43,25 +44,27 @@ func query(t *testing.T, url, sql string, args ...any) int {
 		t.Fatalf("connect %s: %v", url, err)
 	}
 	defer conn.Close(ctx)
-	var n int
-	if err := conn.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
+	if err := fn(ctx, conn); err != nil {
 		t.Fatalf("%s: %v", sql, err)
 	}
-	return n
+}
+
+// queryRow reads the one value of sql's one row on the database at url.
+func queryRow[T any](t *testing.T, url, sql string, args ...any) T {
+	t.Helper()
+	var v T
+	onConn(t, url, sql, func(ctx context.Context, conn *pgx.Conn) error {
+		return conn.QueryRow(ctx, sql, args...).Scan(&v)
+	})
+	return v
 }
 
 func exec1(t *testing.T, url, sql string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatalf("connect %s: %v", url, err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, sql); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
+	onConn(t, url, sql, func(ctx context.Context, conn *pgx.Conn) error {
+		_, err := conn.Exec(ctx, sql)
+		return err
+	})
 }
 
 func TestStartStopRestartKeepsData(t *testing.T) {
@@ -82,13 +85,13 @@ func TestStartStopRestartKeepsData(t *testing.T) {
 		t.Errorf("URL = %q, want %q", got, want)
 	}
 	exec1(t, c.URL("postgres"), `CREATE TABLE kept (n int); INSERT INTO kept VALUES (42)`)
-	if enc := queryString(t, c.URL("postgres"), `SHOW server_encoding`); enc != "UTF8" {
+	if enc := queryRow[string](t, c.URL("postgres"), `SHOW server_encoding`); enc != "UTF8" {
 		t.Errorf("server_encoding = %q, want UTF8", enc)
 	}
-	if la := queryString(t, c.URL("postgres"), `SHOW listen_addresses`); la != "127.0.0.1" {
+	if la := queryRow[string](t, c.URL("postgres"), `SHOW listen_addresses`); la != "127.0.0.1" {
 		t.Errorf("listen_addresses = %q", la)
 	}
-	if sd := queryString(t, c.URL("postgres"), `SHOW unix_socket_directories`); sd != c.Dir() && sd != "" {
+	if sd := queryRow[string](t, c.URL("postgres"), `SHOW unix_socket_directories`); sd != c.Dir() && sd != "" {
 		t.Errorf("unix_socket_directories = %q, want the data folder", sd)
 	}
 
@@ -116,7 +119,7 @@ func TestStartStopRestartKeepsData(t *testing.T) {
 		t.Fatalf("restart: %v", err)
 	}
 	defer c2.Stop()
-	if n := query(t, c2.URL("postgres"), `SELECT n FROM kept`); n != 42 {
+	if n := queryRow[int](t, c2.URL("postgres"), `SELECT n FROM kept`); n != 42 {
 		t.Fatalf("kept = %d, want 42", n)
 	}
 }
@@ -155,22 +158,6 @@ func TestStartFailsOnBusyPort(t *testing.T) {
 		t.Fatal("Start succeeded on a busy port")
 	}
 	t.Logf("expected error: %v", err)
-}
-
-func queryString(t *testing.T, url, sql string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatalf("connect %s: %v", url, err)
-	}
-	defer conn.Close(ctx)
-	var s string
-	if err := conn.QueryRow(ctx, sql).Scan(&s); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	return s
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

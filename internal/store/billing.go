@@ -82,6 +82,13 @@ type PrepareInvoiceInput struct {
 	WorkflowID   string
 }
 
+// invoicePayees names, per invoice kind, the table of its payees and the
+// invoices' column that points at one.
+var invoicePayees = map[string]struct{ table, column string }{
+	InvoiceCooperative: {"cooperatives", "cooperative_id"},
+	InvoiceMerchant:    {"merchants", "merchant_id"},
+}
+
 // PreparedInvoice is the outcome of PrepareInvoice (defined in
 // internal/contract: the billing workflow reads it).
 type PreparedInvoice = contract.PreparedInvoice
@@ -100,31 +107,19 @@ func (s *Store) PrepareInvoice(ctx context.Context, in PrepareInvoiceInput) (Pre
 			return err
 		}
 		d := InvoiceData{Kind: in.Kind, PayeeID: in.PayeeID, Period: in.Period.Format("2006-01")}
-		var existing pgx.Row
-		switch in.Kind {
-		case InvoiceCooperative:
-			d.Municipality = in.Municipality
-			if err := tx.QueryRow(ctx, `SELECT c.district_id, c.name, m.name FROM cooperatives c, municipalities m
-				WHERE c.id = $1 AND m.id = $2 AND m.district_id = c.district_id`, in.PayeeID, in.Municipality).
-				Scan(&d.District, &d.PayeeName, &d.MunicipalityName); err != nil {
-				return MapError(err)
-			}
-			existing = tx.QueryRow(ctx, `SELECT id::text, number, status, total_cents, line_count FROM invoices
-				WHERE kind = 'cooperative' AND cooperative_id = $1 AND municipality_id = $2 AND period = $3`,
-				in.PayeeID, in.Municipality, in.Period)
-		case InvoiceMerchant:
-			d.Municipality = in.Municipality
-			if err := tx.QueryRow(ctx, `SELECT me.district_id, me.name, m.name FROM merchants me, municipalities m
-				WHERE me.id = $1 AND m.id = $2 AND m.district_id = me.district_id`, in.PayeeID, in.Municipality).
-				Scan(&d.District, &d.PayeeName, &d.MunicipalityName); err != nil {
-				return MapError(err)
-			}
-			existing = tx.QueryRow(ctx, `SELECT id::text, number, status, total_cents, line_count FROM invoices
-				WHERE kind = 'merchant' AND merchant_id = $1 AND municipality_id = $2 AND period = $3`,
-				in.PayeeID, in.Municipality, in.Period)
-		default:
+		payee, ok := invoicePayees[in.Kind]
+		if !ok {
 			return fmt.Errorf("prepare invoice: unknown kind %q", in.Kind)
 		}
+		d.Municipality = in.Municipality
+		if err := tx.QueryRow(ctx, `SELECT p.district_id, p.name, m.name FROM `+payee.table+` p, municipalities m
+			WHERE p.id = $1 AND m.id = $2 AND m.district_id = p.district_id`, in.PayeeID, in.Municipality).
+			Scan(&d.District, &d.PayeeName, &d.MunicipalityName); err != nil {
+			return MapError(err)
+		}
+		existing := tx.QueryRow(ctx, `SELECT id::text, number, status, total_cents, line_count FROM invoices
+			WHERE kind = $4 AND `+payee.column+` = $1 AND municipality_id = $2 AND period = $3`,
+			in.PayeeID, in.Municipality, in.Period, in.Kind)
 		err := existing.Scan(&out.ID, &out.Number, &out.Status, &out.TotalCents, &out.Lines)
 		if err == nil {
 			return nil

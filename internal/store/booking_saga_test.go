@@ -9,6 +9,7 @@ import (
 	"sportello/internal/bookingtest"
 	"sportello/internal/contract"
 	"sportello/internal/store"
+	"sportello/internal/testenv"
 )
 
 // Every saga step applied twice (an activity retried) moves money once:
@@ -88,7 +89,7 @@ func TestBookingSagaStepsAreIdempotent(t *testing.T) {
 		store.BookingOnlineAccountID(b.ID):         0,
 		store.PaymentsAccountID("tradate"):         -o1,
 	} {
-		if got := balance(t, st, acc); got != want {
+		if got := testenv.Balance(t, st, acc); got != want {
 			t.Errorf("%s: %d, want %d", acc, got, want)
 		}
 	}

@@ -15,6 +15,14 @@ import (
 // Migration 009 goes down (with a cooperative user and services in place)
 // and up again.
 func TestCatalogueMigrationGoesDownAndUp(t *testing.T) {
+	conn := seededConn(t)
+	goesDownAndUp(t, conn, 9, `SELECT to_regclass('cooperatives') IS NOT NULL OR EXISTS (SELECT 1 FROM users WHERE username = 'coop.baobab')`, "catalogue")
+}
+
+// seededConn connects to a new database of its own, migrated and seeded with
+// the demo data; the connection is closed when t ends.
+func seededConn(t *testing.T) *pgx.Conn {
+	t.Helper()
 	url, st := testenv.Postgres(t)
 	ctx := context.Background()
 	if err := seed.Run(ctx, st, seed.Options{Demo: true}); err != nil {
@@ -24,7 +32,16 @@ func TestCatalogueMigrationGoesDownAndUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(ctx)
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+// goesDownAndUp migrates conn's database down below migration version,
+// checks with left (a query of one boolean) that none of what (the
+// migration's objects) is left, and migrates up to version again.
+func goesDownAndUp(t *testing.T, conn *pgx.Conn, version int32, left, what string) {
+	t.Helper()
+	ctx := context.Background()
 	m, err := migrate.NewMigrator(ctx, conn, "sportello_schema_version")
 	if err != nil {
 		t.Fatal(err)
@@ -32,14 +49,14 @@ func TestCatalogueMigrationGoesDownAndUp(t *testing.T) {
 	if err := m.LoadMigrations(os.DirFS("migrations")); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.MigrateTo(ctx, 8); err != nil {
+	if err := m.MigrateTo(ctx, version-1); err != nil {
 		t.Fatal(err)
 	}
 	var exists bool
-	if err := conn.QueryRow(ctx, `SELECT to_regclass('cooperatives') IS NOT NULL OR EXISTS (SELECT 1 FROM users WHERE username = 'coop.baobab')`).Scan(&exists); err != nil || exists {
-		t.Fatalf("after going down: catalogue left (%v, %v)", exists, err)
+	if err := conn.QueryRow(ctx, left).Scan(&exists); err != nil || exists {
+		t.Fatalf("after going down: %s left (%v, %v)", what, exists, err)
 	}
-	if err := m.MigrateTo(ctx, 9); err != nil {
+	if err := m.MigrateTo(ctx, version); err != nil {
 		t.Fatal(err)
 	}
 }

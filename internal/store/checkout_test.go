@@ -139,7 +139,7 @@ func TestCheckoutSplitHoldsTheVoucherPart(t *testing.T) {
 	if sv0 != 2001 || so0 != total-2001 {
 		t.Fatalf("sessions sum to %d + %d", sv0, so0)
 	}
-	if got := balance(t, f.st, store.VoucherAccountID(voucher)); got != 20000-2001 {
+	if got := testenv.Balance(t, f.st, store.VoucherAccountID(voucher)); got != 20000-2001 {
 		t.Fatalf("voucher balance %d", got)
 	}
 	var holds int
@@ -274,7 +274,7 @@ func TestCartAndCheckoutRefusals(t *testing.T) {
 	if err := f.st.Pool.QueryRow(ctx, `SELECT count(*) FROM bookings`).Scan(&bookings); err != nil || bookings != 0 {
 		t.Fatalf("%d bookings after refusals (%v)", bookings, err)
 	}
-	if got := balance(t, f.st, store.VoucherAccountID(good)); got != 1000 {
+	if got := testenv.Balance(t, f.st, store.VoucherAccountID(good)); got != 1000 {
 		t.Fatalf("voucher balance %d after refusals", got)
 	}
 	if err := f.api.RemoveFromCart(ctx, f.scope, doposcuola); err != nil {
@@ -340,7 +340,7 @@ func TestConcurrentCheckoutsNeverOverspend(t *testing.T) {
 	if ok == 0 || full == 0 {
 		t.Fatalf("%d booked, %d refused: the race did not exhaust the voucher", ok, full)
 	}
-	left := balance(t, f.st, store.VoucherAccountID(voucher))
+	left := testenv.Balance(t, f.st, store.VoucherAccountID(voucher))
 	if spent > start || left != start-spent {
 		t.Fatalf("spent %d of %d, %d left", spent, start, left)
 	}
@@ -392,7 +392,7 @@ func TestCheckoutIdempotentReplay(t *testing.T) {
 	if _, err := f.checkout(in); conflictCode(err) != "idempotency_key_reused" {
 		t.Fatalf("key reused: %v", err)
 	}
-	if got := balance(t, f.st, store.VoucherAccountID(voucher)); got != 49_000 {
+	if got := testenv.Balance(t, f.st, store.VoucherAccountID(voucher)); got != 49_000 {
 		t.Fatalf("voucher balance %d: held more than once", got)
 	}
 	assertBooksBalance(t, f.st)

@@ -95,15 +95,6 @@ func (f *fixture) merchantScope() store.Scope {
 	return store.Scope{Kind: "merchant", District: "tradate", Municipality: "tradate"}
 }
 
-func balance(t *testing.T, st *store.Store, account string) int64 {
-	t.Helper()
-	b, err := store.Balance(context.Background(), st.Pool, account)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func assertBooksBalance(t *testing.T, st *store.Store) {
 	t.Helper()
 	problem, err := store.LedgerCheck(context.Background(), st.Pool)
@@ -154,10 +145,10 @@ func TestConcurrentRedemptionsNeverOverspend(t *testing.T) {
 	if ok != 30 || short != 20 {
 		t.Fatalf("got %d redemptions and %d refusals, want 30 and 20", ok, short)
 	}
-	if b := balance(t, f.st, store.VoucherAccountID(v.VoucherID)); b != 0 {
+	if b := testenv.Balance(t, f.st, store.VoucherAccountID(v.VoucherID)); b != 0 {
 		t.Fatalf("voucher balance %d, want 0", b)
 	}
-	if b := balance(t, f.st, store.MerchantAccountID(f.merchant)); b != 30000 {
+	if b := testenv.Balance(t, f.st, store.MerchantAccountID(f.merchant)); b != 30000 {
 		t.Fatalf("merchant balance %d, want 30000", b)
 	}
 	assertBooksBalance(t, f.st)
@@ -228,7 +219,7 @@ func TestRedemptionIdempotencyAndRefusals(t *testing.T) {
 func TestAwardIsIdempotentAndBoundedByTheBudget(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	budget := balance(t, f.st, store.FundAccountID(f.fundID))
+	budget := testenv.Balance(t, f.st, store.FundAccountID(f.fundID))
 	if budget <= 0 {
 		t.Fatalf("seeded fund has no budget")
 	}
@@ -237,7 +228,7 @@ func TestAwardIsIdempotentAndBoundedByTheBudget(t *testing.T) {
 	if a.VoucherID != b.VoucherID || a.Code != b.Code {
 		t.Fatalf("a retried award created another voucher: %+v %+v", a, b)
 	}
-	if got := balance(t, f.st, store.FundAccountID(f.fundID)); got != budget-30000 {
+	if got := testenv.Balance(t, f.st, store.FundAccountID(f.fundID)); got != budget-30000 {
 		t.Fatalf("fund balance %d, want %d", got, budget-30000)
 	}
 	other := f.newCase(t, "VRDLGU75C12L319Z")

@@ -46,7 +46,7 @@ func TestMerchantCannotRedeemServiceVoucher(t *testing.T) {
 		t.Fatalf("redeeming a service voucher: %v, want conflict %s", err, store.ErrCodeServiceVoucher)
 	}
 	// Nothing moved.
-	if b := balance(t, st, store.VoucherAccountID(v.ID)); b != seed.DemoServiceVoucherCents {
+	if b := testenv.Balance(t, st, store.VoucherAccountID(v.ID)); b != seed.DemoServiceVoucherCents {
 		t.Errorf("voucher balance %d after a refused redemption", b)
 	}
 	var n int

@@ -21,7 +21,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -107,7 +106,7 @@ func startPostgres() {
 		pg.dir = dir
 		var lastErr error
 		for attempt := 0; attempt < 3; attempt++ {
-			port, err := freePort()
+			port, err := pglocal.FreePort()
 			if err != nil {
 				pg.err = err
 				return
@@ -301,7 +300,7 @@ func startTemporal() {
 		tmp.err = err
 		return
 	}
-	port, err := freePort()
+	port, err := pglocal.FreePort()
 	if err != nil {
 		tmp.err = err
 		return
@@ -502,17 +501,51 @@ func tail(path string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+// FreePort returns a TCP port of 127.0.0.1 that is free at the moment; a
+// failure fails t.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	port, err := pglocal.FreePort()
 	if err != nil {
-		return 0, err
+		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return port
 }
 
 func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// EnvInt is the positive whole number in the environment variable name, def
+// when it is unset or anything else (the sizes of load tests).
+func EnvInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// LoadApplication is a valid food voucher application of a one-person
+// household in Tradate with the tax code taxCode, as the load tests file it.
+func LoadApplication(taxCode string) map[string]any {
+	return map[string]any{"form": "buoni-spesa", "data": map[string]any{
+		"applicant":    map[string]any{"first_name": "Bench", "last_name": "Citizen", "tax_code": taxCode, "birth_date": "1980-01-01"},
+		"residence":    map[string]any{"municipality": "tradate", "address": "Via Roma 1"},
+		"household":    map[string]any{"members": 1, "minors": 0},
+		"isee_euro":    5000,
+		"delivery":     "download",
+		"declarations": map[string]any{"truthful": true, "privacy": true},
+	}}
+}
+
+// Balance is the ledger balance of account, in cents; a failure fails t.
+func Balance(t testing.TB, st *store.Store, account string) int64 {
+	t.Helper()
+	b, err := store.Balance(context.Background(), st.Pool, account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

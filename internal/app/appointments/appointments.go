@@ -257,17 +257,38 @@ func (r *Cancellation) Validate() []app.FieldError {
 
 // Cancel cancels an appointment visible to user, with a reason.
 func (s Service) Cancel(ctx context.Context, user store.UserView, id string, r Cancellation, key string) (workflows.AppointmentUpdateResult, error) {
+	return s.auditedUpdate(ctx, user, id, key, r.Validate(), func(v store.AppointmentView) step {
+		return step{name: workflows.UpdateCancel, idKey: "cancel:" + v.ID,
+			arg:    workflows.CancelAppointmentInput{Actor: app.Actor(user), Reason: r.Reason},
+			action: AuditCancelAppointment, reason: r.Reason}
+	})
+}
+
+// step is one update of an appointment: the update's name, the part of its
+// id the caller's idempotency key completes, its argument, and the audit
+// row's action, reason and detail.
+type step struct {
+	name, idKey    string
+	arg            any
+	action, reason string
+	detail         map[string]any
+}
+
+// auditedUpdate sends, audited, the update next makes for the appointment id
+// visible to user, once the request has no problems of its own (fields).
+func (s Service) auditedUpdate(ctx context.Context, user store.UserView, id, key string, fields []app.FieldError,
+	next func(v store.AppointmentView) step) (workflows.AppointmentUpdateResult, error) {
 	var res workflows.AppointmentUpdateResult
-	if fields := r.Validate(); len(fields) > 0 {
+	if len(fields) > 0 {
 		return res, app.InvalidInput(fields...)
 	}
 	v, err := s.Appointment(ctx, user, id)
 	if err != nil {
 		return res, err
 	}
-	err = s.Audited(ctx, user, Audit(AuditCancelAppointment, v, r.Reason, nil), func() error {
-		res, err = s.update(ctx, v, workflows.UpdateCancel, app.UpdateID(user, "cancel:"+v.ID, key),
-			workflows.CancelAppointmentInput{Actor: app.Actor(user), Reason: r.Reason})
+	st := next(v)
+	err = s.Audited(ctx, user, Audit(st.action, v, st.reason, st.detail), func() error {
+		res, err = s.update(ctx, v, st.name, app.UpdateID(user, st.idKey, key), st.arg)
 		return err
 	})
 	return res, err
@@ -306,21 +327,11 @@ func (a Attendance) Validate() []app.FieldError {
 
 // RecordAttendance records the meeting of an appointment visible to user.
 func (s Service) RecordAttendance(ctx context.Context, user store.UserView, id string, a Attendance, key string) (workflows.AppointmentUpdateResult, error) {
-	var res workflows.AppointmentUpdateResult
-	if fields := a.Validate(); len(fields) > 0 {
-		return res, app.InvalidInput(fields...)
-	}
-	v, err := s.Appointment(ctx, user, id)
-	if err != nil {
-		return res, err
-	}
-	detail := map[string]any{"attended": *a.Attended, "plan": a.Plan != nil && !a.Plan.Empty()}
-	err = s.Audited(ctx, user, Audit(AuditRecordAttendance, v, "", detail), func() error {
-		res, err = s.update(ctx, v, workflows.UpdateRecordAttendance, app.UpdateID(user, "attendance:"+v.ID, key),
-			workflows.RecordAttendanceInput{Actor: app.Actor(user), Attended: *a.Attended, Plan: a.Plan})
-		return err
+	return s.auditedUpdate(ctx, user, id, key, a.Validate(), func(v store.AppointmentView) step {
+		return step{name: workflows.UpdateRecordAttendance, idKey: "attendance:" + v.ID,
+			arg:    workflows.RecordAttendanceInput{Actor: app.Actor(user), Attended: *a.Attended, Plan: a.Plan},
+			action: AuditRecordAttendance, detail: map[string]any{"attended": *a.Attended, "plan": a.Plan != nil && !a.Plan.Empty()}}
 	})
-	return res, err
 }
 
 // isSupervisor is for the agenda's list of points.

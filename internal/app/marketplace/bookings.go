@@ -218,19 +218,41 @@ func (r Response) Validate() []app.FieldError {
 
 // Respond answers a request pending on the cooperative user's cooperative.
 func (s Service) Respond(ctx context.Context, user store.UserView, id string, r Response, key string) (workflows.BookingUpdateResult, error) {
-	if fields := r.Validate(); len(fields) > 0 {
+	return s.coopUpdate(ctx, user, id, key, r.Validate(), func(d store.CoopBookingDetail, coop string) coopStep {
+		reason := strings.TrimSpace(r.Reason)
+		return coopStep{name: workflows.UpdateBookingRespond, idKey: "respond:" + d.ID,
+			arg: workflows.BookingRespondInput{Actor: app.Actor(user), CooperativeID: coop, Accept: *r.Accept,
+				Reason: reason, Sessions: r.Sessions},
+			action: AuditRespondBooking, reason: reason, detail: map[string]any{"accept": *r.Accept, "sessions": len(r.Sessions)}}
+	})
+}
+
+// coopStep is one update a cooperative sends to a booking it holds: the
+// update's name, the part of its id the caller's idempotency key completes,
+// its argument, and the audit row's action, reason and detail.
+type coopStep struct {
+	name, idKey    string
+	arg            any
+	action, reason string
+	detail         map[string]any
+}
+
+// coopUpdate sends, audited, the update step makes for the booking id held
+// by the cooperative user's cooperative, once the request has no problems
+// of its own (fields).
+func (s Service) coopUpdate(ctx context.Context, user store.UserView, id, key string, fields []app.FieldError,
+	step func(d store.CoopBookingDetail, coop string) coopStep) (workflows.BookingUpdateResult, error) {
+	if len(fields) > 0 {
 		return workflows.BookingUpdateResult{}, app.InvalidInput(fields...)
 	}
 	d, coop, err := s.coopBooking(ctx, user, id)
 	if err != nil {
 		return workflows.BookingUpdateResult{}, err
 	}
+	st := step(d, coop)
 	var res workflows.BookingUpdateResult
-	detail := map[string]any{"accept": *r.Accept, "sessions": len(r.Sessions)}
-	err = s.Audited(ctx, user, bookingAudit(AuditRespondBooking, d.BookingView, strings.TrimSpace(r.Reason), detail), func() error {
-		res, err = s.bookingUpdate(ctx, d.BookingView, workflows.UpdateBookingRespond, app.UpdateID(user, "respond:"+d.ID, key),
-			workflows.BookingRespondInput{Actor: app.Actor(user), CooperativeID: coop, Accept: *r.Accept,
-				Reason: strings.TrimSpace(r.Reason), Sessions: r.Sessions})
+	err = s.Audited(ctx, user, bookingAudit(st.action, d.BookingView, st.reason, st.detail), func() error {
+		res, err = s.bookingUpdate(ctx, d.BookingView, st.name, app.UpdateID(user, st.idKey, key), st.arg)
 		return err
 	})
 	return res, err
@@ -261,21 +283,10 @@ func (d Delivery) Validate() []app.FieldError {
 // RecordDelivery records a delivered session of a booking the cooperative
 // user's cooperative holds.
 func (s Service) RecordDelivery(ctx context.Context, user store.UserView, id string, in Delivery, key string) (workflows.BookingUpdateResult, error) {
-	if fields := in.Validate(); len(fields) > 0 {
-		return workflows.BookingUpdateResult{}, app.InvalidInput(fields...)
-	}
-	d, coop, err := s.coopBooking(ctx, user, id)
-	if err != nil {
-		return workflows.BookingUpdateResult{}, err
-	}
-	var res workflows.BookingUpdateResult
-	detail := map[string]any{"seq": in.Seq, "delivered_at": in.DeliveredAt.UTC().Format(time.RFC3339)}
-	err = s.Audited(ctx, user, bookingAudit(AuditRecordDelivery, d.BookingView, "", detail), func() error {
-		res, err = s.bookingUpdate(ctx, d.BookingView, workflows.UpdateBookingRecordDelivery,
-			app.UpdateID(user, fmt.Sprintf("delivery:%s:%d", d.ID, in.Seq), key),
-			workflows.BookingDeliveryInput{Actor: app.Actor(user), CooperativeID: coop, Seq: in.Seq, DeliveredAt: *in.DeliveredAt,
-				Note: strings.TrimSpace(in.Note)})
-		return err
+	return s.coopUpdate(ctx, user, id, key, in.Validate(), func(d store.CoopBookingDetail, coop string) coopStep {
+		return coopStep{name: workflows.UpdateBookingRecordDelivery, idKey: fmt.Sprintf("delivery:%s:%d", d.ID, in.Seq),
+			arg: workflows.BookingDeliveryInput{Actor: app.Actor(user), CooperativeID: coop, Seq: in.Seq, DeliveredAt: *in.DeliveredAt,
+				Note: strings.TrimSpace(in.Note)},
+			action: AuditRecordDelivery, detail: map[string]any{"seq": in.Seq, "delivered_at": in.DeliveredAt.UTC().Format(time.RFC3339)}}
 	})
-	return res, err
 }
