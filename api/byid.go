@@ -24,11 +24,11 @@ func readByID[T any](read func(ctx context.Context, user store.UserView, id stri
 	}
 }
 
-// updateByID is the handler of a POST that changes one record through its
+// jsonAction is the handler of a POST that changes one record through its
 // workflow: the body decoded into a Req, the use case do applied to the
 // path's id as the caller with the request's idempotency key (updateKey),
 // answered 200 with its result.
-func updateByID[Req, Res any](do func(ctx context.Context, user store.UserView, id string, req Req, key string) (Res, error)) func(*gin.Context) error {
+func jsonAction[Req, Res any](do func(ctx context.Context, user store.UserView, id string, req Req, key string) (Res, error)) func(*gin.Context) error {
 	return func(c *gin.Context) error {
 		var req Req
 		if err := decodeJSON(c, &req); err != nil {

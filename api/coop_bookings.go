@@ -53,21 +53,3 @@ type deliveryRequest = marketplace.Delivery
 func (s *server) recordDelivery(ctx context.Context, user store.UserView, id string, req deliveryRequest, key string) (workflows.BookingUpdateResult, error) {
 	return s.marketplace.RecordDelivery(ctx, user, id, req, key)
 }
-
-// jsonAction adapts a domain action on the resource :id to a JSON handler:
-// the body decoded into its request, the Idempotency-Key as the update key,
-// its result as 200.
-func jsonAction[Req, Res any](do func(ctx context.Context, user store.UserView, id string, req Req, key string) (Res, error)) func(*gin.Context) error {
-	return func(c *gin.Context) error {
-		var req Req
-		if err := decodeJSON(c, &req); err != nil {
-			return err
-		}
-		res, err := do(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), req, updateKey(c))
-		if err != nil {
-			return err
-		}
-		c.JSON(http.StatusOK, res)
-		return nil
-	}
-}

@@ -102,7 +102,7 @@ func (s *server) apiRoutes() []apiRoute {
 		{"GET", "/applications", session, caseParties, reachList, h(s.listApplications)},
 		{"GET", "/applications/:id", session, caseParties, reachOwn, h(s.getApplication)},
 		{"GET", "/applications/:id/timeline", session, caseParties, reachOwn, h(readByID(s.applications.Timeline))},
-		{"POST", "/applications/:id/information", session, citizens, reachOwn, h(updateByID(s.applications.ProvideInfo))},
+		{"POST", "/applications/:id/information", session, citizens, reachOwn, h(jsonAction(s.applications.ProvideInfo))},
 
 		// Review tasks (tasks.go, assign.go, bulk.go).
 		{"GET", "/tasks", session, staff, reachList, h(s.listTasks)},
@@ -158,8 +158,8 @@ func (s *server) apiRoutes() []apiRoute {
 		{"POST", "/appointments", session, citizens, reachNone, h(s.createAppointment)},
 		{"GET", "/appointments", session, caseParties, reachList, h(s.listAppointments)},
 		{"GET", "/appointments/:id", session, caseParties, reachOwn, h(readByID(s.appointments.Appointment))},
-		{"POST", "/appointments/:id/cancel", session, caseParties, reachOwn, h(updateByID(s.appointments.Cancel))},
-		{"POST", "/appointments/:id/attendance", session, staff, reachOwn, h(updateByID(s.appointments.RecordAttendance))},
+		{"POST", "/appointments/:id/cancel", session, caseParties, reachOwn, h(jsonAction(s.appointments.Cancel))},
+		{"POST", "/appointments/:id/attendance", session, staff, reachOwn, h(jsonAction(s.appointments.RecordAttendance))},
 
 		// The catalogue (catalogue.go).
 		{"GET", "/cooperatives", optional, nil, reachPublic, h(s.listCooperatives)},
