@@ -126,7 +126,11 @@ fuzz:
 # BENCH_JOURNEYS, BENCH_CONCURRENCY, BENCH_RATE, BENCH_SECONDS.
 bench: export SPORTELLO_TEMPORAL_BIN := $(CURDIR)/bin/temporal
 bench: deps bin/temporal
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./internal/bench/
+	@mkdir -p bin
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 45m ./internal/bench/ | tee bin/bench.log
+	@echo; echo "summary (name value unit target verdict), also in bin/bench.log:"
+	@grep -E '^[a-z0-9_]+ -?[0-9.]+ [^ ]+ [^ ]+ (PASS|MISS)$$' bin/bench.log | tee bin/bench-summary.txt
+	@echo "$$(grep -c ' PASS$$' bin/bench-summary.txt || true) PASS, $$(grep -c ' MISS$$' bin/bench-summary.txt || true) MISS"
 
 # Every benchmark once at a tiny size, so that none can rot unseen (part of
 # make test; the figures come from make bench).
