@@ -375,7 +375,8 @@ func (a API) Cases(ctx context.Context, scope Scope, f CaseFilter) ([]CaseSummar
 	// Count no further than the cap, or than the end of this page.
 	bound := max(capN, f.Offset+f.Limit)
 	args["bound"] = bound + 1
-	// The page and its count go in one round trip with the scope (Pipeline).
+	// The page and its count go in one round trip with the scope, planned
+	// once per connection (pipeline, generic plans).
 	b := &pgx.Batch{}
 	b.Queue(`SELECT c.id, c.status, c.form_id, c.municipality_id, c.fund_id, c.tax_code,
 			`+applicantNameSQL+`, c.award_cents, c.created_at, c.updated_at
@@ -395,7 +396,7 @@ func (a API) Cases(ctx context.Context, scope Scope, f CaseFilter) ([]CaseSummar
 	var n int
 	b.Queue(`SELECT count(*) FROM (SELECT 1 FROM cases c WHERE true`+where+` LIMIT @bound) AS visible`, args).
 		QueryRow(func(row pgx.Row) error { return row.Scan(&n) })
-	if err := a.s.Pipeline(ctx, scope, b); err != nil {
+	if err := a.s.pipeline(ctx, scope, b, true); err != nil {
 		return []CaseSummary{}, Count{}, MapError(err)
 	}
 	total = Count{N: n}

@@ -88,7 +88,8 @@ const TaskCountCap = 1_000
 // (tenantTaskSQL): they select exactly the rows the policy lets through, and
 // unlike the policy they let PostgreSQL walk an index in due-date order and
 // stop after one page, instead of checking every task in the database.
-// The page and its count go in one round trip with the scope (Pipeline).
+// The page and its count go in one round trip with the scope, planned
+// once per connection (pipeline, generic plans).
 func (a API) Tasks(ctx context.Context, scope Scope, f TaskFilter) ([]TaskView, Count, error) {
 	list := []TaskView{}
 	var total Count
@@ -146,7 +147,7 @@ func (a API) Tasks(ctx context.Context, scope Scope, f TaskFilter) ([]TaskView, 
 	var n int
 	b.Queue(`SELECT count(*) FROM (SELECT 1 FROM tasks t WHERE true`+where+` LIMIT @bound) AS visible`, args).
 		QueryRow(func(row pgx.Row) error { return row.Scan(&n) })
-	if err := a.s.Pipeline(ctx, scope, b); err != nil {
+	if err := a.s.pipeline(ctx, scope, b, true); err != nil {
 		return []TaskView{}, Count{}, MapError(err)
 	}
 	total = Count{N: n}

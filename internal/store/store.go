@@ -154,8 +154,21 @@ func (s *Store) InTx(ctx context.Context, scope Scope, fn func(pgx.Tx) error) (e
 // queued after a read must itself hold only when the read found what it
 // needed (INSERT ... SELECT ... WHERE).
 func (s *Store) Pipeline(ctx context.Context, scope Scope, b *pgx.Batch) error {
-	p := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 1+b.Len())}
+	return s.pipeline(ctx, scope, b, false)
+}
+
+// pipeline is Pipeline; with generic, PostgreSQL plans each statement of b
+// once per connection (plan_cache_mode force_generic_plan, local to the
+// transaction) instead of again on every call: for the list reads whose
+// planning costs more than their execution (a page of an index walked in
+// order), and whose best plan does not depend on the values of their
+// parameters.
+func (s *Store) pipeline(ctx context.Context, scope Scope, b *pgx.Batch, generic bool) error {
+	p := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 2+b.Len())}
 	queueScope(p, scope)
+	if generic {
+		p.Queue(`SELECT set_config('plan_cache_mode', 'force_generic_plan', true)`)
+	}
 	p.QueuedQueries = append(p.QueuedQueries, b.QueuedQueries...)
 	return s.Pool.SendBatch(ctx, p).Close()
 }
