@@ -334,8 +334,9 @@ const CaseCountCap = 1_000
 // Row-level security decides what is visible; for staff the query also
 // names the scope's district (and municipality) as column predicates, which
 // select the same rows and let the tenant index (district, municipality,
-// created_at) apply (see tenantTaskSQL); a supervisor's page merges the
-// newest cases of each municipality of the district.
+// created_at, id, with applicant_id: migration 016) apply (see
+// tenantTaskSQL); a supervisor's page merges the newest cases of each
+// municipality of the district.
 func (a API) Cases(ctx context.Context, scope Scope, f CaseFilter) ([]CaseSummary, Count, error) {
 	list := []CaseSummary{}
 	var total Count
@@ -362,15 +363,20 @@ func (a API) Cases(ctx context.Context, scope Scope, f CaseFilter) ([]CaseSummar
 	for k, v := range args {
 		pageArgs[k] = v
 	}
-	from := `cases c WHERE true` + where
+	// The page's ids first, then its rows: for staff the ids come from the
+	// tenant index alone (cases_tenant_list holds every column the policy
+	// reads), and only the page's rows are read in full.
+	ids := `SELECT c.id, c.created_at FROM cases c WHERE true` + where + `
+		ORDER BY c.created_at DESC, c.id DESC LIMIT @limit OFFSET @offset`
 	if scope.Kind == string(contract.RoleSupervisor) {
-		// Newest first across the district: the newest rows of each
+		// Newest first across the district: the newest of each
 		// municipality (the tenant index walked in order), merged.
 		pageArgs["depth"] = f.Offset + f.Limit
-		from = `municipalities m CROSS JOIN LATERAL (SELECT c.* FROM cases c
+		ids = `SELECT c.id, c.created_at FROM municipalities m CROSS JOIN LATERAL (SELECT c.id, c.created_at FROM cases c
 				WHERE c.municipality_id = m.id` + where + `
 				ORDER BY c.created_at DESC, c.id DESC LIMIT @depth) c
-			WHERE m.district_id = @scope_district`
+			WHERE m.district_id = @scope_district
+			ORDER BY c.created_at DESC, c.id DESC LIMIT @limit OFFSET @offset`
 	}
 	// Count no further than the cap, or than the end of this page.
 	bound := max(capN, f.Offset+f.Limit)
@@ -380,9 +386,8 @@ func (a API) Cases(ctx context.Context, scope Scope, f CaseFilter) ([]CaseSummar
 	b := &pgx.Batch{}
 	b.Queue(`SELECT c.id, c.status, c.form_id, c.municipality_id, c.fund_id, c.tax_code,
 			`+applicantNameSQL+`, c.award_cents, c.created_at, c.updated_at
-		FROM `+from+`
-		ORDER BY c.created_at DESC, c.id DESC
-		LIMIT @limit OFFSET @offset`, pageArgs).Query(func(rows pgx.Rows) error {
+		FROM (`+ids+`) p JOIN cases c ON c.id = p.id
+		ORDER BY c.created_at DESC, c.id DESC`, pageArgs).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var s CaseSummary
 			if err := rows.Scan(&s.ID, &s.Status, &s.Form, &s.Municipality, &s.FundID, &s.TaxCode,
