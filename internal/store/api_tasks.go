@@ -45,6 +45,8 @@ type TaskFilter struct {
 
 	// Team is "" (every task), TeamMine (the teams of the scope's user) or a team id.
 	Team string
+	// CountCap bounds the count of the list (TaskCountCap when 0).
+	CountCap int
 }
 
 // Task list orders.
@@ -78,8 +80,8 @@ func scanTask(row pgx.Row, extra ...any) (TaskView, error) {
 const TaskCountCap = 1_000
 
 // Tasks lists the tasks visible to scope, by default overdue first, then by
-// due date, with their count: exact when there are at most TaskCountCap
-// (or the page is the last one), else a lower bound (Count.More) that is
+// due date, with their count: exact when there are at most the cap
+// (f.CountCap, TaskCountCap when 0) or the page is the last one, else a lower bound (Count.More) that is
 // never less than the tasks up to the end of this page, so that a full page
 // always has a next one.
 //
@@ -128,7 +130,11 @@ func (a API) Tasks(ctx context.Context, scope Scope, f TaskFilter) ([]TaskView, 
 		pageArgs[k] = v
 	}
 	// Count no further than the cap, or than the end of this page.
-	bound := max(TaskCountCap, f.Offset+f.Limit)
+	capN := f.CountCap
+	if capN <= 0 {
+		capN = TaskCountCap
+	}
+	bound := max(capN, f.Offset+f.Limit)
 	args["bound"] = bound + 1
 	b := &pgx.Batch{}
 	b.Queue(taskSelect+`
