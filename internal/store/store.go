@@ -164,23 +164,33 @@ func (s *Store) Pipeline(ctx context.Context, scope Scope, b *pgx.Batch) error {
 // order), and whose best plan does not depend on the values of their
 // parameters.
 func (s *Store) pipeline(ctx context.Context, scope Scope, b *pgx.Batch, generic bool) error {
-	p := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 2+b.Len())}
-	queueScope(p, scope)
+	p := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 1+b.Len())}
 	if generic {
-		p.Queue(`SELECT set_config('plan_cache_mode', 'force_generic_plan', true)`)
+		queueScopeGeneric(p, scope)
+	} else {
+		queueScope(p, scope)
 	}
 	p.QueuedQueries = append(p.QueuedQueries, b.QueuedQueries...)
 	return s.Pool.SendBatch(ctx, p).Close()
 }
 
-// queueScope queues the scope's settings and the role switch
+// scopeSQL sets the scope's settings and switches the role
 // (set_config('role') is SET LOCAL ROLE), applied left to right.
-func queueScope(b *pgx.Batch, scope Scope) {
-	b.Queue(`SELECT set_config('sportello.scope', $1, true),
+const scopeSQL = `SELECT set_config('sportello.scope', $1, true),
 		set_config('sportello.district', $2, true),
 		set_config('sportello.municipality', $3, true),
 		set_config('sportello.user', $4, true),
-		set_config('role', 'sportello_app', true)`,
+		set_config('role', 'sportello_app', true)`
+
+// queueScope queues the scope's settings and the role switch.
+func queueScope(b *pgx.Batch, scope Scope) {
+	b.Queue(scopeSQL, scope.Kind, scope.District, scope.Municipality, userSetting(scope.UserID))
+}
+
+// queueScopeGeneric is queueScope that also asks for generic plans, in the
+// same statement.
+func queueScopeGeneric(b *pgx.Batch, scope Scope) {
+	b.Queue(scopeSQL+`, set_config('plan_cache_mode', 'force_generic_plan', true)`,
 		scope.Kind, scope.District, scope.Municipality, userSetting(scope.UserID))
 }
 
