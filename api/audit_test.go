@@ -223,6 +223,13 @@ func TestAuditUnavailableStopsReads(t *testing.T) {
 	if code := r.errorBody(t).Code; code != "audit_unavailable" || strings.Contains(string(r.body), demoUser(t, "cittadino.tradate").TaxCode) {
 		t.Errorf("503 body: %s", r.body)
 	}
+	// The timeline's row rides in the read's own transaction: no row, no events.
+	r = e.do("GET", "/api/v1/applications/"+c.ID+"/timeline", "operatore.tradate", nil)
+	expectStatus(t, r, http.StatusServiceUnavailable)
+	if code := r.errorBody(t).Code; code != "audit_unavailable" || strings.Contains(string(r.body), "submitted") {
+		t.Errorf("503 body of the timeline: %s", r.body)
+	}
+	expectStatus(t, e.do("GET", "/api/v1/applications/"+c.ID+"/timeline", "cittadino.tradate", nil), http.StatusOK)
 	expectStatus(t, e.do("POST", "/api/v1/tasks/"+tk.ID+"/claim", "operatore.tradate", nil), http.StatusServiceUnavailable)
 	op := e.browser()
 	op.login("operatore.tradate")

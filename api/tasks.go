@@ -53,7 +53,7 @@ func (s *server) listTasks(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, List[store.TaskView]{Items: items, Total: total, Limit: limit, Offset: offset})
+	c.JSON(http.StatusOK, List[store.TaskView]{Items: items, Total: total.N, TotalCapped: total.More, Limit: limit, Offset: offset})
 	return nil
 }
 

@@ -90,7 +90,9 @@ type inboxData struct {
 	Team                       string
 	Teams                      []staffOption
 	Rows                       []inboxRow
-	Total, Page, Pages         int
+	Total                      string // the count as read: "1.234", "più di 1.000"
+	Page, Pages                int
+	PagesMore                  bool // there are more than Pages pages (the count is capped)
 	PrevURL, NextURL           string
 	Back                       string // this inbox URL, where claim and release come back
 	Caption                    string
@@ -162,8 +164,11 @@ func (s *Site) inboxPage(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	d.Total, d.Page = total, pageNo
-	d.Pages = max(1, (total+inboxPageSize-1)/inboxPageSize)
+	// The count stops at store.TaskCountCap: beyond it the inbox says "more
+	// than" (of tasks and of pages) and always links the next page.
+	d.Total, d.Page = countText(pageLang(c), total), pageNo
+	d.Pages = max(1, (total.N+inboxPageSize-1)/inboxPageSize)
+	d.PagesMore = total.More
 	q := url.Values{}
 	q.Set("status", d.Status)
 	q.Set("sort", d.Sort)
@@ -183,7 +188,7 @@ func (s *Site) inboxPage(c *gin.Context) error {
 	if pageNo > 1 {
 		d.PrevURL = at(pageNo - 1)
 	}
-	if pageNo < d.Pages {
+	if pageNo < d.Pages || d.PagesMore {
 		d.NextURL = at(pageNo + 1)
 	}
 	d.Back = at(pageNo)
@@ -491,4 +496,10 @@ func groupedDigits(s string, sep byte) bool {
 func euroInputValue(lang string, cents int64) string { return i18n.MoneyInput(lang, cents) }
 
 // Pager is the catalogue prefix of the list's page links (part_pager.html).
-func (inboxData) Pager() string { return "inbox" }
+// A capped count has its own "page N of more than M".
+func (d inboxData) Pager() string {
+	if d.PagesMore {
+		return "inbox.more"
+	}
+	return "inbox"
+}

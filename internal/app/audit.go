@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 
 	"sportello/internal/contract"
@@ -74,6 +75,30 @@ func auditCall(ctx context.Context, user store.UserView, e store.AuditEntry,
 			Message: "the audit trail cannot be written now, so " + notDone + "; try again", Cause: err}
 	}
 	return nil
+}
+
+// ReadEntry is the audit row of user's read of case caseID for a store read
+// that writes it itself, in its own transaction (store.TimelineAudited):
+// nil when the read is not audited (not staff), as with AuditRead. A
+// failure of the store's read wrapping store.ErrAuditUnavailable becomes
+// Unavailable "audit_unavailable" through AuditFailure.
+func ReadEntry(ctx context.Context, user store.UserView, action, caseID string) *store.AuditEntry {
+	if !IsStaff(user.Role) || !Recorded(user) {
+		return nil
+	}
+	return &store.AuditEntry{Action: action, CaseID: caseID, ActorID: user.ID, ActorUsername: user.Username,
+		ActorRole: user.Role, RequestID: RequestID(ctx), Detail: AuditDetail(nil)}
+}
+
+// AuditFailure is err, or Unavailable "audit_unavailable" when err says
+// that a read's audit row could not be written (store.ErrAuditUnavailable):
+// nothing was shown.
+func AuditFailure(err error) error {
+	if errors.Is(err, store.ErrAuditUnavailable) {
+		return &Error{Kind: Unavailable, Code: "audit_unavailable",
+			Message: "the audit trail cannot be written now, so nothing was shown or changed; try again", Cause: err}
+	}
+	return err
 }
 
 // AuditRead records a staff read of personal data of case caseID.

@@ -132,6 +132,37 @@ func (a API) appendAudit(ctx context.Context, scope Scope, e AuditEntry, dryRun 
 	return nil
 }
 
+// queueCaseAudit queues in b the audit row e about case e.CaseID, written
+// under scope as appendAudit writes it, but only when the case is visible
+// to scope (INSERT ... SELECT from cases: nothing when it is not), with the
+// case's district and municipality unless e names them. Its failure is
+// returned wrapping ErrAuditUnavailable.
+func queueCaseAudit(b *pgx.Batch, scope Scope, e AuditEntry) {
+	if e.ActorID == 0 {
+		e.ActorID = scope.UserID
+	}
+	if e.ActorRole == "" {
+		e.ActorRole = scope.Kind
+	}
+	detail := e.Detail
+	if len(detail) == 0 || string(detail) == "null" {
+		detail = json.RawMessage(`{}`)
+	}
+	qq := b.Queue(`INSERT INTO audit_log (district_id, municipality_id, case_id, actor_id,
+			actor_username, actor_role, acting_for, action, reason, detail, request_id)
+		SELECT coalesce(nullif($1, ''), c.district_id), coalesce(nullif($2, ''), c.municipality_id), c.id,
+			nullif($4, 0::bigint), $5, $6, nullif($7, ''), $8, $9, $10, $11
+		FROM cases c WHERE c.id = $3`,
+		e.District, e.Municipality, e.CaseID, e.ActorID, e.ActorUsername, e.ActorRole, e.ActingFor,
+		e.Action, e.Reason, detail, e.RequestID)
+	qq.Fn = func(br pgx.BatchResults) error {
+		if _, err := br.Exec(); err != nil {
+			return errors.Join(ErrAuditUnavailable, err)
+		}
+		return nil
+	}
+}
+
 // AuditLog lists the audit rows visible to scope (a supervisor: their
 // district; anyone else: none), newest first, with the number of rows that
 // match the filter.

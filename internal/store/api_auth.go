@@ -94,14 +94,17 @@ func (a API) SessionUser(ctx context.Context, tokenHash []byte) (UserView, Sessi
 		u UserView
 		t SessionTimes
 	)
-	err := a.s.InTx(ctx, System, func(tx pgx.Tx) error {
-		var err error
-		u, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+`, s.expires_at, s.last_seen_at
+	// One round trip (Pipeline): every authenticated request starts here.
+	b := &pgx.Batch{}
+	b.Queue(`SELECT `+userColumns+`, s.expires_at, s.last_seen_at
 			FROM auth_sessions s JOIN users u ON u.id = s.user_id
 			LEFT JOIN merchants m ON m.id = u.merchant_id
-			WHERE s.token_hash = $1 AND s.expires_at > now()`, tokenHash), &t.Expires, &t.LastSeen)
+			WHERE s.token_hash = $1 AND s.expires_at > now()`, tokenHash).QueryRow(func(row pgx.Row) error {
+		var err error
+		u, err = scanUser(row, &t.Expires, &t.LastSeen)
 		return err
 	})
+	err := a.s.Pipeline(ctx, System, b)
 	return u, t, MapError(err)
 }
 

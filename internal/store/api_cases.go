@@ -334,8 +334,9 @@ const CaseCountCap = 1_000
 // Row-level security decides what is visible; for staff the query also
 // names the scope's district (and municipality) as column predicates, which
 // select the same rows and let the tenant index (district, municipality,
-// created_at) apply (see tenantTaskSQL); a supervisor's page merges the
-// newest cases of each municipality of the district.
+// created_at, id, with applicant_id: migration 016) apply (see
+// tenantTaskSQL); a supervisor's page merges the newest cases of each
+// municipality of the district.
 func (a API) Cases(ctx context.Context, scope Scope, f CaseFilter) ([]CaseSummary, Count, error) {
 	list := []CaseSummary{}
 	var total Count
@@ -358,30 +359,35 @@ func (a API) Cases(ctx context.Context, scope Scope, f CaseFilter) ([]CaseSummar
 	if capN <= 0 {
 		capN = CaseCountCap
 	}
-	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
-		pageArgs := pgx.NamedArgs{"limit": f.Limit, "offset": f.Offset}
-		for k, v := range args {
-			pageArgs[k] = v
-		}
-		from := `cases c WHERE true` + where
-		if scope.Kind == string(contract.RoleSupervisor) {
-			// Newest first across the district: the newest rows of each
-			// municipality (the tenant index walked in order), merged.
-			pageArgs["depth"] = f.Offset + f.Limit
-			from = `municipalities m CROSS JOIN LATERAL (SELECT c.* FROM cases c
-					WHERE c.municipality_id = m.id` + where + `
-					ORDER BY c.created_at DESC, c.id DESC LIMIT @depth) c
-				WHERE m.district_id = @scope_district`
-		}
-		rows, err := tx.Query(ctx, `SELECT c.id, c.status, c.form_id, c.municipality_id, c.fund_id, c.tax_code,
-				`+applicantNameSQL+`, c.award_cents, c.created_at, c.updated_at
-			FROM `+from+`
-			ORDER BY c.created_at DESC, c.id DESC
-			LIMIT @limit OFFSET @offset`, pageArgs)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
+	pageArgs := pgx.NamedArgs{"limit": f.Limit, "offset": f.Offset}
+	for k, v := range args {
+		pageArgs[k] = v
+	}
+	// The page's ids first, then its rows: for staff the ids come from the
+	// tenant index alone (cases_tenant_list holds every column the policy
+	// reads), and only the page's rows are read in full.
+	ids := `SELECT c.id, c.created_at FROM cases c WHERE true` + where + `
+		ORDER BY c.created_at DESC, c.id DESC LIMIT @limit OFFSET @offset`
+	if scope.Kind == string(contract.RoleSupervisor) {
+		// Newest first across the district: the newest of each
+		// municipality (the tenant index walked in order), merged.
+		pageArgs["depth"] = f.Offset + f.Limit
+		ids = `SELECT c.id, c.created_at FROM municipalities m CROSS JOIN LATERAL (SELECT c.id, c.created_at FROM cases c
+				WHERE c.municipality_id = m.id` + where + `
+				ORDER BY c.created_at DESC, c.id DESC LIMIT @depth) c
+			WHERE m.district_id = @scope_district
+			ORDER BY c.created_at DESC, c.id DESC LIMIT @limit OFFSET @offset`
+	}
+	// Count no further than the cap, or than the end of this page.
+	bound := max(capN, f.Offset+f.Limit)
+	args["bound"] = bound + 1
+	// The page and its count go in one round trip with the scope, planned
+	// once per connection (pipeline, generic plans).
+	b := &pgx.Batch{}
+	b.Queue(`SELECT c.id, c.status, c.form_id, c.municipality_id, c.fund_id, c.tax_code,
+			`+applicantNameSQL+`, c.award_cents, c.created_at, c.updated_at
+		FROM (`+ids+`) p JOIN cases c ON c.id = p.id
+		ORDER BY c.created_at DESC, c.id DESC`, pageArgs).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var s CaseSummary
 			if err := rows.Scan(&s.ID, &s.Status, &s.Form, &s.Municipality, &s.FundID, &s.TaxCode,
@@ -390,29 +396,23 @@ func (a API) Cases(ctx context.Context, scope Scope, f CaseFilter) ([]CaseSummar
 			}
 			list = append(list, s)
 		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		// A page that is not full ends the list: its total needs no count.
-		if f.Limit > 0 && (len(list) > 0 && len(list) < f.Limit || len(list) == 0 && f.Offset == 0) {
-			total = Count{N: f.Offset + len(list)}
-			return nil
-		}
-		// Count no further than the cap, or than the end of this page.
-		bound := max(capN, f.Offset+f.Limit)
-		args["bound"] = bound + 1
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM cases c WHERE true`+where+` LIMIT @bound) AS visible`,
-			args).Scan(&n); err != nil {
-			return err
-		}
-		total = Count{N: n}
-		if n > bound {
-			total = Count{N: bound, More: true}
-		}
-		return nil
+		return rows.Err()
 	})
-	return list, total, MapError(err)
+	var n int
+	b.Queue(`SELECT count(*) FROM (SELECT 1 FROM cases c WHERE true`+where+` LIMIT @bound) AS visible`, args).
+		QueryRow(func(row pgx.Row) error { return row.Scan(&n) })
+	if err := a.s.pipeline(ctx, scope, b, true); err != nil {
+		return []CaseSummary{}, Count{}, MapError(err)
+	}
+	total = Count{N: n}
+	switch {
+	case f.Limit > 0 && (len(list) > 0 && len(list) < f.Limit || len(list) == 0 && f.Offset == 0):
+		// A page that is not full ends the list.
+		total = Count{N: f.Offset + len(list)}
+	case n > bound:
+		total = Count{N: bound, More: true}
+	}
+	return list, total, nil
 }
 
 // CaseEvent is one entry of a case timeline.
@@ -426,27 +426,52 @@ type CaseEvent struct {
 // Timeline returns the events of a case visible to scope, oldest first
 // (ErrNotFound when the case is not visible).
 func (a API) Timeline(ctx context.Context, scope Scope, caseID string) ([]CaseEvent, error) {
+	return a.timeline(ctx, scope, caseID, nil)
+}
+
+// TimelineAudited is Timeline that also appends e, a staff read of the case,
+// to the audit trail (as Audit does) in the same round trip and
+// transaction: the row is written only when the case is visible to scope,
+// and a read whose row cannot be written fails (wrapping
+// ErrAuditUnavailable) with nothing committed.
+func (a API) TimelineAudited(ctx context.Context, scope Scope, caseID string, e AuditEntry) ([]CaseEvent, error) {
+	e.CaseID = caseID
+	return a.timeline(ctx, scope, caseID, &e)
+}
+
+func (a API) timeline(ctx context.Context, scope Scope, caseID string, audit *AuditEntry) ([]CaseEvent, error) {
 	events := []CaseEvent{}
-	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
-		var one int
-		if err := tx.QueryRow(ctx, `SELECT 1 FROM cases WHERE id = $1`, caseID).Scan(&one); err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, `SELECT at, type, actor, detail FROM case_events WHERE case_id = $1 ORDER BY at, id`, caseID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var e CaseEvent
-			if err := rows.Scan(&e.At, &e.Type, &e.Actor, &e.Detail); err != nil {
-				return err
-			}
-			events = append(events, e)
-		}
+	found := false
+	b := &pgx.Batch{}
+	b.Queue(`SELECT 1 FROM cases WHERE id = $1`, caseID).Query(func(rows pgx.Rows) error {
+		found = rows.Next()
+		rows.Close()
 		return rows.Err()
 	})
-	return events, MapError(err)
+	b.Queue(`SELECT at, type, actor, detail FROM case_events WHERE case_id = $1 ORDER BY at, id`, caseID).
+		Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var e CaseEvent
+				if err := rows.Scan(&e.At, &e.Type, &e.Actor, &e.Detail); err != nil {
+					return err
+				}
+				events = append(events, e)
+			}
+			return rows.Err()
+		})
+	if audit != nil {
+		queueCaseAudit(b, scope, *audit)
+	}
+	if err := a.s.Pipeline(ctx, scope, b); err != nil {
+		if errors.Is(err, ErrAuditUnavailable) {
+			return nil, err
+		}
+		return nil, MapError(err)
+	}
+	if !found {
+		return nil, ErrNotFound
+	}
+	return events, nil
 }
 
 // CountCases counts the cases visible to scope (tests use it to prove that

@@ -45,6 +45,8 @@ type TaskFilter struct {
 
 	// Team is "" (every task), TeamMine (the teams of the scope's user) or a team id.
 	Team string
+	// CountCap bounds the count of the list (TaskCountCap when 0).
+	CountCap int
 }
 
 // Task list orders.
@@ -71,17 +73,28 @@ func scanTask(row pgx.Row, extra ...any) (TaskView, error) {
 	return t, err
 }
 
+// TaskCountCap is how many tasks a task list counts at most: beyond it the
+// list says "more than TaskCountCap" (Count.More), as case lists do. An
+// exact count of a municipality's open tasks reads every one of them
+// (thousands in a backlog) on each request for a page of 50.
+const TaskCountCap = 1_000
+
 // Tasks lists the tasks visible to scope, by default overdue first, then by
-// due date.
+// due date, with their count: exact when there are at most the cap
+// (f.CountCap, TaskCountCap when 0) or the page is the last one, else a lower bound (Count.More) that is
+// never less than the tasks up to the end of this page, so that a full page
+// always has a next one.
 //
 // Row-level security decides what is visible. The query also names the
 // scope's own district and municipality as plain column predicates
 // (tenantTaskSQL): they select exactly the rows the policy lets through, and
 // unlike the policy they let PostgreSQL walk an index in due-date order and
 // stop after one page, instead of checking every task in the database.
-func (a API) Tasks(ctx context.Context, scope Scope, f TaskFilter) ([]TaskView, int, error) {
+// The page and its count go in one round trip with the scope, planned
+// once per connection (pipeline, generic plans).
+func (a API) Tasks(ctx context.Context, scope Scope, f TaskFilter) ([]TaskView, Count, error) {
 	list := []TaskView{}
-	total := 0
+	var total Count
 	args := pgx.NamedArgs{"status": f.Status, "municipality": f.Municipality,
 		"scope_district": scope.District, "scope_municipality": scope.Municipality, "team": f.Team, "user": scope.UserID}
 	// activeOnly: every row listed is open or claimed, or none is; then
@@ -112,19 +125,22 @@ func (a API) Tasks(ctx context.Context, scope Scope, f TaskFilter) ([]TaskView, 
 	if f.Sort == "due" || activeOnly {
 		order = taskOrderDue
 	}
-	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
-		limitArgs := pgx.NamedArgs{"limit": f.Limit, "offset": f.Offset}
-		for k, v := range args {
-			limitArgs[k] = v
-		}
-		rows, err := tx.Query(ctx, taskSelect+`
+	pageArgs := pgx.NamedArgs{"limit": f.Limit, "offset": f.Offset}
+	for k, v := range args {
+		pageArgs[k] = v
+	}
+	// Count no further than the cap, or than the end of this page.
+	capN := f.CountCap
+	if capN <= 0 {
+		capN = TaskCountCap
+	}
+	bound := max(capN, f.Offset+f.Limit)
+	args["bound"] = bound + 1
+	b := &pgx.Batch{}
+	b.Queue(taskSelect+`
 			WHERE true`+where+`
 			ORDER BY `+order+`
-			LIMIT @limit OFFSET @offset`, limitArgs)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
+			LIMIT @limit OFFSET @offset`, pageArgs).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			t, err := scanTask(rows)
 			if err != nil {
@@ -132,17 +148,23 @@ func (a API) Tasks(ctx context.Context, scope Scope, f TaskFilter) ([]TaskView, 
 			}
 			list = append(list, t)
 		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		// A page that is not full ends the list: its total needs no count.
-		if f.Limit > 0 && (len(list) > 0 && len(list) < f.Limit || len(list) == 0 && f.Offset == 0) {
-			total = f.Offset + len(list)
-			return nil
-		}
-		return tx.QueryRow(ctx, `SELECT count(*) FROM tasks t WHERE true`+where, args).Scan(&total)
+		return rows.Err()
 	})
-	return list, total, MapError(err)
+	var n int
+	b.Queue(`SELECT count(*) FROM (SELECT 1 FROM tasks t WHERE true`+where+` LIMIT @bound) AS visible`, args).
+		QueryRow(func(row pgx.Row) error { return row.Scan(&n) })
+	if err := a.s.pipeline(ctx, scope, b, true); err != nil {
+		return []TaskView{}, Count{}, MapError(err)
+	}
+	total = Count{N: n}
+	switch {
+	case f.Limit > 0 && (len(list) > 0 && len(list) < f.Limit || len(list) == 0 && f.Offset == 0):
+		// A page that is not full ends the list.
+		total = Count{N: f.Offset + len(list)}
+	case n > bound:
+		total = Count{N: bound, More: true}
+	}
+	return list, total, nil
 }
 
 // tenantTaskSQL is the tenant of scope as predicates on tasks t: the same

@@ -164,8 +164,8 @@ func TestScalePoliciesKeepTenantsApart(t *testing.T) {
 				if !slices.Equal(got, want) {
 					t.Errorf("inbox %s: got %v, want %v", status, got, want)
 				}
-				if total != len(list) {
-					t.Errorf("inbox %s: total %d for %d tasks", status, total, len(list))
+				if total != (store.Count{N: len(list)}) {
+					t.Errorf("inbox %s: total %+v for %d tasks", status, total, len(list))
 				}
 			}
 			// The timeline of each case: visible exactly when the case is.

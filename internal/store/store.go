@@ -112,20 +112,86 @@ func Migrate(ctx context.Context, url string) error {
 // InTx runs fn in a transaction under scope: the role switches to
 // sportello_app so that row-level security applies even when the pool
 // connects as the table owner or a superuser.
-func (s *Store) InTx(ctx context.Context, scope Scope, fn func(pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		// One round trip: the scope settings and the role (set_config('role')
-		// is SET LOCAL ROLE), applied left to right before anything else runs.
-		if _, err := tx.Exec(ctx, `SELECT set_config('sportello.scope', $1, true),
-			set_config('sportello.district', $2, true),
-			set_config('sportello.municipality', $3, true),
-			set_config('sportello.user', $4, true),
-			set_config('role', 'sportello_app', true)`,
-			scope.Kind, scope.District, scope.Municipality, userSetting(scope.UserID)); err != nil {
-			return fmt.Errorf("set scope: %w", err)
+//
+// BEGIN and the scope go in one round trip (one pipelined batch), before
+// anything else runs; fn's statements follow, then COMMIT.
+func (s *Store) InTx(ctx context.Context, scope Scope, fn func(pgx.Tx) error) (err error) {
+	b := &pgx.Batch{}
+	b.BeginTx(pgx.TxOptions{})
+	queueScope(b, scope)
+	br := s.Pool.SendBatch(ctx, b)
+	tx := br.Tx()
+	defer func() {
+		// After Commit, or when the batch never began the transaction, the
+		// transaction is closed and this only returns the connection.
+		if rerr := tx.Rollback(ctx); rerr != nil && !errors.Is(rerr, pgx.ErrTxClosed) && err == nil {
+			err = rerr
 		}
-		return fn(tx)
-	})
+	}()
+	if err := br.Close(); err != nil {
+		return fmt.Errorf("set scope: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// Pipeline runs the statements queued in b under scope in one round trip:
+// the scope's settings and role switch, then b's statements, sent together
+// as one pipeline (pgx.Batch) that PostgreSQL runs as one implicit
+// transaction, ended by the one Sync at its end. It is InTx without the
+// BEGIN and COMMIT round trips, for a fixed list of statements whose
+// results fn of each queued query (QueuedQuery.Query, QueryRow, Exec)
+// reads in order.
+//
+// The guarantees are InTx's: the settings and the role are local to the
+// transaction (set_config(..., true)), so row-level security applies to
+// every statement of b and nothing is left on the connection afterwards;
+// and the statements commit together or not at all: an error in any of
+// them rolls all of them back. A callback's error does not stop the
+// statements after it, which the server has already received: a write
+// queued after a read must itself hold only when the read found what it
+// needed (INSERT ... SELECT ... WHERE).
+func (s *Store) Pipeline(ctx context.Context, scope Scope, b *pgx.Batch) error {
+	return s.pipeline(ctx, scope, b, false)
+}
+
+// pipeline is Pipeline; with generic, PostgreSQL plans each statement of b
+// once per connection (plan_cache_mode force_generic_plan, local to the
+// transaction) instead of again on every call: for the list reads whose
+// planning costs more than their execution (a page of an index walked in
+// order), and whose best plan does not depend on the values of their
+// parameters.
+func (s *Store) pipeline(ctx context.Context, scope Scope, b *pgx.Batch, generic bool) error {
+	p := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 1+b.Len())}
+	if generic {
+		queueScopeGeneric(p, scope)
+	} else {
+		queueScope(p, scope)
+	}
+	p.QueuedQueries = append(p.QueuedQueries, b.QueuedQueries...)
+	return s.Pool.SendBatch(ctx, p).Close()
+}
+
+// scopeSQL sets the scope's settings and switches the role
+// (set_config('role') is SET LOCAL ROLE), applied left to right.
+const scopeSQL = `SELECT set_config('sportello.scope', $1, true),
+		set_config('sportello.district', $2, true),
+		set_config('sportello.municipality', $3, true),
+		set_config('sportello.user', $4, true),
+		set_config('role', 'sportello_app', true)`
+
+// queueScope queues the scope's settings and the role switch.
+func queueScope(b *pgx.Batch, scope Scope) {
+	b.Queue(scopeSQL, scope.Kind, scope.District, scope.Municipality, userSetting(scope.UserID))
+}
+
+// queueScopeGeneric is queueScope that also asks for generic plans, in the
+// same statement.
+func queueScopeGeneric(b *pgx.Batch, scope Scope) {
+	b.Queue(scopeSQL+`, set_config('plan_cache_mode', 'force_generic_plan', true)`,
+		scope.Kind, scope.District, scope.Municipality, userSetting(scope.UserID))
 }
 
 func userSetting(id int64) string {

@@ -294,17 +294,21 @@ func (s Service) OwnCase(ctx context.Context, user store.UserView, id string) (s
 }
 
 // Timeline reads the events of a case user sees (NotFound "application not
-// found" otherwise); a staff read is audited.
+// found" otherwise); a staff read is audited, its row written in the same
+// round trip and transaction as the read (store.TimelineAudited).
 func (s Service) Timeline(ctx context.Context, user store.UserView, id string) ([]store.CaseEvent, error) {
-	events, err := s.API.Timeline(ctx, user.Scope(), id)
+	var events []store.CaseEvent
+	var err error
+	if e := app.ReadEntry(ctx, user, store.AuditReadTimeline, id); e != nil {
+		events, err = s.API.TimelineAudited(ctx, user.Scope(), id, *e)
+	} else {
+		events, err = s.API.Timeline(ctx, user.Scope(), id)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, app.Missing("application")
 	}
 	if err != nil {
-		return nil, err
-	}
-	if err := s.AuditRead(ctx, user, store.AuditReadTimeline, id, "", nil); err != nil {
-		return nil, err
+		return nil, app.AuditFailure(err)
 	}
 	return events, nil
 }
