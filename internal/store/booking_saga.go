@@ -367,6 +367,7 @@ func (s *Store) ConfirmSessions(ctx context.Context, in ConfirmSessionsInput) er
 		if err := tx.QueryRow(ctx, `SELECT district_id FROM bookings WHERE id = $1 FOR UPDATE`, in.BookingID).Scan(&district); err != nil {
 			return err
 		}
+		var transfers []TransferInput
 		for _, seq := range in.Seqs {
 			var voucher, online int64
 			var coop, status string
@@ -380,23 +381,30 @@ func (s *Store) ConfirmSessions(ctx context.Context, in ConfirmSessionsInput) er
 			}
 			key := fmt.Sprintf("booking:%s:session:%d:", in.BookingID, seq)
 			if voucher > 0 {
-				if err := bookingTransfer(ctx, tx, district, in.BookingID, TransferInput{Key: key + "post",
-					From: BookingVoucherAccountID(in.BookingID), To: CooperativeAccountID(coop), Amount: voucher, Kind: TransferPost}); err != nil {
-					return err
-				}
+				transfers = append(transfers, TransferInput{Key: key + "post",
+					From: BookingVoucherAccountID(in.BookingID), To: CooperativeAccountID(coop), Amount: voucher, Kind: TransferPost})
 			}
 			if online > 0 {
-				if err := bookingTransfer(ctx, tx, district, in.BookingID, TransferInput{Key: key + "settle",
-					From: BookingOnlineAccountID(in.BookingID), To: CooperativeOnlineAccountID(coop), Amount: online, Kind: TransferSettle}); err != nil {
-					return err
-				}
+				transfers = append(transfers, TransferInput{Key: key + "settle",
+					From: BookingOnlineAccountID(in.BookingID), To: CooperativeOnlineAccountID(coop), Amount: online, Kind: TransferSettle})
 			}
 			if _, err := tx.Exec(ctx, `UPDATE booking_sessions SET status = 'confirmed', confirmed_at = $3, confirmed_by = $4
 				WHERE booking_id = $1 AND seq = $2 AND status = 'delivered'`, in.BookingID, seq, in.At, in.By); err != nil {
 				return err
 			}
 		}
-		return refreshBookingStatus(ctx, tx, in.BookingID)
+		if err := refreshBookingStatus(ctx, tx, in.BookingID); err != nil {
+			return err
+		}
+		// The money moves last: the cooperative's account, which every
+		// booking it delivered posts to, stays locked only from here to the
+		// commit (confirmations of its bookings queued on it before).
+		for _, t := range transfers {
+			if err := bookingTransfer(ctx, tx, district, in.BookingID, t); err != nil {
+				return err
+			}
+		}
+		return nil
 	}))
 }
 
