@@ -363,6 +363,7 @@ func BenchmarkBookings(b *testing.B) {
 	ctx := context.Background()
 	n := testenv.EnvInt("BENCH_BOOKINGS", 60)
 	concurrency := testenv.EnvInt("BENCH_CONCURRENCY", 16)
+	warm := testenv.EnvInt("BENCH_BOOKINGS_WARMUP", concurrency)
 	bs := newBenchStack(b, "-bare-booking", BareBooking, BareOffer)
 	st, tc, queue, bareQueue := bs.st, bs.tc, bs.queue, bs.bareQueue
 
@@ -390,7 +391,7 @@ func BenchmarkBookings(b *testing.B) {
 	if err := st.Pool.QueryRow(ctx, `SELECT category FROM services WHERE id = $1`, bb.serviceID).Scan(&category); err != nil {
 		b.Fatal(err)
 	}
-	total := n*b.N + 1
+	total := n*b.N + 1 + warm
 	for i := range total {
 		tcode := taxCode(b, i)
 		if _, err := st.Pool.Exec(ctx, `INSERT INTO users (username, password_hash, role, display_name, district_id, municipality_id, tax_code)
@@ -418,8 +419,26 @@ func BenchmarkBookings(b *testing.B) {
 	for _, s := range shape {
 		acts, locals = acts+s.Activities, locals+s.Local
 	}
+	// Warm-up, unmeasured, on both sides alike: as many of each at the
+	// benchmark's concurrency, so that every connection of the pool has
+	// prepared the saga's statements and PostgreSQL has settled their plans
+	// (it plans a prepared statement afresh for its first five executions on
+	// a connection) and the workers have their caches, as in a server that
+	// has been up for a while.
+	if _, err := run(warm, concurrency, func(i int) error {
+		return bareBooking(ctx, tc, bareQueue, fmt.Sprintf("bare-booking-%s-warm-%d", queue, i), shape, bareScreen, &stepTimes{})
+	}); err != nil {
+		b.Fatal(err)
+	}
+	bb.steps = &stepTimes{}
+	if _, err := run(warm, concurrency, func(i int) error {
+		_, err := bb.book(ctx, 1+i)
+		return err
+	}); err != nil {
+		b.Fatal(err)
+	}
 	for it := 0; it < b.N; it++ {
-		base := 1 + it*n
+		base := 1 + warm + it*n
 		bareSteps := &stepTimes{}
 		cpu0 := processCPU()
 		bare, err := run(n, concurrency, func(i int) error {
