@@ -21,10 +21,12 @@ import (
 	"sportello/workflows"
 )
 
-// sagaSegment is the work a workflow does before its first update, or in
-// one update: activities and local activities, in that order.
+// sagaSegment is what a workflow asks of Temporal before its first update,
+// or in one update: version markers (each with the search attribute the SDK
+// upserts with it), activities, local activities and timers (the saga's
+// deadlines, which do not fire while the benchmark runs), in that order.
 type sagaSegment struct {
-	Activities, Local int
+	Versions, Activities, Local, Timers int
 }
 
 // bareInbox is the baseline's stand-in for the cooperative's inbox: the
@@ -41,15 +43,21 @@ func BareOffer(ctx context.Context) error {
 }
 
 // BareBooking has the shape of a booking saga without its work: the first
-// segment's no-op activities (the last one, BareOffer, shows the workflow
-// in bareInbox), then one "step" update per further segment, each running
-// that segment's no-op activities (after the first segment, as the saga's
-// answers wait for the offer), and it ends after the last.
+// segment (its version markers, its no-op activities, the last one,
+// BareOffer, showing the workflow in bareInbox, its timers), then one
+// "step" update per further segment, each doing that segment's share
+// (after the first segment, as the saga's answers wait for the offer), and
+// it ends after the last. Its history has the saga's events.
 func BareBooking(ctx workflow.Context, shape []sagaSegment) error {
+	versions := 0
 	run := func(ctx workflow.Context, seg sagaSegment, first bool) error {
 		// An update handler gets its own context: the options are set here.
 		ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 10 * time.Second})
 		ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
+		for range seg.Versions {
+			versions++
+			workflow.GetVersion(ctx, fmt.Sprintf("bare-booking-%d", versions), workflow.DefaultVersion, 1)
+		}
 		for i := range seg.Activities {
 			act := Noop
 			if first && i == seg.Activities-1 {
@@ -63,6 +71,9 @@ func BareBooking(ctx workflow.Context, shape []sagaSegment) error {
 			if err := workflow.ExecuteLocalActivity(ctx, Noop).Get(ctx, nil); err != nil {
 				return err
 			}
+		}
+		for range seg.Timers {
+			workflow.NewTimer(ctx, 24*time.Hour)
 		}
 		return nil
 	}
@@ -89,18 +100,17 @@ func BareBooking(ctx workflow.Context, shape []sagaSegment) error {
 // historyCount is what a workflow's history shows of its round trips
 // through Temporal.
 type historyCount struct {
-	Events, WorkflowTasks, Activities, Local, Markers, Updates int
+	Events, WorkflowTasks, Activities, Local, Versions, Timers, Updates int
 }
 
 func (h historyCount) String() string {
-	return fmt.Sprintf("%d events, %d workflow tasks, %d activities, %d local activities, %d other markers, %d updates",
-		h.Events, h.WorkflowTasks, h.Activities, h.Local, h.Markers, h.Updates)
+	return fmt.Sprintf("%d events, %d workflow tasks, %d activities, %d local activities, %d version markers, %d timers, %d updates",
+		h.Events, h.WorkflowTasks, h.Activities, h.Local, h.Versions, h.Timers, h.Updates)
 }
 
-// sagaShape reads the shape of a finished workflow from its history: work
-// before the first accepted update, then the work after each one (version
-// markers are not work: they are recorded with the workflow task that
-// makes them), and what the history shows of its round trips.
+// sagaShape reads the shape of a finished workflow from its history: what
+// it asked of Temporal before the first accepted update, then after each
+// one, and what the history shows of its round trips.
 func sagaShape(ctx context.Context, tc client.Client, workflowID string) ([]sagaSegment, historyCount, error) {
 	shape := []sagaSegment{{}}
 	var hc historyCount
@@ -120,12 +130,19 @@ func sagaShape(ctx context.Context, tc client.Client, workflowID string) ([]saga
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
 			shape[len(shape)-1].Activities++
 			hc.Activities++
+		case enumspb.EVENT_TYPE_TIMER_STARTED:
+			shape[len(shape)-1].Timers++
+			hc.Timers++
 		case enumspb.EVENT_TYPE_MARKER_RECORDED:
-			if ev.GetMarkerRecordedEventAttributes().GetMarkerName() == "LocalActivity" {
+			switch name := ev.GetMarkerRecordedEventAttributes().GetMarkerName(); name {
+			case "LocalActivity":
 				shape[len(shape)-1].Local++
 				hc.Local++
-			} else {
-				hc.Markers++
+			case "Version":
+				shape[len(shape)-1].Versions++
+				hc.Versions++
+			default:
+				return nil, hc, fmt.Errorf("%s: a %s marker, which the bare workflow does not make", workflowID, name)
 			}
 		}
 	}
