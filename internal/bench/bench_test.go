@@ -264,14 +264,15 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 // benchStack is what every benchmark stands on: a seeded database, the
 // production worker on its own task queue and, on another, a worker of a
 // bare workflow of no-op activities (the baseline), on the shared Temporal
-// server. Everything stops when the benchmark ends.
+// server (its activities: Noop and bareActivities). Everything stops when
+// the benchmark ends.
 type benchStack struct {
 	st               *store.Store
 	tc               client.Client
 	queue, bareQueue string
 }
 
-func newBenchStack(b *testing.B, bareSuffix string, bare any) *benchStack {
+func newBenchStack(b *testing.B, bareSuffix string, bare any, bareActivities ...any) *benchStack {
 	_, st := testenv.Postgres(b)
 	if err := seed.Run(context.Background(), st, seed.Options{Demo: true, Now: time.Now()}); err != nil {
 		b.Fatal(err)
@@ -286,6 +287,9 @@ func newBenchStack(b *testing.B, bareSuffix string, bare any) *benchStack {
 	bw := sdkworker.New(bs.tc, bs.bareQueue, worker.Options())
 	bw.RegisterWorkflow(bare)
 	bw.RegisterActivity(Noop)
+	for _, a := range bareActivities {
+		bw.RegisterActivity(a)
+	}
 	if err := bw.Start(); err != nil {
 		b.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"sportello/internal/contract"
@@ -51,16 +52,23 @@ type BookingFacts struct {
 	AutoconfirmDays int
 }
 
-// BookingFacts reads a booking with its district's auto-confirmation delay.
+// BookingFacts reads a booking with its sessions (not its offers or held
+// balances) and its district's auto-confirmation delay, in one transaction
+// of two reads.
 func (s *Store) BookingFacts(ctx context.Context, id string) (BookingFacts, error) {
 	var f BookingFacts
 	err := s.InTx(ctx, System, func(tx pgx.Tx) error {
+		if _, err := uuid.Parse(id); err != nil {
+			return pgx.ErrNoRows
+		}
 		var err error
-		if f.Booking, err = BookingTx(ctx, tx, id); err != nil {
+		f.Booking, err = scanBooking(scanTail{tx.QueryRow(ctx, `SELECT `+bookingColumns+`, d.delivery_autoconfirm_days`+bookingFrom+`
+			JOIN districts d ON d.id = b.district_id WHERE b.id = $1`, id), []any{&f.AutoconfirmDays}})
+		if err != nil {
 			return err
 		}
-		return tx.QueryRow(ctx, `SELECT delivery_autoconfirm_days FROM districts WHERE id = $1`, f.Booking.DistrictID).
-			Scan(&f.AutoconfirmDays)
+		f.Booking.Sessions, err = bookingSessionsTx(ctx, tx, id)
+		return err
 	})
 	return f, MapError(err)
 }
@@ -82,37 +90,31 @@ func (s *Store) SetBookingPayment(ctx context.Context, id, paymentID, paymentURL
 	}))
 }
 
-// bookingTransfer moves a booking's money, creating the accounts it needs.
+// bookingTransfer moves a booking's money, creating the accounts it needs
+// (in one statement).
 func bookingTransfer(ctx context.Context, tx pgx.Tx, district, bookingID string, in TransferInput) error {
-	kinds := map[string]struct {
-		kind     string
-		negative bool
-	}{}
-	add := func(id, kind string, negative bool) {
-		kinds[id] = struct {
-			kind     string
-			negative bool
-		}{kind, negative}
+	kinds := map[string]accountSpec{}
+	for _, a := range []accountSpec{
+		{BookingVoucherAccountID(bookingID), AccountBookingVoucher, false},
+		{BookingOnlineAccountID(bookingID), AccountBookingOnline, false},
+		{PaymentsAccountID(district), AccountPayments, true},
+	} {
+		kinds[a.id] = a
 	}
-	add(BookingVoucherAccountID(bookingID), AccountBookingVoucher, false)
-	add(BookingOnlineAccountID(bookingID), AccountBookingOnline, false)
-	add(PaymentsAccountID(district), AccountPayments, true)
+	var open []accountSpec
 	for _, id := range []string{in.From, in.To} {
 		k, ok := kinds[id]
 		switch {
 		case ok:
-			if err := EnsureAccount(ctx, tx, id, district, k.kind, k.negative); err != nil {
-				return err
-			}
+			open = append(open, k)
 		case strings.HasSuffix(id, ":online") && strings.HasPrefix(id, "cooperative:"):
-			if err := EnsureAccount(ctx, tx, id, district, AccountCooperativeOnline, false); err != nil {
-				return err
-			}
+			open = append(open, accountSpec{id, AccountCooperativeOnline, false})
 		case strings.HasPrefix(id, "cooperative:"):
-			if err := EnsureAccount(ctx, tx, id, district, AccountCooperative, false); err != nil {
-				return err
-			}
+			open = append(open, accountSpec{id, AccountCooperative, false})
 		}
+	}
+	if err := ensureAccounts(ctx, tx, district, open); err != nil {
+		return err
 	}
 	in.BookingID = bookingID
 	_, _, err := Transfer(ctx, tx, in)
@@ -328,18 +330,12 @@ func (s *Store) AcceptOffer(ctx context.Context, in AcceptOfferInput) error {
 // (contract.BookingStatusFromSessions, the rule the workflow applies too).
 func refreshBookingStatus(ctx context.Context, tx pgx.Tx, id string) error {
 	var current string
-	err := tx.QueryRow(ctx, `SELECT status FROM bookings WHERE id = $1 FOR UPDATE`, id).Scan(&current)
+	var sessions []string
+	err := tx.QueryRow(ctx, `SELECT status, ARRAY(SELECT s.status FROM booking_sessions s WHERE s.booking_id = b.id)
+		FROM bookings b WHERE id = $1 FOR UPDATE`, id).Scan(&current, &sessions)
 	if err == pgx.ErrNoRows {
 		return nil
 	}
-	if err != nil {
-		return err
-	}
-	rows, err := tx.Query(ctx, `SELECT status FROM booking_sessions WHERE booking_id = $1`, id)
-	if err != nil {
-		return err
-	}
-	sessions, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		return err
 	}
@@ -371,6 +367,7 @@ func (s *Store) ConfirmSessions(ctx context.Context, in ConfirmSessionsInput) er
 		if err := tx.QueryRow(ctx, `SELECT district_id FROM bookings WHERE id = $1 FOR UPDATE`, in.BookingID).Scan(&district); err != nil {
 			return err
 		}
+		var transfers []TransferInput
 		for _, seq := range in.Seqs {
 			var voucher, online int64
 			var coop, status string
@@ -384,23 +381,30 @@ func (s *Store) ConfirmSessions(ctx context.Context, in ConfirmSessionsInput) er
 			}
 			key := fmt.Sprintf("booking:%s:session:%d:", in.BookingID, seq)
 			if voucher > 0 {
-				if err := bookingTransfer(ctx, tx, district, in.BookingID, TransferInput{Key: key + "post",
-					From: BookingVoucherAccountID(in.BookingID), To: CooperativeAccountID(coop), Amount: voucher, Kind: TransferPost}); err != nil {
-					return err
-				}
+				transfers = append(transfers, TransferInput{Key: key + "post",
+					From: BookingVoucherAccountID(in.BookingID), To: CooperativeAccountID(coop), Amount: voucher, Kind: TransferPost})
 			}
 			if online > 0 {
-				if err := bookingTransfer(ctx, tx, district, in.BookingID, TransferInput{Key: key + "settle",
-					From: BookingOnlineAccountID(in.BookingID), To: CooperativeOnlineAccountID(coop), Amount: online, Kind: TransferSettle}); err != nil {
-					return err
-				}
+				transfers = append(transfers, TransferInput{Key: key + "settle",
+					From: BookingOnlineAccountID(in.BookingID), To: CooperativeOnlineAccountID(coop), Amount: online, Kind: TransferSettle})
 			}
 			if _, err := tx.Exec(ctx, `UPDATE booking_sessions SET status = 'confirmed', confirmed_at = $3, confirmed_by = $4
 				WHERE booking_id = $1 AND seq = $2 AND status = 'delivered'`, in.BookingID, seq, in.At, in.By); err != nil {
 				return err
 			}
 		}
-		return refreshBookingStatus(ctx, tx, in.BookingID)
+		if err := refreshBookingStatus(ctx, tx, in.BookingID); err != nil {
+			return err
+		}
+		// The money moves last: the cooperative's account, which every
+		// booking it delivered posts to, stays locked only from here to the
+		// commit (confirmations of its bookings queued on it before).
+		for _, t := range transfers {
+			if err := bookingTransfer(ctx, tx, district, in.BookingID, t); err != nil {
+				return err
+			}
+		}
+		return nil
 	}))
 }
 

@@ -99,6 +99,22 @@ func (a API) Booking(ctx context.Context, scope Scope, id string) (BookingView, 
 	return b, MapError(err)
 }
 
+// bookingSessionsTx reads the sessions of a booking, in order.
+func bookingSessionsTx(ctx context.Context, tx pgx.Tx, id string) ([]BookingSession, error) {
+	rows, err := tx.Query(ctx, `SELECT id, seq, voucher_cents, online_cents, scheduled_at, status,
+		coalesce(cooperative_id, ''), delivered_at, delivery_note, confirmed_at, coalesce(confirmed_by, '')
+		FROM booking_sessions WHERE booking_id = $1 ORDER BY seq`, id)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (BookingSession, error) {
+		var s BookingSession
+		err := r.Scan(&s.ID, &s.Seq, &s.VoucherCents, &s.OnlineCents, &s.ScheduledAt, &s.Status,
+			&s.CooperativeID, &s.DeliveredAt, &s.DeliveryNote, &s.ConfirmedAt, &s.ConfirmedBy)
+		return s, err
+	})
+}
+
 // BookingTx reads one booking inside tx (see Booking).
 func BookingTx(ctx context.Context, tx pgx.Tx, id string) (BookingView, error) {
 	if _, err := uuid.Parse(id); err != nil {
@@ -108,22 +124,10 @@ func BookingTx(ctx context.Context, tx pgx.Tx, id string) (BookingView, error) {
 	if err != nil {
 		return b, err
 	}
-	rows, err := tx.Query(ctx, `SELECT id, seq, voucher_cents, online_cents, scheduled_at, status,
-		coalesce(cooperative_id, ''), delivered_at, delivery_note, confirmed_at, coalesce(confirmed_by, '')
-		FROM booking_sessions WHERE booking_id = $1 ORDER BY seq`, id)
-	if err != nil {
+	if b.Sessions, err = bookingSessionsTx(ctx, tx, id); err != nil {
 		return b, err
 	}
-	b.Sessions, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (BookingSession, error) {
-		var s BookingSession
-		err := r.Scan(&s.ID, &s.Seq, &s.VoucherCents, &s.OnlineCents, &s.ScheduledAt, &s.Status,
-			&s.CooperativeID, &s.DeliveredAt, &s.DeliveryNote, &s.ConfirmedAt, &s.ConfirmedBy)
-		return s, err
-	})
-	if err != nil {
-		return b, err
-	}
-	rows, err = tx.Query(ctx, `SELECT o.attempt, o.cooperative_id, coalesce(c.name, o.cooperative_id), o.service_id, o.offered_at, o.respond_by,
+	rows, err := tx.Query(ctx, `SELECT o.attempt, o.cooperative_id, coalesce(c.name, o.cooperative_id), o.service_id, o.offered_at, o.respond_by,
 		o.outcome, o.reason, o.responded_at
 		FROM booking_offers o LEFT JOIN cooperatives c ON c.id = o.cooperative_id
 		WHERE o.booking_id = $1 ORDER BY o.attempt`, id)

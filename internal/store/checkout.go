@@ -52,29 +52,85 @@ type CartItem struct {
 // offered in the citizen's municipality (else a 422 on /service_id).
 func bookableService(ctx context.Context, tx pgx.Tx, scope Scope, id int64) (Service, error) {
 	sv, err := readService(ctx, tx, id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		// Row-level security hides withdrawn services and cooperatives that
-		// are not public; tell them apart from ids that never existed.
-		var exists bool
-		if err := tx.QueryRow(ctx, `SELECT service_exists($1)`, id).Scan(&exists); err != nil {
-			return sv, err
-		}
-		if exists {
-			return sv, Conflict("service_unavailable", "the service is not offered at the moment")
-		}
-		return sv, fieldProblem("/service_id", "unknown", "checkout.err.service_unknown")
-	}
 	if err != nil {
-		return sv, err
+		return sv, unreadableService(ctx, tx, id, err)
 	}
+	return sv, checkBookable(sv, slices.Contains(sv.Municipalities, scope.Municipality))
+}
+
+// bookableHere is bookableService for a checkout, in one statement (where
+// bookableService takes three, reading every municipality's details, each
+// row of which row-level security checks): the service as readService reads
+// it, but with only the citizen's municipality and its price bands there,
+// all that the checkout's quote looks at.
+func bookableHere(ctx context.Context, tx pgx.Tx, scope Scope, id int64) (Service, error) {
+	var (
+		served bool
+		isee   []*int32
+		prices []*int64
+		pcts   []*int16
+	)
+	sv, err := scanService(tx.QueryRow(ctx, `SELECT `+serviceColumns+`,
+			EXISTS (SELECT 1 FROM service_municipalities m WHERE m.service_id = s.id AND m.municipality_id = $2),
+			bands.isee, bands.prices, bands.pcts
+		FROM services s JOIN cooperatives c ON c.id = s.cooperative_id
+		LEFT JOIN LATERAL (SELECT array_agg(b.max_isee_euro ORDER BY b.position) AS isee,
+				array_agg(b.price_cents ORDER BY b.position) AS prices, array_agg(b.percent ORDER BY b.position) AS pcts
+			FROM service_price_bands b WHERE b.service_id = s.id AND b.municipality_id = $2) bands ON true
+		WHERE s.id = $1`, id, scope.Municipality), &served, &isee, &prices, &pcts)
+	if err != nil {
+		return sv, unreadableService(ctx, tx, id, err)
+	}
+	sv.Municipalities, sv.Bands = []string{}, map[string][]PriceBand{}
+	if served {
+		sv.Municipalities = []string{scope.Municipality}
+		for i := range isee {
+			var b PriceBand
+			if isee[i] != nil {
+				v := int(*isee[i])
+				b.MaxISEEEuro = &v
+			}
+			if i < len(prices) {
+				b.PriceCents = prices[i]
+			}
+			if i < len(pcts) && pcts[i] != nil {
+				v := int(*pcts[i])
+				b.Percent = &v
+			}
+			sv.Bands[scope.Municipality] = append(sv.Bands[scope.Municipality], b)
+		}
+	}
+	return sv, checkBookable(sv, served)
+}
+
+// unreadableService tells apart, when a service could not be read, one
+// row-level security hides (withdrawn, or its cooperative not public: a 409)
+// from an id that never existed (a 422 on /service_id).
+func unreadableService(ctx context.Context, tx pgx.Tx, id int64, err error) error {
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return err
+	}
+	var exists bool
+	if err := tx.QueryRow(ctx, `SELECT service_exists($1)`, id).Scan(&exists); err != nil {
+		return err
+	}
+	if exists {
+		return Conflict("service_unavailable", "the service is not offered at the moment")
+	}
+	return fieldProblem("/service_id", "unknown", "checkout.err.service_unknown")
+}
+
+// checkBookable refuses a service that is not published (a cooperative's
+// own or staff scope sees unpublished services too) or not offered in the
+// citizen's municipality.
+func checkBookable(sv Service, served bool) error {
 	if !sv.Published {
-		// A cooperative's own or staff scope sees unpublished services too.
-		return sv, Conflict("service_unavailable", "the service is not offered at the moment")
+		return Conflict("service_unavailable", "the service is not offered at the moment")
 	}
-	if !slices.Contains(sv.Municipalities, scope.Municipality) {
-		return sv, fieldProblem("/service_id", "not_served", "checkout.err.not_served")
+	if !served {
+		return fieldProblem("/service_id", "not_served", "checkout.err.not_served")
 	}
-	return sv, nil
+	return nil
 }
 
 // mapProblem keeps a *FieldProblem and maps other errors with MapError.
@@ -321,7 +377,7 @@ func (a API) Checkout(ctx context.Context, scope Scope, in CheckoutInput) (Check
 		if err != nil {
 			return err
 		}
-		sv, err := bookableService(ctx, tx, scope, in.ServiceID)
+		sv, err := bookableHere(ctx, tx, scope, in.ServiceID)
 		if err != nil {
 			return err
 		}
@@ -457,19 +513,35 @@ func holdable(ctx context.Context, tx pgx.Tx, scope Scope, voucherID, category s
 // openBookingAccounts opens the accounts a booking's money can move
 // through (see ledger.go).
 func openBookingAccounts(ctx context.Context, tx pgx.Tx, bookingID, district, cooperative string) error {
-	for _, acc := range []struct {
-		id, kind string
-		negative bool
-	}{
+	return ensureAccounts(ctx, tx, district, []accountSpec{
 		{BookingVoucherAccountID(bookingID), AccountBookingVoucher, false},
 		{BookingOnlineAccountID(bookingID), AccountBookingOnline, false},
 		{PaymentsAccountID(district), AccountPayments, true},
 		{CooperativeAccountID(cooperative), AccountCooperative, false},
 		{CooperativeOnlineAccountID(cooperative), AccountCooperativeOnline, false},
-	} {
-		if err := EnsureAccount(ctx, tx, acc.id, district, acc.kind, acc.negative); err != nil {
-			return err
-		}
+	})
+}
+
+// accountSpec is an account to open: its id, kind and whether its balance
+// may go negative.
+type accountSpec struct {
+	id, kind string
+	negative bool
+}
+
+// ensureAccounts is EnsureAccount for several accounts of a district, in one
+// statement and in their order.
+func ensureAccounts(ctx context.Context, tx pgx.Tx, district string, accs []accountSpec) error {
+	if len(accs) == 0 {
+		return nil
 	}
-	return nil
+	ids, kinds, negative := make([]string, len(accs)), make([]string, len(accs)), make([]bool, len(accs))
+	for i, a := range accs {
+		ids[i], kinds[i], negative[i] = a.id, a.kind, a.negative
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO accounts (id, district_id, kind, allow_negative)
+		SELECT a.id, $1, a.kind, a.negative FROM unnest($2::text[], $3::text[], $4::boolean[]) WITH ORDINALITY AS a(id, kind, negative, n)
+		ORDER BY a.n
+		ON CONFLICT (id) DO NOTHING`, district, ids, kinds, negative)
+	return MapError(err)
 }

@@ -2,8 +2,10 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -415,4 +417,58 @@ func TestCheckoutIdempotentReplay(t *testing.T) {
 		t.Fatalf("late transfers %d %v", n, err)
 	}
 	assertBooksBalance(t, f.st)
+}
+
+// The checkout reads only the citizen's municipality's details of a service
+// (bookableHere); it must refuse and price exactly as the full read the cart
+// makes (bookableService), for every seeded service, every municipality of
+// the district and ISEE values across the bands.
+func TestCheckoutReadsTheServiceAsTheCart(t *testing.T) {
+	f := newCheckoutFixture(t)
+	ctx := context.Background()
+	var ids []int64
+	var munis []string
+	if err := f.st.Pool.QueryRow(ctx, `SELECT array_agg(id ORDER BY id) FROM services`).Scan(&ids); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.Pool.QueryRow(ctx, `SELECT array_agg(id ORDER BY id) FROM municipalities WHERE district_id = $1`,
+		f.scope.District).Scan(&munis); err != nil {
+		t.Fatal(err)
+	}
+	iseeValues := []*int{nil}
+	for _, v := range []int{0, 5000, 8000, 10000, 15000, 20000, 30000, 40000, 1_000_000} {
+		iseeValues = append(iseeValues, &v)
+	}
+	priced := 0
+	for _, m := range append(munis, "nowhere") {
+		scope := f.scope
+		scope.Municipality = m
+		for _, id := range append(ids, 999999) {
+			cart, checkout, cartErr, checkoutErr := f.api.BookableForTest(ctx, scope, id)
+			if fmt.Sprint(cartErr) != fmt.Sprint(checkoutErr) {
+				t.Fatalf("service %d in %s: the cart says %v, the checkout %v", id, m, cartErr, checkoutErr)
+			}
+			if cartErr != nil {
+				continue
+			}
+			if cart.ID != checkout.ID || cart.CooperativeID != checkout.CooperativeID || cart.District != checkout.District ||
+				cart.Category != checkout.Category || cart.Name != checkout.Name || cart.PriceCents != checkout.PriceCents {
+				t.Fatalf("service %d in %s: the cart reads %+v, the checkout %+v", id, m, cart, checkout)
+			}
+			for _, isee := range iseeValues {
+				qa, qb := cart.Quote(m, isee), checkout.Quote(m, isee)
+				if !reflect.DeepEqual(qa, qb) {
+					a, _ := json.Marshal(qa)
+					b, _ := json.Marshal(qb)
+					t.Fatalf("service %d in %s, ISEE %v: the cart quotes %s, the checkout %s", id, m, isee, a, b)
+				}
+				if qa.Basis == "band" {
+					priced++
+				}
+			}
+		}
+	}
+	if priced == 0 {
+		t.Fatal("no quote came from a price band: the comparison checked no band")
+	}
 }
