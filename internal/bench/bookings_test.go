@@ -7,84 +7,13 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/workflow"
 
 	"sportello/internal/bookingtest"
 	"sportello/internal/store"
 	"sportello/internal/testenv"
 	"sportello/workflows"
 )
-
-// sagaSegment is the work a workflow does before its first update, or in
-// one update: activities and local activities, in that order.
-type sagaSegment struct {
-	Activities, Local int
-}
-
-// BareBooking has the shape of a booking saga without its work: the first
-// segment's no-op activities, then one "step" update per further segment,
-// each running that segment's no-op activities (after the first segment,
-// as the saga's answers wait for the offer), and it ends after the last.
-func BareBooking(ctx workflow.Context, shape []sagaSegment) error {
-	run := func(ctx workflow.Context, seg sagaSegment) error {
-		// An update handler gets its own context: the options are set here.
-		ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 10 * time.Second})
-		ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
-		for range seg.Activities {
-			if err := workflow.ExecuteActivity(ctx, Noop).Get(ctx, nil); err != nil {
-				return err
-			}
-		}
-		for range seg.Local {
-			if err := workflow.ExecuteLocalActivity(ctx, Noop).Get(ctx, nil); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	ready, step := false, 0
-	if err := workflow.SetUpdateHandler(ctx, "step", func(ctx workflow.Context) error {
-		if err := workflow.Await(ctx, func() bool { return ready }); err != nil {
-			return err
-		}
-		step++
-		if step >= len(shape) {
-			return fmt.Errorf("no step %d", step)
-		}
-		return run(ctx, shape[step])
-	}); err != nil {
-		return err
-	}
-	if err := run(ctx, shape[0]); err != nil {
-		return err
-	}
-	ready = true
-	return workflow.Await(ctx, func() bool { return step >= len(shape)-1 && workflow.AllHandlersFinished(ctx) })
-}
-
-// sagaShape reads the shape of a finished workflow from its history: work
-// before the first accepted update, then the work after each one.
-func sagaShape(ctx context.Context, tc client.Client, workflowID string) ([]sagaSegment, error) {
-	shape := []sagaSegment{{}}
-	it := tc.GetWorkflowHistory(ctx, workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for it.HasNext() {
-		ev, err := it.Next()
-		if err != nil {
-			return nil, err
-		}
-		switch ev.GetEventType() {
-		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-			shape = append(shape, sagaSegment{})
-		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-			shape[len(shape)-1].Activities++
-		case enumspb.EVENT_TYPE_MARKER_RECORDED:
-			shape[len(shape)-1].Local++
-		}
-	}
-	return shape, nil
-}
 
 // bookingBench books, through the store's cart and checkout, one unit of
 // Baobab's service paid by service voucher, starts the Booking workflow and
@@ -170,7 +99,7 @@ func BenchmarkBookings(b *testing.B) {
 	ctx := context.Background()
 	n := testenv.EnvInt("BENCH_BOOKINGS", 60)
 	concurrency := testenv.EnvInt("BENCH_CONCURRENCY", 16)
-	bs := newBenchStack(b, "-bare-booking", BareBooking)
+	bs := newBenchStack(b, "-bare-booking", BareShape)
 	st, tc, queue, bareQueue := bs.st, bs.tc, bs.queue, bs.bareQueue
 
 	bb := &bookingBench{st: st, tc: tc, queue: queue, serviceID: bookingtest.ServiceID(b, st, bookingtest.Service),
@@ -195,36 +124,18 @@ func BenchmarkBookings(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	shape, err := sagaShape(ctx, tc, wid)
+	shape, _, err := historyShape(ctx, tc, wid)
 	if err != nil {
 		b.Fatal(err)
 	}
 	if len(shape) != 4 {
 		b.Fatalf("a booking's history has %d segments (%v), want 4: start and three updates", len(shape), shape)
 	}
-	acts, locals := 0, 0
-	for _, s := range shape {
-		acts, locals = acts+s.Activities, locals+s.Local
-	}
+	work := shapeTotals(shape)
 	for it := 0; it < b.N; it++ {
 		base := 1 + it*n
 		bare, err := run(n, concurrency, func(i int) error {
-			id := fmt.Sprintf("bare-booking-%s-%d", queue, base+i)
-			r, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: bareQueue}, BareBooking, shape)
-			if err != nil {
-				return err
-			}
-			for range len(shape) - 1 {
-				h, err := tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: "step",
-					WaitForStage: client.WorkflowUpdateStageCompleted})
-				if err == nil {
-					err = h.Get(ctx, nil)
-				}
-				if err != nil {
-					return err
-				}
-			}
-			return r.Get(ctx, nil)
+			return runBareShape(ctx, tc, bareQueue, fmt.Sprintf("bare-booking-%s-%d", queue, base+i), shape)
 		})
 		if err != nil {
 			b.Fatal(err)
@@ -247,7 +158,8 @@ func BenchmarkBookings(b *testing.B) {
 		}
 		ratio := full / bare
 		fmt.Printf("\nSportello booking saga benchmark (%d bookings, concurrency %d, same Temporal server and PostgreSQL)\n", n, concurrency)
-		fmt.Printf("  bare workflow of the same shape (%d activities, %d local, 3 updates): %7.1f per second (baseline)\n", acts, locals, bare)
+		fmt.Printf("  bare workflow of the same shape (%d activities, %d local, %d timers, 3 updates): %7.1f per second (baseline)\n",
+			work.Activities, work.Local, work.Timers, bare)
 		fmt.Printf("  bookings through the saga (checkout to confirmed delivery):           %7.1f per second\n", full)
 		fmt.Printf("  ratio saga / baseline:                                                %7.2f\n\n", ratio)
 		b.ReportMetric(bare, "bare/s")
