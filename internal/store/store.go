@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -65,11 +66,23 @@ type Store struct {
 	Pool *pgxpool.Pool
 }
 
-// Open connects to PostgreSQL.
+// DefaultMaxConns is the size of the connection pool unless the database
+// URL sets pool_max_conns. pgx's own default, the number of CPUs but at
+// least 4, left 4 connections on a two-core machine for the API's requests
+// and the worker's activities together: under 64 clients at once they
+// queued for a connection (docs/benchmarks.md, "The surge"). Most of a
+// transaction's time is spent waiting on round trips, not on a CPU.
+const DefaultMaxConns = 32
+
+// Open connects to PostgreSQL. The pool holds up to DefaultMaxConns
+// connections unless the URL says otherwise (pool_max_conns=N).
 func Open(ctx context.Context, url string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = DefaultMaxConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
