@@ -66,6 +66,52 @@ type harness struct {
 	merchant string
 	citizens []citizen
 	next     atomic.Int64
+	steps    stepTimes
+}
+
+// stepTimes keeps how long each step of the journeys took.
+type stepTimes struct {
+	mu    sync.Mutex
+	order []string
+	times map[string][]time.Duration
+}
+
+// lap records the time since *t under step, and restarts *t.
+func (s *stepTimes) lap(step string, t *time.Time) {
+	now := time.Now()
+	s.mu.Lock()
+	if s.times == nil {
+		s.times = map[string][]time.Duration{}
+	}
+	if _, ok := s.times[step]; !ok {
+		s.order = append(s.order, step)
+	}
+	s.times[step] = append(s.times[step], now.Sub(*t))
+	s.mu.Unlock()
+	*t = now
+}
+
+func (s *stepTimes) reset() {
+	s.mu.Lock()
+	s.order, s.times = nil, nil
+	s.mu.Unlock()
+}
+
+// report prints each step's mean and p99, in the order of the journey.
+func (s *stepTimes) report() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fmt.Printf("  where a journey's time goes (mean, p99 of each step):")
+	for _, step := range s.order {
+		d := append([]time.Duration(nil), s.times[step]...)
+		sort.Slice(d, func(a, b int) bool { return d[a] < d[b] })
+		var sum time.Duration
+		for _, x := range d {
+			sum += x
+		}
+		fmt.Printf(" %s %v/%v;", step, (sum / time.Duration(len(d))).Round(time.Millisecond), percentile(d, 0.99).Round(time.Millisecond))
+	}
+	fmt.Println()
 }
 
 type citizen struct {
@@ -163,9 +209,11 @@ func (h *harness) journey(c citizen) (string, error) {
 	var created struct {
 		ID string `json:"id"`
 	}
+	t := time.Now()
 	if code, err := h.do("POST", "/api/v1/applications", c.token, testenv.LoadApplication(c.taxCode), nil, &created); err != nil || code != 201 {
 		return "", fmt.Errorf("apply: %d %v", code, err)
 	}
+	h.steps.lap("apply", &t)
 	var cv caseView
 	poll := func(ok func() bool) error {
 		for i := 0; i < 1200; i++ {
@@ -187,21 +235,26 @@ func (h *harness) journey(c citizen) (string, error) {
 	if err := poll(func() bool { return cv.Status == "in_review" }); err != nil {
 		return "", err
 	}
+	h.steps.lap("in-queue", &t)
 	// The social worker opens the case once (an audited read) and takes the task.
 	var staffView caseView
 	if code, err := h.do("GET", "/api/v1/applications/"+created.ID, h.operator, nil, nil, &staffView); err != nil || code != 200 || staffView.Task == nil {
 		return "", fmt.Errorf("worker reads case %s: %d %v", created.ID, code, err)
 	}
 	taskID := staffView.Task.ID
+	h.steps.lap("staff-read", &t)
 	if code, err := h.do("POST", "/api/v1/tasks/"+taskID+"/claim", h.operator, nil, nil, nil); err != nil || code != 200 {
 		return "", fmt.Errorf("claim: %d %v", code, err)
 	}
+	h.steps.lap("claim", &t)
 	if code, err := h.do("POST", "/api/v1/tasks/"+taskID+"/decision", h.operator, map[string]any{"outcome": "approve"}, nil, nil); err != nil || code != 200 {
 		return "", fmt.Errorf("decide: %d %v", code, err)
 	}
+	h.steps.lap("decide", &t)
 	if err := poll(func() bool { return cv.Voucher != nil }); err != nil {
 		return "", err
 	}
+	h.steps.lap("voucher", &t)
 	// The citizen waits for the first tranche on the voucher page, then the
 	// merchant redeems once.
 	released := false
@@ -216,12 +269,14 @@ func (h *harness) journey(c citizen) (string, error) {
 			time.Sleep(pollInterval)
 		}
 	}
+	h.steps.lap("released", &t)
 	if released {
 		code, err := h.do("POST", "/api/v1/redemptions", h.merchant, map[string]any{"code": cv.Voucher.Code, "amount_cents": 1000},
 			map[string]string{"Idempotency-Key": created.ID}, nil)
 		if err != nil || code != 201 {
 			return "", fmt.Errorf("redeem: %d %v", code, err)
 		}
+		h.steps.lap("redeem", &t)
 		return created.ID, nil
 	}
 	return "", fmt.Errorf("voucher of %s never released", created.ID)
@@ -381,6 +436,7 @@ func BenchmarkPlatform(b *testing.B) {
 			b.Fatal(err)
 		}
 		bs.meter.reset()
+		h.steps.reset()
 		if err := resetPeakRSS(); err != nil {
 			b.Fatal(err)
 		}
@@ -396,6 +452,7 @@ func BenchmarkPlatform(b *testing.B) {
 			b.Fatal(err)
 		}
 		bs.meter.report(queue, "journeys")
+		h.steps.report()
 
 		// Steady open-loop load on POST /api/v1/applications.
 		lat := make([]time.Duration, latencyRequests)
