@@ -260,10 +260,7 @@ const startTimeout = 15 * time.Second
 
 // StartOnce starts workflow wf (a function or its registered name) with id
 // on the task queue, once whatever the retries: a workflow already running
-// or finished under that id counts as started. It asks for an eager start:
-// when a worker of the queue runs in this process on the same client (the
-// dev stack, the benchmarks), the server hands it the first workflow task in
-// the start's answer, sparing a poll; otherwise the start is as usual.
+// or finished under that id counts as started.
 func (c *Core) StartOnce(ctx context.Context, id string, wf, input any) error {
 	if c.Temporal == nil {
 		return errors.New("no Temporal client")
@@ -275,7 +272,6 @@ func (c *Core) StartOnce(ctx context.Context, id string, wf, input any) error {
 		TaskQueue:                c.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		EnableEagerStart:         true,
 	}, wf, input)
 	if err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
 		return err
