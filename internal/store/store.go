@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -67,12 +68,13 @@ type Store struct {
 }
 
 // DefaultMaxConns is the size of the connection pool unless the database
-// URL sets pool_max_conns. pgx's own default, the number of CPUs but at
-// least 4, left 4 connections on a two-core machine for the API's requests
-// and the worker's activities together: under 64 clients at once they
-// queued for a connection (docs/benchmarks.md, "The surge"). Most of a
-// transaction's time is spent waiting on round trips, not on a CPU.
-const DefaultMaxConns = 32
+// URL sets pool_max_conns: four connections per CPU, at least 8. pgx's own
+// default (one per CPU, at least 4) left 4 connections on a two-core
+// machine for the API's requests and the worker's activities together,
+// and they queued for one; 32 made it worse there (every transaction
+// slower, PostgreSQL's processes fighting for the same two cores). The
+// measurements are in docs/benchmarks.md ("The surge").
+var DefaultMaxConns = int32(max(8, 4*runtime.GOMAXPROCS(0)))
 
 // Open connects to PostgreSQL. The pool holds up to DefaultMaxConns
 // connections unless the URL says otherwise (pool_max_conns=N).
