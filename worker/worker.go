@@ -70,12 +70,33 @@ func NewWith(c client.Client, st *store.Store, cfg Config) sdkworker.Worker {
 	return w
 }
 
-// Options are the worker settings of every Sportello worker. More pollers
-// than the SDK default keep a two-core machine busy: most of a case's time
-// is spent waiting on the server and PostgreSQL, not computing.
+// Options are the worker settings of every Sportello worker
+// (docs/benchmarks.md says how they were measured).
+//
+// More pollers than the SDK default (2) keep a two-core machine busy: most
+// of a case's time is spent waiting on the server and PostgreSQL, not
+// computing. The slots are bounded instead of the SDK's 1,000 each: a
+// workflow task runs its local activities (the food voucher's main line and
+// every handler's write) before it completes, so a thousand workflow tasks
+// at once would queue their local activities behind the database pool
+// (store.DefaultMaxConns) and each task would last as long as the queue
+// (the surge's "workflow task duration exceeded 5 seconds"). With fewer
+// tasks at once, the rest wait in Temporal's task queue, where waiting
+// costs nothing.
 func Options() sdkworker.Options {
 	return sdkworker.Options{
-		MaxConcurrentWorkflowTaskPollers: 8,
-		MaxConcurrentActivityTaskPollers: 8,
+		MaxConcurrentWorkflowTaskPollers:        8,
+		MaxConcurrentActivityTaskPollers:        8,
+		MaxConcurrentWorkflowTaskExecutionSize:  WorkflowTaskSlots,
+		MaxConcurrentLocalActivityExecutionSize: LocalActivitySlots,
+		MaxConcurrentActivityExecutionSize:      ActivitySlots,
 	}
 }
+
+// How many workflow tasks, local activities and activities a worker runs
+// at once.
+const (
+	WorkflowTaskSlots  = 16
+	LocalActivitySlots = 32
+	ActivitySlots      = 16
+)

@@ -23,7 +23,7 @@ func (s *foodVoucher) assignLeastLoaded(ctx, mctx workflow.Context, taskID strin
 		in.ExcludeUserID = s.firstApprover.UserID
 	}
 	var pick activities.PickAssigneeResult
-	if err := workflow.ExecuteActivity(mctx, acts.PickAssignee, in).Get(ctx, &pick); err != nil {
+	if err := s.mainLine(mctx, acts.PickAssignee, in).Get(ctx, &pick); err != nil {
 		return err
 	}
 	if pick.UserID == 0 || s.task == nil || s.task.ID != taskID || s.task.ClaimedByID != 0 || s.deciding || s.decision != nil {

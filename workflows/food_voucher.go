@@ -64,12 +64,19 @@ type foodVoucher struct {
 	handlerOpts     workflow.ActivityOptions
 	localOpts       workflow.LocalActivityOptions
 	mainLineOpts    workflow.ActivityOptions
+	mainLocalOpts   workflow.LocalActivityOptions
 }
 
 func (s *foodVoucher) setup(ctx workflow.Context) error {
 	// Main-line activities retry until the database answers; handlers, which
 	// a person waits on, give up sooner and report the failure.
 	s.mainLineOpts = workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
+	}
+	// The same, as local activities (local-main-line): retried locally
+	// while the backoff is short, then with timers, as long as it takes.
+	s.mainLocalOpts = workflow.LocalActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
 	}
@@ -118,11 +125,11 @@ func (s *foodVoucher) setup(ctx workflow.Context) error {
 func (s *foodVoucher) run(ctx workflow.Context) (FoodVoucherResult, error) {
 	s.readLevel(ctx)
 	mctx := workflow.WithActivityOptions(ctx, s.mainLineOpts)
-	if err := workflow.ExecuteActivity(mctx, acts.LoadCase, activities.LoadCaseInput{CaseID: s.in.CaseID}).Get(ctx, &s.c); err != nil {
+	if err := s.mainLine(mctx, acts.LoadCase, activities.LoadCaseInput{CaseID: s.in.CaseID}).Get(ctx, &s.c); err != nil {
 		return FoodVoucherResult{}, err
 	}
 	var pre activities.PrecheckResult
-	if err := workflow.ExecuteActivity(mctx, acts.Precheck,
+	if err := s.mainLine(mctx, acts.Precheck,
 		activities.PrecheckInput{CaseID: s.in.CaseID, At: workflow.Now(ctx)}).Get(ctx, &pre); err != nil {
 		return FoodVoucherResult{}, err
 	}
@@ -173,7 +180,7 @@ func (s *foodVoucher) review(ctx, mctx workflow.Context, kind string) (DecideInp
 		// A supervisor may have changed the office calendar since the case
 		// started: the new task's due date follows it as it is now.
 		var fresh activities.LoadCaseResult
-		if err := workflow.ExecuteActivity(mctx, acts.LoadCase, activities.LoadCaseInput{CaseID: s.in.CaseID}).Get(ctx, &fresh); err != nil {
+		if err := s.mainLine(mctx, acts.LoadCase, activities.LoadCaseInput{CaseID: s.in.CaseID}).Get(ctx, &fresh); err != nil {
 			return DecideInput{}, err
 		}
 		s.c.Case.Office = fresh.Case.Office
@@ -196,7 +203,7 @@ func (s *foodVoucher) review(ctx, mctx workflow.Context, kind string) (DecideInp
 			open.CandidateRole = string(contract.RoleSupervisor)
 		}
 	}
-	if err := workflow.ExecuteActivity(mctx, acts.OpenTask, open).Get(ctx, nil); err != nil {
+	if err := s.mainLine(mctx, acts.OpenTask, open).Get(ctx, nil); err != nil {
 		return DecideInput{}, err
 	}
 	if s.round == 1 {
@@ -220,7 +227,7 @@ func (s *foodVoucher) review(ctx, mctx workflow.Context, kind string) (DecideInp
 			return DecideInput{}, err
 		}
 		if !ok {
-			if err := workflow.ExecuteActivity(mctx, acts.RemindTask, activities.TaskActionInput{
+			if err := s.mainLine(mctx, acts.RemindTask, activities.TaskActionInput{
 				TaskID: taskID, CaseID: s.in.CaseID, DueAt: due, At: workflow.Now(ctx),
 			}).Get(ctx, nil); err != nil {
 				return DecideInput{}, err
@@ -234,7 +241,7 @@ func (s *foodVoucher) review(ctx, mctx workflow.Context, kind string) (DecideInp
 	}
 	if !ok {
 		// Overdue: flag it and keep waiting. A timeout is an outcome, not an error.
-		if err := workflow.ExecuteActivity(mctx, acts.EscalateTask, activities.TaskActionInput{
+		if err := s.mainLine(mctx, acts.EscalateTask, activities.TaskActionInput{
 			TaskID: taskID, CaseID: s.in.CaseID, DueAt: due, At: workflow.Now(ctx),
 		}).Get(ctx, nil); err != nil {
 			return DecideInput{}, err
@@ -278,7 +285,7 @@ func (s *foodVoucher) releaseTranches(ctx, mctx workflow.Context) error {
 		if amount <= 0 {
 			continue
 		}
-		if err := workflow.ExecuteActivity(mctx, acts.ReleaseTranche, activities.TrancheInput{
+		if err := s.mainLine(mctx, acts.ReleaseTranche, activities.TrancheInput{
 			CaseID: s.in.CaseID, VoucherID: s.voucherID, Index: i, AmountCents: amount, At: workflow.Now(ctx),
 		}).Get(ctx, nil); err != nil {
 			return err
@@ -312,7 +319,7 @@ func (s *foodVoucher) expire(ctx, mctx workflow.Context) error {
 		}
 	}
 	var res activities.ExpireResult
-	if err := workflow.ExecuteActivity(mctx, acts.ExpireVoucher, activities.ExpireInput{
+	if err := s.mainLine(mctx, acts.ExpireVoucher, activities.ExpireInput{
 		CaseID: s.in.CaseID, VoucherID: s.voucherID, At: workflow.Now(ctx),
 	}).Get(ctx, &res); err != nil {
 		return err
@@ -593,6 +600,16 @@ func (s *foodVoucher) provideInfo(ctx workflow.Context, in ProvideInfoInput) (Pr
 	return ProvideInfoResult{Status: StatusSubmitted}, nil
 }
 
+// mainLine runs a database step of the main line (mctx carries its
+// activity options): a local activity since local-main-line, an activity
+// before.
+func (s *foodVoucher) mainLine(mctx workflow.Context, activity any, arg any) workflow.Future {
+	if s.level >= foodVoucherLocalMainLine {
+		return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(mctx, s.mainLocalOpts), activity, arg)
+	}
+	return workflow.ExecuteActivity(mctx, activity, arg)
+}
+
 // handlerActivity runs the database write of an update handler.
 func (s *foodVoucher) handlerActivity(ctx workflow.Context, activity any, arg any) workflow.Future {
 	local := s.level >= foodVoucherLocalHandlerWrites
@@ -678,7 +695,7 @@ func (s *foodVoucher) awaitReply(ctx, mctx workflow.Context) (bool, error) {
 		return true, nil
 	}
 	s.status = StatusWithdrawn // refuses late replies from here on
-	if err := workflow.ExecuteActivity(mctx, acts.Withdraw, activities.WithdrawInput{
+	if err := s.mainLine(mctx, acts.Withdraw, activities.WithdrawInput{
 		CaseID: s.in.CaseID, Deadline: deadline, At: workflow.Now(ctx),
 	}).Get(ctx, nil); err != nil {
 		return false, err

@@ -48,7 +48,9 @@ import "go.temporal.io/sdk/workflow"
 // markers below, as they always did.
 //
 // Histories are named after the level they recorded, as TemporalChangeVersion
-// shows it. Level 7: food-voucher-7-approved.json,
+// shows it. Level 8: food-voucher-8-approved.json,
+// food-voucher-8-info-then-rejected.json, food-voucher-8-auto-assigned.json
+// (the same tests). Level 7: food-voucher-7-approved.json,
 // food-voucher-7-info-then-rejected.json, food-voucher-7-auto-assigned.json
 // (internal/e2e TestAbsenceHandsTasksOverAndBack). No marker (the legacy markers
 // below): every history v1-* to v7-*.
@@ -82,9 +84,16 @@ const (
 	// previous one to the same audience, so a citizen is never told "your
 	// voucher is ready" before "your application is approved".
 	foodVoucherOrderedNotify workflow.Version = 7
+	// The main line's database steps (load, pre-check, open a task, pick
+	// an assignee, release a tranche, remind, escalate, withdraw, expire)
+	// run as local activities: the workflow task that reaches one runs it
+	// and goes on, instead of a round trip through the activity task queue
+	// and a new workflow task for each. A journey from submission to its
+	// first tranche takes 3 workflow tasks instead of 8.
+	foodVoucherLocalMainLine workflow.Version = 8
 
 	// foodVoucherLevel is the level new executions record: the last change.
-	foodVoucherLevel = foodVoucherOrderedNotify
+	foodVoucherLevel = foodVoucherLocalMainLine
 )
 
 // The legacy per-change ids of FoodVoucher, one per stacked change above,
@@ -153,7 +162,7 @@ type change struct {
 // branch still in the code, and a committed history under
 // testdata/histories replays it (TestHistoriesCoverEveryBranch).
 var changes = []change{
-	{"FoodVoucher", versionFoodVoucher, []workflow.Version{workflow.DefaultVersion, foodVoucherLevel}},
+	{"FoodVoucher", versionFoodVoucher, []workflow.Version{workflow.DefaultVersion, foodVoucherOrderedNotify, foodVoucherLevel}},
 	{"FoodVoucher", versionLocalHandlerWrites, []workflow.Version{workflow.DefaultVersion, 1}},
 	{"FoodVoucher", versionCasework2, []workflow.Version{workflow.DefaultVersion, 1}},
 	{"FoodVoucher", versionOfficeCalendar, []workflow.Version{workflow.DefaultVersion, 1}},

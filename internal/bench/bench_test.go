@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
@@ -28,6 +30,7 @@ import (
 	"sportello/internal/store"
 	"sportello/internal/testenv"
 	"sportello/worker"
+	"sportello/workflows"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -63,6 +66,7 @@ type harness struct {
 	merchant string
 	citizens []citizen
 	next     atomic.Int64
+	steps    stepTimes
 }
 
 type citizen struct {
@@ -155,14 +159,16 @@ type caseView struct {
 
 // journey runs one whole citizen journey over HTTP: apply, pre-check, a
 // scripted social worker claims and approves, the award's first tranche is
-// released, a merchant redeems.
-func (h *harness) journey(c citizen) error {
+// released, a merchant redeems. It returns the case's id.
+func (h *harness) journey(c citizen) (string, error) {
 	var created struct {
 		ID string `json:"id"`
 	}
+	t := time.Now()
 	if code, err := h.do("POST", "/api/v1/applications", c.token, testenv.LoadApplication(c.taxCode), nil, &created); err != nil || code != 201 {
-		return fmt.Errorf("apply: %d %v", code, err)
+		return "", fmt.Errorf("apply: %d %v", code, err)
 	}
+	h.steps.lap("apply", &t)
 	var cv caseView
 	poll := func(ok func() bool) error {
 		for i := 0; i < 1200; i++ {
@@ -182,23 +188,28 @@ func (h *harness) journey(c citizen) error {
 		return fmt.Errorf("case %s stuck in %s: %+v %s", created.ID, cv.Status, cv, tl)
 	}
 	if err := poll(func() bool { return cv.Status == "in_review" }); err != nil {
-		return err
+		return "", err
 	}
+	h.steps.lap("in-queue", &t)
 	// The social worker opens the case once (an audited read) and takes the task.
 	var staffView caseView
 	if code, err := h.do("GET", "/api/v1/applications/"+created.ID, h.operator, nil, nil, &staffView); err != nil || code != 200 || staffView.Task == nil {
-		return fmt.Errorf("worker reads case %s: %d %v", created.ID, code, err)
+		return "", fmt.Errorf("worker reads case %s: %d %v", created.ID, code, err)
 	}
 	taskID := staffView.Task.ID
+	h.steps.lap("staff-read", &t)
 	if code, err := h.do("POST", "/api/v1/tasks/"+taskID+"/claim", h.operator, nil, nil, nil); err != nil || code != 200 {
-		return fmt.Errorf("claim: %d %v", code, err)
+		return "", fmt.Errorf("claim: %d %v", code, err)
 	}
+	h.steps.lap("claim", &t)
 	if code, err := h.do("POST", "/api/v1/tasks/"+taskID+"/decision", h.operator, map[string]any{"outcome": "approve"}, nil, nil); err != nil || code != 200 {
-		return fmt.Errorf("decide: %d %v", code, err)
+		return "", fmt.Errorf("decide: %d %v", code, err)
 	}
+	h.steps.lap("decide", &t)
 	if err := poll(func() bool { return cv.Voucher != nil }); err != nil {
-		return err
+		return "", err
 	}
+	h.steps.lap("voucher", &t)
 	// The citizen waits for the first tranche on the voucher page, then the
 	// merchant redeems once.
 	released := false
@@ -207,21 +218,23 @@ func (h *harness) journey(c citizen) error {
 			AvailableCents int64 `json:"available_cents"`
 		}
 		if code, err := h.do("GET", "/api/v1/vouchers/"+cv.Voucher.ID, c.token, nil, nil, &v); err != nil || code != 200 {
-			return fmt.Errorf("read voucher: %d %v", code, err)
+			return "", fmt.Errorf("read voucher: %d %v", code, err)
 		}
 		if released = v.AvailableCents > 0; !released {
 			time.Sleep(pollInterval)
 		}
 	}
+	h.steps.lap("released", &t)
 	if released {
 		code, err := h.do("POST", "/api/v1/redemptions", h.merchant, map[string]any{"code": cv.Voucher.Code, "amount_cents": 1000},
 			map[string]string{"Idempotency-Key": created.ID}, nil)
 		if err != nil || code != 201 {
-			return fmt.Errorf("redeem: %d %v", code, err)
+			return "", fmt.Errorf("redeem: %d %v", code, err)
 		}
-		return nil
+		h.steps.lap("redeem", &t)
+		return created.ID, nil
 	}
-	return fmt.Errorf("voucher of %s never released", created.ID)
+	return "", fmt.Errorf("voucher of %s never released", created.ID)
 }
 
 // run executes n jobs with the given concurrency and returns jobs per second.
@@ -262,22 +275,31 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 }
 
 // benchStack is what every benchmark stands on: a seeded database, the
-// production worker on its own task queue and, on another, a worker of a
-// bare workflow of no-op activities (the baseline), on the shared Temporal
-// server (its activities: Noop and bareActivities). Everything stops when
+// production worker on its own task queue and, on another, a worker of the
+// bare workflows of no-op activities (the baselines; their activities:
+// Noop, BareOffer and bareActivities), on the shared Temporal server,
+// through a client whose SDK metrics the meter keeps. Everything stops when
 // the benchmark ends.
 type benchStack struct {
 	st               *store.Store
 	tc               client.Client
+	meter            *meter
 	queue, bareQueue string
 }
 
-func newBenchStack(b *testing.B, bareSuffix string, bare any, bareActivities ...any) *benchStack {
+func newBenchStack(b *testing.B, bareSuffix string, bare []any, bareActivities ...any) *benchStack {
 	_, st := testenv.Postgres(b)
 	if err := seed.Run(context.Background(), st, seed.Options{Demo: true, Now: time.Now()}); err != nil {
 		b.Fatal(err)
 	}
-	bs := &benchStack{st: st, tc: testenv.Temporal(b), queue: testenv.TaskQueue(b)}
+	m := newMeter()
+	tc, err := client.NewClientFromExisting(testenv.Temporal(b), client.Options{Namespace: testenv.Namespace, MetricsHandler: m,
+		Logger: tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(tc.Close)
+	bs := &benchStack{st: st, tc: tc, meter: m, queue: testenv.TaskQueue(b)}
 	bs.bareQueue = bs.queue + bareSuffix
 	w := worker.New(bs.tc, st, bs.queue)
 	if err := w.Start(); err != nil {
@@ -285,8 +307,11 @@ func newBenchStack(b *testing.B, bareSuffix string, bare any, bareActivities ...
 	}
 	b.Cleanup(w.Stop)
 	bw := sdkworker.New(bs.tc, bs.bareQueue, worker.Options())
-	bw.RegisterWorkflow(bare)
+	for _, wf := range bare {
+		bw.RegisterWorkflow(wf)
+	}
 	bw.RegisterActivity(Noop)
+	bw.RegisterActivity(BareOffer)
 	for _, a := range bareActivities {
 		bw.RegisterActivity(a)
 	}
@@ -309,23 +334,46 @@ func (bs *benchStack) apiServer(b *testing.B) *httptest.Server {
 	return srv
 }
 
-// BenchmarkPlatform prints journeys per second, the bare-workflow baseline
-// with the same number of activities, their ratio (target >= 0.5), and the
-// p50/p99 latency of POST /api/v1/applications under a steady load.
+// BenchmarkPlatform prints journeys per second against two baselines on
+// the same server (a bare workflow of 6 no-op activities, the issue's
+// first yardstick, and a bare workflow of the journey's own shape, read
+// from a real journey's history), the p50/p99 latency of POST
+// /api/v1/applications under a steady open-loop load, and the peak
+// resident set of the process while the journeys run.
 func BenchmarkPlatform(b *testing.B) {
 	ctx := context.Background()
 	journeys := testenv.EnvInt("BENCH_JOURNEYS", 120)
 	concurrency := testenv.EnvInt("BENCH_CONCURRENCY", 32)
-	rate := testenv.EnvInt("BENCH_RATE", 20)
+	rate := testenv.EnvInt("BENCH_RATE", 50)
 	seconds := testenv.EnvInt("BENCH_SECONDS", 10)
 
-	bs := newBenchStack(b, "-bare", BareWorkflow)
+	bs := newBenchStack(b, "-bare", []any{BareWorkflow, BareShape})
 	st, queue, bareQueue := bs.st, bs.queue, bs.bareQueue
 	h := &harness{b: b, st: st, tc: bs.tc, srv: bs.apiServer(b)}
 	h.operator = h.session(ctx, h.userID(ctx, "operatore.tradate"))
 	h.merchant = h.session(ctx, h.userID(ctx, "esercente.tradate"))
 	latencyRequests := rate * seconds
-	h.makeCitizens(ctx, journeys+latencyRequests)
+	h.makeCitizens(ctx, 1+journeys+latencyRequests)
+	citizens := h.citizens[1:]
+
+	// One journey to learn its shape (and warm up): its history once the
+	// journey waits on its next timer.
+	caseID, err := h.journey(h.citizens[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	wid := workflows.CaseWorkflowID(caseID)
+	if err := waitIdle(ctx, bs.tc, wid); err != nil {
+		b.Fatal(err)
+	}
+	shape, counts, err := historyShape(ctx, bs.tc, wid)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(shape) != 3 {
+		b.Fatalf("a journey's history has %d segments (%v), want 3: start, claim, decision", len(shape), shape)
+	}
+	work := shapeTotals(shape)
 
 	for i := 0; i < b.N; i++ {
 		// Baseline: bare workflows with the same number of no-op activities.
@@ -340,10 +388,31 @@ func BenchmarkPlatform(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		full, err := run(journeys, concurrency, func(i int) error { return h.journey(h.citizens[i]) })
+		// Baseline: bare workflows of the journey's shape.
+		bareShape, err := run(journeys, concurrency, func(i int) error {
+			return runBareShape(ctx, h.tc, bareQueue, fmt.Sprintf("bare-shape-%s-%d", queue, i), shape)
+		})
 		if err != nil {
 			b.Fatal(err)
 		}
+		bs.meter.reset()
+		h.steps.reset()
+		if err := resetPeakRSS(); err != nil {
+			b.Fatal(err)
+		}
+		full, err := run(journeys, concurrency, func(i int) error {
+			_, err := h.journey(citizens[i])
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		peak, err := procStatus("VmHWM")
+		if err != nil {
+			b.Fatal(err)
+		}
+		bs.meter.report(queue, "journeys")
+		h.steps.print("where a journey's time goes")
 
 		// Steady open-loop load on POST /api/v1/applications.
 		lat := make([]time.Duration, latencyRequests)
@@ -355,7 +424,7 @@ func BenchmarkPlatform(b *testing.B) {
 			wg.Add(1)
 			go func(j int) {
 				defer wg.Done()
-				c := h.citizens[journeys+j]
+				c := citizens[journeys+j]
 				t0 := time.Now()
 				code, err := h.do("POST", "/api/v1/applications", c.token, testenv.LoadApplication(c.taxCode), nil, nil)
 				lat[j] = time.Since(t0)
@@ -372,16 +441,25 @@ func BenchmarkPlatform(b *testing.B) {
 		sort.Slice(lat, func(a, c int) bool { return lat[a] < lat[c] })
 		p50, p99 := percentile(lat, 0.50), percentile(lat, 0.99)
 
-		ratio := full / bare
+		ratio, shapeRatio := full/bare, full/bareShape
 		fmt.Printf("\nSportello benchmark (%d journeys, concurrency %d, same Temporal server and PostgreSQL)\n", journeys, concurrency)
+		fmt.Printf("  one journey's history: %v\n", counts)
 		fmt.Printf("  bare workflow, %d no-op activities:  %8.1f per second (baseline)\n", journeyActivities, bare)
+		fmt.Printf("  bare workflow of the journey's shape (%d activities, %d local, %d timers, %d cancelled, 2 updates): %8.1f per second\n",
+			work.Activities, work.Local, work.Timers, work.Cancelled, bareShape)
 		fmt.Printf("  food-voucher journey over HTTP:        %8.1f per second\n", full)
-		fmt.Printf("  ratio journey / baseline:              %8.2f (target >= 0.50)\n", ratio)
-		fmt.Printf("  POST /api/v1/applications at %d/s for %ds: p50 %v, p99 %v\n\n", rate, seconds,
+		fmt.Printf("  POST /api/v1/applications at %d/s for %ds: p50 %v, p99 %v\n", rate, seconds,
 			p50.Round(100*time.Microsecond), p99.Round(100*time.Microsecond))
+		fmt.Println(verdict("journeys_ratio", ratio, "ratio", ">=0.70", ratio >= 0.70))
+		fmt.Println(verdict("journeys_shape_ratio", shapeRatio, "ratio", ">=0.85", shapeRatio >= 0.85))
+		fmt.Println(verdict(fmt.Sprintf("post_p99_at_%d", rate), float64(p99.Microseconds())/1000, "ms", "<=50", p99 <= 50*time.Millisecond))
+		fmt.Println(verdict("journeys_peak_rss", peak, "MiB", "report", true))
+		fmt.Println()
 		b.ReportMetric(bare, "bare/s")
+		b.ReportMetric(bareShape, "bare-shape/s")
 		b.ReportMetric(full, "journeys/s")
 		b.ReportMetric(ratio, "ratio")
+		b.ReportMetric(shapeRatio, "shape-ratio")
 		b.ReportMetric(float64(p50.Microseconds())/1000, "p50-ms")
 		b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
 	}
@@ -392,7 +470,7 @@ func BenchmarkPlatform(b *testing.B) {
 		if err := st.Pool.QueryRow(ctx, `SELECT count(*) FROM tasks`).Scan(&open); err != nil {
 			b.Fatal(err)
 		}
-		if open >= journeys+latencyRequests {
+		if open >= 1+journeys+latencyRequests {
 			break
 		}
 		time.Sleep(pollInterval)

@@ -10,144 +10,13 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/workflow"
 
 	"sportello/internal/bookingtest"
 	"sportello/internal/store"
 	"sportello/internal/testenv"
 	"sportello/workflows"
 )
-
-// sagaSegment is what a workflow asks of Temporal before its first update,
-// or in one update: version markers (each with the search attribute the SDK
-// upserts with it), activities, local activities and timers (the saga's
-// deadlines, which do not fire while the benchmark runs), in that order.
-type sagaSegment struct {
-	Versions, Activities, Local, Timers int
-}
-
-// bareInbox is the baseline's stand-in for the cooperative's inbox: the
-// bare workflows whose first segment has ended, as the saga's offer row
-// shows its booking in the cooperative's inbox.
-var bareInbox sync.Map
-
-// BareOffer is the last no-op activity of a bare booking's first segment:
-// it puts its workflow in bareInbox, as the saga's last activity before the
-// cooperative's answer writes the offer.
-func BareOffer(ctx context.Context) error {
-	bareInbox.Store(activity.GetInfo(ctx).WorkflowExecution.ID, true)
-	return nil
-}
-
-// BareBooking has the shape of a booking saga without its work: the first
-// segment (its version markers, its no-op activities, the last one,
-// BareOffer, showing the workflow in bareInbox, its timers), then one
-// "step" update per further segment, each doing that segment's share
-// (after the first segment, as the saga's answers wait for the offer), and
-// it ends after the last. Its history has the saga's events.
-func BareBooking(ctx workflow.Context, shape []sagaSegment) error {
-	versions := 0
-	run := func(ctx workflow.Context, seg sagaSegment, first bool) error {
-		// An update handler gets its own context: the options are set here.
-		ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 10 * time.Second})
-		ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
-		for range seg.Versions {
-			versions++
-			workflow.GetVersion(ctx, fmt.Sprintf("bare-booking-%d", versions), workflow.DefaultVersion, 1)
-		}
-		for i := range seg.Activities {
-			act := Noop
-			if first && i == seg.Activities-1 {
-				act = BareOffer
-			}
-			if err := workflow.ExecuteActivity(ctx, act).Get(ctx, nil); err != nil {
-				return err
-			}
-		}
-		for range seg.Local {
-			if err := workflow.ExecuteLocalActivity(ctx, Noop).Get(ctx, nil); err != nil {
-				return err
-			}
-		}
-		for range seg.Timers {
-			workflow.NewTimer(ctx, 24*time.Hour)
-		}
-		return nil
-	}
-	ready, step := false, 0
-	if err := workflow.SetUpdateHandler(ctx, "step", func(ctx workflow.Context) error {
-		if err := workflow.Await(ctx, func() bool { return ready }); err != nil {
-			return err
-		}
-		step++
-		if step >= len(shape) {
-			return fmt.Errorf("no step %d", step)
-		}
-		return run(ctx, shape[step], false)
-	}); err != nil {
-		return err
-	}
-	if err := run(ctx, shape[0], true); err != nil {
-		return err
-	}
-	ready = true
-	return workflow.Await(ctx, func() bool { return step >= len(shape)-1 && workflow.AllHandlersFinished(ctx) })
-}
-
-// historyCount is what a workflow's history shows of its round trips
-// through Temporal.
-type historyCount struct {
-	Events, WorkflowTasks, Activities, Local, Versions, Timers, Updates int
-}
-
-func (h historyCount) String() string {
-	return fmt.Sprintf("%d events, %d workflow tasks, %d activities, %d local activities, %d version markers, %d timers, %d updates",
-		h.Events, h.WorkflowTasks, h.Activities, h.Local, h.Versions, h.Timers, h.Updates)
-}
-
-// sagaShape reads the shape of a finished workflow from its history: what
-// it asked of Temporal before the first accepted update, then after each
-// one, and what the history shows of its round trips.
-func sagaShape(ctx context.Context, tc client.Client, workflowID string) ([]sagaSegment, historyCount, error) {
-	shape := []sagaSegment{{}}
-	var hc historyCount
-	it := tc.GetWorkflowHistory(ctx, workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for it.HasNext() {
-		ev, err := it.Next()
-		if err != nil {
-			return nil, hc, err
-		}
-		hc.Events++
-		switch ev.GetEventType() {
-		case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
-			hc.WorkflowTasks++
-		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-			shape = append(shape, sagaSegment{})
-			hc.Updates++
-		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-			shape[len(shape)-1].Activities++
-			hc.Activities++
-		case enumspb.EVENT_TYPE_TIMER_STARTED:
-			shape[len(shape)-1].Timers++
-			hc.Timers++
-		case enumspb.EVENT_TYPE_MARKER_RECORDED:
-			switch name := ev.GetMarkerRecordedEventAttributes().GetMarkerName(); name {
-			case "LocalActivity":
-				shape[len(shape)-1].Local++
-				hc.Local++
-			case "Version":
-				shape[len(shape)-1].Versions++
-				hc.Versions++
-			default:
-				return nil, hc, fmt.Errorf("%s: a %s marker, which the bare workflow does not make", workflowID, name)
-			}
-		}
-	}
-	return shape, hc, nil
-}
 
 // screen is what a scripted person looks at: every interval, while someone
 // waits for an item on it, it is read once for all of them, and those whose
@@ -216,7 +85,7 @@ func (s *screen) wait(ctx context.Context, id string) error {
 	return fmt.Errorf("%s never showed on the screen", id)
 }
 
-// stepTimes collects how long each step of a saga took.
+// stepTimes collects how long each step of a journey or a saga took.
 type stepTimes struct {
 	mu    sync.Mutex
 	names []string
@@ -236,6 +105,12 @@ func (st *stepTimes) lap(name string, t0 *time.Time) {
 	}
 	st.d[name] = append(st.d[name], now.Sub(*t0))
 	*t0 = now
+}
+
+func (st *stepTimes) reset() {
+	st.mu.Lock()
+	st.names, st.d = nil, nil
+	st.mu.Unlock()
 }
 
 // print writes p50, p90 and the mean of every step, in the order first seen.
@@ -337,9 +212,9 @@ func (bb *bookingBench) book(ctx context.Context, i int) (string, error) {
 // bareBooking takes one bare workflow of the saga's shape through its
 // steps as book does: started, its first step sent once bareInbox shows
 // it, the others one after the other.
-func bareBooking(ctx context.Context, tc client.Client, queue, id string, shape []sagaSegment, inbox *screen, steps *stepTimes) error {
+func bareBooking(ctx context.Context, tc client.Client, queue, id string, shape []shapeSegment, inbox *screen, steps *stepTimes) error {
 	t0 := time.Now()
-	r, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: queue}, BareBooking, shape)
+	r, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: queue}, BareShape, shape)
 	if err != nil {
 		return err
 	}
@@ -381,7 +256,7 @@ func BenchmarkBookings(b *testing.B) {
 	n := testenv.EnvInt("BENCH_BOOKINGS", 60)
 	concurrency := testenv.EnvInt("BENCH_CONCURRENCY", 16)
 	warm := testenv.EnvInt("BENCH_BOOKINGS_WARMUP", concurrency)
-	bs := newBenchStack(b, "-bare-booking", BareBooking, BareOffer)
+	bs := newBenchStack(b, "-bare-booking", []any{BareShape})
 	st, tc, queue, bareQueue := bs.st, bs.tc, bs.queue, bs.bareQueue
 
 	coop := bookingtest.User(b, st, "coop.baobab")
@@ -425,7 +300,7 @@ func BenchmarkBookings(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	shape, sagaHistory, err := sagaShape(ctx, tc, wid)
+	shape, sagaHistory, err := historyShape(ctx, tc, wid)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -464,7 +339,7 @@ func BenchmarkBookings(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		_, bareHistory, err := sagaShape(ctx, tc, fmt.Sprintf("bare-booking-%s-%d", queue, base))
+		_, bareHistory, err := historyShape(ctx, tc, fmt.Sprintf("bare-booking-%s-%d", queue, base))
 		if err != nil {
 			b.Fatal(err)
 		}

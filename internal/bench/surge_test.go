@@ -105,7 +105,7 @@ func BenchmarkSurge(b *testing.B) {
 	n := testenv.EnvInt("BENCH_SURGE", 10_000)
 	concurrency := testenv.EnvInt("BENCH_SURGE_CONCURRENCY", 64)
 
-	bs := newBenchStack(b, "-bare", BareWorkflow)
+	bs := newBenchStack(b, "-bare", []any{BareWorkflow})
 	st, tc, queue, bareQueue := bs.st, bs.tc, bs.queue, bs.bareQueue
 	h := &harness{b: b, st: st, tc: tc, srv: bs.apiServer(b)}
 	residents := makeSurgeResidents(ctx, b, st, n)
@@ -136,6 +136,16 @@ func BenchmarkSurge(b *testing.B) {
 		if err := st.Pool.QueryRow(ctx, `SELECT count(*) FROM cases`).Scan(&before); err != nil {
 			b.Fatal(err)
 		}
+		// The process's memory with no surge journey open yet.
+		rssBefore, err := settledRSS()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := resetPeakRSS(); err != nil {
+			b.Fatal(err)
+		}
+		bs.meter.report(bareQueue, "surge baseline")
+		bs.meter.reset()
 		lat := make([]time.Duration, n)
 		var refused atomic.Int64
 		var firstRefusal atomic.Value
@@ -173,6 +183,17 @@ func BenchmarkSurge(b *testing.B) {
 			time.Sleep(pollInterval)
 		}
 		queuedIn := time.Since(t1)
+		peak, err := procStatus("VmHWM")
+		if err != nil {
+			b.Fatal(err)
+		}
+		// Every surge journey is now open, waiting at its review step.
+		rssAfter, err := settledRSS()
+		if err != nil {
+			b.Fatal(err)
+		}
+		perThousand := (rssAfter - rssBefore) / float64(max(queued, 1)) * 1000
+		slow := bs.meter.stats(queue, "wft_run")
 		sort.Slice(lat, func(a, c int) bool { return lat[a] < lat[c] })
 		p50, p99 := percentile(lat, 0.50), percentile(lat, 0.99)
 		acceptRatio := bareStarted.Seconds() / accepted.Seconds()
@@ -183,11 +204,18 @@ func BenchmarkSurge(b *testing.B) {
 			n, surgeQueueActivities, bareStarted.Seconds(), bareDone.Seconds())
 		fmt.Printf("  all accepted in %.1fs (%.0f/s), all in a review queue after %.1fs; submit p50 %v, p99 %v\n",
 			accepted.Seconds(), float64(n)/accepted.Seconds(), queuedIn.Seconds(), p50.Round(100*time.Microsecond), p99.Round(100*time.Microsecond))
+		bs.meter.report(queue, "surge")
+		fmt.Printf("  resident set: peak %.0f MiB; settled %.0f MiB before, %.0f MiB with %d journeys open\n",
+			peak, rssBefore, rssAfter, queued)
 		fmt.Println(verdict("surge_queued", float64(queued), "cases", fmt.Sprintf("=%d", n), queued == n && cases == n && distinct == n))
 		fmt.Println(verdict("surge_accept_ratio", acceptRatio, "ratio", ">=0.25", acceptRatio >= 0.25))
 		fmt.Println(verdict("surge_queue_ratio", queueRatio, "ratio", ">=0.25", queueRatio >= 0.25))
 		fmt.Println(verdict("surge_accept_seconds", accepted.Seconds(), "s", "report", true))
 		fmt.Println(verdict("surge_submit_p99", float64(p99.Microseconds())/1000, "ms", "<=1000", p99 <= time.Second))
+		fmt.Println(verdict("surge_queue_seconds", queuedIn.Seconds(), "s", "report", true))
+		fmt.Println(verdict("surge_slow_workflow_tasks", float64(slow.over), "tasks", fmt.Sprintf("=0(>%v)", slowWorkflowTask), slow.over == 0))
+		fmt.Println(verdict("surge_peak_rss", peak, "MiB", "report", true))
+		fmt.Println(verdict("rss_per_1000_open_journeys", perThousand, "MiB", "report", true))
 		b.ReportMetric(accepted.Seconds(), "accept-s")
 		b.ReportMetric(queuedIn.Seconds(), "queue-s")
 		b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")

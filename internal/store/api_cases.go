@@ -69,6 +69,10 @@ type CreatedCase struct {
 	// InProgress is the caller's case already in progress for the same call,
 	// set with an "application_in_progress" conflict.
 	InProgress string
+	// View is the new case as filed (not on a replay), read back from its
+	// insert: what Case would answer before its workflow moves it, without
+	// another transaction.
+	View *CaseView
 }
 
 var errInProgress = Conflict("application_in_progress",
@@ -162,11 +166,16 @@ func (a API) CreateCase(ctx context.Context, scope Scope, in NewCase) (CreatedCa
 		if in.IdempotencyKey != "" {
 			key = in.IdempotencyKey
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO cases (id, district_id, municipality_id, applicant_id, tax_code,
+		v := CaseView{ID: id}
+		if err := tx.QueryRow(ctx, `INSERT INTO cases (id, district_id, municipality_id, applicant_id, tax_code,
 				form_id, form_version, fund_id, data, status, workflow_id, idempotency_key, request_hash, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10, $11, $12, $13, $13)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10, $11, $12, $13, $13)
+			RETURNING status, form_id, form_version, district_id, municipality_id, fund_id, applicant_id, tax_code, data,
+				precheck, info_request, award_cents, decision_reason, workflow_id, created_at, updated_at`,
 			id, district, municipality, scope.UserID, strings.ToUpper(in.TaxCode),
-			in.FormID, in.FormVersion, fundID, in.Data, contract.CaseWorkflowID(id), key, in.RequestHash, in.Now); err != nil {
+			in.FormID, in.FormVersion, fundID, in.Data, contract.CaseWorkflowID(id), key, in.RequestHash, in.Now).Scan(
+			&v.Status, &v.Form, &v.FormVersion, &v.District, &v.Municipality, &v.FundID, &v.ApplicantID, &v.TaxCode, &v.Data,
+			&v.Precheck, &v.InfoRequest, &v.AwardCents, &v.DecisionReason, &v.WorkflowID, &v.CreatedAt, &v.UpdatedAt); err != nil {
 			var pg *pgconn.PgError
 			if errors.As(err, &pg) && pg.Code == "23505" && pg.ConstraintName == "cases_one_in_progress" {
 				// Someone else's case (invisible here) or a concurrent request.
@@ -184,7 +193,7 @@ func (a API) CreateCase(ctx context.Context, scope Scope, in NewCase) (CreatedCa
 			VALUES ($1, $2, $3, 'submitted', $4, $5)`, id, id+":submitted", in.Now, in.Actor, detail); err != nil {
 			return err
 		}
-		out = CreatedCase{ID: id}
+		out = CreatedCase{ID: id, View: &v}
 		return nil
 	})
 	var rule *CaseRuleError

@@ -18,7 +18,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"runtime"
 	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -65,11 +67,24 @@ type Store struct {
 	Pool *pgxpool.Pool
 }
 
-// Open connects to PostgreSQL.
+// DefaultMaxConns is the size of the connection pool unless the database
+// URL sets pool_max_conns: four connections per CPU, at least 8. pgx's own
+// default (one per CPU, at least 4) left 4 connections on a two-core
+// machine for the API's requests and the worker's activities together,
+// and they queued for one; 32 made it worse there (every transaction
+// slower, PostgreSQL's processes fighting for the same two cores). The
+// measurements are in docs/benchmarks.md ("The surge").
+var DefaultMaxConns = int32(max(8, 4*runtime.GOMAXPROCS(0)))
+
+// Open connects to PostgreSQL. The pool holds up to DefaultMaxConns
+// connections unless the URL says otherwise (pool_max_conns=N).
 func Open(ctx context.Context, url string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = DefaultMaxConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -228,6 +228,11 @@ func (s Service) File(ctx context.Context, user store.UserView, formID string, d
 				"resend the same request with the same Idempotency-Key to retry",
 			CaseID: created.ID, Cause: err}
 	}
+	if created.View != nil {
+		// A new case: as filed (its workflow may already be moving it; a
+		// read shows where it is).
+		return *created.View, false, nil
+	}
 	v, err = s.API.Case(ctx, applicant.Scope(), created.ID)
 	if err != nil {
 		return store.CaseView{}, false, err
