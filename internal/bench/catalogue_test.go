@@ -68,9 +68,23 @@ func BenchmarkCatalogue(b *testing.B) {
 		}),
 	}
 	for _, r := range results {
-		fmt.Printf("  %-58s p50 %8.2f ms  p99 %8.2f ms\n", r.name, float64(r.p50.Microseconds())/1000, float64(r.p99.Microseconds())/1000)
+		fmt.Printf("  %-58s p50 %8.2f ms  p99 %8.2f ms\n", r.name, ms(r.p50), ms(r.p99))
+	}
+	bare, st50, http := results[0], results[1], results[2]
+	ratio := func(a, b time.Duration) float64 { return float64(a) / float64(max(b, time.Microsecond)) }
+	fmt.Println(verdict("catalogue_http_p50_ratio", ratio(http.p50, bare.p50), "x", "<=5", ratio(http.p50, bare.p50) <= 5))
+	fmt.Println(verdict("catalogue_http_p99_ratio", ratio(http.p99, bare.p99), "x", "report", true))
+	fmt.Println(verdict("catalogue_store_p50_ratio", ratio(st50.p50, bare.p50), "x", "report", true))
+	for _, r := range []struct {
+		name string
+		t    timing
+	}{{"bare", bare}, {"store", st50}, {"http", http}} {
+		fmt.Println(verdict("catalogue_"+r.name+"_p50", ms(r.t.p50), "ms", "report", true))
+		fmt.Println(verdict("catalogue_"+r.name+"_p99", ms(r.t.p99), "ms", "report", true))
 	}
 }
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // catalogueData is a database with the seeded district and n generated
 // services besides the seeded ones: copies of the seeded services spread

@@ -203,11 +203,13 @@ const CatalogueCountCap = 100
 // of the page, so that a full page always has a next one).
 //
 // Without a query the list is by name (read in order from the name
-// indexes). With a query, the matches are taken newest first (by id) in
-// blocks of CatalogueCountCap; each block is ordered by rank, best first
-// (then by name): the first page shows the best of the newest
-// CatalogueCountCap matches, and paging through every block yields each
-// match once. Only the blocks up to the end of the page are read.
+// indexes). With a query, the matches are taken in blocks of
+// CatalogueCountCap, in storage order for the public catalogue (read from
+// the full-text index, see catalogue_public_matches in migration 017), else
+// newest first (by id); each block is ordered by rank, best first (then by
+// name): the first page shows the best of the first CatalogueCountCap
+// matches, and paging through every block yields each match once. Only the
+// blocks up to the end of the page are read.
 //
 // The page, its services' municipalities and price bands and the count are
 // one statement, sent with the transaction and the scope in one round trip
@@ -278,13 +280,15 @@ func (a API) servicesPage(ctx context.Context, scope Scope, f ServiceFilter, blo
 // sets are written, so that every statement has a plan of its own (a
 // generic plan of "$1 = ” OR column = $1" can use no index).
 //
-// The public filter names the public cooperatives once per statement
-// (catalogue_public_cooperatives); row-level security still decides what
-// the scope sees. The query's tsquery is an uncorrelated sub-select,
-// computed once per statement (a CTE joined in was inlined and re-evaluated
-// for every candidate). Full-text matching is a filter here, not a GIN
-// index scan: under row-level security the planner may only use an index
-// for a leakproof operator, and @@ is not.
+// The public filter reads the public cooperatives once per statement (an
+// uncorrelated sub-select); row-level security still decides what the
+// scope sees. The query's tsquery is a materialized CTE read through
+// sub-selects, computed once per statement (a CTE joined in was inlined and
+// re-evaluated for every candidate). Under row-level security the planner
+// may only use an index for a leakproof operator, and @@ is not: the public
+// catalogue's matches come from catalogue_public_matches (migration 017),
+// which reads the GIN index as the tables' owner; other searches (staff, a
+// cooperative's own services) match every candidate row.
 func catalogueSQL(f ServiceFilter) (string, pgx.NamedArgs) {
 	args := pgx.NamedArgs{}
 	where := "true"
@@ -311,15 +315,33 @@ func catalogueSQL(f ServiceFilter) (string, pgx.NamedArgs) {
 		add("s.price_cents <= @max_price", "max_price", f.MaxPriceCents)
 	}
 	if f.PublicOnly {
-		add("s.published AND s.cooperative_id = ANY ((SELECT catalogue_public_cooperatives())::text[])", "", nil)
+		add(`s.published AND s.cooperative_id = ANY (ARRAY(SELECT c.id FROM cooperatives c
+				WHERE cooperative_public(c.accreditation_status, c.accredited_until, c.certification_expires)))`, "", nil)
 	}
-	candidateOrder, rank := "s.name, s.id", "0::real"
+	with, from, candidateOrder, rank := "", "services s", "s.name, s.id", "0::real"
 	if f.Query != "" {
-		add("s.search @@ (SELECT catalogue_query(@q))", "q", f.Query)
-		candidateOrder, rank = "s.id DESC", "ts_rank(m.search, (SELECT catalogue_query(@q)))"
+		// The tsquery once per statement (each sub-select of it would be
+		// computed on its own).
+		with = "query AS MATERIALIZED (SELECT catalogue_query(@q) AS q),\n\t\t"
+		args["q"] = f.Query
+		add("s.search @@ (SELECT q FROM query)", "", nil)
+		candidateOrder, rank = "s.id DESC", "ts_rank(m.search, (SELECT q FROM query))"
+		if f.PublicOnly {
+			// The public catalogue's matches come from its GIN index, in
+			// storage order (catalogue_public_matches, migration 017); the
+			// conditions above are checked again, with row-level security.
+			for k, v := range map[string]any{"district": f.District, "category": f.Category, "municipality": f.Municipality,
+				"cooperative": f.Cooperative, "max_price": f.MaxPriceCents} {
+				args[k] = v
+			}
+			from = `unnest(catalogue_public_matches((SELECT q FROM query), @district, @category, @municipality,
+					@cooperative, @max_price::bigint, @up_to)) WITH ORDINALITY AS f(id, n)
+				JOIN services s ON s.id = f.id`
+			candidateOrder = "f.n"
+		}
 	}
-	return `WITH matches AS MATERIALIZED (
-			SELECT s.id, s.name, s.search FROM services s
+	return `WITH ` + with + `matches AS MATERIALIZED (
+			SELECT s.id, s.name, s.search FROM ` + from + `
 			WHERE ` + where + `
 			ORDER BY ` + candidateOrder + `
 			LIMIT @up_to),
