@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -341,22 +342,24 @@ func catalogueSQL(f ServiceFilter) (string, pgx.NamedArgs) {
 		}
 	}
 	return `WITH ` + with + `matches AS MATERIALIZED (
-			SELECT s.id, s.name, s.search FROM ` + from + `
+			SELECT s.id, s.cooperative_id, s.district_id, s.category, s.name, s.description, s.unit,
+				s.price_cents, s.capacity, s.capacity_period, s.published, s.updated_at, s.search
+			FROM ` + from + `
 			WHERE ` + where + `
 			ORDER BY ` + candidateOrder + `
 			LIMIT @up_to),
 		page AS (
-			SELECT m.id, m.name, (row_number() OVER () - 1) / @block AS block, ` + rank + ` AS rank
+			SELECT m.*, (row_number() OVER () - 1) / @block AS block, ` + rank + ` AS rank
 			FROM matches m
 			ORDER BY block, rank DESC, m.name, m.id
 			OFFSET @offset LIMIT @limit)
-		SELECT ` + serviceColumns + `,
+		SELECT ` + strings.ReplaceAll(serviceColumns, "s.", "p.") + `,
 			coalesce((SELECT array_agg(sm.municipality_id ORDER BY sm.municipality_id)
-				FROM service_municipalities sm WHERE sm.service_id = s.id), '{}'),
+				FROM service_municipalities sm WHERE sm.service_id = p.id), '{}'),
 			(SELECT count(*) FROM matches),
 			(SELECT json_agg(json_build_array(b.municipality_id, b.max_isee_euro, b.price_cents, b.percent)
-				ORDER BY b.municipality_id, b.position) FROM service_price_bands b WHERE b.service_id = s.id)
-		FROM page p JOIN services s ON s.id = p.id JOIN cooperatives c ON c.id = s.cooperative_id
+				ORDER BY b.municipality_id, b.position) FROM service_price_bands b WHERE b.service_id = p.id)
+		FROM page p JOIN cooperatives c ON c.id = p.cooperative_id
 		ORDER BY p.block, p.rank DESC, p.name, p.id`, args
 }
 
