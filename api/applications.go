@@ -89,7 +89,7 @@ type List[T any] struct {
 	Items []T `json:"items"`
 	Total int `json:"total"`
 	// TotalCapped says that Total is a lower bound: there are more items
-	// than that (case and task lists count up to a cap).
+	// than that (case lists, task lists and the catalogue count up to a cap).
 	TotalCapped bool `json:"total_capped,omitempty"`
 	Limit       int  `json:"limit"`
 	Offset      int  `json:"offset"`

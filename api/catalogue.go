@@ -100,7 +100,8 @@ func (s *server) catalogue(c *gin.Context, f store.ServiceFilter) (catalogueList
 	if err != nil {
 		return catalogueList{}, pricing{}, err
 	}
-	return catalogueList{List: List[serviceJSON]{Items: items, Total: total, Limit: f.Limit, Offset: f.Offset}, ISEE: p.ISEE}, p, nil
+	return catalogueList{List: List[serviceJSON]{Items: items, Total: total.N, TotalCapped: total.More, Limit: f.Limit, Offset: f.Offset},
+		ISEE: p.ISEE}, p, nil
 }
 
 func (s *server) listServices(c *gin.Context) error {

@@ -98,7 +98,7 @@ type servicesData struct {
 	Q, MaxPrice              fieldView
 	Categories, Muns, Coops  []staffOption
 	ISEEText                 string
-	Total                    int
+	Total                    string // "42", or "più di 100" past the count's cap
 	Page, Pages              int
 	PrevURL, NextURL, Pager  string
 	MaxPriceErr, CategoryErr string
@@ -144,8 +144,13 @@ func (s *Site) servicesPage(c *gin.Context) error {
 	for _, sv := range items {
 		d.Cards = append(d.Cards, s.card(c, sv))
 	}
-	d.Total = total
-	d.Pages = max(1, (total+servicesPerPage-1)/servicesPerPage)
+	// The count stops at a cap (store.CatalogueCountCap, never before the
+	// end of this page): past it, there is at least one page more.
+	d.Total = countText(lang, total)
+	d.Pages = max(1, (total.N+servicesPerPage-1)/servicesPerPage)
+	if total.More {
+		d.Pages++
+	}
 	pageURL := func(n int) string {
 		q := c.Request.URL.Query()
 		q.Set("page", strconv.Itoa(n))

@@ -7,8 +7,8 @@ import (
 	"sportello/internal/store"
 )
 
-// Case lists count their cases only up to a cap (store.CaseCountCap):
-// beyond it they say "more than N".
+// Case lists and the catalogue count only up to a cap (store.CaseCountCap,
+// store.CatalogueCountCap): beyond it they say "more than N".
 
 // countText is a count as a person reads it: "1.234" or "più di 10.000"
 // ("1,234", "more than 10,000" in English).

@@ -133,6 +133,7 @@ func (st *stepTimes) print(title string) {
 	fmt.Printf("    %-34s %23.1f\n", "whole (sum of means)", ms(total))
 }
 
+// ms is d in milliseconds, as the benchmarks print it.
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // bookingBench books, through the store's cart and checkout, one unit of

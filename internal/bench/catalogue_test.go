@@ -29,25 +29,7 @@ func BenchmarkCatalogue(b *testing.B) {
 	ctx := context.Background()
 	n := testenv.EnvInt("BENCH_SERVICES", 20_000)
 	requests := testenv.EnvInt("BENCH_CATALOGUE_REQUESTS", 1000)
-	_, st := testenv.Postgres(b)
-	if err := seed.Run(ctx, st, seed.Options{Demo: true, Now: time.Now()}); err != nil {
-		b.Fatal(err)
-	}
-	// Copies of the seeded services, spread over the cooperatives, half published.
-	if _, err := st.Pool.Exec(ctx, `INSERT INTO services (cooperative_id, district_id, category, name, description, unit,
-			price_cents, capacity, capacity_period, published)
-		SELECT s.cooperative_id, s.district_id, s.category, s.name || ' ' || g, s.description, s.unit,
-			s.price_cents + g % 500, s.capacity, s.capacity_period, g % 2 = 0
-		FROM generate_series(1, $1::int / 22) g, services s`, n); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := st.Pool.Exec(ctx, `INSERT INTO service_municipalities (service_id, municipality_id)
-		SELECT id, 'tradate' FROM services ON CONFLICT DO NOTHING`); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := st.Pool.Exec(ctx, `ANALYZE services, service_municipalities, cooperatives`); err != nil {
-		b.Fatal(err)
-	}
+	_, st := catalogueData(b, n)
 	var total int
 	if err := st.Pool.QueryRow(ctx, `SELECT count(*) FROM services`).Scan(&total); err != nil {
 		b.Fatal(err)
@@ -86,6 +68,46 @@ func BenchmarkCatalogue(b *testing.B) {
 		}),
 	}
 	for _, r := range results {
-		fmt.Printf("  %-58s p50 %8.2f ms  p99 %8.2f ms\n", r.name, float64(r.p50.Microseconds())/1000, float64(r.p99.Microseconds())/1000)
+		fmt.Printf("  %-58s p50 %8.2f ms  p99 %8.2f ms\n", r.name, ms(r.p50), ms(r.p99))
 	}
+	bare, st50, http := results[0], results[1], results[2]
+	ratio := func(a, b time.Duration) float64 { return float64(a) / float64(max(b, time.Microsecond)) }
+	fmt.Println(verdict("catalogue_http_p50_ratio", ratio(http.p50, bare.p50), "x", "<=5", ratio(http.p50, bare.p50) <= 5))
+	fmt.Println(verdict("catalogue_http_p99_ratio", ratio(http.p99, bare.p99), "x", "report", true))
+	fmt.Println(verdict("catalogue_store_p50_ratio", ratio(st50.p50, bare.p50), "x", "report", true))
+	for _, r := range []struct {
+		name string
+		t    timing
+	}{{"bare", bare}, {"store", st50}, {"http", http}} {
+		fmt.Println(verdict("catalogue_"+r.name+"_p50", ms(r.t.p50), "ms", "report", true))
+		fmt.Println(verdict("catalogue_"+r.name+"_p99", ms(r.t.p99), "ms", "report", true))
+	}
+}
+
+// catalogueData is a database with the seeded district and n generated
+// services besides the seeded ones: copies of the seeded services spread
+// over the cooperatives, half published, all offered in Tradate.
+func catalogueData(b *testing.B, n int) (string, *store.Store) {
+	b.Helper()
+	ctx := context.Background()
+	dbURL, st := testenv.Postgres(b)
+	if err := seed.Run(ctx, st, seed.Options{Demo: true, Now: time.Now()}); err != nil {
+		b.Fatal(err)
+	}
+	// Copies of the seeded services, spread over the cooperatives, half published.
+	if _, err := st.Pool.Exec(ctx, `INSERT INTO services (cooperative_id, district_id, category, name, description, unit,
+			price_cents, capacity, capacity_period, published)
+		SELECT s.cooperative_id, s.district_id, s.category, s.name || ' ' || g, s.description, s.unit,
+			s.price_cents + g % 500, s.capacity, s.capacity_period, g % 2 = 0
+		FROM generate_series(1, $1::int / 22) g, services s`, n); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := st.Pool.Exec(ctx, `INSERT INTO service_municipalities (service_id, municipality_id)
+		SELECT id, 'tradate' FROM services ON CONFLICT DO NOTHING`); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := st.Pool.Exec(ctx, `ANALYZE services, service_municipalities, cooperatives`); err != nil {
+		b.Fatal(err)
+	}
+	return dbURL, st
 }

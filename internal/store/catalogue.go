@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -111,6 +113,9 @@ type ServiceFilter struct {
 	PublicOnly bool
 	Limit      int
 	Offset     int
+	// CountCap bounds the count and the block of matches a search ranks
+	// together (CatalogueCountCap when 0).
+	CountCap int
 }
 
 const cooperativeColumns = `c.id, c.district_id, c.name, c.description, c.address, c.phone, c.email, c.website,
@@ -187,47 +192,204 @@ func scanService(row pgx.Row, extra ...any) (Service, error) {
 	return s, err
 }
 
-// Services lists a page of the catalogue and the number of matches. With a
-// query, the best matches come first; otherwise by name.
-func (a API) Services(ctx context.Context, scope Scope, f ServiceFilter) ([]Service, int, error) {
+// CatalogueCountCap is how many matches a catalogue listing counts (and
+// how many of them a search ranks together) at most, by default: beyond it
+// the listing says "more than CatalogueCountCap". Counting and ranking every
+// match costs a read and a row-level-security check of each; a common word
+// matches most of a large catalogue.
+const CatalogueCountCap = 100
+
+// Services lists a page of the catalogue with its count (Count: exact up
+// to the cap, else a lower bound, never less than the matches up to the end
+// of the page, so that a full page always has a next one).
+//
+// Without a query the list is by name (read in order from the name
+// indexes). With a query, the matches are taken in blocks of
+// CatalogueCountCap, in storage order for the public catalogue (read from
+// the full-text index, see catalogue_public_matches in migration 017), else
+// newest first (by id); each block is ordered by rank, best first (then by
+// name): the first page shows the best of the first CatalogueCountCap
+// matches, and paging through every block yields each match once. Only the
+// blocks up to the end of the page are read.
+//
+// The page, its services' municipalities and price bands and the count are
+// one statement, sent with the transaction and the scope in one round trip
+// (readBatch).
+func (a API) Services(ctx context.Context, scope Scope, f ServiceFilter) ([]Service, Count, error) {
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 20
 	}
+	if f.Offset < 0 {
+		f.Offset = 0
+	}
+	block := f.CountCap
+	if block <= 0 {
+		block = CatalogueCountCap
+	}
+	// Read the blocks up to the end of the page, and one match more to know
+	// whether there are more.
+	upTo := (f.Offset + f.Limit + block - 1) / block * block
+	out, found, err := a.servicesPage(ctx, scope, f, block, upTo)
+	if err == nil && len(out) == 0 && f.Offset > 0 {
+		// Past the end: the count still says how many there are.
+		_, found, err = a.servicesPage(ctx, scope, ServiceFilter{District: f.District, Category: f.Category,
+			Municipality: f.Municipality, Cooperative: f.Cooperative, Query: f.Query, MaxPriceCents: f.MaxPriceCents,
+			PublicOnly: f.PublicOnly, Limit: 1, CountCap: f.CountCap}, block, upTo)
+	}
+	if err != nil {
+		return nil, Count{}, MapError(err)
+	}
+	if found > upTo {
+		return out, Count{N: upTo, More: true}, nil
+	}
+	return out, Count{N: found}, nil
+}
+
+// servicesPage reads the page of f among the first upTo+1 matches, and how
+// many of those there are.
+func (a API) servicesPage(ctx context.Context, scope Scope, f ServiceFilter, block, upTo int) ([]Service, int, error) {
+	sql, args := catalogueSQL(f)
+	args["up_to"] = upTo + 1
+	args["block"] = block
+	args["offset"] = f.Offset
+	args["limit"] = f.Limit
 	out := []Service{}
-	total := 0
-	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
-		// The query's tsquery is an uncorrelated sub-select so that it is
-		// computed once per statement, not once per row (a CTE joined in
-		// was inlined and re-evaluated for every candidate: 6x slower).
-		rows, err := tx.Query(ctx, `SELECT `+serviceColumns+`, count(*) OVER ()
-			FROM services s JOIN cooperatives c ON c.id = s.cooperative_id
-			WHERE ($1 = '' OR s.district_id = $1)
-			  AND ($2 = '' OR s.category = $2)
-			  AND ($3 = '' OR EXISTS (SELECT 1 FROM service_municipalities sm WHERE sm.service_id = s.id AND sm.municipality_id = $3))
-			  AND ($4 = '' OR s.cooperative_id = $4)
-			  AND ($5 = 0 OR s.price_cents <= $5)
-			  AND ($6 = '' OR s.search @@ (SELECT catalogue_query($6)))
-			  AND (NOT $7 OR (s.published AND cooperative_public(c.accreditation_status, c.accredited_until, c.certification_expires)))
-			ORDER BY CASE WHEN $6 = '' THEN 0 ELSE ts_rank(s.search, (SELECT catalogue_query($6))) END DESC, s.name, s.id
-			LIMIT $8 OFFSET $9`,
-			f.District, f.Category, f.Municipality, f.Cooperative, f.MaxPriceCents, f.Query, f.PublicOnly, f.Limit, f.Offset)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
+	found := 0
+	err := a.s.readBatch(ctx, scope, sql, args, func(rows pgx.Rows) error {
 		for rows.Next() {
-			s, err := scanService(rows, &total)
+			var (
+				muns  []string
+				n     int
+				bands []byte
+			)
+			s, err := scanService(rows, &muns, &n, &bands)
 			if err != nil {
+				return err
+			}
+			found, s.Municipalities = n, muns
+			if s.Bands, err = decodeBands(bands); err != nil {
 				return err
 			}
 			out = append(out, s)
 		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		return loadServiceDetails(ctx, tx, out)
+		return rows.Err()
 	})
-	return out, total, MapError(err)
+	return out, found, err
+}
+
+// catalogueSQL is the statement of a catalogue page: only the filters f
+// sets are written, so that every statement has a plan of its own (a
+// generic plan of "$1 = ” OR column = $1" can use no index).
+//
+// The public filter reads the public cooperatives once per statement (an
+// uncorrelated sub-select); row-level security still decides what the
+// scope sees. The query's tsquery is a materialized CTE read through
+// sub-selects, computed once per statement (a CTE joined in was inlined and
+// re-evaluated for every candidate). Under row-level security the planner
+// may only use an index for a leakproof operator, and @@ is not: the public
+// catalogue's matches come from catalogue_public_matches (migration 017),
+// which reads the GIN index as the tables' owner; other searches (staff, a
+// cooperative's own services) match every candidate row.
+func catalogueSQL(f ServiceFilter) (string, pgx.NamedArgs) {
+	args := pgx.NamedArgs{}
+	where := "true"
+	add := func(cond, name string, v any) {
+		where += "\n\t\t\tAND " + cond
+		if name != "" {
+			args[name] = v
+		}
+	}
+	if f.District != "" {
+		add("s.district_id = @district", "district", f.District)
+	}
+	if f.Category != "" {
+		add("s.category = @category", "category", f.Category)
+	}
+	if f.Municipality != "" {
+		add("EXISTS (SELECT 1 FROM service_municipalities sm WHERE sm.service_id = s.id AND sm.municipality_id = @municipality)",
+			"municipality", f.Municipality)
+	}
+	if f.Cooperative != "" {
+		add("s.cooperative_id = @cooperative", "cooperative", f.Cooperative)
+	}
+	if f.MaxPriceCents > 0 {
+		add("s.price_cents <= @max_price", "max_price", f.MaxPriceCents)
+	}
+	if f.PublicOnly {
+		add(`s.published AND s.cooperative_id = ANY (ARRAY(SELECT c.id FROM cooperatives c
+				WHERE cooperative_public(c.accreditation_status, c.accredited_until, c.certification_expires)))`, "", nil)
+	}
+	with, from, candidateOrder, rank := "", "services s", "s.name, s.id", "0::real"
+	if f.Query != "" {
+		// The tsquery once per statement (each sub-select of it would be
+		// computed on its own).
+		with = "query AS MATERIALIZED (SELECT catalogue_query(@q) AS q),\n\t\t"
+		args["q"] = f.Query
+		add("s.search @@ (SELECT q FROM query)", "", nil)
+		candidateOrder, rank = "s.id DESC", "ts_rank(m.search, (SELECT q FROM query))"
+		if f.PublicOnly {
+			// The public catalogue's matches come from its GIN index, in
+			// storage order (catalogue_public_matches, migration 017); the
+			// conditions above are checked again, with row-level security.
+			for k, v := range map[string]any{"district": f.District, "category": f.Category, "municipality": f.Municipality,
+				"cooperative": f.Cooperative, "max_price": f.MaxPriceCents} {
+				args[k] = v
+			}
+			from = `unnest(catalogue_public_matches((SELECT q FROM query), @district, @category, @municipality,
+					@cooperative, @max_price::bigint, @up_to)) WITH ORDINALITY AS f(id, n)
+				JOIN services s ON s.id = f.id`
+			candidateOrder = "f.n"
+		}
+	}
+	return `WITH ` + with + `matches AS MATERIALIZED (
+			SELECT s.id, s.cooperative_id, s.district_id, s.category, s.name, s.description, s.unit,
+				s.price_cents, s.capacity, s.capacity_period, s.published, s.updated_at, s.search
+			FROM ` + from + `
+			WHERE ` + where + `
+			ORDER BY ` + candidateOrder + `
+			LIMIT @up_to),
+		page AS (
+			SELECT m.*, (row_number() OVER () - 1) / @block AS block, ` + rank + ` AS rank
+			FROM matches m
+			ORDER BY block, rank DESC, m.name, m.id
+			OFFSET @offset LIMIT @limit)
+		SELECT ` + strings.ReplaceAll(serviceColumns, "s.", "p.") + `,
+			coalesce((SELECT array_agg(sm.municipality_id ORDER BY sm.municipality_id)
+				FROM service_municipalities sm WHERE sm.service_id = p.id), '{}'),
+			(SELECT count(*) FROM matches),
+			(SELECT json_agg(json_build_array(b.municipality_id, b.max_isee_euro, b.price_cents, b.percent)
+				ORDER BY b.municipality_id, b.position) FROM service_price_bands b WHERE b.service_id = p.id)
+		FROM page p JOIN cooperatives c ON c.id = p.cooperative_id
+		ORDER BY p.block, p.rank DESC, p.name, p.id`, args
+}
+
+// decodeBands reads the price bands of a service as catalogueSQL writes
+// them: [[municipality, max_isee_euro, price_cents, percent], ...] in order.
+func decodeBands(raw []byte) (map[string][]PriceBand, error) {
+	out := map[string][]PriceBand{}
+	if len(raw) == 0 {
+		return out, nil
+	}
+	var rows [][4]json.RawMessage
+	if err := json.Unmarshal(raw, &rows); err != nil {
+		return nil, fmt.Errorf("price bands: %w", err)
+	}
+	for _, r := range rows {
+		var (
+			m string
+			b PriceBand
+		)
+		if err := json.Unmarshal(r[0], &m); err != nil {
+			return nil, fmt.Errorf("price bands: %w", err)
+		}
+		for i, dst := range []any{&b.MaxISEEEuro, &b.PriceCents, &b.Percent} {
+			if err := json.Unmarshal(r[i+1], dst); err != nil {
+				return nil, fmt.Errorf("price bands: %w", err)
+			}
+		}
+		out[m] = append(out[m], b)
+	}
+	return out, nil
 }
 
 // loadServiceDetails fills the municipalities and price bands of services.

@@ -210,8 +210,53 @@ func TestCatalogueSearchItalianAndFilters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if total != 20 || total2 != 20 || len(p1) != 5 || len(p2) != 5 || slices.Contains(serviceNames(p1), p2[0].Name) {
-		t.Fatalf("paging: %d/%d, %v then %v", total, total2, serviceNames(p1), serviceNames(p2))
+	if total != (store.Count{N: 20}) || total2 != (store.Count{N: 20}) || len(p1) != 5 || len(p2) != 5 || slices.Contains(serviceNames(p1), p2[0].Name) {
+		t.Fatalf("paging: %v/%v, %v then %v", total, total2, serviceNames(p1), serviceNames(p2))
+	}
+}
+
+// A search counts and ranks its matches in blocks (CountCap, newest first):
+// the count says "more than" past the block, a full page always has a
+// next one, and paging through every block lists each match once, the same
+// set as one page of them all.
+func TestCatalogueSearchCountCapAndBlocks(t *testing.T) {
+	st := seededStore(t)
+	ctx := context.Background()
+	all, total, err := st.API().Services(ctx, anon, store.ServiceFilter{PublicOnly: true, Query: "anziani", Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total.More || total.N != len(all) || len(all) < 5 {
+		t.Fatalf("'anziani' finds %d (%v): %v", len(all), total, serviceNames(all))
+	}
+	var paged []string
+	for offset := 0; ; offset += 2 {
+		page, count, err := st.API().Services(ctx, anon, store.ServiceFilter{PublicOnly: true, Query: "anziani", Limit: 2, Offset: offset, CountCap: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		end := offset + len(page)
+		// Exact, or a lower bound at least the end of the page; the first
+		// page (3 matches read of more) cannot know them all.
+		switch {
+		case !count.More && count.N != len(all):
+			t.Fatalf("offset %d: count %v, want %d", offset, count, len(all))
+		case count.More && (count.N < end || count.N >= len(all)):
+			t.Fatalf("offset %d: count %v, want more than at least %d", offset, count, end)
+		case offset == 0 && count != (store.Count{N: 3, More: true}):
+			t.Fatalf("first page: count %v, want more than 3", count)
+		}
+		if len(page) == 0 {
+			break
+		}
+		paged = append(paged, serviceNames(page)...)
+	}
+	want := serviceNames(all)
+	slices.Sort(want)
+	got := slices.Clone(paged)
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("paging in blocks of 3 lists %v, want each of %v once", paged, want)
 	}
 }
 

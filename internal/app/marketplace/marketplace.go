@@ -154,20 +154,21 @@ func (s Service) ownCooperativeID(ctx context.Context, u store.UserView) (string
 }
 
 // Catalogue lists the services of f that user sees, each with user's
-// price, with the total and user's pricing.
-func (s Service) Catalogue(ctx context.Context, user store.UserView, f store.ServiceFilter) ([]PricedService, int, Pricing, error) {
+// price, with their count (up to store.CatalogueCountCap, see
+// store.API.Services) and user's pricing.
+func (s Service) Catalogue(ctx context.Context, user store.UserView, f store.ServiceFilter) ([]PricedService, store.Count, Pricing, error) {
 	own, err := s.ownCooperativeID(ctx, user)
 	if err != nil {
-		return nil, 0, Pricing{}, err
+		return nil, store.Count{}, Pricing{}, err
 	}
 	f.PublicOnly = publicOnly(user, f, own)
 	items, total, err := s.API.Services(ctx, ScopeOf(user), f)
 	if err != nil {
-		return nil, 0, Pricing{}, err
+		return nil, store.Count{}, Pricing{}, err
 	}
 	p, err := s.Pricing(ctx, user)
 	if err != nil {
-		return nil, 0, Pricing{}, err
+		return nil, store.Count{}, Pricing{}, err
 	}
 	out := make([]PricedService, 0, len(items))
 	for _, sv := range items {
