@@ -14,7 +14,7 @@ import (
 //
 // The statement's plan is the generic one, made once per connection and
 // kept with its prepared statement: callers write only the conditions they
-// use (no "$1 = '' OR ..."), so it is as good as a plan for the values, and
+// use (no "$1 = empty OR ..." clauses), so it is as good as a plan for the values, and
 // under row-level security planning costs more than running a short read.
 func (s *Store) readBatch(ctx context.Context, scope Scope, sql string, args pgx.NamedArgs, scan func(pgx.Rows) error) error {
 	b := &pgx.Batch{}
