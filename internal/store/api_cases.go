@@ -348,7 +348,6 @@ const CaseCountCap = 1_000
 // municipality of the district.
 func (a API) Cases(ctx context.Context, scope Scope, f CaseFilter) ([]CaseSummary, Count, error) {
 	list := []CaseSummary{}
-	var total Count
 	args := pgx.NamedArgs{"tax_code": strings.ToUpper(f.TaxCode), "status": f.Status,
 		"scope_district": scope.District, "scope_municipality": scope.Municipality}
 	var where string
@@ -413,15 +412,7 @@ func (a API) Cases(ctx context.Context, scope Scope, f CaseFilter) ([]CaseSummar
 	if err := a.s.pipeline(ctx, scope, b, true); err != nil {
 		return []CaseSummary{}, Count{}, MapError(err)
 	}
-	total = Count{N: n}
-	switch {
-	case f.Limit > 0 && (len(list) > 0 && len(list) < f.Limit || len(list) == 0 && f.Offset == 0):
-		// A page that is not full ends the list.
-		total = Count{N: f.Offset + len(list)}
-	case n > bound:
-		total = Count{N: bound, More: true}
-	}
-	return list, total, nil
+	return list, boundedTotal(n, bound, f.Limit, f.Offset, len(list)), nil
 }
 
 // CaseEvent is one entry of a case timeline.

@@ -94,7 +94,6 @@ const TaskCountCap = 1_000
 // once per connection (pipeline, generic plans).
 func (a API) Tasks(ctx context.Context, scope Scope, f TaskFilter) ([]TaskView, Count, error) {
 	list := []TaskView{}
-	var total Count
 	args := pgx.NamedArgs{"status": f.Status, "municipality": f.Municipality,
 		"scope_district": scope.District, "scope_municipality": scope.Municipality, "team": f.Team, "user": scope.UserID}
 	// activeOnly: every row listed is open or claimed, or none is; then
@@ -156,15 +155,7 @@ func (a API) Tasks(ctx context.Context, scope Scope, f TaskFilter) ([]TaskView, 
 	if err := a.s.pipeline(ctx, scope, b, true); err != nil {
 		return []TaskView{}, Count{}, MapError(err)
 	}
-	total = Count{N: n}
-	switch {
-	case f.Limit > 0 && (len(list) > 0 && len(list) < f.Limit || len(list) == 0 && f.Offset == 0):
-		// A page that is not full ends the list.
-		total = Count{N: f.Offset + len(list)}
-	case n > bound:
-		total = Count{N: bound, More: true}
-	}
-	return list, total, nil
+	return list, boundedTotal(n, bound, f.Limit, f.Offset, len(list)), nil
 }
 
 // tenantTaskSQL is the tenant of scope as predicates on tasks t: the same
@@ -195,4 +186,18 @@ func (a API) Task(ctx context.Context, scope Scope, id string) (TaskView, error)
 		return err
 	})
 	return t, MapError(err)
+}
+
+// boundedTotal is a list's total from its bounded count n (counted up to
+// bound+1) and the page read (got rows at offset, limit asked): a page that
+// is not full ends the list and gives the exact total; beyond bound the
+// total is bound and More says there are more.
+func boundedTotal(n, bound, limit, offset, got int) Count {
+	switch {
+	case limit > 0 && (got > 0 && got < limit || got == 0 && offset == 0):
+		return Count{N: offset + got}
+	case n > bound:
+		return Count{N: bound, More: true}
+	}
+	return Count{N: n}
 }
