@@ -390,7 +390,7 @@ func BenchmarkPlatform(b *testing.B) {
 		}
 		// Baseline: bare workflows of the journey's shape.
 		bareShape, err := run(journeys, concurrency, func(i int) error {
-			return runBareShape(ctx, h.tc, bareQueue, fmt.Sprintf("bare-shape-%s-%d", queue, i), shape)
+			return runBareShape(ctx, h.tc, bareQueue, fmt.Sprintf("bare-shape-%s-%d", queue, i), shape, nil, nil)
 		})
 		if err != nil {
 			b.Fatal(err)

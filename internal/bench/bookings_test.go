@@ -92,9 +92,14 @@ type stepTimes struct {
 	d     map[string][]time.Duration
 }
 
-// lap records the time since *t0 as step name and restarts *t0.
+// lap records the time since *t0 as step name and restarts *t0 (a nil
+// stepTimes records nothing).
 func (st *stepTimes) lap(name string, t0 *time.Time) {
 	now := time.Now()
+	if st == nil {
+		*t0 = now
+		return
+	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.d == nil {
@@ -210,38 +215,6 @@ func (bb *bookingBench) book(ctx context.Context, i int) (string, error) {
 	return wid, nil
 }
 
-// bareBooking takes one bare workflow of the saga's shape through its
-// steps as book does: started, its first step sent once bareInbox shows
-// it, the others one after the other.
-func bareBooking(ctx context.Context, tc client.Client, queue, id string, shape []shapeSegment, inbox *screen, steps *stepTimes) error {
-	t0 := time.Now()
-	r, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: queue}, BareShape, shape)
-	if err != nil {
-		return err
-	}
-	steps.lap("start the workflow", &t0)
-	if err := inbox.wait(ctx, id); err != nil {
-		return err
-	}
-	steps.lap("until in the inbox", &t0)
-	for i := range len(shape) - 1 {
-		h, err := tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: "step",
-			WaitForStage: client.WorkflowUpdateStageCompleted})
-		if err == nil {
-			err = h.Get(ctx, nil)
-		}
-		if err != nil {
-			return err
-		}
-		steps.lap(fmt.Sprintf("update step %d", i+1), &t0)
-	}
-	if err := r.Get(ctx, nil); err != nil {
-		return err
-	}
-	steps.lap("until the workflow ends", &t0)
-	return nil
-}
-
 // inboxInterval is how often the scripted cooperative (and its baseline)
 // looks at its inbox while it waits for a request.
 const inboxInterval = 10 * time.Millisecond
@@ -319,7 +292,7 @@ func BenchmarkBookings(b *testing.B) {
 	// a connection) and the workers have their caches, as in a server that
 	// has been up for a while.
 	if _, err := run(warm, concurrency, func(i int) error {
-		return bareBooking(ctx, tc, bareQueue, fmt.Sprintf("bare-booking-%s-warm-%d", queue, i), shape, bareScreen, &stepTimes{})
+		return runBareShape(ctx, tc, bareQueue, fmt.Sprintf("bare-booking-%s-warm-%d", queue, i), shape, bareScreen, &stepTimes{})
 	}); err != nil {
 		b.Fatal(err)
 	}
@@ -335,7 +308,7 @@ func BenchmarkBookings(b *testing.B) {
 		bareSteps := &stepTimes{}
 		cpu0 := processCPU()
 		bare, err := run(n, concurrency, func(i int) error {
-			return bareBooking(ctx, tc, bareQueue, fmt.Sprintf("bare-booking-%s-%d", queue, base+i), shape, bareScreen, bareSteps)
+			return runBareShape(ctx, tc, bareQueue, fmt.Sprintf("bare-booking-%s-%d", queue, base+i), shape, bareScreen, bareSteps)
 		})
 		if err != nil {
 			b.Fatal(err)

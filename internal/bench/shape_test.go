@@ -115,13 +115,23 @@ func BareShape(ctx workflow.Context, shape []shapeSegment) error {
 }
 
 // runBareShape runs one bare workflow of shape on queue as a journey would:
-// starts it, sends its updates one after the other, waits for its end.
-func runBareShape(ctx context.Context, tc client.Client, queue, id string, shape []shapeSegment) error {
+// starts it, sends its first update once inbox shows it (a nil inbox: at
+// once), the others one after the other, and waits for its end; steps
+// (nil: none) keeps the time of each.
+func runBareShape(ctx context.Context, tc client.Client, queue, id string, shape []shapeSegment, inbox *screen, steps *stepTimes) error {
+	t0 := time.Now()
 	r, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: queue}, BareShape, shape)
 	if err != nil {
 		return err
 	}
-	for range len(shape) - 1 {
+	steps.lap("start the workflow", &t0)
+	if inbox != nil {
+		if err := inbox.wait(ctx, id); err != nil {
+			return err
+		}
+		steps.lap("until in the inbox", &t0)
+	}
+	for i := range len(shape) - 1 {
 		h, err := tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: "step",
 			WaitForStage: client.WorkflowUpdateStageCompleted})
 		if err == nil {
@@ -130,8 +140,13 @@ func runBareShape(ctx context.Context, tc client.Client, queue, id string, shape
 		if err != nil {
 			return err
 		}
+		steps.lap(fmt.Sprintf("update step %d", i+1), &t0)
 	}
-	return r.Get(ctx, nil)
+	if err := r.Get(ctx, nil); err != nil {
+		return err
+	}
+	steps.lap("until the workflow ends", &t0)
+	return nil
 }
 
 // historyShape reads the shape of a workflow from its history as it is now
