@@ -8,6 +8,7 @@ import (
 
 	"sportello/activities"
 	"sportello/internal/accounting"
+	"sportello/internal/app/operations"
 	"sportello/internal/payments"
 	"sportello/internal/store"
 	"sportello/workflows"
@@ -55,6 +56,8 @@ type Config struct {
 	// invoices are made but not sent.
 	Accounting *accounting.Client
 	Payments   *payments.Client // the payment provider of bookings (nil: online payments fail)
+	// Operations are the thresholds of the stuck-journey watch.
+	Operations operations.Settings
 }
 
 // NewWith returns a worker with the given configuration.
@@ -67,6 +70,10 @@ func NewWith(c client.Client, st *store.Store, cfg Config) sdkworker.Worker {
 		&activities.Delegations{Store: st, Assigner: caseAssigner{c: c}},
 		&activities.Billing{Store: st, Accounting: cfg.Accounting})
 	RegisterBookings(w, &activities.Bookings{Store: st, Payments: cfg.Payments, Mailer: cfg.Mailer, PortalURL: cfg.PortalURL})
+	if cfg.Operations.PortalURL == "" {
+		cfg.Operations.PortalURL = cfg.PortalURL
+	}
+	RegisterOperations(w, c, st, cfg)
 	return w
 }
 

@@ -289,6 +289,9 @@ func ensureSchedules(ctx context.Context, cfg config, logger *slog.Logger, st *s
 	if err := worker.EnsureLedgerSchedule(ctx, c, cfg.TaskQueue); err != nil {
 		logger.Error("ledger schedule", "err", err)
 	}
+	if err := worker.EnsureOperationsSchedule(ctx, c, cfg.TaskQueue); err != nil {
+		logger.Error("operations schedule", "err", err)
+	}
 }
 
 // newWorker is the worker of the platform, sending notifications to the

@@ -137,6 +137,13 @@ var temporalErrors = map[string]struct {
 	workflows.ErrTypeBookingNotYours:    {Conflict, "booking_not_yours"},
 	workflows.ErrTypeBookingWrongState:  {Conflict, "booking_wrong_state"},
 	workflows.ErrTypeBookingInvalidData: {Invalid, "booking_invalid_data"},
+	// Refund resolution workflow (operations console) and its activity.
+	contract.ErrTypeFourEyes:           {Forbidden, "four_eyes"},
+	contract.ErrTypeResolutionClosed:   {Conflict, "resolution_closed"},
+	contract.ErrTypeRefundNotOpen:      {Conflict, "refund_not_open"},
+	contract.ErrTypePaymentRefused:     {Conflict, "refund_refused"},
+	contract.ErrTypePaymentUnconfirmed: {Conflict, "refund_unconfirmed"},
+	contract.ErrTypePaymentsDisabled:   {Unavailable, "payments_disabled"},
 }
 
 // Classify turns any error into the refusal (or fault) it stands for: an

@@ -8,4 +8,11 @@ package notify
 const KindStaffIncident = "staff_incident"
 
 // IncidentKinds lists the incident kinds (compiled with Kinds).
-var IncidentKinds = []string{KindStaffIncident}
+var IncidentKinds = []string{KindStaffIncident, KindStaffStuck}
+
+// KindStaffStuck tells supervisors that a journey has been stuck longer
+// than the operations console's threshold (issue 13), once per item. Its
+// templates are templates/stuck.<lang>.txt and .html. Data keys: name,
+// portal_url, path (as every kind), item_kind, workflow_id, activity_type,
+// schedule_id, number, municipality, since (time.Time), details, attempt.
+const KindStaffStuck = "staff_stuck"

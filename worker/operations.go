@@ -1,0 +1,73 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"sportello/activities"
+	"sportello/internal/app"
+	"sportello/internal/app/operations"
+	"sportello/internal/contract"
+	"sportello/internal/notify"
+	"sportello/internal/outbox"
+	"sportello/internal/store"
+	"sportello/workflows"
+)
+
+// OperationsWatchEvery is how often the stuck-journey watch runs.
+const OperationsWatchEvery = 15 * time.Minute
+
+// RegisterOperations registers the operations console's workflows and
+// activities: the refund resolved by hand and the stuck-journey watch,
+// whose activity runs the console's list (internal/app/operations) and
+// e-mails through the outbox.
+func RegisterOperations(r sdkworker.Registry, c client.Client, st *store.Store, cfg Config) {
+	r.RegisterWorkflow(workflows.RefundResolution)
+	r.RegisterActivity(&activities.Operations{Store: st, Payments: cfg.Payments})
+	r.RegisterWorkflow(workflows.OperationsWatch)
+	svc := operations.New(&app.Core{Store: st, API: st.API(), Temporal: c, Log: slog.Default(), Now: time.Now,
+		TaskQueue: cfg.TaskQueue}, cfg.Operations)
+	mailer := cfg.Mailer
+	r.RegisterActivityWithOptions(func(ctx context.Context) (int, error) {
+		return svc.NotifyStuck(ctx, func(ctx context.Context, key string, to store.Recipient, data map[string]any) error {
+			entry := store.OutboxEntry{Key: key, Kind: notify.KindStaffStuck, Channel: "email", Recipient: to.Email, Lang: to.Lang}
+			if err := outbox.SendOnce(ctx, st, mailer, entry, to.Name, data); err != nil {
+				activity.GetLogger(ctx).Warn("stuck e-mail", "key", key, "error", err)
+				return err
+			}
+			return nil
+		})
+	}, activity.RegisterOptions{Name: workflows.ActivityOperationsStuckCheck})
+}
+
+// EnsureOperationsSchedule creates or updates the Temporal Schedule that
+// runs the stuck-journey watch every OperationsWatchEvery (runs never
+// overlap).
+func EnsureOperationsSchedule(ctx context.Context, c client.Client, taskQueue string) error {
+	if taskQueue == "" {
+		taskQueue = workflows.TaskQueue
+	}
+	err := ensureSchedule(ctx, c.ScheduleClient(), client.ScheduleOptions{
+		ID:   contract.OperationsWatchScheduleID,
+		Spec: client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: OperationsWatchEvery}}},
+		Action: &client.ScheduleWorkflowAction{
+			ID:        "operations-watch-run",
+			Workflow:  workflows.OperationsWatch,
+			TaskQueue: taskQueue,
+		},
+		Overlap:       enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
+		CatchupWindow: time.Hour,
+		Note:          "Sportello stuck-journey watch",
+	})
+	if err != nil {
+		return fmt.Errorf("operations schedule: %w", err)
+	}
+	return nil
+}
