@@ -29,6 +29,7 @@ import (
 	"sportello/internal/app/desk"
 	"sportello/internal/app/invoices"
 	"sportello/internal/app/marketplace"
+	"sportello/internal/app/operations"
 	"sportello/internal/app/teams"
 	"sportello/internal/app/vouchers"
 	"sportello/internal/auth"
@@ -76,6 +77,9 @@ type Deps struct {
 	// StaffIdleTimeout ends a staff session after this long without a
 	// request (accounts.DefaultStaffIdleTimeout when zero); citizens have none.
 	StaffIdleTimeout time.Duration
+	// OpsAttempts is the attempt from which the operations console lists a
+	// retrying activity (operations.Settings; 5 when zero).
+	OpsAttempts int32
 }
 
 type server struct {
@@ -94,6 +98,7 @@ type server struct {
 	appointments appointments.Service
 	marketplace  marketplace.Service
 	invoices     invoices.Service
+	operations   operations.Service
 	// site is the web portal (package web).
 	site *web.Site
 	// hsts: every response carries Strict-Transport-Security.
@@ -141,9 +146,10 @@ func newEngine(d Deps) *gin.Engine {
 	s.teams = teams.New(s.core)
 	s.invoices = invoices.New(s.core)
 	s.marketplace = marketplace.New(s.core, d.Payments, d.Mailer, d.PortalURL)
+	s.operations = operations.New(s.core, operations.Settings{Namespace: d.Namespace, Attempts: d.OpsAttempts})
 	s.site = web.New(web.Deps{Store: d.Store, Forms: d.Forms, Log: d.Logger, Now: d.Now, PortalURL: d.PortalURL,
 		TemporalUIURL: d.TemporalUIURL, Namespace: d.Namespace, Core: s.core, Accounts: s.accounts,
-		Casework: s.casework, Desk: s.desk, Teams: s.teams, Applications: s.applications, Vouchers: s.vouchers,
+		Operations: s.operations, Casework: s.casework, Desk: s.desk, Teams: s.teams, Applications: s.applications, Vouchers: s.vouchers,
 		Appointments: s.appointments, Marketplace: s.marketplace, Invoices: s.invoices})
 
 	gin.SetMode(gin.ReleaseMode)

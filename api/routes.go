@@ -152,6 +152,13 @@ func (s *server) apiRoutes() []apiRoute {
 		{"PUT", "/funds/:id/review", session, supervisors, reachOwn, h(s.putFundReview)},
 		{"GET", "/incidents", session, supervisors, reachList, h(s.listIncidents)},
 
+		// The operations console (operations.go): journeys that need a human.
+		{"GET", "/operations", session, supervisors, reachList, h(s.listOperations)},
+		{"POST", "/operations/retry", session, supervisors, reachNone, h(opsAction(s.operations.RetryNow))},
+		{"POST", "/operations/cancel", session, supervisors, reachNone, h(opsAction(s.operations.Cancel))},
+		{"POST", "/operations/refunds", session, supervisors, reachNone, h(opsAction(s.operations.RequestRefundResolution))},
+		{"POST", "/operations/refunds/approve", session, supervisors, reachNone, h(opsAction(s.operations.ApproveRefundResolution))},
+
 		// Social Points and appointments (appointments.go).
 		{"GET", "/social-points", open, nil, reachPublic, h(s.listSocialPoints)},
 		{"GET", "/social-points/:id/slots", open, nil, reachPublic, h(s.listSlots)},

@@ -147,6 +147,12 @@ func (s *Site) Mount(r *gin.Engine) {
 	sup.POST("/calendar/:id", s.page(s.officeCalendarSubmit))
 	sup.GET("/audit", s.page(s.auditPage))
 	sup.GET("/incidents", s.page(s.incidentsPage))
+	// The operations console (operations.go).
+	sup.GET("/operations", s.page(s.operationsPage))
+	sup.POST("/operations/retry", s.page(s.opsRetrySubmit))
+	sup.POST("/operations/cancel", s.page(s.opsCancelSubmit))
+	sup.POST("/operations/refunds", s.page(s.opsRefundSubmit))
+	sup.POST("/operations/refunds/approve", s.page(s.opsApproveSubmit))
 	sup.GET("/desk/recoveries", s.page(s.recoveriesPage))
 	sup.POST("/desk/recoveries/:id/decision", s.page(s.recoveryDecisionSubmit))
 	sup.POST("/desk/sharing", s.page(s.deskSharingSubmit))
