@@ -465,13 +465,12 @@ func (s Service) RetryNow(ctx context.Context, u store.UserView, in RetryInput) 
 	if err := supervisor(u); err != nil {
 		return Done{}, err
 	}
-	fe := append(required("/workflow_id", in.WorkflowID), required("/activity_id", in.ActivityID)...)
-	if len(fe) > 0 {
-		return Done{}, app.InvalidInput(fe...)
-	}
 	e := store.AuditEntry{Action: AuditRetry, Detail: app.AuditDetail(map[string]any{"workflow_id": in.WorkflowID,
 		"run_id": in.RunID, "activity_id": in.ActivityID})}
 	err := s.Audited(ctx, u, e, func() error {
+		if fe := append(required("/workflow_id", in.WorkflowID), required("/activity_id", in.ActivityID)...); len(fe) > 0 {
+			return app.InvalidInput(fe...)
+		}
 		run, err := s.journey(ctx, u, in.WorkflowID, in.RunID)
 		if err != nil {
 			return err
@@ -498,14 +497,13 @@ func (s Service) Cancel(ctx context.Context, u store.UserView, in CancelInput) (
 	if err := supervisor(u); err != nil {
 		return Done{}, err
 	}
-	fe := append(required("/workflow_id", in.WorkflowID), reasonProblems(in.Reason)...)
-	if len(fe) > 0 {
-		return Done{}, app.InvalidInput(fe...)
-	}
 	reason := strings.TrimSpace(in.Reason)
 	e := store.AuditEntry{Action: AuditCancel, Reason: reason, Detail: app.AuditDetail(map[string]any{"workflow_id": in.WorkflowID,
 		"run_id": in.RunID})}
 	err := s.Audited(ctx, u, e, func() error {
+		if fe := append(required("/workflow_id", in.WorkflowID), reasonProblems(in.Reason)...); len(fe) > 0 {
+			return app.InvalidInput(fe...)
+		}
 		run, err := s.journey(ctx, u, in.WorkflowID, in.RunID)
 		if err != nil {
 			return err
@@ -547,13 +545,12 @@ func (s Service) RequestRefundResolution(ctx context.Context, u store.UserView, 
 	if err := supervisor(u); err != nil {
 		return Done{}, err
 	}
-	fe := append(required("/incident_id", in.IncidentID), reasonProblems(in.Reason)...)
-	if len(fe) > 0 {
-		return Done{}, app.InvalidInput(fe...)
-	}
 	reason := strings.TrimSpace(in.Reason)
 	e := store.AuditEntry{Action: AuditRefundRequest, Reason: reason, Detail: app.AuditDetail(map[string]any{"incident_id": in.IncidentID})}
 	err := s.Audited(ctx, u, e, func() error {
+		if fe := append(required("/incident_id", in.IncidentID), reasonProblems(in.Reason)...); len(fe) > 0 {
+			return app.InvalidInput(fe...)
+		}
 		x, err := s.refundIncident(ctx, u, in.IncidentID)
 		if err != nil {
 			return err
@@ -576,12 +573,12 @@ func (s Service) ApproveRefundResolution(ctx context.Context, u store.UserView, 
 	if err := supervisor(u); err != nil {
 		return Done{}, err
 	}
-	if fe := required("/incident_id", in.IncidentID); fe != nil {
-		return Done{}, app.InvalidInput(fe...)
-	}
 	e := store.AuditEntry{Action: AuditRefundApproved, Detail: app.AuditDetail(map[string]any{"incident_id": in.IncidentID})}
 	var res contract.RefundResolutionResult
 	err := s.Audited(ctx, u, e, func() error {
+		if fe := required("/incident_id", in.IncidentID); len(fe) > 0 {
+			return app.InvalidInput(fe...)
+		}
 		x, err := s.refundIncident(ctx, u, in.IncidentID)
 		if err != nil {
 			return err
