@@ -136,8 +136,11 @@ func TestOperationsConsoleRetryCancelAndStuckMail(t *testing.T) {
 	if err != nil || v.Status != workflows.BookingCancelled || v.PaymentStatus != store.PaymentRefunded {
 		t.Fatalf("booking %+v %v", v, err)
 	}
-	for _, path := range []string{"/api/v1/operations/retry", "/api/v1/operations/cancel"} {
-		r := ops.do("POST", path, "supervisore", map[string]any{"workflow_id": wid, "activity_id": item.ActivityID, "reason": "di nuovo"})
+	for path, body := range map[string]any{
+		"/api/v1/operations/retry":  map[string]any{"workflow_id": wid, "activity_id": item.ActivityID},
+		"/api/v1/operations/cancel": map[string]any{"workflow_id": wid, "reason": "di nuovo"},
+	} {
+		r := ops.do("POST", path, "supervisore", body)
 		if r.status != http.StatusConflict || r.errorBody(t).Code != "journey_closed" {
 			t.Fatalf("%s on an ended journey: %d %s", path, r.status, r.body)
 		}

@@ -299,9 +299,11 @@ func (s Service) stuckIn(ctx context.Context, wid, rid, wtype string) ([]Item, e
 		}
 		it := Item{Key: KindActivityRetrying + ":" + wid + ":" + rid + ":" + a.GetActivityId(), Kind: KindActivityRetrying,
 			WorkflowID: wid, RunID: rid, WorkflowType: wtype, ActivityID: a.GetActivityId(), ActivityType: a.GetActivityType().GetName(),
-			Attempt: a.GetAttempt(), LastFailure: a.GetLastFailure().GetMessage(), Since: a.GetScheduledTime().AsTime()}
-		if a.GetScheduledTime() == nil {
-			it.Since = d.GetWorkflowExecutionInfo().GetStartTime().AsTime()
+			Attempt: a.GetAttempt(), LastFailure: a.GetLastFailure().GetMessage()}
+		// The pending activity's scheduled time is its next attempt's: when
+		// it was first scheduled is in the history.
+		if it.Since, err = s.scheduledAt(ctx, wid, rid, a.GetActivityId()); err != nil {
+			return nil, err
 		}
 		if t := a.GetNextAttemptScheduleTime(); t != nil {
 			n := t.AsTime()
@@ -314,6 +316,26 @@ func (s Service) stuckIn(ctx context.Context, wid, rid, wtype string) ([]Item, e
 			WorkflowType: wtype, Attempt: wt.GetAttempt(), Since: wt.GetOriginalScheduledTime().AsTime()})
 	}
 	return out, nil
+}
+
+// scheduledAt reads from the history when activity id of the run was
+// scheduled (the first attempt); the run's start when it is not found.
+func (s Service) scheduledAt(ctx context.Context, wid, rid, id string) (time.Time, error) {
+	it := s.Temporal.GetWorkflowHistory(ctx, wid, rid, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var start time.Time
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			return time.Time{}, err
+		}
+		if start.IsZero() {
+			start = ev.GetEventTime().AsTime()
+		}
+		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil && a.GetActivityId() == id {
+			return ev.GetEventTime().AsTime(), nil
+		}
+	}
+	return start, nil
 }
 
 // scheduleLimit bounds the schedules read per load.
@@ -557,7 +579,7 @@ func (s Service) RequestRefundResolution(ctx context.Context, u store.UserView, 
 		}
 		_, err = s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: contract.RefundResolutionWorkflowID(x.ID),
 			TaskQueue: s.TaskQueue, WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL},
+			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL, WorkflowExecutionErrorWhenAlreadyStarted: true},
 			workflows.RefundResolution, contract.RefundResolutionInput{IncidentID: x.ID, Requester: opsActor(u), Reason: reason})
 		if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
 			return app.Refuse(app.Conflict, "resolution_pending", "a resolution of this refund already waits for its second supervisor")
