@@ -63,3 +63,16 @@ func (a *Operations) ResolveRefundByHand(ctx context.Context, in contract.Resolv
 	}
 	return contract.ResolveRefundResult{RefundID: rf.ID, AmountCents: rf.AmountCents, RefundedCents: p.RefundedCents}, nil
 }
+
+// OperationsWatch is the activity of the stuck-journey watch. Its work is
+// the operations console's list (internal/app/operations, which activities
+// may not import): the worker gives it as Check.
+type OperationsWatch struct {
+	Check func(ctx context.Context) (int, error)
+}
+
+// OperationsStuckCheck e-mails the supervisors once about every item stuck
+// longer than the threshold and returns how many items are stuck.
+func (a *OperationsWatch) OperationsStuckCheck(ctx context.Context) (int, error) {
+	return a.Check(ctx)
+}

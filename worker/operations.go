@@ -35,7 +35,7 @@ func RegisterOperations(r sdkworker.Registry, c client.Client, st *store.Store, 
 	svc := operations.New(&app.Core{Store: st, API: st.API(), Temporal: c, Log: slog.Default(), Now: time.Now,
 		TaskQueue: cfg.TaskQueue}, cfg.Operations)
 	mailer := cfg.Mailer
-	r.RegisterActivityWithOptions(func(ctx context.Context) (int, error) {
+	r.RegisterActivity(&activities.OperationsWatch{Check: func(ctx context.Context) (int, error) {
 		return svc.NotifyStuck(ctx, func(ctx context.Context, key string, to store.Recipient, data map[string]any) error {
 			entry := store.OutboxEntry{Key: key, Kind: notify.KindStaffStuck, Channel: "email", Recipient: to.Email, Lang: to.Lang}
 			if err := outbox.SendOnce(ctx, st, mailer, entry, to.Name, data); err != nil {
@@ -44,7 +44,7 @@ func RegisterOperations(r sdkworker.Registry, c client.Client, st *store.Store, 
 			}
 			return nil
 		})
-	}, activity.RegisterOptions{Name: workflows.ActivityOperationsStuckCheck})
+	}})
 }
 
 // EnsureOperationsSchedule creates or updates the Temporal Schedule that

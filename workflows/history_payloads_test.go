@@ -27,7 +27,7 @@ import (
 func TestRecordedPayloadsKeepTheirNames(t *testing.T) {
 	acts := map[string]reflect.Method{}
 	for _, recv := range []any{&activities.Cases{}, &activities.Delegations{}, &activities.Appointments{},
-		&activities.Billing{}, &activities.Ledger{}, &activities.Bookings{}} {
+		&activities.Billing{}, &activities.Ledger{}, &activities.Bookings{}, &activities.Operations{}, &activities.OperationsWatch{}} {
 		rt := reflect.TypeOf(recv)
 		for m := range rt.Methods() {
 			acts[m.Name] = m
@@ -118,11 +118,15 @@ var workflowFuncs = map[string]any{
 	"Delegation":   Delegation,
 	"Billing":      Billing,
 	"LedgerVerify": LedgerVerify,
+	// The operations console (refund_resolution.go).
+	"RefundResolution": RefundResolution,
+	"OperationsWatch":  OperationsWatch,
 }
 
 // updateHandlers are the update handlers of each workflow by update name
 // (method expressions: the argument is In(2), the result Out(0)).
 var updateHandlers = map[string]map[string]any{
+	"RefundResolution": {UpdateRefundApprove: (*refundResolution).approve},
 	"FoodVoucher": {
 		UpdateClaim:       (*foodVoucher).claim,
 		UpdateAssign:      (*foodVoucher).assign,

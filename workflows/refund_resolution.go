@@ -102,10 +102,8 @@ func OperationsWatch(ctx workflow.Context) (int, error) {
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 10 * time.Second, MaximumAttempts: 3},
 	})
 	var sent int
-	err := workflow.ExecuteActivity(actx, ActivityOperationsStuckCheck).Get(ctx, &sent)
+	err := workflow.ExecuteActivity(actx, watchActs.OperationsStuckCheck).Get(ctx, &sent)
 	return sent, err
 }
 
-// ActivityOperationsStuckCheck names the watch's activity (registered by
-// the worker, which holds the operations service).
-const ActivityOperationsStuckCheck = "OperationsStuckCheck"
+var watchActs *activities.OperationsWatch
