@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -198,6 +199,12 @@ func TestOperationsRefundResolutionFourEyes(t *testing.T) {
 	if r.status != http.StatusConflict || r.errorBody(t).Code != "no_resolution_request" {
 		t.Fatalf("approval without a request: %d %s", r.status, r.body)
 	}
+	// The page, without JavaScript: a request without a reason is the
+	// console again, 422, the problem next to the row's field.
+	sv := ops.browser()
+	sv.login("supervisore")
+	p := sv.post("/operations/refunds", url.Values{"incident_id": {x.ID}, "row": {"0"}, "reason": {""}})
+	expectPage(t, p, http.StatusUnprocessableEntity, "<h1>Console delle operazioni</h1>", `aria-invalid="true"`, "campo obbligatorio")
 	expectStatus(t, req("supervisore", map[string]any{"incident_id": x.ID, "reason": "rimborso concordato con il gestore"}), http.StatusOK)
 	r = req("supervisora.due", map[string]any{"incident_id": x.ID, "reason": "anche io"})
 	if r.status != http.StatusConflict || r.errorBody(t).Code != "resolution_pending" {
@@ -244,7 +251,7 @@ func TestOperationsRefundResolutionFourEyes(t *testing.T) {
 	if r.status != http.StatusConflict || r.errorBody(t).Code != "refund_not_open" {
 		t.Fatalf("approving again: %d %s", r.status, r.body)
 	}
-	expectAudit(t, e, "supervisore", map[string]int{operations.AuditRefundRequest: 1, operations.AuditRefundRequest + "_refused": 1,
+	expectAudit(t, e, "supervisore", map[string]int{operations.AuditRefundRequest: 1, operations.AuditRefundRequest + "_refused": 2,
 		operations.AuditRefundApproved + "_refused": 1})
 	expectAudit(t, e, "supervisora.due", map[string]int{operations.AuditRefundApproved: 1, operations.AuditRefundApproved + "_refused": 2,
 		operations.AuditRefundRequest + "_refused": 1})
