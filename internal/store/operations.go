@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -78,8 +79,8 @@ func (a API) OpsRows(ctx context.Context, scope Scope, cut OpsCutoffs, limit int
 	return out, MapError(err)
 }
 
-// OpsOwners tells, for workflow ids of cases, bookings, appointments and
-// billing runs, the district and municipality name of each one the scope
+// OpsOwners tells, for workflow ids of cases, bookings, appointments,
+// absences, billing runs and refund resolutions, the district and municipality name of each one the scope
 // may read (row-level security); ids of other workflows, and ids the scope
 // may not read, are not in the answer.
 func (a API) OpsOwners(ctx context.Context, scope Scope, workflowIDs []string) (map[string][2]string, error) {
@@ -88,6 +89,7 @@ func (a API) OpsOwners(ctx context.Context, scope Scope, workflowIDs []string) (
 		return out, nil
 	}
 	var cases, billing, billingMun []string
+	uuids := map[string][]string{} // by prefix: appointment, absence, refund-resolution
 	for _, id := range workflowIDs {
 		switch {
 		case strings.HasPrefix(id, "case:"):
@@ -95,6 +97,12 @@ func (a API) OpsOwners(ctx context.Context, scope Scope, workflowIDs []string) (
 		case strings.HasPrefix(id, "billing-run:"):
 			if i := strings.LastIndex(id, ":"); i > 0 {
 				billing, billingMun = append(billing, id), append(billingMun, id[i+1:])
+			}
+		default:
+			for _, p := range []string{"appointment:", "absence:", "refund-resolution:"} {
+				if rest, ok := strings.CutPrefix(id, p); ok && uuid.Validate(rest) == nil {
+					uuids[p] = append(uuids[p], rest)
+				}
 			}
 		}
 	}
@@ -108,8 +116,17 @@ func (a API) OpsOwners(ctx context.Context, scope Scope, workflowIDs []string) (
 			UNION ALL
 			SELECT w.id, m.district_id, m.name FROM unnest($3::text[], $4::text[]) AS w(id, mun)
 				JOIN municipalities m ON m.id = w.mun
-				WHERE (SELECT sportello_scope()) = 'system' OR m.district_id = (SELECT sportello_district())`,
-			workflowIDs, cases, billing, billingMun)
+				WHERE (SELECT sportello_scope()) = 'system' OR m.district_id = (SELECT sportello_district())
+			UNION ALL
+			SELECT 'appointment:' || x.id, x.district_id, m.name FROM appointments x JOIN municipalities m ON m.id = x.municipality_id
+				WHERE x.id = ANY($5::uuid[])
+			UNION ALL
+			SELECT 'absence:' || x.id, x.district_id, coalesce(m.name, '') FROM absences x LEFT JOIN municipalities m ON m.id = x.municipality_id
+				WHERE x.id = ANY($6::uuid[])
+			UNION ALL
+			SELECT 'refund-resolution:' || x.id, x.district_id, m.name FROM incidents x JOIN municipalities m ON m.id = x.municipality_id
+				WHERE x.id = ANY($7::uuid[])`,
+			workflowIDs, cases, billing, billingMun, uuids["appointment:"], uuids["absence:"], uuids["refund-resolution:"])
 		if err != nil {
 			return err
 		}

@@ -239,7 +239,7 @@ func (s Service) owned(ctx context.Context, scope store.Scope, items []Item) ([]
 
 // tenantWorkflow tells the workflow ids that belong to one place's record.
 func tenantWorkflow(id string) bool {
-	for _, p := range []string{"case:", "booking:", "appointment:", "billing-run:", "absence:", "delegation:", "refund-resolution:"} {
+	for _, p := range []string{"case:", "booking:", "appointment:", "billing-run:", "absence:", "refund-resolution:"} {
 		if strings.HasPrefix(id, p) {
 			return true
 		}
