@@ -259,6 +259,10 @@ func (s Service) running(ctx context.Context, token []byte) ([]Item, string, err
 	}
 	resp, err := s.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: s.cfg.Namespace,
 		PageSize: int32(s.cfg.PageSize), NextPageToken: token, Query: "ExecutionStatus = 'Running'"})
+	var bad *serviceerror.InvalidArgument
+	if len(token) > 0 && errors.As(err, &bad) {
+		return nil, "", app.InvalidInput(app.Param("page", "invalid", "ops.err.page"))
+	}
 	if err != nil {
 		return nil, "", err
 	}
@@ -500,8 +504,12 @@ func (s Service) RetryNow(ctx context.Context, u store.UserView, in RetryInput) 
 		_, err = s.Temporal.WorkflowService().ResetActivity(ctx, &workflowservice.ResetActivityRequest{Namespace: s.cfg.Namespace,
 			Execution: &commonpb.WorkflowExecution{WorkflowId: in.WorkflowID, RunId: run}, Identity: identity(u),
 			Activity: &workflowservice.ResetActivityRequest_Id{Id: in.ActivityID}})
-		var nf *serviceerror.NotFound
-		if errors.As(err, &nf) {
+		var (
+			nf *serviceerror.NotFound
+			ia *serviceerror.InvalidArgument
+			fp *serviceerror.FailedPrecondition
+		)
+		if errors.As(err, &nf) || errors.As(err, &ia) || errors.As(err, &fp) {
 			return app.Refuse(app.Conflict, "activity_not_pending", "the activity is not pending any more")
 		}
 		return err
