@@ -19,6 +19,7 @@ package operations
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"sort"
 	"strconv"
@@ -695,11 +696,18 @@ func encodePage(token []byte) string {
 	return base64.RawURLEncoding.EncodeToString(token)
 }
 
+// decodePage reads a page token; Temporal's visibility stores (SQL and
+// Elasticsearch) give JSON tokens, and anything else is refused here rather
+// than sent to the server.
 func decodePage(page string) ([]byte, error) {
 	if page == "" {
 		return nil, nil
 	}
-	return base64.RawURLEncoding.DecodeString(page)
+	raw, err := base64.RawURLEncoding.DecodeString(page)
+	if err == nil && !json.Valid(raw) {
+		err = errors.New("not a page token")
+	}
+	return raw, err
 }
 
 func opsActor(u store.UserView) contract.OpsActor {

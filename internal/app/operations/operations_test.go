@@ -93,7 +93,7 @@ func TestConsoleAgainstTemporal(t *testing.T) {
 	}
 	t.Cleanup(w.Stop)
 	svc := operations.New(&app.Core{Store: st, API: st.API(), Temporal: c, Log: slog.Default(), Now: time.Now, TaskQueue: tq},
-		operations.Settings{Namespace: testenv.Namespace, Attempts: 3})
+		operations.Settings{Namespace: testenv.Namespace, Attempts: 3, PageSize: 1}) // one journey a page: the pages are walked
 	user := func(name string) store.UserView {
 		var u store.UserView
 		if err := st.Pool.QueryRow(ctx, `SELECT id, username, role, display_name, district_id, coalesce(municipality_id, '')
@@ -147,6 +147,11 @@ func TestConsoleAgainstTemporal(t *testing.T) {
 	if item.Attempt != 3 || item.ActivityType != "OpsFlakyStep" || item.LastFailure != "deliberate failure, attempt 2" ||
 		item.NextAttempt == nil || time.Until(*item.NextAttempt) < time.Minute || item.Since.After(time.Now()) {
 		t.Fatalf("listed %+v", item)
+	}
+	for _, page := range []string{"%%%", "QUFB"} {
+		if _, err := svc.List(ctx, sup, page); kind(err) != app.Invalid {
+			t.Fatalf("page %q: %v", page, err)
+		}
 	}
 	if _, err := svc.List(ctx, op, ""); kind(err) != app.Forbidden {
 		t.Fatalf("an operator listed the console: %v", err)
