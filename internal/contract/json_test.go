@@ -58,6 +58,13 @@ var travelling = []jsonpin.Pinned{
 	// The ledger check.
 	{Value: LedgerCheckResult{}, Keys: []string{"name", "description", "violations", "samples"}},
 	{Value: LedgerReport{}, Keys: []string{"checked_at", "accounts", "transfers", "checks"}},
+	// The operations console (refund resolution).
+	{Value: ResolveRefundInput{}, Keys: []string{"incident_id", "requested_by", "approved_by", "reason"}},
+	{Value: ResolveRefundResult{}, Keys: []string{"refund_id", "amount_cents", "refunded_cents"}},
+	{Value: RefundResolutionInput{}, Keys: []string{"incident_id", "requester", "reason"}},
+	{Value: RefundApproveInput{}, Keys: []string{"actor"}},
+	{Value: RefundResolutionResult{}, Keys: []string{"outcome", "approved_by", "refund"}},
+	{Value: OpsActor{}, Keys: []string{"user_id", "username", "display_name", "role"}},
 }
 
 func TestJSONNamesArePinned(t *testing.T) { jsonpin.Check(t, travelling) }
