@@ -262,11 +262,14 @@ type Request struct {
 	Municipality string // "" for the one the rows name (an operator: their own)
 	DryRun       bool
 	KeepFile     bool // a dry run keeps the file for its confirmation (the portal)
-	Source       string
-	ActorID      int64
-	Actor        string
-	RequestID    string
-	At           time.Time
+	// QuietWhenUnchanged records nothing when the file changes nothing (the
+	// demo data, imported at every start of the dev stack).
+	QuietWhenUnchanged bool
+	Source             string
+	ActorID            int64
+	Actor              string
+	RequestID          string
+	At                 time.Time
 }
 
 // Import parses req.Data and imports it under scope: the rows' problems
@@ -304,7 +307,7 @@ func request(req Request) (store.RegistryImport, error) {
 	}
 	return store.RegistryImport{Municipality: req.Municipality, Rows: rows, DryRun: req.DryRun, KeepFile: req.KeepFile,
 		Content: req.Data, FileName: name, SHA256: Checksum(req.Data), Source: req.Source, ActorID: req.ActorID,
-		ActorUsername: req.Actor, RequestID: req.RequestID, At: req.At}, nil
+		ActorUsername: req.Actor, RequestID: req.RequestID, At: req.At, QuietWhenUnchanged: req.QuietWhenUnchanged}, nil
 }
 
 // Describe writes a problem of an extract in English, for logs and the

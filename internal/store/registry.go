@@ -88,6 +88,9 @@ type RegistryImport struct {
 	ActorUsername string
 	RequestID     string
 	At            time.Time
+	// QuietWhenUnchanged: an import that changes nothing is not recorded
+	// (the seed's demo extracts only; ImportID stays "").
+	QuietWhenUnchanged bool
 }
 
 // RegistryChange is one resident the import adds, moves, updates or marks
@@ -350,6 +353,9 @@ func importRegistry(ctx context.Context, tx pgx.Tx, scope Scope, in RegistryImpo
 		if err := writeResidents(ctx, tx, m.id, write, gone, in.At); err != nil {
 			return RegistryDiff{}, err
 		}
+	}
+	if in.QuietWhenUnchanged && !diff.Changes() {
+		return diff, nil
 	}
 	status := "applied"
 	if in.DryRun {
