@@ -158,16 +158,20 @@ func Parse(data []byte) ([]store.RegistryRow, []store.RegistryLineError) {
 // parseRow checks one record.
 func parseRow(rec []string, col map[string]int, line int) (store.RegistryRow, []store.RegistryLineError) {
 	var errs []store.RegistryLineError
+	unclean := map[string]bool{}
 	field := func(name string) string {
 		v := strings.TrimSpace(rec[col[name]])
 		if code := textcheck.Check(v, false); code != "" {
 			errs = append(errs, store.RegistryLineError{Line: line, Column: name, Code: "text_" + code})
+			unclean[name] = true
 			return ""
 		}
 		return v
 	}
 	bad := func(name, code string, args ...any) {
-		errs = append(errs, store.RegistryLineError{Line: line, Column: name, Code: code, Args: args})
+		if !unclean[name] { // one problem per field: the text's comes first
+			errs = append(errs, store.RegistryLineError{Line: line, Column: name, Code: code, Args: args})
+		}
 	}
 	row := store.RegistryRow{Line: line}
 	row.TaxCode = strings.ToUpper(field(ColTaxCode))
