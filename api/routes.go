@@ -152,6 +152,10 @@ func (s *server) apiRoutes() []apiRoute {
 		{"PUT", "/funds/:id/review", session, supervisors, reachOwn, h(s.putFundReview)},
 		{"GET", "/incidents", session, supervisors, reachList, h(s.listIncidents)},
 
+		// The population registry (registry.go).
+		{"POST", "/registry/imports", session, staff, reachNone, h(s.importRegistry)},
+		{"GET", "/registry/imports", session, staff, reachList, h(s.listRegistryImports)},
+
 		// Social Points and appointments (appointments.go).
 		{"GET", "/social-points", open, nil, reachPublic, h(s.listSocialPoints)},
 		{"GET", "/social-points/:id/slots", open, nil, reachPublic, h(s.listSlots)},

@@ -28,6 +28,7 @@ import (
 	"sportello/internal/app/desk"
 	"sportello/internal/app/invoices"
 	"sportello/internal/app/marketplace"
+	"sportello/internal/app/registry"
 	"sportello/internal/app/teams"
 	"sportello/internal/app/vouchers"
 	"sportello/internal/store"
@@ -57,6 +58,7 @@ type Deps struct {
 	Appointments appointments.Service
 	Marketplace  marketplace.Service
 	Invoices     invoices.Service
+	Registry     registry.Service
 }
 
 // Site is the web portal: its pages are methods.
@@ -79,6 +81,7 @@ type Site struct {
 	appointments appointments.Service
 	marketplace  marketplace.Service
 	invoices     invoices.Service
+	registry     registry.Service
 	// templates are the pages, parsed once per language.
 	templates webTemplates
 }
@@ -94,7 +97,7 @@ func New(d Deps) *Site {
 		TemporalUIURL: d.TemporalUIURL, Namespace: d.Namespace,
 		log: d.Log, api: d.Store.API(), core: d.Core, accounts: d.Accounts, casework: d.Casework, desk: d.Desk,
 		teams: d.Teams, applications: d.Applications, vouchers: d.Vouchers, appointments: d.Appointments,
-		marketplace: d.Marketplace, invoices: d.Invoices, templates: tmpl}
+		marketplace: d.Marketplace, invoices: d.Invoices, registry: d.Registry, templates: tmpl}
 }
 
 // FieldError is one problem with one field of a request (app.FieldError).
