@@ -364,6 +364,12 @@ func importRegistry(ctx context.Context, tx pgx.Tx, scope Scope, in RegistryImpo
 	var content []byte
 	if in.DryRun && in.KeepFile {
 		content = in.Content
+		// Files of dry runs never confirmed are personal data kept for no
+		// purpose once expired: dropped here, in the caller's reach.
+		if _, err := tx.Exec(ctx, `UPDATE registry_imports SET content = NULL
+			WHERE content IS NOT NULL AND created_at < $1`, in.At.Add(-RegistryPreviewTTL)); err != nil {
+			return RegistryDiff{}, err
+		}
 	}
 	var actor any
 	if in.ActorID != 0 {
