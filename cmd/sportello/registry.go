@@ -102,8 +102,8 @@ func runRegistry(ctx context.Context, cfg config, out io.Writer, getenv func(str
 	}{{"new", diff.NewRows}, {"moved", diff.MovedRows}, {"updated", diff.UpdatedRows}, {"gone", diff.GoneRows}} {
 		for _, r := range kind.rows {
 			fmt.Fprintf(out, "  %-8s %s %s %s", kind.name, r.TaxCode, r.LastName, r.FirstName)
-			if r.FromMunicip != "" && (r.FromMunicip != diff.Municipality || r.FromHousehold != r.Household) {
-				fmt.Fprintf(out, " (from %s, household %s)", r.FromMunicip, r.FromHousehold)
+			if r.FromMunicipality != "" && (r.FromMunicipality != diff.Municipality || r.FromHousehold != r.Household) {
+				fmt.Fprintf(out, " (from %s, household %s)", r.FromMunicipality, r.FromHousehold)
 			}
 			if r.Line > 0 {
 				fmt.Fprintf(out, " line %d", r.Line)

@@ -169,10 +169,10 @@ func TestImportDiffAndIdempotency(t *testing.T) {
 	for _, m := range dry.MovedRows {
 		moved[m.TaxCode] = m
 	}
-	if m := moved[giovanni.TaxCode()]; m.FromMunicip != "vedano-olona" || m.Household != "100010" {
+	if m := moved[giovanni.TaxCode()]; m.FromMunicipality != "vedano-olona" || m.Household != "100010" {
 		t.Errorf("Giovanni moved: %+v", m)
 	}
-	if m := moved[marco.TaxCode()]; m.FromMunicip != "tradate" || m.FromHousehold != "100001" || m.Household != "100009" {
+	if m := moved[marco.TaxCode()]; m.FromMunicipality != "tradate" || m.FromHousehold != "100001" || m.Household != "100009" {
 		t.Errorf("Marco moved: %+v", m)
 	}
 	after := residents(t, st)

@@ -96,13 +96,13 @@ type RegistryImport struct {
 // RegistryChange is one resident the import adds, moves, updates or marks
 // gone.
 type RegistryChange struct {
-	Line          int    `json:"line,omitempty"` // 0 for a resident gone (not in the file)
-	TaxCode       string `json:"tax_code"`
-	LastName      string `json:"last_name"`
-	FirstName     string `json:"first_name"`
-	Household     string `json:"household,omitempty"`
-	FromMunicip   string `json:"from_municipality,omitempty"` // moved: the municipality before
-	FromHousehold string `json:"from_household,omitempty"`    // moved: the household before
+	Line             int    `json:"line,omitempty"` // 0 for a resident gone (not in the file)
+	TaxCode          string `json:"tax_code"`
+	LastName         string `json:"last_name"`
+	FirstName        string `json:"first_name"`
+	Household        string `json:"household,omitempty"`
+	FromMunicipality string `json:"from_municipality,omitempty"` // moved: the municipality before
+	FromHousehold    string `json:"from_household,omitempty"`    // moved: the household before
 }
 
 // RegistrySampleSize is how many changes of each kind a diff lists.
@@ -324,7 +324,7 @@ func importRegistry(ctx context.Context, tx pgx.Tx, scope Scope, in RegistryImpo
 			sample(&diff.NewRows, ch)
 		case c.municipality != m.id || c.household != r.Household:
 			diff.Moved++
-			ch.FromMunicip, ch.FromHousehold = c.municipality, c.household
+			ch.FromMunicipality, ch.FromHousehold = c.municipality, c.household
 			sample(&diff.MovedRows, ch)
 		case c.first != r.FirstName || c.last != r.LastName || !sameDate(c.birth, r.BirthDate):
 			diff.Updated++
