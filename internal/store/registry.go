@@ -152,7 +152,7 @@ type currentResident struct {
 //     marked no longer resident at in.At (never deleted).
 //
 // Every import, dry runs included, is recorded in registry_imports with an
-// audit row. A row naming an unknown municipality, or another one than the
+// audit row (the seed's demo extracts: without). A row naming an unknown municipality, or another one than the
 // import's, refuses the whole file (*RegistryLineErrors).
 func (s *Store) ImportRegistry(ctx context.Context, scope Scope, in RegistryImport) (RegistryDiff, error) {
 	var diff RegistryDiff
@@ -382,6 +382,11 @@ func importRegistry(ctx context.Context, tx pgx.Tx, scope Scope, in RegistryImpo
 		m.district, m.id, status, in.Source, actor, in.ActorUsername, in.FileName, in.SHA256, diff.Rows,
 		diff.New, diff.Moved, diff.Updated, diff.Gone, diff.Unchanged, content, in.At).Scan(&diff.ImportID); err != nil {
 		return RegistryDiff{}, err
+	}
+	if in.Source == RegistrySourceSeed {
+		// The demo data is reference data, like the funds the seed creates:
+		// recorded in registry_imports, not in the trail of people's actions.
+		return diff, nil
 	}
 	action := AuditRegistryImport
 	if in.DryRun {
