@@ -46,15 +46,12 @@ type Upload struct {
 	Source   string // store.RegistrySourceAPI or store.RegistrySourceWeb
 }
 
-// Import imports (or, DryRun, compares) an extract for user.
+// Import imports (or, DryRun, compares) an extract for user. A
+// municipality outside user's reach is refused by the store
+// (ErrRegistryScope), and row-level security below it.
 func (s Service) Import(ctx context.Context, user store.UserView, up Upload) (store.RegistryDiff, error) {
 	if !app.IsStaff(user.Role) {
 		return store.RegistryDiff{}, errRole
-	}
-	if user.Role == "operator" && up.Municipality != "" && up.Municipality != user.Municipality {
-		// The store refuses it too (and row-level security below it): said
-		// here before the file is read.
-		return store.RegistryDiff{}, s.refused(ctx, user, up, errScope)
 	}
 	diff, err := extract.Import(ctx, s.Store, user.Scope(), extract.Request{Data: up.Data, FileName: up.FileName,
 		Municipality: up.Municipality, DryRun: up.DryRun, KeepFile: up.KeepFile && up.DryRun, Source: up.Source,
