@@ -70,7 +70,8 @@ type PrecheckResult struct {
 }
 
 // Precheck runs the automatic checks (residence in the district, ISEE under
-// the fund's threshold, no other award from the same fund) and records them.
+// the fund's threshold, no other award from the same fund, for the tax code
+// and for its registry household) and records them.
 func (a *Cases) Precheck(ctx context.Context, in PrecheckInput) (PrecheckResult, error) {
 	c, err := a.Store.LoadCase(ctx, in.CaseID)
 	if err != nil {
@@ -133,7 +134,32 @@ func EvaluatePrecheck(c store.CaseInfo, facts store.ApplicationFacts, reg store.
 		checks = append(checks, store.Check{Name: "other_awards", Outcome: "pass",
 			Detail: "no other award from this fund", DetailIT: "nessun altro buono dallo stesso fondo"})
 	}
-	return checks
+	return append(checks, householdCheck(reg))
+}
+
+// householdCheck is the rule of one award per household and fund: another
+// current member of the applicant's registry household (id_famiglia)
+// already holds a voucher from the fund (fail), or has an application to
+// it still being decided (warn); without a household in the registry the
+// rule cannot be checked (warn).
+func householdCheck(reg store.PrecheckFacts) store.Check {
+	switch {
+	case reg.Household == "":
+		return store.Check{Name: "household", Outcome: "warn",
+			Detail:   "the population registry gives no household for the tax code: one award per household not checked",
+			DetailIT: "l'anagrafe non indica il nucleo familiare del codice fiscale: la regola di un buono per famiglia non è verificata"}
+	case reg.HouseholdAwards > 0:
+		return store.Check{Name: "household", Outcome: "fail",
+			Detail:   fmt.Sprintf("%d other member(s) of household %s already hold an award from this fund", reg.HouseholdAwards, reg.Household),
+			DetailIT: fmt.Sprintf("%d altro/i componente/i del nucleo %s ha/hanno già un buono dallo stesso fondo", reg.HouseholdAwards, reg.Household)}
+	case reg.HouseholdPending > 0:
+		return store.Check{Name: "household", Outcome: "warn",
+			Detail:   fmt.Sprintf("%d other member(s) of household %s applied to this fund; their application is being decided", reg.HouseholdPending, reg.Household),
+			DetailIT: fmt.Sprintf("%d altro/i componente/i del nucleo %s ha/hanno chiesto lo stesso fondo; la domanda è in istruttoria", reg.HouseholdPending, reg.Household)}
+	}
+	return store.Check{Name: "household", Outcome: "pass",
+		Detail:   "no other award from this fund in household " + reg.Household,
+		DetailIT: "nessun altro buono dallo stesso fondo nel nucleo " + reg.Household}
 }
 
 // euro formats cents the Italian way, the same in both languages: 7.200,00.

@@ -14,15 +14,16 @@ func TestEvaluatePrecheck(t *testing.T) {
 		f.ISEEEuro = isee
 		return f
 	}
-	resident := store.PrecheckFacts{RegistryMunicipality: "tradate", RegistryDistrict: "tradate"}
+	resident := store.PrecheckFacts{RegistryMunicipality: "tradate", RegistryDistrict: "tradate", Household: "F1"}
 	cases := []struct {
 		name  string
 		facts store.ApplicationFacts
 		reg   store.PrecheckFacts
 		want  map[string]string
 	}{
-		{"all clear", facts(7200.5), resident, map[string]string{"residence": "pass", "isee": "pass", "other_awards": "pass"}},
-		{"not in any registry", facts(100), store.PrecheckFacts{}, map[string]string{"residence": "fail", "isee": "pass", "other_awards": "pass"}},
+		{"all clear", facts(7200.5), resident, map[string]string{"residence": "pass", "isee": "pass", "other_awards": "pass", "household": "pass"}},
+		{"not in any registry", facts(100), store.PrecheckFacts{}, map[string]string{"residence": "fail", "isee": "pass", "other_awards": "pass",
+			"household": "warn"}},
 		{"registered in another district", facts(100), store.PrecheckFacts{RegistryMunicipality: "cittadella", RegistryDistrict: "alta-padovana"},
 			map[string]string{"residence": "fail"}},
 		{"registered in another town of the district", facts(100), store.PrecheckFacts{RegistryMunicipality: "vedano-olona", RegistryDistrict: "tradate"},
@@ -31,6 +32,10 @@ func TestEvaluatePrecheck(t *testing.T) {
 		{"ISEE at the threshold", facts(15000), resident, map[string]string{"isee": "fail"}},
 		{"already awarded", facts(100), store.PrecheckFacts{RegistryMunicipality: "tradate", RegistryDistrict: "tradate", OtherAwards: 1},
 			map[string]string{"other_awards": "fail"}},
+		{"household already awarded", facts(100), store.PrecheckFacts{RegistryMunicipality: "tradate", RegistryDistrict: "tradate",
+			Household: "F1", HouseholdAwards: 1}, map[string]string{"other_awards": "pass", "household": "fail"}},
+		{"household member's application pending", facts(100), store.PrecheckFacts{RegistryMunicipality: "tradate",
+			RegistryDistrict: "tradate", Household: "F1", HouseholdPending: 1}, map[string]string{"household": "warn"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -41,8 +46,8 @@ func TestEvaluatePrecheck(t *testing.T) {
 				}
 				got[ch.Name] = ch.Outcome
 			}
-			if len(got) != 3 {
-				t.Fatalf("got %d checks, want 3: %v", len(got), got)
+			if len(got) != 4 {
+				t.Fatalf("got %d checks, want 4: %v", len(got), got)
 			}
 			for name, outcome := range tc.want {
 				if got[name] != outcome {

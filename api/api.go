@@ -30,6 +30,7 @@ import (
 	"sportello/internal/app/invoices"
 	"sportello/internal/app/marketplace"
 	"sportello/internal/app/operations"
+	"sportello/internal/app/registry"
 	"sportello/internal/app/teams"
 	"sportello/internal/app/vouchers"
 	"sportello/internal/auth"
@@ -93,6 +94,7 @@ type server struct {
 	casework     casework.Service
 	desk         desk.Service
 	teams        teams.Service
+	registry     registry.Service
 	applications applications.Service
 	vouchers     vouchers.Service
 	appointments appointments.Service
@@ -144,13 +146,15 @@ func newEngine(d Deps) *gin.Engine {
 	s.vouchers = vouchers.New(s.core)
 	s.appointments = appointments.New(s.core)
 	s.teams = teams.New(s.core)
+	s.registry = registry.New(s.core)
 	s.invoices = invoices.New(s.core)
 	s.marketplace = marketplace.New(s.core, d.Payments, d.Mailer, d.PortalURL)
 	s.operations = operations.New(s.core, operations.Settings{Namespace: d.Namespace, Attempts: d.OpsAttempts})
 	s.site = web.New(web.Deps{Store: d.Store, Forms: d.Forms, Log: d.Logger, Now: d.Now, PortalURL: d.PortalURL,
 		TemporalUIURL: d.TemporalUIURL, Namespace: d.Namespace, Core: s.core, Accounts: s.accounts,
 		Operations: s.operations, Casework: s.casework, Desk: s.desk, Teams: s.teams, Applications: s.applications, Vouchers: s.vouchers,
-		Appointments: s.appointments, Marketplace: s.marketplace, Invoices: s.invoices})
+		Appointments: s.appointments, Marketplace: s.marketplace, Invoices: s.invoices,
+		Registry: s.registry})
 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()

@@ -18,6 +18,7 @@ import (
 	"sportello/api"
 	"sportello/internal/auth"
 	"sportello/internal/bookingtest"
+	"sportello/internal/registry"
 	"sportello/internal/seed"
 	"sportello/internal/store"
 )
@@ -81,19 +82,20 @@ var matrixKinds = map[string]string{
 // matrixListKinds names the record kind a list route shows: another place's
 // record of that kind must never be in the list.
 var matrixListKinds = map[string]string{
-	"/api/v1/applications":  "case",
-	"/api/v1/tasks":         "task",
-	"/api/v1/vouchers":      "voucher",
-	"/api/v1/bookings":      "booking",
-	"/api/v1/coop/bookings": "coopbooking",
-	"/api/v1/invoices":      "invoice",
-	"/api/v1/absences":      "absence",
-	"/api/v1/teams":         "team",
-	"/api/v1/contact-tasks": "contact",
-	"/api/v1/recoveries":    "recovery",
-	"/api/v1/appointments":  "appointment",
-	"/api/v1/funds":         "fund",
-	"/api/v1/fund-reviews":  "fund",
+	"/api/v1/applications":     "case",
+	"/api/v1/tasks":            "task",
+	"/api/v1/vouchers":         "voucher",
+	"/api/v1/bookings":         "booking",
+	"/api/v1/coop/bookings":    "coopbooking",
+	"/api/v1/invoices":         "invoice",
+	"/api/v1/absences":         "absence",
+	"/api/v1/teams":            "team",
+	"/api/v1/contact-tasks":    "contact",
+	"/api/v1/recoveries":       "recovery",
+	"/api/v1/appointments":     "appointment",
+	"/api/v1/funds":            "fund",
+	"/api/v1/fund-reviews":     "fund",
+	"/api/v1/registry/imports": "registry_import",
 }
 
 var ginParamRE = regexp.MustCompile(`:([A-Za-z_]+)`)
@@ -499,6 +501,15 @@ func buildMatrixWorld(t *testing.T, e *env) *matrixWorld {
 			VALUES ($1, $2, nullif($3, ''), $4, $5, now() + interval '30 days', now() + interval '31 days', 'ferie', $4)`,
 			id, w.users[who[1]].District, who[0], w.users[who[1]].ID, bookingtest.User(t, e.st, who[2]).ID)
 		w.set("absence", place, id)
+	}
+	// Registry imports (dry runs of the demo extracts) of T, V and P.
+	for place, m := range map[string]string{"T": "tradate", "V": "vedano-olona", "P": "cittadella"} {
+		d, err := registry.Import(ctx, e.st, store.System, registry.Request{Data: seed.DemoExtract(m), Municipality: m,
+			DryRun: true, Source: store.RegistrySourceCLI, Actor: "cli:matrix"})
+		if err != nil {
+			t.Fatalf("registry dry run of %s: %v", m, err)
+		}
+		w.set("registry_import", place, d.ImportID)
 	}
 	return w
 }

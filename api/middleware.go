@@ -99,7 +99,7 @@ func (s *server) securityHeaders(c *gin.Context) {
 // limitBody caps what a handler can read from the request body.
 func limitBody(c *gin.Context) {
 	if c.Request.Body != nil {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, httpx.MaxBody)
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, httpx.BodyLimit(c.Request.URL.Path))
 	}
 	c.Next()
 }

@@ -158,6 +158,9 @@ func (s *server) apiRoutes() []apiRoute {
 		{"POST", "/operations/cancel", session, supervisors, reachNone, h(opsAction(s.operations.Cancel))},
 		{"POST", "/operations/refunds", session, supervisors, reachNone, h(opsAction(s.operations.RequestRefundResolution))},
 		{"POST", "/operations/refunds/approve", session, supervisors, reachNone, h(opsAction(s.operations.ApproveRefundResolution))},
+		// The population registry (registry.go).
+		{"POST", "/registry/imports", session, staff, reachNone, h(s.importRegistry)},
+		{"GET", "/registry/imports", session, staff, reachList, h(s.listRegistryImports)},
 
 		// Social Points and appointments (appointments.go).
 		{"GET", "/social-points", open, nil, reachPublic, h(s.listSocialPoints)},

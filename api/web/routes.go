@@ -118,6 +118,12 @@ func (s *Site) Mount(r *gin.Engine) {
 	staff.POST("/appointments/:id/attendance", s.page(s.attendanceSubmit))
 	staff.GET("/agenda", s.page(s.agendaPage))
 
+	// Staff: the population registry import (registry.go); an operator
+	// imports their municipality's extract, a supervisor their district's.
+	staff.GET("/registry", s.page(s.registryPage))
+	staff.POST("/registry/preview", s.page(s.registryPreviewSubmit))
+	staff.POST("/registry/imports/:id/confirm", s.page(s.registryConfirmSubmit))
+
 	// Operators: the Social Point's desk (desk.go).
 	op := p.Role(roleOperator)
 	op.GET("/desk", s.page(s.deskHomePage))

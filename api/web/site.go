@@ -29,6 +29,7 @@ import (
 	"sportello/internal/app/invoices"
 	"sportello/internal/app/marketplace"
 	"sportello/internal/app/operations"
+	"sportello/internal/app/registry"
 	"sportello/internal/app/teams"
 	"sportello/internal/app/vouchers"
 	"sportello/internal/store"
@@ -59,6 +60,7 @@ type Deps struct {
 	Marketplace  marketplace.Service
 	Invoices     invoices.Service
 	Operations   operations.Service
+	Registry     registry.Service
 }
 
 // Site is the web portal: its pages are methods.
@@ -82,6 +84,7 @@ type Site struct {
 	marketplace  marketplace.Service
 	invoices     invoices.Service
 	operations   operations.Service
+	registry     registry.Service
 	// templates are the pages, parsed once per language.
 	templates webTemplates
 }
@@ -97,7 +100,7 @@ func New(d Deps) *Site {
 		TemporalUIURL: d.TemporalUIURL, Namespace: d.Namespace,
 		log: d.Log, api: d.Store.API(), core: d.Core, accounts: d.Accounts, casework: d.Casework, desk: d.Desk,
 		teams: d.Teams, applications: d.Applications, vouchers: d.Vouchers, appointments: d.Appointments,
-		marketplace: d.Marketplace, invoices: d.Invoices, operations: d.Operations, templates: tmpl}
+		marketplace: d.Marketplace, invoices: d.Invoices, operations: d.Operations, registry: d.Registry, templates: tmpl}
 }
 
 // FieldError is one problem with one field of a request (app.FieldError).

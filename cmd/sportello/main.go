@@ -56,6 +56,8 @@ Commands:
   seed [--demo] load reference data (--demo: also the demo accounts)
   verify        check the ledger: every account against its transfers and the
                 money invariants (exit status 1 when one is broken)
+  registry import [--dry-run] [--municipality ID] FILE
+                import a municipality's population registry extract (CSV)
   paysandbox    serve the sandbox payment provider on $SPORTELLO_PAYMENTS_URL
   accounting    serve the sandbox accounting system on $SPORTELLO_ACCOUNTING_URL
   help          show this help
@@ -88,6 +90,8 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		return runSeed(ctx, cfg, logger, args)
 	case "verify":
 		return runVerify(ctx, cfg, os.Stdout, args)
+	case "registry":
+		return runRegistry(ctx, cfg, os.Stdout, getenv, args)
 	case "paysandbox":
 		return runPaySandbox(ctx, cfg, logger, args)
 	case "accounting":

@@ -38,6 +38,7 @@ type Resident struct {
 	Born                time.Time
 	BirthPlace          string // cadastral code of the place of birth
 	Municipality        string // municipality of residence
+	Household           string // id_famiglia of the registry
 }
 
 // TaxCode is the resident's codice fiscale.
@@ -122,15 +123,18 @@ func Merchants() []Merchant {
 
 func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
 
-// Residents returns the registry entries of the demo citizens.
+// Residents returns the registry entries of the demo citizens (imported
+// as the demo municipalities' registry extracts, DemoExtract). Maria and
+// Marco Rossi are one household: the pre-check's one award per household.
 func Residents() []Resident {
 	return []Resident{
-		{FirstName: "Maria", LastName: "Rossi", Female: true, Born: date(1980, 1, 1), BirthPlace: "L319", Municipality: "tradate"},
-		{FirstName: "Giovanni", LastName: "Bianchi", Born: date(1975, 3, 15), BirthPlace: "L733", Municipality: "vedano-olona"},
-		{FirstName: "Luca", LastName: "Colombo", Born: date(1990, 7, 22), BirthPlace: "L319", Municipality: "tradate"},
-		{FirstName: "Giulia", LastName: "Ferrari", Female: true, Born: date(1985, 11, 30), BirthPlace: "C343", Municipality: "castiglione-olona"},
-		{FirstName: "Anna", LastName: "Brambilla", Female: true, Born: date(1958, 6, 9), BirthPlace: "L765", Municipality: "venegono-inferiore"},
-		{FirstName: "Paolo", LastName: "Galli", Born: date(1962, 4, 5), BirthPlace: "C743", Municipality: "cittadella"},
+		{FirstName: "Maria", LastName: "Rossi", Female: true, Born: date(1980, 1, 1), BirthPlace: "L319", Municipality: "tradate", Household: "100001"},
+		{FirstName: "Giovanni", LastName: "Bianchi", Born: date(1975, 3, 15), BirthPlace: "L733", Municipality: "vedano-olona", Household: "200001"},
+		{FirstName: "Luca", LastName: "Colombo", Born: date(1990, 7, 22), BirthPlace: "L319", Municipality: "tradate", Household: "100002"},
+		{FirstName: "Giulia", LastName: "Ferrari", Female: true, Born: date(1985, 11, 30), BirthPlace: "C343", Municipality: "castiglione-olona", Household: "300001"},
+		{FirstName: "Anna", LastName: "Brambilla", Female: true, Born: date(1958, 6, 9), BirthPlace: "L765", Municipality: "venegono-inferiore", Household: "400001"},
+		{FirstName: "Paolo", LastName: "Galli", Born: date(1962, 4, 5), BirthPlace: "C743", Municipality: "cittadella", Household: "500001"},
+		{FirstName: "Marco", LastName: "Rossi", Born: date(1978, 5, 12), BirthPlace: "L319", Municipality: "tradate", Household: "100001"},
 	}
 }
 

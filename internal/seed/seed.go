@@ -1,7 +1,7 @@
 // Package seed loads the reference data of the platform: the Tradate and
 // Alta Padovana districts with their municipalities, a funded food-voucher
 // fund per municipality, affiliated merchants, a registry extract for the
-// demo citizens and, in demo mode, one account per role.
+// demo citizens (imported like any extract, registry.go) and, in demo mode, one account per role.
 //
 // Run is idempotent: everything is an upsert, funds already present are
 // left alone, money moves through the ledger with idempotency keys, and
@@ -124,17 +124,6 @@ func Run(ctx context.Context, st *store.Store, opts Options) error {
 				return err
 			}
 		}
-		for _, r := range Residents() {
-			if _, err := tx.Exec(ctx, `INSERT INTO residents (tax_code, municipality_id, first_name, last_name)
-				VALUES ($1, $2, $3, $4)
-				ON CONFLICT (tax_code) DO UPDATE SET municipality_id = EXCLUDED.municipality_id,
-					first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name
-				WHERE (residents.municipality_id, residents.first_name, residents.last_name)
-					IS DISTINCT FROM (EXCLUDED.municipality_id, EXCLUDED.first_name, EXCLUDED.last_name)`,
-				r.TaxCode(), r.Municipality, r.FirstName, r.LastName); err != nil {
-				return fmt.Errorf("seed: resident %s %s: %w", r.FirstName, r.LastName, err)
-			}
-		}
 		if err := seedCatalogue(ctx, tx, opens); err != nil {
 			return err
 		}
@@ -153,8 +142,14 @@ func Run(ctx context.Context, st *store.Store, opts Options) error {
 		}
 		return nil
 	})
-	if err != nil || !opts.Demo || !opts.DemoVouchers {
+	if err != nil {
 		return err
+	}
+	if err := importDemoExtracts(ctx, st, now); err != nil {
+		return err
+	}
+	if !opts.Demo || !opts.DemoVouchers {
+		return nil
 	}
 	return seedDemoServiceVoucher(ctx, st, now)
 }

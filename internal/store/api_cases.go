@@ -126,7 +126,7 @@ func (a API) CreateCase(ctx context.Context, scope Scope, in NewCase) (CreatedCa
 		var registryID, registryName string
 		if !in.Rejected {
 			err = tx.QueryRow(ctx, `SELECT m.id, m.name FROM residents r JOIN municipalities m ON m.id = r.municipality_id
-				WHERE r.tax_code = $1`, strings.ToUpper(strings.TrimSpace(in.TaxCode))).Scan(&registryID, &registryName)
+				WHERE r.tax_code = $1 AND r.ceased_at IS NULL`, strings.ToUpper(strings.TrimSpace(in.TaxCode))).Scan(&registryID, &registryName)
 			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 				return err
 			}

@@ -95,20 +95,46 @@ type PrecheckFacts struct {
 	RegistryMunicipality string // "" when the tax code is not in any registry of the district
 	RegistryDistrict     string
 	OtherAwards          int // vouchers from the same fund for the same tax code, other cases
+	// Household is the applicant's household in the registry ("" when the
+	// registry gives none); HouseholdAwards counts the vouchers from the
+	// same fund of the other current members of that household, and
+	// HouseholdPending their applications to the fund still being decided.
+	Household        string
+	HouseholdAwards  int
+	HouseholdPending int
 }
 
-// LoadPrecheckFacts looks the applicant up in the population registry and the vouchers.
+// LoadPrecheckFacts looks the applicant up in the population registry (a
+// resident no longer resident is not there), the household and the
+// vouchers.
 func (s *Store) LoadPrecheckFacts(ctx context.Context, c CaseInfo) (PrecheckFacts, error) {
 	var f PrecheckFacts
 	err := s.InTx(ctx, System, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `SELECT r.municipality_id, m.district_id FROM residents r
-			JOIN municipalities m ON m.id = r.municipality_id WHERE r.tax_code = $1`, c.TaxCode).
-			Scan(&f.RegistryMunicipality, &f.RegistryDistrict)
+		err := tx.QueryRow(ctx, `SELECT r.municipality_id, m.district_id, coalesce(r.household_id, '') FROM residents r
+			JOIN municipalities m ON m.id = r.municipality_id WHERE r.tax_code = $1 AND r.ceased_at IS NULL`, c.TaxCode).
+			Scan(&f.RegistryMunicipality, &f.RegistryDistrict, &f.Household)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
-		return tx.QueryRow(ctx, `SELECT count(*) FROM vouchers WHERE fund_id = $1 AND tax_code = $2 AND case_id <> $3`,
-			c.Fund.ID, c.TaxCode, c.ID).Scan(&f.OtherAwards)
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM vouchers WHERE fund_id = $1 AND tax_code = $2 AND case_id <> $3`,
+			c.Fund.ID, c.TaxCode, c.ID).Scan(&f.OtherAwards); err != nil {
+			return err
+		}
+		if f.Household == "" {
+			return nil
+		}
+		// The other current members of the household (same municipality,
+		// same id_famiglia): their vouchers from this fund, and their
+		// applications to it not yet decided.
+		return tx.QueryRow(ctx, `WITH members AS (
+				SELECT tax_code FROM residents
+				WHERE municipality_id = $1 AND household_id = $2 AND ceased_at IS NULL AND tax_code <> $3)
+			SELECT (SELECT count(*) FROM vouchers v WHERE v.fund_id = $4 AND v.case_id <> $5
+					AND v.tax_code IN (SELECT tax_code FROM members)),
+				(SELECT count(*) FROM cases k WHERE k.fund_id = $4 AND k.id <> $5
+					AND k.status IN ('submitted', 'in_review', 'info_requested')
+					AND k.tax_code IN (SELECT tax_code FROM members))`,
+			f.RegistryMunicipality, f.Household, c.TaxCode, c.Fund.ID, c.ID).Scan(&f.HouseholdAwards, &f.HouseholdPending)
 	})
 	return f, MapError(err)
 }

@@ -208,7 +208,7 @@ func (a API) RegisterCitizen(ctx context.Context, scope Scope, in NewCitizen) (D
 		var served bool
 		err := tx.QueryRow(ctx, `SELECT r.municipality_id, sportello_desk_serves(m.district_id, r.municipality_id)
 			FROM residents r JOIN municipalities m ON m.id = r.municipality_id
-			WHERE r.tax_code = $1 AND m.district_id = $2`, taxCode, scope.District).Scan(&municipality, &served)
+			WHERE r.tax_code = $1 AND m.district_id = $2 AND r.ceased_at IS NULL`, taxCode, scope.District).Scan(&municipality, &served)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrNotResident
 		}

@@ -113,3 +113,19 @@ func Busy(cause error) *Error {
 
 // MaxBody is the largest request body either adapter reads.
 const MaxBody = 1 << 20
+
+// Uploads of a population registry extract (api/registry.go,
+// web/registry.go) may be larger: a town's extract is a few megabytes.
+const (
+	MaxUploadBody    = 33 << 20 // internal/registry.MaxFileBytes and a multipart envelope
+	RegistryAPIPath  = "/api/v1/registry/imports"
+	RegistryPagePath = "/registry/preview"
+)
+
+// BodyLimit is the largest request body read on path.
+func BodyLimit(path string) int64 {
+	if path == RegistryAPIPath || path == RegistryPagePath {
+		return MaxUploadBody
+	}
+	return MaxBody
+}
