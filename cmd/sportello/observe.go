@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"sportello/internal/observe"
+	"sportello/internal/store"
+)
+
+// startObserving installs the tracer provider of the command (OTLP when
+// OTEL_EXPORTER_OTLP_ENDPOINT is set, nothing otherwise) and serves
+// /metrics on SPORTELLO_METRICS_ADDR; stop closes the metrics listener and
+// flushes the spans still buffered.
+func startObserving(ctx context.Context, cfg config, cmd string, logger *slog.Logger) (stop func(), err error) {
+	tc := cfg.Tracing
+	tc.Service = "sportello-" + cmd
+	shutdown, err := observe.SetupTracing(ctx, tc)
+	if err != nil {
+		return nil, err
+	}
+	if tc.Endpoint != "" {
+		logger.Info("tracing on: spans exported over OTLP", "endpoint", tc.Endpoint, "service", tc.Service)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	flush := func() {
+		cancel()
+		fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer fcancel()
+		if err := shutdown(fctx); err != nil {
+			logger.Warn("flush traces", "err", err)
+		}
+	}
+	if err := serveMetrics(ctx, cfg, logger); err != nil {
+		flush()
+		return nil, fmt.Errorf("metrics: listen on %s (SPORTELLO_METRICS_ADDR): %w", cfg.MetricsAddr, err)
+	}
+	return flush, nil
+}
+
+// openStore opens the database with SQL spans and the pool's metrics.
+func openStore(ctx context.Context, url string) (*store.Store, error) {
+	st, err := store.OpenTraced(ctx, url, observe.NewSQLTracer(nil))
+	if err != nil {
+		return nil, err
+	}
+	observe.RegisterPool(st.Pool)
+	return st, nil
+}
+
+// serveMetrics serves /metrics on cfg.MetricsAddr, a listener of its own
+// (never the portal's port), until ctx ends. A port that cannot be opened
+// is an error at start-up; "off" serves nothing.
+func serveMetrics(ctx context.Context, cfg config, logger *slog.Logger) error {
+	if cfg.MetricsAddr == "off" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", cfg.MetricsAddr)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", observe.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("metrics server", "err", err)
+		}
+	}()
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	logger.Info("metrics listening", "addr", ln.Addr().String())
+	return nil
+}
