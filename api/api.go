@@ -32,7 +32,6 @@ import (
 	"sportello/internal/app/teams"
 	"sportello/internal/app/vouchers"
 	"sportello/internal/auth"
-	"sportello/internal/observe"
 	"sportello/internal/outbox"
 	"sportello/internal/payments"
 	"sportello/internal/store"
@@ -157,7 +156,7 @@ func newEngine(d Deps) *gin.Engine {
 	if err := r.SetTrustedProxies(d.TrustedProxies); err != nil {
 		panic("api: trusted proxies: " + err.Error())
 	}
-	r.Use(observe.Middleware, s.requestID, s.accessLog, s.recoverPanic, s.securityHeaders, limitBody, s.inputHygiene)
+	r.Use(observeRequest, s.requestID, s.accessLog, s.recoverPanic, s.securityHeaders, limitBody, s.inputHygiene)
 	r.NoRoute(s.noRoute)
 	r.NoMethod(s.noMethod)
 

@@ -1,10 +1,10 @@
 package observe
 
 import (
+	"context"
 	"strconv"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
@@ -49,26 +49,19 @@ func methodLabel(m string) string {
 	return "other"
 }
 
-// Route is the route label of a request: gin's pattern
-// (/api/v1/applications/:id), never the raw path, or UnmatchedRoute.
-func Route(c *gin.Context) string {
-	if r := c.FullPath(); r != "" {
-		return r
+// Request records one request of the HTTP server (its middleware calls it
+// once the handler is done): its latency and status in
+// sportello_http_request_duration_seconds under route, gin's pattern
+// (/api/v1/applications/:id, never the raw path) or "" for a request no route
+// matched (UnmatchedRoute); and, when the request is traced, the route as the
+// server span's name and http.route attribute.
+func Request(ctx context.Context, method, route string, status int, d time.Duration) {
+	if route == "" {
+		route = UnmatchedRoute
 	}
-	return UnmatchedRoute
-}
-
-// Middleware observes every request of the gin engine: its latency and
-// status in sportello_http_request_duration_seconds, and, when the request
-// is traced, the route as the server span's name and http.route attribute.
-// It belongs first in the chain, so that it also times the others.
-func Middleware(c *gin.Context) {
-	start := time.Now()
-	c.Next()
-	route := Route(c)
-	method := methodLabel(c.Request.Method)
-	httpDuration.WithLabelValues(method, route, statusLabel(c.Writer.Status())).Observe(time.Since(start).Seconds())
-	if span := trace.SpanFromContext(c.Request.Context()); span.IsRecording() {
+	method = methodLabel(method)
+	httpDuration.WithLabelValues(method, route, statusLabel(status)).Observe(d.Seconds())
+	if span := trace.SpanFromContext(ctx); span.IsRecording() {
 		span.SetName(method + " " + route)
 		span.SetAttributes(attribute.String("http.route", route))
 	}
