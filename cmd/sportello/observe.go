@@ -27,20 +27,19 @@ func startObserving(ctx context.Context, cfg config, cmd string, logger *slog.Lo
 	if tc.Endpoint != "" {
 		logger.Info("tracing on: spans exported over OTLP", "endpoint", tc.Endpoint, "service", tc.Service)
 	}
-	ctx, cancel := context.WithCancel(ctx)
 	flush := func() {
-		cancel()
-		fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer fcancel()
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
 		if err := shutdown(fctx); err != nil {
 			logger.Warn("flush traces", "err", err)
 		}
 	}
-	if err := serveMetrics(ctx, cfg, logger); err != nil {
+	closeMetrics, err := serveMetrics(cfg, logger)
+	if err != nil {
 		flush()
 		return nil, fmt.Errorf("metrics: listen on %s (SPORTELLO_METRICS_ADDR): %w", cfg.MetricsAddr, err)
 	}
-	return flush, nil
+	return func() { closeMetrics(); flush() }, nil
 }
 
 // openStore opens the database with SQL spans and the pool's metrics.
@@ -54,15 +53,15 @@ func openStore(ctx context.Context, url string) (*store.Store, error) {
 }
 
 // serveMetrics serves /metrics on cfg.MetricsAddr, a listener of its own
-// (never the portal's port), until ctx ends. A port that cannot be opened
-// is an error at start-up; "off" serves nothing.
-func serveMetrics(ctx context.Context, cfg config, logger *slog.Logger) error {
+// (never the portal's port), until the returned function closes it. A port
+// that cannot be opened is an error at start-up; "off" serves nothing.
+func serveMetrics(cfg config, logger *slog.Logger) (closeFn func(), err error) {
 	if cfg.MetricsAddr == "off" {
-		return nil
+		return func() {}, nil
 	}
 	ln, err := net.Listen("tcp", cfg.MetricsAddr)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", observe.Handler())
@@ -73,10 +72,6 @@ func serveMetrics(ctx context.Context, cfg config, logger *slog.Logger) error {
 			logger.Error("metrics server", "err", err)
 		}
 	}()
-	go func() {
-		<-ctx.Done()
-		_ = srv.Close()
-	}()
 	logger.Info("metrics listening", "addr", ln.Addr().String())
-	return nil
+	return func() { _ = srv.Close() }, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -26,8 +27,10 @@ var propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceCont
 
 // TracingConfig says where traces go.
 type TracingConfig struct {
-	// Endpoint is the OTLP/HTTP collector (OTEL_EXPORTER_OTLP_ENDPOINT or
-	// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT); empty: no tracing at all.
+	// Endpoint is the URL the OTLP/HTTP exporter posts spans to:
+	// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as given, or
+	// OTEL_EXPORTER_OTLP_ENDPOINT followed by /v1/traces; empty: no tracing
+	// at all.
 	Endpoint string
 	// Service is service.name: sportello-api, sportello-worker, sportello-dev.
 	Service string
@@ -44,11 +47,10 @@ func TracingFromEnv(getenv func(string) string, service string) TracingConfig {
 	if strings.EqualFold(strings.TrimSpace(getenv("OTEL_SDK_DISABLED")), "true") {
 		return c
 	}
-	for _, k := range []string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"} {
-		if v := strings.TrimSpace(getenv(k)); v != "" {
-			c.Endpoint = v
-			break
-		}
+	if v := strings.TrimSpace(getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")); v != "" {
+		c.Endpoint = v
+	} else if v := strings.TrimSpace(getenv("OTEL_EXPORTER_OTLP_ENDPOINT")); v != "" {
+		c.Endpoint = strings.TrimRight(v, "/") + "/v1/traces"
 	}
 	return c
 }
@@ -76,7 +78,21 @@ func SetupTracing(ctx context.Context, c TracingConfig) (shutdown func(context.C
 	if c.Endpoint == "" {
 		return func(context.Context) error { return nil }, nil
 	}
-	exp, err := otlptracehttp.New(ctx)
+	tp, err := newProvider(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	Install(tp)
+	return tp.Shutdown, nil
+}
+
+// newProvider is the tracer provider exporting to c.Endpoint.
+func newProvider(ctx context.Context, c TracingConfig) (*sdktrace.TracerProvider, error) {
+	u, err := url.Parse(c.Endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("OTLP endpoint %q is not an http(s) URL", c.Endpoint)
+	}
+	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(c.Endpoint))
 	if err != nil {
 		return nil, fmt.Errorf("OTLP trace exporter: %w", err)
 	}
@@ -88,10 +104,8 @@ func SetupTracing(ctx context.Context, c TracingConfig) (shutdown func(context.C
 	if err != nil {
 		return nil, fmt.Errorf("trace resource: %w", err)
 	}
-	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(5*time.Second)),
-		sdktrace.WithResource(res))
-	Install(tp)
-	return tp.Shutdown, nil
+	return sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(5*time.Second)),
+		sdktrace.WithResource(res)), nil
 }
 
 // Install makes tp the process's tracer provider (SetupTracing's, or a
