@@ -104,4 +104,10 @@ func TestMetricsMoveWithAJourney(t *testing.T) {
 		"workflow_type", "FoodVoucher"); d < 1 {
 		t.Errorf("temporal_workflow_task_execution_latency_seconds_count moved by %v", d)
 	}
+	// Its timers have buckets in seconds (not OpenTelemetry's default,
+	// meant for milliseconds).
+	if _, ok := after.get(t, "temporal_workflow_task_execution_latency_seconds_bucket",
+		"workflow_type", "FoodVoucher", "le", "0.25"); !ok {
+		t.Error("temporal_workflow_task_execution_latency_seconds has no 0.25 s bucket")
+	}
 }

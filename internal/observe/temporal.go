@@ -19,7 +19,13 @@ var temporalMetrics = sync.OnceValues(func() (client.MetricsHandler, error) {
 	if err != nil {
 		return nil, err
 	}
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp))
+	// The SDK's timers are in seconds; OpenTelemetry's default buckets
+	// (0 to 10,000) are meant for milliseconds and would put every task in
+	// the first one. Long polls last up to a minute.
+	seconds := sdkmetric.NewView(sdkmetric.Instrument{Kind: sdkmetric.InstrumentKindHistogram},
+		sdkmetric.Stream{Aggregation: sdkmetric.AggregationExplicitBucketHistogram{
+			Boundaries: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}}})
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp), sdkmetric.WithView(seconds))
 	return temporalotel.NewMetricsHandler(temporalotel.MetricsHandlerOptions{
 		Meter:                mp.Meter("temporal-sdk-go"),
 		UseMonotonicCounters: true,
