@@ -54,6 +54,10 @@ func TestMetricsMoveWithAJourney(t *testing.T) {
 		s.expect(s.do("POST", "/api/v1/redemptions", "esercente.tradate", map[string]any{"code": v.Code, "amount_cents": 1000},
 			"Idempotency-Key", "till-1"), http.StatusCreated)
 	}
+	// The portal's port does not serve /metrics; an unknown path is one
+	// "unmatched" series whatever the path.
+	s.expect(s.do("GET", "/metrics", "", nil), http.StatusNotFound)
+	s.expect(s.do("GET", "/api/v1/no-such-thing/"+caseID, "", nil), http.StatusNotFound)
 	after := s.scrape()
 
 	want := []struct {
@@ -71,6 +75,7 @@ func TestMetricsMoveWithAJourney(t *testing.T) {
 		{"sportello_http_request_duration_seconds_count", []string{"method", "POST", "route", "/api/v1/tasks/:id/decision", "status", "200"}, 2},
 		{"sportello_http_request_duration_seconds_count", []string{"method", "POST", "route", "/api/v1/redemptions", "status", "201"}, 2},
 		{"sportello_http_request_duration_seconds_bucket", []string{"method", "POST", "route", "/api/v1/applications", "status", "201", "le", "+Inf"}, 1},
+		{"sportello_http_request_duration_seconds_count", []string{"method", "GET", "route", "unmatched", "status", "404"}, 2},
 	}
 	for _, w := range want {
 		if d := delta(t, before, after, w.name, w.labels...); d != w.delta {
