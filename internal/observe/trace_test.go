@@ -71,7 +71,7 @@ func TestOneTraceFromRequestToSQL(t *testing.T) {
 	observe.Install(tp)
 	s := newStack(t)
 	s.token("cittadino.tradate")
-	caseID := s.apply("cittadino.tradate")
+	s.apply("cittadino.tradate")
 
 	var server sdktrace.ReadOnlySpan
 	rec.waitFor(t, "server span of POST /api/v1/applications", func(spans []sdktrace.ReadOnlySpan) bool {
@@ -172,5 +172,4 @@ func TestOneTraceFromRequestToSQL(t *testing.T) {
 	if !found {
 		t.Errorf("no access log line of POST /api/v1/applications among:\n%s", strings.Join(s.logs.lines(), "\n"))
 	}
-	_ = caseID
 }
