@@ -15,6 +15,7 @@ import (
 	"sportello/internal/contract"
 	"sportello/internal/incident"
 	"sportello/internal/notify"
+	"sportello/internal/observe"
 	"sportello/internal/payments"
 	"sportello/internal/store"
 )
@@ -326,7 +327,13 @@ func (a *Bookings) RefundSessions(ctx context.Context, in RefundInput) error {
 			}
 		}
 	}
-	return ledgerError(a.Store.RecordBookingRefund(ctx, in.BookingID, in.Seqs))
+	if err := a.Store.RecordBookingRefund(ctx, in.BookingID, in.Seqs); err != nil {
+		return ledgerError(err)
+	}
+	if in.AmountCents > 0 {
+		observe.Refunds.Inc()
+	}
+	return nil
 }
 
 // BookingNotifyInput is one message to the citizen of a booking.

@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"sportello/internal/contract"
+	"sportello/internal/observe"
 	"sportello/internal/store"
 )
 
@@ -262,6 +263,9 @@ func (a *Cases) ApplyDecision(ctx context.Context, in DecisionInput) (DecisionRe
 		}
 		if err != nil {
 			return DecisionResult{}, err
+		}
+		if !res.Replayed {
+			observe.Awards.Inc()
 		}
 		return DecisionResult{VoucherID: res.VoucherID, ExpiresAt: res.ExpiresAt}, nil
 	case contract.OutcomeFirstApproval:

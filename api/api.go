@@ -166,7 +166,7 @@ func newEngine(d Deps) *gin.Engine {
 	if err := r.SetTrustedProxies(d.TrustedProxies); err != nil {
 		panic("api: trusted proxies: " + err.Error())
 	}
-	r.Use(s.requestID, s.accessLog, s.recoverPanic, s.securityHeaders, limitBody, s.inputHygiene)
+	r.Use(observeRequest, s.requestID, s.accessLog, s.recoverPanic, s.securityHeaders, limitBody, s.inputHygiene)
 	r.NoRoute(s.noRoute)
 	r.NoMethod(s.noMethod)
 

@@ -17,6 +17,7 @@ import (
 	"sportello/api/web"
 	"sportello/internal/app"
 	"sportello/internal/contract"
+	"sportello/internal/observe"
 	"sportello/internal/textcheck"
 )
 
@@ -192,4 +193,14 @@ func queryProblems(raw string) []FieldError {
 		}
 	}
 	return fields
+}
+
+// observeRequest times every request and counts it by method, route (gin's
+// pattern, never the raw path) and status on /metrics
+// (sportello_http_request_duration_seconds). It comes first in the chain,
+// so that it also times the other middleware.
+func observeRequest(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	observe.Request(c.Request.Context(), c.Request.Method, c.FullPath(), c.Writer.Status(), time.Since(start))
 }

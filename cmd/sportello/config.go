@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"sportello/internal/notify"
+	"sportello/internal/observe"
 )
 
 // config is read from the environment, with defaults that make `sportello
@@ -45,6 +46,9 @@ type config struct {
 	TrustedProxies   []string      // SPORTELLO_TRUSTED_PROXIES: comma-separated IPs/CIDRs whose X-Forwarded-For is believed
 	HashConcurrency  int           // SPORTELLO_PASSWORD_HASH_CONCURRENCY: password hashes at once (0 = GOMAXPROCS)
 	StaffIdleTimeout time.Duration // SPORTELLO_STAFF_IDLE_TIMEOUT: staff sessions end after this long unused (default 30m)
+	// Observability (issue 13).
+	MetricsAddr string                // SPORTELLO_METRICS_ADDR: where /metrics is served, never the portal's port ("off": nowhere)
+	Tracing     observe.TracingConfig // OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT: where traces go (none: no tracing)
 }
 
 const (
@@ -100,6 +104,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.Accounting, err = loadAccountingConfig(getenv); err != nil {
 		return c, err
+	}
+	c.Tracing = observe.TracingFromEnv(getenv, "")
+	c.MetricsAddr = get("SPORTELLO_METRICS_ADDR", "127.0.0.1:9464")
+	if c.MetricsAddr != "off" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return c, fmt.Errorf("SPORTELLO_METRICS_ADDR: %q is neither host:port nor off", c.MetricsAddr)
+		}
 	}
 	c.PublicURL = strings.TrimRight(get("SPORTELLO_PUBLIC_URL", "http://"+c.HTTPAddr), "/")
 	for _, p := range strings.Split(get("SPORTELLO_TRUSTED_PROXIES", ""), ",") {
@@ -187,12 +198,14 @@ func requireProduction(cmd string, getenv func(string) string) error {
 		cmd, strings.Join(missing, "; "))
 }
 
+// newLogger writes to standard error; a line logged inside a trace carries
+// its trace_id and span_id (observe.LogHandler).
 func newLogger(c config) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: c.LogLevel}
 	if c.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+		return slog.New(observe.LogHandler(slog.NewJSONHandler(os.Stderr, opts)))
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	return slog.New(observe.LogHandler(slog.NewTextHandler(os.Stderr, opts)))
 }
 
 // envHelp documents the environment for `sportello help`.
@@ -221,6 +234,8 @@ const envHelp = `Environment:
   SPORTELLO_TRUSTED_PROXIES  reverse proxies (IPs/CIDRs, comma-separated) whose X-Forwarded-For names the client (default none)
   SPORTELLO_PASSWORD_HASH_CONCURRENCY  password hashes at once, about 19 MiB each (default GOMAXPROCS)
   SPORTELLO_STAFF_IDLE_TIMEOUT  staff sessions end after this long without a request (default 30m)
+  SPORTELLO_METRICS_ADDR     where api, worker and dev serve /metrics (default 127.0.0.1:9464; off: nowhere)
+  OTEL_EXPORTER_OTLP_ENDPOINT  OTLP/HTTP collector of traces (unset: no tracing); also the other OTEL_EXPORTER_OTLP_* and OTEL_TRACES_SAMPLER
   SPORTELLO_LOG_LEVEL        debug, info, warn, error (default info)
   SPORTELLO_LOG_FORMAT       text or json (default text)
 `

@@ -27,6 +27,11 @@ func runDev(ctx context.Context, cfg config, logger *slog.Logger, args []string)
 	if err := noFlags("dev", args); err != nil {
 		return err
 	}
+	stop, err := startObserving(ctx, cfg, "dev", logger)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	dataDir, err := filepath.Abs(cfg.DataDir)
 	if err != nil {
 		return err
@@ -115,7 +120,7 @@ func runDev(ctx context.Context, cfg config, logger *slog.Logger, args []string)
 	if err := store.Migrate(ctx, cfg.DatabaseURL); err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.DatabaseURL)
+	st, err := openStore(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
@@ -224,6 +229,9 @@ func printBanner(out io.Writer, cfg config, addr, dataDir string, took time.Dura
 	fmt.Fprintf(tw, "  Portale web\t%s\n", base)
 	fmt.Fprintf(tw, "  API\t%s/api/v1\n", base)
 	fmt.Fprintf(tw, "  Health\t%s/healthz\n", base)
+	if cfg.MetricsAddr != "off" {
+		fmt.Fprintf(tw, "  Metrics\thttp://%s/metrics\n", cfg.MetricsAddr)
+	}
 	fmt.Fprintf(tw, "  OpenAPI\t%s/api/v1/openapi.json\n", base)
 	fmt.Fprintf(tw, "  Temporal Web UI\t%s/namespaces/%s/workflows\n", cfg.TemporalUIURL, cfg.Namespace)
 	fmt.Fprintf(tw, "  Temporal\t%s (namespace %s)\n", cfg.TemporalAddress, cfg.Namespace)

@@ -25,6 +25,7 @@ import (
 	"sportello/api"
 	"sportello/internal/auth"
 	"sportello/internal/notify"
+	"sportello/internal/observe"
 	"sportello/internal/payments"
 	"sportello/internal/seed"
 	"sportello/internal/store"
@@ -146,12 +147,18 @@ func runSeed(ctx context.Context, cfg config, logger *slog.Logger, args []string
 	return nil
 }
 
+// clientOptions are the options of the process's one Temporal client: the
+// SDK's metrics on /metrics and, when tracing is on, its interceptor.
 func clientOptions(cfg config, logger *slog.Logger) client.Options {
-	return client.Options{
+	opts, err := observe.Temporal(client.Options{
 		HostPort:  cfg.TemporalAddress,
 		Namespace: cfg.Namespace,
 		Logger:    tlog.NewStructuredLogger(logger.With("component", "temporal")),
+	})
+	if err != nil {
+		logger.Error("Temporal observability", "err", err)
 	}
+	return opts
 }
 
 func dialTemporal(ctx context.Context, cfg config, logger *slog.Logger) (client.Client, error) {
@@ -165,7 +172,7 @@ func dialTemporal(ctx context.Context, cfg config, logger *slog.Logger) (client.
 // connect opens the database and dials Temporal, the two things the api
 // and the worker need; closeAll closes both.
 func connect(ctx context.Context, cfg config, logger *slog.Logger) (st *store.Store, c client.Client, closeAll func(), err error) {
-	if st, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
+	if st, err = openStore(ctx, cfg.DatabaseURL); err != nil {
 		return nil, nil, nil, err
 	}
 	if c, err = dialTemporal(ctx, cfg, logger); err != nil {
@@ -179,6 +186,11 @@ func runAPI(ctx context.Context, cfg config, logger *slog.Logger, args []string)
 	if err := noFlags("api", args); err != nil {
 		return err
 	}
+	stop, err := startObserving(ctx, cfg, "api", logger)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	st, c, closeAll, err := connect(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -195,6 +207,11 @@ func runWorker(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 	if err := noFlags("worker", args); err != nil {
 		return err
 	}
+	stop, err := startObserving(ctx, cfg, "worker", logger)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	st, c, closeAll, err := connect(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -235,7 +252,7 @@ func newHandler(cfg config, logger *slog.Logger, st *store.Store, c client.Clien
 	} else {
 		accountMailer = am
 	}
-	return api.New(api.Deps{
+	return observe.HTTPHandler(api.New(api.Deps{
 		Store:            st,
 		Temporal:         c,
 		Logger:           logger,
@@ -250,7 +267,7 @@ func newHandler(cfg config, logger *slog.Logger, st *store.Store, c client.Clien
 		PasswordHashing:  auth.NewLimiter(cfg.HashConcurrency, 0, 0),
 		TrustedProxies:   cfg.TrustedProxies,
 		StaffIdleTimeout: cfg.StaffIdleTimeout,
-	})
+	}))
 }
 
 // serveHTTP serves h on ln until ctx ends, then shuts down gracefully.

@@ -376,6 +376,9 @@ type AwardResult struct {
 	VoucherID string
 	Code      string
 	ExpiresAt time.Time
+	// Replayed: the case already had its voucher (a retried activity);
+	// nothing was written.
+	Replayed bool
 }
 
 // Award moves the amount from the fund's budget to a new voucher (pending
@@ -387,6 +390,7 @@ func (s *Store) Award(ctx context.Context, in AwardInput) (AwardResult, error) {
 		err := tx.QueryRow(ctx, `SELECT id::text, code, expires_at FROM vouchers WHERE case_id = $1`, in.CaseID).
 			Scan(&res.VoucherID, &res.Code, &res.ExpiresAt)
 		if err == nil {
+			res.Replayed = true
 			return nil
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {

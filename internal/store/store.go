@@ -79,12 +79,21 @@ var DefaultMaxConns = int32(max(8, 4*runtime.GOMAXPROCS(0)))
 // Open connects to PostgreSQL. The pool holds up to DefaultMaxConns
 // connections unless the URL says otherwise (pool_max_conns=N).
 func Open(ctx context.Context, url string) (*Store, error) {
+	return OpenTraced(ctx, url, nil)
+}
+
+// OpenTraced is Open with a tracer of every statement (pgx's QueryTracer,
+// and BatchTracer when it is one too); nil: none.
+func OpenTraced(ctx context.Context, url string, tracer pgx.QueryTracer) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
 	}
 	if !strings.Contains(url, "pool_max_conns") {
 		cfg.MaxConns = DefaultMaxConns
+	}
+	if tracer != nil {
+		cfg.ConnConfig.Tracer = tracer
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

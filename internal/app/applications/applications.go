@@ -24,6 +24,7 @@ import (
 	"sportello/internal/app"
 	"sportello/internal/i18n"
 	"sportello/internal/jsonx"
+	"sportello/internal/observe"
 	"sportello/internal/store"
 	"sportello/workflows"
 )
@@ -213,6 +214,9 @@ func (s Service) File(ctx context.Context, user store.UserView, formID string, d
 	}
 	if err != nil {
 		return store.CaseView{}, false, err
+	}
+	if !created.Replayed {
+		observe.Applications.Inc()
 	}
 	if filedBy != nil {
 		if err := s.Audit(ctx, user, app.OnBehalfAudit(AuditFiledOnBehalf, user, onBehalf, created.ID,

@@ -10,6 +10,7 @@ import (
 
 	"sportello/internal/app"
 	"sportello/internal/jsonx"
+	"sportello/internal/observe"
 	"sportello/internal/store"
 	"sportello/workflows"
 )
@@ -140,6 +141,9 @@ func (s Service) Checkout(ctx context.Context, user store.UserView, in CheckoutI
 		IdempotencyKey: key, RequestHash: hash, WorkflowID: workflows.BookingWorkflowID})
 	if err != nil {
 		return res, err
+	}
+	if !res.Replayed {
+		observe.Bookings.Inc()
 	}
 	b := res.Booking
 	if err := s.StartOnce(ctx, b.WorkflowID, workflows.BookingWorkflowName, workflows.BookingInput{

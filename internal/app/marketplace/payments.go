@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"sportello/internal/incident"
+	"sportello/internal/observe"
 	"sportello/internal/payments"
 	"sportello/internal/store"
 	"sportello/workflows"
@@ -154,6 +155,7 @@ func (s Service) refundLatePayment(ctx context.Context, b store.BookingView, p p
 	if err := s.Store.RecordLateRefund(ctx, store.LateRefundInput{BookingID: b.ID, PaymentID: p.ID, Cents: p.CapturedCents}); err != nil {
 		return err
 	}
+	observe.Refunds.Inc()
 	s.Log.InfoContext(ctx, "late payment refunded", "booking_id", b.ID, "payment_id", p.ID, "cents", p.CapturedCents)
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"sportello/internal/app/casework"
 	"sportello/internal/contract"
 	"sportello/internal/jsonx"
+	"sportello/internal/observe"
 	"sportello/internal/store"
 )
 
@@ -133,6 +134,9 @@ func (s Service) Redeem(ctx context.Context, user store.UserView, r Redemption, 
 			IdempotencyKey: key,
 			RequestHash:    hash,
 		})
+		if err == nil && !res.Replayed {
+			observe.Redemptions.Inc()
+		}
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
