@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -73,14 +72,14 @@ func (s *Store) BookingFacts(ctx context.Context, id string) (BookingFacts, erro
 		f.Booking.Sessions, err = collectBookingSessions(rows)
 		return err
 	})
-	err := s.Pipeline(ctx, System, b)
+	err := s.pipeline(ctx, System, b, true)
 	return f, MapError(err)
 }
 
 // SetBookingPayment records the provider's payment of a booking (once: a
 // booking has one payment).
 func (s *Store) SetBookingPayment(ctx context.Context, id, paymentID, paymentURL string) error {
-	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+	return MapError(s.inTx(ctx, System, true, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE bookings SET payment_id = $2, payment_url = $3,
 				payment_status = CASE WHEN payment_status = 'none' THEN 'pending' ELSE payment_status END, updated_at = now()
 			WHERE id = $1 AND (payment_id IS NULL OR payment_id = $2)`, id, paymentID, paymentURL)
@@ -94,41 +93,21 @@ func (s *Store) SetBookingPayment(ctx context.Context, id, paymentID, paymentURL
 	}))
 }
 
-// bookingTransfer moves a booking's money, creating the accounts it needs
-// (in one statement).
+// bookingTransfer moves a booking's money, creating the accounts it needs,
+// in one round trip (queueBookingTransfer).
 func bookingTransfer(ctx context.Context, tx pgx.Tx, district, bookingID string, in TransferInput) error {
-	kinds := map[string]accountSpec{}
-	for _, a := range []accountSpec{
-		{BookingVoucherAccountID(bookingID), AccountBookingVoucher, false},
-		{BookingOnlineAccountID(bookingID), AccountBookingOnline, false},
-		{PaymentsAccountID(district), AccountPayments, true},
-	} {
-		kinds[a.id] = a
+	b := &pgx.Batch{}
+	q := queueBookingTransfer(b, district, bookingID, in)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return MapError(err)
 	}
-	var open []accountSpec
-	for _, id := range []string{in.From, in.To} {
-		k, ok := kinds[id]
-		switch {
-		case ok:
-			open = append(open, k)
-		case strings.HasSuffix(id, ":online") && strings.HasPrefix(id, "cooperative:"):
-			open = append(open, accountSpec{id, AccountCooperativeOnline, false})
-		case strings.HasPrefix(id, "cooperative:"):
-			open = append(open, accountSpec{id, AccountCooperative, false})
-		}
-	}
-	if err := ensureAccounts(ctx, tx, district, open); err != nil {
-		return err
-	}
-	in.BookingID = bookingID
-	_, _, err := Transfer(ctx, tx, in)
-	return err
+	return q.check(ctx, tx)
 }
 
 // RecordBookingPayment books the online payment of a booking into its
 // online account (once) and moves an awaiting booking to requested.
 func (s *Store) RecordBookingPayment(ctx context.Context, id, paymentID string, amount int64) error {
-	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+	return MapError(s.inTx(ctx, System, true, func(tx pgx.Tx) error {
 		var district, status string
 		var online int64
 		var current *string
@@ -154,7 +133,7 @@ func (s *Store) RecordBookingPayment(ctx context.Context, id, paymentID string, 
 
 // MarkBookingPaymentFailed records a failed or abandoned payment.
 func (s *Store) MarkBookingPaymentFailed(ctx context.Context, id string) error {
-	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+	return MapError(s.inTx(ctx, System, true, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `UPDATE bookings SET payment_status = 'failed', updated_at = now()
 			WHERE id = $1 AND payment_status IN ('none','pending')`, id)
 		return err
@@ -168,7 +147,7 @@ func (s *Store) MarkBookingRequested(ctx context.Context, id string) error {
 	b := &pgx.Batch{}
 	b.Queue(`UPDATE bookings SET status = $3, updated_at = now() WHERE id = $1 AND status = $2`,
 		id, contract.BookingAwaitingPayment, contract.BookingStatusRequestable(contract.BookingAwaitingPayment))
-	return MapError(s.Pipeline(ctx, System, b))
+	return MapError(s.pipeline(ctx, System, b, true))
 }
 
 // The offers of a booking and the inputs of the saga's steps are defined in
@@ -192,7 +171,7 @@ type (
 // once: a retry returns it.
 func (s *Store) OfferBooking(ctx context.Context, in OfferInput) (Offer, error) {
 	out := Offer{Attempt: in.Attempt}
-	err := s.InTx(ctx, System, func(tx pgx.Tx) error {
+	err := s.inTx(ctx, System, true, func(tx pgx.Tx) error {
 		// One round trip for the reads: the booking (locked first), the
 		// offer if a retry finds it written, and the cooperative booked
 		// (the first offer's).
@@ -329,7 +308,7 @@ func userRef(id int64) any {
 
 // CloseOffer ends a pending offer; an offer already closed is left as it is.
 func (s *Store) CloseOffer(ctx context.Context, in CloseOfferInput) error {
-	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+	return MapError(s.inTx(ctx, System, true, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `UPDATE booking_offers SET outcome = $3, reason = $4, responded_by = $5, responded_at = $6
 			WHERE booking_id = $1 AND attempt = $2 AND outcome = 'pending'`, in.BookingID, in.Attempt, in.Outcome, in.Reason, userRef(in.By), in.At)
 		return err
@@ -357,7 +336,7 @@ func (s *Store) AcceptOffer(ctx context.Context, in AcceptOfferInput) error {
 		UPDATE bookings SET status = 'confirmed', updated_at = now()
 		WHERE id = $1 AND status = 'requested' AND EXISTS (SELECT FROM o)`,
 		in.BookingID, in.Attempt, userRef(in.By), in.At, dates)
-	return MapError(s.Pipeline(ctx, System, b))
+	return MapError(s.pipeline(ctx, System, b, true))
 }
 
 // refreshBookingStatus derives a booking's status from its sessions
@@ -399,19 +378,28 @@ func (r *bookingStatusRead) queue(b *pgx.Batch, id string) {
 // write stores the status derived from what queue read (nothing when the
 // booking does not exist).
 func (r *bookingStatusRead) write(ctx context.Context, tx pgx.Tx, id string) error {
-	if !r.found {
+	sql, args := r.update(id)
+	if sql == "" {
 		return nil
 	}
-	_, err := tx.Exec(ctx, `UPDATE bookings SET status = $2, updated_at = now() WHERE id = $1`,
-		id, contract.BookingStatusFromSessions(r.current, r.sessions))
+	_, err := tx.Exec(ctx, sql, args...)
 	return err
+}
+
+// update is the statement write runs ("" when the booking does not exist).
+func (r *bookingStatusRead) update(id string) (string, []any) {
+	if !r.found {
+		return "", nil
+	}
+	return `UPDATE bookings SET status = $2, updated_at = now() WHERE id = $1`,
+		[]any{id, contract.BookingStatusFromSessions(r.current, r.sessions)}
 }
 
 // RecordSessionDelivery marks a planned session delivered (a delivered one
 // is left as it is). The session's write and the booking's status read go
 // in one round trip.
 func (s *Store) RecordSessionDelivery(ctx context.Context, in DeliveryInput) error {
-	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+	return MapError(s.inTx(ctx, System, true, func(tx pgx.Tx) error {
 		var changed bool
 		var st bookingStatusRead
 		b := &pgx.Batch{}
@@ -441,7 +429,7 @@ func (s *Store) RecordSessionDelivery(ctx context.Context, in DeliveryInput) err
 // confirmation and the status read in one, then the status, and the
 // ledger's transfers.
 func (s *Store) ConfirmSessions(ctx context.Context, in ConfirmSessionsInput) error {
-	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+	return MapError(s.inTx(ctx, System, true, func(tx pgx.Tx) error {
 		type session struct {
 			voucher, online int64
 			coop, status    string
@@ -494,14 +482,23 @@ func (s *Store) ConfirmSessions(ctx context.Context, in ConfirmSessionsInput) er
 		if err := tx.SendBatch(ctx, wb).Close(); err != nil {
 			return err
 		}
-		if err := st.write(ctx, tx, in.BookingID); err != nil {
+		// The status and the money in one round trip, the money last: the
+		// cooperative's account, which every booking it delivered posts
+		// to, stays locked only from its transfer to the commit (one more
+		// round trip; confirmations of its bookings queued on it before).
+		mb := &pgx.Batch{}
+		if sql, args := st.update(in.BookingID); sql != "" {
+			mb.Queue(sql, args...)
+		}
+		queued := make([]*queuedTransfer, len(transfers))
+		for i, t := range transfers {
+			queued[i] = queueBookingTransfer(mb, district, in.BookingID, t)
+		}
+		if err := tx.SendBatch(ctx, mb).Close(); err != nil {
 			return err
 		}
-		// The money moves last: the cooperative's account, which every
-		// booking it delivered posts to, stays locked only from here to the
-		// commit (confirmations of its bookings queued on it before).
-		for _, t := range transfers {
-			if err := bookingTransfer(ctx, tx, district, in.BookingID, t); err != nil {
+		for _, q := range queued {
+			if err := q.check(ctx, tx); err != nil {
 				return err
 			}
 		}
@@ -513,7 +510,7 @@ func (s *Store) ConfirmSessions(ctx context.Context, in ConfirmSessionsInput) er
 // back to the voucher (void). A session delivered or confirmed meanwhile is
 // left alone; the booking keeps the first cancellation's reason.
 func (s *Store) CancelSessions(ctx context.Context, in CancelSessionsInput) error {
-	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+	return MapError(s.inTx(ctx, System, true, func(tx pgx.Tx) error {
 		var district, voucherID string
 		if err := tx.QueryRow(ctx, `SELECT district_id, coalesce(voucher_id::text, '') FROM bookings WHERE id = $1 FOR UPDATE`,
 			in.BookingID).Scan(&district, &voucherID); err != nil {
@@ -559,7 +556,7 @@ func (s *Store) CancelSessions(ctx context.Context, in CancelSessionsInput) erro
 // shares of cancelled sessions (the provider has refunded them) and updates
 // the payment's status.
 func (s *Store) RecordBookingRefund(ctx context.Context, bookingID string, seqs []int) error {
-	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+	return MapError(s.inTx(ctx, System, true, func(tx pgx.Tx) error {
 		var district string
 		if err := tx.QueryRow(ctx, `SELECT district_id FROM bookings WHERE id = $1 FOR UPDATE`, bookingID).Scan(&district); err != nil {
 			return err
@@ -608,5 +605,5 @@ func (s *Store) BookingNoticeFacts(ctx context.Context, id string) (BookingNotic
 			WHERE b.id = $1`, id).QueryRow(func(row pgx.Row) error {
 		return row.Scan(&n.Number, &n.ServiceName, &n.Cooperative, &n.Name, &n.Email)
 	})
-	return n, MapError(s.Pipeline(ctx, System, b))
+	return n, MapError(s.pipeline(ctx, System, b, true))
 }

@@ -148,7 +148,7 @@ func (s *Store) BeginNotification(ctx context.Context, e OutboxEntry) (string, e
 		e.Key, caseID, e.Kind, e.Channel, e.Recipient, e.Lang, e.Subject)
 	b.Queue(`UPDATE notifications SET attempts = attempts + 1 WHERE key = $1 RETURNING status`, e.Key).
 		QueryRow(func(row pgx.Row) error { return row.Scan(&status) })
-	err := s.Pipeline(ctx, System, b)
+	err := s.pipeline(ctx, System, b, true)
 	return status, MapError(err)
 }
 
