@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"sportello/internal/contract"
 )
@@ -53,30 +53,33 @@ type BookingFacts struct {
 }
 
 // BookingFacts reads a booking with its sessions (not its offers or held
-// balances) and its district's auto-confirmation delay, in one transaction
-// of two reads.
+// balances) and its district's auto-confirmation delay: two reads in one
+// round trip (Pipeline; four with InTx's BEGIN and COMMIT).
 func (s *Store) BookingFacts(ctx context.Context, id string) (BookingFacts, error) {
 	var f BookingFacts
-	err := s.InTx(ctx, System, func(tx pgx.Tx) error {
-		if _, err := uuid.Parse(id); err != nil {
-			return pgx.ErrNoRows
-		}
+	if _, err := uuid.Parse(id); err != nil {
+		return f, ErrNotFound
+	}
+	b := &pgx.Batch{}
+	b.Queue(`SELECT `+bookingColumns+`, d.delivery_autoconfirm_days`+bookingFrom+`
+			JOIN districts d ON d.id = b.district_id WHERE b.id = $1`, id).QueryRow(func(row pgx.Row) error {
 		var err error
-		f.Booking, err = scanBooking(scanTail{tx.QueryRow(ctx, `SELECT `+bookingColumns+`, d.delivery_autoconfirm_days`+bookingFrom+`
-			JOIN districts d ON d.id = b.district_id WHERE b.id = $1`, id), []any{&f.AutoconfirmDays}})
-		if err != nil {
-			return err
-		}
-		f.Booking.Sessions, err = bookingSessionsTx(ctx, tx, id)
+		f.Booking, err = scanBooking(scanTail{row, []any{&f.AutoconfirmDays}})
 		return err
 	})
+	b.Queue(bookingSessionsSQL, id).Query(func(rows pgx.Rows) error {
+		var err error
+		f.Booking.Sessions, err = collectBookingSessions(rows)
+		return err
+	})
+	err := s.pipeline(ctx, System, b, true)
 	return f, MapError(err)
 }
 
 // SetBookingPayment records the provider's payment of a booking (once: a
 // booking has one payment).
 func (s *Store) SetBookingPayment(ctx context.Context, id, paymentID, paymentURL string) error {
-	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+	return MapError(s.inTx(ctx, System, true, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE bookings SET payment_id = $2, payment_url = $3,
 				payment_status = CASE WHEN payment_status = 'none' THEN 'pending' ELSE payment_status END, updated_at = now()
 			WHERE id = $1 AND (payment_id IS NULL OR payment_id = $2)`, id, paymentID, paymentURL)
@@ -90,41 +93,21 @@ func (s *Store) SetBookingPayment(ctx context.Context, id, paymentID, paymentURL
 	}))
 }
 
-// bookingTransfer moves a booking's money, creating the accounts it needs
-// (in one statement).
+// bookingTransfer moves a booking's money, creating the accounts it needs,
+// in one round trip (queueBookingTransfer).
 func bookingTransfer(ctx context.Context, tx pgx.Tx, district, bookingID string, in TransferInput) error {
-	kinds := map[string]accountSpec{}
-	for _, a := range []accountSpec{
-		{BookingVoucherAccountID(bookingID), AccountBookingVoucher, false},
-		{BookingOnlineAccountID(bookingID), AccountBookingOnline, false},
-		{PaymentsAccountID(district), AccountPayments, true},
-	} {
-		kinds[a.id] = a
+	b := &pgx.Batch{}
+	q := queueBookingTransfer(b, district, bookingID, in)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return MapError(err)
 	}
-	var open []accountSpec
-	for _, id := range []string{in.From, in.To} {
-		k, ok := kinds[id]
-		switch {
-		case ok:
-			open = append(open, k)
-		case strings.HasSuffix(id, ":online") && strings.HasPrefix(id, "cooperative:"):
-			open = append(open, accountSpec{id, AccountCooperativeOnline, false})
-		case strings.HasPrefix(id, "cooperative:"):
-			open = append(open, accountSpec{id, AccountCooperative, false})
-		}
-	}
-	if err := ensureAccounts(ctx, tx, district, open); err != nil {
-		return err
-	}
-	in.BookingID = bookingID
-	_, _, err := Transfer(ctx, tx, in)
-	return err
+	return q.check(ctx, tx)
 }
 
 // RecordBookingPayment books the online payment of a booking into its
 // online account (once) and moves an awaiting booking to requested.
 func (s *Store) RecordBookingPayment(ctx context.Context, id, paymentID string, amount int64) error {
-	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+	return MapError(s.inTx(ctx, System, true, func(tx pgx.Tx) error {
 		var district, status string
 		var online int64
 		var current *string
@@ -150,7 +133,7 @@ func (s *Store) RecordBookingPayment(ctx context.Context, id, paymentID string, 
 
 // MarkBookingPaymentFailed records a failed or abandoned payment.
 func (s *Store) MarkBookingPaymentFailed(ctx context.Context, id string) error {
-	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+	return MapError(s.inTx(ctx, System, true, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `UPDATE bookings SET payment_status = 'failed', updated_at = now()
 			WHERE id = $1 AND payment_status IN ('none','pending')`, id)
 		return err
@@ -158,22 +141,13 @@ func (s *Store) MarkBookingPaymentFailed(ctx context.Context, id string) error {
 }
 
 // MarkBookingRequested moves a booking without an online part to requested
-// (contract.BookingStatusRequestable).
+// (contract.BookingStatusRequestable: only a booking awaiting payment
+// moves), in one statement and one round trip.
 func (s *Store) MarkBookingRequested(ctx context.Context, id string) error {
-	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
-		var status string
-		err := tx.QueryRow(ctx, `SELECT status FROM bookings WHERE id = $1 FOR UPDATE`, id).Scan(&status)
-		if err == pgx.ErrNoRows {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if next := contract.BookingStatusRequestable(status); next != status {
-			_, err = tx.Exec(ctx, `UPDATE bookings SET status = $2, updated_at = now() WHERE id = $1`, id, next)
-		}
-		return err
-	}))
+	b := &pgx.Batch{}
+	b.Queue(`UPDATE bookings SET status = $3, updated_at = now() WHERE id = $1 AND status = $2`,
+		id, contract.BookingAwaitingPayment, contract.BookingStatusRequestable(contract.BookingAwaitingPayment))
+	return MapError(s.pipeline(ctx, System, b, true))
 }
 
 // The offers of a booking and the inputs of the saga's steps are defined in
@@ -197,45 +171,81 @@ type (
 // once: a retry returns it.
 func (s *Store) OfferBooking(ctx context.Context, in OfferInput) (Offer, error) {
 	out := Offer{Attempt: in.Attempt}
-	err := s.InTx(ctx, System, func(tx pgx.Tx) error {
-		b, err := scanBooking(tx.QueryRow(ctx, `SELECT `+bookingColumns+bookingFrom+` WHERE b.id = $1 FOR UPDATE OF b`, in.BookingID))
-		if err != nil {
+	err := s.inTx(ctx, System, true, func(tx pgx.Tx) error {
+		// One round trip for the reads: the booking (locked first), the
+		// offer if a retry finds it written, and the cooperative booked
+		// (the first offer's).
+		var (
+			b           BookingView
+			existing    bool
+			bookedName  string
+			bookedHours int
+			bookedFound bool
+		)
+		rb := &pgx.Batch{}
+		rb.Queue(`SELECT `+bookingColumns+bookingFrom+` WHERE b.id = $1 FOR UPDATE OF b`, in.BookingID).QueryRow(func(row pgx.Row) error {
+			var err error
+			b, err = scanBooking(row)
+			return err
+		})
+		rb.Queue(`SELECT o.cooperative_id, coalesce(c.name, o.cooperative_id), o.service_id, o.respond_by
+			FROM booking_offers o LEFT JOIN cooperatives c ON c.id = o.cooperative_id
+			WHERE o.booking_id = $1 AND o.attempt = $2`, in.BookingID, in.Attempt).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				existing = true
+				if err := rows.Scan(&out.CooperativeID, &out.CooperativeName, &out.ServiceID, &out.RespondBy); err != nil {
+					return err
+				}
+			}
+			return rows.Err()
+		})
+		if in.Attempt == 1 {
+			rb.Queue(`SELECT c.name, c.response_hours FROM cooperatives c
+				WHERE c.id = (SELECT cooperative_id FROM bookings WHERE id = $1)`, in.BookingID).Query(func(rows pgx.Rows) error {
+				for rows.Next() {
+					bookedFound = true
+					if err := rows.Scan(&bookedName, &bookedHours); err != nil {
+						return err
+					}
+				}
+				return rows.Err()
+			})
+		}
+		if err := tx.SendBatch(ctx, rb).Close(); err != nil {
 			return err
 		}
-		err = tx.QueryRow(ctx, `SELECT o.cooperative_id, coalesce(c.name, o.cooperative_id), o.service_id, o.respond_by
-			FROM booking_offers o LEFT JOIN cooperatives c ON c.id = o.cooperative_id
-			WHERE o.booking_id = $1 AND o.attempt = $2`, in.BookingID, in.Attempt).
-			Scan(&out.CooperativeID, &out.CooperativeName, &out.ServiceID, &out.RespondBy)
-		if err == nil {
+		if existing {
 			out.Found, out.ServiceName = true, b.ServiceName
 			return nil
 		}
-		if err != pgx.ErrNoRows {
-			return err
-		}
 		var sv Service
+		var hours int
 		if in.Attempt == 1 {
 			sv = Service{ID: b.ServiceID, CooperativeID: b.CooperativeID, Name: b.ServiceName}
+			if !bookedFound {
+				return pgx.ErrNoRows
+			}
+			out.CooperativeName, hours = bookedName, bookedHours
 		} else {
 			var ok bool
+			var err error
 			if sv, ok, err = nextEquivalentService(ctx, tx, b); err != nil || !ok {
 				return err
 			}
-		}
-		var hours int
-		if err := tx.QueryRow(ctx, `SELECT name, response_hours FROM cooperatives WHERE id = $1`, sv.CooperativeID).
-			Scan(&out.CooperativeName, &hours); err != nil {
-			return err
+			if err := tx.QueryRow(ctx, `SELECT name, response_hours FROM cooperatives WHERE id = $1`, sv.CooperativeID).
+				Scan(&out.CooperativeName, &hours); err != nil {
+				return err
+			}
 		}
 		out.Found, out.CooperativeID, out.ServiceID, out.ServiceName = true, sv.CooperativeID, sv.ID, sv.Name
 		out.RespondBy = in.At.Add(time.Duration(hours) * time.Hour)
-		if _, err := tx.Exec(ctx, `INSERT INTO booking_offers (booking_id, attempt, cooperative_id, service_id, offered_at, respond_by)
-			VALUES ($1, $2, $3, $4, $5, $6)`, in.BookingID, in.Attempt, sv.CooperativeID, sv.ID, in.At, out.RespondBy); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `UPDATE bookings SET service_id = $2, cooperative_id = $3, service_name = $4, status = $5, updated_at = now()
+		// The two writes in one round trip.
+		wb := &pgx.Batch{}
+		wb.Queue(`INSERT INTO booking_offers (booking_id, attempt, cooperative_id, service_id, offered_at, respond_by)
+			VALUES ($1, $2, $3, $4, $5, $6)`, in.BookingID, in.Attempt, sv.CooperativeID, sv.ID, in.At, out.RespondBy)
+		wb.Queue(`UPDATE bookings SET service_id = $2, cooperative_id = $3, service_name = $4, status = $5, updated_at = now()
 			WHERE id = $1`, in.BookingID, sv.ID, sv.CooperativeID, sv.Name, contract.BookingStatusRequestable(b.Status))
-		return err
+		return tx.SendBatch(ctx, wb).Close()
 	})
 	return out, MapError(err)
 }
@@ -298,7 +308,7 @@ func userRef(id int64) any {
 
 // CloseOffer ends a pending offer; an offer already closed is left as it is.
 func (s *Store) CloseOffer(ctx context.Context, in CloseOfferInput) error {
-	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+	return MapError(s.inTx(ctx, System, true, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `UPDATE booking_offers SET outcome = $3, reason = $4, responded_by = $5, responded_at = $6
 			WHERE booking_id = $1 AND attempt = $2 AND outcome = 'pending'`, in.BookingID, in.Attempt, in.Outcome, in.Reason, userRef(in.By), in.At)
 		return err
@@ -306,101 +316,189 @@ func (s *Store) CloseOffer(ctx context.Context, in CloseOfferInput) error {
 }
 
 // AcceptOffer confirms the offer, schedules the sessions and confirms the
-// booking (once).
+// booking (once: when the offer is no longer pending, an earlier attempt of
+// the activity did it, and nothing changes). One statement, one round trip:
+// the sessions and the booking change only when the offer did.
 func (s *Store) AcceptOffer(ctx context.Context, in AcceptOfferInput) error {
-	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE booking_offers SET outcome = 'confirmed', responded_by = $3, responded_at = $4
-			WHERE booking_id = $1 AND attempt = $2 AND outcome = 'pending'`, in.BookingID, in.Attempt, userRef(in.By), in.At)
-		if err != nil || tag.RowsAffected() == 0 {
-			return err // already confirmed by an earlier attempt of this activity
-		}
-		for i, d := range in.Dates {
-			if _, err := tx.Exec(ctx, `UPDATE booking_sessions SET scheduled_at = $3
-				WHERE booking_id = $1 AND seq = $2 AND status = 'planned'`, in.BookingID, i+1, d); err != nil {
-				return err
-			}
-		}
-		_, err = tx.Exec(ctx, `UPDATE bookings SET status = 'confirmed', updated_at = now()
-			WHERE id = $1 AND status = 'requested'`, in.BookingID)
-		return err
-	}))
+	dates := in.Dates
+	if dates == nil {
+		dates = []time.Time{}
+	}
+	b := &pgx.Batch{}
+	b.Queue(`WITH o AS (
+			UPDATE booking_offers SET outcome = 'confirmed', responded_by = $3, responded_at = $4
+			WHERE booking_id = $1 AND attempt = $2 AND outcome = 'pending' RETURNING 1
+		), sessions AS (
+			UPDATE booking_sessions s SET scheduled_at = d.at
+			FROM unnest($5::timestamptz[]) WITH ORDINALITY AS d(at, seq)
+			WHERE EXISTS (SELECT FROM o) AND s.booking_id = $1 AND s.seq = d.seq AND s.status = 'planned'
+		)
+		UPDATE bookings SET status = 'confirmed', updated_at = now()
+		WHERE id = $1 AND status = 'requested' AND EXISTS (SELECT FROM o)`,
+		in.BookingID, in.Attempt, userRef(in.By), in.At, dates)
+	return MapError(s.pipeline(ctx, System, b, true))
 }
 
 // refreshBookingStatus derives a booking's status from its sessions
 // (contract.BookingStatusFromSessions, the rule the workflow applies too).
 func refreshBookingStatus(ctx context.Context, tx pgx.Tx, id string) error {
-	var current string
-	var sessions []string
-	err := tx.QueryRow(ctx, `SELECT status, ARRAY(SELECT s.status FROM booking_sessions s WHERE s.booking_id = b.id)
-		FROM bookings b WHERE id = $1 FOR UPDATE`, id).Scan(&current, &sessions)
-	if err == pgx.ErrNoRows {
-		return nil
-	}
-	if err != nil {
+	var st bookingStatusRead
+	b := &pgx.Batch{}
+	st.queue(b, id)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, `UPDATE bookings SET status = $2, updated_at = now() WHERE id = $1`,
-		id, contract.BookingStatusFromSessions(current, sessions))
+	return st.write(ctx, tx, id)
+}
+
+// bookingStatusRead is the first half of refreshBookingStatus, queued in a
+// batch after the writes to the sessions (the read sees them: a later
+// statement of the same transaction), so that the two take one round trip.
+type bookingStatusRead struct {
+	found    bool
+	current  string
+	sessions []string
+}
+
+// queue queues the read of the booking's status (locking it) and of its
+// sessions' statuses.
+func (r *bookingStatusRead) queue(b *pgx.Batch, id string) {
+	b.Queue(`SELECT status, ARRAY(SELECT s.status FROM booking_sessions s WHERE s.booking_id = b.id)
+		FROM bookings b WHERE id = $1 FOR UPDATE`, id).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			r.found = true
+			if err := rows.Scan(&r.current, &r.sessions); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+}
+
+// write stores the status derived from what queue read (nothing when the
+// booking does not exist).
+func (r *bookingStatusRead) write(ctx context.Context, tx pgx.Tx, id string) error {
+	sql, args := r.update(id)
+	if sql == "" {
+		return nil
+	}
+	_, err := tx.Exec(ctx, sql, args...)
 	return err
 }
 
+// update is the statement write runs ("" when the booking does not exist).
+func (r *bookingStatusRead) update(id string) (string, []any) {
+	if !r.found {
+		return "", nil
+	}
+	return `UPDATE bookings SET status = $2, updated_at = now() WHERE id = $1`,
+		[]any{id, contract.BookingStatusFromSessions(r.current, r.sessions)}
+}
+
 // RecordSessionDelivery marks a planned session delivered (a delivered one
-// is left as it is).
+// is left as it is). The session's write and the booking's status read go
+// in one round trip.
 func (s *Store) RecordSessionDelivery(ctx context.Context, in DeliveryInput) error {
-	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE booking_sessions SET status = 'delivered', cooperative_id = $3, delivered_by = $4,
+	return MapError(s.inTx(ctx, System, true, func(tx pgx.Tx) error {
+		var changed bool
+		var st bookingStatusRead
+		b := &pgx.Batch{}
+		b.Queue(`UPDATE booking_sessions SET status = 'delivered', cooperative_id = $3, delivered_by = $4,
 				delivered_at = $5, delivery_note = $6
-			WHERE booking_id = $1 AND seq = $2 AND status = 'planned'`, in.BookingID, in.Seq, in.CooperativeID, userRef(in.By), in.DeliveredAt, in.Note)
-		if err != nil || tag.RowsAffected() == 0 {
+			WHERE booking_id = $1 AND seq = $2 AND status = 'planned'`, in.BookingID, in.Seq, in.CooperativeID, userRef(in.By), in.DeliveredAt, in.Note).
+			Exec(func(tag pgconn.CommandTag) error {
+				changed = tag.RowsAffected() > 0
+				return nil
+			})
+		st.queue(b, in.BookingID)
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err
 		}
-		return refreshBookingStatus(ctx, tx, in.BookingID)
+		if !changed {
+			return nil // delivered by an earlier attempt of this activity
+		}
+		return st.write(ctx, tx, in.BookingID)
 	}))
 }
 
 // ConfirmSessions confirms delivered sessions and moves each one's money to
 // the cooperative that delivered it: the voucher share (post) and the online
 // share (settle), each under a key of its own session.
+//
+// Round trips: the booking (locked) and the sessions in one, the sessions'
+// confirmation and the status read in one, then the status, and the
+// ledger's transfers.
 func (s *Store) ConfirmSessions(ctx context.Context, in ConfirmSessionsInput) error {
-	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+	return MapError(s.inTx(ctx, System, true, func(tx pgx.Tx) error {
+		type session struct {
+			voucher, online int64
+			coop, status    string
+		}
 		var district string
-		if err := tx.QueryRow(ctx, `SELECT district_id FROM bookings WHERE id = $1 FOR UPDATE`, in.BookingID).Scan(&district); err != nil {
+		found := map[int]session{}
+		rb := &pgx.Batch{}
+		rb.Queue(`SELECT district_id FROM bookings WHERE id = $1 FOR UPDATE`, in.BookingID).QueryRow(func(row pgx.Row) error {
+			return row.Scan(&district)
+		})
+		rb.Queue(`SELECT seq, voucher_cents, online_cents, coalesce(cooperative_id, ''), status FROM booking_sessions
+			WHERE booking_id = $1 AND seq = ANY($2)`, in.BookingID, in.Seqs).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var seq int
+				var x session
+				if err := rows.Scan(&seq, &x.voucher, &x.online, &x.coop, &x.status); err != nil {
+					return err
+				}
+				found[seq] = x
+			}
+			return rows.Err()
+		})
+		if err := tx.SendBatch(ctx, rb).Close(); err != nil {
 			return err
 		}
 		var transfers []TransferInput
 		for _, seq := range in.Seqs {
-			var voucher, online int64
-			var coop, status string
-			err := tx.QueryRow(ctx, `SELECT voucher_cents, online_cents, coalesce(cooperative_id, ''), status FROM booking_sessions
-				WHERE booking_id = $1 AND seq = $2`, in.BookingID, seq).Scan(&voucher, &online, &coop, &status)
-			if err != nil {
-				return err
+			x, ok := found[seq]
+			if !ok {
+				return pgx.ErrNoRows
 			}
-			if status != SessionDelivered && status != SessionConfirmed {
-				return Conflict("session_not_delivered", fmt.Sprintf("session %d is %s", seq, status))
+			if x.status != SessionDelivered && x.status != SessionConfirmed {
+				return Conflict("session_not_delivered", fmt.Sprintf("session %d is %s", seq, x.status))
 			}
 			key := fmt.Sprintf("booking:%s:session:%d:", in.BookingID, seq)
-			if voucher > 0 {
+			if x.voucher > 0 {
 				transfers = append(transfers, TransferInput{Key: key + "post",
-					From: BookingVoucherAccountID(in.BookingID), To: CooperativeAccountID(coop), Amount: voucher, Kind: TransferPost})
+					From: BookingVoucherAccountID(in.BookingID), To: CooperativeAccountID(x.coop), Amount: x.voucher, Kind: TransferPost})
 			}
-			if online > 0 {
+			if x.online > 0 {
 				transfers = append(transfers, TransferInput{Key: key + "settle",
-					From: BookingOnlineAccountID(in.BookingID), To: CooperativeOnlineAccountID(coop), Amount: online, Kind: TransferSettle})
-			}
-			if _, err := tx.Exec(ctx, `UPDATE booking_sessions SET status = 'confirmed', confirmed_at = $3, confirmed_by = $4
-				WHERE booking_id = $1 AND seq = $2 AND status = 'delivered'`, in.BookingID, seq, in.At, in.By); err != nil {
-				return err
+					From: BookingOnlineAccountID(in.BookingID), To: CooperativeOnlineAccountID(x.coop), Amount: x.online, Kind: TransferSettle})
 			}
 		}
-		if err := refreshBookingStatus(ctx, tx, in.BookingID); err != nil {
+		var st bookingStatusRead
+		wb := &pgx.Batch{}
+		wb.Queue(`UPDATE booking_sessions SET status = 'confirmed', confirmed_at = $3, confirmed_by = $4
+			WHERE booking_id = $1 AND seq = ANY($2) AND status = 'delivered'`, in.BookingID, in.Seqs, in.At, in.By)
+		st.queue(wb, in.BookingID)
+		if err := tx.SendBatch(ctx, wb).Close(); err != nil {
 			return err
 		}
-		// The money moves last: the cooperative's account, which every
-		// booking it delivered posts to, stays locked only from here to the
-		// commit (confirmations of its bookings queued on it before).
-		for _, t := range transfers {
-			if err := bookingTransfer(ctx, tx, district, in.BookingID, t); err != nil {
+		// The status and the money in one round trip, the money last: the
+		// cooperative's account, which every booking it delivered posts
+		// to, stays locked only from its transfer to the commit (one more
+		// round trip; confirmations of its bookings queued on it before).
+		mb := &pgx.Batch{}
+		if sql, args := st.update(in.BookingID); sql != "" {
+			mb.Queue(sql, args...)
+		}
+		queued := make([]*queuedTransfer, len(transfers))
+		for i, t := range transfers {
+			queued[i] = queueBookingTransfer(mb, district, in.BookingID, t)
+		}
+		if err := tx.SendBatch(ctx, mb).Close(); err != nil {
+			return err
+		}
+		for _, q := range queued {
+			if err := q.check(ctx, tx); err != nil {
 				return err
 			}
 		}
@@ -412,7 +510,7 @@ func (s *Store) ConfirmSessions(ctx context.Context, in ConfirmSessionsInput) er
 // back to the voucher (void). A session delivered or confirmed meanwhile is
 // left alone; the booking keeps the first cancellation's reason.
 func (s *Store) CancelSessions(ctx context.Context, in CancelSessionsInput) error {
-	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+	return MapError(s.inTx(ctx, System, true, func(tx pgx.Tx) error {
 		var district, voucherID string
 		if err := tx.QueryRow(ctx, `SELECT district_id, coalesce(voucher_id::text, '') FROM bookings WHERE id = $1 FOR UPDATE`,
 			in.BookingID).Scan(&district, &voucherID); err != nil {
@@ -458,7 +556,7 @@ func (s *Store) CancelSessions(ctx context.Context, in CancelSessionsInput) erro
 // shares of cancelled sessions (the provider has refunded them) and updates
 // the payment's status.
 func (s *Store) RecordBookingRefund(ctx context.Context, bookingID string, seqs []int) error {
-	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
+	return MapError(s.inTx(ctx, System, true, func(tx pgx.Tx) error {
 		var district string
 		if err := tx.QueryRow(ctx, `SELECT district_id FROM bookings WHERE id = $1 FOR UPDATE`, bookingID).Scan(&district); err != nil {
 			return err
@@ -497,13 +595,15 @@ type BookingNotice struct {
 	Email       string
 }
 
-// BookingNoticeFacts reads the citizen and the booking's names.
+// BookingNoticeFacts reads the citizen and the booking's names, in one
+// round trip.
 func (s *Store) BookingNoticeFacts(ctx context.Context, id string) (BookingNotice, error) {
 	var n BookingNotice
-	err := s.InTx(ctx, System, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `SELECT b.number, b.service_name, coalesce(c.name, b.cooperative_id), u.display_name, coalesce(u.email, '')
+	b := &pgx.Batch{}
+	b.Queue(`SELECT b.number, b.service_name, coalesce(c.name, b.cooperative_id), u.display_name, coalesce(u.email, '')
 			FROM bookings b JOIN users u ON u.id = b.citizen_id LEFT JOIN cooperatives c ON c.id = b.cooperative_id
-			WHERE b.id = $1`, id).Scan(&n.Number, &n.ServiceName, &n.Cooperative, &n.Name, &n.Email)
+			WHERE b.id = $1`, id).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&n.Number, &n.ServiceName, &n.Cooperative, &n.Name, &n.Email)
 	})
-	return n, MapError(err)
+	return n, MapError(s.pipeline(ctx, System, b, true))
 }

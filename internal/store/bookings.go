@@ -99,14 +99,23 @@ func (a API) Booking(ctx context.Context, scope Scope, id string) (BookingView, 
 	return b, MapError(err)
 }
 
+// bookingSessionsSQL reads the sessions of booking $1, in order
+// (collectBookingSessions scans them).
+const bookingSessionsSQL = `SELECT id, seq, voucher_cents, online_cents, scheduled_at, status,
+		coalesce(cooperative_id, ''), delivered_at, delivery_note, confirmed_at, coalesce(confirmed_by, '')
+		FROM booking_sessions WHERE booking_id = $1 ORDER BY seq`
+
 // bookingSessionsTx reads the sessions of a booking, in order.
 func bookingSessionsTx(ctx context.Context, tx pgx.Tx, id string) ([]BookingSession, error) {
-	rows, err := tx.Query(ctx, `SELECT id, seq, voucher_cents, online_cents, scheduled_at, status,
-		coalesce(cooperative_id, ''), delivered_at, delivery_note, confirmed_at, coalesce(confirmed_by, '')
-		FROM booking_sessions WHERE booking_id = $1 ORDER BY seq`, id)
+	rows, err := tx.Query(ctx, bookingSessionsSQL, id)
 	if err != nil {
 		return nil, err
 	}
+	return collectBookingSessions(rows)
+}
+
+// collectBookingSessions scans the rows of bookingSessionsSQL.
+func collectBookingSessions(rows pgx.Rows) ([]BookingSession, error) {
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (BookingSession, error) {
 		var s BookingSession
 		err := r.Scan(&s.ID, &s.Seq, &s.VoucherCents, &s.OnlineCents, &s.ScheduledAt, &s.Status,

@@ -137,18 +137,18 @@ type OutboxEntry struct {
 // "sent" means an earlier attempt already delivered it.
 func (s *Store) BeginNotification(ctx context.Context, e OutboxEntry) (string, error) {
 	var status string
-	err := s.InTx(ctx, System, func(tx pgx.Tx) error {
-		var caseID any
-		if e.CaseID != "" {
-			caseID = e.CaseID
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO notifications (key, case_id, kind, channel, recipient, lang, subject, status)
+	var caseID any
+	if e.CaseID != "" {
+		caseID = e.CaseID
+	}
+	// One round trip (Pipeline: both statements or neither).
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO notifications (key, case_id, kind, channel, recipient, lang, subject, status)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending') ON CONFLICT (key) DO NOTHING`,
-			e.Key, caseID, e.Kind, e.Channel, e.Recipient, e.Lang, e.Subject); err != nil {
-			return err
-		}
-		return tx.QueryRow(ctx, `UPDATE notifications SET attempts = attempts + 1 WHERE key = $1 RETURNING status`, e.Key).Scan(&status)
-	})
+		e.Key, caseID, e.Kind, e.Channel, e.Recipient, e.Lang, e.Subject)
+	b.Queue(`UPDATE notifications SET attempts = attempts + 1 WHERE key = $1 RETURNING status`, e.Key).
+		QueryRow(func(row pgx.Row) error { return row.Scan(&status) })
+	err := s.pipeline(ctx, System, b, true)
 	return status, MapError(err)
 }
 

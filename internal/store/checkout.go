@@ -165,7 +165,8 @@ func (a API) writeCart(ctx context.Context, scope Scope, serviceID int64, quanti
 		return CartItem{}, quantityProblem()
 	}
 	var item CartItem
-	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
+	// Generic plans (inTx): the statements find their rows by key.
+	err := a.s.inTx(ctx, scope, true, func(tx pgx.Tx) error {
 		sv, err := bookableService(ctx, tx, scope, serviceID)
 		if err != nil {
 			return err
@@ -347,7 +348,8 @@ func SplitSessions(quantity int, unit, voucher int64) (voucherParts, onlineParts
 // voucher, an insufficient balance, or a key reused for another request.
 func (a API) Checkout(ctx context.Context, scope Scope, in CheckoutInput) (CheckoutResult, error) {
 	var res CheckoutResult
-	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
+	// Generic plans (inTx): the statements find their rows by key.
+	err := a.s.inTx(ctx, scope, true, func(tx pgx.Tx) error {
 		if in.IdempotencyKey != "" {
 			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`,
 				fmt.Sprintf("checkout:%d:%s", scope.UserID, in.IdempotencyKey)); err != nil {
@@ -539,9 +541,19 @@ func ensureAccounts(ctx context.Context, tx pgx.Tx, district string, accs []acco
 	for i, a := range accs {
 		ids[i], kinds[i], negative[i] = a.id, a.kind, a.negative
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO accounts (id, district_id, kind, allow_negative)
-		SELECT a.id, $1, a.kind, a.negative FROM unnest($2::text[], $3::text[], $4::boolean[]) WITH ORDINALITY AS a(id, kind, negative, n)
-		ORDER BY a.n
-		ON CONFLICT (id) DO NOTHING`, district, ids, kinds, negative)
+	_, err := tx.Exec(ctx, ensureAccountsSQL, district, ids, kinds, negative)
 	return MapError(err)
 }
+
+// ensureAccountsSQL opens the accounts $2 (kinds $3, negative allowed $4)
+// of district $1 that do not exist yet, in their order. An account that
+// exists is not inserted at all (NOT EXISTS, read from the statement's
+// snapshot): ON CONFLICT alone would check the unique index, which waits
+// for any transaction that is updating the account's row, so every
+// checkout and confirmation of a cooperative's bookings queued behind the
+// one posting to its account.
+const ensureAccountsSQL = `INSERT INTO accounts (id, district_id, kind, allow_negative)
+		SELECT a.id, $1, a.kind, a.negative FROM unnest($2::text[], $3::text[], $4::boolean[]) WITH ORDINALITY AS a(id, kind, negative, n)
+		WHERE NOT EXISTS (SELECT 1 FROM accounts x WHERE x.id = a.id)
+		ORDER BY a.n
+		ON CONFLICT (id) DO NOTHING`

@@ -37,11 +37,9 @@ func (a API) CoopBookings(ctx context.Context, scope Scope, view string) ([]Coop
 			ORDER BY b.created_at, b.number LIMIT 200`
 	}
 	var out []CoopBookingItem
-	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, q)
-		if err != nil {
-			return err
-		}
+	// One round trip (readBatch): the cooperative's inbox is read often.
+	err := a.s.readBatch(ctx, scope, q, nil, func(rows pgx.Rows) error {
+		var err error
 		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (CoopBookingItem, error) {
 			var it CoopBookingItem
 			var attempt int

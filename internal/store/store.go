@@ -139,10 +139,24 @@ func Migrate(ctx context.Context, url string) error {
 //
 // BEGIN and the scope go in one round trip (one pipelined batch), before
 // anything else runs; fn's statements follow, then COMMIT.
-func (s *Store) InTx(ctx context.Context, scope Scope, fn func(pgx.Tx) error) (err error) {
+func (s *Store) InTx(ctx context.Context, scope Scope, fn func(pgx.Tx) error) error {
+	return s.inTx(ctx, scope, false, fn)
+}
+
+// inTx is InTx; with generic, PostgreSQL plans each statement of fn once
+// per connection (plan_cache_mode force_generic_plan, local to the
+// transaction, set in the same round trip as the scope), as pipeline does:
+// for transactions of short statements that find their rows by key, whose
+// planning otherwise costs as much as running them (the booking saga's
+// steps, docs/benchmarks.md).
+func (s *Store) inTx(ctx context.Context, scope Scope, generic bool, fn func(pgx.Tx) error) (err error) {
 	b := &pgx.Batch{}
 	b.BeginTx(pgx.TxOptions{})
-	queueScope(b, scope)
+	if generic {
+		queueScopeGeneric(b, scope)
+	} else {
+		queueScope(b, scope)
+	}
 	br := s.Pool.SendBatch(ctx, b)
 	tx := br.Tx()
 	defer func() {
