@@ -1,3 +1,6 @@
 -- placeholder
+SELECT 1;
 
 ---- create above / drop below ----
+
+SELECT 1;
