@@ -210,22 +210,21 @@ func project(f store.DashboardFund, r resolved, now time.Time) Fund {
 	return out
 }
 
-// WriteCSV writes d as one CSV file with a section per figure: a line
-// naming the figure, its header and its rows, then an empty line. Money is
-// in integer cents, as in the JSON answer.
+// WriteCSV writes d as one CSV file: every row starts with the name of its
+// figure (filter, applications, decisions, backlog, funds, redemptions,
+// bookings, failures); a figure's first row is its header. Money is in
+// integer cents, as in the JSON answer.
 func WriteCSV(w io.Writer, d Dashboard) error {
 	cw := csv.NewWriter(w)
 	i := func(n int64) string { return strconv.FormatInt(n, 10) }
 	section := func(name string, header []string, rows [][]string) {
-		_ = cw.Write([]string{name})
-		_ = cw.Write(header)
+		_ = cw.Write(append([]string{name}, header...))
 		for _, r := range rows {
 			for k, v := range r {
 				r[k] = cell(v)
 			}
-			_ = cw.Write(r)
+			_ = cw.Write(append([]string{name}, r...))
 		}
-		_ = cw.Write(nil)
 	}
 	section("filter", []string{"district", "municipality", "from", "to"},
 		[][]string{{d.District, d.Municipality, d.From, d.To}})
