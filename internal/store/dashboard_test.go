@@ -236,6 +236,19 @@ func TestDashboardFigures(t *testing.T) {
 		t.Errorf("weekly applications %+v", got)
 	}
 
+	// The funds' table (/funds) counts the service vouchers' bookings too.
+	list, err := f.st.API().Funds(ctx, store.Scope{Kind: "supervisor", District: "tradate"}, "tradate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fv := range list {
+		if want := map[string]int64{"dash-service": 5000, "dash-food": 0}; fv.ID == "dash-service" || fv.ID == "dash-food" {
+			if fv.BookedCents != want[fv.ID] {
+				t.Errorf("/funds: %s booked %d, want %d", fv.ID, fv.BookedCents, want[fv.ID])
+			}
+		}
+	}
+
 	// Another district's supervisor asking for Tradate sees nothing.
 	other := read(store.Scope{Kind: "supervisor", District: "alta-padovana"}, week)
 	if len(other.Applications) != 0 || other.Decisions.Opened != 0 || len(fundsOf(other.Funds, "dash-")) != 0 ||
