@@ -76,7 +76,7 @@ func (s *Site) dashboardPage(c *gin.Context) error {
 	user := httpx.CurrentUser(c)
 	lang := pageLang(c)
 	f := dashQuery(c)
-	d := &dashData{Supervisor: user.Role == roleSupervisor, Custom: f.Period == dashboard.PeriodCustom}
+	d := &dashData{Supervisor: user.Role == roleSupervisor}
 	d.From = fieldView{Name: "from", ID: "from", Label: s.t(c, "dashboard.from"), Type: "date", Value: f.From}
 	d.To = fieldView{Name: "to", ID: "to", Label: s.t(c, "dashboard.to"), Type: "date", Value: f.To}
 	for _, p := range []string{dashboard.PeriodWeek, dashboard.PeriodMonth, dashboard.PeriodCustom} {
@@ -113,7 +113,6 @@ func (s *Site) dashboardPage(c *gin.Context) error {
 				v.Errors = append(v.Errors, summaryItem{Href: "#to", Text: d.To.Label + ": " + msg})
 			}
 		}
-		d.Custom = true
 		if user.Role != roleSupervisor {
 			d.PlaceName = names[user.Municipality]
 		}
