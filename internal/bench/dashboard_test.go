@@ -17,7 +17,7 @@ import (
 // over the last six days: eighty times the busiest week one town has seen
 // (the seeds' reference point: 249 requests in under a week), so the
 // week it reads is a worst case, and 50 ms leaves a page that opens at
-// once. The baseline is the applications figure alone as a bare SELECT
+// once. The baseline is the week's applications counted by a bare SELECT
 // (no row-level security, no HTTP) on the same index: the dashboard
 // should cost less than 15 times it (seven figures, the percentiles'
 // sort, the backlog's whole table of open tasks, RLS and HTTP).
@@ -36,23 +36,11 @@ func dashboardWeek(now time.Time) store.DashboardFilter {
 	return store.DashboardFilter{District: "tradate", From: today.AddDate(0, 0, -6), To: today.AddDate(0, 0, 1), Now: now, Bucket: "day"}
 }
 
-// dashboardBaseline is the bare statement of the baseline: this week's
-// applications per day and form of the district, no RLS.
+// dashboardBaseline is the bare statement of the baseline: the count of
+// this week's applications of the district, no RLS, on the same index.
 func dashboardBaseline(ctx context.Context, pool *pgxpool.Pool, f store.DashboardFilter) (int64, error) {
-	rows, err := pool.Query(ctx, `SELECT to_char(date_trunc('day', created_at AT TIME ZONE 'Europe/Rome'), 'YYYY-MM-DD'), form_id, count(*)
-		FROM cases WHERE district_id = $1 AND created_at >= $2 AND created_at < $3 GROUP BY 1, 2`, f.District, f.From, f.To)
-	if err != nil {
-		return 0, err
-	}
-	defer rows.Close()
-	var total int64
-	for rows.Next() {
-		var b, form string
-		var n int64
-		if err := rows.Scan(&b, &form, &n); err != nil {
-			return 0, err
-		}
-		total += n
-	}
-	return total, rows.Err()
+	var n int64
+	err := pool.QueryRow(ctx, `SELECT count(*) FROM cases WHERE district_id = $1 AND created_at >= $2 AND created_at < $3`,
+		f.District, f.From, f.To).Scan(&n)
+	return n, err
 }
