@@ -137,10 +137,8 @@ const (
 			count(*) FILTER (WHERE status = 'done' AND completed_at <= due_at),
 			count(*) FILTER (WHERE status IN ('open', 'claimed')),
 			count(*) FILTER (WHERE status IN ('open', 'claimed') AND due_at < @now),
-			coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM completed_at - created_at))
-				FILTER (WHERE status = 'done'), 0) / 3600,
-			coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM completed_at - created_at))
-				FILTER (WHERE status = 'done'), 0) / 3600
+			percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY extract(epoch FROM completed_at - created_at) / 3600)
+				FILTER (WHERE status = 'done')
 		FROM tasks
 		WHERE district_id = @district AND created_at >= @from AND created_at < @to
 			AND (@mun = '' OR municipality_id = @mun) AND kind = 'review'`
@@ -231,8 +229,12 @@ func (a API) Dashboard(ctx context.Context, scope Scope, f DashboardFilter) (Das
 	})
 	b.Queue(dashDecisionsSQL, args).QueryRow(func(row pgx.Row) error {
 		d := &out.Decisions
-		if err := row.Scan(&d.Opened, &d.Decided, &d.OnTime, &d.Pending, &d.Overdue, &d.MedianHours, &d.P90Hours); err != nil {
+		var pct []float64 // the median and the 90th percentile, one sort; NULL without decisions
+		if err := row.Scan(&d.Opened, &d.Decided, &d.OnTime, &d.Pending, &d.Overdue, &pct); err != nil {
 			return err
+		}
+		if len(pct) == 2 {
+			d.MedianHours, d.P90Hours = pct[0], pct[1]
 		}
 		d.Late = d.Decided - d.OnTime
 		return nil
