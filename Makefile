@@ -19,7 +19,7 @@ help:
 	@echo "make bench   journeys/s against a bare-workflow baseline on the same server, POST latency, the surge"
 	@echo "make bench-smoke   every benchmark once at a tiny size (part of make test)"
 	@echo "make build   build bin/sportello (after make assets)"
-	@echo "make assets  npm ci in api/web and copy Bootstrap Italia and htmx into api/web/static/vendor"
+	@echo "make assets  npm ci in api/web and copy Bootstrap Italia, htmx and Chart.js into api/web/static/vendor"
 	@echo "make deps    install PostgreSQL, a C compiler (for -race), nodejs/npm, chromium and poppler-utils with apt-get when missing (root only)"
 	@echo "make bin/temporal   build the Temporal CLI $(TEMPORAL_CLI_VERSION) (dev server + Web UI) into bin/"
 	@echo "make clean CONFIRM=1   remove bin/ and .data/ (all local state)"
@@ -76,6 +76,7 @@ assets:
 	@rm -rf $(VENDOR)/fonts && cp -pR $(BI_DIST)/fonts $(VENDOR)/fonts
 	@cp -p $(BI_DIST)/svg/sprites.svg $(VENDOR)/svg/
 	@cp -p $(WEB)/node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/js/
+	@cp -p $(WEB)/node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/js/
 	@echo "assets: $(VENDOR) is up to date"
 
 build: assets

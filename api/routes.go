@@ -205,6 +205,10 @@ func (s *server) apiRoutes() []apiRoute {
 		{"POST", "/coop/bookings/:id/respond", session, cooperatives, reachOwn, h(jsonAction(s.respondBooking))},
 		{"POST", "/coop/bookings/:id/deliveries", session, cooperatives, reachOwn, h(jsonAction(s.recordDelivery))},
 		{"GET", "/coop/deliveries", session, cooperatives, reachList, h(s.listCoopDeliveries)},
+
+		// The dashboard (dashboard.go): a supervisor's district, an operator's municipality.
+		{"GET", "/dashboard", session, staff, reachList, h(s.getDashboard)},
+		{"GET", "/dashboard.csv", session, staff, reachList, h(s.getDashboardCSV)},
 	}
 }
 

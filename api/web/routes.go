@@ -117,6 +117,9 @@ func (s *Site) Mount(r *gin.Engine) {
 	staff.POST("/desk/contacts/:id/outcome", s.page(s.contactOutcomeSubmit))
 	staff.POST("/appointments/:id/attendance", s.page(s.attendanceSubmit))
 	staff.GET("/agenda", s.page(s.agendaPage))
+	// The dashboard (dashboard.go): a supervisor's district, an operator's municipality.
+	staff.GET("/dashboard", s.page(s.dashboardPage))
+	staff.GET("/dashboard/export.csv", s.page(s.dashboardCSV))
 
 	// Staff: the population registry import (registry.go); an operator
 	// imports their municipality's extract, a supervisor their district's.

@@ -400,6 +400,7 @@ func (s *Site) fundsPage(c *gin.Context) error {
 		d.Total.ReleasedCents += f.ReleasedCents
 		d.Total.RedeemedCents += f.RedeemedCents
 		d.Total.ReturnedCents += f.ReturnedCents
+		d.Total.BookedCents += f.BookedCents
 		d.Total.AvailableCents += f.AvailableCents
 	}
 	if user.Role == roleOperator && len(funds) > 0 {

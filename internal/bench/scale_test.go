@@ -410,6 +410,20 @@ func BenchmarkScale(b *testing.B) {
 			return get("/api/v1/applications?limit=50", supervisorToken)
 		})
 
+		// The dashboard for this week (dashboard_test.go).
+		week := dashboardWeek(time.Now())
+		dashN := max(requests/4, min(requests, 200))
+		dashBase := measure(b, "dashboard baseline", dashN/10, dashN, func(int) error {
+			k, err := dashboardBaseline(ctx, st.Pool, week)
+			if err == nil && k == 0 {
+				err = fmt.Errorf("baseline dashboard: no applications this week")
+			}
+			return err
+		})
+		dashHTTP := measure(b, "dashboard HTTP", dashN/10, dashN, func(int) error {
+			return get("/api/v1/dashboard", supervisorToken)
+		})
+
 		ms := func(d time.Duration) string { return fmt.Sprintf("%7.2f ms", float64(d.Microseconds())/1000) }
 		fmt.Printf("\nSportello scale benchmark (%d cases, %d events; %d sequential requests each after %d warm-up)\n",
 			n, events, requests, warm)
@@ -431,6 +445,8 @@ func BenchmarkScale(b *testing.B) {
 			{"case list: store.Cases as operatore.tradate", "scale_cases_store_operator", caseListOperator, caseListBase, scaleCasesTarget, scaleStoreRatio},
 			{"case list: store.Cases as supervisore", "scale_cases_store_supervisor", caseListSupervisor, caseListBase, scaleCasesTarget, scaleStoreRatio},
 			{"case list: GET /api/v1/applications (supervisore)", "scale_cases_http", caseListHTTP, caseListBase, scaleCasesTarget, scaleHTTPRatio},
+			{"dashboard baseline: the week's applications, bare SELECT", "scale_dashboard_base", dashBase, dashBase, scaleDashboardBaseTarget, 0},
+			{"dashboard: GET /api/v1/dashboard, this week (supervisore)", "scale_dashboard_http", dashHTTP, dashBase, scaleDashboardTarget, scaleDashboardRatio},
 		}
 		msf := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 		var verdicts []string
@@ -467,6 +483,7 @@ func BenchmarkScale(b *testing.B) {
 			{"inbox", "/api/v1/tasks?status=open", operatorToken, operator.Scope()},
 			{"timeline", "/api/v1/applications/" + pCase + "/timeline", supervisorToken, supervisor.Scope()},
 			{"case list", "/api/v1/applications?limit=50", supervisorToken, supervisor.Scope()},
+			{"dashboard", "/api/v1/dashboard", supervisorToken, supervisor.Scope()},
 		} {
 			r := probe.request(b, pr.path, pr.token)
 			probeReport(ctx, b, st, pr.label, pr.scope, r)
@@ -482,5 +499,6 @@ func BenchmarkScale(b *testing.B) {
 		b.ReportMetric(float64(inboxHTTP.p99.Microseconds())/1000, "inbox-p99-ms")
 		b.ReportMetric(float64(timelineHTTP.p99.Microseconds())/1000, "timeline-p99-ms")
 		b.ReportMetric(float64(caseListHTTP.p99.Microseconds())/1000, "caselist-p99-ms")
+		b.ReportMetric(float64(dashHTTP.p99.Microseconds())/1000, "dashboard-p99-ms")
 	}
 }

@@ -211,6 +211,7 @@ type FundView struct {
 	ReleasedCents      int64     `json:"released_cents"`
 	RedeemedCents      int64     `json:"redeemed_cents"`
 	ReturnedCents      int64     `json:"returned_cents"`
+	BookedCents        int64     `json:"booked_cents"` // service vouchers spent on bookings: holds less voids
 	AvailableCents     int64     `json:"available_cents"`
 }
 
@@ -225,6 +226,9 @@ func (a API) Funds(ctx context.Context, scope Scope, municipality string) ([]Fun
 				coalesce((SELECT sum(amount_cents) FROM transfers WHERE fund_id = f.id AND kind = 'release'), 0)::bigint,
 				coalesce((SELECT sum(amount_cents) FROM transfers WHERE fund_id = f.id AND kind = 'redemption'), 0)::bigint,
 				coalesce((SELECT sum(amount_cents) FROM transfers WHERE fund_id = f.id AND kind = 'expiry'), 0)::bigint,
+				coalesce((SELECT sum(CASE t.kind WHEN 'hold' THEN t.amount_cents ELSE -t.amount_cents END)
+					FROM vouchers v JOIN transfers t ON t.voucher_id = v.id AND t.kind IN ('hold', 'void')
+					WHERE f.kind = 'service' AND v.fund_id = f.id), 0)::bigint,
 				coalesce((SELECT balance_cents FROM accounts WHERE id = 'fund:' || f.id), 0)
 			FROM funds f JOIN municipalities mu ON mu.id = f.municipality_id
 			WHERE ($1 = '' OR f.municipality_id = $1)
@@ -237,7 +241,7 @@ func (a API) Funds(ctx context.Context, scope Scope, municipality string) ([]Fun
 			var f FundView
 			if err := rows.Scan(&f.ID, &f.Name, &f.Form, &f.Kind, &f.Categories, &f.Municipality, &f.MunicipalityName,
 				&f.OpensAt, &f.ClosesAt, &f.ExpiresAt, &f.IseeThresholdCents,
-				&f.BudgetCents, &f.AwardedCents, &f.ReleasedCents, &f.RedeemedCents, &f.ReturnedCents,
+				&f.BudgetCents, &f.AwardedCents, &f.ReleasedCents, &f.RedeemedCents, &f.ReturnedCents, &f.BookedCents,
 				&f.AvailableCents); err != nil {
 				return err
 			}
