@@ -1,0 +1,3 @@
+-- placeholder
+
+---- create above / drop below ----
