@@ -76,6 +76,9 @@ type Deps struct {
 	// StaffIdleTimeout ends a staff session after this long without a
 	// request (accounts.DefaultStaffIdleTimeout when zero); citizens have none.
 	StaffIdleTimeout time.Duration
+	// RetentionDays is the retention period of closed cases (the privacy
+	// notice states it; privacy.DefaultRetentionDays when zero).
+	RetentionDays int
 }
 
 type server struct {
@@ -142,7 +145,7 @@ func newEngine(d Deps) *gin.Engine {
 	s.invoices = invoices.New(s.core)
 	s.marketplace = marketplace.New(s.core, d.Payments, d.Mailer, d.PortalURL)
 	s.site = web.New(web.Deps{Store: d.Store, Forms: d.Forms, Log: d.Logger, Now: d.Now, PortalURL: d.PortalURL,
-		TemporalUIURL: d.TemporalUIURL, Namespace: d.Namespace, Core: s.core, Accounts: s.accounts,
+		TemporalUIURL: d.TemporalUIURL, Namespace: d.Namespace, RetentionDays: d.RetentionDays, Core: s.core, Accounts: s.accounts,
 		Casework: s.casework, Desk: s.desk, Teams: s.teams, Applications: s.applications, Vouchers: s.vouchers,
 		Appointments: s.appointments, Marketplace: s.marketplace, Invoices: s.invoices})
 
