@@ -9,6 +9,7 @@ import (
 	"sportello/activities"
 	"sportello/internal/accounting"
 	"sportello/internal/payments"
+	"sportello/internal/pseudonym"
 	"sportello/internal/store"
 	"sportello/workflows"
 )
@@ -55,6 +56,9 @@ type Config struct {
 	// invoices are made but not sent.
 	Accounting *accounting.Client
 	Payments   *payments.Client // the payment provider of bookings (nil: online payments fail)
+	// Pseudonyms makes the retention run's pseudonyms (nil: the run fails
+	// and changes nothing).
+	Pseudonyms *pseudonym.Maker
 }
 
 // NewWith returns a worker with the given configuration.
@@ -67,6 +71,7 @@ func NewWith(c client.Client, st *store.Store, cfg Config) sdkworker.Worker {
 		&activities.Delegations{Store: st, Assigner: caseAssigner{c: c}},
 		&activities.Billing{Store: st, Accounting: cfg.Accounting})
 	RegisterBookings(w, &activities.Bookings{Store: st, Payments: cfg.Payments, Mailer: cfg.Mailer, PortalURL: cfg.PortalURL})
+	RegisterRetention(w, &activities.Retention{Store: st, Pseudonyms: cfg.Pseudonyms})
 	return w
 }
 

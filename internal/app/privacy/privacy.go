@@ -278,7 +278,7 @@ func statusText(lang, prefix, code string) string {
 // benefit can be recovered within the ordinary ten-year limitation
 // (art. 2946). After it the records are pseudonymised, not deleted: the
 // amounts, dates and outcomes stay for the ledger and the statistics.
-const DefaultRetentionDays = 3650
+const DefaultRetentionDays = contract.DefaultRetentionDays
 
 // RetentionDaysOr is days, or DefaultRetentionDays when days is not
 // positive.
