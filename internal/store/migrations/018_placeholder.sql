@@ -1,3 +1,4 @@
 -- placeholder
+SELECT 1; -- tern refuses a step without SQL
 
 ---- create above / drop below ----
