@@ -27,7 +27,7 @@ import (
 func TestRecordedPayloadsKeepTheirNames(t *testing.T) {
 	acts := map[string]reflect.Method{}
 	for _, recv := range []any{&activities.Cases{}, &activities.Delegations{}, &activities.Appointments{},
-		&activities.Billing{}, &activities.Ledger{}, &activities.Bookings{}} {
+		&activities.Billing{}, &activities.Ledger{}, &activities.Bookings{}, &activities.Retention{}} {
 		rt := reflect.TypeOf(recv)
 		for m := range rt.Methods() {
 			acts[m.Name] = m
@@ -118,6 +118,7 @@ var workflowFuncs = map[string]any{
 	"Delegation":   Delegation,
 	"Billing":      Billing,
 	"LedgerVerify": LedgerVerify,
+	"Retention":    Retention,
 }
 
 // updateHandlers are the update handlers of each workflow by update name

@@ -44,7 +44,7 @@ func Retention(ctx workflow.Context, in RetentionInput) (RetentionResult, error)
 		days = contract.DefaultRetentionDays
 	}
 	info := workflow.GetInfo(ctx)
-	cutoff := workflow.Now(ctx).UTC().AddDate(0, 0, -days)
+	cutoff := workflow.Now(ctx).UTC().Truncate(time.Second).AddDate(0, 0, -days)
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 30 * time.Second, MaximumAttempts: 5},

@@ -77,9 +77,28 @@ CREATE FUNCTION sportello_audit_subject_name(s text) RETURNS text LANGUAGE sql S
     ELSE coalesce(s, '') END
 $$;
 
+-- sportello_audit_about is the audit rows about citizen uid, for their
+-- download of their data: the rows they acted in, the rows naming them
+-- (acting_for, the public id in the detail) and the rows of their cases,
+-- with the staff member's role, not their name. The trail is readable
+-- only by supervisors (004): this reads it for the system scope alone.
+CREATE FUNCTION sportello_audit_about(uid bigint) RETURNS jsonb
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+  SELECT coalesce(jsonb_agg(jsonb_build_object('at', a.at, 'action', a.action, 'case_id', a.case_id,
+      'actor_role', a.actor_role, 'reason', a.reason) ORDER BY a.at, a.id), '[]')
+  FROM audit_log a, users u
+  WHERE (SELECT sportello_scope()) = 'system' AND u.id = uid AND u.role = 'citizen'
+    AND (a.actor_id = u.id
+      OR a.acting_for IN (u.tax_code, 'citizen:' || u.public_id::text)
+      OR a.detail->>'citizen_id' = u.public_id::text
+      OR a.case_id IN (SELECT c.id FROM cases c WHERE c.applicant_id = u.id))
+$$;
+REVOKE ALL ON FUNCTION sportello_audit_about(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION sportello_audit_about(bigint) TO sportello_app;
+
 ---- create above / drop below ----
 
 ALTER TABLE cases DROP COLUMN pseudonymised_at;
 ALTER TABLE users DROP COLUMN pseudonymised_at;
 DROP TABLE retention_runs;
-DROP FUNCTION sportello_audit_subject_name, sportello_audit_subject, sportello_scrub_json;
+DROP FUNCTION sportello_audit_about, sportello_audit_subject_name, sportello_audit_subject, sportello_scrub_json;
