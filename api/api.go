@@ -81,6 +81,9 @@ type Deps struct {
 	// OpsAttempts is the attempt from which the operations console lists a
 	// retrying activity (operations.Settings; 5 when zero).
 	OpsAttempts int32
+	// RetentionDays is the retention period of closed cases (the privacy
+	// notice states it; privacy.DefaultRetentionDays when zero).
+	RetentionDays int
 }
 
 type server struct {
@@ -151,7 +154,7 @@ func newEngine(d Deps) *gin.Engine {
 	s.marketplace = marketplace.New(s.core, d.Payments, d.Mailer, d.PortalURL)
 	s.operations = operations.New(s.core, operations.Settings{Namespace: d.Namespace, Attempts: d.OpsAttempts})
 	s.site = web.New(web.Deps{Store: d.Store, Forms: d.Forms, Log: d.Logger, Now: d.Now, PortalURL: d.PortalURL,
-		TemporalUIURL: d.TemporalUIURL, Namespace: d.Namespace, Core: s.core, Accounts: s.accounts,
+		TemporalUIURL: d.TemporalUIURL, Namespace: d.Namespace, RetentionDays: d.RetentionDays, Core: s.core, Accounts: s.accounts,
 		Operations: s.operations, Casework: s.casework, Desk: s.desk, Teams: s.teams, Applications: s.applications, Vouchers: s.vouchers,
 		Appointments: s.appointments, Marketplace: s.marketplace, Invoices: s.invoices,
 		Registry: s.registry})

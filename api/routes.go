@@ -95,6 +95,9 @@ func (s *server) apiRoutes() []apiRoute {
 		{"GET", "/me/isee", session, citizens, reachNone, h(s.getISEE)},
 		{"PUT", "/me/isee", session, citizens, reachNone, h(s.putISEE)},
 
+		// The citizen's download of their data, JSON or PDF (privacy.go).
+		{"GET", "/me/export", session, citizens, reachNone, h(s.exportMyData)},
+
 		// Forms and applications (forms.go, applications.go).
 		{"GET", "/forms", session, everyRole, reachNone, h(s.listForms)},
 		{"GET", "/forms/:id", session, everyRole, reachNone, h(s.getForm)},

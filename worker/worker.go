@@ -10,6 +10,7 @@ import (
 	"sportello/internal/accounting"
 	"sportello/internal/app/operations"
 	"sportello/internal/payments"
+	"sportello/internal/pseudonym"
 	"sportello/internal/store"
 	"sportello/workflows"
 )
@@ -58,6 +59,9 @@ type Config struct {
 	Payments   *payments.Client // the payment provider of bookings (nil: online payments fail)
 	// Operations are the thresholds of the stuck-journey watch.
 	Operations operations.Settings
+	// Pseudonyms makes the retention run's pseudonyms (nil: the run fails
+	// and changes nothing).
+	Pseudonyms *pseudonym.Maker
 }
 
 // NewWith returns a worker with the given configuration.
@@ -74,6 +78,7 @@ func NewWith(c client.Client, st *store.Store, cfg Config) sdkworker.Worker {
 		cfg.Operations.PortalURL = cfg.PortalURL
 	}
 	RegisterOperations(w, c, st, cfg)
+	RegisterRetention(w, &activities.Retention{Store: st, Pseudonyms: cfg.Pseudonyms})
 	return w
 }
 

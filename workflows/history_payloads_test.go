@@ -27,7 +27,7 @@ import (
 func TestRecordedPayloadsKeepTheirNames(t *testing.T) {
 	acts := map[string]reflect.Method{}
 	for _, recv := range []any{&activities.Cases{}, &activities.Delegations{}, &activities.Appointments{},
-		&activities.Billing{}, &activities.Ledger{}, &activities.Bookings{}, &activities.Operations{}, &activities.OperationsWatch{}} {
+		&activities.Billing{}, &activities.Ledger{}, &activities.Bookings{}, &activities.Operations{}, &activities.OperationsWatch{}, &activities.Retention{}} {
 		rt := reflect.TypeOf(recv)
 		for m := range rt.Methods() {
 			acts[m.Name] = m

@@ -60,6 +60,7 @@ func (s *Site) Mount(r *gin.Engine) {
 	pub.GET("/cooperatives", s.page(s.cooperativesPage))
 	pub.GET("/cooperatives/:id", s.page(s.cooperativePage))
 	pub.GET("/social-points", s.page(s.pointsPage))
+	pub.GET("/privacy", s.page(s.privacyNoticePage)) // privacy.go
 
 	// A case: its citizen, or the staff who may see it (citizen.go, staff_case.go).
 	p.Authed.GET("/cases/:id", s.page(s.casePage))
@@ -68,6 +69,8 @@ func (s *Site) Mount(r *gin.Engine) {
 	// (citizen.go, apply.go, checkout.go, points.go).
 	cz := p.Role(roleCitizen)
 	cz.GET("/me", s.page(s.mePage))
+	cz.GET("/me/export.json", s.page(s.myDataJSON)) // privacy.go
+	cz.GET("/me/export.pdf", s.page(s.myDataPDF))
 	cz.POST("/me/isee", s.page(s.meISEESubmit))
 	cz.GET("/apply/:form", s.page(s.applyPrivacy))
 	cz.GET("/apply/:form/data", s.page(s.applyDataPage))

@@ -48,6 +48,9 @@ type Deps struct {
 	// TemporalUIURL is the base URL of the Temporal Web UI (staff see a
 	// case's workflow there); Namespace is its namespace.
 	TemporalUIURL, Namespace string
+	// RetentionDays is the retention period the privacy notice states
+	// (privacy.DefaultRetentionDays when zero).
+	RetentionDays int
 
 	Core         *app.Core
 	Accounts     accounts.Service
@@ -70,6 +73,7 @@ type Site struct {
 	Now                      func() time.Time
 	PortalURL                string
 	TemporalUIURL, Namespace string
+	RetentionDays            int
 
 	log          *slog.Logger
 	api          store.API
@@ -97,7 +101,7 @@ func New(d Deps) *Site {
 		panic("web: " + err.Error())
 	}
 	return &Site{Store: d.Store, Forms: d.Forms, Now: d.Now, PortalURL: d.PortalURL,
-		TemporalUIURL: d.TemporalUIURL, Namespace: d.Namespace,
+		TemporalUIURL: d.TemporalUIURL, Namespace: d.Namespace, RetentionDays: d.RetentionDays,
 		log: d.Log, api: d.Store.API(), core: d.Core, accounts: d.Accounts, casework: d.Casework, desk: d.Desk,
 		teams: d.Teams, applications: d.Applications, vouchers: d.Vouchers, appointments: d.Appointments,
 		marketplace: d.Marketplace, invoices: d.Invoices, operations: d.Operations, registry: d.Registry, templates: tmpl}

@@ -10,8 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"sportello/internal/contract"
 	"sportello/internal/notify"
 	"sportello/internal/observe"
+	"sportello/internal/pseudonym"
 )
 
 // config is read from the environment, with defaults that make `sportello
@@ -49,6 +51,9 @@ type config struct {
 	// Observability (issue 13).
 	MetricsAddr string                // SPORTELLO_METRICS_ADDR: where /metrics is served, never the portal's port ("off": nowhere)
 	Tracing     observe.TracingConfig // OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT: where traces go (none: no tracing)
+	// Privacy (issue 13, part 5).
+	RetentionDays int    // SPORTELLO_RETENTION_DAYS: closed cases are pseudonymised this long after their last activity (default 3650)
+	PseudonymKey  string // SPORTELLO_PSEUDONYM_KEY: the retention run's HMAC key (dev: devPseudonymKey, refused by worker)
 }
 
 const (
@@ -60,6 +65,7 @@ const (
 	devMailcatcher  = "127.0.0.1:8025"
 	devPaymentsURL  = "http://127.0.0.1:8090"
 	devPaySecret    = "sportello-dev-sandbox-secret" // the sandbox's; set a real one in production
+	devPseudonymKey = "sportello-dev-pseudonym-key"  // dev's; worker refuses it
 )
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -128,6 +134,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.StaffIdleTimeout, err = time.ParseDuration(get("SPORTELLO_STAFF_IDLE_TIMEOUT", "30m")); err != nil || c.StaffIdleTimeout <= 0 {
 		return c, fmt.Errorf("SPORTELLO_STAFF_IDLE_TIMEOUT: %q is not a positive duration", getenv("SPORTELLO_STAFF_IDLE_TIMEOUT"))
 	}
+	if c.RetentionDays, err = strconv.Atoi(get("SPORTELLO_RETENTION_DAYS", strconv.Itoa(contract.DefaultRetentionDays))); err != nil || c.RetentionDays < 1 {
+		return c, fmt.Errorf("SPORTELLO_RETENTION_DAYS: %q is not a positive number of days", getenv("SPORTELLO_RETENTION_DAYS"))
+	}
+	c.PseudonymKey = get("SPORTELLO_PSEUDONYM_KEY", devPseudonymKey)
 	return c, nil
 }
 
@@ -168,6 +178,7 @@ var productionSettings = map[string][]productionSetting{
 		{"SPORTELLO_ACCOUNTING_URL", "the municipalities' accounting system"},
 		{"SPORTELLO_PUBLIC_URL", "the portal's public address (payment callbacks, links in e-mails)"},
 		{"SPORTELLO_SMTP_HOST", "the SMTP server of notifications"},
+		{"SPORTELLO_PSEUDONYM_KEY", "the retention run's pseudonym key (HMAC)"},
 	},
 }
 
@@ -189,6 +200,10 @@ func requireProduction(cmd string, getenv func(string) string) error {
 			missing = append(missing, s.env+" (set to the public development secret of the sandbox: use the provider's real secret)")
 		case s.env == "SPORTELLO_PAYMENTS_SECRET" && len(v) < minPaySecret:
 			missing = append(missing, fmt.Sprintf("%s (shorter than %d characters: a placeholder, not the provider's secret)", s.env, minPaySecret))
+		case s.env == "SPORTELLO_PSEUDONYM_KEY" && v == devPseudonymKey:
+			missing = append(missing, s.env+" (set to the public development key: use a secret of your own)")
+		case s.env == "SPORTELLO_PSEUDONYM_KEY" && len(v) < pseudonym.MinKeyLength:
+			missing = append(missing, fmt.Sprintf("%s (shorter than %d characters)", s.env, pseudonym.MinKeyLength))
 		}
 	}
 	if len(missing) == 0 {
@@ -236,6 +251,8 @@ const envHelp = `Environment:
   SPORTELLO_STAFF_IDLE_TIMEOUT  staff sessions end after this long without a request (default 30m)
   SPORTELLO_METRICS_ADDR     where api, worker and dev serve /metrics (default 127.0.0.1:9464; off: nowhere)
   OTEL_EXPORTER_OTLP_ENDPOINT  OTLP/HTTP collector of traces (unset: no tracing); also the other OTEL_EXPORTER_OTLP_* and OTEL_TRACES_SAMPLER
+  SPORTELLO_RETENTION_DAYS   closed cases are pseudonymised this many days after their last activity (default 3650, ten years)
+  SPORTELLO_PSEUDONYM_KEY  * worker: secret HMAC key of the retention run's pseudonyms, at least 16 characters (dev: a public key, refused by worker)
   SPORTELLO_LOG_LEVEL        debug, info, warn, error (default info)
   SPORTELLO_LOG_FORMAT       text or json (default text)
 `

@@ -27,6 +27,7 @@ import (
 	"sportello/internal/notify"
 	"sportello/internal/observe"
 	"sportello/internal/payments"
+	"sportello/internal/pseudonym"
 	"sportello/internal/seed"
 	"sportello/internal/store"
 	"sportello/worker"
@@ -267,6 +268,7 @@ func newHandler(cfg config, logger *slog.Logger, st *store.Store, c client.Clien
 		PasswordHashing:  auth.NewLimiter(cfg.HashConcurrency, 0, 0),
 		TrustedProxies:   cfg.TrustedProxies,
 		StaffIdleTimeout: cfg.StaffIdleTimeout,
+		RetentionDays:    cfg.RetentionDays,
 	}))
 }
 
@@ -310,6 +312,9 @@ func ensureSchedules(ctx context.Context, cfg config, logger *slog.Logger, st *s
 	if err := worker.EnsureLedgerSchedule(ctx, c, cfg.TaskQueue); err != nil {
 		logger.Error("ledger schedule", "err", err)
 	}
+	if err := worker.EnsureRetentionSchedule(ctx, c, cfg.TaskQueue, cfg.RetentionDays); err != nil {
+		logger.Error("retention schedule", "err", err)
+	}
 	if err := worker.EnsureOperationsSchedule(ctx, c, cfg.TaskQueue); err != nil {
 		logger.Error("operations schedule", "err", err)
 	}
@@ -330,5 +335,10 @@ func newWorker(c client.Client, st *store.Store, cfg config) (sdkworker.Worker, 
 	if err != nil {
 		return nil, fmt.Errorf("payments: %w", err)
 	}
-	return worker.NewWith(c, st, worker.Config{TaskQueue: cfg.TaskQueue, Mailer: m, PortalURL: cfg.PublicURL, Accounting: acc, Payments: pay}), nil
+	pseudonyms, err := pseudonym.New(cfg.PseudonymKey)
+	if err != nil {
+		return nil, fmt.Errorf("SPORTELLO_PSEUDONYM_KEY: %w", err)
+	}
+	return worker.NewWith(c, st, worker.Config{TaskQueue: cfg.TaskQueue, Mailer: m, PortalURL: cfg.PublicURL, Accounting: acc,
+		Payments: pay, Pseudonyms: &pseudonyms}), nil
 }

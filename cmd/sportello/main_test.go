@@ -95,6 +95,7 @@ func productionEnv() map[string]string {
 		"SPORTELLO_ACCOUNTING_URL":  "https://ragioneria.example.org/api",
 		"SPORTELLO_PUBLIC_URL":      "https://sportello.example.org",
 		"SPORTELLO_SMTP_HOST":       "smtp.example.org",
+		"SPORTELLO_PSEUDONYM_KEY":   "a-district-secret-pseudonym-key",
 	}
 }
 
@@ -105,8 +106,9 @@ func productionEnv() map[string]string {
 func TestProductionCommandsRequireTheirSettings(t *testing.T) {
 	ctx := context.Background()
 	want := map[string][]string{
-		"api":    {"DATABASE_URL", "TEMPORAL_ADDRESS", "SPORTELLO_PAYMENTS_URL", "SPORTELLO_PAYMENTS_SECRET", "SPORTELLO_PUBLIC_URL", "SPORTELLO_SMTP_HOST"},
-		"worker": {"DATABASE_URL", "TEMPORAL_ADDRESS", "SPORTELLO_PAYMENTS_URL", "SPORTELLO_ACCOUNTING_URL", "SPORTELLO_PUBLIC_URL", "SPORTELLO_SMTP_HOST"},
+		"api": {"DATABASE_URL", "TEMPORAL_ADDRESS", "SPORTELLO_PAYMENTS_URL", "SPORTELLO_PAYMENTS_SECRET", "SPORTELLO_PUBLIC_URL", "SPORTELLO_SMTP_HOST"},
+		"worker": {"DATABASE_URL", "TEMPORAL_ADDRESS", "SPORTELLO_PAYMENTS_URL", "SPORTELLO_ACCOUNTING_URL", "SPORTELLO_PUBLIC_URL", "SPORTELLO_SMTP_HOST",
+			"SPORTELLO_PSEUDONYM_KEY"},
 	}
 	for cmd, vars := range want {
 		err := run(ctx, []string{cmd}, envOf(nil))
@@ -131,6 +133,18 @@ func TestProductionCommandsRequireTheirSettings(t *testing.T) {
 				t.Errorf("api with the secret %q: %v", secret, err)
 			} else if cmd == "worker" && err != nil && strings.Contains(err.Error(), "refusing to start") {
 				t.Errorf("worker refused over the callback secret it does not use: %v", err)
+			}
+		}
+		// The pseudonym key: dev's public one or a short one is refused by
+		// the worker (api does not pseudonymise).
+		for _, key := range []string{devPseudonymKey, "short"} {
+			env := productionEnv()
+			env["SPORTELLO_PSEUDONYM_KEY"] = key
+			err := run(ctx, []string{cmd}, envOf(env))
+			if cmd == "worker" && (err == nil || !strings.Contains(err.Error(), "SPORTELLO_PSEUDONYM_KEY")) {
+				t.Errorf("worker with the pseudonym key %q: %v", key, err)
+			} else if cmd == "api" && err != nil && strings.Contains(err.Error(), "refusing to start") {
+				t.Errorf("api refused over the pseudonym key it does not use: %v", err)
 			}
 		}
 		// Everything given: past the check, failing on the unreachable database.

@@ -28,6 +28,10 @@ const (
 
 // AuditEntry is one row of the audit trail: who (the actor), for whom
 // (ActingFor), when (At), what (Action, CaseID, Detail) and why (Reason).
+// A citizen's tax code in ActingFor is stored as a reference to their
+// account ("citizen:<public id>", migration 021) and read back as the
+// account's tax code: once the retention run has pseudonymised the
+// account, the row reads as the pseudonym, though it never changes.
 type AuditEntry struct {
 	ID            int64           `json:"id"`
 	At            time.Time       `json:"at"`
@@ -115,7 +119,7 @@ func (a API) appendAudit(ctx context.Context, scope Scope, e AuditEntry, dryRun 
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO audit_log (district_id, municipality_id, case_id, actor_id,
 			actor_username, actor_role, acting_for, action, reason, detail, request_id)
-			VALUES (nullif($1, ''), nullif($2, ''), nullif($3, ''), nullif($4, 0::bigint), $5, $6, nullif($7, ''), $8, $9, $10, $11)`,
+			VALUES (nullif($1, ''), nullif($2, ''), nullif($3, ''), nullif($4, 0::bigint), $5, $6, sportello_audit_subject($7), $8, $9, $10, $11)`,
 			district, municipality, e.CaseID, e.ActorID, e.ActorUsername, e.ActorRole, e.ActingFor,
 			e.Action, e.Reason, detail, e.RequestID)
 		if err == nil && dryRun {
@@ -151,7 +155,7 @@ func queueCaseAudit(b *pgx.Batch, scope Scope, e AuditEntry) {
 	qq := b.Queue(`INSERT INTO audit_log (district_id, municipality_id, case_id, actor_id,
 			actor_username, actor_role, acting_for, action, reason, detail, request_id)
 		SELECT coalesce(nullif($1, ''), c.district_id), coalesce(nullif($2, ''), c.municipality_id), c.id,
-			nullif($4, 0::bigint), $5, $6, nullif($7, ''), $8, $9, $10, $11
+			nullif($4, 0::bigint), $5, $6, sportello_audit_subject($7), $8, $9, $10, $11
 		FROM cases c WHERE c.id = $3`,
 		e.District, e.Municipality, e.CaseID, e.ActorID, e.ActorUsername, e.ActorRole, e.ActingFor,
 		e.Action, e.Reason, detail, e.RequestID)
@@ -195,7 +199,7 @@ func (a API) AuditLog(ctx context.Context, scope Scope, f AuditFilter) ([]AuditE
 			return err
 		}
 		rows, err := tx.Query(ctx, `SELECT id, at, district_id, coalesce(municipality_id, ''), coalesce(case_id, ''),
-			coalesce(actor_id, 0), actor_username, actor_role, coalesce(acting_for, ''), action, reason, detail, request_id
+			coalesce(actor_id, 0), actor_username, actor_role, sportello_audit_subject_name(acting_for), action, reason, detail, request_id
 			FROM audit_log`+where+` ORDER BY at DESC, id DESC LIMIT @limit OFFSET @offset`, args)
 		if err != nil {
 			return err
