@@ -121,6 +121,8 @@ var workflowFuncs = map[string]any{
 	// The operations console (refund_resolution.go).
 	"RefundResolution": RefundResolution,
 	"OperationsWatch":  OperationsWatch,
+	// The retention run of personal data (retention.go).
+	"Retention": Retention,
 }
 
 // updateHandlers are the update handlers of each workflow by update name
