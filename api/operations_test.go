@@ -60,6 +60,19 @@ func TestOperationsConsoleRetryCancelAndStuckMail(t *testing.T) {
 	if r.status != http.StatusUnprocessableEntity || r.errorBody(t).Fields[0].Pointer != "/reason" {
 		t.Fatalf("cancel without a reason: %d %s", r.status, r.body)
 	}
+	// A run id that is no run (the HTTP fuzz found Temporal's refusal of it
+	// answered as a 500) is a field problem; a workflow id Temporal refuses
+	// to look up names no journey.
+	r = ops.do("POST", "/api/v1/operations/cancel", "supervisore", map[string]any{"workflow_id": wid, "run_id": "x", "reason": "x"})
+	if r.status != http.StatusUnprocessableEntity || r.errorBody(t).Fields[0].Pointer != "/run_id" {
+		t.Fatalf("cancel with a bad run id: %d %s", r.status, r.body)
+	}
+	r = ops.do("POST", "/api/v1/operations/retry", "supervisore", map[string]any{"workflow_id": wid, "run_id": "x", "activity_id": "1"})
+	if r.status != http.StatusUnprocessableEntity || r.errorBody(t).Fields[0].Pointer != "/run_id" {
+		t.Fatalf("retry with a bad run id: %d %s", r.status, r.body)
+	}
+	expectStatus(t, ops.do("POST", "/api/v1/operations/retry", "supervisore", map[string]any{"workflow_id": strings.Repeat("w", 2000),
+		"activity_id": "1"}), http.StatusNotFound)
 	expectStatus(t, ops.do("POST", "/api/v1/operations/cancel", "operatore.tradate", map[string]any{"workflow_id": wid, "reason": "x"}), http.StatusForbidden)
 	expectStatus(t, ops.do("POST", "/api/v1/operations/cancel", "supervisore.padova", map[string]any{"workflow_id": wid, "reason": "x"}), http.StatusNotFound)
 	if err := e.sb.Inject(paysandbox.Fault{Kind: "fail-503", Op: "refund", Times: 1000}); err != nil {
@@ -146,8 +159,11 @@ func TestOperationsConsoleRetryCancelAndStuckMail(t *testing.T) {
 			t.Fatalf("%s on an ended journey: %d %s", path, r.status, r.body)
 		}
 	}
-	expectAudit(t, e, "supervisore", map[string]int{operations.AuditCancel: 1, operations.AuditCancel + "_refused": 2,
-		operations.AuditRetry: 1, operations.AuditRetry + "_refused": 2})
+	// Refused: cancel without a reason, with a bad run id, on the ended
+	// journey; retry without an activity, with a bad run id, of a workflow
+	// id too long to be one, on the ended journey.
+	expectAudit(t, e, "supervisore", map[string]int{operations.AuditCancel: 1, operations.AuditCancel + "_refused": 3,
+		operations.AuditRetry: 1, operations.AuditRetry + "_refused": 4})
 }
 
 // A failed refund resolved by hand needs two different supervisors: the

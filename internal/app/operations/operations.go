@@ -448,6 +448,18 @@ func required(pointer, v string) []app.FieldError {
 	return nil
 }
 
+// runIDProblems: a run id is optional (the journey's current run), and
+// otherwise one of Temporal's, a UUID.
+func runIDProblems(v string) []app.FieldError {
+	if v == "" {
+		return nil
+	}
+	if _, err := uuid.Parse(v); err != nil {
+		return []app.FieldError{app.Field("/run_id", "invalid", "ops.err.run_id")}
+	}
+	return nil
+}
+
 func reasonProblems(v string) []app.FieldError {
 	if fe := required("/reason", v); fe != nil {
 		return fe
@@ -462,8 +474,13 @@ func reasonProblems(v string) []app.FieldError {
 // record of the district or one of the whole installation).
 func (s Service) journey(ctx context.Context, u store.UserView, workflowID, runID string) (string, error) {
 	d, err := s.Temporal.DescribeWorkflowExecution(ctx, workflowID, runID)
-	var nf *serviceerror.NotFound
-	if errors.As(err, &nf) {
+	var (
+		nf *serviceerror.NotFound
+		ia *serviceerror.InvalidArgument
+	)
+	if errors.As(err, &nf) || errors.As(err, &ia) {
+		// A workflow id Temporal refuses to look up (too long, say) names
+		// no journey either.
 		return "", app.Missing("journey")
 	}
 	if err != nil {
@@ -495,7 +512,8 @@ func (s Service) RetryNow(ctx context.Context, u store.UserView, in RetryInput) 
 	e := store.AuditEntry{Action: AuditRetry, Detail: app.AuditDetail(map[string]any{"workflow_id": in.WorkflowID,
 		"run_id": in.RunID, "activity_id": in.ActivityID})}
 	err := s.Audited(ctx, u, e, func() error {
-		if fe := append(required("/workflow_id", in.WorkflowID), required("/activity_id", in.ActivityID)...); len(fe) > 0 {
+		fe := append(required("/workflow_id", in.WorkflowID), runIDProblems(in.RunID)...)
+		if fe = append(fe, required("/activity_id", in.ActivityID)...); len(fe) > 0 {
 			return app.InvalidInput(fe...)
 		}
 		run, err := s.journey(ctx, u, in.WorkflowID, in.RunID)
@@ -532,7 +550,8 @@ func (s Service) Cancel(ctx context.Context, u store.UserView, in CancelInput) (
 	e := store.AuditEntry{Action: AuditCancel, Reason: reason, Detail: app.AuditDetail(map[string]any{"workflow_id": in.WorkflowID,
 		"run_id": in.RunID})}
 	err := s.Audited(ctx, u, e, func() error {
-		if fe := append(required("/workflow_id", in.WorkflowID), reasonProblems(in.Reason)...); len(fe) > 0 {
+		fe := append(required("/workflow_id", in.WorkflowID), runIDProblems(in.RunID)...)
+		if fe = append(fe, reasonProblems(in.Reason)...); len(fe) > 0 {
 			return app.InvalidInput(fe...)
 		}
 		run, err := s.journey(ctx, u, in.WorkflowID, in.RunID)
