@@ -83,8 +83,16 @@ func (p *proc) start() {
 	}
 	done := make(chan struct{})
 	go func() {
-		_ = cmd.Wait()
+		err := cmd.Wait()
 		close(done)
+		// A process that ends without stop (a refused setting, a port in
+		// use) fails the test at once, not after every journey's wait.
+		p.mu.Lock()
+		own := p.cmd == cmd
+		p.mu.Unlock()
+		if own {
+			p.t.Errorf("%s exited on its own: %v (its log is printed at the end)", p.name, err)
+		}
 	}()
 	p.cmd, p.done = cmd, done
 }
@@ -319,6 +327,11 @@ func TestJourneysSurviveFaults(t *testing.T) {
 		"SPORTELLO_SMTP_HOST=127.0.0.1",
 		"SPORTELLO_SMTP_PORT="+strconv.Itoa(smtpPort),
 		"SPORTELLO_LOG_LEVEL=warn",
+		// The worker refuses to start without a pseudonym key of its own.
+		"SPORTELLO_PSEUDONYM_KEY=faults-test-pseudonym-key-not-dev",
+		// Two processes on one machine would both want the default
+		// 127.0.0.1:9464; /metrics is tested in internal/observe.
+		"SPORTELLO_METRICS_ADDR=off",
 	)
 	logFile := func(name string) *os.File {
 		f, err := os.Create(filepath.Join(dir, name+".log"))
