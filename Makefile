@@ -23,6 +23,8 @@ help:
 	@echo "make deps    install PostgreSQL, a C compiler (for -race), nodejs/npm, chromium and poppler-utils with apt-get when missing (root only)"
 	@echo "make bin/temporal   build the Temporal CLI $(TEMPORAL_CLI_VERSION) (dev server + Web UI) into bin/"
 	@echo "make clean CONFIRM=1   remove bin/ and .data/ (all local state)"
+	@echo "make cluster   the local cluster: Temporal server (frontend, history, matching, worker) on PostgreSQL, Web UI, 2 APIs behind a proxy, 2 workers (.data/cluster)"
+	@echo "make cluster-test   the cluster under load with an API, a worker and Temporal's history killed; throughput with 1 and 2 workers"
 
 # System packages: PostgreSQL server binaries (skipped when tests use an
 # external server), a C compiler, which the race detector needs, headless
@@ -150,3 +152,6 @@ else
 	@echo "Temporal state). Stop 'sportello dev' first, then run: make clean CONFIRM=1" >&2
 	@exit 1
 endif
+
+# The local cluster: make cluster, make cluster-test (deploy/cluster.mk).
+include deploy/cluster.mk

@@ -62,6 +62,9 @@ Commands:
                 import a municipality's population registry extract (CSV)
   paysandbox    serve the sandbox payment provider on $SPORTELLO_PAYMENTS_URL
   accounting    serve the sandbox accounting system on $SPORTELLO_ACCOUNTING_URL
+  cluster [up|status|kill NAME|stop NAME|start NAME|restart NAME]
+                the local production-shaped cluster (Temporal services on
+                PostgreSQL, 2 APIs behind a proxy, 2 workers) in .data/cluster
   help          show this help
 
 `
@@ -98,6 +101,8 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		return runPaySandbox(ctx, cfg, logger, args)
 	case "accounting":
 		return runAccounting(ctx, cfg, logger, args)
+	case "cluster":
+		return runCluster(ctx, logger, os.Stdout, args)
 	case "help", "-h", "--help":
 		fmt.Fprint(os.Stdout, usage+envHelp)
 		return nil
