@@ -288,7 +288,9 @@ func (c *Cluster) startTemporal(ctx context.Context) error {
 		return err
 	}
 	p := c.opts.Ports
-	grpc := map[string]int{"frontend": p.Frontend, "history": p.History, "matching": p.Matching, "worker": p.TemporalWorker}
+	// Ready when listening: on gRPC, or for the worker service (which
+	// serves no gRPC) on its membership port.
+	grpc := map[string]int{"frontend": p.Frontend, "history": p.History, "matching": p.Matching, "worker": p.TemporalWorkerMembership}
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
 	for _, svc := range temporalServices {
 		c.add(procSpec{

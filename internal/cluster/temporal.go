@@ -250,7 +250,7 @@ func ensureNamespace(ctx context.Context, hostPort string) error {
 			var exists *serviceerror.NamespaceAlreadyExists
 			if err == nil || errors.As(err, &exists) {
 				cancel()
-				continue // describe again: registered namespaces show up after a moment
+				return nil
 			}
 		}
 		cancel()
