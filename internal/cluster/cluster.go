@@ -130,6 +130,14 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 	if len(o.Ports.APIs) < o.APIs {
 		return nil, fmt.Errorf("cluster: %d API ports for %d APIs", len(o.Ports.APIs), o.APIs)
 	}
+	// Temporal keeps each service's membership port in a smallint column
+	// (cluster_membership.rpc_port): a port above 32767 makes the service
+	// exit at start.
+	for _, port := range []int{o.Ports.FrontendMembership, o.Ports.HistoryMembership, o.Ports.MatchingMembership, o.Ports.TemporalWorkerMembership} {
+		if port <= 0 || port > 32767 {
+			return nil, fmt.Errorf("cluster: Temporal membership port %d: it must be between 1 and 32767 (Temporal stores it as a smallint)", port)
+		}
+	}
 	if o.LogLevel == "" {
 		o.LogLevel = "info"
 	}
@@ -615,6 +623,31 @@ func loadSecrets(path string) (secrets, error) {
 		}
 	}
 	return secrets{PaymentsSecret: vals[keys[0]], PseudonymKey: vals[keys[1]], SportelloDBPassword: vals[keys[2]], TemporalDBPassword: vals[keys[3]]}, nil
+}
+
+// FreePorts is DefaultPorts at the first base from first (in steps of
+// 1000, below 32768: Temporal's membership ports must fit a smallint) where
+// every port is free on 127.0.0.1; for tests.
+func FreePorts(first, apis, workers int) (Ports, error) {
+	for base := first; base+1000 <= 32768; base += 1000 {
+		p := DefaultPorts(base, apis, workers)
+		all := []int{p.Postgres, p.Frontend, p.FrontendHTTP, p.History, p.Matching, p.TemporalWorker, p.FrontendMembership,
+			p.HistoryMembership, p.MatchingMembership, p.TemporalWorkerMembership, p.UI, p.Proxy, p.Payments, p.Accounting, p.SMTP, p.MailHTTP}
+		all = append(append(all, p.APIs...), p.Metrics...)
+		free := true
+		for _, port := range all {
+			ln, err := net.Listen("tcp", loopback(port))
+			if err != nil {
+				free = false
+				break
+			}
+			_ = ln.Close()
+		}
+		if free {
+			return p, nil
+		}
+	}
+	return Ports{}, errors.New("cluster: no free block of ports below 32768")
 }
 
 // lockDir makes sure one supervisor at a time uses dir.
