@@ -137,3 +137,12 @@ func TestEnvGivesEveryProductionSettingExplicitly(t *testing.T) {
 		t.Errorf("first worker's metrics on %s", got)
 	}
 }
+
+func TestStartRefusesMembershipPortsAboveSmallint(t *testing.T) {
+	p := DefaultPorts(17000, 2, 2)
+	p.HistoryMembership = 40000
+	_, err := Start(t.Context(), Options{Dir: t.TempDir(), BinDir: t.TempDir(), Ports: p})
+	if err == nil || !strings.Contains(err.Error(), "smallint") {
+		t.Fatalf("err %v, want the membership port refused", err)
+	}
+}
