@@ -23,6 +23,7 @@ import (
 	tlog "go.temporal.io/sdk/log"
 
 	"sportello/api"
+	"sportello/internal/app/operations"
 	"sportello/internal/auth"
 	"sportello/internal/notify"
 	"sportello/internal/observe"
@@ -344,6 +345,8 @@ func newWorker(c client.Client, st *store.Store, cfg config) (sdkworker.Worker, 
 	if err != nil {
 		return nil, fmt.Errorf("SPORTELLO_PSEUDONYM_KEY: %w", err)
 	}
+	// The operations watch lists journeys in the worker's own namespace
+	// (its default, "default", failed every run on any other namespace).
 	return worker.NewWith(c, st, worker.Config{TaskQueue: cfg.TaskQueue, Mailer: m, PortalURL: cfg.PublicURL, Accounting: acc,
-		Payments: pay, Pseudonyms: &pseudonyms}), nil
+		Payments: pay, Pseudonyms: &pseudonyms, Operations: operations.Settings{Namespace: cfg.Namespace}}), nil
 }

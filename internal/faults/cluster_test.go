@@ -116,6 +116,26 @@ func TestCluster(t *testing.T) {
 	api := &apiClient{t: t, base: c.URL(), hc: &http.Client{Timeout: 20 * time.Second}}
 	operator := staffToken(ctx, t, st, "operatore.tradate")
 
+	// The demo fund of Tradate holds enough for a few hundred awards: the
+	// district funds it for every journey of this run (a funding transfer,
+	// as the seed's, so the ledger check still balances).
+	var fundID, district string
+	if err := st.Pool.QueryRow(ctx, `SELECT id, district_id FROM funds WHERE municipality_id = 'tradate' ORDER BY opens_at DESC LIMIT 1`).
+		Scan(&fundID, &district); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := st.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := store.Transfer(ctx, tx, store.TransferInput{Key: "cluster-test-funding:" + fundID, From: store.FundingAccountID(district),
+		To: store.FundAccountID(fundID), Amount: int64(journeys+3*tputJourneys) * 50_000, Kind: store.TransferFunding, FundID: fundID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+
 	// runJourneys runs the journeys of rs, 16 at a time, and returns how
 	// long they took.
 	runJourneys := func(rs []resident, caseIDs []string, errs chan<- error) time.Duration {
