@@ -49,7 +49,12 @@ func TestCluster(t *testing.T) {
 	journeys := testenv.EnvInt("CLUSTER_JOURNEYS", 500)
 	bookings := testenv.EnvInt("CLUSTER_BOOKINGS", 100)
 	tputJourneys := testenv.EnvInt("CLUSTER_THROUGHPUT_JOURNEYS", 100)
-	dir := t.TempDir()
+	// The state is kept when the test fails, to look into (start it again
+	// with `sportello cluster --dir DIR/cluster --bin DIR/bin --port-base B`).
+	dir, err := os.MkdirTemp("", "sportello-cluster-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	// The binaries: sportello built from this tree, Temporal's from bin/.
 	root, err := testenv.ModuleRoot()
@@ -101,6 +106,11 @@ func TestCluster(t *testing.T) {
 		}
 		if err := c.Stop(); err != nil {
 			t.Errorf("stop: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("state kept in %s (port base %d)", dir, ports.Proxy-80)
+		} else {
+			_ = os.RemoveAll(dir)
 		}
 	})
 	st, err := store.Open(ctx, c.DatabaseURL())

@@ -587,15 +587,16 @@ func journey(api *apiClient, r resident, operator string, caseID *string) error 
 		}
 		// Claim (a repeat of one's own claim is harmless) and decide; a
 		// decision already applied answers 409 and the case shows it.
-		if code, err := api.call("POST", "/api/v1/tasks/"+taskID+"/claim", operator, nil, nil, nil); err != nil ||
-			(code != http.StatusOK && code != http.StatusConflict) {
-			return false, fmt.Errorf("claim: %d %v", code, err)
+		claimed, err := api.call("POST", "/api/v1/tasks/"+taskID+"/claim", operator, nil, nil, nil)
+		if err != nil || (claimed != http.StatusOK && claimed != http.StatusConflict) {
+			return false, fmt.Errorf("claim: %d %v", claimed, err)
 		}
-		code, err := api.call("POST", "/api/v1/tasks/"+taskID+"/decision", operator, map[string]any{"outcome": "approve"}, nil, nil)
+		var refusal json.RawMessage
+		code, err := api.call("POST", "/api/v1/tasks/"+taskID+"/decision", operator, map[string]any{"outcome": "approve"}, nil, &refusal)
 		if err != nil || (code != http.StatusOK && code != http.StatusConflict) {
 			return false, fmt.Errorf("decide: %d %v", code, err)
 		}
-		return false, fmt.Errorf("case %s is %s", created.ID, cv.Status)
+		return false, fmt.Errorf("case %s is %s (task %s: claim %d, decision %d %.300s)", created.ID, cv.Status, taskID, claimed, code, refusal)
 	})
 }
 
