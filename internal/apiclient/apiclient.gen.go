@@ -71,15 +71,21 @@ func (e AppointmentStatus) Valid() bool {
 
 // Defines values for AuditEntryActorRole.
 const (
-	AuditEntryActorRoleMerchant   AuditEntryActorRole = "merchant"
-	AuditEntryActorRoleOperator   AuditEntryActorRole = "operator"
-	AuditEntryActorRoleSupervisor AuditEntryActorRole = "supervisor"
-	AuditEntryActorRoleSystem     AuditEntryActorRole = "system"
+	AuditEntryActorRoleCitizen     AuditEntryActorRole = "citizen"
+	AuditEntryActorRoleCooperative AuditEntryActorRole = "cooperative"
+	AuditEntryActorRoleMerchant    AuditEntryActorRole = "merchant"
+	AuditEntryActorRoleOperator    AuditEntryActorRole = "operator"
+	AuditEntryActorRoleSupervisor  AuditEntryActorRole = "supervisor"
+	AuditEntryActorRoleSystem      AuditEntryActorRole = "system"
 )
 
 // Valid indicates whether the value is a known member of the AuditEntryActorRole enum.
 func (e AuditEntryActorRole) Valid() bool {
 	switch e {
+	case AuditEntryActorRoleCitizen:
+		return true
+	case AuditEntryActorRoleCooperative:
+		return true
 	case AuditEntryActorRoleMerchant:
 		return true
 	case AuditEntryActorRoleOperator:
@@ -297,6 +303,126 @@ func (e ContactTaskStatus) Valid() bool {
 	case ContactTaskStatusDone:
 		return true
 	case ContactTaskStatusOpen:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CoopBookingDetailPaymentStatus.
+const (
+	CoopBookingDetailPaymentStatusFailed            CoopBookingDetailPaymentStatus = "failed"
+	CoopBookingDetailPaymentStatusNone              CoopBookingDetailPaymentStatus = "none"
+	CoopBookingDetailPaymentStatusPaid              CoopBookingDetailPaymentStatus = "paid"
+	CoopBookingDetailPaymentStatusPartiallyRefunded CoopBookingDetailPaymentStatus = "partially_refunded"
+	CoopBookingDetailPaymentStatusPending           CoopBookingDetailPaymentStatus = "pending"
+	CoopBookingDetailPaymentStatusRefunded          CoopBookingDetailPaymentStatus = "refunded"
+)
+
+// Valid indicates whether the value is a known member of the CoopBookingDetailPaymentStatus enum.
+func (e CoopBookingDetailPaymentStatus) Valid() bool {
+	switch e {
+	case CoopBookingDetailPaymentStatusFailed:
+		return true
+	case CoopBookingDetailPaymentStatusNone:
+		return true
+	case CoopBookingDetailPaymentStatusPaid:
+		return true
+	case CoopBookingDetailPaymentStatusPartiallyRefunded:
+		return true
+	case CoopBookingDetailPaymentStatusPending:
+		return true
+	case CoopBookingDetailPaymentStatusRefunded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CoopBookingDetailStatus.
+const (
+	CoopBookingDetailStatusAwaitingPayment CoopBookingDetailStatus = "awaiting_payment"
+	CoopBookingDetailStatusCancelled       CoopBookingDetailStatus = "cancelled"
+	CoopBookingDetailStatusCompleted       CoopBookingDetailStatus = "completed"
+	CoopBookingDetailStatusConfirmed       CoopBookingDetailStatus = "confirmed"
+	CoopBookingDetailStatusDelivered       CoopBookingDetailStatus = "delivered"
+	CoopBookingDetailStatusRequested       CoopBookingDetailStatus = "requested"
+)
+
+// Valid indicates whether the value is a known member of the CoopBookingDetailStatus enum.
+func (e CoopBookingDetailStatus) Valid() bool {
+	switch e {
+	case CoopBookingDetailStatusAwaitingPayment:
+		return true
+	case CoopBookingDetailStatusCancelled:
+		return true
+	case CoopBookingDetailStatusCompleted:
+		return true
+	case CoopBookingDetailStatusConfirmed:
+		return true
+	case CoopBookingDetailStatusDelivered:
+		return true
+	case CoopBookingDetailStatusRequested:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CoopBookingItemPaymentStatus.
+const (
+	CoopBookingItemPaymentStatusFailed            CoopBookingItemPaymentStatus = "failed"
+	CoopBookingItemPaymentStatusNone              CoopBookingItemPaymentStatus = "none"
+	CoopBookingItemPaymentStatusPaid              CoopBookingItemPaymentStatus = "paid"
+	CoopBookingItemPaymentStatusPartiallyRefunded CoopBookingItemPaymentStatus = "partially_refunded"
+	CoopBookingItemPaymentStatusPending           CoopBookingItemPaymentStatus = "pending"
+	CoopBookingItemPaymentStatusRefunded          CoopBookingItemPaymentStatus = "refunded"
+)
+
+// Valid indicates whether the value is a known member of the CoopBookingItemPaymentStatus enum.
+func (e CoopBookingItemPaymentStatus) Valid() bool {
+	switch e {
+	case CoopBookingItemPaymentStatusFailed:
+		return true
+	case CoopBookingItemPaymentStatusNone:
+		return true
+	case CoopBookingItemPaymentStatusPaid:
+		return true
+	case CoopBookingItemPaymentStatusPartiallyRefunded:
+		return true
+	case CoopBookingItemPaymentStatusPending:
+		return true
+	case CoopBookingItemPaymentStatusRefunded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CoopBookingItemStatus.
+const (
+	CoopBookingItemStatusAwaitingPayment CoopBookingItemStatus = "awaiting_payment"
+	CoopBookingItemStatusCancelled       CoopBookingItemStatus = "cancelled"
+	CoopBookingItemStatusCompleted       CoopBookingItemStatus = "completed"
+	CoopBookingItemStatusConfirmed       CoopBookingItemStatus = "confirmed"
+	CoopBookingItemStatusDelivered       CoopBookingItemStatus = "delivered"
+	CoopBookingItemStatusRequested       CoopBookingItemStatus = "requested"
+)
+
+// Valid indicates whether the value is a known member of the CoopBookingItemStatus enum.
+func (e CoopBookingItemStatus) Valid() bool {
+	switch e {
+	case CoopBookingItemStatusAwaitingPayment:
+		return true
+	case CoopBookingItemStatusCancelled:
+		return true
+	case CoopBookingItemStatusCompleted:
+		return true
+	case CoopBookingItemStatusConfirmed:
+		return true
+	case CoopBookingItemStatusDelivered:
+		return true
+	case CoopBookingItemStatusRequested:
 		return true
 	default:
 		return false
@@ -941,16 +1067,19 @@ func (e TeamMemberRole) Valid() bool {
 
 // Defines values for UserRole.
 const (
-	UserRoleCitizen    UserRole = "citizen"
-	UserRoleMerchant   UserRole = "merchant"
-	UserRoleOperator   UserRole = "operator"
-	UserRoleSupervisor UserRole = "supervisor"
+	UserRoleCitizen     UserRole = "citizen"
+	UserRoleCooperative UserRole = "cooperative"
+	UserRoleMerchant    UserRole = "merchant"
+	UserRoleOperator    UserRole = "operator"
+	UserRoleSupervisor  UserRole = "supervisor"
 )
 
 // Valid indicates whether the value is a known member of the UserRole enum.
 func (e UserRole) Valid() bool {
 	switch e {
 	case UserRoleCitizen:
+		return true
+	case UserRoleCooperative:
 		return true
 	case UserRoleMerchant:
 		return true
@@ -1996,36 +2125,120 @@ type ContactTaskChannel string
 // ContactTaskStatus defines model for ContactTask.Status.
 type ContactTaskStatus string
 
-// CoopBookingDetail defines model for CoopBookingDetail.
+// CoopBookingDetail a booking as its cooperative reads it (the citizen's booking without its price_quote), with the citizen to serve when the cooperative holds it or is asked to
 type CoopBookingDetail struct {
-	CitizenEmail *string                   `json:"citizen_email,omitempty"`
-	CitizenName  *string                   `json:"citizen_name,omitempty"`
-	Holder       *bool                     `json:"holder,omitempty"`
-	Id           *openapi_types.UUID       `json:"id,omitempty"`
-	Number       *int                      `json:"number,omitempty"`
-	Offers       *[]map[string]interface{} `json:"offers,omitempty"`
-	PendingOffer *map[string]interface{}   `json:"pending_offer,omitempty"`
-	ServiceName  *string                   `json:"service_name,omitempty"`
-	Sessions     *[]map[string]interface{} `json:"sessions,omitempty"`
-	Status       *string                   `json:"status,omitempty"`
+	CancelReason    *string    `json:"cancel_reason,omitempty"`
+	Category        *string    `json:"category,omitempty"`
+	CitizenEmail    *string    `json:"citizen_email,omitempty"`
+	CitizenId       *int       `json:"citizen_id,omitempty"`
+	CitizenName     string     `json:"citizen_name"`
+	CooperativeId   *string    `json:"cooperative_id,omitempty"`
+	CooperativeName *string    `json:"cooperative_name,omitempty"`
+	CreatedAt       *time.Time `json:"created_at,omitempty"`
+	DistrictId      *string    `json:"district_id,omitempty"`
+
+	// Holder the cooperative holds the booking
+	Holder         bool                `json:"holder"`
+	Id             *openapi_types.UUID `json:"id,omitempty"`
+	MunicipalityId *string             `json:"municipality_id,omitempty"`
+	Notes          *string             `json:"notes,omitempty"`
+	Number         *int                `json:"number,omitempty"`
+	Offers         *[]BookingOffer     `json:"offers,omitempty"`
+	OnlineCents    *int                `json:"online_cents,omitempty"`
+
+	// OnlineHeldCents paid online and not yet settled or refunded
+	OnlineHeldCents *int                            `json:"online_held_cents,omitempty"`
+	PaymentId       *string                         `json:"payment_id,omitempty"`
+	PaymentStatus   *CoopBookingDetailPaymentStatus `json:"payment_status,omitempty"`
+
+	// PaymentUrl the provider's hosted payment page, once the workflow created the payment
+	PaymentUrl *string `json:"payment_url,omitempty"`
+
+	// PendingOffer the offer pending on this cooperative
+	PendingOffer *BookingOffer `json:"pending_offer,omitempty"`
+
+	// PriceBasis the PriceQuote at checkout, as JSON text
+	PriceBasis *string     `json:"price_basis,omitempty"`
+	PriceQuote *PriceQuote `json:"price_quote,omitempty"`
+	Quantity   *int        `json:"quantity,omitempty"`
+	ServiceId  *int        `json:"service_id,omitempty"`
+
+	// ServiceName as booked
+	ServiceName    *string                  `json:"service_name,omitempty"`
+	Sessions       *[]BookingSession        `json:"sessions,omitempty"`
+	Status         *CoopBookingDetailStatus `json:"status,omitempty"`
+	TotalCents     *int                     `json:"total_cents,omitempty"`
+	Unit           *string                  `json:"unit,omitempty"`
+	UnitPriceCents *int                     `json:"unit_price_cents,omitempty"`
+	UpdatedAt      *time.Time               `json:"updated_at,omitempty"`
+	VoucherCents   *int                     `json:"voucher_cents,omitempty"`
+
+	// VoucherHeldCents still held for the booking
+	VoucherHeldCents *int                `json:"voucher_held_cents,omitempty"`
+	VoucherId        *openapi_types.UUID `json:"voucher_id,omitempty"`
 }
 
-// CoopBookingItem a booking (see store.BookingView: id, number, service, quantity, prices, shares, status, sessions, offers) with the offer pending on the cooperative
+// CoopBookingDetailPaymentStatus defines model for CoopBookingDetail.PaymentStatus.
+type CoopBookingDetailPaymentStatus string
+
+// CoopBookingDetailStatus defines model for CoopBookingDetail.Status.
+type CoopBookingDetailStatus string
+
+// CoopBookingItem a booking as its cooperative reads it (the citizen's booking without its price_quote), with the offer pending on the cooperative
 type CoopBookingItem struct {
-	Attempt      *int                      `json:"attempt,omitempty"`
-	Id           *openapi_types.UUID       `json:"id,omitempty"`
-	Number       *int                      `json:"number,omitempty"`
-	Offers       *[]map[string]interface{} `json:"offers,omitempty"`
-	OnlineCents  *int                      `json:"online_cents,omitempty"`
-	Quantity     *int                      `json:"quantity,omitempty"`
-	RespondBy    *time.Time                `json:"respond_by,omitempty"`
-	ServiceName  *string                   `json:"service_name,omitempty"`
-	Sessions     *[]map[string]interface{} `json:"sessions,omitempty"`
-	Status       *string                   `json:"status,omitempty"`
-	TotalCents   *int                      `json:"total_cents,omitempty"`
-	Unit         *string                   `json:"unit,omitempty"`
-	VoucherCents *int                      `json:"voucher_cents,omitempty"`
+	// Attempt the attempt of the offer pending on the cooperative (absent in the active view)
+	Attempt         *int                `json:"attempt,omitempty"`
+	CancelReason    *string             `json:"cancel_reason,omitempty"`
+	Category        *string             `json:"category,omitempty"`
+	CitizenId       *int                `json:"citizen_id,omitempty"`
+	CooperativeId   *string             `json:"cooperative_id,omitempty"`
+	CooperativeName *string             `json:"cooperative_name,omitempty"`
+	CreatedAt       *time.Time          `json:"created_at,omitempty"`
+	DistrictId      *string             `json:"district_id,omitempty"`
+	Id              *openapi_types.UUID `json:"id,omitempty"`
+	MunicipalityId  *string             `json:"municipality_id,omitempty"`
+	Notes           *string             `json:"notes,omitempty"`
+	Number          *int                `json:"number,omitempty"`
+	Offers          *[]BookingOffer     `json:"offers,omitempty"`
+	OnlineCents     *int                `json:"online_cents,omitempty"`
+
+	// OnlineHeldCents paid online and not yet settled or refunded
+	OnlineHeldCents *int                          `json:"online_held_cents,omitempty"`
+	PaymentId       *string                       `json:"payment_id,omitempty"`
+	PaymentStatus   *CoopBookingItemPaymentStatus `json:"payment_status,omitempty"`
+
+	// PaymentUrl the provider's hosted payment page, once the workflow created the payment
+	PaymentUrl *string `json:"payment_url,omitempty"`
+
+	// PriceBasis the PriceQuote at checkout, as JSON text
+	PriceBasis *string     `json:"price_basis,omitempty"`
+	PriceQuote *PriceQuote `json:"price_quote,omitempty"`
+	Quantity   *int        `json:"quantity,omitempty"`
+
+	// RespondBy the deadline of that offer (absent in the active view)
+	RespondBy *time.Time `json:"respond_by,omitempty"`
+	ServiceId *int       `json:"service_id,omitempty"`
+
+	// ServiceName as booked
+	ServiceName    *string                `json:"service_name,omitempty"`
+	Sessions       *[]BookingSession      `json:"sessions,omitempty"`
+	Status         *CoopBookingItemStatus `json:"status,omitempty"`
+	TotalCents     *int                   `json:"total_cents,omitempty"`
+	Unit           *string                `json:"unit,omitempty"`
+	UnitPriceCents *int                   `json:"unit_price_cents,omitempty"`
+	UpdatedAt      *time.Time             `json:"updated_at,omitempty"`
+	VoucherCents   *int                   `json:"voucher_cents,omitempty"`
+
+	// VoucherHeldCents still held for the booking
+	VoucherHeldCents *int                `json:"voucher_held_cents,omitempty"`
+	VoucherId        *openapi_types.UUID `json:"voucher_id,omitempty"`
 }
+
+// CoopBookingItemPaymentStatus defines model for CoopBookingItem.PaymentStatus.
+type CoopBookingItemPaymentStatus string
+
+// CoopBookingItemStatus defines model for CoopBookingItem.Status.
+type CoopBookingItemStatus string
 
 // CoopDelivery defines model for CoopDelivery.
 type CoopDelivery struct {
@@ -2577,7 +2790,7 @@ type RegistryChange struct {
 	TaxCode *string `json:"tax_code,omitempty"`
 }
 
-// RegistryDiff What an import changes (a dry run: would change). new: not resident in the district before; moved: from another municipality of the district or another household; updated: names or date of birth corrected; gone: residents of the municipality absent from the extract, marked no longer resident (never deleted). The *_rows lists hold the first 20 of each kind.
+// RegistryDiff What an import changes (a dry run: would change). new: not resident in the district before; moved: from another municipality of the district or another household; updated: names or date of birth corrected; gone: residents of the municipality absent from the extract, marked no longer resident (never deleted). The *_rows lists hold the first 20 of each kind (null when there are none).
 type RegistryDiff struct {
 	At       *time.Time        `json:"at,omitempty"`
 	District *string           `json:"district,omitempty"`
