@@ -126,6 +126,9 @@ func (v *Validator) routable(r *http.Request) *http.Request {
 func (v *Validator) Check(ex Exchange) error {
 	req := v.routable(ex.Request)
 	route, params, err := v.router.FindRoute(req)
+	if err == nil && strings.HasSuffix(req.URL.Path, "/") && !strings.HasSuffix(route.Path, "/") {
+		err = routers.ErrPathNotFound // the router forgives a trailing slash, the API does not
+	}
 	if err != nil {
 		if ex.Status == http.StatusNotFound || ex.Status == http.StatusMethodNotAllowed {
 			return nil // the API agrees: no such route
@@ -133,6 +136,7 @@ func (v *Validator) Check(ex Exchange) error {
 		return fmt.Errorf("%s %s answered %d, but the document has no such operation (%v)", ex.Request.Method, ex.Request.URL.Path, ex.Status, err)
 	}
 	what := fmt.Sprintf("%s %s (%s) answered %d", ex.Request.Method, ex.Request.URL.RequestURI(), route.Operation.OperationID, ex.Status)
+	dropEmptyQuery(req)
 	req.Body = http.NoBody
 	if len(ex.RequestBody) > 0 {
 		req.Body = readCloser{bytes.NewReader(ex.RequestBody)}
@@ -177,6 +181,29 @@ var csvOnce sync.Once
 // too.
 var formats = []openapi3.SchemaValidationOption{
 	openapi3.WithStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562)),
+}
+
+// dropEmptyQuery removes the query parameters without a value: the
+// document's convention is that an empty parameter (name=) counts as absent.
+func dropEmptyQuery(r *http.Request) {
+	if r.URL.RawQuery == "" {
+		return
+	}
+	q := r.URL.Query()
+	for name, values := range q {
+		kept := values[:0]
+		for _, v := range values {
+			if v != "" {
+				kept = append(kept, v)
+			}
+		}
+		if len(kept) == 0 {
+			delete(q, name)
+		} else {
+			q[name] = kept
+		}
+	}
+	r.URL.RawQuery = q.Encode()
 }
 
 type readCloser struct{ *bytes.Reader }

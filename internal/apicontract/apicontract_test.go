@@ -16,7 +16,7 @@ const testDocument = `{
     "/api/v1/things/{id}": {
       "get": {
         "operationId": "getThing",
-        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}, {"name": "limit", "in": "query", "schema": {"type": "integer"}}],
         "responses": {
           "200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}}},
           "404": {"description": "no", "content": {"application/json": {"schema": {"type": "object", "properties": {"error": {"type": "object"}}}}}}
@@ -80,6 +80,9 @@ func TestCheck(t *testing.T) {
 		{"refused request, refused", "POST", "/api/v1/things", `{}`, 422, ``, ""},
 		{"refused request, accepted", "POST", "/api/v1/things", `{}`, 201, `{"id":"a"}`, "request the document refuses"},
 		{"bad path parameter accepted", "GET", "/api/v1/things/x", "", 200, `{"id":"a"}`, "request the document refuses"},
+		{"a trailing slash is another route", "GET", id + "/", "", 404, `{"error":{}}`, ""},
+		{"an empty query parameter is absent", "GET", id + "?limit=", "", 200, `{"id":"a"}`, ""},
+		{"a malformed query parameter accepted", "GET", id + "?limit=x", "", 200, `{"id":"a"}`, "request the document refuses"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
