@@ -116,7 +116,8 @@ func (v *Validator) routable(r *http.Request) *http.Request {
 }
 
 // Check checks one exchange of the JSON API against the document:
-//   - a route the document does not describe may only answer 404 or 405;
+//   - a route the document does not describe may only answer 404 or 405
+//     (or 422: the input check runs before routing);
 //   - a request the document refuses may not succeed (2xx);
 //   - the response's status must be documented for the operation, and its
 //     headers and body must match the documented response, with no member of
@@ -130,8 +131,11 @@ func (v *Validator) Check(ex Exchange) error {
 		err = routers.ErrPathNotFound // the router forgives a trailing slash, the API does not
 	}
 	if err != nil {
-		if ex.Status == http.StatusNotFound || ex.Status == http.StatusMethodNotAllowed {
+		switch ex.Status {
+		case http.StatusNotFound, http.StatusMethodNotAllowed:
 			return nil // the API agrees: no such route
+		case http.StatusUnprocessableEntity:
+			return nil // the input check, which runs before routing, refused the query
 		}
 		return fmt.Errorf("%s %s answered %d, but the document has no such operation (%v)", ex.Request.Method, ex.Request.URL.Path, ex.Status, err)
 	}
@@ -184,7 +188,8 @@ var formats = []openapi3.SchemaValidationOption{
 }
 
 // dropEmptyQuery removes the query parameters without a value: the
-// document's convention is that an empty parameter (name=) counts as absent.
+// document's convention is that an empty parameter (name=, or only spaces)
+// counts as absent.
 func dropEmptyQuery(r *http.Request) {
 	if r.URL.RawQuery == "" {
 		return
@@ -193,7 +198,7 @@ func dropEmptyQuery(r *http.Request) {
 	for name, values := range q {
 		kept := values[:0]
 		for _, v := range values {
-			if v != "" {
+			if strings.TrimSpace(v) != "" {
 				kept = append(kept, v)
 			}
 		}
