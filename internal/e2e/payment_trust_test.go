@@ -103,6 +103,7 @@ func (s *trustStack) callback(t *testing.T, ev payments.Event) int {
 	t.Helper()
 	body, _ := json.Marshal(ev)
 	req, _ := http.NewRequest("POST", s.srv.URL+workflows.PaymentsCallbackPath, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json") // as the provider sends it (the document's media type)
 	req.Header.Set(payments.SignatureHeader, payments.Sign(trustSecret, time.Now(), body))
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
