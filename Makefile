@@ -10,7 +10,7 @@ GO ?= go
 TEMPORAL_CLI_VERSION := v1.5.1
 GO_FILES_CMD := find . -name '*.go' -not -path './bin/*' -not -path './.data/*' -not -path './node_modules/*' -not -path './.git/*'
 
-.PHONY: help deps assets build run test lint fuzz bench bench-smoke clean
+.PHONY: help deps assets build run test lint contract-lint generate fuzz bench bench-smoke clean
 
 help:
 	@echo "make run     start PostgreSQL, Temporal (with Web UI), the worker and the API on this machine"
@@ -19,7 +19,9 @@ help:
 	@echo "make bench   journeys/s against a bare-workflow baseline on the same server, POST latency, the surge"
 	@echo "make bench-smoke   every benchmark once at a tiny size (part of make test)"
 	@echo "make build   build bin/sportello (after make assets)"
-	@echo "make assets  npm ci in api/web and copy Bootstrap Italia, htmx and Chart.js into api/web/static/vendor"
+	@echo "make assets  npm ci in api/web and tools/redocly; copy Bootstrap Italia, htmx and Chart.js into api/web/static/vendor"
+	@echo "make contract-lint   Redocly's recommended rules on api/openapi.json, failing on any warning (part of make test)"
+	@echo "make generate   regenerate the typed Go client internal/apiclient from api/openapi.json (oapi-codegen)"
 	@echo "make deps    install PostgreSQL, a C compiler (for -race), nodejs/npm, chromium and poppler-utils with apt-get when missing (root only)"
 	@echo "make bin/temporal   build the Temporal CLI $(TEMPORAL_CLI_VERSION) (dev server + Web UI) into bin/"
 	@echo "make clean CONFIRM=1   remove bin/ and .data/ (all local state)"
@@ -79,7 +81,25 @@ assets:
 	@cp -p $(BI_DIST)/svg/sprites.svg $(VENDOR)/svg/
 	@cp -p $(WEB)/node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/js/
 	@cp -p $(WEB)/node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/js/
+	@if [ ! -d $(REDOCLY_DIR)/node_modules ] || [ $(REDOCLY_DIR)/package-lock.json -nt $(REDOCLY_DIR)/node_modules/.package-lock.json ]; then \
+	  echo "assets: npm ci in $(REDOCLY_DIR)"; \
+	  (cd $(REDOCLY_DIR) && npm ci --no-audit --no-fund); \
+	fi
 	@echo "assets: $(VENDOR) is up to date"
+
+# The API contract: Redocly CLI (tools/redocly/package-lock.json) lints
+# api/openapi.json with its recommended rules, every warning an error
+# (recommended-strict in api/redocly.yaml), so that a warning fails.
+REDOCLY_DIR := tools/redocly
+contract-lint: assets
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+	  $(REDOCLY_DIR)/node_modules/.bin/redocly lint --config api/redocly.yaml --max-problems 1000 api/openapi.json
+
+# The typed Go client of the API, generated from api/openapi.json by
+# oapi-codegen at the version go.mod pins (its tool line);
+# internal/apiclient's test fails when the committed code is stale.
+generate:
+	$(GO) generate ./internal/apiclient/
 
 build: assets
 	$(GO) build -o bin/sportello ./cmd/sportello
@@ -100,7 +120,7 @@ lint:
 	echo "gofmt: ok"
 
 test: export SPORTELLO_TEMPORAL_BIN := $(CURDIR)/bin/temporal
-test: deps assets bin/temporal lint fuzz
+test: deps assets bin/temporal lint contract-lint fuzz
 	$(GO) test -race -count=1 -timeout 30m ./...
 	$(MAKE) --no-print-directory bench-smoke
 

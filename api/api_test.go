@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"sportello/api"
+	"sportello/internal/apicontract"
 	"sportello/internal/seed"
 	"sportello/internal/testenv"
 )
@@ -367,7 +368,7 @@ func TestReadyz(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lazy.Close()
-	srv := httptest.NewServer(api.New(api.Deps{Store: e.st, Temporal: lazy}))
+	srv := httptest.NewServer(apicontract.For(t, api.New(api.Deps{Store: e.st, Temporal: lazy})))
 	defer srv.Close()
 	res, err := http.Get(srv.URL + "/readyz")
 	if err != nil {
@@ -393,7 +394,7 @@ func TestApplicationHealsAfterFailedStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lazy.Close()
-	down := httptest.NewServer(api.New(api.Deps{Store: e.st, Temporal: lazy}))
+	down := httptest.NewServer(apicontract.For(t, api.New(api.Deps{Store: e.st, Temporal: lazy})))
 	defer down.Close()
 
 	key := hdr{"Idempotency-Key": "retry-me"}
@@ -426,7 +427,7 @@ func TestApplicationHealsWithoutKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lazy.Close()
-	down := httptest.NewServer(api.New(api.Deps{Store: e.st, Temporal: lazy}))
+	down := httptest.NewServer(apicontract.For(t, api.New(api.Deps{Store: e.st, Temporal: lazy})))
 	defer down.Close()
 
 	healthy := e.srv

@@ -23,6 +23,9 @@ func (s *server) listSocialPoints(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	if points == nil {
+		points = []store.SocialPoint{} // an unknown district has none: [], not null
+	}
 	c.JSON(http.StatusOK, gin.H{"items": points})
 	return nil
 }
@@ -63,12 +66,15 @@ func (s *server) createAppointment(c *gin.Context) error {
 
 func (s *server) listAppointments(c *gin.Context) error {
 	user := httpx.CurrentUser(c)
-	var f store.AppointmentFilter
-	if app.IsStaff(user.Role) {
-		var fields []FieldError
-		if f, fields = httpx.AgendaFilter(c, s.Now()); len(fields) > 0 {
-			return invalid(fields...)
-		}
+	// The filters are checked for everyone (a malformed one is a 422, as the
+	// document says) but only narrow the staff's agenda: a citizen's list is
+	// all their own.
+	f, fields := httpx.AgendaFilter(c, s.Now())
+	if len(fields) > 0 {
+		return invalid(fields...)
+	}
+	if !app.IsStaff(user.Role) {
+		f = store.AppointmentFilter{}
 	}
 	items, err := s.appointments.Appointments(c.Request.Context(), user, f)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 
 	"sportello/api"
 	"sportello/internal/accounting"
+	"sportello/internal/apicontract"
 	"sportello/internal/bookingtest"
 	"sportello/internal/payments"
 	"sportello/internal/paysandbox"
@@ -77,13 +78,13 @@ func newCheckoutEnv(t *testing.T, withWorker bool) *checkoutEnv {
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	ce := &checkoutEnv{sb: sb, pay: pc, paySrv: paySrv, saga: withWorker}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(apicontract.For(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &statusRecorder{ResponseWriter: w}
 		h.ServeHTTP(rec, r)
 		if r.URL.Path == workflows.PaymentsCallbackPath && rec.status >= 200 && rec.status < 300 {
 			ce.handled.Add(1)
 		}
-	}))
+	})))
 	t.Cleanup(srv.Close)
 	if withWorker {
 		acc := accounting.New(accounting.Options{})

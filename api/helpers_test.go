@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"sportello/api"
+	"sportello/internal/apicontract"
 	"sportello/internal/seed"
 	"sportello/internal/store"
 	"sportello/internal/testenv"
@@ -70,7 +71,7 @@ func newEnvWith(t *testing.T, opts ...func(*api.Deps)) *env {
 	for _, o := range opts {
 		o(&deps)
 	}
-	srv := httptest.NewServer(api.New(deps))
+	srv := httptest.NewServer(apicontract.For(t, api.New(deps)))
 	t.Cleanup(srv.Close)
 	return &env{t: t, st: st, temporal: c, srv: srv, tokens: map[string]string{}, mail: mail}
 }

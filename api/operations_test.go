@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"sportello/api"
+	"sportello/internal/apicontract"
 	"sportello/internal/app/operations"
 	"sportello/internal/bookingtest"
 	"sportello/internal/contract"
@@ -312,7 +313,7 @@ func opsServer(t *testing.T, e *checkoutEnv, bookingID string) *opsEnv {
 	h := api.New(api.Deps{Store: e.st, Temporal: e.temporal, TaskQueue: tq, Namespace: testenv.Namespace, Payments: e.pay,
 		PaymentsSecret: paySecret, OpsAttempts: opsAttempts,
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))})
-	srv := httptest.NewServer(h)
+	srv := httptest.NewServer(apicontract.For(t, h))
 	t.Cleanup(srv.Close)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)

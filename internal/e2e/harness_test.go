@@ -21,6 +21,7 @@ import (
 	"sportello/activities"
 	"sportello/api"
 	"sportello/forms"
+	"sportello/internal/apicontract"
 	"sportello/internal/seed"
 	"sportello/internal/store"
 	"sportello/internal/testenv"
@@ -49,7 +50,7 @@ func newStackWith(t *testing.T, mailer activities.Mailer) *stack {
 	}
 	s := &stack{t: t, st: st, tc: testenv.Temporal(t), taskQueue: testenv.TaskQueue(t), mailer: mailer}
 	s.startWorker()
-	s.srv = httptest.NewServer(api.New(s.apiDeps()))
+	s.srv = httptest.NewServer(apicontract.For(t, api.New(s.apiDeps())))
 	t.Cleanup(func() {
 		s.srv.Close()
 		s.stopWorker()

@@ -16,6 +16,7 @@ import (
 
 	"sportello/activities"
 	"sportello/api"
+	"sportello/internal/apicontract"
 	"sportello/internal/mailcatcher"
 	"sportello/internal/payments"
 	"sportello/internal/paysandbox"
@@ -51,7 +52,7 @@ func newTrustStack(t *testing.T) *trustStack {
 	d := s.apiDeps()
 	d.Payments, d.PaymentsSecret, d.Mailer, d.PortalURL = pay, trustSecret, st.mailer, "http://portal.test"
 	s.srv.Close()
-	s.srv = httptest.NewServer(api.New(d))
+	s.srv = httptest.NewServer(apicontract.For(s.t, api.New(d)))
 	s.portal = s.srv
 	s.worker = worker.NewWith(s.tc, s.st, worker.Config{TaskQueue: s.taskQueue, Mailer: s.mailer, PortalURL: s.srv.URL, Payments: pay})
 	if err := s.worker.Start(); err != nil {
@@ -102,6 +103,7 @@ func (s *trustStack) callback(t *testing.T, ev payments.Event) int {
 	t.Helper()
 	body, _ := json.Marshal(ev)
 	req, _ := http.NewRequest("POST", s.srv.URL+workflows.PaymentsCallbackPath, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json") // as the provider sends it (the document's media type)
 	req.Header.Set(payments.SignatureHeader, payments.Sign(trustSecret, time.Now(), body))
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"sportello/api"
 	"sportello/internal/accounting"
+	"sportello/internal/apicontract"
 	"sportello/internal/bookingtest"
 	"sportello/internal/calendar"
 	"sportello/internal/payments"
@@ -41,7 +42,7 @@ func newMarketplaceStack(t *testing.T) (*sagaStack, *accounting.Server) {
 	d := s.apiDeps()
 	d.Payments, d.PaymentsSecret = pay, journeySecret
 	s.srv.Close()
-	s.srv = httptest.NewServer(api.New(d))
+	s.srv = httptest.NewServer(apicontract.For(s.t, api.New(d)))
 	s.portal = s.srv
 	s.worker = worker.NewWith(s.tc, s.st, worker.Config{TaskQueue: s.taskQueue, PortalURL: s.srv.URL, Accounting: accClient, Payments: pay})
 	if err := s.worker.Start(); err != nil {
