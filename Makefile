@@ -19,7 +19,7 @@ help:
 	@echo "make bench   journeys/s against a bare-workflow baseline on the same server, POST latency, the surge"
 	@echo "make bench-smoke   every benchmark once at a tiny size (part of make test)"
 	@echo "make build   build bin/sportello (after make assets)"
-	@echo "make assets  npm ci in api/web and tools/redocly; copy Bootstrap Italia, htmx and Chart.js into api/web/static/vendor"
+	@echo "make assets  npm ci in api/web and api/redocly-cli; copy Bootstrap Italia, htmx and Chart.js into api/web/static/vendor"
 	@echo "make contract-lint   Redocly's recommended rules on api/openapi.json, failing on any warning (part of make test)"
 	@echo "make generate   regenerate the typed Go client internal/apiclient from api/openapi.json (oapi-codegen)"
 	@echo "make deps    install PostgreSQL, a C compiler (for -race), nodejs/npm, chromium and poppler-utils with apt-get when missing (root only)"
@@ -87,10 +87,10 @@ assets:
 	fi
 	@echo "assets: $(VENDOR) is up to date"
 
-# The API contract: Redocly CLI (tools/redocly/package-lock.json) lints
+# The API contract: Redocly CLI (api/redocly-cli/package-lock.json) lints
 # api/openapi.json with its recommended rules, every warning an error
 # (recommended-strict in api/redocly.yaml), so that a warning fails.
-REDOCLY_DIR := tools/redocly
+REDOCLY_DIR := api/redocly-cli
 contract-lint: assets
 	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
 	  $(REDOCLY_DIR)/node_modules/.bin/redocly lint --config api/redocly.yaml --max-problems 1000 api/openapi.json
