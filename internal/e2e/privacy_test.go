@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -289,6 +290,28 @@ func TestPersonalDataExportAndRetention(t *testing.T) {
 		!r.Cutoff.Equal(res.Cutoff) || r.FinishedAt.Before(r.StartedAt) || time.Since(r.Cutoff) < days*24*time.Hour {
 		t.Errorf("the recorded run: %+v (result %+v)", r, res)
 	}
+	// Supervisors read the runs: as JSON, and in the portal from the menu,
+	// in Italian and English, axe on each page (on a phone too).
+	var rep privacy.RetentionReport
+	sup.mustCall(http.StatusOK, "GET", "/api/v1/privacy/retention-runs", nil, &rep)
+	if len(rep.Items) != 3 || rep.Items[1].ID != res.RunID || rep.Items[1].People != 1 || rep.Items[1].Kept != 1 {
+		t.Errorf("the runs as JSON: %+v", rep)
+	}
+	page := loggedIn(t, s.srv.URL, "supervisore", "supervisore")
+	page.Follow("Conservazione dati")
+	assertPath(t, page, "/privacy/retention")
+	assertPage(t, page, "Conservazione e pseudonimizzazione dei dati", "Esecuzioni registrate", "Le ultime 3 esecuzioni, dalla più recente")
+	if got := page.Text(`tr[data-run="` + strconv.FormatInt(res.RunID, 10) + `"] td[data-col="people"]`); got != "1" {
+		t.Errorf("the run's citizens on the page: %q, want 1", got)
+	}
+	page.Axe()
+	page.Navigate("/lang/en?next=/privacy/retention")
+	assertPage(t, page, "Data retention and pseudonymisation", "Recorded runs", "The last 3 runs, newest first")
+	page.Axe()
+	page.Phone()
+	page.Reload()
+	page.Axe()
+
 	if dir := os.Getenv("SPORTELLO_RECORD_HISTORIES"); dir != "" {
 		if err := os.MkdirAll(filepath.Join(dir, "retention"), 0o755); err != nil {
 			t.Fatal(err)
