@@ -269,6 +269,7 @@ func newHandler(cfg config, logger *slog.Logger, st *store.Store, c client.Clien
 		TrustedProxies:   cfg.TrustedProxies,
 		StaffIdleTimeout: cfg.StaffIdleTimeout,
 		RetentionDays:    cfg.RetentionDays,
+		Operations:       cfg.Operations,
 	}))
 }
 
@@ -340,5 +341,5 @@ func newWorker(c client.Client, st *store.Store, cfg config) (sdkworker.Worker, 
 		return nil, fmt.Errorf("SPORTELLO_PSEUDONYM_KEY: %w", err)
 	}
 	return worker.NewWith(c, st, worker.Config{TaskQueue: cfg.TaskQueue, Mailer: m, PortalURL: cfg.PublicURL, Accounting: acc,
-		Payments: pay, Pseudonyms: &pseudonyms}), nil
+		Payments: pay, Pseudonyms: &pseudonyms, Operations: cfg.Operations}), nil
 }
