@@ -13,8 +13,8 @@ import (
 
 	"sportello/internal/bookingtest"
 	"sportello/internal/observe"
-	"sportello/internal/paysandbox"
 	"sportello/internal/payments"
+	"sportello/internal/paysandbox"
 )
 
 // headerLog keeps the traceparent header of every request the sandbox
