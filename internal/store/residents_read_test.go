@@ -73,9 +73,9 @@ func TestResidentsAreReadInScope(t *testing.T) {
 		"citizen Giovanni": {store.Scope{Kind: "citizen", District: "tradate", Municipality: "vedano-olona",
 			UserID: userID("cittadino.vedano")}, []string{giovanni}},
 		"citizen scope of a staff account": {store.Scope{Kind: "citizen", District: "tradate", UserID: userID("operatore.tradate")}, nil},
-		"merchant":    {store.Scope{Kind: "merchant", District: "tradate", Municipality: "tradate", UserID: userID("esercente.tradate")}, nil},
-		"cooperative": {store.Scope{Kind: "cooperative", District: "tradate", UserID: userID("coop.baobab")}, nil},
-		"anonymous":   {store.Scope{Kind: "anonymous"}, nil},
+		"merchant":                         {store.Scope{Kind: "merchant", District: "tradate", Municipality: "tradate", UserID: userID("esercente.tradate")}, nil},
+		"cooperative":                      {store.Scope{Kind: "cooperative", District: "tradate", UserID: userID("coop.baobab")}, nil},
+		"anonymous":                        {store.Scope{Kind: "anonymous"}, nil},
 	} {
 		if got := visibleResidents(t, st, c.scope); !slices.Equal(got, c.want) {
 			t.Errorf("%s reads %v, want %v", name, got, c.want)
