@@ -327,10 +327,13 @@ func (a *Bookings) RefundSessions(ctx context.Context, in RefundInput) error {
 			}
 		}
 	}
-	if err := a.Store.RecordBookingRefund(ctx, in.BookingID, in.Seqs); err != nil {
+	// Counted only when this call booked it: an attempt retried after its
+	// commit finds the refund booked and counts nothing.
+	booked, err := a.Store.RecordBookingRefund(ctx, in.BookingID, in.Seqs)
+	if err != nil {
 		return ledgerError(err)
 	}
-	if in.AmountCents > 0 {
+	if booked {
 		observe.Refunds.Inc()
 	}
 	return nil

@@ -55,8 +55,8 @@ func (a *Operations) ResolveRefundByHand(ctx context.Context, in contract.Resolv
 		return res, temporal.NewNonRetryableApplicationError(fmt.Sprintf("the provider does not confirm the refund (%s, %d cents; %d refunded in all)",
 			rf.Status, rf.AmountCents, p.RefundedCents), contract.ErrTypePaymentUnconfirmed, nil)
 	}
-	if err := ledgerError(a.Store.RecordBookingRefund(ctx, x.BookingID, rc.Seqs)); err != nil {
-		return res, err
+	if _, err := a.Store.RecordBookingRefund(ctx, x.BookingID, rc.Seqs); err != nil {
+		return res, ledgerError(err)
 	}
 	if _, err := a.Store.ResolveIncidentByID(ctx, x.ID); err != nil {
 		return res, err

@@ -78,9 +78,10 @@ type Deps struct {
 	// StaffIdleTimeout ends a staff session after this long without a
 	// request (accounts.DefaultStaffIdleTimeout when zero); citizens have none.
 	StaffIdleTimeout time.Duration
-	// OpsAttempts is the attempt from which the operations console lists a
-	// retrying activity (operations.Settings; 5 when zero).
-	OpsAttempts int32
+	// Operations are the operations console's thresholds (SPORTELLO_OPS_*;
+	// each operations.Settings default when zero; the namespace is
+	// Namespace's when empty).
+	Operations operations.Settings
 	// RetentionDays is the retention period of closed cases (the privacy
 	// notice states it; privacy.DefaultRetentionDays when zero).
 	RetentionDays int
@@ -152,7 +153,11 @@ func newEngine(d Deps) *gin.Engine {
 	s.registry = registry.New(s.core)
 	s.invoices = invoices.New(s.core)
 	s.marketplace = marketplace.New(s.core, d.Payments, d.Mailer, d.PortalURL)
-	s.operations = operations.New(s.core, operations.Settings{Namespace: d.Namespace, Attempts: d.OpsAttempts})
+	ops := d.Operations
+	if ops.Namespace == "" {
+		ops.Namespace = d.Namespace
+	}
+	s.operations = operations.New(s.core, ops)
 	s.site = web.New(web.Deps{Store: d.Store, Forms: d.Forms, Log: d.Logger, Now: d.Now, PortalURL: d.PortalURL,
 		TemporalUIURL: d.TemporalUIURL, Namespace: d.Namespace, RetentionDays: d.RetentionDays, Core: s.core, Accounts: s.accounts,
 		Operations: s.operations, Casework: s.casework, Desk: s.desk, Teams: s.teams, Applications: s.applications, Vouchers: s.vouchers,

@@ -311,7 +311,7 @@ func opsServer(t *testing.T, e *checkoutEnv, bookingID string) *opsEnv {
 	}
 	tq := d.GetExecutionConfig().GetTaskQueue().GetName()
 	h := api.New(api.Deps{Store: e.st, Temporal: e.temporal, TaskQueue: tq, Namespace: testenv.Namespace, Payments: e.pay,
-		PaymentsSecret: paySecret, OpsAttempts: opsAttempts,
+		PaymentsSecret: paySecret, Operations: operations.Settings{Attempts: opsAttempts},
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	srv := httptest.NewServer(apicontract.For(t, h))
 	t.Cleanup(srv.Close)

@@ -49,3 +49,15 @@ func (s *server) exportMyData(c *gin.Context) error {
 		return httpx.Invalid(app.Param("format", "invalid", "privacy.err.format"))
 	}
 }
+
+// listRetentionRuns is GET /api/v1/privacy/retention-runs: the retention
+// period in force and the newest recorded runs of the retention schedule,
+// for supervisors (privacy.RetentionRuns).
+func (s *server) listRetentionRuns(c *gin.Context) error {
+	rep, err := privacy.New(s.core).RetentionRuns(c.Request.Context(), httpx.CurrentUser(c), s.RetentionDays)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, rep)
+	return nil
+}

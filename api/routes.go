@@ -97,6 +97,8 @@ func (s *server) apiRoutes() []apiRoute {
 
 		// The citizen's download of their data, JSON or PDF (privacy.go).
 		{"GET", "/me/export", session, citizens, reachNone, h(s.exportMyData)},
+		// The retention schedule's recorded runs, for supervisors (privacy.go).
+		{"GET", "/privacy/retention-runs", session, supervisors, reachNone, h(s.listRetentionRuns)},
 
 		// Forms and applications (forms.go, applications.go).
 		{"GET", "/forms", session, everyRole, reachNone, h(s.listForms)},

@@ -22,13 +22,37 @@ type privacyNoticeData struct {
 
 // privacyNoticePage is /privacy, for anyone.
 func (s *Site) privacyNoticePage(c *gin.Context) error {
-	lang := pageLang(c)
-	days := privacy.RetentionDaysOr(s.RetentionDays)
-	period := i18n.T(lang, "privacy.notice.days", days)
-	if days%365 == 0 {
-		period = i18n.T(lang, "privacy.notice.years", days/365)
-	}
+	period := retentionPeriod(pageLang(c), privacy.RetentionDaysOr(s.RetentionDays))
 	s.render(c, http.StatusOK, "privacy", view{Title: s.t(c, "privacy.notice.title"), Data: privacyNoticeData{Retention: period}})
+	return nil
+}
+
+// retentionPeriod is a retention period of days in words: in years when
+// it is a whole number of them.
+func retentionPeriod(lang string, days int) string {
+	if days%365 == 0 {
+		return i18n.T(lang, "privacy.notice.years", days/365)
+	}
+	return i18n.T(lang, "privacy.notice.days", days)
+}
+
+// retentionData is the retention page's data: the period in words and
+// the recorded runs.
+type retentionData struct {
+	Period string
+	Report privacy.RetentionReport
+}
+
+// retentionPage is /privacy/retention, for supervisors: the retention
+// schedule's period and its newest recorded runs (privacy.RetentionRuns;
+// the JSON twin is GET /api/v1/privacy/retention-runs).
+func (s *Site) retentionPage(c *gin.Context) error {
+	rep, err := privacy.New(s.core).RetentionRuns(c.Request.Context(), httpx.CurrentUser(c), s.RetentionDays)
+	if err != nil {
+		return err
+	}
+	d := retentionData{Period: retentionPeriod(pageLang(c), rep.RetentionDays), Report: rep}
+	s.render(c, http.StatusOK, "retention", view{Title: s.t(c, "retention.title"), Nav: "retention", Data: d})
 	return nil
 }
 

@@ -165,6 +165,8 @@ func (s *Site) Mount(r *gin.Engine) {
 	sup.POST("/operations/cancel", s.page(s.opsCancelSubmit))
 	sup.POST("/operations/refunds", s.page(s.opsRefundSubmit))
 	sup.POST("/operations/refunds/approve", s.page(s.opsApproveSubmit))
+	// The retention schedule's recorded runs (privacy.go).
+	sup.GET("/privacy/retention", s.page(s.retentionPage))
 	sup.GET("/desk/recoveries", s.page(s.recoveriesPage))
 	sup.POST("/desk/recoveries/:id/decision", s.page(s.recoveryDecisionSubmit))
 	sup.POST("/desk/sharing", s.page(s.deskSharingSubmit))

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"sportello/internal/app/operations"
 	"sportello/internal/contract"
 	"sportello/internal/notify"
 	"sportello/internal/observe"
@@ -54,6 +55,8 @@ type config struct {
 	// Privacy (issue 13, part 5).
 	RetentionDays int    // SPORTELLO_RETENTION_DAYS: closed cases are pseudonymised this long after their last activity (default 3650)
 	PseudonymKey  string // SPORTELLO_PSEUDONYM_KEY: the retention run's HMAC key (dev: devPseudonymKey, refused by worker)
+	// The operations console's thresholds (SPORTELLO_OPS_*, ops_config.go).
+	Operations operations.Settings
 }
 
 const (
@@ -138,6 +141,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, fmt.Errorf("SPORTELLO_RETENTION_DAYS: %q is not a positive number of days", getenv("SPORTELLO_RETENTION_DAYS"))
 	}
 	c.PseudonymKey = get("SPORTELLO_PSEUDONYM_KEY", devPseudonymKey)
+	if c.Operations, err = loadOpsConfig(func(k string) string { return strings.TrimSpace(getenv(k)) }); err != nil {
+		return c, err
+	}
+	// The console and the watch read the namespace the journeys run in.
+	c.Operations.Namespace = c.Namespace
 	return c, nil
 }
 
@@ -253,6 +261,11 @@ const envHelp = `Environment:
   OTEL_EXPORTER_OTLP_ENDPOINT  OTLP/HTTP collector of traces (unset: no tracing); also the other OTEL_EXPORTER_OTLP_* and OTEL_TRACES_SAMPLER
   SPORTELLO_RETENTION_DAYS   closed cases are pseudonymised this many days after their last activity (default 3650, ten years)
   SPORTELLO_PSEUDONYM_KEY  * worker: secret HMAC key of the retention run's pseudonyms, at least 16 characters (dev: a public key, refused by worker)
+  SPORTELLO_OPS_RETRY_ATTEMPTS    the operations console lists an activity from this attempt on (default 5, at least 2)
+  SPORTELLO_OPS_PAYMENT_WAIT      ... a booking waiting for its payment longer than this (default 24h)
+  SPORTELLO_OPS_DECLARATION_WAIT  ... an invoice waiting for its declaration longer than this (default 360h, 15 days)
+  SPORTELLO_OPS_SCHEDULE_GRACE    ... a schedule whose next run is this late (default 10m)
+  SPORTELLO_OPS_STUCK_AFTER       supervisors are e-mailed about what has been listed longer than this (default 1h)
   SPORTELLO_LOG_LEVEL        debug, info, warn, error (default info)
   SPORTELLO_LOG_FORMAT       text or json (default text)
 `

@@ -23,7 +23,6 @@ import (
 	tlog "go.temporal.io/sdk/log"
 
 	"sportello/api"
-	"sportello/internal/app/operations"
 	"sportello/internal/auth"
 	"sportello/internal/notify"
 	"sportello/internal/observe"
@@ -275,6 +274,7 @@ func newHandler(cfg config, logger *slog.Logger, st *store.Store, c client.Clien
 		TrustedProxies:   cfg.TrustedProxies,
 		StaffIdleTimeout: cfg.StaffIdleTimeout,
 		RetentionDays:    cfg.RetentionDays,
+		Operations:       cfg.Operations,
 	}))
 }
 
@@ -346,7 +346,7 @@ func newWorker(c client.Client, st *store.Store, cfg config) (sdkworker.Worker, 
 		return nil, fmt.Errorf("SPORTELLO_PSEUDONYM_KEY: %w", err)
 	}
 	// The operations watch lists journeys in the worker's own namespace
-	// (its default, "default", failed every run on any other namespace).
+	// (cfg.Operations.Namespace is TEMPORAL_NAMESPACE).
 	return worker.NewWith(c, st, worker.Config{TaskQueue: cfg.TaskQueue, Mailer: m, PortalURL: cfg.PublicURL, Accounting: acc,
-		Payments: pay, Pseudonyms: &pseudonyms, Operations: operations.Settings{Namespace: cfg.Namespace}}), nil
+		Payments: pay, Pseudonyms: &pseudonyms, Operations: cfg.Operations}), nil
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+
+	"sportello/internal/observe"
 )
 
 // ClientConfig configures a Client.
@@ -43,6 +45,9 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	}
 	rc := retryablehttp.NewClient()
 	rc.HTTPClient.Timeout = cfg.AttemptTimeout
+	// Each call is a client span of the activity's trace and carries its
+	// traceparent to the accounting system.
+	rc.HTTPClient.Transport = observe.Transport(rc.HTTPClient.Transport)
 	rc.RetryMax = max(cfg.Retries, 0)
 	rc.RetryWaitMin, rc.RetryWaitMax = 50*time.Millisecond, 500*time.Millisecond
 	rc.Logger = nil

@@ -2844,6 +2844,31 @@ type ReleaseResult struct {
 	TaskId *string `json:"task_id,omitempty"`
 }
 
+// RetentionRun defines model for RetentionRun.
+type RetentionRun struct {
+	// Cases their cases
+	Cases int `json:"cases"`
+
+	// Cutoff records last touched before it were due
+	Cutoff     time.Time `json:"cutoff"`
+	FinishedAt time.Time `json:"finished_at"`
+	Id         int       `json:"id"`
+
+	// Kept due but kept: an open case, an unspent voucher, an unpaid booking
+	Kept int `json:"kept"`
+
+	// More the run stopped at its limit; the next one goes on
+	More bool `json:"more"`
+
+	// People citizens pseudonymised
+	People        int `json:"people"`
+	RetentionDays int `json:"retention_days"`
+
+	// RunKey the workflow run that recorded it
+	RunKey    string    `json:"run_key"`
+	StartedAt time.Time `json:"started_at"`
+}
+
 // Service defines model for Service.
 type Service struct {
 	Capacity        *int             `json:"capacity,omitempty"`
@@ -4424,6 +4449,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/payments/callback (the `ReceivePaymentEvent` operationId).
 	ReceivePaymentEvent(ctx context.Context, body ReceivePaymentEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListRetentionRuns The retention schedule: the period in force and its newest recorded runs (supervisors)
+	//
+	// The nightly retention run pseudonymises the citizens whose records are all closed and older than the retention period; every run is recorded with its counts (no personal data). Runs are the system's, across districts: every supervisor reads them. At most 50 runs, newest first.
+	//
+	// Corresponds with GET /api/v1/privacy/retention-runs (the `ListRetentionRuns` operationId).
+	ListRetentionRuns(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListRecoveries Recoveries of active accounts in the supervisor's district, oldest first (supervisors)
 	//
@@ -6179,6 +6211,23 @@ func (c *Client) ReceivePaymentEventWithBody(ctx context.Context, contentType st
 // Corresponds with POST /api/v1/payments/callback (the `ReceivePaymentEvent` operationId).
 func (c *Client) ReceivePaymentEvent(ctx context.Context, body ReceivePaymentEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewReceivePaymentEventRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListRetentionRuns The retention schedule: the period in force and its newest recorded runs (supervisors)
+//
+// The nightly retention run pseudonymises the citizens whose records are all closed and older than the retention period; every run is recorded with its counts (no personal data). Runs are the system's, across districts: every supervisor reads them. At most 50 runs, newest first.
+//
+// Corresponds with GET /api/v1/privacy/retention-runs (the `ListRetentionRuns` operationId).
+func (c *Client) ListRetentionRuns(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRetentionRunsRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -9965,6 +10014,33 @@ func NewReceivePaymentEventRequestWithBody(server string, contentType string, bo
 	return req, nil
 }
 
+// NewListRetentionRunsRequest constructs an http.Request for the ListRetentionRuns method
+func NewListRetentionRunsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/privacy/retention-runs")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListRecoveriesRequest constructs an http.Request for the ListRecoveries method
 func NewListRecoveriesRequest(server string, params *ListRecoveriesParams) (*http.Request, error) {
 	var err error
@@ -12288,6 +12364,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/payments/callback (the `ReceivePaymentEvent` operationId).
 	ReceivePaymentEventWithResponse(ctx context.Context, body ReceivePaymentEventJSONRequestBody, reqEditors ...RequestEditorFn) (*ReceivePaymentEventResponse, error)
+
+	// ListRetentionRunsWithResponse The retention schedule: the period in force and its newest recorded runs (supervisors)
+	//
+	// The nightly retention run pseudonymises the citizens whose records are all closed and older than the retention period; every run is recorded with its counts (no personal data). Runs are the system's, across districts: every supervisor reads them. At most 50 runs, newest first.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/privacy/retention-runs (the `ListRetentionRuns` operationId).
+	ListRetentionRunsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListRetentionRunsResponse, error)
 
 	// ListRecoveriesWithResponse Recoveries of active accounts in the supervisor's district, oldest first (supervisors)
 	//
@@ -17856,6 +17941,78 @@ func (r ReceivePaymentEventResponse) ContentType() string {
 	return ""
 }
 
+type ListRetentionRunsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items []RetentionRun `json:"items"`
+
+		// RetentionDays the retention period in days
+		RetentionDays int `json:"retention_days"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListRetentionRunsResponse) GetJSON200() *struct {
+	Items []RetentionRun `json:"items"`
+
+	// RetentionDays the retention period in days
+	RetentionDays int `json:"retention_days"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListRetentionRunsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListRetentionRunsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListRetentionRunsResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListRetentionRunsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListRetentionRunsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListRetentionRunsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListRetentionRunsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListRecoveriesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -21724,6 +21881,21 @@ func (c *ClientWithResponses) ReceivePaymentEventWithResponse(ctx context.Contex
 		return nil, err
 	}
 	return ParseReceivePaymentEventResponse(rsp)
+}
+
+// ListRetentionRunsWithResponse The retention schedule: the period in force and its newest recorded runs (supervisors)
+//
+// The nightly retention run pseudonymises the citizens whose records are all closed and older than the retention period; every run is recorded with its counts (no personal data). Runs are the system's, across districts: every supervisor reads them. At most 50 runs, newest first.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/privacy/retention-runs (the `ListRetentionRuns` operationId).
+func (c *ClientWithResponses) ListRetentionRunsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListRetentionRunsResponse, error) {
+	rsp, err := c.ListRetentionRuns(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListRetentionRunsResponse(rsp)
 }
 
 // ListRecoveriesWithResponse Recoveries of active accounts in the supervisor's district, oldest first (supervisors)
@@ -26448,6 +26620,58 @@ func ParseReceivePaymentEventResponse(rsp *http.Response) (*ReceivePaymentEventR
 
 	case rsp.StatusCode == 500:
 		break // No content-type
+
+	}
+
+	return response, nil
+}
+
+// ParseListRetentionRunsResponse parses an HTTP response from a ListRetentionRunsWithResponse call
+func ParseListRetentionRunsResponse(rsp *http.Response) (*ListRetentionRunsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListRetentionRunsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items []RetentionRun `json:"items"`
+
+			// RetentionDays the retention period in days
+			RetentionDays int `json:"retention_days"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
 
 	}
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -202,6 +203,27 @@ func TestPersonalDataExportAndRetention(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Audit rows as written before migration 021: a desk search naming
+	// Maria and Giovanni by their plain tax codes (acting_for, and the
+	// query in the detail, as typed).
+	legacy := func(tax string) int64 {
+		t.Helper()
+		var id int64
+		if err := s.st.Pool.QueryRow(ctx, `INSERT INTO audit_log (district_id, municipality_id, actor_id, actor_username,
+				actor_role, acting_for, action, detail)
+			SELECT 'tradate', 'tradate', id, username, 'operator', $1, 'search', jsonb_build_object('citizen_query', lower($1), 'results', 1)
+			FROM users WHERE username = 'operatore.tradate' RETURNING id`, tax).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	mariaLegacy := legacy(taxMaria)
+	legacy(taxGiovanni)
+	var mariaRef string
+	if err := s.st.Pool.QueryRow(ctx, `SELECT 'citizen:' || public_id::text FROM users WHERE username = 'cittadino.tradate'`).
+		Scan(&mariaRef); err != nil {
+		t.Fatal(err)
+	}
 	auditBefore := auditDump(t, s)
 	mariaBefore := rowsOf(t, s, taxMaria)
 	if len(mariaBefore) == 0 {
@@ -248,17 +270,26 @@ func TestPersonalDataExportAndRetention(t *testing.T) {
 	if r, err := s.st.VerifyLedgerSnapshot(ctx, store.VerifyOptions{Grace: time.Hour}); err != nil || !r.OK() {
 		t.Errorf("ledger check after the run: %v %s", err, r.FirstProblem())
 	}
+	// The audit rows are unchanged but Maria's legacy one, whose tax code
+	// became her reference (and nothing else changed in it).
 	auditAfter := auditDump(t, s)
 	for id, row := range auditBefore {
-		if auditAfter[id] != row {
-			t.Errorf("audit row %d changed: %s -> %s", id, row, auditAfter[id])
+		want := row
+		if id == mariaLegacy {
+			want = strings.ReplaceAll(strings.ReplaceAll(row, taxMaria, mariaRef), strings.ToLower(taxMaria), mariaRef)
+			if want == row {
+				t.Fatalf("the legacy row does not hold Maria's tax code: %s", row)
+			}
+		}
+		if auditAfter[id] != want {
+			t.Errorf("audit row %d: %s -> %s, want %s", id, row, auditAfter[id], want)
 		}
 	}
 	if added := len(auditAfter) - len(auditBefore); added != s.count(`SELECT count(*) FROM districts`) ||
 		s.count(`SELECT count(*) FROM audit_log WHERE action = 'retention_run'`) != 2*added {
 		t.Errorf("%d audit rows added by the run", added)
 	}
-	if n := s.count(`SELECT count(*) FROM audit_log a WHERE a::text LIKE '%' || $1 || '%'`, taxMaria); n != 0 {
+	if n := s.count(`SELECT count(*) FROM audit_log a WHERE a::text ILIKE '%' || $1 || '%'`, taxMaria); n != 0 {
 		t.Errorf("%d audit rows name Maria's tax code", n)
 	}
 	// The trail still reads, now with the pseudonym.
@@ -272,7 +303,12 @@ func TestPersonalDataExportAndRetention(t *testing.T) {
 		t.Errorf("login of the pseudonymised account: %d, want 401", code)
 	}
 
-	// Every run is recorded; a second run changes nothing.
+	// An audit row left naming Maria by tax code after her run (as by a run
+	// before migration 022) is found by the next run through her keyed
+	// pseudonym and gets her reference.
+	lateLegacy := legacy(taxMaria)
+
+	// Every run is recorded; a second run changes nothing else.
 	pseudoRows := rowsOf(t, s, pseudo)
 	again := retain("again")
 	if again.People != 0 || again.Cases != 0 || again.Kept != 1 {
@@ -280,6 +316,17 @@ func TestPersonalDataExportAndRetention(t *testing.T) {
 	}
 	if got := rowsOf(t, s, pseudo); strings.Join(got, ",") != strings.Join(pseudoRows, ",") {
 		t.Errorf("the second run changed Maria's rows: %v, were %v", got, pseudoRows)
+	}
+	var actingFor, query string
+	if err := s.st.Pool.QueryRow(ctx, `SELECT acting_for, detail->>'citizen_query' FROM audit_log WHERE id = $1`, lateLegacy).
+		Scan(&actingFor, &query); err != nil || actingFor != mariaRef || query != mariaRef {
+		t.Errorf("the late legacy row: %q %q %v, want Maria's reference %s", actingFor, query, err, mariaRef)
+	}
+	if n := s.count(`SELECT count(*) FROM audit_log a WHERE a::text ILIKE '%' || $1 || '%'`, taxMaria); n != 0 {
+		t.Errorf("%d audit rows still name Maria's tax code", n)
+	}
+	if n := s.count(`SELECT count(*) FROM audit_log a WHERE a::text ILIKE '%' || $1 || '%'`, taxGiovanni); n != 1 {
+		t.Errorf("%d audit rows name Giovanni's tax code, want his legacy row still (he is kept)", n)
 	}
 	runs, err := s.st.RetentionRuns(ctx, 10)
 	if err != nil || len(runs) != 3 {
@@ -289,6 +336,28 @@ func TestPersonalDataExportAndRetention(t *testing.T) {
 		!r.Cutoff.Equal(res.Cutoff) || r.FinishedAt.Before(r.StartedAt) || time.Since(r.Cutoff) < days*24*time.Hour {
 		t.Errorf("the recorded run: %+v (result %+v)", r, res)
 	}
+	// Supervisors read the runs: as JSON, and in the portal from the menu,
+	// in Italian and English, axe on each page (on a phone too).
+	var rep privacy.RetentionReport
+	sup.mustCall(http.StatusOK, "GET", "/api/v1/privacy/retention-runs", nil, &rep)
+	if len(rep.Items) != 3 || rep.Items[1].ID != res.RunID || rep.Items[1].People != 1 || rep.Items[1].Kept != 1 {
+		t.Errorf("the runs as JSON: %+v", rep)
+	}
+	page := loggedIn(t, s.srv.URL, "supervisore", "supervisore")
+	page.Follow("Conservazione dati")
+	assertPath(t, page, "/privacy/retention")
+	assertPage(t, page, "Conservazione e pseudonimizzazione dei dati", "Esecuzioni registrate", "Le ultime 3 esecuzioni, dalla più recente")
+	if got := page.Text(`tr[data-run="` + strconv.FormatInt(res.RunID, 10) + `"] td[data-col="people"]`); got != "1" {
+		t.Errorf("the run's citizens on the page: %q, want 1", got)
+	}
+	page.Axe()
+	page.Navigate("/lang/en?next=/privacy/retention")
+	assertPage(t, page, "Data retention and pseudonymisation", "Recorded runs", "The last 3 runs, newest first")
+	page.Axe()
+	page.Phone()
+	page.Reload()
+	page.Axe()
+
 	if dir := os.Getenv("SPORTELLO_RECORD_HISTORIES"); dir != "" {
 		if err := os.MkdirAll(filepath.Join(dir, "retention"), 0o755); err != nil {
 			t.Fatal(err)

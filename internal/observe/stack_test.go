@@ -19,6 +19,7 @@ import (
 
 	"sportello/api"
 	"sportello/internal/observe"
+	"sportello/internal/payments"
 	"sportello/internal/seed"
 	"sportello/internal/store"
 	"sportello/internal/testenv"
@@ -43,7 +44,11 @@ type stack struct {
 	logs     *syncBuffer
 }
 
-func newStack(t *testing.T) *stack {
+func newStack(t *testing.T) *stack { t.Helper(); return newStackWith(t, nil) }
+
+// newStackWith is newStack whose API and worker call the payment provider
+// through pay (nil: none).
+func newStackWith(t *testing.T, pay *payments.Client) *stack {
 	t.Helper()
 	ctx := context.Background()
 	url, seedStore := testenv.Postgres(t)
@@ -68,14 +73,14 @@ func newStack(t *testing.T) *stack {
 	}
 	t.Cleanup(c.Close)
 	tq := testenv.TaskQueue(t)
-	w := worker.New(c, st, tq)
+	w := worker.NewWith(c, st, worker.Config{TaskQueue: tq, Payments: pay})
 	if err := w.Start(); err != nil {
 		t.Fatalf("start worker: %v", err)
 	}
 	t.Cleanup(w.Stop)
 
 	logs := &syncBuffer{}
-	h := observe.HTTPHandler(api.New(api.Deps{Store: st, Temporal: c, TaskQueue: tq, Namespace: testenv.Namespace,
+	h := observe.HTTPHandler(api.New(api.Deps{Store: st, Temporal: c, TaskQueue: tq, Namespace: testenv.Namespace, Payments: pay,
 		Logger: slog.New(observe.LogHandler(slog.NewJSONHandler(logs, nil)))}))
 	s := &stack{t: t, st: st, temporal: c, tokens: map[string]string{}, logs: logs,
 		api: httptest.NewServer(h), metrics: httptest.NewServer(observe.Handler())}

@@ -26,6 +26,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+
+	"sportello/internal/observe"
 )
 
 // Payment statuses.
@@ -87,6 +89,9 @@ func New(cfg Config) (*Client, error) {
 		// provider (the pooled default keeps GOMAXPROCS+1).
 		t.MaxIdleConnsPerHost = 32
 	}
+	// Each call is a client span of the activity's trace and carries its
+	// traceparent to the provider.
+	rc.HTTPClient.Transport = observe.Transport(rc.HTTPClient.Transport)
 	rc.RetryMax = cfg.RetryMax
 	rc.RetryWaitMin, rc.RetryWaitMax = cfg.RetryWaitMin, cfg.RetryWaitMax
 	rc.CheckRetry = checkRetry

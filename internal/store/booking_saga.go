@@ -96,12 +96,22 @@ func (s *Store) SetBookingPayment(ctx context.Context, id, paymentID, paymentURL
 // bookingTransfer moves a booking's money, creating the accounts it needs,
 // in one round trip (queueBookingTransfer).
 func bookingTransfer(ctx context.Context, tx pgx.Tx, district, bookingID string, in TransferInput) error {
+	_, err := bookingTransferNow(ctx, tx, district, bookingID, in)
+	return err
+}
+
+// bookingTransferNow is bookingTransfer, also saying whether this call
+// applied the transfer (false: its key had been applied before).
+func bookingTransferNow(ctx context.Context, tx pgx.Tx, district, bookingID string, in TransferInput) (bool, error) {
 	b := &pgx.Batch{}
 	q := queueBookingTransfer(b, district, bookingID, in)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return MapError(err)
+		return false, MapError(err)
 	}
-	return q.check(ctx, tx)
+	if err := q.check(ctx, tx); err != nil {
+		return false, err
+	}
+	return q.created, nil
 }
 
 // RecordBookingPayment books the online payment of a booking into its
@@ -554,9 +564,13 @@ func (s *Store) CancelSessions(ctx context.Context, in CancelSessionsInput) erro
 
 // RecordBookingRefund books, once per session, the refund of the online
 // shares of cancelled sessions (the provider has refunded them) and updates
-// the payment's status.
-func (s *Store) RecordBookingRefund(ctx context.Context, bookingID string, seqs []int) error {
-	return MapError(s.inTx(ctx, System, true, func(tx pgx.Tx) error {
+// the payment's status. It reports whether this call booked a refund
+// (false when every share had been booked before, or none was online): a
+// retried activity counts the refund once.
+func (s *Store) RecordBookingRefund(ctx context.Context, bookingID string, seqs []int) (bool, error) {
+	booked := false
+	err := MapError(s.inTx(ctx, System, true, func(tx pgx.Tx) error {
+		booked = false
 		var district string
 		if err := tx.QueryRow(ctx, `SELECT district_id FROM bookings WHERE id = $1 FOR UPDATE`, bookingID).Scan(&district); err != nil {
 			return err
@@ -572,10 +586,12 @@ func (s *Store) RecordBookingRefund(ctx context.Context, bookingID string, seqs 
 				return Conflict("session_not_cancelled", fmt.Sprintf("session %d is %s", seq, status))
 			}
 			if online > 0 {
-				if err := bookingTransfer(ctx, tx, district, bookingID, TransferInput{Key: fmt.Sprintf("booking:%s:session:%d:refund", bookingID, seq),
-					From: BookingOnlineAccountID(bookingID), To: PaymentsAccountID(district), Amount: online, Kind: TransferRefund}); err != nil {
+				created, err := bookingTransferNow(ctx, tx, district, bookingID, TransferInput{Key: fmt.Sprintf("booking:%s:session:%d:refund", bookingID, seq),
+					From: BookingOnlineAccountID(bookingID), To: PaymentsAccountID(district), Amount: online, Kind: TransferRefund})
+				if err != nil {
 					return err
 				}
+				booked = booked || created
 			}
 		}
 		_, err := tx.Exec(ctx, `UPDATE bookings b SET payment_status = CASE
@@ -584,6 +600,7 @@ func (s *Store) RecordBookingRefund(ctx context.Context, bookingID string, seqs 
 			WHERE b.id = $1 AND b.payment_status IN ('paid','partially_refunded')`, bookingID)
 		return err
 	}))
+	return booked && err == nil, err
 }
 
 // BookingNotice is what a notification about a booking needs.

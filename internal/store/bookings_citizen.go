@@ -50,9 +50,13 @@ type LateRefundInput struct {
 // RecordLateRefund books a late payment and its refund in one transaction:
 // payments:<district> -> booking:<b>:online (payment), then back (refund),
 // both keyed by the payment id so a repeat records nothing twice; the
-// booking's payment becomes refunded. ErrNotFound for an unknown booking.
-func (s *Store) RecordLateRefund(ctx context.Context, in LateRefundInput) error {
+// booking's payment becomes refunded. It reports whether this call booked
+// the refund (false for a repeat: the provider's redelivered event counts
+// once). ErrNotFound for an unknown booking.
+func (s *Store) RecordLateRefund(ctx context.Context, in LateRefundInput) (bool, error) {
+	booked := false
 	err := s.InTx(ctx, System, func(tx pgx.Tx) error {
+		booked = false
 		var district string
 		if err := tx.QueryRow(ctx, `SELECT district_id FROM bookings WHERE id = $1::uuid FOR UPDATE`, in.BookingID).Scan(&district); err != nil {
 			return err
@@ -70,8 +74,12 @@ func (s *Store) RecordLateRefund(ctx context.Context, in LateRefundInput) error 
 				{Key: "late-refund:" + in.PaymentID, From: BookingOnlineAccountID(in.BookingID), To: PaymentsAccountID(district),
 					Amount: in.Cents, Kind: TransferRefund, BookingID: in.BookingID},
 			} {
-				if _, _, err := Transfer(ctx, tx, t); err != nil {
+				_, created, err := Transfer(ctx, tx, t)
+				if err != nil {
 					return err
+				}
+				if t.Kind == TransferRefund {
+					booked = created
 				}
 			}
 		}
@@ -80,7 +88,10 @@ func (s *Store) RecordLateRefund(ctx context.Context, in LateRefundInput) error 
 		return err
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return ErrNotFound
+		return false, ErrNotFound
 	}
-	return MapError(err)
+	if err != nil {
+		return false, MapError(err)
+	}
+	return booked, nil
 }

@@ -400,9 +400,13 @@ func TestCheckoutIdempotentReplay(t *testing.T) {
 	assertBooksBalance(t, f.st)
 
 	// A late payment refunded for this booking is recorded once.
-	for range 2 {
-		if err := f.st.RecordLateRefund(ctx, store.LateRefundInput{BookingID: res.Booking.ID, PaymentID: "pay_late", Cents: 2600}); err != nil {
+	for i := range 2 {
+		booked, err := f.st.RecordLateRefund(ctx, store.LateRefundInput{BookingID: res.Booking.ID, PaymentID: "pay_late", Cents: 2600})
+		if err != nil {
 			t.Fatalf("late refund: %v", err)
+		}
+		if booked != (i == 0) {
+			t.Fatalf("late refund call %d booked=%v: only the first books it (and moves the refunds counter)", i, booked)
 		}
 	}
 	b, err := f.api.Booking(ctx, f.scope, res.Booking.ID)

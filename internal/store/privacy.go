@@ -216,9 +216,14 @@ const (
 // appointments' topic and plan; contact tasks' phone, address and
 // messages; the recipient of e-mails. Amounts, dates, funds,
 // municipalities, statuses and every id stay, so the ledger and its
-// check (VerifyLedger) are untouched. The audit trail is never changed:
-// its rows name the citizen by case id, user id and public id only (see
-// Audit), which now lead to a pseudonymised row.
+// check (VerifyLedger) are untouched. The audit trail changes in one way
+// only (migration 022): a row written before migration 021 that names the
+// citizen by their plain tax code (acting_for, a string of detail) gets
+// their reference instead ("citizen:<public id>", as rows written since),
+// which reads as the same tax code before and as the pseudonym after;
+// rows of citizens pseudonymised by earlier runs are matched by their
+// keyed pseudonym (rereferenceEarlier). The run's audit row counts them
+// (audit_rows).
 func (s *Store) Pseudonymise(ctx context.Context, in RetentionInput) (RetentionRun, error) {
 	if in.RunKey == "" || in.Pseudonym == nil || in.RetentionDays < 1 {
 		return RetentionRun{}, errors.New("retention: a run key, a pseudonymiser and a period are required")
@@ -276,7 +281,16 @@ func (s *Store) Pseudonymise(ctx context.Context, in RetentionInput) (RetentionR
 		if len(people) > in.Limit {
 			people, run.More = people[:in.Limit], true
 		}
+		rereferenced := 0
 		for _, p := range people {
+			// The audit rows naming the citizen by tax code (written before
+			// migration 021) get their reference while the account still
+			// holds the tax code.
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT sportello_audit_rereference($1, $2)`, p.id, p.tax).Scan(&n); err != nil {
+				return fmt.Errorf("audit references of user %d: %w", p.id, err)
+			}
+			rereferenced += n
 			subject := p.tax
 			if subject == "" {
 				subject = fmt.Sprintf("user:%d", p.id)
@@ -289,6 +303,14 @@ func (s *Store) Pseudonymise(ctx context.Context, in RetentionInput) (RetentionR
 			run.People++
 			run.Cases += n
 		}
+		// Audit rows written before migration 022 may still name a citizen
+		// pseudonymised by an earlier run by their plain tax code: matched
+		// by the keyed pseudonym, they get the citizen's reference too.
+		auditRows, err := rereferenceEarlier(ctx, tx, in.Pseudonym)
+		if err != nil {
+			return fmt.Errorf("audit references: %w", err)
+		}
+		auditRows += rereferenced
 		if err := tx.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&run.FinishedAt); err != nil {
 			return err
 		}
@@ -299,7 +321,8 @@ func (s *Store) Pseudonymise(ctx context.Context, in RetentionInput) (RetentionR
 			return err
 		}
 		detail, _ := json.Marshal(map[string]any{"run_id": run.ID, "run_key": run.RunKey, "cutoff": run.Cutoff,
-			"retention_days": run.RetentionDays, "people": run.People, "cases": run.Cases, "kept": run.Kept, "more": run.More})
+			"retention_days": run.RetentionDays, "people": run.People, "cases": run.Cases, "kept": run.Kept, "more": run.More,
+			"audit_rows": auditRows})
 		// The run is the system's, across districts: its row is written in
 		// each district's trail, where that district's supervisors read it.
 		_, err = tx.Exec(ctx, `INSERT INTO audit_log (district_id, actor_username, actor_role, action, detail)
@@ -310,6 +333,51 @@ func (s *Store) Pseudonymise(ctx context.Context, in RetentionInput) (RetentionR
 		return run, nil
 	}
 	return run, err
+}
+
+// rereferenceEarlier gives the audit rows that still name an already
+// pseudonymised citizen by their plain tax code (left by runs before
+// migration 022) the citizen's reference: each tax-code-like value still
+// in the trail whose keyed pseudonym is a pseudonymised citizen's tax code
+// is theirs. It returns the rows changed.
+func rereferenceEarlier(ctx context.Context, tx pgx.Tx, pseudonym func(string) string) (int, error) {
+	rows, err := tx.Query(ctx, `SELECT v FROM sportello_audit_plain_subjects() AS v`)
+	if err != nil {
+		return 0, err
+	}
+	values, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(values) == 0 {
+		return 0, err
+	}
+	pseudos := make([]string, len(values))
+	for i, v := range values {
+		pseudos[i] = pseudonym(v)
+	}
+	rows, err = tx.Query(ctx, `SELECT u.id, x.v FROM unnest($1::text[], $2::text[]) AS x(v, p)
+		JOIN users u ON u.role = 'citizen' AND u.pseudonymised_at IS NOT NULL AND u.tax_code = x.p`, values, pseudos)
+	if err != nil {
+		return 0, err
+	}
+	type match struct {
+		id  int64
+		tax string
+	}
+	matches, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (match, error) {
+		var m match
+		return m, r.Scan(&m.id, &m.tax)
+	})
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, m := range matches {
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT sportello_audit_rereference($1, $2)`, m.id, m.tax).Scan(&n); err != nil {
+			return 0, err
+		}
+		total += n
+	}
+	return total, nil
 }
 
 // errRunRecorded ends Pseudonymise's transaction when its run key is

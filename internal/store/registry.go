@@ -287,10 +287,10 @@ func importRegistry(ctx context.Context, tx pgx.Tx, scope Scope, in RegistryImpo
 		codes[i] = r.TaxCode
 	}
 	current := map[string]currentResident{}
-	rows, err := tx.Query(ctx, `SELECT r.tax_code, r.municipality_id, m.district_id, coalesce(r.household_id, ''),
-			r.first_name, r.last_name, r.birth_date, r.ceased_at IS NOT NULL
-		FROM residents r JOIN municipalities m ON m.id = r.municipality_id
-		WHERE r.tax_code = ANY($1) OR (r.municipality_id = $2 AND r.ceased_at IS NULL)`, codes, m.id)
+	// The file's tax codes wherever they live (a staff member's own reach
+	// is their district, migration 022) and the municipality's residents.
+	rows, err := tx.Query(ctx, `SELECT tax_code, municipality_id, district_id, household_id, first_name, last_name,
+			birth_date, ceased FROM sportello_registry_known($1, $2)`, codes, m.id)
 	if err != nil {
 		return RegistryDiff{}, err
 	}
@@ -430,6 +430,11 @@ func writeResidents(ctx context.Context, tx pgx.Tx, m string, write []RegistryRo
 				b := r.BirthDate
 				births[i] = &b
 			}
+		}
+		// Residents moving in from outside the caller's reach are handed
+		// over first, so that the upsert finds every row it updates.
+		if _, err := tx.Exec(ctx, `SELECT sportello_registry_move_in($1, $2, $3)`, codes, m, at); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO residents (tax_code, municipality_id, first_name, last_name, household_id,
 				birth_date, ceased_at, updated_at)

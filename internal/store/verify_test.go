@@ -92,7 +92,7 @@ func TestVerifyLedgerFindsEachBrokenInvariant(t *testing.T) {
 	if got := violated(r); len(got) != 1 || got["closed_booking_holds_nothing"] != 1 {
 		t.Fatalf("unrefunded closed booking: violations %v, want closed_booking_holds_nothing once", got)
 	}
-	if err := st.RecordBookingRefund(ctx, b.ID, []int{2, 3}); err != nil {
+	if _, err := st.RecordBookingRefund(ctx, b.ID, []int{2, 3}); err != nil {
 		t.Fatal(err)
 	}
 	r, err = store.VerifyLedger(ctx, st.Pool, store.VerifyOptions{})

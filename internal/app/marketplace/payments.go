@@ -152,10 +152,13 @@ func (s Service) refundLatePayment(ctx context.Context, b store.BookingView, p p
 			return err
 		}
 	}
-	if err := s.Store.RecordLateRefund(ctx, store.LateRefundInput{BookingID: b.ID, PaymentID: p.ID, Cents: p.CapturedCents}); err != nil {
+	booked, err := s.Store.RecordLateRefund(ctx, store.LateRefundInput{BookingID: b.ID, PaymentID: p.ID, Cents: p.CapturedCents})
+	if err != nil {
 		return err
 	}
-	observe.Refunds.Inc()
+	if booked { // a redelivered event finds it booked: counted once
+		observe.Refunds.Inc()
+	}
 	s.Log.InfoContext(ctx, "late payment refunded", "booking_id", b.ID, "payment_id", p.ID, "cents", p.CapturedCents)
 	return nil
 }

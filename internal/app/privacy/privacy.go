@@ -68,7 +68,10 @@ func (s Service) PDF(ctx context.Context, user store.UserView, lang string) ([]b
 	if err != nil {
 		return nil, "", err
 	}
-	doc := Document(x, lang)
+	doc, err := Document(x, lang)
+	if err != nil {
+		return nil, "", err
+	}
 	var b bytes.Buffer
 	if err := voucherpdf.WritePersonalData(&b, doc); err != nil {
 		return nil, "", err
@@ -78,8 +81,9 @@ func (s Service) PDF(ctx context.Context, user store.UserView, lang string) ([]b
 }
 
 // Document lays x out for the PDF in lang: the person, then one section
-// per kind of record with one line per record.
-func Document(x store.PersonalExport, lang string) voucherpdf.PersonalData {
+// per kind of record with one line per record. A section that is not the
+// JSON the store writes is an error (nothing is laid out).
+func Document(x store.PersonalExport, lang string) (voucherpdf.PersonalData, error) {
 	loc := calendar.Rome()
 	t := func(id string, args ...any) string { return i18n.T(lang, id, args...) }
 	date := func(v *time.Time) string {
@@ -105,7 +109,11 @@ func Document(x store.PersonalExport, lang string) voucherpdf.PersonalData {
 		ISEE          *int64     `json:"isee_euro"`
 		CreatedAt     *time.Time `json:"created_at"`
 	}
-	_ = json.Unmarshal(x.Person, &p)
+	if len(x.Person) > 0 {
+		if err := json.Unmarshal(x.Person, &p); err != nil {
+			return voucherpdf.PersonalData{}, fmt.Errorf("person: %w", err)
+		}
+	}
 	isee := "-"
 	if p.ISEE != nil {
 		isee = i18n.WholeEuro(lang, *p.ISEE)
@@ -122,38 +130,39 @@ func Document(x store.PersonalExport, lang string) voucherpdf.PersonalData {
 		t("privacy.pdf.since", date(p.CreatedAt)),
 	}
 
-	var cases []struct {
+	type caseRow struct {
 		ID        string     `json:"id"`
 		FormID    string     `json:"form_id"`
-		FundID    string     `json:"fund_id"`
 		Status    string     `json:"status"`
 		Award     *int64     `json:"award_cents"`
 		CreatedAt *time.Time `json:"created_at"`
 		UpdatedAt *time.Time `json:"updated_at"`
 	}
-	_ = json.Unmarshal(x.Cases, &cases)
-	var caseLines []string
-	for _, c := range cases {
+	caseLines, err := sectionLines(x.Cases, func(c caseRow) string {
 		award := "-"
 		if c.Award != nil {
 			award = i18n.Money(lang, *c.Award)
 		}
-		caseLines = append(caseLines, t("privacy.pdf.case_line", c.ID, c.FormID, statusText(lang, "status.", c.Status),
-			date(c.CreatedAt), date(c.UpdatedAt), award))
+		return t("privacy.pdf.case_line", c.ID, c.FormID, statusText(lang, "status.", c.Status),
+			date(c.CreatedAt), date(c.UpdatedAt), award)
+	})
+	if err != nil {
+		return voucherpdf.PersonalData{}, fmt.Errorf("cases: %w", err)
 	}
 
-	var events []struct {
+	type eventRow struct {
 		CaseID string     `json:"case_id"`
 		At     *time.Time `json:"at"`
 		Type   string     `json:"type"`
 	}
-	_ = json.Unmarshal(x.CaseEvents, &events)
-	var eventLines []string
-	for _, e := range events {
-		eventLines = append(eventLines, fmt.Sprintf("%s  %s  %s", date(e.At), e.CaseID, e.Type))
+	eventLines, err := sectionLines(x.CaseEvents, func(e eventRow) string {
+		return fmt.Sprintf("%s  %s  %s", date(e.At), e.CaseID, e.Type)
+	})
+	if err != nil {
+		return voucherpdf.PersonalData{}, fmt.Errorf("case events: %w", err)
 	}
 
-	var vouchers []struct {
+	type voucherRow struct {
 		Code      string     `json:"code"`
 		CaseID    string     `json:"case_id"`
 		Amount    int64      `json:"amount_cents"`
@@ -161,25 +170,27 @@ func Document(x store.PersonalExport, lang string) voucherpdf.PersonalData {
 		Status    string     `json:"status"`
 		ExpiresAt *time.Time `json:"expires_at"`
 	}
-	_ = json.Unmarshal(x.Vouchers, &vouchers)
-	var voucherLines []string
-	for _, v := range vouchers {
-		voucherLines = append(voucherLines, t("privacy.pdf.voucher_line", v.Code, v.CaseID, i18n.Money(lang, v.Amount),
-			i18n.Money(lang, v.Available), v.Status, date(v.ExpiresAt)))
+	voucherLines, err := sectionLines(x.Vouchers, func(v voucherRow) string {
+		return t("privacy.pdf.voucher_line", v.Code, v.CaseID, i18n.Money(lang, v.Amount),
+			i18n.Money(lang, v.Available), v.Status, date(v.ExpiresAt))
+	})
+	if err != nil {
+		return voucherpdf.PersonalData{}, fmt.Errorf("vouchers: %w", err)
 	}
 
-	var redemptions []struct {
+	type redemptionRow struct {
 		At       *time.Time `json:"at"`
 		Merchant string     `json:"merchant"`
 		Amount   int64      `json:"amount_cents"`
 	}
-	_ = json.Unmarshal(x.Redemptions, &redemptions)
-	var redemptionLines []string
-	for _, r := range redemptions {
-		redemptionLines = append(redemptionLines, fmt.Sprintf("%s  %s  %s", date(r.At), r.Merchant, i18n.Money(lang, r.Amount)))
+	redemptionLines, err := sectionLines(x.Redemptions, func(r redemptionRow) string {
+		return fmt.Sprintf("%s  %s  %s", date(r.At), r.Merchant, i18n.Money(lang, r.Amount))
+	})
+	if err != nil {
+		return voucherpdf.PersonalData{}, fmt.Errorf("redemptions: %w", err)
 	}
 
-	var bookings []struct {
+	type bookingRow struct {
 		Number        int64      `json:"number"`
 		ServiceName   string     `json:"service_name"`
 		Total         int64      `json:"total_cents"`
@@ -187,55 +198,57 @@ func Document(x store.PersonalExport, lang string) voucherpdf.PersonalData {
 		PaymentStatus string     `json:"payment_status"`
 		CreatedAt     *time.Time `json:"created_at"`
 	}
-	_ = json.Unmarshal(x.Bookings, &bookings)
-	var bookingLines []string
-	for _, b := range bookings {
-		bookingLines = append(bookingLines, t("privacy.pdf.booking_line", b.Number, b.ServiceName, i18n.Money(lang, b.Total),
-			b.Status, b.PaymentStatus, date(b.CreatedAt)))
+	bookingLines, err := sectionLines(x.Bookings, func(b bookingRow) string {
+		return t("privacy.pdf.booking_line", b.Number, b.ServiceName, i18n.Money(lang, b.Total),
+			b.Status, b.PaymentStatus, date(b.CreatedAt))
+	})
+	if err != nil {
+		return voucherpdf.PersonalData{}, fmt.Errorf("bookings: %w", err)
 	}
 
-	var appointments []struct {
+	dateTime := func(v *time.Time) string {
+		if v == nil || v.IsZero() {
+			return "-"
+		}
+		return i18n.DateTime(lang, *v, loc)
+	}
+	type appointmentRow struct {
 		SocialPoint string     `json:"social_point"`
 		StartsAt    *time.Time `json:"starts_at"`
 		Status      string     `json:"status"`
 		Topic       string     `json:"topic"`
 	}
-	_ = json.Unmarshal(x.Appointments, &appointments)
-	var appointmentLines []string
-	for _, a := range appointments {
-		at := "-"
-		if a.StartsAt != nil {
-			at = i18n.DateTime(lang, *a.StartsAt, loc)
-		}
-		appointmentLines = append(appointmentLines, strings.TrimSpace(fmt.Sprintf("%s  %s  %s  %s", at, a.SocialPoint, a.Status, a.Topic)))
+	appointmentLines, err := sectionLines(x.Appointments, func(a appointmentRow) string {
+		return strings.TrimSpace(fmt.Sprintf("%s  %s  %s  %s", dateTime(a.StartsAt), a.SocialPoint, a.Status, a.Topic))
+	})
+	if err != nil {
+		return voucherpdf.PersonalData{}, fmt.Errorf("appointments: %w", err)
 	}
 
-	var notes []struct {
+	type noteRow struct {
 		CreatedAt *time.Time `json:"created_at"`
 		Channel   string     `json:"channel"`
 		Recipient string     `json:"recipient"`
 		Subject   string     `json:"subject"`
 	}
-	_ = json.Unmarshal(x.Notifications, &notes)
-	var noteLines []string
-	for _, n := range notes {
-		noteLines = append(noteLines, strings.TrimSpace(fmt.Sprintf("%s  %s  %s  %s", date(n.CreatedAt), n.Channel, n.Recipient, n.Subject)))
+	noteLines, err := sectionLines(x.Notifications, func(n noteRow) string {
+		return strings.TrimSpace(fmt.Sprintf("%s  %s  %s  %s", date(n.CreatedAt), n.Channel, n.Recipient, n.Subject))
+	})
+	if err != nil {
+		return voucherpdf.PersonalData{}, fmt.Errorf("notifications: %w", err)
 	}
 
-	var audit []struct {
+	type auditRow struct {
 		At     *time.Time `json:"at"`
 		Action string     `json:"action"`
 		CaseID *string    `json:"case_id"`
 		Role   string     `json:"actor_role"`
 	}
-	_ = json.Unmarshal(x.Audit, &audit)
-	var auditLines []string
-	for _, a := range audit {
-		at := "-"
-		if a.At != nil {
-			at = i18n.DateTime(lang, *a.At, loc)
-		}
-		auditLines = append(auditLines, strings.TrimSpace(fmt.Sprintf("%s  %s  %s  %s", at, a.Role, a.Action, str(a.CaseID))))
+	auditLines, err := sectionLines(x.Audit, func(a auditRow) string {
+		return strings.TrimSpace(fmt.Sprintf("%s  %s  %s  %s", dateTime(a.At), a.Role, a.Action, str(a.CaseID)))
+	})
+	if err != nil {
+		return voucherpdf.PersonalData{}, fmt.Errorf("audit: %w", err)
 	}
 
 	none := t("privacy.pdf.none")
@@ -257,7 +270,25 @@ func Document(x store.PersonalExport, lang string) voucherpdf.PersonalData {
 		Footer:   t("privacy.pdf.footer"),
 		PageWord: t("privacy.pdf.page"),
 		Created:  x.GeneratedAt,
+	}, nil
+}
+
+// sectionLines decodes raw, a JSON array of rows (empty or null: no rows),
+// as rows of T and writes each as one line; the decoding error is
+// returned as it is.
+func sectionLines[T any](raw json.RawMessage, line func(T) string) ([]string, error) {
+	if len(raw) == 0 {
+		return nil, nil
 	}
+	var rows []T
+	if err := json.Unmarshal(raw, &rows); err != nil {
+		return nil, err
+	}
+	lines := make([]string, 0, len(rows))
+	for _, r := range rows {
+		lines = append(lines, line(r))
+	}
+	return lines, nil
 }
 
 // statusText is the portal's text of a status code (prefix+code), or the

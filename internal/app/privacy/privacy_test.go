@@ -3,6 +3,7 @@ package privacy
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +26,10 @@ func TestDocumentInBothLanguages(t *testing.T) {
 		i18n.IT: {"I tuoi dati personali", "Codice fiscale: RSSMRA80A41L319X", "BS-2026-000001", "400,00", "Nessuno."},
 		i18n.EN: {"Your personal data", "Tax code: RSSMRA80A41L319X", "BS-2026-000001", "400.00", "None."},
 	} {
-		d := Document(x, lang)
+		d, err := Document(x, lang)
+		if err != nil {
+			t.Fatal(err)
+		}
 		var all []string
 		all = append(all, d.Title, d.Subtitle)
 		for _, s := range d.Sections {
@@ -42,5 +46,44 @@ func TestDocumentInBothLanguages(t *testing.T) {
 		if err := voucherpdf.WritePersonalData(&b, d); err != nil || !bytes.HasPrefix(b.Bytes(), []byte("%PDF-")) {
 			t.Errorf("%s: PDF %v", lang, err)
 		}
+	}
+}
+
+// A section that is not an array of its rows is an error naming the
+// section, not an empty list; a missing section is no rows.
+func TestDocumentRefusesABadSection(t *testing.T) {
+	x := store.PersonalExport{Person: json.RawMessage(`{"display_name": "Maria Rossi"}`),
+		Vouchers: json.RawMessage(`{"code": "not an array"}`)}
+	if _, err := Document(x, i18n.IT); err == nil || !strings.Contains(err.Error(), "vouchers") {
+		t.Errorf("a voucher section that is an object: %v", err)
+	}
+	x.Vouchers = json.RawMessage(`[{"amount_cents": "ten"}]`)
+	if _, err := Document(x, i18n.EN); err == nil {
+		t.Error("an amount that is a string was laid out")
+	}
+	x.Vouchers = nil
+	x.Person = json.RawMessage(`[]`)
+	if _, err := Document(x, i18n.EN); err == nil || !strings.Contains(err.Error(), "person") {
+		t.Errorf("a person that is an array: %v", err)
+	}
+}
+
+func TestSectionLines(t *testing.T) {
+	type row struct {
+		N int `json:"n"`
+	}
+	line := func(r row) string { return strings.Repeat("x", r.N) }
+	if got, err := sectionLines(json.RawMessage(`[{"n": 1}, {"n": 3}]`), line); err != nil || strings.Join(got, ",") != "x,xxx" {
+		t.Errorf("two rows: %q %v", got, err)
+	}
+	if got, err := sectionLines(nil, line); err != nil || got != nil {
+		t.Errorf("no section: %q %v", got, err)
+	}
+	if got, err := sectionLines(json.RawMessage(`null`), line); err != nil || len(got) != 0 {
+		t.Errorf("null: %q %v", got, err)
+	}
+	var syn *json.SyntaxError
+	if _, err := sectionLines(json.RawMessage(`[{"n": 1}`), line); !errors.As(err, &syn) {
+		t.Errorf("truncated JSON: %v", err)
 	}
 }
