@@ -1,0 +1,68 @@
+package api_test
+
+import (
+	"html"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// Issue 16, applying: the data step starts from the birth date the tax
+// code gives and the address the platform knows; the error summary lists
+// the errors in the order of the fields; the summary writes dates and
+// amounts for the language, the declarations after the data.
+func TestWebApplyPrefillOrderAndSummary(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.login("cittadino.vedano")
+
+	// Giovanni Bianchi, born 15 March 1975 (his tax code says so); nothing
+	// known yet of his address.
+	p := b.get("/apply/buoni-spesa/data")
+	expectPage(t, p, http.StatusOK, `value="1975-03-15"`)
+	if input := regexp.MustCompile(`<input[^>]*id="f-residence-address"[^>]*>`).FindString(p.body); strings.Contains(input, "value=\"V") {
+		t.Errorf("address prefilled from nowhere: %s", input)
+	}
+
+	// Errors in field order: the ISEE after the number of members after the
+	// address after the phone number.
+	form := applicationForm(t, "cittadino.vedano")
+	form.Set("/isee_euro", "-5")
+	form.Set("/household/members", "0")
+	form.Set("/residence/address", "x")
+	form.Set("/applicant/phone", "12")
+	p = b.post("/apply/buoni-spesa/data", form)
+	if p.status != http.StatusUnprocessableEntity {
+		t.Fatalf("invalid data: %d\n%s", p.status, p.body)
+	}
+	summary := p.body[strings.Index(p.body, `id="error-summary"`):]
+	summary = summary[:strings.Index(summary, "</ul>")]
+	var order []string
+	for _, m := range regexp.MustCompile(`href="#(f-[a-z_-]+)"`).FindAllStringSubmatch(summary, -1) {
+		order = append(order, m[1])
+	}
+	want := []string{"f-applicant-phone", "f-residence-address", "f-household-members", "f-isee_euro"}
+	if strings.Join(order, " ") != strings.Join(want, " ") {
+		t.Errorf("error summary order %v, want %v", order, want)
+	}
+
+	// The summary: "15 marzo 1975", "4.500,50 €", declarations last.
+	p = b.post("/apply/buoni-spesa/data", applicationForm(t, "cittadino.vedano"))
+	expectPage(t, p, http.StatusOK, "15 marzo 1975", "4.500,50 €")
+	if strings.Contains(p.body, "1975-03-15</dd>") || strings.Contains(p.body, ">4500,50<") {
+		t.Errorf("unformatted values on the summary")
+	}
+	body := html.UnescapeString(p.body)
+	if decl, isee, delivery := strings.Index(body, "<h3 class=\"h4\">Dichiarazioni"), strings.Index(body, "4.500,50 €"),
+		strings.Index(body, "Scarico online / stampa"); decl < isee || decl < delivery {
+		t.Errorf("declarations (%d) before the data (ISEE %d, delivery %d)", decl, isee, delivery)
+	}
+	b.get("/lang/en")
+	p = b.post("/apply/buoni-spesa/data", applicationForm(t, "cittadino.vedano"))
+	expectPage(t, p, http.StatusOK, "15 March 1975", "€4,500.50")
+
+	// Once he has filed, the next form starts from the address he gave.
+	e.apply("cittadino.vedano")
+	expectPage(t, b.get("/apply/buoni-spesa/data"), http.StatusOK, `value="Via Roma 1"`, `value="1975-03-15"`)
+}
