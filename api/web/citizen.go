@@ -97,10 +97,7 @@ func (s *Site) renderCitizenCase(c *gin.Context, status int, v store.CaseView, r
 	if f, ok := s.Forms.Get(v.Form); ok {
 		d.FormName = formTitle(f, lang)
 	}
-	for _, e := range events {
-		d.Events = append(d.Events, citizenEvent{At: formatDateTime(lang, e.At), Text: translateEvent(lang, e.Type),
-			Detail: eventDetail(lang, e)})
-	}
+	d.Events = citizenTimeline(lang, events)
 	vw := view{Title: s.t(c, "case.title", v.ID), Nav: "me", Data: d,
 		Crumbs: []crumb{{Href: "/", Text: s.t(c, "nav.home")}, {Href: "/me", Text: s.t(c, "nav.me")}}}
 	if replyErr != "" {

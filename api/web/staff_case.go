@@ -427,6 +427,20 @@ func (s *Site) eventView(c *gin.Context, e store.CaseEvent) eventView {
 		if d.DataChanged {
 			parts = append(parts, s.t(c, "staff.event.data_changed"))
 		}
+	case "first_approval":
+		if d.AmountCents != nil {
+			parts = append(parts, s.t(c, "staff.event.amount", formatEuro(lang, *d.AmountCents)))
+		}
+		parts = append(parts, s.t(c, "staff.event.second_approval_needed"))
+	case "task_reminder", "withdrawn":
+		// The system's own reason, in English in the row: the event's text says it.
+		if d.DueAt != nil {
+			parts = append(parts, s.t(c, "staff.event.due", romeDateTime(*d.DueAt)))
+		}
+		d.Reason = ""
+	case "task_assigned":
+		parts = append(parts, assignmentText(lang, e.Detail)...)
+		d.Reason = ""
 	}
 	if d.Reason != "" {
 		parts = append(parts, s.t(c, "staff.event.reason", d.Reason))

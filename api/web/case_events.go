@@ -1,0 +1,66 @@
+package web
+
+import (
+	"encoding/json"
+	"slices"
+
+	"sportello/internal/contract"
+	"sportello/internal/store"
+)
+
+// assignmentText is a task_assigned event's detail in lang: to whom, and
+// why (an automatic assignment, a handover for an absence, or the reason a
+// supervisor typed, as typed).
+func assignmentText(lang string, detail json.RawMessage) []string {
+	var d struct {
+		Assignee string `json:"assignee"`
+		Reason   string `json:"reason"`
+	}
+	_ = json.Unmarshal(detail, &d)
+	var parts []string
+	if d.Assignee != "" {
+		parts = append(parts, translate(lang, "staff.event.assigned_to", d.Assignee))
+	}
+	switch dl, ok := store.ParseDelegationReason(d.Reason); {
+	case d.Reason == contract.AutoAssignReason:
+		parts = append(parts, translate(lang, "staff.event.assign_auto"))
+	case ok && dl.Back:
+		parts = append(parts, translate(lang, "staff.event.assign_back", formatDateTime(lang, dl.Starts),
+			formatDateTime(lang, dl.Ends), dl.Reason, dl.Delegate, dl.Absent))
+	case ok:
+		parts = append(parts, translate(lang, "staff.event.assign_delegated", formatDateTime(lang, dl.Starts),
+			formatDateTime(lang, dl.Ends), dl.Reason, dl.Absent, dl.Delegate))
+	case d.Reason != "":
+		parts = append(parts, translate(lang, "staff.event.reason", d.Reason))
+	}
+	return parts
+}
+
+// citizenTimeline writes a case's events for its applicant: the first
+// opening of the review as it is, the office's later internal steps
+// (assignments, claims, reminders, a first approval) as one "being
+// processed" step until something the citizen must know happens.
+func citizenTimeline(lang string, events []store.CaseEvent) []citizenEvent {
+	var out []citizenEvent
+	opened, inProgress := false, false
+	for _, e := range events {
+		internal := slices.Contains(store.CaseInternalEventTypes, e.Type)
+		switch {
+		case e.Type == "task_opened" && !opened:
+			opened = true
+			inProgress = true
+			out = append(out, citizenEvent{At: formatDateTime(lang, e.At), Text: translateEvent(lang, e.Type)})
+			continue
+		case internal && inProgress:
+			continue
+		case internal:
+			inProgress = true
+			out = append(out, citizenEvent{At: formatDateTime(lang, e.At), Text: translate(lang, "event.in_progress")})
+			continue
+		}
+		inProgress = false
+		out = append(out, citizenEvent{At: formatDateTime(lang, e.At), Text: translateEvent(lang, e.Type),
+			Detail: eventDetail(lang, e)})
+	}
+	return out
+}
