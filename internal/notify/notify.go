@@ -227,6 +227,14 @@ func templateFuncs(lang string) map[string]any {
 		"date":     FormatDate,
 		"datetime": FormatDateTime,
 		"clock":    formatClock,
+		// validUntil is the platform's one wording of an expiry (i18n.ValidUntil).
+		"validUntil": func(v any) (string, error) {
+			t, err := toTime(v)
+			if err != nil {
+				return "", err
+			}
+			return i18n.ValidUntil(lang, t, calendar.Rome()), nil
+		},
 	}
 }
 

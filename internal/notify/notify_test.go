@@ -94,8 +94,13 @@ func TestRenderEveryKindInBothLanguages(t *testing.T) {
 							want = euro[lang][55000]
 						case "available_cents":
 							want = euro[lang][27500]
-						case "submitted_at", "reply_by", "due_at", "expires_at":
+						case "submitted_at", "reply_by", "due_at":
 							want = dueText
+						case "expires_at":
+							// A voucher ending at midnight on 31 March is valid
+							// through 30 March: the one wording of i18n.ValidUntil.
+							want = map[string]string{"it": "valido fino al 30 marzo 2026 (incluso)",
+								"en": "valid until 30 March 2026 (inclusive)"}[lang]
 						case "reason":
 							if part == "html" {
 								want = "ISEE oltre la soglia &lt;b&gt;del fondo&lt;/b&gt;"
