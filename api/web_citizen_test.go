@@ -1,11 +1,16 @@
 package api_test
 
 import (
+	"context"
 	"html"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"sportello/internal/calendar"
+	"sportello/internal/i18n"
 )
 
 // Issue 16, applying: the data step starts from the birth date the tax
@@ -65,4 +70,51 @@ func TestWebApplyPrefillOrderAndSummary(t *testing.T) {
 	// Once he has filed, the next form starts from the address he gave.
 	e.apply("cittadino.vedano")
 	expectPage(t, b.get("/apply/buoni-spesa/data"), http.StatusOK, `value="Via Roma 1"`, `value="1975-03-15"`)
+}
+
+// Issue 16: the citizen is told when to expect an answer (the review time
+// of the fund, 3 working days in the seeds) on the confirmation page and
+// the case page; a rejection says what to do next and whom to ask.
+func TestWebDecisionDateAndAppeal(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.login("cittadino.tradate")
+	p := b.post("/apply/buoni-spesa/data", applicationForm(t, "cittadino.tradate"))
+	first := b.post("/apply/buoni-spesa/summary", summaryFields(t, p.body))
+	if first.status != http.StatusSeeOther {
+		t.Fatalf("file: %d", first.status)
+	}
+	caseURL, _, _ := strings.Cut(first.location, "?")
+	caseID := strings.TrimPrefix(caseURL, "/cases/")
+	due, err := e.st.CaseDecisionExpected(context.Background(), caseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if days := due.Sub(time.Now()); days < 3*24*time.Hour || days > 9*24*time.Hour {
+		t.Errorf("answer expected %s from now, want 3 working days", days)
+	}
+	when := i18n.Date("it", due, calendar.Rome())
+	expectPage(t, b.get(first.location), http.StatusOK, "Riceverai una risposta entro il "+when+".")
+	tk := e.waitTask("operatore.tradate", caseID)
+	expectPage(t, b.get(caseURL), http.StatusOK, "Risposta attesa entro il", when)
+	b.get("/lang/en")
+	expectPage(t, b.get(caseURL), http.StatusOK, "Answer expected by", i18n.Date("en", due, calendar.Rome()))
+
+	expectStatus(t, e.do("POST", "/api/v1/tasks/"+tk.ID+"/claim", "operatore.tradate", nil), http.StatusOK)
+	expectStatus(t, e.do("POST", "/api/v1/tasks/"+tk.ID+"/decision", "operatore.tradate",
+		map[string]any{"outcome": "reject", "reason": "ISEE oltre la soglia."}), http.StatusOK)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		p = b.get(caseURL)
+		if strings.Contains(p.body, "What now?") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	expectPage(t, p, http.StatusOK, "What now?", "appeal", "Social Point di Tradate", "Piazza Mazzini 6", "0331 826811")
+	if strings.Contains(p.body, "Answer expected by") {
+		t.Error("a decided case still promises an answer")
+	}
+	b.get("/lang/it")
+	expectPage(t, b.get(caseURL), http.StatusOK, "E adesso?", "ricorso", "Social Point di Tradate", "ISEE oltre la soglia.")
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"slices"
 
+	"github.com/gin-gonic/gin"
+
 	"sportello/internal/contract"
 	"sportello/internal/store"
 )
@@ -63,4 +65,29 @@ func citizenTimeline(lang string, events []store.CaseEvent) []citizenEvent {
 			Detail: eventDetail(lang, e)})
 	}
 	return out
+}
+
+// appealText is what a citizen whose application was rejected can do next:
+// ask the office to review it or appeal, with the contact of their
+// municipality's Social Point (its name, address, phone and e-mail).
+func (s *Site) appealText(c *gin.Context, v store.CaseView) (string, error) {
+	points, err := s.appointments.Points(c.Request.Context(), v.District)
+	if err != nil {
+		return "", err
+	}
+	contact := s.t(c, "case.appeal_contact_none")
+	for _, p := range points {
+		if p.Municipality != v.Municipality {
+			continue
+		}
+		contact = p.Name + ", " + p.Address
+		if p.Phone != "" {
+			contact += ", " + s.t(c, "case.appeal_phone", p.Phone)
+		}
+		if p.Email != "" {
+			contact += ", " + p.Email
+		}
+		break
+	}
+	return s.t(c, "case.appeal", contact), nil
 }

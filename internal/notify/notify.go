@@ -11,7 +11,7 @@
 //	every kind: name (greeting), case_number, portal_url;
 //	            path (optional, default "/" for citizens, "/inbox" for staff);
 //	            to, to_name, key (optional: copied into Message.To, ToName, Key)
-//	KindApplicationReceived   benefit, submitted_at
+//	KindApplicationReceived   benefit, submitted_at, decision_by
 //	KindInformationRequested  question, reply_by
 //	KindApproved              amount_cents
 //	KindRejected              reason
