@@ -11,6 +11,7 @@ import (
 
 	"sportello/internal/calendar"
 	"sportello/internal/i18n"
+	"sportello/internal/seed"
 )
 
 // Issue 16, applying: the data step starts from the birth date the tax
@@ -117,4 +118,48 @@ func TestWebDecisionDateAndAppeal(t *testing.T) {
 	}
 	b.get("/lang/it")
 	expectPage(t, b.get(caseURL), http.StatusOK, "E adesso?", "ricorso", "Social Point di Tradate", "ISEE oltre la soglia.")
+}
+
+// Issue 16: anyone can see where a food voucher can be spent, as a page in
+// both languages (linked from the home page) and as JSON, by municipality
+// and kind of shop.
+func TestShopsPublicList(t *testing.T) {
+	e := newEnv(t)
+	var l struct {
+		Items []struct {
+			ID, Municipality, MunicipalityName, Name, Kind, Address string
+		} `json:"items"`
+	}
+	r := e.do("GET", "/api/v1/shops", "", nil)
+	expectStatus(t, r, http.StatusOK)
+	r.json(t, &l)
+	if len(l.Items) != len(seed.Merchants()) {
+		t.Errorf("%d shops, want %d", len(l.Items), len(seed.Merchants()))
+	}
+	r = e.do("GET", "/api/v1/shops?municipality=tradate&kind=pharmacy", "", nil)
+	expectStatus(t, r, http.StatusOK)
+	r.json(t, &l)
+	if len(l.Items) != 1 || l.Items[0].Name != "Farmacia Comunale di Tradate" {
+		t.Errorf("Tradate's pharmacies: %+v", l.Items)
+	}
+	r = e.do("GET", "/api/v1/shops?kind=bar", "", nil)
+	expectStatus(t, r, http.StatusUnprocessableEntity)
+	if body := r.errorBody(t); len(body.Fields) != 1 {
+		t.Errorf("bad kind: %+v", body)
+	}
+
+	b := e.browser()
+	expectPage(t, b.get("/"), http.StatusOK, `href="/shops"`, "Dove spendere i buoni")
+	p := b.get("/shops?municipality=vedano-olona")
+	expectPage(t, p, http.StatusOK, "Dove spendere i buoni spesa", "Vedano Olona", "Farmacia di Vedano", "Frutta e Verdura Ferrari",
+		"Negozio di alimentari", `<option value="vedano-olona" selected>`)
+	if strings.Contains(p.body, "Supermercato Tradate Centro") {
+		t.Error("the municipality filter is ignored")
+	}
+	p = b.get("/shops?kind=pharmacy")
+	if strings.Contains(p.body, "Panificio Olona") || !strings.Contains(p.body, "Farmacia della Collegiata") {
+		t.Error("the kind filter is ignored")
+	}
+	b.get("/lang/en")
+	expectPage(t, b.get("/shops"), http.StatusOK, "Where to spend food vouchers", "Grocery shop", "Pharmacy", "All municipalities")
 }
