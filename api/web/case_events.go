@@ -2,7 +2,12 @@ package web
 
 import (
 	"encoding/json"
+	"fmt"
+	"html/template"
+	"net/url"
+	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -90,4 +95,22 @@ func (s *Site) appealText(c *gin.Context, v store.CaseView) (string, error) {
 		break
 	}
 	return s.t(c, "case.appeal", contact), nil
+}
+
+// caseNumber is a case's number in a text (BS-2026-000123).
+var caseNumber = regexp.MustCompile(`\b[A-Z]{2,5}-\d{4}-\d{3,}\b`)
+
+// linkCases escapes text and links the case numbers in it to their pages
+// (a pre-check's "1 altro buono ... (BS-2026-000123)").
+func linkCases(text string) template.HTML {
+	var b strings.Builder
+	last := 0
+	for _, m := range caseNumber.FindAllStringIndex(text, -1) {
+		b.WriteString(template.HTMLEscapeString(text[last:m[0]]))
+		id := text[m[0]:m[1]]
+		fmt.Fprintf(&b, `<a href="/cases/%s">%s</a>`, url.PathEscape(id), template.HTMLEscapeString(id))
+		last = m[1]
+	}
+	b.WriteString(template.HTMLEscapeString(text[last:]))
+	return template.HTML(b.String())
 }

@@ -149,3 +149,11 @@ func TestAssignmentReasonsInTheLanguage(t *testing.T) {
 		}
 	}
 }
+
+func TestLinkCases(t *testing.T) {
+	got := string(linkCases("1 altro buono <b> (BS-2026-000123, BS-2026-000124)"))
+	want := `1 altro buono &lt;b&gt; (<a href="/cases/BS-2026-000123">BS-2026-000123</a>, <a href="/cases/BS-2026-000124">BS-2026-000124</a>)`
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"html/template"
 	"net/http"
 	"slices"
 	"strconv"
@@ -60,9 +61,9 @@ type checkView struct {
 	Label       string
 	Outcome     string // pass, warn, fail
 	OutcomeText string
-	Icon        string // sprite id
-	Detail      string
-	DetailEN    bool // English text shown on an Italian page (marked lang="en")
+	Icon        string        // sprite id
+	Detail      template.HTML // escaped, other cases' numbers linked (linkCases)
+	DetailEN    bool          // English text shown on an Italian page (marked lang="en")
 }
 
 type eventView struct {
@@ -338,9 +339,9 @@ func (s *Site) precheckView(c *gin.Context, raw json.RawMessage) *precheckView {
 	}
 	out := &precheckView{Passed: p.Passed, At: romeDateTime(p.At), AtISO: htmlTime(p.At)}
 	for _, ch := range p.Checks {
-		cv := checkView{Label: s.tOr(c, "staff.check."+ch.Name, ch.Name), Outcome: ch.Outcome, Detail: ch.Detail}
+		cv := checkView{Label: s.tOr(c, "staff.check."+ch.Name, ch.Name), Outcome: ch.Outcome, Detail: linkCases(ch.Detail)}
 		if pageLang(c) == "it" && ch.DetailIT != "" {
-			cv.Detail = ch.DetailIT // cases checked before the Italian text existed keep the English one
+			cv.Detail = linkCases(ch.DetailIT) // cases checked before the Italian text existed keep the English one
 		} else if pageLang(c) == "it" {
 			cv.DetailEN = true
 		}
