@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -110,11 +111,12 @@ func EvaluatePrecheck(c store.CaseInfo, facts store.ApplicationFacts, reg store.
 			DetailIT: "il codice fiscale non risulta nell'anagrafe di alcun comune dell'ambito"})
 	case reg.RegistryMunicipality != c.MunicipalityID:
 		checks = append(checks, store.Check{Name: "residence", Outcome: "warn",
-			Detail:   fmt.Sprintf("registered in %s, but the application declares %s", reg.RegistryMunicipality, c.MunicipalityID),
-			DetailIT: fmt.Sprintf("residente in anagrafe a %s, ma la domanda dichiara %s", reg.RegistryMunicipality, c.MunicipalityID)})
+			Detail:   fmt.Sprintf("registered in %s, but the application declares %s", orID(reg.RegistryMunicipalityName, reg.RegistryMunicipality), orID(reg.DeclaredMunicipalityName, c.MunicipalityID)),
+			DetailIT: fmt.Sprintf("residente in anagrafe a %s, ma la domanda dichiara %s", orID(reg.RegistryMunicipalityName, reg.RegistryMunicipality), orID(reg.DeclaredMunicipalityName, c.MunicipalityID))})
 	default:
+		name := orID(reg.RegistryMunicipalityName, reg.RegistryMunicipality)
 		checks = append(checks, store.Check{Name: "residence", Outcome: "pass",
-			Detail: "resident in " + reg.RegistryMunicipality, DetailIT: "residente in anagrafe a " + reg.RegistryMunicipality})
+			Detail: "resident in " + name, DetailIT: "residente in anagrafe a " + name})
 	}
 	iseeCents := int64(facts.ISEEEuro*100 + 0.5)
 	isee, limit := euro(iseeCents), euro(c.Fund.ISEEThresholdCents)
@@ -128,9 +130,17 @@ func EvaluatePrecheck(c store.CaseInfo, facts store.ApplicationFacts, reg store.
 			DetailIT: fmt.Sprintf("ISEE di %s euro non inferiore alla soglia di %s euro", isee, limit)})
 	}
 	if reg.OtherAwards > 0 {
-		checks = append(checks, store.Check{Name: "other_awards", Outcome: "fail",
-			Detail:   fmt.Sprintf("%d other award(s) from this fund for the same tax code", reg.OtherAwards),
-			DetailIT: fmt.Sprintf("%d altro/i buono/i dallo stesso fondo per lo stesso codice fiscale", reg.OtherAwards)})
+		en, it := "1 other award from this fund for the same tax code", "1 altro buono dallo stesso fondo per lo stesso codice fiscale"
+		if reg.OtherAwards > 1 {
+			en = fmt.Sprintf("%d other awards from this fund for the same tax code", reg.OtherAwards)
+			it = fmt.Sprintf("%d altri buoni dallo stesso fondo per lo stesso codice fiscale", reg.OtherAwards)
+		}
+		if len(reg.OtherAwardCases) > 0 {
+			// The staff's page links these case numbers.
+			en += " (" + strings.Join(reg.OtherAwardCases, ", ") + ")"
+			it += " (" + strings.Join(reg.OtherAwardCases, ", ") + ")"
+		}
+		checks = append(checks, store.Check{Name: "other_awards", Outcome: "fail", Detail: en, DetailIT: it})
 	} else {
 		checks = append(checks, store.Check{Name: "other_awards", Outcome: "pass",
 			Detail: "no other award from this fund", DetailIT: "nessun altro buono dallo stesso fondo"})
@@ -149,18 +159,34 @@ func householdCheck(reg store.PrecheckFacts) store.Check {
 		return store.Check{Name: "household", Outcome: "warn",
 			Detail:   "the population registry gives no household for the tax code: one award per household not checked",
 			DetailIT: "l'anagrafe non indica il nucleo familiare del codice fiscale: la regola di un buono per famiglia non è verificata"}
-	case reg.HouseholdAwards > 0:
+	case reg.HouseholdAwards == 1:
 		return store.Check{Name: "household", Outcome: "fail",
-			Detail:   fmt.Sprintf("%d other member(s) of household %s already hold an award from this fund", reg.HouseholdAwards, reg.Household),
-			DetailIT: fmt.Sprintf("%d altro/i componente/i del nucleo %s ha/hanno già un buono dallo stesso fondo", reg.HouseholdAwards, reg.Household)}
-	case reg.HouseholdPending > 0:
+			Detail:   fmt.Sprintf("1 other member of household %s already holds an award from this fund", reg.Household),
+			DetailIT: fmt.Sprintf("1 altro componente del nucleo %s ha già un buono dallo stesso fondo", reg.Household)}
+	case reg.HouseholdAwards > 1:
+		return store.Check{Name: "household", Outcome: "fail",
+			Detail:   fmt.Sprintf("%d other members of household %s already hold an award from this fund", reg.HouseholdAwards, reg.Household),
+			DetailIT: fmt.Sprintf("%d altri componenti del nucleo %s hanno già un buono dallo stesso fondo", reg.HouseholdAwards, reg.Household)}
+	case reg.HouseholdPending == 1:
 		return store.Check{Name: "household", Outcome: "warn",
-			Detail:   fmt.Sprintf("%d other member(s) of household %s applied to this fund; their application is being decided", reg.HouseholdPending, reg.Household),
-			DetailIT: fmt.Sprintf("%d altro/i componente/i del nucleo %s ha/hanno chiesto lo stesso fondo; la domanda è in istruttoria", reg.HouseholdPending, reg.Household)}
+			Detail:   fmt.Sprintf("1 other member of household %s applied to this fund; the application is being decided", reg.Household),
+			DetailIT: fmt.Sprintf("1 altro componente del nucleo %s ha chiesto lo stesso fondo; la domanda è in istruttoria", reg.Household)}
+	case reg.HouseholdPending > 1:
+		return store.Check{Name: "household", Outcome: "warn",
+			Detail:   fmt.Sprintf("%d other members of household %s applied to this fund; their applications are being decided", reg.HouseholdPending, reg.Household),
+			DetailIT: fmt.Sprintf("%d altri componenti del nucleo %s hanno chiesto lo stesso fondo; le domande sono in istruttoria", reg.HouseholdPending, reg.Household)}
 	}
 	return store.Check{Name: "household", Outcome: "pass",
 		Detail:   "no other award from this fund in household " + reg.Household,
 		DetailIT: "nessun altro buono dallo stesso fondo nel nucleo " + reg.Household}
+}
+
+// orID is a municipality's name, or its id when the name is not known.
+func orID(name, id string) string {
+	if name != "" {
+		return name
+	}
+	return id
 }
 
 // euro formats cents the Italian way, the same in both languages: 7.200,00.

@@ -62,6 +62,9 @@ func (a *Cases) Notify(ctx context.Context, in NotifyInput) error {
 	}
 	// What the workflow knows wins over the database's facts.
 	maps.Copy(facts, in.Data)
+	if due, ok := in.Data["due_at"]; ok && in.Kind == KindApplicationReceived {
+		facts["decision_by"] = due // the review's due date: when the citizen can expect an answer
+	}
 	if in.Kind == KindInformationRequested {
 		facts["question"], facts["reply_by"] = in.Data["reason"], in.Data["deadline"]
 	}

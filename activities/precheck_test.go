@@ -79,3 +79,50 @@ func TestEuroFormatting(t *testing.T) {
 		}
 	}
 }
+
+// Issue 16: the pre-check names municipalities by their names, counts in
+// the singular or the plural, and names the other cases (the staff's page
+// links them).
+func TestPrecheckWording(t *testing.T) {
+	c := store.CaseInfo{ID: "BS-2026-000200", DistrictID: "tradate", MunicipalityID: "tradate",
+		Fund: store.FundTerms{ISEEThresholdCents: 1500000}}
+	detail := func(reg store.PrecheckFacts, name string) (string, string) {
+		for _, ch := range EvaluatePrecheck(c, store.ApplicationFacts{}, reg) {
+			if ch.Name == name {
+				return ch.DetailIT, ch.Detail
+			}
+		}
+		t.Fatalf("no check %s", name)
+		return "", ""
+	}
+	reg := store.PrecheckFacts{RegistryMunicipality: "tradate", RegistryMunicipalityName: "Tradate", RegistryDistrict: "tradate",
+		DeclaredMunicipalityName: "Tradate", Household: "F1"}
+	if it, en := detail(reg, "residence"); it != "residente in anagrafe a Tradate" || en != "resident in Tradate" {
+		t.Errorf("residence: %q %q", it, en)
+	}
+	other := reg
+	other.RegistryMunicipality, other.RegistryMunicipalityName = "vedano-olona", "Vedano Olona"
+	if it, _ := detail(other, "residence"); it != "residente in anagrafe a Vedano Olona, ma la domanda dichiara Tradate" {
+		t.Errorf("residence elsewhere: %q", it)
+	}
+	one := reg
+	one.OtherAwards, one.OtherAwardCases = 1, []string{"BS-2026-000123"}
+	if it, en := detail(one, "other_awards"); it != "1 altro buono dallo stesso fondo per lo stesso codice fiscale (BS-2026-000123)" ||
+		en != "1 other award from this fund for the same tax code (BS-2026-000123)" {
+		t.Errorf("one other award: %q %q", it, en)
+	}
+	two := reg
+	two.OtherAwards, two.OtherAwardCases = 2, []string{"BS-2026-000123", "BS-2026-000124"}
+	if it, _ := detail(two, "other_awards"); it != "2 altri buoni dallo stesso fondo per lo stesso codice fiscale (BS-2026-000123, BS-2026-000124)" {
+		t.Errorf("two other awards: %q", it)
+	}
+	hh := reg
+	hh.HouseholdAwards = 1
+	if it, _ := detail(hh, "household"); it != "1 altro componente del nucleo F1 ha già un buono dallo stesso fondo" {
+		t.Errorf("household: %q", it)
+	}
+	hh.HouseholdAwards, hh.HouseholdPending = 0, 2
+	if it, _ := detail(hh, "household"); it != "2 altri componenti del nucleo F1 hanno chiesto lo stesso fondo; le domande sono in istruttoria" {
+		t.Errorf("household pending: %q", it)
+	}
+}

@@ -167,6 +167,9 @@ func (s *server) apiRoutes() []apiRoute {
 		{"POST", "/registry/imports", session, staff, reachNone, h(s.importRegistry)},
 		{"GET", "/registry/imports", session, staff, reachList, h(s.listRegistryImports)},
 
+		// The shops where a food voucher can be spent, for anyone (shops.go).
+		{"GET", "/shops", open, nil, reachPublic, h(s.listShops)},
+
 		// Social Points and appointments (appointments.go).
 		{"GET", "/social-points", open, nil, reachPublic, h(s.listSocialPoints)},
 		{"GET", "/social-points/:id/slots", open, nil, reachPublic, h(s.listSlots)},

@@ -110,7 +110,7 @@ func TestWebStaffInboxClaimAndDecision(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	expectPage(t, p, http.StatusOK, "<h1>Pratica "+c.ID+"</h1>", "Codice fiscale", "Nucleo familiare", "Componenti", "<dd class=\"col-12 col-md-8\">Tradate</dd>",
-		"Scarico online / stampa", "Residenza nell&#39;ambito", "Superato", `aria-label="Superato"`, "residente in anagrafe a tradate", "Domanda presentata",
+		"Scarico online / stampa", "Residenza nell&#39;ambito", "Superato", `aria-label="Superato"`, "residente in anagrafe a Tradate", "Domanda presentata",
 		"Pratica presa in carico", `href="http://temporal-ui.test/namespaces/`, `name="outcome"`, `id="amount"`,
 		`id="reason"`, `action="/tasks/`+tk.ID+`/decision"`, "regola del fondo: ", " €. Usa la virgola per i decimali")
 	if n := strings.Count(p.body, "<h1"); n != 1 {

@@ -428,8 +428,8 @@ func TestWebCaseReplyAndVoucher(t *testing.T) {
 	vURL := "/vouchers/" + dec.VoucherID
 	expectPage(t, b.get(caseURL), http.StatusOK, "Accolta", `href="`+vURL+`"`)
 	expectPage(t, b.get("/me"), http.StatusOK, v.Code)
-	expectPage(t, b.get(vURL), http.StatusOK, v.Code, "Valido fino al", "Disponibile", "Quota resa disponibile", `src="`+vURL+`/qr.png"`,
-		`href="`+vURL+`/pdf"`)
+	expectPage(t, b.get(vURL), http.StatusOK, v.Code, "valido fino al", "Disponibile", "Quota resa disponibile", `src="`+vURL+`/qr.png"`,
+		`href="`+vURL+`/pdf"`, `href="/shops?municipality=tradate"`)
 	if p := b.get(vURL + "/qr.png"); p.status != http.StatusOK || p.header.Get("Content-Type") != "image/png" ||
 		!strings.HasPrefix(p.body, "\x89PNG") {
 		t.Errorf("qr: %d %s", p.status, p.header.Get("Content-Type"))

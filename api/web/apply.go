@@ -11,7 +11,11 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
+	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -19,6 +23,7 @@ import (
 	"sportello/forms"
 	"sportello/forms/htmlform"
 	"sportello/internal/app"
+	"sportello/internal/i18n"
 	"sportello/internal/jsonx"
 	"sportello/internal/store"
 )
@@ -89,24 +94,6 @@ func (s *Site) applyPrivacy(c *gin.Context) error {
 	return nil
 }
 
-// prefill is what the portal already knows about the citizen.
-func prefill(u store.UserView) json.RawMessage {
-	first, last, _ := strings.Cut(u.DisplayName, " ")
-	applicant := map[string]any{"first_name": first, "last_name": last}
-	if u.TaxCode != "" {
-		applicant["tax_code"] = u.TaxCode
-	}
-	if u.Email != "" {
-		applicant["email"] = u.Email
-	}
-	v := map[string]any{"applicant": applicant}
-	if u.Municipality != "" {
-		v["residence"] = map[string]any{"municipality": u.Municipality}
-	}
-	raw, _ := json.Marshal(v)
-	return raw
-}
-
 // applyDataPage is step 2 (GET): the form, prefilled with what the portal
 // knows about the citizen.
 func (s *Site) applyDataPage(c *gin.Context) error {
@@ -114,7 +101,11 @@ func (s *Site) applyDataPage(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.renderDataStep(c, f, http.StatusOK, applyPrefill(c), nil)
+	values, err := s.applyPrefill(c)
+	if err != nil {
+		return err
+	}
+	return s.renderDataStep(c, f, http.StatusOK, values, nil)
 }
 
 // renderDataStep renders the data step with values and problems (pointers
@@ -126,7 +117,7 @@ func (s *Site) renderDataStep(c *gin.Context, f forms.Form, status int, values j
 		return err
 	}
 	v := s.applyView(c, f, 2, applyData{FormHTML: fragment})
-	for _, p := range problems {
+	for _, p := range inFieldOrder(f.Schema, problems) {
 		label := schemaLabel(f.Schema, p.Pointer, lang)
 		href := "#" + htmlform.FieldID(p.Pointer)
 		if p.Pointer == "" {
@@ -370,8 +361,11 @@ func summarise(schema json.RawMessage, data json.RawMessage, lang string) []summ
 	if err := dec.Decode(&v); err != nil {
 		return nil
 	}
+	// Groups follow the form's order; the top-level fields that are not
+	// objects form one untitled group where the first of them is, so that
+	// what the form puts last (the declarations) comes last.
 	var groups []summaryGroup
-	loose := summaryGroup{}
+	loose := -1
 	for _, name := range root.Properties.names {
 		n := root.Properties.nodes[name]
 		val, ok := v[name]
@@ -384,10 +378,11 @@ func summarise(schema json.RawMessage, data json.RawMessage, lang string) []summ
 			groups = append(groups, g)
 			continue
 		}
-		loose.Items = append(loose.Items, summaryEntry{Label: n.label(lang), Value: displayValue(n, val, lang)})
-	}
-	if len(loose.Items) > 0 {
-		groups = append(groups, loose)
+		if loose < 0 {
+			loose = len(groups)
+			groups = append(groups, summaryGroup{})
+		}
+		groups[loose].Items = append(groups[loose].Items, summaryEntry{Label: n.label(lang), Value: displayValue(n, val, lang, name)})
 	}
 	return groups
 }
@@ -407,11 +402,15 @@ func flattenInto(g *summaryGroup, n *applyNode, obj map[string]any, prefix, lang
 			flattenInto(g, child, sub, label, lang)
 			continue
 		}
-		g.Items = append(g.Items, summaryEntry{Label: label, Value: displayValue(child, val, lang)})
+		g.Items = append(g.Items, summaryEntry{Label: label, Value: displayValue(child, val, lang, name)})
 	}
 }
 
-func displayValue(n *applyNode, val any, lang string) string {
+// displayValue writes an answer for reading: enum and boolean values in
+// words, dates (format "date") and amounts (numbers whose field name ends
+// in "_euro") the way the language writes them: "1 gennaio 1980",
+// "7.100,00 €".
+func displayValue(n *applyNode, val any, lang, name string) string {
 	switch x := val.(type) {
 	case bool:
 		if x {
@@ -428,8 +427,16 @@ func displayValue(n *applyNode, val any, lang string) string {
 		if x == "" {
 			return translate(lang, "apply.empty")
 		}
+		if n.Format == "date" {
+			if d, err := time.Parse(time.DateOnly, x); err == nil {
+				return i18n.Date(lang, d, time.UTC)
+			}
+		}
 		return x
 	case json.Number:
+		if cents, ok := euroCents(x); ok && strings.HasSuffix(name, "_euro") {
+			return formatEuro(lang, cents)
+		}
 		s := x.String()
 		if lang != langEN {
 			s = strings.Replace(s, ".", ",", 1)
@@ -449,7 +456,7 @@ func displayValue(n *applyNode, val any, lang string) string {
 					parts = append(parts, strings.Join(kv, ", "))
 					continue
 				}
-				parts = append(parts, displayValue(n.Items, item, lang))
+				parts = append(parts, displayValue(n.Items, item, lang, name))
 				continue
 			}
 			parts = append(parts, fmt.Sprint(item))
@@ -459,4 +466,60 @@ func displayValue(n *applyNode, val any, lang string) string {
 		return translate(lang, "apply.empty")
 	}
 	return fmt.Sprint(val)
+}
+
+// euroCents reads a JSON number of euro with at most two decimals as cents.
+func euroCents(x json.Number) (int64, bool) {
+	whole, frac, _ := strings.Cut(x.String(), ".")
+	if len(frac) > 2 || strings.ContainsAny(whole, "eE") || strings.ContainsAny(frac, "eE") {
+		return 0, false
+	}
+	frac += strings.Repeat("0", 2-len(frac))
+	w, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil || w < 0 || w > 1_000_000_000 {
+		return 0, false
+	}
+	f, err := strconv.ParseInt(frac, 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	return w*100 + f, true
+}
+
+// inFieldOrder sorts problems the way their fields come in the form (the
+// schema's document order; problems of the whole form first), so that the
+// error summary reads like the page.
+func inFieldOrder(schema json.RawMessage, problems []forms.FieldError) []forms.FieldError {
+	root := parseApplyNode(schema)
+	rank := func(pointer string) []int {
+		var out []int
+		n := root
+		if pointer == "" {
+			return out
+		}
+		for _, tok := range strings.Split(strings.TrimPrefix(pointer, "/"), "/") {
+			tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+			switch {
+			case n != nil && n.Properties.nodes[tok] != nil:
+				out = append(out, slices.Index(n.Properties.names, tok))
+				n = n.Properties.nodes[tok]
+			case n != nil && n.Items != nil:
+				i, err := strconv.Atoi(tok)
+				if err != nil {
+					i = len(out)
+				}
+				out = append(out, i)
+				n = n.Items
+			default:
+				out = append(out, 1<<30)
+				n = nil
+			}
+		}
+		return out
+	}
+	sorted := slices.Clone(problems)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		return slices.Compare(rank(sorted[i].Pointer), rank(sorted[j].Pointer)) < 0
+	})
+	return sorted
 }

@@ -61,6 +61,10 @@ type caseData struct {
 	Events   []citizenEvent
 	Reply    fieldView
 	Token    string // idempotency token of the reply form
+	// DecisionBy is when to expect an answer ("" once decided).
+	DecisionBy string
+	// Appeal is a rejection's next step and how to appeal ("" otherwise).
+	Appeal string
 }
 
 // citizenEvent is a timeline entry in plain language.
@@ -97,9 +101,16 @@ func (s *Site) renderCitizenCase(c *gin.Context, status int, v store.CaseView, r
 	if f, ok := s.Forms.Get(v.Form); ok {
 		d.FormName = formTitle(f, lang)
 	}
-	for _, e := range events {
-		d.Events = append(d.Events, citizenEvent{At: formatDateTime(lang, e.At), Text: translateEvent(lang, e.Type),
-			Detail: eventDetail(lang, e)})
+	d.Events = citizenTimeline(lang, events)
+	if due, ok, err := s.applications.DecisionExpected(c.Request.Context(), v, events); err != nil {
+		return err
+	} else if ok {
+		d.DecisionBy = formatDate(lang, due)
+	}
+	if v.Status == "rejected" {
+		if d.Appeal, err = s.appealText(c, v); err != nil {
+			return err
+		}
 	}
 	vw := view{Title: s.t(c, "case.title", v.ID), Nav: "me", Data: d,
 		Crumbs: []crumb{{Href: "/", Text: s.t(c, "nav.home")}, {Href: "/me", Text: s.t(c, "nav.me")}}}

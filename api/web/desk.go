@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -12,8 +11,8 @@ import (
 	"sportello/api/internal/httpx"
 	"sportello/internal/app"
 	"sportello/internal/app/accounts"
+	"sportello/internal/app/applications"
 	"sportello/internal/app/desk"
-	"sportello/internal/jsonx"
 	"sportello/internal/store"
 )
 
@@ -70,37 +69,24 @@ func applyBase(c *gin.Context) string {
 }
 
 // applyPrefill is the data step's first values: what the portal knows
-// about the applicant (and, at the desk, their phone and delivery wish).
-func applyPrefill(c *gin.Context) []byte {
+// about the applicant (at the desk, their registry names, phone, postal
+// address and delivery wish), with the date of birth their tax code gives.
+func (s *Site) applyPrefill(c *gin.Context) ([]byte, error) {
 	d := onBehalfOf(c)
 	if d == nil {
-		return prefill(httpx.CurrentUser(c))
+		k, err := s.applications.KnownAbout(c.Request.Context(), httpx.CurrentUser(c))
+		if err != nil {
+			return nil, err
+		}
+		return applications.PrefillData(k, s.Now()), nil
 	}
-	// The names as in the registry, which the form wants separately.
-	u := d.UserView()
+	k := applications.KnownFromUser(d.UserView())
 	if d.FirstName != "" {
-		u.DisplayName = d.FirstName + " " + d.LastName
+		// The names as in the registry, which the form wants separately.
+		k.FirstName, k.LastName = d.FirstName, d.LastName
 	}
-	raw := prefill(u)
-	extra := map[string]any{}
-	if d.Phone != "" {
-		extra["applicant"] = map[string]any{"phone": d.Phone}
-	}
-	if d.HomeDelivery {
-		extra["delivery"] = "home"
-	}
-	if len(extra) == 0 {
-		return raw
-	}
-	patch, err := json.Marshal(extra)
-	if err != nil {
-		return raw
-	}
-	merged, err := jsonx.MergePatch(raw, patch)
-	if err != nil {
-		return raw
-	}
-	return merged
+	k.Phone, k.Address, k.HomeDelivery = d.Phone, d.Address, d.HomeDelivery
+	return applications.PrefillData(k, s.Now()), nil
 }
 
 func deskCitizenURL(publicID string) string { return "/desk/citizens/" + publicID }

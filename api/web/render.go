@@ -16,6 +16,7 @@ import (
 
 	"sportello/api/internal/httpx"
 	"sportello/internal/calendar"
+	"sportello/internal/i18n"
 	"sportello/internal/store"
 	"sportello/internal/textcheck"
 )
@@ -157,16 +158,10 @@ func templateFuncs(lang string) template.FuncMap {
 			return fmt.Sprint(v)
 		},
 		"date": func(t time.Time) string { return formatDate(lang, t) },
-		// lastDay is the last day something ending at t can be used: the day
-		// before when it ends at midnight (Rome time), else t's own day.
-		"lastDay": func(t time.Time) string {
-			r := t.In(calendar.Rome())
-			if r.Hour() == 0 && r.Minute() == 0 && r.Second() == 0 {
-				r = r.AddDate(0, 0, -1)
-			}
-			return formatDate(lang, r)
-		},
-		"datetime": func(t time.Time) string { return formatDateTime(lang, t) },
+		// validUntil is the platform's one wording of an expiry
+		// (i18n.ValidUntil): "valido fino al 31 marzo 2027 (incluso)".
+		"validUntil": func(t time.Time) string { return i18n.ValidUntil(lang, t, calendar.Rome()) },
+		"datetime":   func(t time.Time) string { return formatDateTime(lang, t) },
 		// deref reads an optional string or number ("" for nil).
 		"deref": func(v any) any {
 			switch p := v.(type) {

@@ -60,6 +60,7 @@ func (s *Site) Mount(r *gin.Engine) {
 	pub.GET("/cooperatives", s.page(s.cooperativesPage))
 	pub.GET("/cooperatives/:id", s.page(s.cooperativePage))
 	pub.GET("/social-points", s.page(s.pointsPage))
+	pub.GET("/shops", s.page(s.shopsPage))           // shops.go: where a food voucher can be spent
 	pub.GET("/privacy", s.page(s.privacyNoticePage)) // privacy.go
 
 	// A case: its citizen, or the staff who may see it (citizen.go, staff_case.go).

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"html/template"
 	"net/http"
 	"slices"
 	"strconv"
@@ -60,9 +61,9 @@ type checkView struct {
 	Label       string
 	Outcome     string // pass, warn, fail
 	OutcomeText string
-	Icon        string // sprite id
-	Detail      string
-	DetailEN    bool // English text shown on an Italian page (marked lang="en")
+	Icon        string        // sprite id
+	Detail      template.HTML // escaped, other cases' numbers linked (linkCases)
+	DetailEN    bool          // English text shown on an Italian page (marked lang="en")
 }
 
 type eventView struct {
@@ -338,9 +339,9 @@ func (s *Site) precheckView(c *gin.Context, raw json.RawMessage) *precheckView {
 	}
 	out := &precheckView{Passed: p.Passed, At: romeDateTime(p.At), AtISO: htmlTime(p.At)}
 	for _, ch := range p.Checks {
-		cv := checkView{Label: s.tOr(c, "staff.check."+ch.Name, ch.Name), Outcome: ch.Outcome, Detail: ch.Detail}
+		cv := checkView{Label: s.tOr(c, "staff.check."+ch.Name, ch.Name), Outcome: ch.Outcome, Detail: linkCases(ch.Detail)}
 		if pageLang(c) == "it" && ch.DetailIT != "" {
-			cv.Detail = ch.DetailIT // cases checked before the Italian text existed keep the English one
+			cv.Detail = linkCases(ch.DetailIT) // cases checked before the Italian text existed keep the English one
 		} else if pageLang(c) == "it" {
 			cv.DetailEN = true
 		}
@@ -427,6 +428,20 @@ func (s *Site) eventView(c *gin.Context, e store.CaseEvent) eventView {
 		if d.DataChanged {
 			parts = append(parts, s.t(c, "staff.event.data_changed"))
 		}
+	case "first_approval":
+		if d.AmountCents != nil {
+			parts = append(parts, s.t(c, "staff.event.amount", formatEuro(lang, *d.AmountCents)))
+		}
+		parts = append(parts, s.t(c, "staff.event.second_approval_needed"))
+	case "task_reminder", "withdrawn":
+		// The system's own reason, in English in the row: the event's text says it.
+		if d.DueAt != nil {
+			parts = append(parts, s.t(c, "staff.event.due", romeDateTime(*d.DueAt)))
+		}
+		d.Reason = ""
+	case "task_assigned":
+		parts = append(parts, assignmentText(lang, e.Detail)...)
+		d.Reason = ""
 	}
 	if d.Reason != "" {
 		parts = append(parts, s.t(c, "staff.event.reason", d.Reason))

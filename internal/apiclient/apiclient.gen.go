@@ -1023,6 +1023,24 @@ func (e ServiceInputUnit) Valid() bool {
 	}
 }
 
+// Defines values for ShopKind.
+const (
+	ShopKindPharmacy ShopKind = "pharmacy"
+	ShopKindShop     ShopKind = "shop"
+)
+
+// Valid indicates whether the value is a known member of the ShopKind enum.
+func (e ShopKind) Valid() bool {
+	switch e {
+	case ShopKindPharmacy:
+		return true
+	case ShopKindShop:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TaskStatus.
 const (
 	TaskStatusCancelled TaskStatus = "cancelled"
@@ -1358,16 +1376,16 @@ func (e GetDashboard200JSONResponseBodyFundsKind) Valid() bool {
 
 // Defines values for GetDashboard200JSONResponseBodyRedemptionsMerchantKind.
 const (
-	Pharmacy GetDashboard200JSONResponseBodyRedemptionsMerchantKind = "pharmacy"
-	Shop     GetDashboard200JSONResponseBodyRedemptionsMerchantKind = "shop"
+	GetDashboard200JSONResponseBodyRedemptionsMerchantKindPharmacy GetDashboard200JSONResponseBodyRedemptionsMerchantKind = "pharmacy"
+	GetDashboard200JSONResponseBodyRedemptionsMerchantKindShop     GetDashboard200JSONResponseBodyRedemptionsMerchantKind = "shop"
 )
 
 // Valid indicates whether the value is a known member of the GetDashboard200JSONResponseBodyRedemptionsMerchantKind enum.
 func (e GetDashboard200JSONResponseBodyRedemptionsMerchantKind) Valid() bool {
 	switch e {
-	case Pharmacy:
+	case GetDashboard200JSONResponseBodyRedemptionsMerchantKindPharmacy:
 		return true
-	case Shop:
+	case GetDashboard200JSONResponseBodyRedemptionsMerchantKindShop:
 		return true
 	default:
 		return false
@@ -1653,6 +1671,24 @@ func (e GetService200JSONResponseBodyCategory) Valid() bool {
 	case GetService200JSONResponseBodyCategorySilvercare:
 		return true
 	case GetService200JSONResponseBodyCategoryYoucare:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListShopsParamsKind.
+const (
+	ListShopsParamsKindPharmacy ListShopsParamsKind = "pharmacy"
+	ListShopsParamsKindShop     ListShopsParamsKind = "shop"
+)
+
+// Valid indicates whether the value is a known member of the ListShopsParamsKind enum.
+func (e ListShopsParamsKind) Valid() bool {
+	switch e {
+	case ListShopsParamsKindPharmacy:
+		return true
+	case ListShopsParamsKindShop:
 		return true
 	default:
 		return false
@@ -2983,6 +3019,20 @@ type ServiceVoucher struct {
 	Id             *openapi_types.UUID `json:"id,omitempty"`
 }
 
+// Shop defines model for Shop.
+type Shop struct {
+	Address          string   `json:"address"`
+	District         string   `json:"district"`
+	Id               string   `json:"id"`
+	Kind             ShopKind `json:"kind"`
+	Municipality     string   `json:"municipality"`
+	MunicipalityName string   `json:"municipality_name"`
+	Name             string   `json:"name"`
+}
+
+// ShopKind defines model for Shop.Kind.
+type ShopKind string
+
 // Slot defines model for Slot.
 type Slot struct {
 	EndsAt   time.Time `json:"ends_at"`
@@ -3573,6 +3623,21 @@ type ListServices200JSONResponseBodyItemsCategory string
 
 // GetService200JSONResponseBodyCategory defines parameters for GetService.
 type GetService200JSONResponseBodyCategory string
+
+// ListShopsParams defines parameters for ListShops.
+type ListShopsParams struct {
+	// District only the shops of this district
+	District *string `form:"district,omitempty" json:"district,omitempty"`
+
+	// Municipality only the shops of this municipality (its id)
+	Municipality *string `form:"municipality,omitempty" json:"municipality,omitempty"`
+
+	// Kind only this kind of merchant
+	Kind *ListShopsParamsKind `form:"kind,omitempty" json:"kind,omitempty"`
+}
+
+// ListShopsParamsKind defines parameters for ListShops.
+type ListShopsParamsKind string
 
 // ListSocialPointsParams defines parameters for ListSocialPoints.
 type ListSocialPointsParams struct {
@@ -4579,6 +4644,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/session (the `CreateSession` operationId).
 	CreateSession(ctx context.Context, body CreateSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListShops List the shops where a food voucher can be spent (public)
+	//
+	// The affiliated merchants (shops and pharmacies) by municipality, kind and name. A food voucher is spent at the merchants of the district that awarded it.
+	//
+	// Corresponds with GET /api/v1/shops (the `ListShops` operationId).
+	ListShops(ctx context.Context, params *ListShopsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListSocialPoints List the Social Points with their weekly opening hours (public)
 	//
@@ -6541,6 +6613,23 @@ func (c *Client) CreateSessionWithBody(ctx context.Context, contentType string, 
 // Corresponds with POST /api/v1/session (the `CreateSession` operationId).
 func (c *Client) CreateSession(ctx context.Context, body CreateSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateSessionRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListShops List the shops where a food voucher can be spent (public)
+//
+// The affiliated merchants (shops and pharmacies) by municipality, kind and name. A food voucher is spent at the merchants of the district that awarded it.
+//
+// Corresponds with GET /api/v1/shops (the `ListShops` operationId).
+func (c *Client) ListShops(ctx context.Context, params *ListShopsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListShopsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -10767,6 +10856,84 @@ func NewCreateSessionRequestWithBody(server string, contentType string, body io.
 	return req, nil
 }
 
+// NewListShopsRequest constructs an http.Request for the ListShops method
+func NewListShopsRequest(server string, params *ListShopsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/shops")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.District != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "district", *params.District, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Municipality != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "municipality", *params.Municipality, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Kind != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "kind", *params.Kind, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListSocialPointsRequest constructs an http.Request for the ListSocialPoints method
 func NewListSocialPointsRequest(server string, params *ListSocialPointsParams) (*http.Request, error) {
 	var err error
@@ -12512,6 +12679,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/session (the `CreateSession` operationId).
 	CreateSessionWithResponse(ctx context.Context, body CreateSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSessionResponse, error)
+
+	// ListShopsWithResponse List the shops where a food voucher can be spent (public)
+	//
+	// The affiliated merchants (shops and pharmacies) by municipality, kind and name. A food voucher is spent at the merchants of the district that awarded it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/shops (the `ListShops` operationId).
+	ListShopsWithResponse(ctx context.Context, params *ListShopsParams, reqEditors ...RequestEditorFn) (*ListShopsResponse, error)
 
 	// ListSocialPointsWithResponse List the Social Points with their weekly opening hours (public)
 	//
@@ -19178,6 +19354,65 @@ func (r CreateSessionResponse) ContentType() string {
 	return ""
 }
 
+type ListShopsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items []Shop `json:"items"`
+	}
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListShopsResponse) GetJSON200() *struct {
+	Items []Shop `json:"items"`
+} {
+	return r.JSON200
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ListShopsResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListShopsResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListShopsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListShopsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListShopsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListShopsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListSocialPointsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -22149,6 +22384,21 @@ func (c *ClientWithResponses) CreateSessionWithResponse(ctx context.Context, bod
 		return nil, err
 	}
 	return ParseCreateSessionResponse(rsp)
+}
+
+// ListShopsWithResponse List the shops where a food voucher can be spent (public)
+//
+// The affiliated merchants (shops and pharmacies) by municipality, kind and name. A food voucher is spent at the merchants of the district that awarded it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/shops (the `ListShops` operationId).
+func (c *ClientWithResponses) ListShopsWithResponse(ctx context.Context, params *ListShopsParams, reqEditors ...RequestEditorFn) (*ListShopsResponse, error) {
+	rsp, err := c.ListShops(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListShopsResponse(rsp)
 }
 
 // ListSocialPointsWithResponse List the Social Points with their weekly opening hours (public)
@@ -27582,6 +27832,48 @@ func ParseCreateSessionResponse(rsp *http.Response) (*CreateSessionResponse, err
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListShopsResponse parses an HTTP response from a ListShopsWithResponse call
+func ParseListShopsResponse(rsp *http.Response) (*ListShopsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListShopsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items []Shop `json:"items"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
 	}
 
 	return response, nil

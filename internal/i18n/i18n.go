@@ -216,3 +216,17 @@ func DateTime(lang string, t time.Time, loc *time.Location) string {
 	}
 	return T(lang, "time.date_at", Date(lang, t, loc), t.In(loc).Format("15:04"))
 }
+
+// ValidUntil is the one wording of how long something that ends at t
+// (a voucher's expiry) can be used, in loc: "valido fino al 31 marzo 2027
+// (incluso)" / "valid until 31 March 2027 (inclusive)" when it ends at
+// midnight (the last day is the day before), else with the time of day
+// ("valido fino al 31 marzo 2027, ore 12:00"). Pages, e-mails, contact
+// texts and the printed voucher all write it this way.
+func ValidUntil(lang string, t time.Time, loc *time.Location) string {
+	r := t.In(loc)
+	if r.Hour() == 0 && r.Minute() == 0 && r.Second() == 0 {
+		return T(lang, "voucher.valid_until", Date(lang, r.AddDate(0, 0, -1), loc))
+	}
+	return T(lang, "voucher.valid_until_at", DateTime(lang, r, loc))
+}

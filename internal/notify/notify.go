@@ -11,7 +11,7 @@
 //	every kind: name (greeting), case_number, portal_url;
 //	            path (optional, default "/" for citizens, "/inbox" for staff);
 //	            to, to_name, key (optional: copied into Message.To, ToName, Key)
-//	KindApplicationReceived   benefit, submitted_at
+//	KindApplicationReceived   benefit, submitted_at, decision_by
 //	KindInformationRequested  question, reply_by
 //	KindApproved              amount_cents
 //	KindRejected              reason
@@ -227,6 +227,14 @@ func templateFuncs(lang string) map[string]any {
 		"date":     FormatDate,
 		"datetime": FormatDateTime,
 		"clock":    formatClock,
+		// validUntil is the platform's one wording of an expiry (i18n.ValidUntil).
+		"validUntil": func(v any) (string, error) {
+			t, err := toTime(v)
+			if err != nil {
+				return "", err
+			}
+			return i18n.ValidUntil(lang, t, calendar.Rome()), nil
+		},
 	}
 }
 

@@ -34,6 +34,7 @@ func fullData() map[string]any {
 		"available_cents": 27500,
 		"reason":          "ISEE oltre la soglia <b>del fondo</b>",
 		"expires_at":      "2026-03-31",
+		"decision_by":     "2026-03-31",
 		"applicant":       "Maria Rossi",
 		"municipality":    "Tradate",
 		"due_at":          due,
@@ -42,7 +43,7 @@ func fullData() map[string]any {
 
 // required keys of every kind, beyond name, case_number and portal_url.
 var required = map[string][]string{
-	KindApplicationReceived:  {"benefit", "submitted_at"},
+	KindApplicationReceived:  {"benefit", "submitted_at", "decision_by"},
 	KindInformationRequested: {"question", "reply_by"},
 	KindApproved:             {"amount_cents"},
 	KindRejected:             {"reason"},
@@ -94,8 +95,13 @@ func TestRenderEveryKindInBothLanguages(t *testing.T) {
 							want = euro[lang][55000]
 						case "available_cents":
 							want = euro[lang][27500]
-						case "submitted_at", "reply_by", "due_at", "expires_at":
+						case "submitted_at", "reply_by", "due_at", "decision_by":
 							want = dueText
+						case "expires_at":
+							// A voucher ending at midnight on 31 March is valid
+							// through 30 March: the one wording of i18n.ValidUntil.
+							want = map[string]string{"it": "valido fino al 30 marzo 2026 (incluso)",
+								"en": "valid until 30 March 2026 (inclusive)"}[lang]
 						case "reason":
 							if part == "html" {
 								want = "ISEE oltre la soglia &lt;b&gt;del fondo&lt;/b&gt;"

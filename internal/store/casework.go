@@ -95,6 +95,10 @@ type PrecheckFacts struct {
 	RegistryMunicipality string // "" when the tax code is not in any registry of the district
 	RegistryDistrict     string
 	OtherAwards          int // vouchers from the same fund for the same tax code, other cases
+	// The names of the registry's and the application's municipalities, and
+	// the other cases of those vouchers, for the staff's page.
+	RegistryMunicipalityName, DeclaredMunicipalityName string
+	OtherAwardCases                                    []string
 	// Household is the applicant's household in the registry ("" when the
 	// registry gives none); HouseholdAwards counts the vouchers from the
 	// same fund of the other current members of that household, and
@@ -110,16 +114,22 @@ type PrecheckFacts struct {
 func (s *Store) LoadPrecheckFacts(ctx context.Context, c CaseInfo) (PrecheckFacts, error) {
 	var f PrecheckFacts
 	err := s.InTx(ctx, System, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `SELECT r.municipality_id, m.district_id, coalesce(r.household_id, '') FROM residents r
+		err := tx.QueryRow(ctx, `SELECT r.municipality_id, m.name, m.district_id, coalesce(r.household_id, '') FROM residents r
 			JOIN municipalities m ON m.id = r.municipality_id WHERE r.tax_code = $1 AND r.ceased_at IS NULL`, c.TaxCode).
-			Scan(&f.RegistryMunicipality, &f.RegistryDistrict, &f.Household)
+			Scan(&f.RegistryMunicipality, &f.RegistryMunicipalityName, &f.RegistryDistrict, &f.Household)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM vouchers WHERE fund_id = $1 AND tax_code = $2 AND case_id <> $3`,
-			c.Fund.ID, c.TaxCode, c.ID).Scan(&f.OtherAwards); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT coalesce((SELECT name FROM municipalities WHERE id = $1), $1)`, c.MunicipalityID).
+			Scan(&f.DeclaredMunicipalityName); err != nil {
 			return err
 		}
+		if err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(case_id ORDER BY case_id), '{}')
+			FROM vouchers WHERE fund_id = $1 AND tax_code = $2 AND case_id <> $3`,
+			c.Fund.ID, c.TaxCode, c.ID).Scan(&f.OtherAwardCases); err != nil {
+			return err
+		}
+		f.OtherAwards = len(f.OtherAwardCases)
 		if f.Household == "" {
 			return nil
 		}

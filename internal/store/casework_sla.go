@@ -200,7 +200,15 @@ func (s *Store) NotificationFacts(ctx context.Context, caseID string) (map[strin
 		facts["available_cents"], facts["expires_at"], facts["voucher_id"] = available, expires, voucherID
 		return nil
 	})
-	return facts, MapError(err)
+	if err != nil {
+		return facts, MapError(err)
+	}
+	due, err := s.CaseDecisionExpected(ctx, caseID)
+	if err != nil {
+		return facts, err
+	}
+	facts["decision_by"] = due
+	return facts, nil
 }
 
 // AssignInput is an assignment decided by the workflow.

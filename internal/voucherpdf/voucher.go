@@ -112,20 +112,14 @@ func QRPNG(content string, size int) ([]byte, error) {
 // euro formats cents the Italian way: "1.234,50 €".
 func euro(cents int64) string { return i18n.Money(i18n.IT, cents) }
 
-// expiry formats the expiry instant in Italian time: date and time of day.
-func expiry(t time.Time) (date, clock string) {
-	t = t.In(calendar.Rome())
-	return t.Format("02/01/2006"), t.Format("15:04")
-}
-
 // texts holds the wording of the voucher in one language.
 type texts struct {
-	title, codeLabel, awarded, available, pending, expires, at, holder, qrCaption string
-	howTo                                                                         string
-	steps                                                                         []string
-	personal                                                                      string
-	footer                                                                        string
-	validThrough, inclusive                                                       string
+	title, codeLabel, awarded, available, pending, expires, holder, qrCaption string
+	howTo                                                                     string
+	steps                                                                     []string
+	personal                                                                  string
+	footer                                                                    string
+	merchantPart, holderPart                                                  string
 }
 
 // textsIn is the wording of the voucher in lang, from the message files.
@@ -133,9 +127,9 @@ func textsIn(lang string) texts {
 	t := func(id string) string { return i18n.T(lang, "pdf.voucher."+id) }
 	return texts{
 		title: t("title"), codeLabel: t("code_label"), awarded: t("awarded"), available: t("available"),
-		pending: t("pending"), expires: t("expires"), at: t("at"), holder: t("holder"), qrCaption: t("qr_caption"),
+		pending: t("pending"), expires: t("expires"), holder: t("holder"), qrCaption: t("qr_caption"),
 		howTo: t("how_to"), steps: []string{t("step1"), t("step2"), t("step3")}, personal: t("personal"),
-		footer: t("footer"), validThrough: t("valid_through"), inclusive: t("inclusive"),
+		footer: t("footer"), merchantPart: t("merchant_part"), holderPart: t("holder_part"),
 	}
 }
 
@@ -235,45 +229,55 @@ func layout(c *canvas, v Voucher, modules [][]bool) box {
 	if v.PendingCents != 0 {
 		row(label(it.pending, en.pending, isEN), euro(v.PendingCents), sansBold, 14, ink)
 	}
-	date, clock := expiry(v.ExpiresAt)
-	when := date + " " + it.at + " " + clock
+	// The expiry in the one wording of the platform (i18n.ValidUntil), in
+	// the reader's language.
+	lang := i18n.IT
 	if isEN {
-		when = date + " " + en.at + " " + clock
+		lang = i18n.EN
 	}
-	expiresLabel := label(it.expires, en.expires, isEN)
-	if clock == "00:00" {
-		// A voucher that ends at midnight is valid through the day before:
-		// say that, rather than a date a citizen would take as still good.
-		last := v.ExpiresAt.In(calendar.Rome()).AddDate(0, 0, -1).Format("02/01/2006")
-		expiresLabel, when = label(italian.validThrough, english.validThrough, isEN), last+" ("+italian.inclusive+")"
-		if isEN {
-			when = last + " (" + italian.inclusive + " / " + english.inclusive + ")"
-		}
-	}
-	row(expiresLabel, when, sansBold, 14, ink)
-	holder := strings.TrimSpace(v.HolderName)
-	if holder == "" {
-		holder = "-"
-	}
-	row(label(it.holder, en.holder, isEN), holder, sansBold, 14, ink)
+	row(label(it.expires, en.expires, isEN), i18n.ValidUntil(lang, v.ExpiresAt, calendar.Rome()), sansBold, 14, ink)
 	if y+10 < bottom {
 		bottom = y + 10
 	}
 	cardBottom := bottom - 18
 	c.stroke(primary, 1.2)
 	c.rect(margin, cardBottom, contentW, cardTop-cardBottom, "D")
+	s, size = c.fit(sansBold, 8, 6, contentW, label(it.merchantPart, en.merchantPart, isEN))
+	c.text(sansBold, size, margin, cardTop+6, ink, s)
+
+	// The cut line: the card above is what the shop sees, and carries no
+	// name; the holder's part below it is theirs to keep.
+	cut := cardBottom - 16
+	c.stroke(ink, 0.6)
+	c.pdf.SetDashPattern([]float64{5, 3}, 0)
+	c.line(margin, cut, pageW-margin, cut)
+	c.pdf.SetDashPattern([]float64{}, 0)
+	y = cut - 14
+	s, size = c.fit(sansBold, 9, 6, contentW, label(it.holderPart, en.holderPart, isEN))
+	c.text(sansBold, size, margin, y, ink, s)
+	holder := strings.TrimSpace(v.HolderName)
+	if holder == "" {
+		holder = "-"
+	}
+	y -= 18
+	ls, lsize := c.fit(sans, 9.5, 6, contentW/2, label(it.holder, en.holder, isEN)+":")
+	c.text(sans, lsize, margin, y, ink, ls)
+	lw := c.width(sans, lsize, ls) + 6
+	hs, hsize := c.fit(sansBold, 12, 8, contentW-lw, holder)
+	c.text(sansBold, hsize, margin+lw, y, ink, hs)
+	holderBottom := y
 
 	// Instructions, in Italian and, for English readers, in English too,
 	// then the warning that the voucher is personal. The body type is the
 	// largest size at which both fit above the footer.
 	body := 8.0
 	for _, b := range []float64{10.5, 10, 9.5, 9, 8.5} {
-		if instructions(c, cardBottom-30, b, it, en, false) >= footerTop+12 {
+		if instructions(c, holderBottom-26, b, it, en, false) >= footerTop+12 {
 			body = b
 			break
 		}
 	}
-	instructions(c, cardBottom-30, body, it, en, true)
+	instructions(c, holderBottom-26, body, it, en, true)
 
 	// Footer.
 	c.stroke(ink, 0.5)

@@ -102,7 +102,8 @@ func TestItalianVoucherText(t *testing.T) {
 		"QWYZ-25YQ-JRGK-DKT5",
 		"550,00 €",
 		"275,00 €",
-		"Valido fino al", "30/12/2026 (incluso)",
+		"Scadenza", "valido fino al 30 dicembre 2026 (incluso)",
+		"PARTE DA MOSTRARE ALL'ESERCENTE", "PARTE DA CONSERVARE",
 		"Mario Rossi",
 		"COMUNE DI TRADATE",
 		"Buono spesa\n",
@@ -133,8 +134,9 @@ func TestEnglishAddsEnglish(t *testing.T) {
 	text := pdfText(t, render(t, v))
 	if m := lacks(text, "Buono spesa / Food voucher", "CODICE DEL BUONO / VOUCHER CODE", "Come si usa", "How to use it",
 		"Importo assegnato / Amount awarded", "Disponibile ora / Available now", "Intestatario / Holder",
-		"Il buono è personale", "This voucher is personal", "Valido fino al / Valid through",
-		"30/12/2026 (incluso / inclusive)", "Codice QR del buono / Voucher QR code"); m != nil {
+		"Il buono è personale", "This voucher is personal", "Scadenza / Expires",
+		"valid until 30 December 2026 (inclusive)",
+		"PARTE DA CONSERVARE / PART TO KEEP", "Codice QR del buono / Voucher QR code"); m != nil {
 		t.Errorf("text lacks %q:\n%s", m, text)
 	}
 	if strings.Contains(text, "Ancora da accreditare") {
@@ -286,26 +288,66 @@ func TestEuro(t *testing.T) {
 	}
 }
 
-func TestExpiryInItalianTime(t *testing.T) {
-	// 23:30 UTC on 31 December is already 1 January in Rome.
-	d, c := expiry(time.Date(2026, 12, 31, 23, 30, 0, 0, time.UTC))
-	if d != "01/01/2027" || c != "00:30" {
-		t.Fatalf("got %s %s", d, c)
-	}
-}
-
 // An expiry during the day keeps its time; one at midnight is shown as the
-// last valid day, which is what a citizen needs to know.
+// last valid day, which is what a citizen needs to know; 23:30 UTC on 31
+// December is already 1 January in Rome.
 func TestExpiryWording(t *testing.T) {
 	v := sample()
 	v.ExpiresAt = time.Date(2026, 12, 31, 12, 0, 0, 0, calendar.Rome())
 	text := pdfText(t, render(t, v))
-	if !strings.Contains(text, "Scadenza") || !strings.Contains(text, "31/12/2026 alle ore 12:00") || strings.Contains(text, "Valido fino al") {
+	if !strings.Contains(text, "Scadenza") || !strings.Contains(text, "valido fino al 31 dicembre 2026, ore 12:00") ||
+		strings.Contains(text, "(incluso)") {
 		t.Errorf("midday expiry:\n%s", text)
 	}
 	v.Lang = "en"
-	if text := pdfText(t, render(t, v)); !strings.Contains(text, "Scadenza / Expires") || !strings.Contains(text, "31/12/2026 at 12:00") {
+	if text := pdfText(t, render(t, v)); !strings.Contains(text, "Scadenza / Expires") || !strings.Contains(text, "valid until 31 December 2026, 12:00") {
 		t.Errorf("midday expiry in English:\n%s", text)
+	}
+	v = sample()
+	v.ExpiresAt = time.Date(2026, 12, 31, 23, 30, 0, 0, time.UTC)
+	if text := pdfText(t, render(t, v)); !strings.Contains(text, "valido fino al 1 gennaio 2027, ore 00:30") {
+		t.Errorf("expiry in Rome time:\n%s", text)
+	}
+}
+
+// The part a citizen shows at the shop (code, QR code, amounts, expiry)
+// carries no name: the holder's name is below the cut line, in the part
+// they keep, and the voucher no longer claims the shop cannot see a name
+// printed right under it.
+func TestMerchantPartCarriesNoName(t *testing.T) {
+	for _, lang := range []string{"it", "en"} {
+		v := sample()
+		v.Lang = lang
+		words := pdfWords(t, render(t, v))
+		cut := -1.0
+		for _, w := range words {
+			if w.text == "CONSERVARE" {
+				cut = w.yMin
+			}
+		}
+		if cut < 0 {
+			t.Fatalf("%s: no holder's part", lang)
+		}
+		seen := map[string]float64{}
+		for _, w := range words {
+			if _, ok := seen[w.text]; !ok {
+				seen[w.text] = w.yMin
+			}
+			if (w.text == "Mario" || w.text == "Rossi") && w.yMin < cut {
+				t.Errorf("%s: %q at y %.1f, in the part shown at the shop (cut at %.1f)", lang, w.text, w.yMin, cut)
+			}
+		}
+		for _, above := range []string{"QWYZ-25YQ-JRGK-DKT5", "550,00", "MOSTRARE", "30"} {
+			if y, ok := seen[above]; !ok || y > cut {
+				t.Errorf("%s: %q not in the part shown at the shop", lang, above)
+			}
+		}
+		if _, ok := seen["Mario"]; !ok {
+			t.Errorf("%s: the holder's name is not on the holder's part", lang)
+		}
+	}
+	if text := pdfText(t, render(t, sample())); strings.Contains(text, "L’esercente non vede il tuo nome") {
+		t.Error("the voucher still claims the shop does not see the name")
 	}
 }
 
