@@ -54,6 +54,9 @@ type config struct {
 	// Privacy (issue 13, part 5).
 	RetentionDays int    // SPORTELLO_RETENTION_DAYS: closed cases are pseudonymised this long after their last activity (default 3650)
 	PseudonymKey  string // SPORTELLO_PSEUDONYM_KEY: the retention run's HMAC key (dev: devPseudonymKey, refused by worker)
+	// Sign-in with SPID/CIE and the demo mode (issue 16; signin.go).
+	SignIn signInConfig // SPORTELLO_OIDC_*, SPORTELLO_TEST_IDP_ADDR
+	Demo   bool         // set by dev: the portal runs with the demo data
 }
 
 const (
@@ -138,6 +141,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, fmt.Errorf("SPORTELLO_RETENTION_DAYS: %q is not a positive number of days", getenv("SPORTELLO_RETENTION_DAYS"))
 	}
 	c.PseudonymKey = get("SPORTELLO_PSEUDONYM_KEY", devPseudonymKey)
+	if c.SignIn, err = loadSignInConfig(getenv); err != nil {
+		return c, err
+	}
 	return c, nil
 }
 
@@ -253,6 +259,10 @@ const envHelp = `Environment:
   OTEL_EXPORTER_OTLP_ENDPOINT  OTLP/HTTP collector of traces (unset: no tracing); also the other OTEL_EXPORTER_OTLP_* and OTEL_TRACES_SAMPLER
   SPORTELLO_RETENTION_DAYS   closed cases are pseudonymised this many days after their last activity (default 3650, ten years)
   SPORTELLO_PSEUDONYM_KEY  * worker: secret HMAC key of the retention run's pseudonyms, at least 16 characters (dev: a public key, refused by worker)
+  SPORTELLO_OIDC_ISSUER      sign-in with SPID/CIE: the OpenID Connect provider's issuer URL; with _CLIENT_ID, _CLIENT_SECRET and
+                             _REDIRECT_URL (https://<portal>/login/spid/callback): all four or none (none: no SPID/CIE button;
+                             dev: its test identity provider); _ACR the level asked (default https://www.spid.gov.it/SpidL2)
+  SPORTELLO_TEST_IDP_ADDR    dev: where the test identity provider listens (default 127.0.0.1:8092)
   SPORTELLO_LOG_LEVEL        debug, info, warn, error (default info)
   SPORTELLO_LOG_FORMAT       text or json (default text)
 `

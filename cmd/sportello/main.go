@@ -269,6 +269,8 @@ func newHandler(cfg config, logger *slog.Logger, st *store.Store, c client.Clien
 		TrustedProxies:   cfg.TrustedProxies,
 		StaffIdleTimeout: cfg.StaffIdleTimeout,
 		RetentionDays:    cfg.RetentionDays,
+		IdP:              idpOf(relyingParty(cfg, logger)),
+		Demo:             cfg.Demo,
 	}))
 }
 

@@ -14,11 +14,11 @@ type pageText struct {
 var pageTexts = map[string]pageText{
 	"it": {Lang: "it", Title: "Identity provider di prova", Intro: "Scegli la persona con cui entrare e il livello di sicurezza.",
 		Who: "Persona", Level: "Livello di sicurezza", Enter: "Entra", Cancel: "Annulla", Other: "en", OtherLang: "English",
-		Test: "Ambiente di prova: nessuna identità reale, nessuna password.",
+		Test:   "Ambiente di prova: nessuna identità reale, nessuna password.",
 		Levels: map[string]string{SpidL1: "SPID livello 1 (password)", SpidL2: "SPID livello 2 (password e codice)", SpidL3: "SPID livello 3 (dispositivo)"}},
 	"en": {Lang: "en", Title: "Test identity provider", Intro: "Choose the person to sign in as and the level of assurance.",
 		Who: "Person", Level: "Level of assurance", Enter: "Sign in", Cancel: "Cancel", Other: "it", OtherLang: "Italiano",
-		Test: "Test environment: no real identity, no password.",
+		Test:   "Test environment: no real identity, no password.",
 		Levels: map[string]string{SpidL1: "SPID level 1 (password)", SpidL2: "SPID level 2 (password and code)", SpidL3: "SPID level 3 (device)"}},
 }
 
