@@ -13,7 +13,6 @@ import (
 	"sportello/api/web"
 	"sportello/internal/app/accounts"
 	"sportello/internal/oidcrp"
-	"sportello/internal/seed"
 	"sportello/internal/testidp"
 )
 
@@ -92,31 +91,6 @@ func relyingParty(cfg config, logger *slog.Logger) *oidcrp.Client {
 	return rp
 }
 
-// demoIdentities are the people dev's test identity provider lists: the
-// residents of the demo registry and one person who is in no municipality
-// served here (to see the page that says so).
-func demoIdentities() []testidp.Citizen {
-	emails := map[string]string{}
-	for _, u := range seed.DemoUsers() {
-		if u.TaxCode != "" {
-			emails[u.TaxCode] = u.Email
-		}
-	}
-	var list []testidp.Citizen
-	for _, r := range seed.Residents() {
-		tc := r.TaxCode()
-		email := emails[tc]
-		if email == "" {
-			email = strings.ToLower(r.FirstName+"."+r.LastName) + "@example.org"
-		}
-		list = append(list, testidp.Citizen{TaxCode: tc, FirstName: r.FirstName, LastName: r.LastName, Email: email,
-			Note: r.Municipality})
-	}
-	out := seed.TaxCode("Neri", "Carla", true, time.Date(1970, 2, 14, 0, 0, 0, 0, time.UTC), "F205")
-	return append(list, testidp.Citizen{TaxCode: out, FirstName: "Carla", LastName: "Neri",
-		Email: "carla.neri@example.org", Note: "Milano: non residente / not a resident"})
-}
-
 // startTestIdP starts dev's test identity provider when no provider is
 // configured, and configures the sign-in with it. A busy port is not
 // fatal: the portal runs without the SPID/CIE button.
@@ -138,7 +112,7 @@ func startTestIdP(ctx context.Context, cfg *config, logger *slog.Logger) func() 
 	issuer := "http://" + ln.Addr().String()
 	redirect := cfg.PublicURL + web.SignInCallbackPath
 	idp, err := testidp.New(testidp.Options{Issuer: issuer, ClientID: devTestIdPClient, ClientSecret: devTestIdPSecret,
-		RedirectURLs: []string{redirect}, Citizens: demoIdentities(), Logger: logger})
+		RedirectURLs: []string{redirect}, Citizens: testidp.DemoCitizens(), Logger: logger})
 	if err != nil {
 		_ = ln.Close()
 		logger.Warn("test identity provider not started", "err", err)

@@ -200,3 +200,6 @@ func TaxCode(fiscalNumber string) (string, bool) {
 	}
 	return rest, true
 }
+
+// Issuer is the provider's issuer URL.
+func (c *Client) Issuer() string { return c.cfg.Issuer }

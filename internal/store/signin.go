@@ -99,7 +99,14 @@ func (a API) CitizenForSignIn(ctx context.Context, taxCode, email string) (u Use
 			WHERE r.tax_code = $1 AND r.ceased_at IS NULL
 			ON CONFLICT DO NOTHING RETURNING id`, taxCode, email).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return ErrNotResident
+			// Not a resident, or enrolled at this moment by a sign-in of the
+			// same person in another request (the conflict was skipped).
+			u, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id
+				WHERE u.role = 'citizen' AND u.tax_code = $1`, taxCode))
+			if errors.Is(err, pgx.ErrNoRows) {
+				return ErrNotResident
+			}
+			return err
 		}
 		if err != nil {
 			return err
