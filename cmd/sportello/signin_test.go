@@ -1,6 +1,11 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -38,5 +43,40 @@ func TestSignInConfig(t *testing.T) {
 	}
 	if idpOf(nil) != nil {
 		t.Fatal("a nil relying party is not a nil IdP")
+	}
+}
+
+// dev's test identity provider: started on a loopback port when no provider
+// is configured, it configures the sign-in with itself and serves discovery.
+func TestDevStartsTheTestIdentityProvider(t *testing.T) {
+	cfg := mustConfig(t, map[string]string{"SPORTELLO_TEST_IDP_ADDR": "127.0.0.1:0"})
+	stop := startTestIdP(context.Background(), &cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if stop == nil {
+		t.Fatal("not started")
+	}
+	defer stop()
+	if !cfg.SignIn.configured() || cfg.SignIn.TestIdPURL == "" || cfg.SignIn.OIDC.RedirectURL != cfg.PublicURL+"/login/spid/callback" {
+		t.Fatalf("sign-in: %+v", cfg.SignIn)
+	}
+	resp, err := http.Get(cfg.SignIn.TestIdPURL + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var doc struct {
+		Issuer  string   `json:"issuer"`
+		Methods []string `json:"code_challenge_methods_supported"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil || doc.Issuer != cfg.SignIn.TestIdPURL || len(doc.Methods) != 1 || doc.Methods[0] != "S256" {
+		t.Fatalf("discovery: %+v %v", doc, err)
+	}
+	if !strings.Contains(signInBanner(cfg), "test identity provider") {
+		t.Fatalf("banner: %s", signInBanner(cfg))
+	}
+	// A configured provider: none is started.
+	full := mustConfig(t, map[string]string{"SPORTELLO_OIDC_ISSUER": "https://idp.example.it", "SPORTELLO_OIDC_CLIENT_ID": "c",
+		"SPORTELLO_OIDC_CLIENT_SECRET": "s", "SPORTELLO_OIDC_REDIRECT_URL": "https://portale.example.it/login/spid/callback"})
+	if startTestIdP(context.Background(), &full, slog.New(slog.NewTextHandler(io.Discard, nil))) != nil {
+		t.Fatal("started next to a configured provider")
 	}
 }
