@@ -2,11 +2,9 @@ package e2e
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,16 +25,8 @@ import (
 // password reset) to a real mail catcher; the portal runs in demo mode.
 func newSignInStack(t *testing.T) (*stack, *mailInbox) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	catcher, err := mailcatcher.Start(ctx, "127.0.0.1:0", mailcatcher.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { catcher.Close() })
-	host, port, _ := net.SplitHostPort(catcher.Addr())
-	p, _ := strconv.Atoi(port)
-	mailer, err := notify.NewMailer(notify.Config{Host: host, Port: p, From: "sportello@ambito-tradate.example", TLS: "none"})
+	inbox, smtp := startCatcher(t)
+	mailer, err := notify.NewMailer(smtp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +62,7 @@ func newSignInStack(t *testing.T) (*stack, *mailInbox) {
 	deps := s.apiDeps()
 	deps.IdP, deps.AccountMailer, deps.PortalURL, deps.Demo = rp, mailer, s.srv.URL, true
 	portal = api.New(deps)
-	return s, &mailInbox{t: t, ctx: ctx, catcher: catcher}
+	return s, inbox
 }
 
 // signInAt goes through the test identity provider's page as taxCode at
