@@ -78,7 +78,8 @@ func (a API) TakeOIDCLogin(ctx context.Context, stateHash []byte, now time.Time)
 // CitizenForSignIn returns the citizen whose tax code is taxCode. One not
 // seen before who is a current resident of a municipality served here is
 // enrolled on the spot (an active account with no password, named as the
-// registry names them, username the tax code in lower case, e-mail as the
+// registry names them, username "nome.cognome" as at the desk, never the tax
+// code, which would stay in the append-only audit trail; e-mail as the
 // identity provider asserted it); created tells so. A tax code neither
 // among the citizens nor among the residents is ErrNotResident.
 func (a API) CitizenForSignIn(ctx context.Context, taxCode, email string) (u UserView, created bool, err error) {
@@ -90,21 +91,35 @@ func (a API) CitizenForSignIn(ctx context.Context, taxCode, email string) (u Use
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
+		var first, last string
+		err = tx.QueryRow(ctx, `SELECT first_name, last_name FROM residents WHERE tax_code = $1 AND ceased_at IS NULL`,
+			taxCode).Scan(&first, &last)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotResident
+		}
+		if err != nil {
+			return err
+		}
+		username, err := freeUsername(ctx, tx, first, last)
+		if err != nil {
+			return err
+		}
 		var id int64
-		err := tx.QueryRow(ctx, `INSERT INTO users (username, password_hash, role, display_name, district_id, municipality_id,
+		err = tx.QueryRow(ctx, `INSERT INTO users (username, password_hash, role, display_name, district_id, municipality_id,
 				tax_code, email, status)
-			SELECT lower(r.tax_code), '', 'citizen', r.first_name || ' ' || r.last_name, mu.district_id, r.municipality_id,
+			SELECT $3, '', 'citizen', r.first_name || ' ' || r.last_name, mu.district_id, r.municipality_id,
 				r.tax_code, nullif($2, ''), 'active'
 			FROM residents r JOIN municipalities mu ON mu.id = r.municipality_id
 			WHERE r.tax_code = $1 AND r.ceased_at IS NULL
-			ON CONFLICT DO NOTHING RETURNING id`, taxCode, email).Scan(&id)
+			ON CONFLICT DO NOTHING RETURNING id`, taxCode, email, username).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
-			// Not a resident, or enrolled at this moment by a sign-in of the
-			// same person in another request (the conflict was skipped).
+			// Enrolled at this moment by a sign-in of the same person in
+			// another request (the conflict was skipped): theirs; or the
+			// username was taken meanwhile: try again.
 			u, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id
 				WHERE u.role = 'citizen' AND u.tax_code = $1`, taxCode))
 			if errors.Is(err, pgx.ErrNoRows) {
-				return ErrNotResident
+				return &ConflictError{Code: "retry", Message: "concurrent enrolment, try again"}
 			}
 			return err
 		}

@@ -106,7 +106,7 @@ func TestSignInEnrolsResidentsAndRecordsTheLevel(t *testing.T) {
 		t.Fatalf("finish: %v", err)
 	}
 	if !in.Enrolled || in.User.TaxCode != luca.TaxCode() || in.User.DisplayName != "Luca Colombo" ||
-		in.User.Municipality != "tradate" || in.User.Role != "citizen" || in.Next != "/me" || in.LoA != testidp.SpidL3 {
+		in.User.Municipality != "tradate" || in.User.Role != "citizen" || in.User.Username != "luca.colombo" || in.Next != "/me" || in.LoA != testidp.SpidL3 {
 		t.Fatalf("signed in: %+v", in)
 	}
 	sess, err := s.Resolve(ctx, in.Token)
