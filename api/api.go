@@ -85,6 +85,12 @@ type Deps struct {
 	// RetentionDays is the retention period of closed cases (the privacy
 	// notice states it; privacy.DefaultRetentionDays when zero).
 	RetentionDays int
+	// IdP is the relying party of the SPID/CIE-style sign-in (issue 16;
+	// *oidcrp.Client); nil: not configured, the login page shows no button.
+	IdP accounts.IdentityProvider
+	// Demo: the portal runs with the demo data (`sportello dev`); the login
+	// page lists the demo accounts.
+	Demo bool
 }
 
 type server struct {
@@ -143,7 +149,7 @@ func newEngine(d Deps) *gin.Engine {
 	s.core = &app.Core{Store: d.Store, API: s.api, Temporal: d.Temporal, Log: d.Logger, Now: d.Now, TaskQueue: d.TaskQueue,
 		Describe: func(err error) (string, []app.FieldError) { he := httpx.From(err); return he.Code, he.Fields }}
 	s.accounts = accounts.New(s.core, accounts.Config{Hashing: d.PasswordHashing, Mail: d.AccountMailer,
-		PortalURL: d.PortalURL, SessionTTL: d.SessionTTL, StaffIdleTimeout: d.StaffIdleTimeout})
+		PortalURL: d.PortalURL, SessionTTL: d.SessionTTL, StaffIdleTimeout: d.StaffIdleTimeout, IdP: d.IdP})
 	s.casework = casework.New(s.core)
 	s.desk = desk.New(s.core, d.AccountMailer)
 	s.applications = applications.New(s.core, d.Forms)
@@ -159,7 +165,7 @@ func newEngine(d Deps) *gin.Engine {
 	}
 	s.operations = operations.New(s.core, ops)
 	s.site = web.New(web.Deps{Store: d.Store, Forms: d.Forms, Log: d.Logger, Now: d.Now, PortalURL: d.PortalURL,
-		TemporalUIURL: d.TemporalUIURL, Namespace: d.Namespace, RetentionDays: d.RetentionDays, Core: s.core, Accounts: s.accounts,
+		TemporalUIURL: d.TemporalUIURL, Namespace: d.Namespace, RetentionDays: d.RetentionDays, Demo: d.Demo, Core: s.core, Accounts: s.accounts,
 		Operations: s.operations, Casework: s.casework, Desk: s.desk, Teams: s.teams, Applications: s.applications, Vouchers: s.vouchers,
 		Appointments: s.appointments, Marketplace: s.marketplace, Invoices: s.invoices,
 		Registry: s.registry})

@@ -93,6 +93,9 @@ func (s *server) apiRoutes() []apiRoute {
 		{"DELETE", "/session", session, everyRole, reachNone, h(s.logout)},
 		{"GET", "/me", session, everyRole, reachNone, h(s.me)},
 		{"GET", "/me/isee", session, citizens, reachNone, h(s.getISEE)},
+		// Password reset by e-mail (signin.go).
+		{"POST", "/password-reset-requests", open, nil, reachNone, h(s.requestPasswordReset)},
+		{"POST", "/password-resets", open, nil, reachNone, h(s.resetPassword)},
 		{"PUT", "/me/isee", session, citizens, reachNone, h(s.putISEE)},
 
 		// The citizen's download of their data, JSON or PDF (privacy.go).

@@ -212,7 +212,7 @@ func TestWebLanguageSwitch(t *testing.T) {
 		t.Fatalf("lang: %d %q", p.status, p.location)
 	}
 	p = b.follow(p)
-	expectPage(t, p, http.StatusOK, `<html lang="en">`, "Log in with the credentials", "Username")
+	expectPage(t, p, http.StatusOK, `<html lang="en">`, "Sign in with username and password", "Username")
 	p = b.get("/lang/en?next=https://evil.example/")
 	if p.location != "/" {
 		t.Errorf("open redirect: %q", p.location)

@@ -12,6 +12,7 @@ import (
 
 	"sportello/api/internal/httpx"
 	"sportello/internal/app/accounts"
+	"sportello/internal/seed"
 	"sportello/internal/store"
 	"sportello/internal/textcheck"
 )
@@ -140,11 +141,16 @@ type loginData struct {
 	Next     string
 	Username fieldView
 	Password fieldView
+	// SignIn: the "Entra con SPID/CIE" button is shown (signin.go).
+	SignIn bool
+	// Demo lists the demo accounts (demo mode only) and their password.
+	Demo         []demoAccount
+	DemoPassword string
 }
 
 func (s *Site) loginForm(c *gin.Context, username, next string) loginData {
 	return loginData{
-		Next: next,
+		Next: next, SignIn: s.accounts.SignInEnabled(), Demo: s.demoAccounts(), DemoPassword: seed.DemoPassword,
 		Username: fieldView{Name: "username", ID: "username", Label: s.t(c, "login.username"), Value: username,
 			Required: true, Autocomplete: "username"},
 		Password: fieldView{Name: "password", ID: "password", Label: s.t(c, "login.password"), Type: "password",

@@ -24,6 +24,7 @@ type meData struct {
 	Cases    []store.CaseSummary
 	Vouchers []store.VoucherView
 	ISEE     iseeSection
+	SignIn   signInView // how this session was opened (signin.go)
 }
 
 func (s *Site) mePage(c *gin.Context) error { return s.renderMe(c, http.StatusOK, nil, "") }
@@ -45,7 +46,11 @@ func (s *Site) renderMe(c *gin.Context, status int, typedISEE *string, iseeErr s
 	if err != nil {
 		return err
 	}
-	v := view{Title: s.t(c, "me.title"), Nav: "me", Data: meData{Cases: cases, Vouchers: vouchers, ISEE: isee}}
+	signIn, err := s.signInOf(c)
+	if err != nil {
+		return err
+	}
+	v := view{Title: s.t(c, "me.title"), Nav: "me", Data: meData{Cases: cases, Vouchers: vouchers, ISEE: isee, SignIn: signIn}}
 	if iseeErr != "" {
 		v.Errors = []summaryItem{{Href: "#" + isee.Field.FieldID(), Text: isee.Field.Label + ": " + iseeErr}}
 	}

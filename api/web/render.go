@@ -29,6 +29,7 @@ type view struct {
 	User      *store.UserView // nil when nobody is logged in
 	Flash     *flashView      // one-shot message from the previous request
 	Path      string          // this page's path and query, for the language switch
+	LoginHref string          // the header's "Accedi": back to this page, except from the sign-in pages
 	RequestID string          // shown on error pages
 	Nav       string          // active main-menu entry ("home", "me", "inbox", ...)
 	Crumbs    []crumb         // breadcrumb before the current page (optional)
@@ -224,6 +225,7 @@ func (s *Site) render(c *gin.Context, status int, name string, v view) {
 		v.Flash = takeFlash(c)
 	}
 	v.Path = c.Request.URL.RequestURI()
+	v.LoginHref = loginHref(c.Request.URL.Path, v.Path, c.Request.URL.Query())
 	v.RequestID = httpx.RequestID(c)
 	v.Now = s.Now()
 	v.Status = status

@@ -62,6 +62,13 @@ func (s *Site) Mount(r *gin.Engine) {
 	pub.GET("/social-points", s.page(s.pointsPage))
 	pub.GET("/shops", s.page(s.shopsPage))           // shops.go: where a food voucher can be spent
 	pub.GET("/privacy", s.page(s.privacyNoticePage)) // privacy.go
+	// Sign-in with SPID/CIE and the password reset by e-mail (signin.go).
+	pub.GET("/login/spid", s.page(s.signInStart))
+	pub.GET(signInPath, s.page(s.signInCallback))
+	pub.GET("/password/forgot", s.page(s.forgotPage))
+	pub.POST("/password/forgot", s.page(s.forgotSubmit))
+	pub.GET("/password/reset", s.page(s.resetPage))
+	pub.POST("/password/reset", s.page(s.resetSubmit))
 
 	// A case: its citizen, or the staff who may see it (citizen.go, staff_case.go).
 	p.Authed.GET("/cases/:id", s.page(s.casePage))

@@ -51,6 +51,9 @@ type Deps struct {
 	// RetentionDays is the retention period the privacy notice states
 	// (privacy.DefaultRetentionDays when zero).
 	RetentionDays int
+	// Demo: the portal runs with the demo data (`sportello dev`): the login
+	// page lists the demo accounts.
+	Demo bool
 
 	Core         *app.Core
 	Accounts     accounts.Service
@@ -74,6 +77,7 @@ type Site struct {
 	PortalURL                string
 	TemporalUIURL, Namespace string
 	RetentionDays            int
+	Demo                     bool
 
 	log          *slog.Logger
 	api          store.API
@@ -101,7 +105,7 @@ func New(d Deps) *Site {
 		panic("web: " + err.Error())
 	}
 	return &Site{Store: d.Store, Forms: d.Forms, Now: d.Now, PortalURL: d.PortalURL,
-		TemporalUIURL: d.TemporalUIURL, Namespace: d.Namespace, RetentionDays: d.RetentionDays,
+		TemporalUIURL: d.TemporalUIURL, Namespace: d.Namespace, RetentionDays: d.RetentionDays, Demo: d.Demo,
 		log: d.Log, api: d.Store.API(), core: d.Core, accounts: d.Accounts, casework: d.Casework, desk: d.Desk,
 		teams: d.Teams, applications: d.Applications, vouchers: d.Vouchers, appointments: d.Appointments,
 		marketplace: d.Marketplace, invoices: d.Invoices, operations: d.Operations, registry: d.Registry, templates: tmpl}

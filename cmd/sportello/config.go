@@ -57,6 +57,9 @@ type config struct {
 	PseudonymKey  string // SPORTELLO_PSEUDONYM_KEY: the retention run's HMAC key (dev: devPseudonymKey, refused by worker)
 	// The operations console's thresholds (SPORTELLO_OPS_*, ops_config.go).
 	Operations operations.Settings
+	// Sign-in with SPID/CIE and the demo mode (issue 16; signin.go).
+	SignIn signInConfig // SPORTELLO_OIDC_*, SPORTELLO_TEST_IDP_ADDR
+	Demo   bool         // set by dev: the portal runs with the demo data
 }
 
 const (
@@ -146,6 +149,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	// The console and the watch read the namespace the journeys run in.
 	c.Operations.Namespace = c.Namespace
+	if c.SignIn, err = loadSignInConfig(getenv); err != nil {
+		return c, err
+	}
 	return c, nil
 }
 
@@ -266,6 +272,10 @@ const envHelp = `Environment:
   SPORTELLO_OPS_DECLARATION_WAIT  ... an invoice waiting for its declaration longer than this (default 360h, 15 days)
   SPORTELLO_OPS_SCHEDULE_GRACE    ... a schedule whose next run is this late (default 10m)
   SPORTELLO_OPS_STUCK_AFTER       supervisors are e-mailed about what has been listed longer than this (default 1h)
+  SPORTELLO_OIDC_ISSUER      sign-in with SPID/CIE: the OpenID Connect provider's issuer URL; with _CLIENT_ID, _CLIENT_SECRET and
+                             _REDIRECT_URL (https://<portal>/login/spid/callback): all four or none (none: no SPID/CIE button;
+                             dev: its test identity provider); _ACR the level asked (default https://www.spid.gov.it/SpidL2)
+  SPORTELLO_TEST_IDP_ADDR    dev: where the test identity provider listens (default 127.0.0.1:8092)
   SPORTELLO_LOG_LEVEL        debug, info, warn, error (default info)
   SPORTELLO_LOG_FORMAT       text or json (default text)
 `

@@ -60,6 +60,12 @@ func runDev(ctx context.Context, cfg config, logger *slog.Logger, args []string)
 		defer stop()
 	}
 
+	// (a1b) The test identity provider (sign-in with SPID/CIE).
+	if stop := startTestIdP(ctx, &cfg, logger); stop != nil {
+		defer stop()
+	}
+	cfg.Demo = true
+
 	// (a2) The sandbox accounting system (billing).
 	if stop := startAccounting(ctx, &cfg, logger); stop != nil {
 		defer stop()
@@ -245,6 +251,7 @@ func printBanner(out io.Writer, cfg config, addr, dataDir string, took time.Dura
 	}
 	fmt.Fprintf(tw, "  Pagamenti (sandbox)\t%s\n", paySandboxBanner(cfg))
 	fmt.Fprintf(tw, "  Ragioneria (sandbox)\t%s\n", accountingBanner(cfg))
+	fmt.Fprintf(tw, "  SPID/CIE (accesso)\t%s\n", signInBanner(cfg))
 	fmt.Fprintf(tw, "  Database\t%s\n", redactURL(cfg.DatabaseURL))
 	fmt.Fprintf(tw, "  Data folder\t%s\n", dataDir)
 	_ = tw.Flush()

@@ -275,6 +275,8 @@ func newHandler(cfg config, logger *slog.Logger, st *store.Store, c client.Clien
 		StaffIdleTimeout: cfg.StaffIdleTimeout,
 		RetentionDays:    cfg.RetentionDays,
 		Operations:       cfg.Operations,
+		IdP:              idpOf(relyingParty(cfg, logger)),
+		Demo:             cfg.Demo,
 	}))
 }
 

@@ -3548,6 +3548,17 @@ type ListOperationsParams struct {
 	Page *string `form:"page,omitempty" json:"page,omitempty"`
 }
 
+// RequestPasswordResetJSONBody defines parameters for RequestPasswordReset.
+type RequestPasswordResetJSONBody struct {
+	Username string `json:"username"`
+}
+
+// ResetPasswordJSONBody defines parameters for ResetPassword.
+type ResetPasswordJSONBody struct {
+	Password string `json:"password"`
+	Token    string `json:"token"`
+}
+
 // ListRecoveriesParams defines parameters for ListRecoveries.
 type ListRecoveriesParams struct {
 	Status *ListRecoveriesParamsStatus `form:"status,omitempty" json:"status,omitempty"`
@@ -3827,6 +3838,12 @@ type ApproveRefundResolutionJSONRequestBody = OpsRefund
 
 // RetryOperationJSONRequestBody defines body for RetryOperation for application/json ContentType.
 type RetryOperationJSONRequestBody = OpsRetry
+
+// RequestPasswordResetJSONRequestBody defines body for RequestPasswordReset for application/json ContentType.
+type RequestPasswordResetJSONRequestBody RequestPasswordResetJSONBody
+
+// ResetPasswordJSONRequestBody defines body for ResetPassword for application/json ContentType.
+type ResetPasswordJSONRequestBody ResetPasswordJSONBody
 
 // ReceivePaymentEventJSONRequestBody defines body for ReceivePaymentEvent for application/json ContentType.
 type ReceivePaymentEventJSONRequestBody = PaymentEvent
@@ -4500,6 +4517,34 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/operations/retry (the `RetryOperation` operationId).
 	RetryOperation(ctx context.Context, body RetryOperationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RequestPasswordResetWithBody Anyone asks a password reset link for a username: when the account is active and has an e-mail address, a single-use link valid for 30 minutes is e-mailed to it (a newer request revokes the older link). The answer is 202 whether or not such an account exists. Requests are throttled per username and per client address (429 too_many_attempts with Retry-After). Citizens without e-mail recover their account at a Social Point (POST /api/v1/citizens/{id}/activation-code).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/password-reset-requests (the `RequestPasswordReset` operationId).
+	RequestPasswordResetWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RequestPasswordReset Anyone asks a password reset link for a username: when the account is active and has an e-mail address, a single-use link valid for 30 minutes is e-mailed to it (a newer request revokes the older link). The answer is 202 whether or not such an account exists. Requests are throttled per username and per client address (429 too_many_attempts with Retry-After). Citizens without e-mail recover their account at a Social Point (POST /api/v1/citizens/{id}/activation-code).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/password-reset-requests (the `RequestPasswordReset` operationId).
+	RequestPasswordReset(ctx context.Context, body RequestPasswordResetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResetPasswordWithBody Chooses a new password with the token of a reset link (the token parameter of the e-mailed link). A token that is unknown, used, revoked by a newer request or older than 30 minutes is a 422 on /token (code invalid_link); the password policy's problems are on /password. The new password ends every session of the account (API tokens and web sessions) and is notified to the account's e-mail.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/password-resets (the `ResetPassword` operationId).
+	ResetPasswordWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResetPassword Chooses a new password with the token of a reset link (the token parameter of the e-mailed link). A token that is unknown, used, revoked by a newer request or older than 30 minutes is a 422 on /token (code invalid_link); the password policy's problems are on /password. The new password ends every session of the account (API tokens and web sessions) and is notified to the account's e-mail.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/password-resets (the `ResetPassword` operationId).
+	ResetPassword(ctx context.Context, body ResetPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReceivePaymentEventWithBody The payment provider's signed events (header Sandbox-Signature: t=<unix>,v1=<HMAC-SHA256 hex of t.body>). The claim is confirmed with the provider first (GET of the payment: this booking's merchant_reference, the claimed status, a captured amount equal to the booking's online part); then the payment as the provider reports it is signalled to the workflow of the booking; a payment captured after that workflow ended is refunded through the provider and recorded (a refund the provider refuses becomes an incident). The same event may come twice
 	//
@@ -6249,6 +6294,74 @@ func (c *Client) RetryOperationWithBody(ctx context.Context, contentType string,
 // Corresponds with POST /api/v1/operations/retry (the `RetryOperation` operationId).
 func (c *Client) RetryOperation(ctx context.Context, body RetryOperationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRetryOperationRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RequestPasswordResetWithBody Anyone asks a password reset link for a username: when the account is active and has an e-mail address, a single-use link valid for 30 minutes is e-mailed to it (a newer request revokes the older link). The answer is 202 whether or not such an account exists. Requests are throttled per username and per client address (429 too_many_attempts with Retry-After). Citizens without e-mail recover their account at a Social Point (POST /api/v1/citizens/{id}/activation-code).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/password-reset-requests (the `RequestPasswordReset` operationId).
+func (c *Client) RequestPasswordResetWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRequestPasswordResetRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RequestPasswordReset Anyone asks a password reset link for a username: when the account is active and has an e-mail address, a single-use link valid for 30 minutes is e-mailed to it (a newer request revokes the older link). The answer is 202 whether or not such an account exists. Requests are throttled per username and per client address (429 too_many_attempts with Retry-After). Citizens without e-mail recover their account at a Social Point (POST /api/v1/citizens/{id}/activation-code).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/password-reset-requests (the `RequestPasswordReset` operationId).
+func (c *Client) RequestPasswordReset(ctx context.Context, body RequestPasswordResetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRequestPasswordResetRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResetPasswordWithBody Chooses a new password with the token of a reset link (the token parameter of the e-mailed link). A token that is unknown, used, revoked by a newer request or older than 30 minutes is a 422 on /token (code invalid_link); the password policy's problems are on /password. The new password ends every session of the account (API tokens and web sessions) and is notified to the account's e-mail.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/password-resets (the `ResetPassword` operationId).
+func (c *Client) ResetPasswordWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResetPasswordRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResetPassword Chooses a new password with the token of a reset link (the token parameter of the e-mailed link). A token that is unknown, used, revoked by a newer request or older than 30 minutes is a 422 on /token (code invalid_link); the password policy's problems are on /password. The new password ends every session of the account (API tokens and web sessions) and is notified to the account's e-mail.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/password-resets (the `ResetPassword` operationId).
+func (c *Client) ResetPassword(ctx context.Context, body ResetPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResetPasswordRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -10063,6 +10176,86 @@ func NewRetryOperationRequestWithBody(server string, contentType string, body io
 	return req, nil
 }
 
+// NewRequestPasswordResetRequest calls the generic RequestPasswordReset builder with application/json body
+func NewRequestPasswordResetRequest(server string, body RequestPasswordResetJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRequestPasswordResetRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewRequestPasswordResetRequestWithBody constructs an http.Request for the RequestPasswordReset method, with any body, and a specified content type
+func NewRequestPasswordResetRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/password-reset-requests")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewResetPasswordRequest calls the generic ResetPassword builder with application/json body
+func NewResetPasswordRequest(server string, body ResetPasswordJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewResetPasswordRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewResetPasswordRequestWithBody constructs an http.Request for the ResetPassword method, with any body, and a specified content type
+func NewResetPasswordRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/password-resets")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewReceivePaymentEventRequest calls the generic ReceivePaymentEvent builder with application/json body
 func NewReceivePaymentEventRequest(server string, body ReceivePaymentEventJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -12517,6 +12710,34 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/operations/retry (the `RetryOperation` operationId).
 	RetryOperationWithResponse(ctx context.Context, body RetryOperationJSONRequestBody, reqEditors ...RequestEditorFn) (*RetryOperationResponse, error)
+
+	// RequestPasswordResetWithBodyWithResponse Anyone asks a password reset link for a username: when the account is active and has an e-mail address, a single-use link valid for 30 minutes is e-mailed to it (a newer request revokes the older link). The answer is 202 whether or not such an account exists. Requests are throttled per username and per client address (429 too_many_attempts with Retry-After). Citizens without e-mail recover their account at a Social Point (POST /api/v1/citizens/{id}/activation-code).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/password-reset-requests (the `RequestPasswordReset` operationId).
+	RequestPasswordResetWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RequestPasswordResetResponse, error)
+
+	// RequestPasswordResetWithResponse Anyone asks a password reset link for a username: when the account is active and has an e-mail address, a single-use link valid for 30 minutes is e-mailed to it (a newer request revokes the older link). The answer is 202 whether or not such an account exists. Requests are throttled per username and per client address (429 too_many_attempts with Retry-After). Citizens without e-mail recover their account at a Social Point (POST /api/v1/citizens/{id}/activation-code).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/password-reset-requests (the `RequestPasswordReset` operationId).
+	RequestPasswordResetWithResponse(ctx context.Context, body RequestPasswordResetJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestPasswordResetResponse, error)
+
+	// ResetPasswordWithBodyWithResponse Chooses a new password with the token of a reset link (the token parameter of the e-mailed link). A token that is unknown, used, revoked by a newer request or older than 30 minutes is a 422 on /token (code invalid_link); the password policy's problems are on /password. The new password ends every session of the account (API tokens and web sessions) and is notified to the account's e-mail.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/password-resets (the `ResetPassword` operationId).
+	ResetPasswordWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResetPasswordResponse, error)
+
+	// ResetPasswordWithResponse Chooses a new password with the token of a reset link (the token parameter of the e-mailed link). A token that is unknown, used, revoked by a newer request or older than 30 minutes is a 422 on /token (code invalid_link); the password policy's problems are on /password. The new password ends every session of the account (API tokens and web sessions) and is notified to the account's e-mail.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/password-resets (the `ResetPassword` operationId).
+	ResetPasswordWithResponse(ctx context.Context, body ResetPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*ResetPasswordResponse, error)
 
 	// ReceivePaymentEventWithBodyWithResponse The payment provider's signed events (header Sandbox-Signature: t=<unix>,v1=<HMAC-SHA256 hex of t.body>). The claim is confirmed with the provider first (GET of the payment: this booking's merchant_reference, the claimed status, a captured amount equal to the booking's online part); then the payment as the provider reports it is signalled to the workflow of the booking; a payment captured after that workflow ended is refunded through the provider and recorded (a refund the provider refuses becomes an incident). The same event may come twice
 	//
@@ -18076,6 +18297,123 @@ func (r RetryOperationResponse) ContentType() string {
 	return ""
 }
 
+// RequestPasswordResetResponse429Headers the declared response headers of an HTTP 429 response for RequestPasswordReset
+type RequestPasswordResetResponse429Headers struct {
+	RetryAfter *int
+}
+
+type RequestPasswordResetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RequestPasswordResetResponse429Headers
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r RequestPasswordResetResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RequestPasswordResetResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RequestPasswordResetResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RequestPasswordResetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RequestPasswordResetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RequestPasswordResetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RequestPasswordResetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ResetPasswordResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *User
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ResetPasswordResponse) GetJSON200() *User {
+	return r.JSON200
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ResetPasswordResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ResetPasswordResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ResetPasswordResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ResetPasswordResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ResetPasswordResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ResetPasswordResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ReceivePaymentEventResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -22090,6 +22428,58 @@ func (c *ClientWithResponses) RetryOperationWithResponse(ctx context.Context, bo
 		return nil, err
 	}
 	return ParseRetryOperationResponse(rsp)
+}
+
+// RequestPasswordResetWithBodyWithResponse Anyone asks a password reset link for a username: when the account is active and has an e-mail address, a single-use link valid for 30 minutes is e-mailed to it (a newer request revokes the older link). The answer is 202 whether or not such an account exists. Requests are throttled per username and per client address (429 too_many_attempts with Retry-After). Citizens without e-mail recover their account at a Social Point (POST /api/v1/citizens/{id}/activation-code).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/password-reset-requests (the `RequestPasswordReset` operationId).
+func (c *ClientWithResponses) RequestPasswordResetWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RequestPasswordResetResponse, error) {
+	rsp, err := c.RequestPasswordResetWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRequestPasswordResetResponse(rsp)
+}
+
+// RequestPasswordResetWithResponse Anyone asks a password reset link for a username: when the account is active and has an e-mail address, a single-use link valid for 30 minutes is e-mailed to it (a newer request revokes the older link). The answer is 202 whether or not such an account exists. Requests are throttled per username and per client address (429 too_many_attempts with Retry-After). Citizens without e-mail recover their account at a Social Point (POST /api/v1/citizens/{id}/activation-code).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/password-reset-requests (the `RequestPasswordReset` operationId).
+func (c *ClientWithResponses) RequestPasswordResetWithResponse(ctx context.Context, body RequestPasswordResetJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestPasswordResetResponse, error) {
+	rsp, err := c.RequestPasswordReset(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRequestPasswordResetResponse(rsp)
+}
+
+// ResetPasswordWithBodyWithResponse Chooses a new password with the token of a reset link (the token parameter of the e-mailed link). A token that is unknown, used, revoked by a newer request or older than 30 minutes is a 422 on /token (code invalid_link); the password policy's problems are on /password. The new password ends every session of the account (API tokens and web sessions) and is notified to the account's e-mail.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/password-resets (the `ResetPassword` operationId).
+func (c *ClientWithResponses) ResetPasswordWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResetPasswordResponse, error) {
+	rsp, err := c.ResetPasswordWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResetPasswordResponse(rsp)
+}
+
+// ResetPasswordWithResponse Chooses a new password with the token of a reset link (the token parameter of the e-mailed link). A token that is unknown, used, revoked by a newer request or older than 30 minutes is a 422 on /token (code invalid_link); the password policy's problems are on /password. The new password ends every session of the account (API tokens and web sessions) and is notified to the account's e-mail.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/password-resets (the `ResetPassword` operationId).
+func (c *ClientWithResponses) ResetPasswordWithResponse(ctx context.Context, body ResetPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*ResetPasswordResponse, error) {
+	rsp, err := c.ResetPassword(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResetPasswordResponse(rsp)
 }
 
 // ReceivePaymentEventWithBodyWithResponse The payment provider's signed events (header Sandbox-Signature: t=<unix>,v1=<HMAC-SHA256 hex of t.body>). The claim is confirmed with the provider first (GET of the payment: this booking's merchant_reference, the claimed status, a captured amount equal to the booking's online part); then the payment as the provider reports it is signalled to the workflow of the booking; a payment captured after that workflow ended is refunded through the provider and recorded (a refund the provider refuses becomes an incident). The same event may come twice
@@ -26825,6 +27215,102 @@ func ParseRetryOperationResponse(rsp *http.Response) (*RetryOperationResponse, e
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRequestPasswordResetResponse parses an HTTP response from a RequestPasswordResetWithResponse call
+func ParseRequestPasswordResetResponse(rsp *http.Response) (*RequestPasswordResetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RequestPasswordResetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 202:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers RequestPasswordResetResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseResetPasswordResponse parses an HTTP response from a ResetPasswordWithResponse call
+func ParseResetPasswordResponse(rsp *http.Response) (*ResetPasswordResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ResetPasswordResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest User
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Unavailable

@@ -24,6 +24,18 @@ type mailInbox struct {
 // e-mails to it; both stop with the test.
 func newMailStack(t *testing.T) (*stack, *mailInbox) {
 	t.Helper()
+	inbox, smtp := startCatcher(t)
+	m, err := worker.NewMailer(smtp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newStackWith(t, m), inbox
+}
+
+// startCatcher starts a mail catcher on loopback for the test: its inbox and
+// the SMTP settings that reach it.
+func startCatcher(t *testing.T) (*mailInbox, notify.Config) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	catcher, err := mailcatcher.Start(ctx, "127.0.0.1:0", mailcatcher.Options{})
@@ -33,11 +45,7 @@ func newMailStack(t *testing.T) (*stack, *mailInbox) {
 	t.Cleanup(func() { catcher.Close() })
 	host, port, _ := net.SplitHostPort(catcher.Addr())
 	p, _ := strconv.Atoi(port)
-	m, err := worker.NewMailer(notify.Config{Host: host, Port: p, From: "sportello@ambito-tradate.example", TLS: "none"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return newStackWith(t, m), &mailInbox{t: t, ctx: ctx, catcher: catcher}
+	return &mailInbox{t: t, ctx: ctx, catcher: catcher}, notify.Config{Host: host, Port: p, From: "sportello@ambito-tradate.example", TLS: "none"}
 }
 
 // wait returns the first message that matches, failing the test when none

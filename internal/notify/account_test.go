@@ -12,7 +12,8 @@ func TestRenderAccountKinds(t *testing.T) {
 	at := time.Date(2026, 12, 2, 15, 4, 0, 0, time.UTC)
 	data := map[string]any{"name": "Maria Rossi", "portal_url": "http://127.0.0.1:8080/", "path": "/login",
 		"username": "maria.rossi", "code": "ABCD-EFGH-JKLM", "requested_at": at, "expires_at": at.Add(24 * time.Hour),
-		"changed_at": at, "activate_url": "http://127.0.0.1:8080/attiva"}
+		"changed_at": at, "activate_url": "http://127.0.0.1:8080/attiva",
+		"reset_url": "http://127.0.0.1:8080/password/reset?token=abc"}
 	for _, kind := range AccountKinds {
 		for _, lang := range Languages {
 			msg, err := Render(kind, lang, data)
@@ -20,6 +21,9 @@ func TestRenderAccountKinds(t *testing.T) {
 				t.Fatalf("%s/%s: %v", kind, lang, err)
 			}
 			want := []string{"maria.rossi", "02/12/2026"}
+			if kind == KindPasswordReset {
+				want = append(want, "http://127.0.0.1:8080/password/reset?token=abc", "03/12/2026")
+			}
 			if kind == KindAccountRecovery {
 				want = append(want, "ABCD-EFGH-JKLM", "03/12/2026", "http://127.0.0.1:8080/attiva")
 			}

@@ -154,6 +154,35 @@ func usernameBase(first, last string) string {
 	return base
 }
 
+// freeUsername is "nome.cognome", with a number after it when that is
+// taken ("nome.cognome2", ...).
+func freeUsername(ctx context.Context, tx pgx.Tx, first, last string) (string, error) {
+	base := usernameBase(first, last)
+	var taken []string
+	rows, err := tx.Query(ctx, `SELECT username FROM users WHERE username = $1 OR username ~ ('^' || $2 || '[0-9]+$')`,
+		base, strings.ReplaceAll(base, ".", `\.`))
+	if err != nil {
+		return "", err
+	}
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			rows.Close()
+			return "", err
+		}
+		taken = append(taken, u)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	username := base
+	for n := 2; slices.Contains(taken, username); n++ {
+		username = fmt.Sprintf("%s%d", base, n)
+	}
+	return username, nil
+}
+
 const deskCitizenSelect = `SELECT u.id, u.public_id::text, u.username, u.display_name, coalesce(r.first_name, ''), coalesce(r.last_name, ''),
 		coalesce(u.tax_code, ''), u.district_id, coalesce(u.municipality_id, ''), coalesce(u.email, ''), coalesce(u.phone, ''),
 		coalesce(u.postal_address, ''), u.home_delivery, u.status, coalesce(o.username, ''), u.registered_at,
@@ -226,25 +255,9 @@ func (a API) RegisterCitizen(ctx context.Context, scope Scope, in NewCitizen) (D
 		if exists {
 			return errCitizenExists
 		}
-		base := usernameBase(in.FirstName, in.LastName)
-		var taken []string
-		rows, err := tx.Query(ctx, `SELECT username FROM users WHERE username = $1 OR username ~ ('^' || $2 || '[0-9]+$')`,
-			base, strings.ReplaceAll(base, ".", `\.`))
+		username, err := freeUsername(ctx, tx, in.FirstName, in.LastName)
 		if err != nil {
 			return err
-		}
-		for rows.Next() {
-			var u string
-			if err := rows.Scan(&u); err != nil {
-				rows.Close()
-				return err
-			}
-			taken = append(taken, u)
-		}
-		rows.Close()
-		username := base
-		for n := 2; slices.Contains(taken, username); n++ {
-			username = fmt.Sprintf("%s%d", base, n)
 		}
 		var id int64
 		err = tx.QueryRow(ctx, `INSERT INTO users (username, password_hash, role, display_name, district_id, municipality_id,

@@ -62,6 +62,12 @@ type Config struct {
 	// StaffIdleTimeout ends a staff session after this long without a
 	// request (DefaultStaffIdleTimeout when zero); citizens have none.
 	StaffIdleTimeout time.Duration
+	// IdP is the relying party of the SPID/CIE-style sign-in (signin.go);
+	// nil: not configured, the sign-in is off.
+	IdP IdentityProvider
+	// ResetTTL is how long a password reset link lives (DefaultResetTTL
+	// when zero; reset.go).
+	ResetTTL time.Duration
 }
 
 // Service does the door's use cases.
@@ -80,6 +86,9 @@ func New(core *app.Core, cfg Config) Service {
 	}
 	if cfg.StaffIdleTimeout <= 0 {
 		cfg.StaffIdleTimeout = DefaultStaffIdleTimeout
+	}
+	if cfg.ResetTTL <= 0 {
+		cfg.ResetTTL = DefaultResetTTL
 	}
 	return Service{Core: core, Config: cfg}
 }
@@ -187,15 +196,8 @@ func (s Service) checkCredentials(ctx context.Context, username, password string
 // Start stores a fresh session for u and returns its token (a bearer token
 // for the API, the cookie's value for the pages).
 func (s Service) Start(ctx context.Context, u store.UserView) (token string, expires time.Time, err error) {
-	token, tokenHash, err := auth.NewToken()
-	if err != nil {
-		return "", time.Time{}, err
-	}
-	if expires, err = s.API.CreateSession(ctx, u.ID, tokenHash, s.SessionTTL); err != nil {
-		return "", time.Time{}, err
-	}
 	// The idle timeout counts from now on the service's clock.
-	return token, expires, s.API.TouchSession(ctx, tokenHash, s.Now())
+	return s.StartBy(ctx, u, store.SessionSignIn{Method: store.SessionPassword})
 }
 
 // Session is a live session: its user and the hash of its token.
