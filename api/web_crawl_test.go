@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
@@ -50,10 +51,23 @@ var crawlAllowed = map[string]string{}
 
 func TestWebCrawlNoRawCodes(t *testing.T) {
 	e := newEnv(t)
-	// Some data so that lists have rows and case pages exist: an application
-	// in Tradate with its review task.
+	// Some data so that lists, timelines and the contacts page have rows: an
+	// application in Tradate approved (its voucher), one in Vedano Olona
+	// waiting for review, and a citizen without e-mail registered at the
+	// desk with an application filed on their behalf (contact tasks).
 	c := e.apply("cittadino.tradate")
-	e.waitTask("operatore.tradate", c.ID)
+	tk := e.waitTask("operatore.tradate", c.ID)
+	expectStatus(t, e.do("POST", "/api/v1/tasks/"+tk.ID+"/claim", "operatore.tradate", nil), http.StatusOK)
+	expectStatus(t, e.do("POST", "/api/v1/tasks/"+tk.ID+"/decision", "operatore.tradate",
+		map[string]any{"outcome": "approve"}), http.StatusOK)
+	v := e.apply("cittadino.vedano")
+	e.waitTask("operatore.vedano", v.ID)
+	reg := e.register(lucaRegistration(""))
+	r := e.do("POST", "/api/v1/citizens/"+reg.Citizen.ID+"/applications", "operatore.tradate", lucaApplication())
+	expectStatus(t, r, http.StatusCreated)
+	var filed caseView
+	r.json(t, &filed)
+	e.waitContact("operatore.tradate", filed.ID, "application_received")
 
 	other := map[string]map[string]bool{i18n.IT: {}, i18n.EN: {}}
 	own := map[string]map[string]bool{i18n.IT: {}, i18n.EN: {}}
@@ -273,4 +287,18 @@ func TestCrawlDetectors(t *testing.T) {
 	if want := []string{"first_approval", "task_assigned"}; !slices.Equal(got, want) {
 		t.Errorf("codes %v, want %v", got, want)
 	}
+}
+
+// lucaApplication is the application the desk files for Luca Colombo (no
+// e-mail, home delivery).
+func lucaApplication() map[string]any {
+	return map[string]any{"form": "buoni-spesa", "privacy_consent_signed": true, "data": map[string]any{
+		"applicant": map[string]any{"first_name": "Luca", "last_name": "Colombo", "tax_code": luca().TaxCode(),
+			"birth_date": "1990-07-22", "phone": "0331 123456"},
+		"residence":    map[string]any{"municipality": "tradate", "address": "Via Manzoni 3"},
+		"household":    map[string]any{"members": 3, "minors": 1},
+		"isee_euro":    4000,
+		"delivery":     "home",
+		"declarations": map[string]any{"truthful": true, "privacy": true},
+	}}
 }
