@@ -54,4 +54,36 @@ func TestOneOpenContactTaskPerCase(t *testing.T) {
 	if n := e.count(`SELECT count(*) FROM tasks WHERE case_id = $1 AND kind = 'contact' AND status = 'cancelled' AND outcome = 'superseded'`, c.ID); n != 2 {
 		t.Errorf("%d superseded contact tasks, want 2 (received, approved)", n)
 	}
+
+	// The home delivery: the staff case page links the voucher and the
+	// letter to post; both print for the operator of the case's
+	// municipality and for the supervisor (audited), not for another
+	// municipality's operator nor for a citizen.
+	op := e.browser()
+	op.login("operatore.tradate")
+	expectPage(t, op.get("/cases/"+c.ID), http.StatusOK, `href="/cases/`+c.ID+`/voucher.pdf"`, `href="/cases/`+c.ID+`/letter.pdf"`)
+	for _, path := range []string{"/cases/" + c.ID + "/voucher.pdf", "/cases/" + c.ID + "/letter.pdf"} {
+		p := op.get(path)
+		if p.status != http.StatusOK || p.header.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(p.body, "%PDF-") {
+			t.Fatalf("%s for the operator: %d %s", path, p.status, p.header.Get("Content-Type"))
+		}
+	}
+	sv := e.browser()
+	sv.login("supervisore")
+	if p := sv.get("/cases/" + c.ID + "/letter.pdf"); p.status != http.StatusOK || !strings.HasPrefix(p.body, "%PDF-") {
+		t.Fatalf("letter for the supervisor: %d", p.status)
+	}
+	if n := e.count(`SELECT count(*) FROM audit_log WHERE action = 'print_voucher' AND case_id = $1`, c.ID); n != 3 {
+		t.Errorf("%d print_voucher audit rows, want 3", n)
+	}
+	vo := e.browser()
+	vo.login("operatore.vedano")
+	if p := vo.get("/cases/" + c.ID + "/letter.pdf"); p.status != http.StatusNotFound {
+		t.Errorf("letter for another municipality's operator: %d, want 404", p.status)
+	}
+	cz := e.browser()
+	cz.login("cittadino.tradate")
+	if p := cz.get("/cases/" + c.ID + "/voucher.pdf"); p.status != http.StatusForbidden {
+		t.Errorf("staff print for a citizen: %d, want 403", p.status)
+	}
 }
