@@ -25,3 +25,15 @@ const (
 	KeyTab   = kb.Tab
 	KeyEsc   = kb.Escape
 )
+
+// openDisclosures opens the closed <details> around the element matching
+// sel, as a person opens a menu group before following one of its links.
+func (p *Page) openDisclosures(sel string) {
+	p.t.Helper()
+	p.run("open the groups around "+sel, chromedp.Evaluate(`(() => {
+		for (let e = document.querySelector(`+jsString(sel)+`); e; e = e.parentElement) {
+			if (e.tagName === 'DETAILS' && !e.open) e.open = true;
+		}
+		return true;
+	})()`, nil))
+}
