@@ -10,6 +10,7 @@ import (
 
 	"go.temporal.io/sdk/activity"
 
+	"sportello/internal/i18n"
 	"sportello/internal/notify"
 	"sportello/internal/outbox"
 	"sportello/internal/store"
@@ -43,6 +44,10 @@ type NotifyInput struct {
 	Audience string         `json:"Audience"` // contract.AudienceApplicant, AudienceAssignee, AudienceSupervisors
 	Data     map[string]any `json:"Data"`
 	At       time.Time      `json:"At"`
+	// OneContact (FoodVoucher level 9): a citizen without e-mail has one
+	// open contact task per case, the newest, which supersedes the open
+	// ones (store.ContactTaskInput.OneOpen).
+	OneContact bool `json:"OneContact,omitempty"`
 }
 
 // Notify sends a notification to everyone in the audience, once each. A
@@ -80,7 +85,8 @@ func (a *Cases) Notify(ctx context.Context, in NotifyInput) error {
 				return err
 			}
 			if _, err := a.Store.OpenContactTask(ctx, store.ContactTaskInput{Key: key, CaseID: in.CaseID, Kind: in.Kind,
-				CitizenID: r.UserID, MessageIT: contactMessage(in.Kind, facts, r.Name, a.PortalURL), At: in.At},
+				CitizenID: r.UserID, MessageIT: contactMessage(in.Kind, facts, r.Name, a.PortalURL), At: in.At,
+				OneOpen: in.OneContact, EarlierIT: i18n.T(i18n.IT, "desk.contact_earlier")},
 				KindVoucherReady); err != nil {
 				return err
 			}

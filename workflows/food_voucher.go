@@ -712,7 +712,8 @@ func (s *foodVoucher) notify(ctx workflow.Context, kind, audience, taskID string
 	}
 	s.notifySeq++
 	in := activities.NotifyInput{Key: fmt.Sprintf("%s:notify:%d:%s", s.in.CaseID, s.notifySeq, kind), CaseID: s.in.CaseID,
-		TaskID: taskID, Kind: kind, Audience: audience, Data: data, At: workflow.Now(ctx)}
+		TaskID: taskID, Kind: kind, Audience: audience, Data: data, At: workflow.Now(ctx),
+		OneContact: s.level >= foodVoucherOneContact}
 	s.notifying++
 	var prev workflow.Future
 	var done workflow.Settable

@@ -48,7 +48,10 @@ import "go.temporal.io/sdk/workflow"
 // markers below, as they always did.
 //
 // Histories are named after the level they recorded, as TemporalChangeVersion
-// shows it. Level 8: food-voucher-8-approved.json,
+// shows it. Level 9: food-voucher-9-approved.json,
+// food-voucher-9-info-then-rejected.json (internal/e2e TestFoodVoucherJourney,
+// TestRequestInformationThenReject).
+// Level 8: food-voucher-8-approved.json,
 // food-voucher-8-info-then-rejected.json, food-voucher-8-auto-assigned.json
 // (the same tests). Level 7: food-voucher-7-approved.json,
 // food-voucher-7-info-then-rejected.json, food-voucher-7-auto-assigned.json
@@ -91,9 +94,13 @@ const (
 	// and a new workflow task for each. A journey from submission to its
 	// first tranche takes 3 workflow tasks instead of 8.
 	foodVoucherLocalMainLine workflow.Version = 8
+	// A citizen without e-mail has one open contact task per case: each
+	// notification's task supersedes the open ones (closed, their messages
+	// carried over) instead of adding to them (NotifyInput.OneContact).
+	foodVoucherOneContact workflow.Version = 9
 
 	// foodVoucherLevel is the level new executions record: the last change.
-	foodVoucherLevel = foodVoucherLocalMainLine
+	foodVoucherLevel = foodVoucherOneContact
 )
 
 // The legacy per-change ids of FoodVoucher, one per stacked change above,
@@ -162,7 +169,7 @@ type change struct {
 // branch still in the code, and a committed history under
 // testdata/histories replays it (TestHistoriesCoverEveryBranch).
 var changes = []change{
-	{"FoodVoucher", versionFoodVoucher, []workflow.Version{workflow.DefaultVersion, foodVoucherOrderedNotify, foodVoucherLevel}},
+	{"FoodVoucher", versionFoodVoucher, []workflow.Version{workflow.DefaultVersion, foodVoucherOrderedNotify, foodVoucherLocalMainLine, foodVoucherLevel}},
 	{"FoodVoucher", versionLocalHandlerWrites, []workflow.Version{workflow.DefaultVersion, 1}},
 	{"FoodVoucher", versionCasework2, []workflow.Version{workflow.DefaultVersion, 1}},
 	{"FoodVoucher", versionOfficeCalendar, []workflow.Version{workflow.DefaultVersion, 1}},

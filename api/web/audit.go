@@ -139,22 +139,65 @@ func (s *Site) auditDetails(c *gin.Context, e store.AuditEntry) string {
 	slices.Sort(keys)
 	for _, k := range keys {
 		val := d[k]
-		if val == nil || val == "" {
-			continue
+		if val == nil || val == "" || (k == "more" && val == false) {
+			continue // nothing to say ("more: false" says nothing)
 		}
-		text := fmt.Sprint(val)
-		if n, ok := val.(float64); ok {
-			text = strconv.FormatFloat(n, 'f', -1, 64)
-			if strings.HasSuffix(k, "_cents") {
-				text = formatEuro(pageLang(c), int64(n))
-			}
-		}
-		if k == "outcome" {
-			text = s.tOr(c, "staff.case.outcome."+text, text)
-		}
-		parts = append(parts, s.tOr(c, "audit.detail."+k, k)+": "+text)
+		parts = append(parts, s.tOr(c, "audit.detail."+k, k)+": "+s.auditValue(c, k, val))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// auditValue words one detail value: amounts in euro, yes and no,
+// decisions, notification kinds, contact outcomes and channels by their
+// labels, a before/after object as its members.
+func (s *Site) auditValue(c *gin.Context, k string, val any) string {
+	lang := pageLang(c)
+	switch v := val.(type) {
+	case bool:
+		if v {
+			return s.t(c, "audit.yes")
+		}
+		return s.t(c, "audit.no")
+	case float64:
+		if strings.HasSuffix(k, "_cents") {
+			return formatEuro(lang, int64(v))
+		}
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case string:
+		switch k {
+		case "outcome":
+			if hasMessage("staff.case.outcome." + v) {
+				return s.t(c, "staff.case.outcome."+v)
+			}
+			return s.tOr(c, "desk.outcome."+v, v)
+		case "notification":
+			return s.tOr(c, "desk.kind."+v, v)
+		case "channel":
+			return s.tOr(c, "desk.channel."+v, v)
+		}
+		return v
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for kk := range v {
+			keys = append(keys, kk)
+		}
+		slices.Sort(keys)
+		var parts []string
+		for _, kk := range keys {
+			if v[kk] == nil || v[kk] == "" {
+				continue
+			}
+			parts = append(parts, s.tOr(c, "audit.detail."+kk, kk)+" "+s.auditValue(c, kk, v[kk]))
+		}
+		return "(" + strings.Join(parts, ", ") + ")"
+	case []any:
+		parts := make([]string, len(v))
+		for i, x := range v {
+			parts[i] = s.auditValue(c, k, x)
+		}
+		return strings.Join(parts, ", ")
+	}
+	return fmt.Sprint(val)
 }
 
 // Pager is the catalogue prefix of the list's page links (part_pager.html).

@@ -131,6 +131,10 @@ func (s *Site) Mount(r *gin.Engine) {
 	// The dashboard (dashboard.go): a supervisor's district, an operator's municipality.
 	staff.GET("/dashboard", s.page(s.dashboardPage))
 	staff.GET("/dashboard/export.csv", s.page(s.dashboardCSV))
+	// Printing for a citizen without e-mail (staff_print.go, issue 16): the
+	// case's voucher and the letter that carries it, audited.
+	staff.GET("/cases/:id/voucher.pdf", s.page(s.staffVoucherPDF))
+	staff.GET("/cases/:id/letter.pdf", s.page(s.staffLetterPDF))
 
 	// Staff: the population registry import (registry.go); an operator
 	// imports their municipality's extract, a supervisor their district's.

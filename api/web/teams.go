@@ -9,7 +9,7 @@ import (
 // inboxTeams reads the inbox's team filter ("" every task, "mine" the
 // user's teams, or a team of the district) and the choices of its select.
 func (s *Site) inboxTeams(c *gin.Context, user store.UserView) (string, []staffOption, error) {
-	teams, err := s.api.Teams(c.Request.Context(), user.Scope())
+	teams, err := s.teams.InboxTeams(c.Request.Context(), user)
 	if err != nil {
 		return "", nil, err
 	}

@@ -584,6 +584,7 @@ func (p *Page) SubmitIn(scope, text string) {
 func (p *Page) clickFound(kind, text, scope, what string) {
 	p.t.Helper()
 	sel := p.find(kind, text, scope)
+	p.openDisclosures(sel)
 	p.markStale()
 	p.ClickSelector(sel)
 	p.waitSettled(what)

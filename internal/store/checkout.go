@@ -344,8 +344,10 @@ func SplitSessions(quantity int, unit, voucher int64) (voucherParts, onlineParts
 // serialised on its row, so they can never overspend it.
 //
 // Refusals: *FieldProblem (422) for the request's fields; ConflictError
-// (409) for an item no longer in the cart, a withdrawn service, an expired
-// voucher, an insufficient balance, or a key reused for another request.
+// (409) for an item no longer in the cart, a withdrawn service, a quantity
+// beyond the service's capacity left in its period (capacity_full, counted
+// under the service's lock: checkCapacity), an expired voucher, an
+// insufficient balance, or a key reused for another request.
 func (a API) Checkout(ctx context.Context, scope Scope, in CheckoutInput) (CheckoutResult, error) {
 	var res CheckoutResult
 	// Generic plans (inTx): the statements find their rows by key.
@@ -381,6 +383,9 @@ func (a API) Checkout(ctx context.Context, scope Scope, in CheckoutInput) (Check
 		}
 		sv, err := bookableHere(ctx, tx, scope, in.ServiceID)
 		if err != nil {
+			return err
+		}
+		if err := checkCapacity(ctx, tx, sv.ID, quantity); err != nil {
 			return err
 		}
 		quote := sv.Quote(scope.Municipality, in.ISEEEuro)

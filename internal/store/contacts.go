@@ -49,7 +49,17 @@ type ContactTaskInput struct {
 	CitizenID int64
 	MessageIT string // what to tell, in Italian
 	At        time.Time
+	// OneOpen keeps one open contact task per case (issue 16): the new task
+	// supersedes the case's open ones, which are closed (cancelled,
+	// outcome "superseded"), their messages carried into it under
+	// EarlierIT and their home delivery kept.
+	OneOpen   bool
+	EarlierIT string // the heading of the carried messages, in Italian
 }
+
+// ContactSuperseded is the outcome of a contact task replaced by a newer
+// one of its case.
+const ContactSuperseded = "superseded"
 
 // OpenContactTask opens the contact task of a notification once, with the
 // suggested channel (phone when a phone number is known, else a letter) and,
@@ -78,6 +88,17 @@ func (s *Store) OpenContactTask(ctx context.Context, in ContactTaskInput, homeDe
 			channel = ContactByPhone
 		}
 		taskID := uuid.NewSHA1(contactNamespace, []byte(in.Key))
+		message := in.MessageIT
+		var superseded []string
+		if in.OneOpen {
+			var earlier []string
+			if superseded, earlier, err = supersedeContacts(ctx, tx, in.CaseID, taskID, in.At, &home); err != nil {
+				return err
+			}
+			if len(earlier) > 0 {
+				message += "\n\n" + in.EarlierIT + "\n\n" + strings.Join(earlier, "\n\n")
+			}
+		}
 		tag, err := tx.Exec(ctx, `INSERT INTO tasks (id, case_id, district_id, municipality_id, kind, candidate_role, status, due_at, created_at)
 			SELECT $1, c.id, c.district_id, c.municipality_id, 'contact', 'operator', 'open', $3, $4 FROM cases c WHERE c.id = $2
 			ON CONFLICT (id) DO NOTHING`, taskID, in.CaseID, calendar.AddWorkingDays(in.At, contactDueWorkingDays), in.At)
@@ -88,7 +109,7 @@ func (s *Store) OpenContactTask(ctx context.Context, in ContactTaskInput, homeDe
 			if _, err := tx.Exec(ctx, `INSERT INTO contact_tasks (task_id, notification_key, notification_kind, citizen_id,
 					channel, phone, address, home_delivery, message_it)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-				taskID, in.Key, in.Kind, in.CitizenID, channel, phone, address, home, in.MessageIT); err != nil {
+				taskID, in.Key, in.Kind, in.CitizenID, channel, phone, address, home, message); err != nil {
 				return err
 			}
 			created = true
@@ -100,11 +121,51 @@ func (s *Store) OpenContactTask(ctx context.Context, in ContactTaskInput, homeDe
 		if home {
 			reason += " and delivers the printed voucher at home"
 		}
+		detail := map[string]any{"notification": in.Kind, "task_id": taskID.String(), "channel": channel,
+			"home_delivery": home, "reason": reason}
+		if len(superseded) > 0 {
+			detail["superseded"] = superseded
+		}
 		return AddEvent(ctx, tx, Event{Key: in.Key + ":contact", CaseID: in.CaseID, At: in.At, Type: "contact_needed",
-			Actor: "system", Detail: map[string]any{"notification": in.Kind, "task_id": taskID.String(), "channel": channel,
-				"home_delivery": home, "reason": reason}})
+			Actor: "system", Detail: detail})
 	})
 	return created, MapError(err)
+}
+
+// supersedeContacts closes the open contact tasks of caseID but keep (a
+// retried notification finds its own task open and leaves it), returning
+// their ids and messages, oldest first; a home delivery one of them asked
+// for is kept in *home. A task created by a retry of this notification is
+// left alone.
+func supersedeContacts(ctx context.Context, tx pgx.Tx, caseID string, keep uuid.UUID, at time.Time, home *bool) ([]string, []string, error) {
+	rows, err := tx.Query(ctx, `SELECT t.id::text, ct.message_it, ct.home_delivery FROM tasks t JOIN contact_tasks ct ON ct.task_id = t.id
+		WHERE t.case_id = $1 AND t.kind = 'contact' AND t.status IN ('open', 'claimed') AND t.id <> $2
+		ORDER BY t.created_at, t.id FOR UPDATE OF t`, caseID, keep)
+	if err != nil {
+		return nil, nil, err
+	}
+	var ids, messages []string
+	for rows.Next() {
+		var id, msg string
+		var h bool
+		if err := rows.Scan(&id, &msg, &h); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		ids, messages = append(ids, id), append(messages, msg)
+		*home = *home || h
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	if len(ids) > 0 {
+		if _, err := tx.Exec(ctx, `UPDATE tasks SET status = 'cancelled', outcome = $2, completed_at = $3 WHERE id = ANY($1::uuid[])`,
+			ids, ContactSuperseded, at); err != nil {
+			return nil, nil, err
+		}
+	}
+	return ids, messages, nil
 }
 
 // ContactTaskView is one contact task as the Social Point sees it.

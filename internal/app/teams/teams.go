@@ -23,6 +23,7 @@ import (
 	"github.com/google/uuid"
 
 	"sportello/internal/app"
+	"sportello/internal/contract"
 	"sportello/internal/store"
 )
 
@@ -272,15 +273,33 @@ func (s Service) SetFundReview(ctx context.Context, user store.UserView, fundID 
 	return out, storeInvalid(err)
 }
 
+// InboxTeams lists the teams user may filter a task list by: a
+// supervisor, every team of the district; an operator, the teams of their
+// own municipality, the district-wide teams and the teams they belong to
+// (not other municipalities' teams, whose tasks they do not see).
+func (s Service) InboxTeams(ctx context.Context, user store.UserView) ([]store.TeamView, error) {
+	teams, err := s.API.Teams(ctx, user.Scope())
+	if err != nil || user.Role == string(contract.RoleSupervisor) {
+		return teams, err
+	}
+	own := teams[:0]
+	for _, t := range teams {
+		if t.Municipality == "" || t.Municipality == user.Municipality || t.Member {
+			own = append(own, t)
+		}
+	}
+	return own, nil
+}
+
 // TeamFilter checks the team filter of a task list: "", "mine" or the id
-// of a team of user's district; otherwise it gives the problem of the
+// of a team of InboxTeams; otherwise it gives the problem of the
 // query parameter "team".
 func (s Service) TeamFilter(ctx context.Context, user store.UserView, team string) (string, []app.FieldError) {
 	team = strings.TrimSpace(team)
 	if team == "" || team == store.TeamMine {
 		return team, nil
 	}
-	teams, err := s.API.Teams(ctx, user.Scope())
+	teams, err := s.InboxTeams(ctx, user)
 	if err == nil {
 		for _, t := range teams {
 			if t.ID == team {
