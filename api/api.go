@@ -7,6 +7,13 @@
 // both adapters share (the error that knows its HTTP status and the one
 // mapping of every error to it, the session and request id in the gin
 // context, paging) is api/internal/httpx.
+//
+// Size: the package is a little above the size of the others because it
+// is the JSON adapter of every domain (about a hundred operations, one
+// file per domain, each handler a few lines: decode, call the use case,
+// answer), plus the policy table that TestAuthorizationMatrix walks. A
+// split into one package per domain would scatter that table and the
+// route registration, which are kept in one place on purpose.
 package api
 
 import (
