@@ -10,7 +10,7 @@ GO ?= go
 TEMPORAL_CLI_VERSION := v1.5.1
 GO_FILES_CMD := find . -name '*.go' -not -path './bin/*' -not -path './.data/*' -not -path './node_modules/*' -not -path './.git/*'
 
-.PHONY: help deps assets build run test lint fuzz bench bench-smoke clean
+.PHONY: help deps assets build run test lint fuzz bench bench-smoke clean image
 
 help:
 	@echo "make run     start PostgreSQL, Temporal (with Web UI), the worker and the API on this machine"
@@ -23,6 +23,7 @@ help:
 	@echo "make deps    install PostgreSQL, a C compiler (for -race), nodejs/npm, chromium and poppler-utils with apt-get when missing (root only)"
 	@echo "make bin/temporal   build the Temporal CLI $(TEMPORAL_CLI_VERSION) (dev server + Web UI) into bin/"
 	@echo "make clean CONFIRM=1   remove bin/ and .data/ (all local state)"
+	@echo "make image  build the container image (deploy/Dockerfile) with docker or podman; IMAGE=name:tag (default sportello:dev)"
 
 # System packages: PostgreSQL server binaries (skipped when tests use an
 # external server), a C compiler, which the race detector needs, headless
@@ -141,6 +142,24 @@ BENCH_TINY := BENCH_JOURNEYS=4 BENCH_CONCURRENCY=2 BENCH_RATE=5 BENCH_SECONDS=1 
 bench-smoke: export SPORTELLO_TEMPORAL_BIN := $(CURDIR)/bin/temporal
 bench-smoke: bin/temporal
 	$(BENCH_TINY) $(GO) test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 20m ./internal/bench/
+
+# The container image of deploy/Dockerfile (assets, binary, distroless
+# run-time stage), with whichever container tool answers: docker with a
+# running daemon, else podman. CONTAINER_TOOL=... forces one.
+IMAGE ?= sportello:dev
+image:
+	@tool="$${CONTAINER_TOOL:-}"; \
+	if [ -z "$$tool" ]; then \
+	  if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then tool=docker; \
+	  elif command -v podman >/dev/null 2>&1; then tool=podman; fi; \
+	fi; \
+	if [ -z "$$tool" ]; then \
+	  echo "image: no container tool answers here: docker is $$(command -v docker >/dev/null 2>&1 && echo 'installed but its daemon does not answer (docker info)' || echo missing), podman is missing." >&2; \
+	  echo "image: start the docker daemon or install podman, or build elsewhere: docker build -f deploy/Dockerfile -t $(IMAGE) ." >&2; \
+	  exit 1; \
+	fi; \
+	echo "image: $$tool build -f deploy/Dockerfile -t $(IMAGE) ."; \
+	$$tool build -f deploy/Dockerfile -t $(IMAGE) .
 
 clean:
 ifeq ($(CONFIRM),1)
