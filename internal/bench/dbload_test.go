@@ -71,7 +71,16 @@ func BenchmarkJourneyDatabase(b *testing.B) {
 	if _, err := hs.journey(hs.citizens[0]); err != nil {
 		b.Fatal(err)
 	}
+	// Rows a journey adds to the two tables that grow with every journey
+	// (deploy/SCALING.md: when to partition them).
+	rows := func() (audit, events int64) {
+		if err := st.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM audit_log), (SELECT count(*) FROM case_events)`).Scan(&audit, &events); err != nil {
+			b.Fatal(err)
+		}
+		return audit, events
+	}
 	for i := 0; i < b.N; i++ {
+		a0, e0 := rows()
 		apiM.reset()
 		workerM.reset()
 		requests.Store(0)
@@ -82,11 +91,15 @@ func BenchmarkJourneyDatabase(b *testing.B) {
 			b.Fatal(err)
 		}
 		n := float64(journeys)
+		a1, e1 := rows()
 		req := float64(requests.Load())
 		fmt.Printf("\nSportello database load per journey (%d journeys, %d at a time; apply to redemption)\n", journeys, concurrency)
 		fmt.Printf("  worker: %6.1f round trips, %6.1f statements\n", float64(workerM.writes.Load())/n, float64(workerM.stmts.Load())/n)
 		fmt.Printf("  API:    %6.1f round trips, %6.1f statements over %.1f HTTP requests (%.1f round trips per request; the citizen polls every %s)\n",
 			float64(apiM.writes.Load())/n, float64(apiM.stmts.Load())/n, req/n, float64(apiM.writes.Load())/req, pollInterval)
+		fmt.Printf("  rows added: audit_log %.1f, case_events %.1f per journey\n", float64(a1-a0)/n, float64(e1-e0)/n)
+		fmt.Println(verdict("db_audit_rows_per_journey", float64(a1-a0)/n, "rows", "report", true))
+		fmt.Println(verdict("db_case_events_per_journey", float64(e1-e0)/n, "rows", "report", true))
 		fmt.Println(verdict("db_worker_roundtrips_per_journey", float64(workerM.writes.Load())/n, "count", "report", true))
 		fmt.Println(verdict("db_worker_statements_per_journey", float64(workerM.stmts.Load())/n, "count", "report", true))
 		fmt.Println(verdict("db_api_roundtrips_per_request", float64(apiM.writes.Load())/req, "count", "report", true))
