@@ -227,9 +227,19 @@ func runWorker(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 		<-ctx.Done()
 		close(interrupt)
 	}()
-	ensureSchedules(ctx, cfg, logger, st, c)
+	// The schedules are put in place beside the worker: a worker waiting
+	// for another's turn (worker.EnsureSchedules) serves all the same.
+	schedCtx, cancelSched := context.WithCancel(ctx)
+	scheduled := make(chan struct{})
+	go func() {
+		defer close(scheduled)
+		ensureSchedules(schedCtx, cfg, logger, st, c)
+	}()
 	logger.Info("worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.Namespace)
-	return w.Run(interrupt)
+	err = w.Run(interrupt)
+	cancelSched()
+	<-scheduled // before the store and the client close
+	return err
 }
 
 func newHandler(cfg config, logger *slog.Logger, st *store.Store, c client.Client) http.Handler {
@@ -300,24 +310,19 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slo
 	return nil
 }
 
-// ensureSchedules puts the billing and ledger schedules in place; a failure
-// is logged, not fatal (the worker serves all the same, and the next start
-// tries again).
+// ensureSchedules puts the billing, ledger, retention and operations
+// schedules in place, one worker at a time (worker.EnsureSchedules); a
+// failure is logged, not fatal (the worker serves all the same, and the
+// next start tries again). runWorker runs it beside the worker, which
+// polls meanwhile.
 func ensureSchedules(ctx context.Context, cfg config, logger *slog.Logger, st *store.Store, c client.Client) {
-	if n, err := worker.EnsureBillingSchedules(ctx, c, st, cfg.TaskQueue, cfg.Accounting.Poll); err != nil {
-		logger.Error("billing schedules", "err", err)
-	} else {
-		logger.Info("billing schedules in place", "count", n)
+	n, err := worker.EnsureSchedules(ctx, c, st, worker.SchedulesConfig{TaskQueue: cfg.TaskQueue,
+		BillingPoll: cfg.Accounting.Poll, RetentionDays: cfg.RetentionDays})
+	if err != nil {
+		logger.Error("schedules", "err", err)
+		return
 	}
-	if err := worker.EnsureLedgerSchedule(ctx, c, cfg.TaskQueue); err != nil {
-		logger.Error("ledger schedule", "err", err)
-	}
-	if err := worker.EnsureRetentionSchedule(ctx, c, cfg.TaskQueue, cfg.RetentionDays); err != nil {
-		logger.Error("retention schedule", "err", err)
-	}
-	if err := worker.EnsureOperationsSchedule(ctx, c, cfg.TaskQueue); err != nil {
-		logger.Error("operations schedule", "err", err)
-	}
+	logger.Info("billing schedules in place", "count", n)
 }
 
 // newWorker is the worker of the platform, sending notifications to the

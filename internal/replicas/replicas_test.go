@@ -411,7 +411,7 @@ func TestNothingHeldInOneProcess(t *testing.T) {
 
 	t.Run("the schedules both workers made at once exist once", func(t *testing.T) {
 		for _, w := range workers {
-			waitFor(t, w.name+" schedules in place", time.Minute, func() bool {
+			waitFor(t, w.name+" schedules in place", 3*time.Minute, func() bool {
 				for _, l := range w.logLines(t) {
 					if l["msg"] == "billing schedules in place" {
 						return true
