@@ -227,19 +227,9 @@ func runWorker(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 		<-ctx.Done()
 		close(interrupt)
 	}()
-	// The schedules are put in place beside the worker: a worker waiting
-	// for another's turn (worker.EnsureSchedules) serves all the same.
-	schedCtx, cancelSched := context.WithCancel(ctx)
-	scheduled := make(chan struct{})
-	go func() {
-		defer close(scheduled)
-		ensureSchedules(schedCtx, cfg, logger, st, c)
-	}()
+	ensureSchedules(ctx, cfg, logger, st, c)
 	logger.Info("worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.Namespace)
-	err = w.Run(interrupt)
-	cancelSched()
-	<-scheduled // before the store and the client close
-	return err
+	return w.Run(interrupt)
 }
 
 func newHandler(cfg config, logger *slog.Logger, st *store.Store, c client.Client) http.Handler {
@@ -313,8 +303,7 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slo
 // ensureSchedules puts the billing, ledger, retention and operations
 // schedules in place, one worker at a time (worker.EnsureSchedules); a
 // failure is logged, not fatal (the worker serves all the same, and the
-// next start tries again). runWorker runs it beside the worker, which
-// polls meanwhile.
+// next start tries again).
 func ensureSchedules(ctx context.Context, cfg config, logger *slog.Logger, st *store.Store, c client.Client) {
 	n, err := worker.EnsureSchedules(ctx, c, st, worker.SchedulesConfig{TaskQueue: cfg.TaskQueue,
 		BillingPoll: cfg.Accounting.Poll, RetentionDays: cfg.RetentionDays})
