@@ -10,7 +10,7 @@ GO ?= go
 TEMPORAL_CLI_VERSION := v1.5.1
 GO_FILES_CMD := find . -name '*.go' -not -path './bin/*' -not -path './.data/*' -not -path './node_modules/*' -not -path './.git/*'
 
-.PHONY: help deps assets build run test lint contract-lint generate fuzz bench bench-smoke clean
+.PHONY: help deps assets build run test lint contract-lint generate fuzz bench bench-smoke clean image
 
 help:
 	@echo "make run     start PostgreSQL, Temporal (with Web UI), the worker and the API on this machine"
@@ -27,6 +27,7 @@ help:
 	@echo "make clean CONFIRM=1   remove bin/ and .data/ (all local state)"
 	@echo "make cluster   the local cluster: Temporal server (frontend, history, matching, worker) on PostgreSQL, Web UI, 2 APIs behind a proxy, 2 workers (.data/cluster)"
 	@echo "make cluster-test   the cluster under load with an API, a worker and Temporal's history killed; throughput with 1 and 2 workers"
+	@echo "make image  build the container image (deploy/Dockerfile) with docker or podman; IMAGE=name:tag (default sportello:dev)"
 
 # System packages: PostgreSQL server binaries (skipped when tests use an
 # external server), a C compiler, which the race detector needs, headless
@@ -159,10 +160,28 @@ bench: deps bin/temporal
 # make test; the figures come from make bench).
 BENCH_TINY := BENCH_JOURNEYS=4 BENCH_CONCURRENCY=2 BENCH_RATE=5 BENCH_SECONDS=1 BENCH_BOOKINGS=2 \
   BENCH_SERVICES=50 BENCH_CATALOGUE_REQUESTS=20 BENCH_PAYMENTS=20 BENCH_PAYMENTS_CONCURRENCY=2 \
-  BENCH_CASES=2000 BENCH_SCALE_REQUESTS=20 BENCH_SURGE=16 BENCH_SURGE_CONCURRENCY=4
+  BENCH_CASES=2000 BENCH_SCALE_REQUESTS=20 BENCH_SURGE=16 BENCH_SURGE_CONCURRENCY=4 BENCH_DB_JOURNEYS=2 BENCH_DB_CONCURRENCY=2
 bench-smoke: export SPORTELLO_TEMPORAL_BIN := $(CURDIR)/bin/temporal
 bench-smoke: bin/temporal
 	$(BENCH_TINY) $(GO) test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 20m ./internal/bench/
+
+# The container image of deploy/Dockerfile (assets, binary, distroless
+# run-time stage), with whichever container tool answers: docker with a
+# running daemon, else podman. CONTAINER_TOOL=... forces one.
+IMAGE ?= sportello:dev
+image:
+	@tool="$${CONTAINER_TOOL:-}"; \
+	if [ -z "$$tool" ]; then \
+	  if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then tool=docker; \
+	  elif command -v podman >/dev/null 2>&1; then tool=podman; fi; \
+	fi; \
+	if [ -z "$$tool" ]; then \
+	  echo "image: no container tool answers here: docker is $$(command -v docker >/dev/null 2>&1 && echo 'installed but its daemon does not answer (docker info)' || echo missing), podman is missing." >&2; \
+	  echo "image: start the docker daemon or install podman, or build elsewhere: docker build -f deploy/Dockerfile -t $(IMAGE) ." >&2; \
+	  exit 1; \
+	fi; \
+	echo "image: $$tool build -f deploy/Dockerfile -t $(IMAGE) ."; \
+	$$tool build -f deploy/Dockerfile -t $(IMAGE) .
 
 clean:
 ifeq ($(CONFIRM),1)

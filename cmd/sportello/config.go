@@ -196,6 +196,17 @@ var productionSettings = map[string][]productionSetting{
 	},
 }
 
+// secretSettings are the settings that carry a secret: a deployment gives
+// them from a Secret, never from a ConfigMap or the image
+// (cmd/sportello/deploy_test.go checks deploy/k8s against this list).
+var secretSettings = []string{
+	"DATABASE_URL", // it carries the database password
+	"SPORTELLO_PAYMENTS_SECRET",
+	"SPORTELLO_PSEUDONYM_KEY",
+	"SPORTELLO_SMTP_USERNAME",
+	"SPORTELLO_SMTP_PASSWORD",
+}
+
 // minPaySecret is the shortest callback secret api accepts (providers'
 // signing secrets are far longer; "CHANGE-ME" is not one).
 const minPaySecret = 16

@@ -308,24 +308,18 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slo
 	return nil
 }
 
-// ensureSchedules puts the billing and ledger schedules in place; a failure
-// is logged, not fatal (the worker serves all the same, and the next start
-// tries again).
+// ensureSchedules puts the billing, ledger, retention and operations
+// schedules in place, one worker at a time (worker.EnsureSchedules); a
+// failure is logged, not fatal (the worker serves all the same, and the
+// next start tries again).
 func ensureSchedules(ctx context.Context, cfg config, logger *slog.Logger, st *store.Store, c client.Client) {
-	if n, err := worker.EnsureBillingSchedules(ctx, c, st, cfg.TaskQueue, cfg.Accounting.Poll); err != nil {
-		logger.Error("billing schedules", "err", err)
-	} else {
-		logger.Info("billing schedules in place", "count", n)
+	n, err := worker.EnsureSchedules(ctx, c, st, worker.SchedulesConfig{TaskQueue: cfg.TaskQueue,
+		BillingPoll: cfg.Accounting.Poll, RetentionDays: cfg.RetentionDays})
+	if err != nil {
+		logger.Error("schedules", "err", err)
+		return
 	}
-	if err := worker.EnsureLedgerSchedule(ctx, c, cfg.TaskQueue); err != nil {
-		logger.Error("ledger schedule", "err", err)
-	}
-	if err := worker.EnsureRetentionSchedule(ctx, c, cfg.TaskQueue, cfg.RetentionDays); err != nil {
-		logger.Error("retention schedule", "err", err)
-	}
-	if err := worker.EnsureOperationsSchedule(ctx, c, cfg.TaskQueue); err != nil {
-		logger.Error("operations schedule", "err", err)
-	}
+	logger.Info("billing schedules in place", "count", n)
 }
 
 // newWorker is the worker of the platform, sending notifications to the

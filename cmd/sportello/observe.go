@@ -52,6 +52,14 @@ func openStore(ctx context.Context, url string) (*store.Store, error) {
 	return st, nil
 }
 
+// metricsHandler is what the metrics listener serves: /metrics and
+// nothing else (the worker's liveness probe reads it).
+func metricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", observe.Handler())
+	return mux
+}
+
 // serveMetrics serves /metrics on cfg.MetricsAddr, a listener of its own
 // (never the portal's port), until the returned function closes it. A port
 // that cannot be opened is an error at start-up; "off" serves nothing.
@@ -63,9 +71,7 @@ func serveMetrics(cfg config, logger *slog.Logger) (closeFn func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", observe.Handler())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+	srv := &http.Server{Handler: metricsHandler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
 		WriteTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
