@@ -62,9 +62,14 @@ func auditActionsInCode(t *testing.T) map[string]string {
 			return nil
 		}
 		fset := token.NewFileSet()
-		f, err := parser.ParseFile(fset, path, nil, 0)
+		f, err := parser.ParseFile(fset, path, nil, parser.ParseComments)
 		if err != nil {
 			return err
+		}
+		if ast.IsGenerated(f) {
+			// Generated code (the typed API client) writes no audit row;
+			// its Action-like fields are the document's enums.
+			return nil
 		}
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
