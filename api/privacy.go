@@ -28,6 +28,9 @@ func (s *server) exportMyData(c *gin.Context) error {
 			format = "json"
 		}
 	}
+	if l := c.Query("lang"); l != "" && l != i18n.IT && l != i18n.EN {
+		return httpx.Invalid(app.Param("lang", "invalid", "privacy.err.lang"))
+	}
 	switch format {
 	case "json":
 		x, err := svc.Export(c.Request.Context(), user, "json")

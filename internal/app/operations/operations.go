@@ -448,6 +448,28 @@ func required(pointer, v string) []app.FieldError {
 	return nil
 }
 
+// workflowIDProblems: a workflow id is required and, like every id the
+// platform gives its journeys ("case:…", "booking:…"), printable ASCII of
+// a bounded length; Temporal refuses anything else in its request headers,
+// which would otherwise surface as an internal error.
+func workflowIDProblems(v string) []app.FieldError {
+	if fe := required("/workflow_id", v); fe != nil {
+		return fe
+	}
+	if len(v) > maxWorkflowID {
+		return []app.FieldError{app.Field("/workflow_id", "invalid", "ops.err.workflow_id")}
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < 0x20 || v[i] > 0x7e {
+			return []app.FieldError{app.Field("/workflow_id", "invalid", "ops.err.workflow_id")}
+		}
+	}
+	return nil
+}
+
+// maxWorkflowID bounds a workflow id (Temporal's own limit is larger).
+const maxWorkflowID = 255
+
 // runIDProblems: a run id is optional (the journey's current run), and
 // otherwise one of Temporal's, a UUID.
 func runIDProblems(v string) []app.FieldError {
@@ -512,7 +534,7 @@ func (s Service) RetryNow(ctx context.Context, u store.UserView, in RetryInput) 
 	e := store.AuditEntry{Action: AuditRetry, Detail: app.AuditDetail(map[string]any{"workflow_id": in.WorkflowID,
 		"run_id": in.RunID, "activity_id": in.ActivityID})}
 	err := s.Audited(ctx, u, e, func() error {
-		fe := append(required("/workflow_id", in.WorkflowID), runIDProblems(in.RunID)...)
+		fe := append(workflowIDProblems(in.WorkflowID), runIDProblems(in.RunID)...)
 		if fe = append(fe, required("/activity_id", in.ActivityID)...); len(fe) > 0 {
 			return app.InvalidInput(fe...)
 		}
@@ -550,7 +572,7 @@ func (s Service) Cancel(ctx context.Context, u store.UserView, in CancelInput) (
 	e := store.AuditEntry{Action: AuditCancel, Reason: reason, Detail: app.AuditDetail(map[string]any{"workflow_id": in.WorkflowID,
 		"run_id": in.RunID})}
 	err := s.Audited(ctx, u, e, func() error {
-		fe := append(required("/workflow_id", in.WorkflowID), runIDProblems(in.RunID)...)
+		fe := append(workflowIDProblems(in.WorkflowID), runIDProblems(in.RunID)...)
 		if fe = append(fe, reasonProblems(in.Reason)...); len(fe) > 0 {
 			return app.InvalidInput(fe...)
 		}
