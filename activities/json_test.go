@@ -62,7 +62,7 @@ var payloads = []jsonpin.Pinned{
 	{Value: LedgerVerifyResult{}, Keys: []string{"report"}},
 	{Value: RetentionInput{}, Keys: []string{"run_key", "cutoff", "retention_days", "limit"}},
 	{Value: RetentionResult{}, Keys: []string{"run_id", "people", "cases", "kept", "more"}},
-	{Value: NotifyInput{}, Keys: []string{"Key", "CaseID", "TaskID", "Kind", "Audience", "Data", "At"}},
+	{Value: NotifyInput{}, Keys: []string{"Key", "CaseID", "TaskID", "Kind", "Audience", "Data", "At", "OneContact"}},
 }
 
 func TestPayloadNamesArePinned(t *testing.T) { jsonpin.Check(t, payloads) }
