@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -9,7 +10,7 @@ import (
 // Issue 16: under a shared desk, Vedano Olona's operator registers Luca, a
 // resident of Tradate without e-mail, and files his application; his case
 // is Tradate's, yet the contact task reaches the operator who registered
-// him, who records the phone call (timeline and audit, the audit row at
+// him, who records the calls (API and contacts page) (timeline and audit, the audit row at
 // the operator's own desk). Tradate's Social Point sees it as before; the
 // review tasks of the case stay with Tradate.
 func TestTheOperatorWhoRegisteredACitizenOfAnotherMunicipalityContactsThem(t *testing.T) {
@@ -45,19 +46,31 @@ func TestTheOperatorWhoRegisteredACitizenOfAnotherMunicipalityContactsThem(t *te
 	if strings.Contains(string(r.body), c.ID) {
 		t.Fatalf("Vedano's review inbox lists a case of Tradate: %s", r.body)
 	}
+	// Not reached on the first call (API), then reached (the contacts page).
 	r = e.do("POST", "/api/v1/contact-tasks/"+received.ID+"/outcome", "operatore.vedano",
-		map[string]any{"outcome": "phoned", "note": "ha risposto"})
+		map[string]any{"outcome": "unreachable", "note": "non risponde"})
 	expectStatus(t, r, http.StatusOK)
-	if !strings.Contains(string(r.body), `"status":"done"`) {
+	if !strings.Contains(string(r.body), `"status":"open"`) {
 		t.Fatalf("outcome: %s", r.body)
 	}
-	found := false
+	op := e.browser()
+	op.login("operatore.vedano")
+	expectPage(t, op.get("/desk/contacts"), http.StatusOK, c.ID)
+	p := op.post("/desk/contacts/"+received.ID+"/outcome", url.Values{"outcome": {"phoned"}})
+	if p.status != http.StatusSeeOther || p.location != "/desk/contacts" {
+		t.Fatalf("recorded on the page: %d %q\n%s", p.status, p.location, p.body)
+	}
+	r = e.do("GET", "/api/v1/contact-tasks?status=done", "operatore.vedano", nil)
+	if !strings.Contains(string(r.body), received.ID) {
+		t.Fatalf("the phone call is not recorded: %s", r.body)
+	}
+	found := 0
 	for _, row := range e.auditByActor("operatore.vedano") {
 		if row["action"] == "record_contact" && row["case_id"] == c.ID && row["municipality"] == "vedano-olona" {
-			found = true
+			found++
 		}
 	}
-	if !found {
+	if found != 2 {
 		t.Fatalf("the contact is not audited at Vedano's desk: %v", e.auditByActor("operatore.vedano"))
 	}
 }
