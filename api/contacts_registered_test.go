@@ -55,7 +55,15 @@ func TestTheOperatorWhoRegisteredACitizenOfAnotherMunicipalityContactsThem(t *te
 	}
 	op := e.browser()
 	op.login("operatore.vedano")
-	expectPage(t, op.get("/desk/contacts"), http.StatusOK, c.ID)
+	page := op.get("/desk/contacts")
+	expectPage(t, page, http.StatusOK, c.ID)
+	// The case page is not theirs: no link to it.
+	if strings.Contains(string(page.body), `href="/cases/`+c.ID) {
+		t.Fatalf("the contacts page links a case of Tradate for Vedano's operator")
+	}
+	tradate := e.browser()
+	tradate.login("operatore.tradate")
+	expectPage(t, tradate.get("/desk/contacts"), http.StatusOK, `href="/cases/`+c.ID)
 	p := op.post("/desk/contacts/"+received.ID+"/outcome", url.Values{"outcome": {"phoned"}})
 	if p.status != http.StatusSeeOther || p.location != "/desk/contacts" {
 		t.Fatalf("recorded on the page: %d %q\n%s", p.status, p.location, p.body)
