@@ -50,7 +50,19 @@ func (s *server) logout(c *gin.Context) error {
 	return nil
 }
 
+// MeResponse is the body of GET /api/v1/me: the user and how this session
+// was opened (issue 16), as the portal's personal area shows it.
+type MeResponse struct {
+	store.UserView
+	SignInMethod string `json:"sign_in_method"` // store.SessionPassword or store.SessionOIDC
+	LoA          string `json:"loa,omitempty"`  // the level of assurance of an OIDC sign-in
+}
+
 func (s *server) me(c *gin.Context) error {
-	c.JSON(http.StatusOK, httpx.CurrentUser(c))
+	by, err := s.accounts.SignInOf(c.Request.Context(), httpx.SessionHash(c))
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, MeResponse{UserView: httpx.CurrentUser(c), SignInMethod: by.Method, LoA: by.LoA})
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"sportello/internal/app/accounts"
 	"sportello/internal/app/applications"
 	"sportello/internal/app/desk"
+	"sportello/internal/contract"
 	"sportello/internal/store"
 )
 
@@ -272,6 +273,9 @@ type contactView struct {
 	DueISO   string
 	KindText string
 	Done     string
+	// CaseLink: the case page is the user's to open (an operator's contact
+	// task of a citizen they registered in another municipality is not).
+	CaseLink bool
 }
 
 func (s *Site) contactsPage(c *gin.Context) error {
@@ -283,14 +287,16 @@ func (s *Site) contactsPage(c *gin.Context) error {
 }
 
 func (s *Site) renderContacts(c *gin.Context, status int, f store.ContactFilter) error {
-	items, total, err := s.desk.ContactTasks(c.Request.Context(), httpx.CurrentUser(c), f)
+	user := httpx.CurrentUser(c)
+	items, total, err := s.desk.ContactTasks(c.Request.Context(), user, f)
 	if err != nil {
 		return err
 	}
 	d := contactsData{Status: f.Status, Overdue: f.Overdue, Total: total, Outcomes: store.ContactOutcomes}
 	for _, t := range items {
 		cv := contactView{ContactTaskView: t, Due: romeDateTime(t.DueAt), DueISO: htmlTime(t.DueAt),
-			KindText: s.tOr(c, "desk.kind."+t.NotificationKind, t.NotificationKind)}
+			KindText: s.tOr(c, "desk.kind."+t.NotificationKind, t.NotificationKind),
+			CaseLink: user.Role != string(contract.RoleOperator) || t.Municipality == user.Municipality}
 		if t.Outcome != nil {
 			cv.Done = s.tOr(c, "desk.outcome."+*t.Outcome, *t.Outcome)
 		}

@@ -510,6 +510,51 @@ func (e CooperativeHiddenReason) Valid() bool {
 	}
 }
 
+// Defines values for CurrentUserRole.
+const (
+	CurrentUserRoleCitizen     CurrentUserRole = "citizen"
+	CurrentUserRoleCooperative CurrentUserRole = "cooperative"
+	CurrentUserRoleMerchant    CurrentUserRole = "merchant"
+	CurrentUserRoleOperator    CurrentUserRole = "operator"
+	CurrentUserRoleSupervisor  CurrentUserRole = "supervisor"
+)
+
+// Valid indicates whether the value is a known member of the CurrentUserRole enum.
+func (e CurrentUserRole) Valid() bool {
+	switch e {
+	case CurrentUserRoleCitizen:
+		return true
+	case CurrentUserRoleCooperative:
+		return true
+	case CurrentUserRoleMerchant:
+		return true
+	case CurrentUserRoleOperator:
+		return true
+	case CurrentUserRoleSupervisor:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CurrentUserSignInMethod.
+const (
+	Oidc     CurrentUserSignInMethod = "oidc"
+	Password CurrentUserSignInMethod = "password"
+)
+
+// Valid indicates whether the value is a known member of the CurrentUserSignInMethod enum.
+func (e CurrentUserSignInMethod) Valid() bool {
+	switch e {
+	case Oidc:
+		return true
+	case Password:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DecisionRequestOutcome.
 const (
 	DecisionRequestOutcomeApprove     DecisionRequestOutcome = "approve"
@@ -2325,6 +2370,32 @@ type CooperativeAccreditationStatus string
 
 // CooperativeHiddenReason defines model for Cooperative.HiddenReason.
 type CooperativeHiddenReason string
+
+// CurrentUser defines model for CurrentUser.
+type CurrentUser struct {
+	DisplayName string  `json:"display_name"`
+	District    string  `json:"district"`
+	Email       *string `json:"email,omitempty"`
+	Id          int     `json:"id"`
+
+	// Loa the level of assurance (acr) of an OpenID Connect sign-in, as received; absent after a password login
+	Loa          *string         `json:"loa,omitempty"`
+	MerchantId   *string         `json:"merchant_id,omitempty"`
+	MerchantName *string         `json:"merchant_name,omitempty"`
+	Municipality *string         `json:"municipality,omitempty"`
+	Role         CurrentUserRole `json:"role"`
+
+	// SignInMethod how this session was opened: the password login or the SPID/CIE-style OpenID Connect sign-in
+	SignInMethod CurrentUserSignInMethod `json:"sign_in_method"`
+	TaxCode      *string                 `json:"tax_code,omitempty"`
+	Username     string                  `json:"username"`
+}
+
+// CurrentUserRole defines model for CurrentUser.Role.
+type CurrentUserRole string
+
+// CurrentUserSignInMethod how this session was opened: the password login or the SPID/CIE-style OpenID Connect sign-in
+type CurrentUserSignInMethod string
 
 // DecideResult defines model for DecideResult.
 type DecideResult struct {
@@ -4394,7 +4465,7 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/invoices/{id}/pdf (the `GetInvoicePdf` operationId).
 	GetInvoicePdf(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetCurrentUser The logged-in user
+	// GetCurrentUser The logged-in user and how this session was opened
 	//
 	// Corresponds with GET /api/v1/me (the `GetCurrentUser` operationId).
 	GetCurrentUser(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -6000,7 +6071,7 @@ func (c *Client) GetInvoicePdf(ctx context.Context, id openapi_types.UUID, reqEd
 	return c.Client.Do(req)
 }
 
-// GetCurrentUser The logged-in user
+// GetCurrentUser The logged-in user and how this session was opened
 //
 // Corresponds with GET /api/v1/me (the `GetCurrentUser` operationId).
 func (c *Client) GetCurrentUser(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -12575,7 +12646,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/invoices/{id}/pdf (the `GetInvoicePdf` operationId).
 	GetInvoicePdfWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetInvoicePdfResponse, error)
 
-	// GetCurrentUserWithResponse The logged-in user
+	// GetCurrentUserWithResponse The logged-in user and how this session was opened
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -17301,7 +17372,7 @@ type GetCurrentUserResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *User
+	JSON200 *CurrentUser
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -17313,7 +17384,7 @@ type GetCurrentUserResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetCurrentUserResponse) GetJSON200() *User {
+func (r GetCurrentUserResponse) GetJSON200() *CurrentUser {
 	return r.JSON200
 }
 
@@ -22193,7 +22264,7 @@ func (c *ClientWithResponses) GetInvoicePdfWithResponse(ctx context.Context, id 
 	return ParseGetInvoicePdfResponse(rsp)
 }
 
-// GetCurrentUserWithResponse The logged-in user
+// GetCurrentUserWithResponse The logged-in user and how this session was opened
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -26471,7 +26542,7 @@ func ParseGetCurrentUserResponse(rsp *http.Response) (*GetCurrentUserResponse, e
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest User
+		var dest CurrentUser
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

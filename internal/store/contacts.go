@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"sportello/internal/calendar"
+	"sportello/internal/contract"
 )
 
 // Contact tasks (issue 4): what the Social Point of a citizen's
@@ -224,7 +225,7 @@ type ContactFilter struct {
 func (a API) ContactTasks(ctx context.Context, scope Scope, f ContactFilter) ([]ContactTaskView, int, error) {
 	list := []ContactTaskView{}
 	total := 0
-	where := ` WHERE t.kind = 'contact'` + tenantTaskSQL(scope)
+	where := ` WHERE t.kind = 'contact'` + tenantContactSQL(scope)
 	order := `t.due_at, t.id`
 	switch f.Status {
 	case "", "active":
@@ -240,7 +241,7 @@ func (a API) ContactTasks(ctx context.Context, scope Scope, f ContactFilter) ([]
 		f.Limit = 50
 	}
 	args := pgx.NamedArgs{"scope_district": scope.District, "scope_municipality": scope.Municipality,
-		"limit": f.Limit, "offset": f.Offset}
+		"scope_user": scope.UserID, "limit": f.Limit, "offset": f.Offset}
 	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM tasks t`+where, args).Scan(&total); err != nil {
 			return err
@@ -260,6 +261,19 @@ func (a API) ContactTasks(ctx context.Context, scope Scope, f ContactFilter) ([]
 		return rows.Err()
 	})
 	return list, total, MapError(err)
+}
+
+// tenantContactSQL is tenantTaskSQL for contact tasks: an operator also sees
+// those of the citizens they registered at the desk, whatever their
+// municipality in the district (users.registered_by; the tasks_tenant policy
+// of migration 025 admits the same rows).
+func tenantContactSQL(scope Scope) string {
+	if scope.Kind == string(contract.RoleOperator) {
+		return ` AND t.district_id = @scope_district AND (t.municipality_id = @scope_municipality
+			OR EXISTS (SELECT 1 FROM contact_tasks cr JOIN users ur ON ur.id = cr.citizen_id
+				WHERE cr.task_id = t.id AND ur.registered_by = @scope_user))`
+	}
+	return tenantTaskSQL(scope)
 }
 
 // ContactTask returns one contact task visible to scope (ErrNotFound

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"sportello/internal/app"
+	"sportello/internal/contract"
 	"sportello/internal/store"
 )
 
@@ -65,7 +66,14 @@ func (s Service) RecordContact(ctx context.Context, user store.UserView, taskID 
 	if err != nil {
 		return t, err
 	}
-	e := store.AuditEntry{Action: AuditRecordContact, CaseID: t.CaseID, Municipality: t.Municipality,
+	// An operator acts at their own municipality's desk: for a citizen they
+	// registered who lives elsewhere in the district (migration 025), the
+	// audit row is their desk's, like the registration was.
+	where := t.Municipality
+	if user.Role == string(contract.RoleOperator) {
+		where = user.Municipality
+	}
+	e := store.AuditEntry{Action: AuditRecordContact, CaseID: t.CaseID, Municipality: where,
 		ActingFor: t.CitizenTaxCode, Reason: in.Note,
 		Detail: app.AuditDetail(map[string]any{"task_id": t.ID, "outcome": in.Outcome, "notification": t.NotificationKind})}
 	var out store.ContactTaskView
