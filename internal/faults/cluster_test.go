@@ -206,6 +206,7 @@ func TestCluster(t *testing.T) {
 	applicants := makeResidents(ctx, t, st, "F", journeys)
 	buyers := makeResidents(ctx, t, st, "G", bookings)
 	serviceID := bookingtest.ServiceID(t, st, bookingtest.Service)
+	liftCapacity(ctx, t, st, serviceID)
 	var category string
 	if err := st.Pool.QueryRow(ctx, `SELECT category FROM services WHERE id = $1`, serviceID).Scan(&category); err != nil {
 		t.Fatal(err)

@@ -372,6 +372,7 @@ func TestJourneysSurviveFaults(t *testing.T) {
 	buyers := makeResidents(ctx, t, st, "G", bookings)
 	operator := staffToken(ctx, t, st, "operatore.tradate")
 	serviceID := bookingtest.ServiceID(t, st, bookingtest.Service)
+	liftCapacity(ctx, t, st, serviceID)
 	var category string
 	if err := st.Pool.QueryRow(ctx, `SELECT category FROM services WHERE id = $1`, serviceID).Scan(&category); err != nil {
 		t.Fatal(err)
@@ -603,6 +604,16 @@ func journey(api *apiClient, r resident, operator string, caseID *string) error 
 // book: the buyer puts the service in the cart and books it paying
 // voucherPart by voucher and the rest online (the same Idempotency-Key on
 // every retry), then pays on the provider's page.
+// liftCapacity: the test books far more of one service than its weekly
+// capacity (the checkout refuses a booking beyond it with 409
+// capacity_full); lift it, the capacity check itself stays in the path.
+func liftCapacity(ctx context.Context, t *testing.T, st *store.Store, serviceID int64) {
+	t.Helper()
+	if _, err := st.Pool.Exec(ctx, `UPDATE services SET capacity = 100000 WHERE id = $1`, serviceID); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func book(ctx context.Context, api *apiClient, st *store.Store, payer *http.Client, r resident, serviceID int64, voucherID string, voucherPart int64, bookingID *string) error {
 	code, err := api.call("POST", "/api/v1/cart/items", r.token, map[string]any{"service_id": serviceID, "quantity": 1}, nil, nil)
 	if err != nil || (code != http.StatusOK && code != http.StatusCreated) {
