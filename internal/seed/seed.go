@@ -185,13 +185,14 @@ func ensureFund(ctx context.Context, tx pgx.Tx, d District, m Municipality, open
 	id := FundID(m.ID, opens.Year())
 	var created string
 	err := tx.QueryRow(ctx, `INSERT INTO funds (id, district_id, municipality_id, form_id, name, isee_threshold_cents,
-			rule, tranches, review_working_days, opens_at, closes_at, expires_at, four_eyes_above_cents, info_reply_working_days)
-		VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12, $13, $14)
+			rule, tranches, review_working_days, opens_at, closes_at, expires_at, four_eyes_above_cents, info_reply_working_days,
+			form_version)
+		VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12, $13, $14, $15)
 		ON CONFLICT (id) DO NOTHING RETURNING id`,
 		id, d.ID, m.ID, FoodVoucherForm, fmt.Sprintf("%s%d - %s", fundNamePrefix, opens.Year(), m.Name),
 		int64(ISEEThresholdCents), foodVoucherRule, foodVoucherTranches, ReviewWorkingDays,
 		opens, opens.AddDate(0, 0, FundOpenDays), opens.AddDate(0, 0, FundExpiryDays),
-		int64(FourEyesAboveCents), InfoReplyWorkingDays).Scan(&created)
+		int64(FourEyesAboveCents), InfoReplyWorkingDays, FoodVoucherFormVersion).Scan(&created)
 	if err == pgx.ErrNoRows {
 		return nil // already there: never reopened or refunded
 	}
