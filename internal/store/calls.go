@@ -386,7 +386,7 @@ func (a API) OpenCallVersion(ctx context.Context, scope Scope, form, municipalit
 		return tx.QueryRow(ctx, `SELECT f.form_version FROM funds f JOIN municipalities m ON m.id = f.municipality_id
 			WHERE f.form_id = $1 AND m.district_id = $2 AND (m.id = $3 OR lower(m.name) = lower($3))
 			  AND f.opens_at <= $4 AND $4 < f.closes_at
-			ORDER BY m.id = $3 DESC, f.opens_at DESC, f.id LIMIT 1`, form, scope.District, municipality, now).Scan(&version)
+			ORDER BY m.id = $3 DESC, f.opens_at DESC, f.created_at DESC, f.id LIMIT 1`, form, scope.District, municipality, now).Scan(&version)
 	})
 	if errors.Is(err, pgx.ErrNoRows) || version == nil {
 		return 0, nil
