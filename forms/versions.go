@@ -317,6 +317,16 @@ func (r *Registry) Versions(id string) []Form {
 	return out
 }
 
+// All lists every version of every form the registry holds, by form id
+// and version.
+func (r *Registry) All() []Form {
+	var out []Form
+	for _, f := range r.List() {
+		out = append(out, r.Versions(f.ID)...)
+	}
+	return out
+}
+
 // Choice is one answer of a choice property: its value and its titles.
 type Choice struct {
 	Value, Title, TitleEN string

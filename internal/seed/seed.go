@@ -17,6 +17,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"sportello/forms"
 	"sportello/internal/auth"
 	"sportello/internal/store"
 )
@@ -148,6 +149,9 @@ func Run(ctx context.Context, st *store.Store, opts Options) error {
 	if err := importDemoExtracts(ctx, st, now); err != nil {
 		return err
 	}
+	if err := importFormVersions(ctx, st, now); err != nil {
+		return err
+	}
 	if !opts.Demo || !opts.DemoVouchers {
 		return nil
 	}
@@ -258,6 +262,22 @@ func upsertUser(ctx context.Context, tx pgx.Tx, u DemoUser, hash string) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (username) DO NOTHING`,
 		append(args, hash)...); err != nil {
 		return fmt.Errorf("seed: user %s: %w", u.Username, err)
+	}
+	return nil
+}
+
+// importFormVersions stores every embedded form schema as the platform's
+// published version row (migration 026), once: a version already there is
+// left alone. The API does the same on first use (internal/app/calls).
+func importFormVersions(ctx context.Context, st *store.Store, now time.Time) error {
+	reg, err := forms.NewRegistry()
+	if err != nil {
+		return fmt.Errorf("seed: forms: %w", err)
+	}
+	for _, v := range reg.All() {
+		if err := st.API().ImportFormVersion(ctx, v.ID, v.Version, v.Schema, now); err != nil {
+			return fmt.Errorf("seed: form %s version %d: %w", v.ID, v.Version, err)
+		}
 	}
 	return nil
 }

@@ -79,11 +79,9 @@ func (s Service) Sync(ctx context.Context) error {
 	if s.synced.done {
 		return nil
 	}
-	for _, f := range s.Forms.List() {
-		for _, v := range s.Forms.Versions(f.ID) {
-			if err := s.API.ImportFormVersion(ctx, v.ID, v.Version, v.Schema, s.Now()); err != nil {
-				return err
-			}
+	for _, v := range s.Forms.All() {
+		if err := s.API.ImportFormVersion(ctx, v.ID, v.Version, v.Schema, s.Now()); err != nil {
+			return err
 		}
 	}
 	published, err := s.API.PublishedFormVersions(ctx)
