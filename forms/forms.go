@@ -4,9 +4,13 @@
 // schemas/<form-id>/meta.json.
 //
 // A Registry compiles every schema once at start-up and validates application
-// data against the latest version of a form, turning validation failures into
-// a flat list of field-level problems with English and Italian messages, then
-// applies the form's cross-field rules written in Go.
+// data against the latest version of a form (Validate) or a given one
+// (ValidateVersion: a case's own), turning validation failures into a flat
+// list of field-level problems with English and Italian messages, then
+// applies the form's cross-field rules written in Go. Versions a supervisor
+// publishes at run time are added with Register (versions.go), after
+// CheckSchema has checked them; WithChoices turns the municipality marker
+// into the standard enum/oneOf of the served document.
 //
 // Schema conventions (checked by the tests): the root and every property carry
 // an Italian "title" and "description" and their English counterparts
