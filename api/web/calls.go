@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"sportello/api/internal/httpx"
+	"sportello/forms"
 	"sportello/forms/htmlform"
 	"sportello/internal/app/calls"
 	"sportello/internal/calendar"
@@ -75,16 +77,7 @@ func (s *Site) renderCalls(c *gin.Context, status int, req calls.NewFormVersion,
 		d.Forms = append(d.Forms, staffOption{Value: f.ID, Label: formTitle(f, lang), Selected: f.ID == req.FormID})
 	}
 	v := view{Title: s.t(c, "calls.title"), Nav: "calls", Data: &d}
-	for _, p := range problems {
-		text := p.In(lang)
-		if p.Pointer != "" && p.Pointer != "/schema" && strings.HasPrefix(p.Pointer, "/schema") {
-			text = s.t(c, "calls.at_pointer", strings.TrimPrefix(p.Pointer, "/schema"), text)
-		}
-		if d.Schema.Error == "" {
-			d.Schema.Error = text
-		}
-		v.Errors = append(v.Errors, summaryItem{Href: "#schema", Text: d.Schema.Label + ": " + text})
-	}
+	v.Errors = s.schemaErrors(c, &d.Schema, problems)
 	s.render(c, status, "calls", v)
 	return nil
 }
@@ -97,11 +90,10 @@ func (s *Site) formVersionUploadSubmit(c *gin.Context) error {
 			return err
 		}
 		defer r.Close()
-		raw := make([]byte, f.Size)
-		if _, err := r.Read(raw); err != nil {
+		// One byte over the limit is enough for the check to refuse it.
+		if req.Schema, err = io.ReadAll(io.LimitReader(r, forms.MaxSchemaBytes+1)); err != nil {
 			return err
 		}
-		req.Schema = raw
 	}
 	v, err := s.applications.Calls.CreateFormVersion(c.Request.Context(), httpx.CurrentUser(c), req)
 	if he := httpx.From(err); err != nil && he.Status == http.StatusUnprocessableEntity {
@@ -119,30 +111,86 @@ type previewData struct {
 	Version  store.FormVersion
 	Status   string
 	FormHTML template.HTML
-	Action   string
+	Action   string // publish
+	Edit     string // save the draft's schema
+	Schema   fieldView
 }
 
 // formVersionPage is the preview of a form version: the form exactly as
 // the citizen's application page shows it, with the publish button of a
 // draft.
 func (s *Site) formVersionPage(c *gin.Context) error {
-	ctx, user, lang := c.Request.Context(), httpx.CurrentUser(c), pageLang(c)
-	version, err := strconv.Atoi(c.Param("version"))
-	if err != nil {
-		return httpx.NotFound("form version")
-	}
-	v, err := s.applications.Calls.FormVersion(ctx, user, c.Param("form"), version)
+	v, err := s.pathFormVersion(c)
 	if err != nil {
 		return err
 	}
+	return s.renderPreview(c, http.StatusOK, v, string(v.Schema), nil)
+}
+
+// pathFormVersion reads the form version the path names.
+func (s *Site) pathFormVersion(c *gin.Context) (store.FormVersion, error) {
+	version, err := strconv.Atoi(c.Param("version"))
+	if err != nil {
+		return store.FormVersion{}, httpx.NotFound("form version")
+	}
+	return s.applications.Calls.FormVersion(c.Request.Context(), httpx.CurrentUser(c), c.Param("form"), version)
+}
+
+// renderPreview shows version v as the citizen will see it and, for a
+// draft, its schema to edit (text, with the problems of a refused save).
+func (s *Site) renderPreview(c *gin.Context, status int, v store.FormVersion, text string, problems []FieldError) error {
+	ctx, user, lang := c.Request.Context(), httpx.CurrentUser(c), pageLang(c)
 	fragment, err := htmlform.Render(s.applications.Calls.WithChoices(ctx, v.Schema, user.District), nil, nil, lang)
 	if err != nil {
 		return err
 	}
-	d := previewData{Version: v, Status: s.t(c, "calls.status."+v.Status), FormHTML: fragment,
-		Action: "/form-versions/" + url.PathEscape(v.FormID) + "/" + strconv.Itoa(v.Version) + "/publish"}
-	s.render(c, http.StatusOK, "form_preview", view{Title: s.t(c, "calls.preview_title", v.FormID, strconv.Itoa(v.Version)),
-		Nav: "calls", Crumbs: []crumb{{Href: "/calls", Text: s.t(c, "calls.title")}}, Data: &d})
+	base := "/form-versions/" + url.PathEscape(v.FormID) + "/" + strconv.Itoa(v.Version)
+	d := previewData{Version: v, Status: s.t(c, "calls.status."+v.Status), FormHTML: fragment, Action: base + "/publish", Edit: base,
+		Schema: fieldView{Name: "schema", ID: "schema", Label: s.t(c, "calls.schema"), Value: text,
+			Hint: s.t(c, "calls.schema_hint"), Required: true, Extra: map[string]string{"spellcheck": "false"}}}
+	pv := view{Title: s.t(c, "calls.preview_title", v.FormID, strconv.Itoa(v.Version)),
+		Nav: "calls", Crumbs: []crumb{{Href: "/calls", Text: s.t(c, "calls.title")}}, Data: &d}
+	pv.Errors = s.schemaErrors(c, &d.Schema, problems)
+	s.render(c, status, "form_preview", pv)
+	return nil
+}
+
+// schemaErrors puts the problems of a refused schema next to its field
+// and in the summary.
+func (s *Site) schemaErrors(c *gin.Context, field *fieldView, problems []FieldError) []summaryItem {
+	var out []summaryItem
+	for _, p := range problems {
+		text := p.In(pageLang(c))
+		if p.Pointer != "" && p.Pointer != "/schema" && strings.HasPrefix(p.Pointer, "/schema") {
+			text = s.t(c, "calls.at_pointer", strings.TrimPrefix(p.Pointer, "/schema"), text)
+		}
+		if field.Error == "" {
+			field.Error = text
+		}
+		out = append(out, summaryItem{Href: "#" + field.ID, Text: field.Label + ": " + text})
+	}
+	return out
+}
+
+func (s *Site) formVersionSaveSubmit(c *gin.Context) error {
+	v, err := s.pathFormVersion(c)
+	if err != nil {
+		return err
+	}
+	text := c.PostForm("schema")
+	saved, err := s.applications.Calls.UpdateFormVersion(c.Request.Context(), httpx.CurrentUser(c), v.FormID, v.Version, json.RawMessage(text))
+	he := httpx.From(err)
+	switch {
+	case err == nil:
+		setFlash(c, "success", "calls.version_saved", strconv.Itoa(saved.Version))
+	case he.Status == http.StatusUnprocessableEntity:
+		return s.renderPreview(c, http.StatusUnprocessableEntity, v, text, he.Fields)
+	case he.Status == http.StatusConflict:
+		setFlash(c, "danger", "calls.err."+he.Code)
+	default:
+		return err
+	}
+	redirect(c, "/form-versions/"+url.PathEscape(v.FormID)+"/"+strconv.Itoa(v.Version))
 	return nil
 }
 

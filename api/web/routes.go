@@ -175,6 +175,7 @@ func (s *Site) Mount(r *gin.Engine) {
 	sup.POST("/calls/:id/publish", s.page(s.callPublishSubmit))
 	sup.POST("/form-versions", s.page(s.formVersionUploadSubmit))
 	sup.GET("/form-versions/:form/:version", s.page(s.formVersionPage))
+	sup.POST("/form-versions/:form/:version", s.page(s.formVersionSaveSubmit))
 	sup.POST("/form-versions/:form/:version/publish", s.page(s.formVersionPublishSubmit))
 	sup.GET("/calendar", s.page(s.officeCalendarsPage))
 	sup.GET("/calendar/:id", s.page(s.officeCalendarEditPage))

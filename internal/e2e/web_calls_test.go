@@ -12,7 +12,8 @@ import (
 // TestWebCalls: the supervisor opens "Bandi" from the menu, pastes a
 // schema that is not JSON Schema and is told so at the field, pastes a new
 // version of the food-voucher form with a new required field, previews it
-// as the citizen will see it, publishes it, is told at the fields what a
+// as the citizen will see it, edits the draft (a schema without the
+// workflow's fields is refused), publishes it, is told at the fields what a
 // call needs, creates a call for Tradate on that version, publishes it
 // (once), and reads the pages in English; the citizen of Tradate then
 // finds the new field on the application page. axe finds nothing on any
@@ -52,6 +53,14 @@ func TestWebCalls(t *testing.T) {
 	p.Submit("Controlla e salva la bozza")
 	assertText(t, p, "Bozza salvata come versione 2", "Il modulo del cittadino", "Note per l'ufficio", "Tradate", "Bozza")
 	p.Axe()
+	// The draft's schema is edited on its preview page, checked again.
+	paste(`{"title": "Buoni", "x-title-en": "Vouchers", "type": "object"}`)
+	p.Submit("Controlla e salva lo schema")
+	assertText(t, p, "Il modulo deve chiedere, come campo obbligatorio, /applicant/tax_code")
+	p.Axe()
+	paste(string(schema))
+	p.Submit("Controlla e salva lo schema")
+	assertText(t, p, "Bozza della versione 2 salvata.")
 	p.Submit("Pubblica questa versione")
 	assertPath(t, p, "/calls")
 	assertText(t, p, "buoni-spesa versione 2 pubblicata")
