@@ -166,3 +166,32 @@ func TestWithChoicesIsStandard(t *testing.T) {
 		}
 	}
 }
+
+// TestRegisterWhileValidating: versions published at run time are added
+// while other requests validate (go test -race).
+func TestRegisterWhileValidating(t *testing.T) {
+	r := MustRegistry()
+	data := mustJSON(t, validApplication(t))
+	doc := schemaDoc(t)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for v := 2; v < 12; v++ {
+			doc["x-description-en"] = "version " + string(rune('a'+v))
+			raw, _ := json.Marshal(doc)
+			if err := r.Register("buoni-spesa", v, raw); err != nil {
+				t.Error(err)
+			}
+		}
+	}()
+	for i := 0; i < 50; i++ {
+		if _, problems, err := r.Validate("buoni-spesa", data, testNow); err != nil || len(problems) > 0 {
+			t.Fatalf("%v %v", problems, err)
+		}
+		_ = r.List()
+	}
+	<-done
+	if f, _ := r.Get("buoni-spesa"); f.Version != 11 {
+		t.Errorf("latest %d, want 11", f.Version)
+	}
+}
