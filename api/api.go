@@ -32,6 +32,7 @@ import (
 	"sportello/internal/app/accounts"
 	"sportello/internal/app/applications"
 	"sportello/internal/app/appointments"
+	"sportello/internal/app/calls"
 	"sportello/internal/app/casework"
 	"sportello/internal/app/desk"
 	"sportello/internal/app/invoices"
@@ -113,6 +114,7 @@ type server struct {
 	teams        teams.Service
 	registry     registry.Service
 	applications applications.Service
+	calls        calls.Service
 	vouchers     vouchers.Service
 	appointments appointments.Service
 	marketplace  marketplace.Service
@@ -159,7 +161,8 @@ func newEngine(d Deps) *gin.Engine {
 		PortalURL: d.PortalURL, SessionTTL: d.SessionTTL, StaffIdleTimeout: d.StaffIdleTimeout, IdP: d.IdP})
 	s.casework = casework.New(s.core)
 	s.desk = desk.New(s.core, d.AccountMailer)
-	s.applications = applications.New(s.core, d.Forms)
+	s.calls = calls.New(s.core, d.Forms)
+	s.applications = applications.New(s.core, d.Forms, s.calls)
 	s.vouchers = vouchers.New(s.core)
 	s.appointments = appointments.New(s.core)
 	s.teams = teams.New(s.core)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"sportello/api"
+	"sportello/forms"
 	"sportello/internal/auth"
 	"sportello/internal/bookingtest"
 	"sportello/internal/registry"
@@ -57,26 +59,29 @@ const ownPlace = "T"
 // matrixKinds names the record kind of each path parameter, by the path it
 // appears in (gin syntax) and the parameter name.
 var matrixKinds = map[string]string{
-	"/api/v1/applications/:id":            "case",
-	"/api/v1/tasks/:id":                   "task",
-	"/api/v1/vouchers/:id":                "voucher",
-	"/api/v1/municipalities/:id":          "municipality",
-	"/api/v1/citizens/:id":                "citizen",
-	"/api/v1/contact-tasks/:id":           "contact",
-	"/api/v1/recoveries/:id":              "recovery",
-	"/api/v1/absences/:id":                "absence",
-	"/api/v1/teams/:id":                   "team",
-	"/api/v1/teams/:id/members/:username": "member",
-	"/api/v1/funds/:id":                   "fund",
-	"/api/v1/appointments/:id":            "appointment",
-	"/api/v1/services/:id":                "service",
-	"/api/v1/cart/items/:service_id":      "service",
-	"/api/v1/bookings/:id":                "booking",
-	"/api/v1/invoices/:id":                "invoice",
-	"/api/v1/coop/bookings/:id":           "coopbooking",
-	"/api/v1/cooperatives/:id":            "cooperative",
-	"/api/v1/social-points/:id":           "point",
-	"/api/v1/forms/:id":                   "form",
+	"/api/v1/applications/:id":             "case",
+	"/api/v1/tasks/:id":                    "task",
+	"/api/v1/vouchers/:id":                 "voucher",
+	"/api/v1/municipalities/:id":           "municipality",
+	"/api/v1/citizens/:id":                 "citizen",
+	"/api/v1/contact-tasks/:id":            "contact",
+	"/api/v1/recoveries/:id":               "recovery",
+	"/api/v1/absences/:id":                 "absence",
+	"/api/v1/teams/:id":                    "team",
+	"/api/v1/teams/:id/members/:username":  "member",
+	"/api/v1/funds/:id":                    "fund",
+	"/api/v1/appointments/:id":             "appointment",
+	"/api/v1/services/:id":                 "service",
+	"/api/v1/cart/items/:service_id":       "service",
+	"/api/v1/bookings/:id":                 "booking",
+	"/api/v1/invoices/:id":                 "invoice",
+	"/api/v1/coop/bookings/:id":            "coopbooking",
+	"/api/v1/cooperatives/:id":             "cooperative",
+	"/api/v1/social-points/:id":            "point",
+	"/api/v1/forms/:id":                    "form",
+	"/api/v1/form-versions/:form":          "form",
+	"/api/v1/form-versions/:form/:version": "form_version",
+	"/api/v1/calls/:id":                    "call",
 }
 
 // matrixListKinds names the record kind a list route shows: another place's
@@ -96,6 +101,7 @@ var matrixListKinds = map[string]string{
 	"/api/v1/funds":            "fund",
 	"/api/v1/fund-reviews":     "fund",
 	"/api/v1/registry/imports": "registry_import",
+	"/api/v1/calls":            "call",
 }
 
 var ginParamRE = regexp.MustCompile(`:([A-Za-z_]+)`)
@@ -502,6 +508,47 @@ func buildMatrixWorld(t *testing.T, e *env) *matrixWorld {
 			id, w.users[who[1]].District, who[0], w.users[who[1]].ID, bookingtest.User(t, e.st, who[2]).ID)
 		w.set("absence", place, id)
 	}
+	// Form versions and calls: a draft version and a draft call of each
+	// district (T, P); published calls open now in Tradate (what its
+	// citizen and operator read) and in Vedano (V).
+	w.set("form", "P", "buoni-spesa")
+	v1, _ := forms.MustRegistry().GetVersion("buoni-spesa", 1)
+	if err := e.st.API().ImportFormVersion(ctx, "buoni-spesa", 1, v1.Schema, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	terms := func(municipality string) store.CallTerms {
+		now := time.Now()
+		return store.CallTerms{Municipality: municipality, Name: "Bando " + municipality, FormID: "buoni-spesa", FormVersion: 1,
+			ISEEThresholdCents: 15_000_00, Rule: []byte(`{"base_cents":15000,"per_extra_member_cents":0,"per_minor_cents":0,"max_cents":15000}`),
+			Tranches: []byte(`[{"percent":100,"after_days":0}]`), BudgetCents: 1_000_00,
+			OpensAt: now.Add(-time.Hour), ClosesAt: now.AddDate(0, 0, 30), ExpiresAt: now.AddDate(0, 0, 60)}
+	}
+	for place, who := range map[string][2]string{"T": {"supervisore", "tradate"}, "P": {"supervisore.padova", "cittadella"}} {
+		u := w.users[who[0]]
+		fv, err := e.st.API().CreateFormVersion(ctx, u.Scope(), "buoni-spesa", v1.Schema, u.Username, time.Now())
+		if err != nil {
+			t.Fatalf("form version of %s: %v", place, err)
+		}
+		w.set("form_version", place, strconv.Itoa(fv.Version))
+		c, err := e.st.API().CreateCall(ctx, u.Scope(), uuid.NewString(), terms(who[1]), u.Username, time.Now())
+		if err != nil {
+			t.Fatalf("call of %s: %v", place, err)
+		}
+		w.set("call", place, c.ID)
+	}
+	for place, m := range map[string]string{"T:citizen": "tradate", "V": "vedano-olona"} {
+		sup := w.users["supervisore"]
+		c, err := e.st.API().CreateCall(ctx, sup.Scope(), uuid.NewString(), terms(m), sup.Username, time.Now())
+		if err == nil {
+			_, err = e.st.API().PublishCall(ctx, sup.Scope(), c.ID, time.Now())
+		}
+		if err != nil {
+			t.Fatalf("published call of %s: %v", m, err)
+		}
+		w.set("call", place, c.ID)
+	}
+	w.set("call", "T:operator", w.ids["call"]["T:citizen"])
+
 	// Registry imports (dry runs of the demo extracts) of T, V and P.
 	for place, m := range map[string]string{"T": "tradate", "V": "vedano-olona", "P": "cittadella"} {
 		d, err := registry.Import(ctx, e.st, store.System, registry.Request{Data: seed.DemoExtract(m), Municipality: m,

@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"sportello/api/internal/httpx"
+	"sportello/internal/app"
 )
 
 // FormSummary describes a form in the catalogue.
@@ -34,12 +35,22 @@ func (s *server) listForms(c *gin.Context) error {
 	return nil
 }
 
-// getForm answers with the current JSON Schema of the form itself; its
-// version is in the Form-Version header.
+// getForm answers with the JSON Schema of the form itself, the latest
+// version or the published one asked for (?version=N); its version is in
+// the Form-Version header. The document is standard JSON Schema: the
+// municipality choices are an enum and a oneOf of the caller's district.
 func (s *server) getForm(c *gin.Context) error {
-	f, ok := s.Forms.Get(c.Param("id"))
-	if !ok {
-		return httpx.NotFound("form")
+	version := 0
+	if q := c.Query("version"); q != "" {
+		v, err := strconv.Atoi(q)
+		if err != nil || v <= 0 {
+			return httpx.Invalid(app.Param("version", "invalid", "calls.err.version_param"))
+		}
+		version = v
+	}
+	f, err := s.calls.Schema(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), version)
+	if err != nil {
+		return err
 	}
 	c.Header("Form-Version", strconv.Itoa(f.Version))
 	c.Data(http.StatusOK, "application/schema+json", f.Schema)

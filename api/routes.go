@@ -112,6 +112,20 @@ func (s *server) apiRoutes() []apiRoute {
 		{"GET", "/applications/:id/timeline", session, caseParties, reachOwn, h(readByID(s.applications.Timeline))},
 		{"POST", "/applications/:id/information", session, citizens, reachOwn, h(jsonAction(s.applications.ProvideInfo))},
 
+		// New calls without a release (calls.go): form versions and calls
+		// of a supervisor's district; the open calls of a citizen's
+		// municipality.
+		{"GET", "/form-versions", session, supervisors, reachList, h(s.listFormVersions)},
+		{"POST", "/form-versions", session, supervisors, reachNone, h(s.postFormVersion)},
+		{"GET", "/form-versions/:form/:version", session, supervisors, reachOwn, h(s.getFormVersion)},
+		{"PUT", "/form-versions/:form/:version", session, supervisors, reachOwn, h(s.putFormVersion)},
+		{"POST", "/form-versions/:form/:version/publish", session, supervisors, reachOwn, h(s.publishFormVersion)},
+		{"GET", "/calls", session, caseParties, reachList, h(s.listCalls)},
+		{"POST", "/calls", session, supervisors, reachNone, h(s.postCall)},
+		{"GET", "/calls/:id", session, caseParties, reachOwn, h(readByID(s.calls.Call))},
+		{"PUT", "/calls/:id", session, supervisors, reachOwn, h(s.putCall)},
+		{"POST", "/calls/:id/publish", session, supervisors, reachOwn, h(s.publishCall)},
+
 		// Review tasks (tasks.go, assign.go, bulk.go).
 		{"GET", "/tasks", session, staff, reachList, h(s.listTasks)},
 		{"GET", "/tasks/:id", session, staff, reachOwn, h(s.getTask)},

@@ -51,7 +51,7 @@ func TestStaffMenuGrouped(t *testing.T) {
 		if n := len(topLevel.FindAllString(m, -1)); n > 8 {
 			t.Errorf("%s: the supervisor's menu has %d top-level entries, want at most 8\n%s", lang, n, m)
 		}
-		for _, href := range []string{"/audit", "/search", "/teams", "/operations", "/incidents", "/invoices", "/registry", "/dashboard"} {
+		for _, href := range []string{"/audit", "/search", "/teams", "/calls", "/operations", "/incidents", "/invoices", "/registry", "/dashboard"} {
 			if !strings.Contains(m, `href="`+href+`"`) {
 				t.Errorf("%s: the supervisor's menu has no link to %s", lang, href)
 			}
@@ -63,7 +63,7 @@ func TestStaffMenuGrouped(t *testing.T) {
 	op := e.browser()
 	op.login("operatore.tradate")
 	m := nav(op.get("/inbox").body)
-	for _, href := range []string{"/audit", "/search", "/teams", "/operations"} {
+	for _, href := range []string{"/audit", "/search", "/teams", "/calls", "/operations"} {
 		if strings.Contains(m, `href="`+href+`"`) {
 			t.Errorf("the operator's menu links to the supervisors' page %s", href)
 		}

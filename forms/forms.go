@@ -4,9 +4,13 @@
 // schemas/<form-id>/meta.json.
 //
 // A Registry compiles every schema once at start-up and validates application
-// data against the latest version of a form, turning validation failures into
-// a flat list of field-level problems with English and Italian messages, then
-// applies the form's cross-field rules written in Go.
+// data against the latest version of a form (Validate) or a given one
+// (ValidateVersion: a case's own), turning validation failures into a flat
+// list of field-level problems with English and Italian messages, then
+// applies the form's cross-field rules written in Go. Versions a supervisor
+// publishes at run time are added with Register (versions.go), after
+// CheckSchema has checked them; WithChoices turns the municipality marker
+// into the standard enum/oneOf of the served document.
 //
 // Schema conventions (checked by the tests): the root and every property carry
 // an Italian "title" and "description" and their English counterparts
@@ -29,6 +33,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -70,6 +75,7 @@ func (e FieldError) In(lang string) string { return e.Text.In(lang) }
 // Registry holds every compiled form. It is immutable once built and safe for
 // concurrent use.
 type Registry struct {
+	mu    sync.RWMutex           // guards forms: versions published at run time are added (Register)
 	forms map[string][]*compiled // versions sorted ascending
 	ids   []string               // sorted
 }
@@ -267,6 +273,8 @@ func copyForm(f Form) Form {
 
 // List returns the latest version of each form, sorted by id.
 func (r *Registry) List() []Form {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
 	out := make([]Form, 0, len(r.ids))
 	for _, id := range r.ids {
 		versions := r.forms[id]
@@ -286,15 +294,27 @@ func (r *Registry) Get(id string) (Form, bool) {
 
 // GetVersion returns version v of form id.
 func (r *Registry) GetVersion(id string, v int) (Form, bool) {
-	for _, cf := range r.forms[id] {
-		if cf.form.Version == v {
-			return copyForm(cf.form), true
-		}
+	if cf := r.version(id, v); cf != nil {
+		return copyForm(cf.form), true
 	}
 	return Form{}, false
 }
 
+// version is version v of form id, nil when the registry lacks it.
+func (r *Registry) version(id string, v int) *compiled {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for _, cf := range r.forms[id] {
+		if cf.form.Version == v {
+			return cf
+		}
+	}
+	return nil
+}
+
 func (r *Registry) latest(id string) *compiled {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
 	versions := r.forms[id]
 	if len(versions) == 0 {
 		return nil
@@ -316,6 +336,23 @@ func (r *Registry) Validate(id string, data []byte, now time.Time) (version int,
 	if cf == nil {
 		return 0, nil, fmt.Errorf("%w: %q", ErrUnknownForm, id)
 	}
+	return cf.validate(data, now)
+}
+
+// ValidateVersion is Validate against version of form id rather than the
+// latest: a case's data is checked against the version it was filed with.
+// A version the registry lacks yields an error wrapping ErrUnknownForm.
+func (r *Registry) ValidateVersion(id string, version int, data []byte, now time.Time) ([]FieldError, error) {
+	cf := r.version(id, version)
+	if cf == nil {
+		return nil, fmt.Errorf("%w: %q version %d", ErrUnknownForm, id, version)
+	}
+	_, problems, err := cf.validate(data, now)
+	return problems, err
+}
+
+func (cf *compiled) validate(data []byte, now time.Time) (version int, problems []FieldError, err error) {
+	id := cf.form.ID
 	version = cf.form.Version
 	v, err := decodeJSON(data)
 	if err != nil {

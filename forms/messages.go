@@ -348,17 +348,7 @@ func (t typeNames) In(lang string) string {
 }
 
 func typeMessage(t any) i18n.Message {
-	var types []string
-	switch t := t.(type) {
-	case string:
-		types = []string{t}
-	case []any:
-		for _, x := range t {
-			if s, ok := x.(string); ok {
-				types = append(types, s)
-			}
-		}
-	}
+	types := schemaTypes(t)
 	var known typeNames
 	for _, t := range types {
 		switch t {

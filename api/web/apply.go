@@ -65,7 +65,17 @@ func formDescription(f forms.Form, lang string) string {
 
 // applyForm reads the :form of the URL (404 page when unknown).
 func (s *Site) applyForm(c *gin.Context) (forms.Form, error) {
+	// The version of the call open in the applicant's municipality, when
+	// a call fixes one; the latest otherwise.
+	applicant := applicantOf(c)
+	version, err := s.applications.Calls.FilingVersion(c.Request.Context(), applicant.Scope(), c.Param("form"), applicant.Municipality)
+	if err != nil {
+		return forms.Form{}, err
+	}
 	f, ok := s.Forms.Get(c.Param("form"))
+	if version > 0 {
+		f, ok = s.Forms.GetVersion(c.Param("form"), version)
+	}
 	if !ok {
 		return f, httpx.NotFound("form")
 	}
@@ -112,7 +122,7 @@ func (s *Site) applyDataPage(c *gin.Context) error {
 // relative to the data).
 func (s *Site) renderDataStep(c *gin.Context, f forms.Form, status int, values json.RawMessage, problems []forms.FieldError) error {
 	lang := pageLang(c)
-	fragment, err := htmlform.Render(s.withOptions(c.Request.Context(), f.Schema, httpx.CurrentUser(c).District), values, problems, lang)
+	fragment, err := htmlform.Render(s.applications.Calls.WithChoices(c.Request.Context(), f.Schema, httpx.CurrentUser(c).District), values, problems, lang)
 	if err != nil {
 		return err
 	}
@@ -159,7 +169,7 @@ func (s *Site) applyDataSubmit(c *gin.Context) error {
 		return s.renderDataStep(c, f, http.StatusOK, changed, nil)
 	}
 	if len(problems) == 0 {
-		problems, err = s.applications.CheckData(applicantOf(c), f.ID, data)
+		problems, err = s.applications.CheckData(c.Request.Context(), applicantOf(c), f.ID, data)
 		if err != nil {
 			return err
 		}
@@ -194,7 +204,7 @@ func (s *Site) renderSummaryStatus(c *gin.Context, f forms.Form, data json.RawMe
 	if err := json.Compact(&compact, data); err != nil {
 		return err
 	}
-	schema := s.withOptions(c.Request.Context(), f.Schema, httpx.CurrentUser(c).District)
+	schema := s.applications.Calls.WithChoices(c.Request.Context(), f.Schema, httpx.CurrentUser(c).District)
 	d := applyData{Draft: compact.String(), Token: newFormToken(), Summary: summarise(schema, data, lang), Consent: consentErr}
 	v := s.applyView(c, f, 3, d)
 	if consentErr != "" {

@@ -198,6 +198,24 @@ func (e BookingUpdateResultStatus) Valid() bool {
 	}
 }
 
+// Defines values for CallStatus.
+const (
+	CallStatusDraft     CallStatus = "draft"
+	CallStatusPublished CallStatus = "published"
+)
+
+// Valid indicates whether the value is a known member of the CallStatus enum.
+func (e CallStatus) Valid() bool {
+	switch e {
+	case CallStatusDraft:
+		return true
+	case CallStatusPublished:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CaseStatus.
 const (
 	CaseStatusApproved      CaseStatus = "approved"
@@ -588,6 +606,42 @@ func (e DeskCitizenStatus) Valid() bool {
 	case DeskCitizenStatusActive:
 		return true
 	case DeskCitizenStatusPendingActivation:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FormVersionStatus.
+const (
+	FormVersionStatusDraft     FormVersionStatus = "draft"
+	FormVersionStatusPublished FormVersionStatus = "published"
+)
+
+// Valid indicates whether the value is a known member of the FormVersionStatus enum.
+func (e FormVersionStatus) Valid() bool {
+	switch e {
+	case FormVersionStatusDraft:
+		return true
+	case FormVersionStatusPublished:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FormVersionDetailStatus.
+const (
+	FormVersionDetailStatusDraft     FormVersionDetailStatus = "draft"
+	FormVersionDetailStatusPublished FormVersionDetailStatus = "published"
+)
+
+// Valid indicates whether the value is a known member of the FormVersionDetailStatus enum.
+func (e FormVersionDetailStatus) Valid() bool {
+	switch e {
+	case FormVersionDetailStatusDraft:
+		return true
+	case FormVersionDetailStatusPublished:
 		return true
 	default:
 		return false
@@ -2024,6 +2078,63 @@ type BookingUpdateResult struct {
 // BookingUpdateResultStatus defines model for BookingUpdateResult.Status.
 type BookingUpdateResultStatus string
 
+// Call defines model for Call.
+type Call struct {
+	BudgetCents        *int                      `json:"budget_cents,omitempty"`
+	ClosesAt           time.Time                 `json:"closes_at"`
+	CreatedAt          *time.Time                `json:"created_at,omitempty"`
+	CreatedBy          *string                   `json:"created_by,omitempty"`
+	District           string                    `json:"district"`
+	ExpiresAt          time.Time                 `json:"expires_at"`
+	FormId             string                    `json:"form_id"`
+	FormVersion        int                       `json:"form_version"`
+	Id                 string                    `json:"id"`
+	IseeThresholdCents *int                      `json:"isee_threshold_cents,omitempty"`
+	Municipality       string                    `json:"municipality"`
+	MunicipalityName   *string                   `json:"municipality_name,omitempty"`
+	Name               string                    `json:"name"`
+	OpensAt            time.Time                 `json:"opens_at"`
+	PublishedAt        *time.Time                `json:"published_at,omitempty"`
+	Rule               *map[string]interface{}   `json:"rule,omitempty"`
+	Status             CallStatus                `json:"status"`
+	Tranches           *[]map[string]interface{} `json:"tranches,omitempty"`
+	UpdatedAt          *time.Time                `json:"updated_at,omitempty"`
+}
+
+// CallStatus defines model for Call.Status.
+type CallStatus string
+
+// CallRequest defines model for CallRequest.
+type CallRequest struct {
+	BudgetCents int       `json:"budget_cents"`
+	ClosesAt    time.Time `json:"closes_at"`
+	ExpiresAt   time.Time `json:"expires_at"`
+	FormId      string    `json:"form_id"`
+
+	// FormVersion a published version of the form
+	FormVersion        int `json:"form_version"`
+	IseeThresholdCents int `json:"isee_threshold_cents"`
+
+	// Municipality a municipality of the district
+	Municipality string    `json:"municipality"`
+	Name         string    `json:"name"`
+	OpensAt      time.Time `json:"opens_at"`
+
+	// Rule award: base, plus per member beyond the first and per minor, up to max (cents)
+	Rule struct {
+		BaseCents           int `json:"base_cents"`
+		MaxCents            int `json:"max_cents"`
+		PerExtraMemberCents int `json:"per_extra_member_cents"`
+		PerMinorCents       int `json:"per_minor_cents"`
+	} `json:"rule"`
+
+	// Tranches parts of an award, percents adding up to 100, released after_days after the decision
+	Tranches []struct {
+		AfterDays int `json:"after_days"`
+		Percent   int `json:"percent"`
+	} `json:"tranches"`
+}
+
 // CancelAppointmentRequest defines model for CancelAppointmentRequest.
 type CancelAppointmentRequest struct {
 	Reason string `json:"reason"`
@@ -2493,6 +2604,50 @@ type FormSummary struct {
 	Version       int     `json:"version"`
 }
 
+// FormVersion defines model for FormVersion.
+type FormVersion struct {
+	CreatedAt time.Time `json:"created_at"`
+	CreatedBy string    `json:"created_by"`
+
+	// District the district whose supervisor uploaded it; absent for the platform's own versions
+	District    *string           `json:"district,omitempty"`
+	FormId      string            `json:"form_id"`
+	PublishedAt *time.Time        `json:"published_at,omitempty"`
+	Status      FormVersionStatus `json:"status"`
+	Version     int               `json:"version"`
+}
+
+// FormVersionStatus defines model for FormVersion.Status.
+type FormVersionStatus string
+
+// FormVersionDetail defines model for FormVersionDetail.
+type FormVersionDetail struct {
+	CreatedAt time.Time `json:"created_at"`
+	CreatedBy string    `json:"created_by"`
+
+	// District the district whose supervisor uploaded it; absent for the platform's own versions
+	District    *string    `json:"district,omitempty"`
+	FormId      string     `json:"form_id"`
+	PublishedAt *time.Time `json:"published_at,omitempty"`
+
+	// Schema the JSON Schema document (draft 2020-12) as stored, municipality choices as the x-options marker
+	Schema  map[string]interface{}  `json:"schema"`
+	Status  FormVersionDetailStatus `json:"status"`
+	Version int                     `json:"version"`
+}
+
+// FormVersionDetailStatus defines model for FormVersionDetail.Status.
+type FormVersionDetailStatus string
+
+// FormVersionSchemaRequest defines model for FormVersionSchemaRequest.
+type FormVersionSchemaRequest struct {
+	// FormId ignored: the path names the form
+	FormId *string `json:"form_id,omitempty"`
+
+	// Schema the JSON Schema document
+	Schema map[string]interface{} `json:"schema"`
+}
+
 // Fund defines model for Fund.
 type Fund struct {
 	// AvailableCents euro cents
@@ -2670,6 +2825,15 @@ type MovementDirection string
 
 // MovementKind defines model for Movement.Kind.
 type MovementKind string
+
+// NewFormVersionRequest defines model for NewFormVersionRequest.
+type NewFormVersionRequest struct {
+	// FormId a form of the platform, e.g. buoni-spesa
+	FormId string `json:"form_id"`
+
+	// Schema the JSON Schema document
+	Schema map[string]interface{} `json:"schema"`
+}
 
 // NewTeamRequest defines model for NewTeamRequest.
 type NewTeamRequest struct {
@@ -3533,6 +3697,12 @@ type PutDeskSharingJSONBody struct {
 	Shared bool `json:"shared"`
 }
 
+// GetFormParams defines parameters for GetForm.
+type GetFormParams struct {
+	// Version a published version (default: the latest)
+	Version *int `form:"version,omitempty" json:"version,omitempty"`
+}
+
 // PutFundReviewJSONBody defines parameters for PutFundReview.
 type PutFundReviewJSONBody struct {
 	AutoAssign bool    `json:"auto_assign"`
@@ -3862,6 +4032,12 @@ type CancelBookingJSONRequestBody = BookingCancelRequest
 // ConfirmBookingDeliveryJSONRequestBody defines body for ConfirmBookingDelivery for application/json ContentType.
 type ConfirmBookingDeliveryJSONRequestBody = ConfirmDeliveryRequest
 
+// CreateCallJSONRequestBody defines body for CreateCall for application/json ContentType.
+type CreateCallJSONRequestBody = CallRequest
+
+// UpdateCallJSONRequestBody defines body for UpdateCall for application/json ContentType.
+type UpdateCallJSONRequestBody = CallRequest
+
 // AddCartItemJSONRequestBody defines body for AddCartItem for application/json ContentType.
 type AddCartItemJSONRequestBody = CartItemRequest
 
@@ -3885,6 +4061,12 @@ type RespondToBookingJSONRequestBody = BookingRespondRequest
 
 // PutDeskSharingJSONRequestBody defines body for PutDeskSharing for application/json ContentType.
 type PutDeskSharingJSONRequestBody PutDeskSharingJSONBody
+
+// CreateFormVersionJSONRequestBody defines body for CreateFormVersion for application/json ContentType.
+type CreateFormVersionJSONRequestBody = NewFormVersionRequest
+
+// UpdateFormVersionJSONRequestBody defines body for UpdateFormVersion for application/json ContentType.
+type UpdateFormVersionJSONRequestBody = FormVersionSchemaRequest
 
 // PutFundReviewJSONRequestBody defines body for PutFundReview for application/json ContentType.
 type PutFundReviewJSONRequestBody PutFundReviewJSONBody
@@ -4220,6 +4402,49 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/bookings/{id}/confirm-delivery (the `ConfirmBookingDelivery` operationId).
 	ConfirmBookingDelivery(ctx context.Context, id openapi_types.UUID, params *ConfirmBookingDeliveryParams, body ConfirmBookingDeliveryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListCalls Calls of the caller's district: for a supervisor every call, drafts included, newest opening first; for a citizen or an operator the published calls open now in their municipality
+	//
+	// Corresponds with GET /api/v1/calls (the `ListCalls` operationId).
+	ListCalls(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCallWithBody Create a draft call of the supervisor's district: a municipality, a published form version, the award rule, the ISEE threshold, the budget, the tranches and the opening, closing and voucher expiry dates (opens_at < closes_at <= expires_at). Audited as call_created
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/calls (the `CreateCall` operationId).
+	CreateCallWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCall Create a draft call of the supervisor's district: a municipality, a published form version, the award rule, the ISEE threshold, the budget, the tranches and the opening, closing and voucher expiry dates (opens_at < closes_at <= expires_at). Audited as call_created
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/calls (the `CreateCall` operationId).
+	CreateCall(ctx context.Context, body CreateCallJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCall One call: a supervisor's any call of the district; a citizen's or an operator's a published call of their municipality
+	//
+	// Corresponds with GET /api/v1/calls/{id} (the `GetCall` operationId).
+	GetCall(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateCallWithBody Replace the terms of a draft call of the supervisor's district; the terms of a published call never change (409). Audited as call_updated
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/calls/{id} (the `UpdateCall` operationId).
+	UpdateCallWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateCall Replace the terms of a draft call of the supervisor's district; the terms of a published call never change (409). Audited as call_updated
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/calls/{id} (the `UpdateCall` operationId).
+	UpdateCall(ctx context.Context, id string, body UpdateCallJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PublishCall Publish a draft call of the supervisor's district: its fund is created with the call's terms and form version, and its budget moves from the district's funding account to the fund through the ledger, in one transaction; from its opening date citizens of its municipality apply with that form version. Audited as call_published
+	//
+	// Corresponds with POST /api/v1/calls/{id}/publish (the `PublishCall` operationId).
+	PublishCall(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetCart The citizen's cart: each service with the unit price of their ISEE band and how it was derived, the total, and the service vouchers that can pay for it (active, unexpired, of the service's category, awarded by their municipality) with their available balance
 	//
 	// Corresponds with GET /api/v1/cart (the `GetCart` operationId).
@@ -4397,15 +4622,58 @@ type ClientInterface interface {
 	// Corresponds with PUT /api/v1/district/desk-sharing (the `PutDeskSharing` operationId).
 	PutDeskSharing(ctx context.Context, body PutDeskSharingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListFormVersions Every published form version and the drafts of the supervisor's district, by form and version (no schema documents: read one version for its schema)
+	//
+	// Corresponds with GET /api/v1/form-versions (the `ListFormVersions` operationId).
+	ListFormVersions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateFormVersionWithBody Upload a JSON Schema as a draft of the next version of a form, checked against the JSON Schema meta-schema (draft 2020-12) and the platform's rules: titles in Italian (title) and English (x-title-en) everywhere, only the types and formats the portal renders, the fields the case workflow reads (/applicant/tax_code with format codice-fiscale, /residence/municipality, /isee_euro, /household/members, /household/minors) required, at most 256 KiB; every problem a field error whose pointer goes into the schema (/schema/...). Audited as form_version_created
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/form-versions (the `CreateFormVersion` operationId).
+	CreateFormVersionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateFormVersion Upload a JSON Schema as a draft of the next version of a form, checked against the JSON Schema meta-schema (draft 2020-12) and the platform's rules: titles in Italian (title) and English (x-title-en) everywhere, only the types and formats the portal renders, the fields the case workflow reads (/applicant/tax_code with format codice-fiscale, /residence/municipality, /isee_euro, /household/members, /household/minors) required, at most 256 KiB; every problem a field error whose pointer goes into the schema (/schema/...). Audited as form_version_created
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/form-versions (the `CreateFormVersion` operationId).
+	CreateFormVersion(ctx context.Context, body CreateFormVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetFormVersion One form version with its schema document as stored (a draft of the supervisor's district, or a published version): what the preview renders
+	//
+	// Corresponds with GET /api/v1/form-versions/{form}/{version} (the `GetFormVersion` operationId).
+	GetFormVersion(ctx context.Context, form string, version int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateFormVersionWithBody Replace the schema of a draft form version of the supervisor's district, checked as on upload; a published version never changes (409). Audited as form_version_updated
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/form-versions/{form}/{version} (the `UpdateFormVersion` operationId).
+	UpdateFormVersionWithBody(ctx context.Context, form string, version int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateFormVersion Replace the schema of a draft form version of the supervisor's district, checked as on upload; a published version never changes (409). Audited as form_version_updated
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/form-versions/{form}/{version} (the `UpdateFormVersion` operationId).
+	UpdateFormVersion(ctx context.Context, form string, version int, body UpdateFormVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PublishFormVersion Publish a draft form version of the supervisor's district: from then on it never changes, calls may use it and cases filed with it are validated against it for their whole life. Audited as form_version_published
+	//
+	// Corresponds with POST /api/v1/form-versions/{form}/{version}/publish (the `PublishFormVersion` operationId).
+	PublishFormVersion(ctx context.Context, form string, version int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListForms List application forms
 	//
 	// Corresponds with GET /api/v1/forms (the `ListForms` operationId).
 	ListForms(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetForm The JSON Schema of a form (latest version)
+	// GetForm The JSON Schema of a form (the latest version, or a published one with ?version=N), standard and usable alone: the municipality choices are an enum and a oneOf of const/title of the caller's district
 	//
 	// Corresponds with GET /api/v1/forms/{id} (the `GetForm` operationId).
-	GetForm(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetForm(ctx context.Context, id string, params *GetFormParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListFundReviews The district's funds with the team that reviews each (none: the municipality's queue) and whether its tasks are assigned automatically
 	//
@@ -5416,6 +5684,119 @@ func (c *Client) ConfirmBookingDelivery(ctx context.Context, id openapi_types.UU
 	return c.Client.Do(req)
 }
 
+// ListCalls Calls of the caller's district: for a supervisor every call, drafts included, newest opening first; for a citizen or an operator the published calls open now in their municipality
+//
+// Corresponds with GET /api/v1/calls (the `ListCalls` operationId).
+func (c *Client) ListCalls(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCallsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCallWithBody Create a draft call of the supervisor's district: a municipality, a published form version, the award rule, the ISEE threshold, the budget, the tranches and the opening, closing and voucher expiry dates (opens_at < closes_at <= expires_at). Audited as call_created
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/calls (the `CreateCall` operationId).
+func (c *Client) CreateCallWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCallRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCall Create a draft call of the supervisor's district: a municipality, a published form version, the award rule, the ISEE threshold, the budget, the tranches and the opening, closing and voucher expiry dates (opens_at < closes_at <= expires_at). Audited as call_created
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/calls (the `CreateCall` operationId).
+func (c *Client) CreateCall(ctx context.Context, body CreateCallJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCallRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCall One call: a supervisor's any call of the district; a citizen's or an operator's a published call of their municipality
+//
+// Corresponds with GET /api/v1/calls/{id} (the `GetCall` operationId).
+func (c *Client) GetCall(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCallRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateCallWithBody Replace the terms of a draft call of the supervisor's district; the terms of a published call never change (409). Audited as call_updated
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/calls/{id} (the `UpdateCall` operationId).
+func (c *Client) UpdateCallWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateCallRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateCall Replace the terms of a draft call of the supervisor's district; the terms of a published call never change (409). Audited as call_updated
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/calls/{id} (the `UpdateCall` operationId).
+func (c *Client) UpdateCall(ctx context.Context, id string, body UpdateCallJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateCallRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PublishCall Publish a draft call of the supervisor's district: its fund is created with the call's terms and form version, and its budget moves from the district's funding account to the fund through the ledger, in one transaction; from its opening date citizens of its municipality apply with that form version. Audited as call_published
+//
+// Corresponds with POST /api/v1/calls/{id}/publish (the `PublishCall` operationId).
+func (c *Client) PublishCall(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPublishCallRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetCart The citizen's cart: each service with the unit price of their ISEE band and how it was derived, the total, and the service vouchers that can pay for it (active, unexpired, of the service's category, awarded by their municipality) with their available balance
 //
 // Corresponds with GET /api/v1/cart (the `GetCart` operationId).
@@ -5883,6 +6264,119 @@ func (c *Client) PutDeskSharing(ctx context.Context, body PutDeskSharingJSONRequ
 	return c.Client.Do(req)
 }
 
+// ListFormVersions Every published form version and the drafts of the supervisor's district, by form and version (no schema documents: read one version for its schema)
+//
+// Corresponds with GET /api/v1/form-versions (the `ListFormVersions` operationId).
+func (c *Client) ListFormVersions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListFormVersionsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateFormVersionWithBody Upload a JSON Schema as a draft of the next version of a form, checked against the JSON Schema meta-schema (draft 2020-12) and the platform's rules: titles in Italian (title) and English (x-title-en) everywhere, only the types and formats the portal renders, the fields the case workflow reads (/applicant/tax_code with format codice-fiscale, /residence/municipality, /isee_euro, /household/members, /household/minors) required, at most 256 KiB; every problem a field error whose pointer goes into the schema (/schema/...). Audited as form_version_created
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/form-versions (the `CreateFormVersion` operationId).
+func (c *Client) CreateFormVersionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateFormVersionRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateFormVersion Upload a JSON Schema as a draft of the next version of a form, checked against the JSON Schema meta-schema (draft 2020-12) and the platform's rules: titles in Italian (title) and English (x-title-en) everywhere, only the types and formats the portal renders, the fields the case workflow reads (/applicant/tax_code with format codice-fiscale, /residence/municipality, /isee_euro, /household/members, /household/minors) required, at most 256 KiB; every problem a field error whose pointer goes into the schema (/schema/...). Audited as form_version_created
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/form-versions (the `CreateFormVersion` operationId).
+func (c *Client) CreateFormVersion(ctx context.Context, body CreateFormVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateFormVersionRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetFormVersion One form version with its schema document as stored (a draft of the supervisor's district, or a published version): what the preview renders
+//
+// Corresponds with GET /api/v1/form-versions/{form}/{version} (the `GetFormVersion` operationId).
+func (c *Client) GetFormVersion(ctx context.Context, form string, version int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetFormVersionRequest(c.Server, form, version)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateFormVersionWithBody Replace the schema of a draft form version of the supervisor's district, checked as on upload; a published version never changes (409). Audited as form_version_updated
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/form-versions/{form}/{version} (the `UpdateFormVersion` operationId).
+func (c *Client) UpdateFormVersionWithBody(ctx context.Context, form string, version int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateFormVersionRequestWithBody(c.Server, form, version, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateFormVersion Replace the schema of a draft form version of the supervisor's district, checked as on upload; a published version never changes (409). Audited as form_version_updated
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/form-versions/{form}/{version} (the `UpdateFormVersion` operationId).
+func (c *Client) UpdateFormVersion(ctx context.Context, form string, version int, body UpdateFormVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateFormVersionRequest(c.Server, form, version, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PublishFormVersion Publish a draft form version of the supervisor's district: from then on it never changes, calls may use it and cases filed with it are validated against it for their whole life. Audited as form_version_published
+//
+// Corresponds with POST /api/v1/form-versions/{form}/{version}/publish (the `PublishFormVersion` operationId).
+func (c *Client) PublishFormVersion(ctx context.Context, form string, version int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPublishFormVersionRequest(c.Server, form, version)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListForms List application forms
 //
 // Corresponds with GET /api/v1/forms (the `ListForms` operationId).
@@ -5898,11 +6392,11 @@ func (c *Client) ListForms(ctx context.Context, reqEditors ...RequestEditorFn) (
 	return c.Client.Do(req)
 }
 
-// GetForm The JSON Schema of a form (latest version)
+// GetForm The JSON Schema of a form (the latest version, or a published one with ?version=N), standard and usable alone: the municipality choices are an enum and a oneOf of const/title of the caller's district
 //
 // Corresponds with GET /api/v1/forms/{id} (the `GetForm` operationId).
-func (c *Client) GetForm(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetFormRequest(c.Server, id)
+func (c *Client) GetForm(ctx context.Context, id string, params *GetFormParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetFormRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -8315,6 +8809,188 @@ func NewConfirmBookingDeliveryRequestWithBody(server string, id openapi_types.UU
 	return req, nil
 }
 
+// NewListCallsRequest constructs an http.Request for the ListCalls method
+func NewListCallsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/calls")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateCallRequest calls the generic CreateCall builder with application/json body
+func NewCreateCallRequest(server string, body CreateCallJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateCallRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateCallRequestWithBody constructs an http.Request for the CreateCall method, with any body, and a specified content type
+func NewCreateCallRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/calls")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetCallRequest constructs an http.Request for the GetCall method
+func NewGetCallRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/calls/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateCallRequest calls the generic UpdateCall builder with application/json body
+func NewUpdateCallRequest(server string, id string, body UpdateCallJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateCallRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateCallRequestWithBody constructs an http.Request for the UpdateCall method, with any body, and a specified content type
+func NewUpdateCallRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/calls/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewPublishCallRequest constructs an http.Request for the PublishCall method
+func NewPublishCallRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/calls/%s/publish", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetCartRequest constructs an http.Request for the GetCart method
 func NewGetCartRequest(server string) (*http.Request, error) {
 	var err error
@@ -9344,6 +10020,209 @@ func NewPutDeskSharingRequestWithBody(server string, contentType string, body io
 	return req, nil
 }
 
+// NewListFormVersionsRequest constructs an http.Request for the ListFormVersions method
+func NewListFormVersionsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/form-versions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateFormVersionRequest calls the generic CreateFormVersion builder with application/json body
+func NewCreateFormVersionRequest(server string, body CreateFormVersionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateFormVersionRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateFormVersionRequestWithBody constructs an http.Request for the CreateFormVersion method, with any body, and a specified content type
+func NewCreateFormVersionRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/form-versions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetFormVersionRequest constructs an http.Request for the GetFormVersion method
+func NewGetFormVersionRequest(server string, form string, version int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "form", form, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "version", version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/form-versions/%s/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateFormVersionRequest calls the generic UpdateFormVersion builder with application/json body
+func NewUpdateFormVersionRequest(server string, form string, version int, body UpdateFormVersionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateFormVersionRequestWithBody(server, form, version, "application/json", bodyReader)
+}
+
+// NewUpdateFormVersionRequestWithBody constructs an http.Request for the UpdateFormVersion method, with any body, and a specified content type
+func NewUpdateFormVersionRequestWithBody(server string, form string, version int, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "form", form, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "version", version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/form-versions/%s/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewPublishFormVersionRequest constructs an http.Request for the PublishFormVersion method
+func NewPublishFormVersionRequest(server string, form string, version int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "form", form, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "version", version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/form-versions/%s/%s/publish", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListFormsRequest constructs an http.Request for the ListForms method
 func NewListFormsRequest(server string) (*http.Request, error) {
 	var err error
@@ -9372,7 +10251,7 @@ func NewListFormsRequest(server string) (*http.Request, error) {
 }
 
 // NewGetFormRequest constructs an http.Request for the GetForm method
-func NewGetFormRequest(server string, id string) (*http.Request, error) {
+func NewGetFormRequest(server string, id string, params *GetFormParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -9395,6 +10274,33 @@ func NewGetFormRequest(server string, id string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Version != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "version", *params.Version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -12359,6 +13265,55 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/bookings/{id}/confirm-delivery (the `ConfirmBookingDelivery` operationId).
 	ConfirmBookingDeliveryWithResponse(ctx context.Context, id openapi_types.UUID, params *ConfirmBookingDeliveryParams, body ConfirmBookingDeliveryJSONRequestBody, reqEditors ...RequestEditorFn) (*ConfirmBookingDeliveryResponse, error)
 
+	// ListCallsWithResponse Calls of the caller's district: for a supervisor every call, drafts included, newest opening first; for a citizen or an operator the published calls open now in their municipality
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/calls (the `ListCalls` operationId).
+	ListCallsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListCallsResponse, error)
+
+	// CreateCallWithBodyWithResponse Create a draft call of the supervisor's district: a municipality, a published form version, the award rule, the ISEE threshold, the budget, the tranches and the opening, closing and voucher expiry dates (opens_at < closes_at <= expires_at). Audited as call_created
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/calls (the `CreateCall` operationId).
+	CreateCallWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCallResponse, error)
+
+	// CreateCallWithResponse Create a draft call of the supervisor's district: a municipality, a published form version, the award rule, the ISEE threshold, the budget, the tranches and the opening, closing and voucher expiry dates (opens_at < closes_at <= expires_at). Audited as call_created
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/calls (the `CreateCall` operationId).
+	CreateCallWithResponse(ctx context.Context, body CreateCallJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCallResponse, error)
+
+	// GetCallWithResponse One call: a supervisor's any call of the district; a citizen's or an operator's a published call of their municipality
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/calls/{id} (the `GetCall` operationId).
+	GetCallWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetCallResponse, error)
+
+	// UpdateCallWithBodyWithResponse Replace the terms of a draft call of the supervisor's district; the terms of a published call never change (409). Audited as call_updated
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/calls/{id} (the `UpdateCall` operationId).
+	UpdateCallWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCallResponse, error)
+
+	// UpdateCallWithResponse Replace the terms of a draft call of the supervisor's district; the terms of a published call never change (409). Audited as call_updated
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/calls/{id} (the `UpdateCall` operationId).
+	UpdateCallWithResponse(ctx context.Context, id string, body UpdateCallJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCallResponse, error)
+
+	// PublishCallWithResponse Publish a draft call of the supervisor's district: its fund is created with the call's terms and form version, and its budget moves from the district's funding account to the fund through the ledger, in one transaction; from its opening date citizens of its municipality apply with that form version. Audited as call_published
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/calls/{id}/publish (the `PublishCall` operationId).
+	PublishCallWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*PublishCallResponse, error)
+
 	// GetCartWithResponse The citizen's cart: each service with the unit price of their ISEE band and how it was derived, the total, and the service vouchers that can pay for it (active, unexpired, of the service's category, awarded by their municipality) with their available balance
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -12562,6 +13517,55 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /api/v1/district/desk-sharing (the `PutDeskSharing` operationId).
 	PutDeskSharingWithResponse(ctx context.Context, body PutDeskSharingJSONRequestBody, reqEditors ...RequestEditorFn) (*PutDeskSharingResponse, error)
 
+	// ListFormVersionsWithResponse Every published form version and the drafts of the supervisor's district, by form and version (no schema documents: read one version for its schema)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/form-versions (the `ListFormVersions` operationId).
+	ListFormVersionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListFormVersionsResponse, error)
+
+	// CreateFormVersionWithBodyWithResponse Upload a JSON Schema as a draft of the next version of a form, checked against the JSON Schema meta-schema (draft 2020-12) and the platform's rules: titles in Italian (title) and English (x-title-en) everywhere, only the types and formats the portal renders, the fields the case workflow reads (/applicant/tax_code with format codice-fiscale, /residence/municipality, /isee_euro, /household/members, /household/minors) required, at most 256 KiB; every problem a field error whose pointer goes into the schema (/schema/...). Audited as form_version_created
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/form-versions (the `CreateFormVersion` operationId).
+	CreateFormVersionWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateFormVersionResponse, error)
+
+	// CreateFormVersionWithResponse Upload a JSON Schema as a draft of the next version of a form, checked against the JSON Schema meta-schema (draft 2020-12) and the platform's rules: titles in Italian (title) and English (x-title-en) everywhere, only the types and formats the portal renders, the fields the case workflow reads (/applicant/tax_code with format codice-fiscale, /residence/municipality, /isee_euro, /household/members, /household/minors) required, at most 256 KiB; every problem a field error whose pointer goes into the schema (/schema/...). Audited as form_version_created
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/form-versions (the `CreateFormVersion` operationId).
+	CreateFormVersionWithResponse(ctx context.Context, body CreateFormVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateFormVersionResponse, error)
+
+	// GetFormVersionWithResponse One form version with its schema document as stored (a draft of the supervisor's district, or a published version): what the preview renders
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/form-versions/{form}/{version} (the `GetFormVersion` operationId).
+	GetFormVersionWithResponse(ctx context.Context, form string, version int, reqEditors ...RequestEditorFn) (*GetFormVersionResponse, error)
+
+	// UpdateFormVersionWithBodyWithResponse Replace the schema of a draft form version of the supervisor's district, checked as on upload; a published version never changes (409). Audited as form_version_updated
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/form-versions/{form}/{version} (the `UpdateFormVersion` operationId).
+	UpdateFormVersionWithBodyWithResponse(ctx context.Context, form string, version int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateFormVersionResponse, error)
+
+	// UpdateFormVersionWithResponse Replace the schema of a draft form version of the supervisor's district, checked as on upload; a published version never changes (409). Audited as form_version_updated
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/form-versions/{form}/{version} (the `UpdateFormVersion` operationId).
+	UpdateFormVersionWithResponse(ctx context.Context, form string, version int, body UpdateFormVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateFormVersionResponse, error)
+
+	// PublishFormVersionWithResponse Publish a draft form version of the supervisor's district: from then on it never changes, calls may use it and cases filed with it are validated against it for their whole life. Audited as form_version_published
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/form-versions/{form}/{version}/publish (the `PublishFormVersion` operationId).
+	PublishFormVersionWithResponse(ctx context.Context, form string, version int, reqEditors ...RequestEditorFn) (*PublishFormVersionResponse, error)
+
 	// ListFormsWithResponse List application forms
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -12569,12 +13573,12 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/forms (the `ListForms` operationId).
 	ListFormsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListFormsResponse, error)
 
-	// GetFormWithResponse The JSON Schema of a form (latest version)
+	// GetFormWithResponse The JSON Schema of a form (the latest version, or a published one with ?version=N), standard and usable alone: the municipality choices are an enum and a oneOf of const/title of the caller's district
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v1/forms/{id} (the `GetForm` operationId).
-	GetFormWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetFormResponse, error)
+	GetFormWithResponse(ctx context.Context, id string, params *GetFormParams, reqEditors ...RequestEditorFn) (*GetFormResponse, error)
 
 	// ListFundReviewsWithResponse The district's funds with the team that reviews each (none: the municipality's queue) and whether its tasks are assigned automatically
 	//
@@ -14840,6 +15844,389 @@ func (r ConfirmBookingDeliveryResponse) ContentType() string {
 	return ""
 }
 
+type ListCallsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items  *[]Call `json:"items,omitempty"`
+		Limit  *int    `json:"limit,omitempty"`
+		Offset *int    `json:"offset,omitempty"`
+		Total  *int    `json:"total,omitempty"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCallsResponse) GetJSON200() *struct {
+	Items  *[]Call `json:"items,omitempty"`
+	Limit  *int    `json:"limit,omitempty"`
+	Offset *int    `json:"offset,omitempty"`
+	Total  *int    `json:"total,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListCallsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListCallsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ListCallsResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListCallsResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCallsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCallsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCallsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCallsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateCallResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Call
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateCallResponse) GetJSON201() *Call {
+	return r.JSON201
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateCallResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateCallResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CreateCallResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateCallResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateCallResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateCallResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateCallResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateCallResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetCallResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Call
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCallResponse) GetJSON200() *Call {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCallResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetCallResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetCallResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetCallResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCallResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCallResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCallResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCallResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateCallResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Call
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateCallResponse) GetJSON200() *Call {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateCallResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateCallResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateCallResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UpdateCallResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r UpdateCallResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateCallResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateCallResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateCallResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateCallResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateCallResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PublishCallResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Call
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PublishCallResponse) GetJSON200() *Call {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PublishCallResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PublishCallResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PublishCallResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PublishCallResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PublishCallResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PublishCallResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PublishCallResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PublishCallResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PublishCallResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PublishCallResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetCartResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16602,6 +17989,389 @@ func (r PutDeskSharingResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PutDeskSharingResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListFormVersionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items  *[]FormVersion `json:"items,omitempty"`
+		Limit  *int           `json:"limit,omitempty"`
+		Offset *int           `json:"offset,omitempty"`
+		Total  *int           `json:"total,omitempty"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListFormVersionsResponse) GetJSON200() *struct {
+	Items  *[]FormVersion `json:"items,omitempty"`
+	Limit  *int           `json:"limit,omitempty"`
+	Offset *int           `json:"offset,omitempty"`
+	Total  *int           `json:"total,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListFormVersionsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListFormVersionsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ListFormVersionsResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListFormVersionsResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListFormVersionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListFormVersionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListFormVersionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListFormVersionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateFormVersionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *FormVersionDetail
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateFormVersionResponse) GetJSON201() *FormVersionDetail {
+	return r.JSON201
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateFormVersionResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateFormVersionResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CreateFormVersionResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateFormVersionResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateFormVersionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateFormVersionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateFormVersionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateFormVersionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetFormVersionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FormVersionDetail
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetFormVersionResponse) GetJSON200() *FormVersionDetail {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetFormVersionResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetFormVersionResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetFormVersionResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetFormVersionResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetFormVersionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetFormVersionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetFormVersionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetFormVersionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateFormVersionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FormVersionDetail
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateFormVersionResponse) GetJSON200() *FormVersionDetail {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateFormVersionResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateFormVersionResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateFormVersionResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UpdateFormVersionResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r UpdateFormVersionResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateFormVersionResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateFormVersionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateFormVersionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateFormVersionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateFormVersionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PublishFormVersionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FormVersionDetail
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PublishFormVersionResponse) GetJSON200() *FormVersionDetail {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PublishFormVersionResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PublishFormVersionResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PublishFormVersionResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PublishFormVersionResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PublishFormVersionResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PublishFormVersionResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PublishFormVersionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PublishFormVersionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PublishFormVersionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PublishFormVersionResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -21731,6 +23501,97 @@ func (c *ClientWithResponses) ConfirmBookingDeliveryWithResponse(ctx context.Con
 	return ParseConfirmBookingDeliveryResponse(rsp)
 }
 
+// ListCallsWithResponse Calls of the caller's district: for a supervisor every call, drafts included, newest opening first; for a citizen or an operator the published calls open now in their municipality
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/calls (the `ListCalls` operationId).
+func (c *ClientWithResponses) ListCallsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListCallsResponse, error) {
+	rsp, err := c.ListCalls(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCallsResponse(rsp)
+}
+
+// CreateCallWithBodyWithResponse Create a draft call of the supervisor's district: a municipality, a published form version, the award rule, the ISEE threshold, the budget, the tranches and the opening, closing and voucher expiry dates (opens_at < closes_at <= expires_at). Audited as call_created
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/calls (the `CreateCall` operationId).
+func (c *ClientWithResponses) CreateCallWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCallResponse, error) {
+	rsp, err := c.CreateCallWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCallResponse(rsp)
+}
+
+// CreateCallWithResponse Create a draft call of the supervisor's district: a municipality, a published form version, the award rule, the ISEE threshold, the budget, the tranches and the opening, closing and voucher expiry dates (opens_at < closes_at <= expires_at). Audited as call_created
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/calls (the `CreateCall` operationId).
+func (c *ClientWithResponses) CreateCallWithResponse(ctx context.Context, body CreateCallJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCallResponse, error) {
+	rsp, err := c.CreateCall(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCallResponse(rsp)
+}
+
+// GetCallWithResponse One call: a supervisor's any call of the district; a citizen's or an operator's a published call of their municipality
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/calls/{id} (the `GetCall` operationId).
+func (c *ClientWithResponses) GetCallWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetCallResponse, error) {
+	rsp, err := c.GetCall(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCallResponse(rsp)
+}
+
+// UpdateCallWithBodyWithResponse Replace the terms of a draft call of the supervisor's district; the terms of a published call never change (409). Audited as call_updated
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/calls/{id} (the `UpdateCall` operationId).
+func (c *ClientWithResponses) UpdateCallWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCallResponse, error) {
+	rsp, err := c.UpdateCallWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateCallResponse(rsp)
+}
+
+// UpdateCallWithResponse Replace the terms of a draft call of the supervisor's district; the terms of a published call never change (409). Audited as call_updated
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/calls/{id} (the `UpdateCall` operationId).
+func (c *ClientWithResponses) UpdateCallWithResponse(ctx context.Context, id string, body UpdateCallJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCallResponse, error) {
+	rsp, err := c.UpdateCall(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateCallResponse(rsp)
+}
+
+// PublishCallWithResponse Publish a draft call of the supervisor's district: its fund is created with the call's terms and form version, and its budget moves from the district's funding account to the fund through the ledger, in one transaction; from its opening date citizens of its municipality apply with that form version. Audited as call_published
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/calls/{id}/publish (the `PublishCall` operationId).
+func (c *ClientWithResponses) PublishCallWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*PublishCallResponse, error) {
+	rsp, err := c.PublishCall(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePublishCallResponse(rsp)
+}
+
 // GetCartWithResponse The citizen's cart: each service with the unit price of their ISEE band and how it was derived, the total, and the service vouchers that can pay for it (active, unexpired, of the service's category, awarded by their municipality) with their available balance
 //
 // Returns a wrapper object for the known response body format(s).
@@ -22108,6 +23969,97 @@ func (c *ClientWithResponses) PutDeskSharingWithResponse(ctx context.Context, bo
 	return ParsePutDeskSharingResponse(rsp)
 }
 
+// ListFormVersionsWithResponse Every published form version and the drafts of the supervisor's district, by form and version (no schema documents: read one version for its schema)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/form-versions (the `ListFormVersions` operationId).
+func (c *ClientWithResponses) ListFormVersionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListFormVersionsResponse, error) {
+	rsp, err := c.ListFormVersions(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListFormVersionsResponse(rsp)
+}
+
+// CreateFormVersionWithBodyWithResponse Upload a JSON Schema as a draft of the next version of a form, checked against the JSON Schema meta-schema (draft 2020-12) and the platform's rules: titles in Italian (title) and English (x-title-en) everywhere, only the types and formats the portal renders, the fields the case workflow reads (/applicant/tax_code with format codice-fiscale, /residence/municipality, /isee_euro, /household/members, /household/minors) required, at most 256 KiB; every problem a field error whose pointer goes into the schema (/schema/...). Audited as form_version_created
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/form-versions (the `CreateFormVersion` operationId).
+func (c *ClientWithResponses) CreateFormVersionWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateFormVersionResponse, error) {
+	rsp, err := c.CreateFormVersionWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateFormVersionResponse(rsp)
+}
+
+// CreateFormVersionWithResponse Upload a JSON Schema as a draft of the next version of a form, checked against the JSON Schema meta-schema (draft 2020-12) and the platform's rules: titles in Italian (title) and English (x-title-en) everywhere, only the types and formats the portal renders, the fields the case workflow reads (/applicant/tax_code with format codice-fiscale, /residence/municipality, /isee_euro, /household/members, /household/minors) required, at most 256 KiB; every problem a field error whose pointer goes into the schema (/schema/...). Audited as form_version_created
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/form-versions (the `CreateFormVersion` operationId).
+func (c *ClientWithResponses) CreateFormVersionWithResponse(ctx context.Context, body CreateFormVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateFormVersionResponse, error) {
+	rsp, err := c.CreateFormVersion(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateFormVersionResponse(rsp)
+}
+
+// GetFormVersionWithResponse One form version with its schema document as stored (a draft of the supervisor's district, or a published version): what the preview renders
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/form-versions/{form}/{version} (the `GetFormVersion` operationId).
+func (c *ClientWithResponses) GetFormVersionWithResponse(ctx context.Context, form string, version int, reqEditors ...RequestEditorFn) (*GetFormVersionResponse, error) {
+	rsp, err := c.GetFormVersion(ctx, form, version, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetFormVersionResponse(rsp)
+}
+
+// UpdateFormVersionWithBodyWithResponse Replace the schema of a draft form version of the supervisor's district, checked as on upload; a published version never changes (409). Audited as form_version_updated
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/form-versions/{form}/{version} (the `UpdateFormVersion` operationId).
+func (c *ClientWithResponses) UpdateFormVersionWithBodyWithResponse(ctx context.Context, form string, version int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateFormVersionResponse, error) {
+	rsp, err := c.UpdateFormVersionWithBody(ctx, form, version, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateFormVersionResponse(rsp)
+}
+
+// UpdateFormVersionWithResponse Replace the schema of a draft form version of the supervisor's district, checked as on upload; a published version never changes (409). Audited as form_version_updated
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/form-versions/{form}/{version} (the `UpdateFormVersion` operationId).
+func (c *ClientWithResponses) UpdateFormVersionWithResponse(ctx context.Context, form string, version int, body UpdateFormVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateFormVersionResponse, error) {
+	rsp, err := c.UpdateFormVersion(ctx, form, version, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateFormVersionResponse(rsp)
+}
+
+// PublishFormVersionWithResponse Publish a draft form version of the supervisor's district: from then on it never changes, calls may use it and cases filed with it are validated against it for their whole life. Audited as form_version_published
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/form-versions/{form}/{version}/publish (the `PublishFormVersion` operationId).
+func (c *ClientWithResponses) PublishFormVersionWithResponse(ctx context.Context, form string, version int, reqEditors ...RequestEditorFn) (*PublishFormVersionResponse, error) {
+	rsp, err := c.PublishFormVersion(ctx, form, version, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePublishFormVersionResponse(rsp)
+}
+
 // ListFormsWithResponse List application forms
 //
 // Returns a wrapper object for the known response body format(s).
@@ -22121,13 +24073,13 @@ func (c *ClientWithResponses) ListFormsWithResponse(ctx context.Context, reqEdit
 	return ParseListFormsResponse(rsp)
 }
 
-// GetFormWithResponse The JSON Schema of a form (latest version)
+// GetFormWithResponse The JSON Schema of a form (the latest version, or a published one with ?version=N), standard and usable alone: the municipality choices are an enum and a oneOf of const/title of the caller's district
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/v1/forms/{id} (the `GetForm` operationId).
-func (c *ClientWithResponses) GetFormWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetFormResponse, error) {
-	rsp, err := c.GetForm(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetFormWithResponse(ctx context.Context, id string, params *GetFormParams, reqEditors ...RequestEditorFn) (*GetFormResponse, error) {
+	rsp, err := c.GetForm(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -24562,6 +26514,309 @@ func ParseConfirmBookingDeliveryResponse(rsp *http.Response) (*ConfirmBookingDel
 	return response, nil
 }
 
+// ParseListCallsResponse parses an HTTP response from a ListCallsWithResponse call
+func ParseListCallsResponse(rsp *http.Response) (*ListCallsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCallsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items  *[]Call `json:"items,omitempty"`
+			Limit  *int    `json:"limit,omitempty"`
+			Offset *int    `json:"offset,omitempty"`
+			Total  *int    `json:"total,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateCallResponse parses an HTTP response from a CreateCallWithResponse call
+func ParseCreateCallResponse(rsp *http.Response) (*CreateCallResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateCallResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Call
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetCallResponse parses an HTTP response from a GetCallWithResponse call
+func ParseGetCallResponse(rsp *http.Response) (*GetCallResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCallResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Call
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateCallResponse parses an HTTP response from a UpdateCallWithResponse call
+func ParseUpdateCallResponse(rsp *http.Response) (*UpdateCallResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateCallResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Call
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePublishCallResponse parses an HTTP response from a PublishCallWithResponse call
+func ParsePublishCallResponse(rsp *http.Response) (*PublishCallResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PublishCallResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Call
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseGetCartResponse parses an HTTP response from a GetCartWithResponse call
 func ParseGetCartResponse(rsp *http.Response) (*GetCartResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -25905,6 +28160,309 @@ func ParsePutDeskSharingResponse(rsp *http.Response) (*PutDeskSharingResponse, e
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListFormVersionsResponse parses an HTTP response from a ListFormVersionsWithResponse call
+func ParseListFormVersionsResponse(rsp *http.Response) (*ListFormVersionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListFormVersionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items  *[]FormVersion `json:"items,omitempty"`
+			Limit  *int           `json:"limit,omitempty"`
+			Offset *int           `json:"offset,omitempty"`
+			Total  *int           `json:"total,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateFormVersionResponse parses an HTTP response from a CreateFormVersionWithResponse call
+func ParseCreateFormVersionResponse(rsp *http.Response) (*CreateFormVersionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateFormVersionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest FormVersionDetail
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetFormVersionResponse parses an HTTP response from a GetFormVersionWithResponse call
+func ParseGetFormVersionResponse(rsp *http.Response) (*GetFormVersionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetFormVersionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FormVersionDetail
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateFormVersionResponse parses an HTTP response from a UpdateFormVersionWithResponse call
+func ParseUpdateFormVersionResponse(rsp *http.Response) (*UpdateFormVersionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateFormVersionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FormVersionDetail
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePublishFormVersionResponse parses an HTTP response from a PublishFormVersionWithResponse call
+func ParsePublishFormVersionResponse(rsp *http.Response) (*PublishFormVersionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PublishFormVersionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FormVersionDetail
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Unprocessable

@@ -65,6 +65,11 @@ const DemoPassword = "demo"
 // FoodVoucherForm is the form id of the food-voucher (buoni spesa) funds.
 const FoodVoucherForm = "buoni-spesa"
 
+// FoodVoucherFormVersion is the version of that form the seeded funds take
+// applications of: a version a supervisor publishes later changes only the
+// calls tied to it (issue 15), not these funds.
+const FoodVoucherFormVersion = 1
+
 // Districts returns the seeded districts and municipalities.
 func Districts() []District {
 	return []District{

@@ -17,6 +17,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"sportello/forms"
 	"sportello/internal/auth"
 	"sportello/internal/store"
 )
@@ -148,6 +149,9 @@ func Run(ctx context.Context, st *store.Store, opts Options) error {
 	if err := importDemoExtracts(ctx, st, now); err != nil {
 		return err
 	}
+	if err := importFormVersions(ctx, st, now); err != nil {
+		return err
+	}
 	if !opts.Demo || !opts.DemoVouchers {
 		return nil
 	}
@@ -185,13 +189,14 @@ func ensureFund(ctx context.Context, tx pgx.Tx, d District, m Municipality, open
 	id := FundID(m.ID, opens.Year())
 	var created string
 	err := tx.QueryRow(ctx, `INSERT INTO funds (id, district_id, municipality_id, form_id, name, isee_threshold_cents,
-			rule, tranches, review_working_days, opens_at, closes_at, expires_at, four_eyes_above_cents, info_reply_working_days)
-		VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12, $13, $14)
+			rule, tranches, review_working_days, opens_at, closes_at, expires_at, four_eyes_above_cents, info_reply_working_days,
+			form_version)
+		VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12, $13, $14, $15)
 		ON CONFLICT (id) DO NOTHING RETURNING id`,
 		id, d.ID, m.ID, FoodVoucherForm, fmt.Sprintf("%s%d - %s", fundNamePrefix, opens.Year(), m.Name),
 		int64(ISEEThresholdCents), foodVoucherRule, foodVoucherTranches, ReviewWorkingDays,
 		opens, opens.AddDate(0, 0, FundOpenDays), opens.AddDate(0, 0, FundExpiryDays),
-		int64(FourEyesAboveCents), InfoReplyWorkingDays).Scan(&created)
+		int64(FourEyesAboveCents), InfoReplyWorkingDays, FoodVoucherFormVersion).Scan(&created)
 	if err == pgx.ErrNoRows {
 		return nil // already there: never reopened or refunded
 	}
@@ -257,6 +262,22 @@ func upsertUser(ctx context.Context, tx pgx.Tx, u DemoUser, hash string) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (username) DO NOTHING`,
 		append(args, hash)...); err != nil {
 		return fmt.Errorf("seed: user %s: %w", u.Username, err)
+	}
+	return nil
+}
+
+// importFormVersions stores every embedded form schema as the platform's
+// published version row (migration 026), once: a version already there is
+// left alone. The API does the same on first use (internal/app/calls).
+func importFormVersions(ctx context.Context, st *store.Store, now time.Time) error {
+	reg, err := forms.NewRegistry()
+	if err != nil {
+		return fmt.Errorf("seed: forms: %w", err)
+	}
+	for _, v := range reg.All() {
+		if err := st.API().ImportFormVersion(ctx, v.ID, v.Version, v.Schema, now); err != nil {
+			return fmt.Errorf("seed: form %s version %d: %w", v.ID, v.Version, err)
+		}
 	}
 	return nil
 }

@@ -135,9 +135,12 @@ func (a API) CreateCase(ctx context.Context, scope Scope, in NewCase) (CreatedCa
 			}
 		}
 		var fundID string
+		// A call published with a form version takes applications of that
+		// version only (the funds from before the calls take any).
 		err = tx.QueryRow(ctx, `SELECT id FROM funds
 			WHERE form_id = $1 AND municipality_id = $2 AND opens_at <= $3 AND $3 < closes_at
-			ORDER BY opens_at DESC, id LIMIT 1`, in.FormID, municipality, in.Now).Scan(&fundID)
+			  AND (form_version IS NULL OR form_version = $4)
+			ORDER BY opens_at DESC, created_at DESC, id LIMIT 1`, in.FormID, municipality, in.Now, in.FormVersion).Scan(&fundID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			rules = append(rules, RuleNoOpenCall)
 		} else if err != nil {

@@ -22,6 +22,7 @@ import (
 
 	"sportello/forms"
 	"sportello/internal/app"
+	"sportello/internal/app/calls"
 	"sportello/internal/i18n"
 	"sportello/internal/jsonx"
 	"sportello/internal/observe"
@@ -33,10 +34,16 @@ import (
 type Service struct {
 	*app.Core
 	Forms *forms.Registry
+	// Calls fixes the form version of a filing (the open call's) and
+	// loads the versions of cases into Forms.
+	Calls calls.Service
 }
 
-// New returns the application service on core, with the forms of reg.
-func New(core *app.Core, reg *forms.Registry) Service { return Service{Core: core, Forms: reg} }
+// New returns the application service on core, with the forms of reg
+// kept in step with the published versions by cs.
+func New(core *app.Core, reg *forms.Registry, cs calls.Service) Service {
+	return Service{Core: core, Forms: reg, Calls: cs}
+}
 
 // Audit actions of a filing on a citizen's behalf (the desk's).
 const (
@@ -88,12 +95,27 @@ func unknownForm(id string) *app.Error {
 // CheckData checks data against form formID and against who files it
 // (applicant), as the filing will: the problems carry pointers into the
 // data. The application pages show them before the summary.
-func (s Service) CheckData(applicant store.UserView, formID string, data json.RawMessage) ([]forms.FieldError, error) {
-	_, problems, err := s.Forms.Validate(formID, data, s.Now())
+func (s Service) CheckData(ctx context.Context, applicant store.UserView, formID string, data json.RawMessage) ([]forms.FieldError, error) {
+	_, problems, err := s.validateFiling(ctx, applicant, formID, data)
 	if err != nil || len(problems) > 0 {
 		return problems, err
 	}
 	return ownerProblems(applicant, data), nil
+}
+
+// validateFiling validates the data of a new application of applicant
+// against the form version of the call open in the municipality it names
+// (the latest version when no call fixes one): the version a case keeps.
+func (s Service) validateFiling(ctx context.Context, applicant store.UserView, formID string, data json.RawMessage) (int, []forms.FieldError, error) {
+	version, err := s.Calls.FilingVersion(ctx, applicant.Scope(), formID, jsonx.StringAt(data, "residence", "municipality"))
+	if err != nil {
+		return 0, nil, err
+	}
+	if version == 0 {
+		return s.Forms.Validate(formID, data, s.Now())
+	}
+	problems, err := s.Forms.ValidateVersion(formID, version, data, s.Now())
+	return version, problems, err
 }
 
 // ownerProblems finds what the filing would refuse about the citizen: a
@@ -131,7 +153,7 @@ func (s Service) File(ctx context.Context, user store.UserView, formID string, d
 		return store.CaseView{}, false, unknownForm(formID)
 	}
 	now := s.Now()
-	version, problems, err := s.Forms.Validate(form.ID, data, now)
+	version, problems, err := s.validateFiling(ctx, applicant, form.ID, data)
 	if errors.Is(err, forms.ErrUnknownForm) {
 		return store.CaseView{}, false, unknownForm(formID)
 	}
@@ -398,7 +420,12 @@ func (s Service) ProvideInfo(ctx context.Context, user store.UserView, caseID st
 		if err != nil {
 			return res, err
 		}
-		_, problems, err := s.Forms.Validate(v.Form, merged, s.Now())
+		// The version the case was filed with, not the latest: a field
+		// a later version added is not asked of an earlier case.
+		if err := s.Calls.EnsureVersion(ctx, v.Form, v.FormVersion); err != nil {
+			return res, err
+		}
+		problems, err := s.Forms.ValidateVersion(v.Form, v.FormVersion, merged, s.Now())
 		if err != nil {
 			return res, err
 		}

@@ -1,0 +1,153 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"sportello/api/internal/httpx"
+	"sportello/internal/app"
+	"sportello/internal/app/calls"
+	"sportello/internal/store"
+)
+
+// New calls without a release (issue 15): a supervisor's form versions
+// (upload, edit, publish) and calls (create, edit, publish), and the open
+// calls a citizen may apply to. The handlers decode and answer; the rules,
+// the registry and the audit are internal/app/calls'.
+
+// FormVersionDetail is one form version with its schema document.
+type FormVersionDetail struct {
+	store.FormVersion
+	Schema any `json:"schema"`
+}
+
+func formVersionDetail(v store.FormVersion) FormVersionDetail {
+	return FormVersionDetail{FormVersion: v, Schema: v.Schema}
+}
+
+// formVersionParam reads the path's form version number (NotFound when it
+// is not one).
+func formVersionParam(c *gin.Context) (int, error) {
+	v, err := strconv.Atoi(c.Param("version"))
+	if err != nil || v <= 0 {
+		return 0, app.Missing("form version")
+	}
+	return v, nil
+}
+
+func (s *server) listFormVersions(c *gin.Context) error {
+	items, err := s.calls.FormVersions(c.Request.Context(), httpx.CurrentUser(c))
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, List[store.FormVersion]{Items: items, Total: len(items), Limit: len(items)})
+	return nil
+}
+
+func (s *server) postFormVersion(c *gin.Context) error {
+	var req calls.NewFormVersion
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	v, err := s.calls.CreateFormVersion(c.Request.Context(), httpx.CurrentUser(c), req)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusCreated, formVersionDetail(v))
+	return nil
+}
+
+func (s *server) getFormVersion(c *gin.Context) error {
+	version, err := formVersionParam(c)
+	if err != nil {
+		return err
+	}
+	v, err := s.calls.FormVersion(c.Request.Context(), httpx.CurrentUser(c), c.Param("form"), version)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, formVersionDetail(v))
+	return nil
+}
+
+func (s *server) putFormVersion(c *gin.Context) error {
+	var req calls.NewFormVersion
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	version, err := formVersionParam(c)
+	if err != nil {
+		return err
+	}
+	v, err := s.calls.UpdateFormVersion(c.Request.Context(), httpx.CurrentUser(c), c.Param("form"), version, req.Schema)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, formVersionDetail(v))
+	return nil
+}
+
+func (s *server) publishFormVersion(c *gin.Context) error {
+	if err := emptyBody(c); err != nil {
+		return err
+	}
+	version, err := formVersionParam(c)
+	if err != nil {
+		return err
+	}
+	v, err := s.calls.PublishFormVersion(c.Request.Context(), httpx.CurrentUser(c), c.Param("form"), version)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, formVersionDetail(v))
+	return nil
+}
+
+func (s *server) listCalls(c *gin.Context) error {
+	items, err := s.calls.Calls(c.Request.Context(), httpx.CurrentUser(c))
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, List[store.Call]{Items: items, Total: len(items), Limit: len(items)})
+	return nil
+}
+
+func (s *server) postCall(c *gin.Context) error {
+	var req calls.CallBody
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	v, err := s.calls.CreateCall(c.Request.Context(), httpx.CurrentUser(c), req)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusCreated, v)
+	return nil
+}
+
+func (s *server) putCall(c *gin.Context) error {
+	var req calls.CallBody
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	v, err := s.calls.UpdateCall(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), req)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, v)
+	return nil
+}
+
+func (s *server) publishCall(c *gin.Context) error {
+	if err := emptyBody(c); err != nil {
+		return err
+	}
+	v, err := s.calls.PublishCall(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, v)
+	return nil
+}

@@ -1,0 +1,107 @@
+package e2e
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"sportello/forms"
+	"sportello/internal/calendar"
+)
+
+// TestWebCalls: the supervisor opens "Bandi" from the menu, pastes a
+// schema that is not JSON Schema and is told so at the field, pastes a new
+// version of the food-voucher form with a new required field, previews it
+// as the citizen will see it, edits the draft (a schema without the
+// workflow's fields is refused), publishes it, is told at the fields what a
+// call needs, creates a call for Tradate on that version, publishes it
+// (once), and reads the pages in English; the citizen of Tradate then
+// finds the new field on the application page. axe finds nothing on any
+// state of the pages.
+func TestWebCalls(t *testing.T) {
+	s := newStack(t)
+	p := loggedIn(t, s.srv.URL, "supervisore", "supervisore")
+	p.FollowIn("nav", "Bandi")
+	assertPath(t, p, "/calls")
+	assertTitle(t, p, "Bandi e moduli")
+	assertText(t, p, "Versioni dei moduli", "buoni-spesa", "Pubblicato")
+	p.Axe()
+
+	paste := func(text string) {
+		raw, _ := json.Marshal(text)
+		var ok bool
+		p.Eval(`(() => { document.getElementById('schema').value = `+string(raw)+`; return true })()`, &ok)
+	}
+	paste(`{"type": 5}`)
+	p.Submit("Controlla e salva la bozza")
+	assertText(t, p, "Il modulo contiene errori", "Non è JSON Schema valido")
+	if p.Attr("#schema", "aria-invalid") != "true" {
+		t.Fatal("the schema is not marked invalid")
+	}
+	p.Axe()
+
+	v1, _ := forms.MustRegistry().GetVersion("buoni-spesa", 1)
+	var doc map[string]any
+	if err := json.Unmarshal(v1.Schema, &doc); err != nil {
+		t.Fatal(err)
+	}
+	doc["required"] = append(doc["required"].([]any), "notes")
+	doc["properties"].(map[string]any)["notes"] = map[string]any{"title": "Note per l'ufficio", "x-title-en": "Notes for the office",
+		"description": "Quello che l'ufficio deve sapere.", "x-description-en": "What the office should know.", "type": "string", "minLength": 1}
+	schema, _ := json.Marshal(doc)
+	paste(string(schema))
+	p.Submit("Controlla e salva la bozza")
+	assertText(t, p, "Bozza salvata come versione 2", "Il modulo del cittadino", "Note per l'ufficio", "Tradate", "Bozza")
+	p.Axe()
+	// The draft's schema is edited on its preview page, checked again.
+	paste(`{"title": "Buoni", "x-title-en": "Vouchers", "type": "object"}`)
+	p.Submit("Controlla e salva lo schema")
+	assertText(t, p, "Il modulo deve chiedere, come campo obbligatorio, /applicant/tax_code")
+	p.Axe()
+	paste(string(schema))
+	p.Submit("Controlla e salva lo schema")
+	assertText(t, p, "Bozza della versione 2 salvata.")
+	p.Submit("Pubblica questa versione")
+	assertPath(t, p, "/calls")
+	assertText(t, p, "buoni-spesa versione 2 pubblicata")
+
+	p.FollowIn("main", "Nuovo bando")
+	assertTitle(t, p, "Nuovo bando")
+	p.Submit("Salva la bozza")
+	assertText(t, p, "Il modulo contiene errori", "Nome del bando: Campo obbligatorio.")
+	p.Axe()
+	today := time.Now().In(calendar.Rome())
+	p.Fill("Nome del bando", "Buoni spesa straordinari")
+	p.Fill("Comune", "tradate")
+	p.Fill("Versione del modulo", "buoni-spesa/2")
+	p.Fill("Soglia ISEE (euro)", "20000")
+	p.Fill("Budget (euro)", "10000")
+	p.Fill("Importo base (euro)", "200")
+	p.Fill("In più per ogni componente oltre il primo (euro)", "0")
+	p.Fill("In più per ogni minorenne (euro)", "0")
+	p.Fill("Importo massimo (euro)", "200")
+	p.Fill("Rate", "100:0")
+	p.Fill("Apertura", today.Format(time.DateOnly))
+	p.Fill("Chiusura", today.AddDate(0, 0, -1).Format(time.DateOnly))
+	p.Fill("Scadenza dei buoni", today.AddDate(0, 0, 90).Format(time.DateOnly))
+	p.Submit("Salva la bozza")
+	assertText(t, p, "La chiusura deve venire dopo l'apertura.")
+	p.Axe()
+	p.Fill("Chiusura", today.AddDate(0, 0, 30).Format(time.DateOnly))
+	p.Submit("Salva la bozza")
+	assertText(t, p, "Bando «Buoni spesa straordinari» salvato.")
+	p.Submit("Pubblica il bando")
+	assertText(t, p, "Bando «Buoni spesa straordinari» pubblicato.", "Il bando è pubblicato")
+	p.Axe()
+	if n := s.count(`SELECT count(*) FROM funds WHERE name = 'Buoni spesa straordinari' AND form_version = 2`); n != 1 {
+		t.Fatalf("%d funds for the call", n)
+	}
+
+	p.Navigate("/lang/en?next=/calls")
+	assertPage(t, p, "Calls and forms", "Buoni spesa straordinari", "Published", "Form versions")
+
+	c := loggedIn(t, s.srv.URL, "cittadino", "cittadino.tradate")
+	c.Navigate("/apply/buoni-spesa/data")
+	assertText(t, c, "Note per l'ufficio")
+	c.Axe()
+}

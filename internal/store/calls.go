@@ -1,0 +1,395 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Form versions and calls (migration 026): the versions of the forms, the
+// embedded ones imported as the platform's and the ones a district's
+// supervisors upload, and the district's calls for applications, each a
+// draft until published, when it becomes a fund.
+
+// Statuses of a form version and of a call.
+const (
+	StatusDraft     = "draft"
+	StatusPublished = "published"
+)
+
+// ImportedBy is the author of the form versions imported from the binary.
+const ImportedBy = "sportello"
+
+// FormVersion is one version of a form.
+type FormVersion struct {
+	FormID      string          `json:"form_id"`
+	Version     int             `json:"version"`
+	District    string          `json:"district,omitempty"` // "" for the platform's
+	Status      string          `json:"status"`
+	CreatedBy   string          `json:"created_by"`
+	CreatedAt   time.Time       `json:"created_at"`
+	PublishedAt *time.Time      `json:"published_at,omitempty"`
+	Schema      json.RawMessage `json:"-"`
+}
+
+const formVersionSelect = `SELECT form_id, version, coalesce(district_id, ''), status, created_by, created_at, published_at,
+	schema::text FROM form_versions`
+
+func scanFormVersion(row pgx.Row) (FormVersion, error) {
+	var v FormVersion
+	var schema string
+	err := row.Scan(&v.FormID, &v.Version, &v.District, &v.Status, &v.CreatedBy, &v.CreatedAt, &v.PublishedAt, &schema)
+	v.Schema = json.RawMessage(schema)
+	return v, err
+}
+
+// ImportFormVersion stores an embedded schema as a published version of
+// the platform, once: a version already there is left as it is.
+func (a API) ImportFormVersion(ctx context.Context, formID string, version int, schema []byte, now time.Time) error {
+	return MapError(a.s.InTx(ctx, System, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO form_versions (form_id, version, schema, status, created_by, created_at, published_at)
+			VALUES ($1, $2, $3::json, 'published', $4, $5, $5) ON CONFLICT (form_id, version) DO NOTHING`,
+			formID, version, string(schema), ImportedBy, now)
+		return err
+	}))
+}
+
+// PublishedFormVersions lists every published version, by form and version.
+func (a API) PublishedFormVersions(ctx context.Context) ([]FormVersion, error) {
+	return a.formVersions(ctx, System, ` WHERE status = 'published' ORDER BY form_id, version`)
+}
+
+// FormVersions lists the versions scope reads (published ones, and a
+// supervisor's district's drafts), by form and version.
+func (a API) FormVersions(ctx context.Context, scope Scope) ([]FormVersion, error) {
+	return a.formVersions(ctx, scope, ` ORDER BY form_id, version`)
+}
+
+func (a API) formVersions(ctx context.Context, scope Scope, where string, args ...any) ([]FormVersion, error) {
+	out := []FormVersion{}
+	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, formVersionSelect+where, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			v, err := scanFormVersion(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, v)
+		}
+		return rows.Err()
+	})
+	return out, MapError(err)
+}
+
+// FormVersionOf reads one version scope reads (ErrNotFound otherwise).
+func (a API) FormVersionOf(ctx context.Context, scope Scope, formID string, version int) (FormVersion, error) {
+	var out FormVersion
+	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
+		var err error
+		out, err = scanFormVersion(tx.QueryRow(ctx, formVersionSelect+` WHERE form_id = $1 AND version = $2`, formID, version))
+		return err
+	})
+	return out, MapError(err)
+}
+
+// CreateFormVersion stores schema as a draft of the next version of
+// formID in the supervisor's district.
+func (a API) CreateFormVersion(ctx context.Context, scope Scope, formID string, schema []byte, actor string, now time.Time) (FormVersion, error) {
+	var out FormVersion
+	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
+		// Version numbers are per form across districts: take them under a lock.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('form_versions:' || $1, 0))`, formID); err != nil {
+			return err
+		}
+		var next int
+		if err := tx.QueryRow(ctx, `SELECT sportello_next_form_version($1)`, formID).Scan(&next); err != nil {
+			return err
+		}
+		var err error
+		out, err = scanFormVersion(tx.QueryRow(ctx, `INSERT INTO form_versions (form_id, version, district_id, schema, status, created_by, created_at)
+			VALUES ($1, $2, $3, $4::json, 'draft', $5, $6)
+			RETURNING form_id, version, coalesce(district_id, ''), status, created_by, created_at, published_at, schema::text`,
+			formID, next, scope.District, string(schema), actor, now))
+		return err
+	})
+	return out, MapError(err)
+}
+
+// UpdateFormVersion replaces the schema of a draft of the supervisor's
+// district (ErrNotFound for none, a "form_version_published" conflict for
+// a published one).
+func (a API) UpdateFormVersion(ctx context.Context, scope Scope, formID string, version int, schema []byte) (FormVersion, error) {
+	return a.changeFormVersion(ctx, scope, formID, version, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE form_versions SET schema = $3::json WHERE form_id = $1 AND version = $2`, formID, version, string(schema))
+		return err
+	})
+}
+
+// PublishFormVersion publishes a draft of the supervisor's district: from
+// then on it never changes.
+func (a API) PublishFormVersion(ctx context.Context, scope Scope, formID string, version int, now time.Time) (FormVersion, error) {
+	return a.changeFormVersion(ctx, scope, formID, version, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE form_versions SET status = 'published', published_at = $3 WHERE form_id = $1 AND version = $2`,
+			formID, version, now)
+		return err
+	})
+}
+
+var errFormVersionPublished = Conflict("form_version_published", "this form version is published and never changes; upload a new version")
+
+func (a API) changeFormVersion(ctx context.Context, scope Scope, formID string, version int, change func(pgx.Tx) error) (FormVersion, error) {
+	var out FormVersion
+	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
+		cur, err := scanFormVersion(tx.QueryRow(ctx, formVersionSelect+` WHERE form_id = $1 AND version = $2 AND district_id = $3 FOR UPDATE`,
+			formID, version, scope.District))
+		if err != nil {
+			return err
+		}
+		if cur.Status != StatusDraft {
+			return errFormVersionPublished
+		}
+		if err := change(tx); err != nil {
+			return err
+		}
+		out, err = scanFormVersion(tx.QueryRow(ctx, formVersionSelect+` WHERE form_id = $1 AND version = $2`, formID, version))
+		return err
+	})
+	return out, MapError(err)
+}
+
+// Call is a district's call for applications.
+type Call struct {
+	ID                 string          `json:"id"`
+	District           string          `json:"district"`
+	Municipality       string          `json:"municipality"`
+	MunicipalityName   string          `json:"municipality_name"`
+	Name               string          `json:"name"`
+	FormID             string          `json:"form_id"`
+	FormVersion        int             `json:"form_version"`
+	ISEEThresholdCents int64           `json:"isee_threshold_cents"`
+	Rule               json.RawMessage `json:"rule"`
+	Tranches           json.RawMessage `json:"tranches"`
+	BudgetCents        int64           `json:"budget_cents"`
+	OpensAt            time.Time       `json:"opens_at"`
+	ClosesAt           time.Time       `json:"closes_at"`
+	ExpiresAt          time.Time       `json:"expires_at"`
+	Status             string          `json:"status"`
+	CreatedBy          string          `json:"created_by"`
+	CreatedAt          time.Time       `json:"created_at"`
+	UpdatedAt          time.Time       `json:"updated_at"`
+	PublishedAt        *time.Time      `json:"published_at,omitempty"`
+}
+
+// CallTerms are what a supervisor writes of a call.
+type CallTerms struct {
+	Municipality       string
+	Name               string
+	FormID             string
+	FormVersion        int
+	ISEEThresholdCents int64
+	Rule               json.RawMessage
+	Tranches           json.RawMessage
+	BudgetCents        int64
+	OpensAt            time.Time
+	ClosesAt           time.Time
+	ExpiresAt          time.Time
+}
+
+const callSelect = `SELECT c.id, c.district_id, c.municipality_id, m.name, c.name, c.form_id, c.form_version, c.isee_threshold_cents,
+	c.rule, c.tranches, c.budget_cents, c.opens_at, c.closes_at, c.expires_at, c.status, c.created_by, c.created_at, c.updated_at,
+	c.published_at FROM calls c JOIN municipalities m ON m.id = c.municipality_id`
+
+func scanCall(row pgx.Row) (Call, error) {
+	var c Call
+	err := row.Scan(&c.ID, &c.District, &c.Municipality, &c.MunicipalityName, &c.Name, &c.FormID, &c.FormVersion,
+		&c.ISEEThresholdCents, &c.Rule, &c.Tranches, &c.BudgetCents, &c.OpensAt, &c.ClosesAt, &c.ExpiresAt, &c.Status,
+		&c.CreatedBy, &c.CreatedAt, &c.UpdatedAt, &c.PublishedAt)
+	return c, err
+}
+
+// Calls lists the calls scope reads: a supervisor every call of the
+// district, anyone else the district's published calls; with open, only
+// published calls open at now in municipality (when not empty).
+func (a API) Calls(ctx context.Context, scope Scope, municipality string, open bool, now time.Time) ([]Call, error) {
+	out := []Call{}
+	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, callSelect+` WHERE c.district_id = $1 AND ($2 = '' OR c.municipality_id = $2)
+				AND (NOT $3 OR (c.status = 'published' AND c.opens_at <= $4 AND $4 < c.closes_at))
+			ORDER BY c.opens_at DESC, c.id`, scope.District, municipality, open, now)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			c, err := scanCall(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, c)
+		}
+		return rows.Err()
+	})
+	return out, MapError(err)
+}
+
+// CallOf reads one call scope reads (ErrNotFound otherwise).
+func (a API) CallOf(ctx context.Context, scope Scope, id string) (Call, error) {
+	var out Call
+	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
+		var err error
+		out, err = scanCall(tx.QueryRow(ctx, callSelect+` WHERE c.id = $1`, id))
+		return err
+	})
+	return out, MapError(err)
+}
+
+// termsProblem checks what only the database knows: the municipality is
+// the district's, the form version exists and is published.
+func termsProblem(ctx context.Context, tx pgx.Tx, district string, t CallTerms) error {
+	var ok bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM municipalities WHERE id = $1 AND district_id = $2)`,
+		t.Municipality, district).Scan(&ok); err != nil {
+		return err
+	}
+	if !ok {
+		return fieldProblem("/municipality", "unknown_municipality", "calls.err.municipality_unknown")
+	}
+	var status string
+	err := tx.QueryRow(ctx, `SELECT status FROM form_versions WHERE form_id = $1 AND version = $2`, t.FormID, t.FormVersion).Scan(&status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fieldProblem("/form_version", "unknown_form_version", "calls.err.form_version_unknown")
+	}
+	if err != nil {
+		return err
+	}
+	if status != StatusPublished {
+		return fieldProblem("/form_version", "form_version_draft", "calls.err.form_version_draft")
+	}
+	return nil
+}
+
+// CreateCall stores a draft call id of the supervisor's district.
+func (a API) CreateCall(ctx context.Context, scope Scope, id string, t CallTerms, actor string, now time.Time) (Call, error) {
+	var out Call
+	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
+		if err := termsProblem(ctx, tx, scope.District, t); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO calls (id, district_id, municipality_id, name, form_id, form_version,
+				isee_threshold_cents, rule, tranches, budget_cents, opens_at, closes_at, expires_at, status, created_by,
+				created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'draft', $14, $15, $15)`,
+			id, scope.District, t.Municipality, t.Name, t.FormID, t.FormVersion, t.ISEEThresholdCents, t.Rule, t.Tranches,
+			t.BudgetCents, t.OpensAt, t.ClosesAt, t.ExpiresAt, actor, now); err != nil {
+			return err
+		}
+		var err error
+		out, err = scanCall(tx.QueryRow(ctx, callSelect+` WHERE c.id = $1`, id))
+		return err
+	})
+	return out, MapError(err)
+}
+
+var errCallPublished = Conflict("call_published", "this call is published: its terms never change")
+
+// UpdateCall replaces the terms of a draft call of the supervisor's
+// district (a "call_published" conflict once published).
+func (a API) UpdateCall(ctx context.Context, scope Scope, id string, t CallTerms, now time.Time) (Call, error) {
+	return a.changeCall(ctx, scope, scope.District, id, func(tx pgx.Tx, _ Call) error {
+		if err := termsProblem(ctx, tx, scope.District, t); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE calls SET municipality_id = $2, name = $3, form_id = $4, form_version = $5,
+				isee_threshold_cents = $6, rule = $7, tranches = $8, budget_cents = $9, opens_at = $10, closes_at = $11,
+				expires_at = $12, updated_at = $13
+			WHERE id = $1`, id, t.Municipality, t.Name, t.FormID, t.FormVersion, t.ISEEThresholdCents, t.Rule, t.Tranches,
+			t.BudgetCents, t.OpensAt, t.ClosesAt, t.ExpiresAt, now)
+		return err
+	})
+}
+
+// Defaults of the funds a call creates.
+const (
+	CallReviewWorkingDays  = 3
+	CallFourEyesAboveCents = 500_00
+)
+
+// PublishCall publishes a draft call of the supervisor's district: its
+// fund is created with the call's terms and form version, and its budget
+// moves from the district's funding account to the fund's through the
+// ledger (key "funding:<id>"), all in one transaction. A published call
+// is a "call_published" conflict; a form version not (or no longer)
+// publishable is Invalid.
+func (a API) PublishCall(ctx context.Context, scope Scope, id string, now time.Time) (Call, error) {
+	// The fund, its account and its budget are the system's to write: the
+	// transaction runs as the system, on a call of scope's district only.
+	return a.changeCall(ctx, System, scope.District, id, func(tx pgx.Tx, c Call) error {
+		if err := termsProblem(ctx, tx, c.District, CallTerms{Municipality: c.Municipality, FormID: c.FormID, FormVersion: c.FormVersion}); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE calls SET status = 'published', published_at = $2, updated_at = $2 WHERE id = $1`, id, now); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO funds (id, district_id, municipality_id, form_id, form_version, name,
+				isee_threshold_cents, rule, tranches, review_working_days, opens_at, closes_at, expires_at, four_eyes_above_cents)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			c.ID, c.District, c.Municipality, c.FormID, c.FormVersion, c.Name, c.ISEEThresholdCents, c.Rule, c.Tranches,
+			CallReviewWorkingDays, c.OpensAt, c.ClosesAt, c.ExpiresAt, int64(CallFourEyesAboveCents)); err != nil {
+			return err
+		}
+		if err := EnsureAccount(ctx, tx, FundingAccountID(c.District), c.District, AccountFunding, true); err != nil {
+			return err
+		}
+		if err := EnsureAccount(ctx, tx, FundAccountID(c.ID), c.District, AccountFund, false); err != nil {
+			return err
+		}
+		_, _, err := Transfer(ctx, tx, TransferInput{Key: "funding:" + c.ID, From: FundingAccountID(c.District),
+			To: FundAccountID(c.ID), Amount: c.BudgetCents, Kind: TransferFunding, FundID: c.ID})
+		return err
+	})
+}
+
+// changeCall runs change on draft call id of district, under scope.
+func (a API) changeCall(ctx context.Context, scope Scope, district, id string, change func(pgx.Tx, Call) error) (Call, error) {
+	var out Call
+	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
+		cur, err := scanCall(tx.QueryRow(ctx, callSelect+` WHERE c.id = $1 AND c.district_id = $2 FOR UPDATE OF c`, id, district))
+		if err != nil {
+			return err
+		}
+		if cur.Status != StatusDraft {
+			return errCallPublished
+		}
+		if err := change(tx, cur); err != nil {
+			return err
+		}
+		out, err = scanCall(tx.QueryRow(ctx, callSelect+` WHERE c.id = $1`, id))
+		return err
+	})
+	return out, MapError(err)
+}
+
+// OpenCallVersion is the form version of the call open at now for form in
+// the municipality named (id or name) in scope's district: what an
+// application is filed with. 0 when no open call fixes one (none open, or
+// a fund from before the calls, filed with the latest version).
+func (a API) OpenCallVersion(ctx context.Context, scope Scope, form, municipality string, now time.Time) (int, error) {
+	var version *int
+	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT f.form_version FROM funds f JOIN municipalities m ON m.id = f.municipality_id
+			WHERE f.form_id = $1 AND m.district_id = $2 AND (m.id = $3 OR lower(m.name) = lower($3))
+			  AND f.opens_at <= $4 AND $4 < f.closes_at
+			ORDER BY m.id = $3 DESC, f.opens_at DESC, f.created_at DESC, f.id LIMIT 1`, form, scope.District, municipality, now).Scan(&version)
+	})
+	if errors.Is(err, pgx.ErrNoRows) || version == nil {
+		return 0, nil
+	}
+	return *version, MapError(err)
+}
