@@ -2,13 +2,11 @@ package worker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"sportello/internal/contract"
 	"sportello/internal/store"
@@ -60,22 +58,4 @@ func EnsureBillingSchedules(ctx context.Context, c client.Client, st *store.Stor
 		}
 	}
 	return len(payees), nil
-}
-
-// ensureSchedule creates the schedule of opts, or, when it exists already
-// (another worker made it, or an earlier start), sets its spec and action
-// to the current ones: running it again changes nothing else.
-func ensureSchedule(ctx context.Context, sc client.ScheduleClient, opts client.ScheduleOptions) error {
-	_, err := sc.Create(ctx, opts)
-	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-		return err
-	}
-	spec, action := opts.Spec, opts.Action
-	return sc.GetHandle(ctx, opts.ID).Update(ctx, client.ScheduleUpdateOptions{
-		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
-			s := in.Description.Schedule
-			s.Spec, s.Action = &spec, action
-			return &client.ScheduleUpdate{Schedule: &s}, nil
-		},
-	})
 }

@@ -186,7 +186,11 @@ func (s *foodVoucher) review(ctx, mctx workflow.Context, kind string) (DecideInp
 		s.c.Case.Office = fresh.Case.Office
 	}
 	var taskID string
-	if err := workflow.SideEffect(ctx, func(workflow.Context) any { return uuid.NewString() }).Get(&taskID); err != nil {
+	if s.level >= foodVoucherStableTaskID {
+		// The same id however often the workflow task that opens it runs
+		// (a worker killed after OpenTask committed: versions.go).
+		taskID = reviewTaskID(workflow.GetInfo(ctx).WorkflowExecution.RunID, s.round)
+	} else if err := workflow.SideEffect(ctx, func(workflow.Context) any { return uuid.NewString() }).Get(&taskID); err != nil {
 		return DecideInput{}, err
 	}
 	now := workflow.Now(ctx)

@@ -48,7 +48,9 @@ import "go.temporal.io/sdk/workflow"
 // markers below, as they always did.
 //
 // Histories are named after the level they recorded, as TemporalChangeVersion
-// shows it. Level 9: food-voucher-9-approved.json,
+// shows it. Level 10: food-voucher-10-approved.json,
+// food-voucher-10-info-then-rejected.json (internal/e2e TestFoodVoucherJourney,
+// TestRequestInformationThenReject). Level 9: food-voucher-9-approved.json,
 // food-voucher-9-info-then-rejected.json (internal/e2e TestFoodVoucherJourney,
 // TestRequestInformationThenReject).
 // Level 8: food-voucher-8-approved.json,
@@ -98,9 +100,19 @@ const (
 	// notification's task supersedes the open ones (closed, their messages
 	// carried over) instead of adding to them (NotifyInput.OneContact).
 	foodVoucherOneContact workflow.Version = 9
+	// A review task's id is derived from the run and the round
+	// (reviewTaskID) instead of drawn by a SideEffect. Since
+	// local-main-line, OpenTask commits the task's row inside the workflow
+	// task that draws the id, before that task completes and records the
+	// draw: a worker killed in between (or a workflow task that times out or
+	// fails) left the row behind, and the retry drew another id and opened a
+	// second task. The first, already in the inbox, refused every claim
+	// (task_not_open) and stayed open for ever: issue 14's journeys stuck in
+	// review.
+	foodVoucherStableTaskID workflow.Version = 10
 
 	// foodVoucherLevel is the level new executions record: the last change.
-	foodVoucherLevel = foodVoucherOneContact
+	foodVoucherLevel = foodVoucherStableTaskID
 )
 
 // The legacy per-change ids of FoodVoucher, one per stacked change above,
@@ -169,7 +181,7 @@ type change struct {
 // branch still in the code, and a committed history under
 // testdata/histories replays it (TestHistoriesCoverEveryBranch).
 var changes = []change{
-	{"FoodVoucher", versionFoodVoucher, []workflow.Version{workflow.DefaultVersion, foodVoucherOrderedNotify, foodVoucherLocalMainLine, foodVoucherLevel}},
+	{"FoodVoucher", versionFoodVoucher, []workflow.Version{workflow.DefaultVersion, foodVoucherOrderedNotify, foodVoucherLocalMainLine, foodVoucherOneContact, foodVoucherLevel}},
 	{"FoodVoucher", versionLocalHandlerWrites, []workflow.Version{workflow.DefaultVersion, 1}},
 	{"FoodVoucher", versionCasework2, []workflow.Version{workflow.DefaultVersion, 1}},
 	{"FoodVoucher", versionOfficeCalendar, []workflow.Version{workflow.DefaultVersion, 1}},

@@ -15,12 +15,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -148,20 +146,11 @@ func TestCluster(t *testing.T) {
 
 	// runJourneys runs the journeys of rs, 16 at a time, and returns how
 	// long they took.
-	runJourneys := func(rs []resident, caseIDs []string, errs chan<- error) time.Duration {
+	runJourneys := func(rs []resident) time.Duration {
 		start := time.Now()
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, 16)
-		for i, r := range rs {
-			wg.Go(func() {
-				sem <- struct{}{}
-				defer func() { <-sem }()
-				if err := journey(api, r, operator, &caseIDs[i]); err != nil {
-					errs <- fmt.Errorf("journey of %s: %w", r.taxCode, err)
-				}
-			})
+		for _, err := range runLoad(ctx, api, st, loadSpec{applicants: rs, operator: operator, journeysAtOnce: 16}) {
+			t.Error(err)
 		}
-		wg.Wait()
 		return time.Since(start)
 	}
 
@@ -173,12 +162,7 @@ func TestCluster(t *testing.T) {
 			n = max(4, tputJourneys/5)
 		}
 		rs := makeResidents(ctx, t, st, prefix, n)
-		errs := make(chan error, len(rs))
-		took := runJourneys(rs, make([]string, len(rs)), errs)
-		close(errs)
-		for err := range errs {
-			t.Error(err)
-		}
+		took := runJourneys(rs)
 		return float64(len(rs)) / took.Seconds()
 	}
 	// A warm-up with both workers first (connections, caches, the first
@@ -246,28 +230,11 @@ func TestCluster(t *testing.T) {
 	}()
 
 	loadStart := time.Now()
-	errs := make(chan error, journeys+bookings)
-	var wg sync.WaitGroup
-	wg.Go(func() { runJourneys(applicants, make([]string, journeys), errs) })
-	jar, _ := cookiejar.New(nil)
-	payer := &http.Client{Jar: jar, Timeout: 20 * time.Second}
-	bookingIDs := make([]string, bookings)
-	sem := make(chan struct{}, 8)
-	for i, r := range buyers {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			if err := book(ctx, api, st, payer, r, serviceID, vouchers[i], voucherPart, &bookingIDs[i]); err != nil {
-				errs <- fmt.Errorf("booking of %s: %w", r.taxCode, err)
-			}
-		})
-	}
-	wg.Wait()
-	loadDone := time.Now()
-	close(errs)
-	for err := range errs {
+	for _, err := range runLoad(ctx, api, st, loadSpec{applicants: applicants, operator: operator, journeysAtOnce: 16,
+		buyers: buyers, serviceID: serviceID, vouchers: vouchers, voucherPart: voucherPart, bookingsAtOnce: 8}) {
 		t.Error(err)
 	}
+	loadDone := time.Now()
 	if err := waitFor(2*time.Minute, func() (bool, error) { return faultsDone.Load(), nil }); err != nil {
 		t.Fatalf("the faults did not finish: %v", err)
 	}

@@ -435,41 +435,11 @@ func TestJourneysSurviveFaults(t *testing.T) {
 
 	// The load: every applicant applies, the operator reviews and approves;
 	// every buyer books with a split payment and pays online.
-	var wg sync.WaitGroup
-	errs := make(chan error, journeys+bookings)
-	caseIDs := make([]string, journeys)
-	sem := make(chan struct{}, 16)
-	for i, r := range applicants {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			if err := journey(api, r, operator, &caseIDs[i]); err != nil {
-				errs <- fmt.Errorf("journey of %s: %w", r.taxCode, err)
-			}
-		}()
-	}
-	jar, _ := cookiejar.New(nil)
-	payer := &http.Client{Jar: jar, Timeout: 20 * time.Second}
-	bookingIDs := make([]string, bookings)
-	for i, r := range buyers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			if err := book(ctx, api, st, payer, r, serviceID, vouchers[i], voucherPart, &bookingIDs[i]); err != nil {
-				errs <- fmt.Errorf("booking of %s: %w", r.taxCode, err)
-			}
-		}()
-	}
-	wg.Wait()
-	loadDone := time.Now()
-	close(errs)
-	for err := range errs {
+	for _, err := range runLoad(ctx, api, st, loadSpec{applicants: applicants, operator: operator, journeysAtOnce: 12,
+		buyers: buyers, serviceID: serviceID, vouchers: vouchers, voucherPart: voucherPart, bookingsAtOnce: 4}) {
 		t.Error(err)
 	}
+	loadDone := time.Now()
 	if err := waitFor(2*time.Minute, func() (bool, error) { return faultsDone.Load(), nil }); err != nil {
 		t.Fatalf("the faults did not finish: %v", err)
 	}
@@ -599,6 +569,65 @@ func journey(api *apiClient, r resident, operator string, caseID *string) error 
 		}
 		return false, fmt.Errorf("case %s is %s (task %s: claim %d, decision %d %.300s)", created.ID, cv.Status, taskID, claimed, code, refusal)
 	})
+}
+
+// loadSpec is a load: journeys of applicants reviewed by operator, and
+// bookings of buyers (each paying voucherPart by its voucher, the rest
+// online), so many of each at a time.
+type loadSpec struct {
+	applicants     []resident
+	operator       string // the session token of the social worker who reviews
+	journeysAtOnce int
+	buyers         []resident
+	serviceID      int64
+	vouchers       []string // one per buyer
+	voucherPart    int64
+	bookingsAtOnce int
+}
+
+// runLoad runs the journeys and the bookings of l side by side and returns
+// their errors when all have ended.
+func runLoad(ctx context.Context, api *apiClient, st *store.Store, l loadSpec) []error {
+	var wg sync.WaitGroup
+	errs := make(chan error, len(l.applicants)+len(l.buyers))
+	caseIDs := make([]string, len(l.applicants))
+	eachAtOnce(&wg, l.applicants, l.journeysAtOnce, errs, func(i int, r resident) error {
+		if err := journey(api, r, l.operator, &caseIDs[i]); err != nil {
+			return fmt.Errorf("journey of %s: %w", r.taxCode, err)
+		}
+		return nil
+	})
+	jar, _ := cookiejar.New(nil)
+	payer := &http.Client{Jar: jar, Timeout: 20 * time.Second}
+	bookingIDs := make([]string, len(l.buyers))
+	eachAtOnce(&wg, l.buyers, l.bookingsAtOnce, errs, func(i int, r resident) error {
+		if err := book(ctx, api, st, payer, r, l.serviceID, l.vouchers[i], l.voucherPart, &bookingIDs[i]); err != nil {
+			return fmt.Errorf("booking of %s: %w", r.taxCode, err)
+		}
+		return nil
+	})
+	wg.Wait()
+	close(errs)
+	var out []error
+	for err := range errs {
+		out = append(out, err)
+	}
+	return out
+}
+
+// eachAtOnce runs do for every resident in wg, at most atOnce at a time,
+// and sends its errors to errs.
+func eachAtOnce(wg *sync.WaitGroup, rs []resident, atOnce int, errs chan<- error, do func(i int, r resident) error) {
+	sem := make(chan struct{}, max(1, atOnce))
+	for i, r := range rs {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if err := do(i, r); err != nil {
+				errs <- err
+			}
+		})
+	}
 }
 
 // book: the buyer puts the service in the cart and books it paying
