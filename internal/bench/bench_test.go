@@ -389,6 +389,7 @@ func BenchmarkPlatform(b *testing.B) {
 			b.Fatal(err)
 		}
 		// Baseline: bare workflows of the journey's shape.
+		cpu0 := processCPU()
 		bareShape, err := run(journeys, concurrency, func(i int) error {
 			return runBareShape(ctx, h.tc, bareQueue, fmt.Sprintf("bare-shape-%s-%d", queue, i), shape, nil, nil)
 		})
@@ -400,6 +401,7 @@ func BenchmarkPlatform(b *testing.B) {
 		if err := resetPeakRSS(); err != nil {
 			b.Fatal(err)
 		}
+		cpu1 := processCPU()
 		full, err := run(journeys, concurrency, func(i int) error {
 			_, err := h.journey(citizens[i])
 			return err
@@ -407,6 +409,7 @@ func BenchmarkPlatform(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		cpu2 := processCPU()
 		peak, err := procStatus("VmHWM")
 		if err != nil {
 			b.Fatal(err)
@@ -448,6 +451,22 @@ func BenchmarkPlatform(b *testing.B) {
 		fmt.Printf("  bare workflow of the journey's shape (%d activities, %d local, %d timers, %d cancelled, 2 updates): %8.1f per second\n",
 			work.Activities, work.Local, work.Timers, work.Cancelled, bareShape)
 		fmt.Printf("  food-voucher journey over HTTP:        %8.1f per second\n", full)
+		// CPU per journey by process, what the machine's load changes least:
+		// with both cores busy, the ratio follows it.
+		cpuMS := func(a, z map[string]float64, k string) float64 { return (z[k] - a[k]) * 1000 / float64(journeys) }
+		var shapeCPU, fullCPU float64
+		for _, side := range []struct {
+			name string
+			a, z map[string]float64
+			sum  *float64
+		}{{"bare workflow of the journey's shape", cpu0, cpu1, &shapeCPU}, {"journey over HTTP", cpu1, cpu2, &fullCPU}} {
+			bench, temporal, pg := cpuMS(side.a, side.z, "bench"), cpuMS(side.a, side.z, "temporal"), cpuMS(side.a, side.z, "postgres")
+			*side.sum = bench + temporal + pg
+			fmt.Printf("  CPU per journey, %s: %.1f ms (this process %.1f, Temporal %.1f, PostgreSQL %.1f)\n",
+				side.name, *side.sum, bench, temporal, pg)
+		}
+		fmt.Println(verdict("journeys_cpu_ms", fullCPU, "ms", "report", true))
+		fmt.Println(verdict("journeys_shape_cpu_ms", shapeCPU, "ms", "report", true))
 		fmt.Printf("  POST /api/v1/applications at %d/s for %ds: p50 %v, p99 %v\n", rate, seconds,
 			p50.Round(100*time.Microsecond), p99.Round(100*time.Microsecond))
 		fmt.Println(verdict("journeys_ratio", ratio, "ratio", ">=0.70", ratio >= 0.70))

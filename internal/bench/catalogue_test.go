@@ -40,8 +40,9 @@ func BenchmarkCatalogue(b *testing.B) {
 
 	q := func(i int) string { return catalogueQueries[i%len(catalogueQueries)] }
 	warm := requests / 10
+	var cpu cpuMeter
 	results := []timing{
-		measure(b, "bare indexed SELECT (search @@ to_tsquery, LIMIT 20)", warm, requests, func(i int) error {
+		cpu.measure(b, "bare indexed SELECT (search @@ to_tsquery, LIMIT 20)", warm, requests, func(i int) error {
 			rows, err := st.Pool.Query(ctx, `SELECT id, name FROM services WHERE search @@ plainto_tsquery('italian', $1) LIMIT 20`, q(i))
 			if err != nil {
 				return err
@@ -49,12 +50,12 @@ func BenchmarkCatalogue(b *testing.B) {
 			rows.Close()
 			return rows.Err()
 		}),
-		measure(b, "store: public catalogue search, page of 20 with count", warm, requests, func(i int) error {
+		cpu.measure(b, "store: public catalogue search, page of 20 with count", warm, requests, func(i int) error {
 			_, _, err := st.API().Services(ctx, store.Scope{Kind: "anonymous"},
 				store.ServiceFilter{District: "tradate", Query: q(i), PublicOnly: true, Limit: 20})
 			return err
 		}),
-		measure(b, "GET /api/v1/services?q=... (visitor)", warm, requests, func(i int) error {
+		cpu.measure(b, "GET /api/v1/services?q=... (visitor)", warm, requests, func(i int) error {
 			res, err := http.Get(srv.URL + "/api/v1/services?limit=20&q=" + url.QueryEscape(q(i)))
 			if err != nil {
 				return err
@@ -67,21 +68,41 @@ func BenchmarkCatalogue(b *testing.B) {
 			return nil
 		}),
 	}
-	for _, r := range results {
-		fmt.Printf("  %-58s p50 %8.2f ms  p99 %8.2f ms\n", r.name, ms(r.p50), ms(r.p99))
+	for i, r := range results {
+		fmt.Printf("  %-58s p50 %8.2f ms  p99 %8.2f ms  CPU per search: PostgreSQL %.2f ms, this process %.2f ms\n",
+			r.name, ms(r.p50), ms(r.p99), cpu.pg[i], cpu.self[i])
 	}
 	bare, st50, http := results[0], results[1], results[2]
 	ratio := func(a, b time.Duration) float64 { return float64(a) / float64(max(b, time.Microsecond)) }
 	fmt.Println(verdict("catalogue_http_p50_ratio", ratio(http.p50, bare.p50), "x", "<=5", ratio(http.p50, bare.p50) <= 5))
 	fmt.Println(verdict("catalogue_http_p99_ratio", ratio(http.p99, bare.p99), "x", "report", true))
 	fmt.Println(verdict("catalogue_store_p50_ratio", ratio(st50.p50, bare.p50), "x", "report", true))
-	for _, r := range []struct {
+	for i, r := range []struct {
 		name string
 		t    timing
 	}{{"bare", bare}, {"store", st50}, {"http", http}} {
 		fmt.Println(verdict("catalogue_"+r.name+"_p50", ms(r.t.p50), "ms", "report", true))
 		fmt.Println(verdict("catalogue_"+r.name+"_p99", ms(r.t.p99), "ms", "report", true))
+		fmt.Println(verdict("catalogue_"+r.name+"_pg_cpu", cpu.pg[i], "ms", "report", true))
 	}
+	// PostgreSQL's CPU per search against the baseline's: what the load of
+	// the machine changes least.
+	fmt.Println(verdict("catalogue_store_pg_cpu_ratio", cpu.pg[1]/max(cpu.pg[0], 0.001), "x", "report", true))
+}
+
+// cpuMeter is measure that also keeps the CPU time per call (warm-up
+// included) of PostgreSQL's processes and of this process, in ms, in the
+// order measured (processCPU: /proc, 10 ms ticks; zero elsewhere).
+type cpuMeter struct{ pg, self []float64 }
+
+func (c *cpuMeter) measure(b *testing.B, name string, warm, n int, fn func(i int) error) timing {
+	b.Helper()
+	c0 := processCPU()
+	t := measure(b, name, warm, n, fn)
+	c1 := processCPU()
+	per := func(k string) float64 { return (c1[k] - c0[k]) * 1000 / float64(warm+n) }
+	c.pg, c.self = append(c.pg, per("postgres")), append(c.self, per("bench"))
+	return t
 }
 
 // catalogueData is a database with the seeded district and n generated

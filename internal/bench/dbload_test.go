@@ -8,6 +8,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"sort"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -68,7 +72,8 @@ func BenchmarkJourneyDatabase(b *testing.B) {
 	hs.merchant = hs.session(ctx, hs.userID(ctx, "esercente.tradate"))
 	hs.makeCitizens(ctx, 1+journeys)
 	// One journey to warm the pools' statement caches.
-	if _, err := hs.journey(hs.citizens[0]); err != nil {
+	warmCase, err := hs.journey(hs.citizens[0])
+	if err != nil {
 		b.Fatal(err)
 	}
 	// Rows a journey adds to the two tables that grow with every journey
@@ -93,36 +98,93 @@ func BenchmarkJourneyDatabase(b *testing.B) {
 		n := float64(journeys)
 		a1, e1 := rows()
 		req := float64(requests.Load())
+		apiWrites, apiStmts := float64(apiM.writes.Load()), float64(apiM.stmts.Load())
 		fmt.Printf("\nSportello database load per journey (%d journeys, %d at a time; apply to redemption)\n", journeys, concurrency)
 		fmt.Printf("  worker: %6.1f round trips, %6.1f statements\n", float64(workerM.writes.Load())/n, float64(workerM.stmts.Load())/n)
 		fmt.Printf("  API:    %6.1f round trips, %6.1f statements over %.1f HTTP requests (%.1f round trips per request; the citizen polls every %s)\n",
-			float64(apiM.writes.Load())/n, float64(apiM.stmts.Load())/n, req/n, float64(apiM.writes.Load())/req, pollInterval)
+			apiWrites/n, apiStmts/n, req/n, apiWrites/req, pollInterval)
+		workerM.printTexts("worker", n)
+		apiM.printTexts("API", n)
+		// The scripted people's reads alone, one at a time on the idle API
+		// pool, so that each one's round trips are its own: what the
+		// citizen's polling costs, apart from the platform's steps.
+		for _, r := range []struct{ name, token string }{{"citizen", hs.citizens[0].token}, {"staff", hs.operator}} {
+			const reads = 20
+			w0, s0 := apiM.writes.Load(), apiM.stmts.Load()
+			for range reads {
+				if code, err := hs.do("GET", "/api/v1/applications/"+warmCase, r.token, nil, nil, nil); err != nil || code != 200 {
+					b.Fatalf("%s reads case %s: %d %v", r.name, warmCase, code, err)
+				}
+			}
+			rt := float64(apiM.writes.Load()-w0) / reads
+			fmt.Printf("  one case read by the %s (GET /api/v1/applications/:id): %.1f round trips, %.1f statements\n",
+				r.name, rt, float64(apiM.stmts.Load()-s0)/reads)
+			fmt.Println(verdict("db_case_read_roundtrips_"+r.name, rt, "count", "report", true))
+		}
 		fmt.Printf("  rows added: audit_log %.1f, case_events %.1f per journey\n", float64(a1-a0)/n, float64(e1-e0)/n)
 		fmt.Println(verdict("db_audit_rows_per_journey", float64(a1-a0)/n, "rows", "report", true))
 		fmt.Println(verdict("db_case_events_per_journey", float64(e1-e0)/n, "rows", "report", true))
 		fmt.Println(verdict("db_worker_roundtrips_per_journey", float64(workerM.writes.Load())/n, "count", "report", true))
 		fmt.Println(verdict("db_worker_statements_per_journey", float64(workerM.stmts.Load())/n, "count", "report", true))
-		fmt.Println(verdict("db_api_roundtrips_per_request", float64(apiM.writes.Load())/req, "count", "report", true))
+		fmt.Println(verdict("db_api_roundtrips_per_request", apiWrites/req, "count", "report", true))
 		fmt.Println(verdict("db_api_requests_per_journey", req/n, "count", "report", true))
-		fmt.Println(verdict("db_api_roundtrips_per_journey", float64(apiM.writes.Load())/n, "count", "report", true))
+		fmt.Println(verdict("db_api_roundtrips_per_journey", apiWrites/n, "count", "report", true))
 	}
 }
 
-// dbMeter counts a pool's round trips (writes) and statements.
-type dbMeter struct{ writes, stmts atomic.Int64 }
+// dbMeter counts a pool's round trips (writes) and statements, and with
+// BENCH_DB_STATEMENTS=1 each statement's text.
+type dbMeter struct {
+	writes, stmts atomic.Int64
+	texts         sync.Map // first line of a statement -> *atomic.Int64
+}
 
-func (m *dbMeter) reset() { m.writes.Store(0); m.stmts.Store(0) }
+func (m *dbMeter) reset() {
+	m.writes.Store(0)
+	m.stmts.Store(0)
+	m.texts.Clear()
+}
 
-func (m *dbMeter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+func (m *dbMeter) count(sql string) {
 	m.stmts.Add(1)
+	if os.Getenv("BENCH_DB_STATEMENTS") == "" {
+		return
+	}
+	sql = strings.Join(strings.Fields(sql), " ")
+	if len(sql) > 110 {
+		sql = sql[:110]
+	}
+	n, _ := m.texts.LoadOrStore(sql, new(atomic.Int64))
+	n.(*atomic.Int64).Add(1)
+}
+
+// printTexts prints the statements counted, most frequent first, per journey.
+func (m *dbMeter) printTexts(name string, journeys float64) {
+	type row struct {
+		sql string
+		n   int64
+	}
+	var rows []row
+	m.texts.Range(func(k, v any) bool {
+		rows = append(rows, row{k.(string), v.(*atomic.Int64).Load()})
+		return true
+	})
+	sort.Slice(rows, func(i, j int) bool { return rows[i].n > rows[j].n })
+	for _, r := range rows {
+		fmt.Printf("  %s %5.1f  %s\n", name, float64(r.n)/journeys, r.sql)
+	}
+}
+
+func (m *dbMeter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	m.count(d.SQL)
 	return ctx
 }
 func (m *dbMeter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 func (m *dbMeter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
 	return ctx
 }
-func (m *dbMeter) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {
-	m.stmts.Add(1)
+func (m *dbMeter) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
+	m.count(d.SQL)
 }
 func (m *dbMeter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
 

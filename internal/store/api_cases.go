@@ -250,48 +250,76 @@ type CaseView struct {
 }
 
 // Case returns one case visible to scope (ErrNotFound otherwise), with its
-// voucher and current task when the scope may see them.
+// voucher and current task when the scope may see them: one round trip
+// (Pipeline: the scope and the three reads together).
 func (a API) Case(ctx context.Context, scope Scope, id string) (CaseView, error) {
-	var v CaseView
-	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
-		var err error
-		v, err = caseInTx(ctx, tx, id)
-		return err
-	})
-	return v, MapError(err)
+	return a.caseView(ctx, scope, id, nil)
 }
 
-func caseInTx(ctx context.Context, tx pgx.Tx, id string) (CaseView, error) {
-	var v CaseView
-	err := tx.QueryRow(ctx, `SELECT id, status, form_id, form_version, district_id, municipality_id, fund_id,
+// CaseAudited is Case that also appends e, a staff read of the case, to the
+// audit trail in the same round trip and transaction, as TimelineAudited
+// does: the row is written only when the case is visible to scope, and a
+// read whose row cannot be written fails (wrapping ErrAuditUnavailable)
+// with nothing committed.
+func (a API) CaseAudited(ctx context.Context, scope Scope, id string, e AuditEntry) (CaseView, error) {
+	e.CaseID = id
+	return a.caseView(ctx, scope, id, &e)
+}
+
+func (a API) caseView(ctx context.Context, scope Scope, id string, audit *AuditEntry) (CaseView, error) {
+	var (
+		v     CaseView
+		cv    CaseVoucher
+		ct    CaseTask
+		found bool
+	)
+	// A row that may be missing: found tells, and the batch goes on.
+	optional := func(scan func(pgx.Row) error, ok *bool) func(pgx.Row) error {
+		return func(row pgx.Row) error {
+			err := scan(row)
+			*ok = err == nil
+			if errors.Is(err, pgx.ErrNoRows) {
+				return nil
+			}
+			return err
+		}
+	}
+	var hasVoucher, hasTask bool
+	b := &pgx.Batch{}
+	b.Queue(`SELECT id, status, form_id, form_version, district_id, municipality_id, fund_id,
 			applicant_id, tax_code, data, precheck, info_request, award_cents, decision_reason, workflow_id,
 			created_at, updated_at
-		FROM cases WHERE id = $1`, id).Scan(&v.ID, &v.Status, &v.Form, &v.FormVersion, &v.District,
-		&v.Municipality, &v.FundID, &v.ApplicantID, &v.TaxCode, &v.Data, &v.Precheck, &v.InfoRequest,
-		&v.AwardCents, &v.DecisionReason, &v.WorkflowID, &v.CreatedAt, &v.UpdatedAt)
-	if err != nil {
-		return v, err
-	}
-	var cv CaseVoucher
-	err = tx.QueryRow(ctx, `SELECT id::text, code, status FROM vouchers WHERE case_id = $1`, id).
-		Scan(&cv.ID, &cv.Code, &cv.Status)
-	switch {
-	case err == nil:
-		v.Voucher = &cv
-	case !errors.Is(err, pgx.ErrNoRows):
-		return v, err
-	}
-	var ct CaseTask
-	err = tx.QueryRow(ctx, `SELECT t.id::text, t.status, t.due_at, t.escalated_at IS NOT NULL, coalesce(u.username, '')
+		FROM cases WHERE id = $1`, id).QueryRow(optional(func(row pgx.Row) error {
+		return row.Scan(&v.ID, &v.Status, &v.Form, &v.FormVersion, &v.District,
+			&v.Municipality, &v.FundID, &v.ApplicantID, &v.TaxCode, &v.Data, &v.Precheck, &v.InfoRequest,
+			&v.AwardCents, &v.DecisionReason, &v.WorkflowID, &v.CreatedAt, &v.UpdatedAt)
+	}, &found))
+	b.Queue(`SELECT id::text, code, status FROM vouchers WHERE case_id = $1`, id).
+		QueryRow(optional(func(row pgx.Row) error { return row.Scan(&cv.ID, &cv.Code, &cv.Status) }, &hasVoucher))
+	b.Queue(`SELECT t.id::text, t.status, t.due_at, t.escalated_at IS NOT NULL, coalesce(u.username, '')
 		FROM tasks t LEFT JOIN users u ON u.id = t.claimed_by
 		WHERE t.case_id = $1 AND t.kind <> 'contact'
 		ORDER BY t.status IN ('open', 'claimed') DESC, t.created_at DESC, t.id LIMIT 1`, id).
-		Scan(&ct.ID, &ct.Status, &ct.DueAt, &ct.Escalated, &ct.ClaimedBy)
-	switch {
-	case err == nil:
+		QueryRow(optional(func(row pgx.Row) error {
+			return row.Scan(&ct.ID, &ct.Status, &ct.DueAt, &ct.Escalated, &ct.ClaimedBy)
+		}, &hasTask))
+	if audit != nil {
+		queueCaseAudit(b, scope, *audit)
+	}
+	if err := a.s.Pipeline(ctx, scope, b); err != nil {
+		if errors.Is(err, ErrAuditUnavailable) {
+			return CaseView{}, err
+		}
+		return CaseView{}, MapError(err)
+	}
+	if !found {
+		return CaseView{}, ErrNotFound
+	}
+	if hasVoucher {
+		v.Voucher = &cv
+	}
+	if hasTask {
 		v.Task = &ct
-	case !errors.Is(err, pgx.ErrNoRows):
-		return v, err
 	}
 	return v, nil
 }

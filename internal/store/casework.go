@@ -38,41 +38,61 @@ type Event struct {
 
 // AddEvent records ev once.
 func AddEvent(ctx context.Context, tx pgx.Tx, ev Event) error {
+	sql, args, err := eventInsert(ev)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, sql, args...)
+	return MapError(err)
+}
+
+// queueEvent queues in b the statement that records ev once (AddEvent's).
+func queueEvent(b *pgx.Batch, ev Event) error {
+	sql, args, err := eventInsert(ev)
+	if err == nil {
+		b.Queue(sql, args...)
+	}
+	return err
+}
+
+// eventInsert is the statement that records ev once, and its arguments.
+func eventInsert(ev Event) (string, []any, error) {
 	detail := ev.Detail
 	if detail == nil {
 		detail = map[string]any{}
 	}
 	b, err := json.Marshal(detail)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO case_events (case_id, event_key, at, type, actor, detail)
+	return `INSERT INTO case_events (case_id, event_key, at, type, actor, detail)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_key) DO NOTHING`,
-		ev.CaseID, ev.Key, ev.At, ev.Type, ev.Actor, b)
-	return MapError(err)
+		[]any{ev.CaseID, ev.Key, ev.At, ev.Type, ev.Actor, b}, nil
 }
 
-// LoadCase reads a case and its fund's terms.
+// LoadCase reads a case and its fund's terms, in one round trip
+// (Pipeline: the scope and the statement together).
 func (s *Store) LoadCase(ctx context.Context, caseID string) (CaseInfo, error) {
 	var c CaseInfo
 	var rule, tranches []byte
 	var patronMonth int
 	var opens, closes int64
-	err := s.InTx(ctx, System, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `SELECT c.id, c.district_id, c.municipality_id, c.applicant_id, c.tax_code, c.form_id,
+	b := &pgx.Batch{}
+	b.Queue(`SELECT c.id, c.district_id, c.municipality_id, c.applicant_id, c.tax_code, c.form_id,
 				c.form_version, c.status, c.data, c.created_at,
 				f.id, f.name, f.isee_threshold_cents, f.rule, f.tranches, f.review_working_days, f.opens_at, f.closes_at, f.expires_at,
 				f.four_eyes_above_cents, f.info_reply_working_days,
 				coalesce(m.patron_month, 0), coalesce(m.patron_day, 0),
 				coalesce(extract(epoch FROM m.office_opens)::bigint, 0), coalesce(extract(epoch FROM m.office_closes)::bigint, 0)
 			FROM cases c JOIN funds f ON f.id = c.fund_id JOIN municipalities m ON m.id = c.municipality_id
-			WHERE c.id = $1`, caseID).
-			Scan(&c.ID, &c.DistrictID, &c.MunicipalityID, &c.ApplicantID, &c.TaxCode, &c.FormID, &c.FormVersion, &c.Status,
-				&c.Data, &c.CreatedAt, &c.Fund.ID, &c.Fund.Name, &c.Fund.ISEEThresholdCents, &rule, &tranches,
-				&c.Fund.ReviewWorkingDays, &c.Fund.OpensAt, &c.Fund.ClosesAt, &c.Fund.ExpiresAt,
-				&c.Fund.FourEyesAboveCents, &c.Fund.InfoReplyWorkingDays,
-				&patronMonth, &c.Office.PatronDay, &opens, &closes)
+			WHERE c.id = $1`, caseID).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&c.ID, &c.DistrictID, &c.MunicipalityID, &c.ApplicantID, &c.TaxCode, &c.FormID, &c.FormVersion, &c.Status,
+			&c.Data, &c.CreatedAt, &c.Fund.ID, &c.Fund.Name, &c.Fund.ISEEThresholdCents, &rule, &tranches,
+			&c.Fund.ReviewWorkingDays, &c.Fund.OpensAt, &c.Fund.ClosesAt, &c.Fund.ExpiresAt,
+			&c.Fund.FourEyesAboveCents, &c.Fund.InfoReplyWorkingDays,
+			&patronMonth, &c.Office.PatronDay, &opens, &closes)
 	})
+	err := s.Pipeline(ctx, System, b)
 	if err != nil {
 		return CaseInfo{}, MapError(err)
 	}
@@ -110,58 +130,63 @@ type PrecheckFacts struct {
 
 // LoadPrecheckFacts looks the applicant up in the population registry (a
 // resident no longer resident is not there), the household and the
-// vouchers.
+// vouchers, in one round trip (Pipeline: four reads that do not wait on
+// each other; the household's come from the registry row itself).
 func (s *Store) LoadPrecheckFacts(ctx context.Context, c CaseInfo) (PrecheckFacts, error) {
 	var f PrecheckFacts
-	err := s.InTx(ctx, System, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `SELECT r.municipality_id, m.name, m.district_id, coalesce(r.household_id, '') FROM residents r
+	b := &pgx.Batch{}
+	b.Queue(`SELECT r.municipality_id, m.name, m.district_id, coalesce(r.household_id, '') FROM residents r
 			JOIN municipalities m ON m.id = r.municipality_id WHERE r.tax_code = $1 AND r.ceased_at IS NULL`, c.TaxCode).
-			Scan(&f.RegistryMunicipality, &f.RegistryMunicipalityName, &f.RegistryDistrict, &f.Household)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		QueryRow(func(row pgx.Row) error {
+			err := row.Scan(&f.RegistryMunicipality, &f.RegistryMunicipalityName, &f.RegistryDistrict, &f.Household)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return nil
+			}
 			return err
-		}
-		if err := tx.QueryRow(ctx, `SELECT coalesce((SELECT name FROM municipalities WHERE id = $1), $1)`, c.MunicipalityID).
-			Scan(&f.DeclaredMunicipalityName); err != nil {
-			return err
-		}
-		if err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(case_id ORDER BY case_id), '{}')
+		})
+	b.Queue(`SELECT coalesce((SELECT name FROM municipalities WHERE id = $1), $1)`, c.MunicipalityID).
+		QueryRow(func(row pgx.Row) error { return row.Scan(&f.DeclaredMunicipalityName) })
+	b.Queue(`SELECT coalesce(array_agg(case_id ORDER BY case_id), '{}')
 			FROM vouchers WHERE fund_id = $1 AND tax_code = $2 AND case_id <> $3`,
-			c.Fund.ID, c.TaxCode, c.ID).Scan(&f.OtherAwardCases); err != nil {
-			return err
-		}
-		f.OtherAwards = len(f.OtherAwardCases)
-		if f.Household == "" {
-			return nil
-		}
-		// The other current members of the household (same municipality,
-		// same id_famiglia): their vouchers from this fund, and their
-		// applications to it not yet decided.
-		return tx.QueryRow(ctx, `WITH members AS (
-				SELECT tax_code FROM residents
-				WHERE municipality_id = $1 AND household_id = $2 AND ceased_at IS NULL AND tax_code <> $3)
-			SELECT (SELECT count(*) FROM vouchers v WHERE v.fund_id = $4 AND v.case_id <> $5
+		c.Fund.ID, c.TaxCode, c.ID).QueryRow(func(row pgx.Row) error { return row.Scan(&f.OtherAwardCases) })
+	// The other current members of the applicant's household in the registry
+	// (same municipality, same id_famiglia; none without a household): their
+	// vouchers from this fund, and their applications to it not yet decided.
+	b.Queue(`WITH me AS (
+				SELECT municipality_id, household_id FROM residents
+				WHERE tax_code = $1 AND ceased_at IS NULL AND coalesce(household_id, '') <> ''),
+			members AS (
+				SELECT r.tax_code FROM residents r JOIN me ON r.municipality_id = me.municipality_id
+					AND r.household_id = me.household_id
+				WHERE r.ceased_at IS NULL AND r.tax_code <> $1)
+			SELECT (SELECT count(*) FROM vouchers v WHERE v.fund_id = $2 AND v.case_id <> $3
 					AND v.tax_code IN (SELECT tax_code FROM members)),
-				(SELECT count(*) FROM cases k WHERE k.fund_id = $4 AND k.id <> $5
+				(SELECT count(*) FROM cases k WHERE k.fund_id = $2 AND k.id <> $3
 					AND k.status IN ('submitted', 'in_review', 'info_requested')
 					AND k.tax_code IN (SELECT tax_code FROM members))`,
-			f.RegistryMunicipality, f.Household, c.TaxCode, c.Fund.ID, c.ID).Scan(&f.HouseholdAwards, &f.HouseholdPending)
-	})
-	return f, MapError(err)
+		c.TaxCode, c.Fund.ID, c.ID).QueryRow(func(row pgx.Row) error { return row.Scan(&f.HouseholdAwards, &f.HouseholdPending) })
+	if err := s.Pipeline(ctx, System, b); err != nil {
+		return PrecheckFacts{}, MapError(err)
+	}
+	f.OtherAwards = len(f.OtherAwardCases)
+	return f, nil
 }
 
-// SavePrecheck stores the pre-check annotation on the case.
+// SavePrecheck stores the pre-check annotation on the case and its event,
+// in one round trip.
 func (s *Store) SavePrecheck(ctx context.Context, caseID string, checks []Check, passed bool, at time.Time) error {
 	b, err := json.Marshal(map[string]any{"passed": passed, "checks": checks, "at": at})
 	if err != nil {
 		return err
 	}
-	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE cases SET precheck = $2, updated_at = $3 WHERE id = $1`, caseID, b, at); err != nil {
-			return err
-		}
-		return AddEvent(ctx, tx, Event{Key: caseID + ":precheck", CaseID: caseID, At: at, Type: "precheck", Actor: "system",
-			Detail: map[string]any{"passed": passed, "checks": checks}})
-	}))
+	// One round trip (Pipeline: both writes or neither).
+	batch := &pgx.Batch{}
+	batch.Queue(`UPDATE cases SET precheck = $2, updated_at = $3 WHERE id = $1`, caseID, b, at)
+	if err := queueEvent(batch, Event{Key: caseID + ":precheck", CaseID: caseID, At: at, Type: "precheck", Actor: "system",
+		Detail: map[string]any{"passed": passed, "checks": checks}}); err != nil {
+		return err
+	}
+	return MapError(s.Pipeline(ctx, System, batch))
 }
 
 // OpenTaskInput creates a review task.
@@ -179,30 +204,30 @@ type OpenTaskInput struct {
 
 // OpenTask inserts the review task once and puts the case in review.
 func (s *Store) OpenTask(ctx context.Context, in OpenTaskInput) error {
-	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
-		kind, role := in.Kind, in.CandidateRole
-		if kind == "" {
-			kind = "review"
-		}
-		if role == "" {
-			role = string(contract.RoleOperator)
-		}
-		// The task joins the candidate group (team) that reviews its fund, if any.
-		tag, err := tx.Exec(ctx, `INSERT INTO tasks (id, case_id, district_id, municipality_id, kind, candidate_role, status, due_at, created_at, team_id)
+	kind, role := in.Kind, in.CandidateRole
+	if kind == "" {
+		kind = "review"
+	}
+	if role == "" {
+		role = string(contract.RoleOperator)
+	}
+	// One round trip (Pipeline: all or nothing). The task joins the
+	// candidate group (team) that reviews its fund, if any; the case goes
+	// in review only when the task was inserted now.
+	b := &pgx.Batch{}
+	b.Queue(`WITH task AS (
+			INSERT INTO tasks (id, case_id, district_id, municipality_id, kind, candidate_role, status, due_at, created_at, team_id)
 			SELECT $1, c.id, c.district_id, c.municipality_id, $5, $6, 'open', $3, $4, f.team_id
 			FROM cases c JOIN funds f ON f.id = c.fund_id WHERE c.id = $2
-			ON CONFLICT (id) DO NOTHING`, in.TaskID, in.CaseID, in.DueAt, in.At, kind, role)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 1 {
-			if _, err := tx.Exec(ctx, `UPDATE cases SET status = 'in_review', updated_at = $2 WHERE id = $1`, in.CaseID, in.At); err != nil {
-				return err
-			}
-		}
-		return AddEvent(ctx, tx, Event{Key: fmt.Sprintf("%s:task:%d:opened", in.CaseID, in.Round), CaseID: in.CaseID, At: in.At,
-			Type: "task_opened", Actor: "system", Detail: map[string]any{"task_id": in.TaskID, "due_at": in.DueAt, "kind": kind}})
-	}))
+			ON CONFLICT (id) DO NOTHING
+			RETURNING case_id)
+		UPDATE cases SET status = 'in_review', updated_at = $4 WHERE id IN (SELECT case_id FROM task)`,
+		in.TaskID, in.CaseID, in.DueAt, in.At, kind, role)
+	if err := queueEvent(b, Event{Key: fmt.Sprintf("%s:task:%d:opened", in.CaseID, in.Round), CaseID: in.CaseID, At: in.At,
+		Type: "task_opened", Actor: "system", Detail: map[string]any{"task_id": in.TaskID, "due_at": in.DueAt, "kind": kind}}); err != nil {
+		return err
+	}
+	return MapError(s.Pipeline(ctx, System, b))
 }
 
 // TaskActionInput is a claim, release or escalation of a task.

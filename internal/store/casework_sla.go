@@ -82,36 +82,39 @@ const (
 
 // Recipients resolves an audience for a case (and task, for the assignee).
 func (s *Store) Recipients(ctx context.Context, caseID, taskID, audience string) ([]Recipient, error) {
+	var (
+		sql  string
+		args []any
+	)
+	switch audience {
+	case AudienceApplicant:
+		// The account's address, else the one given in the application.
+		sql, args = `SELECT u.id, u.display_name,
+				coalesce(nullif(u.email, ''), nullif(c.data->'applicant'->>'email', ''), '')
+			FROM cases c JOIN users u ON u.id = c.applicant_id WHERE c.id = $1`, []any{caseID}
+	case AudienceAssignee:
+		sql, args = `SELECT u.id, u.display_name, coalesce(u.email, '') FROM tasks t JOIN users u ON u.id = t.claimed_by
+			WHERE t.id::text = $1
+			UNION ALL
+			SELECT u.id, u.display_name, coalesce(u.email, '') FROM cases c JOIN users u
+			  ON u.role = 'operator' AND u.municipality_id = c.municipality_id
+			WHERE c.id = $2 AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id::text = $1 AND t.claimed_by IS NOT NULL)
+			ORDER BY 1`, []any{taskID, caseID}
+	case AudienceSupervisors:
+		sql, args = `SELECT u.id, u.display_name, coalesce(u.email, '') FROM cases c JOIN users u
+			ON u.role = 'supervisor' AND u.district_id = c.district_id WHERE c.id = $1 ORDER BY u.id`, []any{caseID}
+	default:
+		return nil, fmt.Errorf("unknown audience %q", audience)
+	}
+	// One round trip (Pipeline: the scope and the read together).
 	var out []Recipient
-	err := s.InTx(ctx, System, func(tx pgx.Tx) error {
-		var rows pgx.Rows
+	b := &pgx.Batch{}
+	b.Queue(sql, args...).Query(func(rows pgx.Rows) error {
 		var err error
-		switch audience {
-		case AudienceApplicant:
-			// The account's address, else the one given in the application.
-			rows, err = tx.Query(ctx, `SELECT u.id, u.display_name,
-					coalesce(nullif(u.email, ''), nullif(c.data->'applicant'->>'email', ''), '')
-				FROM cases c JOIN users u ON u.id = c.applicant_id WHERE c.id = $1`, caseID)
-		case AudienceAssignee:
-			rows, err = tx.Query(ctx, `SELECT u.id, u.display_name, coalesce(u.email, '') FROM tasks t JOIN users u ON u.id = t.claimed_by
-				WHERE t.id::text = $1
-				UNION ALL
-				SELECT u.id, u.display_name, coalesce(u.email, '') FROM cases c JOIN users u
-				  ON u.role = 'operator' AND u.municipality_id = c.municipality_id
-				WHERE c.id = $2 AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id::text = $1 AND t.claimed_by IS NOT NULL)
-				ORDER BY 1`, taskID, caseID)
-		case AudienceSupervisors:
-			rows, err = tx.Query(ctx, `SELECT u.id, u.display_name, coalesce(u.email, '') FROM cases c JOIN users u
-				ON u.role = 'supervisor' AND u.district_id = c.district_id WHERE c.id = $1 ORDER BY u.id`, caseID)
-		default:
-			return fmt.Errorf("unknown audience %q", audience)
-		}
-		if err != nil {
-			return err
-		}
 		out, err = scanRecipients(rows)
 		return err
 	})
+	err := s.Pipeline(ctx, System, b)
 	return out, MapError(err)
 }
 
@@ -158,11 +161,11 @@ func (s *Store) FinishNotification(ctx context.Context, key, status string, caus
 	if cause != nil {
 		msg = cause.Error()
 	}
-	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE notifications SET status = $2, last_error = $3,
+	// One round trip (Pipeline).
+	b := &pgx.Batch{}
+	b.Queue(`UPDATE notifications SET status = $2, last_error = $3,
 			sent_at = CASE WHEN $2 = 'sent' THEN now() ELSE sent_at END WHERE key = $1`, key, status, msg)
-		return err
-	}))
+	return MapError(s.Pipeline(ctx, System, b))
 }
 
 // ErrNoRecipient is returned when an audience resolves to nobody.
@@ -173,34 +176,39 @@ var ErrNoRecipient = errors.New("no recipient")
 // and, once there is a voucher, its spendable balance and expiry.
 func (s *Store) NotificationFacts(ctx context.Context, caseID string) (map[string]any, error) {
 	facts := map[string]any{"case_number": caseID}
-	err := s.InTx(ctx, System, func(tx pgx.Tx) error {
+	// One round trip (Pipeline): the case's facts, and its voucher with the
+	// voucher account's balance (0 without an account), if it has one.
+	b := &pgx.Batch{}
+	b.Queue(`SELECT f.name, m.name, c.created_at,
+			trim(coalesce(c.data->'applicant'->>'first_name', '') || ' ' || coalesce(c.data->'applicant'->>'last_name', '')), f.kind
+		FROM cases c JOIN funds f ON f.id = c.fund_id JOIN municipalities m ON m.id = c.municipality_id
+		WHERE c.id = $1`, caseID).QueryRow(func(row pgx.Row) error {
 		var benefit, municipality, applicant, kind string
 		var submitted time.Time
-		if err := tx.QueryRow(ctx, `SELECT f.name, m.name, c.created_at,
-				trim(coalesce(c.data->'applicant'->>'first_name', '') || ' ' || coalesce(c.data->'applicant'->>'last_name', '')), f.kind
-			FROM cases c JOIN funds f ON f.id = c.fund_id JOIN municipalities m ON m.id = c.municipality_id
-			WHERE c.id = $1`, caseID).Scan(&benefit, &municipality, &submitted, &applicant, &kind); err != nil {
+		if err := row.Scan(&benefit, &municipality, &submitted, &applicant, &kind); err != nil {
 			return err
 		}
 		facts["benefit"], facts["municipality"], facts["submitted_at"], facts["applicant"] = benefit, municipality, submitted, applicant
 		facts["fund_kind"] = kind
+		return nil
+	})
+	b.Queue(`SELECT v.id::text, v.expires_at,
+			coalesce((SELECT a.balance_cents FROM accounts a WHERE a.id = $2 || v.id::text), 0)
+		FROM vouchers v WHERE v.case_id = $1`, caseID, VoucherAccountID("")).QueryRow(func(row pgx.Row) error {
 		var voucherID string
 		var expires time.Time
-		err := tx.QueryRow(ctx, `SELECT id::text, expires_at FROM vouchers WHERE case_id = $1`, caseID).Scan(&voucherID, &expires)
+		var available int64
+		err := row.Scan(&voucherID, &expires, &available)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		available, err := Balance(ctx, tx, VoucherAccountID(voucherID))
-		if err != nil {
-			return err
-		}
 		facts["available_cents"], facts["expires_at"], facts["voucher_id"] = available, expires, voucherID
 		return nil
 	})
-	if err != nil {
+	if err := s.Pipeline(ctx, System, b); err != nil {
 		return facts, MapError(err)
 	}
 	due, err := s.CaseDecisionExpected(ctx, caseID)

@@ -299,17 +299,23 @@ func (s Service) Cases(ctx context.Context, user store.UserView, f store.CaseFil
 }
 
 // Case reads a case user sees (NotFound "application not found"
-// otherwise); a staff read is audited.
+// otherwise); a staff read is audited, its row written in the same round
+// trip and transaction as the read.
 func (s Service) Case(ctx context.Context, user store.UserView, id string) (store.CaseView, error) {
-	v, err := s.API.Case(ctx, user.Scope(), id)
+	var v store.CaseView
+	var err error
+	// The staff's audit row in the read's own round trip and transaction
+	// (store.CaseAudited), as the timeline's.
+	if e := app.ReadEntry(ctx, user, store.AuditReadCase, id); e != nil {
+		v, err = s.API.CaseAudited(ctx, user.Scope(), id, *e)
+	} else {
+		v, err = s.API.Case(ctx, user.Scope(), id)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return v, app.Missing("application")
 	}
 	if err != nil {
-		return v, err
-	}
-	if err := s.AuditRead(ctx, user, store.AuditReadCase, v.ID, v.Municipality, nil); err != nil {
-		return v, err
+		return v, app.AuditFailure(err)
 	}
 	return v, nil
 }
