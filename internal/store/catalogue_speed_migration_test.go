@@ -6,14 +6,14 @@ import (
 	"testing"
 )
 
-// Migration 026 goes down and up, leaves the full-text index without a
+// Migration 027 goes down and up, leaves the full-text index without a
 // pending list, and its PL/pgSQL sportello_cooperative() and
 // catalogue_query() answer as the SQL functions they replace, for every
 // scope and user of the seed and a range of search texts.
 func TestCatalogueSpeedMigration(t *testing.T) {
 	conn := seededConn(t)
 	ctx := context.Background()
-	goesDownAndUp(t, conn, 26, `SELECT EXISTS (SELECT 1 FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+	goesDownAndUp(t, conn, 27, `SELECT EXISTS (SELECT 1 FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
 		WHERE p.proname IN ('sportello_cooperative', 'catalogue_query') AND l.lanname = 'plpgsql')`, "the PL/pgSQL functions")
 
 	var opts []string
