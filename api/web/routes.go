@@ -60,8 +60,10 @@ func (s *Site) Mount(r *gin.Engine) {
 	pub.GET("/cooperatives", s.page(s.cooperativesPage))
 	pub.GET("/cooperatives/:id", s.page(s.cooperativePage))
 	pub.GET("/social-points", s.page(s.pointsPage))
-	pub.GET("/shops", s.page(s.shopsPage))           // shops.go: where a food voucher can be spent
-	pub.GET("/privacy", s.page(s.privacyNoticePage)) // privacy.go
+	pub.GET("/shops", s.page(s.shopsPage))            // shops.go: where a food voucher can be spent
+	pub.GET("/campaigns", s.page(s.campaignsPage))    // campaigns.go: local shopping campaigns
+	pub.GET("/campaigns/:id", s.page(s.campaignPage)) // a campaign's participating shops
+	pub.GET("/privacy", s.page(s.privacyNoticePage))  // privacy.go
 	// Sign-in with SPID/CIE and the password reset by e-mail (signin.go).
 	pub.GET("/login/spid", s.page(s.signInStart))
 	pub.GET(signInPath, s.page(s.signInCallback))
