@@ -189,6 +189,8 @@ func (s *Site) Mount(r *gin.Engine) {
 	mer := p.Role(roleMerchant)
 	mer.GET("/till", s.page(s.tillPage))
 	mer.POST("/till", s.page(s.tillSubmit))
+	mer.GET("/till/campaign", s.page(s.campaignTillPage)) // campaign_till.go: a purchase in a local campaign
+	mer.POST("/till/campaign", s.page(s.campaignTillSubmit))
 
 	// Invoices: cooperatives, merchants and supervisors (billing.go).
 	inv := p.Role(roleCooperative, roleMerchant, roleSupervisor)
@@ -282,7 +284,7 @@ func (s *Site) homePage(c *gin.Context) error {
 	case roleSupervisor:
 		d.Areas = []crumb{{"/search", s.t(c, "nav.search")}, {"/funds", s.t(c, "nav.funds")}, {"/inbox", s.t(c, "nav.inbox")}}
 	case roleMerchant:
-		d.Areas = []crumb{{"/till", s.t(c, "nav.till")}}
+		d.Areas = []crumb{{"/till", s.t(c, "nav.till")}, {"/till/campaign", s.t(c, "ctill.title")}}
 	}
 	s.render(c, http.StatusOK, "home", view{Title: s.t(c, "home.title"), Nav: "home", Data: d})
 	return nil

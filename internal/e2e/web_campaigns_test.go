@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"sportello/internal/browsertest"
+	"sportello/internal/seed"
 )
 
 // TestWebCampaigns: a visitor who is not signed in finds, from the home
@@ -46,4 +47,26 @@ func TestWebCampaigns(t *testing.T) {
 	p.Follow("Participating shops")
 	assertPage(t, p, "At Christmas… Shop Local", "Books and stationery", "Clothing", "Participating shops: 6")
 	p.Axe()
+
+	// The bookshop records a resident's purchase at its campaign till: the
+	// receipt gives the contribution to take off the bill; a tax code that
+	// is not valid is refused field by field.
+	m := browsertest.NewPage(t, s.srv.URL, "bookshop")
+	webLogin(t, m, "libreria.tradate")
+	m.Follow("Cassa campagne")
+	assertPath(t, m, "/till/campaign")
+	m.Axe()
+	m.Fill("Codice fiscale del cliente", "RSSMRA00A00X000X")
+	m.Fill("Importo dell'acquisto (euro)", "123,45")
+	m.Submit("Registra")
+	assertText(t, m, "Codice fiscale del cliente")
+	if m.Count(`#tax_code[aria-invalid="true"]`) != 1 {
+		t.Fatalf("an invalid tax code is not marked:\n%s", m.MainText())
+	}
+	m.Axe()
+	m.Fill("Codice fiscale del cliente", seed.Residents()[0].TaxCode())
+	m.Fill("Importo dell'acquisto (euro)", "123,45")
+	m.Submit("Registra")
+	assertText(t, m, "Acquisto registrato.", "Contributo del comune", "24,69", "98,76", "25,31")
+	m.Axe()
 }
