@@ -302,6 +302,23 @@ func TestCampaignCloseReturnsTheRest(t *testing.T) {
 		t.Errorf("returned %d, want %d", after-before, 1000_00-6_66)
 	}
 	ledgerBalances(t, w.st)
+
+	// The ledger check sees a credit that does not match its transfer, and
+	// a person over the cap.
+	if _, err := w.st.Pool.Exec(ctx, `UPDATE campaign_credits SET credit_cents = 6000, purchase_cents = 30000 WHERE campaign_id = $1`, w.id); err != nil {
+		t.Fatal(err)
+	}
+	r, err := store.VerifyLedger(ctx, w.st.Pool, store.VerifyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := map[string]bool{}
+	for _, c := range r.Checks {
+		broken[c.Name] = c.Violations > 0
+	}
+	if !broken["campaign_credit_has_transfer"] || !broken["campaign_cap_per_person"] || broken["balances_sum_to_zero"] {
+		t.Errorf("ledger check after tampering: %+v", r.Checks)
+	}
 }
 
 // Migration 026 goes down (with the demo campaign's money in the ledger)
