@@ -285,6 +285,8 @@ func (s *Site) homePage(c *gin.Context) error {
 		d.Areas = []crumb{{"/search", s.t(c, "nav.search")}, {"/funds", s.t(c, "nav.funds")}, {"/inbox", s.t(c, "nav.inbox")}}
 	case roleMerchant:
 		d.Areas = []crumb{{"/till", s.t(c, "nav.till")}, {"/till/campaign", s.t(c, "ctill.title")}}
+	case string(contract.RoleCommerceManager):
+		d.Areas = []crumb{{"/campaigns", s.t(c, "campaigns.title")}}
 	}
 	s.render(c, http.StatusOK, "home", view{Title: s.t(c, "home.title"), Nav: "home", Data: d})
 	return nil
