@@ -51,6 +51,7 @@ var matrixActors = []matrixActor{
 	{"supervisor", "supervisore", "P"},
 	{"merchant", "esercente.tradate", "M2"},
 	{"cooperative", "coop.baobab", "K2"},
+	{"commerce_manager", "commercio.tradate", "P"},
 }
 
 // ownPlace is the place of every actor's own records.
@@ -82,26 +83,29 @@ var matrixKinds = map[string]string{
 	"/api/v1/form-versions/:form":          "form",
 	"/api/v1/form-versions/:form/:version": "form_version",
 	"/api/v1/calls/:id":                    "call",
+	"/api/v1/campaigns/:id":                "campaign",
+	"/api/v1/campaign-applications/:id":    "campaign_application",
 }
 
 // matrixListKinds names the record kind a list route shows: another place's
 // record of that kind must never be in the list.
 var matrixListKinds = map[string]string{
-	"/api/v1/applications":     "case",
-	"/api/v1/tasks":            "task",
-	"/api/v1/vouchers":         "voucher",
-	"/api/v1/bookings":         "booking",
-	"/api/v1/coop/bookings":    "coopbooking",
-	"/api/v1/invoices":         "invoice",
-	"/api/v1/absences":         "absence",
-	"/api/v1/teams":            "team",
-	"/api/v1/contact-tasks":    "contact",
-	"/api/v1/recoveries":       "recovery",
-	"/api/v1/appointments":     "appointment",
-	"/api/v1/funds":            "fund",
-	"/api/v1/fund-reviews":     "fund",
-	"/api/v1/registry/imports": "registry_import",
-	"/api/v1/calls":            "call",
+	"/api/v1/applications":          "case",
+	"/api/v1/tasks":                 "task",
+	"/api/v1/vouchers":              "voucher",
+	"/api/v1/bookings":              "booking",
+	"/api/v1/coop/bookings":         "coopbooking",
+	"/api/v1/invoices":              "invoice",
+	"/api/v1/absences":              "absence",
+	"/api/v1/teams":                 "team",
+	"/api/v1/contact-tasks":         "contact",
+	"/api/v1/recoveries":            "recovery",
+	"/api/v1/appointments":          "appointment",
+	"/api/v1/funds":                 "fund",
+	"/api/v1/fund-reviews":          "fund",
+	"/api/v1/registry/imports":      "registry_import",
+	"/api/v1/calls":                 "call",
+	"/api/v1/campaign-applications": "campaign_application",
 }
 
 var ginParamRE = regexp.MustCompile(`:([A-Za-z_]+)`)
@@ -548,6 +552,28 @@ func buildMatrixWorld(t *testing.T, e *env) *matrixWorld {
 		w.set("call", place, c.ID)
 	}
 	w.set("call", "T:operator", w.ids["call"]["T:citizen"])
+	// Campaigns: the demo campaign of Tradate (published, with the seeded
+	// applications) and a published one of Alta Padovana with a shop's
+	// application there; another merchant's application in Tradate.
+	w.set("campaign", "T", one(`SELECT id::text FROM campaigns WHERE district_id = 'tradate' AND status = 'published' ORDER BY id LIMIT 1`))
+	campaignP := uuid.NewString()
+	sql(`INSERT INTO campaigns (id, district_id, municipality_id, name_it, name_en, starts_on, ends_on, budget_cents, rule, categories,
+			status, created_by, published_by, published_at)
+		SELECT $1, 'alta-padovana', 'cittadella', 'Campagna Cittadella', 'Cittadella campaign', now()::date, now()::date + 30, 100000,
+			'{"percent": 10, "cap_per_person_cents": 1000, "min_purchase_cents": 0}', '{food,health}', 'published', id, id, now()
+		FROM users WHERE username = 'supervisore.padova'`, campaignP)
+	w.set("campaign", "P", campaignP)
+	w.set("campaign", "M2", campaignP)
+	sql(`INSERT INTO merchants (id, district_id, municipality_id, name, kind, category) VALUES ('cittadella-matrix', 'alta-padovana', 'cittadella', 'Negozio Cittadella', 'shop', 'food')`)
+	application := func(place, campaign, merchant, district string) {
+		id := uuid.NewString()
+		sql(`INSERT INTO campaign_merchants (id, campaign_id, merchant_id, district_id, status, applied_by)
+			SELECT $1, $2, $3, $4, 'applied', id FROM users WHERE username = 'supervisore'`, id, campaign, merchant, district)
+		w.set("campaign_application", place, id)
+	}
+	application("T", w.ids["campaign"]["T"], w.users["esercente.tradate"].MerchantID, "tradate")
+	application("M2", w.ids["campaign"]["T"], merchant2, "tradate")
+	application("P", campaignP, "cittadella-matrix", "alta-padovana")
 
 	// Registry imports (dry runs of the demo extracts) of T, V and P.
 	for place, m := range map[string]string{"T": "tradate", "V": "vedano-olona", "P": "cittadella"} {

@@ -76,7 +76,11 @@ var (
 	caseParties   = []contract.Role{contract.RoleCitizen, contract.RoleOperator, contract.RoleSupervisor}
 	invoiceReader = []contract.Role{contract.RoleCooperative, contract.RoleMerchant, contract.RoleSupervisor}
 	everyRole     = []contract.Role{contract.RoleCitizen, contract.RoleOperator, contract.RoleSupervisor,
-		contract.RoleMerchant, contract.RoleCooperative}
+		contract.RoleMerchant, contract.RoleCooperative, contract.RoleCommerceManager}
+	// campaignManagers run the local campaigns: supervisors and the
+	// Commerce District's manager.
+	campaignManagers = []contract.Role{contract.RoleSupervisor, contract.RoleCommerceManager}
+	campaignTakers   = []contract.Role{contract.RoleSupervisor, contract.RoleCommerceManager, contract.RoleMerchant}
 )
 
 // apiRoutes is the policy table of the JSON API.
@@ -186,6 +190,18 @@ func (s *server) apiRoutes() []apiRoute {
 
 		// The shops where a food voucher can be spent, for anyone (shops.go).
 		{"GET", "/shops", open, nil, reachPublic, h(s.listShops)},
+
+		// Local campaigns (campaigns.go): anyone reads the published ones and
+		// their shops; managers run them, merchants join and record purchases.
+		{"GET", "/campaigns", optional, nil, reachPublic, h(s.listCampaigns)},
+		{"GET", "/campaigns/:id", optional, nil, reachPublic, h(s.getCampaign)},
+		{"POST", "/campaigns", session, campaignManagers, reachNone, h(s.createCampaign)},
+		{"POST", "/campaigns/:id/publish", session, campaignManagers, reachOwn, h(s.campaignTransition(true))},
+		{"POST", "/campaigns/:id/close", session, campaignManagers, reachOwn, h(s.campaignTransition(false))},
+		{"POST", "/campaigns/:id/applications", session, merchants, reachOwn, h(s.applyToCampaign)},
+		{"GET", "/campaign-applications", session, campaignTakers, reachList, h(s.listCampaignApplications)},
+		{"POST", "/campaign-applications/:id/decision", session, campaignManagers, reachOwn, h(s.decideCampaignApplication)},
+		{"POST", "/campaign-purchases", session, merchants, reachNone, h(s.recordCampaignPurchase)},
 
 		// Social Points and appointments (appointments.go).
 		{"GET", "/social-points", open, nil, reachPublic, h(s.listSocialPoints)},

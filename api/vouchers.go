@@ -43,10 +43,7 @@ func (s *server) redeem(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if res.Replayed {
-		c.Header("Idempotent-Replayed", "true")
-	}
-	c.JSON(http.StatusCreated, res)
+	createdOnce(c, res, res.Replayed)
 	return nil
 }
 

@@ -60,8 +60,10 @@ func (s *Site) Mount(r *gin.Engine) {
 	pub.GET("/cooperatives", s.page(s.cooperativesPage))
 	pub.GET("/cooperatives/:id", s.page(s.cooperativePage))
 	pub.GET("/social-points", s.page(s.pointsPage))
-	pub.GET("/shops", s.page(s.shopsPage))           // shops.go: where a food voucher can be spent
-	pub.GET("/privacy", s.page(s.privacyNoticePage)) // privacy.go
+	pub.GET("/shops", s.page(s.shopsPage))            // shops.go: where a food voucher can be spent
+	pub.GET("/campaigns", s.page(s.campaignsPage))    // campaigns.go: local shopping campaigns
+	pub.GET("/campaigns/:id", s.page(s.campaignPage)) // a campaign's participating shops
+	pub.GET("/privacy", s.page(s.privacyNoticePage))  // privacy.go
 	// Sign-in with SPID/CIE and the password reset by e-mail (signin.go).
 	pub.GET("/login/spid", s.page(s.signInStart))
 	pub.GET(signInPath, s.page(s.signInCallback))
@@ -198,6 +200,8 @@ func (s *Site) Mount(r *gin.Engine) {
 	mer := p.Role(roleMerchant)
 	mer.GET("/till", s.page(s.tillPage))
 	mer.POST("/till", s.page(s.tillSubmit))
+	mer.GET("/till/campaign", s.page(s.campaignTillPage)) // campaign_till.go: a purchase in a local campaign
+	mer.POST("/till/campaign", s.page(s.campaignTillSubmit))
 
 	// Invoices: cooperatives, merchants and supervisors (billing.go).
 	inv := p.Role(roleCooperative, roleMerchant, roleSupervisor)
@@ -291,7 +295,9 @@ func (s *Site) homePage(c *gin.Context) error {
 	case roleSupervisor:
 		d.Areas = []crumb{{"/search", s.t(c, "nav.search")}, {"/funds", s.t(c, "nav.funds")}, {"/inbox", s.t(c, "nav.inbox")}}
 	case roleMerchant:
-		d.Areas = []crumb{{"/till", s.t(c, "nav.till")}}
+		d.Areas = []crumb{{"/till", s.t(c, "nav.till")}, {"/till/campaign", s.t(c, "ctill.title")}}
+	case string(contract.RoleCommerceManager):
+		d.Areas = []crumb{{"/campaigns", s.t(c, "campaigns.title")}}
 	}
 	s.render(c, http.StatusOK, "home", view{Title: s.t(c, "home.title"), Nav: "home", Data: d})
 	return nil

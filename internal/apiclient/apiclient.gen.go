@@ -71,18 +71,21 @@ func (e AppointmentStatus) Valid() bool {
 
 // Defines values for AuditEntryActorRole.
 const (
-	AuditEntryActorRoleCitizen     AuditEntryActorRole = "citizen"
-	AuditEntryActorRoleCooperative AuditEntryActorRole = "cooperative"
-	AuditEntryActorRoleMerchant    AuditEntryActorRole = "merchant"
-	AuditEntryActorRoleOperator    AuditEntryActorRole = "operator"
-	AuditEntryActorRoleSupervisor  AuditEntryActorRole = "supervisor"
-	AuditEntryActorRoleSystem      AuditEntryActorRole = "system"
+	AuditEntryActorRoleCitizen         AuditEntryActorRole = "citizen"
+	AuditEntryActorRoleCommerceManager AuditEntryActorRole = "commerce_manager"
+	AuditEntryActorRoleCooperative     AuditEntryActorRole = "cooperative"
+	AuditEntryActorRoleMerchant        AuditEntryActorRole = "merchant"
+	AuditEntryActorRoleOperator        AuditEntryActorRole = "operator"
+	AuditEntryActorRoleSupervisor      AuditEntryActorRole = "supervisor"
+	AuditEntryActorRoleSystem          AuditEntryActorRole = "system"
 )
 
 // Valid indicates whether the value is a known member of the AuditEntryActorRole enum.
 func (e AuditEntryActorRole) Valid() bool {
 	switch e {
 	case AuditEntryActorRoleCitizen:
+		return true
+	case AuditEntryActorRoleCommerceManager:
 		return true
 	case AuditEntryActorRoleCooperative:
 		return true
@@ -210,6 +213,210 @@ func (e CallStatus) Valid() bool {
 	case CallStatusDraft:
 		return true
 	case CallStatusPublished:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CampaignCategories.
+const (
+	CampaignCategoriesBooks    CampaignCategories = "books"
+	CampaignCategoriesClothing CampaignCategories = "clothing"
+	CampaignCategoriesDining   CampaignCategories = "dining"
+	CampaignCategoriesFood     CampaignCategories = "food"
+	CampaignCategoriesHealth   CampaignCategories = "health"
+	CampaignCategoriesHome     CampaignCategories = "home"
+	CampaignCategoriesOther    CampaignCategories = "other"
+	CampaignCategoriesServices CampaignCategories = "services"
+)
+
+// Valid indicates whether the value is a known member of the CampaignCategories enum.
+func (e CampaignCategories) Valid() bool {
+	switch e {
+	case CampaignCategoriesBooks:
+		return true
+	case CampaignCategoriesClothing:
+		return true
+	case CampaignCategoriesDining:
+		return true
+	case CampaignCategoriesFood:
+		return true
+	case CampaignCategoriesHealth:
+		return true
+	case CampaignCategoriesHome:
+		return true
+	case CampaignCategoriesOther:
+		return true
+	case CampaignCategoriesServices:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CampaignStatus.
+const (
+	CampaignStatusClosed    CampaignStatus = "closed"
+	CampaignStatusDraft     CampaignStatus = "draft"
+	CampaignStatusPublished CampaignStatus = "published"
+)
+
+// Valid indicates whether the value is a known member of the CampaignStatus enum.
+func (e CampaignStatus) Valid() bool {
+	switch e {
+	case CampaignStatusClosed:
+		return true
+	case CampaignStatusDraft:
+		return true
+	case CampaignStatusPublished:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CampaignApplicationMerchantCategory.
+const (
+	CampaignApplicationMerchantCategoryBooks    CampaignApplicationMerchantCategory = "books"
+	CampaignApplicationMerchantCategoryClothing CampaignApplicationMerchantCategory = "clothing"
+	CampaignApplicationMerchantCategoryDining   CampaignApplicationMerchantCategory = "dining"
+	CampaignApplicationMerchantCategoryFood     CampaignApplicationMerchantCategory = "food"
+	CampaignApplicationMerchantCategoryHealth   CampaignApplicationMerchantCategory = "health"
+	CampaignApplicationMerchantCategoryHome     CampaignApplicationMerchantCategory = "home"
+	CampaignApplicationMerchantCategoryOther    CampaignApplicationMerchantCategory = "other"
+	CampaignApplicationMerchantCategoryServices CampaignApplicationMerchantCategory = "services"
+)
+
+// Valid indicates whether the value is a known member of the CampaignApplicationMerchantCategory enum.
+func (e CampaignApplicationMerchantCategory) Valid() bool {
+	switch e {
+	case CampaignApplicationMerchantCategoryBooks:
+		return true
+	case CampaignApplicationMerchantCategoryClothing:
+		return true
+	case CampaignApplicationMerchantCategoryDining:
+		return true
+	case CampaignApplicationMerchantCategoryFood:
+		return true
+	case CampaignApplicationMerchantCategoryHealth:
+		return true
+	case CampaignApplicationMerchantCategoryHome:
+		return true
+	case CampaignApplicationMerchantCategoryOther:
+		return true
+	case CampaignApplicationMerchantCategoryServices:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CampaignApplicationStatus.
+const (
+	CampaignApplicationStatusApplied  CampaignApplicationStatus = "applied"
+	CampaignApplicationStatusApproved CampaignApplicationStatus = "approved"
+	CampaignApplicationStatusRejected CampaignApplicationStatus = "rejected"
+)
+
+// Valid indicates whether the value is a known member of the CampaignApplicationStatus enum.
+func (e CampaignApplicationStatus) Valid() bool {
+	switch e {
+	case CampaignApplicationStatusApplied:
+		return true
+	case CampaignApplicationStatusApproved:
+		return true
+	case CampaignApplicationStatusRejected:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CampaignDecisionDecision.
+const (
+	CampaignDecisionDecisionApproved CampaignDecisionDecision = "approved"
+	CampaignDecisionDecisionRejected CampaignDecisionDecision = "rejected"
+)
+
+// Valid indicates whether the value is a known member of the CampaignDecisionDecision enum.
+func (e CampaignDecisionDecision) Valid() bool {
+	switch e {
+	case CampaignDecisionDecisionApproved:
+		return true
+	case CampaignDecisionDecisionRejected:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CampaignRequestCategories.
+const (
+	CampaignRequestCategoriesBooks    CampaignRequestCategories = "books"
+	CampaignRequestCategoriesClothing CampaignRequestCategories = "clothing"
+	CampaignRequestCategoriesDining   CampaignRequestCategories = "dining"
+	CampaignRequestCategoriesFood     CampaignRequestCategories = "food"
+	CampaignRequestCategoriesHealth   CampaignRequestCategories = "health"
+	CampaignRequestCategoriesHome     CampaignRequestCategories = "home"
+	CampaignRequestCategoriesOther    CampaignRequestCategories = "other"
+	CampaignRequestCategoriesServices CampaignRequestCategories = "services"
+)
+
+// Valid indicates whether the value is a known member of the CampaignRequestCategories enum.
+func (e CampaignRequestCategories) Valid() bool {
+	switch e {
+	case CampaignRequestCategoriesBooks:
+		return true
+	case CampaignRequestCategoriesClothing:
+		return true
+	case CampaignRequestCategoriesDining:
+		return true
+	case CampaignRequestCategoriesFood:
+		return true
+	case CampaignRequestCategoriesHealth:
+		return true
+	case CampaignRequestCategoriesHome:
+		return true
+	case CampaignRequestCategoriesOther:
+		return true
+	case CampaignRequestCategoriesServices:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CampaignShopCategory.
+const (
+	CampaignShopCategoryBooks    CampaignShopCategory = "books"
+	CampaignShopCategoryClothing CampaignShopCategory = "clothing"
+	CampaignShopCategoryDining   CampaignShopCategory = "dining"
+	CampaignShopCategoryFood     CampaignShopCategory = "food"
+	CampaignShopCategoryHealth   CampaignShopCategory = "health"
+	CampaignShopCategoryHome     CampaignShopCategory = "home"
+	CampaignShopCategoryOther    CampaignShopCategory = "other"
+	CampaignShopCategoryServices CampaignShopCategory = "services"
+)
+
+// Valid indicates whether the value is a known member of the CampaignShopCategory enum.
+func (e CampaignShopCategory) Valid() bool {
+	switch e {
+	case CampaignShopCategoryBooks:
+		return true
+	case CampaignShopCategoryClothing:
+		return true
+	case CampaignShopCategoryDining:
+		return true
+	case CampaignShopCategoryFood:
+		return true
+	case CampaignShopCategoryHealth:
+		return true
+	case CampaignShopCategoryHome:
+		return true
+	case CampaignShopCategoryOther:
+		return true
+	case CampaignShopCategoryServices:
 		return true
 	default:
 		return false
@@ -530,17 +737,20 @@ func (e CooperativeHiddenReason) Valid() bool {
 
 // Defines values for CurrentUserRole.
 const (
-	CurrentUserRoleCitizen     CurrentUserRole = "citizen"
-	CurrentUserRoleCooperative CurrentUserRole = "cooperative"
-	CurrentUserRoleMerchant    CurrentUserRole = "merchant"
-	CurrentUserRoleOperator    CurrentUserRole = "operator"
-	CurrentUserRoleSupervisor  CurrentUserRole = "supervisor"
+	CurrentUserRoleCitizen         CurrentUserRole = "citizen"
+	CurrentUserRoleCommerceManager CurrentUserRole = "commerce_manager"
+	CurrentUserRoleCooperative     CurrentUserRole = "cooperative"
+	CurrentUserRoleMerchant        CurrentUserRole = "merchant"
+	CurrentUserRoleOperator        CurrentUserRole = "operator"
+	CurrentUserRoleSupervisor      CurrentUserRole = "supervisor"
 )
 
 // Valid indicates whether the value is a known member of the CurrentUserRole enum.
 func (e CurrentUserRole) Valid() bool {
 	switch e {
 	case CurrentUserRoleCitizen:
+		return true
+	case CurrentUserRoleCommerceManager:
 		return true
 	case CurrentUserRoleCooperative:
 		return true
@@ -944,16 +1154,16 @@ func (e RegistryImportSource) Valid() bool {
 
 // Defines values for RegistryImportStatus.
 const (
-	Applied RegistryImportStatus = "applied"
-	DryRun  RegistryImportStatus = "dry_run"
+	RegistryImportStatusApplied RegistryImportStatus = "applied"
+	RegistryImportStatusDryRun  RegistryImportStatus = "dry_run"
 )
 
 // Valid indicates whether the value is a known member of the RegistryImportStatus enum.
 func (e RegistryImportStatus) Valid() bool {
 	switch e {
-	case Applied:
+	case RegistryImportStatusApplied:
 		return true
-	case DryRun:
+	case RegistryImportStatusDryRun:
 		return true
 	default:
 		return false
@@ -1184,17 +1394,20 @@ func (e TeamMemberRole) Valid() bool {
 
 // Defines values for UserRole.
 const (
-	UserRoleCitizen     UserRole = "citizen"
-	UserRoleCooperative UserRole = "cooperative"
-	UserRoleMerchant    UserRole = "merchant"
-	UserRoleOperator    UserRole = "operator"
-	UserRoleSupervisor  UserRole = "supervisor"
+	UserRoleCitizen         UserRole = "citizen"
+	UserRoleCommerceManager UserRole = "commerce_manager"
+	UserRoleCooperative     UserRole = "cooperative"
+	UserRoleMerchant        UserRole = "merchant"
+	UserRoleOperator        UserRole = "operator"
+	UserRoleSupervisor      UserRole = "supervisor"
 )
 
 // Valid indicates whether the value is a known member of the UserRole enum.
 func (e UserRole) Valid() bool {
 	switch e {
 	case UserRoleCitizen:
+		return true
+	case UserRoleCommerceManager:
 		return true
 	case UserRoleCooperative:
 		return true
@@ -1311,6 +1524,48 @@ func (e ListAppointmentsParamsStatus) Valid() bool {
 	case ListAppointmentsParamsStatusNoShow:
 		return true
 	case ListAppointmentsParamsStatusNotAttended:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListCampaignApplicationsParamsStatus.
+const (
+	ListCampaignApplicationsParamsStatusApplied  ListCampaignApplicationsParamsStatus = "applied"
+	ListCampaignApplicationsParamsStatusApproved ListCampaignApplicationsParamsStatus = "approved"
+	ListCampaignApplicationsParamsStatusRejected ListCampaignApplicationsParamsStatus = "rejected"
+)
+
+// Valid indicates whether the value is a known member of the ListCampaignApplicationsParamsStatus enum.
+func (e ListCampaignApplicationsParamsStatus) Valid() bool {
+	switch e {
+	case ListCampaignApplicationsParamsStatusApplied:
+		return true
+	case ListCampaignApplicationsParamsStatusApproved:
+		return true
+	case ListCampaignApplicationsParamsStatusRejected:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListCampaignsParamsStatus.
+const (
+	ListCampaignsParamsStatusClosed    ListCampaignsParamsStatus = "closed"
+	ListCampaignsParamsStatusDraft     ListCampaignsParamsStatus = "draft"
+	ListCampaignsParamsStatusPublished ListCampaignsParamsStatus = "published"
+)
+
+// Valid indicates whether the value is a known member of the ListCampaignsParamsStatus enum.
+func (e ListCampaignsParamsStatus) Valid() bool {
+	switch e {
+	case ListCampaignsParamsStatusClosed:
+		return true
+	case ListCampaignsParamsStatusDraft:
+		return true
+	case ListCampaignsParamsStatusPublished:
 		return true
 	default:
 		return false
@@ -2134,6 +2389,147 @@ type CallRequest struct {
 		Percent   int `json:"percent"`
 	} `json:"tranches"`
 }
+
+// Campaign defines model for Campaign.
+type Campaign struct {
+	BudgetCents      int                  `json:"budget_cents"`
+	Categories       []CampaignCategories `json:"categories"`
+	ClosedAt         *time.Time           `json:"closed_at,omitempty"`
+	CreatedAt        time.Time            `json:"created_at"`
+	DescriptionEn    string               `json:"description_en"`
+	DescriptionIt    string               `json:"description_it"`
+	District         string               `json:"district"`
+	EndsOn           openapi_types.Date   `json:"ends_on"`
+	Id               openapi_types.UUID   `json:"id"`
+	Municipality     string               `json:"municipality"`
+	MunicipalityName string               `json:"municipality_name"`
+	NameEn           string               `json:"name_en"`
+	NameIt           string               `json:"name_it"`
+	PublishedAt      *time.Time           `json:"published_at,omitempty"`
+
+	// RemainingCents the budget not yet credited: the whole budget while a draft, 0 once closed
+	RemainingCents int          `json:"remaining_cents"`
+	Rule           CampaignRule `json:"rule"`
+
+	// Shops the approved participating shops (one campaign's read only)
+	Shops    *[]CampaignShop    `json:"shops,omitempty"`
+	StartsOn openapi_types.Date `json:"starts_on"`
+	Status   CampaignStatus     `json:"status"`
+}
+
+// CampaignCategories defines model for Campaign.Categories.
+type CampaignCategories string
+
+// CampaignStatus defines model for Campaign.Status.
+type CampaignStatus string
+
+// CampaignApplication defines model for CampaignApplication.
+type CampaignApplication struct {
+	AppliedAt        time.Time                           `json:"applied_at"`
+	CampaignId       openapi_types.UUID                  `json:"campaign_id"`
+	CampaignNameEn   string                              `json:"campaign_name_en"`
+	CampaignNameIt   string                              `json:"campaign_name_it"`
+	DecidedAt        *time.Time                          `json:"decided_at,omitempty"`
+	Id               openapi_types.UUID                  `json:"id"`
+	MerchantCategory CampaignApplicationMerchantCategory `json:"merchant_category"`
+	MerchantId       string                              `json:"merchant_id"`
+	MerchantName     string                              `json:"merchant_name"`
+	Municipality     string                              `json:"municipality"`
+	Reason           *string                             `json:"reason,omitempty"`
+	Status           CampaignApplicationStatus           `json:"status"`
+}
+
+// CampaignApplicationMerchantCategory defines model for CampaignApplication.MerchantCategory.
+type CampaignApplicationMerchantCategory string
+
+// CampaignApplicationStatus defines model for CampaignApplication.Status.
+type CampaignApplicationStatus string
+
+// CampaignCredit defines model for CampaignCredit.
+type CampaignCredit struct {
+	CampaignId openapi_types.UUID `json:"campaign_id"`
+
+	// Capped less than the rule's percentage: the person's cap or the budget
+	Capped    bool      `json:"capped"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// CreditCents what the campaign pays the shop, to be taken off the resident's bill
+	CreditCents int                `json:"credit_cents"`
+	Id          openapi_types.UUID `json:"id"`
+
+	// PersonRemainingCents what the person may still be credited in the campaign
+	PersonRemainingCents int `json:"person_remaining_cents"`
+	PurchaseCents        int `json:"purchase_cents"`
+}
+
+// CampaignDecision defines model for CampaignDecision.
+type CampaignDecision struct {
+	Decision CampaignDecisionDecision `json:"decision"`
+	Reason   *string                  `json:"reason,omitempty"`
+}
+
+// CampaignDecisionDecision defines model for CampaignDecision.Decision.
+type CampaignDecisionDecision string
+
+// CampaignPurchaseRequest defines model for CampaignPurchaseRequest.
+type CampaignPurchaseRequest struct {
+	CampaignId    string `json:"campaign_id"`
+	PurchaseCents int    `json:"purchase_cents"`
+
+	// TaxCode the resident's codice fiscale; never stored (a pseudonym applies the cap per person)
+	TaxCode string `json:"tax_code"`
+}
+
+// CampaignRequest defines model for CampaignRequest.
+type CampaignRequest struct {
+	BudgetCents   int                         `json:"budget_cents"`
+	Categories    []CampaignRequestCategories `json:"categories"`
+	DescriptionEn *string                     `json:"description_en,omitempty"`
+	DescriptionIt *string                     `json:"description_it,omitempty"`
+
+	// EndsOn not before starts_on nor in the past
+	EndsOn openapi_types.Date `json:"ends_on"`
+
+	// Municipality a municipality of the caller's district (its id): it pays the credits
+	Municipality string `json:"municipality"`
+	NameEn       string `json:"name_en"`
+	NameIt       string `json:"name_it"`
+	Rule         struct {
+		// CapPerPersonCents at most the budget
+		CapPerPersonCents *int `json:"cap_per_person_cents,omitempty"`
+		MinPurchaseCents  *int `json:"min_purchase_cents,omitempty"`
+		Percent           *int `json:"percent,omitempty"`
+	} `json:"rule"`
+	StartsOn openapi_types.Date `json:"starts_on"`
+}
+
+// CampaignRequestCategories defines model for CampaignRequest.Categories.
+type CampaignRequestCategories string
+
+// CampaignRule defines model for CampaignRule.
+type CampaignRule struct {
+	// CapPerPersonCents the most one person is credited over the campaign
+	CapPerPersonCents int `json:"cap_per_person_cents"`
+
+	// MinPurchaseCents the least purchase that earns a credit
+	MinPurchaseCents int `json:"min_purchase_cents"`
+
+	// Percent of each purchase, rounded down to the cent
+	Percent int `json:"percent"`
+}
+
+// CampaignShop defines model for CampaignShop.
+type CampaignShop struct {
+	Address          string               `json:"address"`
+	Category         CampaignShopCategory `json:"category"`
+	Id               string               `json:"id"`
+	Municipality     string               `json:"municipality"`
+	MunicipalityName string               `json:"municipality_name"`
+	Name             string               `json:"name"`
+}
+
+// CampaignShopCategory defines model for CampaignShop.Category.
+type CampaignShopCategory string
 
 // CancelAppointmentRequest defines model for CancelAppointmentRequest.
 type CancelAppointmentRequest struct {
@@ -3572,6 +3968,39 @@ type ConfirmBookingDeliveryParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// ListCampaignApplicationsParams defines parameters for ListCampaignApplications.
+type ListCampaignApplicationsParams struct {
+	// Campaign only this campaign's applications (its id)
+	Campaign *string `form:"campaign,omitempty" json:"campaign,omitempty"`
+
+	// Status only applications in this status
+	Status *ListCampaignApplicationsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+}
+
+// ListCampaignApplicationsParamsStatus defines parameters for ListCampaignApplications.
+type ListCampaignApplicationsParamsStatus string
+
+// RecordCampaignPurchaseParams defines parameters for RecordCampaignPurchase.
+type RecordCampaignPurchaseParams struct {
+	// IdempotencyKey a retried request with the same key is applied once; the same key with another body is refused (409)
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListCampaignsParams defines parameters for ListCampaigns.
+type ListCampaignsParams struct {
+	// District only this district's campaigns
+	District *string `form:"district,omitempty" json:"district,omitempty"`
+
+	// Municipality only this municipality's campaigns (its id)
+	Municipality *string `form:"municipality,omitempty" json:"municipality,omitempty"`
+
+	// Status only campaigns in this status
+	Status *ListCampaignsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+}
+
+// ListCampaignsParamsStatus defines parameters for ListCampaigns.
+type ListCampaignsParamsStatus string
+
 // PutCartItemJSONBody defines parameters for PutCartItem.
 type PutCartItemJSONBody struct {
 	Quantity int `json:"quantity"`
@@ -4038,6 +4467,15 @@ type CreateCallJSONRequestBody = CallRequest
 // UpdateCallJSONRequestBody defines body for UpdateCall for application/json ContentType.
 type UpdateCallJSONRequestBody = CallRequest
 
+// DecideCampaignApplicationJSONRequestBody defines body for DecideCampaignApplication for application/json ContentType.
+type DecideCampaignApplicationJSONRequestBody = CampaignDecision
+
+// RecordCampaignPurchaseJSONRequestBody defines body for RecordCampaignPurchase for application/json ContentType.
+type RecordCampaignPurchaseJSONRequestBody = CampaignPurchaseRequest
+
+// CreateCampaignJSONRequestBody defines body for CreateCampaign for application/json ContentType.
+type CreateCampaignJSONRequestBody = CampaignRequest
+
 // AddCartItemJSONRequestBody defines body for AddCartItem for application/json ContentType.
 type AddCartItemJSONRequestBody = CartItemRequest
 
@@ -4444,6 +4882,100 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/calls/{id}/publish (the `PublishCall` operationId).
 	PublishCall(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListCampaignApplications List applications to campaigns (managers: their district's; merchants: their own)
+	//
+	// Corresponds with GET /api/v1/campaign-applications (the `ListCampaignApplications` operationId).
+	ListCampaignApplications(ctx context.Context, params *ListCampaignApplicationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DecideCampaignApplicationWithBody Approve or reject a merchant's application (supervisors, commerce managers)
+	//
+	// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/campaign-applications/{id}/decision (the `DecideCampaignApplication` operationId).
+	DecideCampaignApplicationWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DecideCampaignApplication Approve or reject a merchant's application (supervisors, commerce managers)
+	//
+	// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/campaign-applications/{id}/decision (the `DecideCampaignApplication` operationId).
+	DecideCampaignApplication(ctx context.Context, id string, body DecideCampaignApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RecordCampaignPurchaseWithBody Record a resident's purchase at a participating shop (merchants)
+	//
+	// The campaign credits the shop its percentage of the purchase (rounded down to the cent), capped by what the person may still receive and by what is left of the budget, booked in the ledger from the campaign to the merchant; the merchant is reimbursed on its monthly claim. The Idempotency-Key is required: a retried request books once (Idempotent-Replayed), the same key with another body is 409 idempotency_key_reused. 422: /tax_code (invalid, or not a resident of the campaign's municipality), /purchase_cents (below the campaign's minimum). 409: campaign_closed, campaign_not_running, not_participating, person_cap_reached, budget_exhausted. 404 for an unknown campaign.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/campaign-purchases (the `RecordCampaignPurchase` operationId).
+	RecordCampaignPurchaseWithBody(ctx context.Context, params *RecordCampaignPurchaseParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RecordCampaignPurchase Record a resident's purchase at a participating shop (merchants)
+	//
+	// The campaign credits the shop its percentage of the purchase (rounded down to the cent), capped by what the person may still receive and by what is left of the budget, booked in the ledger from the campaign to the merchant; the merchant is reimbursed on its monthly claim. The Idempotency-Key is required: a retried request books once (Idempotent-Replayed), the same key with another body is 409 idempotency_key_reused. 422: /tax_code (invalid, or not a resident of the campaign's municipality), /purchase_cents (below the campaign's minimum). 409: campaign_closed, campaign_not_running, not_participating, person_cap_reached, budget_exhausted. 404 for an unknown campaign.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/campaign-purchases (the `RecordCampaignPurchase` operationId).
+	RecordCampaignPurchase(ctx context.Context, params *RecordCampaignPurchaseParams, body RecordCampaignPurchaseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListCampaigns List the local campaigns (public)
+	//
+	// The published and closed campaigns of every district, newest period first, each with its rule, budget and what is left of it. A supervisor's or commerce manager's session also shows their district's drafts.
+	//
+	// Corresponds with GET /api/v1/campaigns (the `ListCampaigns` operationId).
+	ListCampaigns(ctx context.Context, params *ListCampaignsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCampaignWithBody Create a draft campaign (supervisors, commerce managers)
+	//
+	// A campaign of a municipality of the caller's district: period, budget, rule and the merchant categories that may join. 422 with one field entry per problem (dates, percent range, budget, cap, categories, municipality). The campaign is a draft until published.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/campaigns (the `CreateCampaign` operationId).
+	CreateCampaignWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCampaign Create a draft campaign (supervisors, commerce managers)
+	//
+	// A campaign of a municipality of the caller's district: period, budget, rule and the merchant categories that may join. 422 with one field entry per problem (dates, percent range, budget, cap, categories, municipality). The campaign is a draft until published.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/campaigns (the `CreateCampaign` operationId).
+	CreateCampaign(ctx context.Context, body CreateCampaignJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCampaign One campaign with its participating shops (public)
+	//
+	// The campaign and its approved shops, by municipality, category and name. A draft is 404 but for its district's managers.
+	//
+	// Corresponds with GET /api/v1/campaigns/{id} (the `GetCampaign` operationId).
+	GetCampaign(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ApplyToCampaign Apply to join a campaign (merchants)
+	//
+	// The caller's shop applies to a published campaign of its district; a manager approves or rejects. 422 (pointer /category) when the shop's category may not join; 409 already_applied, campaign_closed; 404 for a draft or another district's campaign.
+	//
+	// Corresponds with POST /api/v1/campaigns/{id}/applications (the `ApplyToCampaign` operationId).
+	ApplyToCampaign(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CloseCampaign Close a published campaign (supervisors, commerce managers)
+	//
+	// No more purchases are credited; what is left of the budget goes back to the district's funding account. 409 campaign_not_published for a draft or a closed campaign; 404 for another district's.
+	//
+	// Corresponds with POST /api/v1/campaigns/{id}/close (the `CloseCampaign` operationId).
+	CloseCampaign(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PublishCampaign Publish a draft campaign (supervisors, commerce managers)
+	//
+	// Moves the campaign's budget from the district's funding account into the campaign's ledger account and opens it to merchants and purchases. 409 campaign_not_draft when it is not a draft, campaign_ended when its period is over; 404 for another district's campaign.
+	//
+	// Corresponds with POST /api/v1/campaigns/{id}/publish (the `PublishCampaign` operationId).
+	PublishCampaign(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetCart The citizen's cart: each service with the unit price of their ISEE band and how it was derived, the total, and the service vouchers that can pay for it (active, unexpired, of the service's category, awarded by their municipality) with their available balance
 	//
@@ -5787,6 +6319,220 @@ func (c *Client) UpdateCall(ctx context.Context, id string, body UpdateCallJSONR
 // Corresponds with POST /api/v1/calls/{id}/publish (the `PublishCall` operationId).
 func (c *Client) PublishCall(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPublishCallRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListCampaignApplications List applications to campaigns (managers: their district's; merchants: their own)
+//
+// Corresponds with GET /api/v1/campaign-applications (the `ListCampaignApplications` operationId).
+func (c *Client) ListCampaignApplications(ctx context.Context, params *ListCampaignApplicationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCampaignApplicationsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DecideCampaignApplicationWithBody Approve or reject a merchant's application (supervisors, commerce managers)
+//
+// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/campaign-applications/{id}/decision (the `DecideCampaignApplication` operationId).
+func (c *Client) DecideCampaignApplicationWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDecideCampaignApplicationRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DecideCampaignApplication Approve or reject a merchant's application (supervisors, commerce managers)
+//
+// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/campaign-applications/{id}/decision (the `DecideCampaignApplication` operationId).
+func (c *Client) DecideCampaignApplication(ctx context.Context, id string, body DecideCampaignApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDecideCampaignApplicationRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RecordCampaignPurchaseWithBody Record a resident's purchase at a participating shop (merchants)
+//
+// The campaign credits the shop its percentage of the purchase (rounded down to the cent), capped by what the person may still receive and by what is left of the budget, booked in the ledger from the campaign to the merchant; the merchant is reimbursed on its monthly claim. The Idempotency-Key is required: a retried request books once (Idempotent-Replayed), the same key with another body is 409 idempotency_key_reused. 422: /tax_code (invalid, or not a resident of the campaign's municipality), /purchase_cents (below the campaign's minimum). 409: campaign_closed, campaign_not_running, not_participating, person_cap_reached, budget_exhausted. 404 for an unknown campaign.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/campaign-purchases (the `RecordCampaignPurchase` operationId).
+func (c *Client) RecordCampaignPurchaseWithBody(ctx context.Context, params *RecordCampaignPurchaseParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRecordCampaignPurchaseRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RecordCampaignPurchase Record a resident's purchase at a participating shop (merchants)
+//
+// The campaign credits the shop its percentage of the purchase (rounded down to the cent), capped by what the person may still receive and by what is left of the budget, booked in the ledger from the campaign to the merchant; the merchant is reimbursed on its monthly claim. The Idempotency-Key is required: a retried request books once (Idempotent-Replayed), the same key with another body is 409 idempotency_key_reused. 422: /tax_code (invalid, or not a resident of the campaign's municipality), /purchase_cents (below the campaign's minimum). 409: campaign_closed, campaign_not_running, not_participating, person_cap_reached, budget_exhausted. 404 for an unknown campaign.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/campaign-purchases (the `RecordCampaignPurchase` operationId).
+func (c *Client) RecordCampaignPurchase(ctx context.Context, params *RecordCampaignPurchaseParams, body RecordCampaignPurchaseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRecordCampaignPurchaseRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListCampaigns List the local campaigns (public)
+//
+// The published and closed campaigns of every district, newest period first, each with its rule, budget and what is left of it. A supervisor's or commerce manager's session also shows their district's drafts.
+//
+// Corresponds with GET /api/v1/campaigns (the `ListCampaigns` operationId).
+func (c *Client) ListCampaigns(ctx context.Context, params *ListCampaignsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCampaignsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCampaignWithBody Create a draft campaign (supervisors, commerce managers)
+//
+// A campaign of a municipality of the caller's district: period, budget, rule and the merchant categories that may join. 422 with one field entry per problem (dates, percent range, budget, cap, categories, municipality). The campaign is a draft until published.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/campaigns (the `CreateCampaign` operationId).
+func (c *Client) CreateCampaignWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCampaignRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCampaign Create a draft campaign (supervisors, commerce managers)
+//
+// A campaign of a municipality of the caller's district: period, budget, rule and the merchant categories that may join. 422 with one field entry per problem (dates, percent range, budget, cap, categories, municipality). The campaign is a draft until published.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/campaigns (the `CreateCampaign` operationId).
+func (c *Client) CreateCampaign(ctx context.Context, body CreateCampaignJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCampaignRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCampaign One campaign with its participating shops (public)
+//
+// The campaign and its approved shops, by municipality, category and name. A draft is 404 but for its district's managers.
+//
+// Corresponds with GET /api/v1/campaigns/{id} (the `GetCampaign` operationId).
+func (c *Client) GetCampaign(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCampaignRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ApplyToCampaign Apply to join a campaign (merchants)
+//
+// The caller's shop applies to a published campaign of its district; a manager approves or rejects. 422 (pointer /category) when the shop's category may not join; 409 already_applied, campaign_closed; 404 for a draft or another district's campaign.
+//
+// Corresponds with POST /api/v1/campaigns/{id}/applications (the `ApplyToCampaign` operationId).
+func (c *Client) ApplyToCampaign(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewApplyToCampaignRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CloseCampaign Close a published campaign (supervisors, commerce managers)
+//
+// No more purchases are credited; what is left of the budget goes back to the district's funding account. 409 campaign_not_published for a draft or a closed campaign; 404 for another district's.
+//
+// Corresponds with POST /api/v1/campaigns/{id}/close (the `CloseCampaign` operationId).
+func (c *Client) CloseCampaign(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCloseCampaignRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PublishCampaign Publish a draft campaign (supervisors, commerce managers)
+//
+// Moves the campaign's budget from the district's funding account into the campaign's ledger account and opens it to merchants and purchases. 409 campaign_not_draft when it is not a draft, campaign_ended when its period is over; 404 for another district's campaign.
+//
+// Corresponds with POST /api/v1/campaigns/{id}/publish (the `PublishCampaign` operationId).
+func (c *Client) PublishCampaign(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPublishCampaignRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -8974,6 +9720,428 @@ func NewPublishCallRequest(server string, id string) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/api/v1/calls/%s/publish", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListCampaignApplicationsRequest constructs an http.Request for the ListCampaignApplications method
+func NewListCampaignApplicationsRequest(server string, params *ListCampaignApplicationsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/campaign-applications")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Campaign != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "campaign", *params.Campaign, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDecideCampaignApplicationRequest calls the generic DecideCampaignApplication builder with application/json body
+func NewDecideCampaignApplicationRequest(server string, id string, body DecideCampaignApplicationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDecideCampaignApplicationRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewDecideCampaignApplicationRequestWithBody constructs an http.Request for the DecideCampaignApplication method, with any body, and a specified content type
+func NewDecideCampaignApplicationRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/campaign-applications/%s/decision", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRecordCampaignPurchaseRequest calls the generic RecordCampaignPurchase builder with application/json body
+func NewRecordCampaignPurchaseRequest(server string, params *RecordCampaignPurchaseParams, body RecordCampaignPurchaseJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRecordCampaignPurchaseRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewRecordCampaignPurchaseRequestWithBody constructs an http.Request for the RecordCampaignPurchase method, with any body, and a specified content type
+func NewRecordCampaignPurchaseRequestWithBody(server string, params *RecordCampaignPurchaseParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/campaign-purchases")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListCampaignsRequest constructs an http.Request for the ListCampaigns method
+func NewListCampaignsRequest(server string, params *ListCampaignsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/campaigns")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.District != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "district", *params.District, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Municipality != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "municipality", *params.Municipality, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateCampaignRequest calls the generic CreateCampaign builder with application/json body
+func NewCreateCampaignRequest(server string, body CreateCampaignJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateCampaignRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateCampaignRequestWithBody constructs an http.Request for the CreateCampaign method, with any body, and a specified content type
+func NewCreateCampaignRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/campaigns")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetCampaignRequest constructs an http.Request for the GetCampaign method
+func NewGetCampaignRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/campaigns/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewApplyToCampaignRequest constructs an http.Request for the ApplyToCampaign method
+func NewApplyToCampaignRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/campaigns/%s/applications", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCloseCampaignRequest constructs an http.Request for the CloseCampaign method
+func NewCloseCampaignRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/campaigns/%s/close", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPublishCampaignRequest constructs an http.Request for the PublishCampaign method
+func NewPublishCampaignRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/campaigns/%s/publish", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -13314,6 +14482,112 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/calls/{id}/publish (the `PublishCall` operationId).
 	PublishCallWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*PublishCallResponse, error)
 
+	// ListCampaignApplicationsWithResponse List applications to campaigns (managers: their district's; merchants: their own)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/campaign-applications (the `ListCampaignApplications` operationId).
+	ListCampaignApplicationsWithResponse(ctx context.Context, params *ListCampaignApplicationsParams, reqEditors ...RequestEditorFn) (*ListCampaignApplicationsResponse, error)
+
+	// DecideCampaignApplicationWithBodyWithResponse Approve or reject a merchant's application (supervisors, commerce managers)
+	//
+	// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/campaign-applications/{id}/decision (the `DecideCampaignApplication` operationId).
+	DecideCampaignApplicationWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DecideCampaignApplicationResponse, error)
+
+	// DecideCampaignApplicationWithResponse Approve or reject a merchant's application (supervisors, commerce managers)
+	//
+	// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/campaign-applications/{id}/decision (the `DecideCampaignApplication` operationId).
+	DecideCampaignApplicationWithResponse(ctx context.Context, id string, body DecideCampaignApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*DecideCampaignApplicationResponse, error)
+
+	// RecordCampaignPurchaseWithBodyWithResponse Record a resident's purchase at a participating shop (merchants)
+	//
+	// The campaign credits the shop its percentage of the purchase (rounded down to the cent), capped by what the person may still receive and by what is left of the budget, booked in the ledger from the campaign to the merchant; the merchant is reimbursed on its monthly claim. The Idempotency-Key is required: a retried request books once (Idempotent-Replayed), the same key with another body is 409 idempotency_key_reused. 422: /tax_code (invalid, or not a resident of the campaign's municipality), /purchase_cents (below the campaign's minimum). 409: campaign_closed, campaign_not_running, not_participating, person_cap_reached, budget_exhausted. 404 for an unknown campaign.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/campaign-purchases (the `RecordCampaignPurchase` operationId).
+	RecordCampaignPurchaseWithBodyWithResponse(ctx context.Context, params *RecordCampaignPurchaseParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecordCampaignPurchaseResponse, error)
+
+	// RecordCampaignPurchaseWithResponse Record a resident's purchase at a participating shop (merchants)
+	//
+	// The campaign credits the shop its percentage of the purchase (rounded down to the cent), capped by what the person may still receive and by what is left of the budget, booked in the ledger from the campaign to the merchant; the merchant is reimbursed on its monthly claim. The Idempotency-Key is required: a retried request books once (Idempotent-Replayed), the same key with another body is 409 idempotency_key_reused. 422: /tax_code (invalid, or not a resident of the campaign's municipality), /purchase_cents (below the campaign's minimum). 409: campaign_closed, campaign_not_running, not_participating, person_cap_reached, budget_exhausted. 404 for an unknown campaign.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/campaign-purchases (the `RecordCampaignPurchase` operationId).
+	RecordCampaignPurchaseWithResponse(ctx context.Context, params *RecordCampaignPurchaseParams, body RecordCampaignPurchaseJSONRequestBody, reqEditors ...RequestEditorFn) (*RecordCampaignPurchaseResponse, error)
+
+	// ListCampaignsWithResponse List the local campaigns (public)
+	//
+	// The published and closed campaigns of every district, newest period first, each with its rule, budget and what is left of it. A supervisor's or commerce manager's session also shows their district's drafts.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/campaigns (the `ListCampaigns` operationId).
+	ListCampaignsWithResponse(ctx context.Context, params *ListCampaignsParams, reqEditors ...RequestEditorFn) (*ListCampaignsResponse, error)
+
+	// CreateCampaignWithBodyWithResponse Create a draft campaign (supervisors, commerce managers)
+	//
+	// A campaign of a municipality of the caller's district: period, budget, rule and the merchant categories that may join. 422 with one field entry per problem (dates, percent range, budget, cap, categories, municipality). The campaign is a draft until published.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/campaigns (the `CreateCampaign` operationId).
+	CreateCampaignWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCampaignResponse, error)
+
+	// CreateCampaignWithResponse Create a draft campaign (supervisors, commerce managers)
+	//
+	// A campaign of a municipality of the caller's district: period, budget, rule and the merchant categories that may join. 422 with one field entry per problem (dates, percent range, budget, cap, categories, municipality). The campaign is a draft until published.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/campaigns (the `CreateCampaign` operationId).
+	CreateCampaignWithResponse(ctx context.Context, body CreateCampaignJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCampaignResponse, error)
+
+	// GetCampaignWithResponse One campaign with its participating shops (public)
+	//
+	// The campaign and its approved shops, by municipality, category and name. A draft is 404 but for its district's managers.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/campaigns/{id} (the `GetCampaign` operationId).
+	GetCampaignWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetCampaignResponse, error)
+
+	// ApplyToCampaignWithResponse Apply to join a campaign (merchants)
+	//
+	// The caller's shop applies to a published campaign of its district; a manager approves or rejects. 422 (pointer /category) when the shop's category may not join; 409 already_applied, campaign_closed; 404 for a draft or another district's campaign.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/campaigns/{id}/applications (the `ApplyToCampaign` operationId).
+	ApplyToCampaignWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ApplyToCampaignResponse, error)
+
+	// CloseCampaignWithResponse Close a published campaign (supervisors, commerce managers)
+	//
+	// No more purchases are credited; what is left of the budget goes back to the district's funding account. 409 campaign_not_published for a draft or a closed campaign; 404 for another district's.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/campaigns/{id}/close (the `CloseCampaign` operationId).
+	CloseCampaignWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*CloseCampaignResponse, error)
+
+	// PublishCampaignWithResponse Publish a draft campaign (supervisors, commerce managers)
+	//
+	// Moves the campaign's budget from the district's funding account into the campaign's ledger account and opens it to merchants and purchases. 409 campaign_not_draft when it is not a draft, campaign_ended when its period is over; 404 for another district's campaign.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/campaigns/{id}/publish (the `PublishCampaign` operationId).
+	PublishCampaignWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*PublishCampaignResponse, error)
+
 	// GetCartWithResponse The citizen's cart: each service with the unit price of their ISEE band and how it was derived, the total, and the service vouchers that can pay for it (active, unexpired, of the service's category, awarded by their municipality) with their available balance
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -16221,6 +17495,733 @@ func (r PublishCallResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PublishCallResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListCampaignApplicationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items []CampaignApplication `json:"items"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCampaignApplicationsResponse) GetJSON200() *struct {
+	Items []CampaignApplication `json:"items"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListCampaignApplicationsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListCampaignApplicationsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ListCampaignApplicationsResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListCampaignApplicationsResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListCampaignApplicationsResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCampaignApplicationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCampaignApplicationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCampaignApplicationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCampaignApplicationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DecideCampaignApplicationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CampaignApplication
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DecideCampaignApplicationResponse) GetJSON200() *CampaignApplication {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DecideCampaignApplicationResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DecideCampaignApplicationResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DecideCampaignApplicationResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DecideCampaignApplicationResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r DecideCampaignApplicationResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DecideCampaignApplicationResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DecideCampaignApplicationResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DecideCampaignApplicationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DecideCampaignApplicationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DecideCampaignApplicationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DecideCampaignApplicationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RecordCampaignPurchaseResponse201Headers the declared response headers of an HTTP 201 response for RecordCampaignPurchase
+type RecordCampaignPurchaseResponse201Headers struct {
+	IdempotentReplayed *string
+}
+
+type RecordCampaignPurchaseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CampaignCredit
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *RecordCampaignPurchaseResponse201Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r RecordCampaignPurchaseResponse) GetJSON201() *CampaignCredit {
+	return r.JSON201
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RecordCampaignPurchaseResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RecordCampaignPurchaseResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RecordCampaignPurchaseResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RecordCampaignPurchaseResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r RecordCampaignPurchaseResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RecordCampaignPurchaseResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RecordCampaignPurchaseResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RecordCampaignPurchaseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RecordCampaignPurchaseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RecordCampaignPurchaseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RecordCampaignPurchaseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListCampaignsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items []Campaign `json:"items"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCampaignsResponse) GetJSON200() *struct {
+	Items []Campaign `json:"items"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListCampaignsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ListCampaignsResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListCampaignsResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCampaignsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCampaignsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCampaignsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCampaignsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateCampaignResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Campaign
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateCampaignResponse) GetJSON201() *Campaign {
+	return r.JSON201
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateCampaignResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateCampaignResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CreateCampaignResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CreateCampaignResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateCampaignResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateCampaignResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateCampaignResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateCampaignResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateCampaignResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetCampaignResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Campaign
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCampaignResponse) GetJSON200() *Campaign {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCampaignResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetCampaignResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetCampaignResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCampaignResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCampaignResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCampaignResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCampaignResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ApplyToCampaignResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CampaignApplication
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ApplyToCampaignResponse) GetJSON201() *CampaignApplication {
+	return r.JSON201
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ApplyToCampaignResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ApplyToCampaignResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ApplyToCampaignResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ApplyToCampaignResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ApplyToCampaignResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ApplyToCampaignResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ApplyToCampaignResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ApplyToCampaignResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ApplyToCampaignResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ApplyToCampaignResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ApplyToCampaignResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CloseCampaignResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Campaign
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CloseCampaignResponse) GetJSON200() *Campaign {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CloseCampaignResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CloseCampaignResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CloseCampaignResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CloseCampaignResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CloseCampaignResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CloseCampaignResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CloseCampaignResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CloseCampaignResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CloseCampaignResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CloseCampaignResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PublishCampaignResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Campaign
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PublishCampaignResponse) GetJSON200() *Campaign {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PublishCampaignResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PublishCampaignResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PublishCampaignResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PublishCampaignResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PublishCampaignResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PublishCampaignResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PublishCampaignResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PublishCampaignResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PublishCampaignResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PublishCampaignResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -23592,6 +25593,184 @@ func (c *ClientWithResponses) PublishCallWithResponse(ctx context.Context, id st
 	return ParsePublishCallResponse(rsp)
 }
 
+// ListCampaignApplicationsWithResponse List applications to campaigns (managers: their district's; merchants: their own)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/campaign-applications (the `ListCampaignApplications` operationId).
+func (c *ClientWithResponses) ListCampaignApplicationsWithResponse(ctx context.Context, params *ListCampaignApplicationsParams, reqEditors ...RequestEditorFn) (*ListCampaignApplicationsResponse, error) {
+	rsp, err := c.ListCampaignApplications(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCampaignApplicationsResponse(rsp)
+}
+
+// DecideCampaignApplicationWithBodyWithResponse Approve or reject a merchant's application (supervisors, commerce managers)
+//
+// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/campaign-applications/{id}/decision (the `DecideCampaignApplication` operationId).
+func (c *ClientWithResponses) DecideCampaignApplicationWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DecideCampaignApplicationResponse, error) {
+	rsp, err := c.DecideCampaignApplicationWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDecideCampaignApplicationResponse(rsp)
+}
+
+// DecideCampaignApplicationWithResponse Approve or reject a merchant's application (supervisors, commerce managers)
+//
+// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/campaign-applications/{id}/decision (the `DecideCampaignApplication` operationId).
+func (c *ClientWithResponses) DecideCampaignApplicationWithResponse(ctx context.Context, id string, body DecideCampaignApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*DecideCampaignApplicationResponse, error) {
+	rsp, err := c.DecideCampaignApplication(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDecideCampaignApplicationResponse(rsp)
+}
+
+// RecordCampaignPurchaseWithBodyWithResponse Record a resident's purchase at a participating shop (merchants)
+//
+// The campaign credits the shop its percentage of the purchase (rounded down to the cent), capped by what the person may still receive and by what is left of the budget, booked in the ledger from the campaign to the merchant; the merchant is reimbursed on its monthly claim. The Idempotency-Key is required: a retried request books once (Idempotent-Replayed), the same key with another body is 409 idempotency_key_reused. 422: /tax_code (invalid, or not a resident of the campaign's municipality), /purchase_cents (below the campaign's minimum). 409: campaign_closed, campaign_not_running, not_participating, person_cap_reached, budget_exhausted. 404 for an unknown campaign.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/campaign-purchases (the `RecordCampaignPurchase` operationId).
+func (c *ClientWithResponses) RecordCampaignPurchaseWithBodyWithResponse(ctx context.Context, params *RecordCampaignPurchaseParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecordCampaignPurchaseResponse, error) {
+	rsp, err := c.RecordCampaignPurchaseWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRecordCampaignPurchaseResponse(rsp)
+}
+
+// RecordCampaignPurchaseWithResponse Record a resident's purchase at a participating shop (merchants)
+//
+// The campaign credits the shop its percentage of the purchase (rounded down to the cent), capped by what the person may still receive and by what is left of the budget, booked in the ledger from the campaign to the merchant; the merchant is reimbursed on its monthly claim. The Idempotency-Key is required: a retried request books once (Idempotent-Replayed), the same key with another body is 409 idempotency_key_reused. 422: /tax_code (invalid, or not a resident of the campaign's municipality), /purchase_cents (below the campaign's minimum). 409: campaign_closed, campaign_not_running, not_participating, person_cap_reached, budget_exhausted. 404 for an unknown campaign.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/campaign-purchases (the `RecordCampaignPurchase` operationId).
+func (c *ClientWithResponses) RecordCampaignPurchaseWithResponse(ctx context.Context, params *RecordCampaignPurchaseParams, body RecordCampaignPurchaseJSONRequestBody, reqEditors ...RequestEditorFn) (*RecordCampaignPurchaseResponse, error) {
+	rsp, err := c.RecordCampaignPurchase(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRecordCampaignPurchaseResponse(rsp)
+}
+
+// ListCampaignsWithResponse List the local campaigns (public)
+//
+// The published and closed campaigns of every district, newest period first, each with its rule, budget and what is left of it. A supervisor's or commerce manager's session also shows their district's drafts.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/campaigns (the `ListCampaigns` operationId).
+func (c *ClientWithResponses) ListCampaignsWithResponse(ctx context.Context, params *ListCampaignsParams, reqEditors ...RequestEditorFn) (*ListCampaignsResponse, error) {
+	rsp, err := c.ListCampaigns(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCampaignsResponse(rsp)
+}
+
+// CreateCampaignWithBodyWithResponse Create a draft campaign (supervisors, commerce managers)
+//
+// A campaign of a municipality of the caller's district: period, budget, rule and the merchant categories that may join. 422 with one field entry per problem (dates, percent range, budget, cap, categories, municipality). The campaign is a draft until published.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/campaigns (the `CreateCampaign` operationId).
+func (c *ClientWithResponses) CreateCampaignWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCampaignResponse, error) {
+	rsp, err := c.CreateCampaignWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCampaignResponse(rsp)
+}
+
+// CreateCampaignWithResponse Create a draft campaign (supervisors, commerce managers)
+//
+// A campaign of a municipality of the caller's district: period, budget, rule and the merchant categories that may join. 422 with one field entry per problem (dates, percent range, budget, cap, categories, municipality). The campaign is a draft until published.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/campaigns (the `CreateCampaign` operationId).
+func (c *ClientWithResponses) CreateCampaignWithResponse(ctx context.Context, body CreateCampaignJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCampaignResponse, error) {
+	rsp, err := c.CreateCampaign(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCampaignResponse(rsp)
+}
+
+// GetCampaignWithResponse One campaign with its participating shops (public)
+//
+// The campaign and its approved shops, by municipality, category and name. A draft is 404 but for its district's managers.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/campaigns/{id} (the `GetCampaign` operationId).
+func (c *ClientWithResponses) GetCampaignWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetCampaignResponse, error) {
+	rsp, err := c.GetCampaign(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCampaignResponse(rsp)
+}
+
+// ApplyToCampaignWithResponse Apply to join a campaign (merchants)
+//
+// The caller's shop applies to a published campaign of its district; a manager approves or rejects. 422 (pointer /category) when the shop's category may not join; 409 already_applied, campaign_closed; 404 for a draft or another district's campaign.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/campaigns/{id}/applications (the `ApplyToCampaign` operationId).
+func (c *ClientWithResponses) ApplyToCampaignWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ApplyToCampaignResponse, error) {
+	rsp, err := c.ApplyToCampaign(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseApplyToCampaignResponse(rsp)
+}
+
+// CloseCampaignWithResponse Close a published campaign (supervisors, commerce managers)
+//
+// No more purchases are credited; what is left of the budget goes back to the district's funding account. 409 campaign_not_published for a draft or a closed campaign; 404 for another district's.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/campaigns/{id}/close (the `CloseCampaign` operationId).
+func (c *ClientWithResponses) CloseCampaignWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*CloseCampaignResponse, error) {
+	rsp, err := c.CloseCampaign(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCloseCampaignResponse(rsp)
+}
+
+// PublishCampaignWithResponse Publish a draft campaign (supervisors, commerce managers)
+//
+// Moves the campaign's budget from the district's funding account into the campaign's ledger account and opens it to merchants and purchases. 409 campaign_not_draft when it is not a draft, campaign_ended when its period is over; 404 for another district's campaign.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/campaigns/{id}/publish (the `PublishCampaign` operationId).
+func (c *ClientWithResponses) PublishCampaignWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*PublishCampaignResponse, error) {
+	rsp, err := c.PublishCampaign(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePublishCampaignResponse(rsp)
+}
+
 // GetCartWithResponse The citizen's cart: each service with the unit price of their ISEE band and how it was derived, the total, and the service vouchers that can pay for it (active, unexpired, of the service's category, awarded by their municipality) with their available balance
 //
 // Returns a wrapper object for the known response body format(s).
@@ -26804,6 +28983,600 @@ func ParsePublishCallResponse(rsp *http.Response) (*PublishCallResponse, error) 
 			return nil, err
 		}
 		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListCampaignApplicationsResponse parses an HTTP response from a ListCampaignApplicationsWithResponse call
+func ParseListCampaignApplicationsResponse(rsp *http.Response) (*ListCampaignApplicationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCampaignApplicationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items []CampaignApplication `json:"items"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDecideCampaignApplicationResponse parses an HTTP response from a DecideCampaignApplicationWithResponse call
+func ParseDecideCampaignApplicationResponse(rsp *http.Response) (*DecideCampaignApplicationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DecideCampaignApplicationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CampaignApplication
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRecordCampaignPurchaseResponse parses an HTTP response from a RecordCampaignPurchaseWithResponse call
+func ParseRecordCampaignPurchaseResponse(rsp *http.Response) (*RecordCampaignPurchaseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RecordCampaignPurchaseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CampaignCredit
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers RecordCampaignPurchaseResponse201Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers201 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListCampaignsResponse parses an HTTP response from a ListCampaignsWithResponse call
+func ParseListCampaignsResponse(rsp *http.Response) (*ListCampaignsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCampaignsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items []Campaign `json:"items"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateCampaignResponse parses an HTTP response from a CreateCampaignWithResponse call
+func ParseCreateCampaignResponse(rsp *http.Response) (*CreateCampaignResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateCampaignResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Campaign
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetCampaignResponse parses an HTTP response from a GetCampaignWithResponse call
+func ParseGetCampaignResponse(rsp *http.Response) (*GetCampaignResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCampaignResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Campaign
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseApplyToCampaignResponse parses an HTTP response from a ApplyToCampaignWithResponse call
+func ParseApplyToCampaignResponse(rsp *http.Response) (*ApplyToCampaignResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ApplyToCampaignResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CampaignApplication
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCloseCampaignResponse parses an HTTP response from a CloseCampaignWithResponse call
+func ParseCloseCampaignResponse(rsp *http.Response) (*CloseCampaignResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CloseCampaignResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Campaign
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePublishCampaignResponse parses an HTTP response from a PublishCampaignWithResponse call
+func ParsePublishCampaignResponse(rsp *http.Response) (*PublishCampaignResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PublishCampaignResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Campaign
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Unavailable

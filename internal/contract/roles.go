@@ -13,4 +13,7 @@ const (
 	RoleSupervisor  Role = "supervisor"
 	RoleMerchant    Role = "merchant"
 	RoleCooperative Role = "cooperative"
+	// RoleCommerceManager is the Commerce District's manager: runs the
+	// district's local campaigns (internal/app/campaigns).
+	RoleCommerceManager Role = "commerce_manager"
 )

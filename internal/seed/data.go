@@ -28,6 +28,7 @@ type Merchant struct {
 	Municipality string
 	Name         string
 	Kind         string // shop or pharmacy
+	Category     string // store.MerchantCategories; "" is "health" for a pharmacy, "food" for a shop
 	Address      string
 }
 
@@ -147,7 +148,7 @@ func Residents() []Resident {
 func DemoUsers() []DemoUser {
 	res := Residents()
 	maria, giovanni := res[0], res[1]
-	return []DemoUser{
+	return append([]DemoUser{
 		{Username: "cittadino.tradate", Role: string(contract.RoleCitizen), DisplayName: "Maria Rossi", District: "tradate", Municipality: "tradate",
 			TaxCode: maria.TaxCode(), Email: "maria.rossi@example.org"},
 		{Username: "cittadino.vedano", Role: string(contract.RoleCitizen), DisplayName: "Giovanni Bianchi", District: "tradate", Municipality: "vedano-olona",
@@ -169,5 +170,5 @@ func DemoUsers() []DemoUser {
 		// Baobab's catalogue manager (issue 5).
 		{Username: "coop.baobab", Role: string(contract.RoleCooperative), DisplayName: "Cooperativa Baobab (catalogo)", District: "tradate",
 			Cooperative: "baobab", Email: "catalogo@baobab.example.org"},
-	}
+	}, campaignDemoUsers()...)
 }

@@ -120,7 +120,7 @@ func Run(ctx context.Context, st *store.Store, opts Options) error {
 		if err := seedSocialPoints(ctx, tx); err != nil {
 			return err
 		}
-		for _, m := range Merchants() {
+		for _, m := range append(Merchants(), CampaignShops()...) {
 			if err := upsertMerchant(ctx, tx, m); err != nil {
 				return err
 			}
@@ -138,6 +138,9 @@ func Run(ctx context.Context, st *store.Store, opts Options) error {
 				return err
 			}
 			if err := seedDemoProfiles(ctx, tx); err != nil {
+				return err
+			}
+			if err := seedCampaigns(ctx, tx, local); err != nil { // campaigns.go
 				return err
 			}
 		}
@@ -220,13 +223,19 @@ func ensureFund(ctx context.Context, tx pgx.Tx, d District, m Municipality, open
 }
 
 func upsertMerchant(ctx context.Context, tx pgx.Tx, m Merchant) error {
-	if _, err := tx.Exec(ctx, `INSERT INTO merchants (id, district_id, municipality_id, name, kind, address)
-		VALUES ($1, $2, $3, $4, $5, $6)
+	if m.Category == "" {
+		m.Category = map[string]string{"pharmacy": "health"}[m.Kind]
+		if m.Category == "" {
+			m.Category = "food"
+		}
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO merchants (id, district_id, municipality_id, name, kind, address, category)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (id) DO UPDATE SET district_id = EXCLUDED.district_id, municipality_id = EXCLUDED.municipality_id,
-			name = EXCLUDED.name, kind = EXCLUDED.kind, address = EXCLUDED.address
-		WHERE (merchants.district_id, merchants.municipality_id, merchants.name, merchants.kind, merchants.address)
-			IS DISTINCT FROM (EXCLUDED.district_id, EXCLUDED.municipality_id, EXCLUDED.name, EXCLUDED.kind, EXCLUDED.address)`,
-		m.ID, m.District, m.Municipality, m.Name, m.Kind, m.Address); err != nil {
+			name = EXCLUDED.name, kind = EXCLUDED.kind, address = EXCLUDED.address, category = EXCLUDED.category
+		WHERE (merchants.district_id, merchants.municipality_id, merchants.name, merchants.kind, merchants.address, merchants.category)
+			IS DISTINCT FROM (EXCLUDED.district_id, EXCLUDED.municipality_id, EXCLUDED.name, EXCLUDED.kind, EXCLUDED.address, EXCLUDED.category)`,
+		m.ID, m.District, m.Municipality, m.Name, m.Kind, m.Address, m.Category); err != nil {
 		return fmt.Errorf("seed: merchant %s: %w", m.ID, err)
 	}
 	if err := store.EnsureAccount(ctx, tx, store.MerchantAccountID(m.ID), m.District, store.AccountMerchant, false); err != nil {

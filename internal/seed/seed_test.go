@@ -136,8 +136,9 @@ func TestRunIsIdempotent(t *testing.T) {
 	if first.counts["districts"] != 2 || first.counts["municipalities"] != wantMunicipalities || first.counts["funds"] != wantFunds {
 		t.Errorf("counts = %v", first.counts)
 	}
-	if first.counts["merchants"] != len(Merchants()) || first.counts["users"] != len(DemoUsers()) ||
-		first.counts["residents"] != len(Residents()) || first.counts["transfers"] != wantFunds {
+	// Every fund's funding, and the demo campaign's budget (campaigns.go).
+	if first.counts["merchants"] != len(Merchants())+len(CampaignShops()) || first.counts["users"] != len(DemoUsers()) ||
+		first.counts["residents"] != len(Residents()) || first.counts["transfers"] != wantFunds+1 {
 		t.Errorf("counts = %v", first.counts)
 	}
 
@@ -164,6 +165,9 @@ func TestRunIsIdempotent(t *testing.T) {
 				t.Errorf("service fund of %s holds %d, want %d", m.ID, sb, want)
 			}
 			total += sb
+		}
+		if d.ID == "tradate" {
+			total += demoCampaignBudget
 		}
 		if b, _ := store.Balance(ctx, st.Pool, store.FundingAccountID(d.ID)); b != -total {
 			t.Errorf("funding account of %s = %d, want %d", d.ID, b, -total)

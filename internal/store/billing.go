@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -162,8 +163,9 @@ func (s *Store) PrepareInvoice(ctx context.Context, in PrepareInvoiceInput) (Pre
 			return MapError(err)
 		}
 		for i, l := range lines {
-			if _, err := tx.Exec(ctx, `INSERT INTO invoice_lines (invoice_id, seq, session_id, redemption_id, description, occurred_at, amount_cents)
-				VALUES ($1, $2, $3, $4, $5, $6, $7)`, d.ID, l.Seq, refs[i].session, refs[i].redemption,
+			if _, err := tx.Exec(ctx, `INSERT INTO invoice_lines (invoice_id, seq, session_id, redemption_id, campaign_credit_id,
+					description, occurred_at, amount_cents)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, d.ID, l.Seq, refs[i].session, refs[i].redemption, refs[i].campaignCredit,
 				l.Description, l.Date, l.AmountCents); err != nil {
 				return MapError(err)
 			}
@@ -177,6 +179,8 @@ func (s *Store) PrepareInvoice(ctx context.Context, in PrepareInvoiceInput) (Pre
 type lineRef struct {
 	session    any // int64 or nil
 	redemption any // string or nil
+	// campaignCredit: a campaign's credit to the merchant (string or nil).
+	campaignCredit any
 }
 
 // unbilled reads what the payee can bill up to the end of the period.
@@ -193,11 +197,18 @@ func unbilled(ctx context.Context, tx pgx.Tx, in PrepareInvoiceInput) ([]Invoice
 			  AND s.confirmed_at < $3 AND NOT EXISTS (SELECT 1 FROM invoice_lines l WHERE l.session_id = s.id)
 			ORDER BY s.confirmed_at, s.id`, in.PayeeID, in.Municipality, in.PeriodEnd)
 	} else {
+		// Redemptions of the municipality's vouchers and credits of its
+		// campaigns (campaigns.go); the id says which ("c:" a credit).
 		rows, err = tx.Query(ctx, `SELECT r.id::text, r.amount_cents, r.created_at, 'Buono spesa riscattato'
 			FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id
 			WHERE r.merchant_id = $1 AND v.municipality_id = $2 AND r.created_at < $3
 			  AND NOT EXISTS (SELECT 1 FROM invoice_lines l WHERE l.redemption_id = r.id)
-			ORDER BY r.created_at, r.id`, in.PayeeID, in.Municipality, in.PeriodEnd)
+			UNION ALL
+			SELECT 'c:' || cc.id::text, cc.credit_cents, cc.created_at, format('Campagna «%s»: contributo del %s%% su un acquisto', c.name_it, c.rule->>'percent')
+			FROM campaign_credits cc JOIN campaigns c ON c.id = cc.campaign_id
+			WHERE cc.merchant_id = $1 AND cc.municipality_id = $2 AND cc.created_at < $3
+			  AND NOT EXISTS (SELECT 1 FROM invoice_lines l WHERE l.campaign_credit_id = cc.id)
+			ORDER BY 3, 1`, in.PayeeID, in.Municipality, in.PeriodEnd)
 	}
 	if err != nil {
 		return nil, nil, err
@@ -223,6 +234,9 @@ func unbilled(ctx context.Context, tx pgx.Tx, in PrepareInvoiceInput) ([]Invoice
 			}
 			l.Reference = "session:" + id
 			refs = append(refs, lineRef{session: sid})
+		} else if credit, ok := strings.CutPrefix(id, "c:"); ok {
+			l.Reference = "campaign_credit:" + credit
+			refs = append(refs, lineRef{campaignCredit: credit})
 		} else {
 			l.Reference = "redemption:" + id
 			refs = append(refs, lineRef{redemption: id})

@@ -30,7 +30,8 @@ func (a API) Shops(ctx context.Context, scope Scope, f ShopFilter) ([]Shop, erro
 		out = out[:0]
 		rows, err := tx.Query(ctx, `SELECT me.id, me.district_id, me.municipality_id, m.name, me.name, me.kind, me.address
 			FROM merchants me JOIN municipalities m ON m.id = me.municipality_id
-			WHERE ($1 = '' OR me.district_id = $1) AND ($2 = '' OR me.municipality_id = $2) AND ($3 = '' OR me.kind = $3)
+			WHERE me.category IN ('food', 'health') -- the food-voucher shops; a campaign's other shops are its own (campaigns.go)
+			  AND ($1 = '' OR me.district_id = $1) AND ($2 = '' OR me.municipality_id = $2) AND ($3 = '' OR me.kind = $3)
 			ORDER BY m.name, me.kind, me.name, me.id`, f.District, f.Municipality, f.Kind)
 		if err != nil {
 			return err

@@ -1,0 +1,109 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"sportello/internal/app/campaigns"
+	"sportello/internal/store"
+)
+
+// The public pages of the local campaigns (issue 15): the published
+// campaigns, and each one's participating shops by municipality and
+// category. No login; the use cases are internal/app/campaigns'.
+
+// campaignCard is a campaign as the pages show it, in the reader's language.
+type campaignCard struct {
+	ID, Name, Description, Municipality string
+	Period, Rule, Budget                string
+	Status                              string
+}
+
+func (s *Site) campaignCard(c *gin.Context, k store.Campaign) campaignCard {
+	lang := pageLang(c)
+	name, desc := k.NameIT, k.DescriptionIT
+	if lang == "en" {
+		name, desc = k.NameEN, k.DescriptionEN
+	}
+	day := func(v string) string {
+		t, err := time.ParseInLocation(time.DateOnly, v, time.UTC)
+		if err != nil {
+			return v
+		}
+		return formatDate(lang, t.Add(12*time.Hour)) // midday: the same day in Rome
+	}
+	return campaignCard{ID: k.ID, Name: name, Description: desc, Municipality: k.MunicipalityName, Status: k.Status,
+		Period: s.t(c, "campaigns.period", day(k.StartsOn), day(k.EndsOn)),
+		Rule: s.t(c, "campaigns.rule", k.Rule.Percent, formatEuro(lang, k.Rule.CapPerPersonCents),
+			formatEuro(lang, k.Rule.MinPurchaseCents)),
+		Budget: s.t(c, "campaigns.budget_left", formatEuro(lang, k.RemainingCents), formatEuro(lang, k.BudgetCents))}
+}
+
+// campaignsPage is /campaigns: the published campaigns, for anyone.
+func (s *Site) campaignsPage(c *gin.Context) error {
+	list, err := campaigns.New(s.core).List(c.Request.Context(), nil, store.CampaignFilter{Status: store.CampaignPublished})
+	if err != nil {
+		return err
+	}
+	cards := make([]campaignCard, 0, len(list))
+	for _, k := range list {
+		cards = append(cards, s.campaignCard(c, k))
+	}
+	s.render(c, http.StatusOK, "campaigns", view{Title: s.t(c, "campaigns.title"), Nav: "campaigns", Data: cards,
+		Crumbs: []crumb{{Href: "/", Text: s.t(c, "nav.home")}}})
+	return nil
+}
+
+// campaignShopsData is one campaign's page: the filter and the shops
+// grouped by municipality.
+type campaignShopsData struct {
+	Campaign       campaignCard
+	Municipalities []slotOption
+	Categories     []slotOption
+	Groups         []campaignShopGroup
+	Count          int
+}
+
+type campaignShopGroup struct {
+	ID, Name string
+	Shops    []store.CampaignShop
+}
+
+// campaignPage is /campaigns/:id: a published or closed campaign's
+// participating shops, filtered by ?municipality= and ?category=.
+func (s *Site) campaignPage(c *gin.Context) error {
+	k, err := campaigns.New(s.core).Campaign(c.Request.Context(), nil, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	municipality, category := strings.TrimSpace(c.Query("municipality")), strings.TrimSpace(c.Query("category"))
+	d := campaignShopsData{Campaign: s.campaignCard(c, k),
+		Municipalities: []slotOption{{Value: "", Text: s.t(c, "campaigns.all_municipalities")}},
+		Categories:     []slotOption{{Value: "", Text: s.t(c, "campaigns.all_categories")}}}
+	for _, cat := range k.Categories {
+		d.Categories = append(d.Categories, slotOption{Value: cat, Text: s.t(c, "campaigns.category."+cat), Selected: cat == category})
+	}
+	seen := map[string]bool{}
+	for _, sh := range k.Shops {
+		if !seen[sh.Municipality] {
+			seen[sh.Municipality] = true
+			d.Municipalities = append(d.Municipalities, slotOption{Value: sh.Municipality, Text: sh.MunicipalityName,
+				Selected: sh.Municipality == municipality})
+		}
+		if (municipality != "" && sh.Municipality != municipality) || (category != "" && sh.Category != category) {
+			continue
+		}
+		if n := len(d.Groups); n == 0 || d.Groups[n-1].ID != sh.Municipality {
+			d.Groups = append(d.Groups, campaignShopGroup{ID: sh.Municipality, Name: sh.MunicipalityName})
+		}
+		g := &d.Groups[len(d.Groups)-1]
+		g.Shops = append(g.Shops, sh)
+		d.Count++
+	}
+	s.render(c, http.StatusOK, "campaign", view{Title: d.Campaign.Name, Nav: "campaigns", Data: d,
+		Crumbs: []crumb{{Href: "/", Text: s.t(c, "nav.home")}, {Href: "/campaigns", Text: s.t(c, "campaigns.title")}}})
+	return nil
+}
