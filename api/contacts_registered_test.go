@@ -55,12 +55,8 @@ func TestTheOperatorWhoRegisteredACitizenOfAnotherMunicipalityContactsThem(t *te
 	}
 	op := e.browser()
 	op.login("operatore.vedano")
-	page := op.get("/desk/contacts")
-	expectPage(t, page, http.StatusOK, c.ID)
-	// The case page is not theirs: no link to it.
-	if strings.Contains(string(page.body), `href="/cases/`+c.ID) {
-		t.Fatalf("the contacts page links a case of Tradate for Vedano's operator")
-	}
+	// The case page opens for them too (migration 029), so the task links it.
+	expectPage(t, op.get("/desk/contacts"), http.StatusOK, c.ID, `href="/cases/`+c.ID)
 	tradate := e.browser()
 	tradate.login("operatore.tradate")
 	expectPage(t, tradate.get("/desk/contacts"), http.StatusOK, `href="/cases/`+c.ID)
@@ -80,5 +76,87 @@ func TestTheOperatorWhoRegisteredACitizenOfAnotherMunicipalityContactsThem(t *te
 	}
 	if found != 2 {
 		t.Fatalf("the contact is not audited at Vedano's desk: %v", e.auditByActor("operatore.vedano"))
+	}
+}
+
+// Issue 16, migration 029: the operator of Vedano Olona who registered
+// Luca (a resident of Tradate without e-mail) at the shared desk serves him
+// to the end: once Tradate approves, they open his case (API and staff case
+// page), print the voucher and the letter that carries it, audited at their
+// own desk. The case stays Tradate's: not in Vedano's lists, no review
+// action for Vedano. Another operator of Vedano, who did not register him,
+// gets 404 everywhere.
+func TestTheOperatorWhoRegisteredACitizenPrintsTheirVoucher(t *testing.T) {
+	e := newEnv(t)
+	expectStatus(t, e.do("PUT", "/api/v1/district/desk-sharing", "supervisore", map[string]any{"shared": true}), http.StatusOK)
+	e.addUser("operatrice.vedano", "operator", "tradate", "vedano-olona", "")
+	r := e.do("POST", "/api/v1/citizens", "operatore.vedano", lucaRegistration(""))
+	expectStatus(t, r, http.StatusCreated)
+	var reg registered
+	r.json(t, &reg)
+	r = e.do("POST", "/api/v1/citizens/"+reg.Citizen.ID+"/applications", "operatore.vedano", lucaApplication())
+	expectStatus(t, r, http.StatusCreated)
+	var c caseView
+	r.json(t, &c)
+	tk := e.waitTask("operatore.tradate", c.ID)
+	expectStatus(t, e.do("POST", "/api/v1/tasks/"+tk.ID+"/claim", "operatore.tradate", nil), http.StatusOK)
+	expectStatus(t, e.do("POST", "/api/v1/tasks/"+tk.ID+"/decision", "operatore.tradate", map[string]any{"outcome": "approve"}),
+		http.StatusOK)
+	e.waitContact("operatore.vedano", c.ID, "voucher_ready")
+
+	// The API: the case and its timeline, not the lists nor the review task.
+	r = e.do("GET", "/api/v1/applications/"+c.ID, "operatore.vedano", nil)
+	expectStatus(t, r, http.StatusOK)
+	if !strings.Contains(string(r.body), `"voucher"`) {
+		t.Fatalf("the case without its voucher: %s", r.body)
+	}
+	expectStatus(t, e.do("GET", "/api/v1/applications/"+c.ID+"/timeline", "operatore.vedano", nil), http.StatusOK)
+	for _, path := range []string{"/api/v1/applications", "/api/v1/tasks?status=all"} {
+		if r := e.do("GET", path, "operatore.vedano", nil); strings.Contains(string(r.body), c.ID) {
+			t.Fatalf("%s lists a case of Tradate for Vedano's operator: %s", path, r.body)
+		}
+	}
+	expectStatus(t, e.do("POST", "/api/v1/tasks/"+tk.ID+"/decision", "operatore.vedano", map[string]any{"outcome": "reject", "reason": "no"}),
+		http.StatusNotFound)
+
+	// The pages: the case page with the print links, the two PDFs.
+	op := e.browser()
+	op.login("operatore.vedano")
+	casePage := op.get("/cases/" + c.ID)
+	expectPage(t, casePage, http.StatusOK, `href="/cases/`+c.ID+`/voucher.pdf"`, `href="/cases/`+c.ID+`/letter.pdf"`)
+	if strings.Contains(casePage.body, "/decision") || strings.Contains(casePage.body, "/claim") {
+		t.Fatalf("the case page offers Vedano's operator a review action on a case of Tradate")
+	}
+	for _, path := range []string{"/cases/" + c.ID + "/voucher.pdf", "/cases/" + c.ID + "/letter.pdf"} {
+		if p := op.get(path); p.status != http.StatusOK || !strings.HasPrefix(p.body, "%PDF-") {
+			t.Fatalf("%s for the operator who registered him: %d", path, p.status)
+		}
+	}
+	printed, read := 0, 0
+	for _, row := range e.auditByActor("operatore.vedano") {
+		if row["case_id"] != c.ID || row["municipality"] != "vedano-olona" {
+			continue
+		}
+		switch row["action"] {
+		case "print_voucher":
+			printed++
+		case "read_case":
+			read++
+		}
+	}
+	if printed != 2 || read < 2 {
+		t.Fatalf("audit at Vedano's desk: %d print_voucher rows (want 2), %d read_case rows (want 2 or more): %v",
+			printed, read, e.auditByActor("operatore.vedano"))
+	}
+
+	// Another operator of Vedano: nothing.
+	expectStatus(t, e.do("GET", "/api/v1/applications/"+c.ID, "operatrice.vedano", nil), http.StatusNotFound)
+	expectStatus(t, e.do("GET", "/api/v1/applications/"+c.ID+"/timeline", "operatrice.vedano", nil), http.StatusNotFound)
+	other := e.browser()
+	other.login("operatrice.vedano")
+	for _, path := range []string{"/cases/" + c.ID, "/cases/" + c.ID + "/voucher.pdf", "/cases/" + c.ID + "/letter.pdf"} {
+		if p := other.get(path); p.status != http.StatusNotFound {
+			t.Fatalf("%s for another operator of Vedano: %d, want 404", path, p.status)
+		}
 	}
 }

@@ -79,6 +79,7 @@ func NewWith(c client.Client, st *store.Store, cfg Config) sdkworker.Worker {
 	}
 	RegisterOperations(w, c, st, cfg)
 	RegisterRetention(w, &activities.Retention{Store: st, Pseudonyms: cfg.Pseudonyms})
+	RegisterAccounts(w, st, cfg)
 	return w
 }
 

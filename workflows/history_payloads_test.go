@@ -123,6 +123,8 @@ var workflowFuncs = map[string]any{
 	"OperationsWatch":  OperationsWatch,
 	// The retention run of personal data (retention.go).
 	"Retention": Retention,
+	// The password reset e-mail (password_reset.go).
+	"PasswordResetMail": PasswordResetMail,
 }
 
 // updateHandlers are the update handlers of each workflow by update name

@@ -13,7 +13,6 @@ import (
 	"sportello/internal/app/accounts"
 	"sportello/internal/app/applications"
 	"sportello/internal/app/desk"
-	"sportello/internal/contract"
 	"sportello/internal/store"
 )
 
@@ -273,9 +272,6 @@ type contactView struct {
 	DueISO   string
 	KindText string
 	Done     string
-	// CaseLink: the case page is the user's to open (an operator's contact
-	// task of a citizen they registered in another municipality is not).
-	CaseLink bool
 }
 
 func (s *Site) contactsPage(c *gin.Context) error {
@@ -287,16 +283,14 @@ func (s *Site) contactsPage(c *gin.Context) error {
 }
 
 func (s *Site) renderContacts(c *gin.Context, status int, f store.ContactFilter) error {
-	user := httpx.CurrentUser(c)
-	items, total, err := s.desk.ContactTasks(c.Request.Context(), user, f)
+	items, total, err := s.desk.ContactTasks(c.Request.Context(), httpx.CurrentUser(c), f)
 	if err != nil {
 		return err
 	}
 	d := contactsData{Status: f.Status, Overdue: f.Overdue, Total: total, Outcomes: store.ContactOutcomes}
 	for _, t := range items {
 		cv := contactView{ContactTaskView: t, Due: romeDateTime(t.DueAt), DueISO: htmlTime(t.DueAt),
-			KindText: s.tOr(c, "desk.kind."+t.NotificationKind, t.NotificationKind),
-			CaseLink: user.Role != string(contract.RoleOperator) || t.Municipality == user.Municipality}
+			KindText: s.tOr(c, "desk.kind."+t.NotificationKind, t.NotificationKind)}
 		if t.Outcome != nil {
 			cv.Done = s.tOr(c, "desk.outcome."+*t.Outcome, *t.Outcome)
 		}

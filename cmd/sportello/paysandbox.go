@@ -39,14 +39,9 @@ func runPaySandbox(ctx context.Context, cfg config, logger *slog.Logger, args []
 // SPORTELLO_PAYMENTS_URL is on loopback; a busy port is logged, not fatal.
 // It returns the stop function, or nil when nothing was started.
 func startPaySandbox(ctx context.Context, cfg *config, logger *slog.Logger) func() {
-	addr, err := paySandboxAddr(cfg.PaymentsURL)
-	if err != nil {
-		logger.Info("sandbox payment provider not started", "reason", err)
-		return nil
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		logger.Warn("sandbox payment provider not started (set SPORTELLO_PAYMENTS_URL to a free loopback port)", "err", err)
+	// Not on loopback: payments go to a real provider, nothing to warn.
+	ln := listenLoopback(logger, "sandbox payment provider", "SPORTELLO_PAYMENTS_URL", cfg.PaymentsURL, slog.LevelInfo)
+	if ln == nil {
 		return nil
 	}
 	sb, err := paysandbox.New(paysandbox.Options{Secret: cfg.PaymentsSecret, BaseURL: cfg.PaymentsURL, Logger: logger})
@@ -73,6 +68,25 @@ func startPaySandbox(ctx context.Context, cfg *config, logger *slog.Logger) func
 // paySandboxAddr is the listen address for the sandbox: the URL's host and
 // port, which must be on loopback (the sandbox is never a public server).
 func paySandboxAddr(raw string) (string, error) { return loopbackAddr("SPORTELLO_PAYMENTS_URL", raw) }
+
+// listenLoopback listens on the loopback address of the URL raw of a dev
+// service (what, for the log; env names the variable raw comes from). It
+// returns nil after logging why not: the address refused (at level), or
+// the port taken, with the hint to set env to a free loopback port. A dev
+// service that cannot start is not fatal.
+func listenLoopback(logger *slog.Logger, what, env, raw string, level slog.Level) net.Listener {
+	addr, err := loopbackAddr(env, raw)
+	if err != nil {
+		logger.Log(context.Background(), level, what+" not started", "reason", err)
+		return nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		logger.Warn(what+" not started (set "+env+" to a free loopback port)", "err", err)
+		return nil
+	}
+	return ln
+}
 
 // loopbackAddr is the host and port of a sandbox's URL (env names the
 // variable it comes from), refused when not a plain http URL on loopback.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -68,4 +69,38 @@ func bannerHas(banner, label, value string) bool {
 		}
 	}
 	return false
+}
+
+// TestListenLoopbackHints (D5): the dev services' one way to listen on a
+// loopback address: a taken port and an address off loopback are logged,
+// the first with the hint to set the variable to a free loopback port, and
+// nothing listens; a free one listens.
+func TestListenLoopbackHints(t *testing.T) {
+	var log bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&log, nil))
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	if ln := listenLoopback(logger, "test service", "SPORTELLO_X_URL", "http://"+taken.Addr().String(), slog.LevelWarn); ln != nil {
+		ln.Close()
+		t.Fatal("listening on a taken port")
+	}
+	if !strings.Contains(log.String(), "test service not started (set SPORTELLO_X_URL to a free loopback port)") {
+		t.Fatalf("no hint for a taken port: %s", log.String())
+	}
+	log.Reset()
+	if ln := listenLoopback(logger, "test service", "SPORTELLO_X_URL", "http://psp.example:80", slog.LevelInfo); ln != nil {
+		ln.Close()
+		t.Fatal("listening off loopback")
+	}
+	if !strings.Contains(log.String(), "level=INFO") || !strings.Contains(log.String(), "not on loopback") {
+		t.Fatalf("the refusal of an address off loopback: %s", log.String())
+	}
+	ln := listenLoopback(logger, "test service", "SPORTELLO_X_URL", "http://"+freeAddr(t), slog.LevelWarn)
+	if ln == nil {
+		t.Fatal("not listening on a free loopback port")
+	}
+	ln.Close()
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -99,14 +98,8 @@ func startTestIdP(ctx context.Context, cfg *config, logger *slog.Logger) func() 
 		logger.Info("test identity provider not started: SPORTELLO_OIDC_ISSUER is set", "issuer", cfg.SignIn.OIDC.Issuer)
 		return nil
 	}
-	addr, err := loopbackAddr("SPORTELLO_TEST_IDP_ADDR", "http://"+cfg.SignIn.TestIdPAddr)
-	if err != nil {
-		logger.Warn("test identity provider not started", "err", err)
-		return nil
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		logger.Warn("test identity provider not started (set SPORTELLO_TEST_IDP_ADDR to a free loopback port)", "err", err)
+	ln := listenLoopback(logger, "test identity provider", "SPORTELLO_TEST_IDP_ADDR", "http://"+cfg.SignIn.TestIdPAddr, slog.LevelWarn)
+	if ln == nil {
 		return nil
 	}
 	issuer := "http://" + ln.Addr().String()

@@ -2145,25 +2145,25 @@ func (e GetLiveness200JSONResponseBodyStatus) Valid() bool {
 // Absence defines model for Absence.
 type Absence struct {
 	CancelledAt  *time.Time `json:"cancelled_at,omitempty"`
-	CreatedAt    *time.Time `json:"created_at,omitempty"`
-	CreatedBy    *string    `json:"created_by,omitempty"`
-	Delegate     *string    `json:"delegate,omitempty"`
-	DelegateId   *int       `json:"delegate_id,omitempty"`
-	DelegateName *string    `json:"delegate_name,omitempty"`
-	DelegateRole *string    `json:"delegate_role,omitempty"`
-	DisplayName  *string    `json:"display_name,omitempty"`
-	District     *string    `json:"district,omitempty"`
+	CreatedAt    time.Time  `json:"created_at"`
+	CreatedBy    string     `json:"created_by"`
+	Delegate     string     `json:"delegate"`
+	DelegateId   int        `json:"delegate_id"`
+	DelegateName string     `json:"delegate_name"`
+	DelegateRole string     `json:"delegate_role"`
+	DisplayName  string     `json:"display_name"`
+	District     string     `json:"district"`
 
 	// EndsAt exclusive: midnight after the last day
-	EndsAt       *time.Time          `json:"ends_at,omitempty"`
-	Id           *openapi_types.UUID `json:"id,omitempty"`
-	Municipality *string             `json:"municipality,omitempty"`
-	Reason       *string             `json:"reason,omitempty"`
-	Role         *string             `json:"role,omitempty"`
-	StartsAt     *time.Time          `json:"starts_at,omitempty"`
-	Status       *AbsenceStatus      `json:"status,omitempty"`
-	UserId       *int                `json:"user_id,omitempty"`
-	Username     *string             `json:"username,omitempty"`
+	EndsAt       time.Time          `json:"ends_at"`
+	Id           openapi_types.UUID `json:"id"`
+	Municipality *string            `json:"municipality,omitempty"`
+	Reason       string             `json:"reason"`
+	Role         string             `json:"role"`
+	StartsAt     time.Time          `json:"starts_at"`
+	Status       AbsenceStatus      `json:"status"`
+	UserId       int                `json:"user_id"`
+	Username     string             `json:"username"`
 }
 
 // AbsenceStatus defines model for Absence.Status.
@@ -2171,8 +2171,8 @@ type AbsenceStatus string
 
 // ActivationCode a one-time activation code, returned only here (stored hashed)
 type ActivationCode struct {
-	Code      *string    `json:"code,omitempty"`
-	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	Code      string    `json:"code"`
+	ExpiresAt time.Time `json:"expires_at"`
 }
 
 // ApplicationRequest defines model for ApplicationRequest.
@@ -2268,15 +2268,15 @@ type BookingDeliveryRequest struct {
 
 // BookingOffer defines model for BookingOffer.
 type BookingOffer struct {
-	Attempt         *int                 `json:"attempt,omitempty"`
-	CooperativeId   *string              `json:"cooperative_id,omitempty"`
-	CooperativeName *string              `json:"cooperative_name,omitempty"`
-	OfferedAt       *time.Time           `json:"offered_at,omitempty"`
-	Outcome         *BookingOfferOutcome `json:"outcome,omitempty"`
-	Reason          *string              `json:"reason,omitempty"`
-	RespondBy       *time.Time           `json:"respond_by,omitempty"`
-	RespondedAt     *time.Time           `json:"responded_at,omitempty"`
-	ServiceId       *int                 `json:"service_id,omitempty"`
+	Attempt         int                 `json:"attempt"`
+	CooperativeId   string              `json:"cooperative_id"`
+	CooperativeName string              `json:"cooperative_name"`
+	OfferedAt       time.Time           `json:"offered_at"`
+	Outcome         BookingOfferOutcome `json:"outcome"`
+	Reason          *string             `json:"reason,omitempty"`
+	RespondBy       time.Time           `json:"respond_by"`
+	RespondedAt     *time.Time          `json:"responded_at,omitempty"`
+	ServiceId       int                 `json:"service_id"`
 }
 
 // BookingOfferOutcome defines model for BookingOffer.Outcome.
@@ -2311,12 +2311,12 @@ type BookingSession struct {
 	CooperativeId *string                    `json:"cooperative_id,omitempty"`
 	DeliveredAt   *time.Time                 `json:"delivered_at,omitempty"`
 	DeliveryNote  *string                    `json:"delivery_note,omitempty"`
-	Id            *int                       `json:"id,omitempty"`
-	OnlineCents   *int                       `json:"online_cents,omitempty"`
+	Id            int                        `json:"id"`
+	OnlineCents   int                        `json:"online_cents"`
 	ScheduledAt   *time.Time                 `json:"scheduled_at,omitempty"`
-	Seq           *int                       `json:"seq,omitempty"`
-	Status        *BookingSessionStatus      `json:"status,omitempty"`
-	VoucherCents  *int                       `json:"voucher_cents,omitempty"`
+	Seq           int                        `json:"seq"`
+	Status        BookingSessionStatus       `json:"status"`
+	VoucherCents  int                        `json:"voucher_cents"`
 }
 
 // BookingSessionConfirmedBy defines model for BookingSession.ConfirmedBy.
@@ -2327,7 +2327,7 @@ type BookingSessionStatus string
 
 // BookingUpdateResult defines model for BookingUpdateResult.
 type BookingUpdateResult struct {
-	Status *BookingUpdateResultStatus `json:"status,omitempty"`
+	Status BookingUpdateResultStatus `json:"status"`
 }
 
 // BookingUpdateResultStatus defines model for BookingUpdateResult.Status.
@@ -2609,16 +2609,16 @@ type CaseStatus string
 
 // CaseSummary defines model for CaseSummary.
 type CaseSummary struct {
-	ApplicantName *string    `json:"applicant_name,omitempty"`
-	AwardCents    *int       `json:"award_cents,omitempty"`
-	CreatedAt     *time.Time `json:"created_at,omitempty"`
-	Form          *string    `json:"form,omitempty"`
-	FundId        *string    `json:"fund_id,omitempty"`
-	Id            *string    `json:"id,omitempty"`
-	Municipality  *string    `json:"municipality,omitempty"`
-	Status        *string    `json:"status,omitempty"`
-	TaxCode       *string    `json:"tax_code,omitempty"`
-	UpdatedAt     *time.Time `json:"updated_at,omitempty"`
+	ApplicantName string    `json:"applicant_name"`
+	AwardCents    *int      `json:"award_cents"`
+	CreatedAt     time.Time `json:"created_at"`
+	Form          string    `json:"form"`
+	FundId        string    `json:"fund_id"`
+	Id            string    `json:"id"`
+	Municipality  string    `json:"municipality"`
+	Status        string    `json:"status"`
+	TaxCode       string    `json:"tax_code"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 // CheckoutRequest defines model for CheckoutRequest.
@@ -2640,9 +2640,9 @@ type CheckoutRequestPayment string
 
 // CitizenISEE defines model for CitizenISEE.
 type CitizenISEE struct {
-	CaseId *string            `json:"case_id,omitempty"`
-	Euro   *int               `json:"euro,omitempty"`
-	Source *CitizenISEESource `json:"source,omitempty"`
+	CaseId *string           `json:"case_id,omitempty"`
+	Euro   int               `json:"euro"`
+	Source CitizenISEESource `json:"source"`
 }
 
 // CitizenISEESource defines model for CitizenISEE.Source.
@@ -2668,9 +2668,9 @@ type CitizenRequest struct {
 
 // ClaimResult defines model for ClaimResult.
 type ClaimResult struct {
-	ClaimedAt *time.Time `json:"claimed_at,omitempty"`
-	ClaimedBy *string    `json:"claimed_by,omitempty"`
-	TaskId    *string    `json:"task_id,omitempty"`
+	ClaimedAt time.Time `json:"claimed_at"`
+	ClaimedBy string    `json:"claimed_by"`
+	TaskId    string    `json:"task_id"`
 }
 
 // ConfirmDeliveryRequest defines model for ConfirmDeliveryRequest.
@@ -2681,30 +2681,30 @@ type ConfirmDeliveryRequest struct {
 // ContactTask defines model for ContactTask.
 type ContactTask struct {
 	Address  *string `json:"address,omitempty"`
-	Attempts *int    `json:"attempts,omitempty"`
-	CaseId   *string `json:"case_id,omitempty"`
+	Attempts int     `json:"attempts"`
+	CaseId   string  `json:"case_id"`
 
 	// Channel suggested: phone when a number is known, else a letter
-	Channel *ContactTaskChannel `json:"channel,omitempty"`
+	Channel ContactTaskChannel `json:"channel"`
 
 	// CitizenId the citizen's public id
-	CitizenId        *openapi_types.UUID `json:"citizen_id,omitempty"`
-	CitizenName      *string             `json:"citizen_name,omitempty"`
-	CitizenTaxCode   *string             `json:"citizen_tax_code,omitempty"`
-	CompletedAt      *time.Time          `json:"completed_at,omitempty"`
-	CreatedAt        *time.Time          `json:"created_at,omitempty"`
-	DueAt            *time.Time          `json:"due_at,omitempty"`
-	HomeDelivery     *bool               `json:"home_delivery,omitempty"`
-	Id               *string             `json:"id,omitempty"`
-	LastNote         *string             `json:"last_note,omitempty"`
-	LastOutcome      *string             `json:"last_outcome,omitempty"`
-	MessageIt        *string             `json:"message_it,omitempty"`
-	Municipality     *string             `json:"municipality,omitempty"`
-	NotificationKind *string             `json:"notification_kind,omitempty"`
-	Outcome          *string             `json:"outcome,omitempty"`
-	Overdue          *bool               `json:"overdue,omitempty"`
-	Phone            *string             `json:"phone,omitempty"`
-	Status           *ContactTaskStatus  `json:"status,omitempty"`
+	CitizenId        openapi_types.UUID `json:"citizen_id"`
+	CitizenName      string             `json:"citizen_name"`
+	CitizenTaxCode   string             `json:"citizen_tax_code"`
+	CompletedAt      *time.Time         `json:"completed_at,omitempty"`
+	CreatedAt        time.Time          `json:"created_at"`
+	DueAt            time.Time          `json:"due_at"`
+	HomeDelivery     bool               `json:"home_delivery"`
+	Id               string             `json:"id"`
+	LastNote         *string            `json:"last_note,omitempty"`
+	LastOutcome      *string            `json:"last_outcome,omitempty"`
+	MessageIt        string             `json:"message_it"`
+	Municipality     string             `json:"municipality"`
+	NotificationKind string             `json:"notification_kind"`
+	Outcome          *string            `json:"outcome,omitempty"`
+	Overdue          bool               `json:"overdue"`
+	Phone            *string            `json:"phone,omitempty"`
+	Status           ContactTaskStatus  `json:"status"`
 }
 
 // ContactTaskChannel suggested: phone when a number is known, else a letter
@@ -2830,16 +2830,16 @@ type CoopBookingItemStatus string
 
 // CoopDelivery defines model for CoopDelivery.
 type CoopDelivery struct {
-	BookingId     *openapi_types.UUID      `json:"booking_id,omitempty"`
-	BookingNumber *int                     `json:"booking_number,omitempty"`
+	BookingId     openapi_types.UUID       `json:"booking_id"`
+	BookingNumber int                      `json:"booking_number"`
 	ConfirmedAt   *time.Time               `json:"confirmed_at,omitempty"`
 	ConfirmedBy   *CoopDeliveryConfirmedBy `json:"confirmed_by,omitempty"`
-	DeliveredAt   *time.Time               `json:"delivered_at,omitempty"`
-	OnlineCents   *int                     `json:"online_cents,omitempty"`
-	Seq           *int                     `json:"seq,omitempty"`
-	ServiceName   *string                  `json:"service_name,omitempty"`
-	Status        *CoopDeliveryStatus      `json:"status,omitempty"`
-	VoucherCents  *int                     `json:"voucher_cents,omitempty"`
+	DeliveredAt   time.Time                `json:"delivered_at"`
+	OnlineCents   int                      `json:"online_cents"`
+	Seq           int                      `json:"seq"`
+	ServiceName   string                   `json:"service_name"`
+	Status        CoopDeliveryStatus       `json:"status"`
+	VoucherCents  int                      `json:"voucher_cents"`
 }
 
 // CoopDeliveryConfirmedBy defines model for CoopDelivery.ConfirmedBy.
@@ -2850,26 +2850,26 @@ type CoopDeliveryStatus string
 
 // Cooperative defines model for Cooperative.
 type Cooperative struct {
-	AccreditationStatus  *CooperativeAccreditationStatus `json:"accreditation_status,omitempty"`
-	AccreditedFrom       *time.Time                      `json:"accredited_from,omitempty"`
-	AccreditedUntil      *time.Time                      `json:"accredited_until,omitempty"`
-	Address              *string                         `json:"address,omitempty"`
-	Certification        *string                         `json:"certification,omitempty"`
-	CertificationExpires *time.Time                      `json:"certification_expires,omitempty"`
-	Description          *string                         `json:"description,omitempty"`
-	District             *string                         `json:"district,omitempty"`
-	Email                *string                         `json:"email,omitempty"`
-	HiddenReason         *CooperativeHiddenReason        `json:"hidden_reason,omitempty"`
-	Id                   *string                         `json:"id,omitempty"`
-	Name                 *string                         `json:"name,omitempty"`
-	Phone                *string                         `json:"phone,omitempty"`
+	AccreditationStatus  CooperativeAccreditationStatus `json:"accreditation_status"`
+	AccreditedFrom       time.Time                      `json:"accredited_from"`
+	AccreditedUntil      time.Time                      `json:"accredited_until"`
+	Address              string                         `json:"address"`
+	Certification        string                         `json:"certification"`
+	CertificationExpires *time.Time                     `json:"certification_expires,omitempty"`
+	Description          string                         `json:"description"`
+	District             string                         `json:"district"`
+	Email                string                         `json:"email"`
+	HiddenReason         *CooperativeHiddenReason       `json:"hidden_reason,omitempty"`
+	Id                   string                         `json:"id"`
+	Name                 string                         `json:"name"`
+	Phone                string                         `json:"phone"`
 
 	// Public shown to citizens today
-	Public *bool `json:"public,omitempty"`
+	Public bool `json:"public"`
 
 	// Services published services
-	Services *int    `json:"services,omitempty"`
-	Website  *string `json:"website,omitempty"`
+	Services int    `json:"services"`
+	Website  string `json:"website"`
 }
 
 // CooperativeAccreditationStatus defines model for Cooperative.AccreditationStatus.
@@ -2908,8 +2908,8 @@ type CurrentUserSignInMethod string
 type DecideResult struct {
 	// AmountCents euro cents
 	AmountCents *int    `json:"amount_cents,omitempty"`
-	Outcome     *string `json:"outcome,omitempty"`
-	Status      *string `json:"status,omitempty"`
+	Outcome     string  `json:"outcome"`
+	Status      string  `json:"status"`
 	VoucherId   *string `json:"voucher_id,omitempty"`
 }
 
@@ -2932,22 +2932,22 @@ type DeskCitizen struct {
 	ActivationCodeExpiresAt *time.Time `json:"activation_code_expires_at,omitempty"`
 	ActivationCodeLocked    *bool      `json:"activation_code_locked,omitempty"`
 	Address                 *string    `json:"address,omitempty"`
-	DisplayName             *string    `json:"display_name,omitempty"`
-	District                *string    `json:"district,omitempty"`
+	DisplayName             string     `json:"display_name"`
+	District                string     `json:"district"`
 	Email                   *string    `json:"email,omitempty"`
-	FirstName               *string    `json:"first_name,omitempty"`
-	HomeDelivery            *bool      `json:"home_delivery,omitempty"`
+	FirstName               string     `json:"first_name"`
+	HomeDelivery            bool       `json:"home_delivery"`
 
 	// Id the citizen's opaque public id (used in every URL that names the citizen)
-	Id           *openapi_types.UUID `json:"id,omitempty"`
-	LastName     *string             `json:"last_name,omitempty"`
-	Municipality *string             `json:"municipality,omitempty"`
-	Phone        *string             `json:"phone,omitempty"`
-	RegisteredAt *time.Time          `json:"registered_at,omitempty"`
-	RegisteredBy *string             `json:"registered_by,omitempty"`
-	Status       *DeskCitizenStatus  `json:"status,omitempty"`
-	TaxCode      *string             `json:"tax_code,omitempty"`
-	Username     *string             `json:"username,omitempty"`
+	Id           openapi_types.UUID `json:"id"`
+	LastName     string             `json:"last_name"`
+	Municipality string             `json:"municipality"`
+	Phone        *string            `json:"phone,omitempty"`
+	RegisteredAt *time.Time         `json:"registered_at,omitempty"`
+	RegisteredBy *string            `json:"registered_by,omitempty"`
+	Status       DeskCitizenStatus  `json:"status"`
+	TaxCode      string             `json:"tax_code"`
+	Username     string             `json:"username"`
 }
 
 // DeskCitizenStatus defines model for DeskCitizen.Status.
@@ -3047,40 +3047,40 @@ type FormVersionSchemaRequest struct {
 // Fund defines model for Fund.
 type Fund struct {
 	// AvailableCents euro cents
-	AvailableCents *int `json:"available_cents,omitempty"`
+	AvailableCents int `json:"available_cents"`
 
 	// AwardedCents euro cents
-	AwardedCents *int `json:"awarded_cents,omitempty"`
+	AwardedCents int `json:"awarded_cents"`
 
 	// BookedCents euro cents: service vouchers spent on bookings (held at checkout less what cancellations gave back)
-	BookedCents *int `json:"booked_cents,omitempty"`
+	BookedCents int `json:"booked_cents"`
 
 	// BudgetCents euro cents
-	BudgetCents *int `json:"budget_cents,omitempty"`
+	BudgetCents int `json:"budget_cents"`
 
 	// Categories service funds: the catalogue categories their vouchers pay for
-	Categories *[]string  `json:"categories,omitempty"`
-	ClosesAt   *time.Time `json:"closes_at,omitempty"`
-	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
-	Form       *string    `json:"form,omitempty"`
-	Id         *string    `json:"id,omitempty"`
+	Categories []string  `json:"categories"`
+	ClosesAt   time.Time `json:"closes_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	Form       string    `json:"form"`
+	Id         string    `json:"id"`
 
 	// IseeThresholdCents euro cents
-	IseeThresholdCents *int       `json:"isee_threshold_cents,omitempty"`
-	Kind               *FundKind  `json:"kind,omitempty"`
-	Municipality       *string    `json:"municipality,omitempty"`
-	MunicipalityName   *string    `json:"municipality_name,omitempty"`
-	Name               *string    `json:"name,omitempty"`
-	OpensAt            *time.Time `json:"opens_at,omitempty"`
+	IseeThresholdCents int       `json:"isee_threshold_cents"`
+	Kind               FundKind  `json:"kind"`
+	Municipality       string    `json:"municipality"`
+	MunicipalityName   string    `json:"municipality_name"`
+	Name               string    `json:"name"`
+	OpensAt            time.Time `json:"opens_at"`
 
 	// RedeemedCents euro cents
-	RedeemedCents *int `json:"redeemed_cents,omitempty"`
+	RedeemedCents int `json:"redeemed_cents"`
 
 	// ReleasedCents euro cents
-	ReleasedCents *int `json:"released_cents,omitempty"`
+	ReleasedCents int `json:"released_cents"`
 
 	// ReturnedCents euro cents
-	ReturnedCents *int `json:"returned_cents,omitempty"`
+	ReturnedCents int `json:"returned_cents"`
 }
 
 // FundKind defines model for Fund.Kind.
@@ -3088,11 +3088,11 @@ type FundKind string
 
 // FundReview defines model for FundReview.
 type FundReview struct {
-	AutoAssign       *bool   `json:"auto_assign,omitempty"`
-	FundId           *string `json:"fund_id,omitempty"`
-	FundName         *string `json:"fund_name,omitempty"`
-	Municipality     *string `json:"municipality,omitempty"`
-	MunicipalityName *string `json:"municipality_name,omitempty"`
+	AutoAssign       bool    `json:"auto_assign"`
+	FundId           string  `json:"fund_id"`
+	FundName         string  `json:"fund_name"`
+	Municipality     string  `json:"municipality"`
+	MunicipalityName string  `json:"municipality_name"`
 	TeamId           *string `json:"team_id,omitempty"`
 	TeamName         *string `json:"team_name,omitempty"`
 }
@@ -3115,19 +3115,19 @@ type ISEERequest struct {
 
 // Incident defines model for Incident.
 type Incident struct {
-	AmountCents      *int                `json:"amount_cents,omitempty"`
+	AmountCents      int                 `json:"amount_cents"`
 	BookingId        *openapi_types.UUID `json:"booking_id,omitempty"`
 	BookingNumber    *int                `json:"booking_number,omitempty"`
-	CreatedAt        *time.Time          `json:"created_at,omitempty"`
-	Details          *string             `json:"details,omitempty"`
-	DistrictId       *string             `json:"district_id,omitempty"`
-	Id               *openapi_types.UUID `json:"id,omitempty"`
-	Kind             *IncidentKind       `json:"kind,omitempty"`
-	MunicipalityId   *string             `json:"municipality_id,omitempty"`
-	MunicipalityName *string             `json:"municipality_name,omitempty"`
+	CreatedAt        time.Time           `json:"created_at"`
+	Details          string              `json:"details"`
+	DistrictId       string              `json:"district_id"`
+	Id               openapi_types.UUID  `json:"id"`
+	Kind             IncidentKind        `json:"kind"`
+	MunicipalityId   string              `json:"municipality_id"`
+	MunicipalityName string              `json:"municipality_name"`
 	ResolvedAt       *time.Time          `json:"resolved_at,omitempty"`
-	Status           *IncidentStatus     `json:"status,omitempty"`
-	UpdatedAt        *time.Time          `json:"updated_at,omitempty"`
+	Status           IncidentStatus      `json:"status"`
+	UpdatedAt        time.Time           `json:"updated_at"`
 }
 
 // IncidentKind defines model for Incident.Kind.
@@ -3147,14 +3147,14 @@ type InformationRequest struct {
 
 // Invoice A cooperative's monthly invoice to a municipality (kind cooperative: one line per confirmed voucher-paid session) or a merchant's monthly reimbursement claim (kind merchant: one line per redeemed food voucher). The list omits lines.
 type Invoice struct {
-	AccountingId *string             `json:"accounting_id,omitempty"`
-	Declaration  *map[string]bool    `json:"declaration,omitempty"`
-	DeclaredAt   *time.Time          `json:"declared_at,omitempty"`
-	District     *string             `json:"district,omitempty"`
-	Id           *openapi_types.UUID `json:"id,omitempty"`
-	IssuedAt     *time.Time          `json:"issued_at,omitempty"`
-	Kind         *InvoiceKind        `json:"kind,omitempty"`
-	LineCount    *int                `json:"line_count,omitempty"`
+	AccountingId *string            `json:"accounting_id,omitempty"`
+	Declaration  *map[string]bool   `json:"declaration,omitempty"`
+	DeclaredAt   *time.Time         `json:"declared_at,omitempty"`
+	District     string             `json:"district"`
+	Id           openapi_types.UUID `json:"id"`
+	IssuedAt     time.Time          `json:"issued_at"`
+	Kind         InvoiceKind        `json:"kind"`
+	LineCount    int                `json:"line_count"`
 	Lines        *[]struct {
 		AmountCents *int64     `json:"amount_cents,omitempty"`
 		Date        *time.Time `json:"date,omitempty"`
@@ -3163,20 +3163,20 @@ type Invoice struct {
 		// Reference session:<id> or redemption:<id>
 		Reference *string `json:"reference,omitempty"`
 		Seq       *int    `json:"seq,omitempty"`
-	} `json:"lines,omitempty"`
-	Municipality     *string    `json:"municipality,omitempty"`
-	MunicipalityName *string    `json:"municipality_name,omitempty"`
-	Number           *int64     `json:"number,omitempty"`
+	} `json:"lines"`
+	Municipality     string     `json:"municipality"`
+	MunicipalityName string     `json:"municipality_name"`
+	Number           int64      `json:"number"`
 	PaidAt           *time.Time `json:"paid_at,omitempty"`
-	PayeeId          *string    `json:"payee_id,omitempty"`
-	PayeeName        *string    `json:"payee_name,omitempty"`
+	PayeeId          string     `json:"payee_id"`
+	PayeeName        string     `json:"payee_name"`
 	PaymentRef       *string    `json:"payment_ref,omitempty"`
 
 	// Period YYYY-MM, the month billed
-	Period     *string        `json:"period,omitempty"`
-	SentAt     *time.Time     `json:"sent_at,omitempty"`
-	Status     *InvoiceStatus `json:"status,omitempty"`
-	TotalCents *int64         `json:"total_cents,omitempty"`
+	Period     string        `json:"period"`
+	SentAt     *time.Time    `json:"sent_at,omitempty"`
+	Status     InvoiceStatus `json:"status"`
+	TotalCents int64         `json:"total_cents"`
 }
 
 // InvoiceKind defines model for Invoice.Kind.
@@ -3205,15 +3205,15 @@ type LoginResponseTokenType string
 // Movement defines model for Movement.
 type Movement struct {
 	// AmountCents euro cents
-	AmountCents          *int       `json:"amount_cents,omitempty"`
-	At                   *time.Time `json:"at,omitempty"`
-	AvailableEffectCents *int       `json:"available_effect_cents,omitempty"`
+	AmountCents          int       `json:"amount_cents"`
+	At                   time.Time `json:"at"`
+	AvailableEffectCents int       `json:"available_effect_cents"`
 
 	// Direction effect on the spendable balance
-	Direction          *MovementDirection `json:"direction,omitempty"`
-	Kind               *MovementKind      `json:"kind,omitempty"`
-	Merchant           *string            `json:"merchant,omitempty"`
-	PendingEffectCents *int               `json:"pending_effect_cents,omitempty"`
+	Direction          MovementDirection `json:"direction"`
+	Kind               MovementKind      `json:"kind"`
+	Merchant           *string           `json:"merchant,omitempty"`
+	PendingEffectCents int               `json:"pending_effect_cents"`
 }
 
 // MovementDirection effect on the spendable balance
@@ -3256,7 +3256,7 @@ type OpsCancel struct {
 
 // OpsDone defines model for OpsDone.
 type OpsDone struct {
-	Status *string `json:"status,omitempty"`
+	Status string `json:"status"`
 }
 
 // OpsItem defines model for OpsItem.
@@ -3335,12 +3335,12 @@ type PaymentEventType string
 // PersonalPlan defines model for PersonalPlan.
 type PersonalPlan struct {
 	// Needs needs observed
-	Needs     *string `json:"needs,omitempty"`
-	NextSteps *string `json:"next_steps,omitempty"`
-	Notes     *string `json:"notes,omitempty"`
+	Needs     string `json:"needs"`
+	NextSteps string `json:"next_steps"`
+	Notes     string `json:"notes"`
 
 	// Services suggested services
-	Services *string `json:"services,omitempty"`
+	Services string `json:"services"`
 }
 
 // PriceBand defines model for PriceBand.
@@ -3363,10 +3363,10 @@ type PriceQuote struct {
 	BandAboveEuro *int `json:"band_above_euro,omitempty"`
 
 	// Basis list: no ISEE known or no bands in the municipality; band: the ISEE band's price; not_served: not offered in the caller's municipality (list price)
-	Basis        *PriceQuoteBasis `json:"basis,omitempty"`
-	IseeEuro     *int             `json:"isee_euro,omitempty"`
-	Municipality *string          `json:"municipality,omitempty"`
-	PriceCents   *int             `json:"price_cents,omitempty"`
+	Basis        PriceQuoteBasis `json:"basis"`
+	IseeEuro     *int            `json:"isee_euro,omitempty"`
+	Municipality *string         `json:"municipality,omitempty"`
+	PriceCents   int             `json:"price_cents"`
 }
 
 // PriceQuoteBasis list: no ISEE known or no bands in the municipality; band: the ISEE band's price; not_served: not offered in the caller's municipality (list price)
@@ -3374,7 +3374,7 @@ type PriceQuoteBasis string
 
 // ProvideInfoResult defines model for ProvideInfoResult.
 type ProvideInfoResult struct {
-	Status *string `json:"status,omitempty"`
+	Status string `json:"status"`
 }
 
 // Readiness defines model for Readiness.
@@ -3385,20 +3385,20 @@ type Readiness struct {
 
 // Recovery defines model for Recovery.
 type Recovery struct {
-	Channel *RecoveryChannel `json:"channel,omitempty"`
+	Channel RecoveryChannel `json:"channel"`
 
 	// CitizenId the citizen's public id
-	CitizenId     *openapi_types.UUID `json:"citizen_id,omitempty"`
-	CitizenName   *string             `json:"citizen_name,omitempty"`
-	CodeExpiresAt *time.Time          `json:"code_expires_at,omitempty"`
-	DecidedAt     *time.Time          `json:"decided_at,omitempty"`
-	DecidedBy     *string             `json:"decided_by,omitempty"`
-	Id            *openapi_types.UUID `json:"id,omitempty"`
-	Municipality  *string             `json:"municipality,omitempty"`
-	RequestedAt   *time.Time          `json:"requested_at,omitempty"`
-	RequestedBy   *string             `json:"requested_by,omitempty"`
-	Status        *RecoveryStatus     `json:"status,omitempty"`
-	TaxCode       *string             `json:"tax_code,omitempty"`
+	CitizenId     openapi_types.UUID `json:"citizen_id"`
+	CitizenName   string             `json:"citizen_name"`
+	CodeExpiresAt *time.Time         `json:"code_expires_at,omitempty"`
+	DecidedAt     *time.Time         `json:"decided_at,omitempty"`
+	DecidedBy     *string            `json:"decided_by,omitempty"`
+	Id            openapi_types.UUID `json:"id"`
+	Municipality  string             `json:"municipality"`
+	RequestedAt   time.Time          `json:"requested_at"`
+	RequestedBy   string             `json:"requested_by"`
+	Status        RecoveryStatus     `json:"status"`
+	TaxCode       string             `json:"tax_code"`
 }
 
 // RecoveryChannel defines model for Recovery.Channel.
@@ -3421,13 +3421,13 @@ type Redemption struct {
 // RedemptionListItem defines model for RedemptionListItem.
 type RedemptionListItem struct {
 	// AmountCents euro cents
-	AmountCents *int                `json:"amount_cents,omitempty"`
-	CreatedAt   *time.Time          `json:"created_at,omitempty"`
-	Id          *openapi_types.UUID `json:"id,omitempty"`
+	AmountCents int                `json:"amount_cents"`
+	CreatedAt   time.Time          `json:"created_at"`
+	Id          openapi_types.UUID `json:"id"`
 
 	// RemainingCents euro cents
-	RemainingCents    *int    `json:"remaining_cents,omitempty"`
-	VoucherCodeSuffix *string `json:"voucher_code_suffix,omitempty"`
+	RemainingCents    int    `json:"remaining_cents"`
+	VoucherCodeSuffix string `json:"voucher_code_suffix"`
 }
 
 // RedemptionRequest defines model for RedemptionRequest.
@@ -3440,7 +3440,7 @@ type RedemptionRequest struct {
 
 // RegistryChange defines model for RegistryChange.
 type RegistryChange struct {
-	FirstName *string `json:"first_name,omitempty"`
+	FirstName string `json:"first_name"`
 
 	// FromHousehold moved: the household before
 	FromHousehold *string `json:"from_household,omitempty"`
@@ -3450,54 +3450,54 @@ type RegistryChange struct {
 
 	// Household id_famiglia
 	Household *string `json:"household,omitempty"`
-	LastName  *string `json:"last_name,omitempty"`
+	LastName  string  `json:"last_name"`
 
 	// Line line of the file (absent for a resident gone)
-	Line    *int    `json:"line,omitempty"`
-	TaxCode *string `json:"tax_code,omitempty"`
+	Line    *int   `json:"line,omitempty"`
+	TaxCode string `json:"tax_code"`
 }
 
 // RegistryDiff What an import changes (a dry run: would change). new: not resident in the district before; moved: from another municipality of the district or another household; updated: names or date of birth corrected; gone: residents of the municipality absent from the extract, marked no longer resident (never deleted). The *_rows lists hold the first 20 of each kind (null when there are none).
 type RegistryDiff struct {
-	At       *time.Time        `json:"at,omitempty"`
-	District *string           `json:"district,omitempty"`
-	DryRun   *bool             `json:"dry_run,omitempty"`
-	Gone     *int              `json:"gone,omitempty"`
-	GoneRows *[]RegistryChange `json:"gone_rows,omitempty"`
+	At       time.Time         `json:"at"`
+	District string            `json:"district"`
+	DryRun   bool              `json:"dry_run"`
+	Gone     int               `json:"gone"`
+	GoneRows *[]RegistryChange `json:"gone_rows"`
 
 	// Id the recorded import
-	Id           *openapi_types.UUID `json:"id,omitempty"`
-	Moved        *int                `json:"moved,omitempty"`
-	MovedRows    *[]RegistryChange   `json:"moved_rows,omitempty"`
-	Municipality *string             `json:"municipality,omitempty"`
-	New          *int                `json:"new,omitempty"`
-	NewRows      *[]RegistryChange   `json:"new_rows,omitempty"`
-	Rows         *int                `json:"rows,omitempty"`
+	Id           openapi_types.UUID `json:"id"`
+	Moved        int                `json:"moved"`
+	MovedRows    *[]RegistryChange  `json:"moved_rows"`
+	Municipality string             `json:"municipality"`
+	New          int                `json:"new"`
+	NewRows      *[]RegistryChange  `json:"new_rows"`
+	Rows         int                `json:"rows"`
 
 	// Sha256 SHA-256 of the file, hex
-	Sha256      *string           `json:"sha256,omitempty"`
-	Unchanged   *int              `json:"unchanged,omitempty"`
-	Updated     *int              `json:"updated,omitempty"`
-	UpdatedRows *[]RegistryChange `json:"updated_rows,omitempty"`
+	Sha256      string            `json:"sha256"`
+	Unchanged   int               `json:"unchanged"`
+	Updated     int               `json:"updated"`
+	UpdatedRows *[]RegistryChange `json:"updated_rows"`
 }
 
 // RegistryImport defines model for RegistryImport.
 type RegistryImport struct {
-	ActorUsername *string               `json:"actor_username,omitempty"`
-	At            *time.Time            `json:"at,omitempty"`
-	District      *string               `json:"district,omitempty"`
-	FileName      *string               `json:"file_name,omitempty"`
-	Gone          *int                  `json:"gone,omitempty"`
-	Id            *openapi_types.UUID   `json:"id,omitempty"`
-	Moved         *int                  `json:"moved,omitempty"`
-	Municipality  *string               `json:"municipality,omitempty"`
-	New           *int                  `json:"new,omitempty"`
-	Rows          *int                  `json:"rows,omitempty"`
-	Sha256        *string               `json:"sha256,omitempty"`
-	Source        *RegistryImportSource `json:"source,omitempty"`
-	Status        *RegistryImportStatus `json:"status,omitempty"`
-	Unchanged     *int                  `json:"unchanged,omitempty"`
-	Updated       *int                  `json:"updated,omitempty"`
+	ActorUsername string               `json:"actor_username"`
+	At            time.Time            `json:"at"`
+	District      string               `json:"district"`
+	FileName      string               `json:"file_name"`
+	Gone          int                  `json:"gone"`
+	Id            openapi_types.UUID   `json:"id"`
+	Moved         int                  `json:"moved"`
+	Municipality  string               `json:"municipality"`
+	New           int                  `json:"new"`
+	Rows          int                  `json:"rows"`
+	Sha256        string               `json:"sha256"`
+	Source        RegistryImportSource `json:"source"`
+	Status        RegistryImportStatus `json:"status"`
+	Unchanged     int                  `json:"unchanged"`
+	Updated       int                  `json:"updated"`
 }
 
 // RegistryImportSource defines model for RegistryImport.Source.
@@ -3508,7 +3508,7 @@ type RegistryImportStatus string
 
 // ReleaseResult defines model for ReleaseResult.
 type ReleaseResult struct {
-	TaskId *string `json:"task_id,omitempty"`
+	TaskId string `json:"task_id"`
 }
 
 // RetentionRun defines model for RetentionRun.
@@ -3538,23 +3538,23 @@ type RetentionRun struct {
 
 // Service defines model for Service.
 type Service struct {
-	Capacity        *int             `json:"capacity,omitempty"`
-	CapacityPeriod  *string          `json:"capacity_period,omitempty"`
-	Category        *ServiceCategory `json:"category,omitempty"`
-	CooperativeId   *string          `json:"cooperative_id,omitempty"`
-	CooperativeName *string          `json:"cooperative_name,omitempty"`
-	Description     *string          `json:"description,omitempty"`
-	District        *string          `json:"district,omitempty"`
-	Id              *int             `json:"id,omitempty"`
-	Municipalities  *[]string        `json:"municipalities,omitempty"`
-	Name            *string          `json:"name,omitempty"`
+	Capacity        int             `json:"capacity"`
+	CapacityPeriod  string          `json:"capacity_period"`
+	Category        ServiceCategory `json:"category"`
+	CooperativeId   string          `json:"cooperative_id"`
+	CooperativeName string          `json:"cooperative_name"`
+	Description     string          `json:"description"`
+	District        string          `json:"district"`
+	Id              int             `json:"id"`
+	Municipalities  []string        `json:"municipalities"`
+	Name            string          `json:"name"`
 
 	// PriceBands per municipality served: bands in ISEE order; prices never fall as the ISEE rises
-	PriceBands *map[string][]PriceBand `json:"price_bands,omitempty"`
-	PriceCents *int                    `json:"price_cents,omitempty"`
-	Published  *bool                   `json:"published,omitempty"`
-	Unit       *string                 `json:"unit,omitempty"`
-	UpdatedAt  *time.Time              `json:"updated_at,omitempty"`
+	PriceBands map[string][]PriceBand `json:"price_bands"`
+	PriceCents int                    `json:"price_cents"`
+	Published  bool                   `json:"published"`
+	Unit       string                 `json:"unit"`
+	UpdatedAt  time.Time              `json:"updated_at"`
 }
 
 // ServiceCategory defines model for Service.Category.
@@ -3641,13 +3641,13 @@ type ServiceInputUnit string
 
 // ServiceVoucher defines model for ServiceVoucher.
 type ServiceVoucher struct {
-	AvailableCents *int64              `json:"available_cents,omitempty"`
-	Categories     *[]string           `json:"categories,omitempty"`
-	Code           *string             `json:"code,omitempty"`
-	ExpiresAt      *time.Time          `json:"expires_at,omitempty"`
-	FundId         *string             `json:"fund_id,omitempty"`
-	FundName       *string             `json:"fund_name,omitempty"`
-	Id             *openapi_types.UUID `json:"id,omitempty"`
+	AvailableCents int64              `json:"available_cents"`
+	Categories     []string           `json:"categories"`
+	Code           string             `json:"code"`
+	ExpiresAt      time.Time          `json:"expires_at"`
+	FundId         string             `json:"fund_id"`
+	FundName       string             `json:"fund_name"`
+	Id             openapi_types.UUID `json:"id"`
 }
 
 // Shop defines model for Shop.
@@ -3688,21 +3688,21 @@ type SocialPoint struct {
 
 // Task defines model for Task.
 type Task struct {
-	ApplicantName *string             `json:"applicant_name,omitempty"`
-	CaseId        *string             `json:"case_id,omitempty"`
-	CaseStatus    *string             `json:"case_status,omitempty"`
-	ClaimedAt     *time.Time          `json:"claimed_at,omitempty"`
-	ClaimedBy     *string             `json:"claimed_by,omitempty"`
-	CompletedAt   *time.Time          `json:"completed_at,omitempty"`
-	CreatedAt     *time.Time          `json:"created_at,omitempty"`
-	DueAt         *time.Time          `json:"due_at,omitempty"`
-	Escalated     *bool               `json:"escalated,omitempty"`
-	Id            *openapi_types.UUID `json:"id,omitempty"`
-	Kind          *string             `json:"kind,omitempty"`
-	Municipality  *string             `json:"municipality,omitempty"`
-	Outcome       *string             `json:"outcome,omitempty"`
-	Overdue       *bool               `json:"overdue,omitempty"`
-	Status        *TaskStatus         `json:"status,omitempty"`
+	ApplicantName string             `json:"applicant_name"`
+	CaseId        string             `json:"case_id"`
+	CaseStatus    string             `json:"case_status"`
+	ClaimedAt     *time.Time         `json:"claimed_at,omitempty"`
+	ClaimedBy     *string            `json:"claimed_by,omitempty"`
+	CompletedAt   *time.Time         `json:"completed_at,omitempty"`
+	CreatedAt     time.Time          `json:"created_at"`
+	DueAt         time.Time          `json:"due_at"`
+	Escalated     bool               `json:"escalated"`
+	Id            openapi_types.UUID `json:"id"`
+	Kind          string             `json:"kind"`
+	Municipality  string             `json:"municipality"`
+	Outcome       *string            `json:"outcome,omitempty"`
+	Overdue       bool               `json:"overdue"`
+	Status        TaskStatus         `json:"status"`
 
 	// Team id of the team (candidate group) that reviews the task's fund; absent for the municipality's queue
 	Team     *string `json:"team,omitempty"`
@@ -3714,30 +3714,30 @@ type TaskStatus string
 
 // Team defines model for Team.
 type Team struct {
-	AutoAssign *bool `json:"auto_assign,omitempty"`
-	Funds      *[]struct {
+	AutoAssign bool `json:"auto_assign"`
+	Funds      []struct {
 		Id   *string `json:"id,omitempty"`
 		Name *string `json:"name,omitempty"`
-	} `json:"funds,omitempty"`
-	Id      *string       `json:"id,omitempty"`
-	Members *[]TeamMember `json:"members,omitempty"`
+	} `json:"funds"`
+	Id      string       `json:"id"`
+	Members []TeamMember `json:"members"`
 
 	// Municipality absent for a district-wide team
 	Municipality     *string `json:"municipality,omitempty"`
 	MunicipalityName *string `json:"municipality_name,omitempty"`
-	Name             *string `json:"name,omitempty"`
+	Name             string  `json:"name"`
 }
 
 // TeamMember defines model for TeamMember.
 type TeamMember struct {
-	DisplayName *string `json:"display_name,omitempty"`
+	DisplayName string `json:"display_name"`
 
 	// Load tasks claimed and not decided
-	Load         *int            `json:"load,omitempty"`
-	Municipality *string         `json:"municipality,omitempty"`
-	Role         *TeamMemberRole `json:"role,omitempty"`
-	UserId       *int            `json:"user_id,omitempty"`
-	Username     *string         `json:"username,omitempty"`
+	Load         int            `json:"load"`
+	Municipality *string        `json:"municipality,omitempty"`
+	Role         TeamMemberRole `json:"role"`
+	UserId       int            `json:"user_id"`
+	Username     string         `json:"username"`
 }
 
 // TeamMemberRole defines model for TeamMember.Role.
@@ -3763,33 +3763,33 @@ type UserRole string
 // Voucher defines model for Voucher.
 type Voucher struct {
 	// AmountCents euro cents
-	AmountCents *int `json:"amount_cents,omitempty"`
+	AmountCents int `json:"amount_cents"`
 
 	// AvailableCents euro cents
-	AvailableCents *int    `json:"available_cents,omitempty"`
-	CaseId         *string `json:"case_id,omitempty"`
+	AvailableCents int    `json:"available_cents"`
+	CaseId         string `json:"case_id"`
 
 	// Categories service vouchers: the catalogue categories it pays for (empty for food)
-	Categories *[]string           `json:"categories,omitempty"`
-	Code       *string             `json:"code,omitempty"`
-	CreatedAt  *time.Time          `json:"created_at,omitempty"`
-	ExpiresAt  *time.Time          `json:"expires_at,omitempty"`
-	FundId     *string             `json:"fund_id,omitempty"`
-	Id         *openapi_types.UUID `json:"id,omitempty"`
+	Categories []string           `json:"categories"`
+	Code       string             `json:"code"`
+	CreatedAt  time.Time          `json:"created_at"`
+	ExpiresAt  time.Time          `json:"expires_at"`
+	FundId     string             `json:"fund_id"`
+	Id         openapi_types.UUID `json:"id"`
 
 	// Kind food: spent at merchants; service: spent in the catalogue, only on categories
-	Kind *VoucherKind `json:"kind,omitempty"`
+	Kind VoucherKind `json:"kind"`
 
 	// Movements detail only
 	Movements    *[]Movement `json:"movements,omitempty"`
-	Municipality *string     `json:"municipality,omitempty"`
+	Municipality string      `json:"municipality"`
 
 	// PendingCents euro cents
-	PendingCents *int `json:"pending_cents,omitempty"`
+	PendingCents int `json:"pending_cents"`
 
 	// RedeemedCents euro cents
-	RedeemedCents *int           `json:"redeemed_cents,omitempty"`
-	Status        *VoucherStatus `json:"status,omitempty"`
+	RedeemedCents int           `json:"redeemed_cents"`
+	Status        VoucherStatus `json:"status"`
 }
 
 // VoucherKind food: spent at merchants; service: spent in the catalogue, only on categories
@@ -22887,24 +22887,24 @@ type ListServicesResponse struct {
 	JSON200 *struct {
 		Isee  *CitizenISEE `json:"isee"`
 		Items []struct {
-			CallerPrice     *PriceQuote                                   `json:"caller_price,omitempty"`
-			Capacity        *int                                          `json:"capacity,omitempty"`
-			CapacityPeriod  *string                                       `json:"capacity_period,omitempty"`
-			Category        *ListServices200JSONResponseBodyItemsCategory `json:"category,omitempty"`
-			CooperativeId   *string                                       `json:"cooperative_id,omitempty"`
-			CooperativeName *string                                       `json:"cooperative_name,omitempty"`
-			Description     *string                                       `json:"description,omitempty"`
-			District        *string                                       `json:"district,omitempty"`
-			Id              *int                                          `json:"id,omitempty"`
-			Municipalities  *[]string                                     `json:"municipalities,omitempty"`
-			Name            *string                                       `json:"name,omitempty"`
+			CallerPrice     *PriceQuote                                  `json:"caller_price,omitempty"`
+			Capacity        int                                          `json:"capacity"`
+			CapacityPeriod  string                                       `json:"capacity_period"`
+			Category        ListServices200JSONResponseBodyItemsCategory `json:"category"`
+			CooperativeId   string                                       `json:"cooperative_id"`
+			CooperativeName string                                       `json:"cooperative_name"`
+			Description     string                                       `json:"description"`
+			District        string                                       `json:"district"`
+			Id              int                                          `json:"id"`
+			Municipalities  []string                                     `json:"municipalities"`
+			Name            string                                       `json:"name"`
 
 			// PriceBands per municipality served: bands in ISEE order; prices never fall as the ISEE rises
-			PriceBands *map[string][]PriceBand `json:"price_bands,omitempty"`
-			PriceCents *int                    `json:"price_cents,omitempty"`
-			Published  *bool                   `json:"published,omitempty"`
-			Unit       *string                 `json:"unit,omitempty"`
-			UpdatedAt  *time.Time              `json:"updated_at,omitempty"`
+			PriceBands map[string][]PriceBand `json:"price_bands"`
+			PriceCents int                    `json:"price_cents"`
+			Published  bool                   `json:"published"`
+			Unit       string                 `json:"unit"`
+			UpdatedAt  time.Time              `json:"updated_at"`
 		} `json:"items"`
 		Limit  int `json:"limit"`
 		Offset int `json:"offset"`
@@ -22922,24 +22922,24 @@ type ListServicesResponse struct {
 func (r ListServicesResponse) GetJSON200() *struct {
 	Isee  *CitizenISEE `json:"isee"`
 	Items []struct {
-		CallerPrice     *PriceQuote                                   `json:"caller_price,omitempty"`
-		Capacity        *int                                          `json:"capacity,omitempty"`
-		CapacityPeriod  *string                                       `json:"capacity_period,omitempty"`
-		Category        *ListServices200JSONResponseBodyItemsCategory `json:"category,omitempty"`
-		CooperativeId   *string                                       `json:"cooperative_id,omitempty"`
-		CooperativeName *string                                       `json:"cooperative_name,omitempty"`
-		Description     *string                                       `json:"description,omitempty"`
-		District        *string                                       `json:"district,omitempty"`
-		Id              *int                                          `json:"id,omitempty"`
-		Municipalities  *[]string                                     `json:"municipalities,omitempty"`
-		Name            *string                                       `json:"name,omitempty"`
+		CallerPrice     *PriceQuote                                  `json:"caller_price,omitempty"`
+		Capacity        int                                          `json:"capacity"`
+		CapacityPeriod  string                                       `json:"capacity_period"`
+		Category        ListServices200JSONResponseBodyItemsCategory `json:"category"`
+		CooperativeId   string                                       `json:"cooperative_id"`
+		CooperativeName string                                       `json:"cooperative_name"`
+		Description     string                                       `json:"description"`
+		District        string                                       `json:"district"`
+		Id              int                                          `json:"id"`
+		Municipalities  []string                                     `json:"municipalities"`
+		Name            string                                       `json:"name"`
 
 		// PriceBands per municipality served: bands in ISEE order; prices never fall as the ISEE rises
-		PriceBands *map[string][]PriceBand `json:"price_bands,omitempty"`
-		PriceCents *int                    `json:"price_cents,omitempty"`
-		Published  *bool                   `json:"published,omitempty"`
-		Unit       *string                 `json:"unit,omitempty"`
-		UpdatedAt  *time.Time              `json:"updated_at,omitempty"`
+		PriceBands map[string][]PriceBand `json:"price_bands"`
+		PriceCents int                    `json:"price_cents"`
+		Published  bool                   `json:"published"`
+		Unit       string                 `json:"unit"`
+		UpdatedAt  time.Time              `json:"updated_at"`
 	} `json:"items"`
 	Limit  int `json:"limit"`
 	Offset int `json:"offset"`
@@ -23066,24 +23066,24 @@ type GetServiceResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
-		CallerPrice     *PriceQuote                            `json:"caller_price,omitempty"`
-		Capacity        *int                                   `json:"capacity,omitempty"`
-		CapacityPeriod  *string                                `json:"capacity_period,omitempty"`
-		Category        *GetService200JSONResponseBodyCategory `json:"category,omitempty"`
-		CooperativeId   *string                                `json:"cooperative_id,omitempty"`
-		CooperativeName *string                                `json:"cooperative_name,omitempty"`
-		Description     *string                                `json:"description,omitempty"`
-		District        *string                                `json:"district,omitempty"`
-		Id              *int                                   `json:"id,omitempty"`
-		Municipalities  *[]string                              `json:"municipalities,omitempty"`
-		Name            *string                                `json:"name,omitempty"`
+		CallerPrice     *PriceQuote                           `json:"caller_price,omitempty"`
+		Capacity        int                                   `json:"capacity"`
+		CapacityPeriod  string                                `json:"capacity_period"`
+		Category        GetService200JSONResponseBodyCategory `json:"category"`
+		CooperativeId   string                                `json:"cooperative_id"`
+		CooperativeName string                                `json:"cooperative_name"`
+		Description     string                                `json:"description"`
+		District        string                                `json:"district"`
+		Id              int                                   `json:"id"`
+		Municipalities  []string                              `json:"municipalities"`
+		Name            string                                `json:"name"`
 
 		// PriceBands per municipality served: bands in ISEE order; prices never fall as the ISEE rises
-		PriceBands *map[string][]PriceBand `json:"price_bands,omitempty"`
-		PriceCents *int                    `json:"price_cents,omitempty"`
-		Published  *bool                   `json:"published,omitempty"`
-		Unit       *string                 `json:"unit,omitempty"`
-		UpdatedAt  *time.Time              `json:"updated_at,omitempty"`
+		PriceBands map[string][]PriceBand `json:"price_bands"`
+		PriceCents int                    `json:"price_cents"`
+		Published  bool                   `json:"published"`
+		Unit       string                 `json:"unit"`
+		UpdatedAt  time.Time              `json:"updated_at"`
 	}
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
@@ -23097,24 +23097,24 @@ type GetServiceResponse struct {
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetServiceResponse) GetJSON200() *struct {
-	CallerPrice     *PriceQuote                            `json:"caller_price,omitempty"`
-	Capacity        *int                                   `json:"capacity,omitempty"`
-	CapacityPeriod  *string                                `json:"capacity_period,omitempty"`
-	Category        *GetService200JSONResponseBodyCategory `json:"category,omitempty"`
-	CooperativeId   *string                                `json:"cooperative_id,omitempty"`
-	CooperativeName *string                                `json:"cooperative_name,omitempty"`
-	Description     *string                                `json:"description,omitempty"`
-	District        *string                                `json:"district,omitempty"`
-	Id              *int                                   `json:"id,omitempty"`
-	Municipalities  *[]string                              `json:"municipalities,omitempty"`
-	Name            *string                                `json:"name,omitempty"`
+	CallerPrice     *PriceQuote                           `json:"caller_price,omitempty"`
+	Capacity        int                                   `json:"capacity"`
+	CapacityPeriod  string                                `json:"capacity_period"`
+	Category        GetService200JSONResponseBodyCategory `json:"category"`
+	CooperativeId   string                                `json:"cooperative_id"`
+	CooperativeName string                                `json:"cooperative_name"`
+	Description     string                                `json:"description"`
+	District        string                                `json:"district"`
+	Id              int                                   `json:"id"`
+	Municipalities  []string                              `json:"municipalities"`
+	Name            string                                `json:"name"`
 
 	// PriceBands per municipality served: bands in ISEE order; prices never fall as the ISEE rises
-	PriceBands *map[string][]PriceBand `json:"price_bands,omitempty"`
-	PriceCents *int                    `json:"price_cents,omitempty"`
-	Published  *bool                   `json:"published,omitempty"`
-	Unit       *string                 `json:"unit,omitempty"`
-	UpdatedAt  *time.Time              `json:"updated_at,omitempty"`
+	PriceBands map[string][]PriceBand `json:"price_bands"`
+	PriceCents int                    `json:"price_cents"`
+	Published  bool                   `json:"published"`
+	Unit       string                 `json:"unit"`
+	UpdatedAt  time.Time              `json:"updated_at"`
 } {
 	return r.JSON200
 }
@@ -33251,24 +33251,24 @@ func ParseListServicesResponse(rsp *http.Response) (*ListServicesResponse, error
 		var dest struct {
 			Isee  *CitizenISEE `json:"isee"`
 			Items []struct {
-				CallerPrice     *PriceQuote                                   `json:"caller_price,omitempty"`
-				Capacity        *int                                          `json:"capacity,omitempty"`
-				CapacityPeriod  *string                                       `json:"capacity_period,omitempty"`
-				Category        *ListServices200JSONResponseBodyItemsCategory `json:"category,omitempty"`
-				CooperativeId   *string                                       `json:"cooperative_id,omitempty"`
-				CooperativeName *string                                       `json:"cooperative_name,omitempty"`
-				Description     *string                                       `json:"description,omitempty"`
-				District        *string                                       `json:"district,omitempty"`
-				Id              *int                                          `json:"id,omitempty"`
-				Municipalities  *[]string                                     `json:"municipalities,omitempty"`
-				Name            *string                                       `json:"name,omitempty"`
+				CallerPrice     *PriceQuote                                  `json:"caller_price,omitempty"`
+				Capacity        int                                          `json:"capacity"`
+				CapacityPeriod  string                                       `json:"capacity_period"`
+				Category        ListServices200JSONResponseBodyItemsCategory `json:"category"`
+				CooperativeId   string                                       `json:"cooperative_id"`
+				CooperativeName string                                       `json:"cooperative_name"`
+				Description     string                                       `json:"description"`
+				District        string                                       `json:"district"`
+				Id              int                                          `json:"id"`
+				Municipalities  []string                                     `json:"municipalities"`
+				Name            string                                       `json:"name"`
 
 				// PriceBands per municipality served: bands in ISEE order; prices never fall as the ISEE rises
-				PriceBands *map[string][]PriceBand `json:"price_bands,omitempty"`
-				PriceCents *int                    `json:"price_cents,omitempty"`
-				Published  *bool                   `json:"published,omitempty"`
-				Unit       *string                 `json:"unit,omitempty"`
-				UpdatedAt  *time.Time              `json:"updated_at,omitempty"`
+				PriceBands map[string][]PriceBand `json:"price_bands"`
+				PriceCents int                    `json:"price_cents"`
+				Published  bool                   `json:"published"`
+				Unit       string                 `json:"unit"`
+				UpdatedAt  time.Time              `json:"updated_at"`
 			} `json:"items"`
 			Limit  int `json:"limit"`
 			Offset int `json:"offset"`
@@ -33375,24 +33375,24 @@ func ParseGetServiceResponse(rsp *http.Response) (*GetServiceResponse, error) {
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
-			CallerPrice     *PriceQuote                            `json:"caller_price,omitempty"`
-			Capacity        *int                                   `json:"capacity,omitempty"`
-			CapacityPeriod  *string                                `json:"capacity_period,omitempty"`
-			Category        *GetService200JSONResponseBodyCategory `json:"category,omitempty"`
-			CooperativeId   *string                                `json:"cooperative_id,omitempty"`
-			CooperativeName *string                                `json:"cooperative_name,omitempty"`
-			Description     *string                                `json:"description,omitempty"`
-			District        *string                                `json:"district,omitempty"`
-			Id              *int                                   `json:"id,omitempty"`
-			Municipalities  *[]string                              `json:"municipalities,omitempty"`
-			Name            *string                                `json:"name,omitempty"`
+			CallerPrice     *PriceQuote                           `json:"caller_price,omitempty"`
+			Capacity        int                                   `json:"capacity"`
+			CapacityPeriod  string                                `json:"capacity_period"`
+			Category        GetService200JSONResponseBodyCategory `json:"category"`
+			CooperativeId   string                                `json:"cooperative_id"`
+			CooperativeName string                                `json:"cooperative_name"`
+			Description     string                                `json:"description"`
+			District        string                                `json:"district"`
+			Id              int                                   `json:"id"`
+			Municipalities  []string                              `json:"municipalities"`
+			Name            string                                `json:"name"`
 
 			// PriceBands per municipality served: bands in ISEE order; prices never fall as the ISEE rises
-			PriceBands *map[string][]PriceBand `json:"price_bands,omitempty"`
-			PriceCents *int                    `json:"price_cents,omitempty"`
-			Published  *bool                   `json:"published,omitempty"`
-			Unit       *string                 `json:"unit,omitempty"`
-			UpdatedAt  *time.Time              `json:"updated_at,omitempty"`
+			PriceBands map[string][]PriceBand `json:"price_bands"`
+			PriceCents int                    `json:"price_cents"`
+			Published  bool                   `json:"published"`
+			Unit       string                 `json:"unit"`
+			UpdatedAt  time.Time              `json:"updated_at"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err

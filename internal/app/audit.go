@@ -86,8 +86,21 @@ func ReadEntry(ctx context.Context, user store.UserView, action, caseID string) 
 	if !IsStaff(user.Role) || !Recorded(user) {
 		return nil
 	}
-	return &store.AuditEntry{Action: action, CaseID: caseID, ActorID: user.ID, ActorUsername: user.Username,
-		ActorRole: user.Role, RequestID: RequestID(ctx), Detail: AuditDetail(nil)}
+	return &store.AuditEntry{Action: action, CaseID: caseID, Municipality: readDesk(user, ""), ActorID: user.ID,
+		ActorUsername: user.Username, ActorRole: user.Role, RequestID: RequestID(ctx), Detail: AuditDetail(nil)}
+}
+
+// readDesk is the municipality of the audit row of user's read of a case of
+// municipality (empty: the case's own, filled in by the store). An
+// operator reads at their own desk: a case of their municipality, or the
+// case of a citizen they registered who lives elsewhere in the district
+// (migrations 025, 029), whose row is their desk's, as the registration
+// and the contacts are.
+func readDesk(user store.UserView, municipality string) string {
+	if user.Role == string(contract.RoleOperator) {
+		return user.Municipality
+	}
+	return municipality
 }
 
 // AuditFailure is err, or Unavailable "audit_unavailable" when err says
@@ -106,7 +119,7 @@ func (c *Core) AuditRead(ctx context.Context, user store.UserView, action, caseI
 	if !IsStaff(user.Role) {
 		return nil
 	}
-	return c.Audit(ctx, user, store.AuditEntry{Action: action, CaseID: caseID, Municipality: municipality,
+	return c.Audit(ctx, user, store.AuditEntry{Action: action, CaseID: caseID, Municipality: readDesk(user, municipality),
 		Detail: AuditDetail(detail)})
 }
 

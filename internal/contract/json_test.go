@@ -55,6 +55,8 @@ var travelling = []jsonpin.Pinned{
 	// Appointments.
 	{Value: PersonalPlan{}, Keys: []string{"needs", "services", "next_steps", "notes"}},
 	{Value: CloseAppointmentInput{}, Keys: []string{"ID", "Status", "By", "Reason", "Plan", "At"}},
+	// Accounts.
+	{Value: PasswordResetMail{}, Keys: []string{"request", "username", "requested_at"}},
 	// The ledger check.
 	{Value: LedgerCheckResult{}, Keys: []string{"name", "description", "violations", "samples"}},
 	{Value: LedgerReport{}, Keys: []string{"checked_at", "accounts", "transfers", "checks"}},

@@ -38,6 +38,7 @@ type stack struct {
 	srv       *httptest.Server
 	worker    sdkworker.Worker
 	mailer    activities.Mailer // nil: notifications stay in the outbox
+	portalURL string            // the worker's portal address ("http://portal.test" when empty)
 }
 
 func newStack(t *testing.T) *stack { return newStackWith(t, nil) }
@@ -74,7 +75,11 @@ func (s *stack) apiDeps() api.Deps {
 }
 
 func (s *stack) startWorker() {
-	s.worker = worker.NewWith(s.tc, s.st, worker.Config{TaskQueue: s.taskQueue, Mailer: s.mailer, PortalURL: "http://portal.test"})
+	portal := s.portalURL
+	if portal == "" {
+		portal = "http://portal.test"
+	}
+	s.worker = worker.NewWith(s.tc, s.st, worker.Config{TaskQueue: s.taskQueue, Mailer: s.mailer, PortalURL: portal})
 	if err := s.worker.Start(); err != nil {
 		s.t.Fatalf("worker: %v", err)
 	}

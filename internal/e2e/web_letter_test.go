@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"sportello/internal/browsertest"
 	"sportello/internal/seed"
 )
 
@@ -66,22 +67,7 @@ func TestWebServeCitizenWithoutEmailLetterIncluded(t *testing.T) {
 		t.Fatalf("the case page links no letter (%q)", href)
 	}
 	op.Axe()
-	req, err := http.NewRequest("GET", s.srv.URL+href, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range op.Cookies() {
-		req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(string(body), "%PDF-") {
-		t.Fatalf("letter: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
-	}
+	printPDF(t, op, s.srv.URL+href)
 	if n := s.count(`SELECT count(*) FROM audit_log WHERE action = 'print_voucher' AND case_id = $1 AND actor_username = 'operatore.tradate'`, caseID); n != 1 {
 		t.Fatalf("%d print_voucher audit rows, want 1", n)
 	}
@@ -98,4 +84,27 @@ func TestWebServeCitizenWithoutEmailLetterIncluded(t *testing.T) {
 	op.Navigate("/lang/en?next=/cases/" + caseID)
 	assertText(t, op, "Print the letter to post, with the voucher (PDF)")
 	op.Axe()
+}
+
+// printPDF downloads the PDF at url with the cookies of p's session, as the
+// browser's print link would, and fails the test unless it is one.
+func printPDF(t *testing.T, p *browsertest.Page, url string) []byte {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range p.Cookies() {
+		req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(string(body), "%PDF-") {
+		t.Fatalf("%s: %d %s", url, res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	return body
 }

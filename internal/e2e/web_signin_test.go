@@ -18,6 +18,7 @@ import (
 	"sportello/internal/seed"
 	"sportello/internal/testenv"
 	"sportello/internal/testidp"
+	"sportello/worker"
 )
 
 // newSignInStack is a stack whose portal signs citizens in with the test
@@ -35,8 +36,11 @@ func newSignInStack(t *testing.T) (*stack, *mailInbox) {
 	if err := seed.Run(context.Background(), st, seed.Options{Demo: true, Now: time.Now()}); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
-	s := &stack{t: t, st: st, tc: testenv.Temporal(t), taskQueue: testenv.TaskQueue(t)}
-	s.startWorker()
+	workerMail, err := worker.NewMailer(smtp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &stack{t: t, st: st, tc: testenv.Temporal(t), taskQueue: testenv.TaskQueue(t), mailer: workerMail}
 	// The portal's and the provider's addresses are known once they
 	// listen; each names the other.
 	var portal, provider http.Handler
@@ -47,6 +51,9 @@ func newSignInStack(t *testing.T) (*stack, *mailInbox) {
 		idpSrv.Close()
 		s.stopWorker()
 	})
+	// The worker e-mails the reset links (issue 16: the request queues them).
+	s.portalURL = s.srv.URL
+	s.startWorker()
 	redirect := s.srv.URL + web.SignInCallbackPath
 	idp, err := testidp.New(testidp.Options{Issuer: idpSrv.URL, ClientID: "sportello-e2e", ClientSecret: "e2e-secret",
 		RedirectURLs: []string{redirect}, Citizens: testidp.DemoCitizens()})
@@ -172,6 +179,10 @@ func TestWebPasswordResetByEmail(t *testing.T) {
 	assertPage(t, p, "Forgotten password", "30 minutes")
 	p.Navigate("/lang/it?next=/password/forgot")
 
+	// The requests only queue the e-mail: with the worker stopped, both
+	// answer and no SMTP conversation has taken place; the worker, started
+	// again, delivers the link.
+	s.stopWorker()
 	p.Fill("Nome utente", "nessuno.davvero")
 	p.Submit("Invia il collegamento")
 	assertPath(t, p, "/login")
@@ -184,6 +195,10 @@ func TestWebPasswordResetByEmail(t *testing.T) {
 		t.Fatalf("the answers differ: %q and %q", unknown, known)
 	}
 
+	if n := len(inbox.catcher.Messages()); n != 0 {
+		t.Fatalf("the requests sent %d e-mails themselves", n)
+	}
+	s.startWorker()
 	msg := inbox.wait("with the reset link", func(m mailcatcher.Captured) bool {
 		return len(m.To) == 1 && m.To[0] == "maria.rossi@example.org" && strings.Contains(m.Text, "/password/reset?token=")
 	})

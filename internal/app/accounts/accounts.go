@@ -74,6 +74,9 @@ type Config struct {
 type Service struct {
 	*app.Core
 	Config
+	// queueReset replaces the start of the reset e-mail's workflow in
+	// this package's tests (which run no worker); nil: the workflow.
+	queueReset func(ctx context.Context, in contract.PasswordResetMail) error
 }
 
 // New returns the accounts service on core.

@@ -7,10 +7,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"sportello/internal/app"
 	"sportello/internal/auth"
+	"sportello/internal/contract"
 	"sportello/internal/notify"
+	"sportello/internal/outbox"
 	"sportello/internal/store"
+	"sportello/workflows"
 )
 
 // Password reset by e-mail (issue 16). Anyone may ask a link for a
@@ -59,41 +64,41 @@ func (s Service) RequestReset(ctx context.Context, r ResetRequest, addr string) 
 	if err := s.throttled(ctx, AuditResetThrottled, r.Username, addr, account, address); err != nil {
 		return err
 	}
+	// Queued, not sent: the answer takes the same path whether or not the
+	// account exists (no lookup, no SMTP conversation here); the worker
+	// makes the link and e-mails it (DeliverReset).
+	in := contract.PasswordResetMail{Request: uuid.NewString(), Username: r.Username, RequestedAt: s.Now().UTC()}
+	if s.queueReset != nil {
+		return s.queueReset(ctx, in)
+	}
+	return s.StartOnce(ctx, contract.PasswordResetWorkflowID(in.Request), workflows.PasswordResetMail, in)
+}
+
+// DeliverReset makes the reset link of in's account and e-mails it through
+// the outbox with mailer (the worker's activity): nothing for an account
+// that does not exist, waits for activation or has no e-mail. A retry
+// makes a new link, which revokes the previous one, and sends it unless
+// the outbox says the request's e-mail was sent.
+func (s Service) DeliverReset(ctx context.Context, in contract.PasswordResetMail, mailer outbox.Mailer) error {
 	token, hash, err := auth.NewToken()
 	if err != nil {
 		return err
 	}
 	now := s.Now()
-	u, err := s.API.CreatePasswordReset(ctx, r.Username, hash, now, s.ResetTTL)
+	u, err := s.API.CreatePasswordReset(ctx, in.Username, hash, now, s.ResetTTL)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	s.sendReset(ctx, u, token, now)
-	return nil
-}
-
-// sendReset e-mails the link; a failure is logged (the answer stays the
-// same, the citizen may ask again).
-func (s Service) sendReset(ctx context.Context, u store.UserView, token string, now time.Time) {
-	if s.Mail == nil {
-		s.Log.WarnContext(ctx, "password reset e-mail not sent: no mailer", "user", u.Username)
-		return
-	}
 	origin := strings.TrimRight(s.PortalURL, "/")
-	link := origin + ResetPath + "?token=" + url.QueryEscape(token)
-	msg, err := notify.Render(notify.KindPasswordReset, "it", map[string]any{"name": u.DisplayName,
-		"portal_url": origin + "/", "path": "/login", "username": u.Username, "reset_url": link,
-		"requested_at": now, "expires_at": now.Add(s.ResetTTL)})
-	if err == nil {
-		msg.To, msg.ToName, msg.Key = u.Email, u.DisplayName, "reset:"+u.Username+":"+now.Format("20060102T150405.000")
-		err = s.Mail.Send(ctx, msg)
-	}
-	if err != nil {
-		s.Log.WarnContext(ctx, "password reset e-mail not sent", "user", u.Username, "err", err)
-	}
+	data := map[string]any{"name": u.DisplayName, "portal_url": origin + "/", "path": "/login", "username": u.Username,
+		"reset_url":    origin + ResetPath + "?token=" + url.QueryEscape(token),
+		"requested_at": in.RequestedAt, "expires_at": now.Add(s.ResetTTL)}
+	entry := store.OutboxEntry{Key: "reset:" + in.Request,
+		Kind: notify.KindPasswordReset, Channel: "email", Recipient: u.Email, Lang: "it"}
+	return outbox.SendOnce(ctx, s.Store, mailer, entry, u.DisplayName, data)
 }
 
 // ResetLinkLive tells whether token is a live reset link.
