@@ -85,6 +85,9 @@ var matrixKinds = map[string]string{
 	"/api/v1/calls/:id":                    "call",
 	"/api/v1/campaigns/:id":                "campaign",
 	"/api/v1/campaign-applications/:id":    "campaign_application",
+	"/api/v1/info-pages/:slug":             "info_page",
+	"/api/v1/editor/info-pages/:slug":      "info_page",
+	"/api/v1/editor/news/:id":              "news",
 }
 
 // matrixListKinds names the record kind a list route shows: another place's
@@ -423,6 +426,13 @@ func buildMatrixWorld(t *testing.T, e *env) *matrixWorld {
 	w.set("cooperative", "T", "baobab")
 	w.set("point", "T", one(`SELECT id FROM social_points WHERE district_id = 'tradate' ORDER BY id LIMIT 1`))
 	w.set("form", "T", "buoni-spesa")
+	// The information pages (seeded, the same slugs in every district) and news of T and P.
+	w.set("info_page", "T", "contatti")
+	for _, n := range seed.NewsItems() {
+		if n.Lang == "it" {
+			w.set("news", map[string]string{"tradate": "T", "alta-padovana": "P"}[n.District], n.ID)
+		}
+	}
 
 	// Appointments, bookings, invoices and recoveries of each place, written
 	// directly: only who may reach them matters here (the journeys that make

@@ -202,6 +202,16 @@ func (s *server) apiRoutes() []apiRoute {
 		{"GET", "/campaign-applications", session, campaignTakers, reachList, h(s.listCampaignApplications)},
 		{"POST", "/campaign-applications/:id/decision", session, campaignManagers, reachOwn, h(s.decideCampaignApplication)},
 		{"POST", "/campaign-purchases", session, merchants, reachNone, h(s.recordCampaignPurchase)},
+		// The district's public information pages and news, for anyone; their
+		// editor, for the district's supervisors (infopages.go).
+		{"GET", "/info-pages", optional, nil, reachPublic, h(s.listInfoPages)},
+		{"GET", "/info-pages/:slug", optional, nil, reachPublic, h(s.getInfoPage)},
+		{"GET", "/news", optional, nil, reachPublic, h(s.listNews)},
+		{"GET", "/editor/info-pages", session, supervisors, reachList, h(s.listEditorPages)},
+		{"PUT", "/editor/info-pages/:slug", session, supervisors, reachNone, h(s.putEditorPage)},
+		{"GET", "/editor/news", session, supervisors, reachList, h(s.listEditorNews)},
+		{"POST", "/editor/news", session, supervisors, reachNone, h(s.saveEditorNews)},
+		{"PUT", "/editor/news/:id", session, supervisors, reachOwn, h(s.saveEditorNews)},
 
 		// Social Points and appointments (appointments.go).
 		{"GET", "/social-points", open, nil, reachPublic, h(s.listSocialPoints)},

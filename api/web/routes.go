@@ -64,6 +64,10 @@ func (s *Site) Mount(r *gin.Engine) {
 	pub.GET("/campaigns", s.page(s.campaignsPage))    // campaigns.go: local shopping campaigns
 	pub.GET("/campaigns/:id", s.page(s.campaignPage)) // a campaign's participating shops
 	pub.GET("/privacy", s.page(s.privacyNoticePage))  // privacy.go
+	// The district's public information and news (infopages.go).
+	pub.GET("/informazioni", s.page(s.infoIndexPage))
+	pub.GET("/informazioni/:slug", s.page(s.infoPage))
+	pub.GET("/notizie", s.page(s.infoNewsPage))
 	// Sign-in with SPID/CIE and the password reset by e-mail (signin.go).
 	pub.GET("/login/spid", s.page(s.signInStart))
 	pub.GET(signInPath, s.page(s.signInCallback))
@@ -195,6 +199,12 @@ func (s *Site) Mount(r *gin.Engine) {
 	sup.GET("/desk/recoveries", s.page(s.recoveriesPage))
 	sup.POST("/desk/recoveries/:id/decision", s.page(s.recoveryDecisionSubmit))
 	sup.POST("/desk/sharing", s.page(s.deskSharingSubmit))
+	// The editor of the public information and news (infopages.go).
+	sup.GET("/info-pages", s.page(s.infoEditorPage))
+	sup.GET("/info-pages/:slug/:lang", s.page(s.infoEditPage))
+	sup.POST("/info-pages/:slug/:lang", s.page(s.infoEditSubmit))
+	sup.GET("/info-news/:id", s.page(s.infoNewsEditPage))
+	sup.POST("/info-news/:id", s.page(s.infoNewsEditSubmit))
 
 	// Merchants: the till (staff_till.go).
 	mer := p.Role(roleMerchant)

@@ -912,6 +912,72 @@ func (e IncidentStatus) Valid() bool {
 	}
 }
 
+// Defines values for InfoPageLang.
+const (
+	InfoPageLangEn InfoPageLang = "en"
+	InfoPageLangIt InfoPageLang = "it"
+)
+
+// Valid indicates whether the value is a known member of the InfoPageLang enum.
+func (e InfoPageLang) Valid() bool {
+	switch e {
+	case InfoPageLangEn:
+		return true
+	case InfoPageLangIt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InfoPageSlug.
+const (
+	InfoPageSlugAccessibilita InfoPageSlug = "accessibilita"
+	InfoPageSlugContatti      InfoPageSlug = "contatti"
+	InfoPageSlugCredenziali   InfoPageSlug = "credenziali"
+	InfoPageSlugNoteLegali    InfoPageSlug = "note-legali"
+	InfoPageSlugPrivacy       InfoPageSlug = "privacy"
+	InfoPageSlugServizi       InfoPageSlug = "servizi"
+)
+
+// Valid indicates whether the value is a known member of the InfoPageSlug enum.
+func (e InfoPageSlug) Valid() bool {
+	switch e {
+	case InfoPageSlugAccessibilita:
+		return true
+	case InfoPageSlugContatti:
+		return true
+	case InfoPageSlugCredenziali:
+		return true
+	case InfoPageSlugNoteLegali:
+		return true
+	case InfoPageSlugPrivacy:
+		return true
+	case InfoPageSlugServizi:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InfoPageRequestLang.
+const (
+	InfoPageRequestLangEn InfoPageRequestLang = "en"
+	InfoPageRequestLangIt InfoPageRequestLang = "it"
+)
+
+// Valid indicates whether the value is a known member of the InfoPageRequestLang enum.
+func (e InfoPageRequestLang) Valid() bool {
+	switch e {
+	case InfoPageRequestLangEn:
+		return true
+	case InfoPageRequestLangIt:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for InvoiceKind.
 const (
 	InvoiceKindCooperative InvoiceKind = "cooperative"
@@ -1008,6 +1074,42 @@ func (e MovementKind) Valid() bool {
 	case MovementKindRedemption:
 		return true
 	case MovementKindRelease:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NewsItemLang.
+const (
+	NewsItemLangEn NewsItemLang = "en"
+	NewsItemLangIt NewsItemLang = "it"
+)
+
+// Valid indicates whether the value is a known member of the NewsItemLang enum.
+func (e NewsItemLang) Valid() bool {
+	switch e {
+	case NewsItemLangEn:
+		return true
+	case NewsItemLangIt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NewsRequestLang.
+const (
+	NewsRequestLangEn NewsRequestLang = "en"
+	NewsRequestLangIt NewsRequestLang = "it"
+)
+
+// Valid indicates whether the value is a known member of the NewsRequestLang enum.
+func (e NewsRequestLang) Valid() bool {
+	switch e {
+	case NewsRequestLangEn:
+		return true
+	case NewsRequestLangIt:
 		return true
 	default:
 		return false
@@ -1767,6 +1869,36 @@ func (e GetDashboardCsvParamsPeriod) Valid() bool {
 	}
 }
 
+// Defines values for PutEditorInfoPageParamsSlug.
+const (
+	PutEditorInfoPageParamsSlugAccessibilita PutEditorInfoPageParamsSlug = "accessibilita"
+	PutEditorInfoPageParamsSlugContatti      PutEditorInfoPageParamsSlug = "contatti"
+	PutEditorInfoPageParamsSlugCredenziali   PutEditorInfoPageParamsSlug = "credenziali"
+	PutEditorInfoPageParamsSlugNoteLegali    PutEditorInfoPageParamsSlug = "note-legali"
+	PutEditorInfoPageParamsSlugPrivacy       PutEditorInfoPageParamsSlug = "privacy"
+	PutEditorInfoPageParamsSlugServizi       PutEditorInfoPageParamsSlug = "servizi"
+)
+
+// Valid indicates whether the value is a known member of the PutEditorInfoPageParamsSlug enum.
+func (e PutEditorInfoPageParamsSlug) Valid() bool {
+	switch e {
+	case PutEditorInfoPageParamsSlugAccessibilita:
+		return true
+	case PutEditorInfoPageParamsSlugContatti:
+		return true
+	case PutEditorInfoPageParamsSlugCredenziali:
+		return true
+	case PutEditorInfoPageParamsSlugNoteLegali:
+		return true
+	case PutEditorInfoPageParamsSlugPrivacy:
+		return true
+	case PutEditorInfoPageParamsSlugServizi:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListIncidentsParamsStatus.
 const (
 	ListIncidentsParamsStatusAll      ListIncidentsParamsStatus = "all"
@@ -1782,6 +1914,72 @@ func (e ListIncidentsParamsStatus) Valid() bool {
 	case ListIncidentsParamsStatusOpen:
 		return true
 	case ListIncidentsParamsStatusResolved:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListInfoPagesParamsLang.
+const (
+	ListInfoPagesParamsLangEn ListInfoPagesParamsLang = "en"
+	ListInfoPagesParamsLangIt ListInfoPagesParamsLang = "it"
+)
+
+// Valid indicates whether the value is a known member of the ListInfoPagesParamsLang enum.
+func (e ListInfoPagesParamsLang) Valid() bool {
+	switch e {
+	case ListInfoPagesParamsLangEn:
+		return true
+	case ListInfoPagesParamsLangIt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetInfoPageParamsLang.
+const (
+	GetInfoPageParamsLangEn GetInfoPageParamsLang = "en"
+	GetInfoPageParamsLangIt GetInfoPageParamsLang = "it"
+)
+
+// Valid indicates whether the value is a known member of the GetInfoPageParamsLang enum.
+func (e GetInfoPageParamsLang) Valid() bool {
+	switch e {
+	case GetInfoPageParamsLangEn:
+		return true
+	case GetInfoPageParamsLangIt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetInfoPageParamsSlug.
+const (
+	GetInfoPageParamsSlugAccessibilita GetInfoPageParamsSlug = "accessibilita"
+	GetInfoPageParamsSlugContatti      GetInfoPageParamsSlug = "contatti"
+	GetInfoPageParamsSlugCredenziali   GetInfoPageParamsSlug = "credenziali"
+	GetInfoPageParamsSlugNoteLegali    GetInfoPageParamsSlug = "note-legali"
+	GetInfoPageParamsSlugPrivacy       GetInfoPageParamsSlug = "privacy"
+	GetInfoPageParamsSlugServizi       GetInfoPageParamsSlug = "servizi"
+)
+
+// Valid indicates whether the value is a known member of the GetInfoPageParamsSlug enum.
+func (e GetInfoPageParamsSlug) Valid() bool {
+	switch e {
+	case GetInfoPageParamsSlugAccessibilita:
+		return true
+	case GetInfoPageParamsSlugContatti:
+		return true
+	case GetInfoPageParamsSlugCredenziali:
+		return true
+	case GetInfoPageParamsSlugNoteLegali:
+		return true
+	case GetInfoPageParamsSlugPrivacy:
+		return true
+	case GetInfoPageParamsSlugServizi:
 		return true
 	default:
 		return false
@@ -1910,16 +2108,34 @@ func (e ExportMyDataParamsFormat) Valid() bool {
 
 // Defines values for ExportMyDataParamsLang.
 const (
-	En ExportMyDataParamsLang = "en"
-	It ExportMyDataParamsLang = "it"
+	ExportMyDataParamsLangEn ExportMyDataParamsLang = "en"
+	ExportMyDataParamsLangIt ExportMyDataParamsLang = "it"
 )
 
 // Valid indicates whether the value is a known member of the ExportMyDataParamsLang enum.
 func (e ExportMyDataParamsLang) Valid() bool {
 	switch e {
-	case En:
+	case ExportMyDataParamsLangEn:
 		return true
-	case It:
+	case ExportMyDataParamsLangIt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListNewsParamsLang.
+const (
+	ListNewsParamsLangEn ListNewsParamsLang = "en"
+	ListNewsParamsLangIt ListNewsParamsLang = "it"
+)
+
+// Valid indicates whether the value is a known member of the ListNewsParamsLang enum.
+func (e ListNewsParamsLang) Valid() bool {
+	switch e {
+	case ListNewsParamsLangEn:
+		return true
+	case ListNewsParamsLangIt:
 		return true
 	default:
 		return false
@@ -3136,6 +3352,48 @@ type IncidentKind string
 // IncidentStatus defines model for Incident.Status.
 type IncidentStatus string
 
+// InfoPage defines model for InfoPage.
+type InfoPage struct {
+	// Body The text in the pages' small language (internal/richtext): paragraphs separated by an empty line, '## ' and '### ' headings, '- ' or '1. ' list items, **bold**, links [text](address) to https, http, mailto, tel or a path of the portal. No HTML: a '<' opening a tag, a '# ' heading, a link to another scheme (javascript:, data:) or an unclosed link is a 422 at /body naming the line.
+	Body     string `json:"body"`
+	District string `json:"district"`
+
+	// Html the body rendered as HTML by the server (public reads only): escaped text and the elements p, h2, h3, ul, ol, li, strong, a
+	Html      *string      `json:"html,omitempty"`
+	Lang      InfoPageLang `json:"lang"`
+	Published bool         `json:"published"`
+	Slug      InfoPageSlug `json:"slug"`
+	Title     string       `json:"title"`
+	UpdatedAt time.Time    `json:"updated_at"`
+
+	// UpdatedBy the username of the last editor ('seed' for the seeded text)
+	UpdatedBy string `json:"updated_by"`
+
+	// Version counts the saves; a save names the version it was based on
+	Version int `json:"version"`
+}
+
+// InfoPageLang defines model for InfoPage.Lang.
+type InfoPageLang string
+
+// InfoPageSlug defines model for InfoPage.Slug.
+type InfoPageSlug string
+
+// InfoPageRequest defines model for InfoPageRequest.
+type InfoPageRequest struct {
+	// Body The text in the pages' small language (internal/richtext): paragraphs separated by an empty line, '## ' and '### ' headings, '- ' or '1. ' list items, **bold**, links [text](address) to https, http, mailto, tel or a path of the portal. No HTML: a '<' opening a tag, a '# ' heading, a link to another scheme (javascript:, data:) or an unclosed link is a 422 at /body naming the line.
+	Body      string              `json:"body"`
+	Lang      InfoPageRequestLang `json:"lang"`
+	Published *bool               `json:"published,omitempty"`
+	Title     string              `json:"title"`
+
+	// Version the version the editor read; 0 for a page not written yet in this language
+	Version int `json:"version"`
+}
+
+// InfoPageRequestLang defines model for InfoPageRequest.Lang.
+type InfoPageRequestLang string
+
 // InformationRequest defines model for InformationRequest.
 type InformationRequest struct {
 	Data struct {
@@ -3237,6 +3495,45 @@ type NewTeamRequest struct {
 	Municipality *string `json:"municipality,omitempty"`
 	Name         string  `json:"name"`
 }
+
+// NewsItem defines model for NewsItem.
+type NewsItem struct {
+	// Body The text in the pages' small language (internal/richtext): paragraphs separated by an empty line, '## ' and '### ' headings, '- ' or '1. ' list items, **bold**, links [text](address) to https, http, mailto, tel or a path of the portal. No HTML: a '<' opening a tag, a '# ' heading, a link to another scheme (javascript:, data:) or an unclosed link is a 422 at /body naming the line.
+	Body     string `json:"body"`
+	District string `json:"district"`
+
+	// Html the body rendered as HTML by the server (public reads only)
+	Html *string            `json:"html,omitempty"`
+	Id   openapi_types.UUID `json:"id"`
+	Lang NewsItemLang       `json:"lang"`
+
+	// PublishedAt null for a draft or a withdrawn item
+	PublishedAt *time.Time `json:"published_at"`
+	Title       string     `json:"title"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	UpdatedBy   string     `json:"updated_by"`
+	Version     int        `json:"version"`
+}
+
+// NewsItemLang defines model for NewsItem.Lang.
+type NewsItemLang string
+
+// NewsRequest defines model for NewsRequest.
+type NewsRequest struct {
+	// Body The text in the pages' small language (internal/richtext): paragraphs separated by an empty line, '## ' and '### ' headings, '- ' or '1. ' list items, **bold**, links [text](address) to https, http, mailto, tel or a path of the portal. No HTML: a '<' opening a tag, a '# ' heading, a link to another scheme (javascript:, data:) or an unclosed link is a 422 at /body naming the line.
+	Body string          `json:"body"`
+	Lang NewsRequestLang `json:"lang"`
+
+	// Published true publishes (the publication time is set the first time), false keeps or makes it a draft
+	Published *bool  `json:"published,omitempty"`
+	Title     string `json:"title"`
+
+	// Version for a change: the version the editor read (ignored when creating)
+	Version *int `json:"version,omitempty"`
+}
+
+// NewsRequestLang defines model for NewsRequest.Lang.
+type NewsRequestLang string
 
 // OpeningHours defines model for OpeningHours.
 type OpeningHours struct {
@@ -4126,6 +4423,9 @@ type PutDeskSharingJSONBody struct {
 	Shared bool `json:"shared"`
 }
 
+// PutEditorInfoPageParamsSlug defines parameters for PutEditorInfoPage.
+type PutEditorInfoPageParamsSlug string
+
 // GetFormParams defines parameters for GetForm.
 type GetFormParams struct {
 	// Version a published version (default: the latest)
@@ -4146,6 +4446,33 @@ type ListIncidentsParams struct {
 
 // ListIncidentsParamsStatus defines parameters for ListIncidents.
 type ListIncidentsParamsStatus string
+
+// ListInfoPagesParams defines parameters for ListInfoPages.
+type ListInfoPagesParams struct {
+	// District the district (its id); by default the caller's, or the default district for anonymous callers
+	District *string `form:"district,omitempty" json:"district,omitempty"`
+
+	// Lang the language
+	Lang *ListInfoPagesParamsLang `form:"lang,omitempty" json:"lang,omitempty"`
+}
+
+// ListInfoPagesParamsLang defines parameters for ListInfoPages.
+type ListInfoPagesParamsLang string
+
+// GetInfoPageParams defines parameters for GetInfoPage.
+type GetInfoPageParams struct {
+	// District the district (its id); by default the caller's, or the default district for anonymous callers
+	District *string `form:"district,omitempty" json:"district,omitempty"`
+
+	// Lang the language
+	Lang *GetInfoPageParamsLang `form:"lang,omitempty" json:"lang,omitempty"`
+}
+
+// GetInfoPageParamsLang defines parameters for GetInfoPage.
+type GetInfoPageParamsLang string
+
+// GetInfoPageParamsSlug defines parameters for GetInfoPage.
+type GetInfoPageParamsSlug string
 
 // ListInvoicesParams defines parameters for ListInvoices.
 type ListInvoicesParams struct {
@@ -4211,6 +4538,18 @@ type PutOfficeCalendarJSONBody struct {
 	PatronMonth *int    `json:"patron_month,omitempty"`
 	PatronSaint *string `json:"patron_saint,omitempty"`
 }
+
+// ListNewsParams defines parameters for ListNews.
+type ListNewsParams struct {
+	// District the district (its id); by default the caller's, or the default district for anonymous callers
+	District *string `form:"district,omitempty" json:"district,omitempty"`
+
+	// Lang the language
+	Lang *ListNewsParamsLang `form:"lang,omitempty" json:"lang,omitempty"`
+}
+
+// ListNewsParamsLang defines parameters for ListNews.
+type ListNewsParamsLang string
 
 // ListOperationsParams defines parameters for ListOperations.
 type ListOperationsParams struct {
@@ -4499,6 +4838,15 @@ type RespondToBookingJSONRequestBody = BookingRespondRequest
 
 // PutDeskSharingJSONRequestBody defines body for PutDeskSharing for application/json ContentType.
 type PutDeskSharingJSONRequestBody PutDeskSharingJSONBody
+
+// PutEditorInfoPageJSONRequestBody defines body for PutEditorInfoPage for application/json ContentType.
+type PutEditorInfoPageJSONRequestBody = InfoPageRequest
+
+// CreateEditorNewsJSONRequestBody defines body for CreateEditorNews for application/json ContentType.
+type CreateEditorNewsJSONRequestBody = NewsRequest
+
+// PutEditorNewsJSONRequestBody defines body for PutEditorNews for application/json ContentType.
+type PutEditorNewsJSONRequestBody = NewsRequest
 
 // CreateFormVersionJSONRequestBody defines body for CreateFormVersion for application/json ContentType.
 type CreateFormVersionJSONRequestBody = NewFormVersionRequest
@@ -5154,6 +5502,70 @@ type ClientInterface interface {
 	// Corresponds with PUT /api/v1/district/desk-sharing (the `PutDeskSharing` operationId).
 	PutDeskSharing(ctx context.Context, body PutDeskSharingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListEditorInfoPages The information pages of the supervisor's district in both languages, drafts included
+	//
+	// Corresponds with GET /api/v1/editor/info-pages (the `ListEditorInfoPages` operationId).
+	ListEditorInfoPages(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutEditorInfoPageWithBody Write, change, publish or unpublish an information page of the supervisor's district in one language (audited as info_page)
+	//
+	// Optimistic: the request names the version it was based on (0 to write a page not yet written in that language); a save based on another version is a 409 stale_version (two supervisors editing). Problems are 422s at /lang, /title (empty, longer than 200 characters), /body (empty, longer than 20,000 characters, markup the pages' language does not allow) and /version.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/editor/info-pages/{slug} (the `PutEditorInfoPage` operationId).
+	PutEditorInfoPageWithBody(ctx context.Context, slug PutEditorInfoPageParamsSlug, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutEditorInfoPage Write, change, publish or unpublish an information page of the supervisor's district in one language (audited as info_page)
+	//
+	// Optimistic: the request names the version it was based on (0 to write a page not yet written in that language); a save based on another version is a 409 stale_version (two supervisors editing). Problems are 422s at /lang, /title (empty, longer than 200 characters), /body (empty, longer than 20,000 characters, markup the pages' language does not allow) and /version.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/editor/info-pages/{slug} (the `PutEditorInfoPage` operationId).
+	PutEditorInfoPage(ctx context.Context, slug PutEditorInfoPageParamsSlug, body PutEditorInfoPageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListEditorNews The news of the supervisor's district, drafts first, then the newest
+	//
+	// Corresponds with GET /api/v1/editor/news (the `ListEditorNews` operationId).
+	ListEditorNews(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateEditorNewsWithBody Write a news item of the supervisor's district, published or as a draft (audited as news_item)
+	//
+	// Problems are 422s at /lang, /title and /body, as for the pages.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/editor/news (the `CreateEditorNews` operationId).
+	CreateEditorNewsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateEditorNews Write a news item of the supervisor's district, published or as a draft (audited as news_item)
+	//
+	// Problems are 422s at /lang, /title and /body, as for the pages.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/editor/news (the `CreateEditorNews` operationId).
+	CreateEditorNews(ctx context.Context, body CreateEditorNewsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutEditorNewsWithBody Change, publish or withdraw a news item of the supervisor's district (audited as news_item)
+	//
+	// Optimistic as the pages: version is the one read, a stale one a 409 stale_version. Publishing sets the publication time the first time; withdrawing clears it.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/editor/news/{id} (the `PutEditorNews` operationId).
+	PutEditorNewsWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutEditorNews Change, publish or withdraw a news item of the supervisor's district (audited as news_item)
+	//
+	// Optimistic as the pages: version is the one read, a stale one a 409 stale_version. Publishing sets the publication time the first time; withdrawing clears it.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/editor/news/{id} (the `PutEditorNews` operationId).
+	PutEditorNews(ctx context.Context, id string, body PutEditorNewsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListFormVersions Every published form version and the drafts of the supervisor's district, by form and version (no schema documents: read one version for its schema)
 	//
 	// Corresponds with GET /api/v1/form-versions (the `ListFormVersions` operationId).
@@ -5235,6 +5647,18 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/incidents (the `ListIncidents` operationId).
 	ListIncidents(ctx context.Context, params *ListIncidentsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListInfoPages The district's published information pages in one language (public)
+	//
+	// Services, contacts and call-centre hours, how to get credentials, the privacy notice, the accessibility statement and legal notes, as the district's supervisors published them, each with its body rendered as HTML.
+	//
+	// Corresponds with GET /api/v1/info-pages (the `ListInfoPages` operationId).
+	ListInfoPages(ctx context.Context, params *ListInfoPagesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetInfoPage One published information page (public; 404 when not published in that language)
+	//
+	// Corresponds with GET /api/v1/info-pages/{slug} (the `GetInfoPage` operationId).
+	GetInfoPage(ctx context.Context, slug GetInfoPageParamsSlug, params *GetInfoPageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListInvoices Invoices and claims the caller may see: a cooperative its invoices, a merchant its claims, a supervisor those of the district (newest month first)
 	//
@@ -5322,6 +5746,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /api/v1/municipalities/{id}/calendar (the `PutOfficeCalendar` operationId).
 	PutOfficeCalendar(ctx context.Context, id string, body PutOfficeCalendarJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListNews The district's published news in one language, the newest first (public)
+	//
+	// Corresponds with GET /api/v1/news (the `ListNews` operationId).
+	ListNews(ctx context.Context, params *ListNewsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetOpenApiDocument This document
 	//
@@ -7010,6 +7439,150 @@ func (c *Client) PutDeskSharing(ctx context.Context, body PutDeskSharingJSONRequ
 	return c.Client.Do(req)
 }
 
+// ListEditorInfoPages The information pages of the supervisor's district in both languages, drafts included
+//
+// Corresponds with GET /api/v1/editor/info-pages (the `ListEditorInfoPages` operationId).
+func (c *Client) ListEditorInfoPages(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListEditorInfoPagesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutEditorInfoPageWithBody Write, change, publish or unpublish an information page of the supervisor's district in one language (audited as info_page)
+//
+// Optimistic: the request names the version it was based on (0 to write a page not yet written in that language); a save based on another version is a 409 stale_version (two supervisors editing). Problems are 422s at /lang, /title (empty, longer than 200 characters), /body (empty, longer than 20,000 characters, markup the pages' language does not allow) and /version.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/editor/info-pages/{slug} (the `PutEditorInfoPage` operationId).
+func (c *Client) PutEditorInfoPageWithBody(ctx context.Context, slug PutEditorInfoPageParamsSlug, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutEditorInfoPageRequestWithBody(c.Server, slug, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutEditorInfoPage Write, change, publish or unpublish an information page of the supervisor's district in one language (audited as info_page)
+//
+// Optimistic: the request names the version it was based on (0 to write a page not yet written in that language); a save based on another version is a 409 stale_version (two supervisors editing). Problems are 422s at /lang, /title (empty, longer than 200 characters), /body (empty, longer than 20,000 characters, markup the pages' language does not allow) and /version.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/editor/info-pages/{slug} (the `PutEditorInfoPage` operationId).
+func (c *Client) PutEditorInfoPage(ctx context.Context, slug PutEditorInfoPageParamsSlug, body PutEditorInfoPageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutEditorInfoPageRequest(c.Server, slug, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListEditorNews The news of the supervisor's district, drafts first, then the newest
+//
+// Corresponds with GET /api/v1/editor/news (the `ListEditorNews` operationId).
+func (c *Client) ListEditorNews(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListEditorNewsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateEditorNewsWithBody Write a news item of the supervisor's district, published or as a draft (audited as news_item)
+//
+// Problems are 422s at /lang, /title and /body, as for the pages.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/editor/news (the `CreateEditorNews` operationId).
+func (c *Client) CreateEditorNewsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateEditorNewsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateEditorNews Write a news item of the supervisor's district, published or as a draft (audited as news_item)
+//
+// Problems are 422s at /lang, /title and /body, as for the pages.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/editor/news (the `CreateEditorNews` operationId).
+func (c *Client) CreateEditorNews(ctx context.Context, body CreateEditorNewsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateEditorNewsRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutEditorNewsWithBody Change, publish or withdraw a news item of the supervisor's district (audited as news_item)
+//
+// Optimistic as the pages: version is the one read, a stale one a 409 stale_version. Publishing sets the publication time the first time; withdrawing clears it.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/editor/news/{id} (the `PutEditorNews` operationId).
+func (c *Client) PutEditorNewsWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutEditorNewsRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutEditorNews Change, publish or withdraw a news item of the supervisor's district (audited as news_item)
+//
+// Optimistic as the pages: version is the one read, a stale one a 409 stale_version. Publishing sets the publication time the first time; withdrawing clears it.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/editor/news/{id} (the `PutEditorNews` operationId).
+func (c *Client) PutEditorNews(ctx context.Context, id string, body PutEditorNewsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutEditorNewsRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListFormVersions Every published form version and the drafts of the supervisor's district, by form and version (no schema documents: read one version for its schema)
 //
 // Corresponds with GET /api/v1/form-versions (the `ListFormVersions` operationId).
@@ -7232,6 +7805,38 @@ func (c *Client) ListIncidents(ctx context.Context, params *ListIncidentsParams,
 	return c.Client.Do(req)
 }
 
+// ListInfoPages The district's published information pages in one language (public)
+//
+// Services, contacts and call-centre hours, how to get credentials, the privacy notice, the accessibility statement and legal notes, as the district's supervisors published them, each with its body rendered as HTML.
+//
+// Corresponds with GET /api/v1/info-pages (the `ListInfoPages` operationId).
+func (c *Client) ListInfoPages(ctx context.Context, params *ListInfoPagesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListInfoPagesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetInfoPage One published information page (public; 404 when not published in that language)
+//
+// Corresponds with GET /api/v1/info-pages/{slug} (the `GetInfoPage` operationId).
+func (c *Client) GetInfoPage(ctx context.Context, slug GetInfoPageParamsSlug, params *GetInfoPageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetInfoPageRequest(c.Server, slug, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListInvoices Invoices and claims the caller may see: a cooperative its invoices, a merchant its claims, a supervisor those of the district (newest month first)
 //
 // Corresponds with GET /api/v1/invoices (the `ListInvoices` operationId).
@@ -7439,6 +8044,21 @@ func (c *Client) PutOfficeCalendarWithBody(ctx context.Context, id string, conte
 // Corresponds with PUT /api/v1/municipalities/{id}/calendar (the `PutOfficeCalendar` operationId).
 func (c *Client) PutOfficeCalendar(ctx context.Context, id string, body PutOfficeCalendarJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPutOfficeCalendarRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListNews The district's published news in one language, the newest first (public)
+//
+// Corresponds with GET /api/v1/news (the `ListNews` operationId).
+func (c *Client) ListNews(ctx context.Context, params *ListNewsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListNewsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -11188,6 +11808,194 @@ func NewPutDeskSharingRequestWithBody(server string, contentType string, body io
 	return req, nil
 }
 
+// NewListEditorInfoPagesRequest constructs an http.Request for the ListEditorInfoPages method
+func NewListEditorInfoPagesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/editor/info-pages")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPutEditorInfoPageRequest calls the generic PutEditorInfoPage builder with application/json body
+func NewPutEditorInfoPageRequest(server string, slug PutEditorInfoPageParamsSlug, body PutEditorInfoPageJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutEditorInfoPageRequestWithBody(server, slug, "application/json", bodyReader)
+}
+
+// NewPutEditorInfoPageRequestWithBody constructs an http.Request for the PutEditorInfoPage method, with any body, and a specified content type
+func NewPutEditorInfoPageRequestWithBody(server string, slug PutEditorInfoPageParamsSlug, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "slug", slug, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/editor/info-pages/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListEditorNewsRequest constructs an http.Request for the ListEditorNews method
+func NewListEditorNewsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/editor/news")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateEditorNewsRequest calls the generic CreateEditorNews builder with application/json body
+func NewCreateEditorNewsRequest(server string, body CreateEditorNewsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateEditorNewsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateEditorNewsRequestWithBody constructs an http.Request for the CreateEditorNews method, with any body, and a specified content type
+func NewCreateEditorNewsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/editor/news")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewPutEditorNewsRequest calls the generic PutEditorNews builder with application/json body
+func NewPutEditorNewsRequest(server string, id string, body PutEditorNewsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutEditorNewsRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewPutEditorNewsRequestWithBody constructs an http.Request for the PutEditorNews method, with any body, and a specified content type
+func NewPutEditorNewsRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/editor/news/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListFormVersionsRequest constructs an http.Request for the ListFormVersions method
 func NewListFormVersionsRequest(server string) (*http.Request, error) {
 	var err error
@@ -11611,6 +12419,145 @@ func NewListIncidentsRequest(server string, params *ListIncidentsParams) (*http.
 		if params.Status != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListInfoPagesRequest constructs an http.Request for the ListInfoPages method
+func NewListInfoPagesRequest(server string, params *ListInfoPagesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/info-pages")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.District != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "district", *params.District, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Lang != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "lang", *params.Lang, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetInfoPageRequest constructs an http.Request for the GetInfoPage method
+func NewGetInfoPageRequest(server string, slug GetInfoPageParamsSlug, params *GetInfoPageParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "slug", slug, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/info-pages/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.District != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "district", *params.District, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Lang != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "lang", *params.Lang, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -12076,6 +13023,72 @@ func NewPutOfficeCalendarRequestWithBody(server string, id string, contentType s
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListNewsRequest constructs an http.Request for the ListNews method
+func NewListNewsRequest(server string, params *ListNewsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/news")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.District != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "district", *params.District, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Lang != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "lang", *params.Lang, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -14791,6 +15804,74 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /api/v1/district/desk-sharing (the `PutDeskSharing` operationId).
 	PutDeskSharingWithResponse(ctx context.Context, body PutDeskSharingJSONRequestBody, reqEditors ...RequestEditorFn) (*PutDeskSharingResponse, error)
 
+	// ListEditorInfoPagesWithResponse The information pages of the supervisor's district in both languages, drafts included
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/editor/info-pages (the `ListEditorInfoPages` operationId).
+	ListEditorInfoPagesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListEditorInfoPagesResponse, error)
+
+	// PutEditorInfoPageWithBodyWithResponse Write, change, publish or unpublish an information page of the supervisor's district in one language (audited as info_page)
+	//
+	// Optimistic: the request names the version it was based on (0 to write a page not yet written in that language); a save based on another version is a 409 stale_version (two supervisors editing). Problems are 422s at /lang, /title (empty, longer than 200 characters), /body (empty, longer than 20,000 characters, markup the pages' language does not allow) and /version.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/editor/info-pages/{slug} (the `PutEditorInfoPage` operationId).
+	PutEditorInfoPageWithBodyWithResponse(ctx context.Context, slug PutEditorInfoPageParamsSlug, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutEditorInfoPageResponse, error)
+
+	// PutEditorInfoPageWithResponse Write, change, publish or unpublish an information page of the supervisor's district in one language (audited as info_page)
+	//
+	// Optimistic: the request names the version it was based on (0 to write a page not yet written in that language); a save based on another version is a 409 stale_version (two supervisors editing). Problems are 422s at /lang, /title (empty, longer than 200 characters), /body (empty, longer than 20,000 characters, markup the pages' language does not allow) and /version.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/editor/info-pages/{slug} (the `PutEditorInfoPage` operationId).
+	PutEditorInfoPageWithResponse(ctx context.Context, slug PutEditorInfoPageParamsSlug, body PutEditorInfoPageJSONRequestBody, reqEditors ...RequestEditorFn) (*PutEditorInfoPageResponse, error)
+
+	// ListEditorNewsWithResponse The news of the supervisor's district, drafts first, then the newest
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/editor/news (the `ListEditorNews` operationId).
+	ListEditorNewsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListEditorNewsResponse, error)
+
+	// CreateEditorNewsWithBodyWithResponse Write a news item of the supervisor's district, published or as a draft (audited as news_item)
+	//
+	// Problems are 422s at /lang, /title and /body, as for the pages.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/editor/news (the `CreateEditorNews` operationId).
+	CreateEditorNewsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateEditorNewsResponse, error)
+
+	// CreateEditorNewsWithResponse Write a news item of the supervisor's district, published or as a draft (audited as news_item)
+	//
+	// Problems are 422s at /lang, /title and /body, as for the pages.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/editor/news (the `CreateEditorNews` operationId).
+	CreateEditorNewsWithResponse(ctx context.Context, body CreateEditorNewsJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateEditorNewsResponse, error)
+
+	// PutEditorNewsWithBodyWithResponse Change, publish or withdraw a news item of the supervisor's district (audited as news_item)
+	//
+	// Optimistic as the pages: version is the one read, a stale one a 409 stale_version. Publishing sets the publication time the first time; withdrawing clears it.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/editor/news/{id} (the `PutEditorNews` operationId).
+	PutEditorNewsWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutEditorNewsResponse, error)
+
+	// PutEditorNewsWithResponse Change, publish or withdraw a news item of the supervisor's district (audited as news_item)
+	//
+	// Optimistic as the pages: version is the one read, a stale one a 409 stale_version. Publishing sets the publication time the first time; withdrawing clears it.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/editor/news/{id} (the `PutEditorNews` operationId).
+	PutEditorNewsWithResponse(ctx context.Context, id string, body PutEditorNewsJSONRequestBody, reqEditors ...RequestEditorFn) (*PutEditorNewsResponse, error)
+
 	// ListFormVersionsWithResponse Every published form version and the drafts of the supervisor's district, by form and version (no schema documents: read one version for its schema)
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -14888,6 +15969,22 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/incidents (the `ListIncidents` operationId).
 	ListIncidentsWithResponse(ctx context.Context, params *ListIncidentsParams, reqEditors ...RequestEditorFn) (*ListIncidentsResponse, error)
+
+	// ListInfoPagesWithResponse The district's published information pages in one language (public)
+	//
+	// Services, contacts and call-centre hours, how to get credentials, the privacy notice, the accessibility statement and legal notes, as the district's supervisors published them, each with its body rendered as HTML.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/info-pages (the `ListInfoPages` operationId).
+	ListInfoPagesWithResponse(ctx context.Context, params *ListInfoPagesParams, reqEditors ...RequestEditorFn) (*ListInfoPagesResponse, error)
+
+	// GetInfoPageWithResponse One published information page (public; 404 when not published in that language)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/info-pages/{slug} (the `GetInfoPage` operationId).
+	GetInfoPageWithResponse(ctx context.Context, slug GetInfoPageParamsSlug, params *GetInfoPageParams, reqEditors ...RequestEditorFn) (*GetInfoPageResponse, error)
 
 	// ListInvoicesWithResponse Invoices and claims the caller may see: a cooperative its invoices, a merchant its claims, a supervisor those of the district (newest month first)
 	//
@@ -14989,6 +16086,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /api/v1/municipalities/{id}/calendar (the `PutOfficeCalendar` operationId).
 	PutOfficeCalendarWithResponse(ctx context.Context, id string, body PutOfficeCalendarJSONRequestBody, reqEditors ...RequestEditorFn) (*PutOfficeCalendarResponse, error)
+
+	// ListNewsWithResponse The district's published news in one language, the newest first (public)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/news (the `ListNews` operationId).
+	ListNewsWithResponse(ctx context.Context, params *ListNewsParams, reqEditors ...RequestEditorFn) (*ListNewsResponse, error)
 
 	// GetOpenApiDocumentWithResponse This document
 	//
@@ -19996,6 +21100,387 @@ func (r PutDeskSharingResponse) ContentType() string {
 	return ""
 }
 
+type ListEditorInfoPagesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items []InfoPage `json:"items"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListEditorInfoPagesResponse) GetJSON200() *struct {
+	Items []InfoPage `json:"items"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListEditorInfoPagesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListEditorInfoPagesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ListEditorInfoPagesResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListEditorInfoPagesResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListEditorInfoPagesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListEditorInfoPagesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListEditorInfoPagesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListEditorInfoPagesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PutEditorInfoPageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *InfoPage
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutEditorInfoPageResponse) GetJSON200() *InfoPage {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PutEditorInfoPageResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PutEditorInfoPageResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PutEditorInfoPageResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutEditorInfoPageResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PutEditorInfoPageResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutEditorInfoPageResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PutEditorInfoPageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutEditorInfoPageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutEditorInfoPageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutEditorInfoPageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListEditorNewsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items []NewsItem `json:"items"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListEditorNewsResponse) GetJSON200() *struct {
+	Items []NewsItem `json:"items"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListEditorNewsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListEditorNewsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ListEditorNewsResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListEditorNewsResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListEditorNewsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListEditorNewsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListEditorNewsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListEditorNewsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateEditorNewsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *NewsItem
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateEditorNewsResponse) GetJSON201() *NewsItem {
+	return r.JSON201
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateEditorNewsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateEditorNewsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CreateEditorNewsResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateEditorNewsResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateEditorNewsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateEditorNewsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateEditorNewsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateEditorNewsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PutEditorNewsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *NewsItem
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutEditorNewsResponse) GetJSON200() *NewsItem {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PutEditorNewsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PutEditorNewsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PutEditorNewsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutEditorNewsResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PutEditorNewsResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutEditorNewsResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PutEditorNewsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutEditorNewsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutEditorNewsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutEditorNewsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListFormVersionsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -20836,6 +22321,141 @@ func (r ListIncidentsResponse) ContentType() string {
 	return ""
 }
 
+type ListInfoPagesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items []InfoPage `json:"items"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListInfoPagesResponse) GetJSON200() *struct {
+	Items []InfoPage `json:"items"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListInfoPagesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ListInfoPagesResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListInfoPagesResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListInfoPagesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListInfoPagesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListInfoPagesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListInfoPagesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetInfoPageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *InfoPage
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetInfoPageResponse) GetJSON200() *InfoPage {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetInfoPageResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetInfoPageResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetInfoPageResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetInfoPageResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetInfoPageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetInfoPageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetInfoPageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetInfoPageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListInvoicesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -21649,6 +23269,72 @@ func (r PutOfficeCalendarResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PutOfficeCalendarResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListNewsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items []NewsItem `json:"items"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListNewsResponse) GetJSON200() *struct {
+	Items []NewsItem `json:"items"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListNewsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ListNewsResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListNewsResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListNewsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListNewsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListNewsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListNewsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -26148,6 +27834,122 @@ func (c *ClientWithResponses) PutDeskSharingWithResponse(ctx context.Context, bo
 	return ParsePutDeskSharingResponse(rsp)
 }
 
+// ListEditorInfoPagesWithResponse The information pages of the supervisor's district in both languages, drafts included
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/editor/info-pages (the `ListEditorInfoPages` operationId).
+func (c *ClientWithResponses) ListEditorInfoPagesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListEditorInfoPagesResponse, error) {
+	rsp, err := c.ListEditorInfoPages(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListEditorInfoPagesResponse(rsp)
+}
+
+// PutEditorInfoPageWithBodyWithResponse Write, change, publish or unpublish an information page of the supervisor's district in one language (audited as info_page)
+//
+// Optimistic: the request names the version it was based on (0 to write a page not yet written in that language); a save based on another version is a 409 stale_version (two supervisors editing). Problems are 422s at /lang, /title (empty, longer than 200 characters), /body (empty, longer than 20,000 characters, markup the pages' language does not allow) and /version.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/editor/info-pages/{slug} (the `PutEditorInfoPage` operationId).
+func (c *ClientWithResponses) PutEditorInfoPageWithBodyWithResponse(ctx context.Context, slug PutEditorInfoPageParamsSlug, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutEditorInfoPageResponse, error) {
+	rsp, err := c.PutEditorInfoPageWithBody(ctx, slug, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutEditorInfoPageResponse(rsp)
+}
+
+// PutEditorInfoPageWithResponse Write, change, publish or unpublish an information page of the supervisor's district in one language (audited as info_page)
+//
+// Optimistic: the request names the version it was based on (0 to write a page not yet written in that language); a save based on another version is a 409 stale_version (two supervisors editing). Problems are 422s at /lang, /title (empty, longer than 200 characters), /body (empty, longer than 20,000 characters, markup the pages' language does not allow) and /version.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/editor/info-pages/{slug} (the `PutEditorInfoPage` operationId).
+func (c *ClientWithResponses) PutEditorInfoPageWithResponse(ctx context.Context, slug PutEditorInfoPageParamsSlug, body PutEditorInfoPageJSONRequestBody, reqEditors ...RequestEditorFn) (*PutEditorInfoPageResponse, error) {
+	rsp, err := c.PutEditorInfoPage(ctx, slug, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutEditorInfoPageResponse(rsp)
+}
+
+// ListEditorNewsWithResponse The news of the supervisor's district, drafts first, then the newest
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/editor/news (the `ListEditorNews` operationId).
+func (c *ClientWithResponses) ListEditorNewsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListEditorNewsResponse, error) {
+	rsp, err := c.ListEditorNews(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListEditorNewsResponse(rsp)
+}
+
+// CreateEditorNewsWithBodyWithResponse Write a news item of the supervisor's district, published or as a draft (audited as news_item)
+//
+// Problems are 422s at /lang, /title and /body, as for the pages.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/editor/news (the `CreateEditorNews` operationId).
+func (c *ClientWithResponses) CreateEditorNewsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateEditorNewsResponse, error) {
+	rsp, err := c.CreateEditorNewsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateEditorNewsResponse(rsp)
+}
+
+// CreateEditorNewsWithResponse Write a news item of the supervisor's district, published or as a draft (audited as news_item)
+//
+// Problems are 422s at /lang, /title and /body, as for the pages.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/editor/news (the `CreateEditorNews` operationId).
+func (c *ClientWithResponses) CreateEditorNewsWithResponse(ctx context.Context, body CreateEditorNewsJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateEditorNewsResponse, error) {
+	rsp, err := c.CreateEditorNews(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateEditorNewsResponse(rsp)
+}
+
+// PutEditorNewsWithBodyWithResponse Change, publish or withdraw a news item of the supervisor's district (audited as news_item)
+//
+// Optimistic as the pages: version is the one read, a stale one a 409 stale_version. Publishing sets the publication time the first time; withdrawing clears it.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/editor/news/{id} (the `PutEditorNews` operationId).
+func (c *ClientWithResponses) PutEditorNewsWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutEditorNewsResponse, error) {
+	rsp, err := c.PutEditorNewsWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutEditorNewsResponse(rsp)
+}
+
+// PutEditorNewsWithResponse Change, publish or withdraw a news item of the supervisor's district (audited as news_item)
+//
+// Optimistic as the pages: version is the one read, a stale one a 409 stale_version. Publishing sets the publication time the first time; withdrawing clears it.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/editor/news/{id} (the `PutEditorNews` operationId).
+func (c *ClientWithResponses) PutEditorNewsWithResponse(ctx context.Context, id string, body PutEditorNewsJSONRequestBody, reqEditors ...RequestEditorFn) (*PutEditorNewsResponse, error) {
+	rsp, err := c.PutEditorNews(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutEditorNewsResponse(rsp)
+}
+
 // ListFormVersionsWithResponse Every published form version and the drafts of the supervisor's district, by form and version (no schema documents: read one version for its schema)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -26330,6 +28132,34 @@ func (c *ClientWithResponses) ListIncidentsWithResponse(ctx context.Context, par
 	return ParseListIncidentsResponse(rsp)
 }
 
+// ListInfoPagesWithResponse The district's published information pages in one language (public)
+//
+// Services, contacts and call-centre hours, how to get credentials, the privacy notice, the accessibility statement and legal notes, as the district's supervisors published them, each with its body rendered as HTML.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/info-pages (the `ListInfoPages` operationId).
+func (c *ClientWithResponses) ListInfoPagesWithResponse(ctx context.Context, params *ListInfoPagesParams, reqEditors ...RequestEditorFn) (*ListInfoPagesResponse, error) {
+	rsp, err := c.ListInfoPages(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListInfoPagesResponse(rsp)
+}
+
+// GetInfoPageWithResponse One published information page (public; 404 when not published in that language)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/info-pages/{slug} (the `GetInfoPage` operationId).
+func (c *ClientWithResponses) GetInfoPageWithResponse(ctx context.Context, slug GetInfoPageParamsSlug, params *GetInfoPageParams, reqEditors ...RequestEditorFn) (*GetInfoPageResponse, error) {
+	rsp, err := c.GetInfoPage(ctx, slug, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetInfoPageResponse(rsp)
+}
+
 // ListInvoicesWithResponse Invoices and claims the caller may see: a cooperative its invoices, a merchant its claims, a supervisor those of the district (newest month first)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -26507,6 +28337,19 @@ func (c *ClientWithResponses) PutOfficeCalendarWithResponse(ctx context.Context,
 		return nil, err
 	}
 	return ParsePutOfficeCalendarResponse(rsp)
+}
+
+// ListNewsWithResponse The district's published news in one language, the newest first (public)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/news (the `ListNews` operationId).
+func (c *ClientWithResponses) ListNewsWithResponse(ctx context.Context, params *ListNewsParams, reqEditors ...RequestEditorFn) (*ListNewsResponse, error) {
+	rsp, err := c.ListNews(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListNewsResponse(rsp)
 }
 
 // GetOpenApiDocumentWithResponse This document
@@ -30953,6 +32796,308 @@ func ParsePutDeskSharingResponse(rsp *http.Response) (*PutDeskSharingResponse, e
 	return response, nil
 }
 
+// ParseListEditorInfoPagesResponse parses an HTTP response from a ListEditorInfoPagesWithResponse call
+func ParseListEditorInfoPagesResponse(rsp *http.Response) (*ListEditorInfoPagesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListEditorInfoPagesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items []InfoPage `json:"items"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePutEditorInfoPageResponse parses an HTTP response from a PutEditorInfoPageWithResponse call
+func ParsePutEditorInfoPageResponse(rsp *http.Response) (*PutEditorInfoPageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutEditorInfoPageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest InfoPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListEditorNewsResponse parses an HTTP response from a ListEditorNewsWithResponse call
+func ParseListEditorNewsResponse(rsp *http.Response) (*ListEditorNewsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListEditorNewsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items []NewsItem `json:"items"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateEditorNewsResponse parses an HTTP response from a CreateEditorNewsWithResponse call
+func ParseCreateEditorNewsResponse(rsp *http.Response) (*CreateEditorNewsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateEditorNewsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest NewsItem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePutEditorNewsResponse parses an HTTP response from a PutEditorNewsWithResponse call
+func ParsePutEditorNewsResponse(rsp *http.Response) (*PutEditorNewsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutEditorNewsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest NewsItem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListFormVersionsResponse parses an HTTP response from a ListFormVersionsWithResponse call
 func ParseListFormVersionsResponse(rsp *http.Response) (*ListFormVersionsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -31618,6 +33763,109 @@ func ParseListIncidentsResponse(rsp *http.Response) (*ListIncidentsResponse, err
 	return response, nil
 }
 
+// ParseListInfoPagesResponse parses an HTTP response from a ListInfoPagesWithResponse call
+func ParseListInfoPagesResponse(rsp *http.Response) (*ListInfoPagesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListInfoPagesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items []InfoPage `json:"items"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetInfoPageResponse parses an HTTP response from a GetInfoPageWithResponse call
+func ParseGetInfoPageResponse(rsp *http.Response) (*GetInfoPageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetInfoPageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest InfoPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListInvoicesResponse parses an HTTP response from a ListInvoicesWithResponse call
 func ParseListInvoicesResponse(rsp *http.Response) (*ListInvoicesResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -32237,6 +34485,55 @@ func ParsePutOfficeCalendarResponse(rsp *http.Response) (*PutOfficeCalendarRespo
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListNewsResponse parses an HTTP response from a ListNewsWithResponse call
+func ParseListNewsResponse(rsp *http.Response) (*ListNewsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListNewsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items []NewsItem `json:"items"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
 
 	}
 

@@ -120,6 +120,9 @@ func Run(ctx context.Context, st *store.Store, opts Options) error {
 		if err := seedSocialPoints(ctx, tx); err != nil {
 			return err
 		}
+		if err := seedInfoPages(ctx, tx); err != nil {
+			return err
+		}
 		for _, m := range append(Merchants(), CampaignShops()...) {
 			if err := upsertMerchant(ctx, tx, m); err != nil {
 				return err
