@@ -13,4 +13,6 @@ const (
 	RoleSupervisor  Role = "supervisor"
 	RoleMerchant    Role = "merchant"
 	RoleCooperative Role = "cooperative"
+	// RoleWelfareManager manages a company's welfare plan (issue 15).
+	RoleWelfareManager Role = "welfare_manager"
 )

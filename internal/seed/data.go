@@ -142,7 +142,7 @@ func Residents() []Resident {
 func DemoUsers() []DemoUser {
 	res := Residents()
 	maria, giovanni := res[0], res[1]
-	return []DemoUser{
+	return append([]DemoUser{
 		{Username: "cittadino.tradate", Role: string(contract.RoleCitizen), DisplayName: "Maria Rossi", District: "tradate", Municipality: "tradate",
 			TaxCode: maria.TaxCode(), Email: "maria.rossi@example.org"},
 		{Username: "cittadino.vedano", Role: string(contract.RoleCitizen), DisplayName: "Giovanni Bianchi", District: "tradate", Municipality: "vedano-olona",
@@ -164,5 +164,5 @@ func DemoUsers() []DemoUser {
 		// Baobab's catalogue manager (issue 5).
 		{Username: "coop.baobab", Role: string(contract.RoleCooperative), DisplayName: "Cooperativa Baobab (catalogo)", District: "tradate",
 			Cooperative: "baobab", Email: "catalogo@baobab.example.org"},
-	}
+	}, companyDemoUsers()...)
 }

@@ -139,6 +139,9 @@ func Run(ctx context.Context, st *store.Store, opts Options) error {
 			if err := seedDemoProfiles(ctx, tx); err != nil {
 				return err
 			}
+			if err := seedCompany(ctx, tx, opens); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
