@@ -33,6 +33,7 @@ import (
 	"sportello/internal/app/applications"
 	"sportello/internal/app/appointments"
 	"sportello/internal/app/casework"
+	"sportello/internal/app/company"
 	"sportello/internal/app/desk"
 	"sportello/internal/app/invoices"
 	"sportello/internal/app/marketplace"
@@ -117,6 +118,7 @@ type server struct {
 	appointments appointments.Service
 	marketplace  marketplace.Service
 	invoices     invoices.Service
+	company      company.Service
 	operations   operations.Service
 	// site is the web portal (package web).
 	site *web.Site
@@ -166,6 +168,7 @@ func newEngine(d Deps) *gin.Engine {
 	s.registry = registry.New(s.core)
 	s.invoices = invoices.New(s.core)
 	s.marketplace = marketplace.New(s.core, d.Payments, d.Mailer, d.PortalURL)
+	s.company = company.New(s.core, d.Payments, d.PortalURL)
 	ops := d.Operations
 	if ops.Namespace == "" {
 		ops.Namespace = d.Namespace
