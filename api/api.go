@@ -177,7 +177,7 @@ func newEngine(d Deps) *gin.Engine {
 	s.site = web.New(web.Deps{Store: d.Store, Forms: d.Forms, Log: d.Logger, Now: d.Now, PortalURL: d.PortalURL,
 		TemporalUIURL: d.TemporalUIURL, Namespace: d.Namespace, RetentionDays: d.RetentionDays, Demo: d.Demo, Core: s.core, Accounts: s.accounts,
 		Operations: s.operations, Casework: s.casework, Desk: s.desk, Teams: s.teams, Applications: s.applications, Vouchers: s.vouchers,
-		Appointments: s.appointments, Marketplace: s.marketplace, Invoices: s.invoices,
+		Appointments: s.appointments, Marketplace: s.marketplace, Invoices: s.invoices, Company: s.company,
 		Registry: s.registry})
 
 	gin.SetMode(gin.ReleaseMode)

@@ -183,6 +183,9 @@ func (s *Site) Mount(r *gin.Engine) {
 	sup.POST("/desk/recoveries/:id/decision", s.page(s.recoveryDecisionSubmit))
 	sup.POST("/desk/sharing", s.page(s.deskSharingSubmit))
 
+	// Welfare managers: their company's plan (company.go).
+	p.Role(string(contract.RoleWelfareManager)).GET("/azienda", s.page(s.companyPage))
+
 	// Merchants: the till (staff_till.go).
 	mer := p.Role(roleMerchant)
 	mer.GET("/till", s.page(s.tillPage))
