@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"sportello/api"
 	"sportello/internal/seed"
 )
 
@@ -40,4 +41,10 @@ func expectNot(t *testing.T, body string, words ...string) {
 			t.Errorf("page shows %q", w)
 		}
 	}
+}
+
+// The login page's demo hint names the welfare manager's role in words.
+func TestWebLoginNamesWelfareRole(t *testing.T) {
+	e := newEnvWith(t, func(d *api.Deps) { d.Demo = true })
+	expectPage(t, e.browser().get("/login"), http.StatusOK, seed.DemoWelfareManager+"</code>: Responsabile welfare aziendale")
 }
