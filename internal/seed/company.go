@@ -75,10 +75,10 @@ func seedCompany(ctx context.Context, tx pgx.Tx, today time.Time) error {
 	// provider's payment behind it; real top-ups are booked only once the
 	// provider confirms them, company.Service.ConfirmTopUp).
 	topUp := "6f0c2d1e-0000-4000-8000-" + fmt.Sprintf("%012d", plan.ValidFrom.Year())
-	if err := store.EnsureAccount(ctx, tx, store.PaymentsAccountID(c.District), c.District, store.AccountPayments, true); err != nil {
+	if err := store.EnsureAccount(ctx, tx, store.CompanyPaymentsAccountID(c.District), c.District, store.AccountPayments, true); err != nil {
 		return err
 	}
-	tid, _, err := store.Transfer(ctx, tx, store.TransferInput{Key: "topup:" + topUp, From: store.PaymentsAccountID(c.District),
+	tid, _, err := store.Transfer(ctx, tx, store.TransferInput{Key: "topup:" + topUp, From: store.CompanyPaymentsAccountID(c.District),
 		To: store.CompanyAccountID(c.ID), Amount: demoCompanyTopUpCents, Kind: store.TransferTopUp})
 	if err != nil {
 		return fmt.Errorf("seed: company top-up: %w", err)

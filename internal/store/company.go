@@ -13,7 +13,7 @@ import (
 // the employees enrolled in them by tax code, and the company's money in
 // the ledger:
 //
-//	top-up      payments:<district>  -> company:<c>         (topup, once the provider confirms)
+//	top-up      payments:<district>:companies -> company:<c> (topup, once the provider confirms)
 //	enrolment   company:<c>          -> company_credit:<e>  (allot, the plan's annual credit)
 //	withdrawal  company_credit:<e>   -> company:<c>         (revoke, what is left)
 //

@@ -8,9 +8,14 @@ import (
 )
 
 // A company's top-ups: asked for by its welfare manager (pending), paid
-// through the payment provider, and booked in the ledger (payments ->
-// company, transfer kind topup) only once the provider has confirmed the
-// captured amount (ConfirmTopUp, system scope).
+// through the payment provider, and booked in the ledger (the district's
+// company payments -> company, transfer kind topup) only once the provider
+// has confirmed the captured amount (ConfirmTopUp, system scope).
+
+// CompanyPaymentsAccountID is the external source of the companies' top-ups
+// of a district through the payment provider: kept apart from the
+// citizens' payments (PaymentsAccountID), so that each reconciles alone.
+func CompanyPaymentsAccountID(district string) string { return "payments:" + district + ":companies" }
 
 // Top-up statuses.
 const (
@@ -105,10 +110,10 @@ func (a API) ConfirmTopUp(ctx context.Context, id, paymentID string, capturedCen
 		if t.PaymentID != paymentID || t.AmountCents != capturedCents {
 			return ErrTopUpAmount
 		}
-		if err := EnsureAccount(ctx, tx, PaymentsAccountID(t.District), t.District, AccountPayments, true); err != nil {
+		if err := EnsureAccount(ctx, tx, CompanyPaymentsAccountID(t.District), t.District, AccountPayments, true); err != nil {
 			return err
 		}
-		tid, _, err := Transfer(ctx, tx, TransferInput{Key: "topup:" + t.ID, From: PaymentsAccountID(t.District),
+		tid, _, err := Transfer(ctx, tx, TransferInput{Key: "topup:" + t.ID, From: CompanyPaymentsAccountID(t.District),
 			To: CompanyAccountID(t.CompanyID), Amount: t.AmountCents, Kind: TransferTopUp})
 		if err != nil {
 			return err

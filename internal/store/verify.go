@@ -120,7 +120,7 @@ var ledgerInvariants = []ledgerInvariant{
 		`SELECT format('top-up %s: amount %s, transfer %s', c.id, c.amount_cents, coalesce(t.kind || ' of ' || t.amount_cents, 'missing'))
 		 FROM company_topups c LEFT JOIN transfers t ON t.id = c.transfer_id
 		 WHERE c.status = 'paid' AND (t.id IS NULL OR t.kind <> 'topup' OR t.amount_cents <> c.amount_cents
-		    OR t.from_account <> 'payments:' || c.district_id OR t.to_account <> 'company:' || c.company_id)
+		    OR t.from_account <> 'payments:' || c.district_id || ':companies' OR t.to_account <> 'company:' || c.company_id)
 		 ORDER BY c.created_at, c.id`},
 	{"paid_invoice_has_payout", "every paid invoice has its payout transfer of its total",
 		`SELECT format('invoice %s: total %s, payout %s', i.number, i.total_cents, coalesce(t.kind || ' of ' || t.amount_cents, 'missing'))

@@ -4,7 +4,7 @@
 -- new role) enrols employees by tax code and sees spending in aggregate.
 --
 -- Money of a company (all in cents, see internal/store/company.go):
---   top-up         payments:<district>   -> company:<c>            (topup, once the provider confirms)
+--   top-up         payments:<district>:companies -> company:<c>    (topup, once the provider confirms)
 --   enrolment      company:<c>           -> company_credit:<e>     (allot, the plan's annual credit)
 --   withdrawal     company_credit:<e>    -> company:<c>            (revoke, what is left)
 --
