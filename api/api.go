@@ -34,6 +34,7 @@ import (
 	"sportello/internal/app/appointments"
 	"sportello/internal/app/calls"
 	"sportello/internal/app/casework"
+	"sportello/internal/app/company"
 	"sportello/internal/app/desk"
 	"sportello/internal/app/invoices"
 	"sportello/internal/app/marketplace"
@@ -119,6 +120,7 @@ type server struct {
 	appointments appointments.Service
 	marketplace  marketplace.Service
 	invoices     invoices.Service
+	company      company.Service
 	operations   operations.Service
 	// site is the web portal (package web).
 	site *web.Site
@@ -169,6 +171,7 @@ func newEngine(d Deps) *gin.Engine {
 	s.registry = registry.New(s.core)
 	s.invoices = invoices.New(s.core)
 	s.marketplace = marketplace.New(s.core, d.Payments, d.Mailer, d.PortalURL)
+	s.company = company.New(s.core, d.Payments, d.PortalURL)
 	ops := d.Operations
 	if ops.Namespace == "" {
 		ops.Namespace = d.Namespace
@@ -177,7 +180,7 @@ func newEngine(d Deps) *gin.Engine {
 	s.site = web.New(web.Deps{Store: d.Store, Forms: d.Forms, Log: d.Logger, Now: d.Now, PortalURL: d.PortalURL,
 		TemporalUIURL: d.TemporalUIURL, Namespace: d.Namespace, RetentionDays: d.RetentionDays, Demo: d.Demo, Core: s.core, Accounts: s.accounts,
 		Operations: s.operations, Casework: s.casework, Desk: s.desk, Teams: s.teams, Applications: s.applications, Vouchers: s.vouchers,
-		Appointments: s.appointments, Marketplace: s.marketplace, Invoices: s.invoices,
+		Appointments: s.appointments, Marketplace: s.marketplace, Invoices: s.invoices, Company: s.company,
 		Registry: s.registry})
 
 	gin.SetMode(gin.ReleaseMode)

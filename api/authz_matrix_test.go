@@ -52,6 +52,7 @@ var matrixActors = []matrixActor{
 	{"merchant", "esercente.tradate", "M2"},
 	{"cooperative", "coop.baobab", "K2"},
 	{"commerce_manager", "commercio.tradate", "P"},
+	{"welfare_manager", seed.DemoWelfareManager, "C2"},
 }
 
 // ownPlace is the place of every actor's own records.
@@ -88,6 +89,7 @@ var matrixKinds = map[string]string{
 	"/api/v1/info-pages/:slug":             "info_page",
 	"/api/v1/editor/info-pages/:slug":      "info_page",
 	"/api/v1/editor/news/:id":              "news",
+	"/api/v1/company/top-ups/:id":          "topup",
 }
 
 // matrixListKinds names the record kind a list route shows: another place's
@@ -109,6 +111,9 @@ var matrixListKinds = map[string]string{
 	"/api/v1/registry/imports":      "registry_import",
 	"/api/v1/calls":                 "call",
 	"/api/v1/campaign-applications": "campaign_application",
+	"/api/v1/company/top-ups":       "topup",
+	"/api/v1/company/employees":     "employee",
+	"/api/v1/companies":             "company",
 }
 
 var ginParamRE = regexp.MustCompile(`:([A-Za-z_]+)`)
@@ -348,7 +353,7 @@ func (w *matrixWorld) check(t *testing.T, row api.PolicyRow, a matrixActor) int 
 // place of every caller; cooperative Baobab, the Tradate pharmacy), V
 // (Vedano Olona, another municipality of the same district), P (Alta
 // Padovana, another district), K2 (another cooperative), M2 (another
-// merchant).
+// merchant), C2 (another company of Tradate, for its welfare manager).
 func buildMatrixWorld(t *testing.T, e *env) *matrixWorld {
 	t.Helper()
 	ctx := context.Background()
@@ -593,6 +598,25 @@ func buildMatrixWorld(t *testing.T, e *env) *matrixWorld {
 			t.Fatalf("registry dry run of %s: %v", m, err)
 		}
 		w.set("registry_import", place, d.ImportID)
+	}
+
+	// Company welfare: the demo company (T) and its paid top-up and
+	// employees; another company of Tradate (C2) and one of Alta Padovana
+	// (P), each with a top-up and an employee, written directly.
+	w.set("company", "T", seed.DemoCompanyID)
+	w.set("topup", "T", one(`SELECT id::text FROM company_topups WHERE company_id = $1 ORDER BY created_at LIMIT 1`, seed.DemoCompanyID))
+	w.set("employee", "T", one(`SELECT id::text FROM company_employees WHERE company_id = $1 ORDER BY tax_code LIMIT 1`, seed.DemoCompanyID))
+	for place, c := range map[string][3]string{"C2": {"matrix-c2", "tradate", "01234567897"}, "P": {"matrix-p", "alta-padovana", "00743110157"}} {
+		sql(`INSERT INTO companies (id, district_id, name, vat_number) VALUES ($1, $2, $1, $3)`, c[0], c[1], c[2])
+		sql(`INSERT INTO company_plans (id, company_id, district_id, name, annual_credit_cents, categories, valid_from, valid_until)
+			VALUES ($1, $1, $2, 'Piano', 1000, '{childcare}', now()::date - 1, now()::date + 365)`, c[0], c[1])
+		topUp, employee := uuid.NewString(), uuid.NewString()
+		sql(`INSERT INTO company_topups (id, company_id, district_id, amount_cents, status) VALUES ($1, $2, $3, 1000, 'pending')`, topUp, c[0], c[1])
+		sql(`INSERT INTO company_employees (id, plan_id, company_id, district_id, tax_code, status) VALUES ($1, $2, $2, $3, $4, 'enrolled')`,
+			employee, c[0], c[1], seed.Residents()[5].TaxCode())
+		w.set("company", place, c[0])
+		w.set("topup", place, topUp)
+		w.set("employee", place, employee)
 	}
 	return w
 }

@@ -63,16 +63,7 @@ func newCheckoutEnv(t *testing.T, withWorker bool) *checkoutEnv {
 	}
 	c := testenv.Temporal(t)
 	tq := testenv.TaskQueue(t)
-	sb, err := paysandbox.New(paysandbox.Options{Secret: paySecret, CallbackBackoff: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	paySrv := httptest.NewServer(sb)
-	t.Cleanup(func() { paySrv.Close(); sb.Close() })
-	pc, err := payments.New(payments.Config{BaseURL: paySrv.URL, RetryWaitMin: 10 * time.Millisecond, RetryWaitMax: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sb, paySrv, pc := newPaySandbox(t, paySecret)
 	h := api.New(api.Deps{
 		Store: st, Temporal: c, TaskQueue: tq, Namespace: testenv.Namespace, Payments: pc, PaymentsSecret: paySecret,
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
@@ -102,6 +93,23 @@ func newCheckoutEnv(t *testing.T, withWorker bool) *checkoutEnv {
 	}
 	ce.env = &env{t: t, st: st, temporal: c, srv: srv, tokens: map[string]string{}}
 	return ce
+}
+
+// newPaySandbox starts the payment sandbox with secret and returns it, its
+// server and a client of it.
+func newPaySandbox(t *testing.T, secret string) (*paysandbox.Server, *httptest.Server, *payments.Client) {
+	t.Helper()
+	sb, err := paysandbox.New(paysandbox.Options{Secret: secret, CallbackBackoff: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	paySrv := httptest.NewServer(sb)
+	t.Cleanup(func() { paySrv.Close(); sb.Close() })
+	pc, err := payments.New(payments.Config{BaseURL: paySrv.URL, RetryWaitMin: 10 * time.Millisecond, RetryWaitMax: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sb, paySrv, pc
 }
 
 type statusRecorder struct {

@@ -72,11 +72,12 @@ var (
 	supervisors   = []contract.Role{contract.RoleSupervisor}
 	merchants     = []contract.Role{contract.RoleMerchant}
 	cooperatives  = []contract.Role{contract.RoleCooperative}
+	welfare       = []contract.Role{contract.RoleWelfareManager}
 	staff         = []contract.Role{contract.RoleOperator, contract.RoleSupervisor}
 	caseParties   = []contract.Role{contract.RoleCitizen, contract.RoleOperator, contract.RoleSupervisor}
 	invoiceReader = []contract.Role{contract.RoleCooperative, contract.RoleMerchant, contract.RoleSupervisor}
 	everyRole     = []contract.Role{contract.RoleCitizen, contract.RoleOperator, contract.RoleSupervisor,
-		contract.RoleMerchant, contract.RoleCooperative, contract.RoleCommerceManager}
+		contract.RoleMerchant, contract.RoleCooperative, contract.RoleCommerceManager, contract.RoleWelfareManager}
 	// campaignManagers run the local campaigns: supervisors and the
 	// Commerce District's manager.
 	campaignManagers = []contract.Role{contract.RoleSupervisor, contract.RoleCommerceManager}
@@ -256,6 +257,21 @@ func (s *server) apiRoutes() []apiRoute {
 		{"POST", "/coop/bookings/:id/respond", session, cooperatives, reachOwn, h(jsonAction(s.respondBooking))},
 		{"POST", "/coop/bookings/:id/deliveries", session, cooperatives, reachOwn, h(jsonAction(s.recordDelivery))},
 		{"GET", "/coop/deliveries", session, cooperatives, reachList, h(s.listCoopDeliveries)},
+
+		// Company welfare (company.go): the welfare manager's own company (row-level
+		// security reaches no other), an employee's own credit, the district's
+		// companies in aggregate for its supervisors.
+		{"GET", "/company", session, welfare, reachNone, h(readMine(s.company.Overview))},
+		{"GET", "/company/employees", session, welfare, reachList, h(readMine(s.company.Employees))},
+		{"POST", "/company/employees", session, welfare, reachNone, h(create(http.StatusCreated, s.company.Enrol))},
+		{"POST", "/company/employees/import", session, welfare, reachNone, h(s.importEmployees)},
+		{"POST", "/company/employees/withdrawal", session, welfare, reachNone, h(create(http.StatusOK, s.company.Withdraw))},
+		{"GET", "/company/spending", session, welfare, reachNone, h(readMine(s.company.Spending))},
+		{"GET", "/company/top-ups", session, welfare, reachList, h(readMine(s.company.TopUps))},
+		{"POST", "/company/top-ups", session, welfare, reachNone, h(create(http.StatusCreated, s.company.RequestTopUp))},
+		{"POST", "/company/top-ups/:id/confirmation", session, welfare, reachOwn, h(s.confirmTopUp)},
+		{"GET", "/me/company-credits", session, citizens, reachNone, h(readMine(s.company.MyCredits))},
+		{"GET", "/companies", session, supervisors, reachList, h(readMine(s.company.Aggregates))},
 
 		// The dashboard (dashboard.go): a supervisor's district, an operator's municipality.
 		{"GET", "/dashboard", session, staff, reachList, h(s.getDashboard)},

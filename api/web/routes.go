@@ -206,6 +206,9 @@ func (s *Site) Mount(r *gin.Engine) {
 	sup.GET("/info-news/:id", s.page(s.infoNewsEditPage))
 	sup.POST("/info-news/:id", s.page(s.infoNewsEditSubmit))
 
+	// Welfare managers: their company's plan (company.go).
+	p.Role(string(contract.RoleWelfareManager)).GET("/azienda", s.page(s.companyPage))
+
 	// Merchants: the till (staff_till.go).
 	mer := p.Role(roleMerchant)
 	mer.GET("/till", s.page(s.tillPage))

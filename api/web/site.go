@@ -25,6 +25,7 @@ import (
 	"sportello/internal/app/applications"
 	"sportello/internal/app/appointments"
 	"sportello/internal/app/casework"
+	"sportello/internal/app/company"
 	"sportello/internal/app/desk"
 	"sportello/internal/app/invoices"
 	"sportello/internal/app/marketplace"
@@ -65,6 +66,7 @@ type Deps struct {
 	Appointments appointments.Service
 	Marketplace  marketplace.Service
 	Invoices     invoices.Service
+	Company      company.Service
 	Operations   operations.Service
 	Registry     registry.Service
 }
@@ -91,6 +93,7 @@ type Site struct {
 	appointments appointments.Service
 	marketplace  marketplace.Service
 	invoices     invoices.Service
+	company      company.Service
 	operations   operations.Service
 	registry     registry.Service
 	// templates are the pages, parsed once per language.
@@ -108,7 +111,7 @@ func New(d Deps) *Site {
 		TemporalUIURL: d.TemporalUIURL, Namespace: d.Namespace, RetentionDays: d.RetentionDays, Demo: d.Demo,
 		log: d.Log, api: d.Store.API(), core: d.Core, accounts: d.Accounts, casework: d.Casework, desk: d.Desk,
 		teams: d.Teams, applications: d.Applications, vouchers: d.Vouchers, appointments: d.Appointments,
-		marketplace: d.Marketplace, invoices: d.Invoices, operations: d.Operations, registry: d.Registry, templates: tmpl}
+		marketplace: d.Marketplace, invoices: d.Invoices, company: d.Company, operations: d.Operations, registry: d.Registry, templates: tmpl}
 }
 
 // FieldError is one problem with one field of a request (app.FieldError).

@@ -78,6 +78,7 @@ const (
 	AuditEntryActorRoleOperator        AuditEntryActorRole = "operator"
 	AuditEntryActorRoleSupervisor      AuditEntryActorRole = "supervisor"
 	AuditEntryActorRoleSystem          AuditEntryActorRole = "system"
+	AuditEntryActorRoleWelfareManager  AuditEntryActorRole = "welfare_manager"
 )
 
 // Valid indicates whether the value is a known member of the AuditEntryActorRole enum.
@@ -96,6 +97,8 @@ func (e AuditEntryActorRole) Valid() bool {
 	case AuditEntryActorRoleSupervisor:
 		return true
 	case AuditEntryActorRoleSystem:
+		return true
+	case AuditEntryActorRoleWelfareManager:
 		return true
 	default:
 		return false
@@ -492,6 +495,99 @@ func (e CitizenISEESource) Valid() bool {
 	}
 }
 
+// Defines values for CompanyEmployeeStatus.
+const (
+	CompanyEmployeeStatusEnrolled  CompanyEmployeeStatus = "enrolled"
+	CompanyEmployeeStatusWithdrawn CompanyEmployeeStatus = "withdrawn"
+)
+
+// Valid indicates whether the value is a known member of the CompanyEmployeeStatus enum.
+func (e CompanyEmployeeStatus) Valid() bool {
+	switch e {
+	case CompanyEmployeeStatusEnrolled:
+		return true
+	case CompanyEmployeeStatusWithdrawn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CompanyPlanCategories.
+const (
+	CompanyPlanCategoriesChildcare    CompanyPlanCategories = "childcare"
+	CompanyPlanCategoriesFamilycare   CompanyPlanCategories = "familycare"
+	CompanyPlanCategoriesHousepetcare CompanyPlanCategories = "housepetcare"
+	CompanyPlanCategoriesSilvercare   CompanyPlanCategories = "silvercare"
+	CompanyPlanCategoriesYoucare      CompanyPlanCategories = "youcare"
+)
+
+// Valid indicates whether the value is a known member of the CompanyPlanCategories enum.
+func (e CompanyPlanCategories) Valid() bool {
+	switch e {
+	case CompanyPlanCategoriesChildcare:
+		return true
+	case CompanyPlanCategoriesFamilycare:
+		return true
+	case CompanyPlanCategoriesHousepetcare:
+		return true
+	case CompanyPlanCategoriesSilvercare:
+		return true
+	case CompanyPlanCategoriesYoucare:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CompanySpendingRowCategory.
+const (
+	CompanySpendingRowCategoryChildcare    CompanySpendingRowCategory = "childcare"
+	CompanySpendingRowCategoryFamilycare   CompanySpendingRowCategory = "familycare"
+	CompanySpendingRowCategoryHousepetcare CompanySpendingRowCategory = "housepetcare"
+	CompanySpendingRowCategorySilvercare   CompanySpendingRowCategory = "silvercare"
+	CompanySpendingRowCategoryYoucare      CompanySpendingRowCategory = "youcare"
+)
+
+// Valid indicates whether the value is a known member of the CompanySpendingRowCategory enum.
+func (e CompanySpendingRowCategory) Valid() bool {
+	switch e {
+	case CompanySpendingRowCategoryChildcare:
+		return true
+	case CompanySpendingRowCategoryFamilycare:
+		return true
+	case CompanySpendingRowCategoryHousepetcare:
+		return true
+	case CompanySpendingRowCategorySilvercare:
+		return true
+	case CompanySpendingRowCategoryYoucare:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CompanyTopUpStatus.
+const (
+	CompanyTopUpStatusFailed  CompanyTopUpStatus = "failed"
+	CompanyTopUpStatusPaid    CompanyTopUpStatus = "paid"
+	CompanyTopUpStatusPending CompanyTopUpStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the CompanyTopUpStatus enum.
+func (e CompanyTopUpStatus) Valid() bool {
+	switch e {
+	case CompanyTopUpStatusFailed:
+		return true
+	case CompanyTopUpStatusPaid:
+		return true
+	case CompanyTopUpStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ContactTaskChannel.
 const (
 	Letter ContactTaskChannel = "letter"
@@ -743,6 +839,7 @@ const (
 	CurrentUserRoleMerchant        CurrentUserRole = "merchant"
 	CurrentUserRoleOperator        CurrentUserRole = "operator"
 	CurrentUserRoleSupervisor      CurrentUserRole = "supervisor"
+	CurrentUserRoleWelfareManager  CurrentUserRole = "welfare_manager"
 )
 
 // Valid indicates whether the value is a known member of the CurrentUserRole enum.
@@ -759,6 +856,8 @@ func (e CurrentUserRole) Valid() bool {
 	case CurrentUserRoleOperator:
 		return true
 	case CurrentUserRoleSupervisor:
+		return true
+	case CurrentUserRoleWelfareManager:
 		return true
 	default:
 		return false
@@ -816,6 +915,24 @@ func (e DeskCitizenStatus) Valid() bool {
 	case DeskCitizenStatusActive:
 		return true
 	case DeskCitizenStatusPendingActivation:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EmployeeCreditStatus.
+const (
+	EmployeeCreditStatusEnrolled  EmployeeCreditStatus = "enrolled"
+	EmployeeCreditStatusWithdrawn EmployeeCreditStatus = "withdrawn"
+)
+
+// Valid indicates whether the value is a known member of the EmployeeCreditStatus enum.
+func (e EmployeeCreditStatus) Valid() bool {
+	switch e {
+	case EmployeeCreditStatusEnrolled:
+		return true
+	case EmployeeCreditStatusWithdrawn:
 		return true
 	default:
 		return false
@@ -1502,6 +1619,7 @@ const (
 	UserRoleMerchant        UserRole = "merchant"
 	UserRoleOperator        UserRole = "operator"
 	UserRoleSupervisor      UserRole = "supervisor"
+	UserRoleWelfareManager  UserRole = "welfare_manager"
 )
 
 // Valid indicates whether the value is a known member of the UserRole enum.
@@ -1518,6 +1636,8 @@ func (e UserRole) Valid() bool {
 	case UserRoleOperator:
 		return true
 	case UserRoleSupervisor:
+		return true
+	case UserRoleWelfareManager:
 		return true
 	default:
 		return false
@@ -2889,6 +3009,98 @@ type ClaimResult struct {
 	TaskId    string    `json:"task_id"`
 }
 
+// Company defines model for Company.
+type Company struct {
+	District string `json:"district"`
+	Id       string `json:"id"`
+	Name     string `json:"name"`
+
+	// VatNumber Italian VAT number (partita IVA), check digit verified
+	VatNumber string `json:"vat_number"`
+}
+
+// CompanyAggregate defines model for CompanyAggregate.
+type CompanyAggregate struct {
+	AllottedCents int    `json:"allotted_cents"`
+	BalanceCents  int    `json:"balance_cents"`
+	CompanyId     string `json:"company_id"`
+	Enrolled      int    `json:"enrolled"`
+	Name          string `json:"name"`
+}
+
+// CompanyEmployee an enrolment: who and since when; never what the employee bought or has left
+type CompanyEmployee struct {
+	EnrolledAt  time.Time             `json:"enrolled_at"`
+	Id          openapi_types.UUID    `json:"id"`
+	PlanId      string                `json:"plan_id"`
+	Status      CompanyEmployeeStatus `json:"status"`
+	TaxCode     string                `json:"tax_code"`
+	WithdrawnAt *time.Time            `json:"withdrawn_at,omitempty"`
+}
+
+// CompanyEmployeeStatus defines model for CompanyEmployee.Status.
+type CompanyEmployeeStatus string
+
+// CompanyOverview defines model for CompanyOverview.
+type CompanyOverview struct {
+	// AllottedCents credit allotted to employees so far (withdrawals give back what was left)
+	AllottedCents int `json:"allotted_cents"`
+
+	// BalanceCents the company's funded money not yet allotted to employees
+	BalanceCents int     `json:"balance_cents"`
+	Company      Company `json:"company"`
+
+	// Enrolled employees enrolled now
+	Enrolled int         `json:"enrolled"`
+	Plan     CompanyPlan `json:"plan"`
+}
+
+// CompanyPlan defines model for CompanyPlan.
+type CompanyPlan struct {
+	// AnnualCreditCents credit each employee gets at enrolment, euro cents
+	AnnualCreditCents int `json:"annual_credit_cents"`
+
+	// Categories the service categories the credit may be spent on
+	Categories []CompanyPlanCategories `json:"categories"`
+	CompanyId  string                  `json:"company_id"`
+	Id         string                  `json:"id"`
+	Name       string                  `json:"name"`
+	ValidFrom  time.Time               `json:"valid_from"`
+	ValidUntil time.Time               `json:"valid_until"`
+}
+
+// CompanyPlanCategories defines model for CompanyPlan.Categories.
+type CompanyPlanCategories string
+
+// CompanySpendingRow defines model for CompanySpendingRow.
+type CompanySpendingRow struct {
+	Bookings int                        `json:"bookings"`
+	Category CompanySpendingRowCategory `json:"category"`
+	Month    string                     `json:"month"`
+
+	// SpentCents paid from the employees' credits, net of refunds
+	SpentCents int `json:"spent_cents"`
+}
+
+// CompanySpendingRowCategory defines model for CompanySpendingRow.Category.
+type CompanySpendingRowCategory string
+
+// CompanyTopUp defines model for CompanyTopUp.
+type CompanyTopUp struct {
+	AmountCents int                `json:"amount_cents"`
+	CompanyId   string             `json:"company_id"`
+	CreatedAt   time.Time          `json:"created_at"`
+	Id          openapi_types.UUID `json:"id"`
+	PaidAt      *time.Time         `json:"paid_at,omitempty"`
+
+	// PaymentUrl where the manager pays (the provider's checkout page)
+	PaymentUrl *string            `json:"payment_url,omitempty"`
+	Status     CompanyTopUpStatus `json:"status"`
+}
+
+// CompanyTopUpStatus defines model for CompanyTopUp.Status.
+type CompanyTopUpStatus string
+
 // ConfirmDeliveryRequest defines model for ConfirmDeliveryRequest.
 type ConfirmDeliveryRequest struct {
 	Seqs []int `json:"seqs"`
@@ -3168,6 +3380,20 @@ type DeskCitizen struct {
 
 // DeskCitizenStatus defines model for DeskCitizen.Status.
 type DeskCitizenStatus string
+
+// EmployeeCredit defines model for EmployeeCredit.
+type EmployeeCredit struct {
+	CompanyName string `json:"company_name"`
+
+	// CreditCents what is left of the credit
+	CreditCents int                  `json:"credit_cents"`
+	EmployeeId  openapi_types.UUID   `json:"employee_id"`
+	Plan        CompanyPlan          `json:"plan"`
+	Status      EmployeeCreditStatus `json:"status"`
+}
+
+// EmployeeCreditStatus defines model for EmployeeCredit.Status.
+type EmployeeCreditStatus string
 
 // Error defines model for Error.
 type Error struct {
@@ -4320,6 +4546,23 @@ type CreateApplicationOnBehalfParams struct {
 // CreateApplicationOnBehalfJSONBodyPrivacyConsentSigned defines parameters for CreateApplicationOnBehalf.
 type CreateApplicationOnBehalfJSONBodyPrivacyConsentSigned bool
 
+// EnrolCompanyEmployeeJSONBody defines parameters for EnrolCompanyEmployee.
+type EnrolCompanyEmployeeJSONBody struct {
+	// TaxCode the employee's tax code (codice fiscale), checked with its check character; case-insensitive
+	TaxCode string `json:"tax_code"`
+}
+
+// WithdrawCompanyEmployeeJSONBody defines parameters for WithdrawCompanyEmployee.
+type WithdrawCompanyEmployeeJSONBody struct {
+	// TaxCode the employee's tax code (codice fiscale), checked with its check character; case-insensitive
+	TaxCode string `json:"tax_code"`
+}
+
+// RequestCompanyTopUpJSONBody defines parameters for RequestCompanyTopUp.
+type RequestCompanyTopUpJSONBody struct {
+	AmountCents int `json:"amount_cents"`
+}
+
 // ListContactTasksParams defines parameters for ListContactTasks.
 type ListContactTasksParams struct {
 	Status  *ListContactTasksParamsStatus `form:"status,omitempty" json:"status,omitempty"`
@@ -4826,6 +5069,15 @@ type CreateCitizenJSONRequestBody = CitizenRequest
 
 // CreateApplicationOnBehalfJSONRequestBody defines body for CreateApplicationOnBehalf for application/json ContentType.
 type CreateApplicationOnBehalfJSONRequestBody CreateApplicationOnBehalfJSONBody
+
+// EnrolCompanyEmployeeJSONRequestBody defines body for EnrolCompanyEmployee for application/json ContentType.
+type EnrolCompanyEmployeeJSONRequestBody EnrolCompanyEmployeeJSONBody
+
+// WithdrawCompanyEmployeeJSONRequestBody defines body for WithdrawCompanyEmployee for application/json ContentType.
+type WithdrawCompanyEmployeeJSONRequestBody WithdrawCompanyEmployeeJSONBody
+
+// RequestCompanyTopUpJSONRequestBody defines body for RequestCompanyTopUp for application/json ContentType.
+type RequestCompanyTopUpJSONRequestBody RequestCompanyTopUpJSONBody
 
 // RecordContactOutcomeJSONRequestBody defines body for RecordContactOutcome for application/json ContentType.
 type RecordContactOutcomeJSONRequestBody RecordContactOutcomeJSONBody
@@ -5401,6 +5653,105 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/citizens/{id}/applications (the `CreateApplicationOnBehalf` operationId).
 	CreateApplicationOnBehalf(ctx context.Context, id openapi_types.UUID, params *CreateApplicationOnBehalfParams, body CreateApplicationOnBehalfJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListCompanies The district's companies with welfare plans, in aggregate (supervisors)
+	//
+	// Corresponds with GET /api/v1/companies (the `ListCompanies` operationId).
+	ListCompanies(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCompany The welfare manager's company with its plan valid today, its unallotted balance and totals
+	//
+	// 404 when the company has no plan valid today.
+	//
+	// Corresponds with GET /api/v1/company (the `GetCompany` operationId).
+	GetCompany(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListCompanyEmployees The company's enrolments (tax code, status, dates), enrolled first
+	//
+	// Never what an employee bought or has left of their credit: spending is shown in aggregate only (getCompanySpending).
+	//
+	// Corresponds with GET /api/v1/company/employees (the `ListCompanyEmployees` operationId).
+	ListCompanyEmployees(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EnrolCompanyEmployeeWithBody Enrol one employee by tax code in the plan valid today; their annual credit moves from the company's account to theirs in the ledger
+	//
+	// 422 for a missing or invalid tax code; 409 already_enrolled when the tax code is enrolled already, company_funds_insufficient when the company's account cannot cover the credit (top it up first); 404 without a plan valid today.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/company/employees (the `EnrolCompanyEmployee` operationId).
+	EnrolCompanyEmployeeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EnrolCompanyEmployee Enrol one employee by tax code in the plan valid today; their annual credit moves from the company's account to theirs in the ledger
+	//
+	// 422 for a missing or invalid tax code; 409 already_enrolled when the tax code is enrolled already, company_funds_insufficient when the company's account cannot cover the credit (top it up first); 404 without a plan valid today.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/company/employees (the `EnrolCompanyEmployee` operationId).
+	EnrolCompanyEmployee(ctx context.Context, body EnrolCompanyEmployeeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportCompanyEmployeesWithBody Enrol the employees of a CSV file, all or nothing
+	//
+	// The body is a CSV file (UTF-8, a byte order mark is tolerated), ',' or ';' separated, one tax code per line in the first column; a first line naming codice_fiscale or tax_code is a header; blank lines are skipped. Every line is checked first (the tax code's check character, no tax code twice, none enrolled already): a file with any problem enrols nobody and is a 422 whose fields point at /lines/<line> (1-based). Then all are enrolled in one transaction (409 company_funds_insufficient when the company's account cannot cover them all, and nobody is enrolled).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/company/employees/import (the `ImportCompanyEmployees` operationId).
+	ImportCompanyEmployeesWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// WithdrawCompanyEmployeeWithBody End an employee's enrolment; what is left of their credit goes back to the company's account
+	//
+	// 404 when the tax code is not enrolled in the caller's company.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/company/employees/withdrawal (the `WithdrawCompanyEmployee` operationId).
+	WithdrawCompanyEmployeeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// WithdrawCompanyEmployee End an employee's enrolment; what is left of their credit goes back to the company's account
+	//
+	// 404 when the tax code is not enrolled in the caller's company.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/company/employees/withdrawal (the `WithdrawCompanyEmployee` operationId).
+	WithdrawCompanyEmployee(ctx context.Context, body WithdrawCompanyEmployeeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCompanySpending The company's spending by month (Europe/Rome) and service category, net of refunds
+	//
+	// Corresponds with GET /api/v1/company/spending (the `GetCompanySpending` operationId).
+	GetCompanySpending(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListCompanyTopUps The company's top-ups, newest first
+	//
+	// Corresponds with GET /api/v1/company/top-ups (the `ListCompanyTopUps` operationId).
+	ListCompanyTopUps(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RequestCompanyTopUpWithBody Ask to top up the company's account: the answer's payment_url is where to pay
+	//
+	// Nothing is booked in the ledger until confirmCompanyTopUp finds the payment captured by the provider.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/company/top-ups (the `RequestCompanyTopUp` operationId).
+	RequestCompanyTopUpWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RequestCompanyTopUp Ask to top up the company's account: the answer's payment_url is where to pay
+	//
+	// Nothing is booked in the ledger until confirmCompanyTopUp finds the payment captured by the provider.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/company/top-ups (the `RequestCompanyTopUp` operationId).
+	RequestCompanyTopUp(ctx context.Context, body RequestCompanyTopUpJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ConfirmCompanyTopUp Ask the payment provider about a top-up's payment and book it in the ledger when captured
+	//
+	// The provider's figures decide: the payment must carry this top-up as its reference and be captured for its amount; it then moves from the district's payments account to the company's, once. 409 topup_not_paid while the payment is open. A top-up of another company is 404.
+	//
+	// Corresponds with POST /api/v1/company/top-ups/{id}/confirmation (the `ConfirmCompanyTopUp` operationId).
+	ConfirmCompanyTopUp(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListContactTasks The Social Point's contact tasks: citizens without e-mail to tell a notification by phone or letter, and vouchers to deliver at home. Not in GET /api/v1/tasks; claim and decision refuse them (409 contact_task).
 	//
 	// Corresponds with GET /api/v1/contact-tasks (the `ListContactTasks` operationId).
@@ -5693,6 +6044,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/me (the `GetCurrentUser` operationId).
 	GetCurrentUser(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListMyCompanyCredits The caller's company welfare credits (citizens enrolled by their employer), enrolled first
+	//
+	// Corresponds with GET /api/v1/me/company-credits (the `ListMyCompanyCredits` operationId).
+	ListMyCompanyCredits(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ExportMyData Everything held about the signed-in citizen (GDPR right of access): JSON, or a readable PDF
 	//
@@ -7168,6 +7524,235 @@ func (c *Client) CreateApplicationOnBehalf(ctx context.Context, id openapi_types
 	return c.Client.Do(req)
 }
 
+// ListCompanies The district's companies with welfare plans, in aggregate (supervisors)
+//
+// Corresponds with GET /api/v1/companies (the `ListCompanies` operationId).
+func (c *Client) ListCompanies(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCompaniesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCompany The welfare manager's company with its plan valid today, its unallotted balance and totals
+//
+// 404 when the company has no plan valid today.
+//
+// Corresponds with GET /api/v1/company (the `GetCompany` operationId).
+func (c *Client) GetCompany(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCompanyRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListCompanyEmployees The company's enrolments (tax code, status, dates), enrolled first
+//
+// Never what an employee bought or has left of their credit: spending is shown in aggregate only (getCompanySpending).
+//
+// Corresponds with GET /api/v1/company/employees (the `ListCompanyEmployees` operationId).
+func (c *Client) ListCompanyEmployees(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCompanyEmployeesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EnrolCompanyEmployeeWithBody Enrol one employee by tax code in the plan valid today; their annual credit moves from the company's account to theirs in the ledger
+//
+// 422 for a missing or invalid tax code; 409 already_enrolled when the tax code is enrolled already, company_funds_insufficient when the company's account cannot cover the credit (top it up first); 404 without a plan valid today.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/company/employees (the `EnrolCompanyEmployee` operationId).
+func (c *Client) EnrolCompanyEmployeeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEnrolCompanyEmployeeRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EnrolCompanyEmployee Enrol one employee by tax code in the plan valid today; their annual credit moves from the company's account to theirs in the ledger
+//
+// 422 for a missing or invalid tax code; 409 already_enrolled when the tax code is enrolled already, company_funds_insufficient when the company's account cannot cover the credit (top it up first); 404 without a plan valid today.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/company/employees (the `EnrolCompanyEmployee` operationId).
+func (c *Client) EnrolCompanyEmployee(ctx context.Context, body EnrolCompanyEmployeeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEnrolCompanyEmployeeRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportCompanyEmployeesWithBody Enrol the employees of a CSV file, all or nothing
+//
+// The body is a CSV file (UTF-8, a byte order mark is tolerated), ',' or ';' separated, one tax code per line in the first column; a first line naming codice_fiscale or tax_code is a header; blank lines are skipped. Every line is checked first (the tax code's check character, no tax code twice, none enrolled already): a file with any problem enrols nobody and is a 422 whose fields point at /lines/<line> (1-based). Then all are enrolled in one transaction (409 company_funds_insufficient when the company's account cannot cover them all, and nobody is enrolled).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/company/employees/import (the `ImportCompanyEmployees` operationId).
+func (c *Client) ImportCompanyEmployeesWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportCompanyEmployeesRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// WithdrawCompanyEmployeeWithBody End an employee's enrolment; what is left of their credit goes back to the company's account
+//
+// 404 when the tax code is not enrolled in the caller's company.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/company/employees/withdrawal (the `WithdrawCompanyEmployee` operationId).
+func (c *Client) WithdrawCompanyEmployeeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWithdrawCompanyEmployeeRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// WithdrawCompanyEmployee End an employee's enrolment; what is left of their credit goes back to the company's account
+//
+// 404 when the tax code is not enrolled in the caller's company.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/company/employees/withdrawal (the `WithdrawCompanyEmployee` operationId).
+func (c *Client) WithdrawCompanyEmployee(ctx context.Context, body WithdrawCompanyEmployeeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWithdrawCompanyEmployeeRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCompanySpending The company's spending by month (Europe/Rome) and service category, net of refunds
+//
+// Corresponds with GET /api/v1/company/spending (the `GetCompanySpending` operationId).
+func (c *Client) GetCompanySpending(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCompanySpendingRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListCompanyTopUps The company's top-ups, newest first
+//
+// Corresponds with GET /api/v1/company/top-ups (the `ListCompanyTopUps` operationId).
+func (c *Client) ListCompanyTopUps(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCompanyTopUpsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RequestCompanyTopUpWithBody Ask to top up the company's account: the answer's payment_url is where to pay
+//
+// Nothing is booked in the ledger until confirmCompanyTopUp finds the payment captured by the provider.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/company/top-ups (the `RequestCompanyTopUp` operationId).
+func (c *Client) RequestCompanyTopUpWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRequestCompanyTopUpRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RequestCompanyTopUp Ask to top up the company's account: the answer's payment_url is where to pay
+//
+// Nothing is booked in the ledger until confirmCompanyTopUp finds the payment captured by the provider.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/company/top-ups (the `RequestCompanyTopUp` operationId).
+func (c *Client) RequestCompanyTopUp(ctx context.Context, body RequestCompanyTopUpJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRequestCompanyTopUpRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ConfirmCompanyTopUp Ask the payment provider about a top-up's payment and book it in the ledger when captured
+//
+// The provider's figures decide: the payment must carry this top-up as its reference and be captured for its amount; it then moves from the district's payments account to the company's, once. 409 topup_not_paid while the payment is open. A top-up of another company is 404.
+//
+// Corresponds with POST /api/v1/company/top-ups/{id}/confirmation (the `ConfirmCompanyTopUp` operationId).
+func (c *Client) ConfirmCompanyTopUp(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewConfirmCompanyTopUpRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListContactTasks The Social Point's contact tasks: citizens without e-mail to tell a notification by phone or letter, and vouchers to deliver at home. Not in GET /api/v1/tasks; claim and decision refuse them (409 contact_task).
 //
 // Corresponds with GET /api/v1/contact-tasks (the `ListContactTasks` operationId).
@@ -7921,6 +8506,21 @@ func (c *Client) GetInvoicePdf(ctx context.Context, id openapi_types.UUID, reqEd
 // Corresponds with GET /api/v1/me (the `GetCurrentUser` operationId).
 func (c *Client) GetCurrentUser(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetCurrentUserRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListMyCompanyCredits The caller's company welfare credits (citizens enrolled by their employer), enrolled first
+//
+// Corresponds with GET /api/v1/me/company-credits (the `ListMyCompanyCredits` operationId).
+func (c *Client) ListMyCompanyCredits(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListMyCompanyCreditsRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -11097,6 +11697,324 @@ func NewCreateApplicationOnBehalfRequestWithBody(server string, id openapi_types
 	return req, nil
 }
 
+// NewListCompaniesRequest constructs an http.Request for the ListCompanies method
+func NewListCompaniesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/companies")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetCompanyRequest constructs an http.Request for the GetCompany method
+func NewGetCompanyRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/company")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListCompanyEmployeesRequest constructs an http.Request for the ListCompanyEmployees method
+func NewListCompanyEmployeesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/company/employees")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewEnrolCompanyEmployeeRequest calls the generic EnrolCompanyEmployee builder with application/json body
+func NewEnrolCompanyEmployeeRequest(server string, body EnrolCompanyEmployeeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewEnrolCompanyEmployeeRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewEnrolCompanyEmployeeRequestWithBody constructs an http.Request for the EnrolCompanyEmployee method, with any body, and a specified content type
+func NewEnrolCompanyEmployeeRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/company/employees")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewImportCompanyEmployeesRequestWithBody constructs an http.Request for the ImportCompanyEmployees method, with any body, and a specified content type
+func NewImportCompanyEmployeesRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/company/employees/import")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewWithdrawCompanyEmployeeRequest calls the generic WithdrawCompanyEmployee builder with application/json body
+func NewWithdrawCompanyEmployeeRequest(server string, body WithdrawCompanyEmployeeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewWithdrawCompanyEmployeeRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewWithdrawCompanyEmployeeRequestWithBody constructs an http.Request for the WithdrawCompanyEmployee method, with any body, and a specified content type
+func NewWithdrawCompanyEmployeeRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/company/employees/withdrawal")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetCompanySpendingRequest constructs an http.Request for the GetCompanySpending method
+func NewGetCompanySpendingRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/company/spending")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListCompanyTopUpsRequest constructs an http.Request for the ListCompanyTopUps method
+func NewListCompanyTopUpsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/company/top-ups")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRequestCompanyTopUpRequest calls the generic RequestCompanyTopUp builder with application/json body
+func NewRequestCompanyTopUpRequest(server string, body RequestCompanyTopUpJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRequestCompanyTopUpRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewRequestCompanyTopUpRequestWithBody constructs an http.Request for the RequestCompanyTopUp method, with any body, and a specified content type
+func NewRequestCompanyTopUpRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/company/top-ups")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewConfirmCompanyTopUpRequest constructs an http.Request for the ConfirmCompanyTopUp method
+func NewConfirmCompanyTopUpRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/company/top-ups/%s/confirmation", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListContactTasksRequest constructs an http.Request for the ListContactTasks method
 func NewListContactTasksRequest(server string, params *ListContactTasksParams) (*http.Request, error) {
 	var err error
@@ -12796,6 +13714,33 @@ func NewGetCurrentUserRequest(server string) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/api/v1/me")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListMyCompanyCreditsRequest constructs an http.Request for the ListMyCompanyCredits method
+func NewListMyCompanyCreditsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/me/company-credits")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -15685,6 +16630,117 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/citizens/{id}/applications (the `CreateApplicationOnBehalf` operationId).
 	CreateApplicationOnBehalfWithResponse(ctx context.Context, id openapi_types.UUID, params *CreateApplicationOnBehalfParams, body CreateApplicationOnBehalfJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateApplicationOnBehalfResponse, error)
 
+	// ListCompaniesWithResponse The district's companies with welfare plans, in aggregate (supervisors)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/companies (the `ListCompanies` operationId).
+	ListCompaniesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListCompaniesResponse, error)
+
+	// GetCompanyWithResponse The welfare manager's company with its plan valid today, its unallotted balance and totals
+	//
+	// 404 when the company has no plan valid today.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/company (the `GetCompany` operationId).
+	GetCompanyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCompanyResponse, error)
+
+	// ListCompanyEmployeesWithResponse The company's enrolments (tax code, status, dates), enrolled first
+	//
+	// Never what an employee bought or has left of their credit: spending is shown in aggregate only (getCompanySpending).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/company/employees (the `ListCompanyEmployees` operationId).
+	ListCompanyEmployeesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListCompanyEmployeesResponse, error)
+
+	// EnrolCompanyEmployeeWithBodyWithResponse Enrol one employee by tax code in the plan valid today; their annual credit moves from the company's account to theirs in the ledger
+	//
+	// 422 for a missing or invalid tax code; 409 already_enrolled when the tax code is enrolled already, company_funds_insufficient when the company's account cannot cover the credit (top it up first); 404 without a plan valid today.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/company/employees (the `EnrolCompanyEmployee` operationId).
+	EnrolCompanyEmployeeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EnrolCompanyEmployeeResponse, error)
+
+	// EnrolCompanyEmployeeWithResponse Enrol one employee by tax code in the plan valid today; their annual credit moves from the company's account to theirs in the ledger
+	//
+	// 422 for a missing or invalid tax code; 409 already_enrolled when the tax code is enrolled already, company_funds_insufficient when the company's account cannot cover the credit (top it up first); 404 without a plan valid today.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/company/employees (the `EnrolCompanyEmployee` operationId).
+	EnrolCompanyEmployeeWithResponse(ctx context.Context, body EnrolCompanyEmployeeJSONRequestBody, reqEditors ...RequestEditorFn) (*EnrolCompanyEmployeeResponse, error)
+
+	// ImportCompanyEmployeesWithBodyWithResponse Enrol the employees of a CSV file, all or nothing
+	//
+	// The body is a CSV file (UTF-8, a byte order mark is tolerated), ',' or ';' separated, one tax code per line in the first column; a first line naming codice_fiscale or tax_code is a header; blank lines are skipped. Every line is checked first (the tax code's check character, no tax code twice, none enrolled already): a file with any problem enrols nobody and is a 422 whose fields point at /lines/<line> (1-based). Then all are enrolled in one transaction (409 company_funds_insufficient when the company's account cannot cover them all, and nobody is enrolled).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/company/employees/import (the `ImportCompanyEmployees` operationId).
+	ImportCompanyEmployeesWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportCompanyEmployeesResponse, error)
+
+	// WithdrawCompanyEmployeeWithBodyWithResponse End an employee's enrolment; what is left of their credit goes back to the company's account
+	//
+	// 404 when the tax code is not enrolled in the caller's company.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/company/employees/withdrawal (the `WithdrawCompanyEmployee` operationId).
+	WithdrawCompanyEmployeeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*WithdrawCompanyEmployeeResponse, error)
+
+	// WithdrawCompanyEmployeeWithResponse End an employee's enrolment; what is left of their credit goes back to the company's account
+	//
+	// 404 when the tax code is not enrolled in the caller's company.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/company/employees/withdrawal (the `WithdrawCompanyEmployee` operationId).
+	WithdrawCompanyEmployeeWithResponse(ctx context.Context, body WithdrawCompanyEmployeeJSONRequestBody, reqEditors ...RequestEditorFn) (*WithdrawCompanyEmployeeResponse, error)
+
+	// GetCompanySpendingWithResponse The company's spending by month (Europe/Rome) and service category, net of refunds
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/company/spending (the `GetCompanySpending` operationId).
+	GetCompanySpendingWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCompanySpendingResponse, error)
+
+	// ListCompanyTopUpsWithResponse The company's top-ups, newest first
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/company/top-ups (the `ListCompanyTopUps` operationId).
+	ListCompanyTopUpsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListCompanyTopUpsResponse, error)
+
+	// RequestCompanyTopUpWithBodyWithResponse Ask to top up the company's account: the answer's payment_url is where to pay
+	//
+	// Nothing is booked in the ledger until confirmCompanyTopUp finds the payment captured by the provider.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/company/top-ups (the `RequestCompanyTopUp` operationId).
+	RequestCompanyTopUpWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RequestCompanyTopUpResponse, error)
+
+	// RequestCompanyTopUpWithResponse Ask to top up the company's account: the answer's payment_url is where to pay
+	//
+	// Nothing is booked in the ledger until confirmCompanyTopUp finds the payment captured by the provider.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/company/top-ups (the `RequestCompanyTopUp` operationId).
+	RequestCompanyTopUpWithResponse(ctx context.Context, body RequestCompanyTopUpJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestCompanyTopUpResponse, error)
+
+	// ConfirmCompanyTopUpWithResponse Ask the payment provider about a top-up's payment and book it in the ledger when captured
+	//
+	// The provider's figures decide: the payment must carry this top-up as its reference and be captured for its amount; it then moves from the district's payments account to the company's, once. 409 topup_not_paid while the payment is open. A top-up of another company is 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/company/top-ups/{id}/confirmation (the `ConfirmCompanyTopUp` operationId).
+	ConfirmCompanyTopUpWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ConfirmCompanyTopUpResponse, error)
+
 	// ListContactTasksWithResponse The Social Point's contact tasks: citizens without e-mail to tell a notification by phone or letter, and vouchers to deliver at home. Not in GET /api/v1/tasks; claim and decision refuse them (409 contact_task).
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -16027,6 +17083,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/me (the `GetCurrentUser` operationId).
 	GetCurrentUserWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCurrentUserResponse, error)
+
+	// ListMyCompanyCreditsWithResponse The caller's company welfare credits (citizens enrolled by their employer), enrolled first
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/me/company-credits (the `ListMyCompanyCredits` operationId).
+	ListMyCompanyCreditsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListMyCompanyCreditsResponse, error)
 
 	// ExportMyDataWithResponse Everything held about the signed-in citizen (GDPR right of access): JSON, or a readable PDF
 	//
@@ -19968,6 +21031,751 @@ func (r CreateApplicationOnBehalfResponse) ContentType() string {
 	return ""
 }
 
+type ListCompaniesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]CompanyAggregate
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCompaniesResponse) GetJSON200() *[]CompanyAggregate {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListCompaniesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListCompaniesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListCompaniesResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCompaniesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCompaniesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCompaniesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCompaniesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetCompanyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CompanyOverview
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCompanyResponse) GetJSON200() *CompanyOverview {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCompanyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetCompanyResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetCompanyResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetCompanyResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCompanyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCompanyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCompanyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCompanyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListCompanyEmployeesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]CompanyEmployee
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCompanyEmployeesResponse) GetJSON200() *[]CompanyEmployee {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListCompanyEmployeesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListCompanyEmployeesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListCompanyEmployeesResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCompanyEmployeesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCompanyEmployeesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCompanyEmployeesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCompanyEmployeesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type EnrolCompanyEmployeeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CompanyEmployee
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r EnrolCompanyEmployeeResponse) GetJSON201() *CompanyEmployee {
+	return r.JSON201
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r EnrolCompanyEmployeeResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r EnrolCompanyEmployeeResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r EnrolCompanyEmployeeResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r EnrolCompanyEmployeeResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r EnrolCompanyEmployeeResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r EnrolCompanyEmployeeResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r EnrolCompanyEmployeeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EnrolCompanyEmployeeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EnrolCompanyEmployeeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EnrolCompanyEmployeeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ImportCompanyEmployeesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *struct {
+		Employees []CompanyEmployee `json:"employees"`
+		Enrolled  int               `json:"enrolled"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ImportCompanyEmployeesResponse) GetJSON201() *struct {
+	Employees []CompanyEmployee `json:"employees"`
+	Enrolled  int               `json:"enrolled"`
+} {
+	return r.JSON201
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ImportCompanyEmployeesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ImportCompanyEmployeesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ImportCompanyEmployeesResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ImportCompanyEmployeesResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ImportCompanyEmployeesResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ImportCompanyEmployeesResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ImportCompanyEmployeesResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ImportCompanyEmployeesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ImportCompanyEmployeesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ImportCompanyEmployeesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ImportCompanyEmployeesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type WithdrawCompanyEmployeeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CompanyEmployee
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r WithdrawCompanyEmployeeResponse) GetJSON200() *CompanyEmployee {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r WithdrawCompanyEmployeeResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r WithdrawCompanyEmployeeResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r WithdrawCompanyEmployeeResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r WithdrawCompanyEmployeeResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r WithdrawCompanyEmployeeResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r WithdrawCompanyEmployeeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r WithdrawCompanyEmployeeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r WithdrawCompanyEmployeeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r WithdrawCompanyEmployeeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetCompanySpendingResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]CompanySpendingRow
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCompanySpendingResponse) GetJSON200() *[]CompanySpendingRow {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCompanySpendingResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetCompanySpendingResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetCompanySpendingResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCompanySpendingResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCompanySpendingResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCompanySpendingResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCompanySpendingResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListCompanyTopUpsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]CompanyTopUp
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCompanyTopUpsResponse) GetJSON200() *[]CompanyTopUp {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListCompanyTopUpsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListCompanyTopUpsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListCompanyTopUpsResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCompanyTopUpsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCompanyTopUpsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCompanyTopUpsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCompanyTopUpsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RequestCompanyTopUpResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CompanyTopUp
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r RequestCompanyTopUpResponse) GetJSON201() *CompanyTopUp {
+	return r.JSON201
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RequestCompanyTopUpResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RequestCompanyTopUpResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RequestCompanyTopUpResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r RequestCompanyTopUpResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RequestCompanyTopUpResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RequestCompanyTopUpResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RequestCompanyTopUpResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RequestCompanyTopUpResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RequestCompanyTopUpResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RequestCompanyTopUpResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ConfirmCompanyTopUpResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CompanyTopUp
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ConfirmCompanyTopUpResponse) GetJSON200() *CompanyTopUp {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ConfirmCompanyTopUpResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ConfirmCompanyTopUpResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ConfirmCompanyTopUpResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ConfirmCompanyTopUpResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ConfirmCompanyTopUpResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ConfirmCompanyTopUpResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ConfirmCompanyTopUpResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ConfirmCompanyTopUpResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ConfirmCompanyTopUpResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ConfirmCompanyTopUpResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ConfirmCompanyTopUpResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListContactTasksResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -22822,6 +24630,68 @@ func (r GetCurrentUserResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetCurrentUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListMyCompanyCreditsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]EmployeeCredit
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListMyCompanyCreditsResponse) GetJSON200() *[]EmployeeCredit {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListMyCompanyCreditsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListMyCompanyCreditsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListMyCompanyCreditsResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListMyCompanyCreditsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListMyCompanyCreditsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListMyCompanyCreditsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListMyCompanyCreditsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -27613,6 +29483,195 @@ func (c *ClientWithResponses) CreateApplicationOnBehalfWithResponse(ctx context.
 	return ParseCreateApplicationOnBehalfResponse(rsp)
 }
 
+// ListCompaniesWithResponse The district's companies with welfare plans, in aggregate (supervisors)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/companies (the `ListCompanies` operationId).
+func (c *ClientWithResponses) ListCompaniesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListCompaniesResponse, error) {
+	rsp, err := c.ListCompanies(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCompaniesResponse(rsp)
+}
+
+// GetCompanyWithResponse The welfare manager's company with its plan valid today, its unallotted balance and totals
+//
+// 404 when the company has no plan valid today.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/company (the `GetCompany` operationId).
+func (c *ClientWithResponses) GetCompanyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCompanyResponse, error) {
+	rsp, err := c.GetCompany(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCompanyResponse(rsp)
+}
+
+// ListCompanyEmployeesWithResponse The company's enrolments (tax code, status, dates), enrolled first
+//
+// Never what an employee bought or has left of their credit: spending is shown in aggregate only (getCompanySpending).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/company/employees (the `ListCompanyEmployees` operationId).
+func (c *ClientWithResponses) ListCompanyEmployeesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListCompanyEmployeesResponse, error) {
+	rsp, err := c.ListCompanyEmployees(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCompanyEmployeesResponse(rsp)
+}
+
+// EnrolCompanyEmployeeWithBodyWithResponse Enrol one employee by tax code in the plan valid today; their annual credit moves from the company's account to theirs in the ledger
+//
+// 422 for a missing or invalid tax code; 409 already_enrolled when the tax code is enrolled already, company_funds_insufficient when the company's account cannot cover the credit (top it up first); 404 without a plan valid today.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/company/employees (the `EnrolCompanyEmployee` operationId).
+func (c *ClientWithResponses) EnrolCompanyEmployeeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EnrolCompanyEmployeeResponse, error) {
+	rsp, err := c.EnrolCompanyEmployeeWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEnrolCompanyEmployeeResponse(rsp)
+}
+
+// EnrolCompanyEmployeeWithResponse Enrol one employee by tax code in the plan valid today; their annual credit moves from the company's account to theirs in the ledger
+//
+// 422 for a missing or invalid tax code; 409 already_enrolled when the tax code is enrolled already, company_funds_insufficient when the company's account cannot cover the credit (top it up first); 404 without a plan valid today.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/company/employees (the `EnrolCompanyEmployee` operationId).
+func (c *ClientWithResponses) EnrolCompanyEmployeeWithResponse(ctx context.Context, body EnrolCompanyEmployeeJSONRequestBody, reqEditors ...RequestEditorFn) (*EnrolCompanyEmployeeResponse, error) {
+	rsp, err := c.EnrolCompanyEmployee(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEnrolCompanyEmployeeResponse(rsp)
+}
+
+// ImportCompanyEmployeesWithBodyWithResponse Enrol the employees of a CSV file, all or nothing
+//
+// The body is a CSV file (UTF-8, a byte order mark is tolerated), ',' or ';' separated, one tax code per line in the first column; a first line naming codice_fiscale or tax_code is a header; blank lines are skipped. Every line is checked first (the tax code's check character, no tax code twice, none enrolled already): a file with any problem enrols nobody and is a 422 whose fields point at /lines/<line> (1-based). Then all are enrolled in one transaction (409 company_funds_insufficient when the company's account cannot cover them all, and nobody is enrolled).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/company/employees/import (the `ImportCompanyEmployees` operationId).
+func (c *ClientWithResponses) ImportCompanyEmployeesWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportCompanyEmployeesResponse, error) {
+	rsp, err := c.ImportCompanyEmployeesWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportCompanyEmployeesResponse(rsp)
+}
+
+// WithdrawCompanyEmployeeWithBodyWithResponse End an employee's enrolment; what is left of their credit goes back to the company's account
+//
+// 404 when the tax code is not enrolled in the caller's company.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/company/employees/withdrawal (the `WithdrawCompanyEmployee` operationId).
+func (c *ClientWithResponses) WithdrawCompanyEmployeeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*WithdrawCompanyEmployeeResponse, error) {
+	rsp, err := c.WithdrawCompanyEmployeeWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWithdrawCompanyEmployeeResponse(rsp)
+}
+
+// WithdrawCompanyEmployeeWithResponse End an employee's enrolment; what is left of their credit goes back to the company's account
+//
+// 404 when the tax code is not enrolled in the caller's company.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/company/employees/withdrawal (the `WithdrawCompanyEmployee` operationId).
+func (c *ClientWithResponses) WithdrawCompanyEmployeeWithResponse(ctx context.Context, body WithdrawCompanyEmployeeJSONRequestBody, reqEditors ...RequestEditorFn) (*WithdrawCompanyEmployeeResponse, error) {
+	rsp, err := c.WithdrawCompanyEmployee(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWithdrawCompanyEmployeeResponse(rsp)
+}
+
+// GetCompanySpendingWithResponse The company's spending by month (Europe/Rome) and service category, net of refunds
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/company/spending (the `GetCompanySpending` operationId).
+func (c *ClientWithResponses) GetCompanySpendingWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCompanySpendingResponse, error) {
+	rsp, err := c.GetCompanySpending(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCompanySpendingResponse(rsp)
+}
+
+// ListCompanyTopUpsWithResponse The company's top-ups, newest first
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/company/top-ups (the `ListCompanyTopUps` operationId).
+func (c *ClientWithResponses) ListCompanyTopUpsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListCompanyTopUpsResponse, error) {
+	rsp, err := c.ListCompanyTopUps(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCompanyTopUpsResponse(rsp)
+}
+
+// RequestCompanyTopUpWithBodyWithResponse Ask to top up the company's account: the answer's payment_url is where to pay
+//
+// Nothing is booked in the ledger until confirmCompanyTopUp finds the payment captured by the provider.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/company/top-ups (the `RequestCompanyTopUp` operationId).
+func (c *ClientWithResponses) RequestCompanyTopUpWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RequestCompanyTopUpResponse, error) {
+	rsp, err := c.RequestCompanyTopUpWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRequestCompanyTopUpResponse(rsp)
+}
+
+// RequestCompanyTopUpWithResponse Ask to top up the company's account: the answer's payment_url is where to pay
+//
+// Nothing is booked in the ledger until confirmCompanyTopUp finds the payment captured by the provider.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/company/top-ups (the `RequestCompanyTopUp` operationId).
+func (c *ClientWithResponses) RequestCompanyTopUpWithResponse(ctx context.Context, body RequestCompanyTopUpJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestCompanyTopUpResponse, error) {
+	rsp, err := c.RequestCompanyTopUp(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRequestCompanyTopUpResponse(rsp)
+}
+
+// ConfirmCompanyTopUpWithResponse Ask the payment provider about a top-up's payment and book it in the ledger when captured
+//
+// The provider's figures decide: the payment must carry this top-up as its reference and be captured for its amount; it then moves from the district's payments account to the company's, once. 409 topup_not_paid while the payment is open. A top-up of another company is 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/company/top-ups/{id}/confirmation (the `ConfirmCompanyTopUp` operationId).
+func (c *ClientWithResponses) ConfirmCompanyTopUpWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ConfirmCompanyTopUpResponse, error) {
+	rsp, err := c.ConfirmCompanyTopUp(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConfirmCompanyTopUpResponse(rsp)
+}
+
 // ListContactTasksWithResponse The Social Point's contact tasks: citizens without e-mail to tell a notification by phone or letter, and vouchers to deliver at home. Not in GET /api/v1/tasks; claim and decision refuse them (409 contact_task).
 //
 // Returns a wrapper object for the known response body format(s).
@@ -28236,6 +30295,19 @@ func (c *ClientWithResponses) GetCurrentUserWithResponse(ctx context.Context, re
 		return nil, err
 	}
 	return ParseGetCurrentUserResponse(rsp)
+}
+
+// ListMyCompanyCreditsWithResponse The caller's company welfare credits (citizens enrolled by their employer), enrolled first
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/me/company-credits (the `ListMyCompanyCredits` operationId).
+func (c *ClientWithResponses) ListMyCompanyCreditsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListMyCompanyCreditsResponse, error) {
+	rsp, err := c.ListMyCompanyCredits(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListMyCompanyCreditsResponse(rsp)
 }
 
 // ExportMyDataWithResponse Everything held about the signed-in citizen (GDPR right of access): JSON, or a readable PDF
@@ -31945,6 +34017,598 @@ func ParseCreateApplicationOnBehalfResponse(rsp *http.Response) (*CreateApplicat
 	return response, nil
 }
 
+// ParseListCompaniesResponse parses an HTTP response from a ListCompaniesWithResponse call
+func ParseListCompaniesResponse(rsp *http.Response) (*ListCompaniesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCompaniesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []CompanyAggregate
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetCompanyResponse parses an HTTP response from a GetCompanyWithResponse call
+func ParseGetCompanyResponse(rsp *http.Response) (*GetCompanyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCompanyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CompanyOverview
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListCompanyEmployeesResponse parses an HTTP response from a ListCompanyEmployeesWithResponse call
+func ParseListCompanyEmployeesResponse(rsp *http.Response) (*ListCompanyEmployeesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCompanyEmployeesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []CompanyEmployee
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseEnrolCompanyEmployeeResponse parses an HTTP response from a EnrolCompanyEmployeeWithResponse call
+func ParseEnrolCompanyEmployeeResponse(rsp *http.Response) (*EnrolCompanyEmployeeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EnrolCompanyEmployeeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CompanyEmployee
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseImportCompanyEmployeesResponse parses an HTTP response from a ImportCompanyEmployeesWithResponse call
+func ParseImportCompanyEmployeesResponse(rsp *http.Response) (*ImportCompanyEmployeesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ImportCompanyEmployeesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest struct {
+			Employees []CompanyEmployee `json:"employees"`
+			Enrolled  int               `json:"enrolled"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseWithdrawCompanyEmployeeResponse parses an HTTP response from a WithdrawCompanyEmployeeWithResponse call
+func ParseWithdrawCompanyEmployeeResponse(rsp *http.Response) (*WithdrawCompanyEmployeeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &WithdrawCompanyEmployeeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CompanyEmployee
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetCompanySpendingResponse parses an HTTP response from a GetCompanySpendingWithResponse call
+func ParseGetCompanySpendingResponse(rsp *http.Response) (*GetCompanySpendingResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCompanySpendingResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []CompanySpendingRow
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListCompanyTopUpsResponse parses an HTTP response from a ListCompanyTopUpsWithResponse call
+func ParseListCompanyTopUpsResponse(rsp *http.Response) (*ListCompanyTopUpsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCompanyTopUpsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []CompanyTopUp
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRequestCompanyTopUpResponse parses an HTTP response from a RequestCompanyTopUpWithResponse call
+func ParseRequestCompanyTopUpResponse(rsp *http.Response) (*RequestCompanyTopUpResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RequestCompanyTopUpResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CompanyTopUp
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseConfirmCompanyTopUpResponse parses an HTTP response from a ConfirmCompanyTopUpWithResponse call
+func ParseConfirmCompanyTopUpResponse(rsp *http.Response) (*ConfirmCompanyTopUpResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ConfirmCompanyTopUpResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CompanyTopUp
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListContactTasksResponse parses an HTTP response from a ListContactTasksWithResponse call
 func ParseListContactTasksResponse(rsp *http.Response) (*ListContactTasksResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -34147,6 +36811,53 @@ func ParseGetCurrentUserResponse(rsp *http.Response) (*GetCurrentUserResponse, e
 			return nil, err
 		}
 		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListMyCompanyCreditsResponse parses an HTTP response from a ListMyCompanyCreditsWithResponse call
+func ParseListMyCompanyCreditsResponse(rsp *http.Response) (*ListMyCompanyCreditsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListMyCompanyCreditsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []EmployeeCredit
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest Internal

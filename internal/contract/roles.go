@@ -16,4 +16,6 @@ const (
 	// RoleCommerceManager is the Commerce District's manager: runs the
 	// district's local campaigns (internal/app/campaigns).
 	RoleCommerceManager Role = "commerce_manager"
+	// RoleWelfareManager manages a company's welfare plan (issue 15).
+	RoleWelfareManager Role = "welfare_manager"
 )

@@ -170,5 +170,5 @@ func DemoUsers() []DemoUser {
 		// Baobab's catalogue manager (issue 5).
 		{Username: "coop.baobab", Role: string(contract.RoleCooperative), DisplayName: "Cooperativa Baobab (catalogo)", District: "tradate",
 			Cooperative: "baobab", Email: "catalogo@baobab.example.org"},
-	}, campaignDemoUsers()...)
+	}, append(campaignDemoUsers(), companyDemoUsers()...)...)
 }

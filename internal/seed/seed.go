@@ -146,6 +146,9 @@ func Run(ctx context.Context, st *store.Store, opts Options) error {
 			if err := seedCampaigns(ctx, tx, local); err != nil { // campaigns.go
 				return err
 			}
+			if err := seedCompany(ctx, tx, opens); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

@@ -136,9 +136,10 @@ func TestRunIsIdempotent(t *testing.T) {
 	if first.counts["districts"] != 2 || first.counts["municipalities"] != wantMunicipalities || first.counts["funds"] != wantFunds {
 		t.Errorf("counts = %v", first.counts)
 	}
-	// Every fund's funding, and the demo campaign's budget (campaigns.go).
+	// Every fund's funding, the demo campaign's budget (campaigns.go), and the
+	// demo company's top-up and its employees' allotments (company.go).
 	if first.counts["merchants"] != len(Merchants())+len(CampaignShops()) || first.counts["users"] != len(DemoUsers()) ||
-		first.counts["residents"] != len(Residents()) || first.counts["transfers"] != wantFunds+1 {
+		first.counts["residents"] != len(Residents()) || first.counts["transfers"] != wantFunds+1+1+len(DemoCompanyEmployees()) {
 		t.Errorf("counts = %v", first.counts)
 	}
 

@@ -23,7 +23,8 @@ import (
 //   - every awarded voucher has its award transfers, every redemption its
 //     transfer, every paid booking its payment transfer, every paid invoice
 //     its payout transfer, each of the right amount and between the right
-//     accounts; no booking is refunded more than it was paid;
+//     accounts; no booking is refunded more than it was paid; every paid
+//     company top-up its topup transfer;
 //   - every booking movement names its booking.
 //
 // Each check is one SQL statement over the whole ledger, so the check is
@@ -115,6 +116,12 @@ var ledgerInvariants = []ledgerInvariant{
 	{"booking_movement_names_booking", "every booking movement names its booking",
 		`SELECT format('transfer %s (%s) names no booking', idempotency_key, kind) FROM transfers
 		 WHERE kind IN ('hold', 'void', 'payment', 'post', 'settle', 'refund') AND booking_id IS NULL ORDER BY id`},
+	{"topup_has_transfer", "every paid company top-up has its transfer of its amount from the district's payments",
+		`SELECT format('top-up %s: amount %s, transfer %s', c.id, c.amount_cents, coalesce(t.kind || ' of ' || t.amount_cents, 'missing'))
+		 FROM company_topups c LEFT JOIN transfers t ON t.id = c.transfer_id
+		 WHERE c.status = 'paid' AND (t.id IS NULL OR t.kind <> 'topup' OR t.amount_cents <> c.amount_cents
+		    OR t.from_account <> 'payments:' || c.district_id || ':companies' OR t.to_account <> 'company:' || c.company_id)
+		 ORDER BY c.created_at, c.id`},
 	{"paid_invoice_has_payout", "every paid invoice has its payout transfer of its total",
 		`SELECT format('invoice %s: total %s, payout %s', i.number, i.total_cents, coalesce(t.kind || ' of ' || t.amount_cents, 'missing'))
 		 FROM invoices i LEFT JOIN transfers t ON t.id = i.payout_transfer_id
