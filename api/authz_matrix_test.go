@@ -357,7 +357,7 @@ func buildMatrixWorld(t *testing.T, e *env) *matrixWorld {
 
 	// The extra users of the other places (password as the demo users').
 	sql(`INSERT INTO users (username, role, display_name, district_id, municipality_id, password_hash)
-		SELECT 'cittadino.padova', 'citizen', 'Lucia Ferro', 'alta-padovana', 'cittadella', password_hash
+		SELECT 'cittadino.padova', 'citizen', 'Lucia Ferro', 'alta-padovana', 'limena', password_hash
 		FROM users WHERE username = 'cittadino.tradate'`)
 	coop2 := one(`SELECT id FROM cooperatives WHERE id <> 'baobab' AND district_id = 'tradate' ORDER BY id LIMIT 1`)
 	sql(`INSERT INTO users (username, role, display_name, district_id, cooperative_id, password_hash)
@@ -395,10 +395,10 @@ func buildMatrixWorld(t *testing.T, e *env) *matrixWorld {
 	// Places of the staff: municipalities, funds, teams, citizens.
 	year := time.Now().Year()
 	w.set("municipality", "T", "tradate")
-	w.set("municipality", "P", "cittadella")
+	w.set("municipality", "P", "limena")
 	w.set("fund", "T", seed.FundID("tradate", year))
 	w.set("fund", "V", seed.FundID("vedano-olona", year))
-	w.set("fund", "P", seed.FundID("cittadella", year))
+	w.set("fund", "P", seed.FundID("limena", year))
 	w.set("team", "T", "istruttoria-buoni-spesa-tradate")
 	w.set("member", "T", "operatrice.tradate")
 	sql(`INSERT INTO teams (id, district_id, name) VALUES ('team-matrix-p', 'alta-padovana', 'Istruttoria Alta Padovana')`)
@@ -420,7 +420,7 @@ func buildMatrixWorld(t *testing.T, e *env) *matrixWorld {
 	point := w.ids["point"]["T"]
 	pointP := "point-matrix-p"
 	sql(`INSERT INTO social_points (id, district_id, municipality_id, name, address)
-		VALUES ($1, 'alta-padovana', 'cittadella', 'Social Point Cittadella', 'Via Roma 1, Cittadella')`, pointP)
+		VALUES ($1, 'alta-padovana', 'limena', 'Social Point Limena', 'Via Roma 1, Limena')`, pointP)
 	for place, who := range map[string][2]string{"T": {"cittadino.tradate", point}, "V": {"cittadino.vedano", point}, "P": {"cittadino.padova", pointP}} {
 		u, id := w.users[who[0]], uuid.NewString()
 		sql(`INSERT INTO appointments (id, point_id, district_id, municipality_id, citizen_id, starts_at, ends_at, status, workflow_id)
@@ -463,7 +463,7 @@ func buildMatrixWorld(t *testing.T, e *env) *matrixWorld {
 	invoice("K2", "cooperative", "tradate", "tradate", coop2)
 	sql(`INSERT INTO cooperatives (id, district_id, name, accreditation_status, accredited_from, accredited_until)
 		VALUES ('coop-matrix-p', 'alta-padovana', 'Cooperativa Alta Padovana', 'accredited', now()::date, now()::date + 365)`)
-	invoice("P", "cooperative", "alta-padovana", "cittadella", "coop-matrix-p")
+	invoice("P", "cooperative", "alta-padovana", "limena", "coop-matrix-p")
 	for place, who := range map[string][2]string{"T": {"cittadino.tradate", "operatore.tradate"}, "P": {"cittadino.padova", "supervisore.padova"}} {
 		id := uuid.NewString()
 		sql(`INSERT INTO account_recoveries (id, user_id, district_id, requested_by, requested_at, channel, status)
@@ -503,7 +503,7 @@ func buildMatrixWorld(t *testing.T, e *env) *matrixWorld {
 		w.set("absence", place, id)
 	}
 	// Registry imports (dry runs of the demo extracts) of T, V and P.
-	for place, m := range map[string]string{"T": "tradate", "V": "vedano-olona", "P": "cittadella"} {
+	for place, m := range map[string]string{"T": "tradate", "V": "vedano-olona", "P": "limena"} {
 		d, err := registry.Import(ctx, e.st, store.System, registry.Request{Data: seed.DemoExtract(m), Municipality: m,
 			DryRun: true, Source: store.RegistrySourceCLI, Actor: "cli:matrix"})
 		if err != nil {

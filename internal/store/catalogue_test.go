@@ -285,10 +285,10 @@ func TestCataloguePriceByISEEBand(t *testing.T) {
 		{"tradate", isee(10001), 1350, "band", isee(20000)},
 		{"tradate", isee(20000), 1350, "band", isee(20000)},
 		{"tradate", isee(20001), 1800, "band", nil},
-		{"tradate", nil, 1800, "list", nil},                 // ISEE unknown
-		{"gornate-olona", isee(5000), 1800, "list", nil},    // served, no bands there
-		{"", isee(5000), 1800, "list", nil},                 // no municipality
-		{"cittadella", isee(5000), 1800, "not_served", nil}, // not offered there
+		{"tradate", nil, 1800, "list", nil},              // ISEE unknown
+		{"gornate-olona", isee(5000), 1800, "list", nil}, // served, no bands there
+		{"", isee(5000), 1800, "list", nil},              // no municipality
+		{"limena", isee(5000), 1800, "not_served", nil},  // not offered there
 	}
 	for _, c := range cases {
 		q := s.Quote(c.mun, c.isee)

@@ -48,7 +48,7 @@ func TestResidentsAreReadInScope(t *testing.T) {
 	}
 	var tradate []string
 	for _, r := range res {
-		if r.Municipality != "cittadella" {
+		if r.Municipality != "limena" {
 			tradate = append(tradate, r.TaxCode())
 		}
 	}
@@ -91,7 +91,7 @@ func TestResidentsAreReadInScope(t *testing.T) {
 	}
 
 	// Tradate's operator imports an extract naming Paolo, who lives in
-	// Cittadella (another district, unreadable to them): he is new to
+	// Limena (another district, unreadable to them): he is new to
 	// Tradate and his row is taken over; Tradate's own residents stay.
 	op := store.Scope{Kind: "operator", District: "tradate", Municipality: "tradate", UserID: userID("operatore.tradate")}
 	var rows []store.RegistryRow
@@ -125,7 +125,7 @@ func TestResidentsAreReadInScope(t *testing.T) {
 
 	// Another district's operator cannot use the import's functions to
 	// read or move Tradate's residents.
-	padovaOp := store.Scope{Kind: "operator", District: "alta-padovana", Municipality: "cittadella"}
+	padovaOp := store.Scope{Kind: "operator", District: "alta-padovana", Municipality: "limena"}
 	err = st.InTx(ctx, padovaOp, func(tx pgx.Tx) error {
 		var n int
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM sportello_registry_known($1, 'tradate')`, []string{maria}).Scan(&n); err != nil {

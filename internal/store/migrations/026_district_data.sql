@@ -1,0 +1,29 @@
+-- District data (issue 15): what a district is and shows comes from its
+-- district file (`sportello district apply FILE`, internal/district), not
+-- from code. The presentation (names, logo, colours, contacts, the hosts
+-- that show it to visitors) lives on districts; municipalities get their
+-- ISTAT code. Anyone may read a district's presentation (the portal shows
+-- it before sign-in); only the system scope (the apply command and the
+-- seed) writes districts.
+ALTER TABLE districts
+  ADD COLUMN short_name text,
+  ADD COLUMN presentation jsonb NOT NULL DEFAULT '{}'::jsonb,
+  ADD COLUMN hosts text[] NOT NULL DEFAULT '{}';
+ALTER TABLE municipalities ADD COLUMN istat_code text CHECK (istat_code ~ '^[0-9]{6}$');
+
+ALTER TABLE districts ENABLE ROW LEVEL SECURITY;
+CREATE POLICY districts_read ON districts FOR SELECT USING (true);
+CREATE POLICY districts_insert ON districts FOR INSERT WITH CHECK (sportello_scope() = 'system');
+CREATE POLICY districts_update ON districts FOR UPDATE USING (sportello_scope() = 'system')
+  WITH CHECK (sportello_scope() = 'system');
+CREATE POLICY districts_delete ON districts FOR DELETE USING (sportello_scope() = 'system');
+
+---- create above / drop below ----
+
+DROP POLICY districts_delete ON districts;
+DROP POLICY districts_update ON districts;
+DROP POLICY districts_insert ON districts;
+DROP POLICY districts_read ON districts;
+ALTER TABLE districts DISABLE ROW LEVEL SECURITY;
+ALTER TABLE municipalities DROP COLUMN istat_code;
+ALTER TABLE districts DROP COLUMN hosts, DROP COLUMN presentation, DROP COLUMN short_name;
