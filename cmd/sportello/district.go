@@ -75,7 +75,7 @@ func runDistrict(ctx context.Context, cfg config, out io.Writer, args []string) 
 	fmt.Fprintf(out, "%s: district %s: created %d, updated %d, unchanged %d\n", path, rep.District,
 		rep.Count("created"), rep.Count("updated"), rep.Unchanged)
 	for _, c := range rep.Changes {
-		fmt.Fprintf(out, "  %-8s %-13s %s\n", c.Action, c.Kind, c.ID)
+		fmt.Fprintf(out, "  %-8s %-13s %s\n", c.Result, c.Kind, c.ID)
 	}
 	return nil
 }

@@ -30,7 +30,7 @@ type Options struct {
 type Change struct {
 	Kind   string `json:"kind"` // district, municipality, cooperative, service, social_point, shop, fund, account
 	ID     string `json:"id"`
-	Action string `json:"action"` // created, updated
+	Result string `json:"result"` // created, updated
 }
 
 // Report says what an apply changed; Unchanged counts the records already
@@ -44,19 +44,19 @@ type Report struct {
 func (r *Report) note(kind, id string, created, changed bool) {
 	switch {
 	case created:
-		r.Changes = append(r.Changes, Change{Kind: kind, ID: id, Action: "created"})
+		r.Changes = append(r.Changes, Change{Kind: kind, ID: id, Result: "created"})
 	case changed:
-		r.Changes = append(r.Changes, Change{Kind: kind, ID: id, Action: "updated"})
+		r.Changes = append(r.Changes, Change{Kind: kind, ID: id, Result: "updated"})
 	default:
 		r.Unchanged++
 	}
 }
 
-// Count is the number of changes of action ("created" or "updated").
-func (r Report) Count(action string) int {
+// Count is the number of changes with result ("created" or "updated").
+func (r Report) Count(result string) int {
 	n := 0
 	for _, c := range r.Changes {
-		if c.Action == action {
+		if c.Result == result {
 			n++
 		}
 	}
@@ -163,6 +163,22 @@ func ApplyTx(ctx context.Context, tx pgx.Tx, f File, hashes map[string]string, o
 		RETURNING xmax = 0`, f.ID, f.Name.IT, f.ShortName, pres, nonNil(f.Hosts)).Scan(&created)
 	if err := rep.step(err, "district", f.ID, created); err != nil {
 		return rep, err
+	}
+	if f.Default {
+		// One default per deployment: this file's district becomes it.
+		var moved int64
+		for _, q := range []string{`UPDATE districts SET is_default = false WHERE is_default AND id <> $1`,
+			`UPDATE districts SET is_default = true WHERE id = $1 AND NOT is_default`} {
+			tag, err := tx.Exec(ctx, q, f.ID)
+			if err != nil {
+				return rep, fmt.Errorf("district: default: %w", err)
+			}
+			moved += tag.RowsAffected()
+		}
+		if moved > 0 && !created && !slices.ContainsFunc(rep.Changes, func(c Change) bool { return c.Kind == "district" }) {
+			rep.Unchanged--
+			rep.note("district", f.ID, false, true)
+		}
 	}
 	if err := store.EnsureAccount(ctx, tx, store.FundingAccountID(f.ID), f.ID, store.AccountFunding, true); err != nil {
 		return rep, fmt.Errorf("district: funding account: %w", err)

@@ -86,7 +86,7 @@ func TestApplyIsIdempotent(t *testing.T) {
 	}
 	got := map[string]string{}
 	for _, c := range third.Changes {
-		got[c.Kind+" "+c.ID] = c.Action
+		got[c.Kind+" "+c.ID] = c.Result
 	}
 	if len(got) != 3 || got["district alta-padovana"] != "updated" || got["shop "+f.Shops[0].ID] != "updated" ||
 		got["municipality limena"] != "updated" {

@@ -81,6 +81,7 @@ type File struct {
 	Colours        Colours        `json:"colours"`
 	Contacts       Contacts       `json:"contacts"`
 	Hosts          []string       `json:"hosts,omitempty"`
+	Default        bool           `json:"default,omitempty"`
 	Municipalities []Municipality `json:"municipalities"`
 	Cooperatives   []Cooperative  `json:"cooperatives,omitempty"`
 	Services       []Service      `json:"services,omitempty"`

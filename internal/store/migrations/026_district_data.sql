@@ -8,7 +8,10 @@
 ALTER TABLE districts
   ADD COLUMN short_name text,
   ADD COLUMN presentation jsonb NOT NULL DEFAULT '{}'::jsonb,
-  ADD COLUMN hosts text[] NOT NULL DEFAULT '{}';
+  ADD COLUMN hosts text[] NOT NULL DEFAULT '{}',
+  ADD COLUMN is_default boolean NOT NULL DEFAULT false;
+-- The district anonymous visitors see when no host names theirs.
+CREATE UNIQUE INDEX districts_one_default ON districts (is_default) WHERE is_default;
 ALTER TABLE municipalities ADD COLUMN istat_code text CHECK (istat_code ~ '^[0-9]{6}$');
 
 ALTER TABLE districts ENABLE ROW LEVEL SECURITY;
@@ -26,4 +29,5 @@ DROP POLICY districts_insert ON districts;
 DROP POLICY districts_read ON districts;
 ALTER TABLE districts DISABLE ROW LEVEL SECURITY;
 ALTER TABLE municipalities DROP COLUMN istat_code;
-ALTER TABLE districts DROP COLUMN hosts, DROP COLUMN presentation, DROP COLUMN short_name;
+DROP INDEX districts_one_default;
+ALTER TABLE districts DROP COLUMN is_default, DROP COLUMN hosts, DROP COLUMN presentation, DROP COLUMN short_name;
