@@ -398,7 +398,7 @@ func buildMatrixWorld(t *testing.T, e *env) *matrixWorld {
 	w.set("municipality", "P", "limena")
 	w.set("fund", "T", seed.FundID("tradate", year))
 	w.set("fund", "V", seed.FundID("vedano-olona", year))
-	w.set("fund", "P", seed.FundID("limena", year))
+	w.set("fund", "P", "buoni-spesa-limena") // Welfare Bene Comune's call, from its district file
 	w.set("team", "T", "istruttoria-buoni-spesa-tradate")
 	w.set("member", "T", "operatrice.tradate")
 	sql(`INSERT INTO teams (id, district_id, name) VALUES ('team-matrix-p', 'alta-padovana', 'Istruttoria Alta Padovana')`)
@@ -413,6 +413,11 @@ func buildMatrixWorld(t *testing.T, e *env) *matrixWorld {
 	w.set("cooperative", "T", "baobab")
 	w.set("point", "T", one(`SELECT id FROM social_points WHERE district_id = 'tradate' ORDER BY id LIMIT 1`))
 	w.set("form", "T", "buoni-spesa")
+	// Welfare Bene Comune's catalogue, Social Point and citizen, from its district file.
+	w.set("service", "P", one(`SELECT id::text FROM services WHERE cooperative_id = 'jonathan' ORDER BY id LIMIT 1`))
+	w.set("cooperative", "P", "jonathan")
+	w.set("point", "P", "sp-piazzola-sul-brenta")
+	w.set("citizen", "P", one(`SELECT public_id::text FROM users WHERE username = 'cittadino.limena'`))
 
 	// Appointments, bookings, invoices and recoveries of each place, written
 	// directly: only who may reach them matters here (the journeys that make
@@ -428,7 +433,7 @@ func buildMatrixWorld(t *testing.T, e *env) *matrixWorld {
 			id, who[1], u.District, u.Municipality, u.ID, "matrix-appointment:"+id)
 		w.set("appointment", place, id)
 	}
-	for place, who := range map[string][2]string{"T": {"cittadino.tradate", "baobab"}, "V": {"cittadino.vedano", coop2}} {
+	for place, who := range map[string][2]string{"T": {"cittadino.tradate", "baobab"}, "V": {"cittadino.vedano", coop2}, "P": {"cittadino.padova", "jonathan"}} {
 		u, id := w.users[who[0]], uuid.NewString()
 		sql(`INSERT INTO bookings (id, district_id, municipality_id, citizen_id, service_id, cooperative_id, service_name, category, unit,
 				quantity, unit_price_cents, total_cents, online_cents, status, workflow_id)
@@ -437,7 +442,7 @@ func buildMatrixWorld(t *testing.T, e *env) *matrixWorld {
 		sql(`INSERT INTO booking_offers (booking_id, attempt, cooperative_id, service_id, respond_by)
 			SELECT id, 1, cooperative_id, service_id, now() + interval '2 days' FROM bookings WHERE id = $1`, id)
 		w.set("booking", place, id)
-		w.set("coopbooking", map[string]string{"T": "T", "V": "K2"}[place], id)
+		w.set("coopbooking", map[string]string{"T": "T", "V": "K2", "P": "P"}[place], id)
 	}
 	invoice := func(place, kind, district, municipality, payee string) {
 		id := uuid.NewString()
