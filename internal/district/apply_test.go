@@ -146,18 +146,16 @@ func TestDistrictsRowLevelSecurity(t *testing.T) {
 			if err := tx.QueryRow(ctx, `SELECT name FROM districts WHERE id = 'alta-padovana'`).Scan(&name); err != nil || name != "Welfare Bene Comune" {
 				t.Errorf("%s reads %q, %v", scope.Kind, name, err)
 			}
-			tag, err := tx.Exec(ctx, `UPDATE districts SET name = 'x' WHERE id = 'alta-padovana'`)
-			if err != nil {
-				return err
-			}
-			if tag.RowsAffected() != 0 {
-				t.Errorf("%s renamed the district", scope.Kind)
-			}
 			return nil
 		})
 		if err != nil {
 			t.Fatalf("%s: %v", scope.Kind, err)
 		}
+		// Refused: no row to update, or the guard's error (the district's own supervisor).
+		_ = st.InTx(ctx, scope, func(tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, `UPDATE districts SET name = 'x' WHERE id = 'alta-padovana'`)
+			return err
+		})
 		err = st.InTx(ctx, scope, func(tx pgx.Tx) error {
 			_, err := tx.Exec(ctx, `INSERT INTO districts (id, name) VALUES ('intruso', 'Intruso')`)
 			return err
@@ -165,5 +163,20 @@ func TestDistrictsRowLevelSecurity(t *testing.T) {
 		if err == nil {
 			t.Errorf("%s created a district", scope.Kind)
 		}
+	}
+	// The district's supervisor still shares its desk (and nothing else).
+	err := st.InTx(ctx, store.Scope{Kind: "supervisor", District: "alta-padovana"}, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE districts SET desk_shared = true WHERE id = 'alta-padovana'`)
+		if err == nil && tag.RowsAffected() != 1 {
+			t.Errorf("the supervisor could not share the desk")
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var name string
+	if err := st.Pool.QueryRow(ctx, `SELECT name FROM districts WHERE id = 'alta-padovana'`).Scan(&name); err != nil || name != "Welfare Bene Comune" {
+		t.Fatalf("the district is now %q (%v)", name, err)
 	}
 }
