@@ -24,7 +24,7 @@ func TestEvaluatePrecheck(t *testing.T) {
 		{"all clear", facts(7200.5), resident, map[string]string{"residence": "pass", "isee": "pass", "other_awards": "pass", "household": "pass"}},
 		{"not in any registry", facts(100), store.PrecheckFacts{}, map[string]string{"residence": "fail", "isee": "pass", "other_awards": "pass",
 			"household": "warn"}},
-		{"registered in another district", facts(100), store.PrecheckFacts{RegistryMunicipality: "cittadella", RegistryDistrict: "alta-padovana"},
+		{"registered in another district", facts(100), store.PrecheckFacts{RegistryMunicipality: "limena", RegistryDistrict: "alta-padovana"},
 			map[string]string{"residence": "fail"}},
 		{"registered in another town of the district", facts(100), store.PrecheckFacts{RegistryMunicipality: "vedano-olona", RegistryDistrict: "tradate"},
 			map[string]string{"residence": "warn"}},

@@ -183,7 +183,7 @@ func TestApplicationValidation(t *testing.T) {
 	// reported at once.
 	app = application(t, "cittadino.tradate")
 	d = dataOf(app)
-	d["residence"].(map[string]any)["municipality"] = "cittadella"
+	d["residence"].(map[string]any)["municipality"] = "limena"
 	d["applicant"].(map[string]any)["tax_code"] = seed.Residents()[2].TaxCode()
 	r = e.do("POST", "/api/v1/applications", "cittadino.tradate", app)
 	expectStatus(t, r, http.StatusUnprocessableEntity)

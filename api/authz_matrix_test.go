@@ -375,7 +375,7 @@ func buildMatrixWorld(t *testing.T, e *env) *matrixWorld {
 
 	// The extra users of the other places (password as the demo users').
 	sql(`INSERT INTO users (username, role, display_name, district_id, municipality_id, password_hash)
-		SELECT 'cittadino.padova', 'citizen', 'Lucia Ferro', 'alta-padovana', 'cittadella', password_hash
+		SELECT 'cittadino.padova', 'citizen', 'Lucia Ferro', 'alta-padovana', 'limena', password_hash
 		FROM users WHERE username = 'cittadino.tradate'`)
 	coop2 := one(`SELECT id FROM cooperatives WHERE id <> 'baobab' AND district_id = 'tradate' ORDER BY id LIMIT 1`)
 	sql(`INSERT INTO users (username, role, display_name, district_id, cooperative_id, password_hash)
@@ -413,10 +413,10 @@ func buildMatrixWorld(t *testing.T, e *env) *matrixWorld {
 	// Places of the staff: municipalities, funds, teams, citizens.
 	year := time.Now().Year()
 	w.set("municipality", "T", "tradate")
-	w.set("municipality", "P", "cittadella")
+	w.set("municipality", "P", "limena")
 	w.set("fund", "T", seed.FundID("tradate", year))
 	w.set("fund", "V", seed.FundID("vedano-olona", year))
-	w.set("fund", "P", seed.FundID("cittadella", year))
+	w.set("fund", "P", "buoni-spesa-limena") // Welfare Bene Comune's call, from its district file
 	w.set("team", "T", "istruttoria-buoni-spesa-tradate")
 	w.set("member", "T", "operatrice.tradate")
 	sql(`INSERT INTO teams (id, district_id, name) VALUES ('team-matrix-p', 'alta-padovana', 'Istruttoria Alta Padovana')`)
@@ -438,6 +438,11 @@ func buildMatrixWorld(t *testing.T, e *env) *matrixWorld {
 			w.set("news", map[string]string{"tradate": "T", "alta-padovana": "P"}[n.District], n.ID)
 		}
 	}
+	// Welfare Bene Comune's catalogue, Social Point and citizen, from its district file.
+	w.set("service", "P", one(`SELECT id::text FROM services WHERE cooperative_id = 'jonathan' ORDER BY id LIMIT 1`))
+	w.set("cooperative", "P", "jonathan")
+	w.set("point", "P", "sp-piazzola-sul-brenta")
+	w.set("citizen", "P", one(`SELECT public_id::text FROM users WHERE username = 'cittadino.limena'`))
 
 	// Appointments, bookings, invoices and recoveries of each place, written
 	// directly: only who may reach them matters here (the journeys that make
@@ -445,7 +450,7 @@ func buildMatrixWorld(t *testing.T, e *env) *matrixWorld {
 	point := w.ids["point"]["T"]
 	pointP := "point-matrix-p"
 	sql(`INSERT INTO social_points (id, district_id, municipality_id, name, address)
-		VALUES ($1, 'alta-padovana', 'cittadella', 'Social Point Cittadella', 'Via Roma 1, Cittadella')`, pointP)
+		VALUES ($1, 'alta-padovana', 'limena', 'Social Point Limena', 'Via Roma 1, Limena')`, pointP)
 	for place, who := range map[string][2]string{"T": {"cittadino.tradate", point}, "V": {"cittadino.vedano", point}, "P": {"cittadino.padova", pointP}} {
 		u, id := w.users[who[0]], uuid.NewString()
 		sql(`INSERT INTO appointments (id, point_id, district_id, municipality_id, citizen_id, starts_at, ends_at, status, workflow_id)
@@ -453,7 +458,7 @@ func buildMatrixWorld(t *testing.T, e *env) *matrixWorld {
 			id, who[1], u.District, u.Municipality, u.ID, "matrix-appointment:"+id)
 		w.set("appointment", place, id)
 	}
-	for place, who := range map[string][2]string{"T": {"cittadino.tradate", "baobab"}, "V": {"cittadino.vedano", coop2}} {
+	for place, who := range map[string][2]string{"T": {"cittadino.tradate", "baobab"}, "V": {"cittadino.vedano", coop2}, "P": {"cittadino.padova", "jonathan"}} {
 		u, id := w.users[who[0]], uuid.NewString()
 		sql(`INSERT INTO bookings (id, district_id, municipality_id, citizen_id, service_id, cooperative_id, service_name, category, unit,
 				quantity, unit_price_cents, total_cents, online_cents, status, workflow_id)
@@ -462,7 +467,7 @@ func buildMatrixWorld(t *testing.T, e *env) *matrixWorld {
 		sql(`INSERT INTO booking_offers (booking_id, attempt, cooperative_id, service_id, respond_by)
 			SELECT id, 1, cooperative_id, service_id, now() + interval '2 days' FROM bookings WHERE id = $1`, id)
 		w.set("booking", place, id)
-		w.set("coopbooking", map[string]string{"T": "T", "V": "K2"}[place], id)
+		w.set("coopbooking", map[string]string{"T": "T", "V": "K2", "P": "P"}[place], id)
 	}
 	invoice := func(place, kind, district, municipality, payee string) {
 		id := uuid.NewString()
@@ -488,7 +493,7 @@ func buildMatrixWorld(t *testing.T, e *env) *matrixWorld {
 	invoice("K2", "cooperative", "tradate", "tradate", coop2)
 	sql(`INSERT INTO cooperatives (id, district_id, name, accreditation_status, accredited_from, accredited_until)
 		VALUES ('coop-matrix-p', 'alta-padovana', 'Cooperativa Alta Padovana', 'accredited', now()::date, now()::date + 365)`)
-	invoice("P", "cooperative", "alta-padovana", "cittadella", "coop-matrix-p")
+	invoice("P", "cooperative", "alta-padovana", "limena", "coop-matrix-p")
 	for place, who := range map[string][2]string{"T": {"cittadino.tradate", "operatore.tradate"}, "P": {"cittadino.padova", "supervisore.padova"}} {
 		id := uuid.NewString()
 		sql(`INSERT INTO account_recoveries (id, user_id, district_id, requested_by, requested_at, channel, status)
@@ -542,7 +547,7 @@ func buildMatrixWorld(t *testing.T, e *env) *matrixWorld {
 			Tranches: []byte(`[{"percent":100,"after_days":0}]`), BudgetCents: 1_000_00,
 			OpensAt: now.Add(-time.Hour), ClosesAt: now.AddDate(0, 0, 30), ExpiresAt: now.AddDate(0, 0, 60)}
 	}
-	for place, who := range map[string][2]string{"T": {"supervisore", "tradate"}, "P": {"supervisore.padova", "cittadella"}} {
+	for place, who := range map[string][2]string{"T": {"supervisore", "tradate"}, "P": {"supervisore.padova", "limena"}} {
 		u := w.users[who[0]]
 		fv, err := e.st.API().CreateFormVersion(ctx, u.Scope(), "buoni-spesa", v1.Schema, u.Username, time.Now())
 		if err != nil {
@@ -574,12 +579,12 @@ func buildMatrixWorld(t *testing.T, e *env) *matrixWorld {
 	campaignP := uuid.NewString()
 	sql(`INSERT INTO campaigns (id, district_id, municipality_id, name_it, name_en, starts_on, ends_on, budget_cents, rule, categories,
 			status, created_by, published_by, published_at)
-		SELECT $1, 'alta-padovana', 'cittadella', 'Campagna Cittadella', 'Cittadella campaign', now()::date, now()::date + 30, 100000,
+		SELECT $1, 'alta-padovana', 'limena', 'Campagna Limena', 'Limena campaign', now()::date, now()::date + 30, 100000,
 			'{"percent": 10, "cap_per_person_cents": 1000, "min_purchase_cents": 0}', '{food,health}', 'published', id, id, now()
 		FROM users WHERE username = 'supervisore.padova'`, campaignP)
 	w.set("campaign", "P", campaignP)
 	w.set("campaign", "M2", campaignP)
-	sql(`INSERT INTO merchants (id, district_id, municipality_id, name, kind, category) VALUES ('cittadella-matrix', 'alta-padovana', 'cittadella', 'Negozio Cittadella', 'shop', 'food')`)
+	sql(`INSERT INTO merchants (id, district_id, municipality_id, name, kind, category) VALUES ('limena-matrix', 'alta-padovana', 'limena', 'Negozio Limena', 'shop', 'food')`)
 	application := func(place, campaign, merchant, district string) {
 		id := uuid.NewString()
 		sql(`INSERT INTO campaign_merchants (id, campaign_id, merchant_id, district_id, status, applied_by)
@@ -588,10 +593,10 @@ func buildMatrixWorld(t *testing.T, e *env) *matrixWorld {
 	}
 	application("T", w.ids["campaign"]["T"], w.users["esercente.tradate"].MerchantID, "tradate")
 	application("M2", w.ids["campaign"]["T"], merchant2, "tradate")
-	application("P", campaignP, "cittadella-matrix", "alta-padovana")
+	application("P", campaignP, "limena-matrix", "alta-padovana")
 
 	// Registry imports (dry runs of the demo extracts) of T, V and P.
-	for place, m := range map[string]string{"T": "tradate", "V": "vedano-olona", "P": "cittadella"} {
+	for place, m := range map[string]string{"T": "tradate", "V": "vedano-olona", "P": "limena"} {
 		d, err := registry.Import(ctx, e.st, store.System, registry.Request{Data: seed.DemoExtract(m), Municipality: m,
 			DryRun: true, Source: store.RegistrySourceCLI, Actor: "cli:matrix"})
 		if err != nil {

@@ -55,13 +55,13 @@ func TestServedSchemaIsStandard(t *testing.T) {
 	if err := s.Validate(decoded(t, data)); err != nil {
 		t.Errorf("a correct application refused: %v", err)
 	}
-	data["residence"].(map[string]any)["municipality"] = "cittadella" // of another district
+	data["residence"].(map[string]any)["municipality"] = "limena" // of another district
 	if err := s.Validate(decoded(t, data)); err == nil {
 		t.Error("a municipality of another district accepted")
 	}
 	// Padova's citizens get their own district's choices.
 	_, body = servedSchema(t, e, "supervisore.padova", "buoni-spesa", "")
-	if !strings.Contains(string(body), `"cittadella"`) || strings.Contains(string(body), `"vedano-olona"`) {
+	if !strings.Contains(string(body), `"limena"`) || strings.Contains(string(body), `"vedano-olona"`) {
 		t.Errorf("Alta Padovana's schema has the wrong choices: %s", body)
 	}
 	expectStatus(t, e.do("GET", "/api/v1/forms/buoni-spesa?version=x", "cittadino.tradate", nil), http.StatusUnprocessableEntity)

@@ -60,7 +60,7 @@ func TestCampaignJourneyThroughTheAPI(t *testing.T) {
 		"categories": []string{"books", "clothing"}}
 
 	// Bad input: one field problem per mistake.
-	bad := map[string]any{"municipality": "cittadella", "name_it": "", "name_en": "x", "starts_on": "2026-13-01",
+	bad := map[string]any{"municipality": "limena", "name_it": "", "name_en": "x", "starts_on": "2026-13-01",
 		"ends_on": "2020-01-01", "budget_cents": 0, "rule": map[string]any{"percent": 101, "cap_per_person_cents": 0},
 		"categories": []string{"weapons"}}
 	got := fieldPointers(t, e.do("POST", "/api/v1/campaigns", "commercio.tradate", bad))
@@ -73,7 +73,7 @@ func TestCampaignJourneyThroughTheAPI(t *testing.T) {
 	for k, v := range draft {
 		wrongMunicipality[k] = v
 	}
-	wrongMunicipality["municipality"] = "cittadella"
+	wrongMunicipality["municipality"] = "limena"
 	if got := fieldPointers(t, e.do("POST", "/api/v1/campaigns", "commercio.tradate", wrongMunicipality)); !slices.Equal(got, []string{"/municipality"}) {
 		t.Errorf("another district's municipality: %v", got)
 	}

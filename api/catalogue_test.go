@@ -130,7 +130,7 @@ func TestCatalogueAPICooperativeWrites(t *testing.T) {
 	if got := bad(func(b map[string]any) { b["category"] = "gardening" }); !slices.Equal(got, []string{"/category unknown_category"}) {
 		t.Fatalf("unknown category: %v", got)
 	}
-	if got := bad(func(b map[string]any) { b["municipalities"] = []string{"tradate", "cittadella"} }); !slices.Equal(got, []string{"/municipalities/1 outside_district"}) {
+	if got := bad(func(b map[string]any) { b["municipalities"] = []string{"tradate", "limena"} }); !slices.Equal(got, []string{"/municipalities/1 outside_district"}) {
 		t.Fatalf("outside the district: %v", got)
 	}
 	if got := bad(func(b map[string]any) {

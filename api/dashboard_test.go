@@ -78,7 +78,7 @@ func TestDashboardJSONAndCSV(t *testing.T) {
 		user, query, param, code string
 	}{
 		{"operatore.tradate", "municipality=vedano-olona", "municipality", "forbidden"},
-		{"supervisore", "municipality=cittadella", "municipality", "invalid"},
+		{"supervisore", "municipality=limena", "municipality", "invalid"},
 		{"supervisore", "period=year", "period", "invalid"},
 		{"supervisore", "from=2026-13-01", "from", "invalid"},
 		{"supervisore", "from=2026-03-10&to=2026-03-01", "to", "before_from"},

@@ -103,7 +103,7 @@ func TestDeskRegisterActivateLogin(t *testing.T) {
 	}
 	padovan := seed.Residents()[5]
 	r = e.do("POST", "/api/v1/citizens", "operatore.tradate", map[string]any{"tax_code": padovan.TaxCode(),
-		"first_name": "Paolo", "last_name": "Galli", "address": "Via Roma 1, Cittadella"})
+		"first_name": "Paolo", "last_name": "Galli", "address": "Via Roma 1, Limena"})
 	expectStatus(t, r, http.StatusUnprocessableEntity)
 	if fieldCodes(t, r)["/tax_code"] != "not_resident" {
 		t.Fatalf("outside the district: %s", r.body)
@@ -260,7 +260,7 @@ func TestDeskFilesOnBehalfAndContactsTheCitizenWithoutEmail(t *testing.T) {
 	for k, v := range app["data"].(map[string]any) {
 		outsideData[k] = v
 	}
-	outsideData["residence"] = map[string]any{"municipality": "cittadella", "address": "Via Roma 1"}
+	outsideData["residence"] = map[string]any{"municipality": "limena", "address": "Via Roma 1"}
 	outside["data"] = outsideData
 	r = e.do("POST", path, "operatore.tradate", outside)
 	expectStatus(t, r, http.StatusUnprocessableEntity)

@@ -36,7 +36,7 @@ func TestTeamAdmin(t *testing.T) {
 	if got := pointers(t, r); !slices.Equal(got, []string{"/name required"}) {
 		t.Fatalf("empty name: %d %v", r.status, got)
 	}
-	r = e.do("POST", "/api/v1/teams", "supervisore", map[string]any{"name": "Squadra", "municipality": "cittadella"})
+	r = e.do("POST", "/api/v1/teams", "supervisore", map[string]any{"name": "Squadra", "municipality": "limena"})
 	if got := pointers(t, r); !slices.Equal(got, []string{"/municipality unknown_municipality"}) {
 		t.Fatalf("municipality of another district: %d %v", r.status, got)
 	}

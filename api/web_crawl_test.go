@@ -97,7 +97,27 @@ func TestWebCrawlNoRawCodes(t *testing.T) {
 			findings = append(findings, f)
 		}
 	}
+	// Every demo account, Tradate's (Go seed) and Welfare Bene Comune's (its
+	// district file); Bene Comune's must never reach one of Tradate's cases.
+	type crawler struct{ Username, District string }
+	var crawlers []crawler
 	for _, u := range seed.DemoUsers() {
+		crawlers = append(crawlers, crawler{u.Username, u.District})
+	}
+	files, err := seed.DistrictFiles(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		for _, a := range f.Accounts {
+			crawlers = append(crawlers, crawler{a.Username, f.ID})
+		}
+	}
+	if len(crawlers) <= len(seed.DemoUsers()) {
+		t.Fatal("no Bene Comune account to crawl with")
+	}
+	tradateCases := []string{c.ID, v.ID, filed.ID}
+	for _, u := range crawlers {
 		for _, lang := range []string{i18n.IT, i18n.EN} {
 			b := e.browser()
 			b.login(u.Username)
@@ -106,6 +126,13 @@ func TestWebCrawlNoRawCodes(t *testing.T) {
 				if p.status >= 500 {
 					report(fmt.Sprintf("%s %s %s: status %d", u.Username, lang, path, p.status))
 					return
+				}
+				if u.District != "tradate" {
+					for _, id := range tradateCases {
+						if strings.Contains(p.body, id) {
+							report(fmt.Sprintf("%s %s %s: shows Tradate's case %s", u.Username, lang, path, id))
+						}
+					}
 				}
 				texts, err := visibleTexts(p.body)
 				if err != nil {

@@ -27,7 +27,7 @@ func TestWebInfoPagesPublic(t *testing.T) {
 	p := b.get("/informazioni")
 	expectPage(t, p, http.StatusOK, "<h1>Informazioni</h1>", "Orari del call center durante le festività", `name="district"`,
 		`href="/informazioni/contatti"`, "Contatti e orari del call center")
-	expectPage(t, b.get("/informazioni/contatti"), http.StatusOK, "0331 826 850", `href="tel:+390331826850"`, "Social Point di Vedano Olona",
+	expectPage(t, b.get("/informazioni/contatti"), http.StatusOK, "0331 826811", `href="tel:+390331826811"`, "Social Point di Vedano Olona",
 		"dal lunedì al venerdì dalle 9:00 alle 12:30")
 	expectPage(t, b.get("/informazioni/credenziali"), http.StatusOK, `href="/attiva"`, `href="/login/spid"`, "Entra con SPID o CIE")
 	expectPage(t, b.get("/informazioni/privacy"), http.StatusOK, "Titolare del trattamento", "Responsabile della protezione dei dati",
@@ -43,7 +43,7 @@ func TestWebInfoPagesPublic(t *testing.T) {
 	// Another district, kept in the links.
 	p = b.get("/informazioni?district=alta-padovana")
 	expectPage(t, p, http.StatusOK, `href="/informazioni/contatti?district=alta-padovana"`, `<option value="alta-padovana" selected>`)
-	expectPage(t, b.get("/informazioni/contatti?district=alta-padovana"), http.StatusOK, "049 941 3400")
+	expectPage(t, b.get("/informazioni/contatti?district=alta-padovana"), http.StatusOK, "049 000 0100")
 
 	// English.
 	b.get("/lang/en?next=/")
@@ -54,7 +54,7 @@ func TestWebInfoPagesPublic(t *testing.T) {
 
 	// A signed-in person sees their own district whatever the query says.
 	b.login("supervisore.padova")
-	expectPage(t, b.get("/informazioni/contatti?district=tradate"), http.StatusOK, "049 941 3400")
+	expectPage(t, b.get("/informazioni/contatti?district=tradate"), http.StatusOK, "049 000 0100")
 }
 
 // The supervisors' editor: the list of pages and news, edit with preview,

@@ -38,6 +38,7 @@ type view struct {
 	Now       time.Time       // the server's clock at render time
 	Status    int             // the HTTP status of the response
 	Meta      map[string]any  // free-form extras for layouts and partials
+	District  *districtView   // the district shown in the header and footer (nil: generic texts)
 }
 
 // crumb is one breadcrumb link.
@@ -221,6 +222,11 @@ func (s *Site) render(c *gin.Context, status int, name string, v view) {
 		uv := httpx.CurrentUser(c)
 		v.User = &uv
 	}
+	userDistrict := ""
+	if v.User != nil {
+		userDistrict = v.User.District
+	}
+	v.District = s.district(c, lang, userDistrict)
 	if v.Flash == nil {
 		v.Flash = takeFlash(c)
 	}

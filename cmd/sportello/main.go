@@ -60,6 +60,9 @@ Commands:
                 money invariants (exit status 1 when one is broken)
   registry import [--dry-run] [--municipality ID] FILE
                 import a municipality's population registry extract (CSV)
+  district apply [--demo] [--check] FILE
+                apply a district file (deploy/districts/*.json): name, logo,
+                colours, contacts, municipalities, services, staff, funds
   paysandbox    serve the sandbox payment provider on $SPORTELLO_PAYMENTS_URL
   accounting    serve the sandbox accounting system on $SPORTELLO_ACCOUNTING_URL
   cluster [up|status|kill NAME|stop NAME|start NAME|restart NAME]
@@ -97,6 +100,8 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		return runVerify(ctx, cfg, os.Stdout, args)
 	case "registry":
 		return runRegistry(ctx, cfg, os.Stdout, getenv, args)
+	case "district":
+		return runDistrict(ctx, cfg, os.Stdout, args)
 	case "paysandbox":
 		return runPaySandbox(ctx, cfg, logger, args)
 	case "accounting":

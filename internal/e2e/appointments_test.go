@@ -165,7 +165,7 @@ func TestAppointmentRulesOverHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := s.st.Pool.Exec(context.Background(), `INSERT INTO users (username, password_hash, role, display_name, district_id,
-		municipality_id) VALUES ('cittadino.padova', $1, 'citizen', 'Paolo Galli', 'alta-padovana', 'cittadella')`, hash); err != nil {
+		municipality_id) VALUES ('cittadino.padova', $1, 'citizen', 'Paolo Galli', 'alta-padovana', 'limena')`, hash); err != nil {
 		t.Fatal(err)
 	}
 	e = errorJSON{}

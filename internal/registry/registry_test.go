@@ -259,7 +259,7 @@ func TestImportRefusedWhole(t *testing.T) {
 			[]string{"3:codice_fiscale:tax_code_invalid"}},
 		"a row of another municipality": {header + line(maria, "L319", "100001") + line(giovanni, "L733", "200001"), "tradate",
 			[]string{"3:comune:municipality_other"}},
-		"a municipality of another district": {header + line(maria, "C743", "100001"), "tradate",
+		"a municipality of another district": {header + line(maria, "E592", "100001"), "tradate",
 			[]string{"2:comune:municipality_unknown"}},
 		"an unknown municipality": {header + line(maria, "tradate", "100001") + line(giovanni, "Z999", "1"), "",
 			[]string{"3:comune:municipality_unknown"}},

@@ -71,11 +71,13 @@ const FoodVoucherForm = "buoni-spesa"
 // calls tied to it (issue 15), not these funds.
 const FoodVoucherFormVersion = 1
 
-// Districts returns the seeded districts and municipalities.
+// Districts returns the districts whose demo data is Go code (Tradate's:
+// funds, merchants, cooperatives, teams); their names and presentation,
+// and every other district, come from the district files (districts.go).
 func Districts() []District {
 	return []District{
 		{
-			ID: "tradate", Name: "Ambito di Tradate",
+			ID: "tradate", Name: "Ambito territoriale di Tradate",
 			Municipalities: []Municipality{
 				{"castelseprio", "Castelseprio", "C208", 1300},
 				{"castiglione-olona", "Castiglione Olona", "C343", 7800},
@@ -85,16 +87,6 @@ func Districts() []District {
 				{"vedano-olona", "Vedano Olona", "L733", 7300},
 				{"venegono-inferiore", "Venegono Inferiore", "L765", 6300},
 				{"venegono-superiore", "Venegono Superiore", "L766", 7200},
-			},
-		},
-		{
-			ID: "alta-padovana", Name: "Ambito Alta Padovana",
-			Municipalities: []Municipality{
-				{"cittadella", "Cittadella", "C743", 20000},
-				{"camposampiero", "Camposampiero", "B563", 12000},
-				{"piazzola-sul-brenta", "Piazzola sul Brenta", "G587", 11000},
-				{"fontaniva", "Fontaniva", "D679", 8000},
-				{"vigonza", "Vigonza", "L892", 23000},
 			},
 		},
 	}
@@ -139,8 +131,11 @@ func Residents() []Resident {
 		{FirstName: "Luca", LastName: "Colombo", Born: date(1990, 7, 22), BirthPlace: "L319", Municipality: "tradate", Household: "100002"},
 		{FirstName: "Giulia", LastName: "Ferrari", Female: true, Born: date(1985, 11, 30), BirthPlace: "C343", Municipality: "castiglione-olona", Household: "300001"},
 		{FirstName: "Anna", LastName: "Brambilla", Female: true, Born: date(1958, 6, 9), BirthPlace: "L765", Municipality: "venegono-inferiore", Household: "400001"},
-		{FirstName: "Paolo", LastName: "Galli", Born: date(1962, 4, 5), BirthPlace: "C743", Municipality: "cittadella", Household: "500001"},
+		// Paolo Galli and Elena Zanon live in Welfare Bene Comune (their
+		// accounts are in deploy/districts/bene-comune.json).
+		{FirstName: "Paolo", LastName: "Galli", Born: date(1962, 4, 5), BirthPlace: "C743", Municipality: "limena", Household: "500001"},
 		{FirstName: "Marco", LastName: "Rossi", Born: date(1978, 5, 12), BirthPlace: "L319", Municipality: "tradate", Household: "100001"},
+		{FirstName: "Elena", LastName: "Zanon", Female: true, Born: date(1983, 2, 14), BirthPlace: "G224", Municipality: "piazzola-sul-brenta", Household: "600001"},
 	}
 }
 
@@ -165,8 +160,6 @@ func DemoUsers() []DemoUser {
 			Email: "ufficio.piano@example.org"},
 		{Username: "esercente.tradate", Role: string(contract.RoleMerchant), DisplayName: "Farmacia Comunale di Tradate", District: "tradate", Municipality: "tradate",
 			Merchant: "tradate-farmacia-comunale", Email: "farmacia.tradate@example.org"},
-		{Username: "supervisore.padova", Role: string(contract.RoleSupervisor), DisplayName: "Supervisore Alta Padovana", District: "alta-padovana",
-			Email: "ufficio.piano.padova@example.org"},
 		// Baobab's catalogue manager (issue 5).
 		{Username: "coop.baobab", Role: string(contract.RoleCooperative), DisplayName: "Cooperativa Baobab (catalogo)", District: "tradate",
 			Cooperative: "baobab", Email: "catalogo@baobab.example.org"},

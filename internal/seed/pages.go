@@ -30,19 +30,20 @@ type pageFacts struct {
 	HoursEN  []string
 }
 
-// districtFacts are the demo facts of every seeded district.
+// districtFacts are the demo facts of every seeded district: the address,
+// phone, e-mail, PEC and call-centre hours agree with deploy/districts/*.json.
 func districtFacts() []pageFacts {
 	return []pageFacts{
-		{District: "tradate", Office: "Piazza Mazzini 6, 21049 Tradate (VA)", Phone: "0331 826 850", PhoneURI: "+390331826850",
-			Email: "ufficiodipiano@ambito-tradate.example", PEC: "ambito.tradate@pec.example", DPO: "dpo@ambito-tradate.example",
+		{District: "tradate", Office: "Piazza Mazzini 6, 21049 Tradate (VA)", Phone: "0331 826811", PhoneURI: "+390331826811",
+			Email: "ufficio.piano@example.org", PEC: "ufficio.piano.tradate@pec.example.org", DPO: "dpo@ambito-tradate.example",
 			A11y:    "accessibilita@ambito-tradate.example",
-			HoursIT: []string{"dal lunedì al venerdì dalle 9:00 alle 12:30", "martedì e giovedì anche dalle 14:00 alle 16:30"},
-			HoursEN: []string{"Monday to Friday, 9:00 to 12:30", "Tuesday and Thursday also 14:00 to 16:30"}},
-		{District: "alta-padovana", Office: "Via Indipendenza 41, 35013 Cittadella (PD)", Phone: "049 941 3400", PhoneURI: "+390499413400",
-			Email: "ufficiodipiano@ambito-altapadovana.example", PEC: "ambito.altapadovana@pec.example", DPO: "dpo@ambito-altapadovana.example",
-			A11y:    "accessibilita@ambito-altapadovana.example",
-			HoursIT: []string{"dal lunedì al venerdì dalle 9:00 alle 13:00", "mercoledì anche dalle 15:00 alle 17:00"},
-			HoursEN: []string{"Monday to Friday, 9:00 to 13:00", "Wednesday also 15:00 to 17:00"}},
+			HoursIT: []string{"dal lunedì al venerdì dalle 9:00 alle 12:30", "giovedì anche dalle 14:00 alle 17:00"},
+			HoursEN: []string{"Monday to Friday, 9:00 to 12:30", "Thursday also 14:00 to 17:00"}},
+		{District: "alta-padovana", Office: "Viale Silvestro Camerini 3, 35016 Piazzola sul Brenta (PD)", Phone: "049 000 0100", PhoneURI: "+390490000100",
+			Email: "info@benecomune.example.org", PEC: "benecomune@pec.example.org", DPO: "dpo@benecomune.example.org",
+			A11y:    "accessibilita@benecomune.example.org",
+			HoursIT: []string{"dal lunedì al venerdì dalle 9:00 alle 13:00", "martedì e giovedì anche dalle 15:00 alle 17:30"},
+			HoursEN: []string{"Monday to Friday, 9:00 to 13:00", "Tuesday and Thursday also 15:00 to 17:30"}},
 	}
 }
 

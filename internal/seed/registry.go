@@ -19,7 +19,7 @@ import (
 // DemoExtract is the registry extract (CSV) of the demo residents of
 // municipality, as a municipality would export it.
 func DemoExtract(municipality string) []byte {
-	cadastral := map[string]string{}
+	cadastral := fileMunicipalities()
 	for _, d := range Districts() {
 		for _, m := range d.Municipalities {
 			cadastral[m.ID] = m.CadastralCode

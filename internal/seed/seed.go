@@ -1,6 +1,8 @@
-// Package seed loads the reference data of the platform: the Tradate and
-// Alta Padovana districts with their municipalities, a funded food-voucher
-// fund per municipality, affiliated merchants, a registry extract for the
+// Package seed loads the reference data of the platform: the district
+// files of deploy/districts (districts.go: Tradate's presentation and the
+// whole Welfare Bene Comune district), then the Tradate district's
+// municipalities, a funded food-voucher fund per municipality, affiliated
+// merchants, a registry extract for the
 // demo citizens (imported like any extract, registry.go) and, in demo mode, one account per role.
 //
 // Run is idempotent: everything is an upsert, funds already present are
@@ -103,7 +105,19 @@ func Run(ctx context.Context, st *store.Store, opts Options) error {
 		}
 	}
 
+	files, err := DistrictFiles(opts.Demo)
+	if err != nil {
+		return err
+	}
+	fileHashes, err := hashesFor(ctx, st, files, opts.Demo)
+	if err != nil {
+		return err
+	}
+
 	err = st.InTx(ctx, store.System, func(tx pgx.Tx) error {
+		if err := applyDistrictFiles(ctx, tx, files, fileHashes, Options{Demo: opts.Demo, Now: now}); err != nil {
+			return err
+		}
 		for _, d := range Districts() {
 			if err := upsertDistrict(ctx, tx, d); err != nil {
 				return err
@@ -168,8 +182,9 @@ func Run(ctx context.Context, st *store.Store, opts Options) error {
 }
 
 func upsertDistrict(ctx context.Context, tx pgx.Tx, d District) error {
-	if _, err := tx.Exec(ctx, `INSERT INTO districts (id, name) VALUES ($1, $2)
-		ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name WHERE districts.name IS DISTINCT FROM EXCLUDED.name`,
+	// The district's name and presentation come from its district file
+	// (applied first): the row is only created here when missing.
+	if _, err := tx.Exec(ctx, `INSERT INTO districts (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`,
 		d.ID, d.Name); err != nil {
 		return fmt.Errorf("seed: district %s: %w", d.ID, err)
 	}

@@ -133,12 +133,21 @@ func TestRunIsIdempotent(t *testing.T) {
 		wantMunicipalities += len(d.Municipalities)
 		wantFunds += 2 * len(d.Municipalities) // a food and a service fund each
 	}
+	// Welfare Bene Comune comes from its file alone (Tradate's file names
+	// the municipalities above).
+	files, err := DistrictFiles(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc := files[1]
+	wantMunicipalities += len(bc.Municipalities)
+	wantFunds += len(bc.Funds)
 	if first.counts["districts"] != 2 || first.counts["municipalities"] != wantMunicipalities || first.counts["funds"] != wantFunds {
 		t.Errorf("counts = %v", first.counts)
 	}
 	// Every fund's funding, the demo campaign's budget (campaigns.go), and the
 	// demo company's top-up and its employees' allotments (company.go).
-	if first.counts["merchants"] != len(Merchants())+len(CampaignShops()) || first.counts["users"] != len(DemoUsers()) ||
+	if first.counts["merchants"] != len(Merchants())+len(CampaignShops())+len(bc.Shops) || first.counts["users"] != len(DemoUsers())+len(bc.Accounts) ||
 		first.counts["residents"] != len(Residents()) || first.counts["transfers"] != wantFunds+1+1+len(DemoCompanyEmployees()) {
 		t.Errorf("counts = %v", first.counts)
 	}
@@ -201,7 +210,11 @@ func TestRunIsIdempotent(t *testing.T) {
 	}
 
 	// Demo users log in with "demo"; citizens are in the registry.
-	for _, u := range DemoUsers() {
+	users := DemoUsers()
+	for _, a := range bc.Accounts {
+		users = append(users, DemoUser{Username: a.Username, Role: a.Role, Municipality: a.Municipality, TaxCode: a.TaxCode})
+	}
+	for _, u := range users {
 		h := second.hashes[u.Username]
 		if !auth.CheckPassword(h, DemoPassword) {
 			t.Errorf("user %s: password %q does not verify", u.Username, DemoPassword)

@@ -90,10 +90,10 @@ func TestCallsRowLevelSecurity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := api.CreateCall(ctx, tradate, "call-x", terms("cittadella"), "supervisore", now); err == nil {
+	if _, err := api.CreateCall(ctx, tradate, "call-x", terms("limena"), "supervisore", now); err == nil {
 		t.Error("a call for another district's municipality")
 	}
-	if _, err := api.CreateCall(ctx, padova, "call-p", terms("cittadella"), "supervisore.padova", now); err != nil {
+	if _, err := api.CreateCall(ctx, padova, "call-p", terms("limena"), "supervisore.padova", now); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := api.CreateCall(ctx, citizen, "call-c", terms("tradate"), "cittadino.tradate", now); err == nil {

@@ -202,11 +202,11 @@ func TestCatalogueSearchItalianAndFilters(t *testing.T) {
 		t.Fatalf("14.99 € robotica: %v", got)
 	}
 	// Paging: pages do not overlap and the total is the whole match count.
-	p1, total, err := st.API().Services(ctx, anon, store.ServiceFilter{PublicOnly: true, Limit: 5})
+	p1, total, err := st.API().Services(ctx, anon, store.ServiceFilter{District: "tradate", PublicOnly: true, Limit: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p2, total2, err := st.API().Services(ctx, anon, store.ServiceFilter{PublicOnly: true, Limit: 5, Offset: 5})
+	p2, total2, err := st.API().Services(ctx, anon, store.ServiceFilter{District: "tradate", PublicOnly: true, Limit: 5, Offset: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,10 +285,10 @@ func TestCataloguePriceByISEEBand(t *testing.T) {
 		{"tradate", isee(10001), 1350, "band", isee(20000)},
 		{"tradate", isee(20000), 1350, "band", isee(20000)},
 		{"tradate", isee(20001), 1800, "band", nil},
-		{"tradate", nil, 1800, "list", nil},                 // ISEE unknown
-		{"gornate-olona", isee(5000), 1800, "list", nil},    // served, no bands there
-		{"", isee(5000), 1800, "list", nil},                 // no municipality
-		{"cittadella", isee(5000), 1800, "not_served", nil}, // not offered there
+		{"tradate", nil, 1800, "list", nil},              // ISEE unknown
+		{"gornate-olona", isee(5000), 1800, "list", nil}, // served, no bands there
+		{"", isee(5000), 1800, "list", nil},              // no municipality
+		{"limena", isee(5000), 1800, "not_served", nil},  // not offered there
 	}
 	for _, c := range cases {
 		q := s.Quote(c.mun, c.isee)
@@ -359,14 +359,14 @@ func TestCatalogueSeedIsIdempotentAndKeepsCooperativeEdits(t *testing.T) {
 		t.Fatal(err)
 	}
 	var before int
-	if err := st.Pool.QueryRow(ctx, `SELECT count(*) FROM services`).Scan(&before); err != nil {
+	if err := st.Pool.QueryRow(ctx, `SELECT count(*) FROM services WHERE district_id = 'tradate'`).Scan(&before); err != nil {
 		t.Fatal(err)
 	}
 	if err := seed.Run(ctx, st, seed.Options{Demo: true}); err != nil {
 		t.Fatal(err)
 	}
 	var after int
-	if err := st.Pool.QueryRow(ctx, `SELECT count(*) FROM services`).Scan(&after); err != nil {
+	if err := st.Pool.QueryRow(ctx, `SELECT count(*) FROM services WHERE district_id = 'tradate'`).Scan(&after); err != nil {
 		t.Fatal(err)
 	}
 	if got := serviceByName(t, st, "Centro estivo"); before != after || before != len(seed.CatalogueServices()) || got.PriceCents != 9900 {

@@ -62,13 +62,13 @@ func TestScalePoliciesKeepTenantsApart(t *testing.T) {
 			return err
 		}
 		return tx.QueryRow(ctx, `INSERT INTO users (username, password_hash, role, display_name, district_id, municipality_id)
-			VALUES ('cittadino.cittadella', 'x', 'citizen', 'Cittadino Cittadella', 'alta-padovana', 'cittadella') RETURNING id`).Scan(&padovaCitizen)
+			VALUES ('cittadino.limena2', 'x', 'citizen', 'Cittadino Limena', 'alta-padovana', 'limena') RETURNING id`).Scan(&padovaCitizen)
 	}); err != nil {
 		t.Fatal(err)
 	}
 	tradate := f.tenantCase(t, "BS-RLS-1", "tradate", "tradate", f.citizen)
 	vedano := f.tenantCase(t, "BS-RLS-2", "tradate", "vedano-olona", vedanoCitizen)
-	padova := f.tenantCase(t, "BS-RLS-3", "alta-padovana", "cittadella", padovaCitizen)
+	padova := f.tenantCase(t, "BS-RLS-3", "alta-padovana", "limena", padovaCitizen)
 	all := []tenantCase{tradate, vedano, padova}
 
 	system := store.System

@@ -29,7 +29,7 @@ func TestTasksCountIsBounded(t *testing.T) {
 	}
 	sup := store.Scope{Kind: "supervisor", District: "tradate"}
 	op := store.Scope{Kind: "operator", District: "tradate", Municipality: "tradate"}
-	padova := store.Scope{Kind: "operator", District: "alta-padovana", Municipality: "cittadella"}
+	padova := store.Scope{Kind: "operator", District: "alta-padovana", Municipality: "limena"}
 	// Tasks the fixture or the seed may have opened already.
 	open := func(scope store.Scope) int {
 		_, n, err := f.st.API().Tasks(ctx, scope, store.TaskFilter{Status: "open", Limit: 200, CountCap: 1000})

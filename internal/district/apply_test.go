@@ -1,0 +1,182 @@
+package district_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"sportello/deploy/districts"
+	"sportello/internal/district"
+	"sportello/internal/store"
+	"sportello/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+func benecomune(t *testing.T) district.File {
+	t.Helper()
+	f, err := district.LoadFS(districts.Files, "bene-comune.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// TestApplyIsIdempotent: the first apply creates everything, the second
+// changes nothing (no row, no transfer, no password hash), a changed file
+// updates just what changed.
+func TestApplyIsIdempotent(t *testing.T) {
+	ctx := context.Background()
+	_, st := testenv.Postgres(t)
+	f := benecomune(t)
+	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+
+	first, err := district.Apply(ctx, st, f, district.Options{Demo: true, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 1 + len(f.Municipalities) + len(f.Cooperatives) + len(f.Services) + len(f.SocialPoints) + len(f.Shops) + len(f.Funds) + len(f.Accounts)
+	if first.Count("created") != want || first.Count("updated") != 0 || first.Unchanged != 0 {
+		t.Fatalf("first apply: created %d (want %d), updated %d, unchanged %d", first.Count("created"), want, first.Count("updated"), first.Unchanged)
+	}
+	var hash string
+	if err := st.Pool.QueryRow(ctx, `SELECT password_hash FROM users WHERE username = 'operatore.piazzola'`).Scan(&hash); err != nil {
+		t.Fatal(err)
+	}
+	var transfers int
+	count := func() int {
+		if err := st.Pool.QueryRow(ctx, `SELECT count(*) FROM transfers`).Scan(&transfers); err != nil {
+			t.Fatal(err)
+		}
+		return transfers
+	}
+	before := count()
+	if before != len(f.Funds) {
+		t.Errorf("%d transfers, want one per fund (%d)", before, len(f.Funds))
+	}
+
+	second, err := district.Apply(ctx, st, f, district.Options{Demo: true, Now: now.AddDate(0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(second.Changes) != 0 || second.Unchanged != want {
+		t.Fatalf("second apply changed %v (unchanged %d, want %d)", second.Changes, second.Unchanged, want)
+	}
+	var again string
+	if err := st.Pool.QueryRow(ctx, `SELECT password_hash FROM users WHERE username = 'operatore.piazzola'`).Scan(&again); err != nil || again != hash {
+		t.Errorf("password hashed again (%v)", err)
+	}
+	if count() != before {
+		t.Errorf("the second apply moved money: %d transfers, then %d", before, transfers)
+	}
+	if msg, err := store.LedgerCheck(ctx, st.Pool); err != nil || msg != "" {
+		t.Fatalf("LedgerCheck = %q, %v", msg, err)
+	}
+
+	// A change: new colour, a renamed shop, Limena's patron.
+	f.Colours.Primary = "#14533e"
+	f.Shops[0].Name = "Alimentari Camerini snc"
+	f.Municipalities[3].Patron.Day = 23
+	third, err := district.Apply(ctx, st, f, district.Options{Demo: true, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, c := range third.Changes {
+		got[c.Kind+" "+c.ID] = c.Result
+	}
+	if len(got) != 3 || got["district alta-padovana"] != "updated" || got["shop "+f.Shops[0].ID] != "updated" ||
+		got["municipality limena"] != "updated" {
+		t.Errorf("third apply changed %v", third.Changes)
+	}
+	var day int
+	var istat string
+	if err := st.Pool.QueryRow(ctx, `SELECT patron_day, istat_code FROM municipalities WHERE id = 'limena'`).Scan(&day, &istat); err != nil || day != 23 || istat != "028045" {
+		t.Errorf("Limena: patron day %d, ISTAT %q, %v", day, istat, err)
+	}
+}
+
+func TestApplyRefusesForeignRecordsAndPasswordsOutsideDemo(t *testing.T) {
+	ctx := context.Background()
+	_, st := testenv.Postgres(t)
+	f := benecomune(t)
+	var inv *district.InvalidError
+	if _, err := district.Apply(ctx, st, f, district.Options{}); !errors.As(err, &inv) || inv.Errors[0].Pointer != "/accounts/0/demo_password" {
+		t.Fatalf("a password outside demo mode: %v", err)
+	}
+	if _, err := district.Apply(ctx, st, f, district.Options{Demo: true}); err != nil {
+		t.Fatal(err)
+	}
+	// Another district's file naming Limena and supervisore.padova moves nothing.
+	other := f
+	other.ID = "altro-ambito"
+	other.Municipalities = f.Municipalities[3:4]
+	other.Cooperatives, other.Services, other.SocialPoints, other.Shops, other.Funds = nil, nil, nil, nil, nil
+	other.Accounts = f.Accounts[:1]
+	_, err := district.Apply(ctx, st, other, district.Options{Demo: true})
+	if !errors.As(err, &inv) || len(inv.Errors) != 2 || inv.Errors[0].Pointer != "/municipalities/0/id" || inv.Errors[1].Pointer != "/accounts/0/username" {
+		t.Fatalf("foreign records: %v", err)
+	}
+	var n int
+	if err := st.Pool.QueryRow(ctx, `SELECT count(*) FROM districts WHERE id = 'altro-ambito'`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("the refused file left its district (%d, %v)", n, err)
+	}
+	// Without demo and without accounts, new accounts would have no usable password.
+	f.Accounts = nil
+	if _, err := district.Apply(ctx, st, f, district.Options{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDistrictsRowLevelSecurity: everybody reads districts, only the
+// system scope writes them.
+func TestDistrictsRowLevelSecurity(t *testing.T) {
+	ctx := context.Background()
+	_, st := testenv.Postgres(t)
+	if _, err := district.Apply(ctx, st, benecomune(t), district.Options{Demo: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, scope := range []store.Scope{{Kind: "citizen", District: "tradate", Municipality: "tradate", UserID: 1},
+		{Kind: "supervisor", District: "alta-padovana"}, {Kind: "anonymous"}} {
+		err := st.InTx(ctx, scope, func(tx pgx.Tx) error {
+			var name string
+			if err := tx.QueryRow(ctx, `SELECT name FROM districts WHERE id = 'alta-padovana'`).Scan(&name); err != nil || name != "Welfare Bene Comune" {
+				t.Errorf("%s reads %q, %v", scope.Kind, name, err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", scope.Kind, err)
+		}
+		// Refused: no row to update, or the guard's error (the district's own supervisor).
+		_ = st.InTx(ctx, scope, func(tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, `UPDATE districts SET name = 'x' WHERE id = 'alta-padovana'`)
+			return err
+		})
+		err = st.InTx(ctx, scope, func(tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, `INSERT INTO districts (id, name) VALUES ('intruso', 'Intruso')`)
+			return err
+		})
+		if err == nil {
+			t.Errorf("%s created a district", scope.Kind)
+		}
+	}
+	// The district's supervisor still shares its desk (and nothing else).
+	err := st.InTx(ctx, store.Scope{Kind: "supervisor", District: "alta-padovana"}, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE districts SET desk_shared = true WHERE id = 'alta-padovana'`)
+		if err == nil && tag.RowsAffected() != 1 {
+			t.Errorf("the supervisor could not share the desk")
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var name string
+	if err := st.Pool.QueryRow(ctx, `SELECT name FROM districts WHERE id = 'alta-padovana'`).Scan(&name); err != nil || name != "Welfare Bene Comune" {
+		t.Fatalf("the district is now %q (%v)", name, err)
+	}
+}
