@@ -155,10 +155,10 @@ func TestClientBookingJourney(t *testing.T) {
 	}
 	booked, err := cz.CreateBookingWithResponse(ctx, &apiclient.CreateBookingParams{IdempotencyKey: &key},
 		apiclient.CreateBookingJSONRequestBody{ServiceId: serviceID, Payment: apiclient.CheckoutRequestPayment("voucher"), VoucherId: &vid})
-	if err != nil || booked.JSON201 == nil || booked.JSON201.Id == nil {
+	if err != nil || booked.JSON201 == nil || booked.JSON201.Id == (openapi_types.UUID{}) {
 		t.Fatalf("checkout: %v %d %s", err, booked.StatusCode(), booked.Body)
 	}
-	bookingID := *booked.JSON201.Id
+	bookingID := booked.JSON201.Id
 
 	requests := apiclient.ListCoopBookingsParamsView("requests")
 	poll(t, "the request in the cooperative's inbox", func() bool {
@@ -170,7 +170,7 @@ func TestClientBookingJourney(t *testing.T) {
 			return false
 		}
 		for _, b := range *inbox.JSON200.Items {
-			if b.Id != nil && *b.Id == bookingID {
+			if b.Id == bookingID {
 				return true
 			}
 		}
@@ -187,7 +187,7 @@ func TestClientBookingJourney(t *testing.T) {
 		if err != nil || got.JSON200 == nil {
 			t.Fatalf("booking: %v %s", err, got.Body)
 		}
-		return got.JSON200.Status != nil && *got.JSON200.Status == "confirmed"
+		return got.JSON200.Status == "confirmed"
 	})
 }
 

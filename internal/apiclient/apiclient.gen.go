@@ -3143,29 +3143,29 @@ type ContactTaskStatus string
 
 // CoopBookingDetail a booking as its cooperative reads it (the citizen's booking without its price_quote), with the citizen to serve when the cooperative holds it or is asked to
 type CoopBookingDetail struct {
-	CancelReason    *string    `json:"cancel_reason,omitempty"`
-	Category        *string    `json:"category,omitempty"`
-	CitizenEmail    *string    `json:"citizen_email,omitempty"`
-	CitizenId       *int       `json:"citizen_id,omitempty"`
-	CitizenName     string     `json:"citizen_name"`
-	CooperativeId   *string    `json:"cooperative_id,omitempty"`
-	CooperativeName *string    `json:"cooperative_name,omitempty"`
-	CreatedAt       *time.Time `json:"created_at,omitempty"`
-	DistrictId      *string    `json:"district_id,omitempty"`
+	CancelReason    *string   `json:"cancel_reason,omitempty"`
+	Category        string    `json:"category"`
+	CitizenEmail    *string   `json:"citizen_email,omitempty"`
+	CitizenId       int       `json:"citizen_id"`
+	CitizenName     string    `json:"citizen_name"`
+	CooperativeId   string    `json:"cooperative_id"`
+	CooperativeName string    `json:"cooperative_name"`
+	CreatedAt       time.Time `json:"created_at"`
+	DistrictId      string    `json:"district_id"`
 
 	// Holder the cooperative holds the booking
-	Holder         bool                `json:"holder"`
-	Id             *openapi_types.UUID `json:"id,omitempty"`
-	MunicipalityId *string             `json:"municipality_id,omitempty"`
-	Notes          *string             `json:"notes,omitempty"`
-	Number         *int                `json:"number,omitempty"`
-	Offers         *[]BookingOffer     `json:"offers,omitempty"`
-	OnlineCents    *int                `json:"online_cents,omitempty"`
+	Holder         bool               `json:"holder"`
+	Id             openapi_types.UUID `json:"id"`
+	MunicipalityId string             `json:"municipality_id"`
+	Notes          *string            `json:"notes,omitempty"`
+	Number         int                `json:"number"`
+	Offers         *[]BookingOffer    `json:"offers"`
+	OnlineCents    int                `json:"online_cents"`
 
 	// OnlineHeldCents paid online and not yet settled or refunded
-	OnlineHeldCents *int                            `json:"online_held_cents,omitempty"`
-	PaymentId       *string                         `json:"payment_id,omitempty"`
-	PaymentStatus   *CoopBookingDetailPaymentStatus `json:"payment_status,omitempty"`
+	OnlineHeldCents int                            `json:"online_held_cents"`
+	PaymentId       *string                        `json:"payment_id,omitempty"`
+	PaymentStatus   CoopBookingDetailPaymentStatus `json:"payment_status"`
 
 	// PaymentUrl the provider's hosted payment page, once the workflow created the payment
 	PaymentUrl *string `json:"payment_url,omitempty"`
@@ -3174,23 +3174,23 @@ type CoopBookingDetail struct {
 	PendingOffer *BookingOffer `json:"pending_offer,omitempty"`
 
 	// PriceBasis the PriceQuote at checkout, as JSON text
-	PriceBasis *string     `json:"price_basis,omitempty"`
+	PriceBasis string      `json:"price_basis"`
 	PriceQuote *PriceQuote `json:"price_quote,omitempty"`
-	Quantity   *int        `json:"quantity,omitempty"`
-	ServiceId  *int        `json:"service_id,omitempty"`
+	Quantity   int         `json:"quantity"`
+	ServiceId  int         `json:"service_id"`
 
 	// ServiceName as booked
-	ServiceName    *string                  `json:"service_name,omitempty"`
-	Sessions       *[]BookingSession        `json:"sessions,omitempty"`
-	Status         *CoopBookingDetailStatus `json:"status,omitempty"`
-	TotalCents     *int                     `json:"total_cents,omitempty"`
-	Unit           *string                  `json:"unit,omitempty"`
-	UnitPriceCents *int                     `json:"unit_price_cents,omitempty"`
-	UpdatedAt      *time.Time               `json:"updated_at,omitempty"`
-	VoucherCents   *int                     `json:"voucher_cents,omitempty"`
+	ServiceName    string                  `json:"service_name"`
+	Sessions       *[]BookingSession       `json:"sessions"`
+	Status         CoopBookingDetailStatus `json:"status"`
+	TotalCents     int                     `json:"total_cents"`
+	Unit           string                  `json:"unit"`
+	UnitPriceCents int                     `json:"unit_price_cents"`
+	UpdatedAt      time.Time               `json:"updated_at"`
+	VoucherCents   int                     `json:"voucher_cents"`
 
 	// VoucherHeldCents still held for the booking
-	VoucherHeldCents *int                `json:"voucher_held_cents,omitempty"`
+	VoucherHeldCents int                 `json:"voucher_held_cents"`
 	VoucherId        *openapi_types.UUID `json:"voucher_id,omitempty"`
 }
 
@@ -3203,50 +3203,50 @@ type CoopBookingDetailStatus string
 // CoopBookingItem a booking as its cooperative reads it (the citizen's booking without its price_quote), with the offer pending on the cooperative
 type CoopBookingItem struct {
 	// Attempt the attempt of the offer pending on the cooperative (absent in the active view)
-	Attempt         *int                `json:"attempt,omitempty"`
-	CancelReason    *string             `json:"cancel_reason,omitempty"`
-	Category        *string             `json:"category,omitempty"`
-	CitizenId       *int                `json:"citizen_id,omitempty"`
-	CooperativeId   *string             `json:"cooperative_id,omitempty"`
-	CooperativeName *string             `json:"cooperative_name,omitempty"`
-	CreatedAt       *time.Time          `json:"created_at,omitempty"`
-	DistrictId      *string             `json:"district_id,omitempty"`
-	Id              *openapi_types.UUID `json:"id,omitempty"`
-	MunicipalityId  *string             `json:"municipality_id,omitempty"`
-	Notes           *string             `json:"notes,omitempty"`
-	Number          *int                `json:"number,omitempty"`
-	Offers          *[]BookingOffer     `json:"offers,omitempty"`
-	OnlineCents     *int                `json:"online_cents,omitempty"`
+	Attempt         *int               `json:"attempt,omitempty"`
+	CancelReason    *string            `json:"cancel_reason,omitempty"`
+	Category        string             `json:"category"`
+	CitizenId       int                `json:"citizen_id"`
+	CooperativeId   string             `json:"cooperative_id"`
+	CooperativeName string             `json:"cooperative_name"`
+	CreatedAt       time.Time          `json:"created_at"`
+	DistrictId      string             `json:"district_id"`
+	Id              openapi_types.UUID `json:"id"`
+	MunicipalityId  string             `json:"municipality_id"`
+	Notes           *string            `json:"notes,omitempty"`
+	Number          int                `json:"number"`
+	Offers          *[]BookingOffer    `json:"offers"`
+	OnlineCents     int                `json:"online_cents"`
 
 	// OnlineHeldCents paid online and not yet settled or refunded
-	OnlineHeldCents *int                          `json:"online_held_cents,omitempty"`
-	PaymentId       *string                       `json:"payment_id,omitempty"`
-	PaymentStatus   *CoopBookingItemPaymentStatus `json:"payment_status,omitempty"`
+	OnlineHeldCents int                          `json:"online_held_cents"`
+	PaymentId       *string                      `json:"payment_id,omitempty"`
+	PaymentStatus   CoopBookingItemPaymentStatus `json:"payment_status"`
 
 	// PaymentUrl the provider's hosted payment page, once the workflow created the payment
 	PaymentUrl *string `json:"payment_url,omitempty"`
 
 	// PriceBasis the PriceQuote at checkout, as JSON text
-	PriceBasis *string     `json:"price_basis,omitempty"`
+	PriceBasis string      `json:"price_basis"`
 	PriceQuote *PriceQuote `json:"price_quote,omitempty"`
-	Quantity   *int        `json:"quantity,omitempty"`
+	Quantity   int         `json:"quantity"`
 
 	// RespondBy the deadline of that offer (absent in the active view)
 	RespondBy *time.Time `json:"respond_by,omitempty"`
-	ServiceId *int       `json:"service_id,omitempty"`
+	ServiceId int        `json:"service_id"`
 
 	// ServiceName as booked
-	ServiceName    *string                `json:"service_name,omitempty"`
-	Sessions       *[]BookingSession      `json:"sessions,omitempty"`
-	Status         *CoopBookingItemStatus `json:"status,omitempty"`
-	TotalCents     *int                   `json:"total_cents,omitempty"`
-	Unit           *string                `json:"unit,omitempty"`
-	UnitPriceCents *int                   `json:"unit_price_cents,omitempty"`
-	UpdatedAt      *time.Time             `json:"updated_at,omitempty"`
-	VoucherCents   *int                   `json:"voucher_cents,omitempty"`
+	ServiceName    string                `json:"service_name"`
+	Sessions       *[]BookingSession     `json:"sessions"`
+	Status         CoopBookingItemStatus `json:"status"`
+	TotalCents     int                   `json:"total_cents"`
+	Unit           string                `json:"unit"`
+	UnitPriceCents int                   `json:"unit_price_cents"`
+	UpdatedAt      time.Time             `json:"updated_at"`
+	VoucherCents   int                   `json:"voucher_cents"`
 
 	// VoucherHeldCents still held for the booking
-	VoucherHeldCents *int                `json:"voucher_held_cents,omitempty"`
+	VoucherHeldCents int                 `json:"voucher_held_cents"`
 	VoucherId        *openapi_types.UUID `json:"voucher_id,omitempty"`
 }
 
@@ -3542,10 +3542,10 @@ type FundReview struct {
 // ISEE defines model for ISEE.
 type ISEE struct {
 	// Catalogue the ISEE the catalogue prices by (null: none known, list prices)
-	Catalogue *CitizenISEE `json:"catalogue,omitempty"`
+	Catalogue *CitizenISEE `json:"catalogue"`
 
 	// IseeEuro declared in the profile, whole euro
-	IseeEuro  *int       `json:"isee_euro,omitempty"`
+	IseeEuro  *int       `json:"isee_euro"`
 	UpdatedAt *time.Time `json:"updated_at,omitempty"`
 }
 
@@ -3902,8 +3902,8 @@ type ProvideInfoResult struct {
 
 // Readiness defines model for Readiness.
 type Readiness struct {
-	Database *string `json:"database,omitempty"`
-	Temporal *string `json:"temporal,omitempty"`
+	Database string `json:"database"`
+	Temporal string `json:"temporal"`
 }
 
 // Recovery defines model for Recovery.
@@ -4085,46 +4085,46 @@ type ServiceCategory string
 
 // ServiceBooking a marketplace booking
 type ServiceBooking struct {
-	CancelReason    *string             `json:"cancel_reason,omitempty"`
-	Category        *string             `json:"category,omitempty"`
-	CitizenId       *int                `json:"citizen_id,omitempty"`
-	CooperativeId   *string             `json:"cooperative_id,omitempty"`
-	CooperativeName *string             `json:"cooperative_name,omitempty"`
-	CreatedAt       *time.Time          `json:"created_at,omitempty"`
-	DistrictId      *string             `json:"district_id,omitempty"`
-	Id              *openapi_types.UUID `json:"id,omitempty"`
-	MunicipalityId  *string             `json:"municipality_id,omitempty"`
-	Notes           *string             `json:"notes,omitempty"`
-	Number          *int                `json:"number,omitempty"`
-	Offers          *[]BookingOffer     `json:"offers,omitempty"`
-	OnlineCents     *int                `json:"online_cents,omitempty"`
+	CancelReason    *string            `json:"cancel_reason,omitempty"`
+	Category        string             `json:"category"`
+	CitizenId       int                `json:"citizen_id"`
+	CooperativeId   string             `json:"cooperative_id"`
+	CooperativeName string             `json:"cooperative_name"`
+	CreatedAt       time.Time          `json:"created_at"`
+	DistrictId      string             `json:"district_id"`
+	Id              openapi_types.UUID `json:"id"`
+	MunicipalityId  string             `json:"municipality_id"`
+	Notes           *string            `json:"notes,omitempty"`
+	Number          int                `json:"number"`
+	Offers          *[]BookingOffer    `json:"offers"`
+	OnlineCents     int                `json:"online_cents"`
 
 	// OnlineHeldCents paid online and not yet settled or refunded
-	OnlineHeldCents *int                         `json:"online_held_cents,omitempty"`
-	PaymentId       *string                      `json:"payment_id,omitempty"`
-	PaymentStatus   *ServiceBookingPaymentStatus `json:"payment_status,omitempty"`
+	OnlineHeldCents int                         `json:"online_held_cents"`
+	PaymentId       *string                     `json:"payment_id,omitempty"`
+	PaymentStatus   ServiceBookingPaymentStatus `json:"payment_status"`
 
 	// PaymentUrl the provider's hosted payment page, once the workflow created the payment
 	PaymentUrl *string `json:"payment_url,omitempty"`
 
 	// PriceBasis the PriceQuote at checkout, as JSON text
-	PriceBasis *string     `json:"price_basis,omitempty"`
+	PriceBasis string      `json:"price_basis"`
 	PriceQuote *PriceQuote `json:"price_quote,omitempty"`
-	Quantity   *int        `json:"quantity,omitempty"`
-	ServiceId  *int        `json:"service_id,omitempty"`
+	Quantity   int         `json:"quantity"`
+	ServiceId  int         `json:"service_id"`
 
 	// ServiceName as booked
-	ServiceName    *string               `json:"service_name,omitempty"`
-	Sessions       *[]BookingSession     `json:"sessions,omitempty"`
-	Status         *ServiceBookingStatus `json:"status,omitempty"`
-	TotalCents     *int                  `json:"total_cents,omitempty"`
-	Unit           *string               `json:"unit,omitempty"`
-	UnitPriceCents *int                  `json:"unit_price_cents,omitempty"`
-	UpdatedAt      *time.Time            `json:"updated_at,omitempty"`
-	VoucherCents   *int                  `json:"voucher_cents,omitempty"`
+	ServiceName    string               `json:"service_name"`
+	Sessions       *[]BookingSession    `json:"sessions"`
+	Status         ServiceBookingStatus `json:"status"`
+	TotalCents     int                  `json:"total_cents"`
+	Unit           string               `json:"unit"`
+	UnitPriceCents int                  `json:"unit_price_cents"`
+	UpdatedAt      time.Time            `json:"updated_at"`
+	VoucherCents   int                  `json:"voucher_cents"`
 
 	// VoucherHeldCents still held for the booking
-	VoucherHeldCents *int                `json:"voucher_held_cents,omitempty"`
+	VoucherHeldCents int                 `json:"voucher_held_cents"`
 	VoucherId        *openapi_types.UUID `json:"voucher_id,omitempty"`
 }
 
