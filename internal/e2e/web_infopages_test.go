@@ -21,7 +21,7 @@ func TestWebInfoPages(t *testing.T) {
 	assertPath(t, anon, "/informazioni")
 	assertPage(t, anon, "Informazioni", "Notizie", "Aperte le domande per i buoni spesa", "Contatti e orari del call center")
 	for _, c := range []struct{ link, title, want string }{
-		{"Contatti", "Contatti e orari del call center", "0331 826 850"},
+		{"Contatti", "Contatti e orari del call center", "0331 826811"},
 		{"Come ottenere le credenziali", "Come ottenere le credenziali", "Entra con SPID o CIE"},
 		{"Informativa privacy", "Informativa privacy", "Titolare del trattamento"},
 		{"Dichiarazione di accessibilità", "Dichiarazione di accessibilità", "Meccanismo di feedback e recapiti"},
@@ -39,7 +39,7 @@ func TestWebInfoPages(t *testing.T) {
 		t.Fatalf("the chooser went to %s", anon.URL())
 	}
 	anon.Follow("Contatti e orari del call center")
-	assertPage(t, anon, "Contatti e orari del call center", "049 941 3400")
+	assertPage(t, anon, "Contatti e orari del call center", "049 000 0100")
 
 	anon.Navigate("/lang/en?next=/informazioni")
 	assertPage(t, anon, "Information", "News", "Applications for food vouchers are open")
