@@ -60,3 +60,21 @@ func goesDownAndUp(t *testing.T, conn *pgx.Conn, version int32, left, what strin
 		t.Fatal(err)
 	}
 }
+
+// upToLatest migrates conn to the newest migration again, after a
+// goesDownAndUp that stopped at an older one (checks that read the tables
+// of later migrations, such as the ledger check, need them).
+func upToLatest(t *testing.T, conn *pgx.Conn) {
+	t.Helper()
+	ctx := context.Background()
+	m, err := migrate.NewMigrator(ctx, conn, "sportello_schema_version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.LoadMigrations(os.DirFS("migrations")); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"testing"
+
+	"sportello/internal/store"
 )
 
 // Migration 031 (company welfare) goes down and up on a seeded database
@@ -18,5 +20,11 @@ func TestCompanyMigrationGoesDownAndUp(t *testing.T) {
 	if err := conn.QueryRow(ctx, `SELECT to_regclass('company_employees') IS NOT NULL AND to_regprocedure('company_spending()') IS NOT NULL`).
 		Scan(&ok); err != nil || !ok {
 		t.Fatalf("after going up again: %v %v", ok, err)
+	}
+	// The books still balance: going down took the top-ups' source account
+	// with the top-ups.
+	upToLatest(t, conn)
+	if msg, err := store.LedgerCheck(ctx, conn); err != nil || msg != "" {
+		t.Fatalf("ledger check after down and up: %q, %v", msg, err)
 	}
 }

@@ -220,7 +220,7 @@ CREATE POLICY audit_log_insert ON audit_log FOR INSERT WITH CHECK (
 DO $$
 BEGIN
   IF EXISTS (SELECT 1 FROM invoice_lines WHERE campaign_credit_id IS NOT NULL) THEN
-    RAISE EXCEPTION 'campaign credits are on merchants'' claims: migration 026 cannot go down';
+    RAISE EXCEPTION 'campaign credits are on merchants'' claims: migration 028 cannot go down';
   END IF;
 END
 $$;

@@ -226,6 +226,8 @@ ALTER TABLE transfers ADD CONSTRAINT transfers_kind_check CHECK (kind IN (
   'hold','void','payment','post','settle','refund','payout',
   'campaign_budget','campaign_credit','campaign_return'));
 DELETE FROM accounts WHERE kind IN ('company','company_credit');
+-- The companies' external top-up source holds nothing but their top-ups.
+DELETE FROM accounts WHERE kind = 'payments' AND id LIKE 'payments:%:companies';
 ALTER TABLE accounts DROP CONSTRAINT accounts_kind_check;
 ALTER TABLE accounts ADD CONSTRAINT accounts_kind_check CHECK (kind IN (
   'funding','fund','voucher_pending','voucher','merchant',
