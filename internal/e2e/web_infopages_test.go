@@ -33,7 +33,7 @@ func TestWebInfoPages(t *testing.T) {
 	anon.Navigate("/notizie")
 	assertPage(t, anon, "Notizie", "Orari del call center durante le festività")
 	anon.Navigate("/informazioni")
-	anon.Fill("Ambito territoriale", "Ambito Alta Padovana")
+	anon.Fill("Ambito territoriale", "Welfare Bene Comune")
 	anon.Submit("Mostra")
 	if !strings.Contains(anon.URL(), "district=alta-padovana") {
 		t.Fatalf("the chooser went to %s", anon.URL())
