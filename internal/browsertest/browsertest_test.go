@@ -316,3 +316,32 @@ func TestSeparateCookiesPerPage(t *testing.T) {
 		}
 	}
 }
+
+// TestPrintKeepsReducedMotion: printing a page and coming back to the screen
+// keeps reduced motion. Setting only the media type through the DevTools
+// protocol clears it, which brought smooth scrolling back and made a later
+// click on a checkbox's label land where the label was not yet.
+func TestPrintKeepsReducedMotion(t *testing.T) {
+	srv := testSite(t)
+	p := NewPage(t, srv.URL, "visitor")
+	p.Navigate("/good")
+	media := func() (print, reduced bool) {
+		p.Eval(`matchMedia('print').matches`, &print)
+		p.Eval(`matchMedia('(prefers-reduced-motion: reduce)').matches`, &reduced)
+		return
+	}
+	if print, reduced := media(); print || !reduced {
+		t.Fatalf("a new page: print %v, reduced motion %v", print, reduced)
+	}
+	p.EmulateMedia("print")
+	if print, reduced := media(); !print || !reduced {
+		t.Fatalf("printing: print %v, reduced motion %v", print, reduced)
+	}
+	if pdf := p.PrintToPDF(); !strings.HasPrefix(string(pdf), "%PDF") {
+		t.Fatalf("not a PDF: %d bytes", len(pdf))
+	}
+	p.EmulateMedia("")
+	if print, reduced := media(); print || !reduced {
+		t.Fatalf("back on the screen: print %v, reduced motion %v", print, reduced)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
@@ -73,11 +75,7 @@ func NewPage(t testing.TB, baseURL, user string) *Page {
 		b.disposeContext(bcID)
 	}
 	if err == nil {
-		// Reduced motion turns off smooth scrolling and transitions (Bootstrap
-		// honours the media feature), so a click lands where the element is
-		// rather than where a scroll animation has not yet brought it.
-		err = p.try(emulation.SetEmulatedMedia().WithFeatures([]*emulation.MediaFeature{
-			{Name: "prefers-reduced-motion", Value: "reduce"}}))
+		err = p.try(emulatedMedia(""))
 	}
 	if err != nil {
 		closeAll()
@@ -543,6 +541,39 @@ func (p *Page) setChecked(sel string, want bool) {
 	if checked() != want {
 		p.t.Fatalf("browsertest [%s]: clicking %s did not make %s checked=%v (at %s)", p.User, target, sel, want, p.URL())
 	}
+}
+
+// emulatedMedia is the media every page is shown with: the media type (""
+// for the screen) and reduced motion. Reduced motion turns off smooth
+// scrolling and transitions (Bootstrap honours the media feature), so a click
+// lands where the element is rather than where a scroll animation has not yet
+// brought it. The DevTools call replaces the whole emulated media state, so
+// the feature must go with every change of media type: a test that set only
+// the type would silently bring smooth scrolling back and make later clicks
+// miss by chance.
+func emulatedMedia(media string) chromedp.Action {
+	return emulation.SetEmulatedMedia().WithMedia(media).WithFeatures([]*emulation.MediaFeature{
+		{Name: "prefers-reduced-motion", Value: "reduce"}})
+}
+
+// EmulateMedia makes the page's CSS see the media type media ("print", or ""
+// for the screen again), keeping reduced motion.
+func (p *Page) EmulateMedia(media string) {
+	p.t.Helper()
+	p.run("emulate media "+strconv.Quote(media), emulatedMedia(media))
+}
+
+// PrintToPDF prints the page as the browser's Print command does and returns
+// the PDF.
+func (p *Page) PrintToPDF() []byte {
+	p.t.Helper()
+	var pdf []byte
+	p.run("print to PDF", chromedp.ActionFunc(func(ctx context.Context) error {
+		var err error
+		pdf, _, err = cdppage.PrintToPDF().Do(ctx)
+		return err
+	}))
+	return pdf
 }
 
 // Value is the current value of the control matching sel.

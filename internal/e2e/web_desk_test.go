@@ -2,13 +2,8 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"strings"
 	"testing"
-
-	"github.com/chromedp/cdproto/emulation"
-	"github.com/chromedp/cdproto/page"
-	"github.com/chromedp/chromedp"
 
 	"sportello/internal/browsertest"
 	"sportello/internal/seed"
@@ -57,18 +52,11 @@ func TestWebDeskRegisterFileActivateAndContact(t *testing.T) {
 		t.Fatalf("the sheet has no English section")
 	}
 	// Printed, the sheet is the sheet alone: no header, menu or footer.
-	var pdf []byte
 	var headerShown bool
-	if err := chromedp.Run(op.Ctx, emulation.SetEmulatedMedia().WithMedia("print"),
-		chromedp.Evaluate(`getComputedStyle(document.querySelector('header')).display !== 'none'`, &headerShown),
-		chromedp.ActionFunc(func(ctx context.Context) error {
-			var err error
-			pdf, _, err = page.PrintToPDF().Do(ctx)
-			return err
-		}),
-		emulation.SetEmulatedMedia().WithMedia("")); err != nil {
-		t.Fatalf("print the sheet: %v", err)
-	}
+	op.EmulateMedia("print")
+	op.Eval(`getComputedStyle(document.querySelector('header')).display !== 'none'`, &headerShown)
+	pdf := op.PrintToPDF()
+	op.EmulateMedia("")
 	if headerShown || !bytes.HasPrefix(pdf, []byte("%PDF")) {
 		t.Fatalf("printed sheet: header shown %v, %d bytes of PDF", headerShown, len(pdf))
 	}
