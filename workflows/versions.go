@@ -50,7 +50,9 @@ import "go.temporal.io/sdk/workflow"
 // Histories are named after the level they recorded, as TemporalChangeVersion
 // shows it. Level 10: food-voucher-10-approved.json,
 // food-voucher-10-info-then-rejected.json (internal/e2e TestFoodVoucherJourney,
-// TestRequestInformationThenReject). Level 9: food-voucher-9-approved.json,
+// TestRequestInformationThenReject), food-voucher-10-auto-assigned-lost-task.json
+// (internal/e2e TestWorkflowTaskLostAfterTheAutomaticAssignment: a workflow
+// task failed after AssignTask committed, and its retry). Level 9: food-voucher-9-approved.json,
 // food-voucher-9-info-then-rejected.json (internal/e2e TestFoodVoucherJourney,
 // TestRequestInformationThenReject).
 // Level 8: food-voucher-8-approved.json,

@@ -30,33 +30,13 @@ import (
 // fails, as a SIGKILL makes it time out, and is retried from history.
 func TestWorkflowTaskLostAfterTheTaskOpened(t *testing.T) {
 	s := newStack(t)
-	s.stopWorker()
-	crash := &crashAfterLocalActivity{activity: "OpenTask"}
-	opts := worker.Options()
-	opts.Interceptors = []interceptor.WorkerInterceptor{crash}
-	w := sdkworker.New(s.tc, s.taskQueue, opts)
-	worker.Register(w, &activities.Cases{Store: s.st, PortalURL: "http://portal.test"}, &activities.Delegations{Store: s.st})
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s.worker = w
+	crash := s.crashingWorker(t, "OpenTask")
 
 	citizen := s.login("cittadino.tradate")
 	created := citizen.apply(application(s.citizenTaxCode(), "tradate", 1, 0, 5000))
 	op := s.login("operatore.tradate")
 
-	// The workflow's own view of its open task, once a workflow task that
-	// opened one has completed.
-	var state workflows.StateResult
-	eventually(t, "the case workflow's open task", func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		v, err := s.tc.QueryWorkflow(ctx, workflows.CaseWorkflowID(created.ID), "", workflows.QueryState)
-		if err != nil {
-			return false
-		}
-		return v.Get(&state) == nil && state.Task != nil
-	})
+	state := s.openTaskState(t, created.ID)
 	if !crash.crashed.Load() {
 		t.Fatal("the workflow task that opened the review task did not fail: the test tested nothing")
 	}
@@ -72,6 +52,95 @@ func TestWorkflowTaskLostAfterTheTaskOpened(t *testing.T) {
 	op.mustCall(http.StatusOK, "POST", "/api/v1/tasks/"+tk.ID+"/claim", nil, nil)
 	op.mustCall(http.StatusOK, "POST", "/api/v1/tasks/"+tk.ID+"/decision", map[string]any{"outcome": "approve"}, nil)
 	eventually(t, "the case approved", func() bool { return citizen.applicationStatus(created.ID) == "approved" })
+}
+
+// TestWorkflowTaskLostAfterTheAutomaticAssignment: with automatic
+// assignment on, the workflow task that opens the review task also picks
+// the least loaded colleague (PickAssignee) and gives them the task
+// (AssignTask: the inbox shows it claimed, the timeline "assigned to ...,
+// automatic assignment"). A worker dying after AssignTask committed, before
+// the workflow task completed, makes the next worker pick again. The second
+// pick must be the first: it used to find the task no longer open and pick
+// nobody, so the workflow kept the task unclaimed while the inbox and the
+// timeline named the assignee, whose decision was then refused (409 "claim
+// the task before deciding"); picking anew by load could as well have named
+// someone else than the timeline's first event.
+func TestWorkflowTaskLostAfterTheAutomaticAssignment(t *testing.T) {
+	s := newStack(t)
+	if _, err := s.st.Pool.Exec(context.Background(), `UPDATE teams SET auto_assign = true WHERE id = 'istruttoria-buoni-spesa-tradate'`); err != nil {
+		t.Fatal(err)
+	}
+	crash := s.crashingWorker(t, "AssignTask")
+
+	citizen := s.login("cittadino.tradate")
+	created := citizen.apply(application(s.citizenTaxCode(), "tradate", 1, 0, 5000))
+	state := s.openTaskState(t, created.ID)
+	if !crash.crashed.Load() {
+		t.Fatal("the workflow task that assigned the review task did not fail: the test tested nothing")
+	}
+
+	// The inbox, the timeline and the workflow name the same person, once.
+	var inbox string
+	if err := s.st.Pool.QueryRow(context.Background(), `SELECT coalesce(u.username, '') FROM tasks t
+		LEFT JOIN users u ON u.id = t.claimed_by WHERE t.id::text = $1`, state.Task.ID).Scan(&inbox); err != nil {
+		t.Fatal(err)
+	}
+	if inbox == "" {
+		t.Fatal("the task is not claimed in the inbox: the automatic assignment did not run")
+	}
+	if n := s.count(`SELECT count(*) FROM case_events WHERE case_id = $1 AND type = 'task_assigned'
+		AND detail->>'assignee' = $2 AND detail->>'reason' = 'automatic assignment: least loaded'`, created.ID, inbox); n != 1 {
+		t.Errorf("%d automatic assignments to %s on the timeline, want 1", n, inbox)
+	}
+	if n := s.count(`SELECT count(*) FROM case_events WHERE case_id = $1 AND type = 'task_assigned'`, created.ID); n != 1 {
+		t.Errorf("%d assignments on the timeline, want 1", n)
+	}
+	if state.Task.ClaimedBy != inbox {
+		t.Fatalf("the workflow has the task claimed by %q, the inbox and the timeline by %q", state.Task.ClaimedBy, inbox)
+	}
+
+	// The assignee decides without claiming it first.
+	assignee := s.login(inbox)
+	assignee.mustCall(http.StatusOK, "POST", "/api/v1/tasks/"+state.Task.ID+"/decision", map[string]any{"outcome": "approve"}, nil)
+	eventually(t, "the case approved", func() bool { return citizen.applicationStatus(created.ID) == "approved" })
+	// Its history (the failed workflow task, then the retry that picked
+	// the same assignee) replays in workflows' TestReplayCommittedHistories.
+	s.recordHistoryAs(t, workflows.CaseWorkflowID(created.ID), "food-voucher-10-auto-assigned-lost-task")
+}
+
+// crashingWorker replaces the stack's worker by one that fails the first
+// workflow task running the local activity named activity, right after it
+// committed (crashAfterLocalActivity).
+func (s *stack) crashingWorker(t *testing.T, activity string) *crashAfterLocalActivity {
+	t.Helper()
+	s.stopWorker()
+	crash := &crashAfterLocalActivity{activity: activity}
+	opts := worker.Options()
+	opts.Interceptors = []interceptor.WorkerInterceptor{crash}
+	w := sdkworker.New(s.tc, s.taskQueue, opts)
+	worker.Register(w, &activities.Cases{Store: s.st, PortalURL: "http://portal.test"}, &activities.Delegations{Store: s.st})
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s.worker = w
+	return crash
+}
+
+// openTaskState is the case workflow's own view of its open task, once a
+// workflow task that opened one has completed.
+func (s *stack) openTaskState(t *testing.T, caseID string) workflows.StateResult {
+	t.Helper()
+	var state workflows.StateResult
+	eventually(t, "the case workflow's open task", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		v, err := s.tc.QueryWorkflow(ctx, workflows.CaseWorkflowID(caseID), "", workflows.QueryState)
+		if err != nil {
+			return false
+		}
+		return v.Get(&state) == nil && state.Task != nil
+	})
+	return state
 }
 
 // crashAfterLocalActivity fails the first workflow task that runs the local

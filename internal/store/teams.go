@@ -70,8 +70,27 @@ const AutoAssignReason = contract.AutoAssignReason
 // only get tasks of their own municipality (the only ones they can see).
 // ok is false when automatic assignment is off, the task is no longer open,
 // or nobody is available.
+//
+// Once a choice was given (AssignTask recorded a task_assigned event with
+// AutoAssignReason for the task), PickLeastLoaded answers that choice again,
+// whatever the loads and absences are now: the choice is made once per
+// task. The workflow asks again only when the workflow task that asked
+// first was lost after AssignTask committed (a worker killed, a history
+// service restarted, a timeout; docs/operations.md), and it must then give
+// the task to the person the inbox and the timeline already name, not to
+// whoever is least loaded now (the first assignee, whose load now counts
+// this task) nor leave it, as a task no longer open did, unclaimed in the
+// workflow while the inbox shows it claimed.
 func (s *Store) PickLeastLoaded(ctx context.Context, in PickInput) (c Candidate, ok bool, err error) {
 	err = s.InTx(ctx, System, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `SELECT u.id, u.username, u.role FROM tasks t
+			JOIN case_events e ON e.case_id = t.case_id AND e.type = 'task_assigned'
+				AND e.detail->>'task_id' = t.id::text AND e.detail->>'reason' = $2
+			JOIN users u ON u.username = e.detail->>'assignee'
+			WHERE t.id = $1 ORDER BY e.at, e.id LIMIT 1`, in.TaskID, AutoAssignReason).Scan(&c.UserID, &c.Username, &c.Role)
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
 		return tx.QueryRow(ctx, `WITH t AS (
 				SELECT t.kind, t.team_id, t.district_id, t.municipality_id
 				FROM tasks t JOIN cases c ON c.id = t.case_id JOIN funds f ON f.id = c.fund_id

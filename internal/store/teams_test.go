@@ -79,7 +79,7 @@ func TestLeastLoadedChoice(t *testing.T) {
 	}
 	f.assignTo(t, t2, c2, "operatrice.tradate", now.Add(2*time.Second))
 	// One task each: the one given a task least recently.
-	t3, _ := f.openTask(t, "TSTCCC80A01L319C", "review", now)
+	t3, c3 := f.openTask(t, "TSTCCC80A01L319C", "review", now)
 	if got := f.pick(t, t3, 0, now); got != "operatore.tradate" {
 		t.Fatalf("third pick %q, want operatore.tradate (least recently assigned)", got)
 	}
@@ -101,9 +101,23 @@ func TestLeastLoadedChoice(t *testing.T) {
 	if _, on, _ := api.AbsenceAt(ctx, abs.UserID, now); !on {
 		t.Fatal("AbsenceAt does not see the absence")
 	}
-	// A claimed task is not open: nothing to pick.
-	if got := f.pick(t, t1, 0, now); got != "" {
-		t.Fatalf("picked %q for a claimed task", got)
+	// A task given automatically keeps its choice: asked again (a workflow
+	// task lost after AssignTask committed, then run again), the pick is
+	// the person the timeline names, although operatore.tradate is now out
+	// of office and has more tasks than the colleague. Before, the task was
+	// no longer open and nobody was picked: the workflow left it unclaimed
+	// while the inbox showed it claimed.
+	if got := f.pick(t, t1, 0, now); got != "operatore.tradate" {
+		t.Fatalf("picked %q again for the task given to operatore.tradate", got)
+	}
+	// A task claimed by hand is not open and has no automatic choice: nothing to pick.
+	colleague := userView(t, f, "operatrice.tradate")
+	if err := f.st.ClaimTask(ctx, store.TaskActionInput{TaskID: t3, CaseID: c3, ActorID: colleague.ID,
+		Actor: "operatrice.tradate", At: now, Seq: 1}); err != nil {
+		t.Fatalf("claim: %v", err)
+	}
+	if got := f.pick(t, t3, 0, now); got != "" {
+		t.Fatalf("picked %q for a task claimed by hand", got)
 	}
 
 	// A second approval goes to a supervisor of the district, never the first approver.
