@@ -280,28 +280,37 @@ type DecisionResult struct {
 func (a *Cases) ApplyDecision(ctx context.Context, in DecisionInput) (DecisionResult, error) {
 	d := store.DecisionInput{TaskID: in.TaskID, CaseID: in.CaseID, ActorID: in.Actor.UserID, Actor: actorName(in.Actor),
 		Reason: in.Reason, At: in.At}
+	var res DecisionResult
+	var err error
 	switch in.Outcome {
 	case contract.OutcomeApprove:
-		res, err := a.Store.Award(ctx, store.AwardInput{DecisionInput: d, AmountCents: in.AmountCents})
-		var ce *store.ConflictError
-		if errors.As(err, &ce) && ce.Code == "insufficient_budget" {
-			return DecisionResult{}, temporal.NewNonRetryableApplicationError(ce.Message, contract.ErrTypeInsufficientBudget, err)
-		}
-		if err != nil {
-			return DecisionResult{}, err
-		}
-		if !res.Replayed {
+		var award store.AwardResult
+		award, err = a.Store.Award(ctx, store.AwardInput{DecisionInput: d, AmountCents: in.AmountCents})
+		if err == nil && !award.Replayed {
 			observe.Awards.Inc()
 		}
-		return DecisionResult{VoucherID: res.VoucherID, ExpiresAt: res.ExpiresAt}, nil
+		res = DecisionResult{VoucherID: award.VoucherID, ExpiresAt: award.ExpiresAt}
 	case contract.OutcomeFirstApproval:
-		return DecisionResult{}, a.Store.FirstApproval(ctx, store.FirstApprovalInput{DecisionInput: d, AmountCents: in.AmountCents})
+		err = a.Store.FirstApproval(ctx, store.FirstApprovalInput{DecisionInput: d, AmountCents: in.AmountCents})
 	case contract.OutcomeReject:
-		return DecisionResult{}, a.Store.Reject(ctx, d)
+		err = a.Store.Reject(ctx, d)
 	case contract.OutcomeRequestInfo:
-		return DecisionResult{}, a.Store.RequestInformation(ctx, d)
+		err = a.Store.RequestInformation(ctx, d)
+	default:
+		return res, temporal.NewNonRetryableApplicationError("unknown outcome "+in.Outcome, contract.ErrTypeInvalidDecision, nil)
 	}
-	return DecisionResult{}, temporal.NewNonRetryableApplicationError("unknown outcome "+in.Outcome, contract.ErrTypeInvalidDecision, nil)
+	var ce *store.ConflictError
+	switch {
+	case errors.As(err, &ce) && ce.Code == "insufficient_budget":
+		return DecisionResult{}, temporal.NewNonRetryableApplicationError(ce.Message, contract.ErrTypeInsufficientBudget, err)
+	case errors.As(err, &ce) && ce.Code == store.CodeTaskDecided:
+		// The database holds another decision on the task (its Update was
+		// lost, docs/operations.md): refused, the workflow keeps waiting.
+		return DecisionResult{}, temporal.NewNonRetryableApplicationError(ce.Message, contract.ErrTypeTaskNotOpen, err)
+	case err != nil:
+		return DecisionResult{}, err
+	}
+	return res, nil
 }
 
 // InformationInput is the citizen's reply to a request for information.

@@ -281,6 +281,30 @@ func (s *Store) EscalateTask(ctx context.Context, in TaskActionInput, dueAt time
 	}))
 }
 
+// CodeTaskDecided is the conflict of a decision on a review task already
+// decided otherwise (decideTask).
+const CodeTaskDecided = "task_decided"
+
+// decideTask closes a review task with a decision's outcome, once: the
+// same decision again (a retried write, or the decision sent again after
+// its Update was lost, docs/operations.md) finds it done and goes on; a
+// different one is refused (CodeTaskDecided) and changes nothing, so the
+// case, its voucher and its timeline never tell two decisions apart.
+func decideTask(ctx context.Context, tx pgx.Tx, taskID, outcome string, at time.Time) error {
+	var recorded string
+	err := tx.QueryRow(ctx, `WITH done AS (
+			UPDATE tasks SET status = 'done', outcome = $2, completed_at = $3 WHERE id = $1 AND status <> 'done' RETURNING outcome)
+		SELECT coalesce((SELECT outcome FROM done), (SELECT coalesce(outcome, '') FROM tasks WHERE id = $1), $2)`,
+		taskID, outcome, at).Scan(&recorded)
+	if err != nil {
+		return err
+	}
+	if recorded != outcome {
+		return Conflict(CodeTaskDecided, fmt.Sprintf("the task was already decided: %s", recorded))
+	}
+	return nil
+}
+
 func closeTask(ctx context.Context, tx pgx.Tx, taskID, outcome string, at time.Time) error {
 	_, err := tx.Exec(ctx, `UPDATE tasks SET status = 'done', outcome = $2, completed_at = $3 WHERE id = $1 AND status <> 'done'`,
 		taskID, outcome, at)
@@ -300,7 +324,7 @@ type DecisionInput struct {
 // RequestInformation closes the task and waits for the citizen.
 func (s *Store) RequestInformation(ctx context.Context, in DecisionInput) error {
 	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
-		if err := closeTask(ctx, tx, in.TaskID, "request_info", in.At); err != nil {
+		if err := decideTask(ctx, tx, in.TaskID, "request_info", in.At); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE cases SET status = 'info_requested', info_request = $2, updated_at = $3 WHERE id = $1`,
@@ -315,7 +339,7 @@ func (s *Store) RequestInformation(ctx context.Context, in DecisionInput) error 
 // Reject closes the task and the case.
 func (s *Store) Reject(ctx context.Context, in DecisionInput) error {
 	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
-		if err := closeTask(ctx, tx, in.TaskID, "reject", in.At); err != nil {
+		if err := decideTask(ctx, tx, in.TaskID, "reject", in.At); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE cases SET status = 'rejected', decision_reason = $2, updated_at = $3 WHERE id = $1`,
@@ -422,9 +446,14 @@ type AwardResult struct {
 func (s *Store) Award(ctx context.Context, in AwardInput) (AwardResult, error) {
 	var res AwardResult
 	err := s.InTx(ctx, System, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `SELECT id::text, code, expires_at FROM vouchers WHERE case_id = $1`, in.CaseID).
-			Scan(&res.VoucherID, &res.Code, &res.ExpiresAt)
+		var awarded int64
+		err := tx.QueryRow(ctx, `SELECT id::text, code, expires_at, amount_cents FROM vouchers WHERE case_id = $1`, in.CaseID).
+			Scan(&res.VoucherID, &res.Code, &res.ExpiresAt, &awarded)
 		if err == nil {
+			if awarded != in.AmountCents {
+				// Another approval than the one the voucher records (see decideTask).
+				return Conflict(CodeTaskDecided, fmt.Sprintf("the case was already approved for %d cents", awarded))
+			}
 			res.Replayed = true
 			return nil
 		}
@@ -462,7 +491,7 @@ func (s *Store) Award(ctx context.Context, in AwardInput) (AwardResult, error) {
 		if err != nil {
 			return err
 		}
-		if err := closeTask(ctx, tx, in.TaskID, "approve", in.At); err != nil {
+		if err := decideTask(ctx, tx, in.TaskID, "approve", in.At); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE cases SET status = 'approved', award_cents = $2, decision_reason = $3, updated_at = $4 WHERE id = $1`,

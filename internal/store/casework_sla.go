@@ -33,7 +33,7 @@ type FirstApprovalInput struct {
 // the award waits for the second approval.
 func (s *Store) FirstApproval(ctx context.Context, in FirstApprovalInput) error {
 	return MapError(s.InTx(ctx, System, func(tx pgx.Tx) error {
-		if err := closeTask(ctx, tx, in.TaskID, "first_approval", in.At); err != nil {
+		if err := decideTask(ctx, tx, in.TaskID, "first_approval", in.At); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE cases SET updated_at = $2 WHERE id = $1`, in.CaseID, in.At); err != nil {
