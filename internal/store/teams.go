@@ -95,7 +95,7 @@ func (s *Store) PickLeastLoaded(ctx context.Context, in PickInput) (c Candidate,
 				SELECT t.kind, t.team_id, t.district_id, t.municipality_id
 				FROM tasks t JOIN cases c ON c.id = t.case_id JOIN funds f ON f.id = c.fund_id
 				LEFT JOIN teams tm ON tm.id = t.team_id
-				WHERE t.id::text = $1 AND t.status = 'open' AND (f.auto_assign OR coalesce(tm.auto_assign, false)))
+				WHERE t.id = $1 AND t.status = 'open' AND (f.auto_assign OR coalesce(tm.auto_assign, false)))
 			SELECT u.id, u.username, u.role FROM t JOIN users u ON u.district_id = t.district_id
 			WHERE CASE
 					WHEN t.kind = 'second_approval' THEN u.role = 'supervisor'
