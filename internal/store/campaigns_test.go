@@ -333,3 +333,29 @@ func TestCampaignMigrationGoesDownAndUp(t *testing.T) {
 		t.Fatalf("ledger check after down and up: %q, %v", msg, err)
 	}
 }
+
+// A credit is given only at an approved shop of a category the campaign
+// admits: a shop whose category changed after its approval is refused,
+// and nothing moves.
+func TestCampaignCreditOnlyAtAdmittedCategories(t *testing.T) {
+	ctx := context.Background()
+	w := newCampaignWorld(t, 1000_00, 50_00)
+	w.join(t)
+	maria := seed.Residents()[0].TaxCode()
+	if _, err := w.st.Pool.Exec(ctx, `UPDATE merchants SET category = 'services' WHERE id = $1`, w.libreria.MerchantID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.purchase(maria, 50_00, "changed"); conflictCode(err) != store.ErrCodeCategoryNotAdmitted {
+		t.Fatalf("credit at a shop of a category not admitted: %v", err)
+	}
+	if b := testenv.Balance(t, w.st, store.CampaignAccountID(w.id)); b != 1000_00 {
+		t.Errorf("campaign balance %d after the refusal", b)
+	}
+	if _, err := w.st.Pool.Exec(ctx, `UPDATE merchants SET category = 'books' WHERE id = $1`, w.libreria.MerchantID); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := w.purchase(maria, 50_00, "books"); err != nil || c.CreditCents != 10_00 {
+		t.Fatalf("credit at the bookshop: %+v, %v", c, err)
+	}
+	ledgerBalances(t, w.st)
+}
