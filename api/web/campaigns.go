@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -57,19 +56,10 @@ func (s *Site) campaignsPage(c *gin.Context) error {
 	return nil
 }
 
-// campaignShopsData is one campaign's page: the filter and the shops
-// grouped by municipality.
+// campaignShopsData is one campaign's page: the campaign and its shops.
 type campaignShopsData struct {
-	Campaign       campaignCard
-	Municipalities []slotOption
-	Categories     []slotOption
-	Groups         []campaignShopGroup
-	Count          int
-}
-
-type campaignShopGroup struct {
-	ID, Name string
-	Shops    []store.CampaignShop
+	Campaign campaignCard
+	Shops    shopListing
 }
 
 // campaignPage is /campaigns/:id: a published or closed campaign's
@@ -79,30 +69,21 @@ func (s *Site) campaignPage(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	municipality, category := strings.TrimSpace(c.Query("municipality")), strings.TrimSpace(c.Query("category"))
-	d := campaignShopsData{Campaign: s.campaignCard(c, k),
-		Municipalities: []slotOption{{Value: "", Text: s.t(c, "campaigns.all_municipalities")}},
-		Categories:     []slotOption{{Value: "", Text: s.t(c, "campaigns.all_categories")}}}
+	spec := shopListSpec{Action: "/campaigns/" + k.ID, IDPrefix: "campaign", Level: 3, Sub: "category",
+		SubLabel: s.t(c, "campaigns.filter_category"), MunicipalityLabel: s.t(c, "campaigns.filter_municipality"),
+		AllMunicipalities: s.t(c, "campaigns.all_municipalities"),
+		SubOptions:        []slotOption{{Value: "", Text: s.t(c, "campaigns.all_categories")}},
+		FilterText:        s.t(c, "campaigns.filter"), EmptyText: s.t(c, "campaigns.no_shops"),
+		CountText: func(n int) string { return s.t(c, "campaigns.shops_count", n) }}
 	for _, cat := range k.Categories {
-		d.Categories = append(d.Categories, slotOption{Value: cat, Text: s.t(c, "campaigns.category."+cat), Selected: cat == category})
+		spec.SubOptions = append(spec.SubOptions, slotOption{Value: cat, Text: s.t(c, "campaigns.category."+cat)})
 	}
-	seen := map[string]bool{}
+	entries := make([]shopEntry, 0, len(k.Shops))
 	for _, sh := range k.Shops {
-		if !seen[sh.Municipality] {
-			seen[sh.Municipality] = true
-			d.Municipalities = append(d.Municipalities, slotOption{Value: sh.Municipality, Text: sh.MunicipalityName,
-				Selected: sh.Municipality == municipality})
-		}
-		if (municipality != "" && sh.Municipality != municipality) || (category != "" && sh.Category != category) {
-			continue
-		}
-		if n := len(d.Groups); n == 0 || d.Groups[n-1].ID != sh.Municipality {
-			d.Groups = append(d.Groups, campaignShopGroup{ID: sh.Municipality, Name: sh.MunicipalityName})
-		}
-		g := &d.Groups[len(d.Groups)-1]
-		g.Shops = append(g.Shops, sh)
-		d.Count++
+		entries = append(entries, shopEntry{Name: sh.Name, Badge: s.t(c, "campaigns.category."+sh.Category), Address: sh.Address,
+			Sub: sh.Category, Municipality: sh.Municipality, MunicipalityName: sh.MunicipalityName})
 	}
+	d := campaignShopsData{Campaign: s.campaignCard(c, k), Shops: listShops(c, spec, entries)}
 	s.render(c, http.StatusOK, "campaign", view{Title: d.Campaign.Name, Nav: "campaigns", Data: d,
 		Crumbs: []crumb{{Href: "/", Text: s.t(c, "nav.home")}, {Href: "/campaigns", Text: s.t(c, "campaigns.title")}}})
 	return nil
