@@ -422,3 +422,21 @@ func (s Service) Record(ctx context.Context, user store.UserView, p Purchase, ke
 	})
 	return c, err
 }
+
+// Credits lists what campaign id of user's district has credited: per
+// shop (purchases, what residents spent, what the campaign added, what
+// the billing run has claimed and reimbursed), the budget left, and the
+// newest credits. It never names a resident, to a supervisor or to the
+// Commerce District's manager alike: the tax code is not stored, and a
+// person is a number within the campaign (store.CampaignCreditList).
+// Another district's campaign is NotFound.
+func (s Service) Credits(ctx context.Context, user store.UserView, id string) (store.CampaignCredits, error) {
+	if !Manages(user) {
+		return store.CampaignCredits{}, errForbidden
+	}
+	list, err := s.API.CampaignCreditList(ctx, user.Scope(), strings.TrimSpace(id))
+	if errors.Is(err, store.ErrNotFound) {
+		return list, app.Missing("campaign")
+	}
+	return list, err
+}
