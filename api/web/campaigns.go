@@ -2,10 +2,12 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app/campaigns"
 	"sportello/internal/store"
 )
@@ -60,6 +62,7 @@ func (s *Site) campaignsPage(c *gin.Context) error {
 type campaignShopsData struct {
 	Campaign campaignCard
 	Shops    shopListing
+	CanApply bool // a merchant, the campaign running
 }
 
 // campaignPage is /campaigns/:id: a published or closed campaign's
@@ -83,8 +86,29 @@ func (s *Site) campaignPage(c *gin.Context) error {
 		entries = append(entries, shopEntry{Name: sh.Name, Badge: s.t(c, "campaigns.category."+sh.Category), Address: sh.Address,
 			Sub: sh.Category, Municipality: sh.Municipality, MunicipalityName: sh.MunicipalityName})
 	}
-	d := campaignShopsData{Campaign: s.campaignCard(c, k), Shops: listShops(c, spec, entries)}
+	d := campaignShopsData{Campaign: s.campaignCard(c, k), Shops: listShops(c, spec, entries),
+		CanApply: httpx.LoggedIn(c) && httpx.CurrentUser(c).Role == roleMerchant && k.Status == store.CampaignPublished}
 	s.render(c, http.StatusOK, "campaign", view{Title: d.Campaign.Name, Nav: "campaigns", Data: d,
 		Crumbs: []crumb{{Href: "/", Text: s.t(c, "nav.home")}, {Href: "/campaigns", Text: s.t(c, "campaigns.title")}}})
+	return nil
+}
+
+// campaignApplySubmit is a merchant's application to join campaign :id:
+// a flash says how it went.
+func (s *Site) campaignApplySubmit(c *gin.Context) error {
+	id := c.Param("id")
+	_, err := campaigns.New(s.core).Apply(c.Request.Context(), httpx.CurrentUser(c), id)
+	he := httpx.From(err)
+	switch {
+	case err == nil:
+		setFlash(c, "success", "campaigns.applied")
+	case he.Status == http.StatusUnprocessableEntity && len(he.Fields) > 0:
+		setFlash(c, "danger", "campaigns.apply_refused", he.Fields[0].In(pageLang(c)))
+	case he.Status == http.StatusConflict:
+		setFlash(c, "danger", s.tOrKey("campaigns.apply_err."+he.Code, "cmanage.err.conflict"))
+	default:
+		return err
+	}
+	redirect(c, "/campaigns/"+url.PathEscape(id))
 	return nil
 }

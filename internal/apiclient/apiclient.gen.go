@@ -2908,7 +2908,9 @@ type CampaignCredits struct {
 // CampaignDecision defines model for CampaignDecision.
 type CampaignDecision struct {
 	Decision CampaignDecisionDecision `json:"decision"`
-	Reason   *string                  `json:"reason,omitempty"`
+
+	// Reason why: required to refuse (422 /reason), the merchant reads it
+	Reason *string `json:"reason,omitempty"`
 }
 
 // CampaignDecisionDecision defines model for CampaignDecision.Decision.
@@ -5621,7 +5623,7 @@ type ClientInterface interface {
 
 	// DecideCampaignApplicationWithBody Approve or reject a merchant's application (supervisors, commerce managers)
 	//
-	// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application.
+	// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application. 422: /decision (approved or rejected), /reason (required to refuse, at most 500 characters).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -5630,7 +5632,7 @@ type ClientInterface interface {
 
 	// DecideCampaignApplication Approve or reject a merchant's application (supervisors, commerce managers)
 	//
-	// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application.
+	// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application. 422: /decision (approved or rejected), /reason (required to refuse, at most 500 characters).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -7269,7 +7271,7 @@ func (c *Client) ListCampaignApplications(ctx context.Context, params *ListCampa
 
 // DecideCampaignApplicationWithBody Approve or reject a merchant's application (supervisors, commerce managers)
 //
-// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application.
+// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application. 422: /decision (approved or rejected), /reason (required to refuse, at most 500 characters).
 //
 // Takes any type of body and a specified content type.
 //
@@ -7288,7 +7290,7 @@ func (c *Client) DecideCampaignApplicationWithBody(ctx context.Context, id strin
 
 // DecideCampaignApplication Approve or reject a merchant's application (supervisors, commerce managers)
 //
-// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application.
+// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application. 422: /decision (approved or rejected), /reason (required to refuse, at most 500 characters).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -16638,7 +16640,7 @@ type ClientWithResponsesInterface interface {
 
 	// DecideCampaignApplicationWithBodyWithResponse Approve or reject a merchant's application (supervisors, commerce managers)
 	//
-	// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application.
+	// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application. 422: /decision (approved or rejected), /reason (required to refuse, at most 500 characters).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -16647,7 +16649,7 @@ type ClientWithResponsesInterface interface {
 
 	// DecideCampaignApplicationWithResponse Approve or reject a merchant's application (supervisors, commerce managers)
 	//
-	// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application.
+	// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application. 422: /decision (approved or rejected), /reason (required to refuse, at most 500 characters).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -29522,7 +29524,7 @@ func (c *ClientWithResponses) ListCampaignApplicationsWithResponse(ctx context.C
 
 // DecideCampaignApplicationWithBodyWithResponse Approve or reject a merchant's application (supervisors, commerce managers)
 //
-// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application.
+// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application. 422: /decision (approved or rejected), /reason (required to refuse, at most 500 characters).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -29537,7 +29539,7 @@ func (c *ClientWithResponses) DecideCampaignApplicationWithBodyWithResponse(ctx 
 
 // DecideCampaignApplicationWithResponse Approve or reject a merchant's application (supervisors, commerce managers)
 //
-// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application.
+// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application. 422: /decision (approved or rejected), /reason (required to refuse, at most 500 characters).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
