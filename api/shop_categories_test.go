@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"sportello/internal/seed"
 	"sportello/internal/store"
 )
 
@@ -56,6 +59,12 @@ func TestFoodVoucherOnlyAtFoodShops(t *testing.T) {
 	if got := r.errorBody(t).Code; got != store.ErrCodeShopCategory {
 		t.Errorf("bookshop: code %q, want %s", got, store.ErrCodeShopCategory)
 	}
+	// The till says why, in the merchant's language.
+	till := e.browserAs("libreria.tradate")
+	pg := till.post("/till", url.Values{"code": {code}, "amount": {"10,00"}, "key": {"web-book-1"}})
+	if pg.status != http.StatusConflict || !strings.Contains(pg.body, "I buoni spesa si usano solo nei negozi di alimentari e nelle farmacie") {
+		t.Errorf("the till at the bookshop: %d\n%s", pg.status, pg.body)
+	}
 	var n int
 	if err := e.st.Pool.QueryRow(context.Background(), `SELECT count(*) FROM redemptions`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("redemptions after the refusal: %d, %v", n, err)
@@ -84,4 +93,58 @@ func TestFoodVoucherOnlyAtFoodShops(t *testing.T) {
 	if msg, err := store.LedgerCheck(context.Background(), e.st.Pool); err != nil || msg != "" {
 		t.Fatalf("ledger check: %q, %v", msg, err)
 	}
+}
+
+// The managers' campaign pages: the district's managers only; another
+// district's campaign is not found, even published; a decision without a
+// reason to refuse is shown again with the problem (422).
+func TestWebCampaignManagePagesReach(t *testing.T) {
+	e := newEnv(t)
+	id := seed.DemoCampaignID(demoSeasonYear())
+	path := "/manage/campaigns/" + id
+	for user, want := range map[string]int{"commercio.tradate": 200, "supervisore": 200, "supervisore.padova": 404,
+		"libreria.tradate": 403, "operatore.tradate": 403, "cittadino.tradate": 403} {
+		if pg := e.browserAs(user).get(path); pg.status != want {
+			t.Errorf("%s opens %s: %d, want %d", user, path, pg.status, want)
+		}
+	}
+	if pg := e.browser().get(path); pg.status != http.StatusSeeOther {
+		t.Errorf("anonymous: %d, want a redirect to the login", pg.status)
+	}
+	m := e.browserAs("commercio.tradate")
+	pg := m.get("/manage/campaigns/new")
+	if pg.status != http.StatusOK {
+		t.Fatalf("new campaign page: %d", pg.status)
+	}
+	pg = m.post("/manage/campaigns/new", url.Values{"municipality": {"limena"}, "name_it": {"x"}, "name_en": {"x"},
+		"starts_on": {"2020-01-01"}, "ends_on": {"2020-01-02"}, "budget": {"100"}, "percent": {"10"}, "cap": {"5"},
+		"categories": {"books"}})
+	if pg.status != http.StatusUnprocessableEntity || !strings.Contains(pg.body, `id="campaign-ends-on-error"`) {
+		t.Errorf("a campaign ending in the past: %d", pg.status)
+	}
+	r := e.do("GET", "/api/v1/campaign-applications?campaign="+id+"&status=applied", "commercio.tradate", nil)
+	expectStatus(t, r, http.StatusOK)
+	var apps list[applicationJSON]
+	r.json(t, &apps)
+	if len(apps.Items) == 0 {
+		t.Fatal("the demo campaign has no pending application")
+	}
+	pg = m.post("/manage/applications/"+apps.Items[0].ID+"/decision", url.Values{"campaign": {id}, "decision": {"rejected"}})
+	if pg.status != http.StatusUnprocessableEntity || !strings.Contains(pg.body, "per rifiutare scrivi il motivo") {
+		t.Errorf("a refusal without a reason: %d", pg.status)
+	}
+	pg = e.browserAs("supervisore.padova").post("/manage/applications/"+apps.Items[0].ID+"/decision",
+		url.Values{"campaign": {id}, "decision": {"approved"}})
+	if pg.status != http.StatusNotFound {
+		t.Errorf("another district's supervisor decides: %d", pg.status)
+	}
+}
+
+// demoSeasonYear is the year the running (or next) demo campaign starts.
+func demoSeasonYear() int {
+	now := time.Now()
+	if now.Month() == time.January && now.Day() <= 6 {
+		return now.Year() - 1
+	}
+	return now.Year()
 }
