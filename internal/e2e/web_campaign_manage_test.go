@@ -67,6 +67,8 @@ func TestWebCampaignManagement(t *testing.T) {
 	b.Navigate("/campaigns/" + id)
 	b.Submit("Chiedi di aderire")
 	assertPage(t, b, name, "Domanda di adesione inviata")
+	b.Navigate("/till/campaign")
+	assertPage(t, b, "Cassa campagne", "Le tue domande di adesione", name+": In attesa")
 	ph := browsertest.NewPage(t, s.srv.URL, "pharmacy")
 	webLogin(t, ph, "esercente.tradate")
 	ph.Navigate("/campaigns/" + id)
