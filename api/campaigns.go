@@ -72,6 +72,15 @@ func (s *server) campaignTransition(publish bool) func(*gin.Context) error {
 	}
 }
 
+func (s *server) listCampaignCredits(c *gin.Context) error {
+	v, err := s.campaigns().Credits(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, v)
+	return nil
+}
+
 func (s *server) applyToCampaign(c *gin.Context) error {
 	v, err := s.campaigns().Apply(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	if err != nil {

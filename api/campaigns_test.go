@@ -148,7 +148,10 @@ func TestCampaignJourneyThroughTheAPI(t *testing.T) {
 	expectStatus(t, e.do("POST", decision, "supervisore.padova", map[string]string{"decision": "approved"}), http.StatusNotFound)
 	expectStatus(t, e.do("POST", decision, "libreria.tradate", map[string]string{"decision": "approved"}), http.StatusForbidden)
 	expectStatus(t, e.do("POST", decision, "commercio.tradate", map[string]string{"decision": "approved"}), http.StatusOK)
-	expectStatus(t, e.do("POST", decision, "supervisore", map[string]string{"decision": "rejected"}), http.StatusConflict)
+	if got := fieldPointers(t, e.do("POST", decision, "supervisore", map[string]string{"decision": "rejected"})); !slices.Equal(got, []string{"/reason"}) {
+		t.Errorf("a refusal without a reason: %v", got)
+	}
+	expectStatus(t, e.do("POST", decision, "supervisore", map[string]string{"decision": "rejected", "reason": "troppo tardi"}), http.StatusConflict)
 
 	r = e.do("GET", path, "", nil)
 	expectStatus(t, r, http.StatusOK)

@@ -199,6 +199,7 @@ func (s *server) apiRoutes() []apiRoute {
 		{"POST", "/campaigns", session, campaignManagers, reachNone, h(s.createCampaign)},
 		{"POST", "/campaigns/:id/publish", session, campaignManagers, reachOwn, h(s.campaignTransition(true))},
 		{"POST", "/campaigns/:id/close", session, campaignManagers, reachOwn, h(s.campaignTransition(false))},
+		{"GET", "/campaigns/:id/credits", session, campaignManagers, reachOwn, h(s.listCampaignCredits)},
 		{"POST", "/campaigns/:id/applications", session, merchants, reachOwn, h(s.applyToCampaign)},
 		{"GET", "/campaign-applications", session, campaignTakers, reachList, h(s.listCampaignApplications)},
 		{"POST", "/campaign-applications/:id/decision", session, campaignManagers, reachOwn, h(s.decideCampaignApplication)},

@@ -24,6 +24,13 @@ type campaignTillData struct {
 	Key       string
 	Receipt   *campaignReceipt
 	Problem   string
+	// Applications are the shop's applications to join campaigns, with
+	// their answers (a refusal's reason).
+	Applications []merchantApplication
+}
+
+type merchantApplication struct {
+	Campaign, Status, Reason string
 }
 
 type campaignReceipt struct {
@@ -39,7 +46,7 @@ func (s *Site) campaignTillForm(c *gin.Context, campaign, tax, amount string) (c
 			Required: true, Autocomplete: "off", Extra: map[string]string{"inputmode": "decimal", "maxlength": "20"}},
 		Key: newFormToken(),
 	}
-	apps, err := campaigns.New(s.core).Applications(c.Request.Context(), httpx.CurrentUser(c), "", store.CampaignApproved)
+	apps, err := campaigns.New(s.core).Applications(c.Request.Context(), httpx.CurrentUser(c), "", "")
 	if err != nil {
 		return d, err
 	}
@@ -49,7 +56,10 @@ func (s *Site) campaignTillForm(c *gin.Context, campaign, tax, amount string) (c
 		if lang == "en" {
 			name = a.CampaignNameEN
 		}
-		d.Campaigns = append(d.Campaigns, slotOption{Value: a.CampaignID, Text: name, Selected: a.CampaignID == campaign})
+		d.Applications = append(d.Applications, merchantApplication{Campaign: name, Status: a.Status, Reason: a.Reason})
+		if a.Status == store.CampaignApproved {
+			d.Campaigns = append(d.Campaigns, slotOption{Value: a.CampaignID, Text: name, Selected: a.CampaignID == campaign})
+		}
 	}
 	return d, nil
 }

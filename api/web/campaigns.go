@@ -2,11 +2,12 @@ package web
 
 import (
 	"net/http"
-	"strings"
+	"net/url"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/app/campaigns"
 	"sportello/internal/store"
 )
@@ -57,19 +58,11 @@ func (s *Site) campaignsPage(c *gin.Context) error {
 	return nil
 }
 
-// campaignShopsData is one campaign's page: the filter and the shops
-// grouped by municipality.
+// campaignShopsData is one campaign's page: the campaign and its shops.
 type campaignShopsData struct {
-	Campaign       campaignCard
-	Municipalities []slotOption
-	Categories     []slotOption
-	Groups         []campaignShopGroup
-	Count          int
-}
-
-type campaignShopGroup struct {
-	ID, Name string
-	Shops    []store.CampaignShop
+	Campaign campaignCard
+	Shops    shopListing
+	CanApply bool // a merchant, the campaign running
 }
 
 // campaignPage is /campaigns/:id: a published or closed campaign's
@@ -79,31 +72,43 @@ func (s *Site) campaignPage(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	municipality, category := strings.TrimSpace(c.Query("municipality")), strings.TrimSpace(c.Query("category"))
-	d := campaignShopsData{Campaign: s.campaignCard(c, k),
-		Municipalities: []slotOption{{Value: "", Text: s.t(c, "campaigns.all_municipalities")}},
-		Categories:     []slotOption{{Value: "", Text: s.t(c, "campaigns.all_categories")}}}
+	spec := shopListSpec{Action: "/campaigns/" + k.ID, IDPrefix: "campaign", Level: 3, Sub: "category",
+		SubLabel: s.t(c, "campaigns.filter_category"), MunicipalityLabel: s.t(c, "campaigns.filter_municipality"),
+		AllMunicipalities: s.t(c, "campaigns.all_municipalities"),
+		SubOptions:        []slotOption{{Value: "", Text: s.t(c, "campaigns.all_categories")}},
+		FilterText:        s.t(c, "campaigns.filter"), EmptyText: s.t(c, "campaigns.no_shops"),
+		CountText: func(n int) string { return s.t(c, "campaigns.shops_count", n) }}
 	for _, cat := range k.Categories {
-		d.Categories = append(d.Categories, slotOption{Value: cat, Text: s.t(c, "campaigns.category."+cat), Selected: cat == category})
+		spec.SubOptions = append(spec.SubOptions, slotOption{Value: cat, Text: s.t(c, "campaigns.category."+cat)})
 	}
-	seen := map[string]bool{}
+	entries := make([]shopEntry, 0, len(k.Shops))
 	for _, sh := range k.Shops {
-		if !seen[sh.Municipality] {
-			seen[sh.Municipality] = true
-			d.Municipalities = append(d.Municipalities, slotOption{Value: sh.Municipality, Text: sh.MunicipalityName,
-				Selected: sh.Municipality == municipality})
-		}
-		if (municipality != "" && sh.Municipality != municipality) || (category != "" && sh.Category != category) {
-			continue
-		}
-		if n := len(d.Groups); n == 0 || d.Groups[n-1].ID != sh.Municipality {
-			d.Groups = append(d.Groups, campaignShopGroup{ID: sh.Municipality, Name: sh.MunicipalityName})
-		}
-		g := &d.Groups[len(d.Groups)-1]
-		g.Shops = append(g.Shops, sh)
-		d.Count++
+		entries = append(entries, shopEntry{Name: sh.Name, Badge: s.t(c, "campaigns.category."+sh.Category), Address: sh.Address,
+			Sub: sh.Category, Municipality: sh.Municipality, MunicipalityName: sh.MunicipalityName})
 	}
+	d := campaignShopsData{Campaign: s.campaignCard(c, k), Shops: listShops(c, spec, entries),
+		CanApply: httpx.LoggedIn(c) && httpx.CurrentUser(c).Role == roleMerchant && k.Status == store.CampaignPublished}
 	s.render(c, http.StatusOK, "campaign", view{Title: d.Campaign.Name, Nav: "campaigns", Data: d,
 		Crumbs: []crumb{{Href: "/", Text: s.t(c, "nav.home")}, {Href: "/campaigns", Text: s.t(c, "campaigns.title")}}})
+	return nil
+}
+
+// campaignApplySubmit is a merchant's application to join campaign :id:
+// a flash says how it went.
+func (s *Site) campaignApplySubmit(c *gin.Context) error {
+	id := c.Param("id")
+	_, err := campaigns.New(s.core).Apply(c.Request.Context(), httpx.CurrentUser(c), id)
+	he := httpx.From(err)
+	switch {
+	case err == nil:
+		setFlash(c, "success", "campaigns.applied")
+	case he.Status == http.StatusUnprocessableEntity && len(he.Fields) > 0:
+		setFlash(c, "danger", "campaigns.apply_refused", he.Fields[0].In(pageLang(c)))
+	case he.Status == http.StatusConflict:
+		setFlash(c, "danger", s.tOrKey("campaigns.apply_err."+he.Code, "cmanage.err.conflict"))
+	default:
+		return err
+	}
+	redirect(c, "/campaigns/"+url.PathEscape(id))
 	return nil
 }

@@ -209,12 +209,24 @@ func (s *Site) Mount(r *gin.Engine) {
 	// Welfare managers: their company's plan (company.go).
 	p.Role(string(contract.RoleWelfareManager)).GET("/azienda", s.page(s.companyPage))
 
+	// Campaign managers: supervisors and the Commerce District's manager
+	// (campaign_manage.go).
+	cm := p.Role(roleSupervisor, string(contract.RoleCommerceManager))
+	cm.GET(manageCampaigns, s.page(s.manageCampaignsPage))
+	cm.GET(manageCampaigns+"/new", s.page(s.manageNewPage))
+	cm.POST(manageCampaigns+"/new", s.page(s.manageNewSubmit))
+	cm.GET(manageCampaigns+"/:id", s.page(s.manageCampaignPage))
+	cm.POST(manageCampaigns+"/:id/publish", s.page(s.manageTransitionSubmit(true)))
+	cm.POST(manageCampaigns+"/:id/close", s.page(s.manageTransitionSubmit(false)))
+	cm.POST("/manage/applications/:id/decision", s.page(s.manageDecisionSubmit))
+
 	// Merchants: the till (staff_till.go).
 	mer := p.Role(roleMerchant)
 	mer.GET("/till", s.page(s.tillPage))
 	mer.POST("/till", s.page(s.tillSubmit))
 	mer.GET("/till/campaign", s.page(s.campaignTillPage)) // campaign_till.go: a purchase in a local campaign
 	mer.POST("/till/campaign", s.page(s.campaignTillSubmit))
+	mer.POST("/campaigns/:id/apply", s.page(s.campaignApplySubmit)) // campaigns.go: a shop applies to join
 
 	// Invoices: cooperatives, merchants and supervisors (billing.go).
 	inv := p.Role(roleCooperative, roleMerchant, roleSupervisor)
@@ -306,11 +318,12 @@ func (s *Site) homePage(c *gin.Context) error {
 	case roleOperator:
 		d.Areas = []crumb{{"/inbox", s.t(c, "nav.inbox")}, {"/funds", s.t(c, "nav.funds")}}
 	case roleSupervisor:
-		d.Areas = []crumb{{"/search", s.t(c, "nav.search")}, {"/funds", s.t(c, "nav.funds")}, {"/inbox", s.t(c, "nav.inbox")}}
+		d.Areas = []crumb{{"/search", s.t(c, "nav.search")}, {"/funds", s.t(c, "nav.funds")}, {"/inbox", s.t(c, "nav.inbox")},
+			{manageCampaigns, s.t(c, "cmanage.title")}}
 	case roleMerchant:
 		d.Areas = []crumb{{"/till", s.t(c, "nav.till")}, {"/till/campaign", s.t(c, "ctill.title")}}
 	case string(contract.RoleCommerceManager):
-		d.Areas = []crumb{{"/campaigns", s.t(c, "campaigns.title")}}
+		d.Areas = []crumb{{manageCampaigns, s.t(c, "cmanage.title")}, {"/campaigns", s.t(c, "campaigns.title")}}
 	}
 	s.render(c, http.StatusOK, "home", view{Title: s.t(c, "home.title"), Nav: "home", Data: d})
 	return nil

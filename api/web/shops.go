@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -11,56 +10,30 @@ import (
 	"sportello/internal/store"
 )
 
-// shopsData is the public list of the shops where a food voucher can be
-// spent: the filter and the shops grouped by municipality.
-type shopsData struct {
-	Municipalities []slotOption // the filter's choices (Value: id)
-	Kinds          []slotOption
-	Groups         []shopGroup
-	Count          int
-}
-
-type shopGroup struct {
-	ID, Name string
-	Shops    []store.Shop
-}
-
 // shopsPage is /shops: anyone, filtered by ?municipality= and ?kind=; a
 // logged-in person sees their district's shops.
 func (s *Site) shopsPage(c *gin.Context) error {
-	ctx := c.Request.Context()
 	district := ""
 	if httpx.LoggedIn(c) {
 		district = httpx.CurrentUser(c).District
 	}
-	all, err := s.vouchers.Shops(ctx, store.ShopFilter{District: district})
+	all, err := s.vouchers.Shops(c.Request.Context(), store.ShopFilter{District: district})
 	if err != nil {
 		return err
 	}
-	municipality, kind := strings.TrimSpace(c.Query("municipality")), strings.TrimSpace(c.Query("kind"))
-	d := shopsData{Kinds: []slotOption{{Value: "", Text: s.t(c, "shops.kind_all")}},
-		Municipalities: []slotOption{{Value: "", Text: s.t(c, "shops.municipality_all")}}}
+	spec := shopListSpec{Action: "/shops", IDPrefix: "shops", Level: 2, Sub: "kind", SubLabel: s.t(c, "shops.kind"),
+		MunicipalityLabel: s.t(c, "shops.municipality"), AllMunicipalities: s.t(c, "shops.municipality_all"),
+		SubOptions: []slotOption{{Value: "", Text: s.t(c, "shops.kind_all")}}, FilterText: s.t(c, "shops.filter"),
+		CountText: func(n int) string { return s.t(c, "shops.count", n) }}
 	for _, k := range vouchers.ShopKinds {
-		d.Kinds = append(d.Kinds, slotOption{Value: k, Text: s.t(c, "shops.kind."+k), Selected: k == kind})
+		spec.SubOptions = append(spec.SubOptions, slotOption{Value: k, Text: s.t(c, "shops.kind."+k)})
 	}
-	seen := map[string]bool{}
+	entries := make([]shopEntry, 0, len(all))
 	for _, sh := range all {
-		if !seen[sh.Municipality] {
-			seen[sh.Municipality] = true
-			d.Municipalities = append(d.Municipalities, slotOption{Value: sh.Municipality, Text: sh.MunicipalityName,
-				Selected: sh.Municipality == municipality})
-		}
-		if (municipality != "" && sh.Municipality != municipality) || (kind != "" && sh.Kind != kind) {
-			continue
-		}
-		if n := len(d.Groups); n == 0 || d.Groups[n-1].ID != sh.Municipality {
-			d.Groups = append(d.Groups, shopGroup{ID: sh.Municipality, Name: sh.MunicipalityName})
-		}
-		g := &d.Groups[len(d.Groups)-1]
-		g.Shops = append(g.Shops, sh)
-		d.Count++
+		entries = append(entries, shopEntry{Name: sh.Name, Badge: s.t(c, "shops.kind."+sh.Kind), Address: sh.Address, Sub: sh.Kind,
+			Municipality: sh.Municipality, MunicipalityName: sh.MunicipalityName})
 	}
-	s.render(c, http.StatusOK, "shops", view{Title: s.t(c, "shops.title"), Nav: "shops", Data: d,
+	s.render(c, http.StatusOK, "shops", view{Title: s.t(c, "shops.title"), Nav: "shops", Data: listShops(c, spec, entries),
 		Crumbs: []crumb{{Href: "/", Text: s.t(c, "nav.home")}}})
 	return nil
 }

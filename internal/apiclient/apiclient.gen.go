@@ -336,6 +336,27 @@ func (e CampaignApplicationStatus) Valid() bool {
 	}
 }
 
+// Defines values for CampaignCreditLineBilling.
+const (
+	CampaignCreditLineBillingClaimed    CampaignCreditLineBilling = "claimed"
+	CampaignCreditLineBillingReimbursed CampaignCreditLineBilling = "reimbursed"
+	CampaignCreditLineBillingUnbilled   CampaignCreditLineBilling = "unbilled"
+)
+
+// Valid indicates whether the value is a known member of the CampaignCreditLineBilling enum.
+func (e CampaignCreditLineBilling) Valid() bool {
+	switch e {
+	case CampaignCreditLineBillingClaimed:
+		return true
+	case CampaignCreditLineBillingReimbursed:
+		return true
+	case CampaignCreditLineBillingUnbilled:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CampaignDecisionDecision.
 const (
 	CampaignDecisionDecisionApproved CampaignDecisionDecision = "approved"
@@ -420,6 +441,42 @@ func (e CampaignShopCategory) Valid() bool {
 	case CampaignShopCategoryOther:
 		return true
 	case CampaignShopCategoryServices:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CampaignShopCreditsCategory.
+const (
+	CampaignShopCreditsCategoryBooks    CampaignShopCreditsCategory = "books"
+	CampaignShopCreditsCategoryClothing CampaignShopCreditsCategory = "clothing"
+	CampaignShopCreditsCategoryDining   CampaignShopCreditsCategory = "dining"
+	CampaignShopCreditsCategoryFood     CampaignShopCreditsCategory = "food"
+	CampaignShopCreditsCategoryHealth   CampaignShopCreditsCategory = "health"
+	CampaignShopCreditsCategoryHome     CampaignShopCreditsCategory = "home"
+	CampaignShopCreditsCategoryOther    CampaignShopCreditsCategory = "other"
+	CampaignShopCreditsCategoryServices CampaignShopCreditsCategory = "services"
+)
+
+// Valid indicates whether the value is a known member of the CampaignShopCreditsCategory enum.
+func (e CampaignShopCreditsCategory) Valid() bool {
+	switch e {
+	case CampaignShopCreditsCategoryBooks:
+		return true
+	case CampaignShopCreditsCategoryClothing:
+		return true
+	case CampaignShopCreditsCategoryDining:
+		return true
+	case CampaignShopCreditsCategoryFood:
+		return true
+	case CampaignShopCreditsCategoryHealth:
+		return true
+	case CampaignShopCreditsCategoryHome:
+		return true
+	case CampaignShopCreditsCategoryOther:
+		return true
+	case CampaignShopCreditsCategoryServices:
 		return true
 	default:
 		return false
@@ -2798,10 +2855,62 @@ type CampaignCredit struct {
 	PurchaseCents        int `json:"purchase_cents"`
 }
 
+// CampaignCreditLine defines model for CampaignCreditLine.
+type CampaignCreditLine struct {
+	// Billing unbilled: not yet on a merchant's claim; claimed: on a claim not yet paid; reimbursed: on a paid claim
+	Billing      CampaignCreditLineBilling `json:"billing"`
+	CreatedAt    time.Time                 `json:"created_at"`
+	CreditCents  int64                     `json:"credit_cents"`
+	Id           openapi_types.UUID        `json:"id"`
+	MerchantId   string                    `json:"merchant_id"`
+	MerchantName string                    `json:"merchant_name"`
+
+	// Person the person as a number within the campaign, in the order people were first credited; never their identity
+	Person        int   `json:"person"`
+	PurchaseCents int64 `json:"purchase_cents"`
+}
+
+// CampaignCreditLineBilling unbilled: not yet on a merchant's claim; claimed: on a claim not yet paid; reimbursed: on a paid claim
+type CampaignCreditLineBilling string
+
+// CampaignCredits defines model for CampaignCredits.
+type CampaignCredits struct {
+	// BudgetCents the campaign's budget
+	BudgetCents int64              `json:"budget_cents"`
+	CampaignId  openapi_types.UUID `json:"campaign_id"`
+
+	// ClaimedCents credits on merchants' claims not yet paid
+	ClaimedCents int64 `json:"claimed_cents"`
+
+	// CreditedCents what the campaign added
+	CreditedCents int64 `json:"credited_cents"`
+
+	// Credits the newest 200 credits, newest first
+	Credits []CampaignCreditLine `json:"credits"`
+
+	// Persons different people credited
+	Persons int `json:"persons"`
+
+	// Purchases credited purchases
+	Purchases int `json:"purchases"`
+
+	// ReimbursedCents credits paid to merchants
+	ReimbursedCents int64 `json:"reimbursed_cents"`
+
+	// RemainingCents the budget not yet credited
+	RemainingCents int64                 `json:"remaining_cents"`
+	Shops          []CampaignShopCredits `json:"shops"`
+
+	// SpentCents what residents spent on the credited purchases
+	SpentCents int64 `json:"spent_cents"`
+}
+
 // CampaignDecision defines model for CampaignDecision.
 type CampaignDecision struct {
 	Decision CampaignDecisionDecision `json:"decision"`
-	Reason   *string                  `json:"reason,omitempty"`
+
+	// Reason why: required to refuse (422 /reason), the merchant reads it
+	Reason *string `json:"reason,omitempty"`
 }
 
 // CampaignDecisionDecision defines model for CampaignDecision.Decision.
@@ -2866,6 +2975,30 @@ type CampaignShop struct {
 
 // CampaignShopCategory defines model for CampaignShop.Category.
 type CampaignShopCategory string
+
+// CampaignShopCredits defines model for CampaignShopCredits.
+type CampaignShopCredits struct {
+	Category CampaignShopCreditsCategory `json:"category"`
+
+	// ClaimedCents on the shop's claims not yet paid
+	ClaimedCents int64 `json:"claimed_cents"`
+
+	// CreditedCents what the campaign added at the shop
+	CreditedCents    int64  `json:"credited_cents"`
+	MerchantId       string `json:"merchant_id"`
+	MunicipalityName string `json:"municipality_name"`
+	Name             string `json:"name"`
+	Purchases        int    `json:"purchases"`
+
+	// ReimbursedCents paid to the shop
+	ReimbursedCents int64 `json:"reimbursed_cents"`
+
+	// SpentCents what residents spent at the shop
+	SpentCents int64 `json:"spent_cents"`
+}
+
+// CampaignShopCreditsCategory defines model for CampaignShopCredits.Category.
+type CampaignShopCreditsCategory string
 
 // CancelAppointmentRequest defines model for CancelAppointmentRequest.
 type CancelAppointmentRequest struct {
@@ -5490,7 +5623,7 @@ type ClientInterface interface {
 
 	// DecideCampaignApplicationWithBody Approve or reject a merchant's application (supervisors, commerce managers)
 	//
-	// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application.
+	// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application. 422: /decision (approved or rejected), /reason (required to refuse, at most 500 characters).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -5499,7 +5632,7 @@ type ClientInterface interface {
 
 	// DecideCampaignApplication Approve or reject a merchant's application (supervisors, commerce managers)
 	//
-	// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application.
+	// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application. 422: /decision (approved or rejected), /reason (required to refuse, at most 500 characters).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -5508,7 +5641,7 @@ type ClientInterface interface {
 
 	// RecordCampaignPurchaseWithBody Record a resident's purchase at a participating shop (merchants)
 	//
-	// The campaign credits the shop its percentage of the purchase (rounded down to the cent), capped by what the person may still receive and by what is left of the budget, booked in the ledger from the campaign to the merchant; the merchant is reimbursed on its monthly claim. The Idempotency-Key is required: a retried request books once (Idempotent-Replayed), the same key with another body is 409 idempotency_key_reused. 422: /tax_code (invalid, or not a resident of the campaign's municipality), /purchase_cents (below the campaign's minimum). 409: campaign_closed, campaign_not_running, not_participating, person_cap_reached, budget_exhausted. 404 for an unknown campaign.
+	// The campaign credits the shop its percentage of the purchase (rounded down to the cent), capped by what the person may still receive and by what is left of the budget, booked in the ledger from the campaign to the merchant; the merchant is reimbursed on its monthly claim. The Idempotency-Key is required: a retried request books once (Idempotent-Replayed), the same key with another body is 409 idempotency_key_reused. 422: /tax_code (invalid, or not a resident of the campaign's municipality), /purchase_cents (below the campaign's minimum). 409: campaign_closed, campaign_not_running, not_participating (the shop is not an approved participant), category_not_admitted (the shop's category is not, or no longer, one the campaign admits), person_cap_reached, budget_exhausted. 404 for an unknown campaign.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -5517,7 +5650,7 @@ type ClientInterface interface {
 
 	// RecordCampaignPurchase Record a resident's purchase at a participating shop (merchants)
 	//
-	// The campaign credits the shop its percentage of the purchase (rounded down to the cent), capped by what the person may still receive and by what is left of the budget, booked in the ledger from the campaign to the merchant; the merchant is reimbursed on its monthly claim. The Idempotency-Key is required: a retried request books once (Idempotent-Replayed), the same key with another body is 409 idempotency_key_reused. 422: /tax_code (invalid, or not a resident of the campaign's municipality), /purchase_cents (below the campaign's minimum). 409: campaign_closed, campaign_not_running, not_participating, person_cap_reached, budget_exhausted. 404 for an unknown campaign.
+	// The campaign credits the shop its percentage of the purchase (rounded down to the cent), capped by what the person may still receive and by what is left of the budget, booked in the ledger from the campaign to the merchant; the merchant is reimbursed on its monthly claim. The Idempotency-Key is required: a retried request books once (Idempotent-Replayed), the same key with another body is 409 idempotency_key_reused. 422: /tax_code (invalid, or not a resident of the campaign's municipality), /purchase_cents (below the campaign's minimum). 409: campaign_closed, campaign_not_running, not_participating (the shop is not an approved participant), category_not_admitted (the shop's category is not, or no longer, one the campaign admits), person_cap_reached, budget_exhausted. 404 for an unknown campaign.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -5569,6 +5702,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/campaigns/{id}/close (the `CloseCampaign` operationId).
 	CloseCampaign(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListCampaignCredits A campaign's credits: per shop, the totals and the newest credits (supervisors, commerce managers)
+	//
+	// What the campaign has credited: per participating shop the purchases, what residents spent, what the campaign added, what the monthly billing run has put on merchants' claims (claimed) and paid (reimbursed); the budget and what is left of it; the newest 200 credits, newest first. No resident is named, to either role: the tax code is never stored and a person is shown only as a number within the campaign (1 for the first person credited, then 2...). 404 for another district's campaign or an unknown id.
+	//
+	// Corresponds with GET /api/v1/campaigns/{id}/credits (the `ListCampaignCredits` operationId).
+	ListCampaignCredits(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PublishCampaign Publish a draft campaign (supervisors, commerce managers)
 	//
@@ -6249,7 +6389,7 @@ type ClientInterface interface {
 
 	// CreateRedemptionWithBody Redeem part of a voucher (merchants)
 	//
-	// 409 with code service_voucher (a service voucher is spent only in the catalogue), insufficient_balance, voucher_expired, not_released or idempotency_key_reused; 404 voucher_not_found for an unknown code.
+	// 409 with code service_voucher (a service voucher is spent only in the catalogue), shop_category_not_accepted (a food voucher is spent only at shops of the food and health categories), insufficient_balance, voucher_expired, not_released or idempotency_key_reused; 404 voucher_not_found for an unknown code.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -6258,7 +6398,7 @@ type ClientInterface interface {
 
 	// CreateRedemption Redeem part of a voucher (merchants)
 	//
-	// 409 with code service_voucher (a service voucher is spent only in the catalogue), insufficient_balance, voucher_expired, not_released or idempotency_key_reused; 404 voucher_not_found for an unknown code.
+	// 409 with code service_voucher (a service voucher is spent only in the catalogue), shop_category_not_accepted (a food voucher is spent only at shops of the food and health categories), insufficient_balance, voucher_expired, not_released or idempotency_key_reused; 404 voucher_not_found for an unknown code.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -7131,7 +7271,7 @@ func (c *Client) ListCampaignApplications(ctx context.Context, params *ListCampa
 
 // DecideCampaignApplicationWithBody Approve or reject a merchant's application (supervisors, commerce managers)
 //
-// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application.
+// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application. 422: /decision (approved or rejected), /reason (required to refuse, at most 500 characters).
 //
 // Takes any type of body and a specified content type.
 //
@@ -7150,7 +7290,7 @@ func (c *Client) DecideCampaignApplicationWithBody(ctx context.Context, id strin
 
 // DecideCampaignApplication Approve or reject a merchant's application (supervisors, commerce managers)
 //
-// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application.
+// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application. 422: /decision (approved or rejected), /reason (required to refuse, at most 500 characters).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -7169,7 +7309,7 @@ func (c *Client) DecideCampaignApplication(ctx context.Context, id string, body 
 
 // RecordCampaignPurchaseWithBody Record a resident's purchase at a participating shop (merchants)
 //
-// The campaign credits the shop its percentage of the purchase (rounded down to the cent), capped by what the person may still receive and by what is left of the budget, booked in the ledger from the campaign to the merchant; the merchant is reimbursed on its monthly claim. The Idempotency-Key is required: a retried request books once (Idempotent-Replayed), the same key with another body is 409 idempotency_key_reused. 422: /tax_code (invalid, or not a resident of the campaign's municipality), /purchase_cents (below the campaign's minimum). 409: campaign_closed, campaign_not_running, not_participating, person_cap_reached, budget_exhausted. 404 for an unknown campaign.
+// The campaign credits the shop its percentage of the purchase (rounded down to the cent), capped by what the person may still receive and by what is left of the budget, booked in the ledger from the campaign to the merchant; the merchant is reimbursed on its monthly claim. The Idempotency-Key is required: a retried request books once (Idempotent-Replayed), the same key with another body is 409 idempotency_key_reused. 422: /tax_code (invalid, or not a resident of the campaign's municipality), /purchase_cents (below the campaign's minimum). 409: campaign_closed, campaign_not_running, not_participating (the shop is not an approved participant), category_not_admitted (the shop's category is not, or no longer, one the campaign admits), person_cap_reached, budget_exhausted. 404 for an unknown campaign.
 //
 // Takes any type of body and a specified content type.
 //
@@ -7188,7 +7328,7 @@ func (c *Client) RecordCampaignPurchaseWithBody(ctx context.Context, params *Rec
 
 // RecordCampaignPurchase Record a resident's purchase at a participating shop (merchants)
 //
-// The campaign credits the shop its percentage of the purchase (rounded down to the cent), capped by what the person may still receive and by what is left of the budget, booked in the ledger from the campaign to the merchant; the merchant is reimbursed on its monthly claim. The Idempotency-Key is required: a retried request books once (Idempotent-Replayed), the same key with another body is 409 idempotency_key_reused. 422: /tax_code (invalid, or not a resident of the campaign's municipality), /purchase_cents (below the campaign's minimum). 409: campaign_closed, campaign_not_running, not_participating, person_cap_reached, budget_exhausted. 404 for an unknown campaign.
+// The campaign credits the shop its percentage of the purchase (rounded down to the cent), capped by what the person may still receive and by what is left of the budget, booked in the ledger from the campaign to the merchant; the merchant is reimbursed on its monthly claim. The Idempotency-Key is required: a retried request books once (Idempotent-Replayed), the same key with another body is 409 idempotency_key_reused. 422: /tax_code (invalid, or not a resident of the campaign's municipality), /purchase_cents (below the campaign's minimum). 409: campaign_closed, campaign_not_running, not_participating (the shop is not an approved participant), category_not_admitted (the shop's category is not, or no longer, one the campaign admits), person_cap_reached, budget_exhausted. 404 for an unknown campaign.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -7301,6 +7441,23 @@ func (c *Client) ApplyToCampaign(ctx context.Context, id string, reqEditors ...R
 // Corresponds with POST /api/v1/campaigns/{id}/close (the `CloseCampaign` operationId).
 func (c *Client) CloseCampaign(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCloseCampaignRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListCampaignCredits A campaign's credits: per shop, the totals and the newest credits (supervisors, commerce managers)
+//
+// What the campaign has credited: per participating shop the purchases, what residents spent, what the campaign added, what the monthly billing run has put on merchants' claims (claimed) and paid (reimbursed); the budget and what is left of it; the newest 200 credits, newest first. No resident is named, to either role: the tax code is never stored and a person is shown only as a number within the campaign (1 for the first person credited, then 2...). 404 for another district's campaign or an unknown id.
+//
+// Corresponds with GET /api/v1/campaigns/{id}/credits (the `ListCampaignCredits` operationId).
+func (c *Client) ListCampaignCredits(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCampaignCreditsRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -9020,7 +9177,7 @@ func (c *Client) ListRedemptions(ctx context.Context, params *ListRedemptionsPar
 
 // CreateRedemptionWithBody Redeem part of a voucher (merchants)
 //
-// 409 with code service_voucher (a service voucher is spent only in the catalogue), insufficient_balance, voucher_expired, not_released or idempotency_key_reused; 404 voucher_not_found for an unknown code.
+// 409 with code service_voucher (a service voucher is spent only in the catalogue), shop_category_not_accepted (a food voucher is spent only at shops of the food and health categories), insufficient_balance, voucher_expired, not_released or idempotency_key_reused; 404 voucher_not_found for an unknown code.
 //
 // Takes any type of body and a specified content type.
 //
@@ -9039,7 +9196,7 @@ func (c *Client) CreateRedemptionWithBody(ctx context.Context, params *CreateRed
 
 // CreateRedemption Redeem part of a voucher (merchants)
 //
-// 409 with code service_voucher (a service voucher is spent only in the catalogue), insufficient_balance, voucher_expired, not_released or idempotency_key_reused; 404 voucher_not_found for an unknown code.
+// 409 with code service_voucher (a service voucher is spent only in the catalogue), shop_category_not_accepted (a food voucher is spent only at shops of the food and health categories), insufficient_balance, voucher_expired, not_released or idempotency_key_reused; 404 voucher_not_found for an unknown code.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -11338,6 +11495,40 @@ func NewCloseCampaignRequest(server string, id string) (*http.Request, error) {
 	}
 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListCampaignCreditsRequest constructs an http.Request for the ListCampaignCredits method
+func NewListCampaignCreditsRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/campaigns/%s/credits", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -16449,7 +16640,7 @@ type ClientWithResponsesInterface interface {
 
 	// DecideCampaignApplicationWithBodyWithResponse Approve or reject a merchant's application (supervisors, commerce managers)
 	//
-	// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application.
+	// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application. 422: /decision (approved or rejected), /reason (required to refuse, at most 500 characters).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -16458,7 +16649,7 @@ type ClientWithResponsesInterface interface {
 
 	// DecideCampaignApplicationWithResponse Approve or reject a merchant's application (supervisors, commerce managers)
 	//
-	// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application.
+	// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application. 422: /decision (approved or rejected), /reason (required to refuse, at most 500 characters).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -16467,7 +16658,7 @@ type ClientWithResponsesInterface interface {
 
 	// RecordCampaignPurchaseWithBodyWithResponse Record a resident's purchase at a participating shop (merchants)
 	//
-	// The campaign credits the shop its percentage of the purchase (rounded down to the cent), capped by what the person may still receive and by what is left of the budget, booked in the ledger from the campaign to the merchant; the merchant is reimbursed on its monthly claim. The Idempotency-Key is required: a retried request books once (Idempotent-Replayed), the same key with another body is 409 idempotency_key_reused. 422: /tax_code (invalid, or not a resident of the campaign's municipality), /purchase_cents (below the campaign's minimum). 409: campaign_closed, campaign_not_running, not_participating, person_cap_reached, budget_exhausted. 404 for an unknown campaign.
+	// The campaign credits the shop its percentage of the purchase (rounded down to the cent), capped by what the person may still receive and by what is left of the budget, booked in the ledger from the campaign to the merchant; the merchant is reimbursed on its monthly claim. The Idempotency-Key is required: a retried request books once (Idempotent-Replayed), the same key with another body is 409 idempotency_key_reused. 422: /tax_code (invalid, or not a resident of the campaign's municipality), /purchase_cents (below the campaign's minimum). 409: campaign_closed, campaign_not_running, not_participating (the shop is not an approved participant), category_not_admitted (the shop's category is not, or no longer, one the campaign admits), person_cap_reached, budget_exhausted. 404 for an unknown campaign.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -16476,7 +16667,7 @@ type ClientWithResponsesInterface interface {
 
 	// RecordCampaignPurchaseWithResponse Record a resident's purchase at a participating shop (merchants)
 	//
-	// The campaign credits the shop its percentage of the purchase (rounded down to the cent), capped by what the person may still receive and by what is left of the budget, booked in the ledger from the campaign to the merchant; the merchant is reimbursed on its monthly claim. The Idempotency-Key is required: a retried request books once (Idempotent-Replayed), the same key with another body is 409 idempotency_key_reused. 422: /tax_code (invalid, or not a resident of the campaign's municipality), /purchase_cents (below the campaign's minimum). 409: campaign_closed, campaign_not_running, not_participating, person_cap_reached, budget_exhausted. 404 for an unknown campaign.
+	// The campaign credits the shop its percentage of the purchase (rounded down to the cent), capped by what the person may still receive and by what is left of the budget, booked in the ledger from the campaign to the merchant; the merchant is reimbursed on its monthly claim. The Idempotency-Key is required: a retried request books once (Idempotent-Replayed), the same key with another body is 409 idempotency_key_reused. 422: /tax_code (invalid, or not a resident of the campaign's municipality), /purchase_cents (below the campaign's minimum). 409: campaign_closed, campaign_not_running, not_participating (the shop is not an approved participant), category_not_admitted (the shop's category is not, or no longer, one the campaign admits), person_cap_reached, budget_exhausted. 404 for an unknown campaign.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -16536,6 +16727,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/campaigns/{id}/close (the `CloseCampaign` operationId).
 	CloseCampaignWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*CloseCampaignResponse, error)
+
+	// ListCampaignCreditsWithResponse A campaign's credits: per shop, the totals and the newest credits (supervisors, commerce managers)
+	//
+	// What the campaign has credited: per participating shop the purchases, what residents spent, what the campaign added, what the monthly billing run has put on merchants' claims (claimed) and paid (reimbursed); the budget and what is left of it; the newest 200 credits, newest first. No resident is named, to either role: the tax code is never stored and a person is shown only as a number within the campaign (1 for the first person credited, then 2...). 404 for another district's campaign or an unknown id.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/campaigns/{id}/credits (the `ListCampaignCredits` operationId).
+	ListCampaignCreditsWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ListCampaignCreditsResponse, error)
 
 	// PublishCampaignWithResponse Publish a draft campaign (supervisors, commerce managers)
 	//
@@ -17308,7 +17508,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateRedemptionWithBodyWithResponse Redeem part of a voucher (merchants)
 	//
-	// 409 with code service_voucher (a service voucher is spent only in the catalogue), insufficient_balance, voucher_expired, not_released or idempotency_key_reused; 404 voucher_not_found for an unknown code.
+	// 409 with code service_voucher (a service voucher is spent only in the catalogue), shop_category_not_accepted (a food voucher is spent only at shops of the food and health categories), insufficient_balance, voucher_expired, not_released or idempotency_key_reused; 404 voucher_not_found for an unknown code.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -17317,7 +17517,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateRedemptionWithResponse Redeem part of a voucher (merchants)
 	//
-	// 409 with code service_voucher (a service voucher is spent only in the catalogue), insufficient_balance, voucher_expired, not_released or idempotency_key_reused; 404 voucher_not_found for an unknown code.
+	// 409 with code service_voucher (a service voucher is spent only in the catalogue), shop_category_not_accepted (a food voucher is spent only at shops of the food and health categories), insufficient_balance, voucher_expired, not_released or idempotency_key_reused; 404 voucher_not_found for an unknown code.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -20327,6 +20527,89 @@ func (r CloseCampaignResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CloseCampaignResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListCampaignCreditsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CampaignCredits
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCampaignCreditsResponse) GetJSON200() *CampaignCredits {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListCampaignCreditsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListCampaignCreditsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListCampaignCreditsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ListCampaignCreditsResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListCampaignCreditsResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListCampaignCreditsResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCampaignCreditsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCampaignCreditsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCampaignCreditsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCampaignCreditsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -29241,7 +29524,7 @@ func (c *ClientWithResponses) ListCampaignApplicationsWithResponse(ctx context.C
 
 // DecideCampaignApplicationWithBodyWithResponse Approve or reject a merchant's application (supervisors, commerce managers)
 //
-// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application.
+// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application. 422: /decision (approved or rejected), /reason (required to refuse, at most 500 characters).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -29256,7 +29539,7 @@ func (c *ClientWithResponses) DecideCampaignApplicationWithBodyWithResponse(ctx 
 
 // DecideCampaignApplicationWithResponse Approve or reject a merchant's application (supervisors, commerce managers)
 //
-// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application.
+// Once: 409 application_decided when it was already decided, campaign_closed when the campaign is closed; 404 for another district's application. 422: /decision (approved or rejected), /reason (required to refuse, at most 500 characters).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -29271,7 +29554,7 @@ func (c *ClientWithResponses) DecideCampaignApplicationWithResponse(ctx context.
 
 // RecordCampaignPurchaseWithBodyWithResponse Record a resident's purchase at a participating shop (merchants)
 //
-// The campaign credits the shop its percentage of the purchase (rounded down to the cent), capped by what the person may still receive and by what is left of the budget, booked in the ledger from the campaign to the merchant; the merchant is reimbursed on its monthly claim. The Idempotency-Key is required: a retried request books once (Idempotent-Replayed), the same key with another body is 409 idempotency_key_reused. 422: /tax_code (invalid, or not a resident of the campaign's municipality), /purchase_cents (below the campaign's minimum). 409: campaign_closed, campaign_not_running, not_participating, person_cap_reached, budget_exhausted. 404 for an unknown campaign.
+// The campaign credits the shop its percentage of the purchase (rounded down to the cent), capped by what the person may still receive and by what is left of the budget, booked in the ledger from the campaign to the merchant; the merchant is reimbursed on its monthly claim. The Idempotency-Key is required: a retried request books once (Idempotent-Replayed), the same key with another body is 409 idempotency_key_reused. 422: /tax_code (invalid, or not a resident of the campaign's municipality), /purchase_cents (below the campaign's minimum). 409: campaign_closed, campaign_not_running, not_participating (the shop is not an approved participant), category_not_admitted (the shop's category is not, or no longer, one the campaign admits), person_cap_reached, budget_exhausted. 404 for an unknown campaign.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -29286,7 +29569,7 @@ func (c *ClientWithResponses) RecordCampaignPurchaseWithBodyWithResponse(ctx con
 
 // RecordCampaignPurchaseWithResponse Record a resident's purchase at a participating shop (merchants)
 //
-// The campaign credits the shop its percentage of the purchase (rounded down to the cent), capped by what the person may still receive and by what is left of the budget, booked in the ledger from the campaign to the merchant; the merchant is reimbursed on its monthly claim. The Idempotency-Key is required: a retried request books once (Idempotent-Replayed), the same key with another body is 409 idempotency_key_reused. 422: /tax_code (invalid, or not a resident of the campaign's municipality), /purchase_cents (below the campaign's minimum). 409: campaign_closed, campaign_not_running, not_participating, person_cap_reached, budget_exhausted. 404 for an unknown campaign.
+// The campaign credits the shop its percentage of the purchase (rounded down to the cent), capped by what the person may still receive and by what is left of the budget, booked in the ledger from the campaign to the merchant; the merchant is reimbursed on its monthly claim. The Idempotency-Key is required: a retried request books once (Idempotent-Replayed), the same key with another body is 409 idempotency_key_reused. 422: /tax_code (invalid, or not a resident of the campaign's municipality), /purchase_cents (below the campaign's minimum). 409: campaign_closed, campaign_not_running, not_participating (the shop is not an approved participant), category_not_admitted (the shop's category is not, or no longer, one the campaign admits), person_cap_reached, budget_exhausted. 404 for an unknown campaign.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -29387,6 +29670,21 @@ func (c *ClientWithResponses) CloseCampaignWithResponse(ctx context.Context, id 
 		return nil, err
 	}
 	return ParseCloseCampaignResponse(rsp)
+}
+
+// ListCampaignCreditsWithResponse A campaign's credits: per shop, the totals and the newest credits (supervisors, commerce managers)
+//
+// What the campaign has credited: per participating shop the purchases, what residents spent, what the campaign added, what the monthly billing run has put on merchants' claims (claimed) and paid (reimbursed); the budget and what is left of it; the newest 200 credits, newest first. No resident is named, to either role: the tax code is never stored and a person is shown only as a number within the campaign (1 for the first person credited, then 2...). 404 for another district's campaign or an unknown id.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/campaigns/{id}/credits (the `ListCampaignCredits` operationId).
+func (c *ClientWithResponses) ListCampaignCreditsWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ListCampaignCreditsResponse, error) {
+	rsp, err := c.ListCampaignCredits(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCampaignCreditsResponse(rsp)
 }
 
 // PublishCampaignWithResponse Publish a draft campaign (supervisors, commerce managers)
@@ -30778,7 +31076,7 @@ func (c *ClientWithResponses) ListRedemptionsWithResponse(ctx context.Context, p
 
 // CreateRedemptionWithBodyWithResponse Redeem part of a voucher (merchants)
 //
-// 409 with code service_voucher (a service voucher is spent only in the catalogue), insufficient_balance, voucher_expired, not_released or idempotency_key_reused; 404 voucher_not_found for an unknown code.
+// 409 with code service_voucher (a service voucher is spent only in the catalogue), shop_category_not_accepted (a food voucher is spent only at shops of the food and health categories), insufficient_balance, voucher_expired, not_released or idempotency_key_reused; 404 voucher_not_found for an unknown code.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -30793,7 +31091,7 @@ func (c *ClientWithResponses) CreateRedemptionWithBodyWithResponse(ctx context.C
 
 // CreateRedemptionWithResponse Redeem part of a voucher (merchants)
 //
-// 409 with code service_voucher (a service voucher is spent only in the catalogue), insufficient_balance, voucher_expired, not_released or idempotency_key_reused; 404 voucher_not_found for an unknown code.
+// 409 with code service_voucher (a service voucher is spent only in the catalogue), shop_category_not_accepted (a food voucher is spent only at shops of the food and health categories), insufficient_balance, voucher_expired, not_released or idempotency_key_reused; 404 voucher_not_found for an unknown code.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -33508,6 +33806,74 @@ func ParseCloseCampaignResponse(rsp *http.Response) (*CloseCampaignResponse, err
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListCampaignCreditsResponse parses an HTTP response from a ListCampaignCreditsWithResponse call
+func ParseListCampaignCreditsResponse(rsp *http.Response) (*ListCampaignCreditsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCampaignCreditsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CampaignCredits
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Unprocessable

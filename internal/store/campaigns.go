@@ -366,6 +366,10 @@ func scanApplication(row pgx.Row) (CampaignApplication, error) {
 	return x, err
 }
 
+// ErrCodeCategoryNotAdmitted refuses a credit at an approved shop whose
+// category the campaign does not admit (any more).
+const ErrCodeCategoryNotAdmitted = "category_not_admitted"
+
 // ErrCategoryNotAllowed: the merchant's category may not join the campaign.
 type ErrCategoryNotAllowed struct{ Category string }
 
@@ -556,16 +560,21 @@ func (a API) RecordCampaignPurchase(ctx context.Context, scope Scope, in Campaig
 			return err
 		}
 		var (
-			c       Campaign
-			inTime  bool
-			joined  string
-			rawRule []byte
+			c            Campaign
+			inTime       bool
+			joined       string
+			rawRule      []byte
+			admitted     bool
+			shopCategory string
 		)
 		err = tx.QueryRow(ctx, `SELECT c.district_id, c.municipality_id, c.status, c.rule,
 				(now() AT TIME ZONE 'Europe/Rome')::date BETWEEN c.starts_on AND c.ends_on,
-				coalesce((SELECT cm.status FROM campaign_merchants cm WHERE cm.campaign_id = c.id AND cm.merchant_id = $2), '')
-			FROM campaigns c WHERE c.id = $1 AND c.status <> 'draft' AND c.district_id = $3`,
-			in.CampaignID, in.MerchantID, scope.District).Scan(&c.District, &c.Municipality, &c.Status, &rawRule, &inTime, &joined)
+				coalesce((SELECT cm.status FROM campaign_merchants cm WHERE cm.campaign_id = c.id AND cm.merchant_id = $2), ''),
+				coalesce(me.category = ANY(c.categories), false), coalesce(me.category, '')
+			FROM campaigns c LEFT JOIN merchants me ON me.id = $2
+			WHERE c.id = $1 AND c.status <> 'draft' AND c.district_id = $3`,
+			in.CampaignID, in.MerchantID, scope.District).Scan(&c.District, &c.Municipality, &c.Status, &rawRule, &inTime, &joined,
+			&admitted, &shopCategory)
 		if err != nil {
 			return err
 		}
@@ -579,6 +588,8 @@ func (a API) RecordCampaignPurchase(ctx context.Context, scope Scope, in Campaig
 			return Conflict("campaign_not_running", "today is outside the campaign's period")
 		case joined != CampaignApproved:
 			return Conflict("not_participating", "the shop is not an approved participant of the campaign")
+		case !admitted: // approved, but its category has changed since to one the campaign does not admit
+			return Conflict(ErrCodeCategoryNotAdmitted, "the shop's category "+shopCategory+" is not one the campaign admits")
 		}
 		var resident bool
 		if err := tx.QueryRow(ctx, `SELECT campaign_resident($1, $2)`, in.TaxCode, c.Municipality).Scan(&resident); err != nil {

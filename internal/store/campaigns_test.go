@@ -2,8 +2,10 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"sportello/internal/bookingtest"
+	"sportello/internal/calendar"
 	"sportello/internal/seed"
 	"sportello/internal/store"
 	"sportello/internal/testenv"
@@ -332,4 +335,120 @@ func TestCampaignMigrationGoesDownAndUp(t *testing.T) {
 	if msg, err := store.LedgerCheck(context.Background(), conn); err != nil || msg != "" {
 		t.Fatalf("ledger check after down and up: %q, %v", msg, err)
 	}
+}
+
+// A credit is given only at an approved shop of a category the campaign
+// admits: a shop whose category changed after its approval is refused,
+// and nothing moves.
+func TestCampaignCreditOnlyAtAdmittedCategories(t *testing.T) {
+	ctx := context.Background()
+	w := newCampaignWorld(t, 1000_00, 50_00)
+	w.join(t)
+	maria := seed.Residents()[0].TaxCode()
+	if _, err := w.st.Pool.Exec(ctx, `UPDATE merchants SET category = 'services' WHERE id = $1`, w.libreria.MerchantID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.purchase(maria, 50_00, "changed"); conflictCode(err) != store.ErrCodeCategoryNotAdmitted {
+		t.Fatalf("credit at a shop of a category not admitted: %v", err)
+	}
+	if b := testenv.Balance(t, w.st, store.CampaignAccountID(w.id)); b != 1000_00 {
+		t.Errorf("campaign balance %d after the refusal", b)
+	}
+	if _, err := w.st.Pool.Exec(ctx, `UPDATE merchants SET category = 'books' WHERE id = $1`, w.libreria.MerchantID); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := w.purchase(maria, 50_00, "books"); err != nil || c.CreditCents != 10_00 {
+		t.Fatalf("credit at the bookshop: %+v, %v", c, err)
+	}
+	ledgerBalances(t, w.st)
+}
+
+// The list of a campaign's credits: per shop and in total, people as
+// numbers (no tax code, no hash), for the district's managers only; the
+// billing run's claim marks the credits claimed, its payment reimbursed.
+func TestCampaignCreditList(t *testing.T) {
+	ctx := context.Background()
+	w := newCampaignWorld(t, 1000_00, 50_00)
+	w.join(t)
+	res := seed.Residents()
+	maria, luca := res[0].TaxCode(), res[2].TaxCode()
+	for i, p := range []struct {
+		who   string
+		cents int64
+	}{{maria, 50_00}, {luca, 20_00}, {maria, 30_00}} {
+		if _, err := w.purchase(p.who, p.cents, fmt.Sprint("k", i)); err != nil {
+			t.Fatalf("purchase %d: %v", i, err)
+		}
+	}
+	for _, u := range []store.UserView{w.padova, w.libreria, w.op} {
+		if _, err := w.api.CampaignCreditList(ctx, u.Scope(), w.id); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s reads the list: %v", u.Username, err)
+		}
+	}
+	for _, u := range []store.UserView{w.manager, w.sup} {
+		l, err := w.api.CampaignCreditList(ctx, u.Scope(), w.id)
+		if err != nil {
+			t.Fatalf("%s: %v", u.Username, err)
+		}
+		if l.Purchases != 3 || l.Persons != 2 || l.SpentCents != 100_00 || l.CreditedCents != 20_00 ||
+			l.RemainingCents != 980_00 || l.BudgetCents != 1000_00 || l.ClaimedCents != 0 || l.ReimbursedCents != 0 {
+			t.Errorf("%s: totals %+v", u.Username, l)
+		}
+		if len(l.Shops) != 1 || l.Shops[0].MerchantID != w.libreria.MerchantID || l.Shops[0].Purchases != 3 ||
+			l.Shops[0].CreditedCents != 20_00 || l.Shops[0].SpentCents != 100_00 {
+			t.Errorf("%s: shops %+v", u.Username, l.Shops)
+		}
+		var people []int
+		for _, c := range l.Credits {
+			people = append(people, c.Person)
+			if c.Billing != store.CreditUnbilled {
+				t.Errorf("credit %s billing %s before the billing run", c.ID, c.Billing)
+			}
+		}
+		if fmt.Sprint(people) != "[1 2 1]" { // newest first: Maria again, Luca, Maria
+			t.Errorf("%s: people %v", u.Username, people)
+		}
+		raw, _ := json.Marshal(l)
+		for _, secret := range []string{maria, luca, store.PersonKey(w.id, maria), store.PersonKey(w.id, luca)} {
+			if strings.Contains(string(raw), secret) {
+				t.Errorf("%s: the list holds %s", u.Username, secret)
+			}
+		}
+	}
+
+	// The billing run claims the credits, then they are paid.
+	now := time.Now().In(calendar.Rome())
+	period := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, calendar.Rome())
+	inv, err := w.st.PrepareInvoice(ctx, store.PrepareInvoiceInput{Kind: store.InvoiceMerchant, PayeeID: w.libreria.MerchantID,
+		Municipality: "tradate", Period: period, PeriodEnd: period.AddDate(0, 1, 0), WorkflowID: "billing-test"})
+	if err != nil || inv.Lines != 3 {
+		t.Fatalf("invoice %+v, %v", inv, err)
+	}
+	l, err := w.api.CampaignCreditList(ctx, w.manager.Scope(), w.id)
+	if err != nil || l.ClaimedCents != 20_00 || l.ReimbursedCents != 0 || l.Shops[0].ClaimedCents != 20_00 || l.Credits[0].Billing != store.CreditClaimed {
+		t.Fatalf("claimed: %+v, %v", l, err)
+	}
+	decl := map[string]bool{}
+	for _, k := range store.DeclarationItems {
+		decl[k] = true
+	}
+	if _, err := w.api.DeclareClaim(ctx, w.libreria.Scope(), inv.ID, decl); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.st.MarkInvoiceSent(ctx, inv.ID, "ACC-1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.st.ReconcileInvoice(ctx, inv.ID, "PAY-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	l, err = w.api.CampaignCreditList(ctx, w.manager.Scope(), w.id)
+	if err != nil || l.ClaimedCents != 0 || l.ReimbursedCents != 20_00 || l.Shops[0].ReimbursedCents != 20_00 {
+		t.Fatalf("reimbursed: %+v, %v", l, err)
+	}
+	for _, c := range l.Credits {
+		if c.Billing != store.CreditReimbursed {
+			t.Errorf("credit %s billing %s after payment", c.ID, c.Billing)
+		}
+	}
+	ledgerBalances(t, w.st)
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,7 +16,16 @@ type RedeemInput struct {
 	AmountCents    int64
 	IdempotencyKey string // optional; a retried request with the same key is applied once
 	RequestHash    string // hash of the request body, to refuse a reused key with another body
+	// ShopCategories are the merchant categories where the voucher may be
+	// spent (the domain's rule, internal/app/vouchers); a merchant of
+	// another category is refused (conflict ErrCodeShopCategory). Nil
+	// checks nothing.
+	ShopCategories []string
 }
+
+// ErrCodeShopCategory refuses a voucher at a merchant whose category it
+// does not pay at (a food voucher at a bookshop).
+const ErrCodeShopCategory = "shop_category_not_accepted"
 
 // RedeemResult is what the merchant sees: never the holder's identity.
 type RedeemResult struct {
@@ -88,9 +98,12 @@ func (s *Store) Redeem(ctx context.Context, scope Scope, in RedeemInput) (Redeem
 			}
 			return Conflict("insufficient_balance", "the voucher balance is lower than the amount")
 		}
-		var district string
-		if err := tx.QueryRow(ctx, `SELECT district_id FROM merchants WHERE id = $1`, in.MerchantID).Scan(&district); err != nil {
+		var district, category string
+		if err := tx.QueryRow(ctx, `SELECT district_id, category FROM merchants WHERE id = $1`, in.MerchantID).Scan(&district, &category); err != nil {
 			return err
+		}
+		if in.ShopCategories != nil && !slices.Contains(in.ShopCategories, category) {
+			return Conflict(ErrCodeShopCategory, "this voucher is not accepted at a shop of the category "+category)
 		}
 		if err := EnsureAccount(ctx, tx, MerchantAccountID(in.MerchantID), district, AccountMerchant, false); err != nil {
 			return err

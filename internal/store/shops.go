@@ -21,6 +21,9 @@ type Shop struct {
 // ShopFilter narrows the list of shops ("" = any).
 type ShopFilter struct {
 	District, Municipality, Kind string
+	// Categories keeps the merchants of these categories (the domain's
+	// food-voucher rule, internal/app/vouchers); nil keeps none.
+	Categories []string
 }
 
 // Shops lists the merchants matching f, by municipality, kind and name.
@@ -30,9 +33,9 @@ func (a API) Shops(ctx context.Context, scope Scope, f ShopFilter) ([]Shop, erro
 		out = out[:0]
 		rows, err := tx.Query(ctx, `SELECT me.id, me.district_id, me.municipality_id, m.name, me.name, me.kind, me.address
 			FROM merchants me JOIN municipalities m ON m.id = me.municipality_id
-			WHERE me.category IN ('food', 'health') -- the food-voucher shops; a campaign's other shops are its own (campaigns.go)
+			WHERE me.category = ANY($4) -- the food-voucher shops; a campaign's other shops are its own (campaigns.go)
 			  AND ($1 = '' OR me.district_id = $1) AND ($2 = '' OR me.municipality_id = $2) AND ($3 = '' OR me.kind = $3)
-			ORDER BY m.name, me.kind, me.name, me.id`, f.District, f.Municipality, f.Kind)
+			ORDER BY m.name, me.kind, me.name, me.id`, f.District, f.Municipality, f.Kind, f.Categories)
 		if err != nil {
 			return err
 		}

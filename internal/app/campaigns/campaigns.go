@@ -332,7 +332,8 @@ type Decision struct {
 	Reason   string `json:"reason"`
 }
 
-// Decide approves or rejects an application of user's district, once.
+// Decide approves or rejects an application of user's district, once; a
+// refusal says why (the merchant reads it).
 func (s Service) Decide(ctx context.Context, user store.UserView, id string, d Decision) (store.CampaignApplication, error) {
 	if !Manages(user) {
 		return store.CampaignApplication{}, errForbidden
@@ -342,7 +343,10 @@ func (s Service) Decide(ctx context.Context, user store.UserView, id string, d D
 	if d.Decision != store.CampaignApproved && d.Decision != store.CampaignRejected {
 		fe = append(fe, app.Field("/decision", "enum", "campaigns.err.decision"))
 	}
-	if len([]rune(d.Reason)) > maxReasonLen {
+	switch {
+	case d.Decision == store.CampaignRejected && d.Reason == "":
+		fe = append(fe, app.Field("/reason", "required", "campaigns.err.reason_required"))
+	case len([]rune(d.Reason)) > maxReasonLen:
 		fe = append(fe, app.Field("/reason", "too_long", "campaigns.err.too_long", maxReasonLen))
 	}
 	if len(fe) > 0 {
@@ -421,4 +425,52 @@ func (s Service) Record(ctx context.Context, user store.UserView, p Purchase, ke
 		return err
 	})
 	return c, err
+}
+
+// Credits lists what campaign id of user's district has credited: per
+// shop (purchases, what residents spent, what the campaign added, what
+// the billing run has claimed and reimbursed), the budget left, and the
+// newest credits. It never names a resident, to a supervisor or to the
+// Commerce District's manager alike: the tax code is not stored, and a
+// person is a number within the campaign (store.CampaignCreditList).
+// Another district's campaign is NotFound.
+func (s Service) Credits(ctx context.Context, user store.UserView, id string) (store.CampaignCredits, error) {
+	if !Manages(user) {
+		return store.CampaignCredits{}, errForbidden
+	}
+	list, err := s.API.CampaignCreditList(ctx, user.Scope(), strings.TrimSpace(id))
+	if errors.Is(err, store.ErrNotFound) {
+		return list, app.Missing("campaign")
+	}
+	return list, err
+}
+
+// Managed reads campaign id of user's district, whatever its status, for
+// its managers (another district's, even published, is NotFound).
+func (s Service) Managed(ctx context.Context, user store.UserView, id string) (store.Campaign, error) {
+	if !Manages(user) {
+		return store.Campaign{}, errForbidden
+	}
+	c, err := s.Campaign(ctx, &user, id)
+	if err == nil && c.District != user.District {
+		return store.Campaign{}, app.Missing("campaign")
+	}
+	return c, err
+}
+
+// Municipalities are the municipalities a manager may create a campaign
+// of: their district's.
+func (s Service) Municipalities(ctx context.Context, user store.UserView) ([]store.Place, error) {
+	if !Manages(user) {
+		return nil, errForbidden
+	}
+	return s.API.Municipalities(ctx, user.District)
+}
+
+// Check gives the problems of d that Create would refuse it for (but the
+// municipality's district): a form that could not even be decoded shows
+// them all at once.
+func (s Service) Check(d Draft) []app.FieldError {
+	_, fe := d.check(s.today())
+	return fe
 }

@@ -12,6 +12,12 @@ import (
 // ShopKinds are the kinds of merchant a food voucher can be spent at.
 var ShopKinds = []string{"shop", "pharmacy"}
 
+// FoodVoucherCategories are the merchant categories a food voucher pays
+// at: food shops and pharmacies (health), as the food-voucher calls say.
+// A shop of another category (a bookshop that joined a local campaign)
+// refuses it at the till, and is not in the public list of shops.
+var FoodVoucherCategories = []string{"food", "health"}
+
 // anonymous is the scope of the public list of shops.
 var anonymous = store.Scope{Kind: "anonymous"}
 
@@ -23,5 +29,6 @@ func (s Service) Shops(ctx context.Context, f store.ShopFilter) ([]store.Shop, e
 	if f.Kind != "" && !slices.Contains(ShopKinds, f.Kind) {
 		return nil, app.InvalidInput(app.Param("kind", "enum", "shops.err.kind"))
 	}
+	f.Categories = FoodVoucherCategories
 	return s.API.Shops(ctx, anonymous, f)
 }

@@ -111,7 +111,8 @@ var ErrNoSuchCode = app.Refuse(app.NotFound, "voucher_not_found", "no voucher ha
 // Redeem spends part of a voucher at the merchant user works for. Field
 // problems are Invalid with pointers /code and /amount_cents; an unknown
 // code is NotFound "voucher_not_found"; a voucher that cannot pay is a
-// Conflict (insufficient_balance, voucher_expired, not_released). key, when
+// Conflict (insufficient_balance, voucher_expired, not_released, and
+// shop_category_not_accepted at a shop that is not of FoodVoucherCategories). key, when
 // not empty, makes a retried request apply once (res.Replayed).
 func (s Service) Redeem(ctx context.Context, user store.UserView, r Redemption, key string) (store.RedeemResult, error) {
 	if fields := r.Validate(); len(fields) > 0 {
@@ -133,6 +134,7 @@ func (s Service) Redeem(ctx context.Context, user store.UserView, r Redemption, 
 			AmountCents:    *r.AmountCents,
 			IdempotencyKey: key,
 			RequestHash:    hash,
+			ShopCategories: FoodVoucherCategories, // a service voucher is refused at any shop (store.Redeem)
 		})
 		if err == nil && !res.Replayed {
 			observe.Redemptions.Inc()
