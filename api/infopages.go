@@ -31,20 +31,24 @@ type newsOut struct {
 	HTML template.HTML `json:"html"`
 }
 
-// infoQuery reads ?district= and ?lang=.
-func infoQuery(c *gin.Context) (district, lang string) {
+// infoQuery reads ?district= and ?lang=: without ?district=, the caller's
+// district, or the one shown to an anonymous visitor (app.Core.DefaultDistrict).
+func (s *server) infoQuery(c *gin.Context) (district, lang string, err error) {
 	district, lang = c.Query("district"), c.DefaultQuery("lang", "it")
 	if district == "" {
 		district = httpx.CurrentUser(c).District
 	}
 	if district == "" {
-		district = infopages.DefaultDistrict
+		district, err = s.core.DefaultDistrict(c.Request.Context(), httpx.Host(c))
 	}
-	return district, lang
+	return district, lang, err
 }
 
 func (s *server) listInfoPages(c *gin.Context) error {
-	district, lang := infoQuery(c)
+	district, lang, err := s.infoQuery(c)
+	if err != nil {
+		return err
+	}
 	pages, err := infopages.New(s.core).Published(c.Request.Context(), district, lang)
 	if err != nil {
 		return err
@@ -58,7 +62,10 @@ func (s *server) listInfoPages(c *gin.Context) error {
 }
 
 func (s *server) getInfoPage(c *gin.Context) error {
-	district, lang := infoQuery(c)
+	district, lang, err := s.infoQuery(c)
+	if err != nil {
+		return err
+	}
 	p, err := infopages.New(s.core).PublishedPage(c.Request.Context(), district, c.Param("slug"), lang)
 	if err != nil {
 		return err
@@ -68,7 +75,10 @@ func (s *server) getInfoPage(c *gin.Context) error {
 }
 
 func (s *server) listNews(c *gin.Context) error {
-	district, lang := infoQuery(c)
+	district, lang, err := s.infoQuery(c)
+	if err != nil {
+		return err
+	}
 	news, err := infopages.New(s.core).News(c.Request.Context(), district, lang)
 	if err != nil {
 		return err

@@ -23,7 +23,7 @@ import (
 // (one page) and /notizie (every published news item), linked from every
 // page's footer. Which district: a signed-in person's own; an anonymous
 // visitor's is ?district=<id> when given (the index has a chooser), the
-// default district (defaultDistrict) otherwise; links between these pages
+// default district (pageDistrict) otherwise; links between these pages
 // keep the parameter. A page not written in English is shown in Italian,
 // marked as such.
 //
@@ -41,9 +41,11 @@ func (s *Site) infoDistrict(c *gin.Context, svc infopages.Service) (district, qu
 	if err != nil {
 		return "", "", nil, false, err
 	}
-	district = pageDistrict(c)
+	if district, err = s.pageDistrict(c); err != nil {
+		return "", "", nil, false, err
+	}
 	if httpx.CurrentUser(c).District == "" {
-		if q := c.Query("district"); q != "" && q != defaultDistrict {
+		if q := c.Query("district"); q != "" && q != district {
 			district, query = q, "?district="+q
 		}
 	}

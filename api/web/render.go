@@ -286,11 +286,15 @@ func (s *Site) pageFail(c *gin.Context, err error) {
 	s.pageError(c, he.Status)
 }
 
+// errAnswered is returned by a helper that already answered the request
+// (a redirect): page writes nothing more.
+var errAnswered = errors.New("web: answered")
+
 // page adapts a page handler that returns an error to gin: the error
 // becomes an error page, mapped like the JSON API's errors.
 func (s *Site) page(f func(c *gin.Context) error) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if err := f(c); err != nil {
+		if err := f(c); err != nil && !errors.Is(err, errAnswered) {
 			s.pageFail(c, err)
 		}
 	}

@@ -376,20 +376,42 @@ func (a API) changeCall(ctx context.Context, scope Scope, district, id string, c
 	return out, MapError(err)
 }
 
-// OpenCallVersion is the form version of the call open at now for form in
-// the municipality named (id or name) in scope's district: what an
-// application is filed with. 0 when no open call fixes one (none open, or
-// a fund from before the calls, filed with the latest version).
-func (a API) OpenCallVersion(ctx context.Context, scope Scope, form, municipality string, now time.Time) (int, error) {
-	var version *int
-	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `SELECT f.form_version FROM funds f JOIN municipalities m ON m.id = f.municipality_id
-			WHERE f.form_id = $1 AND m.district_id = $2 AND (m.id = $3 OR lower(m.name) = lower($3))
-			  AND f.opens_at <= $4 AND $4 < f.closes_at
-			ORDER BY m.id = $3 DESC, f.opens_at DESC, f.created_at DESC, f.id LIMIT 1`, form, scope.District, municipality, now).Scan(&version)
-	})
-	if errors.Is(err, pgx.ErrNoRows) || version == nil {
-		return 0, nil
-	}
-	return *version, MapError(err)
+// FilingCall is a call (a fund) open for applications: its id and the
+// form version its applications are filed with (0 for a fund from before
+// the calls: the latest).
+type FilingCall struct {
+	ID      string
+	Version int
 }
+
+// OpenFilingCalls lists the calls open at now for form in the municipality
+// named (id or name) in scope's district, newest first: the calls an
+// application of that form and municipality may be filed under. With call
+// not empty, only that one (none when it is not open there).
+func (a API) OpenFilingCalls(ctx context.Context, scope Scope, form, municipality, call string, now time.Time) ([]FilingCall, error) {
+	out := []FilingCall{}
+	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, openFilingCalls, form, scope.District, municipality, now, call)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c FilingCall
+			if err := rows.Scan(&c.ID, &c.Version); err != nil {
+				return err
+			}
+			out = append(out, c)
+		}
+		return rows.Err()
+	})
+	return out, MapError(err)
+}
+
+// openFilingCalls: $1 form, $2 district, $3 municipality (id or name), $4
+// now, $5 call (” for any); the municipality named by its id first.
+const openFilingCalls = `SELECT f.id, coalesce(f.form_version, 0) FROM funds f
+	WHERE f.form_id = $1 AND ($5 = '' OR f.id = $5) AND f.opens_at <= $4 AND $4 < f.closes_at
+	  AND f.municipality_id = (SELECT m.id FROM municipalities m WHERE m.district_id = $2 AND (m.id = $3 OR lower(m.name) = lower($3))
+		ORDER BY m.id = $3 DESC LIMIT 1)
+	ORDER BY f.opens_at DESC, f.created_at DESC, f.id`

@@ -125,19 +125,38 @@ func (s Service) EnsureVersion(ctx context.Context, form string, version int) er
 	return s.Forms.Register(form, version, v.Schema)
 }
 
-// FilingVersion is the form version an application of form for the
-// municipality named in data (id or name) is filed with by a member of
-// scope's district: the version of the open call, loaded into the
-// registry; 0 when no call fixes one (the latest).
-func (s Service) FilingVersion(ctx context.Context, scope store.Scope, form, municipality string) (int, error) {
+// FilingCall is the call an application of form for municipality (id or
+// name, in the data) is filed under by a member of scope's district, and
+// its form version, loaded into the registry. The rule, the same for the
+// JSON API and the pages:
+//   - call named: it must be open now for that form and municipality
+//     (Invalid "/call" "call_not_open" otherwise);
+//   - no call named: the only call open for the form there; none open is a
+//     zero FilingCall (the filing then refuses "no_open_call"); more than
+//     one is Invalid "/call" "call_required": the citizen chooses.
+//
+// Version 0 is a fund from before the calls: the form's latest version.
+func (s Service) FilingCall(ctx context.Context, scope store.Scope, form, municipality, call string) (store.FilingCall, error) {
 	if err := s.Sync(ctx); err != nil {
-		return 0, err
+		return store.FilingCall{}, err
 	}
-	v, err := s.API.OpenCallVersion(ctx, scope, form, municipality, s.Now())
-	if err != nil || v == 0 {
-		return 0, err
+	call = strings.TrimSpace(call)
+	open, err := s.API.OpenFilingCalls(ctx, scope, form, municipality, call, s.Now())
+	if err != nil {
+		return store.FilingCall{}, err
 	}
-	return v, s.EnsureVersion(ctx, form, v)
+	switch {
+	case len(open) == 0 && call != "":
+		return store.FilingCall{}, app.InvalidInput(app.Field("/call", "call_not_open", "calls.err.call_not_open"))
+	case len(open) == 0:
+		return store.FilingCall{}, nil
+	case len(open) > 1:
+		return store.FilingCall{}, app.InvalidInput(app.Field("/call", "call_required", "calls.err.call_required"))
+	}
+	if open[0].Version == 0 {
+		return open[0], nil
+	}
+	return open[0], s.EnsureVersion(ctx, form, open[0].Version)
 }
 
 // Schema is the schema of version of form (0: the latest) as served to
