@@ -284,6 +284,37 @@ func TestApplyToAChosenCall(t *testing.T) {
 	r.json(t, &c)
 	expectStatus(t, e.do("POST", "/api/v1/calls/"+c.ID+"/publish", "supervisore", nil), http.StatusOK)
 
+	// Both are in the public list of the district's open calls, with the
+	// path to apply to each; not in another district's.
+	var open struct {
+		Items []struct {
+			ID               string `json:"id"`
+			MunicipalityName string `json:"municipality_name"`
+			MaxAwardCents    int64  `json:"max_award_cents"`
+			ApplyPath        string `json:"apply_path"`
+		} `json:"items"`
+	}
+	r = e.do("GET", "/api/v1/open-calls", "", nil)
+	expectStatus(t, r, http.StatusOK)
+	r.json(t, &open)
+	found := map[string]string{}
+	for _, it := range open.Items {
+		found[it.ID] = it.ApplyPath
+		if it.ID == c.ID && (it.MunicipalityName != "Tradate" || it.MaxAwardCents != 15000) {
+			t.Errorf("open call: %+v", it)
+		}
+	}
+	if found[c.ID] != "/apply/buoni-spesa?call="+c.ID || found[seeded] == "" {
+		t.Errorf("open calls: %s", r.body)
+	}
+	r = e.do("GET", "/api/v1/open-calls?district=alta-padovana", "", nil)
+	expectStatus(t, r, http.StatusOK)
+	if strings.Contains(string(r.body), c.ID) || strings.Contains(string(r.body), seeded) {
+		t.Errorf("Tradate's calls among Alta Padovana's: %s", r.body)
+	}
+	expectStatus(t, e.do("GET", "/api/v1/open-calls/"+c.ID, "", nil), http.StatusOK)
+	expectStatus(t, e.do("GET", "/api/v1/open-calls/no-such-call", "", nil), http.StatusNotFound)
+
 	app := application(t, "cittadino.tradate")
 	r = e.do("POST", "/api/v1/applications", "cittadino.tradate", app)
 	expectStatus(t, r, http.StatusUnprocessableEntity)

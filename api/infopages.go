@@ -34,13 +34,8 @@ type newsOut struct {
 // infoQuery reads ?district= and ?lang=: without ?district=, the caller's
 // district, or the one shown to an anonymous visitor (app.Core.DefaultDistrict).
 func (s *server) infoQuery(c *gin.Context) (district, lang string, err error) {
-	district, lang = c.Query("district"), c.DefaultQuery("lang", "it")
-	if district == "" {
-		district = httpx.CurrentUser(c).District
-	}
-	if district == "" {
-		district, err = s.core.DefaultDistrict(c.Request.Context(), httpx.Host(c))
-	}
+	lang = c.DefaultQuery("lang", "it")
+	district, err = s.visitorDistrict(c)
 	return district, lang, err
 }
 

@@ -164,15 +164,21 @@ func (a API) changeFormVersion(ctx context.Context, scope Scope, formID string, 
 	return out, MapError(err)
 }
 
+// CallPlace is what names a call: its id, district, municipality, name
+// and form version (a Call's and an OpenCall's).
+type CallPlace struct {
+	ID               string `json:"id"`
+	District         string `json:"district"`
+	Municipality     string `json:"municipality"`
+	MunicipalityName string `json:"municipality_name"`
+	Name             string `json:"name"`
+	FormID           string `json:"form_id"`
+	FormVersion      int    `json:"form_version"`
+}
+
 // Call is a district's call for applications.
 type Call struct {
-	ID                 string          `json:"id"`
-	District           string          `json:"district"`
-	Municipality       string          `json:"municipality"`
-	MunicipalityName   string          `json:"municipality_name"`
-	Name               string          `json:"name"`
-	FormID             string          `json:"form_id"`
-	FormVersion        int             `json:"form_version"`
+	CallPlace
 	ISEEThresholdCents int64           `json:"isee_threshold_cents"`
 	Rule               json.RawMessage `json:"rule"`
 	Tranches           json.RawMessage `json:"tranches"`
@@ -226,15 +232,8 @@ func (a API) Calls(ctx context.Context, scope Scope, municipality string, open b
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			c, err := scanCall(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, c)
-		}
-		return rows.Err()
+		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Call, error) { return scanCall(row) })
+		return err
 	})
 	return out, MapError(err)
 }
@@ -415,3 +414,64 @@ const openFilingCalls = `SELECT f.id, coalesce(f.form_version, 0) FROM funds f
 	  AND f.municipality_id = (SELECT m.id FROM municipalities m WHERE m.district_id = $2 AND (m.id = $3 OR lower(m.name) = lower($3))
 		ORDER BY m.id = $3 DESC LIMIT 1)
 	ORDER BY f.opens_at DESC, f.created_at DESC, f.id`
+
+// OpenCall is a call open for applications as everyone may read it: the
+// public list of a district's open calls (GET /api/v1/open-calls, the
+// page /open-calls). It is a fund open now: a published call's or one
+// from before the calls (FormVersion 0: filed with the latest version).
+type OpenCall struct {
+	CallPlace
+	Kind               string    `json:"kind"`
+	Categories         []string  `json:"categories"`
+	ISEEThresholdCents int64     `json:"isee_threshold_cents"`
+	BaseAwardCents     int64     `json:"base_award_cents"`
+	MaxAwardCents      int64     `json:"max_award_cents"`
+	OpensAt            time.Time `json:"opens_at"`
+	ClosesAt           time.Time `json:"closes_at"`
+}
+
+// openCallSelect reads the funds open at $1; the rule's amounts are those
+// of the award rule a call is published with (calls.Rule).
+const openCallSelect = `SELECT f.id, f.district_id, f.municipality_id, m.name, f.name, f.form_id, coalesce(f.form_version, 0), f.kind,
+	f.service_categories, f.isee_threshold_cents, coalesce((f.rule->>'base_cents')::bigint, 0),
+	coalesce((f.rule->>'max_cents')::bigint, 0), f.opens_at, f.closes_at
+	FROM funds f JOIN municipalities m ON m.id = f.municipality_id
+	WHERE f.opens_at <= $1 AND $1 < f.closes_at`
+
+// OpenCalls lists the calls of district open at now, by municipality and
+// closing date. Open calls are public: the read needs no scope (it runs as
+// the system, on open calls only).
+func (a API) OpenCalls(ctx context.Context, district string, now time.Time) ([]OpenCall, error) {
+	out := []OpenCall{}
+	err := a.s.InTx(ctx, System, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, openCallSelect+` AND f.district_id = $2 ORDER BY m.name, f.closes_at, f.name, f.id`, now, district)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (OpenCall, error) { return scanOpenCall(row) })
+		return err
+	})
+	return out, MapError(err)
+}
+
+// OpenCallOf reads call id when it is open at now (ErrNotFound otherwise),
+// whatever the district: an open call is public.
+func (a API) OpenCallOf(ctx context.Context, id string, now time.Time) (OpenCall, error) {
+	var out OpenCall
+	err := a.s.InTx(ctx, System, func(tx pgx.Tx) error {
+		var err error
+		out, err = scanOpenCall(tx.QueryRow(ctx, openCallSelect+` AND f.id = $2`, now, id))
+		return err
+	})
+	return out, MapError(err)
+}
+
+func scanOpenCall(row pgx.Row) (OpenCall, error) {
+	var c OpenCall
+	err := row.Scan(&c.ID, &c.District, &c.Municipality, &c.MunicipalityName, &c.Name, &c.FormID, &c.FormVersion, &c.Kind,
+		&c.Categories, &c.ISEEThresholdCents, &c.BaseAwardCents, &c.MaxAwardCents, &c.OpensAt, &c.ClosesAt)
+	if c.Categories == nil {
+		c.Categories = []string{}
+	}
+	return c, err
+}

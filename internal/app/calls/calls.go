@@ -25,6 +25,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -555,4 +556,27 @@ func (s Service) PublishCall(ctx context.Context, user store.UserView, id string
 		return out, err
 	}
 	return out, s.EnsureVersion(ctx, out.FormID, out.FormVersion)
+}
+
+// OpenCalls lists the calls of district open now, for anyone (the public
+// list; the edges decide the district: the caller's, ?district=, or the
+// visitor's default, app.Core.DefaultDistrict).
+func (s Service) OpenCalls(ctx context.Context, district string) ([]store.OpenCall, error) {
+	return s.API.OpenCalls(ctx, district, s.Now())
+}
+
+// OpenCall reads call id when it is open now, whatever the district (an
+// open call is public); NotFound "call" otherwise.
+func (s Service) OpenCall(ctx context.Context, id string) (store.OpenCall, error) {
+	c, err := s.API.OpenCallOf(ctx, id, s.Now())
+	if errors.Is(err, store.ErrNotFound) {
+		return c, app.Missing("call")
+	}
+	return c, err
+}
+
+// ApplyPath is the portal's path of an application to call c: the form's
+// steps, carrying the call (FilingCall).
+func ApplyPath(c store.OpenCall) string {
+	return "/apply/" + url.PathEscape(c.FormID) + "?call=" + url.QueryEscape(c.ID)
 }
