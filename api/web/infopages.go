@@ -253,8 +253,7 @@ type infoEditData struct {
 	Heading   string // what is edited (the page and language)
 	TitleF    fieldView
 	BodyF     fieldView
-	Langs     []staffOption // a news item's language; nil for a page
-	LangError string
+	Lang      *selectView // a news item's language; nil for a page
 	Published bool
 	Version   int
 	Preview   template.HTML
@@ -280,11 +279,11 @@ func (s *Site) infoEditForm(c *gin.Context, action, heading string, f infoForm, 
 		TitleF: fieldView{Name: "title", ID: "info-title", Label: s.t(c, "info.field.title"), Value: f.title, Required: true,
 			Error: errs["/title"], Autocomplete: "off", Extra: map[string]string{"maxlength": strconv.Itoa(richtext.MaxTitle)}},
 		BodyF: fieldView{Name: "body", ID: "info-body", Label: s.t(c, "info.field.body"), Value: f.body, Required: true,
-			Hint: s.t(c, "info.field.body_hint"), Error: errs["/body"]},
-		LangError: errs["/lang"]}
+			Hint: s.t(c, "info.field.body_hint"), Error: errs["/body"], Rows: 16}}
 	if langs {
+		d.Lang = &selectView{Name: "lang", ID: "info-lang", Label: s.t(c, "info.field.lang"), Error: errs["/lang"]}
 		for _, l := range infopages.Langs {
-			d.Langs = append(d.Langs, staffOption{Value: l, Label: s.t(c, "lang."+l), Selected: f.lang == l})
+			d.Lang.Options = append(d.Lang.Options, staffOption{Value: l, Label: s.t(c, "lang."+l), Selected: f.lang == l})
 		}
 	}
 	return d

@@ -71,6 +71,14 @@ type fieldView struct {
 	Required     bool
 	Autocomplete string
 	Extra        map[string]string // extra attributes (min, max, step, inputmode, ...)
+	Rows         int               // a textarea's rows (5 when 0)
+}
+
+// selectView is a select field (the "field-select" partial): its choices,
+// and the error shown next to it (sets aria-invalid).
+type selectView struct {
+	Name, ID, Label, Error string
+	Options                []staffOption
 }
 
 // FieldID is the element id of the field.
