@@ -346,3 +346,54 @@ func TestApplyToAChosenCall(t *testing.T) {
 		t.Errorf("applied to %s: filed on %s with version %d", c.ID, got.FundID, got.FormVersion)
 	}
 }
+
+// TestFormVersionsStayInTheirDistrict: a version Tradate's supervisor
+// publishes is Tradate's: it does not become the form's latest (what
+// Alta Padovana is served and validated with, and Tradate outside a
+// call), Alta Padovana's supervisor neither lists, reads nor ties
+// a call to it, and its schema is not served in Alta Padovana.
+func TestFormVersionsStayInTheirDistrict(t *testing.T) {
+	e := newEnv(t)
+	r := e.do("POST", "/api/v1/form-versions", "supervisore", map[string]any{"form_id": "buoni-spesa", "schema": formV2(t, e)})
+	expectStatus(t, r, http.StatusCreated)
+	var v2 formVersionView
+	r.json(t, &v2)
+	version := strconv.Itoa(v2.Version)
+	expectStatus(t, e.do("POST", "/api/v1/form-versions/buoni-spesa/"+version+"/publish", "supervisore", nil), http.StatusOK)
+
+	for _, user := range []string{"supervisore.padova", "cittadino.tradate"} {
+		r = e.do("GET", "/api/v1/forms/buoni-spesa", user, nil)
+		expectStatus(t, r, http.StatusOK)
+		if got := r.header.Get("Form-Version"); got != "1" {
+			t.Errorf("%s is served version %s as the latest", user, got)
+		}
+	}
+	expectStatus(t, e.do("GET", "/api/v1/forms/buoni-spesa?version="+version, "cittadino.tradate", nil), http.StatusOK)
+	expectStatus(t, e.do("GET", "/api/v1/forms/buoni-spesa?version="+version, "supervisore.padova", nil), http.StatusNotFound)
+
+	r = e.do("GET", "/api/v1/form-versions", "supervisore.padova", nil)
+	expectStatus(t, r, http.StatusOK)
+	var list struct {
+		Items []formVersionView `json:"items"`
+	}
+	r.json(t, &list)
+	for _, v := range list.Items {
+		if v.FormID == "buoni-spesa" && v.Version == v2.Version {
+			t.Errorf("Alta Padovana lists Tradate's version: %s", r.body)
+		}
+	}
+	expectStatus(t, e.do("GET", "/api/v1/form-versions/buoni-spesa/"+version, "supervisore.padova", nil), http.StatusNotFound)
+
+	now := time.Now().UTC()
+	r = e.do("POST", "/api/v1/calls", "supervisore.padova", map[string]any{
+		"municipality": "limena", "name": "Buoni spesa", "form_id": "buoni-spesa", "form_version": v2.Version,
+		"isee_threshold_cents": 20_000_00, "budget_cents": 10_000_00,
+		"rule":     map[string]any{"base_cents": 15000, "per_extra_member_cents": 0, "per_minor_cents": 0, "max_cents": 15000},
+		"tranches": []any{map[string]any{"percent": 100, "after_days": 0}},
+		"opens_at": now.Add(-time.Minute), "closes_at": now.AddDate(0, 0, 30), "expires_at": now.AddDate(0, 0, 90),
+	})
+	expectStatus(t, r, http.StatusUnprocessableEntity)
+	if f := r.errorBody(t).Fields; len(f) != 1 || f[0].Code != "unknown_form_version" {
+		t.Errorf("a call on another district's version: %s", r.body)
+	}
+}

@@ -62,11 +62,16 @@ func (a API) PublishedFormVersions(ctx context.Context) ([]FormVersion, error) {
 	return a.formVersions(ctx, System, ` WHERE status = 'published' ORDER BY form_id, version`)
 }
 
-// FormVersions lists the versions scope reads (published ones, and a
-// supervisor's district's drafts), by form and version.
+// FormVersions lists the versions scope may use, by form and version: the
+// platform's and, for a member of a district, that district's own (its
+// drafts too for a supervisor); never another district's.
 func (a API) FormVersions(ctx context.Context, scope Scope) ([]FormVersion, error) {
-	return a.formVersions(ctx, scope, ` ORDER BY form_id, version`)
+	return a.formVersions(ctx, scope, ` WHERE `+ownFormVersion+` ORDER BY form_id, version`, scope.District)
 }
+
+// ownFormVersion keeps the versions of the platform and of district $1
+// (every version for the system, whose district is "").
+const ownFormVersion = `($1 = '' OR district_id IS NULL OR district_id = $1)`
 
 func (a API) formVersions(ctx context.Context, scope Scope, where string, args ...any) ([]FormVersion, error) {
 	out := []FormVersion{}
@@ -88,12 +93,14 @@ func (a API) formVersions(ctx context.Context, scope Scope, where string, args .
 	return out, MapError(err)
 }
 
-// FormVersionOf reads one version scope reads (ErrNotFound otherwise).
+// FormVersionOf reads one version scope may use (FormVersions; ErrNotFound
+// otherwise).
 func (a API) FormVersionOf(ctx context.Context, scope Scope, formID string, version int) (FormVersion, error) {
 	var out FormVersion
 	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
 		var err error
-		out, err = scanFormVersion(tx.QueryRow(ctx, formVersionSelect+` WHERE form_id = $1 AND version = $2`, formID, version))
+		out, err = scanFormVersion(tx.QueryRow(ctx, formVersionSelect+` WHERE `+ownFormVersion+` AND form_id = $2 AND version = $3`,
+			scope.District, formID, version))
 		return err
 	})
 	return out, MapError(err)
@@ -250,7 +257,8 @@ func (a API) CallOf(ctx context.Context, scope Scope, id string) (Call, error) {
 }
 
 // termsProblem checks what only the database knows: the municipality is
-// the district's, the form version exists and is published.
+// the district's, the form version exists, is the platform's or the
+// district's own (another district's is unknown here) and is published.
 func termsProblem(ctx context.Context, tx pgx.Tx, district string, t CallTerms) error {
 	var ok bool
 	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM municipalities WHERE id = $1 AND district_id = $2)`,
@@ -261,7 +269,8 @@ func termsProblem(ctx context.Context, tx pgx.Tx, district string, t CallTerms) 
 		return fieldProblem("/municipality", "unknown_municipality", "calls.err.municipality_unknown")
 	}
 	var status string
-	err := tx.QueryRow(ctx, `SELECT status FROM form_versions WHERE form_id = $1 AND version = $2`, t.FormID, t.FormVersion).Scan(&status)
+	err := tx.QueryRow(ctx, `SELECT status FROM form_versions WHERE `+ownFormVersion+` AND form_id = $2 AND version = $3`,
+		district, t.FormID, t.FormVersion).Scan(&status)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fieldProblem("/form_version", "unknown_form_version", "calls.err.form_version_unknown")
 	}

@@ -90,7 +90,7 @@ func (s Service) Sync(ctx context.Context) error {
 		return err
 	}
 	for _, v := range published {
-		if err := s.Forms.Register(v.FormID, v.Version, v.Schema); err != nil {
+		if err := s.Forms.Register(v.FormID, v.District, v.Version, v.Schema); err != nil {
 			// An embedded version edited after its import: the binary's
 			// copy is the one compiled; say so and carry on.
 			s.Log.WarnContext(ctx, "form version not registered", "form", v.FormID, "version", v.Version, "err", err)
@@ -123,7 +123,7 @@ func (s Service) EnsureVersion(ctx context.Context, form string, version int) er
 	if v.Status != store.StatusPublished {
 		return store.ErrNotFound
 	}
-	return s.Forms.Register(form, version, v.Schema)
+	return s.Forms.Register(form, v.District, version, v.Schema)
 }
 
 // FilingCall is the call an application of form for municipality (id or
@@ -175,8 +175,9 @@ func (s Service) Schema(ctx context.Context, user store.UserView, form string, v
 	} else {
 		f, ok = s.Forms.GetVersion(form, version)
 	}
-	if !ok {
-		return f, app.Missing("form")
+	if !ok || (f.District != "" && f.District != user.District) {
+		// Another district's own version: not this reader's to use.
+		return forms.Form{}, app.Missing("form")
 	}
 	f.Schema = s.WithChoices(ctx, f.Schema, user.District)
 	return f, nil
@@ -303,7 +304,7 @@ func (s Service) PublishFormVersion(ctx context.Context, user store.UserView, fo
 	if err != nil {
 		return out, err
 	}
-	return out, s.Forms.Register(out.FormID, out.Version, out.Schema)
+	return out, s.Forms.Register(out.FormID, out.District, out.Version, out.Schema)
 }
 
 // CallBody is what a supervisor writes of a call (POST /api/v1/calls, PUT
