@@ -51,7 +51,7 @@ func (s *server) createApplication(c *gin.Context) error {
 	if fields := req.Validate(); len(fields) > 0 {
 		return invalid(fields...)
 	}
-	v, replayed, err := s.submitApplication(c.Request.Context(), httpx.CurrentUser(c), req.Form, req.Data, key, nil)
+	v, replayed, err := s.submitApplication(c.Request.Context(), httpx.CurrentUser(c), req.Form, req.Call, req.Data, key, nil)
 	if err != nil {
 		return err
 	}
@@ -65,9 +65,9 @@ func (s *server) createApplication(c *gin.Context) error {
 
 // submitApplication files an application for user, or on behalf of a
 // citizen at the desk (applications.Service.File).
-func (s *server) submitApplication(ctx context.Context, user store.UserView, formID string, data json.RawMessage,
+func (s *server) submitApplication(ctx context.Context, user store.UserView, formID, call string, data json.RawMessage,
 	idemKey string, onBehalf *store.DeskCitizen) (store.CaseView, bool, error) {
-	return s.applications.File(ctx, user, formID, data, idemKey, onBehalf)
+	return s.applications.File(ctx, user, formID, call, data, idemKey, onBehalf)
 }
 
 // caseJSON decorates a case for the caller (httpx.CaseForCaller).

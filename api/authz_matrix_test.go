@@ -84,6 +84,7 @@ var matrixKinds = map[string]string{
 	"/api/v1/form-versions/:form":          "form",
 	"/api/v1/form-versions/:form/:version": "form_version",
 	"/api/v1/calls/:id":                    "call",
+	"/api/v1/open-calls/:id":               "open_call",
 	"/api/v1/campaigns/:id":                "campaign",
 	"/api/v1/campaign-applications/:id":    "campaign_application",
 	"/api/v1/info-pages/:slug":             "info_page",
@@ -572,6 +573,7 @@ func buildMatrixWorld(t *testing.T, e *env) *matrixWorld {
 		w.set("call", place, c.ID)
 	}
 	w.set("call", "T:operator", w.ids["call"]["T:citizen"])
+	w.set("open_call", "T", w.ids["call"]["T:citizen"]) // published and open: public
 	// Campaigns: the demo campaign of Tradate (published, with the seeded
 	// applications) and a published one of Alta Padovana with a shop's
 	// application there; another merchant's application in Tradate.

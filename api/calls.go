@@ -151,3 +151,47 @@ func (s *server) publishCall(c *gin.Context) error {
 	c.JSON(http.StatusOK, v)
 	return nil
 }
+
+// OpenCallOut is an open call with the portal's path to apply to it.
+type OpenCallOut struct {
+	store.OpenCall
+	ApplyPath string `json:"apply_path"`
+}
+
+// visitorDistrict is ?district=, else the caller's district, else the one
+// shown to an anonymous visitor of the request's host.
+func (s *server) visitorDistrict(c *gin.Context) (string, error) {
+	if d := c.Query("district"); d != "" {
+		return d, nil
+	}
+	if d := httpx.CurrentUser(c).District; d != "" {
+		return d, nil
+	}
+	return s.core.DefaultDistrict(c.Request.Context(), httpx.Host(c))
+}
+
+func (s *server) listOpenCalls(c *gin.Context) error {
+	district, err := s.visitorDistrict(c)
+	if err != nil {
+		return err
+	}
+	items, err := s.calls.OpenCalls(c.Request.Context(), district)
+	if err != nil {
+		return err
+	}
+	out := make([]OpenCallOut, 0, len(items))
+	for _, it := range items {
+		out = append(out, OpenCallOut{OpenCall: it, ApplyPath: calls.ApplyPath(it)})
+	}
+	c.JSON(http.StatusOK, gin.H{"items": out})
+	return nil
+}
+
+func (s *server) getOpenCall(c *gin.Context) error {
+	it, err := s.calls.OpenCall(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, OpenCallOut{OpenCall: it, ApplyPath: calls.ApplyPath(it)})
+	return nil
+}

@@ -230,6 +230,7 @@ func TestNewCallWithoutRelease(t *testing.T) {
 	// runs as any other and is awarded by the call's rule.
 	s, _ := servedSchema(t, e, "cittadino.tradate", "buoni-spesa", "?version="+strconv.Itoa(v2.Version))
 	app := application(t, "cittadino.tradate")
+	app["call"] = c.ID // the seeded fund is open too: the citizen names the call
 	if err := s.Validate(decoded(t, dataOf(app))); err == nil {
 		t.Error("version 2 served without its required field")
 	}
@@ -257,5 +258,142 @@ func TestNewCallWithoutRelease(t *testing.T) {
 	r.json(t, &dec)
 	if dec.Status != "approved" || dec.AmountCents != 20000 {
 		t.Errorf("decision: %s", r.body)
+	}
+}
+
+// TestApplyToAChosenCall: with one call open, a filing needs not name it;
+// with two calls on one form open in one municipality (the seeded fund and
+// a new call), a filing names the call it applies to: without one it is
+// refused (422 /call call_required; the old rule silently took the newest
+// call), a named call files the case under it with its form version, and a
+// call not open there is refused (call_not_open).
+func TestApplyToAChosenCall(t *testing.T) {
+	e := newEnv(t)
+	first := e.apply("cittadino.tradate") // one call open: unambiguous
+	seeded := first.FundID
+	now := time.Now().UTC()
+	r := e.do("POST", "/api/v1/calls", "supervisore", map[string]any{
+		"municipality": "tradate", "name": "Buoni spesa di primavera", "form_id": "buoni-spesa", "form_version": 1,
+		"isee_threshold_cents": 20_000_00, "budget_cents": 10_000_00,
+		"rule":     map[string]any{"base_cents": 15000, "per_extra_member_cents": 0, "per_minor_cents": 0, "max_cents": 15000},
+		"tranches": []any{map[string]any{"percent": 100, "after_days": 0}},
+		"opens_at": now.Add(-time.Minute), "closes_at": now.AddDate(0, 0, 30), "expires_at": now.AddDate(0, 0, 90),
+	})
+	expectStatus(t, r, http.StatusCreated)
+	var c callView
+	r.json(t, &c)
+	expectStatus(t, e.do("POST", "/api/v1/calls/"+c.ID+"/publish", "supervisore", nil), http.StatusOK)
+
+	// Both are in the public list of the district's open calls, with the
+	// path to apply to each; not in another district's.
+	var open struct {
+		Items []struct {
+			ID               string `json:"id"`
+			MunicipalityName string `json:"municipality_name"`
+			MaxAwardCents    int64  `json:"max_award_cents"`
+			ApplyPath        string `json:"apply_path"`
+		} `json:"items"`
+	}
+	r = e.do("GET", "/api/v1/open-calls", "", nil)
+	expectStatus(t, r, http.StatusOK)
+	r.json(t, &open)
+	found := map[string]string{}
+	for _, it := range open.Items {
+		found[it.ID] = it.ApplyPath
+		if it.ID == c.ID && (it.MunicipalityName != "Tradate" || it.MaxAwardCents != 15000) {
+			t.Errorf("open call: %+v", it)
+		}
+	}
+	if found[c.ID] != "/apply/buoni-spesa?call="+c.ID || found[seeded] == "" {
+		t.Errorf("open calls: %s", r.body)
+	}
+	r = e.do("GET", "/api/v1/open-calls?district=alta-padovana", "", nil)
+	expectStatus(t, r, http.StatusOK)
+	if strings.Contains(string(r.body), c.ID) || strings.Contains(string(r.body), seeded) {
+		t.Errorf("Tradate's calls among Alta Padovana's: %s", r.body)
+	}
+	expectStatus(t, e.do("GET", "/api/v1/open-calls/"+c.ID, "", nil), http.StatusOK)
+	expectStatus(t, e.do("GET", "/api/v1/open-calls/no-such-call", "", nil), http.StatusNotFound)
+
+	app := application(t, "cittadino.tradate")
+	r = e.do("POST", "/api/v1/applications", "cittadino.tradate", app)
+	expectStatus(t, r, http.StatusUnprocessableEntity)
+	if f := r.errorBody(t).Fields; len(f) != 1 || f[0].Pointer != "/call" || f[0].Code != "call_required" {
+		t.Fatalf("two open calls, none named: %s", r.body)
+	}
+	for _, other := range []string{"no-such-call", "buoni-spesa-vedano-olona"} {
+		app["call"] = other
+		r = e.do("POST", "/api/v1/applications", "cittadino.tradate", app)
+		expectStatus(t, r, http.StatusUnprocessableEntity)
+		if f := r.errorBody(t).Fields; len(f) != 1 || f[0].Pointer != "/call" || f[0].Code != "call_not_open" {
+			t.Errorf("call %s: %s", other, r.body)
+		}
+	}
+	// The seeded call has this citizen's case in progress: named, it is
+	// the one the filing is about.
+	app["call"] = seeded
+	r = e.do("POST", "/api/v1/applications", "cittadino.tradate", app)
+	expectStatus(t, r, http.StatusConflict)
+	if code := r.errorBody(t).Code; code != "application_in_progress" {
+		t.Errorf("the seeded call again: %s", r.body)
+	}
+	app["call"] = c.ID
+	r = e.do("POST", "/api/v1/applications", "cittadino.tradate", app)
+	expectStatus(t, r, http.StatusCreated)
+	var got caseView
+	r.json(t, &got)
+	if got.FundID != c.ID || got.FormVersion != 1 {
+		t.Errorf("applied to %s: filed on %s with version %d", c.ID, got.FundID, got.FormVersion)
+	}
+}
+
+// TestFormVersionsStayInTheirDistrict: a version Tradate's supervisor
+// publishes is Tradate's: it does not become the form's latest (what
+// Alta Padovana is served and validated with, and Tradate outside a
+// call), Alta Padovana's supervisor neither lists, reads nor ties
+// a call to it, and its schema is not served in Alta Padovana.
+func TestFormVersionsStayInTheirDistrict(t *testing.T) {
+	e := newEnv(t)
+	r := e.do("POST", "/api/v1/form-versions", "supervisore", map[string]any{"form_id": "buoni-spesa", "schema": formV2(t, e)})
+	expectStatus(t, r, http.StatusCreated)
+	var v2 formVersionView
+	r.json(t, &v2)
+	version := strconv.Itoa(v2.Version)
+	expectStatus(t, e.do("POST", "/api/v1/form-versions/buoni-spesa/"+version+"/publish", "supervisore", nil), http.StatusOK)
+
+	for _, user := range []string{"supervisore.padova", "cittadino.tradate"} {
+		r = e.do("GET", "/api/v1/forms/buoni-spesa", user, nil)
+		expectStatus(t, r, http.StatusOK)
+		if got := r.header.Get("Form-Version"); got != "1" {
+			t.Errorf("%s is served version %s as the latest", user, got)
+		}
+	}
+	expectStatus(t, e.do("GET", "/api/v1/forms/buoni-spesa?version="+version, "cittadino.tradate", nil), http.StatusOK)
+	expectStatus(t, e.do("GET", "/api/v1/forms/buoni-spesa?version="+version, "supervisore.padova", nil), http.StatusNotFound)
+
+	r = e.do("GET", "/api/v1/form-versions", "supervisore.padova", nil)
+	expectStatus(t, r, http.StatusOK)
+	var list struct {
+		Items []formVersionView `json:"items"`
+	}
+	r.json(t, &list)
+	for _, v := range list.Items {
+		if v.FormID == "buoni-spesa" && v.Version == v2.Version {
+			t.Errorf("Alta Padovana lists Tradate's version: %s", r.body)
+		}
+	}
+	expectStatus(t, e.do("GET", "/api/v1/form-versions/buoni-spesa/"+version, "supervisore.padova", nil), http.StatusNotFound)
+
+	now := time.Now().UTC()
+	r = e.do("POST", "/api/v1/calls", "supervisore.padova", map[string]any{
+		"municipality": "limena", "name": "Buoni spesa", "form_id": "buoni-spesa", "form_version": v2.Version,
+		"isee_threshold_cents": 20_000_00, "budget_cents": 10_000_00,
+		"rule":     map[string]any{"base_cents": 15000, "per_extra_member_cents": 0, "per_minor_cents": 0, "max_cents": 15000},
+		"tranches": []any{map[string]any{"percent": 100, "after_days": 0}},
+		"opens_at": now.Add(-time.Minute), "closes_at": now.AddDate(0, 0, 30), "expires_at": now.AddDate(0, 0, 90),
+	})
+	expectStatus(t, r, http.StatusUnprocessableEntity)
+	if f := r.errorBody(t).Fields; len(f) != 1 || f[0].Code != "unknown_form_version" {
+		t.Errorf("a call on another district's version: %s", r.body)
 	}
 }

@@ -65,6 +65,7 @@ func (s *server) reissueCitizenCode(c *gin.Context) error {
 // onBehalfRequest is the body of POST /api/v1/citizens/{id}/applications.
 type onBehalfRequest struct {
 	Form                 string          `json:"form"`
+	Call                 string          `json:"call,omitempty"`
 	Data                 json.RawMessage `json:"data"`
 	PrivacyConsentSigned bool            `json:"privacy_consent_signed"`
 }
@@ -94,7 +95,7 @@ func (s *server) createApplicationOnBehalf(c *gin.Context) error {
 	if key != "" {
 		key = "desk:" + strconv.FormatInt(user.ID, 10) + ":" + key
 	}
-	v, replayed, err := s.submitApplication(ctx, user, req.Form, req.Data, key, &d)
+	v, replayed, err := s.submitApplication(ctx, user, req.Form, req.Call, req.Data, key, &d)
 	if err != nil {
 		return err
 	}

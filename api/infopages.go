@@ -31,20 +31,19 @@ type newsOut struct {
 	HTML template.HTML `json:"html"`
 }
 
-// infoQuery reads ?district= and ?lang=.
-func infoQuery(c *gin.Context) (district, lang string) {
-	district, lang = c.Query("district"), c.DefaultQuery("lang", "it")
-	if district == "" {
-		district = httpx.CurrentUser(c).District
-	}
-	if district == "" {
-		district = infopages.DefaultDistrict
-	}
-	return district, lang
+// infoQuery reads ?district= and ?lang=: without ?district=, the caller's
+// district, or the one shown to an anonymous visitor (app.Core.DefaultDistrict).
+func (s *server) infoQuery(c *gin.Context) (district, lang string, err error) {
+	lang = c.DefaultQuery("lang", "it")
+	district, err = s.visitorDistrict(c)
+	return district, lang, err
 }
 
 func (s *server) listInfoPages(c *gin.Context) error {
-	district, lang := infoQuery(c)
+	district, lang, err := s.infoQuery(c)
+	if err != nil {
+		return err
+	}
 	pages, err := infopages.New(s.core).Published(c.Request.Context(), district, lang)
 	if err != nil {
 		return err
@@ -58,7 +57,10 @@ func (s *server) listInfoPages(c *gin.Context) error {
 }
 
 func (s *server) getInfoPage(c *gin.Context) error {
-	district, lang := infoQuery(c)
+	district, lang, err := s.infoQuery(c)
+	if err != nil {
+		return err
+	}
 	p, err := infopages.New(s.core).PublishedPage(c.Request.Context(), district, c.Param("slug"), lang)
 	if err != nil {
 		return err
@@ -68,7 +70,10 @@ func (s *server) getInfoPage(c *gin.Context) error {
 }
 
 func (s *server) listNews(c *gin.Context) error {
-	district, lang := infoQuery(c)
+	district, lang, err := s.infoQuery(c)
+	if err != nil {
+		return err
+	}
 	news, err := infopages.New(s.core).News(c.Request.Context(), district, lang)
 	if err != nil {
 		return err

@@ -130,6 +130,10 @@ func (s *server) apiRoutes() []apiRoute {
 		{"GET", "/calls/:id", session, caseParties, reachOwn, h(readByID(s.calls.Call))},
 		{"PUT", "/calls/:id", session, supervisors, reachOwn, h(s.putCall)},
 		{"POST", "/calls/:id/publish", session, supervisors, reachOwn, h(s.publishCall)},
+		// The open calls of a district, for anyone: what they give, where
+		// and until when, and where to apply (calls.go).
+		{"GET", "/open-calls", optional, nil, reachPublic, h(s.listOpenCalls)},
+		{"GET", "/open-calls/:id", optional, nil, reachPublic, h(s.getOpenCall)},
 
 		// Review tasks (tasks.go, assign.go, bulk.go).
 		{"GET", "/tasks", session, staff, reachList, h(s.listTasks)},

@@ -52,8 +52,12 @@ var ErrUnknownForm = errors.New("unknown form")
 
 // Form describes one version of an application form.
 type Form struct {
-	ID            string          // form id, e.g. "buoni-spesa"
-	Version       int             // 1, 2, ...; new applications use the latest
+	ID      string // form id, e.g. "buoni-spesa"
+	Version int    // 1, 2, ...; new applications use the latest
+	// District is the district whose supervisors made this version ("" for
+	// the platform's, embedded or imported): only that district's calls and
+	// cases use it, and it never becomes the latest of the form.
+	District      string
 	Title         string          // Italian title
 	TitleEN       string          // English title
 	Description   string          // Italian description
@@ -274,11 +278,13 @@ func copyForm(f Form) Form {
 // List returns the latest version of each form, sorted by id.
 func (r *Registry) List() []Form {
 	r.mu.RLock()
-	defer r.mu.RUnlock()
-	out := make([]Form, 0, len(r.ids))
-	for _, id := range r.ids {
-		versions := r.forms[id]
-		out = append(out, copyForm(versions[len(versions)-1].form))
+	ids := slices.Clone(r.ids)
+	r.mu.RUnlock()
+	out := make([]Form, 0, len(ids))
+	for _, id := range ids {
+		if cf := r.latest(id); cf != nil {
+			out = append(out, copyForm(cf.form))
+		}
 	}
 	return out
 }
@@ -312,14 +318,18 @@ func (r *Registry) version(id string, v int) *compiled {
 	return nil
 }
 
+// latest is the highest platform version of form id: a district's own
+// versions are used only through the calls that name them.
 func (r *Registry) latest(id string) *compiled {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	versions := r.forms[id]
-	if len(versions) == 0 {
-		return nil
+	for i := len(versions) - 1; i >= 0; i-- {
+		if versions[i].form.District == "" {
+			return versions[i]
+		}
 	}
-	return versions[len(versions)-1]
+	return nil
 }
 
 // Validate validates data (the raw JSON bytes of the "data" object of an

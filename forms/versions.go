@@ -264,11 +264,13 @@ func scalarKey(v any) string {
 
 // Register compiles raw as version of form id (an id the registry knows:
 // the new version shares its case prefix) and adds it, so that
-// ValidateVersion and GetVersion find it and, when it is the highest,
-// Get and Validate use it. Registering a version again with the same
-// document is a no-op; with another document it fails with
-// ErrVersionConflict. Safe for concurrent use.
-func (r *Registry) Register(id string, version int, raw []byte) error {
+// ValidateVersion and GetVersion find it. district is the district whose
+// version it is ("" for the platform's): a platform version that is the
+// highest becomes the one Get and Validate use; a district's never does
+// (its calls name it). Registering a version again with the same document
+// is a no-op; with another document it fails with ErrVersionConflict.
+// Safe for concurrent use.
+func (r *Registry) Register(id, district string, version int, raw []byte) error {
 	if cf := r.version(id, version); cf != nil {
 		if bytes.Equal(cf.form.Schema, raw) {
 			return nil
@@ -283,6 +285,7 @@ func (r *Registry) Register(id string, version int, raw []byte) error {
 	if err != nil {
 		return err
 	}
+	cf.form.District = district
 	c := newCompiler()
 	if err := c.AddResource(cf.url, bytes.NewReader(raw)); err != nil {
 		return fmt.Errorf("forms: %s version %d: %w", id, version, err)

@@ -96,21 +96,17 @@ func TestCheckSchemaProblemsPointIntoTheSchema(t *testing.T) {
 // TestRegisterAndValidateVersion: a registered version 2 is the latest,
 // version 1 still validates what it always did.
 func TestRegisterAndValidateVersion(t *testing.T) {
-	r := MustRegistry()
-	doc := schemaDoc(t)
-	doc["required"] = append(doc["required"].([]any), "notes")
-	doc["properties"].(map[string]any)["notes"] = map[string]any{"title": "Note", "x-title-en": "Notes", "type": "string", "minLength": 1}
-	raw, _ := json.Marshal(doc)
+	r, raw := MustRegistry(), withNotes(t)
 	if problems := CheckSchema("buoni-spesa", raw); len(problems) > 0 {
 		t.Fatalf("version 2 refused: %v", pointerCodes(problems))
 	}
-	if err := r.Register("buoni-spesa", 2, raw); err != nil {
+	if err := r.Register("buoni-spesa", "", 2, raw); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Register("buoni-spesa", 2, raw); err != nil {
+	if err := r.Register("buoni-spesa", "", 2, raw); err != nil {
 		t.Fatalf("registering the same version again: %v", err)
 	}
-	if err := r.Register("buoni-spesa", 2, []byte(`{"title":"x","x-title-en":"x"}`)); !errors.Is(err, ErrVersionConflict) {
+	if err := r.Register("buoni-spesa", "", 2, []byte(`{"title":"x","x-title-en":"x"}`)); !errors.Is(err, ErrVersionConflict) {
 		t.Fatalf("another document under version 2: %v", err)
 	}
 	if f, _ := r.Get("buoni-spesa"); f.Version != 2 || f.CasePrefix != "BS" {
@@ -127,8 +123,34 @@ func TestRegisterAndValidateVersion(t *testing.T) {
 	if _, err := r.ValidateVersion("buoni-spesa", 3, data, testNow); !errors.Is(err, ErrUnknownForm) {
 		t.Fatalf("version 3: %v", err)
 	}
-	if err := r.Register("no-such-form", 1, raw); !errors.Is(err, ErrUnknownForm) {
+	if err := r.Register("no-such-form", "", 1, raw); !errors.Is(err, ErrUnknownForm) {
 		t.Fatalf("unknown form: %v", err)
+	}
+}
+
+// TestADistrictsVersionIsNeverTheLatest: a version a district published
+// is found by its number (its calls name it) and says whose it is, but the
+// form's latest, what every other filing and list uses, stays the
+// platform's: no district is served or validated with another's version.
+func TestADistrictsVersionIsNeverTheLatest(t *testing.T) {
+	r, raw := MustRegistry(), withNotes(t)
+	if err := r.Register("buoni-spesa", "tradate", 2, raw); err != nil {
+		t.Fatal(err)
+	}
+	if f, ok := r.GetVersion("buoni-spesa", 2); !ok || f.District != "tradate" {
+		t.Fatalf("version 2: %v %q", ok, f.District)
+	}
+	if f, _ := r.Get("buoni-spesa"); f.Version != 1 || f.District != "" {
+		t.Fatalf("latest = %d of %q", f.Version, f.District)
+	}
+	for _, f := range r.List() {
+		if f.District != "" {
+			t.Errorf("listed: %s version %d of %s", f.ID, f.Version, f.District)
+		}
+	}
+	data := mustJSON(t, validApplication(t))
+	if v, problems, err := r.Validate("buoni-spesa", data, testNow); err != nil || v != 1 || len(problems) > 0 {
+		t.Fatalf("latest: version %d, %v, %v", v, pointerCodes(problems), err)
 	}
 }
 
@@ -179,7 +201,7 @@ func TestRegisterWhileValidating(t *testing.T) {
 		for v := 2; v < 12; v++ {
 			doc["x-description-en"] = "version " + string(rune('a'+v))
 			raw, _ := json.Marshal(doc)
-			if err := r.Register("buoni-spesa", v, raw); err != nil {
+			if err := r.Register("buoni-spesa", "", v, raw); err != nil {
 				t.Error(err)
 			}
 		}
@@ -194,4 +216,14 @@ func TestRegisterWhileValidating(t *testing.T) {
 	if f, _ := r.Get("buoni-spesa"); f.Version != 11 {
 		t.Errorf("latest %d, want 11", f.Version)
 	}
+}
+
+// withNotes is the food-voucher schema with a new required field, "notes".
+func withNotes(t *testing.T) []byte {
+	t.Helper()
+	doc := schemaDoc(t)
+	doc["required"] = append(doc["required"].([]any), "notes")
+	doc["properties"].(map[string]any)["notes"] = map[string]any{"title": "Note", "x-title-en": "Notes", "type": "string", "minLength": 1}
+	raw, _ := json.Marshal(doc)
+	return raw
 }

@@ -36,6 +36,7 @@ type applyData struct {
 	Form        forms.Form
 	Description string        // the form's description in the page's language
 	FormURL     string        // /apply/<form>
+	CallQuery   string        // "?call=<id>": the call applied to, carried from step to step ("" for the only one open)
 	FormHTML    template.HTML // the data step's fields (htmlform)
 	Draft       string        // the application data as JSON, carried in a hidden field
 	Token       string        // the idempotency token of the filing (summary)
@@ -63,18 +64,25 @@ func formDescription(f forms.Form, lang string) string {
 	return f.Description
 }
 
-// applyForm reads the :form of the URL (404 page when unknown).
+// applyForm reads the :form of the URL (404 page when unknown) in the
+// version of the call applied to: ?call=, or the only call open for the form
+// in the applicant's municipality (calls.Service.FilingCall); the latest
+// when no call fixes one. With several open and none named, the citizen is
+// sent to the list of open calls to choose one.
 func (s *Site) applyForm(c *gin.Context) (forms.Form, error) {
-	// The version of the call open in the applicant's municipality, when
-	// a call fixes one; the latest otherwise.
 	applicant := applicantOf(c)
-	version, err := s.applications.Calls.FilingVersion(c.Request.Context(), applicant.Scope(), c.Param("form"), applicant.Municipality)
+	fc, err := s.applications.Calls.FilingCall(c.Request.Context(), applicant.Scope(), c.Param("form"), applicant.Municipality, c.Query("call"))
+	if err != nil && hasField(app.Classify(err), "call_required") {
+		setFlash(c, "info", "opencalls.choose")
+		redirect(c, "/open-calls")
+		return forms.Form{}, errAnswered
+	}
 	if err != nil {
 		return forms.Form{}, err
 	}
 	f, ok := s.Forms.Get(c.Param("form"))
-	if version > 0 {
-		f, ok = s.Forms.GetVersion(c.Param("form"), version)
+	if fc.Version > 0 {
+		f, ok = s.Forms.GetVersion(c.Param("form"), fc.Version)
 	}
 	if !ok {
 		return f, httpx.NotFound("form")
@@ -84,7 +92,7 @@ func (s *Site) applyForm(c *gin.Context) (forms.Form, error) {
 
 func (s *Site) applyView(c *gin.Context, f forms.Form, step int, d applyData) view {
 	d.Form, d.Step, d.Steps = f, step, applySteps
-	d.FormURL = applyBase(c) + url.PathEscape(f.ID)
+	d.FormURL, d.CallQuery = applyBase(c)+url.PathEscape(f.ID), callQuery(c)
 	d.OnBehalf = onBehalfOf(c)
 	d.Description = formDescription(f, pageLang(c))
 	return view{
@@ -169,7 +177,7 @@ func (s *Site) applyDataSubmit(c *gin.Context) error {
 		return s.renderDataStep(c, f, http.StatusOK, changed, nil)
 	}
 	if len(problems) == 0 {
-		problems, err = s.applications.CheckData(c.Request.Context(), applicantOf(c), f.ID, data)
+		problems, err = s.applications.CheckData(c.Request.Context(), applicantOf(c), f.ID, c.Query("call"), data)
 		if err != nil {
 			return err
 		}
@@ -226,14 +234,14 @@ func (s *Site) applySummarySubmit(c *gin.Context) error {
 	draft := json.RawMessage(c.PostForm("data"))
 	if !validFormToken.MatchString(token) || !json.Valid(draft) || !jsonx.IsJSONObject(draft) {
 		setFlash(c, "danger", "apply.bad_draft")
-		redirect(c, applyBase(c)+url.PathEscape(f.ID)+"/data")
+		redirect(c, applyBase(c)+url.PathEscape(f.ID)+"/data"+callQuery(c))
 		return nil
 	}
 	onBehalf := onBehalfOf(c)
 	if onBehalf != nil && c.PostForm("consent") != "1" {
 		return s.renderSummaryStatus(c, f, draft, http.StatusUnprocessableEntity, s.t(c, "desk.consent_required"))
 	}
-	v, _, err := s.applications.File(c.Request.Context(), user, f.ID, draft, "web:"+token, onBehalf)
+	v, _, err := s.applications.File(c.Request.Context(), user, f.ID, c.Query("call"), draft, "web:"+token, onBehalf)
 	if err == nil {
 		if onBehalf != nil {
 			setFlash(c, "success", "desk.filed", v.ID, onBehalf.DisplayName)
@@ -532,4 +540,17 @@ func inFieldOrder(schema json.RawMessage, problems []forms.FieldError) []forms.F
 		return slices.Compare(rank(sorted[i].Pointer), rank(sorted[j].Pointer)) < 0
 	})
 	return sorted
+}
+
+// hasField says whether e refuses a field with code.
+func hasField(e *app.Error, code string) bool {
+	return slices.ContainsFunc(e.Fields, func(f app.FieldError) bool { return f.Code == code })
+}
+
+// callQuery is the ?call= of the request, to carry on to the next step.
+func callQuery(c *gin.Context) string {
+	if call := strings.TrimSpace(c.Query("call")); call != "" {
+		return "?call=" + url.QueryEscape(call)
+	}
+	return ""
 }

@@ -219,13 +219,11 @@ type callForm struct {
 }
 
 type callEditData struct {
-	ID                          string
-	Published                   bool
-	Action                      string
-	Municipalities              []staffOption
-	Versions                    []staffOption
-	MunicipalityErr, VersionErr string
-	Fields                      []fieldView
+	ID                    string
+	Published             bool
+	Action                string
+	Municipality, Version selectView
+	Fields                []fieldView
 }
 
 func callFormOf(c store.Call) callForm {
@@ -331,19 +329,21 @@ func (s *Site) renderCallEdit(c *gin.Context, status int, call store.Call, f cal
 	if err != nil {
 		return err
 	}
-	d := callEditData{ID: call.ID, Published: call.Status == store.StatusPublished, Action: "/calls"}
+	d := callEditData{ID: call.ID, Published: call.Status == store.StatusPublished, Action: "/calls",
+		Municipality: selectView{Name: "municipality", ID: "call-municipality", Label: s.t(c, "calls.municipality")},
+		Version:      selectView{Name: "form_version", ID: "call-form-version", Label: s.t(c, "calls.form_version")}}
 	if call.ID != "" {
 		d.Action = "/calls/" + url.PathEscape(call.ID)
 	}
 	for _, m := range munis {
-		d.Municipalities = append(d.Municipalities, staffOption{Value: m.Value, Label: m.Label, Selected: m.Value == f.Municipality})
+		d.Municipality.Options = append(d.Municipality.Options, staffOption{Value: m.Value, Label: m.Label, Selected: m.Value == f.Municipality})
 	}
 	for _, v := range versions {
 		if v.Status != store.StatusPublished {
 			continue
 		}
 		key := v.FormID + "/" + strconv.Itoa(v.Version)
-		d.Versions = append(d.Versions, staffOption{Value: key, Label: s.t(c, "calls.version_label", v.FormID, strconv.Itoa(v.Version)),
+		d.Version.Options = append(d.Version.Options, staffOption{Value: key, Label: s.t(c, "calls.version_label", v.FormID, strconv.Itoa(v.Version)),
 			Selected: key == f.FormVersion})
 	}
 	values := map[string]string{"name": f.Name, "isee_threshold": f.Threshold, "budget": f.Budget, "base": f.Base,
@@ -358,11 +358,11 @@ func (s *Site) renderCallEdit(c *gin.Context, status int, call store.Call, f cal
 		msg := p.In(lang)
 		switch p.Pointer {
 		case "/municipality":
-			d.MunicipalityErr = msg
+			d.Municipality.Error = msg
 			v.Errors = append(v.Errors, summaryItem{Href: "#call-municipality", Text: s.t(c, "calls.municipality") + ": " + msg})
 			continue
 		case "/form_id", "/form_version":
-			d.VersionErr = msg
+			d.Version.Error = msg
 			v.Errors = append(v.Errors, summaryItem{Href: "#call-form-version", Text: s.t(c, "calls.form_version") + ": " + msg})
 			continue
 		}

@@ -22,14 +22,14 @@ import (
 // accreditation and certification expiry for staff; "Il nostro catalogo"
 // (list, create, edit, publish) for cooperative users.
 
-// defaultDistrict is the district shown to visitors.
-const defaultDistrict = "tradate"
-
-func pageDistrict(c *gin.Context) string {
+// pageDistrict is the district a page shows: the signed-in user's, or for
+// an anonymous visitor the one serving the host, else the default of the
+// district files (app.Core.DefaultDistrict).
+func (s *Site) pageDistrict(c *gin.Context) (string, error) {
 	if u := httpx.CurrentUser(c); u.District != "" {
-		return u.District
+		return u.District, nil
 	}
-	return defaultDistrict
+	return s.core.DefaultDistrict(c.Request.Context(), httpx.Host(c))
 }
 
 // wholeEuro formats an ISEE (whole euro): "10.000 €" / "€10,000".
@@ -121,7 +121,11 @@ func (s *Site) servicesPage(c *gin.Context) error {
 		Q: fieldView{Name: "q", ID: "q", Label: s.t(c, "cat.filter.q"), Hint: s.t(c, "cat.filter.q_hint"), Type: "search", Value: c.Query("q")},
 		MaxPrice: fieldView{Name: "max_price", ID: "max-price", Label: s.t(c, "cat.filter.max_price"), Value: c.Query("max_price"),
 			Extra: map[string]string{"inputmode": "decimal"}}}
-	f := store.ServiceFilter{District: pageDistrict(c), Query: strings.TrimSpace(c.Query("q")), Category: c.Query("category"),
+	district, err := s.pageDistrict(c)
+	if err != nil {
+		return err
+	}
+	f := store.ServiceFilter{District: district, Query: strings.TrimSpace(c.Query("q")), Category: c.Query("category"),
 		Municipality: c.Query("municipality"), Cooperative: c.Query("cooperative"), Limit: servicesPerPage}
 	if f.Category != "" && !slices.Contains(store.ServiceCategories, f.Category) {
 		f.Category = ""
@@ -280,7 +284,11 @@ func (s *Site) coopRow(c *gin.Context, co store.Cooperative, today time.Time) co
 
 func (s *Site) cooperativesPage(c *gin.Context) error {
 	u := httpx.CurrentUser(c)
-	coops, err := s.marketplace.Cooperatives(c.Request.Context(), u, pageDistrict(c))
+	district, err := s.pageDistrict(c)
+	if err != nil {
+		return err
+	}
+	coops, err := s.marketplace.Cooperatives(c.Request.Context(), u, district)
 	if err != nil {
 		return err
 	}

@@ -3,10 +3,10 @@ package web
 import (
 	"encoding/json"
 	"html/template"
-	"net"
 
 	"github.com/gin-gonic/gin"
 
+	"sportello/api/internal/httpx"
 	"sportello/internal/district"
 )
 
@@ -34,11 +34,7 @@ type contactsView struct {
 // district loads the page's district; nil (the layout's generic texts)
 // when none can be read.
 func (s *Site) district(c *gin.Context, lang, userDistrict string) *districtView {
-	host := c.Request.Host
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	b, err := s.Store.API().DistrictBrand(c.Request.Context(), userDistrict, host)
+	b, err := s.Store.API().DistrictBrand(c.Request.Context(), userDistrict, httpx.Host(c))
 	if err != nil {
 		s.log.WarnContext(c.Request.Context(), "district presentation", "district", userDistrict, "err", err)
 		return nil

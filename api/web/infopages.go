@@ -23,7 +23,7 @@ import (
 // (one page) and /notizie (every published news item), linked from every
 // page's footer. Which district: a signed-in person's own; an anonymous
 // visitor's is ?district=<id> when given (the index has a chooser), the
-// default district (defaultDistrict) otherwise; links between these pages
+// default district (pageDistrict) otherwise; links between these pages
 // keep the parameter. A page not written in English is shown in Italian,
 // marked as such.
 //
@@ -41,9 +41,11 @@ func (s *Site) infoDistrict(c *gin.Context, svc infopages.Service) (district, qu
 	if err != nil {
 		return "", "", nil, false, err
 	}
-	district = pageDistrict(c)
+	if district, err = s.pageDistrict(c); err != nil {
+		return "", "", nil, false, err
+	}
 	if httpx.CurrentUser(c).District == "" {
-		if q := c.Query("district"); q != "" && q != defaultDistrict {
+		if q := c.Query("district"); q != "" && q != district {
 			district, query = q, "?district="+q
 		}
 	}
@@ -251,8 +253,7 @@ type infoEditData struct {
 	Heading   string // what is edited (the page and language)
 	TitleF    fieldView
 	BodyF     fieldView
-	Langs     []staffOption // a news item's language; nil for a page
-	LangError string
+	Lang      *selectView // a news item's language; nil for a page
 	Published bool
 	Version   int
 	Preview   template.HTML
@@ -278,11 +279,11 @@ func (s *Site) infoEditForm(c *gin.Context, action, heading string, f infoForm, 
 		TitleF: fieldView{Name: "title", ID: "info-title", Label: s.t(c, "info.field.title"), Value: f.title, Required: true,
 			Error: errs["/title"], Autocomplete: "off", Extra: map[string]string{"maxlength": strconv.Itoa(richtext.MaxTitle)}},
 		BodyF: fieldView{Name: "body", ID: "info-body", Label: s.t(c, "info.field.body"), Value: f.body, Required: true,
-			Hint: s.t(c, "info.field.body_hint"), Error: errs["/body"]},
-		LangError: errs["/lang"]}
+			Hint: s.t(c, "info.field.body_hint"), Error: errs["/body"], Rows: 16}}
 	if langs {
+		d.Lang = &selectView{Name: "lang", ID: "info-lang", Label: s.t(c, "info.field.lang"), Error: errs["/lang"]}
 		for _, l := range infopages.Langs {
-			d.Langs = append(d.Langs, staffOption{Value: l, Label: s.t(c, "lang."+l), Selected: f.lang == l})
+			d.Lang.Options = append(d.Lang.Options, staffOption{Value: l, Label: s.t(c, "lang."+l), Selected: f.lang == l})
 		}
 	}
 	return d

@@ -71,6 +71,14 @@ type fieldView struct {
 	Required     bool
 	Autocomplete string
 	Extra        map[string]string // extra attributes (min, max, step, inputmode, ...)
+	Rows         int               // a textarea's rows (5 when 0)
+}
+
+// selectView is a select field (the "field-select" partial): its choices,
+// and the error shown next to it (sets aria-invalid).
+type selectView struct {
+	Name, ID, Label, Error string
+	Options                []staffOption
 }
 
 // FieldID is the element id of the field.
@@ -286,11 +294,15 @@ func (s *Site) pageFail(c *gin.Context, err error) {
 	s.pageError(c, he.Status)
 }
 
+// errAnswered is returned by a helper that already answered the request
+// (a redirect): page writes nothing more.
+var errAnswered = errors.New("web: answered")
+
 // page adapts a page handler that returns an error to gin: the error
 // becomes an error page, mapped like the JSON API's errors.
 func (s *Site) page(f func(c *gin.Context) error) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if err := f(c); err != nil {
+		if err := f(c); err != nil && !errors.Is(err, errAnswered) {
 			s.pageFail(c, err)
 		}
 	}

@@ -60,10 +60,12 @@ func (s *Site) Mount(r *gin.Engine) {
 	pub.GET("/cooperatives", s.page(s.cooperativesPage))
 	pub.GET("/cooperatives/:id", s.page(s.cooperativePage))
 	pub.GET("/social-points", s.page(s.pointsPage))
-	pub.GET("/shops", s.page(s.shopsPage))            // shops.go: where a food voucher can be spent
-	pub.GET("/campaigns", s.page(s.campaignsPage))    // campaigns.go: local shopping campaigns
-	pub.GET("/campaigns/:id", s.page(s.campaignPage)) // a campaign's participating shops
-	pub.GET("/privacy", s.page(s.privacyNoticePage))  // privacy.go
+	pub.GET("/shops", s.page(s.shopsPage))             // shops.go: where a food voucher can be spent
+	pub.GET("/campaigns", s.page(s.campaignsPage))     // campaigns.go: local shopping campaigns
+	pub.GET("/campaigns/:id", s.page(s.campaignPage))  // a campaign's participating shops
+	pub.GET("/open-calls", s.page(s.openCallsPage))    // open_calls.go: the district's open calls
+	pub.GET("/open-calls/:id", s.page(s.openCallPage)) // one open call, with the link to apply
+	pub.GET("/privacy", s.page(s.privacyNoticePage))   // privacy.go
 	// The district's public information and news (infopages.go).
 	pub.GET("/informazioni", s.page(s.infoIndexPage))
 	pub.GET("/informazioni/:slug", s.page(s.infoPage))

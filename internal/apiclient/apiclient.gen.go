@@ -1290,6 +1290,24 @@ func (e NewsRequestLang) Valid() bool {
 	}
 }
 
+// Defines values for OpenCallKind.
+const (
+	OpenCallKindFood    OpenCallKind = "food"
+	OpenCallKindService OpenCallKind = "service"
+)
+
+// Valid indicates whether the value is a known member of the OpenCallKind enum.
+func (e OpenCallKind) Valid() bool {
+	switch e {
+	case OpenCallKindFood:
+		return true
+	case OpenCallKindService:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OpsItemKind.
 const (
 	OpsItemKindActivityRetrying       OpsItemKind = "activity_retrying"
@@ -2570,6 +2588,11 @@ type ActivationCode struct {
 
 // ApplicationRequest defines model for ApplicationRequest.
 type ApplicationRequest struct {
+	// Call the call applied to (a call id of GET /api/v1/open-calls); optional when only one call for the form is open in the municipality of the data, required when several are (422 `call_required`)
+	//
+	// Examples: 6f1c8a52-3d7e-4d4b-9a43-1f0a7e2c9b10
+	Call *string `json:"call,omitempty"`
+
 	// Data the application, valid against GET /api/v1/forms/{form}
 	Data map[string]interface{} `json:"data"`
 
@@ -3894,6 +3917,53 @@ type NewsRequest struct {
 // NewsRequestLang defines model for NewsRequest.Lang.
 type NewsRequestLang string
 
+// OpenCall defines model for OpenCall.
+type OpenCall struct {
+	// ApplyPath the portal's path to apply to this call
+	//
+	// Examples: /apply/buoni-spesa?call=buoni-spesa-tradate-2026
+	ApplyPath string `json:"apply_path"`
+
+	// BaseAwardCents the award of a one-person household, in euro cents (the award rule's base)
+	BaseAwardCents int `json:"base_award_cents"`
+
+	// Categories the service categories a service voucher pays for (empty for food vouchers)
+	Categories []string `json:"categories"`
+
+	// ClosesAt applications are taken until this instant (excluded)
+	ClosesAt time.Time `json:"closes_at"`
+	District string    `json:"district"`
+
+	// FormId the form applied with (GET /api/v1/forms/{id})
+	FormId string `json:"form_id"`
+
+	// FormVersion the form version applications are filed with; 0 for a fund from before the calls (the latest version)
+	FormVersion int `json:"form_version"`
+
+	// Id the call's id: `call` of POST /api/v1/applications
+	Id string `json:"id"`
+
+	// IseeThresholdCents the highest ISEE admitted, in euro cents
+	IseeThresholdCents int `json:"isee_threshold_cents"`
+
+	// Kind food vouchers or service vouchers
+	Kind OpenCallKind `json:"kind"`
+
+	// MaxAwardCents the most a household is awarded, in euro cents
+	MaxAwardCents int `json:"max_award_cents"`
+
+	// Municipality the municipality whose residents apply
+	Municipality     string `json:"municipality"`
+	MunicipalityName string `json:"municipality_name"`
+
+	// Name the call's name, as its supervisor wrote it
+	Name    string    `json:"name"`
+	OpensAt time.Time `json:"opens_at"`
+}
+
+// OpenCallKind food vouchers or service vouchers
+type OpenCallKind string
+
 // OpeningHours defines model for OpeningHours.
 type OpeningHours struct {
 	Closes string `json:"closes"`
@@ -4664,6 +4734,11 @@ type PutCartItemJSONBody struct {
 
 // CreateApplicationOnBehalfJSONBody defines parameters for CreateApplicationOnBehalf.
 type CreateApplicationOnBehalfJSONBody struct {
+	// Call the call applied to, as for POST /api/v1/applications
+	//
+	// Examples: 6f1c8a52-3d7e-4d4b-9a43-1f0a7e2c9b10
+	Call *string `json:"call,omitempty"`
+
 	// Data the application data, as for POST /api/v1/applications
 	Data                 map[string]interface{}                                `json:"data"`
 	Form                 string                                                `json:"form"`
@@ -4926,6 +5001,12 @@ type ListNewsParams struct {
 
 // ListNewsParamsLang defines parameters for ListNews.
 type ListNewsParamsLang string
+
+// ListOpenCallsParams defines parameters for ListOpenCalls.
+type ListOpenCallsParams struct {
+	// District the district (its id); by default the caller's, or for anonymous callers the district serving the request's host, else the default district of the district files
+	District *string `form:"district,omitempty" json:"district,omitempty"`
+}
 
 // ListOperationsParams defines parameters for ListOperations.
 type ListOperationsParams struct {
@@ -5424,7 +5505,7 @@ type ClientInterface interface {
 
 	// CreateApplicationWithBody Apply (citizens)
 	//
-	// Validates the data against the form's JSON Schema and the district's rules (422 with one field entry per problem; nothing is stored), then stores the case and starts its workflow. The same Idempotency-Key with the same body returns the same case; with another body it is refused (409 idempotency_key_reused). One application in progress per call and tax code (409 application_in_progress).
+	// Validates the data against the form's JSON Schema and the district's rules (422 with one field entry per problem; nothing is stored), then stores the case and starts its workflow. The same Idempotency-Key with the same body returns the same case; with another body it is refused (409 idempotency_key_reused). One application in progress per call and tax code (409 application_in_progress). The call applied to: `call` names it (a call id of GET /api/v1/open-calls, which is also the case's `fund_id`); it may be left out when exactly one call for the form is open in the municipality of the data. The case is filed under that call and keeps its form version (`form_version`), against which replies to requests for information are validated too. A named call not open for the form and municipality is a 422 at `/call` (`call_not_open`); several calls open and none named is a 422 at `/call` (`call_required`); none open is a 422 at `/data/residence/municipality` (`no_open_call`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -5433,7 +5514,7 @@ type ClientInterface interface {
 
 	// CreateApplication Apply (citizens)
 	//
-	// Validates the data against the form's JSON Schema and the district's rules (422 with one field entry per problem; nothing is stored), then stores the case and starts its workflow. The same Idempotency-Key with the same body returns the same case; with another body it is refused (409 idempotency_key_reused). One application in progress per call and tax code (409 application_in_progress).
+	// Validates the data against the form's JSON Schema and the district's rules (422 with one field entry per problem; nothing is stored), then stores the case and starts its workflow. The same Idempotency-Key with the same body returns the same case; with another body it is refused (409 idempotency_key_reused). One application in progress per call and tax code (409 application_in_progress). The call applied to: `call` names it (a call id of GET /api/v1/open-calls, which is also the case's `fund_id`); it may be left out when exactly one call for the form is open in the municipality of the data. The case is filed under that call and keeps its form version (`form_version`), against which replies to requests for information are validated too. A named call not open for the form and municipality is a 422 at `/call` (`call_not_open`); several calls open and none named is a 422 at `/call` (`call_required`); none open is a 422 at `/data/residence/municipality` (`no_open_call`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -6248,6 +6329,20 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/news (the `ListNews` operationId).
 	ListNews(ctx context.Context, params *ListNewsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListOpenCalls The open calls of a district (public)
+	//
+	// Every call open now for applications in the district's municipalities (the calls published by its supervisors and the funds from before the calls), by municipality and closing date: where, until when, what it gives (the award rule's base and maximum, the ISEE threshold; for service vouchers the service categories) and the portal's path to apply to it (`apply_path`). A citizen applies to one by naming its `id` as `call` in POST /api/v1/applications.
+	//
+	// Corresponds with GET /api/v1/open-calls (the `ListOpenCalls` operationId).
+	ListOpenCalls(ctx context.Context, params *ListOpenCallsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetOpenCall One open call (public)
+	//
+	// A call open now for applications, whatever its district (an open call is public); 404 for a call not open (a draft, not yet open, closed) or unknown.
+	//
+	// Corresponds with GET /api/v1/open-calls/{id} (the `GetOpenCall` operationId).
+	GetOpenCall(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetOpenApiDocument This document
 	//
 	// Corresponds with GET /api/v1/openapi.json (the `GetOpenApiDocument` operationId).
@@ -6762,7 +6857,7 @@ func (c *Client) ListApplications(ctx context.Context, params *ListApplicationsP
 
 // CreateApplicationWithBody Apply (citizens)
 //
-// Validates the data against the form's JSON Schema and the district's rules (422 with one field entry per problem; nothing is stored), then stores the case and starts its workflow. The same Idempotency-Key with the same body returns the same case; with another body it is refused (409 idempotency_key_reused). One application in progress per call and tax code (409 application_in_progress).
+// Validates the data against the form's JSON Schema and the district's rules (422 with one field entry per problem; nothing is stored), then stores the case and starts its workflow. The same Idempotency-Key with the same body returns the same case; with another body it is refused (409 idempotency_key_reused). One application in progress per call and tax code (409 application_in_progress). The call applied to: `call` names it (a call id of GET /api/v1/open-calls, which is also the case's `fund_id`); it may be left out when exactly one call for the form is open in the municipality of the data. The case is filed under that call and keeps its form version (`form_version`), against which replies to requests for information are validated too. A named call not open for the form and municipality is a 422 at `/call` (`call_not_open`); several calls open and none named is a 422 at `/call` (`call_required`); none open is a 422 at `/data/residence/municipality` (`no_open_call`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -6781,7 +6876,7 @@ func (c *Client) CreateApplicationWithBody(ctx context.Context, params *CreateAp
 
 // CreateApplication Apply (citizens)
 //
-// Validates the data against the form's JSON Schema and the district's rules (422 with one field entry per problem; nothing is stored), then stores the case and starts its workflow. The same Idempotency-Key with the same body returns the same case; with another body it is refused (409 idempotency_key_reused). One application in progress per call and tax code (409 application_in_progress).
+// Validates the data against the form's JSON Schema and the district's rules (422 with one field entry per problem; nothing is stored), then stores the case and starts its workflow. The same Idempotency-Key with the same body returns the same case; with another body it is refused (409 idempotency_key_reused). One application in progress per call and tax code (409 application_in_progress). The call applied to: `call` names it (a call id of GET /api/v1/open-calls, which is also the case's `fund_id`); it may be left out when exactly one call for the form is open in the municipality of the data. The case is filed under that call and keeps its form version (`form_version`), against which replies to requests for information are validated too. A named call not open for the form and municipality is a 422 at `/call` (`call_not_open`); several calls open and none named is a 422 at `/call` (`call_required`); none open is a 422 at `/data/residence/municipality` (`no_open_call`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -8816,6 +8911,40 @@ func (c *Client) PutOfficeCalendar(ctx context.Context, id string, body PutOffic
 // Corresponds with GET /api/v1/news (the `ListNews` operationId).
 func (c *Client) ListNews(ctx context.Context, params *ListNewsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListNewsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListOpenCalls The open calls of a district (public)
+//
+// Every call open now for applications in the district's municipalities (the calls published by its supervisors and the funds from before the calls), by municipality and closing date: where, until when, what it gives (the award rule's base and maximum, the ISEE threshold; for service vouchers the service categories) and the portal's path to apply to it (`apply_path`). A citizen applies to one by naming its `id` as `call` in POST /api/v1/applications.
+//
+// Corresponds with GET /api/v1/open-calls (the `ListOpenCalls` operationId).
+func (c *Client) ListOpenCalls(ctx context.Context, params *ListOpenCallsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListOpenCallsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetOpenCall One open call (public)
+//
+// A call open now for applications, whatever its district (an open call is public); 404 for a call not open (a draft, not yet open, closed) or unknown.
+//
+// Corresponds with GET /api/v1/open-calls/{id} (the `GetOpenCall` operationId).
+func (c *Client) GetOpenCall(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetOpenCallRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -14229,6 +14358,94 @@ func NewListNewsRequest(server string, params *ListNewsParams) (*http.Request, e
 	return req, nil
 }
 
+// NewListOpenCallsRequest constructs an http.Request for the ListOpenCalls method
+func NewListOpenCallsRequest(server string, params *ListOpenCallsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/open-calls")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.District != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "district", *params.District, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetOpenCallRequest constructs an http.Request for the GetOpenCall method
+func NewGetOpenCallRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/open-calls/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetOpenApiDocumentRequest constructs an http.Request for the GetOpenApiDocument method
 func NewGetOpenApiDocumentRequest(server string) (*http.Request, error) {
 	var err error
@@ -16419,7 +16636,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateApplicationWithBodyWithResponse Apply (citizens)
 	//
-	// Validates the data against the form's JSON Schema and the district's rules (422 with one field entry per problem; nothing is stored), then stores the case and starts its workflow. The same Idempotency-Key with the same body returns the same case; with another body it is refused (409 idempotency_key_reused). One application in progress per call and tax code (409 application_in_progress).
+	// Validates the data against the form's JSON Schema and the district's rules (422 with one field entry per problem; nothing is stored), then stores the case and starts its workflow. The same Idempotency-Key with the same body returns the same case; with another body it is refused (409 idempotency_key_reused). One application in progress per call and tax code (409 application_in_progress). The call applied to: `call` names it (a call id of GET /api/v1/open-calls, which is also the case's `fund_id`); it may be left out when exactly one call for the form is open in the municipality of the data. The case is filed under that call and keeps its form version (`form_version`), against which replies to requests for information are validated too. A named call not open for the form and municipality is a 422 at `/call` (`call_not_open`); several calls open and none named is a 422 at `/call` (`call_required`); none open is a 422 at `/data/residence/municipality` (`no_open_call`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -16428,7 +16645,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateApplicationWithResponse Apply (citizens)
 	//
-	// Validates the data against the form's JSON Schema and the district's rules (422 with one field entry per problem; nothing is stored), then stores the case and starts its workflow. The same Idempotency-Key with the same body returns the same case; with another body it is refused (409 idempotency_key_reused). One application in progress per call and tax code (409 application_in_progress).
+	// Validates the data against the form's JSON Schema and the district's rules (422 with one field entry per problem; nothing is stored), then stores the case and starts its workflow. The same Idempotency-Key with the same body returns the same case; with another body it is refused (409 idempotency_key_reused). One application in progress per call and tax code (409 application_in_progress). The call applied to: `call` names it (a call id of GET /api/v1/open-calls, which is also the case's `fund_id`); it may be left out when exactly one call for the form is open in the municipality of the data. The case is filed under that call and keeps its form version (`form_version`), against which replies to requests for information are validated too. A named call not open for the form and municipality is a 422 at `/call` (`call_not_open`); several calls open and none named is a 422 at `/call` (`call_required`); none open is a 422 at `/data/residence/municipality` (`no_open_call`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -17356,6 +17573,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/news (the `ListNews` operationId).
 	ListNewsWithResponse(ctx context.Context, params *ListNewsParams, reqEditors ...RequestEditorFn) (*ListNewsResponse, error)
+
+	// ListOpenCallsWithResponse The open calls of a district (public)
+	//
+	// Every call open now for applications in the district's municipalities (the calls published by its supervisors and the funds from before the calls), by municipality and closing date: where, until when, what it gives (the award rule's base and maximum, the ISEE threshold; for service vouchers the service categories) and the portal's path to apply to it (`apply_path`). A citizen applies to one by naming its `id` as `call` in POST /api/v1/applications.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/open-calls (the `ListOpenCalls` operationId).
+	ListOpenCallsWithResponse(ctx context.Context, params *ListOpenCallsParams, reqEditors ...RequestEditorFn) (*ListOpenCallsResponse, error)
+
+	// GetOpenCallWithResponse One open call (public)
+	//
+	// A call open now for applications, whatever its district (an open call is public); 404 for a call not open (a draft, not yet open, closed) or unknown.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/open-calls/{id} (the `GetOpenCall` operationId).
+	GetOpenCallWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetOpenCallResponse, error)
 
 	// GetOpenApiDocumentWithResponse This document
 	//
@@ -25571,6 +25806,141 @@ func (r ListNewsResponse) ContentType() string {
 	return ""
 }
 
+type ListOpenCallsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items []OpenCall `json:"items"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListOpenCallsResponse) GetJSON200() *struct {
+	Items []OpenCall `json:"items"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListOpenCallsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ListOpenCallsResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListOpenCallsResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListOpenCallsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListOpenCallsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListOpenCallsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListOpenCallsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetOpenCallResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OpenCall
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetOpenCallResponse) GetJSON200() *OpenCall {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetOpenCallResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetOpenCallResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetOpenCallResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetOpenCallResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetOpenCallResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetOpenCallResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetOpenCallResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetOpenCallResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetOpenApiDocumentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -29117,7 +29487,7 @@ func (c *ClientWithResponses) ListApplicationsWithResponse(ctx context.Context, 
 
 // CreateApplicationWithBodyWithResponse Apply (citizens)
 //
-// Validates the data against the form's JSON Schema and the district's rules (422 with one field entry per problem; nothing is stored), then stores the case and starts its workflow. The same Idempotency-Key with the same body returns the same case; with another body it is refused (409 idempotency_key_reused). One application in progress per call and tax code (409 application_in_progress).
+// Validates the data against the form's JSON Schema and the district's rules (422 with one field entry per problem; nothing is stored), then stores the case and starts its workflow. The same Idempotency-Key with the same body returns the same case; with another body it is refused (409 idempotency_key_reused). One application in progress per call and tax code (409 application_in_progress). The call applied to: `call` names it (a call id of GET /api/v1/open-calls, which is also the case's `fund_id`); it may be left out when exactly one call for the form is open in the municipality of the data. The case is filed under that call and keeps its form version (`form_version`), against which replies to requests for information are validated too. A named call not open for the form and municipality is a 422 at `/call` (`call_not_open`); several calls open and none named is a 422 at `/call` (`call_required`); none open is a 422 at `/data/residence/municipality` (`no_open_call`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -29132,7 +29502,7 @@ func (c *ClientWithResponses) CreateApplicationWithBodyWithResponse(ctx context.
 
 // CreateApplicationWithResponse Apply (citizens)
 //
-// Validates the data against the form's JSON Schema and the district's rules (422 with one field entry per problem; nothing is stored), then stores the case and starts its workflow. The same Idempotency-Key with the same body returns the same case; with another body it is refused (409 idempotency_key_reused). One application in progress per call and tax code (409 application_in_progress).
+// Validates the data against the form's JSON Schema and the district's rules (422 with one field entry per problem; nothing is stored), then stores the case and starts its workflow. The same Idempotency-Key with the same body returns the same case; with another body it is refused (409 idempotency_key_reused). One application in progress per call and tax code (409 application_in_progress). The call applied to: `call` names it (a call id of GET /api/v1/open-calls, which is also the case's `fund_id`); it may be left out when exactly one call for the form is open in the municipality of the data. The case is filed under that call and keeps its form version (`form_version`), against which replies to requests for information are validated too. A named call not open for the form and municipality is a 422 at `/call` (`call_not_open`); several calls open and none named is a 422 at `/call` (`call_required`); none open is a 422 at `/data/residence/municipality` (`no_open_call`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -30797,6 +31167,36 @@ func (c *ClientWithResponses) ListNewsWithResponse(ctx context.Context, params *
 		return nil, err
 	}
 	return ParseListNewsResponse(rsp)
+}
+
+// ListOpenCallsWithResponse The open calls of a district (public)
+//
+// Every call open now for applications in the district's municipalities (the calls published by its supervisors and the funds from before the calls), by municipality and closing date: where, until when, what it gives (the award rule's base and maximum, the ISEE threshold; for service vouchers the service categories) and the portal's path to apply to it (`apply_path`). A citizen applies to one by naming its `id` as `call` in POST /api/v1/applications.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/open-calls (the `ListOpenCalls` operationId).
+func (c *ClientWithResponses) ListOpenCallsWithResponse(ctx context.Context, params *ListOpenCallsParams, reqEditors ...RequestEditorFn) (*ListOpenCallsResponse, error) {
+	rsp, err := c.ListOpenCalls(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListOpenCallsResponse(rsp)
+}
+
+// GetOpenCallWithResponse One open call (public)
+//
+// A call open now for applications, whatever its district (an open call is public); 404 for a call not open (a draft, not yet open, closed) or unknown.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/open-calls/{id} (the `GetOpenCall` operationId).
+func (c *ClientWithResponses) GetOpenCallWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetOpenCallResponse, error) {
+	rsp, err := c.GetOpenCall(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetOpenCallResponse(rsp)
 }
 
 // GetOpenApiDocumentWithResponse This document
@@ -37751,6 +38151,109 @@ func ParseListNewsResponse(rsp *http.Response) (*ListNewsResponse, error) {
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListOpenCallsResponse parses an HTTP response from a ListOpenCallsWithResponse call
+func ParseListOpenCallsResponse(rsp *http.Response) (*ListOpenCallsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListOpenCallsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items []OpenCall `json:"items"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetOpenCallResponse parses an HTTP response from a GetOpenCallWithResponse call
+func ParseGetOpenCallResponse(rsp *http.Response) (*GetOpenCallResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetOpenCallResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OpenCall
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Unprocessable

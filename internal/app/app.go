@@ -231,6 +231,14 @@ type Core struct {
 	Describe func(error) (code string, fields []FieldError)
 }
 
+// DefaultDistrict is the district shown to an anonymous visitor of host
+// (the portal's pages, the public JSON reads): the one serving host, else
+// the default of the district files (store.API.VisitorDistrict, the one
+// place it is decided).
+func (c *Core) DefaultDistrict(ctx context.Context, host string) (string, error) {
+	return c.API.VisitorDistrict(ctx, host)
+}
+
 // updateTimeout bounds a Temporal Update round trip.
 const updateTimeout = 30 * time.Second
 

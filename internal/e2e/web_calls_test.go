@@ -2,10 +2,12 @@ package e2e
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
 	"sportello/forms"
+	"sportello/internal/browsertest"
 	"sportello/internal/calendar"
 )
 
@@ -100,8 +102,38 @@ func TestWebCalls(t *testing.T) {
 	p.Navigate("/lang/en?next=/calls")
 	assertPage(t, p, "Calls and forms", "Buoni spesa straordinari", "Published", "Form versions")
 
+	// Anyone reads the open calls, in Italian and English, from the
+	// navigation: the new call and the seeded one, with what they give.
+	anon := browsertest.NewPage(t, s.srv.URL, "anonymous")
+	anon.Navigate("/")
+	anon.FollowIn("nav", "Bandi aperti")
+	assertPath(t, anon, "/open-calls")
+	assertPage(t, anon, "Bandi aperti", "Buoni spesa straordinari", "Da 150,00 € a 550,00 €", "Fino a 200,00 €",
+		"Residenti del comune con ISEE fino a 20.000,00 €", "Accedi per presentare la domanda")
+	anon.Axe()
+	anon.Follow("Buoni spesa straordinari")
+	assertPage(t, anon, "Buoni spesa straordinari", "Tradate", "Fino a 200,00 €")
+	anon.Axe()
+	anon.Navigate("/lang/en?next=/open-calls")
+	assertPage(t, anon, "Open calls", "Buoni spesa straordinari", "Up to €200.00", "Who may apply")
+	anon.Axe()
+	anon.Follow("Buoni spesa straordinari")
+	assertPage(t, anon, "Buoni spesa straordinari", "Municipality", "Every open call")
+	anon.Axe()
+
+	// Two calls on the form are open in Tradate: the citizen who starts
+	// from the form is sent to choose; applying to the new call gives its
+	// version, with the new field, through every step.
 	c := loggedIn(t, s.srv.URL, "cittadino", "cittadino.tradate")
 	c.Navigate("/apply/buoni-spesa/data")
+	assertPath(t, c, "/open-calls")
+	assertText(t, c, "Più bandi sono aperti per questo modulo")
+	c.Follow("Buoni spesa straordinari")
+	c.Follow("Presenta la domanda")
+	c.Follow("Compila la domanda")
 	assertText(t, c, "Note per l'ufficio")
+	if !strings.Contains(c.URL(), "call=") {
+		t.Errorf("the call is not carried to the data step: %s", c.URL())
+	}
 	c.Axe()
 }

@@ -17,9 +17,13 @@ import (
 
 // NewCase is a validated application the API files.
 type NewCase struct {
-	Prefix         string // case id prefix of the form, e.g. "BS"
-	FormID         string
-	FormVersion    int
+	Prefix      string // case id prefix of the form, e.g. "BS"
+	FormID      string
+	FormVersion int
+	// Call is the call (fund) the citizen applies to; "" when they named
+	// none: the only call open for the form in the municipality (more than
+	// one is RuleCallRequired).
+	Call           string
 	Data           json.RawMessage
 	Municipality   string // residence municipality as written in the data (id or name)
 	TaxCode        string
@@ -45,6 +49,9 @@ type FiledBy struct {
 const (
 	RuleMunicipalityOutsideDistrict = "municipality_outside_district"
 	RuleNoOpenCall                  = "no_open_call"
+	// RuleCallRequired: several calls for the form are open in the
+	// municipality and the application names none of them.
+	RuleCallRequired = "call_required"
 	// RuleResidenceNotRegistry: the population registry records the
 	// applicant in another municipality than the one the form declares.
 	RuleResidenceNotRegistry = "residence_not_registry"
@@ -134,17 +141,22 @@ func (a API) CreateCase(ctx context.Context, scope Scope, in NewCase) (CreatedCa
 				rules = append(rules, RuleResidenceNotRegistry)
 			}
 		}
+		// The call applied to: the one named, or the only one open. A call
+		// published with a form version takes applications of that version
+		// only (the funds from before the calls take any).
 		var fundID string
-		// A call published with a form version takes applications of that
-		// version only (the funds from before the calls take any).
-		err = tx.QueryRow(ctx, `SELECT id FROM funds
+		var open int
+		err = tx.QueryRow(ctx, `SELECT id, count(*) OVER () FROM funds
 			WHERE form_id = $1 AND municipality_id = $2 AND opens_at <= $3 AND $3 < closes_at
-			  AND (form_version IS NULL OR form_version = $4)
-			ORDER BY opens_at DESC, created_at DESC, id LIMIT 1`, in.FormID, municipality, in.Now, in.FormVersion).Scan(&fundID)
-		if errors.Is(err, pgx.ErrNoRows) {
+			  AND (form_version IS NULL OR form_version = $4) AND ($5 = '' OR id = $5)
+			ORDER BY opens_at DESC, created_at DESC, id LIMIT 1`, in.FormID, municipality, in.Now, in.FormVersion, in.Call).Scan(&fundID, &open)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
 			rules = append(rules, RuleNoOpenCall)
-		} else if err != nil {
+		case err != nil:
 			return err
+		case open > 1:
+			rules = append(rules, RuleCallRequired)
 		}
 		if len(rules) > 0 || in.Rejected {
 			return &CaseRuleError{Rules: rules, RegistryMunicipality: registryName}

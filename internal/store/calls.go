@@ -62,11 +62,16 @@ func (a API) PublishedFormVersions(ctx context.Context) ([]FormVersion, error) {
 	return a.formVersions(ctx, System, ` WHERE status = 'published' ORDER BY form_id, version`)
 }
 
-// FormVersions lists the versions scope reads (published ones, and a
-// supervisor's district's drafts), by form and version.
+// FormVersions lists the versions scope may use, by form and version: the
+// platform's and, for a member of a district, that district's own (its
+// drafts too for a supervisor); never another district's.
 func (a API) FormVersions(ctx context.Context, scope Scope) ([]FormVersion, error) {
-	return a.formVersions(ctx, scope, ` ORDER BY form_id, version`)
+	return a.formVersions(ctx, scope, ` WHERE `+ownFormVersion+` ORDER BY form_id, version`, scope.District)
 }
+
+// ownFormVersion keeps the versions of the platform and of district $1
+// (every version for the system, whose district is "").
+const ownFormVersion = `($1 = '' OR district_id IS NULL OR district_id = $1)`
 
 func (a API) formVersions(ctx context.Context, scope Scope, where string, args ...any) ([]FormVersion, error) {
 	out := []FormVersion{}
@@ -88,12 +93,14 @@ func (a API) formVersions(ctx context.Context, scope Scope, where string, args .
 	return out, MapError(err)
 }
 
-// FormVersionOf reads one version scope reads (ErrNotFound otherwise).
+// FormVersionOf reads one version scope may use (FormVersions; ErrNotFound
+// otherwise).
 func (a API) FormVersionOf(ctx context.Context, scope Scope, formID string, version int) (FormVersion, error) {
 	var out FormVersion
 	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
 		var err error
-		out, err = scanFormVersion(tx.QueryRow(ctx, formVersionSelect+` WHERE form_id = $1 AND version = $2`, formID, version))
+		out, err = scanFormVersion(tx.QueryRow(ctx, formVersionSelect+` WHERE `+ownFormVersion+` AND form_id = $2 AND version = $3`,
+			scope.District, formID, version))
 		return err
 	})
 	return out, MapError(err)
@@ -164,15 +171,21 @@ func (a API) changeFormVersion(ctx context.Context, scope Scope, formID string, 
 	return out, MapError(err)
 }
 
+// CallPlace is what names a call: its id, district, municipality, name
+// and form version (a Call's and an OpenCall's).
+type CallPlace struct {
+	ID               string `json:"id"`
+	District         string `json:"district"`
+	Municipality     string `json:"municipality"`
+	MunicipalityName string `json:"municipality_name"`
+	Name             string `json:"name"`
+	FormID           string `json:"form_id"`
+	FormVersion      int    `json:"form_version"`
+}
+
 // Call is a district's call for applications.
 type Call struct {
-	ID                 string          `json:"id"`
-	District           string          `json:"district"`
-	Municipality       string          `json:"municipality"`
-	MunicipalityName   string          `json:"municipality_name"`
-	Name               string          `json:"name"`
-	FormID             string          `json:"form_id"`
-	FormVersion        int             `json:"form_version"`
+	CallPlace
 	ISEEThresholdCents int64           `json:"isee_threshold_cents"`
 	Rule               json.RawMessage `json:"rule"`
 	Tranches           json.RawMessage `json:"tranches"`
@@ -226,15 +239,8 @@ func (a API) Calls(ctx context.Context, scope Scope, municipality string, open b
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			c, err := scanCall(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, c)
-		}
-		return rows.Err()
+		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Call, error) { return scanCall(row) })
+		return err
 	})
 	return out, MapError(err)
 }
@@ -251,7 +257,8 @@ func (a API) CallOf(ctx context.Context, scope Scope, id string) (Call, error) {
 }
 
 // termsProblem checks what only the database knows: the municipality is
-// the district's, the form version exists and is published.
+// the district's, the form version exists, is the platform's or the
+// district's own (another district's is unknown here) and is published.
 func termsProblem(ctx context.Context, tx pgx.Tx, district string, t CallTerms) error {
 	var ok bool
 	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM municipalities WHERE id = $1 AND district_id = $2)`,
@@ -262,7 +269,8 @@ func termsProblem(ctx context.Context, tx pgx.Tx, district string, t CallTerms) 
 		return fieldProblem("/municipality", "unknown_municipality", "calls.err.municipality_unknown")
 	}
 	var status string
-	err := tx.QueryRow(ctx, `SELECT status FROM form_versions WHERE form_id = $1 AND version = $2`, t.FormID, t.FormVersion).Scan(&status)
+	err := tx.QueryRow(ctx, `SELECT status FROM form_versions WHERE `+ownFormVersion+` AND form_id = $2 AND version = $3`,
+		district, t.FormID, t.FormVersion).Scan(&status)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fieldProblem("/form_version", "unknown_form_version", "calls.err.form_version_unknown")
 	}
@@ -376,20 +384,103 @@ func (a API) changeCall(ctx context.Context, scope Scope, district, id string, c
 	return out, MapError(err)
 }
 
-// OpenCallVersion is the form version of the call open at now for form in
-// the municipality named (id or name) in scope's district: what an
-// application is filed with. 0 when no open call fixes one (none open, or
-// a fund from before the calls, filed with the latest version).
-func (a API) OpenCallVersion(ctx context.Context, scope Scope, form, municipality string, now time.Time) (int, error) {
-	var version *int
+// FilingCall is a call (a fund) open for applications: its id and the
+// form version its applications are filed with (0 for a fund from before
+// the calls: the latest).
+type FilingCall struct {
+	ID      string
+	Version int
+}
+
+// OpenFilingCalls lists the calls open at now for form in the municipality
+// named (id or name) in scope's district, newest first: the calls an
+// application of that form and municipality may be filed under. With call
+// not empty, only that one (none when it is not open there).
+func (a API) OpenFilingCalls(ctx context.Context, scope Scope, form, municipality, call string, now time.Time) ([]FilingCall, error) {
+	out := []FilingCall{}
 	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `SELECT f.form_version FROM funds f JOIN municipalities m ON m.id = f.municipality_id
-			WHERE f.form_id = $1 AND m.district_id = $2 AND (m.id = $3 OR lower(m.name) = lower($3))
-			  AND f.opens_at <= $4 AND $4 < f.closes_at
-			ORDER BY m.id = $3 DESC, f.opens_at DESC, f.created_at DESC, f.id LIMIT 1`, form, scope.District, municipality, now).Scan(&version)
+		rows, err := tx.Query(ctx, openFilingCalls, form, scope.District, municipality, now, call)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c FilingCall
+			if err := rows.Scan(&c.ID, &c.Version); err != nil {
+				return err
+			}
+			out = append(out, c)
+		}
+		return rows.Err()
 	})
-	if errors.Is(err, pgx.ErrNoRows) || version == nil {
-		return 0, nil
+	return out, MapError(err)
+}
+
+// openFilingCalls: $1 form, $2 district, $3 municipality (id or name), $4
+// now, $5 call (” for any); the municipality named by its id first.
+const openFilingCalls = `SELECT f.id, coalesce(f.form_version, 0) FROM funds f
+	WHERE f.form_id = $1 AND ($5 = '' OR f.id = $5) AND f.opens_at <= $4 AND $4 < f.closes_at
+	  AND f.municipality_id = (SELECT m.id FROM municipalities m WHERE m.district_id = $2 AND (m.id = $3 OR lower(m.name) = lower($3))
+		ORDER BY m.id = $3 DESC LIMIT 1)
+	ORDER BY f.opens_at DESC, f.created_at DESC, f.id`
+
+// OpenCall is a call open for applications as everyone may read it: the
+// public list of a district's open calls (GET /api/v1/open-calls, the
+// page /open-calls). It is a fund open now: a published call's or one
+// from before the calls (FormVersion 0: filed with the latest version).
+type OpenCall struct {
+	CallPlace
+	Kind               string    `json:"kind"`
+	Categories         []string  `json:"categories"`
+	ISEEThresholdCents int64     `json:"isee_threshold_cents"`
+	BaseAwardCents     int64     `json:"base_award_cents"`
+	MaxAwardCents      int64     `json:"max_award_cents"`
+	OpensAt            time.Time `json:"opens_at"`
+	ClosesAt           time.Time `json:"closes_at"`
+}
+
+// openCallSelect reads the funds open at $1; the rule's amounts are those
+// of the award rule a call is published with (calls.Rule).
+const openCallSelect = `SELECT f.id, f.district_id, f.municipality_id, m.name, f.name, f.form_id, coalesce(f.form_version, 0), f.kind,
+	f.service_categories, f.isee_threshold_cents, coalesce((f.rule->>'base_cents')::bigint, 0),
+	coalesce((f.rule->>'max_cents')::bigint, 0), f.opens_at, f.closes_at
+	FROM funds f JOIN municipalities m ON m.id = f.municipality_id
+	WHERE f.opens_at <= $1 AND $1 < f.closes_at`
+
+// OpenCalls lists the calls of district open at now, by municipality and
+// closing date. Open calls are public: the read needs no scope (it runs as
+// the system, on open calls only).
+func (a API) OpenCalls(ctx context.Context, district string, now time.Time) ([]OpenCall, error) {
+	out := []OpenCall{}
+	err := a.s.InTx(ctx, System, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, openCallSelect+` AND f.district_id = $2 ORDER BY m.name, f.closes_at, f.name, f.id`, now, district)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (OpenCall, error) { return scanOpenCall(row) })
+		return err
+	})
+	return out, MapError(err)
+}
+
+// OpenCallOf reads call id when it is open at now (ErrNotFound otherwise),
+// whatever the district: an open call is public.
+func (a API) OpenCallOf(ctx context.Context, id string, now time.Time) (OpenCall, error) {
+	var out OpenCall
+	err := a.s.InTx(ctx, System, func(tx pgx.Tx) error {
+		var err error
+		out, err = scanOpenCall(tx.QueryRow(ctx, openCallSelect+` AND f.id = $2`, now, id))
+		return err
+	})
+	return out, MapError(err)
+}
+
+func scanOpenCall(row pgx.Row) (OpenCall, error) {
+	var c OpenCall
+	err := row.Scan(&c.ID, &c.District, &c.Municipality, &c.MunicipalityName, &c.Name, &c.FormID, &c.FormVersion, &c.Kind,
+		&c.Categories, &c.ISEEThresholdCents, &c.BaseAwardCents, &c.MaxAwardCents, &c.OpensAt, &c.ClosesAt)
+	if c.Categories == nil {
+		c.Categories = []string{}
 	}
-	return *version, MapError(err)
+	return c, err
 }

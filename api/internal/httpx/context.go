@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"net"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -63,4 +64,13 @@ func PortalOrigin(c *gin.Context, portalURL string) string {
 		scheme = "http"
 	}
 	return scheme + "://" + c.Request.Host
+}
+
+// Host is the request's host name, without its port.
+func Host(c *gin.Context) string {
+	host := c.Request.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	return host
 }

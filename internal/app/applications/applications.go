@@ -51,16 +51,19 @@ const (
 	AuditFiledOnBehalf = "filed_on_behalf"
 )
 
-// Filing is an application: the form's id and the data.
+// Filing is an application: the form's id, the call applied to and the
+// data. Call may be left out when only one call for the form is open in the
+// municipality of the data (calls.Service.FilingCall).
 type Filing struct {
 	Form string          `json:"form"`
+	Call string          `json:"call,omitempty"`
 	Data json.RawMessage `json:"data"`
 }
 
-// Validate trims the form id and checks that both are there (pointers
+// Validate trims the form id and the call and checks that both are there (pointers
 // /form, /data); the data itself is checked against the form by File.
 func (f *Filing) Validate() []app.FieldError {
-	f.Form = strings.TrimSpace(f.Form)
+	f.Form, f.Call = strings.TrimSpace(f.Form), strings.TrimSpace(f.Call)
 	return FilingFields(f.Form, f.Data)
 }
 
@@ -92,11 +95,12 @@ func unknownForm(id string) *app.Error {
 	return app.InvalidInput(app.Field("/form", "unknown_form", "applications.err.unknown_form", id))
 }
 
-// CheckData checks data against form formID and against who files it
-// (applicant), as the filing will: the problems carry pointers into the
-// data. The application pages show them before the summary.
-func (s Service) CheckData(ctx context.Context, applicant store.UserView, formID string, data json.RawMessage) ([]forms.FieldError, error) {
-	_, problems, err := s.validateFiling(ctx, applicant, formID, data)
+// CheckData checks data against form formID as filed under call ("" for
+// the only open one) and against who files it (applicant), as the filing
+// will: the problems carry pointers into the data. The application pages
+// show them before the summary.
+func (s Service) CheckData(ctx context.Context, applicant store.UserView, formID, call string, data json.RawMessage) ([]forms.FieldError, error) {
+	_, problems, err := s.validateFiling(ctx, applicant, formID, call, data)
 	if err != nil || len(problems) > 0 {
 		return problems, err
 	}
@@ -104,18 +108,21 @@ func (s Service) CheckData(ctx context.Context, applicant store.UserView, formID
 }
 
 // validateFiling validates the data of a new application of applicant
-// against the form version of the call open in the municipality it names
-// (the latest version when no call fixes one): the version a case keeps.
-func (s Service) validateFiling(ctx context.Context, applicant store.UserView, formID string, data json.RawMessage) (int, []forms.FieldError, error) {
-	version, err := s.Calls.FilingVersion(ctx, applicant.Scope(), formID, jsonx.StringAt(data, "residence", "municipality"))
+// against the form version of the call applied to (calls.FilingCall: the
+// one named, or the only one open in the municipality the data names; the
+// latest version when no call fixes one): the version a case keeps.
+func (s Service) validateFiling(ctx context.Context, applicant store.UserView, formID, call string, data json.RawMessage) (store.FilingCall, []forms.FieldError, error) {
+	fc, err := s.Calls.FilingCall(ctx, applicant.Scope(), formID, jsonx.StringAt(data, "residence", "municipality"), call)
 	if err != nil {
-		return 0, nil, err
+		return fc, nil, err
 	}
-	if version == 0 {
-		return s.Forms.Validate(formID, data, s.Now())
+	if fc.Version == 0 {
+		var problems []forms.FieldError
+		fc.Version, problems, err = s.Forms.Validate(formID, data, s.Now())
+		return fc, problems, err
 	}
-	problems, err := s.Forms.ValidateVersion(formID, version, data, s.Now())
-	return version, problems, err
+	problems, err := s.Forms.ValidateVersion(formID, fc.Version, data, s.Now())
+	return fc, problems, err
 }
 
 // ownerProblems finds what the filing would refuse about the citizen: a
@@ -130,7 +137,8 @@ func ownerProblems(u store.UserView, data json.RawMessage) []forms.FieldError {
 }
 
 // File validates application data against the form and the district's
-// rules and files it for user: the case row first (idemKey, when not
+// rules and files it for user under call ("" for the only call open for
+// the form in the data's municipality; FilingCall): the case row first (idemKey, when not
 // empty, makes a retry return the same case: replayed is then true), then
 // its workflow. Problems are Invalid with field pointers under "/data" (or
 // "/form"); a case already in progress is a Conflict carrying its id; a
@@ -142,7 +150,7 @@ func ownerProblems(u store.UserView, data json.RawMessage) []forms.FieldError {
 // files for: the case is the citizen's (filed under their scope, so they see
 // it in their area), the timeline names the operator, and the filing is in
 // the audit trail with acting_for set to the citizen's tax code.
-func (s Service) File(ctx context.Context, user store.UserView, formID string, data json.RawMessage,
+func (s Service) File(ctx context.Context, user store.UserView, formID, call string, data json.RawMessage,
 	idemKey string, onBehalf *store.DeskCitizen) (v store.CaseView, replayed bool, err error) {
 	applicant := user
 	if onBehalf != nil {
@@ -153,7 +161,7 @@ func (s Service) File(ctx context.Context, user store.UserView, formID string, d
 		return store.CaseView{}, false, unknownForm(formID)
 	}
 	now := s.Now()
-	version, problems, err := s.validateFiling(ctx, applicant, form.ID, data)
+	filing, problems, err := s.validateFiling(ctx, applicant, form.ID, call, data)
 	if errors.Is(err, forms.ErrUnknownForm) {
 		return store.CaseView{}, false, unknownForm(formID)
 	}
@@ -196,7 +204,8 @@ func (s Service) File(ctx context.Context, user store.UserView, formID string, d
 	created, err := s.API.CreateCase(ctx, applicant.Scope(), store.NewCase{
 		Prefix:         form.CasePrefix,
 		FormID:         form.ID,
-		FormVersion:    version,
+		FormVersion:    filing.Version,
+		Call:           filing.ID,
 		Data:           canon,
 		Municipality:   jsonx.StringAt(data, "residence", "municipality"),
 		TaxCode:        taxCode,
@@ -220,6 +229,8 @@ func (s Service) File(ctx context.Context, user store.UserView, formID string, d
 			case store.RuleNoOpenCall:
 				violations = append(violations, app.Field("/data/residence/municipality", "no_open_call",
 					"applications.err.no_open_call"))
+			case store.RuleCallRequired:
+				violations = append(violations, app.Field("/call", "call_required", "calls.err.call_required"))
 			}
 		}
 		return store.CaseView{}, false, app.InvalidInput(violations...)

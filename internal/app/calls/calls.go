@@ -25,6 +25,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -89,7 +90,7 @@ func (s Service) Sync(ctx context.Context) error {
 		return err
 	}
 	for _, v := range published {
-		if err := s.Forms.Register(v.FormID, v.Version, v.Schema); err != nil {
+		if err := s.Forms.Register(v.FormID, v.District, v.Version, v.Schema); err != nil {
 			// An embedded version edited after its import: the binary's
 			// copy is the one compiled; say so and carry on.
 			s.Log.WarnContext(ctx, "form version not registered", "form", v.FormID, "version", v.Version, "err", err)
@@ -122,22 +123,41 @@ func (s Service) EnsureVersion(ctx context.Context, form string, version int) er
 	if v.Status != store.StatusPublished {
 		return store.ErrNotFound
 	}
-	return s.Forms.Register(form, version, v.Schema)
+	return s.Forms.Register(form, v.District, version, v.Schema)
 }
 
-// FilingVersion is the form version an application of form for the
-// municipality named in data (id or name) is filed with by a member of
-// scope's district: the version of the open call, loaded into the
-// registry; 0 when no call fixes one (the latest).
-func (s Service) FilingVersion(ctx context.Context, scope store.Scope, form, municipality string) (int, error) {
+// FilingCall is the call an application of form for municipality (id or
+// name, in the data) is filed under by a member of scope's district, and
+// its form version, loaded into the registry. The rule, the same for the
+// JSON API and the pages:
+//   - call named: it must be open now for that form and municipality
+//     (Invalid "/call" "call_not_open" otherwise);
+//   - no call named: the only call open for the form there; none open is a
+//     zero FilingCall (the filing then refuses "no_open_call"); more than
+//     one is Invalid "/call" "call_required": the citizen chooses.
+//
+// Version 0 is a fund from before the calls: the form's latest version.
+func (s Service) FilingCall(ctx context.Context, scope store.Scope, form, municipality, call string) (store.FilingCall, error) {
 	if err := s.Sync(ctx); err != nil {
-		return 0, err
+		return store.FilingCall{}, err
 	}
-	v, err := s.API.OpenCallVersion(ctx, scope, form, municipality, s.Now())
-	if err != nil || v == 0 {
-		return 0, err
+	call = strings.TrimSpace(call)
+	open, err := s.API.OpenFilingCalls(ctx, scope, form, municipality, call, s.Now())
+	if err != nil {
+		return store.FilingCall{}, err
 	}
-	return v, s.EnsureVersion(ctx, form, v)
+	switch {
+	case len(open) == 0 && call != "":
+		return store.FilingCall{}, app.InvalidInput(app.Field("/call", "call_not_open", "calls.err.call_not_open"))
+	case len(open) == 0:
+		return store.FilingCall{}, nil
+	case len(open) > 1:
+		return store.FilingCall{}, app.InvalidInput(app.Field("/call", "call_required", "calls.err.call_required"))
+	}
+	if open[0].Version == 0 {
+		return open[0], nil
+	}
+	return open[0], s.EnsureVersion(ctx, form, open[0].Version)
 }
 
 // Schema is the schema of version of form (0: the latest) as served to
@@ -155,8 +175,9 @@ func (s Service) Schema(ctx context.Context, user store.UserView, form string, v
 	} else {
 		f, ok = s.Forms.GetVersion(form, version)
 	}
-	if !ok {
-		return f, app.Missing("form")
+	if !ok || (f.District != "" && f.District != user.District) {
+		// Another district's own version: not this reader's to use.
+		return forms.Form{}, app.Missing("form")
 	}
 	f.Schema = s.WithChoices(ctx, f.Schema, user.District)
 	return f, nil
@@ -283,7 +304,7 @@ func (s Service) PublishFormVersion(ctx context.Context, user store.UserView, fo
 	if err != nil {
 		return out, err
 	}
-	return out, s.Forms.Register(out.FormID, out.Version, out.Schema)
+	return out, s.Forms.Register(out.FormID, out.District, out.Version, out.Schema)
 }
 
 // CallBody is what a supervisor writes of a call (POST /api/v1/calls, PUT
@@ -536,4 +557,27 @@ func (s Service) PublishCall(ctx context.Context, user store.UserView, id string
 		return out, err
 	}
 	return out, s.EnsureVersion(ctx, out.FormID, out.FormVersion)
+}
+
+// OpenCalls lists the calls of district open now, for anyone (the public
+// list; the edges decide the district: the caller's, ?district=, or the
+// visitor's default, app.Core.DefaultDistrict).
+func (s Service) OpenCalls(ctx context.Context, district string) ([]store.OpenCall, error) {
+	return s.API.OpenCalls(ctx, district, s.Now())
+}
+
+// OpenCall reads call id when it is open now, whatever the district (an
+// open call is public); NotFound "call" otherwise.
+func (s Service) OpenCall(ctx context.Context, id string) (store.OpenCall, error) {
+	c, err := s.API.OpenCallOf(ctx, id, s.Now())
+	if errors.Is(err, store.ErrNotFound) {
+		return c, app.Missing("call")
+	}
+	return c, err
+}
+
+// ApplyPath is the portal's path of an application to call c: the form's
+// steps, carrying the call (FilingCall).
+func ApplyPath(c store.OpenCall) string {
+	return "/apply/" + url.PathEscape(c.FormID) + "?call=" + url.QueryEscape(c.ID)
 }

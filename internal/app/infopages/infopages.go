@@ -29,11 +29,6 @@ var Slugs = []string{"servizi", "contatti", "credenziali", "privacy", "accessibi
 // Langs are the languages of pages and news.
 var Langs = []string{"it", "en"}
 
-// DefaultDistrict is the district whose information the JSON API gives a
-// caller who names none and is not signed in (api/web's defaultDistrict
-// does the same for the portal's visitors).
-const DefaultDistrict = "tradate"
-
 // NewsLimit bounds the news lists.
 const NewsLimit = 50
 
