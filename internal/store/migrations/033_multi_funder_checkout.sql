@@ -21,7 +21,16 @@ ALTER TABLE accounts ADD CONSTRAINT accounts_kind_check CHECK (kind IN (
 ALTER TABLE bookings
   ADD COLUMN company_employee_id uuid REFERENCES company_employees(id),
   ADD COLUMN company_cents bigint NOT NULL DEFAULT 0 CHECK (company_cents >= 0);
-ALTER TABLE bookings DROP CONSTRAINT bookings_check;
+-- The funders add up to the total (the unnamed check of migration 010 said
+-- it of the voucher and online parts alone).
+DO $$
+DECLARE c text;
+BEGIN
+  SELECT conname INTO STRICT c FROM pg_constraint WHERE conrelid = 'bookings'::regclass AND contype = 'c'
+    AND pg_get_constraintdef(oid) = 'CHECK (((voucher_cents + online_cents) = total_cents))';
+  EXECUTE format('ALTER TABLE bookings DROP CONSTRAINT %I', c);
+END
+$$;
 ALTER TABLE bookings ADD CONSTRAINT bookings_funders_add_up CHECK (company_cents + voucher_cents + online_cents = total_cents);
 ALTER TABLE bookings ADD CONSTRAINT bookings_company_named CHECK ((company_employee_id IS NULL) = (company_cents = 0));
 
@@ -61,7 +70,7 @@ ALTER TABLE invoice_lines DROP COLUMN company_id, DROP COLUMN funder;
 ALTER TABLE booking_sessions DROP COLUMN company_cents;
 ALTER TABLE bookings DROP CONSTRAINT bookings_company_named;
 ALTER TABLE bookings DROP CONSTRAINT bookings_funders_add_up;
-ALTER TABLE bookings ADD CONSTRAINT bookings_check CHECK (voucher_cents + online_cents = total_cents);
+ALTER TABLE bookings ADD CONSTRAINT bookings_check1 CHECK (voucher_cents + online_cents = total_cents);
 ALTER TABLE bookings DROP COLUMN company_cents, DROP COLUMN company_employee_id;
 DELETE FROM accounts WHERE kind = 'booking_company' AND balance_cents = 0;
 ALTER TABLE accounts DROP CONSTRAINT accounts_kind_check;
