@@ -218,7 +218,9 @@ func (s *Site) newCheckoutData(c *gin.Context, l cartLine) checkoutData {
 		}
 	}
 	if l.CompanyCredit != nil {
-		d.Company, d.Payment = l.CompanyCredit, store.PayFunders
+		// Offered, not chosen for the person: which funders pay is theirs
+		// to decide.
+		d.Company = l.CompanyCredit
 		d.withSplit(l)
 	}
 	return d
