@@ -628,6 +628,9 @@ type BookingNotice struct {
 	Cooperative string
 	Name        string
 	Email       string
+	// CompanyReturnedCents is the company credit given back for the
+	// booking's cancelled sessions (migration 033).
+	CompanyReturnedCents int64
 }
 
 // BookingNoticeFacts reads the citizen and the booking's names, in one
@@ -635,10 +638,11 @@ type BookingNotice struct {
 func (s *Store) BookingNoticeFacts(ctx context.Context, id string) (BookingNotice, error) {
 	var n BookingNotice
 	b := &pgx.Batch{}
-	b.Queue(`SELECT b.number, b.service_name, coalesce(c.name, b.cooperative_id), u.display_name, coalesce(u.email, '')
+	b.Queue(`SELECT b.number, b.service_name, coalesce(c.name, b.cooperative_id), u.display_name, coalesce(u.email, ''),
+				(SELECT coalesce(sum(s.company_cents), 0) FROM booking_sessions s WHERE s.booking_id = b.id AND s.status = 'cancelled')::bigint
 			FROM bookings b JOIN users u ON u.id = b.citizen_id LEFT JOIN cooperatives c ON c.id = b.cooperative_id
 			WHERE b.id = $1`, id).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&n.Number, &n.ServiceName, &n.Cooperative, &n.Name, &n.Email)
+		return row.Scan(&n.Number, &n.ServiceName, &n.Cooperative, &n.Name, &n.Email, &n.CompanyReturnedCents)
 	})
 	return n, MapError(s.pipeline(ctx, System, b, true))
 }
