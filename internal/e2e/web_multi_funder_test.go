@@ -58,6 +58,7 @@ func TestWebMultiFunderCheckoutAndCancel(t *testing.T) {
 		t.Fatalf("voucher part shown %q", got)
 	}
 	online := cz.Text("#split-online")
+	cz.Screenshot("checkout-funders")
 	cz.Axe()
 	noSidewaysScroll(t, cz)
 	cz.FillSelector("#pay-funders", "")
@@ -115,6 +116,7 @@ func TestWebMultiFunderCheckoutAndCancel(t *testing.T) {
 			t.Errorf("%s: %q, want %q", sel, got, want)
 		}
 	}
+	cz.Screenshot("cancelled-funders-refunded")
 	cz.Axe()
 	for acc, want := range map[string]int64{store.CompanyCreditAccountID(employee): 1001, store.VoucherAccountID(voucher): 1001} {
 		v, err := store.Balance(ctx, s.st.Pool, acc)
