@@ -528,12 +528,16 @@ func (s *Store) ConfirmSessions(ctx context.Context, in ConfirmSessionsInput) er
 // exactly its parts of the cancelled sessions (funding.Refund); the online
 // shares are refunded through the provider (RecordBookingRefund). A session
 // delivered or confirmed meanwhile is left alone; the booking keeps the
-// first cancellation's reason.
+// first cancellation's reason. The company share of an employee withdrawn
+// since goes on to the company's account (revoke), as their credit did.
 func (s *Store) CancelSessions(ctx context.Context, in CancelSessionsInput) error {
 	return MapError(s.inTx(ctx, System, true, func(tx pgx.Tx) error {
-		var district, voucherID, employeeID string
-		if err := tx.QueryRow(ctx, `SELECT district_id, coalesce(voucher_id::text, ''), coalesce(company_employee_id::text, '')
-			FROM bookings WHERE id = $1 FOR UPDATE`, in.BookingID).Scan(&district, &voucherID, &employeeID); err != nil {
+		var district, voucherID, employeeID, companyID string
+		var withdrawn bool
+		if err := tx.QueryRow(ctx, `SELECT b.district_id, coalesce(b.voucher_id::text, ''), coalesce(b.company_employee_id::text, ''),
+				coalesce(e.company_id, ''), coalesce(e.status = 'withdrawn', false)
+			FROM bookings b LEFT JOIN company_employees e ON e.id = b.company_employee_id WHERE b.id = $1 FOR UPDATE OF b`, in.BookingID).
+			Scan(&district, &voucherID, &employeeID, &companyID, &withdrawn); err != nil {
 			return err
 		}
 		for _, seq := range in.Seqs {
@@ -559,6 +563,14 @@ func (s *Store) CancelSessions(ctx context.Context, in CancelSessionsInput) erro
 					From: BookingCompanyAccountID(in.BookingID), To: CompanyCreditAccountID(employeeID), Amount: company,
 					Kind: TransferVoid}); err != nil {
 					return err
+				}
+				// An employee withdrawn since: what comes back goes on to the
+				// company, as their credit did at the withdrawal.
+				if withdrawn {
+					if _, _, err := Transfer(ctx, tx, TransferInput{Key: key + "void-company:revoke", From: CompanyCreditAccountID(employeeID),
+						To: CompanyAccountID(companyID), Amount: company, Kind: TransferRevoke}); err != nil {
+						return err
+					}
 				}
 			}
 			if _, err := tx.Exec(ctx, `UPDATE booking_sessions SET status = 'cancelled' WHERE booking_id = $1 AND seq = $2 AND status = 'planned'`,

@@ -263,3 +263,40 @@ func TestMultiFunderCheckoutRefusesUnusableCredit(t *testing.T) {
 		t.Errorf("bookings after refusals: %d, %v", n, err)
 	}
 }
+
+// An employee withdrawn after booking with company credit: cancelling gives
+// the company part back to the company's account (as the withdrawal did
+// with what was left of the credit), never to a credit no one can spend.
+func TestMultiFunderCancelAfterWithdrawalReturnsToTheCompany(t *testing.T) {
+	f := newCheckoutFixture(t)
+	ctx := context.Background()
+	employee := employeeID(t, f.st, seed.DemoCompanyEmployees()[0])
+	svcID := f.add(t, "Doposcuola e aiuto compiti", 2)
+	res, err := f.checkout(store.CheckoutInput{ServiceID: svcID, ISEEEuro: intp(12000), Mode: store.PayFunders, CompanyCredit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := res.Booking
+	if b.CompanyCents != b.TotalCents || b.OnlineCents != 0 || b.VoucherCents != 0 {
+		t.Fatalf("booking %+v", b)
+	}
+	company := testenv.Balance(t, f.st, store.CompanyAccountID(seed.DemoCompanyID))
+	left := testenv.Balance(t, f.st, store.CompanyCreditAccountID(employee))
+	manager := bookingtest.User(t, f.st, seed.DemoWelfareManager)
+	if _, err := f.api.WithdrawEmployee(ctx, manager.Scope(), seed.DemoCompanyEmployees()[0]); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := f.st.CancelSessions(ctx, store.CancelSessionsInput{BookingID: b.ID, Seqs: []int{1, 2}, Reason: "Trasloco",
+			At: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := testenv.Balance(t, f.st, store.CompanyCreditAccountID(employee)); got != 0 {
+		t.Errorf("the withdrawn credit holds %d", got)
+	}
+	if got := testenv.Balance(t, f.st, store.CompanyAccountID(seed.DemoCompanyID)); got != company+left+b.CompanyCents {
+		t.Errorf("company account %d, want %d", got, company+left+b.CompanyCents)
+	}
+	assertBooksBalance(t, f.st)
+}
