@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -121,4 +122,38 @@ func TestMultiFunderCheckoutHTTP(t *testing.T) {
 	if msg, err := store.LedgerCheck(ctx, e.st.Pool); err != nil || msg != "" {
 		t.Fatalf("ledger: %q %v", msg, err)
 	}
+}
+
+// A cooperative's invoice with a company's part (issue 15): the API shows
+// each line's funder and the totals by funder (the contract validates
+// them), and the PDF renders.
+func TestInvoiceByFunderHTTP(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	d := insertInvoice(t, e.st, store.InvoiceCooperative, "baobab", "tradate", store.InvoiceSent)
+	d.Lines = []store.InvoiceLine{
+		{Seq: 1, Description: "Prenotazione n. 1, Doposcuola: unità 1 di 1", Date: d.IssuedAt, AmountCents: 3000,
+			Reference: "session:1", Funder: store.FunderMunicipality},
+		{Seq: 2, Description: "Prenotazione n. 1, Doposcuola: unità 1 di 1 (welfare aziendale Meccanica Tradatese S.r.l.)", Date: d.IssuedAt,
+			AmountCents: 1500, Reference: "session:1:company", Funder: store.FunderCompany, CompanyID: seed.DemoCompanyID,
+			CompanyName: seed.DemoCompany().Name},
+	}
+	d.Funders = store.FunderTotals(d.Lines)
+	data, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.Pool.Exec(ctx, `UPDATE invoices SET data = $2, line_count = 2 WHERE id = $1`, d.ID, data); err != nil {
+		t.Fatal(err)
+	}
+	r := e.do("GET", "/api/v1/invoices/"+d.ID, "coop.baobab", nil)
+	expectStatus(t, r, 200)
+	var v store.InvoiceView
+	r.json(t, &v)
+	if len(v.Funders) != 2 || v.Funders[0].Funder != store.FunderMunicipality || v.Funders[0].TotalCents != 3000 ||
+		v.Funders[1].Funder != store.FunderCompany || v.Funders[1].CompanyID != seed.DemoCompanyID || v.Funders[1].TotalCents != 1500 ||
+		v.Lines[1].Funder != store.FunderCompany {
+		t.Fatalf("invoice %s", r.body)
+	}
+	expectStatus(t, e.do("GET", "/api/v1/invoices/"+d.ID+"/pdf", "coop.baobab", nil), 200)
 }
