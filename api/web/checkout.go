@@ -163,11 +163,11 @@ type checkoutData struct {
 	Problem                string
 	// The company welfare credit usable for the line (nil: none) and the
 	// split a funders checkout makes now with it and the voucher checked
-	// (SplitVoucher; none when ""), sent back as expected.
-	Company      *store.CompanyCreditOption
-	Split        funding.Shares
-	SplitVoucher string
-	CompanyErr   string
+	// (none: no voucher), sent back as expected.
+	Company    *store.CompanyCreditOption
+	Split      funding.Shares
+	CompanyErr string
+	NoVoucher  bool // "no voucher" chosen (offered with the company credit)
 }
 
 // withSplit computes the split shown for a funders checkout with the
@@ -177,10 +177,9 @@ func (d *checkoutData) withSplit(l cartLine) {
 		return
 	}
 	var chosen *store.ServiceVoucher
-	d.SplitVoucher = ""
 	for i := range d.Vouchers {
 		if d.Vouchers[i].Checked {
-			chosen, d.SplitVoucher = &l.Vouchers[i], d.Vouchers[i].ID
+			chosen = &l.Vouchers[i]
 		}
 	}
 	d.Split = marketplace.Split(l.TotalCents, d.Company, chosen)
@@ -263,12 +262,10 @@ func (s *Site) checkoutSubmit(c *gin.Context) error {
 		req.VoucherID = c.PostForm("voucher_id")
 	}
 	if req.Payment == store.PayFunders {
-		req.CompanyCredit = true
-		// The split shown is expected only for the voucher it was computed
-		// with: another voucher chosen since is split afresh.
-		if req.VoucherID == c.PostForm("split_voucher") {
-			req.Expected = postedSplit(c)
-		}
+		// The split shown is expected: a balance changed since, or another
+		// voucher chosen than the one it was computed with, gives another
+		// split, and the page shows it for the person to confirm (409).
+		req.CompanyCredit, req.Expected = true, postedSplit(c)
 	}
 	part := strings.TrimSpace(c.PostForm("voucher_part"))
 	var partErr string
@@ -344,6 +341,7 @@ func (s *Site) refilledCheckout(c *gin.Context, req checkoutRequest, key, part s
 	for i := range d.Vouchers {
 		d.Vouchers[i].Checked = d.Vouchers[i].ID == req.VoucherID
 	}
+	d.NoVoucher = d.Company != nil && req.VoucherID == ""
 	d.withSplit(l)
 	return d, nil
 }

@@ -17,7 +17,8 @@ import (
 // (cittadino.tradate, enrolled in Meccanica Tradatese's plan), checks out 3
 // sessions of the after-school service with her company credit (10,01 €
 // left), a service voucher (10,01 €) and the rest online: the checkout page
-// shows the credit and the split, she pays the online part at the provider
+// shows the credit and the split (a split other than the one shown, here
+// after choosing no voucher, is shown again to confirm, never booked), she pays the online part at the provider
 // and cancels; the booking page then shows each funder given back exactly
 // its part. axe checks every page, at a phone's width, in Italian and
 // English.
@@ -61,7 +62,25 @@ func TestWebMultiFunderCheckoutAndCancel(t *testing.T) {
 	cz.Screenshot("checkout-funders")
 	cz.Axe()
 	noSidewaysScroll(t, cz)
+	// Without a voucher the split is another one than the page showed: the
+	// page shows the new split for her to confirm, nothing is booked.
 	cz.FillSelector("#pay-funders", "")
+	cz.FillSelector("#voucher-none", "")
+	cz.Submit("Conferma la prenotazione")
+	if !cz.Has("#checkout-problem") || !strings.Contains(cz.Text("#checkout-problem"), "non è più quella mostrata") {
+		t.Fatalf("a split other than the one shown was booked:\n%s", cz.MainText())
+	}
+	if got := cz.Text("#split-voucher"); got != "0,00 €" {
+		t.Fatalf("voucher part shown without a voucher %q", got)
+	}
+	cz.Axe()
+	// Back to the voucher: shown again, then confirmed.
+	cz.FillSelector("#pay-funders", "")
+	cz.FillSelector("#voucher-0", "")
+	cz.Submit("Conferma la prenotazione")
+	if got := cz.Text("#split-voucher"); got != "10,01 €" || cz.Text("#split-online") != online {
+		t.Fatalf("split shown again: voucher %q, online %q", got, cz.Text("#split-online"))
+	}
 	cz.Submit("Conferma la prenotazione")
 	assertPage(t, cz, "Pagamento della prenotazione", "Da pagare online", online)
 	id := strings.TrimSuffix(strings.TrimPrefix(cz.Path(), "/bookings/"), "/pay")
