@@ -122,7 +122,7 @@ func accountingLines(lines []store.InvoiceLine) []accounting.Line {
 	out := make([]accounting.Line, 0, len(lines))
 	for _, l := range lines {
 		out = append(out, accounting.Line{Seq: l.Seq, Description: l.Description, Date: l.Date,
-			AmountCents: l.AmountCents, Reference: l.Reference})
+			AmountCents: l.AmountCents, Reference: l.Reference, Funder: l.Funder, CompanyID: l.CompanyID})
 	}
 	return out
 }

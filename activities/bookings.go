@@ -358,7 +358,14 @@ func (a *Bookings) NotifyBooking(ctx context.Context, in BookingNotifyInput) err
 	}
 	data := map[string]any{"name": n.Name, "portal_url": a.PortalURL, "path": "/bookings/" + in.BookingID,
 		"number": n.Number, "service_name": n.ServiceName, "cooperative": n.Cooperative, "reason": "",
-		"previous": "", "refund_cents": int64(0), "voucher_cents": int64(0)}
+		"previous": "", "refund_cents": int64(0), "voucher_cents": int64(0), "company_cents": int64(0)}
+	if in.Kind == KindBookingCancelled {
+		// The company credit given back is read from the booking (the
+		// workflow's data names the voucher and online parts only): a
+		// booking's planned sessions are cancelled all at once, so the
+		// cancelled sessions' company parts are this cancellation's.
+		data["company_cents"] = n.CompanyReturnedCents
+	}
 	maps.Copy(data, in.Data)
 	return notifyCitizen(ctx, a.Store, a.Mailer, in.Key+":"+strconv.FormatInt(in.CitizenID, 10), in.Kind, n.Email, n.Name, data)
 }

@@ -12,6 +12,7 @@ import (
 	"sportello/api/internal/httpx"
 	"sportello/internal/app/marketplace"
 	"sportello/internal/contract"
+	"sportello/internal/funding"
 	"sportello/internal/store"
 	"sportello/workflows"
 )
@@ -160,6 +161,28 @@ type checkoutData struct {
 	VoucherPart            fieldView
 	PaymentErr, VoucherErr string
 	Problem                string
+	// The company welfare credit usable for the line (nil: none) and the
+	// split a funders checkout makes now with it and the voucher checked
+	// (none: no voucher), sent back as expected.
+	Company    *store.CompanyCreditOption
+	Split      funding.Shares
+	CompanyErr string
+	NoVoucher  bool // "no voucher" chosen (offered with the company credit)
+}
+
+// withSplit computes the split shown for a funders checkout with the
+// voucher checked (marketplace.Split, the domain's rule).
+func (d *checkoutData) withSplit(l cartLine) {
+	if d.Company == nil {
+		return
+	}
+	var chosen *store.ServiceVoucher
+	for i := range d.Vouchers {
+		if d.Vouchers[i].Checked {
+			chosen = &l.Vouchers[i]
+		}
+	}
+	d.Split = marketplace.Split(l.TotalCents, d.Company, chosen)
 }
 
 // checkoutLine finds the cart line of :service_id (404 when not in the cart).
@@ -193,6 +216,12 @@ func (s *Site) newCheckoutData(c *gin.Context, l cartLine) checkoutData {
 			d.Payment = store.PayVoucher
 		}
 	}
+	if l.CompanyCredit != nil {
+		// Offered, not chosen for the person: which funders pay is theirs
+		// to decide.
+		d.Company = l.CompanyCredit
+		d.withSplit(l)
+	}
 	return d
 }
 
@@ -207,6 +236,9 @@ func (s *Site) renderCheckout(c *gin.Context, status int, d checkoutData) error 
 	}
 	if d.VoucherPart.Error != "" {
 		v.Errors = append(v.Errors, summaryItem{Href: "#voucher-part", Text: d.VoucherPart.Label + ": " + d.VoucherPart.Error})
+	}
+	if d.CompanyErr != "" {
+		v.Errors = append(v.Errors, summaryItem{Href: "#pay-funders", Text: s.t(c, "checkout.company") + ": " + d.CompanyErr})
 	}
 	s.render(c, status, "checkout", v)
 	return nil
@@ -228,6 +260,12 @@ func (s *Site) checkoutSubmit(c *gin.Context) error {
 	req := checkoutRequest{ServiceID: id, Payment: c.PostForm("payment")}
 	if req.Payment != store.PayOnline {
 		req.VoucherID = c.PostForm("voucher_id")
+	}
+	if req.Payment == store.PayFunders {
+		// The split shown is expected: a balance changed since, or another
+		// voucher chosen than the one it was computed with, gives another
+		// split, and the page shows it for the person to confirm (409).
+		req.CompanyCredit, req.Expected = true, postedSplit(c)
 	}
 	part := strings.TrimSpace(c.PostForm("voucher_part"))
 	var partErr string
@@ -273,6 +311,8 @@ func (s *Site) checkoutSubmit(c *gin.Context) error {
 				d.VoucherErr = m
 			case "/voucher_cents":
 				d.VoucherPart.Error = m
+			case "/company_credit":
+				d.CompanyErr = m
 			default:
 				d.Problem = m
 			}
@@ -301,7 +341,26 @@ func (s *Site) refilledCheckout(c *gin.Context, req checkoutRequest, key, part s
 	for i := range d.Vouchers {
 		d.Vouchers[i].Checked = d.Vouchers[i].ID == req.VoucherID
 	}
+	d.NoVoucher = d.Company != nil && req.VoucherID == ""
+	d.withSplit(l)
 	return d, nil
+}
+
+// postedSplit reads the split the checkout page showed (nil when it sent
+// none, or one that is not whole cents).
+func postedSplit(c *gin.Context) *funding.Shares {
+	var sh funding.Shares
+	for _, f := range []struct {
+		name string
+		to   *int64
+	}{{"split_company", &sh.CompanyCents}, {"split_voucher_cents", &sh.VoucherCents}, {"split_online", &sh.OnlineCents}} {
+		v, err := strconv.ParseInt(strings.TrimSpace(c.PostForm(f.name)), 10, 64)
+		if err != nil {
+			return nil
+		}
+		*f.to = v
+	}
+	return &sh
 }
 
 // ---- payment ----
@@ -405,10 +464,11 @@ type bookingPageData struct {
 	Problem    string
 	ConfirmErr string
 	CanPay     bool
+	Returned   funding.Shares // what each funder got back for cancelled sessions
 }
 
 func (s *Site) bookingPageData(c *gin.Context, b store.BookingView) bookingPageData {
-	d := bookingPageData{B: b, Unit: s.t(c, "cat.unit."+b.Unit), Key: newFormToken(),
+	d := bookingPageData{B: b, Unit: s.t(c, "cat.unit."+b.Unit), Key: newFormToken(), Returned: marketplace.Returned(b),
 		Reason:    fieldView{Name: "reason", ID: "reason", Label: s.t(c, "bk.cancel.reason"), Extra: map[string]string{"maxlength": "1000"}},
 		CanCancel: b.Status != workflows.BookingCompleted && b.Status != workflows.BookingCancelled,
 		CanPay:    awaitingPayment(b)}

@@ -53,6 +53,11 @@ type Line struct {
 	Date        time.Time `json:"date"`
 	AmountCents int64     `json:"amount_cents"`
 	Reference   string    `json:"reference"` // the platform's id of the session or redemption
+	// Funder of a cooperative's line: "municipality" (the voucher's part)
+	// or "company" (a company's welfare credit, CompanyID, to be charged
+	// to it); empty on merchants' lines.
+	Funder    string `json:"funder,omitempty"`
+	CompanyID string `json:"company_id,omitempty"`
 }
 
 // Submission is an invoice as the platform sends it.

@@ -515,6 +515,7 @@ func (e CaseStatus) Valid() bool {
 
 // Defines values for CheckoutRequestPayment.
 const (
+	CheckoutRequestPaymentFunders CheckoutRequestPayment = "funders"
 	CheckoutRequestPaymentOnline  CheckoutRequestPayment = "online"
 	CheckoutRequestPaymentSplit   CheckoutRequestPayment = "split"
 	CheckoutRequestPaymentVoucher CheckoutRequestPayment = "voucher"
@@ -523,6 +524,8 @@ const (
 // Valid indicates whether the value is a known member of the CheckoutRequestPayment enum.
 func (e CheckoutRequestPayment) Valid() bool {
 	switch e {
+	case CheckoutRequestPaymentFunders:
+		return true
 	case CheckoutRequestPaymentOnline:
 		return true
 	case CheckoutRequestPaymentSplit:
@@ -1152,6 +1155,24 @@ func (e InfoPageRequestLang) Valid() bool {
 	}
 }
 
+// Defines values for InvoiceFundersFunder.
+const (
+	InvoiceFundersFunderCompany      InvoiceFundersFunder = "company"
+	InvoiceFundersFunderMunicipality InvoiceFundersFunder = "municipality"
+)
+
+// Valid indicates whether the value is a known member of the InvoiceFundersFunder enum.
+func (e InvoiceFundersFunder) Valid() bool {
+	switch e {
+	case InvoiceFundersFunderCompany:
+		return true
+	case InvoiceFundersFunderMunicipality:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for InvoiceKind.
 const (
 	InvoiceKindCooperative InvoiceKind = "cooperative"
@@ -1164,6 +1185,24 @@ func (e InvoiceKind) Valid() bool {
 	case InvoiceKindCooperative:
 		return true
 	case InvoiceKindMerchant:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InvoiceLinesFunder.
+const (
+	InvoiceLinesFunderCompany      InvoiceLinesFunder = "company"
+	InvoiceLinesFunderMunicipality InvoiceLinesFunder = "municipality"
+)
+
+// Valid indicates whether the value is a known member of the InvoiceLinesFunder enum.
+func (e InvoiceLinesFunder) Valid() bool {
+	switch e {
+	case InvoiceLinesFunderCompany:
+		return true
+	case InvoiceLinesFunderMunicipality:
 		return true
 	default:
 		return false
@@ -2722,6 +2761,8 @@ type BookingRespondRequest struct {
 
 // BookingSession defines model for BookingSession.
 type BookingSession struct {
+	// CompanyCents the session's company welfare credit part
+	CompanyCents  *int                       `json:"company_cents,omitempty"`
 	ConfirmedAt   *time.Time                 `json:"confirmed_at,omitempty"`
 	ConfirmedBy   *BookingSessionConfirmedBy `json:"confirmed_by,omitempty"`
 	CooperativeId *string                    `json:"cooperative_id,omitempty"`
@@ -3050,13 +3091,19 @@ type CartLine struct {
 	AddedAt time.Time `json:"added_at"`
 
 	// Available false when the service was withdrawn or is no longer offered in the citizen's municipality (only its name is given then)
-	Available  bool             `json:"available"`
-	Quantity   int              `json:"quantity"`
-	Service    Service          `json:"service"`
-	ServiceId  int64            `json:"service_id"`
-	TotalCents int64            `json:"total_cents"`
-	UnitPrice  *PriceQuote      `json:"unit_price,omitempty"`
-	Vouchers   []ServiceVoucher `json:"vouchers"`
+	Available bool `json:"available"`
+
+	// CompanyCredit The caller's company welfare credit usable today for a service of the line's category.
+	CompanyCredit *CompanyCreditOption `json:"company_credit,omitempty"`
+	Quantity      int                  `json:"quantity"`
+	Service       Service              `json:"service"`
+	ServiceId     int64                `json:"service_id"`
+
+	// SuggestedSplit the split of a funders checkout with the company credit (when usable) and the first voucher, as computed now
+	SuggestedSplit *FunderShares    `json:"suggested_split,omitempty"`
+	TotalCents     int64            `json:"total_cents"`
+	UnitPrice      *PriceQuote      `json:"unit_price,omitempty"`
+	Vouchers       []ServiceVoucher `json:"vouchers"`
 }
 
 // Case defines model for Case.
@@ -3115,6 +3162,13 @@ type CaseSummary struct {
 
 // CheckoutRequest defines model for CheckoutRequest.
 type CheckoutRequest struct {
+	// CompanyCredit funders: pay with the caller's company welfare credit (an employee enrolled in a company plan); 422 on /company_credit when it cannot pay for this service (not enrolled, plan not valid today, category not in the plan)
+	CompanyCredit *bool `json:"company_credit,omitempty"`
+
+	// Expected funders: the split the person was shown; 422 on /expected when it does not add up to the total, 409 split_changed when it is not the split computed at checkout (a balance changed meanwhile)
+	Expected *FunderShares `json:"expected,omitempty"`
+
+	// Payment voucher: all from voucher_id; online: all online; split: voucher_cents from voucher_id, the rest online; funders: the server splits the total between the funders chosen (company_credit, voucher_id) by one rule: the company welfare credit first (as much as it has left, only for a service of a category of the plan, within the plan's validity), then the voucher (as much as it has left), the rest online. The amounts are never taken from the request.
 	Payment CheckoutRequestPayment `json:"payment"`
 
 	// ServiceId the cart item to book
@@ -3123,11 +3177,11 @@ type CheckoutRequest struct {
 	// VoucherCents split: the voucher part, more than 0 and less than the total
 	VoucherCents *int64 `json:"voucher_cents,omitempty"`
 
-	// VoucherId voucher and split
+	// VoucherId voucher, split, and funders (optional there)
 	VoucherId *openapi_types.UUID `json:"voucher_id,omitempty"`
 }
 
-// CheckoutRequestPayment defines model for CheckoutRequest.Payment.
+// CheckoutRequestPayment voucher: all from voucher_id; online: all online; split: voucher_cents from voucher_id, the rest online; funders: the server splits the total between the funders chosen (company_credit, voucher_id) by one rule: the company welfare credit first (as much as it has left, only for a service of a category of the plan, within the plan's validity), then the voucher (as much as it has left), the rest online. The amounts are never taken from the request.
 type CheckoutRequestPayment string
 
 // CitizenISEE defines model for CitizenISEE.
@@ -3182,6 +3236,20 @@ type CompanyAggregate struct {
 	CompanyId     string `json:"company_id"`
 	Enrolled      int    `json:"enrolled"`
 	Name          string `json:"name"`
+}
+
+// CompanyCreditOption The caller's company welfare credit usable today for a service of the line's category.
+type CompanyCreditOption struct {
+	// AvailableCents what the credit has left
+	AvailableCents int64  `json:"available_cents"`
+	CompanyName    string `json:"company_name"`
+
+	// EmployeeId the enrolment
+	EmployeeId openapi_types.UUID `json:"employee_id"`
+	PlanName   string             `json:"plan_name"`
+
+	// ValidUntil the last day of the plan
+	ValidUntil time.Time `json:"valid_until"`
 }
 
 // CompanyEmployee an enrolment: who and since when; never what the employee bought or has left
@@ -3299,11 +3367,20 @@ type ContactTaskStatus string
 
 // CoopBookingDetail a booking as its cooperative reads it (the citizen's booking without its price_quote), with the citizen to serve when the cooperative holds it or is asked to
 type CoopBookingDetail struct {
-	CancelReason    *string   `json:"cancel_reason,omitempty"`
-	Category        string    `json:"category"`
-	CitizenEmail    *string   `json:"citizen_email,omitempty"`
-	CitizenId       int       `json:"citizen_id"`
-	CitizenName     string    `json:"citizen_name"`
+	CancelReason *string `json:"cancel_reason,omitempty"`
+	Category     string  `json:"category"`
+	CitizenEmail *string `json:"citizen_email,omitempty"`
+	CitizenId    int     `json:"citizen_id"`
+	CitizenName  string  `json:"citizen_name"`
+
+	// CompanyCents the company welfare credit part (company credit, voucher and online add up to the total, in every session too)
+	CompanyCents *int `json:"company_cents,omitempty"`
+
+	// CompanyHeldCents still held for the booking
+	CompanyHeldCents *int `json:"company_held_cents,omitempty"`
+
+	// CompanyName the company funding the company part, for the employee who booked
+	CompanyName     *string   `json:"company_name,omitempty"`
 	CooperativeId   string    `json:"cooperative_id"`
 	CooperativeName string    `json:"cooperative_name"`
 	CreatedAt       time.Time `json:"created_at"`
@@ -3359,10 +3436,19 @@ type CoopBookingDetailStatus string
 // CoopBookingItem a booking as its cooperative reads it (the citizen's booking without its price_quote), with the offer pending on the cooperative
 type CoopBookingItem struct {
 	// Attempt the attempt of the offer pending on the cooperative (absent in the active view)
-	Attempt         *int               `json:"attempt,omitempty"`
-	CancelReason    *string            `json:"cancel_reason,omitempty"`
-	Category        string             `json:"category"`
-	CitizenId       int                `json:"citizen_id"`
+	Attempt      *int    `json:"attempt,omitempty"`
+	CancelReason *string `json:"cancel_reason,omitempty"`
+	Category     string  `json:"category"`
+	CitizenId    int     `json:"citizen_id"`
+
+	// CompanyCents the company welfare credit part (company credit, voucher and online add up to the total, in every session too)
+	CompanyCents *int `json:"company_cents,omitempty"`
+
+	// CompanyHeldCents still held for the booking
+	CompanyHeldCents *int `json:"company_held_cents,omitempty"`
+
+	// CompanyName the company funding the company part, for the employee who booked
+	CompanyName     *string            `json:"company_name,omitempty"`
 	CooperativeId   string             `json:"cooperative_id"`
 	CooperativeName string             `json:"cooperative_name"`
 	CreatedAt       time.Time          `json:"created_at"`
@@ -3695,6 +3781,18 @@ type FundReview struct {
 	TeamName         *string `json:"team_name,omitempty"`
 }
 
+// FunderShares What each funder pays, in cents (the three add up to the total).
+type FunderShares struct {
+	// CompanyCents the employee's company welfare credit
+	CompanyCents int64 `json:"company_cents"`
+
+	// OnlineCents the person's online payment
+	OnlineCents int64 `json:"online_cents"`
+
+	// VoucherCents the municipal service voucher
+	VoucherCents int64 `json:"voucher_cents"`
+}
+
 // ISEE defines model for ISEE.
 type ISEE struct {
 	// Catalogue the ISEE the catalogue prices by (null: none known, list prices)
@@ -3785,22 +3883,35 @@ type InformationRequest struct {
 	} `json:"data"`
 }
 
-// Invoice A cooperative's monthly invoice to a municipality (kind cooperative: one line per confirmed voucher-paid session) or a merchant's monthly reimbursement claim (kind merchant: one line per redeemed food voucher). The list omits lines.
+// Invoice A cooperative's monthly invoice to a municipality (kind cooperative: one line per confirmed session and funder: its voucher part, and its company welfare credit part named by company) or a merchant's monthly reimbursement claim (kind merchant: one line per redeemed food voucher). The list omits lines.
 type Invoice struct {
-	AccountingId *string            `json:"accounting_id,omitempty"`
-	Declaration  *map[string]bool   `json:"declaration,omitempty"`
-	DeclaredAt   *time.Time         `json:"declared_at,omitempty"`
-	District     string             `json:"district"`
-	Id           openapi_types.UUID `json:"id"`
-	IssuedAt     time.Time          `json:"issued_at"`
-	Kind         InvoiceKind        `json:"kind"`
-	LineCount    int                `json:"line_count"`
-	Lines        *[]struct {
+	AccountingId *string          `json:"accounting_id,omitempty"`
+	Declaration  *map[string]bool `json:"declaration,omitempty"`
+	DeclaredAt   *time.Time       `json:"declared_at,omitempty"`
+	District     string           `json:"district"`
+
+	// Funders a cooperative's invoice: its total by funder
+	Funders *[]struct {
+		CompanyId   *string              `json:"company_id,omitempty"`
+		CompanyName *string              `json:"company_name,omitempty"`
+		Funder      InvoiceFundersFunder `json:"funder"`
+		TotalCents  int64                `json:"total_cents"`
+	} `json:"funders,omitempty"`
+	Id        openapi_types.UUID `json:"id"`
+	IssuedAt  time.Time          `json:"issued_at"`
+	Kind      InvoiceKind        `json:"kind"`
+	LineCount int                `json:"line_count"`
+	Lines     *[]struct {
 		AmountCents *int64     `json:"amount_cents,omitempty"`
+		CompanyId   *string    `json:"company_id,omitempty"`
+		CompanyName *string    `json:"company_name,omitempty"`
 		Date        *time.Time `json:"date,omitempty"`
 		Description *string    `json:"description,omitempty"`
 
-		// Reference session:<id> or redemption:<id>
+		// Funder cooperatives' lines: who funds the line (the voucher's part: the municipality; the company credit's part: the company, to be charged to it)
+		Funder *InvoiceLinesFunder `json:"funder,omitempty"`
+
+		// Reference session:<id> (session:<id>:company for a session's company part) or redemption:<id>
 		Reference *string `json:"reference,omitempty"`
 		Seq       *int    `json:"seq,omitempty"`
 	} `json:"lines"`
@@ -3819,8 +3930,14 @@ type Invoice struct {
 	TotalCents int64         `json:"total_cents"`
 }
 
+// InvoiceFundersFunder defines model for Invoice.Funders.Funder.
+type InvoiceFundersFunder string
+
 // InvoiceKind defines model for Invoice.Kind.
 type InvoiceKind string
+
+// InvoiceLinesFunder cooperatives' lines: who funds the line (the voucher's part: the municipality; the company credit's part: the company, to be charged to it)
+type InvoiceLinesFunder string
 
 // InvoiceStatus defines model for Invoice.Status.
 type InvoiceStatus string
@@ -4288,9 +4405,18 @@ type ServiceCategory string
 
 // ServiceBooking a marketplace booking
 type ServiceBooking struct {
-	CancelReason    *string            `json:"cancel_reason,omitempty"`
-	Category        string             `json:"category"`
-	CitizenId       int                `json:"citizen_id"`
+	CancelReason *string `json:"cancel_reason,omitempty"`
+	Category     string  `json:"category"`
+	CitizenId    int     `json:"citizen_id"`
+
+	// CompanyCents the company welfare credit part (company credit, voucher and online add up to the total, in every session too)
+	CompanyCents *int `json:"company_cents,omitempty"`
+
+	// CompanyHeldCents still held for the booking
+	CompanyHeldCents *int `json:"company_held_cents,omitempty"`
+
+	// CompanyName the company funding the company part, for the employee who booked
+	CompanyName     *string            `json:"company_name,omitempty"`
 	CooperativeId   string             `json:"cooperative_id"`
 	CooperativeName string             `json:"cooperative_name"`
 	CreatedAt       time.Time          `json:"created_at"`
@@ -5607,14 +5733,14 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/bookings (the `ListBookings` operationId).
 	ListBookings(ctx context.Context, params *ListBookingsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateBookingWithBody Checkout: book one cart item, paid with a service voucher, online, or split. In one transaction the voucher is locked and checked (409 insufficient_balance, voucher_expired), the booking and one session per unit are written with the voucher and online parts spread exactly over the sessions, the voucher part is held (voucher -> booking) and the item leaves the cart; then the Booking workflow starts. Status awaiting_payment when an online part is due (the pay page sends the citizen to the provider once the workflow has created the payment), else requested. The same Idempotency-Key and body return the same booking (Idempotent-Replayed: true); the key with another body is 409 idempotency_key_reused; an item no longer in the cart is 409 not_in_cart; a quantity beyond the places the service has left in its capacity period (week or month, cancelled bookings not counted; concurrent checkouts of one service are counted one after the other) is 409 capacity_full
+	// CreateBookingWithBody Checkout: book one cart item, paid with a service voucher, online, split, or by several funders (payment funders: company welfare credit first, then the voucher, the rest online; each funder's part is held, spread exactly over the sessions, given back to that funder for cancelled sessions and billed by funder; 409 split_changed when the split shown, expected, is no longer the one computed). In one transaction the voucher is locked and checked (409 insufficient_balance, voucher_expired), the booking and one session per unit are written with the voucher and online parts spread exactly over the sessions, the voucher part is held (voucher -> booking) and the item leaves the cart; then the Booking workflow starts. Status awaiting_payment when an online part is due (the pay page sends the citizen to the provider once the workflow has created the payment), else requested. The same Idempotency-Key and body return the same booking (Idempotent-Replayed: true); the key with another body is 409 idempotency_key_reused; an item no longer in the cart is 409 not_in_cart; a quantity beyond the places the service has left in its capacity period (week or month, cancelled bookings not counted; concurrent checkouts of one service are counted one after the other) is 409 capacity_full
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/bookings (the `CreateBooking` operationId).
 	CreateBookingWithBody(ctx context.Context, params *CreateBookingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateBooking Checkout: book one cart item, paid with a service voucher, online, or split. In one transaction the voucher is locked and checked (409 insufficient_balance, voucher_expired), the booking and one session per unit are written with the voucher and online parts spread exactly over the sessions, the voucher part is held (voucher -> booking) and the item leaves the cart; then the Booking workflow starts. Status awaiting_payment when an online part is due (the pay page sends the citizen to the provider once the workflow has created the payment), else requested. The same Idempotency-Key and body return the same booking (Idempotent-Replayed: true); the key with another body is 409 idempotency_key_reused; an item no longer in the cart is 409 not_in_cart; a quantity beyond the places the service has left in its capacity period (week or month, cancelled bookings not counted; concurrent checkouts of one service are counted one after the other) is 409 capacity_full
+	// CreateBooking Checkout: book one cart item, paid with a service voucher, online, split, or by several funders (payment funders: company welfare credit first, then the voucher, the rest online; each funder's part is held, spread exactly over the sessions, given back to that funder for cancelled sessions and billed by funder; 409 split_changed when the split shown, expected, is no longer the one computed). In one transaction the voucher is locked and checked (409 insufficient_balance, voucher_expired), the booking and one session per unit are written with the voucher and online parts spread exactly over the sessions, the voucher part is held (voucher -> booking) and the item leaves the cart; then the Booking workflow starts. Status awaiting_payment when an online part is due (the pay page sends the citizen to the provider once the workflow has created the payment), else requested. The same Idempotency-Key and body return the same booking (Idempotent-Replayed: true); the key with another body is 409 idempotency_key_reused; an item no longer in the cart is 409 not_in_cart; a quantity beyond the places the service has left in its capacity period (week or month, cancelled bookings not counted; concurrent checkouts of one service are counted one after the other) is 409 capacity_full
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -7119,7 +7245,7 @@ func (c *Client) ListBookings(ctx context.Context, params *ListBookingsParams, r
 	return c.Client.Do(req)
 }
 
-// CreateBookingWithBody Checkout: book one cart item, paid with a service voucher, online, or split. In one transaction the voucher is locked and checked (409 insufficient_balance, voucher_expired), the booking and one session per unit are written with the voucher and online parts spread exactly over the sessions, the voucher part is held (voucher -> booking) and the item leaves the cart; then the Booking workflow starts. Status awaiting_payment when an online part is due (the pay page sends the citizen to the provider once the workflow has created the payment), else requested. The same Idempotency-Key and body return the same booking (Idempotent-Replayed: true); the key with another body is 409 idempotency_key_reused; an item no longer in the cart is 409 not_in_cart; a quantity beyond the places the service has left in its capacity period (week or month, cancelled bookings not counted; concurrent checkouts of one service are counted one after the other) is 409 capacity_full
+// CreateBookingWithBody Checkout: book one cart item, paid with a service voucher, online, split, or by several funders (payment funders: company welfare credit first, then the voucher, the rest online; each funder's part is held, spread exactly over the sessions, given back to that funder for cancelled sessions and billed by funder; 409 split_changed when the split shown, expected, is no longer the one computed). In one transaction the voucher is locked and checked (409 insufficient_balance, voucher_expired), the booking and one session per unit are written with the voucher and online parts spread exactly over the sessions, the voucher part is held (voucher -> booking) and the item leaves the cart; then the Booking workflow starts. Status awaiting_payment when an online part is due (the pay page sends the citizen to the provider once the workflow has created the payment), else requested. The same Idempotency-Key and body return the same booking (Idempotent-Replayed: true); the key with another body is 409 idempotency_key_reused; an item no longer in the cart is 409 not_in_cart; a quantity beyond the places the service has left in its capacity period (week or month, cancelled bookings not counted; concurrent checkouts of one service are counted one after the other) is 409 capacity_full
 //
 // Takes any type of body and a specified content type.
 //
@@ -7136,7 +7262,7 @@ func (c *Client) CreateBookingWithBody(ctx context.Context, params *CreateBookin
 	return c.Client.Do(req)
 }
 
-// CreateBooking Checkout: book one cart item, paid with a service voucher, online, or split. In one transaction the voucher is locked and checked (409 insufficient_balance, voucher_expired), the booking and one session per unit are written with the voucher and online parts spread exactly over the sessions, the voucher part is held (voucher -> booking) and the item leaves the cart; then the Booking workflow starts. Status awaiting_payment when an online part is due (the pay page sends the citizen to the provider once the workflow has created the payment), else requested. The same Idempotency-Key and body return the same booking (Idempotent-Replayed: true); the key with another body is 409 idempotency_key_reused; an item no longer in the cart is 409 not_in_cart; a quantity beyond the places the service has left in its capacity period (week or month, cancelled bookings not counted; concurrent checkouts of one service are counted one after the other) is 409 capacity_full
+// CreateBooking Checkout: book one cart item, paid with a service voucher, online, split, or by several funders (payment funders: company welfare credit first, then the voucher, the rest online; each funder's part is held, spread exactly over the sessions, given back to that funder for cancelled sessions and billed by funder; 409 split_changed when the split shown, expected, is no longer the one computed). In one transaction the voucher is locked and checked (409 insufficient_balance, voucher_expired), the booking and one session per unit are written with the voucher and online parts spread exactly over the sessions, the voucher part is held (voucher -> booking) and the item leaves the cart; then the Booking workflow starts. Status awaiting_payment when an online part is due (the pay page sends the citizen to the provider once the workflow has created the payment), else requested. The same Idempotency-Key and body return the same booking (Idempotent-Replayed: true); the key with another body is 409 idempotency_key_reused; an item no longer in the cart is 409 not_in_cart; a quantity beyond the places the service has left in its capacity period (week or month, cancelled bookings not counted; concurrent checkouts of one service are counted one after the other) is 409 capacity_full
 //
 // Takes a body of the `application/json` content type.
 //
@@ -16750,14 +16876,14 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/bookings (the `ListBookings` operationId).
 	ListBookingsWithResponse(ctx context.Context, params *ListBookingsParams, reqEditors ...RequestEditorFn) (*ListBookingsResponse, error)
 
-	// CreateBookingWithBodyWithResponse Checkout: book one cart item, paid with a service voucher, online, or split. In one transaction the voucher is locked and checked (409 insufficient_balance, voucher_expired), the booking and one session per unit are written with the voucher and online parts spread exactly over the sessions, the voucher part is held (voucher -> booking) and the item leaves the cart; then the Booking workflow starts. Status awaiting_payment when an online part is due (the pay page sends the citizen to the provider once the workflow has created the payment), else requested. The same Idempotency-Key and body return the same booking (Idempotent-Replayed: true); the key with another body is 409 idempotency_key_reused; an item no longer in the cart is 409 not_in_cart; a quantity beyond the places the service has left in its capacity period (week or month, cancelled bookings not counted; concurrent checkouts of one service are counted one after the other) is 409 capacity_full
+	// CreateBookingWithBodyWithResponse Checkout: book one cart item, paid with a service voucher, online, split, or by several funders (payment funders: company welfare credit first, then the voucher, the rest online; each funder's part is held, spread exactly over the sessions, given back to that funder for cancelled sessions and billed by funder; 409 split_changed when the split shown, expected, is no longer the one computed). In one transaction the voucher is locked and checked (409 insufficient_balance, voucher_expired), the booking and one session per unit are written with the voucher and online parts spread exactly over the sessions, the voucher part is held (voucher -> booking) and the item leaves the cart; then the Booking workflow starts. Status awaiting_payment when an online part is due (the pay page sends the citizen to the provider once the workflow has created the payment), else requested. The same Idempotency-Key and body return the same booking (Idempotent-Replayed: true); the key with another body is 409 idempotency_key_reused; an item no longer in the cart is 409 not_in_cart; a quantity beyond the places the service has left in its capacity period (week or month, cancelled bookings not counted; concurrent checkouts of one service are counted one after the other) is 409 capacity_full
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/bookings (the `CreateBooking` operationId).
 	CreateBookingWithBodyWithResponse(ctx context.Context, params *CreateBookingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateBookingResponse, error)
 
-	// CreateBookingWithResponse Checkout: book one cart item, paid with a service voucher, online, or split. In one transaction the voucher is locked and checked (409 insufficient_balance, voucher_expired), the booking and one session per unit are written with the voucher and online parts spread exactly over the sessions, the voucher part is held (voucher -> booking) and the item leaves the cart; then the Booking workflow starts. Status awaiting_payment when an online part is due (the pay page sends the citizen to the provider once the workflow has created the payment), else requested. The same Idempotency-Key and body return the same booking (Idempotent-Replayed: true); the key with another body is 409 idempotency_key_reused; an item no longer in the cart is 409 not_in_cart; a quantity beyond the places the service has left in its capacity period (week or month, cancelled bookings not counted; concurrent checkouts of one service are counted one after the other) is 409 capacity_full
+	// CreateBookingWithResponse Checkout: book one cart item, paid with a service voucher, online, split, or by several funders (payment funders: company welfare credit first, then the voucher, the rest online; each funder's part is held, spread exactly over the sessions, given back to that funder for cancelled sessions and billed by funder; 409 split_changed when the split shown, expected, is no longer the one computed). In one transaction the voucher is locked and checked (409 insufficient_balance, voucher_expired), the booking and one session per unit are written with the voucher and online parts spread exactly over the sessions, the voucher part is held (voucher -> booking) and the item leaves the cart; then the Booking workflow starts. Status awaiting_payment when an online part is due (the pay page sends the citizen to the provider once the workflow has created the payment), else requested. The same Idempotency-Key and body return the same booking (Idempotent-Replayed: true); the key with another body is 409 idempotency_key_reused; an item no longer in the cart is 409 not_in_cart; a quantity beyond the places the service has left in its capacity period (week or month, cancelled bookings not counted; concurrent checkouts of one service are counted one after the other) is 409 capacity_full
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -29697,7 +29823,7 @@ func (c *ClientWithResponses) ListBookingsWithResponse(ctx context.Context, para
 	return ParseListBookingsResponse(rsp)
 }
 
-// CreateBookingWithBodyWithResponse Checkout: book one cart item, paid with a service voucher, online, or split. In one transaction the voucher is locked and checked (409 insufficient_balance, voucher_expired), the booking and one session per unit are written with the voucher and online parts spread exactly over the sessions, the voucher part is held (voucher -> booking) and the item leaves the cart; then the Booking workflow starts. Status awaiting_payment when an online part is due (the pay page sends the citizen to the provider once the workflow has created the payment), else requested. The same Idempotency-Key and body return the same booking (Idempotent-Replayed: true); the key with another body is 409 idempotency_key_reused; an item no longer in the cart is 409 not_in_cart; a quantity beyond the places the service has left in its capacity period (week or month, cancelled bookings not counted; concurrent checkouts of one service are counted one after the other) is 409 capacity_full
+// CreateBookingWithBodyWithResponse Checkout: book one cart item, paid with a service voucher, online, split, or by several funders (payment funders: company welfare credit first, then the voucher, the rest online; each funder's part is held, spread exactly over the sessions, given back to that funder for cancelled sessions and billed by funder; 409 split_changed when the split shown, expected, is no longer the one computed). In one transaction the voucher is locked and checked (409 insufficient_balance, voucher_expired), the booking and one session per unit are written with the voucher and online parts spread exactly over the sessions, the voucher part is held (voucher -> booking) and the item leaves the cart; then the Booking workflow starts. Status awaiting_payment when an online part is due (the pay page sends the citizen to the provider once the workflow has created the payment), else requested. The same Idempotency-Key and body return the same booking (Idempotent-Replayed: true); the key with another body is 409 idempotency_key_reused; an item no longer in the cart is 409 not_in_cart; a quantity beyond the places the service has left in its capacity period (week or month, cancelled bookings not counted; concurrent checkouts of one service are counted one after the other) is 409 capacity_full
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -29710,7 +29836,7 @@ func (c *ClientWithResponses) CreateBookingWithBodyWithResponse(ctx context.Cont
 	return ParseCreateBookingResponse(rsp)
 }
 
-// CreateBookingWithResponse Checkout: book one cart item, paid with a service voucher, online, or split. In one transaction the voucher is locked and checked (409 insufficient_balance, voucher_expired), the booking and one session per unit are written with the voucher and online parts spread exactly over the sessions, the voucher part is held (voucher -> booking) and the item leaves the cart; then the Booking workflow starts. Status awaiting_payment when an online part is due (the pay page sends the citizen to the provider once the workflow has created the payment), else requested. The same Idempotency-Key and body return the same booking (Idempotent-Replayed: true); the key with another body is 409 idempotency_key_reused; an item no longer in the cart is 409 not_in_cart; a quantity beyond the places the service has left in its capacity period (week or month, cancelled bookings not counted; concurrent checkouts of one service are counted one after the other) is 409 capacity_full
+// CreateBookingWithResponse Checkout: book one cart item, paid with a service voucher, online, split, or by several funders (payment funders: company welfare credit first, then the voucher, the rest online; each funder's part is held, spread exactly over the sessions, given back to that funder for cancelled sessions and billed by funder; 409 split_changed when the split shown, expected, is no longer the one computed). In one transaction the voucher is locked and checked (409 insufficient_balance, voucher_expired), the booking and one session per unit are written with the voucher and online parts spread exactly over the sessions, the voucher part is held (voucher -> booking) and the item leaves the cart; then the Booking workflow starts. Status awaiting_payment when an online part is due (the pay page sends the citizen to the provider once the workflow has created the payment), else requested. The same Idempotency-Key and body return the same booking (Idempotent-Replayed: true); the key with another body is 409 idempotency_key_reused; an item no longer in the cart is 409 not_in_cart; a quantity beyond the places the service has left in its capacity period (week or month, cancelled bookings not counted; concurrent checkouts of one service are counted one after the other) is 409 capacity_full
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -40,6 +40,13 @@ func InvoicePDF(v store.InvoiceView) ([]byte, error) {
 	for _, l := range v.Lines {
 		inv.Lines = append(inv.Lines, voucherpdf.InvoiceLine{Date: l.Date, Description: l.Description, AmountCents: l.AmountCents})
 	}
+	for _, f := range v.Funders {
+		who := "Comune di " + v.MunicipalityName + " (buoni servizio)"
+		if f.Funder == store.FunderCompany {
+			who = f.CompanyName + " (welfare aziendale)"
+		}
+		inv.Shares = append(inv.Shares, voucherpdf.InvoiceShare{Funder: who, AmountCents: f.TotalCents})
+	}
 	var b bytes.Buffer
 	err := voucherpdf.WriteInvoice(&b, inv)
 	return b.Bytes(), err

@@ -31,6 +31,9 @@ type BookingSession struct {
 	DeliveryNote  string     `json:"delivery_note,omitempty"`
 	ConfirmedAt   *time.Time `json:"confirmed_at,omitempty"`
 	ConfirmedBy   string     `json:"confirmed_by,omitempty"`
+	// CompanyCents is the session's company-credit part (0 in histories
+	// recorded before the multi-funder checkout).
+	CompanyCents int64 `json:"company_cents"`
 }
 
 // OfferInput asks for the offer number Attempt of a booking.

@@ -4,8 +4,8 @@ package notify
 // in templates/booking.<lang>.txt and .html. Data keys: name, portal_url,
 // path (as every kind), number, service_name, cooperative; reoffered also
 // previous (the cooperative that did not accept) and reason; cancelled also
-// reason, refund_cents (online money refunded) and voucher_cents (voucher
-// credit given back).
+// reason, refund_cents (online money refunded), voucher_cents (voucher
+// credit given back) and company_cents (company welfare credit given back).
 const (
 	KindBookingConfirmed = "booking_confirmed"
 	KindBookingReoffered = "booking_reoffered"

@@ -12,7 +12,8 @@ func TestRenderBookingKinds(t *testing.T) {
 	data := func() map[string]any {
 		return map[string]any{"name": "Maria Rossi", "portal_url": "http://127.0.0.1:8080/", "path": "/bookings/b1",
 			"number": int64(42), "service_name": "Doposcuola", "cooperative": "Eureka!", "previous": "Baobab",
-			"reason": "Nessun educatore libero", "refund_cents": int64(0), "voucher_cents": int64(2500)}
+			"reason": "Nessun educatore libero", "refund_cents": int64(0), "voucher_cents": int64(2500),
+			"company_cents": int64(1001)}
 	}
 	for _, kind := range BookingKinds {
 		for _, lang := range Languages {
@@ -28,6 +29,9 @@ func TestRenderBookingKinds(t *testing.T) {
 			if kind == KindBookingCancelled {
 				if !strings.Contains(msg.Text, "25") || strings.Contains(msg.Text, "0,00") || strings.Contains(msg.Text, "0.00") {
 					t.Errorf("%s/%s: voucher credit or a zero refund wrong:\n%s", kind, lang, msg.Text)
+				}
+				if !strings.Contains(msg.Text, "10,01") && !strings.Contains(msg.Text, "10.01") || !strings.Contains(msg.HTML, "10") {
+					t.Errorf("%s/%s: the company credit given back is missing:\n%s", kind, lang, msg.Text)
 				}
 			}
 			if kind == KindBookingReoffered && !strings.Contains(msg.Text, "Baobab") {

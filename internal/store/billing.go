@@ -40,6 +40,49 @@ type InvoiceLine struct {
 	Date        time.Time `json:"date"`
 	AmountCents int64     `json:"amount_cents"`
 	Reference   string    `json:"reference"` // the platform's id of the session or redemption
+	// Funder says who funds a session's line (migration 033): FunderMunicipality
+	// for its voucher part, FunderCompany (with the company) for its
+	// company-credit part; empty on merchants' lines and on lines made
+	// before.
+	Funder      string `json:"funder,omitempty"`
+	CompanyID   string `json:"company_id,omitempty"`
+	CompanyName string `json:"company_name,omitempty"`
+}
+
+// Funders of a cooperative's invoice line.
+const (
+	FunderMunicipality = "municipality" // the municipal service voucher's part
+	FunderCompany      = "company"      // a company's welfare credit part, to be charged to the company
+)
+
+// FunderTotal is what one funder's lines of an invoice add up to.
+type FunderTotal struct {
+	Funder      string `json:"funder"`
+	CompanyID   string `json:"company_id,omitempty"`
+	CompanyName string `json:"company_name,omitempty"`
+	TotalCents  int64  `json:"total_cents"`
+}
+
+// FunderTotals sums lines by funder (and company), in the order each first
+// appears; lines without a funder count for the municipality.
+func FunderTotals(lines []InvoiceLine) []FunderTotal {
+	var out []FunderTotal
+	at := map[[2]string]int{}
+	for _, l := range lines {
+		f := l.Funder
+		if f == "" {
+			f = FunderMunicipality
+		}
+		k := [2]string{f, l.CompanyID}
+		i, ok := at[k]
+		if !ok {
+			i = len(out)
+			at[k] = i
+			out = append(out, FunderTotal{Funder: f, CompanyID: l.CompanyID, CompanyName: l.CompanyName})
+		}
+		out[i].TotalCents += l.AmountCents
+	}
+	return out
 }
 
 // InvoiceData is the structured invoice: what is stored, rendered as PDF
@@ -57,6 +100,9 @@ type InvoiceData struct {
 	IssuedAt         time.Time     `json:"issued_at"`
 	TotalCents       int64         `json:"total_cents"`
 	Lines            []InvoiceLine `json:"lines"`
+	// Funders are the totals by funder of a cooperative's invoice (none on
+	// invoices made before migration 033, nor on merchants' claims).
+	Funders []FunderTotal `json:"funders,omitempty"`
 }
 
 // InvoiceView is an invoice as the API shows it.
@@ -139,6 +185,9 @@ func (s *Store) PrepareInvoice(ctx context.Context, in PrepareInvoiceInput) (Pre
 		for _, l := range lines {
 			d.TotalCents += l.AmountCents
 		}
+		if in.Kind == InvoiceCooperative {
+			d.Funders = FunderTotals(lines)
+		}
 		d.ID, d.Lines = uuid.NewString(), lines
 		if err := tx.QueryRow(ctx, `SELECT nextval('invoice_number_seq'), now()`).Scan(&d.Number, &d.IssuedAt); err != nil {
 			return err
@@ -163,10 +212,14 @@ func (s *Store) PrepareInvoice(ctx context.Context, in PrepareInvoiceInput) (Pre
 			return MapError(err)
 		}
 		for i, l := range lines {
+			funder, company := FunderMunicipality, any(nil)
+			if l.Funder == FunderCompany {
+				funder, company = FunderCompany, l.CompanyID
+			}
 			if _, err := tx.Exec(ctx, `INSERT INTO invoice_lines (invoice_id, seq, session_id, redemption_id, campaign_credit_id,
-					description, occurred_at, amount_cents)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, d.ID, l.Seq, refs[i].session, refs[i].redemption, refs[i].campaignCredit,
-				l.Description, l.Date, l.AmountCents); err != nil {
+					description, occurred_at, amount_cents, funder, company_id)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, d.ID, l.Seq, refs[i].session, refs[i].redemption, refs[i].campaignCredit,
+				l.Description, l.Date, l.AmountCents, funder, company); err != nil {
 				return MapError(err)
 			}
 		}
@@ -190,12 +243,20 @@ func unbilled(ctx context.Context, tx pgx.Tx, in PrepareInvoiceInput) ([]Invoice
 		err  error
 	)
 	if in.Kind == InvoiceCooperative {
-		rows, err = tx.Query(ctx, `SELECT s.id::text, s.voucher_cents, s.confirmed_at,
+		// One line per session and funder: its voucher part (the
+		// municipality's) and its company-credit part (the company's,
+		// named, to be charged to it), each billed once.
+		rows, err = tx.Query(ctx, `SELECT s.id::text, part.cents, s.confirmed_at,
 				format('Prenotazione n. %s, %s: unità %s di %s', b.number, b.service_name, s.seq, b.quantity)
+				  || CASE WHEN part.funder = 'company' THEN format(' (welfare aziendale %s)', co.name) ELSE '' END,
+				part.funder, coalesce(part.company_id, ''), coalesce(co.name, '')
 			FROM booking_sessions s JOIN bookings b ON b.id = s.booking_id
-			WHERE s.cooperative_id = $1 AND b.municipality_id = $2 AND s.status = 'confirmed' AND s.voucher_cents > 0
-			  AND s.confirmed_at < $3 AND NOT EXISTS (SELECT 1 FROM invoice_lines l WHERE l.session_id = s.id)
-			ORDER BY s.confirmed_at, s.id`, in.PayeeID, in.Municipality, in.PeriodEnd)
+			LEFT JOIN company_employees ce ON ce.id = b.company_employee_id LEFT JOIN companies co ON co.id = ce.company_id
+			CROSS JOIN LATERAL (VALUES (1, 'municipality', s.voucher_cents, NULL::text), (2, 'company', s.company_cents, ce.company_id))
+			  AS part(n, funder, cents, company_id)
+			WHERE s.cooperative_id = $1 AND b.municipality_id = $2 AND s.status = 'confirmed' AND part.cents > 0
+			  AND s.confirmed_at < $3 AND NOT EXISTS (SELECT 1 FROM invoice_lines l WHERE l.session_id = s.id AND l.funder = part.funder)
+			ORDER BY s.confirmed_at, s.id, part.n`, in.PayeeID, in.Municipality, in.PeriodEnd)
 	} else {
 		// Redemptions of the municipality's vouchers and credits of its
 		// campaigns (campaigns.go); the id says which ("c:" a credit).
@@ -223,7 +284,11 @@ func unbilled(ctx context.Context, tx pgx.Tx, in PrepareInvoiceInput) ([]Invoice
 			id string
 			l  InvoiceLine
 		)
-		if err := rows.Scan(&id, &l.AmountCents, &l.Date, &l.Description); err != nil {
+		dest := []any{&id, &l.AmountCents, &l.Date, &l.Description}
+		if in.Kind == InvoiceCooperative {
+			dest = append(dest, &l.Funder, &l.CompanyID, &l.CompanyName)
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return nil, nil, err
 		}
 		l.Seq, l.Date = len(lines)+1, l.Date.UTC()
@@ -233,6 +298,9 @@ func unbilled(ctx context.Context, tx pgx.Tx, in PrepareInvoiceInput) ([]Invoice
 				return nil, nil, err
 			}
 			l.Reference = "session:" + id
+			if l.Funder == FunderCompany {
+				l.Reference += ":company"
+			}
 			refs = append(refs, lineRef{session: sid})
 		} else if credit, ok := strings.CutPrefix(id, "c:"); ok {
 			l.Reference = "campaign_credit:" + credit

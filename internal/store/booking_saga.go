@@ -441,8 +441,8 @@ func (s *Store) RecordSessionDelivery(ctx context.Context, in DeliveryInput) err
 func (s *Store) ConfirmSessions(ctx context.Context, in ConfirmSessionsInput) error {
 	return MapError(s.inTx(ctx, System, true, func(tx pgx.Tx) error {
 		type session struct {
-			voucher, online int64
-			coop, status    string
+			voucher, online, company int64
+			coop, status             string
 		}
 		var district string
 		found := map[int]session{}
@@ -450,12 +450,12 @@ func (s *Store) ConfirmSessions(ctx context.Context, in ConfirmSessionsInput) er
 		rb.Queue(`SELECT district_id FROM bookings WHERE id = $1 FOR UPDATE`, in.BookingID).QueryRow(func(row pgx.Row) error {
 			return row.Scan(&district)
 		})
-		rb.Queue(`SELECT seq, voucher_cents, online_cents, coalesce(cooperative_id, ''), status FROM booking_sessions
+		rb.Queue(`SELECT seq, voucher_cents, online_cents, company_cents, coalesce(cooperative_id, ''), status FROM booking_sessions
 			WHERE booking_id = $1 AND seq = ANY($2)`, in.BookingID, in.Seqs).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var seq int
 				var x session
-				if err := rows.Scan(&seq, &x.voucher, &x.online, &x.coop, &x.status); err != nil {
+				if err := rows.Scan(&seq, &x.voucher, &x.online, &x.company, &x.coop, &x.status); err != nil {
 					return err
 				}
 				found[seq] = x
@@ -478,6 +478,12 @@ func (s *Store) ConfirmSessions(ctx context.Context, in ConfirmSessionsInput) er
 			if x.voucher > 0 {
 				transfers = append(transfers, TransferInput{Key: key + "post",
 					From: BookingVoucherAccountID(in.BookingID), To: CooperativeAccountID(x.coop), Amount: x.voucher, Kind: TransferPost})
+			}
+			if x.company > 0 {
+				// The company's part is owed to the cooperative like the
+				// voucher's and billed with it, named by funder (billing.go).
+				transfers = append(transfers, TransferInput{Key: key + "post-company",
+					From: BookingCompanyAccountID(in.BookingID), To: CooperativeAccountID(x.coop), Amount: x.company, Kind: TransferPost})
 			}
 			if x.online > 0 {
 				transfers = append(transfers, TransferInput{Key: key + "settle",
@@ -517,30 +523,54 @@ func (s *Store) ConfirmSessions(ctx context.Context, in ConfirmSessionsInput) er
 }
 
 // CancelSessions cancels planned sessions and gives each one's voucher share
-// back to the voucher (void). A session delivered or confirmed meanwhile is
-// left alone; the booking keeps the first cancellation's reason.
+// back to the voucher and its company share back to the employee's company
+// credit (void, each under a key of its own session): each funder gets
+// exactly its parts of the cancelled sessions (funding.Refund); the online
+// shares are refunded through the provider (RecordBookingRefund). A session
+// delivered or confirmed meanwhile is left alone; the booking keeps the
+// first cancellation's reason. The company share of an employee withdrawn
+// since goes on to the company's account (revoke), as their credit did.
 func (s *Store) CancelSessions(ctx context.Context, in CancelSessionsInput) error {
 	return MapError(s.inTx(ctx, System, true, func(tx pgx.Tx) error {
-		var district, voucherID string
-		if err := tx.QueryRow(ctx, `SELECT district_id, coalesce(voucher_id::text, '') FROM bookings WHERE id = $1 FOR UPDATE`,
-			in.BookingID).Scan(&district, &voucherID); err != nil {
+		var district, voucherID, employeeID, companyID string
+		var withdrawn bool
+		if err := tx.QueryRow(ctx, `SELECT b.district_id, coalesce(b.voucher_id::text, ''), coalesce(b.company_employee_id::text, ''),
+				coalesce(e.company_id, ''), coalesce(e.status = 'withdrawn', false)
+			FROM bookings b LEFT JOIN company_employees e ON e.id = b.company_employee_id WHERE b.id = $1 FOR UPDATE OF b`, in.BookingID).
+			Scan(&district, &voucherID, &employeeID, &companyID, &withdrawn); err != nil {
 			return err
 		}
 		for _, seq := range in.Seqs {
-			var voucher int64
+			var voucher, company int64
 			var status string
-			if err := tx.QueryRow(ctx, `SELECT voucher_cents, status FROM booking_sessions WHERE booking_id = $1 AND seq = $2`,
-				in.BookingID, seq).Scan(&voucher, &status); err != nil {
+			if err := tx.QueryRow(ctx, `SELECT voucher_cents, company_cents, status FROM booking_sessions WHERE booking_id = $1 AND seq = $2`,
+				in.BookingID, seq).Scan(&voucher, &company, &status); err != nil {
 				return err
 			}
 			if status != SessionPlanned && status != SessionCancelled {
 				continue
 			}
+			key := fmt.Sprintf("booking:%s:session:%d:", in.BookingID, seq)
 			if voucher > 0 && voucherID != "" {
-				if err := bookingTransfer(ctx, tx, district, in.BookingID, TransferInput{Key: fmt.Sprintf("booking:%s:session:%d:void", in.BookingID, seq),
+				if err := bookingTransfer(ctx, tx, district, in.BookingID, TransferInput{Key: key + "void",
 					From: BookingVoucherAccountID(in.BookingID), To: VoucherAccountID(voucherID), Amount: voucher, Kind: TransferVoid,
 					VoucherID: voucherID}); err != nil {
 					return err
+				}
+			}
+			if company > 0 && employeeID != "" {
+				if err := bookingTransfer(ctx, tx, district, in.BookingID, TransferInput{Key: key + "void-company",
+					From: BookingCompanyAccountID(in.BookingID), To: CompanyCreditAccountID(employeeID), Amount: company,
+					Kind: TransferVoid}); err != nil {
+					return err
+				}
+				// An employee withdrawn since: what comes back goes on to the
+				// company, as their credit did at the withdrawal.
+				if withdrawn {
+					if _, _, err := Transfer(ctx, tx, TransferInput{Key: key + "void-company:revoke", From: CompanyCreditAccountID(employeeID),
+						To: CompanyAccountID(companyID), Amount: company, Kind: TransferRevoke}); err != nil {
+						return err
+					}
 				}
 			}
 			if _, err := tx.Exec(ctx, `UPDATE booking_sessions SET status = 'cancelled' WHERE booking_id = $1 AND seq = $2 AND status = 'planned'`,
@@ -610,6 +640,9 @@ type BookingNotice struct {
 	Cooperative string
 	Name        string
 	Email       string
+	// CompanyReturnedCents is the company credit given back for the
+	// booking's cancelled sessions (migration 033).
+	CompanyReturnedCents int64
 }
 
 // BookingNoticeFacts reads the citizen and the booking's names, in one
@@ -617,10 +650,11 @@ type BookingNotice struct {
 func (s *Store) BookingNoticeFacts(ctx context.Context, id string) (BookingNotice, error) {
 	var n BookingNotice
 	b := &pgx.Batch{}
-	b.Queue(`SELECT b.number, b.service_name, coalesce(c.name, b.cooperative_id), u.display_name, coalesce(u.email, '')
+	b.Queue(`SELECT b.number, b.service_name, coalesce(c.name, b.cooperative_id), u.display_name, coalesce(u.email, ''),
+				(SELECT coalesce(sum(s.company_cents), 0) FROM booking_sessions s WHERE s.booking_id = b.id AND s.status = 'cancelled')::bigint
 			FROM bookings b JOIN users u ON u.id = b.citizen_id LEFT JOIN cooperatives c ON c.id = b.cooperative_id
 			WHERE b.id = $1`, id).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&n.Number, &n.ServiceName, &n.Cooperative, &n.Name, &n.Email)
+		return row.Scan(&n.Number, &n.ServiceName, &n.Cooperative, &n.Name, &n.Email, &n.CompanyReturnedCents)
 	})
 	return n, MapError(s.pipeline(ctx, System, b, true))
 }

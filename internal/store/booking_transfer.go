@@ -111,6 +111,7 @@ func bookingTransferAccounts(district, bookingID string, in TransferInput) []acc
 	for _, a := range []accountSpec{
 		{BookingVoucherAccountID(bookingID), AccountBookingVoucher, false},
 		{BookingOnlineAccountID(bookingID), AccountBookingOnline, false},
+		{BookingCompanyAccountID(bookingID), AccountBookingCompany, false},
 		{PaymentsAccountID(district), AccountPayments, true},
 	} {
 		kinds[a.id] = a

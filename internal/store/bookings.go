@@ -13,37 +13,44 @@ import (
 // BookingView is one marketplace booking as the citizen, the cooperative
 // and staff read it (row-level security decides who may).
 type BookingView struct {
-	ID               string           `json:"id"`
-	Number           int64            `json:"number"`
-	DistrictID       string           `json:"district_id"`
-	MunicipalityID   string           `json:"municipality_id"`
-	CitizenID        int64            `json:"citizen_id"`
-	ServiceID        int64            `json:"service_id"`
-	ServiceName      string           `json:"service_name"`
-	CooperativeID    string           `json:"cooperative_id"`
-	CooperativeName  string           `json:"cooperative_name"`
-	Category         string           `json:"category"`
-	Unit             string           `json:"unit"`
-	Quantity         int              `json:"quantity"`
-	UnitPriceCents   int64            `json:"unit_price_cents"`
-	TotalCents       int64            `json:"total_cents"`
-	PriceBasis       string           `json:"price_basis"`
-	VoucherID        string           `json:"voucher_id,omitempty"`
-	VoucherCents     int64            `json:"voucher_cents"`
-	OnlineCents      int64            `json:"online_cents"`
-	PaymentID        string           `json:"payment_id,omitempty"`
-	PaymentURL       string           `json:"payment_url,omitempty"`
-	PaymentStatus    string           `json:"payment_status"`
-	Status           string           `json:"status"`
-	CancelReason     string           `json:"cancel_reason,omitempty"`
-	Notes            string           `json:"notes,omitempty"`
-	WorkflowID       string           `json:"-"`
-	CreatedAt        time.Time        `json:"created_at"`
-	UpdatedAt        time.Time        `json:"updated_at"`
-	Sessions         []BookingSession `json:"sessions"`
-	Offers           []BookingOffer   `json:"offers"`
-	VoucherHeldCents int64            `json:"voucher_held_cents"` // still held in booking:<id>:voucher
-	OnlineHeldCents  int64            `json:"online_held_cents"`  // still held in booking:<id>:online
+	ID              string `json:"id"`
+	Number          int64  `json:"number"`
+	DistrictID      string `json:"district_id"`
+	MunicipalityID  string `json:"municipality_id"`
+	CitizenID       int64  `json:"citizen_id"`
+	ServiceID       int64  `json:"service_id"`
+	ServiceName     string `json:"service_name"`
+	CooperativeID   string `json:"cooperative_id"`
+	CooperativeName string `json:"cooperative_name"`
+	Category        string `json:"category"`
+	Unit            string `json:"unit"`
+	Quantity        int    `json:"quantity"`
+	UnitPriceCents  int64  `json:"unit_price_cents"`
+	TotalCents      int64  `json:"total_cents"`
+	PriceBasis      string `json:"price_basis"`
+	VoucherID       string `json:"voucher_id,omitempty"`
+	VoucherCents    int64  `json:"voucher_cents"`
+	OnlineCents     int64  `json:"online_cents"`
+	// The company-credit part (migration 033) and the company that funds
+	// it (its name as the scope may read it: the employee sees it, a
+	// cooperative sees only the amount).
+	CompanyCents      int64            `json:"company_cents"`
+	CompanyEmployeeID string           `json:"-"`
+	CompanyName       string           `json:"company_name,omitempty"`
+	PaymentID         string           `json:"payment_id,omitempty"`
+	PaymentURL        string           `json:"payment_url,omitempty"`
+	PaymentStatus     string           `json:"payment_status"`
+	Status            string           `json:"status"`
+	CancelReason      string           `json:"cancel_reason,omitempty"`
+	Notes             string           `json:"notes,omitempty"`
+	WorkflowID        string           `json:"-"`
+	CreatedAt         time.Time        `json:"created_at"`
+	UpdatedAt         time.Time        `json:"updated_at"`
+	Sessions          []BookingSession `json:"sessions"`
+	Offers            []BookingOffer   `json:"offers"`
+	VoucherHeldCents  int64            `json:"voucher_held_cents"` // still held in booking:<id>:voucher
+	OnlineHeldCents   int64            `json:"online_held_cents"`  // still held in booking:<id>:online
+	CompanyHeldCents  int64            `json:"company_held_cents"` // still held in booking:<id>:company
 }
 
 // BookingSession is one unit of a booking (defined in internal/contract: the
@@ -70,11 +77,14 @@ const bookingColumns = `b.id::text, b.number, b.district_id, b.municipality_id, 
 	b.unit_price_cents, b.total_cents, b.price_basis, coalesce(b.voucher_id::text, ''),
 	b.voucher_cents, b.online_cents, coalesce(b.payment_id, ''), coalesce(b.payment_url, ''),
 	b.payment_status, b.status, coalesce(b.cancel_reason, ''), b.notes, b.workflow_id,
-	b.created_at, b.updated_at`
+	b.created_at, b.updated_at, b.company_cents, coalesce(b.company_employee_id::text, ''), coalesce(co.name, '')`
 
 // bookingFrom is the FROM clause matching bookingColumns. The cooperative is
 // joined loosely: one no longer public stays named by its id for citizens.
-const bookingFrom = ` FROM bookings b LEFT JOIN cooperatives c ON c.id = b.cooperative_id`
+// The company funding the company part is named only to scopes that may
+// read its enrolment (the employee, the system).
+const bookingFrom = ` FROM bookings b LEFT JOIN cooperatives c ON c.id = b.cooperative_id
+	LEFT JOIN company_employees ce ON ce.id = b.company_employee_id LEFT JOIN companies co ON co.id = ce.company_id`
 
 func scanBooking(row pgx.Row) (BookingView, error) {
 	var b BookingView
@@ -83,7 +93,7 @@ func scanBooking(row pgx.Row) (BookingView, error) {
 		&b.UnitPriceCents, &b.TotalCents, &b.PriceBasis, &b.VoucherID,
 		&b.VoucherCents, &b.OnlineCents, &b.PaymentID, &b.PaymentURL,
 		&b.PaymentStatus, &b.Status, &b.CancelReason, &b.Notes, &b.WorkflowID,
-		&b.CreatedAt, &b.UpdatedAt)
+		&b.CreatedAt, &b.UpdatedAt, &b.CompanyCents, &b.CompanyEmployeeID, &b.CompanyName)
 	return b, err
 }
 
@@ -102,7 +112,7 @@ func (a API) Booking(ctx context.Context, scope Scope, id string) (BookingView, 
 // bookingSessionsSQL reads the sessions of booking $1, in order
 // (collectBookingSessions scans them).
 const bookingSessionsSQL = `SELECT id, seq, voucher_cents, online_cents, scheduled_at, status,
-		coalesce(cooperative_id, ''), delivered_at, delivery_note, confirmed_at, coalesce(confirmed_by, '')
+		coalesce(cooperative_id, ''), delivered_at, delivery_note, confirmed_at, coalesce(confirmed_by, ''), company_cents
 		FROM booking_sessions WHERE booking_id = $1 ORDER BY seq`
 
 // bookingSessionsTx reads the sessions of a booking, in order.
@@ -119,7 +129,7 @@ func collectBookingSessions(rows pgx.Rows) ([]BookingSession, error) {
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (BookingSession, error) {
 		var s BookingSession
 		err := r.Scan(&s.ID, &s.Seq, &s.VoucherCents, &s.OnlineCents, &s.ScheduledAt, &s.Status,
-			&s.CooperativeID, &s.DeliveredAt, &s.DeliveryNote, &s.ConfirmedAt, &s.ConfirmedBy)
+			&s.CooperativeID, &s.DeliveredAt, &s.DeliveryNote, &s.ConfirmedAt, &s.ConfirmedBy, &s.CompanyCents)
 		return s, err
 	})
 }
@@ -154,7 +164,9 @@ func BookingTx(ctx context.Context, tx pgx.Tx, id string) (BookingView, error) {
 	}
 	err = tx.QueryRow(ctx, `SELECT
 		coalesce((SELECT balance_cents FROM accounts WHERE id = $1), 0),
-		coalesce((SELECT balance_cents FROM accounts WHERE id = $2), 0)`,
-		BookingVoucherAccountID(id), BookingOnlineAccountID(id)).Scan(&b.VoucherHeldCents, &b.OnlineHeldCents)
+		coalesce((SELECT balance_cents FROM accounts WHERE id = $2), 0),
+		coalesce((SELECT balance_cents FROM accounts WHERE id = $3), 0)`,
+		BookingVoucherAccountID(id), BookingOnlineAccountID(id), BookingCompanyAccountID(id)).
+		Scan(&b.VoucherHeldCents, &b.OnlineHeldCents, &b.CompanyHeldCents)
 	return b, err
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"sportello/internal/funding"
 	"sportello/internal/i18n"
 )
 
@@ -289,6 +290,10 @@ const (
 	PayVoucher = "voucher" // the whole total from a service voucher
 	PayOnline  = "online"  // the whole total online
 	PaySplit   = "split"   // VoucherCents from the voucher, the rest online
+	// PayFunders splits the total by the rule of internal/funding between
+	// the funders the person chose (CompanyCredit, VoucherID): company
+	// credit first, then the voucher, the rest online.
+	PayFunders = "funders"
 )
 
 // CheckoutInput books one cart item of the citizen of the scope.
@@ -299,6 +304,11 @@ type CheckoutInput struct {
 	Mode         string // PayVoucher, PayOnline or PaySplit
 	VoucherID    string // PayVoucher and PaySplit
 	VoucherCents int64  // PaySplit: 0 < VoucherCents < total
+	// PayFunders: whether the employee's company credit pays (first), and
+	// the split the person was shown (nil: none). A split shown that is not
+	// the one computed now under lock is a conflict (a balance changed).
+	CompanyCredit bool
+	Expected      *funding.Shares
 	// IdempotencyKey, when not empty, makes a retried checkout return the
 	// booking the first one created; RequestHash tells a reuse of the key
 	// for another request (a conflict).
@@ -315,22 +325,18 @@ type CheckoutResult struct {
 }
 
 // SplitSessions spreads the voucher part of a booking over its quantity
-// sessions of unit cents each: the first voucher%quantity sessions take one
-// cent more; each session's online part is the rest of its unit price. The
-// parts sum exactly to voucher and quantity*unit-voucher.
+// sessions of unit cents each (funding.Sessions without a company part):
+// the first voucher%quantity sessions take one cent more; each session's
+// online part is the rest of its unit price. The parts sum exactly to
+// voucher and quantity*unit-voucher.
 func SplitSessions(quantity int, unit, voucher int64) (voucherParts, onlineParts []int64) {
-	if quantity <= 0 {
+	parts := funding.Sessions(quantity, unit, funding.Shares{VoucherCents: voucher, OnlineCents: int64(quantity)*unit - voucher})
+	if parts == nil {
 		return nil, nil
 	}
-	n := int64(quantity)
-	base, extra := voucher/n, voucher%n
 	voucherParts, onlineParts = make([]int64, quantity), make([]int64, quantity)
-	for i := range quantity {
-		v := base
-		if int64(i) < extra {
-			v++
-		}
-		voucherParts[i], onlineParts[i] = v, unit-v
+	for i, p := range parts {
+		voucherParts[i], onlineParts[i] = p.VoucherCents, p.OnlineCents
 	}
 	return voucherParts, onlineParts
 }
@@ -394,16 +400,31 @@ func (a API) Checkout(ctx context.Context, scope Scope, in CheckoutInput) (Check
 			return err
 		}
 		total := quote.Cents * int64(quantity)
-		voucherCents, onlineCents, err := paymentParts(in, total)
-		if err != nil {
-			return err
-		}
-		var voucherArg any
-		if voucherCents > 0 {
-			if err := holdable(ctx, tx, scope, in.VoucherID, sv.Category, voucherCents); err != nil {
+		var (
+			shares   funding.Shares
+			employee string // the enrolment whose credit pays the company part
+		)
+		if in.Mode == PayFunders {
+			if shares, employee, err = fundersParts(ctx, tx, scope, in, sv.Category, total); err != nil {
 				return err
 			}
+		} else {
+			if shares.VoucherCents, shares.OnlineCents, err = paymentParts(in, total); err != nil {
+				return err
+			}
+			if shares.VoucherCents > 0 {
+				if err := holdable(ctx, tx, scope, in.VoucherID, sv.Category, shares.VoucherCents); err != nil {
+					return err
+				}
+			}
+		}
+		voucherCents, onlineCents := shares.VoucherCents, shares.OnlineCents
+		var voucherArg, employeeArg any
+		if voucherCents > 0 {
 			voucherArg = in.VoucherID
+		}
+		if shares.CompanyCents > 0 {
+			employeeArg = employee
 		}
 		status := "requested"
 		if onlineCents > 0 {
@@ -415,25 +436,36 @@ func (a API) Checkout(ctx context.Context, scope Scope, in CheckoutInput) (Check
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO bookings (id, district_id, municipality_id, citizen_id, service_id, cooperative_id,
 				service_name, category, unit, quantity, unit_price_cents, total_cents, price_basis, voucher_id, voucher_cents,
-				online_cents, status, workflow_id, idempotency_key, request_hash)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+				online_cents, status, workflow_id, idempotency_key, request_hash, company_employee_id, company_cents)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
 			in.BookingID, scope.District, scope.Municipality, scope.UserID, sv.ID, sv.CooperativeID, sv.Name, sv.Category,
 			sv.Unit, quantity, quote.Cents, total, string(basis), voucherArg, voucherCents, onlineCents, status,
-			in.WorkflowID(in.BookingID), key, in.RequestHash); err != nil {
+			in.WorkflowID(in.BookingID), key, in.RequestHash, employeeArg, shares.CompanyCents); err != nil {
 			return err
 		}
-		vParts, oParts := SplitSessions(quantity, quote.Cents, voucherCents)
-		if _, err := tx.Exec(ctx, `INSERT INTO booking_sessions (booking_id, seq, voucher_cents, online_cents)
-			SELECT $1, s.seq, s.v, s.o FROM unnest($2::bigint[], $3::bigint[]) WITH ORDINALITY AS s(v, o, seq)`,
-			in.BookingID, vParts, oParts); err != nil {
+		parts := funding.Sessions(quantity, quote.Cents, shares)
+		cParts, vParts, oParts := make([]int64, len(parts)), make([]int64, len(parts)), make([]int64, len(parts))
+		for i, p := range parts {
+			cParts[i], vParts[i], oParts[i] = p.CompanyCents, p.VoucherCents, p.OnlineCents
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO booking_sessions (booking_id, seq, voucher_cents, online_cents, company_cents)
+			SELECT $1, s.seq, s.v, s.o, s.c FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) WITH ORDINALITY AS s(v, o, c, seq)`,
+			in.BookingID, vParts, oParts, cParts); err != nil {
 			return err
 		}
-		if err := openBookingAccounts(ctx, tx, in.BookingID, sv.District, sv.CooperativeID); err != nil {
+		if err := openBookingAccounts(ctx, tx, in.BookingID, sv.District, sv.CooperativeID, shares.CompanyCents > 0); err != nil {
 			return err
 		}
 		if voucherCents > 0 {
 			if _, _, err := Transfer(ctx, tx, TransferInput{Key: "hold:" + in.BookingID, From: VoucherAccountID(in.VoucherID),
 				To: BookingVoucherAccountID(in.BookingID), Amount: voucherCents, Kind: TransferHold, VoucherID: in.VoucherID,
+				BookingID: in.BookingID}); err != nil {
+				return err
+			}
+		}
+		if shares.CompanyCents > 0 {
+			if _, _, err := Transfer(ctx, tx, TransferInput{Key: "hold:" + in.BookingID + ":company", From: CompanyCreditAccountID(employee),
+				To: BookingCompanyAccountID(in.BookingID), Amount: shares.CompanyCents, Kind: TransferHold,
 				BookingID: in.BookingID}); err != nil {
 				return err
 			}
@@ -473,41 +505,127 @@ func paymentParts(in CheckoutInput, total int64) (voucher, online int64, err err
 	return 0, 0, fieldProblem("/payment", "invalid", "checkout.err.payment_unknown")
 }
 
+// fundersParts splits total for a PayFunders checkout: it locks and reads
+// the funders the person chose (the company credit usable for category
+// today, the voucher), splits by funding.Split and compares with the split
+// the person was shown. It returns the shares and the enrolment whose
+// credit pays the company part.
+func fundersParts(ctx context.Context, tx pgx.Tx, scope Scope, in CheckoutInput, category string, total int64) (funding.Shares, string, error) {
+	if !in.CompanyCredit && in.VoucherID == "" {
+		return funding.Shares{}, "", fieldProblem("/company_credit", "funder_required", "checkout.err.funder_required")
+	}
+	if e := in.Expected; e != nil {
+		if e.CompanyCents < 0 || e.VoucherCents < 0 || e.OnlineCents < 0 || e.Total() != total {
+			return funding.Shares{}, "", fieldProblem("/expected", "does_not_add_up", "checkout.err.expected_does_not_add_up", total)
+		}
+	}
+	var (
+		av       funding.Available
+		employee string
+		err      error
+	)
+	if in.CompanyCredit {
+		if employee, av.CompanyCents, err = usableCompanyCredit(ctx, tx, scope, category); err != nil {
+			return funding.Shares{}, "", err
+		}
+	}
+	if in.VoucherID != "" {
+		if av.VoucherCents, err = lockVoucher(ctx, tx, scope, in.VoucherID, category); err != nil {
+			return funding.Shares{}, "", err
+		}
+	}
+	shares, err := funding.Split(total, av)
+	if err != nil {
+		return shares, "", err
+	}
+	if in.Expected != nil && *in.Expected != shares {
+		return shares, "", Conflict("split_changed", fmt.Sprintf("a balance changed: the split is now %d cents of company credit, "+
+			"%d of voucher and %d online", shares.CompanyCents, shares.VoucherCents, shares.OnlineCents))
+	}
+	return shares, employee, nil
+}
+
+// CompanyCreditOption is the company credit a citizen may use for a
+// service of a category today (CompanyCreditFor).
+type CompanyCreditOption struct {
+	EmployeeID     string    `json:"employee_id"`
+	CompanyName    string    `json:"company_name"`
+	PlanName       string    `json:"plan_name"`
+	AvailableCents int64     `json:"available_cents"`
+	ValidUntil     time.Time `json:"valid_until"`
+}
+
+// companyCreditSQL reads the acting citizen's enrolments in the district $1
+// with the plan's categories and validity (today in Europe/Rome as $2),
+// usable ones first ($3: the category), the largest credit first.
+const companyCreditSQL = `SELECT e.id::text, c.name, p.name, coalesce(acc.balance_cents, 0), p.valid_until,
+		p.valid_from <= $2::date AND p.valid_until >= $2::date, $3 = ANY(p.categories)
+	FROM company_employees e JOIN companies c ON c.id = e.company_id JOIN company_plans p ON p.id = e.plan_id
+	LEFT JOIN accounts acc ON acc.id = 'company_credit:' || e.id
+	WHERE e.tax_code = sportello_tax_code() AND e.district_id = $1 AND e.status = 'enrolled'
+	ORDER BY (p.valid_from <= $2::date AND p.valid_until >= $2::date AND $3 = ANY(p.categories)) DESC,
+		coalesce(acc.balance_cents, 0) DESC, e.id`
+
+// companyCredit reads the acting citizen's first enrolment by
+// companyCreditSQL for a service of category today: the option, whether
+// its plan is valid today and covers category (found false: not enrolled).
+func companyCredit(ctx context.Context, tx pgx.Tx, scope Scope, category string) (o CompanyCreditOption, found, valid, inCategory bool, err error) {
+	var today time.Time
+	if err = tx.QueryRow(ctx, `SELECT (now() AT TIME ZONE 'Europe/Rome')::date`).Scan(&today); err != nil {
+		return o, false, false, false, err
+	}
+	err = tx.QueryRow(ctx, companyCreditSQL, scope.District, today, category).
+		Scan(&o.EmployeeID, &o.CompanyName, &o.PlanName, &o.AvailableCents, &o.ValidUntil, &valid, &inCategory)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return o, false, false, false, nil
+	}
+	return o, err == nil, valid, inCategory, err
+}
+
+// usableCompanyCredit finds the acting citizen's company credit usable for
+// a service of category today and locks its account: the enrolment and
+// what it has left. Refusals (422 on /company_credit): not enrolled, the
+// plan not valid today (plans are valid by calendar day, Europe/Rome), the
+// category not in the plan.
+func usableCompanyCredit(ctx context.Context, tx pgx.Tx, scope Scope, category string) (string, int64, error) {
+	o, found, valid, inCategory, err := companyCredit(ctx, tx, scope, category)
+	switch {
+	case err != nil:
+		return "", 0, err
+	case !found:
+		return "", 0, fieldProblem("/company_credit", "not_enrolled", "checkout.err.company_not_enrolled")
+	case !valid:
+		return "", 0, fieldProblem("/company_credit", "plan_not_valid", "checkout.err.company_plan_not_valid")
+	case !inCategory:
+		return "", 0, fieldProblem("/company_credit", "category_not_in_plan", "checkout.err.company_wrong_category")
+	}
+	var balance int64
+	if err := tx.QueryRow(ctx, `SELECT balance_cents FROM accounts WHERE id = $1 FOR UPDATE`,
+		CompanyCreditAccountID(o.EmployeeID)).Scan(&balance); err != nil {
+		return "", 0, err
+	}
+	return o.EmployeeID, balance, nil
+}
+
+// CompanyCreditFor is the acting citizen's company credit usable today for
+// a service of category (nil: none, or not usable for it).
+func (a API) CompanyCreditFor(ctx context.Context, scope Scope, category string) (*CompanyCreditOption, error) {
+	var out *CompanyCreditOption
+	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
+		o, found, valid, inCategory, err := companyCredit(ctx, tx, scope, category)
+		out = nil
+		if found && valid && inCategory {
+			out = &o
+		}
+		return err
+	})
+	return out, MapError(err)
+}
+
 // holdable locks the voucher row and checks that it may pay cents for a
 // service of category booked by the citizen of scope.
 func holdable(ctx context.Context, tx pgx.Tx, scope Scope, voucherID, category string, cents int64) error {
-	var (
-		holder             int64
-		status, mun, kind  string
-		expiresAt, now     time.Time
-		categories         []string
-		fundDistrict, fund string
-	)
-	if _, err := uuid.Parse(voucherID); err != nil {
-		return fieldProblem("/voucher_id", "unknown", "checkout.err.voucher_id_unknown")
-	}
-	// Row-level security shows a citizen their own vouchers only.
-	err := tx.QueryRow(ctx, `SELECT v.holder_id, v.status, v.municipality_id, v.expires_at, f.kind, f.service_categories,
-			f.district_id, f.id, now()
-		FROM vouchers v JOIN funds f ON f.id = v.fund_id WHERE v.id = $1 FOR UPDATE OF v`, voucherID).
-		Scan(&holder, &status, &mun, &expiresAt, &kind, &categories, &fundDistrict, &fund, &now)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && holder != scope.UserID) {
-		return fieldProblem("/voucher_id", "unknown", "checkout.err.voucher_id_unknown")
-	}
-	if err != nil {
-		return err
-	}
-	switch {
-	case kind != "service":
-		return fieldProblem("/voucher_id", "not_a_service_voucher", "checkout.err.not_a_service_voucher")
-	case !slices.Contains(categories, category):
-		return fieldProblem("/voucher_id", "wrong_category", "checkout.err.wrong_category")
-	case mun != scope.Municipality:
-		return fieldProblem("/voucher_id", "other_municipality", "checkout.err.other_municipality")
-	case status != "active" || !now.Before(expiresAt):
-		return Conflict("voucher_expired", "the voucher has expired")
-	}
-	available, err := Balance(ctx, tx, VoucherAccountID(voucherID))
+	available, err := lockVoucher(ctx, tx, scope, voucherID, category)
 	if err != nil {
 		return err
 	}
@@ -517,16 +635,57 @@ func holdable(ctx context.Context, tx pgx.Tx, scope Scope, voucherID, category s
 	return nil
 }
 
+// lockVoucher locks the voucher row, checks that it may pay for a service
+// of category booked by the citizen of scope and returns its balance.
+func lockVoucher(ctx context.Context, tx pgx.Tx, scope Scope, voucherID, category string) (int64, error) {
+	var (
+		holder             int64
+		status, mun, kind  string
+		expiresAt, now     time.Time
+		categories         []string
+		fundDistrict, fund string
+	)
+	if _, err := uuid.Parse(voucherID); err != nil {
+		return 0, fieldProblem("/voucher_id", "unknown", "checkout.err.voucher_id_unknown")
+	}
+	// Row-level security shows a citizen their own vouchers only.
+	err := tx.QueryRow(ctx, `SELECT v.holder_id, v.status, v.municipality_id, v.expires_at, f.kind, f.service_categories,
+			f.district_id, f.id, now()
+		FROM vouchers v JOIN funds f ON f.id = v.fund_id WHERE v.id = $1 FOR UPDATE OF v`, voucherID).
+		Scan(&holder, &status, &mun, &expiresAt, &kind, &categories, &fundDistrict, &fund, &now)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && holder != scope.UserID) {
+		return 0, fieldProblem("/voucher_id", "unknown", "checkout.err.voucher_id_unknown")
+	}
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case kind != "service":
+		return 0, fieldProblem("/voucher_id", "not_a_service_voucher", "checkout.err.not_a_service_voucher")
+	case !slices.Contains(categories, category):
+		return 0, fieldProblem("/voucher_id", "wrong_category", "checkout.err.wrong_category")
+	case mun != scope.Municipality:
+		return 0, fieldProblem("/voucher_id", "other_municipality", "checkout.err.other_municipality")
+	case status != "active" || !now.Before(expiresAt):
+		return 0, Conflict("voucher_expired", "the voucher has expired")
+	}
+	return Balance(ctx, tx, VoucherAccountID(voucherID))
+}
+
 // openBookingAccounts opens the accounts a booking's money can move
 // through (see ledger.go).
-func openBookingAccounts(ctx context.Context, tx pgx.Tx, bookingID, district, cooperative string) error {
-	return ensureAccounts(ctx, tx, district, []accountSpec{
+func openBookingAccounts(ctx context.Context, tx pgx.Tx, bookingID, district, cooperative string, company bool) error {
+	accs := []accountSpec{
 		{BookingVoucherAccountID(bookingID), AccountBookingVoucher, false},
 		{BookingOnlineAccountID(bookingID), AccountBookingOnline, false},
 		{PaymentsAccountID(district), AccountPayments, true},
 		{CooperativeAccountID(cooperative), AccountCooperative, false},
 		{CooperativeOnlineAccountID(cooperative), AccountCooperativeOnline, false},
-	})
+	}
+	if company {
+		accs = append(accs, accountSpec{BookingCompanyAccountID(bookingID), AccountBookingCompany, false})
+	}
+	return ensureAccounts(ctx, tx, district, accs)
 }
 
 // accountSpec is an account to open: its id, kind and whether its balance

@@ -235,20 +235,24 @@ func TestCompanyEnrolmentMovesCredit(t *testing.T) {
 
 	// Spending: a booking paid from Maria's credit shows as a sum of its
 	// category and month, naming nobody.
-	mariaCredit := store.CompanyCreditAccountID(employeeID(t, st, seed.DemoCompanyEmployees()[0]))
+	maria := employeeID(t, st, seed.DemoCompanyEmployees()[0])
+	mariaCredit := store.CompanyCreditAccountID(maria)
 	booking := uuid.NewString()
 	err = st.InTx(ctx, store.System, func(tx pgx.Tx) error {
+		// A booking paid all from her credit, as a funders checkout writes
+		// it (migration 033; multi_funder_test.go checks out for real).
 		if _, err := tx.Exec(ctx, `INSERT INTO bookings (id, district_id, municipality_id, citizen_id, service_id, cooperative_id, service_name, category, unit,
-				quantity, unit_price_cents, total_cents, voucher_id, voucher_cents, online_cents, status, workflow_id)
-			SELECT $1, 'tradate', 'tradate', u.id, s.id, s.cooperative_id, s.name, 'childcare', s.unit, 1, 12345, 12345, NULL, 0, 12345, 'requested', $2
-			FROM users u, services s WHERE u.username = 'cittadino.tradate' AND s.cooperative_id = 'baobab' ORDER BY s.id LIMIT 1`, booking, "company-test:"+booking); err != nil {
+				quantity, unit_price_cents, total_cents, voucher_id, voucher_cents, online_cents, status, workflow_id, company_employee_id, company_cents)
+			SELECT $1, 'tradate', 'tradate', u.id, s.id, s.cooperative_id, s.name, 'childcare', s.unit, 1, 12345, 12345, NULL, 0, 0, 'requested', $2, $3, 12345
+			FROM users u, services s WHERE u.username = 'cittadino.tradate' AND s.cooperative_id = 'baobab' ORDER BY s.id LIMIT 1`,
+			booking, "company-test:"+booking, maria); err != nil {
 			return err
 		}
-		if err := store.EnsureAccount(ctx, tx, store.BookingVoucherAccountID(booking), "tradate", store.AccountBookingVoucher, false); err != nil {
+		if err := store.EnsureAccount(ctx, tx, store.BookingCompanyAccountID(booking), "tradate", store.AccountBookingCompany, false); err != nil {
 			return err
 		}
 		_, _, err := store.Transfer(ctx, tx, store.TransferInput{Key: "company-test-hold", From: mariaCredit,
-			To: store.BookingVoucherAccountID(booking), Amount: 12_345, Kind: store.TransferHold, BookingID: booking})
+			To: store.BookingCompanyAccountID(booking), Amount: 12_345, Kind: store.TransferHold, BookingID: booking})
 		return err
 	})
 	if err != nil {

@@ -20,6 +20,7 @@ const (
 	// Marketplace accounts (migration 010).
 	AccountBookingVoucher    = "booking_voucher"    // a booking's voucher part, held until delivery
 	AccountBookingOnline     = "booking_online"     // a booking's online payment, held until delivery
+	AccountBookingCompany    = "booking_company"    // a booking's company-credit part, held until delivery (migration 033)
 	AccountPayments          = "payments"           // external: citizens' money through the payment provider
 	AccountCooperative       = "cooperative"        // owed to a cooperative for voucher-funded delivered sessions
 	AccountCooperativeOnline = "cooperative_online" // earned by a cooperative from online payments
@@ -62,6 +63,9 @@ func BookingVoucherAccountID(bookingID string) string { return "booking:" + book
 
 // BookingOnlineAccountID holds the online part of a booking until delivery.
 func BookingOnlineAccountID(bookingID string) string { return "booking:" + bookingID + ":online" }
+
+// BookingCompanyAccountID holds the company-credit part of a booking until delivery.
+func BookingCompanyAccountID(bookingID string) string { return "booking:" + bookingID + ":company" }
 
 // PaymentsAccountID is the external source of a district's online payments
 // (it goes negative by what citizens have paid and not been refunded).

@@ -24,7 +24,10 @@ import (
 //     transfer, every paid booking its payment transfer, every paid invoice
 //     its payout transfer, each of the right amount and between the right
 //     accounts; no booking is refunded more than it was paid; every paid
-//     company top-up its topup transfer;
+//     company top-up its topup transfer; every booking's funders (company
+//     credit, voucher, online) pay its total, its sessions' parts add up to
+//     each funder's share and each session to its price, and its company
+//     part was held from the employee's credit;
 //   - every booking movement names its booking.
 //
 // Each check is one SQL statement over the whole ledger, so the check is
@@ -80,7 +83,7 @@ var ledgerInvariants = []ledgerInvariant{
 		 WHERE allow_negative AND kind NOT IN ('funding', 'payments') ORDER BY id`},
 	{"closed_booking_holds_nothing", "a cancelled or completed booking holds no money",
 		`SELECT format('booking %s (%s): %s holds %s cents', b.number, b.status, a.id, a.balance_cents)
-		 FROM bookings b JOIN accounts a ON a.id IN ('booking:' || b.id || ':voucher', 'booking:' || b.id || ':online')
+		 FROM bookings b JOIN accounts a ON a.id IN ('booking:' || b.id || ':voucher', 'booking:' || b.id || ':online', 'booking:' || b.id || ':company')
 		 WHERE b.status IN ('cancelled', 'completed') AND a.balance_cents <> 0 AND b.updated_at <= now() - $1::interval
 		 ORDER BY b.number, a.id`},
 	{"award_has_transfers", "every voucher's amount was awarded from its fund, exactly",
@@ -122,6 +125,20 @@ var ledgerInvariants = []ledgerInvariant{
 		 WHERE c.status = 'paid' AND (t.id IS NULL OR t.kind <> 'topup' OR t.amount_cents <> c.amount_cents
 		    OR t.from_account <> 'payments:' || c.district_id || ':companies' OR t.to_account <> 'company:' || c.company_id)
 		 ORDER BY c.created_at, c.id`},
+	{"funder_shares_add_up", "every booking's funders pay its total, and its sessions' parts add up to each funder's share and to the unit price",
+		`SELECT format('booking %s: total %s; company %s, voucher %s, online %s; sessions %s, %s, %s; a session off its price: %s',
+		   b.number, b.total_cents, b.company_cents, b.voucher_cents, b.online_cents, s.company, s.voucher, s.online, s.off)
+		 FROM bookings b JOIN (SELECT booking_id, sum(company_cents) AS company, sum(voucher_cents) AS voucher, sum(online_cents) AS online,
+		     bool_or(company_cents + voucher_cents + online_cents <> (SELECT unit_price_cents FROM bookings x WHERE x.id = booking_id)) AS off
+		   FROM booking_sessions GROUP BY booking_id) s ON s.booking_id = b.id
+		 WHERE b.company_cents + b.voucher_cents + b.online_cents <> b.total_cents
+		    OR (s.company, s.voucher, s.online) IS DISTINCT FROM (b.company_cents, b.voucher_cents, b.online_cents) OR s.off
+		 ORDER BY b.number`},
+	{"company_share_held", "every booking's company part was held from the employee's credit, exactly",
+		`SELECT format('booking %s: company part %s, held %s', b.number, b.company_cents, coalesce(t.s, 0))
+		 FROM bookings b LEFT JOIN (SELECT booking_id, sum(amount_cents) AS s FROM transfers
+		   WHERE kind = 'hold' AND from_account LIKE 'company_credit:%' GROUP BY booking_id) t ON t.booking_id = b.id
+		 WHERE coalesce(t.s, 0) <> b.company_cents ORDER BY b.number`},
 	{"paid_invoice_has_payout", "every paid invoice has its payout transfer of its total",
 		`SELECT format('invoice %s: total %s, payout %s', i.number, i.total_cents, coalesce(t.kind || ' of ' || t.amount_cents, 'missing'))
 		 FROM invoices i LEFT JOIN transfers t ON t.id = i.payout_transfer_id

@@ -24,8 +24,17 @@ type Invoice struct {
 	IssuedAt     time.Time
 	Lines        []InvoiceLine
 	TotalCents   int64
-	Declaration  []string // statements the merchant declared (claims)
-	DeclaredAt   *time.Time
+	// Shares are the totals by funder ("di cui a carico di ..."), printed
+	// under the total when an invoice has more than one funder.
+	Shares      []InvoiceShare
+	Declaration []string // statements the merchant declared (claims)
+	DeclaredAt  *time.Time
+}
+
+// InvoiceShare is what one funder pays of an invoice.
+type InvoiceShare struct {
+	Funder      string // who pays, as printed
+	AmountCents int64
 }
 
 // InvoiceLine is one row of the table.
@@ -94,6 +103,13 @@ func invoicePage(c *canvas, inv Invoice, page, pages int, lines []InvoiceLine, l
 		y -= 6
 		c.right(sansBold, 12, pageW-margin-4, y, ink, "Totale: "+euro(inv.TotalCents))
 		y -= 24
+		if len(inv.Shares) > 1 {
+			for _, sh := range inv.Shares {
+				c.right(sans, 9, pageW-margin-4, y+8, ink, "di cui a carico di "+sh.Funder+": "+euro(sh.AmountCents))
+				y -= 12
+			}
+			y -= 8
+		}
 		if len(inv.Declaration) > 0 {
 			c.text(sansBold, 10, margin, y, ink, "Autodichiarazione dell'esercente")
 			y -= 14

@@ -86,3 +86,29 @@ func TestInvoiceUnicodeAndNoDeclaration(t *testing.T) {
 		t.Error("a declaration on an invoice without one")
 	}
 }
+
+// A cooperative's invoice paid by two funders prints what each pays under
+// the total; one with a single funder prints nothing more.
+func TestInvoicePDFSharesByFunder(t *testing.T) {
+	inv := sampleInvoice(2)
+	inv.Title, inv.Declaration, inv.DeclaredAt = "Fattura", nil, nil
+	inv.Shares = []InvoiceShare{{Funder: "Comune di Tradate (buoni servizio)", AmountCents: 1500},
+		{Funder: "Meccanica Tradatese S.r.l. (welfare aziendale)", AmountCents: 1000}}
+	var b bytes.Buffer
+	if err := WriteInvoice(&b, inv); err != nil {
+		t.Fatal(err)
+	}
+	text := pdfText(t, b.Bytes())
+	if m := lacks(text, "Totale: 25,00 €", "di cui a carico di Comune di Tradate (buoni servizio): 15,00 €",
+		"di cui a carico di Meccanica Tradatese S.r.l. (welfare aziendale): 10,00 €"); m != nil {
+		t.Errorf("text lacks %q:\n%s", m, text)
+	}
+	inv.Shares = inv.Shares[:1]
+	b.Reset()
+	if err := WriteInvoice(&b, inv); err != nil {
+		t.Fatal(err)
+	}
+	if text := pdfText(t, b.Bytes()); strings.Contains(text, "di cui a carico") {
+		t.Errorf("one funder printed as a share:\n%s", text)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"sportello/internal/app"
+	"sportello/internal/funding"
 	"sportello/internal/jsonx"
 	"sportello/internal/observe"
 	"sportello/internal/store"
@@ -19,13 +20,32 @@ import (
 // booking, its sessions and the voucher hold in one transaction
 // (store.Checkout), then starts the booking's workflow.
 
-// CartLine is a cart item with the citizen's unit price, the total and the
-// vouchers that can pay for it.
+// CartLine is a cart item with the citizen's unit price, the total, the
+// vouchers and the company welfare credit that can pay for it, and the
+// split a funders checkout would make now with both (funding.Split).
 type CartLine struct {
 	store.CartItem
-	UnitPrice  *store.PriceQuote      `json:"unit_price,omitempty"` // nil when unavailable
-	TotalCents int64                  `json:"total_cents"`
-	Vouchers   []store.ServiceVoucher `json:"vouchers"`
+	UnitPrice      *store.PriceQuote          `json:"unit_price,omitempty"` // nil when unavailable
+	TotalCents     int64                      `json:"total_cents"`
+	Vouchers       []store.ServiceVoucher     `json:"vouchers"`
+	CompanyCredit  *store.CompanyCreditOption `json:"company_credit,omitempty"`
+	SuggestedSplit *funding.Shares            `json:"suggested_split,omitempty"`
+}
+
+// Split is the split of a funders checkout of total with the company
+// credit (nil: not used) and the voucher (nil: not used), by the rule of
+// internal/funding, from the balances as read now: what the checkout page
+// shows, and sends back as expected.
+func Split(total int64, credit *store.CompanyCreditOption, voucher *store.ServiceVoucher) funding.Shares {
+	var av funding.Available
+	if credit != nil {
+		av.CompanyCents = credit.AvailableCents
+	}
+	if voucher != nil {
+		av.VoucherCents = voucher.AvailableCents
+	}
+	s, _ := funding.Split(max(total, 0), av)
+	return s
 }
 
 // Cart reads the citizen's cart with prices and eligible vouchers.
@@ -40,6 +60,7 @@ func (s Service) Cart(ctx context.Context, u store.UserView) ([]CartLine, Pricin
 	}
 	lines := make([]CartLine, 0, len(items))
 	vouchers := map[string][]store.ServiceVoucher{}
+	credits := map[string]*store.CompanyCreditOption{}
 	for _, it := range items {
 		l := CartLine{CartItem: it, Vouchers: []store.ServiceVoucher{}}
 		if it.Available {
@@ -50,8 +71,19 @@ func (s Service) Cart(ctx context.Context, u store.UserView) ([]CartLine, Pricin
 				if vouchers[cat], err = s.API.ServiceVouchers(ctx, u.Scope(), cat); err != nil {
 					return nil, p, err
 				}
+				if credits[cat], err = s.API.CompanyCreditFor(ctx, u.Scope(), cat); err != nil {
+					return nil, p, err
+				}
 			}
-			l.Vouchers = vouchers[cat]
+			l.Vouchers, l.CompanyCredit = vouchers[cat], credits[cat]
+			if l.CompanyCredit != nil {
+				var first *store.ServiceVoucher
+				if len(l.Vouchers) > 0 {
+					first = &l.Vouchers[0]
+				}
+				split := Split(l.TotalCents, l.CompanyCredit, first)
+				l.SuggestedSplit = &split
+			}
 		}
 		lines = append(lines, l)
 	}
@@ -113,9 +145,16 @@ func (s Service) RemoveFromCart(ctx context.Context, user store.UserView, servic
 // CheckoutInput books one cart item (the body of POST /bookings).
 type CheckoutInput struct {
 	ServiceID    int64  `json:"service_id"`
-	Payment      string `json:"payment"` // voucher, online or split
+	Payment      string `json:"payment"` // voucher, online, split or funders
 	VoucherID    string `json:"voucher_id,omitempty"`
 	VoucherCents int64  `json:"voucher_cents,omitempty"`
+	// Funders (payment "funders", issue 15): whether the company welfare
+	// credit pays, and the split the person was shown. The amounts are
+	// computed by the rule of internal/funding (company credit first, then
+	// the voucher, the rest online) from the balances read under lock;
+	// Expected only detects a balance that changed meanwhile (409).
+	CompanyCredit bool            `json:"company_credit,omitempty"`
+	Expected      *funding.Shares `json:"expected,omitempty"`
 }
 
 // Checkout books a cart item for the citizen user and starts the booking's
@@ -138,6 +177,7 @@ func (s Service) Checkout(ctx context.Context, user store.UserView, in CheckoutI
 	}
 	res, err := s.API.Checkout(ctx, user.Scope(), store.CheckoutInput{BookingID: uuid.NewString(), ServiceID: in.ServiceID,
 		ISEEEuro: isee, Mode: in.Payment, VoucherID: strings.TrimSpace(in.VoucherID), VoucherCents: in.VoucherCents,
+		CompanyCredit: in.CompanyCredit, Expected: in.Expected,
 		IdempotencyKey: key, RequestHash: hash, WorkflowID: workflows.BookingWorkflowID})
 	if err != nil {
 		return res, err
@@ -153,4 +193,20 @@ func (s Service) Checkout(ctx context.Context, user store.UserView, in CheckoutI
 				"resend the same request with the same Idempotency-Key to retry", Cause: err}
 	}
 	return res, nil
+}
+
+// Returned is what each funder of b got back for its cancelled sessions
+// (funding.Refund: exactly their parts). The online part is refunded
+// through the provider, in the background: b.PaymentStatus says when it is.
+func Returned(b store.BookingView) funding.Shares {
+	var r funding.Shares
+	for _, x := range b.Sessions {
+		if x.Status == store.SessionCancelled {
+			r = r.Add(funding.Shares{CompanyCents: x.CompanyCents, VoucherCents: x.VoucherCents, OnlineCents: x.OnlineCents})
+		}
+	}
+	if b.PaymentStatus != store.PaymentRefunded && b.PaymentStatus != store.PaymentPartiallyRefunded {
+		r.OnlineCents = 0 // not paid, or the refund not booked yet
+	}
+	return r
 }
