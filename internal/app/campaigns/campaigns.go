@@ -297,7 +297,7 @@ func (s Service) Apply(ctx context.Context, user store.UserView, campaignID stri
 		var cat store.ErrCategoryNotAllowed
 		switch {
 		case errors.As(err, &cat):
-			return app.InvalidInput(app.Field("/category", "not_allowed", "campaigns.err.category_not_allowed", cat.Category))
+			return app.InvalidInput(app.Field("/category", "not_allowed", "campaigns.err.category_not_allowed"))
 		case errors.Is(err, store.ErrNotFound):
 			return app.Missing("campaign")
 		}
