@@ -96,9 +96,9 @@ func (s *Site) renderCompany(c *gin.Context, f companyForm) error {
 }
 
 // companyRefused shows /azienda again with the refusal err at field (a
-// fieldView of f): 422s field by field (a CSV's lines each named), 409s
+// field of *f): 422s field by field (a CSV's lines each named), 409s
 // as the field's error; anything else is returned.
-func (s *Site) companyRefused(c *gin.Context, f companyForm, field *fieldView, err error) error {
+func (s *Site) companyRefused(c *gin.Context, f *companyForm, field *fieldView, err error) error {
 	he := httpx.From(err)
 	lang := pageLang(c)
 	var msgs []string
@@ -121,7 +121,7 @@ func (s *Site) companyRefused(c *gin.Context, f companyForm, field *fieldView, e
 		f.Errors = append(f.Errors, summaryItem{Href: "#" + field.FieldID(), Text: field.Label + ": " + m})
 	}
 	f.Status = he.Status
-	return s.renderCompany(c, f)
+	return s.renderCompany(c, *f)
 }
 
 // companyEnrolSubmit enrols one employee by tax code.
@@ -130,7 +130,7 @@ func (s *Site) companyEnrolSubmit(c *gin.Context) error {
 	f.TaxCode.Value = strings.TrimSpace(c.PostForm("tax_code"))
 	e, err := s.company.Enrol(c.Request.Context(), httpx.CurrentUser(c), company.EnrolRequest{TaxCode: f.TaxCode.Value})
 	if err != nil {
-		return s.companyRefused(c, f, &f.TaxCode, err)
+		return s.companyRefused(c, &f, &f.TaxCode, err)
 	}
 	setFlash(c, "success", "company.flash.enrolled", e.TaxCode)
 	redirect(c, "/azienda#employees")
@@ -162,7 +162,7 @@ func (s *Site) companyImportSubmit(c *gin.Context) error {
 	f.CSV.Value = string(data)
 	res, err := s.company.Import(c.Request.Context(), httpx.CurrentUser(c), data)
 	if err != nil {
-		return s.companyRefused(c, f, &f.CSV, err)
+		return s.companyRefused(c, &f, &f.CSV, err)
 	}
 	setFlash(c, "success", "company.flash.imported", strconv.Itoa(res.Enrolled))
 	redirect(c, "/azienda#employees")
@@ -179,10 +179,26 @@ func (s *Site) companyTopUpSubmit(c *gin.Context) error {
 	}
 	t, err := s.company.RequestTopUp(c.Request.Context(), httpx.CurrentUser(c), company.TopUpRequest{AmountCents: cents})
 	if err != nil {
-		return s.companyRefused(c, f, &f.Amount, err)
+		return s.companyRefused(c, &f, &f.Amount, err)
 	}
-	c.Redirect(http.StatusSeeOther, t.PaymentURL)
-	c.Abort()
+	redirect(c, "/azienda/top-ups/"+t.ID+"/pay")
+	return nil
+}
+
+// companyPayPage sends the manager on to the provider's page for a
+// pending top-up: a link (and a refresh), since the pages' form-action
+// policy forbids a form post's redirect to another site.
+func (s *Site) companyPayPage(c *gin.Context) error {
+	t, err := s.company.TopUp(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if t.Status != store.TopUpPending || t.PaymentURL == "" {
+		redirect(c, "/azienda#topups")
+		return nil
+	}
+	s.render(c, http.StatusOK, "company_pay", view{Title: s.t(c, "company.pay.title"), Nav: "company",
+		Meta: map[string]any{"refresh": "2;url=" + t.PaymentURL}, Data: t})
 	return nil
 }
 

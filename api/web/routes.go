@@ -212,6 +212,7 @@ func (s *Site) Mount(r *gin.Engine) {
 	wm.POST("/azienda/employees", s.page(s.companyEnrolSubmit))
 	wm.POST("/azienda/employees/import", s.page(s.companyImportSubmit))
 	wm.POST("/azienda/top-ups", s.page(s.companyTopUpSubmit))
+	wm.GET("/azienda/top-ups/:id/pay", s.page(s.companyPayPage))
 	wm.POST("/azienda/top-ups/:id/confirmation", s.page(s.companyTopUpConfirmSubmit))
 	// A company's statements: its welfare manager and the district's supervisors.
 	sup.GET("/companies", s.page(s.companiesPage))

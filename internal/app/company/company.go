@@ -332,6 +332,21 @@ func (s Service) requestTopUp(ctx context.Context, u store.UserView, req TopUpRe
 	return s.API.SetTopUpPayment(ctx, t.ID, p.ID, p.CheckoutURL)
 }
 
+// TopUp is one of the company's top-ups (404 for another company's).
+func (s Service) TopUp(ctx context.Context, u store.UserView, id string) (store.TopUp, error) {
+	if !isRole(u, contract.RoleWelfareManager) {
+		return store.TopUp{}, errManagers
+	}
+	if _, err := uuid.Parse(id); err != nil {
+		return store.TopUp{}, app.Missing("top-up")
+	}
+	t, err := s.API.TopUp(ctx, u.Scope(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return t, app.Missing("top-up")
+	}
+	return t, err
+}
+
 // TopUps lists the company's top-ups.
 func (s Service) TopUps(ctx context.Context, u store.UserView) ([]store.TopUp, error) {
 	return asRole(ctx, u, contract.RoleWelfareManager, errManagers, s.API.TopUps)
