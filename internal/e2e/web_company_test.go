@@ -46,7 +46,9 @@ func newCompanyStack(t *testing.T) *sagaStack {
 // file whose bad line is named at the field, tops up through the payment
 // provider and sees the top-up credited, sees the spending of two
 // employees suppressed, and opens last month's statement (a month refused
-// at the field first), in Italian and English; axe checks every page.
+// at the field first), in Italian and English; the district's supervisor
+// finds the same statement from the list of companies. axe checks every
+// page.
 func TestWebCompanyWelfare(t *testing.T) {
 	s := newCompanyStack(t)
 	ctx := context.Background()
@@ -162,4 +164,16 @@ func TestWebCompanyWelfare(t *testing.T) {
 	assertPage(t, m, "Monthly statements and invoices", last)
 	m.Navigate("/azienda")
 	assertPage(t, m, "Company welfare", "Enrol an employee", "Not shown (fewer than 3 employees)")
+
+	// The district's supervisor finds the company and the same statement.
+	sup := loggedIn(t, s.srv.URL, "supervisor", "supervisore")
+	sup.Navigate("/companies")
+	assertPage(t, sup, "Aziende del welfare", "Meccanica Tradatese S.r.l.")
+	sup.Follow("Meccanica Tradatese S.r.l.")
+	assertPage(t, sup, "Rendiconti mensili e fatture", last)
+	sup.Follow(last)
+	assertPage(t, sup, "Rendiconto di "+last, "Non mostrato (meno di 3 dipendenti)")
+	if got := sup.Text("#st-closing"); got != "850,00 €" {
+		t.Fatalf("the supervisor's closing %q", got)
+	}
 }
