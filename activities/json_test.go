@@ -60,6 +60,8 @@ var payloads = []jsonpin.Pinned{
 	{Value: CancelAbsenceInput{}, Keys: []string{"AbsenceID", "ByUserID", "At"}},
 	{Value: LedgerVerifyInput{}, Keys: []string{"grace"}},
 	{Value: LedgerVerifyResult{}, Keys: []string{"report"}},
+	{Value: IssueStatementsInput{}, Keys: []string{"at"}},
+	{Value: IssueStatementsResult{}, Keys: []string{"issued"}},
 	{Value: RetentionInput{}, Keys: []string{"run_key", "cutoff", "retention_days", "limit"}},
 	{Value: RetentionResult{}, Keys: []string{"run_id", "people", "cases", "kept", "more"}},
 	{Value: NotifyInput{}, Keys: []string{"Key", "CaseID", "TaskID", "Kind", "Audience", "Data", "At", "OneContact"}},
@@ -86,7 +88,7 @@ func TestEveryPayloadIsPinnedAndTagged(t *testing.T) {
 	}}
 	ctxType, errType := reflect.TypeFor[context.Context](), reflect.TypeFor[error]()
 	activities := 0
-	for _, recv := range []any{&Cases{}, &Delegations{}, &Appointments{}, &Billing{}, &Ledger{}, &Bookings{}, &Retention{}} {
+	for _, recv := range []any{&Cases{}, &Delegations{}, &Appointments{}, &Billing{}, &Ledger{}, &Bookings{}, &Retention{}, &Companies{}} {
 		rt := reflect.TypeOf(recv)
 		for m := range rt.Methods() {
 			activities++

@@ -61,36 +61,38 @@ const ownPlace = "T"
 // matrixKinds names the record kind of each path parameter, by the path it
 // appears in (gin syntax) and the parameter name.
 var matrixKinds = map[string]string{
-	"/api/v1/applications/:id":             "case",
-	"/api/v1/tasks/:id":                    "task",
-	"/api/v1/vouchers/:id":                 "voucher",
-	"/api/v1/municipalities/:id":           "municipality",
-	"/api/v1/citizens/:id":                 "citizen",
-	"/api/v1/contact-tasks/:id":            "contact",
-	"/api/v1/recoveries/:id":               "recovery",
-	"/api/v1/absences/:id":                 "absence",
-	"/api/v1/teams/:id":                    "team",
-	"/api/v1/teams/:id/members/:username":  "member",
-	"/api/v1/funds/:id":                    "fund",
-	"/api/v1/appointments/:id":             "appointment",
-	"/api/v1/services/:id":                 "service",
-	"/api/v1/cart/items/:service_id":       "service",
-	"/api/v1/bookings/:id":                 "booking",
-	"/api/v1/invoices/:id":                 "invoice",
-	"/api/v1/coop/bookings/:id":            "coopbooking",
-	"/api/v1/cooperatives/:id":             "cooperative",
-	"/api/v1/social-points/:id":            "point",
-	"/api/v1/forms/:id":                    "form",
-	"/api/v1/form-versions/:form":          "form",
-	"/api/v1/form-versions/:form/:version": "form_version",
-	"/api/v1/calls/:id":                    "call",
-	"/api/v1/open-calls/:id":               "open_call",
-	"/api/v1/campaigns/:id":                "campaign",
-	"/api/v1/campaign-applications/:id":    "campaign_application",
-	"/api/v1/info-pages/:slug":             "info_page",
-	"/api/v1/editor/info-pages/:slug":      "info_page",
-	"/api/v1/editor/news/:id":              "news",
-	"/api/v1/company/top-ups/:id":          "topup",
+	"/api/v1/applications/:id":                "case",
+	"/api/v1/tasks/:id":                       "task",
+	"/api/v1/vouchers/:id":                    "voucher",
+	"/api/v1/municipalities/:id":              "municipality",
+	"/api/v1/citizens/:id":                    "citizen",
+	"/api/v1/contact-tasks/:id":               "contact",
+	"/api/v1/recoveries/:id":                  "recovery",
+	"/api/v1/absences/:id":                    "absence",
+	"/api/v1/teams/:id":                       "team",
+	"/api/v1/teams/:id/members/:username":     "member",
+	"/api/v1/funds/:id":                       "fund",
+	"/api/v1/appointments/:id":                "appointment",
+	"/api/v1/services/:id":                    "service",
+	"/api/v1/cart/items/:service_id":          "service",
+	"/api/v1/bookings/:id":                    "booking",
+	"/api/v1/invoices/:id":                    "invoice",
+	"/api/v1/coop/bookings/:id":               "coopbooking",
+	"/api/v1/cooperatives/:id":                "cooperative",
+	"/api/v1/social-points/:id":               "point",
+	"/api/v1/forms/:id":                       "form",
+	"/api/v1/form-versions/:form":             "form",
+	"/api/v1/form-versions/:form/:version":    "form_version",
+	"/api/v1/calls/:id":                       "call",
+	"/api/v1/open-calls/:id":                  "open_call",
+	"/api/v1/campaigns/:id":                   "campaign",
+	"/api/v1/campaign-applications/:id":       "campaign_application",
+	"/api/v1/info-pages/:slug":                "info_page",
+	"/api/v1/editor/info-pages/:slug":         "info_page",
+	"/api/v1/editor/news/:id":                 "news",
+	"/api/v1/company/top-ups/:id":             "topup",
+	"/api/v1/companies/:id":                   "company",
+	"/api/v1/companies/:id/statements/:month": "statement_month",
 }
 
 // matrixListKinds names the record kind a list route shows: another place's
@@ -430,7 +432,11 @@ func buildMatrixWorld(t *testing.T, e *env) *matrixWorld {
 	w.set("service", "T", one(`SELECT id::text FROM services WHERE cooperative_id = 'baobab' ORDER BY id LIMIT 1`))
 	w.set("service", "K2", one(`SELECT id::text FROM services WHERE cooperative_id = $1 ORDER BY id LIMIT 1`, coop2))
 	w.set("cooperative", "T", "baobab")
-	w.set("point", "T", one(`SELECT id FROM social_points WHERE district_id = 'tradate' ORDER BY id LIMIT 1`))
+	w.set("point", "T", one(`SELECT id FROM social_points WHERE district_id = 'tradate' AND host_company_id IS NULL ORDER BY id LIMIT 1`))
+	// The welfare manager keeps the hours of the point their company hosts,
+	// not those of the district's other points.
+	w.set("point", "T:welfare_manager", seed.DemoCompanyPointID)
+	w.set("point", "C2", "sp-vedano-olona")
 	w.set("form", "T", "buoni-spesa")
 	// The information pages (seeded, the same slugs in every district) and news of T and P.
 	w.set("info_page", "T", "contatti")
@@ -611,6 +617,13 @@ func buildMatrixWorld(t *testing.T, e *env) *matrixWorld {
 	// employees; another company of Tradate (C2) and one of Alta Padovana
 	// (P), each with a top-up and an employee, written directly.
 	w.set("company", "T", seed.DemoCompanyID)
+	// Last month's statement of the demo company, as the schedule issues it.
+	lastMonthStart := store.StatementMonth(time.Now()).AddDate(0, -1, 0)
+	if _, _, err := e.st.API().IssueCompanyStatement(ctx, seed.DemoCompanyID, lastMonthStart, time.Now(), "schedule"); err != nil {
+		t.Fatalf("statement: %v", err)
+	}
+	lastMonth := lastMonthStart.Format("2006-01")
+	w.set("statement_month", "T", lastMonth)
 	w.set("topup", "T", one(`SELECT id::text FROM company_topups WHERE company_id = $1 ORDER BY created_at LIMIT 1`, seed.DemoCompanyID))
 	w.set("employee", "T", one(`SELECT id::text FROM company_employees WHERE company_id = $1 ORDER BY tax_code LIMIT 1`, seed.DemoCompanyID))
 	for place, c := range map[string][3]string{"C2": {"matrix-c2", "tradate", "01234567897"}, "P": {"matrix-p", "alta-padovana", "00743110157"}} {
@@ -622,6 +635,7 @@ func buildMatrixWorld(t *testing.T, e *env) *matrixWorld {
 		sql(`INSERT INTO company_employees (id, plan_id, company_id, district_id, tax_code, status) VALUES ($1, $2, $2, $3, $4, 'enrolled')`,
 			employee, c[0], c[1], seed.Residents()[5].TaxCode())
 		w.set("company", place, c[0])
+		w.set("statement_month", place, lastMonth)
 		w.set("topup", place, topUp)
 		w.set("employee", place, employee)
 	}

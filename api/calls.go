@@ -30,11 +30,11 @@ func formVersionDetail(v store.FormVersion) FormVersionDetail {
 // formVersionParam reads the path's form version number (NotFound when it
 // is not one).
 func formVersionParam(c *gin.Context) (int, error) {
-	v, err := strconv.Atoi(c.Param("version"))
+	v, err := strconv.ParseInt(c.Param("version"), 10, 32) // an integer column: above it is no version
 	if err != nil || v <= 0 {
 		return 0, app.Missing("form version")
 	}
-	return v, nil
+	return int(v), nil
 }
 
 func (s *server) listFormVersions(c *gin.Context) error {

@@ -5,11 +5,14 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"sportello/api/internal/httpx"
 	"sportello/internal/app"
+	"sportello/internal/app/company"
+	"sportello/internal/i18n"
 	"sportello/internal/store"
 )
 
@@ -74,5 +77,69 @@ func (s *server) confirmTopUp(c *gin.Context) error {
 		return err
 	}
 	c.JSON(http.StatusOK, t)
+	return nil
+}
+
+// listStatements is GET /companies/:id/statements.
+func (s *server) listStatements(c *gin.Context) error {
+	v, err := s.company.Statements(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, v)
+	return nil
+}
+
+// issueStatement is POST /companies/:id/statements: 201 when issued now,
+// 200 when it had been issued before.
+func (s *server) issueStatement(c *gin.Context) error {
+	var req company.IssueRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	v, created, err := s.company.Issue(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), req)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	c.JSON(status, v)
+	return nil
+}
+
+// getStatement is GET /companies/:id/statements/:month.
+func (s *server) getStatement(c *gin.Context) error {
+	v, err := s.company.Statement(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), c.Param("month"))
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, v)
+	return nil
+}
+
+// statementCSV is GET /companies/:id/statements/:month/csv, in the
+// language of Accept-Language (Italian by default).
+func (s *server) statementCSV(c *gin.Context) error {
+	lang := i18n.IT
+	if strings.HasPrefix(strings.ToLower(c.GetHeader("Accept-Language")), "en") {
+		lang = i18n.EN
+	}
+	raw, name, err := s.company.StatementCSV(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), c.Param("month"), lang)
+	return httpx.PrivateFile(c, "text/csv; charset=utf-8", raw, name, err)
+}
+
+// setPointHours is PUT /social-points/:id/hours.
+func (s *server) setPointHours(c *gin.Context) error {
+	var req company.HoursRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	p, err := s.company.SetPointHours(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), req)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, p)
 	return nil
 }

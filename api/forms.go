@@ -42,11 +42,11 @@ func (s *server) listForms(c *gin.Context) error {
 func (s *server) getForm(c *gin.Context) error {
 	version := 0
 	if q := c.Query("version"); q != "" {
-		v, err := strconv.Atoi(q)
+		v, err := strconv.ParseInt(q, 10, 32) // a form version is an integer column: above it is no version
 		if err != nil || v <= 0 {
 			return httpx.Invalid(app.Param("version", "invalid", "calls.err.version_param"))
 		}
-		version = v
+		version = int(v)
 	}
 	f, err := s.calls.Schema(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), version)
 	if err != nil {

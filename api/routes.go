@@ -67,16 +67,18 @@ type apiRoute struct {
 
 // Role sets used by the table.
 var (
-	citizens      = []contract.Role{contract.RoleCitizen}
-	operators     = []contract.Role{contract.RoleOperator}
-	supervisors   = []contract.Role{contract.RoleSupervisor}
-	merchants     = []contract.Role{contract.RoleMerchant}
-	cooperatives  = []contract.Role{contract.RoleCooperative}
-	welfare       = []contract.Role{contract.RoleWelfareManager}
-	staff         = []contract.Role{contract.RoleOperator, contract.RoleSupervisor}
-	caseParties   = []contract.Role{contract.RoleCitizen, contract.RoleOperator, contract.RoleSupervisor}
-	invoiceReader = []contract.Role{contract.RoleCooperative, contract.RoleMerchant, contract.RoleSupervisor}
-	everyRole     = []contract.Role{contract.RoleCitizen, contract.RoleOperator, contract.RoleSupervisor,
+	citizens     = []contract.Role{contract.RoleCitizen}
+	operators    = []contract.Role{contract.RoleOperator}
+	supervisors  = []contract.Role{contract.RoleSupervisor}
+	merchants    = []contract.Role{contract.RoleMerchant}
+	cooperatives = []contract.Role{contract.RoleCooperative}
+	welfare      = []contract.Role{contract.RoleWelfareManager}
+	// statementReaders read a company's statements: its welfare manager and the district's supervisors.
+	statementReaders = []contract.Role{contract.RoleWelfareManager, contract.RoleSupervisor}
+	staff            = []contract.Role{contract.RoleOperator, contract.RoleSupervisor}
+	caseParties      = []contract.Role{contract.RoleCitizen, contract.RoleOperator, contract.RoleSupervisor}
+	invoiceReader    = []contract.Role{contract.RoleCooperative, contract.RoleMerchant, contract.RoleSupervisor}
+	everyRole        = []contract.Role{contract.RoleCitizen, contract.RoleOperator, contract.RoleSupervisor,
 		contract.RoleMerchant, contract.RoleCooperative, contract.RoleCommerceManager, contract.RoleWelfareManager}
 	// campaignManagers run the local campaigns: supervisors and the
 	// Commerce District's manager.
@@ -222,6 +224,9 @@ func (s *server) apiRoutes() []apiRoute {
 		// Social Points and appointments (appointments.go).
 		{"GET", "/social-points", open, nil, reachPublic, h(s.listSocialPoints)},
 		{"GET", "/social-points/:id/slots", open, nil, reachPublic, h(s.listSlots)},
+		// A point's hours: the welfare manager of the company hosting it, the
+		// district's supervisors (company.go).
+		{"PUT", "/social-points/:id/hours", session, statementReaders, reachOwn, h(s.setPointHours)},
 		{"POST", "/appointments", session, citizens, reachNone, h(s.createAppointment)},
 		{"GET", "/appointments", session, caseParties, reachList, h(s.listAppointments)},
 		{"GET", "/appointments/:id", session, caseParties, reachOwn, h(readByID(s.appointments.Appointment))},
@@ -277,6 +282,12 @@ func (s *server) apiRoutes() []apiRoute {
 		{"POST", "/company/top-ups/:id/confirmation", session, welfare, reachOwn, h(s.confirmTopUp)},
 		{"GET", "/me/company-credits", session, citizens, reachNone, h(readMine(s.company.MyCredits))},
 		{"GET", "/companies", session, supervisors, reachList, h(readMine(s.company.Aggregates))},
+		// A company's monthly statements and invoices (company.go): its welfare
+		// manager and the district's supervisors.
+		{"GET", "/companies/:id/statements", session, statementReaders, reachOwn, h(s.listStatements)},
+		{"POST", "/companies/:id/statements", session, statementReaders, reachOwn, h(s.issueStatement)},
+		{"GET", "/companies/:id/statements/:month", session, statementReaders, reachOwn, h(s.getStatement)},
+		{"GET", "/companies/:id/statements/:month/csv", session, statementReaders, reachOwn, h(s.statementCSV)},
 
 		// The dashboard (dashboard.go): a supervisor's district, an operator's municipality.
 		{"GET", "/dashboard", session, staff, reachList, h(s.getDashboard)},

@@ -10,8 +10,9 @@ import (
 	"sportello/internal/seed"
 )
 
-// The welfare manager's page shows the plan and the spending in Italian
-// and English, names no employee, and is the manager's alone.
+// The welfare manager's page shows the plan, the enrolments and the
+// spending in Italian and English, names no employee (the spending not
+// even by tax code), and is the manager's alone.
 func TestWebCompanyPage(t *testing.T) {
 	e := newEnv(t)
 	b := e.browser()
@@ -19,8 +20,15 @@ func TestWebCompanyPage(t *testing.T) {
 	p := b.get("/azienda")
 	expectPage(t, p, http.StatusOK, `<html lang="it">`, "Welfare aziendale", "Meccanica Tradatese S.r.l.",
 		"Credito annuo per dipendente", "600,00", "ChildCare – infanzia", "Nessuna spesa finora.", `href="/azienda" aria-current="page"`)
+	// The manager's own enrolments are listed by tax code (they made them);
+	// no name anywhere, and the spending names nobody.
+	_, spending, ok := strings.Cut(p.body, `id="spending"`)
+	if !ok || !strings.Contains(p.body, seed.DemoCompanyEmployees()[0]) {
+		t.Fatalf("no enrolments or no spending section:\n%s", p.body)
+	}
 	for _, r := range seed.Residents() {
-		expectNot(t, p.body, r.TaxCode(), r.LastName)
+		expectNot(t, p.body, r.LastName)
+		expectNot(t, spending, r.TaxCode())
 	}
 	b.follow(b.post("/lang/en", url.Values{"next": {"/"}}))
 	expectPage(t, b.get("/azienda"), http.StatusOK, `<html lang="en">`, "Company welfare", "Annual credit per employee", "No spending so far.")

@@ -23,7 +23,7 @@ type SchedulesConfig struct {
 }
 
 // EnsureSchedules puts every schedule of the worker in place (billing,
-// ledger check, retention, operations watch), one worker at a time: the
+// ledger check, retention, operations watch, company statements), one worker at a time: the
 // workers of a rollout or a scale-up start together, and each one's
 // hundreds of creates and updates at the same moment on the same schedules
 // made Temporal's calls time out (TestEnsureSchedulesFromReplicasAtOnce).
@@ -45,6 +45,9 @@ func EnsureSchedules(ctx context.Context, c client.Client, st *store.Store, cfg 
 			errs = append(errs, err)
 		}
 		if err := EnsureOperationsSchedule(ctx, c, cfg.TaskQueue); err != nil {
+			errs = append(errs, err)
+		}
+		if err := EnsureCompanyStatementsSchedule(ctx, c, cfg.TaskQueue); err != nil {
 			errs = append(errs, err)
 		}
 		return nil

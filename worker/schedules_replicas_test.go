@@ -31,7 +31,7 @@ func TestEnsureSchedulesFromReplicasAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids := []string{contract.LedgerScheduleID, contract.RetentionScheduleID, contract.OperationsWatchScheduleID}
+	ids := []string{contract.LedgerScheduleID, contract.RetentionScheduleID, contract.OperationsWatchScheduleID, contract.CompanyStatementsScheduleID}
 	for _, p := range payees {
 		ids = append(ids, contract.BillingScheduleID(p.Kind, p.PayeeID, p.Municipality))
 	}

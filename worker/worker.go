@@ -32,6 +32,8 @@ func Register(r sdkworker.Registry, acts *activities.Cases, delegations *activit
 	r.RegisterActivity(billing[0])
 	r.RegisterWorkflow(workflows.LedgerVerify)
 	r.RegisterActivity(&activities.Ledger{Store: acts.Store})
+	r.RegisterWorkflow(workflows.CompanyStatements)
+	r.RegisterActivity(&activities.Companies{Store: acts.Store})
 }
 
 // RegisterBookings registers the Booking workflow and its activities (they

@@ -118,6 +118,8 @@ var workflowFuncs = map[string]any{
 	"Delegation":   Delegation,
 	"Billing":      Billing,
 	"LedgerVerify": LedgerVerify,
+	// The companies' monthly statements (company_statements.go).
+	"CompanyStatements": CompanyStatements,
 	// The operations console (refund_resolution.go).
 	"RefundResolution": RefundResolution,
 	"OperationsWatch":  OperationsWatch,

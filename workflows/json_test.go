@@ -75,6 +75,9 @@ var payloads = []jsonpin.Pinned{
 	// LedgerVerify
 	{Value: LedgerVerifyInput{}, Keys: []string{"grace"}},
 	{Value: LedgerVerifyResult{}, Keys: []string{"accounts", "transfers", "checks"}},
+	// CompanyStatements
+	{Value: CompanyStatementsInput{}, Keys: []string{}},
+	{Value: CompanyStatementsResult{}, Keys: []string{"issued"}},
 	// Retention
 	{Value: RetentionInput{}, Keys: []string{"retention_days", "limit"}},
 	{Value: RetentionResult{}, Keys: []string{"run_id", "cutoff", "people", "cases", "kept", "more"}},

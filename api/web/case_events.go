@@ -74,7 +74,8 @@ func citizenTimeline(lang string, events []store.CaseEvent) []citizenEvent {
 
 // appealText is what a citizen whose application was rejected can do next:
 // ask the office to review it or appeal, with the contact of their
-// municipality's Social Point (its name, address, phone and e-mail).
+// municipality's Social Point (its name, address, phone and e-mail; not
+// a point a company hosts).
 func (s *Site) appealText(c *gin.Context, v store.CaseView) (string, error) {
 	points, err := s.appointments.Points(c.Request.Context(), v.District)
 	if err != nil {
@@ -82,7 +83,7 @@ func (s *Site) appealText(c *gin.Context, v store.CaseView) (string, error) {
 	}
 	contact := s.t(c, "case.appeal_contact_none")
 	for _, p := range points {
-		if p.Municipality != v.Municipality {
+		if p.Municipality != v.Municipality || p.HostCompanyID != "" { // a company's desk hears no appeals
 			continue
 		}
 		contact = p.Name + ", " + p.Address

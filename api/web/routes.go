@@ -209,7 +209,20 @@ func (s *Site) Mount(r *gin.Engine) {
 	sup.POST("/info-news/:id", s.page(s.infoNewsEditSubmit))
 
 	// Welfare managers: their company's plan (company.go).
-	p.Role(string(contract.RoleWelfareManager)).GET("/azienda", s.page(s.companyPage))
+	wm := p.Role(string(contract.RoleWelfareManager))
+	wm.GET("/azienda", s.page(s.companyPage))
+	wm.POST("/azienda/employees", s.page(s.companyEnrolSubmit))
+	wm.POST("/azienda/employees/import", s.page(s.companyImportSubmit))
+	wm.POST("/azienda/top-ups", s.page(s.companyTopUpSubmit))
+	wm.GET("/azienda/top-ups/:id/pay", s.page(s.companyPayPage))
+	wm.POST("/azienda/top-ups/:id/confirmation", s.page(s.companyTopUpConfirmSubmit))
+	// A company's statements: its welfare manager and the district's supervisors.
+	sup.GET("/companies", s.page(s.companiesPage))
+	st := p.Role(string(contract.RoleWelfareManager), roleSupervisor)
+	st.GET("/companies/:id/statements", s.page(s.statementsPage))
+	st.POST("/companies/:id/statements", s.page(s.statementIssueSubmit))
+	st.GET("/companies/:id/statements/:month", s.page(s.statementPage))
+	st.GET("/companies/:id/statements/:month/csv", s.page(s.statementCSVPage))
 
 	// Campaign managers: supervisors and the Commerce District's manager
 	// (campaign_manage.go).

@@ -627,6 +627,33 @@ func (e CompanySpendingRowCategory) Valid() bool {
 	}
 }
 
+// Defines values for CompanyStatementCellCategory.
+const (
+	CompanyStatementCellCategoryChildcare    CompanyStatementCellCategory = "childcare"
+	CompanyStatementCellCategoryFamilycare   CompanyStatementCellCategory = "familycare"
+	CompanyStatementCellCategoryHousepetcare CompanyStatementCellCategory = "housepetcare"
+	CompanyStatementCellCategorySilvercare   CompanyStatementCellCategory = "silvercare"
+	CompanyStatementCellCategoryYoucare      CompanyStatementCellCategory = "youcare"
+)
+
+// Valid indicates whether the value is a known member of the CompanyStatementCellCategory enum.
+func (e CompanyStatementCellCategory) Valid() bool {
+	switch e {
+	case CompanyStatementCellCategoryChildcare:
+		return true
+	case CompanyStatementCellCategoryFamilycare:
+		return true
+	case CompanyStatementCellCategoryHousepetcare:
+		return true
+	case CompanyStatementCellCategorySilvercare:
+		return true
+	case CompanyStatementCellCategoryYoucare:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CompanyTopUpStatus.
 const (
 	CompanyTopUpStatusFailed  CompanyTopUpStatus = "failed"
@@ -3296,18 +3323,85 @@ type CompanyPlan struct {
 // CompanyPlanCategories defines model for CompanyPlan.Categories.
 type CompanyPlanCategories string
 
-// CompanySpendingRow defines model for CompanySpendingRow.
+// CompanySpendingRow One month and category of the employees' spending. Small groups are suppressed: a cell summing fewer than 3 distinct employees carries neither amount nor bookings (suppressed true), so that no figure points at one person.
 type CompanySpendingRow struct {
-	Bookings int                        `json:"bookings"`
+	// Bookings absent when suppressed
+	Bookings *int                       `json:"bookings,omitempty"`
 	Category CompanySpendingRowCategory `json:"category"`
 	Month    string                     `json:"month"`
 
-	// SpentCents paid from the employees' credits, net of refunds
-	SpentCents int `json:"spent_cents"`
+	// SpentCents paid from the employees' credits, net of refunds (absent when suppressed)
+	SpentCents *int `json:"spent_cents,omitempty"`
+
+	// Suppressed true: fewer than 3 distinct employees; amount and bookings left out
+	Suppressed bool `json:"suppressed"`
 }
 
 // CompanySpendingRowCategory defines model for CompanySpendingRow.Category.
 type CompanySpendingRowCategory string
+
+// CompanyStatement A company's statement of one calendar month (Europe/Rome), read from the ledger: closing_cents = opening_cents + topups_cents - allotted_cents + revoked_cents, to the cent.
+type CompanyStatement struct {
+	// AllottedCents credit allotted to employees enrolled in the month
+	AllottedCents int `json:"allotted_cents"`
+
+	// ClosingCents the balance when the month ended
+	ClosingCents int                `json:"closing_cents"`
+	CompanyId    string             `json:"company_id"`
+	CompanyName  string             `json:"company_name"`
+	CreatedAt    time.Time          `json:"created_at"`
+	Id           openapi_types.UUID `json:"id"`
+
+	// Invoice the invoice of the month's top-ups (absent without a top-up): numbered per district and year without gaps
+	Invoice *struct {
+		AmountCents int `json:"amount_cents"`
+
+		// Code year/number
+		Code     string                `json:"code"`
+		Customer CompanyStatementParty `json:"customer"`
+		Date     time.Time             `json:"date"`
+		Issuer   CompanyStatementParty `json:"issuer"`
+		Number   int                   `json:"number"`
+		Year     int                   `json:"year"`
+	} `json:"invoice,omitempty"`
+
+	// IssuedBy schedule, or the username that asked for it
+	IssuedBy string `json:"issued_by"`
+	Month    string `json:"month"`
+
+	// OpeningCents the company account's balance when the month began
+	OpeningCents int `json:"opening_cents"`
+
+	// RevokedCents credit that came back from employees withdrawn in the month
+	RevokedCents int                    `json:"revoked_cents"`
+	Spending     []CompanyStatementCell `json:"spending"`
+
+	// SpendingTotalCents the month's total spending; absent when a cell is suppressed (it would let one recompute it)
+	SpendingTotalCents *int `json:"spending_total_cents,omitempty"`
+
+	// TopupsCents top-ups booked in the month
+	TopupsCents int `json:"topups_cents"`
+}
+
+// CompanyStatementCell The month's spending in one category, suppressed as CompanySpendingRow is.
+type CompanyStatementCell struct {
+	Bookings   *int                         `json:"bookings,omitempty"`
+	Category   CompanyStatementCellCategory `json:"category"`
+	SpentCents *int                         `json:"spent_cents,omitempty"`
+	Suppressed bool                         `json:"suppressed"`
+}
+
+// CompanyStatementCellCategory defines model for CompanyStatementCell.Category.
+type CompanyStatementCellCategory string
+
+// CompanyStatementParty defines model for CompanyStatementParty.
+type CompanyStatementParty struct {
+	Address   *string `json:"address,omitempty"`
+	Email     *string `json:"email,omitempty"`
+	Name      string  `json:"name"`
+	Pec       *string `json:"pec,omitempty"`
+	VatNumber *string `json:"vat_number,omitempty"`
+}
 
 // CompanyTopUp defines model for CompanyTopUp.
 type CompanyTopUp struct {
@@ -4528,6 +4622,10 @@ type SocialPoint struct {
 	District string  `json:"district"`
 	Email    *string `json:"email,omitempty"`
 
+	// HostCompanyId the company hosting the point, if any: its welfare manager keeps the hours
+	HostCompanyId   *string `json:"host_company_id,omitempty"`
+	HostCompanyName *string `json:"host_company_name,omitempty"`
+
 	// Hours several intervals per weekday possible (Europe/Rome)
 	Hours            []OpeningHours `json:"hours"`
 	Id               string         `json:"id"`
@@ -4879,6 +4977,12 @@ type CreateApplicationOnBehalfParams struct {
 
 // CreateApplicationOnBehalfJSONBodyPrivacyConsentSigned defines parameters for CreateApplicationOnBehalf.
 type CreateApplicationOnBehalfJSONBodyPrivacyConsentSigned bool
+
+// IssueCompanyStatementJSONBody defines parameters for IssueCompanyStatement.
+type IssueCompanyStatementJSONBody struct {
+	// Month YYYY-MM
+	Month string `json:"month"`
+}
 
 // EnrolCompanyEmployeeJSONBody defines parameters for EnrolCompanyEmployee.
 type EnrolCompanyEmployeeJSONBody struct {
@@ -5248,6 +5352,12 @@ type ListSocialPointsParams struct {
 	District *string `form:"district,omitempty" json:"district,omitempty"`
 }
 
+// SetSocialPointHoursJSONBody defines parameters for SetSocialPointHours.
+type SetSocialPointHoursJSONBody struct {
+	// Hours several intervals per weekday possible (Europe/Rome)
+	Hours []OpeningHours `json:"hours"`
+}
+
 // ListTasksParams defines parameters for ListTasks.
 type ListTasksParams struct {
 	// Limit page size (values above 200 are capped)
@@ -5410,6 +5520,9 @@ type CreateCitizenJSONRequestBody = CitizenRequest
 // CreateApplicationOnBehalfJSONRequestBody defines body for CreateApplicationOnBehalf for application/json ContentType.
 type CreateApplicationOnBehalfJSONRequestBody CreateApplicationOnBehalfJSONBody
 
+// IssueCompanyStatementJSONRequestBody defines body for IssueCompanyStatement for application/json ContentType.
+type IssueCompanyStatementJSONRequestBody IssueCompanyStatementJSONBody
+
 // EnrolCompanyEmployeeJSONRequestBody defines body for EnrolCompanyEmployee for application/json ContentType.
 type EnrolCompanyEmployeeJSONRequestBody EnrolCompanyEmployeeJSONBody
 
@@ -5493,6 +5606,9 @@ type PutServiceJSONRequestBody = ServiceInput
 
 // CreateSessionJSONRequestBody defines body for CreateSession for application/json ContentType.
 type CreateSessionJSONRequestBody = LoginRequest
+
+// SetSocialPointHoursJSONRequestBody defines body for SetSocialPointHours for application/json ContentType.
+type SetSocialPointHoursJSONRequestBody SetSocialPointHoursJSONBody
 
 // ProcessTasksInBulkJSONRequestBody defines body for ProcessTasksInBulk for application/json ContentType.
 type ProcessTasksInBulkJSONRequestBody ProcessTasksInBulkJSONBody
@@ -6004,6 +6120,43 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/companies (the `ListCompanies` operationId).
 	ListCompanies(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListCompanyStatements A company's monthly statements, newest first
+	//
+	// For the company's welfare manager and the supervisors of its district; another company is 404. Spending is suppressed for small groups.
+	//
+	// Corresponds with GET /api/v1/companies/{id}/statements (the `ListCompanyStatements` operationId).
+	ListCompanyStatements(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IssueCompanyStatementWithBody Issue the statement of a past month on demand
+	//
+	// Idempotent: a month has one statement, issued by the monthly schedule or by the first request; a later request answers it with 200. 422 at /month for a month that is not YYYY-MM, not over yet, or before the company joined. The statement reconciles with the ledger to the cent and, when the company topped up that month, carries the invoice of its top-ups (the district as issuer, the company as customer).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/companies/{id}/statements (the `IssueCompanyStatement` operationId).
+	IssueCompanyStatementWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IssueCompanyStatement Issue the statement of a past month on demand
+	//
+	// Idempotent: a month has one statement, issued by the monthly schedule or by the first request; a later request answers it with 200. 422 at /month for a month that is not YYYY-MM, not over yet, or before the company joined. The statement reconciles with the ledger to the cent and, when the company topped up that month, carries the invoice of its top-ups (the district as issuer, the company as customer).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/companies/{id}/statements (the `IssueCompanyStatement` operationId).
+	IssueCompanyStatement(ctx context.Context, id string, body IssueCompanyStatementJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCompanyStatement A company's statement of one month
+	//
+	// Corresponds with GET /api/v1/companies/{id}/statements/{month} (the `GetCompanyStatement` operationId).
+	GetCompanyStatement(ctx context.Context, id string, month string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCompanyStatementCsv A company's statement of one month as a CSV file (the download is audited)
+	//
+	// Two columns, item and value, in the language of Accept-Language (Italian by default); amounts in euro with a dot (1234.50); a suppressed category says so instead of an amount.
+	//
+	// Corresponds with GET /api/v1/companies/{id}/statements/{month}/csv (the `GetCompanyStatementCsv` operationId).
+	GetCompanyStatementCsv(ctx context.Context, id string, month string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetCompany The welfare manager's company with its plan valid today, its unallotted balance and totals
 	//
@@ -6718,6 +6871,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/social-points (the `ListSocialPoints` operationId).
 	ListSocialPoints(ctx context.Context, params *ListSocialPointsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetSocialPointHoursWithBody Replace a Social Point's weekly opening hours
+	//
+	// For the welfare manager of the company hosting the point and the supervisors of its district; any other point is 404. 422 per interval at /hours/<i>/weekday, /opens or /closes (weekday 1-7, HH:MM, opening before closing) or /hours/<i> (overlap on the same day). The change is audited.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/social-points/{id}/hours (the `SetSocialPointHours` operationId).
+	SetSocialPointHoursWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetSocialPointHours Replace a Social Point's weekly opening hours
+	//
+	// For the welfare manager of the company hosting the point and the supervisors of its district; any other point is 404. 422 per interval at /hours/<i>/weekday, /opens or /closes (weekday 1-7, HH:MM, opening before closing) or /hours/<i> (overlap on the same day). The change is audited.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/social-points/{id}/hours (the `SetSocialPointHours` operationId).
+	SetSocialPointHours(ctx context.Context, id string, body SetSocialPointHoursJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListSlots Free slots of a Social Point: inside its opening hours, from now through 4 weeks, never on national holidays (public)
 	//
@@ -7907,6 +8078,93 @@ func (c *Client) CreateApplicationOnBehalf(ctx context.Context, id openapi_types
 // Corresponds with GET /api/v1/companies (the `ListCompanies` operationId).
 func (c *Client) ListCompanies(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListCompaniesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListCompanyStatements A company's monthly statements, newest first
+//
+// For the company's welfare manager and the supervisors of its district; another company is 404. Spending is suppressed for small groups.
+//
+// Corresponds with GET /api/v1/companies/{id}/statements (the `ListCompanyStatements` operationId).
+func (c *Client) ListCompanyStatements(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCompanyStatementsRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IssueCompanyStatementWithBody Issue the statement of a past month on demand
+//
+// Idempotent: a month has one statement, issued by the monthly schedule or by the first request; a later request answers it with 200. 422 at /month for a month that is not YYYY-MM, not over yet, or before the company joined. The statement reconciles with the ledger to the cent and, when the company topped up that month, carries the invoice of its top-ups (the district as issuer, the company as customer).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/companies/{id}/statements (the `IssueCompanyStatement` operationId).
+func (c *Client) IssueCompanyStatementWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIssueCompanyStatementRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IssueCompanyStatement Issue the statement of a past month on demand
+//
+// Idempotent: a month has one statement, issued by the monthly schedule or by the first request; a later request answers it with 200. 422 at /month for a month that is not YYYY-MM, not over yet, or before the company joined. The statement reconciles with the ledger to the cent and, when the company topped up that month, carries the invoice of its top-ups (the district as issuer, the company as customer).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/companies/{id}/statements (the `IssueCompanyStatement` operationId).
+func (c *Client) IssueCompanyStatement(ctx context.Context, id string, body IssueCompanyStatementJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIssueCompanyStatementRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCompanyStatement A company's statement of one month
+//
+// Corresponds with GET /api/v1/companies/{id}/statements/{month} (the `GetCompanyStatement` operationId).
+func (c *Client) GetCompanyStatement(ctx context.Context, id string, month string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCompanyStatementRequest(c.Server, id, month)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCompanyStatementCsv A company's statement of one month as a CSV file (the download is audited)
+//
+// Two columns, item and value, in the language of Accept-Language (Italian by default); amounts in euro with a dot (1234.50); a suppressed category says so instead of an amount.
+//
+// Corresponds with GET /api/v1/companies/{id}/statements/{month}/csv (the `GetCompanyStatementCsv` operationId).
+func (c *Client) GetCompanyStatementCsv(ctx context.Context, id string, month string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCompanyStatementCsvRequest(c.Server, id, month)
 	if err != nil {
 		return nil, err
 	}
@@ -9701,6 +9959,44 @@ func (c *Client) ListShops(ctx context.Context, params *ListShopsParams, reqEdit
 // Corresponds with GET /api/v1/social-points (the `ListSocialPoints` operationId).
 func (c *Client) ListSocialPoints(ctx context.Context, params *ListSocialPointsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListSocialPointsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetSocialPointHoursWithBody Replace a Social Point's weekly opening hours
+//
+// For the welfare manager of the company hosting the point and the supervisors of its district; any other point is 404. 422 per interval at /hours/<i>/weekday, /opens or /closes (weekday 1-7, HH:MM, opening before closing) or /hours/<i> (overlap on the same day). The change is audited.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/social-points/{id}/hours (the `SetSocialPointHours` operationId).
+func (c *Client) SetSocialPointHoursWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetSocialPointHoursRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetSocialPointHours Replace a Social Point's weekly opening hours
+//
+// For the welfare manager of the company hosting the point and the supervisors of its district; any other point is 404. 422 per interval at /hours/<i>/weekday, /opens or /closes (weekday 1-7, HH:MM, opening before closing) or /hours/<i> (overlap on the same day). The change is audited.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/social-points/{id}/hours (the `SetSocialPointHours` operationId).
+func (c *Client) SetSocialPointHours(ctx context.Context, id string, body SetSocialPointHoursJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetSocialPointHoursRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -12153,6 +12449,169 @@ func NewListCompaniesRequest(server string) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/api/v1/companies")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListCompanyStatementsRequest constructs an http.Request for the ListCompanyStatements method
+func NewListCompanyStatementsRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/companies/%s/statements", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewIssueCompanyStatementRequest calls the generic IssueCompanyStatement builder with application/json body
+func NewIssueCompanyStatementRequest(server string, id string, body IssueCompanyStatementJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewIssueCompanyStatementRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewIssueCompanyStatementRequestWithBody constructs an http.Request for the IssueCompanyStatement method, with any body, and a specified content type
+func NewIssueCompanyStatementRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/companies/%s/statements", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetCompanyStatementRequest constructs an http.Request for the GetCompanyStatement method
+func NewGetCompanyStatementRequest(server string, id string, month string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "month", month, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/companies/%s/statements/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetCompanyStatementCsvRequest constructs an http.Request for the GetCompanyStatementCsv method
+func NewGetCompanyStatementCsvRequest(server string, id string, month string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "month", month, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/companies/%s/statements/%s/csv", pathParam0, pathParam1)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -15818,6 +16277,53 @@ func NewListSocialPointsRequest(server string, params *ListSocialPointsParams) (
 	return req, nil
 }
 
+// NewSetSocialPointHoursRequest calls the generic SetSocialPointHours builder with application/json body
+func NewSetSocialPointHoursRequest(server string, id string, body SetSocialPointHoursJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetSocialPointHoursRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewSetSocialPointHoursRequestWithBody constructs an http.Request for the SetSocialPointHours method, with any body, and a specified content type
+func NewSetSocialPointHoursRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/social-points/%s/hours", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListSlotsRequest constructs an http.Request for the ListSlots method
 func NewListSlotsRequest(server string, id string) (*http.Request, error) {
 	var err error
@@ -17180,6 +17686,49 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/companies (the `ListCompanies` operationId).
 	ListCompaniesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListCompaniesResponse, error)
 
+	// ListCompanyStatementsWithResponse A company's monthly statements, newest first
+	//
+	// For the company's welfare manager and the supervisors of its district; another company is 404. Spending is suppressed for small groups.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/companies/{id}/statements (the `ListCompanyStatements` operationId).
+	ListCompanyStatementsWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ListCompanyStatementsResponse, error)
+
+	// IssueCompanyStatementWithBodyWithResponse Issue the statement of a past month on demand
+	//
+	// Idempotent: a month has one statement, issued by the monthly schedule or by the first request; a later request answers it with 200. 422 at /month for a month that is not YYYY-MM, not over yet, or before the company joined. The statement reconciles with the ledger to the cent and, when the company topped up that month, carries the invoice of its top-ups (the district as issuer, the company as customer).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/companies/{id}/statements (the `IssueCompanyStatement` operationId).
+	IssueCompanyStatementWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IssueCompanyStatementResponse, error)
+
+	// IssueCompanyStatementWithResponse Issue the statement of a past month on demand
+	//
+	// Idempotent: a month has one statement, issued by the monthly schedule or by the first request; a later request answers it with 200. 422 at /month for a month that is not YYYY-MM, not over yet, or before the company joined. The statement reconciles with the ledger to the cent and, when the company topped up that month, carries the invoice of its top-ups (the district as issuer, the company as customer).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/companies/{id}/statements (the `IssueCompanyStatement` operationId).
+	IssueCompanyStatementWithResponse(ctx context.Context, id string, body IssueCompanyStatementJSONRequestBody, reqEditors ...RequestEditorFn) (*IssueCompanyStatementResponse, error)
+
+	// GetCompanyStatementWithResponse A company's statement of one month
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/companies/{id}/statements/{month} (the `GetCompanyStatement` operationId).
+	GetCompanyStatementWithResponse(ctx context.Context, id string, month string, reqEditors ...RequestEditorFn) (*GetCompanyStatementResponse, error)
+
+	// GetCompanyStatementCsvWithResponse A company's statement of one month as a CSV file (the download is audited)
+	//
+	// Two columns, item and value, in the language of Accept-Language (Italian by default); amounts in euro with a dot (1234.50); a suppressed category says so instead of an amount.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/companies/{id}/statements/{month}/csv (the `GetCompanyStatementCsv` operationId).
+	GetCompanyStatementCsvWithResponse(ctx context.Context, id string, month string, reqEditors ...RequestEditorFn) (*GetCompanyStatementCsvResponse, error)
+
 	// GetCompanyWithResponse The welfare manager's company with its plan valid today, its unallotted balance and totals
 	//
 	// 404 when the company has no plan valid today.
@@ -17993,6 +18542,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/social-points (the `ListSocialPoints` operationId).
 	ListSocialPointsWithResponse(ctx context.Context, params *ListSocialPointsParams, reqEditors ...RequestEditorFn) (*ListSocialPointsResponse, error)
+
+	// SetSocialPointHoursWithBodyWithResponse Replace a Social Point's weekly opening hours
+	//
+	// For the welfare manager of the company hosting the point and the supervisors of its district; any other point is 404. 422 per interval at /hours/<i>/weekday, /opens or /closes (weekday 1-7, HH:MM, opening before closing) or /hours/<i> (overlap on the same day). The change is audited.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/social-points/{id}/hours (the `SetSocialPointHours` operationId).
+	SetSocialPointHoursWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetSocialPointHoursResponse, error)
+
+	// SetSocialPointHoursWithResponse Replace a Social Point's weekly opening hours
+	//
+	// For the welfare manager of the company hosting the point and the supervisors of its district; any other point is 404. 422 per interval at /hours/<i>/weekday, /opens or /closes (weekday 1-7, HH:MM, opening before closing) or /hours/<i> (overlap on the same day). The change is audited.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/social-points/{id}/hours (the `SetSocialPointHours` operationId).
+	SetSocialPointHoursWithResponse(ctx context.Context, id string, body SetSocialPointHoursJSONRequestBody, reqEditors ...RequestEditorFn) (*SetSocialPointHoursResponse, error)
 
 	// ListSlotsWithResponse Free slots of a Social Point: inside its opening hours, from now through 4 weeks, never on national holidays (public)
 	//
@@ -21766,6 +22333,324 @@ func (r ListCompaniesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListCompaniesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListCompanyStatementsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]CompanyStatement
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCompanyStatementsResponse) GetJSON200() *[]CompanyStatement {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListCompanyStatementsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListCompanyStatementsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListCompanyStatementsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ListCompanyStatementsResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListCompanyStatementsResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCompanyStatementsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCompanyStatementsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCompanyStatementsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCompanyStatementsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type IssueCompanyStatementResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CompanyStatement
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CompanyStatement
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r IssueCompanyStatementResponse) GetJSON200() *CompanyStatement {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r IssueCompanyStatementResponse) GetJSON201() *CompanyStatement {
+	return r.JSON201
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r IssueCompanyStatementResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r IssueCompanyStatementResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r IssueCompanyStatementResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r IssueCompanyStatementResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r IssueCompanyStatementResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r IssueCompanyStatementResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r IssueCompanyStatementResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IssueCompanyStatementResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IssueCompanyStatementResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IssueCompanyStatementResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetCompanyStatementResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CompanyStatement
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCompanyStatementResponse) GetJSON200() *CompanyStatement {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCompanyStatementResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetCompanyStatementResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetCompanyStatementResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetCompanyStatementResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetCompanyStatementResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCompanyStatementResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCompanyStatementResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCompanyStatementResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCompanyStatementResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetCompanyStatementCsvResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCompanyStatementCsvResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetCompanyStatementCsvResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetCompanyStatementCsvResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetCompanyStatementCsvResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetCompanyStatementCsvResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetCompanyStatementCsvResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCompanyStatementCsvResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCompanyStatementCsvResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCompanyStatementCsvResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCompanyStatementCsvResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -28071,6 +28956,89 @@ func (r ListSocialPointsResponse) ContentType() string {
 	return ""
 }
 
+type SetSocialPointHoursResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SocialPoint
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SetSocialPointHoursResponse) GetJSON200() *SocialPoint {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SetSocialPointHoursResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SetSocialPointHoursResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SetSocialPointHoursResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r SetSocialPointHoursResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r SetSocialPointHoursResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r SetSocialPointHoursResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r SetSocialPointHoursResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetSocialPointHoursResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetSocialPointHoursResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetSocialPointHoursResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListSlotsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -30367,6 +31335,79 @@ func (c *ClientWithResponses) ListCompaniesWithResponse(ctx context.Context, req
 	return ParseListCompaniesResponse(rsp)
 }
 
+// ListCompanyStatementsWithResponse A company's monthly statements, newest first
+//
+// For the company's welfare manager and the supervisors of its district; another company is 404. Spending is suppressed for small groups.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/companies/{id}/statements (the `ListCompanyStatements` operationId).
+func (c *ClientWithResponses) ListCompanyStatementsWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ListCompanyStatementsResponse, error) {
+	rsp, err := c.ListCompanyStatements(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCompanyStatementsResponse(rsp)
+}
+
+// IssueCompanyStatementWithBodyWithResponse Issue the statement of a past month on demand
+//
+// Idempotent: a month has one statement, issued by the monthly schedule or by the first request; a later request answers it with 200. 422 at /month for a month that is not YYYY-MM, not over yet, or before the company joined. The statement reconciles with the ledger to the cent and, when the company topped up that month, carries the invoice of its top-ups (the district as issuer, the company as customer).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/companies/{id}/statements (the `IssueCompanyStatement` operationId).
+func (c *ClientWithResponses) IssueCompanyStatementWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IssueCompanyStatementResponse, error) {
+	rsp, err := c.IssueCompanyStatementWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIssueCompanyStatementResponse(rsp)
+}
+
+// IssueCompanyStatementWithResponse Issue the statement of a past month on demand
+//
+// Idempotent: a month has one statement, issued by the monthly schedule or by the first request; a later request answers it with 200. 422 at /month for a month that is not YYYY-MM, not over yet, or before the company joined. The statement reconciles with the ledger to the cent and, when the company topped up that month, carries the invoice of its top-ups (the district as issuer, the company as customer).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/companies/{id}/statements (the `IssueCompanyStatement` operationId).
+func (c *ClientWithResponses) IssueCompanyStatementWithResponse(ctx context.Context, id string, body IssueCompanyStatementJSONRequestBody, reqEditors ...RequestEditorFn) (*IssueCompanyStatementResponse, error) {
+	rsp, err := c.IssueCompanyStatement(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIssueCompanyStatementResponse(rsp)
+}
+
+// GetCompanyStatementWithResponse A company's statement of one month
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/companies/{id}/statements/{month} (the `GetCompanyStatement` operationId).
+func (c *ClientWithResponses) GetCompanyStatementWithResponse(ctx context.Context, id string, month string, reqEditors ...RequestEditorFn) (*GetCompanyStatementResponse, error) {
+	rsp, err := c.GetCompanyStatement(ctx, id, month, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCompanyStatementResponse(rsp)
+}
+
+// GetCompanyStatementCsvWithResponse A company's statement of one month as a CSV file (the download is audited)
+//
+// Two columns, item and value, in the language of Accept-Language (Italian by default); amounts in euro with a dot (1234.50); a suppressed category says so instead of an amount.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/companies/{id}/statements/{month}/csv (the `GetCompanyStatementCsv` operationId).
+func (c *ClientWithResponses) GetCompanyStatementCsvWithResponse(ctx context.Context, id string, month string, reqEditors ...RequestEditorFn) (*GetCompanyStatementCsvResponse, error) {
+	rsp, err := c.GetCompanyStatementCsv(ctx, id, month, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCompanyStatementCsvResponse(rsp)
+}
+
 // GetCompanyWithResponse The welfare manager's company with its plan valid today, its unallotted balance and totals
 //
 // 404 when the company has no plan valid today.
@@ -31827,6 +32868,36 @@ func (c *ClientWithResponses) ListSocialPointsWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseListSocialPointsResponse(rsp)
+}
+
+// SetSocialPointHoursWithBodyWithResponse Replace a Social Point's weekly opening hours
+//
+// For the welfare manager of the company hosting the point and the supervisors of its district; any other point is 404. 422 per interval at /hours/<i>/weekday, /opens or /closes (weekday 1-7, HH:MM, opening before closing) or /hours/<i> (overlap on the same day). The change is audited.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/social-points/{id}/hours (the `SetSocialPointHours` operationId).
+func (c *ClientWithResponses) SetSocialPointHoursWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetSocialPointHoursResponse, error) {
+	rsp, err := c.SetSocialPointHoursWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetSocialPointHoursResponse(rsp)
+}
+
+// SetSocialPointHoursWithResponse Replace a Social Point's weekly opening hours
+//
+// For the welfare manager of the company hosting the point and the supervisors of its district; any other point is 404. 422 per interval at /hours/<i>/weekday, /opens or /closes (weekday 1-7, HH:MM, opening before closing) or /hours/<i> (overlap on the same day). The change is audited.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/social-points/{id}/hours (the `SetSocialPointHours` operationId).
+func (c *ClientWithResponses) SetSocialPointHoursWithResponse(ctx context.Context, id string, body SetSocialPointHoursJSONRequestBody, reqEditors ...RequestEditorFn) (*SetSocialPointHoursResponse, error) {
+	rsp, err := c.SetSocialPointHours(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetSocialPointHoursResponse(rsp)
 }
 
 // ListSlotsWithResponse Free slots of a Social Point: inside its opening hours, from now through 4 weeks, never on national holidays (public)
@@ -35062,6 +36133,264 @@ func ParseListCompaniesResponse(rsp *http.Response) (*ListCompaniesResponse, err
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListCompanyStatementsResponse parses an HTTP response from a ListCompanyStatementsWithResponse call
+func ParseListCompanyStatementsResponse(rsp *http.Response) (*ListCompanyStatementsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCompanyStatementsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []CompanyStatement
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseIssueCompanyStatementResponse parses an HTTP response from a IssueCompanyStatementWithResponse call
+func ParseIssueCompanyStatementResponse(rsp *http.Response) (*IssueCompanyStatementResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IssueCompanyStatementResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CompanyStatement
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CompanyStatement
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetCompanyStatementResponse parses an HTTP response from a GetCompanyStatementWithResponse call
+func ParseGetCompanyStatementResponse(rsp *http.Response) (*GetCompanyStatementResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCompanyStatementResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CompanyStatement
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetCompanyStatementCsvResponse parses an HTTP response from a GetCompanyStatementCsvWithResponse call
+func ParseGetCompanyStatementCsvResponse(rsp *http.Response) (*GetCompanyStatementCsvResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCompanyStatementCsvResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -39974,6 +41303,74 @@ func ParseListSocialPointsResponse(rsp *http.Response) (*ListSocialPointsRespons
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSetSocialPointHoursResponse parses an HTTP response from a SetSocialPointHoursWithResponse call
+func ParseSetSocialPointHoursResponse(rsp *http.Response) (*SetSocialPointHoursResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetSocialPointHoursResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SocialPoint
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 

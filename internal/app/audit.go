@@ -44,7 +44,8 @@ func IsStaff(role string) bool {
 // Recorded tells whether user's reads and actions are recorded.
 func Recorded(user store.UserView) bool {
 	return user.ID != 0 && (IsStaff(user.Role) || user.Role == string(contract.RoleMerchant) ||
-		user.Role == string(contract.RoleCooperative) || user.Role == string(contract.RoleCommerceManager))
+		user.Role == string(contract.RoleCooperative) || user.Role == string(contract.RoleCommerceManager) ||
+		user.Role == string(contract.RoleWelfareManager))
 }
 
 // Audit records e for user (actor and request id filled in here); nothing

@@ -19,6 +19,9 @@ func AbsenceWorkflowID(absenceID string) string { return "absence:" + absenceID 
 // LedgerScheduleID is the id of the nightly ledger check's schedule.
 const LedgerScheduleID = "ledger-verify"
 
+// CompanyStatementsScheduleID is the id of the companies' monthly statements' schedule.
+const CompanyStatementsScheduleID = "company-statements"
+
 // BillingScheduleID is the id of the monthly schedule of a payee and a
 // municipality: "billing:cooperative:<c>:<m>" or "billing:merchant:<m>:<m>".
 func BillingScheduleID(kind, payee, municipality string) string {

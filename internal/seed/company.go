@@ -87,6 +87,9 @@ func seedCompany(ctx context.Context, tx pgx.Tx, today time.Time) error {
 		VALUES ($1, $2, $3, $4, 'paid', $5, now()) ON CONFLICT (id) DO NOTHING`, topUp, c.ID, c.District, demoCompanyTopUpCents, tid); err != nil {
 		return fmt.Errorf("seed: company top-up: %w", err)
 	}
+	if err := store.UpsertSocialPoint(ctx, tx, DemoCompanyPoint()); err != nil {
+		return fmt.Errorf("seed: company social point: %w", err)
+	}
 	for _, tc := range DemoCompanyEmployees() {
 		var enrolled bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM company_employees WHERE plan_id = $1 AND tax_code = $2 AND status = 'enrolled')`,
@@ -101,4 +104,17 @@ func seedCompany(ctx context.Context, tx pgx.Tx, today time.Time) error {
 		}
 	}
 	return nil
+}
+
+// DemoCompanyPointID is the Social Point the demo company hosts.
+const DemoCompanyPointID = "sp-meccanica-tradatese"
+
+// DemoCompanyPoint is the Social Point the demo company hosts at its
+// premises, open at lunch time on two days (its own hours, kept by its
+// welfare manager).
+func DemoCompanyPoint() store.SocialPoint {
+	return store.SocialPoint{ID: DemoCompanyPointID, District: "tradate", Municipality: "tradate",
+		Name: "Social Point Meccanica Tradatese", Address: "Via dell'Industria 12, 21049 Tradate (VA)",
+		Email: "socialpoint@meccanica-tradatese.example", SlotMinutes: 30, HostCompanyID: DemoCompanyID,
+		Hours: []store.OpeningHours{{Weekday: 2, Opens: "12:30", Closes: "14:00"}, {Weekday: 4, Opens: "12:30", Closes: "14:00"}}}
 }

@@ -147,6 +147,9 @@ type SpendingRow struct {
 	Category   string `json:"category"`
 	SpentCents int64  `json:"spent_cents"`
 	Bookings   int64  `json:"bookings"`
+	// Employees is how many distinct employees the cell sums: it decides
+	// whether the cell may be shown (company.Suppress), never shown itself.
+	Employees int64 `json:"employees"`
 }
 
 // CompanySpending is the acting welfare manager's company's spending by
@@ -154,7 +157,7 @@ type SpendingRow struct {
 func (a API) CompanySpending(ctx context.Context, scope Scope) ([]SpendingRow, error) {
 	return listAs(ctx, a.s, scope, func(row pgx.Row) (SpendingRow, error) {
 		var r SpendingRow
-		err := row.Scan(&r.Month, &r.Category, &r.SpentCents, &r.Bookings)
+		err := row.Scan(&r.Month, &r.Category, &r.SpentCents, &r.Bookings, &r.Employees)
 		return r, err
-	}, `SELECT to_char(month, 'YYYY-MM'), category, spent_cents, bookings FROM company_spending()`)
+	}, `SELECT to_char(month, 'YYYY-MM'), category, spent_cents, bookings, employees FROM company_spending()`)
 }

@@ -37,6 +37,10 @@ type SocialPoint struct {
 	Email            string         `json:"email,omitempty"`
 	SlotMinutes      int            `json:"slot_minutes"`
 	Hours            []OpeningHours `json:"hours"`
+	// HostCompanyID is the company hosting the point (migration 034), if
+	// any; its welfare manager keeps the point's hours.
+	HostCompanyID   string `json:"host_company_id,omitempty"`
+	HostCompanyName string `json:"host_company_name,omitempty"`
 }
 
 // Appointment statuses, mirrored by the appointment workflow (defined in
@@ -104,7 +108,7 @@ func (a API) SocialPoints(ctx context.Context, scope Scope, district string) ([]
 	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
 		out = out[:0]
 		rows, err := tx.Query(ctx, `SELECT p.id, p.district_id, p.municipality_id, m.name, p.name, p.address, p.phone, p.email,
-				p.slot_minutes
+				p.slot_minutes, coalesce(p.host_company_id, ''), coalesce(social_point_host_name(p.host_company_id), '')
 			FROM social_points p JOIN municipalities m ON m.id = p.municipality_id
 			WHERE $1 = '' OR p.district_id = $1 ORDER BY m.name, p.name, p.id`, district)
 		if err != nil {
@@ -113,7 +117,7 @@ func (a API) SocialPoints(ctx context.Context, scope Scope, district string) ([]
 		for rows.Next() {
 			var p SocialPoint
 			if err := rows.Scan(&p.ID, &p.District, &p.Municipality, &p.MunicipalityName, &p.Name, &p.Address,
-				&p.Phone, &p.Email, &p.SlotMinutes); err != nil {
+				&p.Phone, &p.Email, &p.SlotMinutes, &p.HostCompanyID, &p.HostCompanyName); err != nil {
 				rows.Close()
 				return err
 			}
@@ -144,10 +148,10 @@ func (a API) SocialPoint(ctx context.Context, scope Scope, id string) (SocialPoi
 	var p SocialPoint
 	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, `SELECT p.id, p.district_id, p.municipality_id, m.name, p.name, p.address, p.phone,
-				p.email, p.slot_minutes
+				p.email, p.slot_minutes, coalesce(p.host_company_id, ''), coalesce(social_point_host_name(p.host_company_id), '')
 			FROM social_points p JOIN municipalities m ON m.id = p.municipality_id WHERE p.id = $1`, id).Scan(
 			&p.ID, &p.District, &p.Municipality, &p.MunicipalityName, &p.Name, &p.Address, &p.Phone, &p.Email,
-			&p.SlotMinutes); err != nil {
+			&p.SlotMinutes, &p.HostCompanyID, &p.HostCompanyName); err != nil {
 			return err
 		}
 		p.Hours = []OpeningHours{}
@@ -167,12 +171,12 @@ func UpsertSocialPoint(ctx context.Context, tx pgx.Tx, p SocialPoint) error {
 	if p.SlotMinutes == 0 {
 		p.SlotMinutes = 30
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO social_points (id, district_id, municipality_id, name, address, phone, email, slot_minutes)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+	if _, err := tx.Exec(ctx, `INSERT INTO social_points (id, district_id, municipality_id, name, address, phone, email, slot_minutes, host_company_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, nullif($9, ''))
 		ON CONFLICT (id) DO UPDATE SET district_id = EXCLUDED.district_id, municipality_id = EXCLUDED.municipality_id,
 			name = EXCLUDED.name, address = EXCLUDED.address, phone = EXCLUDED.phone, email = EXCLUDED.email,
-			slot_minutes = EXCLUDED.slot_minutes`,
-		p.ID, p.District, p.Municipality, p.Name, p.Address, p.Phone, p.Email, p.SlotMinutes); err != nil {
+			slot_minutes = EXCLUDED.slot_minutes, host_company_id = EXCLUDED.host_company_id`,
+		p.ID, p.District, p.Municipality, p.Name, p.Address, p.Phone, p.Email, p.SlotMinutes, p.HostCompanyID); err != nil {
 		return fmt.Errorf("social point %s: %w", p.ID, err)
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM social_point_hours WHERE point_id = $1`, p.ID); err != nil {
@@ -493,4 +497,36 @@ func (s *Store) CloseAppointment(ctx context.Context, in CloseAppointmentInput) 
 		}
 		return nil
 	}))
+}
+
+// SetSocialPointHours replaces the opening hours of point id (checked by
+// the caller: weekdays, clocks, no overlap) as scope: the welfare manager
+// of the company hosting it, or a supervisor of its district (migration
+// 034). ErrNotFound for any other point or caller.
+func (a API) SetSocialPointHours(ctx context.Context, scope Scope, id string, hours []OpeningHours) (SocialPoint, error) {
+	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
+		var ok bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM social_points p WHERE p.id = $1 AND (
+				(sportello_scope() = 'welfare_manager' AND p.host_company_id = sportello_company())
+				OR (sportello_scope() = 'supervisor' AND p.district_id = sportello_district())))`, id).Scan(&ok); err != nil {
+			return err
+		}
+		if !ok {
+			return ErrNotFound
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM social_point_hours WHERE point_id = $1`, id); err != nil {
+			return err
+		}
+		for _, h := range hours {
+			if _, err := tx.Exec(ctx, `INSERT INTO social_point_hours (point_id, weekday, opens, closes) VALUES ($1, $2, $3::time, $4::time)`,
+				id, h.Weekday, h.Opens, h.Closes); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return SocialPoint{}, MapError(err)
+	}
+	return a.SocialPoint(ctx, scope, id)
 }

@@ -30,13 +30,17 @@ func TestSocialPointsArePublicWithTheirHours(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(points) != 3 {
-		t.Fatalf("%d points, want 3: %+v", len(points), points)
+	if len(points) != 4 {
+		t.Fatalf("%d points, want 4 (one hosted by the demo company): %+v", len(points), points)
 	}
 	var tradate store.SocialPoint
 	for _, p := range points {
 		if p.ID == "sp-tradate" {
 			tradate = p
+		}
+		if hosted := p.ID == seed.DemoCompanyPointID; hosted != (p.HostCompanyID == seed.DemoCompanyID) ||
+			hosted != (p.HostCompanyName == seed.DemoCompany().Name) || (hosted && len(p.Hours) != 2) {
+			t.Errorf("point %s: host %q %q, hours %v", p.ID, p.HostCompanyID, p.HostCompanyName, p.Hours)
 		}
 	}
 	var monday []string

@@ -117,7 +117,12 @@ func (s Service) Enrol(ctx context.Context, u store.UserView, req EnrolRequest) 
 	if fe != nil {
 		return store.CompanyEmployee{}, app.InvalidInput(*fe)
 	}
-	got, err := s.enrol(ctx, u, []string{tc})
+	var got []store.CompanyEmployee
+	err := s.Audited(ctx, u, store.AuditEntry{Action: AuditEnrol, ActingFor: tc}, func() error {
+		var err error
+		got, err = s.enrol(ctx, u, []string{tc})
+		return err
+	})
 	if err != nil {
 		return store.CompanyEmployee{}, err
 	}
@@ -148,6 +153,18 @@ func (s Service) Import(ctx context.Context, u store.UserView, body []byte) (Imp
 	if !isRole(u, contract.RoleWelfareManager) {
 		return ImportResult{}, errManagers
 	}
+	var res ImportResult
+	e := store.AuditEntry{Action: AuditImport}
+	err := s.Audited(ctx, u, e, func() error {
+		var err error
+		res, err = s.importCodes(ctx, u, body)
+		return err
+	})
+	return res, err
+}
+
+// importCodes checks and enrols the tax codes of body (Import).
+func (s Service) importCodes(ctx context.Context, u store.UserView, body []byte) (ImportResult, error) {
 	codes, lines, fields := parseCSV(body)
 	if len(fields) == 0 && len(codes) == 0 {
 		fields = append(fields, app.Field("/lines", "empty", "company.err.csv_empty"))
@@ -230,16 +247,27 @@ func (s Service) Withdraw(ctx context.Context, u store.UserView, req WithdrawReq
 	if fe != nil {
 		return store.CompanyEmployee{}, app.InvalidInput(*fe)
 	}
-	e, err := s.API.WithdrawEmployee(ctx, u.Scope(), tc)
-	if errors.Is(err, store.ErrNotFound) {
-		return e, app.Missing("enrolled employee")
-	}
+	var e store.CompanyEmployee
+	err := s.Audited(ctx, u, store.AuditEntry{Action: AuditWithdraw, ActingFor: tc}, func() error {
+		var err error
+		e, err = s.API.WithdrawEmployee(ctx, u.Scope(), tc)
+		if errors.Is(err, store.ErrNotFound) {
+			return app.Missing("enrolled employee")
+		}
+		return err
+	})
 	return e, err
 }
 
-// Spending is the company's spending by month and category.
-func (s Service) Spending(ctx context.Context, u store.UserView) ([]store.SpendingRow, error) {
-	return asRole(ctx, u, contract.RoleWelfareManager, errManagers, s.API.CompanySpending)
+// Spending is the company's spending by month and category, small groups
+// suppressed (Suppress).
+func (s Service) Spending(ctx context.Context, u store.UserView) ([]SpendingCell, error) {
+	rows, err := asRole(ctx, u, contract.RoleWelfareManager, errManagers, s.API.CompanySpending)
+	if err != nil {
+		return nil, err
+	}
+	cells, _ := Suppress(rows)
+	return cells, nil
 }
 
 // MyCredits is the calling citizen's company credits.
@@ -276,6 +304,18 @@ func (s Service) RequestTopUp(ctx context.Context, u store.UserView, req TopUpRe
 	if s.Payments == nil {
 		return store.TopUp{}, errNoPayments
 	}
+	var t store.TopUp
+	e := store.AuditEntry{Action: AuditTopUp, Detail: app.AuditDetail(map[string]any{"amount_cents": req.AmountCents})}
+	err := s.Audited(ctx, u, e, func() error {
+		var err error
+		t, err = s.requestTopUp(ctx, u, req)
+		return err
+	})
+	return t, err
+}
+
+// requestTopUp records the top-up and opens its payment (RequestTopUp).
+func (s Service) requestTopUp(ctx context.Context, u store.UserView, req TopUpRequest) (store.TopUp, error) {
 	t, err := s.API.CreateTopUp(ctx, u.Scope(), uuid.NewString(), req.AmountCents)
 	if err != nil {
 		return t, err
@@ -290,6 +330,21 @@ func (s Service) RequestTopUp(ctx context.Context, u store.UserView, req TopUpRe
 		return t, app.Refuse(app.Unavailable, "payments_unavailable", "the payment provider did not answer; try again later")
 	}
 	return s.API.SetTopUpPayment(ctx, t.ID, p.ID, p.CheckoutURL)
+}
+
+// TopUp is one of the company's top-ups (404 for another company's).
+func (s Service) TopUp(ctx context.Context, u store.UserView, id string) (store.TopUp, error) {
+	if !isRole(u, contract.RoleWelfareManager) {
+		return store.TopUp{}, errManagers
+	}
+	if _, err := uuid.Parse(id); err != nil {
+		return store.TopUp{}, app.Missing("top-up")
+	}
+	t, err := s.API.TopUp(ctx, u.Scope(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return t, app.Missing("top-up")
+	}
+	return t, err
 }
 
 // TopUps lists the company's top-ups.
@@ -326,7 +381,10 @@ func (s Service) ConfirmTopUp(ctx context.Context, u store.UserView, id string) 
 	case p.MerchantReference != TopUpReference(t.ID):
 		return t, app.Refuse(app.Conflict, "topup_not_confirmed", "the provider does not confirm this top-up's payment")
 	case p.Status == payments.StatusCaptured:
-		return s.API.ConfirmTopUp(ctx, t.ID, p.ID, p.CapturedCents)
+		booked, err := s.API.ConfirmTopUp(ctx, t.ID, p.ID, p.CapturedCents)
+		s.AuditOutcome(ctx, u, store.AuditEntry{Action: AuditTopUpConfirm,
+			Detail: app.AuditDetail(map[string]any{"topup_id": t.ID, "amount_cents": p.CapturedCents})}, err)
+		return booked, err
 	case p.Status == payments.StatusCanceled:
 		return s.API.FailTopUp(ctx, t.ID)
 	}
