@@ -62,6 +62,9 @@ func decodeBytes(body []byte, v any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return httpx.New(http.StatusUnprocessableEntity, "json", "the request body holds more than one JSON value")
 	}
+	if fields := nullFields(body, v); len(fields) > 0 {
+		return invalid(fields...)
+	}
 	return nil
 }
 
