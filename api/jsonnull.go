@@ -54,14 +54,7 @@ func walkNulls(val any, t reflect.Type, ptr string, out *[]FieldError) {
 			if !ok {
 				continue
 			}
-			p := ptr + "/" + forms.EscapePointerToken(name)
-			if member == nil {
-				if !nullable(f.Type) {
-					*out = append(*out, app.Field(p, "type", "api.err.json_type", jsonKind(jsonKindOf(f.Type)), "null"))
-				}
-				continue
-			}
-			walkNulls(member, f.Type, p, out)
+			walkMember(member, f.Type, ptr+"/"+forms.EscapePointerToken(name), out)
 		}
 	case reflect.Slice, reflect.Array:
 		arr, ok := val.([]any)
@@ -69,14 +62,7 @@ func walkNulls(val any, t reflect.Type, ptr string, out *[]FieldError) {
 			return
 		}
 		for i, e := range arr {
-			p := ptr + "/" + strconv.Itoa(i)
-			if e == nil {
-				if !nullable(t.Elem()) {
-					*out = append(*out, app.Field(p, "type", "api.err.json_type", jsonKind(jsonKindOf(t.Elem())), "null"))
-				}
-				continue
-			}
-			walkNulls(e, t.Elem(), p, out)
+			walkMember(e, t.Elem(), ptr+"/"+strconv.Itoa(i), out)
 		}
 	case reflect.Map:
 		obj, ok := val.(map[string]any)
@@ -84,15 +70,18 @@ func walkNulls(val any, t reflect.Type, ptr string, out *[]FieldError) {
 			return
 		}
 		for k, e := range obj {
-			p := ptr + "/" + forms.EscapePointerToken(k)
-			if e == nil {
-				if !nullable(t.Elem()) {
-					*out = append(*out, app.Field(p, "type", "api.err.json_type", jsonKind(jsonKindOf(t.Elem())), "null"))
-				}
-				continue
-			}
-			walkNulls(e, t.Elem(), p, out)
+			walkMember(e, t.Elem(), ptr+"/"+forms.EscapePointerToken(k), out)
 		}
+	}
+}
+
+// walkMember checks one member or element of type t at ptr: a null where t
+// has none is a problem, anything else is walked.
+func walkMember(val any, t reflect.Type, ptr string, out *[]FieldError) {
+	if val != nil {
+		walkNulls(val, t, ptr, out)
+	} else if !nullable(t) && len(*out) < maxJSONProblems {
+		*out = append(*out, app.Field(ptr, "type", "api.err.json_type", jsonKind(jsonKindOf(t)), "null"))
 	}
 }
 
