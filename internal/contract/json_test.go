@@ -38,7 +38,7 @@ var travelling = []jsonpin.Pinned{
 	{Value: Check{}, Keys: []string{"name", "outcome", "detail", "detail_it"}},
 	// The booking saga.
 	{Value: BookingSession{}, Keys: []string{"id", "seq", "voucher_cents", "online_cents", "scheduled_at", "status",
-		"cooperative_id", "delivered_at", "delivery_note", "confirmed_at", "confirmed_by"}},
+		"cooperative_id", "delivered_at", "delivery_note", "confirmed_at", "confirmed_by", "company_cents"}},
 	{Value: OfferInput{}, Keys: []string{"BookingID", "Attempt", "At"}},
 	{Value: Offer{}, Keys: []string{"found", "attempt", "cooperative_id", "cooperative_name", "service_id", "service_name", "respond_by"}},
 	{Value: CloseOfferInput{}, Keys: []string{"BookingID", "Attempt", "Outcome", "Reason", "By", "At"}},
