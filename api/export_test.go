@@ -1,5 +1,14 @@
 package api
 
+import (
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"sportello/api/internal/httpx"
+	"sportello/api/web"
+)
+
 // PolicyRow is a row of the JSON API's policy table (routes.go), for the
 // authorization matrix test of package api_test.
 type PolicyRow struct {
@@ -27,3 +36,18 @@ func Policy() []PolicyRow {
 
 // OpenAPIDocument is the served openapi.json.
 func OpenAPIDocument() []byte { return openAPIDocument }
+
+// PagePolicy returns the web portal's policy (web/routes.go) and the page
+// routes the engine serves ("METHOD /path", gin syntax), for the portal's
+// policy test of package api_test.
+func PagePolicy() (rules []web.PageRule, served []string) {
+	r := newEngine(Deps{})
+	site := web.New(web.Deps{})
+	site.Mount(gin.New())
+	for _, ri := range r.Routes() {
+		if httpx.IsPagePath(ri.Path) && !strings.HasPrefix(ri.Path, "/static/") {
+			served = append(served, ri.Method+" "+ri.Path)
+		}
+	}
+	return site.PagePolicy(), served
+}

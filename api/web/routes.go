@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+	"path"
+	"slices"
 
 	"github.com/gin-gonic/gin"
 
@@ -18,21 +20,69 @@ const (
 	roleCooperative = string(contract.RoleCooperative)
 )
 
-// pageRouter is handed to the page registrars: it holds the route groups of
-// the web portal, which already carry the page security headers, the
-// session, and cross-origin protection on every state-changing method.
+// pageRouter holds the route groups of the web portal, which already carry
+// the page security headers, the session, and cross-origin protection on
+// every state-changing method.
 type pageRouter struct {
 	s *Site
 	// Public routes: anyone; the user is loaded when logged in.
-	Public *gin.RouterGroup
+	Public *pageGroup
 	// Authed routes: a logged-in user (others go to /login?next=...).
-	Authed *gin.RouterGroup
+	Authed *pageGroup
+	// policy is every page registered through the groups, with who may open it.
+	policy []PageRule
 }
 
 // Role returns a group of Authed limited to the given roles (403 page for
 // the others).
-func (p *pageRouter) Role(roles ...string) *gin.RouterGroup {
-	return p.Authed.Group("", p.s.pageRoles(roles...))
+func (p *pageRouter) Role(roles ...string) *pageGroup {
+	return &pageGroup{g: p.Authed.g.Group("", p.s.pageRoles(roles...)), access: AccessRoles, roles: roles, policy: &p.policy}
+}
+
+// Who may open a page.
+const (
+	AccessPublic = "public" // anyone, signed in or not
+	AccessLogin  = "login"  // any signed-in user (the page decides per record)
+	AccessRoles  = "roles"  // signed-in users of the rule's roles; 403 for the others
+)
+
+// PageRule is one row of the portal's authorization policy: a page and who
+// may open it. The rows come from Mount's groups, so a page cannot be added
+// without one; api's policy test opens every page as every role.
+type PageRule struct {
+	Method, Path string
+	Access       string
+	Roles        []string // for AccessRoles
+}
+
+// PagePolicy is the portal's authorization policy, one row per page, in the
+// order Mount registers them. Mount must have run.
+func (s *Site) PagePolicy() []PageRule { return slices.Clone(s.pagePolicy) }
+
+// pageGroup is a gin route group that records each page it registers, with
+// its access, in the policy.
+type pageGroup struct {
+	g      *gin.RouterGroup
+	access string
+	roles  []string
+	policy *[]PageRule
+}
+
+func (g *pageGroup) GET(path string, h ...gin.HandlerFunc)  { g.handle(http.MethodGet, path, h) }
+func (g *pageGroup) POST(path string, h ...gin.HandlerFunc) { g.handle(http.MethodPost, path, h) }
+
+// Group is a sub-group with the same access and more handlers.
+func (g *pageGroup) Group(path string, h ...gin.HandlerFunc) *pageGroup {
+	return &pageGroup{g: g.g.Group(path, h...), access: g.access, roles: g.roles, policy: g.policy}
+}
+
+func (g *pageGroup) handle(method, rel string, h []gin.HandlerFunc) {
+	g.g.Handle(method, rel, h...)
+	full := g.g.BasePath()
+	if rel != "" {
+		full = path.Join(full, rel)
+	}
+	*g.policy = append(*g.policy, PageRule{Method: method, Path: full, Access: g.access, Roles: g.roles})
 }
 
 // Mount adds the web portal to the engine: this is the one list of its
@@ -43,8 +93,12 @@ func (s *Site) Mount(r *gin.Engine) {
 	r.GET("/static/*filepath", serveStatic())
 	r.HEAD("/static/*filepath", serveStatic())
 
-	pub := r.Group("", pageHeaders, s.crossOrigin(), s.pageSession, s.formHygiene)
-	p := &pageRouter{s: s, Public: pub, Authed: pub.Group("", s.requireLogin)}
+	p := &pageRouter{s: s}
+	pub := &pageGroup{g: r.Group("", pageHeaders, s.crossOrigin(), s.pageSession, s.formHygiene),
+		access: AccessPublic, policy: &p.policy}
+	p.Public = pub
+	p.Authed = &pageGroup{g: pub.g.Group("", s.requireLogin), access: AccessLogin, policy: &p.policy}
+	defer func() { s.pagePolicy = p.policy }()
 
 	// Anyone: home, login, language, account activation, the public catalogue.
 	pub.GET("/", s.page(s.homePage))
@@ -79,7 +133,7 @@ func (s *Site) Mount(r *gin.Engine) {
 	pub.POST("/password/reset", s.page(s.resetSubmit))
 
 	// A case: its citizen, or the staff who may see it (citizen.go, staff_case.go).
-	p.Authed.GET("/cases/:id", s.page(s.casePage))
+	p.Role(roleCitizen, roleOperator, roleSupervisor).GET("/cases/:id", s.page(s.casePage))
 
 	// Citizens: profile, applications, vouchers, cart, bookings, appointments
 	// (citizen.go, apply.go, checkout.go, points.go).

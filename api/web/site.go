@@ -73,6 +73,7 @@ type Deps struct {
 
 // Site is the web portal: its pages are methods.
 type Site struct {
+	pagePolicy               []PageRule // set by Mount
 	Store                    *store.Store
 	Forms                    *forms.Registry
 	Now                      func() time.Time
