@@ -2,10 +2,8 @@ package worker
 
 import (
 	"context"
-	"fmt"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"sportello/internal/contract"
@@ -30,24 +28,10 @@ var CompanyStatementsSchedule = client.ScheduleSpec{
 // that runs the CompanyStatements workflow monthly. Runs never overlap; a
 // missed run is caught up within a week (issuing is idempotent).
 func EnsureCompanyStatementsSchedule(ctx context.Context, c client.Client, taskQueue string) error {
-	if taskQueue == "" {
-		taskQueue = workflows.TaskQueue
-	}
-	err := ensureSchedule(ctx, c.ScheduleClient(), client.ScheduleOptions{
-		ID:   contract.CompanyStatementsScheduleID,
-		Spec: CompanyStatementsSchedule,
-		Action: &client.ScheduleWorkflowAction{
-			ID:        "company-statements-run",
-			Workflow:  workflows.CompanyStatements,
-			Args:      []any{workflows.CompanyStatementsInput{}},
-			TaskQueue: taskQueue,
-		},
-		Overlap:       enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
-		CatchupWindow: 7 * 24 * time.Hour,
-		Note:          "Sportello monthly company statements",
+	return ensurePlatformSchedule(ctx, c, taskQueue, platformSchedule{
+		id: contract.CompanyStatementsScheduleID, runID: "company-statements-run", what: "company statements",
+		note: "Sportello monthly company statements", spec: CompanyStatementsSchedule,
+		workflow: workflows.CompanyStatements, args: []any{workflows.CompanyStatementsInput{}},
+		catchUp: 7 * 24 * time.Hour,
 	})
-	if err != nil {
-		return fmt.Errorf("company statements schedule: %w", err)
-	}
-	return nil
 }

@@ -2,10 +2,8 @@ package worker
 
 import (
 	"context"
-	"fmt"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"sportello/internal/contract"
@@ -28,24 +26,10 @@ var LedgerSchedule = client.ScheduleSpec{
 // the LedgerVerify workflow every night. Runs never overlap (a check still
 // running skips the next one); a missed night is caught up within a day.
 func EnsureLedgerSchedule(ctx context.Context, c client.Client, taskQueue string) error {
-	if taskQueue == "" {
-		taskQueue = workflows.TaskQueue
-	}
-	err := ensureSchedule(ctx, c.ScheduleClient(), client.ScheduleOptions{
-		ID:   contract.LedgerScheduleID,
-		Spec: LedgerSchedule,
-		Action: &client.ScheduleWorkflowAction{
-			ID:        "ledger-verify-run",
-			Workflow:  workflows.LedgerVerify,
-			Args:      []any{workflows.LedgerVerifyInput{}},
-			TaskQueue: taskQueue,
-		},
-		Overlap:       enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
-		CatchupWindow: 24 * time.Hour,
-		Note:          "Sportello nightly ledger check",
+	return ensurePlatformSchedule(ctx, c, taskQueue, platformSchedule{
+		id: contract.LedgerScheduleID, runID: "ledger-verify-run", what: "ledger",
+		note: "Sportello nightly ledger check", spec: LedgerSchedule,
+		workflow: workflows.LedgerVerify, args: []any{workflows.LedgerVerifyInput{}},
+		catchUp: 24 * time.Hour,
 	})
-	if err != nil {
-		return fmt.Errorf("ledger schedule: %w", err)
-	}
-	return nil
 }

@@ -2,11 +2,9 @@ package worker
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -51,23 +49,10 @@ func RegisterOperations(r sdkworker.Registry, c client.Client, st *store.Store, 
 // runs the stuck-journey watch every OperationsWatchEvery (runs never
 // overlap).
 func EnsureOperationsSchedule(ctx context.Context, c client.Client, taskQueue string) error {
-	if taskQueue == "" {
-		taskQueue = workflows.TaskQueue
-	}
-	err := ensureSchedule(ctx, c.ScheduleClient(), client.ScheduleOptions{
-		ID:   contract.OperationsWatchScheduleID,
-		Spec: client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: OperationsWatchEvery}}},
-		Action: &client.ScheduleWorkflowAction{
-			ID:        "operations-watch-run",
-			Workflow:  workflows.OperationsWatch,
-			TaskQueue: taskQueue,
-		},
-		Overlap:       enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
-		CatchupWindow: time.Hour,
-		Note:          "Sportello stuck-journey watch",
+	return ensurePlatformSchedule(ctx, c, taskQueue, platformSchedule{
+		id: contract.OperationsWatchScheduleID, runID: "operations-watch-run", what: "operations",
+		note:     "Sportello stuck-journey watch",
+		spec:     client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: OperationsWatchEvery}}},
+		workflow: workflows.OperationsWatch, catchUp: time.Hour,
 	})
-	if err != nil {
-		return fmt.Errorf("operations schedule: %w", err)
-	}
-	return nil
 }

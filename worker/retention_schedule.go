@@ -2,10 +2,8 @@ package worker
 
 import (
 	"context"
-	"fmt"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 
@@ -38,27 +36,13 @@ var RetentionSchedule = client.ScheduleSpec{
 // (contract.DefaultRetentionDays when not positive). Runs never overlap; a
 // missed night is caught up within a day.
 func EnsureRetentionSchedule(ctx context.Context, c client.Client, taskQueue string, days int) error {
-	if taskQueue == "" {
-		taskQueue = workflows.TaskQueue
-	}
 	if days <= 0 {
 		days = contract.DefaultRetentionDays
 	}
-	err := ensureSchedule(ctx, c.ScheduleClient(), client.ScheduleOptions{
-		ID:   contract.RetentionScheduleID,
-		Spec: RetentionSchedule,
-		Action: &client.ScheduleWorkflowAction{
-			ID:        "retention-run",
-			Workflow:  workflows.Retention,
-			Args:      []any{workflows.RetentionInput{RetentionDays: days}},
-			TaskQueue: taskQueue,
-		},
-		Overlap:       enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
-		CatchupWindow: 24 * time.Hour,
-		Note:          "Sportello nightly retention run (pseudonymisation of closed cases)",
+	return ensurePlatformSchedule(ctx, c, taskQueue, platformSchedule{
+		id: contract.RetentionScheduleID, runID: "retention-run", what: "retention",
+		note: "Sportello nightly retention run (pseudonymisation of closed cases)", spec: RetentionSchedule,
+		workflow: workflows.Retention, args: []any{workflows.RetentionInput{RetentionDays: days}},
+		catchUp: 24 * time.Hour,
 	})
-	if err != nil {
-		return fmt.Errorf("retention schedule: %w", err)
-	}
-	return nil
 }

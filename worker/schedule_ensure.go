@@ -9,12 +9,54 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
+	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
+
+	"sportello/workflows"
 )
+
+// platformSchedule is a schedule of the whole platform that runs one
+// workflow; a run still going skips the next one.
+type platformSchedule struct {
+	id       string // the schedule's id (internal/contract)
+	runID    string // the id of each run's workflow
+	what     string // names the schedule in errors
+	note     string
+	spec     client.ScheduleSpec
+	workflow any
+	args     []any
+	catchUp  time.Duration // how late a missed run still starts
+}
+
+// ensurePlatformSchedule creates or updates p (see ensureSchedule) with its
+// runs on taskQueue (workflows.TaskQueue when empty).
+func ensurePlatformSchedule(ctx context.Context, c client.Client, taskQueue string, p platformSchedule) error {
+	if taskQueue == "" {
+		taskQueue = workflows.TaskQueue
+	}
+	err := ensureSchedule(ctx, c.ScheduleClient(), client.ScheduleOptions{
+		ID:   p.id,
+		Spec: p.spec,
+		Action: &client.ScheduleWorkflowAction{
+			ID:        p.runID,
+			Workflow:  p.workflow,
+			Args:      p.args,
+			TaskQueue: taskQueue,
+		},
+		Overlap:       enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
+		CatchupWindow: p.catchUp,
+		Note:          p.note,
+	})
+	if err != nil {
+		return fmt.Errorf("%s schedule: %w", p.what, err)
+	}
+	return nil
+}
 
 // FingerprintMemo is the memo entry of a schedule's workflow action that
 // holds the fingerprint of the spec and action ensureSchedule last set.
