@@ -53,7 +53,7 @@ var ErrUnknownForm = errors.New("unknown form")
 // Form describes one version of an application form.
 type Form struct {
 	ID      string // form id, e.g. "buoni-spesa"
-	Version int    // 1, 2, ...; new applications use the latest
+	Version int    // the platform's 1..MaxPlatformVersion, a district's from FirstDistrictVersion
 	// District is the district whose supervisors made this version ("" for
 	// the platform's, embedded or imported): only that district's calls and
 	// cases use it, and it never becomes the latest of the form.
@@ -97,7 +97,7 @@ type formMeta struct {
 
 var (
 	formIDPattern     = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
-	versionPattern    = regexp.MustCompile(`^[1-9][0-9]{0,5}\.json$`)
+	versionPattern    = regexp.MustCompile(`^[1-9][0-9]{0,2}\.json$`) // 1..MaxPlatformVersion
 	casePrefixPattern = regexp.MustCompile(`^[A-Z]{2,4}$`)
 )
 

@@ -675,6 +675,13 @@ func TestNewRegistryRejectsBadForms(t *testing.T) {
 		t.Errorf("Validate used version %d, %v; want 2", v, err)
 	}
 
+	ok["demo/999.json"] = &fstest.MapFile{Data: []byte(good)}
+	if r, err := newRegistry(ok); err != nil {
+		t.Errorf("version %d: %v", MaxPlatformVersion, err)
+	} else if f, _ := r.Get("demo"); f.Version != MaxPlatformVersion {
+		t.Errorf("latest = %d, want %d", f.Version, MaxPlatformVersion)
+	}
+
 	bad := map[string]fstest.MapFS{
 		"invalid keyword value": {"demo/meta.json": {Data: []byte(meta)}, "demo/1.json": {Data: []byte(`{"title":"T","x-title-en":"T","type":5}`)}},
 		"bad regex":             {"demo/meta.json": {Data: []byte(meta)}, "demo/1.json": {Data: []byte(`{"title":"T","x-title-en":"T","pattern":"("}`)}},
@@ -688,6 +695,8 @@ func TestNewRegistryRejectsBadForms(t *testing.T) {
 		"no versions":           {"demo/meta.json": {Data: []byte(meta)}},
 		"bad version name":      {"demo/meta.json": {Data: []byte(meta)}, "demo/v1.json": {Data: []byte(good)}},
 		"version zero":          {"demo/meta.json": {Data: []byte(meta)}, "demo/0.json": {Data: []byte(good)}},
+		"districts' range":      {"demo/meta.json": {Data: []byte(meta)}, "demo/1001.json": {Data: []byte(good)}},
+		"beyond the platform's": {"demo/meta.json": {Data: []byte(meta)}, "demo/1000.json": {Data: []byte(good)}},
 		"bad form id":           {"Demo/meta.json": {Data: []byte(meta)}, "Demo/1.json": {Data: []byte(good)}},
 		"stray file":            {"README": {Data: []byte("x")}},
 	}

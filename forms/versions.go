@@ -30,6 +30,17 @@ const (
 	maxSchemaProperties = 200
 )
 
+// The ranges of version numbers (migration 035): the platform's versions,
+// embedded in the binary, are 1..MaxPlatformVersion (an embedded file
+// numbered otherwise is refused); a district's are numbered from
+// FirstDistrictVersion up, so that a release's version and a district's
+// never have the same number and (form, version) names one document.
+// A district's versions stored before the ranges may be numbered lower.
+const (
+	MaxPlatformVersion   = 999
+	FirstDistrictVersion = 1001
+)
+
 // ErrVersionConflict is returned (wrapped) by Register for a version that
 // the registry already holds with another document.
 var ErrVersionConflict = errors.New("form version already registered with another schema")
@@ -265,12 +276,15 @@ func scalarKey(v any) string {
 // Register compiles raw as version of form id (an id the registry knows:
 // the new version shares its case prefix) and adds it, so that
 // ValidateVersion and GetVersion find it. district is the district whose
-// version it is ("" for the platform's): a platform version that is the
+// version it is ("" for the platform's, 1..MaxPlatformVersion): a platform version that is the
 // highest becomes the one Get and Validate use; a district's never does
 // (its calls name it). Registering a version again with the same document
 // is a no-op; with another document it fails with ErrVersionConflict.
 // Safe for concurrent use.
 func (r *Registry) Register(id, district string, version int, raw []byte) error {
+	if district == "" && (version < 1 || version > MaxPlatformVersion) {
+		return fmt.Errorf("forms: %s version %d: a platform version is 1..%d", id, version, MaxPlatformVersion)
+	}
 	if cf := r.version(id, version); cf != nil {
 		if bytes.Equal(cf.form.Schema, raw) {
 			return nil

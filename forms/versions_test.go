@@ -128,6 +128,33 @@ func TestRegisterAndValidateVersion(t *testing.T) {
 	}
 }
 
+// TestVersionRanges: the embedded versions are the platform's range
+// (1..MaxPlatformVersion), below the districts' (from FirstDistrictVersion),
+// and a platform version outside it is never registered (migration 035:
+// a release's versions and a district's never have the same number).
+func TestVersionRanges(t *testing.T) {
+	if MaxPlatformVersion >= FirstDistrictVersion {
+		t.Fatalf("the ranges overlap: 1..%d and %d..", MaxPlatformVersion, FirstDistrictVersion)
+	}
+	r, raw := MustRegistry(), withNotes(t)
+	for _, f := range r.All() {
+		if f.Version < 1 || f.Version > MaxPlatformVersion || f.District != "" {
+			t.Errorf("embedded %s version %d of %q: outside the platform's range", f.ID, f.Version, f.District)
+		}
+	}
+	for _, v := range []int{0, MaxPlatformVersion + 1, FirstDistrictVersion} {
+		if err := r.Register("buoni-spesa", "", v, raw); err == nil {
+			t.Errorf("platform version %d registered", v)
+		}
+	}
+	if err := r.Register("buoni-spesa", "tradate", FirstDistrictVersion, raw); err != nil {
+		t.Fatalf("a district's version %d: %v", FirstDistrictVersion, err)
+	}
+	if f, _ := r.Get("buoni-spesa"); f.Version == FirstDistrictVersion {
+		t.Error("a district's version became the latest")
+	}
+}
+
 // TestADistrictsVersionIsNeverTheLatest: a version a district published
 // is found by its number (its calls name it) and says whose it is, but the
 // form's latest, what every other filing and list uses, stays the

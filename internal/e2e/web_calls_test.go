@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -51,9 +52,10 @@ func TestWebCalls(t *testing.T) {
 	doc["properties"].(map[string]any)["notes"] = map[string]any{"title": "Note per l'ufficio", "x-title-en": "Notes for the office",
 		"description": "Quello che l'ufficio deve sapere.", "x-description-en": "What the office should know.", "type": "string", "minLength": 1}
 	schema, _ := json.Marshal(doc)
+	version := strconv.Itoa(forms.FirstDistrictVersion) // a district's first version (migration 035)
 	paste(string(schema))
 	p.Submit("Controlla e salva la bozza")
-	assertText(t, p, "Bozza salvata come versione 2", "Il modulo del cittadino", "Note per l'ufficio", "Tradate", "Bozza")
+	assertText(t, p, "Bozza salvata come versione "+version, "Il modulo del cittadino", "Note per l'ufficio", "Tradate", "Bozza")
 	p.Axe()
 	// The draft's schema is edited on its preview page, checked again.
 	paste(`{"title": "Buoni", "x-title-en": "Vouchers", "type": "object"}`)
@@ -62,10 +64,10 @@ func TestWebCalls(t *testing.T) {
 	p.Axe()
 	paste(string(schema))
 	p.Submit("Controlla e salva lo schema")
-	assertText(t, p, "Bozza della versione 2 salvata.")
+	assertText(t, p, "Bozza della versione "+version+" salvata.")
 	p.Submit("Pubblica questa versione")
 	assertPath(t, p, "/calls")
-	assertText(t, p, "buoni-spesa versione 2 pubblicata")
+	assertText(t, p, "buoni-spesa versione "+version+" pubblicata")
 
 	p.FollowIn("main", "Nuovo bando")
 	assertTitle(t, p, "Nuovo bando")
@@ -75,7 +77,7 @@ func TestWebCalls(t *testing.T) {
 	today := time.Now().In(calendar.Rome())
 	p.Fill("Nome del bando", "Buoni spesa straordinari")
 	p.Fill("Comune", "tradate")
-	p.Fill("Versione del modulo", "buoni-spesa/2")
+	p.Fill("Versione del modulo", "buoni-spesa/"+version)
 	p.Fill("Soglia ISEE (euro)", "20000")
 	p.Fill("Budget (euro)", "10000")
 	p.Fill("Importo base (euro)", "200")
@@ -95,7 +97,7 @@ func TestWebCalls(t *testing.T) {
 	p.Submit("Pubblica il bando")
 	assertText(t, p, "Bando «Buoni spesa straordinari» pubblicato.", "Il bando è pubblicato")
 	p.Axe()
-	if n := s.count(`SELECT count(*) FROM funds WHERE name = 'Buoni spesa straordinari' AND form_version = 2`); n != 1 {
+	if n := s.count(`SELECT count(*) FROM funds WHERE name = 'Buoni spesa straordinari' AND form_version = $1`, forms.FirstDistrictVersion); n != 1 {
 		t.Fatalf("%d funds for the call", n)
 	}
 

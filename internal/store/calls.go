@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -46,14 +47,32 @@ func scanFormVersion(row pgx.Row) (FormVersion, error) {
 	return v, err
 }
 
+// ErrFormVersionTaken is returned (wrapped) by ImportFormVersion for an
+// embedded version whose number a district's version already has (one
+// stored before migration 035 gave the districts their own range): the
+// release must number its version otherwise.
+var ErrFormVersionTaken = errors.New("an embedded form version has the number of a district's version")
+
 // ImportFormVersion stores an embedded schema as a published version of
-// the platform, once: a version already there is left as it is.
+// the platform, once: a platform version already there is left as it is.
+// A district's version with that number is ErrFormVersionTaken, never
+// left in the platform's place (migration 035).
 func (a API) ImportFormVersion(ctx context.Context, formID string, version int, schema []byte, now time.Time) error {
 	return MapError(a.s.InTx(ctx, System, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO form_versions (form_id, version, schema, status, created_by, created_at, published_at)
+		if _, err := tx.Exec(ctx, `INSERT INTO form_versions (form_id, version, schema, status, created_by, created_at, published_at)
 			VALUES ($1, $2, $3::json, 'published', $4, $5, $5) ON CONFLICT (form_id, version) DO NOTHING`,
-			formID, version, string(schema), ImportedBy, now)
-		return err
+			formID, version, string(schema), ImportedBy, now); err != nil {
+			return err
+		}
+		var district string
+		if err := tx.QueryRow(ctx, `SELECT coalesce(district_id, '') FROM form_versions WHERE form_id = $1 AND version = $2`,
+			formID, version).Scan(&district); err != nil {
+			return err
+		}
+		if district != "" {
+			return fmt.Errorf("store: form %s version %d is district %s's: %w", formID, version, district, ErrFormVersionTaken)
+		}
+		return nil
 	}))
 }
 
@@ -107,11 +126,12 @@ func (a API) FormVersionOf(ctx context.Context, scope Scope, formID string, vers
 }
 
 // CreateFormVersion stores schema as a draft of the next version of
-// formID in the supervisor's district.
+// formID in the supervisor's district: 1001 and up, the districts' range
+// (migration 035), never a number of the platform's.
 func (a API) CreateFormVersion(ctx context.Context, scope Scope, formID string, schema []byte, actor string, now time.Time) (FormVersion, error) {
 	var out FormVersion
 	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
-		// Version numbers are per form across districts: take them under a lock.
+		// The districts' version numbers are one sequence per form: take them under a lock.
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('form_versions:' || $1, 0))`, formID); err != nil {
 			return err
 		}

@@ -42,8 +42,9 @@ func TestCallsRowLevelSecurity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if draftT.Version != 2 || draftP.Version != 3 {
-		t.Fatalf("versions %d and %d, want 2 and 3 (numbered across districts)", draftT.Version, draftP.Version)
+	if draftT.Version != forms.FirstDistrictVersion || draftP.Version != forms.FirstDistrictVersion+1 {
+		t.Fatalf("versions %d and %d, want %d and %d (the districts' range, numbered across districts)",
+			draftT.Version, draftP.Version, forms.FirstDistrictVersion, forms.FirstDistrictVersion+1)
 	}
 	published, err := api.PublishedFormVersions(ctx) // the seed's imports of every embedded form
 	if err != nil || len(published) == 0 {

@@ -73,7 +73,12 @@ const (
 // Sync imports the embedded versions of every form as the platform's
 // published rows (once: rows already there are left alone) and compiles
 // every published version into the registry. It runs once per process,
-// on first use; a failure is retried at the next use.
+// on first use; a failure is retried at the next use. The platform's
+// versions and the districts' have ranges of their own (migration 035);
+// an embedded version whose number a district's version stored before
+// them has is an error wrapping store.ErrFormVersionTaken: nothing is
+// filed or served until the release numbers it otherwise, rather than a
+// district's cases validated against the platform's document.
 func (s Service) Sync(ctx context.Context) error {
 	s.synced.mu.Lock()
 	defer s.synced.mu.Unlock()
