@@ -3,9 +3,15 @@ package api_test
 import (
 	"context"
 	"net/http"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"sportello/api"
 	"sportello/internal/accounting"
 	"sportello/internal/contract"
 	"sportello/internal/store"
@@ -160,5 +166,51 @@ func verifyClean(t *testing.T, st *store.Store) {
 	r, err := store.VerifyLedger(context.Background(), st.Pool, store.VerifyOptions{})
 	if err != nil || !r.OK() {
 		t.Fatalf("ledger check: %v %s", err, r.FirstProblem())
+	}
+}
+
+// temporalDown refuses to start the funding of calls while down is set,
+// as a Temporal frontend that does not answer.
+type temporalDown struct {
+	client.Client
+	down *atomic.Bool
+}
+
+func (c temporalDown) ExecuteWorkflow(ctx context.Context, o client.StartWorkflowOptions, wf any, args ...any) (client.WorkflowRun, error) {
+	if c.down.Load() && strings.HasPrefix(o.ID, contract.CallFundingWorkflowID("")) {
+		return nil, serviceerror.NewUnavailable("temporal is down")
+	}
+	return c.Client.ExecuteWorkflow(ctx, o, wf, args...)
+}
+
+// TestCallFundingUnavailable: when the funding cannot be started, the
+// publication answers 503 funding_unavailable (documented), the call stays
+// publishing with nothing committed or booked; publishing again starts it
+// and the call is funded once.
+func TestCallFundingUnavailable(t *testing.T) {
+	down := &atomic.Bool{}
+	down.Store(true)
+	e := newEnvWith(t, func(d *api.Deps) { d.Temporal = temporalDown{Client: d.Temporal, down: down} })
+	c := e.newDraftCall(3_000_00)
+	r := e.do("POST", "/api/v1/calls/"+c.ID+"/publish", "supervisore", nil)
+	expectStatus(t, r, http.StatusServiceUnavailable)
+	if code := r.errorBody(t).Code; code != "funding_unavailable" {
+		t.Fatalf("code %s", code)
+	}
+	r = e.do("GET", "/api/v1/calls/"+c.ID, "supervisore", nil)
+	var got callView
+	r.json(t, &got)
+	if got.Status != store.StatusPublishing {
+		t.Fatalf("after a 503: %s", r.body)
+	}
+	if funds, transfers := e.funded(c.ID); funds != 0 || transfers != 0 || len(e.accounting.Commitments()) != 0 {
+		t.Fatalf("after a 503: %d funds, %d transfers, %d commitments", funds, transfers, len(e.accounting.Commitments()))
+	}
+	down.Store(false)
+	if got = e.publishCall(c.ID); got.Status != store.StatusPublished || got.CommitmentCents != 3_000_00 {
+		t.Fatalf("published again: %+v", got)
+	}
+	if funds, transfers := e.funded(c.ID); funds != 1 || transfers != 1 || len(e.accounting.Commitments()) != 1 {
+		t.Fatalf("published: %d funds, %d transfers, %d commitments", funds, transfers, len(e.accounting.Commitments()))
 	}
 }
