@@ -111,6 +111,15 @@ func TestCallFundingWaitsForTheCommitment(t *testing.T) {
 		t.Errorf("terms changed while publishing: %s", code)
 	}
 
+	// The supervisor's page says so, and offers no publication or edit.
+	b := e.browser()
+	b.login("supervisore")
+	p := b.get("/calls/" + c.ID)
+	expectPage(t, p, http.StatusOK, "In attesa di conferma", "nessun importo è spostato")
+	if strings.Contains(p.body, "/publish") {
+		t.Error("the page offers to publish a call being published")
+	}
+
 	e.accounting.ClearFaults()
 	got = e.waitCallFunded(c.ID)
 	commitments := e.accounting.Commitments()
@@ -125,6 +134,7 @@ func TestCallFundingWaitsForTheCommitment(t *testing.T) {
 		t.Fatalf("the fund holds %d (%v)", b, err)
 	}
 	expectStatus(t, e.do("GET", "/api/v1/open-calls/"+c.ID, "", nil), http.StatusOK)
+	expectPage(t, b.get("/calls/"+c.ID), http.StatusOK, "Impegno di spesa n. "+got.CommitmentNumber, "Il bando è pubblicato")
 	r = e.do("POST", "/api/v1/calls/"+c.ID+"/publish", "supervisore", nil)
 	expectStatus(t, r, http.StatusConflict)
 	if len(e.accounting.Commitments()) != 1 {
@@ -149,6 +159,11 @@ func TestCallFundingRefused(t *testing.T) {
 		t.Fatalf("refused: %d funds, %d transfers, %d commitments", funds, transfers, len(e.accounting.Commitments()))
 	}
 	recordHistoryIn(t, e.temporal, "call-funding", contract.CallFundingWorkflowID(c.ID), "refused.json")
+	b := e.browser()
+	b.login("supervisore")
+	expectPage(t, b.get("/calls/"+c.ID), http.StatusOK, "lo stanziamento del comune non copre questo budget", "Pubblica il bando")
+	b.get("/lang/en?next=/")
+	expectPage(t, b.get("/calls/"+c.ID), http.StatusOK, "appropriation does not cover this budget", "Publish the call")
 
 	expectStatus(t, e.do("PUT", "/api/v1/calls/"+c.ID, "supervisore", callTerms(50_000_00)), http.StatusOK)
 	got = e.publishCall(c.ID)
