@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"sportello/forms"
+	"sportello/internal/accounting"
 	"sportello/internal/browsertest"
 	"sportello/internal/calendar"
 )
@@ -96,12 +97,23 @@ func TestWebCalls(t *testing.T) {
 	assertText(t, p, "Bando «Buoni spesa straordinari» salvato.")
 	// Published once the municipality's accounting system confirms the
 	// budget's commitment: first awaiting it, then published with it.
-	p.Submit("Pubblica il bando")
-	assertText(t, p, "Bando «Buoni spesa straordinari» in attesa di conferma")
-	if p.Has(".call-funding") {
-		assertText(t, p, "In attesa di conferma")
-		p.Axe()
+	// The accounting system does not answer at first: the call waits, in
+	// Italian and in English, with nothing to publish or edit.
+	if err := s.accounting.Inject(accounting.Fault{Kind: "fail-503", Op: "commit", Times: 1000}); err != nil {
+		t.Fatal(err)
 	}
+	p.Submit("Pubblica il bando")
+	assertText(t, p, "Bando «Buoni spesa straordinari» in attesa di conferma", "In attesa di conferma", "nessun importo è spostato")
+	if p.Has("form[action$='/publish']") || p.Has("main fieldset:not([disabled])") {
+		t.Error("a call awaiting confirmation may be published or edited again")
+	}
+	p.Axe()
+	callPath := p.Path()
+	p.Navigate("/lang/en?next=" + callPath)
+	assertText(t, p, "Awaiting confirmation", "no money moves")
+	p.Axe()
+	p.Navigate("/lang/it?next=" + callPath)
+	s.accounting.ClearFaults()
 	p.ReloadUntil("the call published", func() bool { return strings.Contains(p.MainText(), "Il bando è pubblicato") })
 	assertText(t, p, "Impegno di spesa n. IMP-", "di 10.000,00 €, confermato dal sistema contabile del comune")
 	p.Axe()
