@@ -23,6 +23,10 @@ var payloads = []jsonpin.Pinned{
 	{Value: AppointmentNotifyInput{}, Keys: []string{"Key", "AppointmentID", "Kind", "Data", "At"}},
 	{Value: PickAssigneeInput{}, Keys: []string{"TaskID", "CaseID", "ExcludeUserID", "At"}},
 	{Value: PickAssigneeResult{}, Keys: []string{"UserID", "Username", "Role"}},
+	{Value: CommitmentResult{}, Keys: []string{"Status", "Number", "AmountCents", "Refusal"}},
+	{Value: OpenCommittedCallInput{}, Keys: []string{"CallID", "Number", "AmountCents"}},
+	{Value: RefuseCallFundingInput{}, Keys: []string{"CallID", "Refusal"}},
+	{Value: CallFundingOutcome{}, Keys: []string{"Status"}},
 	{Value: PrepareInvoiceInput{}, Keys: []string{"Kind", "PayeeID", "Municipality", "AsOf", "WorkflowID"}},
 	{Value: InvoiceInput{}, Keys: []string{"InvoiceID"}},
 	{Value: InvoiceStatusResult{}, Keys: []string{"Status", "AccountingID"}},
@@ -88,7 +92,7 @@ func TestEveryPayloadIsPinnedAndTagged(t *testing.T) {
 	}}
 	ctxType, errType := reflect.TypeFor[context.Context](), reflect.TypeFor[error]()
 	activities := 0
-	for _, recv := range []any{&Cases{}, &Delegations{}, &Appointments{}, &Billing{}, &Ledger{}, &Bookings{}, &Retention{}, &Companies{}} {
+	for _, recv := range []any{&Cases{}, &Delegations{}, &Appointments{}, &Billing{}, &Ledger{}, &Bookings{}, &Retention{}, &Companies{}, &CallFunding{}} {
 		rt := reflect.TypeOf(recv)
 		for m := range rt.Methods() {
 			activities++

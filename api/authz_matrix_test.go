@@ -571,7 +571,10 @@ func buildMatrixWorld(t *testing.T, e *env) *matrixWorld {
 		sup := w.users["supervisore"]
 		c, err := e.st.API().CreateCall(ctx, sup.Scope(), uuid.NewString(), terms(m), sup.Username, time.Now())
 		if err == nil {
-			_, err = e.st.API().PublishCall(ctx, sup.Scope(), c.ID, time.Now())
+			_, err = e.st.API().BeginCallPublication(ctx, sup.Scope(), c.ID, time.Now())
+		}
+		if err == nil { // as the funding workflow does once the budget is committed
+			_, err = e.st.API().OpenCommittedCall(ctx, c.ID, "IMP-TEST-"+m, c.BudgetCents, time.Now())
 		}
 		if err != nil {
 			t.Fatalf("published call of %s: %v", m, err)

@@ -148,7 +148,7 @@ func (s *server) publishCall(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, v)
+	c.JSON(http.StatusAccepted, v) // publishing: its budget commitment is asked in the background
 	return nil
 }
 

@@ -91,9 +91,13 @@ type formVersionView struct {
 }
 
 type callView struct {
-	ID          string `json:"id"`
-	Status      string `json:"status"`
-	FormVersion int    `json:"form_version"`
+	ID               string `json:"id"`
+	Status           string `json:"status"`
+	FormVersion      int    `json:"form_version"`
+	BudgetCents      int64  `json:"budget_cents"`
+	CommitmentNumber string `json:"commitment_number"`
+	CommitmentCents  int64  `json:"commitment_cents"`
+	FundingRefusal   string `json:"funding_refusal"`
 }
 
 // TestNewCallWithoutRelease: a supervisor uploads a form version (checked,
@@ -205,7 +209,9 @@ func TestNewCallWithoutRelease(t *testing.T) {
 	call["name"] = "Buoni spesa straordinari 2026"
 	expectStatus(t, e.do("PUT", "/api/v1/calls/"+c.ID, "supervisore", call), http.StatusOK)
 	expectStatus(t, e.do("PUT", "/api/v1/calls/"+c.ID, "supervisore.padova", call), http.StatusNotFound)
-	expectStatus(t, e.do("POST", "/api/v1/calls/"+c.ID+"/publish", "supervisore", nil), http.StatusOK)
+	if p := e.publishCall(c.ID); p.Status != "published" {
+		t.Fatalf("published: %+v", p)
+	}
 	r = e.do("POST", "/api/v1/calls/"+c.ID+"/publish", "supervisore", nil)
 	expectStatus(t, r, http.StatusConflict)
 	if code := r.errorBody(t).Code; code != "call_published" {
@@ -282,7 +288,7 @@ func TestApplyToAChosenCall(t *testing.T) {
 	expectStatus(t, r, http.StatusCreated)
 	var c callView
 	r.json(t, &c)
-	expectStatus(t, e.do("POST", "/api/v1/calls/"+c.ID+"/publish", "supervisore", nil), http.StatusOK)
+	e.publishCall(c.ID)
 
 	// Both are in the public list of the district's open calls, with the
 	// path to apply to each; not in another district's.

@@ -78,13 +78,7 @@ func newCheckoutEnv(t *testing.T, withWorker bool) *checkoutEnv {
 	})))
 	t.Cleanup(srv.Close)
 	if withWorker {
-		acc := accounting.New(accounting.Options{})
-		accSrv := httptest.NewServer(acc)
-		t.Cleanup(func() { acc.Close(); accSrv.Close() })
-		accClient, err := accounting.NewClient(accounting.ClientConfig{BaseURL: accSrv.URL, AttemptTimeout: 2 * time.Second, Retries: -1})
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, accClient := testenv.Accounting(t, accounting.Options{})
 		w := worker.NewWith(c, st, worker.Config{TaskQueue: tq, PortalURL: srv.URL, Accounting: accClient, Payments: pc})
 		if err := w.Start(); err != nil {
 			t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"sportello/api"
+	"sportello/internal/accounting"
 	"sportello/internal/apicontract"
 	"sportello/internal/seed"
 	"sportello/internal/store"
@@ -37,6 +38,9 @@ type env struct {
 	tokens   map[string]string
 	// mail holds the account notices the API sent (desk_trust.go).
 	mail *mailbox
+	// accounting is the sandbox accounting system of the worker (budget
+	// commitments of calls, invoices).
+	accounting *accounting.Server
 }
 
 func newEnv(t *testing.T) *env { t.Helper(); return newEnvWith(t) }
@@ -57,7 +61,8 @@ func newEnvWith(t *testing.T, opts ...func(*api.Deps)) *env {
 	}
 	c := testenv.Temporal(t)
 	tq := testenv.TaskQueue(t)
-	w := worker.New(c, st, tq)
+	acc, accClient := testenv.Accounting(t, accounting.Options{})
+	w := worker.NewWith(c, st, worker.Config{TaskQueue: tq, Accounting: accClient})
 	if err := w.Start(); err != nil {
 		t.Fatalf("start worker: %v", err)
 	}
@@ -73,7 +78,7 @@ func newEnvWith(t *testing.T, opts ...func(*api.Deps)) *env {
 	}
 	srv := httptest.NewServer(apicontract.For(t, api.New(deps)))
 	t.Cleanup(srv.Close)
-	return &env{t: t, st: st, temporal: c, srv: srv, tokens: map[string]string{}, mail: mail}
+	return &env{t: t, st: st, temporal: c, srv: srv, tokens: map[string]string{}, mail: mail, accounting: acc}
 }
 
 // testWriter sends log lines to the test log (shown when a test fails).

@@ -396,13 +396,20 @@ func expectAudit(t *testing.T, e *checkoutEnv, user string, want map[string]int)
 // replay tests of workflows/ read the committed ones).
 func recordHistory(t *testing.T, e *checkoutEnv, id, name string) {
 	t.Helper()
+	recordHistoryIn(t, e.temporal, "operations", id, name)
+}
+
+// recordHistoryIn writes the history of workflow id to
+// $SPORTELLO_RECORD_HISTORIES/folder/name when that is set.
+func recordHistoryIn(t *testing.T, c client.Client, folder, id, name string) {
+	t.Helper()
 	dir := os.Getenv("SPORTELLO_RECORD_HISTORIES")
 	if dir == "" {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	it := e.temporal.GetWorkflowHistory(ctx, id, "", false, 0)
+	it := c.GetWorkflowHistory(ctx, id, "", false, 0)
 	h := &historypb.History{}
 	for it.HasNext() {
 		ev, err := it.Next()
@@ -415,10 +422,10 @@ func recordHistory(t *testing.T, e *checkoutEnv, id, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "operations"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, folder), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "operations", name), raw, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, folder, name), raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -43,6 +43,13 @@ func RegisterBookings(r sdkworker.Registry, acts *activities.Bookings) {
 	r.RegisterActivity(acts)
 }
 
+// RegisterCallFunding registers the CallFunding workflow and its
+// activities (they need the accounting system's client).
+func RegisterCallFunding(r sdkworker.Registry, acts *activities.CallFunding) {
+	r.RegisterWorkflow(workflows.CallFunding)
+	r.RegisterActivity(acts)
+}
+
 // New returns a worker polling taskQueue (workflows.TaskQueue when empty),
 // with everything registered, that records notifications without sending
 // them. Call Start/Run and Stop on it.
@@ -55,8 +62,9 @@ type Config struct {
 	TaskQueue string            // workflows.TaskQueue when empty
 	Mailer    activities.Mailer // nil: notifications stay in the outbox
 	PortalURL string            // base URL of the web portal, for links in messages
-	// Accounting is the municipality's accounting system (billing); nil:
-	// invoices are made but not sent.
+	// Accounting is the municipality's accounting system (billing, and the
+	// budget commitments of calls); nil: invoices are made but not sent,
+	// and a call being published waits.
 	Accounting *accounting.Client
 	Payments   *payments.Client // the payment provider of bookings (nil: online payments fail)
 	// Operations are the thresholds of the stuck-journey watch.
@@ -76,6 +84,7 @@ func NewWith(c client.Client, st *store.Store, cfg Config) sdkworker.Worker {
 		&activities.Delegations{Store: st, Assigner: caseAssigner{c: c}},
 		&activities.Billing{Store: st, Accounting: cfg.Accounting})
 	RegisterBookings(w, &activities.Bookings{Store: st, Payments: cfg.Payments, Mailer: cfg.Mailer, PortalURL: cfg.PortalURL})
+	RegisterCallFunding(w, &activities.CallFunding{Store: st, Accounting: cfg.Accounting})
 	if cfg.Operations.PortalURL == "" {
 		cfg.Operations.PortalURL = cfg.PortalURL
 	}

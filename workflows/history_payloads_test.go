@@ -27,7 +27,8 @@ import (
 func TestRecordedPayloadsKeepTheirNames(t *testing.T) {
 	acts := map[string]reflect.Method{}
 	for _, recv := range []any{&activities.Cases{}, &activities.Delegations{}, &activities.Appointments{},
-		&activities.Billing{}, &activities.Ledger{}, &activities.Bookings{}, &activities.Operations{}, &activities.OperationsWatch{}, &activities.Retention{}} {
+		&activities.Billing{}, &activities.Ledger{}, &activities.Bookings{}, &activities.Operations{}, &activities.OperationsWatch{}, &activities.Retention{},
+		&activities.CallFunding{}} {
 		rt := reflect.TypeOf(recv)
 		for m := range rt.Methods() {
 			acts[m.Name] = m
@@ -127,6 +128,8 @@ var workflowFuncs = map[string]any{
 	"Retention": Retention,
 	// The password reset e-mail (password_reset.go).
 	"PasswordResetMail": PasswordResetMail,
+	// A call's budget commitment and funding (call_funding.go).
+	"CallFunding": CallFunding,
 }
 
 // updateHandlers are the update handlers of each workflow by update name

@@ -72,6 +72,8 @@ var payloads = []jsonpin.Pinned{
 	// Billing (encoded under the Go names before it had tags)
 	{Value: BillingInput{}, Keys: []string{"Kind", "PayeeID", "Municipality", "PollInterval", "InvoiceID"}},
 	{Value: BillingResult{}, Keys: []string{"InvoiceID", "Status", "Empty", "TransferID"}},
+	// CallFunding
+	{Value: CallFundingResult{}, Keys: []string{"Status", "CommitmentNumber", "Refusal"}},
 	// LedgerVerify
 	{Value: LedgerVerifyInput{}, Keys: []string{"grace"}},
 	{Value: LedgerVerifyResult{}, Keys: []string{"accounts", "transfers", "checks"}},

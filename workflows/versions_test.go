@@ -91,7 +91,7 @@ func TestHistoriesCoverEveryBranch(t *testing.T) {
 	histories := committedHistories(t)
 	logger := tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	r := sdkworker.NewWorkflowReplayer()
-	for _, w := range []any{FoodVoucher, Booking, Delegation, Appointment, Billing, LedgerVerify, RefundResolution, OperationsWatch, Retention, CompanyStatements} {
+	for _, w := range []any{FoodVoucher, Booking, Delegation, Appointment, Billing, LedgerVerify, RefundResolution, OperationsWatch, Retention, CompanyStatements, CallFunding} {
 		r.RegisterWorkflow(w)
 	}
 	for _, h := range histories {

@@ -221,6 +221,9 @@ type callForm struct {
 type callEditData struct {
 	ID                    string
 	Published             bool
+	Publishing            bool   // its budget commitment is being asked: "in attesa di conferma"
+	Commitment            string // the confirmed commitment, as read (published)
+	Refusal               string // why the accounting system refused the last publication, as read (draft)
 	Action                string
 	Municipality, Version selectView
 	Fields                []fieldView
@@ -335,6 +338,14 @@ func (s *Site) renderCallEdit(c *gin.Context, status int, call store.Call, f cal
 	if call.ID != "" {
 		d.Action = "/calls/" + url.PathEscape(call.ID)
 	}
+	d.Publishing = call.Status == store.StatusPublishing
+	if call.CommitmentNumber != "" && call.CommittedAt != nil {
+		d.Commitment = s.t(c, "calls.commitment", call.CommitmentNumber, i18n.Money(lang, call.CommitmentCents),
+			i18n.Date(lang, *call.CommittedAt, calendar.Rome()))
+	}
+	if call.Status == store.StatusDraft && call.FundingRefusal != "" {
+		d.Refusal = s.t(c, "calls.funding_refusal."+call.FundingRefusal)
+	}
 	for _, m := range munis {
 		d.Municipality.Options = append(d.Municipality.Options, staffOption{Value: m.Value, Label: m.Label, Selected: m.Value == f.Municipality})
 	}
@@ -428,9 +439,11 @@ func (s *Site) callPublishSubmit(c *gin.Context) error {
 	saved, err := s.applications.Calls.PublishCall(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
 	he := httpx.From(err)
 	switch {
-	case err == nil:
+	case err == nil && saved.Status == store.StatusPublished:
 		setFlash(c, "success", "calls.published", saved.Name)
-	case he.Status == http.StatusConflict:
+	case err == nil:
+		setFlash(c, "info", "calls.publishing", saved.Name)
+	case he.Status == http.StatusConflict, he.Code == "funding_unavailable":
 		setFlash(c, "danger", "calls.err."+he.Code)
 	case he.Status == http.StatusUnprocessableEntity && len(he.Fields) > 0:
 		setFlash(c, "danger", "calls.err.refused", he.Fields[0].In(pageLang(c)))

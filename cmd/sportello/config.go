@@ -267,7 +267,7 @@ const envHelp = `Environment:
   SPORTELLO_MAILCATCHER_HTTP dev: web inbox of the mail catcher (default 127.0.0.1:8025)
   SPORTELLO_PAYMENTS_URL   * payment provider (default http://127.0.0.1:8090: dev's sandbox, started when loopback)
   SPORTELLO_PAYMENTS_SECRET* api: callback signing secret shared with the provider (dev: the sandbox's public secret, refused by api)
-  SPORTELLO_ACCOUNTING_URL * worker: accounting system of billing (default http://127.0.0.1:8091: dev's sandbox, started when loopback)
+  SPORTELLO_ACCOUNTING_URL * worker: accounting system of billing and calls' budgets (default http://127.0.0.1:8091: dev's sandbox, started when loopback)
   SPORTELLO_ACCOUNTING_PAY_AFTER  the sandbox pays an invoice this long after receiving it (default 2m)
   SPORTELLO_BILLING_POLL     how often billing runs check payments and declarations (default 1m)
   SPORTELLO_PUBLIC_URL       the portal's public address (https: responses carry Strict-Transport-Security)

@@ -94,14 +94,20 @@ func IsPermanent(err error) bool {
 // the same record.
 func (c *Client) Submit(ctx context.Context, key string, in Submission) (Record, error) {
 	var rec Record
+	return rec, c.post(ctx, "submit", "/v1/invoices", key, in, &rec)
+}
+
+// post sends in as JSON under the idempotency key (required) and decodes
+// the answer into out.
+func (c *Client) post(ctx context.Context, op, path, key string, in, out any) error {
 	if strings.TrimSpace(key) == "" {
-		return rec, &CallError{Op: "submit", Message: "an idempotency key is required", Permanent: true}
+		return &CallError{Op: op, Message: "an idempotency key is required", Permanent: true}
 	}
 	body, err := json.Marshal(in)
 	if err != nil {
-		return rec, err
+		return err
 	}
-	return rec, c.call(ctx, "submit", http.MethodPost, "/v1/invoices", key, body, &rec)
+	return c.call(ctx, op, http.MethodPost, path, key, body, out)
 }
 
 // Invoice reads a received invoice's status.

@@ -11,6 +11,7 @@
 //	POST /v1/invoices               submit an invoice with its PDF (Idempotency-Key required)
 //	GET  /v1/invoices/{id}          the invoice's status: received, then paid (with payment_ref)
 //	POST /v1/invoices/{id}/payment  the treasurer pays it now (sandbox control)
+//	POST /v1/commitments            commit a call's budget (Idempotency-Key required; commitments.go)
 //	POST /sandbox/faults            queue faults for the next N requests (see Fault)
 //	DELETE /sandbox/faults          clear them
 //
@@ -95,7 +96,7 @@ type Record struct {
 // Fault is an injected misbehaviour for the next Times matching requests.
 type Fault struct {
 	Kind  string `json:"kind"`            // "fail-503", "fail-500" or "hang" (no answer until the client gives up)
-	Op    string `json:"op,omitempty"`    // "submit", "status" or "" (both)
+	Op    string `json:"op,omitempty"`    // "submit", "status", "commit" or "" (any)
 	Times int    `json:"times,omitempty"` // default 1
 }
 
@@ -105,8 +106,11 @@ type Options struct {
 	// (0: at once; negative: only when /payment is called).
 	PayAfter time.Duration
 	MaxHang  time.Duration // how long "hang" waits at most (default 2m)
-	Logger   *slog.Logger
-	Now      func() time.Time // default time.Now
+	// CommitmentLimit is each municipality's appropriation: the budgets it
+	// commits add up to at most this (default DefaultCommitmentLimit).
+	CommitmentLimit int64
+	Logger          *slog.Logger
+	Now             func() time.Time // default time.Now
 }
 
 type stored struct {
@@ -128,6 +132,10 @@ type Server struct {
 	idem     map[string]stored
 	faults   []Fault
 	requests map[string]int // submissions per idempotency key
+
+	commitments    map[string]*Commitment // by call id
+	commitSeq      int
+	commitRequests map[string]int // commit requests per idempotency key
 }
 
 // New returns a sandbox accounting server.
@@ -141,16 +149,21 @@ func New(opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.CommitmentLimit <= 0 {
+		opts.CommitmentLimit = DefaultCommitmentLimit
+	}
 	s := &Server{opts: opts, mux: http.NewServeMux(), done: make(chan struct{}),
-		invoices: map[string]*Record{}, byRef: map[string]string{}, idem: map[string]stored{}, requests: map[string]int{}}
-	s.mux.HandleFunc("POST /v1/invoices", s.faulty("submit", s.submit))
+		invoices: map[string]*Record{}, byRef: map[string]string{}, idem: map[string]stored{}, requests: map[string]int{},
+		commitments: map[string]*Commitment{}, commitRequests: map[string]int{}}
+	s.mux.HandleFunc("POST /v1/invoices", s.faulty("submit", s.keyed("", s.receiveLocked, func(int) bool { return true })))
 	s.mux.HandleFunc("GET /v1/invoices/{id}", s.faulty("status", s.status))
 	s.mux.HandleFunc("POST /v1/invoices/{id}/payment", s.pay)
+	// A refused commitment is not remembered: the key stays free.
+	s.mux.HandleFunc("POST /v1/commitments", s.faulty("commit", s.keyed("commit:", s.commitLocked,
+		func(status int) bool { return status == http.StatusCreated })))
 	s.mux.HandleFunc("POST /sandbox/faults", s.postFault)
 	s.mux.HandleFunc("DELETE /sandbox/faults", func(w http.ResponseWriter, _ *http.Request) {
-		s.mu.Lock()
-		s.faults = nil
-		s.mu.Unlock()
+		s.ClearFaults()
 		w.WriteHeader(http.StatusNoContent)
 	})
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
@@ -167,7 +180,7 @@ func (s *Server) Inject(f Fault) error {
 	if f.Kind != "fail-503" && f.Kind != "fail-500" && f.Kind != "hang" {
 		return fmt.Errorf("unknown fault kind %q", f.Kind)
 	}
-	if f.Op != "" && f.Op != "submit" && f.Op != "status" {
+	if f.Op != "" && f.Op != "submit" && f.Op != "status" && f.Op != "commit" {
 		return fmt.Errorf("unknown op %q", f.Op)
 	}
 	if f.Times <= 0 {
@@ -177,6 +190,13 @@ func (s *Server) Inject(f Fault) error {
 	defer s.mu.Unlock()
 	s.faults = append(s.faults, f)
 	return nil
+}
+
+// ClearFaults drops the queued faults.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	s.faults = nil
+	s.mu.Unlock()
 }
 
 // Submissions reports how many submit requests carried the idempotency key.
@@ -190,9 +210,14 @@ func (s *Server) Submissions(key string) int {
 func (s *Server) Invoices() []Record {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Record, 0, len(s.invoices))
-	for _, r := range s.invoices {
-		out = append(out, *r)
+	return copies(s.invoices)
+}
+
+// copies returns a copy of every value of m.
+func copies[T any](m map[string]*T) []T {
+	out := make([]T, 0, len(m))
+	for _, v := range m {
+		out = append(out, *v)
 	}
 	return out
 }
@@ -247,12 +272,14 @@ func (s *Server) takeFault(op string) (Fault, bool) {
 // faulty applies a queued fault before the operation.
 func (s *Server) faulty(op string, next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if op == "submit" {
-			if key := strings.TrimSpace(r.Header.Get("Idempotency-Key")); key != "" {
-				s.mu.Lock()
+		if key := strings.TrimSpace(r.Header.Get("Idempotency-Key")); key != "" && (op == "submit" || op == "commit") {
+			s.mu.Lock()
+			if op == "submit" {
 				s.requests[key]++
-				s.mu.Unlock()
+			} else {
+				s.commitRequests[key]++
 			}
+			s.mu.Unlock()
 		}
 		f, ok := s.takeFault(op)
 		if !ok {
@@ -278,41 +305,74 @@ func (s *Server) faulty(op string, next http.HandlerFunc) http.HandlerFunc {
 
 const maxBody = 8 << 20
 
-func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
+// keyed serves an operation under an Idempotency-Key, in its own key
+// space: the same key and body get the remembered answer, the same key
+// with another body is refused; do's answer is remembered when keep says so
+// of its status.
+func (s *Server) keyed(space string, do func(body []byte) (int, any), keep func(status int) bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, key, ok := readKeyed(w, r)
+		if !ok {
+			return
+		}
+		key = space + key
+		// The lock is held across the operation: two requests with one key
+		// are serialised and the second sees the first one's answer.
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.replayLocked(w, key, body) {
+			return
+		}
+		status, answer := do(body)
+		b, _ := json.Marshal(answer)
+		b = append(b, '\n')
+		if keep(status) {
+			s.rememberLocked(key, body, status, b)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = w.Write(b)
+	}
+}
+
+// readKeyed reads a request's body and its Idempotency-Key, answering the
+// refusal itself when either is wrong.
+func readKeyed(w http.ResponseWriter, r *http.Request) ([]byte, string, bool) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
 		writeJSON(w, http.StatusRequestEntityTooLarge, apiError{Code: "body_too_large", Message: "body over 8 MiB"})
-		return
+		return nil, "", false
 	}
 	key := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
 	if key == "" || len(key) > 255 {
 		writeJSON(w, http.StatusBadRequest, apiError{Code: "idempotency_key_required", Message: "an Idempotency-Key of 1 to 255 characters is required"})
-		return
+		return nil, "", false
 	}
-	hash := sha256.Sum256(canonical(body))
-	// The lock is held across the operation: two requests with one key are
-	// serialised and the second sees the first one's answer.
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if e, ok := s.idem[key]; ok {
-		if e.hash != hash {
-			writeJSON(w, http.StatusUnprocessableEntity, apiError{Code: "idempotency_key_reused",
-				Message: "this Idempotency-Key was used with a different request body"})
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Idempotent-Replayed", "true")
-		w.WriteHeader(e.status)
-		_, _ = w.Write(e.body)
-		return
+	return body, key, true
+}
+
+// replayLocked answers again the request remembered under key, or refuses
+// another body under it; false when key is new.
+func (s *Server) replayLocked(w http.ResponseWriter, key string, body []byte) bool {
+	e, ok := s.idem[key]
+	if !ok {
+		return false
 	}
-	status, answer := s.receiveLocked(body)
-	b, _ := json.Marshal(answer)
-	b = append(b, '\n')
-	s.idem[key] = stored{hash: hash, status: status, body: b}
+	if e.hash != sha256.Sum256(canonical(body)) {
+		writeJSON(w, http.StatusUnprocessableEntity, apiError{Code: "idempotency_key_reused",
+			Message: "this Idempotency-Key was used with a different request body"})
+		return true
+	}
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	w.Header().Set("Idempotent-Replayed", "true")
+	w.WriteHeader(e.status)
+	_, _ = w.Write(e.body)
+	return true
+}
+
+// rememberLocked binds key to body's answer.
+func (s *Server) rememberLocked(key string, body []byte, status int, answer []byte) {
+	s.idem[key] = stored{hash: sha256.Sum256(canonical(body)), status: status, body: answer}
 }
 
 func (s *Server) receiveLocked(body []byte) (int, any) {

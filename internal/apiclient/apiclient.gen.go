@@ -204,10 +204,29 @@ func (e BookingUpdateResultStatus) Valid() bool {
 	}
 }
 
+// Defines values for CallFundingRefusal.
+const (
+	CallFundingRefusalBudgetExceeded CallFundingRefusal = "budget_exceeded"
+	CallFundingRefusalRefused        CallFundingRefusal = "refused"
+)
+
+// Valid indicates whether the value is a known member of the CallFundingRefusal enum.
+func (e CallFundingRefusal) Valid() bool {
+	switch e {
+	case CallFundingRefusalBudgetExceeded:
+		return true
+	case CallFundingRefusalRefused:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CallStatus.
 const (
-	CallStatusDraft     CallStatus = "draft"
-	CallStatusPublished CallStatus = "published"
+	CallStatusDraft      CallStatus = "draft"
+	CallStatusPublished  CallStatus = "published"
+	CallStatusPublishing CallStatus = "publishing"
 )
 
 // Valid indicates whether the value is a known member of the CallStatus enum.
@@ -216,6 +235,8 @@ func (e CallStatus) Valid() bool {
 	case CallStatusDraft:
 		return true
 	case CallStatusPublished:
+		return true
+	case CallStatusPublishing:
 		return true
 	default:
 		return false
@@ -2819,28 +2840,45 @@ type BookingUpdateResultStatus string
 
 // Call defines model for Call.
 type Call struct {
-	BudgetCents        *int                      `json:"budget_cents,omitempty"`
-	ClosesAt           time.Time                 `json:"closes_at"`
-	CreatedAt          *time.Time                `json:"created_at,omitempty"`
-	CreatedBy          *string                   `json:"created_by,omitempty"`
-	District           string                    `json:"district"`
-	ExpiresAt          time.Time                 `json:"expires_at"`
-	FormId             string                    `json:"form_id"`
-	FormVersion        int                       `json:"form_version"`
-	Id                 string                    `json:"id"`
-	IseeThresholdCents *int                      `json:"isee_threshold_cents,omitempty"`
-	Municipality       string                    `json:"municipality"`
-	MunicipalityName   *string                   `json:"municipality_name,omitempty"`
-	Name               string                    `json:"name"`
-	OpensAt            time.Time                 `json:"opens_at"`
-	PublishedAt        *time.Time                `json:"published_at,omitempty"`
-	Rule               *map[string]interface{}   `json:"rule,omitempty"`
-	Status             CallStatus                `json:"status"`
-	Tranches           *[]map[string]interface{} `json:"tranches,omitempty"`
-	UpdatedAt          *time.Time                `json:"updated_at,omitempty"`
+	BudgetCents *int      `json:"budget_cents,omitempty"`
+	ClosesAt    time.Time `json:"closes_at"`
+
+	// CommitmentCents the amount the accounting system committed (the call's budget); present once published
+	CommitmentCents *int `json:"commitment_cents,omitempty"`
+
+	// CommitmentNumber the number of the budget commitment (impegno di spesa) the municipality's accounting system confirmed; present once published
+	CommitmentNumber *string `json:"commitment_number,omitempty"`
+
+	// CommittedAt when the commitment was recorded; present once published
+	CommittedAt *time.Time `json:"committed_at,omitempty"`
+	CreatedAt   *time.Time `json:"created_at,omitempty"`
+	CreatedBy   *string    `json:"created_by,omitempty"`
+	District    string     `json:"district"`
+	ExpiresAt   time.Time  `json:"expires_at"`
+	FormId      string     `json:"form_id"`
+	FormVersion int        `json:"form_version"`
+
+	// FundingRefusal why the accounting system refused the budget commitment of the last publication (budget_exceeded: the municipality's appropriation cannot cover the budget); the call went back to draft and nothing was booked
+	FundingRefusal     *CallFundingRefusal     `json:"funding_refusal,omitempty"`
+	Id                 string                  `json:"id"`
+	IseeThresholdCents *int                    `json:"isee_threshold_cents,omitempty"`
+	Municipality       string                  `json:"municipality"`
+	MunicipalityName   *string                 `json:"municipality_name,omitempty"`
+	Name               string                  `json:"name"`
+	OpensAt            time.Time               `json:"opens_at"`
+	PublishedAt        *time.Time              `json:"published_at,omitempty"`
+	Rule               *map[string]interface{} `json:"rule,omitempty"`
+
+	// Status draft (editable), publishing (its budget commitment is asked of the municipality's accounting system: terms frozen, nothing booked, not open), published (the commitment confirmed, the fund funded through the ledger)
+	Status    CallStatus                `json:"status"`
+	Tranches  *[]map[string]interface{} `json:"tranches,omitempty"`
+	UpdatedAt *time.Time                `json:"updated_at,omitempty"`
 }
 
-// CallStatus defines model for Call.Status.
+// CallFundingRefusal why the accounting system refused the budget commitment of the last publication (budget_exceeded: the municipality's appropriation cannot cover the budget); the call went back to draft and nothing was booked
+type CallFundingRefusal string
+
+// CallStatus draft (editable), publishing (its budget commitment is asked of the municipality's accounting system: terms frozen, nothing booked, not open), published (the commitment confirmed, the fund funded through the ledger)
 type CallStatus string
 
 // CallRequest defines model for CallRequest.
@@ -5934,7 +5972,7 @@ type ClientInterface interface {
 	// Corresponds with PUT /api/v1/calls/{id} (the `UpdateCall` operationId).
 	UpdateCall(ctx context.Context, id string, body UpdateCallJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PublishCall Publish a draft call of the supervisor's district: its fund is created with the call's terms and form version, and its budget moves from the district's funding account to the fund through the ledger, in one transaction; from its opening date citizens of its municipality apply with that form version. Audited as call_published
+	// PublishCall Publish a draft call of the supervisor's district once its budget is confirmed with its source: the call moves to publishing (terms frozen) and the municipality's accounting system is asked, in the background, to commit its budget (idempotency key funding:<call id>); only once the commitment is confirmed is its fund created and funded through the ledger and the call published with the commitment's number; a refusal puts it back to draft with funding_refusal and moves no money. Publishing again while it is publishing commits and books nothing twice. Audited as call_published
 	//
 	// Corresponds with POST /api/v1/calls/{id}/publish (the `PublishCall` operationId).
 	PublishCall(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -7631,7 +7669,7 @@ func (c *Client) UpdateCall(ctx context.Context, id string, body UpdateCallJSONR
 	return c.Client.Do(req)
 }
 
-// PublishCall Publish a draft call of the supervisor's district: its fund is created with the call's terms and form version, and its budget moves from the district's funding account to the fund through the ledger, in one transaction; from its opening date citizens of its municipality apply with that form version. Audited as call_published
+// PublishCall Publish a draft call of the supervisor's district once its budget is confirmed with its source: the call moves to publishing (terms frozen) and the municipality's accounting system is asked, in the background, to commit its budget (idempotency key funding:<call id>); only once the commitment is confirmed is its fund created and funded through the ledger and the call published with the commitment's number; a refusal puts it back to draft with funding_refusal and moves no money. Publishing again while it is publishing commits and books nothing twice. Audited as call_published
 //
 // Corresponds with POST /api/v1/calls/{id}/publish (the `PublishCall` operationId).
 func (c *Client) PublishCall(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -17473,7 +17511,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /api/v1/calls/{id} (the `UpdateCall` operationId).
 	UpdateCallWithResponse(ctx context.Context, id string, body UpdateCallJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCallResponse, error)
 
-	// PublishCallWithResponse Publish a draft call of the supervisor's district: its fund is created with the call's terms and form version, and its budget moves from the district's funding account to the fund through the ledger, in one transaction; from its opening date citizens of its municipality apply with that form version. Audited as call_published
+	// PublishCallWithResponse Publish a draft call of the supervisor's district once its budget is confirmed with its source: the call moves to publishing (terms frozen) and the municipality's accounting system is asked, in the background, to commit its budget (idempotency key funding:<call id>); only once the commitment is confirmed is its fund created and funded through the ledger and the call published with the commitment's number; a refusal puts it back to draft with funding_refusal and moves no money. Publishing again while it is publishing commits and books nothing twice. Audited as call_published
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -20723,8 +20761,8 @@ func (r UpdateCallResponse) ContentType() string {
 type PublishCallResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
-	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *Call
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *Call
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -20736,12 +20774,12 @@ type PublishCallResponse struct {
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unprocessable
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *Unavailable
+	JSON503 *Error
 }
 
-// GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r PublishCallResponse) GetJSON200() *Call {
-	return r.JSON200
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r PublishCallResponse) GetJSON202() *Call {
+	return r.JSON202
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -20770,7 +20808,7 @@ func (r PublishCallResponse) GetJSON422() *Unprocessable {
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r PublishCallResponse) GetJSON503() *Unavailable {
+func (r PublishCallResponse) GetJSON503() *Error {
 	return r.JSON503
 }
 
@@ -30960,7 +30998,7 @@ func (c *ClientWithResponses) UpdateCallWithResponse(ctx context.Context, id str
 	return ParseUpdateCallResponse(rsp)
 }
 
-// PublishCallWithResponse Publish a draft call of the supervisor's district: its fund is created with the call's terms and form version, and its budget moves from the district's funding account to the fund through the ledger, in one transaction; from its opening date citizens of its municipality apply with that form version. Audited as call_published
+// PublishCallWithResponse Publish a draft call of the supervisor's district once its budget is confirmed with its source: the call moves to publishing (terms frozen) and the municipality's accounting system is asked, in the background, to commit its budget (idempotency key funding:<call id>); only once the commitment is confirmed is its fund created and funded through the ledger and the call published with the commitment's number; a refusal puts it back to draft with funding_refusal and moves no money. Publishing again while it is publishing commits and books nothing twice. Audited as call_published
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -34836,12 +34874,12 @@ func ParsePublishCallResponse(rsp *http.Response) (*PublishCallResponse, error) 
 	}
 
 	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
 		var dest Call
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON200 = &dest
+		response.JSON202 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
@@ -34879,7 +34917,7 @@ func ParsePublishCallResponse(rsp *http.Response) (*PublishCallResponse, error) 
 		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

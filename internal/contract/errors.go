@@ -57,3 +57,8 @@ const ErrTypeAbsenceOver = "AbsenceOver"
 // ErrTypeLedgerViolated is the failure of a ledger check that found a
 // broken invariant: the run fails, visibly, with the report as details.
 const ErrTypeLedgerViolated = "LedgerViolated"
+
+// ErrTypeCallFundingState: a call's funding cannot go on (the call is not
+// being published, or the commitment is not of its budget); retrying the
+// same step cannot help (the CallFunding workflow).
+const ErrTypeCallFundingState = "CallFundingState"

@@ -27,3 +27,13 @@ const CompanyStatementsScheduleID = "company-statements"
 func BillingScheduleID(kind, payee, municipality string) string {
 	return "billing:" + kind + ":" + payee + ":" + municipality
 }
+
+// CallFundingWorkflowID is the workflow id of a call's funding: one
+// commitment of its budget, one booking, whatever the number of clicks.
+func CallFundingWorkflowID(callID string) string { return "call-funding:" + callID }
+
+// CallFundingInput names the call the CallFunding workflow funds. Its JSON
+// names are recorded in histories: never rename one.
+type CallFundingInput struct {
+	CallID string `json:"CallID"`
+}

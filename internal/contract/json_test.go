@@ -67,6 +67,8 @@ var travelling = []jsonpin.Pinned{
 	{Value: RefundApproveInput{}, Keys: []string{"actor"}},
 	{Value: RefundResolutionResult{}, Keys: []string{"outcome", "approved_by", "refund"}},
 	{Value: OpsActor{}, Keys: []string{"user_id", "username", "display_name", "role"}},
+	// A call's funding.
+	{Value: CallFundingInput{}, Keys: []string{"CallID"}},
 }
 
 func TestJSONNamesArePinned(t *testing.T) { jsonpin.Check(t, travelling) }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -26,26 +25,12 @@ func billingStack(t *testing.T, opts accounting.Options) (*stack, *accounting.Se
 	t.Helper()
 	s := newStack(t)
 	s.stopWorker()
-	acc, cl := sandboxAccounting(t, opts)
+	acc, cl := testenv.Accounting(t, opts)
 	s.worker = worker.NewWith(s.tc, s.st, worker.Config{TaskQueue: s.taskQueue, Accounting: cl})
 	if err := s.worker.Start(); err != nil {
 		t.Fatal(err)
 	}
 	return s, acc
-}
-
-// sandboxAccounting runs a sandbox accounting system on loopback until the
-// test ends and returns it with a client of it.
-func sandboxAccounting(t *testing.T, opts accounting.Options) (*accounting.Server, *accounting.Client) {
-	t.Helper()
-	acc := accounting.New(opts)
-	hs := httptest.NewServer(acc)
-	t.Cleanup(func() { acc.Close(); hs.Close() })
-	cl, err := accounting.NewClient(accounting.ClientConfig{BaseURL: hs.URL, AttemptTimeout: 2 * time.Second, Retries: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return acc, cl
 }
 
 func (s *stack) startBilling(id string, in workflows.BillingInput) client.WorkflowRun {

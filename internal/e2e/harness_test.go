@@ -21,6 +21,7 @@ import (
 	"sportello/activities"
 	"sportello/api"
 	"sportello/forms"
+	"sportello/internal/accounting"
 	"sportello/internal/apicontract"
 	"sportello/internal/seed"
 	"sportello/internal/store"
@@ -39,6 +40,10 @@ type stack struct {
 	worker    sdkworker.Worker
 	mailer    activities.Mailer // nil: notifications stay in the outbox
 	portalURL string            // the worker's portal address ("http://portal.test" when empty)
+	// accounting is the sandbox accounting system of the worker (call
+	// budget commitments), started with the first worker.
+	accounting       *accounting.Server
+	accountingClient *accounting.Client
 }
 
 func newStack(t *testing.T) *stack { return newStackWith(t, nil) }
@@ -79,7 +84,11 @@ func (s *stack) startWorker() {
 	if portal == "" {
 		portal = "http://portal.test"
 	}
-	s.worker = worker.NewWith(s.tc, s.st, worker.Config{TaskQueue: s.taskQueue, Mailer: s.mailer, PortalURL: portal})
+	if s.accounting == nil {
+		s.accounting, s.accountingClient = testenv.Accounting(s.t, accounting.Options{})
+	}
+	s.worker = worker.NewWith(s.tc, s.st, worker.Config{TaskQueue: s.taskQueue, Mailer: s.mailer, PortalURL: portal,
+		Accounting: s.accountingClient})
 	if err := s.worker.Start(); err != nil {
 		s.t.Fatalf("worker: %v", err)
 	}

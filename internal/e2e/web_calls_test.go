@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"sportello/forms"
+	"sportello/internal/accounting"
 	"sportello/internal/browsertest"
 	"sportello/internal/calendar"
 )
@@ -18,7 +19,9 @@ import (
 // as the citizen will see it, edits the draft (a schema without the
 // workflow's fields is refused), publishes it, is told at the fields what a
 // call needs, creates a call for Tradate on that version, publishes it
-// (once), and reads the pages in English; the citizen of Tradate then
+// (once: awaiting the confirmation of its budget's commitment by the
+// municipality's accounting system, then published with the commitment's
+// number), and reads the pages in English; the citizen of Tradate then
 // finds the new field on the application page. axe finds nothing on any
 // state of the pages.
 func TestWebCalls(t *testing.T) {
@@ -94,15 +97,40 @@ func TestWebCalls(t *testing.T) {
 	p.Fill("Chiusura", today.AddDate(0, 0, 30).Format(time.DateOnly))
 	p.Submit("Salva la bozza")
 	assertText(t, p, "Bando «Buoni spesa straordinari» salvato.")
+	// Published once the municipality's accounting system confirms the
+	// budget's commitment: first awaiting it, then published with it.
+	// The accounting system does not answer at first: the call waits, in
+	// Italian and in English, with nothing to publish or edit.
+	if err := s.accounting.Inject(accounting.Fault{Kind: "fail-503", Op: "commit", Times: 1000}); err != nil {
+		t.Fatal(err)
+	}
 	p.Submit("Pubblica il bando")
-	assertText(t, p, "Bando «Buoni spesa straordinari» pubblicato.", "Il bando è pubblicato")
+	assertText(t, p, "Bando «Buoni spesa straordinari» in attesa di conferma", "In attesa di conferma", "nessun importo è spostato")
+	if p.Has("form[action$='/publish']") || p.Has("main fieldset:not([disabled])") {
+		t.Error("a call awaiting confirmation may be published or edited again")
+	}
+	p.Axe()
+	callPath := p.Path()
+	p.Navigate("/lang/en?next=" + callPath)
+	assertText(t, p, "Awaiting confirmation", "no money moves")
+	p.Axe()
+	p.Navigate("/lang/it?next=" + callPath)
+	s.accounting.ClearFaults()
+	p.ReloadUntil("the call published", func() bool { return strings.Contains(p.MainText(), "Il bando è pubblicato") })
+	assertText(t, p, "Impegno di spesa n. IMP-", "di 10.000,00 €, confermato dal sistema contabile del comune")
 	p.Axe()
 	if n := s.count(`SELECT count(*) FROM funds WHERE name = 'Buoni spesa straordinari' AND form_version = $1`, forms.FirstDistrictVersion); n != 1 {
 		t.Fatalf("%d funds for the call", n)
 	}
+	if n := len(s.accounting.Commitments()); n != 1 {
+		t.Fatalf("%d budget commitments", n)
+	}
 
 	p.Navigate("/lang/en?next=/calls")
 	assertPage(t, p, "Calls and forms", "Buoni spesa straordinari", "Published", "Form versions")
+	p.Follow("Buoni spesa straordinari")
+	assertText(t, p, "Budget commitment no. IMP-", "confirmed by the municipality's accounting system")
+	p.Axe()
 
 	// Anyone reads the open calls, in Italian and English, from the
 	// navigation: the new call and the seeded one, with what they give.

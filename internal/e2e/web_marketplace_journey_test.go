@@ -34,7 +34,7 @@ func newMarketplaceStack(t *testing.T) (*sagaStack, *accounting.Server) {
 	s := &sagaStack{stack: newStack(t)}
 	s.stopWorker()
 	s.startProvider(journeySecret)
-	acc, accClient := sandboxAccounting(t, accounting.Options{PayAfter: 0})
+	acc, accClient := testenv.Accounting(t, accounting.Options{PayAfter: 0})
 	pay, err := payments.New(payments.Config{BaseURL: s.provider.URL, Secret: journeySecret})
 	if err != nil {
 		t.Fatal(err)

@@ -209,6 +209,13 @@ func upsertDistrict(ctx context.Context, tx pgx.Tx, d District) error {
 
 // ensureFund creates and funds a municipality's food-voucher fund for the
 // year of opens. A fund already present is left as it is.
+//
+// A seeded fund is demo data, not a call: no supervisor published it, so
+// it asks no budget commitment of the accounting system and records none
+// (the sandbox's commitments live in its memory and would be gone at the
+// next start anyway). The ledger check's call_fund_committed covers the
+// funds of calls (migration 036); the seeded funds, the service funds and
+// those of the district files are funded as they are.
 func ensureFund(ctx context.Context, tx pgx.Tx, d District, m Municipality, opens time.Time) error {
 	id := FundID(m.ID, opens.Year())
 	var created string

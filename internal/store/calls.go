@@ -17,8 +17,9 @@ import (
 
 // Statuses of a form version and of a call.
 const (
-	StatusDraft     = "draft"
-	StatusPublished = "published"
+	StatusDraft      = "draft"
+	StatusPublishing = "publishing" // a call whose budget commitment is asked (migration 036)
+	StatusPublished  = "published"
 )
 
 // ImportedBy is the author of the form versions imported from the binary.
@@ -218,6 +219,18 @@ type Call struct {
 	CreatedAt          time.Time       `json:"created_at"`
 	UpdatedAt          time.Time       `json:"updated_at"`
 	PublishedAt        *time.Time      `json:"published_at,omitempty"`
+	CallFunding
+}
+
+// CallFunding is what the municipality's accounting system said of a
+// call's budget commitment (migration 036): the commitment's number and
+// amount once confirmed (a published call), or the code of its refusal (a
+// call back to draft).
+type CallFunding struct {
+	CommitmentNumber string     `json:"commitment_number,omitempty"`
+	CommitmentCents  int64      `json:"commitment_cents,omitempty"`
+	CommittedAt      *time.Time `json:"committed_at,omitempty"`
+	FundingRefusal   string     `json:"funding_refusal,omitempty"`
 }
 
 // CallTerms are what a supervisor writes of a call.
@@ -237,13 +250,15 @@ type CallTerms struct {
 
 const callSelect = `SELECT c.id, c.district_id, c.municipality_id, m.name, c.name, c.form_id, c.form_version, c.isee_threshold_cents,
 	c.rule, c.tranches, c.budget_cents, c.opens_at, c.closes_at, c.expires_at, c.status, c.created_by, c.created_at, c.updated_at,
-	c.published_at FROM calls c JOIN municipalities m ON m.id = c.municipality_id`
+	c.published_at, coalesce(c.commitment_number, ''), coalesce(c.commitment_cents, 0), c.committed_at, coalesce(c.funding_refusal, '')
+	FROM calls c JOIN municipalities m ON m.id = c.municipality_id`
 
 func scanCall(row pgx.Row) (Call, error) {
 	var c Call
 	err := row.Scan(&c.ID, &c.District, &c.Municipality, &c.MunicipalityName, &c.Name, &c.FormID, &c.FormVersion,
 		&c.ISEEThresholdCents, &c.Rule, &c.Tranches, &c.BudgetCents, &c.OpensAt, &c.ClosesAt, &c.ExpiresAt, &c.Status,
-		&c.CreatedBy, &c.CreatedAt, &c.UpdatedAt, &c.PublishedAt)
+		&c.CreatedBy, &c.CreatedAt, &c.UpdatedAt, &c.PublishedAt, &c.CommitmentNumber, &c.CommitmentCents, &c.CommittedAt,
+		&c.FundingRefusal)
 	return c, err
 }
 
@@ -349,20 +364,56 @@ const (
 	CallFourEyesAboveCents = 500_00
 )
 
-// PublishCall publishes a draft call of the supervisor's district: its
-// fund is created with the call's terms and form version, and its budget
-// moves from the district's funding account to the fund's through the
-// ledger (key "funding:<id>"), all in one transaction. A published call
-// is a "call_published" conflict; a form version not (or no longer)
-// publishable is Invalid.
-func (a API) PublishCall(ctx context.Context, scope Scope, id string, now time.Time) (Call, error) {
-	// The fund, its account and its budget are the system's to write: the
-	// transaction runs as the system, on a call of scope's district only.
-	return a.changeCall(ctx, System, scope.District, id, func(tx pgx.Tx, c Call) error {
+// BeginCallPublication moves a draft call of the supervisor's district to
+// publishing: its terms are frozen while the municipality's accounting
+// system is asked to commit its budget (a refusal from a previous attempt
+// is cleared). A call already publishing is returned as it is (asking
+// again is safe: the commitment's key is the call's); a published one is
+// a "call_published" conflict; a form version not (or no longer)
+// publishable is Invalid. Nothing is booked yet (OpenCommittedCall).
+func (a API) BeginCallPublication(ctx context.Context, scope Scope, id string, now time.Time) (Call, error) {
+	return a.lockedCall(ctx, scope, scope.District, id, func(tx pgx.Tx, c Call) error {
+		switch c.Status {
+		case StatusPublishing:
+			return nil
+		case StatusPublished:
+			return errCallPublished
+		}
 		if err := termsProblem(ctx, tx, c.District, CallTerms{Municipality: c.Municipality, FormID: c.FormID, FormVersion: c.FormVersion}); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE calls SET status = 'published', published_at = $2, updated_at = $2 WHERE id = $1`, id, now); err != nil {
+		_, err := tx.Exec(ctx, `UPDATE calls SET status = 'publishing', funding_refusal = NULL, updated_at = $2 WHERE id = $1`, id, now)
+		return err
+	})
+}
+
+var (
+	errCallPublishing    = Conflict("call_publishing", "this call is being published: its terms stay as they are until the accounting system answers")
+	errCallNotPublishing = Conflict("call_not_publishing", "this call is not being published")
+	errCommitmentAmount  = Conflict("commitment_amount", "the budget commitment is not of the call's budget")
+)
+
+// OpenCommittedCall publishes call id, being published, once the
+// municipality's accounting system confirmed the commitment number of
+// cents (its budget): the commitment is recorded on the call, its fund is
+// created with the call's terms and form version, and its budget moves from
+// the district's funding account to the fund's through the ledger (key
+// "funding:<id>"), all in one transaction, as the system. The same
+// confirmation again returns the published call and books nothing; a call
+// not being published is a "call_not_publishing" conflict, an amount other
+// than the budget a "commitment_amount" one.
+func (a API) OpenCommittedCall(ctx context.Context, id, number string, cents int64, now time.Time) (Call, error) {
+	return a.lockedCall(ctx, System, "", id, func(tx pgx.Tx, c Call) error {
+		switch {
+		case c.Status == StatusPublished && c.CommitmentNumber == number:
+			return nil
+		case c.Status != StatusPublishing:
+			return errCallNotPublishing
+		case cents != c.BudgetCents:
+			return errCommitmentAmount
+		}
+		if _, err := tx.Exec(ctx, `UPDATE calls SET status = 'published', published_at = $2, updated_at = $2,
+				commitment_number = $3, commitment_cents = $4, committed_at = $2 WHERE id = $1`, id, now, number, cents); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO funds (id, district_id, municipality_id, form_id, form_version, name,
@@ -378,22 +429,51 @@ func (a API) PublishCall(ctx context.Context, scope Scope, id string, now time.T
 		if err := EnsureAccount(ctx, tx, FundAccountID(c.ID), c.District, AccountFund, false); err != nil {
 			return err
 		}
-		_, _, err := Transfer(ctx, tx, TransferInput{Key: "funding:" + c.ID, From: FundingAccountID(c.District),
+		_, _, err := Transfer(ctx, tx, TransferInput{Key: CallFundingKey(c.ID), From: FundingAccountID(c.District),
 			To: FundAccountID(c.ID), Amount: c.BudgetCents, Kind: TransferFunding, FundID: c.ID})
+		return err
+	})
+}
+
+// CallFundingKey is the idempotency key of call id's funding: of its
+// budget commitment at the accounting system and of its ledger transfer.
+func CallFundingKey(id string) string { return "funding:" + id }
+
+// RefuseCallFunding puts call id, being published, back to draft with
+// the code of the accounting system's refusal of its budget commitment:
+// nothing was booked, and the supervisor may change its terms and publish
+// again. A call in another state is returned as it is.
+func (a API) RefuseCallFunding(ctx context.Context, id, code string, now time.Time) (Call, error) {
+	return a.lockedCall(ctx, System, "", id, func(tx pgx.Tx, c Call) error {
+		if c.Status != StatusPublishing {
+			return nil
+		}
+		_, err := tx.Exec(ctx, `UPDATE calls SET status = 'draft', funding_refusal = $2, updated_at = $3 WHERE id = $1`, id, code, now)
 		return err
 	})
 }
 
 // changeCall runs change on draft call id of district, under scope.
 func (a API) changeCall(ctx context.Context, scope Scope, district, id string, change func(pgx.Tx, Call) error) (Call, error) {
+	return a.lockedCall(ctx, scope, district, id, func(tx pgx.Tx, c Call) error {
+		switch c.Status {
+		case StatusPublishing:
+			return errCallPublishing
+		case StatusPublished:
+			return errCallPublished
+		}
+		return change(tx, c)
+	})
+}
+
+// lockedCall runs change on call id of district ("": any) locked, under
+// scope, and reads it again.
+func (a API) lockedCall(ctx context.Context, scope Scope, district, id string, change func(pgx.Tx, Call) error) (Call, error) {
 	var out Call
 	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
-		cur, err := scanCall(tx.QueryRow(ctx, callSelect+` WHERE c.id = $1 AND c.district_id = $2 FOR UPDATE OF c`, id, district))
+		cur, err := scanCall(tx.QueryRow(ctx, callSelect+` WHERE c.id = $1 AND ($2 = '' OR c.district_id = $2) FOR UPDATE OF c`, id, district))
 		if err != nil {
 			return err
-		}
-		if cur.Status != StatusDraft {
-			return errCallPublished
 		}
 		if err := change(tx, cur); err != nil {
 			return err

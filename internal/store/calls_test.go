@@ -12,7 +12,7 @@ import (
 	"sportello/internal/store"
 )
 
-// TestCallsRowLevelSecurity checks the policies of migration 026 per
+// TestCallsRowLevelSecurity checks the policies of migrations 026 and 036 per
 // role: a supervisor reads and writes their own district's draft form
 // versions and calls only; citizens and operators read the published calls
 // of their district and write nothing; published form versions are read by
@@ -115,10 +115,18 @@ func TestCallsRowLevelSecurity(t *testing.T) {
 	if n := count(tradate); n != 1 {
 		t.Errorf("tradate's supervisor reads %d calls", n)
 	}
-	if _, err := api.PublishCall(ctx, padova, callT.ID, now); !errors.Is(err, store.ErrNotFound) {
+	if _, err := api.BeginCallPublication(ctx, padova, callT.ID, now); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("padova publishes tradate's call: %v", err)
 	}
-	if _, err := api.PublishCall(ctx, tradate, callT.ID, now); err != nil {
+	if _, err := api.BeginCallPublication(ctx, tradate, callT.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	// Being published (its budget commitment asked): still no one's but
+	// the supervisors'.
+	if n, m := count(citizen), count(operator); n != 0 || m != 0 {
+		t.Errorf("a citizen reads %d calls being published, an operator %d", n, m)
+	}
+	if _, err := api.OpenCommittedCall(ctx, callT.ID, "IMP-T-1", callT.BudgetCents, now); err != nil {
 		t.Fatal(err)
 	}
 	if n := count(citizen); n != 1 {

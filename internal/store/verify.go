@@ -28,7 +28,10 @@ import (
 //     credit, voucher, online) pay its total, its sessions' parts add up to
 //     each funder's share and each session to its price, and its company
 //     part was held from the employee's credit;
-//   - every booking movement names its booking.
+//   - every booking movement names its booking;
+//   - every published call's fund has a confirmed budget commitment of the
+//     call's budget (the accounting system's "impegno di spesa"), and was
+//     funded once of that amount; a call not published has no funding.
 //
 // Each check is one SQL statement over the whole ledger, so the check is
 // also cheap to run often; each reports how many rows break it and a few of
@@ -139,6 +142,15 @@ var ledgerInvariants = []ledgerInvariant{
 		 FROM bookings b LEFT JOIN (SELECT booking_id, sum(amount_cents) AS s FROM transfers
 		   WHERE kind = 'hold' AND from_account LIKE 'company_credit:%' GROUP BY booking_id) t ON t.booking_id = b.id
 		 WHERE coalesce(t.s, 0) <> b.company_cents ORDER BY b.number`},
+	{"call_fund_committed", "every published call's fund has a confirmed budget commitment of the call's budget, funded once of that amount; no other call's fund is funded",
+		`SELECT format('call %s (%s): budget %s, commitment %s of %s, funded %s', c.id, c.status, c.budget_cents,
+		   coalesce(c.commitment_number, 'missing'), coalesce(c.commitment_cents::text, '-'), coalesce(t.s, 0))
+		 FROM calls c LEFT JOIN (SELECT fund_id, sum(amount_cents) AS s FROM transfers
+		   WHERE kind = 'funding' AND to_account = 'fund:' || fund_id GROUP BY fund_id) t ON t.fund_id = c.id
+		 WHERE (c.status = 'published' AND (c.commitment_number IS NULL OR c.commitment_cents IS DISTINCT FROM c.budget_cents
+		        OR coalesce(t.s, 0) <> c.commitment_cents))
+		    OR (c.status <> 'published' AND coalesce(t.s, 0) <> 0)
+		 ORDER BY c.id`},
 	{"paid_invoice_has_payout", "every paid invoice has its payout transfer of its total",
 		`SELECT format('invoice %s: total %s, payout %s', i.number, i.total_cents, coalesce(t.kind || ' of ' || t.amount_cents, 'missing'))
 		 FROM invoices i LEFT JOIN transfers t ON t.id = i.payout_transfer_id

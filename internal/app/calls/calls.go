@@ -33,6 +33,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 
 	"sportello/forms"
 	"sportello/forms/htmlform"
@@ -40,6 +42,7 @@ import (
 	"sportello/internal/contract"
 	"sportello/internal/i18n"
 	"sportello/internal/store"
+	"sportello/workflows"
 )
 
 // Service does the calls and form versions use cases.
@@ -544,15 +547,24 @@ func (s Service) UpdateCall(ctx context.Context, user store.UserView, id string,
 	return out, err
 }
 
-// PublishCall publishes a draft call of user's district: its fund opens
-// for applications of its form version at its opening date (Conflict
-// "call_published" the second time).
+// PublishCall publishes a draft call of user's district, once its budget
+// is confirmed with its source: the call moves to publishing (its terms
+// frozen) and the CallFunding workflow asks the municipality's accounting
+// system to commit the budget (key "funding:<call id>"); only on the
+// confirmation does the workflow fund the call's fund through the ledger
+// and open it (with the commitment's number), and a refusal puts it back
+// to draft with the refusal (store.Call.FundingRefusal). The answer is the
+// call being published. Asking again while it is being published joins the
+// same workflow (one commitment, one booking); a published call is a
+// Conflict "call_published"; Temporal not answering is Unavailable
+// "funding_unavailable" (the call stays being published: asking again
+// starts its funding).
 func (s Service) PublishCall(ctx context.Context, user store.UserView, id string) (store.Call, error) {
 	var out store.Call
 	e := store.AuditEntry{Action: AuditCallPublished, Detail: app.AuditDetail(map[string]any{"call_id": id})}
 	err := s.Audited(ctx, user, e, func() error {
 		var err error
-		out, err = s.API.PublishCall(ctx, user.Scope(), id, s.Now())
+		out, err = s.API.BeginCallPublication(ctx, user.Scope(), id, s.Now())
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
@@ -561,7 +573,22 @@ func (s Service) PublishCall(ctx context.Context, user store.UserView, id string
 	if err != nil {
 		return out, err
 	}
-	return out, s.EnsureVersion(ctx, out.FormID, out.FormVersion)
+	if err := s.EnsureVersion(ctx, out.FormID, out.FormVersion); err != nil {
+		return out, err
+	}
+	_, err = s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: contract.CallFundingWorkflowID(out.ID), TaskQueue: s.TaskQueue,
+		// A call refused and published again is funded by a new run; a
+		// second click while one runs joins it.
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, workflows.CallFunding, contract.CallFundingInput{CallID: out.ID})
+	if err != nil {
+		s.Log.WarnContext(ctx, "call funding not started", "call", out.ID, "err", err)
+		return out, &app.Error{Kind: app.Unavailable, Code: "funding_unavailable",
+			Message: "the call's funding could not be started; it is being published: try again", Cause: err}
+	}
+	return out, nil
 }
 
 // OpenCalls lists the calls of district open now, for anyone (the public
