@@ -150,7 +150,7 @@ func TestWebCompanyWelfare(t *testing.T) {
 	m.Submit("Mostra il rendiconto")
 	// Opening 0; top-ups 3,000 + 250; four credits of 600 allotted; closing 850.
 	assertPage(t, m, "Rendiconto di "+last, "Saldo iniziale", "3.250,00 €", "2.400,00 €", "Non mostrato (meno di 3 dipendenti)",
-		"Intestata a", "Partita IVA "+seed.DemoCompany().VATNumber, "Scarica in CSV")
+		"Intestata a", "Partita IVA "+seed.DemoCompany().VATNumber, "Scarica in CSV", "Scarica in PDF")
 	if got := m.Text("#st-closing"); got != "850,00 €" {
 		t.Fatalf("closing %q, want 850,00 €", got)
 	}
@@ -159,7 +159,7 @@ func TestWebCompanyWelfare(t *testing.T) {
 	}
 	noSidewaysScroll(t, m)
 	m.Navigate("/lang/en?next=/companies/" + seed.DemoCompanyID + "/statements/" + last)
-	assertPage(t, m, "Statement of "+last, "Closing balance", "Not shown (fewer than 3 employees)", "Billed to", "Download as CSV")
+	assertPage(t, m, "Statement of "+last, "Closing balance", "Not shown (fewer than 3 employees)", "Billed to", "Download as CSV", "Download as PDF")
 	m.Navigate("/companies/" + seed.DemoCompanyID + "/statements")
 	assertPage(t, m, "Monthly statements and invoices", last)
 	m.Navigate("/azienda")
