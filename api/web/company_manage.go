@@ -110,12 +110,11 @@ func (s *Site) hoursSlot(c *gin.Context, day string, wd, k int, h store.OpeningH
 }
 
 func (s *Site) renderHours(c *gin.Context, p store.SocialPoint, days []hoursDay, errs []summaryItem, status int) {
-	u := httpx.CurrentUser(c)
-	back := crumb{Href: "/social-points", Text: s.t(c, "points.title")}
-	if u.Role != roleSupervisor {
-		back = crumb{Href: "/azienda", Text: s.t(c, "company.title")}
+	back, nav := crumb{Href: "/social-points", Text: s.t(c, "points.title")}, "points"
+	if httpx.CurrentUser(c).Role != roleSupervisor {
+		back, nav = crumb{Href: "/azienda", Text: s.t(c, "company.title")}, "company"
 	}
-	s.render(c, status, "point_hours", view{Title: s.t(c, "hours.title", p.Name), Nav: companyNav(u), Errors: errs,
+	s.render(c, status, "point_hours", view{Title: s.t(c, "hours.title", p.Name), Nav: nav, Errors: errs,
 		Crumbs: []crumb{back}, Data: map[string]any{"Point": p, "Days": days, "Back": back.Href}})
 }
 

@@ -135,6 +135,22 @@ func TestWebCompanyWithdrawAndHours(t *testing.T) {
 	assertText(t, m, "closing time")
 	m.Axe()
 
+	// Last month's statement (the withdrawal moved there: a fixture, the
+	// clock is not moved) hides the credit the one leaver returned, and its
+	// closing balance still counts it.
+	last := companyMoneyLastMonth(t, s.st)
+	m.Navigate("/companies/" + seed.DemoCompanyID + "/statements")
+	m.Fill("Month (YYYY-MM)", last)
+	m.Submit("Show the statement")
+	assertPage(t, m, "Statement of "+last, "Download as PDF")
+	if got := m.Text("#st-revoked"); got != "Not shown (fewer than 3 employees)" {
+		t.Fatalf("returned credit of one employee shown: %q", got)
+	}
+	// EUR 3,000 topped up, two credits of 600 allotted, one returned whole.
+	if got := m.Text("#st-closing"); got != "€2,400.00" {
+		t.Fatalf("closing %q, want €2,400.00", got)
+	}
+
 	// The district's supervisor, from the list of Social Points.
 	sup := loggedIn(t, s.srv.URL, "supervisor", "supervisore")
 	sup.Navigate("/social-points")
