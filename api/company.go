@@ -122,12 +122,23 @@ func (s *server) getStatement(c *gin.Context) error {
 // statementCSV is GET /companies/:id/statements/:month/csv, in the
 // language of Accept-Language (Italian by default).
 func (s *server) statementCSV(c *gin.Context) error {
-	lang := i18n.IT
-	if strings.HasPrefix(strings.ToLower(c.GetHeader("Accept-Language")), "en") {
-		lang = i18n.EN
-	}
-	raw, name, err := s.company.StatementCSV(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), c.Param("month"), lang)
+	raw, name, err := s.company.StatementCSV(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), c.Param("month"), acceptLang(c))
 	return httpx.PrivateFile(c, "text/csv; charset=utf-8", raw, name, err)
+}
+
+// statementPDF is GET /companies/:id/statements/:month/pdf, in the
+// language of Accept-Language (Italian by default).
+func (s *server) statementPDF(c *gin.Context) error {
+	raw, name, err := s.company.StatementPDF(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), c.Param("month"), acceptLang(c))
+	return httpx.PrivateFile(c, "application/pdf", raw, name, err)
+}
+
+// acceptLang is English when Accept-Language starts with it, Italian otherwise.
+func acceptLang(c *gin.Context) string {
+	if strings.HasPrefix(strings.ToLower(c.GetHeader("Accept-Language")), "en") {
+		return i18n.EN
+	}
+	return i18n.IT
 }
 
 // setPointHours is PUT /social-points/:id/hours.

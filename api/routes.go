@@ -288,6 +288,7 @@ func (s *server) apiRoutes() []apiRoute {
 		{"POST", "/companies/:id/statements", session, statementReaders, reachOwn, h(s.issueStatement)},
 		{"GET", "/companies/:id/statements/:month", session, statementReaders, reachOwn, h(s.getStatement)},
 		{"GET", "/companies/:id/statements/:month/csv", session, statementReaders, reachOwn, h(s.statementCSV)},
+		{"GET", "/companies/:id/statements/:month/pdf", session, statementReaders, reachOwn, h(s.statementPDF)},
 
 		// The dashboard (dashboard.go): a supervisor's district, an operator's municipality.
 		{"GET", "/dashboard", session, staff, reachList, h(s.getDashboard)},

@@ -292,6 +292,12 @@ func (s *Site) statementCSVPage(c *gin.Context) error {
 	return httpx.PrivateFile(c, "text/csv; charset=utf-8", raw, name, err)
 }
 
+// statementPDFPage downloads a statement and its invoice as a PDF in the page's language.
+func (s *Site) statementPDFPage(c *gin.Context) error {
+	raw, name, err := s.company.StatementPDF(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"), c.Param("month"), pageLang(c))
+	return httpx.PrivateFile(c, "application/pdf", raw, name, err)
+}
+
 // companyNav is the menu entry of the statement pages: the manager's
 // company, or the supervisor's list of companies.
 func companyNav(u store.UserView) string {

@@ -270,6 +270,7 @@ func (s *Site) Mount(r *gin.Engine) {
 	wm.POST("/azienda/top-ups", s.page(s.companyTopUpSubmit))
 	wm.GET("/azienda/top-ups/:id/pay", s.page(s.companyPayPage))
 	wm.POST("/azienda/top-ups/:id/confirmation", s.page(s.companyTopUpConfirmSubmit))
+	wm.POST("/azienda/employees/withdrawal", s.page(s.companyWithdrawSubmit)) // company_manage.go
 	// A company's statements: its welfare manager and the district's supervisors.
 	sup.GET("/companies", s.page(s.companiesPage))
 	st := p.Role(string(contract.RoleWelfareManager), roleSupervisor)
@@ -277,6 +278,11 @@ func (s *Site) Mount(r *gin.Engine) {
 	st.POST("/companies/:id/statements", s.page(s.statementIssueSubmit))
 	st.GET("/companies/:id/statements/:month", s.page(s.statementPage))
 	st.GET("/companies/:id/statements/:month/csv", s.page(s.statementCSVPage))
+	st.GET("/companies/:id/statements/:month/pdf", s.page(s.statementPDFPage))
+	// A Social Point's hours: the welfare manager of the hosting company and
+	// the district's supervisors, as the API's row (company_manage.go).
+	st.GET("/social-points/:id/hours", s.page(s.pointHoursPage))
+	st.POST("/social-points/:id/hours", s.page(s.pointHoursSubmit))
 
 	// Campaign managers: supervisors and the Commerce District's manager
 	// (campaign_manage.go).

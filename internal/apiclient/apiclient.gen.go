@@ -3378,7 +3378,7 @@ type CompanySpendingRow struct {
 // CompanySpendingRowCategory defines model for CompanySpendingRow.Category.
 type CompanySpendingRowCategory string
 
-// CompanyStatement A company's statement of one calendar month (Europe/Rome), read from the ledger: closing_cents = opening_cents + topups_cents - allotted_cents + revoked_cents, to the cent.
+// CompanyStatement A company's statement of one calendar month (Europe/Rome), read from the ledger: closing_cents = opening_cents + topups_cents - allotted_cents + revoked_cents, to the cent (revoked_cents is absent when suppressed, and the closing balance still includes it).
 type CompanyStatement struct {
 	// AllottedCents credit allotted to employees enrolled in the month
 	AllottedCents int `json:"allotted_cents"`
@@ -3410,9 +3410,12 @@ type CompanyStatement struct {
 	// OpeningCents the company account's balance when the month began
 	OpeningCents int `json:"opening_cents"`
 
-	// RevokedCents credit that came back from employees withdrawn in the month
-	RevokedCents int                    `json:"revoked_cents"`
-	Spending     []CompanyStatementCell `json:"spending"`
+	// RevokedCents credit that came back from employees withdrawn in the month; absent when fewer than 3 employees returned credit (small-group suppression: it would be their unspent credit)
+	RevokedCents *int `json:"revoked_cents,omitempty"`
+
+	// RevokedSuppressed true when revoked_cents is withheld by the small-group suppression
+	RevokedSuppressed bool                   `json:"revoked_suppressed"`
+	Spending          []CompanyStatementCell `json:"spending"`
 
 	// SpendingTotalCents the month's total spending; absent when a cell is suppressed (it would let one recompute it)
 	SpendingTotalCents *int `json:"spending_total_cents,omitempty"`
@@ -6196,6 +6199,13 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/companies/{id}/statements/{month}/csv (the `GetCompanyStatementCsv` operationId).
 	GetCompanyStatementCsv(ctx context.Context, id string, month string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetCompanyStatementPdf A company's statement of one month and its invoice as a PDF document (the download is audited)
+	//
+	// An A4 document in the language of Accept-Language (Italian by default): the account (opening balance, top-ups, credit allotted and returned, closing balance), the spending by category and the invoice of the month's top-ups. Spending cells and the returned credit go through the small-group suppression, as in the JSON statement; no employee is named.
+	//
+	// Corresponds with GET /api/v1/companies/{id}/statements/{month}/pdf (the `GetCompanyStatementPdf` operationId).
+	GetCompanyStatementPdf(ctx context.Context, id string, month string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetCompany The welfare manager's company with its plan valid today, its unallotted balance and totals
 	//
 	// 404 when the company has no plan valid today.
@@ -8203,6 +8213,23 @@ func (c *Client) GetCompanyStatement(ctx context.Context, id string, month strin
 // Corresponds with GET /api/v1/companies/{id}/statements/{month}/csv (the `GetCompanyStatementCsv` operationId).
 func (c *Client) GetCompanyStatementCsv(ctx context.Context, id string, month string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetCompanyStatementCsvRequest(c.Server, id, month)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCompanyStatementPdf A company's statement of one month and its invoice as a PDF document (the download is audited)
+//
+// An A4 document in the language of Accept-Language (Italian by default): the account (opening balance, top-ups, credit allotted and returned, closing balance), the spending by category and the invoice of the month's top-ups. Spending cells and the returned credit go through the small-group suppression, as in the JSON statement; no employee is named.
+//
+// Corresponds with GET /api/v1/companies/{id}/statements/{month}/pdf (the `GetCompanyStatementPdf` operationId).
+func (c *Client) GetCompanyStatementPdf(ctx context.Context, id string, month string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCompanyStatementPdfRequest(c.Server, id, month)
 	if err != nil {
 		return nil, err
 	}
@@ -12650,6 +12677,47 @@ func NewGetCompanyStatementCsvRequest(server string, id string, month string) (*
 	}
 
 	operationPath := fmt.Sprintf("/api/v1/companies/%s/statements/%s/csv", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetCompanyStatementPdfRequest constructs an http.Request for the GetCompanyStatementPdf method
+func NewGetCompanyStatementPdfRequest(server string, id string, month string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "month", month, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/companies/%s/statements/%s/pdf", pathParam0, pathParam1)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -17767,6 +17835,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/companies/{id}/statements/{month}/csv (the `GetCompanyStatementCsv` operationId).
 	GetCompanyStatementCsvWithResponse(ctx context.Context, id string, month string, reqEditors ...RequestEditorFn) (*GetCompanyStatementCsvResponse, error)
 
+	// GetCompanyStatementPdfWithResponse A company's statement of one month and its invoice as a PDF document (the download is audited)
+	//
+	// An A4 document in the language of Accept-Language (Italian by default): the account (opening balance, top-ups, credit allotted and returned, closing balance), the spending by category and the invoice of the month's top-ups. Spending cells and the returned credit go through the small-group suppression, as in the JSON statement; no employee is named.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/companies/{id}/statements/{month}/pdf (the `GetCompanyStatementPdf` operationId).
+	GetCompanyStatementPdfWithResponse(ctx context.Context, id string, month string, reqEditors ...RequestEditorFn) (*GetCompanyStatementPdfResponse, error)
+
 	// GetCompanyWithResponse The welfare manager's company with its plan valid today, its unallotted balance and totals
 	//
 	// 404 when the company has no plan valid today.
@@ -22689,6 +22766,82 @@ func (r GetCompanyStatementCsvResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetCompanyStatementCsvResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetCompanyStatementPdfResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCompanyStatementPdfResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetCompanyStatementPdfResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetCompanyStatementPdfResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetCompanyStatementPdfResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetCompanyStatementPdfResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetCompanyStatementPdfResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCompanyStatementPdfResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCompanyStatementPdfResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCompanyStatementPdfResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCompanyStatementPdfResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -31446,6 +31599,21 @@ func (c *ClientWithResponses) GetCompanyStatementCsvWithResponse(ctx context.Con
 	return ParseGetCompanyStatementCsvResponse(rsp)
 }
 
+// GetCompanyStatementPdfWithResponse A company's statement of one month and its invoice as a PDF document (the download is audited)
+//
+// An A4 document in the language of Accept-Language (Italian by default): the account (opening balance, top-ups, credit allotted and returned, closing balance), the spending by category and the invoice of the month's top-ups. Spending cells and the returned credit go through the small-group suppression, as in the JSON statement; no employee is named.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/companies/{id}/statements/{month}/pdf (the `GetCompanyStatementPdf` operationId).
+func (c *ClientWithResponses) GetCompanyStatementPdfWithResponse(ctx context.Context, id string, month string, reqEditors ...RequestEditorFn) (*GetCompanyStatementPdfResponse, error) {
+	rsp, err := c.GetCompanyStatementPdf(ctx, id, month, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCompanyStatementPdfResponse(rsp)
+}
+
 // GetCompanyWithResponse The welfare manager's company with its plan valid today, its unallotted balance and totals
 //
 // 404 when the company has no plan valid today.
@@ -36383,6 +36551,67 @@ func ParseGetCompanyStatementCsvResponse(rsp *http.Response) (*GetCompanyStateme
 	}
 
 	response := &GetCompanyStatementCsvResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetCompanyStatementPdfResponse parses an HTTP response from a GetCompanyStatementPdfWithResponse call
+func ParseGetCompanyStatementPdfResponse(rsp *http.Response) (*GetCompanyStatementPdfResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCompanyStatementPdfResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}

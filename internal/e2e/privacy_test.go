@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -127,7 +126,7 @@ func TestPersonalDataExportAndRetention(t *testing.T) {
 	if code != http.StatusOK || ctype != "application/pdf" || !bytes.HasPrefix(pdf, []byte("%PDF-")) {
 		t.Fatalf("PDF export: %d %s %.40q", code, ctype, pdf)
 	}
-	text := pdfToText(t, pdf)
+	text := testenv.PDFText(t, pdf)
 	for _, want := range []string{"Your personal data", mariaCase.ID, taxMaria, "Maria Rossi"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the PDF lacks %q:\n%s", want, text)
@@ -137,7 +136,7 @@ func TestPersonalDataExportAndRetention(t *testing.T) {
 		t.Errorf("Maria's PDF lists Giovanni's case")
 	}
 	if code, _, pdf := maria.get("/api/v1/me/export", map[string]string{"Accept": "application/pdf"}); code != http.StatusOK ||
-		!strings.Contains(pdfToText(t, pdf), "I tuoi dati personali") {
+		!strings.Contains(testenv.PDFText(t, pdf), "I tuoi dati personali") {
 		t.Errorf("PDF by Accept, in Italian: %d", code)
 	}
 	if code, _, _ := op.get("/api/v1/me/export", nil); code != http.StatusForbidden {
@@ -411,26 +410,4 @@ func auditDump(t *testing.T, s *stack) map[int64]string {
 		out[id] = row
 	}
 	return out
-}
-
-// pdfToText is the text poppler's pdftotext finds in pdf (a missing tool
-// fails the test: `make deps` installs it); pdftotext must accept it.
-func pdfToText(t *testing.T, pdf []byte) string {
-	t.Helper()
-	path, err := exec.LookPath("pdftotext")
-	if err != nil {
-		t.Fatal("pdftotext not found: the PDF checks need poppler-utils (make deps)")
-	}
-	f := filepath.Join(t.TempDir(), "export.pdf")
-	if err := os.WriteFile(f, pdf, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd := exec.Command(path, "-enc", "UTF-8", f, "-")
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil || stderr.Len() > 0 {
-		t.Fatalf("pdftotext: %v %s", err, stderr.Bytes())
-	}
-	return string(out)
 }

@@ -130,14 +130,7 @@ func TestWebCompanyWelfare(t *testing.T) {
 	m.Axe()
 
 	// All of it happened last month (a fixture: the clock is not moved).
-	if _, err := s.st.Pool.Exec(ctx, `UPDATE transfers SET created_at = created_at - interval '1 month'
-		WHERE from_account LIKE 'company%' OR to_account LIKE 'company%'`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.st.Pool.Exec(ctx, `UPDATE companies SET created_at = created_at - interval '2 months'`); err != nil {
-		t.Fatal(err)
-	}
-	last := store.StatementMonth(time.Now()).AddDate(0, -1, 0).Format("2006-01")
+	last := companyMoneyLastMonth(t, s.st)
 	m.Follow("Rendiconti mensili e fatture")
 	assertPage(t, m, "Rendiconti mensili e fatture", "Nessun rendiconto ancora.")
 	m.Fill("Mese (AAAA-MM)", "2026-13")
@@ -150,7 +143,7 @@ func TestWebCompanyWelfare(t *testing.T) {
 	m.Submit("Mostra il rendiconto")
 	// Opening 0; top-ups 3,000 + 250; four credits of 600 allotted; closing 850.
 	assertPage(t, m, "Rendiconto di "+last, "Saldo iniziale", "3.250,00 €", "2.400,00 €", "Non mostrato (meno di 3 dipendenti)",
-		"Intestata a", "Partita IVA "+seed.DemoCompany().VATNumber, "Scarica in CSV")
+		"Intestata a", "Partita IVA "+seed.DemoCompany().VATNumber, "Scarica in CSV", "Scarica in PDF")
 	if got := m.Text("#st-closing"); got != "850,00 €" {
 		t.Fatalf("closing %q, want 850,00 €", got)
 	}
@@ -159,7 +152,7 @@ func TestWebCompanyWelfare(t *testing.T) {
 	}
 	noSidewaysScroll(t, m)
 	m.Navigate("/lang/en?next=/companies/" + seed.DemoCompanyID + "/statements/" + last)
-	assertPage(t, m, "Statement of "+last, "Closing balance", "Not shown (fewer than 3 employees)", "Billed to", "Download as CSV")
+	assertPage(t, m, "Statement of "+last, "Closing balance", "Not shown (fewer than 3 employees)", "Billed to", "Download as CSV", "Download as PDF")
 	m.Navigate("/companies/" + seed.DemoCompanyID + "/statements")
 	assertPage(t, m, "Monthly statements and invoices", last)
 	m.Navigate("/azienda")
@@ -176,4 +169,20 @@ func TestWebCompanyWelfare(t *testing.T) {
 	if got := sup.Text("#st-closing"); got != "850,00 €" {
 		t.Fatalf("the supervisor's closing %q", got)
 	}
+}
+
+// companyMoneyLastMonth moves every company money movement one month back
+// and the companies' joining two (a fixture: the clock is not moved), and
+// gives last month (YYYY-MM), whose statement now holds them.
+func companyMoneyLastMonth(t *testing.T, st *store.Store) string {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := st.Pool.Exec(ctx, `UPDATE transfers SET created_at = created_at - interval '1 month'
+		WHERE from_account LIKE 'company%' OR to_account LIKE 'company%'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Pool.Exec(ctx, `UPDATE companies SET created_at = created_at - interval '2 months'`); err != nil {
+		t.Fatal(err)
+	}
+	return store.StatementMonth(time.Now()).AddDate(0, -1, 0).Format("2006-01")
 }

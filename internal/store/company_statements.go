@@ -57,7 +57,10 @@ type CompanyStatement struct {
 	TopUpsCents   int64  `json:"topups_cents"`
 	AllottedCents int64  `json:"allotted_cents"`
 	RevokedCents  int64  `json:"revoked_cents"`
-	ClosingCents  int64  `json:"closing_cents"`
+	// RevokedEmployees is how many employees returned credit in the month
+	// (it decides the suppression of RevokedCents; never sent).
+	RevokedEmployees int64 `json:"-"`
+	ClosingCents     int64 `json:"closing_cents"`
 	// Spending is raw (with distinct employees per cell): never sent as it is.
 	Spending  []SpendingRow   `json:"-"`
 	Invoice   *CompanyInvoice `json:"invoice,omitempty"`
@@ -66,7 +69,7 @@ type CompanyStatement struct {
 }
 
 const statementColumns = `s.id::text, s.company_id, (s.customer->>'name'), s.district_id, to_char(s.month, 'YYYY-MM'),
-	s.opening_cents, s.topups_cents, s.allotted_cents, s.revoked_cents, s.closing_cents, s.spending,
+	s.opening_cents, s.topups_cents, s.allotted_cents, s.revoked_cents, s.revoked_employees, s.closing_cents, s.spending,
 	s.invoice_year, s.invoice_number, s.invoice_date, s.issuer, s.customer, s.issued_by, s.created_at`
 
 func scanStatement(row pgx.Row) (CompanyStatement, error) {
@@ -78,7 +81,7 @@ func scanStatement(row pgx.Row) (CompanyStatement, error) {
 		issuer, customer []byte
 	)
 	if err := row.Scan(&s.ID, &s.CompanyID, &s.CompanyName, &s.District, &s.Month, &s.OpeningCents, &s.TopUpsCents,
-		&s.AllottedCents, &s.RevokedCents, &s.ClosingCents, &spending, &year, &number, &date, &issuer, &customer,
+		&s.AllottedCents, &s.RevokedCents, &s.RevokedEmployees, &s.ClosingCents, &spending, &year, &number, &date, &issuer, &customer,
 		&s.IssuedBy, &s.CreatedAt); err != nil {
 		return s, err
 	}
@@ -131,12 +134,12 @@ func (a API) IssueCompanyStatement(ctx context.Context, company string, month, t
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
-		var opening, topups, allotted, revoked, closing int64
+		var opening, topups, allotted, revoked, revokedBy, closing int64
 		if err := tx.QueryRow(ctx, `WITH b AS (
 				SELECT ($2::date)::timestamp AT TIME ZONE 'Europe/Rome' AS starts,
 				       ($2::date + interval '1 month')::timestamp AT TIME ZONE 'Europe/Rome' AS ends),
 			t AS (
-				SELECT tr.kind, tr.created_at, CASE WHEN tr.to_account = $1 THEN tr.amount_cents ELSE -tr.amount_cents END AS signed,
+				SELECT tr.kind, tr.created_at, tr.from_account, CASE WHEN tr.to_account = $1 THEN tr.amount_cents ELSE -tr.amount_cents END AS signed,
 					tr.amount_cents
 				FROM transfers tr WHERE tr.to_account = $1 OR tr.from_account = $1)
 			SELECT
@@ -144,9 +147,10 @@ func (a API) IssueCompanyStatement(ctx context.Context, company string, month, t
 				coalesce(sum(amount_cents) FILTER (WHERE kind = 'topup' AND created_at >= b.starts AND created_at < b.ends), 0)::bigint,
 				coalesce(sum(amount_cents) FILTER (WHERE kind = 'allot' AND created_at >= b.starts AND created_at < b.ends), 0)::bigint,
 				coalesce(sum(amount_cents) FILTER (WHERE kind = 'revoke' AND created_at >= b.starts AND created_at < b.ends), 0)::bigint,
+				count(DISTINCT from_account) FILTER (WHERE kind = 'revoke' AND created_at >= b.starts AND created_at < b.ends),
 				coalesce(sum(signed) FILTER (WHERE created_at < b.ends), 0)::bigint
 			FROM b LEFT JOIN t ON true GROUP BY b.starts, b.ends`, CompanyAccountID(c.ID), month).
-			Scan(&opening, &topups, &allotted, &revoked, &closing); err != nil {
+			Scan(&opening, &topups, &allotted, &revoked, &revokedBy, &closing); err != nil {
 			return err
 		}
 		if opening+topups-allotted+revoked != closing {
@@ -179,15 +183,15 @@ func (a API) IssueCompanyStatement(ctx context.Context, company string, month, t
 		}
 		out, err = scanStatement(tx.QueryRow(ctx, `INSERT INTO company_statements AS s (id, company_id, district_id, month,
 				opening_cents, topups_cents, allotted_cents, revoked_cents, closing_cents, spending,
-				invoice_year, invoice_number, invoice_date, issuer, customer, issued_by)
+				invoice_year, invoice_number, invoice_date, issuer, customer, issued_by, revoked_employees)
 			SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
 				jsonb_strip_nulls(jsonb_build_object('name', d.name, 'address', nullif(d.presentation->'contacts'->>'address', ''),
 					'email', nullif(d.presentation->'contacts'->>'email', ''), 'pec', nullif(d.presentation->'contacts'->>'pec', ''))),
-				jsonb_build_object('name', $14::text, 'vat_number', $15::text), $16
+				jsonb_build_object('name', $14::text, 'vat_number', $15::text), $16, $17
 			FROM districts d WHERE d.id = $3
 			RETURNING `+statementColumns,
 			uuid.NewString(), c.ID, c.District, month, opening, topups, allotted, revoked, closing, spendingJSON,
-			year, number, date, c.Name, c.VATNumber, by))
+			year, number, date, c.Name, c.VATNumber, by, revokedBy))
 		created = err == nil
 		return err
 	})

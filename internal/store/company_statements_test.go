@@ -2,11 +2,14 @@ package store_test
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/tern/v2/migrate"
 
 	"sportello/internal/seed"
 	"sportello/internal/store"
@@ -93,5 +96,63 @@ func TestCompanyStatementsMigrationGoesDownAndUp(t *testing.T) {
 	}
 	goesDownAndUp(t, conn, 34, `SELECT to_regclass('company_statements') IS NOT NULL
 		OR EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'social_points' AND column_name = 'host_company_id')`, "statements")
+	upToLatest(t, conn)
+}
+
+// Migration 037 counts, for statements issued before it, the employees who
+// returned credit in their month (the distinct credit accounts of the
+// month's revoke transfers), goes down and up again.
+func TestStatementReturnedCreditMigration(t *testing.T) {
+	conn := seededConn(t)
+	ctx := context.Background()
+	m, err := migrate.NewMigrator(ctx, conn, "sportello_schema_version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.LoadMigrations(os.DirFS("migrations")); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.MigrateTo(ctx, 36); err != nil {
+		t.Fatal(err)
+	}
+	var employee string
+	if err := conn.QueryRow(ctx, `SELECT id::text FROM company_employees WHERE company_id = $1 ORDER BY tax_code LIMIT 1`,
+		seed.DemoCompanyID).Scan(&employee); err != nil {
+		t.Fatal(err)
+	}
+	acct, credit := store.CompanyAccountID(seed.DemoCompanyID), store.CompanyCreditAccountID(employee)
+	for i, at := range []string{"2026-03-10 10:00+01", "2026-03-31 23:30+02"} { // both in March, Italian time
+		if _, err := conn.Exec(ctx, `INSERT INTO transfers (idempotency_key, from_account, to_account, amount_cents, kind, created_at)
+			VALUES ($1, $2, $3, $4, 'revoke', $5)`, fmt.Sprintf("test-revoke:%d", i), credit, acct, 100*(i+1), at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, st := range []struct {
+		month            string
+		opening, revoked int64
+	}{{"2026-03-01", 0, 300}, {"2026-04-01", 300, 0}} {
+		if _, err := conn.Exec(ctx, `INSERT INTO company_statements (id, company_id, district_id, month, opening_cents, topups_cents,
+				allotted_cents, revoked_cents, closing_cents, customer, issued_by)
+			VALUES (gen_random_uuid(), $1, 'tradate', $2::date, $3::bigint, 0, 0, $4::bigint, $3::bigint + $4::bigint, '{"name":"x"}', 'test')`,
+			seed.DemoCompanyID, st.month, st.opening, st.revoked); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := m.MigrateTo(ctx, 37); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := conn.Query(ctx, `SELECT revoked_employees FROM company_statements WHERE company_id = $1 ORDER BY month`, seed.DemoCompanyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil || len(got) != 2 || got[0] != 1 || got[1] != 0 {
+		t.Fatalf("revoked_employees %v (%v), want [1 0]", got, err)
+	}
+	if _, err := conn.Exec(ctx, `UPDATE company_statements SET revoked_employees = 0 WHERE month = '2026-03-01'`); err == nil {
+		t.Fatal("a statement with returned credit and no employee was accepted")
+	}
+	goesDownAndUp(t, conn, 37, `SELECT EXISTS (SELECT 1 FROM information_schema.columns
+		WHERE table_name = 'company_statements' AND column_name = 'revoked_employees')`, "revoked_employees")
 	upToLatest(t, conn)
 }

@@ -499,20 +499,39 @@ func (s *Store) CloseAppointment(ctx context.Context, in CloseAppointmentInput) 
 	}))
 }
 
+// pointKept is nil when the acting user keeps point id's hours (the
+// welfare manager of the company hosting it, a supervisor of its
+// district), ErrNotFound otherwise.
+func pointKept(ctx context.Context, tx pgx.Tx, id string) error {
+	var ok bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM social_points p WHERE p.id = $1 AND (
+			(sportello_scope() = 'welfare_manager' AND p.host_company_id = sportello_company())
+			OR (sportello_scope() = 'supervisor' AND p.district_id = sportello_district())))`, id).Scan(&ok); err != nil {
+		return err
+	}
+	if !ok {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// KeptSocialPoint is point id when the acting user keeps its hours
+// (pointKept), ErrNotFound otherwise.
+func (a API) KeptSocialPoint(ctx context.Context, scope Scope, id string) (SocialPoint, error) {
+	if err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error { return pointKept(ctx, tx, id) }); err != nil {
+		return SocialPoint{}, MapError(err)
+	}
+	return a.SocialPoint(ctx, scope, id)
+}
+
 // SetSocialPointHours replaces the opening hours of point id (checked by
 // the caller: weekdays, clocks, no overlap) as scope: the welfare manager
 // of the company hosting it, or a supervisor of its district (migration
 // 034). ErrNotFound for any other point or caller.
 func (a API) SetSocialPointHours(ctx context.Context, scope Scope, id string, hours []OpeningHours) (SocialPoint, error) {
 	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
-		var ok bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM social_points p WHERE p.id = $1 AND (
-				(sportello_scope() = 'welfare_manager' AND p.host_company_id = sportello_company())
-				OR (sportello_scope() = 'supervisor' AND p.district_id = sportello_district())))`, id).Scan(&ok); err != nil {
+		if err := pointKept(ctx, tx, id); err != nil {
 			return err
-		}
-		if !ok {
-			return ErrNotFound
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM social_point_hours WHERE point_id = $1`, id); err != nil {
 			return err

@@ -6,12 +6,14 @@ import (
 	"time"
 )
 
-// PersonalData is the readable copy of everything held about a citizen
-// (their GDPR download, internal/app/privacy): a title, a few lines about
-// the document and its sections, each a heading and lines of text. The
-// caller writes every text in the reader's language; this only lays it
-// out on A4 pages, numbered in the footer.
-type PersonalData struct {
+// Document is a text document of sections: a title, a few lines about the
+// document and its sections, each a heading and lines of text. The caller
+// writes every text in the reader's language; this only lays it out on A4
+// pages, numbered in the footer. It is the readable copy of everything
+// held about a citizen (PersonalData, their GDPR download,
+// internal/app/privacy) and a company's monthly statement
+// (internal/app/company).
+type Document struct {
 	Title    string
 	Subtitle string
 	Intro    []string
@@ -28,9 +30,15 @@ type Section struct {
 	Empty   string
 }
 
-// WritePersonalData renders d and writes it to w. The same d gives the
-// same bytes (it is dated d.Created).
-func WritePersonalData(w io.Writer, d PersonalData) error {
+// PersonalData is the readable copy of everything held about a citizen.
+type PersonalData = Document
+
+// WritePersonalData renders d and writes it to w (WriteDocument).
+func WritePersonalData(w io.Writer, d PersonalData) error { return WriteDocument(w, d) }
+
+// WriteDocument renders d and writes it to w. The same d gives the same
+// bytes (it is dated d.Created).
+func WriteDocument(w io.Writer, d Document) error {
 	c := newCanvas(d.Title, d.Subtitle, d.Created)
 	width := pageW - 2*margin
 	page := 0

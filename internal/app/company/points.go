@@ -107,3 +107,17 @@ func (s Service) HostedPoints(ctx context.Context, u store.UserView) ([]store.So
 	}
 	return slices.DeleteFunc(all, func(p store.SocialPoint) bool { return p.HostCompanyID != o.Company.ID }), nil
 }
+
+// KeptPoint is point id for the form of its hours: the caller must keep
+// them as SetPointHours decides (the welfare manager of the hosting
+// company, a supervisor of its district); 404 for another point.
+func (s Service) KeptPoint(ctx context.Context, u store.UserView, id string) (store.SocialPoint, error) {
+	if !isRole(u, contract.RoleWelfareManager) && !isRole(u, contract.RoleSupervisor) {
+		return store.SocialPoint{}, errHoursKeepers
+	}
+	p, err := s.API.KeptSocialPoint(ctx, u.Scope(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return p, app.Missing("social point")
+	}
+	return p, err
+}

@@ -6,12 +6,14 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"sportello/internal/app"
 	"sportello/internal/contract"
 	"sportello/internal/i18n"
 	"sportello/internal/store"
+	"sportello/internal/voucherpdf"
 )
 
 // Monthly statements (migration 034). Each company gets one statement per
@@ -26,10 +28,15 @@ import (
 // manager or a supervisor issues a past month's on demand. Issuing is
 // idempotent: a month has one statement, whoever asks and however often.
 
-// StatementView is a statement as it is shown: spending suppressed.
+// StatementView is a statement as it is shown: spending and returned
+// credit suppressed.
 type StatementView struct {
 	store.CompanyStatement
-	Spending []SpendingCell `json:"spending"`
+	// RevokedCents is the credit returned at withdrawals, nil when it sums
+	// fewer than MinGroup employees (SuppressReturned).
+	RevokedCents      *int64         `json:"revoked_cents,omitempty"`
+	RevokedSuppressed bool           `json:"revoked_suppressed"`
+	Spending          []SpendingCell `json:"spending"`
 	// SpendingTotalCents is the month's total spending, only when no cell is suppressed.
 	SpendingTotalCents *int64 `json:"spending_total_cents,omitempty"`
 }
@@ -37,7 +44,9 @@ type StatementView struct {
 // View is the statement s as it may be shown.
 func View(s store.CompanyStatement) StatementView {
 	cells, total := Suppress(s.Spending)
-	return StatementView{CompanyStatement: s, Spending: cells, SpendingTotalCents: total}
+	revoked := SuppressReturned(s.RevokedCents, s.RevokedEmployees)
+	return StatementView{CompanyStatement: s, RevokedCents: revoked, RevokedSuppressed: revoked == nil,
+		Spending: cells, SpendingTotalCents: total}
 }
 
 // IssueRequest asks for the statement of a past month.
@@ -140,20 +149,37 @@ func (s Service) Issue(ctx context.Context, u store.UserView, id string, req Iss
 // StatementCSV is company id's statement of month as a CSV file in lang,
 // and its file name; the download is audited.
 func (s Service) StatementCSV(ctx context.Context, u store.UserView, id, month, lang string) ([]byte, string, error) {
+	return s.statementFile(ctx, u, id, month, "csv", func(v StatementView) ([]byte, error) { return statementCSV(v, lang) })
+}
+
+// StatementPDF is company id's statement of month and its invoice as a
+// PDF document in lang (internal/voucherpdf), and its file name; the
+// download is audited. Like the page and the CSV, it shows spending and
+// returned credit through the small-group suppression and names no
+// employee.
+func (s Service) StatementPDF(ctx context.Context, u store.UserView, id, month, lang string) ([]byte, string, error) {
+	return s.statementFile(ctx, u, id, month, "pdf", func(v StatementView) ([]byte, error) { return statementPDF(v, lang) })
+}
+
+// statementFile is company id's statement of month rendered as form by
+// render, and its file name; the download is audited (nothing is given
+// when the audit row cannot be written).
+func (s Service) statementFile(ctx context.Context, u store.UserView, id, month, form string,
+	render func(StatementView) ([]byte, error)) ([]byte, string, error) {
 	v, err := s.Statement(ctx, u, id, month)
 	if err != nil {
 		return nil, "", err
 	}
-	e := store.AuditEntry{Action: AuditStatementDownload, Detail: app.AuditDetail(map[string]any{"company_id": id, "month": month, "form": "csv"})}
+	e := store.AuditEntry{Action: AuditStatementDownload, Detail: app.AuditDetail(map[string]any{"company_id": id, "month": month, "form": form})}
 	if err := s.AuditWritable(ctx, u, e); err != nil {
 		return nil, "", err
 	}
-	raw, err := statementCSV(v, lang)
+	raw, err := render(v)
 	if err != nil {
 		return nil, "", err
 	}
 	s.AuditOutcome(ctx, u, e, nil)
-	return raw, "rendiconto-" + id + "-" + month + ".csv", nil
+	return raw, "rendiconto-" + id + "-" + month + "." + form, nil
 }
 
 // AuditStatementRead records that u opened company id's statement of
@@ -172,35 +198,108 @@ func cents(c int64) string {
 	return fmt.Sprintf("%s%d.%02d", sign, c/100, c%100)
 }
 
+// statementItems are the statement's items in lang, each a label and a
+// value (amounts written by money, a suppressed one said so): its
+// account, its spending by category, its invoice (none without one).
+func statementItems(v StatementView, lang string, money func(int64) string) (account, spending, invoice [][]string) {
+	t := func(id string, args ...any) string { return i18n.T(lang, id, args...) }
+	shown := func(c *int64) string {
+		if c == nil {
+			return t("company.suppressed")
+		}
+		return money(*c)
+	}
+	account = [][]string{
+		{t("company.statement.opening"), money(v.OpeningCents)},
+		{t("company.statement.topups"), money(v.TopUpsCents)},
+		{t("company.statement.allotted"), money(v.AllottedCents)},
+		{t("company.statement.revoked"), shown(v.RevokedCents)},
+		{t("company.statement.closing"), money(v.ClosingCents)},
+	}
+	for _, c := range v.Spending {
+		spending = append(spending, []string{t("company.statement.spending_in", t("cat.category."+c.Category)), shown(c.SpentCents)})
+	}
+	if v.SpendingTotalCents != nil {
+		spending = append(spending, []string{t("company.statement.spending_total"), money(*v.SpendingTotalCents)})
+	}
+	if inv := v.Invoice; inv != nil {
+		invoice = [][]string{
+			{t("company.statement.invoice_number"), inv.Code},
+			{t("company.statement.invoice_date"), inv.Date.Format("02/01/2006")},
+			{t("company.statement.issuer"), strings.Join(nonEmpty(inv.Issuer.Name, inv.Issuer.Address, inv.Issuer.PEC), ", ")},
+			{t("company.statement.customer"), inv.Customer.Name + ", " + t("company.statement.vat", inv.Customer.VATNumber)},
+			{t("company.statement.invoice_item"), t("company.statement.invoice_desc", v.Month)},
+			{t("company.statement.invoice_amount"), money(inv.AmountCents)},
+		}
+	}
+	return account, spending, invoice
+}
+
+func nonEmpty(ss ...string) []string {
+	out := ss[:0:0]
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 func statementCSV(v StatementView, lang string) ([]byte, error) {
 	t := func(id string, args ...any) string { return i18n.T(lang, id, args...) }
-	var b bytes.Buffer
-	w := csv.NewWriter(&b)
+	account, spending, _ := statementItems(v, lang, cents)
 	rows := [][]string{
 		{t("company.csv.item"), t("company.csv.value")},
 		{t("company.statement.company"), v.CompanyName},
 		{t("company.statement.month"), v.Month},
-		{t("company.statement.opening"), cents(v.OpeningCents)},
-		{t("company.statement.topups"), cents(v.TopUpsCents)},
-		{t("company.statement.allotted"), cents(v.AllottedCents)},
-		{t("company.statement.revoked"), cents(v.RevokedCents)},
-		{t("company.statement.closing"), cents(v.ClosingCents)},
 	}
-	for _, c := range v.Spending {
-		val := t("company.suppressed")
-		if !c.Suppressed {
-			val = cents(*c.SpentCents)
-		}
-		rows = append(rows, []string{t("company.statement.spending_in", t("cat.category."+c.Category)), val})
-	}
-	if v.SpendingTotalCents != nil {
-		rows = append(rows, []string{t("company.statement.spending_total"), cents(*v.SpendingTotalCents)})
-	}
+	rows = append(append(rows, account...), spending...)
 	if v.Invoice != nil {
 		rows = append(rows, []string{t("company.statement.invoice"), v.Invoice.Code},
 			[]string{t("company.statement.invoice_amount"), cents(v.Invoice.AmountCents)})
 	}
-	if err := w.WriteAll(rows); err != nil {
+	var b bytes.Buffer
+	if err := csv.NewWriter(&b).WriteAll(rows); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// statementPDF is the statement as a document of sections (the account,
+// the spending, the invoice), in lang, dated when it was issued.
+func statementPDF(v StatementView, lang string) ([]byte, error) {
+	t := func(id string, args ...any) string { return i18n.T(lang, id, args...) }
+	money := func(c int64) string { return i18n.Money(lang, c) }
+	account, spending, invoice := statementItems(v, lang, money)
+	lines := func(items [][]string) []string {
+		out := make([]string, 0, len(items))
+		for _, it := range items {
+			out = append(out, it[0]+": "+it[1])
+		}
+		return out
+	}
+	intro := []string{t("company.statement.reconciled")}
+	if v.RevokedSuppressed {
+		intro = append(intro, t("company.statement.revoked_suppressed", MinGroup))
+	}
+	doc := voucherpdf.Document{
+		Title:    t("company.statement.title", v.Month),
+		Subtitle: v.CompanyName,
+		Intro:    intro,
+		Sections: []voucherpdf.Section{
+			{Heading: t("company.statement.account"), Lines: lines(account)},
+			{Heading: t("company.statement.spending"), Lines: lines(spending), Empty: t("company.spending_none")},
+			{Heading: t("company.statement.invoice"), Lines: lines(invoice), Empty: t("company.statement.no_invoice_text")},
+		},
+		Footer:   t("company.statement.pdf_footer", v.CompanyName, v.Month),
+		PageWord: t("company.statement.pdf_page"),
+		Created:  v.CreatedAt,
+	}
+	if len(spending) > 0 {
+		doc.Sections[1].Lines = append(doc.Sections[1].Lines, t("company.suppression_note", MinGroup))
+	}
+	var b bytes.Buffer
+	if err := voucherpdf.WriteDocument(&b, doc); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil

@@ -18,7 +18,18 @@ import "sportello/internal/store"
 //     they are disjoint sums);
 //   - the number of employees of a cell is never shown (it only decides).
 //
-// The rule lives here and only here (Suppress); the store keeps raw cells.
+// The credit returned to the company at withdrawals is suppressed the same
+// way (SuppressReturned): an employee's returned credit is their annual
+// credit less what they spent, so a month's returned credit summed over
+// fewer than MinGroup employees is shown as "suppressed". The statement's
+// totals stay the ledger's (opening, top-ups, allotted, closing: reconciled
+// to the cent); only that breakdown figure is hidden. Known limit: whoever
+// knows the other figures of the account (the manager does: they enrolled
+// the employees) can still take them from the closing balance; the
+// statement itself never names the amount.
+//
+// The rule lives here and only here (Suppress, SuppressReturned); the
+// store keeps raw figures.
 // Supervisors see the same suppressed figures in a company's statement.
 
 // MinGroup is the fewest distinct employees a spending cell may sum and still be shown.
@@ -55,4 +66,14 @@ func Suppress(rows []store.SpendingRow) ([]SpendingCell, *int64) {
 		return cells, nil
 	}
 	return cells, &total
+}
+
+// SuppressReturned is the month's credit returned by employees, cents
+// summed over employees, as it may be shown: nil when 1 to MinGroup-1
+// employees returned it (a month without withdrawals shows its 0).
+func SuppressReturned(cents, employees int64) *int64 {
+	if employees > 0 && employees < MinGroup {
+		return nil
+	}
+	return &cents
 }

@@ -42,3 +42,31 @@ func TestSuppressHidesSmallGroupsAndTheirTotals(t *testing.T) {
 		t.Errorf("no spending: total %v, want 0", total)
 	}
 }
+
+// The credit returned at a single withdrawal is that employee's unspent
+// credit: the statement hides it below MinGroup employees, in its JSON and
+// its CSV, and shows the ledger's totals as they are.
+func TestViewSuppressesTheCreditOfFewWithdrawals(t *testing.T) {
+	st := store.CompanyStatement{Month: "2026-03", OpeningCents: 100_000, AllottedCents: 60_000, RevokedCents: 47_123,
+		RevokedEmployees: 1, ClosingCents: 87_123}
+	for employees, hidden := range map[int64]bool{1: true, MinGroup - 1: true, MinGroup: false} {
+		st.RevokedEmployees = employees
+		v := View(st)
+		raw, _ := json.Marshal(v)
+		csv, err := statementCSV(v, "it")
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaks := strings.Contains(string(raw), "47123") || strings.Contains(string(csv), "471.23")
+		if hidden == leaks || v.RevokedSuppressed != hidden || (v.RevokedCents == nil) != hidden {
+			t.Errorf("%d employees returned credit: suppressed %v, JSON %s, CSV\n%s", employees, v.RevokedSuppressed, raw, csv)
+		}
+		if !strings.Contains(string(raw), `"closing_cents":87123`) || !strings.Contains(string(csv), "871.23") {
+			t.Errorf("%d employees: the closing balance is not the ledger's: %s", employees, raw)
+		}
+	}
+	st.RevokedCents, st.RevokedEmployees, st.ClosingCents = 0, 0, 40_000
+	if v := View(st); v.RevokedSuppressed || v.RevokedCents == nil || *v.RevokedCents != 0 {
+		t.Errorf("no withdrawal: %+v", v)
+	}
+}
