@@ -3,9 +3,9 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"net/url"
+	"strconv"
 	"testing"
-
-	"github.com/jackc/pgx/v5"
 
 	"sportello/internal/bookingtest"
 	"sportello/internal/funding"
@@ -23,27 +23,8 @@ import (
 func TestMultiFunderCheckoutHTTP(t *testing.T) {
 	e := newCheckoutEnv(t, true)
 	ctx := context.Background()
-	const cz = "cittadino.tradate"
-	var employee string
-	if err := e.st.Pool.QueryRow(ctx, `SELECT id::text FROM company_employees WHERE tax_code = $1 AND status = 'enrolled'`,
-		seed.DemoCompanyEmployees()[0]).Scan(&employee); err != nil {
-		t.Fatal(err)
-	}
-	// 10.01 of company credit left, a voucher of 10.01.
-	if err := e.st.InTx(ctx, store.System, func(tx pgx.Tx) error {
-		have, err := store.Balance(ctx, tx, store.CompanyCreditAccountID(employee))
-		if err != nil {
-			return err
-		}
-		_, _, err = store.Transfer(ctx, tx, store.TransferInput{Key: "test-spend:" + employee, From: store.CompanyCreditAccountID(employee),
-			To: store.CompanyAccountID(seed.DemoCompanyID), Amount: have - 1001, Kind: store.TransferRevoke})
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	voucher := bookingtest.ServiceVoucher(t, e.st, bookingtest.VoucherSpec{Username: cz, Cents: 1001})
-	svc := bookingtest.ServiceID(t, e.st, "Doposcuola e aiuto compiti")
-	expectStatus(t, e.do("POST", "/api/v1/cart/items", cz, map[string]any{"service_id": svc, "quantity": 3}), 200)
+	const cz = employeeCitizen
+	employee, voucher, svc := multiFunderCart(t, e)
 
 	r := e.do("GET", "/api/v1/cart", cz, nil)
 	expectStatus(t, r, 200)
@@ -124,6 +105,22 @@ func TestMultiFunderCheckoutHTTP(t *testing.T) {
 	}
 }
 
+// employeeCitizen is the demo citizen who is also the demo company's
+// employee.
+const employeeCitizen = "cittadino.tradate"
+
+// multiFunderCart leaves the demo employee (employeeCitizen) 10.01 of company credit, gives her a service voucher of
+// 10.01 and puts 3 sessions of the after-school service in her cart (over
+// the API). It returns her enrolment, the voucher and the service.
+func multiFunderCart(t *testing.T, e *checkoutEnv) (employee, voucher string, svc int64) {
+	t.Helper()
+	employee = bookingtest.CompanyCreditLeft(t, e.st, 1001)
+	voucher = bookingtest.ServiceVoucher(t, e.st, bookingtest.VoucherSpec{Username: employeeCitizen, Cents: 1001})
+	svc = bookingtest.ServiceID(t, e.st, "Doposcuola e aiuto compiti")
+	expectStatus(t, e.do("POST", "/api/v1/cart/items", employeeCitizen, map[string]any{"service_id": svc, "quantity": 3}), 200)
+	return employee, voucher, svc
+}
+
 // A cooperative's invoice with a company's part (issue 15): the API shows
 // each line's funder and the totals by funder (the contract validates
 // them), and the PDF renders.
@@ -156,4 +153,124 @@ func TestInvoiceByFunderHTTP(t *testing.T) {
 		t.Fatalf("invoice %s", r.body)
 	}
 	expectStatus(t, e.do("GET", "/api/v1/invoices/"+d.ID+"/pdf", "coop.baobab", nil), 200)
+}
+
+// The split preview of a funders checkout (issue 15), over the API and the
+// checkout page without JavaScript: what each funder would pay for the demo
+// employee's cart item with the funders chosen, by the checkout's rule
+// (company credit first, then the voucher, the rest online); 422 at the
+// field for bad input; and it moves no money: the balances, the ledger's
+// transfers, the bookings and the cart are as they were.
+func TestSplitPreviewHTTP(t *testing.T) {
+	e := newCheckoutEnv(t, false)
+	ctx := context.Background()
+	const cz = employeeCitizen
+	employee, voucher, svc := multiFunderCart(t, e)
+	var transfers, bookings int
+	count := func() (int, int) {
+		var tr, bk int
+		if err := e.st.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM transfers), (SELECT count(*) FROM bookings)`).Scan(&tr, &bk); err != nil {
+			t.Fatal(err)
+		}
+		return tr, bk
+	}
+	transfers, bookings = count()
+
+	var total int64
+	for _, c := range []struct {
+		body map[string]any
+		want func(total int64) funding.Shares
+	}{
+		{map[string]any{"service_id": svc, "company_credit": true, "voucher_id": voucher},
+			func(n int64) funding.Shares {
+				return funding.Shares{CompanyCents: 1001, VoucherCents: 1001, OnlineCents: n - 2002}
+			}},
+		{map[string]any{"service_id": svc, "company_credit": true},
+			func(n int64) funding.Shares { return funding.Shares{CompanyCents: 1001, OnlineCents: n - 1001} }},
+		{map[string]any{"service_id": svc, "company_credit": true, "voucher_id": ""},
+			func(n int64) funding.Shares { return funding.Shares{CompanyCents: 1001, OnlineCents: n - 1001} }},
+		{map[string]any{"service_id": svc, "voucher_id": voucher},
+			func(n int64) funding.Shares { return funding.Shares{VoucherCents: 1001, OnlineCents: n - 1001} }},
+	} {
+		r := e.do("POST", "/api/v1/bookings/split-preview", cz, c.body)
+		expectStatus(t, r, 200)
+		var p struct {
+			ServiceID     int64          `json:"service_id"`
+			Quantity      int            `json:"quantity"`
+			TotalCents    int64          `json:"total_cents"`
+			CompanyCredit bool           `json:"company_credit"`
+			VoucherID     string         `json:"voucher_id"`
+			Split         funding.Shares `json:"split"`
+		}
+		r.json(t, &p)
+		total = p.TotalCents
+		wantVoucher, _ := c.body["voucher_id"].(string)
+		if p.ServiceID != svc || p.Quantity != 3 || total <= 2002 || p.Split != c.want(total) ||
+			p.CompanyCredit != (c.body["company_credit"] == true) || p.VoucherID != wantVoucher {
+			t.Fatalf("%v: %s", c.body, r.body)
+		}
+	}
+
+	other := bookingtest.ServiceID(t, e.st, "Centro estivo")
+	for _, c := range []struct {
+		body  map[string]any
+		field string
+	}{
+		{map[string]any{"company_credit": true}, "/service_id"},
+		{map[string]any{"service_id": other, "company_credit": true}, "/service_id"},
+		{map[string]any{"service_id": svc}, "/company_credit"},
+		{map[string]any{"service_id": svc, "company_credit": true, "voucher_id": "00000000-0000-4000-8000-000000000000"}, "/voucher_id"},
+		{map[string]any{"service_id": svc, "company_credit": true, "voucher_id": "not a voucher"}, "/voucher_id"},
+		{map[string]any{"service_id": svc, "company_credit": true, "company_cents": 5000}, ""},
+	} {
+		r := e.do("POST", "/api/v1/bookings/split-preview", cz, c.body)
+		expectStatus(t, r, 422)
+		eb := r.errorBody(t)
+		if c.field != "" && (len(eb.Fields) != 1 || eb.Fields[0].Pointer != c.field || eb.Fields[0].MessageIT == "") {
+			t.Fatalf("%v: %s", c.body, r.body)
+		}
+	}
+	// A citizen who is no company's employee: no company credit to use.
+	expectStatus(t, e.do("POST", "/api/v1/cart/items", "cittadino.vedano", map[string]any{"service_id": svc, "quantity": 1}), 200)
+	r := e.do("POST", "/api/v1/bookings/split-preview", "cittadino.vedano", map[string]any{"service_id": svc, "company_credit": true})
+	expectStatus(t, r, 422)
+	if eb := r.errorBody(t); len(eb.Fields) != 1 || eb.Fields[0].Pointer != "/company_credit" || eb.Fields[0].Code != "company_credit_unavailable" {
+		t.Fatalf("no company credit: %s", r.body)
+	}
+
+	// The checkout page without JavaScript: "Recalculate" shows the split
+	// of the voucher chosen (none here), books nothing; a voucher that is
+	// not hers is refused at the field.
+	b := e.browser()
+	b.login(cz)
+	path := "/cart/items/" + strconv.FormatInt(svc, 10) + "/checkout"
+	expectPage(t, b.get(path), 200, `aria-live="polite"`, `id="split-voucher">10,01 €`, "Ricalcola la ripartizione")
+	p := b.post(path, url.Values{"payment": {"funders"}, "voucher_id": {""}, "key": {"form-preview"}, "action": {"recalculate"},
+		"split_company": {"1001"}, "split_voucher_cents": {"1001"}, "split_online": {strconv.FormatInt(total-2002, 10)}})
+	expectPage(t, p, 200, `id="split-company">10,01 €`, `id="split-voucher">0,00 €`, `name="split_voucher_cents" value="0"`,
+		`name="split_online" value="`+strconv.FormatInt(total-1001, 10)+`"`, `id="voucher-none" value="" checked`, `id="pay-funders" value="funders" checked`)
+	p = b.post(path, url.Values{"payment": {"funders"}, "voucher_id": {"00000000-0000-4000-8000-000000000000"}, "key": {"form-preview"},
+		"action": {"recalculate"}})
+	expectPage(t, p, 422, "error-summary", `id="voucher-error"`)
+
+	for acc, want := range map[string]int64{store.CompanyCreditAccountID(employee): 1001, store.VoucherAccountID(voucher): 1001} {
+		if got := testenv.Balance(t, e.st, acc); got != want {
+			t.Errorf("%s: %d after the previews, want %d", acc, got, want)
+		}
+	}
+	if tr, bk := count(); tr != transfers || bk != bookings {
+		t.Errorf("after the previews: %d transfers (was %d), %d bookings (was %d)", tr, transfers, bk, bookings)
+	}
+	r = e.do("GET", "/api/v1/cart", cz, nil)
+	expectStatus(t, r, 200)
+	var cart struct {
+		Items []struct {
+			ServiceID int64 `json:"service_id"`
+			Quantity  int   `json:"quantity"`
+		} `json:"items"`
+	}
+	r.json(t, &cart)
+	if len(cart.Items) != 1 || cart.Items[0].ServiceID != svc || cart.Items[0].Quantity != 3 {
+		t.Fatalf("cart after the previews: %s", r.body)
+	}
 }

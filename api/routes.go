@@ -249,6 +249,8 @@ func (s *server) apiRoutes() []apiRoute {
 		{"PUT", "/cart/items/:service_id", session, citizens, reachNone, h(s.putCartItem)},
 		{"DELETE", "/cart/items/:service_id", session, citizens, reachNone, h(s.deleteCartItem)},
 		{"POST", "/bookings", session, citizens, reachNone, h(s.postBooking)},
+		// The split a funders checkout of the caller's own cart item would make (reads only, moves no money).
+		{"POST", "/bookings/split-preview", session, citizens, reachNone, h(create(http.StatusOK, s.marketplace.PreviewSplit))},
 		{"GET", "/bookings", session, citizens, reachList, h(s.listBookings)},
 		{"GET", "/bookings/:id", session, citizens, reachOwn, h(s.getBooking)},
 		{"POST", "/bookings/:id/cancel", session, citizens, reachOwn, h(s.cancelBookingJSON)},

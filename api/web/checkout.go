@@ -257,6 +257,9 @@ func (s *Site) checkoutSubmit(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	if c.PostForm("action") == "recalculate" {
+		return s.checkoutRecalculate(c, id)
+	}
 	req := checkoutRequest{ServiceID: id, Payment: c.PostForm("payment")}
 	if req.Payment != store.PayOnline {
 		req.VoucherID = c.PostForm("voucher_id")
@@ -302,24 +305,7 @@ func (s *Site) checkoutSubmit(c *gin.Context) error {
 		if lerr != nil {
 			return lerr
 		}
-		for _, f := range he.Fields {
-			m := f.In(pageLang(c))
-			switch f.Pointer {
-			case "/payment":
-				d.PaymentErr = m
-			case "/voucher_id":
-				d.VoucherErr = m
-			case "/voucher_cents":
-				d.VoucherPart.Error = m
-			case "/company_credit":
-				d.CompanyErr = m
-			default:
-				d.Problem = m
-			}
-		}
-		if he.Status == http.StatusConflict {
-			d.Problem = msg
-		}
+		d.refused(c, he, msg)
 		return s.renderCheckout(c, he.Status, d)
 	}
 	d, err := s.refilledCheckout(c, req, key, part)
@@ -328,6 +314,57 @@ func (s *Site) checkoutSubmit(c *gin.Context) error {
 	}
 	d.VoucherPart.Error = partErr
 	return s.renderCheckout(c, http.StatusUnprocessableEntity, d)
+}
+
+// refused shows a refused checkout's problems at their fields (msg: the
+// refusal's message, shown above the form for a conflict).
+func (d *checkoutData) refused(c *gin.Context, he *httpx.Error, msg string) {
+	for _, f := range he.Fields {
+		m := f.In(pageLang(c))
+		switch f.Pointer {
+		case "/payment":
+			d.PaymentErr = m
+		case "/voucher_id":
+			d.VoucherErr = m
+		case "/voucher_cents":
+			d.VoucherPart.Error = m
+		case "/company_credit":
+			d.CompanyErr = m
+		default:
+			d.Problem = m
+		}
+	}
+	if he.Status == http.StatusConflict {
+		d.Problem = msg
+	}
+}
+
+// checkoutRecalculate shows the checkout again with the split of the
+// funders now chosen (marketplace.PreviewSplit, the preview of the JSON
+// API's POST /bookings/split-preview), booking nothing: the "Recalculate"
+// button without JavaScript, and the request htmx sends when the choice
+// changes (it takes the split's region from the page: #split-body).
+func (s *Site) checkoutRecalculate(c *gin.Context, id int64) error {
+	req := checkoutRequest{ServiceID: id, Payment: c.PostForm("payment"), VoucherID: strings.TrimSpace(c.PostForm("voucher_id"))}
+	d, err := s.refilledCheckout(c, req, postedKey(c), strings.TrimSpace(c.PostForm("voucher_part")))
+	if err != nil {
+		return err
+	}
+	if d.Company == nil { // no split to show: the page as it is
+		return s.renderCheckout(c, http.StatusOK, d)
+	}
+	p, err := s.marketplace.PreviewSplit(c.Request.Context(), httpx.CurrentUser(c),
+		marketplace.SplitInput{ServiceID: id, VoucherID: req.VoucherID, CompanyCredit: true})
+	if err != nil {
+		he, msg := refusal(c, err)
+		if he.Status != http.StatusUnprocessableEntity {
+			return err
+		}
+		d.refused(c, he, msg)
+		return s.renderCheckout(c, he.Status, d)
+	}
+	d.Split = p.Split
+	return s.renderCheckout(c, http.StatusOK, d)
 }
 
 // refilledCheckout is the checkout form again with what the citizen sent.

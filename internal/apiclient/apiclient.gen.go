@@ -4677,6 +4677,39 @@ type SocialPoint struct {
 	SlotMinutes      int            `json:"slot_minutes"`
 }
 
+// SplitPreview What each funder would pay for a cart item with the funders chosen (nothing held).
+type SplitPreview struct {
+	// CompanyCredit whether the company credit pays
+	CompanyCredit bool `json:"company_credit"`
+
+	// Quantity the item's quantity in the cart
+	Quantity int `json:"quantity"`
+
+	// ServiceId the cart item
+	ServiceId int64 `json:"service_id"`
+
+	// Split what each funder would pay; send it as expected with the checkout
+	Split FunderShares `json:"split"`
+
+	// TotalCents the item's total at the caller's price
+	TotalCents int64 `json:"total_cents"`
+
+	// VoucherId the voucher that pays (absent: none)
+	VoucherId *openapi_types.UUID `json:"voucher_id,omitempty"`
+}
+
+// SplitPreviewRequest The funders a person would choose for a funders checkout of one cart item, as the checkout would send them.
+type SplitPreviewRequest struct {
+	// CompanyCredit whether the caller's company welfare credit would pay (first)
+	CompanyCredit *bool `json:"company_credit,omitempty"`
+
+	// ServiceId the cart item (a service in the caller's cart)
+	ServiceId int64 `json:"service_id"`
+
+	// VoucherId the service voucher that would pay after the company credit; absent or empty: no voucher
+	VoucherId *string `json:"voucher_id,omitempty"`
+}
+
 // Task defines model for Task.
 type Task struct {
 	ApplicantName string             `json:"applicant_name"`
@@ -5528,6 +5561,9 @@ type CancelAppointmentJSONRequestBody = CancelAppointmentRequest
 // CreateBookingJSONRequestBody defines body for CreateBooking for application/json ContentType.
 type CreateBookingJSONRequestBody = CheckoutRequest
 
+// PreviewBookingSplitJSONRequestBody defines body for PreviewBookingSplit for application/json ContentType.
+type PreviewBookingSplitJSONRequestBody = SplitPreviewRequest
+
 // CancelBookingJSONRequestBody defines body for CancelBooking for application/json ContentType.
 type CancelBookingJSONRequestBody = BookingCancelRequest
 
@@ -5903,6 +5939,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/bookings (the `CreateBooking` operationId).
 	CreateBooking(ctx context.Context, params *CreateBookingParams, body CreateBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PreviewBookingSplitWithBody The split a funders checkout (payment funders) of a cart item would make now with the funders chosen: what the company welfare credit, the service voucher and the online payment would each pay, by the same rule as the checkout (company credit first, as much as it has left; then the voucher, as much as it has left; the rest online), from the balances as read now. It reads only: nothing is held, no money moves, the cart is unchanged. The checkout page shows it before the citizen confirms and sends it back as the checkout's expected split (409 split_changed at checkout when a balance changed meanwhile). 422 on /service_id when the service is not an available item of the caller's own cart, on /voucher_id when the voucher is not one of the caller's vouchers that can pay for it, on /company_credit when company credit is asked for and none is usable for the service, or when no funder is chosen.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/bookings/split-preview (the `PreviewBookingSplit` operationId).
+	PreviewBookingSplitWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PreviewBookingSplit The split a funders checkout (payment funders) of a cart item would make now with the funders chosen: what the company welfare credit, the service voucher and the online payment would each pay, by the same rule as the checkout (company credit first, as much as it has left; then the voucher, as much as it has left; the rest online), from the balances as read now. It reads only: nothing is held, no money moves, the cart is unchanged. The checkout page shows it before the citizen confirms and sends it back as the checkout's expected split (409 split_changed at checkout when a balance changed meanwhile). 422 on /service_id when the service is not an available item of the caller's own cart, on /voucher_id when the voucher is not one of the caller's vouchers that can pay for it, on /company_credit when company credit is asked for and none is usable for the service, or when no funder is chosen.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/bookings/split-preview (the `PreviewBookingSplit` operationId).
+	PreviewBookingSplit(ctx context.Context, body PreviewBookingSplitJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetBooking One booking of the citizen: status, cooperative, sessions with dates and delivery, offers to cooperatives, and its money (voucher part held, online part paid)
 	//
@@ -7488,6 +7538,40 @@ func (c *Client) CreateBookingWithBody(ctx context.Context, params *CreateBookin
 // Corresponds with POST /api/v1/bookings (the `CreateBooking` operationId).
 func (c *Client) CreateBooking(ctx context.Context, params *CreateBookingParams, body CreateBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateBookingRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PreviewBookingSplitWithBody The split a funders checkout (payment funders) of a cart item would make now with the funders chosen: what the company welfare credit, the service voucher and the online payment would each pay, by the same rule as the checkout (company credit first, as much as it has left; then the voucher, as much as it has left; the rest online), from the balances as read now. It reads only: nothing is held, no money moves, the cart is unchanged. The checkout page shows it before the citizen confirms and sends it back as the checkout's expected split (409 split_changed at checkout when a balance changed meanwhile). 422 on /service_id when the service is not an available item of the caller's own cart, on /voucher_id when the voucher is not one of the caller's vouchers that can pay for it, on /company_credit when company credit is asked for and none is usable for the service, or when no funder is chosen.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/bookings/split-preview (the `PreviewBookingSplit` operationId).
+func (c *Client) PreviewBookingSplitWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPreviewBookingSplitRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PreviewBookingSplit The split a funders checkout (payment funders) of a cart item would make now with the funders chosen: what the company welfare credit, the service voucher and the online payment would each pay, by the same rule as the checkout (company credit first, as much as it has left; then the voucher, as much as it has left; the rest online), from the balances as read now. It reads only: nothing is held, no money moves, the cart is unchanged. The checkout page shows it before the citizen confirms and sends it back as the checkout's expected split (409 split_changed at checkout when a balance changed meanwhile). 422 on /service_id when the service is not an available item of the caller's own cart, on /voucher_id when the voucher is not one of the caller's vouchers that can pay for it, on /company_credit when company credit is asked for and none is usable for the service, or when no funder is chosen.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/bookings/split-preview (the `PreviewBookingSplit` operationId).
+func (c *Client) PreviewBookingSplit(ctx context.Context, body PreviewBookingSplitJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPreviewBookingSplitRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -11386,6 +11470,46 @@ func NewCreateBookingRequestWithBody(server string, params *CreateBookingParams,
 		}
 
 	}
+
+	return req, nil
+}
+
+// NewPreviewBookingSplitRequest calls the generic PreviewBookingSplit builder with application/json body
+func NewPreviewBookingSplitRequest(server string, body PreviewBookingSplitJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPreviewBookingSplitRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPreviewBookingSplitRequestWithBody constructs an http.Request for the PreviewBookingSplit method, with any body, and a specified content type
+func NewPreviewBookingSplitRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/bookings/split-preview")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -17502,6 +17626,20 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/bookings (the `CreateBooking` operationId).
 	CreateBookingWithResponse(ctx context.Context, params *CreateBookingParams, body CreateBookingJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateBookingResponse, error)
 
+	// PreviewBookingSplitWithBodyWithResponse The split a funders checkout (payment funders) of a cart item would make now with the funders chosen: what the company welfare credit, the service voucher and the online payment would each pay, by the same rule as the checkout (company credit first, as much as it has left; then the voucher, as much as it has left; the rest online), from the balances as read now. It reads only: nothing is held, no money moves, the cart is unchanged. The checkout page shows it before the citizen confirms and sends it back as the checkout's expected split (409 split_changed at checkout when a balance changed meanwhile). 422 on /service_id when the service is not an available item of the caller's own cart, on /voucher_id when the voucher is not one of the caller's vouchers that can pay for it, on /company_credit when company credit is asked for and none is usable for the service, or when no funder is chosen.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/bookings/split-preview (the `PreviewBookingSplit` operationId).
+	PreviewBookingSplitWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PreviewBookingSplitResponse, error)
+
+	// PreviewBookingSplitWithResponse The split a funders checkout (payment funders) of a cart item would make now with the funders chosen: what the company welfare credit, the service voucher and the online payment would each pay, by the same rule as the checkout (company credit first, as much as it has left; then the voucher, as much as it has left; the rest online), from the balances as read now. It reads only: nothing is held, no money moves, the cart is unchanged. The checkout page shows it before the citizen confirms and sends it back as the checkout's expected split (409 split_changed at checkout when a balance changed meanwhile). 422 on /service_id when the service is not an available item of the caller's own cart, on /voucher_id when the voucher is not one of the caller's vouchers that can pay for it, on /company_credit when company credit is asked for and none is usable for the service, or when no funder is chosen.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/bookings/split-preview (the `PreviewBookingSplit` operationId).
+	PreviewBookingSplitWithResponse(ctx context.Context, body PreviewBookingSplitJSONRequestBody, reqEditors ...RequestEditorFn) (*PreviewBookingSplitResponse, error)
+
 	// GetBookingWithResponse One booking of the citizen: status, cooperative, sessions with dates and delivery, offers to cooperatives, and its money (voucher part held, online part paid)
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -20266,6 +20404,75 @@ func (r CreateBookingResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateBookingResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PreviewBookingSplitResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SplitPreview
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PreviewBookingSplitResponse) GetJSON200() *SplitPreview {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PreviewBookingSplitResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PreviewBookingSplitResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PreviewBookingSplitResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PreviewBookingSplitResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r PreviewBookingSplitResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PreviewBookingSplitResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PreviewBookingSplitResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PreviewBookingSplitResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -31008,6 +31215,32 @@ func (c *ClientWithResponses) CreateBookingWithResponse(ctx context.Context, par
 	return ParseCreateBookingResponse(rsp)
 }
 
+// PreviewBookingSplitWithBodyWithResponse The split a funders checkout (payment funders) of a cart item would make now with the funders chosen: what the company welfare credit, the service voucher and the online payment would each pay, by the same rule as the checkout (company credit first, as much as it has left; then the voucher, as much as it has left; the rest online), from the balances as read now. It reads only: nothing is held, no money moves, the cart is unchanged. The checkout page shows it before the citizen confirms and sends it back as the checkout's expected split (409 split_changed at checkout when a balance changed meanwhile). 422 on /service_id when the service is not an available item of the caller's own cart, on /voucher_id when the voucher is not one of the caller's vouchers that can pay for it, on /company_credit when company credit is asked for and none is usable for the service, or when no funder is chosen.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/bookings/split-preview (the `PreviewBookingSplit` operationId).
+func (c *ClientWithResponses) PreviewBookingSplitWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PreviewBookingSplitResponse, error) {
+	rsp, err := c.PreviewBookingSplitWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePreviewBookingSplitResponse(rsp)
+}
+
+// PreviewBookingSplitWithResponse The split a funders checkout (payment funders) of a cart item would make now with the funders chosen: what the company welfare credit, the service voucher and the online payment would each pay, by the same rule as the checkout (company credit first, as much as it has left; then the voucher, as much as it has left; the rest online), from the balances as read now. It reads only: nothing is held, no money moves, the cart is unchanged. The checkout page shows it before the citizen confirms and sends it back as the checkout's expected split (409 split_changed at checkout when a balance changed meanwhile). 422 on /service_id when the service is not an available item of the caller's own cart, on /voucher_id when the voucher is not one of the caller's vouchers that can pay for it, on /company_credit when company credit is asked for and none is usable for the service, or when no funder is chosen.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/bookings/split-preview (the `PreviewBookingSplit` operationId).
+func (c *ClientWithResponses) PreviewBookingSplitWithResponse(ctx context.Context, body PreviewBookingSplitJSONRequestBody, reqEditors ...RequestEditorFn) (*PreviewBookingSplitResponse, error) {
+	rsp, err := c.PreviewBookingSplit(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePreviewBookingSplitResponse(rsp)
+}
+
 // GetBookingWithResponse One booking of the citizen: status, cooperative, sessions with dates and delivery, offers to cooperatives, and its money (voucher part held, online part paid)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -34569,6 +34802,60 @@ func ParseCreateBookingResponse(rsp *http.Response) (*CreateBookingResponse, err
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePreviewBookingSplitResponse parses an HTTP response from a PreviewBookingSplitWithResponse call
+func ParsePreviewBookingSplitResponse(rsp *http.Response) (*PreviewBookingSplitResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PreviewBookingSplitResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SplitPreview
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
 
 	}
 

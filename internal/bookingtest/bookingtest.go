@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"sportello/internal/seed"
 	"sportello/internal/store"
 )
 
@@ -147,4 +148,30 @@ func ServiceID(t testing.TB, st *store.Store, name string) int64 {
 		t.Fatalf("service %s: %v", name, err)
 	}
 	return id
+}
+
+// CompanyCreditLeft leaves the demo company's first employee (the demo
+// citizen cittadino.tradate, seed.DemoCompanyEmployees) exactly cents of
+// company welfare credit, the rest given back to the company through the
+// ledger, and returns the enrolment's id.
+func CompanyCreditLeft(t testing.TB, st *store.Store, cents int64) string {
+	t.Helper()
+	ctx := context.Background()
+	var employee string
+	if err := st.Pool.QueryRow(ctx, `SELECT id::text FROM company_employees WHERE tax_code = $1 AND status = 'enrolled'`,
+		seed.DemoCompanyEmployees()[0]).Scan(&employee); err != nil {
+		t.Fatalf("the demo employee: %v", err)
+	}
+	if err := st.InTx(ctx, store.System, func(tx pgx.Tx) error {
+		have, err := store.Balance(ctx, tx, store.CompanyCreditAccountID(employee))
+		if err != nil {
+			return err
+		}
+		_, _, err = store.Transfer(ctx, tx, store.TransferInput{Key: "test-spend:" + employee, From: store.CompanyCreditAccountID(employee),
+			To: store.CompanyAccountID(seed.DemoCompanyID), Amount: have - cents, Kind: store.TransferRevoke})
+		return err
+	}); err != nil {
+		t.Fatalf("company credit of %s: %v", employee, err)
+	}
+	return employee
 }

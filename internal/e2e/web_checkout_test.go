@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"sportello/internal/bookingtest"
+	"sportello/internal/browsertest"
 	"sportello/internal/store"
 	"sportello/workflows"
 )
@@ -20,14 +21,8 @@ import (
 // back to the outcome page. The bookings list and detail show the money.
 // axe checks every page, all at a phone's width.
 func TestWebCartCheckoutSplit(t *testing.T) {
-	s, _ := newMarketplaceStack(t)
+	s, cz, _ := afterSchoolShopper(t, 2500)
 	ctx := context.Background()
-	bookingtest.ServiceVoucher(t, s.st, bookingtest.VoucherSpec{Username: "cittadino.tradate", Cents: 2500})
-
-	cz := loggedIn(t, s.srv.URL, "cittadino.tradate", "cittadino.tradate")
-	cz.Phone()
-	cz.Navigate("/services?q=doposcuola")
-	cz.Follow("Doposcuola e aiuto compiti")
 	assertTitle(t, cz, "Doposcuola e aiuto compiti")
 	cz.Axe()
 	cz.Fill("Quantità (incontro)", "2")
@@ -71,18 +66,7 @@ func TestWebCartCheckoutSplit(t *testing.T) {
 		t.Fatalf("booking %+v (total shown %s)", b, total)
 	}
 
-	// The Booking workflow creates the payment at the provider; the waiting
-	// page moves there by itself.
-	provider := s.provider
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.HasPrefix(cz.URL(), provider.URL) {
-		if time.Now().After(deadline) {
-			t.Fatalf("still at %s: the pay page did not move to the provider", cz.URL())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	cz.WaitVisible("button.pay")
-	cz.Submit("Pay")
+	payAtProvider(t, s, cz)
 	assertTitle(t, cz, "Pagamento")
 	if !strings.Contains(cz.Path(), "/return") {
 		t.Fatalf("back at %s", cz.URL())
@@ -100,4 +84,51 @@ func TestWebCartCheckoutSplit(t *testing.T) {
 
 	cz.Navigate("/lang/en?next=/cart")
 	assertPage(t, cz, "Cart", "Your cart is empty.")
+}
+
+// afterSchoolShopper starts the marketplace stack, gives the demo citizen
+// (cittadino.tradate, also the demo company's employee) a service voucher
+// of voucherCents and opens, signed in at a phone's width, the page of the
+// after-school service ("Doposcuola e aiuto compiti"). It returns the
+// stack, the page and the voucher's id.
+func afterSchoolShopper(t *testing.T, voucherCents int64) (*sagaStack, *browsertest.Page, string) {
+	t.Helper()
+	s, _ := newMarketplaceStack(t)
+	voucher := bookingtest.ServiceVoucher(t, s.st, bookingtest.VoucherSpec{Username: "cittadino.tradate", Cents: voucherCents})
+	cz := loggedIn(t, s.srv.URL, "cittadino.tradate", "cittadino.tradate")
+	cz.Phone()
+	cz.Navigate("/services?q=doposcuola")
+	cz.Follow("Doposcuola e aiuto compiti")
+	return s, cz, voucher
+}
+
+// payAtProvider waits on the booking's pay page until it moves by itself
+// to the provider's hosted page (the Booking workflow creates the payment
+// there), then pays. The limit only guards against a hang.
+func payAtProvider(t *testing.T, s *sagaStack, cz *browsertest.Page) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.HasPrefix(cz.URL(), s.provider.URL) {
+		if time.Now().After(deadline) {
+			t.Fatalf("still at %s: the pay page did not move to the provider", cz.URL())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	cz.WaitVisible("button.pay")
+	cz.Submit("Pay")
+}
+
+// waitSplit waits until the checkout's split shows want for the voucher
+// (#split-voucher): htmx replaces it when the choice changes. It returns
+// the company and online parts shown with it.
+func waitSplit(t *testing.T, cz *browsertest.Page, want string) (company, online string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for cz.Text("#split-voucher") != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("the split shown did not change: voucher part %q, want %q", cz.Text("#split-voucher"), want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return cz.Text("#split-company"), cz.Text("#split-online")
 }

@@ -3,6 +3,7 @@ package marketplace
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -46,6 +47,70 @@ func Split(total int64, credit *store.CompanyCreditOption, voucher *store.Servic
 	}
 	s, _ := funding.Split(max(total, 0), av)
 	return s
+}
+
+// SplitInput asks for the split of a funders checkout of one cart item
+// (the body of POST /bookings/split-preview): the funders the person would
+// choose, as a checkout would send them.
+type SplitInput struct {
+	ServiceID     int64  `json:"service_id"`
+	VoucherID     string `json:"voucher_id,omitempty"` // "": no voucher
+	CompanyCredit bool   `json:"company_credit"`
+}
+
+// SplitPreview is what each funder would pay for a cart item with the
+// funders chosen: the split a checkout makes now (by funding.Split, from
+// the balances as read now), to be sent back as its expected split.
+type SplitPreview struct {
+	ServiceID     int64          `json:"service_id"`
+	Quantity      int            `json:"quantity"`
+	TotalCents    int64          `json:"total_cents"`
+	CompanyCredit bool           `json:"company_credit"`
+	VoucherID     string         `json:"voucher_id,omitempty"`
+	Split         funding.Shares `json:"split"`
+}
+
+// PreviewSplit computes the split of a funders checkout of the cart item
+// in.ServiceID with the funders of in, for the citizen user. It reads
+// only: no hold, no movement of money. Refusals are 422 at the field: no
+// such item in the cart (/service_id), a voucher that cannot pay for it
+// (/voucher_id), company credit asked for where none is usable, or no
+// funder at all (/company_credit).
+func (s Service) PreviewSplit(ctx context.Context, user store.UserView, in SplitInput) (SplitPreview, error) {
+	if in.ServiceID <= 0 {
+		return SplitPreview{}, app.InvalidInput(app.Field("/service_id", "required", "marketplace.err.service_id_required"))
+	}
+	in.VoucherID = strings.TrimSpace(in.VoucherID)
+	if !in.CompanyCredit && in.VoucherID == "" {
+		return SplitPreview{}, app.InvalidInput(app.Field("/company_credit", "funder_required", "checkout.err.funder_required"))
+	}
+	lines, _, err := s.Cart(ctx, user)
+	if err != nil {
+		return SplitPreview{}, err
+	}
+	i := slices.IndexFunc(lines, func(l CartLine) bool { return l.ServiceID == in.ServiceID && l.Available })
+	if i < 0 {
+		return SplitPreview{}, app.InvalidInput(app.Field("/service_id", "not_in_cart", "checkout.err.not_in_cart"))
+	}
+	l := lines[i]
+	var (
+		credit  *store.CompanyCreditOption
+		voucher *store.ServiceVoucher
+	)
+	if in.CompanyCredit {
+		if credit = l.CompanyCredit; credit == nil {
+			return SplitPreview{}, app.InvalidInput(app.Field("/company_credit", "company_credit_unavailable", "checkout.err.company_unavailable"))
+		}
+	}
+	if in.VoucherID != "" {
+		j := slices.IndexFunc(l.Vouchers, func(v store.ServiceVoucher) bool { return v.ID == in.VoucherID })
+		if j < 0 {
+			return SplitPreview{}, app.InvalidInput(app.Field("/voucher_id", "unknown", "checkout.err.voucher_not_usable"))
+		}
+		voucher = &l.Vouchers[j]
+	}
+	return SplitPreview{ServiceID: l.ServiceID, Quantity: l.Quantity, TotalCents: l.TotalCents, CompanyCredit: in.CompanyCredit,
+		VoucherID: in.VoucherID, Split: Split(l.TotalCents, credit, voucher)}, nil
 }
 
 // Cart reads the citizen's cart with prices and eligible vouchers.

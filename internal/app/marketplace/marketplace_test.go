@@ -9,6 +9,7 @@ import (
 
 	"sportello/internal/app"
 	"sportello/internal/jsonx"
+	"sportello/internal/store"
 )
 
 // The fingerprint of a checkout is the one the API stored before the
@@ -74,5 +75,26 @@ func TestResponseAndDeliveryValidate(t *testing.T) {
 	}
 	if f := (Delivery{}).Validate(); len(f) != 2 || f[0].Pointer != "/seq" || f[1].Pointer != "/delivered_at" {
 		t.Errorf("an empty delivery: %v", f)
+	}
+}
+
+// A split preview refuses, before reading anything, an item not named and
+// a preview with no funder chosen (the store is not reached: Service{}).
+func TestPreviewSplitRefusals(t *testing.T) {
+	for _, tc := range []struct {
+		in            SplitInput
+		pointer, code string
+	}{
+		{SplitInput{CompanyCredit: true}, "/service_id", "required"},
+		{SplitInput{ServiceID: -1, VoucherID: "v-1"}, "/service_id", "required"},
+		{SplitInput{ServiceID: 7}, "/company_credit", "funder_required"},
+		{SplitInput{ServiceID: 7, VoucherID: "  "}, "/company_credit", "funder_required"},
+	} {
+		_, err := Service{}.PreviewSplit(t.Context(), store.UserView{}, tc.in)
+		var ae *app.Error
+		if !errors.As(err, &ae) || ae.Kind != app.Invalid || len(ae.Fields) != 1 ||
+			ae.Fields[0].Pointer != tc.pointer || ae.Fields[0].Code != tc.code {
+			t.Errorf("PreviewSplit(%+v) = %v; want Invalid at %s, code %s", tc.in, err, tc.pointer, tc.code)
+		}
 	}
 }
