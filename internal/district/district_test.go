@@ -106,6 +106,24 @@ func TestRefusedWithFieldPointers(t *testing.T) {
 		}, []string{"/funds/0/tranches"}},
 		{"operator without municipality", func(d map[string]any) { delete(at(d, "accounts", 1), "municipality") }, []string{"/accounts/1/municipality"}},
 		{"duplicate shop", func(d map[string]any) { at(d, "shops", 1)["id"] = at(d, "shops", 0)["id"] }, []string{"/shops/1/id"}},
+		{"bands in a municipality not served", func(d map[string]any) {
+			at(d, "services", 2)["isee_bands_in"] = []any{"campodoro", "limena"}
+		}, []string{"/services/2/isee_bands_in/1"}},
+		{"accreditation ends before it starts", func(d map[string]any) {
+			at(d, "cooperatives", 0)["accredited_from"], at(d, "cooperatives", 0)["accredited_until"] = "+30d", "-30d"
+		}, []string{"/cooperatives/0/accredited_until"}},
+		{"not a day", func(d map[string]any) { at(d, "cooperatives", 1)["accredited_until"] = "in 3 years" }, []string{"/cooperatives/1/accredited_until"}},
+		{"a yearly fund's id", func(d map[string]any) { at(d, "funds", 1)["id"] = "buoni-spesa-limena-{anno}" }, []string{"/funds/1/id"}},
+		{"a team's member of another municipality", func(d map[string]any) {
+			at(d, "teams", 1)["members"] = []any{"operatrice.limena", "operatore.piazzola"}
+		}, []string{"/teams/1/members/1"}},
+		{"a citizen in a team", func(d map[string]any) {
+			at(d, "teams", 0)["members"] = []any{"cittadina.piazzola"}
+		}, []string{"/teams/0/members/0"}},
+		{"a team reviewing another municipality's fund", func(d map[string]any) {
+			at(d, "teams", 1)["reviews"] = []any{"buoni-spesa-piazzola-sul-brenta", "buoni-spesa-altrove"}
+		}, []string{"/teams/1/reviews/0", "/teams/1/reviews/1"}},
+		{"two teams of one name", func(d map[string]any) { at(d, "teams", 1)["name"] = "servizio sociale – piazzola sul brenta" }, []string{"/teams/1/name"}},
 		{"script in the logo", func(d map[string]any) {
 			d["logo"].(map[string]any)["svg"] = `<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`
 		}, []string{"/logo"}},
