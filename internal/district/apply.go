@@ -277,7 +277,7 @@ func ApplyTx(ctx context.Context, tx pgx.Tx, f File, hashes map[string]string, o
 	}
 	for _, s := range f.Services {
 		// A service is created once; afterwards it is its cooperative's to
-		// edit (as the Go seed does), so a later apply leaves it alone.
+		// edit, so a later apply leaves it alone.
 		var exists bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM services WHERE cooperative_id = $1 AND name = $2)`,
 			s.Cooperative, s.Name).Scan(&exists); err != nil {
@@ -529,7 +529,7 @@ func socialPoint(ctx context.Context, tx pgx.Tx, district string, p SocialPoint)
 	return !created, created, nil
 }
 
-// Fund defaults, as the Go seed's food-voucher funds.
+// Fund defaults: those of food-voucher calls.
 const (
 	defaultReviewDays    = 3
 	defaultInfoReplyDays = 10

@@ -10,7 +10,8 @@ import (
 	"sportello/internal/contract"
 )
 
-// Merchant is an affiliated shop or pharmacy that accepts food vouchers.
+// Merchant is a shop of the demo campaign (campaigns.go); the shops that
+// take food vouchers are in the district files.
 type Merchant struct {
 	ID           string
 	District     string
