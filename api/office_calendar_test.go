@@ -21,7 +21,9 @@ func TestOfficeCalendarAPI(t *testing.T) {
 	expectStatus(t, r, http.StatusOK)
 	var cal map[string]any
 	r.json(t, &cal)
-	if cal["name"] != "Tradate" || cal["office_opens"] != "08:30" || cal["office_closes"] != "17:00" || cal["patron_day"] != nil {
+	// The seeded calendar is the district file's: Santo Stefano, 26 December.
+	if cal["name"] != "Tradate" || cal["office_opens"] != "08:30" || cal["office_closes"] != "17:00" || cal["patron_day"] != 26.0 ||
+		cal["patron_saint"] != "Santo Stefano" {
 		t.Fatalf("seeded calendar: %v", cal)
 	}
 	expectStatus(t, e.do("GET", path, "operatore.tradate", nil), http.StatusForbidden)

@@ -83,7 +83,7 @@ func TestRegistryImportAPI(t *testing.T) {
 	}
 
 	// Other municipalities, bodies and parameters.
-	vedano := "codice_fiscale;cognome;nome;data_nascita;comune;id_famiglia\n" + csvLine(res[1], "L733", "200001")
+	vedano := "codice_fiscale;cognome;nome;data_nascita;comune;id_famiglia\n" + csvLine(res[1], "L703", "200001")
 	for _, tc := range []struct {
 		user, query, body string
 		headers           hdr

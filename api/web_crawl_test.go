@@ -97,8 +97,9 @@ func TestWebCrawlNoRawCodes(t *testing.T) {
 			findings = append(findings, f)
 		}
 	}
-	// Every demo account, Tradate's (Go seed) and Welfare Bene Comune's (its
-	// district file); Bene Comune's must never reach one of Tradate's cases.
+	// Every demo account, Tradate's (its district file's staff and the seed's
+	// demo people) and Welfare Bene Comune's (its district file); Bene
+	// Comune's must never reach one of Tradate's cases.
 	type crawler struct{ Username, District string }
 	var crawlers []crawler
 	for _, u := range seed.DemoUsers() {

@@ -36,7 +36,7 @@ func TestRegistryImportCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Vedano Olona's extract: Giovanni Bianchi and a newcomer.
-	extract := string(seed.DemoExtract("vedano-olona")) + "NREGUO50A01L733B;Neri;Ugo;1950-01-01;L733;200002\n"
+	extract := string(seed.DemoExtract("vedano-olona")) + "NREGUO50A01L733B;Neri;Ugo;1950-01-01;L703;200002\n"
 	extract = strings.Replace(extract, "NREGUO50A01L733B", seed.TaxCode("Neri", "Ugo", false, time.Date(1950, 1, 1, 0, 0, 0, 0, time.UTC), "L733"), 1)
 	dir := t.TempDir()
 	file := filepath.Join(dir, "vedano.csv")
@@ -75,7 +75,7 @@ func TestRegistryImportCommand(t *testing.T) {
 	}
 
 	bad := filepath.Join(dir, "bad.csv")
-	if err := os.WriteFile(bad, []byte(extract+"RSSMRA80A01L319X;Rossi;Maria;1980-01-01;L733;1\n"), 0o600); err != nil {
+	if err := os.WriteFile(bad, []byte(extract+"RSSMRA80A01L319X;Rossi;Maria;1980-01-01;L703;1\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	out.Reset()

@@ -1,9 +1,9 @@
-// Package districts embeds the district files of this folder (the demo
-// seed applies them through internal/district, as `sportello district
-// apply` does): tradate.json, the presentation and municipalities of the
-// Tradate district, whose other demo data is still Go code in
-// internal/seed, and bene-comune.json, the whole Welfare Bene Comune
-// district, which has no code at all.
+// Package districts embeds the district files of this folder, applied by
+// `sportello district apply` and by the demo seed through internal/district:
+// bene-comune.json, the Welfare Bene Comune district, and tradate.json, the
+// Tradate district (the default one). Each file is the whole district: its
+// presentation, municipalities, cooperatives and services, Social Points,
+// shops, funds, staff accounts and teams; neither has any code.
 package districts
 
 import "embed"
@@ -14,4 +14,4 @@ import "embed"
 var Files embed.FS
 
 // Demo are the files the demo seed applies, in order.
-var Demo = []string{"tradate.json", "bene-comune.json"}
+var Demo = []string{"bene-comune.json", "tradate.json"}

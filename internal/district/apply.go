@@ -28,7 +28,7 @@ type Options struct {
 
 // Change is one record an apply created or updated.
 type Change struct {
-	Kind   string `json:"kind"` // district, municipality, cooperative, service, social_point, shop, fund, account
+	Kind   string `json:"kind"` // district, municipality, cooperative, service, social_point, shop, fund, account, team
 	ID     string `json:"id"`
 	Result string `json:"result"` // created, updated
 }
@@ -143,12 +143,30 @@ func Hashes(ctx context.Context, st *store.Store, files []File, opts Options) (m
 // are refused: a file never moves another district's data.
 func ApplyTx(ctx context.Context, tx pgx.Tx, f File, hashes map[string]string, opts Options) (Report, error) {
 	rep := Report{District: f.ID}
-	if err := foreign(ctx, tx, f); err != nil {
-		return rep, err
-	}
 	now := opts.Now
 	if now.IsZero() {
 		now = time.Now()
+	}
+	rome, err := time.LoadLocation("Europe/Rome")
+	if err != nil {
+		return rep, err
+	}
+	today := now.In(rome)
+	// A yearly fund is the call of the year it opens; the teams review it.
+	f.Funds, f.Teams = slices.Clone(f.Funds), slices.Clone(f.Teams)
+	ofYear := map[string]string{}
+	for i, fd := range f.Funds {
+		f.Funds[i] = fd.In(fundOpens(fd, today).Year())
+		ofYear[fd.ID] = f.Funds[i].ID
+	}
+	for i, t := range f.Teams {
+		f.Teams[i].Reviews = make([]string, len(t.Reviews))
+		for j, id := range t.Reviews {
+			f.Teams[i].Reviews[j] = ofYear[id]
+		}
+	}
+	if err := foreign(ctx, tx, f); err != nil {
+		return rep, err
 	}
 	pres, err := json.Marshal(presentation(f))
 	if err != nil {
@@ -221,33 +239,45 @@ func ApplyTx(ctx context.Context, tx pgx.Tx, f File, hashes map[string]string, o
 		}
 	}
 	for _, c := range f.Cooperatives {
-		website := c.Website
-		var certExp *string
-		if c.CertificationExpires != "" {
-			certExp = &c.CertificationExpires
+		days := map[string]*string{}
+		for _, d := range []string{c.AccreditedFrom, c.AccreditedUntil, c.CertificationExpires} {
+			if d == "" {
+				continue
+			}
+			t, err := Day(d, today)
+			if err != nil {
+				return rep, fmt.Errorf("district: cooperative %s: %w", c.ID, err)
+			}
+			v := t.Format(time.DateOnly)
+			days[d] = &v
+		}
+		status := c.Accreditation
+		if status == "" {
+			status = "accredited"
 		}
 		err := tx.QueryRow(ctx, `INSERT INTO cooperatives (id, district_id, name, description, address, phone, email, website,
 				accreditation_status, accredited_from, accredited_until, certification, certification_expires)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'accredited', $9::date, $10::date, $11, $12::date)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $13, $9::date, $10::date, $11, $12::date)
 			ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, description = EXCLUDED.description, address = EXCLUDED.address,
 				phone = EXCLUDED.phone, email = EXCLUDED.email, website = EXCLUDED.website,
+				accreditation_status = EXCLUDED.accreditation_status,
 				accredited_from = EXCLUDED.accredited_from, accredited_until = EXCLUDED.accredited_until,
 				certification = EXCLUDED.certification, certification_expires = EXCLUDED.certification_expires
 			WHERE (cooperatives.name, cooperatives.description, cooperatives.address, cooperatives.phone, cooperatives.email,
-					cooperatives.website, cooperatives.accredited_from, cooperatives.accredited_until, cooperatives.certification,
-					cooperatives.certification_expires)
+					cooperatives.website, cooperatives.accreditation_status, cooperatives.accredited_from,
+					cooperatives.accredited_until, cooperatives.certification, cooperatives.certification_expires)
 				IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.description, EXCLUDED.address, EXCLUDED.phone, EXCLUDED.email,
-					EXCLUDED.website, EXCLUDED.accredited_from, EXCLUDED.accredited_until, EXCLUDED.certification,
-					EXCLUDED.certification_expires)
-			RETURNING xmax = 0`, c.ID, f.ID, c.Name, c.Description, c.Address, c.Phone, c.Email, website,
-			c.AccreditedFrom, c.AccreditedUntil, c.Certification, certExp).Scan(&created)
+					EXCLUDED.website, EXCLUDED.accreditation_status, EXCLUDED.accredited_from, EXCLUDED.accredited_until,
+					EXCLUDED.certification, EXCLUDED.certification_expires)
+			RETURNING xmax = 0`, c.ID, f.ID, c.Name, c.Description, c.Address, c.Phone, c.Email, c.Website,
+			days[c.AccreditedFrom], days[c.AccreditedUntil], c.Certification, days[c.CertificationExpires], status).Scan(&created)
 		if err := rep.step(err, "cooperative", c.ID, created); err != nil {
 			return rep, err
 		}
 	}
 	for _, s := range f.Services {
 		// A service is created once; afterwards it is its cooperative's to
-		// edit (as the Go seed does), so a later apply leaves it alone.
+		// edit, so a later apply leaves it alone.
 		var exists bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM services WHERE cooperative_id = $1 AND name = $2)`,
 			s.Cooperative, s.Name).Scan(&exists); err != nil {
@@ -270,13 +300,13 @@ func ApplyTx(ctx context.Context, tx pgx.Tx, f File, hashes map[string]string, o
 		rep.note("social_point", p.ID, fresh, changed)
 	}
 	for _, s := range f.Shops {
-		err := tx.QueryRow(ctx, `INSERT INTO merchants (id, district_id, municipality_id, name, kind, address)
-			VALUES ($1, $2, $3, $4, $5, $6)
+		err := tx.QueryRow(ctx, `INSERT INTO merchants (id, district_id, municipality_id, name, kind, address, category)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
 			ON CONFLICT (id) DO UPDATE SET municipality_id = EXCLUDED.municipality_id, name = EXCLUDED.name,
-				kind = EXCLUDED.kind, address = EXCLUDED.address
-			WHERE (merchants.municipality_id, merchants.name, merchants.kind, merchants.address)
-				IS DISTINCT FROM (EXCLUDED.municipality_id, EXCLUDED.name, EXCLUDED.kind, EXCLUDED.address)
-			RETURNING xmax = 0`, s.ID, f.ID, s.Municipality, s.Name, s.Kind, s.Address).Scan(&created)
+				kind = EXCLUDED.kind, address = EXCLUDED.address, category = EXCLUDED.category
+			WHERE (merchants.municipality_id, merchants.name, merchants.kind, merchants.address, merchants.category)
+				IS DISTINCT FROM (EXCLUDED.municipality_id, EXCLUDED.name, EXCLUDED.kind, EXCLUDED.address, EXCLUDED.category)
+			RETURNING xmax = 0`, s.ID, f.ID, s.Municipality, s.Name, s.Kind, s.Address, s.category()).Scan(&created)
 		if err := rep.step(err, "shop", s.ID, created); err != nil {
 			return rep, err
 		}
@@ -298,7 +328,56 @@ func ApplyTx(ctx context.Context, tx pgx.Tx, f File, hashes map[string]string, o
 		}
 		rep.note("account", a.Username, fresh, changed)
 	}
+	for _, t := range f.Teams {
+		changed, fresh, err := team(ctx, tx, f, t)
+		if err != nil {
+			return rep, err
+		}
+		rep.note("team", t.ID, fresh, changed)
+	}
 	return rep, nil
+}
+
+// category is the shop's category, by its kind when the file names none.
+func (s Shop) category() string {
+	switch {
+	case s.Category != "":
+		return s.Category
+	case s.Kind == "pharmacy":
+		return "health"
+	}
+	return "food"
+}
+
+// team creates or renames a team, adds its missing members (accounts of
+// the district; those a supervisor added stay) and makes it the reviewer
+// of its funds that have none (t.Reviews are the funds of the apply's year).
+func team(ctx context.Context, tx pgx.Tx, f File, t Team) (changed, created bool, err error) {
+	err = tx.QueryRow(ctx, `INSERT INTO teams (id, district_id, municipality_id, name) VALUES ($1, $2, nullif($3, ''), $4)
+		ON CONFLICT (id) DO UPDATE SET municipality_id = EXCLUDED.municipality_id, name = EXCLUDED.name
+		WHERE (teams.municipality_id, teams.name) IS DISTINCT FROM (EXCLUDED.municipality_id, EXCLUDED.name)
+		RETURNING xmax = 0`, t.ID, f.ID, t.Municipality, t.Name).Scan(&created)
+	switch {
+	case err == pgx.ErrNoRows:
+	case err != nil:
+		return false, false, fmt.Errorf("district: team %s: %w", t.ID, err)
+	default:
+		changed = !created
+	}
+	tag, err := tx.Exec(ctx, `INSERT INTO team_members (team_id, user_id)
+		SELECT $1, u.id FROM users u WHERE u.username = ANY($2) AND u.district_id = $3 ON CONFLICT DO NOTHING`,
+		t.ID, t.Members, f.ID)
+	if err != nil {
+		return false, false, fmt.Errorf("district: members of team %s: %w", t.ID, err)
+	}
+	changed = changed || tag.RowsAffected() > 0
+	tag, err = tx.Exec(ctx, `UPDATE funds SET team_id = $1 WHERE id = ANY($2) AND district_id = $3 AND team_id IS NULL`,
+		t.ID, t.Reviews, f.ID)
+	if err != nil {
+		return false, false, fmt.Errorf("district: funds of team %s: %w", t.ID, err)
+	}
+	changed = changed || tag.RowsAffected() > 0
+	return changed && !created, created, nil
 }
 
 // step notes an upsert that returned whether it inserted (no row: nothing
@@ -321,7 +400,7 @@ func foreign(ctx context.Context, tx pgx.Tx, f File) error {
 		table, col, section, field string
 		ids                        []string
 	}
-	var muns, coops, points, shops, funds, users []string
+	var muns, coops, points, shops, funds, users, teams []string
 	for _, m := range f.Municipalities {
 		muns = append(muns, m.ID)
 	}
@@ -340,10 +419,14 @@ func foreign(ctx context.Context, tx pgx.Tx, f File) error {
 	for _, a := range f.Accounts {
 		users = append(users, a.Username)
 	}
+	for _, t := range f.Teams {
+		teams = append(teams, t.ID)
+	}
 	var errs []FieldError
 	for _, s := range []set{{"municipalities", "id", "municipalities", "id", muns}, {"cooperatives", "id", "cooperatives", "id", coops},
 		{"social_points", "id", "social_points", "id", points}, {"merchants", "id", "shops", "id", shops},
-		{"funds", "id", "funds", "id", funds}, {"users", "username", "accounts", "username", users}} {
+		{"funds", "id", "funds", "id", funds}, {"users", "username", "accounts", "username", users},
+		{"teams", "id", "teams", "id", teams}} {
 		rows, err := tx.Query(ctx, `SELECT `+s.col+` FROM `+s.table+` WHERE `+s.col+` = ANY($1) AND district_id <> $2`, s.ids, f.ID)
 		if err != nil {
 			return fmt.Errorf("district: %s: %w", s.table, err)
@@ -395,7 +478,11 @@ func serviceInput(s Service) store.ServiceInput {
 	}
 	if len(s.ISEEBands) > 0 {
 		in.Bands = map[string][]store.PriceBand{}
-		for _, m := range s.Municipalities {
+		banded := s.ISEEBandsIn
+		if len(banded) == 0 {
+			banded = s.Municipalities
+		}
+		for _, m := range banded {
 			bands := make([]store.PriceBand, len(s.ISEEBands))
 			for i, b := range s.ISEEBands {
 				bands[i] = store.PriceBand{MaxISEEEuro: b.MaxISEEEuro, PriceCents: b.PriceCents, Percent: b.Percent}
@@ -442,7 +529,7 @@ func socialPoint(ctx context.Context, tx pgx.Tx, district string, p SocialPoint)
 	return !created, created, nil
 }
 
-// Fund defaults, as the Go seed's food-voucher funds.
+// Fund defaults: those of food-voucher calls.
 const (
 	defaultReviewDays    = 3
 	defaultInfoReplyDays = 10
@@ -458,20 +545,26 @@ func (fd Fund) openDays() int {
 	return fd.OpenDays
 }
 
+// fundOpens is the first day of fd's call: its OpensOn, or the start of
+// now's day (both in Europe/Rome).
+func fundOpens(fd Fund, now time.Time) time.Time {
+	rome, err := time.LoadLocation("Europe/Rome")
+	if err != nil {
+		panic("district: Europe/Rome: " + err.Error()) // time/tzdata is linked in by the seed and the binary
+	}
+	if fd.OpensOn != "" {
+		if t, err := time.ParseInLocation(time.DateOnly, fd.OpensOn, rome); err == nil {
+			return t
+		}
+	}
+	local := now.In(rome)
+	return time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, rome)
+}
+
 // fund creates a call and pays its budget from the district's funding
 // account, once: a fund already there is never reopened or refunded.
 func fund(ctx context.Context, tx pgx.Tx, district string, fd Fund, now time.Time) (bool, error) {
-	rome, err := time.LoadLocation("Europe/Rome")
-	if err != nil {
-		return false, err
-	}
-	local := now.In(rome)
-	opens := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, rome)
-	if fd.OpensOn != "" {
-		if opens, err = time.ParseInLocation(time.DateOnly, fd.OpensOn, rome); err != nil {
-			return false, fmt.Errorf("district: fund %s: %w", fd.ID, err)
-		}
-	}
+	opens := fundOpens(fd, now)
 	expiry := fd.ExpiryDays
 	if expiry == 0 {
 		expiry = max(defaultExpiryDays, fd.openDays())
@@ -500,14 +593,18 @@ func fund(ctx context.Context, tx pgx.Tx, district string, fd Fund, now time.Tim
 	if err != nil {
 		return false, err
 	}
+	var version *int
+	if fd.FormVersion > 0 {
+		version = &fd.FormVersion
+	}
 	var id string
 	err = tx.QueryRow(ctx, `INSERT INTO funds (id, district_id, municipality_id, form_id, kind, service_categories, name,
 			isee_threshold_cents, rule, tranches, review_working_days, opens_at, closes_at, expires_at,
-			four_eyes_above_cents, info_reply_working_days)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12, $13, $14, $15, $16)
+			four_eyes_above_cents, info_reply_working_days, form_version)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12, $13, $14, $15, $16, $17)
 		ON CONFLICT (id) DO NOTHING RETURNING id`,
 		fd.ID, district, fd.Municipality, form, kind, cats, fd.Name, fd.ISEEThresholdCents, string(rule), string(tranches),
-		review, opens, opens.AddDate(0, 0, fd.openDays()), opens.AddDate(0, 0, expiry), fourEyes, reply).Scan(&id)
+		review, opens, opens.AddDate(0, 0, fd.openDays()), opens.AddDate(0, 0, expiry), fourEyes, reply, version).Scan(&id)
 	if err == pgx.ErrNoRows {
 		return false, nil
 	}

@@ -38,7 +38,7 @@ func TestApplyIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := 1 + len(f.Municipalities) + len(f.Cooperatives) + len(f.Services) + len(f.SocialPoints) + len(f.Shops) + len(f.Funds) + len(f.Accounts)
+	want := 1 + len(f.Municipalities) + len(f.Cooperatives) + len(f.Services) + len(f.SocialPoints) + len(f.Shops) + len(f.Funds) + len(f.Accounts) + len(f.Teams)
 	if first.Count("created") != want || first.Count("updated") != 0 || first.Unchanged != 0 {
 		t.Fatalf("first apply: created %d (want %d), updated %d, unchanged %d", first.Count("created"), want, first.Count("updated"), first.Unchanged)
 	}
@@ -114,7 +114,7 @@ func TestApplyRefusesForeignRecordsAndPasswordsOutsideDemo(t *testing.T) {
 	other := f
 	other.ID = "altro-ambito"
 	other.Municipalities = f.Municipalities[3:4]
-	other.Cooperatives, other.Services, other.SocialPoints, other.Shops, other.Funds = nil, nil, nil, nil, nil
+	other.Cooperatives, other.Services, other.SocialPoints, other.Shops, other.Funds, other.Teams = nil, nil, nil, nil, nil, nil
 	other.Accounts = f.Accounts[:1]
 	_, err := district.Apply(ctx, st, other, district.Options{Demo: true})
 	if !errors.As(err, &inv) || len(inv.Errors) != 2 || inv.Errors[0].Pointer != "/municipalities/0/id" || inv.Errors[1].Pointer != "/accounts/0/username" {
@@ -178,5 +178,83 @@ func TestDistrictsRowLevelSecurity(t *testing.T) {
 	var name string
 	if err := st.Pool.QueryRow(ctx, `SELECT name FROM districts WHERE id = 'alta-padovana'`).Scan(&name); err != nil || name != "Welfare Bene Comune" {
 		t.Fatalf("the district is now %q (%v)", name, err)
+	}
+}
+
+// TestApplyTradate: Tradate's file (yearly calls, relative cooperative
+// dates, a suspended cooperative, bands in some municipalities, teams)
+// applied twice on a day changes nothing the second time; in a new year it
+// makes that year's calls, which its teams review.
+func TestApplyTradate(t *testing.T) {
+	ctx := context.Background()
+	_, st := testenv.Postgres(t)
+	f, err := district.LoadFS(districts.Files, "tradate.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+	first, err := district.Apply(ctx, st, f, district.Options{Demo: true, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 1 + len(f.Municipalities) + len(f.Cooperatives) + len(f.Services) + len(f.SocialPoints) + len(f.Shops) +
+		len(f.Funds) + len(f.Accounts) + len(f.Teams)
+	if first.Count("created") != want || first.Count("updated") != 0 {
+		t.Fatalf("first apply: created %d (want %d), updated %d", first.Count("created"), want, first.Count("updated"))
+	}
+	second, err := district.Apply(ctx, st, f, district.Options{Demo: true, Now: now.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(second.Changes) != 0 || second.Unchanged != want {
+		t.Fatalf("second apply changed %v (unchanged %d, want %d)", second.Changes, second.Unchanged, want)
+	}
+	var (
+		name, team, status, category string
+		budget                       int64
+		version                      int
+		from, certExpires            time.Time
+		banded                       []string
+	)
+	err = st.Pool.QueryRow(ctx, `SELECT f.name, f.team_id, f.form_version, a.balance_cents FROM funds f
+		JOIN accounts a ON a.id = 'fund:' || f.id WHERE f.id = 'buoni-spesa-tradate-2026'`).Scan(&name, &team, &version, &budget)
+	if err != nil || name != "Buoni spesa 2026 - Tradate" || team != "istruttoria-buoni-spesa-tradate" || version != 1 || budget != 57_000_00 {
+		t.Errorf("Tradate's 2026 call: %q, team %q, form version %d, budget %d (%v)", name, team, version, budget, err)
+	}
+	if err := st.Pool.QueryRow(ctx, `SELECT accreditation_status FROM cooperatives WHERE id = 'il-ponte'`).Scan(&status); err != nil || status != "suspended" {
+		t.Errorf("il-ponte: %q (%v)", status, err)
+	}
+	if err := st.Pool.QueryRow(ctx, `SELECT accredited_from, certification_expires FROM cooperatives WHERE id = 'il-girasole'`).
+		Scan(&from, &certExpires); err != nil || from.Format(time.DateOnly) != "2023-09-22" || certExpires.Format(time.DateOnly) != "2026-04-24" {
+		t.Errorf("il-girasole accredited from %v, certified until %v (%v)", from, certExpires, err)
+	}
+	if err := st.Pool.QueryRow(ctx, `SELECT array_agg(DISTINCT b.municipality_id) FROM service_price_bands b
+		JOIN services s ON s.id = b.service_id WHERE s.cooperative_id = 'il-girasole' AND s.name = 'Assistenza domiciliare anziani'`).
+		Scan(&banded); err != nil || len(banded) != 1 || banded[0] != "tradate" {
+		t.Errorf("bands of home care in %v (%v)", banded, err)
+	}
+	if err := st.Pool.QueryRow(ctx, `SELECT category FROM merchants WHERE id = 'tradate-farmacia-comunale'`).Scan(&category); err != nil || category != "health" {
+		t.Errorf("the pharmacy's category is %q (%v)", category, err)
+	}
+
+	// A new year: its calls, reviewed by the teams; last year's stay.
+	next, err := district.Apply(ctx, st, f, district.Options{Demo: true, Now: time.Date(2027, 1, 15, 9, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, c := range next.Changes {
+		kinds[c.Kind+" "+c.Result]++
+	}
+	if kinds["fund created"] != len(f.Funds) || kinds["team updated"] != len(f.Teams) {
+		t.Errorf("the new year's apply: %v", kinds)
+	}
+	var calls int
+	if err := st.Pool.QueryRow(ctx, `SELECT count(*), max(team_id) FILTER (WHERE id = 'buoni-spesa-vedano-olona-2027') FROM funds`).
+		Scan(&calls, &team); err != nil || calls != 2*len(f.Funds) || team != "istruttoria-buoni-spesa-vedano-olona" {
+		t.Errorf("%d calls, Vedano's 2027 reviewed by %q (%v)", calls, team, err)
+	}
+	if msg, err := store.LedgerCheck(ctx, st.Pool); err != nil || msg != "" {
+		t.Fatalf("LedgerCheck = %q, %v", msg, err)
 	}
 }

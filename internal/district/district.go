@@ -28,10 +28,12 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // Europe/Rome on machines without a zoneinfo database
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
@@ -89,6 +91,7 @@ type File struct {
 	Shops          []Shop         `json:"shops,omitempty"`
 	Funds          []Fund         `json:"funds,omitempty"`
 	Accounts       []Account      `json:"accounts,omitempty"`
+	Teams          []Team         `json:"teams,omitempty"`
 }
 
 // Logo is the district's logo: an SVG file next to the district file
@@ -140,15 +143,21 @@ type Municipality struct {
 	Office        *Office `json:"office,omitempty"`
 }
 
-// Cooperative is an accredited social cooperative.
+// Cooperative is an accredited social cooperative. Its dates are days
+// ("2028-12-31") or, in demo files whose dates must stay current, days
+// relative to the day the file is applied ("-700d", "+45d"): such a
+// cooperative's dates move with every apply.
 type Cooperative struct {
-	ID                   string `json:"id"`
-	Name                 string `json:"name"`
-	Description          string `json:"description"`
-	Address              string `json:"address"`
-	Phone                string `json:"phone"`
-	Email                string `json:"email"`
-	Website              string `json:"website,omitempty"`
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Address     string `json:"address"`
+	Phone       string `json:"phone"`
+	Email       string `json:"email"`
+	Website     string `json:"website,omitempty"`
+	// Accreditation is "accredited" (none) or "suspended" (its services
+	// are hidden from citizens).
+	Accreditation        string `json:"accreditation,omitempty"`
 	AccreditedFrom       string `json:"accredited_from"`
 	AccreditedUntil      string `json:"accredited_until"`
 	Certification        string `json:"certification,omitempty"`
@@ -174,10 +183,12 @@ type Service struct {
 	Capacity       int      `json:"capacity"`
 	CapacityPeriod string   `json:"capacity_period,omitempty"`
 	Municipalities []string `json:"municipalities"`
-	// ISEEBands price the service by ISEE band in every municipality it
-	// serves (none: the list price for everyone).
-	ISEEBands []Band `json:"isee_bands,omitempty"`
-	Published *bool  `json:"published,omitempty"`
+	// ISEEBands price the service by ISEE band in the municipalities of
+	// ISEEBandsIn (none: every municipality it serves); elsewhere, and
+	// without bands, everybody pays the list price.
+	ISEEBands   []Band   `json:"isee_bands,omitempty"`
+	ISEEBandsIn []string `json:"isee_bands_in,omitempty"`
+	Published   *bool    `json:"published,omitempty"`
 }
 
 // Hours are a Social Point's opening hours on a weekday (1 Monday).
@@ -206,6 +217,9 @@ type Shop struct {
 	Name         string `json:"name"`
 	Kind         string `json:"kind"`
 	Address      string `json:"address"`
+	// Category is what a local campaign may admit (none: "health" for a
+	// pharmacy, "food" for a shop).
+	Category string `json:"category,omitempty"`
 }
 
 // Rule is how much a household is awarded.
@@ -224,6 +238,8 @@ type Tranche struct {
 
 // Fund is a municipality's call: food vouchers (buoni spesa) or service
 // vouchers, with its budget, paid once from the district's funding account.
+// A yearly call has "{year}" in its id and name: applying the file makes
+// the call of the year it opens (OpensOn's, or the apply day's), once.
 type Fund struct {
 	ID                   string    `json:"id"`
 	Municipality         string    `json:"municipality"`
@@ -242,6 +258,34 @@ type Fund struct {
 	OpensOn    string `json:"opens_on,omitempty"`
 	OpenDays   int    `json:"open_days,omitempty"`
 	ExpiryDays int    `json:"expiry_days,omitempty"`
+	// FormVersion pins the version of the fund's form its applications are
+	// filed with (none: the latest published).
+	FormVersion int `json:"form_version,omitempty"`
+}
+
+// YearPlaceholder in a fund's id or name is the year the call opens.
+const YearPlaceholder = "{year}"
+
+// In returns the fund of year: its id and name with the year.
+func (fd Fund) In(year int) Fund {
+	y := strconv.Itoa(year)
+	fd.ID, fd.Name = strings.ReplaceAll(fd.ID, YearPlaceholder, y), strings.ReplaceAll(fd.Name, YearPlaceholder, y)
+	return fd
+}
+
+// Team is a team of social workers (a candidate group of the review
+// tasks): district-wide, or of one municipality (its members are then that
+// municipality's operators, or supervisors). Members are usernames of the
+// file's staff accounts; Reviews are the funds of the file the team
+// reviews (set where no team reviews them yet: a supervisor's choice on
+// the team page stays). Applying adds missing members and keeps those a
+// supervisor added.
+type Team struct {
+	ID           string   `json:"id"`
+	Name         string   `json:"name"`
+	Municipality string   `json:"municipality,omitempty"`
+	Members      []string `json:"members"`
+	Reviews      []string `json:"reviews,omitempty"`
 }
 
 // Account is a user account: staff (operator, supervisor), a shop's or a
@@ -440,7 +484,7 @@ func check(f File) []FieldError {
 			add(ptr+"/id", "cooperative %q is listed twice", c.ID)
 		}
 		coops[c.ID] = true
-		if c.AccreditedUntil < c.AccreditedFrom {
+		if from, until, ok := comparableDays(c.AccreditedFrom, c.AccreditedUntil); ok && until < from {
 			add(ptr+"/accredited_until", "the accreditation ends before it starts")
 		}
 	}
@@ -454,6 +498,14 @@ func check(f File) []FieldError {
 		names[s.Cooperative+"\x00"+s.Name] = true
 		for j, m := range s.Municipalities {
 			ref(fmt.Sprintf("%s/municipalities/%d", ptr, j), "municipality", m, muns)
+		}
+		for j, m := range s.ISEEBandsIn {
+			if !slices.Contains(s.Municipalities, m) {
+				add(fmt.Sprintf("%s/isee_bands_in/%d", ptr, j), "the service does not serve %q", m)
+			}
+		}
+		if len(s.ISEEBandsIn) > 0 && len(s.ISEEBands) == 0 {
+			add(ptr+"/isee_bands_in", "there are no ISEE bands to apply")
 		}
 		last := -1
 		for j, b := range s.ISEEBands {
@@ -522,13 +574,17 @@ func check(f File) []FieldError {
 			add(ptr+"/expiry_days", "the vouchers expire before the call closes")
 		}
 	}
-	users := map[string]bool{}
+	fundMun := map[string]string{}
+	for _, fd := range f.Funds {
+		fundMun[fd.ID] = fd.Municipality
+	}
+	users := map[string]Account{}
 	for i, a := range f.Accounts {
 		ptr := fmt.Sprintf("/accounts/%d", i)
-		if users[a.Username] {
+		if _, twice := users[a.Username]; twice {
 			add(ptr+"/username", "account %q is listed twice", a.Username)
 		}
-		users[a.Username] = true
+		users[a.Username] = a
 		ref(ptr+"/municipality", "municipality", a.Municipality, muns)
 		ref(ptr+"/shop", "shop", a.Shop, shops)
 		ref(ptr+"/cooperative", "cooperative", a.Cooperative, coops)
@@ -553,7 +609,100 @@ func check(f File) []FieldError {
 			add(ptr+"/tax_code", "only citizens have a tax code here")
 		}
 	}
+	errs = append(errs, checkTeams(f.Teams, muns, users, fundMun)...)
 	return errs
+}
+
+// checkTeams checks the teams: unique ids and names, members who may be
+// members (a supervisor, or an operator of the team's municipality), funds
+// of the file (of the team's municipality).
+func checkTeams(teams []Team, muns map[string]bool, users map[string]Account, fundMun map[string]string) []FieldError {
+	var errs []FieldError
+	add := func(ptr, format string, args ...any) {
+		errs = append(errs, FieldError{Pointer: ptr, Message: fmt.Sprintf(format, args...)})
+	}
+	ids, names := map[string]bool{}, map[string]bool{}
+	for i, t := range teams {
+		ptr := fmt.Sprintf("/teams/%d", i)
+		if ids[t.ID] {
+			add(ptr+"/id", "team %q is listed twice", t.ID)
+		}
+		ids[t.ID] = true
+		if key := strings.ToLower(strings.TrimSpace(t.Name)); names[key] {
+			add(ptr+"/name", "another team is named %q", t.Name)
+		} else {
+			names[key] = true
+		}
+		if t.Municipality != "" && !muns[t.Municipality] {
+			add(ptr+"/municipality", "no municipality %q in this file", t.Municipality)
+		}
+		member := func(u string) string {
+			a, ok := users[u]
+			switch {
+			case !ok:
+				return fmt.Sprintf("no account %q in this file", u)
+			case a.Role == "supervisor":
+			case a.Role != "operator":
+				return fmt.Sprintf("%s is not a social worker or a supervisor (%s)", u, a.Role)
+			case t.Municipality != "" && a.Municipality != t.Municipality:
+				return fmt.Sprintf("%s works in %s, not in the team's municipality", u, a.Municipality)
+			}
+			return ""
+		}
+		reviewed := func(id string) string {
+			mun, ok := fundMun[id]
+			switch {
+			case !ok:
+				return fmt.Sprintf("no fund %q in this file", id)
+			case t.Municipality != "" && mun != t.Municipality:
+				return fmt.Sprintf("fund %q is of %s, not of the team's municipality", id, mun)
+			}
+			return ""
+		}
+		for _, list := range []struct {
+			field string
+			items []string
+			check func(string) string
+		}{{"members", t.Members, member}, {"reviews", t.Reviews, reviewed}} {
+			for j, item := range list.items {
+				if msg := list.check(item); msg != "" {
+					errs = append(errs, FieldError{Pointer: fmt.Sprintf("%s/%s/%d", ptr, list.field, j), Message: msg})
+				}
+			}
+		}
+	}
+	return errs
+}
+
+// relativeDay matches a day relative to the day of the apply ("+45d").
+var relativeDay = regexp.MustCompile(`^[+-][0-9]{1,4}d$`)
+
+// Day resolves a file's day, a date or a relative day, against today.
+func Day(s string, today time.Time) (time.Time, error) {
+	if relativeDay.MatchString(s) {
+		n, err := strconv.Atoi(strings.TrimSuffix(s, "d"))
+		if err != nil {
+			return time.Time{}, err
+		}
+		y, m, d := today.Date()
+		return time.Date(y, m, d+n, 0, 0, 0, 0, time.UTC), nil
+	}
+	return time.Parse(time.DateOnly, s)
+}
+
+// comparableDays orders two days when both are dates or both relative
+// (ok false: one of each, which only the day of the apply orders).
+func comparableDays(a, b string) (int, int, bool) {
+	if relativeDay.MatchString(a) != relativeDay.MatchString(b) {
+		return 0, 0, false
+	}
+	ref := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	da, errA := Day(a, ref)
+	db, errB := Day(b, ref)
+	if errA != nil || errB != nil {
+		return 0, 0, false
+	}
+	return int(da.Sub(ref).Hours() / 24), int(db.Sub(ref).Hours() / 24), true
 }
 
 func daysIn(m time.Month) int {

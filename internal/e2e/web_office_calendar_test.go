@@ -16,7 +16,7 @@ func TestWebOfficeCalendar(t *testing.T) {
 	p := loggedIn(t, s.srv.URL, "supervisore", "supervisore")
 	p.Follow("Calendario uffici")
 	assertPath(t, p, "/calendar")
-	assertPage(t, p, "Calendario degli uffici", "Le feste patronali non sono precaricate", "Tradate", "dalle 08:30 alle 17:00, dal lunedì al venerdì", "Non indicato")
+	assertPage(t, p, "Calendario degli uffici", "Le feste patronali vengono dai dati dell'ambito", "Tradate", "dalle 08:30 alle 17:00, dal lunedì al venerdì", "Non indicato")
 
 	p.Follow("Modifica — Tradate")
 	assertPath(t, p, "/calendar/tradate")

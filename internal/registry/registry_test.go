@@ -257,7 +257,7 @@ func TestImportRefusedWhole(t *testing.T) {
 	}{
 		"a bad tax code": {header + line(maria, "L319", "100001") + "RSSMRA80A01L319X;Rossi;Maria;1980-01-01;L319;1\n", "",
 			[]string{"3:codice_fiscale:tax_code_invalid"}},
-		"a row of another municipality": {header + line(maria, "L319", "100001") + line(giovanni, "L733", "200001"), "tradate",
+		"a row of another municipality": {header + line(maria, "L319", "100001") + line(giovanni, "L703", "200001"), "tradate",
 			[]string{"3:comune:municipality_other"}},
 		"a municipality of another district": {header + line(maria, "E592", "100001"), "tradate",
 			[]string{"2:comune:municipality_unknown"}},

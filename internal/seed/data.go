@@ -1,27 +1,17 @@
 package seed
 
 import (
+	"context"
+	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"sportello/internal/contract"
 )
 
-// District is a tenant: an ambito and its municipalities.
-type District struct {
-	ID             string
-	Name           string
-	Municipalities []Municipality
-}
-
-// Municipality is a comune of a district.
-type Municipality struct {
-	ID            string
-	Name          string
-	CadastralCode string // Belfiore code, as in tax codes
-	Residents     int    // approximate
-}
-
-// Merchant is an affiliated shop or pharmacy that accepts food vouchers.
+// Merchant is a shop of the demo campaign (campaigns.go); the shops that
+// take food vouchers are in the district files.
 type Merchant struct {
 	ID           string
 	District     string
@@ -71,54 +61,6 @@ const FoodVoucherForm = "buoni-spesa"
 // calls tied to it (issue 15), not these funds.
 const FoodVoucherFormVersion = 1
 
-// Districts returns the districts whose demo data is Go code (Tradate's:
-// funds, merchants, cooperatives, teams); their names and presentation,
-// and every other district, come from the district files (districts.go).
-func Districts() []District {
-	return []District{
-		{
-			ID: "tradate", Name: "Ambito territoriale di Tradate",
-			Municipalities: []Municipality{
-				{"castelseprio", "Castelseprio", "C208", 1300},
-				{"castiglione-olona", "Castiglione Olona", "C343", 7800},
-				{"gornate-olona", "Gornate Olona", "E102", 2200},
-				{"lonate-ceppino", "Lonate Ceppino", "E659", 5000},
-				{"tradate", "Tradate", "L319", 19000},
-				{"vedano-olona", "Vedano Olona", "L733", 7300},
-				{"venegono-inferiore", "Venegono Inferiore", "L765", 6300},
-				{"venegono-superiore", "Venegono Superiore", "L766", 7200},
-			},
-		},
-	}
-}
-
-// Merchants returns the affiliated merchants (Tradate district).
-func Merchants() []Merchant {
-	m := func(mun, slug, name, kind, addr string) Merchant {
-		return Merchant{ID: mun + "-" + slug, District: "tradate", Municipality: mun, Name: name, Kind: kind, Address: addr}
-	}
-	return []Merchant{
-		m("castelseprio", "alimentari-del-seprio", "Alimentari del Seprio", "shop", "Via Roma 8, Castelseprio"),
-		m("castelseprio", "farmacia-castelseprio", "Farmacia di Castelseprio", "pharmacy", "Piazza Marconi 2, Castelseprio"),
-		m("castiglione-olona", "farmacia-della-collegiata", "Farmacia della Collegiata", "pharmacy", "Via Cavour 15, Castiglione Olona"),
-		m("castiglione-olona", "panificio-olona", "Panificio Olona", "shop", "Via Mazzini 40, Castiglione Olona"),
-		m("gornate-olona", "market-gornate", "Market Gornate", "shop", "Via Dante 3, Gornate Olona"),
-		m("gornate-olona", "farmacia-gornate", "Farmacia Gornate Olona", "pharmacy", "Via Garibaldi 21, Gornate Olona"),
-		m("lonate-ceppino", "farmacia-ceppino", "Farmacia Ceppino", "pharmacy", "Via Vittorio Veneto 7, Lonate Ceppino"),
-		m("lonate-ceppino", "alimentari-colombo", "Alimentari Colombo", "shop", "Via Matteotti 12, Lonate Ceppino"),
-		m("tradate", "farmacia-comunale", "Farmacia Comunale di Tradate", "pharmacy", "Corso Bernacchi 60, Tradate"),
-		m("tradate", "supermercato-centro", "Supermercato Tradate Centro", "shop", "Via Volta 25, Tradate"),
-		m("tradate", "alimentari-bianchi", "Alimentari Bianchi", "shop", "Via Monte Grappa 4, Tradate"),
-		m("tradate", "macelleria-abbiate", "Macelleria di Abbiate Guazzone", "shop", "Via Gorizia 9, Tradate"),
-		m("vedano-olona", "farmacia-vedano", "Farmacia di Vedano", "pharmacy", "Via Matteotti 2, Vedano Olona"),
-		m("vedano-olona", "frutta-e-verdura-ferrari", "Frutta e Verdura Ferrari", "shop", "Via Roma 31, Vedano Olona"),
-		m("venegono-inferiore", "farmacia-venegono-inferiore", "Farmacia di Venegono Inferiore", "pharmacy", "Via Mauceri 10, Venegono Inferiore"),
-		m("venegono-inferiore", "minimarket-galli", "Minimarket Galli", "shop", "Via Battisti 5, Venegono Inferiore"),
-		m("venegono-superiore", "farmacia-venegono-superiore", "Farmacia di Venegono Superiore", "pharmacy", "Piazza Monte Grappa 1, Venegono Superiore"),
-		m("venegono-superiore", "panetteria-fontana", "Panetteria Fontana", "shop", "Via Rimembranze 14, Venegono Superiore"),
-	}
-}
-
 func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
 
 // Residents returns the registry entries of the demo citizens (imported
@@ -139,29 +81,45 @@ func Residents() []Resident {
 	}
 }
 
-// DemoUsers returns the accounts created in demo mode.
+// tradate is the district of the demo people (its data is tradate.json).
+const tradate = "tradate"
+
+// DemoUsers returns the demo accounts of the Tradate district: its staff
+// from its district file (operators, supervisor, a shop's and a
+// cooperative's account) and the demo people of this package (citizens,
+// the campaign's and the company's accounts). Welfare Bene Comune's
+// accounts are in its file (DistrictFiles).
 func DemoUsers() []DemoUser {
+	return append(append(demoCitizens(), fileStaff()...), append(campaignDemoUsers(), companyDemoUsers()...)...)
+}
+
+// seedUsers are the demo accounts this package creates (the district
+// files' are applied with their files).
+func seedUsers() []DemoUser {
+	return append(demoCitizens(), append(campaignDemoUsers(), companyDemoUsers()...)...)
+}
+
+// demoCitizens are the accounts of the Tradate district's demo citizens.
+func demoCitizens() []DemoUser {
 	res := Residents()
 	maria, giovanni := res[0], res[1]
-	return append([]DemoUser{
-		{Username: "cittadino.tradate", Role: string(contract.RoleCitizen), DisplayName: "Maria Rossi", District: "tradate", Municipality: "tradate",
+	return []DemoUser{
+		{Username: "cittadino.tradate", Role: string(contract.RoleCitizen), DisplayName: "Maria Rossi", District: tradate, Municipality: "tradate",
 			TaxCode: maria.TaxCode(), Email: "maria.rossi@example.org"},
-		{Username: "cittadino.vedano", Role: string(contract.RoleCitizen), DisplayName: "Giovanni Bianchi", District: "tradate", Municipality: "vedano-olona",
+		{Username: "cittadino.vedano", Role: string(contract.RoleCitizen), DisplayName: "Giovanni Bianchi", District: tradate, Municipality: "vedano-olona",
 			TaxCode: giovanni.TaxCode(), Email: "giovanni.bianchi@example.org"},
-		{Username: "operatore.tradate", Role: string(contract.RoleOperator), DisplayName: "Operatore Tradate", District: "tradate", Municipality: "tradate",
-			Email: "operatore.tradate@example.org"},
-		{Username: "operatore.vedano", Role: string(contract.RoleOperator), DisplayName: "Operatore Vedano Olona", District: "tradate", Municipality: "vedano-olona",
-			Email: "operatore.vedano@example.org"},
-		// A second social worker in Tradate, in the Tradate review team: tasks
-		// are shared, and handed over during an absence.
-		{Username: "operatrice.tradate", Role: string(contract.RoleOperator), DisplayName: "Giulia Verdi (Tradate)", District: "tradate",
-			Municipality: "tradate", Email: "operatrice.tradate@example.org"},
-		{Username: "supervisore", Role: string(contract.RoleSupervisor), DisplayName: "Supervisore Ambito di Tradate", District: "tradate",
-			Email: "ufficio.piano@example.org"},
-		{Username: "esercente.tradate", Role: string(contract.RoleMerchant), DisplayName: "Farmacia Comunale di Tradate", District: "tradate", Municipality: "tradate",
-			Merchant: "tradate-farmacia-comunale", Email: "farmacia.tradate@example.org"},
-		// Baobab's catalogue manager (issue 5).
-		{Username: "coop.baobab", Role: string(contract.RoleCooperative), DisplayName: "Cooperativa Baobab (catalogo)", District: "tradate",
-			Cooperative: "baobab", Email: "catalogo@baobab.example.org"},
-	}, append(campaignDemoUsers(), companyDemoUsers()...)...)
+	}
+}
+
+// ProfileISEE is the ISEE (euro) declared in the profile of cittadino.vedano:
+// the catalogue prices his services by it until he applies with another.
+const ProfileISEE = 18500
+
+// seedDemoProfiles gives cittadino.vedano a profile ISEE (demo mode).
+func seedDemoProfiles(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, `UPDATE users SET isee_euro = $2 WHERE username = $1 AND isee_euro IS NULL`,
+		"cittadino.vedano", ProfileISEE); err != nil {
+		return fmt.Errorf("seed: profile ISEE: %w", err)
+	}
+	return nil
 }

@@ -3,6 +3,8 @@ package seed
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 
@@ -12,28 +14,66 @@ import (
 )
 
 // The district files of deploy/districts (issue 15) are applied by the
-// seed through the code of `sportello district apply`: tradate.json gives
-// the Tradate district its presentation (the rest of its demo data is Go
-// code in this package), bene-comune.json is the whole Welfare Bene
-// Comune district (id alta-padovana), which has no code here but the
-// registry entries of its demo citizens (Residents). Without demo mode the
-// files' accounts are left out.
+// seed through the code of `sportello district apply`: everything a
+// district is (presentation, municipalities, cooperatives and services,
+// Social Points, shops, funds, staff accounts, teams) is in its file,
+// tradate.json and bene-comune.json (Welfare Bene Comune, id
+// alta-padovana). Without demo mode the files' accounts are left out (and
+// the teams get no members).
 
-// DistrictFiles returns the demo district files, checked; without demo,
-// without their accounts.
-func DistrictFiles(demo bool) ([]district.File, error) {
+// loaded are the demo district files, read and checked once.
+var loaded = sync.OnceValues(func() ([]district.File, error) {
 	var out []district.File
 	for _, name := range districts.Demo {
 		f, err := district.LoadFS(districts.Files, name)
 		if err != nil {
 			return nil, fmt.Errorf("seed: %s: %w", name, err)
 		}
-		if !demo {
-			f.Accounts = nil
-		}
 		out = append(out, f)
 	}
 	return out, nil
+})
+
+// DistrictFiles returns the demo district files, checked; without demo,
+// without their accounts. The files are shared: do not change what their
+// sections hold.
+func DistrictFiles(demo bool) ([]district.File, error) {
+	files, err := loaded()
+	if err != nil {
+		return nil, err
+	}
+	out := slices.Clone(files)
+	if !demo {
+		for i := range out {
+			out[i].Accounts = nil
+		}
+	}
+	return out, nil
+}
+
+// DistrictFile returns the demo district file of district id (with its
+// accounts).
+func DistrictFile(id string) (district.File, error) {
+	files, err := DistrictFiles(true)
+	if err != nil {
+		return district.File{}, err
+	}
+	for _, f := range files {
+		if f.ID == id {
+			return f, nil
+		}
+	}
+	return district.File{}, fmt.Errorf("seed: no district file of %q", id)
+}
+
+// mustFiles are the demo district files; the embedded files are checked
+// by the tests, so a failure here is a broken build.
+func mustFiles() []district.File {
+	files, err := DistrictFiles(true)
+	if err != nil {
+		panic(err)
+	}
+	return files
 }
 
 // applyDistrictFiles applies files in tx, with the password hashes of
@@ -50,15 +90,25 @@ func applyDistrictFiles(ctx context.Context, tx pgx.Tx, files []district.File, h
 // fileMunicipalities maps the municipalities of the demo district files to
 // their cadastral codes.
 func fileMunicipalities() map[string]string {
-	files, err := DistrictFiles(false)
-	if err != nil {
-		panic(err) // the embedded files are checked by the tests
-	}
 	out := map[string]string{}
-	for _, f := range files {
+	for _, f := range mustFiles() {
 		for _, m := range f.Municipalities {
 			out[m.ID] = m.CadastralCode
 		}
+	}
+	return out
+}
+
+// fileStaff are the accounts of the Tradate district's file as demo users.
+func fileStaff() []DemoUser {
+	f, err := DistrictFile(tradate)
+	if err != nil {
+		panic(err)
+	}
+	var out []DemoUser
+	for _, a := range f.Accounts {
+		out = append(out, DemoUser{Username: a.Username, Role: a.Role, DisplayName: a.DisplayName, District: f.ID,
+			Municipality: a.Municipality, Merchant: a.Shop, Cooperative: a.Cooperative, TaxCode: a.TaxCode, Email: a.Email})
 	}
 	return out
 }

@@ -53,8 +53,8 @@ var a11yPrepared = time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
 // InfoPages are the seeded pages of every district in both languages.
 func InfoPages() []store.InfoPage {
 	names := map[string]string{}
-	for _, d := range Districts() {
-		names[d.ID] = d.Name
+	for _, f := range mustFiles() {
+		names[f.ID] = f.Name.IT
 	}
 	var out []store.InfoPage
 	for _, f := range districtFacts() {
@@ -73,11 +73,14 @@ func bullets(items []string) string {
 	return "- " + strings.Join(items, "\n- ")
 }
 
-// pointsList lists the district's Social Points.
+// pointsList lists the district's Social Points (from its district file).
 func pointsList(district string) string {
 	var items []string
-	for _, p := range SocialPoints() {
-		if p.District == district {
+	for _, f := range mustFiles() {
+		if f.ID != district {
+			continue
+		}
+		for _, p := range f.SocialPoints {
 			items = append(items, fmt.Sprintf("**%s**: %s, tel. [%s](tel:%s), [%s](mailto:%s)", p.Name, p.Address, p.Phone,
 				"+39"+strings.ReplaceAll(p.Phone, " ", ""), p.Email, p.Email))
 		}

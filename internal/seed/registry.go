@@ -20,11 +20,6 @@ import (
 // municipality, as a municipality would export it.
 func DemoExtract(municipality string) []byte {
 	cadastral := fileMunicipalities()
-	for _, d := range Districts() {
-		for _, m := range d.Municipalities {
-			cadastral[m.ID] = m.CadastralCode
-		}
-	}
 	var rows []store.RegistryRow
 	for _, r := range Residents() {
 		if r.Municipality == municipality {

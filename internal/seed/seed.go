@@ -1,9 +1,19 @@
-// Package seed loads the reference data of the platform: the district
-// files of deploy/districts (districts.go: Tradate's presentation and the
-// whole Welfare Bene Comune district), then the Tradate district's
-// municipalities, a funded food-voucher fund per municipality, affiliated
-// merchants, a registry extract for the
-// demo citizens (imported like any extract, registry.go) and, in demo mode, one account per role.
+// Package seed loads the demo data of the platform.
+//
+// Where the line runs: everything a district is and shows comes from its
+// district file in deploy/districts, applied through internal/district as
+// `sportello district apply` does (districts.go): presentation,
+// municipalities (cadastral codes, patron saints, office hours),
+// cooperatives and their services, Social Points, shops, funds (the
+// yearly food- and service-voucher calls), staff accounts (operators,
+// supervisors, a shop's and a cooperative's account) and teams. A new
+// district needs a file, not code here. What stays Go code is demo data
+// about people and what they did: the demo citizens' registry extract
+// (imported like any extract, registry.go) and accounts, their profiles,
+// the demo service voucher (service_funds.go), the local campaign with its
+// shops and accounts (campaigns.go), the company welfare demo
+// (company.go), and the public information pages (pages.go), which read
+// the files' contacts and Social Points.
 //
 // Run is idempotent: everything is an upsert, funds already present are
 // left alone, money moves through the ledger with idempotency keys, and
@@ -13,7 +23,6 @@ package seed
 import (
 	"context"
 	"fmt"
-	"math"
 	"time"
 	_ "time/tzdata" // Europe/Rome on machines without a zoneinfo database
 
@@ -36,41 +45,18 @@ type Options struct {
 	DemoVouchers bool
 }
 
-// Fund parameters of the food-voucher funds.
+// The food-voucher funds of tradate.json: yearly calls, reviewed within
+// ReviewWorkingDays working days.
 const (
-	EuroPerResident    = 3
-	MinBudgetCents     = 5_000_00
-	ISEEThresholdCents = 15_000_00
-	ReviewWorkingDays  = 3
-	// FourEyesAboveCents: awards above EUR 500 need a second approver.
-	FourEyesAboveCents = 500_00
-	// InfoReplyWorkingDays a citizen has to answer a request for information.
-	InfoReplyWorkingDays = 10
-	FundOpenDays         = 60
-	FundExpiryDays       = 120
-	foodVoucherRule      = `{"base_cents":15000,"per_extra_member_cents":10000,"per_minor_cents":5000,"max_cents":55000}`
-	foodVoucherTranches  = `[{"percent":50,"after_days":0},{"percent":50,"after_days":14}]`
-	budgetRoundingCents  = 1_000_00
-	fundingKeyPrefix     = "funding:"
-	fundIDPrefix         = "buoni-spesa-"
-	fundNamePrefix       = "Buoni spesa "
-	europeRomeName       = "Europe/Rome"
+	ReviewWorkingDays = 3
+	fundIDPrefix      = "buoni-spesa-"
+	europeRomeName    = "Europe/Rome"
 )
 
-// FundID is the id of a municipality's food-voucher fund for a year.
+// FundID is the id of a municipality's food-voucher fund for a year (as
+// tradate.json names them).
 func FundID(municipality string, year int) string {
 	return fmt.Sprintf("%s%s-%d", fundIDPrefix, municipality, year)
-}
-
-// BudgetCents is the food-voucher budget of a municipality: about EUR 3 per
-// resident, rounded to EUR 1,000, at least EUR 5,000.
-func BudgetCents(residents int) int64 {
-	cents := int64(residents) * EuroPerResident * 100
-	rounded := int64(math.Round(float64(cents)/budgetRoundingCents)) * budgetRoundingCents
-	if rounded < MinBudgetCents {
-		return MinBudgetCents
-	}
-	return rounded
 }
 
 // Run seeds st. It runs in one transaction under the system scope.
@@ -90,7 +76,7 @@ func Run(ctx context.Context, st *store.Store, opts Options) error {
 	// are missing: hashing is deliberately slow.
 	hashes := map[string]string{}
 	if opts.Demo {
-		for _, u := range DemoUsers() {
+		for _, u := range seedUsers() {
 			var exists bool
 			if err := st.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE username = $1)`, u.Username).Scan(&exists); err != nil {
 				return fmt.Errorf("seed: look up user %s: %w", u.Username, err)
@@ -118,41 +104,19 @@ func Run(ctx context.Context, st *store.Store, opts Options) error {
 		if err := applyDistrictFiles(ctx, tx, files, fileHashes, Options{Demo: opts.Demo, Now: now}); err != nil {
 			return err
 		}
-		for _, d := range Districts() {
-			if err := upsertDistrict(ctx, tx, d); err != nil {
-				return err
-			}
-			for _, m := range d.Municipalities {
-				if err := ensureFund(ctx, tx, d, m, opens); err != nil {
-					return err
-				}
-				if err := ensureServiceFund(ctx, tx, d, m, opens); err != nil {
-					return err
-				}
-			}
-		}
-		if err := seedSocialPoints(ctx, tx); err != nil {
-			return err
-		}
 		if err := seedInfoPages(ctx, tx); err != nil {
 			return err
 		}
-		for _, m := range append(Merchants(), CampaignShops()...) {
+		for _, m := range CampaignShops() {
 			if err := upsertMerchant(ctx, tx, m); err != nil {
 				return err
 			}
 		}
-		if err := seedCatalogue(ctx, tx, opens); err != nil {
-			return err
-		}
 		if opts.Demo {
-			for _, u := range DemoUsers() {
+			for _, u := range seedUsers() {
 				if err := upsertUser(ctx, tx, u, hashes[u.Username]); err != nil {
 					return err
 				}
-			}
-			if err := seedTeams(ctx, tx); err != nil {
-				return err
 			}
 			if err := seedDemoProfiles(ctx, tx); err != nil {
 				return err
@@ -179,75 +143,6 @@ func Run(ctx context.Context, st *store.Store, opts Options) error {
 		return nil
 	}
 	return seedDemoServiceVoucher(ctx, st, now)
-}
-
-func upsertDistrict(ctx context.Context, tx pgx.Tx, d District) error {
-	// The district's name and presentation come from its district file
-	// (applied first): the row is only created here when missing.
-	if _, err := tx.Exec(ctx, `INSERT INTO districts (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`,
-		d.ID, d.Name); err != nil {
-		return fmt.Errorf("seed: district %s: %w", d.ID, err)
-	}
-	for _, m := range d.Municipalities {
-		// New municipalities get default office hours for due dates; patron-saint
-		// days are left to each municipality to configure (set by local custom).
-		if _, err := tx.Exec(ctx, `INSERT INTO municipalities (id, district_id, name, cadastral_code, residents, office_opens, office_closes)
-			VALUES ($1, $2, $3, $4, $5, '08:30', '17:00')
-			ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, cadastral_code = EXCLUDED.cadastral_code,
-				residents = EXCLUDED.residents
-			WHERE (municipalities.name, municipalities.cadastral_code, municipalities.residents)
-				IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.cadastral_code, EXCLUDED.residents)`,
-			m.ID, d.ID, m.Name, m.CadastralCode, m.Residents); err != nil {
-			return fmt.Errorf("seed: municipality %s: %w", m.ID, err)
-		}
-	}
-	if err := store.EnsureAccount(ctx, tx, store.FundingAccountID(d.ID), d.ID, store.AccountFunding, true); err != nil {
-		return fmt.Errorf("seed: funding account of %s: %w", d.ID, err)
-	}
-	return nil
-}
-
-// ensureFund creates and funds a municipality's food-voucher fund for the
-// year of opens. A fund already present is left as it is.
-//
-// A seeded fund is demo data, not a call: no supervisor published it, so
-// it asks no budget commitment of the accounting system and records none
-// (the sandbox's commitments live in its memory and would be gone at the
-// next start anyway). The ledger check's call_fund_committed covers the
-// funds of calls (migration 036); the seeded funds, the service funds and
-// those of the district files are funded as they are.
-func ensureFund(ctx context.Context, tx pgx.Tx, d District, m Municipality, opens time.Time) error {
-	id := FundID(m.ID, opens.Year())
-	var created string
-	err := tx.QueryRow(ctx, `INSERT INTO funds (id, district_id, municipality_id, form_id, name, isee_threshold_cents,
-			rule, tranches, review_working_days, opens_at, closes_at, expires_at, four_eyes_above_cents, info_reply_working_days,
-			form_version)
-		VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12, $13, $14, $15)
-		ON CONFLICT (id) DO NOTHING RETURNING id`,
-		id, d.ID, m.ID, FoodVoucherForm, fmt.Sprintf("%s%d - %s", fundNamePrefix, opens.Year(), m.Name),
-		int64(ISEEThresholdCents), foodVoucherRule, foodVoucherTranches, ReviewWorkingDays,
-		opens, opens.AddDate(0, 0, FundOpenDays), opens.AddDate(0, 0, FundExpiryDays),
-		int64(FourEyesAboveCents), InfoReplyWorkingDays, FoodVoucherFormVersion).Scan(&created)
-	if err == pgx.ErrNoRows {
-		return nil // already there: never reopened or refunded
-	}
-	if err != nil {
-		return fmt.Errorf("seed: fund %s: %w", id, err)
-	}
-	if err := store.EnsureAccount(ctx, tx, store.FundAccountID(id), d.ID, store.AccountFund, false); err != nil {
-		return fmt.Errorf("seed: account of fund %s: %w", id, err)
-	}
-	if _, _, err := store.Transfer(ctx, tx, store.TransferInput{
-		Key:    fundingKeyPrefix + id,
-		From:   store.FundingAccountID(d.ID),
-		To:     store.FundAccountID(id),
-		Amount: BudgetCents(m.Residents),
-		Kind:   store.TransferFunding,
-		FundID: id,
-	}); err != nil {
-		return fmt.Errorf("seed: fund %s: %w", id, err)
-	}
-	return nil
 }
 
 func upsertMerchant(ctx context.Context, tx pgx.Tx, m Merchant) error {

@@ -2,10 +2,13 @@ package seed
 
 import (
 	"context"
+	"math"
+	"slices"
 	"testing"
 	"time"
 
 	"sportello/internal/auth"
+	"sportello/internal/district"
 	"sportello/internal/store"
 	"sportello/internal/testenv"
 )
@@ -45,10 +48,44 @@ func TestTaxCode(t *testing.T) {
 	}
 }
 
-func TestBudgetCents(t *testing.T) {
+// budgetCents is the rule tradate.json's food-voucher budgets follow:
+// about EUR 3 per resident, rounded to EUR 1,000, at least EUR 5,000; the
+// service-voucher budgets are two thirds of it, at least EUR 5,000.
+func budgetCents(residents int) (food, service int64) {
+	food = max(int64(math.Round(float64(residents)*3*100/1_000_00))*1_000_00, 5_000_00)
+	return food, max(food*2/3, 5_000_00)
+}
+
+// TestTradateFileFunds: every Tradate municipality has its yearly food-
+// and service-voucher call, budgeted by the rule, with the ids FundID and
+// ServiceFundID give, the form version and the review time the tests use.
+func TestTradateFileFunds(t *testing.T) {
 	for residents, want := range map[int]int64{1300: 5_000_00, 19000: 57_000_00, 7800: 23_000_00, 7300: 22_000_00, 2200: 7_000_00} {
-		if got := BudgetCents(residents); got != want {
-			t.Errorf("BudgetCents(%d) = %d, want %d", residents, got, want)
+		if got, _ := budgetCents(residents); got != want {
+			t.Errorf("budgetCents(%d) = %d, want %d", residents, got, want)
+		}
+	}
+	f, err := DistrictFile("tradate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	funds := map[string]district.Fund{}
+	for _, fd := range f.Funds {
+		funds[fd.In(2026).ID] = fd
+	}
+	if len(funds) != 2*len(f.Municipalities) {
+		t.Errorf("%d funds for %d municipalities", len(funds), len(f.Municipalities))
+	}
+	for _, m := range f.Municipalities {
+		food, service := budgetCents(m.Residents)
+		fd, ok := funds[FundID(m.ID, 2026)]
+		if !ok || fd.Kind != "food" || fd.BudgetCents != food || fd.FormVersion != FoodVoucherFormVersion ||
+			fd.ReviewWorkingDays != ReviewWorkingDays || fd.In(2026).Name != "Buoni spesa 2026 - "+m.Name {
+			t.Errorf("food-voucher fund of %s: %+v", m.ID, fd)
+		}
+		sd, ok := funds[ServiceFundID(m.ID, 2026)]
+		if !ok || sd.Kind != "service" || sd.BudgetCents != service || !slices.Equal(sd.ServiceCategories, ServiceFundCategories()) {
+			t.Errorf("service-voucher fund of %s: %+v", m.ID, sd)
 		}
 	}
 }
@@ -128,26 +165,27 @@ func TestRunIsIdempotent(t *testing.T) {
 		}
 	}
 
-	wantMunicipalities, wantFunds := 0, 0
-	for _, d := range Districts() {
-		wantMunicipalities += len(d.Municipalities)
-		wantFunds += 2 * len(d.Municipalities) // a food and a service fund each
-	}
-	// Welfare Bene Comune comes from its file alone (Tradate's file names
-	// the municipalities above).
 	files, err := DistrictFiles(true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	bc := files[1]
-	wantMunicipalities += len(bc.Municipalities)
-	wantFunds += len(bc.Funds)
+	wantMunicipalities, wantFunds, wantShops, wantAccounts := 0, 0, 0, 0
+	var bc district.File
+	for _, f := range files {
+		wantMunicipalities += len(f.Municipalities)
+		wantFunds += len(f.Funds)
+		wantShops += len(f.Shops)
+		if f.ID != "tradate" {
+			bc = f
+			wantAccounts += len(f.Accounts) // Tradate's are among DemoUsers
+		}
+	}
 	if first.counts["districts"] != 2 || first.counts["municipalities"] != wantMunicipalities || first.counts["funds"] != wantFunds {
 		t.Errorf("counts = %v", first.counts)
 	}
 	// Every fund's funding, the demo campaign's budget (campaigns.go), and the
 	// demo company's top-up and its employees' allotments (company.go).
-	if first.counts["merchants"] != len(Merchants())+len(CampaignShops())+len(bc.Shops) || first.counts["users"] != len(DemoUsers())+len(bc.Accounts) ||
+	if first.counts["merchants"] != wantShops+len(CampaignShops()) || first.counts["users"] != len(DemoUsers())+wantAccounts ||
 		first.counts["residents"] != len(Residents()) || first.counts["transfers"] != wantFunds+1+1+len(DemoCompanyEmployees()) {
 		t.Errorf("counts = %v", first.counts)
 	}
@@ -155,39 +193,31 @@ func TestRunIsIdempotent(t *testing.T) {
 	if msg, err := store.LedgerCheck(ctx, st.Pool); err != nil || msg != "" {
 		t.Fatalf("LedgerCheck = %q, %v", msg, err)
 	}
-	for _, d := range Districts() {
+	for _, f := range files {
 		var total int64
-		for _, m := range d.Municipalities {
-			id := FundID(m.ID, 2026)
+		for _, fd := range f.Funds {
+			id := fd.In(2026).ID
 			b, err := store.Balance(ctx, st.Pool, store.FundAccountID(id))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := BudgetCents(m.Residents); b != want {
-				t.Errorf("fund %s holds %d, want %d", id, b, want)
+			if b != fd.BudgetCents {
+				t.Errorf("fund %s holds %d, want %d", id, b, fd.BudgetCents)
 			}
 			total += b
-			sb, err := store.Balance(ctx, st.Pool, store.FundAccountID(ServiceFundID(m.ID, 2026)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if want := ServiceBudgetCents(m.Residents); sb != want {
-				t.Errorf("service fund of %s holds %d, want %d", m.ID, sb, want)
-			}
-			total += sb
 		}
-		if d.ID == "tradate" {
+		if f.ID == "tradate" {
 			total += demoCampaignBudget
 		}
-		if b, _ := store.Balance(ctx, st.Pool, store.FundingAccountID(d.ID)); b != -total {
-			t.Errorf("funding account of %s = %d, want %d", d.ID, b, -total)
+		if b, _ := store.Balance(ctx, st.Pool, store.FundingAccountID(f.ID)); b != -total {
+			t.Errorf("funding account of %s = %d, want %d", f.ID, b, -total)
 		}
-	}
-	for _, m := range Merchants() {
-		var exists bool
-		if err := st.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM accounts WHERE id = $1 AND kind = 'merchant')`,
-			store.MerchantAccountID(m.ID)).Scan(&exists); err != nil || !exists {
-			t.Errorf("merchant account of %s missing (%v)", m.ID, err)
+		for _, m := range f.Shops {
+			var exists bool
+			if err := st.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM accounts WHERE id = $1 AND kind = 'merchant')`,
+				store.MerchantAccountID(m.ID)).Scan(&exists); err != nil || !exists {
+				t.Errorf("merchant account of %s missing (%v)", m.ID, err)
+			}
 		}
 	}
 

@@ -7,77 +7,28 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"sportello/forms"
 	"sportello/internal/contract"
 	"sportello/internal/store"
 )
 
-// Service-voucher funds (issue 5): one per municipality, for the
-// "buono-servizi" form, paying for services of the catalogue in the
-// categories of social care a municipal welfare office funds: childcare,
-// care for the elderly and family support. YouCare (sport, culture, free
-// time) and House&PetCare (chores, pets) are left to the citizen's own money
-// or a company's welfare plan.
-const (
-	ServiceEuroPerResident    = 2
-	ServiceISEEThresholdCents = 20_000_00
-	// A household gets EUR 300, EUR 50 more per other member and per minor,
-	// at most EUR 600, released at once; the voucher lasts a year.
-	serviceVoucherRule     = `{"base_cents":30000,"per_extra_member_cents":5000,"per_minor_cents":5000,"max_cents":60000}`
-	serviceVoucherTranches = `[{"percent":100,"after_days":0}]`
-	ServiceFundExpiryDays  = 365
-	serviceFundIDPrefix    = "buono-servizi-"
-	serviceFundNamePrefix  = "Buono servizi "
-)
+// Service-voucher funds (issue 5): tradate.json has one per municipality,
+// a yearly call for the "buono-servizi" form, paying for services of the
+// catalogue in the categories of social care a municipal welfare office
+// funds: childcare, care for the elderly and family support. YouCare
+// (sport, culture, free time) and House&PetCare (chores, pets) are left to
+// the citizen's own money or a company's welfare plan.
+const serviceFundIDPrefix = "buono-servizi-"
 
-// ServiceFundCategories are the catalogue categories service vouchers pay for.
+// ServiceFundCategories are the catalogue categories service vouchers pay
+// for (those of tradate.json's service-voucher funds).
 func ServiceFundCategories() []string { return []string{"childcare", "silvercare", "familycare"} }
 
-// ServiceFundID is the id of a municipality's service-voucher fund for a year.
+// ServiceFundID is the id of a municipality's service-voucher fund for a
+// year (as tradate.json names them).
 func ServiceFundID(municipality string, year int) string {
 	return fmt.Sprintf("%s%s-%d", serviceFundIDPrefix, municipality, year)
-}
-
-// ServiceBudgetCents is a municipality's service-voucher budget: two thirds
-// of its food budget (about EUR 2 per resident instead of 3), at least
-// EUR 5,000.
-func ServiceBudgetCents(residents int) int64 {
-	return max(BudgetCents(residents)*ServiceEuroPerResident/EuroPerResident, MinBudgetCents)
-}
-
-// ensureServiceFund creates a municipality's service-voucher fund for the
-// year of opens and funds it from the district's funding account, as
-// ensureFund does for food. A fund already present is left as it is.
-func ensureServiceFund(ctx context.Context, tx pgx.Tx, d District, m Municipality, opens time.Time) error {
-	id := ServiceFundID(m.ID, opens.Year())
-	var created string
-	err := tx.QueryRow(ctx, `INSERT INTO funds (id, district_id, municipality_id, form_id, kind, service_categories, name,
-			isee_threshold_cents, rule, tranches, review_working_days, opens_at, closes_at, expires_at,
-			four_eyes_above_cents, info_reply_working_days)
-		VALUES ($1, $2, $3, $4, 'service', $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $14, $15)
-		ON CONFLICT (id) DO NOTHING RETURNING id`,
-		id, d.ID, m.ID, forms.ServiceVoucherForm, ServiceFundCategories(),
-		fmt.Sprintf("%s%d - %s", serviceFundNamePrefix, opens.Year(), m.Name),
-		int64(ServiceISEEThresholdCents), serviceVoucherRule, serviceVoucherTranches, ReviewWorkingDays,
-		opens, opens.AddDate(0, 0, FundOpenDays), opens.AddDate(0, 0, ServiceFundExpiryDays),
-		int64(FourEyesAboveCents), InfoReplyWorkingDays).Scan(&created)
-	if err == pgx.ErrNoRows {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("seed: fund %s: %w", id, err)
-	}
-	if err := store.EnsureAccount(ctx, tx, store.FundAccountID(id), d.ID, store.AccountFund, false); err != nil {
-		return fmt.Errorf("seed: account of fund %s: %w", id, err)
-	}
-	if _, _, err := store.Transfer(ctx, tx, store.TransferInput{Key: fundingKeyPrefix + id,
-		From: store.FundingAccountID(d.ID), To: store.FundAccountID(id), Amount: ServiceBudgetCents(m.Residents),
-		Kind: store.TransferFunding, FundID: id}); err != nil {
-		return fmt.Errorf("seed: fund %s: %w", id, err)
-	}
-	return nil
 }
 
 // The demo service voucher of cittadino.tradate.

@@ -11,10 +11,10 @@ import (
 	"sportello/internal/testenv"
 )
 
-func TestServiceBudgetCents(t *testing.T) {
+func TestServiceBudgetRule(t *testing.T) {
 	for residents, want := range map[int]int64{1300: 5_000_00, 19000: 38_000_00, 7800: 15_333_33, 2200: 5_000_00} {
-		if got := ServiceBudgetCents(residents); got != want {
-			t.Errorf("ServiceBudgetCents(%d) = %d, want %d", residents, got, want)
+		if _, got := budgetCents(residents); got != want {
+			t.Errorf("service budget of %d residents = %d, want %d", residents, got, want)
 		}
 	}
 }
@@ -60,11 +60,13 @@ func TestDemoServiceVoucherIdempotent(t *testing.T) {
 		t.Errorf("voucher balance %d, want %d", b, DemoServiceVoucherCents)
 	}
 	var want int64
-	for _, d := range Districts() {
-		for _, m := range d.Municipalities {
-			if m.ID == "tradate" {
-				want = ServiceBudgetCents(m.Residents) - DemoServiceVoucherCents
-			}
+	tradate, err := DistrictFile("tradate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fd := range tradate.Funds {
+		if fd.In(2026).ID == fund {
+			want = fd.BudgetCents - DemoServiceVoucherCents
 		}
 	}
 	if b, _ := store.Balance(ctx, st.Pool, store.FundAccountID(fund)); b != want {

@@ -8,8 +8,8 @@ import (
 	"sportello/internal/testenv"
 )
 
-// The demo teams are seeded once, with their members, and review their
-// municipality's food-voucher fund; a second run changes nothing.
+// The teams of the district files are seeded once, with their members,
+// and review the funds their file names; a second run changes nothing.
 func TestTeamsAreSeededOnce(t *testing.T) {
 	ctx := context.Background()
 	_, st := testenv.Postgres(t)
@@ -19,23 +19,37 @@ func TestTeamsAreSeededOnce(t *testing.T) {
 			t.Fatalf("run %d: %v", i+1, err)
 		}
 	}
+	files, err := DistrictFiles(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTeams, wantMembers := 0, 0
+	for _, f := range files {
+		if len(f.Teams) == 0 {
+			t.Errorf("%s has no team", f.ID)
+		}
+		wantTeams += len(f.Teams)
+		for _, tm := range f.Teams {
+			wantMembers += len(tm.Members)
+		}
+	}
 	var teams, members int
 	if err := st.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM teams), (SELECT count(*) FROM team_members)`).Scan(&teams, &members); err != nil {
 		t.Fatal(err)
 	}
-	wantMembers := 0
-	for _, tm := range Teams() {
-		wantMembers += len(tm.Members)
+	if teams != wantTeams || members != wantMembers {
+		t.Fatalf("%d teams and %d members, want %d and %d", teams, members, wantTeams, wantMembers)
 	}
-	if teams != len(Teams()) || members != wantMembers {
-		t.Fatalf("%d teams and %d members, want %d and %d", teams, members, len(Teams()), wantMembers)
-	}
-	var team string
-	if err := st.Pool.QueryRow(ctx, `SELECT coalesce(team_id, '') FROM funds WHERE id = $1`, FundID("tradate", 2026)).Scan(&team); err != nil {
-		t.Fatal(err)
-	}
-	if team != "istruttoria-buoni-spesa-tradate" {
-		t.Fatalf("Tradate's fund is reviewed by %q", team)
+	for fund, want := range map[string]string{FundID("tradate", 2026): "istruttoria-buoni-spesa-tradate",
+		FundID("vedano-olona", 2026):      "istruttoria-buoni-spesa-vedano-olona",
+		"buoni-spesa-piazzola-sul-brenta": "area-piazzola-sul-brenta", "buoni-spesa-limena": "area-limena"} {
+		var team string
+		if err := st.Pool.QueryRow(ctx, `SELECT coalesce(team_id, '') FROM funds WHERE id = $1`, fund).Scan(&team); err != nil {
+			t.Fatal(err)
+		}
+		if team != want {
+			t.Errorf("%s is reviewed by %q, want %q", fund, team, want)
+		}
 	}
 	var auto bool
 	if err := st.Pool.QueryRow(ctx, `SELECT bool_or(auto_assign) FROM teams`).Scan(&auto); err != nil || auto {

@@ -369,7 +369,11 @@ func TestCatalogueSeedIsIdempotentAndKeepsCooperativeEdits(t *testing.T) {
 	if err := st.Pool.QueryRow(ctx, `SELECT count(*) FROM services WHERE district_id = 'tradate'`).Scan(&after); err != nil {
 		t.Fatal(err)
 	}
-	if got := serviceByName(t, st, "Centro estivo"); before != after || before != len(seed.CatalogueServices()) || got.PriceCents != 9900 {
-		t.Fatalf("services %d → %d (seed has %d); edited price %d", before, after, len(seed.CatalogueServices()), got.PriceCents)
+	tradate, err := seed.DistrictFile("tradate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := serviceByName(t, st, "Centro estivo"); before != after || before != len(tradate.Services) || got.PriceCents != 9900 {
+		t.Fatalf("services %d → %d (the district file has %d); edited price %d", before, after, len(tradate.Services), got.PriceCents)
 	}
 }

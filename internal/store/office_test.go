@@ -15,16 +15,18 @@ func TestLoadCaseCarriesTheOfficeCalendar(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Office.Opens != 8*time.Hour+30*time.Minute || c.Office.Closes != 17*time.Hour || c.Office.PatronDay != 0 {
+	// The seeded calendar is the district file's: Santo Stefano, 26 December.
+	if c.Office.Opens != 8*time.Hour+30*time.Minute || c.Office.Closes != 17*time.Hour ||
+		c.Office.PatronMonth != time.December || c.Office.PatronDay != 26 {
 		t.Fatalf("seeded office calendar: %+v", c.Office)
 	}
-	if _, err := f.st.Pool.Exec(ctx, `UPDATE municipalities SET patron_saint = 'Santo Stefano', patron_month = 12, patron_day = 26 WHERE id = 'tradate'`); err != nil {
+	if _, err := f.st.Pool.Exec(ctx, `UPDATE municipalities SET patron_saint = 'San Biagio', patron_month = 2, patron_day = 3 WHERE id = 'tradate'`); err != nil {
 		t.Fatal(err)
 	}
 	if c, err = f.st.LoadCase(ctx, f.caseID); err != nil {
 		t.Fatal(err)
 	}
-	if c.Office.PatronMonth != time.December || c.Office.PatronDay != 26 {
+	if c.Office.PatronMonth != time.February || c.Office.PatronDay != 3 {
 		t.Fatalf("configured patron day not loaded: %+v", c.Office)
 	}
 	if _, err := f.st.Pool.Exec(ctx, `UPDATE municipalities SET patron_day = NULL WHERE id = 'tradate'`); err == nil {
