@@ -36,6 +36,9 @@ type CommitmentResult struct {
 const (
 	FundingRefusalBudget = "budget_exceeded" // the municipality's appropriation cannot cover the budget
 	FundingRefusalOther  = "refused"         // any other refusal of the accounting system
+	// A supervisor withdrew the publication before the accounting system
+	// confirmed the commitment (CancelCallPublication).
+	FundingCancelled = store.FundingCancelled
 )
 
 // CommitCallBudget asks the accounting system to commit the budget of
@@ -106,6 +109,22 @@ type RefuseCallFundingInput struct {
 // nothing was booked.
 func (a *CallFunding) RefuseCallFunding(ctx context.Context, in RefuseCallFundingInput) (CallFundingOutcome, error) {
 	c, err := a.Store.API().RefuseCallFunding(ctx, in.CallID, in.Refusal, time.Now())
+	return fundingOutcome(c, err)
+}
+
+// CancelCallPublicationInput is a supervisor's withdrawal of a call's
+// publication.
+type CancelCallPublicationInput struct {
+	CallID string `json:"CallID"`
+	Actor  string `json:"Actor"`
+}
+
+// CancelCallPublication puts the call back to draft, its publication
+// withdrawn by in.Actor: the workflow calls it only once no commitment is
+// being asked, and nothing was booked (store.API.CancelCallPublication;
+// the same withdrawal again changes nothing).
+func (a *CallFunding) CancelCallPublication(ctx context.Context, in CancelCallPublicationInput) (CallFundingOutcome, error) {
+	c, err := a.Store.API().CancelCallPublication(ctx, in.CallID, in.Actor, time.Now())
 	return fundingOutcome(c, err)
 }
 

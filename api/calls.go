@@ -152,6 +152,20 @@ func (s *server) publishCall(c *gin.Context) error {
 	return nil
 }
 
+// cancelCallPublication withdraws the publication of a call being
+// published: the call, a draft again (calls.Service.CancelPublication).
+func (s *server) cancelCallPublication(c *gin.Context) error {
+	if err := emptyBody(c); err != nil {
+		return err
+	}
+	v, err := s.calls.CancelPublication(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, v)
+	return nil
+}
+
 // OpenCallOut is an open call with the portal's path to apply to it.
 type OpenCallOut struct {
 	store.OpenCall

@@ -132,6 +132,7 @@ func (s *server) apiRoutes() []apiRoute {
 		{"GET", "/calls/:id", session, caseParties, reachOwn, h(readByID(s.calls.Call))},
 		{"PUT", "/calls/:id", session, supervisors, reachOwn, h(s.putCall)},
 		{"POST", "/calls/:id/publish", session, supervisors, reachOwn, h(s.publishCall)},
+		{"POST", "/calls/:id/publication/cancel", session, supervisors, reachOwn, h(s.cancelCallPublication)},
 		// The open calls of a district, for anyone: what they give, where
 		// and until when, and where to apply (calls.go).
 		{"GET", "/open-calls", optional, nil, reachPublic, h(s.listOpenCalls)},

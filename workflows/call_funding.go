@@ -13,9 +13,18 @@ import (
 // callFundingActs is how the call funding workflow names its activities.
 var callFundingActs *activities.CallFunding
 
+// UpdateCancelPublication withdraws the publication of the call being
+// funded (contract.CancelPublicationInput; answers a CallFundingResult).
+const UpdateCancelPublication = contract.UpdateCancelPublication
+
+// ErrTypePublicationNotCancellable refuses the withdrawal in a run that
+// started before a publication could be withdrawn.
+const ErrTypePublicationNotCancellable = contract.ErrTypePublicationNotCancellable
+
 // CallFundingResult is the outcome of a call's funding: the call's status
-// (published, or draft after a refusal), its commitment's number or the
-// refusal's code.
+// (published, or draft after a refusal or a withdrawal), its commitment's
+// number or the refusal's code (activities.FundingCancelled for a
+// withdrawal).
 type CallFundingResult struct {
 	Status           string `json:"Status"`
 	CommitmentNumber string `json:"CommitmentNumber"`
@@ -31,7 +40,20 @@ type CallFundingResult struct {
 // it opens, in one transaction. A refusal puts the call back to draft with
 // the refusal's code, and nothing moves. Every step is idempotent, so a
 // second run commits and books nothing twice.
+//
+// From level callFundingCancellable, a supervisor may withdraw the
+// publication (update UpdateCancelPublication) while the commitment is
+// asked. The workflow serialises the withdrawal with the commitment: the
+// request cancels the commitment's activity and waits for it to end. Between
+// two attempts (the accounting system did not answer yet) it ends at once,
+// and the call goes back to draft, withdrawn (nothing was committed, nothing
+// is booked). An attempt under way is let finish: when the accounting system
+// confirmed the commitment meanwhile, the call is published as always and
+// the withdrawal answers so (published: a confirmed commitment is never
+// left behind); a refusal puts it back to draft with the refusal; a failure
+// withdraws it. The update answers the funding's result.
 func CallFunding(ctx workflow.Context, in contract.CallFundingInput) (CallFundingResult, error) {
+	level := workflow.GetVersion(ctx, versionCallFunding, workflow.DefaultVersion, callFundingLevel)
 	local := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute,
@@ -41,10 +63,66 @@ func CallFunding(ctx workflow.Context, in contract.CallFundingInput) (CallFundin
 		StartToCloseTimeout: time.Minute,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,
 			NonRetryableErrorTypes: []string{contract.ErrTypeCallFundingState}},
+		// A withdrawal lets an attempt under way finish (its answer decides).
+		WaitForCancellation: level >= callFundingCancellable,
 	})
+	remote, stopCommit := workflow.WithCancel(remote)
+	var (
+		cancel *contract.CancelPublicationInput
+		result *CallFundingResult
+	)
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancelPublication,
+		func(ctx workflow.Context, req contract.CancelPublicationInput) (CallFundingResult, error) {
+			if cancel == nil {
+				cancel = &req
+				stopCommit()
+			}
+			if err := workflow.Await(ctx, func() bool { return result != nil }); err != nil {
+				return CallFundingResult{}, err
+			}
+			return *result, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, req contract.CancelPublicationInput) error {
+			if level < callFundingCancellable {
+				return temporal.NewApplicationError("this publication's funding started before a publication could be withdrawn",
+					ErrTypePublicationNotCancellable)
+			}
+			if req.Actor == "" {
+				return temporal.NewApplicationError("who withdraws the publication is required", ErrTypePublicationNotCancellable)
+			}
+			return nil
+		}}); err != nil {
+		return CallFundingResult{}, err
+	}
+	res, err := fundCall(ctx, local, remote, in, func() *contract.CancelPublicationInput { return cancel })
+	if err != nil {
+		return res, err
+	}
+	result = &res
+	// Every withdrawal waiting is answered before the run ends.
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// fundCall asks for the commitment (remote: cancelled by a withdrawal,
+// which cancelled says) and records its answer.
+func fundCall(ctx, local, remote workflow.Context, in contract.CallFundingInput,
+	cancelled func() *contract.CancelPublicationInput) (CallFundingResult, error) {
 	var got activities.CommitmentResult
 	if err := workflow.ExecuteActivity(remote, callFundingActs.CommitCallBudget, in).Get(ctx, &got); err != nil {
-		return CallFundingResult{}, err
+		w := cancelled()
+		if w == nil {
+			return CallFundingResult{}, err
+		}
+		// Withdrawn while the accounting system had not confirmed anything.
+		var out activities.CallFundingOutcome
+		if err := workflow.ExecuteActivity(local, callFundingActs.CancelCallPublication,
+			activities.CancelCallPublicationInput{CallID: in.CallID, Actor: w.Actor}).Get(ctx, &out); err != nil {
+			return CallFundingResult{}, err
+		}
+		return CallFundingResult{Status: out.Status, Refusal: activities.FundingCancelled}, nil
 	}
 	var out activities.CallFundingOutcome
 	switch {

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"sportello/activities"
 	"sportello/internal/contract"
@@ -17,9 +20,45 @@ import (
 // what was opened and refused.
 func callFundingRun(t *testing.T, fails int, got activities.CommitmentResult) (CallFundingResult, []activities.OpenCommittedCallInput, []activities.RefuseCallFundingInput, int) {
 	t.Helper()
+	r := runCallFunding(t, fails, got, hooks{})
+	if len(r.cancelled) != 0 {
+		t.Fatalf("withdrawn without a request: %+v", r.cancelled)
+	}
+	return r.res, r.opened, r.refused, r.commits
+}
+
+// callFundingRecord is what a CallFunding run did.
+type callFundingRecord struct {
+	res       CallFundingResult
+	opened    []activities.OpenCommittedCallInput
+	refused   []activities.RefuseCallFundingInput
+	cancelled []activities.CancelCallPublicationInput
+	commits   int
+}
+
+// hooks run during a CallFunding test run: before it starts, and at the
+// start of each commitment attempt (n from 1) and of the opening (n 0).
+type hooks struct {
+	before func(env *testsuite.TestWorkflowEnvironment)
+	during func(env *testsuite.TestWorkflowEnvironment, n int)
+}
+
+// runCallFunding runs CallFunding for call "c1" against mocks: commit
+// answers got after fails temporary failures; h's hooks run on the way.
+func runCallFunding(t *testing.T, fails int, got activities.CommitmentResult, h hooks) callFundingRecord {
+	t.Helper()
 	var ts testsuite.WorkflowTestSuite
 	env := newTestEnv(&ts, warnings)
 	env.RegisterActivity(&activities.CallFunding{})
+	var rec callFundingRecord
+	env.OnActivity(callFundingActs.CancelCallPublication, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.CancelCallPublicationInput) (activities.CallFundingOutcome, error) {
+			rec.cancelled = append(rec.cancelled, in)
+			return activities.CallFundingOutcome{Status: "draft"}, nil
+		})
+	if h.before != nil {
+		h.before(env)
+	}
 	var opened []activities.OpenCommittedCallInput
 	var refused []activities.RefuseCallFundingInput
 	commits := 0
@@ -29,6 +68,9 @@ func callFundingRun(t *testing.T, fails int, got activities.CommitmentResult) (C
 				t.Errorf("commit of %q", in.CallID)
 			}
 			commits++
+			if h.during != nil {
+				h.during(env, commits)
+			}
 			if commits <= fails {
 				return activities.CommitmentResult{}, errors.New("accounting: HTTP 503")
 			}
@@ -36,6 +78,9 @@ func callFundingRun(t *testing.T, fails int, got activities.CommitmentResult) (C
 		})
 	env.OnActivity(callFundingActs.OpenCommittedCall, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.OpenCommittedCallInput) (activities.CallFundingOutcome, error) {
+			if h.during != nil {
+				h.during(env, 0)
+			}
 			opened = append(opened, in)
 			return activities.CallFundingOutcome{Status: "published"}, nil
 		})
@@ -52,7 +97,8 @@ func callFundingRun(t *testing.T, fails int, got activities.CommitmentResult) (C
 	if err := env.GetWorkflowResult(&res); err != nil {
 		t.Fatal(err)
 	}
-	return res, opened, refused, commits
+	rec.res, rec.opened, rec.refused, rec.commits = res, opened, refused, commits
+	return rec
 }
 
 // The accounting system failing first: the commitment is asked again
@@ -83,5 +129,90 @@ func TestCallFundingOfADraftDoesNothing(t *testing.T) {
 	res, opened, refused, _ := callFundingRun(t, 0, activities.CommitmentResult{Status: "draft"})
 	if len(opened) != 0 || len(refused) != 0 || res.Status != "draft" {
 		t.Fatalf("opened %+v, refused %+v, result %+v", opened, refused, res)
+	}
+}
+
+// withdraw sends the withdrawal of the publication by "supervisore" and
+// keeps its answer (or refusal) in *res, *rejected.
+func withdraw(env *testsuite.TestWorkflowEnvironment, res *CallFundingResult, rejected *error, completed *bool) {
+	env.UpdateWorkflow(UpdateCancelPublication, "", &testsuite.TestUpdateCallback{
+		OnAccept: func() {},
+		OnReject: func(err error) { *rejected = err },
+		OnComplete: func(v any, err error) {
+			*completed = true
+			if err != nil {
+				*rejected = err
+				return
+			}
+			*res = v.(CallFundingResult)
+		},
+	}, contract.CancelPublicationInput{Actor: "supervisore"})
+}
+
+// The accounting system not answering, the supervisor withdraws the
+// publication between two attempts: no more attempts, the call goes back
+// to draft withdrawn by them, nothing opened; the update answers so.
+func TestCallFundingWithdrawnBetweenAttempts(t *testing.T) {
+	var answer CallFundingResult
+	var rejected error
+	var completed bool
+	r := runCallFunding(t, 1000, activities.CommitmentResult{}, hooks{before: func(env *testsuite.TestWorkflowEnvironment) {
+		env.RegisterDelayedCallback(func() { withdraw(env, &answer, &rejected, &completed) }, 5*time.Minute)
+	}})
+	if len(r.cancelled) != 1 || r.cancelled[0] != (activities.CancelCallPublicationInput{CallID: "c1", Actor: "supervisore"}) ||
+		len(r.opened) != 0 || len(r.refused) != 0 {
+		t.Fatalf("cancelled %+v, opened %+v, refused %+v", r.cancelled, r.opened, r.refused)
+	}
+	if r.commits < 3 || r.commits > 20 {
+		t.Errorf("%d attempts in 5 minutes", r.commits)
+	}
+	want := CallFundingResult{Status: "draft", Refusal: activities.FundingCancelled}
+	if r.res != want || !completed || rejected != nil || answer != want {
+		t.Fatalf("result %+v, update %+v (completed %v, %v)", r.res, answer, completed, rejected)
+	}
+}
+
+// The withdrawal arrives once the commitment is confirmed, while the call
+// is being opened: the call is published with it (a confirmed commitment
+// is never left behind) and the update answers published. (The test
+// environment answers an attempt under way cancelled at once; with a
+// server, that attempt finishes and its confirmation decides the same way:
+// api TestCallPublicationCancelTooLate.)
+func TestCallFundingWithdrawnTooLate(t *testing.T) {
+	var answer CallFundingResult
+	var rejected error
+	var completed bool
+	r := runCallFunding(t, 2, activities.CommitmentResult{Status: "publishing", Number: "IMP-7", AmountCents: 900}, hooks{
+		during: func(env *testsuite.TestWorkflowEnvironment, n int) {
+			if n == 0 {
+				withdraw(env, &answer, &rejected, &completed)
+			}
+		}})
+	if len(r.cancelled) != 0 || len(r.opened) != 1 || r.opened[0].Number != "IMP-7" {
+		t.Fatalf("cancelled %+v, opened %+v", r.cancelled, r.opened)
+	}
+	want := CallFundingResult{Status: "published", CommitmentNumber: "IMP-7"}
+	if r.res != want || !completed || rejected != nil || answer != want {
+		t.Fatalf("result %+v, update %+v (completed %v, %v)", r.res, answer, completed, rejected)
+	}
+}
+
+// A run recorded before a publication could be withdrawn (no level
+// marker) refuses the withdrawal and goes on.
+func TestCallFundingBeforeTheLevelRefusesTheWithdrawal(t *testing.T) {
+	var answer CallFundingResult
+	var rejected error
+	var completed bool
+	r := runCallFunding(t, 2, activities.CommitmentResult{Status: "publishing", Number: "IMP-8", AmountCents: 900}, hooks{
+		before: func(env *testsuite.TestWorkflowEnvironment) {
+			env.OnGetVersion(versionCallFunding, workflow.DefaultVersion, callFundingLevel).Return(workflow.DefaultVersion)
+			env.RegisterDelayedCallback(func() { withdraw(env, &answer, &rejected, &completed) }, 1500*time.Millisecond)
+		}})
+	var appErr *temporal.ApplicationError
+	if !errors.As(rejected, &appErr) || appErr.Type() != ErrTypePublicationNotCancellable || completed {
+		t.Fatalf("withdrawal: %v (completed %v)", rejected, completed)
+	}
+	if len(r.cancelled) != 0 || r.res.Status != "published" {
+		t.Fatalf("cancelled %+v, result %+v", r.cancelled, r.res)
 	}
 }

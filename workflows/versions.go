@@ -172,6 +172,30 @@ const (
 	bookingLevel = bookingJudgeWhenLoaded
 )
 
+// CallFunding's level, read once at the start of a run.
+//
+// Level 1: call-funding/call-funding-1-cancelled.json (api
+// TestCallPublicationCancelledWhileUnavailable: withdrawn between two
+// attempts), call-funding-1-cancel-too-late.json (api
+// TestCallPublicationCancelTooLate: the commitment confirmed by the attempt
+// under way, the call published). No marker (recorded before the level):
+// call-funding/unavailable-then-confirmed.json, refused.json.
+const versionCallFunding = "call-funding"
+
+// The stacked changes of CallFunding, in the order they were made.
+const (
+	// A supervisor withdraws the publication (update
+	// UpdateCancelPublication): the commitment's activity is cancelled and
+	// waited for (an attempt under way finishes and its answer decides),
+	// then the call goes back to draft, withdrawn. Before, a run had no way
+	// out but the accounting system's answer; its validator refuses the
+	// update.
+	callFundingCancellable workflow.Version = 1
+
+	// callFundingLevel is the level new executions record: the last change.
+	callFundingLevel = callFundingCancellable
+)
+
 // change is one change id and the versions of it that executions may carry.
 type change struct {
 	workflow string             // the workflow type whose histories record it
@@ -192,4 +216,5 @@ var changes = []change{
 	{"FoodVoucher", versionAutoAssign, []workflow.Version{workflow.DefaultVersion, 1}},
 	{"FoodVoucher", versionOrderedNotify, []workflow.Version{workflow.DefaultVersion, 1}},
 	{"Booking", versionBooking, []workflow.Version{workflow.DefaultVersion, bookingOnlineFromBooking, bookingLevel}},
+	{"CallFunding", versionCallFunding, []workflow.Version{workflow.DefaultVersion, callFundingLevel}},
 }

@@ -3,6 +3,7 @@ package accounting
 import (
 	"context"
 	"errors"
+	"runtime"
 	"testing"
 )
 
@@ -81,5 +82,32 @@ func TestCommitUnavailable(t *testing.T) {
 	}
 	if got, err := c.Commit(context.Background(), "funding:x", commitment("x", 1_00)); err != nil || got.Number == "" {
 		t.Fatalf("after: %+v %v", got, err)
+	}
+}
+
+// A "hold" fault keeps a commitment request waiting, uncommitted, until
+// ReleaseHeld; then it is served as usual.
+func TestHoldKeepsACommitmentWaiting(t *testing.T) {
+	s, c := start(t, Options{})
+	if err := s.Inject(Fault{Kind: "hold", Op: "commit"}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Commit(context.Background(), "funding:h1", commitment("h1", 1_00))
+		done <- err
+	}()
+	for s.Held() == 0 {
+		runtime.Gosched()
+	}
+	if len(s.Commitments()) != 0 {
+		t.Fatal("committed while held")
+	}
+	s.ReleaseHeld()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Commitments(); len(got) != 1 || got[0].CallID != "h1" || s.Held() != 0 {
+		t.Fatalf("released: %+v, %d held", got, s.Held())
 	}
 }

@@ -95,7 +95,9 @@ type Record struct {
 
 // Fault is an injected misbehaviour for the next Times matching requests.
 type Fault struct {
-	Kind  string `json:"kind"`            // "fail-503", "fail-500" or "hang" (no answer until the client gives up)
+	// "fail-503", "fail-500", "hang" (no answer until the client gives up)
+	// or "hold" (the request waits until ReleaseHeld, then is served).
+	Kind  string `json:"kind"`
 	Op    string `json:"op,omitempty"`    // "submit", "status", "commit" or "" (any)
 	Times int    `json:"times,omitempty"` // default 1
 }
@@ -136,6 +138,9 @@ type Server struct {
 	commitments    map[string]*Commitment // by call id
 	commitSeq      int
 	commitRequests map[string]int // commit requests per idempotency key
+
+	held    int           // requests waiting under a "hold" fault
+	release chan struct{} // closed by ReleaseHeld
 }
 
 // New returns a sandbox accounting server.
@@ -154,7 +159,7 @@ func New(opts Options) *Server {
 	}
 	s := &Server{opts: opts, mux: http.NewServeMux(), done: make(chan struct{}),
 		invoices: map[string]*Record{}, byRef: map[string]string{}, idem: map[string]stored{}, requests: map[string]int{},
-		commitments: map[string]*Commitment{}, commitRequests: map[string]int{}}
+		commitments: map[string]*Commitment{}, commitRequests: map[string]int{}, release: make(chan struct{})}
 	s.mux.HandleFunc("POST /v1/invoices", s.faulty("submit", s.keyed("", s.receiveLocked, func(int) bool { return true })))
 	s.mux.HandleFunc("GET /v1/invoices/{id}", s.faulty("status", s.status))
 	s.mux.HandleFunc("POST /v1/invoices/{id}/payment", s.pay)
@@ -177,7 +182,7 @@ func (s *Server) Close() { s.once.Do(func() { close(s.done) }) }
 
 // Inject queues a fault.
 func (s *Server) Inject(f Fault) error {
-	if f.Kind != "fail-503" && f.Kind != "fail-500" && f.Kind != "hang" {
+	if f.Kind != "fail-503" && f.Kind != "fail-500" && f.Kind != "hang" && f.Kind != "hold" {
 		return fmt.Errorf("unknown fault kind %q", f.Kind)
 	}
 	if f.Op != "" && f.Op != "submit" && f.Op != "status" && f.Op != "commit" {
@@ -190,6 +195,41 @@ func (s *Server) Inject(f Fault) error {
 	defer s.mu.Unlock()
 	s.faults = append(s.faults, f)
 	return nil
+}
+
+// hold keeps r waiting until ReleaseHeld; false when it gave up first.
+func (s *Server) hold(r *http.Request) bool {
+	s.mu.Lock()
+	s.held++
+	release := s.release
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.held--
+		s.mu.Unlock()
+	}()
+	select {
+	case <-release:
+		return true
+	case <-r.Context().Done():
+	case <-s.done:
+	}
+	return false
+}
+
+// Held reports how many requests a "hold" fault keeps waiting.
+func (s *Server) Held() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.held
+}
+
+// ReleaseHeld lets the requests held by "hold" faults be served.
+func (s *Server) ReleaseHeld() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	close(s.release)
+	s.release = make(chan struct{})
 }
 
 // ClearFaults drops the queued faults.
@@ -298,6 +338,10 @@ func (s *Server) faulty(op string, next http.HandlerFunc) http.HandlerFunc {
 			case <-r.Context().Done():
 			case <-s.done:
 			case <-time.After(s.opts.MaxHang):
+			}
+		case "hold":
+			if s.hold(r) {
+				next(w, r)
 			}
 		}
 	}

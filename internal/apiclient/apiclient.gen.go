@@ -207,6 +207,7 @@ func (e BookingUpdateResultStatus) Valid() bool {
 // Defines values for CallFundingRefusal.
 const (
 	CallFundingRefusalBudgetExceeded CallFundingRefusal = "budget_exceeded"
+	CallFundingRefusalCancelled      CallFundingRefusal = "cancelled"
 	CallFundingRefusalRefused        CallFundingRefusal = "refused"
 )
 
@@ -214,6 +215,8 @@ const (
 func (e CallFundingRefusal) Valid() bool {
 	switch e {
 	case CallFundingRefusalBudgetExceeded:
+		return true
+	case CallFundingRefusalCancelled:
 		return true
 	case CallFundingRefusalRefused:
 		return true
@@ -2858,16 +2861,22 @@ type Call struct {
 	FormId      string     `json:"form_id"`
 	FormVersion int        `json:"form_version"`
 
-	// FundingRefusal why the accounting system refused the budget commitment of the last publication (budget_exceeded: the municipality's appropriation cannot cover the budget); the call went back to draft and nothing was booked
-	FundingRefusal     *CallFundingRefusal     `json:"funding_refusal,omitempty"`
-	Id                 string                  `json:"id"`
-	IseeThresholdCents *int                    `json:"isee_threshold_cents,omitempty"`
-	Municipality       string                  `json:"municipality"`
-	MunicipalityName   *string                 `json:"municipality_name,omitempty"`
-	Name               string                  `json:"name"`
-	OpensAt            time.Time               `json:"opens_at"`
-	PublishedAt        *time.Time              `json:"published_at,omitempty"`
-	Rule               *map[string]interface{} `json:"rule,omitempty"`
+	// FundingRefusal why the last publication did not go through: the accounting system refused the budget commitment (budget_exceeded: the municipality's appropriation cannot cover the budget; refused: any other refusal), or a supervisor withdrew it before the commitment was confirmed (cancelled: publication_cancelled_by and publication_cancelled_at say who and when); the call went back to draft and nothing was booked
+	FundingRefusal     *CallFundingRefusal `json:"funding_refusal,omitempty"`
+	Id                 string              `json:"id"`
+	IseeThresholdCents *int                `json:"isee_threshold_cents,omitempty"`
+	Municipality       string              `json:"municipality"`
+	MunicipalityName   *string             `json:"municipality_name,omitempty"`
+	Name               string              `json:"name"`
+	OpensAt            time.Time           `json:"opens_at"`
+
+	// PublicationCancelledAt when the last publication was withdrawn (funding_refusal cancelled)
+	PublicationCancelledAt *time.Time `json:"publication_cancelled_at,omitempty"`
+
+	// PublicationCancelledBy the username of the supervisor who withdrew the last publication (funding_refusal cancelled)
+	PublicationCancelledBy *string                 `json:"publication_cancelled_by,omitempty"`
+	PublishedAt            *time.Time              `json:"published_at,omitempty"`
+	Rule                   *map[string]interface{} `json:"rule,omitempty"`
 
 	// Status draft (editable), publishing (its budget commitment is asked of the municipality's accounting system: terms frozen, nothing booked, not open), published (the commitment confirmed, the fund funded through the ledger)
 	Status    CallStatus                `json:"status"`
@@ -2875,7 +2884,7 @@ type Call struct {
 	UpdatedAt *time.Time                `json:"updated_at,omitempty"`
 }
 
-// CallFundingRefusal why the accounting system refused the budget commitment of the last publication (budget_exceeded: the municipality's appropriation cannot cover the budget); the call went back to draft and nothing was booked
+// CallFundingRefusal why the last publication did not go through: the accounting system refused the budget commitment (budget_exceeded: the municipality's appropriation cannot cover the budget; refused: any other refusal), or a supervisor withdrew it before the commitment was confirmed (cancelled: publication_cancelled_by and publication_cancelled_at say who and when); the call went back to draft and nothing was booked
 type CallFundingRefusal string
 
 // CallStatus draft (editable), publishing (its budget commitment is asked of the municipality's accounting system: terms frozen, nothing booked, not open), published (the commitment confirmed, the fund funded through the ledger)
@@ -6025,6 +6034,11 @@ type ClientInterface interface {
 	// Corresponds with PUT /api/v1/calls/{id} (the `UpdateCall` operationId).
 	UpdateCall(ctx context.Context, id string, body UpdateCallJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// CancelCallPublication Withdraw the publication of a call of the supervisor's district while its budget commitment is unanswered ("Annulla pubblicazione", for instance while the accounting system is down). The call's funding workflow serialises the withdrawal with the commitment: an attempt under way is let finish first. When the accounting system has not confirmed the commitment, the call goes back to draft (funding_refusal cancelled, publication_cancelled_by, publication_cancelled_at), editable, nothing committed or booked, and publishing it again asks for a new commitment; when it confirmed it first, the call is published as always and the answer is 409 call_published (a confirmed commitment is never left behind). Withdrawing again while a withdrawal waits joins it. Audited as call_publication_cancelled (call_publication_cancelled_refused with the code when refused)
+	//
+	// Corresponds with POST /api/v1/calls/{id}/publication/cancel (the `CancelCallPublication` operationId).
+	CancelCallPublication(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// PublishCall Publish a draft call of the supervisor's district once its budget is confirmed with its source: the call moves to publishing (terms frozen) and the municipality's accounting system is asked, in the background, to commit its budget (idempotency key funding:<call id>); only once the commitment is confirmed is its fund created and funded through the ledger and the call published with the commitment's number; a refusal puts it back to draft with funding_refusal and moves no money. Publishing again while it is publishing commits and books nothing twice. Audited as call_published
 	//
 	// Corresponds with POST /api/v1/calls/{id}/publish (the `PublishCall` operationId).
@@ -7753,6 +7767,21 @@ func (c *Client) UpdateCallWithBody(ctx context.Context, id string, contentType 
 // Corresponds with PUT /api/v1/calls/{id} (the `UpdateCall` operationId).
 func (c *Client) UpdateCall(ctx context.Context, id string, body UpdateCallJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateCallRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CancelCallPublication Withdraw the publication of a call of the supervisor's district while its budget commitment is unanswered ("Annulla pubblicazione", for instance while the accounting system is down). The call's funding workflow serialises the withdrawal with the commitment: an attempt under way is let finish first. When the accounting system has not confirmed the commitment, the call goes back to draft (funding_refusal cancelled, publication_cancelled_by, publication_cancelled_at), editable, nothing committed or booked, and publishing it again asks for a new commitment; when it confirmed it first, the call is published as always and the answer is 409 call_published (a confirmed commitment is never left behind). Withdrawing again while a withdrawal waits joins it. Audited as call_publication_cancelled (call_publication_cancelled_refused with the code when refused)
+//
+// Corresponds with POST /api/v1/calls/{id}/publication/cancel (the `CancelCallPublication` operationId).
+func (c *Client) CancelCallPublication(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCancelCallPublicationRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -11816,6 +11845,40 @@ func NewUpdateCallRequestWithBody(server string, id string, contentType string, 
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewCancelCallPublicationRequest constructs an http.Request for the CancelCallPublication method
+func NewCancelCallPublicationRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/calls/%s/publication/cancel", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -17717,6 +17780,13 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /api/v1/calls/{id} (the `UpdateCall` operationId).
 	UpdateCallWithResponse(ctx context.Context, id string, body UpdateCallJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCallResponse, error)
 
+	// CancelCallPublicationWithResponse Withdraw the publication of a call of the supervisor's district while its budget commitment is unanswered ("Annulla pubblicazione", for instance while the accounting system is down). The call's funding workflow serialises the withdrawal with the commitment: an attempt under way is let finish first. When the accounting system has not confirmed the commitment, the call goes back to draft (funding_refusal cancelled, publication_cancelled_by, publication_cancelled_at), editable, nothing committed or booked, and publishing it again asks for a new commitment; when it confirmed it first, the call is published as always and the answer is 409 call_published (a confirmed commitment is never left behind). Withdrawing again while a withdrawal waits joins it. Audited as call_publication_cancelled (call_publication_cancelled_refused with the code when refused)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/calls/{id}/publication/cancel (the `CancelCallPublication` operationId).
+	CancelCallPublicationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*CancelCallPublicationResponse, error)
+
 	// PublishCallWithResponse Publish a draft call of the supervisor's district once its budget is confirmed with its source: the call moves to publishing (terms frozen) and the municipality's accounting system is asked, in the background, to commit its budget (idempotency key funding:<call id>); only once the commitment is confirmed is its fund created and funded through the ledger and the call published with the commitment's number; a refusal puts it back to draft with funding_refusal and moves no money. Publishing again while it is publishing commits and books nothing twice. Audited as call_published
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -21036,6 +21106,89 @@ func (r UpdateCallResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateCallResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CancelCallPublicationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Call
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CancelCallPublicationResponse) GetJSON200() *Call {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CancelCallPublicationResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CancelCallPublicationResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CancelCallPublicationResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CancelCallPublicationResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CancelCallPublicationResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CancelCallPublicationResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CancelCallPublicationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CancelCallPublicationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CancelCallPublicationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CancelCallPublicationResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -31384,6 +31537,19 @@ func (c *ClientWithResponses) UpdateCallWithResponse(ctx context.Context, id str
 	return ParseUpdateCallResponse(rsp)
 }
 
+// CancelCallPublicationWithResponse Withdraw the publication of a call of the supervisor's district while its budget commitment is unanswered ("Annulla pubblicazione", for instance while the accounting system is down). The call's funding workflow serialises the withdrawal with the commitment: an attempt under way is let finish first. When the accounting system has not confirmed the commitment, the call goes back to draft (funding_refusal cancelled, publication_cancelled_by, publication_cancelled_at), editable, nothing committed or booked, and publishing it again asks for a new commitment; when it confirmed it first, the call is published as always and the answer is 409 call_published (a confirmed commitment is never left behind). Withdrawing again while a withdrawal waits joins it. Audited as call_publication_cancelled (call_publication_cancelled_refused with the code when refused)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/calls/{id}/publication/cancel (the `CancelCallPublication` operationId).
+func (c *ClientWithResponses) CancelCallPublicationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*CancelCallPublicationResponse, error) {
+	rsp, err := c.CancelCallPublication(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCancelCallPublicationResponse(rsp)
+}
+
 // PublishCallWithResponse Publish a draft call of the supervisor's district once its budget is confirmed with its source: the call moves to publishing (terms frozen) and the municipality's accounting system is asked, in the background, to commit its budget (idempotency key funding:<call id>); only once the commitment is confirmed is its fund created and funded through the ledger and the call published with the commitment's number; a refusal puts it back to draft with funding_refusal and moves no money. Publishing again while it is publishing commits and books nothing twice. Audited as call_published
 //
 // Returns a wrapper object for the known response body format(s).
@@ -35305,6 +35471,74 @@ func ParseUpdateCallResponse(rsp *http.Response) (*UpdateCallResponse, error) {
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCancelCallPublicationResponse parses an HTTP response from a CancelCallPublicationWithResponse call
+func ParseCancelCallPublicationResponse(rsp *http.Response) (*CancelCallPublicationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CancelCallPublicationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Call
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

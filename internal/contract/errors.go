@@ -62,3 +62,8 @@ const ErrTypeLedgerViolated = "LedgerViolated"
 // being published, or the commitment is not of its budget); retrying the
 // same step cannot help (the CallFunding workflow).
 const ErrTypeCallFundingState = "CallFundingState"
+
+// ErrTypePublicationNotCancellable refuses the withdrawal of a call's
+// publication whose CallFunding run started before a publication could be
+// withdrawn (docs/operations.md says what an operator does).
+const ErrTypePublicationNotCancellable = "PublicationNotCancellable"

@@ -37,3 +37,10 @@ func CallFundingWorkflowID(callID string) string { return "call-funding:" + call
 type CallFundingInput struct {
 	CallID string `json:"CallID"`
 }
+
+// CancelPublicationInput is the argument of the CallFunding workflow's
+// update UpdateCancelPublication: who withdraws the publication. Its JSON
+// names are recorded in histories: never rename one.
+type CancelPublicationInput struct {
+	Actor string `json:"Actor"`
+}

@@ -69,6 +69,7 @@ var travelling = []jsonpin.Pinned{
 	{Value: OpsActor{}, Keys: []string{"user_id", "username", "display_name", "role"}},
 	// A call's funding.
 	{Value: CallFundingInput{}, Keys: []string{"CallID"}},
+	{Value: CancelPublicationInput{}, Keys: []string{"Actor"}},
 }
 
 func TestJSONNamesArePinned(t *testing.T) { jsonpin.Check(t, travelling) }

@@ -44,6 +44,10 @@ const (
 	QueryBookingState = "booking-state"
 )
 
+// The CallFunding workflow of a call being published: a supervisor
+// withdraws the publication (CancelPublicationInput).
+const UpdateCancelPublication = "cancel-publication"
+
 // The delegation workflow of an absence.
 const (
 	UpdateCancelAbsence = "cancel-absence"

@@ -146,3 +146,74 @@ func TestCallFundingMigrationGoesDownAndUp(t *testing.T) {
 	goesDownAndUp(t, conn, 36, `SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'calls'
 		AND column_name IN ('commitment_number', 'commitment_cents', 'committed_at', 'funding_refusal'))`, "call funding columns")
 }
+
+// A publication withdrawn before the accounting system answered
+// (migration 038): the call is a draft again with the withdrawal (who,
+// when), nothing booked, its terms editable; the same withdrawal again
+// changes nothing; a draft not being published, or a call published
+// meanwhile, is a conflict; publishing it again clears the withdrawal.
+func TestCallPublicationCancelled(t *testing.T) {
+	f, ctx, now := newFixture(t), context.Background(), time.Now().UTC().Truncate(time.Millisecond)
+	api, tradate := f.st.API(), store.Scope{Kind: "supervisor", District: "tradate"}
+	terms := store.CallTerms{Municipality: "tradate", Name: "Bando ritirato", FormID: "buoni-spesa", FormVersion: 1,
+		Rule: []byte(`{}`), Tranches: []byte(`[]`), BudgetCents: 300_00,
+		OpensAt: now.Add(-time.Hour), ClosesAt: now.Add(time.Hour), ExpiresAt: now.Add(2 * time.Hour)}
+	c, err := api.CreateCall(ctx, tradate, "call-cancelled", terms, "supervisore", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conflict := func(err error, code string) bool {
+		var ce *store.ConflictError
+		return errors.As(err, &ce) && ce.Code == code
+	}
+	if _, err := api.CancelCallPublication(ctx, c.ID, "supervisore", now); !conflict(err, "call_not_publishing") {
+		t.Fatalf("a draft withdrawn: %v", err)
+	}
+	if _, err := api.CancelCallPublication(ctx, "no-such-call", "supervisore", now); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("an unknown call withdrawn: %v", err)
+	}
+	if _, err := api.BeginCallPublication(ctx, tradate, c.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		got, err := api.CancelCallPublication(ctx, c.ID, "supervisore", now.Add(time.Duration(i)*time.Minute))
+		if err != nil || got.Status != store.StatusDraft || got.FundingRefusal != store.FundingCancelled ||
+			got.PublicationCancelledBy != "supervisore" || got.PublicationCancelledAt == nil || !got.PublicationCancelledAt.Equal(now) {
+			t.Fatalf("withdrawal %d: %+v %v", i+1, got.CallFunding, err)
+		}
+	}
+	var transfers, funds int
+	if err := f.st.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM transfers WHERE fund_id = $1),
+		(SELECT count(*) FROM funds WHERE id = $1)`, c.ID).Scan(&transfers, &funds); err != nil || transfers != 0 || funds != 0 {
+		t.Fatalf("withdrawn: %d transfers, %d funds (%v)", transfers, funds, err)
+	}
+	terms.BudgetCents = 200_00
+	if got, err := api.UpdateCall(ctx, tradate, c.ID, terms, now); err != nil || got.BudgetCents != 200_00 {
+		t.Fatalf("terms after the withdrawal: %+v %v", got, err)
+	}
+	got, err := api.BeginCallPublication(ctx, tradate, c.ID, now)
+	if err != nil || got.Status != store.StatusPublishing || got.FundingRefusal != "" || got.PublicationCancelledBy != "" || got.PublicationCancelledAt != nil {
+		t.Fatalf("published again: %+v %v", got, err)
+	}
+	if _, err := api.OpenCommittedCall(ctx, c.ID, "IMP-9", 200_00, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.CancelCallPublication(ctx, c.ID, "supervisore", now); !conflict(err, "call_published") {
+		t.Fatalf("a published call withdrawn: %v", err)
+	}
+	// The table refuses a withdrawal recorded on a call that is not a draft.
+	err = f.st.InTx(ctx, store.System, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE calls SET publication_cancelled_by = 'x', publication_cancelled_at = now() WHERE id = $1`, c.ID)
+		return err
+	})
+	if err == nil {
+		t.Error("a published call recorded as withdrawn")
+	}
+}
+
+// Migration 038 (publication withdrawn) goes down and up.
+func TestCallPublicationCancelMigrationGoesDownAndUp(t *testing.T) {
+	conn := seededConn(t)
+	goesDownAndUp(t, conn, 38, `SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'calls'
+		AND column_name IN ('publication_cancelled_by', 'publication_cancelled_at'))`, "publication withdrawal columns")
+}

@@ -231,7 +231,15 @@ type CallFunding struct {
 	CommitmentCents  int64      `json:"commitment_cents,omitempty"`
 	CommittedAt      *time.Time `json:"committed_at,omitempty"`
 	FundingRefusal   string     `json:"funding_refusal,omitempty"`
+	// Who withdrew the publication and when (FundingRefusal
+	// FundingCancelled, migration 038).
+	PublicationCancelledBy string     `json:"publication_cancelled_by,omitempty"`
+	PublicationCancelledAt *time.Time `json:"publication_cancelled_at,omitempty"`
 }
+
+// FundingCancelled is the FundingRefusal of a call whose publication a
+// supervisor withdrew before the accounting system confirmed its budget.
+const FundingCancelled = "cancelled"
 
 // CallTerms are what a supervisor writes of a call.
 type CallTerms struct {
@@ -250,7 +258,8 @@ type CallTerms struct {
 
 const callSelect = `SELECT c.id, c.district_id, c.municipality_id, m.name, c.name, c.form_id, c.form_version, c.isee_threshold_cents,
 	c.rule, c.tranches, c.budget_cents, c.opens_at, c.closes_at, c.expires_at, c.status, c.created_by, c.created_at, c.updated_at,
-	c.published_at, coalesce(c.commitment_number, ''), coalesce(c.commitment_cents, 0), c.committed_at, coalesce(c.funding_refusal, '')
+	c.published_at, coalesce(c.commitment_number, ''), coalesce(c.commitment_cents, 0), c.committed_at, coalesce(c.funding_refusal, ''),
+	coalesce(c.publication_cancelled_by, ''), c.publication_cancelled_at
 	FROM calls c JOIN municipalities m ON m.id = c.municipality_id`
 
 func scanCall(row pgx.Row) (Call, error) {
@@ -258,7 +267,7 @@ func scanCall(row pgx.Row) (Call, error) {
 	err := row.Scan(&c.ID, &c.District, &c.Municipality, &c.MunicipalityName, &c.Name, &c.FormID, &c.FormVersion,
 		&c.ISEEThresholdCents, &c.Rule, &c.Tranches, &c.BudgetCents, &c.OpensAt, &c.ClosesAt, &c.ExpiresAt, &c.Status,
 		&c.CreatedBy, &c.CreatedAt, &c.UpdatedAt, &c.PublishedAt, &c.CommitmentNumber, &c.CommitmentCents, &c.CommittedAt,
-		&c.FundingRefusal)
+		&c.FundingRefusal, &c.PublicationCancelledBy, &c.PublicationCancelledAt)
 	return c, err
 }
 
@@ -367,7 +376,7 @@ const (
 // BeginCallPublication moves a draft call of the supervisor's district to
 // publishing: its terms are frozen while the municipality's accounting
 // system is asked to commit its budget (a refusal from a previous attempt
-// is cleared). A call already publishing is returned as it is (asking
+// or a withdrawal is cleared). A call already publishing is returned as it is (asking
 // again is safe: the commitment's key is the call's); a published one is
 // a "call_published" conflict; a form version not (or no longer)
 // publishable is Invalid. Nothing is booked yet (OpenCommittedCall).
@@ -382,7 +391,8 @@ func (a API) BeginCallPublication(ctx context.Context, scope Scope, id string, n
 		if err := termsProblem(ctx, tx, c.District, CallTerms{Municipality: c.Municipality, FormID: c.FormID, FormVersion: c.FormVersion}); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `UPDATE calls SET status = 'publishing', funding_refusal = NULL, updated_at = $2 WHERE id = $1`, id, now)
+		_, err := tx.Exec(ctx, `UPDATE calls SET status = 'publishing', funding_refusal = NULL, publication_cancelled_by = NULL,
+			publication_cancelled_at = NULL, updated_at = $2 WHERE id = $1`, id, now)
 		return err
 	})
 }
@@ -449,6 +459,30 @@ func (a API) RefuseCallFunding(ctx context.Context, id, code string, now time.Ti
 			return nil
 		}
 		_, err := tx.Exec(ctx, `UPDATE calls SET status = 'draft', funding_refusal = $2, updated_at = $3 WHERE id = $1`, id, code, now)
+		return err
+	})
+}
+
+// CancelCallPublication puts call id, being published, back to draft
+// because actor (a supervisor of its district) withdrew its publication
+// before the accounting system confirmed its budget: FundingRefusal
+// FundingCancelled, who and when recorded; nothing was booked (only the
+// CallFunding workflow calls it, once its commitment is no longer being
+// asked). The same withdrawal again returns the draft as it is; a call
+// published meanwhile is a "call_published" conflict and any other draft
+// a "call_not_publishing" one.
+func (a API) CancelCallPublication(ctx context.Context, id, actor string, now time.Time) (Call, error) {
+	return a.lockedCall(ctx, System, "", id, func(tx pgx.Tx, c Call) error {
+		switch {
+		case c.Status == StatusPublished:
+			return errCallPublished
+		case c.Status == StatusDraft && c.FundingRefusal == FundingCancelled:
+			return nil
+		case c.Status != StatusPublishing:
+			return errCallNotPublishing
+		}
+		_, err := tx.Exec(ctx, `UPDATE calls SET status = 'draft', funding_refusal = $2, publication_cancelled_by = $3,
+			publication_cancelled_at = $4, updated_at = $4 WHERE id = $1`, id, FundingCancelled, actor, now)
 		return err
 	})
 }

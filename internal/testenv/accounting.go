@@ -9,8 +9,10 @@ import (
 )
 
 // Accounting starts a sandbox accounting system with opts on loopback for
-// the test and returns it with a client of it (quick attempts, no client
-// retries: the activities' retry policies retry). Both end with the test.
+// the test and returns it with a client of it (no client retries: the
+// activities' retry policies retry; an attempt waits up to 15s, long enough
+// for a test to hold a request with a "hold" fault and act meanwhile).
+// Both end with the test.
 func Accounting(t testing.TB, opts accounting.Options) (*accounting.Server, *accounting.Client) {
 	t.Helper()
 	acc := accounting.New(opts)
@@ -19,7 +21,7 @@ func Accounting(t testing.TB, opts accounting.Options) (*accounting.Server, *acc
 		acc.Close()
 		srv.Close()
 	})
-	cl, err := accounting.NewClient(accounting.ClientConfig{BaseURL: srv.URL, AttemptTimeout: 2 * time.Second, Retries: -1})
+	cl, err := accounting.NewClient(accounting.ClientConfig{BaseURL: srv.URL, AttemptTimeout: 15 * time.Second, Retries: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

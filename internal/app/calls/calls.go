@@ -34,7 +34,9 @@ import (
 
 	"github.com/google/uuid"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"sportello/forms"
 	"sportello/forms/htmlform"
@@ -65,12 +67,13 @@ func New(core *app.Core, reg *forms.Registry) Service {
 
 // Audit actions of calls and form versions.
 const (
-	AuditFormVersionCreated   = "form_version_created"
-	AuditFormVersionUpdated   = "form_version_updated"
-	AuditFormVersionPublished = "form_version_published"
-	AuditCallCreated          = "call_created"
-	AuditCallUpdated          = "call_updated"
-	AuditCallPublished        = "call_published"
+	AuditFormVersionCreated       = "form_version_created"
+	AuditFormVersionUpdated       = "form_version_updated"
+	AuditFormVersionPublished     = "form_version_published"
+	AuditCallCreated              = "call_created"
+	AuditCallUpdated              = "call_updated"
+	AuditCallPublished            = "call_published"
+	AuditCallPublicationCancelled = "call_publication_cancelled"
 )
 
 // Sync imports the embedded versions of every form as the platform's
@@ -576,19 +579,112 @@ func (s Service) PublishCall(ctx context.Context, user store.UserView, id string
 	if err := s.EnsureVersion(ctx, out.FormID, out.FormVersion); err != nil {
 		return out, err
 	}
-	_, err = s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: contract.CallFundingWorkflowID(out.ID), TaskQueue: s.TaskQueue,
-		// A call refused and published again is funded by a new run; a
-		// second click while one runs joins it.
+	return out, s.startFunding(ctx, out.ID)
+}
+
+// startFunding starts the CallFunding workflow of call id, being published,
+// or joins the run under way: a call refused or withdrawn and published
+// again is funded by a new run, a second click while one runs joins it.
+// Temporal not answering is Unavailable "funding_unavailable".
+func (s Service) startFunding(ctx context.Context, id string) error {
+	if s.Temporal == nil {
+		return errors.New("no Temporal client")
+	}
+	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: contract.CallFundingWorkflowID(id), TaskQueue: s.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-	}, workflows.CallFunding, contract.CallFundingInput{CallID: out.ID})
+	}, workflows.CallFunding, contract.CallFundingInput{CallID: id})
 	if err != nil {
-		s.Log.WarnContext(ctx, "call funding not started", "call", out.ID, "err", err)
-		return out, &app.Error{Kind: app.Unavailable, Code: "funding_unavailable",
+		s.Log.WarnContext(ctx, "call funding not started", "call", id, "err", err)
+		return &app.Error{Kind: app.Unavailable, Code: "funding_unavailable",
 			Message: "the call's funding could not be started; it is being published: try again", Cause: err}
 	}
-	return out, nil
+	return nil
+}
+
+// CancelPublication withdraws the publication of call id, being published
+// ("Annulla pubblicazione"): for a supervisor of the call's district only
+// (Forbidden for anyone else, NotFound for another district's call). The
+// call's CallFunding workflow serialises the withdrawal with the budget
+// commitment (workflows.CallFunding): while the accounting system has not
+// confirmed it, the call goes back to draft, withdrawn by user
+// (store.Call.FundingRefusal "cancelled", who and when), nothing committed
+// or booked, and the answer is the draft; when it confirmed it first, the
+// call is published as always and the answer is a Conflict
+// "call_published" (a confirmed commitment is never left behind). A draft
+// is a Conflict "call_not_publishing", a published call "call_published";
+// a run started before a publication could be withdrawn a Conflict
+// "publication_not_cancellable" (docs/operations.md). When no run is under
+// way (Temporal was down at the publication), one is started first: the
+// withdrawal always goes through the workflow, so it never races a
+// commitment. Withdrawing again while the first withdrawal waits joins it.
+func (s Service) CancelPublication(ctx context.Context, user store.UserView, id string) (store.Call, error) {
+	if user.Role != string(contract.RoleSupervisor) {
+		return store.Call{}, app.Refuse(app.Forbidden, "forbidden", "only a supervisor of the call's district withdraws its publication")
+	}
+	c, err := s.API.CallOf(ctx, user.Scope(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return c, app.Missing("call")
+	}
+	if err != nil {
+		return c, err
+	}
+	if err := notPublishing(c.Status); err != nil {
+		return c, err
+	}
+	e := store.AuditEntry{Action: AuditCallPublicationCancelled, Municipality: c.Municipality,
+		Detail: app.AuditDetail(map[string]any{"call_id": id})}
+	err = s.Audited(ctx, user, e, func() error {
+		if err := s.startFunding(ctx, id); err != nil {
+			return err
+		}
+		var res workflows.CallFundingResult
+		err := s.UpdateWorkflow(ctx, contract.CallFundingWorkflowID(id), workflows.UpdateCancelPublication,
+			"cancel-publication:"+id, &res, contract.CancelPublicationInput{Actor: user.Username})
+		var appErr *temporal.ApplicationError
+		var nf *serviceerror.NotFound
+		switch {
+		case errors.As(err, &appErr) && appErr.Type() == workflows.ErrTypePublicationNotCancellable:
+			return errNotCancellable
+		case errors.As(err, &nf):
+			// The run ended before the withdrawal reached it: the call
+			// says how.
+			now, rerr := s.API.CallOf(ctx, store.System, id)
+			if rerr != nil {
+				return rerr
+			}
+			return notPublishing(now.Status)
+		case err != nil:
+			return err
+		case res.Refusal != store.FundingCancelled:
+			return notPublishing(res.Status)
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Call{}, err
+	}
+	return s.API.CallOf(ctx, user.Scope(), id)
+}
+
+var (
+	errCallPublished     = app.Refuse(app.Conflict, "call_published", "the call is published: the accounting system confirmed its budget commitment")
+	errCallNotPublishing = app.Refuse(app.Conflict, "call_not_publishing", "the call is not being published: there is no publication to withdraw")
+	errNotCancellable    = app.Refuse(app.Conflict, "publication_not_cancellable",
+		"this publication's funding started before a publication could be withdrawn: an operator stops it (docs/operations.md)")
+)
+
+// notPublishing is the conflict of withdrawing a call in status (nil for
+// a call being published).
+func notPublishing(status string) error {
+	switch status {
+	case store.StatusPublishing:
+		return nil
+	case store.StatusPublished:
+		return errCallPublished
+	}
+	return errCallNotPublishing
 }
 
 // OpenCalls lists the calls of district open now, for anyone (the public
