@@ -98,6 +98,9 @@ type callView struct {
 	CommitmentNumber string `json:"commitment_number"`
 	CommitmentCents  int64  `json:"commitment_cents"`
 	FundingRefusal   string `json:"funding_refusal"`
+	// The withdrawal of the last publication (call_publication_cancel_test.go).
+	PublicationCancelledBy string     `json:"publication_cancelled_by"`
+	PublicationCancelledAt *time.Time `json:"publication_cancelled_at"`
 }
 
 // TestNewCallWithoutRelease: a supervisor uploads a form version (checked,

@@ -66,44 +66,57 @@ func CallFunding(ctx workflow.Context, in contract.CallFundingInput) (CallFundin
 		// A withdrawal lets an attempt under way finish (its answer decides).
 		WaitForCancellation: level >= callFundingCancellable,
 	})
-	remote, stopCommit := workflow.WithCancel(remote)
-	var (
-		cancel *contract.CancelPublicationInput
-		result *CallFundingResult
-	)
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancelPublication,
-		func(ctx workflow.Context, req contract.CancelPublicationInput) (CallFundingResult, error) {
-			if cancel == nil {
-				cancel = &req
-				stopCommit()
-			}
-			if err := workflow.Await(ctx, func() bool { return result != nil }); err != nil {
-				return CallFundingResult{}, err
-			}
-			return *result, nil
-		},
-		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, req contract.CancelPublicationInput) error {
-			if level < callFundingCancellable {
-				return temporal.NewApplicationError("this publication's funding started before a publication could be withdrawn",
-					ErrTypePublicationNotCancellable)
-			}
-			if req.Actor == "" {
-				return temporal.NewApplicationError("who withdraws the publication is required", ErrTypePublicationNotCancellable)
-			}
-			return nil
-		}}); err != nil {
+	f := &callFunding{level: level}
+	remote, f.stopCommit = workflow.WithCancel(remote)
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancelPublication, f.cancelPublication,
+		workflow.UpdateHandlerOptions{Validator: f.validateCancel}); err != nil {
 		return CallFundingResult{}, err
 	}
-	res, err := fundCall(ctx, local, remote, in, func() *contract.CancelPublicationInput { return cancel })
+	res, err := fundCall(ctx, local, remote, in, func() *contract.CancelPublicationInput { return f.cancel })
 	if err != nil {
 		return res, err
 	}
-	result = &res
+	f.result = &res
 	// Every withdrawal waiting is answered before the run ends.
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return res, err
 	}
 	return res, nil
+}
+
+// callFunding is the state a CallFunding run shares with its update handler.
+type callFunding struct {
+	level      workflow.Version
+	stopCommit workflow.CancelFunc
+	cancel     *contract.CancelPublicationInput // the withdrawal, once asked
+	result     *CallFundingResult               // the funding's outcome, once decided
+}
+
+// validateCancel refuses a withdrawal in a run before the level, or
+// without its author.
+func (f *callFunding) validateCancel(_ workflow.Context, req contract.CancelPublicationInput) error {
+	if f.level < callFundingCancellable {
+		return temporal.NewApplicationError("this publication's funding started before a publication could be withdrawn",
+			ErrTypePublicationNotCancellable)
+	}
+	if req.Actor == "" {
+		return temporal.NewApplicationError("who withdraws the publication is required", ErrTypePublicationNotCancellable)
+	}
+	return nil
+}
+
+// cancelPublication withdraws the publication: it cancels the commitment's
+// activity (the first withdrawal only) and answers the funding's outcome
+// once decided.
+func (f *callFunding) cancelPublication(ctx workflow.Context, req contract.CancelPublicationInput) (CallFundingResult, error) {
+	if f.cancel == nil {
+		f.cancel = &req
+		f.stopCommit()
+	}
+	if err := workflow.Await(ctx, func() bool { return f.result != nil }); err != nil {
+		return CallFundingResult{}, err
+	}
+	return *f.result, nil
 }
 
 // fundCall asks for the commitment (remote: cancelled by a withdrawal,

@@ -9,12 +9,16 @@ import (
 
 // TestReplayCallFundingHistories replays the call funding workflow's
 // histories recorded from real runs (api TestCallFunding* with
-// SPORTELLO_RECORD_HISTORIES): a commitment asked through the accounting
-// system's unavailability then confirmed and booked, and one refused.
+// SPORTELLO_RECORD_HISTORIES): before the level, a commitment asked
+// through the accounting system's unavailability then confirmed and booked,
+// and one refused; on level 1 (callFundingCancellable, api
+// TestCallPublicationCancel*), a publication withdrawn between two
+// attempts, and a withdrawal that came while the attempt under way was
+// confirmed (published).
 func TestReplayCallFundingHistories(t *testing.T) {
 	const glob = "testdata/histories/call-funding/*.json"
-	if files, _ := filepath.Glob(glob); len(files) < 2 {
-		t.Fatalf("%d call funding histories, want the two journeys", len(files))
+	if files, _ := filepath.Glob(glob); len(files) < 4 {
+		t.Fatalf("%d call funding histories, want the four journeys", len(files))
 	}
 	replayHistories(t, glob, workflows.CallFunding)
 }

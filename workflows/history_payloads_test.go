@@ -136,6 +136,7 @@ var workflowFuncs = map[string]any{
 // (method expressions: the argument is In(2), the result Out(0)).
 var updateHandlers = map[string]map[string]any{
 	"RefundResolution": {UpdateRefundApprove: (*refundResolution).approve},
+	"CallFunding":      {UpdateCancelPublication: (*callFunding).cancelPublication},
 	"FoodVoucher": {
 		UpdateClaim:       (*foodVoucher).claim,
 		UpdateAssign:      (*foodVoucher).assign,
