@@ -343,7 +343,12 @@ func (s *Site) renderCallEdit(c *gin.Context, status int, call store.Call, f cal
 		d.Commitment = s.t(c, "calls.commitment", call.CommitmentNumber, i18n.Money(lang, call.CommitmentCents),
 			i18n.Date(lang, *call.CommittedAt, calendar.Rome()))
 	}
-	if call.Status == store.StatusDraft && call.FundingRefusal != "" {
+	switch {
+	case call.Status != store.StatusDraft || call.FundingRefusal == "":
+	case call.FundingRefusal == store.FundingCancelled && call.PublicationCancelledAt != nil:
+		d.Refusal = s.t(c, "calls.funding_refusal.cancelled", call.PublicationCancelledBy,
+			i18n.DateTime(lang, *call.PublicationCancelledAt, calendar.Rome()))
+	default:
 		d.Refusal = s.t(c, "calls.funding_refusal."+call.FundingRefusal)
 	}
 	for _, m := range munis {
@@ -433,6 +438,38 @@ func (s *Site) callUpdateSubmit(c *gin.Context) error {
 	f := postedCallForm(c)
 	saved, err := s.applications.Calls.UpdateCall(ctx, user, call.ID, f.body())
 	return s.callSaved(c, call, f, saved, err)
+}
+
+// callCancelPublicationSubmit withdraws the publication of a call being
+// published: the page's button (no confirm) shows the confirmation, its
+// button (confirm=1) withdraws (calls.Service.CancelPublication) and goes
+// back to the call with what happened.
+func (s *Site) callCancelPublicationSubmit(c *gin.Context) error {
+	ctx, user, id := c.Request.Context(), httpx.CurrentUser(c), c.Param("id")
+	if c.PostForm("confirm") != "1" {
+		call, err := s.applications.Calls.Call(ctx, user, id)
+		if err != nil {
+			return err
+		}
+		s.render(c, http.StatusOK, "call_cancel_publication", view{Title: s.t(c, "calls.cancel_publication_title", call.Name), Nav: "calls",
+			Crumbs: []crumb{{Href: "/calls", Text: s.t(c, "calls.title")}, {Href: "/calls/" + url.PathEscape(call.ID), Text: call.Name}},
+			Data:   map[string]any{"ID": call.ID}})
+		return nil
+	}
+	saved, err := s.applications.Calls.CancelPublication(ctx, user, id)
+	he := httpx.From(err)
+	switch {
+	case err == nil:
+		setFlash(c, "success", "calls.publication_cancelled", saved.Name)
+	case he.Code == "call_published":
+		setFlash(c, "danger", "calls.cancel_publication_too_late")
+	case he.Status == http.StatusConflict, he.Code == "funding_unavailable":
+		setFlash(c, "danger", "calls.err."+he.Code)
+	default:
+		return err
+	}
+	redirect(c, "/calls/"+url.PathEscape(id))
+	return nil
 }
 
 func (s *Site) callPublishSubmit(c *gin.Context) error {

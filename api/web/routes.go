@@ -235,6 +235,7 @@ func (s *Site) Mount(r *gin.Engine) {
 	sup.GET("/calls/:id", s.page(s.callPage))
 	sup.POST("/calls/:id", s.page(s.callUpdateSubmit))
 	sup.POST("/calls/:id/publish", s.page(s.callPublishSubmit))
+	sup.POST("/calls/:id/publication/cancel", s.page(s.callCancelPublicationSubmit))
 	sup.POST("/form-versions", s.page(s.formVersionUploadSubmit))
 	sup.GET("/form-versions/:form/:version", s.page(s.formVersionPage))
 	sup.POST("/form-versions/:form/:version", s.page(s.formVersionSaveSubmit))

@@ -19,9 +19,10 @@ import (
 // as the citizen will see it, edits the draft (a schema without the
 // workflow's fields is refused), publishes it, is told at the fields what a
 // call needs, creates a call for Tradate on that version, publishes it
-// (once: awaiting the confirmation of its budget's commitment by the
-// municipality's accounting system, then published with the commitment's
-// number), and reads the pages in English; the citizen of Tradate then
+// while the municipality's accounting system does not answer (awaiting the
+// confirmation of its budget's commitment), cancels the publication after
+// a confirmation (declined once, in English), publishes it again (then
+// published with the commitment's number), and reads the pages in English; the citizen of Tradate then
 // finds the new field on the application page. axe finds nothing on any
 // state of the pages.
 func TestWebCalls(t *testing.T) {
@@ -112,10 +113,38 @@ func TestWebCalls(t *testing.T) {
 	p.Axe()
 	callPath := p.Path()
 	p.Navigate("/lang/en?next=" + callPath)
-	assertText(t, p, "Awaiting confirmation", "no money moves")
+	assertText(t, p, "Awaiting confirmation", "no money moves", "you may cancel the publication")
+	p.Axe()
+	// The supervisor may withdraw the publication, after a confirmation
+	// (here first declined, in English).
+	p.Submit("Cancel publication")
+	assertPage(t, p, "Cancel the publication of the call “Buoni spesa straordinari”?", "has not confirmed the commitment", "stays published")
+	p.Axe()
+	p.Follow("No, back to the call")
+	assertPath(t, p, callPath)
+	assertText(t, p, "Awaiting confirmation")
+	p.Navigate("/lang/it?next=" + callPath)
+	p.Submit("Annulla pubblicazione")
+	assertPage(t, p, "Annullare la pubblicazione del bando «Buoni spesa straordinari»?", "torna in bozza")
+	p.Axe()
+	p.Submit("Sì, annulla la pubblicazione")
+	assertPath(t, p, callPath)
+	assertText(t, p, "Pubblicazione del bando «Buoni spesa straordinari» annullata", "Pubblicazione annullata da supervisore il",
+		"Pubblica il bando")
+	if p.Has("main fieldset[disabled]") || p.Has("form[action$='/publication/cancel']") {
+		t.Error("a withdrawn call is not editable, or offers its withdrawal again")
+	}
+	p.Axe()
+	p.Navigate("/lang/en?next=" + callPath)
+	assertText(t, p, "Publication cancelled by supervisore on", "Publish the call")
 	p.Axe()
 	p.Navigate("/lang/it?next=" + callPath)
+	if n := s.count(`SELECT count(*) FROM funds WHERE name = 'Buoni spesa straordinari'`); n != 0 || len(s.accounting.Commitments()) != 0 {
+		t.Fatalf("withdrawn: %d funds, %d commitments", n, len(s.accounting.Commitments()))
+	}
+	// Published again once the accounting system answers.
 	s.accounting.ClearFaults()
+	p.Submit("Pubblica il bando")
 	p.ReloadUntil("the call published", func() bool { return strings.Contains(p.MainText(), "Il bando è pubblicato") })
 	assertText(t, p, "Impegno di spesa n. IMP-", "di 10.000,00 €, confermato dal sistema contabile del comune")
 	p.Axe()
