@@ -3,10 +3,12 @@ package api_test
 import (
 	"context"
 	"net/http"
+	"sync/atomic"
 	"testing"
 
 	enumspb "go.temporal.io/api/enums/v1"
 
+	"sportello/api"
 	"sportello/internal/accounting"
 	"sportello/internal/contract"
 	"sportello/internal/store"
@@ -151,4 +153,36 @@ func (e *env) historyHas(id string, kind enumspb.EventType) bool {
 		}
 	}
 	return false
+}
+
+// TestCallPublicationCancelledWithoutARun: the funding could not be
+// started at the publication (Temporal down: the call stays publishing
+// with no run); while the accounting system answers 503, the withdrawal
+// starts the run and withdraws through it: a draft, nothing committed or
+// booked.
+func TestCallPublicationCancelledWithoutARun(t *testing.T) {
+	down := &atomic.Bool{}
+	down.Store(true)
+	e := newEnvWith(t, func(d *api.Deps) { d.Temporal = temporalDown{Client: d.Temporal, down: down} })
+	c := e.newDraftCall(3_000_00)
+	expectStatus(t, e.do("POST", "/api/v1/calls/"+c.ID+"/publish", "supervisore", nil), http.StatusServiceUnavailable)
+	r := e.do("POST", cancelPath(c.ID), "supervisore", nil)
+	expectStatus(t, r, http.StatusServiceUnavailable)
+	if code := r.errorBody(t).Code; code != "funding_unavailable" {
+		t.Fatalf("withdrawn with Temporal down: %s", r.body)
+	}
+	if err := e.accounting.Inject(accounting.Fault{Kind: "fail-503", Op: "commit", Times: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	down.Store(false)
+	r = e.do("POST", cancelPath(c.ID), "supervisore", nil)
+	expectStatus(t, r, http.StatusOK)
+	var got callView
+	r.json(t, &got)
+	if got.Status != store.StatusDraft || got.FundingRefusal != store.FundingCancelled {
+		t.Fatalf("withdrawn: %s", r.body)
+	}
+	if funds, transfers := e.funded(c.ID); funds != 0 || transfers != 0 || len(e.accounting.Commitments()) != 0 {
+		t.Fatalf("withdrawn: %d funds, %d transfers, %d commitments", funds, transfers, len(e.accounting.Commitments()))
+	}
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -140,30 +141,22 @@ func (s *server) putCall(c *gin.Context) error {
 	return nil
 }
 
-func (s *server) publishCall(c *gin.Context) error {
-	if err := emptyBody(c); err != nil {
-		return err
+// callStep answers a step of the call the path names (an empty body):
+// publishing it (202: its budget commitment is asked in the background,
+// calls.Service.PublishCall) or withdrawing its publication (200: a draft
+// again, calls.Service.CancelPublication).
+func callStep(status int, step func(context.Context, store.UserView, string) (store.Call, error)) func(*gin.Context) error {
+	return func(c *gin.Context) error {
+		if err := emptyBody(c); err != nil {
+			return err
+		}
+		v, err := step(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
+		if err != nil {
+			return err
+		}
+		c.JSON(status, v)
+		return nil
 	}
-	v, err := s.calls.PublishCall(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusAccepted, v) // publishing: its budget commitment is asked in the background
-	return nil
-}
-
-// cancelCallPublication withdraws the publication of a call being
-// published: the call, a draft again (calls.Service.CancelPublication).
-func (s *server) cancelCallPublication(c *gin.Context) error {
-	if err := emptyBody(c); err != nil {
-		return err
-	}
-	v, err := s.calls.CancelPublication(c.Request.Context(), httpx.CurrentUser(c), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, v)
-	return nil
 }
 
 // OpenCallOut is an open call with the portal's path to apply to it.

@@ -131,8 +131,8 @@ func (s *server) apiRoutes() []apiRoute {
 		{"POST", "/calls", session, supervisors, reachNone, h(s.postCall)},
 		{"GET", "/calls/:id", session, caseParties, reachOwn, h(readByID(s.calls.Call))},
 		{"PUT", "/calls/:id", session, supervisors, reachOwn, h(s.putCall)},
-		{"POST", "/calls/:id/publish", session, supervisors, reachOwn, h(s.publishCall)},
-		{"POST", "/calls/:id/publication/cancel", session, supervisors, reachOwn, h(s.cancelCallPublication)},
+		{"POST", "/calls/:id/publish", session, supervisors, reachOwn, h(callStep(http.StatusAccepted, s.calls.PublishCall))},
+		{"POST", "/calls/:id/publication/cancel", session, supervisors, reachOwn, h(callStep(http.StatusOK, s.calls.CancelPublication))},
 		// The open calls of a district, for anyone: what they give, where
 		// and until when, and where to apply (calls.go).
 		{"GET", "/open-calls", optional, nil, reachPublic, h(s.listOpenCalls)},

@@ -132,32 +132,45 @@ func TestCallFundingOfADraftDoesNothing(t *testing.T) {
 	}
 }
 
-// withdraw sends the withdrawal of the publication by "supervisore" and
-// keeps its answer (or refusal) in *res, *rejected.
-func withdraw(env *testsuite.TestWorkflowEnvironment, res *CallFundingResult, rejected *error, completed *bool) {
+// withdrawal is the withdrawal of the publication by "supervisore" and
+// what became of it.
+type withdrawal struct {
+	answer    CallFundingResult
+	rejected  error
+	completed bool
+}
+
+// send sends it to the run in env.
+func (w *withdrawal) send(env *testsuite.TestWorkflowEnvironment) {
 	env.UpdateWorkflow(UpdateCancelPublication, "", &testsuite.TestUpdateCallback{
 		OnAccept: func() {},
-		OnReject: func(err error) { *rejected = err },
+		OnReject: func(err error) { w.rejected = err },
 		OnComplete: func(v any, err error) {
-			*completed = true
+			w.completed = true
 			if err != nil {
-				*rejected = err
+				w.rejected = err
 				return
 			}
-			*res = v.(CallFundingResult)
+			w.answer = v.(CallFundingResult)
 		},
 	}, contract.CancelPublicationInput{Actor: "supervisore"})
+}
+
+// answered checks the run's result and the withdrawal's answer are want.
+func (w *withdrawal) answered(t *testing.T, r callFundingRecord, want CallFundingResult) {
+	t.Helper()
+	if r.res != want || !w.completed || w.rejected != nil || w.answer != want {
+		t.Fatalf("result %+v, update %+v (completed %v, %v)", r.res, w.answer, w.completed, w.rejected)
+	}
 }
 
 // The accounting system not answering, the supervisor withdraws the
 // publication between two attempts: no more attempts, the call goes back
 // to draft withdrawn by them, nothing opened; the update answers so.
 func TestCallFundingWithdrawnBetweenAttempts(t *testing.T) {
-	var answer CallFundingResult
-	var rejected error
-	var completed bool
+	w := &withdrawal{}
 	r := runCallFunding(t, 1000, activities.CommitmentResult{}, hooks{before: func(env *testsuite.TestWorkflowEnvironment) {
-		env.RegisterDelayedCallback(func() { withdraw(env, &answer, &rejected, &completed) }, 5*time.Minute)
+		env.RegisterDelayedCallback(func() { w.send(env) }, 5*time.Minute)
 	}})
 	if len(r.cancelled) != 1 || r.cancelled[0] != (activities.CancelCallPublicationInput{CallID: "c1", Actor: "supervisore"}) ||
 		len(r.opened) != 0 || len(r.refused) != 0 {
@@ -166,10 +179,7 @@ func TestCallFundingWithdrawnBetweenAttempts(t *testing.T) {
 	if r.commits < 3 || r.commits > 20 {
 		t.Errorf("%d attempts in 5 minutes", r.commits)
 	}
-	want := CallFundingResult{Status: "draft", Refusal: activities.FundingCancelled}
-	if r.res != want || !completed || rejected != nil || answer != want {
-		t.Fatalf("result %+v, update %+v (completed %v, %v)", r.res, answer, completed, rejected)
-	}
+	w.answered(t, r, CallFundingResult{Status: "draft", Refusal: activities.FundingCancelled})
 }
 
 // The withdrawal arrives once the commitment is confirmed, while the call
@@ -179,38 +189,31 @@ func TestCallFundingWithdrawnBetweenAttempts(t *testing.T) {
 // server, that attempt finishes and its confirmation decides the same way:
 // api TestCallPublicationCancelTooLate.)
 func TestCallFundingWithdrawnTooLate(t *testing.T) {
-	var answer CallFundingResult
-	var rejected error
-	var completed bool
+	w := &withdrawal{}
 	r := runCallFunding(t, 2, activities.CommitmentResult{Status: "publishing", Number: "IMP-7", AmountCents: 900}, hooks{
 		during: func(env *testsuite.TestWorkflowEnvironment, n int) {
 			if n == 0 {
-				withdraw(env, &answer, &rejected, &completed)
+				w.send(env)
 			}
 		}})
 	if len(r.cancelled) != 0 || len(r.opened) != 1 || r.opened[0].Number != "IMP-7" {
 		t.Fatalf("cancelled %+v, opened %+v", r.cancelled, r.opened)
 	}
-	want := CallFundingResult{Status: "published", CommitmentNumber: "IMP-7"}
-	if r.res != want || !completed || rejected != nil || answer != want {
-		t.Fatalf("result %+v, update %+v (completed %v, %v)", r.res, answer, completed, rejected)
-	}
+	w.answered(t, r, CallFundingResult{Status: "published", CommitmentNumber: "IMP-7"})
 }
 
 // A run recorded before a publication could be withdrawn (no level
 // marker) refuses the withdrawal and goes on.
 func TestCallFundingBeforeTheLevelRefusesTheWithdrawal(t *testing.T) {
-	var answer CallFundingResult
-	var rejected error
-	var completed bool
+	w := &withdrawal{}
 	r := runCallFunding(t, 2, activities.CommitmentResult{Status: "publishing", Number: "IMP-8", AmountCents: 900}, hooks{
 		before: func(env *testsuite.TestWorkflowEnvironment) {
 			env.OnGetVersion(versionCallFunding, workflow.DefaultVersion, callFundingLevel).Return(workflow.DefaultVersion)
-			env.RegisterDelayedCallback(func() { withdraw(env, &answer, &rejected, &completed) }, 1500*time.Millisecond)
+			env.RegisterDelayedCallback(func() { w.send(env) }, 1500*time.Millisecond)
 		}})
 	var appErr *temporal.ApplicationError
-	if !errors.As(rejected, &appErr) || appErr.Type() != ErrTypePublicationNotCancellable || completed {
-		t.Fatalf("withdrawal: %v (completed %v)", rejected, completed)
+	if !errors.As(w.rejected, &appErr) || appErr.Type() != ErrTypePublicationNotCancellable || w.completed {
+		t.Fatalf("withdrawal: %v (completed %v)", w.rejected, w.completed)
 	}
 	if len(r.cancelled) != 0 || r.res.Status != "published" {
 		t.Fatalf("cancelled %+v, result %+v", r.cancelled, r.res)

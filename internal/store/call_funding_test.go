@@ -162,11 +162,7 @@ func TestCallPublicationCancelled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conflict := func(err error, code string) bool {
-		var ce *store.ConflictError
-		return errors.As(err, &ce) && ce.Code == code
-	}
-	if _, err := api.CancelCallPublication(ctx, c.ID, "supervisore", now); !conflict(err, "call_not_publishing") {
+	if _, err := api.CancelCallPublication(ctx, c.ID, "supervisore", now); !isConflict(err, "call_not_publishing") {
 		t.Fatalf("a draft withdrawn: %v", err)
 	}
 	if _, err := api.CancelCallPublication(ctx, "no-such-call", "supervisore", now); !errors.Is(err, store.ErrNotFound) {
@@ -198,7 +194,7 @@ func TestCallPublicationCancelled(t *testing.T) {
 	if _, err := api.OpenCommittedCall(ctx, c.ID, "IMP-9", 200_00, now); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := api.CancelCallPublication(ctx, c.ID, "supervisore", now); !conflict(err, "call_published") {
+	if _, err := api.CancelCallPublication(ctx, c.ID, "supervisore", now); !isConflict(err, "call_published") {
 		t.Fatalf("a published call withdrawn: %v", err)
 	}
 	// The table refuses a withdrawal recorded on a call that is not a draft.

@@ -579,28 +579,30 @@ func (s Service) PublishCall(ctx context.Context, user store.UserView, id string
 	if err := s.EnsureVersion(ctx, out.FormID, out.FormVersion); err != nil {
 		return out, err
 	}
-	return out, s.startFunding(ctx, out.ID)
+	_, err = s.startFunding(ctx, out.ID)
+	return out, err
 }
 
 // startFunding starts the CallFunding workflow of call id, being published,
 // or joins the run under way: a call refused or withdrawn and published
 // again is funded by a new run, a second click while one runs joins it.
-// Temporal not answering is Unavailable "funding_unavailable".
-func (s Service) startFunding(ctx context.Context, id string) error {
+// The answer is the run's id; Temporal not answering is Unavailable
+// "funding_unavailable".
+func (s Service) startFunding(ctx context.Context, id string) (string, error) {
 	if s.Temporal == nil {
-		return errors.New("no Temporal client")
+		return "", errors.New("no Temporal client")
 	}
-	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	run, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: contract.CallFundingWorkflowID(id), TaskQueue: s.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 	}, workflows.CallFunding, contract.CallFundingInput{CallID: id})
 	if err != nil {
 		s.Log.WarnContext(ctx, "call funding not started", "call", id, "err", err)
-		return &app.Error{Kind: app.Unavailable, Code: "funding_unavailable",
+		return "", &app.Error{Kind: app.Unavailable, Code: "funding_unavailable",
 			Message: "the call's funding could not be started; it is being published: try again", Cause: err}
 	}
-	return nil
+	return run.GetRunID(), nil
 }
 
 // CancelPublication withdraws the publication of call id, being published
@@ -636,12 +638,14 @@ func (s Service) CancelPublication(ctx context.Context, user store.UserView, id 
 	e := store.AuditEntry{Action: AuditCallPublicationCancelled, Municipality: c.Municipality,
 		Detail: app.AuditDetail(map[string]any{"call_id": id})}
 	err = s.Audited(ctx, user, e, func() error {
-		if err := s.startFunding(ctx, id); err != nil {
+		run, err := s.startFunding(ctx, id)
+		if err != nil {
 			return err
 		}
+		// One withdrawal per run: asking again joins it.
 		var res workflows.CallFundingResult
-		err := s.UpdateWorkflow(ctx, contract.CallFundingWorkflowID(id), workflows.UpdateCancelPublication,
-			"cancel-publication:"+id, &res, contract.CancelPublicationInput{Actor: user.Username})
+		err = s.UpdateWorkflow(ctx, contract.CallFundingWorkflowID(id), workflows.UpdateCancelPublication,
+			"cancel-publication:"+run, &res, contract.CancelPublicationInput{Actor: user.Username})
 		var appErr *temporal.ApplicationError
 		var nf *serviceerror.NotFound
 		switch {
