@@ -26,6 +26,7 @@ var payloads = []jsonpin.Pinned{
 	{Value: CommitmentResult{}, Keys: []string{"Status", "Number", "AmountCents", "Refusal"}},
 	{Value: OpenCommittedCallInput{}, Keys: []string{"CallID", "Number", "AmountCents"}},
 	{Value: RefuseCallFundingInput{}, Keys: []string{"CallID", "Refusal"}},
+	{Value: CancelCallPublicationInput{}, Keys: []string{"CallID", "Actor"}},
 	{Value: CallFundingOutcome{}, Keys: []string{"Status"}},
 	{Value: PrepareInvoiceInput{}, Keys: []string{"Kind", "PayeeID", "Municipality", "AsOf", "WorkflowID"}},
 	{Value: InvoiceInput{}, Keys: []string{"InvoiceID"}},
