@@ -3,6 +3,8 @@ package accounting
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"testing"
 )
@@ -86,9 +88,15 @@ func TestCommitUnavailable(t *testing.T) {
 }
 
 // A "hold" fault keeps a commitment request waiting, uncommitted, until
-// ReleaseHeld; then it is served as usual.
+// released (POST /sandbox/release); then it is served as usual.
 func TestHoldKeepsACommitmentWaiting(t *testing.T) {
-	s, c := start(t, Options{})
+	s := New(Options{})
+	hs := httptest.NewServer(s)
+	t.Cleanup(func() { s.Close(); hs.Close() })
+	c, err := NewClient(ClientConfig{BaseURL: hs.URL, Retries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Inject(Fault{Kind: "hold", Op: "commit"}); err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +111,11 @@ func TestHoldKeepsACommitmentWaiting(t *testing.T) {
 	if len(s.Commitments()) != 0 {
 		t.Fatal("committed while held")
 	}
-	s.ReleaseHeld()
+	resp, err := http.Post(hs.URL+"/sandbox/release", "application/json", nil)
+	if err != nil || resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("release: %v %v", resp, err)
+	}
+	resp.Body.Close()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@
 //	POST /v1/commitments            commit a call's budget (Idempotency-Key required; commitments.go)
 //	POST /sandbox/faults            queue faults for the next N requests (see Fault)
 //	DELETE /sandbox/faults          clear them
+//	POST /sandbox/release           serve the requests a "hold" fault keeps waiting
 //
 // Payment confirmation is read, not pushed: the platform polls GET
 // /v1/invoices/{id} until the status is paid. In the sandbox an invoice is
@@ -167,6 +168,10 @@ func New(opts Options) *Server {
 	s.mux.HandleFunc("POST /v1/commitments", s.faulty("commit", s.keyed("commit:", s.commitLocked,
 		func(status int) bool { return status == http.StatusCreated })))
 	s.mux.HandleFunc("POST /sandbox/faults", s.postFault)
+	s.mux.HandleFunc("POST /sandbox/release", func(w http.ResponseWriter, _ *http.Request) {
+		s.ReleaseHeld()
+		w.WriteHeader(http.StatusNoContent)
+	})
 	s.mux.HandleFunc("DELETE /sandbox/faults", func(w http.ResponseWriter, _ *http.Request) {
 		s.ClearFaults()
 		w.WriteHeader(http.StatusNoContent)
