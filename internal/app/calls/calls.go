@@ -658,11 +658,11 @@ func (s Service) CancelPublication(ctx context.Context, user store.UserView, id 
 			if rerr != nil {
 				return rerr
 			}
-			return notPublishing(now.Status)
+			return notWithdrawn(now.Status, err)
 		case err != nil:
 			return err
 		case res.Refusal != store.FundingCancelled:
-			return notPublishing(res.Status)
+			return notWithdrawn(res.Status, nil)
 		}
 		return nil
 	})
@@ -678,6 +678,17 @@ var (
 	errNotCancellable    = app.Refuse(app.Conflict, "publication_not_cancellable",
 		"this publication's funding started before a publication could be withdrawn: an operator stops it (docs/operations.md)")
 )
+
+// notWithdrawn is why a withdrawal the funding did not apply failed: the
+// call's status now says it (a Conflict), or, still being published (its
+// run ended on a failure), Unavailable: asking again starts a new run.
+func notWithdrawn(status string, cause error) error {
+	if err := notPublishing(status); err != nil {
+		return err
+	}
+	return &app.Error{Kind: app.Unavailable, Code: "funding_unavailable",
+		Message: "the call's funding ended before the withdrawal reached it; the call is being published: try again", Cause: cause}
+}
 
 // notPublishing is the conflict of withdrawing a call in status (nil for
 // a call being published).
