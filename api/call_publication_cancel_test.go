@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"sync/atomic"
 	"testing"
 
@@ -53,9 +54,24 @@ func TestCallPublicationCancelledWhileUnavailable(t *testing.T) {
 	expectStatus(t, e.do("POST", cancelPath("no-such-call"), "supervisore", nil), http.StatusNotFound)
 	expectStatus(t, e.do("POST", cancelPath(c.ID), "supervisore", `{"reason":1}`), http.StatusUnprocessableEntity)
 
-	r := e.do("POST", cancelPath(c.ID), "supervisore", nil)
-	expectStatus(t, r, http.StatusOK)
+	// The page offers the withdrawal, after a confirmation.
+	b := e.browser()
+	b.login("supervisore")
+	expectPage(t, b.get("/calls/"+c.ID), http.StatusOK, `action="/calls/`+c.ID+`/publication/cancel"`, "Annulla pubblicazione")
+	expectPage(t, b.post("/calls/"+c.ID+"/publication/cancel", url.Values{}), http.StatusOK,
+		"Annullare la pubblicazione del bando", `name="confirm" value="1"`, "Sì, annulla la pubblicazione")
+	if funds, _ := e.funded(c.ID); funds != 0 || e.accounting.Commits(key) < 2 {
+		t.Fatal("the confirmation page changed something")
+	}
+	r := e.do("GET", "/api/v1/calls/"+c.ID, "supervisore", nil)
 	var got callView
+	r.json(t, &got)
+	if got.Status != store.StatusPublishing {
+		t.Fatalf("withdrawn without its confirmation: %s", r.body)
+	}
+
+	r = e.do("POST", cancelPath(c.ID), "supervisore", nil)
+	expectStatus(t, r, http.StatusOK)
 	r.json(t, &got)
 	if got.Status != store.StatusDraft || got.FundingRefusal != store.FundingCancelled || got.PublicationCancelledBy != "supervisore" ||
 		got.PublicationCancelledAt == nil || got.CommitmentNumber != "" {
@@ -70,6 +86,8 @@ func TestCallPublicationCancelledWhileUnavailable(t *testing.T) {
 		t.Fatalf("%d audit rows (%v)", audited, err)
 	}
 	expectConflict(t, e.do("POST", cancelPath(c.ID), "supervisore", nil), "call_not_publishing")
+	expectPage(t, b.follow(b.post("/calls/"+c.ID+"/publication/cancel", url.Values{"confirm": {"1"}})), http.StatusOK,
+		"non è in attesa di conferma", "Pubblicazione annullata da supervisore il", "Pubblica il bando")
 	// No more attempts: the funding is over.
 	asked := e.accounting.Commits(key)
 	recordHistoryIn(t, e.temporal, "call-funding", contract.CallFundingWorkflowID(c.ID), "call-funding-1-cancelled.json")
@@ -135,6 +153,11 @@ func TestCallPublicationCancelTooLate(t *testing.T) {
 		AND detail->>'call_id' = $1`, c.ID).Scan(&refused); err != nil || refused != 1 {
 		t.Errorf("%d refused withdrawals audited (%v)", refused, err)
 	}
+	b := e.browser()
+	b.login("supervisore")
+	b.get("/lang/en?next=/")
+	expectPage(t, b.follow(b.post("/calls/"+c.ID+"/publication/cancel", url.Values{"confirm": {"1"}})), http.StatusOK,
+		"confirmed the budget commitment before the cancellation", "Budget commitment no. "+got.CommitmentNumber)
 	recordHistoryIn(t, e.temporal, "call-funding", contract.CallFundingWorkflowID(c.ID), "call-funding-1-cancel-too-late.json")
 	verifyClean(t, e.st)
 }
