@@ -209,3 +209,36 @@ func TestCallPublicationCancelledWithoutARun(t *testing.T) {
 		t.Fatalf("withdrawn: %d funds, %d transfers, %d commitments", funds, transfers, len(e.accounting.Commitments()))
 	}
 }
+
+// TestCallFundingJourneyCancelledWhileConfirming: the journey is cancelled
+// (the operations console's "Cancel a journey": Temporal's cancellation)
+// while the accounting system is confirming the commitment: the answer is
+// still recorded, the call published with it and funded once; nothing is
+// left committed at the source without its call.
+func TestCallFundingJourneyCancelledWhileConfirming(t *testing.T) {
+	e := newEnv(t)
+	c := e.newDraftCall(1_500_00)
+	if err := e.accounting.Inject(accounting.Fault{Kind: "hold", Op: "commit"}); err != nil {
+		t.Fatal(err)
+	}
+	expectStatus(t, e.do("POST", "/api/v1/calls/"+c.ID+"/publish", "supervisore", nil), http.StatusAccepted)
+	waitFor(t, "the commitment asked", func() bool { return e.accounting.Held() == 1 })
+	id := contract.CallFundingWorkflowID(c.ID)
+	if err := e.temporal.CancelWorkflow(context.Background(), id, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the cancellation recorded", func() bool {
+		return e.historyHas(id, enumspb.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED)
+	})
+	e.accounting.ReleaseHeld()
+	got := e.waitCallFunded(c.ID)
+	commitments := e.accounting.Commitments()
+	if got.Status != store.StatusPublished || len(commitments) != 1 || got.CommitmentNumber != commitments[0].Number {
+		t.Fatalf("published: %+v, commitments %+v", got, commitments)
+	}
+	if funds, transfers := e.funded(c.ID); funds != 1 || transfers != 1 {
+		t.Fatalf("published: %d funds, %d transfers", funds, transfers)
+	}
+	recordHistoryIn(t, e.temporal, "call-funding", id, "call-funding-1-journey-cancelled.json")
+	verifyClean(t, e.st)
+}

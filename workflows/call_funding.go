@@ -51,7 +51,9 @@ type CallFundingResult struct {
 // confirmed the commitment meanwhile, the call is published as always and
 // the withdrawal answers so (published: a confirmed commitment is never
 // left behind); a refusal puts it back to draft with the refusal; a failure
-// withdraws it. The update answers the funding's result.
+// withdraws it. The update answers the funding's result. On that level too,
+// the accounting system's answer is recorded even when the journey itself
+// is cancelled (the operations console) while an attempt confirms it.
 func CallFunding(ctx workflow.Context, in contract.CallFundingInput) (CallFundingResult, error) {
 	level := workflow.GetVersion(ctx, versionCallFunding, workflow.DefaultVersion, callFundingLevel)
 	local := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
@@ -72,7 +74,15 @@ func CallFunding(ctx workflow.Context, in contract.CallFundingInput) (CallFundin
 		workflow.UpdateHandlerOptions{Validator: f.validateCancel}); err != nil {
 		return CallFundingResult{}, err
 	}
-	res, err := fundCall(ctx, local, remote, in, func() *contract.CancelPublicationInput { return f.cancel })
+	record := local
+	if level >= callFundingCancellable {
+		// The accounting system's answer is recorded even when the journey
+		// itself is cancelled meanwhile (the operations console's "Cancel a
+		// journey" during an attempt that confirms): a confirmed commitment
+		// is never left behind.
+		record, _ = workflow.NewDisconnectedContext(local)
+	}
+	res, err := fundCall(record, remote, in, func() *contract.CancelPublicationInput { return f.cancel })
 	if err != nil {
 		return res, err
 	}
@@ -120,9 +130,11 @@ func (f *callFunding) cancelPublication(ctx workflow.Context, req contract.Cance
 }
 
 // fundCall asks for the commitment (remote: cancelled by a withdrawal,
-// which cancelled says) and records its answer.
-func fundCall(ctx, local, remote workflow.Context, in contract.CallFundingInput,
+// which cancelled says) and records its answer (local: the database's
+// steps, waited for in local too).
+func fundCall(local, remote workflow.Context, in contract.CallFundingInput,
 	cancelled func() *contract.CancelPublicationInput) (CallFundingResult, error) {
+	ctx := local
 	var got activities.CommitmentResult
 	if err := workflow.ExecuteActivity(remote, callFundingActs.CommitCallBudget, in).Get(ctx, &got); err != nil {
 		w := cancelled()

@@ -13,12 +13,13 @@ import (
 // through the accounting system's unavailability then confirmed and booked,
 // and one refused; on level 1 (callFundingCancellable, api
 // TestCallPublicationCancel*), a publication withdrawn between two
-// attempts, and a withdrawal that came while the attempt under way was
-// confirmed (published).
+// attempts, a withdrawal that came while the attempt under way was
+// confirmed (published), and the journey cancelled while an attempt
+// confirmed (published all the same).
 func TestReplayCallFundingHistories(t *testing.T) {
 	const glob = "testdata/histories/call-funding/*.json"
-	if files, _ := filepath.Glob(glob); len(files) < 4 {
-		t.Fatalf("%d call funding histories, want the four journeys", len(files))
+	if files, _ := filepath.Glob(glob); len(files) < 5 {
+		t.Fatalf("%d call funding histories, want the five journeys", len(files))
 	}
 	replayHistories(t, glob, workflows.CallFunding)
 }

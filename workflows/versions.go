@@ -178,7 +178,10 @@ const (
 // TestCallPublicationCancelledWhileUnavailable: withdrawn between two
 // attempts), call-funding-1-cancel-too-late.json (api
 // TestCallPublicationCancelTooLate: the commitment confirmed by the attempt
-// under way, the call published). No marker (recorded before the level):
+// under way, the call published), call-funding-1-journey-cancelled.json
+// (api TestCallFundingJourneyCancelledWhileConfirming: the journey
+// cancelled from the console while an attempt confirms: published). No
+// marker (recorded before the level):
 // call-funding/unavailable-then-confirmed.json, refused.json.
 const versionCallFunding = "call-funding"
 
@@ -187,9 +190,11 @@ const (
 	// A supervisor withdraws the publication (update
 	// UpdateCancelPublication): the commitment's activity is cancelled and
 	// waited for (an attempt under way finishes and its answer decides),
-	// then the call goes back to draft, withdrawn. Before, a run had no way
-	// out but the accounting system's answer; its validator refuses the
-	// update.
+	// then the call goes back to draft, withdrawn. The answer of the
+	// accounting system is recorded (the call published, or refused) even
+	// when the journey is cancelled meanwhile (a disconnected context).
+	// Before, a run had no way out but the accounting system's answer; its
+	// validator refuses the update.
 	callFundingCancellable workflow.Version = 1
 
 	// callFundingLevel is the level new executions record: the last change.
