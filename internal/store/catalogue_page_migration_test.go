@@ -7,6 +7,18 @@ import (
 	"testing"
 )
 
+// firstPublicMatches is the reference for catalogue_public_matches: the
+// first $7 public matches of catalogue_query($1) with the filters $2 to $6
+// in storage order (what the GIN bitmap scan of migration 017 returned).
+const firstPublicMatches = `SELECT s.id, s.name, s.search FROM services s
+	WHERE s.search @@ catalogue_query($1) AND s.published
+	AND s.cooperative_id IN (SELECT c.id FROM cooperatives c
+		WHERE cooperative_public(c.accreditation_status, c.accredited_until, c.certification_expires))
+	AND ($2 = '' OR s.district_id = $2) AND ($3 = '' OR s.category = $3)
+	AND ($4 = '' OR EXISTS (SELECT 1 FROM service_municipalities sm WHERE sm.service_id = s.id AND sm.municipality_id = $4))
+	AND ($5 = '' OR s.cooperative_id = $5) AND ($6 = 0 OR s.price_cents <= $6)
+	ORDER BY s.ctid LIMIT $7`
+
 // Migration 039 goes down and up, and its functions answer as the ones they
 // replace: catalogue_public_matches the first matches in storage order
 // (whichever way it reads them: the first pages row by row, then the rest
@@ -64,15 +76,9 @@ func TestCataloguePageMigration(t *testing.T) {
 				// GIN bitmap scan of 017 returned them.
 				var got, want []int64
 				var last *int
-				if err := conn.QueryRow(ctx, `SELECT catalogue_public_matches(catalogue_query($1), $2, $3, $4, $5, $6, $7),
-					ARRAY(SELECT s.id FROM services s
-						WHERE s.search @@ catalogue_query($1) AND s.published
-						AND s.cooperative_id IN (SELECT c.id FROM cooperatives c
-							WHERE cooperative_public(c.accreditation_status, c.accredited_until, c.certification_expires))
-						AND ($2 = '' OR s.district_id = $2) AND ($3 = '' OR s.category = $3)
-						AND ($4 = '' OR EXISTS (SELECT 1 FROM service_municipalities sm WHERE sm.service_id = s.id AND sm.municipality_id = $4))
-						AND ($5 = '' OR s.cooperative_id = $5) AND ($6 = 0 OR s.price_cents <= $6)
-						ORDER BY s.ctid LIMIT $7)`,
+				if err := conn.QueryRow(ctx, `SELECT ARRAY(SELECT m.id FROM catalogue_public_matches(catalogue_query($1), $2, $3, $4, $5, $6, $7)
+						WITH ORDINALITY AS m(id, name, rank, n) ORDER BY m.n),
+					ARRAY(SELECT id FROM (`+firstPublicMatches+`) m)`,
 					q, f.district, f.category, f.municipality, f.cooperative, f.maxPrice, limit).Scan(&got, &want); err != nil {
 					t.Fatal(err)
 				}
@@ -131,8 +137,7 @@ func TestCataloguePageMigration(t *testing.T) {
 					$2, $3, $4, $5, $6, $7, $8, $9, $10) ORDER BY pos`)
 				want := page(`WITH query AS MATERIALIZED (SELECT catalogue_query($1) AS q),
 					matches AS MATERIALIZED (
-						SELECT s.id, s.name, s.search FROM unnest(catalogue_public_matches((SELECT q FROM query), $2, $3, $4,
-							$5, $6, $7)) WITH ORDINALITY AS f(id, n) JOIN services s ON s.id = f.id ORDER BY f.n LIMIT $7),
+						` + firstPublicMatches + `),
 					page AS (
 						SELECT m.*, (row_number() OVER () - 1) / $8 AS block, ts_rank(m.search, (SELECT q FROM query)) AS rank
 						FROM matches m ORDER BY block, rank DESC, m.name, m.id OFFSET $9 LIMIT $10)
