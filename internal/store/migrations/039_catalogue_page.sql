@@ -12,7 +12,7 @@
 --    now matches the first `probe` pages row by row (a TID range scan, in
 --    storage order), and from the matches it found there estimates which is
 --    cheaper for the rest: going on row by row (about 3.5 microseconds a
---    page) or the index (about half a page's worth per public match). Both
+--    page) or the index (about a fifth of that per public match). Both
 --    return the same rows in the same order as before: the first in_limit
 --    matches in storage order (a bitmap heap scan reads the pages in order
 --    too; the row-by-row reads are TID range scans, never synchronized).
@@ -71,7 +71,7 @@ BEGIN
     pages := greatest(pg_relation_size('services') / current_setting('block_size')::integer, 1);
     -- Pages still to read at this density, against the index's cost for
     -- the public matches the table holds at this density, in pages.
-    EXIT WHEN n = 0 OR (in_limit - n)::float8 * probe / n > n * pages / probe / 2;
+    EXIT WHEN n = 0 OR (in_limit - n)::float8 * probe / n > n * pages / probe / 5;
     lo := bound;
     hi := '(4294967295,0)'; -- past the last page
   END LOOP;
