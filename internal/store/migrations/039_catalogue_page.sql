@@ -28,7 +28,10 @@
 --
 -- catalogue_public_matches now returns each match's name and rank
 -- (ts_rank) with its id, from the row it has just matched: the page's
--- ranking needs no second read of each service.
+-- ranking needs no second read of each service. It matches with
+-- catalogue_query's tsquery less its redundant terms ('x' | 'x':* is
+-- 'x':*: "giardino", "anziani", "doposcuola"), which reads one index entry
+-- less per word; the ranks are of the whole tsquery, as before.
 DROP FUNCTION catalogue_public_matches;
 CREATE FUNCTION catalogue_public_matches(in_query tsquery, in_district text, in_category text,
     in_municipality text, in_cooperative text, in_max_price bigint, in_limit integer)
@@ -42,6 +45,9 @@ DECLARE
   bound constant tid := '(16,0)';
   coops text[] := ARRAY(SELECT c.id FROM cooperatives c
     WHERE cooperative_public(c.accreditation_status, c.accredited_until, c.certification_expires));
+  -- The query to match with: 'x' | 'x':* is 'x':* (x:* matches x), one
+  -- index entry to read instead of two; ranks are of in_query as before.
+  mq tsquery := regexp_replace(in_query::text, '''([^'']+)'' \| ''\1'':\*', '''\1'':*', 'g')::tsquery;
   n integer := 0;
   more integer;
   lo tid := '(0,0)';
@@ -53,7 +59,7 @@ BEGIN
     -- GIN index cannot serve).
     RETURN QUERY SELECT s.id, s.name, ts_rank(s.search, in_query) FROM services s
       WHERE s.ctid >= lo AND s.ctid < hi
-        AND coalesce(s.search, ''::tsvector) @@ in_query
+        AND coalesce(s.search, ''::tsvector) @@ mq
         AND s.published IS NOT FALSE
         AND array_position(coops, s.cooperative_id) IS NOT NULL
         AND (in_district = '' OR s.district_id = in_district)
@@ -77,7 +83,7 @@ BEGIN
   END LOOP;
   -- The rest from the GIN index (NOT ... <: no TID range scan instead).
   RETURN QUERY SELECT s.id, s.name, ts_rank(s.search, in_query) FROM services s
-    WHERE s.search @@ in_query
+    WHERE s.search @@ mq
       AND NOT s.ctid < bound
       AND s.published IS NOT FALSE -- published (NOT NULL), not served by services_browse
       AND array_position(coops, s.cooperative_id) IS NOT NULL
