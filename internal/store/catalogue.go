@@ -334,9 +334,9 @@ func catalogueSQL(f ServiceFilter) (string, pgx.NamedArgs) {
 		if f.PublicOnly {
 			// The public catalogue's page comes ranked, counted and with
 			// its details from catalogue_public_page (migration 039, its
-			// matches from catalogue_public_matches in storage order); the
-			// page's services are read under row-level security with the
-			// conditions above checked again.
+			// matches from catalogue_public_matches in storage order, with
+			// the conditions above); the page's services are read under
+			// row-level security, which decides what the scope sees.
 			for k, v := range map[string]any{"district": f.District, "category": f.Category, "municipality": f.Municipality,
 				"cooperative": f.Cooperative, "max_price": f.MaxPriceCents} {
 				args[k] = v
@@ -346,7 +346,6 @@ func catalogueSQL(f ServiceFilter) (string, pgx.NamedArgs) {
 				@cooperative, @max_price::bigint, @up_to, @block, @offset, @limit))
 		SELECT ` + serviceColumns + `, p.municipalities, p.found, p.bands
 		FROM page p JOIN services s ON s.id = p.service_id JOIN cooperatives c ON c.id = s.cooperative_id
-		WHERE ` + where + `
 		ORDER BY p.pos`, args
 		}
 	}
