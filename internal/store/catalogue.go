@@ -205,8 +205,9 @@ const CatalogueCountCap = 100
 //
 // Without a query the list is by name (read in order from the name
 // indexes). With a query, the matches are taken in blocks of
-// CatalogueCountCap, in storage order for the public catalogue (read from
-// the full-text index, see catalogue_public_matches in migration 017), else
+// CatalogueCountCap, in storage order for the public catalogue (read row by
+// row from the first pages, then from the rest of the table or the
+// full-text index: catalogue_public_matches, migrations 017 and 039), else
 // newest first (by id); each block is ordered by rank, best first (then by
 // name): the first page shows the best of the first CatalogueCountCap
 // matches, and paging through every block yields each match once. Only the
