@@ -8,8 +8,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/gin-gonic/gin"
 
 	"sportello/api"
 	"sportello/internal/seed"
@@ -23,8 +26,10 @@ var catalogueQueries = []string{"anziani", "assistenza domiciliare", "doposcuola
 // BenchmarkCatalogue measures a catalogue search (Italian full text,
 // visibility of the cooperative, paging and the count) through the store
 // and through GET /api/v1/services as a visitor, against a bare indexed
-// full-text SELECT on the same table in the same run. BENCH_SERVICES
-// services are generated (default 20,000) besides the seeded ones.
+// full-text SELECT on the same table in the same run, and the floor of the
+// HTTP side: the same responses from a bare gin handler without a
+// database. BENCH_SERVICES services are generated (default 20,000) besides
+// the seeded ones.
 func BenchmarkCatalogue(b *testing.B) {
 	ctx := context.Background()
 	n := testenv.EnvInt("BENCH_SERVICES", 20_000)
@@ -68,15 +73,49 @@ func BenchmarkCatalogue(b *testing.B) {
 			return nil
 		}),
 	}
+	// The floor of the HTTP side: the same responses (recorded from the
+	// API, one per query) served by a bare gin handler, no database, over
+	// the same kind of connection.
+	bodies := make([][]byte, len(catalogueQueries))
+	for i := range catalogueQueries {
+		res, err := http.Get(srv.URL + "/api/v1/services?limit=20&q=" + url.QueryEscape(q(i)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if bodies[i], err = io.ReadAll(res.Body); err != nil {
+			b.Fatal(err)
+		}
+		res.Body.Close()
+	}
+	floorEngine := gin.New()
+	floorEngine.GET("/services", func(c *gin.Context) {
+		c.Data(http.StatusOK, "application/json; charset=utf-8", bodies[slices.Index(catalogueQueries, c.Query("q"))])
+	})
+	floorSrv := httptest.NewServer(floorEngine)
+	defer floorSrv.Close()
+	results = append(results, cpu.measure(b, "bare gin handler, same responses (no database)", warm, requests, func(i int) error {
+		res, err := http.Get(floorSrv.URL + "/services?limit=20&q=" + url.QueryEscape(q(i)))
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return nil
+	}))
 	for i, r := range results {
 		fmt.Printf("  %-58s p50 %8.2f ms  p99 %8.2f ms  CPU per search: PostgreSQL %.2f ms, this process %.2f ms\n",
 			r.name, ms(r.p50), ms(r.p99), cpu.pg[i], cpu.self[i])
 	}
-	bare, st50, http := results[0], results[1], results[2]
+	bare, st50, http, floor := results[0], results[1], results[2], results[3]
 	ratio := func(a, b time.Duration) float64 { return float64(a) / float64(max(b, time.Microsecond)) }
 	fmt.Println(verdict("catalogue_http_p50_ratio", ratio(http.p50, bare.p50), "x", "<=5", ratio(http.p50, bare.p50) <= 5))
 	fmt.Println(verdict("catalogue_http_p99_ratio", ratio(http.p99, bare.p99), "x", "report", true))
 	fmt.Println(verdict("catalogue_store_p50_ratio", ratio(st50.p50, bare.p50), "x", "report", true))
+	// What HTTP alone takes of the ratio: the bare gin handler's p50 against
+	// the bare SELECT's, and the API's p50 less the store's.
+	fmt.Println(verdict("catalogue_http_floor_p50_ratio", ratio(floor.p50, bare.p50), "x", "report", true))
+	fmt.Println(verdict("catalogue_http_floor_p50", ms(floor.p50), "ms", "report", true))
+	fmt.Println(verdict("catalogue_http_over_store_p50", ms(http.p50-st50.p50), "ms", "report", true))
 	for i, r := range []struct {
 		name string
 		t    timing

@@ -205,8 +205,9 @@ const CatalogueCountCap = 100
 //
 // Without a query the list is by name (read in order from the name
 // indexes). With a query, the matches are taken in blocks of
-// CatalogueCountCap, in storage order for the public catalogue (read from
-// the full-text index, see catalogue_public_matches in migration 017), else
+// CatalogueCountCap, in storage order for the public catalogue (read row by
+// row from the first pages, then from the rest of the table or the
+// full-text index: catalogue_public_matches, migrations 017 and 039), else
 // newest first (by id); each block is ordered by rank, best first (then by
 // name): the first page shows the best of the first CatalogueCountCap
 // matches, and paging through every block yields each match once. Only the
@@ -286,10 +287,14 @@ func (a API) servicesPage(ctx context.Context, scope Scope, f ServiceFilter, blo
 // scope sees. The query's tsquery is a materialized CTE read through
 // sub-selects, computed once per statement (a CTE joined in was inlined and
 // re-evaluated for every candidate). Under row-level security the planner
-// may only use an index for a leakproof operator, and @@ is not: the public
-// catalogue's matches come from catalogue_public_matches (migration 017),
-// which reads the GIN index as the tables' owner; other searches (staff, a
-// cooperative's own services) match every candidate row.
+// may only use an index for a leakproof operator, and @@ is not: a public
+// catalogue search's page comes from catalogue_public_page (migration 039),
+// which finds the matches (catalogue_public_matches: the first pages row by
+// row, then the GIN index or the rest of the table, as the tables' owner),
+// ranks, pages and counts them and reads the page's details, all of them
+// public; the statement reads only the page's services under row-level
+// security. Other searches (staff, a cooperative's own services) match
+// every candidate row.
 func catalogueSQL(f ServiceFilter) (string, pgx.NamedArgs) {
 	args := pgx.NamedArgs{}
 	where := "true"
@@ -319,7 +324,7 @@ func catalogueSQL(f ServiceFilter) (string, pgx.NamedArgs) {
 		add(`s.published AND s.cooperative_id = ANY (ARRAY(SELECT c.id FROM cooperatives c
 				WHERE cooperative_public(c.accreditation_status, c.accredited_until, c.certification_expires)))`, "", nil)
 	}
-	with, from, candidateOrder, rank := "", "services s", "s.name, s.id", "0::real"
+	with, candidateOrder, rank := "", "s.name, s.id", "0::real"
 	if f.Query != "" {
 		// The tsquery once per statement (each sub-select of it would be
 		// computed on its own).
@@ -328,23 +333,27 @@ func catalogueSQL(f ServiceFilter) (string, pgx.NamedArgs) {
 		add("s.search @@ (SELECT q FROM query)", "", nil)
 		candidateOrder, rank = "s.id DESC", "ts_rank(m.search, (SELECT q FROM query))"
 		if f.PublicOnly {
-			// The public catalogue's matches come from its GIN index, in
-			// storage order (catalogue_public_matches, migration 017); the
-			// conditions above are checked again, with row-level security.
+			// The public catalogue's page comes ranked, counted and with
+			// its details from catalogue_public_page (migration 039, its
+			// matches from catalogue_public_matches in storage order, with
+			// the conditions above); the page's services are read under
+			// row-level security, which decides what the scope sees.
 			for k, v := range map[string]any{"district": f.District, "category": f.Category, "municipality": f.Municipality,
 				"cooperative": f.Cooperative, "max_price": f.MaxPriceCents} {
 				args[k] = v
 			}
-			from = `unnest(catalogue_public_matches((SELECT q FROM query), @district, @category, @municipality,
-					@cooperative, @max_price::bigint, @up_to)) WITH ORDINALITY AS f(id, n)
-				JOIN services s ON s.id = f.id`
-			candidateOrder = "f.n"
+			return `WITH ` + with + `page AS MATERIALIZED (
+			SELECT * FROM catalogue_public_page((SELECT q FROM query), @district, @category, @municipality,
+				@cooperative, @max_price::bigint, @up_to, @block, @offset, @limit))
+		SELECT ` + serviceColumns + `, p.municipalities, p.found, p.bands
+		FROM page p JOIN services s ON s.id = p.service_id JOIN cooperatives c ON c.id = s.cooperative_id
+		ORDER BY p.pos`, args
 		}
 	}
 	return `WITH ` + with + `matches AS MATERIALIZED (
 			SELECT s.id, s.cooperative_id, s.district_id, s.category, s.name, s.description, s.unit,
 				s.price_cents, s.capacity, s.capacity_period, s.published, s.updated_at, s.search
-			FROM ` + from + `
+			FROM services s
 			WHERE ` + where + `
 			ORDER BY ` + candidateOrder + `
 			LIMIT @up_to),
