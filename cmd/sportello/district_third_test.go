@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"sportello/api"
+	"sportello/internal/apicontract"
+	"sportello/internal/seed"
+	"sportello/internal/testenv"
+)
+
+// TestThirdDistrictNeedsNoCode (issue 15, part 3): a district no code
+// names, testdata/third-district.json, applied with `sportello district
+// apply` next to the seeded Tradate and Bene Comune, is what the portal
+// shows on its host and to its staff: its name in both languages, logo,
+// colours, contacts, and its municipalities' open calls; the other
+// districts show none of it.
+func TestThirdDistrictNeedsNoCode(t *testing.T) {
+	ctx := context.Background()
+	dbURL, st := testenv.Postgres(t)
+	if err := seed.Run(ctx, st, seed.Options{Demo: true, Now: time.Now()}); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	cfg, err := loadConfig(func(k string) string {
+		if k == "DATABASE_URL" {
+			return dbURL
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := runDistrict(ctx, cfg, &out, []string{"apply", "--demo", filepath.Join("testdata", "third-district.json")}); err != nil {
+		t.Fatalf("apply: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "district tre-colli: created ") {
+		t.Fatalf("apply:\n%s", out.String())
+	}
+
+	srv := httptest.NewServer(apicontract.For(t, api.New(api.Deps{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})))
+	t.Cleanup(srv.Close)
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	send := func(host, path string, status int) string {
+		t.Helper()
+		req, err := http.NewRequest("GET", srv.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if host != "" {
+			req.Host = host
+		}
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		if res.StatusCode != status {
+			t.Fatalf("GET %s (host %q): %d, want %d\n%s", path, host, res.StatusCode, status, body)
+		}
+		return string(body)
+	}
+	get := func(host, path string) string {
+		t.Helper()
+		return send(host, path, http.StatusOK)
+	}
+	expect := func(what, body string, texts ...string) {
+		t.Helper()
+		for _, s := range texts {
+			if !strings.Contains(body, s) {
+				t.Errorf("%s does not show %q", what, s)
+			}
+		}
+	}
+	expectNot := func(what, body string, texts ...string) {
+		t.Helper()
+		for _, s := range texts {
+			if strings.Contains(body, s) {
+				t.Errorf("%s shows %q", what, s)
+			}
+		}
+	}
+	own := []string{"Ambito dei Tre Colli", "background-color: #7a2e8c", "0123 456789", "ufficio.piano@trecolli.example.org",
+		`<circle cx="24" cy="22" r="12"`, "dal lunedì al giovedì 9:00–12:00"}
+
+	// A visitor on its host.
+	home := get("trecolli.localhost", "/")
+	expect("the home page on trecolli.localhost", home, own...)
+	expectNot("the home page on trecolli.localhost", home, "Ambito territoriale di Tradate", "Welfare Bene Comune")
+	calls := get("trecolli.localhost", "/open-calls")
+	expect("the open calls on trecolli.localhost", calls, "Colle Alto", "Colle Basso", "Buoni spesa - Colle Alto")
+	expectNot("the open calls on trecolli.localhost", calls, "Tradate", "Piazzola sul Brenta")
+	// The other districts show none of it.
+	for _, host := range []string{"", "benecomune.localhost"} {
+		expectNot("the home page on "+host, get(host, "/"), "Tre Colli", "#7a2e8c")
+		expectNot("the open calls on "+host, get(host, "/open-calls"), "Colle Alto", "Colle Basso")
+	}
+
+	// Its supervisor, wherever they come from, in both languages.
+	req, err := http.NewRequest("POST", srv.URL+"/login", strings.NewReader(url.Values{"username": {"supervisore.trecolli"},
+		"password": {"demo"}, "next": {"/"}}.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login as supervisore.trecolli: %d", res.StatusCode)
+	}
+	expect("the supervisor's home page", get("", "/"), own...)
+	expect("the supervisor's funds", get("", "/funds"), "Colle Alto", "Colle Basso")
+	send("", "/lang/en?next=/", http.StatusSeeOther)
+	expect("the supervisor's home page in English", get("", "/"), "Three Hills district", "Monday to Thursday 9:00–12:00")
+}
