@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"sportello/api"
 	"sportello/internal/apicontract"
 	"sportello/internal/seed"
+	"sportello/internal/store"
 	"sportello/internal/testenv"
 )
 
@@ -128,4 +130,49 @@ func TestThirdDistrictNeedsNoCode(t *testing.T) {
 	expect("the supervisor's funds", get("", "/funds"), "Colle Alto", "Colle Basso")
 	send("", "/lang/en?next=/", http.StatusSeeOther)
 	expect("the supervisor's home page in English", get("", "/"), "Three Hills district", "Monday to Thursday 9:00–12:00")
+
+	// Its company joined with the file: the welfare manager reads the plan
+	// (an empty account: money comes only from top-ups), the point it hosts
+	// is public; its Commerce District's manager runs campaigns.
+	token := func(user string) string {
+		t.Helper()
+		res, err := http.Post(srv.URL+"/api/v1/session", "application/json",
+			strings.NewReader(`{"username": "`+user+`", "password": "demo"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var lr struct {
+			Token string `json:"token"`
+		}
+		if err := json.NewDecoder(res.Body).Decode(&lr); err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("login %s: %d %v", user, res.StatusCode, err)
+		}
+		return lr.Token
+	}
+	req, _ = http.NewRequest("GET", srv.URL+"/api/v1/company", nil)
+	req.Header.Set("Authorization", "Bearer "+token("welfare.tessitura"))
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o store.CompanyOverview
+	err = json.NewDecoder(res.Body).Decode(&o)
+	res.Body.Close()
+	if err != nil || res.StatusCode != http.StatusOK || o.Company.Name != "Tessitura di Colle Alto S.r.l." || o.Company.District != "tre-colli" ||
+		o.Plan.AnnualCreditCents != 400_00 || o.BalanceCents != 0 {
+		t.Errorf("the company's plan: %d %+v %v", res.StatusCode, o, err)
+	}
+	expect("the Social Points of Tre Colli", get("", "/api/v1/social-points?district=tre-colli"), "Social Point Tessitura di Colle Alto",
+		"Tessitura di Colle Alto S.r.l.")
+	jar2, _ := cookiejar.New(nil)
+	client.Jar = jar2
+	req, _ = http.NewRequest("POST", srv.URL+"/login", strings.NewReader(url.Values{"username": {"commercio.trecolli"},
+		"password": {"demo"}, "next": {"/"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if res, err = client.Do(req); err != nil || res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login as commercio.trecolli: %v %v", res, err)
+	}
+	res.Body.Close()
+	expect("the campaigns of Tre Colli's Commerce District", get("", "/manage/campaigns"), "Ambito dei Tre Colli")
 }
