@@ -253,6 +253,20 @@ func TestNewCallWithoutRelease(t *testing.T) {
 	if nc.FormVersion != v2.Version || nc.FundID != c.ID {
 		t.Fatalf("filed with version %d on fund %s, want %d on %s", nc.FormVersion, nc.FundID, v2.Version, c.ID)
 	}
+	// Its reply to a request for information is checked against version
+	// 2: emptying the new "notes" is refused at the field.
+	tk = e.waitTask("operatore.tradate", nc.ID)
+	expectStatus(t, e.do("POST", "/api/v1/tasks/"+tk.ID+"/claim", "operatore.tradate", nil), http.StatusOK)
+	expectStatus(t, e.do("POST", "/api/v1/tasks/"+tk.ID+"/decision", "operatore.tradate",
+		map[string]any{"outcome": "request_info", "reason": "Qualche nota in più?"}), http.StatusOK)
+	r = e.do("POST", "/api/v1/applications/"+nc.ID+"/information", "cittadino.tradate",
+		map[string]any{"data": map[string]any{"message": "Ecco.", "changes": map[string]any{"notes": ""}}})
+	expectStatus(t, r, http.StatusUnprocessableEntity)
+	if f := r.errorBody(t).Fields; len(f) != 1 || !strings.HasSuffix(f[0].Pointer, "/notes") {
+		t.Errorf("a reply breaking version 2: %s", r.body)
+	}
+	expectStatus(t, e.do("POST", "/api/v1/applications/"+nc.ID+"/information", "cittadino.tradate",
+		map[string]any{"data": map[string]any{"message": "Ecco.", "changes": map[string]any{"notes": "Due figli a scuola"}}}), http.StatusOK)
 	tk = e.waitTask("operatore.tradate", nc.ID)
 	expectStatus(t, e.do("POST", "/api/v1/tasks/"+tk.ID+"/claim", "operatore.tradate", nil), http.StatusOK)
 	r = e.do("POST", "/api/v1/tasks/"+tk.ID+"/decision", "operatore.tradate", map[string]any{"outcome": "approve"})
