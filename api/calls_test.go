@@ -64,6 +64,55 @@ func TestServedSchemaIsStandard(t *testing.T) {
 	if !strings.Contains(string(body), `"limena"`) || strings.Contains(string(body), `"vedano-olona"`) {
 		t.Errorf("Alta Padovana's schema has the wrong choices: %s", body)
 	}
+	// Every form served, to citizens of both districts: a standard 2020-12
+	// document a plain validator compiles, every municipality an enum and
+	// a oneOf of the citizen's district.
+	for user, own := range map[string]string{"cittadino.tradate": `"tradate"`, "cittadina.piazzola": `"piazzola-sul-brenta"`} {
+		var list struct {
+			Items []struct {
+				ID        string `json:"id"`
+				SchemaURL string `json:"schema_url"`
+			} `json:"items"`
+		}
+		e.do("GET", "/api/v1/forms", user, nil).json(t, &list)
+		if len(list.Items) < 2 {
+			t.Fatalf("forms served to %s: %+v", user, list.Items)
+		}
+		for _, f := range list.Items {
+			_, body := servedSchema(t, e, user, f.ID, "")
+			var doc map[string]any
+			if err := json.Unmarshal(body, &doc); err != nil || doc["$schema"] != "https://json-schema.org/draft/2020-12/schema" {
+				t.Errorf("%s for %s: $schema %v (%v)", f.ID, user, doc["$schema"], err)
+			}
+			choices := 0
+			var walk func(any)
+			walk = func(n any) {
+				switch n := n.(type) {
+				case map[string]any:
+					if m, ok := n["municipality"].(map[string]any); ok {
+						enum, _ := m["enum"].([]any)
+						oneOf, _ := m["oneOf"].([]any)
+						raw, _ := json.Marshal(enum)
+						if len(enum) == 0 || len(oneOf) != len(enum) || !strings.Contains(string(raw), own) {
+							t.Errorf("%s for %s: municipality %v", f.ID, user, m)
+						}
+						choices++
+					}
+					for _, v := range n {
+						walk(v)
+					}
+				case []any:
+					for _, v := range n {
+						walk(v)
+					}
+				}
+			}
+			walk(doc)
+			if choices == 0 {
+				t.Errorf("%s for %s: no municipality choice in the document", f.ID, user)
+			}
+		}
+	}
 	expectStatus(t, e.do("GET", "/api/v1/forms/buoni-spesa?version=x", "cittadino.tradate", nil), http.StatusUnprocessableEntity)
 	expectStatus(t, e.do("GET", "/api/v1/forms/buoni-spesa?version=99", "cittadino.tradate", nil), http.StatusNotFound)
 }
