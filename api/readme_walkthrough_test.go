@@ -274,6 +274,24 @@ func TestReadmeWalkThrough(t *testing.T) {
 				t.Errorf("Servizi does not show the cooperative %s", coop)
 			}
 		}
+		// "with her prices": by her ISEE band once she declares it (Polis
+		// Nova's parents' counselling, EUR 45 a session: 20% up to EUR
+		// 8,000 of ISEE).
+		counselling := func() string {
+			t.Helper()
+			p := b.get("/services?q=" + url.QueryEscape("Consulenza educativa per genitori"))
+			expectPage(t, p, http.StatusOK, "Consulenza educativa per genitori")
+			return p.body
+		}
+		yours := regexp.MustCompile(`service-your-price">[^<]*<strong>([^<]*)</strong>`)
+		if body := counselling(); !strings.Contains(body, "45,00") || yours.MatchString(body) {
+			t.Errorf("not the list price alone before an ISEE is declared:\n%s", body)
+		}
+		expectStatus(t, e.do("PUT", "/api/v1/me/isee", "", map[string]any{"isee_euro": 7000},
+			hdr{"Authorization": "Bearer " + tokens["cittadina.piazzola"]}), http.StatusOK)
+		if m := yours.FindStringSubmatch(counselling()); m == nil || !regexp.MustCompile(`(^|[^0-9])9,00`).MatchString(m[1]) {
+			t.Errorf("her price is %q, want EUR 9.00 (her ISEE band)", m)
+		}
 		expectPage(t, portal["operatore.piazzola"].get("/"), http.StatusOK, "Welfare Bene Comune")
 	})
 }
