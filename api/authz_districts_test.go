@@ -32,7 +32,9 @@ var districtActors = []struct {
 	{matrixActor{"operator", "operatore.tradate", ""}, "P"},
 	{matrixActor{"merchant", "esercente.tradate", ""}, "P"},
 	{matrixActor{"cooperative", "coop.baobab", ""}, "P"},
-	// supervisore (Tradate) against P is in TestAuthorizationMatrix.
+	{matrixActor{"welfare_manager", "welfare.meccanica", ""}, "P"},
+	// supervisore and commercio.tradate (Tradate) against P are in
+	// TestAuthorizationMatrix.
 }
 
 func TestDistrictTenancyMatrix(t *testing.T) {
@@ -115,7 +117,7 @@ func TestDistrictTenancyPages(t *testing.T) {
 		{"POST", "/tasks/%s/claim", "task"},
 	}
 	lists := map[string][]string{"citizen": {"/me", "/bookings", "/appointments"}, "operator": {"/inbox", "/agenda", "/desk/contacts"},
-		"supervisor": {"/inbox", "/agenda", "/desk/contacts"}, "merchant": {"/invoices"}, "cooperative": {"/coop/bookings", "/invoices"}}
+		"supervisor": {"/inbox", "/agenda", "/desk/contacts"}, "merchant": {"/invoices"}, "cooperative": {"/coop/bookings", "/invoices"}, "welfare_manager": {"/azienda"}}
 	n := 0
 	for _, a := range districtActors {
 		b := e.browser()
