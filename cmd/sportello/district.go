@@ -9,6 +9,7 @@ import (
 	"io"
 
 	"sportello/internal/district"
+	"sportello/internal/seed"
 	"sportello/internal/store"
 )
 
@@ -66,6 +67,11 @@ func runDistrict(ctx context.Context, cfg config, out io.Writer, args []string) 
 	rep, err := district.Apply(ctx, st, f, district.Options{Demo: *demo})
 	if err != nil {
 		return refused(out, path, err)
+	}
+	// The public information pages it lacks (privacy notice, accessibility
+	// statement, contacts...), from its contacts; supervisors edit them.
+	if err := seed.EnsurePages(ctx, st, f); err != nil {
+		return fmt.Errorf("district apply: %w", err)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(out)

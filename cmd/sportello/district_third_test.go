@@ -105,6 +105,17 @@ func TestThirdDistrictNeedsNoCode(t *testing.T) {
 	calls := get("trecolli.localhost", "/open-calls")
 	expect("the open calls on trecolli.localhost", calls, "Colle Alto", "Colle Basso", "Buoni spesa - Colle Alto")
 	expectNot("the open calls on trecolli.localhost", calls, "Tradate", "Piazzola sul Brenta")
+	// Its public information pages, from its file's contacts: the privacy
+	// notice, the accessibility statement in AgID's form, the contacts with
+	// the call-centre hours and its Social Point, the credentials.
+	expect("its privacy notice", get("trecolli.localhost", "/informazioni/privacy"), "Ambito dei Tre Colli",
+		"Titolare del trattamento", "ufficio.piano@trecolli.example.org", "dpo@trecolli.example.org")
+	expect("its accessibility statement", get("trecolli.localhost", "/informazioni/accessibilita"), "Ambito dei Tre Colli",
+		"Stato di conformità", "Meccanismo di feedback e recapiti", "Procedura di attuazione")
+	expect("its contacts", get("trecolli.localhost", "/informazioni/contatti"), "0123 456789", "dal lunedì al giovedì 9:00–12:00",
+		"Piazza del Mercato 1, Colle Alto", "Social Point Tessitura di Colle Alto")
+	expect("its credentials page", get("trecolli.localhost", "/informazioni/credenziali"), `href="/attiva"`)
+	expect("its legal notes", get("trecolli.localhost", "/informazioni/note-legali"), "Ambito dei Tre Colli")
 	// The other districts show none of it.
 	for _, host := range []string{"", "benecomune.localhost"} {
 		expectNot("the home page on "+host, get(host, "/"), "Tre Colli", "#7a2e8c")
@@ -130,6 +141,8 @@ func TestThirdDistrictNeedsNoCode(t *testing.T) {
 	expect("the supervisor's funds", get("", "/funds"), "Colle Alto", "Colle Basso")
 	send("", "/lang/en?next=/", http.StatusSeeOther)
 	expect("the supervisor's home page in English", get("", "/"), "Three Hills district", "Monday to Thursday 9:00–12:00")
+	expect("its accessibility statement in English", get("", "/informazioni/accessibilita"), "Three Hills district",
+		"Compliance status", "Enforcement procedure")
 
 	// Its company joined with the file: the welfare manager reads the plan
 	// (an empty account: money comes only from top-ups), the point it hosts

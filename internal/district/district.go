@@ -118,6 +118,8 @@ type Contacts struct {
 	PEC             string `json:"pec,omitempty"`
 	CallCentreHours Text   `json:"call_centre_hours"`
 	Website         string `json:"website,omitempty"`
+	DPO             string `json:"dpo,omitempty"`           // the data protection officer's e-mail
+	Accessibility   string `json:"accessibility,omitempty"` // the accessibility contact
 }
 
 // Patron is a municipality's patron saint and feast day (the offices close).
