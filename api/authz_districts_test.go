@@ -2,13 +2,17 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 
 	"sportello/api"
+	"sportello/deploy/districts"
 	"sportello/internal/bookingtest"
+	"sportello/internal/district"
+	"sportello/internal/seed"
 )
 
 // Tenancy between the two districts (issue 15): every role of Welfare Bene
@@ -32,11 +36,39 @@ var districtActors = []struct {
 	{matrixActor{"operator", "operatore.tradate", ""}, "P"},
 	{matrixActor{"merchant", "esercente.tradate", ""}, "P"},
 	{matrixActor{"cooperative", "coop.baobab", ""}, "P"},
-	// supervisore (Tradate) against P is in TestAuthorizationMatrix.
+	{matrixActor{"welfare_manager", "welfare.meccanica", ""}, "P"},
+	// Bene Comune's welfare and Commerce District managers (beneComuneManagers).
+	{matrixActor{"welfare_manager", "welfare.padova", ""}, "T"},
+	{matrixActor{"commerce_manager", "commercio.piazzola", ""}, "T"},
+	// supervisore and commercio.tradate (Tradate) against P are in
+	// TestAuthorizationMatrix.
+}
+
+// beneComuneManagers gives Welfare Bene Comune, through its district file,
+// a company with its welfare manager and a Commerce District manager (its
+// demo file has neither), so that these roles are tried against Tradate.
+func beneComuneManagers(t *testing.T, e *env) {
+	t.Helper()
+	f, err := district.LoadFS(districts.Files, "bene-comune.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Companies = []district.Company{{ID: "brenta-tenancy", Name: "Brenta Tenancy S.r.l.", VATNumber: "01234567890",
+		Plans: []district.CompanyPlan{{ID: "brenta-tenancy-plan", Name: "Piano welfare", AnnualCreditCents: 100_00,
+			Categories: []string{"childcare"}, ValidFrom: "-30d", ValidUntil: "+300d"}}}}
+	f.Accounts = append(f.Accounts,
+		district.Account{Username: "welfare.padova", Role: "welfare_manager", DisplayName: "Welfare Brenta", Email: "welfare@brenta.example.org",
+			Company: "brenta-tenancy", DemoPassword: seed.DemoPassword},
+		district.Account{Username: "commercio.piazzola", Role: "commerce_manager", DisplayName: "Commercio Piazzola",
+			Municipality: "piazzola-sul-brenta", Email: "commercio@piazzola.example.org", DemoPassword: seed.DemoPassword})
+	if _, err := district.Apply(context.Background(), e.st, f, district.Options{Demo: true}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestDistrictTenancyMatrix(t *testing.T) {
 	e := newEnv(t)
+	beneComuneManagers(t, e)
 	w := buildMatrixWorld(t, e)
 	for _, a := range districtActors {
 		if _, ok := w.users[a.username]; !ok {
@@ -105,6 +137,7 @@ func TestDistrictTenancyMatrix(t *testing.T) {
 // task, gets an error page; its inbox and personal area list none of them.
 func TestDistrictTenancyPages(t *testing.T) {
 	e := newEnv(t)
+	beneComuneManagers(t, e)
 	w := buildMatrixWorld(t, e)
 	pages := []struct{ method, path, kind string }{
 		{"GET", "/cases/%s", "case"},
@@ -115,7 +148,8 @@ func TestDistrictTenancyPages(t *testing.T) {
 		{"POST", "/tasks/%s/claim", "task"},
 	}
 	lists := map[string][]string{"citizen": {"/me", "/bookings", "/appointments"}, "operator": {"/inbox", "/agenda", "/desk/contacts"},
-		"supervisor": {"/inbox", "/agenda", "/desk/contacts"}, "merchant": {"/invoices"}, "cooperative": {"/coop/bookings", "/invoices"}}
+		"supervisor": {"/inbox", "/agenda", "/desk/contacts"}, "merchant": {"/invoices"}, "cooperative": {"/coop/bookings", "/invoices"}, "welfare_manager": {"/azienda"},
+		"commerce_manager": {"/manage/campaigns"}}
 	n := 0
 	for _, a := range districtActors {
 		b := e.browser()

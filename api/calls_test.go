@@ -64,6 +64,55 @@ func TestServedSchemaIsStandard(t *testing.T) {
 	if !strings.Contains(string(body), `"limena"`) || strings.Contains(string(body), `"vedano-olona"`) {
 		t.Errorf("Alta Padovana's schema has the wrong choices: %s", body)
 	}
+	// Every form served, to citizens of both districts: a standard 2020-12
+	// document a plain validator compiles, every municipality an enum and
+	// a oneOf of the citizen's district.
+	for user, own := range map[string]string{"cittadino.tradate": `"tradate"`, "cittadina.piazzola": `"piazzola-sul-brenta"`} {
+		var list struct {
+			Items []struct {
+				ID        string `json:"id"`
+				SchemaURL string `json:"schema_url"`
+			} `json:"items"`
+		}
+		e.do("GET", "/api/v1/forms", user, nil).json(t, &list)
+		if len(list.Items) < 2 {
+			t.Fatalf("forms served to %s: %+v", user, list.Items)
+		}
+		for _, f := range list.Items {
+			_, body := servedSchema(t, e, user, f.ID, "")
+			var doc map[string]any
+			if err := json.Unmarshal(body, &doc); err != nil || doc["$schema"] != "https://json-schema.org/draft/2020-12/schema" {
+				t.Errorf("%s for %s: $schema %v (%v)", f.ID, user, doc["$schema"], err)
+			}
+			choices := 0
+			var walk func(any)
+			walk = func(n any) {
+				switch n := n.(type) {
+				case map[string]any:
+					if m, ok := n["municipality"].(map[string]any); ok {
+						enum, _ := m["enum"].([]any)
+						oneOf, _ := m["oneOf"].([]any)
+						raw, _ := json.Marshal(enum)
+						if len(enum) == 0 || len(oneOf) != len(enum) || !strings.Contains(string(raw), own) {
+							t.Errorf("%s for %s: municipality %v", f.ID, user, m)
+						}
+						choices++
+					}
+					for _, v := range n {
+						walk(v)
+					}
+				case []any:
+					for _, v := range n {
+						walk(v)
+					}
+				}
+			}
+			walk(doc)
+			if choices == 0 {
+				t.Errorf("%s for %s: no municipality choice in the document", f.ID, user)
+			}
+		}
+	}
 	expectStatus(t, e.do("GET", "/api/v1/forms/buoni-spesa?version=x", "cittadino.tradate", nil), http.StatusUnprocessableEntity)
 	expectStatus(t, e.do("GET", "/api/v1/forms/buoni-spesa?version=99", "cittadino.tradate", nil), http.StatusNotFound)
 }
@@ -256,6 +305,20 @@ func TestNewCallWithoutRelease(t *testing.T) {
 	if nc.FormVersion != v2.Version || nc.FundID != c.ID {
 		t.Fatalf("filed with version %d on fund %s, want %d on %s", nc.FormVersion, nc.FundID, v2.Version, c.ID)
 	}
+	// Its reply to a request for information is checked against version
+	// 2: emptying the new "notes" is refused at the field.
+	tk = e.waitTask("operatore.tradate", nc.ID)
+	expectStatus(t, e.do("POST", "/api/v1/tasks/"+tk.ID+"/claim", "operatore.tradate", nil), http.StatusOK)
+	expectStatus(t, e.do("POST", "/api/v1/tasks/"+tk.ID+"/decision", "operatore.tradate",
+		map[string]any{"outcome": "request_info", "reason": "Qualche nota in più?"}), http.StatusOK)
+	r = e.do("POST", "/api/v1/applications/"+nc.ID+"/information", "cittadino.tradate",
+		map[string]any{"data": map[string]any{"message": "Ecco.", "changes": map[string]any{"notes": ""}}})
+	expectStatus(t, r, http.StatusUnprocessableEntity)
+	if f := r.errorBody(t).Fields; len(f) != 1 || !strings.HasSuffix(f[0].Pointer, "/notes") {
+		t.Errorf("a reply breaking version 2: %s", r.body)
+	}
+	expectStatus(t, e.do("POST", "/api/v1/applications/"+nc.ID+"/information", "cittadino.tradate",
+		map[string]any{"data": map[string]any{"message": "Ecco.", "changes": map[string]any{"notes": "Due figli a scuola"}}}), http.StatusOK)
 	tk = e.waitTask("operatore.tradate", nc.ID)
 	expectStatus(t, e.do("POST", "/api/v1/tasks/"+tk.ID+"/claim", "operatore.tradate", nil), http.StatusOK)
 	r = e.do("POST", "/api/v1/tasks/"+tk.ID+"/decision", "operatore.tradate", map[string]any{"outcome": "approve"})

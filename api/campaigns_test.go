@@ -208,6 +208,21 @@ func TestCampaignJourneyThroughTheAPI(t *testing.T) {
 		t.Errorf("closed %+v", c)
 	}
 	expectStatus(t, buy("p4", 100_00, seed.Residents()[2].TaxCode()), http.StatusConflict)
+
+	// A supervisor creates and publishes one too (issue 15: "a supervisor
+	// (or the Commerce District's manager)"); another district's may not.
+	draft["name_it"], draft["name_en"] = "Prova del supervisore", "Supervisor's test"
+	expectStatus(t, e.do("POST", "/api/v1/campaigns", "supervisore.padova", draft), http.StatusUnprocessableEntity)
+	r = e.do("POST", "/api/v1/campaigns", "supervisore", draft)
+	expectStatus(t, r, http.StatusCreated)
+	var byStaff campaignJSON
+	r.json(t, &byStaff)
+	r = e.do("POST", "/api/v1/campaigns/"+byStaff.ID+"/publish", "supervisore", nil)
+	expectStatus(t, r, http.StatusOK)
+	r.json(t, &byStaff)
+	if byStaff.Status != "published" || byStaff.RemainingCents != 500_00 {
+		t.Errorf("the supervisor's campaign: %+v", byStaff)
+	}
 	if msg, err := store.LedgerCheck(ctx, e.st.Pool); err != nil || msg != "" {
 		t.Fatalf("ledger check: %q, %v", msg, err)
 	}

@@ -68,14 +68,21 @@ func formDescription(f forms.Form, lang string) string {
 // version of the call applied to: ?call=, or the only call open for the form
 // in the applicant's municipality (calls.Service.FilingCall); the latest
 // when no call fixes one. With several open and none named, the citizen is
-// sent to the list of open calls to choose one.
+// sent to the list of open calls to choose one; so is one who named a call
+// not open in their municipality (the list shows every municipality's).
 func (s *Site) applyForm(c *gin.Context) (forms.Form, error) {
 	applicant := applicantOf(c)
 	fc, err := s.applications.Calls.FilingCall(c.Request.Context(), applicant.Scope(), c.Param("form"), applicant.Municipality, c.Query("call"))
-	if err != nil && hasField(app.Classify(err), "call_required") {
-		setFlash(c, "info", "opencalls.choose")
-		redirect(c, "/open-calls")
-		return forms.Form{}, errAnswered
+	if err != nil {
+		e := app.Classify(err)
+		for _, f := range []struct{ code, kind, key string }{{"call_required", "info", "opencalls.choose"},
+			{"call_not_open", "warning", "opencalls.call_not_open"}} {
+			if hasField(e, f.code) {
+				setFlash(c, f.kind, f.key)
+				redirect(c, "/open-calls")
+				return forms.Form{}, errAnswered
+			}
+		}
 	}
 	if err != nil {
 		return forms.Form{}, err

@@ -9,6 +9,7 @@ import (
 	"io"
 
 	"sportello/internal/district"
+	"sportello/internal/seed"
 	"sportello/internal/store"
 )
 
@@ -18,9 +19,11 @@ const districtUsage = `Usage: sportello district apply [--demo] [--check] [--jso
 apply: applies a district file (JSON, deploy/districts/*.json; its schema is
 printed by ` + "`sportello district schema`" + `): the district's name, logo, colours,
 contacts, municipalities with patron saints and office hours, cooperatives
-and services with prices by ISEE band, Social Points, shops, funds and calls,
-and accounts, in one transaction. Applying a file twice changes nothing; the
-report lists what was created and updated. A file with problems writes
+and services with prices by ISEE band, Social Points, shops, companies and
+their welfare plans, funds and calls, and accounts, in one transaction; then
+the public information pages the district lacks, from its contacts. Applying
+a file twice changes nothing; the report lists what was created and updated.
+A file with problems writes
 nothing: every problem is listed with the JSON pointer of its field, and the
 exit status is 1. --demo accepts the accounts' demo passwords (demo data
 only); --check checks the file and writes nothing.
@@ -66,6 +69,11 @@ func runDistrict(ctx context.Context, cfg config, out io.Writer, args []string) 
 	rep, err := district.Apply(ctx, st, f, district.Options{Demo: *demo})
 	if err != nil {
 		return refused(out, path, err)
+	}
+	// The public information pages it lacks (privacy notice, accessibility
+	// statement, contacts...), from its contacts; supervisors edit them.
+	if err := seed.EnsurePages(ctx, st, f); err != nil {
+		return fmt.Errorf("district apply: %w", err)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(out)

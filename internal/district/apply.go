@@ -28,7 +28,7 @@ type Options struct {
 
 // Change is one record an apply created or updated.
 type Change struct {
-	Kind   string `json:"kind"` // district, municipality, cooperative, service, social_point, shop, fund, account, team
+	Kind   string `json:"kind"` // district, municipality, cooperative, service, company, social_point, shop, fund, account, team
 	ID     string `json:"id"`
 	Result string `json:"result"` // created, updated
 }
@@ -292,6 +292,13 @@ func ApplyTx(ctx context.Context, tx pgx.Tx, f File, hashes map[string]string, o
 		}
 		rep.note("service", s.Cooperative+"/"+s.Name, true, false)
 	}
+	for i, c := range f.Companies {
+		changed, fresh, err := company(ctx, tx, f.ID, i, c, today)
+		if err != nil {
+			return rep, err
+		}
+		rep.note("company", c.ID, fresh, changed)
+	}
 	for _, p := range f.SocialPoints {
 		changed, fresh, err := socialPoint(ctx, tx, f.ID, p)
 		if err != nil {
@@ -325,6 +332,11 @@ func ApplyTx(ctx context.Context, tx pgx.Tx, f File, hashes map[string]string, o
 		changed, fresh, err := account(ctx, tx, f.ID, a, hashes[a.Username])
 		if err != nil {
 			return rep, err
+		}
+		if a.Company != "" {
+			if err := store.SetCompanyManager(ctx, tx, a.Username, a.Company); err != nil {
+				return rep, fmt.Errorf("district: account %s: company: %w", a.Username, err)
+			}
 		}
 		rep.note("account", a.Username, fresh, changed)
 	}
@@ -400,7 +412,7 @@ func foreign(ctx context.Context, tx pgx.Tx, f File) error {
 		table, col, section, field string
 		ids                        []string
 	}
-	var muns, coops, points, shops, funds, users, teams []string
+	var muns, coops, points, shops, companies, funds, users, teams []string
 	for _, m := range f.Municipalities {
 		muns = append(muns, m.ID)
 	}
@@ -412,6 +424,9 @@ func foreign(ctx context.Context, tx pgx.Tx, f File) error {
 	}
 	for _, s := range f.Shops {
 		shops = append(shops, s.ID)
+	}
+	for _, c := range f.Companies {
+		companies = append(companies, c.ID)
 	}
 	for _, fd := range f.Funds {
 		funds = append(funds, fd.ID)
@@ -425,6 +440,7 @@ func foreign(ctx context.Context, tx pgx.Tx, f File) error {
 	var errs []FieldError
 	for _, s := range []set{{"municipalities", "id", "municipalities", "id", muns}, {"cooperatives", "id", "cooperatives", "id", coops},
 		{"social_points", "id", "social_points", "id", points}, {"merchants", "id", "shops", "id", shops},
+		{"companies", "id", "companies", "id", companies},
 		{"funds", "id", "funds", "id", funds}, {"users", "username", "accounts", "username", users},
 		{"teams", "id", "teams", "id", teams}} {
 		rows, err := tx.Query(ctx, `SELECT `+s.col+` FROM `+s.table+` WHERE `+s.col+` = ANY($1) AND district_id <> $2`, s.ids, f.ID)
@@ -498,13 +514,13 @@ func socialPoint(ctx context.Context, tx pgx.Tx, district string, p SocialPoint)
 	if p.SlotMinutes == 0 {
 		p.SlotMinutes = 30
 	}
-	want := []string{p.Municipality, p.Name, p.Address, p.Phone, p.Email, fmt.Sprint(p.SlotMinutes)}
+	want := []string{p.Municipality, p.Name, p.Address, p.Phone, p.Email, fmt.Sprint(p.SlotMinutes), p.HostCompany}
 	for _, h := range p.Hours {
 		want = append(want, fmt.Sprintf("%d %s-%s", h.Weekday, h.Opens, h.Closes))
 	}
 	var have []string
 	err = tx.QueryRow(ctx, `SELECT ARRAY[sp.municipality_id, sp.name, sp.address, coalesce(sp.phone, ''), coalesce(sp.email, ''),
-			sp.slot_minutes::text] || coalesce((SELECT array_agg(h.weekday || ' ' || to_char(h.opens, 'HH24:MI') || '-' ||
+			sp.slot_minutes::text, coalesce(sp.host_company_id, '')] || coalesce((SELECT array_agg(h.weekday || ' ' || to_char(h.opens, 'HH24:MI') || '-' ||
 				to_char(h.closes, 'HH24:MI') ORDER BY h.weekday, h.opens) FROM social_point_hours h WHERE h.point_id = sp.id), '{}')
 		FROM social_points sp WHERE sp.id = $1`, p.ID).Scan(&have)
 	switch {
@@ -513,9 +529,9 @@ func socialPoint(ctx context.Context, tx pgx.Tx, district string, p SocialPoint)
 	case err != nil:
 		return false, false, fmt.Errorf("district: social point %s: %w", p.ID, err)
 	}
-	sortedHours := slices.Clone(want[6:])
+	sortedHours := slices.Clone(want[7:])
 	slices.Sort(sortedHours)
-	if !created && slices.Equal(have, append(slices.Clone(want[:6]), sortedHours...)) {
+	if !created && slices.Equal(have, append(slices.Clone(want[:7]), sortedHours...)) {
 		return false, false, nil
 	}
 	hours := make([]store.OpeningHours, len(p.Hours))
@@ -523,10 +539,63 @@ func socialPoint(ctx context.Context, tx pgx.Tx, district string, p SocialPoint)
 		hours[i] = store.OpeningHours{Weekday: h.Weekday, Opens: h.Opens, Closes: h.Closes}
 	}
 	if err := store.UpsertSocialPoint(ctx, tx, store.SocialPoint{ID: p.ID, District: district, Municipality: p.Municipality,
-		Name: p.Name, Address: p.Address, Phone: p.Phone, Email: p.Email, SlotMinutes: p.SlotMinutes, Hours: hours}); err != nil {
+		Name: p.Name, Address: p.Address, Phone: p.Phone, Email: p.Email, SlotMinutes: p.SlotMinutes, Hours: hours,
+		HostCompanyID: p.HostCompany}); err != nil {
 		return false, false, fmt.Errorf("district: %w", err)
 	}
 	return !created, created, nil
+}
+
+// company writes a company (the i-th of the file) and its plans; a plan id
+// of another company is refused. Its account in the ledger is opened empty:
+// money comes only from top-ups the payment provider confirms.
+func company(ctx context.Context, tx pgx.Tx, district string, i int, c Company, today time.Time) (changed, created bool, err error) {
+	snapshot := func() (string, error) {
+		var s string
+		err := tx.QueryRow(ctx, `SELECT c.name || '|' || c.vat_number || coalesce((SELECT string_agg(p.id || '|' || p.name || '|' ||
+				p.annual_credit_cents || '|' || array_to_string(p.categories, ',') || '|' || p.valid_from || '|' || p.valid_until, ';'
+				ORDER BY p.id) FROM company_plans p WHERE p.company_id = c.id), '')
+			FROM companies c WHERE c.id = $1`, c.ID).Scan(&s)
+		if err == pgx.ErrNoRows {
+			return "", nil
+		}
+		return s, err
+	}
+	before, err := snapshot()
+	if err != nil {
+		return false, false, fmt.Errorf("district: company %s: %w", c.ID, err)
+	}
+	if err := store.UpsertCompany(ctx, tx, store.Company{ID: c.ID, District: district, Name: c.Name, VATNumber: c.VATNumber}); err != nil {
+		return false, false, fmt.Errorf("district: company %s: %w", c.ID, err)
+	}
+	for j, p := range c.Plans {
+		var owner string
+		err := tx.QueryRow(ctx, `SELECT company_id FROM company_plans WHERE id = $1`, p.ID).Scan(&owner)
+		if err != nil && err != pgx.ErrNoRows {
+			return false, false, fmt.Errorf("district: plan %s: %w", p.ID, err)
+		}
+		if owner != "" && owner != c.ID {
+			return false, false, &InvalidError{Errors: []FieldError{{Pointer: fmt.Sprintf("/companies/%d/plans/%d/id", i, j),
+				Message: fmt.Sprintf("%q is another company's plan", p.ID)}}}
+		}
+		from, err := Day(p.ValidFrom, today)
+		if err != nil {
+			return false, false, fmt.Errorf("district: plan %s: %w", p.ID, err)
+		}
+		until, err := Day(p.ValidUntil, today)
+		if err != nil {
+			return false, false, fmt.Errorf("district: plan %s: %w", p.ID, err)
+		}
+		if err := store.UpsertCompanyPlan(ctx, tx, district, store.CompanyPlan{ID: p.ID, CompanyID: c.ID, Name: p.Name,
+			AnnualCreditCents: p.AnnualCreditCents, Categories: p.Categories, ValidFrom: from, ValidUntil: until}); err != nil {
+			return false, false, fmt.Errorf("district: plan %s: %w", p.ID, err)
+		}
+	}
+	after, err := snapshot()
+	if err != nil {
+		return false, false, fmt.Errorf("district: company %s: %w", c.ID, err)
+	}
+	return before != "" && before != after, before == "", nil
 }
 
 // Fund defaults: those of food-voucher calls.

@@ -3,6 +3,7 @@ package district_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -253,6 +254,74 @@ func TestApplyTradate(t *testing.T) {
 	if err := st.Pool.QueryRow(ctx, `SELECT count(*), max(team_id) FILTER (WHERE id = 'buoni-spesa-vedano-olona-2027') FROM funds`).
 		Scan(&calls, &team); err != nil || calls != 2*len(f.Funds) || team != "istruttoria-buoni-spesa-vedano-olona" {
 		t.Errorf("%d calls, Vedano's 2027 reviewed by %q (%v)", calls, team, err)
+	}
+	if msg, err := store.LedgerCheck(ctx, st.Pool); err != nil || msg != "" {
+		t.Fatalf("LedgerCheck = %q, %v", msg, err)
+	}
+}
+
+// TestApplyCompanies (issue 15, part 1): a company joins a district through
+// its file: the company, its plan, its welfare manager and the Social Point
+// it hosts; its ledger account opened empty (money comes only from
+// top-ups the provider confirms); applied again nothing changes, a changed
+// plan updates the company; another district's company or another
+// company's plan is refused at its field.
+func TestApplyCompanies(t *testing.T) {
+	ctx := context.Background()
+	_, st := testenv.Postgres(t)
+	f := benecomune(t)
+	f.Companies = []district.Company{{ID: "brenta-meccanica", Name: "Brenta Meccanica S.p.A.", VATNumber: "01234567890",
+		Plans: []district.CompanyPlan{{ID: "brenta-meccanica-2027", Name: "Piano welfare 2027", AnnualCreditCents: 500_00,
+			Categories: []string{"childcare", "youcare"}, ValidFrom: "2027-01-01", ValidUntil: "2027-12-31"}}}}
+	f.Accounts = append(f.Accounts, district.Account{Username: "welfare.brenta", Role: "welfare_manager", DisplayName: "Welfare Brenta",
+		Email: "welfare@brenta.example.org", Company: "brenta-meccanica", DemoPassword: "demo"})
+	f.SocialPoints[0].HostCompany = "brenta-meccanica"
+	rep, err := district.Apply(ctx, st, f, district.Options{Demo: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(rep.Changes, district.Change{Kind: "company", ID: "brenta-meccanica", Result: "created"}) {
+		t.Errorf("first apply: %v", rep.Changes)
+	}
+	var (
+		dist, manager, host string
+		credit, balance     int64
+		cats                []string
+	)
+	if err := st.Pool.QueryRow(ctx, `SELECT c.district_id, p.annual_credit_cents, p.categories,
+			(SELECT u.username FROM company_managers m JOIN users u ON u.id = m.user_id WHERE m.company_id = c.id),
+			(SELECT host_company_id FROM social_points WHERE id = $1), a.balance_cents
+		FROM companies c JOIN company_plans p ON p.company_id = c.id JOIN accounts a ON a.id = $2
+		WHERE c.id = 'brenta-meccanica'`, f.SocialPoints[0].ID, store.CompanyAccountID("brenta-meccanica")).
+		Scan(&dist, &credit, &cats, &manager, &host, &balance); err != nil {
+		t.Fatal(err)
+	}
+	if dist != "alta-padovana" || credit != 500_00 || !slices.Equal(cats, []string{"childcare", "youcare"}) || manager != "welfare.brenta" ||
+		host != "brenta-meccanica" || balance != 0 {
+		t.Errorf("company: %s, credit %d on %v, manager %q, hosting %q, balance %d", dist, credit, cats, manager, host, balance)
+	}
+	again, err := district.Apply(ctx, st, f, district.Options{Demo: true})
+	if err != nil || len(again.Changes) != 0 {
+		t.Fatalf("second apply: %v, %v", again.Changes, err)
+	}
+	f.Companies[0].Plans[0].AnnualCreditCents = 600_00
+	changed, err := district.Apply(ctx, st, f, district.Options{Demo: true})
+	if err != nil || !slices.Equal(changed.Changes, []district.Change{{Kind: "company", ID: "brenta-meccanica", Result: "updated"}}) {
+		t.Fatalf("changed plan: %v, %v", changed.Changes, err)
+	}
+
+	var inv *district.InvalidError
+	stolen := f
+	stolen.Companies = append(slices.Clone(f.Companies), district.Company{ID: "altra-spa", Name: "Altra S.p.A.", VATNumber: "09876543210",
+		Plans: []district.CompanyPlan{f.Companies[0].Plans[0]}})
+	if _, err := district.Apply(ctx, st, stolen, district.Options{Demo: true}); !errors.As(err, &inv) || inv.Errors[0].Pointer != "/companies/1/plans/0/id" {
+		t.Fatalf("another company's plan: %v", err)
+	}
+	other := district.File{ID: "altro-ambito", Name: f.Name, ShortName: "Altro", Logo: f.Logo, Colours: f.Colours, Contacts: f.Contacts,
+		Municipalities: []district.Municipality{{ID: "altrove", Name: "Altrove", CadastralCode: "X999", Residents: 10}},
+		Companies:      f.Companies[:1]}
+	if _, err := district.Apply(ctx, st, other, district.Options{Demo: true}); !errors.As(err, &inv) || inv.Errors[0].Pointer != "/companies/0/id" {
+		t.Fatalf("another district's company: %v", err)
 	}
 	if msg, err := store.LedgerCheck(ctx, st.Pool); err != nil || msg != "" {
 		t.Fatalf("LedgerCheck = %q, %v", msg, err)

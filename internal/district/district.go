@@ -89,6 +89,7 @@ type File struct {
 	Services       []Service      `json:"services,omitempty"`
 	SocialPoints   []SocialPoint  `json:"social_points,omitempty"`
 	Shops          []Shop         `json:"shops,omitempty"`
+	Companies      []Company      `json:"companies,omitempty"`
 	Funds          []Fund         `json:"funds,omitempty"`
 	Accounts       []Account      `json:"accounts,omitempty"`
 	Teams          []Team         `json:"teams,omitempty"`
@@ -117,6 +118,8 @@ type Contacts struct {
 	PEC             string `json:"pec,omitempty"`
 	CallCentreHours Text   `json:"call_centre_hours"`
 	Website         string `json:"website,omitempty"`
+	DPO             string `json:"dpo,omitempty"`           // the data protection officer's e-mail
+	Accessibility   string `json:"accessibility,omitempty"` // the accessibility contact
 }
 
 // Patron is a municipality's patron saint and feast day (the offices close).
@@ -208,6 +211,28 @@ type SocialPoint struct {
 	Email        string  `json:"email,omitempty"`
 	SlotMinutes  int     `json:"slot_minutes,omitempty"`
 	Hours        []Hours `json:"hours"`
+	HostCompany  string  `json:"host_company,omitempty"` // a company of the file hosting the point
+}
+
+// Company is a company of the district with a welfare plan for its
+// employees (issue 15, part 1). The file writes the company and its plans;
+// its money comes only from top-ups confirmed by the payment provider.
+type Company struct {
+	ID        string        `json:"id"`
+	Name      string        `json:"name"`
+	VATNumber string        `json:"vat_number"`
+	Plans     []CompanyPlan `json:"plans"`
+}
+
+// CompanyPlan is a company's welfare plan: a credit for each enrolled
+// employee over the plan's period, on some service categories.
+type CompanyPlan struct {
+	ID                string   `json:"id"`
+	Name              string   `json:"name"`
+	AnnualCreditCents int64    `json:"annual_credit_cents"`
+	Categories        []string `json:"categories"`
+	ValidFrom         string   `json:"valid_from"`  // a Day
+	ValidUntil        string   `json:"valid_until"` // a Day
 }
 
 // Shop is an affiliated shop or pharmacy taking food vouchers.
@@ -298,6 +323,7 @@ type Account struct {
 	Municipality string `json:"municipality,omitempty"`
 	Shop         string `json:"shop,omitempty"`
 	Cooperative  string `json:"cooperative,omitempty"`
+	Company      string `json:"company,omitempty"` // a welfare manager's
 	TaxCode      string `json:"tax_code,omitempty"`
 	Email        string `json:"email"`
 	DemoPassword string `json:"demo_password,omitempty"`
@@ -523,6 +549,7 @@ func check(f File) []FieldError {
 			add(fmt.Sprintf("%s/isee_bands/%d", ptr, n-1), "the last band has no upper limit (leave out max_isee_euro)")
 		}
 	}
+	companies := checkCompanies(f.Companies, add)
 	points := map[string]bool{}
 	for i, p := range f.SocialPoints {
 		ptr := fmt.Sprintf("/social_points/%d", i)
@@ -531,6 +558,7 @@ func check(f File) []FieldError {
 		}
 		points[p.ID] = true
 		ref(ptr+"/municipality", "municipality", p.Municipality, muns)
+		ref(ptr+"/host_company", "company", p.HostCompany, companies)
 		for j, h := range p.Hours {
 			if h.Opens >= h.Closes {
 				add(fmt.Sprintf("%s/hours/%d/closes", ptr, j), "closes before it opens")
@@ -588,6 +616,10 @@ func check(f File) []FieldError {
 		ref(ptr+"/municipality", "municipality", a.Municipality, muns)
 		ref(ptr+"/shop", "shop", a.Shop, shops)
 		ref(ptr+"/cooperative", "cooperative", a.Cooperative, coops)
+		ref(ptr+"/company", "company", a.Company, companies)
+		if a.Company != "" && a.Role != "welfare_manager" {
+			add(ptr+"/company", "only a welfare manager's account names a company")
+		}
 		switch a.Role {
 		case "operator", "citizen":
 			if a.Municipality == "" {
@@ -601,6 +633,10 @@ func check(f File) []FieldError {
 			if a.Cooperative == "" {
 				add(ptr+"/cooperative", "a cooperative's account names its cooperative")
 			}
+		case "welfare_manager":
+			if a.Company == "" {
+				add(ptr+"/company", "a welfare manager's account names its company")
+			}
 		}
 		if a.Role == "citizen" && a.TaxCode == "" {
 			add(ptr+"/tax_code", "a citizen's account has a tax code")
@@ -611,6 +647,30 @@ func check(f File) []FieldError {
 	}
 	errs = append(errs, checkTeams(f.Teams, muns, users, fundMun)...)
 	return errs
+}
+
+// checkCompanies checks the companies (unique ids, unique plan ids, each
+// plan ending after it starts) and returns their ids.
+func checkCompanies(list []Company, add func(ptr, format string, args ...any)) map[string]bool {
+	companies, plans := map[string]bool{}, map[string]bool{}
+	for i, c := range list {
+		ptr := fmt.Sprintf("/companies/%d", i)
+		if companies[c.ID] {
+			add(ptr+"/id", "company %q is listed twice", c.ID)
+		}
+		companies[c.ID] = true
+		for j, p := range c.Plans {
+			pp := fmt.Sprintf("%s/plans/%d", ptr, j)
+			if plans[p.ID] {
+				add(pp+"/id", "plan %q is listed twice", p.ID)
+			}
+			plans[p.ID] = true
+			if from, until, ok := comparableDays(p.ValidFrom, p.ValidUntil); ok && until < from {
+				add(pp+"/valid_until", "the plan ends before it starts")
+			}
+		}
+	}
+	return companies
 }
 
 // checkTeams checks the teams: unique ids and names, members who may be

@@ -131,6 +131,30 @@ func TestRefusedWithFieldPointers(t *testing.T) {
 			at(d, "teams", 1)["reviews"] = []any{"buoni-spesa-piazzola-sul-brenta", "buoni-spesa-altrove"}
 		}, []string{"/teams/1/reviews/0", "/teams/1/reviews/1"}},
 		{"two teams of one name", func(d map[string]any) { at(d, "teams", 1)["name"] = "servizio sociale – piazzola sul brenta" }, []string{"/teams/1/name"}},
+		{"a welfare manager without a company", func(d map[string]any) {
+			d["accounts"] = append(d["accounts"].([]any), map[string]any{"username": "welfare.x", "role": "welfare_manager",
+				"display_name": "X", "email": "x@example.org"})
+		}, []string{"/accounts/8/company"}},
+		{"a company not in the file, on an operator", func(d map[string]any) {
+			withCompany(d)
+			at(d, "accounts", 1)["company"] = "altra-spa"
+			at(d, "social_points", 0)["host_company"] = "altra-spa"
+		}, []string{"/accounts/1/company", "/social_points/0/host_company"}},
+		{"a plan ending before it starts, listed twice", func(d map[string]any) {
+			withCompany(d)
+			c := d["companies"].([]any)[0].(map[string]any)
+			plan := c["plans"].([]any)[0].(map[string]any)
+			plan["valid_from"], plan["valid_until"] = "2027-12-31", "2027-01-01"
+			c["plans"] = append(c["plans"].([]any), plan)
+		}, []string{"/companies/0/plans/0/valid_until", "/companies/0/plans/1/id"}},
+		{"a plan on no category", func(d map[string]any) {
+			withCompany(d)
+			d["companies"].([]any)[0].(map[string]any)["plans"].([]any)[0].(map[string]any)["categories"] = []any{}
+		}, []string{"/companies/0/plans/0/categories"}},
+		{"a company, its welfare manager and its Social Point", func(d map[string]any) {
+			withCompany(d)
+			at(d, "social_points", 0)["host_company"] = "brenta-meccanica"
+		}, nil},
 		{"script in the logo", func(d map[string]any) {
 			d["logo"].(map[string]any)["svg"] = `<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`
 		}, []string{"/logo"}},
@@ -162,6 +186,15 @@ func TestRefusedWithFieldPointers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withCompany adds a company with a plan and its welfare manager.
+func withCompany(d map[string]any) {
+	d["companies"] = []any{map[string]any{"id": "brenta-meccanica", "name": "Brenta Meccanica S.p.A.", "vat_number": "01234567890",
+		"plans": []any{map[string]any{"id": "brenta-meccanica-2027", "name": "Piano welfare 2027", "annual_credit_cents": 50000,
+			"categories": []any{"childcare", "youcare"}, "valid_from": "2027-01-01", "valid_until": "2027-12-31"}}}}
+	d["accounts"] = append(d["accounts"].([]any), map[string]any{"username": "welfare.brenta", "role": "welfare_manager",
+		"display_name": "Welfare Brenta Meccanica", "email": "welfare@brenta.example.org", "company": "brenta-meccanica"})
 }
 
 func TestLogoPathNeedsAReader(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"sportello/internal/district"
 	"sportello/internal/store"
 )
 
@@ -28,6 +29,7 @@ type pageFacts struct {
 	A11y     string // the accessibility contact
 	HoursIT  []string
 	HoursEN  []string
+	Points   string // the Social Points as a list ("": those of the demo's district file)
 }
 
 // districtFacts are the demo facts of every seeded district: the address,
@@ -45,6 +47,65 @@ func districtFacts() []pageFacts {
 			HoursIT: []string{"dal lunedì al venerdì dalle 9:00 alle 13:00", "martedì e giovedì anche dalle 15:00 alle 17:30"},
 			HoursEN: []string{"Monday to Friday, 9:00 to 13:00", "Tuesday and Thursday also 15:00 to 17:30"}},
 	}
+}
+
+// factsOf are the facts of a district no demo fact names, read from its
+// district file's contacts (its e-mail where the file names no data
+// protection officer, accessibility contact or PEC).
+func factsOf(f district.File) pageFacts {
+	c := f.Contacts
+	facts := pageFacts{District: f.ID, Office: c.Address, Phone: c.Phone, PhoneURI: strings.ReplaceAll(c.Phone, " ", ""),
+		Email: c.Email, PEC: c.PEC, DPO: c.Email, A11y: c.Email}
+	if !strings.HasPrefix(facts.PhoneURI, "+") {
+		facts.PhoneURI = "+39" + facts.PhoneURI
+	}
+	if facts.PEC == "" {
+		facts.PEC = c.Email
+	}
+	if c.DPO != "" {
+		facts.DPO = c.DPO
+	}
+	if c.Accessibility != "" {
+		facts.A11y = c.Accessibility
+	}
+	if h := c.CallCentreHours; h.IT != "" {
+		facts.HoursIT, facts.HoursEN = []string{h.IT}, []string{h.EN}
+	}
+	facts.Points = socialPoints(f.SocialPoints)
+	return facts
+}
+
+// PagesOf are the public information pages of a district file in both
+// languages: the demo's for a demo district, else written from the file's
+// contacts and Social Points (issue 15: a new district needs no code).
+func PagesOf(f district.File) []store.InfoPage {
+	facts := factsOf(f)
+	for _, known := range districtFacts() {
+		if known.District == f.ID {
+			facts = known
+		}
+	}
+	var out []store.InfoPage
+	for _, lang := range []string{"it", "en"} {
+		for _, p := range pageTexts(facts, f.Name.In(lang), lang) {
+			p.District, p.Lang, p.Published = f.ID, lang, true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// EnsurePages writes the pages of PagesOf(f) its district lacks; those its
+// supervisors wrote or changed stay (`sportello district apply`).
+func EnsurePages(ctx context.Context, st *store.Store, f district.File) error {
+	return st.InTx(ctx, store.System, func(tx pgx.Tx) error {
+		for _, p := range PagesOf(f) {
+			if err := store.SeedInfoPage(ctx, tx, p); err != nil {
+				return fmt.Errorf("seed: info page %s/%s/%s: %w", p.District, p.Slug, p.Lang, err)
+			}
+		}
+		return nil
+	})
 }
 
 // a11yPrepared is the date of the accessibility statement's self-assessment.
@@ -75,15 +136,26 @@ func bullets(items []string) string {
 
 // pointsList lists the district's Social Points (from its district file).
 func pointsList(district string) string {
-	var items []string
 	for _, f := range mustFiles() {
-		if f.ID != district {
-			continue
+		if f.ID == district {
+			return socialPoints(f.SocialPoints)
 		}
-		for _, p := range f.SocialPoints {
-			items = append(items, fmt.Sprintf("**%s**: %s, tel. [%s](tel:%s), [%s](mailto:%s)", p.Name, p.Address, p.Phone,
-				"+39"+strings.ReplaceAll(p.Phone, " ", ""), p.Email, p.Email))
+	}
+	return ""
+}
+
+// socialPoints lists points with their contacts ("" for none).
+func socialPoints(points []district.SocialPoint) string {
+	var items []string
+	for _, p := range points {
+		item := fmt.Sprintf("**%s**: %s", p.Name, p.Address)
+		if p.Phone != "" {
+			item += fmt.Sprintf(", tel. [%s](tel:%s)", p.Phone, "+39"+strings.ReplaceAll(p.Phone, " ", ""))
 		}
+		if p.Email != "" {
+			item += fmt.Sprintf(", [%s](mailto:%s)", p.Email, p.Email)
+		}
+		items = append(items, item)
 	}
 	if len(items) == 0 {
 		return ""
@@ -94,9 +166,18 @@ func pointsList(district string) string {
 func pageTexts(f pageFacts, name, lang string) []store.InfoPage {
 	mail := func(a string) string { return fmt.Sprintf("[%s](mailto:%s)", a, a) }
 	phone := fmt.Sprintf("[%s](tel:%s)", f.Phone, f.PhoneURI)
-	points := pointsList(f.District)
+	points := f.Points
+	if points == "" {
+		points = pointsList(f.District)
+	}
+	hours := func(h []string) string {
+		if len(h) == 0 {
+			return ""
+		}
+		return ", " + strings.Join(h, "; ")
+	}
 	if lang == "en" {
-		contacts := "## Call centre\n\nPhone " + phone + ", " + strings.Join(f.HoursEN, "; ") + ".\n\n" +
+		contacts := "## Call centre\n\nPhone " + phone + hours(f.HoursEN) + ".\n\n" +
 			"## District planning office (Ufficio di Piano)\n\n" + f.Office + "\n\n- E-mail: " + mail(f.Email) +
 			"\n- Certified e-mail (PEC): " + mail(f.PEC)
 		if points != "" {
@@ -129,7 +210,7 @@ func pageTexts(f pageFacts, name, lang string) []store.InfoPage {
 				"## Applicable law\n\nThe use of this site is governed by Italian law."},
 		}
 	}
-	contacts := "## Call center\n\nTelefono " + phone + ", " + strings.Join(f.HoursIT, "; ") + ".\n\n" +
+	contacts := "## Call center\n\nTelefono " + phone + hours(f.HoursIT) + ".\n\n" +
 		"## Ufficio di Piano\n\n" + f.Office + "\n\n- E-mail: " + mail(f.Email) + "\n- PEC: " + mail(f.PEC)
 	if points != "" {
 		contacts += "\n\n## Social Point\n\nSu appuntamento, per registrarsi, presentare domanda con l'aiuto di un operatore o parlare con un'assistente sociale.\n\n" + points
