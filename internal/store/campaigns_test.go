@@ -451,4 +451,20 @@ func TestCampaignCreditList(t *testing.T) {
 		}
 	}
 	ledgerBalances(t, w.st)
+
+	// The ledger check sees a credit's line claimed for another amount
+	// than the credit (the books themselves still balance).
+	if _, err := w.st.Pool.Exec(ctx, `UPDATE invoice_lines SET amount_cents = amount_cents + 1
+		WHERE invoice_id = $1 AND seq = 1`, inv.ID); err != nil {
+		t.Fatal(err)
+	}
+	r, err := store.VerifyLedger(ctx, w.st.Pool, store.VerifyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range r.Checks {
+		if broken := c.Violations > 0; broken != (c.Name == "campaign_credit_claimed_by_its_shop") {
+			t.Errorf("ledger check %s: %d violations after changing a claimed line", c.Name, c.Violations)
+		}
+	}
 }

@@ -20,6 +20,13 @@ var campaignInvariants = []ledgerInvariant{
 		 FROM transfers t WHERE t.kind = 'campaign_credit'
 		   AND NOT EXISTS (SELECT 1 FROM campaign_credits cc WHERE cc.transfer_id = t.id)
 		 ORDER BY t.id`},
+	{"campaign_credit_claimed_by_its_shop", "every campaign credit on a claim is on its own shop's claim to the campaign's municipality, for its amount",
+		`SELECT format('campaign credit %s (%s cents, shop %s, %s) on invoice %s (%s %s, %s, line of %s cents)',
+		   cc.id, cc.credit_cents, cc.merchant_id, cc.municipality_id, i.id, i.kind, coalesce(i.merchant_id, i.cooperative_id), i.municipality_id, l.amount_cents)
+		 FROM invoice_lines l JOIN campaign_credits cc ON cc.id = l.campaign_credit_id JOIN invoices i ON i.id = l.invoice_id
+		 WHERE i.kind <> 'merchant' OR i.merchant_id IS DISTINCT FROM cc.merchant_id
+		    OR i.municipality_id <> cc.municipality_id OR l.amount_cents <> cc.credit_cents
+		 ORDER BY cc.id`},
 	{"campaign_within_budget", "no campaign credited more than its budget, and a closed one holds nothing",
 		`SELECT format('campaign %s (%s): budget %s, credited %s, left %s', c.id, c.status, c.budget_cents, coalesce(cr.s, 0), coalesce(a.balance_cents, 0))
 		 FROM campaigns c LEFT JOIN (SELECT campaign_id, sum(credit_cents) AS s FROM campaign_credits GROUP BY campaign_id) cr ON cr.campaign_id = c.id
