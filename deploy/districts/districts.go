@@ -2,8 +2,9 @@
 // `sportello district apply` and by the demo seed through internal/district:
 // bene-comune.json, the Welfare Bene Comune district, and tradate.json, the
 // Tradate district (the default one). Each file is the whole district: its
-// presentation, municipalities, cooperatives and services, Social Points,
-// shops, funds, staff accounts and teams; neither has any code.
+// presentation, municipalities, cooperatives and services, companies and
+// their welfare plans (Tradate's demo company), Social Points, shops,
+// funds, staff accounts and teams; neither has any code.
 package districts
 
 import "embed"

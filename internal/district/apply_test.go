@@ -183,9 +183,10 @@ func TestDistrictsRowLevelSecurity(t *testing.T) {
 }
 
 // TestApplyTradate: Tradate's file (yearly calls, relative cooperative
-// dates, a suspended cooperative, bands in some municipalities, teams)
-// applied twice on a day changes nothing the second time; in a new year it
-// makes that year's calls, which its teams review.
+// and plan dates, a suspended cooperative, bands in some municipalities,
+// teams, the demo company with its welfare manager) applied twice on a day
+// changes nothing the second time; in a new year it makes that year's
+// calls, which its teams review, and the company's plan still runs.
 func TestApplyTradate(t *testing.T) {
 	ctx := context.Background()
 	_, st := testenv.Postgres(t)
@@ -198,10 +199,25 @@ func TestApplyTradate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := 1 + len(f.Municipalities) + len(f.Cooperatives) + len(f.Services) + len(f.SocialPoints) + len(f.Shops) +
+	want := 1 + len(f.Municipalities) + len(f.Cooperatives) + len(f.Services) + len(f.Companies) + len(f.SocialPoints) + len(f.Shops) +
 		len(f.Funds) + len(f.Accounts) + len(f.Teams)
 	if first.Count("created") != want || first.Count("updated") != 0 {
 		t.Fatalf("first apply: created %d (want %d), updated %d", first.Count("created"), want, first.Count("updated"))
+	}
+	// The demo company's plan runs on the day of the apply (relative dates).
+	plan := func(day string) (id, manager string) {
+		t.Helper()
+		err := st.Pool.QueryRow(ctx, `SELECT coalesce((SELECT p.id FROM company_plans p WHERE p.company_id = 'meccanica-tradatese'
+				AND p.valid_from <= $1::date AND p.valid_until >= $1::date), ''),
+			coalesce((SELECT u.username FROM company_managers m JOIN users u ON u.id = m.user_id WHERE m.company_id = 'meccanica-tradatese'), '')`,
+			day).Scan(&id, &manager)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id, manager
+	}
+	if id, manager := plan("2026-03-10"); id != "meccanica-tradatese-piano" || manager != "welfare.meccanica" {
+		t.Errorf("on the day of the apply the demo company's plan is %q, its manager %q", id, manager)
 	}
 	second, err := district.Apply(ctx, st, f, district.Options{Demo: true, Now: now.Add(time.Hour)})
 	if err != nil {
@@ -247,8 +263,11 @@ func TestApplyTradate(t *testing.T) {
 	for _, c := range next.Changes {
 		kinds[c.Kind+" "+c.Result]++
 	}
-	if kinds["fund created"] != len(f.Funds) || kinds["team updated"] != len(f.Teams) {
+	if kinds["fund created"] != len(f.Funds) || kinds["team updated"] != len(f.Teams) || kinds["company updated"] != len(f.Companies) {
 		t.Errorf("the new year's apply: %v", kinds)
+	}
+	if id, _ := plan("2027-01-15"); id != "meccanica-tradatese-piano" {
+		t.Errorf("in the new year the demo company's plan is %q", id)
 	}
 	var calls int
 	if err := st.Pool.QueryRow(ctx, `SELECT count(*), max(team_id) FILTER (WHERE id = 'buoni-spesa-vedano-olona-2027') FROM funds`).

@@ -1,8 +1,8 @@
 // Package district reads, checks and applies district files: everything a
 // district is and shows (name, logo, colours, contacts, municipalities with
 // their patron saints and office hours, cooperatives and their services
-// with prices by ISEE band, Social Points, shops, funds and calls, staff
-// accounts), declared in one JSON document (schema.json) and applied by
+// with prices by ISEE band, companies and their welfare plans, Social
+// Points, shops, funds and calls, staff accounts), declared in one JSON document (schema.json) and applied by
 // `sportello district apply FILE` and by the demo seed. A new district
 // needs a file, not code.
 //

@@ -3,46 +3,97 @@ package seed
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
-	"sportello/internal/contract"
+	"sportello/internal/calendar"
+	"sportello/internal/district"
 	"sportello/internal/store"
 )
 
-// The demo's company welfare plan (issue 15): one company in Tradate, its
-// plan for the current year, an account funded by one top-up, two
-// employees (Maria Rossi, the demo citizen who can log in, and Luca
-// Colombo) and its welfare manager's account.
+// The demo's company welfare plan (issue 15). The company, Meccanica
+// Tradatese S.r.l., its plan, its welfare manager's account and the Social
+// Point it hosts are Tradate's district data: deploy/districts/tradate.json
+// declares them and the district apply writes them, as it would for any
+// district. The plan's validity is relative to the day of the apply
+// ("-60d" to "+305d", like the file's cooperative dates), so a demo
+// applied on any day has a plan running, started before last month (whose
+// statement can then be issued).
+//
+// What stays here is what a district file must not hold by design: money
+// and people. A district file never funds a company (its schema: "funded
+// by top-ups through the payment provider, never by the file") and has no
+// place for employees, who are enrolled by tax code by the welfare manager
+// and are allotted their credit from the company's funded account. So the
+// demo's one top-up (booked as paid) and its two enrolled employees, Maria
+// Rossi (cittadino.tradate, the demo citizen who can log in) and Luca
+// Colombo, demo residents of this package, are demo seed data (seedCompany).
 
-// DemoCompanyID is the demo company.
+// DemoCompanyID is the demo company (tradate.json).
 const DemoCompanyID = "meccanica-tradatese"
 
-// DemoWelfareManager is the username of the demo company's welfare manager.
+// DemoCompanyPlanID is the demo company's plan (tradate.json).
+const DemoCompanyPlanID = "meccanica-tradatese-piano"
+
+// DemoWelfareManager is the username of the demo company's welfare manager
+// (an account of tradate.json).
 const DemoWelfareManager = "welfare.meccanica"
 
-// DemoCompanyCreditCents is the annual credit per employee of the demo plan.
+// DemoCompanyCreditCents is the annual credit per employee of the demo
+// plan, as tradate.json says (TestDemoCompanyIsTradateFileData).
 const DemoCompanyCreditCents = 60_000
+
+// DemoCompanyPointID is the Social Point the demo company hosts at its
+// premises (tradate.json: open at lunch time on two days, its own hours,
+// kept by its welfare manager).
+const DemoCompanyPointID = "sp-meccanica-tradatese"
 
 // demoCompanyTopUpCents is what the demo top-up paid into the company's account.
 const demoCompanyTopUpCents = 300_000
 
-// DemoCompany is the demo company.
-func DemoCompany() store.Company {
-	return store.Company{ID: DemoCompanyID, District: "tradate", Name: "Meccanica Tradatese S.r.l.", VATNumber: "02468013574"}
+// demoCompanyTopUpID is the demo top-up.
+const demoCompanyTopUpID = "6f0c2d1e-0000-4000-8000-000000000001"
+
+// demoCompanyFile is the demo company as tradate.json declares it; the
+// embedded files are checked by the tests, so a failure here is a broken
+// build.
+func demoCompanyFile() district.Company {
+	f, err := DistrictFile(tradate)
+	if err != nil {
+		panic(err)
+	}
+	for _, c := range f.Companies {
+		if c.ID == DemoCompanyID {
+			return c
+		}
+	}
+	panic("seed: tradate.json has no company " + DemoCompanyID)
 }
 
-// DemoCompanyPlanID is the id of the demo company's plan of year.
-func DemoCompanyPlanID(year int) string { return DemoCompanyID + "-" + strconv.Itoa(year) }
+// DemoCompany is the demo company (tradate.json).
+func DemoCompany() store.Company {
+	c := demoCompanyFile()
+	return store.Company{ID: c.ID, District: tradate, Name: c.Name, VATNumber: c.VATNumber}
+}
 
-// DemoCompanyPlan is the demo company's plan of the year of today.
+// DemoCompanyPlan is the demo company's plan (tradate.json) as an apply
+// of the file on the day of today (in Italy) writes it.
 func DemoCompanyPlan(today time.Time) store.CompanyPlan {
-	y := today.Year()
-	return store.CompanyPlan{ID: DemoCompanyPlanID(y), CompanyID: DemoCompanyID, Name: "Piano welfare " + strconv.Itoa(y),
-		AnnualCreditCents: DemoCompanyCreditCents, Categories: []string{"youcare", "childcare", "silvercare", "familycare"},
-		ValidFrom: time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC), ValidUntil: time.Date(y, 12, 31, 0, 0, 0, 0, time.UTC)}
+	for _, p := range demoCompanyFile().Plans {
+		if p.ID != DemoCompanyPlanID {
+			continue
+		}
+		day := today.In(calendar.Rome())
+		from, errFrom := district.Day(p.ValidFrom, day)
+		until, errUntil := district.Day(p.ValidUntil, day)
+		if errFrom != nil || errUntil != nil {
+			panic(fmt.Sprintf("seed: plan %s: %v %v", p.ID, errFrom, errUntil))
+		}
+		return store.CompanyPlan{ID: p.ID, CompanyID: DemoCompanyID, Name: p.Name, AnnualCreditCents: p.AnnualCreditCents,
+			Categories: p.Categories, ValidFrom: from, ValidUntil: until}
+	}
+	panic("seed: tradate.json has no plan " + DemoCompanyPlanID)
 }
 
 // DemoCompanyEmployees are the tax codes enrolled in the demo plan: Maria
@@ -52,43 +103,25 @@ func DemoCompanyEmployees() []string {
 	return []string{res[0].TaxCode(), res[2].TaxCode()}
 }
 
-// companyDemoUsers are the demo accounts of company welfare.
-func companyDemoUsers() []DemoUser {
-	return []DemoUser{{Username: DemoWelfareManager, Role: string(contract.RoleWelfareManager), DisplayName: "Welfare Meccanica Tradatese",
-		District: "tradate", Email: "welfare@meccanica-tradatese.example"}}
-}
-
-// seedCompany creates the demo company, its plan of the year of today, its
-// funding and its employees; idempotent.
+// seedCompany funds the demo company (applied from tradate.json just
+// before, in the same transaction) and enrols its employees in its plan;
+// idempotent.
 func seedCompany(ctx context.Context, tx pgx.Tx, today time.Time) error {
 	c, plan := DemoCompany(), DemoCompanyPlan(today)
-	if err := store.UpsertCompany(ctx, tx, c); err != nil {
-		return fmt.Errorf("seed: company: %w", err)
-	}
-	if err := store.UpsertCompanyPlan(ctx, tx, c.District, plan); err != nil {
-		return fmt.Errorf("seed: company plan: %w", err)
-	}
-	if err := store.SetCompanyManager(ctx, tx, DemoWelfareManager, c.ID); err != nil {
-		return fmt.Errorf("seed: company manager: %w", err)
-	}
 	// The demo's funding: one top-up, recorded as paid (the demo has no
 	// provider's payment behind it; real top-ups are booked only once the
 	// provider confirms them, company.Service.ConfirmTopUp).
-	topUp := "6f0c2d1e-0000-4000-8000-" + fmt.Sprintf("%012d", plan.ValidFrom.Year())
 	if err := store.EnsureAccount(ctx, tx, store.CompanyPaymentsAccountID(c.District), c.District, store.AccountPayments, true); err != nil {
 		return err
 	}
-	tid, _, err := store.Transfer(ctx, tx, store.TransferInput{Key: "topup:" + topUp, From: store.CompanyPaymentsAccountID(c.District),
+	tid, _, err := store.Transfer(ctx, tx, store.TransferInput{Key: "topup:" + demoCompanyTopUpID, From: store.CompanyPaymentsAccountID(c.District),
 		To: store.CompanyAccountID(c.ID), Amount: demoCompanyTopUpCents, Kind: store.TransferTopUp})
 	if err != nil {
 		return fmt.Errorf("seed: company top-up: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO company_topups (id, company_id, district_id, amount_cents, status, transfer_id, paid_at)
-		VALUES ($1, $2, $3, $4, 'paid', $5, now()) ON CONFLICT (id) DO NOTHING`, topUp, c.ID, c.District, demoCompanyTopUpCents, tid); err != nil {
+		VALUES ($1, $2, $3, $4, 'paid', $5, now()) ON CONFLICT (id) DO NOTHING`, demoCompanyTopUpID, c.ID, c.District, demoCompanyTopUpCents, tid); err != nil {
 		return fmt.Errorf("seed: company top-up: %w", err)
-	}
-	if err := store.UpsertSocialPoint(ctx, tx, DemoCompanyPoint()); err != nil {
-		return fmt.Errorf("seed: company social point: %w", err)
 	}
 	for _, tc := range DemoCompanyEmployees() {
 		var enrolled bool
@@ -104,17 +137,4 @@ func seedCompany(ctx context.Context, tx pgx.Tx, today time.Time) error {
 		}
 	}
 	return nil
-}
-
-// DemoCompanyPointID is the Social Point the demo company hosts.
-const DemoCompanyPointID = "sp-meccanica-tradatese"
-
-// DemoCompanyPoint is the Social Point the demo company hosts at its
-// premises, open at lunch time on two days (its own hours, kept by its
-// welfare manager).
-func DemoCompanyPoint() store.SocialPoint {
-	return store.SocialPoint{ID: DemoCompanyPointID, District: "tradate", Municipality: "tradate",
-		Name: "Social Point Meccanica Tradatese", Address: "Via dell'Industria 12, 21049 Tradate (VA)",
-		Email: "socialpoint@meccanica-tradatese.example", SlotMinutes: 30, HostCompanyID: DemoCompanyID,
-		Hours: []store.OpeningHours{{Weekday: 2, Opens: "12:30", Closes: "14:00"}, {Weekday: 4, Opens: "12:30", Closes: "14:00"}}}
 }

@@ -86,17 +86,17 @@ const tradate = "tradate"
 
 // DemoUsers returns the demo accounts of the Tradate district: its staff
 // from its district file (operators, supervisor, a shop's and a
-// cooperative's account) and the demo people of this package (citizens,
-// the campaign's and the company's accounts). Welfare Bene Comune's
-// accounts are in its file (DistrictFiles).
+// cooperative's account, the demo company's welfare manager) and the demo
+// people of this package (citizens, the campaign's accounts). Welfare Bene
+// Comune's accounts are in its file (DistrictFiles).
 func DemoUsers() []DemoUser {
-	return append(append(demoCitizens(), fileStaff()...), append(campaignDemoUsers(), companyDemoUsers()...)...)
+	return append(append(demoCitizens(), fileStaff()...), campaignDemoUsers()...)
 }
 
 // seedUsers are the demo accounts this package creates (the district
 // files' are applied with their files).
 func seedUsers() []DemoUser {
-	return append(demoCitizens(), append(campaignDemoUsers(), companyDemoUsers()...)...)
+	return append(demoCitizens(), campaignDemoUsers()...)
 }
 
 // demoCitizens are the accounts of the Tradate district's demo citizens.

@@ -16,10 +16,10 @@ import (
 // The district files of deploy/districts (issue 15) are applied by the
 // seed through the code of `sportello district apply`: everything a
 // district is (presentation, municipalities, cooperatives and services,
-// Social Points, shops, funds, staff accounts, teams) is in its file,
-// tradate.json and bene-comune.json (Welfare Bene Comune, id
-// alta-padovana). Without demo mode the files' accounts are left out (and
-// the teams get no members).
+// companies and their plans, Social Points, shops, funds, staff accounts,
+// teams) is in its file, tradate.json and bene-comune.json (Welfare Bene
+// Comune, id alta-padovana). Without demo mode the files' accounts are
+// left out (the teams get no members, the companies no welfare manager).
 
 // loaded are the demo district files, read and checked once.
 var loaded = sync.OnceValues(func() ([]district.File, error) {

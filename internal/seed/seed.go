@@ -4,15 +4,18 @@
 // district file in deploy/districts, applied through internal/district as
 // `sportello district apply` does (districts.go): presentation,
 // municipalities (cadastral codes, patron saints, office hours),
-// cooperatives and their services, Social Points, shops, funds (the
+// cooperatives and their services, companies and their welfare plans,
+// Social Points (one hosted by the demo company), shops, funds (the
 // yearly food- and service-voucher calls), staff accounts (operators,
-// supervisors, a shop's and a cooperative's account) and teams. A new
-// district needs a file, not code here. What stays Go code is demo data
-// about people and what they did: the demo citizens' registry extract
-// (imported like any extract, registry.go) and accounts, their profiles,
-// the demo service voucher (service_funds.go), the local campaign with its
-// shops and accounts (campaigns.go), the company welfare demo
-// (company.go), and the public information pages (pages.go), which read
+// supervisors, a shop's, a cooperative's and the company's welfare
+// manager's account) and teams. A new district needs a file, not code
+// here. What stays Go code is demo data about people, money and what they
+// did: the demo citizens' registry extract (imported like any extract,
+// registry.go) and accounts, their profiles, the demo service voucher
+// (service_funds.go), the local campaign with its shops and accounts
+// (campaigns.go), the demo company's top-up and its two enrolled
+// employees (company.go: a file never funds a company and has no place
+// for employees), and the public information pages (pages.go), which read
 // the files' contacts and Social Points.
 //
 // Run is idempotent: everything is an upsert, funds already present are

@@ -74,7 +74,7 @@ func TestCompanyRowLevelSecurity(t *testing.T) {
 		t.Fatal(err)
 	}
 	if o.Company.ID != seed.DemoCompanyID || o.Enrolled != 2 || o.AllottedCents != 2*seed.DemoCompanyCreditCents ||
-		o.BalanceCents != 300_000-2*seed.DemoCompanyCreditCents || o.Plan.ID != seed.DemoCompanyPlanID(today.Year()) {
+		o.BalanceCents != 300_000-2*seed.DemoCompanyCreditCents || o.Plan.ID != seed.DemoCompanyPlanID {
 		t.Fatalf("overview: %+v", o)
 	}
 	emps, err := api.CompanyEmployees(ctx, manager)
@@ -111,7 +111,7 @@ func TestCompanyRowLevelSecurity(t *testing.T) {
 	// Another company's manager cannot write the demo company's employees.
 	err = st.InTx(ctx, other, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO company_employees (id, plan_id, company_id, district_id, tax_code, status)
-			VALUES ($1, $2, $3, 'tradate', 'RSSMRA80A41L319X', 'enrolled')`, uuid.NewString(), seed.DemoCompanyPlanID(today.Year()), seed.DemoCompanyID)
+			VALUES ($1, $2, $3, 'tradate', 'RSSMRA80A41L319X', 'enrolled')`, uuid.NewString(), seed.DemoCompanyPlanID, seed.DemoCompanyID)
 		return err
 	})
 	if err == nil || !strings.Contains(err.Error(), "row-level security") {
