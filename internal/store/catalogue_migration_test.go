@@ -42,13 +42,7 @@ func seededConn(t *testing.T) *pgx.Conn {
 func goesDownAndUp(t *testing.T, conn *pgx.Conn, version int32, left, what string) {
 	t.Helper()
 	ctx := context.Background()
-	m, err := migrate.NewMigrator(ctx, conn, "sportello_schema_version")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.LoadMigrations(os.DirFS("migrations")); err != nil {
-		t.Fatal(err)
-	}
+	m := migrator(t, conn)
 	if err := m.MigrateTo(ctx, version-1); err != nil {
 		t.Fatal(err)
 	}
@@ -67,14 +61,22 @@ func goesDownAndUp(t *testing.T, conn *pgx.Conn, version int32, left, what strin
 func upToLatest(t *testing.T, conn *pgx.Conn) {
 	t.Helper()
 	ctx := context.Background()
-	m, err := migrate.NewMigrator(ctx, conn, "sportello_schema_version")
+	m := migrator(t, conn)
+	if err := m.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// migrator is the schema's migrator on conn, with the migrations of this
+// package loaded.
+func migrator(t *testing.T, conn *pgx.Conn) *migrate.Migrator {
+	t.Helper()
+	m, err := migrate.NewMigrator(context.Background(), conn, "sportello_schema_version")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := m.LoadMigrations(os.DirFS("migrations")); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	return m
 }

@@ -3,13 +3,11 @@ package store_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/tern/v2/migrate"
 
 	"sportello/internal/seed"
 	"sportello/internal/store"
@@ -105,13 +103,7 @@ func TestCompanyStatementsMigrationGoesDownAndUp(t *testing.T) {
 func TestStatementReturnedCreditMigration(t *testing.T) {
 	conn := seededConn(t)
 	ctx := context.Background()
-	m, err := migrate.NewMigrator(ctx, conn, "sportello_schema_version")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.LoadMigrations(os.DirFS("migrations")); err != nil {
-		t.Fatal(err)
-	}
+	m := migrator(t, conn)
 	if err := m.MigrateTo(ctx, 36); err != nil {
 		t.Fatal(err)
 	}

@@ -3,12 +3,10 @@ package store_test
 import (
 	"context"
 	"errors"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/tern/v2/migrate"
 
 	"sportello/forms"
 	"sportello/internal/seed"
@@ -35,13 +33,7 @@ func TestFormVersionRangesMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close(context.Background()) })
-	m, err := migrate.NewMigrator(ctx, conn, "sportello_schema_version")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.LoadMigrations(os.DirFS("migrations")); err != nil {
-		t.Fatal(err)
-	}
+	m := migrator(t, conn)
 	exec := func(sql string, args ...any) error {
 		_, err := conn.Exec(ctx, sql, args...)
 		return err
