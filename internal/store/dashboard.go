@@ -218,9 +218,7 @@ func (a API) Dashboard(ctx context.Context, scope Scope, f DashboardFilter) (Das
 	out := DashboardFigures{Applications: []DashboardApplications{}, Backlog: []DashboardBacklog{},
 		Funds: []DashboardFund{}, Redemptions: []DashboardRedemptions{}, Bookings: []DashboardBookings{},
 		Failures: []DashboardFailures{}}
-	starts, ends, labels := dashBuckets(f)
-	args := pgx.NamedArgs{"district": f.District, "mun": f.Municipality, "from": f.From, "to": f.To,
-		"now": f.Now, "starts": starts, "ends": ends, "labels": labels}
+	args := dashArgs(f)
 	b := &pgx.Batch{}
 	b.Queue(dashApplicationsSQL, args).Query(func(rows pgx.Rows) error {
 		var err error
@@ -268,6 +266,13 @@ func (a API) Dashboard(ctx context.Context, scope Scope, f DashboardFilter) (Das
 		return DashboardFigures{}, MapError(err)
 	}
 	return out, nil
+}
+
+// dashArgs are the arguments of every dashboard statement for f.
+func dashArgs(f DashboardFilter) pgx.NamedArgs {
+	starts, ends, labels := dashBuckets(f)
+	return pgx.NamedArgs{"district": f.District, "mun": f.Municipality, "from": f.From, "to": f.To,
+		"now": f.Now, "starts": starts, "ends": ends, "labels": labels}
 }
 
 // dashBuckets cuts [f.From, f.To) into days, or weeks from Monday when
