@@ -39,7 +39,11 @@ var meteredTimers = map[string]string{
 	"temporal_activity_execution_latency":              "act_run",
 	"temporal_local_activity_execution_latency":        "local_run",
 	"temporal_workflow_task_replay_latency":            "replay",
+	"temporal_request_latency":                         "request",
 }
+
+// startRPC is the pseudo-queue of the client's workflow starts.
+const startRPC = "rpc:StartWorkflowExecution"
 
 func newMeter() *meter {
 	m := &meter{timers: map[string][]time.Duration{}}
@@ -48,6 +52,11 @@ func newMeter() *meter {
 }
 
 func (m *meter) WithTags(tags map[string]string) client.MetricsHandler {
+	if op, ok := tags["operation"]; ok {
+		// A client call (StartWorkflowExecution, UpdateWorkflowExecution...):
+		// its latency is kept under the pseudo-queue "rpc:" + operation.
+		return &meter{queue: "rpc:" + op, root: m.root}
+	}
 	q, ok := tags["task_queue"]
 	if !ok {
 		return m
@@ -60,8 +69,8 @@ func (m *meter) Gauge(string) client.MetricsGauge     { return client.MetricsNop
 
 func (m *meter) Timer(name string) client.MetricsTimer {
 	short, ok := meteredTimers[name]
-	if !ok {
-		return client.MetricsNopHandler.Timer(name)
+	if !ok || short == "request" && m.queue != startRPC {
+		return client.MetricsNopHandler.Timer(name) // of the client's calls, only workflow starts are kept
 	}
 	key, root := m.queue+"/"+short, m.root
 	return timerFunc(func(d time.Duration) {
