@@ -2,9 +2,9 @@
 // district is and shows (name, logo, colours, contacts, municipalities with
 // their patron saints and office hours, cooperatives and their services
 // with prices by ISEE band, companies and their welfare plans, Social
-// Points, shops, funds and calls, staff accounts), declared in one JSON document (schema.json) and applied by
-// `sportello district apply FILE` and by the demo seed. A new district
-// needs a file, not code.
+// Points, shops, funds and calls, staff accounts), declared in one JSON
+// document (schema.json) and applied by `sportello district apply FILE`
+// and by the demo seed. A new district needs a file, not code.
 //
 // Parse checks a file against the schema (github.com/santhosh-tekuri/
 // jsonschema/v5) and then the rules a schema cannot say (references

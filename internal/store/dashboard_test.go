@@ -136,6 +136,14 @@ func dashFixture(t *testing.T, f *fixture) {
 // supervisor (the district) and for Tradate's operator (row-level security
 // and the municipality filter), and for another district's supervisor
 // (nothing).
+// dashWeek is the dashboard's filter of dashFixture's week, by day, as the
+// district's supervisor reads it on its Sunday at noon.
+func dashWeek() store.DashboardFilter {
+	rome := calendar.Rome()
+	return store.DashboardFilter{District: "tradate", From: time.Date(2020, 3, 2, 0, 0, 0, 0, rome),
+		To: time.Date(2020, 3, 9, 0, 0, 0, 0, rome), Now: time.Date(2020, 3, 8, 12, 0, 0, 0, rome), Bucket: "day"}
+}
+
 func TestDashboardFigures(t *testing.T) {
 	f := newFixture(t)
 	dashFixture(t, f)
@@ -149,8 +157,7 @@ func TestDashboardFigures(t *testing.T) {
 	if err := f.st.Pool.QueryRow(ctx, `SELECT kind FROM merchants WHERE id = $1`, f.merchant).Scan(&merchantKind); err != nil {
 		t.Fatal(err)
 	}
-	week := store.DashboardFilter{District: "tradate", From: time.Date(2020, 3, 2, 0, 0, 0, 0, rome),
-		To: time.Date(2020, 3, 9, 0, 0, 0, 0, rome), Now: time.Date(2020, 3, 8, 12, 0, 0, 0, rome), Bucket: "day"}
+	week := dashWeek()
 	read := func(scope store.Scope, f2 store.DashboardFilter) store.DashboardFigures {
 		t.Helper()
 		d, err := f.st.API().Dashboard(ctx, scope, f2)
@@ -308,9 +315,7 @@ func sortFailures(rows []store.DashboardFailures) []store.DashboardFailures {
 func TestDashboardReadsAreIndexOnly(t *testing.T) {
 	_, st := testenv.Postgres(t)
 	ctx := context.Background()
-	rome := calendar.Rome()
-	week := store.DashboardFilter{District: "tradate", From: time.Date(2020, 3, 2, 0, 0, 0, 0, rome),
-		To: time.Date(2020, 3, 9, 0, 0, 0, 0, rome), Now: time.Date(2020, 3, 8, 12, 0, 0, 0, rome), Bucket: "day"}
+	week := dashWeek()
 	want := map[string]map[string]string{ // statement -> table -> index
 		"applications": {"cases": "cases_dashboard"},
 		"decisions":    {"tasks": "tasks_dashboard"},
