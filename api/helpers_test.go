@@ -34,6 +34,7 @@ type env struct {
 	t        *testing.T
 	st       *store.Store
 	temporal client.Client
+	queue    string // the worker's task queue
 	srv      *httptest.Server
 	tokens   map[string]string
 	// mail holds the account notices the API sent (desk_trust.go).
@@ -78,7 +79,7 @@ func newEnvWith(t *testing.T, opts ...func(*api.Deps)) *env {
 	}
 	srv := httptest.NewServer(apicontract.For(t, api.New(deps)))
 	t.Cleanup(srv.Close)
-	return &env{t: t, st: st, temporal: c, srv: srv, tokens: map[string]string{}, mail: mail, accounting: acc}
+	return &env{t: t, st: st, temporal: c, queue: tq, srv: srv, tokens: map[string]string{}, mail: mail, accounting: acc}
 }
 
 // testWriter sends log lines to the test log (shown when a test fails).

@@ -280,12 +280,6 @@ func (s *Site) applySummarySubmit(c *gin.Context) error {
 		setFlash(c, "warning", "apply.in_progress", he.CaseID)
 		redirect(c, caseOrCitizenURL(c, he.CaseID))
 		return nil
-	case he.Code == "workflow_start_failed" && he.CaseID != "":
-		s.log.WarnContext(c.Request.Context(), "web filing: workflow start failed", "request_id", httpx.RequestID(c),
-			"case_id", he.CaseID, "err", he.Cause)
-		setFlash(c, "warning", "apply.start_failed", he.CaseID)
-		redirect(c, caseOrCitizenURL(c, he.CaseID))
-		return nil
 	}
 	return err
 }

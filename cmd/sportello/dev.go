@@ -152,6 +152,7 @@ func runDev(ctx context.Context, cfg config, logger *slog.Logger, args []string)
 	}
 	defer w.Stop()
 	ensureSchedules(ctx, cfg, logger, st, c)
+	defer startCaseStarter(ctx, cfg, logger, st, c)()
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)

@@ -238,6 +238,7 @@ func runWorker(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 		close(interrupt)
 	}()
 	ensureSchedules(ctx, cfg, logger, st, c)
+	defer startCaseStarter(ctx, cfg, logger, st, c)()
 	logger.Info("worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.Namespace)
 	return w.Run(interrupt)
 }
@@ -325,6 +326,22 @@ func ensureSchedules(ctx context.Context, cfg config, logger *slog.Logger, st *s
 		return
 	}
 	logger.Info("billing schedules in place", "count", n)
+}
+
+// startCaseStarter runs the worker's case starter (worker.RunCaseStarter)
+// in the background; the function it returns stops it and waits for it, so
+// that it ends before the clients it uses are closed.
+func startCaseStarter(ctx context.Context, cfg config, logger *slog.Logger, st *store.Store, c client.Client) func() {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		worker.RunCaseStarter(ctx, c, st, cfg.TaskQueue, logger)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // newWorker is the worker of the platform, sending notifications to the

@@ -87,7 +87,7 @@ func seedDemoServiceVoucher(ctx context.Context, st *store.Store, now time.Time)
 	citizen := store.Scope{Kind: string(contract.RoleCitizen), District: u.District, Municipality: u.Municipality, UserID: citizenID}
 	created, err := st.API().CreateCase(ctx, citizen, store.NewCase{Prefix: "BSV", FormID: forms.ServiceVoucherForm,
 		FormVersion: 1, Data: data, Municipality: u.Municipality, TaxCode: u.TaxCode, IdempotencyKey: demoServiceVoucherKey,
-		RequestHash: demoServiceVoucherKey, Actor: u.Username, Now: now})
+		RequestHash: demoServiceVoucherKey, Actor: u.Username, Now: now, NoWorkflow: true})
 	if err != nil {
 		return fmt.Errorf("seed: demo service voucher: application: %w", err)
 	}

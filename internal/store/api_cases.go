@@ -37,6 +37,9 @@ type NewCase struct {
 	// Rejected says the API already found problems: check the rules so that
 	// every problem is reported at once, but store nothing.
 	Rejected bool
+	// NoWorkflow files a case that no workflow processes (the demo data's
+	// service voucher): it is not pending a start (migration 041).
+	NoWorkflow bool
 }
 
 // FiledBy is a staff member filing for a citizen (Social Point).
@@ -89,7 +92,8 @@ var errInProgress = Conflict("application_in_progress",
 // scope: an idempotent replay returns the earlier case, a reused key with
 // another body is a conflict, otherwise the case and its first timeline event
 // are inserted. A second application in progress for the same fund and tax
-// code is a conflict ("application_in_progress").
+// code is a conflict ("application_in_progress"). The new case is pending
+// its workflow's start (PendingStarts) until its pre-check or StartedCases.
 func (a API) CreateCase(ctx context.Context, scope Scope, in NewCase) (CreatedCase, error) {
 	var out CreatedCase
 	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
@@ -183,12 +187,14 @@ func (a API) CreateCase(ctx context.Context, scope Scope, in NewCase) (CreatedCa
 		}
 		v := CaseView{ID: id}
 		if err := tx.QueryRow(ctx, `INSERT INTO cases (id, district_id, municipality_id, applicant_id, tax_code,
-				form_id, form_version, fund_id, data, status, workflow_id, idempotency_key, request_hash, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10, $11, $12, $13, $13)
+				form_id, form_version, fund_id, data, status, workflow_id, idempotency_key, request_hash, created_at, updated_at,
+				start_pending)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10, $11, $12, $13, $13, $14)
 			RETURNING status, form_id, form_version, district_id, municipality_id, fund_id, applicant_id, tax_code, data,
 				precheck, info_request, award_cents, decision_reason, workflow_id, created_at, updated_at`,
 			id, district, municipality, scope.UserID, strings.ToUpper(in.TaxCode),
-			in.FormID, in.FormVersion, fundID, in.Data, contract.CaseWorkflowID(id), key, in.RequestHash, in.Now).Scan(
+			in.FormID, in.FormVersion, fundID, in.Data, contract.CaseWorkflowID(id), key, in.RequestHash, in.Now,
+			!in.NoWorkflow).Scan(
 			&v.Status, &v.Form, &v.FormVersion, &v.District, &v.Municipality, &v.FundID, &v.ApplicantID, &v.TaxCode, &v.Data,
 			&v.Precheck, &v.InfoRequest, &v.AwardCents, &v.DecisionReason, &v.WorkflowID, &v.CreatedAt, &v.UpdatedAt); err != nil {
 			var pg *pgconn.PgError

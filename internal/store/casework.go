@@ -179,9 +179,11 @@ func (s *Store) SavePrecheck(ctx context.Context, caseID string, checks []Check,
 	if err != nil {
 		return err
 	}
-	// One round trip (Pipeline: both writes or neither).
+	// One round trip (Pipeline: both writes or neither). The pre-check is
+	// the first thing the case's workflow writes: its start is no longer
+	// pending (migration 041).
 	batch := &pgx.Batch{}
-	batch.Queue(`UPDATE cases SET precheck = $2, updated_at = $3 WHERE id = $1`, caseID, b, at)
+	batch.Queue(`UPDATE cases SET precheck = $2, updated_at = $3, start_pending = false WHERE id = $1`, caseID, b, at)
 	if err := queueEvent(batch, Event{Key: caseID + ":precheck", CaseID: caseID, At: at, Type: "precheck", Actor: "system",
 		Detail: map[string]any{"passed": passed, "checks": checks}}); err != nil {
 		return err

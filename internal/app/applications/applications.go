@@ -18,6 +18,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"sportello/forms"
@@ -141,10 +142,10 @@ func ownerProblems(u store.UserView, data json.RawMessage) []forms.FieldError {
 // the form in the data's municipality; FilingCall): the case row first (idemKey, when not
 // empty, makes a retry return the same case: replayed is then true), then
 // its workflow. Problems are Invalid with field pointers under "/data" (or
-// "/form"); a case already in progress is a Conflict carrying its id; a
-// workflow that could not start is Unavailable "workflow_start_failed",
-// carrying the stored case's id. The JSON handlers and the application
-// pages share it.
+// "/form"); a case already in progress is a Conflict carrying its id. The
+// workflow starts after the answer (startSoon), so a Temporal that is down
+// delays the case's processing, not its filing. The JSON handlers and the
+// application pages share it.
 //
 // onBehalf, when not nil, is the citizen a Social Point operator (user)
 // files for: the case is the citizen's (filed under their scope, so they see
@@ -237,10 +238,8 @@ func (s Service) File(ctx context.Context, user store.UserView, formID, call str
 	}
 	if created.InProgress != "" {
 		// Make sure the case in progress is being processed: this heals a
-		// case whose workflow failed to start when no Idempotency-Key was sent.
-		if serr := s.startCase(ctx, created.InProgress); serr != nil {
-			s.Log.WarnContext(ctx, "start case workflow", "case_id", created.InProgress, "err", serr)
-		}
+		// case whose workflow failed to start, sooner than the starter.
+		s.startSoon(ctx, created.InProgress)
 		e := *app.Classify(err)
 		e.CaseID = created.InProgress
 		return store.CaseView{}, false, &e
@@ -257,14 +256,10 @@ func (s Service) File(ctx context.Context, user store.UserView, formID, call str
 			return store.CaseView{}, false, err
 		}
 	}
-	// Start (or find) the case workflow after the commit. On a replay this
-	// heals a crash between the commit and the first start.
-	if err := s.startCase(ctx, created.ID); err != nil {
-		return store.CaseView{}, false, &app.Error{Kind: app.Unavailable, Code: "workflow_start_failed",
-			Message: "the application " + created.ID + " is stored but its processing could not start; " +
-				"resend the same request with the same Idempotency-Key to retry",
-			CaseID: created.ID, Cause: err}
-	}
+	// The case is committed, pending its workflow's start (migration 041):
+	// the answer does not wait for Temporal. The start follows in the
+	// background; on a replay it heals a start that was lost.
+	s.startSoon(ctx, created.ID)
 	if created.View != nil {
 		// A new case: as filed (its workflow may already be moving it; a
 		// read shows where it is).
@@ -279,8 +274,78 @@ func (s Service) File(ctx context.Context, user store.UserView, formID, call str
 
 // startCase starts the workflow of a stored case, once whatever the
 // retries.
-func (s Service) startCase(ctx context.Context, caseID string) error {
-	return s.StartOnce(ctx, workflows.CaseWorkflowID(caseID), workflows.FoodVoucher, workflows.FoodVoucherInput{CaseID: caseID})
+func startCase(ctx context.Context, core *app.Core, caseID string) error {
+	return core.StartOnce(ctx, workflows.CaseWorkflowID(caseID), workflows.FoodVoucher, workflows.FoodVoucherInput{CaseID: caseID})
+}
+
+// startSoon starts the workflow of a committed case in the background,
+// without holding up the answer (docs/benchmarks.md "The POST answers from
+// the commit"). A start that fails is only logged: the case stays pending
+// and the worker's starter (RunStarter) starts it.
+func (s Service) startSoon(ctx context.Context, caseID string) {
+	ctx = context.WithoutCancel(ctx)
+	go func() {
+		if err := startCase(ctx, s.Core, caseID); err != nil {
+			s.Log.WarnContext(ctx, "start case workflow; the starter retries it", "case_id", caseID, "err", err)
+		}
+	}()
+}
+
+// StarterGrace is how long a case may stay pending (filed, its workflow's
+// pre-check not written) before the starter starts its workflow: well
+// beyond a start after the commit, so that the starter only acts on a
+// start that failed or was lost.
+const StarterGrace = 30 * time.Second
+
+// starterBatch bounds the cases one pass of the starter starts.
+const starterBatch = 200
+
+// StartPending starts the workflows of the cases filed before `before`
+// that are still pending (at most starterBatch, oldest first) and records
+// them as started. A start is idempotent: a workflow already running or
+// closed counts as started. It returns how many cases it recorded, and the
+// first start's error (the cases after it wait for the next pass).
+func StartPending(ctx context.Context, core *app.Core, before time.Time) (int, error) {
+	ids, err := core.Store.PendingStarts(ctx, before, starterBatch)
+	if err != nil {
+		return 0, err
+	}
+	var started []string
+	var startErr error
+	for _, id := range ids {
+		if startErr = startCase(ctx, core, id); startErr != nil {
+			break
+		}
+		started = append(started, id)
+	}
+	if err := core.Store.StartedCases(ctx, started); err != nil {
+		return 0, err
+	}
+	return len(started), startErr
+}
+
+// RunStarter runs StartPending every `every` for the cases pending longer
+// than StarterGrace, until ctx ends. Every worker runs one: the starts are
+// idempotent, so replicas may overlap.
+func RunStarter(ctx context.Context, core *app.Core, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		for {
+			n, err := StartPending(ctx, core, core.Now().Add(-StarterGrace))
+			if err != nil && ctx.Err() == nil {
+				core.Log.WarnContext(ctx, "case starter", "started", n, "err", err)
+			}
+			if err != nil || n < starterBatch {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // CaseStatuses are the statuses a case list may be filtered by.
