@@ -96,113 +96,100 @@ var errInProgress = Conflict("application_in_progress",
 // its workflow's start (PendingStarts) until its pre-check or StartedCases.
 func (a API) CreateCase(ctx context.Context, scope Scope, in NewCase) (CreatedCase, error) {
 	var out CreatedCase
+	taxCode := strings.ToUpper(strings.TrimSpace(in.TaxCode))
 	err := a.s.InTx(ctx, scope, func(tx pgx.Tx) error {
 		out = CreatedCase{}
+		// Four round trips in all (docs/benchmarks.md "The POST answers from
+		// the commit"): BEGIN with the scope; the replay check and every
+		// rule's facts in one batch; the case and its first event in
+		// another; COMMIT.
+		reads := &pgx.Batch{}
+		var replayID, replayHash string
+		var replayed bool
 		if in.IdempotencyKey != "" {
-			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`,
-				fmt.Sprintf("case:%d:%s", scope.UserID, in.IdempotencyKey)); err != nil {
+			reads.Queue(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`,
+				fmt.Sprintf("case:%d:%s", scope.UserID, in.IdempotencyKey))
+			reads.Queue(`SELECT id, request_hash FROM cases WHERE applicant_id = $1 AND idempotency_key = $2`,
+				scope.UserID, in.IdempotencyKey).QueryRow(func(row pgx.Row) error {
+				err := row.Scan(&replayID, &replayHash)
+				replayed = err == nil
+				if errors.Is(err, pgx.ErrNoRows) {
+					return nil
+				}
 				return err
-			}
-			var id, hash string
-			err := tx.QueryRow(ctx, `SELECT id, request_hash FROM cases WHERE applicant_id = $1 AND idempotency_key = $2`,
-				scope.UserID, in.IdempotencyKey).Scan(&id, &hash)
-			switch {
-			case err == nil && hash == in.RequestHash:
-				out = CreatedCase{ID: id, Replayed: true}
-				return nil
-			case err == nil:
-				return Conflict("idempotency_key_reused", "this Idempotency-Key was already used for a different application")
-			case !errors.Is(err, pgx.ErrNoRows):
-				return err
-			}
+			})
 		}
-		var rules []string
-		var municipality, district string
-		err := tx.QueryRow(ctx, `SELECT id, district_id FROM municipalities
-			WHERE district_id = $1 AND (id = $2 OR lower(name) = lower($2))
-			ORDER BY id = $2 DESC LIMIT 1`, scope.District, in.Municipality).Scan(&municipality, &district)
-		if errors.Is(err, pgx.ErrNoRows) {
+		// The municipality of the district the data names; the population
+		// registry's municipality of the tax code (the registry decides the
+		// municipality, and so the fund; checked only for the applicant's
+		// own tax code: with in.Rejected the tax code may be someone
+		// else's, whose residence must not be told); the call applied to
+		// (the one named, or the only one open: a call published with a
+		// form version takes applications of that version only, the funds
+		// from before the calls take any); and the applicant's case in
+		// progress under that call.
+		var municipality, district, registryID, registryName, fundID, existing *string
+		var open *int64
+		reads.Queue(`WITH m AS (
+				SELECT id, district_id FROM municipalities
+				WHERE district_id = $1 AND (id = $2 OR lower(name) = lower($2))
+				ORDER BY id = $2 DESC LIMIT 1),
+			r AS (
+				SELECT rm.id, rm.name FROM residents r JOIN municipalities rm ON rm.id = r.municipality_id
+				WHERE NOT $3 AND r.tax_code = $4 AND r.ceased_at IS NULL LIMIT 1),
+			f AS (
+				SELECT f.id, count(*) OVER () AS open FROM funds f JOIN m ON f.municipality_id = m.id
+				WHERE f.form_id = $5 AND f.opens_at <= $6 AND $6 < f.closes_at
+				  AND (f.form_version IS NULL OR f.form_version = $7) AND ($8 = '' OR f.id = $8)
+				ORDER BY f.opens_at DESC, f.created_at DESC, f.id LIMIT 1)
+			SELECT (SELECT id FROM m), (SELECT district_id FROM m), (SELECT id FROM r), (SELECT name FROM r),
+				(SELECT id FROM f), (SELECT open FROM f),
+				(SELECT c.id FROM cases c JOIN f ON c.fund_id = f.id
+				 WHERE c.tax_code = $4 AND c.status IN ('submitted', 'in_review', 'info_requested') LIMIT 1)`,
+			scope.District, in.Municipality, in.Rejected, taxCode, in.FormID, in.Now, in.FormVersion, in.Call).
+			QueryRow(func(row pgx.Row) error {
+				return row.Scan(&municipality, &district, &registryID, &registryName, &fundID, &open, &existing)
+			})
+		if err := tx.SendBatch(ctx, reads).Close(); err != nil {
+			return err
+		}
+		if replayed {
+			if replayHash != in.RequestHash {
+				return Conflict("idempotency_key_reused", "this Idempotency-Key was already used for a different application")
+			}
+			out = CreatedCase{ID: replayID, Replayed: true}
+			return nil
+		}
+		if municipality == nil {
 			// Without a municipality of the district there is no call to look for.
 			return &CaseRuleError{Rules: []string{RuleMunicipalityOutsideDistrict}}
 		}
-		if err != nil {
-			return err
+		// A tax code not in the registry is filed where it says; its
+		// pre-check fails the residence and a social worker decides.
+		var rules []string
+		if registryID != nil && *registryID != *municipality {
+			rules = append(rules, RuleResidenceNotRegistry)
 		}
-		// The population registry decides the municipality, and so the fund:
-		// a form that declares another residence is refused. (Checked only
-		// for the applicant's own tax code: with in.Rejected the tax code may
-		// be someone else's, whose residence must not be told.) A tax code
-		// not in the registry is filed where it says; its pre-check fails the
-		// residence and a social worker decides.
-		var registryID, registryName string
-		if !in.Rejected {
-			err = tx.QueryRow(ctx, `SELECT m.id, m.name FROM residents r JOIN municipalities m ON m.id = r.municipality_id
-				WHERE r.tax_code = $1 AND r.ceased_at IS NULL`, strings.ToUpper(strings.TrimSpace(in.TaxCode))).Scan(&registryID, &registryName)
-			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-				return err
-			}
-			if registryID != "" && registryID != municipality {
-				rules = append(rules, RuleResidenceNotRegistry)
-			}
-		}
-		// The call applied to: the one named, or the only one open. A call
-		// published with a form version takes applications of that version
-		// only (the funds from before the calls take any).
-		var fundID string
-		var open int
-		err = tx.QueryRow(ctx, `SELECT id, count(*) OVER () FROM funds
-			WHERE form_id = $1 AND municipality_id = $2 AND opens_at <= $3 AND $3 < closes_at
-			  AND (form_version IS NULL OR form_version = $4) AND ($5 = '' OR id = $5)
-			ORDER BY opens_at DESC, created_at DESC, id LIMIT 1`, in.FormID, municipality, in.Now, in.FormVersion, in.Call).Scan(&fundID, &open)
 		switch {
-		case errors.Is(err, pgx.ErrNoRows):
+		case fundID == nil:
 			rules = append(rules, RuleNoOpenCall)
-		case err != nil:
-			return err
-		case open > 1:
+		case *open > 1:
 			rules = append(rules, RuleCallRequired)
 		}
 		if len(rules) > 0 || in.Rejected {
-			return &CaseRuleError{Rules: rules, RegistryMunicipality: registryName}
+			rule := &CaseRuleError{Rules: rules}
+			if registryName != nil {
+				rule.RegistryMunicipality = *registryName
+			}
+			return rule
 		}
-		var existing string
-		err = tx.QueryRow(ctx, `SELECT id FROM cases
-			WHERE fund_id = $1 AND tax_code = $2 AND status IN ('submitted', 'in_review', 'info_requested')`,
-			fundID, strings.ToUpper(in.TaxCode)).Scan(&existing)
-		if err == nil {
-			out.InProgress = existing
+		if existing != nil {
+			out.InProgress = *existing
 			return errInProgress
 		}
-		if !errors.Is(err, pgx.ErrNoRows) {
-			return err
-		}
-		var seq int64
-		if err := tx.QueryRow(ctx, `SELECT nextval('case_number_seq')`).Scan(&seq); err != nil {
-			return err
-		}
-		id := fmt.Sprintf("%s-%d-%06d", in.Prefix, in.Now.In(calendar.Rome()).Year(), seq)
 		var key any
 		if in.IdempotencyKey != "" {
 			key = in.IdempotencyKey
-		}
-		v := CaseView{ID: id}
-		if err := tx.QueryRow(ctx, `INSERT INTO cases (id, district_id, municipality_id, applicant_id, tax_code,
-				form_id, form_version, fund_id, data, status, workflow_id, idempotency_key, request_hash, created_at, updated_at,
-				start_pending)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10, $11, $12, $13, $13, $14)
-			RETURNING status, form_id, form_version, district_id, municipality_id, fund_id, applicant_id, tax_code, data,
-				precheck, info_request, award_cents, decision_reason, workflow_id, created_at, updated_at`,
-			id, district, municipality, scope.UserID, strings.ToUpper(in.TaxCode),
-			in.FormID, in.FormVersion, fundID, in.Data, contract.CaseWorkflowID(id), key, in.RequestHash, in.Now,
-			!in.NoWorkflow).Scan(
-			&v.Status, &v.Form, &v.FormVersion, &v.District, &v.Municipality, &v.FundID, &v.ApplicantID, &v.TaxCode, &v.Data,
-			&v.Precheck, &v.InfoRequest, &v.AwardCents, &v.DecisionReason, &v.WorkflowID, &v.CreatedAt, &v.UpdatedAt); err != nil {
-			var pg *pgconn.PgError
-			if errors.As(err, &pg) && pg.Code == "23505" && pg.ConstraintName == "cases_one_in_progress" {
-				// Someone else's case (invisible here) or a concurrent request.
-				return errInProgress
-			}
-			return err
 		}
 		submitted := map[string]any{"form": in.FormID, "version": in.FormVersion}
 		if in.FiledBy != nil {
@@ -210,11 +197,37 @@ func (a API) CreateCase(ctx context.Context, scope Scope, in NewCase) (CreatedCa
 			submitted["on_behalf_of"], submitted["on_behalf_of_name"] = in.FiledBy.ForTaxCode, in.FiledBy.ForName
 		}
 		detail, _ := json.Marshal(submitted)
-		if _, err := tx.Exec(ctx, `INSERT INTO case_events (case_id, event_key, at, type, actor, detail)
-			VALUES ($1, $2, $3, 'submitted', $4, $5)`, id, id+":submitted", in.Now, in.Actor, detail); err != nil {
+		// The case's number is drawn only now, when every rule holds, and
+		// its first event names it through currval in the same batch.
+		year := in.Now.In(calendar.Rome()).Year()
+		v := CaseView{}
+		writes := &pgx.Batch{}
+		writes.Queue(`INSERT INTO cases (id, district_id, municipality_id, applicant_id, tax_code,
+				form_id, form_version, fund_id, data, status, workflow_id, idempotency_key, request_hash, created_at, updated_at,
+				start_pending)
+			SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10 || id, $11, $12, $13, $13, $14
+			FROM (SELECT `+caseIDSQL(`nextval`, `$1`, `$15`)+` AS id) n
+			RETURNING id, status, form_id, form_version, district_id, municipality_id, fund_id, applicant_id, tax_code, data,
+				precheck, info_request, award_cents, decision_reason, workflow_id, created_at, updated_at`,
+			in.Prefix, *district, *municipality, scope.UserID, taxCode,
+			in.FormID, in.FormVersion, *fundID, in.Data, contract.CaseWorkflowID(""), key, in.RequestHash, in.Now,
+			!in.NoWorkflow, year).QueryRow(func(row pgx.Row) error {
+			return row.Scan(&v.ID, &v.Status, &v.Form, &v.FormVersion, &v.District, &v.Municipality, &v.FundID, &v.ApplicantID,
+				&v.TaxCode, &v.Data, &v.Precheck, &v.InfoRequest, &v.AwardCents, &v.DecisionReason, &v.WorkflowID,
+				&v.CreatedAt, &v.UpdatedAt)
+		})
+		writes.Queue(`INSERT INTO case_events (case_id, event_key, at, type, actor, detail)
+			SELECT id, id || ':submitted', $3, 'submitted', $4, $5
+			FROM (SELECT `+caseIDSQL(`currval`, `$1`, `$2`)+` AS id) n`, in.Prefix, year, in.Now, in.Actor, detail)
+		if err := tx.SendBatch(ctx, writes).Close(); err != nil {
+			var pg *pgconn.PgError
+			if errors.As(err, &pg) && pg.Code == "23505" && pg.ConstraintName == "cases_one_in_progress" {
+				// Someone else's case (invisible here) or a concurrent request.
+				return errInProgress
+			}
 			return err
 		}
-		out = CreatedCase{ID: id, View: &v}
+		out = CreatedCase{ID: v.ID, View: &v}
 		return nil
 	})
 	var rule *CaseRuleError
@@ -225,6 +238,15 @@ func (a API) CreateCase(ctx context.Context, scope Scope, in NewCase) (CreatedCa
 		return CreatedCase{InProgress: out.InProgress}, MapError(err)
 	}
 	return out, nil
+}
+
+// caseIDSQL is the SQL of a case id: prefix-year-number, the number of
+// case_number_seq (fn nextval draws the next one, currval repeats the
+// session's last) with at least six digits, as fmt's "%s-%d-%06d".
+func caseIDSQL(fn, prefix, year string) string {
+	return prefix + `::text || '-' || ` + year + `::int || '-' ||
+		(SELECT CASE WHEN s < 1000000 THEN lpad(s::text, 6, '0') ELSE s::text END
+		 FROM (SELECT ` + fn + `('case_number_seq') AS s) q)`
 }
 
 // CaseVoucher is the voucher of an approved case.
