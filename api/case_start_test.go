@@ -69,7 +69,7 @@ func TestApplicationStoredWhileTemporalIsDown(t *testing.T) {
 
 	ctx := context.Background()
 	later := time.Now().Add(time.Minute)
-	n, err := applications.StartPending(ctx, e.starterCore(lazy), later)
+	n, _, err := applications.StartPending(ctx, e.starterCore(lazy), later)
 	if err == nil || n != 0 {
 		t.Fatalf("starter without Temporal: %d started, err %v", n, err)
 	}
@@ -77,18 +77,28 @@ func TestApplicationStoredWhileTemporalIsDown(t *testing.T) {
 		t.Fatalf("case %s no longer pending after a failed start", c.ID)
 	}
 	// A case filed after `before` waits for its grace period.
-	if n, err := applications.StartPending(ctx, e.starterCore(e.temporal), time.Now().Add(-time.Hour)); err != nil || n != 0 {
+	if n, _, err := applications.StartPending(ctx, e.starterCore(e.temporal), time.Now().Add(-time.Hour)); err != nil || n != 0 {
 		t.Fatalf("starter before the case's filing: %d started, err %v", n, err)
 	}
 
-	n, err = applications.StartPending(ctx, e.starterCore(e.temporal), later)
-	if err != nil || n != 1 {
-		t.Fatalf("starter with Temporal back: %d started, err %v", n, err)
+	n, started, err := applications.StartPending(ctx, e.starterCore(e.temporal), later)
+	if err != nil || n != 1 || started != 1 {
+		t.Fatalf("starter with Temporal back: %d recorded, %d started, err %v", n, started, err)
 	}
 	if e.pending(c.ID) {
 		t.Fatalf("case %s still pending after its start", c.ID)
 	}
 	e.waitTask("operatore.tradate", c.ID)
+
+	// A case whose workflow runs but is still marked pending (its pre-check
+	// lags behind in a surge) is recorded without a second start.
+	if _, err := e.st.Pool.Exec(ctx, `UPDATE cases SET start_pending = true WHERE id = $1`, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	n, started, err = applications.StartPending(ctx, e.starterCore(e.temporal), later)
+	if err != nil || n != 1 || started != 0 {
+		t.Fatalf("starter on a running workflow: %d recorded, %d started, err %v", n, started, err)
+	}
 
 	again := e.apply("cittadino.tradate", key)
 	if again.ID != c.ID {
@@ -109,7 +119,7 @@ func TestApplicationStartedAfterTheAnswer(t *testing.T) {
 	if e.pending(c.ID) {
 		t.Fatalf("case %s still pending after its pre-check", c.ID)
 	}
-	if n, err := applications.StartPending(context.Background(), e.starterCore(e.temporal), time.Now().Add(time.Minute)); err != nil || n != 0 {
+	if n, _, err := applications.StartPending(context.Background(), e.starterCore(e.temporal), time.Now().Add(time.Minute)); err != nil || n != 0 {
 		t.Fatalf("starter on a healthy platform: %d started, err %v", n, err)
 	}
 }

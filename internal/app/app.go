@@ -277,21 +277,34 @@ const startTimeout = 15 * time.Second
 // on the task queue, once whatever the retries: a workflow already running
 // or finished under that id counts as started.
 func (c *Core) StartOnce(ctx context.Context, id string, wf, input any) error {
+	_, err := c.StartOnceNew(ctx, id, wf, input)
+	return err
+}
+
+// StartOnceNew is StartOnce that also tells whether this call started the
+// workflow (false: it was already running or finished).
+func (c *Core) StartOnceNew(ctx context.Context, id string, wf, input any) (bool, error) {
 	if c.Temporal == nil {
-		return errors.New("no Temporal client")
+		return false, errors.New("no Temporal client")
 	}
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
+	// With the default conflict policy (fail) and the error asked for, a
+	// workflow already running or finished under id answers "already
+	// started" instead of its run.
 	_, err := c.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       id,
-		TaskQueue:                c.TaskQueue,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		ID:                                       id,
+		TaskQueue:                                c.TaskQueue,
+		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
 	}, wf, input)
-	if err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
-		return err
+	switch {
+	case temporal.IsWorkflowExecutionAlreadyStartedError(err):
+		return false, nil
+	case err != nil:
+		return false, err
 	}
-	return nil
+	return true, nil
 }
 
 // UpdateID derives a Temporal update id from a caller's idempotency key,

@@ -306,6 +306,14 @@ func newBenchStack(b *testing.B, bareSuffix string, bare []any, bareActivities .
 		b.Fatal(err)
 	}
 	b.Cleanup(w.Stop)
+	// The worker's case starter, as `sportello worker` runs it.
+	starterCtx, stopStarter := context.WithCancel(context.Background())
+	starterDone := make(chan struct{})
+	go func() {
+		defer close(starterDone)
+		worker.RunCaseStarter(starterCtx, bs.tc, st, bs.queue, slog.Default())
+	}()
+	b.Cleanup(func() { stopStarter(); <-starterDone })
 	bw := sdkworker.New(bs.tc, bs.bareQueue, worker.Options())
 	for _, wf := range bare {
 		bw.RegisterWorkflow(wf)

@@ -18,6 +18,8 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -273,22 +275,57 @@ func (s Service) File(ctx context.Context, user store.UserView, formID, call str
 }
 
 // startCase starts the workflow of a stored case, once whatever the
-// retries.
-func startCase(ctx context.Context, core *app.Core, caseID string) error {
-	return core.StartOnce(ctx, workflows.CaseWorkflowID(caseID), workflows.FoodVoucher, workflows.FoodVoucherInput{CaseID: caseID})
+// retries (started tells whether this call started it).
+func startCase(ctx context.Context, core *app.Core, caseID string) (started bool, err error) {
+	return core.StartOnceNew(ctx, workflows.CaseWorkflowID(caseID), workflows.FoodVoucher, workflows.FoodVoucherInput{CaseID: caseID})
 }
 
-// startSoon starts the workflow of a committed case in the background,
-// without holding up the answer (docs/benchmarks.md "The POST answers from
-// the commit"). A start that fails is only logged: the case stays pending
-// and the worker's starter (RunStarter) starts it.
+// The starts after the answers, in this process: filings queue their
+// case for one of startRunners, which start the workflows at Temporal's
+// pace. The queue is bounded: a filing whose case finds it full leaves
+// the start to the worker's starter (RunStarter), so that a filing never
+// waits for Temporal, and a surge that outruns it loses no case.
+const (
+	startQueueSize = 4096
+	startRunners   = 32
+)
+
+type queuedStart struct {
+	ctx    context.Context
+	core   *app.Core
+	caseID string
+}
+
+var (
+	startQueue           = make(chan queuedStart, startQueueSize)
+	startRunnersGo       sync.Once
+	startQueueFullLogged atomic.Int64 // the second of the last "queue full"
+)
+
+// startSoon queues the start of the workflow of a committed case, without
+// holding up the answer (docs/benchmarks.md "The POST answers from the
+// commit"). A start that fails, or finds the queue full, is only logged:
+// the case stays pending and the worker's starter starts it.
 func (s Service) startSoon(ctx context.Context, caseID string) {
-	ctx = context.WithoutCancel(ctx)
-	go func() {
-		if err := startCase(ctx, s.Core, caseID); err != nil {
-			s.Log.WarnContext(ctx, "start case workflow; the starter retries it", "case_id", caseID, "err", err)
+	startRunnersGo.Do(func() {
+		for range startRunners {
+			go func() {
+				for q := range startQueue {
+					if _, err := startCase(q.ctx, q.core, q.caseID); err != nil {
+						q.core.Log.WarnContext(q.ctx, "start case workflow; the starter retries it", "case_id", q.caseID, "err", err)
+					}
+				}
+			}()
 		}
-	}()
+	})
+	select {
+	case startQueue <- queuedStart{ctx: context.WithoutCancel(ctx), core: s.Core, caseID: caseID}:
+	default:
+		// Once a second at most: a surge may overflow thousands.
+		if now := time.Now().Unix(); startQueueFullLogged.Swap(now) != now {
+			s.Log.WarnContext(ctx, "case start queue full; the worker's starter starts the cases left", "case_id", caseID)
+		}
+	}
 }
 
 // StarterGrace is how long a case may stay pending (filed, its workflow's
@@ -298,45 +335,58 @@ func (s Service) startSoon(ctx context.Context, caseID string) {
 const StarterGrace = 30 * time.Second
 
 // starterBatch bounds the cases one pass of the starter starts.
-const starterBatch = 200
+const starterBatch = 100
 
 // StartPending starts the workflows of the cases filed before `before`
 // that are still pending (at most starterBatch, oldest first) and records
 // them as started. A start is idempotent: a workflow already running or
-// closed counts as started. It returns how many cases it recorded, and the
-// first start's error (the cases after it wait for the next pass).
-func StartPending(ctx context.Context, core *app.Core, before time.Time) (int, error) {
+// closed counts as started. It returns how many cases it recorded, how many
+// of those it started itself (the others' workflows were started after
+// their answers and had not written their pre-check yet), and the first
+// start's error (the cases after it wait for the next pass).
+func StartPending(ctx context.Context, core *app.Core, before time.Time) (recorded, started int, err error) {
 	ids, err := core.Store.PendingStarts(ctx, before, starterBatch)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	var started []string
+	var done []string
 	var startErr error
 	for _, id := range ids {
-		if startErr = startCase(ctx, core, id); startErr != nil {
+		var fresh bool
+		if fresh, startErr = startCase(ctx, core, id); startErr != nil {
 			break
 		}
-		started = append(started, id)
+		if fresh {
+			started++
+		}
+		done = append(done, id)
 	}
-	if err := core.Store.StartedCases(ctx, started); err != nil {
-		return 0, err
+	if err := core.Store.StartedCases(ctx, done); err != nil {
+		return 0, 0, err
 	}
-	return len(started), startErr
+	return len(done), started, startErr
 }
 
 // RunStarter runs StartPending every `every` for the cases pending longer
 // than StarterGrace, until ctx ends. Every worker runs one: the starts are
-// idempotent, so replicas may overlap.
+// idempotent, so replicas may overlap. A pass that started cases itself
+// (Temporal is back after an outage) is followed at once by the next one
+// while there are more; a pass that only found workflows already started
+// (a surge whose pre-checks lag behind) waits for the next tick, so that
+// the starter does not compete with the surge.
 func RunStarter(ctx context.Context, core *app.Core, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		for {
-			n, err := StartPending(ctx, core, core.Now().Add(-StarterGrace))
+		for ctx.Err() == nil {
+			n, started, err := StartPending(ctx, core, core.Now().Add(-StarterGrace))
 			if err != nil && ctx.Err() == nil {
-				core.Log.WarnContext(ctx, "case starter", "started", n, "err", err)
+				core.Log.WarnContext(ctx, "case starter", "recorded", n, "started", started, "err", err)
 			}
-			if err != nil || n < starterBatch {
+			if started > 0 {
+				core.Log.InfoContext(ctx, "case starter: workflows started after their answers", "started", started)
+			}
+			if err != nil || n < starterBatch || started == 0 {
 				break
 			}
 		}
