@@ -4,8 +4,12 @@ package contract
 // appointment or absence, one workflow, whatever the number of clicks or
 // retries that started it.
 
+// CaseWorkflowPrefix starts the workflow id of every case (the store writes
+// it next to the case id drawn in SQL).
+const CaseWorkflowPrefix = "case:"
+
 // CaseWorkflowID is the workflow id of a case.
-func CaseWorkflowID(caseID string) string { return "case:" + caseID }
+func CaseWorkflowID(caseID string) string { return CaseWorkflowPrefix + caseID }
 
 // BookingWorkflowID is the workflow id of a booking.
 func BookingWorkflowID(bookingID string) string { return "booking:" + bookingID }

@@ -210,7 +210,7 @@ func (a API) CreateCase(ctx context.Context, scope Scope, in NewCase) (CreatedCa
 			RETURNING id, status, form_id, form_version, district_id, municipality_id, fund_id, applicant_id, tax_code, data,
 				precheck, info_request, award_cents, decision_reason, workflow_id, created_at, updated_at`,
 			in.Prefix, *district, *municipality, scope.UserID, taxCode,
-			in.FormID, in.FormVersion, *fundID, in.Data, contract.CaseWorkflowID(""), key, in.RequestHash, in.Now,
+			in.FormID, in.FormVersion, *fundID, in.Data, contract.CaseWorkflowPrefix, key, in.RequestHash, in.Now,
 			!in.NoWorkflow, year).QueryRow(func(row pgx.Row) error {
 			return row.Scan(&v.ID, &v.Status, &v.Form, &v.FormVersion, &v.District, &v.Municipality, &v.FundID, &v.ApplicantID,
 				&v.TaxCode, &v.Data, &v.Precheck, &v.InfoRequest, &v.AwardCents, &v.DecisionReason, &v.WorkflowID,
