@@ -312,9 +312,18 @@ func (p *Page) HTML() string {
 // waiting for it to appear.
 func (p *Page) Text(sel string) string {
 	p.t.Helper()
-	var s string
-	p.run("read text of "+sel, chromedp.Text(sel, &s, chromedp.ByQuery))
-	return strings.TrimSpace(s)
+	// One evaluation finds the element and reads it, waiting until one
+	// matches: chromedp.Text finds the node, then reads it in a second call,
+	// which fails ("No node with given id found") when an htmx swap
+	// replaces the element in between.
+	var s []string
+	p.run("read text of "+sel, chromedp.Poll(fmt.Sprintf(
+		`(() => { const e = document.querySelector(%s); return e ? [e.innerText] : null })()`, jsString(sel)), &s,
+		chromedp.WithPollingTimeout(p.Timeout)))
+	if len(s) == 0 {
+		return ""
+	}
+	return strings.TrimSpace(s[0])
 }
 
 // Texts returns the visible texts of every element matching the CSS selector (none is fine).

@@ -216,8 +216,8 @@ func (a API) CreateCase(ctx context.Context, scope Scope, in NewCase) (CreatedCa
 				&v.TaxCode, &v.Data, &v.Precheck, &v.InfoRequest, &v.AwardCents, &v.DecisionReason, &v.WorkflowID,
 				&v.CreatedAt, &v.UpdatedAt)
 		})
-		writes.Queue(`INSERT INTO case_events (case_id, event_key, at, type, actor, detail)
-			SELECT id, id || ':submitted', $3, 'submitted', $4, $5
+		writes.Queue(`INSERT INTO case_events (type, case_id, event_key, at, actor, detail)
+			SELECT 'submitted', id, id || ':submitted', $3, $4, $5
 			FROM (SELECT `+caseIDSQL(`currval`, `$1`, `$2`)+` AS id) n`, in.Prefix, year, in.Now, in.Actor, detail)
 		if err := tx.SendBatch(ctx, writes).Close(); err != nil {
 			var pg *pgconn.PgError
