@@ -352,7 +352,7 @@ func SplitSessions(quantity int, unit, voucher int64) (voucherParts, onlineParts
 // Refusals: *FieldProblem (422) for the request's fields; ConflictError
 // (409) for an item no longer in the cart, a withdrawn service, a quantity
 // beyond the service's capacity left in its period (capacity_full, counted
-// under the service's lock: checkCapacity), an expired voucher, an
+// last, under the service's lock: checkCapacity), an expired voucher, an
 // insufficient balance, or a key reused for another request.
 func (a API) Checkout(ctx context.Context, scope Scope, in CheckoutInput) (CheckoutResult, error) {
 	var res CheckoutResult
@@ -389,9 +389,6 @@ func (a API) Checkout(ctx context.Context, scope Scope, in CheckoutInput) (Check
 		}
 		sv, err := bookableHere(ctx, tx, scope, in.ServiceID)
 		if err != nil {
-			return err
-		}
-		if err := checkCapacity(ctx, tx, sv.ID, quantity); err != nil {
 			return err
 		}
 		quote := sv.Quote(scope.Municipality, in.ISEEEuro)
@@ -473,8 +470,11 @@ func (a API) Checkout(ctx context.Context, scope Scope, in CheckoutInput) (Check
 		if _, err := tx.Exec(ctx, `DELETE FROM cart_items WHERE user_id = $1 AND service_id = $2`, scope.UserID, in.ServiceID); err != nil {
 			return err
 		}
-		res.Booking, err = BookingTx(ctx, tx, in.BookingID)
-		return err
+		if res.Booking, err = BookingTx(ctx, tx, in.BookingID); err != nil {
+			return err
+		}
+		// Last: the capacity's lock is held for its count and the COMMIT.
+		return checkCapacity(ctx, tx, sv.ID, quantity)
 	})
 	if err != nil {
 		return CheckoutResult{}, mapProblem(err)
