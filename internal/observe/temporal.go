@@ -52,7 +52,7 @@ func Temporal(opts client.Options) (client.Options, error) {
 		return opts, nil
 	}
 	ti, err := temporalotel.NewTracingInterceptor(temporalotel.TracerOptions{
-		Tracer:            provider.Tracer("temporal-sdk-go"),
+		Tracer:            Provider().Tracer("temporal-sdk-go"),
 		TextMapPropagator: propagator,
 	})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
@@ -55,19 +56,24 @@ func TracingFromEnv(getenv func(string) string, service string) TracingConfig {
 	return c
 }
 
-// provider is the process's tracer provider: a no-op one until
-// SetupTracing installs a real one.
-var provider trace.TracerProvider = noop.NewTracerProvider()
+// tracer is the process's tracer provider and whether it records: a
+// no-op one until SetupTracing (or a test) installs another. Outbound calls
+// read it at the time of each call (Transport).
+type tracer struct {
+	tp trace.TracerProvider
+	on bool
+}
+
+var current atomic.Pointer[tracer]
+
+func init() { current.Store(&tracer{tp: noop.NewTracerProvider()}) }
 
 // Provider is the process's tracer provider.
-func Provider() trace.TracerProvider { return provider }
+func Provider() trace.TracerProvider { return current.Load().tp }
 
 // Enabled reports whether traces are recorded (SetupTracing found an
 // endpoint, or a test installed a provider).
-func Enabled() bool {
-	_, off := provider.(noop.TracerProvider)
-	return !off
-}
+func Enabled() bool { return current.Load().on }
 
 // SetupTracing installs the process's tracer provider: with an endpoint, an
 // OTLP/HTTP exporter behind a batching processor (the sampler follows
@@ -111,7 +117,8 @@ func newProvider(ctx context.Context, c TracingConfig) (*sdktrace.TracerProvider
 // Install makes tp the process's tracer provider (SetupTracing's, or a
 // test's recorder) and the OpenTelemetry global one.
 func Install(tp trace.TracerProvider) {
-	provider = tp
+	_, off := tp.(noop.TracerProvider)
+	current.Store(&tracer{tp: tp, on: !off})
 	otel.SetTracerProvider(tp)
 	otel.SetTextMapPropagator(propagator)
 }
@@ -124,7 +131,7 @@ func HTTPHandler(h http.Handler) http.Handler {
 		return h
 	}
 	return otelhttp.NewHandler(h, "http",
-		otelhttp.WithTracerProvider(provider),
+		otelhttp.WithTracerProvider(Provider()),
 		otelhttp.WithPropagators(propagator),
 		// The route is set by Middleware once gin has matched it; until
 		// then the span is named by the method alone (never the raw path).
