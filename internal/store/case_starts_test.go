@@ -28,11 +28,7 @@ func TestCaseStartPending(t *testing.T) {
 			u = du
 		}
 	}
-	var userID int64
-	if err := st.Pool.QueryRow(ctx, `SELECT id FROM users WHERE username = $1`, u.Username).Scan(&userID); err != nil {
-		t.Fatal(err)
-	}
-	scope := store.Scope{Kind: "citizen", District: u.District, Municipality: u.Municipality, UserID: userID}
+	scope := userScope(t, st, u.Username)
 	filed := time.Now()
 	file := func(key string, noWorkflow bool) string {
 		t.Helper()
