@@ -21,7 +21,7 @@ import (
 // is off at the time of the call there is no span: the request goes to
 // base as it is, with the header only when the caller's context already
 // holds a trace or baggage (otelhttp's wrapper, its attributes and its
-// request copy cost a quarter of the payment client's time;
+// request copy were a fifth of the payment client's time;
 // docs/benchmarks.md, "Payments"). The clients' calls are not counted in
 // /metrics: the business counters and the activities' metrics say what
 // they did.
@@ -37,19 +37,19 @@ type transport struct {
 	traced atomic.Pointer[tracedTransport]
 }
 
-// tracedTransport is otelhttp's wrapper of base for one tracer provider.
+// tracedTransport is otelhttp's wrapper of base for one installed tracer
+// provider.
 type tracedTransport struct {
-	tp trace.TracerProvider
+	of *tracer
 	rt http.RoundTripper
 }
 
 func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if Enabled() {
-		tp := Provider()
+	if cur := current.Load(); cur.on {
 		tt := t.traced.Load()
-		if tt == nil || tt.tp != tp {
-			tt = &tracedTransport{tp: tp, rt: otelhttp.NewTransport(t.base,
-				otelhttp.WithTracerProvider(tp),
+		if tt == nil || tt.of != cur {
+			tt = &tracedTransport{of: cur, rt: otelhttp.NewTransport(t.base,
+				otelhttp.WithTracerProvider(cur.tp),
 				otelhttp.WithPropagators(propagator),
 				otelhttp.WithMeterProvider(metricnoop.NewMeterProvider()),
 				otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Host }))}
