@@ -51,14 +51,7 @@ type queuedTransfer struct {
 func queueBookingTransfer(b *pgx.Batch, district, bookingID string, in TransferInput) *queuedTransfer {
 	in.BookingID = bookingID
 	q := &queuedTransfer{in: in}
-	accs := bookingTransferAccounts(district, bookingID, in)
-	if len(accs) > 0 {
-		ids, kinds, negative := make([]string, len(accs)), make([]string, len(accs)), make([]bool, len(accs))
-		for i, a := range accs {
-			ids[i], kinds[i], negative[i] = a.id, a.kind, a.negative
-		}
-		b.Queue(ensureAccountsSQL, district, ids, kinds, negative)
-	}
+	queueAccounts(b, district, bookingTransferAccounts(district, bookingID, in))
 	b.Queue(`SELECT id FROM accounts WHERE id = ANY($1) ORDER BY id FOR UPDATE`, []string{in.From, in.To}).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			q.locked++

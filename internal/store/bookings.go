@@ -134,39 +134,51 @@ func collectBookingSessions(rows pgx.Rows) ([]BookingSession, error) {
 	})
 }
 
-// BookingTx reads one booking inside tx (see Booking).
+// BookingTx reads one booking inside tx (see Booking), in one round trip.
 func BookingTx(ctx context.Context, tx pgx.Tx, id string) (BookingView, error) {
 	if _, err := uuid.Parse(id); err != nil {
 		return BookingView{}, pgx.ErrNoRows
 	}
-	b, err := scanBooking(tx.QueryRow(ctx, `SELECT `+bookingColumns+bookingFrom+` WHERE b.id = $1`, id))
-	if err != nil {
-		return b, err
-	}
-	if b.Sessions, err = bookingSessionsTx(ctx, tx, id); err != nil {
-		return b, err
-	}
-	rows, err := tx.Query(ctx, `SELECT o.attempt, o.cooperative_id, coalesce(c.name, o.cooperative_id), o.service_id, o.offered_at, o.respond_by,
+	var b BookingView
+	rb := &pgx.Batch{}
+	queueBookingView(rb, id, &b)
+	err := tx.SendBatch(ctx, rb).Close()
+	return b, err
+}
+
+// queueBookingView queues BookingTx's reads of booking id (a valid UUID) in
+// rb: the booking, its sessions, its offers and its held balances, none of
+// which waits for another's answer. They fill *b as the batch runs; a
+// booking not there is pgx.ErrNoRows (the batch's error).
+func queueBookingView(rb *pgx.Batch, id string, b *BookingView) {
+	rb.Queue(`SELECT `+bookingColumns+bookingFrom+` WHERE b.id = $1`, id).QueryRow(func(row pgx.Row) error {
+		v, err := scanBooking(row)
+		*b = v
+		return err
+	})
+	rb.Queue(bookingSessionsSQL, id).Query(func(rows pgx.Rows) error {
+		var err error
+		b.Sessions, err = collectBookingSessions(rows)
+		return err
+	})
+	rb.Queue(`SELECT o.attempt, o.cooperative_id, coalesce(c.name, o.cooperative_id), o.service_id, o.offered_at, o.respond_by,
 		o.outcome, o.reason, o.responded_at
 		FROM booking_offers o LEFT JOIN cooperatives c ON c.id = o.cooperative_id
-		WHERE o.booking_id = $1 ORDER BY o.attempt`, id)
-	if err != nil {
-		return b, err
-	}
-	b.Offers, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (BookingOffer, error) {
-		var o BookingOffer
-		err := r.Scan(&o.Attempt, &o.CooperativeID, &o.CooperativeName, &o.ServiceID, &o.OfferedAt, &o.RespondBy,
-			&o.Outcome, &o.Reason, &o.RespondedAt)
-		return o, err
+		WHERE o.booking_id = $1 ORDER BY o.attempt`, id).Query(func(rows pgx.Rows) error {
+		var err error
+		b.Offers, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (BookingOffer, error) {
+			var o BookingOffer
+			err := r.Scan(&o.Attempt, &o.CooperativeID, &o.CooperativeName, &o.ServiceID, &o.OfferedAt, &o.RespondBy,
+				&o.Outcome, &o.Reason, &o.RespondedAt)
+			return o, err
+		})
+		return err
 	})
-	if err != nil {
-		return b, err
-	}
-	err = tx.QueryRow(ctx, `SELECT
+	rb.Queue(`SELECT
 		coalesce((SELECT balance_cents FROM accounts WHERE id = $1), 0),
 		coalesce((SELECT balance_cents FROM accounts WHERE id = $2), 0),
 		coalesce((SELECT balance_cents FROM accounts WHERE id = $3), 0)`,
-		BookingVoucherAccountID(id), BookingOnlineAccountID(id), BookingCompanyAccountID(id)).
-		Scan(&b.VoucherHeldCents, &b.OnlineHeldCents, &b.CompanyHeldCents)
-	return b, err
+		BookingVoucherAccountID(id), BookingOnlineAccountID(id), BookingCompanyAccountID(id)).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&b.VoucherHeldCents, &b.OnlineHeldCents, &b.CompanyHeldCents)
+	})
 }
