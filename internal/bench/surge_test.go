@@ -84,15 +84,6 @@ func surgeApplication(r surgeResident) map[string]any {
 	return app
 }
 
-// verdict is one line a script can read: name value unit target PASS|MISS.
-func verdict(name string, value float64, unit, target string, ok bool) string {
-	v := "MISS"
-	if ok {
-		v = "PASS"
-	}
-	return fmt.Sprintf("%s %.2f %s %s %s", name, value, unit, target, v)
-}
-
 // BenchmarkSurge is the Covid week at forty times its size: BENCH_SURGE
 // (default 10,000) applications from as many residents of the district's
 // eight municipalities, sent as fast as they come by BENCH_SURGE_CONCURRENCY
