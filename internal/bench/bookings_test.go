@@ -325,8 +325,12 @@ func BenchmarkBookings(b *testing.B) {
 		bb.steps = &stepTimes{}
 		inboxReads, pool0 := bb.inbox.reads.Load(), st.Pool.Stat()
 		cpu1 := processCPU()
+		var measured string // a measured booking's workflow, for its history
 		full, err := run(n, concurrency, func(i int) error {
-			_, err := bb.book(ctx, base+i)
+			wid, err := bb.book(ctx, base+i)
+			if i == 0 {
+				measured = wid
+			}
 			return err
 		})
 		if err != nil {
@@ -342,6 +346,12 @@ func BenchmarkBookings(b *testing.B) {
 		}
 		if posted != bookings || bookings != int64(base+n) {
 			b.Fatalf("%d completed bookings, %d postings; want %d of each", bookings, posted, base+n)
+		}
+		// The history of a measured booking, as the bare side's is of a
+		// measured bare workflow (the first, cold booking's, whose shape
+		// the baseline copies, may have one workflow task more).
+		if _, sagaHistory, err = historyShape(ctx, tc, measured); err != nil {
+			b.Fatal(err)
 		}
 		ratio := full / bare
 		fmt.Printf("\nSportello booking saga benchmark (%d bookings, concurrency %d, same Temporal server and PostgreSQL)\n", n, concurrency)
