@@ -49,9 +49,15 @@ type queuedTransfer struct {
 // queueBookingTransfer queues the booking's transfer in (opening the
 // accounts it needs) in b, to run inside a transaction (tx.SendBatch).
 func queueBookingTransfer(b *pgx.Batch, district, bookingID string, in TransferInput) *queuedTransfer {
+	queueAccounts(b, district, bookingTransferAccounts(district, bookingID, in))
+	return queueTransfer(b, bookingID, in)
+}
+
+// queueTransfer is queueBookingTransfer for accounts that are open already
+// or opened earlier in b (the checkout opens all of a booking's at once).
+func queueTransfer(b *pgx.Batch, bookingID string, in TransferInput) *queuedTransfer {
 	in.BookingID = bookingID
 	q := &queuedTransfer{in: in}
-	queueAccounts(b, district, bookingTransferAccounts(district, bookingID, in))
 	b.Queue(`SELECT id FROM accounts WHERE id = ANY($1) ORDER BY id FOR UPDATE`, []string{in.From, in.To}).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			q.locked++

@@ -454,12 +454,12 @@ func (a API) Checkout(ctx context.Context, scope Scope, in CheckoutInput) (Check
 		queueBookingAccounts(b, in.BookingID, sv.District, sv.CooperativeID, shares.CompanyCents > 0)
 		var holds []*queuedTransfer
 		if voucherCents > 0 {
-			holds = append(holds, queueBookingTransfer(b, sv.District, in.BookingID, TransferInput{Key: "hold:" + in.BookingID,
+			holds = append(holds, queueTransfer(b, in.BookingID, TransferInput{Key: "hold:" + in.BookingID,
 				From: VoucherAccountID(in.VoucherID), To: BookingVoucherAccountID(in.BookingID), Amount: voucherCents,
 				Kind: TransferHold, VoucherID: in.VoucherID}))
 		}
 		if shares.CompanyCents > 0 {
-			holds = append(holds, queueBookingTransfer(b, sv.District, in.BookingID, TransferInput{Key: "hold:" + in.BookingID + ":company",
+			holds = append(holds, queueTransfer(b, in.BookingID, TransferInput{Key: "hold:" + in.BookingID + ":company",
 				From: CompanyCreditAccountID(employee), To: BookingCompanyAccountID(in.BookingID), Amount: shares.CompanyCents,
 				Kind: TransferHold}))
 		}
