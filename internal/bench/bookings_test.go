@@ -138,6 +138,14 @@ func (st *stepTimes) print(title string) {
 	fmt.Printf("    %-34s %23.1f\n", "whole (sum of means)", ms(total))
 }
 
+// addCPU adds to sum the CPU seconds of each process kind between c0 and c1
+// (processCPU; nothing where it reads nothing).
+func addCPU(sum, c0, c1 map[string]float64) {
+	for k, v := range c1 {
+		sum[k] += v - c0[k]
+	}
+}
+
 // ms is d in milliseconds, as the benchmarks print it.
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
@@ -224,10 +232,14 @@ const inboxInterval = 10 * time.Millisecond
 // posting) against a bare workflow of the same shape (the same number of
 // activities, local activities and updates, measured from a real booking's
 // history) on the same Temporal server, and their ratio, with the time each
-// step took on both sides and what a history of each shows.
+// step took on both sides and what a history of each shows. The sides
+// alternate in BENCH_BOOKINGS_ROUNDS rounds (default 5) of BENCH_BOOKINGS
+// workflows each (default 48, three times the concurrency); the ratio is
+// the median of the rounds'.
 func BenchmarkBookings(b *testing.B) {
 	ctx := context.Background()
-	n := testenv.EnvInt("BENCH_BOOKINGS", 60)
+	n := testenv.EnvInt("BENCH_BOOKINGS", 48)
+	rounds := testenv.EnvInt("BENCH_BOOKINGS_ROUNDS", 5)
 	concurrency := testenv.EnvInt("BENCH_CONCURRENCY", 16)
 	warm := testenv.EnvInt("BENCH_BOOKINGS_WARMUP", concurrency)
 	bs := newBenchStack(b, "-bare-booking", []any{BareShape})
@@ -262,7 +274,7 @@ func BenchmarkBookings(b *testing.B) {
 	if err := st.Pool.QueryRow(ctx, `SELECT category FROM services WHERE id = $1`, bb.serviceID).Scan(&category); err != nil {
 		b.Fatal(err)
 	}
-	total := n*b.N + 1 + warm
+	total := rounds*n*b.N + 1 + warm
 	for i := range total {
 		tcode := taxCode(b, i)
 		if _, err := st.Pool.Exec(ctx, `INSERT INTO users (username, password_hash, role, display_name, district_id, municipality_id, tax_code)
@@ -308,44 +320,87 @@ func BenchmarkBookings(b *testing.B) {
 	}); err != nil {
 		b.Fatal(err)
 	}
+	// The two sides alternate in rounds (bare then saga, then saga then
+	// bare, ...), n workflows of each per round, and each round's pair
+	// gives a ratio: a drift of the machine between two long phases (the
+	// work Temporal and PostgreSQL do after a side's workflows have ended,
+	// a checkpoint, another process) falls on both sides alike. The ratio
+	// is the median of the rounds'.
+	nextBare, nextBooking := 0, 1+warm // bare workflows' numbers, bookings' citizens
 	for it := 0; it < b.N; it++ {
-		base := 1 + warm + it*n
 		bareSteps := &stepTimes{}
-		cpu0 := processCPU()
-		bare, err := run(n, concurrency, func(i int) error {
-			return runBareShape(ctx, tc, bareQueue, fmt.Sprintf("bare-booking-%s-%d", queue, base+i), shape, bareScreen, bareSteps)
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		_, bareHistory, err := historyShape(ctx, tc, fmt.Sprintf("bare-booking-%s-%d", queue, base))
-		if err != nil {
-			b.Fatal(err)
-		}
 		bb.steps = &stepTimes{}
-		inboxReads, pool0 := bb.inbox.reads.Load(), st.Pool.Stat()
-		cpu1 := processCPU()
-		var measured string // a measured booking's workflow, for its history
-		full, err := run(n, concurrency, func(i int) error {
-			wid, err := bb.book(ctx, base+i)
-			if i == 0 {
-				measured = wid
+		var (
+			ratios, bares, fulls []float64
+			cpuBare, cpuSaga     = map[string]float64{}, map[string]float64{}
+			inboxReads           int64
+			bareFirst, measured  string // a measured bare workflow and booking, for their histories
+		)
+		sagaAcquired, sagaWaited, sagaWait := int64(0), int64(0), time.Duration(0)
+		bareRound := func() (float64, error) {
+			base := nextBare
+			nextBare += n
+			c0 := processCPU()
+			rate, err := run(n, concurrency, func(i int) error {
+				return runBareShape(ctx, tc, bareQueue, fmt.Sprintf("bare-booking-%s-%d", queue, base+i), shape, bareScreen, bareSteps)
+			})
+			addCPU(cpuBare, c0, processCPU())
+			if bareFirst == "" {
+				bareFirst = fmt.Sprintf("bare-booking-%s-%d", queue, base)
 			}
-			return err
-		})
+			return rate, err
+		}
+		sagaRound := func() (float64, error) {
+			base := nextBooking
+			nextBooking += n
+			reads, p0 := bb.inbox.reads.Load(), st.Pool.Stat()
+			c0 := processCPU()
+			rate, err := run(n, concurrency, func(i int) error {
+				wid, err := bb.book(ctx, base+i)
+				if i == 0 && measured == "" {
+					measured = wid
+				}
+				return err
+			})
+			addCPU(cpuSaga, c0, processCPU())
+			p1 := st.Pool.Stat()
+			inboxReads += bb.inbox.reads.Load() - reads
+			sagaAcquired += p1.AcquireCount() - p0.AcquireCount()
+			sagaWaited += p1.EmptyAcquireCount() - p0.EmptyAcquireCount()
+			sagaWait += p1.AcquireDuration() - p0.AcquireDuration()
+			return rate, err
+		}
+		for r := range rounds {
+			first, second := bareRound, sagaRound
+			if r%2 == 1 {
+				first, second = sagaRound, bareRound
+			}
+			a, err := first()
+			if err != nil {
+				b.Fatal(err)
+			}
+			c, err := second()
+			if err != nil {
+				b.Fatal(err)
+			}
+			bare, full := a, c
+			if r%2 == 1 {
+				bare, full = c, a
+			}
+			bares, fulls, ratios = append(bares, bare), append(fulls, full), append(ratios, full/bare)
+		}
+		_, bareHistory, err := historyShape(ctx, tc, bareFirst)
 		if err != nil {
 			b.Fatal(err)
 		}
-		cpu2, pool1 := processCPU(), st.Pool.Stat()
-		inboxReads = bb.inbox.reads.Load() - inboxReads
 		// Every booking posted its voucher part to the cooperative once.
 		var posted, bookings int64
 		if err := st.Pool.QueryRow(ctx, `SELECT count(*), (SELECT count(*) FROM bookings WHERE status = 'completed')
 			FROM transfers WHERE kind = 'post'`).Scan(&posted, &bookings); err != nil {
 			b.Fatal(err)
 		}
-		if posted != bookings || bookings != int64(base+n) {
-			b.Fatalf("%d completed bookings, %d postings; want %d of each", bookings, posted, base+n)
+		if want := int64(1 + warm + (it+1)*rounds*n); posted != bookings || bookings != want {
+			b.Fatalf("%d completed bookings, %d postings; want %d of each", bookings, posted, want)
 		}
 		// The history of a measured booking, as the bare side's is of a
 		// measured bare workflow (the first, cold booking's, whose shape
@@ -353,21 +408,28 @@ func BenchmarkBookings(b *testing.B) {
 		if _, sagaHistory, err = historyShape(ctx, tc, measured); err != nil {
 			b.Fatal(err)
 		}
-		ratio := full / bare
-		fmt.Printf("\nSportello booking saga benchmark (%d bookings, concurrency %d, same Temporal server and PostgreSQL)\n", n, concurrency)
+		ratio, bare, full := median(ratios), median(bares), median(fulls)
+		pool1 := st.Pool.Stat()
+		booked := float64(rounds * n)
+		fmt.Printf("\nSportello booking saga benchmark (%d rounds of %d bookings and %d bare workflows, alternated; concurrency %d; same Temporal server and PostgreSQL)\n",
+			rounds, n, n, concurrency)
 		fmt.Printf("  bare workflow of the same shape (%d activities, %d local, 3 updates): %7.1f per second (baseline)\n", acts, locals, bare)
 		fmt.Printf("  bookings through the saga (checkout to confirmed delivery):           %7.1f per second\n", full)
-		fmt.Printf("  ratio saga / baseline:                                                %7.2f (target >= 0.85)\n", ratio)
+		fmt.Printf("  ratio saga / baseline, median of the rounds':                         %7.2f (target >= 0.85)\n", ratio)
+		fmt.Printf("  each round, bare / saga per second (ratio):")
+		for r := range rounds {
+			fmt.Printf(" %.1f / %.1f (%.2f);", bares[r], fulls[r], fulls[r]/bares[r])
+		}
+		fmt.Println()
 		fmt.Printf("  a booking's history: %v\n", sagaHistory)
 		fmt.Printf("  a bare one's history: %v\n", bareHistory)
 		fmt.Printf("  inbox reads during the saga: %d (every %v while a request is awaited)\n", inboxReads, inboxInterval)
 		fmt.Printf("  pool during the saga: %d connections at most, %d acquired, %d of them waited, %.1f ms waited per booking\n",
-			pool1.MaxConns(), pool1.AcquireCount()-pool0.AcquireCount(), pool1.EmptyAcquireCount()-pool0.EmptyAcquireCount(),
-			ms(pool1.AcquireDuration()-pool0.AcquireDuration())/float64(n))
-		if cpu0 != nil {
+			pool1.MaxConns(), sagaAcquired, sagaWaited, ms(sagaWait)/booked)
+		if len(cpuSaga) > 0 {
 			fmt.Printf("  CPU per booking, ms (bare / saga):")
 			for _, p := range []string{"bench", "temporal", "postgres"} {
-				fmt.Printf(" %s %.1f / %.1f;", p, 1000*(cpu1[p]-cpu0[p])/float64(n), 1000*(cpu2[p]-cpu1[p])/float64(n))
+				fmt.Printf(" %s %.1f / %.1f;", p, 1000*cpuBare[p]/booked, 1000*cpuSaga[p]/booked)
 			}
 			fmt.Println()
 		}

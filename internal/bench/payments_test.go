@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -99,10 +98,6 @@ func BenchmarkPayments(b *testing.B) {
 	// a collection or a timer elsewhere in the process: the runs alternate,
 	// rounds times each, and the medians compare.
 	rounds := testenv.EnvInt("BENCH_PAYMENTS_ROUNDS", 5)
-	median := func(v []float64) float64 {
-		sort.Float64s(v)
-		return v[len(v)/2]
-	}
 	for i := range b.N {
 		run(fmt.Sprintf("warm-%d", i), viaBare) // connections and the sandbox's maps warmed up
 		var bases, fulls []float64

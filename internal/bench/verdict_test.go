@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,6 +19,14 @@ func verdict(name string, value float64, unit, target string, ok bool) string {
 		v = "PASS"
 	}
 	return fmt.Sprintf("%s %s %s %s %s", name, figure(value, target), unit, target, v)
+}
+
+// median is the middle value of v (the upper one of an even count), the
+// figure of alternated rounds (payments, bookings); v keeps its order.
+func median(v []float64) float64 {
+	v = slices.Clone(v)
+	slices.Sort(v)
+	return v[len(v)/2]
 }
 
 // figure prints value for verdict against target (">=0.85", "<5", "=0(>5s)",
@@ -92,5 +101,18 @@ func TestVerdictPrintsTheSideOfItsTarget(t *testing.T) {
 		if got := verdict("x", c.value, c.unit, c.target, c.ok); got != c.want {
 			t.Errorf("verdict(%v, %q) = %q, want %q", c.value, c.target, got, c.want)
 		}
+	}
+}
+
+func TestMedianOfRoundsKeepsTheirOrder(t *testing.T) {
+	rounds := []float64{0.81, 0.88, 0.77, 0.80, 0.89}
+	if got := median(rounds); got != 0.81 {
+		t.Errorf("median of %v = %v, want 0.81", rounds, got)
+	}
+	if want := []float64{0.81, 0.88, 0.77, 0.80, 0.89}; !slices.Equal(rounds, want) {
+		t.Errorf("median reordered the rounds to %v; the per-round line would print them out of order", rounds)
+	}
+	if got := median([]float64{0.95, 0.99}); got != 0.99 {
+		t.Errorf("median of an even count = %v, want the upper middle value 0.99", got)
 	}
 }
