@@ -237,6 +237,29 @@ func (h *harness) journey(c citizen) (string, error) {
 	return "", fmt.Errorf("voucher of %s never released", created.ID)
 }
 
+// steady runs n jobs as run does and returns their rate by Little's law:
+// concurrency divided by the mean time a job took (jobs per second while
+// concurrency of them are in flight), and the rate by the clock (n over
+// the time until the last ended). In a round of a few seconds one job held
+// up for two (a workflow task that waits that long for its worker, as
+// Temporal's dev server sometimes makes one) doubles or triples the
+// round's time, whatever the others did; it adds its two seconds once to
+// the mean.
+func steady(n, concurrency int, job func(i int) error) (little, clock float64, err error) {
+	var sum atomic.Int64
+	clock, err = run(n, concurrency, func(i int) error {
+		t0 := time.Now()
+		err := job(i)
+		sum.Add(int64(time.Since(t0)))
+		return err
+	})
+	if err != nil || n == 0 {
+		return 0, clock, err
+	}
+	mean := time.Duration(sum.Load() / int64(n))
+	return float64(min(concurrency, n)) / mean.Seconds(), clock, nil
+}
+
 // run executes n jobs with the given concurrency and returns jobs per second.
 func run(n, concurrency int, job func(i int) error) (float64, error) {
 	var wg sync.WaitGroup
@@ -347,11 +370,17 @@ func (bs *benchStack) apiServer(b *testing.B) *httptest.Server {
 // first yardstick, and a bare workflow of the journey's own shape, read
 // from a real journey's history), the p50/p99 latency of POST
 // /api/v1/applications under a steady open-loop load, and the peak
-// resident set of the process while the journeys run.
+// resident set of the process while the journeys run. After a warm-up of
+// BENCH_JOURNEYS_WARMUP (default the concurrency) of each, the three sides
+// alternate in BENCH_JOURNEY_ROUNDS rounds (default 5) of BENCH_JOURNEYS
+// each (default 64, twice the concurrency); each side's rate in a round is
+// by Little's law (steady), and the ratios are the medians of the rounds'.
 func BenchmarkPlatform(b *testing.B) {
 	ctx := context.Background()
-	journeys := testenv.EnvInt("BENCH_JOURNEYS", 120)
+	journeys := testenv.EnvInt("BENCH_JOURNEYS", 64)
+	rounds := testenv.EnvInt("BENCH_JOURNEY_ROUNDS", 5)
 	concurrency := testenv.EnvInt("BENCH_CONCURRENCY", 32)
+	warm := testenv.EnvInt("BENCH_JOURNEYS_WARMUP", concurrency)
 	rate := testenv.EnvInt("BENCH_RATE", 50)
 	seconds := testenv.EnvInt("BENCH_SECONDS", 10)
 
@@ -361,7 +390,7 @@ func BenchmarkPlatform(b *testing.B) {
 	h.operator = h.session(ctx, h.userID(ctx, "operatore.tradate"))
 	h.merchant = h.session(ctx, h.userID(ctx, "esercente.tradate"))
 	latencyRequests := rate * seconds
-	h.makeCitizens(ctx, 1+journeys+latencyRequests)
+	h.makeCitizens(ctx, 1+warm+(rounds*journeys+latencyRequests)*b.N)
 	citizens := h.citizens[1:]
 
 	// One journey to learn its shape (and warm up): its history once the
@@ -383,41 +412,85 @@ func BenchmarkPlatform(b *testing.B) {
 	}
 	work := shapeTotals(shape)
 
-	for i := 0; i < b.N; i++ {
-		// Baseline: bare workflows with the same number of no-op activities.
-		bare, err := run(journeys, concurrency, func(i int) error {
-			run, err := h.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("bare-%s-%d", queue, i), TaskQueue: bareQueue},
+	// The three sides, each numbering its own workflows (and the journeys
+	// their citizens) from where it stopped.
+	var nextBare, nextShape, nextJourney int
+	bareSide := func(n int) (float64, float64, error) {
+		base := nextBare
+		nextBare += n
+		return steady(n, concurrency, func(i int) error {
+			run, err := h.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("bare-%s-%d", queue, base+i), TaskQueue: bareQueue},
 				BareWorkflow, journeyActivities)
 			if err != nil {
 				return err
 			}
 			return run.Get(ctx, nil)
 		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		// Baseline: bare workflows of the journey's shape.
-		cpu0 := processCPU()
-		bareShape, err := run(journeys, concurrency, func(i int) error {
-			return runBareShape(ctx, h.tc, bareQueue, fmt.Sprintf("bare-shape-%s-%d", queue, i), shape, nil, nil)
+	}
+	shapeSide := func(n int) (float64, float64, error) {
+		base := nextShape
+		nextShape += n
+		return steady(n, concurrency, func(i int) error {
+			return runBareShape(ctx, h.tc, bareQueue, fmt.Sprintf("bare-shape-%s-%d", queue, base+i), shape, nil, nil)
 		})
-		if err != nil {
+	}
+	journeySide := func(n int) (float64, float64, error) {
+		base := nextJourney
+		nextJourney += n
+		return steady(n, concurrency, func(i int) error {
+			_, err := h.journey(citizens[base+i])
+			return err
+		})
+	}
+	// Warm-up, unmeasured, on every side alike (as the booking benchmark
+	// does): each pool connection has prepared the journey's statements
+	// and PostgreSQL has settled their plans, the workers have their caches.
+	for _, side := range []func(int) (float64, float64, error){bareSide, shapeSide, journeySide} {
+		if _, _, err := side(warm); err != nil {
 			b.Fatal(err)
 		}
+	}
+
+	for i := 0; i < b.N; i++ {
+		// The sides alternate in rounds, each round in another order, so
+		// that a drift of the machine between phases falls on all of them;
+		// the ratios are the medians of the rounds', each side's rate by
+		// Little's law (steady). The CPU per workflow and the peak resident
+		// set cover every round.
+		var bares, shapes, fulls, ratios, shapeRatios, clocks []float64
+		cpuShape, cpuFull := map[string]float64{}, map[string]float64{}
 		bs.meter.reset()
 		h.steps.reset()
 		if err := resetPeakRSS(); err != nil {
 			b.Fatal(err)
 		}
-		cpu1 := processCPU()
-		full, err := run(journeys, concurrency, func(i int) error {
-			_, err := h.journey(citizens[i])
-			return err
-		})
-		if err != nil {
-			b.Fatal(err)
+		for r := range rounds {
+			var bare, bareShape, full, bareClock, shapeClock, fullClock float64
+			order := []func() error{
+				func() (err error) { bare, bareClock, err = bareSide(journeys); return err },
+				func() (err error) {
+					c0 := processCPU()
+					bareShape, shapeClock, err = shapeSide(journeys)
+					addCPU(cpuShape, c0, processCPU())
+					return err
+				},
+				func() (err error) {
+					c0 := processCPU()
+					full, fullClock, err = journeySide(journeys)
+					addCPU(cpuFull, c0, processCPU())
+					return err
+				},
+			}
+			for k := range order {
+				if err := order[(k+r)%len(order)](); err != nil {
+					b.Fatal(err)
+				}
+			}
+			bares, shapes, fulls = append(bares, bare), append(shapes, bareShape), append(fulls, full)
+			clocks = append(clocks, bareClock, shapeClock, fullClock)
+			ratios, shapeRatios = append(ratios, full/bare), append(shapeRatios, full/bareShape)
 		}
-		cpu2 := processCPU()
+		bare, bareShape, full := median(bares), median(shapes), median(fulls)
 		peak, err := procStatus("VmHWM")
 		if err != nil {
 			b.Fatal(err)
@@ -425,7 +498,10 @@ func BenchmarkPlatform(b *testing.B) {
 		bs.meter.report(queue, "journeys")
 		h.steps.print("where a journey's time goes")
 
-		// Steady open-loop load on POST /api/v1/applications.
+		// Steady open-loop load on POST /api/v1/applications, by citizens
+		// who have not applied yet.
+		post := nextJourney
+		nextJourney += latencyRequests
 		pool0 := st.Pool.Stat()
 		bs.meter.reset()
 		lat := make([]time.Duration, latencyRequests)
@@ -437,7 +513,7 @@ func BenchmarkPlatform(b *testing.B) {
 			wg.Add(1)
 			go func(j int) {
 				defer wg.Done()
-				c := citizens[journeys+j]
+				c := citizens[post+j]
 				t0 := time.Now()
 				code, err := h.do("POST", "/api/v1/applications", c.token, testenv.LoadApplication(c.taxCode), nil, nil)
 				lat[j] = time.Since(t0)
@@ -462,23 +538,33 @@ func BenchmarkPlatform(b *testing.B) {
 			(pool1.AcquireDuration() - pool0.AcquireDuration()).Round(time.Millisecond), starts.n,
 			starts.p50.Round(100*time.Microsecond), starts.p99.Round(100*time.Microsecond), starts.max.Round(time.Millisecond))
 
-		ratio, shapeRatio := full/bare, full/bareShape
-		fmt.Printf("\nSportello benchmark (%d journeys, concurrency %d, same Temporal server and PostgreSQL)\n", journeys, concurrency)
+		ratio, shapeRatio := median(ratios), median(shapeRatios)
+		fmt.Printf("\nSportello benchmark (%d rounds of %d journeys and %d of each bare workflow, alternated; concurrency %d; same Temporal server and PostgreSQL)\n",
+			rounds, journeys, journeys, concurrency)
 		fmt.Printf("  one journey's history: %v\n", counts)
-		fmt.Printf("  bare workflow, %d no-op activities:  %8.1f per second (baseline)\n", journeyActivities, bare)
+		fmt.Printf("  bare workflow, %d no-op activities:  %8.1f per second (baseline; median of the rounds, Little's law)\n", journeyActivities, bare)
 		fmt.Printf("  bare workflow of the journey's shape (%d activities, %d local, %d timers, %d cancelled, 2 updates): %8.1f per second\n",
 			work.Activities, work.Local, work.Timers, work.Cancelled, bareShape)
 		fmt.Printf("  food-voucher journey over HTTP:        %8.1f per second\n", full)
+		fmt.Printf("  each round, bare / shape / journeys per second (ratios):")
+		for r := range rounds {
+			fmt.Printf(" %.1f / %.1f / %.1f (%.2f, %.2f);", bares[r], shapes[r], fulls[r], ratios[r], shapeRatios[r])
+		}
+		fmt.Printf("\n  the same by the clock (n over the round's time, a held-up job included):")
+		for r := range rounds {
+			fmt.Printf(" %.1f / %.1f / %.1f;", clocks[3*r], clocks[3*r+1], clocks[3*r+2])
+		}
+		fmt.Println()
 		// CPU per journey by process, what the machine's load changes least:
 		// with both cores busy, the ratio follows it.
-		cpuMS := func(a, z map[string]float64, k string) float64 { return (z[k] - a[k]) * 1000 / float64(journeys) }
+		done := float64(rounds * journeys)
 		var shapeCPU, fullCPU float64
 		for _, side := range []struct {
 			name string
-			a, z map[string]float64
+			cpu  map[string]float64
 			sum  *float64
-		}{{"bare workflow of the journey's shape", cpu0, cpu1, &shapeCPU}, {"journey over HTTP", cpu1, cpu2, &fullCPU}} {
-			bench, temporal, pg := cpuMS(side.a, side.z, "bench"), cpuMS(side.a, side.z, "temporal"), cpuMS(side.a, side.z, "postgres")
+		}{{"bare workflow of the journey's shape", cpuShape, &shapeCPU}, {"journey over HTTP", cpuFull, &fullCPU}} {
+			bench, temporal, pg := side.cpu["bench"]*1000/done, side.cpu["temporal"]*1000/done, side.cpu["postgres"]*1000/done
 			*side.sum = bench + temporal + pg
 			fmt.Printf("  CPU per journey, %s: %.1f ms (this process %.1f, Temporal %.1f, PostgreSQL %.1f)\n",
 				side.name, *side.sum, bench, temporal, pg)

@@ -234,8 +234,9 @@ const inboxInterval = 10 * time.Millisecond
 // history) on the same Temporal server, and their ratio, with the time each
 // step took on both sides and what a history of each shows. The sides
 // alternate in BENCH_BOOKINGS_ROUNDS rounds (default 5) of BENCH_BOOKINGS
-// workflows each (default 48, three times the concurrency); the ratio is
-// the median of the rounds'.
+// workflows each (default 48, three times the concurrency); each side's
+// rate in a round is by Little's law (steady), and the ratio is the median
+// of the rounds'.
 func BenchmarkBookings(b *testing.B) {
 	ctx := context.Background()
 	n := testenv.EnvInt("BENCH_BOOKINGS", 48)
@@ -331,20 +332,22 @@ func BenchmarkBookings(b *testing.B) {
 		bareSteps := &stepTimes{}
 		bb.steps = &stepTimes{}
 		var (
-			ratios, bares, fulls []float64
-			cpuBare, cpuSaga     = map[string]float64{}, map[string]float64{}
-			inboxReads           int64
-			bareFirst, measured  string // a measured bare workflow and booking, for their histories
+			ratios, bares, fulls   []float64
+			bareClocks, sagaClocks []float64 // the rounds' rates by the clock
+			cpuBare, cpuSaga       = map[string]float64{}, map[string]float64{}
+			inboxReads             int64
+			bareFirst, measured    string // a measured bare workflow and booking, for their histories
 		)
 		sagaAcquired, sagaWaited, sagaWait := int64(0), int64(0), time.Duration(0)
 		bareRound := func() (float64, error) {
 			base := nextBare
 			nextBare += n
 			c0 := processCPU()
-			rate, err := run(n, concurrency, func(i int) error {
+			rate, clock, err := steady(n, concurrency, func(i int) error {
 				return runBareShape(ctx, tc, bareQueue, fmt.Sprintf("bare-booking-%s-%d", queue, base+i), shape, bareScreen, bareSteps)
 			})
 			addCPU(cpuBare, c0, processCPU())
+			bareClocks = append(bareClocks, clock)
 			if bareFirst == "" {
 				bareFirst = fmt.Sprintf("bare-booking-%s-%d", queue, base)
 			}
@@ -355,7 +358,7 @@ func BenchmarkBookings(b *testing.B) {
 			nextBooking += n
 			reads, p0 := bb.inbox.reads.Load(), st.Pool.Stat()
 			c0 := processCPU()
-			rate, err := run(n, concurrency, func(i int) error {
+			rate, clock, err := steady(n, concurrency, func(i int) error {
 				wid, err := bb.book(ctx, base+i)
 				if i == 0 && measured == "" {
 					measured = wid
@@ -363,6 +366,7 @@ func BenchmarkBookings(b *testing.B) {
 				return err
 			})
 			addCPU(cpuSaga, c0, processCPU())
+			sagaClocks = append(sagaClocks, clock)
 			p1 := st.Pool.Stat()
 			inboxReads += bb.inbox.reads.Load() - reads
 			sagaAcquired += p1.AcquireCount() - p0.AcquireCount()
@@ -413,12 +417,16 @@ func BenchmarkBookings(b *testing.B) {
 		booked := float64(rounds * n)
 		fmt.Printf("\nSportello booking saga benchmark (%d rounds of %d bookings and %d bare workflows, alternated; concurrency %d; same Temporal server and PostgreSQL)\n",
 			rounds, n, n, concurrency)
-		fmt.Printf("  bare workflow of the same shape (%d activities, %d local, 3 updates): %7.1f per second (baseline)\n", acts, locals, bare)
-		fmt.Printf("  bookings through the saga (checkout to confirmed delivery):           %7.1f per second\n", full)
+		fmt.Printf("  bare workflow of the same shape (%d activities, %d local, 3 updates): %7.1f per second (baseline; median of the rounds, Little's law)\n", acts, locals, bare)
+		fmt.Printf("  bookings through the saga (checkout to confirmed delivery):           %7.1f per second (median of the rounds)\n", full)
 		fmt.Printf("  ratio saga / baseline, median of the rounds':                         %7.2f (target >= 0.85)\n", ratio)
 		fmt.Printf("  each round, bare / saga per second (ratio):")
 		for r := range rounds {
 			fmt.Printf(" %.1f / %.1f (%.2f);", bares[r], fulls[r], fulls[r]/bares[r])
+		}
+		fmt.Printf("\n  the same by the clock (n over the round's time, a held-up booking included):")
+		for r := range rounds {
+			fmt.Printf(" %.1f / %.1f;", bareClocks[r], sagaClocks[r])
 		}
 		fmt.Println()
 		fmt.Printf("  a booking's history: %v\n", sagaHistory)
